@@ -1,0 +1,22 @@
+//! Waymark's record model: types, enumerations, validation and rules.
+//!
+//! This crate does no I/O. Time and randomness are passed in. Errors name a
+//! field and a rule and never carry the value, so they are safe to show and log.
+
+pub mod hlc;
+pub mod ids;
+pub mod instruments;
+pub mod patch;
+pub mod record;
+pub mod records;
+pub mod reminders;
+pub mod rules;
+pub mod time;
+pub mod validation;
+pub mod vocab;
+
+pub use ids::*;
+pub use record::{Entity, Record, RecordKind, Reference};
+pub use records::*;
+pub use validation::{FieldError, ValidationErrors};
+pub use vocab::*;

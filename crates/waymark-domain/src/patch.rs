@@ -1,0 +1,217 @@
+//! Field assignments (`field=value`, `field:=json`, `list+=value`): one way for
+//! the CLI, the app and scripts to describe a new record or an edit, checked
+//! by the same typed validation as everything else.
+
+use crate::ids::CaseId;
+use crate::record::RecordKind;
+use crate::time::parse_london_local;
+use crate::validation::ValidationErrors;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+/// Fields holding an instant. Plain text for them is read as UK local time.
+pub const INSTANT_FIELDS: [&str; 5] = ["occurred_at", "starts_at", "at", "made_at", "recorded_at"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    Set,
+    Append,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    pub path: Vec<String>,
+    pub op: Op,
+    pub value: Value,
+}
+
+/// An ordered list of assignments.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Patch(pub Vec<Assignment>);
+
+impl Patch {
+    /// Parses `a.b=text`, `a:=<json>` and `list+=text` / `list+:=<json>`.
+    /// An empty text value (`a=`) clears an optional field.
+    pub fn parse<S: AsRef<str>>(items: &[S]) -> Result<Patch, ValidationErrors> {
+        let mut out = Vec::new();
+        for item in items {
+            let item = item.as_ref();
+            let Some(eq) = item.find('=') else {
+                return Err(ValidationErrors::single(item.split(':').next().unwrap_or(""), "needs a value: write field=value"));
+            };
+            let (lhs, text) = (&item[..eq], &item[eq + 1..]);
+            let (lhs, raw_json) = match lhs.strip_suffix(':') {
+                Some(l) => (l, true),
+                None => (lhs, false),
+            };
+            let (lhs, op) = match lhs.strip_suffix('+') {
+                Some(l) => (l, Op::Append),
+                None => (lhs, Op::Set),
+            };
+            let path: Vec<String> = lhs.split('.').map(str::to_owned).collect();
+            if path.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
+                return Err(ValidationErrors::single(lhs, "is not a field name (letters, digits, _ and dots)"));
+            }
+            let field = path.join(".");
+            let value = if raw_json {
+                serde_json::from_str(text).map_err(|_| ValidationErrors::single(field.clone(), "is not valid JSON after :="))?
+            } else if text.is_empty() {
+                Value::Null
+            } else if INSTANT_FIELDS.contains(&path[path.len() - 1].as_str()) {
+                match parse_london_local(text) {
+                    Some(Ok(t)) => Value::String(t.to_rfc3339()),
+                    Some(Err(e)) => return Err(ValidationErrors::single(field, e.to_string())),
+                    None => Value::String(text.to_owned()),
+                }
+            } else {
+                Value::String(text.to_owned())
+            };
+            out.push(Assignment { path, op, value });
+        }
+        Ok(Patch(out))
+    }
+
+    pub fn touches(&self, field: &str) -> bool {
+        self.0.iter().any(|a| a.path[0] == field)
+    }
+
+    /// Applies the assignments to a document, refusing fields the core owns.
+    pub fn apply(&self, doc: &mut Value, protected: &[&str]) -> Result<(), ValidationErrors> {
+        for a in &self.0 {
+            let field = a.path.join(".");
+            if protected.contains(&a.path[0].as_str()) {
+                return Err(ValidationErrors::single(field, "is set by Waymark and cannot be changed"));
+            }
+            let mut node = &mut *doc;
+            for (depth, key) in a.path.iter().enumerate() {
+                let map = ensure_object(node).ok_or_else(|| {
+                    ValidationErrors::single(a.path[..depth].join("."), "is not a group of fields")
+                })?;
+                if depth + 1 == a.path.len() {
+                    match a.op {
+                        Op::Set => {
+                            map.insert(key.clone(), a.value.clone());
+                        }
+                        Op::Append => match map.entry(key.clone()).or_insert_with(|| json!([])) {
+                            Value::Array(list) => list.push(a.value.clone()),
+                            slot @ Value::Null => *slot = json!([a.value.clone()]),
+                            _ => return Err(ValidationErrors::single(field, "is not a list, so += cannot add to it")),
+                        },
+                    }
+                    break;
+                }
+                node = map.entry(key.clone()).or_insert(Value::Null);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn ensure_object(node: &mut Value) -> Option<&mut Map<String, Value>> {
+    if node.is_null() {
+        *node = Value::Object(Map::new());
+    }
+    node.as_object_mut()
+}
+
+/// What the core fills in on a new record.
+#[derive(Debug, Clone)]
+pub struct NewRecord<'a> {
+    pub id: Uuid,
+    pub case_id: Option<CaseId>,
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+    /// The advocate's staff code.
+    pub actor: &'a str,
+}
+
+/// Fields of a kind that only the core sets.
+pub fn protected_fields(kind: RecordKind) -> &'static [&'static str] {
+    match kind {
+        RecordKind::Case => &["id"],
+        RecordKind::Task => &["id"],
+        RecordKind::Incident => &["id", "case_id", "recorded_at", "recorded_by"],
+        RecordKind::IncidentAmendment => &["id", "case_id", "made_at", "made_by"],
+        RecordKind::SafetyPlan => &["id", "case_id", "version"],
+        _ => &["id", "case_id"],
+    }
+}
+
+/// The starting document for a new record of `kind`: ids, provenance and
+/// sensible defaults (now, today, open, the current advocate).
+pub fn new_doc(kind: RecordKind, n: &NewRecord<'_>) -> Value {
+    let id = n.id.to_string();
+    let case = n.case_id.map(|c| c.to_string());
+    let now = n.now.to_rfc3339();
+    let today = n.today.to_string();
+    match kind {
+        RecordKind::Case => json!({
+            "id": id, "status": "open", "advocate": n.actor, "opened_on": today,
+            "referral": {"received_on": today, "consent_recorded": false}
+        }),
+        RecordKind::Incident => json!({
+            "id": id, "case_id": case, "occurred_at": now, "recorded_at": now, "recorded_by": n.actor, "behaviours": []
+        }),
+        RecordKind::IncidentAmendment => json!({
+            "id": id, "case_id": case, "made_at": now, "made_by": n.actor, "changes": {}
+        }),
+        RecordKind::RiskAssessment => json!({
+            "id": id, "case_id": case, "assessed_on": today, "assessor": n.actor, "answers": {}
+        }),
+        RecordKind::SafetyPlan => json!({"id": id, "case_id": case, "made_on": today, "made_by": n.actor}),
+        RecordKind::ProtectiveOrder => json!({"id": id, "case_id": case, "expiry": {"kind": "not_set"}}),
+        RecordKind::Referral => json!({"id": id, "case_id": case, "made_on": today, "status": "sent"}),
+        RecordKind::ClinicReview => json!({"id": id, "case_id": case, "meeting_on": today}),
+        RecordKind::Contact => json!({"id": id, "case_id": case, "at": now, "with_victim": true}),
+        RecordKind::Task => json!({"id": id, "case_id": case, "status": "open"}),
+        RecordKind::Perpetrator => json!({"id": id, "case_id": case, "names": []}),
+        RecordKind::Victim | RecordKind::Hearing | RecordKind::Breach => json!({"id": id, "case_id": case}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn assignments_set_nested_fields_and_json() {
+        let patch = Patch::parse(&["address.lines:=[\"1 Test Row\"]", "address.postcode=ZZ99 9ZZ", "name=A"]).unwrap();
+        let mut doc = json!({"id": "x"});
+        patch.apply(&mut doc, &["id"]).unwrap();
+        assert_eq!(doc, json!({"id": "x", "name": "A", "address": {"lines": ["1 Test Row"], "postcode": "ZZ99 9ZZ"}}));
+    }
+
+    #[test]
+    fn append_adds_to_lists_and_empty_clears() {
+        let patch = Patch::parse(&["behaviours+=following", "behaviours+=loitering", "location="]).unwrap();
+        let mut doc = json!({"behaviours": [], "location": "x"});
+        patch.apply(&mut doc, &[]).unwrap();
+        assert_eq!(doc, json!({"behaviours": ["following", "loitering"], "location": null}));
+    }
+
+    #[test]
+    fn instants_typed_as_local_time_become_utc() {
+        // An advocate types UK time; the store keeps UTC (BST is UTC+1).
+        let patch = Patch::parse(&["occurred_at=2026-07-01 09:15"]).unwrap();
+        let expected = Utc.with_ymd_and_hms(2026, 7, 1, 8, 15, 0).unwrap().to_rfc3339();
+        assert_eq!(patch.0[0].value, Value::String(expected));
+    }
+
+    #[test]
+    fn protected_fields_are_refused_by_name() {
+        let patch = Patch::parse(&["recorded_by=someone"]).unwrap();
+        let err = patch.apply(&mut json!({}), protected_fields(RecordKind::Incident)).unwrap_err();
+        assert_eq!(err.fields(), vec!["recorded_by"]);
+    }
+
+    #[test]
+    fn malformed_assignments_are_refused() {
+        assert!(Patch::parse(&["novalue"]).is_err());
+        assert!(Patch::parse(&["bad field=1"]).is_err());
+        assert!(Patch::parse(&["x:={not json"]).is_err());
+        let patch = Patch::parse(&["name+=x"]).unwrap();
+        assert!(patch.apply(&mut json!({"name": "a"}), &[]).is_err());
+    }
+}

@@ -1,0 +1,251 @@
+//! Records as a closed set of kinds, so one generic write path can check,
+//! store and log any of them.
+
+use crate::ids::CaseId;
+use crate::records::*;
+use crate::validation::{Checker, ValidationErrors};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// A reference from one record to another, checked by the store on write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reference {
+    pub field: &'static str,
+    pub kind: RecordKind,
+    pub id: Uuid,
+}
+
+/// Implemented by every record type.
+pub trait Entity: Serialize + DeserializeOwned + Clone {
+    const KIND: RecordKind;
+    fn record_id(&self) -> Uuid;
+    /// The case a record belongs to (a case belongs to itself).
+    fn case_id(&self) -> Option<CaseId>;
+    fn validate(&self, ctx: &Ctx<'_>) -> Result<(), ValidationErrors>;
+    fn references(&self) -> Vec<Reference> {
+        Vec::new()
+    }
+    fn into_record(self) -> Record;
+}
+
+macro_rules! record_kinds {
+    ($($variant:ident($ty:ty) = $wire:literal, table $table:literal, $mutable:literal, case $case:expr, refs $refs:expr;)+) => {
+        /// The kinds of record, with their storage table and wire name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum RecordKind { $($variant),+ }
+
+        impl RecordKind {
+            pub const ALL: &'static [RecordKind] = &[$(RecordKind::$variant),+];
+            pub fn wire(self) -> &'static str { match self { $(RecordKind::$variant => $wire),+ } }
+            pub fn table(self) -> &'static str { match self { $(RecordKind::$variant => $table),+ } }
+            /// Immutable kinds are corrected by a new record, never edited.
+            pub fn is_mutable(self) -> bool { match self { $(RecordKind::$variant => $mutable),+ } }
+            pub fn from_wire(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|k| k.wire() == text)
+            }
+        }
+
+        /// Any record.
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(untagged)]
+        pub enum Record { $($variant($ty)),+ }
+
+        impl Record {
+            pub fn kind(&self) -> RecordKind { match self { $(Record::$variant(_) => RecordKind::$variant),+ } }
+            pub fn id(&self) -> Uuid { match self { $(Record::$variant(r) => r.record_id()),+ } }
+            pub fn case_id(&self) -> Option<CaseId> { match self { $(Record::$variant(r) => r.case_id()),+ } }
+            pub fn validate(&self, ctx: &Ctx<'_>) -> Result<(), ValidationErrors> {
+                match self { $(Record::$variant(r) => r.validate(ctx)),+ }
+            }
+            pub fn references(&self) -> Vec<Reference> { match self { $(Record::$variant(r) => r.references()),+ } }
+            pub fn to_doc(&self) -> Value {
+                // Serialising plain data structs to a JSON value cannot fail.
+                match self { $(Record::$variant(r) => serde_json::to_value(r).unwrap_or(Value::Null)),+ }
+            }
+            /// Reads a stored or patched document as a typed record. Errors name
+            /// the field and the rule, never the value.
+            pub fn from_doc(kind: RecordKind, doc: Value) -> Result<Record, ValidationErrors> {
+                match kind { $(RecordKind::$variant => from_doc_typed::<$ty>(doc, "").map(Record::$variant)),+ }
+            }
+        }
+
+        $(
+        impl Entity for $ty {
+            const KIND: RecordKind = RecordKind::$variant;
+            fn record_id(&self) -> Uuid { self.id.as_uuid() }
+            fn case_id(&self) -> Option<CaseId> { let f: fn(&$ty) -> Option<CaseId> = $case; f(self) }
+            fn validate(&self, ctx: &Ctx<'_>) -> Result<(), ValidationErrors> {
+                let mut checker = Checker::new();
+                self.check(&mut checker, ctx);
+                checker.finish()
+            }
+            fn references(&self) -> Vec<Reference> { let f: fn(&$ty) -> Vec<Reference> = $refs; f(self) }
+            fn into_record(self) -> Record { Record::$variant(self) }
+        }
+        )+
+    };
+}
+
+fn to_case(field: &'static str, id: CaseId) -> Reference {
+    Reference { field, kind: RecordKind::Case, id: id.as_uuid() }
+}
+
+record_kinds! {
+    Case(Case) = "case", table "cases", true, case |r| Some(r.id), refs |_| vec![];
+    Victim(Victim) = "victim", table "victims", true, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    Perpetrator(Perpetrator) = "perpetrator", table "perpetrators", true, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    Incident(Incident) = "incident", table "incidents", false, case |r| Some(r.case_id), refs |r| {
+        let mut refs = vec![to_case("case_id", r.case_id)];
+        if let Some(order) = r.breaches_order {
+            refs.push(Reference { field: "breaches_order", kind: RecordKind::ProtectiveOrder, id: order.as_uuid() });
+        }
+        refs
+    };
+    IncidentAmendment(IncidentAmendment) = "incident_amendment", table "incident_amendments", false, case |r| Some(r.case_id), refs |r| vec![
+        to_case("case_id", r.case_id),
+        Reference { field: "incident_id", kind: RecordKind::Incident, id: r.incident_id.as_uuid() },
+    ];
+    RiskAssessment(RiskAssessment) = "risk_assessment", table "risk_assessments", false, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    SafetyPlan(SafetyPlan) = "safety_plan", table "safety_plans", false, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    Hearing(Hearing) = "hearing", table "hearings", true, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    ProtectiveOrder(ProtectiveOrder) = "order", table "orders", true, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    Breach(Breach) = "breach", table "breaches", true, case |r| Some(r.case_id), refs |r| {
+        let mut refs = vec![
+            to_case("case_id", r.case_id),
+            Reference { field: "order_id", kind: RecordKind::ProtectiveOrder, id: r.order_id.as_uuid() },
+        ];
+        if let Some(incident) = r.incident_id {
+            refs.push(Reference { field: "incident_id", kind: RecordKind::Incident, id: incident.as_uuid() });
+        }
+        refs
+    };
+    Referral(Referral) = "referral", table "referrals", true, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    ClinicReview(ClinicReview) = "clinic_review", table "clinic_reviews", true, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    Contact(Contact) = "contact", table "contacts", true, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    Task(Task) = "task", table "tasks", true, case |r| r.case_id, refs |r| {
+        let mut refs: Vec<Reference> = r.case_id.map(|c| to_case("case_id", c)).into_iter().collect();
+        if let Some(link) = r.linked {
+            refs.push(Reference { field: "linked", kind: link.kind, id: link.id });
+        }
+        refs
+    };
+}
+
+/// Deserialises a document, turning serde's message into a field-and-rule
+/// error that never repeats the offending value.
+pub(crate) fn from_doc_typed<T: DeserializeOwned>(doc: Value, prefix: &str) -> Result<T, ValidationErrors> {
+    serde_path_to_error::deserialize(doc).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.inner().to_string();
+        let (field, rule) = describe_serde_error(&path, &message);
+        ValidationErrors::single(format!("{prefix}{field}"), rule)
+    })
+}
+
+fn describe_serde_error(path: &str, message: &str) -> (String, String) {
+    let field = if path == "." { String::new() } else { path.to_owned() };
+    let join = |name: &str| if field.is_empty() { name.to_owned() } else { format!("{field}.{name}") };
+    let quoted = |text: &str| text.split('`').nth(1).map(str::to_owned);
+    if let Some(rest) = message.strip_prefix("missing field ") {
+        return (join(&quoted(rest).unwrap_or_default()), "is required".into());
+    }
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        // serde_path_to_error already ends the path with the unknown key.
+        let name = quoted(rest).unwrap_or_default();
+        let named = if field.ends_with(&name) { field.clone() } else { join(&name) };
+        return (named, "is not a field of this record".into());
+    }
+    if message.starts_with("unknown variant") {
+        let expected = message.split_once("expected ").map(|(_, e)| e.replace('`', "")).unwrap_or_default();
+        return (field, format!("must be {expected}"));
+    }
+    if let Some((_, expected)) = message.split_once(", expected ") {
+        return (field, format!("must be {}", expected.replace('`', "")));
+    }
+    // Anything else may quote the input, so only the kind of problem is kept.
+    let rule = if message.contains("premature end") || message.contains("input contains invalid") || message.contains("input is out of range") {
+        "is not a valid date or time (use YYYY-MM-DD, or YYYY-MM-DD HH:MM)"
+    } else {
+        "has the wrong form"
+    };
+    (field, rule.into())
+}
+
+/// Reads a typed record from its document.
+pub fn parse<T: Entity>(doc: Value) -> Result<T, ValidationErrors> {
+    from_doc_typed(doc, "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn table_names_are_unique_and_kinds_round_trip() {
+        let mut tables: Vec<&str> = RecordKind::ALL.iter().map(|k| k.table()).collect();
+        tables.sort_unstable();
+        tables.dedup();
+        assert_eq!(tables.len(), RecordKind::ALL.len());
+        for kind in RecordKind::ALL {
+            assert_eq!(RecordKind::from_wire(kind.wire()), Some(*kind));
+        }
+    }
+
+    #[test]
+    fn diary_plans_and_assessments_are_immutable() {
+        // domain.md: incident entries are never silently edited; history is kept.
+        assert!(!RecordKind::Incident.is_mutable());
+        assert!(!RecordKind::IncidentAmendment.is_mutable());
+        assert!(!RecordKind::SafetyPlan.is_mutable());
+        assert!(!RecordKind::RiskAssessment.is_mutable());
+        assert!(RecordKind::Case.is_mutable());
+    }
+
+    #[test]
+    fn a_type_error_names_the_field_but_not_the_value() {
+        // A name typed into a date field must not be echoed into an error message.
+        let doc = json!({
+            "id": "0190b6a0-0000-7000-8000-000000000000",
+            "case_id": "0190b6a0-0000-7000-8000-000000000001",
+            "name": "Canary Person", "date_of_birth": "Secret Street"
+        });
+        let err = Record::from_doc(RecordKind::Victim, doc).unwrap_err();
+        assert_eq!(err.fields(), vec!["date_of_birth"]);
+        assert!(!err.to_string().contains("Secret"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_variant_lists_the_choices() {
+        let doc = json!({
+            "id": "0190b6a0-0000-7000-8000-000000000000",
+            "case_id": "0190b6a0-0000-7000-8000-000000000001",
+            "names": ["X"], "relationship": "neighbour-from-hell"
+        });
+        let err = Record::from_doc(RecordKind::Perpetrator, doc).unwrap_err();
+        assert_eq!(err.fields(), vec!["relationship"]);
+        assert!(err.to_string().contains("ex_intimate_partner"), "{err}");
+        assert!(!err.to_string().contains("neighbour"), "{err}");
+    }
+
+    #[test]
+    fn missing_and_unknown_fields_are_named() {
+        let missing = Record::from_doc(RecordKind::Perpetrator, json!({
+            "id": "0190b6a0-0000-7000-8000-000000000000",
+            "case_id": "0190b6a0-0000-7000-8000-000000000001",
+            "names": ["X"]
+        }))
+        .unwrap_err();
+        assert_eq!(missing.fields(), vec!["relationship"]);
+        let unknown = Record::from_doc(RecordKind::Perpetrator, json!({
+            "id": "0190b6a0-0000-7000-8000-000000000000",
+            "case_id": "0190b6a0-0000-7000-8000-000000000001",
+            "names": ["X"], "relationship": "stranger", "shoe_size": 9
+        }))
+        .unwrap_err();
+        assert_eq!(unknown.fields(), vec!["shoe_size"]);
+    }
+}

@@ -1,0 +1,111 @@
+//! Rules from law and guidance, held as data (`assets/rules.toml`) so a
+//! service can correct them without a release.
+
+use crate::vocab::BailAuthority;
+use chrono::{Months, NaiveDate};
+use serde::Deserialize;
+
+const SHIPPED_RULES: &str = include_str!("../../../assets/rules.toml");
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    pub spo_minimum_years: u32,
+    pub spo_notification_days: u32,
+    pub pre_charge_bail_months: BailMonths,
+    pub reminders: ReminderHorizons,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BailMonths {
+    pub first_grant: u32,
+    pub inspector: u32,
+    pub superintendent: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderHorizons {
+    pub hearing_days_ahead: u32,
+    pub order_expiry_days_ahead: u32,
+    pub risk_review_days_ahead: u32,
+    pub plan_review_days_ahead: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the rules file is not valid: {0}")]
+pub struct RulesError(String);
+
+impl Rules {
+    /// Parses a service's rules file.
+    pub fn from_toml(text: &str) -> Result<Self, RulesError> {
+        toml::from_str(text).map_err(|e| RulesError(e.message().to_owned()))
+    }
+
+    /// The rules shipped with this build.
+    pub fn shipped() -> Self {
+        // The shipped file is checked by a unit test, so this cannot fail at run time.
+        Self::from_toml(SHIPPED_RULES).unwrap_or_else(|e| panic!("shipped rules.toml: {e}"))
+    }
+
+    /// The earliest an SPO made on `made_on` may expire.
+    pub fn spo_earliest_expiry(&self, made_on: NaiveDate) -> Option<NaiveDate> {
+        made_on.checked_add_months(Months::new(12 * self.spo_minimum_years))
+    }
+
+    /// The date by which an SPO defendant must notify the police.
+    pub fn spo_notification_deadline(&self, served_on: NaiveDate) -> Option<NaiveDate> {
+        served_on.checked_add_days(chrono::Days::new(u64::from(self.spo_notification_days)))
+    }
+
+    /// The longest pre-charge bail may run from first grant under the given
+    /// authority; `None` when a court has set it and no limit applies.
+    pub fn bail_limit(&self, granted_on: NaiveDate, authority: BailAuthority) -> Option<NaiveDate> {
+        let months = match authority {
+            BailAuthority::FirstGrant => self.pre_charge_bail_months.first_grant,
+            BailAuthority::Inspector => self.pre_charge_bail_months.inspector,
+            BailAuthority::Superintendent => self.pre_charge_bail_months.superintendent,
+            BailAuthority::Court => return None,
+        };
+        granted_on.checked_add_months(Months::new(months))
+    }
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self::shipped()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn shipped_rules_carry_the_statutory_values() {
+        // Stalking Protection Act 2019: two years minimum, three days to notify.
+        let rules = Rules::shipped();
+        assert_eq!(rules.spo_earliest_expiry(d(2026, 2, 28)), Some(d(2028, 2, 28)));
+        assert_eq!(rules.spo_notification_deadline(d(2026, 12, 30)), Some(d(2027, 1, 2)));
+        assert_eq!(rules.bail_limit(d(2026, 1, 31), BailAuthority::FirstGrant), Some(d(2026, 4, 30)));
+        assert_eq!(rules.bail_limit(d(2026, 1, 1), BailAuthority::Court), None);
+    }
+
+    #[test]
+    fn a_service_can_change_a_rule_in_its_file() {
+        let edited = SHIPPED_RULES.replace("spo_notification_days = 3", "spo_notification_days = 5");
+        let rules = Rules::from_toml(&edited).unwrap();
+        assert_eq!(rules.spo_notification_deadline(d(2026, 1, 1)), Some(d(2026, 1, 6)));
+    }
+
+    #[test]
+    fn a_misspelt_rule_is_refused_not_ignored() {
+        let edited = SHIPPED_RULES.replace("spo_minimum_years", "spo_minimum_yeras");
+        assert!(Rules::from_toml(&edited).is_err());
+    }
+}

@@ -1,0 +1,376 @@
+//! The enumerations of `shared/domain.md`. Closed lists come from law or
+//! published research; open lists (ones a service extends) carry an
+//! `Other(String)` variant so a service never needs a new build.
+
+use serde::{Deserialize, Serialize};
+
+/// Defines an enumeration with a stable snake_case wire name and a label for people.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $wire:literal => $label:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name { $(#[serde(rename = $wire)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn label(&self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+            pub fn wire(&self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+        }
+    };
+    ($(#[$meta:meta])* open $name:ident { $($variant:ident = $wire:literal => $label:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $wire)] $variant,)+
+            /// A value the service added; described in its own words.
+            #[serde(rename = "other")]
+            Other(String),
+        }
+
+        impl $name {
+            pub const KNOWN: &'static [$name] = &[$($name::$variant),+];
+            pub fn label(&self) -> &str {
+                match self { $($name::$variant => $label,)+ $name::Other(text) => text.as_str() }
+            }
+            pub fn wire(&self) -> &'static str {
+                match self { $($name::$variant => $wire,)+ $name::Other(_) => "other" }
+            }
+        }
+    };
+}
+
+vocabulary!(
+    /// Where a referral came from (domain.md, "Referral source").
+    open ReferralSource {
+        Police = "police" => "Police",
+        SelfReferral = "self" => "Self-referral",
+        NationalStalkingHelpline = "national_stalking_helpline" => "National Stalking Helpline",
+        IdvaOrDomesticAbuse = "idva_or_domestic_abuse_service" => "IDVA or domestic abuse service",
+        Marac = "marac" => "MARAC",
+        Health = "gp_health_or_mental_health" => "GP, health or mental health",
+        Probation = "probation" => "Probation",
+        CpsOrWitnessCare = "cps_or_witness_care" => "CPS or Witness Care",
+        SocialCare = "social_care" => "Children's or adult social care",
+        Housing = "housing" => "Housing",
+        Employer = "employer" => "Employer",
+        Education = "education" => "Education",
+    }
+);
+
+vocabulary!(
+    /// Relationship of perpetrator to victim (Mullen, Pathé and Purcell).
+    Relationship {
+        ExIntimatePartner = "ex_intimate_partner" => "Ex-intimate partner",
+        AcquaintanceOrFriend = "acquaintance_or_friend" => "Acquaintance or friend",
+        FamilyMember = "family_member" => "Family member",
+        WorkplaceContact = "workplace_contact" => "Workplace contact",
+        ProfessionalContact = "professional_contact" => "Professional contact",
+        Stranger = "stranger" => "Stranger",
+        UnknownOnline = "unknown_or_anonymous_online" => "Unknown or anonymous online",
+    }
+);
+
+vocabulary!(
+    /// Stalker typology (Mullen et al., 1999), set by the clinic.
+    Typology {
+        Rejected = "rejected" => "Rejected",
+        IntimacySeeking = "intimacy_seeking" => "Intimacy seeking",
+        IncompetentSuitor = "incompetent_suitor" => "Incompetent suitor",
+        Resentful = "resentful" => "Resentful",
+        Predatory = "predatory" => "Predatory",
+    }
+);
+
+vocabulary!(
+    /// Stalking behaviours recorded against an incident.
+    open Behaviour {
+        Following = "following" => "Following",
+        Loitering = "loitering" => "Loitering or watching near home, work or school",
+        TurningUp = "turning_up_unannounced" => "Turning up unannounced",
+        UnwantedContact = "unwanted_contact" => "Unwanted contact by phone, text, email or letter",
+        SocialMedia = "social_media_contact" => "Contact through social media",
+        MonitoringOnline = "monitoring_online" => "Monitoring online activity or accounts",
+        Tracking = "tracking_device_or_app" => "Tracking device or app",
+        PublishingOrImpersonating = "publishing_or_impersonating" => "Publishing material about the victim or pretending to be them",
+        UnwantedGifts = "unwanted_gifts" => "Unwanted gifts",
+        OrderingGoods = "ordering_or_cancelling_goods" => "Ordering or cancelling goods and services",
+        ThirdParties = "contacting_third_parties" => "Contacting family, friends or colleagues",
+        UsingOthers = "using_others" => "Using others to help",
+        PropertyDamage = "property_damage" => "Damaging or interfering with property",
+        ThreatViolence = "threat_of_violence" => "Threat of violence",
+        ThreatSexualViolence = "threat_of_sexual_violence" => "Threat of sexual violence",
+        ThreatToKill = "threat_to_kill" => "Threat to kill",
+        ThreatSuicide = "threat_of_suicide" => "Threat of suicide",
+        Violence = "violence" => "Violence",
+        Vexatious = "vexatious_complaints" => "Vexatious complaints or legal actions",
+    }
+);
+
+vocabulary!(
+    /// How the incident reached the victim.
+    open Channel {
+        InPerson = "in_person" => "In person",
+        Phone = "phone" => "Phone",
+        Text = "text" => "Text",
+        Email = "email" => "Email",
+        Letter = "letter" => "Letter",
+        SocialMedia = "social_media" => "Social media",
+        ThirdParty = "via_third_party" => "Via a third party",
+        DeviceTracking = "device_tracking" => "Device tracking",
+    }
+);
+
+vocabulary!(
+    /// Offences (Protection from Harassment Act 1997 and order breaches).
+    open Offence {
+        Harassment = "pha_s2_harassment" => "s2 harassment",
+        Stalking = "pha_s2a_stalking" => "s2A stalking",
+        FearOfViolence = "pha_s4_fear_of_violence" => "s4 putting people in fear of violence",
+        StalkingSeriousAlarm = "pha_s4a_stalking_fear_or_alarm" => "s4A stalking involving fear of violence or serious alarm or distress",
+        BreachRestrainingOrder = "breach_restraining_order" => "Breach of a restraining order",
+        BreachSpo = "breach_spo" => "Breach of a Stalking Protection Order",
+        FailureToNotify = "failure_to_notify" => "Failure to notify",
+        BreachNonMolestation = "breach_non_molestation_order" => "Breach of a non-molestation order",
+    }
+);
+
+vocabulary!(
+    /// Protective orders and conditions.
+    open OrderType {
+        Spo = "spo" => "Stalking Protection Order",
+        InterimSpo = "interim_spo" => "Interim Stalking Protection Order",
+        RestrainingOnConviction = "restraining_order_conviction" => "Restraining order on conviction",
+        RestrainingOnAcquittal = "restraining_order_acquittal" => "Restraining order on acquittal",
+        NonMolestation = "non_molestation_order" => "Non-molestation order",
+        Dapn = "dapn" => "Domestic Abuse Protection Notice",
+        Dapo = "dapo" => "Domestic Abuse Protection Order",
+        PreChargeBail = "pre_charge_bail" => "Pre-charge bail",
+        ReleasedUnderInvestigation = "released_under_investigation" => "Released under investigation (no conditions)",
+        CourtBail = "court_bail" => "Court bail",
+        Licence = "licence_conditions" => "Licence conditions",
+        PoliceInformationNotice = "police_information_notice" => "Police Information Notice (historic)",
+    }
+);
+
+vocabulary!(
+    /// Court hearing types.
+    open HearingType {
+        FirstAppearance = "first_appearance" => "First appearance",
+        PleaAndAllocation = "plea_and_allocation" => "Plea and allocation",
+        Ptph = "ptph" => "Plea and trial preparation hearing",
+        Trial = "trial" => "Trial",
+        Verdict = "verdict" => "Verdict",
+        Sentencing = "sentencing" => "Sentencing",
+        SpoApplication = "spo_application" => "SPO application",
+        InterimSpo = "interim_spo" => "Interim SPO",
+        Variation = "order_variation" => "Order variation, renewal or discharge",
+        Breach = "breach_hearing" => "Breach hearing",
+        Appeal = "appeal" => "Appeal",
+        FamilyCourt = "family_court" => "Family court (non-molestation)",
+    }
+);
+
+vocabulary!(
+    /// DASH risk levels. Ordered: a judgement below the suggested level needs a rationale.
+    RiskLevel {
+        Standard = "standard" => "Standard",
+        Medium = "medium" => "Medium",
+        High = "high" => "High",
+    }
+);
+
+vocabulary!(
+    /// Stalking Risk Profile ratings used by the clinic.
+    SrpRating {
+        Low = "low" => "Low",
+        Moderate = "moderate" => "Moderate",
+        High = "high" => "High",
+    }
+);
+
+vocabulary!(
+    /// One answer on a risk instrument. Yes/no instruments use the first three,
+    /// rating instruments (the SRP record) the last three.
+    Answer {
+        Yes = "yes" => "Yes",
+        No = "no" => "No",
+        NotKnown = "not_known" => "Not known",
+        Low = "low" => "Low",
+        Moderate = "moderate" => "Moderate",
+        High = "high" => "High",
+    }
+);
+
+vocabulary!(
+    CaseStatus {
+        Open = "open" => "Open",
+        Closed = "closed" => "Closed",
+    }
+);
+
+vocabulary!(
+    /// Why a case closed; reported to the commissioner quarterly.
+    open ClosureReason {
+        SupportComplete = "support_complete" => "Support complete",
+        RiskReduced = "risk_reduced" => "Risk reduced",
+        VictimDisengaged = "victim_disengaged" => "Victim disengaged",
+        NoContactEstablished = "no_contact_established" => "No contact established",
+        MovedOutOfArea = "moved_out_of_area" => "Moved out of area",
+        TransferredToOtherService = "transferred" => "Transferred to another service",
+        VictimDeclined = "victim_declined" => "Victim declined support",
+    }
+);
+
+vocabulary!(
+    /// Outgoing referral destinations.
+    open ReferralTarget {
+        ClinicPanel = "clinic_panel" => "Stalking clinic panel",
+        Marac = "marac" => "MARAC",
+        Mappa = "mappa" => "MAPPA",
+        MentalHealth = "mental_health" => "Mental health",
+        Idva = "idva" => "IDVA",
+        Housing = "housing" => "Housing",
+        ChildrensServices = "childrens_services" => "Children's services",
+    }
+);
+
+vocabulary!(
+    ReferralStatus {
+        Draft = "draft" => "Draft",
+        Sent = "sent" => "Sent",
+        Accepted = "accepted" => "Accepted",
+        Declined = "declined" => "Declined",
+        Completed = "completed" => "Completed",
+    }
+);
+
+vocabulary!(
+    /// The agencies around the clinic table.
+    open Agency {
+        Police = "police" => "Police",
+        Cps = "cps" => "CPS",
+        Probation = "probation" => "Probation",
+        MentalHealth = "mental_health" => "NHS forensic mental health",
+        VictimsCharity = "victims_charity" => "Victims' charity",
+    }
+);
+
+vocabulary!(
+    ActionStatus {
+        Open = "open" => "Open",
+        Done = "done" => "Done",
+        Cancelled = "cancelled" => "Cancelled",
+    }
+);
+
+vocabulary!(
+    open ContactMethod {
+        InPerson = "in_person" => "In person",
+        Phone = "phone" => "Phone",
+        Text = "text" => "Text",
+        Email = "email" => "Email",
+        Video = "video" => "Video call",
+        Letter = "letter" => "Letter",
+    }
+);
+
+vocabulary!(
+    /// Lawful basis recorded when information is shared without consent
+    /// (UK GDPR Art. 6 and DPA 2018 Sch. 1 conditions).
+    open LawfulBasis {
+        Consent = "consent" => "Consent",
+        VitalInterests = "vital_interests" => "Vital interests",
+        PublicTask = "public_task" => "Public task",
+        LegalObligation = "legal_obligation" => "Legal obligation",
+        Safeguarding = "safeguarding" => "Safeguarding of children and individuals at risk (DPA 2018 Sch. 1 para 18)",
+        PreventingCrime = "preventing_or_detecting_crime" => "Preventing or detecting unlawful acts (DPA 2018 Sch. 1 para 10)",
+    }
+);
+
+vocabulary!(
+    /// Kinds of order condition.
+    open ConditionKind {
+        ExclusionZone = "exclusion_zone" => "Exclusion zone",
+        NoContact = "no_contact" => "No contact by any means",
+        Positive = "positive_requirement" => "Positive requirement",
+    }
+);
+
+vocabulary!(
+    /// Who authorised pre-charge bail beyond the first grant (Bail Act rules, 2022).
+    BailAuthority {
+        FirstGrant = "first_grant" => "First grant",
+        Inspector = "inspector" => "Inspector",
+        Superintendent = "superintendent" => "Superintendent",
+        Court = "court" => "Court",
+    }
+);
+
+vocabulary!(
+    TaskStatus {
+        Open = "open" => "Open",
+        Done = "done" => "Done",
+    }
+);
+
+vocabulary!(
+    /// Safety plan sections, in the order domain.md gives them.
+    PlanSection {
+        Emergency = "emergency" => "Emergency",
+        Home = "home" => "Home",
+        TravelAndRoutine = "travel_and_routine" => "Travel and routine",
+        WorkAndStudy = "work_and_study" => "Work and study",
+        ChildrenAndSchool = "children_and_school" => "Children and school",
+        PhoneAndOnline = "phone_and_online" => "Phone and online",
+        EvidenceAndDiary = "evidence_and_diary" => "Evidence and diary",
+        SupportNetwork = "support_network" => "Support network",
+        CourtAndOrders = "court_and_orders" => "Court and orders",
+        Wellbeing = "wellbeing" => "Wellbeing",
+        Review = "review" => "Review date",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_lists_accept_a_service_value_without_a_build() {
+        // A service that adds "school nurse" as a referral source must not need a release.
+        let parsed: ReferralSource = serde_json::from_str(r#"{"other":"School nurse"}"#).unwrap();
+        assert_eq!(parsed, ReferralSource::Other("School nurse".into()));
+        assert_eq!(parsed.label(), "School nurse");
+        let known: ReferralSource = serde_json::from_str(r#""national_stalking_helpline""#).unwrap();
+        assert_eq!(known, ReferralSource::NationalStalkingHelpline);
+    }
+
+    #[test]
+    fn wire_names_are_unique_within_each_list() {
+        // Two variants sharing a wire name would make stored records ambiguous.
+        fn unique(names: Vec<&str>) {
+            let mut sorted = names.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), names.len(), "{names:?}");
+        }
+        unique(Behaviour::KNOWN.iter().map(|b| b.wire()).collect());
+        unique(OrderType::KNOWN.iter().map(|b| b.wire()).collect());
+        unique(HearingType::KNOWN.iter().map(|b| b.wire()).collect());
+        unique(PlanSection::ALL.iter().map(|b| b.wire()).collect());
+        assert_eq!(PlanSection::ALL.len(), 11);
+    }
+
+    #[test]
+    fn risk_levels_are_ordered_for_the_rationale_rule() {
+        assert!(RiskLevel::Standard < RiskLevel::Medium && RiskLevel::Medium < RiskLevel::High);
+    }
+
+    #[test]
+    fn unknown_wire_value_is_refused() {
+        assert!(serde_json::from_str::<RiskLevel>(r#""severe""#).is_err());
+    }
+}
