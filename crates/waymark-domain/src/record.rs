@@ -165,6 +165,9 @@ fn describe_serde_error(path: &str, message: &str) -> (String, String) {
     if let Some((_, expected)) = message.split_once(", expected ") {
         return (field, format!("must be {}", expected.replace('`', "")));
     }
+    if message.starts_with("is not a valid") {
+        return (field, message.to_owned());
+    }
     // Anything else may quote the input, so only the kind of problem is kept.
     let rule = if message.contains("premature end") || message.contains("input contains invalid") || message.contains("input is out of range") {
         "is not a valid date or time (use YYYY-MM-DD, or YYYY-MM-DD HH:MM)"

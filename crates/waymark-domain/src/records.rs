@@ -84,6 +84,12 @@ pub struct PoliceReference {
 }
 
 impl Case {
+    /// The latest risk assessment sets the case's current level and review date.
+    pub fn apply_assessment(&mut self, assessment: &RiskAssessment) {
+        self.risk_level = Some(assessment.judged_level);
+        self.risk_review_on = Some(assessment.next_review_on);
+    }
+
     pub(crate) fn check(&self, c: &mut Checker, _ctx: &Ctx<'_>) {
         c.not_blank(&self.reference, "reference");
         c.require(
@@ -333,6 +339,7 @@ impl Perpetrator {
 pub struct Incident {
     pub id: IncidentId,
     pub case_id: CaseId,
+    #[serde(with = "crate::time::utc_micros")]
     pub occurred_at: DateTime<Utc>,
     #[serde(default)]
     pub location: Option<String>,
@@ -358,6 +365,7 @@ pub struct Incident {
     /// The order or bail condition this incident breaches, if any.
     #[serde(default)]
     pub breaches_order: Option<OrderId>,
+    #[serde(with = "crate::time::utc_micros")]
     pub recorded_at: DateTime<Utc>,
     pub recorded_by: String,
 }
@@ -412,6 +420,7 @@ pub struct IncidentAmendment {
     pub id: AmendmentId,
     pub incident_id: IncidentId,
     pub case_id: CaseId,
+    #[serde(with = "crate::time::utc_micros")]
     pub made_at: DateTime<Utc>,
     pub made_by: String,
     pub reason: String,
@@ -619,6 +628,7 @@ pub struct Hearing {
     pub case_id: CaseId,
     pub court: String,
     pub hearing_type: HearingType,
+    #[serde(with = "crate::time::utc_micros")]
     pub starts_at: DateTime<Utc>,
     #[serde(default)]
     pub court_reference: Option<String>,
@@ -865,6 +875,7 @@ impl ClinicReview {
 pub struct Contact {
     pub id: ContactId,
     pub case_id: CaseId,
+    #[serde(with = "crate::time::utc_micros")]
     pub at: DateTime<Utc>,
     pub method: ContactMethod,
     /// True for contact with the victim (first contact is a commissioning measure).

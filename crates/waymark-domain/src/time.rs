@@ -100,3 +100,21 @@ mod tests {
         assert_eq!(london_date(t), NaiveDate::from_ymd_opt(2026, 7, 2).unwrap());
     }
 }
+
+/// Serialises instants with fixed microsecond precision, so their text sorts
+/// in time order inside the store.
+pub mod utc_micros {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&at.to_rfc3339_opts(SecondsFormat::Micros, true))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| serde::de::Error::custom("is not a valid date or time (use YYYY-MM-DD HH:MM)"))
+    }
+}

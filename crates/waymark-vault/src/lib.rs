@@ -1,1 +1,26 @@
+//! Waymark's encrypted store: the key file, the SQLCipher database, its
+//! migrations, the one write path (record + op log + audit in one
+//! transaction), queries, and encrypted backup. This is the only crate that
+//! writes SQL.
 
+pub mod audit;
+pub mod backup;
+pub mod db;
+pub mod error;
+mod fsutil;
+pub mod keyfile;
+pub mod queries;
+pub mod throttle;
+pub mod vault;
+
+pub use error::{Result, VaultError};
+pub use keyfile::{MAX_WORK_FACTOR, SHIPPED_WORK_FACTOR};
+pub use vault::{vault_exists, Env, InitOptions, Mutation, SystemClock, Vault};
+
+/// For benchmarks only: a database key and direct database access, so the
+/// encryption overhead can be measured against a plain SQLite file.
+#[doc(hidden)]
+pub mod bench_support {
+    pub use crate::db::{migrate, open};
+    pub use crate::keyfile::DbKey;
+}

@@ -1,0 +1,130 @@
+//! The audit trail: append-only, hash-chained, covering views, prints and
+//! exports as well as edits. Triggers refuse UPDATE and DELETE; the chain and
+//! the head kept in `meta` catch anyone who drops the triggers first.
+
+use crate::error::{Result, VaultError};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+const HEAD_KEY: &str = "audit_head";
+
+/// One audited action. `detail` never holds personal data: field names,
+/// document types and counts only.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry<'a> {
+    pub at: DateTime<Utc>,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub kind: Option<&'a str>,
+    pub record_id: Option<String>,
+    pub case_id: Option<String>,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEvent {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub kind: Option<String>,
+    pub record_id: Option<String>,
+    pub case_id: Option<String>,
+    pub detail: serde_json::Value,
+    pub hash: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn chain_hash(seq: i64, at: &str, actor: &str, action: &str, kind: Option<&str>, record: Option<&str>, case: Option<&str>, detail: &str, prev: &str) -> String {
+    let canonical = serde_json::json!([seq, at, actor, action, kind, record, case, detail, prev]).to_string();
+    hex::encode(Sha256::digest(canonical.as_bytes()))
+}
+
+pub(crate) fn append(conn: &Connection, entry: &AuditEntry<'_>) -> Result<i64> {
+    let head: Option<(i64, String)> =
+        conn.query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
+    let seq = prev_seq + 1;
+    let at = entry.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let detail = entry.detail.to_string();
+    let hash = chain_hash(seq, &at, entry.actor, entry.action, entry.kind, entry.record_id.as_deref(), entry.case_id.as_deref(), &detail, &prev_hash);
+    conn.execute(
+        "INSERT INTO audit (seq, at, actor, action, kind, record_id, case_id, detail, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![seq, at, entry.actor, entry.action, entry.kind, entry.record_id, entry.case_id, detail, prev_hash, hash],
+    )?;
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![HEAD_KEY, format!("{seq}:{hash}")],
+    )?;
+    Ok(seq)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verified {
+    pub events: i64,
+    pub head: String,
+}
+
+/// Walks the whole chain. Reports the first row that fails by its number only.
+pub fn verify(conn: &Connection) -> Result<Verified> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, actor, action, kind, record_id, case_id, detail, prev_hash, hash FROM audit ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut expected_seq = 1i64;
+    let mut last_hash = GENESIS.to_owned();
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        if seq != expected_seq {
+            return Err(VaultError::AuditBroken(format!("event {expected_seq} is missing")));
+        }
+        let prev: String = r.get(8)?;
+        let stored: String = r.get(9)?;
+        let kind: Option<String> = r.get(4)?;
+        let record: Option<String> = r.get(5)?;
+        let case: Option<String> = r.get(6)?;
+        let at: String = r.get(1)?;
+        let actor: String = r.get(2)?;
+        let action: String = r.get(3)?;
+        let detail: String = r.get(7)?;
+        let recomputed = chain_hash(seq, &at, &actor, &action, kind.as_deref(), record.as_deref(), case.as_deref(), &detail, &prev);
+        if prev != last_hash || recomputed != stored {
+            return Err(VaultError::AuditBroken(format!("event {seq} was changed")));
+        }
+        last_hash = stored;
+        expected_seq += 1;
+    }
+    let events = expected_seq - 1;
+    let head: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = ?1", [HEAD_KEY], |r| r.get(0)).optional()?;
+    let expected_head = if events == 0 { None } else { Some(format!("{events}:{last_hash}")) };
+    if head != expected_head {
+        return Err(VaultError::AuditBroken("the latest events were removed".into()));
+    }
+    Ok(Verified { events, head: last_hash })
+}
+
+pub(crate) fn list(conn: &Connection, case_id: Option<&str>, limit: u32) -> Result<Vec<AuditEvent>> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, actor, action, kind, record_id, case_id, detail, hash FROM audit
+         WHERE (?1 IS NULL OR case_id = ?1) ORDER BY seq DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![case_id, limit], |r| {
+        let detail: String = r.get(7)?;
+        Ok(AuditEvent {
+            seq: r.get(0)?,
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            action: r.get(3)?,
+            kind: r.get(4)?,
+            record_id: r.get(5)?,
+            case_id: r.get(6)?,
+            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+            hash: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}

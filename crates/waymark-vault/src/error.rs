@@ -1,0 +1,113 @@
+//! Typed errors. Each has a stable `code` for the UI and a message that says
+//! what to do next. None carries personal data: values never appear, only
+//! field names, record kinds and ids.
+
+use waymark_domain::{RecordKind, ValidationErrors};
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("no vault was found in that folder; create one with `waymark init` or choose another with --vault")]
+    NoVault,
+    #[error("a vault already exists in that folder; choose another folder or unlock the existing vault")]
+    AlreadyExists,
+    #[error("the passphrase is wrong; wait {wait_secs} s before trying again (failed attempts: {failures})")]
+    WrongPassphrase { failures: u32, wait_secs: u64 },
+    #[error("too many wrong passphrases; wait {wait_secs} s before trying again")]
+    TooSoon { wait_secs: u64 },
+    #[error("the passphrase must be at least {min} characters; three random words make a strong one")]
+    WeakPassphrase { min: usize },
+    #[error("the key file is damaged or not a Waymark key file; restore it from a backup or recover with the clinic's recovery identity")]
+    KeyFileCorrupt,
+    #[error("the key file does not belong to this database; put the matching key file back in the vault folder")]
+    KeyMismatch,
+    #[error("this vault has no recovery recipient, so the passphrase cannot be reset; restore from an encrypted backup instead")]
+    NoRecoveryRecipient,
+    #[error("the recovery identity does not match this vault's recovery recipient; use the clinic's recovery identity file")]
+    WrongRecoveryIdentity,
+    #[error("not a valid age recipient or identity: it should start with {expected}")]
+    BadAgeKey { expected: &'static str },
+    #[error("the vault was written by a newer Waymark (schema {found}, this build knows {supported}); update Waymark before opening it")]
+    NewerSchema { found: u32, supported: u32 },
+    #[error("the database is damaged or unreadable; restore from an encrypted backup")]
+    DatabaseUnreadable,
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    #[error("no {} with that id or reference; list them to find the right one", kind.wire())]
+    NotFound { kind: RecordKind },
+    #[error("{} records are never edited; add a new {} instead", kind.wire(), correction)]
+    Immutable { kind: RecordKind, correction: &'static str },
+    #[error("that {field} is already used by another record; choose another")]
+    Duplicate { field: &'static str },
+    #[error("the backup could not be read: it is damaged, truncated or not a Waymark backup; the vault was not changed")]
+    BackupCorrupt,
+    #[error("the backup was not encrypted for this passphrase or identity; the vault was not changed")]
+    BackupNotForYou,
+    #[error("the backup's work factor is too high to open safely here; the vault was not changed")]
+    BackupExcessiveWork,
+    #[error("the audit trail does not verify: {0}; keep this vault as evidence and contact your IT lead")]
+    AuditBroken(String),
+    #[error("a file could not be read or written ({context}): {kind}; check the disk and folder permissions")]
+    Io { context: &'static str, kind: std::io::ErrorKind },
+    #[error("the database refused the change ({0}); nothing was saved. Try again, and report it if it repeats")]
+    Database(String),
+}
+
+impl VaultError {
+    /// A stable code for the UI and for scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            VaultError::NoVault => "no_vault",
+            VaultError::AlreadyExists => "already_exists",
+            VaultError::WrongPassphrase { .. } => "wrong_passphrase",
+            VaultError::TooSoon { .. } => "too_soon",
+            VaultError::WeakPassphrase { .. } => "weak_passphrase",
+            VaultError::KeyFileCorrupt => "key_file_corrupt",
+            VaultError::KeyMismatch => "key_mismatch",
+            VaultError::NoRecoveryRecipient => "no_recovery_recipient",
+            VaultError::WrongRecoveryIdentity => "wrong_recovery_identity",
+            VaultError::BadAgeKey { .. } => "bad_age_key",
+            VaultError::NewerSchema { .. } => "newer_schema",
+            VaultError::DatabaseUnreadable => "database_unreadable",
+            VaultError::Invalid(_) => "invalid",
+            VaultError::NotFound { .. } => "not_found",
+            VaultError::Immutable { .. } => "immutable",
+            VaultError::Duplicate { .. } => "duplicate",
+            VaultError::BackupCorrupt => "backup_corrupt",
+            VaultError::BackupNotForYou => "backup_not_for_you",
+            VaultError::BackupExcessiveWork => "backup_excessive_work",
+            VaultError::AuditBroken(_) => "audit_broken",
+            VaultError::Io { .. } => "io",
+            VaultError::Database(_) => "database",
+        }
+    }
+
+    pub(crate) fn io(context: &'static str) -> impl FnOnce(std::io::Error) -> VaultError {
+        move |e| VaultError::Io { context, kind: e.kind() }
+    }
+}
+
+impl From<ValidationErrors> for VaultError {
+    fn from(e: ValidationErrors) -> Self {
+        VaultError::Invalid(e)
+    }
+}
+
+impl From<rusqlite::Error> for VaultError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ffi::ErrorCode;
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::NotADatabase => VaultError::DatabaseUnreadable,
+            rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::DatabaseCorrupt => VaultError::DatabaseUnreadable,
+            // rusqlite's messages carry SQL and constraint names, never bound values.
+            rusqlite::Error::SqliteFailure(f, _) => VaultError::Database(format!("{:?}", f.code)),
+            // Other variants can quote a stored value, so only their kind is kept.
+            rusqlite::Error::QueryReturnedNoRows => VaultError::Database("no such row".into()),
+            rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
+                VaultError::Database("a stored value has the wrong type".into())
+            }
+            _ => VaultError::Database("query failed".into()),
+        }
+    }
+}
+
+pub type Result<T, E = VaultError> = std::result::Result<T, E>;

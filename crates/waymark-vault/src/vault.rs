@@ -1,0 +1,669 @@
+//! The vault: one encrypted database, its key file, and the one write path.
+
+use crate::audit::{self, AuditEntry};
+use crate::db;
+use crate::error::{Result, VaultError};
+use crate::keyfile::{check_passphrase_strength, DbKey, KeyFile, KEY_FILE, SHIPPED_WORK_FACTOR};
+use crate::throttle::Attempts;
+use age::secrecy::SecretString;
+use chrono::{DateTime, NaiveDate, Utc};
+use rand::RngCore;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use uuid::Uuid;
+use waymark_domain::hlc::Hlc;
+use waymark_domain::instruments::{Instrument, Instruments};
+use waymark_domain::patch::{new_doc, protected_fields, NewRecord, Patch};
+use waymark_domain::records::Ctx;
+use waymark_domain::rules::Rules;
+use waymark_domain::time::{london_date, Clock};
+use waymark_domain::{CaseId, DeviceId, Entity, Record, RecordKind, ValidationErrors};
+
+/// The system clock. Business logic takes a `Clock`, so tests pass their own.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Time and randomness, passed in.
+pub struct Env {
+    pub clock: Arc<dyn Clock>,
+    pub rng: Box<dyn RngCore + Send>,
+}
+
+impl Env {
+    pub fn system() -> Self {
+        use rand::SeedableRng;
+        Self { clock: Arc::new(SystemClock), rng: Box::new(rand::rngs::StdRng::from_entropy()) }
+    }
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Env")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// The advocate's staff code, recorded as the actor of every change.
+    pub advocate: String,
+    pub recovery: Option<age::x25519::Recipient>,
+    pub work_factor: u8,
+}
+
+impl InitOptions {
+    pub fn new(advocate: impl Into<String>) -> Self {
+        Self { advocate: advocate.into(), recovery: None, work_factor: SHIPPED_WORK_FACTOR }
+    }
+}
+
+/// A change for the write path.
+#[derive(Debug, Clone)]
+pub enum Mutation {
+    Create(Record),
+    Update(Record),
+}
+
+/// Service configuration a vault folder may carry: `rules.toml` and
+/// `instruments/*.toml` replace the shipped copies without a new build.
+fn load_service_config(dir: &Path) -> Result<(Rules, Instruments)> {
+    let invalid = |file: &str, why: String| VaultError::Invalid(ValidationErrors::single(file, why));
+    let rules = match std::fs::read_to_string(dir.join("rules.toml")) {
+        Ok(text) => Rules::from_toml(&text).map_err(|e| invalid("rules.toml", e.to_string()))?,
+        Err(_) => Rules::shipped(),
+    };
+    let mut instruments = Instruments::shipped();
+    if let Ok(entries) = std::fs::read_dir(dir.join("instruments")) {
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "toml")) {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let text = std::fs::read_to_string(&path).map_err(VaultError::io("read instrument file"))?;
+            instruments.insert(Instrument::from_toml(&name, &text).map_err(|e| invalid(&name, e.to_string()))?);
+        }
+    }
+    Ok((rules, instruments))
+}
+
+/// An unlocked vault. Dropping it (or `lock`) closes the database and
+/// zeroises the key.
+pub struct Vault {
+    dir: PathBuf,
+    conn: Connection,
+    key: DbKey,
+    device: DeviceId,
+    actor: String,
+    hlc: Hlc,
+    env: Env,
+    rules: Rules,
+    instruments: Instruments,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault").field("device", &self.device).field("key", &self.key).finish_non_exhaustive()
+    }
+}
+
+fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+pub fn vault_exists(dir: &Path) -> bool {
+    dir.join(KEY_FILE).exists() || dir.join(db::DB_FILE).exists()
+}
+
+impl Vault {
+    /// Creates a vault: a fresh random database key, wrapped to the passphrase
+    /// (and the recovery recipient), and an empty migrated database.
+    pub fn init(dir: &Path, passphrase: &SecretString, options: &InitOptions, mut env: Env) -> Result<Vault> {
+        check_passphrase_strength(passphrase)?;
+        if options.advocate.trim().is_empty() {
+            return Err(ValidationErrors::single("advocate", "must not be empty").into());
+        }
+        std::fs::create_dir_all(dir).map_err(VaultError::io("create vault folder"))?;
+        if vault_exists(dir) {
+            return Err(VaultError::AlreadyExists);
+        }
+        restrict_permissions(dir)?;
+        let key = DbKey::generate();
+        // The key file goes first: a database without its key would be unreadable forever.
+        KeyFile::wrap(&key, passphrase, options.work_factor, options.recovery.as_ref())?.write_atomic(dir)?;
+        let mut conn = db::open(&dir.join(db::DB_FILE), Some(&key), true)?;
+        db::migrate(&mut conn)?;
+        let now = env.clock.now();
+        let device = DeviceId::new(now, env.rng.as_mut());
+        let tx = conn.transaction()?;
+        meta_set(&tx, "device_id", &device.to_string())?;
+        meta_set(&tx, "key_id", &key.key_id())?;
+        meta_set(&tx, "advocate", options.advocate.trim())?;
+        meta_set(&tx, "created_at", &now.to_rfc3339())?;
+        meta_set(&tx, "hlc", &Hlc::zero(device).to_string())?;
+        audit::append(&tx, &AuditEntry { at: now, actor: options.advocate.trim(), action: "vault_created", kind: None, record_id: None, case_id: None, detail: json!({}) })?;
+        tx.commit()?;
+        drop(conn);
+        tracing::info!(device = %device, "vault created");
+        Self::open_with_key(dir, key, env)
+    }
+
+    /// Unlocks with the passphrase. Wrong passphrases are counted on disk and
+    /// each further attempt must wait longer. A wrong passphrase changes nothing else.
+    pub fn unlock(dir: &Path, passphrase: &SecretString, env: Env) -> Result<Vault> {
+        let keyfile = KeyFile::read(dir)?;
+        let now = env.clock.now();
+        Attempts::load(dir).check(now)?;
+        let key = match keyfile.unwrap_with_passphrase(passphrase) {
+            Ok(k) => k,
+            Err(VaultError::WrongPassphrase { .. }) => {
+                tracing::warn!("unlock refused: wrong passphrase");
+                return Err(Attempts::record_failure(dir, now)?);
+            }
+            Err(e) => return Err(e),
+        };
+        let vault = Self::open_with_key(dir, key, env)?;
+        Attempts::reset(dir)?;
+        Ok(vault)
+    }
+
+    fn open_with_key(dir: &Path, key: DbKey, env: Env) -> Result<Vault> {
+        let mut conn = db::open(&dir.join(db::DB_FILE), Some(&key), false).map_err(|e| match e {
+            VaultError::DatabaseUnreadable => VaultError::KeyMismatch,
+            other => other,
+        })?;
+        db::migrate(&mut conn)?;
+        if meta_get(&conn, "key_id")?.as_deref() != Some(key.key_id().as_str()) {
+            return Err(VaultError::KeyMismatch);
+        }
+        let device: DeviceId = meta_get(&conn, "device_id")?.and_then(|d| d.parse().ok()).ok_or(VaultError::DatabaseUnreadable)?;
+        let actor = meta_get(&conn, "advocate")?.ok_or(VaultError::DatabaseUnreadable)?;
+        let hlc: Hlc = meta_get(&conn, "hlc")?.and_then(|h| h.parse().ok()).ok_or(VaultError::DatabaseUnreadable)?;
+        let (rules, instruments) = load_service_config(dir)?;
+        tracing::info!(device = %device, "vault unlocked");
+        Ok(Vault { dir: dir.to_owned(), conn, key, device, actor, hlc, env, rules, instruments })
+    }
+
+    /// Closes the database and zeroises the key.
+    pub fn lock(self) {
+        let Vault { conn, key, .. } = self;
+        // Closing checkpoints the WAL; SQLCipher wipes its key copies (cipher_memory_security).
+        if let Err((_, e)) = conn.close() {
+            tracing::warn!(code = %VaultError::from(e).code(), "closing the database reported an error");
+        }
+        drop(key);
+        tracing::info!("vault locked");
+    }
+
+    /// Checks a passphrase without keeping the vault open.
+    pub fn check_passphrase(dir: &Path, passphrase: &SecretString, env: Env) -> Result<String> {
+        let vault = Self::unlock(dir, passphrase, env)?;
+        let key_id = vault.key.key_id();
+        vault.lock();
+        Ok(key_id)
+    }
+
+    /// Rewraps the key under a new passphrase. Only the key file changes, atomically.
+    pub fn change_passphrase(dir: &Path, old: &SecretString, new: &SecretString, work_factor: u8, env: Env) -> Result<()> {
+        check_passphrase_strength(new)?;
+        let now = env.clock.now();
+        let vault = Self::unlock(dir, old, env)?;
+        let keyfile = KeyFile::read(dir)?;
+        keyfile.rewrap_passphrase(&vault.key, new, work_factor)?.write_atomic(dir)?;
+        audit::append(&vault.conn, &AuditEntry { at: now, actor: &vault.actor, action: "passphrase_changed", kind: None, record_id: None, case_id: None, detail: json!({}) })?;
+        vault.lock();
+        Ok(())
+    }
+
+    /// Sets a new passphrase using the clinic's recovery identity. The data is untouched.
+    pub fn recover(dir: &Path, identity: &age::x25519::Identity, new: &SecretString, work_factor: u8, env: Env) -> Result<()> {
+        check_passphrase_strength(new)?;
+        let keyfile = KeyFile::read(dir)?;
+        let key = keyfile.unwrap_with_recovery(identity)?;
+        keyfile.rewrap_passphrase(&key, new, work_factor)?.write_atomic(dir)?;
+        Attempts::reset(dir)?;
+        let now = env.clock.now();
+        let vault = Self::open_with_key(dir, key, env)?;
+        audit::append(&vault.conn, &AuditEntry { at: now, actor: &vault.actor, action: "passphrase_recovered", kind: None, record_id: None, case_id: None, detail: json!({}) })?;
+        vault.lock();
+        Ok(())
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+    pub fn device(&self) -> DeviceId {
+        self.device
+    }
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+    pub fn key_id(&self) -> String {
+        self.key.key_id()
+    }
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+    pub fn instruments(&self) -> &Instruments {
+        &self.instruments
+    }
+    pub fn now(&self) -> DateTime<Utc> {
+        self.env.clock.now()
+    }
+    pub fn today(&self) -> NaiveDate {
+        london_date(self.now())
+    }
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+    pub(crate) fn db_key(&self) -> &DbKey {
+        &self.key
+    }
+    pub(crate) fn new_uuid(&mut self) -> Uuid {
+        let now = self.env.clock.now();
+        waymark_domain::ids::uuid_v7(now, self.env.rng.as_mut())
+    }
+
+    // ------------------------------------------------------------ writes
+
+    /// The one write path. In one transaction, for each mutation: check it,
+    /// apply it, append an op to the device's op log (and its outbox entry),
+    /// and append an audit event. Any failure rolls back all of them.
+    pub fn commit(&mut self, mutations: Vec<Mutation>) -> Result<Vec<Uuid>> {
+        let now = self.env.clock.now();
+        let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+        let ctx = Ctx { rules: &self.rules, instruments: &self.instruments };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut hlc = self.hlc;
+        let mut ids = Vec::with_capacity(mutations.len());
+        for mutation in mutations {
+            let (record, creating) = match mutation {
+                Mutation::Create(r) => (r, true),
+                Mutation::Update(r) => (r, false),
+            };
+            let kind = record.kind();
+            record.validate(&ctx)?;
+            let id = record.id().to_string();
+            let old_doc: Option<String> = tx
+                .prepare_cached(&format!("SELECT doc FROM {} WHERE id = ?1", kind.table()))?
+                .query_row([&id], |r| r.get(0))
+                .optional()?;
+            let old: Option<Value> = old_doc.map(|d| serde_json::from_str(&d)).transpose().map_err(|_| VaultError::DatabaseUnreadable)?;
+            match (creating, &old) {
+                (true, Some(_)) => return Err(VaultError::Duplicate { field: "id" }),
+                (false, None) => return Err(VaultError::NotFound { kind }),
+                (false, Some(_)) if !kind.is_mutable() => {
+                    return Err(VaultError::Immutable { kind, correction: correction_for(kind) })
+                }
+                _ => {}
+            }
+            let new = record.to_doc();
+            if let Some(old) = &old {
+                if old.get("case_id") != new.get("case_id") {
+                    return Err(ValidationErrors::single("case_id", "cannot be changed; a record stays with its case").into());
+                }
+            }
+            check_references(&tx, &record)?;
+            check_store_rules(&tx, &record, creating, &ctx)?;
+            let changes = field_changes(old.as_ref(), &new);
+            if changes.is_empty() {
+                ids.push(record.id());
+                continue;
+            }
+            hlc = hlc.tick(now_ms);
+            let hlc_text = hlc.to_string();
+            let doc_text = new.to_string();
+            if creating {
+                tx.prepare_cached(&format!("INSERT INTO {} (id, doc, updated_hlc) VALUES (?1, ?2, ?3)", kind.table()))?
+                    .execute(params![id, doc_text, hlc_text])?;
+            } else {
+                tx.prepare_cached(&format!("UPDATE {} SET doc = ?2, updated_hlc = ?3 WHERE id = ?1", kind.table()))?
+                    .execute(params![id, doc_text, hlc_text])?;
+            }
+            let case_id = record.case_id().map(|c| c.to_string());
+            let op_id = waymark_domain::ids::uuid_v7(now, self.env.rng.as_mut()).to_string();
+            let action = if creating { "create" } else { "update" };
+            let seq: i64 = tx.prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM ops")?.query_row([], |r| r.get(0))?;
+            tx.prepare_cached(
+                "INSERT INTO ops (seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema_version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                seq,
+                op_id,
+                hlc_text,
+                now.to_rfc3339(),
+                self.actor,
+                kind.wire(),
+                id,
+                case_id,
+                action,
+                Value::Array(changes.iter().map(|c| json!({"field": c.0, "old": c.1, "new": c.2})).collect()).to_string(),
+                db::schema_version(),
+            ])?;
+            tx.prepare_cached("INSERT INTO outbox (seq) VALUES (?1)")?.execute([seq])?;
+            let fields: Vec<&str> = changes.iter().map(|c| c.0.as_str()).collect();
+            audit::append(
+                &tx,
+                &AuditEntry { at: now, actor: &self.actor, action, kind: Some(kind.wire()), record_id: Some(id), case_id, detail: json!({ "fields": fields, "op": seq }) },
+            )?;
+            ids.push(record.id());
+        }
+        meta_set(&tx, "hlc", &hlc.to_string())?;
+        tx.commit()?;
+        self.hlc = hlc;
+        Ok(ids)
+    }
+
+    pub fn create<E: Entity>(&mut self, record: E) -> Result<E> {
+        self.commit(vec![Mutation::Create(record.clone().into_record())])?;
+        Ok(record)
+    }
+
+    pub fn update<E: Entity>(&mut self, record: E) -> Result<E> {
+        self.commit(vec![Mutation::Update(record.clone().into_record())])?;
+        Ok(record)
+    }
+
+    /// Creates a record from field assignments. The core fills in the id, the
+    /// case, the time and the actor, and refuses assignments to those fields.
+    pub fn add(&mut self, kind: RecordKind, case: Option<CaseId>, patch: &Patch) -> Result<Record> {
+        if kind != RecordKind::Case && kind != RecordKind::Task && case.is_none() {
+            return Err(ValidationErrors::single("case", "is required: give the case reference").into());
+        }
+        if let Some(case) = case {
+            self.get_record(RecordKind::Case, case.as_uuid())?;
+        }
+        let id = self.new_uuid();
+        let now = self.now();
+        let actor = self.actor.clone();
+        let mut doc = new_doc(kind, &NewRecord { id, case_id: case, now, today: london_date(now), actor: &actor });
+        if kind == RecordKind::SafetyPlan {
+            self.continue_plan(&mut doc, case)?;
+        }
+        patch.apply(&mut doc, protected_fields(kind))?;
+        if kind == RecordKind::RiskAssessment {
+            self.fill_instrument_version(&mut doc);
+        }
+        let record = Record::from_doc(kind, doc)?;
+        let mut mutations = vec![Mutation::Create(record.clone())];
+        if let Record::RiskAssessment(assessment) = &record {
+            if self.is_latest_assessment(assessment)? {
+                let mut case: waymark_domain::Case = self.get(assessment.case_id.as_uuid())?;
+                case.apply_assessment(assessment);
+                mutations.push(Mutation::Update(Record::Case(case)));
+            }
+        }
+        self.commit(mutations)?;
+        Ok(record)
+    }
+
+    /// Edits a record with field assignments.
+    pub fn edit(&mut self, kind: RecordKind, id: Uuid, patch: &Patch) -> Result<Record> {
+        if !kind.is_mutable() {
+            return Err(VaultError::Immutable { kind, correction: correction_for(kind) });
+        }
+        let mut doc = self.get_record(kind, id)?.to_doc();
+        patch.apply(&mut doc, protected_fields(kind))?;
+        let record = Record::from_doc(kind, doc)?;
+        self.commit(vec![Mutation::Update(record.clone())])?;
+        Ok(record)
+    }
+
+    /// A new safety plan version starts from the latest one's content.
+    fn continue_plan(&self, doc: &mut Value, case: Option<CaseId>) -> Result<()> {
+        let Some(case) = case else { return Ok(()) };
+        let latest: Option<(i64, String)> = self
+            .conn
+            .query_row("SELECT version, doc FROM safety_plans WHERE case_id = ?1 ORDER BY version DESC LIMIT 1", [case.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let (version, previous) = match latest {
+            Some((v, d)) => (v + 1, serde_json::from_str::<Value>(&d).map_err(|_| VaultError::DatabaseUnreadable)?),
+            None => (1, Value::Null),
+        };
+        if let (Some(target), Some(source)) = (doc.as_object_mut(), previous.as_object()) {
+            for field in ["review_on", "code_word", "safe_places", "sections", "support_network"] {
+                if let Some(v) = source.get(field) {
+                    target.insert(field.to_owned(), v.clone());
+                }
+            }
+        }
+        doc["version"] = json!(version);
+        Ok(())
+    }
+
+    fn fill_instrument_version(&self, doc: &mut Value) {
+        let instrument = doc.get("instrument").and_then(Value::as_str).and_then(|i| self.instruments.get(i));
+        if let (Some(instrument), true) = (instrument, doc.get("instrument_version").is_none()) {
+            doc["instrument_version"] = json!(instrument.version);
+        }
+    }
+
+    fn is_latest_assessment(&self, assessment: &waymark_domain::RiskAssessment) -> Result<bool> {
+        let latest: Option<String> = self.conn.query_row(
+            "SELECT max(assessed_on) FROM risk_assessments WHERE case_id = ?1",
+            [assessment.case_id.to_string()],
+            |r| r.get(0),
+        )?;
+        Ok(latest.is_none_or(|l| assessment.assessed_on.to_string() >= l))
+    }
+
+    /// Records a view, print or export in the audit trail.
+    pub fn record_event(&mut self, action: &str, kind: Option<RecordKind>, record_id: Option<Uuid>, case_id: Option<CaseId>, detail: Value) -> Result<()> {
+        let now = self.now();
+        audit::append(
+            &self.conn,
+            &AuditEntry { at: now, actor: &self.actor, action, kind: kind.map(RecordKind::wire), record_id: record_id.map(|i| i.to_string()), case_id: case_id.map(|c| c.to_string()), detail },
+        )?;
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ reads
+
+    pub fn get_record(&self, kind: RecordKind, id: Uuid) -> Result<Record> {
+        let doc: Option<String> = self
+            .conn
+            .prepare_cached(&format!("SELECT doc FROM {} WHERE id = ?1", kind.table()))?
+            .query_row([id.to_string()], |r| r.get(0))
+            .optional()?;
+        let doc = doc.ok_or(VaultError::NotFound { kind })?;
+        let value = serde_json::from_str(&doc).map_err(|_| VaultError::DatabaseUnreadable)?;
+        Record::from_doc(kind, value).map_err(|_| VaultError::DatabaseUnreadable)
+    }
+
+    pub fn get<E: Entity>(&self, id: Uuid) -> Result<E> {
+        let doc = self.get_record(E::KIND, id)?.to_doc();
+        waymark_domain::record::parse::<E>(doc).map_err(|_| VaultError::DatabaseUnreadable)
+    }
+
+    /// All records of a kind for a case, in their natural order.
+    pub fn list<E: Entity>(&self, case: CaseId) -> Result<Vec<E>> {
+        let order = match E::KIND {
+            RecordKind::Incident => "occurred_at, id",
+            RecordKind::Hearing => "starts_at, id",
+            RecordKind::Contact => "at, id",
+            RecordKind::RiskAssessment => "assessed_on, id",
+            RecordKind::SafetyPlan => "version",
+            _ => "id",
+        };
+        let mut stmt = self.conn.prepare_cached(&format!("SELECT doc FROM {} WHERE case_id = ?1 ORDER BY {order}", E::KIND.table()))?;
+        let docs = stmt.query_map([case.to_string()], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for doc in docs {
+            let value: Value = serde_json::from_str(&doc?).map_err(|_| VaultError::DatabaseUnreadable)?;
+            out.push(waymark_domain::record::parse::<E>(value).map_err(|_| VaultError::DatabaseUnreadable)?);
+        }
+        Ok(out)
+    }
+
+    /// Every record of a kind in the vault (for reminders and reports).
+    pub fn list_all<E: Entity>(&self) -> Result<Vec<E>> {
+        let mut stmt = self.conn.prepare_cached(&format!("SELECT doc FROM {} ORDER BY id", E::KIND.table()))?;
+        let docs = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for doc in docs {
+            let value: Value = serde_json::from_str(&doc?).map_err(|_| VaultError::DatabaseUnreadable)?;
+            out.push(waymark_domain::record::parse::<E>(value).map_err(|_| VaultError::DatabaseUnreadable)?);
+        }
+        Ok(out)
+    }
+
+    /// Finds a case by its reference or its id.
+    pub fn resolve_case(&self, text: &str) -> Result<CaseId> {
+        let text = text.trim();
+        if let Ok(id) = text.parse::<CaseId>() {
+            return self.get_record(RecordKind::Case, id.as_uuid()).map(|_| id);
+        }
+        let id: Option<String> = self.conn.query_row("SELECT id FROM cases WHERE reference = ?1", [text], |r| r.get(0)).optional()?;
+        id.and_then(|i| i.parse().ok()).ok_or(VaultError::NotFound { kind: RecordKind::Case })
+    }
+
+    pub fn audit_verify(&self) -> Result<audit::Verified> {
+        audit::verify(&self.conn)
+    }
+
+    pub fn audit_events(&self, case: Option<CaseId>, limit: u32) -> Result<Vec<audit::AuditEvent>> {
+        audit::list(&self.conn, case.map(|c| c.to_string()).as_deref(), limit)
+    }
+
+    /// Ops not yet acknowledged by the clinic.
+    pub fn pending_ops(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?)
+    }
+}
+
+fn correction_for(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Incident => "incident_amendment (the original is kept)",
+        RecordKind::SafetyPlan => "safety plan version",
+        RecordKind::RiskAssessment => "risk assessment (history is kept)",
+        _ => "record",
+    }
+}
+
+/// Top-level fields that differ, as (field, old, new).
+fn field_changes(old: Option<&Value>, new: &Value) -> Vec<(String, Value, Value)> {
+    let empty = serde_json::Map::new();
+    let old_map = old.and_then(Value::as_object).unwrap_or(&empty);
+    let new_map = new.as_object().unwrap_or(&empty);
+    let mut fields: Vec<&String> = old_map.keys().chain(new_map.keys()).collect();
+    fields.sort();
+    fields.dedup();
+    fields
+        .into_iter()
+        .filter_map(|f| {
+            let (o, n) = (old_map.get(f).cloned().unwrap_or(Value::Null), new_map.get(f).cloned().unwrap_or(Value::Null));
+            (o != n).then(|| (f.clone(), o, n))
+        })
+        .collect()
+}
+
+fn check_references(conn: &Connection, record: &Record) -> Result<()> {
+    let own_case = record.case_id().map(|c| c.to_string());
+    for r in record.references() {
+        if r.kind == RecordKind::Case && record.kind() == RecordKind::Case {
+            continue;
+        }
+        let found: Option<Option<String>> = conn
+            .prepare_cached(&format!("SELECT case_id FROM {} WHERE id = ?1", r.kind.table()))?
+            .query_row([r.id.to_string()], |row| row.get(0))
+            .optional()?;
+        match found {
+            None => return Err(ValidationErrors::single(r.field, format!("refers to a {} that does not exist", r.kind.wire())).into()),
+            Some(case) if r.kind != RecordKind::Case && case != own_case => {
+                return Err(ValidationErrors::single(r.field, format!("refers to a {} in another case", r.kind.wire())).into())
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Rules that need the rest of the vault to check.
+fn check_store_rules(conn: &Connection, record: &Record, creating: bool, ctx: &Ctx<'_>) -> Result<()> {
+    match record {
+        Record::Case(case) => {
+            let clash: Option<String> = conn
+                .prepare_cached("SELECT id FROM cases WHERE reference = ?1 AND id <> ?2")?
+                .query_row(params![case.reference, case.id.to_string()], |r| r.get(0))
+                .optional()?;
+            if clash.is_some() {
+                return Err(VaultError::Duplicate { field: "reference" });
+            }
+        }
+        Record::Victim(victim) if creating => {
+            let existing: Option<String> = conn
+                .prepare_cached("SELECT id FROM victims WHERE case_id = ?1")?
+                .query_row([victim.case_id.to_string()], |r| r.get(0))
+                .optional()?;
+            if existing.is_some() {
+                return Err(ValidationErrors::single("case_id", "already has a victim record; edit that one instead").into());
+            }
+        }
+        Record::SafetyPlan(plan) => {
+            let max: Option<i64> = conn
+                .prepare_cached("SELECT max(version) FROM safety_plans WHERE case_id = ?1")?
+                .query_row([plan.case_id.to_string()], |r| r.get(0))?;
+            let next = max.unwrap_or(0) + 1;
+            if i64::from(plan.version) != next {
+                return Err(ValidationErrors::single("version", format!("must be {next}, the next version for this case")).into());
+            }
+        }
+        Record::IncidentAmendment(amendment) => {
+            let incident: waymark_domain::Incident = read_doc(conn, RecordKind::Incident, amendment.incident_id.as_uuid())?;
+            let mut stmt = conn.prepare_cached("SELECT doc FROM incident_amendments WHERE incident_id = ?1 ORDER BY id")?;
+            let mut earlier = Vec::new();
+            for doc in stmt.query_map([amendment.incident_id.to_string()], |r| r.get::<_, String>(0))? {
+                let value: Value = serde_json::from_str(&doc?).map_err(|_| VaultError::DatabaseUnreadable)?;
+                earlier.push(waymark_domain::record::parse::<waymark_domain::IncidentAmendment>(value).map_err(|_| VaultError::DatabaseUnreadable)?);
+            }
+            let corrected = incident.amended(earlier.iter().chain(std::iter::once(amendment)))?;
+            corrected.validate(ctx).map_err(|e| {
+                let mut prefixed = waymark_domain::validation::Checker::new();
+                prefixed.merge("changes.", e);
+                VaultError::Invalid(prefixed.finish().err().unwrap_or_default())
+            })?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn read_doc<E: Entity>(conn: &Connection, kind: RecordKind, id: Uuid) -> Result<E> {
+    let doc: Option<String> = conn
+        .prepare_cached(&format!("SELECT doc FROM {} WHERE id = ?1", kind.table()))?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?;
+    let value: Value = serde_json::from_str(&doc.ok_or(VaultError::NotFound { kind })?).map_err(|_| VaultError::DatabaseUnreadable)?;
+    waymark_domain::record::parse::<E>(value).map_err(|_| VaultError::DatabaseUnreadable)
+}
+
+/// The vault folder is readable by its owner only.
+fn restrict_permissions(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(VaultError::io("set folder permissions"))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
