@@ -1,1 +1,433 @@
+//! A clearly fictional demo caseload, generated from a seed. Every name is
+//! marked as a demo, phone numbers come from Ofcom's drama range (07700 900xxx)
+//! and postcodes from the non-geographic ZZ99 range, so nothing here can
+//! point at a real person. Used by `waymark demo`, the run command and the
+//! benchmarks. Pure: time, seed and advocate are passed in.
 
+use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
+use rand::seq::SliceRandom;
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
+use waymark_domain::instruments::Instruments;
+use waymark_domain::time::london_date;
+use waymark_domain::*;
+
+const FIRST: [&str; 16] = [
+    "Alex", "Sam", "Jordan", "Robin", "Casey", "Morgan", "Jamie", "Charlie", "Rowan", "Avery", "Quinn", "Taylor", "Riley", "Frankie", "Sasha", "Kit",
+];
+const LAST: [&str; 12] = [
+    "Example", "Sample", "Placeholder", "Testwood", "Mockford", "Demoby", "Fictionley", "Madeup", "Pretendale", "Notreal", "Specimen", "Dummett",
+];
+const STREETS: [&str; 6] = ["Example Road", "Sample Street", "Demo Lane", "Fictional Close", "Placeholder Way", "Test Avenue"];
+const COURTS: [&str; 3] = ["Demo Magistrates' Court", "Sample Crown Court", "Example Family Court"];
+
+/// How a demo incident reads, keyed by the behaviour it shows.
+fn incident_text(b: &Behaviour) -> (&'static str, Channel, &'static str) {
+    match b {
+        Behaviour::UnwantedContact => ("Received repeated texts late at night asking to meet and saying 'you owe me a conversation'.", Channel::Text, "I couldn't sleep and kept checking the door."),
+        Behaviour::SocialMedia => ("New account sent messages and commented on a friend's photo mentioning where I was that day.", Channel::SocialMedia, "I feel watched every time I go online."),
+        Behaviour::Loitering => ("Seen standing across the road from the house for about twenty minutes.", Channel::InPerson, "I was too frightened to leave the house."),
+        Behaviour::TurningUp => ("Turned up at the workplace reception asking for me by name.", Channel::InPerson, "My manager had to walk me to the car."),
+        Behaviour::Following => ("Car followed the bus route home and parked at the end of the road.", Channel::InPerson, "I now change my route every day."),
+        Behaviour::ThirdParties => ("Contacted my sister asking where I was living now.", Channel::ThirdParty, "My family are scared too."),
+        Behaviour::UnwantedGifts => ("Flowers left on the doorstep with an unsigned card.", Channel::InPerson, "It means they know where I live."),
+        Behaviour::Tracking => ("Found an unknown tracking tag in the coat pocket.", Channel::DeviceTracking, "I don't know how long they have been tracking me."),
+        Behaviour::ThreatViolence => ("Voicemail saying 'you'll regret ignoring me'.", Channel::Phone, "I am terrified of what will happen next."),
+        Behaviour::PropertyDamage => ("Car tyres found slashed in the morning.", Channel::InPerson, "I can't afford this and I feel unsafe at home."),
+        _ => ("Unwanted contact.", Channel::Text, "I feel anxious."),
+    }
+}
+
+/// Behaviours in the order a typical demo case escalates through them.
+const ESCALATION: [Behaviour; 10] = [
+    Behaviour::UnwantedContact,
+    Behaviour::SocialMedia,
+    Behaviour::ThirdParties,
+    Behaviour::UnwantedGifts,
+    Behaviour::Loitering,
+    Behaviour::TurningUp,
+    Behaviour::Following,
+    Behaviour::Tracking,
+    Behaviour::PropertyDamage,
+    Behaviour::ThreatViolence,
+];
+
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub cases: u32,
+    pub seed: u64,
+    pub now: DateTime<Utc>,
+    /// Staff code recorded as the advocate.
+    pub advocate: String,
+    /// A fixed number of incidents per case, or a realistic spread (4 to 60) when `None`.
+    pub incidents_per_case: Option<u32>,
+}
+
+/// The records of one demo case, in an order the store accepts (referenced records first).
+pub fn generate(options: &DemoOptions) -> Vec<Vec<Record>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    (0..options.cases).map(|index| generate_case(&mut rng, index, options)).collect()
+}
+
+fn phone(rng: &mut ChaCha8Rng) -> String {
+    format!("07700 900{:03}", rng.gen_range(0..1000))
+}
+
+fn date_before(now: DateTime<Utc>, days: u64) -> NaiveDate {
+    london_date(now).checked_sub_days(Days::new(days)).unwrap_or(NaiveDate::MIN)
+}
+
+pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) -> Vec<Record> {
+    let now = options.now;
+    let advocate = options.advocate.as_str();
+    let mut ids = ChaCha8Rng::seed_from_u64(rng.next_u64());
+    let case_id = CaseId::new(now, &mut ids);
+    let opened_days_ago = rng.gen_range(20..400u64);
+    let opened_on = date_before(now, opened_days_ago);
+    let first = *FIRST.choose(rng).unwrap_or(&"Alex");
+    let last = *LAST.choose(rng).unwrap_or(&"Example");
+    let relationship = *Relationship::ALL.choose(rng).unwrap_or(&Relationship::ExIntimatePartner);
+    let incident_count = options.incidents_per_case.unwrap_or_else(|| rng.gen_range(4..=60));
+    let high = incident_count > 35;
+    let mut out = Vec::new();
+
+    let mut case = Case {
+        id: case_id,
+        reference: format!("DEMO-{}-{:04}", opened_on.format("%Y"), index + 1),
+        status: CaseStatus::Open,
+        closure: None,
+        referral: IntakeReferral {
+            received_on: opened_on,
+            source: ReferralSource::KNOWN.choose(rng).cloned().unwrap_or(ReferralSource::Police),
+            referrer: Some("Demo referrer (fictional)".into()),
+            reason: "Fictional demo referral: repeated unwanted contact after the relationship ended.".into(),
+            consent_recorded: true,
+        },
+        advocate: advocate.to_owned(),
+        opened_on,
+        risk_level: None,
+        risk_review_on: None,
+        police_references: vec![PoliceReference { crime_reference: format!("DEMO/{:05}/26", index + 1), force: Some("Demo Constabulary".into()) }],
+        court_cases: vec![],
+        persistently_targeted: high,
+    };
+    let victim = Victim {
+        id: VictimId::new(now, &mut ids),
+        case_id,
+        name: format!("{first} {last} (DEMO)"),
+        preferred_name: Some(first.to_owned()),
+        date_of_birth: NaiveDate::from_ymd_opt(rng.gen_range(1960..2004), rng.gen_range(1..=12), rng.gen_range(1..=28)),
+        gender: None,
+        language: Some("English".into()),
+        interpreter_needed: false,
+        disabilities: None,
+        dependants: if rng.gen_bool(0.4) { vec![Dependant { name: "Demo Child".into(), date_of_birth: None, notes: None }] } else { vec![] },
+        address: Some(Address {
+            lines: vec![format!("{} {}", rng.gen_range(1..120), STREETS.choose(rng).unwrap_or(&"Example Road")), "Nowhere-on-Sea".into()],
+            postcode: Some(format!("ZZ99 {}{}{}", rng.gen_range(1..9), ['A', 'B', 'D'][rng.gen_range(0..3)], ['X', 'Y', 'Z'][rng.gen_range(0..3)])),
+            do_not_disclose: true,
+        }),
+        safe_contact: SafeContact {
+            phones: vec![SafePhone { number: phone(rng), label: Some("mobile".into()), voicemail_ok: rng.gen_bool(0.3), text_ok: true, safe_times: Some("weekdays 10:00-14:00".into()) }],
+            email: None,
+            email_safe: false,
+            safe_times: Some("weekdays 10:00-14:00".into()),
+            notes: Some("Do not call in the evening: the perpetrator may be nearby.".into()),
+        },
+        consents: vec![Consent { with: "Stalking clinic".into(), given_on: opened_on, withdrawn_on: None, scope: None }],
+        sharing_without_consent: vec![],
+    };
+    let perpetrator = Perpetrator {
+        id: PerpetratorId::new(now, &mut ids),
+        case_id,
+        names: vec![format!("{} {} (DEMO)", FIRST.choose(rng).unwrap_or(&"Sam"), LAST.choose(rng).unwrap_or(&"Sample"))],
+        aliases: vec![],
+        date_of_birth: None,
+        addresses: vec![],
+        vehicles: vec![Vehicle { make: Some("Hatchback".into()), colour: Some("Grey".into()), registration: Some(format!("DE{:02} MOK", rng.gen_range(10..75))) }],
+        phones: vec![phone(rng)],
+        online_accounts: vec![],
+        relationship,
+        typology: None,
+        weapons_access: if high { Some(rng.gen_bool(0.3)) } else { None },
+        weapons_notes: None,
+        probation_status: None,
+        mappa_status: None,
+        mental_health: None,
+    };
+
+    // An order for some cases, so incidents and breaches can refer to it.
+    let order = (rng.gen_bool(0.5)).then(|| {
+        let made = opened_on.checked_add_days(Days::new(rng.gen_range(5..20))).unwrap_or(opened_on);
+        if rng.gen_bool(0.5) {
+            ProtectiveOrder {
+                id: OrderId::new(now, &mut ids),
+                case_id,
+                order_type: OrderType::Spo,
+                issued_by: COURTS[0].into(),
+                applied_on: Some(made),
+                made_on: Some(made),
+                served_on: Some(made),
+                expiry: Expiry::On(made.checked_add_months(chrono::Months::new(24)).unwrap_or(made)),
+                protected_persons: vec![victim.name.clone()],
+                conditions: vec![
+                    Condition { kind: ConditionKind::NoContact, text: "No contact with the protected person by any means.".into() },
+                    Condition { kind: ConditionKind::ExclusionZone, text: "Not to enter Example Road (demo map).".into() },
+                ],
+                bail_authority: None,
+            }
+        } else {
+            ProtectiveOrder {
+                id: OrderId::new(now, &mut ids),
+                case_id,
+                order_type: OrderType::PreChargeBail,
+                issued_by: "Demo Constabulary".into(),
+                applied_on: None,
+                made_on: Some(made),
+                served_on: Some(made),
+                expiry: Expiry::On(made.checked_add_months(chrono::Months::new(3)).unwrap_or(made)),
+                protected_persons: vec![],
+                conditions: vec![Condition { kind: ConditionKind::NoContact, text: "Not to contact the complainant directly or indirectly.".into() }],
+                bail_authority: Some(BailAuthority::FirstGrant),
+            }
+        }
+    });
+
+    // Incidents escalate: later ones are more frequent and further along the list.
+    let span_secs = i64::try_from(opened_days_ago).unwrap_or(30) * 86_400;
+    let mut times: Vec<i64> = (0..incident_count)
+        .map(|_| {
+            let x: f64 = rng.gen::<f64>().sqrt();
+            (x * span_secs as f64) as i64
+        })
+        .collect();
+    times.sort_unstable();
+    let start = now - Duration::seconds(span_secs);
+    let mut incidents = Vec::new();
+    for (n, offset) in times.iter().enumerate() {
+        let stage = (n * ESCALATION.len()) / usize::try_from(incident_count.max(1)).unwrap_or(1);
+        let primary = ESCALATION[stage.min(ESCALATION.len() - 1)].clone();
+        let mut behaviours = vec![primary.clone()];
+        if rng.gen_bool(0.25) {
+            let extra = ESCALATION[rng.gen_range(0..=stage.min(ESCALATION.len() - 1))].clone();
+            if extra != primary {
+                behaviours.push(extra);
+            }
+        }
+        let (account, channel, impact) = incident_text(&primary);
+        let occurred_at = (start + Duration::seconds(*offset)).min(now - Duration::minutes(5));
+        let reported = rng.gen_bool(0.6);
+        let breaches = order.as_ref().filter(|o| o.made_on.is_some_and(|m| london_date(occurred_at) > m) && rng.gen_bool(0.2)).map(|o| o.id);
+        incidents.push(Incident {
+            id: IncidentId::new(now, &mut ids),
+            case_id,
+            occurred_at,
+            location: Some(if channel == Channel::InPerson { "Outside home (demo)".into() } else { "Online / phone".into() }),
+            account: account.into(),
+            channel,
+            behaviours,
+            witnesses: vec![],
+            evidence: if reported { vec![Evidence { description: "Screenshots of messages".into(), kept_at: Some("Victim's phone".into()) }] } else { vec![] },
+            reported_to_police: reported,
+            crime_reference: reported.then(|| format!("DEMO/{:05}/{:03}", index + 1, n + 1)),
+            officer: None,
+            police_force: reported.then(|| "Demo Constabulary".to_owned()),
+            impact: Some(impact.into()),
+            breaches_order: breaches,
+            recorded_at: now,
+            recorded_by: advocate.to_owned(),
+        });
+    }
+
+    let instruments = Instruments::shipped();
+    let sdash = instruments.get("s-dash");
+    let yes_share = if high { 0.7 } else { 0.3 };
+    let answers: BTreeMap<String, AnswerEntry> = sdash
+        .map(|i| {
+            i.questions
+                .iter()
+                .map(|q| (q.id.clone(), AnswerEntry { answer: if rng.gen_bool(yes_share) { Answer::Yes } else { Answer::No }, comment: None }))
+                .collect()
+        })
+        .unwrap_or_default();
+    let assessed_on = opened_on.checked_add_days(Days::new(3)).unwrap_or(opened_on);
+    let assessment = RiskAssessment {
+        id: RiskAssessmentId::new(now, &mut ids),
+        case_id,
+        instrument: "s-dash".into(),
+        instrument_version: sdash.map(|i| i.version.clone()).unwrap_or_default(),
+        assessed_on,
+        assessor: advocate.to_owned(),
+        answers,
+        judged_level: if high { RiskLevel::High } else { *[RiskLevel::Standard, RiskLevel::Medium].choose(rng).unwrap_or(&RiskLevel::Medium) },
+        rationale: None,
+        next_review_on: london_date(now).checked_add_days(Days::new(rng.gen_range(1..60))).unwrap_or(assessed_on),
+    };
+    case.apply_assessment(&assessment);
+
+    let plan = SafetyPlan {
+        id: SafetyPlanId::new(now, &mut ids),
+        case_id,
+        version: 1,
+        made_on: assessed_on,
+        review_on: london_date(now).checked_add_days(Days::new(rng.gen_range(3..45))).unwrap_or(assessed_on),
+        made_by: advocate.to_owned(),
+        code_word: Some("pineapple".into()),
+        safe_places: vec!["Demo Library, High Street".into(), "Neighbour at number 14 (demo)".into()],
+        sections: vec![
+            PlanSectionEntry { section: PlanSection::Emergency, actions: vec![PlanAction { action: "Call 999; if you cannot speak, press 55 when asked (Silent Solution).".into(), who: "me".into(), review_on: None }], notes: None },
+            PlanSectionEntry { section: PlanSection::Home, actions: vec![PlanAction { action: "Doorbell camera fitted; police marker requested on the address.".into(), who: "advocate".into(), review_on: None }], notes: None },
+            PlanSectionEntry { section: PlanSection::PhoneAndOnline, actions: vec![PlanAction { action: "Turn off location sharing and check the phone for tracking apps.".into(), who: "me".into(), review_on: None }], notes: None },
+            PlanSectionEntry { section: PlanSection::EvidenceAndDiary, actions: vec![PlanAction { action: "Keep the diary and save every message.".into(), who: "me".into(), review_on: None }], notes: None },
+        ],
+        support_network: vec![Supporter { name: "Demo Sister".into(), phone: Some(phone(rng)), knows: Some("Knows the code word".into()), neutral_label: "Family".into() }],
+    };
+
+    out.push(Record::Case(case));
+    out.push(Record::Victim(victim));
+    out.push(Record::Perpetrator(perpetrator));
+    if let Some(order) = &order {
+        out.push(Record::ProtectiveOrder(order.clone()));
+    }
+    for incident in &incidents {
+        if let (Some(order_id), Some(order)) = (incident.breaches_order, &order) {
+            out.push(Record::Incident(incident.clone()));
+            out.push(Record::Breach(Breach {
+                id: BreachId::new(now, &mut ids),
+                case_id,
+                order_id,
+                occurred_on: london_date(incident.occurred_at),
+                incident_id: Some(incident.id),
+                reported_to_police: incident.reported_to_police,
+                crime_reference: incident.crime_reference.clone(),
+                outcome: None,
+            }));
+            debug_assert_eq!(order.id, order_id);
+        } else {
+            out.push(Record::Incident(incident.clone()));
+        }
+    }
+    out.push(Record::RiskAssessment(assessment));
+    out.push(Record::SafetyPlan(plan));
+    let hearing_at = now + Duration::days(rng.gen_range(1..40)) + Duration::hours(rng.gen_range(0..6));
+    out.push(Record::Hearing(Hearing {
+        id: HearingId::new(now, &mut ids),
+        case_id,
+        court: COURTS.choose(rng).unwrap_or(&COURTS[0]).to_string(),
+        hearing_type: HearingType::KNOWN.choose(rng).cloned().unwrap_or(HearingType::Trial),
+        starts_at: hearing_at,
+        court_reference: None,
+        outcome: None,
+        next_date: None,
+        special_measures: vec!["Screens".into()],
+        victim_attends: Some(true),
+        vps_read: None,
+        witness_care_contact: Some("Demo Witness Care Unit".into()),
+    }));
+    out.push(Record::Referral(Referral {
+        id: ReferralId::new(now, &mut ids),
+        case_id,
+        target: ReferralTarget::ClinicPanel,
+        made_on: assessed_on,
+        status: if high { ReferralStatus::Accepted } else { ReferralStatus::Sent },
+        outcome: None,
+        outcome_on: None,
+    }));
+    let first_contact = start + Duration::hours(rng.gen_range(2..72));
+    for k in 0..3 {
+        out.push(Record::Contact(Contact {
+            id: ContactId::new(now, &mut ids),
+            case_id,
+            at: (first_contact + Duration::days(k * 7)).min(now),
+            method: ContactMethod::Phone,
+            with_victim: true,
+            party: None,
+            summary: "Demo contact: checked in, updated the diary, reviewed the plan.".into(),
+            victims_code_update: k > 0,
+        }));
+    }
+    if high {
+        out.push(Record::ClinicReview(ClinicReview {
+            id: ClinicReviewId::new(now, &mut ids),
+            case_id,
+            meeting_on: assessed_on,
+            agencies_present: vec![Agency::Police, Agency::Cps, Agency::Probation, Agency::MentalHealth, Agency::VictimsCharity],
+            typology: Some(Typology::Rejected),
+            srp: BTreeMap::from([(
+                "persistence".to_owned(),
+                SrpJudgement { rating: SrpRating::High, rationale: "Demo: contact continued after police warning.".into() },
+            )]),
+            actions: vec![AgreedAction { action: "Police to apply for an SPO (demo).".into(), owner: Agency::Police, due_on: assessed_on, status: ActionStatus::Open }],
+        }));
+    }
+    out.push(Record::Task(Task {
+        id: TaskId::new(now, &mut ids),
+        case_id: Some(case_id),
+        due_on: london_date(now).checked_add_days(Days::new(rng.gen_range(0..14))).unwrap_or(opened_on),
+        what: "Call to review the safety plan (demo).".into(),
+        linked: None,
+        status: TaskStatus::Open,
+        done_on: None,
+    }));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use waymark_domain::records::Ctx;
+    use waymark_domain::rules::Rules;
+
+    fn options() -> DemoOptions {
+        DemoOptions { cases: 5, seed: 7, now: Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap(), advocate: "DEMO-ADV".into(), incidents_per_case: None }
+    }
+
+    #[test]
+    fn demo_records_pass_the_same_validation_as_real_ones() {
+        // The demo must never rely on a back door: every record validates.
+        let rules = Rules::shipped();
+        let instruments = Instruments::shipped();
+        let ctx = Ctx { rules: &rules, instruments: &instruments };
+        for case in generate(&options()) {
+            for record in case {
+                record.validate(&ctx).unwrap_or_else(|e| panic!("{:?}: {e}", record.kind()));
+            }
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_caseload_and_another_seed_does_not() {
+        let a = generate(&options());
+        let b = generate(&options());
+        assert_eq!(a, b);
+        let c = generate(&DemoOptions { seed: 8, ..options() });
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn every_demo_person_is_marked_fictional() {
+        for case in generate(&options()) {
+            for record in case {
+                match record {
+                    Record::Victim(v) => {
+                        assert!(v.name.ends_with("(DEMO)"));
+                        assert!(v.address.unwrap().postcode.unwrap().starts_with("ZZ99"));
+                        assert!(v.safe_contact.phones.iter().all(|p| p.number.starts_with("07700 900")));
+                    }
+                    Record::Perpetrator(p) => assert!(p.names[0].ends_with("(DEMO)")),
+                    Record::Case(c) => assert!(c.reference.starts_with("DEMO-")),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_fixed_incident_count_is_honoured() {
+        let opts = DemoOptions { cases: 1, incidents_per_case: Some(200), ..options() };
+        let incidents = generate(&opts)[0].iter().filter(|r| matches!(r, Record::Incident(_))).count();
+        assert_eq!(incidents, 200);
+    }
+}

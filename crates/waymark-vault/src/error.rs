@@ -18,6 +18,8 @@ pub enum VaultError {
     WeakPassphrase { min: usize },
     #[error("the key file is damaged or not a Waymark key file; restore it from a backup or recover with the clinic's recovery identity")]
     KeyFileCorrupt,
+    #[error("the key file asks for far more unlocking work than Waymark allows, so it may have been tampered with; restore it from a backup or recover with the clinic's recovery identity")]
+    KeyFileExcessiveWork,
     #[error("the key file does not belong to this database; put the matching key file back in the vault folder")]
     KeyMismatch,
     #[error("this vault has no recovery recipient, so the passphrase cannot be reset; restore from an encrypted backup instead")]
@@ -62,6 +64,7 @@ impl VaultError {
             VaultError::TooSoon { .. } => "too_soon",
             VaultError::WeakPassphrase { .. } => "weak_passphrase",
             VaultError::KeyFileCorrupt => "key_file_corrupt",
+            VaultError::KeyFileExcessiveWork => "key_file_excessive_work",
             VaultError::KeyMismatch => "key_mismatch",
             VaultError::NoRecoveryRecipient => "no_recovery_recipient",
             VaultError::WrongRecoveryIdentity => "wrong_recovery_identity",

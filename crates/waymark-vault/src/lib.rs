@@ -24,3 +24,6 @@ pub mod bench_support {
     pub use crate::db::{migrate, open};
     pub use crate::keyfile::DbKey;
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,279 @@
+//! Read models for the caseload, one case, and reminders. Views are audited.
+
+use crate::error::{Result, VaultError};
+use crate::vault::Vault;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use rusqlite::params;
+use serde::Serialize;
+use serde_json::json;
+use waymark_domain::reminders::{reminders, Reminder, Sources};
+use waymark_domain::time::london_date;
+use waymark_domain::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    #[default]
+    Reference,
+    /// Highest risk first.
+    Risk,
+    /// Soonest hearing first.
+    NextHearing,
+    /// Longest without contact first.
+    LastContact,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CaseloadFilter {
+    pub status: Option<CaseStatus>,
+    pub risk: Option<RiskLevel>,
+    /// Matches the case reference, the victim's names and the perpetrator's names and aliases.
+    pub search: Option<String>,
+    pub sort: SortBy,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseloadRow {
+    pub case_id: CaseId,
+    pub reference: String,
+    pub status: CaseStatus,
+    pub risk_level: Option<RiskLevel>,
+    pub risk_review_on: Option<NaiveDate>,
+    /// The victim's preferred name, or their name.
+    pub victim: Option<String>,
+    pub advocate: String,
+    pub incidents: i64,
+    pub next_hearing: Option<DateTime<Utc>>,
+    pub last_contact: Option<DateTime<Utc>>,
+    pub days_since_contact: Option<i64>,
+}
+
+/// Everything about one case.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseFile {
+    pub case: Case,
+    pub victim: Option<Victim>,
+    pub perpetrators: Vec<Perpetrator>,
+    pub incidents: Vec<IncidentEntry>,
+    pub risk_assessments: Vec<RiskAssessment>,
+    pub safety_plans: Vec<SafetyPlan>,
+    pub hearings: Vec<Hearing>,
+    pub orders: Vec<OrderEntry>,
+    pub referrals: Vec<Referral>,
+    pub clinic_reviews: Vec<ClinicReview>,
+    pub contacts: Vec<Contact>,
+    pub tasks: Vec<Task>,
+    pub reminders: Vec<Reminder>,
+}
+
+/// An incident as recorded, its amendments, and how it reads after them.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentEntry {
+    pub original: Incident,
+    pub amendments: Vec<IncidentAmendment>,
+    pub current: Incident,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderEntry {
+    pub order: ProtectiveOrder,
+    pub breaches: Vec<Breach>,
+    pub notification_deadline: Option<NaiveDate>,
+    pub in_force_today: bool,
+}
+
+fn parse_instant(text: Option<String>) -> Option<DateTime<Utc>> {
+    text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.with_timezone(&Utc))
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_value(json!(text)).map_err(|_| VaultError::DatabaseUnreadable)
+}
+
+fn like_pattern(text: &str) -> String {
+    let escaped = text.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+impl Vault {
+    /// The caseload with counts, next hearing and last contact. Audited as a list view.
+    pub fn caseload(&mut self, filter: &CaseloadFilter) -> Result<Vec<CaseloadRow>> {
+        let now = self.now();
+        let rows = self.caseload_rows(filter, now)?;
+        let searched = filter.search.is_some();
+        self.record_event("list", Some(RecordKind::Case), None, None, json!({ "rows": rows.len(), "searched": searched }))?;
+        Ok(rows)
+    }
+
+    fn caseload_rows(&self, filter: &CaseloadFilter, now: DateTime<Utc>) -> Result<Vec<CaseloadRow>> {
+        let now_text = now.to_rfc3339_opts(SecondsFormat::Micros, true);
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT c.id, c.reference, c.status, c.risk_level, json_extract(c.doc, '$.risk_review_on'),
+                    coalesce(v.preferred_name, v.name), c.advocate,
+                    (SELECT count(*) FROM incidents i WHERE i.case_id = c.id),
+                    (SELECT min(h.starts_at) FROM hearings h WHERE h.case_id = c.id AND h.starts_at >= ?1),
+                    (SELECT max(ct.at) FROM contacts ct WHERE ct.case_id = c.id)
+             FROM cases c LEFT JOIN victims v ON v.case_id = c.id
+             WHERE (?2 IS NULL OR c.status = ?2)
+               AND (?3 IS NULL OR c.risk_level = ?3)
+               AND (?4 IS NULL
+                    OR c.reference LIKE ?4 ESCAPE '\\'
+                    OR v.name LIKE ?4 ESCAPE '\\'
+                    OR v.preferred_name LIKE ?4 ESCAPE '\\'
+                    OR EXISTS (SELECT 1 FROM perpetrators p, json_each(p.doc, '$.names') n
+                               WHERE p.case_id = c.id AND n.value LIKE ?4 ESCAPE '\\')
+                    OR EXISTS (SELECT 1 FROM perpetrators p, json_each(p.doc, '$.aliases') a
+                               WHERE p.case_id = c.id AND a.value LIKE ?4 ESCAPE '\\'))",
+        )?;
+        let today = london_date(now);
+        let rows = stmt.query_map(
+            params![now_text, filter.status.map(|s| s.wire()), filter.risk.map(|r| r.wire()), filter.search.as_deref().map(like_pattern)],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                ))
+            },
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, reference, status, risk, review, victim, advocate, incidents, hearing, contact) = row?;
+            let last_contact = parse_instant(contact);
+            out.push(CaseloadRow {
+                case_id: id.parse().map_err(|_| VaultError::DatabaseUnreadable)?,
+                reference,
+                status: parse_enum(&status)?,
+                risk_level: risk.as_deref().map(parse_enum::<RiskLevel>).transpose()?,
+                risk_review_on: review.and_then(|r| r.parse().ok()),
+                victim,
+                advocate,
+                incidents,
+                next_hearing: parse_instant(hearing),
+                days_since_contact: last_contact.map(|c| (today - london_date(c)).num_days()),
+                last_contact,
+            });
+        }
+        sort_rows(&mut out, filter.sort);
+        Ok(out)
+    }
+
+    /// One case, whole. Audited as a view of the case.
+    pub fn case_file(&mut self, case_id: CaseId) -> Result<CaseFile> {
+        let file = self.read_case_file(case_id)?;
+        self.record_event("view", Some(RecordKind::Case), Some(case_id.as_uuid()), Some(case_id), json!({}))?;
+        Ok(file)
+    }
+
+    fn read_case_file(&self, case_id: CaseId) -> Result<CaseFile> {
+        let case: Case = self.get(case_id.as_uuid())?;
+        let victim = self.list::<Victim>(case_id)?.into_iter().next();
+        let amendments = self.list::<IncidentAmendment>(case_id)?;
+        let mut incidents = Vec::new();
+        for original in self.list::<Incident>(case_id)? {
+            let own: Vec<IncidentAmendment> = amendments.iter().filter(|a| a.incident_id == original.id).cloned().collect();
+            let current = original.amended(&own).map_err(|_| VaultError::DatabaseUnreadable)?;
+            incidents.push(IncidentEntry { original, amendments: own, current });
+        }
+        let breaches = self.list::<Breach>(case_id)?;
+        let today = self.today();
+        let orders = self
+            .list::<ProtectiveOrder>(case_id)?
+            .into_iter()
+            .map(|order| OrderEntry {
+                breaches: breaches.iter().filter(|b| b.order_id == order.id).cloned().collect(),
+                notification_deadline: order.notification_deadline(self.rules()),
+                in_force_today: order.in_force_on(today),
+                order,
+            })
+            .collect();
+        let hearings = self.list::<Hearing>(case_id)?;
+        let safety_plans = self.list::<SafetyPlan>(case_id)?;
+        let order_records: Vec<ProtectiveOrder> = self.list::<ProtectiveOrder>(case_id)?;
+        let sources = Sources {
+            cases: vec![&case],
+            hearings: hearings.iter().collect(),
+            orders: order_records.iter().collect(),
+            latest_plans: safety_plans.last().into_iter().collect(),
+        };
+        let reminders = reminders(&sources, today, self.rules());
+        Ok(CaseFile {
+            victim,
+            perpetrators: self.list(case_id)?,
+            incidents,
+            risk_assessments: self.list(case_id)?,
+            safety_plans,
+            hearings,
+            orders,
+            referrals: self.list(case_id)?,
+            clinic_reviews: self.list(case_id)?,
+            contacts: self.list(case_id)?,
+            tasks: self.list(case_id)?,
+            reminders,
+            case,
+        })
+    }
+
+    /// Reminders generated from the records across the caseload, soonest first.
+    pub fn reminders(&self) -> Result<Vec<Reminder>> {
+        let cases: Vec<Case> = self.list_all()?;
+        let hearings: Vec<Hearing> = self.list_all()?;
+        let orders: Vec<ProtectiveOrder> = self.list_all()?;
+        let plans: Vec<SafetyPlan> = self.list_all()?;
+        let mut latest: std::collections::BTreeMap<CaseId, &SafetyPlan> = std::collections::BTreeMap::new();
+        for plan in &plans {
+            let slot = latest.entry(plan.case_id).or_insert(plan);
+            if plan.version > slot.version {
+                *slot = plan;
+            }
+        }
+        let sources = Sources {
+            cases: cases.iter().collect(),
+            hearings: hearings.iter().collect(),
+            orders: orders.iter().collect(),
+            latest_plans: latest.into_values().collect(),
+        };
+        Ok(reminders(&sources, self.today(), self.rules()))
+    }
+
+    /// Upcoming hearings across the caseload (or one case), soonest first.
+    pub fn upcoming_hearings(&self, case: Option<CaseId>, limit: u32) -> Result<Vec<Hearing>> {
+        let now = self.now().to_rfc3339_opts(SecondsFormat::Micros, true);
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT doc FROM hearings WHERE starts_at >= ?1 AND (?2 IS NULL OR case_id = ?2) ORDER BY starts_at LIMIT ?3",
+        )?;
+        let docs = stmt.query_map(params![now, case.map(|c| c.to_string()), limit], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for doc in docs {
+            let value = serde_json::from_str(&doc?).map_err(|_| VaultError::DatabaseUnreadable)?;
+            out.push(waymark_domain::record::parse::<Hearing>(value).map_err(|_| VaultError::DatabaseUnreadable)?);
+        }
+        Ok(out)
+    }
+}
+
+fn sort_rows(rows: &mut [CaseloadRow], sort: SortBy) {
+    match sort {
+        SortBy::Reference => rows.sort_by(|a, b| a.reference.cmp(&b.reference)),
+        SortBy::Risk => rows.sort_by(|a, b| b.risk_level.cmp(&a.risk_level).then_with(|| a.reference.cmp(&b.reference))),
+        SortBy::NextHearing => rows.sort_by(|a, b| match (a.next_hearing, b.next_hearing) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.reference.cmp(&b.reference),
+        }),
+        SortBy::LastContact => rows.sort_by(|a, b| match (a.last_contact, b.last_contact) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (None, None) => a.reference.cmp(&b.reference),
+        }),
+    }
+}

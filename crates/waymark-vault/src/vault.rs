@@ -275,6 +275,14 @@ impl Vault {
     pub(crate) fn db_key(&self) -> &DbKey {
         &self.key
     }
+    /// Rereads the device's identity and clock after the database was replaced.
+    pub(crate) fn reload_state(&mut self) -> Result<()> {
+        self.device = meta_get(&self.conn, "device_id")?.and_then(|d| d.parse().ok()).ok_or(VaultError::DatabaseUnreadable)?;
+        self.actor = meta_get(&self.conn, "advocate")?.ok_or(VaultError::DatabaseUnreadable)?;
+        self.hlc = meta_get(&self.conn, "hlc")?.and_then(|h| h.parse().ok()).ok_or(VaultError::DatabaseUnreadable)?;
+        Ok(())
+    }
+
     pub(crate) fn new_uuid(&mut self) -> Uuid {
         let now = self.env.clock.now();
         waymark_domain::ids::uuid_v7(now, self.env.rng.as_mut())

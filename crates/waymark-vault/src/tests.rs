@@ -1,0 +1,436 @@
+//! Vault behaviour, against a real SQLCipher file in a temp folder.
+
+use crate::backup::{BackupKey, BackupTo};
+use crate::queries::{CaseloadFilter, SortBy};
+use crate::{Env, InitOptions, Mutation, Vault, VaultError};
+use age::secrecy::SecretString;
+use chrono::{Duration, TimeZone, Utc};
+use rand::SeedableRng;
+use std::path::Path;
+use std::sync::Arc;
+use waymark_domain::patch::Patch;
+use waymark_domain::time::{Clock, ManualClock};
+use waymark_domain::*;
+
+const PASS: &str = "correct horse battery staple";
+
+fn env_at(clock: &Arc<ManualClock>) -> Env {
+    Env { clock: clock.clone(), rng: Box::new(rand_chacha::ChaCha8Rng::seed_from_u64(1)) }
+}
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()))
+}
+
+fn pass(s: &str) -> SecretString {
+    SecretString::from(s.to_owned())
+}
+
+fn fast_options() -> InitOptions {
+    // A low scrypt factor keeps tests quick; the shipped factor is measured by the benchmark.
+    InitOptions { work_factor: 4, ..InitOptions::new("ADV-7") }
+}
+
+fn new_vault(dir: &Path, clock: &Arc<ManualClock>) -> Vault {
+    Vault::init(dir, &pass(PASS), &fast_options(), env_at(clock)).unwrap()
+}
+
+fn patch(items: &[&str]) -> Patch {
+    Patch::parse(items).unwrap()
+}
+
+fn add_case(v: &mut Vault, reference: &str) -> CaseId {
+    let r = v.add(RecordKind::Case, None, &patch(&[&format!("reference={reference}"), "referral.source=police", "referral.reason=Repeated contact"])).unwrap();
+    r.case_id().unwrap()
+}
+
+fn count(v: &Vault, table: &str) -> i64 {
+    v.conn().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn every_write_appends_one_op_one_outbox_entry_and_one_audit_event() {
+    // The sync issue depends on the op log being complete.
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let audit_before = count(&v, "audit");
+    let case = add_case(&mut v, "HSC-2026-0001");
+    v.add(RecordKind::Incident, Some(case), &patch(&["account=Waited outside", "channel=in_person", "behaviours+=loitering"])).unwrap();
+    v.edit(RecordKind::Case, case.as_uuid(), &patch(&["persistently_targeted:=true"])).unwrap();
+    assert_eq!(count(&v, "ops"), 3);
+    assert_eq!(count(&v, "outbox"), 3);
+    assert_eq!(count(&v, "audit") - audit_before, 3);
+    let (action, changes): (String, String) =
+        v.conn().query_row("SELECT action, changes FROM ops WHERE seq = 3", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!(action, "update");
+    let changes: serde_json::Value = serde_json::from_str(&changes).unwrap();
+    assert_eq!(changes, serde_json::json!([{"field": "persistently_targeted", "old": false, "new": true}]));
+    let hlcs: Vec<String> = v.conn().prepare("SELECT hlc FROM ops ORDER BY seq").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    assert!(hlcs.windows(2).all(|w| w[0] < w[1]), "HLC must increase with the sequence");
+}
+
+#[test]
+fn a_rejected_mutation_writes_nothing_at_all() {
+    // One bad record in a batch rolls back the good ones before it, their ops and audit events.
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let case = add_case(&mut v, "HSC-1");
+    let (ops, audit, incidents) = (count(&v, "ops"), count(&v, "audit"), count(&v, "incidents"));
+    let good = v.add(RecordKind::Incident, Some(case), &patch(&["account=a", "channel=text", "behaviours+=unwanted_contact"])).unwrap();
+    let mut bad = match good.clone() {
+        Record::Incident(i) => i,
+        _ => unreachable!(),
+    };
+    bad.id = IncidentId::new(c.now(), &mut rand::rngs::OsRng);
+    let mut another = bad.clone();
+    another.id = IncidentId::new(c.now(), &mut rand::rngs::OsRng);
+    bad.behaviours.clear();
+    let err = v.commit(vec![Mutation::Create(Record::Incident(another)), Mutation::Create(Record::Incident(bad))]).unwrap_err();
+    assert_eq!(err.code(), "invalid");
+    assert!(err.to_string().contains("behaviours needs at least one behaviour"), "{err}");
+    assert_eq!(count(&v, "incidents"), incidents + 1);
+    assert_eq!(count(&v, "ops"), ops + 1);
+    assert_eq!(count(&v, "audit"), audit + 1);
+}
+
+#[test]
+fn incidents_are_never_edited_and_amendments_keep_the_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let case = add_case(&mut v, "HSC-2");
+    let incident = v.add(RecordKind::Incident, Some(case), &patch(&["account=Seen at the gate", "channel=in_person", "behaviours+=loitering"])).unwrap();
+    let err = v.edit(RecordKind::Incident, incident.id(), &patch(&["account=changed"])).unwrap_err();
+    assert_eq!(err.code(), "immutable");
+    let id = incident.id().to_string();
+    v.add(RecordKind::IncidentAmendment, Some(case), &patch(&[&format!("incident_id={id}"), "reason=Victim corrected the place", "changes.location=At the school gate"]))
+        .unwrap();
+    // An amendment that would make the incident invalid is refused, naming the field.
+    let err = v
+        .add(RecordKind::IncidentAmendment, Some(case), &patch(&[&format!("incident_id={id}"), "reason=oops", "changes.behaviours:=[]"]))
+        .unwrap_err();
+    assert!(err.to_string().contains("changes.behaviours"), "{err}");
+    let err = v.add(RecordKind::IncidentAmendment, Some(case), &patch(&[&format!("incident_id={id}"), "reason=x", "changes.recorded_by=ME"])).unwrap_err();
+    assert!(err.to_string().contains("changes.recorded_by"), "{err}");
+    let file = v.case_file(case).unwrap();
+    let entry = &file.incidents[0];
+    assert_eq!(entry.original.location, None);
+    assert_eq!(entry.current.location.as_deref(), Some("At the school gate"));
+    assert_eq!(entry.amendments.len(), 1);
+}
+
+#[test]
+fn references_must_exist_in_the_same_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let a = add_case(&mut v, "A-1");
+    let b = add_case(&mut v, "B-1");
+    let order = v.add(RecordKind::ProtectiveOrder, Some(a), &patch(&["order_type=non_molestation_order", "issued_by=Family court", "made_on=2026-11-01", "expiry.kind=until_further_order"])).unwrap();
+    let err = v.add(RecordKind::Breach, Some(b), &patch(&[&format!("order_id={}", order.id()), "occurred_on=2026-11-10"])).unwrap_err();
+    assert!(err.to_string().contains("order_id refers to a order in another case"), "{err}");
+    let err = v.add(RecordKind::Breach, Some(a), &patch(&["order_id=0190b6a0-0000-7000-8000-000000000000", "occurred_on=2026-11-10"])).unwrap_err();
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    v.add(RecordKind::Breach, Some(a), &patch(&[&format!("order_id={}", order.id()), "occurred_on=2026-11-10"])).unwrap();
+}
+
+#[test]
+fn law_rules_are_enforced_on_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let case = add_case(&mut v, "L-1");
+    // An SPO must run at least two years (Stalking Protection Act 2019).
+    let err = v
+        .add(RecordKind::ProtectiveOrder, Some(case), &patch(&["order_type=spo", "issued_by=MC", "made_on=2026-11-01", "expiry.kind=on", "expiry.date=2027-11-01"]))
+        .unwrap_err();
+    assert!(err.to_string().contains("expiry.date is less than 2 years after made_on"), "{err}");
+    let err = v
+        .add(RecordKind::ProtectiveOrder, Some(case), &patch(&["order_type=restraining_order_conviction", "issued_by=CC", "made_on=2026-11-01", "expiry.kind=on", "expiry.date=2026-10-01"]))
+        .unwrap_err();
+    assert!(err.to_string().contains("expiry.date is before made_on"), "{err}");
+    let spo = v
+        .add(RecordKind::ProtectiveOrder, Some(case), &patch(&["order_type=spo", "issued_by=MC", "made_on=2026-11-01", "served_on=2026-11-02", "expiry.kind=until_further_order"]))
+        .unwrap();
+    let file = v.case_file(case).unwrap();
+    assert_eq!(file.orders[0].order.id.as_uuid(), spo.id());
+    assert_eq!(file.orders[0].notification_deadline, chrono::NaiveDate::from_ymd_opt(2026, 11, 5));
+    assert!(file.orders[0].in_force_today);
+}
+
+#[test]
+fn a_risk_judgement_below_the_count_needs_a_rationale_and_sets_the_case_risk() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let case = add_case(&mut v, "R-1");
+    let all_yes: Vec<String> = (1..=27).map(|n| format!("answers.d{n}.answer=yes")).collect();
+    let mut items: Vec<&str> = all_yes.iter().map(String::as_str).collect();
+    items.extend(["instrument=dash", "judged_level=medium", "next_review_on=2026-12-01"]);
+    let err = v.add(RecordKind::RiskAssessment, Some(case), &patch(&items)).unwrap_err();
+    assert!(err.to_string().contains("rationale is required"), "{err}");
+    items.push("rationale=Perpetrator now in custody; reviewed with the clinic");
+    v.add(RecordKind::RiskAssessment, Some(case), &patch(&items)).unwrap();
+    let case_now: Case = v.get(case.as_uuid()).unwrap();
+    assert_eq!(case_now.risk_level, Some(RiskLevel::Medium));
+    assert_eq!(case_now.risk_review_on, chrono::NaiveDate::from_ymd_opt(2026, 12, 1));
+    // An unanswered question is named.
+    let err = v.add(RecordKind::RiskAssessment, Some(case), &patch(&["instrument=s-dash", "judged_level=high", "next_review_on=2026-12-01"])).unwrap_err();
+    assert!(err.to_string().contains("answers.s1 is unanswered"), "{err}");
+}
+
+#[test]
+fn safety_plans_are_versioned_and_a_new_version_starts_from_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let case = add_case(&mut v, "P-1");
+    v.add(RecordKind::SafetyPlan, Some(case), &patch(&["review_on=2026-12-20", "code_word=pineapple", "sections:=[{\"section\":\"home\",\"actions\":[{\"action\":\"Fit a chain\",\"who\":\"me\"}]}]"])).unwrap();
+    c.advance(Duration::days(3));
+    v.add(RecordKind::SafetyPlan, Some(case), &patch(&["code_word=mango"])).unwrap();
+    let plans: Vec<SafetyPlan> = v.list(case).unwrap();
+    assert_eq!(plans.iter().map(|p| p.version).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(plans[0].code_word.as_deref(), Some("pineapple"));
+    assert_eq!(plans[1].code_word.as_deref(), Some("mango"));
+    assert_eq!(plans[1].sections, plans[0].sections);
+    let err = v.edit(RecordKind::SafetyPlan, plans[0].id.as_uuid(), &patch(&["code_word=x"])).unwrap_err();
+    assert_eq!(err.code(), "immutable");
+}
+
+#[test]
+fn case_references_are_unique_and_one_victim_per_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let case = add_case(&mut v, "U-1");
+    let err = v.add(RecordKind::Case, None, &patch(&["reference=U-1", "referral.source=police", "referral.reason=x"])).unwrap_err();
+    assert_eq!(err.code(), "duplicate");
+    v.add(RecordKind::Victim, Some(case), &patch(&["name=Test Person"])).unwrap();
+    let err = v.add(RecordKind::Victim, Some(case), &patch(&["name=Another"])).unwrap_err();
+    assert!(err.to_string().contains("already has a victim"), "{err}");
+}
+
+#[test]
+fn caseload_counts_incidents_finds_the_next_hearing_and_searches_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let a = add_case(&mut v, "S-1");
+    let b = add_case(&mut v, "S-2");
+    v.add(RecordKind::Victim, Some(a), &patch(&["name=Robin Example", "preferred_name=Rob"])).unwrap();
+    v.add(RecordKind::Perpetrator, Some(b), &patch(&["names:=[\"Kit Notreal\"]", "aliases:=[\"KN99\"]", "relationship=stranger"])).unwrap();
+    for _ in 0..3 {
+        v.add(RecordKind::Incident, Some(a), &patch(&["account=x", "channel=text", "behaviours+=unwanted_contact"])).unwrap();
+    }
+    v.add(RecordKind::Hearing, Some(a), &patch(&["court=Demo MC", "hearing_type=trial", "starts_at=2026-11-20 10:00"])).unwrap();
+    v.add(RecordKind::Hearing, Some(a), &patch(&["court=Demo MC", "hearing_type=sentencing", "starts_at=2026-12-20 10:00"])).unwrap();
+    v.add(RecordKind::Contact, Some(a), &patch(&["method=phone", "summary=Check-in", "at=2026-11-19 12:00"])).unwrap();
+    let rows = v.caseload(&CaseloadFilter::default()).unwrap();
+    assert_eq!(rows.len(), 2);
+    let row = rows.iter().find(|r| r.case_id == a).unwrap();
+    assert_eq!(row.incidents, 3);
+    assert_eq!(row.victim.as_deref(), Some("Rob"));
+    assert_eq!(row.next_hearing, Some(Utc.with_ymd_and_hms(2026, 12, 20, 10, 0, 0).unwrap()));
+    assert_eq!(row.days_since_contact, Some(3));
+    let by_name = v.caseload(&CaseloadFilter { search: Some("robin".into()), ..Default::default() }).unwrap();
+    assert_eq!(by_name.iter().map(|r| r.case_id).collect::<Vec<_>>(), vec![a]);
+    let by_alias = v.caseload(&CaseloadFilter { search: Some("kn99".into()), ..Default::default() }).unwrap();
+    assert_eq!(by_alias.iter().map(|r| r.case_id).collect::<Vec<_>>(), vec![b]);
+    let wildcard = v.caseload(&CaseloadFilter { search: Some("%".into()), ..Default::default() }).unwrap();
+    assert!(wildcard.is_empty(), "a literal % must not match everything");
+    let sorted = v.caseload(&CaseloadFilter { sort: SortBy::NextHearing, ..Default::default() }).unwrap();
+    assert_eq!(sorted[0].case_id, a);
+}
+
+#[test]
+fn views_and_lists_are_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let case = add_case(&mut v, "V-1");
+    v.case_file(case).unwrap();
+    v.caseload(&CaseloadFilter::default()).unwrap();
+    let events = v.audit_events(None, 10).unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(&actions[..2], &["list", "view"]);
+    assert_eq!(events[1].case_id.as_deref(), Some(case.to_string().as_str()));
+    assert_eq!(events[1].actor, "ADV-7");
+}
+
+#[test]
+fn audit_verify_detects_a_changed_row_and_a_deleted_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    for n in 0..4 {
+        add_case(&mut v, &format!("T-{n}"));
+    }
+    assert_eq!(v.audit_verify().unwrap().events, 5);
+    // The triggers refuse tampering through SQL ...
+    assert!(v.conn().execute("UPDATE audit SET actor = 'X' WHERE seq = 2", []).is_err());
+    // ... so someone holding the key would drop them first. The chain still catches it.
+    v.conn().execute_batch("DROP TRIGGER audit_append_only_update; DROP TRIGGER audit_append_only_delete;").unwrap();
+    v.conn().execute("UPDATE audit SET actor = 'X' WHERE seq = 2", []).unwrap();
+    let err = v.audit_verify().unwrap_err();
+    assert_eq!(err.code(), "audit_broken");
+    assert!(err.to_string().contains("event 2 was changed"), "{err}");
+    v.conn().execute("UPDATE audit SET actor = 'ADV-7' WHERE seq = 2", []).unwrap();
+    v.audit_verify().unwrap();
+    v.conn().execute("DELETE FROM audit WHERE seq = 3", []).unwrap();
+    assert!(v.audit_verify().unwrap_err().to_string().contains("event 3 is missing"));
+}
+
+#[test]
+fn deleting_the_newest_audit_events_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    add_case(&mut v, "T-1");
+    v.conn().execute_batch("DROP TRIGGER audit_append_only_delete; DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit);").unwrap();
+    assert!(v.audit_verify().unwrap_err().to_string().contains("latest events were removed"));
+}
+
+#[test]
+fn wrong_passphrase_changes_nothing_and_each_attempt_waits_longer() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    new_vault(dir.path(), &c).lock();
+    let key_before = std::fs::read(dir.path().join("vault.key")).unwrap();
+    let db_before = std::fs::read(dir.path().join("vault.db")).unwrap();
+    let err = Vault::unlock(dir.path(), &pass("wrong wrong wrong"), env_at(&c)).unwrap_err();
+    assert!(matches!(err, VaultError::WrongPassphrase { failures: 1, wait_secs: 1 }), "{err:?}");
+    // Too soon: refused without even trying the passphrase.
+    let err = Vault::unlock(dir.path(), &pass(PASS), env_at(&c)).unwrap_err();
+    assert!(matches!(err, VaultError::TooSoon { wait_secs: 1 }), "{err:?}");
+    c.advance(Duration::seconds(1));
+    let err = Vault::unlock(dir.path(), &pass("wrong again!!"), env_at(&c)).unwrap_err();
+    assert!(matches!(err, VaultError::WrongPassphrase { failures: 2, wait_secs: 2 }), "{err:?}");
+    assert_eq!(std::fs::read(dir.path().join("vault.key")).unwrap(), key_before);
+    assert_eq!(std::fs::read(dir.path().join("vault.db")).unwrap(), db_before);
+    c.advance(Duration::seconds(2));
+    Vault::unlock(dir.path(), &pass(PASS), env_at(&c)).unwrap().lock();
+    assert_eq!(crate::throttle::Attempts::load(dir.path()).failures, 0);
+}
+
+#[test]
+fn passphrase_change_and_recovery_keep_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let clinic = age::x25519::Identity::generate();
+    let options = InitOptions { recovery: Some(clinic.to_public()), ..fast_options() };
+    let mut v = Vault::init(dir.path(), &pass(PASS), &options, env_at(&c)).unwrap();
+    let case = add_case(&mut v, "K-1");
+    let key_id = v.key_id();
+    v.lock();
+    Vault::change_passphrase(dir.path(), &pass(PASS), &pass("new passphrase words"), 4, env_at(&c)).unwrap();
+    assert_eq!(Vault::unlock(dir.path(), &pass(PASS), env_at(&c)).unwrap_err().code(), "wrong_passphrase");
+    c.advance(Duration::seconds(5));
+    let v = Vault::unlock(dir.path(), &pass("new passphrase words"), env_at(&c)).unwrap();
+    assert_eq!(v.key_id(), key_id, "the database key itself must not change");
+    v.lock();
+    // Forgotten: the clinic's recovery identity sets a new one.
+    Vault::recover(dir.path(), &clinic, &pass("recovered pass words"), 4, env_at(&c)).unwrap();
+    let stranger = age::x25519::Identity::generate();
+    assert_eq!(Vault::recover(dir.path(), &stranger, &pass("attacker words here"), 4, env_at(&c)).unwrap_err().code(), "wrong_recovery_identity");
+    let mut v = Vault::unlock(dir.path(), &pass("recovered pass words"), env_at(&c)).unwrap();
+    assert_eq!(v.case_file(case).unwrap().case.reference, "K-1");
+    let actions: Vec<String> = v.audit_events(None, 50).unwrap().into_iter().map(|e| e.action).collect();
+    assert!(actions.contains(&"passphrase_changed".to_owned()) && actions.contains(&"passphrase_recovered".to_owned()));
+}
+
+#[test]
+fn a_vault_from_a_newer_build_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let v = new_vault(dir.path(), &c);
+    v.conn().pragma_update(None, "user_version", 42).unwrap();
+    v.lock();
+    let err = Vault::unlock(dir.path(), &pass(PASS), env_at(&c)).unwrap_err();
+    assert!(matches!(err, VaultError::NewerSchema { found: 42, .. }), "{err:?}");
+}
+
+#[test]
+fn init_refuses_an_existing_vault_and_a_weak_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    new_vault(dir.path(), &c).lock();
+    assert_eq!(Vault::init(dir.path(), &pass(PASS), &fast_options(), env_at(&c)).unwrap_err().code(), "already_exists");
+    let other = tempfile::tempdir().unwrap();
+    assert_eq!(Vault::init(other.path(), &pass("short"), &fast_options(), env_at(&c)).unwrap_err().code(), "weak_passphrase");
+    assert!(!other.path().join("vault.key").exists());
+}
+
+#[test]
+fn backup_restores_whole_and_bad_backups_leave_the_vault_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let case = add_case(&mut v, "B-1");
+    v.add(RecordKind::Incident, Some(case), &patch(&["account=Backed up", "channel=text", "behaviours+=unwanted_contact"])).unwrap();
+    let owner = age::x25519::Identity::generate();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = elsewhere.path().join("backup.age");
+    let summary = v.backup(&out, &BackupTo::Recipients(vec![owner.to_public()])).unwrap();
+    assert!(summary.records >= 2);
+    let file_before = v.case_file(case).unwrap();
+
+    // A second, different vault receives the backup.
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut w = new_vault(dir2.path(), &c);
+    let mine = add_case(&mut w, "MINE-1");
+    // Corrupt: one flipped byte in the payload.
+    let mut bytes = std::fs::read(&out).unwrap();
+    let last = bytes.len() - 10;
+    bytes[last] ^= 0x55;
+    let corrupt = dir2.path().join("corrupt.age");
+    std::fs::write(&corrupt, &bytes).unwrap();
+    assert_eq!(w.restore(&corrupt, &BackupKey::Identity(owner.clone())).unwrap_err().code(), "backup_corrupt");
+    // Truncated.
+    std::fs::write(&corrupt, &std::fs::read(&out).unwrap()[..200]).unwrap();
+    assert_eq!(w.restore(&corrupt, &BackupKey::Identity(owner.clone())).unwrap_err().code(), "backup_corrupt");
+    // Someone else's.
+    let stranger = age::x25519::Identity::generate();
+    assert_eq!(w.restore(&out, &BackupKey::Identity(stranger)).unwrap_err().code(), "backup_not_for_you");
+    // Still the vault it was.
+    assert_eq!(w.case_file(mine).unwrap().case.reference, "MINE-1");
+    assert!(!dir2.path().join("vault.db.restoring").exists());
+
+    w.restore(&out, &BackupKey::Identity(owner)).unwrap();
+    let restored = w.case_file(case).unwrap();
+    assert_eq!(restored.incidents[0].original, file_before.incidents[0].original);
+    assert!(w.resolve_case("MINE-1").is_err(), "restore replaces, it does not merge");
+    w.audit_verify().unwrap();
+    assert_eq!(w.pending_ops().unwrap(), 2);
+    let key_id = w.key_id();
+    w.lock();
+    // The restored database opens with this vault's own key file.
+    let w = Vault::unlock(dir2.path(), &pass(PASS), env_at(&c)).unwrap();
+    assert_eq!(w.key_id(), key_id);
+}
+
+#[test]
+fn passphrase_backups_open_with_the_passphrase_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    add_case(&mut v, "PB-1");
+    let out = dir.path().join("b.age");
+    v.backup(&out, &BackupTo::Passphrase { passphrase: pass("backup pass words"), work_factor: 4 }).unwrap();
+    assert_eq!(v.restore(&out, &BackupKey::Passphrase(pass("not the words"))).unwrap_err().code(), "backup_not_for_you");
+    v.restore(&out, &BackupKey::Passphrase(pass("backup pass words"))).unwrap();
+    assert!(v.resolve_case("PB-1").is_ok());
+}
+
+#[test]
+fn reminders_come_from_the_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let case = add_case(&mut v, "RM-1");
+    v.add(RecordKind::Hearing, Some(case), &patch(&["court=Demo MC", "hearing_type=trial", "starts_at=2026-11-25 10:00"])).unwrap();
+    let reminders = v.reminders().unwrap();
+    assert_eq!(reminders.len(), 1);
+    assert_eq!(reminders[0].what, "Hearing: Trial");
+}
