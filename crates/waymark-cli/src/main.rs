@@ -1,1 +1,360 @@
-fn main() {}
+//! `waymark`: the command line over the vault. Thin: it parses arguments,
+//! asks for passphrases, calls the core and prints. No business rules here.
+
+mod args;
+mod output;
+mod secrets;
+
+use args::*;
+use clap::Parser;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use waymark_domain::patch::Patch;
+use waymark_domain::{CaseStatus, RecordKind, TaskStatus};
+use waymark_vault::backup::{BackupKey, BackupTo};
+use waymark_vault::queries::CaseloadFilter;
+use waymark_vault::{Env, InitOptions, Vault, VaultError};
+
+/// A failure to report: a vault error, or a problem with how the command was used.
+enum Failure {
+    Vault(VaultError),
+    Usage(String),
+}
+
+impl From<VaultError> for Failure {
+    fn from(e: VaultError) -> Self {
+        Failure::Vault(e)
+    }
+}
+
+impl From<waymark_domain::ValidationErrors> for Failure {
+    fn from(e: waymark_domain::ValidationErrors) -> Self {
+        Failure::Vault(VaultError::Invalid(e))
+    }
+}
+
+type Outcome = Result<(), Failure>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Vault(e)) => {
+            eprintln!("error[{}]: {e}", e.code());
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(message)) => {
+            eprintln!("error[usage]: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Logs go to stderr only when WAYMARK_LOG is set, and carry ids, never personal data.
+fn init_logging() {
+    if let Ok(filter) = std::env::var("WAYMARK_LOG") {
+        let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).try_init();
+    }
+}
+
+fn vault_dir(cli: &Cli) -> Result<PathBuf, Failure> {
+    if let Some(dir) = &cli.vault {
+        return Ok(dir.clone());
+    }
+    directories::ProjectDirs::from("org", "Waymark", "Waymark")
+        .map(|d| d.data_dir().join("vault"))
+        .ok_or_else(|| Failure::Usage("no home folder found; choose a vault with --vault DIR or WAYMARK_VAULT".into()))
+}
+
+fn unlock(dir: &Path) -> Result<Vault, Failure> {
+    let passphrase = secrets::current_passphrase()?;
+    Ok(Vault::unlock(dir, &passphrase, Env::system())?)
+}
+
+fn patch(fields: &[String]) -> Result<Patch, Failure> {
+    Ok(Patch::parse(fields)?)
+}
+
+fn run(cli: Cli) -> Outcome {
+    let dir = vault_dir(&cli)?;
+    let json = cli.json;
+    match cli.command {
+        Command::Init { advocate, recovery_recipient, work_factor } => {
+            let recovery = recovery_recipient.as_deref().map(waymark_vault::keyfile::parse_recipient).transpose()?;
+            let passphrase = secrets::new_passphrase("New vault passphrase", true)?;
+            let options = InitOptions { advocate, recovery, work_factor };
+            let vault = Vault::init(&dir, &passphrase, &options, Env::system())?;
+            output::done(json, &format!("Vault created in {} (key id {}).", dir.display(), vault.key_id()), json!({"key_id": vault.key_id(), "device_id": vault.device()}));
+            vault.lock();
+        }
+        Command::Unlock => {
+            let passphrase = secrets::current_passphrase()?;
+            let key_id = Vault::check_passphrase(&dir, &passphrase, Env::system())?;
+            output::done(json, "Passphrase accepted; the vault opens.", json!({"key_id": key_id}));
+        }
+        Command::Passphrase(PassphraseCmd::Change { work_factor }) => {
+            let old = secrets::current_passphrase()?;
+            let new = secrets::new_passphrase("New passphrase", false)?;
+            Vault::change_passphrase(&dir, &old, &new, work_factor, Env::system())?;
+            output::done(json, "Passphrase changed. Only the key file was rewritten.", json!({"changed": true}));
+        }
+        Command::Recover { identity, work_factor } => {
+            let text = std::fs::read_to_string(&identity).map_err(|_| Failure::Usage("the identity file could not be read".into()))?;
+            let identity = waymark_vault::keyfile::parse_identity(&text)?;
+            let new = secrets::new_passphrase("New passphrase", false)?;
+            Vault::recover(&dir, &identity, &new, work_factor, Env::system())?;
+            output::done(json, "A new passphrase is set. The data is unchanged.", json!({"recovered": true}));
+        }
+        Command::Status => {
+            let vault = unlock(&dir)?;
+            let status = json!({
+                "vault": dir.display().to_string(),
+                "device_id": vault.device(),
+                "key_id": vault.key_id(),
+                "advocate": vault.actor(),
+                "schema_version": waymark_vault::db::schema_version(),
+                "pending_ops": vault.pending_ops()?,
+            });
+            output::value(json, &status);
+        }
+        Command::Case(cmd) => case_command(&dir, json, cmd)?,
+        Command::Incident(cmd) => incident_command(&dir, json, cmd)?,
+        Command::Victim(cmd) => record_command(&dir, json, RecordKind::Victim, cmd)?,
+        Command::Perpetrator(cmd) => record_command(&dir, json, RecordKind::Perpetrator, cmd)?,
+        Command::Risk(cmd) => record_command(&dir, json, RecordKind::RiskAssessment, cmd)?,
+        Command::Plan(cmd) => record_command(&dir, json, RecordKind::SafetyPlan, cmd)?,
+        Command::Hearing(cmd) => record_command(&dir, json, RecordKind::Hearing, cmd)?,
+        Command::Order(cmd) => record_command(&dir, json, RecordKind::ProtectiveOrder, cmd)?,
+        Command::Breach(cmd) => record_command(&dir, json, RecordKind::Breach, cmd)?,
+        Command::Referral(cmd) => record_command(&dir, json, RecordKind::Referral, cmd)?,
+        Command::Review(cmd) => record_command(&dir, json, RecordKind::ClinicReview, cmd)?,
+        Command::Contact(cmd) => record_command(&dir, json, RecordKind::Contact, cmd)?,
+        Command::Task(cmd) => task_command(&dir, json, cmd)?,
+        Command::Reminders => {
+            let vault = unlock(&dir)?;
+            output::reminders(json, &vault, &vault.reminders()?)?;
+        }
+        Command::Hearings { case, limit } => {
+            let vault = unlock(&dir)?;
+            let case = case.map(|c| vault.resolve_case(&c)).transpose()?;
+            let hearings = vault.upcoming_hearings(case, limit)?;
+            let records: Vec<_> = hearings.into_iter().map(waymark_domain::Entity::into_record).collect();
+            output::records(json, &records);
+        }
+        Command::Instruments => {
+            let vault = unlock(&dir)?;
+            output::instruments(json, vault.instruments());
+        }
+        Command::Backup { out, recipient, passphrase, work_factor } => {
+            let to = match (recipient.is_empty(), passphrase) {
+                (false, false) => BackupTo::Recipients(
+                    recipient.iter().map(|r| waymark_vault::keyfile::parse_recipient(r)).collect::<Result<Vec<_>, _>>()?,
+                ),
+                (true, true) => BackupTo::Passphrase { passphrase: secrets::backup_passphrase(true)?, work_factor },
+                (false, true) => {
+                    return Err(Failure::Usage(
+                        "age cannot seal one file to a passphrase and to recipients; make two backups".into(),
+                    ))
+                }
+                (true, false) => return Err(Failure::Usage("say who can open the backup: --recipient age1... or --passphrase".into())),
+            };
+            let mut vault = unlock(&dir)?;
+            let summary = vault.backup(&out, &to)?;
+            output::done(json, &format!("Encrypted backup written: {} records, {} bytes.", summary.records, summary.bytes), json!(summary));
+        }
+        Command::Restore { file, identity } => {
+            let key = match identity {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path).map_err(|_| Failure::Usage("the identity file could not be read".into()))?;
+                    BackupKey::Identity(waymark_vault::keyfile::parse_identity(&text)?)
+                }
+                None => BackupKey::Passphrase(secrets::backup_passphrase(false)?),
+            };
+            let mut vault = if waymark_vault::vault_exists(&dir) {
+                unlock(&dir)?
+            } else {
+                let passphrase = secrets::new_passphrase("Passphrase for the restored vault", true)?;
+                Vault::init(&dir, &passphrase, &InitOptions::new("RESTORED"), Env::system())?
+            };
+            let summary = vault.restore(&file, &key)?;
+            output::done(json, &format!("Restored {} records.", summary.records), json!(summary));
+        }
+        Command::Audit(AuditCmd::Verify) => {
+            let vault = unlock(&dir)?;
+            let verified = vault.audit_verify()?;
+            output::done(json, &format!("Audit trail verified: {} events, unbroken.", verified.events), json!(verified));
+        }
+        Command::Audit(AuditCmd::List { case, limit }) => {
+            let vault = unlock(&dir)?;
+            let case = case.map(|c| vault.resolve_case(&c)).transpose()?;
+            output::audit(json, &vault.audit_events(case, limit)?);
+        }
+        Command::Demo { cases, seed } => demo(&dir, json, cases, seed)?,
+    }
+    Ok(())
+}
+
+fn case_command(dir: &Path, json: bool, cmd: CaseCmd) -> Outcome {
+    let mut vault = unlock(dir)?;
+    match cmd {
+        CaseCmd::Add { fields } => {
+            let record = vault.add(RecordKind::Case, None, &patch(&fields)?)?;
+            output::saved(json, &record);
+        }
+        CaseCmd::Edit { case, fields } => {
+            let id = vault.resolve_case(&case)?;
+            let record = vault.edit(RecordKind::Case, id.as_uuid(), &patch(&fields)?)?;
+            output::saved(json, &record);
+        }
+        CaseCmd::Close { case, reason, on } => {
+            let id = vault.resolve_case(&case)?;
+            let on = on.unwrap_or_else(|| vault.today());
+            let mut fields = vec![format!("status={}", CaseStatus::Closed.wire()), format!("closure.closed_on={on}")];
+            fields.push(format!("closure.reason:={}", serde_json::to_string(&reason.into_reason()).unwrap_or_default()));
+            let record = vault.edit(RecordKind::Case, id.as_uuid(), &patch(&fields)?)?;
+            output::saved(json, &record);
+        }
+        CaseCmd::List { status, risk, search, sort } => {
+            let filter = CaseloadFilter { status: status.map(Into::into), risk: risk.map(Into::into), search, sort: sort.into() };
+            let rows = vault.caseload(&filter)?;
+            output::caseload(json, &rows);
+        }
+        CaseCmd::Show { case } => {
+            let id = vault.resolve_case(&case)?;
+            let file = vault.case_file(id)?;
+            output::case_file(json, &file);
+        }
+    }
+    Ok(())
+}
+
+fn incident_command(dir: &Path, json: bool, cmd: IncidentCmd) -> Outcome {
+    match cmd {
+        IncidentCmd::Add { case, fields } => {
+            let mut vault = unlock(dir)?;
+            let id = vault.resolve_case(&case)?;
+            let record = vault.add(RecordKind::Incident, Some(id), &patch(&fields)?)?;
+            output::saved(json, &record);
+        }
+        IncidentCmd::Amend { incident, reason, fields } => {
+            let mut vault = unlock(dir)?;
+            let original = vault.get_record(RecordKind::Incident, parse_id(&incident)?)?;
+            let mut all: Vec<String> = fields.iter().map(|f| format!("changes.{f}")).collect();
+            all.push(format!("incident_id={}", original.id()));
+            all.push(format!("reason={reason}"));
+            let record = vault.add(RecordKind::IncidentAmendment, original.case_id(), &patch(&all)?)?;
+            output::saved(json, &record);
+        }
+        IncidentCmd::List { case } => {
+            let mut vault = unlock(dir)?;
+            let id = vault.resolve_case(&case)?;
+            let file = vault.case_file(id)?;
+            output::incidents(json, &file.incidents);
+        }
+    }
+    Ok(())
+}
+
+fn parse_id(text: &str) -> Result<uuid::Uuid, Failure> {
+    text.trim().parse().map_err(|_| Failure::Usage("that is not a record id (a UUID as shown by the list commands)".into()))
+}
+
+fn record_command(dir: &Path, json: bool, kind: RecordKind, cmd: RecordCmd) -> Outcome {
+    let mut vault = unlock(dir)?;
+    match cmd {
+        RecordCmd::Add { case, fields } => {
+            let case = vault.resolve_case(&case)?;
+            let record = vault.add(kind, Some(case), &patch(&fields)?)?;
+            output::saved(json, &record);
+        }
+        RecordCmd::Edit { id, fields } => {
+            let record = vault.edit(kind, parse_id(&id)?, &patch(&fields)?)?;
+            output::saved(json, &record);
+        }
+        RecordCmd::List { case } => {
+            let case = vault.resolve_case(&case)?;
+            let records = list_kind(&vault, kind, case)?;
+            vault.record_event("list", Some(kind), None, Some(case), json!({"rows": records.len()}))?;
+            output::records(json, &records);
+        }
+        RecordCmd::Show { id } => {
+            let record = vault.get_record(kind, parse_id(&id)?)?;
+            vault.record_event("view", Some(kind), Some(record.id()), record.case_id(), json!({}))?;
+            output::record(json, &record);
+        }
+    }
+    Ok(())
+}
+
+fn task_command(dir: &Path, json: bool, cmd: TaskCmd) -> Outcome {
+    match cmd {
+        TaskCmd::Add { case, fields } => {
+            let mut vault = unlock(dir)?;
+            let case = case.map(|c| vault.resolve_case(&c)).transpose()?;
+            let record = vault.add(RecordKind::Task, case, &patch(&fields)?)?;
+            output::saved(json, &record);
+        }
+        TaskCmd::Done { id } => {
+            let mut vault = unlock(dir)?;
+            let today = vault.today();
+            let fields = vec![format!("status={}", TaskStatus::Done.wire()), format!("done_on={today}")];
+            let record = vault.edit(RecordKind::Task, parse_id(&id)?, &patch(&fields)?)?;
+            output::saved(json, &record);
+        }
+        TaskCmd::Record(cmd) => record_command(dir, json, RecordKind::Task, cmd)?,
+    }
+    Ok(())
+}
+
+fn list_kind(vault: &Vault, kind: RecordKind, case: waymark_domain::CaseId) -> Result<Vec<waymark_domain::Record>, Failure> {
+    use waymark_domain::Entity;
+    fn all<E: Entity>(v: &Vault, c: waymark_domain::CaseId) -> Result<Vec<waymark_domain::Record>, Failure> {
+        Ok(v.list::<E>(c)?.into_iter().map(Entity::into_record).collect())
+    }
+    match kind {
+        RecordKind::Case => all::<waymark_domain::Case>(vault, case),
+        RecordKind::Victim => all::<waymark_domain::Victim>(vault, case),
+        RecordKind::Perpetrator => all::<waymark_domain::Perpetrator>(vault, case),
+        RecordKind::Incident => all::<waymark_domain::Incident>(vault, case),
+        RecordKind::IncidentAmendment => all::<waymark_domain::IncidentAmendment>(vault, case),
+        RecordKind::RiskAssessment => all::<waymark_domain::RiskAssessment>(vault, case),
+        RecordKind::SafetyPlan => all::<waymark_domain::SafetyPlan>(vault, case),
+        RecordKind::Hearing => all::<waymark_domain::Hearing>(vault, case),
+        RecordKind::ProtectiveOrder => all::<waymark_domain::ProtectiveOrder>(vault, case),
+        RecordKind::Breach => all::<waymark_domain::Breach>(vault, case),
+        RecordKind::Referral => all::<waymark_domain::Referral>(vault, case),
+        RecordKind::ClinicReview => all::<waymark_domain::ClinicReview>(vault, case),
+        RecordKind::Contact => all::<waymark_domain::Contact>(vault, case),
+        RecordKind::Task => all::<waymark_domain::Task>(vault, case),
+    }
+}
+
+fn demo(dir: &Path, json: bool, cases: u32, seed: u64) -> Outcome {
+    let mut vault = if waymark_vault::vault_exists(dir) {
+        unlock(dir)?
+    } else {
+        let passphrase = secrets::new_passphrase("Passphrase for the demo vault", true)?;
+        Vault::init(dir, &passphrase, &InitOptions::new("DEMO-ADV"), Env::system())?
+    };
+    let existing = vault.caseload(&CaseloadFilter::default())?;
+    if existing.iter().any(|row| !row.reference.starts_with("DEMO-")) {
+        return Err(Failure::Usage("this vault holds real cases; demo data goes only into a separate vault (use --vault)".into()));
+    }
+    let options = waymark_demo::DemoOptions { cases, seed, now: vault.now(), advocate: vault.actor().to_owned(), incidents_per_case: None };
+    let mut written = 0usize;
+    for (index, case) in waymark_demo::generate(&options).into_iter().enumerate() {
+        // One transaction per case: a demo case appears whole or not at all.
+        let records = case.into_iter().map(waymark_vault::Mutation::Create).collect();
+        match vault.commit(records) {
+            Ok(ids) => written += ids.len(),
+            Err(VaultError::Duplicate { field: "reference" }) => {
+                return Err(Failure::Usage(format!("demo case {} already exists; use another --seed or a new vault", index + 1)))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    output::done(json, &format!("Created {cases} fictional demo cases ({written} records)."), json!({"cases": cases, "records": written}));
+    Ok(())
+}

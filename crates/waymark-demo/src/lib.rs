@@ -94,7 +94,7 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
 
     let mut case = Case {
         id: case_id,
-        reference: format!("DEMO-{}-{:04}", opened_on.format("%Y"), index + 1),
+        reference: format!("DEMO-{}-{:04}", options.seed, index + 1),
         status: CaseStatus::Open,
         closure: None,
         referral: IntakeReferral {

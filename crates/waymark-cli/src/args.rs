@@ -1,0 +1,311 @@
+//! Command-line arguments. Passphrases are never arguments: they come from a
+//! no-echo prompt or from the files named by WAYMARK_*PASSPHRASE_FILE.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use waymark_vault::SHIPPED_WORK_FACTOR;
+
+const FIELDS_HELP: &str = "Fields: name=text, name:=<json>, list+=text, group.field=text; \
+an empty value clears a field. Times are UK local time (YYYY-MM-DD HH:MM).";
+
+#[derive(Debug, Parser)]
+#[command(name = "waymark", version, about = "Waymark: the caseload of an independent stalking advocate, in an encrypted vault.")]
+pub struct Cli {
+    /// The vault folder (default: the platform data folder).
+    #[arg(long, global = true, env = "WAYMARK_VAULT")]
+    pub vault: Option<PathBuf>,
+    /// Print stable JSON (see docs/cli-json.md) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a vault, protected by a new passphrase.
+    Init {
+        /// Your staff code, recorded against every change (not your name).
+        #[arg(long)]
+        advocate: String,
+        /// The clinic's recovery recipient (age1...), so a forgotten passphrase can be reset.
+        #[arg(long)]
+        recovery_recipient: Option<String>,
+        /// scrypt work factor (log2 N). Lower only for tests.
+        #[arg(long, default_value_t = SHIPPED_WORK_FACTOR, hide = true)]
+        work_factor: u8,
+    },
+    /// Check the passphrase opens the vault.
+    Unlock,
+    /// Change the passphrase.
+    #[command(subcommand)]
+    Passphrase(PassphraseCmd),
+    /// Set a new passphrase with the clinic's recovery identity file.
+    Recover {
+        #[arg(long)]
+        identity: PathBuf,
+        #[arg(long, default_value_t = SHIPPED_WORK_FACTOR, hide = true)]
+        work_factor: u8,
+    },
+    /// Vault details: device, key id, schema, changes waiting to sync.
+    Status,
+    /// Cases: add, edit, list, show, close.
+    #[command(subcommand)]
+    Case(CaseCmd),
+    /// The incident diary: add, list, amend.
+    #[command(subcommand)]
+    Incident(IncidentCmd),
+    /// The victim's record (one per case).
+    #[command(subcommand)]
+    Victim(RecordCmd),
+    /// Perpetrator records.
+    #[command(subcommand)]
+    Perpetrator(RecordCmd),
+    /// Risk assessments (DASH, S-DASH, SRP). See `waymark instruments`.
+    #[command(subcommand)]
+    Risk(RecordCmd),
+    /// Safety plans. `add` makes the next version, starting from the last.
+    #[command(subcommand)]
+    Plan(RecordCmd),
+    /// Court hearings.
+    #[command(subcommand)]
+    Hearing(RecordCmd),
+    /// Protective orders and bail conditions.
+    #[command(subcommand)]
+    Order(RecordCmd),
+    /// Breaches of orders.
+    #[command(subcommand)]
+    Breach(RecordCmd),
+    /// Outgoing referrals.
+    #[command(subcommand)]
+    Referral(RecordCmd),
+    /// Clinic reviews (SRP judgements and agreed actions).
+    #[command(subcommand)]
+    Review(RecordCmd),
+    /// The contact log.
+    #[command(subcommand)]
+    Contact(RecordCmd),
+    /// Tasks and reminders entered by hand.
+    #[command(subcommand)]
+    Task(TaskCmd),
+    /// Reminders generated from the records: hearings, expiries, reviews, deadlines.
+    Reminders,
+    /// Upcoming hearings across the caseload or for one case.
+    Hearings {
+        #[arg(long)]
+        case: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// The installed risk instruments and their questions.
+    Instruments,
+    /// Write an encrypted backup.
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+        /// An age recipient (age1...) who can open it. Repeat for several.
+        #[arg(long)]
+        recipient: Vec<String>,
+        /// Seal it to a backup passphrase instead (asked for, never an argument).
+        #[arg(long)]
+        passphrase: bool,
+        #[arg(long, default_value_t = SHIPPED_WORK_FACTOR, hide = true)]
+        work_factor: u8,
+    },
+    /// Replace the vault's contents with an encrypted backup (creates the vault if none).
+    Restore {
+        file: PathBuf,
+        /// The age identity file the backup was sealed to (else the backup passphrase is asked for).
+        #[arg(long)]
+        identity: Option<PathBuf>,
+    },
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Fill a separate vault with a clearly fictional caseload.
+    Demo {
+        #[arg(long, default_value_t = 30)]
+        cases: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PassphraseCmd {
+    /// Rewrap the key under a new passphrase (only the key file changes).
+    Change {
+        #[arg(long, default_value_t = SHIPPED_WORK_FACTOR, hide = true)]
+        work_factor: u8,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaseCmd {
+    /// Add a case, e.g. `reference=HSC-2026-0142 referral.source=police referral.reason=...`.
+    #[command(after_help = FIELDS_HELP)]
+    Add { fields: Vec<String> },
+    /// Edit a case by reference or id.
+    #[command(after_help = FIELDS_HELP)]
+    Edit { case: String, fields: Vec<String> },
+    /// Close a case with a reason.
+    Close {
+        case: String,
+        #[arg(long, value_enum)]
+        reason: Reason,
+        /// Closing date (default today).
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+    },
+    /// The caseload, with risk, next hearing and days since last contact.
+    List {
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        #[arg(long, value_enum)]
+        risk: Option<RiskArg>,
+        /// Reference, victim name or perpetrator name/alias.
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, value_enum, default_value_t = SortArg::Reference)]
+        sort: SortArg,
+    },
+    /// One case in full, warnings first.
+    Show { case: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCmd {
+    /// Log an incident, e.g. `behaviours+=loitering channel=in_person account=...`.
+    #[command(after_help = FIELDS_HELP)]
+    Add { case: String, fields: Vec<String> },
+    /// The diary for a case, in time order, with amendments.
+    List { case: String },
+    /// Correct an incident: the original is kept and the amendment shown beside it.
+    #[command(after_help = FIELDS_HELP)]
+    Amend {
+        incident: String,
+        #[arg(long)]
+        reason: String,
+        fields: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordCmd {
+    /// Add one to a case (by reference or id).
+    #[command(after_help = FIELDS_HELP)]
+    Add { case: String, fields: Vec<String> },
+    /// Edit one by id.
+    #[command(after_help = FIELDS_HELP)]
+    Edit { id: String, fields: Vec<String> },
+    /// List a case's records.
+    List { case: String },
+    /// Show one by id.
+    Show { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCmd {
+    /// Add a task (optionally for a case): `due_on=2026-12-01 what=...`.
+    #[command(after_help = FIELDS_HELP)]
+    Add {
+        #[arg(long)]
+        case: Option<String>,
+        fields: Vec<String>,
+    },
+    /// Mark a task done today.
+    Done { id: String },
+    #[command(flatten)]
+    Record(RecordCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Check the hash chain: detects a changed or deleted event.
+    Verify,
+    /// Recent audit events, newest first.
+    List {
+        #[arg(long)]
+        case: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StatusArg {
+    Open,
+    Closed,
+}
+
+impl From<StatusArg> for waymark_domain::CaseStatus {
+    fn from(s: StatusArg) -> Self {
+        match s {
+            StatusArg::Open => Self::Open,
+            StatusArg::Closed => Self::Closed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RiskArg {
+    Standard,
+    Medium,
+    High,
+}
+
+impl From<RiskArg> for waymark_domain::RiskLevel {
+    fn from(r: RiskArg) -> Self {
+        match r {
+            RiskArg::Standard => Self::Standard,
+            RiskArg::Medium => Self::Medium,
+            RiskArg::High => Self::High,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SortArg {
+    Reference,
+    Risk,
+    NextHearing,
+    LastContact,
+}
+
+impl From<SortArg> for waymark_vault::queries::SortBy {
+    fn from(s: SortArg) -> Self {
+        match s {
+            SortArg::Reference => Self::Reference,
+            SortArg::Risk => Self::Risk,
+            SortArg::NextHearing => Self::NextHearing,
+            SortArg::LastContact => Self::LastContact,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Reason {
+    SupportComplete,
+    RiskReduced,
+    VictimDisengaged,
+    NoContactEstablished,
+    MovedOutOfArea,
+    Transferred,
+    VictimDeclined,
+}
+
+impl Reason {
+    pub fn into_reason(self) -> waymark_domain::ClosureReason {
+        use waymark_domain::ClosureReason as R;
+        match self {
+            Reason::SupportComplete => R::SupportComplete,
+            Reason::RiskReduced => R::RiskReduced,
+            Reason::VictimDisengaged => R::VictimDisengaged,
+            Reason::NoContactEstablished => R::NoContactEstablished,
+            Reason::MovedOutOfArea => R::MovedOutOfArea,
+            Reason::Transferred => R::TransferredToOtherService,
+            Reason::VictimDeclined => R::VictimDeclined,
+        }
+    }
+}
+

@@ -1,0 +1,234 @@
+//! Printing. `--json` gives the stable shapes documented in docs/cli-json.md;
+//! text output puts warnings first and shows times in UK local time.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use waymark_domain::instruments::Instruments;
+use waymark_domain::reminders::Reminder;
+use waymark_domain::time::show_london;
+use waymark_domain::{Expiry, Record};
+use waymark_vault::audit::AuditEvent;
+use waymark_vault::queries::{CaseFile, CaseloadRow, IncidentEntry};
+use waymark_vault::Vault;
+
+fn print_json<T: Serialize + ?Sized>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(_) => eprintln!("error[output]: the result could not be written as JSON"),
+    }
+}
+
+pub fn done(json: bool, text: &str, value: Value) {
+    if json {
+        print_json(&value);
+    } else {
+        println!("{text}");
+    }
+}
+
+pub fn value(json: bool, value: &Value) {
+    if json {
+        print_json(value);
+    } else if let Some(map) = value.as_object() {
+        for (k, v) in map {
+            println!("{k:>15}: {}", v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()));
+        }
+    }
+}
+
+pub fn saved(json: bool, record: &Record) {
+    if json {
+        print_json(&json!({"kind": record.kind(), "id": record.id(), "record": record}));
+    } else {
+        println!("Saved {} {}", record.kind().wire(), record.id());
+    }
+}
+
+pub fn record(json: bool, record: &Record) {
+    if json {
+        print_json(&json!({"kind": record.kind(), "id": record.id(), "record": record}));
+    } else {
+        print_json(record);
+    }
+}
+
+pub fn records(json: bool, records: &[Record]) {
+    if json {
+        let list: Vec<Value> = records.iter().map(|r| json!({"kind": r.kind(), "id": r.id(), "record": r})).collect();
+        print_json(&list);
+        return;
+    }
+    if records.is_empty() {
+        println!("None.");
+    }
+    for r in records {
+        println!("{}  {}", r.id(), summary(r));
+    }
+}
+
+/// One line about a record, for lists.
+fn summary(record: &Record) -> String {
+    match record {
+        Record::Case(c) => format!("{} ({})", c.reference, c.status.label()),
+        Record::Victim(v) => v.preferred_name.clone().unwrap_or_else(|| v.name.clone()),
+        Record::Perpetrator(p) => format!("{} ({})", p.names.join(" / "), p.relationship.label()),
+        Record::Incident(i) => format!("{}  {}", show_london(i.occurred_at), behaviours(&i.behaviours)),
+        Record::IncidentAmendment(a) => format!("amends {} at {}: {}", a.incident_id, show_london(a.made_at), a.reason),
+        Record::RiskAssessment(r) => {
+            format!("{} {}: {} yes, judged {}, review {}", r.assessed_on, r.instrument, r.yes_count(), r.judged_level.label(), r.next_review_on)
+        }
+        Record::SafetyPlan(p) => format!("version {} made {} review {}", p.version, p.made_on, p.review_on),
+        Record::Hearing(h) => format!("{}  {} at {}", show_london(h.starts_at), h.hearing_type.label(), h.court),
+        Record::ProtectiveOrder(o) => format!("{} by {}, {}", o.order_type.label(), o.issued_by, expiry(&o.expiry)),
+        Record::Breach(b) => format!("breach on {} of order {}", b.occurred_on, b.order_id),
+        Record::Referral(r) => format!("{} to {} ({})", r.made_on, r.target.label(), r.status.label()),
+        Record::ClinicReview(r) => format!("clinic review {} ({} agencies, {} actions)", r.meeting_on, r.agencies_present.len(), r.actions.len()),
+        Record::Contact(c) => format!("{}  {} {}", show_london(c.at), c.method.label(), if c.with_victim { "with victim" } else { "with agency" }),
+        Record::Task(t) => format!("due {}  {} ({})", t.due_on, t.what, t.status.label()),
+    }
+}
+
+fn behaviours(list: &[waymark_domain::Behaviour]) -> String {
+    list.iter().map(|b| b.label().to_owned()).collect::<Vec<_>>().join(", ")
+}
+
+fn expiry(e: &Expiry) -> String {
+    match e {
+        Expiry::On(d) => format!("expires {d}"),
+        Expiry::UntilFurtherOrder => "until further order".into(),
+        Expiry::UntilApplicationDecided => "until the application is decided".into(),
+        Expiry::NotSet => "no expiry recorded".into(),
+    }
+}
+
+pub fn caseload(json: bool, rows: &[CaseloadRow]) {
+    if json {
+        print_json(rows);
+        return;
+    }
+    println!("{:<18} {:<9} {:<22} {:>9} {:<26} {:>12}", "REFERENCE", "RISK", "VICTIM", "INCIDENTS", "NEXT HEARING", "LAST CONTACT");
+    for r in rows {
+        let risk = r.risk_level.map(|l| l.label()).unwrap_or("-");
+        let hearing = r.next_hearing.map(show_london).unwrap_or_else(|| "-".into());
+        let contact = r.days_since_contact.map(|d| format!("{d} days ago")).unwrap_or_else(|| "never".into());
+        let victim: String = r.victim.clone().unwrap_or_else(|| "-".into()).chars().take(22).collect();
+        println!("{:<18} {:<9} {:<22} {:>9} {:<26} {:>12}", r.reference, risk, victim, r.incidents, hearing, contact);
+    }
+    println!("{} cases", rows.len());
+}
+
+pub fn case_file(json: bool, file: &CaseFile) {
+    if json {
+        print_json(file);
+        return;
+    }
+    let c = &file.case;
+    println!("== {} ({}) ==", c.reference, c.status.label());
+    // Warnings first: what an advocate must see before anything else.
+    let risk = c.risk_level.map(|l| l.label().to_uppercase()).unwrap_or_else(|| "NOT ASSESSED".into());
+    let review = c.risk_review_on.map(|d| format!(", review due {d}")).unwrap_or_default();
+    println!("RISK: {risk}{review}");
+    if let Some(v) = &file.victim {
+        if v.address.as_ref().is_some_and(|a| a.do_not_disclose) {
+            println!("WARNING: address - DO NOT DISCLOSE");
+        }
+        for p in &v.safe_contact.phones {
+            println!("PHONE {} [{}]", p.number, p.rules_text());
+        }
+    }
+    for p in &file.perpetrators {
+        if p.weapons_access == Some(true) {
+            println!("WARNING: perpetrator has access to weapons");
+        }
+    }
+    for o in file.orders.iter().filter(|o| o.in_force_today) {
+        println!("ORDER IN FORCE: {} ({})", o.order.order_type.label(), expiry(&o.order.expiry));
+        if let Some(deadline) = o.notification_deadline {
+            println!("  notification deadline {deadline}");
+        }
+    }
+    if let Some(v) = &file.victim {
+        println!("\nVictim: {}{}", v.name, v.preferred_name.as_ref().map(|p| format!(" (prefers {p})")).unwrap_or_default());
+    }
+    for p in &file.perpetrators {
+        println!("Perpetrator: {} ({})", p.names.join(" / "), p.relationship.label());
+    }
+    println!("\nIncidents: {}", file.incidents.len());
+    print_incidents(&file.incidents);
+    section("Risk assessments", file.risk_assessments.iter().map(|r| summary(&Record::RiskAssessment(r.clone()))));
+    section("Safety plans", file.safety_plans.iter().map(|p| summary(&Record::SafetyPlan(p.clone()))));
+    section("Hearings", file.hearings.iter().map(|h| summary(&Record::Hearing(h.clone()))));
+    section(
+        "Orders",
+        file.orders.iter().map(|o| format!("{} ({} breaches)", summary(&Record::ProtectiveOrder(o.order.clone())), o.breaches.len())),
+    );
+    section("Referrals", file.referrals.iter().map(|r| summary(&Record::Referral(r.clone()))));
+    section("Clinic reviews", file.clinic_reviews.iter().map(|r| summary(&Record::ClinicReview(r.clone()))));
+    section("Contacts", file.contacts.iter().map(|r| summary(&Record::Contact(r.clone()))));
+    section("Tasks", file.tasks.iter().map(|r| summary(&Record::Task(r.clone()))));
+    section("Reminders", file.reminders.iter().map(|r| format!("{}  {}", r.due_on, r.what)));
+}
+
+fn section(title: &str, lines: impl Iterator<Item = String>) {
+    let lines: Vec<String> = lines.collect();
+    println!("\n{title}: {}", lines.len());
+    for line in lines {
+        println!("  {line}");
+    }
+}
+
+fn print_incidents(entries: &[IncidentEntry]) {
+    for e in entries {
+        let i = &e.current;
+        let amended = if e.amendments.is_empty() { String::new() } else { format!(" [amended x{}]", e.amendments.len()) };
+        let police = i.crime_reference.as_ref().map(|r| format!(" crime ref {r}")).unwrap_or_default();
+        println!("  {}  {}{}{}", show_london(i.occurred_at), behaviours(&i.behaviours), police, amended);
+        println!("      {}", i.account);
+    }
+}
+
+pub fn incidents(json: bool, entries: &[IncidentEntry]) {
+    if json {
+        print_json(entries);
+    } else {
+        print_incidents(entries);
+    }
+}
+
+pub fn reminders(json: bool, vault: &Vault, list: &[Reminder]) -> Result<(), crate::Failure> {
+    if json {
+        print_json(list);
+        return Ok(());
+    }
+    for r in list {
+        let case: waymark_domain::Case = vault.get(r.case_id.as_uuid())?;
+        println!("{}  {:<18} {}", r.due_on, case.reference, r.what);
+    }
+    if list.is_empty() {
+        println!("Nothing due.");
+    }
+    Ok(())
+}
+
+pub fn instruments(json: bool, set: &Instruments) {
+    if json {
+        print_json(&set.iter().collect::<Vec<_>>());
+        return;
+    }
+    for i in set.iter() {
+        println!("{} - {} (version {})", i.id, i.name, i.version);
+        for q in &i.questions {
+            println!("  {:<20} {}", q.id, q.text);
+        }
+    }
+}
+
+pub fn audit(json: bool, events: &[AuditEvent]) {
+    if json {
+        print_json(events);
+        return;
+    }
+    for e in events {
+        println!("{:>6}  {}  {:<8} {:<20} {:<16} {}", e.seq, e.at, e.actor, e.action, e.kind.clone().unwrap_or_default(), e.record_id.clone().unwrap_or_default());
+    }
+}

@@ -1,0 +1,233 @@
+//! The `waymark` binary driven as a user or script would drive it.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const CANARY_NAME: &str = "Zebulon Canaryfield";
+const CANARY_ADDRESS: &str = "77 Canarywharf Mews";
+
+struct Env {
+    _root: tempfile::TempDir,
+    vault: PathBuf,
+    tmp: PathBuf,
+    pass_file: PathBuf,
+}
+
+fn env() -> Env {
+    let root = tempfile::tempdir().unwrap();
+    let vault = root.path().join("vault");
+    let tmp = root.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let pass_file = root.path().join("pass");
+    std::fs::write(&pass_file, "three random words here\n").unwrap();
+    Env { vault, tmp, pass_file, _root: root }
+}
+
+fn waymark(env: &Env, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_waymark"))
+        .args(args)
+        .env("WAYMARK_VAULT", &env.vault)
+        .env("WAYMARK_PASSPHRASE_FILE", &env.pass_file)
+        // Every temp file the process might make lands here, so the canary scan sees it.
+        .env("TMPDIR", &env.tmp)
+        .env("SQLITE_TMPDIR", &env.tmp)
+        .env_remove("WAYMARK_NEW_PASSPHRASE_FILE")
+        .output()
+        .unwrap()
+}
+
+fn ok(env: &Env, args: &[&str]) -> String {
+    let out = waymark(env, args);
+    assert!(out.status.success(), "waymark {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn ok_json(env: &Env, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&ok(env, &all)).unwrap()
+}
+
+fn init(env: &Env) {
+    ok(env, &["init", "--advocate", "ADV-9", "--work-factor", "4"]);
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn canary_name_and_address_are_nowhere_on_disk_in_plaintext() {
+    // A stolen laptop must reveal nothing: not the database, WAL, key file,
+    // backups, or anything left in the temp folder.
+    let env = env();
+    init(&env);
+    ok(&env, &["case", "add", "reference=CAN-1", "referral.source=police", "referral.reason=Canary test"]);
+    ok(&env, &["victim", "add", "CAN-1", &format!("name={CANARY_NAME}"), &format!("address.lines:=[\"{CANARY_ADDRESS}\"]")]);
+    for n in 0..30 {
+        ok(&env, &["incident", "add", "CAN-1", "behaviours+=loitering", "channel=in_person", &format!("account={CANARY_NAME} saw him at {CANARY_ADDRESS} ({n})")]);
+    }
+    ok(&env, &["case", "show", "CAN-1"]);
+    let identity = age::x25519::Identity::generate();
+    let backup = env.vault.join("backup.age");
+    ok(&env, &["backup", "--out", backup.to_str().unwrap(), "--recipient", &identity.to_public().to_string()]);
+    // A failing command must not echo the value either.
+    let out = waymark(&env, &["victim", "add", "CAN-1", &format!("date_of_birth={CANARY_NAME}")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!contains(&out.stderr, CANARY_NAME), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let mut scanned = 0;
+    for file in files_under(&env.vault).into_iter().chain(files_under(&env.tmp)) {
+        let bytes = std::fs::read(&file).unwrap();
+        scanned += bytes.len();
+        for canary in [CANARY_NAME, CANARY_ADDRESS, "Canarywharf", "Zebulon"] {
+            assert!(!contains(&bytes, canary), "{canary} found in plaintext in {}", file.display());
+        }
+    }
+    assert!(scanned > 10_000, "the scan must have read the vault (read {scanned} bytes)");
+    // And the canary really is in there, encrypted: the vault still reads it back.
+    assert!(ok(&env, &["case", "show", "CAN-1"]).contains(CANARY_NAME));
+}
+
+#[test]
+fn a_backup_opens_with_the_standard_age_tool_as_documented_json() {
+    let env = env();
+    init(&env);
+    ok(&env, &["case", "add", "reference=AGE-1", "referral.source=self", "referral.reason=Backup test"]);
+    ok(&env, &["victim", "add", "AGE-1", &format!("name={CANARY_NAME}")]);
+    let identity = age::x25519::Identity::generate();
+    let id_file = env.tmp.join("identity.txt");
+    use age::secrecy::ExposeSecret;
+    std::fs::write(&id_file, format!("{}\n", identity.to_string().expose_secret())).unwrap();
+    let backup = env.tmp.join("b.age");
+    ok(&env, &["backup", "--out", backup.to_str().unwrap(), "--recipient", &identity.to_public().to_string()]);
+    let out = Command::new("age")
+        .args(["--decrypt", "--identity", id_file.to_str().unwrap(), backup.to_str().unwrap()])
+        .output()
+        .expect("the Debian `age` package is needed for this test: run `cargo xtask setup`");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["format"], "waymark-backup");
+    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["records"]["case"][0]["doc"]["reference"], "AGE-1");
+    assert_eq!(doc["records"]["victim"][0]["doc"]["name"], CANARY_NAME);
+    assert_eq!(doc["ops"].as_array().unwrap().len(), 2);
+    std::fs::remove_file(&id_file).unwrap();
+}
+
+#[test]
+fn restore_into_a_new_vault_from_a_passphrase_backup() {
+    let env = env();
+    init(&env);
+    ok(&env, &["case", "add", "reference=RS-1", "referral.source=police", "referral.reason=Restore"]);
+    let backup_pass = env.tmp.join("backup-pass");
+    std::fs::write(&backup_pass, "backup pass words\n").unwrap();
+    let backup = env.tmp.join("b.age");
+    let out = Command::new(env!("CARGO_BIN_EXE_waymark"))
+        .args(["backup", "--passphrase", "--work-factor", "4", "--out", backup.to_str().unwrap()])
+        .env("WAYMARK_VAULT", &env.vault)
+        .env("WAYMARK_PASSPHRASE_FILE", &env.pass_file)
+        .env("WAYMARK_BACKUP_PASSPHRASE_FILE", &backup_pass)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let other = env.tmp.join("new-vault");
+    let out = Command::new(env!("CARGO_BIN_EXE_waymark"))
+        .args(["--json", "restore", backup.to_str().unwrap()])
+        .env("WAYMARK_VAULT", &other)
+        .env("WAYMARK_PASSPHRASE_FILE", &env.pass_file)
+        .env("WAYMARK_BACKUP_PASSPHRASE_FILE", &backup_pass)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_waymark"))
+        .args(["--json", "case", "list"])
+        .env("WAYMARK_VAULT", &other)
+        .env("WAYMARK_PASSPHRASE_FILE", &env.pass_file)
+        .output()
+        .unwrap();
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["reference"], "RS-1");
+}
+
+#[test]
+fn exit_codes_are_zero_one_and_two() {
+    let env = env();
+    init(&env);
+    assert_eq!(waymark(&env, &["case", "list"]).status.code(), Some(0));
+    let failure = waymark(&env, &["case", "show", "NO-SUCH-CASE"]);
+    assert_eq!(failure.status.code(), Some(1));
+    let stderr = String::from_utf8(failure.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "errors are one line: {stderr}");
+    assert!(stderr.starts_with("error[not_found]:"), "{stderr}");
+    assert_eq!(waymark(&env, &["case", "frobnicate"]).status.code(), Some(2));
+    assert_eq!(waymark(&env, &["backup", "--out", "x.age"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_wrong_passphrase_fails_clearly_and_then_asks_to_wait() {
+    let env = env();
+    init(&env);
+    std::fs::write(&env.pass_file, "not the right words\n").unwrap();
+    let first = waymark(&env, &["case", "list"]);
+    assert_eq!(first.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&first.stderr).starts_with("error[wrong_passphrase]"));
+    let second = waymark(&env, &["case", "list"]);
+    let text = String::from_utf8_lossy(&second.stderr);
+    // Either refused outright for coming too soon, or (on a slow machine) counted as the second
+    // failure: both show the count survived the first process exiting.
+    assert!(text.starts_with("error[too_soon]") || text.contains("failed attempts: 2"), "{text}");
+}
+
+#[test]
+fn json_output_is_stable_and_complete_for_a_case() {
+    // docs/cli-json.md promises these shapes to scripts.
+    let env = env();
+    init(&env);
+    let saved = ok_json(&env, &["case", "add", "reference=J-1", "referral.source=police", "referral.reason=JSON"]);
+    assert_eq!(saved["kind"], "case");
+    assert_eq!(saved["record"]["reference"], "J-1");
+    let incident = ok_json(&env, &["incident", "add", "J-1", "behaviours+=following", "channel=in_person", "account=Followed to the bus stop", "occurred_at=2026-07-01 08:15"]);
+    assert_eq!(incident["record"]["occurred_at"], "2026-07-01T07:15:00.000000Z", "UK summer time stored as UTC");
+    let id = incident["id"].as_str().unwrap().to_owned();
+    ok(&env, &["incident", "amend", &id, "--reason", "Wrong bus stop", "location=Stop B"]);
+    let file = ok_json(&env, &["case", "show", "J-1"]);
+    for key in ["case", "victim", "perpetrators", "incidents", "risk_assessments", "safety_plans", "hearings", "orders", "referrals", "clinic_reviews", "contacts", "tasks", "reminders"] {
+        assert!(file.get(key).is_some(), "case show --json lacks {key}");
+    }
+    assert_eq!(file["incidents"][0]["original"]["location"], Value::Null);
+    assert_eq!(file["incidents"][0]["current"]["location"], "Stop B");
+    let rows = ok_json(&env, &["case", "list", "--search", "j-1"]);
+    assert_eq!(rows[0]["incidents"], 1);
+    let audit = ok_json(&env, &["audit", "verify"]);
+    assert!(audit["events"].as_i64().unwrap() >= 5);
+}
+
+#[test]
+fn demo_fills_a_separate_vault_and_refuses_a_real_one() {
+    let env = env();
+    init(&env);
+    ok(&env, &["demo", "--cases", "3", "--seed", "5"]);
+    let rows = ok_json(&env, &["case", "list"]);
+    assert_eq!(rows.as_array().unwrap().len(), 3);
+    assert!(rows[0]["reference"].as_str().unwrap().starts_with("DEMO-"));
+    ok(&env, &["case", "add", "reference=REAL-1", "referral.source=police", "referral.reason=Real"]);
+    let refused = waymark(&env, &["demo", "--cases", "1", "--seed", "6"]);
+    assert_eq!(refused.status.code(), Some(2));
+}
