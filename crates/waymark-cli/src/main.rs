@@ -1,6 +1,8 @@
 //! `waymark`: the command line over the vault. Thin: it parses arguments,
 //! asks for passphrases, calls the core and prints. No business rules here.
 
+#![warn(clippy::unwrap_used)]
+
 mod args;
 mod output;
 mod secrets;
@@ -86,7 +88,11 @@ fn run(cli: Cli) -> Outcome {
             let passphrase = secrets::new_passphrase("New vault passphrase", true)?;
             let options = InitOptions { advocate, recovery, work_factor };
             let vault = Vault::init(&dir, &passphrase, &options, Env::system())?;
-            output::done(json, &format!("Vault created in {} (key id {}).", dir.display(), vault.key_id()), json!({"key_id": vault.key_id(), "device_id": vault.device()}));
+            output::done(
+                json,
+                &format!("Vault created in {} (key id {}).", dir.display(), vault.key_id()),
+                json!({"key_id": vault.key_id(), "device_id": vault.device()}),
+            );
             vault.lock();
         }
         Command::Unlock => {
@@ -154,9 +160,7 @@ fn run(cli: Cli) -> Outcome {
                 ),
                 (true, true) => BackupTo::Passphrase { passphrase: secrets::backup_passphrase(true)?, work_factor },
                 (false, true) => {
-                    return Err(Failure::Usage(
-                        "age cannot seal one file to a passphrase and to recipients; make two backups".into(),
-                    ))
+                    return Err(Failure::Usage("age cannot seal one file to a passphrase and to recipients; make two backups".into()))
                 }
                 (true, false) => return Err(Failure::Usage("say who can open the backup: --recipient age1... or --passphrase".into())),
             };

@@ -75,15 +75,26 @@ fn summary(record: &Record) -> String {
         Record::Incident(i) => format!("{}  {}", show_london(i.occurred_at), behaviours(&i.behaviours)),
         Record::IncidentAmendment(a) => format!("amends {} at {}: {}", a.incident_id, show_london(a.made_at), a.reason),
         Record::RiskAssessment(r) => {
-            format!("{} {}: {} yes, judged {}, review {}", r.assessed_on, r.instrument, r.yes_count(), r.judged_level.label(), r.next_review_on)
+            format!(
+                "{} {}: {} yes, judged {}, review {}",
+                r.assessed_on,
+                r.instrument,
+                r.yes_count(),
+                r.judged_level.label(),
+                r.next_review_on
+            )
         }
         Record::SafetyPlan(p) => format!("version {} made {} review {}", p.version, p.made_on, p.review_on),
         Record::Hearing(h) => format!("{}  {} at {}", show_london(h.starts_at), h.hearing_type.label(), h.court),
         Record::ProtectiveOrder(o) => format!("{} by {}, {}", o.order_type.label(), o.issued_by, expiry(&o.expiry)),
         Record::Breach(b) => format!("breach on {} of order {}", b.occurred_on, b.order_id),
         Record::Referral(r) => format!("{} to {} ({})", r.made_on, r.target.label(), r.status.label()),
-        Record::ClinicReview(r) => format!("clinic review {} ({} agencies, {} actions)", r.meeting_on, r.agencies_present.len(), r.actions.len()),
-        Record::Contact(c) => format!("{}  {} {}", show_london(c.at), c.method.label(), if c.with_victim { "with victim" } else { "with agency" }),
+        Record::ClinicReview(r) => {
+            format!("clinic review {} ({} agencies, {} actions)", r.meeting_on, r.agencies_present.len(), r.actions.len())
+        }
+        Record::Contact(c) => {
+            format!("{}  {} {}", show_london(c.at), c.method.label(), if c.with_victim { "with victim" } else { "with agency" })
+        }
         Record::Task(t) => format!("due {}  {} ({})", t.due_on, t.what, t.status.label()),
     }
 }
@@ -229,6 +240,14 @@ pub fn audit(json: bool, events: &[AuditEvent]) {
         return;
     }
     for e in events {
-        println!("{:>6}  {}  {:<8} {:<20} {:<16} {}", e.seq, e.at, e.actor, e.action, e.kind.clone().unwrap_or_default(), e.record_id.clone().unwrap_or_default());
+        println!(
+            "{:>6}  {}  {:<8} {:<20} {:<16} {}",
+            e.seq,
+            e.at,
+            e.actor,
+            e.action,
+            e.kind.clone().unwrap_or_default(),
+            e.record_id.clone().unwrap_or_default()
+        );
     }
 }

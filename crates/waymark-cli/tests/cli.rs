@@ -81,7 +81,17 @@ fn canary_name_and_address_are_nowhere_on_disk_in_plaintext() {
     ok(&env, &["case", "add", "reference=CAN-1", "referral.source=police", "referral.reason=Canary test"]);
     ok(&env, &["victim", "add", "CAN-1", &format!("name={CANARY_NAME}"), &format!("address.lines:=[\"{CANARY_ADDRESS}\"]")]);
     for n in 0..30 {
-        ok(&env, &["incident", "add", "CAN-1", "behaviours+=loitering", "channel=in_person", &format!("account={CANARY_NAME} saw him at {CANARY_ADDRESS} ({n})")]);
+        ok(
+            &env,
+            &[
+                "incident",
+                "add",
+                "CAN-1",
+                "behaviours+=loitering",
+                "channel=in_person",
+                &format!("account={CANARY_NAME} saw him at {CANARY_ADDRESS} ({n})"),
+            ],
+        );
     }
     ok(&env, &["case", "show", "CAN-1"]);
     let identity = age::x25519::Identity::generate();
@@ -203,12 +213,37 @@ fn json_output_is_stable_and_complete_for_a_case() {
     let saved = ok_json(&env, &["case", "add", "reference=J-1", "referral.source=police", "referral.reason=JSON"]);
     assert_eq!(saved["kind"], "case");
     assert_eq!(saved["record"]["reference"], "J-1");
-    let incident = ok_json(&env, &["incident", "add", "J-1", "behaviours+=following", "channel=in_person", "account=Followed to the bus stop", "occurred_at=2026-07-01 08:15"]);
+    let incident = ok_json(
+        &env,
+        &[
+            "incident",
+            "add",
+            "J-1",
+            "behaviours+=following",
+            "channel=in_person",
+            "account=Followed to the bus stop",
+            "occurred_at=2026-07-01 08:15",
+        ],
+    );
     assert_eq!(incident["record"]["occurred_at"], "2026-07-01T07:15:00.000000Z", "UK summer time stored as UTC");
     let id = incident["id"].as_str().unwrap().to_owned();
     ok(&env, &["incident", "amend", &id, "--reason", "Wrong bus stop", "location=Stop B"]);
     let file = ok_json(&env, &["case", "show", "J-1"]);
-    for key in ["case", "victim", "perpetrators", "incidents", "risk_assessments", "safety_plans", "hearings", "orders", "referrals", "clinic_reviews", "contacts", "tasks", "reminders"] {
+    for key in [
+        "case",
+        "victim",
+        "perpetrators",
+        "incidents",
+        "risk_assessments",
+        "safety_plans",
+        "hearings",
+        "orders",
+        "referrals",
+        "clinic_reviews",
+        "contacts",
+        "tasks",
+        "reminders",
+    ] {
         assert!(file.get(key).is_some(), "case show --json lacks {key}");
     }
     assert_eq!(file["incidents"][0]["original"]["location"], Value::Null);

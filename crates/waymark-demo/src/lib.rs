@@ -4,6 +4,8 @@
 //! point at a real person. Used by `waymark demo`, the run command and the
 //! benchmarks. Pure: time, seed and advocate are passed in.
 
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
 use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
@@ -14,10 +16,22 @@ use waymark_domain::time::london_date;
 use waymark_domain::*;
 
 const FIRST: [&str; 16] = [
-    "Alex", "Sam", "Jordan", "Robin", "Casey", "Morgan", "Jamie", "Charlie", "Rowan", "Avery", "Quinn", "Taylor", "Riley", "Frankie", "Sasha", "Kit",
+    "Alex", "Sam", "Jordan", "Robin", "Casey", "Morgan", "Jamie", "Charlie", "Rowan", "Avery", "Quinn", "Taylor", "Riley", "Frankie",
+    "Sasha", "Kit",
 ];
 const LAST: [&str; 12] = [
-    "Example", "Sample", "Placeholder", "Testwood", "Mockford", "Demoby", "Fictionley", "Madeup", "Pretendale", "Notreal", "Specimen", "Dummett",
+    "Example",
+    "Sample",
+    "Placeholder",
+    "Testwood",
+    "Mockford",
+    "Demoby",
+    "Fictionley",
+    "Madeup",
+    "Pretendale",
+    "Notreal",
+    "Specimen",
+    "Dummett",
 ];
 const STREETS: [&str; 6] = ["Example Road", "Sample Street", "Demo Lane", "Fictional Close", "Placeholder Way", "Test Avenue"];
 const COURTS: [&str; 3] = ["Demo Magistrates' Court", "Sample Crown Court", "Example Family Court"];
@@ -25,16 +39,42 @@ const COURTS: [&str; 3] = ["Demo Magistrates' Court", "Sample Crown Court", "Exa
 /// How a demo incident reads, keyed by the behaviour it shows.
 fn incident_text(b: &Behaviour) -> (&'static str, Channel, &'static str) {
     match b {
-        Behaviour::UnwantedContact => ("Received repeated texts late at night asking to meet and saying 'you owe me a conversation'.", Channel::Text, "I couldn't sleep and kept checking the door."),
-        Behaviour::SocialMedia => ("New account sent messages and commented on a friend's photo mentioning where I was that day.", Channel::SocialMedia, "I feel watched every time I go online."),
-        Behaviour::Loitering => ("Seen standing across the road from the house for about twenty minutes.", Channel::InPerson, "I was too frightened to leave the house."),
-        Behaviour::TurningUp => ("Turned up at the workplace reception asking for me by name.", Channel::InPerson, "My manager had to walk me to the car."),
-        Behaviour::Following => ("Car followed the bus route home and parked at the end of the road.", Channel::InPerson, "I now change my route every day."),
+        Behaviour::UnwantedContact => (
+            "Received repeated texts late at night asking to meet and saying 'you owe me a conversation'.",
+            Channel::Text,
+            "I couldn't sleep and kept checking the door.",
+        ),
+        Behaviour::SocialMedia => (
+            "New account sent messages and commented on a friend's photo mentioning where I was that day.",
+            Channel::SocialMedia,
+            "I feel watched every time I go online.",
+        ),
+        Behaviour::Loitering => (
+            "Seen standing across the road from the house for about twenty minutes.",
+            Channel::InPerson,
+            "I was too frightened to leave the house.",
+        ),
+        Behaviour::TurningUp => {
+            ("Turned up at the workplace reception asking for me by name.", Channel::InPerson, "My manager had to walk me to the car.")
+        }
+        Behaviour::Following => {
+            ("Car followed the bus route home and parked at the end of the road.", Channel::InPerson, "I now change my route every day.")
+        }
         Behaviour::ThirdParties => ("Contacted my sister asking where I was living now.", Channel::ThirdParty, "My family are scared too."),
-        Behaviour::UnwantedGifts => ("Flowers left on the doorstep with an unsigned card.", Channel::InPerson, "It means they know where I live."),
-        Behaviour::Tracking => ("Found an unknown tracking tag in the coat pocket.", Channel::DeviceTracking, "I don't know how long they have been tracking me."),
-        Behaviour::ThreatViolence => ("Voicemail saying 'you'll regret ignoring me'.", Channel::Phone, "I am terrified of what will happen next."),
-        Behaviour::PropertyDamage => ("Car tyres found slashed in the morning.", Channel::InPerson, "I can't afford this and I feel unsafe at home."),
+        Behaviour::UnwantedGifts => {
+            ("Flowers left on the doorstep with an unsigned card.", Channel::InPerson, "It means they know where I live.")
+        }
+        Behaviour::Tracking => (
+            "Found an unknown tracking tag in the coat pocket.",
+            Channel::DeviceTracking,
+            "I don't know how long they have been tracking me.",
+        ),
+        Behaviour::ThreatViolence => {
+            ("Voicemail saying 'you'll regret ignoring me'.", Channel::Phone, "I am terrified of what will happen next.")
+        }
+        Behaviour::PropertyDamage => {
+            ("Car tyres found slashed in the morning.", Channel::InPerson, "I can't afford this and I feel unsafe at home.")
+        }
         _ => ("Unwanted contact.", Channel::Text, "I feel anxious."),
     }
 }
@@ -108,7 +148,10 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
         opened_on,
         risk_level: None,
         risk_review_on: None,
-        police_references: vec![PoliceReference { crime_reference: format!("DEMO/{:05}/26", index + 1), force: Some("Demo Constabulary".into()) }],
+        police_references: vec![PoliceReference {
+            crime_reference: format!("DEMO/{:05}/26", index + 1),
+            force: Some("Demo Constabulary".into()),
+        }],
         court_cases: vec![],
         persistently_targeted: high,
     };
@@ -122,14 +165,29 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
         language: Some("English".into()),
         interpreter_needed: false,
         disabilities: None,
-        dependants: if rng.gen_bool(0.4) { vec![Dependant { name: "Demo Child".into(), date_of_birth: None, notes: None }] } else { vec![] },
+        dependants: if rng.gen_bool(0.4) {
+            vec![Dependant { name: "Demo Child".into(), date_of_birth: None, notes: None }]
+        } else {
+            vec![]
+        },
         address: Some(Address {
             lines: vec![format!("{} {}", rng.gen_range(1..120), STREETS.choose(rng).unwrap_or(&"Example Road")), "Nowhere-on-Sea".into()],
-            postcode: Some(format!("ZZ99 {}{}{}", rng.gen_range(1..9), ['A', 'B', 'D'][rng.gen_range(0..3)], ['X', 'Y', 'Z'][rng.gen_range(0..3)])),
+            postcode: Some(format!(
+                "ZZ99 {}{}{}",
+                rng.gen_range(1..9),
+                ['A', 'B', 'D'][rng.gen_range(0..3)],
+                ['X', 'Y', 'Z'][rng.gen_range(0..3)]
+            )),
             do_not_disclose: true,
         }),
         safe_contact: SafeContact {
-            phones: vec![SafePhone { number: phone(rng), label: Some("mobile".into()), voicemail_ok: rng.gen_bool(0.3), text_ok: true, safe_times: Some("weekdays 10:00-14:00".into()) }],
+            phones: vec![SafePhone {
+                number: phone(rng),
+                label: Some("mobile".into()),
+                voicemail_ok: rng.gen_bool(0.3),
+                text_ok: true,
+                safe_times: Some("weekdays 10:00-14:00".into()),
+            }],
             email: None,
             email_safe: false,
             safe_times: Some("weekdays 10:00-14:00".into()),
@@ -145,7 +203,11 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
         aliases: vec![],
         date_of_birth: None,
         addresses: vec![],
-        vehicles: vec![Vehicle { make: Some("Hatchback".into()), colour: Some("Grey".into()), registration: Some(format!("DE{:02} MOK", rng.gen_range(10..75))) }],
+        vehicles: vec![Vehicle {
+            make: Some("Hatchback".into()),
+            colour: Some("Grey".into()),
+            registration: Some(format!("DE{:02} MOK", rng.gen_range(10..75))),
+        }],
         phones: vec![phone(rng)],
         online_accounts: vec![],
         relationship,
@@ -188,7 +250,10 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
                 served_on: Some(made),
                 expiry: Expiry::On(made.checked_add_months(chrono::Months::new(3)).unwrap_or(made)),
                 protected_persons: vec![],
-                conditions: vec![Condition { kind: ConditionKind::NoContact, text: "Not to contact the complainant directly or indirectly.".into() }],
+                conditions: vec![Condition {
+                    kind: ConditionKind::NoContact,
+                    text: "Not to contact the complainant directly or indirectly.".into(),
+                }],
                 bail_authority: Some(BailAuthority::FirstGrant),
             }
         }
@@ -218,7 +283,8 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
         let (account, channel, impact) = incident_text(&primary);
         let occurred_at = (start + Duration::seconds(*offset)).min(now - Duration::minutes(5));
         let reported = rng.gen_bool(0.6);
-        let breaches = order.as_ref().filter(|o| o.made_on.is_some_and(|m| london_date(occurred_at) > m) && rng.gen_bool(0.2)).map(|o| o.id);
+        let breaches =
+            order.as_ref().filter(|o| o.made_on.is_some_and(|m| london_date(occurred_at) > m) && rng.gen_bool(0.2)).map(|o| o.id);
         incidents.push(Incident {
             id: IncidentId::new(now, &mut ids),
             case_id,
@@ -228,7 +294,11 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
             channel,
             behaviours,
             witnesses: vec![],
-            evidence: if reported { vec![Evidence { description: "Screenshots of messages".into(), kept_at: Some("Victim's phone".into()) }] } else { vec![] },
+            evidence: if reported {
+                vec![Evidence { description: "Screenshots of messages".into(), kept_at: Some("Victim's phone".into()) }]
+            } else {
+                vec![]
+            },
             reported_to_police: reported,
             crime_reference: reported.then(|| format!("DEMO/{:05}/{:03}", index + 1, n + 1)),
             officer: None,
@@ -247,7 +317,9 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
         .map(|i| {
             i.questions
                 .iter()
-                .map(|q| (q.id.clone(), AnswerEntry { answer: if rng.gen_bool(yes_share) { Answer::Yes } else { Answer::No }, comment: None }))
+                .map(|q| {
+                    (q.id.clone(), AnswerEntry { answer: if rng.gen_bool(yes_share) { Answer::Yes } else { Answer::No }, comment: None })
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -260,7 +332,11 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
         assessed_on,
         assessor: advocate.to_owned(),
         answers,
-        judged_level: if high { RiskLevel::High } else { *[RiskLevel::Standard, RiskLevel::Medium].choose(rng).unwrap_or(&RiskLevel::Medium) },
+        judged_level: if high {
+            RiskLevel::High
+        } else {
+            *[RiskLevel::Standard, RiskLevel::Medium].choose(rng).unwrap_or(&RiskLevel::Medium)
+        },
         rationale: None,
         next_review_on: london_date(now).checked_add_days(Days::new(rng.gen_range(1..60))).unwrap_or(assessed_on),
     };
@@ -276,12 +352,45 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
         code_word: Some("pineapple".into()),
         safe_places: vec!["Demo Library, High Street".into(), "Neighbour at number 14 (demo)".into()],
         sections: vec![
-            PlanSectionEntry { section: PlanSection::Emergency, actions: vec![PlanAction { action: "Call 999; if you cannot speak, press 55 when asked (Silent Solution).".into(), who: "me".into(), review_on: None }], notes: None },
-            PlanSectionEntry { section: PlanSection::Home, actions: vec![PlanAction { action: "Doorbell camera fitted; police marker requested on the address.".into(), who: "advocate".into(), review_on: None }], notes: None },
-            PlanSectionEntry { section: PlanSection::PhoneAndOnline, actions: vec![PlanAction { action: "Turn off location sharing and check the phone for tracking apps.".into(), who: "me".into(), review_on: None }], notes: None },
-            PlanSectionEntry { section: PlanSection::EvidenceAndDiary, actions: vec![PlanAction { action: "Keep the diary and save every message.".into(), who: "me".into(), review_on: None }], notes: None },
+            PlanSectionEntry {
+                section: PlanSection::Emergency,
+                actions: vec![PlanAction {
+                    action: "Call 999; if you cannot speak, press 55 when asked (Silent Solution).".into(),
+                    who: "me".into(),
+                    review_on: None,
+                }],
+                notes: None,
+            },
+            PlanSectionEntry {
+                section: PlanSection::Home,
+                actions: vec![PlanAction {
+                    action: "Doorbell camera fitted; police marker requested on the address.".into(),
+                    who: "advocate".into(),
+                    review_on: None,
+                }],
+                notes: None,
+            },
+            PlanSectionEntry {
+                section: PlanSection::PhoneAndOnline,
+                actions: vec![PlanAction {
+                    action: "Turn off location sharing and check the phone for tracking apps.".into(),
+                    who: "me".into(),
+                    review_on: None,
+                }],
+                notes: None,
+            },
+            PlanSectionEntry {
+                section: PlanSection::EvidenceAndDiary,
+                actions: vec![PlanAction { action: "Keep the diary and save every message.".into(), who: "me".into(), review_on: None }],
+                notes: None,
+            },
         ],
-        support_network: vec![Supporter { name: "Demo Sister".into(), phone: Some(phone(rng)), knows: Some("Knows the code word".into()), neutral_label: "Family".into() }],
+        support_network: vec![Supporter {
+            name: "Demo Sister".into(),
+            phone: Some(phone(rng)),
+            knows: Some("Knows the code word".into()),
+            neutral_label: "Family".into(),
+        }],
     };
 
     out.push(Record::Case(case));
@@ -358,7 +467,12 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
                 "persistence".to_owned(),
                 SrpJudgement { rating: SrpRating::High, rationale: "Demo: contact continued after police warning.".into() },
             )]),
-            actions: vec![AgreedAction { action: "Police to apply for an SPO (demo).".into(), owner: Agency::Police, due_on: assessed_on, status: ActionStatus::Open }],
+            actions: vec![AgreedAction {
+                action: "Police to apply for an SPO (demo).".into(),
+                owner: Agency::Police,
+                due_on: assessed_on,
+                status: ActionStatus::Open,
+            }],
         }));
     }
     out.push(Record::Task(Task {
@@ -381,7 +495,13 @@ mod tests {
     use waymark_domain::rules::Rules;
 
     fn options() -> DemoOptions {
-        DemoOptions { cases: 5, seed: 7, now: Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap(), advocate: "DEMO-ADV".into(), incidents_per_case: None }
+        DemoOptions {
+            cases: 5,
+            seed: 7,
+            now: Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap(),
+            advocate: "DEMO-ADV".into(),
+            incidents_per_case: None,
+        }
     }
 
     #[test]

@@ -85,9 +85,8 @@ impl Patch {
             }
             let mut node = &mut *doc;
             for (depth, key) in a.path.iter().enumerate() {
-                let map = ensure_object(node).ok_or_else(|| {
-                    ValidationErrors::single(a.path[..depth].join("."), "is not a group of fields")
-                })?;
+                let map =
+                    ensure_object(node).ok_or_else(|| ValidationErrors::single(a.path[..depth].join("."), "is not a group of fields"))?;
                 if depth + 1 == a.path.len() {
                     match a.op {
                         Op::Set => {

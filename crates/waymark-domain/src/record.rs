@@ -169,11 +169,12 @@ fn describe_serde_error(path: &str, message: &str) -> (String, String) {
         return (field, message.to_owned());
     }
     // Anything else may quote the input, so only the kind of problem is kept.
-    let rule = if message.contains("premature end") || message.contains("input contains invalid") || message.contains("input is out of range") {
-        "is not a valid date or time (use YYYY-MM-DD, or YYYY-MM-DD HH:MM)"
-    } else {
-        "has the wrong form"
-    };
+    let rule =
+        if message.contains("premature end") || message.contains("input contains invalid") || message.contains("input is out of range") {
+            "is not a valid date or time (use YYYY-MM-DD, or YYYY-MM-DD HH:MM)"
+        } else {
+            "has the wrong form"
+        };
     (field, rule.into())
 }
 
@@ -236,18 +237,24 @@ mod tests {
 
     #[test]
     fn missing_and_unknown_fields_are_named() {
-        let missing = Record::from_doc(RecordKind::Perpetrator, json!({
-            "id": "0190b6a0-0000-7000-8000-000000000000",
-            "case_id": "0190b6a0-0000-7000-8000-000000000001",
-            "names": ["X"]
-        }))
+        let missing = Record::from_doc(
+            RecordKind::Perpetrator,
+            json!({
+                "id": "0190b6a0-0000-7000-8000-000000000000",
+                "case_id": "0190b6a0-0000-7000-8000-000000000001",
+                "names": ["X"]
+            }),
+        )
         .unwrap_err();
         assert_eq!(missing.fields(), vec!["relationship"]);
-        let unknown = Record::from_doc(RecordKind::Perpetrator, json!({
-            "id": "0190b6a0-0000-7000-8000-000000000000",
-            "case_id": "0190b6a0-0000-7000-8000-000000000001",
-            "names": ["X"], "relationship": "stranger", "shoe_size": 9
-        }))
+        let unknown = Record::from_doc(
+            RecordKind::Perpetrator,
+            json!({
+                "id": "0190b6a0-0000-7000-8000-000000000000",
+                "case_id": "0190b6a0-0000-7000-8000-000000000001",
+                "names": ["X"], "relationship": "stranger", "shoe_size": 9
+            }),
+        )
         .unwrap_err();
         assert_eq!(unknown.fields(), vec!["shoe_size"]);
     }

@@ -103,16 +103,10 @@ impl Case {
         match (&self.status, &self.closure) {
             (CaseStatus::Open, Some(_)) => c.fail("closure", "must be empty while the case is open"),
             (CaseStatus::Closed, None) => c.fail("closure", "is required to close a case (date and reason)"),
-            (_, Some(closure)) => {
-                c.not_before(Some(closure.closed_on), Some(self.opened_on), "closure.closed_on", "opened_on")
-            }
+            (_, Some(closure)) => c.not_before(Some(closure.closed_on), Some(self.opened_on), "closure.closed_on", "opened_on"),
             _ => {}
         }
-        c.require(
-            self.risk_review_on.is_none() || self.risk_level.is_some(),
-            "risk_review_on",
-            "needs a risk level",
-        );
+        c.require(self.risk_review_on.is_none() || self.risk_level.is_some(), "risk_review_on", "needs a risk level");
         for (i, p) in self.police_references.iter().enumerate() {
             c.not_blank(&p.crime_reference, &format!("police_references[{i}].crime_reference"));
         }
@@ -250,11 +244,7 @@ impl Victim {
                 && p.number.chars().all(|ch| ch.is_ascii_digit() || " +()-".contains(ch));
             c.require(ok, &format!("safe_contact.phones[{i}].number"), "must be a phone number (digits, spaces, + ( ) -)");
         }
-        c.require(
-            !self.safe_contact.email_safe || self.safe_contact.email.is_some(),
-            "safe_contact.email_safe",
-            "needs an email address",
-        );
+        c.require(!self.safe_contact.email_safe || self.safe_contact.email.is_some(), "safe_contact.email_safe", "needs an email address");
         for (i, d) in self.dependants.iter().enumerate() {
             c.not_blank(&d.name, &format!("dependants[{i}].name"));
         }
@@ -396,11 +386,7 @@ impl Incident {
             "occurred_at",
             "is in the future",
         );
-        c.require(
-            self.crime_reference.is_none() || self.reported_to_police,
-            "crime_reference",
-            "needs reported_to_police to be true",
-        );
+        c.require(self.crime_reference.is_none() || self.reported_to_police, "crime_reference", "needs reported_to_police to be true");
         c.not_blank_opt(self.crime_reference.as_deref(), "crime_reference");
         for (i, e) in self.evidence.iter().enumerate() {
             c.not_blank(&e.description, &format!("evidence[{i}].description"));
@@ -448,10 +434,7 @@ impl IncidentAmendment {
 impl Incident {
     /// The incident as it reads after its amendments, oldest first. The
     /// original is unchanged; this is the corrected reading.
-    pub fn amended<'a>(
-        &self,
-        amendments: impl IntoIterator<Item = &'a IncidentAmendment>,
-    ) -> Result<Incident, ValidationErrors> {
+    pub fn amended<'a>(&self, amendments: impl IntoIterator<Item = &'a IncidentAmendment>) -> Result<Incident, ValidationErrors> {
         let mut doc = serde_json::to_value(self).map_err(|_| ValidationErrors::single("incident", "could not be read"))?;
         for amendment in amendments {
             for (field, value) in &amendment.changes {
@@ -511,11 +494,7 @@ impl RiskAssessment {
             c.fail("instrument", "is not an instrument this vault knows");
             return;
         };
-        c.require(
-            instrument.version == self.instrument_version,
-            "instrument_version",
-            "does not match the installed instrument file",
-        );
+        c.require(instrument.version == self.instrument_version, "instrument_version", "does not match the installed instrument file");
         for (id, entry) in &self.answers {
             if instrument.question(id).is_none() {
                 c.fail(format!("answers.{id}"), "is not a question of this instrument");
@@ -649,12 +628,7 @@ pub struct Hearing {
 impl Hearing {
     pub(crate) fn check(&self, c: &mut Checker, _ctx: &Ctx<'_>) {
         c.not_blank(&self.court, "court");
-        c.not_before(
-            self.next_date,
-            Some(crate::time::london_date(self.starts_at)),
-            "next_date",
-            "the hearing date",
-        );
+        c.not_before(self.next_date, Some(crate::time::london_date(self.starts_at)), "next_date", "the hearing date");
     }
 }
 
@@ -787,11 +761,7 @@ pub struct Breach {
 
 impl Breach {
     pub(crate) fn check(&self, c: &mut Checker, _ctx: &Ctx<'_>) {
-        c.require(
-            self.crime_reference.is_none() || self.reported_to_police,
-            "crime_reference",
-            "needs reported_to_police to be true",
-        );
+        c.require(self.crime_reference.is_none() || self.reported_to_police, "crime_reference", "needs reported_to_police to be true");
     }
 }
 
@@ -857,11 +827,7 @@ impl ClinicReview {
         c.require(!self.agencies_present.is_empty(), "agencies_present", "needs at least one agency");
         let srp = ctx.instruments.get(SRP_INSTRUMENT);
         for (domain, judgement) in &self.srp {
-            c.require(
-                srp.is_some_and(|i| i.question(domain).is_some()),
-                &format!("srp.{domain}"),
-                "is not a domain of the SRP record",
-            );
+            c.require(srp.is_some_and(|i| i.question(domain).is_some()), &format!("srp.{domain}"), "is not a domain of the SRP record");
             c.not_blank(&judgement.rationale, &format!("srp.{domain}.rationale"));
         }
         for (i, a) in self.actions.iter().enumerate() {
@@ -921,11 +887,152 @@ pub struct RecordRef {
 impl Task {
     pub(crate) fn check(&self, c: &mut Checker, _ctx: &Ctx<'_>) {
         c.not_blank(&self.what, "what");
-        c.require(
-            (self.status == TaskStatus::Done) == self.done_on.is_some(),
-            "done_on",
-            "is set exactly when the task is done",
-        );
+        c.require((self.status == TaskStatus::Done) == self.done_on.is_some(), "done_on", "is set exactly when the task is done");
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Entity;
+    use uuid::Uuid;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn check<E: Entity>(record: &E) -> Vec<String> {
+        let rules = Rules::shipped();
+        let instruments = Instruments::shipped();
+        match record.validate(&Ctx { rules: &rules, instruments: &instruments }) {
+            Ok(()) => vec![],
+            Err(e) => e.0.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    fn order(order_type: OrderType, made: NaiveDate, expiry: Expiry) -> ProtectiveOrder {
+        ProtectiveOrder {
+            id: OrderId(Uuid::from_bytes([1; 16])),
+            case_id: CaseId(Uuid::from_bytes([2; 16])),
+            order_type,
+            issued_by: "Court".into(),
+            applied_on: None,
+            made_on: Some(made),
+            served_on: None,
+            expiry,
+            protected_persons: vec![],
+            conditions: vec![],
+            bail_authority: None,
+        }
+    }
+
+    #[test]
+    fn an_spo_runs_two_years_or_until_further_order() {
+        let made = d(2026, 3, 1);
+        assert!(check(&order(OrderType::Spo, made, Expiry::On(d(2028, 3, 1)))).is_empty());
+        assert!(check(&order(OrderType::Spo, made, Expiry::UntilFurtherOrder)).is_empty());
+        let short = check(&order(OrderType::Spo, made, Expiry::On(d(2028, 2, 29))));
+        assert_eq!(short.len(), 1);
+        assert!(short[0].starts_with("expiry.date is less than 2 years"), "{short:?}");
+        // Only an interim SPO lasts until the application is decided.
+        assert!(!check(&order(OrderType::Spo, made, Expiry::UntilApplicationDecided)).is_empty());
+        assert!(check(&order(OrderType::InterimSpo, made, Expiry::UntilApplicationDecided)).is_empty());
+    }
+
+    #[test]
+    fn pre_charge_bail_is_limited_by_who_authorised_it() {
+        let made = d(2026, 1, 10);
+        let mut bail = order(OrderType::PreChargeBail, made, Expiry::On(d(2026, 6, 10)));
+        assert_eq!(check(&bail), vec!["bail_authority is required for pre-charge bail".to_owned()]);
+        bail.bail_authority = Some(BailAuthority::FirstGrant);
+        assert!(check(&bail)[0].starts_with("expiry.date is beyond the limit for First grant"));
+        bail.bail_authority = Some(BailAuthority::Inspector);
+        assert!(check(&bail).is_empty(), "an inspector may extend to 6 months");
+        let mut rui = order(OrderType::ReleasedUnderInvestigation, made, Expiry::NotSet);
+        rui.conditions.push(Condition { kind: ConditionKind::NoContact, text: "x".into() });
+        assert!(check(&rui)[0].starts_with("conditions must be empty"));
+    }
+
+    #[test]
+    fn the_notification_deadline_is_three_days_after_service() {
+        let mut spo = order(OrderType::Spo, d(2026, 3, 1), Expiry::UntilFurtherOrder);
+        assert_eq!(spo.notification_deadline(&Rules::shipped()), None, "no deadline before service");
+        spo.served_on = Some(d(2026, 3, 2));
+        assert_eq!(spo.notification_deadline(&Rules::shipped()), Some(d(2026, 3, 5)));
+        let ro = order(OrderType::RestrainingOnConviction, d(2026, 3, 1), Expiry::UntilFurtherOrder);
+        assert_eq!(ro.notification_deadline(&Rules::shipped()), None);
+        assert!(spo.in_force_on(d(2026, 3, 1)) && !spo.in_force_on(d(2026, 2, 28)));
+    }
+
+    #[test]
+    fn contacts_name_the_party_and_tasks_record_when_done() {
+        let contact = Contact {
+            id: ContactId(Uuid::from_bytes([3; 16])),
+            case_id: CaseId(Uuid::from_bytes([2; 16])),
+            at: chrono::Utc::now(),
+            method: ContactMethod::Phone,
+            with_victim: false,
+            party: None,
+            summary: "Spoke to OIC".into(),
+            victims_code_update: false,
+        };
+        assert_eq!(check(&contact), vec!["party is required when the contact is not with the victim".to_owned()]);
+        let task = Task {
+            id: TaskId(Uuid::from_bytes([4; 16])),
+            case_id: None,
+            due_on: d(2026, 12, 1),
+            what: "Chase CPS".into(),
+            linked: None,
+            status: TaskStatus::Done,
+            done_on: None,
+        };
+        assert_eq!(check(&task), vec!["done_on is set exactly when the task is done".to_owned()]);
+    }
+
+    #[test]
+    fn a_closed_case_needs_a_closure_and_an_open_one_must_not_have_one() {
+        let mut case = Case {
+            id: CaseId(Uuid::from_bytes([2; 16])),
+            reference: "HSC-2026-0142".into(),
+            status: CaseStatus::Closed,
+            closure: None,
+            referral: IntakeReferral {
+                received_on: d(2026, 1, 1),
+                source: ReferralSource::Police,
+                referrer: None,
+                reason: "r".into(),
+                consent_recorded: true,
+            },
+            advocate: "A".into(),
+            opened_on: d(2026, 1, 2),
+            risk_level: None,
+            risk_review_on: None,
+            police_references: vec![],
+            court_cases: vec![],
+            persistently_targeted: false,
+        };
+        assert_eq!(check(&case), vec!["closure is required to close a case (date and reason)".to_owned()]);
+        case.closure = Some(Closure {
+            closed_on: d(2025, 12, 1),
+            reason: ClosureReason::SupportComplete,
+            feels_safer: None,
+            behaviour_stopped: None,
+            quality_of_life_improved: None,
+        });
+        assert_eq!(check(&case), vec!["closure.closed_on is before opened_on".to_owned()]);
+        case.reference = "HSC 2026".into();
+        assert_eq!(check(&case).len(), 2);
+    }
+
+    #[test]
+    fn safe_contact_rules_read_plainly_beside_a_number() {
+        let phone = SafePhone {
+            number: "07700 900123".into(),
+            label: None,
+            voicemail_ok: false,
+            text_ok: true,
+            safe_times: Some("10:00-14:00".into()),
+        };
+        assert_eq!(phone.rules_text(), "NO voicemail, texts OK, safe times: 10:00-14:00");
+    }
+}

@@ -52,7 +52,13 @@ pub fn reminders(src: &Sources<'_>, today: NaiveDate, rules: &Rules) -> Vec<Remi
         }
         if let Some(deadline) = o.notification_deadline(rules) {
             if deadline >= today {
-                push(deadline, o.case_id, "Notification deadline: check the police were notified".into(), RecordKind::ProtectiveOrder, o.id.as_uuid());
+                push(
+                    deadline,
+                    o.case_id,
+                    "Notification deadline: check the police were notified".into(),
+                    RecordKind::ProtectiveOrder,
+                    o.id.as_uuid(),
+                );
             }
         }
     }
@@ -89,7 +95,13 @@ mod tests {
             reference: format!("T-{n}"),
             status,
             closure: None,
-            referral: IntakeReferral { received_on: d(2026, 1, 1), source: ReferralSource::Police, referrer: None, reason: "r".into(), consent_recorded: true },
+            referral: IntakeReferral {
+                received_on: d(2026, 1, 1),
+                source: ReferralSource::Police,
+                referrer: None,
+                reason: "r".into(),
+                consent_recorded: true,
+            },
             advocate: "A1".into(),
             opened_on: d(2026, 1, 1),
             risk_level: Some(RiskLevel::High),
@@ -105,15 +117,32 @@ mod tests {
         let open = case(1, CaseStatus::Open);
         let today = d(2026, 11, 22);
         let hearing = Hearing {
-            id: HearingId(Uuid::from_bytes([2; 16])), case_id: open.id, court: "Court".into(), hearing_type: HearingType::Trial,
-            starts_at: Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap(), court_reference: None, outcome: None, next_date: None,
-            special_measures: vec![], victim_attends: None, vps_read: None, witness_care_contact: None,
+            id: HearingId(Uuid::from_bytes([2; 16])),
+            case_id: open.id,
+            court: "Court".into(),
+            hearing_type: HearingType::Trial,
+            starts_at: Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap(),
+            court_reference: None,
+            outcome: None,
+            next_date: None,
+            special_measures: vec![],
+            victim_attends: None,
+            vps_read: None,
+            witness_care_contact: None,
         };
         let far_hearing = Hearing { starts_at: Utc.with_ymd_and_hms(2027, 1, 26, 10, 0, 0).unwrap(), ..hearing.clone() };
         let spo = ProtectiveOrder {
-            id: OrderId(Uuid::from_bytes([3; 16])), case_id: open.id, order_type: OrderType::Spo, issued_by: "MC".into(),
-            applied_on: None, made_on: Some(d(2026, 11, 20)), served_on: Some(d(2026, 11, 21)), expiry: Expiry::UntilFurtherOrder,
-            protected_persons: vec![], conditions: vec![], bail_authority: None,
+            id: OrderId(Uuid::from_bytes([3; 16])),
+            case_id: open.id,
+            order_type: OrderType::Spo,
+            issued_by: "MC".into(),
+            applied_on: None,
+            made_on: Some(d(2026, 11, 20)),
+            served_on: Some(d(2026, 11, 21)),
+            expiry: Expiry::UntilFurtherOrder,
+            protected_persons: vec![],
+            conditions: vec![],
+            bail_authority: None,
         };
         let src = Sources { cases: vec![&open], hearings: vec![&hearing, &far_hearing], orders: vec![&spo], latest_plans: vec![] };
         let got = reminders(&src, today, &Rules::shipped());

@@ -61,10 +61,7 @@ pub fn from_london(local: NaiveDateTime) -> Result<DateTime<Utc>, LocalTimeError
 /// Parses "YYYY-MM-DD HH:MM[:SS]" (or with a `T`) without an offset as UK local time.
 pub fn parse_london_local(text: &str) -> Option<Result<DateTime<Utc>, LocalTimeError>> {
     const FORMATS: [&str; 4] = ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"];
-    FORMATS
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text.trim(), f).ok())
-        .map(from_london)
+    FORMATS.iter().find_map(|f| NaiveDateTime::parse_from_str(text.trim(), f).ok()).map(from_london)
 }
 
 #[cfg(test)]

@@ -37,29 +37,55 @@ pub struct AuditEvent {
     pub hash: String,
 }
 
+fn hash_bytes(hex_hash: &str) -> Vec<u8> {
+    hex::decode(hex_hash).unwrap_or_default()
+}
+
+/// The hash of one event: SHA-256 over the event and the previous event's hash
+/// (all as hex text), so changing or removing any event breaks every later one.
 #[allow(clippy::too_many_arguments)]
-fn chain_hash(seq: i64, at: &str, actor: &str, action: &str, kind: Option<&str>, record: Option<&str>, case: Option<&str>, detail: &str, prev: &str) -> String {
+pub(crate) fn chain_hash(
+    seq: i64,
+    at: &str,
+    actor: &str,
+    action: &str,
+    kind: Option<&str>,
+    record: Option<&str>,
+    case: Option<&str>,
+    detail: &str,
+    prev: &str,
+) -> String {
     let canonical = serde_json::json!([seq, at, actor, action, kind, record, case, detail, prev]).to_string();
     hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
 pub(crate) fn append(conn: &Connection, entry: &AuditEntry<'_>) -> Result<i64> {
-    let head: Option<(i64, String)> =
-        conn.query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-    let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
+    let head: Option<(i64, Vec<u8>)> = conn
+        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (prev_seq, prev_hash) = head.map(|(s, h)| (s, hex::encode(h))).unwrap_or((0, GENESIS.to_owned()));
     let seq = prev_seq + 1;
     let at = entry.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let detail = entry.detail.to_string();
-    let hash = chain_hash(seq, &at, entry.actor, entry.action, entry.kind, entry.record_id.as_deref(), entry.case_id.as_deref(), &detail, &prev_hash);
-    conn.execute(
-        "INSERT INTO audit (seq, at, actor, action, kind, record_id, case_id, detail, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![seq, at, entry.actor, entry.action, entry.kind, entry.record_id, entry.case_id, detail, prev_hash, hash],
-    )?;
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![HEAD_KEY, format!("{seq}:{hash}")],
-    )?;
+    let hash = chain_hash(
+        seq,
+        &at,
+        entry.actor,
+        entry.action,
+        entry.kind,
+        entry.record_id.as_deref(),
+        entry.case_id.as_deref(),
+        &detail,
+        &prev_hash,
+    );
+    conn.prepare_cached(
+        "INSERT INTO audit (seq, at, actor, action, kind, record_id, case_id, detail, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![seq, at, entry.actor, entry.action, entry.kind, entry.record_id, entry.case_id, detail, hash_bytes(&hash)])?;
+    conn.prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
+        .execute(params![HEAD_KEY, format!("{seq}:{hash}")])?;
     Ok(seq)
 }
 
@@ -71,9 +97,7 @@ pub struct Verified {
 
 /// Walks the whole chain. Reports the first row that fails by its number only.
 pub fn verify(conn: &Connection) -> Result<Verified> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, at, actor, action, kind, record_id, case_id, detail, prev_hash, hash FROM audit ORDER BY seq",
-    )?;
+    let mut stmt = conn.prepare("SELECT seq, at, actor, action, kind, record_id, case_id, detail, hash FROM audit ORDER BY seq")?;
     let mut rows = stmt.query([])?;
     let mut expected_seq = 1i64;
     let mut last_hash = GENESIS.to_owned();
@@ -82,8 +106,7 @@ pub fn verify(conn: &Connection) -> Result<Verified> {
         if seq != expected_seq {
             return Err(VaultError::AuditBroken(format!("event {expected_seq} is missing")));
         }
-        let prev: String = r.get(8)?;
-        let stored: String = r.get(9)?;
+        let stored: String = hex::encode(r.get::<_, Vec<u8>>(8)?);
         let kind: Option<String> = r.get(4)?;
         let record: Option<String> = r.get(5)?;
         let case: Option<String> = r.get(6)?;
@@ -91,8 +114,8 @@ pub fn verify(conn: &Connection) -> Result<Verified> {
         let actor: String = r.get(2)?;
         let action: String = r.get(3)?;
         let detail: String = r.get(7)?;
-        let recomputed = chain_hash(seq, &at, &actor, &action, kind.as_deref(), record.as_deref(), case.as_deref(), &detail, &prev);
-        if prev != last_hash || recomputed != stored {
+        let recomputed = chain_hash(seq, &at, &actor, &action, kind.as_deref(), record.as_deref(), case.as_deref(), &detail, &last_hash);
+        if recomputed != stored {
             return Err(VaultError::AuditBroken(format!("event {seq} was changed")));
         }
         last_hash = stored;
@@ -123,7 +146,7 @@ pub(crate) fn list(conn: &Connection, case_id: Option<&str>, limit: u32) -> Resu
             record_id: r.get(5)?,
             case_id: r.get(6)?,
             detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-            hash: r.get(8)?,
+            hash: hex::encode(r.get::<_, Vec<u8>>(8)?),
         })
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)

@@ -95,7 +95,7 @@ pub struct AuditRow {
     pub case_id: Option<String>,
     /// The detail exactly as it was hashed (JSON text).
     pub detail: String,
-    pub prev_hash: String,
+    /// Hex SHA-256 chaining this event to the one before.
     pub hash: String,
 }
 
@@ -148,8 +148,7 @@ fn snapshot(conn: &mut Connection, now: &str) -> Result<BackupDoc> {
         .collect::<Result<Vec<_>, _>>()?;
     drop(stmt);
     let outbox = tx.prepare("SELECT seq FROM outbox ORDER BY seq")?.query_map([], |r| r.get(0))?.collect::<Result<Vec<i64>, _>>()?;
-    let mut stmt =
-        tx.prepare("SELECT seq, at, actor, action, kind, record_id, case_id, detail, prev_hash, hash FROM audit ORDER BY seq")?;
+    let mut stmt = tx.prepare("SELECT seq, at, actor, action, kind, record_id, case_id, detail, hash FROM audit ORDER BY seq")?;
     let audit = stmt
         .query_map([], |r| {
             Ok(AuditRow {
@@ -161,8 +160,7 @@ fn snapshot(conn: &mut Connection, now: &str) -> Result<BackupDoc> {
                 record_id: r.get(5)?,
                 case_id: r.get(6)?,
                 detail: r.get(7)?,
-                prev_hash: r.get(8)?,
-                hash: r.get(9)?,
+                hash: hex::encode(r.get::<_, Vec<u8>>(8)?),
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -247,18 +245,31 @@ fn load_into(conn: &mut Connection, doc: &BackupDoc, key_id: &str) -> Result<()>
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     for op in &doc.ops {
-        stmt.execute(params![op.seq, op.op_id, op.hlc, op.made_at, op.actor, op.kind, op.record_id, op.case_id, op.action, op.changes.to_string(), op.schema_version])?;
+        stmt.execute(params![
+            op.seq,
+            op.op_id,
+            op.hlc,
+            op.made_at,
+            op.actor,
+            op.kind,
+            op.record_id,
+            op.case_id,
+            op.action,
+            op.changes.to_string(),
+            op.schema_version
+        ])?;
     }
     drop(stmt);
     for seq in &doc.outbox {
         tx.execute("INSERT INTO outbox (seq) VALUES (?1)", [seq])?;
     }
     let mut stmt = tx.prepare(
-        "INSERT INTO audit (seq, at, actor, action, kind, record_id, case_id, detail, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO audit (seq, at, actor, action, kind, record_id, case_id, detail, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     for a in &doc.audit {
-        stmt.execute(params![a.seq, a.at, a.actor, a.action, a.kind, a.record_id, a.case_id, a.detail, a.prev_hash, a.hash])?;
+        let hash = hex::decode(&a.hash).map_err(|_| VaultError::BackupCorrupt)?;
+        stmt.execute(params![a.seq, a.at, a.actor, a.action, a.kind, a.record_id, a.case_id, a.detail, hash])?;
     }
     drop(stmt);
     let set = |k: &str, v: &str| tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![k, v]).map(|_| ());
@@ -311,7 +322,13 @@ impl Vault {
             BackupTo::Passphrase { .. } => json!("passphrase"),
             BackupTo::Recipients(r) => json!(r.len()),
         };
-        self.record_event("export", None, None, None, json!({ "document": "backup", "records": summary.records, "recipients": recipients }))?;
+        self.record_event(
+            "export",
+            None,
+            None,
+            None,
+            json!({ "document": "backup", "records": summary.records, "recipients": recipients }),
+        )?;
         tracing::info!(records = summary.records, bytes = summary.bytes, "backup written");
         Ok(summary)
     }

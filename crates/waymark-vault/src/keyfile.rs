@@ -97,8 +97,8 @@ pub fn parse_identity(text: &str) -> Result<age::x25519::Identity> {
 fn armour(recipient: &dyn age::Recipient, secret: &[u8]) -> Result<String> {
     let encryptor = age::Encryptor::with_recipients(iter::once(recipient)).map_err(|_| VaultError::KeyFileCorrupt)?;
     let mut out = Vec::new();
-    let armoured = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
-        .map_err(VaultError::io("armour key"))?;
+    let armoured =
+        age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor).map_err(VaultError::io("armour key"))?;
     let mut writer = encryptor.wrap_output(armoured).map_err(VaultError::io("wrap key"))?;
     writer.write_all(secret).map_err(VaultError::io("wrap key"))?;
     writer.finish().and_then(|a| a.finish()).map_err(VaultError::io("wrap key"))?;
@@ -119,12 +119,7 @@ fn unarmour(armoured: &str, identity: &dyn age::Identity, wrong: VaultError) -> 
 }
 
 impl KeyFile {
-    pub fn wrap(
-        key: &DbKey,
-        passphrase: &SecretString,
-        work_factor: u8,
-        recovery: Option<&age::x25519::Recipient>,
-    ) -> Result<Self> {
+    pub fn wrap(key: &DbKey, passphrase: &SecretString, work_factor: u8, recovery: Option<&age::x25519::Recipient>) -> Result<Self> {
         let mut recipient = age::scrypt::Recipient::new(passphrase.clone());
         recipient.set_work_factor(work_factor);
         let passphrase_wrap = armour(&recipient, key.bytes())?;

@@ -3,6 +3,8 @@
 //! transaction), queries, and encrypted backup. This is the only crate that
 //! writes SQL.
 
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
 pub mod audit;
 pub mod backup;
 pub mod db;

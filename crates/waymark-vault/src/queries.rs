@@ -108,7 +108,7 @@ impl Vault {
     fn caseload_rows(&self, filter: &CaseloadFilter, now: DateTime<Utc>) -> Result<Vec<CaseloadRow>> {
         let now_text = now.to_rfc3339_opts(SecondsFormat::Micros, true);
         let mut stmt = self.conn().prepare_cached(
-            "SELECT c.id, c.reference, c.status, c.risk_level, json_extract(c.doc, '$.risk_review_on'),
+            "SELECT c.id, c.reference, c.status, c.risk_level, c.risk_review_on,
                     coalesce(v.preferred_name, v.name), c.advocate,
                     (SELECT count(*) FROM incidents i WHERE i.case_id = c.id),
                     (SELECT min(h.starts_at) FROM hearings h WHERE h.case_id = c.id AND h.starts_at >= ?1),
@@ -179,14 +179,16 @@ impl Vault {
         let mut incidents = Vec::new();
         for original in self.list::<Incident>(case_id)? {
             let own: Vec<IncidentAmendment> = amendments.iter().filter(|a| a.incident_id == original.id).cloned().collect();
-            let current = original.amended(&own).map_err(|_| VaultError::DatabaseUnreadable)?;
+            let current =
+                if own.is_empty() { original.clone() } else { original.amended(&own).map_err(|_| VaultError::DatabaseUnreadable)? };
             incidents.push(IncidentEntry { original, amendments: own, current });
         }
         let breaches = self.list::<Breach>(case_id)?;
         let today = self.today();
-        let orders = self
-            .list::<ProtectiveOrder>(case_id)?
-            .into_iter()
+        let order_records: Vec<ProtectiveOrder> = self.list(case_id)?;
+        let orders = order_records
+            .iter()
+            .cloned()
             .map(|order| OrderEntry {
                 breaches: breaches.iter().filter(|b| b.order_id == order.id).cloned().collect(),
                 notification_deadline: order.notification_deadline(self.rules()),
@@ -196,7 +198,6 @@ impl Vault {
             .collect();
         let hearings = self.list::<Hearing>(case_id)?;
         let safety_plans = self.list::<SafetyPlan>(case_id)?;
-        let order_records: Vec<ProtectiveOrder> = self.list::<ProtectiveOrder>(case_id)?;
         let sources = Sources {
             cases: vec![&case],
             hearings: hearings.iter().collect(),
@@ -246,16 +247,10 @@ impl Vault {
     /// Upcoming hearings across the caseload (or one case), soonest first.
     pub fn upcoming_hearings(&self, case: Option<CaseId>, limit: u32) -> Result<Vec<Hearing>> {
         let now = self.now().to_rfc3339_opts(SecondsFormat::Micros, true);
-        let mut stmt = self.conn().prepare_cached(
+        self.read_docs(
             "SELECT doc FROM hearings WHERE starts_at >= ?1 AND (?2 IS NULL OR case_id = ?2) ORDER BY starts_at LIMIT ?3",
-        )?;
-        let docs = stmt.query_map(params![now, case.map(|c| c.to_string()), limit], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for doc in docs {
-            let value = serde_json::from_str(&doc?).map_err(|_| VaultError::DatabaseUnreadable)?;
-            out.push(waymark_domain::record::parse::<Hearing>(value).map_err(|_| VaultError::DatabaseUnreadable)?);
-        }
-        Ok(out)
+            &[&now, &case.map(|c| c.to_string()), &limit],
+        )
     }
 }
 

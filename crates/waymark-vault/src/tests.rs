@@ -40,7 +40,13 @@ fn patch(items: &[&str]) -> Patch {
 }
 
 fn add_case(v: &mut Vault, reference: &str) -> CaseId {
-    let r = v.add(RecordKind::Case, None, &patch(&[&format!("reference={reference}"), "referral.source=police", "referral.reason=Repeated contact"])).unwrap();
+    let r = v
+        .add(
+            RecordKind::Case,
+            None,
+            &patch(&[&format!("reference={reference}"), "referral.source=police", "referral.reason=Repeated contact"]),
+        )
+        .unwrap();
     r.case_id().unwrap()
 }
 
@@ -65,8 +71,9 @@ fn every_write_appends_one_op_one_outbox_entry_and_one_audit_event() {
         v.conn().query_row("SELECT action, changes FROM ops WHERE seq = 3", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     assert_eq!(action, "update");
     let changes: serde_json::Value = serde_json::from_str(&changes).unwrap();
-    assert_eq!(changes, serde_json::json!([{"field": "persistently_targeted", "old": false, "new": true}]));
-    let hlcs: Vec<String> = v.conn().prepare("SELECT hlc FROM ops ORDER BY seq").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    assert_eq!(changes, serde_json::json!({"new": {"persistently_targeted": true}, "old": {"persistently_targeted": false}}));
+    let hlcs: Vec<String> =
+        v.conn().prepare("SELECT hlc FROM ops ORDER BY seq").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
     assert!(hlcs.windows(2).all(|w| w[0] < w[1]), "HLC must increase with the sequence");
 }
 
@@ -101,18 +108,26 @@ fn incidents_are_never_edited_and_amendments_keep_the_original() {
     let c = clock();
     let mut v = new_vault(dir.path(), &c);
     let case = add_case(&mut v, "HSC-2");
-    let incident = v.add(RecordKind::Incident, Some(case), &patch(&["account=Seen at the gate", "channel=in_person", "behaviours+=loitering"])).unwrap();
+    let incident = v
+        .add(RecordKind::Incident, Some(case), &patch(&["account=Seen at the gate", "channel=in_person", "behaviours+=loitering"]))
+        .unwrap();
     let err = v.edit(RecordKind::Incident, incident.id(), &patch(&["account=changed"])).unwrap_err();
     assert_eq!(err.code(), "immutable");
     let id = incident.id().to_string();
-    v.add(RecordKind::IncidentAmendment, Some(case), &patch(&[&format!("incident_id={id}"), "reason=Victim corrected the place", "changes.location=At the school gate"]))
-        .unwrap();
+    v.add(
+        RecordKind::IncidentAmendment,
+        Some(case),
+        &patch(&[&format!("incident_id={id}"), "reason=Victim corrected the place", "changes.location=At the school gate"]),
+    )
+    .unwrap();
     // An amendment that would make the incident invalid is refused, naming the field.
     let err = v
         .add(RecordKind::IncidentAmendment, Some(case), &patch(&[&format!("incident_id={id}"), "reason=oops", "changes.behaviours:=[]"]))
         .unwrap_err();
     assert!(err.to_string().contains("changes.behaviours"), "{err}");
-    let err = v.add(RecordKind::IncidentAmendment, Some(case), &patch(&[&format!("incident_id={id}"), "reason=x", "changes.recorded_by=ME"])).unwrap_err();
+    let err = v
+        .add(RecordKind::IncidentAmendment, Some(case), &patch(&[&format!("incident_id={id}"), "reason=x", "changes.recorded_by=ME"]))
+        .unwrap_err();
     assert!(err.to_string().contains("changes.recorded_by"), "{err}");
     let file = v.case_file(case).unwrap();
     let entry = &file.incidents[0];
@@ -128,10 +143,23 @@ fn references_must_exist_in_the_same_case() {
     let mut v = new_vault(dir.path(), &c);
     let a = add_case(&mut v, "A-1");
     let b = add_case(&mut v, "B-1");
-    let order = v.add(RecordKind::ProtectiveOrder, Some(a), &patch(&["order_type=non_molestation_order", "issued_by=Family court", "made_on=2026-11-01", "expiry.kind=until_further_order"])).unwrap();
+    let order = v
+        .add(
+            RecordKind::ProtectiveOrder,
+            Some(a),
+            &patch(&[
+                "order_type=non_molestation_order",
+                "issued_by=Family court",
+                "made_on=2026-11-01",
+                "expiry.kind=until_further_order",
+            ]),
+        )
+        .unwrap();
     let err = v.add(RecordKind::Breach, Some(b), &patch(&[&format!("order_id={}", order.id()), "occurred_on=2026-11-10"])).unwrap_err();
     assert!(err.to_string().contains("order_id refers to a order in another case"), "{err}");
-    let err = v.add(RecordKind::Breach, Some(a), &patch(&["order_id=0190b6a0-0000-7000-8000-000000000000", "occurred_on=2026-11-10"])).unwrap_err();
+    let err = v
+        .add(RecordKind::Breach, Some(a), &patch(&["order_id=0190b6a0-0000-7000-8000-000000000000", "occurred_on=2026-11-10"]))
+        .unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");
     v.add(RecordKind::Breach, Some(a), &patch(&[&format!("order_id={}", order.id()), "occurred_on=2026-11-10"])).unwrap();
 }
@@ -144,15 +172,33 @@ fn law_rules_are_enforced_on_write() {
     let case = add_case(&mut v, "L-1");
     // An SPO must run at least two years (Stalking Protection Act 2019).
     let err = v
-        .add(RecordKind::ProtectiveOrder, Some(case), &patch(&["order_type=spo", "issued_by=MC", "made_on=2026-11-01", "expiry.kind=on", "expiry.date=2027-11-01"]))
+        .add(
+            RecordKind::ProtectiveOrder,
+            Some(case),
+            &patch(&["order_type=spo", "issued_by=MC", "made_on=2026-11-01", "expiry.kind=on", "expiry.date=2027-11-01"]),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("expiry.date is less than 2 years after made_on"), "{err}");
     let err = v
-        .add(RecordKind::ProtectiveOrder, Some(case), &patch(&["order_type=restraining_order_conviction", "issued_by=CC", "made_on=2026-11-01", "expiry.kind=on", "expiry.date=2026-10-01"]))
+        .add(
+            RecordKind::ProtectiveOrder,
+            Some(case),
+            &patch(&[
+                "order_type=restraining_order_conviction",
+                "issued_by=CC",
+                "made_on=2026-11-01",
+                "expiry.kind=on",
+                "expiry.date=2026-10-01",
+            ]),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("expiry.date is before made_on"), "{err}");
     let spo = v
-        .add(RecordKind::ProtectiveOrder, Some(case), &patch(&["order_type=spo", "issued_by=MC", "made_on=2026-11-01", "served_on=2026-11-02", "expiry.kind=until_further_order"]))
+        .add(
+            RecordKind::ProtectiveOrder,
+            Some(case),
+            &patch(&["order_type=spo", "issued_by=MC", "made_on=2026-11-01", "served_on=2026-11-02", "expiry.kind=until_further_order"]),
+        )
         .unwrap();
     let file = v.case_file(case).unwrap();
     assert_eq!(file.orders[0].order.id.as_uuid(), spo.id());
@@ -177,7 +223,9 @@ fn a_risk_judgement_below_the_count_needs_a_rationale_and_sets_the_case_risk() {
     assert_eq!(case_now.risk_level, Some(RiskLevel::Medium));
     assert_eq!(case_now.risk_review_on, chrono::NaiveDate::from_ymd_opt(2026, 12, 1));
     // An unanswered question is named.
-    let err = v.add(RecordKind::RiskAssessment, Some(case), &patch(&["instrument=s-dash", "judged_level=high", "next_review_on=2026-12-01"])).unwrap_err();
+    let err = v
+        .add(RecordKind::RiskAssessment, Some(case), &patch(&["instrument=s-dash", "judged_level=high", "next_review_on=2026-12-01"]))
+        .unwrap_err();
     assert!(err.to_string().contains("answers.s1 is unanswered"), "{err}");
 }
 
@@ -187,7 +235,16 @@ fn safety_plans_are_versioned_and_a_new_version_starts_from_the_last() {
     let c = clock();
     let mut v = new_vault(dir.path(), &c);
     let case = add_case(&mut v, "P-1");
-    v.add(RecordKind::SafetyPlan, Some(case), &patch(&["review_on=2026-12-20", "code_word=pineapple", "sections:=[{\"section\":\"home\",\"actions\":[{\"action\":\"Fit a chain\",\"who\":\"me\"}]}]"])).unwrap();
+    v.add(
+        RecordKind::SafetyPlan,
+        Some(case),
+        &patch(&[
+            "review_on=2026-12-20",
+            "code_word=pineapple",
+            "sections:=[{\"section\":\"home\",\"actions\":[{\"action\":\"Fit a chain\",\"who\":\"me\"}]}]",
+        ]),
+    )
+    .unwrap();
     c.advance(Duration::days(3));
     v.add(RecordKind::SafetyPlan, Some(case), &patch(&["code_word=mango"])).unwrap();
     let plans: Vec<SafetyPlan> = v.list(case).unwrap();
@@ -333,7 +390,10 @@ fn passphrase_change_and_recovery_keep_the_data() {
     // Forgotten: the clinic's recovery identity sets a new one.
     Vault::recover(dir.path(), &clinic, &pass("recovered pass words"), 4, env_at(&c)).unwrap();
     let stranger = age::x25519::Identity::generate();
-    assert_eq!(Vault::recover(dir.path(), &stranger, &pass("attacker words here"), 4, env_at(&c)).unwrap_err().code(), "wrong_recovery_identity");
+    assert_eq!(
+        Vault::recover(dir.path(), &stranger, &pass("attacker words here"), 4, env_at(&c)).unwrap_err().code(),
+        "wrong_recovery_identity"
+    );
     let mut v = Vault::unlock(dir.path(), &pass("recovered pass words"), env_at(&c)).unwrap();
     assert_eq!(v.case_file(case).unwrap().case.reference, "K-1");
     let actions: Vec<String> = v.audit_events(None, 50).unwrap().into_iter().map(|e| e.action).collect();

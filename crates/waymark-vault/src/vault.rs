@@ -154,7 +154,18 @@ impl Vault {
         meta_set(&tx, "advocate", options.advocate.trim())?;
         meta_set(&tx, "created_at", &now.to_rfc3339())?;
         meta_set(&tx, "hlc", &Hlc::zero(device).to_string())?;
-        audit::append(&tx, &AuditEntry { at: now, actor: options.advocate.trim(), action: "vault_created", kind: None, record_id: None, case_id: None, detail: json!({}) })?;
+        audit::append(
+            &tx,
+            &AuditEntry {
+                at: now,
+                actor: options.advocate.trim(),
+                action: "vault_created",
+                kind: None,
+                record_id: None,
+                case_id: None,
+                detail: json!({}),
+            },
+        )?;
         tx.commit()?;
         drop(conn);
         tracing::info!(device = %device, "vault created");
@@ -178,6 +189,39 @@ impl Vault {
         let vault = Self::open_with_key(dir, key, env)?;
         Attempts::reset(dir)?;
         Ok(vault)
+    }
+
+    /// A vault over a plain, unencrypted SQLite file, for the benchmark's
+    /// baseline only. Never built into the app: it needs the `bench` feature.
+    #[cfg(feature = "bench")]
+    #[doc(hidden)]
+    pub fn bench_plaintext(dir: &Path, advocate: &str, mut env: Env) -> Result<Vault> {
+        std::fs::create_dir_all(dir).map_err(VaultError::io("create vault folder"))?;
+        let mut conn = db::open(&dir.join(db::DB_FILE), None, true)?;
+        db::migrate(&mut conn)?;
+        let now = env.clock.now();
+        let device = DeviceId::new(now, env.rng.as_mut());
+        meta_set(&conn, "device_id", &device.to_string())?;
+        meta_set(&conn, "advocate", advocate)?;
+        meta_set(&conn, "hlc", &Hlc::zero(device).to_string())?;
+        let (rules, instruments) = load_service_config(dir)?;
+        Ok(Vault {
+            dir: dir.to_owned(),
+            conn,
+            key: DbKey::generate(),
+            device,
+            actor: advocate.to_owned(),
+            hlc: Hlc::zero(device),
+            env,
+            rules,
+            instruments,
+        })
+    }
+
+    #[cfg(feature = "bench")]
+    #[doc(hidden)]
+    pub fn bench_scalar(&self, sql: &str) -> i64 {
+        self.conn.query_row(sql, [], |r| r.get(0)).unwrap_or(-1)
     }
 
     fn open_with_key(dir: &Path, key: DbKey, env: Env) -> Result<Vault> {
@@ -223,7 +267,18 @@ impl Vault {
         let vault = Self::unlock(dir, old, env)?;
         let keyfile = KeyFile::read(dir)?;
         keyfile.rewrap_passphrase(&vault.key, new, work_factor)?.write_atomic(dir)?;
-        audit::append(&vault.conn, &AuditEntry { at: now, actor: &vault.actor, action: "passphrase_changed", kind: None, record_id: None, case_id: None, detail: json!({}) })?;
+        audit::append(
+            &vault.conn,
+            &AuditEntry {
+                at: now,
+                actor: &vault.actor,
+                action: "passphrase_changed",
+                kind: None,
+                record_id: None,
+                case_id: None,
+                detail: json!({}),
+            },
+        )?;
         vault.lock();
         Ok(())
     }
@@ -237,7 +292,18 @@ impl Vault {
         Attempts::reset(dir)?;
         let now = env.clock.now();
         let vault = Self::open_with_key(dir, key, env)?;
-        audit::append(&vault.conn, &AuditEntry { at: now, actor: &vault.actor, action: "passphrase_recovered", kind: None, record_id: None, case_id: None, detail: json!({}) })?;
+        audit::append(
+            &vault.conn,
+            &AuditEntry {
+                at: now,
+                actor: &vault.actor,
+                action: "passphrase_recovered",
+                kind: None,
+                record_id: None,
+                case_id: None,
+                detail: json!({}),
+            },
+        )?;
         vault.lock();
         Ok(())
     }
@@ -308,17 +374,13 @@ impl Vault {
             let kind = record.kind();
             record.validate(&ctx)?;
             let id = record.id().to_string();
-            let old_doc: Option<String> = tx
-                .prepare_cached(&format!("SELECT doc FROM {} WHERE id = ?1", kind.table()))?
-                .query_row([&id], |r| r.get(0))
-                .optional()?;
+            let old_doc: Option<String> =
+                tx.prepare_cached(&format!("SELECT doc FROM {} WHERE id = ?1", kind.table()))?.query_row([&id], |r| r.get(0)).optional()?;
             let old: Option<Value> = old_doc.map(|d| serde_json::from_str(&d)).transpose().map_err(|_| VaultError::DatabaseUnreadable)?;
             match (creating, &old) {
                 (true, Some(_)) => return Err(VaultError::Duplicate { field: "id" }),
                 (false, None) => return Err(VaultError::NotFound { kind }),
-                (false, Some(_)) if !kind.is_mutable() => {
-                    return Err(VaultError::Immutable { kind, correction: correction_for(kind) })
-                }
+                (false, Some(_)) if !kind.is_mutable() => return Err(VaultError::Immutable { kind, correction: correction_for(kind) }),
                 _ => {}
             }
             let new = record.to_doc();
@@ -362,14 +424,19 @@ impl Vault {
                 id,
                 case_id,
                 action,
-                Value::Array(changes.iter().map(|c| json!({"field": c.0, "old": c.1, "new": c.2})).collect()).to_string(),
+                op_changes(creating, &changes).to_string(),
                 db::schema_version(),
             ])?;
             tx.prepare_cached("INSERT INTO outbox (seq) VALUES (?1)")?.execute([seq])?;
-            let fields: Vec<&str> = changes.iter().map(|c| c.0.as_str()).collect();
+            // The audit names changed fields on an edit (never values); a create points at its op.
+            let detail = if creating {
+                json!({ "op": seq })
+            } else {
+                json!({ "fields": changes.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), "op": seq })
+            };
             audit::append(
                 &tx,
-                &AuditEntry { at: now, actor: &self.actor, action, kind: Some(kind.wire()), record_id: Some(id), case_id, detail: json!({ "fields": fields, "op": seq }) },
+                &AuditEntry { at: now, actor: &self.actor, action, kind: Some(kind.wire()), record_id: Some(id), case_id, detail },
             )?;
             ids.push(record.id());
         }
@@ -389,9 +456,10 @@ impl Vault {
         Ok(record)
     }
 
-    /// Creates a record from field assignments. The core fills in the id, the
-    /// case, the time and the actor, and refuses assignments to those fields.
-    pub fn add(&mut self, kind: RecordKind, case: Option<CaseId>, patch: &Patch) -> Result<Record> {
+    /// Builds a new record from field assignments without saving it. The core
+    /// fills in the id, the case, the time and the actor, and refuses
+    /// assignments to those fields.
+    pub fn draft(&mut self, kind: RecordKind, case: Option<CaseId>, patch: &Patch) -> Result<Record> {
         if kind != RecordKind::Case && kind != RecordKind::Task && case.is_none() {
             return Err(ValidationErrors::single("case", "is required: give the case reference").into());
         }
@@ -409,7 +477,13 @@ impl Vault {
         if kind == RecordKind::RiskAssessment {
             self.fill_instrument_version(&mut doc);
         }
-        let record = Record::from_doc(kind, doc)?;
+        Ok(Record::from_doc(kind, doc)?)
+    }
+
+    /// Creates a record from field assignments. A risk assessment newer than
+    /// the case's last one also sets the case's current risk, in the same transaction.
+    pub fn add(&mut self, kind: RecordKind, case: Option<CaseId>, patch: &Patch) -> Result<Record> {
+        let record = self.draft(kind, case, patch)?;
         let mut mutations = vec![Mutation::Create(record.clone())];
         if let Record::RiskAssessment(assessment) = &record {
             if self.is_latest_assessment(assessment)? {
@@ -475,12 +549,30 @@ impl Vault {
     }
 
     /// Records a view, print or export in the audit trail.
-    pub fn record_event(&mut self, action: &str, kind: Option<RecordKind>, record_id: Option<Uuid>, case_id: Option<CaseId>, detail: Value) -> Result<()> {
-        let now = self.now();
+    pub fn record_event(
+        &mut self,
+        action: &str,
+        kind: Option<RecordKind>,
+        record_id: Option<Uuid>,
+        case_id: Option<CaseId>,
+        detail: Value,
+    ) -> Result<()> {
+        let now = self.env.clock.now();
+        // The event and the new chain head commit together.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         audit::append(
-            &self.conn,
-            &AuditEntry { at: now, actor: &self.actor, action, kind: kind.map(RecordKind::wire), record_id: record_id.map(|i| i.to_string()), case_id: case_id.map(|c| c.to_string()), detail },
+            &tx,
+            &AuditEntry {
+                at: now,
+                actor: &self.actor,
+                action,
+                kind: kind.map(RecordKind::wire),
+                record_id: record_id.map(|i| i.to_string()),
+                case_id: case_id.map(|c| c.to_string()),
+                detail,
+            },
         )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -498,8 +590,7 @@ impl Vault {
     }
 
     pub fn get<E: Entity>(&self, id: Uuid) -> Result<E> {
-        let doc = self.get_record(E::KIND, id)?.to_doc();
-        waymark_domain::record::parse::<E>(doc).map_err(|_| VaultError::DatabaseUnreadable)
+        read_doc(&self.conn, E::KIND, id)
     }
 
     /// All records of a kind for a case, in their natural order.
@@ -512,24 +603,23 @@ impl Vault {
             RecordKind::SafetyPlan => "version",
             _ => "id",
         };
-        let mut stmt = self.conn.prepare_cached(&format!("SELECT doc FROM {} WHERE case_id = ?1 ORDER BY {order}", E::KIND.table()))?;
-        let docs = stmt.query_map([case.to_string()], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for doc in docs {
-            let value: Value = serde_json::from_str(&doc?).map_err(|_| VaultError::DatabaseUnreadable)?;
-            out.push(waymark_domain::record::parse::<E>(value).map_err(|_| VaultError::DatabaseUnreadable)?);
-        }
-        Ok(out)
+        let sql = format!("SELECT doc FROM {} WHERE case_id = ?1 ORDER BY {order}", E::KIND.table());
+        self.read_docs(&sql, &[&case.to_string()])
     }
 
     /// Every record of a kind in the vault (for reminders and reports).
     pub fn list_all<E: Entity>(&self) -> Result<Vec<E>> {
-        let mut stmt = self.conn.prepare_cached(&format!("SELECT doc FROM {} ORDER BY id", E::KIND.table()))?;
-        let docs = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        self.read_docs(&format!("SELECT doc FROM {} ORDER BY id", E::KIND.table()), &[])
+    }
+
+    /// Stored documents were validated on the way in, so they are read
+    /// straight into their type.
+    pub(crate) fn read_docs<E: Entity>(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<E>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let docs = stmt.query_map(params, |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for doc in docs {
-            let value: Value = serde_json::from_str(&doc?).map_err(|_| VaultError::DatabaseUnreadable)?;
-            out.push(waymark_domain::record::parse::<E>(value).map_err(|_| VaultError::DatabaseUnreadable)?);
+            out.push(serde_json::from_str::<E>(&doc?).map_err(|_| VaultError::DatabaseUnreadable)?);
         }
         Ok(out)
     }
@@ -564,6 +654,18 @@ fn correction_for(kind: RecordKind) -> &'static str {
         RecordKind::SafetyPlan => "safety plan version",
         RecordKind::RiskAssessment => "risk assessment (history is kept)",
         _ => "record",
+    }
+}
+
+/// The op's field-level change: every field's value for a create; the new and
+/// old values of the changed fields for an update.
+fn op_changes(creating: bool, changes: &[(String, Value, Value)]) -> Value {
+    let new: serde_json::Map<String, Value> = changes.iter().map(|(f, _, n)| (f.clone(), n.clone())).collect();
+    if creating {
+        json!({ "new": new })
+    } else {
+        let old: serde_json::Map<String, Value> = changes.iter().map(|(f, o, _)| (f.clone(), o.clone())).collect();
+        json!({ "new": new, "old": old })
     }
 }
 
@@ -638,10 +740,9 @@ fn check_store_rules(conn: &Connection, record: &Record, creating: bool, ctx: &C
         Record::IncidentAmendment(amendment) => {
             let incident: waymark_domain::Incident = read_doc(conn, RecordKind::Incident, amendment.incident_id.as_uuid())?;
             let mut stmt = conn.prepare_cached("SELECT doc FROM incident_amendments WHERE incident_id = ?1 ORDER BY id")?;
-            let mut earlier = Vec::new();
+            let mut earlier: Vec<waymark_domain::IncidentAmendment> = Vec::new();
             for doc in stmt.query_map([amendment.incident_id.to_string()], |r| r.get::<_, String>(0))? {
-                let value: Value = serde_json::from_str(&doc?).map_err(|_| VaultError::DatabaseUnreadable)?;
-                earlier.push(waymark_domain::record::parse::<waymark_domain::IncidentAmendment>(value).map_err(|_| VaultError::DatabaseUnreadable)?);
+                earlier.push(serde_json::from_str(&doc?).map_err(|_| VaultError::DatabaseUnreadable)?);
             }
             let corrected = incident.amended(earlier.iter().chain(std::iter::once(amendment)))?;
             corrected.validate(ctx).map_err(|e| {
@@ -660,8 +761,7 @@ fn read_doc<E: Entity>(conn: &Connection, kind: RecordKind, id: Uuid) -> Result<
         .prepare_cached(&format!("SELECT doc FROM {} WHERE id = ?1", kind.table()))?
         .query_row([id.to_string()], |r| r.get(0))
         .optional()?;
-    let value: Value = serde_json::from_str(&doc.ok_or(VaultError::NotFound { kind })?).map_err(|_| VaultError::DatabaseUnreadable)?;
-    waymark_domain::record::parse::<E>(value).map_err(|_| VaultError::DatabaseUnreadable)
+    serde_json::from_str::<E>(&doc.ok_or(VaultError::NotFound { kind })?).map_err(|_| VaultError::DatabaseUnreadable)
 }
 
 /// The vault folder is readable by its owner only.

@@ -17,7 +17,8 @@ CREATE TABLE cases (
     reference TEXT GENERATED ALWAYS AS (json_extract(doc, '$.reference')) STORED,
     status TEXT GENERATED ALWAYS AS (json_extract(doc, '$.status')) STORED,
     risk_level TEXT GENERATED ALWAYS AS (json_extract(doc, '$.risk_level')) STORED,
-    advocate TEXT GENERATED ALWAYS AS (json_extract(doc, '$.advocate')) STORED
+    advocate TEXT GENERATED ALWAYS AS (json_extract(doc, '$.advocate')) STORED,
+    risk_review_on TEXT GENERATED ALWAYS AS (json_extract(doc, '$.risk_review_on')) STORED
 ) STRICT;
 CREATE UNIQUE INDEX cases_reference ON cases (reference);
 
@@ -25,7 +26,7 @@ CREATE TABLE victims (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL CHECK (json_valid(doc)),
     updated_hlc TEXT NOT NULL,
-    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) STORED,
+    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) VIRTUAL,
     name TEXT GENERATED ALWAYS AS (json_extract(doc, '$.name')) STORED,
     preferred_name TEXT GENERATED ALWAYS AS (json_extract(doc, '$.preferred_name')) STORED
 ) STRICT;
@@ -35,7 +36,7 @@ CREATE TABLE perpetrators (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL CHECK (json_valid(doc)),
     updated_hlc TEXT NOT NULL,
-    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) STORED
+    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) VIRTUAL
 ) STRICT;
 CREATE INDEX perpetrators_case ON perpetrators (case_id);
 
@@ -43,8 +44,8 @@ CREATE TABLE incidents (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL CHECK (json_valid(doc)),
     updated_hlc TEXT NOT NULL,
-    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) STORED,
-    occurred_at TEXT GENERATED ALWAYS AS (json_extract(doc, '$.occurred_at')) STORED
+    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) VIRTUAL,
+    occurred_at TEXT GENERATED ALWAYS AS (json_extract(doc, '$.occurred_at')) VIRTUAL
 ) STRICT;
 CREATE INDEX incidents_case_time ON incidents (case_id, occurred_at);
 
@@ -52,8 +53,8 @@ CREATE TABLE incident_amendments (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL CHECK (json_valid(doc)),
     updated_hlc TEXT NOT NULL,
-    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) STORED,
-    incident_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.incident_id')) STORED
+    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) VIRTUAL,
+    incident_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.incident_id')) VIRTUAL
 ) STRICT;
 CREATE INDEX incident_amendments_incident ON incident_amendments (incident_id);
 CREATE INDEX incident_amendments_case ON incident_amendments (case_id);
@@ -62,8 +63,8 @@ CREATE TABLE risk_assessments (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL CHECK (json_valid(doc)),
     updated_hlc TEXT NOT NULL,
-    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) STORED,
-    assessed_on TEXT GENERATED ALWAYS AS (json_extract(doc, '$.assessed_on')) STORED
+    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) VIRTUAL,
+    assessed_on TEXT GENERATED ALWAYS AS (json_extract(doc, '$.assessed_on')) VIRTUAL
 ) STRICT;
 CREATE INDEX risk_assessments_case ON risk_assessments (case_id, assessed_on);
 
@@ -71,8 +72,8 @@ CREATE TABLE safety_plans (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL CHECK (json_valid(doc)),
     updated_hlc TEXT NOT NULL,
-    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) STORED,
-    version INTEGER GENERATED ALWAYS AS (json_extract(doc, '$.version')) STORED
+    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) VIRTUAL,
+    version INTEGER GENERATED ALWAYS AS (json_extract(doc, '$.version')) VIRTUAL
 ) STRICT;
 CREATE UNIQUE INDEX safety_plans_case_version ON safety_plans (case_id, version);
 
@@ -80,8 +81,8 @@ CREATE TABLE hearings (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL CHECK (json_valid(doc)),
     updated_hlc TEXT NOT NULL,
-    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) STORED,
-    starts_at TEXT GENERATED ALWAYS AS (json_extract(doc, '$.starts_at')) STORED
+    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) VIRTUAL,
+    starts_at TEXT GENERATED ALWAYS AS (json_extract(doc, '$.starts_at')) VIRTUAL
 ) STRICT;
 CREATE INDEX hearings_case_time ON hearings (case_id, starts_at);
 CREATE INDEX hearings_time ON hearings (starts_at);
@@ -90,7 +91,7 @@ CREATE TABLE orders (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL CHECK (json_valid(doc)),
     updated_hlc TEXT NOT NULL,
-    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) STORED
+    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) VIRTUAL
 ) STRICT;
 CREATE INDEX orders_case ON orders (case_id);
 
@@ -98,8 +99,8 @@ CREATE TABLE breaches (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL CHECK (json_valid(doc)),
     updated_hlc TEXT NOT NULL,
-    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) STORED,
-    order_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.order_id')) STORED
+    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) VIRTUAL,
+    order_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.order_id')) VIRTUAL
 ) STRICT;
 CREATE INDEX breaches_case ON breaches (case_id);
 CREATE INDEX breaches_order ON breaches (order_id);
@@ -108,7 +109,7 @@ CREATE TABLE referrals (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL CHECK (json_valid(doc)),
     updated_hlc TEXT NOT NULL,
-    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) STORED
+    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) VIRTUAL
 ) STRICT;
 CREATE INDEX referrals_case ON referrals (case_id);
 
@@ -116,7 +117,7 @@ CREATE TABLE clinic_reviews (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL CHECK (json_valid(doc)),
     updated_hlc TEXT NOT NULL,
-    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) STORED
+    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) VIRTUAL
 ) STRICT;
 CREATE INDEX clinic_reviews_case ON clinic_reviews (case_id);
 
@@ -124,8 +125,8 @@ CREATE TABLE contacts (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL CHECK (json_valid(doc)),
     updated_hlc TEXT NOT NULL,
-    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) STORED,
-    at TEXT GENERATED ALWAYS AS (json_extract(doc, '$.at')) STORED
+    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) VIRTUAL,
+    at TEXT GENERATED ALWAYS AS (json_extract(doc, '$.at')) VIRTUAL
 ) STRICT;
 CREATE INDEX contacts_case_time ON contacts (case_id, at);
 
@@ -133,8 +134,8 @@ CREATE TABLE tasks (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL CHECK (json_valid(doc)),
     updated_hlc TEXT NOT NULL,
-    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) STORED,
-    due_on TEXT GENERATED ALWAYS AS (json_extract(doc, '$.due_on')) STORED
+    case_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.case_id')) VIRTUAL,
+    due_on TEXT GENERATED ALWAYS AS (json_extract(doc, '$.due_on')) VIRTUAL
 ) STRICT;
 CREATE INDEX tasks_due ON tasks (due_on);
 CREATE INDEX tasks_case ON tasks (case_id);
@@ -152,6 +153,8 @@ CREATE TABLE ops (
     record_id TEXT NOT NULL,
     case_id TEXT,
     action TEXT NOT NULL CHECK (action IN ('create', 'update')),
+    -- {"new": {field: value}} for a create; {"new": {...}, "old": {...}} with
+    -- only the changed fields for an update.
     changes TEXT NOT NULL CHECK (json_valid(changes)),
     schema_version INTEGER NOT NULL
 ) STRICT;
@@ -172,8 +175,8 @@ CREATE TABLE audit (
     record_id TEXT,
     case_id TEXT,
     detail TEXT NOT NULL CHECK (json_valid(detail)),
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
+    -- SHA-256 over this event and the previous event's hash.
+    hash BLOB NOT NULL
 ) STRICT;
 CREATE INDEX audit_case ON audit (case_id);
 
