@@ -2,6 +2,17 @@
 //! text output puts warnings first and shows times in UK local time.
 
 use serde::Serialize;
+use std::io::Write;
+
+/// Prints a line; when the reader has gone (`waymark ... | head`), stops quietly
+/// instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if writeln!(std::io::stdout().lock(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    };
+}
 use serde_json::{json, Value};
 use waymark_domain::instruments::Instruments;
 use waymark_domain::reminders::Reminder;
@@ -13,7 +24,7 @@ use waymark_vault::Vault;
 
 fn print_json<T: Serialize + ?Sized>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => say!("{text}"),
         Err(_) => eprintln!("error[output]: the result could not be written as JSON"),
     }
 }
@@ -22,7 +33,7 @@ pub fn done(json: bool, text: &str, value: Value) {
     if json {
         print_json(&value);
     } else {
-        println!("{text}");
+        say!("{text}");
     }
 }
 
@@ -31,7 +42,7 @@ pub fn value(json: bool, value: &Value) {
         print_json(value);
     } else if let Some(map) = value.as_object() {
         for (k, v) in map {
-            println!("{k:>15}: {}", v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()));
+            say!("{k:>15}: {}", v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()));
         }
     }
 }
@@ -40,7 +51,7 @@ pub fn saved(json: bool, record: &Record) {
     if json {
         print_json(&json!({"kind": record.kind(), "id": record.id(), "record": record}));
     } else {
-        println!("Saved {} {}", record.kind().wire(), record.id());
+        say!("Saved {} {}", record.kind().wire(), record.id());
     }
 }
 
@@ -59,10 +70,10 @@ pub fn records(json: bool, records: &[Record]) {
         return;
     }
     if records.is_empty() {
-        println!("None.");
+        say!("None.");
     }
     for r in records {
-        println!("{}  {}", r.id(), summary(r));
+        say!("{}  {}", r.id(), summary(r));
     }
 }
 
@@ -117,15 +128,15 @@ pub fn caseload(json: bool, rows: &[CaseloadRow]) {
         print_json(rows);
         return;
     }
-    println!("{:<18} {:<9} {:<22} {:>9} {:<26} {:>12}", "REFERENCE", "RISK", "VICTIM", "INCIDENTS", "NEXT HEARING", "LAST CONTACT");
+    say!("{:<18} {:<9} {:<22} {:>9} {:<26} {:>12}", "REFERENCE", "RISK", "VICTIM", "INCIDENTS", "NEXT HEARING", "LAST CONTACT");
     for r in rows {
         let risk = r.risk_level.map(|l| l.label()).unwrap_or("-");
         let hearing = r.next_hearing.map(show_london).unwrap_or_else(|| "-".into());
         let contact = r.days_since_contact.map(|d| format!("{d} days ago")).unwrap_or_else(|| "never".into());
         let victim: String = r.victim.clone().unwrap_or_else(|| "-".into()).chars().take(22).collect();
-        println!("{:<18} {:<9} {:<22} {:>9} {:<26} {:>12}", r.reference, risk, victim, r.incidents, hearing, contact);
+        say!("{:<18} {:<9} {:<22} {:>9} {:<26} {:>12}", r.reference, risk, victim, r.incidents, hearing, contact);
     }
-    println!("{} cases", rows.len());
+    say!("{} cases", rows.len());
 }
 
 pub fn case_file(json: bool, file: &CaseFile) {
@@ -134,37 +145,37 @@ pub fn case_file(json: bool, file: &CaseFile) {
         return;
     }
     let c = &file.case;
-    println!("== {} ({}) ==", c.reference, c.status.label());
+    say!("== {} ({}) ==", c.reference, c.status.label());
     // Warnings first: what an advocate must see before anything else.
     let risk = c.risk_level.map(|l| l.label().to_uppercase()).unwrap_or_else(|| "NOT ASSESSED".into());
     let review = c.risk_review_on.map(|d| format!(", review due {d}")).unwrap_or_default();
-    println!("RISK: {risk}{review}");
+    say!("RISK: {risk}{review}");
     if let Some(v) = &file.victim {
         if v.address.as_ref().is_some_and(|a| a.do_not_disclose) {
-            println!("WARNING: address - DO NOT DISCLOSE");
+            say!("WARNING: address - DO NOT DISCLOSE");
         }
         for p in &v.safe_contact.phones {
-            println!("PHONE {} [{}]", p.number, p.rules_text());
+            say!("PHONE {} [{}]", p.number, p.rules_text());
         }
     }
     for p in &file.perpetrators {
         if p.weapons_access == Some(true) {
-            println!("WARNING: perpetrator has access to weapons");
+            say!("WARNING: perpetrator has access to weapons");
         }
     }
     for o in file.orders.iter().filter(|o| o.in_force_today) {
-        println!("ORDER IN FORCE: {} ({})", o.order.order_type.label(), expiry(&o.order.expiry));
+        say!("ORDER IN FORCE: {} ({})", o.order.order_type.label(), expiry(&o.order.expiry));
         if let Some(deadline) = o.notification_deadline {
-            println!("  notification deadline {deadline}");
+            say!("  notification deadline {deadline}");
         }
     }
     if let Some(v) = &file.victim {
-        println!("\nVictim: {}{}", v.name, v.preferred_name.as_ref().map(|p| format!(" (prefers {p})")).unwrap_or_default());
+        say!("\nVictim: {}{}", v.name, v.preferred_name.as_ref().map(|p| format!(" (prefers {p})")).unwrap_or_default());
     }
     for p in &file.perpetrators {
-        println!("Perpetrator: {} ({})", p.names.join(" / "), p.relationship.label());
+        say!("Perpetrator: {} ({})", p.names.join(" / "), p.relationship.label());
     }
-    println!("\nIncidents: {}", file.incidents.len());
+    say!("\nIncidents: {}", file.incidents.len());
     print_incidents(&file.incidents);
     section("Risk assessments", file.risk_assessments.iter().map(|r| summary(&Record::RiskAssessment(r.clone()))));
     section("Safety plans", file.safety_plans.iter().map(|p| summary(&Record::SafetyPlan(p.clone()))));
@@ -182,9 +193,9 @@ pub fn case_file(json: bool, file: &CaseFile) {
 
 fn section(title: &str, lines: impl Iterator<Item = String>) {
     let lines: Vec<String> = lines.collect();
-    println!("\n{title}: {}", lines.len());
+    say!("\n{title}: {}", lines.len());
     for line in lines {
-        println!("  {line}");
+        say!("  {line}");
     }
 }
 
@@ -193,8 +204,8 @@ fn print_incidents(entries: &[IncidentEntry]) {
         let i = &e.current;
         let amended = if e.amendments.is_empty() { String::new() } else { format!(" [amended x{}]", e.amendments.len()) };
         let police = i.crime_reference.as_ref().map(|r| format!(" crime ref {r}")).unwrap_or_default();
-        println!("  {}  {}{}{}", show_london(i.occurred_at), behaviours(&i.behaviours), police, amended);
-        println!("      {}", i.account);
+        say!("  {}  {}{}{}", show_london(i.occurred_at), behaviours(&i.behaviours), police, amended);
+        say!("      {}", i.account);
     }
 }
 
@@ -213,10 +224,10 @@ pub fn reminders(json: bool, vault: &Vault, list: &[Reminder]) -> Result<(), cra
     }
     for r in list {
         let case: waymark_domain::Case = vault.get(r.case_id.as_uuid())?;
-        println!("{}  {:<18} {}", r.due_on, case.reference, r.what);
+        say!("{}  {:<18} {}", r.due_on, case.reference, r.what);
     }
     if list.is_empty() {
-        println!("Nothing due.");
+        say!("Nothing due.");
     }
     Ok(())
 }
@@ -227,9 +238,9 @@ pub fn instruments(json: bool, set: &Instruments) {
         return;
     }
     for i in set.iter() {
-        println!("{} - {} (version {})", i.id, i.name, i.version);
+        say!("{} - {} (version {})", i.id, i.name, i.version);
         for q in &i.questions {
-            println!("  {:<20} {}", q.id, q.text);
+            say!("  {:<20} {}", q.id, q.text);
         }
     }
 }
@@ -240,7 +251,7 @@ pub fn audit(json: bool, events: &[AuditEvent]) {
         return;
     }
     for e in events {
-        println!(
+        say!(
             "{:>6}  {}  {:<8} {:<20} {:<16} {}",
             e.seq,
             e.at,

@@ -443,13 +443,21 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
         outcome: None,
         outcome_on: None,
     }));
+    // First contact soon after referral, then regular contact up to the last few weeks.
     let first_contact = start + Duration::hours(rng.gen_range(2..72));
-    for k in 0..3 {
+    let last_contact = (now - Duration::days(rng.gen_range(0..21)) - Duration::hours(rng.gen_range(1..8))).max(first_contact);
+    let contacts = 4i32;
+    for k in 0..contacts {
+        let at = first_contact + (last_contact - first_contact) * k / (contacts - 1);
         out.push(Record::Contact(Contact {
             id: ContactId::new(now, &mut ids),
             case_id,
-            at: (first_contact + Duration::days(k * 7)).min(now),
-            method: ContactMethod::Phone,
+            at,
+            method: if k == 0 {
+                ContactMethod::Phone
+            } else {
+                [ContactMethod::Phone, ContactMethod::InPerson, ContactMethod::Text].choose(rng).cloned().unwrap_or(ContactMethod::Phone)
+            },
             with_victim: true,
             party: None,
             summary: "Demo contact: checked in, updated the diary, reviewed the plan.".into(),
