@@ -7,9 +7,10 @@ use age::secrecy::{ExposeSecret, SecretString};
 
 fn from_file(var: &str) -> Result<Option<SecretString>, Failure> {
     let Ok(path) = std::env::var(var) else { return Ok(None) };
-    let text = std::fs::read_to_string(&path).map_err(|_| Failure::Usage(format!("{var} names a file that could not be read")))?;
-    let line = text.lines().next().unwrap_or("").to_owned();
-    Ok(Some(SecretString::from(line)))
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(&path).map_err(|_| Failure::Usage(format!("{var} names a file that could not be read")))?,
+    );
+    Ok(Some(SecretString::from(text.lines().next().unwrap_or("").to_owned())))
 }
 
 fn prompt(label: &str) -> Result<SecretString, Failure> {

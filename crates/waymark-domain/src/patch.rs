@@ -35,10 +35,12 @@ impl Patch {
     /// An empty text value (`a=`) clears an optional field.
     pub fn parse<S: AsRef<str>>(items: &[S]) -> Result<Patch, ValidationErrors> {
         let mut out = Vec::new();
-        for item in items {
+        for (position, item) in items.iter().enumerate() {
             let item = item.as_ref();
+            // Errors name the assignment's position, never its text: it may be a name or an address.
+            let nth = format!("assignment {}", position + 1);
             let Some(eq) = item.find('=') else {
-                return Err(ValidationErrors::single(item.split(':').next().unwrap_or(""), "needs a value: write field=value"));
+                return Err(ValidationErrors::single(nth, "has no '=': write field=value"));
             };
             let (lhs, text) = (&item[..eq], &item[eq + 1..]);
             let (lhs, raw_json) = match lhs.strip_suffix(':') {
@@ -51,7 +53,7 @@ impl Patch {
             };
             let path: Vec<String> = lhs.split('.').map(str::to_owned).collect();
             if path.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
-                return Err(ValidationErrors::single(lhs, "is not a field name (letters, digits, _ and dots)"));
+                return Err(ValidationErrors::single(nth, "does not start with a field name (letters, digits, _ and dots, then =)"));
             }
             let field = path.join(".");
             let value = if raw_json {
@@ -203,6 +205,16 @@ mod tests {
         let patch = Patch::parse(&["recorded_by=someone"]).unwrap();
         let err = patch.apply(&mut json!({}), protected_fields(RecordKind::Incident)).unwrap_err();
         assert_eq!(err.fields(), vec!["recorded_by"]);
+    }
+
+    #[test]
+    fn a_mistyped_assignment_is_not_echoed_back() {
+        // "Jane Doe" typed without a field must not travel into an error message.
+        let err = Patch::parse(&["reference=X", "Jane Doe"]).unwrap_err();
+        assert_eq!(err.fields(), vec!["assignment 2"]);
+        assert!(!err.to_string().contains("Jane"));
+        let err = Patch::parse(&["Jane Doe=x"]).unwrap_err();
+        assert!(!err.to_string().contains("Jane"), "{err}");
     }
 
     #[test]

@@ -263,22 +263,10 @@ impl Vault {
     /// Rewraps the key under a new passphrase. Only the key file changes, atomically.
     pub fn change_passphrase(dir: &Path, old: &SecretString, new: &SecretString, work_factor: u8, env: Env) -> Result<()> {
         check_passphrase_strength(new)?;
-        let now = env.clock.now();
-        let vault = Self::unlock(dir, old, env)?;
+        let mut vault = Self::unlock(dir, old, env)?;
         let keyfile = KeyFile::read(dir)?;
         keyfile.rewrap_passphrase(&vault.key, new, work_factor)?.write_atomic(dir)?;
-        audit::append(
-            &vault.conn,
-            &AuditEntry {
-                at: now,
-                actor: &vault.actor,
-                action: "passphrase_changed",
-                kind: None,
-                record_id: None,
-                case_id: None,
-                detail: json!({}),
-            },
-        )?;
+        vault.record_event("passphrase_changed", None, None, None, json!({}))?;
         vault.lock();
         Ok(())
     }
@@ -290,20 +278,8 @@ impl Vault {
         let key = keyfile.unwrap_with_recovery(identity)?;
         keyfile.rewrap_passphrase(&key, new, work_factor)?.write_atomic(dir)?;
         Attempts::reset(dir)?;
-        let now = env.clock.now();
-        let vault = Self::open_with_key(dir, key, env)?;
-        audit::append(
-            &vault.conn,
-            &AuditEntry {
-                at: now,
-                actor: &vault.actor,
-                action: "passphrase_recovered",
-                kind: None,
-                record_id: None,
-                case_id: None,
-                detail: json!({}),
-            },
-        )?;
+        let mut vault = Self::open_with_key(dir, key, env)?;
+        vault.record_event("passphrase_recovered", None, None, None, json!({}))?;
         vault.lock();
         Ok(())
     }
