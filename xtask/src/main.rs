@@ -5,8 +5,33 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// Debian packages: building SQLCipher with vendored OpenSSL (perl, make, a C
-/// compiler) and the tests that use real tools (`age` decrypts a backup).
-const DEBIAN_PACKAGES: &[&str] = &["build-essential", "pkg-config", "perl", "make", "age"];
+/// compiler), the tests that use real tools (`age` decrypts a backup), the
+/// Tauri shell (WebKitGTK and friends), and the end-to-end tests (WebKit's
+/// WebDriver under Xvfb with a D-Bus session).
+const DEBIAN_PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "perl",
+    "make",
+    "file",
+    "age",
+    "libwebkit2gtk-4.1-dev",
+    "libgtk-3-dev",
+    "libsoup-3.0-dev",
+    "libjavascriptcoregtk-4.1-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "libxdo-dev",
+    "libssl-dev",
+    "webkit2gtk-driver",
+    "xvfb",
+    "xauth",
+    "dbus-daemon",
+    "libgl1-mesa-dri",
+];
+
+/// tauri-driver bridges WebDriver to WebKitWebDriver; this version passed here.
+const TAURI_DRIVER_VERSION: &str = "2.1.0";
 
 /// The demo vault's passphrase. The demo vault holds only fictional data.
 const DEMO_PASSPHRASE: &str = "fictional demo vault only";
@@ -18,8 +43,9 @@ fn main() -> ExitCode {
         "test" => setup().and_then(|()| test()),
         "run" => setup().and_then(|()| run()),
         "bench" => setup().and_then(|()| bench()),
+        "bindings" => ui_install().and_then(|()| bindings()),
         _ => {
-            eprintln!("usage: cargo xtask <run|test|bench|setup>");
+            eprintln!("usage: cargo xtask <run|test|bench|setup|bindings>");
             return ExitCode::from(2);
         }
     };
@@ -85,10 +111,65 @@ fn setup() -> Result<(), String> {
     status(apt(&install), &format!("apt-get install {}", missing.join(" ")))
 }
 
+fn npm(args: &[&str], what: &str) -> Result<(), String> {
+    let mut cmd = Command::new("npm");
+    cmd.args(args).current_dir(root().join("ui"));
+    status(cmd, what)
+}
+
+/// Installs the UI's packages exactly as locked. npm runs no install scripts.
+fn ui_install() -> Result<(), String> {
+    let ui = root().join("ui");
+    let installed = ui.join("node_modules/.package-lock.json");
+    let fresh = match (std::fs::metadata(&installed), std::fs::metadata(ui.join("package-lock.json"))) {
+        (Ok(i), Ok(l)) => i.modified().ok() >= l.modified().ok(),
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    npm(&["ci", "--no-audit", "--no-fund", "--ignore-scripts"], "npm ci (ui)")
+}
+
+/// Builds ui/dist, which the desktop binary embeds.
+fn ui_build() -> Result<(), String> {
+    ui_install()?;
+    npm(&["run", "build"], "build the UI")
+}
+
+/// Regenerates ui/src/lib/bindings.ts from the Rust commands and types.
+fn bindings() -> Result<(), String> {
+    ui_build()?;
+    let mut cmd = cargo();
+    cmd.args(["test", "--locked", "-p", "waymark-desktop", "--lib", "the_typescript_bindings_are_current"])
+        .env("WAYMARK_WRITE_BINDINGS", "1");
+    status(cmd, "write the TypeScript bindings")
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target"))
+}
+
+/// Installs tauri-driver into the target folder's tool cache when it is missing.
+fn tauri_driver() -> Result<PathBuf, String> {
+    let tools = target_dir().join("tools");
+    let driver = tools.join("bin").join("tauri-driver");
+    if driver.exists() {
+        return Ok(driver);
+    }
+    let mut cmd = cargo();
+    cmd.args(["install", "tauri-driver", "--locked", "--version", TAURI_DRIVER_VERSION, "--root"]).arg(&tools);
+    status(cmd, "install tauri-driver")?;
+    Ok(driver)
+}
+
 fn test() -> Result<(), String> {
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--check"]);
     status(fmt, "cargo fmt --check")?;
+    ui_build()?;
+    npm(&["run", "check"], "svelte-check (types and accessibility warnings)")?;
+    npm(&["test"], "UI component tests (vitest)")?;
     let mut clippy = cargo();
     clippy.args(["clippy", "--workspace", "--all-targets", "--all-features", "--locked", "--", "-D", "warnings"]);
     status(clippy, "cargo clippy -D warnings")?;
@@ -99,7 +180,24 @@ fn test() -> Result<(), String> {
     } else {
         tests.args(["test", "--workspace", "--locked", "--no-fail-fast"]);
     }
-    status(tests, "the test suite")
+    status(tests, "the test suite")?;
+    end_to_end()
+}
+
+/// Drives the real app through tauri-driver and WebKitWebDriver under Xvfb.
+fn end_to_end() -> Result<(), String> {
+    let mut build = cargo();
+    build.args(["build", "--locked", "-p", "waymark-desktop"]);
+    status(build, "build the desktop app")?;
+    let driver = tauri_driver()?;
+    let mut cmd = Command::new("dbus-run-session");
+    cmd.args(["--", "xvfb-run", "-a", "--server-args=-screen 0 1280x1024x24", "npm", "run", "e2e"])
+        .current_dir(root().join("ui"))
+        .env("NO_AT_BRIDGE", "1")
+        .env("WAYMARK_APP", target_dir().join("debug").join("waymark-desktop"))
+        .env("TAURI_DRIVER", driver)
+        .env("WAYMARK_SCREENSHOTS", root().join("docs").join("screenshots"));
+    status(cmd, "end-to-end tests (tauri-driver, WebKitWebDriver, Xvfb)")
 }
 
 fn bench() -> Result<(), String> {
@@ -108,12 +206,14 @@ fn bench() -> Result<(), String> {
     status(cmd, "vault benchmark")
 }
 
-/// Builds the CLI, creates the demo vault if it is not there, and shows its caseload.
+/// Builds the UI, the CLI and the desktop app, creates the fictional demo
+/// vault if it is not there, and starts the app on it.
 fn run() -> Result<(), String> {
+    ui_build()?;
     let mut build = cargo();
-    build.args(["build", "--locked", "-p", "waymark-cli"]);
-    status(build, "build waymark")?;
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target"));
+    build.args(["build", "--locked", "-p", "waymark-cli", "-p", "waymark-desktop"]);
+    status(build, "build waymark and the desktop app")?;
+    let target = target_dir();
     let waymark = target.join("debug").join("waymark");
     let vault = root().join("demo-vault");
     let pass_file = target.join("demo-vault.passphrase");
@@ -125,12 +225,16 @@ fn run() -> Result<(), String> {
     };
     if !vault.join("vault.key").exists() {
         status(waymark_cmd(&["init", "--advocate", "DEMO-ADV"]), "create the demo vault")?;
-        status(waymark_cmd(&["demo", "--cases", "40", "--seed", "1"]), "fill it with a fictional caseload")?;
+        status(waymark_cmd(&["demo", "--cases", "60", "--seed", "1"]), "fill it with a fictional caseload")?;
     }
-    status(waymark_cmd(&["case", "list", "--sort", "risk"]), "show the caseload")?;
     println!();
     println!("Demo vault (fictional people only): {}", vault.display());
     println!("Demo passphrase: {DEMO_PASSPHRASE}");
-    println!("Try: WAYMARK_VAULT={} {} case show DEMO-1-0001", vault.display(), waymark.display());
-    Ok(())
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        println!("No display here, so the desktop app cannot open; showing the caseload from the CLI instead.");
+        return status(waymark_cmd(&["case", "list", "--sort", "risk"]), "show the caseload");
+    }
+    let mut app = Command::new(target.join("debug").join("waymark-desktop"));
+    app.env("WAYMARK_VAULT", &vault);
+    status(app, "Waymark")
 }

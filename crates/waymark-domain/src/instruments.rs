@@ -12,6 +12,7 @@ pub const SHIPPED: [(&str, &str); 3] = [
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Scale {
     /// Yes / no / not known, counted.
@@ -30,6 +31,7 @@ impl Scale {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Question {
     pub id: String,
@@ -38,6 +40,7 @@ pub struct Question {
 
 /// A count of "yes" at or above `min_yes` suggests at least `level`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Band {
     pub min_yes: u32,
@@ -47,6 +50,7 @@ pub struct Band {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Instrument {
     pub id: String,

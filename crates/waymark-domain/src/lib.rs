@@ -5,6 +5,7 @@
 
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod alerts;
 pub mod hlc;
 pub mod ids;
 pub mod instruments;
@@ -14,6 +15,7 @@ pub mod records;
 pub mod reminders;
 pub mod rules;
 pub mod time;
+pub mod timeline;
 pub mod validation;
 pub mod vocab;
 

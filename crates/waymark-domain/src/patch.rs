@@ -58,18 +58,29 @@ impl Patch {
             let field = path.join(".");
             let value = if raw_json {
                 serde_json::from_str(text).map_err(|_| ValidationErrors::single(field.clone(), "is not valid JSON after :="))?
-            } else if text.is_empty() {
-                Value::Null
-            } else if INSTANT_FIELDS.contains(&path[path.len() - 1].as_str()) {
-                match parse_london_local(text) {
-                    Some(Ok(t)) => Value::String(t.to_rfc3339()),
-                    Some(Err(e)) => return Err(ValidationErrors::single(field, e.to_string())),
-                    None => Value::String(text.to_owned()),
-                }
             } else {
-                Value::String(text.to_owned())
+                text_value(&path, text)?
             };
             out.push(Assignment { path, op, value });
+        }
+        Ok(Patch(out))
+    }
+
+    /// Reads a form's fields (`{"field": value}`) as assignments. Text is read
+    /// as `field=text` is: empty clears, and instants without an offset are UK
+    /// local time. Other JSON values are taken as they are.
+    pub fn from_fields(fields: &Map<String, Value>) -> Result<Patch, ValidationErrors> {
+        let mut out = Vec::new();
+        for (name, value) in fields {
+            let path: Vec<String> = name.split('.').map(str::to_owned).collect();
+            if path.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
+                return Err(ValidationErrors::single("form", "names a field that does not exist; reload the app"));
+            }
+            let value = match value {
+                Value::String(text) => text_value(&path, text)?,
+                other => other.clone(),
+            };
+            out.push(Assignment { path, op: Op::Set, value });
         }
         Ok(Patch(out))
     }
@@ -107,6 +118,20 @@ impl Patch {
         }
         Ok(())
     }
+}
+
+fn text_value(path: &[String], text: &str) -> Result<Value, ValidationErrors> {
+    if text.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    if INSTANT_FIELDS.contains(&path[path.len() - 1].as_str()) {
+        return match parse_london_local(text) {
+            Some(Ok(t)) => Ok(Value::String(t.to_rfc3339())),
+            Some(Err(e)) => Err(ValidationErrors::single(path.join("."), e.to_string())),
+            None => Ok(Value::String(text.to_owned())),
+        };
+    }
+    Ok(Value::String(text.to_owned()))
 }
 
 fn ensure_object(node: &mut Value) -> Option<&mut Map<String, Value>> {
@@ -205,6 +230,20 @@ mod tests {
         let patch = Patch::parse(&["recorded_by=someone"]).unwrap();
         let err = patch.apply(&mut json!({}), protected_fields(RecordKind::Incident)).unwrap_err();
         assert_eq!(err.fields(), vec!["recorded_by"]);
+    }
+
+    #[test]
+    fn form_fields_read_like_assignments() {
+        // A form sends a whole object: local times become UTC, blanks clear, lists pass through.
+        let fields = json!({"occurred_at": "2026-07-01T09:15", "location": "", "behaviours": ["following"], "reported_to_police": true});
+        let patch = Patch::from_fields(fields.as_object().unwrap()).unwrap();
+        let mut doc = json!({"location": "old"});
+        patch.apply(&mut doc, &[]).unwrap();
+        assert_eq!(doc["occurred_at"], "2026-07-01T08:15:00+00:00", "BST is an hour ahead of UTC");
+        assert_eq!(doc["location"], Value::Null);
+        assert_eq!(doc["behaviours"], json!(["following"]));
+        assert_eq!(doc["reported_to_police"], json!(true));
+        assert!(Patch::from_fields(json!({"bad name": 1}).as_object().unwrap()).is_err());
     }
 
     #[test]

@@ -34,6 +34,7 @@ macro_rules! record_kinds {
     ($($variant:ident($ty:ty) = $wire:literal, table $table:literal, $mutable:literal, case $case:expr, refs $refs:expr;)+) => {
         /// The kinds of record, with their storage table and wire name.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
         #[serde(rename_all = "snake_case")]
         pub enum RecordKind { $($variant),+ }
 
@@ -50,6 +51,7 @@ macro_rules! record_kinds {
 
         /// Any record.
         #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
         #[serde(untagged)]
         pub enum Record { $($variant($ty)),+ }
 

@@ -25,6 +25,7 @@ fn yes() -> bool {
 // ---------------------------------------------------------------- case
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Case {
     pub id: CaseId,
@@ -51,6 +52,7 @@ pub struct Case {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct IntakeReferral {
     pub received_on: NaiveDate,
@@ -62,6 +64,7 @@ pub struct IntakeReferral {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Closure {
     pub closed_on: NaiveDate,
@@ -76,6 +79,7 @@ pub struct Closure {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct PoliceReference {
     pub crime_reference: String,
@@ -116,6 +120,7 @@ impl Case {
 // ---------------------------------------------------------------- victim
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Victim {
     pub id: VictimId,
@@ -148,6 +153,7 @@ pub struct Victim {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Dependant {
     pub name: String,
@@ -158,6 +164,7 @@ pub struct Dependant {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Address {
     pub lines: Vec<String>,
@@ -169,6 +176,7 @@ pub struct Address {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct SafeContact {
     #[serde(default)]
@@ -185,6 +193,7 @@ pub struct SafeContact {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct SafePhone {
     pub number: String,
@@ -211,6 +220,7 @@ impl SafePhone {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Consent {
     /// The agency or person the victim agreed information may go to.
@@ -223,6 +233,7 @@ pub struct Consent {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct SharingDecision {
     pub with: String,
@@ -262,6 +273,7 @@ impl Victim {
 // ---------------------------------------------------------------- perpetrator
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Perpetrator {
     pub id: PerpetratorId,
@@ -298,6 +310,7 @@ pub struct Perpetrator {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Vehicle {
     #[serde(default)]
@@ -325,11 +338,13 @@ impl Perpetrator {
 
 /// One entry in the stalking diary. Never edited: see [`IncidentAmendment`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Incident {
     pub id: IncidentId,
     pub case_id: CaseId,
     #[serde(with = "crate::time::utc_micros")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub occurred_at: DateTime<Utc>,
     #[serde(default)]
     pub location: Option<String>,
@@ -356,11 +371,13 @@ pub struct Incident {
     #[serde(default)]
     pub breaches_order: Option<OrderId>,
     #[serde(with = "crate::time::utc_micros")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub recorded_at: DateTime<Utc>,
     pub recorded_by: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
     pub description: String,
@@ -401,12 +418,14 @@ impl Incident {
 
 /// A correction to an incident. The original stays as it was recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct IncidentAmendment {
     pub id: AmendmentId,
     pub incident_id: IncidentId,
     pub case_id: CaseId,
     #[serde(with = "crate::time::utc_micros")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub made_at: DateTime<Utc>,
     pub made_by: String,
     pub reason: String,
@@ -456,6 +475,7 @@ impl Incident {
 // ---------------------------------------------------------------- risk
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct RiskAssessment {
     pub id: RiskAssessmentId,
@@ -474,6 +494,7 @@ pub struct RiskAssessment {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct AnswerEntry {
     pub answer: Answer,
@@ -524,6 +545,7 @@ impl RiskAssessment {
 
 /// One version of a safety plan. A new version is a new record; old ones stay.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct SafetyPlan {
     pub id: SafetyPlanId,
@@ -543,6 +565,7 @@ pub struct SafetyPlan {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct PlanSectionEntry {
     pub section: PlanSection,
@@ -553,6 +576,7 @@ pub struct PlanSectionEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct PlanAction {
     pub action: String,
@@ -563,6 +587,7 @@ pub struct PlanAction {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Supporter {
     pub name: String,
@@ -601,6 +626,7 @@ impl SafetyPlan {
 // ---------------------------------------------------------------- court
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Hearing {
     pub id: HearingId,
@@ -608,6 +634,7 @@ pub struct Hearing {
     pub court: String,
     pub hearing_type: HearingType,
     #[serde(with = "crate::time::utc_micros")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub starts_at: DateTime<Utc>,
     #[serde(default)]
     pub court_reference: Option<String>,
@@ -634,6 +661,7 @@ impl Hearing {
 
 /// When an order ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "kind", content = "date", rename_all = "snake_case")]
 pub enum Expiry {
     On(NaiveDate),
@@ -644,6 +672,7 @@ pub enum Expiry {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct ProtectiveOrder {
     pub id: OrderId,
@@ -668,6 +697,7 @@ pub struct ProtectiveOrder {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
     pub kind: ConditionKind,
@@ -743,6 +773,7 @@ impl ProtectiveOrder {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Breach {
     pub id: BreachId,
@@ -768,6 +799,7 @@ impl Breach {
 // ---------------------------------------------------------------- referrals, clinic, contacts, tasks
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Referral {
     pub id: ReferralId,
@@ -788,6 +820,7 @@ impl Referral {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct ClinicReview {
     pub id: ClinicReviewId,
@@ -804,6 +837,7 @@ pub struct ClinicReview {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct SrpJudgement {
     pub rating: SrpRating,
@@ -811,6 +845,7 @@ pub struct SrpJudgement {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct AgreedAction {
     pub action: String,
@@ -837,11 +872,13 @@ impl ClinicReview {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     pub id: ContactId,
     pub case_id: CaseId,
     #[serde(with = "crate::time::utc_micros")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub at: DateTime<Utc>,
     pub method: ContactMethod,
     /// True for contact with the victim (first contact is a commissioning measure).
@@ -863,6 +900,7 @@ impl Contact {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Task {
     pub id: TaskId,
@@ -878,6 +916,7 @@ pub struct Task {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct RecordRef {
     pub kind: crate::record::RecordKind,

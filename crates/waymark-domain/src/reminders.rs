@@ -12,6 +12,7 @@ use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Reminder {
     pub due_on: NaiveDate,
     pub case_id: CaseId,

@@ -5,6 +5,7 @@ use serde::Serialize;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FieldError {
     /// Dotted path of the field, e.g. `expiry.on` or `answers.q3`.
     pub field: String,
@@ -20,6 +21,7 @@ impl fmt::Display for FieldError {
 
 /// Every rule a record breaks, so a form can show them all at once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, thiserror::Error)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ValidationErrors(pub Vec<FieldError>);
 
 impl fmt::Display for ValidationErrors {

@@ -4,15 +4,27 @@
 
 use serde::{Deserialize, Serialize};
 
+/// One value of an enumeration as a form offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
 /// Defines an enumeration with a stable snake_case wire name and a label for people.
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $wire:literal => $label:literal),+ $(,)? }) => {
-        $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
+        $(#[$meta])*
         pub enum $name { $(#[serde(rename = $wire)] $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn choices() -> Vec<Choice> {
+                Self::ALL.iter().map(|v| Choice { value: v.wire().to_owned(), label: v.label().to_owned() }).collect()
+            }
             pub fn label(&self) -> &'static str {
                 match self { $($name::$variant => $label),+ }
             }
@@ -22,8 +34,9 @@ macro_rules! vocabulary {
         }
     };
     ($(#[$meta:meta])* open $name:ident { $($variant:ident = $wire:literal => $label:literal),+ $(,)? }) => {
-        $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
+        $(#[$meta])*
         pub enum $name {
             $(#[serde(rename = $wire)] $variant,)+
             /// A value the service added; described in its own words.
@@ -33,6 +46,10 @@ macro_rules! vocabulary {
 
         impl $name {
             pub const KNOWN: &'static [$name] = &[$($name::$variant),+];
+            /// The known values; a form offers "Other" with free text beside them.
+            pub fn choices() -> Vec<Choice> {
+                Self::KNOWN.iter().map(|v| Choice { value: v.wire().to_owned(), label: v.label().to_owned() }).collect()
+            }
             pub fn label(&self) -> &str {
                 match self { $($name::$variant => $label,)+ $name::Other(text) => text.as_str() }
             }
@@ -112,6 +129,9 @@ vocabulary!(
 
 vocabulary!(
     /// How the incident reached the victim.
+    // "Channel" is taken in the generated TypeScript by Tauri's IPC channel.
+    // A container rename changes no JSON; it names the TypeScript type only.
+    #[serde(rename = "IncidentChannel")]
     open Channel {
         InPerson = "in_person" => "In person",
         Phone = "phone" => "Phone",

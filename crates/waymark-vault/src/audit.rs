@@ -25,6 +25,7 @@ pub struct AuditEntry<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuditEvent {
     pub seq: i64,
     pub at: String,

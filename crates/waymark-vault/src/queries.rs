@@ -10,7 +10,8 @@ use waymark_domain::reminders::{reminders, Reminder, Sources};
 use waymark_domain::time::london_date;
 use waymark_domain::*;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum SortBy {
     #[default]
@@ -33,6 +34,7 @@ pub struct CaseloadFilter {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CaseloadRow {
     pub case_id: CaseId,
     pub reference: String,
@@ -50,6 +52,7 @@ pub struct CaseloadRow {
 
 /// Everything about one case.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CaseFile {
     pub case: Case,
     pub victim: Option<Victim>,
@@ -68,6 +71,7 @@ pub struct CaseFile {
 
 /// An incident as recorded, its amendments, and how it reads after them.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct IncidentEntry {
     pub original: Incident,
     pub amendments: Vec<IncidentAmendment>,
@@ -75,6 +79,7 @@ pub struct IncidentEntry {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct OrderEntry {
     pub order: ProtectiveOrder,
     pub breaches: Vec<Breach>,

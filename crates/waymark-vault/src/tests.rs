@@ -494,3 +494,18 @@ fn reminders_come_from_the_records() {
     assert_eq!(reminders.len(), 1);
     assert_eq!(reminders[0].what, "Hearing: Trial");
 }
+
+#[test]
+fn opening_a_case_saves_the_case_and_victim_together_or_neither() {
+    // A case without its victim would be a record about nobody; the two commit as one.
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let case = patch(&["reference=O-1", "referral.source=police", "referral.reason=Repeated contact"]);
+    let err = v.open_case(&case, &patch(&["name="])).unwrap_err();
+    assert!(matches!(&err, VaultError::Invalid(e) if e.fields() == ["victim.name"]), "{err}");
+    assert_eq!(count(&v, "cases"), 0, "a refused victim leaves no case behind");
+    let (case_record, victim) = v.open_case(&case, &patch(&["name=Test Person"])).unwrap();
+    assert_eq!(victim.case_id(), case_record.case_id());
+    assert_eq!((count(&v, "cases"), count(&v, "victims")), (1, 1));
+}

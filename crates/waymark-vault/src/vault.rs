@@ -442,6 +442,31 @@ impl Vault {
         if let Some(case) = case {
             self.get_record(RecordKind::Case, case.as_uuid())?;
         }
+        self.draft_unchecked(kind, case, patch)
+    }
+
+    /// Opens a case and records its victim in one transaction: a new case is
+    /// never saved without the person it is about.
+    pub fn open_case(&mut self, case: &Patch, victim: &Patch) -> Result<(Record, Record)> {
+        // Field errors say which half of the form they belong to.
+        let within = |part: &str| {
+            let part = part.to_owned();
+            move |e: VaultError| match e {
+                VaultError::Invalid(mut errors) => {
+                    errors.0.iter_mut().for_each(|f| f.field = format!("{part}.{}", f.field));
+                    VaultError::Invalid(errors)
+                }
+                other => other,
+            }
+        };
+        let case_record = self.draft_unchecked(RecordKind::Case, None, case).map_err(within("case"))?;
+        let case_id = case_record.case_id();
+        let victim_record = self.draft_unchecked(RecordKind::Victim, case_id, victim).map_err(within("victim"))?;
+        self.commit(vec![Mutation::Create(case_record.clone()), Mutation::Create(victim_record.clone())])?;
+        Ok((case_record, victim_record))
+    }
+
+    fn draft_unchecked(&mut self, kind: RecordKind, case: Option<CaseId>, patch: &Patch) -> Result<Record> {
         let id = self.new_uuid();
         let now = self.now();
         let actor = self.actor.clone();

@@ -1,0 +1,66 @@
+//! The one error shape the UI sees: a stable code, a message that says what
+//! to do next, and the fields a form should mark.
+
+use serde::Serialize;
+use waymark_domain::FieldError;
+use waymark_vault::VaultError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type, thiserror::Error)]
+#[error("{message}")]
+pub struct DeskError {
+    pub code: String,
+    pub message: String,
+    /// For validation errors: each field and the rule it broke, for inline messages.
+    pub fields: Vec<FieldError>,
+    /// For wrong passphrases: seconds before the next attempt is allowed.
+    pub wait_secs: Option<u64>,
+}
+
+impl DeskError {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Self { code: code.into(), message: message.into(), fields: Vec::new(), wait_secs: None }
+    }
+
+    pub fn locked() -> Self {
+        Self::new("locked", "The vault is locked. Unlock it with your passphrase to go on.")
+    }
+
+    pub fn field(field: &str, rule: &str) -> Self {
+        Self {
+            code: "invalid".into(),
+            message: format!("{field} {rule}"),
+            fields: vec![FieldError { field: field.into(), rule: rule.into() }],
+            wait_secs: None,
+        }
+    }
+}
+
+impl From<VaultError> for DeskError {
+    fn from(e: VaultError) -> Self {
+        let wait_secs = match &e {
+            VaultError::WrongPassphrase { wait_secs, .. } | VaultError::TooSoon { wait_secs } => Some(*wait_secs),
+            _ => None,
+        };
+        let fields = match &e {
+            VaultError::Invalid(errors) => errors.0.clone(),
+            _ => Vec::new(),
+        };
+        let mut message = e.to_string();
+        // Sentences for people, not the CLI's lower-case lines.
+        if let Some(first) = message.get(..1) {
+            message = first.to_uppercase() + &message[1..];
+        }
+        if !message.ends_with('.') {
+            message.push('.');
+        }
+        Self { code: e.code().into(), message, fields, wait_secs }
+    }
+}
+
+impl From<waymark_domain::ValidationErrors> for DeskError {
+    fn from(e: waymark_domain::ValidationErrors) -> Self {
+        VaultError::Invalid(e).into()
+    }
+}
+
+pub type Result<T, E = DeskError> = std::result::Result<T, E>;

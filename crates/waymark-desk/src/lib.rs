@@ -1,0 +1,20 @@
+//! What the desktop app does, as plain Rust: the vault session (locked or
+//! unlocked), the screen models the UI shows, and the forms it sends back.
+//!
+//! The Tauri shell calls one method here per command and nothing else, so
+//! every behaviour of the app can be tested without a window. This crate
+//! knows no UI toolkit; its types carry `specta::Type` so the shell can
+//! generate TypeScript from them.
+
+mod desk;
+mod error;
+mod strength;
+mod views;
+
+pub use desk::{Desk, EnvFactory, Settings};
+pub use error::{DeskError, Result};
+pub use strength::{passphrase_strength, Strength};
+pub use views::*;
+
+#[cfg(test)]
+mod tests;

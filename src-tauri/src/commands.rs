@@ -1,0 +1,117 @@
+//! The commands the UI may call. Each delegates to `Desk` in one line; the
+//! error reaches the UI as `{code, message, fields, wait_secs}`. Commands that
+//! can take time (scrypt, queries) are async so the window never freezes.
+
+use tauri::State;
+use uuid::Uuid;
+use waymark_desk::{CaseView, CreateVault, Desk, DeskError, Fields, NewCase, Strength, VaultState, Vocabularies};
+use waymark_domain::instruments::Instrument;
+use waymark_domain::{CaseId, Record, RecordKind};
+use waymark_vault::queries::CaseloadRow;
+
+type Reply<T> = Result<T, DeskError>;
+
+#[tauri::command]
+#[specta::specta]
+pub fn vault_state(desk: State<'_, Desk>) -> VaultState {
+    desk.state()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn passphrase_strength(candidate: String) -> Strength {
+    waymark_desk::passphrase_strength(&candidate)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_vault(desk: State<'_, Desk>, form: CreateVault) -> Reply<VaultState> {
+    desk.create(form)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn unlock(desk: State<'_, Desk>, passphrase: String) -> Reply<VaultState> {
+    desk.unlock(passphrase)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn lock(desk: State<'_, Desk>) -> VaultState {
+    desk.lock()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_idle_lock_minutes(desk: State<'_, Desk>, minutes: u32) -> Reply<VaultState> {
+    desk.set_idle_lock_minutes(minutes)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn caseload(desk: State<'_, Desk>, query: waymark_desk::CaseloadQuery) -> Reply<Vec<CaseloadRow>> {
+    desk.caseload(query)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn case_view(desk: State<'_, Desk>, case_id: CaseId) -> Reply<CaseView> {
+    desk.case_view(case_id)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn open_case(desk: State<'_, Desk>, form: NewCase) -> Reply<CaseId> {
+    desk.open_case(form)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn add_record(desk: State<'_, Desk>, kind: RecordKind, case_id: Option<CaseId>, fields: Fields) -> Reply<Record> {
+    desk.add_record(kind, case_id, fields)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn edit_record(desk: State<'_, Desk>, kind: RecordKind, id: Uuid, fields: Fields) -> Reply<Record> {
+    desk.edit_record(kind, id, fields)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn amend_incident(desk: State<'_, Desk>, incident_id: Uuid, reason: String, changes: Fields) -> Reply<Record> {
+    desk.amend_incident(incident_id, reason, changes)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn instruments(desk: State<'_, Desk>) -> Reply<Vec<Instrument>> {
+    desk.instruments()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn vocabularies() -> Vocabularies {
+    Vocabularies::all()
+}
+
+/// Every command, for the invoke handler and the bindings. The build script
+/// lists the same names so each needs an explicit permission.
+pub fn all() -> tauri_specta::Commands<tauri::Wry> {
+    tauri_specta::collect_commands![
+        vault_state,
+        passphrase_strength,
+        create_vault,
+        unlock,
+        lock,
+        set_idle_lock_minutes,
+        caseload,
+        case_view,
+        open_case,
+        add_record,
+        edit_record,
+        amend_incident,
+        instruments,
+        vocabularies,
+    ]
+}

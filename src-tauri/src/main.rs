@@ -1,0 +1,3 @@
+fn main() {
+    waymark_desktop::run()
+}

@@ -1,0 +1,228 @@
+// End to end: the real app (release UI bundle, debug binary) driven through
+// tauri-driver and WebKitWebDriver under Xvfb. First run, a case, incidents, a
+// hearing, lock, unlock, and the data still there after a restart. An axe-core
+// audit runs on every screen visited.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+import { remote } from "webdriverio";
+
+const APP = process.env.WAYMARK_APP;
+const DRIVER = process.env.TAURI_DRIVER ?? "tauri-driver";
+const SHOTS = process.env.WAYMARK_SCREENSHOTS;
+const PASSPHRASE = "lantern orbit marmalade";
+// Fictional canaries: after locking, neither may be anywhere in the page.
+const VICTIM = "Ezra Canary (E2E)";
+const REFERENCE = "E2E-0001";
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const vault = mkdtempSync(join(tmpdir(), "waymark-e2e-"));
+let driver;
+let browser;
+
+async function startApp() {
+  browser = await remote({
+    hostname: "127.0.0.1",
+    port: 4444,
+    logLevel: "warn",
+    capabilities: { "tauri:options": { application: APP } },
+  });
+}
+
+async function waitForPort() {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const res = await fetch("http://127.0.0.1:4444/status");
+      if (res.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("tauri-driver did not start");
+}
+
+before(async () => {
+  assert.ok(APP, "WAYMARK_APP must name the desktop binary");
+  driver = spawn(DRIVER, [], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WAYMARK_VAULT: vault } });
+  await waitForPort();
+  await startApp();
+});
+
+after(async () => {
+  await browser?.deleteSession().catch(() => {});
+  driver?.kill();
+  // WebKitWebDriver can outlive its parent when session creation fails.
+  spawn("pkill", ["-f", "WebKitWebDriver"]).on("error", () => {});
+  rmSync(vault, { recursive: true, force: true });
+});
+
+async function shot(name) {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await browser.execute(() => document.getElementById("main")?.scrollTo(0, 0));
+  await browser.saveScreenshot(join(SHOTS, `${name}.png`));
+}
+
+/** axe-core in the page itself: the WebdriverIO builder opens windows Tauri refuses. */
+async function audit(screen) {
+  await browser.execute(axeSource);
+  const violations = await browser.executeAsync((done) => {
+    // eslint-disable-next-line no-undef
+    axe.run(document, { resultTypes: ["violations"] }).then((r) =>
+      done(r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.length}`)),
+    );
+  });
+  assert.deepEqual(violations, [], `axe found serious or critical problems on ${screen}`);
+}
+
+async function setValue(selector, value) {
+  const el = await browser.$(selector);
+  await el.waitForDisplayed({ timeout: 10_000 });
+  const type = await el.getAttribute("type");
+  if (type === "date" || type === "datetime-local") {
+    // WebKit's date widgets ignore typed keys; set the value as the user's picker would.
+    await browser.execute(
+      (sel, v) => {
+        const input = document.querySelector(sel);
+        input.value = v;
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+      },
+      selector,
+      value,
+    );
+  } else {
+    await el.setValue(value);
+  }
+}
+
+async function choose(selector, value) {
+  const el = await browser.$(selector);
+  await el.selectByAttribute("value", value);
+}
+
+async function click(selector) {
+  const el = await browser.$(selector);
+  await el.waitForClickable({ timeout: 10_000 });
+  await el.click();
+}
+
+async function textOf(selector) {
+  const el = await browser.$(selector);
+  await el.waitForDisplayed({ timeout: 10_000 });
+  return el.getText();
+}
+
+async function waitForText(selector, expected) {
+  await browser.waitUntil(async () => (await textOf(selector)).includes(expected), {
+    timeout: 10_000,
+    timeoutMsg: `${selector} never showed "${expected}"`,
+  });
+}
+
+async function unlock(passphrase) {
+  await setValue("#unlock-passphrase", passphrase);
+  await click("form[aria-labelledby='unlock-title'] button[type='submit']");
+}
+
+test("an advocate sets up, records a case, locks, unlocks and finds it all after a restart", async () => {
+  // First run.
+  await waitForText("#first-run-title", "Set up Waymark");
+  await audit("first run");
+  await shot("first-run");
+  await setValue("#advocate", "E2E-ADV");
+  await setValue("#passphrase", PASSPHRASE);
+  await setValue("#confirm", PASSPHRASE);
+  await click("form[aria-labelledby='first-run-title'] button[type='submit']");
+  await waitForText("#caseload-title", "Caseload");
+
+  // A new case with its victim.
+  await click("nav[aria-label='Main'] button:nth-child(2)");
+  await waitForText("#new-case-title", "New case");
+  await setValue("#new-case-case-reference", REFERENCE);
+  await choose("#new-case-case-referral-source", "police");
+  await setValue("#new-case-case-referral-reason", "Repeated unwanted contact after separation");
+  await click("#new-case-case-referral-consent_recorded");
+  await setValue("#new-case-victim-name", VICTIM);
+  await setValue("#new-case-victim-address-lines", "1 Fictional Row");
+  await audit("new case");
+  await click("form[aria-labelledby='new-case-title'] button[type='submit']");
+  await waitForText("#case-title", REFERENCE);
+  await waitForText(".warnings", "Address: do not disclose");
+
+  // Two incidents: one saved with Ctrl+Enter, one with the button.
+  for (const [n, account] of ["Waited outside the house at night", "Sent twelve texts in an hour"].entries()) {
+    await click("form[aria-labelledby='incident-add-title'] .chip:nth-child(" + (n + 1) + ")");
+    await choose("#incident-add-channel", n === 0 ? "in_person" : "text");
+    await setValue("#incident-add-account", account);
+    if (n === 0) {
+      await browser.keys(["Control", "Enter"]);
+    } else {
+      await click("form[aria-labelledby='incident-add-title'] button[type='submit']");
+    }
+    await waitForText("#panel h2", `Incident diary (${n + 1})`);
+  }
+  await audit("case: incidents");
+  await shot("case-incidents");
+
+  // A refused save keeps what was typed and names the field.
+  await setValue("#incident-add-location", "Outside the school");
+  await click("form[aria-labelledby='incident-add-title'] button[type='submit']");
+  await (await browser.$("form[aria-labelledby='incident-add-title'] .form-error")).waitForDisplayed({ timeout: 10_000 });
+  assert.equal(await (await browser.$("#incident-add-location")).getValue(), "Outside the school");
+
+  // A hearing.
+  await click("#tab-court");
+  await click(".section-actions button:nth-child(1)");
+  await setValue("#hearing-add-court", "Example Magistrates' Court");
+  await choose("#hearing-add-hearing_type", (await (await browser.$("#hearing-add-hearing_type option:nth-child(2)")).getAttribute("value")));
+  await setValue("#hearing-add-starts_at", "2027-01-14T10:00");
+  await click("form[aria-labelledby='hearing-add-title'] button[type='submit']");
+  await waitForText("#panel table", "Example Magistrates' Court");
+  await audit("case: court");
+  await shot("case-court");
+
+  for (const tab of ["victim", "perpetrator", "risk", "plan", "referrals", "contacts", "tasks", "audit"]) {
+    await click(`#tab-${tab}`);
+    await audit(`case: ${tab}`);
+  }
+  await click("#tab-risk");
+  await shot("case-risk");
+
+  await click("nav[aria-label='Main'] button:nth-child(1)");
+  await waitForText("table.caseload", REFERENCE);
+  await audit("caseload");
+  await shot("caseload");
+
+  // Lock with Ctrl+L: nothing of the case stays in the page or the title.
+  await browser.keys(["Control", "l"]);
+  await waitForText("#unlock-title", "locked");
+  const page = await browser.getPageSource();
+  assert.ok(!page.includes("Canary") && !page.includes(REFERENCE), "no case data in the DOM while locked");
+  assert.equal(await browser.getTitle(), "Waymark");
+  await audit("unlock");
+  await shot("unlock");
+
+  // A wrong passphrase shows the wait; then the right one opens the vault.
+  await unlock("not the passphrase at all");
+  await waitForText("form[aria-labelledby='unlock-title'] .form-error", "wrong");
+  await waitForText("form[aria-labelledby='unlock-title']", "try again in");
+  await browser.pause(2_500);
+  await unlock(PASSPHRASE);
+  await waitForText("table.caseload", REFERENCE);
+
+  // Restart the app: the data is still there.
+  await browser.deleteSession();
+  await startApp();
+  await waitForText("#unlock-title", "locked");
+  await unlock(PASSPHRASE);
+  await waitForText("table.caseload", REFERENCE);
+  await click("table.caseload button.link");
+  await waitForText("#panel h2", "Incident diary (2)");
+  await click("#tab-court");
+  await waitForText("#panel table", "Example Magistrates' Court");
+});

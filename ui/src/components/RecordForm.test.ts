@@ -1,0 +1,43 @@
+import { describe, expect, it, vi } from "vitest";
+import { render, screen } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import RecordForm from "./RecordForm.svelte";
+import { DeskFailure } from "../lib/api";
+import type { FieldSpec } from "../lib/forms";
+
+const fields: FieldSpec[] = [
+  { name: "account", label: "What happened", type: "textarea", required: true },
+  { name: "behaviours", label: "Behaviours", type: "chips", options: [{ value: "following", label: "Following" }] },
+  { name: "reported_to_police", label: "Reported to police", type: "checkbox" },
+];
+
+describe("RecordForm", () => {
+  it("keeps what was typed when a save fails and shows the core's message by the field", async () => {
+    const save = vi.fn().mockRejectedValue(
+      new DeskFailure({ code: "invalid", message: "Account must not be blank.", fields: [{ field: "account", rule: "must not be blank" }], wait_secs: null }),
+    );
+    render(RecordForm, { id: "t", title: "Log an incident", fields, save });
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText(/What happened/), "   x");
+    await user.click(screen.getByRole("button", { name: "Following" }));
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByRole("alert")).toHaveProperty("textContent", "Account must not be blank.");
+    expect(screen.getByText("account must not be blank")).toBeTruthy();
+    expect((screen.getByLabelText(/What happened/) as HTMLTextAreaElement).value).toBe("   x");
+    expect(screen.getByLabelText(/What happened/).getAttribute("aria-invalid")).toBe("true");
+    expect(screen.getByRole("button", { name: "Following" }).getAttribute("aria-pressed")).toBe("true");
+  });
+
+  it("saves with Ctrl+Enter, sends typed fields, and clears after success", async () => {
+    const save = vi.fn().mockResolvedValue(undefined);
+    const onsaved = vi.fn();
+    render(RecordForm, { id: "t", title: "Log an incident", fields, save, onsaved });
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText(/What happened/), "Waited outside");
+    await user.click(screen.getByRole("button", { name: "Following" }));
+    await user.keyboard("{Control>}{Enter}{/Control}");
+    expect(save).toHaveBeenCalledWith({ account: "Waited outside", behaviours: ["following"], reported_to_police: false });
+    expect(onsaved).toHaveBeenCalledOnce();
+    expect((screen.getByLabelText(/What happened/) as HTMLTextAreaElement).value).toBe("");
+  });
+});

@@ -1,0 +1,63 @@
+import type { Choice, Value } from "./bindings";
+
+/** Form fields by name, as the core reads them. */
+export type Fields = Record<string, Value>;
+
+export type FieldType = "text" | "textarea" | "date" | "datetime" | "select" | "checkbox" | "chips" | "lines" | "number";
+
+export interface FieldSpec {
+  /** The record field, dotted for nested ones (`referral.source`). */
+  name: string;
+  label: string;
+  type: FieldType;
+  options?: Choice[];
+  required?: boolean;
+  hint?: string;
+  initial?: unknown;
+}
+
+export type Values = Record<string, unknown>;
+
+export function initialValues(fields: FieldSpec[]): Values {
+  const values: Values = {};
+  for (const f of fields) {
+    if (f.initial !== undefined) values[f.name] = f.initial;
+    else if (f.type === "checkbox") values[f.name] = false;
+    else if (f.type === "chips") values[f.name] = [];
+    else values[f.name] = "";
+  }
+  return values;
+}
+
+/**
+ * Turns what was typed into the fields the core reads. Blank optional fields
+ * are left out, so the core's defaults and rules apply; lists are split by line.
+ */
+export function toFields(fields: FieldSpec[], values: Values): Fields {
+  const out: Fields = {};
+  for (const f of fields) {
+    const v = values[f.name];
+    switch (f.type) {
+      case "checkbox":
+        out[f.name] = Boolean(v);
+        break;
+      case "chips":
+        out[f.name] = Array.isArray(v) ? (v as Value[]) : [];
+        break;
+      case "lines": {
+        const lines = String(v ?? "")
+          .split("\n")
+          .map((l) => l.trim())
+          .filter(Boolean);
+        if (lines.length) out[f.name] = lines;
+        break;
+      }
+      case "number":
+        if (v !== "" && v !== null && v !== undefined) out[f.name] = Number(v);
+        break;
+      default:
+        if (typeof v === "string" && v.trim() !== "") out[f.name] = v;
+    }
+  }
+  return out;
+}
