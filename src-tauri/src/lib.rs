@@ -14,11 +14,11 @@ use waymark_desk::Desk;
 pub const LOCKED_EVENT: &str = "vault-locked";
 const LOCK_MENU_ID: &str = "lock-now";
 
-/// The vault folder: `WAYMARK_VAULT`, or the platform data folder.
-fn vault_dir(app: &tauri::App) -> PathBuf {
+/// The vault folder: `WAYMARK_VAULT`, or the same platform data folder the CLI uses.
+fn vault_dir() -> Result<PathBuf, String> {
     match std::env::var_os("WAYMARK_VAULT") {
-        Some(dir) => PathBuf::from(dir),
-        None => app.path().app_data_dir().unwrap_or_else(|_| PathBuf::from("waymark-vault")).join("vault"),
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => waymark_vault::default_vault_dir().ok_or_else(|| "no home folder found; set WAYMARK_VAULT to choose a vault folder".into()),
     }
 }
 
@@ -53,7 +53,7 @@ pub fn run() {
     let result = tauri::Builder::default()
         .invoke_handler(builder.invoke_handler())
         .setup(|app| {
-            let dir = vault_dir(app);
+            let dir = vault_dir()?;
             std::fs::create_dir_all(&dir)?;
             app.manage(new_desk(dir));
             let lock = MenuItem::with_id(app, LOCK_MENU_ID, "Lock now", true, Some("CmdOrCtrl+L"))?;

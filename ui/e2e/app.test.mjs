@@ -183,8 +183,24 @@ test("an advocate sets up, records a case, locks, unlocks and finds it all after
   await setValue("#hearing-add-starts_at", "2027-01-14T10:00");
   await click("form[aria-labelledby='hearing-add-title'] button[type='submit']");
   await waitForText("#panel table", "Example Magistrates' Court");
+  await click("#panel table button");
+  await setValue("#hearing-outcome-outcome", "Adjourned for trial");
+  await click("form[aria-labelledby='hearing-outcome-title'] button[type='submit']");
+  await waitForText("#panel table", "Adjourned for trial");
   await audit("case: court");
   await shot("case-court");
+
+  // A first safety plan version, with one action in the Emergency section.
+  await click("#tab-plan");
+  await click(".section-actions button");
+  await choose("#plan-new-section", "emergency");
+  await click("#plan-new-section + button");
+  await setValue("#a-0-0", "Dial 999 and press 55 if it is not safe to speak");
+  await setValue("#w-0-0", "Victim");
+  await setValue("#plan-review", "2027-01-05");
+  await audit("safety plan editor");
+  await click("form[aria-labelledby='plan-edit-title'] button[type='submit']");
+  await waitForText("#panel h2", "Version 1");
 
   for (const tab of ["victim", "perpetrator", "risk", "plan", "referrals", "contacts", "tasks", "audit"]) {
     await click(`#tab-${tab}`);
@@ -224,5 +240,5 @@ test("an advocate sets up, records a case, locks, unlocks and finds it all after
   await click("table.caseload button.link");
   await waitForText("#panel h2", "Incident diary (2)");
   await click("#tab-court");
-  await waitForText("#panel table", "Example Magistrates' Court");
+  await waitForText("#panel table", "Adjourned for trial");
 });

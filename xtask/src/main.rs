@@ -1,6 +1,7 @@
 //! `cargo xtask run|test|bench|setup`: the project's own commands, so a fresh
 //! Debian machine needs nothing but these.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -44,8 +45,9 @@ fn main() -> ExitCode {
         "run" => setup().and_then(|()| run()),
         "bench" => setup().and_then(|()| bench()),
         "bindings" => ui_install().and_then(|()| bindings()),
+        "bench-desktop" => setup().and_then(|()| bench_desktop()),
         _ => {
-            eprintln!("usage: cargo xtask <run|test|bench|setup|bindings>");
+            eprintln!("usage: cargo xtask <run|test|bench|bench-desktop|setup|bindings>");
             return ExitCode::from(2);
         }
     };
@@ -184,20 +186,61 @@ fn test() -> Result<(), String> {
     end_to_end()
 }
 
+/// A node script from ui/ under a virtual display and a D-Bus session, as WebKitGTK needs.
+fn under_xvfb(script: &[&str], envs: &[(&str, &OsStr)], what: &str) -> Result<(), String> {
+    let mut cmd = Command::new("dbus-run-session");
+    cmd.args(["--", "xvfb-run", "-a", "--server-args=-screen 0 1280x1024x24"])
+        .args(script)
+        .current_dir(root().join("ui"))
+        .env("NO_AT_BRIDGE", "1");
+    for (key, value) in envs {
+        cmd.env(key, value);
+    }
+    status(cmd, what)
+}
+
 /// Drives the real app through tauri-driver and WebKitWebDriver under Xvfb.
 fn end_to_end() -> Result<(), String> {
     let mut build = cargo();
     build.args(["build", "--locked", "-p", "waymark-desktop"]);
     status(build, "build the desktop app")?;
     let driver = tauri_driver()?;
-    let mut cmd = Command::new("dbus-run-session");
-    cmd.args(["--", "xvfb-run", "-a", "--server-args=-screen 0 1280x1024x24", "npm", "run", "e2e"])
-        .current_dir(root().join("ui"))
-        .env("NO_AT_BRIDGE", "1")
-        .env("WAYMARK_APP", target_dir().join("debug").join("waymark-desktop"))
-        .env("TAURI_DRIVER", driver)
-        .env("WAYMARK_SCREENSHOTS", root().join("docs").join("screenshots"));
-    status(cmd, "end-to-end tests (tauri-driver, WebKitWebDriver, Xvfb)")
+    let app = target_dir().join("debug").join("waymark-desktop");
+    let shots = root().join("docs").join("screenshots");
+    let envs = [("WAYMARK_APP", app.as_os_str()), ("TAURI_DRIVER", driver.as_os_str()), ("WAYMARK_SCREENSHOTS", shots.as_os_str())];
+    under_xvfb(&["npm", "run", "e2e"], &envs, "end-to-end tests (tauri-driver, WebKitWebDriver, Xvfb)")
+}
+
+/// The desktop figures: release build, a fresh vault of 500 demo cases (one
+/// with 200 incidents), driven through tauri-driver.
+fn bench_desktop() -> Result<(), String> {
+    ui_build()?;
+    let mut build = cargo();
+    build.args(["build", "--release", "--locked", "-p", "waymark-desktop", "-p", "waymark-cli"]);
+    status(build, "release build of the app and the CLI")?;
+    let release = target_dir().join("release");
+    let vault = target_dir().join("bench-desktop-vault");
+    let _ = std::fs::remove_dir_all(&vault);
+    let pass_file = target_dir().join("bench-desktop.passphrase");
+    std::fs::write(&pass_file, format!("{DEMO_PASSPHRASE}\n")).map_err(|e| format!("write {}: {e}", pass_file.display()))?;
+    let waymark_cmd = |args: &[&str]| {
+        let mut cmd = Command::new(release.join("waymark"));
+        cmd.args(args).env("WAYMARK_VAULT", &vault).env("WAYMARK_PASSPHRASE_FILE", &pass_file);
+        cmd
+    };
+    status(waymark_cmd(&["init", "--advocate", "BENCH"]), "create the benchmark vault")?;
+    status(waymark_cmd(&["demo", "--cases", "499", "--seed", "1"]), "499 demo cases")?;
+    status(waymark_cmd(&["demo", "--cases", "1", "--seed", "2", "--incidents-per-case", "200"]), "one demo case with 200 incidents")?;
+    let driver = tauri_driver()?;
+    let app = release.join("waymark-desktop");
+    let envs = [
+        ("WAYMARK_APP", app.as_os_str()),
+        ("TAURI_DRIVER", driver.as_os_str()),
+        ("WAYMARK_VAULT", vault.as_os_str()),
+        ("WAYMARK_BENCH_PASSPHRASE", OsStr::new(DEMO_PASSPHRASE)),
+        ("WAYMARK_BENCH_BIG_CASE", OsStr::new("DEMO-2-0001")),
+    ];
+    under_xvfb(&["node", "bench/desktop.mjs"], &envs, "desktop benchmark")
 }
 
 fn bench() -> Result<(), String> {

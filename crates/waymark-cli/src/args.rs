@@ -128,6 +128,9 @@ pub enum Command {
         cases: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// A fixed number of incidents in every case, for benchmarks.
+        #[arg(long, hide = true)]
+        incidents_per_case: Option<u32>,
     },
 }
 

@@ -65,8 +65,7 @@ fn vault_dir(cli: &Cli) -> Result<PathBuf, Failure> {
     if let Some(dir) = &cli.vault {
         return Ok(dir.clone());
     }
-    directories::ProjectDirs::from("org", "Waymark", "Waymark")
-        .map(|d| d.data_dir().join("vault"))
+    waymark_vault::default_vault_dir()
         .ok_or_else(|| Failure::Usage("no home folder found; choose a vault with --vault DIR or WAYMARK_VAULT".into()))
 }
 
@@ -195,7 +194,7 @@ fn run(cli: Cli) -> Outcome {
             let case = case.map(|c| vault.resolve_case(&c)).transpose()?;
             output::audit(json, &vault.audit_events(case, limit)?);
         }
-        Command::Demo { cases, seed } => demo(&dir, json, cases, seed)?,
+        Command::Demo { cases, seed, incidents_per_case } => demo(&dir, json, cases, seed, incidents_per_case)?,
     }
     Ok(())
 }
@@ -335,7 +334,7 @@ fn list_kind(vault: &Vault, kind: RecordKind, case: waymark_domain::CaseId) -> R
     }
 }
 
-fn demo(dir: &Path, json: bool, cases: u32, seed: u64) -> Outcome {
+fn demo(dir: &Path, json: bool, cases: u32, seed: u64, incidents_per_case: Option<u32>) -> Outcome {
     let mut vault = if waymark_vault::vault_exists(dir) {
         unlock(dir)?
     } else {
@@ -346,7 +345,7 @@ fn demo(dir: &Path, json: bool, cases: u32, seed: u64) -> Outcome {
     if existing.iter().any(|row| !row.reference.starts_with("DEMO-")) {
         return Err(Failure::Usage("this vault holds real cases; demo data goes only into a separate vault (use --vault)".into()));
     }
-    let options = waymark_demo::DemoOptions { cases, seed, now: vault.now(), advocate: vault.actor().to_owned(), incidents_per_case: None };
+    let options = waymark_demo::DemoOptions { cases, seed, now: vault.now(), advocate: vault.actor().to_owned(), incidents_per_case };
     let mut written = 0usize;
     for (index, case) in waymark_demo::generate(&options).into_iter().enumerate() {
         // One transaction per case: a demo case appears whole or not at all.

@@ -17,7 +17,7 @@ pub mod vault;
 
 pub use error::{Result, VaultError};
 pub use keyfile::{MAX_WORK_FACTOR, SHIPPED_WORK_FACTOR};
-pub use vault::{vault_exists, Env, InitOptions, Mutation, SystemClock, Vault};
+pub use vault::{default_vault_dir, vault_exists, Env, InitOptions, Mutation, SystemClock, Vault};
 
 /// For benchmarks only: a database key and direct database access, so the
 /// encryption overhead can be measured against a plain SQLite file.

@@ -124,6 +124,12 @@ fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// The platform data folder's `vault` (`~/.local/share/waymark/vault` on
+/// Linux), shared by the CLI and the desktop app so both open the same vault.
+pub fn default_vault_dir() -> Option<std::path::PathBuf> {
+    directories::ProjectDirs::from("org", "Waymark", "Waymark").map(|d| d.data_dir().join("vault"))
+}
+
 pub fn vault_exists(dir: &Path) -> bool {
     dir.join(KEY_FILE).exists() || dir.join(db::DB_FILE).exists()
 }

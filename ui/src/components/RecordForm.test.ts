@@ -40,4 +40,19 @@ describe("RecordForm", () => {
     expect(onsaved).toHaveBeenCalledOnce();
     expect((screen.getByLabelText(/What happened/) as HTMLTextAreaElement).value).toBe("");
   });
+
+  it("in an edit, starts from the record, sends a cleared field as null and keeps the values", async () => {
+    // Clearing a field in an edit must clear it in the vault, not be silently skipped.
+    const save = vi.fn().mockResolvedValue(undefined);
+    const editFields: FieldSpec[] = [
+      { name: "outcome", label: "Outcome", type: "textarea", initial: "Adjourned" },
+      { name: "court_reference", label: "Court reference", type: "text", initial: "X1" },
+    ];
+    render(RecordForm, { id: "e", title: "Edit", fields: editFields, editing: true, save });
+    const user = userEvent.setup();
+    await user.clear(screen.getByLabelText("Court reference"));
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    expect(save).toHaveBeenCalledWith({ outcome: "Adjourned", court_reference: null });
+    expect((screen.getByLabelText("Outcome") as HTMLTextAreaElement).value).toBe("Adjourned");
+  });
 });

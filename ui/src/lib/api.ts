@@ -24,4 +24,12 @@ export async function call<T>(pending: Promise<Outcome<T>>): Promise<T> {
   return result.data;
 }
 
+let cachedVocabularies: ReturnType<typeof commands.vocabularies> | null = null;
+
+/** The enumerations never change while the app runs, so they are fetched once. */
+export function vocabularies(): ReturnType<typeof commands.vocabularies> {
+  cachedVocabularies ??= commands.vocabularies();
+  return cachedVocabularies;
+}
+
 export { commands };

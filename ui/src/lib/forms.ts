@@ -13,6 +13,7 @@ export interface FieldSpec {
   options?: Choice[];
   required?: boolean;
   hint?: string;
+  /** A value, or a function for values that must be fresh each time the form is reset (like "now"). */
   initial?: unknown;
 }
 
@@ -21,7 +22,7 @@ export type Values = Record<string, unknown>;
 export function initialValues(fields: FieldSpec[]): Values {
   const values: Values = {};
   for (const f of fields) {
-    if (f.initial !== undefined) values[f.name] = f.initial;
+    if (f.initial !== undefined) values[f.name] = typeof f.initial === "function" ? f.initial() : f.initial;
     else if (f.type === "checkbox") values[f.name] = false;
     else if (f.type === "chips") values[f.name] = [];
     else values[f.name] = "";
@@ -33,7 +34,7 @@ export function initialValues(fields: FieldSpec[]): Values {
  * Turns what was typed into the fields the core reads. Blank optional fields
  * are left out, so the core's defaults and rules apply; lists are split by line.
  */
-export function toFields(fields: FieldSpec[], values: Values): Fields {
+export function toFields(fields: FieldSpec[], values: Values, clearBlanks = false): Fields {
   const out: Fields = {};
   for (const f of fields) {
     const v = values[f.name];
@@ -49,15 +50,21 @@ export function toFields(fields: FieldSpec[], values: Values): Fields {
           .split("\n")
           .map((l) => l.trim())
           .filter(Boolean);
-        if (lines.length) out[f.name] = lines;
+        if (lines.length || clearBlanks) out[f.name] = lines;
         break;
       }
       case "number":
         if (v !== "" && v !== null && v !== undefined) out[f.name] = Number(v);
+        else if (clearBlanks) out[f.name] = null;
         break;
       default:
         if (typeof v === "string" && v.trim() !== "") out[f.name] = v;
+        // An edit sends blanks as null, so clearing a field clears it.
+        else if (clearBlanks) out[f.name] = null;
     }
   }
   return out;
 }
+
+/** Lines of text for a "lines" field from a stored list. */
+export const asLines = (list: string[] | null | undefined): string => (list ?? []).join("\n");

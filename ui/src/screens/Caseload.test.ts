@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { render, screen } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { mockIPC } from "@tauri-apps/api/mocks";
@@ -35,8 +35,8 @@ describe("Caseload", () => {
     let opened = "";
     render(Caseload, { onopen: (id: string) => (opened = id) });
     const link = await screen.findByRole("button", { name: "T-1" });
+    await vi.waitFor(() => expect(link.closest("tr")?.textContent).toContain("High"));
     const cells = link.closest("tr")?.textContent ?? "";
-    expect(cells).toContain("High");
     expect(cells).toContain("Thu, 14 Jan 2027, 10:00");
     expect(cells).toContain("9 days");
     const user = userEvent.setup();
