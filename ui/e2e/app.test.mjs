@@ -64,7 +64,12 @@ after(async () => {
 async function shot(name) {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
-  await browser.execute(() => document.getElementById("main")?.scrollTo(0, 0));
+  await browser.execute(() => {
+    if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+    const main = document.getElementById("main");
+    if (main) main.scrollTop = 0;
+  });
+  await browser.pause(200);
   await browser.saveScreenshot(join(SHOTS, `${name}.png`));
 }
 

@@ -119,7 +119,7 @@ fn npm(args: &[&str], what: &str) -> Result<(), String> {
     status(cmd, what)
 }
 
-/// Installs the UI's packages exactly as locked. npm runs no install scripts.
+/// Installs the UI's packages at their locked versions. npm runs no install scripts.
 fn ui_install() -> Result<(), String> {
     let ui = root().join("ui");
     let installed = ui.join("node_modules/.package-lock.json");
@@ -130,7 +130,10 @@ fn ui_install() -> Result<(), String> {
     if fresh {
         return Ok(());
     }
-    npm(&["ci", "--no-audit", "--no-fund", "--ignore-scripts"], "npm ci (ui)")
+    // `npm install` keeps the locked versions. `npm ci` is not used: the npm on
+    // these machines writes only this platform's optional packages into the
+    // lock file and then refuses that same lock file in `npm ci`.
+    npm(&["install", "--no-audit", "--no-fund", "--ignore-scripts"], "npm install (ui, as locked)")
 }
 
 /// Builds ui/dist, which the desktop binary embeds.
