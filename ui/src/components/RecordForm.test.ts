@@ -55,4 +55,17 @@ describe("RecordForm", () => {
     expect(save).toHaveBeenCalledWith({ outcome: "Adjourned", court_reference: null });
     expect((screen.getByLabelText("Outcome") as HTMLTextAreaElement).value).toBe("Adjourned");
   });
+
+  it("offers Other on a list a service extends and sends the service's own words", async () => {
+    const save = vi.fn().mockResolvedValue(undefined);
+    const sourceFields: FieldSpec[] = [
+      { name: "source", label: "Referred by", type: "select", open: true, options: [{ value: "police", label: "Police" }] },
+    ];
+    render(RecordForm, { id: "o", title: "Referral", fields: sourceFields, save });
+    const user = userEvent.setup();
+    await user.selectOptions(screen.getByLabelText("Referred by"), "Other…");
+    await user.type(screen.getByLabelText("Referred by: in your service's words"), "Faith leader");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    expect(save).toHaveBeenCalledWith({ source: { other: "Faith leader" } });
+  });
 });

@@ -11,6 +11,8 @@ export interface FieldSpec {
   label: string;
   type: FieldType;
   options?: Choice[];
+  /** A list a service extends: offer "Other" with the service's own words. */
+  open?: boolean;
   required?: boolean;
   hint?: string;
   /** A value, or a function for values that must be fresh each time the form is reset (like "now"). */
@@ -18,6 +20,10 @@ export interface FieldSpec {
 }
 
 export type Values = Record<string, unknown>;
+
+/** The select value meaning "Other", and where its words are kept. */
+export const OTHER = "__other";
+export const otherKey = (name: string) => `${name}#other`;
 
 export function initialValues(fields: FieldSpec[]): Values {
   const values: Values = {};
@@ -55,6 +61,13 @@ export function toFields(fields: FieldSpec[], values: Values, clearBlanks = fals
       }
       case "number":
         if (v !== "" && v !== null && v !== undefined) out[f.name] = Number(v);
+        else if (clearBlanks) out[f.name] = null;
+        break;
+      case "select":
+        if (v === OTHER) {
+          const words = String(values[otherKey(f.name)] ?? "").trim();
+          out[f.name] = words ? { other: words } : null;
+        } else if (typeof v === "string" && v !== "") out[f.name] = v;
         else if (clearBlanks) out[f.name] = null;
         break;
       default:

@@ -46,4 +46,14 @@ describe("Caseload", () => {
     await user.click(link);
     expect(opened).toBe("c1");
   });
+
+  it("shows a long caseload's first rows at once and every row soon after", async () => {
+    // Nobody waits for rows below the fold, and no case is left out of the list.
+    const many = Array.from({ length: 150 }, (_, n) => ({ ...row, case_id: `c${n}`, reference: `T-${n}` }));
+    mockIPC((cmd) => (cmd === "vocabularies" ? vocab : cmd === "caseload" ? many : undefined));
+    render(Caseload, { onopen: () => {} });
+    await screen.findByRole("button", { name: "T-0" });
+    await vi.waitFor(() => expect(document.querySelectorAll("table.caseload tbody tr").length).toBe(150));
+    expect(screen.getByText("150 cases")).toBeTruthy();
+  });
 });
