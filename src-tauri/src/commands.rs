@@ -20,7 +20,7 @@ pub fn vault_state(desk: State<'_, Desk>) -> VaultState {
 #[tauri::command]
 #[specta::specta]
 pub fn passphrase_strength(candidate: String) -> Strength {
-    waymark_desk::passphrase_strength(&candidate)
+    waymark_desk::rate_passphrase(candidate)
 }
 
 #[tauri::command]

@@ -202,10 +202,14 @@ test("an advocate sets up, records a case, locks, unlocks and finds it all after
   await click("#plan-new-section + button");
   await setValue("#a-0-0", "Dial 999 and press 55 if it is not safe to speak");
   await setValue("#w-0-0", "Victim");
+  await click("form[aria-labelledby='plan-edit-title'] fieldset:last-of-type > button");
+  await setValue("#sn-0", "Sam Example");
+  await setValue("#sl-0", "Gym friend");
   await setValue("#plan-review", "2027-01-05");
   await audit("safety plan editor");
   await click("form[aria-labelledby='plan-edit-title'] button[type='submit']");
   await waitForText("#panel h2", "Version 1");
+  await waitForText("#panel", "printed as “Gym friend”");
 
   for (const tab of ["victim", "perpetrator", "risk", "plan", "referrals", "contacts", "tasks", "audit"]) {
     await click(`#tab-${tab}`);

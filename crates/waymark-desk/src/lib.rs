@@ -13,7 +13,7 @@ mod views;
 
 pub use desk::{Desk, EnvFactory, Settings};
 pub use error::{DeskError, Result};
-pub use strength::{passphrase_strength, Strength};
+pub use strength::{passphrase_strength, rate_passphrase, Strength};
 pub use views::*;
 
 #[cfg(test)]

@@ -15,6 +15,13 @@ pub struct Strength {
 
 use waymark_vault::keyfile::MIN_PASSPHRASE_CHARS as MIN_CHARS;
 
+/// Rates a passphrase typed into the first-run form. The text arrives as an
+/// owned string over IPC; it is wiped from memory once rated.
+pub fn rate_passphrase(candidate: String) -> Strength {
+    let candidate = secrecy::SecretString::from(candidate);
+    passphrase_strength(secrecy::ExposeSecret::expose_secret(&candidate))
+}
+
 pub fn passphrase_strength(candidate: &str) -> Strength {
     let chars = candidate.chars().count();
     if chars == 0 {
