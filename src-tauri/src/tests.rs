@@ -43,8 +43,11 @@ fn the_capability_grants_exactly_the_declared_commands() {
     assert_eq!(others, ["core:event:allow-listen", "core:event:allow-unlisten"], "no other core permission is granted");
     let bindings = std::fs::read_to_string(manifest_dir().join("../ui/src/lib/bindings.ts")).unwrap_or_default();
     for command in command_names::COMMANDS {
-        assert!(bindings.contains(&format!("\"{command}\"")), "{command} has no handler in the bindings");
+        assert!(bindings.contains(&format!("(\"{command}\"")), "{command} has no handler in the bindings");
     }
+    // And the other way: a handler the build script does not declare would be refused at run time.
+    let invoked = bindings.matches("__TAURI_INVOKE(\"").count() + bindings.matches("__TAURI_INVOKE<").count();
+    assert_eq!(invoked, command_names::COMMANDS.len(), "the bindings call a command that command_names.rs does not declare");
 }
 
 #[test]

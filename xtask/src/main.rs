@@ -214,6 +214,27 @@ fn end_to_end() -> Result<(), String> {
     under_xvfb(&["npm", "run", "e2e"], &envs, "end-to-end tests (tauri-driver, WebKitWebDriver, Xvfb)")
 }
 
+/// Runs the `waymark` CLI on a demo vault whose passphrase it reads from a
+/// file it writes beside the build output (the demo passphrase only).
+struct DemoCli {
+    binary: PathBuf,
+    vault: PathBuf,
+    pass_file: PathBuf,
+}
+
+impl DemoCli {
+    fn new(binary: PathBuf, vault: PathBuf, pass_file: PathBuf) -> Result<Self, String> {
+        std::fs::write(&pass_file, format!("{DEMO_PASSPHRASE}\n")).map_err(|e| format!("write {}: {e}", pass_file.display()))?;
+        Ok(Self { binary, vault, pass_file })
+    }
+
+    fn run(&self, args: &[&str], what: &str) -> Result<(), String> {
+        let mut cmd = Command::new(&self.binary);
+        cmd.args(args).env("WAYMARK_VAULT", &self.vault).env("WAYMARK_PASSPHRASE_FILE", &self.pass_file);
+        status(cmd, what)
+    }
+}
+
 /// The desktop figures: release build, a fresh vault of 500 demo cases (one
 /// with 200 incidents), driven through tauri-driver.
 fn bench_desktop() -> Result<(), String> {
@@ -224,16 +245,10 @@ fn bench_desktop() -> Result<(), String> {
     let release = target_dir().join("release");
     let vault = target_dir().join("bench-desktop-vault");
     let _ = std::fs::remove_dir_all(&vault);
-    let pass_file = target_dir().join("bench-desktop.passphrase");
-    std::fs::write(&pass_file, format!("{DEMO_PASSPHRASE}\n")).map_err(|e| format!("write {}: {e}", pass_file.display()))?;
-    let waymark_cmd = |args: &[&str]| {
-        let mut cmd = Command::new(release.join("waymark"));
-        cmd.args(args).env("WAYMARK_VAULT", &vault).env("WAYMARK_PASSPHRASE_FILE", &pass_file);
-        cmd
-    };
-    status(waymark_cmd(&["init", "--advocate", "BENCH"]), "create the benchmark vault")?;
-    status(waymark_cmd(&["demo", "--cases", "499", "--seed", "1"]), "499 demo cases")?;
-    status(waymark_cmd(&["demo", "--cases", "1", "--seed", "2", "--incidents-per-case", "200"]), "one demo case with 200 incidents")?;
+    let cli = DemoCli::new(release.join("waymark"), vault.clone(), target_dir().join("bench-desktop.passphrase"))?;
+    cli.run(&["init", "--advocate", "BENCH"], "create the benchmark vault")?;
+    cli.run(&["demo", "--cases", "499", "--seed", "1"], "499 demo cases")?;
+    cli.run(&["demo", "--cases", "1", "--seed", "2", "--incidents-per-case", "200"], "one demo case with 200 incidents")?;
     let driver = tauri_driver()?;
     let app = release.join("waymark-desktop");
     let envs = [
@@ -260,25 +275,18 @@ fn run() -> Result<(), String> {
     build.args(["build", "--locked", "-p", "waymark-cli", "-p", "waymark-desktop"]);
     status(build, "build waymark and the desktop app")?;
     let target = target_dir();
-    let waymark = target.join("debug").join("waymark");
     let vault = root().join("demo-vault");
-    let pass_file = target.join("demo-vault.passphrase");
-    std::fs::write(&pass_file, format!("{DEMO_PASSPHRASE}\n")).map_err(|e| format!("write {}: {e}", pass_file.display()))?;
-    let waymark_cmd = |args: &[&str]| {
-        let mut cmd = Command::new(&waymark);
-        cmd.args(args).env("WAYMARK_VAULT", &vault).env("WAYMARK_PASSPHRASE_FILE", &pass_file);
-        cmd
-    };
+    let cli = DemoCli::new(target.join("debug").join("waymark"), vault.clone(), target.join("demo-vault.passphrase"))?;
     if !vault.join("vault.key").exists() {
-        status(waymark_cmd(&["init", "--advocate", "DEMO-ADV"]), "create the demo vault")?;
-        status(waymark_cmd(&["demo", "--cases", "60", "--seed", "1"]), "fill it with a fictional caseload")?;
+        cli.run(&["init", "--advocate", "DEMO-ADV"], "create the demo vault")?;
+        cli.run(&["demo", "--cases", "60", "--seed", "1"], "fill it with a fictional caseload")?;
     }
     println!();
     println!("Demo vault (fictional people only): {}", vault.display());
     println!("Demo passphrase: {DEMO_PASSPHRASE}");
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         println!("No display here, so the desktop app cannot open; showing the caseload from the CLI instead.");
-        return status(waymark_cmd(&["case", "list", "--sort", "risk"]), "show the caseload");
+        return cli.run(&["case", "list", "--sort", "risk"], "show the caseload");
     }
     let mut app = Command::new(target.join("debug").join("waymark-desktop"));
     app.env("WAYMARK_VAULT", &vault);

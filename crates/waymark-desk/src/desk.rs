@@ -6,7 +6,7 @@ use crate::views::*;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use uuid::Uuid;
 use waymark_domain::alerts::case_warnings;
@@ -60,10 +60,6 @@ impl Desk {
     pub fn with_work_factor(mut self, work_factor: u8) -> Self {
         self.work_factor = work_factor;
         self
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     fn env(&self) -> Env {

@@ -16,10 +16,10 @@ pub struct Strength {
 use waymark_vault::keyfile::MIN_PASSPHRASE_CHARS as MIN_CHARS;
 
 /// Rates a passphrase typed into the first-run form. The text arrives as an
-/// owned string over IPC; it is wiped from memory once rated.
+/// owned string over IPC; its buffer is wiped once rated.
 pub fn rate_passphrase(candidate: String) -> Strength {
-    let candidate = secrecy::SecretString::from(candidate);
-    passphrase_strength(secrecy::ExposeSecret::expose_secret(&candidate))
+    let candidate = zeroize::Zeroizing::new(candidate);
+    passphrase_strength(&candidate)
 }
 
 pub fn passphrase_strength(candidate: &str) -> Strength {
