@@ -16,4 +16,8 @@ pub const COMMANDS: &[&str] = &[
     "amend_incident",
     "instruments",
     "vocabularies",
+    "print_preview",
+    "print_save",
+    "print_to_printer",
+    "print_close",
 ];

@@ -4,7 +4,10 @@
 
 use tauri::State;
 use uuid::Uuid;
-use waymark_desk::{CaseView, CreateVault, Desk, DeskError, Fields, NewCase, Strength, VaultState, Vocabularies};
+use tauri_plugin_dialog::DialogExt;
+use waymark_desk::{
+    CaseView, CreateVault, Desk, DeskError, Fields, NewCase, PrintDone, PrintForm, PrintPreview, Strength, VaultState, Vocabularies,
+};
 use waymark_domain::instruments::Instrument;
 use waymark_domain::{CaseId, Record, RecordKind};
 use waymark_vault::queries::CaseloadRow;
@@ -95,6 +98,33 @@ pub fn vocabularies() -> Vocabularies {
     Vocabularies::all()
 }
 
+#[tauri::command]
+#[specta::specta]
+pub async fn print_preview(desk: State<'_, Desk>, form: PrintForm) -> Reply<PrintPreview> {
+    desk.print_preview(form)
+}
+
+/// The native save dialog picks the path, so the web view never names a file.
+/// `None` means the user cancelled.
+#[tauri::command]
+#[specta::specta]
+pub async fn print_save(app: tauri::AppHandle, desk: State<'_, Desk>, file_name: String) -> Reply<Option<PrintDone>> {
+    let chosen = app.dialog().file().set_file_name(file_name).add_filter("PDF", &["pdf"]).blocking_save_file();
+    chosen.and_then(|p| p.into_path().ok()).map(|path| desk.print_save(&path)).transpose()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn print_to_printer(desk: State<'_, Desk>) -> Reply<PrintDone> {
+    desk.print_to_printer()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn print_close(desk: State<'_, Desk>) {
+    desk.print_close()
+}
+
 /// Every command, for the invoke handler and the bindings. The build script
 /// lists the same names so each needs an explicit permission.
 pub fn all() -> tauri_specta::Commands<tauri::Wry> {
@@ -113,5 +143,9 @@ pub fn all() -> tauri_specta::Commands<tauri::Wry> {
         amend_incident,
         instruments,
         vocabularies,
+        print_preview,
+        print_save,
+        print_to_printer,
+        print_close,
     ]
 }

@@ -211,6 +211,18 @@ test("an advocate sets up, records a case, locks, unlocks and finds it all after
   await waitForText("#panel h2", "Version 1");
   await waitForText("#panel", "printed as “Gym friend”");
 
+  // Print: the discreet plan is the default; its preview pages come from the real renderer.
+  await click(".case-title-row button:not(.quiet)");
+  await waitForText("#print-title", "Print");
+  assert.equal(await (await browser.$("input[name='discreet']")).isSelected(), true, "discreet is the default");
+  await click(".print-controls button[type='submit']");
+  await (await browser.$(".print-pages img")).waitForDisplayed({ timeout: 30_000 });
+  assert.equal(await (await browser.$(".print-pages img")).getAttribute("alt"), "Page 1 of 1");
+  await audit("print preview");
+  await shot("print-preview");
+  await click(".print-controls form .actions button[type='button']");
+  await browser.waitUntil(async () => !(await (await browser.$(".print-dialog")).isExisting()), { timeout: 10_000 });
+
   for (const tab of ["victim", "perpetrator", "risk", "plan", "referrals", "contacts", "tasks", "audit"]) {
     await click(`#tab-${tab}`);
     await audit(`case: ${tab}`);

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// Debian packages: building SQLCipher with vendored OpenSSL (perl, make, a C
-/// compiler), the tests that use real tools (`age` decrypts a backup), the
+/// compiler), the tests that use real tools (`age` decrypts a backup;
+/// poppler's `pdftotext`, `pdftoppm`, `pdfimages` and `qpdf` read printouts), the
 /// Tauri shell (WebKitGTK and friends), and the end-to-end tests (WebKit's
 /// WebDriver under Xvfb with a D-Bus session).
 const DEBIAN_PACKAGES: &[&str] = &[
@@ -16,6 +17,8 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "make",
     "file",
     "age",
+    "poppler-utils",
+    "qpdf",
     "libwebkit2gtk-4.1-dev",
     "libgtk-3-dev",
     "libsoup-3.0-dev",
@@ -46,8 +49,9 @@ fn main() -> ExitCode {
         "bench" => setup().and_then(|()| bench()),
         "bindings" => ui_install().and_then(|()| bindings()),
         "bench-desktop" => setup().and_then(|()| bench_desktop()),
+        "bench-print" => setup().and_then(|()| bench_print()),
         _ => {
-            eprintln!("usage: cargo xtask <run|test|bench|bench-desktop|setup|bindings>");
+            eprintln!("usage: cargo xtask <run|test|bench|bench-desktop|bench-print|setup|bindings>");
             return ExitCode::from(2);
         }
     };
@@ -259,6 +263,35 @@ fn bench_desktop() -> Result<(), String> {
         ("WAYMARK_BENCH_BIG_CASE", OsStr::new("DEMO-2-0001")),
     ];
     under_xvfb(&["node", "bench/desktop.mjs"], &envs, "desktop benchmark")
+}
+
+/// The print figures: render times (the `print` bench), then the binary size
+/// the print engine adds, as two stripped release binaries that differ only
+/// in whether they print.
+fn bench_print() -> Result<(), String> {
+    let mut cmd = cargo();
+    cmd.args(["bench", "--locked", "-p", "waymark-print", "--bench", "print"]);
+    status(cmd, "print benchmark")?;
+    let mut build = cargo();
+    build.args(["build", "--release", "--locked", "-p", "waymark-print", "--example", "size_without_print", "--example", "size_with_print"]);
+    status(build, "release build of the two size probes")?;
+    let examples = target_dir().join("release").join("examples");
+    let mut sizes = Vec::new();
+    for name in ["size_without_print", "size_with_print"] {
+        let stripped = target_dir().join(format!("{name}.stripped"));
+        let mut strip = Command::new("strip");
+        strip.arg("-o").arg(&stripped).arg(examples.join(name));
+        status(strip, &format!("strip {name}"))?;
+        sizes.push(std::fs::metadata(&stripped).map_err(|e| format!("{name}: {e}"))?.len() as f64 / 1_048_576.0);
+    }
+    println!(
+        "stripped release binary: without printing {:.1} MiB, with printing {:.1} MiB; the print engine adds {:.1} MiB ({:.1}×)",
+        sizes[0],
+        sizes[1],
+        sizes[1] - sizes[0],
+        sizes[1] / sizes[0]
+    );
+    Ok(())
 }
 
 fn bench() -> Result<(), String> {

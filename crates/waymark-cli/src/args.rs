@@ -97,6 +97,9 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
+    /// Print a document to a PDF file: the safety plan, the chronology or the hearing list.
+    #[command(subcommand)]
+    Print(PrintCmd),
     /// The installed risk instruments and their questions.
     Instruments,
     /// Write an encrypted backup.
@@ -132,6 +135,49 @@ pub enum Command {
         #[arg(long, hide = true)]
         incidents_per_case: Option<u32>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrintCmd {
+    /// The safety plan. For the victim to keep, use --discreet.
+    SafetyPlan {
+        #[arg(long)]
+        case: String,
+        /// A plan version (default: the latest).
+        #[arg(long)]
+        version: Option<u32>,
+        #[command(flatten)]
+        out: PrintOut,
+        /// Neutral title; no service, address, perpetrator or avoided words.
+        #[arg(long)]
+        discreet: bool,
+    },
+    /// The course-of-conduct chronology for police, CPS and the clinic.
+    Chronology {
+        #[arg(long)]
+        case: String,
+        #[command(flatten)]
+        out: PrintOut,
+    },
+    /// Upcoming hearings for one case, or across the caseload.
+    Hearings {
+        #[arg(long)]
+        case: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[command(flatten)]
+        out: PrintOut,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PrintOut {
+    /// Where to write the PDF. A saved PDF is readable by anyone who finds it: keep it somewhere safe.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Body text of 16 pt or more.
+    #[arg(long)]
+    pub large_print: bool,
 }
 
 #[derive(Debug, Subcommand)]

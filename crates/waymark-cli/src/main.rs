@@ -16,12 +16,23 @@ use waymark_domain::patch::Patch;
 use waymark_domain::{CaseStatus, RecordKind, TaskStatus};
 use waymark_vault::backup::{BackupKey, BackupTo};
 use waymark_vault::queries::CaseloadFilter;
+use waymark_print::PrintError;
 use waymark_vault::{Env, InitOptions, Vault, VaultError};
 
 /// A failure to report: a vault error, or a problem with how the command was used.
 enum Failure {
     Vault(VaultError),
+    Print(PrintError),
     Usage(String),
+}
+
+impl From<PrintError> for Failure {
+    fn from(e: PrintError) -> Self {
+        match e {
+            PrintError::Vault(e) => Failure::Vault(e),
+            other => Failure::Print(other),
+        }
+    }
 }
 
 impl From<VaultError> for Failure {
@@ -44,6 +55,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Vault(e)) => {
+            eprintln!("error[{}]: {e}", e.code());
+            ExitCode::from(1)
+        }
+        Err(Failure::Print(e)) => {
             eprintln!("error[{}]: {e}", e.code());
             ExitCode::from(1)
         }
@@ -76,6 +91,31 @@ fn unlock(dir: &Path) -> Result<Vault, Failure> {
 
 fn patch(fields: &[String]) -> Result<Patch, Failure> {
     Ok(Patch::parse(fields)?)
+}
+
+fn print(dir: &Path, json: bool, cmd: PrintCmd) -> Outcome {
+    use waymark_print::{Options, Printer, Request};
+    let printer = Printer::for_vault_dir(dir)?;
+    let mut vault = unlock(dir)?;
+    let (request, out, discreet) = match cmd {
+        PrintCmd::SafetyPlan { case, version, out, discreet } => {
+            (Request::SafetyPlan { case: vault.resolve_case(&case)?, version }, out, discreet)
+        }
+        PrintCmd::Chronology { case, out } => (Request::Chronology { case: vault.resolve_case(&case)? }, out, false),
+        PrintCmd::Hearings { case, limit, out } => {
+            let case = case.map(|c| vault.resolve_case(&c)).transpose()?;
+            (Request::Hearings { case, limit }, out, false)
+        }
+    };
+    let options = Options { discreet, large_print: out.large_print };
+    let prepared = printer.prepare(&mut vault, &request, options)?;
+    waymark_print::save(&mut vault, &prepared, &out.out)?;
+    output::done(
+        json,
+        &format!("Printed {} page(s) to the file you named. Keep it safe: a PDF is not encrypted.", prepared.pages()),
+        json!({ "document": prepared.kind, "pages": prepared.pages(), "sha256": prepared.sha256, "discreet": discreet, "large_print": out.large_print }),
+    );
+    Ok(())
 }
 
 fn run(cli: Cli) -> Outcome {
@@ -148,6 +188,7 @@ fn run(cli: Cli) -> Outcome {
             let records: Vec<_> = hearings.into_iter().map(waymark_domain::Entity::into_record).collect();
             output::records(json, &records);
         }
+        Command::Print(cmd) => print(&dir, json, cmd)?,
         Command::Instruments => {
             let vault = unlock(&dir)?;
             output::instruments(json, vault.instruments());

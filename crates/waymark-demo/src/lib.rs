@@ -341,6 +341,24 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
         next_review_on: london_date(now).checked_add_days(Days::new(rng.gen_range(1..60))).unwrap_or(assessed_on),
     };
     case.apply_assessment(&assessment);
+    // A FOUR screening on the same day, for the chronology. It draws nothing
+    // from `rng`, so the rest of the demo caseload stays as it was.
+    let four = RiskAssessment {
+        id: RiskAssessmentId::new(now, &mut ids),
+        instrument: "four".into(),
+        instrument_version: instruments.get("four").map(|i| i.version.clone()).unwrap_or_default(),
+        answers: [
+            ("fixated", "The same person, whatever the victim does (demo)"),
+            ("obsessive", "Contact continues at all hours (demo)"),
+            ("unwanted", "The victim has asked for no contact (demo)"),
+            ("repeated", "Recorded incidents over several weeks (demo)"),
+        ]
+        .into_iter()
+        .map(|(id, comment)| (id.to_owned(), AnswerEntry { answer: Answer::Yes, comment: Some(comment.to_owned()) }))
+        .collect(),
+        rationale: None,
+        ..assessment.clone()
+    };
 
     let plan = SafetyPlan {
         id: SafetyPlanId::new(now, &mut ids),
@@ -418,6 +436,7 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
         }
     }
     out.push(Record::RiskAssessment(assessment));
+    out.push(Record::RiskAssessment(four));
     out.push(Record::SafetyPlan(plan));
     let hearing_at = now + Duration::days(rng.gen_range(1..40)) + Duration::hours(rng.gen_range(0..6));
     out.push(Record::Hearing(Hearing {

@@ -2,6 +2,7 @@
 //! nothing while locked, so locking drops every decrypted byte it owns.
 
 use crate::error::{DeskError, Result};
+use crate::printing::PrintState;
 use crate::views::*;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -43,6 +44,7 @@ pub struct Desk {
     rng: EnvFactory,
     work_factor: u8,
     vault: Mutex<Option<Vault>>,
+    print: Mutex<PrintState>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -53,7 +55,7 @@ impl std::fmt::Debug for Desk {
 
 impl Desk {
     pub fn new(dir: PathBuf, clock: Arc<dyn Clock>, rng: EnvFactory) -> Self {
-        Self { dir, clock, rng, work_factor: SHIPPED_WORK_FACTOR, vault: Mutex::new(None) }
+        Self { dir, clock, rng, work_factor: SHIPPED_WORK_FACTOR, vault: Mutex::new(None), print: Mutex::default() }
     }
 
     /// A lower scrypt work factor, for tests only: the shipped one is the measured decision.
@@ -72,7 +74,15 @@ impl Desk {
         self.vault.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn with_vault<T>(&self, work: impl FnOnce(&mut Vault) -> Result<T>) -> Result<T> {
+    pub(crate) fn print_state(&self) -> MutexGuard<'_, PrintState> {
+        self.print.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    pub(crate) fn with_vault<T>(&self, work: impl FnOnce(&mut Vault) -> Result<T>) -> Result<T> {
         let mut guard = self.guard();
         let vault = guard.as_mut().ok_or_else(DeskError::locked)?;
         work(vault)
@@ -154,6 +164,7 @@ impl Desk {
         if let Some(vault) = self.guard().take() {
             vault.lock();
         }
+        self.print_state().clear();
         self.state()
     }
 

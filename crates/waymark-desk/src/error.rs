@@ -45,15 +45,27 @@ impl From<VaultError> for DeskError {
             VaultError::Invalid(errors) => errors.0.clone(),
             _ => Vec::new(),
         };
-        let mut message = e.to_string();
-        // Sentences for people, not the CLI's lower-case lines.
-        if let Some(first) = message.get(..1) {
-            message = first.to_uppercase() + &message[1..];
+        Self { code: e.code().into(), message: sentence(e.to_string()), fields, wait_secs }
+    }
+}
+
+/// Sentences for people, not the CLI's lower-case lines.
+fn sentence(mut message: String) -> String {
+    if let Some(first) = message.get(..1) {
+        message = first.to_uppercase() + &message[1..];
+    }
+    if !message.ends_with('.') {
+        message.push('.');
+    }
+    message
+}
+
+impl From<waymark_print::PrintError> for DeskError {
+    fn from(e: waymark_print::PrintError) -> Self {
+        match e {
+            waymark_print::PrintError::Vault(inner) => inner.into(),
+            other => Self::new(other.code(), sentence(other.to_string())),
         }
-        if !message.ends_with('.') {
-            message.push('.');
-        }
-        Self { code: e.code().into(), message, fields, wait_secs }
     }
 }
 

@@ -8,11 +8,14 @@
 
 mod desk;
 mod error;
+mod printing;
 mod strength;
 mod views;
 
 pub use desk::{Desk, EnvFactory, Settings};
 pub use error::{DeskError, Result};
+pub use printing::{PrintDone, PrintForm, PrintPreview};
+pub use waymark_print::{Destination, DocumentKind};
 pub use strength::{passphrase_strength, rate_passphrase, Strength};
 pub use views::*;
 

@@ -147,3 +147,75 @@ fn idle_lock_minutes_are_kept_per_device_and_bounded() {
     let (again, _) = self::desk(dir.path());
     assert_eq!(again.state().idle_lock_minutes, 2);
 }
+
+fn add_plan(desk: &Desk, case: waymark_domain::CaseId) {
+    use waymark_domain::{PlanAction, PlanSection, PlanSectionEntry, SafetyPlan, SafetyPlanId, Supporter};
+    let made_on = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let plan = SafetyPlan {
+        id: SafetyPlanId::new(Utc::now(), &mut rand::thread_rng()),
+        case_id: case,
+        version: 1,
+        made_on,
+        review_on: made_on + chrono::Duration::days(28),
+        made_by: "ADV7".into(),
+        code_word: Some("teapot".into()),
+        safe_places: vec!["The library".into()],
+        sections: vec![PlanSectionEntry {
+            section: PlanSection::Home,
+            actions: vec![PlanAction { action: "Keys by the door".into(), who: "advocate".into(), review_on: None }],
+            notes: None,
+        }],
+        support_network: vec![Supporter { name: "Canary Sister".into(), phone: Some("07700 900001".into()), knows: None, neutral_label: "Family".into() }],
+    };
+    desk.with_vault(|v| Ok(v.create(plan)?)).unwrap();
+}
+
+#[test]
+fn print_previews_in_memory_saves_only_where_asked_and_records_each_print() {
+    let dir = tempfile::tempdir().unwrap();
+    let (desk, _) = desk(&dir.path().join("vault"));
+    desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
+    let case = open_case(&desk);
+    add_plan(&desk, case);
+    let form = PrintForm { document: DocumentKind::SafetyPlan, case_id: Some(case), version: None, discreet: true, large_print: false, limit: None };
+    let preview = desk.print_preview(form.clone()).unwrap();
+    assert_eq!(preview.file_name, "my-plan.pdf", "a discreet file name");
+    assert!(!preview.pages.is_empty() && preview.pages.iter().all(|p| p.starts_with("data:image/png;base64,")));
+    let out = dir.path().join("chosen");
+    std::fs::create_dir_all(&out).unwrap();
+    // The extension is added when the dialog returns a bare name.
+    let done = desk.print_save(&out.join("for-client")).unwrap();
+    assert_eq!(done.destination, Destination::File);
+    let saved = std::fs::read(out.join("for-client.pdf")).unwrap();
+    assert!(saved.starts_with(b"%PDF-"));
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "no temporary file is left beside it");
+    desk.print_to_printer().unwrap();
+    let audit = desk.case_view(case).unwrap().audit;
+    let prints: Vec<_> = audit.iter().filter(|e| e.action == "print").collect();
+    assert_eq!(prints.len(), 2, "one save and one print");
+
+    // Locking drops the held document with the vault.
+    desk.lock();
+    assert_eq!(desk.print_to_printer().unwrap_err().code, "locked");
+    desk.unlock(PASSPHRASE.into()).unwrap();
+    assert_eq!(desk.print_to_printer().unwrap_err().code, "no_preview");
+    assert_eq!(desk.print_save(std::path::Path::new("relative.pdf")).unwrap_err().fields[0].field, "path");
+}
+
+#[test]
+fn print_errors_reach_the_ui_with_a_code_and_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let (desk, _) = desk(dir.path());
+    desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
+    let case = open_case(&desk);
+    let mut form = PrintForm { document: DocumentKind::Chronology, case_id: None, version: None, discreet: false, large_print: false, limit: None };
+    assert_eq!(desk.print_preview(form.clone()).unwrap_err().fields[0].field, "case_id");
+    form.document = DocumentKind::SafetyPlan;
+    form.case_id = Some(case);
+    let err = desk.print_preview(form.clone()).unwrap_err();
+    assert_eq!(err.code, "no_safety_plan");
+    assert!(err.message.starts_with("This case has no safety plan yet") && err.message.ends_with('.'));
+    form.document = DocumentKind::Hearings;
+    form.limit = Some(0);
+    assert_eq!(desk.print_preview(form).unwrap_err().fields[0].field, "limit");
+}

@@ -5,10 +5,11 @@ use crate::vocab::{Answer, RiskLevel};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub const SHIPPED: [(&str, &str); 3] = [
+pub const SHIPPED: [(&str, &str); 4] = [
     ("dash.toml", include_str!("../../../assets/instruments/dash.toml")),
     ("s-dash.toml", include_str!("../../../assets/instruments/s-dash.toml")),
     ("srp.toml", include_str!("../../../assets/instruments/srp.toml")),
+    ("four.toml", include_str!("../../../assets/instruments/four.toml")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,6 +142,11 @@ mod tests {
         let srp = set.get("srp").unwrap();
         assert_eq!(srp.scale, Scale::Rating);
         assert_eq!(srp.questions.len(), 4);
+        // The chronology prints the FOUR markers by these ids.
+        let four = set.get("four").unwrap();
+        let ids: Vec<&str> = four.questions.iter().map(|q| q.id.as_str()).collect();
+        assert_eq!(ids, ["fixated", "obsessive", "unwanted", "repeated"]);
+        assert_eq!(four.scale, Scale::YesNo);
     }
 
     #[test]

@@ -18,3 +18,6 @@ export type PlanSectionEntry = B.PlanSectionEntry_Serialize;
 export type AuditEvent = B.AuditEvent_Serialize;
 export type Timeline = B.Timeline;
 export type DeskError = B.DeskError_Serialize;
+export type DocumentKind = B.DocumentKind;
+export type PrintPreview = B.PrintPreview;
+export type PrintDone = B.PrintDone;

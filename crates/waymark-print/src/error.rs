@@ -1,0 +1,72 @@
+//! Print errors. Like the vault's, each has a stable code and says what to do
+//! next, and none carries a value from the case: only template file names,
+//! line numbers, plan sections and words from the service's own avoid list.
+
+use waymark_vault::VaultError;
+
+pub type Result<T> = std::result::Result<T, PrintError>;
+
+/// What a discreet plan was about to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposure {
+    /// A word or phrase from `discreet.toml`'s avoid list.
+    AvoidedWord,
+    /// A line of the victim's address or the postcode.
+    VictimAddress,
+    /// A name, alias, vehicle registration or phone number of the perpetrator.
+    PerpetratorDetail,
+    /// A picture (a logo) on the page.
+    Image,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    #[error("the print template file {file} could not be read or is not valid; fix the service's copy in the templates folder, or remove it to use the shipped one")]
+    TemplatesUnreadable { file: String },
+    #[error("the print template {file} has an error{}; fix the service's copy, or remove it to use the shipped one", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
+    Template { file: String, line: Option<usize> },
+    #[error("{}", discreet_message(*exposure, section, word.as_deref()))]
+    DiscreetUnsafe { exposure: Exposure, section: String, word: Option<String> },
+    #[error("only the safety plan has a discreet form; print this document without the discreet option")]
+    DiscreetOnlyForPlan,
+    #[error("this case has no safety plan yet; make one in the Safety plan section, then print")]
+    NoSafetyPlan,
+    #[error("this case has no safety plan version {version}; print the latest, or pick a version the case has")]
+    NoSuchPlanVersion { version: u32 },
+    #[error("the printout could not be saved ({kind}); choose a folder you can write to and try again")]
+    SaveFailed { kind: std::io::ErrorKind },
+    #[error("{0}")]
+    Vault(#[from] VaultError),
+    #[error("the printout could not be made ({what}); try again, and report it if it repeats")]
+    Internal { what: &'static str },
+}
+
+fn discreet_message(exposure: Exposure, section: &str, word: Option<&str>) -> String {
+    let shown = match (exposure, word) {
+        (Exposure::AvoidedWord, Some(word)) => format!("the word \"{word}\", which is on the service's avoid list,"),
+        (Exposure::AvoidedWord, None) => "a word on the service's avoid list".to_owned(),
+        (Exposure::VictimAddress, _) => "part of the victim's address".to_owned(),
+        (Exposure::PerpetratorDetail, _) => "a detail that identifies the perpetrator".to_owned(),
+        (Exposure::Image, _) => "a picture (such as a logo)".to_owned(),
+    };
+    format!(
+        "the discreet plan would show {shown} in {section}; nothing was printed. Reword that part of the plan (save a new version), or print the full plan for the case file"
+    )
+}
+
+impl PrintError {
+    /// A stable code for the UI and for scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PrintError::TemplatesUnreadable { .. } => "template_unreadable",
+            PrintError::Template { .. } => "template_error",
+            PrintError::DiscreetUnsafe { .. } => "discreet_unsafe",
+            PrintError::DiscreetOnlyForPlan => "invalid",
+            PrintError::NoSafetyPlan => "no_safety_plan",
+            PrintError::NoSuchPlanVersion { .. } => "not_found",
+            PrintError::SaveFailed { .. } => "io",
+            PrintError::Vault(e) => e.code(),
+            PrintError::Internal { .. } => "internal",
+        }
+    }
+}

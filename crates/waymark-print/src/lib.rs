@@ -1,0 +1,338 @@
+//! Waymark's printouts: the safety plan (full, or discreet for the victim to
+//! keep), the course-of-conduct chronology and the hearing list.
+//!
+//! Typst lays the documents out from templates (`assets/templates/`, which a
+//! service may replace file by file in the vault's `templates/` folder) and
+//! writes tagged PDF with the shipped Atkinson Hyperlegible fonts. Rendering
+//! happens in memory; the only file written is the one the user chooses, and
+//! every print is recorded in the vault's audit trail.
+
+mod engine;
+mod error;
+mod guard;
+pub mod model;
+mod templates;
+
+pub use engine::{page_texts, Engine};
+pub use error::{Exposure, PrintError, Result};
+pub use templates::{DiscreetRules, Templates};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::Path;
+use typst_layout::PagedDocument;
+use uuid::Uuid;
+use waymark_domain::{Case, CaseId, RecordKind, Victim};
+use waymark_vault::Vault;
+
+/// The three printouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    SafetyPlan,
+    Chronology,
+    Hearings,
+}
+
+impl DocumentKind {
+    pub fn wire(self) -> &'static str {
+        match self {
+            DocumentKind::SafetyPlan => "safety_plan",
+            DocumentKind::Chronology => "chronology",
+            DocumentKind::Hearings => "hearings",
+        }
+    }
+    fn template(self) -> &'static str {
+        match self {
+            DocumentKind::SafetyPlan => "safety-plan.typ",
+            DocumentKind::Chronology => "chronology.typ",
+            DocumentKind::Hearings => "hearings.typ",
+        }
+    }
+}
+
+/// What to print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// The latest plan, or the given version.
+    SafetyPlan { case: CaseId, version: Option<u32> },
+    Chronology { case: CaseId },
+    /// The next `limit` hearings for one case, or across the caseload.
+    Hearings { case: Option<CaseId>, limit: u32 },
+}
+
+impl Request {
+    pub fn kind(&self) -> DocumentKind {
+        match self {
+            Request::SafetyPlan { .. } => DocumentKind::SafetyPlan,
+            Request::Chronology { .. } => DocumentKind::Chronology,
+            Request::Hearings { .. } => DocumentKind::Hearings,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Options {
+    /// The safety plan's discreet form: neutral title, no service, address or perpetrator.
+    pub discreet: bool,
+    /// Body text of at least 16 pt.
+    pub large_print: bool,
+}
+
+/// Where a printout went, for the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Destination {
+    File,
+    Printer,
+}
+
+impl Destination {
+    fn wire(self) -> &'static str {
+        match self {
+            Destination::File => "file",
+            Destination::Printer => "printer",
+        }
+    }
+}
+
+/// A rendered printout, held in memory until it is saved or printed.
+pub struct Prepared {
+    pub kind: DocumentKind,
+    pub options: Options,
+    pub pdf: Vec<u8>,
+    pub sha256: String,
+    /// A file name with no personal data in it.
+    pub file_name: String,
+    pub case: Option<CaseId>,
+    record: Option<(RecordKind, Uuid)>,
+    version: Option<u32>,
+    document: PagedDocument,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared").field("kind", &self.kind).field("pages", &self.pages()).finish_non_exhaustive()
+    }
+}
+
+impl Prepared {
+    pub fn pages(&self) -> usize {
+        self.document.pages().len()
+    }
+    /// Each page as PNG, for an on-screen preview.
+    pub fn page_images(&self, pixels_per_point: f32) -> Result<Vec<Vec<u8>>> {
+        engine::page_images(&self.document, pixels_per_point)
+    }
+    /// The size most of the text is set in, in points.
+    pub fn body_text_pt(&self) -> f64 {
+        engine::body_text_pt(&self.document)
+    }
+    /// The text of each page as laid out.
+    pub fn page_texts(&self) -> Vec<String> {
+        engine::page_texts(&self.document)
+    }
+}
+
+/// Fonts, the standard library and the template set, built once and reused,
+/// so a print after the first is warm.
+#[derive(Debug)]
+pub struct Printer {
+    engine: Engine,
+    templates: Templates,
+    service_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ServiceFile {
+    name: Option<String>,
+}
+
+fn service_name(templates: &Templates) -> Result<Option<String>> {
+    let unreadable = || PrintError::TemplatesUnreadable { file: "service.toml".into() };
+    let text = std::str::from_utf8(templates.file("service.toml").unwrap_or_default()).map_err(|_| unreadable())?;
+    let service: ServiceFile = toml::from_str(text).map_err(|_| unreadable())?;
+    Ok(service.name)
+}
+
+impl Printer {
+    pub fn new(templates: Templates) -> Result<Self> {
+        Ok(Self { engine: Engine::new(), service_name: service_name(&templates)?, templates })
+    }
+
+    /// The shipped templates with the service's own from `<vault>/templates/`.
+    pub fn for_vault_dir(vault_dir: &Path) -> Result<Self> {
+        Self::new(Templates::with_overrides(&vault_dir.join("templates"))?)
+    }
+
+    pub fn templates(&self) -> &Templates {
+        &self.templates
+    }
+
+    /// Takes up a new template set (a service edited its files) and keeps the
+    /// fonts and standard library already built.
+    pub fn set_templates(&mut self, templates: Templates) -> Result<()> {
+        self.service_name = service_name(&templates)?;
+        self.templates = templates;
+        Ok(())
+    }
+
+    /// Reads what the document needs from the vault and renders it. Reading the
+    /// case is audited as a view; the print itself is audited by [`record_print`]
+    /// once the document is saved or sent to a printer.
+    pub fn prepare(&self, vault: &mut Vault, request: &Request, options: Options) -> Result<Prepared> {
+        if options.discreet && request.kind() != DocumentKind::SafetyPlan {
+            return Err(PrintError::DiscreetOnlyForPlan);
+        }
+        let now = vault.now();
+        let today = vault.today();
+        let produced = model::Produced::new(vault.actor(), now);
+        let (data, case, record, version, guard_parts) = match request {
+            Request::SafetyPlan { case, version } => {
+                let file = vault.case_file(*case)?;
+                let plan = match version {
+                    Some(v) => file.safety_plans.iter().find(|p| p.version == *v).ok_or(PrintError::NoSuchPlanVersion { version: *v })?,
+                    None => file.safety_plans.iter().max_by_key(|p| p.version).ok_or(PrintError::NoSafetyPlan)?,
+                };
+                let doc =
+                    model::PlanDoc::new(plan, &file.case, options.discreet, options.large_print, self.templates.discreet(), today);
+                if options.discreet {
+                    let guard = guard::Guard::new(
+                        self.templates.discreet(),
+                        self.service_name.as_deref(),
+                        file.victim.as_ref(),
+                        &file.perpetrators,
+                    );
+                    guard.check_parts(&doc.texts())?;
+                }
+                let guard_inputs = options.discreet.then(|| (file.victim.clone(), file.perpetrators.clone()));
+                let data = to_value(&doc)?;
+                (data, Some(*case), Some((RecordKind::SafetyPlan, plan.id.as_uuid())), Some(plan.version), guard_inputs)
+            }
+            Request::Chronology { case } => {
+                let file = vault.case_file(*case)?;
+                let doc = model::ChronologyDoc::new(&file, produced, today, options.large_print);
+                (to_value(&doc)?, Some(*case), Some((RecordKind::Case, case.as_uuid())), None, None)
+            }
+            Request::Hearings { case, limit } => {
+                let hearings = vault.upcoming_hearings(*case, *limit)?;
+                let mut cases: Vec<(Case, Option<Victim>)> = Vec::new();
+                for hearing in &hearings {
+                    if !cases.iter().any(|(c, _)| c.id == hearing.case_id) {
+                        let victim = vault.list::<Victim>(hearing.case_id)?.into_iter().next();
+                        cases.push((vault.get::<Case>(hearing.case_id.as_uuid())?, victim));
+                    }
+                }
+                let one_case = match case {
+                    Some(id) => Some(vault.get::<Case>(id.as_uuid())?),
+                    None => None,
+                };
+                let rows: Vec<model::HearingRow<'_>> = hearings
+                    .iter()
+                    .filter_map(|h| {
+                        let (case, victim) = cases.iter().find(|(c, _)| c.id == h.case_id)?;
+                        Some(model::HearingRow { hearing: h, case, victim: victim.as_ref() })
+                    })
+                    .collect();
+                let doc = model::HearingsDoc::new(&rows, one_case.as_ref(), produced, options.large_print);
+                (to_value(&doc)?, *case, case.map(|c| (RecordKind::Case, c.as_uuid())), None, None)
+            }
+        };
+        let kind = request.kind();
+        let compiled = self.engine.compile(&self.templates, kind.template(), &data, now)?;
+        if let Some((victim, perpetrators)) = guard_parts {
+            let guard =
+                guard::Guard::new(self.templates.discreet(), self.service_name.as_deref(), victim.as_ref(), &perpetrators);
+            guard.check_pages(&engine::page_texts(&compiled.document))?;
+            if engine::has_images(&compiled.document) {
+                return Err(PrintError::DiscreetUnsafe {
+                    exposure: Exposure::Image,
+                    section: "the template's layout".into(),
+                    word: None,
+                });
+            }
+        }
+        let reference = match case {
+            Some(id) => vault.get::<Case>(id.as_uuid())?.reference,
+            None => "caseload".to_owned(),
+        };
+        Ok(Prepared {
+            kind,
+            options,
+            sha256: hex::encode(Sha256::digest(&compiled.pdf)),
+            file_name: file_name(kind, options, &reference, version, today),
+            pdf: compiled.pdf,
+            case,
+            record,
+            version,
+            document: compiled.document,
+        })
+    }
+}
+
+fn to_value<T: Serialize>(doc: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(doc).map_err(|_| PrintError::Internal { what: "document data" })
+}
+
+/// Neutral for the discreet plan; otherwise the document, the case reference
+/// (the service's own code, not a name) and the date.
+fn file_name(kind: DocumentKind, options: Options, reference: &str, version: Option<u32>, today: NaiveDate) -> String {
+    let safe_reference: String =
+        reference.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    match kind {
+        DocumentKind::SafetyPlan if options.discreet => "my-plan.pdf".to_owned(),
+        DocumentKind::SafetyPlan => format!("safety-plan-{safe_reference}-v{}.pdf", version.unwrap_or(0)),
+        DocumentKind::Chronology => format!("chronology-{safe_reference}-{today}.pdf"),
+        DocumentKind::Hearings => format!("hearings-{safe_reference}-{today}.pdf"),
+    }
+}
+
+/// Records a print in the audit trail: who, when (the vault's clock), what,
+/// in which form, where it went, and the PDF's SHA-256 so a found copy can be
+/// matched to its print.
+pub fn record_print(vault: &mut Vault, prepared: &Prepared, destination: Destination) -> Result<()> {
+    let detail = serde_json::json!({
+        "document": prepared.kind.wire(),
+        "discreet": prepared.options.discreet,
+        "large_print": prepared.options.large_print,
+        "version": prepared.version,
+        "pages": prepared.pages(),
+        "sha256": prepared.sha256,
+        "destination": destination.wire(),
+    });
+    let (kind, id) = match prepared.record {
+        Some((kind, id)) => (Some(kind), Some(id)),
+        None => (None, None),
+    };
+    vault.record_event("print", kind, id, prepared.case, detail)?;
+    tracing::info!(document = prepared.kind.wire(), pages = prepared.pages(), "printed");
+    Ok(())
+}
+
+/// Writes the PDF to the path the user chose and records the print. The PDF
+/// goes to a temporary file beside the target (never a shared temp folder),
+/// readable by the owner only, and is flushed; the print is then recorded,
+/// and only then is the file renamed into place, so no printout exists
+/// without its audit event.
+pub fn save(vault: &mut Vault, prepared: &Prepared, path: &Path) -> Result<()> {
+    let failed = |e: std::io::Error| PrintError::SaveFailed { kind: e.kind() };
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::Builder::new().prefix(".waymark-print-").tempfile_in(dir).map_err(failed)?;
+    file.write_all(&prepared.pdf).map_err(failed)?;
+    file.as_file().sync_all().map_err(failed)?;
+    record_print(vault, prepared, Destination::File)?;
+    file.persist(path).map_err(|e| failed(e.error))?;
+    if let Ok(dir) = std::fs::File::open(dir) {
+        // Makes the rename durable; a failure here leaves a complete file in place.
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}

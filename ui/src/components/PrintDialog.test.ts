@@ -1,0 +1,80 @@
+import { describe, expect, it, vi } from "vitest";
+import { render, screen } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import PrintDialog from "./PrintDialog.svelte";
+
+const PAGE = "data:image/png;base64,iVBORw0KGgo=";
+
+function backend(calls: { cmd: string; args: unknown }[]) {
+  mockIPC((cmd, args) => {
+    calls.push({ cmd, args });
+    if (cmd === "print_preview") {
+      return { document: "safety_plan", discreet: true, large_print: false, pages: [PAGE, PAGE], file_name: "my-plan.pdf" };
+    }
+    if (cmd === "print_save") return { pages: 2, destination: "file" };
+    if (cmd === "print_to_printer") return { pages: 2, destination: "printer" };
+    return null;
+  });
+}
+
+describe("PrintDialog", () => {
+  it("asks for a discreet plan by default and shows every page", async () => {
+    // The victim's copy may be found, so the safe form must be the one a hurried click gives.
+    const calls: { cmd: string; args: unknown }[] = [];
+    backend(calls);
+    render(PrintDialog, { caseId: "c1", documents: ["safety_plan", "chronology"], onclose: () => {} });
+    expect((screen.getByLabelText(/Discreet/) as HTMLInputElement).checked).toBe(true);
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: "Preview" }));
+    expect(await screen.findByAltText("Page 2 of 2")).toBeTruthy();
+    const form = (calls.find((c) => c.cmd === "print_preview")!.args as { form: Record<string, unknown> }).form;
+    expect(form).toMatchObject({ document: "safety_plan", case_id: "c1", discreet: true, large_print: false, limit: null });
+  });
+
+  it("never sends discreet for the chronology and passes large print", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    backend(calls);
+    render(PrintDialog, { caseId: "c1", documents: ["safety_plan", "chronology"], onclose: () => {} });
+    const user = userEvent.setup();
+    await user.click(screen.getByLabelText("Chronology of incidents"));
+    expect(screen.queryByLabelText(/Discreet/)).toBeNull();
+    await user.click(screen.getByLabelText(/Large print/));
+    await user.click(screen.getByRole("button", { name: "Preview" }));
+    await screen.findByAltText("Page 1 of 2");
+    const form = (calls.find((c) => c.cmd === "print_preview")!.args as { form: Record<string, unknown> }).form;
+    expect(form).toMatchObject({ document: "chronology", discreet: false, large_print: true });
+  });
+
+  it("records the print before opening the system print dialog, and saves through the save dialog", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    backend(calls);
+    const print = vi.spyOn(window, "print").mockImplementation(() => {
+      expect(calls.map((c) => c.cmd)).toContain("print_to_printer");
+    });
+    render(PrintDialog, { caseId: "c1", documents: ["safety_plan"], onclose: () => {} });
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: "Preview" }));
+    await user.click(await screen.findByRole("button", { name: "Print…" }));
+    expect(print).toHaveBeenCalledOnce();
+    await user.click(screen.getByRole("button", { name: "Save as PDF…" }));
+    expect(await screen.findByText(/Saved 2 pages\. A saved PDF is not encrypted/)).toBeTruthy();
+    expect((calls.find((c) => c.cmd === "print_save")!.args as { fileName: string }).fileName).toBe("my-plan.pdf");
+  });
+
+  it("shows a refusal as an alert and drops the preview on close", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "print_preview") {
+        throw { code: "discreet_unsafe", message: "The discreet plan would show part of the victim's address in the section \"Home\".", fields: [], wait_secs: null };
+      }
+      return null;
+    });
+    let closed = false;
+    render(PrintDialog, { caseId: "c1", documents: ["safety_plan"], onclose: () => (closed = true) });
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: "Preview" }));
+    expect((await screen.findByRole("alert")).textContent).toContain("section \"Home\"");
+    await user.click(screen.getByRole("button", { name: "Close" }));
+    await vi.waitFor(() => expect(closed).toBe(true));
+  });
+});
