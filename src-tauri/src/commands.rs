@@ -3,8 +3,8 @@
 //! can take time (scrypt, queries) are async so the window never freezes.
 
 use tauri::State;
-use uuid::Uuid;
 use tauri_plugin_dialog::DialogExt;
+use uuid::Uuid;
 use waymark_desk::{
     CaseView, CreateVault, Desk, DeskError, Fields, NewCase, PrintDone, PrintForm, PrintPreview, Strength, VaultState, Vocabularies,
 };

@@ -273,7 +273,17 @@ fn bench_print() -> Result<(), String> {
     cmd.args(["bench", "--locked", "-p", "waymark-print", "--bench", "print"]);
     status(cmd, "print benchmark")?;
     let mut build = cargo();
-    build.args(["build", "--release", "--locked", "-p", "waymark-print", "--example", "size_without_print", "--example", "size_with_print"]);
+    build.args([
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "waymark-print",
+        "--example",
+        "size_without_print",
+        "--example",
+        "size_with_print",
+    ]);
     status(build, "release build of the two size probes")?;
     let examples = target_dir().join("release").join("examples");
     let mut sizes = Vec::new();

@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use waymark_domain::patch::Patch;
 use waymark_domain::{CaseStatus, RecordKind, TaskStatus};
+use waymark_print::PrintError;
 use waymark_vault::backup::{BackupKey, BackupTo};
 use waymark_vault::queries::CaseloadFilter;
-use waymark_print::PrintError;
 use waymark_vault::{Env, InitOptions, Vault, VaultError};
 
 /// A failure to report: a vault error, or a problem with how the command was used.

@@ -15,9 +15,9 @@ mod views;
 pub use desk::{Desk, EnvFactory, Settings};
 pub use error::{DeskError, Result};
 pub use printing::{PrintDone, PrintForm, PrintPreview};
-pub use waymark_print::{Destination, DocumentKind};
 pub use strength::{passphrase_strength, rate_passphrase, Strength};
 pub use views::*;
+pub use waymark_print::{Destination, DocumentKind};
 
 #[cfg(test)]
 mod tests;

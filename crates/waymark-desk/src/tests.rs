@@ -165,7 +165,12 @@ fn add_plan(desk: &Desk, case: waymark_domain::CaseId) {
             actions: vec![PlanAction { action: "Keys by the door".into(), who: "advocate".into(), review_on: None }],
             notes: None,
         }],
-        support_network: vec![Supporter { name: "Canary Sister".into(), phone: Some("07700 900001".into()), knows: None, neutral_label: "Family".into() }],
+        support_network: vec![Supporter {
+            name: "Canary Sister".into(),
+            phone: Some("07700 900001".into()),
+            knows: None,
+            neutral_label: "Family".into(),
+        }],
     };
     desk.with_vault(|v| Ok(v.create(plan)?)).unwrap();
 }
@@ -177,7 +182,14 @@ fn print_previews_in_memory_saves_only_where_asked_and_records_each_print() {
     desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
     let case = open_case(&desk);
     add_plan(&desk, case);
-    let form = PrintForm { document: DocumentKind::SafetyPlan, case_id: Some(case), version: None, discreet: true, large_print: false, limit: None };
+    let form = PrintForm {
+        document: DocumentKind::SafetyPlan,
+        case_id: Some(case),
+        version: None,
+        discreet: true,
+        large_print: false,
+        limit: None,
+    };
     let preview = desk.print_preview(form.clone()).unwrap();
     assert_eq!(preview.file_name, "my-plan.pdf", "a discreet file name");
     assert!(!preview.pages.is_empty() && preview.pages.iter().all(|p| p.starts_with("data:image/png;base64,")));
@@ -208,7 +220,8 @@ fn print_errors_reach_the_ui_with_a_code_and_the_field() {
     let (desk, _) = desk(dir.path());
     desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
     let case = open_case(&desk);
-    let mut form = PrintForm { document: DocumentKind::Chronology, case_id: None, version: None, discreet: false, large_print: false, limit: None };
+    let mut form =
+        PrintForm { document: DocumentKind::Chronology, case_id: None, version: None, discreet: false, large_print: false, limit: None };
     assert_eq!(desk.print_preview(form.clone()).unwrap_err().fields[0].field, "case_id");
     form.document = DocumentKind::SafetyPlan;
     form.case_id = Some(case);

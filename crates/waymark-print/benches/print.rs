@@ -38,8 +38,8 @@ fn main() {
     let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).single().expect("a valid time");
     let env = Env { clock: Arc::new(ManualClock::new(now)), rng: Box::new(rand_chacha::ChaCha8Rng::seed_from_u64(1)) };
     let options = InitOptions { work_factor: 10, ..InitOptions::new("BENCH") };
-    let mut vault = Vault::init(&dir.path().join("vault"), &SecretString::from("bench passphrase words".to_owned()), &options, env)
-        .expect("vault");
+    let mut vault =
+        Vault::init(&dir.path().join("vault"), &SecretString::from("bench passphrase words".to_owned()), &options, env).expect("vault");
     let demo = waymark_demo::DemoOptions { cases: 1, seed: 5, now, advocate: "BENCH".into(), incidents_per_case: Some(500) };
     let records = waymark_demo::generate(&demo).remove(0);
     let case = records.iter().find_map(|r| if let Record::Case(c) = r { Some(c.id) } else { None }).expect("a case");
@@ -80,7 +80,10 @@ fn main() {
 
     println!("printer built (fonts, library, templates): {:.1} ms", ms(cold_build));
     println!("first safety plan after start: {:.1} ms", ms(first_plan));
-    println!("safety plan, discreet, warm: {plan_ms:.1} ms (goal ≤ 300 ms); one-line document {base_ms:.1} ms; ratio {:.1}×", plan_ms / base_ms);
+    println!(
+        "safety plan, discreet, warm: {plan_ms:.1} ms (goal ≤ 300 ms); one-line document {base_ms:.1} ms; ratio {:.1}×",
+        plan_ms / base_ms
+    );
     println!(
         "chronology of 500 incidents ({pages} pages): {chron_ms:.0} ms (goal ≤ 2000 ms); reading the case {read_ms:.1} ms; ratio {:.1}×",
         chron_ms / read_ms

@@ -10,11 +10,11 @@ use std::collections::HashMap;
 use typst::diag::{FileError, FileResult, Severity};
 use typst::foundations::{Bytes, Datetime, Duration};
 use typst::layout::{Frame, FrameItem};
-use typst_layout::PagedDocument;
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
 use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
+use typst_layout::PagedDocument;
 
 const FONTS: [&[u8]; 4] = [
     include_bytes!("../../../assets/fonts/AtkinsonHyperlegible-Regular.ttf"),
@@ -55,11 +55,7 @@ impl Default for Engine {
 impl Engine {
     pub fn new() -> Self {
         let fonts: Vec<Font> = FONTS.iter().flat_map(|data| Font::iter(Bytes::new(*data))).collect();
-        Self {
-            library: LazyHash::new(Library::builder().build()),
-            book: LazyHash::new(FontBook::from_fonts(&fonts)),
-            fonts,
-        }
+        Self { library: LazyHash::new(Library::builder().build()), book: LazyHash::new(FontBook::from_fonts(&fonts)), fonts }
     }
 
     /// Compiles `main` (a template file name) with `data` as `/data.json` and
@@ -129,10 +125,8 @@ struct PrintWorld<'a> {
 
 impl<'a> PrintWorld<'a> {
     fn new(engine: &'a Engine, templates: &Templates, main: &str, data: Vec<u8>, now: DateTime<Utc>) -> Self {
-        let mut files: HashMap<FileId, Bytes> = templates
-            .files()
-            .filter_map(|(name, bytes)| Some((file_id(name)?, Bytes::new(bytes.to_vec()))))
-            .collect();
+        let mut files: HashMap<FileId, Bytes> =
+            templates.files().filter_map(|(name, bytes)| Some((file_id(name)?, Bytes::new(bytes.to_vec())))).collect();
         if let Some(id) = file_id(DATA_FILE) {
             files.insert(id, Bytes::new(data));
         }

@@ -21,13 +21,15 @@ fn has_words(hay: &[String], needle: &[String], prefix_last: bool) -> bool {
         return false;
     }
     hay.windows(needle.len()).any(|window| {
-        window.iter().zip(needle).enumerate().all(|(i, (h, n))| {
-            if prefix_last && i == needle.len() - 1 {
-                h.starts_with(n.as_str())
-            } else {
-                h == n
-            }
-        })
+        window.iter().zip(needle).enumerate().all(
+            |(i, (h, n))| {
+                if prefix_last && i == needle.len() - 1 {
+                    h.starts_with(n.as_str())
+                } else {
+                    h == n
+                }
+            },
+        )
     })
 }
 
@@ -146,8 +148,7 @@ impl Guard {
     }
 }
 
-static PHONE_PATTERN: Pattern =
-    Pattern { exposure: Exposure::PerpetratorDetail, words: Vec::new(), prefix_last: false, shown: None };
+static PHONE_PATTERN: Pattern = Pattern { exposure: Exposure::PerpetratorDetail, words: Vec::new(), prefix_last: false, shown: None };
 
 fn refusal(found: &Pattern, place: &str) -> PrintError {
     PrintError::DiscreetUnsafe { exposure: found.exposure, section: place.to_owned(), word: found.shown.clone() }

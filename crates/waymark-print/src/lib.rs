@@ -58,10 +58,18 @@ impl DocumentKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     /// The latest plan, or the given version.
-    SafetyPlan { case: CaseId, version: Option<u32> },
-    Chronology { case: CaseId },
+    SafetyPlan {
+        case: CaseId,
+        version: Option<u32>,
+    },
+    Chronology {
+        case: CaseId,
+    },
     /// The next `limit` hearings for one case, or across the caseload.
-    Hearings { case: Option<CaseId>, limit: u32 },
+    Hearings {
+        case: Option<CaseId>,
+        limit: u32,
+    },
 }
 
 impl Request {
@@ -199,8 +207,7 @@ impl Printer {
                     Some(v) => file.safety_plans.iter().find(|p| p.version == *v).ok_or(PrintError::NoSuchPlanVersion { version: *v })?,
                     None => file.safety_plans.iter().max_by_key(|p| p.version).ok_or(PrintError::NoSafetyPlan)?,
                 };
-                let doc =
-                    model::PlanDoc::new(plan, &file.case, options.discreet, options.large_print, self.templates.discreet(), today);
+                let doc = model::PlanDoc::new(plan, &file.case, options.discreet, options.large_print, self.templates.discreet(), today);
                 if options.discreet {
                     let guard = guard::Guard::new(
                         self.templates.discreet(),
@@ -246,15 +253,10 @@ impl Printer {
         let kind = request.kind();
         let compiled = self.engine.compile(&self.templates, kind.template(), &data, now)?;
         if let Some((victim, perpetrators)) = guard_parts {
-            let guard =
-                guard::Guard::new(self.templates.discreet(), self.service_name.as_deref(), victim.as_ref(), &perpetrators);
+            let guard = guard::Guard::new(self.templates.discreet(), self.service_name.as_deref(), victim.as_ref(), &perpetrators);
             guard.check_pages(&engine::page_texts(&compiled.document))?;
             if engine::has_images(&compiled.document) {
-                return Err(PrintError::DiscreetUnsafe {
-                    exposure: Exposure::Image,
-                    section: "the template's layout".into(),
-                    word: None,
-                });
+                return Err(PrintError::DiscreetUnsafe { exposure: Exposure::Image, section: "the template's layout".into(), word: None });
             }
         }
         let reference = match case {
@@ -282,8 +284,7 @@ fn to_value<T: Serialize>(doc: &T) -> Result<serde_json::Value> {
 /// Neutral for the discreet plan; otherwise the document, the case reference
 /// (the service's own code, not a name) and the date.
 fn file_name(kind: DocumentKind, options: Options, reference: &str, version: Option<u32>, today: NaiveDate) -> String {
-    let safe_reference: String =
-        reference.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    let safe_reference: String = reference.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
     match kind {
         DocumentKind::SafetyPlan if options.discreet => "my-plan.pdf".to_owned(),
         DocumentKind::SafetyPlan => format!("safety-plan-{safe_reference}-v{}.pdf", version.unwrap_or(0)),

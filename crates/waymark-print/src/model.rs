@@ -10,9 +10,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use waymark_domain::time::{london_date, show_london};
 use waymark_domain::timeline::weekly;
-use waymark_domain::{
-    Answer, Case, Expiry, Hearing, Incident, PlanSection, ProtectiveOrder, RiskAssessment, SafetyPlan, Victim,
-};
+use waymark_domain::{Answer, Case, Expiry, Hearing, Incident, PlanSection, ProtectiveOrder, RiskAssessment, SafetyPlan, Victim};
 use waymark_vault::queries::{CaseFile, IncidentEntry};
 
 /// The protective marking on the chronology and hearing list.
@@ -451,9 +449,7 @@ impl ChronologyDoc {
         forces.sort();
         forces.dedup();
         let incident_number = |id| current.iter().position(|i| i.id == id).map(|i| i + 1);
-        let breaches_of = |order: &ProtectiveOrder| -> Vec<String> {
-            breach_lines(file, order, &current, &incident_number)
-        };
+        let breaches_of = |order: &ProtectiveOrder| -> Vec<String> { breach_lines(file, order, &current, &incident_number) };
         let order_docs: Vec<OrderDoc> = orders
             .iter()
             .enumerate()

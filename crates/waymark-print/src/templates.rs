@@ -57,8 +57,7 @@ impl Templates {
     /// The shipped set with any same-named file (and any logo image) from `dir`
     /// put in its place. A missing folder means the shipped set.
     pub fn with_overrides(dir: &Path) -> Result<Self> {
-        let mut files: BTreeMap<String, Vec<u8>> =
-            SHIPPED.iter().map(|(name, bytes)| ((*name).to_owned(), bytes.to_vec())).collect();
+        let mut files: BTreeMap<String, Vec<u8>> = SHIPPED.iter().map(|(name, bytes)| ((*name).to_owned(), bytes.to_vec())).collect();
         let mut replaced = Vec::new();
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
@@ -87,8 +86,8 @@ impl Templates {
     fn from_files(files: BTreeMap<String, Vec<u8>>, replaced: Vec<String>) -> Result<Self> {
         let discreet_text = std::str::from_utf8(files.get("discreet.toml").map(Vec::as_slice).unwrap_or_default())
             .map_err(|_| PrintError::TemplatesUnreadable { file: "discreet.toml".into() })?;
-        let discreet: DiscreetRules = toml::from_str(discreet_text)
-            .map_err(|_| PrintError::TemplatesUnreadable { file: "discreet.toml".into() })?;
+        let discreet: DiscreetRules =
+            toml::from_str(discreet_text).map_err(|_| PrintError::TemplatesUnreadable { file: "discreet.toml".into() })?;
         if discreet.title.trim().is_empty() || discreet.forbidden.iter().all(|w| w.trim().is_empty()) {
             return Err(PrintError::TemplatesUnreadable { file: "discreet.toml".into() });
         }
@@ -130,10 +129,7 @@ mod tests {
         // domain.md and the print issue name these words; a shipped list without them is unsafe.
         let rules = Templates::shipped().unwrap().discreet().clone();
         for word in ["stalking", "stalker", "harassment", "safety plan", "advocate", "perpetrator"] {
-            assert!(
-                rules.forbidden.iter().any(|f| word.starts_with(&f.to_lowercase())),
-                "the shipped avoid list misses {word}"
-            );
+            assert!(rules.forbidden.iter().any(|f| word.starts_with(&f.to_lowercase())), "the shipped avoid list misses {word}");
         }
         assert_eq!(rules.title, "My plan");
     }

@@ -27,7 +27,8 @@ fn fixture() -> Fixture {
     let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
     let env = Env { clock: Arc::new(ManualClock::new(now)), rng: Box::new(rand_chacha::ChaCha8Rng::seed_from_u64(3)) };
     let options = InitOptions { work_factor: 4, ..InitOptions::new("ADV-7") };
-    let mut vault = Vault::init(&dir.path().join("vault"), &SecretString::from("a test passphrase here".to_owned()), &options, env).unwrap();
+    let mut vault =
+        Vault::init(&dir.path().join("vault"), &SecretString::from("a test passphrase here".to_owned()), &options, env).unwrap();
     let demo = waymark_demo::DemoOptions { cases: 1, seed: 11, now, advocate: "ADV-7".into(), incidents_per_case: Some(40) };
     let records = waymark_demo::generate(&demo).remove(0);
     let case = records.iter().find_map(|r| if let Record::Case(c) = r { Some(c.id) } else { None }).unwrap();
@@ -63,10 +64,7 @@ fn run(tool: &str, args: &[&str]) -> String {
 fn pages_of(pdf: &Path) -> Vec<String> {
     // Content-stream order keeps each table cell whole, as a screen reader meets it.
     let text = run("pdftotext", &["-raw", pdf.to_str().unwrap(), "-"]);
-    text.split('\u{c}')
-        .map(|page| page.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|page| !page.is_empty())
-        .collect()
+    text.split('\u{c}').map(|page| page.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|page| !page.is_empty()).collect()
 }
 
 fn assert_structurally_valid(pdf: &Path) {
@@ -179,11 +177,18 @@ fn a_discreet_plan_naming_the_perpetrator_is_refused_with_the_section_and_nothin
     plan.id = SafetyPlanId::new(Utc::now(), &mut rand::thread_rng());
     plan.version += 1;
     let home = plan.sections.iter_mut().find(|s| s.section == waymark_domain::PlanSection::Home).unwrap();
-    home.actions.push(PlanAction { action: format!("If {first_name} comes to the door, do not open it"), who: "me".into(), review_on: None });
+    home.actions.push(PlanAction {
+        action: format!("If {first_name} comes to the door, do not open it"),
+        who: "me".into(),
+        review_on: None,
+    });
     f.vault.create(plan).unwrap();
     let events_before = f.vault.audit_events(Some(f.case), 1000).unwrap().len();
 
-    let err = f.printer.prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false }).unwrap_err();
+    let err = f
+        .printer
+        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false })
+        .unwrap_err();
     match &err {
         PrintError::DiscreetUnsafe { exposure, section, .. } => {
             assert_eq!(*exposure, Exposure::PerpetratorDetail);
@@ -203,8 +208,14 @@ fn a_discreet_plan_naming_the_perpetrator_is_refused_with_the_section_and_nothin
 #[test]
 fn large_print_sets_body_text_at_sixteen_points_or_more() {
     let mut f = fixture();
-    let normal = f.printer.prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false }).unwrap();
-    let large = f.printer.prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: true }).unwrap();
+    let normal = f
+        .printer
+        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false })
+        .unwrap();
+    let large = f
+        .printer
+        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: true })
+        .unwrap();
     assert!(large.body_text_pt() >= 16.0, "large print body is {} pt", large.body_text_pt());
     assert!(normal.body_text_pt() < 16.0);
     assert!(large.pages() >= normal.pages());
@@ -238,7 +249,9 @@ fn the_chronology_shows_the_whole_course_of_conduct_with_a_restricted_marking_on
         assert!(page.contains("by ADV-7"), "page {} lacks who produced it", n + 1);
     }
     let all = pages.join(" ");
-    for heading in ["Case summary", "FOUR markers", "Pattern of behaviour", "Incidents per week", "Weeks with incidents", "Incidents in order"] {
+    for heading in
+        ["Case summary", "FOUR markers", "Pattern of behaviour", "Incidents per week", "Weeks with incidents", "Incidents in order"]
+    {
         assert!(all.contains(heading), "{heading} missing");
     }
     for marker in ["Fixated", "Obsessive", "Unwanted", "Repeated"] {
@@ -315,18 +328,28 @@ fn the_same_data_and_clock_give_the_same_bytes() {
 fn every_print_is_in_the_audit_trail_and_the_file_name_holds_no_personal_data() {
     let mut f = fixture();
     let file = f.file();
-    let prepared = f.printer.prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: true }).unwrap();
+    let prepared = f
+        .printer
+        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: true })
+        .unwrap();
     assert_eq!(prepared.file_name, "my-plan.pdf");
     let chronology = f.printer.prepare(&mut f.vault, &Request::Chronology { case: f.case }, Options::default()).unwrap();
     assert!(chronology.file_name.starts_with(&format!("chronology-{}", file.case.reference)));
     assert!(!chronology.file_name.contains(&file.victim.as_ref().unwrap().name));
-    assert_eq!(f.vault.audit_events(Some(f.case), 1000).unwrap().iter().filter(|e| e.action == "print").count(), 0, "preparing is not printing");
+    assert_eq!(
+        f.vault.audit_events(Some(f.case), 1000).unwrap().iter().filter(|e| e.action == "print").count(),
+        0,
+        "preparing is not printing"
+    );
     waymark_print::save(&mut f.vault, &prepared, &f.dir.path().join(&prepared.file_name)).unwrap();
     waymark_print::record_print(&mut f.vault, &chronology, waymark_print::Destination::Printer).unwrap();
     let prints: Vec<_> = f.vault.audit_events(Some(f.case), 1000).unwrap().into_iter().filter(|e| e.action == "print").collect();
     assert_eq!(prints.len(), 2);
     let details: Vec<String> = prints.iter().map(|e| e.detail.to_string()).collect();
-    assert!(details.iter().any(|d| d.contains("\"safety_plan\"") && d.contains("\"discreet\":true") && d.contains("\"file\"") && d.contains(&prepared.sha256)));
+    assert!(details.iter().any(|d| d.contains("\"safety_plan\"")
+        && d.contains("\"discreet\":true")
+        && d.contains("\"file\"")
+        && d.contains(&prepared.sha256)));
     assert!(details.iter().any(|d| d.contains("\"chronology\"") && d.contains("\"printer\"")));
     assert!(prints.iter().all(|e| e.actor == "ADV-7"));
     f.vault.audit_verify().unwrap();
@@ -346,9 +369,15 @@ fn a_service_changes_its_name_and_wording_by_editing_a_template_file() {
     assert!(text.contains("Riverside Support Trust") && text.contains("Hearings we know of on"));
     assert!(!text.contains("Example Stalking Advocacy Service"));
     // The service's name joins the avoid list, so even a template edited to show it is refused on a discreet plan.
-    std::fs::write(templates.join("safety-plan.typ"), "#import \"/common.typ\": *\n#let data = json(\"/data.json\")\n= #data.title\n#service.name\n").unwrap();
+    std::fs::write(
+        templates.join("safety-plan.typ"),
+        "#import \"/common.typ\": *\n#let data = json(\"/data.json\")\n= #data.title\n#service.name\n",
+    )
+    .unwrap();
     let printer = Printer::for_vault_dir(&f.dir.path().join("vault")).unwrap();
-    let err = printer.prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false }).unwrap_err();
+    let err = printer
+        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false })
+        .unwrap_err();
     assert!(matches!(err, PrintError::DiscreetUnsafe { exposure: Exposure::AvoidedWord, .. }), "{err:?}");
 }
 
@@ -373,6 +402,7 @@ fn a_broken_template_names_its_file_and_line() {
 #[test]
 fn discreet_applies_to_the_safety_plan_only() {
     let mut f = fixture();
-    let err = f.printer.prepare(&mut f.vault, &Request::Chronology { case: f.case }, Options { discreet: true, large_print: false }).unwrap_err();
+    let err =
+        f.printer.prepare(&mut f.vault, &Request::Chronology { case: f.case }, Options { discreet: true, large_print: false }).unwrap_err();
     assert!(matches!(err, PrintError::DiscreetOnlyForPlan));
 }

@@ -20,6 +20,14 @@ export const commands = {
 	amendIncident: (incidentId: string, reason: string, changes: { [key in string]: Value }) => typedError<Record_Serialize, DeskError_Serialize>(__TAURI_INVOKE("amend_incident", { incidentId, reason, changes })),
 	instruments: () => typedError<Instrument_Serialize[], DeskError_Serialize>(__TAURI_INVOKE("instruments")),
 	vocabularies: () => __TAURI_INVOKE<Vocabularies>("vocabularies"),
+	printPreview: (form: PrintForm_Deserialize) => typedError<PrintPreview, DeskError_Serialize>(__TAURI_INVOKE("print_preview", { form })),
+	/**
+	 *  The native save dialog picks the path, so the web view never names a file.
+	 *  `None` means the user cancelled.
+	 */
+	printSave: (fileName: string) => typedError<PrintDone | null, DeskError_Serialize>(__TAURI_INVOKE("print_save", { fileName })),
+	printToPrinter: () => typedError<PrintDone, DeskError_Serialize>(__TAURI_INVOKE("print_to_printer")),
+	printClose: () => __TAURI_INVOKE<void>("print_close"),
 };
 
 /* Types */
@@ -473,6 +481,12 @@ export type DeskError_Serialize = {
 	wait_secs: number | null,
 };
 
+/**  Where a printout went, for the audit trail. */
+export type Destination = "file" | "printer";
+
+/**  The three printouts. */
+export type DocumentKind = "safety_plan" | "chronology" | "hearings";
+
 export type Evidence = Evidence_Serialize | Evidence_Deserialize;
 
 export type Evidence_Deserialize = {
@@ -805,6 +819,47 @@ export type PoliceReference_Deserialize = {
 export type PoliceReference_Serialize = {
 	crime_reference: string,
 	force: string | null,
+};
+
+export type PrintDone = {
+	pages: number,
+	destination: Destination,
+};
+
+export type PrintForm = PrintForm_Serialize | PrintForm_Deserialize;
+
+export type PrintForm_Deserialize = {
+	document: DocumentKind,
+	/**  Required for the safety plan and chronology; for hearings, one case or (none) the caseload. */
+	case_id?: CaseId | null,
+	/**  A safety plan version; the latest when empty. */
+	version?: number | null,
+	discreet: boolean,
+	large_print: boolean,
+	/**  How many hearings (hearing list only). */
+	limit?: number | null,
+};
+
+export type PrintForm_Serialize = {
+	document: DocumentKind,
+	/**  Required for the safety plan and chronology; for hearings, one case or (none) the caseload. */
+	case_id: CaseId | null,
+	/**  A safety plan version; the latest when empty. */
+	version: number | null,
+	discreet: boolean,
+	large_print: boolean,
+	/**  How many hearings (hearing list only). */
+	limit: number | null,
+};
+
+export type PrintPreview = {
+	document: DocumentKind,
+	discreet: boolean,
+	large_print: boolean,
+	/**  Each page as a PNG data URL. */
+	pages: string[],
+	/**  A suggested file name with no personal data in it. */
+	file_name: string,
 };
 
 export type ProtectiveOrder = ProtectiveOrder_Serialize | ProtectiveOrder_Deserialize;
