@@ -7,6 +7,9 @@
 //! 2. A chronology of 500 incidents: the median of 5 renders, against reading
 //!    the same case from the vault (the data cost) in the same run.
 //! 3. The first render after start (fonts and the standard library built).
+//!
+//! Every render starts with Typst's memo cache empty (the engine evicts it so
+//! no case text stays in memory), so repeats here are not cache hits.
 
 use chrono::{TimeZone, Utc};
 use rand::SeedableRng;

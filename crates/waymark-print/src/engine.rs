@@ -7,7 +7,7 @@ use crate::error::{PrintError, Result};
 use crate::templates::Templates;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use std::collections::HashMap;
-use typst::diag::{FileError, FileResult, Severity};
+use typst::diag::{FileError, FileResult};
 use typst::foundations::{Bytes, Datetime, Duration};
 use typst::layout::{Frame, FrameItem};
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
@@ -64,11 +64,12 @@ impl Engine {
         let data = serde_json::to_vec(data).map_err(|_| PrintError::Internal { what: "document data" })?;
         let world = PrintWorld::new(self, templates, main, data, now);
         let warned = typst::compile::<PagedDocument>(&world);
-        let document = warned.output.map_err(|errors| template_error(&world, main, errors.as_slice()))?;
-        let fatal_warning = warned.warnings.iter().any(|w| w.severity == Severity::Error);
-        if fatal_warning {
-            return Err(PrintError::Template { file: main.to_owned(), line: None });
-        }
+        let document = warned.output.map_err(|errors| template_error(&world, main, errors.as_slice()));
+        // Typst memoises layout in a process-wide cache that would keep this
+        // case's text in memory after the print (and after locking). Each
+        // print starts and ends with it empty.
+        typst::comemo::evict(0);
+        let document = document?;
         let options = typst_pdf::PdfOptions {
             ident: typst::foundations::Smart::Custom(format!("waymark/{main}")),
             creator: typst::foundations::Smart::Custom(Some("Waymark".into())),
@@ -76,7 +77,9 @@ impl Engine {
             tagged: true,
             ..Default::default()
         };
-        let pdf = typst_pdf::pdf(&document, &options).map_err(|_| PrintError::Template { file: main.to_owned(), line: None })?;
+        let pdf = typst_pdf::pdf(&document, &options).map_err(|_| PrintError::Template { file: main.to_owned(), line: None });
+        typst::comemo::evict(0);
+        let pdf = pdf?;
         Ok(Compiled { document, pdf })
     }
 }

@@ -537,21 +537,25 @@ fn breach_lines(
     incident_number: &dyn Fn(waymark_domain::IncidentId) -> Option<usize>,
 ) -> Vec<String> {
     let recorded = file.orders.iter().find(|e| e.order.id == order.id).map(|e| e.breaches.as_slice()).unwrap_or_default();
+    let line = |date: NaiveDate, incident: Option<usize>, reported: bool, crime: Option<&String>| {
+        let mut line = long_date(date);
+        if let Some(n) = incident {
+            line.push_str(&format!(": incident {n}"));
+        }
+        line.push_str(if reported { ", reported to police" } else { ", not reported" });
+        if let Some(crime) = crime {
+            line.push_str(&format!(", crime ref {crime}"));
+        }
+        line
+    };
     let mut lines: Vec<(NaiveDate, String)> = recorded
         .iter()
         .map(|b| {
-            let mut line = long_date(b.occurred_on);
-            if let Some(n) = b.incident_id.and_then(incident_number) {
-                line.push_str(&format!(": incident {n}"));
-            }
-            line.push_str(if b.reported_to_police { ", reported to police" } else { ", not reported" });
-            if let Some(crime) = &b.crime_reference {
-                line.push_str(&format!(", crime ref {crime}"));
-            }
+            let mut text = line(b.occurred_on, b.incident_id.and_then(incident_number), b.reported_to_police, b.crime_reference.as_ref());
             if let Some(outcome) = &b.outcome {
-                line.push_str(&format!(", outcome: {outcome}"));
+                text.push_str(&format!(", outcome: {outcome}"));
             }
-            (b.occurred_on, line)
+            (b.occurred_on, text)
         })
         .collect();
     for incident in incidents.iter().filter(|i| i.breaches_order == Some(order.id)) {
@@ -559,15 +563,8 @@ fn breach_lines(
             continue;
         }
         let date = london_date(incident.occurred_at);
-        let mut line = long_date(date);
-        if let Some(n) = incident_number(incident.id) {
-            line.push_str(&format!(": incident {n}"));
-        }
-        line.push_str(if incident.reported_to_police { ", reported to police" } else { ", not reported" });
-        if let Some(crime) = &incident.crime_reference {
-            line.push_str(&format!(", crime ref {crime}"));
-        }
-        lines.push((date, line));
+        let text = line(date, incident_number(incident.id), incident.reported_to_police, incident.crime_reference.as_ref());
+        lines.push((date, text));
     }
     lines.sort();
     lines.into_iter().map(|(_, line)| line).collect()

@@ -183,7 +183,6 @@ fn a_discreet_plan_naming_the_perpetrator_is_refused_with_the_section_and_nothin
         review_on: None,
     });
     f.vault.create(plan).unwrap();
-    let events_before = f.vault.audit_events(Some(f.case), 1000).unwrap().len();
 
     let err = f
         .printer
@@ -199,7 +198,6 @@ fn a_discreet_plan_naming_the_perpetrator_is_refused_with_the_section_and_nothin
     assert!(!err.to_string().contains(&first_name), "the error must not repeat the name");
     let prints = f.vault.audit_events(Some(f.case), 1000).unwrap().into_iter().filter(|e| e.action == "print").count();
     assert_eq!(prints, 0, "a refused print is not recorded as printed");
-    assert!(f.vault.audit_events(Some(f.case), 1000).unwrap().len() >= events_before);
     // The full plan for the case file still prints, name included.
     let full = f.printer.prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options::default()).unwrap();
     assert!(full.page_texts().join(" ").contains(&first_name));
