@@ -100,6 +100,9 @@ pub enum Command {
     /// Print a document to a PDF file: the safety plan, the chronology or the hearing list.
     #[command(subcommand)]
     Print(PrintCmd),
+    /// Sync with the stalking clinic: enrol, sync now, status, conflicts, offline bundle.
+    #[command(subcommand)]
+    Sync(SyncCmd),
     /// The installed risk instruments and their questions.
     Instruments,
     /// Write an encrypted backup.
@@ -356,4 +359,31 @@ impl Reason {
             Reason::VictimDeclined => R::VictimDeclined,
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCmd {
+    /// Enrol this vault with the clinic, using the one-time code from the clinic administrator.
+    Enrol {
+        /// The code (WAYMARK1-...). Read from standard input when omitted.
+        code: Option<String>,
+    },
+    /// Push what is waiting and pull the clinic's changes, now.
+    Now,
+    /// Last sync, what is waiting, conflicts and problems.
+    Status,
+    /// Safety-critical fields changed on two devices, with both values.
+    Conflicts,
+    /// Keep one value of a conflict.
+    Resolve {
+        id: String,
+        /// Which value to keep: this laptop's (local) or the other writer's (remote).
+        #[arg(long, value_parser = ["local", "remote"])]
+        keep: String,
+    },
+    /// Write a sealed, signed bundle of everything waiting, for a clinic reached by USB stick.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+    },
 }

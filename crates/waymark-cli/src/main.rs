@@ -23,6 +23,7 @@ use waymark_vault::{Env, InitOptions, Vault, VaultError};
 enum Failure {
     Vault(VaultError),
     Print(PrintError),
+    Sync(waymark_sync::SyncError),
     Usage(String),
 }
 
@@ -31,6 +32,15 @@ impl From<PrintError> for Failure {
         match e {
             PrintError::Vault(e) => Failure::Vault(e),
             other => Failure::Print(other),
+        }
+    }
+}
+
+impl From<waymark_sync::SyncError> for Failure {
+    fn from(e: waymark_sync::SyncError) -> Self {
+        match e {
+            waymark_sync::SyncError::Vault(e) => Failure::Vault(e),
+            other => Failure::Sync(other),
         }
     }
 }
@@ -59,6 +69,10 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(Failure::Print(e)) => {
+            eprintln!("error[{}]: {e}", e.code());
+            ExitCode::from(1)
+        }
+        Err(Failure::Sync(e)) => {
             eprintln!("error[{}]: {e}", e.code());
             ExitCode::from(1)
         }
@@ -115,6 +129,61 @@ fn print(dir: &Path, json: bool, cmd: PrintCmd) -> Outcome {
         &format!("Printed {} page(s) to the file you named. Keep it safe: a PDF is not encrypted.", prepared.pages()),
         json!({ "document": prepared.kind, "pages": prepared.pages(), "sha256": prepared.sha256, "discreet": discreet, "large_print": out.large_print }),
     );
+    Ok(())
+}
+
+fn sync(dir: &Path, json: bool, cmd: SyncCmd) -> Outcome {
+    use std::sync::Mutex;
+    use waymark_vault::sync::Choice;
+    let vault = unlock(dir)?;
+    match cmd {
+        SyncCmd::Enrol { code } => {
+            let code = match code {
+                Some(c) => c,
+                None => {
+                    let mut text = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|_| Failure::Usage("no code on standard input".into()))?;
+                    text
+                }
+            };
+            waymark_sync::enrol(&Mutex::new(vault), &code)?;
+            output::done(json, "Enrolled with the clinic. Run `waymark sync now` to send and receive.", json!({ "enrolled": true }));
+        }
+        SyncCmd::Now => {
+            let report = waymark_sync::sync_once(&Mutex::new(vault))?;
+            output::done(
+                json,
+                &format!(
+                    "Synced: {} sent (the clinic holds everything through {}), {} received, {} new conflict(s).",
+                    report.pushed, report.acked_through, report.pulled, report.conflicts
+                ),
+                json!(report),
+            );
+        }
+        SyncCmd::Status => {
+            let status = vault.sync_status()?;
+            let problems = vault.sync_problems()?;
+            output::value(json, &json!({ "status": status, "problems": problems }));
+        }
+        SyncCmd::Conflicts => {
+            output::value(json, &json!({ "conflicts": vault.sync_conflicts()? }));
+        }
+        SyncCmd::Resolve { id, keep } => {
+            let mut vault = vault;
+            let choice = if keep == "local" { Choice::Local } else { Choice::Remote };
+            vault.resolve_conflict(&id, choice)?;
+            output::done(json, "Conflict resolved; the decision goes to the clinic at the next sync.", json!({ "resolved": id }));
+        }
+        SyncCmd::Export { out } => {
+            let (bytes, ops) = waymark_sync::export_bundle(&vault)?;
+            std::fs::write(&out, bytes).map_err(|_| Failure::Usage("the bundle file could not be written".into()))?;
+            output::done(
+                json,
+                &format!("Wrote a sealed bundle of {ops} change(s). Take it to the clinic; they stay waiting here until the clinic acknowledges them online."),
+                json!({ "ops": ops }),
+            );
+        }
+    }
     Ok(())
 }
 
@@ -189,6 +258,7 @@ fn run(cli: Cli) -> Outcome {
             output::records(json, &records);
         }
         Command::Print(cmd) => print(&dir, json, cmd)?,
+        Command::Sync(cmd) => sync(&dir, json, cmd)?,
         Command::Instruments => {
             let vault = unlock(&dir)?;
             output::instruments(json, vault.instruments());

@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod hlc;
 pub mod ids;
 pub mod instruments;
+pub mod merge;
 pub mod patch;
 pub mod record;
 pub mod records;

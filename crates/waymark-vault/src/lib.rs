@@ -12,6 +12,7 @@ pub mod error;
 mod fsutil;
 pub mod keyfile;
 pub mod queries;
+pub mod sync;
 pub mod throttle;
 pub mod vault;
 

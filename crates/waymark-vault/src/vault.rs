@@ -95,15 +95,15 @@ fn load_service_config(dir: &Path) -> Result<(Rules, Instruments)> {
 /// An unlocked vault. Dropping it (or `lock`) closes the database and
 /// zeroises the key.
 pub struct Vault {
-    dir: PathBuf,
-    conn: Connection,
-    key: DbKey,
-    device: DeviceId,
-    actor: String,
-    hlc: Hlc,
-    env: Env,
-    rules: Rules,
-    instruments: Instruments,
+    pub(crate) dir: PathBuf,
+    pub(crate) conn: Connection,
+    pub(crate) key: DbKey,
+    pub(crate) device: DeviceId,
+    pub(crate) actor: String,
+    pub(crate) hlc: Hlc,
+    pub(crate) env: Env,
+    pub(crate) rules: Rules,
+    pub(crate) instruments: Instruments,
 }
 
 impl std::fmt::Debug for Vault {
@@ -112,11 +112,11 @@ impl std::fmt::Debug for Vault {
     }
 }
 
-fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
+pub(crate) fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
 }
 
-fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
+pub(crate) fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
     conn.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         params![key, value],
@@ -391,25 +391,20 @@ impl Vault {
             let case_id = record.case_id().map(|c| c.to_string());
             let op_id = waymark_domain::ids::uuid_v7(now, self.env.rng.as_mut()).to_string();
             let action = if creating { "create" } else { "update" };
-            let seq: i64 = tx.prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM ops")?.query_row([], |r| r.get(0))?;
-            tx.prepare_cached(
-                "INSERT INTO ops (seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema_version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?
-            .execute(params![
-                seq,
-                op_id,
-                hlc_text,
-                now.to_rfc3339(),
-                self.actor,
-                kind.wire(),
-                id,
-                case_id,
-                action,
-                op_changes(creating, &changes).to_string(),
-                db::schema_version(),
-            ])?;
-            tx.prepare_cached("INSERT INTO outbox (seq) VALUES (?1)")?.execute([seq])?;
+            let seq = append_op(
+                &tx,
+                &NewOp {
+                    op_id: &op_id,
+                    hlc: &hlc_text,
+                    made_at: now,
+                    actor: &self.actor,
+                    kind,
+                    record_id: &id,
+                    case_id: case_id.as_deref(),
+                    action,
+                    changes: &op_changes(creating, &changes),
+                },
+            )?;
             // The audit names changed fields on an edit (never values); a create points at its op.
             let detail = if creating {
                 json!({ "op": seq })
@@ -655,6 +650,53 @@ impl Vault {
     }
 }
 
+/// An op about to join the device's log.
+pub(crate) struct NewOp<'a> {
+    pub op_id: &'a str,
+    pub hlc: &'a str,
+    pub made_at: DateTime<Utc>,
+    pub actor: &'a str,
+    pub kind: RecordKind,
+    pub record_id: &'a str,
+    pub case_id: Option<&'a str>,
+    pub action: &'a str,
+    pub changes: &'a Value,
+}
+
+/// Appends an op with the next contiguous sequence, its outbox entry, and the
+/// clock of every field it writes, inside the caller's transaction.
+pub(crate) fn append_op(tx: &Connection, op: &NewOp<'_>) -> Result<i64> {
+    let seq: i64 = tx.prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM ops")?.query_row([], |r| r.get(0))?;
+    tx.prepare_cached(
+        "INSERT INTO ops (seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        seq,
+        op.op_id,
+        op.hlc,
+        op.made_at.to_rfc3339(),
+        op.actor,
+        op.kind.wire(),
+        op.record_id,
+        op.case_id,
+        op.action,
+        op.changes.to_string(),
+        db::schema_version(),
+    ])?;
+    tx.prepare_cached("INSERT INTO outbox (seq) VALUES (?1)")?.execute([seq])?;
+    if let Some(fields) = op.changes.get("new").and_then(Value::as_object) {
+        let mut clock = tx.prepare_cached(
+            "INSERT INTO field_clocks (record_id, field, hlc, op_id) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (record_id, field) DO UPDATE SET hlc = excluded.hlc, op_id = excluded.op_id",
+        )?;
+        for field in fields.keys() {
+            clock.execute(params![op.record_id, field, op.hlc, op.op_id])?;
+        }
+    }
+    Ok(seq)
+}
+
 fn correction_for(kind: RecordKind) -> &'static str {
     match kind {
         RecordKind::Incident => "incident_amendment (the original is kept)",
@@ -693,7 +735,7 @@ fn field_changes(old: Option<&Value>, new: &Value) -> Vec<(String, Value, Value)
         .collect()
 }
 
-fn check_references(conn: &Connection, record: &Record) -> Result<()> {
+pub(crate) fn check_references(conn: &Connection, record: &Record) -> Result<()> {
     let own_case = record.case_id().map(|c| c.to_string());
     for r in record.references() {
         if r.kind == RecordKind::Case && record.kind() == RecordKind::Case {

@@ -1,0 +1,203 @@
+//! The clinic's folder: its identity (Ed25519 signing and X25519 sealing
+//! keys), its TLS certificate, and the key of its database, all secrets in
+//! one age file under the clinic passphrase.
+//!
+//! | File | Contents |
+//! |---|---|
+//! | `clinic.json` | Public: clinic id, public keys, certificate fingerprint, recovery recipient |
+//! | `clinic.key` | age (scrypt): database key, signing and sealing keys, TLS private key |
+//! | `clinic.db` | SQLCipher database |
+//! | `cert.pem` | The self-signed TLS certificate (public) |
+
+use crate::error::ClinicError;
+use crate::store::SqliteStore;
+use age::secrecy::SecretString;
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use uuid::Uuid;
+use waymark_protocol::keys::SecretKeysText;
+use waymark_protocol::{DeviceKeys, DevicePublic};
+use zeroize::Zeroizing;
+
+/// scrypt log2 N for the clinic key file; the same as the vault's.
+pub const SHIPPED_WORK_FACTOR: u8 = 17;
+
+#[derive(Debug, Clone)]
+pub struct ClinicFiles {
+    pub dir: PathBuf,
+}
+
+impl ClinicFiles {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+    pub fn public(&self) -> PathBuf {
+        self.dir.join("clinic.json")
+    }
+    pub fn secrets(&self) -> PathBuf {
+        self.dir.join("clinic.key")
+    }
+    pub fn database(&self) -> PathBuf {
+        self.dir.join("clinic.db")
+    }
+    pub fn certificate(&self) -> PathBuf {
+        self.dir.join("cert.pem")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublicInfo {
+    pub clinic_id: Uuid,
+    pub keys: DevicePublic,
+    pub fingerprint: String,
+    pub recovery: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Secrets {
+    db_key: String,
+    keys: SecretKeysText,
+    tls_key_pem: String,
+}
+
+/// An unlocked clinic.
+pub struct Clinic {
+    pub files: ClinicFiles,
+    pub info: PublicInfo,
+    pub keys: Arc<DeviceKeys>,
+    db_key: Zeroizing<[u8; 32]>,
+    pub cert_pem: String,
+    tls_key_pem: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for Clinic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Clinic").field("id", &self.info.clinic_id).finish_non_exhaustive()
+    }
+}
+
+fn setup(what: &str) -> impl Fn(std::io::Error) -> ClinicError + '_ {
+    move |e| ClinicError::Setup(format!("{what}: {}", e.kind()))
+}
+
+/// The SHA-256 of a certificate in PEM, as hex: what a device pins.
+pub fn fingerprint_of_pem(pem: &str) -> Result<String, ClinicError> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let der = CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|_| ClinicError::Setup("the certificate is not PEM".into()))?;
+    Ok(hex::encode(Sha256::digest(der.as_ref())))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ClinicError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(setup("create a clinic file"))?;
+    file.write_all(bytes).and_then(|_| file.sync_all()).map_err(setup("write a clinic file"))
+}
+
+impl Clinic {
+    /// Creates the clinic's identity, certificate (for `hosts`), database key
+    /// and recovery identity. The recovery identity is returned, never
+    /// stored here: the administrator keeps it offline.
+    pub fn init(
+        dir: &Path,
+        passphrase: &SecretString,
+        hosts: &[String],
+        work_factor: u8,
+        now: DateTime<Utc>,
+    ) -> Result<(Clinic, age::x25519::Identity), ClinicError> {
+        let files = ClinicFiles::new(dir);
+        std::fs::create_dir_all(dir).map_err(setup("create the clinic folder"))?;
+        if files.secrets().exists() || files.public().exists() {
+            return Err(ClinicError::Setup("a clinic already exists in that folder".into()));
+        }
+        let keys = DeviceKeys::generate(&mut rand::rngs::OsRng);
+        let recovery = age::x25519::Identity::generate();
+        let mut db_key = Zeroizing::new([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(db_key.as_mut());
+        let certified = rcgen::generate_simple_self_signed(hosts.to_vec()).map_err(|_| ClinicError::Setup("the host names are not valid".into()))?;
+        let cert_pem = certified.cert.pem();
+        let tls_key_pem = Zeroizing::new(certified.signing_key.serialize_pem());
+        let info = PublicInfo {
+            clinic_id: Uuid::now_v7(),
+            keys: keys.public(),
+            fingerprint: fingerprint_of_pem(&cert_pem)?,
+            recovery: recovery.to_public().to_string(),
+            created_at: now,
+        };
+        let secrets = Zeroizing::new(
+            serde_json::to_vec(&Secrets { db_key: hex::encode(&db_key[..]), keys: keys.to_text(), tls_key_pem: tls_key_pem.to_string() })
+                .map_err(|_| ClinicError::Setup("secrets".into()))?,
+        );
+        let mut recipient = age::scrypt::Recipient::new(passphrase.clone());
+        recipient.set_work_factor(work_factor);
+        let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+            .map_err(|_| ClinicError::Setup("key file".into()))?;
+        let mut sealed = Vec::new();
+        let mut writer = encryptor.wrap_output(&mut sealed).map_err(setup("seal the key file"))?;
+        writer.write_all(&secrets).map_err(setup("seal the key file"))?;
+        writer.finish().map_err(setup("seal the key file"))?;
+        write_private(&files.secrets(), &sealed)?;
+        write_private(&files.public(), &serde_json::to_vec_pretty(&info).map_err(|_| ClinicError::Setup("public info".into()))?)?;
+        std::fs::write(files.certificate(), &cert_pem).map_err(setup("write the certificate"))?;
+        let clinic = Clinic { files, info, keys: Arc::new(keys), db_key, cert_pem, tls_key_pem };
+        // Creates and migrates the database now, so `serve` never creates one by accident.
+        SqliteStore::open(&clinic.files.database(), &clinic.db_key, true)?;
+        Ok((clinic, recovery))
+    }
+
+    /// Reads the clinic's secrets with the passphrase.
+    pub fn unlock(dir: &Path, passphrase: &SecretString) -> Result<Clinic, ClinicError> {
+        let files = ClinicFiles::new(dir);
+        let info: PublicInfo = serde_json::from_slice(&std::fs::read(files.public()).map_err(setup("read clinic.json"))?)
+            .map_err(|_| ClinicError::Setup("clinic.json is damaged".into()))?;
+        let sealed = std::fs::read(files.secrets()).map_err(setup("read clinic.key"))?;
+        let decryptor = age::Decryptor::new(sealed.as_slice()).map_err(|_| ClinicError::Setup("clinic.key is damaged".into()))?;
+        let mut identity = age::scrypt::Identity::new(passphrase.clone());
+        identity.set_max_work_factor(20);
+        let mut reader = decryptor.decrypt(std::iter::once(&identity as &dyn age::Identity)).map_err(|_| ClinicError::WrongPassphrase)?;
+        let mut plain = Zeroizing::new(Vec::new());
+        reader.read_to_end(&mut plain).map_err(|_| ClinicError::WrongPassphrase)?;
+        let secrets: Secrets = serde_json::from_slice(&plain).map_err(|_| ClinicError::Setup("clinic.key is damaged".into()))?;
+        let key_bytes = Zeroizing::new(hex::decode(&secrets.db_key).map_err(|_| ClinicError::Setup("clinic.key is damaged".into()))?);
+        let mut db_key = Zeroizing::new([0u8; 32]);
+        if key_bytes.len() != 32 {
+            return Err(ClinicError::Setup("clinic.key is damaged".into()));
+        }
+        db_key.copy_from_slice(&key_bytes);
+        let keys = DeviceKeys::from_text(&secrets.keys).map_err(|_| ClinicError::Setup("clinic.key is damaged".into()))?;
+        let cert_pem = std::fs::read_to_string(files.certificate()).map_err(setup("read cert.pem"))?;
+        Ok(Clinic { files, info, keys: Arc::new(keys), db_key, cert_pem, tls_key_pem: Zeroizing::new(secrets.tls_key_pem) })
+    }
+
+    pub fn open_store(&self) -> Result<SqliteStore, ClinicError> {
+        SqliteStore::open(&self.files.database(), &self.db_key, false)
+    }
+
+    /// TLS with the clinic's own certificate, or a CA-issued chain and key.
+    pub fn tls_config(&self, ca_issued: Option<(&Path, &Path)>) -> Result<rustls::ServerConfig, ClinicError> {
+        use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
+        let (chain_pem, key_pem) = match ca_issued {
+            Some((chain, key)) => (
+                std::fs::read(chain).map_err(setup("read the certificate chain"))?,
+                Zeroizing::new(std::fs::read(key).map_err(setup("read the certificate key"))?),
+            ),
+            None => (self.cert_pem.as_bytes().to_vec(), Zeroizing::new(self.tls_key_pem.as_bytes().to_vec())),
+        };
+        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&chain_pem)
+            .collect::<Result<_, _>>()
+            .map_err(|_| ClinicError::Setup("the certificate chain is not PEM".into()))?;
+        let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| ClinicError::Setup("the certificate key is not PEM".into()))?;
+        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .and_then(|b| b.with_no_client_auth().with_single_cert(chain, key))
+            .map_err(|_| ClinicError::Setup("the certificate and key do not match".into()))
+    }
+}

@@ -1,0 +1,22 @@
+//! The stalking clinic's sync server, as a library: storage behind a trait,
+//! the clinic's identity and TLS certificate, and the axum HTTP API. The
+//! `waymark-clinic` binary is a thin admin command line over it.
+//!
+//! This crate never depends on the desktop crates; it shares only the pure
+//! domain and the wire protocol with them.
+
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+pub mod cli;
+pub mod error;
+pub mod identity;
+pub mod server;
+pub mod store;
+
+pub use error::ClinicError;
+pub use identity::{Clinic, ClinicFiles};
+pub use server::{router, AppState};
+pub use store::{ClinicStore, DeviceRecord, DeviceStatus};
+
+/// The OpenAPI description of the HTTP API, served at `/v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../../docs/clinic-openapi.json");

@@ -1,0 +1,180 @@
+//! The HTTP API. Every handler reads raw bytes and parses them itself, so
+//! hostile input gets a `{code, message}` 4xx, never a panic. Storage and
+//! crypto run on the blocking pool.
+
+use crate::error::ClinicError;
+use crate::store::{ClinicStore, DeviceRecord, DeviceStatus, Stored};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use ed25519_dalek::Verifier;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use uuid::Uuid;
+use waymark_protocol::auth::{read_claim, verify_request, CLAIM_HEADER, SIGNATURE_HEADER};
+use waymark_protocol::messages::*;
+use waymark_protocol::{decode, encode, open, seal, BatchHeader, DeviceKeys, Direction, Limits, PROTOCOL_VERSION};
+
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn ClinicStore>,
+    pub clinic_id: Uuid,
+    pub keys: Arc<DeviceKeys>,
+    pub limits: Limits,
+    pub clock: Clock,
+}
+
+/// Small JSON bodies (enrol, hello, pull) never need more than this.
+const MAX_JSON_BYTES: usize = 16 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = usize::try_from(state.limits.max_batch_bytes).unwrap_or(usize::MAX).saturating_add(1);
+    Router::new()
+        .route(PATH_ENROL, post(enrol))
+        .route(PATH_HELLO, post(hello))
+        .route(PATH_PUSH, post(push))
+        .route(PATH_PULL, post(pull))
+        .route(PATH_OPENAPI, get(openapi))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ClinicError> + Send + 'static) -> Result<T, ClinicError> {
+    tokio::task::spawn_blocking(f).await.map_err(|_| ClinicError::Store("worker stopped".into()))?
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], crate::OPENAPI).into_response()
+}
+
+async fn not_found() -> Response {
+    let body = ErrorBody { code: "not_found".into(), message: "no such endpoint; see /v1/openapi.json".into(), wipe: false };
+    (StatusCode::NOT_FOUND, Json(body)).into_response()
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ClinicError> {
+    if body.len() > MAX_JSON_BYTES {
+        return Err(ClinicError::BadRequest("the body is too large"));
+    }
+    serde_json::from_slice(body).map_err(|_| ClinicError::BadRequest("the body is not the expected JSON"))
+}
+
+fn active(device: Option<DeviceRecord>) -> Result<DeviceRecord, ClinicError> {
+    match device {
+        None => Err(ClinicError::UnknownDevice),
+        Some(d) if d.status == DeviceStatus::Revoked => {
+            tracing::warn!(device = %d.id, "a revoked device made contact; refused with a wipe instruction");
+            Err(ClinicError::Revoked)
+        }
+        Some(d) => Ok(d),
+    }
+}
+
+async fn enrol(State(state): State<AppState>, body: Bytes) -> Result<Json<EnrolResponse>, ClinicError> {
+    let request: EnrolRequest = parse_json(&body)?;
+    let advocate = request.advocate.trim().to_owned();
+    if advocate.is_empty() || advocate.len() > 64 {
+        return Err(ClinicError::BadRequest("advocate must be a staff code of 1 to 64 characters"));
+    }
+    let key = request.keys.verifying_key()?;
+    request.keys.recipient()?;
+    let proof = B64.decode(&request.proof).ok().and_then(|p| <[u8; 64]>::try_from(p.as_slice()).ok()).ok_or(ClinicError::BadRequest("proof"))?;
+    key.verify(&enrol_proof_message(&request.token, request.device_id), &ed25519_dalek::Signature::from_bytes(&proof))
+        .map_err(|_| ClinicError::Protocol(waymark_protocol::ProtocolError::BadSignature))?;
+    let token_hash = hex::encode(Sha256::digest(request.token.as_bytes()));
+    let now = (state.clock)();
+    let device = DeviceRecord {
+        id: request.device_id,
+        advocate,
+        keys: request.keys,
+        status: DeviceStatus::Active,
+        enrolled_at: now,
+        revoked_at: None,
+        last_seen_at: Some(now),
+        acked_through: 0,
+    };
+    let store = state.store.clone();
+    let record = blocking(move || store.enrol(&token_hash, &device, now)).await?;
+    tracing::info!(device = %record.id, "device enrolled");
+    Ok(Json(EnrolResponse { clinic_id: state.clinic_id, acked_through: record.acked_through }))
+}
+
+async fn push(State(state): State<AppState>, body: Bytes) -> Result<Json<PushResponse>, ClinicError> {
+    let stored = blocking(move || receive_upward(&state, &body)).await?;
+    Ok(Json(PushResponse { acked_through: stored.acked_through, quarantined: stored.quarantined }))
+}
+
+/// Checks and stores a device's sealed batch: from the network (`push`) or
+/// from a USB stick (`waymark-clinic import`), with the same guarantees.
+pub fn receive_upward(state: &AppState, bytes: &[u8]) -> Result<Stored, ClinicError> {
+    let batch = decode(bytes, &state.limits)?;
+    if batch.header.direction != Direction::Up || batch.header.recipient != state.clinic_id {
+        return Err(ClinicError::BadRequest("the batch is not addressed to this clinic"));
+    }
+    let device = active(state.store.device(batch.header.sender)?)?;
+    let opened = open(&batch, &device.keys.verifying_key()?, &state.keys.sealing, &state.limits)?;
+    let stored = state.store.store_batch(device.id, opened.header.batch_id, &opened.ops, (state.clock)())?;
+    tracing::info!(device = %device.id, new = stored.inserted, again = stored.duplicates, acked = stored.acked_through, "batch stored");
+    Ok(stored)
+}
+
+/// Checks a signed request and returns its device.
+fn authenticate(state: &AppState, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<DeviceRecord, ClinicError> {
+    let header_text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).ok_or(ClinicError::BadRequest("the request is not signed"));
+    let (claim, claim_bytes) = read_claim(header_text(CLAIM_HEADER)?)?;
+    let device = active(state.store.device(claim.device)?)?;
+    verify_request(&claim, &claim_bytes, header_text(SIGNATURE_HEADER)?, &device.keys.verifying_key()?, path, body)?;
+    state.store.use_request_id(device.id, claim.request_id, (state.clock)())?;
+    Ok(device)
+}
+
+async fn hello(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<HelloResponse>, ClinicError> {
+    let response = blocking(move || {
+        let device = authenticate(&state, &headers, PATH_HELLO, &body)?;
+        Ok(HelloResponse { acked_through: device.acked_through, feed_head: state.store.feed_head()?, clinic_time: (state.clock)() })
+    })
+    .await?;
+    Ok(Json(response))
+}
+
+async fn pull(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ClinicError> {
+    let bytes = blocking(move || {
+        let device = authenticate(&state, &headers, PATH_PULL, &body)?;
+        let request: PullRequest = parse_json(&body)?;
+        let limit = request.max_ops.clamp(1, state.limits.max_ops);
+        let page = state.store.feed(device.id, &device.advocate, request.after, limit)?;
+        let header = BatchHeader {
+            protocol: PROTOCOL_VERSION,
+            batch_id: Uuid::now_v7(),
+            direction: Direction::Down,
+            sender: state.clinic_id,
+            recipient: device.id,
+            first_seq: request.after + 1,
+            last_seq: page.through,
+            op_count: u32::try_from(page.ops.len()).unwrap_or(u32::MAX),
+            max_hlc: page.ops.iter().map(|o| o.hlc.clone()).max().unwrap_or_default(),
+            schema_version: page.ops.iter().map(|o| o.schema_version).max().unwrap_or(0),
+            sent_at: (state.clock)(),
+        };
+        let sealed = seal(header, &page.ops, &device.keys.recipient()?, &state.keys.signing)?;
+        Ok(encode(&sealed))
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+}
+
+/// Serves the API over TLS on an already-bound listener until the process ends.
+pub async fn serve(listener: std::net::TcpListener, tls: rustls::ServerConfig, state: AppState) -> std::io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let config = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls));
+    axum_server::from_tcp_rustls(listener, config)?.serve(router(state).into_make_service()).await
+}

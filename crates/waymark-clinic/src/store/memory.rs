@@ -1,0 +1,172 @@
+//! An in-memory store: for tests and for checking that the handlers depend
+//! only on the trait. Nothing survives a restart.
+
+use super::*;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+
+#[derive(Default)]
+struct Inner {
+    tokens: HashMap<String, (DateTime<Utc>, Option<Uuid>)>,
+    devices: BTreeMap<Uuid, DeviceRecord>,
+    requests: HashSet<(Uuid, Uuid)>,
+    batches: HashSet<Uuid>,
+    /// Feed: position → op.
+    feed: Vec<WireOp>,
+    by_id: HashMap<Uuid, (String, u64)>,
+    slots: HashMap<(Uuid, u64), Uuid>,
+    quarantine: HashSet<(Uuid, u64)>,
+    case_advocate: HashMap<Uuid, String>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    fn lock(&self) -> StoreResult<std::sync::MutexGuard<'_, Inner>> {
+        self.inner.lock().map_err(|_| ClinicError::Store("poisoned".into()))
+    }
+}
+
+impl ClinicStore for MemoryStore {
+    fn add_enrolment(&self, token_hash: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
+        self.lock()?.tokens.insert(token_hash.to_owned(), (expires_at, None));
+        Ok(())
+    }
+
+    fn enrol(&self, token_hash: &str, device: &DeviceRecord, now: DateTime<Utc>) -> StoreResult<DeviceRecord> {
+        let mut inner = self.lock()?;
+        let (expires, used_by) = *inner.tokens.get(token_hash).ok_or(ClinicError::EnrolmentRefused)?;
+        if expires <= now {
+            return Err(ClinicError::EnrolmentRefused);
+        }
+        match used_by {
+            Some(id) if id == device.id => {
+                let existing = inner.devices.get(&id).cloned().ok_or(ClinicError::EnrolmentRefused)?;
+                if existing.keys != device.keys || existing.status != DeviceStatus::Active {
+                    return Err(ClinicError::EnrolmentRefused);
+                }
+                Ok(existing)
+            }
+            Some(_) => Err(ClinicError::EnrolmentRefused),
+            None => {
+                if inner.devices.contains_key(&device.id) {
+                    return Err(ClinicError::EnrolmentRefused);
+                }
+                inner.tokens.insert(token_hash.to_owned(), (expires, Some(device.id)));
+                inner.devices.insert(device.id, device.clone());
+                Ok(device.clone())
+            }
+        }
+    }
+
+    fn device(&self, id: Uuid) -> StoreResult<Option<DeviceRecord>> {
+        Ok(self.lock()?.devices.get(&id).cloned())
+    }
+
+    fn devices(&self) -> StoreResult<Vec<DeviceRecord>> {
+        Ok(self.lock()?.devices.values().cloned().collect())
+    }
+
+    fn revoke(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
+        let mut inner = self.lock()?;
+        Ok(match inner.devices.get_mut(&id) {
+            Some(d) => {
+                d.status = DeviceStatus::Revoked;
+                d.revoked_at.get_or_insert(now);
+                true
+            }
+            None => false,
+        })
+    }
+
+    fn use_request_id(&self, device: Uuid, request_id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut inner = self.lock()?;
+        if !inner.requests.insert((device, request_id)) {
+            return Err(ClinicError::Replayed);
+        }
+        if let Some(d) = inner.devices.get_mut(&device) {
+            d.last_seen_at = Some(now);
+        }
+        Ok(())
+    }
+
+    fn store_batch(&self, device: Uuid, batch_id: Uuid, ops: &[WireOp], now: DateTime<Utc>) -> StoreResult<Stored> {
+        let mut inner = self.lock()?;
+        if inner.batches.contains(&batch_id) {
+            return Err(ClinicError::Replayed);
+        }
+        inner.batches.insert(batch_id);
+        let mut stored = Stored::default();
+        for op in ops {
+            let hash = op.content_hash();
+            let by_id = inner.by_id.get(&op.op_id).cloned();
+            let slot = inner.slots.get(&(op.origin, op.seq)).copied();
+            match (by_id, slot) {
+                (Some((h, _)), Some(id)) if h == hash && id == op.op_id => stored.duplicates += 1,
+                (None, None) => {
+                    inner.feed.push(op.clone());
+                    let position = inner.feed.len() as u64;
+                    inner.by_id.insert(op.op_id, (hash, position));
+                    inner.slots.insert((op.origin, op.seq), op.op_id);
+                    if let (Some(advocate), Some(case)) = (advocate_of(op), op.case_id) {
+                        inner.case_advocate.insert(case, advocate.to_owned());
+                    }
+                    stored.inserted += 1;
+                }
+                _ => {
+                    inner.quarantine.insert((op.origin, op.seq));
+                    stored.quarantined.push(op.seq);
+                }
+            }
+        }
+        let Inner { devices, slots, quarantine, .. } = &mut *inner;
+        if let Some(d) = devices.get_mut(&device) {
+            while slots.contains_key(&(device, d.acked_through + 1)) || quarantine.contains(&(device, d.acked_through + 1)) {
+                d.acked_through += 1;
+            }
+            d.last_seen_at = Some(now);
+            stored.acked_through = d.acked_through;
+        }
+        Ok(stored)
+    }
+
+    fn feed(&self, device: Uuid, advocate: &str, after: u64, limit: u32) -> StoreResult<FeedPage> {
+        let inner = self.lock()?;
+        let mut ops = Vec::new();
+        let mut through = after;
+        for (index, op) in inner.feed.iter().enumerate().skip(usize::try_from(after).unwrap_or(usize::MAX)) {
+            let position = index as u64 + 1;
+            if ops.len() as u32 >= limit {
+                break;
+            }
+            through = position;
+            let for_advocate = op.case_id.and_then(|c| inner.case_advocate.get(&c)).is_some_and(|a| a == advocate);
+            if op.origin != device && for_advocate {
+                ops.push(op.clone());
+            }
+        }
+        Ok(FeedPage { ops, through })
+    }
+
+    fn feed_head(&self) -> StoreResult<u64> {
+        Ok(self.lock()?.feed.len() as u64)
+    }
+
+    fn stats(&self) -> StoreResult<Stats> {
+        let inner = self.lock()?;
+        let revoked = inner.devices.values().filter(|d| d.status == DeviceStatus::Revoked).count() as u64;
+        Ok(Stats {
+            devices_active: inner.devices.len() as u64 - revoked,
+            devices_revoked: revoked,
+            ops: inner.feed.len() as u64,
+            quarantined: inner.quarantine.len() as u64,
+            feed_head: inner.feed.len() as u64,
+        })
+    }
+}

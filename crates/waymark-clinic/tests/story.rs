@@ -1,0 +1,284 @@
+//! The clinic's story, run against every storage implementation, through
+//! the real router (without TLS): enrol, push, resend, quarantine, pull,
+//! revoke. Then every rejection the issue names, and hostile input.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine;
+use chrono::{TimeZone, Utc};
+use ed25519_dalek::Signer;
+use http_body_util::BodyExt;
+use rand::SeedableRng;
+use std::sync::Arc;
+use tower::ServiceExt;
+use uuid::Uuid;
+use waymark_clinic::store::{ClinicStore, MemoryStore, SqliteStore};
+use waymark_clinic::{router, AppState};
+use waymark_protocol::auth::{body_hash, sign_request, Claim, CLAIM_HEADER, SIGNATURE_HEADER};
+use waymark_protocol::messages::*;
+use waymark_protocol::*;
+
+const TOKEN: &str = "one-time-token";
+
+struct Clinic {
+    state: AppState,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn keys(seed: u64) -> DeviceKeys {
+    DeviceKeys::generate(&mut rand::rngs::StdRng::seed_from_u64(seed))
+}
+
+fn clinic_with(store: Arc<dyn ClinicStore>, dir: Option<tempfile::TempDir>) -> Clinic {
+    store.add_enrolment(&hex::encode(<sha2::Sha256 as sha2::Digest>::digest(TOKEN)), Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()).unwrap();
+    store.add_enrolment(&hex::encode(<sha2::Sha256 as sha2::Digest>::digest("second")), Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()).unwrap();
+    let state = AppState {
+        store,
+        clinic_id: Uuid::from_u128(0xC11),
+        keys: Arc::new(keys(100)),
+        limits: Limits { max_batch_bytes: 256 * 1024, max_ops: 1000 },
+        clock: Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()),
+    };
+    Clinic { state, _dir: dir }
+}
+
+fn stores() -> Vec<(&'static str, Clinic)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(&dir.path().join("clinic.db"), &[7u8; 32], true).unwrap();
+    vec![("memory", clinic_with(Arc::new(MemoryStore::new()), None)), ("sqlcipher", clinic_with(Arc::new(sqlite), Some(dir)))]
+}
+
+async fn call(clinic: &Clinic, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+    let response = router(clinic.state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    (status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
+}
+
+fn post(path: &str, body: Vec<u8>) -> Request<Body> {
+    Request::post(path).body(Body::from(body)).unwrap()
+}
+
+struct Device {
+    id: Uuid,
+    keys: DeviceKeys,
+    advocate: &'static str,
+}
+
+impl Device {
+    fn new(n: u128, advocate: &'static str) -> Self {
+        Self { id: Uuid::from_u128(n), keys: keys(n as u64), advocate }
+    }
+
+    fn enrol_request(&self, token: &str) -> Vec<u8> {
+        let proof = base64::engine::general_purpose::STANDARD.encode(self.keys.signing.sign(&enrol_proof_message(token, self.id)).to_bytes());
+        serde_json::to_vec(&EnrolRequest { token: token.into(), device_id: self.id, advocate: self.advocate.into(), keys: self.keys.public(), proof }).unwrap()
+    }
+
+    fn op(&self, seq: u64, case: u128, kind: &str, new: serde_json::Value) -> WireOp {
+        WireOp {
+            op_id: Uuid::from_u128((self.id.as_u128() << 32) + u128::from(seq)),
+            origin: self.id,
+            seq,
+            hlc: format!("{:015}-{:010}-{}", 1_800_000_000_000u64 + seq, 0, self.id),
+            made_at: Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap(),
+            actor: self.advocate.into(),
+            kind: kind.into(),
+            record_id: Uuid::from_u128(case),
+            case_id: Some(Uuid::from_u128(case)),
+            action: OpAction::Create,
+            changes: serde_json::json!({ "new": new }),
+            schema_version: 2,
+        }
+    }
+
+    fn batch(&self, clinic: &Clinic, ops: &[WireOp]) -> Vec<u8> {
+        encode(&self.sealed(clinic, ops, Uuid::now_v7()))
+    }
+
+    fn sealed(&self, clinic: &Clinic, ops: &[WireOp], batch_id: Uuid) -> SealedBatch {
+        let header = BatchHeader {
+            protocol: PROTOCOL_VERSION,
+            batch_id,
+            direction: Direction::Up,
+            sender: self.id,
+            recipient: clinic.state.clinic_id,
+            first_seq: ops.first().map_or(1, |o| o.seq),
+            last_seq: ops.last().map_or(0, |o| o.seq),
+            op_count: ops.len() as u32,
+            max_hlc: ops.iter().map(|o| o.hlc.clone()).max().unwrap_or_default(),
+            schema_version: 2,
+            sent_at: Utc.with_ymd_and_hms(2026, 11, 22, 11, 0, 0).unwrap(),
+        };
+        seal(header, ops, &clinic.state.keys.sealing.to_public(), &self.keys.signing).unwrap()
+    }
+
+    fn signed(&self, path: &str, body: Vec<u8>) -> Request<Body> {
+        let claim = Claim { device: self.id, request_id: Uuid::now_v7(), path: path.into(), body_sha256: body_hash(&body), at: Utc::now() };
+        let (claim, signature) = sign_request(&claim, &self.keys.signing);
+        Request::post(path).header(CLAIM_HEADER, claim).header(SIGNATURE_HEADER, signature).body(Body::from(body)).unwrap()
+    }
+}
+
+fn code_of(body: &[u8]) -> String {
+    serde_json::from_slice::<ErrorBody>(body).map(|e| e.code).unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned())
+}
+
+#[tokio::test]
+async fn the_story_holds_for_every_store() {
+    for (name, clinic) in stores() {
+        let a = Device::new(1, "ISA01");
+        let b = Device::new(2, "ISA01");
+        // Enrolment: a token works once; the same device retrying with the same keys is fine.
+        assert_eq!(call(&clinic, post(PATH_ENROL, a.enrol_request(TOKEN))).await.0, StatusCode::OK, "{name}");
+        assert_eq!(call(&clinic, post(PATH_ENROL, a.enrol_request(TOKEN))).await.0, StatusCode::OK, "{name}: a lost reply must be retryable");
+        let (status, body) = call(&clinic, post(PATH_ENROL, b.enrol_request(TOKEN))).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "enrolment_refused"), "{name}: a used token");
+        assert_eq!(call(&clinic, post(PATH_ENROL, b.enrol_request("second"))).await.0, StatusCode::OK, "{name}");
+
+        // Push: a case assigned to ISA01, then two more ops.
+        let ops = vec![
+            a.op(1, 10, "case", serde_json::json!({"advocate": "ISA01", "reference": "C1"})),
+            a.op(2, 11, "case", serde_json::json!({"advocate": "ISA02", "reference": "C2"})),
+            a.op(3, 10, "case", serde_json::json!({"status": "open"})),
+        ];
+        let (status, body) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, &ops))).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {}", code_of(&body));
+        let pushed: PushResponse = serde_json::from_slice(&body).unwrap();
+        assert_eq!(pushed, PushResponse { acked_through: 3, quarantined: vec![] }, "{name}");
+
+        // The same ops in a fresh batch: acknowledged again, stored once.
+        let (_, body) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, &ops))).await;
+        assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 3, "{name}");
+        assert_eq!(clinic.state.store.stats().unwrap().ops, 3, "{name}: a resend must not duplicate");
+
+        // The same op id with different content: quarantined, loudly, never applied.
+        let mut changed = ops[2].clone();
+        changed.changes = serde_json::json!({"new": {"status": "closed"}});
+        let (_, body) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, &[changed]))).await;
+        assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().quarantined, vec![3], "{name}");
+        assert_eq!(clinic.state.store.stats().unwrap().quarantined, 1, "{name}");
+
+        // Reordered batches: 5 before 4 stores 5 but acknowledges only through 3.
+        let (_, body) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, &[a.op(5, 10, "case", serde_json::json!({"status": "closed"}))]))).await;
+        assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 3, "{name}: not contiguous yet");
+        let (_, body) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, &[a.op(4, 10, "case", serde_json::json!({"status": "open"}))]))).await;
+        assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 5, "{name}: the gap is filled");
+
+        // Pull: B sees A's ops for ISA01's case only, sealed to B and signed by the clinic.
+        let hello: HelloResponse = serde_json::from_slice(&call(&clinic, b.signed(PATH_HELLO, b"{}".to_vec())).await.1).unwrap();
+        assert_eq!(hello.feed_head, 5, "{name}");
+        let request = serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap();
+        let (status, body) = call(&clinic, b.signed(PATH_PULL, request)).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {}", code_of(&body));
+        let batch = decode(&body, &Limits::default()).unwrap();
+        let opened = open(&batch, &clinic.state.keys.signing.verifying_key(), &b.keys.sealing, &Limits::default()).unwrap();
+        let seqs: Vec<u64> = opened.ops.iter().map(|o| o.seq).collect();
+        assert_eq!(seqs, vec![1, 3, 5, 4], "{name}: ISA02's case stays out; feed order is arrival order");
+        assert_eq!(opened.header.last_seq, 5, "{name}");
+        // A does not get its own ops back.
+        let request = serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap();
+        let batch = decode(&call(&clinic, a.signed(PATH_PULL, request)).await.1, &Limits::default()).unwrap();
+        assert_eq!(open(&batch, &clinic.state.keys.signing.verifying_key(), &a.keys.sealing, &Limits::default()).unwrap().ops.len(), 0);
+
+        // Revocation: refused with a wipe instruction, on push and on signed calls.
+        assert!(clinic.state.store.revoke(b.id, Utc::now()).unwrap());
+        let (status, body) = call(&clinic, b.signed(PATH_HELLO, b"{}".to_vec())).await;
+        let error: ErrorBody = serde_json::from_slice(&body).unwrap();
+        assert_eq!((status, error.code.as_str(), error.wipe), (StatusCode::FORBIDDEN, "revoked", true), "{name}");
+        let (status, body) = call(&clinic, post(PATH_PUSH, b.batch(&clinic, &[b.op(1, 10, "case", serde_json::json!({"status": "x"}))]))).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::FORBIDDEN, "revoked"), "{name}: a batch signed by a revoked device");
+    }
+}
+
+#[tokio::test]
+async fn each_bad_batch_is_refused_with_its_own_error() {
+    let (_, clinic) = stores().remove(1);
+    let a = Device::new(1, "ISA01");
+    call(&clinic, post(PATH_ENROL, a.enrol_request(TOKEN))).await;
+    let ops = vec![a.op(1, 10, "case", serde_json::json!({"advocate": "ISA01"}))];
+
+    // Tampered: one bit of the ciphertext flipped.
+    let mut tampered = a.sealed(&clinic, &ops, Uuid::now_v7());
+    tampered.ciphertext[40] ^= 1;
+    let (status, body) = call(&clinic, post(PATH_PUSH, encode(&tampered))).await;
+    assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "bad_signature"));
+
+    // Replayed: the exact same batch twice.
+    let batch = a.batch(&clinic, &ops);
+    assert_eq!(call(&clinic, post(PATH_PUSH, batch.clone())).await.0, StatusCode::OK);
+    let (status, body) = call(&clinic, post(PATH_PUSH, batch)).await;
+    assert_eq!((status, code_of(&body).as_str()), (StatusCode::CONFLICT, "replayed"));
+
+    // Re-signed: a new batch id to dodge replay detection, signed by another key.
+    let mut resigned = a.sealed(&clinic, &ops, Uuid::now_v7());
+    let intruder = keys(999);
+    let forged = seal(resigned.header.clone(), &ops, &clinic.state.keys.sealing.to_public(), &intruder.signing).unwrap();
+    resigned.signature = forged.signature;
+    let (status, body) = call(&clinic, post(PATH_PUSH, encode(&resigned))).await;
+    assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "bad_signature"));
+
+    // Unknown device.
+    let stranger = Device::new(77, "ISA01");
+    let (status, body) = call(&clinic, post(PATH_PUSH, stranger.batch(&clinic, &[stranger.op(1, 10, "case", serde_json::json!({}))]))).await;
+    assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "unknown_device"));
+
+    // Oversized: beyond the configured 256 KiB.
+    let big: Vec<WireOp> = (1..=400).map(|s| a.op(s + 1, 10, "case", serde_json::json!({"notes": "x".repeat(1000)}))).collect();
+    let (status, _) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, &big))).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // A replayed signed request.
+    let request = a.signed(PATH_HELLO, b"{}".to_vec());
+    let (claim, signature) = (request.headers()[CLAIM_HEADER].clone(), request.headers()[SIGNATURE_HEADER].clone());
+    assert_eq!(call(&clinic, request).await.0, StatusCode::OK);
+    let again = Request::post(PATH_HELLO).header(CLAIM_HEADER, claim).header(SIGNATURE_HEADER, signature).body(Body::from("{}")).unwrap();
+    let (status, body) = call(&clinic, again).await;
+    assert_eq!((status, code_of(&body).as_str()), (StatusCode::CONFLICT, "replayed"));
+}
+
+#[tokio::test]
+async fn hostile_input_to_every_endpoint_gets_a_4xx() {
+    let (_, clinic) = stores().remove(0);
+    let a = Device::new(1, "ISA01");
+    call(&clinic, post(PATH_ENROL, a.enrol_request(TOKEN))).await;
+    let bodies: Vec<Vec<u8>> = vec![
+        vec![],
+        b"{".to_vec(),
+        b"null".to_vec(),
+        b"WMSB".to_vec(),
+        vec![0xff; 5000],
+        serde_json::to_vec(&serde_json::json!({"token": 1, "device_id": "x"})).unwrap(),
+        [b"WMSB\x00\x01\xff\xff\xff\xff".as_slice(), &[0u8; 100]].concat(),
+        "{\"after\": -1, \"max_ops\": 99999999999}".into(),
+    ];
+    let mut cases = 0;
+    for path in [PATH_ENROL, PATH_HELLO, PATH_PUSH, PATH_PULL, "/v1/nothing", "/../etc/passwd"] {
+        for body in &bodies {
+            for (signed, request) in [(false, post(path, body.clone())), (true, a.signed(path, body.clone()))] {
+                let (status, _) = call(&clinic, request).await;
+                cases += 1;
+                // A correctly signed hello ignores its body, so it may succeed; nothing else may.
+                let may_succeed = signed && path == PATH_HELLO;
+                assert!(status.is_client_error() || (may_succeed && status.is_success()), "{path} with {} bytes gave {status}", body.len());
+            }
+        }
+    }
+    // A signed claim for one path used on another.
+    let mut request = a.signed(PATH_HELLO, b"{}".to_vec());
+    *request.uri_mut() = PATH_PULL.parse().unwrap();
+    assert!(call(&clinic, request).await.0.is_client_error());
+    assert!(cases > 90);
+}
+
+#[tokio::test]
+async fn the_openapi_description_is_served_and_names_every_route() {
+    let (_, clinic) = stores().remove(0);
+    let (status, body) = call(&clinic, Request::get(PATH_OPENAPI).body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let mut paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+    paths.sort();
+    let mut routes = vec![PATH_ENROL, PATH_HELLO, PATH_OPENAPI, PATH_PULL, PATH_PUSH];
+    routes.sort();
+    assert_eq!(paths, routes, "docs/clinic-openapi.json must describe exactly the routes the router serves");
+}

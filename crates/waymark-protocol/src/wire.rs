@@ -1,0 +1,110 @@
+//! The types that cross the wire. Field names and order are part of the
+//! protocol: change them only with a new `PROTOCOL_VERSION` and the document.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// Which way a batch travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Device to clinic: a contiguous run of the device's own op log.
+    Up,
+    /// Clinic to device: a run of the clinic's feed for that device.
+    Down,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpAction {
+    Create,
+    Update,
+}
+
+/// One change to one record, exactly as the originating device logged it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireOp {
+    /// Made by the originating device; the same id always means the same change.
+    pub op_id: Uuid,
+    /// The device (or the clinic) that made the change.
+    pub origin: Uuid,
+    /// The origin's op-log sequence number, contiguous from 1.
+    pub seq: u64,
+    /// The origin's hybrid logical clock at the change, in its text form.
+    pub hlc: String,
+    /// When the change was made, by the origin's clock (kept apart from receipt time).
+    pub made_at: DateTime<Utc>,
+    /// The staff code of the person who made it.
+    pub actor: String,
+    /// The record kind's wire name (`case`, `incident`, …).
+    pub kind: String,
+    pub record_id: Uuid,
+    pub case_id: Option<Uuid>,
+    pub action: OpAction,
+    /// `{"new": {field: value}}` for a create; `{"new": {...}, "old": {...}}`
+    /// with only the changed fields for an update; optionally `"resolves"`:
+    /// the conflict ids a person's decision closes.
+    pub changes: serde_json::Value,
+    /// The originating vault's schema version. A receiver with an older
+    /// schema holds the op back instead of dropping it.
+    pub schema_version: u32,
+}
+
+impl WireOp {
+    /// SHA-256 over the op's canonical JSON. Two ops with the same id must
+    /// have the same content hash, or one of them is quarantined.
+    pub fn content_hash(&self) -> String {
+        // Serialising a plain struct to bytes cannot fail.
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        hex::encode(Sha256::digest(bytes))
+    }
+}
+
+/// The batch's metadata. It travels in clear (so the clinic knows whose key
+/// verifies it and which key opens it) and again inside the sealed body,
+/// where it is compared field by field after decrypting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchHeader {
+    pub protocol: u16,
+    /// Unique per sending attempt; a batch id seen before is a replay.
+    pub batch_id: Uuid,
+    pub direction: Direction,
+    /// The signer: a device id going up, the clinic id coming down.
+    pub sender: Uuid,
+    /// Whose X25519 key the body is sealed to.
+    pub recipient: Uuid,
+    /// Up: the device's first and last op sequence in the batch.
+    /// Down: the clinic feed positions covered (ops may be filtered out).
+    /// An empty batch has `first_seq = last_seq + 1`.
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub op_count: u32,
+    /// The highest HLC in the batch (text form), or empty when it holds no ops.
+    pub max_hlc: String,
+    /// The sender's schema version.
+    pub schema_version: u32,
+    /// The sender's clock when sealing; used only to warn about drift.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// What travels: the header in clear, the age ciphertext of the body, and the
+/// sender's signature. `header_bytes` are the exact bytes that were signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedBatch {
+    pub header: BatchHeader,
+    pub header_bytes: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+    pub signature: [u8; 64],
+}
+
+/// The plaintext inside the age envelope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchBody {
+    pub header: BatchHeader,
+    pub ops: Vec<WireOp>,
+}

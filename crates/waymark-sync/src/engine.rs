@@ -1,0 +1,235 @@
+//! Enrolment, one sync round (hello, push, pull), and the offline bundle.
+
+use crate::error::SyncError;
+use crate::transport::Https;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use ed25519_dalek::Signer;
+use serde::Serialize;
+use std::sync::Mutex;
+use uuid::Uuid;
+use waymark_protocol::auth::{body_hash, sign_request, Claim, CLAIM_HEADER, SIGNATURE_HEADER};
+use waymark_protocol::enrol::EnrolmentCode;
+use waymark_protocol::messages::*;
+use waymark_protocol::{decode, encode, open, seal, BatchHeader, DeviceKeys, Direction, Limits, WireOp, PROTOCOL_VERSION};
+use waymark_vault::sync::ClinicLink;
+use waymark_vault::Vault;
+
+/// Ops per upward batch. Small enough that a cut connection loses little
+/// work, large enough that sealing and signing cost little per op.
+pub const PUSH_BATCH_OPS: u32 = 500;
+const PULL_BATCH_OPS: u32 = 1000;
+
+/// How the engine reaches the vault. The desktop app holds `None` while
+/// locked, so each step takes the vault briefly and never across network I/O.
+pub trait VaultAccess {
+    fn with_vault<R>(&self, f: impl FnOnce(&mut Vault) -> Result<R, SyncError>) -> Result<R, SyncError>;
+}
+
+impl VaultAccess for Mutex<Vault> {
+    fn with_vault<R>(&self, f: impl FnOnce(&mut Vault) -> Result<R, SyncError>) -> Result<R, SyncError> {
+        let mut guard = self.lock().map_err(|_| SyncError::Locked)?;
+        f(&mut guard)
+    }
+}
+
+impl VaultAccess for Mutex<Option<Vault>> {
+    fn with_vault<R>(&self, f: impl FnOnce(&mut Vault) -> Result<R, SyncError>) -> Result<R, SyncError> {
+        let mut guard = self.lock().map_err(|_| SyncError::Locked)?;
+        f(guard.as_mut().ok_or(SyncError::Locked)?)
+    }
+}
+
+/// What one sync round did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    pub pushed: u64,
+    pub acked_through: u64,
+    pub quarantined: u32,
+    pub pulled: u32,
+    pub conflicts: u32,
+    pub held: u32,
+    pub failed: u32,
+    pub drift_ms: Option<u64>,
+}
+
+/// Enrols this vault with the clinic named in the code.
+pub fn enrol(access: &impl VaultAccess, code_text: &str) -> Result<(), SyncError> {
+    let code = EnrolmentCode::parse(code_text)?;
+    let (device, advocate, keys, now) = access.with_vault(|v| {
+        if v.sync_link()?.is_some() {
+            return Err(SyncError::Refused {
+                code: "already_enrolled".into(),
+                message: "this laptop is already enrolled with a clinic".into(),
+                status: 0,
+            });
+        }
+        Ok((v.device(), v.actor().to_owned(), v.sync_enrolment_keys()?, v.now()))
+    })?;
+    let proof = B64.encode(keys.signing.sign(&enrol_proof_message(&code.token, device.as_uuid())).to_bytes());
+    let request = EnrolRequest { token: code.token.clone(), device_id: device.as_uuid(), advocate, keys: keys.public(), proof };
+    let https = Https::new(&code.url, code.fingerprint.as_deref())?;
+    let body = serde_json::to_vec(&request).unwrap_or_default();
+    let response: EnrolResponse = parse(&https.post(PATH_ENROL, &[], body, "application/json")?)?;
+    if response.clinic_id != code.clinic_id {
+        return Err(SyncError::WrongServer);
+    }
+    let link = ClinicLink { url: code.url, fingerprint: code.fingerprint, clinic_id: code.clinic_id, clinic: code.clinic, enrolled_at: now };
+    access.with_vault(|v| Ok(v.sync_enrolled(&link, response.acked_through)?))?;
+    tracing::info!(device = %device, "enrolled with the clinic");
+    Ok(())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, SyncError> {
+    serde_json::from_slice(bytes).map_err(|_| SyncError::Protocol(waymark_protocol::ProtocolError::Malformed("clinic reply")))
+}
+
+struct Session {
+    https: Https,
+    link: ClinicLink,
+    keys: DeviceKeys,
+    device: Uuid,
+}
+
+impl Session {
+    fn signed(&self, path: &str, body: Vec<u8>, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<u8>, SyncError> {
+        let claim = Claim { device: self.device, request_id: Uuid::now_v7(), path: path.into(), body_sha256: body_hash(&body), at: now };
+        let (claim, signature) = sign_request(&claim, &self.keys.signing);
+        self.https.post(path, &[(CLAIM_HEADER, claim), (SIGNATURE_HEADER, signature)], body, "application/json")
+    }
+}
+
+fn session(access: &impl VaultAccess) -> Result<Session, SyncError> {
+    let (link, keys, device) =
+        access.with_vault(|v| Ok((v.sync_link()?.ok_or(SyncError::NotEnrolled)?, v.sync_keys()?.ok_or(SyncError::NotEnrolled)?, v.device())))?;
+    Ok(Session { https: Https::new(&link.url, link.fingerprint.as_deref())?, link, keys, device: device.as_uuid() })
+}
+
+/// One sync round: learn what the clinic holds, push what it lacks, pull
+/// what is new. The attempt and its outcome are recorded in the vault. A
+/// revocation erases the vault and ends with `SyncError::Wiped`.
+pub fn sync_once<A: VaultAccess>(access: &A) -> Result<SyncReport, SyncError> {
+    let result = session(access).and_then(|s| round(access, &s));
+    match &result {
+        Ok(_) => access.with_vault(|v| Ok(v.sync_record_attempt(None)?))?,
+        Err(SyncError::Refused { code, .. }) if code == "revoked" => {
+            access.with_vault(|v| Ok(v.wipe("revoked_by_clinic")?))?;
+            return Err(SyncError::Wiped);
+        }
+        Err(e) => {
+            let code = e.code();
+            let permanent = e.is_permanent();
+            access.with_vault(|v| {
+                v.sync_record_attempt(Some(&code))?;
+                if permanent {
+                    v.sync_record_problem(&code, "up")?;
+                }
+                Ok(())
+            })?;
+        }
+    }
+    result
+}
+
+fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, SyncError> {
+    let mut report = SyncReport::default();
+    let now = access.with_vault(|v| Ok(v.now()))?;
+    let hello: HelloResponse = parse(&session.signed(PATH_HELLO, b"{}".to_vec(), now)?)?;
+    // The clinic's word on what it holds wins: an acknowledgement whose reply
+    // was lost is recovered here, and nothing past it is assumed.
+    access.with_vault(|v| {
+        if hello.acked_through > v.sync_acked_through()? {
+            v.sync_acknowledge(hello.acked_through, &[])?;
+        }
+        Ok(())
+    })?;
+    let mut after = hello.acked_through;
+    report.acked_through = after;
+    loop {
+        let (ops, sealed) = access.with_vault(|v| {
+            let ops = v.outbox_batch(after, PUSH_BATCH_OPS)?;
+            if ops.is_empty() {
+                return Ok((ops, None));
+            }
+            let header = upward_header(session, &ops, v.now());
+            let sealed = seal(header, &ops, &session.link.clinic.recipient()?, &session.keys.signing)?;
+            Ok((ops, Some(sealed)))
+        })?;
+        let Some(sealed) = sealed else { break };
+        let response: PushResponse = parse(&session.https.post(PATH_PUSH, &[], encode(&sealed), "application/octet-stream")?)?;
+        access.with_vault(|v| Ok(v.sync_acknowledge(response.acked_through, &response.quarantined)?))?;
+        report.pushed += ops.len() as u64;
+        report.quarantined += response.quarantined.len() as u32;
+        if response.acked_through <= after {
+            // The clinic stored nothing contiguous past our acknowledgement: stop rather than loop.
+            return Err(SyncError::Refused { code: "ack_stalled".into(), message: "the clinic did not acknowledge the batch".into(), status: 0 });
+        }
+        after = response.acked_through;
+        report.acked_through = after;
+    }
+    let mut cursor = access.with_vault(|v| Ok(v.sync_pull_cursor()?))?;
+    while cursor < hello.feed_head {
+        let request = serde_json::to_vec(&PullRequest { after: cursor, max_ops: PULL_BATCH_OPS }).unwrap_or_default();
+        let now = access.with_vault(|v| Ok(v.now()))?;
+        let bytes = session.signed(PATH_PULL, request, now)?;
+        let batch = decode(&bytes, &Limits { max_batch_bytes: 256 * 1024 * 1024, max_ops: PULL_BATCH_OPS })?;
+        let opened = open(&batch, &session.link.clinic.verifying_key()?, &session.keys.sealing, &Limits { max_batch_bytes: 256 * 1024 * 1024, max_ops: PULL_BATCH_OPS })?;
+        let h = &opened.header;
+        if h.direction != Direction::Down || h.sender != session.link.clinic_id || h.recipient != session.device || h.first_seq != cursor + 1 {
+            return Err(SyncError::Protocol(waymark_protocol::ProtocolError::HeaderMismatch("pull")));
+        }
+        if h.last_seq <= cursor {
+            break;
+        }
+        let applied = access.with_vault(|v| Ok(v.sync_apply(&opened.ops, h.last_seq)?))?;
+        report.pulled += applied.applied;
+        report.conflicts += applied.conflicts;
+        report.held += applied.held;
+        report.failed += applied.failed;
+        report.drift_ms = report.drift_ms.max(applied.drift_ms);
+        cursor = h.last_seq;
+    }
+    Ok(report)
+}
+
+fn upward_header(session: &Session, ops: &[WireOp], now: chrono::DateTime<chrono::Utc>) -> BatchHeader {
+    BatchHeader {
+        protocol: PROTOCOL_VERSION,
+        // A fresh id per attempt: a resend is a new batch with the same ops,
+        // which the clinic acknowledges again; an old batch sent again is a replay.
+        batch_id: Uuid::now_v7(),
+        direction: Direction::Up,
+        sender: session.device,
+        recipient: session.link.clinic_id,
+        first_seq: ops.first().map_or(1, |o| o.seq),
+        last_seq: ops.last().map_or(0, |o| o.seq),
+        op_count: u32::try_from(ops.len()).unwrap_or(u32::MAX),
+        max_hlc: ops.iter().map(|o| o.hlc.clone()).max().unwrap_or_default(),
+        schema_version: waymark_vault::db::schema_version(),
+        sent_at: now,
+    }
+}
+
+/// A sealed, signed batch of everything not yet acknowledged, for a clinic
+/// reached only by USB stick. The ops stay in the outbox: the next online
+/// sync is acknowledged for them, idempotently.
+pub fn export_bundle(vault: &Vault) -> Result<(Vec<u8>, usize), SyncError> {
+    let link = vault.sync_link()?.ok_or(SyncError::NotEnrolled)?;
+    let keys = vault.sync_keys()?.ok_or(SyncError::NotEnrolled)?;
+    let ops = vault.outbox_batch(vault.sync_acked_through()?, Limits::default().max_ops)?;
+    let session_header = BatchHeader {
+        protocol: PROTOCOL_VERSION,
+        batch_id: Uuid::now_v7(),
+        direction: Direction::Up,
+        sender: vault.device().as_uuid(),
+        recipient: link.clinic_id,
+        first_seq: ops.first().map_or(vault.sync_acked_through()? + 1, |o| o.seq),
+        last_seq: ops.last().map_or(vault.sync_acked_through()?, |o| o.seq),
+        op_count: u32::try_from(ops.len()).unwrap_or(u32::MAX),
+        max_hlc: ops.iter().map(|o| o.hlc.clone()).max().unwrap_or_default(),
+        schema_version: waymark_vault::db::schema_version(),
+        sent_at: vault.now(),
+    };
+    let sealed = seal(session_header, &ops, &link.clinic.recipient()?, &keys.signing)?;
+    Ok((encode(&sealed), ops.len()))
+}

@@ -1,0 +1,48 @@
+use waymark_protocol::ProtocolError;
+use waymark_vault::VaultError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("this laptop is not enrolled with a clinic; paste the enrolment code from the clinic administrator")]
+    NotEnrolled,
+    #[error("the vault is locked; unlock it to sync")]
+    Locked,
+    #[error("the clinic could not be reached; changes stay on this laptop and go when it can be reached")]
+    Offline,
+    #[error("the server is not the clinic this laptop enrolled with (its certificate does not match); do not sync on this network and tell the clinic")]
+    WrongServer,
+    #[error("the clinic refused the request ({code}): {message}")]
+    Refused { code: String, message: String, status: u16 },
+    #[error("the clinic revoked this laptop; its vault has been erased")]
+    Wiped,
+    #[error("a message from the clinic failed its checks ({0})")]
+    Protocol(#[from] ProtocolError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+impl SyncError {
+    pub fn code(&self) -> String {
+        match self {
+            SyncError::NotEnrolled => "not_enrolled".into(),
+            SyncError::Locked => "locked".into(),
+            SyncError::Offline => "offline".into(),
+            SyncError::WrongServer => "wrong_server".into(),
+            SyncError::Refused { code, .. } => code.clone(),
+            SyncError::Wiped => "wiped".into(),
+            SyncError::Protocol(e) => e.code().into(),
+            SyncError::Vault(e) => e.code().into(),
+        }
+    }
+
+    /// Temporary failures are retried with backoff; permanent ones go on the
+    /// problems list for a person to act on.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            SyncError::Offline | SyncError::Locked => false,
+            SyncError::Refused { status, code, .. } => *status < 500 && code != "replayed",
+            SyncError::Vault(e) => e.code() != "database",
+            _ => true,
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The device's sync engine. It reads and writes sync state only through the
+//! vault, and talks to the clinic over TLS pinned to the certificate named in
+//! the enrolment code. Every step is safe to cut off: the outbox shrinks only
+//! after a durable acknowledgement, and pulled ops are applied together with
+//! the cursor that covers them.
+
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod engine;
+mod error;
+mod transport;
+
+pub use engine::{enrol, export_bundle, sync_once, SyncReport, VaultAccess, PUSH_BATCH_OPS};
+pub use error::SyncError;
+pub use transport::Https;

@@ -1,0 +1,113 @@
+//! HTTPS to the clinic with rustls (ring). A self-signed clinic is trusted
+//! only if its certificate's SHA-256 equals the fingerprint from the
+//! enrolment code; a CA-issued one is checked against the usual roots.
+
+use crate::error::SyncError;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::Duration;
+use waymark_protocol::messages::ErrorBody;
+
+#[derive(Debug)]
+struct Pinned {
+    fingerprint: [u8; 32],
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        // The pin replaces the name and chain checks: only this exact certificate is the clinic.
+        if Sha256::digest(end_entity.as_ref()).as_slice() == self.fingerprint {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure))
+        }
+    }
+    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A connection to one clinic.
+pub struct Https {
+    client: reqwest::blocking::Client,
+    base: String,
+}
+
+impl Https {
+    pub fn new(url: &str, fingerprint: Option<&str>) -> Result<Self, SyncError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|_| SyncError::WrongServer)?;
+        let config = match fingerprint {
+            Some(hex_pin) => {
+                let bytes = hex::decode(hex_pin).map_err(|_| SyncError::NotEnrolled)?;
+                let fingerprint: [u8; 32] = bytes.as_slice().try_into().map_err(|_| SyncError::NotEnrolled)?;
+                builder.dangerous().with_custom_certificate_verifier(Arc::new(Pinned { fingerprint, provider })).with_no_client_auth()
+            }
+            None => {
+                let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+                builder.with_root_certificates(roots).with_no_client_auth()
+            }
+        };
+        let client = reqwest::blocking::Client::builder()
+            .tls_backend_preconfigured(config)
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|_| SyncError::Offline)?;
+        Ok(Self { client, base: url.trim_end_matches('/').to_owned() })
+    }
+
+    /// POSTs a body; returns the response bytes, or the clinic's `{code, message}` as an error.
+    pub fn post(&self, path: &str, headers: &[(&str, String)], body: Vec<u8>, content_type: &str) -> Result<Vec<u8>, SyncError> {
+        let mut request = self.client.post(format!("{}{path}", self.base)).header("content-type", content_type).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request.send().map_err(classify)?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().map_err(classify)?.to_vec();
+        if status == 200 {
+            return Ok(bytes);
+        }
+        let body: ErrorBody = serde_json::from_slice(&bytes)
+            .unwrap_or(ErrorBody { code: "http_error".into(), message: format!("the clinic answered with status {status}"), wipe: false });
+        if body.wipe {
+            return Err(SyncError::Refused { code: "revoked".into(), message: body.message, status });
+        }
+        Err(SyncError::Refused { code: body.code, message: body.message, status })
+    }
+}
+
+fn classify(error: reqwest::Error) -> SyncError {
+    // A certificate that fails the pin surfaces as a connect error whose source chain names it.
+    let mut source: Option<&dyn std::error::Error> = Some(&error);
+    while let Some(e) = source {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            if matches!(tls, rustls::Error::InvalidCertificate(_)) {
+                return SyncError::WrongServer;
+            }
+        }
+        source = e.source();
+    }
+    SyncError::Offline
+}

@@ -1,0 +1,800 @@
+//! The vault's side of sync: the link to the clinic and the device keys, the
+//! outbox as wire ops, durable acknowledgements, and merging ops that came
+//! from the clinic. Network code lives in `waymark-sync`; this is only state,
+//! and every change to it is one transaction.
+
+use crate::audit::{self, AuditEntry};
+use crate::error::{Result, VaultError};
+use crate::vault::{append_op, check_references, meta_get, meta_set, NewOp, Vault};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use uuid::Uuid;
+use waymark_domain::hlc::Hlc;
+use waymark_domain::merge::{field_class, merge_field, FieldChange, FieldOutcome};
+use waymark_domain::records::Ctx;
+use waymark_domain::{Record, RecordKind};
+use waymark_protocol::keys::SecretKeysText;
+use waymark_protocol::{DeviceKeys, DevicePublic, OpAction, WireOp};
+
+const LINK: &str = "sync_link";
+const KEYS: &str = "sync_keys";
+const PENDING_KEYS: &str = "sync_pending_keys";
+const ACKED: &str = "sync_acked_through";
+const CURSOR: &str = "sync_pull_cursor";
+const LAST_OK: &str = "sync_last_ok_at";
+const LAST_ATTEMPT: &str = "sync_last_attempt_at";
+const LAST_ERROR: &str = "sync_last_error";
+const DRIFT: &str = "sync_drift_ms";
+/// Written in the vault folder after a clinic-ordered wipe. It holds a time
+/// and a reason code only.
+pub const WIPED_NOTICE: &str = "wiped-by-clinic.json";
+
+/// Where the clinic is and how this device knows it is the real one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClinicLink {
+    pub url: String,
+    /// Hex SHA-256 of the pinned certificate, or `None` for a CA-issued one.
+    pub fingerprint: Option<String>,
+    pub clinic_id: Uuid,
+    pub clinic: DevicePublic,
+    pub enrolled_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SyncStatus {
+    pub enrolled: bool,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// The code of the last failure, cleared by a successful sync.
+    pub last_error: Option<String>,
+    pub pending: i64,
+    pub open_conflicts: i64,
+    pub problems: i64,
+    pub held: i64,
+    /// How far ahead the clinic's or another device's clock was, when beyond the warning level.
+    pub drift_warning_ms: Option<u64>,
+    pub acked_through: u64,
+    pub pull_cursor: u64,
+}
+
+/// A safety-critical field two writers changed at once.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Conflict {
+    pub id: String,
+    pub kind: RecordKind,
+    pub record_id: Uuid,
+    pub case_id: Option<Uuid>,
+    pub case_reference: Option<String>,
+    pub field: String,
+    pub local_value: Value,
+    pub remote_value: Value,
+    pub remote_actor: String,
+    pub detected_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Choice {
+    Local,
+    Remote,
+}
+
+/// Something sync will not decide alone and will never drop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Problem {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub code: String,
+    pub direction: String,
+    pub op_id: Option<String>,
+    pub seq: Option<i64>,
+}
+
+/// An op waiting for the clinic's acknowledgement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PendingOp {
+    pub seq: i64,
+    pub kind: RecordKind,
+    pub action: String,
+    pub made_at: DateTime<Utc>,
+    pub fields: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    pub applied: u32,
+    pub duplicates: u32,
+    pub conflicts: u32,
+    pub held: u32,
+    pub failed: u32,
+    pub quarantined: u32,
+    pub drift_ms: Option<u64>,
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(|_| VaultError::DatabaseUnreadable)
+}
+
+fn meta_u64(conn: &Connection, key: &str) -> Result<u64> {
+    Ok(meta_get(conn, key)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+fn meta_time(conn: &Connection, key: &str) -> Result<Option<DateTime<Utc>>> {
+    meta_get(conn, key)?.map(|t| parse_time(&t)).transpose()
+}
+
+fn keys_from_meta(conn: &Connection, key: &str) -> Result<Option<DeviceKeys>> {
+    let Some(text) = meta_get(conn, key)? else { return Ok(None) };
+    let parsed: SecretKeysText = serde_json::from_str(&text).map_err(|_| VaultError::DatabaseUnreadable)?;
+    Ok(Some(DeviceKeys::from_text(&parsed).map_err(|_| VaultError::DatabaseUnreadable)?))
+}
+
+/// The same conflict gets the same id on both devices: it is made from the
+/// two ops that disagree, in a fixed order, and the field.
+pub fn conflict_id(op_a: &str, op_b: &str, field: &str) -> String {
+    let (first, second) = if op_a <= op_b { (op_a, op_b) } else { (op_b, op_a) };
+    let digest = Sha256::digest(format!("{first}|{second}|{field}"));
+    Uuid::from_slice(&digest[..16]).map(|u| u.to_string()).unwrap_or_default()
+}
+
+impl Vault {
+    pub fn sync_link(&self) -> Result<Option<ClinicLink>> {
+        meta_get(&self.conn, LINK)?.map(|t| serde_json::from_str(&t).map_err(|_| VaultError::DatabaseUnreadable)).transpose()
+    }
+
+    pub fn sync_keys(&self) -> Result<Option<DeviceKeys>> {
+        keys_from_meta(&self.conn, KEYS)
+    }
+
+    /// The keys an enrolment registers. They are saved before the request
+    /// goes out, so a retry after a lost reply registers the same keys.
+    pub fn sync_enrolment_keys(&mut self) -> Result<DeviceKeys> {
+        if let Some(keys) = keys_from_meta(&self.conn, PENDING_KEYS)? {
+            return Ok(keys);
+        }
+        let keys = DeviceKeys::generate(&mut rand::rngs::OsRng);
+        let text = serde_json::to_string(&keys.to_text()).map_err(|_| VaultError::DatabaseUnreadable)?;
+        meta_set(&self.conn, PENDING_KEYS, &text)?;
+        Ok(keys)
+    }
+
+    /// Records a completed enrolment. The clinic may already hold some of this
+    /// device's ops (a re-enrolment), so the acknowledgement is kept too.
+    pub fn sync_enrolled(&mut self, link: &ClinicLink, acked_through: u64) -> Result<()> {
+        let now = self.env.clock.now();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let keys = meta_get(&tx, PENDING_KEYS)?.ok_or(VaultError::DatabaseUnreadable)?;
+        meta_set(&tx, KEYS, &keys)?;
+        tx.execute("DELETE FROM meta WHERE key = ?1", [PENDING_KEYS])?;
+        meta_set(&tx, LINK, &serde_json::to_string(link).map_err(|_| VaultError::DatabaseUnreadable)?)?;
+        acknowledge(&tx, acked_through, &[], now)?;
+        audit::append(
+            &tx,
+            &AuditEntry {
+                at: now,
+                actor: &self.actor,
+                action: "sync_enrolled",
+                kind: None,
+                record_id: None,
+                case_id: None,
+                detail: json!({ "clinic": link.clinic_id.to_string() }),
+            },
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The next ops to send, in op-log order, after the clinic's acknowledgement.
+    pub fn outbox_batch(&self, after: u64, limit: u32) -> Result<Vec<WireOp>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT ops.seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema_version
+             FROM outbox JOIN ops ON ops.seq = outbox.seq WHERE ops.seq > ?1 ORDER BY ops.seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![i64::try_from(after).unwrap_or(i64::MAX), limit], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, String>(8)?,
+                r.get::<_, String>(9)?,
+                r.get::<_, i64>(10)?,
+            ))
+        })?;
+        let bad = |_| VaultError::DatabaseUnreadable;
+        let mut ops = Vec::new();
+        for row in rows {
+            let (seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema) = row?;
+            ops.push(WireOp {
+                op_id: op_id.parse().map_err(bad)?,
+                origin: self.device.as_uuid(),
+                seq: u64::try_from(seq).unwrap_or(0),
+                hlc,
+                made_at: parse_time(&made_at)?,
+                actor,
+                kind,
+                record_id: record_id.parse().map_err(bad)?,
+                case_id: case_id.map(|c| c.parse()).transpose().map_err(bad)?,
+                action: if action == "create" { OpAction::Create } else { OpAction::Update },
+                changes: serde_json::from_str(&changes).map_err(|_| VaultError::DatabaseUnreadable)?,
+                schema_version: u32::try_from(schema).unwrap_or(0),
+            });
+        }
+        Ok(ops)
+    }
+
+    /// Makes the clinic's acknowledgement durable: ops up to `through` leave
+    /// the outbox, and quarantined ones go on the problems list.
+    pub fn sync_acknowledge(&mut self, through: u64, quarantined: &[u64]) -> Result<()> {
+        let now = self.env.clock.now();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        acknowledge(&tx, through, quarantined, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn sync_acked_through(&self) -> Result<u64> {
+        meta_u64(&self.conn, ACKED)
+    }
+
+    pub fn sync_pull_cursor(&self) -> Result<u64> {
+        meta_u64(&self.conn, CURSOR)
+    }
+
+    /// Notes the end of a sync attempt: the time, and the failure code if any.
+    pub fn sync_record_attempt(&mut self, error_code: Option<&str>) -> Result<()> {
+        let now = self.env.clock.now().to_rfc3339();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        meta_set(&tx, LAST_ATTEMPT, &now)?;
+        match error_code {
+            None => {
+                meta_set(&tx, LAST_OK, &now)?;
+                tx.execute("DELETE FROM meta WHERE key = ?1", [LAST_ERROR])?;
+            }
+            Some(code) => meta_set(&tx, LAST_ERROR, code)?,
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Puts a refusal the device cannot fix alone on the problems list.
+    pub fn sync_record_problem(&mut self, code: &str, direction: &str) -> Result<()> {
+        let now = self.env.clock.now();
+        let open: Option<i64> = self
+            .conn
+            .query_row("SELECT id FROM sync_problems WHERE code = ?1 AND op_id IS NULL AND resolved_at IS NULL", [code], |r| r.get(0))
+            .optional()?;
+        if open.is_none() {
+            self.conn.execute(
+                "INSERT INTO sync_problems (at, code, direction) VALUES (?1, ?2, ?3)",
+                params![now.to_rfc3339(), code, direction],
+            )?;
+        }
+        Ok(())
+    }
+
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let count = |sql: &str| -> Result<i64> { Ok(self.conn.query_row(sql, [], |r| r.get(0))?) };
+        Ok(SyncStatus {
+            enrolled: meta_get(&self.conn, LINK)?.is_some(),
+            last_sync_at: meta_time(&self.conn, LAST_OK)?,
+            last_attempt_at: meta_time(&self.conn, LAST_ATTEMPT)?,
+            last_error: meta_get(&self.conn, LAST_ERROR)?,
+            pending: count("SELECT count(*) FROM outbox")?,
+            open_conflicts: count("SELECT count(*) FROM sync_conflicts WHERE resolved_at IS NULL")?,
+            problems: count("SELECT count(*) FROM sync_problems WHERE resolved_at IS NULL")?,
+            held: count("SELECT count(*) FROM received_ops WHERE state = 'held'")?,
+            drift_warning_ms: meta_get(&self.conn, DRIFT)?.and_then(|d| d.parse().ok()),
+            acked_through: meta_u64(&self.conn, ACKED)?,
+            pull_cursor: meta_u64(&self.conn, CURSOR)?,
+        })
+    }
+
+    /// What is waiting to go, oldest first. Field names only, never values.
+    pub fn sync_pending(&self, limit: u32) -> Result<Vec<PendingOp>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT ops.seq, kind, action, made_at, changes FROM outbox JOIN ops ON ops.seq = outbox.seq ORDER BY ops.seq LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, kind, action, made_at, changes) = row?;
+            let changes: Value = serde_json::from_str(&changes).map_err(|_| VaultError::DatabaseUnreadable)?;
+            let fields = changes.get("new").and_then(Value::as_object).map(|m| m.keys().cloned().collect()).unwrap_or_default();
+            out.push(PendingOp {
+                seq,
+                kind: RecordKind::from_wire(&kind).ok_or(VaultError::DatabaseUnreadable)?,
+                action,
+                made_at: parse_time(&made_at)?,
+                fields,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn sync_conflicts(&self) -> Result<Vec<Conflict>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.id, c.kind, c.record_id, c.case_id, cases.reference, c.field, c.local_value, c.remote_value, c.remote_actor, c.detected_at
+             FROM sync_conflicts c LEFT JOIN cases ON cases.id = c.case_id
+             WHERE c.resolved_at IS NULL ORDER BY c.detected_at, c.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, String>(8)?,
+                r.get::<_, String>(9)?,
+            ))
+        })?;
+        let bad = |_| VaultError::DatabaseUnreadable;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, kind, record_id, case_id, case_reference, field, local, remote, remote_actor, detected_at) = row?;
+            out.push(Conflict {
+                id,
+                kind: RecordKind::from_wire(&kind).ok_or(VaultError::DatabaseUnreadable)?,
+                record_id: record_id.parse().map_err(bad)?,
+                case_id: case_id.map(|c| c.parse()).transpose().map_err(bad)?,
+                case_reference,
+                field,
+                local_value: serde_json::from_str(&local).map_err(|_| VaultError::DatabaseUnreadable)?,
+                remote_value: serde_json::from_str(&remote).map_err(|_| VaultError::DatabaseUnreadable)?,
+                remote_actor,
+                detected_at: parse_time(&detected_at)?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn sync_problems(&self) -> Result<Vec<Problem>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, at, code, direction, op_id, seq FROM sync_problems WHERE resolved_at IS NULL ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, at, code, direction, op_id, seq) = row?;
+            out.push(Problem { id, at: parse_time(&at)?, code, direction, op_id, seq });
+        }
+        Ok(out)
+    }
+
+    /// A person's decision on a conflict. The chosen value is written as a
+    /// new op that names the conflict, so the other device closes the same
+    /// conflict with the same value when it arrives.
+    pub fn resolve_conflict(&mut self, id: &str, choice: Choice) -> Result<()> {
+        let now = self.env.clock.now();
+        let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+        let op_id = waymark_domain::ids::uuid_v7(now, self.env.rng.as_mut()).to_string();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row: Option<(String, String, Option<String>, String, String, String)> = tx
+            .query_row(
+                "SELECT kind, record_id, case_id, field, local_value, remote_value FROM sync_conflicts WHERE id = ?1 AND resolved_at IS NULL",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .optional()?;
+        let Some((kind, record_id, case_id, field, local, remote)) = row else {
+            return Err(waymark_domain::ValidationErrors::single("conflict", "is not open; refresh the list").into());
+        };
+        let kind = RecordKind::from_wire(&kind).ok_or(VaultError::DatabaseUnreadable)?;
+        let parse = |t: &str| serde_json::from_str::<Value>(t).map_err(|_| VaultError::DatabaseUnreadable);
+        let (chosen, other) = match choice {
+            Choice::Local => (parse(&local)?, parse(&remote)?),
+            Choice::Remote => (parse(&remote)?, parse(&local)?),
+        };
+        let doc: String = tx.query_row(&format!("SELECT doc FROM {} WHERE id = ?1", kind.table()), [&record_id], |r| r.get(0))?;
+        let mut doc: Value = serde_json::from_str(&doc).map_err(|_| VaultError::DatabaseUnreadable)?;
+        doc[field.as_str()] = chosen.clone();
+        let ctx = Ctx { rules: &self.rules, instruments: &self.instruments };
+        Record::from_doc(kind, doc.clone())?.validate(&ctx)?;
+        let hlc = self.hlc.tick(now_ms);
+        let hlc_text = hlc.to_string();
+        tx.execute(&format!("UPDATE {} SET doc = ?2, updated_hlc = ?3 WHERE id = ?1", kind.table()), params![record_id, doc.to_string(), hlc_text])?;
+        let changes = json!({ "new": { field.as_str(): chosen }, "old": { field.as_str(): other }, "resolves": [id] });
+        let seq = append_op(
+            &tx,
+            &NewOp {
+                op_id: &op_id,
+                hlc: &hlc_text,
+                made_at: now,
+                actor: &self.actor,
+                kind,
+                record_id: &record_id,
+                case_id: case_id.as_deref(),
+                action: "update",
+                changes: &changes,
+            },
+        )?;
+        let resolution = match choice {
+            Choice::Local => "local",
+            Choice::Remote => "remote",
+        };
+        tx.execute(
+            "UPDATE sync_conflicts SET resolved_at = ?2, resolved_by = ?3, resolution = ?4 WHERE id = ?1",
+            params![id, now.to_rfc3339(), self.actor, resolution],
+        )?;
+        audit::append(
+            &tx,
+            &AuditEntry {
+                at: now,
+                actor: &self.actor,
+                action: "conflict_resolved",
+                kind: Some(kind.wire()),
+                record_id: Some(record_id.clone()),
+                case_id: case_id.clone(),
+                detail: json!({ "conflict": id, "field": field, "choice": resolution, "op": seq }),
+            },
+        )?;
+        meta_set(&tx, "hlc", &hlc_text)?;
+        tx.commit()?;
+        self.hlc = hlc;
+        Ok(())
+    }
+
+    /// Applies ops from the clinic in one transaction and moves the pull
+    /// cursor with them, so a crash applies all of them or none. Ops held
+    /// back for a newer schema are retried first.
+    pub fn sync_apply(&mut self, ops: &[WireOp], cursor: u64) -> Result<ApplyReport> {
+        let now = self.env.clock.now();
+        let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+        let ctx = Ctx { rules: &self.rules, instruments: &self.instruments };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut state = ApplyState { tx: &tx, ctx: &ctx, now, hlc: self.hlc, now_ms, actor: &self.actor, report: ApplyReport::default() };
+        state.retry_held()?;
+        for op in ops {
+            if op.origin == self.device.as_uuid() {
+                continue;
+            }
+            state.receive(op)?;
+        }
+        if cursor > meta_u64(&tx, CURSOR)? {
+            meta_set(&tx, CURSOR, &cursor.to_string())?;
+        }
+        let (hlc, report) = (state.hlc, state.report);
+        if let Some(drift) = report.drift_ms {
+            meta_set(&tx, DRIFT, &drift.to_string())?;
+        }
+        meta_set(&tx, "hlc", &hlc.to_string())?;
+        tx.commit()?;
+        self.hlc = hlc;
+        Ok(report)
+    }
+
+    /// Destroys this device's copy of the caseload on the clinic's order:
+    /// the key file first (without it the database is unreadable), then the
+    /// database files. The open connection is swapped for an empty in-memory
+    /// one, so nothing can be read afterwards; drop the vault next. A notice
+    /// with the time and reason code is left so the app can say why.
+    pub fn wipe(&mut self, reason: &str) -> Result<()> {
+        let now = self.env.clock.now();
+        let empty = Connection::open_in_memory()?;
+        let old = std::mem::replace(&mut self.conn, empty);
+        if let Err((_, e)) = old.close() {
+            tracing::warn!(code = %VaultError::from(e).code(), "closing the database before the wipe reported an error");
+        }
+        self.key = crate::keyfile::DbKey::generate();
+        wipe_files(&self.dir)?;
+        let notice = json!({ "at": now.to_rfc3339(), "reason": reason });
+        std::fs::write(self.dir.join(WIPED_NOTICE), notice.to_string()).map_err(VaultError::io("write the wipe notice"))?;
+        tracing::warn!(reason, "vault wiped on the clinic's instruction");
+        Ok(())
+    }
+}
+
+/// Reads the notice left by a wipe, if any: `(when, reason code)`.
+pub fn wiped_notice(dir: &Path) -> Option<(DateTime<Utc>, String)> {
+    let text = std::fs::read_to_string(dir.join(WIPED_NOTICE)).ok()?;
+    let value: Value = serde_json::from_str(&text).ok()?;
+    let at = parse_time(value.get("at")?.as_str()?).ok()?;
+    Some((at, value.get("reason")?.as_str()?.to_owned()))
+}
+
+fn wipe_files(dir: &Path) -> Result<()> {
+    for name in [crate::keyfile::KEY_FILE, "vault.db", "vault.db-wal", "vault.db-shm", "unlock-attempts.json"] {
+        let path = dir.join(name);
+        if path.exists() {
+            if name == crate::keyfile::KEY_FILE {
+                // Overwrite the wrapped key before unlinking, for file systems that keep blocks.
+                let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                std::fs::write(&path, vec![0u8; usize::try_from(len).unwrap_or(0)]).map_err(VaultError::io("erase the key file"))?;
+            }
+            std::fs::remove_file(&path).map_err(VaultError::io("erase the vault"))?;
+        }
+    }
+    Ok(())
+}
+
+fn acknowledge(tx: &Connection, through: u64, quarantined: &[u64], now: DateTime<Utc>) -> Result<()> {
+    let through_i = i64::try_from(through).unwrap_or(i64::MAX);
+    for seq in quarantined {
+        let seq = i64::try_from(*seq).unwrap_or(i64::MAX);
+        let op_id: Option<String> = tx.query_row("SELECT op_id FROM ops WHERE seq = ?1", [seq], |r| r.get(0)).optional()?;
+        tx.execute(
+            "INSERT INTO sync_problems (at, code, direction, op_id, seq) VALUES (?1, 'quarantined_by_clinic', 'up', ?2, ?3)",
+            params![now.to_rfc3339(), op_id, seq],
+        )?;
+    }
+    tx.execute("DELETE FROM outbox WHERE seq <= ?1", [through_i])?;
+    if through > meta_u64(tx, ACKED)? {
+        meta_set(tx, ACKED, &through.to_string())?;
+    }
+    Ok(())
+}
+
+struct ApplyState<'a> {
+    tx: &'a Connection,
+    ctx: &'a Ctx<'a>,
+    now: DateTime<Utc>,
+    now_ms: u64,
+    hlc: Hlc,
+    actor: &'a str,
+    report: ApplyReport,
+}
+
+enum Applied {
+    Done,
+    Failed(&'static str),
+}
+
+impl ApplyState<'_> {
+    fn retry_held(&mut self) -> Result<()> {
+        let supported = crate::db::schema_version();
+        let held: Vec<String> = {
+            let mut stmt = self.tx.prepare("SELECT op FROM received_ops WHERE state = 'held' ORDER BY received_at, seq")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        for text in held {
+            let op: WireOp = serde_json::from_str(&text).map_err(|_| VaultError::DatabaseUnreadable)?;
+            if op.schema_version <= supported {
+                self.tx.execute("DELETE FROM received_ops WHERE op_id = ?1", [op.op_id.to_string()])?;
+                self.receive(&op)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn receive(&mut self, op: &WireOp) -> Result<()> {
+        let hash = op.content_hash();
+        let op_id = op.op_id.to_string();
+        let seen: Option<String> =
+            self.tx.prepare_cached("SELECT content_hash FROM received_ops WHERE op_id = ?1")?.query_row([&op_id], |r| r.get(0)).optional()?;
+        let own: bool = self.tx.prepare_cached("SELECT count(*) FROM ops WHERE op_id = ?1")?.query_row([&op_id], |r| r.get::<_, i64>(0))? > 0;
+        let op_text = serde_json::to_string(op).map_err(|_| VaultError::DatabaseUnreadable)?;
+        match seen {
+            Some(h) if h == hash => {
+                self.report.duplicates += 1;
+                return Ok(());
+            }
+            Some(_) => return self.quarantine(op, &op_text, "same_id_different_content"),
+            None if own => return self.quarantine(op, &op_text, "same_id_different_content"),
+            None => {}
+        }
+        let observed = self.hlc.observe(&op.hlc.parse().unwrap_or(waymark_domain::hlc::Hlc::zero(self.hlc.device)), self.now_ms);
+        self.hlc = observed.hlc;
+        if let Some(drift) = observed.drift_ms {
+            self.report.drift_ms = Some(self.report.drift_ms.unwrap_or(0).max(drift));
+        }
+        let state = if op.schema_version > crate::db::schema_version() {
+            self.report.held += 1;
+            "held"
+        } else {
+            match self.apply(op)? {
+                Applied::Done => {
+                    self.report.applied += 1;
+                    "applied"
+                }
+                Applied::Failed(code) => {
+                    self.report.failed += 1;
+                    self.tx.execute(
+                        "INSERT INTO sync_problems (at, code, direction, op_id, seq, op) VALUES (?1, ?2, 'down', ?3, ?4, ?5)",
+                        params![self.now.to_rfc3339(), code, op_id, i64::try_from(op.seq).unwrap_or(0), op_text],
+                    )?;
+                    "failed"
+                }
+            }
+        };
+        self.tx.execute(
+            "INSERT INTO received_ops (op_id, origin, seq, content_hash, op, received_at, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![op_id, op.origin.to_string(), i64::try_from(op.seq).unwrap_or(0), hash, op_text, self.now.to_rfc3339(), state],
+        )?;
+        Ok(())
+    }
+
+    fn quarantine(&mut self, op: &WireOp, op_text: &str, code: &str) -> Result<()> {
+        self.report.quarantined += 1;
+        tracing::warn!(op = %op.op_id, origin = %op.origin, "an op arrived again with different content; quarantined");
+        self.tx.execute(
+            "INSERT INTO sync_problems (at, code, direction, op_id, seq, op) VALUES (?1, ?2, 'down', ?3, ?4, ?5)",
+            params![self.now.to_rfc3339(), code, op.op_id.to_string(), i64::try_from(op.seq).unwrap_or(0), op_text],
+        )?;
+        Ok(())
+    }
+
+    fn apply(&mut self, op: &WireOp) -> Result<Applied> {
+        let Some(kind) = RecordKind::from_wire(&op.kind) else { return Ok(Applied::Failed("unknown_kind")) };
+        let Some(new) = op.changes.get("new").and_then(Value::as_object) else { return Ok(Applied::Failed("invalid")) };
+        let old = op.changes.get("old").and_then(Value::as_object);
+        let resolves: Vec<&str> =
+            op.changes.get("resolves").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let record_id = op.record_id.to_string();
+        let existing: Option<(String, String)> = self
+            .tx
+            .prepare_cached(&format!("SELECT doc, updated_hlc FROM {} WHERE id = ?1", kind.table()))?
+            .query_row([&record_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((doc_text, record_hlc)) = existing else {
+            if op.action == OpAction::Update {
+                return Ok(Applied::Failed("unknown_record"));
+            }
+            let doc = Value::Object(new.clone());
+            let Ok(record) = Record::from_doc(kind, doc.clone()) else { return Ok(Applied::Failed("invalid")) };
+            if record.id() != op.record_id || record.case_id().map(|c| c.as_uuid()) != op.case_id {
+                return Ok(Applied::Failed("invalid"));
+            }
+            if record.validate(self.ctx).is_err() {
+                return Ok(Applied::Failed("invalid"));
+            }
+            match check_references(self.tx, &record) {
+                Ok(()) => {}
+                Err(VaultError::Invalid(_)) => return Ok(Applied::Failed("unknown_record")),
+                Err(e) => return Err(e),
+            }
+            self.tx
+                .prepare_cached(&format!("INSERT INTO {} (id, doc, updated_hlc) VALUES (?1, ?2, ?3)", kind.table()))?
+                .execute(params![record_id, doc.to_string(), op.hlc])?;
+            for field in new.keys() {
+                self.set_clock(&record_id, field, &op.hlc, &op.op_id.to_string())?;
+            }
+            self.audit(op, kind, new.keys().map(String::as_str).collect())?;
+            return Ok(Applied::Done);
+        };
+        if !kind.is_mutable() {
+            return Ok(Applied::Failed("immutable"));
+        }
+        let mut doc: Value = serde_json::from_str(&doc_text).map_err(|_| VaultError::DatabaseUnreadable)?;
+        let mut written = Vec::new();
+        let mut conflicts = Vec::new();
+        for (field, value) in new {
+            if field == "id" || field == "case_id" {
+                continue;
+            }
+            let local = doc.get(field).cloned().unwrap_or(Value::Null);
+            let (local_hlc, local_op) = self.clock(&record_id, field)?.unwrap_or((record_hlc.clone(), String::new()));
+            let id_if_conflict = conflict_id(&local_op, &op.op_id.to_string(), field);
+            let outcome = if resolves.iter().any(|r| *r == id_if_conflict || self.is_conflict_for(r, &record_id, field)) {
+                FieldOutcome::Take(value.clone())
+            } else {
+                merge_field(FieldChange {
+                    class: field_class(kind, field),
+                    local: &local,
+                    local_hlc: &local_hlc,
+                    old: old.and_then(|o| o.get(field)).or(if op.action == OpAction::Create { None } else { Some(&Value::Null) }),
+                    new: value,
+                    remote_hlc: &op.hlc,
+                })
+            };
+            match outcome {
+                FieldOutcome::Same | FieldOutcome::KeepLocal => {}
+                FieldOutcome::Take(v) => {
+                    doc[field.as_str()] = v;
+                    written.push(field.as_str());
+                }
+                FieldOutcome::Conflict => conflicts.push((field.as_str(), local, local_hlc, local_op, value.clone())),
+            }
+        }
+        if !written.is_empty() {
+            let Ok(record) = Record::from_doc(kind, doc.clone()) else { return Ok(Applied::Failed("invalid")) };
+            if record.validate(self.ctx).is_err() {
+                return Ok(Applied::Failed("invalid"));
+            }
+            let updated = if op.hlc > record_hlc { op.hlc.clone() } else { record_hlc.clone() };
+            self.tx
+                .prepare_cached(&format!("UPDATE {} SET doc = ?2, updated_hlc = ?3 WHERE id = ?1", kind.table()))?
+                .execute(params![record_id, doc.to_string(), updated])?;
+            for field in &written {
+                self.set_clock(&record_id, field, &op.hlc, &op.op_id.to_string())?;
+            }
+        }
+        for resolved in &resolves {
+            self.tx.execute(
+                "UPDATE sync_conflicts SET resolved_at = ?2, resolved_by = ?3, resolution = 'remote' WHERE id = ?1 AND resolved_at IS NULL",
+                params![resolved, self.now.to_rfc3339(), op.actor],
+            )?;
+        }
+        for (field, local, local_hlc, local_op, remote) in conflicts {
+            self.report.conflicts += 1;
+            let id = conflict_id(&local_op, &op.op_id.to_string(), field);
+            self.tx.execute(
+                "INSERT OR IGNORE INTO sync_conflicts (id, kind, record_id, case_id, field, local_value, local_hlc, local_op,
+                     remote_value, remote_hlc, remote_op, remote_actor, detected_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                params![
+                    id,
+                    kind.wire(),
+                    record_id,
+                    op.case_id.map(|c| c.to_string()),
+                    field,
+                    local.to_string(),
+                    local_hlc,
+                    local_op,
+                    remote.to_string(),
+                    op.hlc,
+                    op.op_id.to_string(),
+                    op.actor,
+                    self.now.to_rfc3339()
+                ],
+            )?;
+            tracing::warn!(kind = kind.wire(), record = %op.record_id, field, "a safety-critical field was changed on two devices; kept both for a decision");
+        }
+        self.audit(op, kind, written)?;
+        Ok(Applied::Done)
+    }
+
+    fn is_conflict_for(&self, id: &str, record_id: &str, field: &str) -> bool {
+        self.tx
+            .query_row("SELECT count(*) FROM sync_conflicts WHERE id = ?1 AND record_id = ?2 AND field = ?3", params![id, record_id, field], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n > 0)
+            .unwrap_or(false)
+    }
+
+    fn clock(&self, record_id: &str, field: &str) -> Result<Option<(String, String)>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT hlc, op_id FROM field_clocks WHERE record_id = ?1 AND field = ?2")?
+            .query_row(params![record_id, field], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    fn set_clock(&self, record_id: &str, field: &str, hlc: &str, op_id: &str) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO field_clocks (record_id, field, hlc, op_id) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (record_id, field) DO UPDATE SET hlc = excluded.hlc, op_id = excluded.op_id",
+            )?
+            .execute(params![record_id, field, hlc, op_id])?;
+        Ok(())
+    }
+
+    fn audit(&self, op: &WireOp, kind: RecordKind, fields: Vec<&str>) -> Result<()> {
+        audit::append(
+            self.tx,
+            &AuditEntry {
+                at: self.now,
+                actor: self.actor,
+                action: "sync_applied",
+                kind: Some(kind.wire()),
+                record_id: Some(op.record_id.to_string()),
+                case_id: op.case_id.map(|c| c.to_string()),
+                detail: json!({ "op": op.op_id.to_string(), "origin": op.origin.to_string(), "by": op.actor, "fields": fields }),
+            },
+        )?;
+        Ok(())
+    }
+}
