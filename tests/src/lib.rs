@@ -8,3 +8,5 @@ pub const SCENARIO_PASSPHRASE: &str = "scenario pass words";
 pub fn account_for(n: u64) -> String {
     format!("scenario write {n}: {}", "x".repeat(usize::try_from(n % 97).unwrap_or(0) * 37))
 }
+
+pub mod proxy;

@@ -100,12 +100,15 @@ impl Https {
 
 fn classify(error: reqwest::Error) -> SyncError {
     // A certificate that fails the pin surfaces as a connect error whose source chain names it.
-    let mut source: Option<&dyn std::error::Error> = Some(&error);
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
     while let Some(e) = source {
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            if matches!(tls, rustls::Error::InvalidCertificate(_)) {
+        // An io::Error hides its inner error from `source()`, and hyper nests them; unwrap each layer.
+        let mut layer: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(candidate) = layer {
+            if let Some(rustls::Error::InvalidCertificate(_)) = candidate.downcast_ref::<rustls::Error>() {
                 return SyncError::WrongServer;
             }
+            layer = candidate.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()).map(|i| i as &(dyn std::error::Error + 'static));
         }
         source = e.source();
     }

@@ -1,0 +1,152 @@
+//! A TCP proxy that injects network faults between a device and the clinic.
+//! TLS runs end to end through it, so it sees only bytes: it cuts a
+//! connection partway through an upload, or drops a reply that follows an
+//! upload (the clinic stored the batch, the device never hears), delays, or
+//! signals when an upload is in flight so the clinic can be killed mid-batch.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub enum Fault {
+    Pass,
+    /// Cut the connection once this many bytes of one request have gone up.
+    CutRequestAt(u64),
+    /// After an upload of at least this many bytes, cut the reply halfway.
+    CutResponseAfterUpload(u64),
+    /// Hold every chunk this long, both ways.
+    Delay(Duration),
+    /// Tell the test once this many bytes of one request have gone up, and keep forwarding.
+    NotifyAt(u64, Sender<()>),
+}
+
+pub struct FaultProxy {
+    pub port: u16,
+    fault: Arc<Mutex<Fault>>,
+    upstream: Arc<AtomicU16>,
+    cuts: Arc<AtomicU32>,
+}
+
+struct Conn {
+    client: TcpStream,
+    server: TcpStream,
+    since_reply: AtomicU64,
+}
+
+impl Conn {
+    fn cut(&self) {
+        let _ = self.client.shutdown(Shutdown::Both);
+        let _ = self.server.shutdown(Shutdown::Both);
+    }
+}
+
+impl FaultProxy {
+    pub fn start(upstream_port: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        let port = listener.local_addr().expect("proxy address").port();
+        let proxy = FaultProxy {
+            port,
+            fault: Arc::new(Mutex::new(Fault::Pass)),
+            upstream: Arc::new(AtomicU16::new(upstream_port)),
+            cuts: Arc::new(AtomicU32::new(0)),
+        };
+        let (fault, upstream, cuts) = (proxy.fault.clone(), proxy.upstream.clone(), proxy.cuts.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream.load(Ordering::SeqCst))) else { continue };
+                let conn = Arc::new(Conn { client, server, since_reply: AtomicU64::new(0) });
+                let (up, down) = (conn.clone(), conn);
+                let (f1, f2, c1, c2) = (fault.clone(), fault.clone(), cuts.clone(), cuts.clone());
+                std::thread::spawn(move || pump_up(&up, &f1, &c1));
+                std::thread::spawn(move || pump_down(&down, &f2, &c2));
+            }
+        });
+        proxy
+    }
+
+    pub fn set(&self, fault: Fault) {
+        *self.fault.lock().expect("fault lock") = fault;
+    }
+
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// How many connections a fault has cut so far.
+    pub fn cuts(&self) -> u32 {
+        self.cuts.load(Ordering::SeqCst)
+    }
+}
+
+fn current(fault: &Mutex<Fault>) -> Fault {
+    fault.lock().map(|f| f.clone()).unwrap_or(Fault::Pass)
+}
+
+fn pump_up(conn: &Conn, fault: &Mutex<Fault>, cuts: &AtomicU32) {
+    let (mut client, mut server) = (&conn.client, &conn.server);
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match client.read(&mut buf) {
+            Ok(0) | Err(_) => {
+                let _ = server.shutdown(Shutdown::Write);
+                return;
+            }
+            Ok(n) => n,
+        };
+        let before = conn.since_reply.fetch_add(n as u64, Ordering::SeqCst);
+        match current(fault) {
+            Fault::CutRequestAt(limit) if before + n as u64 > limit => {
+                let keep = usize::try_from(limit.saturating_sub(before)).unwrap_or(0).min(n);
+                let _ = server.write_all(&buf[..keep]);
+                *fault.lock().expect("fault lock") = Fault::Pass;
+                cuts.fetch_add(1, Ordering::SeqCst);
+                conn.cut();
+                return;
+            }
+            Fault::NotifyAt(limit, tx) if before + n as u64 > limit => {
+                *fault.lock().expect("fault lock") = Fault::Pass;
+                let _ = tx.send(());
+            }
+            Fault::Delay(d) => std::thread::sleep(d),
+            _ => {}
+        }
+        if server.write_all(&buf[..n]).is_err() {
+            conn.cut();
+            return;
+        }
+    }
+}
+
+fn pump_down(conn: &Conn, fault: &Mutex<Fault>, cuts: &AtomicU32) {
+    let (mut client, mut server) = (&conn.client, &conn.server);
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match server.read(&mut buf) {
+            Ok(0) | Err(_) => {
+                let _ = client.shutdown(Shutdown::Write);
+                return;
+            }
+            Ok(n) => n,
+        };
+        match current(fault) {
+            Fault::CutResponseAfterUpload(limit) if conn.since_reply.load(Ordering::SeqCst) >= limit => {
+                let _ = client.write_all(&buf[..n / 2]);
+                *fault.lock().expect("fault lock") = Fault::Pass;
+                cuts.fetch_add(1, Ordering::SeqCst);
+                conn.cut();
+                return;
+            }
+            Fault::Delay(d) => std::thread::sleep(d),
+            _ => {}
+        }
+        conn.since_reply.store(0, Ordering::SeqCst);
+        if client.write_all(&buf[..n]).is_err() {
+            conn.cut();
+            return;
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! Two laptops and a clinic, through a fault-injecting proxy: cut uploads,
+//! lost replies, delays, a clinic killed with SIGKILL mid-batch, a duplicated
+//! and a reordered batch, and an offline bundle. Afterwards every op is at the
+//! clinic exactly once, both laptops hold the same caseload, and nothing is
+//! waiting. Then a conflict on a safety-critical field, and a revocation.
+
+use age::secrecy::SecretString;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use waymark_domain::patch::Patch;
+use waymark_domain::{Case, CaseId, Incident, RecordKind, Victim};
+use waymark_scenarios::proxy::{Fault, FaultProxy};
+use waymark_scenarios::SCENARIO_PASSPHRASE;
+use waymark_sync::{sync_once, SyncError};
+use waymark_vault::sync::Choice;
+use waymark_vault::{Env, InitOptions, Vault};
+
+const CLINIC_PASSPHRASE: &str = "clinic scenario pass words";
+
+struct ClinicProcess {
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+    port: u16,
+}
+
+fn clinic_command(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_clinic"));
+    command.env("WAYMARK_CLINIC_PASSPHRASE", CLINIC_PASSPHRASE).env_remove("WAYMARK_LOG").arg("--dir").arg(dir);
+    command
+}
+
+impl ClinicProcess {
+    fn init() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let recovery = dir.path().join("recovery.txt");
+        let out = clinic_command(&dir.path().join("clinic"))
+            .args(["init", "--host", "127.0.0.1", "--host", "localhost", "--work-factor", "10", "--recovery-out"])
+            .arg(&recovery)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut clinic = ClinicProcess { dir, child: None, port: 0 };
+        clinic.start();
+        clinic
+    }
+
+    fn folder(&self) -> PathBuf {
+        self.dir.path().join("clinic")
+    }
+
+    /// Starts `serve`, on the same port as before after a restart.
+    fn start(&mut self) {
+        let mut child = clinic_command(&self.folder())
+            .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line.trim().rsplit(':').next().and_then(|p| p.parse().ok()).expect("the clinic prints its port");
+        self.port = port;
+        self.child = Some(child);
+    }
+
+    fn sigkill(&mut self) {
+        let mut child = self.child.take().unwrap();
+        child.kill().unwrap(); // SIGKILL on Unix: no shutdown, no flush.
+        child.wait().unwrap();
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = clinic_command(&self.folder()).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn code(&self, url: &str) -> String {
+        self.run(&["enrol", "--url", url, "--no-qr"]).lines().find(|l| l.starts_with("WAYMARK1-")).unwrap().to_owned()
+    }
+
+    fn stats(&self) -> waymark_clinic::store::Stats {
+        use waymark_clinic::store::ClinicStore;
+        let clinic = waymark_clinic::Clinic::unlock(&self.folder(), &SecretString::from(CLINIC_PASSPHRASE.to_owned())).unwrap();
+        clinic.open_store().unwrap().stats().unwrap()
+    }
+}
+
+impl Drop for ClinicProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn laptop(dir: &Path) -> Mutex<Vault> {
+    let passphrase = SecretString::from(SCENARIO_PASSPHRASE.to_owned());
+    let options = InitOptions { work_factor: 4, ..InitOptions::new("ISA01") };
+    Mutex::new(Vault::init(dir, &passphrase, &options, Env::system()).unwrap())
+}
+
+fn patch(fields: &[&str]) -> Patch {
+    Patch::parse(&fields.iter().map(|f| (*f).to_owned()).collect::<Vec<_>>()).unwrap()
+}
+
+fn open_case(vault: &Mutex<Vault>, reference: &str, incidents: usize) -> CaseId {
+    let mut v = vault.lock().unwrap();
+    let case = patch(&[&format!("reference={reference}"), "referral.source=police", "referral.reason=Scenario"]);
+    let (case, _) = v.open_case(&case, &patch(&["name=Scenario Person (DEMO)"])).unwrap();
+    let id = case.case_id().unwrap();
+    add_incidents(&mut v, id, incidents);
+    id
+}
+
+fn add_incidents(v: &mut Vault, case: CaseId, n: usize) {
+    for i in 0..n {
+        let account = format!("account=Scenario incident {i}: {}", "waited by the gate ".repeat(8));
+        v.add(RecordKind::Incident, Some(case), &patch(&[&account, "channel=in_person", "behaviours+=loitering"])).unwrap();
+    }
+}
+
+fn last_seq(vault: &Mutex<Vault>) -> u64 {
+    let v = vault.lock().unwrap();
+    v.outbox_batch(0, u32::MAX).unwrap().last().map(|o| o.seq).unwrap_or(v.sync_acked_through().unwrap())
+}
+
+/// Everything both laptops should agree on, as JSON.
+fn caseload(vault: &Mutex<Vault>) -> serde_json::Value {
+    let v = vault.lock().unwrap();
+    serde_json::json!({
+        "cases": v.list_all::<Case>().unwrap(),
+        "victims": v.list_all::<Victim>().unwrap(),
+        "incidents": v.list_all::<Incident>().unwrap(),
+    })
+}
+
+fn enrol(vault: &Mutex<Vault>, clinic: &ClinicProcess, url: &str) {
+    waymark_sync::enrol(vault, &clinic.code(url)).unwrap();
+}
+
+#[test]
+fn two_laptops_converge_through_faults_and_a_clinic_crash() {
+    let mut clinic = ClinicProcess::init();
+    let proxy = FaultProxy::start(clinic.port);
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (laptop(dir_a.path()), laptop(dir_b.path()));
+    enrol(&a, &clinic, &proxy.url());
+    enrol(&b, &clinic, &proxy.url());
+
+    // Both work offline.
+    open_case(&a, "SYNC-A", 700);
+    open_case(&b, "SYNC-B", 300);
+
+    // A's upload is cut partway through its first batch: nothing is acknowledged.
+    proxy.set(Fault::CutRequestAt(60_000));
+    assert!(matches!(sync_once(&a), Err(SyncError::Offline)), "a cut upload is a temporary failure");
+    assert_eq!(proxy.cuts(), 1);
+    assert_eq!(a.lock().unwrap().sync_acked_through().unwrap(), 0);
+    assert_eq!(a.lock().unwrap().sync_status().unwrap().last_error.as_deref(), Some("offline"));
+
+    // B's reply is lost after the clinic stored its batch; the next round learns the acknowledgement.
+    proxy.set(Fault::CutResponseAfterUpload(60_000));
+    assert!(sync_once(&b).is_err());
+    assert_eq!(proxy.cuts(), 2);
+    assert_eq!(b.lock().unwrap().sync_acked_through().unwrap(), 0, "the device never heard the acknowledgement");
+    assert!(clinic.stats().ops > 0, "but the clinic stored the batch");
+
+    // A slow link still gets there.
+    proxy.set(Fault::Delay(std::time::Duration::from_millis(2)));
+    sync_once(&a).unwrap();
+    proxy.set(Fault::Pass);
+    sync_once(&b).unwrap();
+    assert_eq!(b.lock().unwrap().sync_status().unwrap().pending, 0);
+
+    // More offline work on A, then the clinic is SIGKILLed while a batch is in flight.
+    {
+        let mut v = a.lock().unwrap();
+        let case = v.resolve_case("SYNC-A").unwrap();
+        add_incidents(&mut v, case, 1200);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    proxy.set(Fault::NotifyAt(100_000, tx));
+    std::thread::scope(|scope| {
+        let pushing = scope.spawn(|| sync_once(&a));
+        rx.recv_timeout(std::time::Duration::from_secs(60)).expect("an upload was in flight");
+        clinic.sigkill();
+        assert!(pushing.join().unwrap().is_err(), "the round fails when the clinic dies");
+    });
+    let before_restart = a.lock().unwrap().sync_acked_through().unwrap();
+    clinic.start();
+    sync_once(&a).unwrap();
+    assert!(a.lock().unwrap().sync_acked_through().unwrap() > before_restart);
+
+    // A duplicated and a reordered batch, sent as the device would seal them.
+    {
+        let mut v = a.lock().unwrap();
+        let case = v.resolve_case("SYNC-A").unwrap();
+        add_incidents(&mut v, case, 2);
+    }
+    let (first, second) = {
+        let v = a.lock().unwrap();
+        let ops = v.outbox_batch(v.sync_acked_through().unwrap(), 10).unwrap();
+        assert_eq!(ops.len(), 2);
+        let batch = |op: &waymark_protocol::WireOp| sealed_batch(&v, std::slice::from_ref(op));
+        (batch(&ops[0]), batch(&ops[1]))
+    };
+    let https = waymark_sync::Https::new(&proxy.url(), Some(&clinic_fingerprint(&clinic))).unwrap();
+    let push = |bytes: &Vec<u8>| https.post("/v1/push", &[], bytes.clone(), "application/octet-stream");
+    let reply: waymark_protocol::messages::PushResponse = serde_json::from_slice(&push(&second).unwrap()).unwrap();
+    let acked_before = a.lock().unwrap().sync_acked_through().unwrap();
+    assert_eq!(reply.acked_through, acked_before, "out of order: stored, not yet acknowledged");
+    let reply: waymark_protocol::messages::PushResponse = serde_json::from_slice(&push(&first).unwrap()).unwrap();
+    assert_eq!(reply.acked_through, acked_before + 2, "the gap filled: both acknowledged");
+    match push(&first) {
+        Err(SyncError::Refused { code, status, .. }) => assert_eq!((code.as_str(), status), ("replayed", 409)),
+        other => panic!("a duplicated batch must be refused as a replay, got {other:?}"),
+    }
+
+    // An offline bundle carried by USB stick, then the same ops online: held once.
+    {
+        let mut v = a.lock().unwrap();
+        let case = v.resolve_case("SYNC-A").unwrap();
+        add_incidents(&mut v, case, 3);
+    }
+    let bundle = dir_a.path().join("..").join("bundle.wmsb");
+    let (bytes, count) = waymark_sync::export_bundle(&a.lock().unwrap()).unwrap();
+    assert!(count >= 3);
+    std::fs::write(&bundle, bytes).unwrap();
+    clinic.run(&["import", bundle.to_str().unwrap()]);
+
+    // Everyone catches up.
+    for _ in 0..2 {
+        sync_once(&a).unwrap();
+        sync_once(&b).unwrap();
+    }
+    let stats = clinic.stats();
+    let (seq_a, seq_b) = (last_seq(&a), last_seq(&b));
+    assert_eq!(stats.ops, seq_a + seq_b, "every op from both laptops is at the clinic exactly once");
+    assert_eq!(stats.quarantined, 0);
+    for (name, laptop, last) in [("A", &a, seq_a), ("B", &b, seq_b)] {
+        let status = laptop.lock().unwrap().sync_status().unwrap();
+        assert_eq!((status.pending, status.acked_through), (0, last), "{name}: nothing waiting, all acknowledged");
+        assert_eq!((status.open_conflicts, status.problems), (0, 0), "{name}");
+    }
+    let (load_a, load_b) = (caseload(&a), caseload(&b));
+    assert_eq!(load_a["incidents"].as_array().unwrap().len(), 700 + 300 + 1200 + 2 + 3);
+    assert_eq!(load_a, load_b, "both laptops hold the same caseload");
+    let _ = std::fs::remove_file(bundle);
+}
+
+fn clinic_fingerprint(clinic: &ClinicProcess) -> String {
+    let info: serde_json::Value = serde_json::from_slice(&std::fs::read(clinic.folder().join("clinic.json")).unwrap()).unwrap();
+    info["fingerprint"].as_str().unwrap().to_owned()
+}
+
+fn sealed_batch(v: &Vault, ops: &[waymark_protocol::WireOp]) -> Vec<u8> {
+    use waymark_protocol::*;
+    let link = v.sync_link().unwrap().unwrap();
+    let keys = v.sync_keys().unwrap().unwrap();
+    let header = BatchHeader {
+        protocol: PROTOCOL_VERSION,
+        batch_id: uuid::Uuid::now_v7(),
+        direction: Direction::Up,
+        sender: v.device().as_uuid(),
+        recipient: link.clinic_id,
+        first_seq: ops[0].seq,
+        last_seq: ops[ops.len() - 1].seq,
+        op_count: ops.len() as u32,
+        max_hlc: ops.iter().map(|o| o.hlc.clone()).max().unwrap(),
+        schema_version: 2,
+        sent_at: v.now(),
+    };
+    encode(&seal(header, ops, &link.clinic.recipient().unwrap(), &keys.signing).unwrap())
+}
+
+#[test]
+fn concurrent_edits_of_risk_level_are_one_conflict_on_both_sides_until_a_person_decides() {
+    let clinic = ClinicProcess::init();
+    let url = format!("https://127.0.0.1:{}", clinic.port);
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (laptop(dir_a.path()), laptop(dir_b.path()));
+    enrol(&a, &clinic, &url);
+    enrol(&b, &clinic, &url);
+    let case = open_case(&a, "CONFLICT-1", 1);
+    sync_once(&a).unwrap();
+    sync_once(&b).unwrap();
+    assert_eq!(caseload(&a), caseload(&b), "B received the case");
+
+    // Offline on both: A says high, B says medium; both change an ordinary field too.
+    a.lock().unwrap().edit(RecordKind::Case, case.as_uuid(), &patch(&["risk_level=high", "persistently_targeted:=true"])).unwrap();
+    b.lock().unwrap().edit(RecordKind::Case, case.as_uuid(), &patch(&["risk_level=medium"])).unwrap();
+    sync_once(&a).unwrap();
+    sync_once(&b).unwrap();
+    sync_once(&a).unwrap();
+
+    let (on_a, on_b) = (a.lock().unwrap().sync_conflicts().unwrap(), b.lock().unwrap().sync_conflicts().unwrap());
+    assert_eq!((on_a.len(), on_b.len()), (1, 1), "one conflict on each side");
+    assert_eq!(on_a[0].id, on_b[0].id, "the same conflict on both sides");
+    assert_eq!(on_a[0].field, "risk_level");
+    assert_eq!((on_a[0].local_value.as_str(), on_a[0].remote_value.as_str()), (Some("high"), Some("medium")));
+    assert_eq!((on_b[0].local_value.as_str(), on_b[0].remote_value.as_str()), (Some("medium"), Some("high")));
+    // Not resolved silently: each side still shows its own value; the ordinary field merged.
+    let risk = |v: &Mutex<Vault>| v.lock().unwrap().get::<Case>(case.as_uuid()).unwrap();
+    assert_eq!(serde_json::to_value(risk(&a).risk_level).unwrap(), "high");
+    assert_eq!(serde_json::to_value(risk(&b).risk_level).unwrap(), "medium");
+    assert!(risk(&b).persistently_targeted, "an ordinary field merged by clock");
+
+    // A person on A keeps B's value; B hears the decision and closes the same conflict.
+    a.lock().unwrap().resolve_conflict(&on_a[0].id, Choice::Remote).unwrap();
+    sync_once(&a).unwrap();
+    sync_once(&b).unwrap();
+    assert!(a.lock().unwrap().sync_conflicts().unwrap().is_empty());
+    assert!(b.lock().unwrap().sync_conflicts().unwrap().is_empty(), "the decision closed B's copy of the conflict");
+    assert_eq!(risk(&a).risk_level, risk(&b).risk_level);
+    assert_eq!(serde_json::to_value(risk(&a).risk_level).unwrap(), "medium");
+}
+
+#[test]
+fn a_revoked_laptop_is_refused_and_erases_its_vault() {
+    let clinic = ClinicProcess::init();
+    let url = format!("https://127.0.0.1:{}", clinic.port);
+    let dir = tempfile::tempdir().unwrap();
+    let laptop_vault = laptop(dir.path());
+    enrol(&laptop_vault, &clinic, &url);
+    open_case(&laptop_vault, "LOST-1", 1);
+    sync_once(&laptop_vault).unwrap();
+    let device = laptop_vault.lock().unwrap().device().to_string();
+    clinic.run(&["revoke", &device]);
+    assert!(matches!(sync_once(&laptop_vault), Err(SyncError::Wiped)));
+    for file in ["vault.key", "vault.db"] {
+        assert!(!dir.path().join(file).exists(), "{file} must be gone");
+    }
+    let (_, reason) = waymark_vault::sync::wiped_notice(dir.path()).expect("a notice says why");
+    assert_eq!(reason, "revoked_by_clinic");
+    let listed = clinic.run(&["devices"]);
+    assert!(listed.contains(&device) && listed.contains("revoked"));
+}
+
+#[test]
+fn a_server_with_another_certificate_is_refused() {
+    // The enrolment code pins the clinic's certificate; a second clinic at
+    // the same address (a machine in the middle) does not match it.
+    let real = ClinicProcess::init();
+    let impostor = ClinicProcess::init();
+    let code = real.code(&format!("https://127.0.0.1:{}", impostor.port));
+    let dir = tempfile::tempdir().unwrap();
+    let laptop_vault = laptop(dir.path());
+    let err = waymark_sync::enrol(&laptop_vault, &code).unwrap_err();
+    assert!(matches!(err, SyncError::WrongServer), "{err:?}");
+}
