@@ -20,4 +20,8 @@ pub const COMMANDS: &[&str] = &[
     "print_save",
     "print_to_printer",
     "print_close",
+    "sync_view",
+    "sync_enrol",
+    "sync_now",
+    "resolve_conflict",
 ];

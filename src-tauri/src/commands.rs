@@ -6,7 +6,8 @@ use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 use uuid::Uuid;
 use waymark_desk::{
-    CaseView, CreateVault, Desk, DeskError, Fields, NewCase, PrintDone, PrintForm, PrintPreview, Strength, VaultState, Vocabularies,
+    CaseView, CreateVault, Desk, DeskError, Fields, NewCase, PrintDone, PrintForm, PrintPreview, Resolution, Strength, SyncView,
+    VaultState, Vocabularies,
 };
 use waymark_domain::instruments::Instrument;
 use waymark_domain::{CaseId, Record, RecordKind};
@@ -125,6 +126,30 @@ pub fn print_close(desk: State<'_, Desk>) {
     desk.print_close()
 }
 
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_view(desk: State<'_, Desk>) -> Reply<SyncView> {
+    desk.sync_view()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_enrol(desk: State<'_, Desk>, code: String) -> Reply<SyncView> {
+    desk.sync_enrol(code)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_now(desk: State<'_, Desk>) -> Reply<SyncView> {
+    desk.sync_now()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn resolve_conflict(desk: State<'_, Desk>, id: String, keep: Resolution) -> Reply<SyncView> {
+    desk.resolve_conflict(id, keep)
+}
+
 /// Every command, for the invoke handler and the bindings. The build script
 /// lists the same names so each needs an explicit permission.
 pub fn all() -> tauri_specta::Commands<tauri::Wry> {
@@ -147,5 +172,9 @@ pub fn all() -> tauri_specta::Commands<tauri::Wry> {
         print_save,
         print_to_printer,
         print_close,
+        sync_view,
+        sync_enrol,
+        sync_now,
+        resolve_conflict,
     ]
 }

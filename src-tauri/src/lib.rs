@@ -56,7 +56,9 @@ pub fn run() {
         .setup(|app| {
             let dir = vault_dir()?;
             std::fs::create_dir_all(&dir)?;
-            app.manage(new_desk(dir));
+            let desk = new_desk(dir);
+            desk.start_background_sync();
+            app.manage(desk);
             let lock = MenuItem::with_id(app, LOCK_MENU_ID, "Lock now", true, Some("CmdOrCtrl+L"))?;
             let vault_menu = Submenu::with_items(app, "Vault", true, &[&lock])?;
             app.set_menu(Menu::with_items(app, &[&vault_menu])?)?;

@@ -14,7 +14,7 @@ use waymark_domain::{Case, CaseId, Incident, RecordKind, Victim};
 use waymark_scenarios::proxy::{Fault, FaultProxy};
 use waymark_scenarios::SCENARIO_PASSPHRASE;
 use waymark_sync::{sync_once, SyncError};
-use waymark_vault::sync::Choice;
+use waymark_vault::sync::Resolution;
 use waymark_vault::{Env, InitOptions, Vault};
 
 const CLINIC_PASSPHRASE: &str = "clinic scenario pass words";
@@ -310,7 +310,7 @@ fn concurrent_edits_of_risk_level_are_one_conflict_on_both_sides_until_a_person_
     assert!(risk(&b).persistently_targeted, "an ordinary field merged by clock");
 
     // A person on A keeps B's value; B hears the decision and closes the same conflict.
-    a.lock().unwrap().resolve_conflict(&on_a[0].id, Choice::Remote).unwrap();
+    a.lock().unwrap().resolve_conflict(&on_a[0].id, Resolution::Remote).unwrap();
     sync_once(&a).unwrap();
     sync_once(&b).unwrap();
     assert!(a.lock().unwrap().sync_conflicts().unwrap().is_empty());

@@ -4,7 +4,7 @@
 // audit runs on every screen visited.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { createRequire } from "node:module";
 import { remote } from "webdriverio";
 
 const APP = process.env.WAYMARK_APP;
+const CLINIC = process.env.WAYMARK_CLINIC;
 const DRIVER = process.env.TAURI_DRIVER ?? "tauri-driver";
 const SHOTS = process.env.WAYMARK_SCREENSHOTS;
 const PASSPHRASE = "lantern orbit marmalade";
@@ -23,6 +24,22 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/
 const vault = mkdtempSync(join(tmpdir(), "waymark-e2e-"));
 let driver;
 let browser;
+let clinic;
+let clinicCode;
+const clinicDir = mkdtempSync(join(tmpdir(), "waymark-e2e-clinic-"));
+const clinicEnv = { ...process.env, WAYMARK_CLINIC_PASSPHRASE: "e2e clinic pass words", WAYMARK_CLINIC_DIR: join(clinicDir, "clinic") };
+
+/** A real clinic server on a loopback port, and a one-time enrolment code for it. */
+async function startClinic() {
+  execFileSync(CLINIC, ["init", "--host", "127.0.0.1", "--work-factor", "10", "--recovery-out", join(clinicDir, "recovery.txt")], { env: clinicEnv });
+  clinic = spawn(CLINIC, ["serve", "--listen", "127.0.0.1:0"], { env: clinicEnv, stdio: ["ignore", "pipe", "ignore"] });
+  const port = await new Promise((resolve, reject) => {
+    clinic.stdout.once("data", (chunk) => resolve(String(chunk).trim().split(":").pop()));
+    clinic.once("exit", () => reject(new Error("the clinic stopped")));
+  });
+  const out = execFileSync(CLINIC, ["enrol", "--url", `https://127.0.0.1:${port}`, "--no-qr"], { env: clinicEnv }).toString();
+  clinicCode = out.split("\n").find((line) => line.startsWith("WAYMARK1-"));
+}
 
 async function startApp() {
   browser = await remote({
@@ -48,6 +65,8 @@ async function waitForPort() {
 
 before(async () => {
   assert.ok(APP, "WAYMARK_APP must name the desktop binary");
+  assert.ok(CLINIC, "WAYMARK_CLINIC must name the clinic server binary");
+  await startClinic();
   driver = spawn(DRIVER, [], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WAYMARK_VAULT: vault } });
   await waitForPort();
   await startApp();
@@ -58,7 +77,9 @@ after(async () => {
   driver?.kill();
   // WebKitWebDriver can outlive its parent when session creation fails.
   spawn("pkill", ["-f", "WebKitWebDriver"]).on("error", () => {});
+  clinic?.kill();
   rmSync(vault, { recursive: true, force: true });
+  rmSync(clinicDir, { recursive: true, force: true });
 });
 
 async function shot(name) {
@@ -229,6 +250,22 @@ test("an advocate sets up, records a case, locks, unlocks and finds it all after
   }
   await click("#tab-risk");
   await shot("case-risk");
+
+  // Enrol with the clinic as a new user would, and let the app sync.
+  await click("nav[aria-label='Main'] button:nth-child(3)");
+  await waitForText("#sync-title", "Sync with the clinic");
+  await audit("sync: not enrolled");
+  await browser.execute((code) => {
+    const box = document.querySelector("#enrol-code");
+    box.value = code;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+  }, clinicCode);
+  await click(".sync form button[type='submit']");
+  await waitForText(".sync .summary", "https://127.0.0.1:");
+  await waitForText(".sync .summary", "0 changes");
+  await waitForText(".statusbar .sync-indicator", "0 waiting");
+  await audit("sync");
+  await shot("sync");
 
   await click("nav[aria-label='Main'] button:nth-child(1)");
   await waitForText("table.caseload", REFERENCE);

@@ -209,12 +209,18 @@ fn under_xvfb(script: &[&str], envs: &[(&str, &OsStr)], what: &str) -> Result<()
 /// Drives the real app through tauri-driver and WebKitWebDriver under Xvfb.
 fn end_to_end() -> Result<(), String> {
     let mut build = cargo();
-    build.args(["build", "--locked", "-p", "waymark-desktop"]);
-    status(build, "build the desktop app")?;
+    build.args(["build", "--locked", "-p", "waymark-desktop", "-p", "waymark-clinic"]);
+    status(build, "build the desktop app and the clinic server")?;
     let driver = tauri_driver()?;
     let app = target_dir().join("debug").join("waymark-desktop");
+    let clinic = target_dir().join("debug").join("waymark-clinic");
     let shots = root().join("docs").join("screenshots");
-    let envs = [("WAYMARK_APP", app.as_os_str()), ("TAURI_DRIVER", driver.as_os_str()), ("WAYMARK_SCREENSHOTS", shots.as_os_str())];
+    let envs = [
+        ("WAYMARK_APP", app.as_os_str()),
+        ("WAYMARK_CLINIC", clinic.as_os_str()),
+        ("TAURI_DRIVER", driver.as_os_str()),
+        ("WAYMARK_SCREENSHOTS", shots.as_os_str()),
+    ];
     under_xvfb(&["npm", "run", "e2e"], &envs, "end-to-end tests (tauri-driver, WebKitWebDriver, Xvfb)")
 }
 

@@ -134,7 +134,7 @@ fn print(dir: &Path, json: bool, cmd: PrintCmd) -> Outcome {
 
 fn sync(dir: &Path, json: bool, cmd: SyncCmd) -> Outcome {
     use std::sync::Mutex;
-    use waymark_vault::sync::Choice;
+    use waymark_vault::sync::Resolution;
     let vault = unlock(dir)?;
     match cmd {
         SyncCmd::Enrol { code } => {
@@ -142,7 +142,8 @@ fn sync(dir: &Path, json: bool, cmd: SyncCmd) -> Outcome {
                 Some(c) => c,
                 None => {
                     let mut text = String::new();
-                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|_| Failure::Usage("no code on standard input".into()))?;
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                        .map_err(|_| Failure::Usage("no code on standard input".into()))?;
                     text
                 }
             };
@@ -170,7 +171,7 @@ fn sync(dir: &Path, json: bool, cmd: SyncCmd) -> Outcome {
         }
         SyncCmd::Resolve { id, keep } => {
             let mut vault = vault;
-            let choice = if keep == "local" { Choice::Local } else { Choice::Remote };
+            let choice = if keep == "local" { Resolution::Local } else { Resolution::Remote };
             vault.resolve_conflict(&id, choice)?;
             output::done(json, "Conflict resolved; the decision goes to the clinic at the next sync.", json!({ "resolved": id }));
         }

@@ -2,6 +2,8 @@
 //! parses its arguments and calls the library. It lives in the library so
 //! scenario tests can run the same program as a helper process.
 
+use crate::store::ClinicStore;
+use crate::{AppState, Clinic, ClinicError};
 use age::secrecy::SecretString;
 use base64::Engine;
 use chrono::Utc;
@@ -12,8 +14,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use uuid::Uuid;
-use crate::store::ClinicStore;
-use crate::{AppState, Clinic, ClinicError};
 use waymark_protocol::enrol::EnrolmentCode;
 use waymark_protocol::Limits;
 
@@ -94,7 +94,10 @@ fn passphrase() -> Result<SecretString, ClinicError> {
 /// The whole program: parse, run, report.
 pub fn main() -> ExitCode {
     if std::env::var_os("WAYMARK_LOG").is_some() {
-        tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(tracing_subscriber::EnvFilter::from_env("WAYMARK_LOG")).init();
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(tracing_subscriber::EnvFilter::from_env("WAYMARK_LOG"))
+            .init();
     }
     let cli = Cli::parse();
     match run(cli) {

@@ -122,7 +122,8 @@ impl Clinic {
         let recovery = age::x25519::Identity::generate();
         let mut db_key = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(db_key.as_mut());
-        let certified = rcgen::generate_simple_self_signed(hosts.to_vec()).map_err(|_| ClinicError::Setup("the host names are not valid".into()))?;
+        let certified =
+            rcgen::generate_simple_self_signed(hosts.to_vec()).map_err(|_| ClinicError::Setup("the host names are not valid".into()))?;
         let cert_pem = certified.cert.pem();
         let tls_key_pem = Zeroizing::new(certified.signing_key.serialize_pem());
         let info = PublicInfo {

@@ -87,7 +87,8 @@ async fn enrol(State(state): State<AppState>, body: Bytes) -> Result<Json<EnrolR
     }
     let key = request.keys.verifying_key()?;
     request.keys.recipient()?;
-    let proof = B64.decode(&request.proof).ok().and_then(|p| <[u8; 64]>::try_from(p.as_slice()).ok()).ok_or(ClinicError::BadRequest("proof"))?;
+    let proof =
+        B64.decode(&request.proof).ok().and_then(|p| <[u8; 64]>::try_from(p.as_slice()).ok()).ok_or(ClinicError::BadRequest("proof"))?;
     key.verify(&enrol_proof_message(&request.token, request.device_id), &ed25519_dalek::Signature::from_bytes(&proof))
         .map_err(|_| ClinicError::Protocol(waymark_protocol::ProtocolError::BadSignature))?;
     let token_hash = hex::encode(Sha256::digest(request.token.as_bytes()));
@@ -129,7 +130,8 @@ pub fn receive_upward(state: &AppState, bytes: &[u8]) -> Result<Stored, ClinicEr
 
 /// Checks a signed request and returns its device.
 fn authenticate(state: &AppState, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<DeviceRecord, ClinicError> {
-    let header_text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).ok_or(ClinicError::BadRequest("the request is not signed"));
+    let header_text =
+        |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).ok_or(ClinicError::BadRequest("the request is not signed"));
     let (claim, claim_bytes) = read_claim(header_text(CLAIM_HEADER)?)?;
     let device = active(state.store.device(claim.device)?)?;
     verify_request(&claim, &claim_bytes, header_text(SIGNATURE_HEADER)?, &device.keys.verifying_key()?, path, body)?;

@@ -30,8 +30,12 @@ fn keys(seed: u64) -> DeviceKeys {
 }
 
 fn clinic_with(store: Arc<dyn ClinicStore>, dir: Option<tempfile::TempDir>) -> Clinic {
-    store.add_enrolment(&hex::encode(<sha2::Sha256 as sha2::Digest>::digest(TOKEN)), Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()).unwrap();
-    store.add_enrolment(&hex::encode(<sha2::Sha256 as sha2::Digest>::digest("second")), Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()).unwrap();
+    store
+        .add_enrolment(&hex::encode(<sha2::Sha256 as sha2::Digest>::digest(TOKEN)), Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap())
+        .unwrap();
+    store
+        .add_enrolment(&hex::encode(<sha2::Sha256 as sha2::Digest>::digest("second")), Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap())
+        .unwrap();
     let state = AppState {
         store,
         clinic_id: Uuid::from_u128(0xC11),
@@ -70,8 +74,16 @@ impl Device {
     }
 
     fn enrol_request(&self, token: &str) -> Vec<u8> {
-        let proof = base64::engine::general_purpose::STANDARD.encode(self.keys.signing.sign(&enrol_proof_message(token, self.id)).to_bytes());
-        serde_json::to_vec(&EnrolRequest { token: token.into(), device_id: self.id, advocate: self.advocate.into(), keys: self.keys.public(), proof }).unwrap()
+        let proof =
+            base64::engine::general_purpose::STANDARD.encode(self.keys.signing.sign(&enrol_proof_message(token, self.id)).to_bytes());
+        serde_json::to_vec(&EnrolRequest {
+            token: token.into(),
+            device_id: self.id,
+            advocate: self.advocate.into(),
+            keys: self.keys.public(),
+            proof,
+        })
+        .unwrap()
     }
 
     fn op(&self, seq: u64, case: u128, kind: &str, new: serde_json::Value) -> WireOp {
@@ -130,7 +142,11 @@ async fn the_story_holds_for_every_store() {
         let b = Device::new(2, "ISA01");
         // Enrolment: a token works once; the same device retrying with the same keys is fine.
         assert_eq!(call(&clinic, post(PATH_ENROL, a.enrol_request(TOKEN))).await.0, StatusCode::OK, "{name}");
-        assert_eq!(call(&clinic, post(PATH_ENROL, a.enrol_request(TOKEN))).await.0, StatusCode::OK, "{name}: a lost reply must be retryable");
+        assert_eq!(
+            call(&clinic, post(PATH_ENROL, a.enrol_request(TOKEN))).await.0,
+            StatusCode::OK,
+            "{name}: a lost reply must be retryable"
+        );
         let (status, body) = call(&clinic, post(PATH_ENROL, b.enrol_request(TOKEN))).await;
         assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "enrolment_refused"), "{name}: a used token");
         assert_eq!(call(&clinic, post(PATH_ENROL, b.enrol_request("second"))).await.0, StatusCode::OK, "{name}");
@@ -159,9 +175,11 @@ async fn the_story_holds_for_every_store() {
         assert_eq!(clinic.state.store.stats().unwrap().quarantined, 1, "{name}");
 
         // Reordered batches: 5 before 4 stores 5 but acknowledges only through 3.
-        let (_, body) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, &[a.op(5, 10, "case", serde_json::json!({"status": "closed"}))]))).await;
+        let (_, body) =
+            call(&clinic, post(PATH_PUSH, a.batch(&clinic, &[a.op(5, 10, "case", serde_json::json!({"status": "closed"}))]))).await;
         assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 3, "{name}: not contiguous yet");
-        let (_, body) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, &[a.op(4, 10, "case", serde_json::json!({"status": "open"}))]))).await;
+        let (_, body) =
+            call(&clinic, post(PATH_PUSH, a.batch(&clinic, &[a.op(4, 10, "case", serde_json::json!({"status": "open"}))]))).await;
         assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 5, "{name}: the gap is filled");
 
         // Pull: B sees A's ops for ISA01's case only, sealed to B and signed by the clinic.
@@ -185,7 +203,8 @@ async fn the_story_holds_for_every_store() {
         let (status, body) = call(&clinic, b.signed(PATH_HELLO, b"{}".to_vec())).await;
         let error: ErrorBody = serde_json::from_slice(&body).unwrap();
         assert_eq!((status, error.code.as_str(), error.wipe), (StatusCode::FORBIDDEN, "revoked", true), "{name}");
-        let (status, body) = call(&clinic, post(PATH_PUSH, b.batch(&clinic, &[b.op(1, 10, "case", serde_json::json!({"status": "x"}))]))).await;
+        let (status, body) =
+            call(&clinic, post(PATH_PUSH, b.batch(&clinic, &[b.op(1, 10, "case", serde_json::json!({"status": "x"}))]))).await;
         assert_eq!((status, code_of(&body).as_str()), (StatusCode::FORBIDDEN, "revoked"), "{name}: a batch signed by a revoked device");
     }
 }
@@ -219,7 +238,8 @@ async fn each_bad_batch_is_refused_with_its_own_error() {
 
     // Unknown device.
     let stranger = Device::new(77, "ISA01");
-    let (status, body) = call(&clinic, post(PATH_PUSH, stranger.batch(&clinic, &[stranger.op(1, 10, "case", serde_json::json!({}))]))).await;
+    let (status, body) =
+        call(&clinic, post(PATH_PUSH, stranger.batch(&clinic, &[stranger.op(1, 10, "case", serde_json::json!({}))]))).await;
     assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "unknown_device"));
 
     // Oversized: beyond the configured 256 KiB.

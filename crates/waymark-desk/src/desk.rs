@@ -43,8 +43,9 @@ pub struct Desk {
     clock: Arc<dyn Clock>,
     rng: EnvFactory,
     work_factor: u8,
-    vault: Mutex<Option<Vault>>,
+    vault: Arc<Mutex<Option<Vault>>>,
     print: Mutex<PrintState>,
+    background: Mutex<Option<crate::syncing::Background>>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -55,7 +56,15 @@ impl std::fmt::Debug for Desk {
 
 impl Desk {
     pub fn new(dir: PathBuf, clock: Arc<dyn Clock>, rng: EnvFactory) -> Self {
-        Self { dir, clock, rng, work_factor: SHIPPED_WORK_FACTOR, vault: Mutex::new(None), print: Mutex::default() }
+        Self {
+            dir,
+            clock,
+            rng,
+            work_factor: SHIPPED_WORK_FACTOR,
+            vault: Arc::new(Mutex::new(None)),
+            print: Mutex::default(),
+            background: Mutex::new(None),
+        }
     }
 
     /// A lower scrypt work factor, for tests only: the shipped one is the measured decision.
@@ -72,6 +81,14 @@ impl Desk {
         // A panic while holding the lock cannot leave the vault half-written
         // (every write is one transaction), so the session stays usable.
         self.vault.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn vault_handle(&self) -> Arc<Mutex<Option<Vault>>> {
+        self.vault.clone()
+    }
+
+    pub(crate) fn background(&self) -> MutexGuard<'_, Option<crate::syncing::Background>> {
+        self.background.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn print_state(&self) -> MutexGuard<'_, PrintState> {
@@ -114,6 +131,7 @@ impl Desk {
             failed_attempts: attempts.failures,
             idle_lock_minutes: self.settings().idle_lock_minutes,
             pending_changes: guard.as_ref().and_then(|v| v.pending_ops().ok()),
+            wiped_by_clinic: waymark_vault::sync::wiped_notice(&self.dir).map(|(at, _)| at),
         }
     }
 
@@ -146,6 +164,8 @@ impl Desk {
         }
         *guard = Some(Vault::init(&self.dir, &passphrase, &options, self.env())?);
         drop(guard);
+        // A new vault replaces one the clinic erased; the notice has been seen.
+        let _ = std::fs::remove_file(self.dir.join(waymark_vault::sync::WIPED_NOTICE));
         Ok(self.state())
     }
 
@@ -156,6 +176,7 @@ impl Desk {
             *guard = Some(Vault::unlock(&self.dir, &passphrase, self.env())?);
         }
         drop(guard);
+        self.sync_on_unlock();
         Ok(self.state())
     }
 

@@ -10,14 +10,17 @@ mod desk;
 mod error;
 mod printing;
 mod strength;
+mod syncing;
 mod views;
 
 pub use desk::{Desk, EnvFactory, Settings};
 pub use error::{DeskError, Result};
 pub use printing::{PrintDone, PrintForm, PrintPreview};
 pub use strength::{passphrase_strength, rate_passphrase, Strength};
+pub use syncing::SyncView;
 pub use views::*;
 pub use waymark_print::{Destination, DocumentKind};
+pub use waymark_vault::sync::{Conflict, PendingOp, Problem, Resolution, SyncStatus};
 
 #[cfg(test)]
 mod tests;

@@ -21,6 +21,8 @@ pub struct VaultState {
     pub idle_lock_minutes: u32,
     /// Changes recorded here and not yet taken by the clinic.
     pub pending_changes: Option<i64>,
+    /// When the clinic ordered this laptop's vault erased, if it did.
+    pub wiped_by_clinic: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, Deserialize, specta::Type)]

@@ -112,7 +112,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn change<'a>(class: FieldClass, local: &'a Value, old: Option<&'a Value>, new: &'a Value, local_hlc: &'a str, remote_hlc: &'a str) -> FieldChange<'a> {
+    fn change<'a>(
+        class: FieldClass,
+        local: &'a Value,
+        old: Option<&'a Value>,
+        new: &'a Value,
+        local_hlc: &'a str,
+        remote_hlc: &'a str,
+    ) -> FieldChange<'a> {
         FieldChange { class, local, local_hlc, old, new, remote_hlc }
     }
 

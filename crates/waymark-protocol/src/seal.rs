@@ -32,8 +32,8 @@ pub fn seal(
 ) -> Result<SealedBatch, ProtocolError> {
     let body = BatchBody { header: header.clone(), ops: ops.to_vec() };
     let plaintext = serde_json::to_vec(&body).map_err(|_| ProtocolError::Malformed("body"))?;
-    let encryptor = age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
-        .map_err(|_| ProtocolError::Key("recipient"))?;
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient)).map_err(|_| ProtocolError::Key("recipient"))?;
     let mut ciphertext = Vec::with_capacity(plaintext.len() + 256);
     let mut writer = encryptor.wrap_output(&mut ciphertext).map_err(|_| ProtocolError::Key("recipient"))?;
     writer.write_all(&plaintext).and_then(|_| writer.finish().map(|_| ())).map_err(|_| ProtocolError::Key("recipient"))?;

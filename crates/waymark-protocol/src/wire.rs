@@ -57,9 +57,18 @@ impl WireOp {
     /// SHA-256 over the op's canonical JSON. Two ops with the same id must
     /// have the same content hash, or one of them is quarantined.
     pub fn content_hash(&self) -> String {
+        Self::hash_of(&self.canonical_bytes())
+    }
+
+    /// The op's JSON in field order: what is hashed, and what a store can keep.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
         // Serialising a plain struct to bytes cannot fail.
-        let bytes = serde_json::to_vec(self).unwrap_or_default();
-        hex::encode(Sha256::digest(bytes))
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The content hash of bytes from `canonical_bytes`, so a store serialises once.
+    pub fn hash_of(canonical: &[u8]) -> String {
+        hex::encode(Sha256::digest(canonical))
     }
 }
 

@@ -91,11 +91,20 @@ fn generated() -> String {
             })
             .unwrap(),
         ),
-        ("Claim", serde_json::to_string(&Claim { device: id, request_id: id, path: String::new(), body_sha256: String::new(), at }).unwrap()),
+        (
+            "Claim",
+            serde_json::to_string(&Claim { device: id, request_id: id, path: String::new(), body_sha256: String::new(), at }).unwrap(),
+        ),
         (
             "EnrolRequest",
-            serde_json::to_string(&EnrolRequest { token: String::new(), device_id: id, advocate: String::new(), keys, proof: String::new() })
-                .unwrap(),
+            serde_json::to_string(&EnrolRequest {
+                token: String::new(),
+                device_id: id,
+                advocate: String::new(),
+                keys,
+                proof: String::new(),
+            })
+            .unwrap(),
         ),
         ("EnrolResponse", serde_json::to_string(&EnrolResponse { clinic_id: id, acked_through: 0 }).unwrap()),
         ("HelloResponse", serde_json::to_string(&HelloResponse { acked_through: 0, feed_head: 0, clinic_time: at }).unwrap()),
@@ -103,7 +112,8 @@ fn generated() -> String {
         ("PullRequest", serde_json::to_string(&PullRequest { after: 0, max_ops: 0 }).unwrap()),
         ("ErrorBody", serde_json::to_string(&ErrorBody { code: String::new(), message: String::new(), wipe: true }).unwrap()),
     ];
-    let mut out = format!("protocol version: {PROTOCOL_VERSION}\nframe magic: {}\n", String::from_utf8_lossy(waymark_protocol::frame::MAGIC));
+    let mut out =
+        format!("protocol version: {PROTOCOL_VERSION}\nframe magic: {}\n", String::from_utf8_lossy(waymark_protocol::frame::MAGIC));
     for (name, value) in rows {
         out.push_str(&format!("{name}: {}\n", fields(&value)));
     }

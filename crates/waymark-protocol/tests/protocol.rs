@@ -119,7 +119,8 @@ fn a_sealed_header_that_differs_from_the_outer_one_is_refused() {
     inner.last_seq = 2;
     let sealed_inner = seal(inner, &ops, &clinic.sealing.to_public(), &device.signing).unwrap();
     let header_bytes = serde_json::to_vec(&outer).unwrap();
-    let resigned = SealedBatch { header: outer.clone(), header_bytes: header_bytes.clone(), ciphertext: sealed_inner.ciphertext, signature: [0; 64] };
+    let resigned =
+        SealedBatch { header: outer.clone(), header_bytes: header_bytes.clone(), ciphertext: sealed_inner.ciphertext, signature: [0; 64] };
     // Sign the swapped combination properly, as a buggy or hostile device could.
     let signature = {
         use ed25519_dalek::Signer;

@@ -17,7 +17,7 @@ use waymark_vault::Vault;
 
 /// Ops per upward batch. Small enough that a cut connection loses little
 /// work, large enough that sealing and signing cost little per op.
-pub const PUSH_BATCH_OPS: u32 = 500;
+pub const PUSH_BATCH_OPS: u32 = 2000;
 const PULL_BATCH_OPS: u32 = 1000;
 
 /// How the engine reaches the vault. The desktop app holds `None` while
@@ -74,7 +74,8 @@ pub fn enrol(access: &impl VaultAccess, code_text: &str) -> Result<(), SyncError
     if response.clinic_id != code.clinic_id {
         return Err(SyncError::WrongServer);
     }
-    let link = ClinicLink { url: code.url, fingerprint: code.fingerprint, clinic_id: code.clinic_id, clinic: code.clinic, enrolled_at: now };
+    let link =
+        ClinicLink { url: code.url, fingerprint: code.fingerprint, clinic_id: code.clinic_id, clinic: code.clinic, enrolled_at: now };
     access.with_vault(|v| Ok(v.sync_enrolled(&link, response.acked_through)?))?;
     tracing::info!(device = %device, "enrolled with the clinic");
     Ok(())
@@ -100,9 +101,9 @@ impl Session {
 }
 
 fn session(access: &impl VaultAccess) -> Result<Session, SyncError> {
-    let (link, keys, device) =
-        access.with_vault(|v| Ok((v.sync_link()?.ok_or(SyncError::NotEnrolled)?, v.sync_keys()?.ok_or(SyncError::NotEnrolled)?, v.device())))?;
-    Ok(Session { https: Https::new(&link.url, link.fingerprint.as_deref())?, link, keys, device: device.as_uuid() })
+    let (link, keys, device) = access
+        .with_vault(|v| Ok((v.sync_link()?.ok_or(SyncError::NotEnrolled)?, v.sync_keys()?.ok_or(SyncError::NotEnrolled)?, v.device())))?;
+    Ok(Session { https: Https::cached(&link.url, link.fingerprint.as_deref())?, link, keys, device: device.as_uuid() })
 }
 
 /// One sync round: learn what the clinic holds, push what it lacks, pull
@@ -162,7 +163,11 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
         report.quarantined += response.quarantined.len() as u32;
         if response.acked_through <= after {
             // The clinic stored nothing contiguous past our acknowledgement: stop rather than loop.
-            return Err(SyncError::Refused { code: "ack_stalled".into(), message: "the clinic did not acknowledge the batch".into(), status: 0 });
+            return Err(SyncError::Refused {
+                code: "ack_stalled".into(),
+                message: "the clinic did not acknowledge the batch".into(),
+                status: 0,
+            });
         }
         after = response.acked_through;
         report.acked_through = after;
@@ -173,9 +178,18 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
         let now = access.with_vault(|v| Ok(v.now()))?;
         let bytes = session.signed(PATH_PULL, request, now)?;
         let batch = decode(&bytes, &Limits { max_batch_bytes: 256 * 1024 * 1024, max_ops: PULL_BATCH_OPS })?;
-        let opened = open(&batch, &session.link.clinic.verifying_key()?, &session.keys.sealing, &Limits { max_batch_bytes: 256 * 1024 * 1024, max_ops: PULL_BATCH_OPS })?;
+        let opened = open(
+            &batch,
+            &session.link.clinic.verifying_key()?,
+            &session.keys.sealing,
+            &Limits { max_batch_bytes: 256 * 1024 * 1024, max_ops: PULL_BATCH_OPS },
+        )?;
         let h = &opened.header;
-        if h.direction != Direction::Down || h.sender != session.link.clinic_id || h.recipient != session.device || h.first_seq != cursor + 1 {
+        if h.direction != Direction::Down
+            || h.sender != session.link.clinic_id
+            || h.recipient != session.device
+            || h.first_seq != cursor + 1
+        {
             return Err(SyncError::Protocol(waymark_protocol::ProtocolError::HeaderMismatch("pull")));
         }
         if h.last_seq <= cursor {

@@ -8,7 +8,8 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use waymark_protocol::messages::ErrorBody;
 
@@ -34,10 +35,20 @@ impl ServerCertVerifier for Pinned {
             Err(rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure))
         }
     }
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -46,12 +57,28 @@ impl ServerCertVerifier for Pinned {
 }
 
 /// A connection to one clinic.
+#[derive(Clone)]
 pub struct Https {
     client: reqwest::blocking::Client,
     base: String,
 }
 
 impl Https {
+    /// A client for this clinic, kept between rounds so an idle sync reuses
+    /// its TLS connection instead of shaking hands again.
+    pub fn cached(url: &str, fingerprint: Option<&str>) -> Result<Self, SyncError> {
+        type Cache = Mutex<HashMap<(String, Option<String>), Https>>;
+        static CLIENTS: OnceLock<Cache> = OnceLock::new();
+        let key = (url.to_owned(), fingerprint.map(str::to_owned));
+        let mut clients = CLIENTS.get_or_init(Cache::default).lock().map_err(|_| SyncError::Offline)?;
+        if let Some(client) = clients.get(&key) {
+            return Ok(client.clone());
+        }
+        let client = Https::new(url, fingerprint)?;
+        clients.insert(key, client.clone());
+        Ok(client)
+    }
+
     pub fn new(url: &str, fingerprint: Option<&str>) -> Result<Self, SyncError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
@@ -89,8 +116,11 @@ impl Https {
         if status == 200 {
             return Ok(bytes);
         }
-        let body: ErrorBody = serde_json::from_slice(&bytes)
-            .unwrap_or(ErrorBody { code: "http_error".into(), message: format!("the clinic answered with status {status}"), wipe: false });
+        let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or(ErrorBody {
+            code: "http_error".into(),
+            message: format!("the clinic answered with status {status}"),
+            wipe: false,
+        });
         if body.wipe {
             return Err(SyncError::Refused { code: "revoked".into(), message: body.message, status });
         }

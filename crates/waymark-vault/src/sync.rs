@@ -81,7 +81,7 @@ pub struct Conflict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
-pub enum Choice {
+pub enum Resolution {
     Local,
     Remote,
 }
@@ -371,9 +371,7 @@ impl Vault {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT id, at, code, direction, op_id, seq FROM sync_problems WHERE resolved_at IS NULL ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-        })?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
         let mut out = Vec::new();
         for row in rows {
             let (id, at, code, direction, op_id, seq) = row?;
@@ -385,7 +383,7 @@ impl Vault {
     /// A person's decision on a conflict. The chosen value is written as a
     /// new op that names the conflict, so the other device closes the same
     /// conflict with the same value when it arrives.
-    pub fn resolve_conflict(&mut self, id: &str, choice: Choice) -> Result<()> {
+    pub fn resolve_conflict(&mut self, id: &str, choice: Resolution) -> Result<()> {
         let now = self.env.clock.now();
         let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
         let op_id = waymark_domain::ids::uuid_v7(now, self.env.rng.as_mut()).to_string();
@@ -403,8 +401,8 @@ impl Vault {
         let kind = RecordKind::from_wire(&kind).ok_or(VaultError::DatabaseUnreadable)?;
         let parse = |t: &str| serde_json::from_str::<Value>(t).map_err(|_| VaultError::DatabaseUnreadable);
         let (chosen, other) = match choice {
-            Choice::Local => (parse(&local)?, parse(&remote)?),
-            Choice::Remote => (parse(&remote)?, parse(&local)?),
+            Resolution::Local => (parse(&local)?, parse(&remote)?),
+            Resolution::Remote => (parse(&remote)?, parse(&local)?),
         };
         let doc: String = tx.query_row(&format!("SELECT doc FROM {} WHERE id = ?1", kind.table()), [&record_id], |r| r.get(0))?;
         let mut doc: Value = serde_json::from_str(&doc).map_err(|_| VaultError::DatabaseUnreadable)?;
@@ -413,7 +411,10 @@ impl Vault {
         Record::from_doc(kind, doc.clone())?.validate(&ctx)?;
         let hlc = self.hlc.tick(now_ms);
         let hlc_text = hlc.to_string();
-        tx.execute(&format!("UPDATE {} SET doc = ?2, updated_hlc = ?3 WHERE id = ?1", kind.table()), params![record_id, doc.to_string(), hlc_text])?;
+        tx.execute(
+            &format!("UPDATE {} SET doc = ?2, updated_hlc = ?3 WHERE id = ?1", kind.table()),
+            params![record_id, doc.to_string(), hlc_text],
+        )?;
         let changes = json!({ "new": { field.as_str(): chosen }, "old": { field.as_str(): other }, "resolves": [id] });
         let seq = append_op(
             &tx,
@@ -430,8 +431,8 @@ impl Vault {
             },
         )?;
         let resolution = match choice {
-            Choice::Local => "local",
-            Choice::Remote => "remote",
+            Resolution::Local => "local",
+            Resolution::Remote => "remote",
         };
         tx.execute(
             "UPDATE sync_conflicts SET resolved_at = ?2, resolved_by = ?3, resolution = ?4 WHERE id = ?1",
@@ -581,9 +582,13 @@ impl ApplyState<'_> {
     fn receive(&mut self, op: &WireOp) -> Result<()> {
         let hash = op.content_hash();
         let op_id = op.op_id.to_string();
-        let seen: Option<String> =
-            self.tx.prepare_cached("SELECT content_hash FROM received_ops WHERE op_id = ?1")?.query_row([&op_id], |r| r.get(0)).optional()?;
-        let own: bool = self.tx.prepare_cached("SELECT count(*) FROM ops WHERE op_id = ?1")?.query_row([&op_id], |r| r.get::<_, i64>(0))? > 0;
+        let seen: Option<String> = self
+            .tx
+            .prepare_cached("SELECT content_hash FROM received_ops WHERE op_id = ?1")?
+            .query_row([&op_id], |r| r.get(0))
+            .optional()?;
+        let own: bool =
+            self.tx.prepare_cached("SELECT count(*) FROM ops WHERE op_id = ?1")?.query_row([&op_id], |r| r.get::<_, i64>(0))? > 0;
         let op_text = serde_json::to_string(op).map_err(|_| VaultError::DatabaseUnreadable)?;
         match seen {
             Some(h) if h == hash => {
@@ -713,9 +718,11 @@ impl ApplyState<'_> {
                 return Ok(Applied::Failed("invalid"));
             }
             let updated = if op.hlc > record_hlc { op.hlc.clone() } else { record_hlc.clone() };
-            self.tx
-                .prepare_cached(&format!("UPDATE {} SET doc = ?2, updated_hlc = ?3 WHERE id = ?1", kind.table()))?
-                .execute(params![record_id, doc.to_string(), updated])?;
+            self.tx.prepare_cached(&format!("UPDATE {} SET doc = ?2, updated_hlc = ?3 WHERE id = ?1", kind.table()))?.execute(params![
+                record_id,
+                doc.to_string(),
+                updated
+            ])?;
             for field in &written {
                 self.set_clock(&record_id, field, &op.hlc, &op.op_id.to_string())?;
             }
@@ -757,9 +764,11 @@ impl ApplyState<'_> {
 
     fn is_conflict_for(&self, id: &str, record_id: &str, field: &str) -> bool {
         self.tx
-            .query_row("SELECT count(*) FROM sync_conflicts WHERE id = ?1 AND record_id = ?2 AND field = ?3", params![id, record_id, field], |r| {
-                r.get::<_, i64>(0)
-            })
+            .query_row(
+                "SELECT count(*) FROM sync_conflicts WHERE id = ?1 AND record_id = ?2 AND field = ?3",
+                params![id, record_id, field],
+                |r| r.get::<_, i64>(0),
+            )
             .map(|n| n > 0)
             .unwrap_or(false)
     }

@@ -28,6 +28,10 @@ export const commands = {
 	printSave: (fileName: string) => typedError<PrintDone | null, DeskError_Serialize>(__TAURI_INVOKE("print_save", { fileName })),
 	printToPrinter: () => typedError<PrintDone, DeskError_Serialize>(__TAURI_INVOKE("print_to_printer")),
 	printClose: () => __TAURI_INVOKE<void>("print_close"),
+	syncView: () => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("sync_view")),
+	syncEnrol: (code: string) => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("sync_enrol", { code })),
+	syncNow: () => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("sync_now")),
+	resolveConflict: (id: string, keep: Resolution) => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("resolve_conflict", { id, keep })),
 };
 
 /* Types */
@@ -374,6 +378,37 @@ export type Condition = {
 export type ConditionKind = "exclusion_zone" | "no_contact" | "positive_requirement" | 
 /**  A value the service added; described in its own words. */
 { other: string };
+
+/**  A safety-critical field two writers changed at once. */
+export type Conflict = Conflict_Serialize | Conflict_Deserialize;
+
+/**  A safety-critical field two writers changed at once. */
+export type Conflict_Deserialize = {
+	id: string,
+	kind: RecordKind,
+	record_id: string,
+	case_id?: string | null,
+	case_reference?: string | null,
+	field: string,
+	local_value: Value,
+	remote_value: Value,
+	remote_actor: string,
+	detected_at: string,
+};
+
+/**  A safety-critical field two writers changed at once. */
+export type Conflict_Serialize = {
+	id: string,
+	kind: RecordKind,
+	record_id: string,
+	case_id: string | null,
+	case_reference: string | null,
+	field: string,
+	local_value: Value,
+	remote_value: Value,
+	remote_actor: string,
+	detected_at: string,
+};
 
 export type Consent = Consent_Serialize | Consent_Deserialize;
 
@@ -728,6 +763,15 @@ export type OrderType = "spo" | "interim_spo" | "restraining_order_conviction" |
 /**  A value the service added; described in its own words. */
 { other: string };
 
+/**  An op waiting for the clinic's acknowledgement. */
+export type PendingOp = {
+	seq: number,
+	kind: RecordKind,
+	action: string,
+	made_at: string,
+	fields: string[],
+};
+
 export type Perpetrator = Perpetrator_Serialize | Perpetrator_Deserialize;
 
 export type PerpetratorId = string;
@@ -862,6 +906,29 @@ export type PrintPreview = {
 	file_name: string,
 };
 
+/**  Something sync will not decide alone and will never drop. */
+export type Problem = Problem_Serialize | Problem_Deserialize;
+
+/**  Something sync will not decide alone and will never drop. */
+export type Problem_Deserialize = {
+	id: number,
+	at: string,
+	code: string,
+	direction: string,
+	op_id?: string | null,
+	seq?: number | null,
+};
+
+/**  Something sync will not decide alone and will never drop. */
+export type Problem_Serialize = {
+	id: number,
+	at: string,
+	code: string,
+	direction: string,
+	op_id: string | null,
+	seq: number | null,
+};
+
 export type ProtectiveOrder = ProtectiveOrder_Serialize | ProtectiveOrder_Deserialize;
 
 export type ProtectiveOrder_Deserialize = {
@@ -963,6 +1030,8 @@ export type Reminder = {
 	what: string,
 	linked: RecordRef,
 };
+
+export type Resolution = "local" | "remote";
 
 export type RiskAssessment = RiskAssessment_Serialize | RiskAssessment_Deserialize;
 
@@ -1133,6 +1202,64 @@ export type Supporter_Serialize = {
 	neutral_label: string,
 };
 
+export type SyncStatus = SyncStatus_Serialize | SyncStatus_Deserialize;
+
+export type SyncStatus_Deserialize = {
+	enrolled: boolean,
+	last_sync_at?: string | null,
+	last_attempt_at?: string | null,
+	/**  The code of the last failure, cleared by a successful sync. */
+	last_error?: string | null,
+	pending: number,
+	open_conflicts: number,
+	problems: number,
+	held: number,
+	/**  How far ahead the clinic's or another device's clock was, when beyond the warning level. */
+	drift_warning_ms?: number | null,
+	acked_through: number,
+	pull_cursor: number,
+};
+
+export type SyncStatus_Serialize = {
+	enrolled: boolean,
+	last_sync_at: string | null,
+	last_attempt_at: string | null,
+	/**  The code of the last failure, cleared by a successful sync. */
+	last_error: string | null,
+	pending: number,
+	open_conflicts: number,
+	problems: number,
+	held: number,
+	/**  How far ahead the clinic's or another device's clock was, when beyond the warning level. */
+	drift_warning_ms: number | null,
+	acked_through: number,
+	pull_cursor: number,
+};
+
+export type SyncView = SyncView_Serialize | SyncView_Deserialize;
+
+export type SyncView_Deserialize = {
+	status: SyncStatus_Deserialize,
+	/**  Where the clinic is, once enrolled (an address, no personal data). */
+	clinic_url?: string | null,
+	pending: PendingOp[],
+	conflicts: Conflict_Deserialize[],
+	problems: Problem_Deserialize[],
+	/**  A round is running in the background now. */
+	running: boolean,
+};
+
+export type SyncView_Serialize = {
+	status: SyncStatus_Serialize,
+	/**  Where the clinic is, once enrolled (an address, no personal data). */
+	clinic_url: string | null,
+	pending: PendingOp[],
+	conflicts: Conflict_Serialize[],
+	problems: Problem_Serialize[],
+	/**  A round is running in the background now. */
+	running: boolean,
+};
+
 export type Task = Task_Serialize | Task_Deserialize;
 
 export type TaskId = string;
@@ -1189,6 +1316,8 @@ export type VaultState_Deserialize = {
 	idle_lock_minutes: number,
 	/**  Changes recorded here and not yet taken by the clinic. */
 	pending_changes?: number | null,
+	/**  When the clinic ordered this laptop's vault erased, if it did. */
+	wiped_by_clinic?: string | null,
 };
 
 /**  Whether there is a vault, whether it is open, and how long the unlock screen must wait. */
@@ -1203,6 +1332,8 @@ export type VaultState_Serialize = {
 	idle_lock_minutes: number,
 	/**  Changes recorded here and not yet taken by the clinic. */
 	pending_changes: number | null,
+	/**  When the clinic ordered this laptop's vault erased, if it did. */
+	wiped_by_clinic: string | null,
 };
 
 export type Vehicle = Vehicle_Serialize | Vehicle_Deserialize;

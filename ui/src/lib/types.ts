@@ -21,3 +21,5 @@ export type DeskError = B.DeskError_Serialize;
 export type DocumentKind = B.DocumentKind;
 export type PrintPreview = B.PrintPreview;
 export type PrintDone = B.PrintDone;
+export type SyncView = B.SyncView_Serialize;
+export type Conflict = B.Conflict_Serialize;

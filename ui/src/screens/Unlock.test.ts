@@ -13,6 +13,7 @@ const locked: VaultState = {
   failed_attempts: 0,
   idle_lock_minutes: 5,
   pending_changes: null,
+  wiped_by_clinic: null,
 };
 
 describe("Unlock", () => {

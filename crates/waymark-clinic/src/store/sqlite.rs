@@ -142,7 +142,8 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
 
 impl ClinicStore for SqliteStore {
     fn add_enrolment(&self, token_hash: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
-        self.conn()?.execute("INSERT INTO enrolments (token_hash, expires_at) VALUES (?1, ?2)", params![token_hash, expires_at.to_rfc3339()])?;
+        self.conn()?
+            .execute("INSERT INTO enrolments (token_hash, expires_at) VALUES (?1, ?2)", params![token_hash, expires_at.to_rfc3339()])?;
         Ok(())
     }
 
@@ -231,57 +232,62 @@ impl ClinicStore for SqliteStore {
         }
         let mut stored = Stored::default();
         for op in ops {
-            let hash = op.content_hash();
+            let text = op.canonical_bytes();
+            let hash = WireOp::hash_of(&text);
+            let text = String::from_utf8(text).map_err(|_| ClinicError::BadRequest("op"))?;
             let (op_id, origin) = (op.op_id.to_string(), op.origin.to_string());
-            let by_id: Option<(String, String, i64)> = tx
-                .prepare_cached("SELECT content_hash, origin, seq FROM ops WHERE op_id = ?1")?
-                .query_row([&op_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?;
-            let slot: Option<String> = tx
-                .prepare_cached("SELECT op_id FROM ops WHERE origin = ?1 AND seq = ?2")?
-                .query_row(params![origin, to_i64(op.seq)], |r| r.get(0))
-                .optional()?;
-            match (by_id, slot) {
-                (Some((h, o, s)), Some(id)) if h == hash && o == origin && s == to_i64(op.seq) && id == op_id => stored.duplicates += 1,
-                (None, None) => {
-                    let text = serde_json::to_string(op).map_err(|_| ClinicError::BadRequest("op"))?;
+            // The common case is a new op: insert, and let the unique keys on
+            // the id and the slot say when it is not new.
+            let inserted = tx
+                .prepare_cached(
+                    "INSERT INTO ops (op_id, origin, seq, case_id, content_hash, op, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![op_id, origin, to_i64(op.seq), op.case_id.map(|c| c.to_string()), hash, text, at])?;
+            if inserted == 1 {
+                if let (Some(advocate), Some(case)) = (advocate_of(op), op.case_id) {
                     tx.prepare_cached(
-                        "INSERT INTO ops (op_id, origin, seq, case_id, content_hash, op, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        "INSERT INTO case_advocates (case_id, advocate) VALUES (?1, ?2)
+                         ON CONFLICT (case_id) DO UPDATE SET advocate = excluded.advocate",
                     )?
-                    .execute(params![op_id, origin, to_i64(op.seq), op.case_id.map(|c| c.to_string()), hash, text, at])?;
-                    if let (Some(advocate), Some(case)) = (advocate_of(op), op.case_id) {
-                        tx.prepare_cached(
-                            "INSERT INTO case_advocates (case_id, advocate) VALUES (?1, ?2)
-                             ON CONFLICT (case_id) DO UPDATE SET advocate = excluded.advocate",
-                        )?
-                        .execute(params![case.to_string(), advocate])?;
-                    }
-                    stored.inserted += 1;
+                    .execute(params![case.to_string(), advocate])?;
                 }
+                stored.inserted += 1;
+                continue;
+            }
+            let held: Vec<(String, String, String, i64)> = tx
+                .prepare_cached("SELECT op_id, content_hash, origin, seq FROM ops WHERE op_id = ?1 OR (origin = ?2 AND seq = ?3)")?
+                .query_map(params![op_id, origin, to_i64(op.seq)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<Result<_, _>>()?;
+            let same = |(i, h, o, s): &(String, String, String, i64)| *i == op_id && *h == hash && *o == origin && *s == to_i64(op.seq);
+            match held.as_slice() {
+                [one] if same(one) => stored.duplicates += 1,
                 _ => {
-                    let text = serde_json::to_string(op).map_err(|_| ClinicError::BadRequest("op"))?;
-                    tx.execute(
-                        "INSERT INTO quarantine (origin, seq, op_id, op, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![origin, to_i64(op.seq), op_id, text, at],
-                    )?;
+                    tx.prepare_cached("INSERT INTO quarantine (origin, seq, op_id, op, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                        .execute(params![origin, to_i64(op.seq), op_id, text, at])?;
                     tracing::warn!(device = %device, seq = op.seq, "an op id or sequence arrived again with different content; quarantined");
                     stored.quarantined.push(op.seq);
                 }
             }
         }
         let id = device.to_string();
-        let mut acked: i64 = tx.query_row("SELECT acked_through FROM devices WHERE id = ?1", [&id], |r| r.get(0))?;
-        loop {
-            let next = acked + 1;
-            let held: i64 = tx.prepare_cached(
-                "SELECT (SELECT count(*) FROM ops WHERE origin = ?1 AND seq = ?2) + (SELECT count(*) FROM quarantine WHERE origin = ?1 AND seq = ?2)",
-            )?
-            .query_row(params![id, next], |r| r.get(0))?;
-            if held == 0 {
-                break;
+        let acked: i64 = tx.query_row("SELECT acked_through FROM devices WHERE id = ?1", [&id], |r| r.get(0))?;
+        // Walk the held slots past the acknowledgement until the first gap.
+        let mut next = acked + 1;
+        {
+            let mut slots = tx.prepare_cached(
+                "SELECT seq FROM ops WHERE origin = ?1 AND seq >= ?2 UNION SELECT seq FROM quarantine WHERE origin = ?1 AND seq >= ?2 ORDER BY seq",
+            )?;
+            let mut rows = slots.query(params![id, next])?;
+            while let Some(row) = rows.next()? {
+                let seq: i64 = row.get(0)?;
+                if seq != next {
+                    break;
+                }
+                next += 1;
             }
-            acked = next;
         }
+        let acked = next - 1;
         tx.execute("UPDATE devices SET acked_through = ?2, last_seen_at = ?3 WHERE id = ?1", params![id, acked, at])?;
         tx.commit()?;
         stored.acked_through = u64::try_from(acked).unwrap_or(0);

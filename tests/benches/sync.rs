@@ -1,0 +1,220 @@
+//! The sync figures: 10,000 ops pushed over loopback TLS to an empty clinic,
+//! against posting the same bytes to a bare TLS endpoint in the same run; an
+//! incremental sync with nothing to do; and the clinic's memory while 20
+//! laptops push at once. Run with `cargo xtask bench-sync`.
+
+use age::secrecy::SecretString;
+use axum::routing::post;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use waymark_domain::patch::Patch;
+use waymark_domain::RecordKind;
+use waymark_sync::{sync_once, Https};
+use waymark_vault::{Env, InitOptions, Mutation, Vault};
+
+const PASS: &str = "clinic bench pass words";
+
+fn clinic(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_clinic"));
+    c.env("WAYMARK_CLINIC_PASSPHRASE", PASS).env_remove("WAYMARK_LOG").arg("--dir").arg(dir);
+    c
+}
+
+fn start_clinic(dir: &Path) -> (Child, u16) {
+    let out = clinic(dir)
+        .args(["init", "--host", "127.0.0.1", "--work-factor", "10", "--recovery-out"])
+        .arg(dir.with_extension("recovery"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut child = clinic(dir)
+        .args(["serve", "--listen", "127.0.0.1:0", "--max-ops", "5000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    (child, port)
+}
+
+fn code(dir: &Path, port: u16) -> String {
+    let out = clinic(dir).args(["enrol", "--url", &format!("https://127.0.0.1:{port}"), "--no-qr"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().lines().find(|l| l.starts_with("WAYMARK1-")).unwrap().to_owned()
+}
+
+/// A laptop with `ops` ops waiting: one case, then incidents, committed in chunks.
+fn laptop(dir: &Path, ops: usize) -> Mutex<Vault> {
+    let options = InitOptions { work_factor: 4, ..InitOptions::new("ISA01") };
+    let mut v = Vault::init(dir, &SecretString::from("bench pass words here".to_owned()), &options, Env::system()).unwrap();
+    let case = v
+        .add(RecordKind::Case, None, &Patch::parse(&["reference=BENCH-1", "referral.source=police", "referral.reason=Bench"]).unwrap())
+        .unwrap();
+    let case = case.case_id();
+    let incident = Patch::parse(&[
+        format!("account={}", "Waited outside the house and followed to the bus stop. ".repeat(3)),
+        "channel=in_person".into(),
+        "behaviours+=loitering".into(),
+    ])
+    .unwrap();
+    let mut left = ops - 1;
+    while left > 0 {
+        let n = left.min(500);
+        let drafts: Vec<Mutation> = (0..n).map(|_| Mutation::Create(v.draft(RecordKind::Incident, case, &incident).unwrap())).collect();
+        v.commit(drafts).unwrap();
+        left -= n;
+    }
+    Mutex::new(v)
+}
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+/// A TLS endpoint that reads the body and answers `{}`: no sealing, signing or storage.
+fn bare_endpoint() -> (u16, String, tokio::runtime::Runtime) {
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+    let fingerprint = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(certified.cert.der()))
+    };
+    let key = rustls::pki_types::PrivateKeyDer::try_from(certified.signing_key.serialize_der()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let app = axum::Router::new()
+        .route(
+            "/bare",
+            post(|body: axum::body::Bytes| async move {
+                if body.is_empty() {
+                    ""
+                } else {
+                    "{}"
+                }
+            }),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024));
+    let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
+    runtime.spawn(async move { axum_server::from_tcp_rustls(listener, tls).unwrap().serve(app.into_make_service()).await });
+    (port, fingerprint, runtime)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let root = tempfile::tempdir().unwrap();
+
+    // 1. Push 10,000 ops to an empty clinic, against the bare upload of the same bytes.
+    let (mut server, port) = start_clinic(&root.path().join("clinic"));
+    let device = laptop(&root.path().join("laptop"), 10_000);
+    waymark_sync::enrol(&device, &code(&root.path().join("clinic"), port)).unwrap();
+    let frames: Vec<Vec<u8>> = {
+        // The frames the push will send, sealed the same way, posted as-is to the bare endpoint.
+        use waymark_protocol::*;
+        let v = device.lock().unwrap();
+        let (link, keys) = (v.sync_link().unwrap().unwrap(), v.sync_keys().unwrap().unwrap());
+        let mut frames = Vec::new();
+        let mut after = 0;
+        loop {
+            let ops = v.outbox_batch(after, waymark_sync::PUSH_BATCH_OPS).unwrap();
+            let Some(last) = ops.last() else { break };
+            after = last.seq;
+            let header = BatchHeader {
+                protocol: PROTOCOL_VERSION,
+                batch_id: uuid::Uuid::now_v7(),
+                direction: Direction::Up,
+                sender: v.device().as_uuid(),
+                recipient: link.clinic_id,
+                first_seq: ops[0].seq,
+                last_seq: last.seq,
+                op_count: ops.len() as u32,
+                max_hlc: ops.iter().map(|o| o.hlc.clone()).max().unwrap(),
+                schema_version: waymark_vault::db::schema_version(),
+                sent_at: v.now(),
+            };
+            frames.push(encode(&seal(header, &ops, &link.clinic.recipient().unwrap(), &keys.signing).unwrap()));
+        }
+        frames
+    };
+    let started = Instant::now();
+    let report = sync_once(&device).unwrap();
+    let push = started.elapsed();
+    assert_eq!(report.acked_through, 10_000);
+
+    let (bare_port, fingerprint, runtime) = bare_endpoint();
+    let bare = Https::new(&format!("https://127.0.0.1:{bare_port}"), Some(&fingerprint)).unwrap();
+    let bodies = frames;
+    let _ = bare.post("/bare", &[], vec![1], "application/octet-stream");
+    let started = Instant::now();
+    // The same requests the push makes: one hello, the batches, no pull.
+    bare.post("/bare", &[], b"{}".to_vec(), "application/json").unwrap();
+    for body in &bodies {
+        bare.post("/bare", &[], body.clone(), "application/octet-stream").unwrap();
+    }
+    let bare_time = started.elapsed();
+    drop(runtime);
+    let bytes: usize = bodies.iter().map(Vec::len).sum();
+    println!(
+        "push 10,000 ops over loopback TLS to an empty clinic: {:.0} ms, {:.0} ops/s ({} batches, {:.1} MiB)",
+        push.as_secs_f64() * 1e3,
+        10_000.0 / push.as_secs_f64(),
+        bodies.len(),
+        bytes as f64 / 1048576.0
+    );
+    println!("posting the same bytes to a bare TLS endpoint: {:.0} ms", bare_time.as_secs_f64() * 1e3);
+    println!("ratio: {:.2}x the bare upload (goal: at most 3x)", push.as_secs_f64() / bare_time.as_secs_f64());
+
+    // 2. An incremental sync with nothing to do.
+    let mut idle = Vec::new();
+    for _ in 0..21 {
+        let started = Instant::now();
+        let report = sync_once(&device).unwrap();
+        idle.push(started.elapsed());
+        assert_eq!(report.pushed + u64::from(report.pulled), 0);
+    }
+    println!("incremental sync with nothing to do: {:.1} ms median of 21 (goal: at most 50 ms)", median(idle).as_secs_f64() * 1e3);
+    let _ = server.kill();
+    let _ = server.wait();
+
+    // 3. The clinic's memory while 20 laptops push at once.
+    let clinic_dir = root.path().join("clinic20");
+    let (mut server, port) = start_clinic(&clinic_dir);
+    let laptops: Vec<Mutex<Vault>> = (0..20).map(|i| laptop(&root.path().join(format!("l{i}")), 1_000)).collect();
+    for l in &laptops {
+        waymark_sync::enrol(l, &code(&clinic_dir, port)).unwrap();
+    }
+    let pid = server.id();
+    let idle_rss = rss_kib(pid, "VmRSS:");
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for l in &laptops {
+            scope.spawn(move || sync_once(l).unwrap());
+        }
+    });
+    let elapsed = started.elapsed();
+    let peak = rss_kib(pid, "VmHWM:");
+    println!(
+        "clinic memory, 20 laptops pushing 1,000 ops each at once: peak RSS {:.1} MiB (idle {:.1} MiB, {:.1}x); all 20,000 ops stored in {:.0} ms",
+        peak as f64 / 1024.0,
+        idle_rss as f64 / 1024.0,
+        peak as f64 / idle_rss.max(1) as f64,
+        elapsed.as_secs_f64() * 1e3
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
