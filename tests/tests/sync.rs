@@ -98,8 +98,12 @@ impl Drop for ClinicProcess {
 }
 
 fn laptop(dir: &Path) -> Mutex<Vault> {
+    laptop_of(dir, "ISA01")
+}
+
+fn laptop_of(dir: &Path, advocate: &str) -> Mutex<Vault> {
     let passphrase = SecretString::from(SCENARIO_PASSPHRASE.to_owned());
-    let options = InitOptions { work_factor: 4, ..InitOptions::new("ISA01") };
+    let options = InitOptions { work_factor: 4, ..InitOptions::new(advocate) };
     Mutex::new(Vault::init(dir, &passphrase, &options, Env::system()).unwrap())
 }
 
@@ -328,6 +332,15 @@ fn a_revoked_laptop_is_refused_and_erases_its_vault() {
     enrol(&laptop_vault, &clinic, &url);
     open_case(&laptop_vault, "LOST-1", 1);
     sync_once(&laptop_vault).unwrap();
+
+    // Enrolment added the clinic's recovery recipient: its offline identity resets a forgotten passphrase.
+    let keyfile = waymark_vault::keyfile::KeyFile::read(dir.path()).unwrap();
+    assert!(keyfile.recovery_wrap.is_some(), "enrolment adds the clinic's recovery wrap");
+    let identity =
+        waymark_vault::keyfile::parse_identity(&std::fs::read_to_string(clinic.dir.path().join("recovery.txt")).unwrap()).unwrap();
+    let new_passphrase = SecretString::from("a brand new passphrase here".to_owned());
+    Vault::recover(dir.path(), &identity, &new_passphrase, 4, Env::system()).unwrap();
+    Vault::unlock(dir.path(), &new_passphrase, Env::system()).unwrap().lock();
     let device = laptop_vault.lock().unwrap().device().to_string();
     clinic.run(&["revoke", &device]);
     assert!(matches!(sync_once(&laptop_vault), Err(SyncError::Wiped)));
@@ -351,4 +364,43 @@ fn a_server_with_another_certificate_is_refused() {
     let laptop_vault = laptop(dir.path());
     let err = waymark_sync::enrol(&laptop_vault, &code).unwrap_err();
     assert!(matches!(err, SyncError::WrongServer), "{err:?}");
+}
+
+#[test]
+fn the_clinics_review_and_a_reassigned_case_reach_the_laptops_whole() {
+    let clinic = ClinicProcess::init();
+    let url = format!("https://127.0.0.1:{}", clinic.port);
+    let (dir_a, dir_c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, c) = (laptop_of(dir_a.path(), "ISA01"), laptop_of(dir_c.path(), "ISA02"));
+    enrol(&a, &clinic, &url);
+    enrol(&c, &clinic, &url);
+    let case = open_case(&a, "MOVE-1", 5);
+    sync_once(&a).unwrap();
+    sync_once(&c).unwrap();
+    assert!(caseload(&c)["cases"].as_array().unwrap().is_empty(), "another advocate's laptop does not receive the case");
+
+    let case_id = case.to_string();
+    clinic.run(&[
+        "review",
+        "--case",
+        &case_id,
+        "--by",
+        "CLN1",
+        "meeting_on=2026-11-20",
+        "agencies_present+=police",
+        "agencies_present+=probation",
+    ]);
+    sync_once(&a).unwrap();
+    let reviews = |v: &Mutex<Vault>| v.lock().unwrap().list_all::<waymark_domain::ClinicReview>().unwrap();
+    assert_eq!(reviews(&a).len(), 1, "the panel review reached the advocate's laptop");
+
+    clinic.run(&["reassign", "--case", &case_id, "--to", "ISA02", "--by", "CLN1"]);
+    sync_once(&c).unwrap();
+    sync_once(&a).unwrap();
+    assert_eq!(caseload(&c), caseload(&a), "the new advocate's laptop holds the whole case");
+    assert_eq!(reviews(&c), reviews(&a));
+    for v in [&a, &c] {
+        assert_eq!(v.lock().unwrap().get::<Case>(case.as_uuid()).unwrap().advocate, "ISA02");
+        assert_eq!(v.lock().unwrap().sync_status().unwrap().problems, 0);
+    }
 }

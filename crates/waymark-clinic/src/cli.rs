@@ -63,6 +63,28 @@ enum Command {
         #[arg(long)]
         confirm: Uuid,
     },
+    /// Record a panel review: SRP judgements and agreed actions, as field assignments.
+    Review {
+        /// The case id (as the laptops know it).
+        #[arg(long)]
+        case: Uuid,
+        /// The staff code of the person recording it.
+        #[arg(long)]
+        by: String,
+        /// `meeting_on=2026-11-20`, `agencies_present+=police`, `srp.<domain>.rating=high`, `actions:=[...]`.
+        #[arg(required = true)]
+        fields: Vec<String>,
+    },
+    /// Move a case to another advocate; their laptops receive its whole history.
+    Reassign {
+        #[arg(long)]
+        case: Uuid,
+        /// The new advocate's staff code.
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        by: String,
+    },
     /// Counts of devices and ops.
     Status,
     /// Serve the sync API over TLS.
@@ -176,6 +198,18 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                 }
             }
             println!("clinic {confirm} wiped: its key file and database are gone");
+        }
+        Command::Review { case, by, fields } => {
+            let clinic = Clinic::unlock(&dir, &passphrase()?)?;
+            let store = clinic.open_store()?;
+            let op = crate::authoring::clinic_review(&store, clinic.info.clinic_id, case, &by, &fields, Utc::now())?;
+            println!("review {} recorded; the case's advocate receives it at their next sync", op.record_id);
+        }
+        Command::Reassign { case, to, by } => {
+            let clinic = Clinic::unlock(&dir, &passphrase()?)?;
+            let store = clinic.open_store()?;
+            crate::authoring::reassign(&store, clinic.info.clinic_id, case, &to, &by, Utc::now())?;
+            println!("case reassigned; the new advocate's laptops receive its history at their next sync");
         }
         Command::Status => {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;

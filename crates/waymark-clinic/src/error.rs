@@ -20,6 +20,8 @@ pub enum ClinicError {
     EnrolmentRefused,
     #[error("the request is not valid ({0})")]
     BadRequest(&'static str),
+    #[error("{0}")]
+    Invalid(String),
     #[error("the clinic's store failed ({0}); nothing was saved, so the device will retry")]
     Store(String),
     #[error("the clinic folder is not set up or not readable ({0}); run `waymark-clinic init` or check the folder")]
@@ -37,6 +39,7 @@ impl ClinicError {
             ClinicError::Replayed => "replayed",
             ClinicError::EnrolmentRefused => "enrolment_refused",
             ClinicError::BadRequest(_) => "bad_request",
+            ClinicError::Invalid(_) => "invalid",
             ClinicError::Store(_) => "store",
             ClinicError::Setup(_) => "setup",
             ClinicError::WrongPassphrase => "wrong_passphrase",
@@ -47,7 +50,7 @@ impl ClinicError {
         match self {
             ClinicError::Protocol(ProtocolError::TooLarge { .. } | ProtocolError::TooManyOps { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             ClinicError::Protocol(ProtocolError::BadSignature) => StatusCode::UNAUTHORIZED,
-            ClinicError::Protocol(_) | ClinicError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ClinicError::Protocol(_) | ClinicError::BadRequest(_) | ClinicError::Invalid(_) => StatusCode::BAD_REQUEST,
             ClinicError::UnknownDevice | ClinicError::EnrolmentRefused => StatusCode::UNAUTHORIZED,
             ClinicError::Revoked => StatusCode::FORBIDDEN,
             ClinicError::Replayed => StatusCode::CONFLICT,

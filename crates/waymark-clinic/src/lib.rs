@@ -7,6 +7,7 @@
 
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod authoring;
 pub mod cli;
 pub mod error;
 pub mod identity;

@@ -232,3 +232,88 @@ fn print_errors_reach_the_ui_with_a_code_and_the_field() {
     form.limit = Some(0);
     assert_eq!(desk.print_preview(form).unwrap_err().fields[0].field, "limit");
 }
+
+/// A clinic server in this process, on a loopback port.
+struct TestClinic {
+    url: String,
+    clinic: waymark_clinic::Clinic,
+    store: Arc<dyn waymark_clinic::ClinicStore>,
+    _dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl TestClinic {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let passphrase = secrecy::SecretString::from("clinic test pass words".to_owned());
+        let (clinic, _) = waymark_clinic::Clinic::init(dir.path(), &passphrase, &["127.0.0.1".into()], 10, Utc::now()).unwrap();
+        let store: Arc<dyn waymark_clinic::ClinicStore> = Arc::new(clinic.open_store().unwrap());
+        let state = waymark_clinic::AppState {
+            store: store.clone(),
+            clinic_id: clinic.info.clinic_id,
+            keys: clinic.keys.clone(),
+            limits: waymark_protocol::Limits::default(),
+            clock: Arc::new(Utc::now),
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        let tls = clinic.tls_config(None).unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.spawn(waymark_clinic::server::serve(listener, tls, state));
+        Self { url, clinic, store, _dir: dir, _runtime: runtime }
+    }
+
+    fn code(&self) -> String {
+        let token = format!("token-{}", uuid::Uuid::now_v7());
+        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()));
+        self.store.add_enrolment(&hash, Utc::now() + chrono::Duration::hours(24)).unwrap();
+        waymark_protocol::enrol::EnrolmentCode {
+            url: self.url.clone(),
+            fingerprint: Some(self.clinic.info.fingerprint.clone()),
+            clinic_id: self.clinic.info.clinic_id,
+            clinic: self.clinic.info.keys.clone(),
+            recovery: Some(self.clinic.info.recovery.clone()),
+            token,
+        }
+        .to_text()
+    }
+}
+
+#[test]
+fn enrolling_from_the_app_syncs_what_was_waiting_and_a_revocation_erases_the_vault() {
+    let clinic = TestClinic::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (desk, _) = desk(dir.path());
+    desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
+    open_case(&desk);
+    let before = desk.sync_view().unwrap();
+    assert!(!before.status.enrolled);
+    assert_eq!(before.status.pending, 2, "the case and its victim wait for the clinic");
+
+    // A damaged code is refused with the field named, and nothing is enrolled.
+    let err = desk.sync_enrol("WAYMARK1-damaged".into()).unwrap_err();
+    assert_eq!(err.fields[0].field, "code");
+    assert!(!desk.sync_view().unwrap().status.enrolled);
+
+    // Without the background thread, enrolling syncs at once.
+    let view = desk.sync_enrol(clinic.code()).unwrap();
+    assert!(view.status.enrolled && view.status.last_sync_at.is_some());
+    assert_eq!((view.status.pending, view.status.acked_through), (0, 2));
+    assert_eq!(view.clinic_url.as_deref(), Some(clinic.url.as_str()));
+
+    // Locked, nothing is shown.
+    desk.lock();
+    assert_eq!(desk.sync_view().unwrap_err().code, "locked");
+    desk.unlock(PASSPHRASE.into()).unwrap();
+
+    // Lost laptop: the clinic revokes it; the next sync erases the vault and says so.
+    let device = desk.with_vault(|v| Ok(v.device().as_uuid())).unwrap();
+    assert!(clinic.store.revoke(device, Utc::now()).unwrap());
+    assert_eq!(desk.sync_now().unwrap_err().code, "wiped");
+    let state = desk.state();
+    assert!(!state.exists && !state.unlocked, "no vault remains");
+    assert!(state.wiped_by_clinic.is_some(), "the app can say why");
+    // Setting up again clears the notice.
+    desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
+    assert!(desk.state().wiped_by_clinic.is_none());
+}

@@ -19,6 +19,8 @@ use waymark_vault::Vault;
 /// work, large enough that sealing and signing cost little per op.
 pub const PUSH_BATCH_OPS: u32 = 2000;
 const PULL_BATCH_OPS: u32 = 1000;
+/// A page may carry a reassigned case's whole history besides its ops.
+const PULL_LIMITS: Limits = Limits { max_batch_bytes: 512 * 1024 * 1024, max_ops: 1_000_000 };
 
 /// How the engine reaches the vault. The desktop app holds `None` while
 /// locked, so each step takes the vault briefly and never across network I/O.
@@ -76,7 +78,14 @@ pub fn enrol(access: &impl VaultAccess, code_text: &str) -> Result<(), SyncError
     }
     let link =
         ClinicLink { url: code.url, fingerprint: code.fingerprint, clinic_id: code.clinic_id, clinic: code.clinic, enrolled_at: now };
-    access.with_vault(|v| Ok(v.sync_enrolled(&link, response.acked_through)?))?;
+    let recovery = code.recovery.as_deref().map(waymark_vault::keyfile::parse_recipient).transpose()?;
+    access.with_vault(|v| {
+        v.sync_enrolled(&link, response.acked_through)?;
+        if let Some(recipient) = &recovery {
+            v.add_recovery_if_missing(recipient)?;
+        }
+        Ok(())
+    })?;
     tracing::info!(device = %device, "enrolled with the clinic");
     Ok(())
 }
@@ -177,13 +186,8 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
         let request = serde_json::to_vec(&PullRequest { after: cursor, max_ops: PULL_BATCH_OPS }).unwrap_or_default();
         let now = access.with_vault(|v| Ok(v.now()))?;
         let bytes = session.signed(PATH_PULL, request, now)?;
-        let batch = decode(&bytes, &Limits { max_batch_bytes: 256 * 1024 * 1024, max_ops: PULL_BATCH_OPS })?;
-        let opened = open(
-            &batch,
-            &session.link.clinic.verifying_key()?,
-            &session.keys.sealing,
-            &Limits { max_batch_bytes: 256 * 1024 * 1024, max_ops: PULL_BATCH_OPS },
-        )?;
+        let batch = decode(&bytes, &PULL_LIMITS)?;
+        let opened = open(&batch, &session.link.clinic.verifying_key()?, &session.keys.sealing, &PULL_LIMITS)?;
         let h = &opened.header;
         if h.direction != Direction::Down
             || h.sender != session.link.clinic_id

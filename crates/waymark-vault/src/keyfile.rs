@@ -156,6 +156,11 @@ impl KeyFile {
         Ok(Self { passphrase_wrap: armour(&recipient, key.bytes())?, ..self.clone() })
     }
 
+    /// The same key with a recovery wrap for `recipient`; the passphrase wrap is kept.
+    pub fn with_recovery(&self, key: &DbKey, recipient: &age::x25519::Recipient) -> Result<Self> {
+        Ok(Self { recovery_recipient: Some(recipient.to_string()), recovery_wrap: Some(armour(recipient, key.bytes())?), ..self.clone() })
+    }
+
     fn check_key(&self, key: DbKey) -> Result<DbKey> {
         if key.key_id() == self.key_id {
             Ok(key)

@@ -193,6 +193,19 @@ impl Vault {
         Ok(())
     }
 
+    /// Adds the clinic's recovery recipient to the key file, when the vault
+    /// has none, so the clinic can reset a forgotten passphrase. Returns
+    /// whether it was added; an existing recovery recipient is never replaced.
+    pub fn add_recovery_if_missing(&mut self, recipient: &age::x25519::Recipient) -> Result<bool> {
+        let keyfile = crate::keyfile::KeyFile::read(&self.dir)?;
+        if keyfile.recovery_wrap.is_some() {
+            return Ok(false);
+        }
+        keyfile.with_recovery(&self.key, recipient)?.write_atomic(&self.dir)?;
+        self.record_event("recovery_recipient_added", None, None, None, json!({ "source": "enrolment" }))?;
+        Ok(true)
+    }
+
     /// The next ops to send, in op-log order, after the clinic's acknowledgement.
     pub fn outbox_batch(&self, after: u64, limit: u32) -> Result<Vec<WireOp>> {
         let mut stmt = self.conn.prepare_cached(

@@ -17,6 +17,8 @@ struct Inner {
     slots: HashMap<(Uuid, u64), Uuid>,
     quarantine: HashSet<(Uuid, u64)>,
     case_advocate: HashMap<Uuid, String>,
+    /// (advocate, case, feed position) of each reassignment.
+    replays: Vec<(String, Uuid, u64)>,
 }
 
 #[derive(Default)]
@@ -115,7 +117,11 @@ impl ClinicStore for MemoryStore {
                     inner.by_id.insert(op.op_id, (hash, position));
                     inner.slots.insert((op.origin, op.seq), op.op_id);
                     if let (Some(advocate), Some(case)) = (advocate_of(op), op.case_id) {
-                        inner.case_advocate.insert(case, advocate.to_owned());
+                        if let Some(previous) = inner.case_advocate.insert(case, advocate.to_owned()) {
+                            if previous != advocate {
+                                inner.replays.push((advocate.to_owned(), case, position));
+                            }
+                        }
                     }
                     stored.inserted += 1;
                 }
@@ -138,20 +144,42 @@ impl ClinicStore for MemoryStore {
 
     fn feed(&self, device: Uuid, advocate: &str, after: u64, limit: u32) -> StoreResult<FeedPage> {
         let inner = self.lock()?;
-        let mut ops = Vec::new();
+        // The old advocate's laptops still hear of a reassignment away from them.
+        let moved_away = |op: &WireOp| op.changes.pointer("/old/advocate").and_then(serde_json::Value::as_str) == Some(advocate);
+        let visible = |op: &WireOp| {
+            op.origin != device && (op.case_id.and_then(|c| inner.case_advocate.get(&c)).is_some_and(|a| a == advocate) || moved_away(op))
+        };
+        let mut page = Vec::new();
         let mut through = after;
         for (index, op) in inner.feed.iter().enumerate().skip(usize::try_from(after).unwrap_or(usize::MAX)) {
-            let position = index as u64 + 1;
-            if ops.len() as u32 >= limit {
+            if page.len() as u32 >= limit {
                 break;
             }
-            through = position;
-            let for_advocate = op.case_id.and_then(|c| inner.case_advocate.get(&c)).is_some_and(|a| a == advocate);
-            if op.origin != device && for_advocate {
-                ops.push(op.clone());
+            through = index as u64 + 1;
+            if visible(op) {
+                page.push((through, op.clone()));
             }
         }
+        // A reassigned case's history (all before the cursor) goes first, so
+        // every later op of it in the page lands on records that exist.
+        let mut ops: Vec<WireOp> = Vec::new();
+        for (a, case, at) in &inner.replays {
+            if a == advocate && *at > after && *at <= through {
+                let passed = &inner.feed[..usize::try_from(after).unwrap_or(0).min(inner.feed.len())];
+                ops.extend(passed.iter().filter(|o| o.case_id == Some(*case) && o.origin != device).cloned());
+            }
+        }
+        ops.extend(page.into_iter().map(|(_, op)| op));
         Ok(FeedPage { ops, through })
+    }
+
+    fn case_advocate(&self, case: Uuid) -> StoreResult<Option<String>> {
+        Ok(self.lock()?.case_advocate.get(&case).cloned())
+    }
+
+    fn last_op_of(&self, origin: Uuid) -> StoreResult<(u64, Option<String>)> {
+        let inner = self.lock()?;
+        Ok(inner.feed.iter().filter(|o| o.origin == origin).max_by_key(|o| o.seq).map_or((0, None), |o| (o.seq, Some(o.hlc.clone()))))
     }
 
     fn feed_head(&self) -> StoreResult<u64> {

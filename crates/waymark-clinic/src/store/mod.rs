@@ -81,7 +81,16 @@ pub trait ClinicStore: Send + Sync {
     /// quarantined, never dropped or overwritten. A batch id seen before is a replay.
     fn store_batch(&self, device: Uuid, batch_id: Uuid, ops: &[WireOp], now: DateTime<Utc>) -> StoreResult<Stored>;
     /// Other devices' ops for cases assigned to `advocate`, after a feed position.
+    /// A reassignment away from `advocate` is included too, so the old
+    /// advocate's laptops learn the case has moved.
+    /// When a case was reassigned to `advocate` within the page, the history
+    /// the cursor had already passed comes first, so the new advocate's
+    /// laptop receives the whole case.
     fn feed(&self, device: Uuid, advocate: &str, after: u64, limit: u32) -> StoreResult<FeedPage>;
+    /// The advocate a case is assigned to, from the latest case op that names one.
+    fn case_advocate(&self, case: Uuid) -> StoreResult<Option<String>>;
+    /// The highest sequence and its HLC among an origin's ops (the clinic's own, for authoring).
+    fn last_op_of(&self, origin: Uuid) -> StoreResult<(u64, Option<String>)>;
     /// The newest feed position.
     fn feed_head(&self) -> StoreResult<u64>;
     fn stats(&self) -> StoreResult<Stats>;

@@ -7,7 +7,8 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// Append-only, like the vault's: add a new entry, never edit one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE enrolments (
     token_hash TEXT PRIMARY KEY,
     expires_at TEXT NOT NULL,
@@ -62,7 +63,18 @@ CREATE TABLE case_advocates (
 ) STRICT;
 CREATE TRIGGER ops_append_only_update BEFORE UPDATE ON ops BEGIN SELECT RAISE(ABORT, 'the feed is append-only'); END;
 CREATE TRIGGER ops_append_only_delete BEFORE DELETE ON ops BEGIN SELECT RAISE(ABORT, 'the feed is append-only'); END;
-"#];
+"#,
+    r#"
+-- A case reassigned at feed position `position`: the new advocate's laptops
+-- receive the case's earlier history when their pull passes that position.
+CREATE TABLE replays (
+    advocate TEXT NOT NULL,
+    case_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (advocate, case_id, position)
+) STRICT, WITHOUT ROWID;
+"#,
+];
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -246,6 +258,14 @@ impl ClinicStore for SqliteStore {
                 .execute(params![op_id, origin, to_i64(op.seq), op.case_id.map(|c| c.to_string()), hash, text, at])?;
             if inserted == 1 {
                 if let (Some(advocate), Some(case)) = (advocate_of(op), op.case_id) {
+                    let previous: Option<String> = tx
+                        .prepare_cached("SELECT advocate FROM case_advocates WHERE case_id = ?1")?
+                        .query_row([case.to_string()], |r| r.get(0))
+                        .optional()?;
+                    if previous.is_some_and(|p| p != advocate) {
+                        tx.prepare_cached("INSERT OR IGNORE INTO replays (advocate, case_id, position) VALUES (?1, ?2, ?3)")?
+                            .execute(params![advocate, case.to_string(), tx.last_insert_rowid()])?;
+                    }
                     tx.prepare_cached(
                         "INSERT INTO case_advocates (case_id, advocate) VALUES (?1, ?2)
                          ON CONFLICT (case_id) DO UPDATE SET advocate = excluded.advocate",
@@ -271,7 +291,8 @@ impl ClinicStore for SqliteStore {
             }
         }
         let id = device.to_string();
-        let acked: i64 = tx.query_row("SELECT acked_through FROM devices WHERE id = ?1", [&id], |r| r.get(0))?;
+        // The clinic's own ops have no device row and no acknowledgement.
+        let acked: i64 = tx.query_row("SELECT acked_through FROM devices WHERE id = ?1", [&id], |r| r.get(0)).optional()?.unwrap_or(0);
         // Walk the held slots past the acknowledgement until the first gap.
         let mut next = acked + 1;
         {
@@ -301,23 +322,59 @@ impl ClinicStore for SqliteStore {
         let head: i64 = tx.query_row("SELECT coalesce(max(position), 0) FROM ops", [], |r| r.get(0))?;
         let mut stmt = tx.prepare_cached(
             "SELECT ops.position, ops.op FROM ops JOIN case_advocates ca ON ca.case_id = ops.case_id
-             WHERE ops.position > ?1 AND ops.position <= ?2 AND ops.origin <> ?3 AND ca.advocate = ?4
+             WHERE ops.position > ?1 AND ops.position <= ?2 AND ops.origin <> ?3
+               AND (ca.advocate = ?4 OR json_extract(ops.op, '$.changes.old.advocate') = ?4)
              ORDER BY ops.position LIMIT ?5",
         )?;
         let rows = stmt.query_map(params![to_i64(after), head, device.to_string(), advocate, limit], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
         })?;
-        let mut ops = Vec::new();
-        let mut last = 0i64;
+        let mut page: Vec<(i64, String)> = Vec::new();
         for row in rows {
-            let (position, text) = row?;
-            last = position;
-            ops.push(serde_json::from_str(&text).map_err(|_| ClinicError::Store("unreadable op".into()))?);
+            page.push(row?);
         }
         drop(stmt);
+        let last = page.last().map_or(0, |(p, _)| *p);
         // A full page covers up to its last op; a short page covers the whole feed.
-        let through = if ops.len() as u32 >= limit { last } else { head.max(to_i64(after)) };
+        let through = if page.len() as u32 >= limit { last } else { head.max(to_i64(after)) };
+        let replays: Vec<(String, i64)> = tx
+            .prepare_cached(
+                "SELECT case_id, position FROM replays WHERE advocate = ?1 AND position > ?2 AND position <= ?3 ORDER BY position",
+            )?
+            .query_map(params![advocate, to_i64(after), through], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        // A reassigned case's history (all before the cursor) goes first, so
+        // every later op of it in the page lands on records that exist.
+        let mut texts: Vec<String> = Vec::with_capacity(page.len());
+        for (case, _) in &replays {
+            let mut stmt =
+                tx.prepare_cached("SELECT op FROM ops WHERE case_id = ?1 AND position <= ?2 AND origin <> ?3 ORDER BY position")?;
+            for text in stmt.query_map(params![case, to_i64(after), device.to_string()], |r| r.get::<_, String>(0))? {
+                texts.push(text?);
+            }
+        }
+        texts.extend(page.into_iter().map(|(_, text)| text));
+        let mut ops = Vec::with_capacity(texts.len());
+        for text in texts {
+            ops.push(serde_json::from_str(&text).map_err(|_| ClinicError::Store("unreadable op".into()))?);
+        }
         Ok(FeedPage { ops, through: u64::try_from(through).unwrap_or(0) })
+    }
+
+    fn case_advocate(&self, case: Uuid) -> StoreResult<Option<String>> {
+        Ok(self.conn()?.query_row("SELECT advocate FROM case_advocates WHERE case_id = ?1", [case.to_string()], |r| r.get(0)).optional()?)
+    }
+
+    fn last_op_of(&self, origin: Uuid) -> StoreResult<(u64, Option<String>)> {
+        let row: Option<(i64, Option<String>)> = self
+            .conn()?
+            .query_row(
+                "SELECT seq, json_extract(op, '$.hlc') FROM ops WHERE origin = ?1 ORDER BY seq DESC LIMIT 1",
+                [origin.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.map_or((0, None), |(seq, hlc)| (u64::try_from(seq).unwrap_or(0), hlc)))
     }
 
     fn feed_head(&self) -> StoreResult<u64> {

@@ -1,0 +1,107 @@
+//! The clinic's own changes: a panel review (with SRP judgements and agreed
+//! actions) and a case reassignment. They are ops from the clinic, checked by
+//! the same domain rules as a laptop's, stored in the feed and pulled by the
+//! laptops of the case's advocate.
+
+use crate::error::ClinicError;
+use crate::store::ClinicStore;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use uuid::Uuid;
+use waymark_domain::hlc::Hlc;
+use waymark_domain::instruments::Instruments;
+use waymark_domain::patch::{new_doc, protected_fields, NewRecord, Patch};
+use waymark_domain::records::Ctx;
+use waymark_domain::rules::Rules;
+use waymark_domain::time::london_date;
+use waymark_domain::{CaseId, DeviceId, Record, RecordKind};
+use waymark_protocol::{OpAction, WireOp};
+
+/// The schema version of the records the clinic writes: the vault schema
+/// that first knew sync.
+pub const CLINIC_SCHEMA_VERSION: u32 = 2;
+
+fn next_op(store: &dyn ClinicStore, clinic: Uuid, now: DateTime<Utc>) -> Result<(u64, String), ClinicError> {
+    let (seq, last) = store.last_op_of(clinic)?;
+    let last = last.and_then(|h| h.parse::<Hlc>().ok()).unwrap_or(Hlc::zero(DeviceId(clinic)));
+    let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+    Ok((seq + 1, last.tick(now_ms).to_string()))
+}
+
+fn known_case(store: &dyn ClinicStore, case: Uuid) -> Result<String, ClinicError> {
+    store.case_advocate(case)?.ok_or(ClinicError::BadRequest("no laptop has sent that case to the clinic; check the case id"))
+}
+
+/// A panel review of a case, from `field=value` assignments (meeting_on,
+/// agencies_present+=police, srp.<domain>.rating=…, actions:=[…]).
+pub fn clinic_review(
+    store: &dyn ClinicStore,
+    clinic: Uuid,
+    case: Uuid,
+    actor: &str,
+    fields: &[String],
+    now: DateTime<Utc>,
+) -> Result<WireOp, ClinicError> {
+    known_case(store, case)?;
+    let patch = Patch::parse(fields).map_err(|e| ClinicError::Invalid(e.to_string()))?;
+    let id = Uuid::now_v7();
+    let mut doc = new_doc(RecordKind::ClinicReview, &NewRecord { id, case_id: Some(CaseId(case)), now, today: london_date(now), actor });
+    patch.apply(&mut doc, protected_fields(RecordKind::ClinicReview)).map_err(|e| ClinicError::Invalid(e.to_string()))?;
+    let (rules, instruments) = (Rules::shipped(), Instruments::shipped());
+    let record = Record::from_doc(RecordKind::ClinicReview, doc).map_err(|e| ClinicError::Invalid(e.to_string()))?;
+    record.validate(&Ctx { rules: &rules, instruments: &instruments }).map_err(|e| ClinicError::Invalid(e.to_string()))?;
+    let (seq, hlc) = next_op(store, clinic, now)?;
+    let op = WireOp {
+        op_id: Uuid::now_v7(),
+        origin: clinic,
+        seq,
+        hlc,
+        made_at: now,
+        actor: actor.to_owned(),
+        kind: RecordKind::ClinicReview.wire().into(),
+        record_id: id,
+        case_id: Some(case),
+        action: OpAction::Create,
+        changes: json!({ "new": record.to_doc() }),
+        schema_version: CLINIC_SCHEMA_VERSION,
+    };
+    store.store_batch(clinic, Uuid::now_v7(), std::slice::from_ref(&op), now)?;
+    Ok(op)
+}
+
+/// Moves a case to another advocate. The new advocate's laptops receive the
+/// case's whole history with it; the old advocate's stop receiving changes.
+pub fn reassign(
+    store: &dyn ClinicStore,
+    clinic: Uuid,
+    case: Uuid,
+    to: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<WireOp, ClinicError> {
+    let to = to.trim();
+    if to.is_empty() || to.len() > 64 {
+        return Err(ClinicError::BadRequest("the new advocate must be a staff code of 1 to 64 characters"));
+    }
+    let from = known_case(store, case)?;
+    if from == to {
+        return Err(ClinicError::BadRequest("the case is already assigned to that advocate"));
+    }
+    let (seq, hlc) = next_op(store, clinic, now)?;
+    let op = WireOp {
+        op_id: Uuid::now_v7(),
+        origin: clinic,
+        seq,
+        hlc,
+        made_at: now,
+        actor: actor.to_owned(),
+        kind: RecordKind::Case.wire().into(),
+        record_id: case,
+        case_id: Some(case),
+        action: OpAction::Update,
+        changes: json!({ "new": { "advocate": to }, "old": { "advocate": Value::String(from) } }),
+        schema_version: CLINIC_SCHEMA_VERSION,
+    };
+    store.store_batch(clinic, Uuid::now_v7(), std::slice::from_ref(&op), now)?;
+    Ok(op)
+}
