@@ -133,20 +133,8 @@ fn main() {
         loop {
             let ops = v.outbox_batch(after, waymark_sync::PUSH_BATCH_OPS).unwrap();
             let Some(last) = ops.last() else { break };
+            let header = waymark_sync::upward_header(v.device().as_uuid(), link.clinic_id, &ops, after, v.now());
             after = last.seq;
-            let header = BatchHeader {
-                protocol: PROTOCOL_VERSION,
-                batch_id: uuid::Uuid::now_v7(),
-                direction: Direction::Up,
-                sender: v.device().as_uuid(),
-                recipient: link.clinic_id,
-                first_seq: ops[0].seq,
-                last_seq: last.seq,
-                op_count: ops.len() as u32,
-                max_hlc: ops.iter().map(|o| o.hlc.clone()).max().unwrap(),
-                schema_version: waymark_vault::db::schema_version(),
-                sent_at: v.now(),
-            };
             frames.push(encode(&seal(header, &ops, &link.clinic.recipient().unwrap(), &keys.signing).unwrap()));
         }
         frames

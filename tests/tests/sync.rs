@@ -265,19 +265,7 @@ fn sealed_batch(v: &Vault, ops: &[waymark_protocol::WireOp]) -> Vec<u8> {
     use waymark_protocol::*;
     let link = v.sync_link().unwrap().unwrap();
     let keys = v.sync_keys().unwrap().unwrap();
-    let header = BatchHeader {
-        protocol: PROTOCOL_VERSION,
-        batch_id: uuid::Uuid::now_v7(),
-        direction: Direction::Up,
-        sender: v.device().as_uuid(),
-        recipient: link.clinic_id,
-        first_seq: ops[0].seq,
-        last_seq: ops[ops.len() - 1].seq,
-        op_count: ops.len() as u32,
-        max_hlc: ops.iter().map(|o| o.hlc.clone()).max().unwrap(),
-        schema_version: 2,
-        sent_at: v.now(),
-    };
+    let header = waymark_sync::upward_header(v.device().as_uuid(), link.clinic_id, ops, ops[0].seq - 1, v.now());
     encode(&seal(header, ops, &link.clinic.recipient().unwrap(), &keys.signing).unwrap())
 }
 

@@ -50,8 +50,9 @@ fn main() -> ExitCode {
         "bindings" => ui_install().and_then(|()| bindings()),
         "bench-desktop" => setup().and_then(|()| bench_desktop()),
         "bench-print" => setup().and_then(|()| bench_print()),
+        "bench-sync" => setup().and_then(|()| bench_sync()),
         _ => {
-            eprintln!("usage: cargo xtask <run|test|bench|bench-desktop|bench-print|setup|bindings>");
+            eprintln!("usage: cargo xtask <run|test|bench|bench-desktop|bench-print|bench-sync|setup|bindings>");
             return ExitCode::from(2);
         }
     };
@@ -308,6 +309,14 @@ fn bench_print() -> Result<(), String> {
         sizes[1] / sizes[0]
     );
     Ok(())
+}
+
+/// The sync figures: a 10,000-op push against the same frames posted to a
+/// bare TLS endpoint, a no-op sync, and the clinic's memory under 20 laptops.
+fn bench_sync() -> Result<(), String> {
+    let mut cmd = cargo();
+    cmd.args(["bench", "--locked", "-p", "waymark-scenarios", "--bench", "sync"]);
+    status(cmd, "sync benchmark")
 }
 
 fn bench() -> Result<(), String> {

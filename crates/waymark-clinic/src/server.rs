@@ -19,7 +19,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 use waymark_protocol::auth::{read_claim, verify_request, CLAIM_HEADER, SIGNATURE_HEADER};
 use waymark_protocol::messages::*;
-use waymark_protocol::{decode, encode, open, seal, BatchHeader, DeviceKeys, Direction, Limits, PROTOCOL_VERSION};
+use waymark_protocol::{decode, encode, open, seal, BatchHeader, DeviceKeys, Direction, Envelope, Limits};
 
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
@@ -154,19 +154,8 @@ async fn pull(State(state): State<AppState>, headers: HeaderMap, body: Bytes) ->
         let request: PullRequest = parse_json(&body)?;
         let limit = request.max_ops.clamp(1, state.limits.max_ops);
         let page = state.store.feed(device.id, &device.advocate, request.after, limit)?;
-        let header = BatchHeader {
-            protocol: PROTOCOL_VERSION,
-            batch_id: Uuid::now_v7(),
-            direction: Direction::Down,
-            sender: state.clinic_id,
-            recipient: device.id,
-            first_seq: request.after + 1,
-            last_seq: page.through,
-            op_count: u32::try_from(page.ops.len()).unwrap_or(u32::MAX),
-            max_hlc: page.ops.iter().map(|o| o.hlc.clone()).max().unwrap_or_default(),
-            schema_version: page.ops.iter().map(|o| o.schema_version).max().unwrap_or(0),
-            sent_at: (state.clock)(),
-        };
+        let envelope = Envelope { batch_id: Uuid::now_v7(), sender: state.clinic_id, recipient: device.id, sent_at: (state.clock)() };
+        let header = BatchHeader::downward(envelope, &page.ops, request.after, page.through);
         let sealed = seal(header, &page.ops, &device.keys.recipient()?, &state.keys.signing)?;
         Ok(encode(&sealed))
     })

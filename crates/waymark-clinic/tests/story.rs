@@ -108,19 +108,13 @@ impl Device {
     }
 
     fn sealed(&self, clinic: &Clinic, ops: &[WireOp], batch_id: Uuid) -> SealedBatch {
-        let header = BatchHeader {
-            protocol: PROTOCOL_VERSION,
+        let envelope = Envelope {
             batch_id,
-            direction: Direction::Up,
             sender: self.id,
             recipient: clinic.state.clinic_id,
-            first_seq: ops.first().map_or(1, |o| o.seq),
-            last_seq: ops.last().map_or(0, |o| o.seq),
-            op_count: ops.len() as u32,
-            max_hlc: ops.iter().map(|o| o.hlc.clone()).max().unwrap_or_default(),
-            schema_version: 2,
             sent_at: Utc.with_ymd_and_hms(2026, 11, 22, 11, 0, 0).unwrap(),
         };
+        let header = BatchHeader::upward(envelope, ops, 0, 2);
         seal(header, ops, &clinic.state.keys.sealing.to_public(), &self.keys.signing).unwrap()
     }
 

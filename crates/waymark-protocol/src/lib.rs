@@ -22,7 +22,7 @@ pub use error::ProtocolError;
 pub use frame::{decode, encode, Limits};
 pub use keys::{ClinicPublic, DeviceKeys, DevicePublic};
 pub use seal::{open, seal, Opened};
-pub use wire::{BatchHeader, Direction, OpAction, SealedBatch, WireOp};
+pub use wire::{BatchHeader, Direction, Envelope, OpAction, SealedBatch, WireOp};
 
 /// The protocol version in every frame and header. A peer refuses a version it
 /// does not know rather than guessing.

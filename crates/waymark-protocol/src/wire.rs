@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::PROTOCOL_VERSION;
+
 /// Which way a batch travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -98,6 +100,54 @@ pub struct BatchHeader {
     pub schema_version: u32,
     /// The sender's clock when sealing; used only to warn about drift.
     pub sent_at: DateTime<Utc>,
+}
+
+/// Who a batch is between and when it was sealed; the rest of a header is
+/// derived from the ops, so every sender fills it in the same way.
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope {
+    /// Fresh per attempt: the caller passes it in so tests can fix it.
+    pub batch_id: Uuid,
+    pub sender: Uuid,
+    pub recipient: Uuid,
+    pub sent_at: DateTime<Utc>,
+}
+
+impl BatchHeader {
+    /// A device's batch of its own ops. `acked_through` is only used when
+    /// `ops` is empty, to keep `first_seq = last_seq + 1` meaningful.
+    pub fn upward(envelope: Envelope, ops: &[WireOp], acked_through: u64, schema_version: u32) -> Self {
+        Self::new(
+            envelope,
+            Direction::Up,
+            (ops.first().map_or(acked_through + 1, |o| o.seq), ops.last().map_or(acked_through, |o| o.seq)),
+            ops,
+            schema_version,
+        )
+    }
+
+    /// A page of the clinic feed after position `after`, up to `through`.
+    /// The schema version is the highest among the ops, as the clinic keeps none of its own.
+    pub fn downward(envelope: Envelope, ops: &[WireOp], after: u64, through: u64) -> Self {
+        let schema_version = ops.iter().map(|o| o.schema_version).max().unwrap_or(0);
+        Self::new(envelope, Direction::Down, (after + 1, through), ops, schema_version)
+    }
+
+    fn new(envelope: Envelope, direction: Direction, (first_seq, last_seq): (u64, u64), ops: &[WireOp], schema_version: u32) -> Self {
+        BatchHeader {
+            protocol: PROTOCOL_VERSION,
+            batch_id: envelope.batch_id,
+            direction,
+            sender: envelope.sender,
+            recipient: envelope.recipient,
+            first_seq,
+            last_seq,
+            op_count: u32::try_from(ops.len()).unwrap_or(u32::MAX),
+            max_hlc: ops.iter().map(|o| o.hlc.as_str()).max().unwrap_or_default().to_owned(),
+            schema_version,
+            sent_at: envelope.sent_at,
+        }
+    }
 }
 
 /// What travels: the header in clear, the age ciphertext of the body, and the

@@ -34,19 +34,9 @@ fn op(origin: Uuid, seq: u64) -> WireOp {
 }
 
 fn header(sender: Uuid, recipient: Uuid, ops: &[WireOp]) -> BatchHeader {
-    BatchHeader {
-        protocol: PROTOCOL_VERSION,
-        batch_id: Uuid::from_u128(99),
-        direction: Direction::Up,
-        sender,
-        recipient,
-        first_seq: ops.first().map_or(1, |o| o.seq),
-        last_seq: ops.last().map_or(0, |o| o.seq),
-        op_count: ops.len() as u32,
-        max_hlc: ops.iter().map(|o| o.hlc.clone()).max().unwrap_or_default(),
-        schema_version: 2,
-        sent_at: Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap(),
-    }
+    let envelope =
+        Envelope { batch_id: Uuid::from_u128(99), sender, recipient, sent_at: Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap() };
+    BatchHeader::upward(envelope, ops, 0, 2)
 }
 
 fn sealed_batch(device: &DeviceKeys, clinic: &DeviceKeys) -> (SealedBatch, Vec<WireOp>) {
@@ -54,6 +44,32 @@ fn sealed_batch(device: &DeviceKeys, clinic: &DeviceKeys) -> (SealedBatch, Vec<W
     let ops: Vec<WireOp> = (1..=3).map(|s| op(device_id, s)).collect();
     let batch = seal(header(device_id, Uuid::from_u128(2), &ops), &ops, &clinic.sealing.to_public(), &device.signing).unwrap();
     (batch, ops)
+}
+
+/// Every sender derives the header the same way, so the receiver's checks
+/// (contiguous seqs, op count, highest HLC) hold for any batch, including an
+/// empty one, which must still say where the sender's acknowledgement stands.
+#[test]
+fn headers_are_derived_from_their_ops_in_both_directions() {
+    let (device, clinic) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    let envelope = Envelope {
+        batch_id: Uuid::from_u128(3),
+        sender: device,
+        recipient: clinic,
+        sent_at: Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap(),
+    };
+    let ops: Vec<WireOp> = (41..=43).map(|s| op(device, s)).collect();
+    let up = BatchHeader::upward(envelope, &ops, 40, 2);
+    assert_eq!((up.direction, up.first_seq, up.last_seq, up.op_count), (Direction::Up, 41, 43, 3));
+    assert_eq!(up.max_hlc, ops[2].hlc, "the last op here carries the highest clock");
+    let empty = BatchHeader::upward(envelope, &[], 40, 2);
+    assert_eq!((empty.first_seq, empty.last_seq, empty.op_count, empty.max_hlc.as_str()), (41, 40, 0, ""));
+
+    let mut newer = op(device, 44);
+    newer.schema_version = 3;
+    let down = BatchHeader::downward(Envelope { sender: clinic, recipient: device, ..envelope }, &[ops[0].clone(), newer], 100, 180);
+    assert_eq!((down.direction, down.first_seq, down.last_seq, down.op_count, down.schema_version), (Direction::Down, 101, 180, 2, 3));
+    assert_eq!(BatchHeader::downward(envelope, &[], 180, 180).schema_version, 0, "an empty page claims no schema");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use waymark_protocol::auth::{body_hash, sign_request, Claim, CLAIM_HEADER, SIGNATURE_HEADER};
 use waymark_protocol::enrol::EnrolmentCode;
 use waymark_protocol::messages::*;
-use waymark_protocol::{decode, encode, open, seal, BatchHeader, DeviceKeys, Direction, Limits, WireOp, PROTOCOL_VERSION};
+use waymark_protocol::{decode, encode, open, seal, BatchHeader, DeviceKeys, Direction, Envelope, Limits, WireOp};
 use waymark_vault::sync::ClinicLink;
 use waymark_vault::Vault;
 
@@ -24,7 +24,8 @@ const PULL_LIMITS: Limits = Limits { max_batch_bytes: 512 * 1024 * 1024, max_ops
 
 /// How the engine reaches the vault. The desktop app holds `None` while
 /// locked, so each step takes the vault briefly and never across network I/O.
-pub trait VaultAccess {
+/// `Sync` because a push reads the next batch on a second thread.
+pub trait VaultAccess: Sync {
     fn with_vault<R>(&self, f: impl FnOnce(&mut Vault) -> Result<R, SyncError>) -> Result<R, SyncError>;
 }
 
@@ -155,20 +156,19 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
     })?;
     let mut after = hello.acked_through;
     report.acked_through = after;
-    loop {
-        let (ops, sealed) = access.with_vault(|v| {
-            let ops = v.outbox_batch(after, PUSH_BATCH_OPS)?;
-            if ops.is_empty() {
-                return Ok((ops, None));
-            }
-            let header = upward_header(session, &ops, v.now());
-            let sealed = seal(header, &ops, &session.link.clinic.recipient()?, &session.keys.signing)?;
-            Ok((ops, Some(sealed)))
-        })?;
-        let Some(sealed) = sealed else { break };
-        let response: PushResponse = parse(&session.https.post(PATH_PUSH, &[], encode(&sealed), "application/octet-stream")?)?;
+    let mut ready = prepare_push(access, session, after)?;
+    while let Some(batch) = ready.take() {
+        // The next batch is read and sealed while this one is in flight, so
+        // the laptop's work overlaps the clinic's. It is only a guess: it is
+        // used only if the clinic acknowledges this batch in full.
+        let (response, ahead) = std::thread::scope(|scope| {
+            let ahead = scope.spawn(|| prepare_push(access, session, batch.last_seq));
+            let response = session.https.post(PATH_PUSH, &[], batch.frame, "application/octet-stream");
+            (response, ahead.join())
+        });
+        let response: PushResponse = parse(&response?)?;
         access.with_vault(|v| Ok(v.sync_acknowledge(response.acked_through, &response.quarantined)?))?;
-        report.pushed += ops.len() as u64;
+        report.pushed += batch.op_count;
         report.quarantined += response.quarantined.len() as u32;
         if response.acked_through <= after {
             // The clinic stored nothing contiguous past our acknowledgement: stop rather than loop.
@@ -180,6 +180,10 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
         }
         after = response.acked_through;
         report.acked_through = after;
+        ready = match ahead {
+            Ok(prepared) if after == batch.last_seq => prepared?,
+            _ => prepare_push(access, session, after)?,
+        };
     }
     let mut cursor = access.with_vault(|v| Ok(v.sync_pull_cursor()?))?;
     while cursor < hello.feed_head {
@@ -210,22 +214,29 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
     Ok(report)
 }
 
-fn upward_header(session: &Session, ops: &[WireOp], now: chrono::DateTime<chrono::Utc>) -> BatchHeader {
-    BatchHeader {
-        protocol: PROTOCOL_VERSION,
-        // A fresh id per attempt: a resend is a new batch with the same ops,
-        // which the clinic acknowledges again; an old batch sent again is a replay.
-        batch_id: Uuid::now_v7(),
-        direction: Direction::Up,
-        sender: session.device,
-        recipient: session.link.clinic_id,
-        first_seq: ops.first().map_or(1, |o| o.seq),
-        last_seq: ops.last().map_or(0, |o| o.seq),
-        op_count: u32::try_from(ops.len()).unwrap_or(u32::MAX),
-        max_hlc: ops.iter().map(|o| o.hlc.clone()).max().unwrap_or_default(),
-        schema_version: waymark_vault::db::schema_version(),
-        sent_at: now,
-    }
+/// A sealed frame of the outbox after `after`, ready to post.
+struct PushBatch {
+    frame: Vec<u8>,
+    last_seq: u64,
+    op_count: u64,
+}
+
+/// Reads the next ops under the vault lock, then seals them outside it, so
+/// the app stays responsive while a large batch is encrypted.
+fn prepare_push<A: VaultAccess>(access: &A, session: &Session, after: u64) -> Result<Option<PushBatch>, SyncError> {
+    let (ops, now) = access.with_vault(|v| Ok((v.outbox_batch(after, PUSH_BATCH_OPS)?, v.now())))?;
+    let Some(last) = ops.last() else { return Ok(None) };
+    let header = upward_header(session.device, session.link.clinic_id, &ops, after, now);
+    let sealed = seal(header, &ops, &session.link.clinic.recipient()?, &session.keys.signing)?;
+    Ok(Some(PushBatch { frame: encode(&sealed), last_seq: last.seq, op_count: ops.len() as u64 }))
+}
+
+/// A header for the device's own ops. A fresh batch id per attempt: a resend
+/// is a new batch with the same ops, which the clinic acknowledges again; an
+/// old batch sent again is a replay.
+pub fn upward_header(device: Uuid, clinic: Uuid, ops: &[WireOp], acked_through: u64, now: chrono::DateTime<chrono::Utc>) -> BatchHeader {
+    let envelope = Envelope { batch_id: Uuid::now_v7(), sender: device, recipient: clinic, sent_at: now };
+    BatchHeader::upward(envelope, ops, acked_through, waymark_vault::db::schema_version())
 }
 
 /// A sealed, signed batch of everything not yet acknowledged, for a clinic
@@ -235,19 +246,7 @@ pub fn export_bundle(vault: &Vault) -> Result<(Vec<u8>, usize), SyncError> {
     let link = vault.sync_link()?.ok_or(SyncError::NotEnrolled)?;
     let keys = vault.sync_keys()?.ok_or(SyncError::NotEnrolled)?;
     let ops = vault.outbox_batch(vault.sync_acked_through()?, Limits::default().max_ops)?;
-    let session_header = BatchHeader {
-        protocol: PROTOCOL_VERSION,
-        batch_id: Uuid::now_v7(),
-        direction: Direction::Up,
-        sender: vault.device().as_uuid(),
-        recipient: link.clinic_id,
-        first_seq: ops.first().map_or(vault.sync_acked_through()? + 1, |o| o.seq),
-        last_seq: ops.last().map_or(vault.sync_acked_through()?, |o| o.seq),
-        op_count: u32::try_from(ops.len()).unwrap_or(u32::MAX),
-        max_hlc: ops.iter().map(|o| o.hlc.clone()).max().unwrap_or_default(),
-        schema_version: waymark_vault::db::schema_version(),
-        sent_at: vault.now(),
-    };
-    let sealed = seal(session_header, &ops, &link.clinic.recipient()?, &keys.signing)?;
+    let header = upward_header(vault.device().as_uuid(), link.clinic_id, &ops, vault.sync_acked_through()?, vault.now());
+    let sealed = seal(header, &ops, &link.clinic.recipient()?, &keys.signing)?;
     Ok((encode(&sealed), ops.len()))
 }

@@ -262,15 +262,18 @@ impl ClinicStore for SqliteStore {
                         .prepare_cached("SELECT advocate FROM case_advocates WHERE case_id = ?1")?
                         .query_row([case.to_string()], |r| r.get(0))
                         .optional()?;
-                    if previous.is_some_and(|p| p != advocate) {
-                        tx.prepare_cached("INSERT OR IGNORE INTO replays (advocate, case_id, position) VALUES (?1, ?2, ?3)")?
-                            .execute(params![advocate, case.to_string(), tx.last_insert_rowid()])?;
+                    if previous.as_deref() != Some(advocate) {
+                        if previous.is_some() {
+                            tx.prepare_cached("INSERT OR IGNORE INTO replays (advocate, case_id, position) VALUES (?1, ?2, ?3)")?
+                                .execute(params![advocate, case.to_string(), tx.last_insert_rowid()])?;
+                        }
+                        // Most ops leave the advocate as it was; writing only on a change spares a row update per op.
+                        tx.prepare_cached(
+                            "INSERT INTO case_advocates (case_id, advocate) VALUES (?1, ?2)
+                             ON CONFLICT (case_id) DO UPDATE SET advocate = excluded.advocate",
+                        )?
+                        .execute(params![case.to_string(), advocate])?;
                     }
-                    tx.prepare_cached(
-                        "INSERT INTO case_advocates (case_id, advocate) VALUES (?1, ?2)
-                         ON CONFLICT (case_id) DO UPDATE SET advocate = excluded.advocate",
-                    )?
-                    .execute(params![case.to_string(), advocate])?;
                 }
                 stored.inserted += 1;
                 continue;
