@@ -180,7 +180,8 @@ impl Desk {
         if code.trim().is_empty() {
             return Err(DeskError::field("code", "is required: paste the code the clinic gave you"));
         }
-        waymark_sync::enrol(&*self.vault_handle(), &code).map_err(|e| match e {
+        let vault = self.vault_handle();
+        off_async(|| waymark_sync::enrol(&*vault, &code)).map_err(|e| match e {
             SyncError::Protocol(p) => DeskError::field("code", &p.to_string()),
             other => other.into(),
         })?;
@@ -191,7 +192,7 @@ impl Desk {
     pub fn sync_now(&self) -> Result<SyncView> {
         match self.background().as_ref() {
             Some(background) => background.nudge(),
-            None => match sync_once(&*self.vault_handle()) {
+            None => match off_async(|| sync_once(&*self.vault_handle())) {
                 Ok(_) => {}
                 Err(SyncError::Wiped) => {
                     self.vault_handle().lock().map_err(|_| DeskError::locked())?.take();
@@ -218,4 +219,10 @@ impl Desk {
             background.nudge();
         }
     }
+}
+
+/// Runs network work on its own thread. The shell's commands run on an async
+/// runtime, where the blocking HTTP client refuses to start.
+fn off_async<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    std::thread::scope(|scope| scope.spawn(work).join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }

@@ -317,3 +317,25 @@ fn enrolling_from_the_app_syncs_what_was_waiting_and_a_revocation_erases_the_vau
     desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
     assert!(desk.state().wiped_by_clinic.is_none());
 }
+
+/// The shell calls the desk from async commands. The blocking HTTP client
+/// panics inside an async runtime, which took the app down on enrolment, so
+/// enrolling and syncing must work from there too.
+#[test]
+fn enrolling_and_syncing_work_when_called_from_an_async_command() {
+    let clinic = TestClinic::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (desk, _) = desk(dir.path());
+    desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
+    open_case(&desk);
+    let commands = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let view = commands.block_on(async { desk.sync_enrol(clinic.code()) }).unwrap();
+    assert_eq!((view.status.pending, view.status.acked_through), (0, 2));
+    desk.open_case(NewCase {
+        case: fields(json!({"reference": "D-2", "referral.source": "self", "referral.reason": "Messages"})),
+        victim: fields(json!({"name": "Second Canary"})),
+    })
+    .unwrap();
+    let view = commands.block_on(async { desk.sync_now() }).unwrap();
+    assert_eq!((view.status.pending, view.status.acked_through), (0, 4), "the second case and its victim went up");
+}

@@ -82,6 +82,13 @@ describe("SyncScreen", () => {
     expect(await screen.findByText("None.", { selector: "p" })).toBeTruthy();
   });
 
+  it("says plainly when nothing is waiting, rather than showing an empty table", async () => {
+    mockIPC((cmd) => (cmd === "sync_view" ? { ...enrolled(), pending: [] } : null));
+    render(SyncScreen, {});
+    expect(await screen.findByText("Nothing is waiting.")).toBeTruthy();
+    expect(screen.queryByRole("table", { name: "Changes waiting for the clinic" })).toBeNull();
+  });
+
   it("explains problems in words and lists what is waiting by field name", async () => {
     mockIPC((cmd) => (cmd === "sync_view" ? enrolled() : null));
     render(SyncScreen, {});
