@@ -5,46 +5,17 @@
 
 use age::secrecy::SecretString;
 use axum::routing::post;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use waymark_domain::patch::Patch;
 use waymark_domain::RecordKind;
+use waymark_scenarios::clinic::ClinicProcess;
 use waymark_sync::{sync_once, Https};
 use waymark_vault::{Env, InitOptions, Mutation, Vault};
 
-const PASS: &str = "clinic bench pass words";
-
-fn clinic(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_clinic"));
-    c.env("WAYMARK_CLINIC_PASSPHRASE", PASS).env_remove("WAYMARK_LOG").arg("--dir").arg(dir);
-    c
-}
-
-fn start_clinic(dir: &Path) -> (Child, u16) {
-    let out = clinic(dir)
-        .args(["init", "--host", "127.0.0.1", "--work-factor", "10", "--recovery-out"])
-        .arg(dir.with_extension("recovery"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut child = clinic(dir)
-        .args(["serve", "--listen", "127.0.0.1:0", "--max-ops", "5000"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = line.trim().rsplit(':').next().unwrap().parse().unwrap();
-    (child, port)
-}
-
-fn code(dir: &Path, port: u16) -> String {
-    let out = clinic(dir).args(["enrol", "--url", &format!("https://127.0.0.1:{port}"), "--no-qr"]).output().unwrap();
-    String::from_utf8(out.stdout).unwrap().lines().find(|l| l.starts_with("WAYMARK1-")).unwrap().to_owned()
+fn start_clinic() -> ClinicProcess {
+    ClinicProcess::init(Path::new(env!("CARGO_BIN_EXE_clinic")), &["--max-ops", "5000"])
 }
 
 /// A laptop with `ops` ops waiting: one case, then incidents, committed in chunks.
@@ -120,9 +91,9 @@ fn main() {
     let root = tempfile::tempdir().unwrap();
 
     // 1. Push 10,000 ops to an empty clinic, against the bare upload of the same bytes.
-    let (mut server, port) = start_clinic(&root.path().join("clinic"));
+    let mut server = start_clinic();
     let device = laptop(&root.path().join("laptop"), 10_000);
-    waymark_sync::enrol(&device, &code(&root.path().join("clinic"), port)).unwrap();
+    waymark_sync::enrol(&device, &server.code(&server.url())).unwrap();
     let frames: Vec<Vec<u8>> = {
         // The frames the push will send, sealed the same way, posted as-is to the bare endpoint.
         use waymark_protocol::*;
@@ -176,17 +147,15 @@ fn main() {
         assert_eq!(report.pushed + u64::from(report.pulled), 0);
     }
     println!("incremental sync with nothing to do: {:.1} ms median of 21 (goal: at most 50 ms)", median(idle).as_secs_f64() * 1e3);
-    let _ = server.kill();
-    let _ = server.wait();
+    server.sigkill();
 
     // 3. The clinic's memory while 20 laptops push at once.
-    let clinic_dir = root.path().join("clinic20");
-    let (mut server, port) = start_clinic(&clinic_dir);
+    let mut server = start_clinic();
     let laptops: Vec<Mutex<Vault>> = (0..20).map(|i| laptop(&root.path().join(format!("l{i}")), 1_000)).collect();
     for l in &laptops {
-        waymark_sync::enrol(l, &code(&clinic_dir, port)).unwrap();
+        waymark_sync::enrol(l, &server.code(&server.url())).unwrap();
     }
-    let pid = server.id();
+    let pid = server.pid();
     let idle_rss = rss_kib(pid, "VmRSS:");
     let started = Instant::now();
     std::thread::scope(|scope| {
@@ -203,6 +172,5 @@ fn main() {
         peak as f64 / idle_rss.max(1) as f64,
         elapsed.as_secs_f64() * 1e3
     );
-    let _ = server.kill();
-    let _ = server.wait();
+    server.sigkill();
 }

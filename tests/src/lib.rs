@@ -9,4 +9,5 @@ pub fn account_for(n: u64) -> String {
     format!("scenario write {n}: {}", "x".repeat(usize::try_from(n % 97).unwrap_or(0) * 37))
 }
 
+pub mod clinic;
 pub mod proxy;

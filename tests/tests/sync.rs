@@ -5,96 +5,19 @@
 //! waiting. Then a conflict on a safety-critical field, and a revocation.
 
 use age::secrecy::SecretString;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Mutex;
 use waymark_domain::patch::Patch;
 use waymark_domain::{Case, CaseId, Incident, RecordKind, Victim};
+use waymark_scenarios::clinic::ClinicProcess;
 use waymark_scenarios::proxy::{Fault, FaultProxy};
 use waymark_scenarios::SCENARIO_PASSPHRASE;
 use waymark_sync::{sync_once, SyncError};
 use waymark_vault::sync::Resolution;
 use waymark_vault::{Env, InitOptions, Vault};
 
-const CLINIC_PASSPHRASE: &str = "clinic scenario pass words";
-
-struct ClinicProcess {
-    dir: tempfile::TempDir,
-    child: Option<Child>,
-    port: u16,
-}
-
-fn clinic_command(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_clinic"));
-    command.env("WAYMARK_CLINIC_PASSPHRASE", CLINIC_PASSPHRASE).env_remove("WAYMARK_LOG").arg("--dir").arg(dir);
-    command
-}
-
-impl ClinicProcess {
-    fn init() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let recovery = dir.path().join("recovery.txt");
-        let out = clinic_command(&dir.path().join("clinic"))
-            .args(["init", "--host", "127.0.0.1", "--host", "localhost", "--work-factor", "10", "--recovery-out"])
-            .arg(&recovery)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let mut clinic = ClinicProcess { dir, child: None, port: 0 };
-        clinic.start();
-        clinic
-    }
-
-    fn folder(&self) -> PathBuf {
-        self.dir.path().join("clinic")
-    }
-
-    /// Starts `serve`, on the same port as before after a restart.
-    fn start(&mut self) {
-        let mut child = clinic_command(&self.folder())
-            .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port = line.trim().rsplit(':').next().and_then(|p| p.parse().ok()).expect("the clinic prints its port");
-        self.port = port;
-        self.child = Some(child);
-    }
-
-    fn sigkill(&mut self) {
-        let mut child = self.child.take().unwrap();
-        child.kill().unwrap(); // SIGKILL on Unix: no shutdown, no flush.
-        child.wait().unwrap();
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = clinic_command(&self.folder()).args(args).output().unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn code(&self, url: &str) -> String {
-        self.run(&["enrol", "--url", url, "--no-qr"]).lines().find(|l| l.starts_with("WAYMARK1-")).unwrap().to_owned()
-    }
-
-    fn stats(&self) -> waymark_clinic::store::Stats {
-        use waymark_clinic::store::ClinicStore;
-        let clinic = waymark_clinic::Clinic::unlock(&self.folder(), &SecretString::from(CLINIC_PASSPHRASE.to_owned())).unwrap();
-        clinic.open_store().unwrap().stats().unwrap()
-    }
-}
-
-impl Drop for ClinicProcess {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
+fn clinic() -> ClinicProcess {
+    ClinicProcess::init(Path::new(env!("CARGO_BIN_EXE_clinic")), &[])
 }
 
 fn laptop(dir: &Path) -> Mutex<Vault> {
@@ -148,7 +71,7 @@ fn enrol(vault: &Mutex<Vault>, clinic: &ClinicProcess, url: &str) {
 
 #[test]
 fn two_laptops_converge_through_faults_and_a_clinic_crash() {
-    let mut clinic = ClinicProcess::init();
+    let mut clinic = clinic();
     let proxy = FaultProxy::start(clinic.port);
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (a, b) = (laptop(dir_a.path()), laptop(dir_b.path()));
@@ -271,8 +194,8 @@ fn sealed_batch(v: &Vault, ops: &[waymark_protocol::WireOp]) -> Vec<u8> {
 
 #[test]
 fn concurrent_edits_of_risk_level_are_one_conflict_on_both_sides_until_a_person_decides() {
-    let clinic = ClinicProcess::init();
-    let url = format!("https://127.0.0.1:{}", clinic.port);
+    let clinic = clinic();
+    let url = clinic.url();
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (a, b) = (laptop(dir_a.path()), laptop(dir_b.path()));
     enrol(&a, &clinic, &url);
@@ -313,8 +236,8 @@ fn concurrent_edits_of_risk_level_are_one_conflict_on_both_sides_until_a_person_
 
 #[test]
 fn a_revoked_laptop_is_refused_and_erases_its_vault() {
-    let clinic = ClinicProcess::init();
-    let url = format!("https://127.0.0.1:{}", clinic.port);
+    let clinic = clinic();
+    let url = clinic.url();
     let dir = tempfile::tempdir().unwrap();
     let laptop_vault = laptop(dir.path());
     enrol(&laptop_vault, &clinic, &url);
@@ -324,8 +247,7 @@ fn a_revoked_laptop_is_refused_and_erases_its_vault() {
     // Enrolment added the clinic's recovery recipient: its offline identity resets a forgotten passphrase.
     let keyfile = waymark_vault::keyfile::KeyFile::read(dir.path()).unwrap();
     assert!(keyfile.recovery_wrap.is_some(), "enrolment adds the clinic's recovery wrap");
-    let identity =
-        waymark_vault::keyfile::parse_identity(&std::fs::read_to_string(clinic.dir.path().join("recovery.txt")).unwrap()).unwrap();
+    let identity = waymark_vault::keyfile::parse_identity(&std::fs::read_to_string(clinic.recovery_file()).unwrap()).unwrap();
     let new_passphrase = SecretString::from("a brand new passphrase here".to_owned());
     Vault::recover(dir.path(), &identity, &new_passphrase, 4, Env::system()).unwrap();
     Vault::unlock(dir.path(), &new_passphrase, Env::system()).unwrap().lock();
@@ -345,8 +267,8 @@ fn a_revoked_laptop_is_refused_and_erases_its_vault() {
 fn a_server_with_another_certificate_is_refused() {
     // The enrolment code pins the clinic's certificate; a second clinic at
     // the same address (a machine in the middle) does not match it.
-    let real = ClinicProcess::init();
-    let impostor = ClinicProcess::init();
+    let real = clinic();
+    let impostor = clinic();
     let code = real.code(&format!("https://127.0.0.1:{}", impostor.port));
     let dir = tempfile::tempdir().unwrap();
     let laptop_vault = laptop(dir.path());
@@ -356,8 +278,8 @@ fn a_server_with_another_certificate_is_refused() {
 
 #[test]
 fn the_clinics_review_and_a_reassigned_case_reach_the_laptops_whole() {
-    let clinic = ClinicProcess::init();
-    let url = format!("https://127.0.0.1:{}", clinic.port);
+    let clinic = clinic();
+    let url = clinic.url();
     let (dir_a, dir_c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (a, c) = (laptop_of(dir_a.path(), "ISA01"), laptop_of(dir_c.path(), "ISA02"));
     enrol(&a, &clinic, &url);

@@ -21,11 +21,37 @@ use waymark_protocol::{OpAction, WireOp};
 /// that first knew sync.
 pub const CLINIC_SCHEMA_VERSION: u32 = 2;
 
-fn next_op(store: &dyn ClinicStore, clinic: Uuid, now: DateTime<Utc>) -> Result<(u64, String), ClinicError> {
+/// What the clinic changes: one of its own ops, stored in the feed like a device's.
+struct ClinicChange<'a> {
+    kind: RecordKind,
+    record_id: Uuid,
+    case: Uuid,
+    action: OpAction,
+    changes: Value,
+    actor: &'a str,
+}
+
+/// Gives the change the clinic's next sequence and a clock past its last op, and stores it.
+fn record_change(store: &dyn ClinicStore, clinic: Uuid, change: ClinicChange<'_>, now: DateTime<Utc>) -> Result<WireOp, ClinicError> {
     let (seq, last) = store.last_op_of(clinic)?;
     let last = last.and_then(|h| h.parse::<Hlc>().ok()).unwrap_or(Hlc::zero(DeviceId(clinic)));
     let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
-    Ok((seq + 1, last.tick(now_ms).to_string()))
+    let op = WireOp {
+        op_id: Uuid::now_v7(),
+        origin: clinic,
+        seq: seq + 1,
+        hlc: last.tick(now_ms).to_string(),
+        made_at: now,
+        actor: change.actor.to_owned(),
+        kind: change.kind.wire().into(),
+        record_id: change.record_id,
+        case_id: Some(change.case),
+        action: change.action,
+        changes: change.changes,
+        schema_version: CLINIC_SCHEMA_VERSION,
+    };
+    store.store_batch(clinic, Uuid::now_v7(), std::slice::from_ref(&op), now)?;
+    Ok(op)
 }
 
 fn known_case(store: &dyn ClinicStore, case: Uuid) -> Result<String, ClinicError> {
@@ -50,23 +76,15 @@ pub fn clinic_review(
     let (rules, instruments) = (Rules::shipped(), Instruments::shipped());
     let record = Record::from_doc(RecordKind::ClinicReview, doc).map_err(|e| ClinicError::Invalid(e.to_string()))?;
     record.validate(&Ctx { rules: &rules, instruments: &instruments }).map_err(|e| ClinicError::Invalid(e.to_string()))?;
-    let (seq, hlc) = next_op(store, clinic, now)?;
-    let op = WireOp {
-        op_id: Uuid::now_v7(),
-        origin: clinic,
-        seq,
-        hlc,
-        made_at: now,
-        actor: actor.to_owned(),
-        kind: RecordKind::ClinicReview.wire().into(),
+    let change = ClinicChange {
+        kind: RecordKind::ClinicReview,
         record_id: id,
-        case_id: Some(case),
+        case,
         action: OpAction::Create,
         changes: json!({ "new": record.to_doc() }),
-        schema_version: CLINIC_SCHEMA_VERSION,
+        actor,
     };
-    store.store_batch(clinic, Uuid::now_v7(), std::slice::from_ref(&op), now)?;
-    Ok(op)
+    record_change(store, clinic, change, now)
 }
 
 /// Moves a case to another advocate. The new advocate's laptops receive the
@@ -87,21 +105,13 @@ pub fn reassign(
     if from == to {
         return Err(ClinicError::BadRequest("the case is already assigned to that advocate"));
     }
-    let (seq, hlc) = next_op(store, clinic, now)?;
-    let op = WireOp {
-        op_id: Uuid::now_v7(),
-        origin: clinic,
-        seq,
-        hlc,
-        made_at: now,
-        actor: actor.to_owned(),
-        kind: RecordKind::Case.wire().into(),
+    let change = ClinicChange {
+        kind: RecordKind::Case,
         record_id: case,
-        case_id: Some(case),
+        case,
         action: OpAction::Update,
         changes: json!({ "new": { "advocate": to }, "old": { "advocate": Value::String(from) } }),
-        schema_version: CLINIC_SCHEMA_VERSION,
+        actor,
     };
-    store.store_batch(clinic, Uuid::now_v7(), std::slice::from_ref(&op), now)?;
-    Ok(op)
+    record_change(store, clinic, change, now)
 }
