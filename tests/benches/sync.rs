@@ -19,11 +19,15 @@ fn start_clinic() -> ClinicProcess {
 }
 
 /// A laptop with `ops` ops waiting: one case, then incidents, committed in chunks.
-fn laptop(dir: &Path, ops: usize) -> Mutex<Vault> {
+fn laptop(dir: &Path, reference: &str, ops: usize) -> Mutex<Vault> {
     let options = InitOptions { work_factor: 4, ..InitOptions::new("ISA01") };
     let mut v = Vault::init(dir, &SecretString::from("bench pass words here".to_owned()), &options, Env::system()).unwrap();
     let case = v
-        .add(RecordKind::Case, None, &Patch::parse(&["reference=BENCH-1", "referral.source=police", "referral.reason=Bench"]).unwrap())
+        .add(
+            RecordKind::Case,
+            None,
+            &Patch::parse(&[&format!("reference={reference}"), "referral.source=police", "referral.reason=Bench"]).unwrap(),
+        )
         .unwrap();
     let case = case.case_id();
     let incident = Patch::parse(&[
@@ -92,7 +96,7 @@ fn main() {
 
     // 1. Push 10,000 ops to an empty clinic, against the bare upload of the same bytes.
     let mut server = start_clinic();
-    let device = laptop(&root.path().join("laptop"), 10_000);
+    let device = laptop(&root.path().join("laptop"), "BENCH-0", 10_000);
     waymark_sync::enrol(&device, &server.code(&server.url())).unwrap();
     let frames: Vec<Vec<u8>> = {
         // The frames the push will send, sealed the same way, posted as-is to the bare endpoint.
@@ -151,7 +155,8 @@ fn main() {
 
     // 3. The clinic's memory while 20 laptops push at once.
     let mut server = start_clinic();
-    let laptops: Vec<Mutex<Vault>> = (0..20).map(|i| laptop(&root.path().join(format!("l{i}")), 1_000)).collect();
+    let laptops: Vec<Mutex<Vault>> =
+        (0..20).map(|i| laptop(&root.path().join(format!("l{i}")), &format!("BENCH-{}", i + 1), 1_000)).collect();
     for l in &laptops {
         waymark_sync::enrol(l, &server.code(&server.url())).unwrap();
     }

@@ -9,8 +9,11 @@ pub const DB_FILE: &str = "vault.db";
 
 /// Append-only: a landed migration is never edited (a test checks them
 /// against `migrations.lock`). The index + 1 is the schema version.
-pub const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_init", include_str!("migrations/0001_init.sql")), ("0002_sync", include_str!("migrations/0002_sync.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("migrations/0001_init.sql")),
+    ("0002_sync", include_str!("migrations/0002_sync.sql")),
+    ("0003_shared_references", include_str!("migrations/0003_shared_references.sql")),
+];
 
 pub fn schema_version() -> u32 {
     u32::try_from(MIGRATIONS.len()).unwrap_or(u32::MAX)

@@ -40,6 +40,10 @@ pub enum VaultError {
     Immutable { kind: RecordKind, correction: &'static str },
     #[error("that {field} is already used by another record; choose another")]
     Duplicate { field: &'static str },
+    #[error("more than one case has that reference; use the case id instead (listed with the cases)")]
+    AmbiguousReference,
+    #[error("the change clashes with a record this vault already holds (a duplicate); nothing was saved. Check for the duplicate, and report it if it repeats")]
+    Clash,
     #[error("the backup could not be read: it is damaged, truncated or not a Waymark backup; the vault was not changed")]
     BackupCorrupt,
     #[error("the backup was not encrypted for this passphrase or identity; the vault was not changed")]
@@ -75,6 +79,8 @@ impl VaultError {
             VaultError::NotFound { .. } => "not_found",
             VaultError::Immutable { .. } => "immutable",
             VaultError::Duplicate { .. } => "duplicate",
+            VaultError::AmbiguousReference => "ambiguous_reference",
+            VaultError::Clash => "clash",
             VaultError::BackupCorrupt => "backup_corrupt",
             VaultError::BackupNotForYou => "backup_not_for_you",
             VaultError::BackupExcessiveWork => "backup_excessive_work",
@@ -101,6 +107,7 @@ impl From<rusqlite::Error> for VaultError {
         match &e {
             rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::NotADatabase => VaultError::DatabaseUnreadable,
             rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::DatabaseCorrupt => VaultError::DatabaseUnreadable,
+            rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation => VaultError::Clash,
             // rusqlite's messages carry SQL and constraint names, never bound values.
             rusqlite::Error::SqliteFailure(f, _) => VaultError::Database(format!("{:?}", f.code)),
             // Other variants can quote a stored value, so only their kind is kept.

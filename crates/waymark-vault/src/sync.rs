@@ -488,6 +488,7 @@ impl Vault {
         if cursor > meta_u64(&tx, CURSOR)? {
             meta_set(&tx, CURSOR, &cursor.to_string())?;
         }
+        settle_shared_references(&tx, now)?;
         let (hlc, report) = (state.hlc, state.report);
         if let Some(drift) = report.drift_ms {
             meta_set(&tx, DRIFT, &drift.to_string())?;
@@ -539,6 +540,21 @@ fn wipe_files(dir: &Path) -> Result<()> {
             std::fs::remove_file(&path).map_err(VaultError::io("erase the vault"))?;
         }
     }
+    Ok(())
+}
+
+/// Closes the shared-reference problems whose cases no longer share a
+/// reference (a person renamed one of them).
+pub(crate) fn settle_shared_references(tx: &Connection, now: DateTime<Utc>) -> Result<()> {
+    tx.execute(
+        "UPDATE sync_problems SET resolved_at = ?1
+         WHERE code = 'duplicate_reference' AND resolved_at IS NULL AND NOT EXISTS (
+             SELECT 1 FROM received_ops r
+             JOIN cases a ON a.id = json_extract(r.op, '$.record_id')
+             JOIN cases b ON b.reference = a.reference AND b.id <> a.id
+             WHERE r.op_id = sync_problems.op_id)",
+        [now.to_rfc3339()],
+    )?;
     Ok(())
 }
 
@@ -621,7 +637,7 @@ impl ApplyState<'_> {
             self.report.held += 1;
             "held"
         } else {
-            match self.apply(op)? {
+            match self.apply_alone(op)? {
                 Applied::Done => {
                     self.report.applied += 1;
                     "applied"
@@ -650,6 +666,54 @@ impl ApplyState<'_> {
             "INSERT INTO sync_problems (at, code, direction, op_id, seq, op) VALUES (?1, ?2, 'down', ?3, ?4, ?5)",
             params![self.now.to_rfc3339(), code, op.op_id.to_string(), i64::try_from(op.seq).unwrap_or(0), op_text],
         )?;
+        Ok(())
+    }
+
+    /// Applies one op inside its own savepoint. An op that clashes with a
+    /// record held here (a second victim for a case, a safety plan version
+    /// made on two laptops) is undone alone and listed as failed, with its
+    /// text kept; it must not roll back the whole pull, or every later sync
+    /// would stop at the same op and the laptop would never catch up.
+    fn apply_alone(&mut self, op: &WireOp) -> Result<Applied> {
+        self.tx.execute_batch("SAVEPOINT apply_op")?;
+        let applied = match self.apply(op) {
+            Err(VaultError::Clash) => {
+                self.tx.execute_batch("ROLLBACK TO apply_op")?;
+                Applied::Failed("clashes_with_local")
+            }
+            Err(e) => {
+                self.tx.execute_batch("ROLLBACK TO apply_op; RELEASE apply_op")?;
+                return Err(e);
+            }
+            Ok(applied) => applied,
+        };
+        self.tx.execute_batch("RELEASE apply_op")?;
+        if matches!(applied, Applied::Done) && op.kind == RecordKind::Case.wire() {
+            self.flag_shared_reference(op)?;
+        }
+        Ok(applied)
+    }
+
+    /// Lists a case that now shares its reference with another case here,
+    /// so a person renames one; both cases are kept.
+    fn flag_shared_reference(&mut self, op: &WireOp) -> Result<()> {
+        // One open problem per case, however many of its ops arrive.
+        let shared: i64 = self
+            .tx
+            .prepare_cached(
+                "SELECT count(*) FROM cases a JOIN cases b ON b.reference = a.reference AND b.id <> a.id WHERE a.id = ?1
+                   AND NOT EXISTS (SELECT 1 FROM sync_problems p JOIN received_ops r ON r.op_id = p.op_id
+                                   WHERE p.code = 'duplicate_reference' AND p.resolved_at IS NULL
+                                     AND json_extract(r.op, '$.record_id') = ?1)",
+            )?
+            .query_row([op.record_id.to_string()], |r| r.get(0))?;
+        if shared > 0 {
+            tracing::warn!(record = %op.record_id, "a case from the clinic has the same reference as another case here; both kept");
+            self.tx.execute(
+                "INSERT INTO sync_problems (at, code, direction, op_id, seq) VALUES (?1, 'duplicate_reference', 'down', ?2, ?3)",
+                params![self.now.to_rfc3339(), op.op_id.to_string(), i64::try_from(op.seq).unwrap_or(0)],
+            )?;
+        }
         Ok(())
     }
 

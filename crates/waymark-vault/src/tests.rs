@@ -509,3 +509,81 @@ fn opening_a_case_saves_the_case_and_victim_together_or_neither() {
     assert_eq!(victim.case_id(), case_record.case_id());
     assert_eq!((count(&v, "cases"), count(&v, "victims")), (1, 1));
 }
+
+/// A second laptop: its own device id and op ids come from another seed.
+fn other_laptop(dir: &Path, clock: &Arc<ManualClock>) -> Vault {
+    let env = Env { clock: clock.clone(), rng: Box::new(rand_chacha::ChaCha8Rng::seed_from_u64(2)) };
+    Vault::init(dir, &pass(PASS), &fast_options(), env).unwrap()
+}
+
+/// Everything `from` has made, applied to `to` as a pull would.
+fn pull_all(from: &Vault, to: &mut Vault) -> crate::sync::ApplyReport {
+    let ops = from.outbox_batch(0, 10_000).unwrap();
+    let cursor = ops.len() as u64;
+    to.sync_apply(&ops, cursor).unwrap()
+}
+
+fn open_problems(v: &Vault, code: &str) -> usize {
+    v.sync_problems().unwrap().iter().filter(|p| p.code == code).count()
+}
+
+#[test]
+fn a_clashing_op_from_the_clinic_fails_alone_and_the_pull_goes_on() {
+    // Before, a second victim for one case raised a constraint error that
+    // rolled back the whole pull, so every later sync stopped at the same op.
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let c = clock();
+    let (mut a, mut b) = (new_vault(da.path(), &c), other_laptop(db.path(), &c));
+    let case = add_case(&mut a, "V-1");
+    pull_all(&a, &mut b);
+    // Both laptops add the victim while offline.
+    a.add(RecordKind::Victim, Some(case), &patch(&["name=Test Person"])).unwrap();
+    b.add(RecordKind::Victim, Some(case), &patch(&["name=Test Person"])).unwrap();
+    let incident = a
+        .add(
+            RecordKind::Incident,
+            Some(case),
+            &patch(&["occurred_at=2026-11-20T09:00:00Z", "account=Waited outside", "channel=in_person", "behaviours+=loitering"]),
+        )
+        .unwrap();
+
+    let report = pull_all(&a, &mut b);
+    assert_eq!(report.failed, 1, "only the second victim fails");
+    assert!(report.applied >= 1, "the incident after it still applies");
+    assert_eq!(open_problems(&b, "clashes_with_local"), 1);
+    assert!(b.get_record(RecordKind::Incident, incident.id()).is_ok(), "the pull was not rolled back");
+    assert_eq!(b.sync_status().unwrap().pull_cursor, 3, "the cursor moved past the clash");
+    let kept: String = b.conn().query_row("SELECT op FROM sync_problems WHERE code = 'clashes_with_local'", [], |r| r.get(0)).unwrap();
+    assert!(kept.contains("Test Person"), "the failed op is kept whole for a person to act on, never dropped");
+}
+
+#[test]
+fn cases_that_share_a_reference_after_a_sync_are_both_kept_and_listed() {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let c = clock();
+    let (mut a, mut b) = (new_vault(da.path(), &c), other_laptop(db.path(), &c));
+    let theirs = add_case(&mut a, "S-1");
+    let ours = add_case(&mut b, "S-1");
+
+    let report = pull_all(&a, &mut b);
+    assert_eq!((report.applied, report.failed), (1, 0), "the other laptop's case is taken, not refused");
+    assert_eq!(count(&b, "cases"), 2);
+    assert_eq!(open_problems(&b, "duplicate_reference"), 1);
+    assert_eq!(b.resolve_case("S-1").unwrap_err().code(), "ambiguous_reference", "a shared reference never picks a case by chance");
+    assert_eq!(b.resolve_case(&theirs.to_string()).unwrap(), theirs, "the id still finds it");
+
+    // The shared reference does not block other edits to either case…
+    b.edit(RecordKind::Case, ours.as_uuid(), &patch(&["persistently_targeted:=true"])).unwrap();
+    // …but taking a reference another case holds is still refused locally.
+    let err = b.add(RecordKind::Case, None, &patch(&["reference=S-1", "referral.source=police", "referral.reason=x"])).unwrap_err();
+    assert_eq!(err.code(), "duplicate");
+
+    // A later op for the same case does not list it twice.
+    a.edit(RecordKind::Case, theirs.as_uuid(), &patch(&["referral.reason=Messages and visits"])).unwrap();
+    pull_all(&a, &mut b);
+    assert_eq!(open_problems(&b, "duplicate_reference"), 1);
+
+    b.edit(RecordKind::Case, ours.as_uuid(), &patch(&["reference=S-2"])).unwrap();
+    assert_eq!(open_problems(&b, "duplicate_reference"), 0, "renaming one closes the problem");
+    assert_eq!(b.resolve_case("S-1").unwrap(), theirs);
+}

@@ -348,6 +348,7 @@ impl Vault {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut hlc = self.hlc;
         let mut ids = Vec::with_capacity(mutations.len());
+        let mut renamed_case = false;
         for mutation in mutations {
             let (record, creating) = match mutation {
                 Mutation::Create(r) => (r, true),
@@ -374,6 +375,7 @@ impl Vault {
             check_references(&tx, &record)?;
             check_store_rules(&tx, &record, creating, &ctx)?;
             let changes = field_changes(old.as_ref(), &new);
+            renamed_case |= kind == RecordKind::Case && changes.iter().any(|c| c.0 == "reference");
             if changes.is_empty() {
                 ids.push(record.id());
                 continue;
@@ -416,6 +418,9 @@ impl Vault {
                 &AuditEntry { at: now, actor: &self.actor, action, kind: Some(kind.wire()), record_id: Some(id), case_id, detail },
             )?;
             ids.push(record.id());
+        }
+        if renamed_case {
+            crate::sync::settle_shared_references(&tx, now)?;
         }
         meta_set(&tx, "hlc", &hlc.to_string())?;
         tx.commit()?;
@@ -632,8 +637,17 @@ impl Vault {
         if let Ok(id) = text.parse::<CaseId>() {
             return self.get_record(RecordKind::Case, id.as_uuid()).map(|_| id);
         }
-        let id: Option<String> = self.conn.query_row("SELECT id FROM cases WHERE reference = ?1", [text], |r| r.get(0)).optional()?;
-        id.and_then(|i| i.parse().ok()).ok_or(VaultError::NotFound { kind: RecordKind::Case })
+        // Two cases can share a reference after a sync; guessing between them could print the wrong victim's plan.
+        let ids: Vec<String> = self
+            .conn
+            .prepare("SELECT id FROM cases WHERE reference = ?1 LIMIT 2")?
+            .query_map([text], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        match ids.as_slice() {
+            [one] => one.parse().map_err(|_| VaultError::DatabaseUnreadable),
+            [] => Err(VaultError::NotFound { kind: RecordKind::Case }),
+            _ => Err(VaultError::AmbiguousReference),
+        }
     }
 
     pub fn audit_verify(&self) -> Result<audit::Verified> {
@@ -760,8 +774,13 @@ pub(crate) fn check_references(conn: &Connection, record: &Record) -> Result<()>
 fn check_store_rules(conn: &Connection, record: &Record, creating: bool, ctx: &Ctx<'_>) -> Result<()> {
     match record {
         Record::Case(case) => {
+            // Only a new or changed reference is checked: a case that came to
+            // share its reference through sync must stay editable.
             let clash: Option<String> = conn
-                .prepare_cached("SELECT id FROM cases WHERE reference = ?1 AND id <> ?2")?
+                .prepare_cached(
+                    "SELECT id FROM cases WHERE reference = ?1 AND id <> ?2
+                       AND NOT EXISTS (SELECT 1 FROM cases WHERE id = ?2 AND reference = ?1)",
+                )?
                 .query_row(params![case.reference, case.id.to_string()], |r| r.get(0))
                 .optional()?;
             if clash.is_some() {
