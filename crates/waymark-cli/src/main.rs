@@ -152,23 +152,20 @@ fn sync(dir: &Path, json: bool, cmd: SyncCmd) -> Outcome {
         }
         SyncCmd::Now => {
             let report = waymark_sync::sync_once(&Mutex::new(vault))?;
-            output::done(
-                json,
-                &format!(
-                    "Synced: {} sent (the clinic holds everything through {}), {} received, {} new conflict(s).",
-                    report.pushed, report.acked_through, report.pulled, report.conflicts
-                ),
-                json!(report),
+            let mut text = format!(
+                "Synced: {} sent (the clinic holds everything through {}), {} received, {} new conflict(s).",
+                report.pushed, report.acked_through, report.pulled, report.conflicts
             );
+            let problems = report.failed + report.quarantined;
+            if problems > 0 {
+                text.push_str(&format!(" {problems} change(s) need a person: see `waymark sync status`."));
+            }
+            output::done(json, &text, json!(report));
         }
         SyncCmd::Status => {
-            let status = vault.sync_status()?;
-            let problems = vault.sync_problems()?;
-            output::value(json, &json!({ "status": status, "problems": problems }));
+            output::sync_status(json, &vault.sync_status()?, &vault.sync_problems()?);
         }
-        SyncCmd::Conflicts => {
-            output::value(json, &json!({ "conflicts": vault.sync_conflicts()? }));
-        }
+        SyncCmd::Conflicts => output::conflicts(json, &vault.sync_conflicts()?),
         SyncCmd::Resolve { id, keep } => {
             let mut vault = vault;
             let choice = if keep == "local" { Resolution::Local } else { Resolution::Remote };

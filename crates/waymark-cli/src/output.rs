@@ -20,6 +20,7 @@ use waymark_domain::time::show_london;
 use waymark_domain::{Expiry, Record};
 use waymark_vault::audit::AuditEvent;
 use waymark_vault::queries::{CaseFile, CaseloadRow, IncidentEntry};
+use waymark_vault::sync::{Conflict, Problem, SyncStatus};
 use waymark_vault::Vault;
 
 fn print_json<T: Serialize + ?Sized>(value: &T) {
@@ -261,4 +262,57 @@ pub fn audit(json: bool, events: &[AuditEvent]) {
             e.record_id.clone().unwrap_or_default()
         );
     }
+}
+
+/// Sync state, warnings first: what needs a person before what is routine.
+pub fn sync_status(json: bool, status: &SyncStatus, problems: &[Problem]) {
+    if json {
+        print_json(&json!({ "status": status, "problems": problems }));
+        return;
+    }
+    if !status.enrolled {
+        say!("Not enrolled with a clinic: get a code from the clinic administrator, then run `waymark sync enrol CODE`.");
+    }
+    if let Some(ms) = status.drift_warning_ms {
+        say!("Warning: a clock elsewhere is {} s ahead of this laptop's; check the date and time settings.", ms / 1000);
+    }
+    for problem in problems {
+        say!("Problem {} ({}): {}", problem.id, show_london(problem.at), problem.advice);
+    }
+    if status.open_conflicts > 0 {
+        say!("To decide: {} conflict(s); see `waymark sync conflicts`.", status.open_conflicts);
+    }
+    say!("Last sync: {}", status.last_sync_at.map_or_else(|| "never".to_owned(), show_london));
+    if let (Some(code), Some(at)) = (&status.last_error, status.last_attempt_at) {
+        say!("Last attempt failed ({code}) at {}.", show_london(at));
+    }
+    say!("Waiting for the clinic: {} change(s).", status.pending);
+    if status.held > 0 {
+        say!("Held until Waymark is updated: {} change(s) from a newer version.", status.held);
+    }
+}
+
+/// Each conflict with both values, so a person can choose.
+pub fn conflicts(json: bool, list: &[Conflict]) {
+    if json {
+        print_json(&json!({ "conflicts": list }));
+        return;
+    }
+    if list.is_empty() {
+        say!("No conflicts to decide.");
+        return;
+    }
+    for c in list {
+        say!(
+            "{}  case {}  {} {}  (found {})",
+            c.id,
+            c.case_reference.as_deref().unwrap_or("-"),
+            c.kind.wire(),
+            c.field,
+            show_london(c.detected_at)
+        );
+        say!("    on this laptop: {}", c.local_value);
+        say!("    by {} elsewhere: {}", c.remote_actor, c.remote_value);
+    }
+    say!("Keep one with `waymark sync resolve ID --keep local|remote`.");
 }

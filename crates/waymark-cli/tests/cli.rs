@@ -266,3 +266,21 @@ fn demo_fills_a_separate_vault_and_refuses_a_real_one() {
     let refused = waymark(&env, &["demo", "--cases", "1", "--seed", "6"]);
     assert_eq!(refused.status.code(), Some(2));
 }
+
+#[test]
+fn sync_status_reads_as_sentences_and_json_keeps_its_shape() {
+    // An advocate reads the text; scripts read the JSON. Neither may be a raw dump of the other.
+    let env = env();
+    init(&env);
+    ok(&env, &["case", "add", "reference=SY-1", "referral.source=police", "referral.reason=Repeated contact"]);
+    let text = ok(&env, &["sync", "status"]);
+    assert!(text.contains("Not enrolled with a clinic"), "{text}");
+    assert!(text.contains("Waiting for the clinic: 1 change(s)."), "{text}");
+    assert!(text.contains("Last sync: never"), "{text}");
+    assert!(!text.contains('{'), "no JSON in the text output: {text}");
+    assert_eq!(ok(&env, &["sync", "conflicts"]).trim(), "No conflicts to decide.");
+    let json = ok_json(&env, &["sync", "status"]);
+    assert_eq!(json["status"]["pending"], 1);
+    assert_eq!(json["status"]["enrolled"], false);
+    assert_eq!(json["problems"], serde_json::json!([]));
+}

@@ -166,14 +166,14 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                 }
             }
             println!("{code}");
-            println!("valid once, until {} (UTC)", expires.format("%Y-%m-%d %H:%M"));
+            println!("valid once, until {}", waymark_domain::time::show_london(expires));
         }
         Command::Devices => {
             let store = Clinic::unlock(&dir, &passphrase()?)?.open_store()?;
-            println!("{:<36}  {:<10}  {:<8}  {:>8}  {:<20}", "device", "advocate", "status", "acked", "last seen (UTC)");
+            println!("{:<36}  {:<10}  {:<8}  {:>8}  {:<26}", "device", "advocate", "status", "acked", "last seen");
             for d in store.devices()? {
                 let status = if d.status == crate::DeviceStatus::Active { "active" } else { "revoked" };
-                let seen = d.last_seen_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into());
+                let seen = d.last_seen_at.map_or_else(|| "never".into(), waymark_domain::time::show_london);
                 println!("{:<36}  {:<10}  {:<8}  {:>8}  {:<20}", d.id, d.advocate, status, d.acked_through, seen);
             }
         }

@@ -40,7 +40,7 @@ pub enum VaultError {
     Immutable { kind: RecordKind, correction: &'static str },
     #[error("that {field} is already used by another record; choose another")]
     Duplicate { field: &'static str },
-    #[error("more than one case has that reference; use the case id instead (listed with the cases)")]
+    #[error("more than one case has that reference; use the case id instead (`waymark --json case list` shows each id)")]
     AmbiguousReference,
     #[error("the change clashes with a record this vault already holds (a duplicate); nothing was saved. Check for the duplicate, and report it if it repeats")]
     Clash,

@@ -96,6 +96,35 @@ pub struct Problem {
     pub direction: String,
     pub op_id: Option<String>,
     pub seq: Option<i64>,
+    /// What happened and what to do, in words (from `code`).
+    pub advice: String,
+}
+
+/// The words for a problem code, shared by the app and the CLI. They say
+/// what to do next and never quote the change itself.
+pub fn problem_advice(code: &str) -> String {
+    let words = match code {
+        "quarantined_by_clinic" => "The clinic already holds a different change with this number. It kept both; ask the clinic to check.",
+        "same_id_different_content" => "A change arrived twice with different content. Both are kept; ask the clinic to check.",
+        "unknown_record" => "A change from the clinic is for a record this laptop does not have. It is kept here; ask the clinic to check.",
+        "unknown_kind" => "A change from the clinic is for a kind of record this Waymark does not know. Update Waymark.",
+        "invalid" => "A change from the clinic did not pass this laptop's checks. It is kept here; ask the clinic to check.",
+        "immutable" => "A change from the clinic tried to edit a record that is never edited. It is kept here; ask the clinic to check.",
+        "clashes_with_local" => {
+            "A change from the clinic clashes with a record on this laptop, such as a second victim record for a case or a safety plan version made on two laptops. It is kept but not applied; ask the clinic to check."
+        }
+        "duplicate_reference" => {
+            "A case from the clinic has the same reference as a case on this laptop. Both are kept; rename one so they can be told apart."
+        }
+        "unknown_device" => "The clinic does not know this laptop. Ask the clinic administrator to enrol it again.",
+        "wrong_server" => "The server did not prove it is the clinic. Do not sync on this network, and tell the clinic.",
+        "unsupported_version" => "The clinic speaks another version of the sync protocol. Update Waymark, or ask the clinic which version it runs.",
+        "bad_signature" | "undecryptable" | "header_mismatch" => {
+            "The clinic could not verify this laptop's changes. They are still waiting here; tell the clinic administrator."
+        }
+        _ => return format!("The clinic refused a request ({code}). The changes are still waiting here; tell the clinic administrator."),
+    };
+    words.to_owned()
 }
 
 /// An op waiting for the clinic's acknowledgement.
@@ -384,11 +413,13 @@ impl Vault {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT id, at, code, direction, op_id, seq FROM sync_problems WHERE resolved_at IS NULL ORDER BY id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let (id, at, code, direction, op_id, seq) = row?;
-            out.push(Problem { id, at: parse_time(&at)?, code, direction, op_id, seq });
+            out.push(Problem { id, at: parse_time(&at)?, advice: problem_advice(&code), code, direction, op_id, seq });
         }
         Ok(out)
     }

@@ -917,6 +917,8 @@ export type Problem_Deserialize = {
 	direction: string,
 	op_id?: string | null,
 	seq?: number | null,
+	/**  What happened and what to do, in words (from `code`). */
+	advice: string,
 };
 
 /**  Something sync will not decide alone and will never drop. */
@@ -927,6 +929,8 @@ export type Problem_Serialize = {
 	direction: string,
 	op_id: string | null,
 	seq: number | null,
+	/**  What happened and what to do, in words (from `code`). */
+	advice: string,
 };
 
 export type ProtectiveOrder = ProtectiveOrder_Serialize | ProtectiveOrder_Deserialize;

@@ -37,7 +37,17 @@ function enrolled() {
     clinic_url: "https://clinic.example:8443",
     pending: [{ seq: 11, kind: "incident", action: "create", made_at: "2026-11-22T13:00:00Z", fields: ["account", "channel"] }],
     conflicts: [CONFLICT],
-    problems: [{ id: 1, at: "2026-11-22T14:00:00Z", code: "quarantined_by_clinic", direction: "up", op_id: "o1", seq: 9 }],
+    problems: [
+      {
+        id: 1,
+        at: "2026-11-22T14:00:00Z",
+        code: "quarantined_by_clinic",
+        direction: "up",
+        op_id: "o1",
+        seq: 9,
+        advice: "The clinic already holds a different change with this number. It kept both; ask the clinic to check.",
+      },
+    ],
     running: false,
   };
 }
