@@ -18,6 +18,8 @@ pub enum ClinicError {
     Replayed,
     #[error("the enrolment code is unknown, used or older than 24 hours; ask the clinic for a new one")]
     EnrolmentRefused,
+    #[error("a laptop with this id is already enrolled (this one may have been restored from a backup or copied); a restored laptop cannot rejoin sync yet, so tell the clinic administrator")]
+    DeviceKnown,
     #[error("the request is not valid ({0})")]
     BadRequest(&'static str),
     #[error("{0}")]
@@ -38,6 +40,7 @@ impl ClinicError {
             ClinicError::Revoked => "revoked",
             ClinicError::Replayed => "replayed",
             ClinicError::EnrolmentRefused => "enrolment_refused",
+            ClinicError::DeviceKnown => "device_known",
             ClinicError::BadRequest(_) => "bad_request",
             ClinicError::Invalid(_) => "invalid",
             ClinicError::Store(_) => "store",
@@ -53,7 +56,7 @@ impl ClinicError {
             ClinicError::Protocol(_) | ClinicError::BadRequest(_) | ClinicError::Invalid(_) => StatusCode::BAD_REQUEST,
             ClinicError::UnknownDevice | ClinicError::EnrolmentRefused => StatusCode::UNAUTHORIZED,
             ClinicError::Revoked => StatusCode::FORBIDDEN,
-            ClinicError::Replayed => StatusCode::CONFLICT,
+            ClinicError::Replayed | ClinicError::DeviceKnown => StatusCode::CONFLICT,
             ClinicError::Store(_) | ClinicError::Setup(_) | ClinicError::WrongPassphrase => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

@@ -142,7 +142,12 @@ fn authenticate(state: &AppState, headers: &HeaderMap, path: &str, body: &[u8]) 
 async fn hello(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<HelloResponse>, ClinicError> {
     let response = blocking(move || {
         let device = authenticate(&state, &headers, PATH_HELLO, &body)?;
-        Ok(HelloResponse { acked_through: device.acked_through, feed_head: state.store.feed_head()?, clinic_time: (state.clock)() })
+        Ok(HelloResponse {
+            acked_through: device.acked_through,
+            acked_op: state.store.op_id_at(device.id, device.acked_through)?,
+            feed_head: state.store.feed_head()?,
+            clinic_time: (state.clock)(),
+        })
     })
     .await?;
     Ok(Json(response))

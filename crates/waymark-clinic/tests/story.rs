@@ -143,7 +143,15 @@ async fn the_story_holds_for_every_store() {
         );
         let (status, body) = call(&clinic, post(PATH_ENROL, b.enrol_request(TOKEN))).await;
         assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "enrolment_refused"), "{name}: a used token");
-        assert_eq!(call(&clinic, post(PATH_ENROL, b.enrol_request("second"))).await.0, StatusCode::OK, "{name}");
+        // A known device id with other keys (a laptop restored from a backup) is told so, not "bad code".
+        let restored = Device { keys: keys(9), ..Device::new(1, "ISA01") };
+        let (status, body) = call(&clinic, post(PATH_ENROL, restored.enrol_request("second"))).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::CONFLICT, "device_known"), "{name}");
+        assert_eq!(
+            call(&clinic, post(PATH_ENROL, b.enrol_request("second"))).await.0,
+            StatusCode::OK,
+            "{name}: the refusal did not use the token"
+        );
 
         // Push: a case assigned to ISA01, then two more ops.
         let ops = vec![
@@ -175,6 +183,12 @@ async fn the_story_holds_for_every_store() {
         let (_, body) =
             call(&clinic, post(PATH_PUSH, a.batch(&clinic, &[a.op(4, 10, "case", serde_json::json!({"status": "open"}))]))).await;
         assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 5, "{name}: the gap is filled");
+
+        // Hello names the op in the acknowledged slot, so A can check its own log agrees.
+        let hello: HelloResponse = serde_json::from_slice(&call(&clinic, a.signed(PATH_HELLO, b"{}".to_vec())).await.1).unwrap();
+        assert_eq!((hello.acked_through, hello.acked_op), (5, Some(a.op(5, 10, "case", serde_json::json!({})).op_id)), "{name}");
+        assert_eq!(clinic.state.store.op_id_at(a.id, 3).unwrap(), Some(ops[2].op_id), "{name}");
+        assert_eq!(clinic.state.store.op_id_at(a.id, 6).unwrap(), None, "{name}");
 
         // Pull: B sees A's ops for ISA01's case only, sealed to B and signed by the clinic.
         let hello: HelloResponse = serde_json::from_slice(&call(&clinic, b.signed(PATH_HELLO, b"{}".to_vec())).await.1).unwrap();

@@ -36,6 +36,11 @@ pub struct EnrolResponse {
 #[serde(deny_unknown_fields)]
 pub struct HelloResponse {
     pub acked_through: u64,
+    /// The op id the clinic holds in the device's slot `acked_through`, so
+    /// the device can check its op log agrees before trusting the number (a
+    /// laptop put back from an older copy does not).
+    #[serde(default)]
+    pub acked_op: Option<Uuid>,
     /// The clinic's feed position; a device whose pull cursor equals it has nothing to pull.
     pub feed_head: u64,
     pub clinic_time: DateTime<Utc>,

@@ -107,7 +107,10 @@ fn generated() -> String {
             .unwrap(),
         ),
         ("EnrolResponse", serde_json::to_string(&EnrolResponse { clinic_id: id, acked_through: 0 }).unwrap()),
-        ("HelloResponse", serde_json::to_string(&HelloResponse { acked_through: 0, feed_head: 0, clinic_time: at }).unwrap()),
+        (
+            "HelloResponse",
+            serde_json::to_string(&HelloResponse { acked_through: 0, acked_op: None, feed_head: 0, clinic_time: at }).unwrap(),
+        ),
         ("PushResponse", serde_json::to_string(&PushResponse { acked_through: 0, quarantined: vec![] }).unwrap()),
         ("PullRequest", serde_json::to_string(&PullRequest { after: 0, max_ops: 0 }).unwrap()),
         ("ErrorBody", serde_json::to_string(&ErrorBody { code: String::new(), message: String::new(), wipe: true }).unwrap()),

@@ -149,6 +149,7 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
     // The clinic's word on what it holds wins: an acknowledgement whose reply
     // was lost is recovered here, and nothing past it is assumed.
     access.with_vault(|v| {
+        v.sync_check_acknowledgement(hello.acked_through, hello.acked_op)?;
         if hello.acked_through > v.sync_acked_through()? {
             v.sync_acknowledge(hello.acked_through, &[])?;
         }

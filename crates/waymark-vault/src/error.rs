@@ -42,6 +42,8 @@ pub enum VaultError {
     Duplicate { field: &'static str },
     #[error("more than one case has that reference; use the case id instead (`waymark --json case list` shows each id)")]
     AmbiguousReference,
+    #[error("the clinic's record of this laptop's changes does not match the laptop's (it may have been put back from an older copy); nothing was sent or removed, and the changes stay on this laptop. Tell the clinic administrator")]
+    LogDiverged,
     #[error("the change clashes with a record this vault already holds (a duplicate); nothing was saved. Check for the duplicate, and report it if it repeats")]
     Clash,
     #[error("the backup could not be read: it is damaged, truncated or not a Waymark backup; the vault was not changed")]
@@ -80,6 +82,7 @@ impl VaultError {
             VaultError::Immutable { .. } => "immutable",
             VaultError::Duplicate { .. } => "duplicate",
             VaultError::AmbiguousReference => "ambiguous_reference",
+            VaultError::LogDiverged => "log_diverged",
             VaultError::Clash => "clash",
             VaultError::BackupCorrupt => "backup_corrupt",
             VaultError::BackupNotForYou => "backup_not_for_you",

@@ -116,6 +116,12 @@ pub fn problem_advice(code: &str) -> String {
         "duplicate_reference" => {
             "A case from the clinic has the same reference as a case on this laptop. Both are kept; rename one so they can be told apart."
         }
+        "log_diverged" => {
+            "The clinic's record of this laptop's changes does not match the laptop's, so it may have been put back from an older copy. Nothing was sent or removed, and the changes stay on this laptop. Tell the clinic administrator: a laptop in this state cannot rejoin sync yet."
+        }
+        "device_known" => {
+            "The clinic already knows a laptop with this one's id, so this laptop was probably restored from a backup or copied. A restored laptop cannot rejoin sync yet; tell the clinic administrator."
+        }
         "unknown_device" => "The clinic does not know this laptop. Ask the clinic administrator to enrol it again.",
         "wrong_server" => "The server did not prove it is the clinic. Do not sync on this network, and tell the clinic.",
         "unsupported_version" => "The clinic speaks another version of the sync protocol. Update Waymark, or ask the clinic which version it runs.",
@@ -285,6 +291,28 @@ impl Vault {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         acknowledge(&tx, through, quarantined, now)?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Checks the clinic's acknowledgement against this laptop's op log: the
+    /// op in slot `through` must exist here and, when the clinic names it, be
+    /// the same op. Otherwise the two histories differ and nothing may leave
+    /// the outbox on the clinic's word.
+    pub fn sync_check_acknowledgement(&self, through: u64, op_id: Option<Uuid>) -> Result<()> {
+        if through == 0 {
+            return Ok(());
+        }
+        let seq = i64::try_from(through).unwrap_or(i64::MAX);
+        let held: Option<String> = self.conn.query_row("SELECT op_id FROM ops WHERE seq = ?1", [seq], |r| r.get(0)).optional()?;
+        let agrees = match (held, op_id) {
+            (None, _) => false,
+            (Some(held), Some(named)) => held == named.to_string(),
+            (Some(_), None) => true,
+        };
+        if !agrees {
+            tracing::warn!(through, "the clinic's acknowledgement does not match this laptop's op log; refused");
+            return Err(VaultError::LogDiverged);
+        }
         Ok(())
     }
 
@@ -591,6 +619,14 @@ pub(crate) fn settle_shared_references(tx: &Connection, now: DateTime<Utc>) -> R
 
 fn acknowledge(tx: &Connection, through: u64, quarantined: &[u64], now: DateTime<Utc>) -> Result<()> {
     let through_i = i64::try_from(through).unwrap_or(i64::MAX);
+    // The clinic cannot hold changes this laptop never made. If it claims to,
+    // the op log went back in time (a folder restored from an old copy), and
+    // trusting the claim would drop new changes from the outbox unsent.
+    let head: i64 = tx.query_row("SELECT coalesce(max(seq), 0) FROM ops", [], |r| r.get(0))?;
+    if through_i > head {
+        tracing::warn!(through, head, "the clinic acknowledged changes past this laptop's op log; refused");
+        return Err(VaultError::LogDiverged);
+    }
     for seq in quarantined {
         let seq = i64::try_from(*seq).unwrap_or(i64::MAX);
         let op_id: Option<String> = tx.query_row("SELECT op_id FROM ops WHERE seq = ?1", [seq], |r| r.get(0)).optional()?;

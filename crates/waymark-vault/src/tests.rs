@@ -587,3 +587,19 @@ fn cases_that_share_a_reference_after_a_sync_are_both_kept_and_listed() {
     assert_eq!(open_problems(&b, "duplicate_reference"), 0, "renaming one closes the problem");
     assert_eq!(b.resolve_case("S-1").unwrap(), theirs);
 }
+
+#[test]
+fn an_acknowledgement_the_op_log_cannot_back_removes_nothing() {
+    // The outbox may only shrink for ops this laptop holds; a claim past its
+    // log, or naming another op, means the histories differ.
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    add_case(&mut v, "A-1");
+    let mine = v.outbox_batch(0, 10).unwrap()[0].op_id;
+    assert_eq!(v.sync_acknowledge(2, &[]).unwrap_err().code(), "log_diverged");
+    assert_eq!(v.sync_check_acknowledgement(1, Some(uuid::Uuid::nil())).unwrap_err().code(), "log_diverged");
+    assert_eq!(v.sync_check_acknowledgement(2, None).unwrap_err().code(), "log_diverged");
+    v.sync_check_acknowledgement(1, Some(mine)).unwrap();
+    assert_eq!(count(&v, "outbox"), 1, "nothing left the outbox");
+}

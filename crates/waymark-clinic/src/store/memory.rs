@@ -15,7 +15,8 @@ struct Inner {
     feed: Vec<WireOp>,
     by_id: HashMap<Uuid, (String, u64)>,
     slots: HashMap<(Uuid, u64), Uuid>,
-    quarantine: HashSet<(Uuid, u64)>,
+    /// Slot → the op id first quarantined there.
+    quarantine: HashMap<(Uuid, u64), Uuid>,
     case_advocate: HashMap<Uuid, String>,
     /// (advocate, case, feed position) of each reassignment.
     replays: Vec<(String, Uuid, u64)>,
@@ -58,7 +59,7 @@ impl ClinicStore for MemoryStore {
             Some(_) => Err(ClinicError::EnrolmentRefused),
             None => {
                 if inner.devices.contains_key(&device.id) {
-                    return Err(ClinicError::EnrolmentRefused);
+                    return Err(ClinicError::DeviceKnown);
                 }
                 inner.tokens.insert(token_hash.to_owned(), (expires, Some(device.id)));
                 inner.devices.insert(device.id, device.clone());
@@ -126,14 +127,14 @@ impl ClinicStore for MemoryStore {
                     stored.inserted += 1;
                 }
                 _ => {
-                    inner.quarantine.insert((op.origin, op.seq));
+                    inner.quarantine.entry((op.origin, op.seq)).or_insert(op.op_id);
                     stored.quarantined.push(op.seq);
                 }
             }
         }
         let Inner { devices, slots, quarantine, .. } = &mut *inner;
         if let Some(d) = devices.get_mut(&device) {
-            while slots.contains_key(&(device, d.acked_through + 1)) || quarantine.contains(&(device, d.acked_through + 1)) {
+            while slots.contains_key(&(device, d.acked_through + 1)) || quarantine.contains_key(&(device, d.acked_through + 1)) {
                 d.acked_through += 1;
             }
             d.last_seen_at = Some(now);
@@ -180,6 +181,11 @@ impl ClinicStore for MemoryStore {
     fn last_op_of(&self, origin: Uuid) -> StoreResult<(u64, Option<String>)> {
         let inner = self.lock()?;
         Ok(inner.feed.iter().filter(|o| o.origin == origin).max_by_key(|o| o.seq).map_or((0, None), |o| (o.seq, Some(o.hlc.clone()))))
+    }
+
+    fn op_id_at(&self, origin: Uuid, seq: u64) -> StoreResult<Option<Uuid>> {
+        let inner = self.lock()?;
+        Ok(inner.slots.get(&(origin, seq)).or_else(|| inner.quarantine.get(&(origin, seq))).copied())
     }
 
     fn feed_head(&self) -> StoreResult<u64> {

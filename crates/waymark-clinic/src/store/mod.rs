@@ -91,6 +91,8 @@ pub trait ClinicStore: Send + Sync {
     fn case_advocate(&self, case: Uuid) -> StoreResult<Option<String>>;
     /// The highest sequence and its HLC among an origin's ops (the clinic's own, for authoring).
     fn last_op_of(&self, origin: Uuid) -> StoreResult<(u64, Option<String>)>;
+    /// The op id held in an origin's slot, from the feed or else the quarantine.
+    fn op_id_at(&self, origin: Uuid, seq: u64) -> StoreResult<Option<Uuid>>;
     /// The newest feed position.
     fn feed_head(&self) -> StoreResult<u64>;
     fn stats(&self) -> StoreResult<Stats>;

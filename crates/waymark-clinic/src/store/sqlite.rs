@@ -181,7 +181,7 @@ impl ClinicStore for SqliteStore {
             Some(_) => return Err(ClinicError::EnrolmentRefused),
             None => {
                 if read_device(&tx, &id)?.is_some() {
-                    return Err(ClinicError::EnrolmentRefused);
+                    return Err(ClinicError::DeviceKnown);
                 }
                 tx.execute("UPDATE enrolments SET used_by = ?2 WHERE token_hash = ?1", params![token_hash, id])?;
                 tx.execute(
@@ -378,6 +378,20 @@ impl ClinicStore for SqliteStore {
             )
             .optional()?;
         Ok(row.map_or((0, None), |(seq, hlc)| (u64::try_from(seq).unwrap_or(0), hlc)))
+    }
+
+    fn op_id_at(&self, origin: Uuid, seq: u64) -> StoreResult<Option<Uuid>> {
+        let id: Option<String> = self
+            .conn()?
+            .query_row(
+                "SELECT op_id FROM (SELECT op_id, 0 AS rank FROM ops WHERE origin = ?1 AND seq = ?2
+                                    UNION ALL SELECT op_id, 1 FROM quarantine WHERE origin = ?1 AND seq = ?2)
+                 ORDER BY rank LIMIT 1",
+                params![origin.to_string(), to_i64(seq)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        id.map(|i| i.parse().map_err(|_| ClinicError::Store("unreadable op id".into()))).transpose()
     }
 
     fn feed_head(&self) -> StoreResult<u64> {
