@@ -19,8 +19,9 @@ fn start_clinic() -> ClinicProcess {
 }
 
 /// A laptop with `ops` ops waiting: one case, then incidents, committed in chunks.
-fn laptop(dir: &Path, reference: &str, ops: usize) -> Mutex<Vault> {
-    let options = InitOptions { work_factor: 4, ..InitOptions::new("ISA01") };
+fn laptop(dir: &Path, advocate: &str, ops: usize) -> Mutex<Vault> {
+    let reference = format!("BENCH-{advocate}");
+    let options = InitOptions { work_factor: 4, ..InitOptions::new(advocate) };
     let mut v = Vault::init(dir, &SecretString::from("bench pass words here".to_owned()), &options, Env::system()).unwrap();
     let case = v
         .add(
@@ -96,7 +97,7 @@ fn main() {
 
     // 1. Push 10,000 ops to an empty clinic, against the bare upload of the same bytes.
     let mut server = start_clinic();
-    let device = laptop(&root.path().join("laptop"), "BENCH-0", 10_000);
+    let device = laptop(&root.path().join("laptop"), "ISA00", 10_000);
     waymark_sync::enrol(&device, &server.code(&server.url())).unwrap();
     let frames: Vec<Vec<u8>> = {
         // The frames the push will send, sealed the same way, posted as-is to the bare endpoint.
@@ -153,10 +154,11 @@ fn main() {
     println!("incremental sync with nothing to do: {:.1} ms median of 21 (goal: at most 50 ms)", median(idle).as_secs_f64() * 1e3);
     server.sigkill();
 
-    // 3. The clinic's memory while 20 laptops push at once.
+    // 3. The clinic's memory while 20 laptops push at once. Each is a different
+    // advocate's, so no laptop also pulls the others' cases and the figure is the push.
     let mut server = start_clinic();
     let laptops: Vec<Mutex<Vault>> =
-        (0..20).map(|i| laptop(&root.path().join(format!("l{i}")), &format!("BENCH-{}", i + 1), 1_000)).collect();
+        (0..20).map(|i| laptop(&root.path().join(format!("l{i}")), &format!("ISA{:02}", i + 1), 1_000)).collect();
     for l in &laptops {
         waymark_sync::enrol(l, &server.code(&server.url())).unwrap();
     }
