@@ -170,11 +170,11 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
         }
         Command::Devices => {
             let store = Clinic::unlock(&dir, &passphrase()?)?.open_store()?;
-            println!("{:<36}  {:<10}  {:<8}  {:>8}  {:<26}", "device", "advocate", "status", "acked", "last seen");
+            println!("{:<36}  {:<10}  {:<8}  {:>8}  last seen", "device", "advocate", "status", "acked");
             for d in store.devices()? {
                 let status = if d.status == crate::DeviceStatus::Active { "active" } else { "revoked" };
                 let seen = d.last_seen_at.map_or_else(|| "never".into(), waymark_domain::time::show_london);
-                println!("{:<36}  {:<10}  {:<8}  {:>8}  {:<20}", d.id, d.advocate, status, d.acked_through, seen);
+                println!("{:<36}  {:<10}  {:<8}  {:>8}  {seen}", d.id, d.advocate, status, d.acked_through);
             }
         }
         Command::Revoke { device } => {
