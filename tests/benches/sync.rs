@@ -98,7 +98,7 @@ fn main() {
     // 1. Push 10,000 ops to an empty clinic, against the bare upload of the same bytes.
     let mut server = start_clinic();
     let device = laptop(&root.path().join("laptop"), "ISA00", 10_000);
-    waymark_sync::enrol(&device, &server.code(&server.url())).unwrap();
+    waymark_sync::enrol(&device, &server.code(&server.url(), "ISA00")).unwrap();
     let frames: Vec<Vec<u8>> = {
         // The frames the push will send, sealed the same way, posted as-is to the bare endpoint.
         use waymark_protocol::*;
@@ -160,7 +160,8 @@ fn main() {
     let laptops: Vec<Mutex<Vault>> =
         (0..20).map(|i| laptop(&root.path().join(format!("l{i}")), &format!("ISA{:02}", i + 1), 1_000)).collect();
     for l in &laptops {
-        waymark_sync::enrol(l, &server.code(&server.url())).unwrap();
+        let advocate = l.lock().unwrap().actor().to_owned();
+        waymark_sync::enrol(l, &server.code(&server.url(), &advocate)).unwrap();
     }
     let pid = server.pid();
     let idle_rss = rss_kib(pid, "VmRSS:");

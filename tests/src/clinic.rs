@@ -90,9 +90,18 @@ impl ClinicProcess {
         String::from_utf8(out.stdout).expect("UTF-8 output")
     }
 
-    /// A fresh enrolment code for a clinic at `url`.
-    pub fn code(&self, url: &str) -> String {
-        self.run(&["enrol", "--url", url, "--no-qr"]).lines().find(|l| l.starts_with("WAYMARK1-")).expect("a code").to_owned()
+    /// A fresh enrolment code for a clinic at `url`, bound to `advocate`,
+    /// who is added to the staff register first if they are not in it.
+    pub fn code(&self, url: &str, advocate: &str) -> String {
+        let listed = self.run(&["staff", "list"]);
+        if !listed.lines().any(|l| l.split_whitespace().next() == Some(advocate)) {
+            self.run(&["staff", "add", advocate, "--name", &format!("Scenario advocate {advocate}"), "--role", "advocate"]);
+        }
+        self.run(&["enrol", "--advocate", advocate, "--url", url, "--no-qr"])
+            .lines()
+            .find(|l| l.starts_with("WAYMARK1-"))
+            .expect("a code")
+            .to_owned()
     }
 
     pub fn stats(&self) -> waymark_clinic::store::Stats {

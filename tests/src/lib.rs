@@ -10,4 +10,5 @@ pub fn account_for(n: u64) -> String {
 }
 
 pub mod clinic;
+pub mod kit;
 pub mod proxy;

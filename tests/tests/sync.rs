@@ -7,66 +7,17 @@
 use age::secrecy::SecretString;
 use std::path::Path;
 use std::sync::Mutex;
-use waymark_domain::patch::Patch;
-use waymark_domain::{Case, CaseId, Incident, RecordKind, Victim};
+use waymark_domain::{Case, RecordKind};
 use waymark_scenarios::clinic::ClinicProcess;
+use waymark_scenarios::kit::*;
 use waymark_scenarios::proxy::{Fault, FaultProxy};
 use waymark_scenarios::SCENARIO_PASSPHRASE;
 use waymark_sync::{sync_once, SyncError};
 use waymark_vault::sync::Resolution;
-use waymark_vault::{Env, InitOptions, Vault};
+use waymark_vault::{Env, Vault};
 
 fn clinic() -> ClinicProcess {
     ClinicProcess::init(Path::new(env!("CARGO_BIN_EXE_clinic")), &[])
-}
-
-fn laptop(dir: &Path) -> Mutex<Vault> {
-    laptop_of(dir, "ISA01")
-}
-
-fn laptop_of(dir: &Path, advocate: &str) -> Mutex<Vault> {
-    let passphrase = SecretString::from(SCENARIO_PASSPHRASE.to_owned());
-    let options = InitOptions { work_factor: 4, ..InitOptions::new(advocate) };
-    Mutex::new(Vault::init(dir, &passphrase, &options, Env::system()).unwrap())
-}
-
-fn patch(fields: &[&str]) -> Patch {
-    Patch::parse(&fields.iter().map(|f| (*f).to_owned()).collect::<Vec<_>>()).unwrap()
-}
-
-fn open_case(vault: &Mutex<Vault>, reference: &str, incidents: usize) -> CaseId {
-    let mut v = vault.lock().unwrap();
-    let case = patch(&[&format!("reference={reference}"), "referral.source=police", "referral.reason=Scenario"]);
-    let (case, _) = v.open_case(&case, &patch(&["name=Scenario Person (DEMO)"])).unwrap();
-    let id = case.case_id().unwrap();
-    add_incidents(&mut v, id, incidents);
-    id
-}
-
-fn add_incidents(v: &mut Vault, case: CaseId, n: usize) {
-    for i in 0..n {
-        let account = format!("account=Scenario incident {i}: {}", "waited by the gate ".repeat(8));
-        v.add(RecordKind::Incident, Some(case), &patch(&[&account, "channel=in_person", "behaviours+=loitering"])).unwrap();
-    }
-}
-
-fn last_seq(vault: &Mutex<Vault>) -> u64 {
-    let v = vault.lock().unwrap();
-    v.outbox_batch(0, u32::MAX).unwrap().last().map(|o| o.seq).unwrap_or(v.sync_acked_through().unwrap())
-}
-
-/// Everything both laptops should agree on, as JSON.
-fn caseload(vault: &Mutex<Vault>) -> serde_json::Value {
-    let v = vault.lock().unwrap();
-    serde_json::json!({
-        "cases": v.list_all::<Case>().unwrap(),
-        "victims": v.list_all::<Victim>().unwrap(),
-        "incidents": v.list_all::<Incident>().unwrap(),
-    })
-}
-
-fn enrol(vault: &Mutex<Vault>, clinic: &ClinicProcess, url: &str) {
-    waymark_sync::enrol(vault, &clinic.code(url)).unwrap();
 }
 
 #[test]
@@ -132,16 +83,22 @@ fn two_laptops_converge_through_faults_and_a_clinic_crash() {
         let v = a.lock().unwrap();
         let ops = v.outbox_batch(v.sync_acked_through().unwrap(), 10).unwrap();
         assert_eq!(ops.len(), 2);
-        let batch = |op: &waymark_protocol::WireOp| sealed_batch(&v, std::slice::from_ref(op));
-        (batch(&ops[0]), batch(&ops[1]))
+        (ops[0].clone(), ops[1].clone())
     };
+    // Each send is a fresh batch, as the laptop seals one per attempt.
+    let resealed = |op: &waymark_protocol::WireOp| sealed_batch(&a.lock().unwrap(), std::slice::from_ref(op));
+    let (first, second) = (resealed(&first), second);
     let https = waymark_sync::Https::new(&proxy.url(), Some(&clinic_fingerprint(&clinic))).unwrap();
     let push = |bytes: &Vec<u8>| https.post("/v1/push", &[], bytes.clone(), "application/octet-stream");
-    let reply: waymark_protocol::messages::PushResponse = serde_json::from_slice(&push(&second).unwrap()).unwrap();
     let acked_before = a.lock().unwrap().sync_acked_through().unwrap();
-    assert_eq!(reply.acked_through, acked_before, "out of order: stored, not yet acknowledged");
+    match push(&resealed(&second)) {
+        Err(SyncError::Refused { code, status, .. }) => assert_eq!((code.as_str(), status), ("out_of_order", 409)),
+        other => panic!("a batch past a hole in the log must be refused whole, got {other:?}"),
+    }
     let reply: waymark_protocol::messages::PushResponse = serde_json::from_slice(&push(&first).unwrap()).unwrap();
-    assert_eq!(reply.acked_through, acked_before + 2, "the gap filled: both acknowledged");
+    assert_eq!(reply.acked_through, acked_before + 1, "the first in order");
+    let reply: waymark_protocol::messages::PushResponse = serde_json::from_slice(&push(&resealed(&second)).unwrap()).unwrap();
+    assert_eq!(reply.acked_through, acked_before + 2, "the second, sent again after the first: both acknowledged");
     match push(&first) {
         Err(SyncError::Refused { code, status, .. }) => assert_eq!((code.as_str(), status), ("replayed", 409)),
         other => panic!("a duplicated batch must be refused as a replay, got {other:?}"),
@@ -177,19 +134,6 @@ fn two_laptops_converge_through_faults_and_a_clinic_crash() {
     assert_eq!(load_a["incidents"].as_array().unwrap().len(), 700 + 300 + 1200 + 2 + 3);
     assert_eq!(load_a, load_b, "both laptops hold the same caseload");
     let _ = std::fs::remove_file(bundle);
-}
-
-fn clinic_fingerprint(clinic: &ClinicProcess) -> String {
-    let info: serde_json::Value = serde_json::from_slice(&std::fs::read(clinic.folder().join("clinic.json")).unwrap()).unwrap();
-    info["fingerprint"].as_str().unwrap().to_owned()
-}
-
-fn sealed_batch(v: &Vault, ops: &[waymark_protocol::WireOp]) -> Vec<u8> {
-    use waymark_protocol::*;
-    let link = v.sync_link().unwrap().unwrap();
-    let keys = v.sync_keys().unwrap().unwrap();
-    let header = waymark_sync::upward_header(v.device().as_uuid(), link.clinic_id, ops, ops[0].seq - 1, v.now());
-    encode(&seal(header, ops, &link.clinic.recipient().unwrap(), &keys.signing).unwrap())
 }
 
 #[test]
@@ -269,7 +213,7 @@ fn a_server_with_another_certificate_is_refused() {
     // the same address (a machine in the middle) does not match it.
     let real = clinic();
     let impostor = clinic();
-    let code = real.code(&format!("https://127.0.0.1:{}", impostor.port));
+    let code = real.code(&format!("https://127.0.0.1:{}", impostor.port), "ISA01");
     let dir = tempfile::tempdir().unwrap();
     let laptop_vault = laptop(dir.path());
     let err = waymark_sync::enrol(&laptop_vault, &code).unwrap_err();

@@ -37,7 +37,9 @@ async function startClinic() {
     clinic.stdout.once("data", (chunk) => resolve(String(chunk).trim().split(":").pop()));
     clinic.once("exit", () => reject(new Error("the clinic stopped")));
   });
-  const out = execFileSync(CLINIC, ["enrol", "--url", `https://127.0.0.1:${port}`, "--no-qr"], { env: clinicEnv }).toString();
+  // Codes are bound to an advocate in the clinic's staff register: the one the app is set up as.
+  execFileSync(CLINIC, ["staff", "add", "E2E-ADV", "--name", "End-to-end advocate", "--role", "advocate"], { env: clinicEnv });
+  const out = execFileSync(CLINIC, ["enrol", "--advocate", "E2E-ADV", "--url", `https://127.0.0.1:${port}`, "--no-qr"], { env: clinicEnv }).toString();
   clinicCode = out.split("\n").find((line) => line.startsWith("WAYMARK1-"));
 }
 

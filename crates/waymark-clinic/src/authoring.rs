@@ -4,7 +4,7 @@
 //! laptops of the case's advocate.
 
 use crate::error::ClinicError;
-use crate::store::ClinicStore;
+use crate::store::{enrollable, ClinicStore, Origin};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -50,7 +50,7 @@ fn record_change(store: &dyn ClinicStore, clinic: Uuid, change: ClinicChange<'_>
         changes: change.changes,
         schema_version: CLINIC_SCHEMA_VERSION,
     };
-    store.store_batch(clinic, Uuid::now_v7(), std::slice::from_ref(&op), now)?;
+    store.store_batch(Origin::Clinic(clinic), Uuid::now_v7(), std::slice::from_ref(&op), now)?;
     Ok(op)
 }
 
@@ -98,9 +98,8 @@ pub fn reassign(
     now: DateTime<Utc>,
 ) -> Result<WireOp, ClinicError> {
     let to = to.trim();
-    if to.is_empty() || to.len() > 64 {
-        return Err(ClinicError::BadRequest("the new advocate must be a staff code of 1 to 64 characters"));
-    }
+    // Only a registered, active advocate can hold a case: their laptops receive it whole.
+    enrollable(store.staff(to)?)?;
     let from = known_case(store, case)?;
     if from == to {
         return Err(ClinicError::BadRequest("the case is already assigned to that advocate"));

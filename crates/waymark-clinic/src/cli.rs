@@ -5,16 +5,12 @@
 use crate::store::ClinicStore;
 use crate::{AppState, Clinic, ClinicError};
 use age::secrecy::SecretString;
-use base64::Engine;
 use chrono::Utc;
 use clap::{Parser, Subcommand};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use uuid::Uuid;
-use waymark_protocol::enrol::EnrolmentCode;
 use waymark_protocol::Limits;
 
 #[derive(Parser)]
@@ -41,8 +37,16 @@ enum Command {
         #[arg(long, default_value_t = crate::identity::SHIPPED_WORK_FACTOR, hide = true)]
         work_factor: u8,
     },
-    /// Print a one-time enrolment code (valid for 24 hours) and its QR code.
+    /// The staff register: who may be enrolled (advocates) and, later, who signs in.
+    Staff {
+        #[command(subcommand)]
+        action: StaffAction,
+    },
+    /// Print a one-time enrolment code (valid for 24 hours) bound to one advocate, and its QR code.
     Enrol {
+        /// The advocate's staff code; the laptop enrolled with this code receives their cases only.
+        #[arg(long)]
+        advocate: String,
         /// The address devices reach the clinic at, e.g. https://clinic.example:8443.
         #[arg(long)]
         url: String,
@@ -53,8 +57,15 @@ enum Command {
         #[arg(long)]
         no_qr: bool,
     },
-    /// List enrolled devices.
+    /// List enrolled devices (unconfirmed ones sync nothing until `confirm`).
     Devices,
+    /// Confirm whose laptop a device enrolled before codes were bound to an advocate is.
+    Confirm {
+        device: Uuid,
+        /// The advocate's staff code, checked with them in person.
+        #[arg(long)]
+        advocate: String,
+    },
     /// Refuse a device from now on. At its next contact it is told to erase its vault.
     Revoke { device: Uuid },
     /// Destroy this clinic's key file and database (decommissioning). Devices must enrol with a new clinic.
@@ -106,6 +117,26 @@ enum Command {
     Import { file: PathBuf },
 }
 
+#[derive(Subcommand)]
+enum StaffAction {
+    /// Add someone to the register.
+    Add {
+        /// Their staff code (letters, digits, '-' or '_'): what their changes are recorded under.
+        code: String,
+        /// Their name as colleagues know it, shown at the clinic only.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: crate::StaffRole,
+    },
+    /// List the register.
+    List,
+    /// Stop someone syncing or being enrolled (their laptops keep their data; revoke a lost laptop instead).
+    Deactivate { code: String },
+    /// Let someone sync again.
+    Activate { code: String },
+}
+
 fn passphrase() -> Result<SecretString, ClinicError> {
     if let Ok(p) = std::env::var("WAYMARK_CLINIC_PASSPHRASE") {
         return Ok(SecretString::from(p));
@@ -143,39 +174,70 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             println!("certificate fingerprint (SHA-256): {}", clinic.info.fingerprint);
             println!("recovery identity written to {}; move it offline now", recovery_out.display());
         }
-        Command::Enrol { url, ca_issued, no_qr } => {
+        Command::Staff { action } => {
+            let store = Clinic::unlock(&dir, &passphrase()?)?.open_store()?;
+            match action {
+                StaffAction::Add { code, name, role } => {
+                    crate::StaffMember::check_code(&code)?;
+                    let name = name.trim().to_owned();
+                    if name.is_empty() || name.chars().count() > 120 {
+                        return Err(ClinicError::BadRequest("a name is 1 to 120 characters"));
+                    }
+                    store.add_staff(&crate::StaffMember { code: code.clone(), name, role, active: true, added_at: Utc::now() })?;
+                    println!("{code} added as {}", role.as_str());
+                }
+                StaffAction::List => {
+                    println!("{:<12}  {:<13}  {:<8}  name", "code", "role", "active");
+                    for m in store.staff_list()? {
+                        println!("{:<12}  {:<13}  {:<8}  {}", m.code, m.role.as_str(), if m.active { "yes" } else { "no" }, m.name);
+                    }
+                }
+                StaffAction::Deactivate { code } | StaffAction::Activate { code } if store.staff(&code)?.is_none() => {
+                    return Err(ClinicError::UnknownStaff);
+                }
+                StaffAction::Deactivate { code } => {
+                    store.set_staff_active(&code, false)?;
+                    println!("{code} is inactive: their laptops are refused until reactivated");
+                }
+                StaffAction::Activate { code } => {
+                    store.set_staff_active(&code, true)?;
+                    println!("{code} is active");
+                }
+            }
+        }
+        Command::Enrol { advocate, url, ca_issued, no_qr } => {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;
             let store = clinic.open_store()?;
-            let mut secret = [0u8; 24];
-            rand::rngs::OsRng.fill_bytes(&mut secret);
-            let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
-            let expires = Utc::now() + chrono::Duration::hours(24);
-            store.add_enrolment(&hex::encode(Sha256::digest(token.as_bytes())), expires)?;
-            let code = EnrolmentCode {
-                url,
-                fingerprint: (!ca_issued).then(|| clinic.info.fingerprint.clone()),
-                clinic_id: clinic.info.clinic_id,
-                clinic: clinic.info.keys.clone(),
-                recovery: Some(clinic.info.recovery.clone()),
-                token,
-            }
-            .to_text();
+            let request = crate::enrolment::CodeRequest { advocate: &advocate, url: &url, ca_issued };
+            let (code, expires) = crate::enrolment::issue_code(&store, &clinic.info, &request, Utc::now(), &mut rand::rngs::OsRng)?;
+            let code = code.to_text();
             if !no_qr {
                 if let Ok(qr) = qrcode::QrCode::new(code.as_bytes()) {
                     println!("{}", qr.render::<qrcode::render::unicode::Dense1x2>().quiet_zone(true).build());
                 }
             }
             println!("{code}");
-            println!("valid once, until {}", waymark_domain::time::show_london(expires));
+            println!("for {advocate} only, valid once, until {}", waymark_domain::time::show_london(expires));
         }
         Command::Devices => {
             let store = Clinic::unlock(&dir, &passphrase()?)?.open_store()?;
-            println!("{:<36}  {:<10}  {:<8}  {:>8}  last seen", "device", "advocate", "status", "acked");
+            println!("{:<36}  {:<10}  {:<11}  {:>8}  last seen", "device", "advocate", "status", "acked");
             for d in store.devices()? {
-                let status = if d.status == crate::DeviceStatus::Active { "active" } else { "revoked" };
+                let status = match (d.status, d.confirmed) {
+                    (crate::DeviceStatus::Revoked, _) => "revoked",
+                    (_, false) => "unconfirmed",
+                    _ => "active",
+                };
                 let seen = d.last_seen_at.map_or_else(|| "never".into(), waymark_domain::time::show_london);
-                println!("{:<36}  {:<10}  {:<8}  {:>8}  {seen}", d.id, d.advocate, status, d.acked_through);
+                println!("{:<36}  {:<10}  {:<11}  {:>8}  {seen}", d.id, d.advocate, status, d.acked_through);
             }
+        }
+        Command::Confirm { device, advocate } => {
+            let store = Clinic::unlock(&dir, &passphrase()?)?.open_store()?;
+            if !store.confirm_device(device, &advocate)? {
+                return Err(ClinicError::UnknownDevice);
+            }
+            println!("device {device} confirmed as {advocate}'s; it syncs their cases from its next contact");
         }
         Command::Revoke { device } => {
             let store = Clinic::unlock(&dir, &passphrase()?)?.open_store()?;
@@ -217,8 +279,8 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             println!("clinic {}", clinic.info.clinic_id);
             println!("certificate fingerprint: {}", clinic.info.fingerprint);
             println!(
-                "devices: {} active, {} revoked; ops held: {}; quarantined: {}",
-                stats.devices_active, stats.devices_revoked, stats.ops, stats.quarantined
+                "devices: {} active, {} revoked, {} unconfirmed; ops held: {}; quarantined: {}; refused: {}",
+                stats.devices_active, stats.devices_revoked, stats.devices_unconfirmed, stats.ops, stats.quarantined, stats.refused
             );
         }
         Command::Serve { listen, tls_cert, tls_key, max_batch_bytes, max_ops } => {
@@ -237,12 +299,13 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;
             let state = app_state(&clinic, Limits::default())?;
             let bytes = std::fs::read(&file).map_err(|e| ClinicError::Setup(format!("read the bundle: {}", e.kind())))?;
-            let stored = crate::server::receive_upward(&state, &bytes)?;
+            let (_, _, stored) = crate::server::receive_upward(&state, &bytes)?;
             println!(
-                "bundle imported: {} new, {} already held, {} quarantined; the clinic now holds this device's ops through {}",
+                "bundle imported: {} new, {} already held, {} quarantined, {} refused; the clinic now holds this device's ops through {}",
                 stored.inserted,
                 stored.duplicates,
                 stored.quarantined.len(),
+                stored.refused.len(),
                 stored.acked_through
             );
         }

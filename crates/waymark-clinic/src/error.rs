@@ -13,13 +13,30 @@ pub enum ClinicError {
     #[error("this device is not enrolled with this clinic; enrol it with a code from the clinic administrator")]
     UnknownDevice,
     #[error("this device's access was revoked by the clinic; its vault must be erased")]
-    Revoked,
+    Revoked {
+        /// The clinic's signature over the order (`receipt::sign_wipe`), bound to the device and request.
+        wipe_signature: String,
+    },
     #[error("this batch was already received; a retry must be sealed afresh")]
     Replayed,
     #[error("the enrolment code is unknown, used or older than 24 hours; ask the clinic for a new one")]
     EnrolmentRefused,
     #[error("a laptop with this id is already enrolled (this one may have been restored from a backup or copied); a restored laptop cannot rejoin sync yet, so tell the clinic administrator")]
     DeviceKnown,
+    #[error("the enrolment code was issued for another advocate; use the code issued for you, or ask the clinic administrator for one")]
+    AdvocateMismatch,
+    #[error("that staff code is not in the clinic's staff register; add it with `waymark-clinic staff add`")]
+    UnknownStaff,
+    #[error("that staff code is already in the register; choose another or reactivate it")]
+    StaffKnown,
+    #[error("that member of staff is marked inactive at the clinic; ask the clinic administrator")]
+    StaffInactive,
+    #[error("the clinic has not yet confirmed whose laptop this is; ask the clinic administrator to run `waymark-clinic confirm`. Changes stay on this laptop meanwhile")]
+    Unconfirmed,
+    #[error("the batch starts past the next change the clinic expects; send from the acknowledged point")]
+    OutOfOrder,
+    #[error("that device id cannot be enrolled; the laptop must make a new one")]
+    BadDeviceId,
     #[error("the request is not valid ({0})")]
     BadRequest(&'static str),
     #[error("{0}")]
@@ -37,7 +54,14 @@ impl ClinicError {
         match self {
             ClinicError::Protocol(e) => e.code(),
             ClinicError::UnknownDevice => "unknown_device",
-            ClinicError::Revoked => "revoked",
+            ClinicError::Revoked { .. } => "revoked",
+            ClinicError::AdvocateMismatch => "advocate_mismatch",
+            ClinicError::UnknownStaff => "unknown_staff",
+            ClinicError::StaffKnown => "staff_known",
+            ClinicError::StaffInactive => "staff_inactive",
+            ClinicError::Unconfirmed => "unconfirmed_device",
+            ClinicError::OutOfOrder => "out_of_order",
+            ClinicError::BadDeviceId => "bad_device_id",
             ClinicError::Replayed => "replayed",
             ClinicError::EnrolmentRefused => "enrolment_refused",
             ClinicError::DeviceKnown => "device_known",
@@ -53,10 +77,16 @@ impl ClinicError {
         match self {
             ClinicError::Protocol(ProtocolError::TooLarge { .. } | ProtocolError::TooManyOps { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             ClinicError::Protocol(ProtocolError::BadSignature) => StatusCode::UNAUTHORIZED,
-            ClinicError::Protocol(_) | ClinicError::BadRequest(_) | ClinicError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ClinicError::Protocol(_)
+            | ClinicError::BadRequest(_)
+            | ClinicError::Invalid(_)
+            | ClinicError::BadDeviceId
+            | ClinicError::UnknownStaff => StatusCode::BAD_REQUEST,
             ClinicError::UnknownDevice | ClinicError::EnrolmentRefused => StatusCode::UNAUTHORIZED,
-            ClinicError::Revoked => StatusCode::FORBIDDEN,
-            ClinicError::Replayed | ClinicError::DeviceKnown => StatusCode::CONFLICT,
+            ClinicError::Revoked { .. } | ClinicError::AdvocateMismatch | ClinicError::StaffInactive | ClinicError::Unconfirmed => {
+                StatusCode::FORBIDDEN
+            }
+            ClinicError::Replayed | ClinicError::DeviceKnown | ClinicError::StaffKnown | ClinicError::OutOfOrder => StatusCode::CONFLICT,
             ClinicError::Store(_) | ClinicError::Setup(_) | ClinicError::WrongPassphrase => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -74,7 +104,11 @@ impl From<rusqlite::Error> for ClinicError {
 
 impl IntoResponse for ClinicError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { code: self.code().into(), message: self.to_string(), wipe: matches!(self, ClinicError::Revoked) };
+        let mut body = ErrorBody::new(self.code(), self.to_string());
+        if let ClinicError::Revoked { wipe_signature } = &self {
+            body.wipe = true;
+            body.wipe_signature = Some(wipe_signature.clone());
+        }
         (self.status(), axum::Json(body)).into_response()
     }
 }

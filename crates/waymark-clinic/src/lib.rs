@@ -8,7 +8,9 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod authoring;
+pub mod authority;
 pub mod cli;
+pub mod enrolment;
 pub mod error;
 pub mod identity;
 pub mod server;
@@ -17,7 +19,7 @@ pub mod store;
 pub use error::ClinicError;
 pub use identity::{Clinic, ClinicFiles};
 pub use server::{router, AppState};
-pub use store::{ClinicStore, DeviceRecord, DeviceStatus};
+pub use store::{ClinicStore, DeviceRecord, DeviceStatus, StaffMember, StaffRole};
 
 /// The OpenAPI description of the HTTP API, served at `/v1/openapi.json`.
 pub const OPENAPI: &str = include_str!("../../../docs/clinic-openapi.json");

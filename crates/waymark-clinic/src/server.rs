@@ -3,7 +3,7 @@
 //! crypto run on the blocking pool.
 
 use crate::error::ClinicError;
-use crate::store::{ClinicStore, DeviceRecord, DeviceStatus, Stored};
+use crate::store::{ClinicStore, DeviceRecord, DeviceStatus, Origin, Stored};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -19,7 +19,8 @@ use std::sync::Arc;
 use uuid::Uuid;
 use waymark_protocol::auth::{read_claim, verify_request, CLAIM_HEADER, SIGNATURE_HEADER};
 use waymark_protocol::messages::*;
-use waymark_protocol::{decode, encode, open, seal, BatchHeader, DeviceKeys, Direction, Envelope, Limits};
+use waymark_protocol::receipt::sign_wipe;
+use waymark_protocol::{decode, encode, open, seal, BatchHeader, DeviceKeys, Direction, Envelope, Limits, Receipt};
 
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
@@ -57,7 +58,7 @@ async fn openapi() -> Response {
 }
 
 async fn not_found() -> Response {
-    let body = ErrorBody { code: "not_found".into(), message: "no such endpoint; see /v1/openapi.json".into(), wipe: false };
+    let body = ErrorBody::new("not_found", "no such endpoint; see /v1/openapi.json");
     (StatusCode::NOT_FOUND, Json(body)).into_response()
 }
 
@@ -68,23 +69,37 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ClinicEr
     serde_json::from_slice(body).map_err(|_| ClinicError::BadRequest("the body is not the expected JSON"))
 }
 
-fn active(device: Option<DeviceRecord>) -> Result<DeviceRecord, ClinicError> {
-    match device {
-        None => Err(ClinicError::UnknownDevice),
-        Some(d) if d.status == DeviceStatus::Revoked => {
-            tracing::warn!(device = %d.id, "a revoked device made contact; refused with a wipe instruction");
-            Err(ClinicError::Revoked)
-        }
-        Some(d) => Ok(d),
+/// The device a message names, or `unknown_device`. Its status is not
+/// told here: only after the message's signature has been checked.
+fn known(device: Option<DeviceRecord>) -> Result<DeviceRecord, ClinicError> {
+    device.ok_or(ClinicError::UnknownDevice)
+}
+
+/// Refuses a device whose signature has been checked but which may not sync:
+/// revoked (with a wipe order signed for this device and this request),
+/// enrolled before codes were bound and not yet confirmed, or whose advocate
+/// is no longer active.
+fn may_sync(state: &AppState, device: &DeviceRecord, request: Uuid) -> Result<(), ClinicError> {
+    if device.status == DeviceStatus::Revoked {
+        tracing::warn!(device = %device.id, "a revoked device made contact; refused with a signed wipe order");
+        return Err(ClinicError::Revoked { wipe_signature: sign_wipe(&state.keys.signing, device.id, request) });
+    }
+    if !device.confirmed {
+        return Err(ClinicError::Unconfirmed);
+    }
+    match state.store.staff(&device.advocate)? {
+        Some(member) if member.active => Ok(()),
+        _ => Err(ClinicError::StaffInactive),
     }
 }
 
 async fn enrol(State(state): State<AppState>, body: Bytes) -> Result<Json<EnrolResponse>, ClinicError> {
     let request: EnrolRequest = parse_json(&body)?;
-    let advocate = request.advocate.trim().to_owned();
-    if advocate.is_empty() || advocate.len() > 64 {
-        return Err(ClinicError::BadRequest("advocate must be a staff code of 1 to 64 characters"));
+    // The nil id and the clinic's own id would confuse whose ops are whose.
+    if request.device_id.is_nil() || request.device_id == state.clinic_id {
+        return Err(ClinicError::BadDeviceId);
     }
+    let claimed = request.advocate.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
     let key = request.keys.verifying_key()?;
     request.keys.recipient()?;
     let proof =
@@ -95,7 +110,9 @@ async fn enrol(State(state): State<AppState>, body: Bytes) -> Result<Json<EnrolR
     let now = (state.clock)();
     let device = DeviceRecord {
         id: request.device_id,
-        advocate,
+        // Replaced by the advocate the code is bound to; never the claim.
+        advocate: String::new(),
+        confirmed: true,
         keys: request.keys,
         status: DeviceStatus::Active,
         enrolled_at: now,
@@ -104,49 +121,82 @@ async fn enrol(State(state): State<AppState>, body: Bytes) -> Result<Json<EnrolR
         acked_through: 0,
     };
     let store = state.store.clone();
-    let record = blocking(move || store.enrol(&token_hash, &device, now)).await?;
+    let record = blocking(move || store.enrol(&token_hash, &device, claimed.as_deref(), now)).await?;
     tracing::info!(device = %record.id, "device enrolled");
-    Ok(Json(EnrolResponse { clinic_id: state.clinic_id, acked_through: record.acked_through }))
+    Ok(Json(EnrolResponse { clinic_id: state.clinic_id, advocate: record.advocate, acked_through: record.acked_through }))
 }
 
 async fn push(State(state): State<AppState>, body: Bytes) -> Result<Json<PushResponse>, ClinicError> {
-    let stored = blocking(move || receive_upward(&state, &body)).await?;
-    Ok(Json(PushResponse { acked_through: stored.acked_through, quarantined: stored.quarantined }))
+    let response = blocking(move || {
+        let (device, batch_id, stored) = receive_upward(&state, &body)?;
+        let receipt = Receipt {
+            device,
+            through: stored.acked_through,
+            op: stored.acked_op,
+            request: batch_id,
+            quarantined: &stored.quarantined,
+            refused: &stored.refused,
+        };
+        let signature = receipt.sign(&state.keys.signing);
+        Ok(PushResponse {
+            acked_through: stored.acked_through,
+            acked_op: stored.acked_op,
+            quarantined: stored.quarantined,
+            refused: stored.refused,
+            signature,
+        })
+    })
+    .await?;
+    Ok(Json(response))
 }
 
 /// Checks and stores a device's sealed batch: from the network (`push`) or
 /// from a USB stick (`waymark-clinic import`), with the same guarantees.
-pub fn receive_upward(state: &AppState, bytes: &[u8]) -> Result<Stored, ClinicError> {
+/// Returns the device, the batch id (what the acknowledgement answers) and what was stored.
+pub fn receive_upward(state: &AppState, bytes: &[u8]) -> Result<(Uuid, Uuid, Stored), ClinicError> {
     let batch = decode(bytes, &state.limits)?;
     if batch.header.direction != Direction::Up || batch.header.recipient != state.clinic_id {
         return Err(ClinicError::BadRequest("the batch is not addressed to this clinic"));
     }
-    let device = active(state.store.device(batch.header.sender)?)?;
+    let device = known(state.store.device(batch.header.sender)?)?;
     let opened = open(&batch, &device.keys.verifying_key()?, &state.keys.sealing, &state.limits)?;
-    let stored = state.store.store_batch(device.id, opened.header.batch_id, &opened.ops, (state.clock)())?;
-    tracing::info!(device = %device.id, new = stored.inserted, again = stored.duplicates, acked = stored.acked_through, "batch stored");
-    Ok(stored)
+    may_sync(state, &device, opened.header.batch_id)?;
+    let origin = Origin::Device { id: device.id, advocate: &device.advocate, max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS };
+    let stored = state.store.store_batch(origin, opened.header.batch_id, &opened.ops, (state.clock)())?;
+    tracing::info!(
+        device = %device.id,
+        new = stored.inserted,
+        again = stored.duplicates,
+        refused = stored.refused.len(),
+        acked = stored.acked_through,
+        "batch stored"
+    );
+    Ok((device.id, opened.header.batch_id, stored))
 }
 
-/// Checks a signed request and returns its device.
-fn authenticate(state: &AppState, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<DeviceRecord, ClinicError> {
+/// Checks a signed request and returns its device and the request id.
+fn authenticate(state: &AppState, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<(DeviceRecord, Uuid), ClinicError> {
     let header_text =
         |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).ok_or(ClinicError::BadRequest("the request is not signed"));
     let (claim, claim_bytes) = read_claim(header_text(CLAIM_HEADER)?)?;
-    let device = active(state.store.device(claim.device)?)?;
+    let device = known(state.store.device(claim.device)?)?;
     verify_request(&claim, &claim_bytes, header_text(SIGNATURE_HEADER)?, &device.keys.verifying_key()?, path, body)?;
     state.store.use_request_id(device.id, claim.request_id, (state.clock)())?;
-    Ok(device)
+    may_sync(state, &device, claim.request_id)?;
+    Ok((device, claim.request_id))
 }
 
 async fn hello(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<HelloResponse>, ClinicError> {
     let response = blocking(move || {
-        let device = authenticate(&state, &headers, PATH_HELLO, &body)?;
+        let (device, request) = authenticate(&state, &headers, PATH_HELLO, &body)?;
+        let acked_op = state.store.op_id_at(device.id, device.acked_through)?;
+        let receipt = Receipt { device: device.id, through: device.acked_through, op: acked_op, request, quarantined: &[], refused: &[] };
         Ok(HelloResponse {
             acked_through: device.acked_through,
-            acked_op: state.store.op_id_at(device.id, device.acked_through)?,
+            acked_op,
             feed_head: state.store.feed_head()?,
             clinic_time: (state.clock)(),
+            signature: receipt.sign(&state.keys.signing),
         })
     })
     .await?;
@@ -155,7 +205,7 @@ async fn hello(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
 
 async fn pull(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ClinicError> {
     let bytes = blocking(move || {
-        let device = authenticate(&state, &headers, PATH_PULL, &body)?;
+        let (device, _) = authenticate(&state, &headers, PATH_PULL, &body)?;
         let request: PullRequest = parse_json(&body)?;
         let limit = request.max_ops.clamp(1, state.limits.max_ops);
         let page = state.store.feed(device.id, &device.advocate, request.after, limit)?;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tower::ServiceExt;
 use uuid::Uuid;
 use waymark_clinic::store::{ClinicStore, MemoryStore, SqliteStore};
-use waymark_clinic::{router, AppState};
+use waymark_clinic::{router, AppState, StaffMember, StaffRole};
 use waymark_protocol::auth::{body_hash, sign_request, Claim, CLAIM_HEADER, SIGNATURE_HEADER};
 use waymark_protocol::messages::*;
 use waymark_protocol::*;
@@ -29,13 +29,26 @@ fn keys(seed: u64) -> DeviceKeys {
     DeviceKeys::generate(&mut rand::rngs::StdRng::seed_from_u64(seed))
 }
 
+/// Tokens issued for the tests, each bound to an advocate in the register.
+const TOKENS: &[(&str, &str)] = &[(TOKEN, "ISA01"), ("second", "ISA01"), ("third", "ISA02"), ("fourth", "ISA01")];
+
 fn clinic_with(store: Arc<dyn ClinicStore>, dir: Option<tempfile::TempDir>) -> Clinic {
-    store
-        .add_enrolment(&hex::encode(<sha2::Sha256 as sha2::Digest>::digest(TOKEN)), Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap())
-        .unwrap();
-    store
-        .add_enrolment(&hex::encode(<sha2::Sha256 as sha2::Digest>::digest("second")), Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap())
-        .unwrap();
+    for code in ["ISA01", "ISA02"] {
+        let added_at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        store
+            .add_staff(&StaffMember {
+                code: code.into(),
+                name: format!("Advocate {code}"),
+                role: StaffRole::Advocate,
+                active: true,
+                added_at,
+            })
+            .unwrap();
+    }
+    for (token, advocate) in TOKENS {
+        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token));
+        store.add_enrolment(&hash, advocate, Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()).unwrap();
+    }
     let state = AppState {
         store,
         clinic_id: Uuid::from_u128(0xC11),
@@ -79,7 +92,7 @@ impl Device {
         serde_json::to_vec(&EnrolRequest {
             token: token.into(),
             device_id: self.id,
-            advocate: self.advocate.into(),
+            advocate: Some(self.advocate.into()),
             keys: self.keys.public(),
             proof,
         })
@@ -91,7 +104,7 @@ impl Device {
             op_id: Uuid::from_u128((self.id.as_u128() << 32) + u128::from(seq)),
             origin: self.id,
             seq,
-            hlc: format!("{:015}-{:010}-{}", 1_800_000_000_000u64 + seq, 0, self.id),
+            hlc: format!("{:015}-{:010}-{}", 1_795_000_000_000u64 + seq, 0, self.id),
             made_at: Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap(),
             actor: self.advocate.into(),
             kind: kind.into(),
@@ -162,12 +175,18 @@ async fn the_story_holds_for_every_store() {
         let (status, body) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, &ops))).await;
         assert_eq!(status, StatusCode::OK, "{name}: {}", code_of(&body));
         let pushed: PushResponse = serde_json::from_slice(&body).unwrap();
-        assert_eq!(pushed, PushResponse { acked_through: 3, quarantined: vec![] }, "{name}");
+        // A laptop cannot open a case for another advocate: refused, kept, and the ops after it go on.
+        assert_eq!(
+            (pushed.acked_through, pushed.acked_op, pushed.quarantined.clone(), pushed.refused.clone()),
+            (3, Some(ops[2].op_id), vec![], vec![RefusedOp { seq: 2, code: OpRefusal::ClinicOwned }]),
+            "{name}"
+        );
+        assert_eq!(clinic.state.store.stats().unwrap().refused, 1, "{name}");
 
         // The same ops in a fresh batch: acknowledged again, stored once.
         let (_, body) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, &ops))).await;
         assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 3, "{name}");
-        assert_eq!(clinic.state.store.stats().unwrap().ops, 3, "{name}: a resend must not duplicate");
+        assert_eq!(clinic.state.store.stats().unwrap().ops, 2, "{name}: a resend must not duplicate");
 
         // The same op id with different content: quarantined, loudly, never applied.
         let mut changed = ops[2].clone();
@@ -176,13 +195,15 @@ async fn the_story_holds_for_every_store() {
         assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().quarantined, vec![3], "{name}");
         assert_eq!(clinic.state.store.stats().unwrap().quarantined, 1, "{name}");
 
-        // Reordered batches: 5 before 4 stores 5 but acknowledges only through 3.
-        let (_, body) =
-            call(&clinic, post(PATH_PUSH, a.batch(&clinic, &[a.op(5, 10, "case", serde_json::json!({"status": "closed"}))]))).await;
-        assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 3, "{name}: not contiguous yet");
+        // Reordered batches: 5 before 4 would leave a hole in A's log at the clinic, so it is refused whole.
+        let five = a.op(5, 10, "case", serde_json::json!({"status": "closed"}));
+        let (status, body) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, std::slice::from_ref(&five)))).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::CONFLICT, "out_of_order"), "{name}");
         let (_, body) =
             call(&clinic, post(PATH_PUSH, a.batch(&clinic, &[a.op(4, 10, "case", serde_json::json!({"status": "open"}))]))).await;
-        assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 5, "{name}: the gap is filled");
+        assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 4, "{name}");
+        let (_, body) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, &[five]))).await;
+        assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 5, "{name}: sent again in order");
 
         // Hello names the op in the acknowledged slot, so A can check its own log agrees.
         let hello: HelloResponse = serde_json::from_slice(&call(&clinic, a.signed(PATH_HELLO, b"{}".to_vec())).await.1).unwrap();
@@ -193,14 +214,14 @@ async fn the_story_holds_for_every_store() {
         // Pull: B sees A's ops for ISA01's case only, sealed to B and signed by the clinic.
         let hello: HelloResponse = serde_json::from_slice(&call(&clinic, b.signed(PATH_HELLO, b"{}".to_vec())).await.1).unwrap();
         // Positions only grow; a store may leave gaps (SQLite's AUTOINCREMENT skips ignored inserts).
-        assert!(hello.feed_head >= 5, "{name}");
+        assert!(hello.feed_head >= 4, "{name}: four ops joined the feed; the refused one did not");
         let request = serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap();
         let (status, body) = call(&clinic, b.signed(PATH_PULL, request)).await;
         assert_eq!(status, StatusCode::OK, "{name}: {}", code_of(&body));
         let batch = decode(&body, &Limits::default()).unwrap();
         let opened = open(&batch, &clinic.state.keys.signing.verifying_key(), &b.keys.sealing, &Limits::default()).unwrap();
         let seqs: Vec<u64> = opened.ops.iter().map(|o| o.seq).collect();
-        assert_eq!(seqs, vec![1, 3, 5, 4], "{name}: ISA02's case stays out; feed order is arrival order");
+        assert_eq!(seqs, vec![1, 3, 4, 5], "{name}: the refused case stays out; feed order is arrival order");
         assert_eq!(opened.header.last_seq, hello.feed_head, "{name}: a short page covers the whole feed");
         // A does not get its own ops back.
         let request = serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap();
@@ -209,9 +230,16 @@ async fn the_story_holds_for_every_store() {
 
         // Revocation: refused with a wipe instruction, on push and on signed calls.
         assert!(clinic.state.store.revoke(b.id, Utc::now()).unwrap());
-        let (status, body) = call(&clinic, b.signed(PATH_HELLO, b"{}".to_vec())).await;
+        let request = b.signed(PATH_HELLO, b"{}".to_vec());
+        let claim = waymark_protocol::auth::read_claim(request.headers()[CLAIM_HEADER].to_str().unwrap()).unwrap().0;
+        let (status, body) = call(&clinic, request).await;
         let error: ErrorBody = serde_json::from_slice(&body).unwrap();
         assert_eq!((status, error.code.as_str(), error.wipe), (StatusCode::FORBIDDEN, "revoked", true), "{name}");
+        // The order is signed by the clinic for this device and this request, so a laptop can tell it from a forgery.
+        let clinic_key = clinic.state.keys.signing.verifying_key();
+        let signature = error.wipe_signature.unwrap();
+        assert!(receipt::verify_wipe(&clinic_key, b.id, claim.request_id, &signature).is_ok(), "{name}");
+        assert!(receipt::verify_wipe(&clinic_key, a.id, claim.request_id, &signature).is_err(), "{name}: bound to the device");
         let (status, body) =
             call(&clinic, post(PATH_PUSH, b.batch(&clinic, &[b.op(1, 10, "case", serde_json::json!({"status": "x"}))]))).await;
         assert_eq!((status, code_of(&body).as_str()), (StatusCode::FORBIDDEN, "revoked"), "{name}: a batch signed by a revoked device");
@@ -318,7 +346,7 @@ async fn the_clinics_review_and_a_reassignment_reach_the_right_laptops_in_every_
     for (name, clinic) in stores() {
         let (a, c) = (Device::new(1, "ISA01"), Device::new(3, "ISA02"));
         call(&clinic, post(PATH_ENROL, a.enrol_request(TOKEN))).await;
-        call(&clinic, post(PATH_ENROL, c.enrol_request("second"))).await;
+        call(&clinic, post(PATH_ENROL, c.enrol_request("third"))).await;
         let ops =
             vec![a.op(1, 10, "case", serde_json::json!({"advocate": "ISA01"})), a.op(2, 10, "case", serde_json::json!({"status": "open"}))];
         assert_eq!(call(&clinic, post(PATH_PUSH, a.batch(&clinic, &ops))).await.0, StatusCode::OK);
@@ -367,9 +395,137 @@ async fn the_clinics_review_and_a_reassignment_reach_the_right_laptops_in_every_
         // The old advocate's laptop learns the case has moved, and nothing after.
         let to_a = opened(call(&clinic, pull(&a, a_cursor)).await.1, &a);
         assert_eq!(to_a.ops.iter().map(|o| o.op_id).collect::<Vec<_>>(), vec![moved.op_id], "{name}");
-        let later = c.op(1, 10, "case", serde_json::json!({"status": "closed"}));
+        // C's change is stamped after the reassignment (the clinic's clock is 12:00).
+        let later = WireOp {
+            hlc: format!("{:015}-{:010}-{}", 1_795_867_300_000u64, 0, c.id),
+            ..c.op(1, 10, "case", serde_json::json!({"status": "closed"}))
+        };
         assert_eq!(call(&clinic, post(PATH_PUSH, c.batch(&clinic, &[later]))).await.0, StatusCode::OK);
         let to_a = opened(call(&clinic, pull(&a, to_a.header.last_seq)).await.1, &a);
         assert!(to_a.ops.is_empty(), "{name}: the case is no longer A's");
+    }
+}
+
+#[tokio::test]
+async fn an_enrolment_binds_the_advocate_the_code_was_issued_for_in_every_store() {
+    for (name, clinic) in stores() {
+        // An impostor who set up a laptop under ISA02's staff code, holding ISA01's code: refused, and the code is not used up.
+        let impostor = Device::new(5, "ISA02");
+        let (status, body) = call(&clinic, post(PATH_ENROL, impostor.enrol_request(TOKEN))).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::FORBIDDEN, "advocate_mismatch"), "{name}");
+        // A laptop that claims nothing is bound to the code's advocate, never to a claim.
+        let silent = Device::new(6, "ISA01");
+        let mut request: EnrolRequest = serde_json::from_slice(&silent.enrol_request(TOKEN)).unwrap();
+        request.advocate = None;
+        let (status, body) = call(&clinic, post(PATH_ENROL, serde_json::to_vec(&request).unwrap())).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {}", code_of(&body));
+        let enrolled: EnrolResponse = serde_json::from_slice(&body).unwrap();
+        assert_eq!(enrolled.advocate, "ISA01", "{name}");
+        assert_eq!(clinic.state.store.device(silent.id).unwrap().unwrap().advocate, "ISA01", "{name}");
+
+        // Ids that would confuse whose ops are whose.
+        for id in [Uuid::nil(), clinic.state.clinic_id] {
+            let odd = Device { id, ..Device::new(7, "ISA01") };
+            let (status, body) = call(&clinic, post(PATH_ENROL, odd.enrol_request("second"))).await;
+            assert_eq!((status, code_of(&body).as_str()), (StatusCode::BAD_REQUEST, "bad_device_id"), "{name}: {id}");
+        }
+
+        // Codes are only issued for registered, active advocates.
+        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest("fifth"));
+        let later = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(clinic.state.store.add_enrolment(&hash, "NOBODY", later).unwrap_err().code(), "unknown_staff", "{name}");
+
+        // Hello's acknowledgement is signed for this device and request.
+        let request = silent.signed(PATH_HELLO, b"{}".to_vec());
+        let claim = waymark_protocol::auth::read_claim(request.headers()[CLAIM_HEADER].to_str().unwrap()).unwrap().0;
+        let hello: HelloResponse = serde_json::from_slice(&call(&clinic, request).await.1).unwrap();
+        let receipt = Receipt { device: silent.id, through: 0, op: None, request: claim.request_id, quarantined: &[], refused: &[] };
+        assert!(receipt.verify(&clinic.state.keys.signing.verifying_key(), &hello.signature).is_ok(), "{name}");
+        let replayed = Receipt { request: Uuid::now_v7(), ..receipt };
+        assert!(replayed.verify(&clinic.state.keys.signing.verifying_key(), &hello.signature).is_err(), "{name}: bound to the request");
+
+        // An advocate marked inactive: their laptop is refused after its signature is checked.
+        assert!(clinic.state.store.set_staff_active("ISA01", false).unwrap());
+        let (status, body) = call(&clinic, silent.signed(PATH_HELLO, b"{}".to_vec())).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::FORBIDDEN, "staff_inactive"), "{name}");
+        let (status, body) = call(&clinic, post(PATH_ENROL, Device::new(8, "ISA01").enrol_request("fourth"))).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::FORBIDDEN, "staff_inactive"), "{name}");
+    }
+}
+
+/// An op on a record of a case, as a laptop would log it.
+fn record_op(device: &Device, seq: u64, kind: &str, record: u128, case: u128, action: OpAction, new: serde_json::Value) -> WireOp {
+    WireOp { record_id: Uuid::from_u128(record), case_id: Some(Uuid::from_u128(case)), action, ..device.op(seq, case, kind, new) }
+}
+
+#[tokio::test]
+async fn every_authority_rule_is_enforced_in_every_store_and_a_refusal_blocks_nothing() {
+    use serde_json::json;
+    for (name, clinic) in stores() {
+        let (a, a2, c) = (Device::new(1, "ISA01"), Device::new(2, "ISA01"), Device::new(3, "ISA02"));
+        for (device, token) in [(&a, TOKEN), (&a2, "second"), (&c, "third")] {
+            assert_eq!(call(&clinic, post(PATH_ENROL, device.enrol_request(token))).await.0, StatusCode::OK, "{name}");
+        }
+        let clinic = &clinic;
+        let push = |device: &Device, ops: Vec<WireOp>| {
+            let body = device.batch(clinic, &ops);
+            async move {
+                let (status, body) = call(clinic, post(PATH_PUSH, body)).await;
+                assert_eq!(status, StatusCode::OK, "{}", code_of(&body));
+                serde_json::from_slice::<PushResponse>(&body).unwrap()
+            }
+        };
+        // A opens two cases and a victim record.
+        let setup = vec![
+            a.op(1, 10, "case", json!({"advocate": "ISA01"})),
+            a.op(2, 11, "case", json!({"advocate": "ISA01"})),
+            record_op(&a, 3, "victim", 20, 10, OpAction::Create, json!({"name": "x"})),
+        ];
+        assert!(push(&a, setup).await.refused.is_empty(), "{name}");
+
+        // C (ISA02) writes into ISA01's case, then forges ISA01 as the actor.
+        let intrusion = record_op(&c, 1, "incident", 30, 10, OpAction::Create, json!({}));
+        let forged = WireOp { actor: "ISA01".into(), ..record_op(&c, 2, "incident", 31, 10, OpAction::Create, json!({})) };
+        let reply = push(&c, vec![intrusion, forged]).await;
+        let codes: Vec<OpRefusal> = reply.refused.iter().map(|r| r.code.clone()).collect();
+        assert_eq!(codes, vec![OpRefusal::NotYourCase, OpRefusal::ActorMismatch], "{name}");
+        assert_eq!(reply.acked_through, 2, "{name}: refused ops are kept, so the slots count as held");
+
+        // A's own hostile ops: a record moved to another case, a takeover, a panel review, a clock far ahead.
+        let far_ahead = WireOp {
+            hlc: format!("{:015}-{:010}-{}", 1_895_000_000_000u64, 0, a.id),
+            ..record_op(&a, 7, "incident", 32, 10, OpAction::Create, json!({}))
+        };
+        let hostile = vec![
+            record_op(&a, 4, "victim", 20, 11, OpAction::Update, json!({"name": "y"})),
+            a.op(5, 10, "case", json!({"advocate": "ISA02"})),
+            record_op(&a, 6, "clinic_review", 40, 10, OpAction::Create, json!({})),
+            far_ahead,
+            // An honest op after them all: accepted, its clock not judged against the refused one.
+            record_op(&a, 8, "incident", 33, 10, OpAction::Create, json!({})),
+        ];
+        let reply = push(&a, hostile.clone()).await;
+        let refused: Vec<(u64, OpRefusal)> = reply.refused.iter().map(|r| (r.seq, r.code.clone())).collect();
+        let expected =
+            vec![(4, OpRefusal::CaseMismatch), (5, OpRefusal::ClinicOwned), (6, OpRefusal::ClinicOwned), (7, OpRefusal::HlcAhead)];
+        assert_eq!(refused, expected, "{name}");
+        assert_eq!((reply.acked_through, reply.acked_op), (8, Some(hostile[4].op_id)), "{name}");
+        // Sent again (a lost reply): answered the same way, stored once.
+        let again = push(&a, hostile).await;
+        assert_eq!(again.refused.iter().map(|r| (r.seq, r.code.clone())).collect::<Vec<_>>(), expected, "{name}");
+        let stats = clinic.state.store.stats().unwrap();
+        assert_eq!((stats.ops, stats.refused, stats.quarantined), (4, 6, 0), "{name}");
+
+        // The other laptops see only what was accepted: A's second laptop gets A's four good ops, C gets nothing of ISA01's.
+        let pull = |device: &Device| device.signed(PATH_PULL, serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap());
+        let opened = |body: Vec<u8>, device: &Device| {
+            let batch = decode(&body, &Limits::default()).unwrap();
+            open(&batch, &clinic.state.keys.signing.verifying_key(), &device.keys.sealing, &Limits::default()).unwrap()
+        };
+        let to_a2 = opened(call(&clinic, pull(&a2)).await.1, &a2);
+        assert_eq!(to_a2.ops.iter().map(|o| o.seq).collect::<Vec<_>>(), vec![1, 2, 3, 8], "{name}");
+        let to_c = opened(call(&clinic, pull(&c)).await.1, &c);
+        assert!(to_c.ops.is_empty(), "{name}");
+        assert_eq!(clinic.state.store.case_advocate(Uuid::from_u128(10)).unwrap().as_deref(), Some("ISA01"), "{name}: no takeover");
     }
 }

@@ -55,6 +55,9 @@ impl Drop for Background {
     }
 }
 
+/// Said next to the code box when the code was issued to someone else.
+const ANOTHER_ADVOCATES_CODE: &str = "was issued for another staff code than this laptop's; ask the clinic for a code issued to you";
+
 impl From<SyncError> for DeskError {
     fn from(e: SyncError) -> Self {
         match e {
@@ -183,6 +186,8 @@ impl Desk {
         let vault = self.vault_handle();
         off_async(|| waymark_sync::enrol(&*vault, &code)).map_err(|e| match e {
             SyncError::Protocol(p) => DeskError::field("code", &p.to_string()),
+            SyncError::AdvocateMismatch { .. } => DeskError::field("code", ANOTHER_ADVOCATES_CODE),
+            SyncError::Refused { code, .. } if code == "advocate_mismatch" => DeskError::field("code", ANOTHER_ADVOCATES_CODE),
             other => other.into(),
         })?;
         self.sync_now()

@@ -155,13 +155,31 @@ pub struct NewRecord<'a> {
 /// Fields of a kind that only the core sets.
 pub fn protected_fields(kind: RecordKind) -> &'static [&'static str] {
     match kind {
-        RecordKind::Case => &["id"],
+        // Who holds a case and a perpetrator's typology are the clinic's to set.
+        RecordKind::Case => &["id", "advocate"],
+        RecordKind::Perpetrator => &["id", "case_id", "typology"],
         RecordKind::Task => &["id"],
         RecordKind::Incident => &["id", "case_id", "recorded_at", "recorded_by"],
         RecordKind::IncidentAmendment => &["id", "case_id", "made_at", "made_by"],
         RecordKind::SafetyPlan => &["id", "case_id", "version"],
         _ => &["id", "case_id"],
     }
+}
+
+/// Fields only the clinic sets. A laptop's op that sets one is refused by
+/// the clinic (`clinic_owned`) and by every laptop that receives it, except
+/// the advocate on a case the sender creates, which must be the sender's own.
+pub fn clinic_owned_fields(kind: RecordKind) -> &'static [&'static str] {
+    match kind {
+        RecordKind::Case => &["advocate"],
+        RecordKind::Perpetrator => &["typology"],
+        _ => &[],
+    }
+}
+
+/// Kinds only the clinic creates and edits: the panel's record of a review.
+pub fn clinic_owned_kind(kind: RecordKind) -> bool {
+    matches!(kind, RecordKind::ClinicReview)
 }
 
 /// The starting document for a new record of `kind`: ids, provenance and

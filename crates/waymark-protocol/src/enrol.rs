@@ -24,6 +24,10 @@ pub struct EnrolmentCode {
     /// The recovery recipient the device adds to its key file, so the clinic
     /// can reset a forgotten passphrase.
     pub recovery: Option<String>,
+    /// The staff code the clinic bound this code to, shown so the advocate
+    /// can see it is theirs. The clinic holds the binding; this copy is only for display.
+    #[serde(default)]
+    pub advocate: Option<String>,
     /// One-time secret, valid for 24 hours.
     pub token: String,
 }

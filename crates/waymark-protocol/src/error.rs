@@ -23,6 +23,10 @@ pub enum ProtocolError {
     EnrolmentCode(&'static str),
     #[error("a key is not valid ({0})")]
     Key(&'static str),
+    #[error("the acknowledgement is not signed by the clinic this laptop enrolled with; nothing was removed from the outbox")]
+    BadReceipt,
+    #[error("an order to erase this laptop is not signed by the clinic it enrolled with; it was not obeyed")]
+    BadWipeOrder,
 }
 
 impl ProtocolError {
@@ -38,6 +42,8 @@ impl ProtocolError {
             ProtocolError::Sequence(_) => "bad_sequence",
             ProtocolError::EnrolmentCode(_) => "bad_enrolment_code",
             ProtocolError::Key(_) => "bad_key",
+            ProtocolError::BadReceipt => "forged_receipt",
+            ProtocolError::BadWipeOrder => "forged_wipe",
         }
     }
 }

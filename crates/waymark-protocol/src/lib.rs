@@ -15,14 +15,16 @@ pub mod error;
 pub mod frame;
 pub mod keys;
 pub mod messages;
+pub mod receipt;
 pub mod seal;
 pub mod wire;
 
 pub use error::ProtocolError;
 pub use frame::{decode, encode, Limits};
 pub use keys::{ClinicPublic, DeviceKeys, DevicePublic};
+pub use receipt::{Receipt, RefusedOp};
 pub use seal::{open, seal, Opened};
-pub use wire::{BatchHeader, Direction, Envelope, OpAction, SealedBatch, WireOp};
+pub use wire::{BatchHeader, Direction, Envelope, OpAction, OpRefusal, SealedBatch, WireOp};
 
 /// The protocol version in every frame and header. A peer refuses a version it
 /// does not know rather than guessing.

@@ -1,6 +1,7 @@
 //! The JSON bodies of the clinic's HTTP API. Errors are `{code, message}`.
 
 use crate::keys::DevicePublic;
+use crate::receipt::RefusedOp;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -16,8 +17,12 @@ pub const PATH_OPENAPI: &str = "/v1/openapi.json";
 pub struct EnrolRequest {
     pub token: String,
     pub device_id: Uuid,
-    /// The advocate's staff code; the clinic sends down this advocate's cases.
-    pub advocate: String,
+    /// The staff code this laptop's vault records changes under. The clinic
+    /// binds the device to the advocate the code was issued for and never to
+    /// this claim; a claim that differs is refused (`advocate_mismatch`)
+    /// without using the code up.
+    #[serde(default)]
+    pub advocate: Option<String>,
     pub keys: DevicePublic,
     /// Base64 Ed25519 signature over `"waymark-enrol\0" + token + device_id`,
     /// proving the device holds the signing key it registers.
@@ -28,6 +33,8 @@ pub struct EnrolRequest {
 #[serde(deny_unknown_fields)]
 pub struct EnrolResponse {
     pub clinic_id: Uuid,
+    /// The advocate the clinic bound this device to: the one the code was issued for.
+    pub advocate: String,
     /// The highest of this device's ops the clinic already holds (0 when new).
     pub acked_through: u64,
 }
@@ -39,11 +46,15 @@ pub struct HelloResponse {
     /// The op id the clinic holds in the device's slot `acked_through`, so
     /// the device can check its op log agrees before trusting the number (a
     /// laptop put back from an older copy does not).
+    /// Required when `acked_through > 0`.
     #[serde(default)]
     pub acked_op: Option<Uuid>,
     /// The clinic's feed position; a device whose pull cursor equals it has nothing to pull.
     pub feed_head: u64,
     pub clinic_time: DateTime<Utc>,
+    /// The clinic's signature over the acknowledgement (`Receipt` with the
+    /// claim's request id and no lists), checked before the outbox shrinks.
+    pub signature: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,9 +62,17 @@ pub struct HelloResponse {
 pub struct PushResponse {
     /// The highest contiguous sequence of this device's ops stored durably.
     pub acked_through: u64,
+    /// The op id in slot `acked_through`; required when it is above 0.
+    pub acked_op: Option<Uuid>,
     /// Sequences whose op id was already held with different content. They
     /// are kept in the clinic's quarantine, never applied or dropped.
     pub quarantined: Vec<u64>,
+    /// Ops the clinic would not accept, with the rule each broke. They are
+    /// kept whole at the clinic and count as held for the acknowledgement.
+    pub refused: Vec<RefusedOp>,
+    /// The clinic's signature over the acknowledgement (`Receipt` with the
+    /// batch id as the request), checked before the outbox shrinks.
+    pub signature: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +90,16 @@ pub struct ErrorBody {
     /// Present on a revoked device's refusal: erase the vault now.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub wipe: bool,
+    /// With `wipe`: the clinic's signature over the order for this device and
+    /// the request it answers. A laptop obeys no unsigned order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wipe_signature: Option<String>,
+}
+
+impl ErrorBody {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ErrorBody { code: code.into(), message: message.into(), wipe: false, wipe_signature: None }
+    }
 }
 
 /// The message an enrolment proof signs.

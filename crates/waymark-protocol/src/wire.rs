@@ -25,6 +25,82 @@ pub enum OpAction {
     Update,
 }
 
+/// Why the clinic would not take one op into its feed. The op is kept whole
+/// at the clinic and listed on the sending laptop; the ops after it go on.
+/// A code this build does not know arrives as `Other`, never as a failure.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum OpRefusal {
+    /// The case is not assigned to the sender's advocate (at the op's clock).
+    NotYourCase,
+    /// The op sets something only the clinic sets: the case's advocate, a
+    /// perpetrator's typology, a clinic review.
+    ClinicOwned,
+    /// The op's `actor` is not the advocate the clinic enrolled the device for.
+    ActorMismatch,
+    /// The op's `case_id` differs from the case the record belongs to.
+    CaseMismatch,
+    /// An update to a record the clinic has never been sent.
+    UnknownRecord,
+    /// Not a record kind of this protocol version.
+    UnknownKind,
+    /// The HLC is not `wall-counter-origin` in the fixed form, or names another device.
+    BadHlc,
+    /// The HLC is further ahead of the clinic's clock than it allows.
+    HlcAhead,
+    /// The HLC is not after the one on the device's previous op.
+    HlcBackwards,
+    Other(String),
+}
+
+impl OpRefusal {
+    pub const ALL: [OpRefusal; 9] = [
+        OpRefusal::NotYourCase,
+        OpRefusal::ClinicOwned,
+        OpRefusal::ActorMismatch,
+        OpRefusal::CaseMismatch,
+        OpRefusal::UnknownRecord,
+        OpRefusal::UnknownKind,
+        OpRefusal::BadHlc,
+        OpRefusal::HlcAhead,
+        OpRefusal::HlcBackwards,
+    ];
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            OpRefusal::NotYourCase => "not_your_case",
+            OpRefusal::ClinicOwned => "clinic_owned",
+            OpRefusal::ActorMismatch => "actor_mismatch",
+            OpRefusal::CaseMismatch => "case_mismatch",
+            OpRefusal::UnknownRecord => "unknown_record",
+            OpRefusal::UnknownKind => "unknown_kind",
+            OpRefusal::BadHlc => "bad_hlc",
+            OpRefusal::HlcAhead => "hlc_ahead",
+            OpRefusal::HlcBackwards => "hlc_backwards",
+            OpRefusal::Other(code) => code,
+        }
+    }
+
+    pub fn parse(code: &str) -> OpRefusal {
+        OpRefusal::ALL.into_iter().find(|r| r.as_str() == code).unwrap_or_else(|| OpRefusal::Other(code.to_owned()))
+    }
+}
+
+impl Serialize for OpRefusal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for OpRefusal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(deserializer)?;
+        if code.is_empty() || code.len() > 64 || !code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            return Err(serde::de::Error::custom("a refusal code is lowercase snake_case"));
+        }
+        Ok(OpRefusal::parse(&code))
+    }
+}
+
 /// One change to one record, exactly as the originating device logged it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -87,6 +87,7 @@ fn generated() -> String {
                 clinic_id: id,
                 clinic: keys.clone(),
                 recovery: None,
+                advocate: None,
                 token: String::new(),
             })
             .unwrap(),
@@ -97,23 +98,44 @@ fn generated() -> String {
         ),
         (
             "EnrolRequest",
-            serde_json::to_string(&EnrolRequest {
-                token: String::new(),
-                device_id: id,
-                advocate: String::new(),
-                keys,
-                proof: String::new(),
+            serde_json::to_string(&EnrolRequest { token: String::new(), device_id: id, advocate: None, keys, proof: String::new() })
+                .unwrap(),
+        ),
+        ("EnrolResponse", serde_json::to_string(&EnrolResponse { clinic_id: id, advocate: String::new(), acked_through: 0 }).unwrap()),
+        (
+            "HelloResponse",
+            serde_json::to_string(&HelloResponse {
+                acked_through: 0,
+                acked_op: None,
+                feed_head: 0,
+                clinic_time: at,
+                signature: String::new(),
             })
             .unwrap(),
         ),
-        ("EnrolResponse", serde_json::to_string(&EnrolResponse { clinic_id: id, acked_through: 0 }).unwrap()),
         (
-            "HelloResponse",
-            serde_json::to_string(&HelloResponse { acked_through: 0, acked_op: None, feed_head: 0, clinic_time: at }).unwrap(),
+            "PushResponse",
+            serde_json::to_string(&PushResponse {
+                acked_through: 0,
+                acked_op: None,
+                quarantined: vec![],
+                refused: vec![],
+                signature: String::new(),
+            })
+            .unwrap(),
         ),
-        ("PushResponse", serde_json::to_string(&PushResponse { acked_through: 0, quarantined: vec![] }).unwrap()),
+        ("RefusedOp", serde_json::to_string(&RefusedOp { seq: 0, code: OpRefusal::NotYourCase }).unwrap()),
         ("PullRequest", serde_json::to_string(&PullRequest { after: 0, max_ops: 0 }).unwrap()),
-        ("ErrorBody", serde_json::to_string(&ErrorBody { code: String::new(), message: String::new(), wipe: true }).unwrap()),
+        (
+            "ErrorBody",
+            serde_json::to_string(&ErrorBody {
+                code: String::new(),
+                message: String::new(),
+                wipe: true,
+                wipe_signature: Some(String::new()),
+            })
+            .unwrap(),
+        ),
     ];
     let mut out =
         format!("protocol version: {PROTOCOL_VERSION}\nframe magic: {}\n", String::from_utf8_lossy(waymark_protocol::frame::MAGIC));
@@ -129,6 +151,7 @@ fn generated() -> String {
         "OpAction: {}\n",
         variants(&[serde_json::to_string(&OpAction::Create).unwrap(), serde_json::to_string(&OpAction::Update).unwrap()])
     ));
+    out.push_str(&format!("OpRefusal: {}\n", OpRefusal::ALL.iter().map(OpRefusal::as_str).collect::<Vec<_>>().join(" | ")));
     out
 }
 

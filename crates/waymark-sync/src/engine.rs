@@ -11,7 +11,8 @@ use uuid::Uuid;
 use waymark_protocol::auth::{body_hash, sign_request, Claim, CLAIM_HEADER, SIGNATURE_HEADER};
 use waymark_protocol::enrol::EnrolmentCode;
 use waymark_protocol::messages::*;
-use waymark_protocol::{decode, encode, open, seal, BatchHeader, DeviceKeys, Direction, Envelope, Limits, WireOp};
+use waymark_protocol::receipt::verify_wipe;
+use waymark_protocol::{decode, encode, open, seal, BatchHeader, DeviceKeys, Direction, Envelope, Limits, Receipt, WireOp};
 use waymark_vault::sync::ClinicLink;
 use waymark_vault::Vault;
 
@@ -49,6 +50,8 @@ pub struct SyncReport {
     pub pushed: u64,
     pub acked_through: u64,
     pub quarantined: u32,
+    /// This laptop's ops the clinic refused by its authority rules (on the problems list).
+    pub refused: u32,
     pub pulled: u32,
     pub conflicts: u32,
     pub held: u32,
@@ -69,13 +72,26 @@ pub fn enrol(access: &impl VaultAccess, code_text: &str) -> Result<(), SyncError
         }
         Ok((v.device(), v.actor().to_owned(), v.sync_enrolment_keys()?, v.now()))
     })?;
+    // The code says whose it is; a laptop set up under another staff code stops here, with the code still unused.
+    if code.advocate.as_deref().is_some_and(|a| a != advocate) {
+        return Err(SyncError::AdvocateMismatch { vault: advocate });
+    }
     let proof = B64.encode(keys.signing.sign(&enrol_proof_message(&code.token, device.as_uuid())).to_bytes());
-    let request = EnrolRequest { token: code.token.clone(), device_id: device.as_uuid(), advocate, keys: keys.public(), proof };
+    let request = EnrolRequest {
+        token: code.token.clone(),
+        device_id: device.as_uuid(),
+        advocate: Some(advocate.clone()),
+        keys: keys.public(),
+        proof,
+    };
     let https = Https::new(&code.url, code.fingerprint.as_deref())?;
     let body = serde_json::to_vec(&request).unwrap_or_default();
     let response: EnrolResponse = parse(&https.post(PATH_ENROL, &[], body, "application/json")?)?;
     if response.clinic_id != code.clinic_id {
         return Err(SyncError::WrongServer);
+    }
+    if response.advocate != advocate {
+        return Err(SyncError::AdvocateMismatch { vault: advocate });
     }
     let link =
         ClinicLink { url: code.url, fingerprint: code.fingerprint, clinic_id: code.clinic_id, clinic: code.clinic, enrolled_at: now };
@@ -103,11 +119,30 @@ struct Session {
 }
 
 impl Session {
-    fn signed(&self, path: &str, body: Vec<u8>, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<u8>, SyncError> {
-        let claim = Claim { device: self.device, request_id: Uuid::now_v7(), path: path.into(), body_sha256: body_hash(&body), at: now };
+    /// A signed call; returns the reply and the request id the clinic's signatures are bound to.
+    fn signed(&self, path: &str, body: Vec<u8>, now: chrono::DateTime<chrono::Utc>) -> Result<(Vec<u8>, Uuid), SyncError> {
+        let request_id = Uuid::now_v7();
+        let claim = Claim { device: self.device, request_id, path: path.into(), body_sha256: body_hash(&body), at: now };
         let (claim, signature) = sign_request(&claim, &self.keys.signing);
-        self.https.post(path, &[(CLAIM_HEADER, claim), (SIGNATURE_HEADER, signature)], body, "application/json")
+        let reply = self.https.post(path, &[(CLAIM_HEADER, claim), (SIGNATURE_HEADER, signature)], body, "application/json");
+        Ok((for_request(reply, request_id)?, request_id))
     }
+
+    /// Checks an acknowledgement is the clinic's own, for this device and this request.
+    fn check_receipt(&self, receipt: &Receipt<'_>, signature: &str) -> Result<(), SyncError> {
+        receipt.verify(&self.link.clinic.verifying_key()?, signature).map_err(|e| {
+            tracing::warn!(through = receipt.through, "an acknowledgement not signed by the clinic; nothing removed from the outbox");
+            SyncError::Protocol(e)
+        })
+    }
+}
+
+/// Names the request a wipe order answered, so its signature can be checked against it.
+fn for_request<T>(reply: Result<T, SyncError>, request_id: Uuid) -> Result<T, SyncError> {
+    reply.map_err(|e| match e {
+        SyncError::WipeOrder { signature, .. } => SyncError::WipeOrder { signature, request: Some(request_id) },
+        other => other,
+    })
 }
 
 fn session(access: &impl VaultAccess) -> Result<Session, SyncError> {
@@ -120,13 +155,24 @@ fn session(access: &impl VaultAccess) -> Result<Session, SyncError> {
 /// what is new. The attempt and its outcome are recorded in the vault. A
 /// revocation erases the vault and ends with `SyncError::Wiped`.
 pub fn sync_once<A: VaultAccess>(access: &A) -> Result<SyncReport, SyncError> {
-    let result = session(access).and_then(|s| round(access, &s));
-    match &result {
-        Ok(_) => access.with_vault(|v| Ok(v.sync_record_attempt(None)?))?,
-        Err(SyncError::Refused { code, .. }) if code == "revoked" => {
-            access.with_vault(|v| Ok(v.wipe("revoked_by_clinic")?))?;
-            return Err(SyncError::Wiped);
+    let result = session(access).and_then(|session| match round(access, &session) {
+        Err(SyncError::WipeOrder { signature, request }) => {
+            let genuine = signature.zip(request).is_some_and(|(signature, request)| {
+                session.link.clinic.verifying_key().is_ok_and(|key| verify_wipe(&key, session.device, request, &signature).is_ok())
+            });
+            if genuine {
+                access.with_vault(|v| Ok(v.wipe("revoked_by_clinic")?))?;
+                return Err(SyncError::Wiped);
+            }
+            // Whoever sent it holds the server's TLS key at most, not the clinic's signing key.
+            tracing::warn!("an order to erase this laptop was not signed by the clinic; not obeyed");
+            Err(SyncError::Protocol(waymark_protocol::ProtocolError::BadWipeOrder))
         }
+        other => other,
+    });
+    match &result {
+        Err(SyncError::Wiped) => return result,
+        Ok(_) => access.with_vault(|v| Ok(v.sync_record_attempt(None)?))?,
         Err(e) => {
             let code = e.code();
             let permanent = e.is_permanent();
@@ -145,13 +191,17 @@ pub fn sync_once<A: VaultAccess>(access: &A) -> Result<SyncReport, SyncError> {
 fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
     let now = access.with_vault(|v| Ok(v.now()))?;
-    let hello: HelloResponse = parse(&session.signed(PATH_HELLO, b"{}".to_vec(), now)?)?;
+    let (reply, request) = session.signed(PATH_HELLO, b"{}".to_vec(), now)?;
+    let hello: HelloResponse = parse(&reply)?;
+    let receipt =
+        Receipt { device: session.device, through: hello.acked_through, op: hello.acked_op, request, quarantined: &[], refused: &[] };
+    session.check_receipt(&receipt, &hello.signature)?;
     // The clinic's word on what it holds wins: an acknowledgement whose reply
     // was lost is recovered here, and nothing past it is assumed.
     access.with_vault(|v| {
         v.sync_check_acknowledgement(hello.acked_through, hello.acked_op)?;
         if hello.acked_through > v.sync_acked_through()? {
-            v.sync_acknowledge(hello.acked_through, &[])?;
+            v.sync_acknowledge(hello.acked_through, &[], &[])?;
         }
         Ok(())
     })?;
@@ -165,12 +215,26 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
         let (response, ahead) = std::thread::scope(|scope| {
             let ahead = scope.spawn(|| prepare_push(access, session, batch.last_seq));
             let response = session.https.post(PATH_PUSH, &[], batch.frame, "application/octet-stream");
-            (response, ahead.join())
+            (for_request(response, batch.batch_id), ahead.join())
         });
         let response: PushResponse = parse(&response?)?;
-        access.with_vault(|v| Ok(v.sync_acknowledge(response.acked_through, &response.quarantined)?))?;
+        let receipt = Receipt {
+            device: session.device,
+            through: response.acked_through,
+            op: response.acked_op,
+            request: batch.batch_id,
+            quarantined: &response.quarantined,
+            refused: &response.refused,
+        };
+        session.check_receipt(&receipt, &response.signature)?;
+        access.with_vault(|v| {
+            v.sync_check_acknowledgement(response.acked_through, response.acked_op)?;
+            v.sync_acknowledge(response.acked_through, &response.quarantined, &response.refused)?;
+            Ok(())
+        })?;
         report.pushed += batch.op_count;
         report.quarantined += response.quarantined.len() as u32;
+        report.refused += response.refused.len() as u32;
         if response.acked_through <= after {
             // The clinic stored nothing contiguous past our acknowledgement: stop rather than loop.
             return Err(SyncError::Refused {
@@ -190,7 +254,7 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
     while cursor < hello.feed_head {
         let request = serde_json::to_vec(&PullRequest { after: cursor, max_ops: PULL_BATCH_OPS }).unwrap_or_default();
         let now = access.with_vault(|v| Ok(v.now()))?;
-        let bytes = session.signed(PATH_PULL, request, now)?;
+        let (bytes, _) = session.signed(PATH_PULL, request, now)?;
         let batch = decode(&bytes, &PULL_LIMITS)?;
         let opened = open(&batch, &session.link.clinic.verifying_key()?, &session.keys.sealing, &PULL_LIMITS)?;
         let h = &opened.header;
@@ -218,6 +282,8 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
 /// A sealed frame of the outbox after `after`, ready to post.
 struct PushBatch {
     frame: Vec<u8>,
+    /// What the clinic's acknowledgement of this batch must name.
+    batch_id: Uuid,
     last_seq: u64,
     op_count: u64,
 }
@@ -228,8 +294,9 @@ fn prepare_push<A: VaultAccess>(access: &A, session: &Session, after: u64) -> Re
     let (ops, now) = access.with_vault(|v| Ok((v.outbox_batch(after, PUSH_BATCH_OPS)?, v.now())))?;
     let Some(last) = ops.last() else { return Ok(None) };
     let header = upward_header(session.device, session.link.clinic_id, &ops, after, now);
+    let header_id = header.batch_id;
     let sealed = seal(header, &ops, &session.link.clinic.recipient()?, &session.keys.signing)?;
-    Ok(Some(PushBatch { frame: encode(&sealed), last_seq: last.seq, op_count: ops.len() as u64 }))
+    Ok(Some(PushBatch { frame: encode(&sealed), batch_id: header_id, last_seq: last.seq, op_count: ops.len() as u64 }))
 }
 
 /// A header for the device's own ops. A fresh batch id per attempt: a resend

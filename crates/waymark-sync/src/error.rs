@@ -15,6 +15,11 @@ pub enum SyncError {
     Refused { code: String, message: String, status: u16 },
     #[error("the clinic revoked this laptop; its vault has been erased")]
     Wiped,
+    /// A reply that orders this laptop erased, not yet checked.
+    #[error("the server ordered this laptop erased")]
+    WipeOrder { signature: Option<String>, request: Option<uuid::Uuid> },
+    #[error("the laptop's staff code ({vault}) is not the one this enrolment code was issued for; use the code issued to you")]
+    AdvocateMismatch { vault: String },
     #[error("a message from the clinic failed its checks ({0})")]
     Protocol(#[from] ProtocolError),
     #[error(transparent)]
@@ -30,6 +35,8 @@ impl SyncError {
             SyncError::WrongServer => "wrong_server".into(),
             SyncError::Refused { code, .. } => code.clone(),
             SyncError::Wiped => "wiped".into(),
+            SyncError::WipeOrder { .. } => "revoked".into(),
+            SyncError::AdvocateMismatch { .. } => "advocate_mismatch".into(),
             SyncError::Protocol(e) => e.code().into(),
             SyncError::Vault(e) => e.code().into(),
         }

@@ -116,13 +116,11 @@ impl Https {
         if status == 200 {
             return Ok(bytes);
         }
-        let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or(ErrorBody {
-            code: "http_error".into(),
-            message: format!("the clinic answered with status {status}"),
-            wipe: false,
-        });
+        let body: ErrorBody = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| ErrorBody::new("http_error", format!("the clinic answered with status {status}")));
         if body.wipe {
-            return Err(SyncError::Refused { code: "revoked".into(), message: body.message, status });
+            // Obeyed only once the engine has checked the clinic signed it for this request.
+            return Err(SyncError::WipeOrder { signature: body.wipe_signature, request: None });
         }
         Err(SyncError::Refused { code: body.code, message: body.message, status })
     }

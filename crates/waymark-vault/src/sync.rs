@@ -15,10 +15,11 @@ use std::path::Path;
 use uuid::Uuid;
 use waymark_domain::hlc::Hlc;
 use waymark_domain::merge::{field_class, merge_field, FieldChange, FieldOutcome};
+use waymark_domain::patch::{clinic_owned_fields, clinic_owned_kind};
 use waymark_domain::records::Ctx;
 use waymark_domain::{Record, RecordKind};
 use waymark_protocol::keys::SecretKeysText;
-use waymark_protocol::{DeviceKeys, DevicePublic, OpAction, WireOp};
+use waymark_protocol::{DeviceKeys, DevicePublic, OpAction, RefusedOp, WireOp};
 
 const LINK: &str = "sync_link";
 const KEYS: &str = "sync_keys";
@@ -122,6 +123,40 @@ pub fn problem_advice(code: &str) -> String {
         "device_known" => {
             "The clinic already knows a laptop with this one's id, so this laptop was probably restored from a backup or copied. A restored laptop cannot rejoin sync yet; tell the clinic administrator."
         }
+        "clinic_owned" => {
+            "A change from the clinic tried to set something only the clinic sets (who holds a case, a typology, a panel review) but did not come from the clinic. It is kept here, not applied; tell the clinic administrator."
+        }
+        "case_mismatch" => {
+            "A change from the clinic names a different case from the one its record belongs to. It is kept here, not applied; tell the clinic administrator."
+        }
+        "refused_not_your_case" => {
+            "The clinic refused a change because the case was no longer assigned to you when it was made. It is kept on this laptop; pass what it records to the case's new advocate."
+        }
+        "refused_clinic_owned" => {
+            "The clinic refused a change to something only the clinic sets (who holds a case, a typology, a panel review). It is kept on this laptop; ask the clinic to record it."
+        }
+        "refused_actor_mismatch" => {
+            "The clinic refused a change recorded under a staff code other than the one this laptop is enrolled for. It is kept here; tell the clinic administrator."
+        }
+        "refused_case_mismatch" | "refused_unknown_record" | "refused_unknown_kind" => {
+            "The clinic refused a change it could not match to a record it holds. It is kept here; tell the clinic administrator."
+        }
+        "refused_bad_hlc" | "refused_hlc_ahead" | "refused_hlc_backwards" => {
+            "The clinic refused a change because this laptop's clock was wrong when it was made. Check the date and time are set automatically; the change is kept here. Tell the clinic administrator."
+        }
+        "forged_receipt" => {
+            "A reply claiming to be the clinic's acknowledgement was not signed by the clinic, so nothing was removed from this laptop. Someone may be interfering with this network: sync from another network and tell the clinic."
+        }
+        "forged_wipe" => {
+            "A reply ordered this laptop erased but was not signed by the clinic, so it was not obeyed. Someone may be interfering with this network: sync from another network and tell the clinic now."
+        }
+        "advocate_mismatch" => {
+            "The enrolment code was issued for a different staff code from this laptop's. Ask the clinic administrator for a code issued to you."
+        }
+        "unconfirmed_device" => {
+            "The clinic has not yet confirmed whose laptop this is, so nothing is sent or received. Ask the clinic administrator to confirm it; your changes stay here meanwhile."
+        }
+        "staff_inactive" => "Your staff code is marked inactive at the clinic, so nothing is sent or received. Ask the clinic administrator.",
         "unknown_device" => "The clinic does not know this laptop. Ask the clinic administrator to enrol it again.",
         "wrong_server" => "The server did not prove it is the clinic. Do not sync on this network, and tell the clinic.",
         "unsupported_version" => "The clinic speaks another version of the sync protocol. Update Waymark, or ask the clinic which version it runs.",
@@ -286,10 +321,13 @@ impl Vault {
 
     /// Makes the clinic's acknowledgement durable: ops up to `through` leave
     /// the outbox, and quarantined ones go on the problems list.
-    pub fn sync_acknowledge(&mut self, through: u64, quarantined: &[u64]) -> Result<()> {
+    pub fn sync_acknowledge(&mut self, through: u64, quarantined: &[u64], refused: &[RefusedOp]) -> Result<()> {
         let now = self.env.clock.now();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         acknowledge(&tx, through, quarantined, now)?;
+        for op in refused {
+            list_own_op(&tx, &format!("refused_{}", op.code.as_str()), op.seq, now)?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -307,7 +345,8 @@ impl Vault {
         let agrees = match (held, op_id) {
             (None, _) => false,
             (Some(held), Some(named)) => held == named.to_string(),
-            (Some(_), None) => true,
+            // A positive acknowledgement that names no op cannot be checked, so it is not trusted.
+            (Some(_), None) => false,
         };
         if !agrees {
             tracing::warn!(through, "the clinic's acknowledgement does not match this laptop's op log; refused");
@@ -535,8 +574,10 @@ impl Vault {
         let now = self.env.clock.now();
         let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
         let ctx = Ctx { rules: &self.rules, instruments: &self.instruments };
+        let clinic = self.sync_link()?.map(|link| link.clinic_id);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut state = ApplyState { tx: &tx, ctx: &ctx, now, hlc: self.hlc, now_ms, actor: &self.actor, report: ApplyReport::default() };
+        let mut state =
+            ApplyState { tx: &tx, ctx: &ctx, now, hlc: self.hlc, now_ms, actor: &self.actor, clinic, report: ApplyReport::default() };
         state.retry_held()?;
         for op in ops {
             if op.origin == self.device.as_uuid() {
@@ -628,17 +669,26 @@ fn acknowledge(tx: &Connection, through: u64, quarantined: &[u64], now: DateTime
         return Err(VaultError::LogDiverged);
     }
     for seq in quarantined {
-        let seq = i64::try_from(*seq).unwrap_or(i64::MAX);
-        let op_id: Option<String> = tx.query_row("SELECT op_id FROM ops WHERE seq = ?1", [seq], |r| r.get(0)).optional()?;
-        tx.execute(
-            "INSERT INTO sync_problems (at, code, direction, op_id, seq) VALUES (?1, 'quarantined_by_clinic', 'up', ?2, ?3)",
-            params![now.to_rfc3339(), op_id, seq],
-        )?;
+        list_own_op(tx, "quarantined_by_clinic", *seq, now)?;
     }
     tx.execute("DELETE FROM outbox WHERE seq <= ?1", [through_i])?;
     if through > meta_u64(tx, ACKED)? {
         meta_set(tx, ACKED, &through.to_string())?;
     }
+    Ok(())
+}
+
+/// Lists one of this laptop's own ops the clinic would not take, once
+/// however often the clinic says so. The op itself stays in the op log.
+fn list_own_op(tx: &Connection, code: &str, seq: u64, now: DateTime<Utc>) -> Result<()> {
+    let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+    let op_id: Option<String> = tx.query_row("SELECT op_id FROM ops WHERE seq = ?1", [seq], |r| r.get(0)).optional()?;
+    tx.execute(
+        "INSERT INTO sync_problems (at, code, direction, op_id, seq)
+         SELECT ?1, ?2, 'up', ?3, ?4 WHERE NOT EXISTS (
+             SELECT 1 FROM sync_problems WHERE code = ?2 AND direction = 'up' AND seq = ?4 AND resolved_at IS NULL)",
+        params![now.to_rfc3339(), code, op_id, seq],
+    )?;
     Ok(())
 }
 
@@ -649,6 +699,8 @@ struct ApplyState<'a> {
     now_ms: u64,
     hlc: Hlc,
     actor: &'a str,
+    /// The clinic this laptop is enrolled with: the only origin that may set clinic-owned fields.
+    clinic: Option<Uuid>,
     report: ApplyReport,
 }
 
@@ -796,14 +848,36 @@ impl ApplyState<'_> {
             .prepare_cached(&format!("SELECT doc, updated_hlc FROM {} WHERE id = ?1", kind.table()))?
             .query_row([&record_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
+        // Only the clinic moves a case or writes what the clinic owns; a
+        // laptop may name its own advocate only on a case it creates.
+        if self.clinic != Some(op.origin) {
+            let creating = op.action == OpAction::Create && existing.is_none();
+            // A new record's document carries every field; unset ones are null.
+            let owned_field = clinic_owned_fields(kind).iter().any(|f| new.get(*f).is_some_and(|v| !(creating && v.is_null())));
+            let own_new_case = creating && kind == RecordKind::Case;
+            if clinic_owned_kind(kind) || (owned_field && !own_new_case) {
+                return Ok(Applied::Failed("clinic_owned"));
+            }
+        }
         let Some((doc_text, record_hlc)) = existing else {
+            // The clinic tells every laptop of the old advocate that a case moved
+            // away, including one that never held it: nothing to apply.
+            let moved_away = self.clinic == Some(op.origin)
+                && kind == RecordKind::Case
+                && new.get("advocate").and_then(Value::as_str).is_some_and(|a| a != self.actor);
+            if op.action == OpAction::Update && moved_away {
+                return Ok(Applied::Done);
+            }
             if op.action == OpAction::Update {
                 return Ok(Applied::Failed("unknown_record"));
             }
             let doc = Value::Object(new.clone());
             let Ok(record) = Record::from_doc(kind, doc.clone()) else { return Ok(Applied::Failed("invalid")) };
-            if record.id() != op.record_id || record.case_id().map(|c| c.as_uuid()) != op.case_id {
+            if record.id() != op.record_id {
                 return Ok(Applied::Failed("invalid"));
+            }
+            if record.case_id().map(|c| c.as_uuid()) != op.case_id {
+                return Ok(Applied::Failed("case_mismatch"));
             }
             if record.validate(self.ctx).is_err() {
                 return Ok(Applied::Failed("invalid"));
@@ -826,6 +900,16 @@ impl ApplyState<'_> {
             return Ok(Applied::Failed("immutable"));
         }
         let mut doc: Value = serde_json::from_str(&doc_text).map_err(|_| VaultError::DatabaseUnreadable)?;
+        // An op must name the case its record belongs to here: otherwise a
+        // writer could aim at one case and land in another's record.
+        let stored_case = if kind == RecordKind::Case {
+            Some(op.record_id)
+        } else {
+            doc.get("case_id").and_then(Value::as_str).and_then(|c| c.parse::<Uuid>().ok())
+        };
+        if stored_case != op.case_id {
+            return Ok(Applied::Failed("case_mismatch"));
+        }
         let mut written = Vec::new();
         let mut conflicts = Vec::new();
         for (field, value) in new {

@@ -597,9 +597,41 @@ fn an_acknowledgement_the_op_log_cannot_back_removes_nothing() {
     let mut v = new_vault(dir.path(), &c);
     add_case(&mut v, "A-1");
     let mine = v.outbox_batch(0, 10).unwrap()[0].op_id;
-    assert_eq!(v.sync_acknowledge(2, &[]).unwrap_err().code(), "log_diverged");
+    assert_eq!(v.sync_acknowledge(2, &[], &[]).unwrap_err().code(), "log_diverged");
     assert_eq!(v.sync_check_acknowledgement(1, Some(uuid::Uuid::nil())).unwrap_err().code(), "log_diverged");
     assert_eq!(v.sync_check_acknowledgement(2, None).unwrap_err().code(), "log_diverged");
     v.sync_check_acknowledgement(1, Some(mine)).unwrap();
     assert_eq!(count(&v, "outbox"), 1, "nothing left the outbox");
+}
+
+#[test]
+fn a_pulled_op_may_not_move_a_case_or_aim_at_another_cases_record() {
+    // Why: whatever reaches a laptop, only the clinic moves a case, and an op
+    // must name the case its record belongs to here, or a writer could land in another case.
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let c = clock();
+    let mut a = new_vault(dir_a.path(), &c);
+    let mut b = other_laptop(dir_b.path(), &c);
+    add_case(&mut a, "A-1");
+    add_case(&mut a, "A-2");
+    let report = pull_all(&a, &mut b);
+    assert_eq!(report.failed, 0);
+    let (one, two) = (b.resolve_case("A-1").unwrap(), b.resolve_case("A-2").unwrap());
+    let base = a.outbox_batch(0, 100).unwrap().into_iter().find(|o| o.record_id == one.as_uuid()).unwrap();
+    let forged = |seq: u64, case: uuid::Uuid, new: serde_json::Value| waymark_protocol::WireOp {
+        op_id: uuid::Uuid::from_u128(0xF00 + u128::from(seq)),
+        seq,
+        action: waymark_protocol::OpAction::Update,
+        case_id: Some(case),
+        changes: serde_json::json!({ "new": new }),
+        ..base.clone()
+    };
+    let takeover = forged(90, one.as_uuid(), serde_json::json!({"advocate": "SOMEONE"}));
+    let elsewhere = forged(91, two.as_uuid(), serde_json::json!({"status": "closed"}));
+    let report = b.sync_apply(&[takeover, elsewhere], 200).unwrap();
+    assert_eq!((report.applied, report.failed), (0, 2));
+    let case = b.get::<waymark_domain::Case>(one.as_uuid()).unwrap();
+    assert_eq!(case.advocate, "ADV-7", "the case did not move");
+    assert_eq!(serde_json::to_value(case.status).unwrap(), "open", "nothing landed on the other case's record either");
+    assert_eq!((open_problems(&b, "clinic_owned"), open_problems(&b, "case_mismatch")), (1, 1), "both are listed, kept whole");
 }

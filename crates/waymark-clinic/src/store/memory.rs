@@ -7,8 +7,17 @@ use std::sync::Mutex;
 
 #[derive(Default)]
 struct Inner {
-    tokens: HashMap<String, (DateTime<Utc>, Option<Uuid>)>,
+    staff: BTreeMap<String, StaffMember>,
+    /// Token hash → (expiry, the device that used it, the advocate it is bound to).
+    tokens: HashMap<String, (DateTime<Utc>, Option<Uuid>, String)>,
     devices: BTreeMap<Uuid, DeviceRecord>,
+    /// Each device's latest accepted HLC.
+    heads: HashMap<Uuid, String>,
+    homes: HashMap<Uuid, crate::authority::RecordHome>,
+    /// Case → (HLC, advocate) of each assignment.
+    assignments: HashMap<Uuid, BTreeMap<String, String>>,
+    /// Slot → (op id, content hash, refusal).
+    refused: HashMap<(Uuid, u64), (Uuid, String, OpRefusal)>,
     requests: HashSet<(Uuid, Uuid)>,
     batches: HashSet<Uuid>,
     /// Feed: position → op.
@@ -36,18 +45,69 @@ impl MemoryStore {
     }
 }
 
+struct View<'a> {
+    homes: &'a HashMap<Uuid, crate::authority::RecordHome>,
+    assignments: &'a HashMap<Uuid, BTreeMap<String, String>>,
+}
+
+impl crate::authority::AuthorityView for View<'_> {
+    fn record_home(&mut self, record: Uuid) -> StoreResult<Option<crate::authority::RecordHome>> {
+        Ok(self.homes.get(&record).cloned())
+    }
+    fn assignee_at(&mut self, case: Uuid, hlc: &str) -> StoreResult<Option<String>> {
+        Ok(self.assignments.get(&case).and_then(|a| a.range(..=hlc.to_owned()).next_back()).map(|(_, advocate)| advocate.clone()))
+    }
+}
+
+/// The op id held in a slot: from the feed, else the refused list, else the quarantine.
+fn slot_id(inner: &Inner, origin: Uuid, seq: u64) -> Option<Uuid> {
+    inner
+        .slots
+        .get(&(origin, seq))
+        .or_else(|| inner.refused.get(&(origin, seq)).map(|(id, _, _)| id))
+        .or_else(|| inner.quarantine.get(&(origin, seq)))
+        .copied()
+}
+
 impl ClinicStore for MemoryStore {
-    fn add_enrolment(&self, token_hash: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
-        self.lock()?.tokens.insert(token_hash.to_owned(), (expires_at, None));
+    fn add_staff(&self, member: &StaffMember) -> StoreResult<()> {
+        let mut inner = self.lock()?;
+        if inner.staff.contains_key(&member.code) {
+            return Err(ClinicError::StaffKnown);
+        }
+        inner.staff.insert(member.code.clone(), member.clone());
         Ok(())
     }
 
-    fn enrol(&self, token_hash: &str, device: &DeviceRecord, now: DateTime<Utc>) -> StoreResult<DeviceRecord> {
+    fn staff(&self, code: &str) -> StoreResult<Option<StaffMember>> {
+        Ok(self.lock()?.staff.get(code).cloned())
+    }
+
+    fn staff_list(&self) -> StoreResult<Vec<StaffMember>> {
+        Ok(self.lock()?.staff.values().cloned().collect())
+    }
+
+    fn set_staff_active(&self, code: &str, active: bool) -> StoreResult<bool> {
+        Ok(self.lock()?.staff.get_mut(code).map(|m| m.active = active).is_some())
+    }
+
+    fn add_enrolment(&self, token_hash: &str, advocate: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
         let mut inner = self.lock()?;
-        let (expires, used_by) = *inner.tokens.get(token_hash).ok_or(ClinicError::EnrolmentRefused)?;
+        enrollable(inner.staff.get(advocate).cloned())?;
+        inner.tokens.insert(token_hash.to_owned(), (expires_at, None, advocate.to_owned()));
+        Ok(())
+    }
+
+    fn enrol(&self, token_hash: &str, device: &DeviceRecord, claimed: Option<&str>, now: DateTime<Utc>) -> StoreResult<DeviceRecord> {
+        let mut inner = self.lock()?;
+        let (expires, used_by, advocate) = inner.tokens.get(token_hash).cloned().ok_or(ClinicError::EnrolmentRefused)?;
         if expires <= now {
             return Err(ClinicError::EnrolmentRefused);
         }
+        if claimed.is_some_and(|c| c != advocate) {
+            return Err(ClinicError::AdvocateMismatch);
+        }
+        enrollable(inner.staff.get(&advocate).cloned())?;
         match used_by {
             Some(id) if id == device.id => {
                 let existing = inner.devices.get(&id).cloned().ok_or(ClinicError::EnrolmentRefused)?;
@@ -61,11 +121,25 @@ impl ClinicStore for MemoryStore {
                 if inner.devices.contains_key(&device.id) {
                     return Err(ClinicError::DeviceKnown);
                 }
-                inner.tokens.insert(token_hash.to_owned(), (expires, Some(device.id)));
-                inner.devices.insert(device.id, device.clone());
-                Ok(device.clone())
+                let record = DeviceRecord { advocate: advocate.clone(), confirmed: true, ..device.clone() };
+                inner.tokens.insert(token_hash.to_owned(), (expires, Some(device.id), advocate));
+                inner.devices.insert(device.id, record.clone());
+                Ok(record)
             }
         }
+    }
+
+    fn confirm_device(&self, id: Uuid, advocate: &str) -> StoreResult<bool> {
+        let mut inner = self.lock()?;
+        enrollable(inner.staff.get(advocate).cloned())?;
+        Ok(inner
+            .devices
+            .get_mut(&id)
+            .map(|d| {
+                d.advocate = advocate.to_owned();
+                d.confirmed = true;
+            })
+            .is_some())
     }
 
     fn device(&self, id: Uuid) -> StoreResult<Option<DeviceRecord>> {
@@ -99,10 +173,15 @@ impl ClinicStore for MemoryStore {
         Ok(())
     }
 
-    fn store_batch(&self, device: Uuid, batch_id: Uuid, ops: &[WireOp], now: DateTime<Utc>) -> StoreResult<Stored> {
+    fn store_batch(&self, origin: Origin<'_>, batch_id: Uuid, ops: &[WireOp], now: DateTime<Utc>) -> StoreResult<Stored> {
         let mut inner = self.lock()?;
         if inner.batches.contains(&batch_id) {
             return Err(ClinicError::Replayed);
+        }
+        let device = origin.id();
+        let acked = inner.devices.get(&device).map_or(0, |d| d.acked_through);
+        if matches!(origin, Origin::Device { .. }) && ops.first().is_some_and(|o| o.seq > acked + 1) {
+            return Err(ClinicError::OutOfOrder);
         }
         inner.batches.insert(batch_id);
         let mut stored = Stored::default();
@@ -110,17 +189,46 @@ impl ClinicStore for MemoryStore {
             let hash = op.content_hash();
             let by_id = inner.by_id.get(&op.op_id).cloned();
             let slot = inner.slots.get(&(op.origin, op.seq)).copied();
-            match (by_id, slot) {
-                (Some((h, _)), Some(id)) if h == hash && id == op.op_id => stored.duplicates += 1,
-                (None, None) => {
+            let refused = inner.refused.get(&(op.origin, op.seq)).cloned();
+            match (by_id, slot, refused) {
+                (Some((h, _)), Some(id), None) if h == hash && id == op.op_id => stored.duplicates += 1,
+                (None, None, Some((id, h, code))) if h == hash && id == op.op_id => {
+                    stored.duplicates += 1;
+                    stored.refused.push(RefusedOp { seq: op.seq, code });
+                }
+                (None, None, None) => {
+                    let refusal = match origin {
+                        Origin::Clinic(_) => None,
+                        Origin::Device { id, advocate, max_ahead_ms } => {
+                            let previous = inner.heads.get(&id).cloned();
+                            let sender =
+                                crate::authority::Sender { device: id, advocate, previous_hlc: previous.as_deref(), now, max_ahead_ms };
+                            crate::authority::judge(op, &sender, &mut View { homes: &inner.homes, assignments: &inner.assignments })?
+                        }
+                    };
+                    if crate::authority::clock_counts(refusal.as_ref()) {
+                        inner.heads.insert(device, op.hlc.clone());
+                    }
+                    if let Some(code) = refusal {
+                        inner.refused.insert((op.origin, op.seq), (op.op_id, hash, code.clone()));
+                        stored.refused.push(RefusedOp { seq: op.seq, code });
+                        continue;
+                    }
                     inner.feed.push(op.clone());
                     let position = inner.feed.len() as u64;
                     inner.by_id.insert(op.op_id, (hash, position));
                     inner.slots.insert((op.origin, op.seq), op.op_id);
-                    if let (Some(advocate), Some(case)) = (advocate_of(op), op.case_id) {
-                        if let Some(previous) = inner.case_advocate.insert(case, advocate.to_owned()) {
+                    let owner = match origin {
+                        Origin::Clinic(_) => "clinic",
+                        Origin::Device { advocate, .. } => advocate,
+                    };
+                    let (home, assignment) = crate::authority::learned(op, owner);
+                    inner.homes.entry(op.record_id).or_insert(home);
+                    if let Some((case, advocate)) = assignment {
+                        inner.assignments.entry(case).or_default().entry(op.hlc.clone()).or_insert(advocate.clone());
+                        if let Some(previous) = inner.case_advocate.insert(case, advocate.clone()) {
                             if previous != advocate {
-                                inner.replays.push((advocate.to_owned(), case, position));
+                                inner.replays.push((advocate, case, position));
                             }
                         }
                     }
@@ -132,14 +240,18 @@ impl ClinicStore for MemoryStore {
                 }
             }
         }
-        let Inner { devices, slots, quarantine, .. } = &mut *inner;
+        let Inner { devices, slots, quarantine, refused, .. } = &mut *inner;
+        let held = |seq: u64| {
+            slots.contains_key(&(device, seq)) || refused.contains_key(&(device, seq)) || quarantine.contains_key(&(device, seq))
+        };
         if let Some(d) = devices.get_mut(&device) {
-            while slots.contains_key(&(device, d.acked_through + 1)) || quarantine.contains_key(&(device, d.acked_through + 1)) {
+            while held(d.acked_through + 1) {
                 d.acked_through += 1;
             }
             d.last_seen_at = Some(now);
             stored.acked_through = d.acked_through;
         }
+        stored.acked_op = slot_id(&inner, device, stored.acked_through);
         Ok(stored)
     }
 
@@ -184,8 +296,7 @@ impl ClinicStore for MemoryStore {
     }
 
     fn op_id_at(&self, origin: Uuid, seq: u64) -> StoreResult<Option<Uuid>> {
-        let inner = self.lock()?;
-        Ok(inner.slots.get(&(origin, seq)).or_else(|| inner.quarantine.get(&(origin, seq))).copied())
+        Ok(slot_id(&*self.lock()?, origin, seq))
     }
 
     fn feed_head(&self) -> StoreResult<u64> {
@@ -198,8 +309,10 @@ impl ClinicStore for MemoryStore {
         Ok(Stats {
             devices_active: inner.devices.len() as u64 - revoked,
             devices_revoked: revoked,
+            devices_unconfirmed: inner.devices.values().filter(|d| !d.confirmed).count() as u64,
             ops: inner.feed.len() as u64,
             quarantined: inner.quarantine.len() as u64,
+            refused: inner.refused.len() as u64,
             feed_head: inner.feed.len() as u64,
         })
     }

@@ -12,7 +12,7 @@ use crate::error::ClinicError;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
-use waymark_protocol::{DevicePublic, WireOp};
+use waymark_protocol::{DevicePublic, OpRefusal, RefusedOp, WireOp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -21,10 +21,77 @@ pub enum DeviceStatus {
     Revoked,
 }
 
+/// What a member of staff does at the clinic. Advocates are enrolled with
+/// laptops; the other roles are for the clinic workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum StaffRole {
+    Administrator,
+    Coordinator,
+    Manager,
+    PanelMember,
+    Advocate,
+    Referrer,
+}
+
+impl StaffRole {
+    pub const ALL: [StaffRole; 6] = [
+        StaffRole::Administrator,
+        StaffRole::Coordinator,
+        StaffRole::Manager,
+        StaffRole::PanelMember,
+        StaffRole::Advocate,
+        StaffRole::Referrer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::Administrator => "administrator",
+            StaffRole::Coordinator => "coordinator",
+            StaffRole::Manager => "manager",
+            StaffRole::PanelMember => "panel_member",
+            StaffRole::Advocate => "advocate",
+            StaffRole::Referrer => "referrer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<StaffRole> {
+        StaffRole::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+/// One entry of the staff register. The staff code is what ops carry as
+/// `actor`; the display name stays at the clinic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StaffMember {
+    pub code: String,
+    pub name: String,
+    pub role: StaffRole,
+    pub active: bool,
+    pub added_at: DateTime<Utc>,
+}
+
+impl StaffMember {
+    /// Staff codes are short identifiers, never names: they appear in ops, audits and logs.
+    pub fn check_code(code: &str) -> Result<(), ClinicError> {
+        let ok = !code.is_empty() && code.len() <= 32 && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(())
+        } else {
+            Err(ClinicError::BadRequest("a staff code is 1 to 32 letters, digits, '-' or '_'"))
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeviceRecord {
     pub id: Uuid,
+    /// The advocate the clinic bound the device to at enrolment.
     pub advocate: String,
+    /// False for a device enrolled before codes were bound to an advocate,
+    /// until an administrator confirms whose it is. It syncs nothing till then.
+    pub confirmed: bool,
     pub keys: DevicePublic,
     pub status: DeviceStatus,
     pub enrolled_at: DateTime<Utc>,
@@ -34,10 +101,29 @@ pub struct DeviceRecord {
     pub acked_through: u64,
 }
 
+/// Who a batch is from. The clinic's own ops are not judged: it authored them.
+#[derive(Debug, Clone, Copy)]
+pub enum Origin<'a> {
+    Clinic(Uuid),
+    Device { id: Uuid, advocate: &'a str, max_ahead_ms: u64 },
+}
+
+impl Origin<'_> {
+    pub fn id(&self) -> Uuid {
+        match self {
+            Origin::Clinic(id) | Origin::Device { id, .. } => *id,
+        }
+    }
+}
+
 /// What storing a batch did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Stored {
     pub acked_through: u64,
+    /// The op id in slot `acked_through`.
+    pub acked_op: Option<Uuid>,
+    /// Ops refused by the authority rules (`crate::authority`), kept whole.
+    pub refused: Vec<RefusedOp>,
     pub inserted: u32,
     pub duplicates: u32,
     /// Sequences whose op id (or slot) was already held with other content.
@@ -48,8 +134,10 @@ pub struct Stored {
 pub struct Stats {
     pub devices_active: u64,
     pub devices_revoked: u64,
+    pub devices_unconfirmed: u64,
     pub ops: u64,
     pub quarantined: u64,
+    pub refused: u64,
     pub feed_head: u64,
 }
 
@@ -65,21 +153,34 @@ pub type StoreResult<T> = Result<T, ClinicError>;
 
 /// Every method is one atomic step: it happens whole or not at all.
 pub trait ClinicStore: Send + Sync {
-    /// Records a one-time enrolment token (its hash only) until `expires_at`.
-    fn add_enrolment(&self, token_hash: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
-    /// Uses a token to register a device. A retry by the same device with the
+    /// Adds someone to the staff register; a code already there is refused.
+    fn add_staff(&self, member: &StaffMember) -> StoreResult<()>;
+    fn staff(&self, code: &str) -> StoreResult<Option<StaffMember>>;
+    fn staff_list(&self) -> StoreResult<Vec<StaffMember>>;
+    /// Returns false when no such staff code exists.
+    fn set_staff_active(&self, code: &str, active: bool) -> StoreResult<bool>;
+    /// Records a one-time enrolment token (its hash only), bound to an advocate, until `expires_at`.
+    fn add_enrolment(&self, token_hash: &str, advocate: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    /// Uses a token to register a device for the advocate the token is bound
+    /// to (`device.advocate` is ignored). A claimed advocate that differs is
+    /// refused without using the token. A retry by the same device with the
     /// same keys succeeds again; anything else with a used token is refused.
-    fn enrol(&self, token_hash: &str, device: &DeviceRecord, now: DateTime<Utc>) -> StoreResult<DeviceRecord>;
+    fn enrol(&self, token_hash: &str, device: &DeviceRecord, claimed: Option<&str>, now: DateTime<Utc>) -> StoreResult<DeviceRecord>;
+    /// Binds an unconfirmed device (enrolled before codes were bound) to an
+    /// advocate. Returns false when no such device exists.
+    fn confirm_device(&self, id: Uuid, advocate: &str) -> StoreResult<bool>;
     fn device(&self, id: Uuid) -> StoreResult<Option<DeviceRecord>>;
     fn devices(&self) -> StoreResult<Vec<DeviceRecord>>;
     /// Returns false when no such device exists.
     fn revoke(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Refuses a request id seen before from the device (a replayed request).
     fn use_request_id(&self, device: Uuid, request_id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
-    /// Stores a device's ops: new ones join the feed, identical resends are
-    /// acknowledged again, and the same id or slot with other content is
-    /// quarantined, never dropped or overwritten. A batch id seen before is a replay.
-    fn store_batch(&self, device: Uuid, batch_id: Uuid, ops: &[WireOp], now: DateTime<Utc>) -> StoreResult<Stored>;
+    /// Stores a device's ops: new ones are judged by `crate::authority` and
+    /// join the feed or the refused list, identical resends are acknowledged
+    /// again, and the same id or slot with other content is quarantined,
+    /// never dropped or overwritten. A batch id seen before is a replay; a
+    /// batch that starts past the next slot (a hole in the log) is refused whole.
+    fn store_batch(&self, origin: Origin<'_>, batch_id: Uuid, ops: &[WireOp], now: DateTime<Utc>) -> StoreResult<Stored>;
     /// Other devices' ops for cases assigned to `advocate`, after a feed position.
     /// A reassignment away from `advocate` is included too, so the old
     /// advocate's laptops learn the case has moved.
@@ -102,4 +203,19 @@ pub trait ClinicStore: Send + Sync {
 /// reassignment moves the case's future ops to the new advocate's devices.
 pub(crate) fn advocate_of(op: &WireOp) -> Option<&str> {
     (op.kind == "case").then(|| op.changes.get("new")?.get("advocate")?.as_str()).flatten()
+}
+
+/// The staff member an enrolment may bind a device to: registered, active, an advocate.
+pub(crate) fn enrollable(member: Option<StaffMember>) -> StoreResult<StaffMember> {
+    match member {
+        Some(m) if m.active && m.role == StaffRole::Advocate => Ok(m),
+        Some(m) if !m.active => Err(ClinicError::StaffInactive),
+        Some(_) => Err(ClinicError::BadRequest("only an advocate's laptop can be enrolled")),
+        None => Err(ClinicError::UnknownStaff),
+    }
+}
+
+/// The refusal kept for a slot, read back when the same op is sent again.
+pub(crate) fn refusal_of(code: &str) -> OpRefusal {
+    OpRefusal::parse(code)
 }

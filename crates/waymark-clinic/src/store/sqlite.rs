@@ -74,6 +74,58 @@ CREATE TABLE replays (
     PRIMARY KEY (advocate, case_id, position)
 ) STRICT, WITHOUT ROWID;
 "#,
+    r#"
+-- Authority: the clinic decides who a device is and what it may write.
+-- The staff register: who may be enrolled, and later who signs in.
+CREATE TABLE staff (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('administrator', 'coordinator', 'manager', 'panel_member', 'advocate', 'referrer')),
+    active INTEGER NOT NULL CHECK (active IN (0, 1)),
+    added_at TEXT NOT NULL
+) STRICT;
+-- A code is bound to an advocate when issued; codes issued before carry none and are refused.
+ALTER TABLE enrolments ADD COLUMN advocate TEXT;
+-- Devices enrolled before carry the advocate they claimed: they pull and
+-- push nothing until an administrator confirms it (`waymark-clinic confirm`).
+ALTER TABLE devices ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 0 CHECK (confirmed IN (0, 1));
+-- The HLC of the device's latest op whose clock was accepted.
+ALTER TABLE devices ADD COLUMN head_hlc TEXT;
+UPDATE devices SET head_hlc = (SELECT json_extract(op, '$.hlc') FROM ops WHERE ops.origin = devices.id ORDER BY seq DESC LIMIT 1);
+-- The case each record belongs to, from the first op that named it, and
+-- the advocate whose device created it.
+CREATE TABLE record_homes (
+    record_id TEXT PRIMARY KEY,
+    case_id TEXT,
+    owner TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+INSERT OR IGNORE INTO record_homes (record_id, case_id, owner)
+SELECT json_extract(op, '$.record_id'), case_id, coalesce((SELECT advocate FROM devices WHERE devices.id = ops.origin), '')
+FROM ops ORDER BY position;
+-- Each case's advocate over time, keyed by the HLC of the op that set it.
+CREATE TABLE assignments (
+    case_id TEXT NOT NULL,
+    hlc TEXT NOT NULL,
+    advocate TEXT NOT NULL,
+    PRIMARY KEY (case_id, hlc)
+) STRICT, WITHOUT ROWID;
+INSERT OR IGNORE INTO assignments (case_id, hlc, advocate)
+SELECT case_id, json_extract(op, '$.hlc'), json_extract(op, '$.changes.new.advocate') FROM ops
+WHERE json_extract(op, '$.kind') = 'case' AND case_id IS NOT NULL AND json_type(op, '$.changes.new.advocate') = 'text'
+ORDER BY position;
+-- Ops the clinic would not accept: kept whole, out of the feed. Their slot
+-- counts as held, so the device's later ops are acknowledged.
+CREATE TABLE refused (
+    origin TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    op_id TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    code TEXT NOT NULL,
+    op TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (origin, seq)
+) STRICT, WITHOUT ROWID;
+"#,
 ];
 
 pub struct SqliteStore {
@@ -122,7 +174,7 @@ impl SqliteStore {
 fn read_device(conn: &Connection, id: &str) -> StoreResult<Option<DeviceRecord>> {
     let row = conn
         .prepare_cached(
-            "SELECT id, advocate, keys, status, enrolled_at, revoked_at, last_seen_at, acked_through FROM devices WHERE id = ?1",
+            "SELECT id, advocate, keys, status, enrolled_at, revoked_at, last_seen_at, acked_through, confirmed FROM devices WHERE id = ?1",
         )?
         .query_row([id], device_row)
         .optional()?;
@@ -137,11 +189,13 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
     let status: String = r.get(3)?;
     let enrolled: String = r.get(4)?;
     let acked: i64 = r.get(7)?;
+    let confirmed: i64 = r.get(8)?;
     let bad = || ClinicError::Store("unreadable device row".into());
     Ok((|| {
         Ok(DeviceRecord {
             id: id.parse().map_err(|_| bad())?,
             advocate: r.get(1).map_err(|_| bad())?,
+            confirmed: confirmed == 1,
             keys: serde_json::from_str(&keys).map_err(|_| bad())?,
             status: if status == "revoked" { DeviceStatus::Revoked } else { DeviceStatus::Active },
             enrolled_at: time(Some(enrolled)).ok_or_else(bad)?,
@@ -152,23 +206,130 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
     })())
 }
 
+fn staff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoreResult<StaffMember>> {
+    let role: String = r.get(2)?;
+    let active: i64 = r.get(3)?;
+    let added: String = r.get(4)?;
+    let (code, name): (String, String) = (r.get(0)?, r.get(1)?);
+    let bad = || ClinicError::Store("unreadable staff row".into());
+    Ok((|| {
+        Ok(StaffMember {
+            code,
+            name,
+            role: StaffRole::parse(&role).ok_or_else(bad)?,
+            active: active == 1,
+            added_at: time(Some(added)).ok_or_else(bad)?,
+        })
+    })())
+}
+
+fn read_staff(conn: &Connection, code: &str) -> StoreResult<Option<StaffMember>> {
+    conn.prepare_cached("SELECT code, name, role, active, added_at FROM staff WHERE code = ?1")?
+        .query_row([code], staff_row)
+        .optional()?
+        .transpose()
+}
+
+/// The authority rules' view of the store, inside the batch's transaction.
+struct TxView<'a> {
+    tx: &'a Connection,
+}
+
+impl crate::authority::AuthorityView for TxView<'_> {
+    fn record_home(&mut self, record: Uuid) -> StoreResult<Option<crate::authority::RecordHome>> {
+        let row: Option<(Option<String>, String)> = self
+            .tx
+            .prepare_cached("SELECT case_id, owner FROM record_homes WHERE record_id = ?1")?
+            .query_row([record.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(case, owner)| {
+            let case_id = case.map(|c| c.parse().map_err(|_| ClinicError::Store("unreadable record home".into()))).transpose()?;
+            Ok(crate::authority::RecordHome { case_id, owner })
+        })
+        .transpose()
+    }
+
+    fn assignee_at(&mut self, case: Uuid, hlc: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT advocate FROM assignments WHERE case_id = ?1 AND hlc <= ?2 ORDER BY hlc DESC LIMIT 1")?
+            .query_row(params![case.to_string(), hlc], |r| r.get(0))
+            .optional()?)
+    }
+}
+
+/// The op id held in an origin's slot: from the feed, else the refused list, else the quarantine.
+fn slot_op_id(conn: &Connection, origin: &str, seq: i64) -> StoreResult<Option<Uuid>> {
+    if seq == 0 {
+        return Ok(None);
+    }
+    let id: Option<String> = conn
+        .prepare_cached(
+            "SELECT op_id FROM (SELECT op_id, 0 AS rank FROM ops WHERE origin = ?1 AND seq = ?2
+                                UNION ALL SELECT op_id, 1 FROM refused WHERE origin = ?1 AND seq = ?2
+                                UNION ALL SELECT op_id, 2 FROM quarantine WHERE origin = ?1 AND seq = ?2)
+             ORDER BY rank LIMIT 1",
+        )?
+        .query_row(params![origin, seq], |r| r.get(0))
+        .optional()?;
+    id.map(|i| i.parse().map_err(|_| ClinicError::Store("unreadable op id".into()))).transpose()
+}
+
 impl ClinicStore for SqliteStore {
-    fn add_enrolment(&self, token_hash: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
-        self.conn()?
-            .execute("INSERT INTO enrolments (token_hash, expires_at) VALUES (?1, ?2)", params![token_hash, expires_at.to_rfc3339()])?;
+    fn add_staff(&self, member: &StaffMember) -> StoreResult<()> {
+        let inserted = self.conn()?.execute(
+            "INSERT OR IGNORE INTO staff (code, name, role, active, added_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![member.code, member.name, member.role.as_str(), i64::from(member.active), member.added_at.to_rfc3339()],
+        )?;
+        if inserted == 0 {
+            return Err(ClinicError::StaffKnown);
+        }
         Ok(())
     }
 
-    fn enrol(&self, token_hash: &str, device: &DeviceRecord, now: DateTime<Utc>) -> StoreResult<DeviceRecord> {
+    fn staff(&self, code: &str) -> StoreResult<Option<StaffMember>> {
+        read_staff(&*self.conn()?, code)
+    }
+
+    fn staff_list(&self) -> StoreResult<Vec<StaffMember>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare("SELECT code, name, role, active, added_at FROM staff ORDER BY code")?;
+        let rows = stmt.query_map([], staff_row)?;
+        rows.map(|r| r.map_err(ClinicError::from).and_then(|m| m)).collect()
+    }
+
+    fn set_staff_active(&self, code: &str, active: bool) -> StoreResult<bool> {
+        Ok(self.conn()?.execute("UPDATE staff SET active = ?2 WHERE code = ?1", params![code, i64::from(active)])? > 0)
+    }
+
+    fn add_enrolment(&self, token_hash: &str, advocate: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
+        let conn = self.conn()?;
+        enrollable(read_staff(&conn, advocate)?)?;
+        conn.execute(
+            "INSERT INTO enrolments (token_hash, expires_at, advocate) VALUES (?1, ?2, ?3)",
+            params![token_hash, expires_at.to_rfc3339(), advocate],
+        )?;
+        Ok(())
+    }
+
+    fn enrol(&self, token_hash: &str, device: &DeviceRecord, claimed: Option<&str>, now: DateTime<Utc>) -> StoreResult<DeviceRecord> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let token: Option<(String, Option<String>)> = tx
-            .query_row("SELECT expires_at, used_by FROM enrolments WHERE token_hash = ?1", [token_hash], |r| Ok((r.get(0)?, r.get(1)?)))
+        let token: Option<(String, Option<String>, Option<String>)> = tx
+            .query_row("SELECT expires_at, used_by, advocate FROM enrolments WHERE token_hash = ?1", [token_hash], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()?;
-        let (expires, used_by) = token.ok_or(ClinicError::EnrolmentRefused)?;
+        let (expires, used_by, advocate) = token.ok_or(ClinicError::EnrolmentRefused)?;
+        // A code issued before codes were bound to an advocate is refused: nobody can say whose it was.
+        let advocate = advocate.ok_or(ClinicError::EnrolmentRefused)?;
         if time(Some(expires)).is_none_or(|e| e <= now) {
             return Err(ClinicError::EnrolmentRefused);
         }
+        if claimed.is_some_and(|c| c != advocate) {
+            return Err(ClinicError::AdvocateMismatch);
+        }
+        enrollable(read_staff(&tx, &advocate)?)?;
         let id = device.id.to_string();
         let result = match used_by {
             Some(used) if used == id => {
@@ -185,14 +346,20 @@ impl ClinicStore for SqliteStore {
                 }
                 tx.execute("UPDATE enrolments SET used_by = ?2 WHERE token_hash = ?1", params![token_hash, id])?;
                 tx.execute(
-                    "INSERT INTO devices (id, advocate, keys, status, enrolled_at, acked_through) VALUES (?1, ?2, ?3, 'active', ?4, 0)",
-                    params![id, device.advocate, serde_json::to_string(&device.keys).unwrap_or_default(), device.enrolled_at.to_rfc3339()],
+                    "INSERT INTO devices (id, advocate, keys, status, enrolled_at, acked_through, confirmed) VALUES (?1, ?2, ?3, 'active', ?4, 0, 1)",
+                    params![id, advocate, serde_json::to_string(&device.keys).unwrap_or_default(), device.enrolled_at.to_rfc3339()],
                 )?;
-                device.clone()
+                DeviceRecord { advocate, confirmed: true, ..device.clone() }
             }
         };
         tx.commit()?;
         Ok(result)
+    }
+
+    fn confirm_device(&self, id: Uuid, advocate: &str) -> StoreResult<bool> {
+        let conn = self.conn()?;
+        enrollable(read_staff(&conn, advocate)?)?;
+        Ok(conn.execute("UPDATE devices SET advocate = ?2, confirmed = 1 WHERE id = ?1", params![id.to_string(), advocate])? > 0)
     }
 
     fn device(&self, id: Uuid) -> StoreResult<Option<DeviceRecord>> {
@@ -202,7 +369,7 @@ impl ClinicStore for SqliteStore {
     fn devices(&self) -> StoreResult<Vec<DeviceRecord>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(
-            "SELECT id, advocate, keys, status, enrolled_at, revoked_at, last_seen_at, acked_through FROM devices ORDER BY enrolled_at, id",
+            "SELECT id, advocate, keys, status, enrolled_at, revoked_at, last_seen_at, acked_through, confirmed FROM devices ORDER BY enrolled_at, id",
         )?;
         let rows = stmt.query_map([], device_row)?;
         rows.map(|r| r.map_err(ClinicError::from).and_then(|d| d)).collect()
@@ -231,41 +398,79 @@ impl ClinicStore for SqliteStore {
         Ok(())
     }
 
-    fn store_batch(&self, device: Uuid, batch_id: Uuid, ops: &[WireOp], now: DateTime<Utc>) -> StoreResult<Stored> {
+    fn store_batch(&self, origin: Origin<'_>, batch_id: Uuid, ops: &[WireOp], now: DateTime<Utc>) -> StoreResult<Stored> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let at = now.to_rfc3339();
-        let fresh = tx.execute(
-            "INSERT OR IGNORE INTO batches (batch_id, device, at) VALUES (?1, ?2, ?3)",
-            params![batch_id.to_string(), device.to_string(), at],
-        )?;
+        let id = origin.id().to_string();
+        let fresh =
+            tx.execute("INSERT OR IGNORE INTO batches (batch_id, device, at) VALUES (?1, ?2, ?3)", params![batch_id.to_string(), id, at])?;
         if fresh == 0 {
             return Err(ClinicError::Replayed);
+        }
+        // The clinic's own ops have no device row and no acknowledgement.
+        let device_row: Option<(i64, Option<String>)> =
+            tx.query_row("SELECT acked_through, head_hlc FROM devices WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        let (acked, mut head_hlc) = device_row.unwrap_or((0, None));
+        if matches!(origin, Origin::Device { .. }) && ops.first().is_some_and(|o| to_i64(o.seq) > acked + 1) {
+            return Err(ClinicError::OutOfOrder);
         }
         let mut stored = Stored::default();
         for op in ops {
             let text = op.canonical_bytes();
             let hash = WireOp::hash_of(&text);
             let text = String::from_utf8(text).map_err(|_| ClinicError::BadRequest("op"))?;
-            let (op_id, origin) = (op.op_id.to_string(), op.origin.to_string());
-            // The common case is a new op: insert, and let the unique keys on
-            // the id and the slot say when it is not new.
-            let inserted = tx
-                .prepare_cached(
-                    "INSERT INTO ops (op_id, origin, seq, case_id, content_hash, op, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT DO NOTHING",
+            let (op_id, op_origin, seq) = (op.op_id.to_string(), op.origin.to_string(), to_i64(op.seq));
+            let slot_taken = seq <= acked
+                || tx
+                    .prepare_cached(
+                        "SELECT 1 FROM ops WHERE origin = ?1 AND seq = ?2 UNION ALL SELECT 1 FROM refused WHERE origin = ?1 AND seq = ?2",
+                    )?
+                    .exists(params![op_origin, seq])?;
+            let id_taken = tx.prepare_cached("SELECT 1 FROM ops WHERE op_id = ?1")?.exists([&op_id])?;
+            if !slot_taken && !id_taken {
+                let refusal = match origin {
+                    Origin::Clinic(_) => None,
+                    Origin::Device { id: device, advocate, max_ahead_ms } => {
+                        let sender = crate::authority::Sender { device, advocate, previous_hlc: head_hlc.as_deref(), now, max_ahead_ms };
+                        crate::authority::judge(op, &sender, &mut TxView { tx: &tx })?
+                    }
+                };
+                if crate::authority::clock_counts(refusal.as_ref()) {
+                    head_hlc = Some(op.hlc.clone());
+                }
+                if let Some(code) = refusal {
+                    tx.prepare_cached(
+                        "INSERT INTO refused (origin, seq, op_id, content_hash, code, op, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    )?
+                    .execute(params![op_origin, seq, op_id, hash, code.as_str(), text, at])?;
+                    tracing::warn!(device = %origin.id(), seq = op.seq, code = code.as_str(), "an op broke an authority rule; refused and kept");
+                    stored.refused.push(RefusedOp { seq: op.seq, code });
+                    continue;
+                }
+                tx.prepare_cached(
+                    "INSERT INTO ops (op_id, origin, seq, case_id, content_hash, op, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )?
-                .execute(params![op_id, origin, to_i64(op.seq), op.case_id.map(|c| c.to_string()), hash, text, at])?;
-            if inserted == 1 {
-                if let (Some(advocate), Some(case)) = (advocate_of(op), op.case_id) {
+                .execute(params![op_id, op_origin, seq, op.case_id.map(|c| c.to_string()), hash, text, at])?;
+                let position = tx.last_insert_rowid();
+                let owner = match origin {
+                    Origin::Clinic(_) => "clinic",
+                    Origin::Device { advocate, .. } => advocate,
+                };
+                let (home, assignment) = crate::authority::learned(op, owner);
+                tx.prepare_cached("INSERT OR IGNORE INTO record_homes (record_id, case_id, owner) VALUES (?1, ?2, ?3)")?
+                    .execute(params![op.record_id.to_string(), home.case_id.map(|c| c.to_string()), home.owner])?;
+                if let Some((case, advocate)) = assignment {
+                    tx.prepare_cached("INSERT OR IGNORE INTO assignments (case_id, hlc, advocate) VALUES (?1, ?2, ?3)")?
+                        .execute(params![case.to_string(), op.hlc, advocate])?;
                     let previous: Option<String> = tx
                         .prepare_cached("SELECT advocate FROM case_advocates WHERE case_id = ?1")?
                         .query_row([case.to_string()], |r| r.get(0))
                         .optional()?;
-                    if previous.as_deref() != Some(advocate) {
+                    if previous.as_deref() != Some(advocate.as_str()) {
                         if previous.is_some() {
                             tx.prepare_cached("INSERT OR IGNORE INTO replays (advocate, case_id, position) VALUES (?1, ?2, ?3)")?
-                                .execute(params![advocate, case.to_string(), tx.last_insert_rowid()])?;
+                                .execute(params![advocate, case.to_string(), position])?;
                         }
                         // Most ops leave the advocate as it was; writing only on a change spares a row update per op.
                         tx.prepare_cached(
@@ -278,29 +483,37 @@ impl ClinicStore for SqliteStore {
                 stored.inserted += 1;
                 continue;
             }
-            let held: Vec<(String, String, String, i64)> = tx
-                .prepare_cached("SELECT op_id, content_hash, origin, seq FROM ops WHERE op_id = ?1 OR (origin = ?2 AND seq = ?3)")?
-                .query_map(params![op_id, origin, to_i64(op.seq)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            // Sent before: the same op again is answered as before; anything else is quarantined.
+            let held: Vec<(String, String, String, i64, Option<String>)> = tx
+                .prepare_cached(
+                    "SELECT op_id, content_hash, origin, seq, NULL FROM ops WHERE op_id = ?1 OR (origin = ?2 AND seq = ?3)
+                     UNION ALL SELECT op_id, content_hash, origin, seq, code FROM refused WHERE origin = ?2 AND seq = ?3",
+                )?
+                .query_map(params![op_id, op_origin, seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
                 .collect::<Result<_, _>>()?;
-            let same = |(i, h, o, s): &(String, String, String, i64)| *i == op_id && *h == hash && *o == origin && *s == to_i64(op.seq);
+            let same =
+                |(i, h, o, s, _): &(String, String, String, i64, Option<String>)| *i == op_id && *h == hash && *o == op_origin && *s == seq;
             match held.as_slice() {
-                [one] if same(one) => stored.duplicates += 1,
+                [one] if same(one) => {
+                    stored.duplicates += 1;
+                    if let Some(code) = &one.4 {
+                        stored.refused.push(RefusedOp { seq: op.seq, code: refusal_of(code) });
+                    }
+                }
                 _ => {
                     tx.prepare_cached("INSERT INTO quarantine (origin, seq, op_id, op, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
-                        .execute(params![origin, to_i64(op.seq), op_id, text, at])?;
-                    tracing::warn!(device = %device, seq = op.seq, "an op id or sequence arrived again with different content; quarantined");
+                        .execute(params![op_origin, seq, op_id, text, at])?;
+                    tracing::warn!(device = %origin.id(), seq = op.seq, "an op id or sequence arrived again with different content; quarantined");
                     stored.quarantined.push(op.seq);
                 }
             }
         }
-        let id = device.to_string();
-        // The clinic's own ops have no device row and no acknowledgement.
-        let acked: i64 = tx.query_row("SELECT acked_through FROM devices WHERE id = ?1", [&id], |r| r.get(0)).optional()?.unwrap_or(0);
         // Walk the held slots past the acknowledgement until the first gap.
         let mut next = acked + 1;
         {
             let mut slots = tx.prepare_cached(
-                "SELECT seq FROM ops WHERE origin = ?1 AND seq >= ?2 UNION SELECT seq FROM quarantine WHERE origin = ?1 AND seq >= ?2 ORDER BY seq",
+                "SELECT seq FROM ops WHERE origin = ?1 AND seq >= ?2 UNION SELECT seq FROM quarantine WHERE origin = ?1 AND seq >= ?2
+                 UNION SELECT seq FROM refused WHERE origin = ?1 AND seq >= ?2 ORDER BY seq",
             )?;
             let mut rows = slots.query(params![id, next])?;
             while let Some(row) = rows.next()? {
@@ -312,7 +525,11 @@ impl ClinicStore for SqliteStore {
             }
         }
         let acked = next - 1;
-        tx.execute("UPDATE devices SET acked_through = ?2, last_seen_at = ?3 WHERE id = ?1", params![id, acked, at])?;
+        tx.execute(
+            "UPDATE devices SET acked_through = ?2, last_seen_at = ?3, head_hlc = ?4 WHERE id = ?1",
+            params![id, acked, at, head_hlc],
+        )?;
+        stored.acked_op = slot_op_id(&tx, &id, acked)?;
         tx.commit()?;
         stored.acked_through = u64::try_from(acked).unwrap_or(0);
         Ok(stored)
@@ -381,17 +598,7 @@ impl ClinicStore for SqliteStore {
     }
 
     fn op_id_at(&self, origin: Uuid, seq: u64) -> StoreResult<Option<Uuid>> {
-        let id: Option<String> = self
-            .conn()?
-            .query_row(
-                "SELECT op_id FROM (SELECT op_id, 0 AS rank FROM ops WHERE origin = ?1 AND seq = ?2
-                                    UNION ALL SELECT op_id, 1 FROM quarantine WHERE origin = ?1 AND seq = ?2)
-                 ORDER BY rank LIMIT 1",
-                params![origin.to_string(), to_i64(seq)],
-                |r| r.get(0),
-            )
-            .optional()?;
-        id.map(|i| i.parse().map_err(|_| ClinicError::Store("unreadable op id".into()))).transpose()
+        slot_op_id(&*self.conn()?, &origin.to_string(), to_i64(seq))
     }
 
     fn feed_head(&self) -> StoreResult<u64> {
@@ -405,8 +612,10 @@ impl ClinicStore for SqliteStore {
         Ok(Stats {
             devices_active: count("SELECT count(*) FROM devices WHERE status = 'active'")?,
             devices_revoked: count("SELECT count(*) FROM devices WHERE status = 'revoked'")?,
+            devices_unconfirmed: count("SELECT count(*) FROM devices WHERE confirmed = 0")?,
             ops: count("SELECT count(*) FROM ops")?,
             quarantined: count("SELECT count(*) FROM quarantine")?,
+            refused: count("SELECT count(*) FROM refused")?,
             feed_head: count("SELECT coalesce(max(position), 0) FROM ops")?,
         })
     }

@@ -1,0 +1,287 @@
+//! Who may write what. The clinic judges every op a laptop sends before it
+//! enters the feed, from what the clinic itself holds: the advocate it bound
+//! the device to at enrolment, the assignment of each case over time, and
+//! the case each record belongs to. Nothing the laptop says about itself is
+//! taken on trust. Each store calls `judge` inside the transaction that
+//! stores the batch, so no reassignment can slip between the check and the write.
+//!
+//! The rules, in the order they are checked (the first broken one is the code):
+//!
+//! 1. The HLC is in the fixed form `wall-counter-origin`, names the sending
+//!    device, is at most `max_ahead_ms` ahead of the clinic's clock, and is
+//!    after the HLC of the device's previous op (`bad_hlc`, `hlc_ahead`,
+//!    `hlc_backwards`).
+//! 2. `actor` is the advocate the device was enrolled for (`actor_mismatch`).
+//! 3. The kind is known and not one only the clinic writes (`unknown_kind`, `clinic_owned`).
+//! 4. A case op's `case_id` is its own id; an op on a known record carries
+//!    that record's case; an update names a record the clinic holds
+//!    (`case_mismatch`, `unknown_record`).
+//! 5. No clinic-owned field is set, except `advocate` on a new case, which
+//!    must be the sender's own advocate (`clinic_owned`).
+//! 6. The case was assigned to the sender's advocate at the op's HLC: the
+//!    assignment in force is the latest one whose HLC is not after the op's.
+//!    So an op made on the old advocate's laptop before the reassignment's
+//!    HLC is accepted, and one stamped after it is refused, even when the
+//!    laptop had not yet heard of the move (`not_your_case`). A record with
+//!    no case belongs to the advocate who created it.
+
+use crate::store::StoreResult;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+use waymark_domain::hlc::Hlc;
+use waymark_domain::patch::{clinic_owned_fields, clinic_owned_kind};
+use waymark_domain::RecordKind;
+use waymark_protocol::{OpAction, OpRefusal, WireOp};
+
+/// How far ahead of the clinic's clock a laptop's HLC may be. Laptop clocks
+/// drift; one far ahead would win every last-writer-wins field everywhere.
+pub const MAX_HLC_AHEAD_MS: u64 = 60 * 60 * 1000;
+
+/// Where a record lives: its case (or none), and the advocate who created it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordHome {
+    pub case_id: Option<Uuid>,
+    pub owner: String,
+}
+
+/// What a store tells the judge, read inside its write transaction.
+pub trait AuthorityView {
+    fn record_home(&mut self, record: Uuid) -> StoreResult<Option<RecordHome>>;
+    /// The advocate a case was assigned to at `hlc`, or `None` when the case
+    /// is unknown or was not yet assigned then.
+    fn assignee_at(&mut self, case: Uuid, hlc: &str) -> StoreResult<Option<String>>;
+}
+
+/// The sender as the clinic knows it.
+#[derive(Debug, Clone, Copy)]
+pub struct Sender<'a> {
+    pub device: Uuid,
+    /// The advocate bound at enrolment.
+    pub advocate: &'a str,
+    /// The HLC of the device's previous op, when it has sent one.
+    pub previous_hlc: Option<&'a str>,
+    pub now: DateTime<Utc>,
+    pub max_ahead_ms: u64,
+}
+
+/// The first rule `op` breaks, or `None` when the clinic accepts it.
+pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> StoreResult<Option<OpRefusal>> {
+    if let Some(refusal) = judge_clock(op, sender) {
+        return Ok(Some(refusal));
+    }
+    if op.actor != sender.advocate {
+        return Ok(Some(OpRefusal::ActorMismatch));
+    }
+    let Some(kind) = RecordKind::from_wire(&op.kind) else { return Ok(Some(OpRefusal::UnknownKind)) };
+    if clinic_owned_kind(kind) {
+        return Ok(Some(OpRefusal::ClinicOwned));
+    }
+    if kind == RecordKind::Case && op.case_id != Some(op.record_id) {
+        return Ok(Some(OpRefusal::CaseMismatch));
+    }
+    let home = view.record_home(op.record_id)?;
+    match &home {
+        Some(home) if home.case_id != op.case_id => return Ok(Some(OpRefusal::CaseMismatch)),
+        None if op.action == OpAction::Update => return Ok(Some(OpRefusal::UnknownRecord)),
+        _ => {}
+    }
+    let creating = op.action == OpAction::Create && home.is_none();
+    let new_case = kind == RecordKind::Case && creating;
+    let new = op.changes.get("new").and_then(Value::as_object);
+    // A new case is its creator's: it must name the sender's own advocate.
+    if new_case && new.and_then(|n| n.get("advocate")).and_then(Value::as_str) != Some(sender.advocate) {
+        return Ok(Some(OpRefusal::ClinicOwned));
+    }
+    for field in clinic_owned_fields(kind) {
+        let Some(value) = new.and_then(|n| n.get(*field)) else { continue };
+        // A new record's document carries every field; unset ones are null.
+        let unset_on_create = creating && value.is_null();
+        if !(unset_on_create || (new_case && *field == "advocate")) {
+            return Ok(Some(OpRefusal::ClinicOwned));
+        }
+    }
+    let allowed = match (op.case_id, &home) {
+        (None, Some(home)) => home.owner == sender.advocate,
+        (None, None) => true,
+        (Some(_), _) if new_case => true,
+        (Some(case), _) => view.assignee_at(case, &op.hlc)?.as_deref() == Some(sender.advocate),
+    };
+    Ok((!allowed).then_some(OpRefusal::NotYourCase))
+}
+
+/// Rule 1: the op's clock.
+fn judge_clock(op: &WireOp, sender: &Sender<'_>) -> Option<OpRefusal> {
+    let Ok(hlc) = op.hlc.parse::<Hlc>() else { return Some(OpRefusal::BadHlc) };
+    // Only the canonical text sorts as the value does, and HLCs are compared as text.
+    if hlc.to_string() != op.hlc || hlc.device.as_uuid() != sender.device || op.origin != sender.device {
+        return Some(OpRefusal::BadHlc);
+    }
+    let now_ms = u64::try_from(sender.now.timestamp_millis()).unwrap_or(0);
+    if hlc.wall_ms > now_ms.saturating_add(sender.max_ahead_ms) {
+        return Some(OpRefusal::HlcAhead);
+    }
+    if sender.previous_hlc.is_some_and(|previous| op.hlc.as_str() <= previous) {
+        return Some(OpRefusal::HlcBackwards);
+    }
+    None
+}
+
+/// Whether a refusal leaves the op's clock usable as the device's latest:
+/// a refused clock must not become the bar the next honest op has to clear.
+pub fn clock_counts(refusal: Option<&OpRefusal>) -> bool {
+    !matches!(refusal, Some(OpRefusal::BadHlc | OpRefusal::HlcAhead | OpRefusal::HlcBackwards))
+}
+
+/// What an accepted op changes in the clinic's knowledge: the record's home
+/// (first op wins) and, when it sets `advocate` on a case, an assignment at its HLC.
+pub fn learned(op: &WireOp, owner: &str) -> (RecordHome, Option<(Uuid, String)>) {
+    let home = RecordHome { case_id: op.case_id, owner: owner.to_owned() };
+    let assignment = crate::store::advocate_of(op).zip(op.case_id).map(|(advocate, case)| (case, advocate.to_owned()));
+    (home, assignment)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use std::collections::HashMap;
+
+    #[derive(Default)]
+    struct View {
+        homes: HashMap<Uuid, RecordHome>,
+        assignments: Vec<(Uuid, String, String)>,
+    }
+
+    impl AuthorityView for View {
+        fn record_home(&mut self, record: Uuid) -> StoreResult<Option<RecordHome>> {
+            Ok(self.homes.get(&record).cloned())
+        }
+        fn assignee_at(&mut self, case: Uuid, hlc: &str) -> StoreResult<Option<String>> {
+            Ok(self
+                .assignments
+                .iter()
+                .filter(|(c, at, _)| *c == case && at.as_str() <= hlc)
+                .max_by(|a, b| a.1.cmp(&b.1))
+                .map(|a| a.2.clone()))
+        }
+    }
+
+    const DEVICE: Uuid = Uuid::from_u128(1);
+    const CASE: Uuid = Uuid::from_u128(10);
+    const WALL: u64 = 1_795_000_000_000;
+
+    fn now() -> DateTime<Utc> {
+        Utc.timestamp_millis_opt(i64::try_from(WALL).unwrap()).unwrap()
+    }
+
+    fn hlc(wall: u64) -> String {
+        format!("{wall:015}-{:010}-{DEVICE}", 0)
+    }
+
+    fn op(kind: &str, record: u128, action: OpAction, new: Value) -> WireOp {
+        WireOp {
+            op_id: Uuid::now_v7(),
+            origin: DEVICE,
+            seq: 1,
+            hlc: hlc(WALL - 1000),
+            made_at: now(),
+            actor: "ISA01".into(),
+            kind: kind.into(),
+            record_id: Uuid::from_u128(record),
+            case_id: Some(CASE),
+            action,
+            changes: serde_json::json!({ "new": new }),
+            schema_version: 2,
+        }
+    }
+
+    fn sender(previous: Option<&str>) -> Sender<'_> {
+        Sender { device: DEVICE, advocate: "ISA01", previous_hlc: previous, now: now(), max_ahead_ms: MAX_HLC_AHEAD_MS }
+    }
+
+    fn verdict(op: &WireOp, view: &mut View) -> Option<OpRefusal> {
+        judge(op, &sender(None), view).unwrap()
+    }
+
+    fn assigned(to: &str, at: u64) -> View {
+        let mut view = View::default();
+        view.homes.insert(CASE, RecordHome { case_id: Some(CASE), owner: "ISA01".into() });
+        view.assignments.push((CASE, format!("{at:015}-{:010}-{}", 0, Uuid::from_u128(0xC11)), to.into()));
+        view
+    }
+
+    #[test]
+    fn a_new_case_is_the_senders_only_when_it_names_the_sender() {
+        // Why: the advocate on a new case decides whose laptops receive it.
+        let mut view = View::default();
+        assert_eq!(verdict(&op("case", 10, OpAction::Create, serde_json::json!({"advocate": "ISA01"})), &mut view), None);
+        let for_another = op("case", 10, OpAction::Create, serde_json::json!({"advocate": "ISA02"}));
+        assert_eq!(verdict(&for_another, &mut view), Some(OpRefusal::ClinicOwned));
+        let for_nobody = op("case", 10, OpAction::Create, serde_json::json!({"reference": "C1"}));
+        assert_eq!(verdict(&for_nobody, &mut view), Some(OpRefusal::ClinicOwned));
+    }
+
+    #[test]
+    fn only_the_clinic_moves_a_case_or_writes_its_fields() {
+        let mut view = assigned("ISA01", WALL - 5000);
+        let takeover = op("case", 10, OpAction::Update, serde_json::json!({"advocate": "ISA01"}));
+        assert_eq!(verdict(&takeover, &mut view), Some(OpRefusal::ClinicOwned), "even naming the current advocate");
+        let typology = op("perpetrator", 20, OpAction::Create, serde_json::json!({"typology": "rejected"}));
+        assert_eq!(verdict(&typology, &mut view), Some(OpRefusal::ClinicOwned));
+        let unset = op("perpetrator", 20, OpAction::Create, serde_json::json!({"typology": null}));
+        assert_eq!(verdict(&unset, &mut view), None, "a new record's unset typology is not a claim to set it");
+        let review = op("clinic_review", 21, OpAction::Create, serde_json::json!({}));
+        assert_eq!(verdict(&review, &mut view), Some(OpRefusal::ClinicOwned));
+    }
+
+    #[test]
+    fn an_op_is_judged_by_the_assignment_in_force_at_its_clock() {
+        // Why: work done offline before a reassignment is kept; later writes are not the old advocate's to make.
+        let moved_at = WALL - 2000;
+        let mut view = assigned("ISA01", WALL - 9000);
+        view.assignments.push((CASE, format!("{moved_at:015}-{:010}-{}", 0, Uuid::from_u128(0xC11)), "ISA02".into()));
+        let before = WireOp { hlc: hlc(moved_at - 1), ..op("incident", 30, OpAction::Create, serde_json::json!({})) };
+        let after = WireOp { hlc: hlc(moved_at + 1), ..op("incident", 31, OpAction::Create, serde_json::json!({})) };
+        assert_eq!(verdict(&before, &mut view), None);
+        assert_eq!(verdict(&after, &mut view), Some(OpRefusal::NotYourCase));
+        let unknown_case = WireOp { case_id: Some(Uuid::from_u128(99)), ..op("incident", 32, OpAction::Create, serde_json::json!({})) };
+        assert_eq!(verdict(&unknown_case, &mut view), Some(OpRefusal::NotYourCase));
+    }
+
+    #[test]
+    fn identity_and_record_homes_come_from_the_clinic() {
+        let mut view = assigned("ISA01", WALL - 9000);
+        let forged_actor = WireOp { actor: "CLN1".into(), ..op("incident", 30, OpAction::Create, serde_json::json!({})) };
+        assert_eq!(verdict(&forged_actor, &mut view), Some(OpRefusal::ActorMismatch));
+        view.homes.insert(Uuid::from_u128(40), RecordHome { case_id: Some(Uuid::from_u128(11)), owner: "ISA02".into() });
+        let moved_record = op("victim", 40, OpAction::Update, serde_json::json!({"name": "x"}));
+        assert_eq!(verdict(&moved_record, &mut view), Some(OpRefusal::CaseMismatch));
+        let case_elsewhere = WireOp { case_id: Some(Uuid::from_u128(11)), ..op("case", 10, OpAction::Update, serde_json::json!({})) };
+        assert_eq!(verdict(&case_elsewhere, &mut view), Some(OpRefusal::CaseMismatch));
+        let ghost = op("victim", 41, OpAction::Update, serde_json::json!({"name": "x"}));
+        assert_eq!(verdict(&ghost, &mut view), Some(OpRefusal::UnknownRecord));
+        assert_eq!(verdict(&op("spaceship", 42, OpAction::Create, serde_json::json!({})), &mut view), Some(OpRefusal::UnknownKind));
+        // A record with no case is its creator's alone.
+        view.homes.insert(Uuid::from_u128(50), RecordHome { case_id: None, owner: "ISA02".into() });
+        let task = WireOp { case_id: None, ..op("task", 50, OpAction::Update, serde_json::json!({"what": "x"})) };
+        assert_eq!(verdict(&task, &mut view), Some(OpRefusal::NotYourCase));
+    }
+
+    #[test]
+    fn a_clock_that_is_malformed_far_ahead_or_backwards_is_refused() {
+        // Why: a far-future HLC would win every last-writer-wins field on every laptop, for good.
+        let mut view = assigned("ISA01", WALL - 9000);
+        let with = |text: String| WireOp { hlc: text, ..op("incident", 30, OpAction::Create, serde_json::json!({})) };
+        assert_eq!(verdict(&with("not a clock".into()), &mut view), Some(OpRefusal::BadHlc));
+        assert_eq!(verdict(&with(format!("{}-0-{DEVICE}", WALL - 1000)), &mut view), Some(OpRefusal::BadHlc), "not fixed width");
+        let other = format!("{:015}-{:010}-{}", WALL - 1000, 0, Uuid::from_u128(2));
+        assert_eq!(verdict(&with(other), &mut view), Some(OpRefusal::BadHlc), "another device's clock");
+        assert_eq!(verdict(&with(hlc(WALL + MAX_HLC_AHEAD_MS + 1)), &mut view), Some(OpRefusal::HlcAhead));
+        assert_eq!(verdict(&with(hlc(WALL + MAX_HLC_AHEAD_MS)), &mut view), None, "drift within the allowance is fine");
+        let previous = hlc(WALL - 500);
+        let backwards = with(hlc(WALL - 600));
+        assert_eq!(judge(&backwards, &sender(Some(&previous)), &mut view).unwrap(), Some(OpRefusal::HlcBackwards));
+        assert!(!clock_counts(Some(&OpRefusal::HlcAhead)) && clock_counts(Some(&OpRefusal::NotYourCase)) && clock_counts(None));
+    }
+}
