@@ -162,20 +162,21 @@ fn concurrent_edits_of_risk_level_are_one_conflict_on_both_sides_until_a_person_
     assert_eq!(on_a[0].field, "risk_level");
     assert_eq!((on_a[0].local_value.as_str(), on_a[0].remote_value.as_str()), (Some("high"), Some("medium")));
     assert_eq!((on_b[0].local_value.as_str(), on_b[0].remote_value.as_str()), (Some("medium"), Some("high")));
-    // Not resolved silently: each side still shows its own value; the ordinary field merged.
+    // Not resolved silently: both sides list the conflict with both values, and show the same
+    // value meanwhile (the later write, B's), so the laptops agree; the ordinary field merged.
     let risk = |v: &Mutex<Vault>| v.lock().unwrap().get::<Case>(case.as_uuid()).unwrap();
-    assert_eq!(serde_json::to_value(risk(&a).risk_level).unwrap(), "high");
+    assert_eq!(serde_json::to_value(risk(&a).risk_level).unwrap(), "medium");
     assert_eq!(serde_json::to_value(risk(&b).risk_level).unwrap(), "medium");
     assert!(risk(&b).persistently_targeted, "an ordinary field merged by clock");
 
-    // A person on A keeps B's value; B hears the decision and closes the same conflict.
-    a.lock().unwrap().resolve_conflict(&on_a[0].id, Resolution::Remote).unwrap();
+    // A person on A keeps A's value; B hears the decision, closes the same conflict and shows it.
+    a.lock().unwrap().resolve_conflict(&on_a[0].id, Resolution::Local).unwrap();
     sync_once(&a).unwrap();
     sync_once(&b).unwrap();
     assert!(a.lock().unwrap().sync_conflicts().unwrap().is_empty());
     assert!(b.lock().unwrap().sync_conflicts().unwrap().is_empty(), "the decision closed B's copy of the conflict");
     assert_eq!(risk(&a).risk_level, risk(&b).risk_level);
-    assert_eq!(serde_json::to_value(risk(&a).risk_level).unwrap(), "medium");
+    assert_eq!(serde_json::to_value(risk(&a).risk_level).unwrap(), "high");
 }
 
 #[test]

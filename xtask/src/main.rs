@@ -51,8 +51,9 @@ fn main() -> ExitCode {
         "bench-desktop" => setup().and_then(|()| bench_desktop()),
         "bench-print" => setup().and_then(|()| bench_print()),
         "bench-sync" => setup().and_then(|()| bench_sync()),
+        "fuzz" => fuzz(),
         _ => {
-            eprintln!("usage: cargo xtask <run|test|bench|bench-desktop|bench-print|bench-sync|setup|bindings>");
+            eprintln!("usage: cargo xtask <run|test|bench|bench-desktop|bench-print|bench-sync|fuzz [COUNT] [SEED]|setup|bindings>");
             return ExitCode::from(2);
         }
     };
@@ -317,6 +318,14 @@ fn bench_sync() -> Result<(), String> {
     let mut cmd = cargo();
     cmd.args(["bench", "--locked", "-p", "waymark-scenarios", "--bench", "sync"]);
     status(cmd, "sync benchmark")
+}
+
+/// The protocol fuzzer: a million inputs unless told otherwise (`cargo xtask fuzz 5000000 7`).
+fn fuzz() -> Result<(), String> {
+    let mut cmd = cargo();
+    cmd.args(["bench", "--locked", "-p", "waymark-protocol", "--bench", "fuzz", "--"]);
+    cmd.args(std::env::args().skip(2));
+    status(cmd, "protocol fuzzer")
 }
 
 fn bench() -> Result<(), String> {

@@ -61,16 +61,22 @@ pub struct FieldChange<'a> {
     pub old: Option<&'a Value>,
     pub new: &'a Value,
     pub remote_hlc: &'a str,
+    /// Whether the remote writer had seen the local write: `Some(true)` when
+    /// the op's `base` names the op behind the local value, `Some(false)` when
+    /// it names others (a concurrent write), `None` for an op with no `base`
+    /// (a create, or an older Waymark), judged by its `old` value instead.
+    pub successor: Option<bool>,
 }
 
 pub fn merge_field(change: FieldChange<'_>) -> FieldOutcome {
-    let FieldChange { class, local, local_hlc, old, new, remote_hlc } = change;
+    let FieldChange { class, local, local_hlc, old, new, remote_hlc, successor } = change;
     if local == new {
         return FieldOutcome::Same;
     }
-    // The remote changed from exactly what we hold: it is a successor of our
-    // value, not a rival, whatever the clocks say.
-    if old == Some(local) {
+    // The remote changed our value knowing it: a successor, not a rival,
+    // whatever the clocks say. Without a base, an `old` equal to what we hold
+    // is the best evidence there is.
+    if successor.unwrap_or(old == Some(local)) {
         return FieldOutcome::Take(new.clone());
     }
     match class {
@@ -85,6 +91,8 @@ pub fn merge_field(change: FieldChange<'_>) -> FieldOutcome {
                         merged.push(added.clone());
                     }
                 }
+                // Both sides merge the same two sets; one order makes the results equal.
+                merged.sort_by_key(Value::to_string);
                 if &merged == local {
                     FieldOutcome::KeepLocal
                 } else {
@@ -95,6 +103,30 @@ pub fn merge_field(change: FieldChange<'_>) -> FieldOutcome {
         },
         FieldClass::Ordinary => last_writer(local_hlc, remote_hlc, new),
     }
+}
+
+/// The shown value of a set field with several concurrent writes ("heads"),
+/// each given as its value and the value it changed from: every element some
+/// head holds, less those a head removed and no head added. It depends on
+/// the heads only, never on the order they arrived in, so every device shows
+/// the same; concurrent additions are all kept.
+pub fn merge_set_heads(heads: &[(&Value, Option<&Value>)]) -> Value {
+    let items = |v: Option<&Value>| v.and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut all: Vec<Value> = Vec::new();
+    let (mut added, mut removed): (Vec<Value>, Vec<Value>) = (Vec::new(), Vec::new());
+    for (value, old) in heads {
+        let (value, old) = (items(Some(value)), items(*old));
+        added.extend(value.iter().filter(|v| !old.contains(v)).cloned());
+        removed.extend(old.iter().filter(|v| !value.contains(v)).cloned());
+        for v in value {
+            if !all.contains(&v) {
+                all.push(v);
+            }
+        }
+    }
+    let mut merged: Vec<Value> = all.into_iter().filter(|v| !removed.contains(v) || added.contains(v)).collect();
+    merged.sort_by_key(Value::to_string);
+    Value::Array(merged)
 }
 
 fn last_writer(local_hlc: &str, remote_hlc: &str, new: &Value) -> FieldOutcome {
@@ -120,7 +152,7 @@ mod tests {
         local_hlc: &'a str,
         remote_hlc: &'a str,
     ) -> FieldChange<'a> {
-        FieldChange { class, local, local_hlc, old, new, remote_hlc }
+        FieldChange { class, local, local_hlc, old, new, remote_hlc, successor: None }
     }
 
     #[test]
@@ -153,6 +185,42 @@ mod tests {
         let local = json!(["a", "b", "c"]); // we added c
         let new = json!(["b", "d"]); // they removed a and added d
         assert_eq!(merge_field(change(FieldClass::Set, &local, Some(&base), &new, "5", "1")), FieldOutcome::Take(json!(["b", "c", "d"])));
+    }
+
+    #[test]
+    fn concurrent_set_merges_agree_on_both_sides_in_value_and_order() {
+        // Why: A and B each merge the other's change into their own; the results must be equal to converge.
+        let base = json!(["b", "a"]);
+        let (on_a, on_b) = (json!(["b", "a", "z"]), json!(["c", "a"]));
+        let a_merges = merge_field(change(FieldClass::Set, &on_a, Some(&base), &on_b, "5", "6"));
+        let b_merges = merge_field(change(FieldClass::Set, &on_b, Some(&base), &on_a, "6", "5"));
+        assert_eq!(a_merges, FieldOutcome::Take(json!(["a", "c", "z"])));
+        assert_eq!(a_merges, b_merges);
+    }
+
+    #[test]
+    fn concurrent_set_writes_keep_every_addition_and_the_removals_nobody_undid() {
+        // Why: the shown value is a function of the heads alone, so both laptops show the same.
+        let (a_old, a_new) = (json!(["T1"]), json!([]));
+        let (b_old, b_new) = (json!(["T1"]), json!(["T1", "T2"]));
+        let one = merge_set_heads(&[(&a_new, Some(&a_old)), (&b_new, Some(&b_old))]);
+        let other = merge_set_heads(&[(&b_new, Some(&b_old)), (&a_new, Some(&a_old))]);
+        assert_eq!(one, json!(["T2"]), "A's removal of T1 holds; B's T2 is kept");
+        assert_eq!(one, other);
+        // An element one side removed and the other added anew stays.
+        let (c_old, c_new) = (json!(["T2", "T3"]), json!(["T1", "T2"]));
+        let (d_old, d_new) = (json!([]), json!(["T2", "T3"]));
+        assert_eq!(merge_set_heads(&[(&c_new, Some(&c_old)), (&d_new, Some(&d_old))]), json!(["T1", "T2", "T3"]));
+    }
+
+    #[test]
+    fn a_base_decides_succession_where_the_old_value_would_mislead() {
+        // Why: a concurrent write that happens to start from the same value (A-B-A) is a rival, not a successor.
+        let (local, new) = (json!("A"), json!("C"));
+        let rival = FieldChange { successor: Some(false), ..change(FieldClass::Ordinary, &local, Some(&local), &new, "9", "1") };
+        assert_eq!(merge_field(rival), FieldOutcome::KeepLocal, "the later clock keeps its value");
+        let successor = FieldChange { successor: Some(true), ..change(FieldClass::Ordinary, &local, None, &new, "9", "1") };
+        assert_eq!(merge_field(successor), FieldOutcome::Take(new.clone()));
     }
 
     #[test]

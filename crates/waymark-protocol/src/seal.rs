@@ -32,11 +32,23 @@ pub fn seal(
 ) -> Result<SealedBatch, ProtocolError> {
     let body = BatchBody { header: header.clone(), ops: ops.to_vec() };
     let plaintext = serde_json::to_vec(&body).map_err(|_| ProtocolError::Malformed("body"))?;
+    seal_body_bytes(header, &plaintext, recipient, signer)
+}
+
+/// Seals body bytes the caller made itself, and signs the result. `seal`
+/// is this with a `BatchBody`; the fuzzer uses it to reach the receiver's
+/// body checks with bytes no honest sender would make.
+pub fn seal_body_bytes(
+    header: BatchHeader,
+    plaintext: &[u8],
+    recipient: &age::x25519::Recipient,
+    signer: &SigningKey,
+) -> Result<SealedBatch, ProtocolError> {
     let encryptor =
         age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient)).map_err(|_| ProtocolError::Key("recipient"))?;
     let mut ciphertext = Vec::with_capacity(plaintext.len() + 256);
     let mut writer = encryptor.wrap_output(&mut ciphertext).map_err(|_| ProtocolError::Key("recipient"))?;
-    writer.write_all(&plaintext).and_then(|_| writer.finish().map(|_| ())).map_err(|_| ProtocolError::Key("recipient"))?;
+    writer.write_all(plaintext).and_then(|_| writer.finish().map(|_| ())).map_err(|_| ProtocolError::Key("recipient"))?;
     let header_bytes = serde_json::to_vec(&header).map_err(|_| ProtocolError::Malformed("header"))?;
     let signature = signer.sign(&signed_message(&header_bytes, &ciphertext, header.protocol)).to_bytes();
     Ok(SealedBatch { header, header_bytes, ciphertext, signature })

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("migrations/0001_init.sql")),
     ("0002_sync", include_str!("migrations/0002_sync.sql")),
     ("0003_shared_references", include_str!("migrations/0003_shared_references.sql")),
+    ("0004_field_heads", include_str!("migrations/0004_field_heads.sql")),
 ];
 
 pub fn schema_version() -> u32 {

@@ -10,6 +10,7 @@ pub mod backup;
 pub mod db;
 pub mod error;
 mod fsutil;
+mod heads;
 pub mod keyfile;
 pub mod queries;
 pub mod sync;

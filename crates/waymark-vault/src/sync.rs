@@ -5,16 +5,16 @@
 
 use crate::audit::{self, AuditEntry};
 use crate::error::{Result, VaultError};
+use crate::heads::Head;
 use crate::vault::{append_op, check_references, meta_get, meta_set, NewOp, Vault};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::path::Path;
 use uuid::Uuid;
 use waymark_domain::hlc::Hlc;
-use waymark_domain::merge::{field_class, merge_field, FieldChange, FieldOutcome};
+use waymark_domain::merge::{field_class, merge_field, FieldChange, FieldClass, FieldOutcome};
 use waymark_domain::patch::{clinic_owned_fields, clinic_owned_kind};
 use waymark_domain::records::Ctx;
 use waymark_domain::{Record, RecordKind};
@@ -211,9 +211,7 @@ fn keys_from_meta(conn: &Connection, key: &str) -> Result<Option<DeviceKeys>> {
 /// The same conflict gets the same id on both devices: it is made from the
 /// two ops that disagree, in a fixed order, and the field.
 pub fn conflict_id(op_a: &str, op_b: &str, field: &str) -> String {
-    let (first, second) = if op_a <= op_b { (op_a, op_b) } else { (op_b, op_a) };
-    let digest = Sha256::digest(format!("{first}|{second}|{field}"));
-    Uuid::from_slice(&digest[..16]).map(|u| u.to_string()).unwrap_or_default()
+    crate::heads::conflict_id_of(&[op_a, op_b], field)
 }
 
 impl Vault {
@@ -692,6 +690,18 @@ fn list_own_op(tx: &Connection, code: &str, seq: u64, now: DateTime<Utc>) -> Res
     Ok(())
 }
 
+/// A received write to one field, as the heads merge needs it.
+struct Incoming<'a> {
+    op: &'a WireOp,
+    kind: RecordKind,
+    class: FieldClass,
+    /// The writes the op replaces (its `base`), when it names them.
+    named: Option<&'a [&'a str]>,
+    old: Option<&'a Value>,
+    value: &'a Value,
+    resolves: &'a [&'a str],
+}
+
 struct ApplyState<'a> {
     tx: &'a Connection,
     ctx: &'a Ctx<'a>,
@@ -910,34 +920,39 @@ impl ApplyState<'_> {
         if stored_case != op.case_id {
             return Ok(Applied::Failed("case_mismatch"));
         }
-        let mut written = Vec::new();
-        let mut conflicts = Vec::new();
+        let op_id = op.op_id.to_string();
+        let base = op.changes.get("base").and_then(Value::as_object);
+        // Each written field with the clock its value now carries.
+        let mut written: Vec<(&str, String, String)> = Vec::new();
         for (field, value) in new {
             if field == "id" || field == "case_id" {
                 continue;
             }
             let local = doc.get(field).cloned().unwrap_or(Value::Null);
-            let (local_hlc, local_op) = self.clock(&record_id, field)?.unwrap_or((record_hlc.clone(), String::new()));
-            let id_if_conflict = conflict_id(&local_op, &op.op_id.to_string(), field);
-            let outcome = if resolves.iter().any(|r| *r == id_if_conflict || self.is_conflict_for(r, &record_id, field)) {
-                FieldOutcome::Take(value.clone())
-            } else {
-                merge_field(FieldChange {
-                    class: field_class(kind, field),
-                    local: &local,
-                    local_hlc: &local_hlc,
-                    old: old.and_then(|o| o.get(field)).or(if op.action == OpAction::Create { None } else { Some(&Value::Null) }),
-                    new: value,
-                    remote_hlc: &op.hlc,
-                })
-            };
-            match outcome {
-                FieldOutcome::Same | FieldOutcome::KeepLocal => {}
-                FieldOutcome::Take(v) => {
-                    doc[field.as_str()] = v;
-                    written.push(field.as_str());
-                }
-                FieldOutcome::Conflict => conflicts.push((field.as_str(), local, local_hlc, local_op, value.clone())),
+            let clock = self.clock(&record_id, field)?.unwrap_or((record_hlc.clone(), String::new()));
+            let named: Option<Vec<&str>> =
+                base.and_then(|b| b.get(field)).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect());
+            let old_value = old.and_then(|o| o.get(field)).or(if op.action == OpAction::Create { None } else { Some(&Value::Null) });
+            let class = field_class(kind, field);
+            if matches!(class, FieldClass::SafetyCritical | FieldClass::Set) {
+                let incoming = Incoming { op, kind, class, named: named.as_deref(), old: old_value, value, resolves: &resolves };
+                let shown = self.settle_heads(&incoming, &record_id, field, &local, &clock)?;
+                doc[field.as_str()] = shown.value;
+                written.push((field.as_str(), shown.hlc, shown.op_id));
+                continue;
+            }
+            let outcome = merge_field(FieldChange {
+                class,
+                local: &local,
+                local_hlc: &clock.0,
+                old: old_value,
+                new: value,
+                remote_hlc: &op.hlc,
+                successor: named.map(|n| n.contains(&clock.1.as_str())),
+            });
+            if let FieldOutcome::Take(v) = outcome {
+                doc[field.as_str()] = v;
+                written.push((field.as_str(), op.hlc.clone(), op_id.clone()));
             }
         }
         if !written.is_empty() {
@@ -951,43 +966,129 @@ impl ApplyState<'_> {
                 doc.to_string(),
                 updated
             ])?;
-            for field in &written {
-                self.set_clock(&record_id, field, &op.hlc, &op.op_id.to_string())?;
+            for (field, hlc, by) in &written {
+                self.set_clock(&record_id, field, hlc, by)?;
             }
         }
-        for resolved in &resolves {
-            self.tx.execute(
-                "UPDATE sync_conflicts SET resolved_at = ?2, resolved_by = ?3, resolution = 'remote' WHERE id = ?1 AND resolved_at IS NULL",
-                params![resolved, self.now.to_rfc3339(), op.actor],
-            )?;
-        }
-        for (field, local, local_hlc, local_op, remote) in conflicts {
-            self.report.conflicts += 1;
-            let id = conflict_id(&local_op, &op.op_id.to_string(), field);
-            self.tx.execute(
-                "INSERT OR IGNORE INTO sync_conflicts (id, kind, record_id, case_id, field, local_value, local_hlc, local_op,
-                     remote_value, remote_hlc, remote_op, remote_actor, detected_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                params![
-                    id,
-                    kind.wire(),
-                    record_id,
-                    op.case_id.map(|c| c.to_string()),
-                    field,
-                    local.to_string(),
-                    local_hlc,
-                    local_op,
-                    remote.to_string(),
-                    op.hlc,
-                    op.op_id.to_string(),
-                    op.actor,
-                    self.now.to_rfc3339()
-                ],
-            )?;
-            tracing::warn!(kind = kind.wire(), record = %op.record_id, field, "a safety-critical field was changed on two devices; kept both for a decision");
-        }
-        self.audit(op, kind, written)?;
+        self.audit(op, kind, written.iter().map(|w| w.0).collect())?;
         Ok(Applied::Done)
+    }
+
+    /// Merges a received write into a field's heads (see `heads.rs`) and
+    /// returns what is shown. For a safety-critical field, several heads with
+    /// different values are one conflict, the same on every device; for a
+    /// set, the heads' values merge (`merge_set_heads`).
+    fn settle_heads(
+        &mut self,
+        incoming: &Incoming<'_>,
+        record_id: &str,
+        field: &str,
+        local: &Value,
+        clock: &(String, String),
+    ) -> Result<Head> {
+        let op = incoming.op;
+        let op_id = op.op_id.to_string();
+        let heads = crate::heads::current(self.tx, record_id, field, local, clock)?;
+        // An op from an older Waymark (or the clinic) names no base: it
+        // replaces the heads when it decides their conflict, or when it
+        // changed the one value held here.
+        let decides = incoming.resolves.iter().any(|r| self.is_conflict_for(r, record_id, field));
+        let single = heads.len() == 1;
+        let replaced = |h: &Head| {
+            h.op_id.is_empty()
+                || match incoming.named {
+                    Some(named) => named.contains(&h.op_id.as_str()),
+                    None => decides || (single && incoming.old == Some(&h.value)),
+                }
+        };
+        // Two decisions of one conflict made at once: the later stands
+        // everywhere. An earlier decision arriving late changes nothing, even
+        // if the later one has since been edited over; a later one replaces
+        // the earlier wherever that is still a head.
+        let mut earlier_decisions: Vec<String> = Vec::new();
+        if !incoming.resolves.is_empty() && incoming.class == FieldClass::SafetyCritical {
+            let latest = crate::heads::latest_decision(self.tx, incoming.resolves, &op_id)?;
+            if latest.as_ref().is_some_and(|l| *l > op.hlc) {
+                let shown = heads.iter().max_by(|a, b| a.hlc.cmp(&b.hlc)).cloned().ok_or(VaultError::DatabaseUnreadable)?;
+                return Ok(shown);
+            }
+            for head in &heads {
+                let decided = crate::heads::resolves_of(self.tx, &head.op_id)?;
+                if decided.iter().any(|d| incoming.resolves.contains(&d.as_str())) {
+                    earlier_decisions.push(head.op_id.clone());
+                }
+            }
+        }
+        let mut next: Vec<Head> = heads.iter().filter(|h| !replaced(h) && !earlier_decisions.contains(&h.op_id)).cloned().collect();
+        next.push(Head { op_id: op_id.clone(), hlc: op.hlc.clone(), value: incoming.value.clone() });
+        let shown = crate::heads::store(self.tx, record_id, field, &next)?;
+        if incoming.class == FieldClass::Set {
+            if next.len() == 1 {
+                return Ok(shown);
+            }
+            let mut olds = Vec::with_capacity(next.len());
+            for head in &next {
+                olds.push(if head.op_id == op_id { incoming.old.cloned() } else { crate::heads::old_of(self.tx, &head.op_id, field)? });
+            }
+            let pairs: Vec<(&Value, Option<&Value>)> = next.iter().zip(&olds).map(|(h, o)| (&h.value, o.as_ref())).collect();
+            return Ok(Head { value: waymark_domain::merge::merge_set_heads(&pairs), ..shown });
+        }
+        let disagree = next.iter().any(|h| h.value != shown.value);
+        if !disagree {
+            crate::heads::close_open(self.tx, record_id, field, None, self.now, &op.actor, "remote")?;
+            return Ok(shown);
+        }
+        let ids: Vec<&str> = next.iter().map(|h| h.op_id.as_str()).collect();
+        let id = crate::heads::conflict_id_of(&ids, field);
+        crate::heads::close_open(self.tx, record_id, field, Some(&id), self.now, &op.actor, "remote")?;
+        // The list shows this device's own write as "local" and the latest other as "remote".
+        let mut own = None;
+        for head in &next {
+            if crate::heads::is_own(self.tx, &head.op_id)? && own.as_ref().is_none_or(|o: &Head| head.hlc > o.hlc) {
+                own = Some(head.clone());
+            }
+        }
+        let mine = own.unwrap_or_else(|| shown.clone());
+        let Some(theirs) = next.iter().filter(|h| h.op_id != mine.op_id).max_by(|a, b| a.hlc.cmp(&b.hlc)) else { return Ok(shown) };
+        let actor = if theirs.op_id == op_id { op.actor.clone() } else { self.actor_of(&theirs.op_id)? };
+        let inserted = self.tx.execute(
+            "INSERT OR IGNORE INTO sync_conflicts (id, kind, record_id, case_id, field, local_value, local_hlc, local_op,
+                 remote_value, remote_hlc, remote_op, remote_actor, detected_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![
+                id,
+                incoming.kind.wire(),
+                record_id,
+                op.case_id.map(|c| c.to_string()),
+                field,
+                mine.value.to_string(),
+                mine.hlc,
+                mine.op_id,
+                theirs.value.to_string(),
+                theirs.hlc,
+                theirs.op_id,
+                actor,
+                self.now.to_rfc3339()
+            ],
+        )?;
+        if inserted > 0 {
+            self.report.conflicts += 1;
+            tracing::warn!(kind = incoming.kind.wire(), record = %op.record_id, field, "a safety-critical field was changed on two devices; kept both for a decision");
+        }
+        Ok(shown)
+    }
+
+    /// Who made a write this device holds: its own staff code, or the sender's of a received op.
+    fn actor_of(&self, op_id: &str) -> Result<String> {
+        if crate::heads::is_own(self.tx, op_id)? {
+            return Ok(self.actor.to_owned());
+        }
+        let actor: Option<String> = self
+            .tx
+            .prepare_cached("SELECT json_extract(op, '$.actor') FROM received_ops WHERE op_id = ?1")?
+            .query_row([op_id], |r| r.get(0))
+            .optional()?;
+        Ok(actor.unwrap_or_default())
     }
 
     fn is_conflict_for(&self, id: &str, record_id: &str, field: &str) -> bool {

@@ -681,6 +681,7 @@ pub(crate) struct NewOp<'a> {
 /// clock of every field it writes, inside the caller's transaction.
 pub(crate) fn append_op(tx: &Connection, op: &NewOp<'_>) -> Result<i64> {
     let seq: i64 = tx.prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM ops")?.query_row([], |r| r.get(0))?;
+    let changes = if op.action == "update" { with_base(tx, op)? } else { op.changes.clone() };
     tx.prepare_cached(
         "INSERT INTO ops (seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema_version)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -695,11 +696,11 @@ pub(crate) fn append_op(tx: &Connection, op: &NewOp<'_>) -> Result<i64> {
         op.record_id,
         op.case_id,
         op.action,
-        op.changes.to_string(),
+        changes.to_string(),
         db::schema_version(),
     ])?;
     tx.prepare_cached("INSERT INTO outbox (seq) VALUES (?1)")?.execute([seq])?;
-    if let Some(fields) = op.changes.get("new").and_then(Value::as_object) {
+    if let Some(fields) = changes.get("new").and_then(Value::as_object) {
         let mut clock = tx.prepare_cached(
             "INSERT INTO field_clocks (record_id, field, hlc, op_id) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (record_id, field) DO UPDATE SET hlc = excluded.hlc, op_id = excluded.op_id",
@@ -709,6 +710,32 @@ pub(crate) fn append_op(tx: &Connection, op: &NewOp<'_>) -> Result<i64> {
         }
     }
     Ok(seq)
+}
+
+/// An update's changes with, per field, the writes it replaces (`base`):
+/// the field's heads as this device knows them. An update of a field in
+/// conflict decides it, so the conflict is closed and named in `resolves`.
+fn with_base(tx: &Connection, op: &NewOp<'_>) -> Result<Value> {
+    let mut changes = op.changes.clone();
+    let fields: Vec<String> = changes.get("new").and_then(Value::as_object).map(|n| n.keys().cloned().collect()).unwrap_or_default();
+    let mut base = serde_json::Map::new();
+    let mut resolves: Vec<Value> = changes.get("resolves").and_then(Value::as_array).cloned().unwrap_or_default();
+    for field in fields {
+        let (replaced, closed) = crate::heads::supersede_locally(tx, op.record_id, &field, op.made_at, op.actor)?;
+        base.insert(field, json!(replaced));
+        for id in closed {
+            if !resolves.iter().any(|r| r.as_str() == Some(id.as_str())) {
+                resolves.push(Value::String(id));
+            }
+        }
+    }
+    if let Some(map) = changes.as_object_mut() {
+        map.insert("base".into(), Value::Object(base));
+        if !resolves.is_empty() {
+            map.insert("resolves".into(), Value::Array(resolves));
+        }
+    }
+    Ok(changes)
 }
 
 fn correction_for(kind: RecordKind) -> &'static str {
