@@ -71,7 +71,12 @@ fn every_write_appends_one_op_one_outbox_entry_and_one_audit_event() {
         v.conn().query_row("SELECT action, changes FROM ops WHERE seq = 3", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     assert_eq!(action, "update");
     let changes: serde_json::Value = serde_json::from_str(&changes).unwrap();
-    assert_eq!(changes, serde_json::json!({"new": {"persistently_targeted": true}, "old": {"persistently_targeted": false}}));
+    // An update names, per field, the write it replaces: here the case's create (op 1).
+    let create: String = v.conn().query_row("SELECT op_id FROM ops WHERE seq = 1", [], |r| r.get(0)).unwrap();
+    assert_eq!(
+        changes,
+        serde_json::json!({"new": {"persistently_targeted": true}, "old": {"persistently_targeted": false}, "base": {"persistently_targeted": [create]}})
+    );
     let hlcs: Vec<String> =
         v.conn().prepare("SELECT hlc FROM ops ORDER BY seq").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
     assert!(hlcs.windows(2).all(|w| w[0] < w[1]), "HLC must increase with the sequence");
