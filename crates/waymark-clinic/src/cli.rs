@@ -299,7 +299,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;
             let state = app_state(&clinic, Limits::default())?;
             let bytes = std::fs::read(&file).map_err(|e| ClinicError::Setup(format!("read the bundle: {}", e.kind())))?;
-            let (_, _, stored) = crate::server::receive_upward(&state, &bytes)?;
+            let (_, _, stored) = crate::server::receive_upward(&state, &bytes, crate::server::Freshness::Bundle)?;
             println!(
                 "bundle imported: {} new, {} already held, {} quarantined, {} refused; the clinic now holds this device's ops through {}",
                 stored.inserted,
@@ -319,6 +319,7 @@ fn app_state(clinic: &Clinic, limits: Limits) -> Result<AppState, ClinicError> {
         clinic_id: clinic.info.clinic_id,
         keys: clinic.keys.clone(),
         limits,
+        deadlines: crate::server::Deadlines::default(),
         clock: Arc::new(Utc::now),
     })
 }

@@ -37,6 +37,10 @@ pub enum ClinicError {
     OutOfOrder,
     #[error("that device id cannot be enrolled; the laptop must make a new one")]
     BadDeviceId,
+    #[error("the request took longer than the clinic allows; try again on a better connection")]
+    Timeout,
+    #[error("the request is dated too far from the clinic's clock; check the laptop's date and time are set automatically")]
+    Stale,
     #[error("the request is not valid ({0})")]
     BadRequest(&'static str),
     #[error("{0}")]
@@ -62,6 +66,8 @@ impl ClinicError {
             ClinicError::Unconfirmed => "unconfirmed_device",
             ClinicError::OutOfOrder => "out_of_order",
             ClinicError::BadDeviceId => "bad_device_id",
+            ClinicError::Timeout => "timeout",
+            ClinicError::Stale => "stale_request",
             ClinicError::Replayed => "replayed",
             ClinicError::EnrolmentRefused => "enrolment_refused",
             ClinicError::DeviceKnown => "device_known",
@@ -82,7 +88,8 @@ impl ClinicError {
             | ClinicError::Invalid(_)
             | ClinicError::BadDeviceId
             | ClinicError::UnknownStaff => StatusCode::BAD_REQUEST,
-            ClinicError::UnknownDevice | ClinicError::EnrolmentRefused => StatusCode::UNAUTHORIZED,
+            ClinicError::UnknownDevice | ClinicError::EnrolmentRefused | ClinicError::Stale => StatusCode::UNAUTHORIZED,
+            ClinicError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ClinicError::Revoked { .. } | ClinicError::AdvocateMismatch | ClinicError::StaffInactive | ClinicError::Unconfirmed => {
                 StatusCode::FORBIDDEN
             }

@@ -5,8 +5,10 @@
 use crate::error::ClinicError;
 use crate::store::{ClinicStore, DeviceRecord, DeviceStatus, Origin, Stored};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -30,23 +32,73 @@ pub struct AppState {
     pub clinic_id: Uuid,
     pub keys: Arc<DeviceKeys>,
     pub limits: Limits,
+    pub deadlines: Deadlines,
     pub clock: Clock,
 }
 
-/// Small JSON bodies (enrol, hello, pull) never need more than this.
-const MAX_JSON_BYTES: usize = 16 * 1024;
+/// How long the clinic gives a caller. A slow or stalled upload cannot hold
+/// a connection and a worker for longer; an honest laptop on a poor hotspot
+/// sends a full batch well within it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    /// A whole push, body included.
+    pub push: std::time::Duration,
+    /// A whole JSON call (enrol, hello, pull), body included.
+    pub call: std::time::Duration,
+    /// How far a signed call's `at` may be from the clinic's clock. Older
+    /// request ids are forgotten after twice this, so a replay older than
+    /// the window is refused by its age instead.
+    pub claim_window: chrono::Duration,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Deadlines {
+            push: std::time::Duration::from_secs(300),
+            call: std::time::Duration::from_secs(30),
+            claim_window: chrono::Duration::hours(24),
+        }
+    }
+}
+
+/// Small JSON bodies (enrol, hello, pull) never need more than this. The
+/// unauthenticated routes get no more than this either.
+pub const MAX_JSON_BYTES: usize = 16 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    let body_limit = usize::try_from(state.limits.max_batch_bytes).unwrap_or(usize::MAX).saturating_add(1);
+    let batch_limit = usize::try_from(state.limits.max_batch_bytes).unwrap_or(usize::MAX).saturating_add(1);
+    let json_limit = DefaultBodyLimit::max(MAX_JSON_BYTES);
     Router::new()
-        .route(PATH_ENROL, post(enrol))
-        .route(PATH_HELLO, post(hello))
-        .route(PATH_PUSH, post(push))
-        .route(PATH_PULL, post(pull))
+        .route(PATH_ENROL, post(enrol).layer(json_limit))
+        .route(PATH_HELLO, post(hello).layer(json_limit))
+        .route(PATH_PUSH, post(push).layer(DefaultBodyLimit::max(batch_limit)))
+        .route(PATH_PULL, post(pull).layer(json_limit))
         .route(PATH_OPENAPI, get(openapi))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(json_limit)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), deadline))
         .with_state(state)
+}
+
+/// Ends a request that runs past its deadline with `timeout` (408).
+async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = if request.uri().path() == PATH_PUSH { state.deadlines.push } else { state.deadlines.call };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ClinicError::Timeout.into_response(),
+    }
+}
+
+/// The body, or the refusal that says why it could not be read: too large
+/// (413, as JSON like every refusal) or cut off.
+fn body(result: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ClinicError> {
+    result.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ClinicError::Protocol(waymark_protocol::ProtocolError::TooLarge { limit: u64::try_from(limit).unwrap_or(u64::MAX) })
+        } else {
+            ClinicError::BadRequest("the body could not be read whole")
+        }
+    })
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ClinicError> + Send + 'static) -> Result<T, ClinicError> {
@@ -93,8 +145,8 @@ fn may_sync(state: &AppState, device: &DeviceRecord, request: Uuid) -> Result<()
     }
 }
 
-async fn enrol(State(state): State<AppState>, body: Bytes) -> Result<Json<EnrolResponse>, ClinicError> {
-    let request: EnrolRequest = parse_json(&body)?;
+async fn enrol(State(state): State<AppState>, raw: Result<Bytes, BytesRejection>) -> Result<Json<EnrolResponse>, ClinicError> {
+    let request: EnrolRequest = parse_json(&body(raw, MAX_JSON_BYTES)?)?;
     // The nil id and the clinic's own id would confuse whose ops are whose.
     if request.device_id.is_nil() || request.device_id == state.clinic_id {
         return Err(ClinicError::BadDeviceId);
@@ -126,9 +178,10 @@ async fn enrol(State(state): State<AppState>, body: Bytes) -> Result<Json<EnrolR
     Ok(Json(EnrolResponse { clinic_id: state.clinic_id, advocate: record.advocate, acked_through: record.acked_through }))
 }
 
-async fn push(State(state): State<AppState>, body: Bytes) -> Result<Json<PushResponse>, ClinicError> {
+async fn push(State(state): State<AppState>, raw: Result<Bytes, BytesRejection>) -> Result<Json<PushResponse>, ClinicError> {
+    let bytes = body(raw, usize::try_from(state.limits.max_batch_bytes).unwrap_or(usize::MAX))?;
     let response = blocking(move || {
-        let (device, batch_id, stored) = receive_upward(&state, &body)?;
+        let (device, batch_id, stored) = receive_upward(&state, &bytes, Freshness::Online)?;
         let receipt = Receipt {
             device,
             through: stored.acked_through,
@@ -150,13 +203,25 @@ async fn push(State(state): State<AppState>, body: Bytes) -> Result<Json<PushRes
     Ok(Json(response))
 }
 
+/// Whether a batch must be recent: one pushed over the network must have
+/// been sealed within the claim window (older batch ids are forgotten); one
+/// carried on a USB stick may be as old as the stick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    Online,
+    Bundle,
+}
+
 /// Checks and stores a device's sealed batch: from the network (`push`) or
 /// from a USB stick (`waymark-clinic import`), with the same guarantees.
 /// Returns the device, the batch id (what the acknowledgement answers) and what was stored.
-pub fn receive_upward(state: &AppState, bytes: &[u8]) -> Result<(Uuid, Uuid, Stored), ClinicError> {
+pub fn receive_upward(state: &AppState, bytes: &[u8], freshness: Freshness) -> Result<(Uuid, Uuid, Stored), ClinicError> {
     let batch = decode(bytes, &state.limits)?;
     if batch.header.direction != Direction::Up || batch.header.recipient != state.clinic_id {
         return Err(ClinicError::BadRequest("the batch is not addressed to this clinic"));
+    }
+    if freshness == Freshness::Online && (batch.header.sent_at - (state.clock)()).abs() > state.deadlines.claim_window {
+        return Err(ClinicError::Stale);
     }
     let device = known(state.store.device(batch.header.sender)?)?;
     let opened = open(&batch, &device.keys.verifying_key()?, &state.keys.sealing, &state.limits)?;
@@ -181,12 +246,21 @@ fn authenticate(state: &AppState, headers: &HeaderMap, path: &str, body: &[u8]) 
     let (claim, claim_bytes) = read_claim(header_text(CLAIM_HEADER)?)?;
     let device = known(state.store.device(claim.device)?)?;
     verify_request(&claim, &claim_bytes, header_text(SIGNATURE_HEADER)?, &device.keys.verifying_key()?, path, body)?;
+    // Request ids are kept for twice the window, so an older claim could be a replay nobody remembers.
+    if (claim.at - (state.clock)()).abs() > state.deadlines.claim_window {
+        return Err(ClinicError::Stale);
+    }
     state.store.use_request_id(device.id, claim.request_id, (state.clock)())?;
     may_sync(state, &device, claim.request_id)?;
     Ok((device, claim.request_id))
 }
 
-async fn hello(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<HelloResponse>, ClinicError> {
+async fn hello(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<HelloResponse>, ClinicError> {
+    let body = body(raw, MAX_JSON_BYTES)?;
     let response = blocking(move || {
         let (device, request) = authenticate(&state, &headers, PATH_HELLO, &body)?;
         let acked_op = state.store.op_id_at(device.id, device.acked_through)?;
@@ -203,7 +277,8 @@ async fn hello(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
     Ok(Json(response))
 }
 
-async fn pull(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ClinicError> {
+async fn pull(State(state): State<AppState>, headers: HeaderMap, raw: Result<Bytes, BytesRejection>) -> Result<Response, ClinicError> {
+    let body = body(raw, MAX_JSON_BYTES)?;
     let bytes = blocking(move || {
         let (device, _) = authenticate(&state, &headers, PATH_PULL, &body)?;
         let request: PullRequest = parse_json(&body)?;
@@ -222,5 +297,20 @@ async fn pull(State(state): State<AppState>, headers: HeaderMap, body: Bytes) ->
 pub async fn serve(listener: std::net::TcpListener, tls: rustls::ServerConfig, state: AppState) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     let config = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls));
-    axum_server::from_tcp_rustls(listener, config)?.serve(router(state).into_make_service()).await
+    let mut server = axum_server::from_tcp_rustls(listener, config)?;
+    // A connection that trickles its headers, or idles between requests, is closed.
+    server.http_builder().http1().header_read_timeout(std::time::Duration::from_secs(20)).keep_alive(true);
+    let pruning = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let state = pruning.clone();
+            let before = (state.clock)() - state.deadlines.claim_window * 2;
+            if let Err(e) = blocking(move || state.store.prune(before)).await {
+                tracing::warn!(code = e.code(), "pruning old request and batch ids failed; will try again");
+            }
+        }
+    });
+    server.serve(router(state).into_make_service()).await
 }

@@ -12,6 +12,7 @@ use rand::SeedableRng;
 use std::sync::Arc;
 use tower::ServiceExt;
 use uuid::Uuid;
+use waymark_clinic::server::Deadlines;
 use waymark_clinic::store::{ClinicStore, MemoryStore, SqliteStore};
 use waymark_clinic::{router, AppState, StaffMember, StaffRole};
 use waymark_protocol::auth::{body_hash, sign_request, Claim, CLAIM_HEADER, SIGNATURE_HEADER};
@@ -54,6 +55,7 @@ fn clinic_with(store: Arc<dyn ClinicStore>, dir: Option<tempfile::TempDir>) -> C
         clinic_id: Uuid::from_u128(0xC11),
         keys: Arc::new(keys(100)),
         limits: Limits { max_batch_bytes: 256 * 1024, max_ops: 1000 },
+        deadlines: Deadlines { call: std::time::Duration::from_secs(3), ..Deadlines::default() },
         clock: Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()),
     };
     Clinic { state, _dir: dir }
@@ -132,7 +134,12 @@ impl Device {
     }
 
     fn signed(&self, path: &str, body: Vec<u8>) -> Request<Body> {
-        let claim = Claim { device: self.id, request_id: Uuid::now_v7(), path: path.into(), body_sha256: body_hash(&body), at: Utc::now() };
+        self.signed_at(path, body, Utc.with_ymd_and_hms(2026, 11, 22, 11, 59, 0).unwrap())
+    }
+
+    /// A signed call dated `at` (the test clinic's clock reads 12:00 on 22 November 2026).
+    fn signed_at(&self, path: &str, body: Vec<u8>, at: chrono::DateTime<Utc>) -> Request<Body> {
+        let claim = Claim { device: self.id, request_id: Uuid::now_v7(), path: path.into(), body_sha256: body_hash(&body), at };
         let (claim, signature) = sign_request(&claim, &self.keys.signing);
         Request::post(path).header(CLAIM_HEADER, claim).header(SIGNATURE_HEADER, signature).body(Body::from(body)).unwrap()
     }
@@ -522,10 +529,76 @@ async fn every_authority_rule_is_enforced_in_every_store_and_a_refusal_blocks_no
             let batch = decode(&body, &Limits::default()).unwrap();
             open(&batch, &clinic.state.keys.signing.verifying_key(), &device.keys.sealing, &Limits::default()).unwrap()
         };
-        let to_a2 = opened(call(&clinic, pull(&a2)).await.1, &a2);
+        let to_a2 = opened(call(clinic, pull(&a2)).await.1, &a2);
         assert_eq!(to_a2.ops.iter().map(|o| o.seq).collect::<Vec<_>>(), vec![1, 2, 3, 8], "{name}");
-        let to_c = opened(call(&clinic, pull(&c)).await.1, &c);
+        let to_c = opened(call(clinic, pull(&c)).await.1, &c);
         assert!(to_c.ops.is_empty(), "{name}");
         assert_eq!(clinic.state.store.case_advocate(Uuid::from_u128(10)).unwrap().as_deref(), Some("ISA01"), "{name}: no takeover");
+    }
+}
+
+/// A request body that sends a little and then never finishes: a stalled upload.
+struct Stalled(bool);
+
+impl axum::body::HttpBody for Stalled {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if self.0 {
+            return std::task::Poll::Pending;
+        }
+        self.0 = true;
+        std::task::Poll::Ready(Some(Ok(http_body::Frame::data(axum::body::Bytes::from_static(b"{\"after\": 0")))))
+    }
+}
+
+#[tokio::test]
+async fn abuse_is_refused_and_an_honest_laptop_is_served_meanwhile() {
+    for (name, clinic) in stores() {
+        let (a, b) = (Device::new(1, "ISA01"), Device::new(2, "ISA01"));
+        assert_eq!(call(&clinic, post(PATH_ENROL, a.enrol_request(TOKEN))).await.0, StatusCode::OK);
+        assert_eq!(call(&clinic, post(PATH_ENROL, b.enrol_request("second"))).await.0, StatusCode::OK);
+
+        // Oversized bodies, on an unauthenticated route and on push, are refused as JSON like any refusal.
+        let (status, body) = call(&clinic, post(PATH_ENROL, vec![b' '; 64 * 1024])).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"), "{name}");
+        let (status, body) = call(&clinic, post(PATH_PUSH, vec![0u8; 300 * 1024])).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"), "{name}");
+
+        // A signed call dated two days before the clinic's clock: refused by its age.
+        let old = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
+        let (status, body) = call(&clinic, a.signed_at(PATH_HELLO, b"{}".to_vec(), old)).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "stale_request"), "{name}");
+
+        // Twenty stalled uploads hold connections open; an honest laptop syncs meanwhile.
+        let router = router(clinic.state.clone());
+        let stalled: Vec<_> = (0..20)
+            .map(|_| {
+                let request = Request::post(PATH_PULL).body(Body::new(Stalled(false))).unwrap();
+                tokio::spawn(router.clone().oneshot(request))
+            })
+            .collect();
+        let honest = [a.op(1, 10, "case", serde_json::json!({"advocate": "ISA01"}))];
+        assert_eq!(call(&clinic, post(PATH_PUSH, a.batch(&clinic, &honest))).await.0, StatusCode::OK, "{name}");
+        assert_eq!(call(&clinic, b.signed(PATH_HELLO, b"{}".to_vec())).await.0, StatusCode::OK, "{name}");
+        let pull = serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap();
+        assert_eq!(call(&clinic, b.signed(PATH_PULL, pull)).await.0, StatusCode::OK, "{name}");
+        assert!(stalled.iter().all(|s| !s.is_finished()), "{name}: the honest laptop was served while the uploads stalled");
+        // Each stalled upload is ended at the deadline, with a code.
+        for task in stalled {
+            let response = task.await.unwrap().unwrap();
+            assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT, "{name}");
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(code_of(&body), "timeout", "{name}");
+        }
+
+        // Request and batch ids older than twice the window are forgotten; claims that old are refused anyway.
+        let later = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+        assert!(clinic.state.store.prune(later).unwrap() >= 3, "{name}: the ids above were recorded and are now forgotten");
+        assert_eq!(clinic.state.store.prune(later).unwrap(), 0, "{name}");
     }
 }

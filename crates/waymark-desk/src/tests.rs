@@ -253,7 +253,9 @@ impl TestClinic {
             clinic_id: clinic.info.clinic_id,
             keys: clinic.keys.clone(),
             limits: waymark_protocol::Limits::default(),
-            clock: Arc::new(Utc::now),
+            deadlines: waymark_clinic::server::Deadlines::default(),
+            // The clinic's clock reads what the desk's does, as two real clocks would.
+            clock: Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap()),
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("https://{}", listener.local_addr().unwrap());

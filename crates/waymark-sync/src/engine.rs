@@ -21,7 +21,7 @@ use waymark_vault::Vault;
 pub const PUSH_BATCH_OPS: u32 = 2000;
 const PULL_BATCH_OPS: u32 = 1000;
 /// A page may carry a reassigned case's whole history besides its ops.
-const PULL_LIMITS: Limits = Limits { max_batch_bytes: 512 * 1024 * 1024, max_ops: 1_000_000 };
+const PULL_LIMITS: Limits = Limits { max_batch_bytes: crate::transport::MAX_REPLY_BYTES, max_ops: 1_000_000 };
 
 /// How the engine reaches the vault. The desktop app holds `None` while
 /// locked, so each step takes the vault briefly and never across network I/O.

@@ -56,6 +56,9 @@ impl ServerCertVerifier for Pinned {
     }
 }
 
+/// The most a laptop reads of one reply: a pull page with a reassigned case's whole history fits.
+pub const MAX_REPLY_BYTES: u64 = 128 * 1024 * 1024;
+
 /// A connection to one clinic.
 #[derive(Clone)]
 pub struct Https {
@@ -112,7 +115,12 @@ impl Https {
         }
         let response = request.send().map_err(classify)?;
         let status = response.status().as_u16();
-        let bytes = response.bytes().map_err(classify)?.to_vec();
+        // A reply is never larger than a pull page; a server that sends more is not trusted with memory.
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(response, MAX_REPLY_BYTES + 1), &mut bytes).map_err(|_| SyncError::Offline)?;
+        if bytes.len() as u64 > MAX_REPLY_BYTES {
+            return Err(SyncError::Protocol(waymark_protocol::ProtocolError::TooLarge { limit: MAX_REPLY_BYTES }));
+        }
         if status == 200 {
             return Ok(bytes);
         }

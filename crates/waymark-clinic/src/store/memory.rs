@@ -2,7 +2,7 @@
 //! only on the trait. Nothing survives a restart.
 
 use super::*;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 #[derive(Default)]
@@ -18,8 +18,8 @@ struct Inner {
     assignments: HashMap<Uuid, BTreeMap<String, String>>,
     /// Slot → (op id, content hash, refusal).
     refused: HashMap<(Uuid, u64), (Uuid, String, OpRefusal)>,
-    requests: HashSet<(Uuid, Uuid)>,
-    batches: HashSet<Uuid>,
+    requests: HashMap<(Uuid, Uuid), DateTime<Utc>>,
+    batches: HashMap<Uuid, DateTime<Utc>>,
     /// Feed: position → op.
     feed: Vec<WireOp>,
     by_id: HashMap<Uuid, (String, u64)>,
@@ -164,7 +164,7 @@ impl ClinicStore for MemoryStore {
 
     fn use_request_id(&self, device: Uuid, request_id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
         let mut inner = self.lock()?;
-        if !inner.requests.insert((device, request_id)) {
+        if inner.requests.insert((device, request_id), now).is_some() {
             return Err(ClinicError::Replayed);
         }
         if let Some(d) = inner.devices.get_mut(&device) {
@@ -173,9 +173,17 @@ impl ClinicStore for MemoryStore {
         Ok(())
     }
 
+    fn prune(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let mut inner = self.lock()?;
+        let count = inner.requests.len() + inner.batches.len();
+        inner.requests.retain(|_, at| *at >= before);
+        inner.batches.retain(|_, at| *at >= before);
+        Ok((count - inner.requests.len() - inner.batches.len()) as u64)
+    }
+
     fn store_batch(&self, origin: Origin<'_>, batch_id: Uuid, ops: &[WireOp], now: DateTime<Utc>) -> StoreResult<Stored> {
         let mut inner = self.lock()?;
-        if inner.batches.contains(&batch_id) {
+        if inner.batches.contains_key(&batch_id) {
             return Err(ClinicError::Replayed);
         }
         let device = origin.id();
@@ -183,7 +191,7 @@ impl ClinicStore for MemoryStore {
         if matches!(origin, Origin::Device { .. }) && ops.first().is_some_and(|o| o.seq > acked + 1) {
             return Err(ClinicError::OutOfOrder);
         }
-        inner.batches.insert(batch_id);
+        inner.batches.insert(batch_id, now);
         let mut stored = Stored::default();
         for op in ops {
             let hash = op.content_hash();

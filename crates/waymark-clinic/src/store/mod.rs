@@ -175,6 +175,10 @@ pub trait ClinicStore: Send + Sync {
     fn revoke(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Refuses a request id seen before from the device (a replayed request).
     fn use_request_id(&self, device: Uuid, request_id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Forgets request and batch ids recorded before `before`; the server
+    /// refuses claims and pushed batches older than the window anyway.
+    /// Returns how many were forgotten.
+    fn prune(&self, before: DateTime<Utc>) -> StoreResult<u64>;
     /// Stores a device's ops: new ones are judged by `crate::authority` and
     /// join the feed or the refused list, identical resends are acknowledged
     /// again, and the same id or slot with other content is quarantined,

@@ -398,6 +398,16 @@ impl ClinicStore for SqliteStore {
         Ok(())
     }
 
+    fn prune(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let at = before.to_rfc3339();
+        let requests = tx.execute("DELETE FROM requests WHERE at < ?1", [&at])?;
+        let batches = tx.execute("DELETE FROM batches WHERE at < ?1", [&at])?;
+        tx.commit()?;
+        Ok(u64::try_from(requests + batches).unwrap_or(u64::MAX))
+    }
+
     fn store_batch(&self, origin: Origin<'_>, batch_id: Uuid, ops: &[WireOp], now: DateTime<Utc>) -> StoreResult<Stored> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
