@@ -374,6 +374,16 @@ pub enum SyncCmd {
     Status,
     /// Safety-critical fields changed on two devices, with both values.
     Conflicts,
+    /// What sync could not do alone and will not drop, with what to do about each.
+    Problems,
+    /// Set a problem aside once it has been dealt with; the reason is kept and the dismissal audited.
+    Dismiss {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Try a change from the clinic that could not apply, again.
+    Retry { id: i64 },
     /// Keep one value of a conflict.
     Resolve {
         id: String,

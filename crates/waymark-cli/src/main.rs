@@ -156,7 +156,7 @@ fn sync(dir: &Path, json: bool, cmd: SyncCmd) -> Outcome {
                 "Synced: {} sent (the clinic holds everything through {}), {} received, {} new conflict(s).",
                 report.pushed, report.acked_through, report.pulled, report.conflicts
             );
-            let problems = report.failed + report.quarantined;
+            let problems = report.failed + report.quarantined + report.refused;
             if problems > 0 {
                 text.push_str(&format!(" {problems} change(s) need a person: see `waymark sync status`."));
             }
@@ -166,6 +166,22 @@ fn sync(dir: &Path, json: bool, cmd: SyncCmd) -> Outcome {
             output::sync_status(json, &vault.sync_status()?, &vault.sync_problems()?);
         }
         SyncCmd::Conflicts => output::conflicts(json, &vault.sync_conflicts()?),
+        SyncCmd::Problems => output::problems(json, &vault.sync_problems()?),
+        SyncCmd::Dismiss { id, reason } => {
+            let mut vault = vault;
+            vault.dismiss_problem(id, &reason)?;
+            output::done(json, &format!("Problem {id} set aside; the reason is kept with it."), json!({ "dismissed": id }));
+        }
+        SyncCmd::Retry { id } => {
+            let mut vault = vault;
+            let applied = vault.retry_problem(id)?;
+            let text = if applied {
+                format!("Problem {id}: the change applied and the problem is closed.")
+            } else {
+                format!("Problem {id}: the change still cannot apply; it stays on the list.")
+            };
+            output::done(json, &text, json!({ "problem": id, "applied": applied }));
+        }
         SyncCmd::Resolve { id, keep } => {
             let mut vault = vault;
             let choice = if keep == "local" { Resolution::Local } else { Resolution::Remote };

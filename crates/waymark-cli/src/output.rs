@@ -292,6 +292,22 @@ pub fn sync_status(json: bool, status: &SyncStatus, problems: &[Problem]) {
     }
 }
 
+/// Each open problem with what to do about it.
+pub fn problems(json: bool, list: &[Problem]) {
+    if json {
+        print_json(&json!({ "problems": list }));
+        return;
+    }
+    if list.is_empty() {
+        say!("No problems.");
+        return;
+    }
+    for problem in list {
+        say!("Problem {} ({}, {}): {}", problem.id, problem.code, show_london(problem.at), problem.advice);
+    }
+    say!("When one has been dealt with: `waymark sync dismiss ID --reason \"...\"`; a change from the clinic that may now apply: `waymark sync retry ID`.");
+}
+
 /// Each conflict with both values, so a person can choose.
 pub fn conflicts(json: bool, list: &[Conflict]) {
     if json {

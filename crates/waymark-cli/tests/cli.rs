@@ -283,4 +283,12 @@ fn sync_status_reads_as_sentences_and_json_keeps_its_shape() {
     assert_eq!(json["status"]["pending"], 1);
     assert_eq!(json["status"]["enrolled"], false);
     assert_eq!(json["problems"], serde_json::json!([]));
+    // The problems list has its own command; dismissing needs a reason and an open problem, named by field.
+    assert_eq!(ok_json(&env, &["sync", "problems"]), serde_json::json!({ "problems": [] }));
+    assert!(ok(&env, &["sync", "problems"]).contains("No problems."));
+    let refused = waymark(&env, &["sync", "dismiss", "7", "--reason", " "]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("reason"), "{}", String::from_utf8_lossy(&refused.stderr));
+    let missing = waymark(&env, &["sync", "dismiss", "7", "--reason", "dealt with"]);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("problem"), "{}", String::from_utf8_lossy(&missing.stderr));
 }

@@ -489,6 +489,96 @@ impl Vault {
         Ok(out)
     }
 
+    /// Sets a problem aside with a person's reason, kept with it and audited.
+    /// The change it was about stays where it is (in the op log, or kept as received).
+    pub fn dismiss_problem(&mut self, id: i64, reason: &str) -> Result<()> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(waymark_domain::ValidationErrors::single(
+                "reason",
+                "is required, up to 500 characters: say why it can be set aside",
+            )
+            .into());
+        }
+        let now = self.env.clock.now();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let code: Option<String> =
+            tx.query_row("SELECT code FROM sync_problems WHERE id = ?1 AND resolved_at IS NULL", [id], |r| r.get(0)).optional()?;
+        let Some(code) = code else {
+            return Err(waymark_domain::ValidationErrors::single("problem", "is not open; refresh the list").into());
+        };
+        tx.execute(
+            "UPDATE sync_problems SET resolved_at = ?2, resolution = 'dismissed', reason = ?3 WHERE id = ?1",
+            params![id, now.to_rfc3339(), reason],
+        )?;
+        // The reason stays with the problem in the vault; the audit names the problem, never the words.
+        audit::append(
+            &tx,
+            &AuditEntry {
+                at: now,
+                actor: &self.actor,
+                action: "sync_problem_dismissed",
+                kind: None,
+                record_id: None,
+                case_id: None,
+                detail: json!({ "problem": id, "code": code }),
+            },
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Tries a change from the clinic that could not apply again, for the
+    /// problems where something may since have changed here (the record it
+    /// needs has arrived, the clashing record was renamed, Waymark was
+    /// updated). Returns whether it applied now; if not, the problem stays.
+    pub fn retry_problem(&mut self, id: i64) -> Result<bool> {
+        const RETRYABLE: [&str; 4] = ["unknown_record", "clashes_with_local", "invalid", "unknown_kind"];
+        let now = self.env.clock.now();
+        let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+        let clinic = self.sync_link()?.map(|link| link.clinic_id);
+        let ctx = Ctx { rules: &self.rules, instruments: &self.instruments };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row: Option<(String, String, Option<String>)> = tx
+            .query_row("SELECT code, direction, op FROM sync_problems WHERE id = ?1 AND resolved_at IS NULL", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        let Some((code, direction, Some(text))) =
+            row.filter(|(code, direction, op)| direction == "down" && op.is_some() && RETRYABLE.contains(&code.as_str()))
+        else {
+            return Err(waymark_domain::ValidationErrors::single(
+                "problem",
+                "cannot be retried: it is not a change from the clinic that may now apply; dismiss it once it has been dealt with",
+            )
+            .into());
+        };
+        let op: WireOp = serde_json::from_str(&text).map_err(|_| VaultError::DatabaseUnreadable)?;
+        let mut state =
+            ApplyState { tx: &tx, ctx: &ctx, now, hlc: self.hlc, now_ms, actor: &self.actor, clinic, report: ApplyReport::default() };
+        let applied = matches!(state.apply_alone(&op)?, Applied::Done);
+        let hlc = state.hlc;
+        if applied {
+            tx.execute("UPDATE received_ops SET state = 'applied' WHERE op_id = ?1", [op.op_id.to_string()])?;
+            tx.execute("UPDATE sync_problems SET resolved_at = ?2, resolution = 'retried' WHERE id = ?1", params![id, now.to_rfc3339()])?;
+        }
+        audit::append(
+            &tx,
+            &AuditEntry {
+                at: now,
+                actor: &self.actor,
+                action: "sync_problem_retried",
+                kind: None,
+                record_id: None,
+                case_id: None,
+                detail: json!({ "problem": id, "code": code, "direction": direction, "applied": applied }),
+            },
+        )?;
+        tx.commit()?;
+        self.hlc = hlc;
+        Ok(applied)
+    }
+
     /// A person's decision on a conflict. The chosen value is written as a
     /// new op that names the conflict, so the other device closes the same
     /// conflict with the same value when it arrives.

@@ -640,3 +640,42 @@ fn a_pulled_op_may_not_move_a_case_or_aim_at_another_cases_record() {
     assert_eq!(serde_json::to_value(case.status).unwrap(), "open", "nothing landed on the other case's record either");
     assert_eq!((open_problems(&b, "clinic_owned"), open_problems(&b, "case_mismatch")), (1, 1), "both are listed, kept whole");
 }
+
+#[test]
+fn a_problem_is_dismissed_with_a_reason_or_retried_until_its_change_applies() {
+    // Why: problems must not pile up for good, and nothing may be dropped silently doing it.
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let c = clock();
+    let mut a = new_vault(dir_a.path(), &c);
+    let mut b = other_laptop(dir_b.path(), &c);
+    let case = add_case(&mut a, "P-1");
+    a.add(RecordKind::Victim, Some(case), &patch(&["name=Problem Person (DEMO)"])).unwrap();
+    let ops = a.outbox_batch(0, 100).unwrap();
+    // The victim arrives before its case (as if the case had been held up): it cannot apply yet.
+    let (case_op, rest): (Vec<_>, Vec<_>) = ops.into_iter().partition(|o| o.kind == "case");
+    b.sync_apply(&rest, 1).unwrap();
+    let problem = b.sync_problems().unwrap().into_iter().find(|p| p.code == "unknown_record").expect("listed");
+    assert!(!b.retry_problem(problem.id).unwrap(), "still nothing to apply it to");
+    assert_eq!(open_problems(&b, "unknown_record"), 1, "so it stays listed");
+    b.sync_apply(&case_op, 2).unwrap();
+    assert!(b.retry_problem(problem.id).unwrap(), "the case is here now");
+    assert_eq!(open_problems(&b, "unknown_record"), 0);
+    assert_eq!(count(&b, "victims"), 1, "the victim record applied");
+
+    // A dismissal needs a reason, names the problem in the audit, and never the words.
+    v_problem(&mut b);
+    let open = b.sync_problems().unwrap();
+    let err = b.dismiss_problem(open[0].id, "  ").unwrap_err();
+    assert!(matches!(&err, VaultError::Invalid(e) if e.fields() == ["reason"]), "{err}");
+    b.dismiss_problem(open[0].id, "Checked with the clinic by phone").unwrap();
+    assert!(b.sync_problems().unwrap().is_empty());
+    let detail: String = b.conn().query_row("SELECT detail FROM audit WHERE action = 'sync_problem_dismissed'", [], |r| r.get(0)).unwrap();
+    assert!(!detail.contains("phone"), "the reason stays out of the audit: {detail}");
+    assert!(b.dismiss_problem(open[0].id, "again").is_err(), "a closed problem is not open");
+    assert!(b.retry_problem(open[0].id).is_err());
+}
+
+/// Puts a refusal on the problems list, as a failed sync would.
+fn v_problem(v: &mut Vault) {
+    v.sync_record_problem("unknown_device", "up").unwrap();
+}

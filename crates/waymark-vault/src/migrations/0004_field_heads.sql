@@ -15,6 +15,10 @@ CREATE TABLE field_heads (
     PRIMARY KEY (record_id, field, op_id)
 ) STRICT, WITHOUT ROWID;
 
+-- A problem a person set aside keeps why; one retried until it applied says so.
+ALTER TABLE sync_problems ADD COLUMN resolution TEXT CHECK (resolution IS NULL OR resolution IN ('dismissed', 'retried'));
+ALTER TABLE sync_problems ADD COLUMN reason TEXT;
+
 -- Open conflicts from before are two heads each.
 INSERT OR IGNORE INTO field_heads (record_id, field, op_id, hlc, value)
 SELECT record_id, field, local_op, local_hlc, local_value FROM sync_conflicts WHERE resolved_at IS NULL AND local_op <> '';
