@@ -202,7 +202,13 @@ const FORGE_ACK: u8 = 0;
 const FORGE_WIPE: u8 = 1;
 
 /// A server holding the clinic's TLS certificate and key, but not the clinic's signing key.
-fn machine_in_the_middle(certificate: &Certificate, port: u16, mode: Arc<AtomicU8>, claims: (u64, Uuid)) -> tokio::runtime::Runtime {
+fn machine_in_the_middle(
+    certificate: &Certificate,
+    port: u16,
+    mode: Arc<AtomicU8>,
+    claims: (u64, Uuid),
+    enrol_reply: Vec<u8>,
+) -> tokio::runtime::Runtime {
     use axum::routing::post;
     let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -237,7 +243,8 @@ fn machine_in_the_middle(certificate: &Certificate, port: u16, mode: Arc<AtomicU
     let push_body = hello.clone();
     let app = axum::Router::new()
         .route("/v1/hello", post(move || async move { a1(&m1, hello.clone()) }))
-        .route("/v1/push", post(move || async move { a2(&m2, push_body.clone()) }));
+        .route("/v1/push", post(move || async move { a2(&m2, push_body.clone()) }))
+        .route("/v1/enrol", post(move || async move { enrol_reply.clone() }));
     let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(certificate.server_config()));
     runtime.spawn(async move { axum_server::from_tcp_rustls(listener, tls).unwrap().serve(app.into_make_service()).await });
     runtime
@@ -265,7 +272,7 @@ fn a_machine_in_the_middle_with_the_tls_key_can_neither_drop_changes_nor_wipe_a_
     // The clinic goes away and the attacker answers on its address with its certificate.
     clinic.sigkill();
     let mode = Arc::new(AtomicU8::new(FORGE_ACK));
-    let mitm = machine_in_the_middle(&certificate, clinic.port, mode.clone(), last);
+    let mitm = machine_in_the_middle(&certificate, clinic.port, mode.clone(), last, Vec::new());
     let err = sync_once(&a).unwrap_err();
     assert_eq!(err.code(), "forged_receipt", "{err}");
     assert_eq!(a.lock().unwrap().sync_status().unwrap().pending, waiting, "nothing left the outbox on a forged acknowledgement");
@@ -286,4 +293,28 @@ fn a_machine_in_the_middle_with_the_tls_key_can_neither_drop_changes_nor_wipe_a_
     sync_once(&b).unwrap();
     assert_eq!(caseload(&a)["incidents"], caseload(&b)["incidents"]);
     assert_eq!(caseload(&b)["incidents"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn a_machine_in_the_middle_cannot_empty_the_outbox_at_enrolment() {
+    // The enrolment reply is the one the clinic does not sign: it must not remove anything.
+    let certificate = Certificate::new();
+    let mut clinic = clinic_with(&certificate);
+    let dir = tempfile::tempdir().unwrap();
+    let laptop = laptop_of(dir.path(), "ISA01");
+    open_case(&laptop, "MITM-ENROL", 3);
+    let waiting = laptop.lock().unwrap().sync_status().unwrap().pending;
+    let last = laptop.lock().unwrap().outbox_batch(0, 100).unwrap().last().map(|o| (o.seq, o.op_id)).unwrap();
+    let code = code_for(&clinic, &certificate, "ISA01");
+    clinic.sigkill();
+    let reply = serde_json::to_vec(&waymark_protocol::messages::EnrolResponse {
+        clinic_id: code.clinic_id,
+        advocate: "ISA01".into(),
+        acked_through: last.0,
+    })
+    .unwrap();
+    let mitm = machine_in_the_middle(&certificate, clinic.port, Arc::new(AtomicU8::new(FORGE_ACK)), last, reply);
+    waymark_sync::enrol(&laptop, &code.to_text()).unwrap();
+    assert_eq!(laptop.lock().unwrap().sync_status().unwrap().pending, waiting, "every change still waits");
+    drop(mitm);
 }

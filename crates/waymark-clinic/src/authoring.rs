@@ -35,6 +35,15 @@ struct ClinicChange<'a> {
 fn record_change(store: &dyn ClinicStore, clinic: Uuid, change: ClinicChange<'_>, now: DateTime<Utc>) -> Result<WireOp, ClinicError> {
     let (seq, last) = store.last_op_of(clinic)?;
     let last = last.and_then(|h| h.parse::<Hlc>().ok()).unwrap_or(Hlc::zero(DeviceId(clinic)));
+    // After every clock the case holds, too: a laptop may stamp up to an hour
+    // ahead, and a move stamped before its ops would let them outrank it.
+    let case_latest = store.case_latest_hlc(change.case)?.and_then(|h| h.parse::<Hlc>().ok());
+    let last = match case_latest {
+        Some(latest) if (latest.wall_ms, latest.counter) >= (last.wall_ms, last.counter) => {
+            Hlc { wall_ms: latest.wall_ms, counter: latest.counter, device: DeviceId(clinic) }
+        }
+        _ => last,
+    };
     let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
     let op = WireOp {
         op_id: Uuid::now_v7(),

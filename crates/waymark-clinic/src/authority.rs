@@ -89,6 +89,11 @@ pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> 
     let creating = op.action == OpAction::Create && home.is_none();
     let new_case = kind == RecordKind::Case && creating;
     let new = op.changes.get("new").and_then(Value::as_object);
+    // The feed tells an old advocate's laptops of a move by `old.advocate`: only the clinic may say that.
+    let old = op.changes.get("old").and_then(Value::as_object);
+    if clinic_owned_fields(kind).iter().any(|f| old.is_some_and(|o| o.contains_key(*f))) {
+        return Ok(Some(OpRefusal::ClinicOwned));
+    }
     // A new case is its creator's: it must name the sender's own advocate.
     if new_case && new.and_then(|n| n.get("advocate")).and_then(Value::as_str) != Some(sender.advocate) {
         return Ok(Some(OpRefusal::ClinicOwned));
@@ -231,6 +236,12 @@ mod tests {
         assert_eq!(verdict(&typology, &mut view), Some(OpRefusal::ClinicOwned));
         let unset = op("perpetrator", 20, OpAction::Create, serde_json::json!({"typology": null}));
         assert_eq!(verdict(&unset, &mut view), None, "a new record's unset typology is not a claim to set it");
+        // Naming another advocate as the case's old holder would route the op to their laptops.
+        let planted = WireOp {
+            changes: serde_json::json!({"new": {"status": "open"}, "old": {"advocate": "ISA02"}}),
+            ..op("case", 10, OpAction::Update, serde_json::json!({}))
+        };
+        assert_eq!(verdict(&planted, &mut view), Some(OpRefusal::ClinicOwned));
         let review = op("clinic_review", 21, OpAction::Create, serde_json::json!({}));
         assert_eq!(verdict(&review, &mut view), Some(OpRefusal::ClinicOwned));
     }

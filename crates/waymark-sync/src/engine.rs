@@ -97,7 +97,9 @@ pub fn enrol(access: &impl VaultAccess, code_text: &str) -> Result<(), SyncError
         ClinicLink { url: code.url, fingerprint: code.fingerprint, clinic_id: code.clinic_id, clinic: code.clinic, enrolled_at: now };
     let recovery = code.recovery.as_deref().map(waymark_vault::keyfile::parse_recipient).transpose()?;
     access.with_vault(|v| {
-        v.sync_enrolled(&link, response.acked_through)?;
+        // The enrolment reply is not signed, so its acknowledgement removes
+        // nothing; the first hello's signed one does.
+        v.sync_enrolled(&link, 0)?;
         if let Some(recipient) = &recovery {
             v.add_recovery_if_missing(recipient)?;
         }

@@ -124,8 +124,13 @@ impl Https {
         if status == 200 {
             return Ok(bytes);
         }
-        let body: ErrorBody = serde_json::from_slice(&bytes)
+        let mut body: ErrorBody = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| ErrorBody::new("http_error", format!("the clinic answered with status {status}")));
+        // A refusal is not signed: its code must be one of ours in shape, and its words short and plain.
+        if body.code.is_empty() || body.code.len() > 40 || !body.code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            body.code = "http_error".into();
+        }
+        body.message = body.message.chars().filter(|c| !c.is_control()).take(300).collect();
         if body.wipe {
             // Obeyed only once the engine has checked the clinic signed it for this request.
             return Err(SyncError::WipeOrder { signature: body.wipe_signature, request: None });

@@ -129,14 +129,18 @@ fn changes_of(tx: &Connection, op_id: &str) -> Result<Option<Value>> {
 pub(crate) fn latest_decision(tx: &Connection, conflicts: &[&str], except: &str) -> Result<Option<String>> {
     let mut latest: Option<String> = None;
     for id in conflicts {
-        // Decisions are rare; a conflict id is a UUID that appears in an op only in `resolves`.
-        let pattern = format!("%\"{id}\"%");
+        // Only `changes.resolves` counts: the id written in a free-text field is no decision.
         let own: Option<String> = tx
-            .prepare_cached("SELECT max(hlc) FROM ops WHERE changes LIKE ?1 AND op_id <> ?2")?
-            .query_row(params![pattern, except], |r| r.get(0))?;
+            .prepare_cached(
+                "SELECT max(ops.hlc) FROM ops, json_each(ops.changes, '$.resolves') AS r WHERE r.value = ?1 AND ops.op_id <> ?2",
+            )?
+            .query_row(params![id, except], |r| r.get(0))?;
         let received: Option<String> = tx
-            .prepare_cached("SELECT max(json_extract(op, '$.hlc')) FROM received_ops WHERE op LIKE ?1 AND op_id <> ?2")?
-            .query_row(params![pattern, except], |r| r.get(0))?;
+            .prepare_cached(
+                "SELECT max(json_extract(received_ops.op, '$.hlc')) FROM received_ops, json_each(received_ops.op, '$.changes.resolves') AS r
+                 WHERE r.value = ?1 AND received_ops.op_id <> ?2",
+            )?
+            .query_row(params![id, except], |r| r.get(0))?;
         latest = latest.max(own).max(received);
     }
     Ok(latest)

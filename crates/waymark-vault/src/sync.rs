@@ -904,6 +904,11 @@ impl ApplyState<'_> {
                 self.tx.execute_batch("ROLLBACK TO apply_op; RELEASE apply_op")?;
                 return Err(e);
             }
+            // Whatever it touched before failing (heads, conflicts) is undone with it.
+            Ok(Applied::Failed(code)) => {
+                self.tx.execute_batch("ROLLBACK TO apply_op")?;
+                Applied::Failed(code)
+            }
             Ok(applied) => applied,
         };
         self.tx.execute_batch("RELEASE apply_op")?;

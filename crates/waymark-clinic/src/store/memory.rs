@@ -198,6 +198,8 @@ impl ClinicStore for MemoryStore {
             let by_id = inner.by_id.get(&op.op_id).cloned();
             let slot = inner.slots.get(&(op.origin, op.seq)).copied();
             let refused = inner.refused.get(&(op.origin, op.seq)).cloned();
+            // A slot held only in the quarantine is not free either (as in the SQLite store).
+            let slot = slot.or_else(|| inner.quarantine.get(&(op.origin, op.seq)).copied().filter(|_| refused.is_none()));
             match (by_id, slot, refused) {
                 (Some((h, _)), Some(id), None) if h == hash && id == op.op_id => stored.duplicates += 1,
                 (None, None, Some((id, h, code))) if h == hash && id == op.op_id => {
@@ -296,6 +298,10 @@ impl ClinicStore for MemoryStore {
 
     fn case_advocate(&self, case: Uuid) -> StoreResult<Option<String>> {
         Ok(self.lock()?.case_advocate.get(&case).cloned())
+    }
+
+    fn case_latest_hlc(&self, case: Uuid) -> StoreResult<Option<String>> {
+        Ok(self.lock()?.feed.iter().filter(|o| o.case_id == Some(case)).map(|o| o.hlc.clone()).max())
     }
 
     fn last_op_of(&self, origin: Uuid) -> StoreResult<(u64, Option<String>)> {

@@ -194,6 +194,9 @@ pub trait ClinicStore: Send + Sync {
     fn feed(&self, device: Uuid, advocate: &str, after: u64, limit: u32) -> StoreResult<FeedPage>;
     /// The advocate a case is assigned to, from the latest case op that names one.
     fn case_advocate(&self, case: Uuid) -> StoreResult<Option<String>>;
+    /// The latest HLC among a case's ops in the feed, so the clinic's change
+    /// to the case is stamped after all of them.
+    fn case_latest_hlc(&self, case: Uuid) -> StoreResult<Option<String>>;
     /// The highest sequence and its HLC among an origin's ops (the clinic's own, for authoring).
     fn last_op_of(&self, origin: Uuid) -> StoreResult<(u64, Option<String>)>;
     /// The op id held in an origin's slot, from the feed or else the quarantine.

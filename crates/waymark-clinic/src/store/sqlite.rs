@@ -595,6 +595,10 @@ impl ClinicStore for SqliteStore {
         Ok(self.conn()?.query_row("SELECT advocate FROM case_advocates WHERE case_id = ?1", [case.to_string()], |r| r.get(0)).optional()?)
     }
 
+    fn case_latest_hlc(&self, case: Uuid) -> StoreResult<Option<String>> {
+        Ok(self.conn()?.query_row("SELECT max(json_extract(op, '$.hlc')) FROM ops WHERE case_id = ?1", [case.to_string()], |r| r.get(0))?)
+    }
+
     fn last_op_of(&self, origin: Uuid) -> StoreResult<(u64, Option<String>)> {
         let row: Option<(i64, Option<String>)> = self
             .conn()?
