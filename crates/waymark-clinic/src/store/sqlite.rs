@@ -634,3 +634,65 @@ impl ClinicStore for SqliteStore {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A clinic database as the previous release left it: migrations 1 and 2,
+    /// one device that claimed its advocate, a case and a victim record in the feed.
+    fn previous_release(path: &Path, key: &[u8; 32]) -> (Uuid, Uuid, Uuid) {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(key))).unwrap();
+        for (index, sql) in MIGRATIONS.iter().take(2).enumerate() {
+            conn.execute_batch(&format!("BEGIN; {sql} PRAGMA user_version = {}; COMMIT;", index + 1)).unwrap();
+        }
+        let (device, case, victim) = (Uuid::from_u128(1), Uuid::from_u128(10), Uuid::from_u128(20));
+        conn.execute(
+            "INSERT INTO devices (id, advocate, keys, status, enrolled_at, acked_through) VALUES (?1, 'ISA01', ?2, 'active', '2026-11-01T09:00:00+00:00', 2)",
+            [device.to_string(), serde_json::json!({"signing": "", "sealing": ""}).to_string()],
+        )
+        .unwrap();
+        let op = |seq: u64, kind: &str, record: Uuid, new: serde_json::Value| {
+            serde_json::json!({
+                "op_id": Uuid::from_u128(100 + u128::from(seq)), "origin": device, "seq": seq,
+                "hlc": format!("{:015}-{:010}-{device}", 1_795_000_000_000u64 + seq, 0),
+                "made_at": "2026-11-01T09:00:00Z", "actor": "ISA01", "kind": kind, "record_id": record, "case_id": case,
+                "action": "create", "changes": { "new": new }, "schema_version": 2
+            })
+        };
+        for (seq, kind, record, new) in
+            [(1, "case", case, serde_json::json!({"advocate": "ISA01"})), (2, "victim", victim, serde_json::json!({"name": "x"}))]
+        {
+            conn.execute(
+                "INSERT INTO ops (op_id, origin, seq, case_id, content_hash, op, received_at) VALUES (?1, ?2, ?3, ?4, 'h', ?5, '2026-11-01T09:00:00+00:00')",
+                params![Uuid::from_u128(100 + seq).to_string(), device.to_string(), seq as i64, case.to_string(), op(seq as u64, kind, record, new).to_string()],
+            )
+            .unwrap();
+        }
+        (device, case, victim)
+    }
+
+    #[test]
+    fn an_existing_clinic_database_upgrades_with_its_devices_unconfirmed_and_its_feed_known() {
+        // Why: the authority rules judge from record homes and assignments; a
+        // clinic that upgraded without them would refuse every honest op, and
+        // a device whose advocate was only claimed must not sync until confirmed.
+        let dir = tempfile::tempdir().unwrap();
+        let (path, key) = (dir.path().join("clinic.db"), [3u8; 32]);
+        let (device, case, victim) = previous_release(&path, &key);
+        let store = SqliteStore::open(&path, &key, false).unwrap();
+        let found = store.device(device).unwrap().unwrap();
+        assert!(!found.confirmed, "a claimed advocate is not trusted until an administrator confirms it");
+        assert_eq!(store.stats().unwrap().devices_unconfirmed, 1);
+        let conn = store.conn().unwrap();
+        let mut view = TxView { tx: &conn };
+        use crate::authority::AuthorityView;
+        let home = view.record_home(victim).unwrap().unwrap();
+        assert_eq!((home.case_id, home.owner.as_str()), (Some(case), "ISA01"));
+        let during = format!("{:015}-{:010}-{device}", 1_795_000_000_005u64, 0);
+        assert_eq!(view.assignee_at(case, &during).unwrap().as_deref(), Some("ISA01"));
+        let head: Option<String> = conn.query_row("SELECT head_hlc FROM devices", [], |r| r.get(0)).unwrap();
+        assert_eq!(head, Some(format!("{:015}-{:010}-{device}", 1_795_000_000_002u64, 0)), "the device's clock floor carries over");
+    }
+}
