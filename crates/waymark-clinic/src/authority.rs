@@ -25,7 +25,7 @@
 //!    laptop had not yet heard of the move (`not_your_case`). A record with
 //!    no case belongs to the advocate who created it.
 
-use crate::store::StoreResult;
+use crate::store::{Origin, StoreResult};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
@@ -139,8 +139,13 @@ pub fn clock_counts(refusal: Option<&OpRefusal>) -> bool {
 }
 
 /// What an accepted op changes in the clinic's knowledge: the record's home
-/// (first op wins) and, when it sets `advocate` on a case, an assignment at its HLC.
-pub fn learned(op: &WireOp, owner: &str) -> (RecordHome, Option<(Uuid, String)>) {
+/// (first op wins; its owner is the sender's advocate, or the clinic) and,
+/// when it sets `advocate` on a case, an assignment at its HLC.
+pub fn learned(op: &WireOp, origin: &Origin<'_>) -> (RecordHome, Option<(Uuid, String)>) {
+    let owner = match origin {
+        Origin::Clinic(_) => "clinic",
+        Origin::Device { advocate, .. } => advocate,
+    };
     let home = RecordHome { case_id: op.case_id, owner: owner.to_owned() };
     let assignment = crate::store::advocate_of(op).zip(op.case_id).map(|(advocate, case)| (case, advocate.to_owned()));
     (home, assignment)

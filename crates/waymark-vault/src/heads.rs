@@ -56,19 +56,27 @@ pub(crate) fn supersede_locally(
     tx: &Connection,
     record_id: &str,
     field: &str,
+    keeps_heads: bool,
     now: DateTime<Utc>,
     actor: &str,
 ) -> Result<(Vec<String>, Vec<String>)> {
-    let mut base: Vec<String> = tx
-        .prepare_cached("SELECT op_id FROM field_heads WHERE record_id = ?1 AND field = ?2 ORDER BY op_id")?
-        .query_map(params![record_id, field], |r| r.get(0))?
-        .collect::<std::result::Result<_, _>>()?;
+    // Ordinary fields go to the later clock: they never hold several heads or a conflict.
+    let mut base: Vec<String> = if keeps_heads {
+        tx.prepare_cached("SELECT op_id FROM field_heads WHERE record_id = ?1 AND field = ?2 ORDER BY op_id")?
+            .query_map(params![record_id, field], |r| r.get(0))?
+            .collect::<std::result::Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
     if base.is_empty() {
         let clock: Option<String> = tx
             .prepare_cached("SELECT op_id FROM field_clocks WHERE record_id = ?1 AND field = ?2")?
             .query_row(params![record_id, field], |r| r.get(0))
             .optional()?;
         base.extend(clock.filter(|c| !c.is_empty()));
+    }
+    if !keeps_heads {
+        return Ok((base, Vec::new()));
     }
     tx.prepare_cached("DELETE FROM field_heads WHERE record_id = ?1 AND field = ?2")?.execute(params![record_id, field])?;
     let closed = close_open(tx, record_id, field, None, now, actor, "local")?;

@@ -721,7 +721,8 @@ fn with_base(tx: &Connection, op: &NewOp<'_>) -> Result<Value> {
     let mut base = serde_json::Map::new();
     let mut resolves: Vec<Value> = changes.get("resolves").and_then(Value::as_array).cloned().unwrap_or_default();
     for field in fields {
-        let (replaced, closed) = crate::heads::supersede_locally(tx, op.record_id, &field, op.made_at, op.actor)?;
+        let keeps_heads = waymark_domain::merge::field_class(op.kind, &field) != waymark_domain::merge::FieldClass::Ordinary;
+        let (replaced, closed) = crate::heads::supersede_locally(tx, op.record_id, &field, keeps_heads, op.made_at, op.actor)?;
         base.insert(field, json!(replaced));
         for id in closed {
             if !resolves.iter().any(|r| r.as_str() == Some(id.as_str())) {

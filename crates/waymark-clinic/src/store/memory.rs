@@ -228,11 +228,7 @@ impl ClinicStore for MemoryStore {
                     let position = inner.feed.len() as u64;
                     inner.by_id.insert(op.op_id, (hash, position));
                     inner.slots.insert((op.origin, op.seq), op.op_id);
-                    let owner = match origin {
-                        Origin::Clinic(_) => "clinic",
-                        Origin::Device { advocate, .. } => advocate,
-                    };
-                    let (home, assignment) = crate::authority::learned(op, owner);
+                    let (home, assignment) = crate::authority::learned(op, &origin);
                     inner.homes.entry(op.record_id).or_insert(home);
                     if let Some((case, advocate)) = assignment {
                         inner.assignments.entry(case).or_default().entry(op.hlc.clone()).or_insert(advocate.clone());

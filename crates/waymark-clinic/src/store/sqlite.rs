@@ -463,11 +463,7 @@ impl ClinicStore for SqliteStore {
                 )?
                 .execute(params![op_id, op_origin, seq, op.case_id.map(|c| c.to_string()), hash, text, at])?;
                 let position = tx.last_insert_rowid();
-                let owner = match origin {
-                    Origin::Clinic(_) => "clinic",
-                    Origin::Device { advocate, .. } => advocate,
-                };
-                let (home, assignment) = crate::authority::learned(op, owner);
+                let (home, assignment) = crate::authority::learned(op, &origin);
                 tx.prepare_cached("INSERT OR IGNORE INTO record_homes (record_id, case_id, owner) VALUES (?1, ?2, ?3)")?
                     .execute(params![op.record_id.to_string(), home.case_id.map(|c| c.to_string()), home.owner])?;
                 if let Some((case, advocate)) = assignment {
