@@ -82,7 +82,7 @@ impl World {
             let mut vault =
                 Vault::init(dir.path(), &passphrase, &InitOptions { work_factor: 4, ..InitOptions::new(ADVOCATE) }, env).unwrap();
             // Linked as an enrolment would link it, so the laptop knows which origin is the clinic.
-            vault.sync_enrolment_keys().unwrap();
+            vault.sync_enrolment().unwrap();
             let link = waymark_vault::sync::ClinicLink {
                 url: "https://127.0.0.1:1".into(),
                 fingerprint: None,
@@ -90,7 +90,7 @@ impl World {
                 clinic: clinic_keys.clone(),
                 enrolled_at: added_at,
             };
-            vault.sync_enrolled(&link, 0).unwrap();
+            vault.sync_enrolled(&link).unwrap();
             let token = format!("token-{n}");
             clinic.add_enrolment(&token, ADVOCATE, added_at + chrono::Duration::days(3650)).unwrap();
             let keys = waymark_protocol::DeviceKeys::generate(&mut rand::rngs::StdRng::seed_from_u64(n)).public();

@@ -368,6 +368,13 @@ pub enum SyncCmd {
         /// The code (WAYMARK1-...). Read from standard input when omitted.
         code: Option<String>,
     },
+    /// Enrol again as a new device, with a new code from the same clinic: for a
+    /// laptop put back from an older copy, whose changes the clinic does not
+    /// recognise (problem `log_diverged`). Nothing is lost or sent twice.
+    Rejoin {
+        /// The code (WAYMARK1-...). Read from standard input when omitted.
+        code: Option<String>,
+    },
     /// Push what is waiting and pull the clinic's changes, now.
     Now,
     /// Last sync, what is waiting, conflicts and problems.

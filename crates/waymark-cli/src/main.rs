@@ -138,17 +138,16 @@ fn sync(dir: &Path, json: bool, cmd: SyncCmd) -> Outcome {
     let vault = unlock(dir)?;
     match cmd {
         SyncCmd::Enrol { code } => {
-            let code = match code {
-                Some(c) => c,
-                None => {
-                    let mut text = String::new();
-                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                        .map_err(|_| Failure::Usage("no code on standard input".into()))?;
-                    text
-                }
-            };
-            waymark_sync::enrol(&Mutex::new(vault), &code)?;
+            waymark_sync::enrol(&Mutex::new(vault), &code_argument(code)?)?;
             output::done(json, "Enrolled with the clinic. Run `waymark sync now` to send and receive.", json!({ "enrolled": true }));
+        }
+        SyncCmd::Rejoin { code } => {
+            waymark_sync::rejoin(&Mutex::new(vault), &code_argument(code)?)?;
+            output::done(
+                json,
+                "Enrolled again as a new device. Run `waymark sync now`: the clinic recognises what it already has, and the rest is sent.",
+                json!({ "enrolled": true, "rejoined": true }),
+            );
         }
         SyncCmd::Now => {
             let report = waymark_sync::sync_once(&Mutex::new(vault))?;
@@ -485,4 +484,17 @@ fn demo(dir: &Path, json: bool, cases: u32, seed: u64, incidents_per_case: Optio
     }
     output::done(json, &format!("Created {cases} fictional demo cases ({written} records)."), json!({"cases": cases, "records": written}));
     Ok(())
+}
+
+/// An enrolment code from the command line, or else standard input.
+fn code_argument(code: Option<String>) -> Result<String, Failure> {
+    match code {
+        Some(c) => Ok(c),
+        None => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|_| Failure::Usage("no code on standard input".into()))?;
+            Ok(text)
+        }
+    }
 }

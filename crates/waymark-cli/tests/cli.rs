@@ -134,7 +134,8 @@ fn a_backup_opens_with_the_standard_age_tool_as_documented_json() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["format"], "waymark-backup");
-    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["format_version"], 2);
+    assert!(doc["sync"]["received_ops"].is_array(), "the sync state travels with the records");
     assert_eq!(doc["records"]["case"][0]["doc"]["reference"], "AGE-1");
     assert_eq!(doc["records"]["victim"][0]["doc"]["name"], CANARY_NAME);
     assert_eq!(doc["ops"].as_array().unwrap().len(), 2);

@@ -4,7 +4,7 @@
 //! laptops of the case's advocate.
 
 use crate::error::ClinicError;
-use crate::store::{enrollable, ClinicStore, Origin};
+use crate::store::{enrollable, ClinicStore, Decision, Origin, StaffRole};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -122,4 +122,41 @@ pub fn reassign(
         actor,
     };
     record_change(store, clinic, change, now)
+}
+
+/// Only an active administrator in the staff register decides on quarantined changes.
+fn administrator(store: &dyn ClinicStore, by: &str) -> Result<(), ClinicError> {
+    match store.staff(by)? {
+        Some(m) if m.active && m.role == StaffRole::Administrator => Ok(()),
+        Some(m) if !m.active => Err(ClinicError::StaffInactive),
+        Some(_) => Err(ClinicError::BadRequest("only an administrator decides on quarantined changes")),
+        None => Err(ClinicError::UnknownStaff),
+    }
+}
+
+/// Lets a quarantined change into the feed, as the clinic's op carrying the
+/// device's change unaltered (same op id, clock and actor), once the
+/// authority rules accept it as from its device. For a change whose slot was
+/// taken (a laptop restored from an old copy that never rejoined); a change
+/// whose op id the feed holds with other content cannot be released.
+pub fn release_quarantined(
+    store: &dyn ClinicStore,
+    clinic: Uuid,
+    id: i64,
+    by: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<WireOp, ClinicError> {
+    administrator(store, by)?;
+    let held = store.quarantined_op(id)?.ok_or(ClinicError::NotQuarantined)?;
+    let (seq, _) = store.last_op_of(clinic)?;
+    let release = WireOp { origin: clinic, seq: seq + 1, ..held };
+    store.decide_quarantined(id, Decision { by, reason, release: Some(&release) }, now)?;
+    Ok(release)
+}
+
+/// Settles a quarantined change for good without letting it in. It stays kept.
+pub fn discard_quarantined(store: &dyn ClinicStore, id: i64, by: &str, reason: &str, now: DateTime<Utc>) -> Result<(), ClinicError> {
+    administrator(store, by)?;
+    store.decide_quarantined(id, Decision { by, reason, release: None }, now)
 }

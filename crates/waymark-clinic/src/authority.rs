@@ -8,7 +8,9 @@
 //! The rules, in the order they are checked (the first broken one is the code):
 //!
 //! 1. The HLC is in the fixed form `wall-counter-origin`, names the sending
-//!    device, is at most `max_ahead_ms` ahead of the clinic's clock, and is
+//!    device (or another device the clinic bound to the same advocate: a
+//!    laptop that rejoined after a restore sends the changes it made under
+//!    its earlier identity), is at most `max_ahead_ms` ahead of the clinic's clock, and is
 //!    after the HLC of the device's previous op (`bad_hlc`, `hlc_ahead`,
 //!    `hlc_backwards`).
 //! 2. `actor` is the advocate the device was enrolled for (`actor_mismatch`).
@@ -51,6 +53,8 @@ pub trait AuthorityView {
     /// The advocate a case was assigned to at `hlc`, or `None` when the case
     /// is unknown or was not yet assigned then.
     fn assignee_at(&mut self, case: Uuid, hlc: &str) -> StoreResult<Option<String>>;
+    /// The advocate a device was bound to, when the clinic knows the device.
+    fn device_advocate(&mut self, device: Uuid) -> StoreResult<Option<String>>;
 }
 
 /// The sender as the clinic knows it.
@@ -67,7 +71,7 @@ pub struct Sender<'a> {
 
 /// The first rule `op` breaks, or `None` when the clinic accepts it.
 pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> StoreResult<Option<OpRefusal>> {
-    if let Some(refusal) = judge_clock(op, sender) {
+    if let Some(refusal) = judge_clock(op, sender, view)? {
         return Ok(Some(refusal));
     }
     if op.actor != sender.advocate {
@@ -116,20 +120,25 @@ pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> 
 }
 
 /// Rule 1: the op's clock.
-fn judge_clock(op: &WireOp, sender: &Sender<'_>) -> Option<OpRefusal> {
-    let Ok(hlc) = op.hlc.parse::<Hlc>() else { return Some(OpRefusal::BadHlc) };
+fn judge_clock(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> StoreResult<Option<OpRefusal>> {
+    let Ok(hlc) = op.hlc.parse::<Hlc>() else { return Ok(Some(OpRefusal::BadHlc)) };
     // Only the canonical text sorts as the value does, and HLCs are compared as text.
-    if hlc.to_string() != op.hlc || hlc.device.as_uuid() != sender.device || op.origin != sender.device {
-        return Some(OpRefusal::BadHlc);
+    if hlc.to_string() != op.hlc || op.origin != sender.device {
+        return Ok(Some(OpRefusal::BadHlc));
+    }
+    let node = hlc.device.as_uuid();
+    let own_clock = node == sender.device || (!node.is_nil() && view.device_advocate(node)?.as_deref() == Some(sender.advocate));
+    if !own_clock {
+        return Ok(Some(OpRefusal::BadHlc));
     }
     let now_ms = u64::try_from(sender.now.timestamp_millis()).unwrap_or(0);
     if hlc.wall_ms > now_ms.saturating_add(sender.max_ahead_ms) {
-        return Some(OpRefusal::HlcAhead);
+        return Ok(Some(OpRefusal::HlcAhead));
     }
     if sender.previous_hlc.is_some_and(|previous| op.hlc.as_str() <= previous) {
-        return Some(OpRefusal::HlcBackwards);
+        return Ok(Some(OpRefusal::HlcBackwards));
     }
-    None
+    Ok(None)
 }
 
 /// Whether a refusal leaves the op's clock usable as the device's latest:
@@ -161,6 +170,7 @@ mod tests {
     struct View {
         homes: HashMap<Uuid, RecordHome>,
         assignments: Vec<(Uuid, String, String)>,
+        devices: HashMap<Uuid, String>,
     }
 
     impl AuthorityView for View {
@@ -174,6 +184,9 @@ mod tests {
                 .filter(|(c, at, _)| *c == case && at.as_str() <= hlc)
                 .max_by(|a, b| a.1.cmp(&b.1))
                 .map(|a| a.2.clone()))
+        }
+        fn device_advocate(&mut self, device: Uuid) -> StoreResult<Option<String>> {
+            Ok(self.devices.get(&device).cloned())
         }
     }
 
@@ -292,7 +305,12 @@ mod tests {
         assert_eq!(verdict(&with("not a clock".into()), &mut view), Some(OpRefusal::BadHlc));
         assert_eq!(verdict(&with(format!("{}-0-{DEVICE}", WALL - 1000)), &mut view), Some(OpRefusal::BadHlc), "not fixed width");
         let other = format!("{:015}-{:010}-{}", WALL - 1000, 0, Uuid::from_u128(2));
-        assert_eq!(verdict(&with(other), &mut view), Some(OpRefusal::BadHlc), "another device's clock");
+        assert_eq!(verdict(&with(other.clone()), &mut view), Some(OpRefusal::BadHlc), "another device's clock");
+        view.devices.insert(Uuid::from_u128(2), "ISA02".into());
+        assert_eq!(verdict(&with(other.clone()), &mut view), Some(OpRefusal::BadHlc), "another advocate's device");
+        // A laptop that rejoined after a restore sends what it wrote under its earlier identity.
+        view.devices.insert(Uuid::from_u128(2), "ISA01".into());
+        assert_eq!(verdict(&with(other), &mut view), None, "the same advocate's earlier device");
         assert_eq!(verdict(&with(hlc(WALL + MAX_HLC_AHEAD_MS + 1)), &mut view), Some(OpRefusal::HlcAhead));
         assert_eq!(verdict(&with(hlc(WALL + MAX_HLC_AHEAD_MS)), &mut view), None, "drift within the allowance is fine");
         let previous = hlc(WALL - 500);

@@ -96,6 +96,13 @@ enum Command {
         #[arg(long)]
         by: String,
     },
+    /// Changes held apart because their id or slot was already taken with other content.
+    Quarantine {
+        #[command(subcommand)]
+        action: QuarantineAction,
+    },
+    /// What administrators did: quarantine decisions, by whom and when (ids only).
+    Audit,
     /// Counts of devices and ops.
     Status,
     /// Serve the sync API over TLS.
@@ -135,6 +142,30 @@ enum StaffAction {
     Deactivate { code: String },
     /// Let someone sync again.
     Activate { code: String },
+}
+
+#[derive(Subcommand)]
+enum QuarantineAction {
+    /// Every quarantined change: device, slot, op id, kind, case, and any decision. Never its content.
+    List,
+    /// Let one into the feed as the clinic's op, after the authority rules (audited).
+    Release {
+        id: i64,
+        /// The administrator's staff code.
+        #[arg(long)]
+        by: String,
+        /// Why (kept with the change, not in the audit).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Keep one out for good (it stays kept; audited).
+    Discard {
+        id: i64,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 fn passphrase() -> Result<SecretString, ClinicError> {
@@ -273,14 +304,66 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             crate::authoring::reassign(&store, clinic.info.clinic_id, case, &to, &by, Utc::now())?;
             println!("case reassigned; the new advocate's laptops receive its history at their next sync");
         }
+        Command::Quarantine { action } => {
+            let clinic = Clinic::unlock(&dir, &passphrase()?)?;
+            let store = clinic.open_store()?;
+            match action {
+                QuarantineAction::List => {
+                    println!("{:>4}  {:<36}  {:>6}  {:<36}  {:<18}  {:<10}  decision", "id", "device", "seq", "op", "kind", "id taken");
+                    for q in store.quarantine_list()? {
+                        let decision = q.decision.map_or_else(
+                            || "undecided".to_owned(),
+                            |d| format!("{} by {}", d.as_str(), q.decided_by.as_deref().unwrap_or("?")),
+                        );
+                        println!(
+                            "{:>4}  {:<36}  {:>6}  {:<36}  {:<18}  {:<10}  {decision}",
+                            q.id,
+                            q.origin,
+                            q.seq,
+                            q.op_id,
+                            q.kind,
+                            if q.id_taken { "yes" } else { "no" }
+                        );
+                    }
+                }
+                QuarantineAction::Release { id, by, reason } => {
+                    let op = crate::authoring::release_quarantined(&store, clinic.info.clinic_id, id, &by, &reason, Utc::now())?;
+                    println!("quarantined change {id} released as op {}; the case's laptops receive it at their next sync", op.op_id);
+                }
+                QuarantineAction::Discard { id, by, reason } => {
+                    crate::authoring::discard_quarantined(&store, id, &by, &reason, Utc::now())?;
+                    println!("quarantined change {id} discarded; it stays kept, out of the feed");
+                }
+            }
+        }
+        Command::Audit => {
+            let store = Clinic::unlock(&dir, &passphrase()?)?.open_store()?;
+            for e in store.admin_audit()? {
+                println!(
+                    "{:>5}  {}  {:<10}  {:<22}  {}  {}",
+                    e.seq,
+                    waymark_domain::time::show_london(e.at),
+                    e.actor,
+                    e.action,
+                    e.target.as_deref().unwrap_or("-"),
+                    e.detail
+                );
+            }
+        }
         Command::Status => {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;
             let stats = clinic.open_store()?.stats()?;
             println!("clinic {}", clinic.info.clinic_id);
             println!("certificate fingerprint: {}", clinic.info.fingerprint);
             println!(
-                "devices: {} active, {} revoked, {} unconfirmed; ops held: {}; quarantined: {}; refused: {}",
-                stats.devices_active, stats.devices_revoked, stats.devices_unconfirmed, stats.ops, stats.quarantined, stats.refused
+                "devices: {} active, {} revoked, {} unconfirmed; ops held: {}; quarantined: {}; refused: {}; recognised after a rejoin: {}",
+                stats.devices_active,
+                stats.devices_revoked,
+                stats.devices_unconfirmed,
+                stats.ops,
+                stats.quarantined,
+                stats.refused,
+                stats.recognised
             );
         }
         Command::Serve { listen, tls_cert, tls_key, max_batch_bytes, max_ops } => {
@@ -303,7 +386,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             println!(
                 "bundle imported: {} new, {} already held, {} quarantined, {} refused; the clinic now holds this device's ops through {}",
                 stored.inserted,
-                stored.duplicates,
+                stored.duplicates + stored.recognised,
                 stored.quarantined.len(),
                 stored.refused.len(),
                 stored.acked_through

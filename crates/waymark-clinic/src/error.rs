@@ -21,8 +21,12 @@ pub enum ClinicError {
     Replayed,
     #[error("the enrolment code is unknown, used or older than 24 hours; ask the clinic for a new one")]
     EnrolmentRefused,
-    #[error("a laptop with this id is already enrolled (this one may have been restored from a backup or copied); a restored laptop cannot rejoin sync yet, so tell the clinic administrator")]
+    #[error("a laptop with this id is already enrolled with other keys (this one may have been copied); ask the clinic administrator for a new code and rejoin as a new device")]
     DeviceKnown,
+    #[error("the change breaks the clinic's rule `{0}`, so it cannot be released; discard it instead")]
+    ReleaseRefused(String),
+    #[error("that quarantined change is unknown or already decided; list the quarantine again")]
+    NotQuarantined,
     #[error("the enrolment code was issued for another advocate; use the code issued for you, or ask the clinic administrator for one")]
     AdvocateMismatch,
     #[error("that staff code is not in the clinic's staff register; add it with `waymark-clinic staff add`")]
@@ -71,6 +75,8 @@ impl ClinicError {
             ClinicError::Replayed => "replayed",
             ClinicError::EnrolmentRefused => "enrolment_refused",
             ClinicError::DeviceKnown => "device_known",
+            ClinicError::ReleaseRefused(_) => "release_refused",
+            ClinicError::NotQuarantined => "not_quarantined",
             ClinicError::BadRequest(_) => "bad_request",
             ClinicError::Invalid(_) => "invalid",
             ClinicError::Store(_) => "store",
@@ -90,10 +96,16 @@ impl ClinicError {
             | ClinicError::UnknownStaff => StatusCode::BAD_REQUEST,
             ClinicError::UnknownDevice | ClinicError::EnrolmentRefused | ClinicError::Stale => StatusCode::UNAUTHORIZED,
             ClinicError::Timeout => StatusCode::REQUEST_TIMEOUT,
-            ClinicError::Revoked { .. } | ClinicError::AdvocateMismatch | ClinicError::StaffInactive | ClinicError::Unconfirmed => {
-                StatusCode::FORBIDDEN
-            }
-            ClinicError::Replayed | ClinicError::DeviceKnown | ClinicError::StaffKnown | ClinicError::OutOfOrder => StatusCode::CONFLICT,
+            ClinicError::Revoked { .. }
+            | ClinicError::AdvocateMismatch
+            | ClinicError::StaffInactive
+            | ClinicError::Unconfirmed
+            | ClinicError::ReleaseRefused(_) => StatusCode::FORBIDDEN,
+            ClinicError::Replayed
+            | ClinicError::DeviceKnown
+            | ClinicError::StaffKnown
+            | ClinicError::OutOfOrder
+            | ClinicError::NotQuarantined => StatusCode::CONFLICT,
             ClinicError::Store(_) | ClinicError::Setup(_) | ClinicError::WrongPassphrase => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

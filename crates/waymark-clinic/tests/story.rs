@@ -602,3 +602,144 @@ async fn abuse_is_refused_and_an_honest_laptop_is_served_meanwhile() {
         assert_eq!(clinic.state.store.prune(later).unwrap(), 0, "{name}");
     }
 }
+
+async fn push(clinic: &Clinic, device: &Device, ops: &[WireOp]) -> PushResponse {
+    let (status, body) = call(clinic, post(PATH_PUSH, device.batch(clinic, ops))).await;
+    assert_eq!(status, StatusCode::OK, "{}", code_of(&body));
+    serde_json::from_slice(&body).unwrap()
+}
+
+/// One of `from`'s ops as a laptop that rejoined as `to` sends it: the same change, renumbered.
+fn renumbered(op: &WireOp, to: &Device, seq: u64) -> WireOp {
+    WireOp { origin: to.id, seq, ..op.clone() }
+}
+
+#[tokio::test]
+async fn a_rejoined_laptop_is_recognised_by_op_id_and_meaning() {
+    // Why: a laptop restored from a backup enrols as a new device and sends
+    // again what the clinic may already hold; storing it twice would double
+    // every change on every laptop, and refusing it would strand the new ones.
+    for (name, clinic) in stores() {
+        let (earlier, rejoined, other) = (Device::new(1, "ISA01"), Device::new(3, "ISA01"), Device::new(2, "ISA02"));
+        call(&clinic, post(PATH_ENROL, earlier.enrol_request(TOKEN))).await;
+        call(&clinic, post(PATH_ENROL, rejoined.enrol_request("fourth"))).await;
+        call(&clinic, post(PATH_ENROL, other.enrol_request("third"))).await;
+        let ops = vec![
+            earlier.op(1, 10, "case", serde_json::json!({"advocate": "ISA01", "reference": "C1"})),
+            earlier.op(2, 10, "case", serde_json::json!({"status": "open"})),
+        ];
+        push(&clinic, &earlier, &ops).await;
+
+        // The same two changes under the new device's numbers (their clocks
+        // still name the earlier device), then one it made since.
+        let again = vec![
+            renumbered(&ops[0], &rejoined, 1),
+            renumbered(&ops[1], &rejoined, 2),
+            rejoined.op(3, 10, "case", serde_json::json!({"status": "closed"})),
+        ];
+        let reply = push(&clinic, &rejoined, &again).await;
+        assert_eq!(
+            (reply.acked_through, reply.acked_op, reply.quarantined.len(), reply.refused.len()),
+            (3, Some(again[2].op_id), 0, 0),
+            "{name}"
+        );
+        let stats = clinic.state.store.stats().unwrap();
+        assert_eq!((stats.ops, stats.recognised, stats.quarantined), (3, 2, 0), "{name}: each change is in the feed once");
+        assert_eq!(clinic.state.store.op_id_at(rejoined.id, 1).unwrap(), Some(ops[0].op_id), "{name}: the slot names the op it holds");
+        // Sent again, it is acknowledged again and changes nothing.
+        assert_eq!(push(&clinic, &rejoined, &again).await.acked_through, 3, "{name}");
+        assert_eq!(clinic.state.store.stats().unwrap().ops, 3, "{name}");
+
+        // The same id with another meaning is not the same change.
+        let altered = WireOp { changes: serde_json::json!({"new": {"status": "closed"}}), ..renumbered(&ops[1], &rejoined, 4) };
+        assert_eq!(push(&clinic, &rejoined, &[altered]).await.quarantined, vec![4], "{name}");
+        // Another advocate's laptop cannot claim ISA01's changes as its own.
+        assert_eq!(push(&clinic, &other, &[renumbered(&ops[0], &other, 1)]).await.quarantined, vec![1], "{name}");
+        assert_eq!(clinic.state.store.stats().unwrap().recognised, 2, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn an_administrator_releases_or_discards_a_quarantined_change() {
+    use waymark_clinic::authoring::{discard_quarantined, release_quarantined};
+    use waymark_clinic::store::QuarantineDecision;
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
+    for (name, clinic) in stores() {
+        let store = clinic.state.store.as_ref();
+        let admin = StaffMember { code: "ADM1".into(), name: "Admin".into(), role: StaffRole::Administrator, active: true, added_at: now };
+        store.add_staff(&admin).unwrap();
+        let a = Device::new(1, "ISA01");
+        call(&clinic, post(PATH_ENROL, a.enrol_request(TOKEN))).await;
+        let ops = vec![
+            a.op(1, 10, "case", serde_json::json!({"advocate": "ISA01", "reference": "C1"})),
+            a.op(2, 10, "case", serde_json::json!({"status": "open"})),
+        ];
+        push(&clinic, &a, &ops).await;
+        // A change from an older copy of the laptop, in a slot the clinic already holds; the same op id with other content; a change only the clinic may make.
+        let stranded = WireOp {
+            op_id: Uuid::from_u128(0xABC),
+            changes: serde_json::json!({"new": {"status": "closed"}}),
+            ..a.op(2, 10, "case", serde_json::json!({}))
+        };
+        let clash = WireOp { changes: serde_json::json!({"new": {"reference": "C9"}}), ..ops[0].clone() };
+        let takeover = WireOp {
+            op_id: Uuid::from_u128(0xDEF),
+            action: OpAction::Update,
+            changes: serde_json::json!({"new": {"advocate": "ISA02"}}),
+            ..a.op(1, 10, "case", serde_json::json!({}))
+        };
+        assert_eq!(push(&clinic, &a, std::slice::from_ref(&stranded)).await.quarantined, vec![2], "{name}");
+        assert_eq!(push(&clinic, &a, &[clash]).await.quarantined, vec![1], "{name}");
+        assert_eq!(push(&clinic, &a, &[takeover]).await.quarantined, vec![1], "{name}");
+        let list = store.quarantine_list().unwrap();
+        assert_eq!(
+            list.iter().map(|q| (q.id, q.seq, q.id_taken, q.decision)).collect::<Vec<_>>(),
+            vec![(1, 2, false, None), (2, 1, true, None), (3, 1, false, None)],
+            "{name}"
+        );
+
+        let clinic_id = clinic.state.clinic_id;
+        let refused = |r: Result<WireOp, waymark_clinic::ClinicError>| r.unwrap_err().code();
+        assert_eq!(
+            refused(release_quarantined(store, clinic_id, 1, "ISA01", "checked", now)),
+            "bad_request",
+            "{name}: advocates do not decide"
+        );
+        assert_eq!(refused(release_quarantined(store, clinic_id, 1, "NOBODY", "checked", now)), "unknown_staff", "{name}");
+        assert_eq!(refused(release_quarantined(store, clinic_id, 1, "ADM1", "  ", now)), "bad_request", "{name}: a reason is required");
+        assert_eq!(refused(release_quarantined(store, clinic_id, 2, "ADM1", "checked", now)), "bad_request", "{name}: its id is taken");
+        assert_eq!(
+            refused(release_quarantined(store, clinic_id, 3, "ADM1", "checked", now)),
+            "release_refused",
+            "{name}: still judged by the rules"
+        );
+        assert_eq!(store.stats().unwrap().ops, 2, "{name}: nothing refused reached the feed");
+
+        let released = release_quarantined(store, clinic_id, 1, "ADM1", "made on the restored copy; checked with ISA01", now).unwrap();
+        assert_eq!(
+            (released.op_id, released.origin, released.meaning_hash()),
+            (stranded.op_id, clinic_id, stranded.meaning_hash()),
+            "{name}"
+        );
+        assert_eq!(store.stats().unwrap().ops, 3, "{name}");
+        assert_eq!(refused(release_quarantined(store, clinic_id, 1, "ADM1", "again", now)), "not_quarantined", "{name}: decided once");
+        discard_quarantined(store, 2, "ADM1", "the reference the clinic holds is right", now).unwrap();
+        // The laptops of the case's advocate receive the released change.
+        let b = Device::new(5, "ISA01");
+        call(&clinic, post(PATH_ENROL, b.enrol_request("second"))).await;
+        let request = serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap();
+        let batch = decode(&call(&clinic, b.signed(PATH_PULL, request)).await.1, &Limits::default()).unwrap();
+        let pulled = open(&batch, &clinic.state.keys.signing.verifying_key(), &b.keys.sealing, &Limits::default()).unwrap().ops;
+        assert!(pulled.iter().any(|o| o.op_id == stranded.op_id && o.origin == clinic_id), "{name}");
+
+        let decisions: Vec<_> = store.quarantine_list().unwrap().iter().map(|q| (q.decision, q.decided_by.clone())).collect();
+        assert_eq!(
+            decisions[..2],
+            [(Some(QuarantineDecision::Released), Some("ADM1".into())), (Some(QuarantineDecision::Discarded), Some("ADM1".into()))],
+            "{name}"
+        );
+        let audit = store.admin_audit().unwrap();
+        assert_eq!(audit.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["quarantine_released", "quarantine_discarded"], "{name}");
+        assert!(audit.iter().all(|e| e.actor == "ADM1" && !e.detail.to_string().contains("ISA01")), "{name}: ids only, never the reason");
+    }
+}

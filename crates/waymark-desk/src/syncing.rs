@@ -180,17 +180,45 @@ impl Desk {
 
     /// Enrols with the code from the clinic administrator, then syncs.
     pub fn sync_enrol(&self, code: String) -> Result<SyncView> {
+        self.register(code, waymark_sync::enrol)
+    }
+
+    /// Enrols again as a new device with a new code from the same clinic (a
+    /// laptop put back from an older copy), then syncs: the clinic
+    /// recognises what it already holds and the rest is sent.
+    pub fn sync_rejoin(&self, code: String) -> Result<SyncView> {
+        self.register(code, waymark_sync::rejoin)
+    }
+
+    fn register(
+        &self,
+        code: String,
+        how: fn(&std::sync::Mutex<Option<waymark_vault::Vault>>, &str) -> std::result::Result<(), SyncError>,
+    ) -> Result<SyncView> {
         if code.trim().is_empty() {
             return Err(DeskError::field("code", "is required: paste the code the clinic gave you"));
         }
         let vault = self.vault_handle();
-        off_async(|| waymark_sync::enrol(&*vault, &code)).map_err(|e| match e {
+        off_async(|| how(&vault, &code)).map_err(|e| match e {
             SyncError::Protocol(p) => DeskError::field("code", &p.to_string()),
             SyncError::AdvocateMismatch { .. } => DeskError::field("code", ANOTHER_ADVOCATES_CODE),
+            SyncError::WrongServer => DeskError::field("code", "is from another clinic: ask your own clinic's administrator for a code"),
             SyncError::Refused { code, .. } if code == "advocate_mismatch" => DeskError::field("code", ANOTHER_ADVOCATES_CODE),
             other => other.into(),
         })?;
         self.sync_now()
+    }
+
+    /// Sets a problem aside with the reason (kept; the dismissal is audited without it).
+    pub fn dismiss_problem(&self, id: i64, reason: String) -> Result<SyncView> {
+        self.with_vault(|v| Ok(v.dismiss_problem(id, &reason)?))?;
+        self.sync_view()
+    }
+
+    /// Tries a change from the clinic again (after Waymark was updated, say).
+    pub fn retry_problem(&self, id: i64) -> Result<SyncView> {
+        self.with_vault(|v| Ok(v.retry_problem(id)?))?;
+        self.sync_view()
     }
 
     /// Starts a round now: in the background when the thread runs, otherwise here.

@@ -138,6 +138,14 @@ impl WireOp {
         Self::hash_of(&self.canonical_bytes())
     }
 
+    /// The content hash of the change itself, whatever slot carries it: the
+    /// same op sent again by a laptop that rejoined as a new device has a new
+    /// `origin` and `seq` but the same meaning.
+    pub fn meaning_hash(&self) -> String {
+        let renumbered = WireOp { origin: Uuid::nil(), seq: 0, ..self.clone() };
+        renumbered.content_hash()
+    }
+
     /// The op's JSON in field order: what is hashed, and what a store can keep.
     pub fn canonical_bytes(&self) -> Vec<u8> {
         // Serialising a plain struct to bytes cannot fail.

@@ -61,16 +61,35 @@ pub struct SyncReport {
 
 /// Enrols this vault with the clinic named in the code.
 pub fn enrol(access: &impl VaultAccess, code_text: &str) -> Result<(), SyncError> {
+    register(access, code_text, false)
+}
+
+/// Enrols an enrolled vault again, as a new device, with a new code from
+/// the same clinic: the way back for a laptop whose log the clinic does not
+/// recognise (`log_diverged`: put back from an older copy of its folder).
+/// The clinic recognises the changes it already holds; the rest are sent
+/// under the new device.
+pub fn rejoin(access: &impl VaultAccess, code_text: &str) -> Result<(), SyncError> {
+    register(access, code_text, true)
+}
+
+fn register(access: &impl VaultAccess, code_text: &str, rejoin: bool) -> Result<(), SyncError> {
     let code = EnrolmentCode::parse(code_text)?;
     let (device, advocate, keys, now) = access.with_vault(|v| {
-        if v.sync_link()?.is_some() {
-            return Err(SyncError::Refused {
-                code: "already_enrolled".into(),
-                message: "this laptop is already enrolled with a clinic".into(),
-                status: 0,
-            });
+        match (v.sync_link()?, rejoin) {
+            (Some(_), false) => {
+                return Err(SyncError::Refused {
+                    code: "already_enrolled".into(),
+                    message: "this laptop is already enrolled with a clinic; to enrol it again as a new device, rejoin".into(),
+                    status: 0,
+                })
+            }
+            (Some(link), true) if link.clinic_id != code.clinic_id => return Err(SyncError::WrongServer),
+            (None, true) => return Err(SyncError::NotEnrolled),
+            _ => {}
         }
-        Ok((v.device(), v.actor().to_owned(), v.sync_enrolment_keys()?, v.now()))
+        let (device, keys) = v.sync_enrolment()?;
+        Ok((device, v.actor().to_owned(), keys, v.now()))
     })?;
     // The code says whose it is; a laptop set up under another staff code stops here, with the code still unused.
     if code.advocate.as_deref().is_some_and(|a| a != advocate) {
@@ -99,13 +118,13 @@ pub fn enrol(access: &impl VaultAccess, code_text: &str) -> Result<(), SyncError
     access.with_vault(|v| {
         // The enrolment reply is not signed, so its acknowledgement removes
         // nothing; the first hello's signed one does.
-        v.sync_enrolled(&link, 0)?;
+        v.sync_enrolled(&link)?;
         if let Some(recipient) = &recovery {
             v.add_recovery_if_missing(recipient)?;
         }
         Ok(())
     })?;
-    tracing::info!(device = %device, "enrolled with the clinic");
+    tracing::info!(device = %device, rejoin, "enrolled with the clinic");
     Ok(())
 }
 

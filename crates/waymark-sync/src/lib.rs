@@ -10,6 +10,6 @@ mod engine;
 mod error;
 mod transport;
 
-pub use engine::{enrol, export_bundle, sync_once, upward_header, SyncReport, VaultAccess, PUSH_BATCH_OPS};
+pub use engine::{enrol, export_bundle, rejoin, sync_once, upward_header, SyncReport, VaultAccess, PUSH_BATCH_OPS};
 pub use error::SyncError;
 pub use transport::Https;

@@ -24,7 +24,12 @@ use std::path::Path;
 use waymark_domain::RecordKind;
 
 pub const FORMAT: &str = "waymark-backup";
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2 added `sync`. Restore reads 1 and 2.
+pub const FORMAT_VERSION: u32 = 2;
+/// What a restored vault needs to merge as it did before: the ops it
+/// received, each field's clock and heads, conflicts and problems. Without
+/// them, ops pulled again after a restore would apply a second time.
+const SYNC_TABLES: [&str; 5] = ["received_ops", "field_clocks", "field_heads", "sync_conflicts", "sync_problems"];
 const RESTORE_FILE: &str = "vault.db.restoring";
 
 /// Who can open a backup. age cannot mix a passphrase with other recipients,
@@ -58,6 +63,9 @@ pub struct BackupDoc {
     /// The device's clock and audit head.
     pub hlc: String,
     pub audit_head: Option<String>,
+    /// Sync state by table (format version 2): each row as column → value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<BTreeMap<String, Vec<BTreeMap<String, Value>>>>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -165,6 +173,10 @@ fn snapshot(conn: &mut Connection, now: &str) -> Result<BackupDoc> {
         })?
         .collect::<Result<Vec<_>, _>>()?;
     drop(stmt);
+    let mut sync = BTreeMap::new();
+    for table in SYNC_TABLES {
+        sync.insert(table.to_owned(), dump_table(&tx, table)?);
+    }
     let doc = BackupDoc {
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
@@ -178,9 +190,57 @@ fn snapshot(conn: &mut Connection, now: &str) -> Result<BackupDoc> {
         audit,
         hlc: meta(&tx, "hlc")?.unwrap_or_default(),
         audit_head: meta(&tx, "audit_head")?,
+        sync: Some(sync),
     };
     tx.commit()?;
     Ok(doc)
+}
+
+/// Every row of one of our own tables, column by column.
+fn dump_table(tx: &Connection, table: &str) -> Result<Vec<BTreeMap<String, Value>>> {
+    let mut stmt = tx.prepare(&format!("SELECT * FROM {table}"))?;
+    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+    let rows = stmt.query_map([], |r| {
+        let mut row = BTreeMap::new();
+        for (i, name) in names.iter().enumerate() {
+            let value = match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Null => Value::Null,
+                rusqlite::types::ValueRef::Integer(n) => json!(n),
+                rusqlite::types::ValueRef::Real(x) => json!(x),
+                rusqlite::types::ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
+                rusqlite::types::ValueRef::Blob(b) => Value::String(hex::encode(b)),
+            };
+            row.insert(name.clone(), value);
+        }
+        Ok(row)
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Loads rows from a backup into one of our tables. Column names come from
+/// the file, so each must be a column the table has.
+fn load_table(tx: &Connection, table: &str, rows: &[BTreeMap<String, Value>]) -> Result<()> {
+    let columns: Vec<String> =
+        tx.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    for row in rows {
+        if row.is_empty() || row.keys().any(|k| !columns.contains(k)) {
+            return Err(VaultError::BackupCorrupt);
+        }
+        let names: Vec<&str> = row.keys().map(String::as_str).collect();
+        let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+        let values: Vec<rusqlite::types::Value> = row
+            .values()
+            .map(|v| match v {
+                Value::Null => Ok(rusqlite::types::Value::Null),
+                Value::Number(n) => n.as_i64().map(rusqlite::types::Value::Integer).ok_or(VaultError::BackupCorrupt),
+                Value::String(s) => Ok(rusqlite::types::Value::Text(s.clone())),
+                _ => Err(VaultError::BackupCorrupt),
+            })
+            .collect::<Result<_>>()?;
+        tx.prepare_cached(&format!("INSERT INTO {table} ({}) VALUES ({})", names.join(", "), marks.join(", ")))?
+            .execute(rusqlite::params_from_iter(values))?;
+    }
+    Ok(())
 }
 
 fn seal(plain: &[u8], to: &BackupTo) -> Result<Vec<u8>> {
@@ -272,6 +332,10 @@ fn load_into(conn: &mut Connection, doc: &BackupDoc, key_id: &str) -> Result<()>
         stmt.execute(params![a.seq, a.at, a.actor, a.action, a.kind, a.record_id, a.case_id, a.detail, hash])?;
     }
     drop(stmt);
+    for (table, rows) in doc.sync.iter().flatten() {
+        let Some(table) = SYNC_TABLES.iter().find(|t| **t == table.as_str()) else { return Err(VaultError::BackupCorrupt) };
+        load_table(&tx, table, rows)?;
+    }
     let set = |k: &str, v: &str| tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![k, v]).map(|_| ());
     set("device_id", &doc.device_id)?;
     set("advocate", &doc.advocate)?;
@@ -339,7 +403,7 @@ impl Vault {
         let sealed = std::fs::read(file).map_err(VaultError::io("read backup"))?;
         let plain = zeroize::Zeroizing::new(open_sealed(&sealed, key)?);
         let doc: BackupDoc = serde_json::from_slice(&plain).map_err(|_| VaultError::BackupCorrupt)?;
-        if doc.format != FORMAT || doc.format_version != FORMAT_VERSION {
+        if doc.format != FORMAT || !(1..=FORMAT_VERSION).contains(&doc.format_version) {
             return Err(VaultError::BackupCorrupt);
         }
         if doc.schema_version > db::schema_version() {

@@ -17,13 +17,18 @@ use waymark_domain::hlc::Hlc;
 use waymark_domain::merge::{field_class, merge_field, FieldChange, FieldClass, FieldOutcome};
 use waymark_domain::patch::{clinic_owned_fields, clinic_owned_kind};
 use waymark_domain::records::Ctx;
-use waymark_domain::{Record, RecordKind};
+use waymark_domain::{DeviceId, Record, RecordKind};
 use waymark_protocol::keys::SecretKeysText;
 use waymark_protocol::{DeviceKeys, DevicePublic, OpAction, RefusedOp, WireOp};
 
 const LINK: &str = "sync_link";
 const KEYS: &str = "sync_keys";
 const PENDING_KEYS: &str = "sync_pending_keys";
+const PENDING_DEVICE: &str = "sync_pending_device";
+/// The local op sequence just before this enrolment's first: the clinic
+/// numbers a device's ops from 1, and a vault that enrolled again (after a
+/// restore) has ops from before. Wire sequence = local sequence − base.
+const SEQ_BASE: &str = "sync_seq_base";
 const ACKED: &str = "sync_acked_through";
 const CURSOR: &str = "sync_pull_cursor";
 const LAST_OK: &str = "sync_last_ok_at";
@@ -118,10 +123,10 @@ pub fn problem_advice(code: &str) -> String {
             "A case from the clinic has the same reference as a case on this laptop. Both are kept; rename one so they can be told apart."
         }
         "log_diverged" => {
-            "The clinic's record of this laptop's changes does not match the laptop's, so it may have been put back from an older copy. Nothing was sent or removed, and the changes stay on this laptop. Tell the clinic administrator: a laptop in this state cannot rejoin sync yet."
+            "The clinic's record of this laptop's changes does not match the laptop's, so it may have been put back from an older copy. Nothing was sent or removed, and the changes stay on this laptop. Ask the clinic administrator for a new enrolment code and rejoin (`waymark sync rejoin`, or Rejoin on the Sync screen): the clinic recognises what it already has and nothing is lost or sent twice."
         }
         "device_known" => {
-            "The clinic already knows a laptop with this one's id, so this laptop was probably restored from a backup or copied. A restored laptop cannot rejoin sync yet; tell the clinic administrator."
+            "The clinic already knows a laptop with this one's id, so this laptop was probably copied. Ask the clinic administrator for a new enrolment code and rejoin (`waymark sync rejoin`, or Rejoin on the Sync screen)."
         }
         "clinic_owned" => {
             "A change from the clinic tried to set something only the clinic sets (who holds a case, a typology, a panel review) but did not come from the clinic. It is kept here, not applied; tell the clinic administrator."
@@ -223,41 +228,76 @@ impl Vault {
         keys_from_meta(&self.conn, KEYS)
     }
 
-    /// The keys an enrolment registers. They are saved before the request
-    /// goes out, so a retry after a lost reply registers the same keys.
-    pub fn sync_enrolment_keys(&mut self) -> Result<DeviceKeys> {
-        if let Some(keys) = keys_from_meta(&self.conn, PENDING_KEYS)? {
-            return Ok(keys);
+    /// The identity an enrolment registers: a new device id and new keys.
+    /// Every enrolment is a new device, so a vault restored from a backup (or
+    /// put back from an older copy) never speaks for the device it was
+    /// copied from. Both are saved before the request goes out, so a retry
+    /// after a lost reply registers the same ones.
+    pub fn sync_enrolment(&mut self) -> Result<(DeviceId, DeviceKeys)> {
+        let pending_device = meta_get(&self.conn, PENDING_DEVICE)?.and_then(|d| d.parse::<DeviceId>().ok());
+        if let (Some(device), Some(keys)) = (pending_device, keys_from_meta(&self.conn, PENDING_KEYS)?) {
+            return Ok((device, keys));
         }
+        let device = DeviceId::new(self.env.clock.now(), self.env.rng.as_mut());
         let keys = DeviceKeys::generate(&mut rand::rngs::OsRng);
         let text = serde_json::to_string(&keys.to_text()).map_err(|_| VaultError::DatabaseUnreadable)?;
-        meta_set(&self.conn, PENDING_KEYS, &text)?;
-        Ok(keys)
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        meta_set(&tx, PENDING_KEYS, &text)?;
+        meta_set(&tx, PENDING_DEVICE, &device.to_string())?;
+        tx.commit()?;
+        Ok((device, keys))
     }
 
-    /// Records a completed enrolment. The clinic may already hold some of this
-    /// device's ops (a re-enrolment), so the acknowledgement is kept too.
-    pub fn sync_enrolled(&mut self, link: &ClinicLink, acked_through: u64) -> Result<()> {
+    /// Records a completed enrolment: the vault becomes the device the clinic
+    /// registered. The changes the clinic has not acknowledged are numbered
+    /// from 1 for the new device (a renumbering, not a rewrite: the op log is
+    /// untouched), and the pull starts from the beginning of the feed, where
+    /// whatever this vault already holds is recognised and skipped.
+    pub fn sync_enrolled(&mut self, link: &ClinicLink) -> Result<()> {
         let now = self.env.clock.now();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let keys = meta_get(&tx, PENDING_KEYS)?.ok_or(VaultError::DatabaseUnreadable)?;
+        let device: DeviceId = meta_get(&tx, PENDING_DEVICE)?.and_then(|d| d.parse().ok()).ok_or(VaultError::DatabaseUnreadable)?;
+        let earlier = self.device;
+        let rejoin = meta_get(&tx, LINK)?.is_some();
+        let base: i64 =
+            tx.query_row("SELECT coalesce((SELECT min(seq) - 1 FROM outbox), (SELECT max(seq) FROM ops), 0)", [], |r| r.get(0))?;
+        let renumbered: i64 = tx.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
         meta_set(&tx, KEYS, &keys)?;
-        tx.execute("DELETE FROM meta WHERE key = ?1", [PENDING_KEYS])?;
+        tx.execute("DELETE FROM meta WHERE key IN (?1, ?2)", [PENDING_KEYS, PENDING_DEVICE])?;
         meta_set(&tx, LINK, &serde_json::to_string(link).map_err(|_| VaultError::DatabaseUnreadable)?)?;
-        acknowledge(&tx, acked_through, &[], now)?;
+        meta_set(&tx, "device_id", &device.to_string())?;
+        let hlc = Hlc { device, ..self.hlc };
+        meta_set(&tx, "hlc", &hlc.to_string())?;
+        meta_set(&tx, SEQ_BASE, &base.to_string())?;
+        meta_set(&tx, ACKED, "0")?;
+        meta_set(&tx, CURSOR, "0")?;
+        // The laptop is a new device now; what stopped the old one no longer applies.
+        tx.execute(
+            "UPDATE sync_problems SET resolved_at = ?1 WHERE resolved_at IS NULL AND op_id IS NULL AND code IN ('log_diverged', 'device_known', 'ack_stalled')",
+            [now.to_rfc3339()],
+        )?;
         audit::append(
             &tx,
             &AuditEntry {
                 at: now,
                 actor: &self.actor,
-                action: "sync_enrolled",
+                action: if rejoin { "sync_rejoined" } else { "sync_enrolled" },
                 kind: None,
                 record_id: None,
                 case_id: None,
-                detail: json!({ "clinic": link.clinic_id.to_string() }),
+                detail: json!({
+                    "clinic": link.clinic_id.to_string(),
+                    "device": device.to_string(),
+                    "earlier_device": earlier.to_string(),
+                    "renumbered": renumbered,
+                }),
             },
         )?;
         tx.commit()?;
+        self.device = device;
+        self.hlc = hlc;
+        tracing::info!(device = %device, earlier = %earlier, renumbered, "enrolled as a new device");
         Ok(())
     }
 
@@ -276,45 +316,15 @@ impl Vault {
 
     /// The next ops to send, in op-log order, after the clinic's acknowledgement.
     pub fn outbox_batch(&self, after: u64, limit: u32) -> Result<Vec<WireOp>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT ops.seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema_version
-             FROM outbox JOIN ops ON ops.seq = outbox.seq WHERE ops.seq > ?1 ORDER BY ops.seq LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![i64::try_from(after).unwrap_or(i64::MAX), limit], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, Option<String>>(7)?,
-                r.get::<_, String>(8)?,
-                r.get::<_, String>(9)?,
-                r.get::<_, i64>(10)?,
-            ))
-        })?;
-        let bad = |_| VaultError::DatabaseUnreadable;
-        let mut ops = Vec::new();
-        for row in rows {
-            let (seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema) = row?;
-            ops.push(WireOp {
-                op_id: op_id.parse().map_err(bad)?,
-                origin: self.device.as_uuid(),
-                seq: u64::try_from(seq).unwrap_or(0),
-                hlc,
-                made_at: parse_time(&made_at)?,
-                actor,
-                kind,
-                record_id: record_id.parse().map_err(bad)?,
-                case_id: case_id.map(|c| c.parse()).transpose().map_err(bad)?,
-                action: if action == "create" { OpAction::Create } else { OpAction::Update },
-                changes: serde_json::from_str(&changes).map_err(|_| VaultError::DatabaseUnreadable)?,
-                schema_version: u32::try_from(schema).unwrap_or(0),
-            });
-        }
-        Ok(ops)
+        let base = meta_u64(&self.conn, SEQ_BASE)?;
+        let after = i64::try_from(after.saturating_add(base)).unwrap_or(i64::MAX);
+        own_ops(
+            &self.conn,
+            "FROM outbox JOIN ops ON ops.seq = outbox.seq WHERE ops.seq > ?1 ORDER BY ops.seq LIMIT ?2",
+            params![after, limit],
+            self.device.as_uuid(),
+            base,
+        )
     }
 
     /// Makes the clinic's acknowledgement durable: ops up to `through` leave
@@ -323,8 +333,9 @@ impl Vault {
         let now = self.env.clock.now();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         acknowledge(&tx, through, quarantined, now)?;
+        let base = meta_u64(&tx, SEQ_BASE)?;
         for op in refused {
-            list_own_op(&tx, &format!("refused_{}", op.code.as_str()), op.seq, now)?;
+            list_own_op(&tx, &format!("refused_{}", op.code.as_str()), op.seq.saturating_add(base), now)?;
         }
         tx.commit()?;
         Ok(())
@@ -338,7 +349,7 @@ impl Vault {
         if through == 0 {
             return Ok(());
         }
-        let seq = i64::try_from(through).unwrap_or(i64::MAX);
+        let seq = i64::try_from(through.saturating_add(meta_u64(&self.conn, SEQ_BASE)?)).unwrap_or(i64::MAX);
         let held: Option<String> = self.conn.query_row("SELECT op_id FROM ops WHERE seq = ?1", [seq], |r| r.get(0)).optional()?;
         let agrees = match (held, op_id) {
             (None, _) => false,
@@ -746,8 +757,53 @@ pub(crate) fn settle_shared_references(tx: &Connection, now: DateTime<Utc>) -> R
     Ok(())
 }
 
+/// This laptop's own ops as the wire carries them, numbered for `origin`
+/// (local sequence − `base`). `tail` is the SQL after the column list.
+fn own_ops(conn: &Connection, tail: &str, args: impl rusqlite::Params, origin: Uuid, base: u64) -> Result<Vec<WireOp>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT ops.seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema_version {tail}"
+    ))?;
+    let rows = stmt.query_map(args, |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, String>(6)?,
+            r.get::<_, Option<String>>(7)?,
+            r.get::<_, String>(8)?,
+            r.get::<_, String>(9)?,
+            r.get::<_, i64>(10)?,
+        ))
+    })?;
+    let bad = |_| VaultError::DatabaseUnreadable;
+    let mut ops = Vec::new();
+    for row in rows {
+        let (seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema) = row?;
+        ops.push(WireOp {
+            op_id: op_id.parse().map_err(bad)?,
+            origin,
+            seq: u64::try_from(seq).unwrap_or(0).saturating_sub(base),
+            hlc,
+            made_at: parse_time(&made_at)?,
+            actor,
+            kind,
+            record_id: record_id.parse().map_err(bad)?,
+            case_id: case_id.map(|c| c.parse()).transpose().map_err(bad)?,
+            action: if action == "create" { OpAction::Create } else { OpAction::Update },
+            changes: serde_json::from_str(&changes).map_err(|_| VaultError::DatabaseUnreadable)?,
+            schema_version: u32::try_from(schema).unwrap_or(0),
+        });
+    }
+    Ok(ops)
+}
+
+/// `through` and `quarantined` are the clinic's numbers for this device's ops.
 fn acknowledge(tx: &Connection, through: u64, quarantined: &[u64], now: DateTime<Utc>) -> Result<()> {
-    let through_i = i64::try_from(through).unwrap_or(i64::MAX);
+    let base = meta_u64(tx, SEQ_BASE)?;
+    let through_i = i64::try_from(through.saturating_add(base)).unwrap_or(i64::MAX);
     // The clinic cannot hold changes this laptop never made. If it claims to,
     // the op log went back in time (a folder restored from an old copy), and
     // trusting the claim would drop new changes from the outbox unsent.
@@ -757,7 +813,7 @@ fn acknowledge(tx: &Connection, through: u64, quarantined: &[u64], now: DateTime
         return Err(VaultError::LogDiverged);
     }
     for seq in quarantined {
-        list_own_op(tx, "quarantined_by_clinic", *seq, now)?;
+        list_own_op(tx, "quarantined_by_clinic", seq.saturating_add(base), now)?;
     }
     tx.execute("DELETE FROM outbox WHERE seq <= ?1", [through_i])?;
     if through > meta_u64(tx, ACKED)? {
@@ -766,8 +822,9 @@ fn acknowledge(tx: &Connection, through: u64, quarantined: &[u64], now: DateTime
     Ok(())
 }
 
-/// Lists one of this laptop's own ops the clinic would not take, once
-/// however often the clinic says so. The op itself stays in the op log.
+/// Lists one of this laptop's own ops (by its local sequence) the clinic
+/// would not take, once however often the clinic says so. The op itself
+/// stays in the op log.
 fn list_own_op(tx: &Connection, code: &str, seq: u64, now: DateTime<Utc>) -> Result<()> {
     let seq = i64::try_from(seq).unwrap_or(i64::MAX);
     let op_id: Option<String> = tx.query_row("SELECT op_id FROM ops WHERE seq = ?1", [seq], |r| r.get(0)).optional()?;
@@ -835,8 +892,15 @@ impl ApplyState<'_> {
             .prepare_cached("SELECT content_hash FROM received_ops WHERE op_id = ?1")?
             .query_row([&op_id], |r| r.get(0))
             .optional()?;
-        let own: bool =
-            self.tx.prepare_cached("SELECT count(*) FROM ops WHERE op_id = ?1")?.query_row([&op_id], |r| r.get::<_, i64>(0))? > 0;
+        // One of this laptop's own changes, back from the clinic under an
+        // earlier identity (it enrolled again after a restore): the same
+        // change, whatever slot carried it, is nothing new.
+        let own = own_ops(self.tx, "FROM ops WHERE op_id = ?1", [&op_id], op.origin, 0)?.pop();
+        if own.as_ref().is_some_and(|own| own.meaning_hash() == op.meaning_hash()) {
+            self.report.duplicates += 1;
+            return Ok(());
+        }
+        let own = own.is_some();
         let op_text = serde_json::to_string(op).map_err(|_| VaultError::DatabaseUnreadable)?;
         match seen {
             Some(h) if h == hash => {

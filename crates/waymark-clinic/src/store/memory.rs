@@ -24,11 +24,44 @@ struct Inner {
     feed: Vec<WireOp>,
     by_id: HashMap<Uuid, (String, u64)>,
     slots: HashMap<(Uuid, u64), Uuid>,
-    /// Slot → the op id first quarantined there.
-    quarantine: HashMap<(Uuid, u64), Uuid>,
+    /// Slot of a rejoined laptop → (op id, content hash) of an op the feed held from its earlier identity.
+    recognised: HashMap<(Uuid, u64), (Uuid, String)>,
+    /// Every quarantined op, in arrival order (its index + 1 is its id).
+    quarantine: Vec<QuarantineEntry>,
+    audit: Vec<AdminEvent>,
     case_advocate: HashMap<Uuid, String>,
     /// (advocate, case, feed position) of each reassignment.
     replays: Vec<(String, Uuid, u64)>,
+}
+
+struct QuarantineEntry {
+    op: WireOp,
+    at: DateTime<Utc>,
+    decision: Option<(QuarantineDecision, String, DateTime<Utc>)>,
+}
+
+impl Inner {
+    /// Adds an accepted op to the feed with its record's home and any assignment.
+    fn append_to_feed(&mut self, op: &WireOp, origin: &Origin<'_>, hash: String) {
+        self.feed.push(op.clone());
+        let position = self.feed.len() as u64;
+        self.by_id.insert(op.op_id, (hash, position));
+        self.slots.insert((op.origin, op.seq), op.op_id);
+        let (home, assignment) = crate::authority::learned(op, origin);
+        self.homes.entry(op.record_id).or_insert(home);
+        if let Some((case, advocate)) = assignment {
+            self.assignments.entry(case).or_default().entry(op.hlc.clone()).or_insert(advocate.clone());
+            if let Some(previous) = self.case_advocate.insert(case, advocate.clone()) {
+                if previous != advocate {
+                    self.replays.push((advocate, case, position));
+                }
+            }
+        }
+    }
+
+    fn quarantined_at(&self, slot: (Uuid, u64)) -> Option<Uuid> {
+        self.quarantine.iter().find(|q| (q.op.origin, q.op.seq) == slot).map(|q| q.op.op_id)
+    }
 }
 
 #[derive(Default)]
@@ -48,6 +81,7 @@ impl MemoryStore {
 struct View<'a> {
     homes: &'a HashMap<Uuid, crate::authority::RecordHome>,
     assignments: &'a HashMap<Uuid, BTreeMap<String, String>>,
+    devices: &'a BTreeMap<Uuid, DeviceRecord>,
 }
 
 impl crate::authority::AuthorityView for View<'_> {
@@ -57,6 +91,17 @@ impl crate::authority::AuthorityView for View<'_> {
     fn assignee_at(&mut self, case: Uuid, hlc: &str) -> StoreResult<Option<String>> {
         Ok(self.assignments.get(&case).and_then(|a| a.range(..=hlc.to_owned()).next_back()).map(|(_, advocate)| advocate.clone()))
     }
+    fn device_advocate(&mut self, device: Uuid) -> StoreResult<Option<String>> {
+        Ok(self.devices.get(&device).filter(|d| d.confirmed).map(|d| d.advocate.clone()))
+    }
+}
+
+/// Whether the feed already holds `op` from another device of `advocate`, with the same meaning.
+fn recognised_elsewhere(inner: &Inner, op: &WireOp, advocate: &str) -> bool {
+    let Some((_, position)) = inner.by_id.get(&op.op_id) else { return false };
+    let held = &inner.feed[usize::try_from(*position).unwrap_or(usize::MAX).saturating_sub(1)];
+    let held_advocate = inner.devices.get(&held.origin).filter(|d| d.confirmed).map(|d| d.advocate.as_str());
+    held_advocate == Some(advocate) && held.origin != op.origin && held.meaning_hash() == op.meaning_hash()
 }
 
 /// The op id held in a slot: from the feed, else the refused list, else the quarantine.
@@ -64,9 +109,10 @@ fn slot_id(inner: &Inner, origin: Uuid, seq: u64) -> Option<Uuid> {
     inner
         .slots
         .get(&(origin, seq))
+        .or_else(|| inner.recognised.get(&(origin, seq)).map(|(id, _)| id))
         .or_else(|| inner.refused.get(&(origin, seq)).map(|(id, _, _)| id))
-        .or_else(|| inner.quarantine.get(&(origin, seq)))
         .copied()
+        .or_else(|| inner.quarantined_at((origin, seq)))
 }
 
 impl ClinicStore for MemoryStore {
@@ -195,11 +241,28 @@ impl ClinicStore for MemoryStore {
         let mut stored = Stored::default();
         for op in ops {
             let hash = op.content_hash();
+            if let Some((id, h)) = inner.recognised.get(&(op.origin, op.seq)) {
+                if *id == op.op_id && *h == hash {
+                    stored.duplicates += 1;
+                } else {
+                    inner.quarantine.push(QuarantineEntry { op: op.clone(), at: now, decision: None });
+                    stored.quarantined.push(op.seq);
+                }
+                continue;
+            }
             let by_id = inner.by_id.get(&op.op_id).cloned();
             let slot = inner.slots.get(&(op.origin, op.seq)).copied();
             let refused = inner.refused.get(&(op.origin, op.seq)).cloned();
             // A slot held only in the quarantine is not free either (as in the SQLite store).
-            let slot = slot.or_else(|| inner.quarantine.get(&(op.origin, op.seq)).copied().filter(|_| refused.is_none()));
+            let slot = slot.or_else(|| inner.quarantined_at((op.origin, op.seq)).filter(|_| refused.is_none()));
+            if let (Some(_), None, None, Origin::Device { advocate, .. }) = (&by_id, slot, &refused, origin) {
+                if recognised_elsewhere(&inner, op, advocate) {
+                    inner.recognised.insert((op.origin, op.seq), (op.op_id, hash));
+                    inner.heads.insert(device, op.hlc.clone());
+                    stored.recognised += 1;
+                    continue;
+                }
+            }
             match (by_id, slot, refused) {
                 (Some((h, _)), Some(id), None) if h == hash && id == op.op_id => stored.duplicates += 1,
                 (None, None, Some((id, h, code))) if h == hash && id == op.op_id => {
@@ -213,7 +276,11 @@ impl ClinicStore for MemoryStore {
                             let previous = inner.heads.get(&id).cloned();
                             let sender =
                                 crate::authority::Sender { device: id, advocate, previous_hlc: previous.as_deref(), now, max_ahead_ms };
-                            crate::authority::judge(op, &sender, &mut View { homes: &inner.homes, assignments: &inner.assignments })?
+                            crate::authority::judge(
+                                op,
+                                &sender,
+                                &mut View { homes: &inner.homes, assignments: &inner.assignments, devices: &inner.devices },
+                            )?
                         }
                     };
                     if crate::authority::clock_counts(refusal.as_ref()) {
@@ -224,31 +291,21 @@ impl ClinicStore for MemoryStore {
                         stored.refused.push(RefusedOp { seq: op.seq, code });
                         continue;
                     }
-                    inner.feed.push(op.clone());
-                    let position = inner.feed.len() as u64;
-                    inner.by_id.insert(op.op_id, (hash, position));
-                    inner.slots.insert((op.origin, op.seq), op.op_id);
-                    let (home, assignment) = crate::authority::learned(op, &origin);
-                    inner.homes.entry(op.record_id).or_insert(home);
-                    if let Some((case, advocate)) = assignment {
-                        inner.assignments.entry(case).or_default().entry(op.hlc.clone()).or_insert(advocate.clone());
-                        if let Some(previous) = inner.case_advocate.insert(case, advocate.clone()) {
-                            if previous != advocate {
-                                inner.replays.push((advocate, case, position));
-                            }
-                        }
-                    }
+                    inner.append_to_feed(op, &origin, hash);
                     stored.inserted += 1;
                 }
                 _ => {
-                    inner.quarantine.entry((op.origin, op.seq)).or_insert(op.op_id);
+                    inner.quarantine.push(QuarantineEntry { op: op.clone(), at: now, decision: None });
                     stored.quarantined.push(op.seq);
                 }
             }
         }
-        let Inner { devices, slots, quarantine, refused, .. } = &mut *inner;
+        let Inner { devices, slots, quarantine, refused, recognised, .. } = &mut *inner;
         let held = |seq: u64| {
-            slots.contains_key(&(device, seq)) || refused.contains_key(&(device, seq)) || quarantine.contains_key(&(device, seq))
+            slots.contains_key(&(device, seq))
+                || refused.contains_key(&(device, seq))
+                || quarantine.iter().any(|q| (q.op.origin, q.op.seq) == (device, seq))
+                || recognised.contains_key(&(device, seq))
         };
         if let Some(d) = devices.get_mut(&device) {
             while held(d.acked_through + 1) {
@@ -309,6 +366,83 @@ impl ClinicStore for MemoryStore {
         Ok(slot_id(&*self.lock()?, origin, seq))
     }
 
+    fn quarantine_list(&self) -> StoreResult<Vec<Quarantined>> {
+        let inner = self.lock()?;
+        Ok(inner
+            .quarantine
+            .iter()
+            .enumerate()
+            .map(|(index, q)| Quarantined {
+                id: index as i64 + 1,
+                origin: q.op.origin,
+                seq: q.op.seq,
+                op_id: q.op.op_id,
+                kind: q.op.kind.clone(),
+                case_id: q.op.case_id,
+                at: q.at,
+                id_taken: inner.by_id.get(&q.op.op_id).is_some_and(|(h, _)| *h != q.op.content_hash()),
+                decision: q.decision.as_ref().map(|d| d.0),
+                decided_by: q.decision.as_ref().map(|d| d.1.clone()),
+                decided_at: q.decision.as_ref().map(|d| d.2),
+            })
+            .collect())
+    }
+
+    fn quarantined_op(&self, id: i64) -> StoreResult<Option<WireOp>> {
+        let inner = self.lock()?;
+        Ok(usize::try_from(id - 1).ok().and_then(|i| inner.quarantine.get(i)).map(|q| q.op.clone()))
+    }
+
+    fn decide_quarantined(&self, id: i64, decision: Decision<'_>, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut inner = self.lock()?;
+        let index = usize::try_from(id - 1).ok().filter(|i| inner.quarantine.get(*i).is_some_and(|q| q.decision.is_none()));
+        let index = index.ok_or(ClinicError::NotQuarantined)?;
+        let held = inner.quarantine[index].op.clone();
+        check_decision(&held, &decision)?;
+        let verdict = match decision.release {
+            None => QuarantineDecision::Discarded,
+            Some(release) => {
+                if inner.by_id.contains_key(&release.op_id) {
+                    return Err(ClinicError::BadRequest("the feed already holds a change with this op id; discard this one"));
+                }
+                let advocate = inner
+                    .devices
+                    .get(&held.origin)
+                    .filter(|d| d.confirmed)
+                    .map(|d| d.advocate.clone())
+                    .ok_or_else(|| ClinicError::ReleaseRefused("unknown_device".into()))?;
+                let sender = crate::authority::Sender {
+                    device: held.origin,
+                    advocate: &advocate,
+                    previous_hlc: None,
+                    now,
+                    max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS,
+                };
+                let mut view = View { homes: &inner.homes, assignments: &inner.assignments, devices: &inner.devices };
+                if let Some(refusal) = crate::authority::judge(&held, &sender, &mut view)? {
+                    return Err(ClinicError::ReleaseRefused(refusal.as_str().to_owned()));
+                }
+                inner.append_to_feed(release, &Origin::Clinic(release.origin), release.content_hash());
+                QuarantineDecision::Released
+            }
+        };
+        inner.quarantine[index].decision = Some((verdict, decision.by.to_owned(), now));
+        let seq = inner.audit.len() as i64 + 1;
+        inner.audit.push(AdminEvent {
+            seq,
+            at: now,
+            actor: decision.by.to_owned(),
+            action: format!("quarantine_{}", verdict.as_str()),
+            target: Some(held.op_id.to_string()),
+            detail: serde_json::json!({ "quarantine": id, "origin": held.origin.to_string(), "seq": held.seq }),
+        });
+        Ok(())
+    }
+
+    fn admin_audit(&self) -> StoreResult<Vec<AdminEvent>> {
+        Ok(self.lock()?.audit.clone())
+    }
+
     fn feed_head(&self) -> StoreResult<u64> {
         Ok(self.lock()?.feed.len() as u64)
     }
@@ -322,6 +456,7 @@ impl ClinicStore for MemoryStore {
             devices_unconfirmed: inner.devices.values().filter(|d| !d.confirmed).count() as u64,
             ops: inner.feed.len() as u64,
             quarantined: inner.quarantine.len() as u64,
+            recognised: inner.recognised.len() as u64,
             refused: inner.refused.len() as u64,
             feed_head: inner.feed.len() as u64,
         })

@@ -126,6 +126,9 @@ pub struct Stored {
     pub refused: Vec<RefusedOp>,
     pub inserted: u32,
     pub duplicates: u32,
+    /// Ops the feed already held from another device of the same advocate
+    /// (a laptop that rejoined after a restore): the slot is held, the feed unchanged.
+    pub recognised: u32,
     /// Sequences whose op id (or slot) was already held with other content.
     pub quarantined: Vec<u64>,
 }
@@ -138,7 +141,71 @@ pub struct Stats {
     pub ops: u64,
     pub quarantined: u64,
     pub refused: u64,
+    /// Slots of rejoined laptops filled by ops the feed already held.
+    pub recognised: u64,
     pub feed_head: u64,
+}
+
+/// What an administrator decided about a quarantined op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuarantineDecision {
+    /// The op joined the feed as the clinic's, after the authority rules.
+    Released,
+    /// The op stays kept, out of the feed, for good.
+    Discarded,
+}
+
+impl QuarantineDecision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuarantineDecision::Released => "released",
+            QuarantineDecision::Discarded => "discarded",
+        }
+    }
+    fn parse(text: &str) -> Option<Self> {
+        [QuarantineDecision::Released, QuarantineDecision::Discarded].into_iter().find(|d| d.as_str() == text)
+    }
+}
+
+/// An op the clinic would not store because its id or its slot was already
+/// held with other content. Ids and kinds only: the change itself stays sealed in the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Quarantined {
+    pub id: i64,
+    pub origin: Uuid,
+    pub seq: u64,
+    pub op_id: Uuid,
+    pub kind: String,
+    pub case_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+    /// The feed holds another change under this op id, so it cannot be released.
+    pub id_taken: bool,
+    pub decision: Option<QuarantineDecision>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// An administrator's decision on a quarantined op. A release carries the
+/// clinic's copy of the op: the same change under the clinic's origin and
+/// its next sequence.
+#[derive(Debug, Clone, Copy)]
+pub struct Decision<'a> {
+    pub by: &'a str,
+    /// Kept with the quarantined op; never in the audit.
+    pub reason: &'a str,
+    pub release: Option<&'a WireOp>,
+}
+
+/// One entry of the clinic's administrative audit: who did what to which id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdminEvent {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub target: Option<String>,
+    pub detail: serde_json::Value,
 }
 
 /// A page of the feed for one device.
@@ -203,6 +270,18 @@ pub trait ClinicStore: Send + Sync {
     fn op_id_at(&self, origin: Uuid, seq: u64) -> StoreResult<Option<Uuid>>;
     /// The newest feed position.
     fn feed_head(&self) -> StoreResult<u64>;
+    /// Every quarantined op, oldest first, with any decision.
+    fn quarantine_list(&self) -> StoreResult<Vec<Quarantined>>;
+    /// A quarantined op itself, for building its release.
+    fn quarantined_op(&self, id: i64) -> StoreResult<Option<WireOp>>;
+    /// Records an administrator's decision on an undecided quarantined op,
+    /// audited. A release is judged first by the authority rules as if its
+    /// device sent it now (`ReleaseRefused` otherwise), must carry the same
+    /// change, and cannot take an op id the feed already holds; it then
+    /// joins the feed as the clinic's op.
+    fn decide_quarantined(&self, id: i64, decision: Decision<'_>, now: DateTime<Utc>) -> StoreResult<()>;
+    /// The administrative audit, oldest first.
+    fn admin_audit(&self) -> StoreResult<Vec<AdminEvent>>;
     fn stats(&self) -> StoreResult<Stats>;
 }
 
@@ -220,6 +299,23 @@ pub(crate) fn enrollable(member: Option<StaffMember>) -> StoreResult<StaffMember
         Some(_) => Err(ClinicError::BadRequest("only an advocate's laptop can be enrolled")),
         None => Err(ClinicError::UnknownStaff),
     }
+}
+
+pub(crate) fn decision_of(text: &str) -> Option<QuarantineDecision> {
+    QuarantineDecision::parse(text)
+}
+
+/// Checks a decision before any store writes it: the release carries the
+/// quarantined change and no other, and the reason is there.
+pub(crate) fn check_decision(held: &WireOp, decision: &Decision<'_>) -> StoreResult<()> {
+    let reason = decision.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ClinicError::BadRequest("a reason is required, up to 500 characters"));
+    }
+    if decision.release.is_some_and(|r| r.meaning_hash() != held.meaning_hash() || r.op_id != held.op_id) {
+        return Err(ClinicError::BadRequest("a release must carry the quarantined change unaltered"));
+    }
+    Ok(())
 }
 
 /// The refusal kept for a slot, read back when the same op is sent again.

@@ -126,6 +126,37 @@ CREATE TABLE refused (
     PRIMARY KEY (origin, seq)
 ) STRICT, WITHOUT ROWID;
 "#,
+    r#"
+-- A slot of a rejoined laptop's log filled by an op the feed already holds
+-- from another device of the same advocate (the laptop's earlier identity,
+-- before a restore). The op stays in the feed once.
+CREATE TABLE recognised (
+    origin TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    op_id TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (origin, seq)
+) STRICT, WITHOUT ROWID;
+-- An administrator's decision on a quarantined op. A released op joins the
+-- feed as the clinic's op `released_as`; the reason stays here, never in the audit.
+ALTER TABLE quarantine ADD COLUMN decided_at TEXT;
+ALTER TABLE quarantine ADD COLUMN decision TEXT CHECK (decision IN ('released', 'discarded'));
+ALTER TABLE quarantine ADD COLUMN decided_by TEXT;
+ALTER TABLE quarantine ADD COLUMN reason TEXT;
+ALTER TABLE quarantine ADD COLUMN released_as TEXT;
+-- What administrators did at the clinic: staff codes, ids and counts, never names or free text.
+CREATE TABLE admin_audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    detail TEXT NOT NULL CHECK (json_valid(detail))
+) STRICT;
+CREATE TRIGGER admin_audit_no_update BEFORE UPDATE ON admin_audit BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
+CREATE TRIGGER admin_audit_no_delete BEFORE DELETE ON admin_audit BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
+"#,
 ];
 
 pub struct SqliteStore {
@@ -256,6 +287,92 @@ impl crate::authority::AuthorityView for TxView<'_> {
             .query_row(params![case.to_string(), hlc], |r| r.get(0))
             .optional()?)
     }
+
+    fn device_advocate(&mut self, device: Uuid) -> StoreResult<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT advocate FROM devices WHERE id = ?1 AND confirmed = 1")?
+            .query_row([device.to_string()], |r| r.get(0))
+            .optional()?)
+    }
+}
+
+/// Whether `op`, sent by a device of `advocate` in a slot of its own, is an
+/// op the feed already holds from another device of the same advocate, with
+/// the same meaning: a laptop restored from a backup and enrolled again
+/// sends what the clinic may already have from its earlier identity.
+fn recognised_elsewhere(tx: &Connection, op: &WireOp, advocate: &str) -> StoreResult<bool> {
+    let held: Option<(String, Option<String>)> = tx
+        .prepare_cached(
+            "SELECT ops.op, devices.advocate FROM ops LEFT JOIN devices ON devices.id = ops.origin AND devices.confirmed = 1
+             WHERE ops.op_id = ?1",
+        )?
+        .query_row([op.op_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((text, Some(held_advocate))) = held else { return Ok(false) };
+    let held: WireOp = serde_json::from_str(&text).map_err(|_| ClinicError::Store("unreadable op".into()))?;
+    Ok(held_advocate == advocate && held.origin != op.origin && held.meaning_hash() == op.meaning_hash())
+}
+
+/// Adds an accepted op to the feed with what it teaches the clinic: its
+/// record's home and, for a case op naming an advocate, an assignment.
+fn append_to_feed(tx: &Connection, op: &WireOp, origin: &Origin<'_>, text: &str, hash: &str, at: &str) -> StoreResult<()> {
+    tx.prepare_cached("INSERT INTO ops (op_id, origin, seq, case_id, content_hash, op, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+        .execute(params![op.op_id.to_string(), op.origin.to_string(), to_i64(op.seq), op.case_id.map(|c| c.to_string()), hash, text, at])?;
+    let position = tx.last_insert_rowid();
+    let (home, assignment) = crate::authority::learned(op, origin);
+    tx.prepare_cached("INSERT OR IGNORE INTO record_homes (record_id, case_id, owner) VALUES (?1, ?2, ?3)")?.execute(params![
+        op.record_id.to_string(),
+        home.case_id.map(|c| c.to_string()),
+        home.owner
+    ])?;
+    if let Some((case, advocate)) = assignment {
+        tx.prepare_cached("INSERT OR IGNORE INTO assignments (case_id, hlc, advocate) VALUES (?1, ?2, ?3)")?.execute(params![
+            case.to_string(),
+            op.hlc,
+            advocate
+        ])?;
+        let previous: Option<String> = tx
+            .prepare_cached("SELECT advocate FROM case_advocates WHERE case_id = ?1")?
+            .query_row([case.to_string()], |r| r.get(0))
+            .optional()?;
+        if previous.as_deref() != Some(advocate.as_str()) {
+            if previous.is_some() {
+                tx.prepare_cached("INSERT OR IGNORE INTO replays (advocate, case_id, position) VALUES (?1, ?2, ?3)")?.execute(params![
+                    advocate,
+                    case.to_string(),
+                    position
+                ])?;
+            }
+            // Most ops leave the advocate as it was; writing only on a change spares a row update per op.
+            tx.prepare_cached(
+                "INSERT INTO case_advocates (case_id, advocate) VALUES (?1, ?2)
+                 ON CONFLICT (case_id) DO UPDATE SET advocate = excluded.advocate",
+            )?
+            .execute(params![case.to_string(), advocate])?;
+        }
+    }
+    Ok(())
+}
+
+/// One line of the administrative audit, in the caller's transaction.
+fn audit_admin(tx: &Connection, at: &str, actor: &str, action: &str, target: &str, detail: serde_json::Value) -> StoreResult<()> {
+    tx.prepare_cached("INSERT INTO admin_audit (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![
+        at,
+        actor,
+        action,
+        target,
+        detail.to_string()
+    ])?;
+    Ok(())
+}
+
+fn parse_uuid(text: &str) -> StoreResult<Uuid> {
+    text.parse().map_err(|_| ClinicError::Store("unreadable id".into()))
+}
+
+fn parse_instant(text: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(|_| ClinicError::Store("unreadable time".into()))
 }
 
 /// The op id held in an origin's slot: from the feed, else the refused list, else the quarantine.
@@ -266,8 +383,9 @@ fn slot_op_id(conn: &Connection, origin: &str, seq: i64) -> StoreResult<Option<U
     let id: Option<String> = conn
         .prepare_cached(
             "SELECT op_id FROM (SELECT op_id, 0 AS rank FROM ops WHERE origin = ?1 AND seq = ?2
-                                UNION ALL SELECT op_id, 1 FROM refused WHERE origin = ?1 AND seq = ?2
-                                UNION ALL SELECT op_id, 2 FROM quarantine WHERE origin = ?1 AND seq = ?2)
+                                UNION ALL SELECT op_id, 1 FROM recognised WHERE origin = ?1 AND seq = ?2
+                                UNION ALL SELECT op_id, 2 FROM refused WHERE origin = ?1 AND seq = ?2
+                                UNION ALL SELECT op_id, 3 FROM quarantine WHERE origin = ?1 AND seq = ?2)
              ORDER BY rank LIMIT 1",
         )?
         .query_row(params![origin, seq], |r| r.get(0))
@@ -434,10 +552,20 @@ impl ClinicStore for SqliteStore {
             let slot_taken = seq <= acked
                 || tx
                     .prepare_cached(
-                        "SELECT 1 FROM ops WHERE origin = ?1 AND seq = ?2 UNION ALL SELECT 1 FROM refused WHERE origin = ?1 AND seq = ?2",
+                        "SELECT 1 FROM ops WHERE origin = ?1 AND seq = ?2 UNION ALL SELECT 1 FROM refused WHERE origin = ?1 AND seq = ?2
+                         UNION ALL SELECT 1 FROM recognised WHERE origin = ?1 AND seq = ?2",
                     )?
                     .exists(params![op_origin, seq])?;
             let id_taken = tx.prepare_cached("SELECT 1 FROM ops WHERE op_id = ?1")?.exists([&op_id])?;
+            if let (false, true, Origin::Device { advocate, .. }) = (slot_taken, id_taken, origin) {
+                if recognised_elsewhere(&tx, op, advocate)? {
+                    tx.prepare_cached("INSERT INTO recognised (origin, seq, op_id, content_hash, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                        .execute(params![op_origin, seq, op_id, hash, at])?;
+                    stored.recognised += 1;
+                    head_hlc = Some(op.hlc.clone());
+                    continue;
+                }
+            }
             if !slot_taken && !id_taken {
                 let refusal = match origin {
                     Origin::Clinic(_) => None,
@@ -458,38 +586,19 @@ impl ClinicStore for SqliteStore {
                     stored.refused.push(RefusedOp { seq: op.seq, code });
                     continue;
                 }
-                tx.prepare_cached(
-                    "INSERT INTO ops (op_id, origin, seq, case_id, content_hash, op, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?
-                .execute(params![op_id, op_origin, seq, op.case_id.map(|c| c.to_string()), hash, text, at])?;
-                let position = tx.last_insert_rowid();
-                let (home, assignment) = crate::authority::learned(op, &origin);
-                tx.prepare_cached("INSERT OR IGNORE INTO record_homes (record_id, case_id, owner) VALUES (?1, ?2, ?3)")?
-                    .execute(params![op.record_id.to_string(), home.case_id.map(|c| c.to_string()), home.owner])?;
-                if let Some((case, advocate)) = assignment {
-                    tx.prepare_cached("INSERT OR IGNORE INTO assignments (case_id, hlc, advocate) VALUES (?1, ?2, ?3)")?
-                        .execute(params![case.to_string(), op.hlc, advocate])?;
-                    let previous: Option<String> = tx
-                        .prepare_cached("SELECT advocate FROM case_advocates WHERE case_id = ?1")?
-                        .query_row([case.to_string()], |r| r.get(0))
-                        .optional()?;
-                    if previous.as_deref() != Some(advocate.as_str()) {
-                        if previous.is_some() {
-                            tx.prepare_cached("INSERT OR IGNORE INTO replays (advocate, case_id, position) VALUES (?1, ?2, ?3)")?
-                                .execute(params![advocate, case.to_string(), position])?;
-                        }
-                        // Most ops leave the advocate as it was; writing only on a change spares a row update per op.
-                        tx.prepare_cached(
-                            "INSERT INTO case_advocates (case_id, advocate) VALUES (?1, ?2)
-                             ON CONFLICT (case_id) DO UPDATE SET advocate = excluded.advocate",
-                        )?
-                        .execute(params![case.to_string(), advocate])?;
-                    }
-                }
+                append_to_feed(&tx, op, &origin, &text, &hash, &at)?;
                 stored.inserted += 1;
                 continue;
             }
             // Sent before: the same op again is answered as before; anything else is quarantined.
+            let recognised: Option<(String, String)> = tx
+                .prepare_cached("SELECT op_id, content_hash FROM recognised WHERE origin = ?1 AND seq = ?2")?
+                .query_row(params![op_origin, seq], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if recognised.as_ref().is_some_and(|(i, h)| *i == op_id && *h == hash) {
+                stored.duplicates += 1;
+                continue;
+            }
             let held: Vec<(String, String, String, i64, Option<String>)> = tx
                 .prepare_cached(
                     "SELECT op_id, content_hash, origin, seq, NULL FROM ops WHERE op_id = ?1 OR (origin = ?2 AND seq = ?3)
@@ -519,7 +628,8 @@ impl ClinicStore for SqliteStore {
         {
             let mut slots = tx.prepare_cached(
                 "SELECT seq FROM ops WHERE origin = ?1 AND seq >= ?2 UNION SELECT seq FROM quarantine WHERE origin = ?1 AND seq >= ?2
-                 UNION SELECT seq FROM refused WHERE origin = ?1 AND seq >= ?2 ORDER BY seq",
+                 UNION SELECT seq FROM refused WHERE origin = ?1 AND seq >= ?2
+                 UNION SELECT seq FROM recognised WHERE origin = ?1 AND seq >= ?2 ORDER BY seq",
             )?;
             let mut rows = slots.query(params![id, next])?;
             while let Some(row) = rows.next()? {
@@ -611,6 +721,128 @@ impl ClinicStore for SqliteStore {
         slot_op_id(&*self.conn()?, &origin.to_string(), to_i64(seq))
     }
 
+    fn quarantine_list(&self) -> StoreResult<Vec<Quarantined>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT id, origin, seq, op_id, json_extract(op, '$.kind'), json_extract(op, '$.case_id'), at,
+                    EXISTS (SELECT 1 FROM ops WHERE ops.op_id = quarantine.op_id AND ops.op <> quarantine.op), decision, decided_by, decided_at
+             FROM quarantine ORDER BY id",
+        )?;
+        type Row = (i64, String, i64, String, String, Option<String>, String, bool, Option<String>, Option<String>, Option<String>);
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                ))
+            })?
+            .collect::<Result<Vec<Row>, _>>()?;
+        rows.into_iter()
+            .map(|(id, origin, seq, op_id, kind, case_id, at, id_taken, decision, decided_by, decided_at)| {
+                Ok(Quarantined {
+                    id,
+                    origin: parse_uuid(&origin)?,
+                    seq: u64::try_from(seq).unwrap_or(0),
+                    op_id: parse_uuid(&op_id)?,
+                    kind,
+                    case_id: case_id.as_deref().map(parse_uuid).transpose()?,
+                    at: parse_instant(&at)?,
+                    id_taken,
+                    decision: decision.as_deref().and_then(decision_of),
+                    decided_by,
+                    decided_at: decided_at.as_deref().map(parse_instant).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    fn quarantined_op(&self, id: i64) -> StoreResult<Option<WireOp>> {
+        let text: Option<String> = self.conn()?.query_row("SELECT op FROM quarantine WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        text.map(|t| serde_json::from_str(&t).map_err(|_| ClinicError::Store("unreadable op".into()))).transpose()
+    }
+
+    fn decide_quarantined(&self, id: i64, decision: Decision<'_>, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let at = now.to_rfc3339();
+        let held: Option<String> =
+            tx.query_row("SELECT op FROM quarantine WHERE id = ?1 AND decision IS NULL", [id], |r| r.get(0)).optional()?;
+        let held: WireOp =
+            serde_json::from_str(&held.ok_or(ClinicError::NotQuarantined)?).map_err(|_| ClinicError::Store("unreadable op".into()))?;
+        check_decision(&held, &decision)?;
+        let verdict = match decision.release {
+            None => QuarantineDecision::Discarded,
+            Some(release) => {
+                if tx.prepare_cached("SELECT 1 FROM ops WHERE op_id = ?1")?.exists([release.op_id.to_string()])? {
+                    return Err(ClinicError::BadRequest("the feed already holds a change with this op id; discard this one"));
+                }
+                let device: Option<String> = tx
+                    .query_row("SELECT advocate FROM devices WHERE id = ?1 AND confirmed = 1", [held.origin.to_string()], |r| r.get(0))
+                    .optional()?;
+                let advocate = device.ok_or_else(|| ClinicError::ReleaseRefused("unknown_device".into()))?;
+                let sender = crate::authority::Sender {
+                    device: held.origin,
+                    advocate: &advocate,
+                    previous_hlc: None,
+                    now,
+                    max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS,
+                };
+                if let Some(refusal) = crate::authority::judge(&held, &sender, &mut TxView { tx: &tx })? {
+                    return Err(ClinicError::ReleaseRefused(refusal.as_str().to_owned()));
+                }
+                let text = release.canonical_bytes();
+                let hash = WireOp::hash_of(&text);
+                let text = String::from_utf8(text).map_err(|_| ClinicError::BadRequest("op"))?;
+                append_to_feed(&tx, release, &Origin::Clinic(release.origin), &text, &hash, &at)?;
+                QuarantineDecision::Released
+            }
+        };
+        tx.execute(
+            "UPDATE quarantine SET decision = ?2, decided_by = ?3, decided_at = ?4, reason = ?5, released_as = ?6 WHERE id = ?1",
+            params![id, verdict.as_str(), decision.by, at, decision.reason.trim(), decision.release.map(|r| r.op_id.to_string())],
+        )?;
+        // The reason stays with the op; the audit names the op and the decision, never the words.
+        audit_admin(
+            &tx,
+            &at,
+            decision.by,
+            &format!("quarantine_{}", verdict.as_str()),
+            &held.op_id.to_string(),
+            serde_json::json!({ "quarantine": id, "origin": held.origin.to_string(), "seq": held.seq }),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn admin_audit(&self) -> StoreResult<Vec<AdminEvent>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare("SELECT seq, at, actor, action, target, detail FROM admin_audit ORDER BY seq")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(seq, at, actor, action, target, detail)| {
+                Ok(AdminEvent {
+                    seq,
+                    at: parse_instant(&at)?,
+                    actor,
+                    action,
+                    target,
+                    detail: serde_json::from_str(&detail).map_err(|_| ClinicError::Store("unreadable audit".into()))?,
+                })
+            })
+            .collect()
+    }
+
     fn feed_head(&self) -> StoreResult<u64> {
         let head: i64 = self.conn()?.query_row("SELECT coalesce(max(position), 0) FROM ops", [], |r| r.get(0))?;
         Ok(u64::try_from(head).unwrap_or(0))
@@ -626,6 +858,7 @@ impl ClinicStore for SqliteStore {
             ops: count("SELECT count(*) FROM ops")?,
             quarantined: count("SELECT count(*) FROM quarantine")?,
             refused: count("SELECT count(*) FROM refused")?,
+            recognised: count("SELECT count(*) FROM recognised")?,
             feed_head: count("SELECT coalesce(max(position), 0) FROM ops")?,
         })
     }
