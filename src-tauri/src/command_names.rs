@@ -22,6 +22,9 @@ pub const COMMANDS: &[&str] = &[
     "print_close",
     "sync_view",
     "sync_enrol",
+    "sync_rejoin",
     "sync_now",
     "resolve_conflict",
+    "dismiss_problem",
+    "retry_problem",
 ];

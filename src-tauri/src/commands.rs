@@ -140,6 +140,24 @@ pub async fn sync_enrol(desk: State<'_, Desk>, code: String) -> Reply<SyncView> 
 
 #[tauri::command]
 #[specta::specta]
+pub async fn sync_rejoin(desk: State<'_, Desk>, code: String) -> Reply<SyncView> {
+    desk.sync_rejoin(code)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn dismiss_problem(desk: State<'_, Desk>, id: i64, reason: String) -> Reply<SyncView> {
+    desk.dismiss_problem(id, reason)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn retry_problem(desk: State<'_, Desk>, id: i64) -> Reply<SyncView> {
+    desk.retry_problem(id)
+}
+
+#[tauri::command]
+#[specta::specta]
 pub async fn sync_now(desk: State<'_, Desk>) -> Reply<SyncView> {
     desk.sync_now()
 }
@@ -174,7 +192,10 @@ pub fn all() -> tauri_specta::Commands<tauri::Wry> {
         print_close,
         sync_view,
         sync_enrol,
+        sync_rejoin,
         sync_now,
         resolve_conflict,
+        dismiss_problem,
+        retry_problem,
     ]
 }

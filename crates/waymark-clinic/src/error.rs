@@ -27,6 +27,10 @@ pub enum ClinicError {
     ReleaseRefused(String),
     #[error("that quarantined change is unknown or already decided; list the quarantine again")]
     NotQuarantined,
+    #[error(
+        "the laptop's place in the feed is past its end (the clinic may have been put back from a backup); tell the clinic administrator"
+    )]
+    CursorAhead,
     #[error("the enrolment code was issued for another advocate; use the code issued for you, or ask the clinic administrator for one")]
     AdvocateMismatch,
     #[error("that staff code is not in the clinic's staff register; add it with `waymark-clinic staff add`")]
@@ -77,6 +81,7 @@ impl ClinicError {
             ClinicError::DeviceKnown => "device_known",
             ClinicError::ReleaseRefused(_) => "release_refused",
             ClinicError::NotQuarantined => "not_quarantined",
+            ClinicError::CursorAhead => "cursor_ahead",
             ClinicError::BadRequest(_) => "bad_request",
             ClinicError::Invalid(_) => "invalid",
             ClinicError::Store(_) => "store",
@@ -105,7 +110,8 @@ impl ClinicError {
             | ClinicError::DeviceKnown
             | ClinicError::StaffKnown
             | ClinicError::OutOfOrder
-            | ClinicError::NotQuarantined => StatusCode::CONFLICT,
+            | ClinicError::NotQuarantined
+            | ClinicError::CursorAhead => StatusCode::CONFLICT,
             ClinicError::Store(_) | ClinicError::Setup(_) | ClinicError::WrongPassphrase => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

@@ -283,6 +283,11 @@ async fn pull(State(state): State<AppState>, headers: HeaderMap, raw: Result<Byt
         let (device, _) = authenticate(&state, &headers, PATH_PULL, &body)?;
         let request: PullRequest = parse_json(&body)?;
         let limit = request.max_ops.clamp(1, state.limits.max_ops);
+        // Answering `last_seq = after` would let a laptop keep a position past
+        // the end and skip every op that later fills it.
+        if request.after > state.store.feed_head()? {
+            return Err(ClinicError::CursorAhead);
+        }
         let page = state.store.feed(device.id, &device.advocate, request.after, limit)?;
         let envelope = Envelope { batch_id: Uuid::now_v7(), sender: state.clinic_id, recipient: device.id, sent_at: (state.clock)() };
         let header = BatchHeader::downward(envelope, &page.ops, request.after, page.through);

@@ -230,6 +230,10 @@ async fn the_story_holds_for_every_store() {
         let seqs: Vec<u64> = opened.ops.iter().map(|o| o.seq).collect();
         assert_eq!(seqs, vec![1, 3, 4, 5], "{name}: the refused case stays out; feed order is arrival order");
         assert_eq!(opened.header.last_seq, hello.feed_head, "{name}: a short page covers the whole feed");
+        // A position past the end is refused, not echoed back for the laptop to keep.
+        let request = serde_json::to_vec(&PullRequest { after: hello.feed_head + 5, max_ops: 100 }).unwrap();
+        let (status, body) = call(&clinic, b.signed(PATH_PULL, request)).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::CONFLICT, "cursor_ahead"), "{name}");
         // A does not get its own ops back.
         let request = serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap();
         let batch = decode(&call(&clinic, a.signed(PATH_PULL, request)).await.1, &Limits::default()).unwrap();

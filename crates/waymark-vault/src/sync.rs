@@ -104,7 +104,17 @@ pub struct Problem {
     pub seq: Option<i64>,
     /// What happened and what to do, in words (from `code`).
     pub advice: String,
+    /// A change from the clinic that may apply now (`retry_problem`).
+    pub retryable: bool,
+    /// The clinic does not recognise this laptop's log: it must rejoin with a new code.
+    pub needs_rejoin: bool,
 }
+
+/// Problems about a change from the clinic that something here may since
+/// have fixed: the record it needs has arrived, the clash was renamed, Waymark was updated.
+const RETRYABLE: [&str; 4] = ["unknown_record", "clashes_with_local", "invalid", "unknown_kind"];
+/// Problems that end only when the laptop enrols again as a new device.
+const NEEDS_REJOIN: [&str; 2] = ["log_diverged", "device_known"];
 
 /// The words for a problem code, shared by the app and the CLI. They say
 /// what to do next and never quote the change itself.
@@ -124,6 +134,9 @@ pub fn problem_advice(code: &str) -> String {
         }
         "log_diverged" => {
             "The clinic's record of this laptop's changes does not match the laptop's, so it may have been put back from an older copy. Nothing was sent or removed, and the changes stay on this laptop. Ask the clinic administrator for a new enrolment code and rejoin (`waymark sync rejoin`, or Rejoin on the Sync screen): the clinic recognises what it already has and nothing is lost or sent twice."
+        }
+        "cursor_ahead" => {
+            "The clinic's feed is shorter than this laptop has already read, so the clinic may have been put back from a backup. Nothing was changed here; tell the clinic administrator."
         }
         "device_known" => {
             "The clinic already knows a laptop with this one's id, so this laptop was probably copied. Ask the clinic administrator for a new enrolment code and rejoin (`waymark sync rejoin`, or Rejoin on the Sync screen)."
@@ -486,16 +499,36 @@ impl Vault {
     }
 
     pub fn sync_problems(&self) -> Result<Vec<Problem>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, at, code, direction, op_id, seq FROM sync_problems WHERE resolved_at IS NULL ORDER BY id")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, at, code, direction, op_id, seq, op IS NOT NULL FROM sync_problems WHERE resolved_at IS NULL ORDER BY id",
+        )?;
         let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, at, code, direction, op_id, seq) = row?;
-            out.push(Problem { id, at: parse_time(&at)?, advice: problem_advice(&code), code, direction, op_id, seq });
+            let (id, at, code, direction, op_id, seq, kept) = row?;
+            let retryable = direction == "down" && kept && RETRYABLE.contains(&code.as_str());
+            let needs_rejoin = NEEDS_REJOIN.contains(&code.as_str());
+            out.push(Problem {
+                id,
+                at: parse_time(&at)?,
+                advice: problem_advice(&code),
+                code,
+                direction,
+                op_id,
+                seq,
+                retryable,
+                needs_rejoin,
+            });
         }
         Ok(out)
     }
@@ -544,7 +577,6 @@ impl Vault {
     /// needs has arrived, the clashing record was renamed, Waymark was
     /// updated). Returns whether it applied now; if not, the problem stays.
     pub fn retry_problem(&mut self, id: i64) -> Result<bool> {
-        const RETRYABLE: [&str; 4] = ["unknown_record", "clashes_with_local", "invalid", "unknown_kind"];
         let now = self.env.clock.now();
         let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
         let clinic = self.sync_link()?.map(|link| link.clinic_id);

@@ -30,8 +30,11 @@ export const commands = {
 	printClose: () => __TAURI_INVOKE<void>("print_close"),
 	syncView: () => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("sync_view")),
 	syncEnrol: (code: string) => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("sync_enrol", { code })),
+	syncRejoin: (code: string) => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("sync_rejoin", { code })),
 	syncNow: () => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("sync_now")),
 	resolveConflict: (id: string, keep: Resolution) => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("resolve_conflict", { id, keep })),
+	dismissProblem: (id: number, reason: string) => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("dismiss_problem", { id, reason })),
+	retryProblem: (id: number) => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("retry_problem", { id })),
 };
 
 /* Types */
@@ -919,6 +922,10 @@ export type Problem_Deserialize = {
 	seq?: number | null,
 	/**  What happened and what to do, in words (from `code`). */
 	advice: string,
+	/**  A change from the clinic that may apply now (`retry_problem`). */
+	retryable: boolean,
+	/**  The clinic does not recognise this laptop's log: it must rejoin with a new code. */
+	needs_rejoin: boolean,
 };
 
 /**  Something sync will not decide alone and will never drop. */
@@ -931,6 +938,10 @@ export type Problem_Serialize = {
 	seq: number | null,
 	/**  What happened and what to do, in words (from `code`). */
 	advice: string,
+	/**  A change from the clinic that may apply now (`retry_problem`). */
+	retryable: boolean,
+	/**  The clinic does not recognise this laptop's log: it must rejoin with a new code. */
+	needs_rejoin: boolean,
 };
 
 export type ProtectiveOrder = ProtectiveOrder_Serialize | ProtectiveOrder_Deserialize;

@@ -23,3 +23,4 @@ export type PrintPreview = B.PrintPreview;
 export type PrintDone = B.PrintDone;
 export type SyncView = B.SyncView_Serialize;
 export type Conflict = B.Conflict_Serialize;
+export type Problem = B.Problem_Serialize;

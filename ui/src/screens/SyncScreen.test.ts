@@ -46,6 +46,8 @@ function enrolled() {
         op_id: "o1",
         seq: 9,
         advice: "The clinic already holds a different change with this number. It kept both; ask the clinic to check.",
+        retryable: false,
+        needs_rejoin: false,
       },
     ],
     running: false,
@@ -105,5 +107,60 @@ describe("SyncScreen", () => {
     expect(await screen.findByText(/The clinic already holds a different change/)).toBeTruthy();
     expect(screen.getByText("account, channel")).toBeTruthy();
     expect(screen.getByText("2 changes")).toBeTruthy();
+  });
+
+  it("sets a problem aside only with a reason, and retries a change that may now apply", async () => {
+    // Why: a dismissal without a reason leaves the next person guessing; the reason is required by the vault and shown beside the box.
+    const calls: { cmd: string; args: unknown }[] = [];
+    const retryable = { ...enrolled().problems[0], id: 2, code: "unknown_record", direction: "down", retryable: true, advice: "A change from the clinic is for a record this laptop does not have." };
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "sync_view") return { ...enrolled(), problems: [...enrolled().problems, retryable] };
+      if (cmd === "dismiss_problem") {
+        if (!(args as { reason: string }).reason) {
+          throw { code: "invalid", message: "The form has problems.", fields: [{ field: "reason", rule: "is required, up to 500 characters: say why it can be set aside" }], wait_secs: null };
+        }
+        return { ...enrolled(), problems: [retryable] };
+      }
+      if (cmd === "retry_problem") return { ...enrolled(), problems: [] };
+      return null;
+    });
+    render(SyncScreen, {});
+    const user = userEvent.setup();
+    const first = (await screen.findByText(/The clinic already holds a different change/)).closest("li")!;
+    expect(within(first).queryByRole("button", { name: "Try again" })).toBeNull();
+    await user.click(within(first).getByRole("button", { name: "Set aside…" }));
+    await user.click(within(first).getByRole("button", { name: "Set aside" }));
+    expect((await within(first).findByRole("alert")).textContent).toContain("reason is required");
+    await user.type(within(first).getByLabelText("How was it dealt with?"), "Checked with the clinic");
+    await user.click(within(first).getByRole("button", { name: "Set aside" }));
+    expect(calls.filter((c) => c.cmd === "dismiss_problem").at(-1)!.args).toMatchObject({ id: 1, reason: "Checked with the clinic" });
+    const second = (await screen.findByText(/for a record this laptop does not have/)).closest("li")!;
+    await user.click(within(second).getByRole("button", { name: "Try again" }));
+    expect(calls.find((c) => c.cmd === "retry_problem")!.args).toMatchObject({ id: 2 });
+    expect(await screen.findByText("The change applied.")).toBeTruthy();
+  });
+
+  it("offers to rejoin only when the clinic does not recognise this laptop", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    const diverged = { ...enrolled().problems[0], id: 3, code: "log_diverged", direction: "up", op_id: null, seq: null, needs_rejoin: true, advice: "Ask the clinic administrator for a new enrolment code and rejoin." };
+    let problems = [diverged];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "sync_view") return { ...enrolled(), problems };
+      if (cmd === "sync_rejoin") {
+        problems = [];
+        return { ...enrolled(), problems };
+      }
+      return null;
+    });
+    render(SyncScreen, {});
+    const user = userEvent.setup();
+    const box = await screen.findByLabelText("New enrolment code");
+    await user.type(box, " WAYMARK1-new ");
+    await user.click(screen.getByRole("button", { name: "Rejoin as a new device" }));
+    expect(calls.find((c) => c.cmd === "sync_rejoin")!.args).toMatchObject({ code: "WAYMARK1-new" });
+    expect(await screen.findByText(/Enrolled again as a new device/)).toBeTruthy();
+    expect(screen.queryByLabelText("New enrolment code")).toBeNull();
   });
 });
