@@ -66,6 +66,16 @@ pub fn clinic_fingerprint(clinic: &ClinicProcess) -> String {
     info["fingerprint"].as_str().unwrap().to_owned()
 }
 
+/// The signed claim headers a laptop sends with a push of `frame`.
+pub fn push_headers(v: &Vault, frame: &[u8]) -> Vec<(&'static str, String)> {
+    use waymark_protocol::auth::*;
+    let unlimited = waymark_protocol::Limits { max_batch_bytes: u64::MAX, max_ops: u32::MAX };
+    let batch_id = waymark_protocol::decode(frame, &unlimited).unwrap().header.batch_id;
+    let keys = v.sync_keys().unwrap().unwrap();
+    let (claim, signature) = sign_push(v.device().as_uuid(), batch_id, frame, v.now(), &keys.signing);
+    vec![(CLAIM_HEADER, claim), (SIGNATURE_HEADER, signature)]
+}
+
 pub fn sealed_batch(v: &Vault, ops: &[waymark_protocol::WireOp]) -> Vec<u8> {
     use waymark_protocol::*;
     let link = v.sync_link().unwrap().unwrap();

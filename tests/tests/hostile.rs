@@ -172,7 +172,9 @@ fn an_ex_assignee_and_a_hostile_laptop_cannot_write_into_a_caseload_not_theirs()
     batch.push(honest.clone());
     let frame = sealed_batch(&a.lock().unwrap(), &batch);
     let https = waymark_sync::Https::new(&clinic.url(), Some(&certificate.fingerprint)).unwrap();
-    let reply: PushResponse = serde_json::from_slice(&https.post("/v1/push", &[], frame, "application/octet-stream").unwrap()).unwrap();
+    let headers = push_headers(&a.lock().unwrap(), &frame);
+    let reply: PushResponse =
+        serde_json::from_slice(&https.post("/v1/push", &headers, frame, "application/octet-stream").unwrap()).unwrap();
     let codes: Vec<(u64, OpRefusal)> = reply.refused.iter().map(|r| (r.seq, r.code.clone())).collect();
     let expected = [
         OpRefusal::ClinicOwned,

@@ -89,7 +89,10 @@ fn two_laptops_converge_through_faults_and_a_clinic_crash() {
     let resealed = |op: &waymark_protocol::WireOp| sealed_batch(&a.lock().unwrap(), std::slice::from_ref(op));
     let (first, second) = (resealed(&first), second);
     let https = waymark_sync::Https::new(&proxy.url(), Some(&clinic_fingerprint(&clinic))).unwrap();
-    let push = |bytes: &Vec<u8>| https.post("/v1/push", &[], bytes.clone(), "application/octet-stream");
+    let push = |bytes: &Vec<u8>| {
+        let headers = push_headers(&a.lock().unwrap(), bytes);
+        https.post("/v1/push", &headers, bytes.clone(), "application/octet-stream")
+    };
     let acked_before = a.lock().unwrap().sync_acked_through().unwrap();
     match push(&resealed(&second)) {
         Err(SyncError::Refused { code, status, .. }) => assert_eq!((code.as_str(), status), ("out_of_order", 409)),

@@ -19,7 +19,7 @@ use ed25519_dalek::Verifier;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use uuid::Uuid;
-use waymark_protocol::auth::{read_claim, verify_request, CLAIM_HEADER, SIGNATURE_HEADER};
+use waymark_protocol::auth::{claim_covers, read_claim, verify_claim, Claim, CLAIM_HEADER, SIGNATURE_HEADER};
 use waymark_protocol::messages::*;
 use waymark_protocol::receipt::sign_wipe;
 use waymark_protocol::{decode, encode, open, seal, BatchHeader, DeviceKeys, Direction, Envelope, Limits, Receipt};
@@ -71,7 +71,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(PATH_ENROL, post(enrol).layer(json_limit))
         .route(PATH_HELLO, post(hello).layer(json_limit))
-        .route(PATH_PUSH, post(push).layer(DefaultBodyLimit::max(batch_limit)))
+        .route(
+            PATH_PUSH,
+            post(push).layer(DefaultBodyLimit::max(batch_limit)).layer(axum::middleware::from_fn_with_state(state.clone(), push_sender)),
+        )
         .route(PATH_PULL, post(pull).layer(json_limit))
         .route(PATH_OPENAPI, get(openapi))
         .fallback(not_found)
@@ -178,10 +181,39 @@ async fn enrol(State(state): State<AppState>, raw: Result<Bytes, BytesRejection>
     Ok(Json(EnrolResponse { clinic_id: state.clinic_id, advocate: record.advocate, acked_through: record.acked_through }))
 }
 
-async fn push(State(state): State<AppState>, raw: Result<Bytes, BytesRejection>) -> Result<Json<PushResponse>, ClinicError> {
+/// A push's sender, checked from its signed claim before a byte of the batch
+/// is read: an unknown, unsigned or stale sender, or one that may not sync,
+/// cannot make the clinic read a 16 MiB body.
+#[derive(Clone)]
+struct PushSender {
+    device: Uuid,
+    claim: Claim,
+}
+
+async fn push_sender(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let headers = request.headers().clone();
+    match blocking(move || sender(&state, &headers, PATH_PUSH)).await {
+        Ok((device, claim)) => {
+            request.extensions_mut().insert(PushSender { device: device.id, claim });
+            next.run(request).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn push(
+    State(state): State<AppState>,
+    axum::Extension(sender): axum::Extension<PushSender>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<PushResponse>, ClinicError> {
     let bytes = body(raw, usize::try_from(state.limits.max_batch_bytes).unwrap_or(usize::MAX))?;
     let response = blocking(move || {
+        claim_covers(&sender.claim, &bytes)?;
         let (device, batch_id, stored) = receive_upward(&state, &bytes, Freshness::Online)?;
+        // The claim and the batch are one sending: the same device, and the batch's own id.
+        if device != sender.device || batch_id != sender.claim.request_id {
+            return Err(ClinicError::Protocol(waymark_protocol::ProtocolError::HeaderMismatch("claim")));
+        }
         let receipt = Receipt {
             device,
             through: stored.acked_through,
@@ -241,18 +273,26 @@ pub fn receive_upward(state: &AppState, bytes: &[u8], freshness: Freshness) -> R
 
 /// Checks a signed request and returns its device and the request id.
 fn authenticate(state: &AppState, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<(DeviceRecord, Uuid), ClinicError> {
+    let (device, claim) = sender(state, headers, path)?;
+    claim_covers(&claim, body)?;
+    Ok((device, claim.request_id))
+}
+
+/// Checks a request's signed claim, everything but its body: the device is
+/// known, signed it for this path, recently, once, and may sync.
+fn sender(state: &AppState, headers: &HeaderMap, path: &str) -> Result<(DeviceRecord, Claim), ClinicError> {
     let header_text =
         |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).ok_or(ClinicError::BadRequest("the request is not signed"));
     let (claim, claim_bytes) = read_claim(header_text(CLAIM_HEADER)?)?;
     let device = known(state.store.device(claim.device)?)?;
-    verify_request(&claim, &claim_bytes, header_text(SIGNATURE_HEADER)?, &device.keys.verifying_key()?, path, body)?;
+    verify_claim(&claim, &claim_bytes, header_text(SIGNATURE_HEADER)?, &device.keys.verifying_key()?, path)?;
     // Request ids are kept for twice the window, so an older claim could be a replay nobody remembers.
     if (claim.at - (state.clock)()).abs() > state.deadlines.claim_window {
         return Err(ClinicError::Stale);
     }
     state.store.use_request_id(device.id, claim.request_id, (state.clock)())?;
     may_sync(state, &device, claim.request_id)?;
-    Ok((device, claim.request_id))
+    Ok((device, claim))
 }
 
 async fn hello(

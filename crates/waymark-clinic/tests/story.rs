@@ -133,6 +133,15 @@ impl Device {
         seal(header, ops, &clinic.state.keys.sealing.to_public(), &self.keys.signing).unwrap()
     }
 
+    /// A push of a frame as a laptop sends it: signed claim headers naming the batch's own id.
+    fn pushed(&self, frame: Vec<u8>) -> Request<Body> {
+        let unlimited = Limits { max_batch_bytes: u64::MAX, max_ops: u32::MAX };
+        let batch_id = decode(&frame, &unlimited).map_or_else(|_| Uuid::now_v7(), |b| b.header.batch_id);
+        let at = Utc.with_ymd_and_hms(2026, 11, 22, 11, 59, 0).unwrap();
+        let (claim, signature) = waymark_protocol::auth::sign_push(self.id, batch_id, &frame, at, &self.keys.signing);
+        Request::post(PATH_PUSH).header(CLAIM_HEADER, claim).header(SIGNATURE_HEADER, signature).body(Body::from(frame)).unwrap()
+    }
+
     fn signed(&self, path: &str, body: Vec<u8>) -> Request<Body> {
         self.signed_at(path, body, Utc.with_ymd_and_hms(2026, 11, 22, 11, 59, 0).unwrap())
     }
@@ -179,7 +188,7 @@ async fn the_story_holds_for_every_store() {
             a.op(2, 11, "case", serde_json::json!({"advocate": "ISA02", "reference": "C2"})),
             a.op(3, 10, "case", serde_json::json!({"status": "open"})),
         ];
-        let (status, body) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, &ops))).await;
+        let (status, body) = call(&clinic, a.pushed(a.batch(&clinic, &ops))).await;
         assert_eq!(status, StatusCode::OK, "{name}: {}", code_of(&body));
         let pushed: PushResponse = serde_json::from_slice(&body).unwrap();
         // A laptop cannot open a case for another advocate: refused, kept, and the ops after it go on.
@@ -191,25 +200,24 @@ async fn the_story_holds_for_every_store() {
         assert_eq!(clinic.state.store.stats().unwrap().refused, 1, "{name}");
 
         // The same ops in a fresh batch: acknowledged again, stored once.
-        let (_, body) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, &ops))).await;
+        let (_, body) = call(&clinic, a.pushed(a.batch(&clinic, &ops))).await;
         assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 3, "{name}");
         assert_eq!(clinic.state.store.stats().unwrap().ops, 2, "{name}: a resend must not duplicate");
 
         // The same op id with different content: quarantined, loudly, never applied.
         let mut changed = ops[2].clone();
         changed.changes = serde_json::json!({"new": {"status": "closed"}});
-        let (_, body) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, &[changed]))).await;
+        let (_, body) = call(&clinic, a.pushed(a.batch(&clinic, &[changed]))).await;
         assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().quarantined, vec![3], "{name}");
         assert_eq!(clinic.state.store.stats().unwrap().quarantined, 1, "{name}");
 
         // Reordered batches: 5 before 4 would leave a hole in A's log at the clinic, so it is refused whole.
         let five = a.op(5, 10, "case", serde_json::json!({"status": "closed"}));
-        let (status, body) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, std::slice::from_ref(&five)))).await;
+        let (status, body) = call(&clinic, a.pushed(a.batch(&clinic, std::slice::from_ref(&five)))).await;
         assert_eq!((status, code_of(&body).as_str()), (StatusCode::CONFLICT, "out_of_order"), "{name}");
-        let (_, body) =
-            call(&clinic, post(PATH_PUSH, a.batch(&clinic, &[a.op(4, 10, "case", serde_json::json!({"status": "open"}))]))).await;
+        let (_, body) = call(&clinic, a.pushed(a.batch(&clinic, &[a.op(4, 10, "case", serde_json::json!({"status": "open"}))]))).await;
         assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 4, "{name}");
-        let (_, body) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, &[five]))).await;
+        let (_, body) = call(&clinic, a.pushed(a.batch(&clinic, &[five]))).await;
         assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 5, "{name}: sent again in order");
 
         // Hello names the op in the acknowledged slot, so A can check its own log agrees.
@@ -251,8 +259,7 @@ async fn the_story_holds_for_every_store() {
         let signature = error.wipe_signature.unwrap();
         assert!(receipt::verify_wipe(&clinic_key, b.id, claim.request_id, &signature).is_ok(), "{name}");
         assert!(receipt::verify_wipe(&clinic_key, a.id, claim.request_id, &signature).is_err(), "{name}: bound to the device");
-        let (status, body) =
-            call(&clinic, post(PATH_PUSH, b.batch(&clinic, &[b.op(1, 10, "case", serde_json::json!({"status": "x"}))]))).await;
+        let (status, body) = call(&clinic, b.pushed(b.batch(&clinic, &[b.op(1, 10, "case", serde_json::json!({"status": "x"}))]))).await;
         assert_eq!((status, code_of(&body).as_str()), (StatusCode::FORBIDDEN, "revoked"), "{name}: a batch signed by a revoked device");
     }
 }
@@ -267,13 +274,13 @@ async fn each_bad_batch_is_refused_with_its_own_error() {
     // Tampered: one bit of the ciphertext flipped.
     let mut tampered = a.sealed(&clinic, &ops, Uuid::now_v7());
     tampered.ciphertext[40] ^= 1;
-    let (status, body) = call(&clinic, post(PATH_PUSH, encode(&tampered))).await;
+    let (status, body) = call(&clinic, a.pushed(encode(&tampered))).await;
     assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "bad_signature"));
 
     // Replayed: the exact same batch twice.
     let batch = a.batch(&clinic, &ops);
-    assert_eq!(call(&clinic, post(PATH_PUSH, batch.clone())).await.0, StatusCode::OK);
-    let (status, body) = call(&clinic, post(PATH_PUSH, batch)).await;
+    assert_eq!(call(&clinic, a.pushed(batch.clone())).await.0, StatusCode::OK);
+    let (status, body) = call(&clinic, a.pushed(batch)).await;
     assert_eq!((status, code_of(&body).as_str()), (StatusCode::CONFLICT, "replayed"));
 
     // Re-signed: a new batch id to dodge replay detection, signed by another key.
@@ -281,19 +288,32 @@ async fn each_bad_batch_is_refused_with_its_own_error() {
     let intruder = keys(999);
     let forged = seal(resigned.header.clone(), &ops, &clinic.state.keys.sealing.to_public(), &intruder.signing).unwrap();
     resigned.signature = forged.signature;
-    let (status, body) = call(&clinic, post(PATH_PUSH, encode(&resigned))).await;
+    let (status, body) = call(&clinic, a.pushed(encode(&resigned))).await;
     assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "bad_signature"));
 
     // Unknown device.
     let stranger = Device::new(77, "ISA01");
     let (status, body) =
-        call(&clinic, post(PATH_PUSH, stranger.batch(&clinic, &[stranger.op(1, 10, "case", serde_json::json!({}))]))).await;
+        call(&clinic, stranger.pushed(stranger.batch(&clinic, &[stranger.op(1, 10, "case", serde_json::json!({}))]))).await;
     assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "unknown_device"));
 
     // Oversized: beyond the configured 256 KiB.
     let big: Vec<WireOp> = (1..=400).map(|s| a.op(s + 1, 10, "case", serde_json::json!({"notes": "x".repeat(1000)}))).collect();
-    let (status, _) = call(&clinic, post(PATH_PUSH, a.batch(&clinic, &big))).await;
+    let (status, _) = call(&clinic, a.pushed(a.batch(&clinic, &big))).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // A claim that does not belong to the batch it came with: another batch's id, or another body.
+    let frame = a.batch(&clinic, &[a.op(2, 10, "case", serde_json::json!({"status": "open"}))]);
+    let at = Utc.with_ymd_and_hms(2026, 11, 22, 11, 59, 0).unwrap();
+    let (claim, signature) = waymark_protocol::auth::sign_push(a.id, Uuid::now_v7(), &frame, at, &a.keys.signing);
+    let request =
+        Request::post(PATH_PUSH).header(CLAIM_HEADER, claim).header(SIGNATURE_HEADER, signature).body(Body::from(frame.clone())).unwrap();
+    let (status, body) = call(&clinic, request).await;
+    assert_eq!((status, code_of(&body).as_str()), (StatusCode::BAD_REQUEST, "header_mismatch"), "another batch's id");
+    let (claim, signature) = waymark_protocol::auth::sign_push(a.id, Uuid::now_v7(), b"other bytes", at, &a.keys.signing);
+    let request = Request::post(PATH_PUSH).header(CLAIM_HEADER, claim).header(SIGNATURE_HEADER, signature).body(Body::from(frame)).unwrap();
+    let (status, body) = call(&clinic, request).await;
+    assert_eq!((status, code_of(&body).as_str()), (StatusCode::BAD_REQUEST, "header_mismatch"), "another body");
 
     // A replayed signed request.
     let request = a.signed(PATH_HELLO, b"{}".to_vec());
@@ -360,7 +380,7 @@ async fn the_clinics_review_and_a_reassignment_reach_the_right_laptops_in_every_
         call(&clinic, post(PATH_ENROL, c.enrol_request("third"))).await;
         let ops =
             vec![a.op(1, 10, "case", serde_json::json!({"advocate": "ISA01"})), a.op(2, 10, "case", serde_json::json!({"status": "open"}))];
-        assert_eq!(call(&clinic, post(PATH_PUSH, a.batch(&clinic, &ops))).await.0, StatusCode::OK);
+        assert_eq!(call(&clinic, a.pushed(a.batch(&clinic, &ops))).await.0, StatusCode::OK);
         let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
         let store = clinic.state.store.as_ref();
         let id = clinic.state.clinic_id;
@@ -411,7 +431,7 @@ async fn the_clinics_review_and_a_reassignment_reach_the_right_laptops_in_every_
             hlc: format!("{:015}-{:010}-{}", 1_795_867_300_000u64, 0, c.id),
             ..c.op(1, 10, "case", serde_json::json!({"status": "closed"}))
         };
-        assert_eq!(call(&clinic, post(PATH_PUSH, c.batch(&clinic, &[later]))).await.0, StatusCode::OK);
+        assert_eq!(call(&clinic, c.pushed(c.batch(&clinic, &[later]))).await.0, StatusCode::OK);
         let to_a = opened(call(&clinic, pull(&a, to_a.header.last_seq)).await.1, &a);
         assert!(to_a.ops.is_empty(), "{name}: the case is no longer A's");
     }
@@ -479,9 +499,9 @@ async fn every_authority_rule_is_enforced_in_every_store_and_a_refusal_blocks_no
         }
         let clinic = &clinic;
         let push = |device: &Device, ops: Vec<WireOp>| {
-            let body = device.batch(clinic, &ops);
+            let request = device.pushed(device.batch(clinic, &ops));
             async move {
-                let (status, body) = call(clinic, post(PATH_PUSH, body)).await;
+                let (status, body) = call(clinic, request).await;
                 assert_eq!(status, StatusCode::OK, "{}", code_of(&body));
                 serde_json::from_slice::<PushResponse>(&body).unwrap()
             }
@@ -570,8 +590,27 @@ async fn abuse_is_refused_and_an_honest_laptop_is_served_meanwhile() {
         // Oversized bodies, on an unauthenticated route and on push, are refused as JSON like any refusal.
         let (status, body) = call(&clinic, post(PATH_ENROL, vec![b' '; 64 * 1024])).await;
         assert_eq!((status, code_of(&body).as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"), "{name}");
-        let (status, body) = call(&clinic, post(PATH_PUSH, vec![0u8; 300 * 1024])).await;
+        let (status, body) = call(&clinic, a.signed(PATH_PUSH, vec![0u8; 300 * 1024])).await;
         assert_eq!((status, code_of(&body).as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"), "{name}");
+        // A push from no known sender is refused from its headers, before its body is read: this one never sends it.
+        let unsigned = Request::post(PATH_PUSH).body(Body::new(Stalled(false))).unwrap();
+        let answered = tokio::time::timeout(std::time::Duration::from_secs(2), router(clinic.state.clone()).oneshot(unsigned)).await;
+        assert_eq!(answered.expect("answered without the body").unwrap().status(), StatusCode::BAD_REQUEST, "{name}");
+        let stranger = Device::new(66, "ISA01");
+        let claim = waymark_protocol::auth::sign_push(
+            stranger.id,
+            Uuid::now_v7(),
+            b"",
+            Utc.with_ymd_and_hms(2026, 11, 22, 11, 59, 0).unwrap(),
+            &stranger.keys.signing,
+        );
+        let unknown = Request::post(PATH_PUSH)
+            .header(CLAIM_HEADER, claim.0)
+            .header(SIGNATURE_HEADER, claim.1)
+            .body(Body::new(Stalled(false)))
+            .unwrap();
+        let answered = tokio::time::timeout(std::time::Duration::from_secs(2), router(clinic.state.clone()).oneshot(unknown)).await;
+        assert_eq!(answered.expect("answered without the body").unwrap().status(), StatusCode::UNAUTHORIZED, "{name}");
 
         // A signed call dated two days before the clinic's clock: refused by its age.
         let old = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
@@ -587,7 +626,7 @@ async fn abuse_is_refused_and_an_honest_laptop_is_served_meanwhile() {
             })
             .collect();
         let honest = [a.op(1, 10, "case", serde_json::json!({"advocate": "ISA01"}))];
-        assert_eq!(call(&clinic, post(PATH_PUSH, a.batch(&clinic, &honest))).await.0, StatusCode::OK, "{name}");
+        assert_eq!(call(&clinic, a.pushed(a.batch(&clinic, &honest))).await.0, StatusCode::OK, "{name}");
         assert_eq!(call(&clinic, b.signed(PATH_HELLO, b"{}".to_vec())).await.0, StatusCode::OK, "{name}");
         let pull = serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap();
         assert_eq!(call(&clinic, b.signed(PATH_PULL, pull)).await.0, StatusCode::OK, "{name}");
@@ -608,7 +647,7 @@ async fn abuse_is_refused_and_an_honest_laptop_is_served_meanwhile() {
 }
 
 async fn push(clinic: &Clinic, device: &Device, ops: &[WireOp]) -> PushResponse {
-    let (status, body) = call(clinic, post(PATH_PUSH, device.batch(clinic, ops))).await;
+    let (status, body) = call(clinic, device.pushed(device.batch(clinic, ops))).await;
     assert_eq!(status, StatusCode::OK, "{}", code_of(&body));
     serde_json::from_slice(&body).unwrap()
 }

@@ -56,16 +56,35 @@ pub fn verify_request(
     path: &str,
     body: &[u8],
 ) -> Result<(), ProtocolError> {
+    verify_claim(claim, claim_bytes, signature_b64, key, path)?;
+    claim_covers(claim, body)
+}
+
+/// Checks the claim's signature and path, before its body has been read:
+/// a push is checked this far before the clinic reads a byte of the batch.
+pub fn verify_claim(claim: &Claim, claim_bytes: &[u8], signature_b64: &str, key: &VerifyingKey, path: &str) -> Result<(), ProtocolError> {
     let signature = B64.decode(signature_b64).map_err(|_| ProtocolError::BadSignature)?;
     let signature: [u8; 64] = signature.as_slice().try_into().map_err(|_| ProtocolError::BadSignature)?;
     key.verify(&[CONTEXT, claim_bytes].concat(), &Signature::from_bytes(&signature)).map_err(|_| ProtocolError::BadSignature)?;
     if claim.path != path {
         return Err(ProtocolError::HeaderMismatch("path"));
     }
+    Ok(())
+}
+
+/// Checks the body is the one the claim was signed for.
+pub fn claim_covers(claim: &Claim, body: &[u8]) -> Result<(), ProtocolError> {
     if claim.body_sha256 != body_hash(body) {
         return Err(ProtocolError::HeaderMismatch("body"));
     }
     Ok(())
+}
+
+/// The claim headers of a push: the batch's own id as the request id, so a
+/// wipe order answering the push is bound to the batch the laptop sent.
+pub fn sign_push(device: Uuid, batch_id: Uuid, frame: &[u8], at: DateTime<Utc>, key: &SigningKey) -> (String, String) {
+    let claim = Claim { device, request_id: batch_id, path: crate::messages::PATH_PUSH.into(), body_sha256: body_hash(frame), at };
+    sign_request(&claim, key)
 }
 
 pub fn body_hash(body: &[u8]) -> String {

@@ -8,7 +8,7 @@ use ed25519_dalek::Signer;
 use serde::Serialize;
 use std::sync::Mutex;
 use uuid::Uuid;
-use waymark_protocol::auth::{body_hash, sign_request, Claim, CLAIM_HEADER, SIGNATURE_HEADER};
+use waymark_protocol::auth::{body_hash, sign_push, sign_request, Claim, CLAIM_HEADER, SIGNATURE_HEADER};
 use waymark_protocol::enrol::EnrolmentCode;
 use waymark_protocol::messages::*;
 use waymark_protocol::receipt::verify_wipe;
@@ -235,7 +235,9 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
         // used only if the clinic acknowledges this batch in full.
         let (response, ahead) = std::thread::scope(|scope| {
             let ahead = scope.spawn(|| prepare_push(access, session, batch.last_seq));
-            let response = session.https.post(PATH_PUSH, &[], batch.frame, "application/octet-stream");
+            let (claim, signature) = sign_push(session.device, batch.batch_id, &batch.frame, batch.sealed_at, &session.keys.signing);
+            let headers = [(CLAIM_HEADER, claim), (SIGNATURE_HEADER, signature)];
+            let response = session.https.post(PATH_PUSH, &headers, batch.frame, "application/octet-stream");
             (for_request(response, batch.batch_id), ahead.join())
         });
         let response: PushResponse = parse(&response?)?;
@@ -307,6 +309,7 @@ struct PushBatch {
     batch_id: Uuid,
     last_seq: u64,
     op_count: u64,
+    sealed_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Reads the next ops under the vault lock, then seals them outside it, so
@@ -317,7 +320,7 @@ fn prepare_push<A: VaultAccess>(access: &A, session: &Session, after: u64) -> Re
     let header = upward_header(session.device, session.link.clinic_id, &ops, after, now);
     let header_id = header.batch_id;
     let sealed = seal(header, &ops, &session.link.clinic.recipient()?, &session.keys.signing)?;
-    Ok(Some(PushBatch { frame: encode(&sealed), batch_id: header_id, last_seq: last.seq, op_count: ops.len() as u64 }))
+    Ok(Some(PushBatch { frame: encode(&sealed), batch_id: header_id, last_seq: last.seq, op_count: ops.len() as u64, sealed_at: now }))
 }
 
 /// A header for the device's own ops. A fresh batch id per attempt: a resend
