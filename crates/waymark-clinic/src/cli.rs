@@ -404,6 +404,7 @@ fn app_state(clinic: &Clinic, limits: Limits) -> Result<AppState, ClinicError> {
         limits,
         deadlines: crate::server::Deadlines::default(),
         clock: Arc::new(Utc::now),
+        throttle: crate::server::Throttle::new(crate::server::RateLimits::default()),
     })
 }
 

@@ -31,6 +31,8 @@ pub enum ClinicError {
         "the laptop's place in the feed is past its end (the clinic may have been put back from a backup); tell the clinic administrator"
     )]
     CursorAhead,
+    #[error("too many requests from this laptop or this network address; it will try again by itself in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: u64 },
     #[error("the enrolment code was issued for another advocate; use the code issued for you, or ask the clinic administrator for one")]
     AdvocateMismatch,
     #[error("that staff code is not in the clinic's staff register; add it with `waymark-clinic staff add`")]
@@ -82,6 +84,7 @@ impl ClinicError {
             ClinicError::ReleaseRefused(_) => "release_refused",
             ClinicError::NotQuarantined => "not_quarantined",
             ClinicError::CursorAhead => "cursor_ahead",
+            ClinicError::RateLimited { .. } => "rate_limited",
             ClinicError::BadRequest(_) => "bad_request",
             ClinicError::Invalid(_) => "invalid",
             ClinicError::Store(_) => "store",
@@ -101,6 +104,7 @@ impl ClinicError {
             | ClinicError::UnknownStaff => StatusCode::BAD_REQUEST,
             ClinicError::UnknownDevice | ClinicError::EnrolmentRefused | ClinicError::Stale => StatusCode::UNAUTHORIZED,
             ClinicError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            ClinicError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ClinicError::Revoked { .. }
             | ClinicError::AdvocateMismatch
             | ClinicError::StaffInactive
@@ -134,6 +138,14 @@ impl IntoResponse for ClinicError {
             body.wipe = true;
             body.wipe_signature = Some(wipe_signature.clone());
         }
-        (self.status(), axum::Json(body)).into_response()
+        let retry_after = match &self {
+            ClinicError::RateLimited { retry_after_secs } => Some(retry_after_secs.to_string()),
+            _ => None,
+        };
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if let Some(value) = retry_after.and_then(|v| axum::http::HeaderValue::from_str(&v).ok()) {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
     }
 }

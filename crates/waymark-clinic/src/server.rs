@@ -34,6 +34,60 @@ pub struct AppState {
     pub limits: Limits,
     pub deadlines: Deadlines,
     pub clock: Clock,
+    pub throttle: Arc<Throttle>,
+}
+
+/// How often one network address or one device may call. A laptop's sync
+/// round is a handful of calls; these leave room for every laptop of a
+/// service behind one office address, while a flood from one source is
+/// turned away before it costs a signature check or a database read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Requests per minute from one address, any route.
+    pub per_address: u32,
+    /// Enrolment attempts per minute from one address (the only route open to anyone).
+    pub enrol_per_address: u32,
+    /// Signed calls and pushes per minute from one device.
+    pub per_device: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits { per_address: 600, enrol_per_address: 10, per_device: 120 }
+    }
+}
+
+/// The clinic's rate limiters (GCRA, from `governor`): each key gets a burst
+/// of its quota and then one request per share of the minute.
+pub struct Throttle {
+    addresses: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
+    enrolments: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
+    devices: governor::DefaultKeyedRateLimiter<Uuid>,
+}
+
+impl Throttle {
+    pub fn new(limits: RateLimits) -> Arc<Self> {
+        let per_minute = |n: u32| governor::Quota::per_minute(std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN));
+        Arc::new(Throttle {
+            addresses: governor::RateLimiter::keyed(per_minute(limits.per_address)),
+            enrolments: governor::RateLimiter::keyed(per_minute(limits.enrol_per_address)),
+            devices: governor::RateLimiter::keyed(per_minute(limits.per_device)),
+        })
+    }
+
+    fn check<K: std::hash::Hash + Eq + Clone>(limiter: &governor::DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), ClinicError> {
+        limiter.check_key(key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+            ClinicError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
+        })
+    }
+
+    /// Forgets keys whose quota is full again, so the maps do not grow without end.
+    pub fn forget_idle(&self) {
+        self.addresses.retain_recent();
+        self.enrolments.retain_recent();
+        self.devices.retain_recent();
+    }
 }
 
 /// How long the clinic gives a caller. A slow or stalled upload cannot hold
@@ -80,7 +134,26 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(json_limit)
         .layer(axum::middleware::from_fn_with_state(state.clone(), deadline))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), per_address))
         .with_state(state)
+}
+
+/// Turns away an address that calls too often, before anything else runs.
+/// The address comes from the connection (`serve` provides it); a router
+/// driven in process without one is not limited by address.
+async fn per_address(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let address = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    if let Some(ip) = address {
+        let mut checked = Throttle::check(&state.throttle.addresses, &ip);
+        if checked.is_ok() && request.uri().path() == PATH_ENROL {
+            checked = Throttle::check(&state.throttle.enrolments, &ip);
+        }
+        if let Err(e) = checked {
+            tracing::warn!(route = request.uri().path(), "an address called too often; refused for a while");
+            return e.into_response();
+        }
+    }
+    next.run(request).await
 }
 
 /// Ends a request that runs past its deadline with `timeout` (408).
@@ -284,6 +357,8 @@ fn sender(state: &AppState, headers: &HeaderMap, path: &str) -> Result<(DeviceRe
     let header_text =
         |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).ok_or(ClinicError::BadRequest("the request is not signed"));
     let (claim, claim_bytes) = read_claim(header_text(CLAIM_HEADER)?)?;
+    // A device that calls too often is turned away before its signature costs anything.
+    Throttle::check(&state.throttle.devices, &claim.device)?;
     let device = known(state.store.device(claim.device)?)?;
     verify_claim(&claim, &claim_bytes, header_text(SIGNATURE_HEADER)?, &device.keys.verifying_key()?, path)?;
     // Request ids are kept for twice the window, so an older claim could be a replay nobody remembers.
@@ -351,11 +426,12 @@ pub async fn serve(listener: std::net::TcpListener, tls: rustls::ServerConfig, s
         loop {
             every.tick().await;
             let state = pruning.clone();
+            state.throttle.forget_idle();
             let before = (state.clock)() - state.deadlines.claim_window * 2;
             if let Err(e) = blocking(move || state.store.prune(before)).await {
                 tracing::warn!(code = e.code(), "pruning old request and batch ids failed; will try again");
             }
         }
     });
-    server.serve(router(state).into_make_service()).await
+    server.serve(router(state).into_make_service_with_connect_info::<std::net::SocketAddr>()).await
 }

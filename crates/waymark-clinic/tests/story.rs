@@ -57,6 +57,7 @@ fn clinic_with(store: Arc<dyn ClinicStore>, dir: Option<tempfile::TempDir>) -> C
         limits: Limits { max_batch_bytes: 256 * 1024, max_ops: 1000 },
         deadlines: Deadlines { call: std::time::Duration::from_secs(3), ..Deadlines::default() },
         clock: Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()),
+        throttle: waymark_clinic::server::Throttle::new(waymark_clinic::server::RateLimits::default()),
     };
     Clinic { state, _dir: dir }
 }
@@ -785,4 +786,49 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
         assert_eq!(audit.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["quarantine_released", "quarantine_discarded"], "{name}");
         assert!(audit.iter().all(|e| e.actor == "ADM1" && !e.detail.to_string().contains("ISA01")), "{name}: ids only, never the reason");
     }
+}
+
+#[tokio::test]
+async fn a_device_or_an_address_that_calls_too_often_is_turned_away_for_a_while() {
+    // Why: one flooding laptop or address must not starve the others, and
+    // enrolment (open to anyone) is the first place a guesser would hammer.
+    use axum::extract::ConnectInfo;
+    use waymark_clinic::server::{RateLimits, Throttle};
+    let (_, mut clinic) = stores().remove(0);
+    clinic.state.throttle = Throttle::new(RateLimits { per_address: 8, enrol_per_address: 2, per_device: 3 });
+    let from = |ip: [u8; 4], request: Request<Body>| {
+        let router = router(clinic.state.clone()).layer(axum::Extension(ConnectInfo(std::net::SocketAddr::from((ip, 40000)))));
+        async move {
+            let response = router.oneshot(request).await.unwrap();
+            let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+            (response.status(), retry_after, response.into_body().collect().await.unwrap().to_bytes().to_vec())
+        }
+    };
+    let (a, b) = (Device::new(1, "ISA01"), Device::new(2, "ISA01"));
+    assert_eq!(from([10, 0, 0, 1], post(PATH_ENROL, a.enrol_request(TOKEN))).await.0, StatusCode::OK);
+    assert_eq!(from([10, 0, 0, 2], post(PATH_ENROL, b.enrol_request("second"))).await.0, StatusCode::OK);
+
+    // Enrolment: a second wrong guess is answered; the third is turned away, from that address only.
+    assert_eq!(from([10, 0, 0, 9], post(PATH_ENROL, a.enrol_request("guess"))).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(from([10, 0, 0, 9], post(PATH_ENROL, a.enrol_request("guess"))).await.0, StatusCode::UNAUTHORIZED);
+    let (status, retry_after, body) = from([10, 0, 0, 9], post(PATH_ENROL, a.enrol_request("guess"))).await;
+    assert_eq!((status, code_of(&body).as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    assert!(retry_after.is_some_and(|s| s.parse::<u64>().unwrap() >= 1), "it says when to come back");
+    assert_eq!(from([10, 0, 0, 8], post(PATH_ENROL, a.enrol_request("guess"))).await.0, StatusCode::UNAUTHORIZED);
+
+    // A device: its fourth call in the minute is turned away, wherever it calls from; another device is served.
+    for n in 0..3 {
+        assert_eq!(from([10, 0, 1, n], a.signed(PATH_HELLO, b"{}".to_vec())).await.0, StatusCode::OK);
+    }
+    let (status, _, body) = from([10, 0, 1, 9], a.signed(PATH_HELLO, b"{}".to_vec())).await;
+    assert_eq!((status, code_of(&body).as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    assert_eq!(from([10, 0, 1, 9], b.signed(PATH_HELLO, b"{}".to_vec())).await.0, StatusCode::OK);
+
+    // An address: anything past its quota is turned away before it is read.
+    let mut statuses = Vec::new();
+    for _ in 0..9 {
+        statuses.push(from([10, 0, 2, 1], post("/v1/nothing", vec![])).await.0);
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::NOT_FOUND).count(), 8);
+    assert_eq!(statuses[8], StatusCode::TOO_MANY_REQUESTS);
 }

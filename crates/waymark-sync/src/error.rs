@@ -47,9 +47,26 @@ impl SyncError {
     pub fn is_permanent(&self) -> bool {
         match self {
             SyncError::Offline | SyncError::Locked => false,
-            SyncError::Refused { status, code, .. } => *status < 500 && code != "replayed",
+            // Too many requests and a slow link pass by themselves.
+            SyncError::Refused { status, code, .. } => *status < 500 && !matches!(*status, 408 | 429) && code != "replayed",
             SyncError::Vault(e) => e.code() != "database",
             _ => true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_clinic_and_a_slow_link_are_retried_but_a_refusal_is_listed() {
+        // Why: a rate limit or a timeout passes by itself; listing it as a problem would ask a person to act for nothing.
+        let refused = |status: u16, code: &str| SyncError::Refused { code: code.into(), message: String::new(), status };
+        assert!(!refused(429, "rate_limited").is_permanent());
+        assert!(!refused(408, "timeout").is_permanent());
+        assert!(!refused(503, "store").is_permanent());
+        assert!(refused(403, "advocate_mismatch").is_permanent());
+        assert!(refused(409, "cursor_ahead").is_permanent());
     }
 }
