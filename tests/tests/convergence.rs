@@ -14,7 +14,7 @@ use uuid::Uuid;
 use waymark_clinic::store::{ClinicStore, MemoryStore, Origin};
 use waymark_clinic::{DeviceRecord, DeviceStatus, StaffMember, StaffRole};
 use waymark_domain::time::ManualClock;
-use waymark_domain::{Case, CaseId, RecordKind};
+use waymark_domain::{Case, CaseId, Consent, RecordKind, Victim};
 use waymark_scenarios::kit::patch;
 use waymark_scenarios::SCENARIO_PASSPHRASE;
 use waymark_vault::sync::Resolution;
@@ -32,6 +32,9 @@ enum Step {
     Resolve { on: usize, pick: usize, keep_local: bool },
     /// The clinic records a panel review of the case: the third writer.
     ClinicReview,
+    /// A person on laptop `on` changes the victim's consents: withdraws the
+    /// first, rescopes it, adds one, or removes the last (a keyed list).
+    Consent { on: usize, change: usize, value: usize },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -40,6 +43,7 @@ fn step() -> impl Strategy<Value = Step> {
         3 => (0..2usize).prop_map(|on| Step::Sync { on }),
         2 => (0..2usize, 0..3usize, any::<bool>()).prop_map(|(on, pick, keep_local)| Step::Resolve { on, pick, keep_local }),
         1 => Just(Step::ClinicReview),
+        3 => (0..2usize, 0..4usize, 0..3usize).prop_map(|(on, change, value)| Step::Consent { on, change, value }),
     ]
 }
 
@@ -61,6 +65,7 @@ struct World {
     clinic: MemoryStore,
     clinic_id: Uuid,
     case: CaseId,
+    victim: Uuid,
 }
 
 impl World {
@@ -110,9 +115,10 @@ impl World {
             laptops.push(vault);
         }
         let case_patch = patch(&["reference=CONVERGE-1", "referral.source=police", "referral.reason=Property test", "risk_level=standard"]);
-        let (case, _) = laptops[0].open_case(&case_patch, &patch(&["name=Converge Person (DEMO)"])).unwrap();
-        let case = case.case_id().unwrap();
-        let mut world = World { _dirs: dirs, clock, laptops, cursors: vec![0, 0], clinic, clinic_id, case };
+        let consent = r#"consents:=[{"with": "Police", "given_on": "2026-11-01"}]"#;
+        let (case, victim) = laptops[0].open_case(&case_patch, &patch(&["name=Converge Person (DEMO)", consent])).unwrap();
+        let (case, victim) = (case.case_id().unwrap(), victim.id());
+        let mut world = World { _dirs: dirs, clock, laptops, cursors: vec![0, 0], clinic, clinic_id, case, victim };
         world.sync(0);
         world.sync(1);
         world
@@ -150,6 +156,28 @@ impl World {
                 self.laptops[on].edit(RecordKind::Case, self.case.as_uuid(), &patch(&[&assignment(field, value)])).unwrap();
             }
             Step::Sync { on } => self.sync(on),
+            Step::Consent { on, change, value } => {
+                let mut consents = self.laptops[on].get::<Victim>(self.victim).unwrap().consents;
+                let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 10 + u32::try_from(value).unwrap()).unwrap();
+                match change {
+                    0 => consents.iter_mut().take(1).for_each(|c| c.withdrawn_on = Some(day)),
+                    1 => consents.iter_mut().take(1).for_each(|c| c.scope = Some(["risk only", "everything", "police only"][value].into())),
+                    2 => consents.push(Consent {
+                        id: None,
+                        with: ["GP", "Housing", "School"][value].into(),
+                        given_on: day,
+                        withdrawn_on: None,
+                        scope: None,
+                    }),
+                    _ => {
+                        if consents.len() > 1 {
+                            consents.pop();
+                        }
+                    }
+                }
+                let assignment = format!("consents:={}", serde_json::to_string(&consents).unwrap());
+                self.laptops[on].edit(RecordKind::Victim, self.victim, &patch(&[&assignment])).unwrap();
+            }
             Step::ClinicReview => {
                 let fields = ["meeting_on=2026-11-20".to_owned(), "agencies_present+=police".to_owned()];
                 let now = clock_now(&self.clock);
@@ -168,7 +196,9 @@ impl World {
     /// What must agree: the case record, the clinic's reviews, and the set of open conflicts.
     fn state(&self, on: usize) -> (serde_json::Value, BTreeSet<String>) {
         let reviews = self.laptops[on].list_all::<waymark_domain::ClinicReview>().unwrap();
-        let case = serde_json::json!({ "case": self.laptops[on].get::<Case>(self.case.as_uuid()).unwrap(), "reviews": reviews });
+        let victim = self.laptops[on].get::<Victim>(self.victim).unwrap();
+        let case =
+            serde_json::json!({ "case": self.laptops[on].get::<Case>(self.case.as_uuid()).unwrap(), "reviews": reviews, "victim": victim });
         let conflicts = self.laptops[on].sync_conflicts().unwrap().into_iter().map(|c| format!("{} {}", c.field, c.id)).collect();
         (case, conflicts)
     }
@@ -204,4 +234,23 @@ fn two_laptops_and_the_clinic_converge_whatever_the_interleaving() {
     let ran = ran.load(std::sync::atomic::Ordering::Relaxed);
     eprintln!("convergence: {ran} interleavings ran");
     assert!(ran >= u64::from(cases));
+}
+
+#[test]
+fn a_consent_withdrawn_on_one_laptop_while_rescoped_on_the_other_is_one_consent_with_both_changes() {
+    // Why: merged as whole objects this came out as two consents, one withdrawn and one still active.
+    let mut world = World::new(7);
+    world.run(&Step::Consent { on: 0, change: 0, value: 1 });
+    world.run(&Step::Consent { on: 1, change: 1, value: 0 });
+    for _ in 0..2 {
+        world.sync(0);
+        world.sync(1);
+    }
+    for on in 0..2 {
+        let consents = world.laptops[on].get::<Victim>(world.victim).unwrap().consents;
+        assert_eq!(consents.len(), 1, "one consent on laptop {on}: {consents:?}");
+        assert_eq!(consents[0].withdrawn_on, chrono::NaiveDate::from_ymd_opt(2026, 11, 11));
+        assert_eq!(consents[0].scope.as_deref(), Some("risk only"));
+    }
+    assert_eq!(world.state(0), world.state(1));
 }

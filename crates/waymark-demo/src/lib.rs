@@ -166,7 +166,7 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
         interpreter_needed: false,
         disabilities: None,
         dependants: if rng.gen_bool(0.4) {
-            vec![Dependant { name: "Demo Child".into(), date_of_birth: None, notes: None }]
+            vec![Dependant { id: None, name: "Demo Child".into(), date_of_birth: None, notes: None }]
         } else {
             vec![]
         },
@@ -193,7 +193,7 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
             safe_times: Some("weekdays 10:00-14:00".into()),
             notes: Some("Do not call in the evening: the perpetrator may be nearby.".into()),
         },
-        consents: vec![Consent { with: "Stalking clinic".into(), given_on: opened_on, withdrawn_on: None, scope: None }],
+        consents: vec![Consent { id: None, with: "Stalking clinic".into(), given_on: opened_on, withdrawn_on: None, scope: None }],
         sharing_without_consent: vec![],
     };
     let perpetrator = Perpetrator {
@@ -204,6 +204,7 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
         date_of_birth: None,
         addresses: vec![],
         vehicles: vec![Vehicle {
+            id: None,
             make: Some("Hatchback".into()),
             colour: Some("Grey".into()),
             registration: Some(format!("DE{:02} MOK", rng.gen_range(10..75))),

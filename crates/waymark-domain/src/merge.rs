@@ -5,6 +5,7 @@
 
 use crate::record::RecordKind;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldClass {
@@ -15,6 +16,10 @@ pub enum FieldClass {
     /// Risk, court and order dates, order conditions, addresses and the
     /// safe-contact rules: concurrent changes become a conflict.
     SafetyCritical,
+    /// A list of entries with ids (consents, sharing decisions, dependants,
+    /// vehicles): entries added on either side are kept, and one entry
+    /// changed on two devices merges field by field.
+    Keyed,
 }
 
 /// The class of one top-level field of a record kind.
@@ -27,12 +32,21 @@ pub fn field_class(kind: RecordKind, field: &str) -> FieldClass {
         (K::ProtectiveOrder, "applied_on" | "made_on" | "served_on" | "expiry" | "conditions") => SafetyCritical,
         (K::Victim, "address" | "safe_contact") => SafetyCritical,
         (K::Perpetrator, "addresses") => SafetyCritical,
+        _ if keyed_fields(kind).contains(&field) => Keyed,
         (K::Case, "police_references" | "court_cases")
-        | (K::Victim, "consents" | "sharing_without_consent" | "dependants")
-        | (K::Perpetrator, "names" | "aliases" | "vehicles" | "phones" | "online_accounts")
+        | (K::Perpetrator, "names" | "aliases" | "phones" | "online_accounts")
         | (K::Hearing, "special_measures")
         | (K::ProtectiveOrder, "protected_persons") => Set,
         _ => Ordinary,
+    }
+}
+
+/// The lists of a kind whose entries carry ids (`FieldClass::Keyed`).
+pub fn keyed_fields(kind: RecordKind) -> &'static [&'static str] {
+    match kind {
+        RecordKind::Victim => &["consents", "sharing_without_consent", "dependants"],
+        RecordKind::Perpetrator => &["vehicles"],
+        _ => &[],
     }
 }
 
@@ -101,7 +115,8 @@ pub fn merge_field(change: FieldChange<'_>) -> FieldOutcome {
             }
             _ => last_writer(local_hlc, remote_hlc, new),
         },
-        FieldClass::Ordinary => last_writer(local_hlc, remote_hlc, new),
+        // Keyed lists merge by their heads (`merge_keyed_heads`), which know the record; this is the fallback.
+        FieldClass::Ordinary | FieldClass::Keyed => last_writer(local_hlc, remote_hlc, new),
     }
 }
 
@@ -127,6 +142,151 @@ pub fn merge_set_heads(heads: &[(&Value, Option<&Value>)]) -> Value {
     let mut merged: Vec<Value> = all.into_iter().filter(|v| !removed.contains(v) || added.contains(v)).collect();
     merged.sort_by_key(Value::to_string);
     Value::Array(merged)
+}
+
+/// The id an entry of a keyed list goes by: its own, or, for an entry saved
+/// before entries had ids (or sent by an older Waymark), one made from the
+/// record, the field, the entry's content and how many identical entries
+/// come before it, so every device derives the same id for it.
+pub fn entry_id(record_id: uuid::Uuid, field: &str, entry: &Value, ordinal: usize) -> uuid::Uuid {
+    if let Some(id) = entry.get("id").and_then(Value::as_str).and_then(|t| t.parse().ok()) {
+        return id;
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(b"waymark-entry\0");
+    hasher.update(record_id.as_bytes());
+    hasher.update(field.as_bytes());
+    hasher.update([0]);
+    hasher.update(canonical(&without_id(entry)).as_bytes());
+    hasher.update((ordinal as u64).to_be_bytes());
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// Gives every entry of a keyed list its id, deriving one for an entry that has none.
+pub fn identify_entries(record_id: uuid::Uuid, field: &str, list: &Value) -> Value {
+    let Some(entries) = list.as_array() else { return list.clone() };
+    let mut seen: Vec<String> = Vec::new();
+    let identified = entries
+        .iter()
+        .map(|entry| {
+            let text = canonical(&without_id(entry));
+            let ordinal = seen.iter().filter(|s| **s == text).count();
+            seen.push(text);
+            let mut entry = entry.clone();
+            if let Some(object) = entry.as_object_mut() {
+                let id = entry_id(record_id, field, &Value::Object(object.clone()), ordinal);
+                object.insert("id".into(), Value::String(id.to_string()));
+            }
+            entry
+        })
+        .collect();
+    Value::Array(identified)
+}
+
+/// Gives the entries of a record's keyed lists that have no id a fresh one
+/// from `fresh`: new entries of a change made on this device.
+pub fn give_entry_ids(kind: RecordKind, doc: &mut Value, mut fresh: impl FnMut() -> uuid::Uuid) -> bool {
+    let mut given = false;
+    for field in keyed_fields(kind) {
+        for entry in doc.get_mut(*field).and_then(Value::as_array_mut).into_iter().flatten() {
+            if let Some(object) = entry.as_object_mut() {
+                if object.get("id").is_none_or(Value::is_null) {
+                    object.insert("id".into(), Value::String(fresh().to_string()));
+                    given = true;
+                }
+            }
+        }
+    }
+    given
+}
+
+/// A received record document with every entry of its keyed lists
+/// identified (ids derived for entries an older Waymark sent without one).
+pub fn identify_keyed_lists(kind: RecordKind, record_id: uuid::Uuid, doc: &mut serde_json::Map<String, Value>) {
+    for field in keyed_fields(kind) {
+        if let Some(list) = doc.get_mut(*field) {
+            *list = identify_entries(record_id, field, list);
+        }
+    }
+}
+
+/// The shown value of a keyed list with several concurrent writes, each
+/// given as its value, the value it changed from, and its HLC. Every entry
+/// some head holds is kept, less those a head removed and no head changed;
+/// an entry changed by several heads takes each of its fields from the
+/// latest head that changed that field. Entries keep the latest head's
+/// order, then the others'. It depends on the heads only, so every device shows the same.
+pub fn merge_keyed_heads(record_id: uuid::Uuid, field: &str, heads: &[(&Value, Option<&Value>, &str)]) -> Value {
+    type Entries = Vec<(uuid::Uuid, Value)>;
+    let entries = |list: Option<&Value>| -> Entries {
+        let identified = list.map(|l| identify_entries(record_id, field, l)).unwrap_or(Value::Array(Vec::new()));
+        identified.as_array().into_iter().flatten().map(|e| (entry_id(record_id, field, e, 0), e.clone())).collect()
+    };
+    let find = |list: &Entries, id: uuid::Uuid| list.iter().find(|(i, _)| *i == id).map(|(_, e)| e.clone());
+    let mut sorted: Vec<(Entries, Entries, &str)> =
+        heads.iter().map(|(value, old, hlc)| (entries(Some(value)), entries(*old), *hlc)).collect();
+    sorted.sort_by(|a, b| a.2.cmp(b.2));
+    let changed = |(value, old, _): &(Entries, Entries, &str), id: uuid::Uuid| match (find(value, id), find(old, id)) {
+        (Some(now), before) => before.as_ref() != Some(&now),
+        (None, _) => false,
+    };
+    let mut order: Vec<uuid::Uuid> = Vec::new();
+    for (value, _, _) in sorted.iter().rev() {
+        for (id, _) in value {
+            if !order.contains(id) {
+                order.push(*id);
+            }
+        }
+    }
+    let mut merged = Vec::new();
+    for id in order {
+        let removed = sorted.iter().any(|(value, old, _)| find(old, id).is_some() && find(value, id).is_none());
+        let writers: Vec<&(Entries, Entries, &str)> = sorted.iter().filter(|h| changed(h, id)).collect();
+        if removed && writers.is_empty() {
+            continue;
+        }
+        // The latest version any head holds, then each field from the latest head that changed it.
+        let Some(mut entry) = sorted.iter().rev().find_map(|(value, _, _)| find(value, id)) else { continue };
+        for (value, old, _) in writers {
+            let (Some(now), before) = (find(value, id), find(old, id)) else { continue };
+            for (key, v) in now.as_object().into_iter().flatten() {
+                let was = before.as_ref().and_then(|b| b.get(key)).unwrap_or(&Value::Null);
+                if before.is_none() || was != v {
+                    entry[key.as_str()] = v.clone();
+                }
+            }
+        }
+        merged.push(entry);
+    }
+    Value::Array(merged)
+}
+
+fn without_id(entry: &Value) -> Value {
+    let mut entry = entry.clone();
+    if let Some(object) = entry.as_object_mut() {
+        object.remove("id");
+    }
+    entry
+}
+
+/// JSON with object keys sorted at every level, so equal content hashes alike whatever order its keys were built in.
+fn canonical(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let ordered: std::collections::BTreeMap<&String, Value> = map.iter().map(|(k, v)| (k, sorted(v))).collect();
+                serde_json::to_value(ordered).unwrap_or(Value::Null)
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    let ordered = sorted(value);
+    // With serde_json's insertion order on, the map above keeps the sorted order it was built in.
+    ordered.to_string()
 }
 
 fn last_writer(local_hlc: &str, remote_hlc: &str, new: &Value) -> FieldOutcome {
@@ -236,5 +396,76 @@ mod tests {
             assert_eq!(field_class(kind, field), FieldClass::SafetyCritical, "{kind:?}.{field}");
         }
         assert_eq!(field_class(RecordKind::Case, "status"), FieldClass::Ordinary);
+    }
+
+    fn consent(id: &str, fields: Value) -> Value {
+        let mut entry = json!({ "id": id, "with": "Police", "given_on": "2026-01-05", "withdrawn_on": null, "scope": null });
+        for (k, v) in fields.as_object().unwrap() {
+            entry[k.as_str()] = v.clone();
+        }
+        entry
+    }
+
+    const RECORD: uuid::Uuid = uuid::Uuid::from_u128(7);
+    const ONE: &str = "00000000-0000-0000-0000-000000000001";
+    const TWO: &str = "00000000-0000-0000-0000-000000000002";
+
+    /// Every order of the heads gives one answer.
+    fn merged(heads: &[(&Value, Option<&Value>, &str)]) -> Value {
+        let forward = merge_keyed_heads(RECORD, "consents", heads);
+        let reversed: Vec<_> = heads.iter().rev().cloned().collect();
+        assert_eq!(merge_keyed_heads(RECORD, "consents", &reversed), forward, "the order the heads came in must not matter");
+        forward
+    }
+
+    #[test]
+    fn a_consent_withdrawn_on_one_laptop_and_rescoped_on_another_is_one_consent_with_both() {
+        // Why: merging whole objects gave two consents, one withdrawn and one active, and the victim's withdrawal was lost in the noise.
+        let base = json!([consent(ONE, json!({}))]);
+        let withdrawn = json!([consent(ONE, json!({ "withdrawn_on": "2026-03-01" }))]);
+        let rescoped = json!([consent(ONE, json!({ "scope": "risk information only" }))]);
+        let result = merged(&[(&withdrawn, Some(&base), "2"), (&rescoped, Some(&base), "3")]);
+        assert_eq!(result, json!([consent(ONE, json!({ "withdrawn_on": "2026-03-01", "scope": "risk information only" }))]));
+    }
+
+    #[test]
+    fn entries_added_on_both_sides_are_kept_and_one_field_changed_on_both_goes_to_the_later_clock() {
+        let base = json!([consent(ONE, json!({}))]);
+        let a = json!([consent(ONE, json!({ "scope": "A" })), consent(TWO, json!({ "with": "Housing" }))]);
+        let three = "00000000-0000-0000-0000-000000000003";
+        let b = json!([consent(ONE, json!({ "scope": "B" })), consent(three, json!({ "with": "GP" }))]);
+        let result = merged(&[(&a, Some(&base), "2"), (&b, Some(&base), "3")]);
+        let ids: Vec<&str> = result.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, [ONE, three, TWO], "the later head's order, then the other's");
+        assert_eq!(result[0]["scope"], "B");
+    }
+
+    #[test]
+    fn a_removal_stands_unless_another_laptop_changed_the_entry() {
+        let base = json!([consent(ONE, json!({})), consent(TWO, json!({}))]);
+        let removed_one = json!([consent(TWO, json!({}))]);
+        let untouched = base.clone();
+        assert_eq!(merged(&[(&removed_one, Some(&base), "2"), (&untouched, Some(&base), "3")]), json!([consent(TWO, json!({}))]));
+        // A change made without knowing of the removal keeps the entry: nothing a person wrote is dropped.
+        let edited_one = json!([consent(ONE, json!({ "scope": "kept" })), consent(TWO, json!({}))]);
+        let result = merged(&[(&removed_one, Some(&base), "2"), (&edited_one, Some(&base), "3")]);
+        assert_eq!(result.as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn entries_without_ids_get_the_same_id_on_every_device_and_twins_get_different_ones() {
+        // Why: entries saved before ids existed are given ids on each laptop separately; they must agree.
+        let bare = json!([{ "name": "Child" }, { "name": "Child" }, { "name": "Other" }]);
+        let once = identify_entries(RECORD, "dependants", &bare);
+        assert_eq!(identify_entries(RECORD, "dependants", &bare), once);
+        let ids: Vec<&str> = once.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+        assert!(ids[0] != ids[1] && ids[1] != ids[2], "twins are two entries");
+        assert_ne!(identify_entries(uuid::Uuid::from_u128(8), "dependants", &bare), once, "ids are per record");
+        assert_eq!(identify_entries(RECORD, "dependants", &once), once, "an entry's own id is kept");
+        let mut doc = json!({ "dependants": [{ "name": "New" }, { "id": ONE, "name": "Old" }], "aliases": [{ "name": "x" }] });
+        give_entry_ids(RecordKind::Victim, &mut doc, || uuid::Uuid::from_u128(99));
+        assert_eq!(doc["dependants"][0]["id"], uuid::Uuid::from_u128(99).to_string());
+        assert_eq!(doc["dependants"][1]["id"], ONE);
+        assert!(doc["aliases"][0].get("id").is_none(), "only keyed lists get ids");
     }
 }

@@ -156,6 +156,10 @@ pub struct Victim {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Dependant {
+    /// Names this entry within its list, so edits of it on two laptops
+    /// merge as one entry (`merge::merge_keyed_heads`). Given when first saved.
+    #[serde(default)]
+    pub id: Option<uuid::Uuid>,
     pub name: String,
     #[serde(default)]
     pub date_of_birth: Option<NaiveDate>,
@@ -223,6 +227,10 @@ impl SafePhone {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Consent {
+    /// Names this entry within its list, so edits of it on two laptops
+    /// merge as one entry (`merge::merge_keyed_heads`). Given when first saved.
+    #[serde(default)]
+    pub id: Option<uuid::Uuid>,
     /// The agency or person the victim agreed information may go to.
     pub with: String,
     pub given_on: NaiveDate,
@@ -236,6 +244,10 @@ pub struct Consent {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct SharingDecision {
+    /// Names this entry within its list, so edits of it on two laptops
+    /// merge as one entry (`merge::merge_keyed_heads`). Given when first saved.
+    #[serde(default)]
+    pub id: Option<uuid::Uuid>,
     pub with: String,
     pub shared_on: NaiveDate,
     pub lawful_basis: LawfulBasis,
@@ -256,6 +268,9 @@ impl Victim {
             c.require(ok, &format!("safe_contact.phones[{i}].number"), "must be a phone number (digits, spaces, + ( ) -)");
         }
         c.require(!self.safe_contact.email_safe || self.safe_contact.email.is_some(), "safe_contact.email_safe", "needs an email address");
+        c.require(distinct(self.dependants.iter().map(|d| d.id)), "dependants", "has two entries with one id");
+        c.require(distinct(self.consents.iter().map(|d| d.id)), "consents", "has two entries with one id");
+        c.require(distinct(self.sharing_without_consent.iter().map(|d| d.id)), "sharing_without_consent", "has two entries with one id");
         for (i, d) in self.dependants.iter().enumerate() {
             c.not_blank(&d.name, &format!("dependants[{i}].name"));
         }
@@ -268,6 +283,12 @@ impl Victim {
             c.not_blank(&s.with, &format!("sharing_without_consent[{i}].with"));
         }
     }
+}
+
+/// Whether no two entries of a list share an id (entries not yet given one are not compared).
+fn distinct(ids: impl Iterator<Item = Option<uuid::Uuid>>) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    ids.flatten().all(|id| seen.insert(id))
 }
 
 // ---------------------------------------------------------------- perpetrator
@@ -313,6 +334,10 @@ pub struct Perpetrator {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Vehicle {
+    /// Names this entry within its list, so edits of it on two laptops
+    /// merge as one entry (`merge::merge_keyed_heads`). Given when first saved.
+    #[serde(default)]
+    pub id: Option<uuid::Uuid>,
     #[serde(default)]
     pub make: Option<String>,
     #[serde(default)]
@@ -324,6 +349,7 @@ pub struct Vehicle {
 impl Perpetrator {
     pub(crate) fn check(&self, c: &mut Checker, _ctx: &Ctx<'_>) {
         c.require(self.names.iter().any(|n| !n.trim().is_empty()), "names", "needs at least one name (\"unknown\" is allowed)");
+        c.require(distinct(self.vehicles.iter().map(|v| v.id)), "vehicles", "has two entries with one id");
         for (i, v) in self.vehicles.iter().enumerate() {
             c.require(
                 v.make.is_some() || v.colour.is_some() || v.registration.is_some(),

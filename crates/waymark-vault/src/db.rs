@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_sync", include_str!("migrations/0002_sync.sql")),
     ("0003_shared_references", include_str!("migrations/0003_shared_references.sql")),
     ("0004_field_heads", include_str!("migrations/0004_field_heads.sql")),
+    ("0005_entry_ids", include_str!("migrations/0005_entry_ids.sql")),
 ];
 
 pub fn schema_version() -> u32 {
@@ -61,6 +62,7 @@ pub fn migrate(conn: &mut Connection) -> Result<u32> {
     if found > supported {
         return Err(VaultError::NewerSchema { found, supported });
     }
+    register_functions(conn)?;
     for (index, (_, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
@@ -68,6 +70,24 @@ pub fn migrate(conn: &mut Connection) -> Result<u32> {
         tx.commit()?;
     }
     Ok(supported)
+}
+
+/// What the migrations call that SQL cannot do itself.
+fn register_functions(conn: &Connection) -> Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    let unreadable = |_| rusqlite::Error::UserFunctionError("unreadable entry list".into());
+    conn.create_scalar_function("waymark_entry_ids", 3, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, move |ctx| {
+        let record: String = ctx.get(0)?;
+        let field: String = ctx.get(1)?;
+        let list: Option<String> = ctx.get(2)?;
+        let record: uuid::Uuid = record.parse().map_err(|_| rusqlite::Error::UserFunctionError("unreadable record id".into()))?;
+        let list: serde_json::Value = match list {
+            Some(text) => serde_json::from_str(&text).map_err(unreadable)?,
+            None => serde_json::Value::Array(Vec::new()),
+        };
+        Ok(waymark_domain::merge::identify_entries(record, &field, &list).to_string())
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -113,5 +133,44 @@ mod tests {
         drop(conn);
         assert_eq!(open(&path, Some(&DbKey::generate()), false).unwrap_err().code(), "database_unreadable");
         assert_eq!(open(&path, None, false).unwrap_err().code(), "database_unreadable");
+    }
+
+    #[test]
+    fn entries_saved_before_ids_get_the_ids_every_laptop_derives() {
+        // Why: two laptops upgrade separately; a consent they both hold must get one id on both, or the next merge would double it.
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open(&dir.path().join("x.db"), Some(&DbKey::generate()), true).unwrap();
+        for (index, (_, sql)) in MIGRATIONS.iter().enumerate().take(4) {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", index as i64 + 1).unwrap();
+        }
+        let (victim, perpetrator) = ("00000000-0000-0000-0000-00000000000a", "00000000-0000-0000-0000-00000000000b");
+        let consents = serde_json::json!([{ "with": "Police", "given_on": "2026-01-05" }, { "with": "Police", "given_on": "2026-01-05" }]);
+        let doc = serde_json::json!({ "id": victim, "name": "x", "consents": consents, "dependants": [{ "name": "Child" }] });
+        conn.execute("INSERT INTO victims (id, doc, updated_hlc) VALUES (?1, ?2, '0')", [victim, &doc.to_string()]).unwrap();
+        let vehicles = serde_json::json!([{ "colour": "red" }]);
+        let doc = serde_json::json!({ "id": perpetrator, "names": ["y"], "vehicles": vehicles });
+        conn.execute("INSERT INTO perpetrators (id, doc, updated_hlc) VALUES (?1, ?2, '0')", [perpetrator, &doc.to_string()]).unwrap();
+        conn.execute(
+            "INSERT INTO field_heads (record_id, field, op_id, hlc, value) VALUES (?1, 'consents', 'op', '1', ?2)",
+            [victim, &consents.to_string()],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+
+        let read = |sql: &str| -> serde_json::Value {
+            serde_json::from_str(&conn.query_row(sql, [], |r| r.get::<_, String>(0)).unwrap()).unwrap()
+        };
+        let victim_doc = read("SELECT doc FROM victims");
+        let expected = waymark_domain::merge::identify_entries(victim.parse().unwrap(), "consents", &consents);
+        assert_eq!(victim_doc["consents"], expected);
+        let ids: Vec<&str> = expected.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+        assert_ne!(ids[0], ids[1], "two identical consents stay two");
+        assert!(victim_doc["dependants"][0]["id"].is_string());
+        assert_eq!(victim_doc["sharing_without_consent"], serde_json::json!([]), "a missing list reads as an empty one");
+        assert!(read("SELECT doc FROM perpetrators")["vehicles"][0]["id"].is_string());
+        assert_eq!(read("SELECT value FROM field_heads"), expected, "a kept concurrent write shows the same ids");
+        let read_back: Vec<waymark_domain::Consent> = serde_json::from_value(victim_doc["consents"].clone()).unwrap();
+        assert!(read_back.iter().all(|c| c.id.is_some()), "the ids read as the record type's");
     }
 }

@@ -1040,6 +1040,16 @@ impl ApplyState<'_> {
     fn apply(&mut self, op: &WireOp) -> Result<Applied> {
         let Some(kind) = RecordKind::from_wire(&op.kind) else { return Ok(Applied::Failed("unknown_kind")) };
         let Some(new) = op.changes.get("new").and_then(Value::as_object) else { return Ok(Applied::Failed("invalid")) };
+        // Entries an older Waymark sent without ids get the ids every device derives for them.
+        let identified;
+        let new = if waymark_domain::merge::keyed_fields(kind).is_empty() {
+            new
+        } else {
+            let mut copy = new.clone();
+            waymark_domain::merge::identify_keyed_lists(kind, op.record_id, &mut copy);
+            identified = copy;
+            &identified
+        };
         let old = op.changes.get("old").and_then(Value::as_object);
         let resolves: Vec<&str> =
             op.changes.get("resolves").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
@@ -1125,7 +1135,7 @@ impl ApplyState<'_> {
                 base.and_then(|b| b.get(field)).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect());
             let old_value = old.and_then(|o| o.get(field)).or(if op.action == OpAction::Create { None } else { Some(&Value::Null) });
             let class = field_class(kind, field);
-            if matches!(class, FieldClass::SafetyCritical | FieldClass::Set) {
+            if matches!(class, FieldClass::SafetyCritical | FieldClass::Set | FieldClass::Keyed) {
                 let incoming = Incoming { op, kind, class, named: named.as_deref(), old: old_value, value, resolves: &resolves };
                 let shown = self.settle_heads(&incoming, &record_id, field, &local, &clock)?;
                 doc[field.as_str()] = shown.value;
@@ -1213,7 +1223,7 @@ impl ApplyState<'_> {
         let mut next: Vec<Head> = heads.iter().filter(|h| !replaced(h) && !earlier_decisions.contains(&h.op_id)).cloned().collect();
         next.push(Head { op_id: op_id.clone(), hlc: op.hlc.clone(), value: incoming.value.clone() });
         let shown = crate::heads::store(self.tx, record_id, field, &next)?;
-        if incoming.class == FieldClass::Set {
+        if matches!(incoming.class, FieldClass::Set | FieldClass::Keyed) {
             if next.len() == 1 {
                 return Ok(shown);
             }
@@ -1221,8 +1231,16 @@ impl ApplyState<'_> {
             for head in &next {
                 olds.push(if head.op_id == op_id { incoming.old.cloned() } else { crate::heads::old_of(self.tx, &head.op_id, field)? });
             }
-            let pairs: Vec<(&Value, Option<&Value>)> = next.iter().zip(&olds).map(|(h, o)| (&h.value, o.as_ref())).collect();
-            return Ok(Head { value: waymark_domain::merge::merge_set_heads(&pairs), ..shown });
+            let value = if incoming.class == FieldClass::Keyed {
+                let record: Uuid = record_id.parse().map_err(|_| VaultError::DatabaseUnreadable)?;
+                let triples: Vec<(&Value, Option<&Value>, &str)> =
+                    next.iter().zip(&olds).map(|(h, o)| (&h.value, o.as_ref(), h.hlc.as_str())).collect();
+                waymark_domain::merge::merge_keyed_heads(record, field, &triples)
+            } else {
+                let pairs: Vec<(&Value, Option<&Value>)> = next.iter().zip(&olds).map(|(h, o)| (&h.value, o.as_ref())).collect();
+                waymark_domain::merge::merge_set_heads(&pairs)
+            };
+            return Ok(Head { value, ..shown });
         }
         let disagree = next.iter().any(|h| h.value != shown.value);
         if !disagree {

@@ -331,6 +331,13 @@ impl Vault {
         Ok(())
     }
 
+    /// New entries of the record's consents, dependants or vehicles lists get
+    /// their ids before the record is returned (`commit` gives any still missing).
+    fn give_entry_ids(&mut self, kind: RecordKind, doc: &mut Value) {
+        let now = self.env.clock.now();
+        waymark_domain::merge::give_entry_ids(kind, doc, || waymark_domain::ids::uuid_v7(now, self.env.rng.as_mut()));
+    }
+
     pub(crate) fn new_uuid(&mut self) -> Uuid {
         let now = self.env.clock.now();
         waymark_domain::ids::uuid_v7(now, self.env.rng.as_mut())
@@ -350,11 +357,19 @@ impl Vault {
         let mut ids = Vec::with_capacity(mutations.len());
         let mut renamed_case = false;
         for mutation in mutations {
-            let (record, creating) = match mutation {
+            let (mut record, creating) = match mutation {
                 Mutation::Create(r) => (r, true),
                 Mutation::Update(r) => (r, false),
             };
             let kind = record.kind();
+            // A new entry of a consents, dependants or vehicles list gets its id here, on every write path.
+            if !waymark_domain::merge::keyed_fields(kind).is_empty() {
+                let mut doc = record.to_doc();
+                let rng = &mut self.env.rng;
+                if waymark_domain::merge::give_entry_ids(kind, &mut doc, || waymark_domain::ids::uuid_v7(now, rng.as_mut())) {
+                    record = Record::from_doc(kind, doc)?;
+                }
+            }
             record.validate(&ctx)?;
             let id = record.id().to_string();
             let old_doc: Option<String> =
@@ -481,6 +496,7 @@ impl Vault {
             self.continue_plan(&mut doc, case)?;
         }
         patch.apply(&mut doc, protected_fields(kind))?;
+        self.give_entry_ids(kind, &mut doc);
         if kind == RecordKind::RiskAssessment {
             self.fill_instrument_version(&mut doc);
         }
@@ -510,6 +526,7 @@ impl Vault {
         }
         let mut doc = self.get_record(kind, id)?.to_doc();
         patch.apply(&mut doc, protected_fields(kind))?;
+        self.give_entry_ids(kind, &mut doc);
         let record = Record::from_doc(kind, doc)?;
         self.commit(vec![Mutation::Update(record.clone())])?;
         Ok(record)

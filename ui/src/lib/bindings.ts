@@ -416,6 +416,11 @@ export type Conflict_Serialize = {
 export type Consent = Consent_Serialize | Consent_Deserialize;
 
 export type Consent_Deserialize = {
+	/**
+	 *  Names this entry within its list, so edits of it on two laptops
+	 *  merge as one entry (`merge::merge_keyed_heads`). Given when first saved.
+	 */
+	id?: string | null,
 	/**  The agency or person the victim agreed information may go to. */
 	with: string,
 	given_on: string,
@@ -424,6 +429,11 @@ export type Consent_Deserialize = {
 };
 
 export type Consent_Serialize = {
+	/**
+	 *  Names this entry within its list, so edits of it on two laptops
+	 *  merge as one entry (`merge::merge_keyed_heads`). Given when first saved.
+	 */
+	id: string | null,
 	/**  The agency or person the victim agreed information may go to. */
 	with: string,
 	given_on: string,
@@ -488,12 +498,22 @@ export type CreateVault_Serialize = {
 export type Dependant = Dependant_Serialize | Dependant_Deserialize;
 
 export type Dependant_Deserialize = {
+	/**
+	 *  Names this entry within its list, so edits of it on two laptops
+	 *  merge as one entry (`merge::merge_keyed_heads`). Given when first saved.
+	 */
+	id?: string | null,
 	name: string,
 	date_of_birth?: string | null,
 	notes?: string | null,
 };
 
 export type Dependant_Serialize = {
+	/**
+	 *  Names this entry within its list, so edits of it on two laptops
+	 *  merge as one entry (`merge::merge_keyed_heads`). Given when first saved.
+	 */
+	id: string | null,
 	name: string,
 	date_of_birth: string | null,
 	notes: string | null,
@@ -1164,7 +1184,27 @@ export type Scale =
 
 export type Severity = "danger" | "caution" | "info";
 
-export type SharingDecision = {
+export type SharingDecision = SharingDecision_Serialize | SharingDecision_Deserialize;
+
+export type SharingDecision_Deserialize = {
+	/**
+	 *  Names this entry within its list, so edits of it on two laptops
+	 *  merge as one entry (`merge::merge_keyed_heads`). Given when first saved.
+	 */
+	id?: string | null,
+	with: string,
+	shared_on: string,
+	lawful_basis: LawfulBasis,
+	rationale: string,
+	decided_by: string,
+};
+
+export type SharingDecision_Serialize = {
+	/**
+	 *  Names this entry within its list, so edits of it on two laptops
+	 *  merge as one entry (`merge::merge_keyed_heads`). Given when first saved.
+	 */
+	id: string | null,
 	with: string,
 	shared_on: string,
 	lawful_basis: LawfulBasis,
@@ -1354,12 +1394,22 @@ export type VaultState_Serialize = {
 export type Vehicle = Vehicle_Serialize | Vehicle_Deserialize;
 
 export type Vehicle_Deserialize = {
+	/**
+	 *  Names this entry within its list, so edits of it on two laptops
+	 *  merge as one entry (`merge::merge_keyed_heads`). Given when first saved.
+	 */
+	id?: string | null,
 	make?: string | null,
 	colour?: string | null,
 	registration?: string | null,
 };
 
 export type Vehicle_Serialize = {
+	/**
+	 *  Names this entry within its list, so edits of it on two laptops
+	 *  merge as one entry (`merge::merge_keyed_heads`). Given when first saved.
+	 */
+	id: string | null,
 	make: string | null,
 	colour: string | null,
 	registration: string | null,
@@ -1385,7 +1435,7 @@ export type Victim_Deserialize = {
 	safe_contact?: SafeContact_Deserialize,
 	consents?: Consent_Deserialize[],
 	/**  Each decision to share without consent, with its lawful basis. */
-	sharing_without_consent?: SharingDecision[],
+	sharing_without_consent?: SharingDecision_Deserialize[],
 };
 
 export type Victim_Serialize = {
@@ -1404,7 +1454,7 @@ export type Victim_Serialize = {
 	safe_contact: SafeContact_Serialize,
 	consents: Consent_Serialize[],
 	/**  Each decision to share without consent, with its lawful basis. */
-	sharing_without_consent: SharingDecision[],
+	sharing_without_consent: SharingDecision_Serialize[],
 };
 
 /**  The values every form chooses from. */
