@@ -3,6 +3,7 @@
 
 pub mod command_names;
 mod commands;
+pub mod record_schemas;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -21,6 +21,26 @@ fn the_typescript_bindings_are_current() {
 }
 
 #[test]
+fn the_record_schemas_document_is_current() {
+    // A second implementation builds records from docs/record-schemas.md; a
+    // field added to a record but missing there would be refused by real
+    // laptops as `invalid`, as `opened_on` and `recorded_by` once were.
+    let path = manifest_dir().join("../docs/record-schemas.md");
+    let bindings = tempfile::NamedTempFile::new().unwrap();
+    export_bindings(bindings.path()).unwrap();
+    let fresh = record_schemas::record_schemas(&std::fs::read_to_string(bindings.path()).unwrap());
+    if std::env::var_os("WAYMARK_WRITE_BINDINGS").is_some() {
+        std::fs::write(&path, &fresh).unwrap();
+    }
+    for kind in waymark_domain::RecordKind::ALL {
+        assert!(fresh.contains(&format!("export type {}", kind.type_name())), "{} is described", kind.wire());
+    }
+    assert!(fresh.contains("recorded_by: string"), "required fields are marked as such");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(fresh == committed, "docs/record-schemas.md is stale: run `cargo xtask bindings` and commit the result");
+}
+
+#[test]
 fn the_capability_grants_exactly_the_declared_commands() {
     // A command the UI cannot call is dead code; a permission without a command is a typo
     // that would leave the real command unreachable.

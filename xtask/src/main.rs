@@ -148,13 +148,15 @@ fn ui_build() -> Result<(), String> {
     npm(&["run", "build"], "build the UI")
 }
 
-/// Regenerates ui/src/lib/bindings.ts from the Rust commands and types.
+/// Regenerates ui/src/lib/bindings.ts and docs/record-schemas.md from the Rust commands and types.
 fn bindings() -> Result<(), String> {
     ui_build()?;
-    let mut cmd = cargo();
-    cmd.args(["test", "--locked", "-p", "waymark-desktop", "--lib", "the_typescript_bindings_are_current"])
-        .env("WAYMARK_WRITE_BINDINGS", "1");
-    status(cmd, "write the TypeScript bindings")
+    for test in ["the_typescript_bindings_are_current", "the_record_schemas_document_is_current"] {
+        let mut cmd = cargo();
+        cmd.args(["test", "--locked", "-p", "waymark-desktop", "--lib", test]).env("WAYMARK_WRITE_BINDINGS", "1");
+        status(cmd, "write the TypeScript bindings and the record schemas")?;
+    }
+    Ok(())
 }
 
 fn target_dir() -> PathBuf {

@@ -6,6 +6,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod alerts;
+pub mod canonical;
 pub mod hlc;
 pub mod ids;
 pub mod instruments;

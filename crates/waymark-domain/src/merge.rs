@@ -157,7 +157,7 @@ pub fn entry_id(record_id: uuid::Uuid, field: &str, entry: &Value, ordinal: usiz
     hasher.update(record_id.as_bytes());
     hasher.update(field.as_bytes());
     hasher.update([0]);
-    hasher.update(canonical(&without_id(entry)).as_bytes());
+    hasher.update(crate::canonical::to_string(&without_id(entry)).as_bytes());
     hasher.update((ordinal as u64).to_be_bytes());
     let digest = hasher.finalize();
     let mut bytes = [0u8; 16];
@@ -172,7 +172,7 @@ pub fn identify_entries(record_id: uuid::Uuid, field: &str, list: &Value) -> Val
     let identified = entries
         .iter()
         .map(|entry| {
-            let text = canonical(&without_id(entry));
+            let text = crate::canonical::to_string(&without_id(entry));
             let ordinal = seen.iter().filter(|s| **s == text).count();
             seen.push(text);
             let mut entry = entry.clone();
@@ -270,23 +270,6 @@ fn without_id(entry: &Value) -> Value {
         object.remove("id");
     }
     entry
-}
-
-/// JSON with object keys sorted at every level, so equal content hashes alike whatever order its keys were built in.
-fn canonical(value: &Value) -> String {
-    fn sorted(value: &Value) -> Value {
-        match value {
-            Value::Object(map) => {
-                let ordered: std::collections::BTreeMap<&String, Value> = map.iter().map(|(k, v)| (k, sorted(v))).collect();
-                serde_json::to_value(ordered).unwrap_or(Value::Null)
-            }
-            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-            other => other.clone(),
-        }
-    }
-    let ordered = sorted(value);
-    // With serde_json's insertion order on, the map above keeps the sorted order it was built in.
-    ordered.to_string()
 }
 
 fn last_writer(local_hlc: &str, remote_hlc: &str, new: &Value) -> FieldOutcome {

@@ -42,6 +42,8 @@ macro_rules! record_kinds {
             pub const ALL: &'static [RecordKind] = &[$(RecordKind::$variant),+];
             pub fn wire(self) -> &'static str { match self { $(RecordKind::$variant => $wire),+ } }
             pub fn table(self) -> &'static str { match self { $(RecordKind::$variant => $table),+ } }
+            /// The name of the kind's record type, in Rust and in the generated TypeScript.
+            pub fn type_name(self) -> &'static str { match self { $(RecordKind::$variant => stringify!($ty)),+ } }
             /// Immutable kinds are corrected by a new record, never edited.
             pub fn is_mutable(self) -> bool { match self { $(RecordKind::$variant => $mutable),+ } }
             pub fn from_wire(text: &str) -> Option<Self> {

@@ -146,10 +146,12 @@ impl WireOp {
         renumbered.content_hash()
     }
 
-    /// The op's JSON in field order: what is hashed, and what a store can keep.
+    /// The op's JSON in field order, `changes` with its object keys sorted at
+    /// every level: what is hashed, and what a store can keep.
     pub fn canonical_bytes(&self) -> Vec<u8> {
+        let canonical = WireOp { changes: waymark_domain::canonical::sorted(&self.changes), ..self.clone() };
         // Serialising a plain struct to bytes cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
+        serde_json::to_vec(&canonical).unwrap_or_default()
     }
 
     /// The content hash of bytes from `canonical_bytes`, so a store serialises once.

@@ -919,11 +919,17 @@ impl ApplyState<'_> {
     fn receive(&mut self, op: &WireOp) -> Result<()> {
         let hash = op.content_hash();
         let op_id = op.op_id.to_string();
-        let seen: Option<String> = self
+        let seen: Option<(String, String)> = self
             .tx
-            .prepare_cached("SELECT content_hash FROM received_ops WHERE op_id = ?1")?
-            .query_row([&op_id], |r| r.get(0))
+            .prepare_cached("SELECT content_hash, op FROM received_ops WHERE op_id = ?1")?
+            .query_row([&op_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
+        // A hash stored by an earlier Waymark may have been taken with another
+        // key order; the op kept beside it, hashed now, is the fair comparison.
+        let seen = seen.map(|(stored, text)| match serde_json::from_str::<WireOp>(&text) {
+            Ok(kept) if stored != hash => kept.content_hash(),
+            _ => stored,
+        });
         // One of this laptop's own changes, back from the clinic under an
         // earlier identity (it enrolled again after a restore): the same
         // change, whatever slot carried it, is nothing new.

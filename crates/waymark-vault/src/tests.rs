@@ -679,3 +679,24 @@ fn a_problem_is_dismissed_with_a_reason_or_retried_until_its_change_applies() {
 fn v_problem(v: &mut Vault) {
     v.sync_record_problem("unknown_device", "up").unwrap();
 }
+
+#[test]
+fn an_op_received_again_is_a_duplicate_even_if_its_stored_hash_was_taken_with_another_key_order() {
+    // Why: builds of Waymark with and without serde_json's insertion order
+    // hashed `changes` differently; a rejoin pulls everything again, and the
+    // same op must not be quarantined as different content.
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let c = clock();
+    let (mut a, mut b) = (new_vault(da.path(), &c), other_laptop(db.path(), &c));
+    add_case(&mut a, "H-1");
+    let ops = a.outbox_batch(0, 10_000).unwrap();
+    b.sync_apply(&ops, ops.len() as u64).unwrap();
+    // As an earlier build would have stored it: a hash over some other serialisation.
+    b.conn().execute("UPDATE received_ops SET content_hash = 'legacy'", []).unwrap();
+    let report = b.sync_apply(&ops, ops.len() as u64).unwrap();
+    assert_eq!((report.quarantined, report.duplicates), (0, ops.len() as u32), "{report:?}");
+    // Different content under the same id is still caught.
+    let mut changed = ops[0].clone();
+    changed.changes["new"]["reference"] = serde_json::json!("H-2");
+    assert_eq!(b.sync_apply(&[changed], ops.len() as u64).unwrap().quarantined, 1);
+}
