@@ -28,6 +28,7 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "libxdo-dev",
     "libssl-dev",
     "webkit2gtk-driver",
+    "python3-venv",
     "xvfb",
     "xauth",
     "dbus-daemon",
@@ -52,8 +53,11 @@ fn main() -> ExitCode {
         "bench-print" => setup().and_then(|()| bench_print()),
         "bench-sync" => setup().and_then(|()| bench_sync()),
         "fuzz" => fuzz(),
+        "schemathesis" => schemathesis(),
         _ => {
-            eprintln!("usage: cargo xtask <run|test|bench|bench-desktop|bench-print|bench-sync|fuzz [COUNT] [SEED]|setup|bindings>");
+            eprintln!(
+                "usage: cargo xtask <run|test|bench|bench-desktop|bench-print|bench-sync|fuzz [COUNT] [SEED]|schemathesis|setup|bindings>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -194,7 +198,75 @@ fn test() -> Result<(), String> {
         tests.args(["test", "--workspace", "--locked", "--no-fail-fast"]);
     }
     status(tests, "the test suite")?;
-    end_to_end()
+    end_to_end()?;
+    schemathesis()
+}
+
+/// The schemathesis version the API description is checked with (from PyPI, into the target folder).
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// Runs schemathesis, with every check it has, against a real clinic serving
+/// its own OpenAPI description: every request the description admits must be
+/// answered as the description says. It cannot sign requests, so the signed
+/// routes are tried unauthenticated; the story tests and the fuzzer cover them signed.
+fn schemathesis() -> Result<(), String> {
+    let venv = target_dir().join("tools").join("schemathesis");
+    let st = venv.join("bin").join("schemathesis");
+    if !st.exists() {
+        let mut create = Command::new("python3");
+        create.args(["-m", "venv"]).arg(&venv);
+        status(create, "create a Python environment for schemathesis")?;
+        let mut install = Command::new(venv.join("bin").join("pip"));
+        install.args(["install", "--quiet", SCHEMATHESIS]);
+        status(install, "install schemathesis")?;
+    }
+    let clinic_bin = target_dir().join("debug").join("waymark-clinic");
+    let folder = std::env::temp_dir().join(format!("waymark-schemathesis-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).map_err(|e| format!("make a clinic folder: {e}"))?;
+    let clinic = |args: &[&str]| {
+        let mut cmd = Command::new(&clinic_bin);
+        cmd.arg("--dir").arg(folder.join("clinic")).args(args).env("WAYMARK_CLINIC_PASSPHRASE", "schemathesis clinic pass words");
+        cmd
+    };
+    let recovery = folder.join("recovery.txt");
+    let mut init = clinic(&["init", "--host", "127.0.0.1", "--work-factor", "10", "--recovery-out"]);
+    init.arg(&recovery).stdout(std::process::Stdio::null());
+    status(init, "set up a clinic for schemathesis")?;
+    // Generous rate limits: the run sends hundreds of requests from one address.
+    let mut serve = clinic(&["serve", "--listen", "127.0.0.1:0", "--per-address", "100000", "--enrol-per-address", "100000"]);
+    let mut server = serve.stdout(std::process::Stdio::piped()).spawn().map_err(|e| format!("start the clinic: {e}"))?;
+    // The reader stays open until the server stops, so it never writes into a closed pipe.
+    let mut output = std::io::BufReader::new(server.stdout.take().ok_or("the clinic's output")?);
+    let mut first = String::new();
+    let url = std::io::BufRead::read_line(&mut output, &mut first)
+        .ok()
+        .and_then(|_| first.trim().strip_prefix("listening on ").map(str::to_owned));
+    let result = match url {
+        Some(url) => {
+            let mut run = Command::new(&st);
+            run.args([
+                "run",
+                &format!("{url}/v1/openapi.json"),
+                "--tls-verify",
+                "false",
+                "--checks",
+                "all",
+                "--max-examples",
+                "50",
+                "--seed",
+                "1",
+            ])
+            .current_dir(&folder);
+            status(run, "schemathesis against the served OpenAPI description (all checks)")
+        }
+        None => Err("the clinic did not say where it listens".into()),
+    };
+    let _ = server.kill();
+    let _ = server.wait();
+    drop(output);
+    let _ = std::fs::remove_dir_all(&folder);
+    result
 }
 
 /// A node script from ui/ under a virtual display and a D-Bus session, as WebKitGTK needs.

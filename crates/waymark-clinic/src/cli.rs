@@ -119,6 +119,15 @@ enum Command {
         max_batch_bytes: u64,
         #[arg(long, default_value_t = 5000)]
         max_ops: u32,
+        /// Requests a minute from one network address (raise it when many laptops share one office address).
+        #[arg(long, default_value_t = crate::server::RateLimits::default().per_address)]
+        per_address: u32,
+        /// Enrolment attempts a minute from one address.
+        #[arg(long, default_value_t = crate::server::RateLimits::default().enrol_per_address)]
+        enrol_per_address: u32,
+        /// Signed calls and pushes a minute from one laptop.
+        #[arg(long, default_value_t = crate::server::RateLimits::default().per_device)]
+        per_device: u32,
     },
     /// Take an offline bundle from a device (`waymark sync export`), as if it had been pushed.
     Import { file: PathBuf },
@@ -366,11 +375,12 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                 stats.recognised
             );
         }
-        Command::Serve { listen, tls_cert, tls_key, max_batch_bytes, max_ops } => {
+        Command::Serve { listen, tls_cert, tls_key, max_batch_bytes, max_ops, per_address, enrol_per_address, per_device } => {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;
             let ca = tls_cert.as_deref().zip(tls_key.as_deref());
             let tls = clinic.tls_config(ca)?;
-            let state = app_state(&clinic, Limits { max_batch_bytes, max_ops })?;
+            let mut state = app_state(&clinic, Limits { max_batch_bytes, max_ops })?;
+            state.throttle = crate::server::Throttle::new(crate::server::RateLimits { per_address, enrol_per_address, per_device });
             let listener = std::net::TcpListener::bind(&listen).map_err(|e| ClinicError::Setup(format!("listen: {}", e.kind())))?;
             let address = listener.local_addr().map_err(|e| ClinicError::Setup(format!("listen: {}", e.kind())))?;
             // Tests and scripts read this line to find the port.

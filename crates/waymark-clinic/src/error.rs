@@ -31,6 +31,8 @@ pub enum ClinicError {
         "the laptop's place in the feed is past its end (the clinic may have been put back from a backup); tell the clinic administrator"
     )]
     CursorAhead,
+    #[error("the request is not signed by an enrolled laptop: it needs the waymark-claim and waymark-signature headers (see docs/sync-protocol.md)")]
+    Unsigned,
     #[error("too many requests from this laptop or this network address; it will try again by itself in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
     #[error("the enrolment code was issued for another advocate; use the code issued for you, or ask the clinic administrator for one")]
@@ -85,6 +87,7 @@ impl ClinicError {
             ClinicError::NotQuarantined => "not_quarantined",
             ClinicError::CursorAhead => "cursor_ahead",
             ClinicError::RateLimited { .. } => "rate_limited",
+            ClinicError::Unsigned => "unsigned",
             ClinicError::BadRequest(_) => "bad_request",
             ClinicError::Invalid(_) => "invalid",
             ClinicError::Store(_) => "store",
@@ -102,7 +105,9 @@ impl ClinicError {
             | ClinicError::Invalid(_)
             | ClinicError::BadDeviceId
             | ClinicError::UnknownStaff => StatusCode::BAD_REQUEST,
-            ClinicError::UnknownDevice | ClinicError::EnrolmentRefused | ClinicError::Stale => StatusCode::UNAUTHORIZED,
+            ClinicError::UnknownDevice | ClinicError::EnrolmentRefused | ClinicError::Stale | ClinicError::Unsigned => {
+                StatusCode::UNAUTHORIZED
+            }
             ClinicError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ClinicError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ClinicError::Revoked { .. }

@@ -127,7 +127,10 @@ pub fn router(state: AppState) -> Router {
         .route(PATH_HELLO, post(hello).layer(json_limit))
         .route(
             PATH_PUSH,
-            post(push).layer(DefaultBodyLimit::max(batch_limit)).layer(axum::middleware::from_fn_with_state(state.clone(), push_sender)),
+            // A route layer runs only for the route's own method: any other gets 405, unread.
+            post(push)
+                .layer(DefaultBodyLimit::max(batch_limit))
+                .route_layer(axum::middleware::from_fn_with_state(state.clone(), push_sender)),
         )
         .route(PATH_PULL, post(pull).layer(json_limit))
         .route(PATH_OPENAPI, get(openapi))
@@ -223,18 +226,27 @@ fn may_sync(state: &AppState, device: &DeviceRecord, request: Uuid) -> Result<()
 
 async fn enrol(State(state): State<AppState>, raw: Result<Bytes, BytesRejection>) -> Result<Json<EnrolResponse>, ClinicError> {
     let request: EnrolRequest = parse_json(&body(raw, MAX_JSON_BYTES)?)?;
+    let claimed = request.advocate.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
+    // The token is the caller's only credential: an unknown, used or expired
+    // one is refused (401) before anything else in the request is judged.
+    let token_hash = hex::encode(Sha256::digest(request.token.as_bytes()));
+    let open = {
+        let (store, hash, device, now) = (state.store.clone(), token_hash.clone(), request.device_id, (state.clock)());
+        blocking(move || store.enrolment_open(&hash, device, now)).await?
+    };
+    if !open {
+        return Err(ClinicError::EnrolmentRefused);
+    }
     // The nil id and the clinic's own id would confuse whose ops are whose.
     if request.device_id.is_nil() || request.device_id == state.clinic_id {
         return Err(ClinicError::BadDeviceId);
     }
-    let claimed = request.advocate.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
     let key = request.keys.verifying_key()?;
     request.keys.recipient()?;
     let proof =
         B64.decode(&request.proof).ok().and_then(|p| <[u8; 64]>::try_from(p.as_slice()).ok()).ok_or(ClinicError::BadRequest("proof"))?;
     key.verify(&enrol_proof_message(&request.token, request.device_id), &ed25519_dalek::Signature::from_bytes(&proof))
         .map_err(|_| ClinicError::Protocol(waymark_protocol::ProtocolError::BadSignature))?;
-    let token_hash = hex::encode(Sha256::digest(request.token.as_bytes()));
     let now = (state.clock)();
     let device = DeviceRecord {
         id: request.device_id,
@@ -354,9 +366,9 @@ fn authenticate(state: &AppState, headers: &HeaderMap, path: &str, body: &[u8]) 
 /// Checks a request's signed claim, everything but its body: the device is
 /// known, signed it for this path, recently, once, and may sync.
 fn sender(state: &AppState, headers: &HeaderMap, path: &str) -> Result<(DeviceRecord, Claim), ClinicError> {
-    let header_text =
-        |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).ok_or(ClinicError::BadRequest("the request is not signed"));
-    let (claim, claim_bytes) = read_claim(header_text(CLAIM_HEADER)?)?;
+    // Who is calling comes first: a request without a readable claim is unauthenticated (401), whatever its body.
+    let header_text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()).ok_or(ClinicError::Unsigned);
+    let (claim, claim_bytes) = read_claim(header_text(CLAIM_HEADER)?).map_err(|_| ClinicError::Unsigned)?;
     // A device that calls too often is turned away before its signature costs anything.
     Throttle::check(&state.throttle.devices, &claim.device)?;
     let device = known(state.store.device(claim.device)?)?;

@@ -596,7 +596,9 @@ async fn abuse_is_refused_and_an_honest_laptop_is_served_meanwhile() {
         // A push from no known sender is refused from its headers, before its body is read: this one never sends it.
         let unsigned = Request::post(PATH_PUSH).body(Body::new(Stalled(false))).unwrap();
         let answered = tokio::time::timeout(std::time::Duration::from_secs(2), router(clinic.state.clone()).oneshot(unsigned)).await;
-        assert_eq!(answered.expect("answered without the body").unwrap().status(), StatusCode::BAD_REQUEST, "{name}");
+        let response = answered.expect("answered without the body").unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{name}");
+        assert_eq!(code_of(&response.into_body().collect().await.unwrap().to_bytes()), "unsigned", "{name}");
         let stranger = Device::new(66, "ISA01");
         let claim = waymark_protocol::auth::sign_push(
             stranger.id,

@@ -144,6 +144,11 @@ impl ClinicStore for MemoryStore {
         Ok(())
     }
 
+    fn enrolment_open(&self, token_hash: &str, device: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
+        let inner = self.lock()?;
+        Ok(inner.tokens.get(token_hash).is_some_and(|(expires, used_by, _)| *expires > now && used_by.is_none_or(|u| u == device)))
+    }
+
     fn enrol(&self, token_hash: &str, device: &DeviceRecord, claimed: Option<&str>, now: DateTime<Utc>) -> StoreResult<DeviceRecord> {
         let mut inner = self.lock()?;
         let (expires, used_by, advocate) = inner.tokens.get(token_hash).cloned().ok_or(ClinicError::EnrolmentRefused)?;

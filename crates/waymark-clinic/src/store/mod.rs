@@ -233,6 +233,9 @@ pub trait ClinicStore: Send + Sync {
     /// refused without using the token. A retry by the same device with the
     /// same keys succeeds again; anything else with a used token is refused.
     fn enrol(&self, token_hash: &str, device: &DeviceRecord, claimed: Option<&str>, now: DateTime<Utc>) -> StoreResult<DeviceRecord>;
+    /// Whether a token could enrol `device` now: known, bound, unexpired, and
+    /// unused or used by that same device. Read only; `enrol` decides.
+    fn enrolment_open(&self, token_hash: &str, device: Uuid, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Binds an unconfirmed device (enrolled before codes were bound) to an
     /// advocate. Returns false when no such device exists.
     fn confirm_device(&self, id: Uuid, advocate: &str) -> StoreResult<bool>;

@@ -430,6 +430,18 @@ impl ClinicStore for SqliteStore {
         Ok(())
     }
 
+    fn enrolment_open(&self, token_hash: &str, device: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
+        let token: Option<(String, Option<String>, Option<String>)> = self
+            .conn()?
+            .query_row("SELECT expires_at, used_by, advocate FROM enrolments WHERE token_hash = ?1", [token_hash], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        Ok(token.is_some_and(|(expires, used_by, advocate)| {
+            advocate.is_some() && time(Some(expires)).is_some_and(|e| e > now) && used_by.is_none_or(|u| u == device.to_string())
+        }))
+    }
+
     fn enrol(&self, token_hash: &str, device: &DeviceRecord, claimed: Option<&str>, now: DateTime<Utc>) -> StoreResult<DeviceRecord> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
