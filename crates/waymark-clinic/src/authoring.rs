@@ -34,7 +34,8 @@ struct ClinicChange<'a> {
 /// Gives the change the clinic's next sequence and a clock past its last op, and stores it.
 fn record_change(store: &dyn ClinicStore, clinic: Uuid, change: ClinicChange<'_>, now: DateTime<Utc>) -> Result<WireOp, ClinicError> {
     let (seq, last) = store.last_op_of(clinic)?;
-    let last = last.and_then(|h| h.parse::<Hlc>().ok()).unwrap_or(Hlc::zero(DeviceId(clinic)));
+    // A released change keeps its laptop's clock; the clinic's own clock carries on from it as the clinic's.
+    let last = last.and_then(|h| h.parse::<Hlc>().ok()).map_or(Hlc::zero(DeviceId(clinic)), |h| Hlc { device: DeviceId(clinic), ..h });
     // After every clock the case holds, too: a laptop may stamp up to an hour
     // ahead, and a move stamped before its ops would let them outrank it.
     let case_latest = store.case_latest_hlc(change.case)?.and_then(|h| h.parse::<Hlc>().ok());

@@ -330,7 +330,8 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                             q.origin,
                             q.seq,
                             q.op_id,
-                            q.kind,
+                            // The kind came from a laptop: shown only when it is one this clinic knows.
+                            waymark_domain::RecordKind::from_wire(&q.kind).map_or("(unknown)", waymark_domain::RecordKind::wire),
                             if q.id_taken { "yes" } else { "no" }
                         );
                     }

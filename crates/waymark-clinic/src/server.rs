@@ -141,11 +141,25 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The unit an address limit counts: an IPv4 address, or an IPv6 /64 (one
+/// host can use every address in its /64). Behind a reverse proxy every
+/// laptop shares the proxy's address: raise `--per-address` there.
+fn network_of(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => {
+            let mut octets = v6.octets();
+            octets[8..].fill(0);
+            std::net::IpAddr::V6(std::net::Ipv6Addr::from(octets))
+        }
+        v4 => v4,
+    }
+}
+
 /// Turns away an address that calls too often, before anything else runs.
 /// The address comes from the connection (`serve` provides it); a router
 /// driven in process without one is not limited by address.
 async fn per_address(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let address = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let address = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| network_of(c.0.ip()));
     if let Some(ip) = address {
         let mut checked = Throttle::check(&state.throttle.addresses, &ip);
         if checked.is_ok() && request.uri().path() == PATH_ENROL {
@@ -294,11 +308,7 @@ async fn push(
     let bytes = body(raw, usize::try_from(state.limits.max_batch_bytes).unwrap_or(usize::MAX))?;
     let response = blocking(move || {
         claim_covers(&sender.claim, &bytes)?;
-        let (device, batch_id, stored) = receive_upward(&state, &bytes, Freshness::Online)?;
-        // The claim and the batch are one sending: the same device, and the batch's own id.
-        if device != sender.device || batch_id != sender.claim.request_id {
-            return Err(ClinicError::Protocol(waymark_protocol::ProtocolError::HeaderMismatch("claim")));
-        }
+        let (device, batch_id, stored) = receive_upward(&state, &bytes, Freshness::Online(sender.device, sender.claim.request_id))?;
         let receipt = Receipt {
             device,
             through: stored.acked_through,
@@ -325,7 +335,8 @@ async fn push(
 /// carried on a USB stick may be as old as the stick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freshness {
-    Online,
+    /// Pushed now by this device, as this batch id (from its signed claim).
+    Online(Uuid, Uuid),
     Bundle,
 }
 
@@ -337,8 +348,14 @@ pub fn receive_upward(state: &AppState, bytes: &[u8], freshness: Freshness) -> R
     if batch.header.direction != Direction::Up || batch.header.recipient != state.clinic_id {
         return Err(ClinicError::BadRequest("the batch is not addressed to this clinic"));
     }
-    if freshness == Freshness::Online && (batch.header.sent_at - (state.clock)()).abs() > state.deadlines.claim_window {
-        return Err(ClinicError::Stale);
+    if let Freshness::Online(device, batch_id) = freshness {
+        // The claim and the batch are one sending: the same device, and the batch's own id.
+        if batch.header.sender != device || batch.header.batch_id != batch_id {
+            return Err(ClinicError::Protocol(waymark_protocol::ProtocolError::HeaderMismatch("claim")));
+        }
+        if (batch.header.sent_at - (state.clock)()).abs() > state.deadlines.claim_window {
+            return Err(ClinicError::Stale);
+        }
     }
     let device = known(state.store.device(batch.header.sender)?)?;
     let opened = open(&batch, &device.keys.verifying_key()?, &state.keys.sealing, &state.limits)?;
@@ -369,10 +386,11 @@ fn sender(state: &AppState, headers: &HeaderMap, path: &str) -> Result<(DeviceRe
     // Who is calling comes first: a request without a readable claim is unauthenticated (401), whatever its body.
     let header_text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()).ok_or(ClinicError::Unsigned);
     let (claim, claim_bytes) = read_claim(header_text(CLAIM_HEADER)?).map_err(|_| ClinicError::Unsigned)?;
-    // A device that calls too often is turned away before its signature costs anything.
-    Throttle::check(&state.throttle.devices, &claim.device)?;
     let device = known(state.store.device(claim.device)?)?;
     verify_claim(&claim, &claim_bytes, header_text(SIGNATURE_HEADER)?, &device.keys.verifying_key()?, path)?;
+    // Counted only once the device signed it: device ids are no secret, and
+    // forged claims naming one must not lock that laptop out.
+    Throttle::check(&state.throttle.devices, &claim.device)?;
     // Request ids are kept for twice the window, so an older claim could be a replay nobody remembers.
     if (claim.at - (state.clock)()).abs() > state.deadlines.claim_window {
         return Err(ClinicError::Stale);

@@ -214,7 +214,8 @@ pub fn identify_keyed_lists(kind: RecordKind, record_id: uuid::Uuid, doc: &mut s
 }
 
 /// The shown value of a keyed list with several concurrent writes, each
-/// given as its value, the value it changed from, and its HLC. Every entry
+/// given as its value, the value it changed from, and its order (its HLC,
+/// then its op id, so no two heads tie). Every entry
 /// some head holds is kept, less those a head removed and no head changed;
 /// an entry changed by several heads takes each of its fields from the
 /// latest head that changed that field. Entries keep the latest head's

@@ -140,6 +140,18 @@ struct Session {
 }
 
 impl Session {
+    /// The vault, while it is still the device this round signs as. A rejoin
+    /// between two steps changes the device and its numbering; what this
+    /// round read or would write belongs to the old one, so it stops there.
+    fn with_own_vault<A: VaultAccess, R>(&self, access: &A, f: impl FnOnce(&mut Vault) -> Result<R, SyncError>) -> Result<R, SyncError> {
+        access.with_vault(|v| {
+            if v.device().as_uuid() != self.device {
+                return Err(SyncError::IdentityChanged);
+            }
+            f(v)
+        })
+    }
+
     /// A signed call; returns the reply and the request id the clinic's signatures are bound to.
     fn signed(&self, path: &str, body: Vec<u8>, now: chrono::DateTime<chrono::Utc>) -> Result<(Vec<u8>, Uuid), SyncError> {
         let request_id = Uuid::now_v7();
@@ -182,7 +194,7 @@ pub fn sync_once<A: VaultAccess>(access: &A) -> Result<SyncReport, SyncError> {
                 session.link.clinic.verifying_key().is_ok_and(|key| verify_wipe(&key, session.device, request, &signature).is_ok())
             });
             if genuine {
-                access.with_vault(|v| Ok(v.wipe("revoked_by_clinic")?))?;
+                session.with_own_vault(access, |v| Ok(v.wipe("revoked_by_clinic")?))?;
                 return Err(SyncError::Wiped);
             }
             // Whoever sent it holds the server's TLS key at most, not the clinic's signing key.
@@ -219,7 +231,7 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
     session.check_receipt(&receipt, &hello.signature)?;
     // The clinic's word on what it holds wins: an acknowledgement whose reply
     // was lost is recovered here, and nothing past it is assumed.
-    access.with_vault(|v| {
+    session.with_own_vault(access, |v| {
         v.sync_check_acknowledgement(hello.acked_through, hello.acked_op)?;
         if hello.acked_through > v.sync_acked_through()? {
             v.sync_acknowledge(hello.acked_through, &[], &[])?;
@@ -250,7 +262,7 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
             refused: &response.refused,
         };
         session.check_receipt(&receipt, &response.signature)?;
-        access.with_vault(|v| {
+        session.with_own_vault(access, |v| {
             v.sync_check_acknowledgement(response.acked_through, response.acked_op)?;
             v.sync_acknowledge(response.acked_through, &response.quarantined, &response.refused)?;
             Ok(())
@@ -273,7 +285,15 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
             _ => prepare_push(access, session, after)?,
         };
     }
-    let mut cursor = access.with_vault(|v| Ok(v.sync_pull_cursor()?))?;
+    let mut cursor = session.with_own_vault(access, |v| Ok(v.sync_pull_cursor()?))?;
+    if cursor > hello.feed_head {
+        // The clinic's feed is shorter than what this laptop has read: it may have been put back from a backup.
+        return Err(SyncError::Refused {
+            code: "cursor_ahead".into(),
+            message: "the clinic's feed ends before the point this laptop has read to".into(),
+            status: 409,
+        });
+    }
     while cursor < hello.feed_head {
         let request = serde_json::to_vec(&PullRequest { after: cursor, max_ops: PULL_BATCH_OPS }).unwrap_or_default();
         let now = access.with_vault(|v| Ok(v.now()))?;
@@ -291,7 +311,7 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
         if h.last_seq <= cursor {
             break;
         }
-        let applied = access.with_vault(|v| Ok(v.sync_apply(&opened.ops, h.last_seq)?))?;
+        let applied = session.with_own_vault(access, |v| Ok(v.sync_apply(&opened.ops, h.last_seq)?))?;
         report.pulled += applied.applied;
         report.conflicts += applied.conflicts;
         report.held += applied.held;
@@ -315,7 +335,7 @@ struct PushBatch {
 /// Reads the next ops under the vault lock, then seals them outside it, so
 /// the app stays responsive while a large batch is encrypted.
 fn prepare_push<A: VaultAccess>(access: &A, session: &Session, after: u64) -> Result<Option<PushBatch>, SyncError> {
-    let (ops, now) = access.with_vault(|v| Ok((v.outbox_batch(after, PUSH_BATCH_OPS)?, v.now())))?;
+    let (ops, now) = session.with_own_vault(access, |v| Ok((v.outbox_batch(after, PUSH_BATCH_OPS)?, v.now())))?;
     let Some(last) = ops.last() else { return Ok(None) };
     let header = upward_header(session.device, session.link.clinic_id, &ops, after, now);
     let header_id = header.batch_id;

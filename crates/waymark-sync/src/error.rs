@@ -22,6 +22,8 @@ pub enum SyncError {
     AdvocateMismatch { vault: String },
     #[error("a message from the clinic failed its checks ({0})")]
     Protocol(#[from] ProtocolError),
+    #[error("this laptop enrolled again during the sync; the next sync goes as the new device")]
+    IdentityChanged,
     #[error(transparent)]
     Vault(#[from] VaultError),
 }
@@ -38,6 +40,7 @@ impl SyncError {
             SyncError::WipeOrder { .. } => "revoked".into(),
             SyncError::AdvocateMismatch { .. } => "advocate_mismatch".into(),
             SyncError::Protocol(e) => e.code().into(),
+            SyncError::IdentityChanged => "identity_changed".into(),
             SyncError::Vault(e) => e.code().into(),
         }
     }
@@ -46,7 +49,7 @@ impl SyncError {
     /// problems list for a person to act on.
     pub fn is_permanent(&self) -> bool {
         match self {
-            SyncError::Offline | SyncError::Locked => false,
+            SyncError::Offline | SyncError::Locked | SyncError::IdentityChanged => false,
             // Too many requests and a slow link pass by themselves.
             SyncError::Refused { status, code, .. } => *status < 500 && !matches!(*status, 408 | 429) && code != "replayed",
             SyncError::Vault(e) => e.code() != "database",

@@ -413,8 +413,10 @@ impl Vault {
         remove_database_files(&dir, RESTORE_FILE)?;
         let staged = (|| {
             let mut conn = db::open(&dir.join(RESTORE_FILE), Some(self.db_key()), true)?;
-            db::migrate(&mut conn)?;
+            // Loaded at the schema it was taken at, then brought up to date like any older vault.
+            db::migrate_to(&mut conn, doc.schema_version.max(1))?;
             load_into(&mut conn, &doc, &self.key_id())?;
+            db::migrate(&mut conn)?;
             // Closing checkpoints the WAL into the file, so one file moves.
             conn.close().map_err(|(_, e)| VaultError::from(e))
         })();

@@ -57,13 +57,20 @@ pub fn open(path: &Path, key: Option<&DbKey>, create: bool) -> Result<Connection
 /// Brings the schema up to date, each step in its own transaction. A
 /// database from a newer build is refused before anything is read.
 pub fn migrate(conn: &mut Connection) -> Result<u32> {
+    migrate_to(conn, schema_version())
+}
+
+/// Migrates up to schema `target` only: a restore loads a backup at the
+/// schema it was taken at, then migrates, so the later migrations' data
+/// changes (entry ids, say) reach the restored records too.
+pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let supported = schema_version();
     if found > supported {
         return Err(VaultError::NewerSchema { found, supported });
     }
     register_functions(conn)?;
-    for (index, (_, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    for (index, (_, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize).take(target.saturating_sub(found) as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i64::try_from(index + 1).unwrap_or(i64::MAX))?;

@@ -24,6 +24,14 @@ pub(crate) struct Head {
     pub value: Value,
 }
 
+impl Head {
+    /// The order of writes: by HLC, then op id, so two ops that carry one HLC
+    /// (a restored copy ticking from the same clock) order alike everywhere.
+    pub(crate) fn order(&self) -> (&str, &str) {
+        (&self.hlc, &self.op_id)
+    }
+}
+
 /// The id of the conflict between these heads: the same on every device.
 pub fn conflict_id_of(op_ids: &[&str], field: &str) -> String {
     let mut ids = op_ids.to_vec();
@@ -169,5 +177,5 @@ pub(crate) fn store(tx: &Connection, record_id: &str, field: &str, heads: &[Head
                 .execute(params![record_id, field, head.op_id, head.hlc, head.value.to_string()])?;
         }
     }
-    heads.iter().max_by(|a, b| a.hlc.cmp(&b.hlc)).cloned().ok_or(VaultError::DatabaseUnreadable)
+    heads.iter().max_by(|a, b| a.order().cmp(&b.order())).cloned().ok_or(VaultError::DatabaseUnreadable)
 }

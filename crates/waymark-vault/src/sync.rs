@@ -743,7 +743,7 @@ impl Vault {
             tracing::warn!(code = %VaultError::from(e).code(), "closing the database before the wipe reported an error");
         }
         self.key = crate::keyfile::DbKey::generate();
-        wipe_files(&self.dir)?;
+        wipe_files(&self.dir, self.env.rng.as_mut())?;
         let notice = json!({ "at": now.to_rfc3339(), "reason": reason });
         std::fs::write(self.dir.join(WIPED_NOTICE), notice.to_string()).map_err(VaultError::io("write the wipe notice"))?;
         tracing::warn!(reason, "vault wiped on the clinic's instruction");
@@ -759,19 +759,19 @@ pub fn wiped_notice(dir: &Path) -> Option<(DateTime<Utc>, String)> {
     Some((at, value.get("reason")?.as_str()?.to_owned()))
 }
 
-fn wipe_files(dir: &Path) -> Result<()> {
+/// The key file is shredded first: without it the database is unreadable.
+fn wipe_files(dir: &Path, rng: &mut dyn rand::RngCore) -> Result<()> {
     for name in [crate::keyfile::KEY_FILE, "vault.db", "vault.db-wal", "vault.db-shm", "unlock-attempts.json"] {
         let path = dir.join(name);
         if path.exists() {
             if name == crate::keyfile::KEY_FILE {
-                // Overwrite the wrapped key before unlinking, for file systems that keep blocks.
-                let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-                std::fs::write(&path, vec![0u8; usize::try_from(len).unwrap_or(0)]).map_err(VaultError::io("erase the key file"))?;
+                crate::fsutil::shred(&path, rng)?;
+            } else {
+                std::fs::remove_file(&path).map_err(VaultError::io("erase the vault"))?;
             }
-            std::fs::remove_file(&path).map_err(VaultError::io("erase the vault"))?;
         }
     }
-    Ok(())
+    crate::fsutil::sync_dir(dir)
 }
 
 /// Closes the shared-reference problems whose cases no longer share a
@@ -1148,13 +1148,16 @@ impl ApplyState<'_> {
                 written.push((field.as_str(), shown.hlc, shown.op_id));
                 continue;
             }
+            // Two ops can carry one HLC (a restored copy ticking from the same
+            // clock); the op id after it orders them the same way everywhere.
+            let (local_order, remote_order) = (format!("{} {}", clock.0, clock.1), format!("{} {op_id}", op.hlc));
             let outcome = merge_field(FieldChange {
                 class,
                 local: &local,
-                local_hlc: &clock.0,
+                local_hlc: &local_order,
                 old: old_value,
                 new: value,
-                remote_hlc: &op.hlc,
+                remote_hlc: &remote_order,
                 successor: named.map(|n| n.contains(&clock.1.as_str())),
             });
             if let FieldOutcome::Take(v) = outcome {
@@ -1216,7 +1219,7 @@ impl ApplyState<'_> {
         if !incoming.resolves.is_empty() && incoming.class == FieldClass::SafetyCritical {
             let latest = crate::heads::latest_decision(self.tx, incoming.resolves, &op_id)?;
             if latest.as_ref().is_some_and(|l| *l > op.hlc) {
-                let shown = heads.iter().max_by(|a, b| a.hlc.cmp(&b.hlc)).cloned().ok_or(VaultError::DatabaseUnreadable)?;
+                let shown = heads.iter().max_by(|a, b| a.order().cmp(&b.order())).cloned().ok_or(VaultError::DatabaseUnreadable)?;
                 return Ok(shown);
             }
             for head in &heads {
@@ -1239,8 +1242,9 @@ impl ApplyState<'_> {
             }
             let value = if incoming.class == FieldClass::Keyed {
                 let record: Uuid = record_id.parse().map_err(|_| VaultError::DatabaseUnreadable)?;
+                let orders: Vec<String> = next.iter().map(|h| format!("{} {}", h.hlc, h.op_id)).collect();
                 let triples: Vec<(&Value, Option<&Value>, &str)> =
-                    next.iter().zip(&olds).map(|(h, o)| (&h.value, o.as_ref(), h.hlc.as_str())).collect();
+                    next.iter().zip(&olds).zip(&orders).map(|((h, o), order)| (&h.value, o.as_ref(), order.as_str())).collect();
                 waymark_domain::merge::merge_keyed_heads(record, field, &triples)
             } else {
                 let pairs: Vec<(&Value, Option<&Value>)> = next.iter().zip(&olds).map(|(h, o)| (&h.value, o.as_ref())).collect();
@@ -1259,12 +1263,12 @@ impl ApplyState<'_> {
         // The list shows this device's own write as "local" and the latest other as "remote".
         let mut own = None;
         for head in &next {
-            if crate::heads::is_own(self.tx, &head.op_id)? && own.as_ref().is_none_or(|o: &Head| head.hlc > o.hlc) {
+            if crate::heads::is_own(self.tx, &head.op_id)? && own.as_ref().is_none_or(|o: &Head| head.order() > o.order()) {
                 own = Some(head.clone());
             }
         }
         let mine = own.unwrap_or_else(|| shown.clone());
-        let Some(theirs) = next.iter().filter(|h| h.op_id != mine.op_id).max_by(|a, b| a.hlc.cmp(&b.hlc)) else { return Ok(shown) };
+        let Some(theirs) = next.iter().filter(|h| h.op_id != mine.op_id).max_by(|a, b| a.order().cmp(&b.order())) else { return Ok(shown) };
         let actor = if theirs.op_id == op_id { op.actor.clone() } else { self.actor_of(&theirs.op_id)? };
         let inserted = self.tx.execute(
             "INSERT OR IGNORE INTO sync_conflicts (id, kind, record_id, case_id, field, local_value, local_hlc, local_op,

@@ -700,3 +700,50 @@ fn an_op_received_again_is_a_duplicate_even_if_its_stored_hash_was_taken_with_an
     changed.changes["new"]["reference"] = serde_json::json!("H-2");
     assert_eq!(b.sync_apply(&[changed], ops.len() as u64).unwrap().quarantined, 1);
 }
+
+#[test]
+fn a_backup_from_before_entry_ids_restores_with_the_ids_every_laptop_derives() {
+    // Why: a backup taken at schema 4 holds consents without ids; loaded as
+    // they were, the next save would give them random ids and every other
+    // laptop (which derived ids) would then see each consent twice.
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let case = add_case(&mut v, "OLD-B");
+    let victim = v
+        .add(RecordKind::Victim, Some(case), &patch(&["name=Test Person", r#"consents:=[{"with": "Police", "given_on": "2026-11-01"}]"#]))
+        .unwrap();
+    let identity = age::x25519::Identity::generate();
+    let out = dir.path().join("b.age");
+    v.backup(&out, &BackupTo::Recipients(vec![identity.to_public()])).unwrap();
+
+    // The same backup as schema 4 wrote it: no entry ids.
+    let plain = {
+        let sealed = std::fs::read(&out).unwrap();
+        let decryptor = age::Decryptor::new_buffered(sealed.as_slice()).unwrap();
+        let mut reader = decryptor.decrypt(std::iter::once(&identity as &dyn age::Identity)).unwrap();
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut reader, &mut text).unwrap();
+        text
+    };
+    let mut doc: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+    doc["schema_version"] = serde_json::json!(4);
+    let bare = serde_json::json!([{ "with": "Police", "given_on": "2026-11-01", "withdrawn_on": null, "scope": null }]);
+    for row in doc["records"]["victim"].as_array_mut().unwrap() {
+        row["doc"]["consents"] = bare.clone();
+    }
+    let old = dir.path().join("old.age");
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(&identity.to_public() as &dyn age::Recipient)).unwrap();
+    let mut sealed = Vec::new();
+    let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
+    std::io::Write::write_all(&mut writer, doc.to_string().as_bytes()).unwrap();
+    writer.finish().unwrap();
+    std::fs::write(&old, sealed).unwrap();
+
+    let other = tempfile::tempdir().unwrap();
+    let mut w = new_vault(other.path(), &c);
+    w.restore(&old, &BackupKey::Identity(identity)).unwrap();
+    let restored: Victim = w.get(victim.id()).unwrap();
+    let expected = waymark_domain::merge::identify_entries(victim.id(), "consents", &bare);
+    assert_eq!(restored.consents[0].id.map(|i| i.to_string()), expected[0]["id"].as_str().map(str::to_owned));
+}

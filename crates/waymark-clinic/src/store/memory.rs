@@ -100,7 +100,11 @@ impl crate::authority::AuthorityView for View<'_> {
 fn recognised_elsewhere(inner: &Inner, op: &WireOp, advocate: &str) -> bool {
     let Some((_, position)) = inner.by_id.get(&op.op_id) else { return false };
     let held = &inner.feed[usize::try_from(*position).unwrap_or(usize::MAX).saturating_sub(1)];
-    let held_advocate = inner.devices.get(&held.origin).filter(|d| d.confirmed).map(|d| d.advocate.as_str());
+    // No device: the clinic's own op, as a released change is, which keeps its laptop's actor.
+    let held_advocate = match inner.devices.get(&held.origin) {
+        Some(d) => d.confirmed.then_some(d.advocate.as_str()),
+        None => Some(held.actor.as_str()),
+    };
     held_advocate == Some(advocate) && held.origin != op.origin && held.meaning_hash() == op.meaning_hash()
 }
 
@@ -273,6 +277,17 @@ impl ClinicStore for MemoryStore {
                 (None, None, Some((id, h, code))) if h == hash && id == op.op_id => {
                     stored.duplicates += 1;
                     stored.refused.push(RefusedOp { seq: op.seq, code });
+                }
+                // A change an administrator discarded stays out when it comes back in a new slot.
+                (None, None, None)
+                    if inner.quarantine.iter().any(|q| {
+                        q.op.op_id == op.op_id
+                            && matches!(q.decision, Some((QuarantineDecision::Discarded, _, _)))
+                            && q.op.meaning_hash() == op.meaning_hash()
+                    }) =>
+                {
+                    inner.quarantine.push(QuarantineEntry { op: op.clone(), at: now, decision: None });
+                    stored.quarantined.push(op.seq);
                 }
                 (None, None, None) => {
                     let refusal = match origin {

@@ -302,15 +302,20 @@ impl crate::authority::AuthorityView for TxView<'_> {
 /// the same meaning: a laptop restored from a backup and enrolled again
 /// sends what the clinic may already have from its earlier identity.
 fn recognised_elsewhere(tx: &Connection, op: &WireOp, advocate: &str) -> StoreResult<bool> {
-    let held: Option<(String, Option<String>)> = tx
+    let held: Option<(String, Option<String>, Option<bool>)> = tx
         .prepare_cached(
-            "SELECT ops.op, devices.advocate FROM ops LEFT JOIN devices ON devices.id = ops.origin AND devices.confirmed = 1
-             WHERE ops.op_id = ?1",
+            "SELECT ops.op, devices.advocate, devices.confirmed FROM ops LEFT JOIN devices ON devices.id = ops.origin WHERE ops.op_id = ?1",
         )?
-        .query_row([op.op_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([op.op_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    let Some((text, Some(held_advocate))) = held else { return Ok(false) };
+    let Some((text, device_advocate, confirmed)) = held else { return Ok(false) };
     let held: WireOp = serde_json::from_str(&text).map_err(|_| ClinicError::Store("unreadable op".into()))?;
+    let held_advocate = match (device_advocate, confirmed) {
+        (Some(advocate), Some(true)) => advocate,
+        (Some(_), _) => return Ok(false),
+        // No device row: the clinic's own op, as a released change is, which keeps its laptop's actor.
+        (None, _) => held.actor.clone(),
+    };
     Ok(held_advocate == advocate && held.origin != op.origin && held.meaning_hash() == op.meaning_hash())
 }
 
@@ -577,6 +582,22 @@ impl ClinicStore for SqliteStore {
                     head_hlc = Some(op.hlc.clone());
                     continue;
                 }
+            }
+            // A change an administrator discarded stays out when it comes back
+            // in a new slot (its laptop rejoined): it goes back to the quarantine.
+            let discarded = !slot_taken
+                && !id_taken
+                && tx
+                    .prepare_cached("SELECT op FROM quarantine WHERE op_id = ?1 AND decision = 'discarded'")?
+                    .query_map([&op_id], |r| r.get::<_, String>(0))?
+                    .filter_map(Result::ok)
+                    .filter_map(|t| serde_json::from_str::<WireOp>(&t).ok())
+                    .any(|kept| kept.meaning_hash() == op.meaning_hash());
+            if discarded {
+                tx.prepare_cached("INSERT INTO quarantine (origin, seq, op_id, op, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                    .execute(params![op_origin, seq, op_id, text, at])?;
+                stored.quarantined.push(op.seq);
+                continue;
             }
             if !slot_taken && !id_taken {
                 let refusal = match origin {
