@@ -79,6 +79,13 @@ after(async () => {
   driver?.kill();
   // WebKitWebDriver can outlive its parent when session creation fails.
   spawn("pkill", ["-f", "WebKitWebDriver"]).on("error", () => {});
+  // So can the app, if the driver went first; it holds the test runner's
+  // output open, and the runner would wait for it for ever.
+  try {
+    execFileSync("pkill", ["-f", APP]);
+  } catch {
+    // Nothing left to stop.
+  }
   clinic?.kill();
   rmSync(vault, { recursive: true, force: true });
   rmSync(clinicDir, { recursive: true, force: true });

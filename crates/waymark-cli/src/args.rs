@@ -363,17 +363,20 @@ impl Reason {
 
 #[derive(Debug, Subcommand)]
 pub enum SyncCmd {
-    /// Enrol this vault with the clinic, using the one-time code from the clinic administrator.
+    /// Enrol this vault with the clinic, using the one-time code from the clinic administrator
+    /// (pasted on standard input, or in a file: never on the command line, where shell history keeps it).
     Enrol {
-        /// The code (WAYMARK1-...). Read from standard input when omitted.
-        code: Option<String>,
+        /// A file holding the code (WAYMARK1-...). Without it the code is read from standard input.
+        #[arg(long)]
+        code_file: Option<std::path::PathBuf>,
     },
     /// Enrol again as a new device, with a new code from the same clinic: for a
     /// laptop put back from an older copy, whose changes the clinic does not
     /// recognise (problem `log_diverged`). Nothing is lost or sent twice.
     Rejoin {
-        /// The code (WAYMARK1-...). Read from standard input when omitted.
-        code: Option<String>,
+        /// A file holding the code (WAYMARK1-...). Without it the code is read from standard input.
+        #[arg(long)]
+        code_file: Option<std::path::PathBuf>,
     },
     /// Push what is waiting and pull the clinic's changes, now.
     Now,

@@ -137,12 +137,12 @@ fn sync(dir: &Path, json: bool, cmd: SyncCmd) -> Outcome {
     use waymark_vault::sync::Resolution;
     let vault = unlock(dir)?;
     match cmd {
-        SyncCmd::Enrol { code } => {
-            waymark_sync::enrol(&Mutex::new(vault), &code_argument(code)?)?;
+        SyncCmd::Enrol { code_file } => {
+            waymark_sync::enrol(&Mutex::new(vault), &read_code(code_file.as_deref())?)?;
             output::done(json, "Enrolled with the clinic. Run `waymark sync now` to send and receive.", json!({ "enrolled": true }));
         }
-        SyncCmd::Rejoin { code } => {
-            waymark_sync::rejoin(&Mutex::new(vault), &code_argument(code)?)?;
+        SyncCmd::Rejoin { code_file } => {
+            waymark_sync::rejoin(&Mutex::new(vault), &read_code(code_file.as_deref())?)?;
             output::done(
                 json,
                 "Enrolled again as a new device. Run `waymark sync now`: the clinic recognises what it already has, and the rest is sent.",
@@ -486,15 +486,18 @@ fn demo(dir: &Path, json: bool, cases: u32, seed: u64, incidents_per_case: Optio
     Ok(())
 }
 
-/// An enrolment code from the command line, or else standard input.
-fn code_argument(code: Option<String>) -> Result<String, Failure> {
-    match code {
-        Some(c) => Ok(c),
+/// An enrolment code from a file, or else standard input; never an argument,
+/// which shell history and the process list would keep.
+fn read_code(file: Option<&std::path::Path>) -> Result<String, Failure> {
+    let mut text = String::new();
+    match file {
+        Some(path) => {
+            text = std::fs::read_to_string(path).map_err(|_| Failure::Usage("the code file could not be read".into()))?;
+        }
         None => {
-            let mut text = String::new();
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
                 .map_err(|_| Failure::Usage("no code on standard input".into()))?;
-            Ok(text)
         }
     }
+    Ok(text.trim().to_owned())
 }

@@ -293,3 +293,20 @@ fn sync_status_reads_as_sentences_and_json_keeps_its_shape() {
     let missing = waymark(&env, &["sync", "dismiss", "7", "--reason", "dealt with"]);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("problem"), "{}", String::from_utf8_lossy(&missing.stderr));
 }
+
+#[test]
+fn an_enrolment_code_is_never_taken_from_the_command_line() {
+    // Why: an argument lands in shell history and the process list, where anyone at the laptop can copy the code.
+    let env = env();
+    init(&env);
+    for command in ["enrol", "rejoin"] {
+        let out = waymark(&env, &["sync", command, "WAYMARK1-abcdef"]);
+        assert_eq!(out.status.code(), Some(2), "`sync {command} CODE` is a usage error");
+    }
+    // From a file, the code is read and checked (this one is not a real code).
+    let code = env.tmp.join("code.txt");
+    std::fs::write(&code, "WAYMARK1-not-a-real-code\n").unwrap();
+    let out = waymark(&env, &["sync", "enrol", "--code-file", code.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error["), "a clear error about the code");
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+
+// Every .svelte source, as text.
+const sources = import.meta.glob("./**/*.svelte", { query: "?raw", import: "default", eager: true }) as Record<string, string>;
+
+/** Each opening <input>, <textarea> and <select> tag, skipping `{…}` expressions that may hold a `>`. */
+function fieldTags(source: string): string[] {
+  const tags: string[] = [];
+  const start = /<(input|textarea|select)\b/g;
+  let match: RegExpExecArray | null;
+  while ((match = start.exec(source)) !== null) {
+    let depth = 0;
+    let quote = "";
+    let end = match.index + match[0].length;
+    for (; end < source.length; end++) {
+      const c = source[end];
+      if (quote) {
+        if (c === quote) quote = "";
+      } else if ((c === '"' || c === "'") && depth === 0) quote = c;
+      else if (c === "{") depth++;
+      else if (c === "}") depth--;
+      else if (c === ">" && depth === 0) break;
+    }
+    tags.push(source.slice(match.index, end + 1));
+  }
+  return tags;
+}
+
+describe("form fields", () => {
+  it("never offer the web view's autofill, which would keep what was typed about a victim", () => {
+    // Why: an autofill store outlives the vault's lock and its encryption.
+    const tags = Object.entries(sources).flatMap(([file, text]) => fieldTags(text).map((tag) => ({ file, tag })));
+    expect(tags.length).toBeGreaterThan(20);
+    const missing = tags.filter(({ tag }) => !tag.includes('autocomplete="off"'));
+    expect(missing).toEqual([]);
+  });
+});
