@@ -271,7 +271,7 @@ pub fn sync_status(json: bool, status: &SyncStatus, problems: &[Problem]) {
         return;
     }
     if !status.enrolled {
-        say!("Not enrolled with a clinic: get a code from the clinic administrator, then run `waymark sync enrol CODE`.");
+        say!("Not enrolled with a clinic: get a code from the clinic administrator, then paste it into `waymark sync enrol` (or give `--code-file`).");
     }
     if let Some(ms) = status.drift_warning_ms {
         say!("Warning: a clock elsewhere is {} s ahead of this laptop's; check the date and time settings.", ms / 1000);
