@@ -11,6 +11,23 @@ use waymark_domain::patch::Patch;
 use waymark_domain::{Case, CaseId, Incident, RecordKind, Victim};
 use waymark_vault::{Env, InitOptions, Vault};
 
+/// Replaces a vault folder's files with another's: a laptop put back from a copy.
+pub fn copy_folder(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(to).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// Unlocks a scenario vault again.
+pub fn reopen(dir: &Path) -> Mutex<Vault> {
+    let passphrase = SecretString::from(SCENARIO_PASSPHRASE.to_owned());
+    Mutex::new(Vault::unlock(dir, &passphrase, Env::system()).unwrap())
+}
+
 pub fn laptop(dir: &Path) -> Mutex<Vault> {
     laptop_of(dir, "ISA01")
 }

@@ -21,11 +21,6 @@ fn clinic() -> ClinicProcess {
     ClinicProcess::init(Path::new(env!("CARGO_BIN_EXE_clinic")), &[])
 }
 
-fn reopen(dir: &Path) -> Mutex<Vault> {
-    let passphrase = SecretString::from(SCENARIO_PASSPHRASE.to_owned());
-    Mutex::new(Vault::unlock(dir, &passphrase, Env::system()).unwrap())
-}
-
 /// Each incident once: the same ids, no two with one id.
 fn incident_ids(vault: &Mutex<Vault>) -> Vec<uuid::Uuid> {
     let mut ids: Vec<uuid::Uuid> = vault.lock().unwrap().list_all::<Incident>().unwrap().iter().map(|i| i.id.as_uuid()).collect();
@@ -91,16 +86,6 @@ fn a_backup_restored_on_a_new_laptop_enrols_again_and_nothing_is_lost_or_doubled
     let again = sync_once(&new).unwrap();
     assert_eq!((again.pushed, again.pulled), (0, 0));
     assert_eq!(clinic.stats().ops, old_ops + 2);
-}
-
-fn copy_folder(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(to).unwrap() {
-        std::fs::remove_file(entry.unwrap().path()).unwrap();
-    }
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
 }
 
 #[test]

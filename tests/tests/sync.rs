@@ -263,21 +263,6 @@ fn the_clinics_review_and_a_reassigned_case_reach_the_laptops_whole() {
     }
 }
 
-fn copy_folder(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(to).unwrap() {
-        std::fs::remove_file(entry.unwrap().path()).unwrap();
-    }
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
-}
-
-fn reopen(dir: &Path) -> Mutex<Vault> {
-    let passphrase = SecretString::from(SCENARIO_PASSPHRASE.to_owned());
-    Mutex::new(Vault::unlock(dir, &passphrase, Env::system()).unwrap())
-}
-
 #[test]
 fn a_laptop_put_back_from_an_older_copy_is_refused_and_keeps_its_new_changes() {
     // Before, the clinic's higher acknowledgement was trusted as it came, so the

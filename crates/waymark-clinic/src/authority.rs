@@ -8,9 +8,11 @@
 //! The rules, in the order they are checked (the first broken one is the code):
 //!
 //! 1. The HLC is in the fixed form `wall-counter-origin`, names the sending
-//!    device (or another device the clinic bound to the same advocate: a
-//!    laptop that rejoined after a restore sends the changes it made under
-//!    its earlier identity), is at most `max_ahead_ms` ahead of the clinic's clock, and is
+//!    device, another device the clinic bound to the same advocate (a laptop
+//!    that rejoined after a restore sends the changes it made under its
+//!    earlier identity) or an id the clinic never saw (a vault's id from
+//!    before its first enrolment), never another advocate's device or the
+//!    clinic, is at most `max_ahead_ms` ahead of the clinic's clock, and is
 //!    after the HLC of the device's previous op (`bad_hlc`, `hlc_ahead`,
 //!    `hlc_backwards`).
 //! 2. `actor` is the advocate the device was enrolled for (`actor_mismatch`).
@@ -27,6 +29,7 @@
 //!    laptop had not yet heard of the move (`not_your_case`). A record with
 //!    no case belongs to the advocate who created it.
 
+use crate::error::ClinicError;
 use crate::store::{Origin, StoreResult};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -53,8 +56,20 @@ pub trait AuthorityView {
     /// The advocate a case was assigned to at `hlc`, or `None` when the case
     /// is unknown or was not yet assigned then.
     fn assignee_at(&mut self, case: Uuid, hlc: &str) -> StoreResult<Option<String>>;
-    /// The advocate a device was bound to, when the clinic knows the device.
-    fn device_advocate(&mut self, device: Uuid) -> StoreResult<Option<String>>;
+    /// Whose clock an HLC's node is, as far as the clinic knows.
+    fn clock_owner(&mut self, node: Uuid) -> StoreResult<ClockOwner>;
+}
+
+/// Whose clock an HLC's node is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClockOwner {
+    /// A confirmed device, bound to this advocate.
+    Advocate(String),
+    /// A device not confirmed, or an origin of ops in the feed that is no device (the clinic).
+    Other,
+    /// Nothing the clinic knows: a vault's id from before its first enrolment
+    /// (every enrolment gives the vault a new device id).
+    Unknown,
 }
 
 /// The sender as the clinic knows it.
@@ -119,6 +134,17 @@ pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> 
     Ok((!allowed).then_some(OpRefusal::NotYourCase))
 }
 
+/// Judges a quarantined change an administrator would release, as if its
+/// device (bound to `advocate`, when the clinic knows it) sent it now.
+pub fn judge_release(held: &WireOp, advocate: Option<&str>, now: DateTime<Utc>, view: &mut dyn AuthorityView) -> Result<(), ClinicError> {
+    let advocate = advocate.ok_or_else(|| ClinicError::ReleaseRefused("unknown_device".into()))?;
+    let sender = Sender { device: held.origin, advocate, previous_hlc: None, now, max_ahead_ms: MAX_HLC_AHEAD_MS };
+    match judge(held, &sender, view)? {
+        Some(refusal) => Err(ClinicError::ReleaseRefused(refusal.as_str().to_owned())),
+        None => Ok(()),
+    }
+}
+
 /// Rule 1: the op's clock.
 fn judge_clock(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> StoreResult<Option<OpRefusal>> {
     let Ok(hlc) = op.hlc.parse::<Hlc>() else { return Ok(Some(OpRefusal::BadHlc)) };
@@ -127,7 +153,16 @@ fn judge_clock(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -
         return Ok(Some(OpRefusal::BadHlc));
     }
     let node = hlc.device.as_uuid();
-    let own_clock = node == sender.device || (!node.is_nil() && view.device_advocate(node)?.as_deref() == Some(sender.advocate));
+    // The sender's own clock, one it had under an earlier identity (the same
+    // advocate's device, or an id the clinic never saw: ops made before the
+    // first enrolment), but never another advocate's device or the clinic.
+    let own_clock = node == sender.device
+        || (!node.is_nil()
+            && match view.clock_owner(node)? {
+                ClockOwner::Advocate(advocate) => advocate == sender.advocate,
+                ClockOwner::Unknown => true,
+                ClockOwner::Other => false,
+            });
     if !own_clock {
         return Ok(Some(OpRefusal::BadHlc));
     }
@@ -185,8 +220,8 @@ mod tests {
                 .max_by(|a, b| a.1.cmp(&b.1))
                 .map(|a| a.2.clone()))
         }
-        fn device_advocate(&mut self, device: Uuid) -> StoreResult<Option<String>> {
-            Ok(self.devices.get(&device).cloned())
+        fn clock_owner(&mut self, node: Uuid) -> StoreResult<ClockOwner> {
+            Ok(self.devices.get(&node).cloned().map_or(ClockOwner::Unknown, ClockOwner::Advocate))
         }
     }
 
@@ -305,7 +340,11 @@ mod tests {
         assert_eq!(verdict(&with("not a clock".into()), &mut view), Some(OpRefusal::BadHlc));
         assert_eq!(verdict(&with(format!("{}-0-{DEVICE}", WALL - 1000)), &mut view), Some(OpRefusal::BadHlc), "not fixed width");
         let other = format!("{:015}-{:010}-{}", WALL - 1000, 0, Uuid::from_u128(2));
-        assert_eq!(verdict(&with(other.clone()), &mut view), Some(OpRefusal::BadHlc), "another device's clock");
+        assert_eq!(
+            verdict(&with(other.clone()), &mut view),
+            None,
+            "a clock the clinic never saw: the vault's from before its first enrolment"
+        );
         view.devices.insert(Uuid::from_u128(2), "ISA02".into());
         assert_eq!(verdict(&with(other.clone()), &mut view), Some(OpRefusal::BadHlc), "another advocate's device");
         // A laptop that rejoined after a restore sends what it wrote under its earlier identity.

@@ -306,6 +306,7 @@ fn enrolling_from_the_app_syncs_what_was_waiting_and_a_revocation_erases_the_vau
     let view = desk.sync_enrol(clinic.code()).unwrap();
     assert!(view.status.enrolled && view.status.last_sync_at.is_some());
     assert_eq!((view.status.pending, view.status.acked_through), (0, 2));
+    assert_eq!(view.status.problems, 0, "what was written before enrolling is accepted, not refused: {:?}", view.problems);
     assert_eq!(view.clinic_url.as_deref(), Some(clinic.url.as_str()));
 
     // Locked, nothing is shown.

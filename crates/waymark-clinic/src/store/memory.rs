@@ -29,6 +29,8 @@ struct Inner {
     /// Every quarantined op, in arrival order (its index + 1 is its id).
     quarantine: Vec<QuarantineEntry>,
     audit: Vec<AdminEvent>,
+    /// Every origin with ops in the feed (whose clocks are theirs alone).
+    origins: std::collections::HashSet<Uuid>,
     case_advocate: HashMap<Uuid, String>,
     /// (advocate, case, feed position) of each reassignment.
     replays: Vec<(String, Uuid, u64)>,
@@ -44,6 +46,7 @@ impl Inner {
     /// Adds an accepted op to the feed with its record's home and any assignment.
     fn append_to_feed(&mut self, op: &WireOp, origin: &Origin<'_>, hash: String) {
         self.feed.push(op.clone());
+        self.origins.insert(op.origin);
         let position = self.feed.len() as u64;
         self.by_id.insert(op.op_id, (hash, position));
         self.slots.insert((op.origin, op.seq), op.op_id);
@@ -82,6 +85,8 @@ struct View<'a> {
     homes: &'a HashMap<Uuid, crate::authority::RecordHome>,
     assignments: &'a HashMap<Uuid, BTreeMap<String, String>>,
     devices: &'a BTreeMap<Uuid, DeviceRecord>,
+    /// Every origin with ops in the feed.
+    origins: &'a std::collections::HashSet<Uuid>,
 }
 
 impl crate::authority::AuthorityView for View<'_> {
@@ -91,8 +96,14 @@ impl crate::authority::AuthorityView for View<'_> {
     fn assignee_at(&mut self, case: Uuid, hlc: &str) -> StoreResult<Option<String>> {
         Ok(self.assignments.get(&case).and_then(|a| a.range(..=hlc.to_owned()).next_back()).map(|(_, advocate)| advocate.clone()))
     }
-    fn device_advocate(&mut self, device: Uuid) -> StoreResult<Option<String>> {
-        Ok(self.devices.get(&device).filter(|d| d.confirmed).map(|d| d.advocate.clone()))
+    fn clock_owner(&mut self, node: Uuid) -> StoreResult<crate::authority::ClockOwner> {
+        use crate::authority::ClockOwner;
+        Ok(match self.devices.get(&node) {
+            Some(d) if d.confirmed => ClockOwner::Advocate(d.advocate.clone()),
+            Some(_) => ClockOwner::Other,
+            None if self.origins.contains(&node) => ClockOwner::Other,
+            None => ClockOwner::Unknown,
+        })
     }
 }
 
@@ -299,7 +310,12 @@ impl ClinicStore for MemoryStore {
                             crate::authority::judge(
                                 op,
                                 &sender,
-                                &mut View { homes: &inner.homes, assignments: &inner.assignments, devices: &inner.devices },
+                                &mut View {
+                                    homes: &inner.homes,
+                                    assignments: &inner.assignments,
+                                    devices: &inner.devices,
+                                    origins: &inner.origins,
+                                },
                             )?
                         }
                     };
@@ -425,23 +441,10 @@ impl ClinicStore for MemoryStore {
                 if inner.by_id.contains_key(&release.op_id) {
                     return Err(ClinicError::BadRequest("the feed already holds a change with this op id; discard this one"));
                 }
-                let advocate = inner
-                    .devices
-                    .get(&held.origin)
-                    .filter(|d| d.confirmed)
-                    .map(|d| d.advocate.clone())
-                    .ok_or_else(|| ClinicError::ReleaseRefused("unknown_device".into()))?;
-                let sender = crate::authority::Sender {
-                    device: held.origin,
-                    advocate: &advocate,
-                    previous_hlc: None,
-                    now,
-                    max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS,
-                };
-                let mut view = View { homes: &inner.homes, assignments: &inner.assignments, devices: &inner.devices };
-                if let Some(refusal) = crate::authority::judge(&held, &sender, &mut view)? {
-                    return Err(ClinicError::ReleaseRefused(refusal.as_str().to_owned()));
-                }
+                let advocate = inner.devices.get(&held.origin).filter(|d| d.confirmed).map(|d| d.advocate.clone());
+                let mut view =
+                    View { homes: &inner.homes, assignments: &inner.assignments, devices: &inner.devices, origins: &inner.origins };
+                crate::authority::judge_release(&held, advocate.as_deref(), now, &mut view)?;
                 inner.append_to_feed(release, &Origin::Clinic(release.origin), release.content_hash());
                 QuarantineDecision::Released
             }

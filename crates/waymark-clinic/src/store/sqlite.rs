@@ -288,12 +288,19 @@ impl crate::authority::AuthorityView for TxView<'_> {
             .optional()?)
     }
 
-    fn device_advocate(&mut self, device: Uuid) -> StoreResult<Option<String>> {
-        Ok(self
+    fn clock_owner(&mut self, node: Uuid) -> StoreResult<crate::authority::ClockOwner> {
+        use crate::authority::ClockOwner;
+        let device: Option<(String, bool)> = self
             .tx
-            .prepare_cached("SELECT advocate FROM devices WHERE id = ?1 AND confirmed = 1")?
-            .query_row([device.to_string()], |r| r.get(0))
-            .optional()?)
+            .prepare_cached("SELECT advocate, confirmed FROM devices WHERE id = ?1")?
+            .query_row([node.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(match device {
+            Some((advocate, true)) => ClockOwner::Advocate(advocate),
+            Some(_) => ClockOwner::Other,
+            None if self.tx.prepare_cached("SELECT 1 FROM ops WHERE origin = ?1 LIMIT 1")?.exists([node.to_string()])? => ClockOwner::Other,
+            None => ClockOwner::Unknown,
+        })
     }
 }
 
@@ -821,17 +828,7 @@ impl ClinicStore for SqliteStore {
                 let device: Option<String> = tx
                     .query_row("SELECT advocate FROM devices WHERE id = ?1 AND confirmed = 1", [held.origin.to_string()], |r| r.get(0))
                     .optional()?;
-                let advocate = device.ok_or_else(|| ClinicError::ReleaseRefused("unknown_device".into()))?;
-                let sender = crate::authority::Sender {
-                    device: held.origin,
-                    advocate: &advocate,
-                    previous_hlc: None,
-                    now,
-                    max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS,
-                };
-                if let Some(refusal) = crate::authority::judge(&held, &sender, &mut TxView { tx: &tx })? {
-                    return Err(ClinicError::ReleaseRefused(refusal.as_str().to_owned()));
-                }
+                crate::authority::judge_release(&held, device.as_deref(), now, &mut TxView { tx: &tx })?;
                 let text = release.canonical_bytes();
                 let hash = WireOp::hash_of(&text);
                 let text = String::from_utf8(text).map_err(|_| ClinicError::BadRequest("op"))?;
