@@ -12,10 +12,9 @@ use std::sync::Mutex;
 use waymark_domain::Incident;
 use waymark_scenarios::clinic::ClinicProcess;
 use waymark_scenarios::kit::*;
-use waymark_scenarios::SCENARIO_PASSPHRASE;
 use waymark_sync::sync_once;
 use waymark_vault::backup::{BackupKey, BackupTo};
-use waymark_vault::{Env, Vault};
+use waymark_vault::Vault;
 
 fn clinic() -> ClinicProcess {
     ClinicProcess::init(Path::new(env!("CARGO_BIN_EXE_clinic")), &[])

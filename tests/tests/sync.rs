@@ -11,7 +11,6 @@ use waymark_domain::{Case, RecordKind};
 use waymark_scenarios::clinic::ClinicProcess;
 use waymark_scenarios::kit::*;
 use waymark_scenarios::proxy::{Fault, FaultProxy};
-use waymark_scenarios::SCENARIO_PASSPHRASE;
 use waymark_sync::{sync_once, SyncError};
 use waymark_vault::sync::Resolution;
 use waymark_vault::{Env, Vault};
