@@ -29,4 +29,29 @@ describe("IdleLock", () => {
     vi.advanceTimersByTime(5 * 60_000);
     expect(onIdle).not.toHaveBeenCalled();
   });
+
+  it("locks on the first movement after a sleep that outlasted the limit", () => {
+    // Why: while the laptop sleeps no timer runs; the first mouse move on waking used to reset the count and cancel the lock.
+    let now = 0;
+    const onIdle = vi.fn();
+    const idle = new IdleLock(onIdle, () => now);
+    idle.start(5);
+    now += 20 * 60_000;
+    window.dispatchEvent(new Event("pointermove"));
+    expect(onIdle).toHaveBeenCalledTimes(1);
+    idle.stop();
+  });
+
+  it("keeps counting from the last activity when the limit has not passed", () => {
+    let now = 0;
+    const onIdle = vi.fn();
+    const idle = new IdleLock(onIdle, () => now);
+    idle.start(5);
+    now += 4 * 60_000;
+    window.dispatchEvent(new KeyboardEvent("keydown", { key: "a" }));
+    now += 4 * 60_000;
+    idle.check();
+    expect(onIdle).not.toHaveBeenCalled();
+    idle.stop();
+  });
 });

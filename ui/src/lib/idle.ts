@@ -14,7 +14,10 @@ export class IdleLock {
     this.now = now;
     this.last = now();
     this.touch = () => {
-      this.last = this.now();
+      // After a sleep the interval has not run: a lock that fell due
+      // meanwhile happens now, rather than being cancelled by the first move.
+      this.check();
+      if (this.timer !== null) this.last = this.now();
     };
   }
 
