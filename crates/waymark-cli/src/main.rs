@@ -495,6 +495,9 @@ fn read_code(file: Option<&std::path::Path>) -> Result<String, Failure> {
             text = std::fs::read_to_string(path).map_err(|_| Failure::Usage("the code file could not be read".into()))?;
         }
         None => {
+            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                eprintln!("Paste the enrolment code, then press Enter and Ctrl-D:");
+            }
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
                 .map_err(|_| Failure::Usage("no code on standard input".into()))?;
         }
