@@ -97,7 +97,7 @@ fn a_laptop_put_back_from_an_older_copy_rejoins_with_a_new_code() {
     let case = open_case(&vault, "OLD-1", 1);
     add_incidents(&mut vault.lock().unwrap(), case, 2);
     vault.into_inner().unwrap().lock();
-    // The copy is taken with the two incidents still unsent.
+    // The copy is taken before anything was sent.
     copy_folder(dir.path(), copy.path());
     let vault = reopen(dir.path());
     sync_once(&vault).unwrap();
@@ -109,7 +109,16 @@ fn a_laptop_put_back_from_an_older_copy_rejoins_with_a_new_code() {
     copy_folder(copy.path(), dir.path());
     let vault = reopen(dir.path());
     add_incidents(&mut vault.lock().unwrap(), case, 2);
+    // Refused, not trusted: once the clinic's higher acknowledgement was taken
+    // as it came, and the changes made after the copy went back left unsent.
     assert_eq!(sync_once(&vault).unwrap_err().code(), "log_diverged");
+    {
+        let v = vault.lock().unwrap();
+        // The copy was taken before its first sync: the case, the victim and three incidents, and the two new ones.
+        assert_eq!(v.outbox_batch(0, 100).unwrap().len(), 5 + 2, "everything the copy never sent, and the new incidents, is still waiting");
+        assert!(v.sync_problems().unwrap().iter().any(|p| p.code == "log_diverged"), "the advocate is told");
+    }
+    assert_eq!(clinic.stats().ops, held_at_clinic, "nothing was sent over the clinic's own copy");
     let code = clinic.code(&url, "ISA01");
     assert_eq!(waymark_sync::enrol(&vault, &code).unwrap_err().code(), "already_enrolled", "enrolling again is a deliberate rejoin");
     let earlier = vault.lock().unwrap().device();

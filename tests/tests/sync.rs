@@ -261,35 +261,3 @@ fn the_clinics_review_and_a_reassigned_case_reach_the_laptops_whole() {
         assert_eq!(v.lock().unwrap().sync_status().unwrap().problems, 0);
     }
 }
-
-#[test]
-fn a_laptop_put_back_from_an_older_copy_is_refused_and_keeps_its_new_changes() {
-    // Before, the clinic's higher acknowledgement was trusted as it came, so the
-    // changes made after the copy was put back left the outbox unsent.
-    let clinic = clinic();
-    let url = clinic.url();
-    let (dir, copy) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let vault = laptop(dir.path());
-    enrol(&vault, &clinic, &url);
-    let case = open_case(&vault, "OLD-1", 1);
-    sync_once(&vault).unwrap();
-    vault.into_inner().unwrap().lock();
-    copy_folder(dir.path(), copy.path());
-
-    let vault = reopen(dir.path());
-    add_incidents(&mut vault.lock().unwrap(), case, 2);
-    sync_once(&vault).unwrap();
-    let held_at_clinic = clinic.stats().ops;
-    vault.into_inner().unwrap().lock();
-
-    // The old copy goes back, and the advocate records two new incidents on it.
-    copy_folder(copy.path(), dir.path());
-    let vault = reopen(dir.path());
-    add_incidents(&mut vault.lock().unwrap(), case, 2);
-    let err = sync_once(&vault).unwrap_err();
-    assert_eq!(err.code(), "log_diverged", "{err}");
-    let v = vault.lock().unwrap();
-    assert_eq!(v.outbox_batch(0, 100).unwrap().len(), 2, "the new incidents are still waiting, not dropped");
-    assert!(v.sync_problems().unwrap().iter().any(|p| p.code == "log_diverged"), "the advocate is told");
-    assert_eq!(clinic.stats().ops, held_at_clinic, "nothing was sent over the clinic's own copy");
-}

@@ -47,19 +47,6 @@ pub fn read_claim(claim_b64: &str) -> Result<(Claim, Vec<u8>), ProtocolError> {
     Ok((claim, bytes))
 }
 
-/// Checks the signature, the path and the body hash.
-pub fn verify_request(
-    claim: &Claim,
-    claim_bytes: &[u8],
-    signature_b64: &str,
-    key: &VerifyingKey,
-    path: &str,
-    body: &[u8],
-) -> Result<(), ProtocolError> {
-    verify_claim(claim, claim_bytes, signature_b64, key, path)?;
-    claim_covers(claim, body)
-}
-
 /// Checks the claim's signature and path, before its body has been read:
 /// a push is checked this far before the clinic reads a byte of the batch.
 pub fn verify_claim(claim: &Claim, claim_bytes: &[u8], signature_b64: &str, key: &VerifyingKey, path: &str) -> Result<(), ProtocolError> {

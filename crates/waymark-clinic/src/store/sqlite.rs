@@ -145,6 +145,8 @@ ALTER TABLE quarantine ADD COLUMN decision TEXT CHECK (decision IN ('released', 
 ALTER TABLE quarantine ADD COLUMN decided_by TEXT;
 ALTER TABLE quarantine ADD COLUMN reason TEXT;
 ALTER TABLE quarantine ADD COLUMN released_as TEXT;
+-- Every new op is checked against discarded changes by its id.
+CREATE INDEX quarantine_op ON quarantine (op_id);
 -- What administrators did at the clinic: staff codes, ids and counts, never names or free text.
 CREATE TABLE admin_audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
