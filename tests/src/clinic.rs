@@ -28,6 +28,7 @@ impl ClinicProcess {
             child: None,
             port: 0,
         };
+        write_private(&clinic.passphrase_file(), CLINIC_PASSPHRASE);
         let recovery = clinic.recovery_file();
         let recovery = recovery.to_str().expect("a UTF-8 temporary path");
         clinic.run(&["init", "--host", "127.0.0.1", "--host", "localhost", "--work-factor", "10", "--recovery-out", recovery]);
@@ -37,8 +38,13 @@ impl ClinicProcess {
 
     fn command(&self) -> Command {
         let mut command = Command::new(&self.binary);
-        command.env("WAYMARK_CLINIC_PASSPHRASE", CLINIC_PASSPHRASE).env_remove("WAYMARK_LOG").arg("--dir").arg(self.folder());
+        command.env("WAYMARK_CLINIC_PASSPHRASE_FILE", self.passphrase_file()).env_remove("WAYMARK_LOG").arg("--dir").arg(self.folder());
         command
+    }
+
+    /// The file the passphrase is read from, as a service unit would name it.
+    fn passphrase_file(&self) -> PathBuf {
+        self.dir.path().join("passphrase")
     }
 
     pub fn folder(&self) -> PathBuf {
@@ -116,4 +122,12 @@ impl Drop for ClinicProcess {
     fn drop(&mut self) {
         self.sigkill();
     }
+}
+
+/// Writes a file only its owner can read, as the clinic requires of its passphrase file.
+pub fn write_private(path: &Path, text: &str) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path).expect("a private file");
+    file.write_all(text.as_bytes()).expect("the file is written");
 }

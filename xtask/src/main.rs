@@ -224,9 +224,11 @@ fn schemathesis() -> Result<(), String> {
     let folder = std::env::temp_dir().join(format!("waymark-schemathesis-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&folder);
     std::fs::create_dir_all(&folder).map_err(|e| format!("make a clinic folder: {e}"))?;
+    let pass_file = folder.join("passphrase");
+    write_private(&pass_file, "schemathesis clinic pass words")?;
     let clinic = |args: &[&str]| {
         let mut cmd = Command::new(&clinic_bin);
-        cmd.arg("--dir").arg(folder.join("clinic")).args(args).env("WAYMARK_CLINIC_PASSPHRASE", "schemathesis clinic pass words");
+        cmd.arg("--dir").arg(folder.join("clinic")).args(args).env("WAYMARK_CLINIC_PASSPHRASE_FILE", &pass_file);
         cmd
     };
     let recovery = folder.join("recovery.txt");
@@ -310,7 +312,7 @@ struct DemoCli {
 
 impl DemoCli {
     fn new(binary: PathBuf, vault: PathBuf, pass_file: PathBuf) -> Result<Self, String> {
-        std::fs::write(&pass_file, format!("{DEMO_PASSPHRASE}\n")).map_err(|e| format!("write {}: {e}", pass_file.display()))?;
+        write_private(&pass_file, DEMO_PASSPHRASE)?;
         Ok(Self { binary, vault, pass_file })
     }
 
@@ -432,4 +434,18 @@ fn run() -> Result<(), String> {
     let mut app = Command::new(target.join("debug").join("waymark-desktop"));
     app.env("WAYMARK_VAULT", &vault);
     status(app, "Waymark")
+}
+
+/// A passphrase file readable by its owner only, as the clinic requires.
+fn write_private(path: &Path, text: &str) -> Result<(), String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("write {}: {e}", path.display()))?;
+    writeln!(file, "{text}").map_err(|e| format!("write {}: {e}", path.display()))
 }

@@ -47,6 +47,13 @@ pub enum Command {
         #[arg(long, default_value_t = SHIPPED_WORK_FACTOR, hide = true)]
         work_factor: u8,
     },
+    /// Give the database a new key, so old copies of the key file (with the
+    /// old passphrase) no longer open it: after a lost laptop is found, or
+    /// when the passphrase or the vault folder may have been copied.
+    Rekey {
+        #[arg(long, default_value_t = SHIPPED_WORK_FACTOR, hide = true)]
+        work_factor: u8,
+    },
     /// Vault details: device, key id, schema, changes waiting to sync.
     Status,
     /// Cases: add, edit, list, show, close.
@@ -187,6 +194,10 @@ pub struct PrintOut {
 pub enum PassphraseCmd {
     /// Rewrap the key under a new passphrase (only the key file changes).
     Change {
+        /// Also give the database a new key (see `waymark rekey`): use it when
+        /// the old passphrase may be known to someone else.
+        #[arg(long)]
+        rekey: bool,
         #[arg(long, default_value_t = SHIPPED_WORK_FACTOR, hide = true)]
         work_factor: u8,
     },

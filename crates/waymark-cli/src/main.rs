@@ -221,11 +221,30 @@ fn run(cli: Cli) -> Outcome {
             let key_id = Vault::check_passphrase(&dir, &passphrase, Env::system())?;
             output::done(json, "Passphrase accepted; the vault opens.", json!({"key_id": key_id}));
         }
-        Command::Passphrase(PassphraseCmd::Change { work_factor }) => {
+        Command::Passphrase(PassphraseCmd::Change { rekey: false, work_factor }) => {
             let old = secrets::current_passphrase()?;
             let new = secrets::new_passphrase("New passphrase", false)?;
             Vault::change_passphrase(&dir, &old, &new, work_factor, Env::system())?;
-            output::done(json, "Passphrase changed. Only the key file was rewritten.", json!({"changed": true}));
+            output::done(json, "Passphrase changed. Only the key file was rewritten.", json!({"changed": true, "rekeyed": false}));
+        }
+        Command::Passphrase(PassphraseCmd::Change { rekey: true, work_factor }) => {
+            let old = secrets::current_passphrase()?;
+            let new = secrets::new_passphrase("New passphrase", false)?;
+            let key_id = Vault::rekey(&dir, &old, Some(&new), work_factor, Env::system())?;
+            output::done(
+                json,
+                "Passphrase changed and the database re-keyed: old copies of the key file no longer open it.",
+                json!({"changed": true, "rekeyed": true, "key_id": key_id}),
+            );
+        }
+        Command::Rekey { work_factor } => {
+            let passphrase = secrets::current_passphrase()?;
+            let key_id = Vault::rekey(&dir, &passphrase, None, work_factor, Env::system())?;
+            output::done(
+                json,
+                "The database has a new key: old copies of the key file no longer open it. Make a new backup; older backups keep their own passphrase.",
+                json!({"rekeyed": true, "key_id": key_id}),
+            );
         }
         Command::Recover { identity, work_factor } => {
             let text = std::fs::read_to_string(&identity).map_err(|_| Failure::Usage("the identity file could not be read".into()))?;

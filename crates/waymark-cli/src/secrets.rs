@@ -38,7 +38,7 @@ pub fn new_passphrase(label: &str, creating: bool) -> Result<SecretString, Failu
             return Ok(p);
         }
     }
-    eprintln!("Choose a passphrase of three or more random words (NCSC advice), at least 12 characters.");
+    eprintln!("Choose a passphrase of three or more random words (NCSC advice); an easily guessed one is refused.");
     let first = prompt(label)?;
     let second = prompt("Type it again")?;
     if first.expose_secret() != second.expose_secret() {

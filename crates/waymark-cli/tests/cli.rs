@@ -310,3 +310,24 @@ fn an_enrolment_code_is_never_taken_from_the_command_line() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("error["), "a clear error about the code");
 }
+
+#[test]
+fn init_refuses_a_guessable_passphrase_and_rekey_makes_the_old_key_file_useless() {
+    // "password1234" passed the old 12-character rule at `waymark init`.
+    let env = env();
+    std::fs::write(&env.pass_file, "password1234\n").unwrap();
+    let out = waymark(&env, &["init", "--advocate", "ADV-9", "--work-factor", "4"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[weak_passphrase]"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!env.vault.join("vault.key").exists(), "nothing was created");
+    std::fs::write(&env.pass_file, "three random words here\n").unwrap();
+    init(&env);
+    ok(&env, &["case", "add", "reference=RK-1", "referral.source=police", "referral.reason=Rekey"]);
+    let old_key_file = std::fs::read(env.vault.join("vault.key")).unwrap();
+    let done = ok_json(&env, &["rekey", "--work-factor", "4"]);
+    assert_eq!(done["rekeyed"], true);
+    assert_eq!(ok_json(&env, &["case", "list"])[0]["reference"], "RK-1", "the data survives");
+    std::fs::write(env.vault.join("vault.key"), old_key_file).unwrap();
+    let refused = waymark(&env, &["case", "list"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).starts_with("error[key_mismatch]"), "{:?}", String::from_utf8_lossy(&refused.stderr));
+}

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use uuid::Uuid;
+use zeroize::Zeroizing;
 use waymark_protocol::Limits;
 
 #[derive(Parser)]
@@ -177,11 +178,60 @@ enum QuarantineAction {
     },
 }
 
-fn passphrase() -> Result<SecretString, ClinicError> {
-    if let Ok(p) = std::env::var("WAYMARK_CLINIC_PASSPHRASE") {
-        return Ok(SecretString::from(p));
+/// Names a file holding the passphrase, for a service unit or a script. The
+/// passphrase itself is never read from the environment, where it would sit
+/// for the server's life and reach every child process and crash report.
+const PASSPHRASE_FILE_VAR: &str = "WAYMARK_CLINIC_PASSPHRASE_FILE";
+
+fn passphrase_from_file() -> Result<Option<SecretString>, ClinicError> {
+    if std::env::var_os("WAYMARK_CLINIC_PASSPHRASE").is_some() {
+        return Err(ClinicError::Setup(format!(
+            "WAYMARK_CLINIC_PASSPHRASE is not read: put the passphrase in a file only the clinic's account can read and set {PASSPHRASE_FILE_VAR} to its path"
+        )));
     }
-    rpassword::prompt_password("Clinic passphrase: ").map(SecretString::from).map_err(|_| ClinicError::Setup("no passphrase given".into()))
+    let Some(path) = std::env::var_os(PASSPHRASE_FILE_VAR) else { return Ok(None) };
+    let unreadable = |_| ClinicError::Setup(format!("{PASSPHRASE_FILE_VAR} names a file that could not be read"));
+    let metadata = std::fs::metadata(&path).map_err(unreadable)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if metadata.permissions().mode() & 0o077 != 0 {
+            return Err(ClinicError::Setup(format!(
+                "the file {PASSPHRASE_FILE_VAR} names can be read by other accounts; make it readable by the clinic's account only (chmod 600)"
+            )));
+        }
+    }
+    let text = Zeroizing::new(std::fs::read_to_string(&path).map_err(unreadable)?);
+    Ok(Some(SecretString::from(text.lines().next().unwrap_or("").to_owned())))
+}
+
+fn prompt(label: &str) -> Result<SecretString, ClinicError> {
+    rpassword::prompt_password(format!("{label}: "))
+        .map(SecretString::from)
+        .map_err(|_| ClinicError::Setup(format!("no terminal to ask for the passphrase; set {PASSPHRASE_FILE_VAR}")))
+}
+
+/// The passphrase that opens the clinic folder.
+fn passphrase() -> Result<SecretString, ClinicError> {
+    match passphrase_from_file()? {
+        Some(p) => Ok(p),
+        None => prompt("Clinic passphrase"),
+    }
+}
+
+/// A new clinic passphrase: asked twice when typed, checked by the one rule.
+fn new_passphrase() -> Result<SecretString, ClinicError> {
+    if let Some(p) = passphrase_from_file()? {
+        return Ok(p);
+    }
+    eprintln!("Choose a passphrase of three or more random words (NCSC advice).");
+    let first = prompt("New clinic passphrase")?;
+    let second = prompt("Type it again")?;
+    use age::secrecy::ExposeSecret;
+    if first.expose_secret() != second.expose_secret() {
+        return Err(ClinicError::Setup("the two passphrases differ; nothing was created".into()));
+    }
+    Ok(first)
 }
 
 /// The whole program: parse, run, report.
@@ -206,7 +256,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
     let dir = cli.dir;
     match cli.command {
         Command::Init { hosts, recovery_out, work_factor } => {
-            let (clinic, recovery) = Clinic::init(&dir, &passphrase()?, &hosts, work_factor, Utc::now())?;
+            let (clinic, recovery) = Clinic::init(&dir, &new_passphrase()?, &hosts, work_factor, Utc::now())?;
             use age::secrecy::ExposeSecret;
             let text = format!("# Waymark clinic recovery identity. Keep offline.\n{}\n", recovery.to_string().expose_secret());
             write_new_private(&recovery_out, text.as_bytes())?;

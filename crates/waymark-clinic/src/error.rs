@@ -63,6 +63,8 @@ pub enum ClinicError {
     Setup(String),
     #[error("the clinic passphrase is wrong")]
     WrongPassphrase,
+    #[error("that passphrase is not strong enough: {hint}")]
+    WeakPassphrase { hint: String },
 }
 
 impl ClinicError {
@@ -93,6 +95,7 @@ impl ClinicError {
             ClinicError::Store(_) => "store",
             ClinicError::Setup(_) => "setup",
             ClinicError::WrongPassphrase => "wrong_passphrase",
+            ClinicError::WeakPassphrase { .. } => "weak_passphrase",
         }
     }
 
@@ -121,7 +124,7 @@ impl ClinicError {
             | ClinicError::OutOfOrder
             | ClinicError::NotQuarantined
             | ClinicError::CursorAhead => StatusCode::CONFLICT,
-            ClinicError::Store(_) | ClinicError::Setup(_) | ClinicError::WrongPassphrase => StatusCode::SERVICE_UNAVAILABLE,
+            ClinicError::Store(_) | ClinicError::Setup(_) | ClinicError::WrongPassphrase | ClinicError::WeakPassphrase { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

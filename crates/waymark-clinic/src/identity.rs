@@ -11,7 +11,7 @@
 
 use crate::error::ClinicError;
 use crate::store::SqliteStore;
-use age::secrecy::SecretString;
+use age::secrecy::{ExposeSecret, SecretString};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -113,6 +113,11 @@ impl Clinic {
         work_factor: u8,
         now: DateTime<Utc>,
     ) -> Result<(Clinic, age::x25519::Identity), ClinicError> {
+        // The one passphrase rule the laptops use: it guards every case the clinic holds.
+        let strength = waymark_domain::passphrase::rate(passphrase.expose_secret());
+        if !strength.acceptable {
+            return Err(ClinicError::WeakPassphrase { hint: strength.hint });
+        }
         let files = ClinicFiles::new(dir);
         std::fs::create_dir_all(dir).map_err(setup("create the clinic folder"))?;
         if files.secrets().exists() || files.public().exists() {
@@ -200,5 +205,23 @@ impl Clinic {
             .with_safe_default_protocol_versions()
             .and_then(|b| b.with_no_client_auth().with_single_cert(chain, key))
             .map_err(|_| ClinicError::Setup("the certificate and key do not match".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_guessable_clinic_passphrase_is_refused_and_nothing_is_written() {
+        // The clinic passphrase guards every case the clinic holds; it once had no check at all.
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("clinic");
+        let weak = SecretString::from("password1234".to_owned());
+        let err = Clinic::init(&folder, &weak, &["localhost".into()], 10, Utc::now()).err().expect("refused");
+        assert_eq!(err.code(), "weak_passphrase");
+        assert!(!folder.exists(), "a refused init leaves no folder behind");
+        let strong = SecretString::from("clinic lantern orbit".to_owned());
+        Clinic::init(&folder, &strong, &["localhost".into()], 10, Utc::now()).expect("three random words are accepted");
     }
 }

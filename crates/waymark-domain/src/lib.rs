@@ -7,10 +7,12 @@
 
 pub mod alerts;
 pub mod canonical;
+pub mod disclosure;
 pub mod hlc;
 pub mod ids;
 pub mod instruments;
 pub mod merge;
+pub mod passphrase;
 pub mod patch;
 pub mod record;
 pub mod records;

@@ -93,6 +93,18 @@ macro_rules! record_kinds {
     };
 }
 
+impl RecordKind {
+    /// Fields that hold an address on purpose. The address guard looks for
+    /// the victim's address everywhere else (`disclosure::fields_showing`).
+    pub fn address_fields(self) -> &'static [&'static str] {
+        match self {
+            RecordKind::Victim => &["address"],
+            RecordKind::Perpetrator => &["addresses"],
+            _ => &[],
+        }
+    }
+}
+
 fn to_case(field: &'static str, id: CaseId) -> Reference {
     Reference { field, kind: RecordKind::Case, id: id.as_uuid() }
 }

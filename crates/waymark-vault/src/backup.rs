@@ -369,6 +369,10 @@ impl Vault {
     /// Writes an encrypted, consistent snapshot to `out`. The file appears
     /// whole or not at all. Audited as an export.
     pub fn backup(&mut self, out: &Path, to: &BackupTo) -> Result<BackupSummary> {
+        // A backup under a guessable passphrase would undo the vault's own.
+        if let BackupTo::Passphrase { passphrase, .. } = to {
+            crate::keyfile::check_passphrase_strength(passphrase)?;
+        }
         let now = self.now().to_rfc3339();
         let doc = snapshot(self.conn_mut(), &now)?;
         let plain = zeroize::Zeroizing::new(serde_json::to_vec(&doc).map_err(|_| VaultError::DatabaseUnreadable)?);

@@ -33,8 +33,9 @@ pub fn open(path: &Path, key: Option<&DbKey>, create: bool) -> Result<Connection
     }
     let conn = Connection::open_with_flags(path, flags)?;
     if let Some(key) = key {
-        // Wipe SQLCipher's own copies of key material when freed.
-        conn.execute_batch("PRAGMA cipher_memory_security = ON;")?;
+        // Wipe SQLCipher's own copies of key material when freed, and keep
+        // its diagnostics off stderr: Waymark logs only when asked to.
+        conn.execute_batch("PRAGMA cipher_memory_security = ON; PRAGMA cipher_log_level = NONE;")?;
         let statement = zeroize::Zeroizing::new(format!("PRAGMA key = \"{}\";", key.sqlcipher_pragma_value().as_str()));
         conn.execute_batch(&statement)?;
     }

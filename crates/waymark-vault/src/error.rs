@@ -14,8 +14,8 @@ pub enum VaultError {
     WrongPassphrase { failures: u32, wait_secs: u64 },
     #[error("too many wrong passphrases; wait {wait_secs} s before trying again")]
     TooSoon { wait_secs: u64 },
-    #[error("the passphrase must be at least {min} characters; three random words make a strong one")]
-    WeakPassphrase { min: usize },
+    #[error("that passphrase is not strong enough: {hint}")]
+    WeakPassphrase { hint: String },
     #[error("the key file is damaged or not a Waymark key file; restore it from a backup or recover with the clinic's recovery identity")]
     KeyFileCorrupt,
     #[error("the key file asks for far more unlocking work than Waymark allows, so it may have been tampered with; restore it from a backup or recover with the clinic's recovery identity")]
@@ -32,6 +32,8 @@ pub enum VaultError {
     NewerSchema { found: u32, supported: u32 },
     #[error("the database is damaged or unreadable; restore from an encrypted backup")]
     DatabaseUnreadable,
+    #[error("another program has the vault open; close the Waymark app and try again")]
+    InUse,
     #[error("{0}")]
     Invalid(ValidationErrors),
     #[error("no {} with that id or reference; list them to find the right one", kind.wire())]
@@ -77,6 +79,7 @@ impl VaultError {
             VaultError::BadAgeKey { .. } => "bad_age_key",
             VaultError::NewerSchema { .. } => "newer_schema",
             VaultError::DatabaseUnreadable => "database_unreadable",
+            VaultError::InUse => "vault_in_use",
             VaultError::Invalid(_) => "invalid",
             VaultError::NotFound { .. } => "not_found",
             VaultError::Immutable { .. } => "immutable",

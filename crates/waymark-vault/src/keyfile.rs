@@ -23,8 +23,6 @@ pub const SHIPPED_WORK_FACTOR: u8 = 17;
 /// The highest work factor an unlock will attempt, so a tampered key file
 /// can't make unlocking take minutes and gigabytes.
 pub const MAX_WORK_FACTOR: u8 = 20;
-/// NCSC advice is three random words; below this length we refuse outright.
-pub const MIN_PASSPHRASE_CHARS: usize = 12;
 
 /// The database key. Zeroised when dropped.
 pub struct DbKey(Zeroizing<[u8; 32]>);
@@ -77,9 +75,12 @@ pub struct KeyFile {
     pub recovery_wrap: Option<String>,
 }
 
+/// The one passphrase rule (`waymark_domain::passphrase`), for the vault's
+/// passphrase however it is set and for a backup's.
 pub fn check_passphrase_strength(passphrase: &SecretString) -> Result<()> {
-    if passphrase.expose_secret().chars().count() < MIN_PASSPHRASE_CHARS {
-        return Err(VaultError::WeakPassphrase { min: MIN_PASSPHRASE_CHARS });
+    let strength = waymark_domain::passphrase::rate(passphrase.expose_secret());
+    if !strength.acceptable {
+        return Err(VaultError::WeakPassphrase { hint: strength.hint });
     }
     Ok(())
 }
@@ -249,8 +250,9 @@ mod tests {
     }
 
     #[test]
-    fn short_passphrases_are_refused() {
+    fn short_or_guessable_passphrases_are_refused() {
         assert!(check_passphrase_strength(&pass("short")).is_err());
+        assert_eq!(check_passphrase_strength(&pass("password1234")).unwrap_err().code(), "weak_passphrase", "12 characters is not enough");
         assert!(check_passphrase_strength(&pass("three random words")).is_ok());
     }
 }

@@ -13,6 +13,7 @@ mod fsutil;
 mod heads;
 pub mod keyfile;
 pub mod queries;
+mod rekey;
 pub mod sync;
 pub mod throttle;
 pub mod vault;

@@ -12,21 +12,21 @@ use waymark_domain::patch::Patch;
 use waymark_domain::time::{Clock, ManualClock};
 use waymark_domain::*;
 
-const PASS: &str = "correct horse battery staple";
+pub(crate) const PASS: &str = "correct horse battery staple";
 
-fn env_at(clock: &Arc<ManualClock>) -> Env {
+pub(crate) fn env_at(clock: &Arc<ManualClock>) -> Env {
     Env { clock: clock.clone(), rng: Box::new(rand_chacha::ChaCha8Rng::seed_from_u64(1)) }
 }
 
-fn clock() -> Arc<ManualClock> {
+pub(crate) fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()))
 }
 
-fn pass(s: &str) -> SecretString {
+pub(crate) fn pass(s: &str) -> SecretString {
     SecretString::from(s.to_owned())
 }
 
-fn fast_options() -> InitOptions {
+pub(crate) fn fast_options() -> InitOptions {
     // A low scrypt factor keeps tests quick; the shipped factor is measured by the benchmark.
     InitOptions { work_factor: 4, ..InitOptions::new("ADV-7") }
 }
@@ -39,7 +39,7 @@ fn patch(items: &[&str]) -> Patch {
     Patch::parse(items).unwrap()
 }
 
-fn add_case(v: &mut Vault, reference: &str) -> CaseId {
+pub(crate) fn add_case(v: &mut Vault, reference: &str) -> CaseId {
     let r = v
         .add(
             RecordKind::Case,
@@ -403,6 +403,28 @@ fn passphrase_change_and_recovery_keep_the_data() {
     assert_eq!(v.case_file(case).unwrap().case.reference, "K-1");
     let actions: Vec<String> = v.audit_events(None, 50).unwrap().into_iter().map(|e| e.action).collect();
     assert!(actions.contains(&"passphrase_changed".to_owned()) && actions.contains(&"passphrase_recovered".to_owned()));
+}
+
+#[test]
+fn no_side_door_takes_a_guessable_passphrase() {
+    // The desktop's first run rated passphrases; init, change, recovery and
+    // backups once checked only the length, so "password1234" got in.
+    let weak = pass("password1234");
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    assert_eq!(Vault::init(dir.path(), &weak, &fast_options(), env_at(&c)).unwrap_err().code(), "weak_passphrase");
+    assert!(!crate::vault::vault_exists(dir.path()), "a refused init writes nothing");
+    let clinic = age::x25519::Identity::generate();
+    let options = InitOptions { recovery: Some(clinic.to_public()), ..fast_options() };
+    let mut v = Vault::init(dir.path(), &pass(PASS), &options, env_at(&c)).unwrap();
+    let out = dir.path().join("weak.age");
+    let err = v.backup(&out, &BackupTo::Passphrase { passphrase: weak.clone(), work_factor: 4 }).unwrap_err();
+    assert_eq!(err.code(), "weak_passphrase");
+    assert!(!out.exists(), "no backup under a weak passphrase");
+    v.lock();
+    assert_eq!(Vault::change_passphrase(dir.path(), &pass(PASS), &weak, 4, env_at(&c)).unwrap_err().code(), "weak_passphrase");
+    assert_eq!(Vault::recover(dir.path(), &clinic, &weak, 4, env_at(&c)).unwrap_err().code(), "weak_passphrase");
+    Vault::unlock(dir.path(), &pass(PASS), env_at(&c)).expect("the old passphrase still opens it").lock();
 }
 
 #[test]

@@ -180,10 +180,11 @@ impl Vault {
 
     /// Unlocks with the passphrase. Wrong passphrases are counted on disk and
     /// each further attempt must wait longer. A wrong passphrase changes nothing else.
-    pub fn unlock(dir: &Path, passphrase: &SecretString, env: Env) -> Result<Vault> {
-        let keyfile = KeyFile::read(dir)?;
+    pub fn unlock(dir: &Path, passphrase: &SecretString, mut env: Env) -> Result<Vault> {
         let now = env.clock.now();
         Attempts::load(dir).check(now)?;
+        crate::rekey::settle(dir, passphrase, env.rng.as_mut())?;
+        let keyfile = KeyFile::read(dir)?;
         let key = match keyfile.unwrap_with_passphrase(passphrase) {
             Ok(k) => k,
             Err(VaultError::WrongPassphrase { .. }) => {

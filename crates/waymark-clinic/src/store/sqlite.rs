@@ -180,7 +180,7 @@ impl SqliteStore {
             return Err(ClinicError::Setup("no clinic database".into()));
         }
         let conn = Connection::open(path)?;
-        conn.execute_batch("PRAGMA cipher_memory_security = ON;")?;
+        conn.execute_batch("PRAGMA cipher_memory_security = ON; PRAGMA cipher_log_level = NONE;")?;
         let pragma = zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex::encode(key)));
         conn.execute_batch(&pragma)?;
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map_err(|_| ClinicError::WrongPassphrase)?;
