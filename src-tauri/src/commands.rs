@@ -65,26 +65,38 @@ pub async fn case_view(desk: State<'_, Desk>, case_id: CaseId) -> Reply<CaseView
 
 #[tauri::command]
 #[specta::specta]
-pub async fn open_case(desk: State<'_, Desk>, form: NewCase) -> Reply<CaseId> {
-    desk.open_case(form)
+pub async fn open_case(desk: State<'_, Desk>, form: NewCase, address_confirmed: bool) -> Reply<CaseId> {
+    desk.open_case(form, address_confirmed)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn add_record(desk: State<'_, Desk>, kind: RecordKind, case_id: Option<CaseId>, fields: Fields) -> Reply<Record> {
-    desk.add_record(kind, case_id, fields)
+pub async fn add_record(
+    desk: State<'_, Desk>,
+    kind: RecordKind,
+    case_id: Option<CaseId>,
+    fields: Fields,
+    address_confirmed: bool,
+) -> Reply<Record> {
+    desk.add_record(kind, case_id, fields, address_confirmed)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn edit_record(desk: State<'_, Desk>, kind: RecordKind, id: Uuid, fields: Fields) -> Reply<Record> {
-    desk.edit_record(kind, id, fields)
+pub async fn edit_record(desk: State<'_, Desk>, kind: RecordKind, id: Uuid, fields: Fields, address_confirmed: bool) -> Reply<Record> {
+    desk.edit_record(kind, id, fields, address_confirmed)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn amend_incident(desk: State<'_, Desk>, incident_id: Uuid, reason: String, changes: Fields) -> Reply<Record> {
-    desk.amend_incident(incident_id, reason, changes)
+pub async fn amend_incident(
+    desk: State<'_, Desk>,
+    incident_id: Uuid,
+    reason: String,
+    changes: Fields,
+    address_confirmed: bool,
+) -> Reply<Record> {
+    desk.amend_incident(incident_id, reason, changes, address_confirmed)
 }
 
 #[tauri::command]
@@ -110,8 +122,7 @@ pub async fn print_preview(desk: State<'_, Desk>, form: PrintForm) -> Reply<Prin
 #[tauri::command]
 #[specta::specta]
 pub async fn print_save(app: tauri::AppHandle, desk: State<'_, Desk>, file_name: String) -> Reply<Option<PrintDone>> {
-    let chosen = app.dialog().file().set_file_name(file_name).add_filter("PDF", &["pdf"]).blocking_save_file();
-    chosen.and_then(|p| p.into_path().ok()).map(|path| desk.print_save(&path)).transpose()
+    desk.print_save_asking(file_name, |name| app.dialog().file().set_file_name(name).add_filter("PDF", &["pdf"]).blocking_save_file()?.into_path().ok())
 }
 
 #[tauri::command]

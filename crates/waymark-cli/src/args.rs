@@ -17,6 +17,10 @@ pub struct Cli {
     /// Print stable JSON (see docs/cli-json.md) instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Save or print even though the victim's address appears in a
+    /// free-text field (the address guard's warning); recorded in the audit trail.
+    #[arg(long, global = true)]
+    pub address_confirmed: bool,
     #[command(subcommand)]
     pub command: Command,
 }

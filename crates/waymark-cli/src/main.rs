@@ -103,6 +103,19 @@ fn unlock(dir: &Path) -> Result<Vault, Failure> {
     Ok(Vault::unlock(dir, &passphrase, Env::system())?)
 }
 
+/// Set from `--address-confirmed`: the advocate accepts the address guard's
+/// warning for this one command (recorded in the audit trail).
+static ADDRESS_CONFIRMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A save, with the address guard's warning accepted when the command said so.
+fn saving<T>(vault: &mut Vault, write: impl FnOnce(&mut Vault) -> waymark_vault::Result<T>) -> waymark_vault::Result<T> {
+    if ADDRESS_CONFIRMED.load(std::sync::atomic::Ordering::Relaxed) {
+        vault.with_address_confirmed(write)
+    } else {
+        write(vault)
+    }
+}
+
 fn patch(fields: &[String]) -> Result<Patch, Failure> {
     Ok(Patch::parse(fields)?)
 }
@@ -121,7 +134,7 @@ fn print(dir: &Path, json: bool, cmd: PrintCmd) -> Outcome {
             (Request::Hearings { case, limit }, out, false)
         }
     };
-    let options = Options { discreet, large_print: out.large_print };
+    let options = Options { discreet, large_print: out.large_print, address_confirmed: ADDRESS_CONFIRMED.load(std::sync::atomic::Ordering::Relaxed) };
     let prepared = printer.prepare(&mut vault, &request, options)?;
     waymark_print::save(&mut vault, &prepared, &out.out)?;
     output::done(
@@ -203,6 +216,7 @@ fn sync(dir: &Path, json: bool, cmd: SyncCmd) -> Outcome {
 fn run(cli: Cli) -> Outcome {
     let dir = vault_dir(&cli)?;
     let json = cli.json;
+    ADDRESS_CONFIRMED.store(cli.address_confirmed, std::sync::atomic::Ordering::Relaxed);
     match cli.command {
         Command::Init { advocate, recovery_recipient, work_factor } => {
             let recovery = recovery_recipient.as_deref().map(waymark_vault::keyfile::parse_recipient).transpose()?;
@@ -346,12 +360,14 @@ fn case_command(dir: &Path, json: bool, cmd: CaseCmd) -> Outcome {
     let mut vault = unlock(dir)?;
     match cmd {
         CaseCmd::Add { fields } => {
-            let record = vault.add(RecordKind::Case, None, &patch(&fields)?)?;
+            let changes = patch(&fields)?;
+            let record = saving(&mut vault, |v| v.add(RecordKind::Case, None, &changes))?;
             output::saved(json, &record);
         }
         CaseCmd::Edit { case, fields } => {
             let id = vault.resolve_case(&case)?;
-            let record = vault.edit(RecordKind::Case, id.as_uuid(), &patch(&fields)?)?;
+            let changes = patch(&fields)?;
+            let record = saving(&mut vault, |v| v.edit(RecordKind::Case, id.as_uuid(), &changes))?;
             output::saved(json, &record);
         }
         CaseCmd::Close { case, reason, on } => {
@@ -359,7 +375,8 @@ fn case_command(dir: &Path, json: bool, cmd: CaseCmd) -> Outcome {
             let on = on.unwrap_or_else(|| vault.today());
             let mut fields = vec![format!("status={}", CaseStatus::Closed.wire()), format!("closure.closed_on={on}")];
             fields.push(format!("closure.reason:={}", serde_json::to_string(&reason.into_reason()).unwrap_or_default()));
-            let record = vault.edit(RecordKind::Case, id.as_uuid(), &patch(&fields)?)?;
+            let changes = patch(&fields)?;
+            let record = saving(&mut vault, |v| v.edit(RecordKind::Case, id.as_uuid(), &changes))?;
             output::saved(json, &record);
         }
         CaseCmd::List { status, risk, search, sort } => {
@@ -381,7 +398,8 @@ fn incident_command(dir: &Path, json: bool, cmd: IncidentCmd) -> Outcome {
         IncidentCmd::Add { case, fields } => {
             let mut vault = unlock(dir)?;
             let id = vault.resolve_case(&case)?;
-            let record = vault.add(RecordKind::Incident, Some(id), &patch(&fields)?)?;
+            let changes = patch(&fields)?;
+            let record = saving(&mut vault, |v| v.add(RecordKind::Incident, Some(id), &changes))?;
             output::saved(json, &record);
         }
         IncidentCmd::Amend { incident, reason, fields } => {
@@ -390,7 +408,8 @@ fn incident_command(dir: &Path, json: bool, cmd: IncidentCmd) -> Outcome {
             let mut all: Vec<String> = fields.iter().map(|f| format!("changes.{f}")).collect();
             all.push(format!("incident_id={}", original.id()));
             all.push(format!("reason={reason}"));
-            let record = vault.add(RecordKind::IncidentAmendment, original.case_id(), &patch(&all)?)?;
+            let changes = patch(&all)?;
+            let record = saving(&mut vault, |v| v.add(RecordKind::IncidentAmendment, original.case_id(), &changes))?;
             output::saved(json, &record);
         }
         IncidentCmd::List { case } => {
@@ -412,11 +431,14 @@ fn record_command(dir: &Path, json: bool, kind: RecordKind, cmd: RecordCmd) -> O
     match cmd {
         RecordCmd::Add { case, fields } => {
             let case = vault.resolve_case(&case)?;
-            let record = vault.add(kind, Some(case), &patch(&fields)?)?;
+            let changes = patch(&fields)?;
+            let record = saving(&mut vault, |v| v.add(kind, Some(case), &changes))?;
             output::saved(json, &record);
         }
         RecordCmd::Edit { id, fields } => {
-            let record = vault.edit(kind, parse_id(&id)?, &patch(&fields)?)?;
+            let changes = patch(&fields)?;
+            let record_id = parse_id(&id)?;
+            let record = saving(&mut vault, |v| v.edit(kind, record_id, &changes))?;
             output::saved(json, &record);
         }
         RecordCmd::List { case } => {
@@ -439,14 +461,17 @@ fn task_command(dir: &Path, json: bool, cmd: TaskCmd) -> Outcome {
         TaskCmd::Add { case, fields } => {
             let mut vault = unlock(dir)?;
             let case = case.map(|c| vault.resolve_case(&c)).transpose()?;
-            let record = vault.add(RecordKind::Task, case, &patch(&fields)?)?;
+            let changes = patch(&fields)?;
+            let record = saving(&mut vault, |v| v.add(RecordKind::Task, case, &changes))?;
             output::saved(json, &record);
         }
         TaskCmd::Done { id } => {
             let mut vault = unlock(dir)?;
             let today = vault.today();
             let fields = vec![format!("status={}", TaskStatus::Done.wire()), format!("done_on={today}")];
-            let record = vault.edit(RecordKind::Task, parse_id(&id)?, &patch(&fields)?)?;
+            let changes = patch(&fields)?;
+            let record_id = parse_id(&id)?;
+            let record = saving(&mut vault, |v| v.edit(RecordKind::Task, record_id, &changes))?;
             output::saved(json, &record);
         }
         TaskCmd::Record(cmd) => record_command(dir, json, RecordKind::Task, cmd)?,

@@ -84,6 +84,8 @@ fn canary_name_and_address_are_nowhere_on_disk_in_plaintext() {
         ok(
             &env,
             &[
+                // The address in an account is what the canary looks for on disk; the guard is told yes.
+                "--address-confirmed",
                 "incident",
                 "add",
                 "CAN-1",
@@ -330,4 +332,21 @@ fn init_refuses_a_guessable_passphrase_and_rekey_makes_the_old_key_file_useless(
     std::fs::write(env.vault.join("vault.key"), old_key_file).unwrap();
     let refused = waymark(&env, &["case", "list"]);
     assert!(String::from_utf8_lossy(&refused.stderr).starts_with("error[key_mismatch]"), "{:?}", String::from_utf8_lossy(&refused.stderr));
+}
+
+#[test]
+fn the_address_guard_refuses_an_address_in_notes_unless_the_command_confirms_it() {
+    let env = env();
+    init(&env);
+    ok(&env, &["case", "add", "reference=AG-1", "referral.source=police", "referral.reason=Guard"]);
+    ok(&env, &["victim", "add", "AG-1", "name=Test Person", "address.lines:=[\"77 Canarywharf Mews\"]", "address.postcode=ZZ99 4CW"]);
+    let incident = ["incident", "add", "AG-1", "behaviours+=loitering", "channel=in_person", "account=Waited on Canarywharf Mews"];
+    let refused = waymark(&env, &incident);
+    let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert!(stderr.starts_with("error[address_in_text]") && stderr.contains("account") && !stderr.contains("Canarywharf"), "{stderr}");
+    let mut confirmed = vec!["--address-confirmed"];
+    confirmed.extend_from_slice(&incident);
+    ok(&env, &confirmed);
+    let audit = ok(&env, &["--json", "audit", "list", "--case", "AG-1"]);
+    assert!(audit.contains("address_in_text_confirmed"), "{audit}");
 }

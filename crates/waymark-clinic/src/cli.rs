@@ -104,6 +104,9 @@ enum Command {
     },
     /// What administrators did: quarantine decisions, by whom and when (ids only).
     Audit,
+    /// Accepted changes whose free text shows the case's victim's address:
+    /// the case, the record and the fields, never the text.
+    Warnings,
     /// Counts of devices and ops.
     Status,
     /// Serve the sync API over TLS.
@@ -407,6 +410,19 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                     e.action,
                     e.target.as_deref().unwrap_or("-"),
                     e.detail
+                );
+            }
+        }
+        Command::Warnings => {
+            let store = Clinic::unlock(&dir, &passphrase()?)?.open_store()?;
+            for w in store.text_warnings()? {
+                println!(
+                    "{}  case {}  {} {}  the victim's address in: {}",
+                    waymark_domain::time::show_london(w.at),
+                    w.case_id,
+                    w.kind,
+                    w.record_id,
+                    w.fields.join(", ")
                 );
             }
         }

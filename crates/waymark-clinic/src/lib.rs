@@ -15,6 +15,7 @@ pub mod error;
 pub mod identity;
 pub mod server;
 pub mod store;
+pub mod text_guard;
 
 pub use error::ClinicError;
 pub use identity::{Clinic, ClinicFiles};

@@ -856,3 +856,35 @@ async fn a_device_or_an_address_that_calls_too_often_is_turned_away_for_a_while(
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::NOT_FOUND).count(), 8);
     assert_eq!(statuses[8], StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn the_victims_address_in_free_text_is_a_warning_at_the_clinic_never_a_refusal() {
+    // Why: a laptop's own warning can be confirmed past, or absent on an old
+    // or hostile laptop; the clinic must still see that an address is in text
+    // it may print or share, without refusing the change.
+    for (name, clinic) in stores() {
+        let device = Device::new(1, "ISA01");
+        call(&clinic, post(PATH_ENROL, device.enrol_request(TOKEN))).await;
+        let victim = serde_json::json!({
+            "name": "Test Person", "case_id": Uuid::from_u128(10),
+            "address": {"lines": ["14 Larkspur Close", "Hillside"], "postcode": "ZZ99 1AA"},
+        });
+        let ops = vec![
+            device.op(1, 10, "case", serde_json::json!({"advocate": "ISA01", "reference": "C1"})),
+            record_op(&device, 2, "victim", 11, 10, OpAction::Create, victim),
+            record_op(&device, 3, "incident", 12, 10, OpAction::Create, serde_json::json!({"account": "Waited at the corner of larkspur cl"})),
+            record_op(&device, 4, "incident", 13, 10, OpAction::Create, serde_json::json!({"account": "Seen in Hillside town centre"})),
+            record_op(&device, 5, "contact", 14, 10, OpAction::Create, serde_json::json!({"summary": "Letter to zz991aa"})),
+        ];
+        let reply = push(&clinic, &device, &ops).await;
+        assert_eq!((reply.acked_through, reply.refused.len(), reply.quarantined.len()), (5, 0, 0), "{name}: nothing is refused");
+        let warnings = clinic.state.store.text_warnings().unwrap();
+        let found: Vec<(Uuid, Vec<String>)> = warnings.iter().map(|w| (w.op_id, w.fields.clone())).collect();
+        assert_eq!(found, vec![(ops[2].op_id, vec!["account".to_owned()]), (ops[4].op_id, vec!["summary".to_owned()])], "{name}");
+        let shown = serde_json::to_string(&warnings).unwrap();
+        assert!(!shown.to_lowercase().contains("larkspur") && !shown.to_lowercase().contains("zz99"), "{name}: ids and field names only");
+        // Sent again, the warning is not doubled.
+        push(&clinic, &device, &ops).await;
+        assert_eq!(clinic.state.store.text_warnings().unwrap().len(), 2, "{name}");
+    }
+}

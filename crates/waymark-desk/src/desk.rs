@@ -208,38 +208,53 @@ impl Desk {
     }
 
     /// Opens a case with its victim, in one transaction.
-    pub fn open_case(&self, form: NewCase) -> Result<CaseId> {
+    pub fn open_case(&self, form: NewCase, address_confirmed: bool) -> Result<CaseId> {
         let case = Patch::from_fields(&form.case)?;
         let victim = Patch::from_fields(&form.victim)?;
         self.with_vault(|v| {
-            let (case, _) = v.open_case(&case, &victim)?;
+            let (case, _) = guarded(v, address_confirmed, |v| v.open_case(&case, &victim))?;
             case.case_id().ok_or_else(|| DeskError::new("database", "The case was saved without an id. Report this."))
         })
     }
 
-    pub fn add_record(&self, kind: RecordKind, case_id: Option<CaseId>, fields: Fields) -> Result<Record> {
+    /// Saves a new record. `address_confirmed` is the advocate's answer to
+    /// an `address_in_text` refusal of the same save.
+    pub fn add_record(&self, kind: RecordKind, case_id: Option<CaseId>, fields: Fields, address_confirmed: bool) -> Result<Record> {
         let patch = Patch::from_fields(&fields)?;
-        self.with_vault(|v| Ok(v.add(kind, case_id, &patch)?))
+        self.with_vault(|v| Ok(guarded(v, address_confirmed, |v| v.add(kind, case_id, &patch))?))
     }
 
-    pub fn edit_record(&self, kind: RecordKind, id: Uuid, fields: Fields) -> Result<Record> {
+    pub fn edit_record(&self, kind: RecordKind, id: Uuid, fields: Fields, address_confirmed: bool) -> Result<Record> {
         let patch = Patch::from_fields(&fields)?;
-        self.with_vault(|v| Ok(v.edit(kind, id, &patch)?))
+        self.with_vault(|v| Ok(guarded(v, address_confirmed, |v| v.edit(kind, id, &patch))?))
     }
 
     /// Corrects an incident with an amendment; the original stays as it was.
-    pub fn amend_incident(&self, incident_id: Uuid, reason: String, changes: Fields) -> Result<Record> {
+    pub fn amend_incident(&self, incident_id: Uuid, reason: String, changes: Fields, address_confirmed: bool) -> Result<Record> {
         let mut fields: Fields = changes.into_iter().map(|(field, value)| (format!("changes.{field}"), value)).collect();
         fields.insert("incident_id".into(), json!(incident_id));
         fields.insert("reason".into(), Value::String(reason));
         let patch = Patch::from_fields(&fields)?;
         self.with_vault(|v| {
             let original = v.get_record(RecordKind::Incident, incident_id)?;
-            Ok(v.add(RecordKind::IncidentAmendment, original.case_id(), &patch)?)
+            Ok(guarded(v, address_confirmed, |v| v.add(RecordKind::IncidentAmendment, original.case_id(), &patch))?)
         })
     }
 
     pub fn instruments(&self) -> Result<Vec<waymark_domain::instruments::Instrument>> {
         self.with_vault(|v| Ok(v.instruments().iter().cloned().collect()))
+    }
+}
+
+/// A save with the address guard's warning accepted or not.
+fn guarded<T>(
+    vault: &mut Vault,
+    address_confirmed: bool,
+    write: impl FnOnce(&mut Vault) -> waymark_vault::Result<T>,
+) -> waymark_vault::Result<T> {
+    if address_confirmed {
+        vault.with_address_confirmed(write)
+    } else {
+        write(vault)
     }
 }

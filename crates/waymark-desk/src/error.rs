@@ -43,6 +43,10 @@ impl From<VaultError> for DeskError {
         };
         let fields = match &e {
             VaultError::Invalid(errors) => errors.0.clone(),
+            VaultError::AddressInText { fields, .. } => fields
+                .iter()
+                .map(|field| FieldError { field: field.clone(), rule: "holds the victim's address: text here can be printed or sent to the clinic".into() })
+                .collect(),
             _ => Vec::new(),
         };
         Self { code: e.code().into(), message: sentence(e.to_string()), fields, wait_secs }

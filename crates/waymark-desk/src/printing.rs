@@ -7,7 +7,7 @@ use crate::desk::Desk;
 use crate::error::{DeskError, Result};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use waymark_domain::CaseId;
 use waymark_print::{Destination, DocumentKind, Options, Prepared, Printer, Request, Templates};
 
@@ -28,6 +28,9 @@ pub struct PrintForm {
     pub large_print: bool,
     /// How many hearings (hearing list only).
     pub limit: Option<u32>,
+    /// The advocate saw the "address in the text" warning and prints anyway (audited).
+    #[serde(default)]
+    pub address_confirmed: bool,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -91,7 +94,7 @@ impl Desk {
     /// read afresh each time, so a service's edit shows without a restart.
     pub fn print_preview(&self, form: PrintForm) -> Result<PrintPreview> {
         let request = request_for(&form)?;
-        let options = Options { discreet: form.discreet, large_print: form.large_print };
+        let options = Options { discreet: form.discreet, large_print: form.large_print, address_confirmed: form.address_confirmed };
         let templates = Templates::with_overrides(&self.dir().join("templates"))?;
         self.with_vault(|vault| {
             let mut state = self.print_state();
@@ -123,6 +126,21 @@ impl Desk {
         })
     }
 
+    /// Asks where to save (`ask` opens the save dialog with a suggested name;
+    /// `None` is cancel) and saves there. When the dialog's name lacked
+    /// ".pdf" and that file exists, the dialog never asked about replacing
+    /// it, so it is opened again with the full name, once.
+    pub fn print_save_asking(&self, file_name: String, ask: impl Fn(String) -> Option<PathBuf>) -> Result<Option<PrintDone>> {
+        let Some(path) = ask(file_name) else { return Ok(None) };
+        match self.print_save(&path) {
+            Err(e) if e.code == "file_exists" => {
+                let name = path.with_extension("pdf").file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                ask(name).map(|again| self.print_save(&again)).transpose()
+            }
+            other => other.map(Some),
+        }
+    }
+
     /// Saves the previewed document to the path the user chose in the save dialog.
     pub fn print_save(&self, path: &Path) -> Result<PrintDone> {
         let mut path = path.to_path_buf();
@@ -131,6 +149,13 @@ impl Desk {
         }
         if path.extension().is_none_or(|e| !e.eq_ignore_ascii_case("pdf")) {
             path.set_extension("pdf");
+            // The save dialog asked about replacing the name as typed, not this one.
+            if path.exists() {
+                return Err(DeskError::new(
+                    "file_exists",
+                    "A file with that name and .pdf already exists there, and nothing was saved. Choose another name, or choose the existing file to replace it.",
+                ));
+            }
         }
         self.with_vault(|vault| {
             let state = self.print_state();

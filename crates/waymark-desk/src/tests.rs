@@ -27,7 +27,7 @@ fn open_case(desk: &Desk) -> waymark_domain::CaseId {
     desk.open_case(NewCase {
         case: fields(json!({"reference": "D-1", "referral.source": "police", "referral.reason": "Repeated contact"})),
         victim: fields(json!({"name": "Canary Person", "address": {"lines": ["1 Canary Street"], "do_not_disclose": true}})),
-    })
+    }, false)
     .unwrap()
 }
 
@@ -90,7 +90,7 @@ fn the_case_view_puts_the_withheld_address_first_and_counts_incidents_by_week() 
     let case = open_case(&desk);
     for at in ["2026-11-02T21:00", "2026-11-03T08:30", "2026-11-17T12:00"] {
         let incident = fields(json!({"occurred_at": at, "account": "Waited outside", "channel": "in_person", "behaviours": ["loitering"]}));
-        desk.add_record(RecordKind::Incident, Some(case), incident).unwrap();
+        desk.add_record(RecordKind::Incident, Some(case), incident, false).unwrap();
     }
     let view = desk.case_view(case).unwrap();
     assert_eq!(view.warnings[0].kind, WarningKind::AddressNotDisclosed);
@@ -107,11 +107,30 @@ fn a_failed_save_names_the_field_and_writes_nothing() {
     desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
     let case = open_case(&desk);
     let err =
-        desk.add_record(RecordKind::Incident, Some(case), fields(json!({"account": "", "channel": "text", "behaviours": []}))).unwrap_err();
+        desk.add_record(RecordKind::Incident, Some(case), fields(json!({"account": "", "channel": "text", "behaviours": []})), false).unwrap_err();
     assert_eq!(err.code, "invalid");
     assert!(err.fields.iter().any(|f| f.field == "account"), "{err:?}");
     assert!(!err.message.contains("Canary"));
     assert!(desk.case_view(case).unwrap().file.incidents.is_empty());
+}
+
+#[test]
+fn the_address_in_a_free_text_field_is_a_warning_the_advocate_answers() {
+    // The form is told which field, never the address, and saves only when the advocate confirms.
+    let dir = tempfile::tempdir().unwrap();
+    let (desk, _) = desk(dir.path());
+    desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
+    let case = open_case(&desk);
+    let incident = fields(json!({"account": "Followed her home to Canary St", "channel": "in_person", "behaviours": ["following"]}));
+    let err = desk.add_record(RecordKind::Incident, Some(case), incident.clone(), false).unwrap_err();
+    assert_eq!(err.code, "address_in_text");
+    assert_eq!(err.fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["account"]);
+    assert!(!err.message.contains("Canary"), "{err:?}");
+    assert!(desk.case_view(case).unwrap().file.incidents.is_empty());
+    desk.add_record(RecordKind::Incident, Some(case), incident, true).unwrap();
+    let view = desk.case_view(case).unwrap();
+    assert_eq!(view.file.incidents.len(), 1);
+    assert!(view.audit.iter().any(|e| e.action == "address_in_text_confirmed"));
 }
 
 #[test]
@@ -124,15 +143,15 @@ fn an_amendment_keeps_the_original_and_changes_what_the_case_shows() {
         .add_record(
             RecordKind::Incident,
             Some(case),
-            fields(json!({"account": "Sent texts", "channel": "text", "behaviours": ["unwanted_contact"]})),
+            fields(json!({"account": "Sent texts", "channel": "text", "behaviours": ["unwanted_contact"]})), false,
         )
         .unwrap();
-    desk.amend_incident(incident.id(), "Wrong time given".into(), fields(json!({"occurred_at": "2026-11-19T23:15"}))).unwrap();
+    desk.amend_incident(incident.id(), "Wrong time given".into(), fields(json!({"occurred_at": "2026-11-19T23:15"})), false).unwrap();
     let view = desk.case_view(case).unwrap();
     let entry = &view.file.incidents[0];
     assert_ne!(entry.original.occurred_at, entry.current.occurred_at);
     assert_eq!(entry.current.occurred_at, Utc.with_ymd_and_hms(2026, 11, 19, 23, 15, 0).unwrap(), "November is GMT");
-    let err = desk.edit_record(RecordKind::Incident, incident.id(), fields(json!({"account": "x"}))).unwrap_err();
+    let err = desk.edit_record(RecordKind::Incident, incident.id(), fields(json!({"account": "x"})), false).unwrap_err();
     assert_eq!(err.code, "immutable");
 }
 
@@ -189,6 +208,7 @@ fn print_previews_in_memory_saves_only_where_asked_and_records_each_print() {
         discreet: true,
         large_print: false,
         limit: None,
+        address_confirmed: false,
     };
     let preview = desk.print_preview(form.clone()).unwrap();
     assert_eq!(preview.file_name, "my-plan.pdf", "a discreet file name");
@@ -201,10 +221,28 @@ fn print_previews_in_memory_saves_only_where_asked_and_records_each_print() {
     let saved = std::fs::read(out.join("for-client.pdf")).unwrap();
     assert!(saved.starts_with(b"%PDF-"));
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "no temporary file is left beside it");
+    // The dialog asked about replacing "for-client", not "for-client.pdf": that file is never replaced unasked.
+    std::fs::write(out.join("for-client.pdf"), b"kept").unwrap();
+    assert_eq!(desk.print_save(&out.join("for-client")).unwrap_err().code, "file_exists");
+    assert_eq!(std::fs::read(out.join("for-client.pdf")).unwrap(), b"kept");
+    // Through the dialog: it is asked again, with the full name; cancelling then saves nothing.
+    let asked = std::sync::Mutex::new(Vec::new());
+    let cancelled = desk
+        .print_save_asking("my-plan.pdf".into(), |name| {
+            asked.lock().unwrap().push(name);
+            (asked.lock().unwrap().len() == 1).then(|| out.join("for-client"))
+        })
+        .unwrap();
+    assert!(cancelled.is_none());
+    assert_eq!(*asked.lock().unwrap(), ["my-plan.pdf", "for-client.pdf"]);
+    assert_eq!(std::fs::read(out.join("for-client.pdf")).unwrap(), b"kept");
+    // Choosing the full name in the dialog (which asked about replacing it) replaces it.
+    desk.print_save(&out.join("for-client.pdf")).unwrap();
+    assert!(std::fs::read(out.join("for-client.pdf")).unwrap().starts_with(b"%PDF-"));
     desk.print_to_printer().unwrap();
     let audit = desk.case_view(case).unwrap().audit;
     let prints: Vec<_> = audit.iter().filter(|e| e.action == "print").collect();
-    assert_eq!(prints.len(), 2, "one save and one print");
+    assert_eq!(prints.len(), 3, "two saves and one print");
 
     // Locking drops the held document with the vault.
     desk.lock();
@@ -221,7 +259,15 @@ fn print_errors_reach_the_ui_with_a_code_and_the_field() {
     desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
     let case = open_case(&desk);
     let mut form =
-        PrintForm { document: DocumentKind::Chronology, case_id: None, version: None, discreet: false, large_print: false, limit: None };
+        PrintForm {
+        document: DocumentKind::Chronology,
+        case_id: None,
+        version: None,
+        discreet: false,
+        large_print: false,
+        limit: None,
+        address_confirmed: false,
+    };
     assert_eq!(desk.print_preview(form.clone()).unwrap_err().fields[0].field, "case_id");
     form.document = DocumentKind::SafetyPlan;
     form.case_id = Some(case);
@@ -342,7 +388,7 @@ fn enrolling_and_syncing_work_when_called_from_an_async_command() {
     desk.open_case(NewCase {
         case: fields(json!({"reference": "D-2", "referral.source": "self", "referral.reason": "Messages"})),
         victim: fields(json!({"name": "Second Canary"})),
-    })
+    }, false)
     .unwrap();
     let view = commands.block_on(async { desk.sync_now() }).unwrap();
     assert_eq!((view.status.pending, view.status.acked_through), (0, 4), "the second case and its victim went up");

@@ -50,7 +50,7 @@ fn main() {
 
     let (cold_build, printer) = timed(|| Printer::for_vault_dir(&dir.path().join("vault")).expect("printer"));
     let plan = Request::SafetyPlan { case, version: None };
-    let discreet = Options { discreet: true, large_print: false };
+    let discreet = Options { discreet: true, large_print: false, address_confirmed: false };
     let (first_plan, prepared) = timed(|| printer.prepare(&mut vault, &plan, discreet).expect("plan"));
     println!("safety plan pages: {}", prepared.pages());
 
@@ -62,7 +62,7 @@ fn main() {
     let mut plans = Vec::new();
     for _ in 0..21 {
         // Interleaved, so machine noise hits both alike.
-        baseline.push(timed(|| engine.compile(&templates, "one-line.typ", &trivial, now).expect("trivial")).0);
+        baseline.push(timed(|| engine.compile(&templates, "one-line.typ", &trivial, now, false).expect("trivial")).0);
         plans.push(timed(|| printer.prepare(&mut vault, &plan, discreet).expect("plan")).0);
     }
     let plan_ms = ms(median(plans));

@@ -60,7 +60,9 @@ impl Engine {
 
     /// Compiles `main` (a template file name) with `data` as `/data.json` and
     /// writes a tagged PDF stamped with `now`.
-    pub fn compile(&self, templates: &Templates, main: &str, data: &serde_json::Value, now: DateTime<Utc>) -> Result<Compiled> {
+    /// `neutral`: the PDF's metadata names no program and no template (the
+    /// discreet plan, which a perpetrator may open and inspect).
+    pub fn compile(&self, templates: &Templates, main: &str, data: &serde_json::Value, now: DateTime<Utc>, neutral: bool) -> Result<Compiled> {
         let data = serde_json::to_vec(data).map_err(|_| PrintError::Internal { what: "document data" })?;
         let world = PrintWorld::new(self, templates, main, data, now);
         let warned = typst::compile::<PagedDocument>(&world);
@@ -70,9 +72,11 @@ impl Engine {
         // print starts and ends with it empty.
         typst::comemo::evict(0);
         let document = document?;
+        let (ident, creator) = if neutral { ("document".to_owned(), None) } else { (format!("waymark/{main}"), Some("Waymark".to_owned())) };
         let options = typst_pdf::PdfOptions {
-            ident: typst::foundations::Smart::Custom(format!("waymark/{main}")),
-            creator: typst::foundations::Smart::Custom(Some("Waymark".into())),
+            ident: typst::foundations::Smart::Custom(ident),
+            // `Custom(None)` writes no creator at all; `Auto` would write "Typst".
+            creator: typst::foundations::Smart::Custom(creator),
             timestamp: typst_datetime(now).map(typst_pdf::Timestamp::new_utc),
             tagged: true,
             ..Default::default()

@@ -27,6 +27,8 @@ pub enum PrintError {
     Template { file: String, line: Option<usize> },
     #[error("{}", discreet_message(*exposure, section, word.as_deref()))]
     DiscreetUnsafe { exposure: Exposure, section: String, word: Option<String> },
+    #[error("{}", address_message(pages))]
+    AddressInText { pages: Vec<usize> },
     #[error("only the safety plan has a discreet form; print this document without the discreet option")]
     DiscreetOnlyForPlan,
     #[error("this case has no safety plan yet; make one in the Safety plan section, then print")]
@@ -39,6 +41,14 @@ pub enum PrintError {
     Vault(#[from] VaultError),
     #[error("the printout could not be made ({what}); try again, and report it if it repeats")]
     Internal { what: &'static str },
+}
+
+fn address_message(pages: &[usize]) -> String {
+    let pages: Vec<String> = pages.iter().map(ToString::to_string).collect();
+    format!(
+        "the victim's address appears in the text on page {}, typed into a field other than the address; nothing was printed. Reword that record (an incident takes an amendment), or confirm you mean to print it: the confirmation is recorded in the audit trail",
+        pages.join(", ")
+    )
 }
 
 fn discreet_message(exposure: Exposure, section: &str, word: Option<&str>) -> String {
@@ -61,6 +71,7 @@ impl PrintError {
             PrintError::TemplatesUnreadable { .. } => "template_unreadable",
             PrintError::Template { .. } => "template_error",
             PrintError::DiscreetUnsafe { .. } => "discreet_unsafe",
+            PrintError::AddressInText { .. } => "address_in_text",
             PrintError::DiscreetOnlyForPlan => "invalid",
             PrintError::NoSafetyPlan => "no_safety_plan",
             PrintError::NoSuchPlanVersion { .. } => "not_found",

@@ -7,124 +7,56 @@
 use crate::error::{Exposure, PrintError, Result};
 use crate::model::Located;
 use crate::templates::DiscreetRules;
+use waymark_domain::disclosure::Finder;
 use waymark_domain::{Perpetrator, Victim};
 
-/// Lower-case words of letters and digits; everything else separates words.
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
-}
-
-/// Whether `needle` appears as consecutive whole words in `hay`. With
-/// `prefix_last`, the last word may be the start of a longer one.
-fn has_words(hay: &[String], needle: &[String], prefix_last: bool) -> bool {
-    if needle.is_empty() || needle.len() > hay.len() {
-        return false;
-    }
-    hay.windows(needle.len()).any(|window| {
-        window.iter().zip(needle).enumerate().all(
-            |(i, (h, n))| {
-                if prefix_last && i == needle.len() - 1 {
-                    h.starts_with(n.as_str())
-                } else {
-                    h == n
-                }
-            },
-        )
-    })
-}
-
-/// Digits with the separators people put in phone numbers removed.
-fn digit_runs(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            out.push(c);
-        } else if !matches!(c, ' ' | '-' | '(' | ')' | '.' | '+') {
-            out.push('|');
-        }
-    }
-    out
-}
-
-struct Pattern {
-    exposure: Exposure,
-    words: Vec<String>,
-    prefix_last: bool,
-    /// The avoid-list wording, safe to show in the error.
+/// What a match is, and the avoid-list wording that is safe to show in the error.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Found {
+    pub(crate) exposure: Exposure,
     shown: Option<String>,
 }
 
-/// What a discreet plan must not show for this case.
+/// What a discreet plan must not show for this case. Text is compared as a
+/// reader sees it (`waymark_domain::disclosure`): invisible characters,
+/// look-alike letters and accents do not hide a word.
 pub struct Guard {
-    patterns: Vec<Pattern>,
-    /// The national significant part of each perpetrator phone number.
-    phones: Vec<String>,
+    finder: Finder<Found>,
 }
-
-/// Address lines of one word (a town) are left out: refusing every plan that
-/// names the victim's town would stop it being printed at all.
-const MIN_ADDRESS_WORDS: usize = 2;
-/// Single name words shorter than this ("Al", "Jo") match too much ordinary text.
-const MIN_NAME_WORD: usize = 3;
-const MIN_PHONE_DIGITS: usize = 7;
-/// Words in a name record that identify nobody: titles, "unknown", and the
-/// demo caseload's "(DEMO)" marker.
-const NOT_IDENTIFYING: [&str; 9] = ["unknown", "demo", "mr", "mrs", "ms", "miss", "mx", "dr", "the"];
 
 impl Guard {
     pub fn new(rules: &DiscreetRules, service_name: Option<&str>, victim: Option<&Victim>, perpetrators: &[Perpetrator]) -> Self {
-        let mut patterns: Vec<Pattern> = rules
-            .forbidden
-            .iter()
-            .chain(service_name.map(str::to_owned).as_ref())
-            .filter(|w| !w.trim().is_empty())
-            .map(|w| Pattern { exposure: Exposure::AvoidedWord, words: words(w), prefix_last: true, shown: Some(w.trim().to_owned()) })
-            .collect();
-        if let Some(address) = victim.and_then(|v| v.address.as_ref()) {
-            let lines = address.lines.iter().map(|l| words(l)).filter(|w| w.len() >= MIN_ADDRESS_WORDS);
-            let postcode = address.postcode.iter().map(|p| words(p));
-            for line in lines.chain(postcode) {
-                patterns.push(Pattern { exposure: Exposure::VictimAddress, words: line, prefix_last: false, shown: None });
-            }
+        let mut finder = Finder::new();
+        for word in rules.forbidden.iter().chain(service_name.map(str::to_owned).as_ref()).filter(|w| !w.trim().is_empty()) {
+            finder.add_stem(&Found { exposure: Exposure::AvoidedWord, shown: Some(word.trim().to_owned()) }, word);
         }
-        let mut phones = Vec::new();
+        let address = Found { exposure: Exposure::VictimAddress, shown: None };
+        if let Some(a) = victim.and_then(|v| v.address.as_ref()) {
+            finder.add_address(&address, a);
+        }
+        let perpetrator = Found { exposure: Exposure::PerpetratorDetail, shown: None };
         for person in perpetrators {
             for name in person.names.iter().chain(&person.aliases) {
-                let identifying = |w: &&String| w.chars().count() >= MIN_NAME_WORD && !NOT_IDENTIFYING.contains(&w.as_str());
-                for part in words(name).iter().filter(identifying) {
-                    patterns.push(Pattern {
-                        exposure: Exposure::PerpetratorDetail,
-                        words: vec![part.clone()],
-                        prefix_last: false,
-                        shown: None,
-                    });
-                }
+                finder.add_name(&perpetrator, name);
             }
             for registration in person.vehicles.iter().filter_map(|v| v.registration.as_ref()) {
-                let spaced = words(registration);
-                let joined = vec![spaced.concat()];
-                for words in [spaced, joined] {
-                    patterns.push(Pattern { exposure: Exposure::PerpetratorDetail, words, prefix_last: false, shown: None });
-                }
+                finder.add_registration(&perpetrator, registration);
             }
             for phone in &person.phones {
-                let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-                let significant = digits.trim_start_matches("44").trim_start_matches('0').to_owned();
-                if significant.len() >= MIN_PHONE_DIGITS {
-                    phones.push(significant);
-                }
+                finder.add_phone(&perpetrator, phone);
+            }
+            for address in &person.addresses {
+                finder.add_address_text(&perpetrator, address);
+            }
+            for account in &person.online_accounts {
+                finder.add_handle(&perpetrator, account);
             }
         }
-        Self { patterns, phones }
+        Self { finder }
     }
 
-    fn first_exposure(&self, text: &str) -> Option<&Pattern> {
-        let hay = words(text);
-        if let Some(found) = self.patterns.iter().find(|p| has_words(&hay, &p.words, p.prefix_last)) {
-            return Some(found);
-        }
-        let digits = digit_runs(text);
-        self.phones.iter().any(|p| digits.contains(p.as_str())).then_some(&PHONE_PATTERN)
+    pub(crate) fn first_exposure(&self, text: &str) -> Option<&Found> {
+        self.finder.find(text)
     }
 
     /// Checks each piece of plan text; the error names where it sits.
@@ -148,10 +80,20 @@ impl Guard {
     }
 }
 
-static PHONE_PATTERN: Pattern = Pattern { exposure: Exposure::PerpetratorDetail, words: Vec::new(), prefix_last: false, shown: None };
-
-fn refusal(found: &Pattern, place: &str) -> PrintError {
+fn refusal(found: &Found, place: &str) -> PrintError {
     PrintError::DiscreetUnsafe { exposure: found.exposure, section: place.to_owned(), word: found.shown.clone() }
+}
+
+/// The pages (from 1) whose text shows one of these victims' addresses.
+pub fn address_pages(victims: &[Victim], pages: &[String]) -> Vec<usize> {
+    let mut finder = Finder::new();
+    for address in victims.iter().filter_map(|v| v.address.as_ref()) {
+        finder.add_address(&(), address);
+    }
+    if finder.is_empty() {
+        return Vec::new();
+    }
+    pages.iter().enumerate().filter(|(_, text)| finder.find(text).is_some()).map(|(index, _)| index + 1).collect()
 }
 
 #[cfg(test)]
@@ -163,6 +105,8 @@ mod tests {
         let mut value = serde_json::json!({
             "id": uuid_text(1), "case_id": uuid_text(2), "names": names, "phones": phones,
             "relationship": "ex_intimate_partner",
+            "addresses": ["9 Quarry Lane, Hillside, ZZ99 7QQ"],
+            "online_accounts": ["@dvoss_official (Instagram)"],
         });
         if let Some(reg) = registration {
             value["vehicles"] = serde_json::json!([{ "registration": reg }]);
@@ -233,5 +177,61 @@ mod tests {
         let err = guard().check_parts(&parts).unwrap_err().to_string();
         assert!(err.contains("the section \"Home\""), "{err}");
         assert!(!err.contains("Darren"), "{err}");
+    }
+
+    #[test]
+    fn the_bypasses_the_security_review_found_are_refused() {
+        // Each printed readably yet passed the old check.
+        assert_eq!(exposure("Call if the stal\u{AD}king starts again"), Some(Exposure::AvoidedWord), "soft hyphen");
+        assert_eq!(exposure("Note what the sta\u{200B}lker does"), Some(Exposure::AvoidedWord), "zero-width space");
+        assert_eq!(exposure("Keep a \u{0455}talking diary"), Some(Exposure::AvoidedWord), "Cyrillic dze");
+        assert_eq!(exposure("Walk past Larkspur Close quickly"), Some(Exposure::VictimAddress), "street without the number");
+        assert_eq!(exposure("Letters to ZZ991AA"), Some(Exposure::VictimAddress), "postcode without its space");
+        assert_eq!(exposure("Avoid Quarry Lane"), Some(Exposure::PerpetratorDetail), "the perpetrator's address");
+        assert_eq!(exposure("Block dvoss_official"), Some(Exposure::PerpetratorDetail), "the perpetrator's account");
+        assert_eq!(exposure("Me (Victim)"), Some(Exposure::AvoidedWord), "the README's own screenshot read (Victim)");
+    }
+
+    /// Look-alike letters from other scripts, for the property test only: the
+    /// check itself uses the Unicode confusables table.
+    const LOOK_ALIKES: [(char, char); 12] = [
+        ('a', '\u{0430}'),
+        ('c', '\u{0441}'),
+        ('e', '\u{0435}'),
+        ('i', '\u{0456}'),
+        ('o', '\u{043E}'),
+        ('p', '\u{0440}'),
+        ('s', '\u{0455}'),
+        ('x', '\u{0445}'),
+        ('y', '\u{0443}'),
+        ('o', '\u{03BF}'),
+        ('k', '\u{212A}'),
+        ('t', '\u{FF54}'),
+    ];
+    const INVISIBLE: [char; 7] = ['\u{AD}', '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{034F}'];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        #[test]
+        fn every_avoided_term_is_found_through_invisible_characters_and_look_alikes(
+            seeds in proptest::collection::vec(proptest::prelude::any::<u16>(), 64),
+        ) {
+            let rules = Templates::shipped().unwrap().discreet().clone();
+            let guard = Guard::new(&rules, None, None, &[]);
+            for (n, term) in rules.forbidden.iter().enumerate() {
+                let mut disguised = String::new();
+                for (i, c) in term.chars().enumerate() {
+                    let seed = usize::from(seeds[(n + i) % seeds.len()]);
+                    let lower = c.to_ascii_lowercase();
+                    let swapped = LOOK_ALIKES.iter().filter(|(latin, _)| *latin == lower).nth(seed % 2).map(|(_, other)| *other);
+                    disguised.push(if seed % 3 == 0 { swapped.unwrap_or(c) } else { c });
+                    if seed % 4 == 0 {
+                        disguised.push(INVISIBLE[seed % INVISIBLE.len()]);
+                    }
+                }
+                let found = guard.first_exposure(&format!("Remember: {disguised}.")).map(|f| f.exposure);
+                proptest::prop_assert_eq!(found, Some(Exposure::AvoidedWord), "{:?} from {:?}", disguised, term);
+            }
+        }
     }
 }

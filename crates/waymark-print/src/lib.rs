@@ -89,6 +89,10 @@ pub struct Options {
     pub discreet: bool,
     /// Body text of at least 16 pt.
     pub large_print: bool,
+    /// The advocate has seen that the victim's address appears in the text
+    /// (typed into a free-text field) and prints anyway; the print's audit
+    /// event records it. A discreet plan never prints the address.
+    pub address_confirmed: bool,
 }
 
 /// Where a printout went, for the audit trail.
@@ -120,6 +124,10 @@ pub struct Prepared {
     pub case: Option<CaseId>,
     record: Option<(RecordKind, Uuid)>,
     version: Option<u32>,
+    /// Pages that show a victim's address in their text, printed on the advocate's confirmation.
+    address_pages: Vec<usize>,
+    /// Shipped avoid-list words the service's `discreet.toml` removed, recorded with a discreet print.
+    avoid_list_removed: Vec<String>,
     document: PagedDocument,
 }
 
@@ -200,7 +208,7 @@ impl Printer {
         let now = vault.now();
         let today = vault.today();
         let produced = model::Produced::new(vault.actor(), now);
-        let (data, case, record, version, guard_parts) = match request {
+        let (data, case, record, version, guard_parts, victims) = match request {
             Request::SafetyPlan { case, version } => {
                 let file = vault.case_file(*case)?;
                 let plan = match version {
@@ -219,12 +227,14 @@ impl Printer {
                 }
                 let guard_inputs = options.discreet.then(|| (file.victim.clone(), file.perpetrators.clone()));
                 let data = to_value(&doc)?;
-                (data, Some(*case), Some((RecordKind::SafetyPlan, plan.id.as_uuid())), Some(plan.version), guard_inputs)
+                let victims: Vec<Victim> = file.victim.iter().cloned().collect();
+                (data, Some(*case), Some((RecordKind::SafetyPlan, plan.id.as_uuid())), Some(plan.version), guard_inputs, victims)
             }
             Request::Chronology { case } => {
                 let file = vault.case_file(*case)?;
                 let doc = model::ChronologyDoc::new(&file, produced, today, options.large_print);
-                (to_value(&doc)?, Some(*case), Some((RecordKind::Case, case.as_uuid())), None, None)
+                let victims: Vec<Victim> = file.victim.iter().cloned().collect();
+                (to_value(&doc)?, Some(*case), Some((RecordKind::Case, case.as_uuid())), None, None, victims)
             }
             Request::Hearings { case, limit } => {
                 let hearings = vault.upcoming_hearings(*case, *limit)?;
@@ -247,14 +257,22 @@ impl Printer {
                     })
                     .collect();
                 let doc = model::HearingsDoc::new(&rows, one_case.as_ref(), produced, options.large_print);
-                (to_value(&doc)?, *case, case.map(|c| (RecordKind::Case, c.as_uuid())), None, None)
+                let victims: Vec<Victim> = cases.iter().filter_map(|(_, v)| v.clone()).collect();
+                (to_value(&doc)?, *case, case.map(|c| (RecordKind::Case, c.as_uuid())), None, None, victims)
             }
         };
         let kind = request.kind();
-        let compiled = self.engine.compile(&self.templates, kind.template(), &data, now)?;
+        let compiled = self.engine.compile(&self.templates, kind.template(), &data, now, options.discreet)?;
+        let page_texts = engine::page_texts(&compiled.document);
+        // The address guard: no printout shows a victim's address only because
+        // it was typed into notes, unless the advocate has said so.
+        let address_pages = guard::address_pages(&victims, &page_texts);
+        if !address_pages.is_empty() && !options.address_confirmed {
+            return Err(PrintError::AddressInText { pages: address_pages });
+        }
         if let Some((victim, perpetrators)) = guard_parts {
             let guard = guard::Guard::new(self.templates.discreet(), self.service_name.as_deref(), victim.as_ref(), &perpetrators);
-            guard.check_pages(&engine::page_texts(&compiled.document))?;
+            guard.check_pages(&page_texts)?;
             if engine::has_images(&compiled.document) {
                 return Err(PrintError::DiscreetUnsafe { exposure: Exposure::Image, section: "the template's layout".into(), word: None });
             }
@@ -272,6 +290,8 @@ impl Printer {
             case,
             record,
             version,
+            address_pages,
+            avoid_list_removed: self.templates.discreet().removed_shipped.clone(),
             document: compiled.document,
         })
     }
@@ -297,6 +317,7 @@ fn file_name(kind: DocumentKind, options: Options, reference: &str, version: Opt
 /// in which form, where it went, and the PDF's SHA-256 so a found copy can be
 /// matched to its print.
 pub fn record_print(vault: &mut Vault, prepared: &Prepared, destination: Destination) -> Result<()> {
+    let removed = &prepared.avoid_list_removed;
     let detail = serde_json::json!({
         "document": prepared.kind.wire(),
         "discreet": prepared.options.discreet,
@@ -305,6 +326,8 @@ pub fn record_print(vault: &mut Vault, prepared: &Prepared, destination: Destina
         "pages": prepared.pages(),
         "sha256": prepared.sha256,
         "destination": destination.wire(),
+        "address_in_text_confirmed": (!prepared.address_pages.is_empty()).then_some(&prepared.address_pages),
+        "avoid_list_removed": (prepared.options.discreet && !removed.is_empty()).then_some(removed),
     });
     let (kind, id) = match prepared.record {
         Some((kind, id)) => (Some(kind), Some(id)),

@@ -105,7 +105,8 @@ impl PlanDoc {
             if !discreet {
                 return who.to_owned();
             }
-            rules.who.get(&who.trim().to_lowercase()).cloned().unwrap_or_else(|| who.to_owned())
+            // Wording not in the table ("Police", a name) would print as typed.
+            rules.who.get(&who.trim().to_lowercase()).cloned().unwrap_or_else(|| rules.who_other.clone())
         };
         let action = |a: &waymark_domain::PlanAction| ActionDoc {
             action: a.action.clone(),

@@ -14,9 +14,11 @@ const SHIPPED: [(&str, &[u8]); 7] = [
     ("chronology.typ", include_bytes!("../../../assets/templates/chronology.typ")),
     ("hearings.typ", include_bytes!("../../../assets/templates/hearings.typ")),
     ("service.toml", include_bytes!("../../../assets/templates/service.toml")),
-    ("discreet.toml", include_bytes!("../../../assets/templates/discreet.toml")),
+    ("discreet.toml", SHIPPED_DISCREET),
     ("logo.svg", include_bytes!("../../../assets/templates/logo.svg")),
 ];
+
+const SHIPPED_DISCREET: &[u8] = include_bytes!("../../../assets/templates/discreet.toml");
 
 /// Files a service may add beside the shipped ones (a logo in another format).
 const EXTRA_EXTENSIONS: [&str; 4] = ["svg", "png", "jpg", "jpeg"];
@@ -32,19 +34,78 @@ pub struct Templates {
     replaced: Vec<String>,
 }
 
-/// What a discreet printout must never show, from `discreet.toml`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What a discreet printout must never show: the shipped `discreet.toml`
+/// with a service's own file laid over it.
+#[derive(Debug, Clone)]
 pub struct DiscreetRules {
     /// The neutral title printed on a discreet plan.
     pub title: String,
-    /// Words and phrases that must not appear anywhere in a discreet plan. Matched
-    /// case-insensitively on whole words; the last word also matches as a prefix,
-    /// so "stalk" catches "stalking" and "stalker".
+    /// Words and phrases that must not appear anywhere in a discreet plan:
+    /// the shipped list, plus the service's, less what the service removed.
+    /// Matched on whole words as a reader sees them; the last word also
+    /// matches as a prefix, so "stalk" catches "stalking" and "stalker".
     pub forbidden: Vec<String>,
-    /// Neutral wording for who does an action ("advocate" becomes "my support worker").
-    #[serde(default)]
+    /// Shipped words the service's file removed (`remove_shipped`); every
+    /// discreet print records them in its audit event.
+    pub removed_shipped: Vec<String>,
+    /// Neutral wording for who does an action ("advocate" becomes "my support worker"),
+    /// by the lower-case "who" the advocate entered.
     pub who: BTreeMap<String, String>,
+    /// What a "who" not in `who` prints as, rather than the words typed.
+    pub who_other: String,
+}
+
+/// `discreet.toml` as written. In a service's file every key is optional.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiscreetFile {
+    title: Option<String>,
+    #[serde(default)]
+    forbidden: Vec<String>,
+    /// Shipped words to stop refusing. Explicit, and recorded with each discreet print.
+    #[serde(default)]
+    remove_shipped: Vec<String>,
+    #[serde(default)]
+    who: BTreeMap<String, String>,
+    who_other: Option<String>,
+}
+
+impl DiscreetRules {
+    /// The shipped rules with a service's file (if any) laid over them: its
+    /// words add to the avoid list, and a shipped word goes only when named in
+    /// `remove_shipped`.
+    fn layered(shipped: &str, service: Option<&str>) -> Result<Self> {
+        let unreadable = || PrintError::TemplatesUnreadable { file: "discreet.toml".into() };
+        let base: DiscreetFile = toml::from_str(shipped).map_err(|_| unreadable())?;
+        let over: Option<DiscreetFile> = service.map(toml::from_str).transpose().map_err(|_| unreadable())?;
+        let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
+        let mut rules = Self {
+            title: base.title.ok_or_else(unreadable)?,
+            forbidden: base.forbidden,
+            removed_shipped: Vec::new(),
+            who: base.who.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect(),
+            who_other: base.who_other.ok_or_else(unreadable)?,
+        };
+        if let Some(over) = over {
+            for word in &over.remove_shipped {
+                // A removal that names no shipped word is a mistake worth stopping on.
+                let position = rules.forbidden.iter().position(|f| same(f, word)).ok_or_else(unreadable)?;
+                rules.removed_shipped.push(rules.forbidden.remove(position));
+            }
+            for word in over.forbidden {
+                if !rules.forbidden.iter().any(|f| same(f, &word)) {
+                    rules.forbidden.push(word);
+                }
+            }
+            rules.title = over.title.unwrap_or(rules.title);
+            rules.who.extend(over.who.into_iter().map(|(k, v)| (k.to_lowercase(), v)));
+            rules.who_other = over.who_other.unwrap_or(rules.who_other);
+        }
+        if rules.title.trim().is_empty() || rules.who_other.trim().is_empty() || rules.forbidden.iter().all(|w| w.trim().is_empty()) {
+            return Err(unreadable());
+        }
+        Ok(rules)
+    }
 }
 
 impl Templates {
@@ -84,13 +145,14 @@ impl Templates {
     }
 
     fn from_files(files: BTreeMap<String, Vec<u8>>, replaced: Vec<String>) -> Result<Self> {
-        let discreet_text = std::str::from_utf8(files.get("discreet.toml").map(Vec::as_slice).unwrap_or_default())
-            .map_err(|_| PrintError::TemplatesUnreadable { file: "discreet.toml".into() })?;
-        let discreet: DiscreetRules =
-            toml::from_str(discreet_text).map_err(|_| PrintError::TemplatesUnreadable { file: "discreet.toml".into() })?;
-        if discreet.title.trim().is_empty() || discreet.forbidden.iter().all(|w| w.trim().is_empty()) {
-            return Err(PrintError::TemplatesUnreadable { file: "discreet.toml".into() });
-        }
+        let unreadable = || PrintError::TemplatesUnreadable { file: "discreet.toml".into() };
+        let shipped = std::str::from_utf8(SHIPPED_DISCREET).map_err(|_| unreadable())?;
+        let service = if replaced.iter().any(|n| n == "discreet.toml") {
+            Some(std::str::from_utf8(files.get("discreet.toml").map(Vec::as_slice).unwrap_or_default()).map_err(|_| unreadable())?)
+        } else {
+            None
+        };
+        let discreet = DiscreetRules::layered(shipped, service)?;
         Ok(Self { files, discreet, replaced })
     }
 
@@ -128,8 +190,11 @@ mod tests {
     fn shipped_discreet_rules_cover_the_words_domain_md_names() {
         // domain.md and the print issue name these words; a shipped list without them is unsafe.
         let rules = Templates::shipped().unwrap().discreet().clone();
-        for word in ["stalking", "stalker", "harassment", "safety plan", "advocate", "perpetrator"] {
-            assert!(rules.forbidden.iter().any(|f| word.starts_with(&f.to_lowercase())), "the shipped avoid list misses {word}");
+        // The security review's list: words a perpetrator would recognise.
+        let recognised = ["victim", "abuse", "domestic abuse", "refuge", "marac", "mappa", "clinic", "protection order", "restraining order", "non-molestation"];
+        let guard = crate::guard::Guard::new(&rules, None, None, &[]);
+        for word in ["stalking", "stalker", "harassment", "safety plan", "advocate", "perpetrator"].into_iter().chain(recognised) {
+            assert!(guard.first_exposure(&format!("about the {word} today")).is_some(), "the shipped avoid list misses {word}");
         }
         assert_eq!(rules.title, "My plan");
     }
@@ -147,10 +212,25 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_avoid_list_is_refused() {
-        // A service that blanks the list would silently lose the discreet check.
+    fn a_service_avoid_list_adds_to_the_shipped_one() {
+        // A one-word service list used to replace the shipped list, and the discreet check with it.
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("discreet.toml"), "title = \"My plan\"\nforbidden = []\n").unwrap();
+        std::fs::write(dir.path().join("discreet.toml"), "forbidden = [\"Hillside station\"]\n").unwrap();
+        let rules = Templates::with_overrides(dir.path()).unwrap().discreet().clone();
+        assert!(rules.forbidden.iter().any(|w| w == "Hillside station"));
+        assert!(rules.forbidden.iter().any(|w| w == "stalk"), "the shipped words stay");
+        assert!(rules.removed_shipped.is_empty());
+        assert_eq!(rules.title, "My plan", "an unset title keeps the shipped one");
+    }
+
+    #[test]
+    fn removing_a_shipped_word_is_explicit_and_recorded_and_a_bad_removal_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("discreet.toml"), "remove_shipped = [\"Clinic\"]\nforbidden = []\n").unwrap();
+        let rules = Templates::with_overrides(dir.path()).unwrap().discreet().clone();
+        assert!(!rules.forbidden.iter().any(|w| w.eq_ignore_ascii_case("clinic")));
+        assert_eq!(rules.removed_shipped, ["clinic"]);
+        std::fs::write(dir.path().join("discreet.toml"), "remove_shipped = [\"no such word\"]\n").unwrap();
         let err = Templates::with_overrides(dir.path()).unwrap_err();
         assert!(matches!(err, PrintError::TemplatesUnreadable { ref file } if file == "discreet.toml"));
     }

@@ -133,8 +133,13 @@ fn the_full_safety_plan_holds_every_section_value_and_the_version_on_every_page(
 fn the_discreet_plan_has_no_avoided_word_no_address_and_nothing_on_the_perpetrator() {
     let mut f = fixture();
     let file = f.file();
-    let pdf = f.print(&Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false }, "my-plan.pdf");
+    let pdf = f.print(&Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false, address_confirmed: false }, "my-plan.pdf");
     assert_structurally_valid(&pdf);
+    // The file's own metadata, as pdfinfo shows anyone who opens its properties: no program, no service.
+    let info = run("pdfinfo", &["-meta", pdf.to_str().unwrap()]).to_lowercase();
+    for giveaway in ["waymark", "typst", "safety", "example stalking"] {
+        assert!(!info.contains(giveaway), "the discreet PDF's metadata says {giveaway}: {info}");
+    }
     let text = pages_of(&pdf).join(" ").to_lowercase();
     assert!(text.contains("my plan"), "the neutral title");
     assert!(text.contains("call 999") && text.contains("press 55"), "the emergency box stays");
@@ -186,7 +191,7 @@ fn a_discreet_plan_naming_the_perpetrator_is_refused_with_the_section_and_nothin
 
     let err = f
         .printer
-        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false })
+        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false, address_confirmed: false })
         .unwrap_err();
     match &err {
         PrintError::DiscreetUnsafe { exposure, section, .. } => {
@@ -208,11 +213,11 @@ fn large_print_sets_body_text_at_sixteen_points_or_more() {
     let mut f = fixture();
     let normal = f
         .printer
-        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false })
+        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false, address_confirmed: false })
         .unwrap();
     let large = f
         .printer
-        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: true })
+        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: true, address_confirmed: false })
         .unwrap();
     assert!(large.body_text_pt() >= 16.0, "large print body is {} pt", large.body_text_pt());
     assert!(normal.body_text_pt() < 16.0);
@@ -328,7 +333,7 @@ fn every_print_is_in_the_audit_trail_and_the_file_name_holds_no_personal_data() 
     let file = f.file();
     let prepared = f
         .printer
-        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: true })
+        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: true, address_confirmed: false })
         .unwrap();
     assert_eq!(prepared.file_name, "my-plan.pdf");
     let chronology = f.printer.prepare(&mut f.vault, &Request::Chronology { case: f.case }, Options::default()).unwrap();
@@ -374,7 +379,7 @@ fn a_service_changes_its_name_and_wording_by_editing_a_template_file() {
     .unwrap();
     let printer = Printer::for_vault_dir(&f.dir.path().join("vault")).unwrap();
     let err = printer
-        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false })
+        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false, address_confirmed: false })
         .unwrap_err();
     assert!(matches!(err, PrintError::DiscreetUnsafe { exposure: Exposure::AvoidedWord, .. }), "{err:?}");
 }
@@ -401,6 +406,34 @@ fn a_broken_template_names_its_file_and_line() {
 fn discreet_applies_to_the_safety_plan_only() {
     let mut f = fixture();
     let err =
-        f.printer.prepare(&mut f.vault, &Request::Chronology { case: f.case }, Options { discreet: true, large_print: false }).unwrap_err();
+        f.printer.prepare(&mut f.vault, &Request::Chronology { case: f.case }, Options { discreet: true, large_print: false, address_confirmed: false }).unwrap_err();
     assert!(matches!(err, PrintError::DiscreetOnlyForPlan));
+}
+
+#[test]
+fn a_printout_showing_the_victims_address_in_notes_is_refused_until_the_advocate_confirms() {
+    // The regulator's case: an address typed into notes went out on paper.
+    let mut f = fixture();
+    let address = f.file().victim.unwrap().address.unwrap();
+    let street = address.lines[0].trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ').to_owned();
+    let account = waymark_domain::patch::Patch::parse(&[
+        &format!("account=She has moved to {street}"),
+        "channel=in_person",
+        "behaviours+=loitering",
+    ])
+    .unwrap();
+    let case = f.case;
+    f.vault.with_address_confirmed(|v| v.add(waymark_domain::RecordKind::Incident, Some(case), &account)).unwrap();
+    let request = Request::Chronology { case };
+    let plain = Options { discreet: false, large_print: false, address_confirmed: false };
+    match f.printer.prepare(&mut f.vault, &request, plain).unwrap_err() {
+        PrintError::AddressInText { pages } => assert!(!pages.is_empty()),
+        other => panic!("expected address_in_text, got {other:?}"),
+    }
+    let confirmed = Options { address_confirmed: true, ..plain };
+    let pdf = f.print(&request, confirmed, "chronology.pdf");
+    assert!(pages_of(&pdf).join(" ").contains(&street), "printed as confirmed");
+    let events = f.vault.audit_events(Some(case), 50).unwrap();
+    let print = events.iter().find(|e| e.action == "print").expect("the print is audited");
+    assert!(print.detail["address_in_text_confirmed"].as_array().is_some_and(|p| !p.is_empty()), "{}", print.detail);
 }

@@ -34,6 +34,8 @@ pub enum VaultError {
     DatabaseUnreadable,
     #[error("another program has the vault open; close the Waymark app and try again")]
     InUse,
+    #[error("the victim's address appears in {} of this {}; text there can be printed or sent to the clinic. Nothing was saved: remove it, or save again confirming you mean it (the confirmation is recorded in the audit trail)", fields.join(", "), kind.wire())]
+    AddressInText { kind: RecordKind, fields: Vec<String> },
     #[error("{0}")]
     Invalid(ValidationErrors),
     #[error("no {} with that id or reference; list them to find the right one", kind.wire())]
@@ -80,6 +82,7 @@ impl VaultError {
             VaultError::NewerSchema { .. } => "newer_schema",
             VaultError::DatabaseUnreadable => "database_unreadable",
             VaultError::InUse => "vault_in_use",
+            VaultError::AddressInText { .. } => "address_in_text",
             VaultError::Invalid(_) => "invalid",
             VaultError::NotFound { .. } => "not_found",
             VaultError::Immutable { .. } => "immutable",

@@ -406,6 +406,45 @@ fn passphrase_change_and_recovery_keep_the_data() {
 }
 
 #[test]
+fn the_victims_address_in_a_notes_field_is_caught_before_it_is_saved() {
+    // A council was reprimanded after staff typed a victim's new address into
+    // a notes field that a letter then took to the old, shared address.
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let case = add_case(&mut v, "AG-1");
+    v.add(RecordKind::Victim, Some(case), &patch(&["name=Test Person", "address.lines:=[\"14 Larkspur Close\",\"Hillside\"]", "address.postcode=ZZ99 1AA"]))
+        .unwrap();
+    let ops_before = count(&v, "ops");
+    let mention = patch(&["account=She has moved to larkspur cl., post to zz991aa", "channel=in_person", "behaviours+=loitering"]);
+    let err = v.add(RecordKind::Incident, Some(case), &mention).unwrap_err();
+    assert_eq!(err.code(), "address_in_text");
+    let message = err.to_string();
+    assert!(message.contains("account") && !message.to_lowercase().contains("larkspur") && !message.contains("ZZ99"), "{message}");
+    assert_eq!(count(&v, "ops"), ops_before, "nothing was written");
+    // Ordinary text, and the town alone, pass.
+    v.add(RecordKind::Incident, Some(case), &patch(&["account=Seen in Hillside town centre", "channel=in_person", "behaviours+=loitering"]))
+        .unwrap();
+    // Confirmed: saved, and the audit names the field, never the text.
+    let saved = v.with_address_confirmed(|v| v.add(RecordKind::Incident, Some(case), &mention)).unwrap();
+    let events = v.audit_events(Some(case), 20).unwrap();
+    let confirmed = events.iter().find(|e| e.action == "address_in_text_confirmed").expect("the confirmation is audited");
+    assert_eq!(confirmed.record_id.as_deref(), Some(saved.id().to_string().as_str()));
+    assert_eq!(confirmed.detail["fields"], serde_json::json!(["account"]));
+    // The confirmation covers that one save only.
+    let contact = patch(&["method=phone", "summary=Agreed to meet at 14 Larkspur Close", "at=2026-11-19 12:00"]);
+    assert_eq!(v.add(RecordKind::Contact, Some(case), &contact).unwrap_err().code(), "address_in_text");
+    // A new case whose referral reason holds the victim's postcode is caught in the same transaction.
+    let err = v
+        .open_case(
+            &patch(&["reference=AG-2", "referral.source=police", "referral.reason=Lives at ZZ99 1AA with children"]),
+            &patch(&["name=Other Person", "address.lines:=[\"3 Mill Row\"]", "address.postcode=ZZ99 1AA"]),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "address_in_text");
+}
+
+#[test]
 fn no_side_door_takes_a_guessable_passphrase() {
     // The desktop's first run rated passphrases; init, change, recovery and
     // backups once checked only the length, so "password1234" got in.

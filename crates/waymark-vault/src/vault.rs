@@ -19,7 +19,7 @@ use waymark_domain::patch::{new_doc, protected_fields, NewRecord, Patch};
 use waymark_domain::records::Ctx;
 use waymark_domain::rules::Rules;
 use waymark_domain::time::{london_date, Clock};
-use waymark_domain::{CaseId, DeviceId, Entity, Record, RecordKind, ValidationErrors};
+use waymark_domain::{Address, CaseId, DeviceId, Entity, Record, RecordKind, ValidationErrors, Victim};
 
 /// The system clock. Business logic takes a `Clock`, so tests pass their own.
 #[derive(Debug, Clone, Copy, Default)]
@@ -104,6 +104,8 @@ pub struct Vault {
     pub(crate) env: Env,
     pub(crate) rules: Rules,
     pub(crate) instruments: Instruments,
+    /// Set only inside `with_address_confirmed`: the address guard's warning was accepted.
+    pub(crate) address_confirmed: bool,
 }
 
 impl std::fmt::Debug for Vault {
@@ -222,6 +224,7 @@ impl Vault {
             env,
             rules,
             instruments,
+            address_confirmed: false,
         })
     }
 
@@ -245,7 +248,7 @@ impl Vault {
         let hlc: Hlc = meta_get(&conn, "hlc")?.and_then(|h| h.parse().ok()).ok_or(VaultError::DatabaseUnreadable)?;
         let (rules, instruments) = load_service_config(dir)?;
         tracing::info!(device = %device, "vault unlocked");
-        Ok(Vault { dir: dir.to_owned(), conn, key, device, actor, hlc, env, rules, instruments })
+        Ok(Vault { dir: dir.to_owned(), conn, key, device, actor, hlc, env, rules, instruments, address_confirmed: false })
     }
 
     /// Closes the database and zeroises the key.
@@ -353,6 +356,14 @@ impl Vault {
         let now = self.env.clock.now();
         let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
         let ctx = Ctx { rules: &self.rules, instruments: &self.instruments };
+        // A victim saved in this batch (a new case) is the address to guard for its case.
+        let batch_addresses: Vec<(CaseId, Address)> = mutations
+            .iter()
+            .filter_map(|m| match m {
+                Mutation::Create(Record::Victim(v)) | Mutation::Update(Record::Victim(v)) => Some((v.case_id, v.address.clone()?)),
+                _ => None,
+            })
+            .collect();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut hlc = self.hlc;
         let mut ids = Vec::with_capacity(mutations.len());
@@ -396,6 +407,10 @@ impl Vault {
                 ids.push(record.id());
                 continue;
             }
+            let address_shown = address_in_text(&tx, &record, &new, &changes, &batch_addresses)?;
+            if !address_shown.is_empty() && !self.address_confirmed {
+                return Err(VaultError::AddressInText { kind, fields: address_shown });
+            }
             hlc = hlc.tick(now_ms);
             let hlc_text = hlc.to_string();
             let doc_text = new.to_string();
@@ -429,6 +444,21 @@ impl Vault {
             } else {
                 json!({ "fields": changes.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), "op": seq })
             };
+            if !address_shown.is_empty() {
+                // The advocate was warned and saved anyway: which fields, never what they hold.
+                audit::append(
+                    &tx,
+                    &AuditEntry {
+                        at: now,
+                        actor: &self.actor,
+                        action: "address_in_text_confirmed",
+                        kind: Some(kind.wire()),
+                        record_id: Some(id.clone()),
+                        case_id: case_id.clone(),
+                        detail: json!({ "fields": address_shown, "op": seq }),
+                    },
+                )?;
+            }
             audit::append(
                 &tx,
                 &AuditEntry { at: now, actor: &self.actor, action, kind: Some(kind.wire()), record_id: Some(id), case_id, detail },
@@ -442,6 +472,16 @@ impl Vault {
         tx.commit()?;
         self.hlc = hlc;
         Ok(ids)
+    }
+
+    /// Runs `write` with the address guard's warning accepted: a save that
+    /// would otherwise be refused with `AddressInText` goes ahead, and the
+    /// audit trail records which fields hold the address.
+    pub fn with_address_confirmed<T>(&mut self, write: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.address_confirmed = true;
+        let out = write(self);
+        self.address_confirmed = false;
+        out
     }
 
     pub fn create<E: Entity>(&mut self, record: E) -> Result<E> {
@@ -776,6 +816,36 @@ fn op_changes(creating: bool, changes: &[(String, Value, Value)]) -> Value {
         let old: serde_json::Map<String, Value> = changes.iter().map(|(f, o, _)| (f.clone(), o.clone())).collect();
         json!({ "new": new, "old": old })
     }
+}
+
+/// The address guard: free-text fields this change sets that show the case's
+/// victim's address (street with or without the number, postcode however
+/// written), as field paths. Text there can be printed, exported or sent to
+/// the clinic, where the address field's "do not disclose" does not reach.
+fn address_in_text(
+    conn: &Connection,
+    record: &Record,
+    doc: &Value,
+    changes: &[(String, Value, Value)],
+    batch: &[(CaseId, Address)],
+) -> Result<Vec<String>> {
+    let Some(case) = record.case_id() else { return Ok(Vec::new()) };
+    let address = match (record, batch.iter().find(|(c, _)| *c == case)) {
+        (Record::Victim(v), _) => v.address.clone(),
+        (_, Some((_, a))) => Some(a.clone()),
+        _ => {
+            let stored: Option<String> =
+                conn.prepare_cached("SELECT doc FROM victims WHERE case_id = ?1 LIMIT 1")?.query_row([case.to_string()], |r| r.get(0)).optional()?;
+            let victim: Option<Victim> =
+                stored.map(|d| serde_json::from_str(&d)).transpose().map_err(|_| VaultError::DatabaseUnreadable)?;
+            victim.and_then(|v| v.address)
+        }
+    };
+    let Some(address) = address else { return Ok(Vec::new()) };
+    let mut finder = waymark_domain::disclosure::Finder::new();
+    finder.add_address(&(), &address);
+    let changed = |path: &String| changes.iter().any(|c| path.split('.').next() == Some(c.0.as_str()));
+    Ok(waymark_domain::disclosure::fields_showing(&finder, record.kind(), doc).into_iter().filter(changed).collect())
 }
 
 /// Top-level fields that differ, as (field, old, new).

@@ -29,6 +29,7 @@ struct Inner {
     /// Every quarantined op, in arrival order (its index + 1 is its id).
     quarantine: Vec<QuarantineEntry>,
     audit: Vec<AdminEvent>,
+    warnings: Vec<TextWarning>,
     /// Every origin with ops in the feed (whose clocks are theirs alone).
     origins: std::collections::HashSet<Uuid>,
     case_advocate: HashMap<Uuid, String>,
@@ -464,6 +465,22 @@ impl ClinicStore for MemoryStore {
 
     fn admin_audit(&self) -> StoreResult<Vec<AdminEvent>> {
         Ok(self.lock()?.audit.clone())
+    }
+
+    fn case_ops(&self, case: Uuid) -> StoreResult<Vec<WireOp>> {
+        Ok(self.lock()?.feed.iter().filter(|o| o.case_id == Some(case)).cloned().collect())
+    }
+
+    fn add_text_warning(&self, warning: &TextWarning) -> StoreResult<()> {
+        let mut inner = self.lock()?;
+        if !inner.warnings.iter().any(|w| w.op_id == warning.op_id) {
+            inner.warnings.push(warning.clone());
+        }
+        Ok(())
+    }
+
+    fn text_warnings(&self) -> StoreResult<Vec<TextWarning>> {
+        Ok(self.lock()?.warnings.clone())
     }
 
     fn feed_head(&self) -> StoreResult<u64> {

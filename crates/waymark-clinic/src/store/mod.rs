@@ -208,6 +208,18 @@ pub struct AdminEvent {
     pub detail: serde_json::Value,
 }
 
+/// An accepted op whose free text shows its case's victim's address
+/// (`crate::text_guard`): which fields, never what they hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TextWarning {
+    pub op_id: Uuid,
+    pub case_id: Uuid,
+    pub kind: String,
+    pub record_id: Uuid,
+    pub fields: Vec<String>,
+    pub at: DateTime<Utc>,
+}
+
 /// A page of the feed for one device.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedPage {
@@ -285,6 +297,11 @@ pub trait ClinicStore: Send + Sync {
     fn decide_quarantined(&self, id: i64, decision: Decision<'_>, now: DateTime<Utc>) -> StoreResult<()>;
     /// The administrative audit, oldest first.
     fn admin_audit(&self) -> StoreResult<Vec<AdminEvent>>;
+    /// Every op in the feed about one case, in feed order.
+    fn case_ops(&self, case: Uuid) -> StoreResult<Vec<WireOp>>;
+    /// Keeps a warning; one per op.
+    fn add_text_warning(&self, warning: &TextWarning) -> StoreResult<()>;
+    fn text_warnings(&self) -> StoreResult<Vec<TextWarning>>;
     fn stats(&self) -> StoreResult<Stats>;
 }
 

@@ -159,6 +159,19 @@ CREATE TABLE admin_audit (
 CREATE TRIGGER admin_audit_no_update BEFORE UPDATE ON admin_audit BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
 CREATE TRIGGER admin_audit_no_delete BEFORE DELETE ON admin_audit BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
 "#,
+    r#"
+-- The address guard at the clinic: an accepted op whose free text shows the
+-- case's victim's address. A warning on the record (field paths only), never
+-- a refusal of the op.
+CREATE TABLE text_warnings (
+    op_id TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    fields TEXT NOT NULL CHECK (json_valid(fields)),
+    at TEXT NOT NULL
+) STRICT;
+"#,
 ];
 
 pub struct SqliteStore {
@@ -853,6 +866,51 @@ impl ClinicStore for SqliteStore {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn case_ops(&self, case: Uuid) -> StoreResult<Vec<WireOp>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached("SELECT op FROM ops WHERE case_id = ?1 ORDER BY position")?;
+        let texts = stmt.query_map([case.to_string()], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        texts.iter().map(|t| serde_json::from_str(t).map_err(|_| ClinicError::Store("unreadable op".into()))).collect()
+    }
+
+    fn add_text_warning(&self, warning: &TextWarning) -> StoreResult<()> {
+        self.conn()?.execute(
+            "INSERT INTO text_warnings (op_id, case_id, kind, record_id, fields, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (op_id) DO NOTHING",
+            params![
+                warning.op_id.to_string(),
+                warning.case_id.to_string(),
+                warning.kind,
+                warning.record_id.to_string(),
+                serde_json::to_string(&warning.fields).unwrap_or_else(|_| "[]".into()),
+                warning.at.to_rfc3339()
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn text_warnings(&self) -> StoreResult<Vec<TextWarning>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare("SELECT op_id, case_id, kind, record_id, fields, at FROM text_warnings ORDER BY at, op_id")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let bad = || ClinicError::Store("unreadable warning".into());
+        rows.into_iter()
+            .map(|(op, case, kind, record, fields, at)| {
+                Ok(TextWarning {
+                    op_id: op.parse().map_err(|_| bad())?,
+                    case_id: case.parse().map_err(|_| bad())?,
+                    kind,
+                    record_id: record.parse().map_err(|_| bad())?,
+                    fields: serde_json::from_str(&fields).map_err(|_| bad())?,
+                    at: parse_instant(&at)?,
+                })
+            })
+            .collect()
     }
 
     fn admin_audit(&self) -> StoreResult<Vec<AdminEvent>> {
