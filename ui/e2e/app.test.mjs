@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
@@ -27,7 +27,10 @@ let browser;
 let clinic;
 let clinicCode;
 const clinicDir = mkdtempSync(join(tmpdir(), "waymark-e2e-clinic-"));
-const clinicEnv = { ...process.env, WAYMARK_CLINIC_PASSPHRASE: "e2e clinic pass words", WAYMARK_CLINIC_DIR: join(clinicDir, "clinic") };
+// The clinic reads its passphrase from a file only its owner can read, never from the environment.
+const clinicPassFile = join(clinicDir, "passphrase");
+writeFileSync(clinicPassFile, "e2e clinic pass words\n", { mode: 0o600 });
+const clinicEnv = { ...process.env, WAYMARK_CLINIC_PASSPHRASE_FILE: clinicPassFile, WAYMARK_CLINIC_DIR: join(clinicDir, "clinic") };
 
 /** A real clinic server on a loopback port, and a one-time enrolment code for it. */
 async function startClinic() {
@@ -115,24 +118,18 @@ async function audit(screen) {
   assert.deepEqual(violations, [], `axe found serious or critical problems on ${screen}`);
 }
 
+// Date fields are plain text inputs typed as day/month/year and 24-hour time
+// (DateTimeField), so they are typed into like any other field.
 async function setValue(selector, value) {
   const el = await browser.$(selector);
   await el.waitForDisplayed({ timeout: 10_000 });
-  const type = await el.getAttribute("type");
-  if (type === "date" || type === "datetime-local") {
-    // WebKit's date widgets ignore typed keys; set the value as the user's picker would.
-    await browser.execute(
-      (sel, v) => {
-        const input = document.querySelector(sel);
-        input.value = v;
-        input.dispatchEvent(new Event("input", { bubbles: true }));
-      },
-      selector,
-      value,
-    );
-  } else {
-    await el.setValue(value);
-  }
+  await el.setValue(value);
+}
+
+async function valueOf(selector) {
+  const el = await browser.$(selector);
+  await el.waitForDisplayed({ timeout: 10_000 });
+  return el.getValue();
 }
 
 async function choose(selector, value) {
@@ -215,9 +212,13 @@ test("an advocate sets up, records a case, locks, unlocks and finds it all after
   await click(".section-actions button:nth-child(1)");
   await setValue("#hearing-add-court", "Example Magistrates' Court");
   await choose("#hearing-add-hearing_type", (await (await browser.$("#hearing-add-hearing_type option:nth-child(2)")).getAttribute("value")));
-  await setValue("#hearing-add-starts_at", "2027-01-14T10:00");
+  // Day first whatever LANG says: 11/12 is 11 December, never 12 November.
+  await setValue("#hearing-add-starts_at", "11/12/2027");
+  await setValue("#hearing-add-starts_at-time", "14:30");
   await click("form[aria-labelledby='hearing-add-title'] button[type='submit']");
   await waitForText("#panel table", "Example Magistrates' Court");
+  const when = await textOf("#panel table tbody tr td:first-child");
+  assert.ok(when.includes("11 Dec 2027") && when.includes("14:30"), `the hearing shows as 11 Dec 2027 at 14:30, not "${when}"`);
   await click("#panel table button");
   await setValue("#hearing-outcome-outcome", "Adjourned for trial");
   await click("form[aria-labelledby='hearing-outcome-title'] button[type='submit']");
@@ -235,11 +236,17 @@ test("an advocate sets up, records a case, locks, unlocks and finds it all after
   await click("form[aria-labelledby='plan-edit-title'] fieldset:last-of-type > button");
   await setValue("#sn-0", "Sam Example");
   await setValue("#sl-0", "Gym friend");
-  await setValue("#plan-review", "2027-01-05");
+  await setValue("#plan-review", "5/1/2027");
   await audit("safety plan editor");
   await click("form[aria-labelledby='plan-edit-title'] button[type='submit']");
   await waitForText("#panel h2", "Version 1");
+  await waitForText("#panel h2", "review 5 Jan 2027");
   await waitForText("#panel", "printed as “Gym friend”");
+  // Reopened, the stored date reads back as day/month/year.
+  await click(".section-actions button");
+  assert.equal(await valueOf("#plan-review"), "05/01/2027");
+  await click("form[aria-labelledby='plan-edit-title'] > button:last-child");
+  await browser.waitUntil(async () => !(await (await browser.$("form[aria-labelledby='plan-edit-title']")).isExisting()), { timeout: 10_000 });
 
   // Print: the discreet plan is the default; its preview pages come from the real renderer.
   await click(".case-title-row button:not(.quiet)");

@@ -134,7 +134,8 @@ fn print(dir: &Path, json: bool, cmd: PrintCmd) -> Outcome {
             (Request::Hearings { case, limit }, out, false)
         }
     };
-    let options = Options { discreet, large_print: out.large_print, address_confirmed: ADDRESS_CONFIRMED.load(std::sync::atomic::Ordering::Relaxed) };
+    let options =
+        Options { discreet, large_print: out.large_print, address_confirmed: ADDRESS_CONFIRMED.load(std::sync::atomic::Ordering::Relaxed) };
     let prepared = printer.prepare(&mut vault, &request, options)?;
     waymark_print::save(&mut vault, &prepared, &out.out)?;
     output::done(

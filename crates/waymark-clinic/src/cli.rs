@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use uuid::Uuid;
-use zeroize::Zeroizing;
 use waymark_protocol::Limits;
+use zeroize::Zeroizing;
 
 #[derive(Parser)]
 #[command(name = "waymark-clinic", version, about = "The stalking clinic's sync server and its administration")]

@@ -124,7 +124,9 @@ impl ClinicError {
             | ClinicError::OutOfOrder
             | ClinicError::NotQuarantined
             | ClinicError::CursorAhead => StatusCode::CONFLICT,
-            ClinicError::Store(_) | ClinicError::Setup(_) | ClinicError::WrongPassphrase | ClinicError::WeakPassphrase { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ClinicError::Store(_) | ClinicError::Setup(_) | ClinicError::WrongPassphrase | ClinicError::WeakPassphrase { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 }

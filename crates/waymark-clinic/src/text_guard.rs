@@ -47,7 +47,14 @@ pub fn note_warnings(store: &dyn ClinicStore, ops: &[WireOp], now: DateTime<Utc>
         if fields.is_empty() {
             continue;
         }
-        store.add_text_warning(&TextWarning { op_id: op.op_id, case_id: case, kind: op.kind.clone(), record_id: op.record_id, fields, at: now })?;
+        store.add_text_warning(&TextWarning {
+            op_id: op.op_id,
+            case_id: case,
+            kind: op.kind.clone(),
+            record_id: op.record_id,
+            fields,
+            at: now,
+        })?;
         noted += 1;
     }
     Ok(noted)

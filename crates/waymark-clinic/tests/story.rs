@@ -872,7 +872,15 @@ async fn the_victims_address_in_free_text_is_a_warning_at_the_clinic_never_a_ref
         let ops = vec![
             device.op(1, 10, "case", serde_json::json!({"advocate": "ISA01", "reference": "C1"})),
             record_op(&device, 2, "victim", 11, 10, OpAction::Create, victim),
-            record_op(&device, 3, "incident", 12, 10, OpAction::Create, serde_json::json!({"account": "Waited at the corner of larkspur cl"})),
+            record_op(
+                &device,
+                3,
+                "incident",
+                12,
+                10,
+                OpAction::Create,
+                serde_json::json!({"account": "Waited at the corner of larkspur cl"}),
+            ),
             record_op(&device, 4, "incident", 13, 10, OpAction::Create, serde_json::json!({"account": "Seen in Hillside town centre"})),
             record_op(&device, 5, "contact", 14, 10, OpAction::Create, serde_json::json!({"summary": "Letter to zz991aa"})),
         ];

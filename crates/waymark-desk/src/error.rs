@@ -45,7 +45,10 @@ impl From<VaultError> for DeskError {
             VaultError::Invalid(errors) => errors.0.clone(),
             VaultError::AddressInText { fields, .. } => fields
                 .iter()
-                .map(|field| FieldError { field: field.clone(), rule: "holds the victim's address: text here can be printed or sent to the clinic".into() })
+                .map(|field| FieldError {
+                    field: field.clone(),
+                    rule: "holds the victim's address: text here can be printed or sent to the clinic".into(),
+                })
                 .collect(),
             _ => Vec::new(),
         };

@@ -24,10 +24,13 @@ fn fields(value: serde_json::Value) -> Fields {
 }
 
 fn open_case(desk: &Desk) -> waymark_domain::CaseId {
-    desk.open_case(NewCase {
-        case: fields(json!({"reference": "D-1", "referral.source": "police", "referral.reason": "Repeated contact"})),
-        victim: fields(json!({"name": "Canary Person", "address": {"lines": ["1 Canary Street"], "do_not_disclose": true}})),
-    }, false)
+    desk.open_case(
+        NewCase {
+            case: fields(json!({"reference": "D-1", "referral.source": "police", "referral.reason": "Repeated contact"})),
+            victim: fields(json!({"name": "Canary Person", "address": {"lines": ["1 Canary Street"], "do_not_disclose": true}})),
+        },
+        false,
+    )
     .unwrap()
 }
 
@@ -106,8 +109,9 @@ fn a_failed_save_names_the_field_and_writes_nothing() {
     let (desk, _) = desk(dir.path());
     desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
     let case = open_case(&desk);
-    let err =
-        desk.add_record(RecordKind::Incident, Some(case), fields(json!({"account": "", "channel": "text", "behaviours": []})), false).unwrap_err();
+    let err = desk
+        .add_record(RecordKind::Incident, Some(case), fields(json!({"account": "", "channel": "text", "behaviours": []})), false)
+        .unwrap_err();
     assert_eq!(err.code, "invalid");
     assert!(err.fields.iter().any(|f| f.field == "account"), "{err:?}");
     assert!(!err.message.contains("Canary"));
@@ -143,7 +147,8 @@ fn an_amendment_keeps_the_original_and_changes_what_the_case_shows() {
         .add_record(
             RecordKind::Incident,
             Some(case),
-            fields(json!({"account": "Sent texts", "channel": "text", "behaviours": ["unwanted_contact"]})), false,
+            fields(json!({"account": "Sent texts", "channel": "text", "behaviours": ["unwanted_contact"]})),
+            false,
         )
         .unwrap();
     desk.amend_incident(incident.id(), "Wrong time given".into(), fields(json!({"occurred_at": "2026-11-19T23:15"})), false).unwrap();
@@ -258,8 +263,7 @@ fn print_errors_reach_the_ui_with_a_code_and_the_field() {
     let (desk, _) = desk(dir.path());
     desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
     let case = open_case(&desk);
-    let mut form =
-        PrintForm {
+    let mut form = PrintForm {
         document: DocumentKind::Chronology,
         case_id: None,
         version: None,
@@ -385,10 +389,13 @@ fn enrolling_and_syncing_work_when_called_from_an_async_command() {
     let commands = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let view = commands.block_on(async { desk.sync_enrol(clinic.code()) }).unwrap();
     assert_eq!((view.status.pending, view.status.acked_through), (0, 2));
-    desk.open_case(NewCase {
-        case: fields(json!({"reference": "D-2", "referral.source": "self", "referral.reason": "Messages"})),
-        victim: fields(json!({"name": "Second Canary"})),
-    }, false)
+    desk.open_case(
+        NewCase {
+            case: fields(json!({"reference": "D-2", "referral.source": "self", "referral.reason": "Messages"})),
+            victim: fields(json!({"name": "Second Canary"})),
+        },
+        false,
+    )
     .unwrap();
     let view = commands.block_on(async { desk.sync_now() }).unwrap();
     assert_eq!((view.status.pending, view.status.acked_through), (0, 4), "the second case and its victim went up");

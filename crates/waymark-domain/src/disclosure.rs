@@ -357,7 +357,9 @@ mod tests {
     #[test]
     fn invisible_characters_confusables_and_accents_do_not_hide_a_word() {
         // Each of these prints as a readable "stalking" or "stalker".
-        for disguised in ["stal\u{AD}king", "sta\u{200B}lker", "\u{0455}talker", "STÁLKER", "ｓｔａｌｋｅｒ", "st\u{200D}alk", "\u{1D42C}talk"] {
+        for disguised in
+            ["stal\u{AD}king", "sta\u{200B}lker", "\u{0455}talker", "STÁLKER", "ｓｔａｌｋｅｒ", "st\u{200D}alk", "\u{1D42C}talk"]
+        {
             assert_eq!(finder().find(disguised), Some(&"avoided"), "{disguised:?} must be found");
         }
         assert_eq!(finder().find("domestic\u{2060} abuse"), Some(&"avoided"));

@@ -62,7 +62,14 @@ impl Engine {
     /// writes a tagged PDF stamped with `now`.
     /// `neutral`: the PDF's metadata names no program and no template (the
     /// discreet plan, which a perpetrator may open and inspect).
-    pub fn compile(&self, templates: &Templates, main: &str, data: &serde_json::Value, now: DateTime<Utc>, neutral: bool) -> Result<Compiled> {
+    pub fn compile(
+        &self,
+        templates: &Templates,
+        main: &str,
+        data: &serde_json::Value,
+        now: DateTime<Utc>,
+        neutral: bool,
+    ) -> Result<Compiled> {
         let data = serde_json::to_vec(data).map_err(|_| PrintError::Internal { what: "document data" })?;
         let world = PrintWorld::new(self, templates, main, data, now);
         let warned = typst::compile::<PagedDocument>(&world);
@@ -72,7 +79,8 @@ impl Engine {
         // print starts and ends with it empty.
         typst::comemo::evict(0);
         let document = document?;
-        let (ident, creator) = if neutral { ("document".to_owned(), None) } else { (format!("waymark/{main}"), Some("Waymark".to_owned())) };
+        let (ident, creator) =
+            if neutral { ("document".to_owned(), None) } else { (format!("waymark/{main}"), Some("Waymark".to_owned())) };
         let options = typst_pdf::PdfOptions {
             ident: typst::foundations::Smart::Custom(ident),
             // `Custom(None)` writes no creator at all; `Auto` would write "Typst".

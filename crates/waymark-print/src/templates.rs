@@ -191,7 +191,18 @@ mod tests {
         // domain.md and the print issue name these words; a shipped list without them is unsafe.
         let rules = Templates::shipped().unwrap().discreet().clone();
         // The security review's list: words a perpetrator would recognise.
-        let recognised = ["victim", "abuse", "domestic abuse", "refuge", "marac", "mappa", "clinic", "protection order", "restraining order", "non-molestation"];
+        let recognised = [
+            "victim",
+            "abuse",
+            "domestic abuse",
+            "refuge",
+            "marac",
+            "mappa",
+            "clinic",
+            "protection order",
+            "restraining order",
+            "non-molestation",
+        ];
         let guard = crate::guard::Guard::new(&rules, None, None, &[]);
         for word in ["stalking", "stalker", "harassment", "safety plan", "advocate", "perpetrator"].into_iter().chain(recognised) {
             assert!(guard.first_exposure(&format!("about the {word} today")).is_some(), "the shipped avoid list misses {word}");

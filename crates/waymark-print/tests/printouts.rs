@@ -133,7 +133,11 @@ fn the_full_safety_plan_holds_every_section_value_and_the_version_on_every_page(
 fn the_discreet_plan_has_no_avoided_word_no_address_and_nothing_on_the_perpetrator() {
     let mut f = fixture();
     let file = f.file();
-    let pdf = f.print(&Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false, address_confirmed: false }, "my-plan.pdf");
+    let pdf = f.print(
+        &Request::SafetyPlan { case: f.case, version: None },
+        Options { discreet: true, large_print: false, address_confirmed: false },
+        "my-plan.pdf",
+    );
     assert_structurally_valid(&pdf);
     // The file's own metadata, as pdfinfo shows anyone who opens its properties: no program, no service.
     let info = run("pdfinfo", &["-meta", pdf.to_str().unwrap()]).to_lowercase();
@@ -191,7 +195,11 @@ fn a_discreet_plan_naming_the_perpetrator_is_refused_with_the_section_and_nothin
 
     let err = f
         .printer
-        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false, address_confirmed: false })
+        .prepare(
+            &mut f.vault,
+            &Request::SafetyPlan { case: f.case, version: None },
+            Options { discreet: true, large_print: false, address_confirmed: false },
+        )
         .unwrap_err();
     match &err {
         PrintError::DiscreetUnsafe { exposure, section, .. } => {
@@ -213,11 +221,19 @@ fn large_print_sets_body_text_at_sixteen_points_or_more() {
     let mut f = fixture();
     let normal = f
         .printer
-        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false, address_confirmed: false })
+        .prepare(
+            &mut f.vault,
+            &Request::SafetyPlan { case: f.case, version: None },
+            Options { discreet: true, large_print: false, address_confirmed: false },
+        )
         .unwrap();
     let large = f
         .printer
-        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: true, address_confirmed: false })
+        .prepare(
+            &mut f.vault,
+            &Request::SafetyPlan { case: f.case, version: None },
+            Options { discreet: true, large_print: true, address_confirmed: false },
+        )
         .unwrap();
     assert!(large.body_text_pt() >= 16.0, "large print body is {} pt", large.body_text_pt());
     assert!(normal.body_text_pt() < 16.0);
@@ -333,7 +349,11 @@ fn every_print_is_in_the_audit_trail_and_the_file_name_holds_no_personal_data() 
     let file = f.file();
     let prepared = f
         .printer
-        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: true, address_confirmed: false })
+        .prepare(
+            &mut f.vault,
+            &Request::SafetyPlan { case: f.case, version: None },
+            Options { discreet: true, large_print: true, address_confirmed: false },
+        )
         .unwrap();
     assert_eq!(prepared.file_name, "my-plan.pdf");
     let chronology = f.printer.prepare(&mut f.vault, &Request::Chronology { case: f.case }, Options::default()).unwrap();
@@ -379,7 +399,11 @@ fn a_service_changes_its_name_and_wording_by_editing_a_template_file() {
     .unwrap();
     let printer = Printer::for_vault_dir(&f.dir.path().join("vault")).unwrap();
     let err = printer
-        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options { discreet: true, large_print: false, address_confirmed: false })
+        .prepare(
+            &mut f.vault,
+            &Request::SafetyPlan { case: f.case, version: None },
+            Options { discreet: true, large_print: false, address_confirmed: false },
+        )
         .unwrap_err();
     assert!(matches!(err, PrintError::DiscreetUnsafe { exposure: Exposure::AvoidedWord, .. }), "{err:?}");
 }
@@ -405,8 +429,14 @@ fn a_broken_template_names_its_file_and_line() {
 #[test]
 fn discreet_applies_to_the_safety_plan_only() {
     let mut f = fixture();
-    let err =
-        f.printer.prepare(&mut f.vault, &Request::Chronology { case: f.case }, Options { discreet: true, large_print: false, address_confirmed: false }).unwrap_err();
+    let err = f
+        .printer
+        .prepare(
+            &mut f.vault,
+            &Request::Chronology { case: f.case },
+            Options { discreet: true, large_print: false, address_confirmed: false },
+        )
+        .unwrap_err();
     assert!(matches!(err, PrintError::DiscreetOnlyForPlan));
 }
 
@@ -416,12 +446,9 @@ fn a_printout_showing_the_victims_address_in_notes_is_refused_until_the_advocate
     let mut f = fixture();
     let address = f.file().victim.unwrap().address.unwrap();
     let street = address.lines[0].trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ').to_owned();
-    let account = waymark_domain::patch::Patch::parse(&[
-        &format!("account=She has moved to {street}"),
-        "channel=in_person",
-        "behaviours+=loitering",
-    ])
-    .unwrap();
+    let account =
+        waymark_domain::patch::Patch::parse(&[&format!("account=She has moved to {street}"), "channel=in_person", "behaviours+=loitering"])
+            .unwrap();
     let case = f.case;
     f.vault.with_address_confirmed(|v| v.add(waymark_domain::RecordKind::Incident, Some(case), &account)).unwrap();
     let request = Request::Chronology { case };

@@ -413,8 +413,12 @@ fn the_victims_address_in_a_notes_field_is_caught_before_it_is_saved() {
     let c = clock();
     let mut v = new_vault(dir.path(), &c);
     let case = add_case(&mut v, "AG-1");
-    v.add(RecordKind::Victim, Some(case), &patch(&["name=Test Person", "address.lines:=[\"14 Larkspur Close\",\"Hillside\"]", "address.postcode=ZZ99 1AA"]))
-        .unwrap();
+    v.add(
+        RecordKind::Victim,
+        Some(case),
+        &patch(&["name=Test Person", "address.lines:=[\"14 Larkspur Close\",\"Hillside\"]", "address.postcode=ZZ99 1AA"]),
+    )
+    .unwrap();
     let ops_before = count(&v, "ops");
     let mention = patch(&["account=She has moved to larkspur cl., post to zz991aa", "channel=in_person", "behaviours+=loitering"]);
     let err = v.add(RecordKind::Incident, Some(case), &mention).unwrap_err();
@@ -423,8 +427,12 @@ fn the_victims_address_in_a_notes_field_is_caught_before_it_is_saved() {
     assert!(message.contains("account") && !message.to_lowercase().contains("larkspur") && !message.contains("ZZ99"), "{message}");
     assert_eq!(count(&v, "ops"), ops_before, "nothing was written");
     // Ordinary text, and the town alone, pass.
-    v.add(RecordKind::Incident, Some(case), &patch(&["account=Seen in Hillside town centre", "channel=in_person", "behaviours+=loitering"]))
-        .unwrap();
+    v.add(
+        RecordKind::Incident,
+        Some(case),
+        &patch(&["account=Seen in Hillside town centre", "channel=in_person", "behaviours+=loitering"]),
+    )
+    .unwrap();
     // Confirmed: saved, and the audit names the field, never the text.
     let saved = v.with_address_confirmed(|v| v.add(RecordKind::Incident, Some(case), &mention)).unwrap();
     let events = v.audit_events(Some(case), 20).unwrap();

@@ -834,8 +834,10 @@ fn address_in_text(
         (Record::Victim(v), _) => v.address.clone(),
         (_, Some((_, a))) => Some(a.clone()),
         _ => {
-            let stored: Option<String> =
-                conn.prepare_cached("SELECT doc FROM victims WHERE case_id = ?1 LIMIT 1")?.query_row([case.to_string()], |r| r.get(0)).optional()?;
+            let stored: Option<String> = conn
+                .prepare_cached("SELECT doc FROM victims WHERE case_id = ?1 LIMIT 1")?
+                .query_row([case.to_string()], |r| r.get(0))
+                .optional()?;
             let victim: Option<Victim> =
                 stored.map(|d| serde_json::from_str(&d)).transpose().map_err(|_| VaultError::DatabaseUnreadable)?;
             victim.and_then(|v| v.address)

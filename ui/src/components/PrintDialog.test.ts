@@ -77,4 +77,53 @@ describe("PrintDialog", () => {
     await user.click(screen.getByRole("button", { name: "Close" }));
     await vi.waitFor(() => expect(closed).toBe(true));
   });
+
+  it("on an address warning, prints with the address only after the advocate asks, and a changed option asks again", async () => {
+    const forms: Record<string, unknown>[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd !== "print_preview") return null;
+      const form = (args as { form: Record<string, unknown> }).form;
+      forms.push(form);
+      if (!form.address_confirmed) {
+        throw {
+          code: "address_in_text",
+          message: "The victim's address appears in the text on page 2, typed into a field other than the address; nothing was printed.",
+          fields: [],
+          wait_secs: null,
+        };
+      }
+      return { document: "chronology", discreet: false, large_print: false, pages: [PAGE, PAGE], file_name: "chronology.pdf" };
+    });
+    render(PrintDialog, { caseId: "c1", documents: ["chronology", "hearings"], onclose: () => {} });
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: "Preview" }));
+    expect((await screen.findByRole("alert")).textContent).toContain("page 2");
+    expect(screen.queryByAltText("Page 1 of 2")).toBeNull();
+    await user.click(screen.getByRole("button", { name: "Print with the address (recorded)" }));
+    expect(await screen.findByAltText("Page 2 of 2")).toBeTruthy();
+    expect(forms.map((f) => f.address_confirmed)).toEqual([false, true]);
+    expect(forms[1]).toMatchObject({ document: "chronology", case_id: "c1" });
+    expect(screen.queryByRole("button", { name: "Print with the address (recorded)" })).toBeNull();
+
+    // A new refusal, then a change of options: the offer was for the old options only.
+    await user.click(screen.getByRole("button", { name: "Preview" }));
+    await screen.findByRole("button", { name: "Print with the address (recorded)" });
+    await user.click(screen.getByLabelText(/Large print/));
+    expect(screen.queryByRole("button", { name: "Print with the address (recorded)" })).toBeNull();
+    await user.click(screen.getByRole("button", { name: "Preview" }));
+    await vi.waitFor(() => expect(forms.map((f) => f.address_confirmed)).toEqual([false, true, false, false]));
+    expect(forms[3]).toMatchObject({ large_print: true });
+  });
+
+  it("offers no way past other refusals", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "print_preview") throw { code: "discreet_unsafe", message: "The discreet plan would show part of the victim's address.", fields: [], wait_secs: null };
+      return null;
+    });
+    render(PrintDialog, { caseId: "c1", documents: ["safety_plan"], onclose: () => {} });
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: "Preview" }));
+    await screen.findByRole("alert");
+    expect(screen.queryByRole("button", { name: /Print with the address/ })).toBeNull();
+  });
 });

@@ -68,4 +68,37 @@ describe("RecordForm", () => {
     await user.click(screen.getByRole("button", { name: "Save" }));
     expect(save).toHaveBeenCalledWith({ source: { other: "Faith leader" } });
   });
+
+  it("takes dates as day/month/year and 24-hour time, whatever the locale, and sends the form's formats", async () => {
+    const save = vi.fn().mockResolvedValue(undefined);
+    const dateFields: FieldSpec[] = [
+      { name: "occurred_at", label: "When it happened", type: "datetime", required: true },
+      { name: "next_date", label: "Next date", type: "date" },
+    ];
+    const { container } = render(RecordForm, { id: "d", title: "Dates", fields: dateFields, save });
+    // The label names the first input, whose id is the one the form gives.
+    const when = screen.getByLabelText(/^When it happened/, { selector: "input#d-occurred_at" });
+    expect(container.querySelectorAll("input[type='date'], input[type='datetime-local'], input[type='time']")).toHaveLength(0);
+    const user = userEvent.setup();
+    await user.type(when, "11/12/2026");
+    await user.type(screen.getByLabelText("When it happened, Time"), "14:30");
+    await user.type(screen.getByLabelText("Next date"), "5/1/2027");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    expect(save).toHaveBeenCalledWith({ occurred_at: "2026-12-11T14:30", next_date: "2027-01-05" });
+  });
+
+  it("refuses to save a date that is not a date, and says what to type", async () => {
+    const save = vi.fn().mockResolvedValue(undefined);
+    const dateFields: FieldSpec[] = [{ name: "next_date", label: "Next date", type: "date" }];
+    render(RecordForm, { id: "d", title: "Dates", fields: dateFields, save });
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText("Next date"), "12/31/2026");
+    await user.keyboard("{Control>}{Enter}{/Control}");
+    expect(save).not.toHaveBeenCalled();
+    expect((await screen.findByRole("alert")).textContent).toContain("Next date");
+    const field = screen.getByLabelText("Next date");
+    expect(field.getAttribute("aria-invalid")).toBe("true");
+    expect(document.activeElement).toBe(field);
+    expect(document.getElementById("d-next_date-date-error")!.textContent).toContain("Use day/month/year, for example 14/11/2026");
+  });
 });

@@ -5,18 +5,38 @@ import type { DeskError } from "./types";
 
 export class DeskFailure extends Error {
   readonly error: DeskError;
-  constructor(error: DeskError) {
+  /** The core's path of a field renamed to the form's name, so messages keep the core's words. */
+  private readonly shownAs: Record<string, string>;
+  constructor(error: DeskError, shownAs: Record<string, string> = {}) {
     super(error.message);
     this.error = error;
+    this.shownAs = shownAs;
+  }
+  private hit(field: string) {
+    return this.error.fields.find((f) => f.field === field || f.field.startsWith(field + "."));
   }
   /** The rule broken by one field, for an inline message. */
   fieldError(field: string): string | undefined {
-    const hit = this.error.fields.find((f) => f.field === field || f.field.startsWith(field + "."));
-    return hit ? `${hit.field.replace(/_/g, " ")} ${hit.rule}` : undefined;
+    const hit = this.hit(field);
+    return hit ? `${(this.shownAs[hit.field] ?? hit.field).replace(/_/g, " ")} ${hit.rule}` : undefined;
+  }
+  /** The rule alone, for a form that names the field itself. */
+  ruleOf(field: string): string | undefined {
+    return this.hit(field)?.rule;
+  }
+  /** The same failure with the core's field paths turned into the form's own field names. */
+  renamed(rename: (path: string) => string): DeskFailure {
+    const shownAs: Record<string, string> = { ...this.shownAs };
+    const fields = this.error.fields.map((f) => {
+      const name = rename(f.field);
+      if (name !== f.field) shownAs[name] = f.field;
+      return { ...f, field: name };
+    });
+    return new DeskFailure({ ...this.error, fields }, shownAs);
   }
 }
 
-type Outcome<T> = { status: "ok"; data: T } | { status: "error"; error: DeskError };
+export type Outcome<T> = { status: "ok"; data: T } | { status: "error"; error: DeskError };
 
 export async function call<T>(pending: Promise<Outcome<T>>): Promise<T> {
   const result = await pending;

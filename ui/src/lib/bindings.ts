@@ -14,10 +14,10 @@ export const commands = {
 	setIdleLockMinutes: (minutes: number) => typedError<VaultState_Serialize, DeskError_Serialize>(__TAURI_INVOKE("set_idle_lock_minutes", { minutes })),
 	caseload: (query: CaseloadQuery_Deserialize) => typedError<CaseloadRow_Serialize[], DeskError_Serialize>(__TAURI_INVOKE("caseload", { query })),
 	caseView: (caseId: CaseId) => typedError<CaseView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("case_view", { caseId })),
-	openCase: (form: NewCase) => typedError<CaseId, DeskError_Serialize>(__TAURI_INVOKE("open_case", { form })),
-	addRecord: (kind: RecordKind, caseId: CaseId | null, fields: { [key in string]: Value }) => typedError<Record_Serialize, DeskError_Serialize>(__TAURI_INVOKE("add_record", { kind, caseId, fields })),
-	editRecord: (kind: RecordKind, id: string, fields: { [key in string]: Value }) => typedError<Record_Serialize, DeskError_Serialize>(__TAURI_INVOKE("edit_record", { kind, id, fields })),
-	amendIncident: (incidentId: string, reason: string, changes: { [key in string]: Value }) => typedError<Record_Serialize, DeskError_Serialize>(__TAURI_INVOKE("amend_incident", { incidentId, reason, changes })),
+	openCase: (form: NewCase, addressConfirmed: boolean) => typedError<CaseId, DeskError_Serialize>(__TAURI_INVOKE("open_case", { form, addressConfirmed })),
+	addRecord: (kind: RecordKind, caseId: CaseId | null, fields: { [key in string]: Value }, addressConfirmed: boolean) => typedError<Record_Serialize, DeskError_Serialize>(__TAURI_INVOKE("add_record", { kind, caseId, fields, addressConfirmed })),
+	editRecord: (kind: RecordKind, id: string, fields: { [key in string]: Value }, addressConfirmed: boolean) => typedError<Record_Serialize, DeskError_Serialize>(__TAURI_INVOKE("edit_record", { kind, id, fields, addressConfirmed })),
+	amendIncident: (incidentId: string, reason: string, changes: { [key in string]: Value }, addressConfirmed: boolean) => typedError<Record_Serialize, DeskError_Serialize>(__TAURI_INVOKE("amend_incident", { incidentId, reason, changes, addressConfirmed })),
 	instruments: () => typedError<Instrument_Serialize[], DeskError_Serialize>(__TAURI_INVOKE("instruments")),
 	vocabularies: () => __TAURI_INVOKE<Vocabularies>("vocabularies"),
 	printPreview: (form: PrintForm_Deserialize) => typedError<PrintPreview, DeskError_Serialize>(__TAURI_INVOKE("print_preview", { form })),
@@ -905,6 +905,8 @@ export type PrintForm_Deserialize = {
 	large_print: boolean,
 	/**  How many hearings (hearing list only). */
 	limit?: number | null,
+	/**  The advocate saw the "address in the text" warning and prints anyway (audited). */
+	address_confirmed?: boolean,
 };
 
 export type PrintForm_Serialize = {
@@ -917,6 +919,8 @@ export type PrintForm_Serialize = {
 	large_print: boolean,
 	/**  How many hearings (hearing list only). */
 	limit: number | null,
+	/**  The advocate saw the "address in the text" warning and prints anyway (audited). */
+	address_confirmed: boolean,
 };
 
 export type PrintPreview = {
@@ -1231,7 +1235,7 @@ export type SrpRating = "low" | "moderate" | "high";
 export type Strength = {
 	/**  0 (guessable in moments) to 4 (very hard to guess). */
 	score: number,
-	/**  True when the vault will accept it. */
+	/**  True when Waymark will accept it. */
 	acceptable: boolean,
 	/**  What to do to make it stronger, never quoting the passphrase. */
 	hint: string,

@@ -895,7 +895,14 @@ impl ClinicStore for SqliteStore {
         let mut stmt = conn.prepare("SELECT op_id, case_id, kind, record_id, fields, at FROM text_warnings ORDER BY at, op_id")?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let bad = || ClinicError::Store("unreadable warning".into());
