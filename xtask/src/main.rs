@@ -33,6 +33,8 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "xauth",
     "dbus-daemon",
     "libgl1-mesa-dri",
+    // The end-to-end test runs the app under a US locale too.
+    "locales",
 ];
 
 /// tauri-driver bridges WebDriver to WebKitWebDriver; this version passed here.
@@ -105,22 +107,42 @@ fn setup() -> Result<(), String> {
         return Ok(());
     }
     let missing: Vec<&str> = DEBIAN_PACKAGES.iter().copied().filter(|p| !installed(p)).collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
     let is_root = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false);
-    let apt = |args: &[&str]| {
-        let mut cmd = if is_root { Command::new("apt-get") } else { Command::new("sudo") };
+    let as_root = |program: &str| {
+        let mut cmd = if is_root { Command::new(program) } else { Command::new("sudo") };
         if !is_root {
-            cmd.arg("apt-get");
+            cmd.arg(program);
         }
-        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd.env("DEBIAN_FRONTEND", "noninteractive");
         cmd
     };
-    status(apt(&["update", "-q"]), "apt-get update")?;
-    let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
-    install.extend(&missing);
-    status(apt(&install), &format!("apt-get install {}", missing.join(" ")))
+    if !missing.is_empty() {
+        let mut update = as_root("apt-get");
+        update.args(["update", "-q"]);
+        status(update, "apt-get update")?;
+        let mut install = as_root("apt-get");
+        install.args(["install", "-y", "-q", "--no-install-recommends"]).args(&missing);
+        status(install, &format!("apt-get install {}", missing.join(" ")))?;
+    }
+    if !has_us_locale() {
+        let mut generate = as_root("localedef");
+        generate.args(["-i", "en_US", "-f", "UTF-8", "en_US.UTF-8"]);
+        status(generate, "generate the en_US.UTF-8 locale")?;
+    }
+    Ok(())
+}
+
+/// Whether glibc has en_US.UTF-8, which the end-to-end test runs under.
+fn has_us_locale() -> bool {
+    Command::new("locale")
+        .arg("-a")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.eq_ignore_ascii_case("en_US.utf8") || l.eq_ignore_ascii_case("en_US.UTF-8"))
+        })
+        .unwrap_or(false)
 }
 
 fn npm(args: &[&str], what: &str) -> Result<(), String> {
@@ -299,7 +321,15 @@ fn end_to_end() -> Result<(), String> {
         ("TAURI_DRIVER", driver.as_os_str()),
         ("WAYMARK_SCREENSHOTS", shots.as_os_str()),
     ];
-    under_xvfb(&["npm", "run", "e2e"], &envs, "end-to-end tests (tauri-driver, WebKitWebDriver, Xvfb)")
+    // Dates must read day/month/year whatever the system locale: the whole
+    // run, typed dates included, under the C locale and a US one.
+    for locale in ["C", "en_US.UTF-8"] {
+        let locale = OsStr::new(locale);
+        let mut with_locale = envs.to_vec();
+        with_locale.extend([("LANG", locale), ("LC_ALL", locale)]);
+        under_xvfb(&["npm", "run", "e2e"], &with_locale, &format!("end-to-end tests under {}", locale.to_string_lossy()))?;
+    }
+    Ok(())
 }
 
 /// Runs the `waymark` CLI on a demo vault whose passphrase it reads from a

@@ -194,17 +194,26 @@ fn passphrase_from_file() -> Result<Option<SecretString>, ClinicError> {
     }
     let Some(path) = std::env::var_os(PASSPHRASE_FILE_VAR) else { return Ok(None) };
     let unreadable = |_| ClinicError::Setup(format!("{PASSPHRASE_FILE_VAR} names a file that could not be read"));
-    let metadata = std::fs::metadata(&path).map_err(unreadable)?;
+    // Opened once, not through a symbolic link, and checked on that handle,
+    // so the file checked is the file read.
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let me = rustix::process::geteuid().as_raw();
+    let mut file = options.open(&path).map_err(unreadable)?;
+    let metadata = file.metadata().map_err(unreadable)?;
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        if metadata.permissions().mode() & 0o077 != 0 {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        if !metadata.is_file() || metadata.uid() != me || metadata.permissions().mode() & 0o077 != 0 {
             return Err(ClinicError::Setup(format!(
-                "the file {PASSPHRASE_FILE_VAR} names can be read by other accounts; make it readable by the clinic's account only (chmod 600)"
+                "the file {PASSPHRASE_FILE_VAR} names must be a regular file owned by the clinic's account and readable by it only (chmod 600)"
             )));
         }
     }
-    let text = Zeroizing::new(std::fs::read_to_string(&path).map_err(unreadable)?);
+    let mut text = Zeroizing::new(String::new());
+    std::io::Read::read_to_string(&mut file, &mut text).map_err(unreadable)?;
     Ok(Some(SecretString::from(text.lines().next().unwrap_or("").to_owned())))
 }
 

@@ -35,14 +35,19 @@ pub fn fields_showing_address(op: &WireOp, address: &Address) -> Vec<String> {
 /// victim's address. Returns how many.
 pub fn note_warnings(store: &dyn ClinicStore, ops: &[WireOp], now: DateTime<Utc>) -> StoreResult<usize> {
     let mut noted = 0;
+    // Each case's ops are read once per batch, however many of its ops the batch holds.
+    let mut cases: std::collections::HashMap<uuid::Uuid, Vec<WireOp>> = std::collections::HashMap::new();
     for op in ops {
         let Some(case) = op.case_id else { continue };
-        let case_ops = store.case_ops(case)?;
+        if !cases.contains_key(&case) {
+            cases.insert(case, store.case_ops(case)?);
+        }
+        let case_ops = cases.get(&case).map(Vec::as_slice).unwrap_or_default();
         let hash = op.content_hash();
         if !case_ops.iter().any(|held| held.op_id == op.op_id && held.content_hash() == hash) {
             continue;
         }
-        let Some(address) = victim_address(&case_ops) else { continue };
+        let Some(address) = victim_address(case_ops) else { continue };
         let fields = fields_showing_address(op, &address);
         if fields.is_empty() {
             continue;

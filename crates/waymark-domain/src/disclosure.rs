@@ -28,7 +28,11 @@ pub fn fold(text: &str) -> String {
 /// The folded words of `text`, street-type abbreviations expanded. Anything
 /// that is not a letter or digit after folding separates words.
 pub fn words(text: &str) -> Vec<String> {
-    fold(text).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| expand_abbreviation(w).to_owned()).collect()
+    folded_words(text).into_iter().map(|w| expand_abbreviation(&w).to_owned()).collect()
+}
+
+fn folded_words(text: &str) -> Vec<String> {
+    fold(text).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_owned).collect()
 }
 
 /// Street types as people shorten them. Both sides of a comparison are
@@ -131,8 +135,9 @@ impl<T: Clone> Finder<T> {
     /// number, and the postcode with and without its space. A line of one
     /// word with no number (a town) is left out: it matches ordinary text.
     pub fn add_address(&mut self, tag: &T, address: &Address) {
+        // A line typed as "14 Larkspur Close, Hillside" is two lines.
         for line in &address.lines {
-            self.add_address_line(tag, line);
+            self.add_address_text(tag, line);
         }
         if let Some(postcode) = &address.postcode {
             self.add_postcode(tag, postcode);
@@ -180,9 +185,10 @@ impl<T: Clone> Finder<T> {
 
     /// Each identifying word of a person's name on its own: a first name alone names them.
     pub fn add_name(&mut self, tag: &T, name: &str) {
-        for part in words(name) {
+        // Titles are left out before abbreviations expand: "Dr" is no "Drive".
+        for part in folded_words(name) {
             if part.chars().count() >= MIN_NAME_WORD && !NOT_IDENTIFYING.iter().any(|w| fold(w) == part) {
-                self.push(tag, vec![part], false);
+                self.push(tag, vec![expand_abbreviation(&part).to_owned()], false);
             }
         }
     }
@@ -322,15 +328,13 @@ fn collect<'a>(value: &'a Value, path: &mut String, skip: &[&str], out: &mut Vec
     }
 }
 
-/// Ids, dates, instants and one-word codes hold no address; skipping them
-/// keeps the check to text a person typed.
+/// Ids, dates and instants hold no address; everything else is checked, as
+/// "Larkspur-Close" or a full-width postcode is one word a person typed.
 fn looks_like_prose(text: &str) -> bool {
-    if text.chars().any(char::is_whitespace) {
-        return true;
-    }
-    let identifier = uuid::Uuid::parse_str(text).is_ok() || chrono::DateTime::parse_from_rfc3339(text).is_ok();
-    // One word with letters and digits may be a postcode written joined.
-    !identifier && text.chars().any(char::is_alphabetic) && text.chars().any(|c| c.is_ascii_digit())
+    let identifier = uuid::Uuid::parse_str(text).is_ok()
+        || chrono::DateTime::parse_from_rfc3339(text).is_ok()
+        || chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok();
+    !identifier
 }
 
 #[cfg(test)]
@@ -368,7 +372,17 @@ mod tests {
 
     #[test]
     fn a_street_is_found_with_or_without_its_number_and_a_postcode_with_or_without_its_space() {
-        for mention in ["14 Larkspur Close", "larkspur close", "Larkspur Cl.", "zz991aa", "ZZ99 1AA", "zz99-1aa", "ZZ99\u{AD}1AA"] {
+        for mention in [
+            "14 Larkspur Close",
+            "larkspur close",
+            "Larkspur Cl.",
+            "zz991aa",
+            "ZZ99 1AA",
+            "zz99-1aa",
+            "ZZ99\u{AD}1AA",
+            "Larkspur-Close",
+            "ＺＺ９９１ＡＡ",
+        ] {
             assert_eq!(finder().find(&format!("She moved to {mention} last week")), Some(&"address"), "{mention:?}");
         }
         assert_eq!(finder().find("Met at the Hillside library"), None, "the town alone is ordinary text");
@@ -387,7 +401,7 @@ mod tests {
     }
 
     #[test]
-    fn text_fields_lists_prose_with_paths_and_skips_address_fields_ids_and_codes() {
+    fn text_fields_lists_every_typed_string_with_its_path_and_skips_address_fields_and_ids() {
         let doc = serde_json::json!({
             "id": "0190a8a0-0000-7000-8000-000000000001",
             "account": "He waited at the gate",
@@ -397,7 +411,22 @@ mod tests {
         });
         let skip = ["address"];
         let found: Vec<String> = text_fields(&doc, &skip).into_iter().map(|(p, _)| p).collect();
-        assert_eq!(found, ["account", "sections.0.actions.0.action"]);
+        assert_eq!(found, ["account", "behaviours.0", "sections.0.actions.0.action"]);
+        // A street written as one word is still checked.
+        let joined = serde_json::json!({"location": "Larkspur_Close"});
+        let mut finder = Finder::new();
+        finder.add_address(&(), &address());
+        assert_eq!(fields_showing(&finder, RecordKind::Incident, &joined), ["location"]);
+    }
+
+    #[test]
+    fn a_line_typed_with_its_town_still_finds_the_street_and_a_title_is_no_street() {
+        let mut f = Finder::new();
+        f.add_address(&"address", &Address { lines: vec!["14 Larkspur Close, Hillside".into()], postcode: None, do_not_disclose: true });
+        f.add_name(&"name", "Dr Voss");
+        assert_eq!(f.find("near Larkspur Close"), Some(&"address"));
+        assert_eq!(f.find("Take the second drive on the left"), None, "the title Dr is not the street type Drive");
+        assert_eq!(f.find("Voss called"), Some(&"name"));
     }
 
     #[test]

@@ -21,6 +21,8 @@ use serde_json::json;
 use std::path::Path;
 
 pub(crate) const PENDING_KEY_FILE: &str = "vault.key.pending";
+/// The replaced key file, kept only until it is shredded.
+const OLD_KEY_FILE: &str = "vault.key.old";
 
 /// Where a re-key can be stopped in tests, to play a crash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,11 +92,21 @@ fn rekey_database(conn: &mut Connection, key: &DbKey) -> Result<()> {
     Ok(())
 }
 
-/// The old key file shredded, the pending one in its place.
+/// The pending key file in place and the old one shredded. The old file is
+/// moved aside first, so at every moment one of the three names holds a key
+/// file `settle` can use.
 fn install_pending(dir: &Path, rng: &mut dyn rand::RngCore) -> Result<()> {
-    crate::fsutil::shred(&dir.join(KEY_FILE), rng)?;
+    if dir.join(KEY_FILE).exists() {
+        std::fs::rename(dir.join(KEY_FILE), dir.join(OLD_KEY_FILE)).map_err(VaultError::io("move the old key file aside"))?;
+    }
     std::fs::rename(dir.join(PENDING_KEY_FILE), dir.join(KEY_FILE)).map_err(VaultError::io("install the new key file"))?;
-    crate::fsutil::sync_dir(dir)
+    crate::fsutil::sync_dir(dir)?;
+    crate::fsutil::shred(&dir.join(OLD_KEY_FILE), rng)
+}
+
+fn read_key_file(path: &Path) -> Result<KeyFile> {
+    let text = std::fs::read_to_string(path).map_err(VaultError::io("read a key file"))?;
+    serde_json::from_str(&text).map_err(|_| VaultError::KeyFileCorrupt)
 }
 
 /// Finishes or abandons a re-key that stopped part way, before unlocking. The
@@ -103,24 +115,38 @@ fn install_pending(dir: &Path, rng: &mut dyn rand::RngCore) -> Result<()> {
 /// pending key file goes. Otherwise the pending key must open it, and is installed.
 pub(crate) fn settle(dir: &Path, passphrase: &SecretString, rng: &mut dyn rand::RngCore) -> Result<()> {
     let pending_path = dir.join(PENDING_KEY_FILE);
+    let old_path = dir.join(OLD_KEY_FILE);
     if !pending_path.exists() {
+        // Stopped after the new key file was installed: only shredding was left.
+        if old_path.exists() && dir.join(KEY_FILE).exists() {
+            crate::fsutil::shred(&old_path, rng)?;
+        }
         return Ok(());
     }
     let database = dir.join(db::DB_FILE);
     let opens = |key: &DbKey| db::open(&database, Some(key), false).map(drop).is_ok();
-    if let Ok(old) = KeyFile::read(dir)?.unwrap_with_passphrase(passphrase) {
+    // The old key file is under its own name, or moved aside if the stop came mid-install.
+    let old_file = if dir.join(KEY_FILE).exists() { dir.join(KEY_FILE) } else { old_path.clone() };
+    if let Ok(old) = read_key_file(&old_file).and_then(|f| f.unwrap_with_passphrase(passphrase)) {
         if opens(&old) {
             tracing::warn!("an interrupted re-key was abandoned; the vault keeps its old key");
+            if old_file == old_path {
+                std::fs::rename(&old_path, dir.join(KEY_FILE)).map_err(VaultError::io("put the key file back"))?;
+            }
             return crate::fsutil::shred(&pending_path, rng);
         }
     }
-    let text = std::fs::read_to_string(&pending_path).map_err(VaultError::io("read the pending key file"))?;
-    let pending: KeyFile = serde_json::from_str(&text).map_err(|_| VaultError::KeyFileCorrupt)?;
+    let pending = read_key_file(&pending_path)?;
     let Ok(new) = pending.unwrap_with_passphrase(passphrase) else {
         // Neither key file opens with this passphrase: count it as a wrong one.
         return Ok(());
     };
-    let conn = db::open(&database, Some(&new), false).map_err(|_| VaultError::KeyMismatch)?;
+    let Ok(conn) = db::open(&database, Some(&new), false) else {
+        // The re-key never reached the database, so its new passphrase never
+        // took effect: the pending file goes, and the old passphrase opens the vault.
+        tracing::warn!("an interrupted re-key was abandoned; the vault keeps its old key and passphrase");
+        return crate::fsutil::shred(&pending_path, rng);
+    };
     meta_set(&conn, "key_id", &new.key_id())?;
     drop(conn);
     install_pending(dir, rng)?;
@@ -194,6 +220,25 @@ mod tests {
         assert_eq!(v.key_id(), before);
         assert!(!dir.path().join(PENDING_KEY_FILE).exists(), "the abandoned key file is shredded");
         v.lock();
+    }
+
+    #[test]
+    fn a_crash_with_the_old_key_file_moved_aside_is_finished_on_unlock() {
+        // The moment between moving the old key file aside and installing the new one.
+        let dir = tempfile::tempdir().unwrap();
+        let c = clock();
+        let mut v = Vault::init(dir.path(), &pass(PASS), &fast_options(), env_at(&c)).unwrap();
+        let case = add_case(&mut v, "R-4");
+        v.lock();
+        let new_id = rekey_stopping(dir.path(), Stop::AfterDatabaseRekeyed);
+        std::fs::rename(dir.path().join(KEY_FILE), dir.path().join(OLD_KEY_FILE)).unwrap();
+        let mut v = Vault::unlock(dir.path(), &pass(PASS), env_at(&c)).unwrap();
+        assert_eq!(v.key_id(), new_id);
+        assert_eq!(v.case_file(case).unwrap().case.reference, "R-4");
+        v.lock();
+        for leftover in [PENDING_KEY_FILE, OLD_KEY_FILE] {
+            assert!(!dir.path().join(leftover).exists(), "{leftover} is gone");
+        }
     }
 
     #[test]

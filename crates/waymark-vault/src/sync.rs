@@ -761,10 +761,12 @@ pub fn wiped_notice(dir: &Path) -> Option<(DateTime<Utc>, String)> {
 
 /// The key file is shredded first: without it the database is unreadable.
 fn wipe_files(dir: &Path, rng: &mut dyn rand::RngCore) -> Result<()> {
-    for name in [crate::keyfile::KEY_FILE, "vault.db", "vault.db-wal", "vault.db-shm", "unlock-attempts.json"] {
+    // Every key file a re-key may have left is shredded, not just unlinked.
+    let key_files = [crate::keyfile::KEY_FILE, "vault.key.pending", "vault.key.old"];
+    for name in key_files.into_iter().chain(["vault.db", "vault.db-wal", "vault.db-shm", "vault.db-journal", "unlock-attempts.json"]) {
         let path = dir.join(name);
         if path.exists() {
-            if name == crate::keyfile::KEY_FILE {
+            if key_files.contains(&name) {
                 crate::fsutil::shred(&path, rng)?;
             } else {
                 std::fs::remove_file(&path).map_err(VaultError::io("erase the vault"))?;
