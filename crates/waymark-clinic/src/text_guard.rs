@@ -39,10 +39,10 @@ pub fn note_warnings(store: &dyn ClinicStore, ops: &[WireOp], now: DateTime<Utc>
     let mut cases: std::collections::HashMap<uuid::Uuid, Vec<WireOp>> = std::collections::HashMap::new();
     for op in ops {
         let Some(case) = op.case_id else { continue };
-        if !cases.contains_key(&case) {
-            cases.insert(case, store.case_ops(case)?);
-        }
-        let case_ops = cases.get(&case).map(Vec::as_slice).unwrap_or_default();
+        let case_ops: &[WireOp] = match cases.entry(case) {
+            std::collections::hash_map::Entry::Occupied(held) => held.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => slot.insert(store.case_ops(case)?),
+        };
         let hash = op.content_hash();
         if !case_ops.iter().any(|held| held.op_id == op.op_id && held.content_hash() == hash) {
             continue;
