@@ -122,7 +122,9 @@ pub async fn print_preview(desk: State<'_, Desk>, form: PrintForm) -> Reply<Prin
 #[tauri::command]
 #[specta::specta]
 pub async fn print_save(app: tauri::AppHandle, desk: State<'_, Desk>, file_name: String) -> Reply<Option<PrintDone>> {
-    desk.print_save_asking(file_name, |name| app.dialog().file().set_file_name(name).add_filter("PDF", &["pdf"]).blocking_save_file()?.into_path().ok())
+    desk.print_save_asking(file_name, |name| {
+        app.dialog().file().set_file_name(name).add_filter("PDF", &["pdf"]).blocking_save_file()?.into_path().ok()
+    })
 }
 
 #[tauri::command]
