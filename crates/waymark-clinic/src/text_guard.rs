@@ -48,19 +48,25 @@ pub fn note_warnings(store: &dyn ClinicStore, ops: &[WireOp], now: DateTime<Utc>
             continue;
         }
         let Some(address) = victim_address(case_ops) else { continue };
-        let fields = fields_showing_address(op, &address);
-        if fields.is_empty() {
-            continue;
+        // A new address is looked for in everything the case already holds, too.
+        let sets_address = op.kind == RecordKind::Victim.wire() && op.changes.get("new").is_some_and(|n| n.get("address").is_some());
+        let to_check: Vec<&WireOp> = if sets_address { case_ops.iter().collect() } else { vec![op] };
+        for checked in to_check {
+            let fields = fields_showing_address(checked, &address);
+            if fields.is_empty() {
+                continue;
+            }
+            let warning = TextWarning {
+                op_id: checked.op_id,
+                case_id: case,
+                kind: checked.kind.clone(),
+                record_id: checked.record_id,
+                fields,
+                at: now,
+            };
+            store.add_text_warning(&warning)?;
+            noted += 1;
         }
-        store.add_text_warning(&TextWarning {
-            op_id: op.op_id,
-            case_id: case,
-            kind: op.kind.clone(),
-            record_id: op.record_id,
-            fields,
-            at: now,
-        })?;
-        noted += 1;
     }
     Ok(noted)
 }

@@ -199,7 +199,10 @@ impl Desk {
             let file = v.case_file(case_id)?;
             let today = london_date(v.now());
             let orders: Vec<_> = file.orders.iter().map(|o| o.order.clone()).collect();
-            let warnings = case_warnings(&file.case, file.victim.as_ref(), &file.perpetrators, &orders, today);
+            let mut warnings = case_warnings(&file.case, file.victim.as_ref(), &file.perpetrators, &orders, today);
+            let mentions: Vec<RecordKind> = v.address_mentions(case_id)?.into_iter().map(|(kind, _, _)| kind).collect();
+            warnings.extend(waymark_domain::alerts::address_in_text_warning(&mentions));
+            warnings.sort_by_key(|w| w.severity);
             let incidents: Vec<_> = file.incidents.iter().map(|i| &i.current).collect();
             let timeline = weekly(&incidents, today);
             let audit = v.audit_events(Some(case_id), CASE_AUDIT_ROWS)?;

@@ -135,6 +135,9 @@ fn the_address_in_a_free_text_field_is_a_warning_the_advocate_answers() {
     let view = desk.case_view(case).unwrap();
     assert_eq!(view.file.incidents.len(), 1);
     assert!(view.audit.iter().any(|e| e.action == "address_in_text_confirmed"));
+    // Confirmed is not forgotten: the case header says so until it is reworded.
+    let warning = view.warnings.iter().find(|w| w.kind == waymark_domain::alerts::WarningKind::AddressInText).expect("a header warning");
+    assert!(warning.text.contains("1 record (incident)") && !warning.text.contains("Canary"), "{}", warning.text);
 }
 
 #[test]

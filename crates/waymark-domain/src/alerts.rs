@@ -15,6 +15,8 @@ pub enum WarningKind {
     RiskReviewOverdue,
     InterpreterNeeded,
     NoSafeContactRules,
+    /// The victim's address sits in the free text of records (`disclosure`).
+    AddressInText,
 }
 
 /// A warning for the case header. `text` holds no personal data: it is built
@@ -35,6 +37,28 @@ pub enum Severity {
     Danger,
     Caution,
     Info,
+}
+
+/// The warning for records whose free text shows the victim's address: the
+/// kinds and a count, never which words. Saved before the address was set or
+/// changed, confirmed at save, or received from another laptop.
+pub fn address_in_text_warning(kinds: &[crate::RecordKind]) -> Option<Warning> {
+    if kinds.is_empty() {
+        return None;
+    }
+    let mut names: Vec<&str> = kinds.iter().map(|k| k.wire()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let count = kinds.len();
+    let records = if count == 1 { "1 record".to_owned() } else { format!("{count} records") };
+    Some(Warning {
+        kind: WarningKind::AddressInText,
+        severity: Severity::Caution,
+        text: format!(
+            "The victim's address appears in the text of {records} ({}): reword it, or amend the incident, before anything is printed or shared",
+            names.join(", ").replace('_', " ")
+        ),
+    })
 }
 
 fn long_date(date: NaiveDate) -> String {

@@ -84,12 +84,23 @@ fn refusal(found: &Found, place: &str) -> PrintError {
     PrintError::DiscreetUnsafe { exposure: found.exposure, section: place.to_owned(), word: found.shown.clone() }
 }
 
-/// The pages (from 1) whose text shows one of these victims' addresses.
-pub fn address_pages(victims: &[Victim], pages: &[String]) -> Vec<usize> {
+fn address_finder(victims: &[Victim]) -> Finder<()> {
     let mut finder = Finder::new();
     for address in victims.iter().filter_map(|v| v.address.as_ref()) {
         finder.add_address(&(), address);
     }
+    finder
+}
+
+/// Whether any text in a printout's data shows one of these victims' addresses.
+pub fn data_shows_address(victims: &[Victim], data: &serde_json::Value) -> bool {
+    let finder = address_finder(victims);
+    !finder.is_empty() && waymark_domain::disclosure::text_fields(data, &[]).iter().any(|(_, text)| finder.find(text).is_some())
+}
+
+/// The pages (from 1) whose text shows one of these victims' addresses.
+pub fn address_pages(victims: &[Victim], pages: &[String]) -> Vec<usize> {
+    let finder = address_finder(victims);
     if finder.is_empty() {
         return Vec::new();
     }

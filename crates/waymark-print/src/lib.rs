@@ -124,8 +124,9 @@ pub struct Prepared {
     pub case: Option<CaseId>,
     record: Option<(RecordKind, Uuid)>,
     version: Option<u32>,
-    /// Pages that show a victim's address in their text, printed on the advocate's confirmation.
-    address_pages: Vec<usize>,
+    /// Set when the printout shows a victim's address in its text (with the
+    /// pages, when the layout shows where), printed on the advocate's confirmation.
+    address_in_text: Option<Vec<usize>>,
     /// Shipped avoid-list words the service's `discreet.toml` removed, recorded with a discreet print.
     avoid_list_removed: Vec<String>,
     document: PagedDocument,
@@ -267,8 +268,10 @@ impl Printer {
         // The address guard: no printout shows a victim's address only because
         // it was typed into notes, unless the advocate has said so.
         let address_pages = guard::address_pages(&victims, &page_texts);
-        if !address_pages.is_empty() && !options.address_confirmed {
-            return Err(PrintError::AddressInText { pages: address_pages });
+        // The data too: a font fallback can split a word on the page that the text kept whole.
+        let address_in_text = (!address_pages.is_empty() || guard::data_shows_address(&victims, &data)).then_some(address_pages);
+        if let (Some(pages), false) = (&address_in_text, options.address_confirmed) {
+            return Err(PrintError::AddressInText { pages: pages.clone() });
         }
         if let Some((victim, perpetrators)) = guard_parts {
             let guard = guard::Guard::new(self.templates.discreet(), self.service_name.as_deref(), victim.as_ref(), &perpetrators);
@@ -290,7 +293,7 @@ impl Printer {
             case,
             record,
             version,
-            address_pages,
+            address_in_text,
             avoid_list_removed: self.templates.discreet().removed_shipped.clone(),
             document: compiled.document,
         })
@@ -326,7 +329,7 @@ pub fn record_print(vault: &mut Vault, prepared: &Prepared, destination: Destina
         "pages": prepared.pages(),
         "sha256": prepared.sha256,
         "destination": destination.wire(),
-        "address_in_text_confirmed": (!prepared.address_pages.is_empty()).then_some(&prepared.address_pages),
+        "address_in_text_confirmed": prepared.address_in_text.as_ref().map(|pages| serde_json::json!({ "pages": pages })),
         "avoid_list_removed": (prepared.options.discreet && !removed.is_empty()).then_some(removed),
     });
     let (kind, id) = match prepared.record {

@@ -114,6 +114,12 @@ fn read_key_file(path: &Path) -> Result<KeyFile> {
 /// an interrupted re-key from its journal), the re-key never happened and the
 /// pending key file goes. Otherwise the pending key must open it, and is installed.
 pub(crate) fn settle(dir: &Path, passphrase: &SecretString, rng: &mut dyn rand::RngCore) -> Result<()> {
+    settle_with(dir, &|file: &KeyFile| file.unwrap_with_passphrase(passphrase), rng)
+}
+
+/// `settle`, unwrapping the key files with `unwrap` (the passphrase, or the
+/// clinic's recovery identity when a forgotten passphrase is reset).
+pub(crate) fn settle_with(dir: &Path, unwrap: &dyn Fn(&KeyFile) -> Result<DbKey>, rng: &mut dyn rand::RngCore) -> Result<()> {
     let pending_path = dir.join(PENDING_KEY_FILE);
     let old_path = dir.join(OLD_KEY_FILE);
     if !pending_path.exists() {
@@ -127,7 +133,7 @@ pub(crate) fn settle(dir: &Path, passphrase: &SecretString, rng: &mut dyn rand::
     let opens = |key: &DbKey| db::open(&database, Some(key), false).map(drop).is_ok();
     // The old key file is under its own name, or moved aside if the stop came mid-install.
     let old_file = if dir.join(KEY_FILE).exists() { dir.join(KEY_FILE) } else { old_path.clone() };
-    if let Ok(old) = read_key_file(&old_file).and_then(|f| f.unwrap_with_passphrase(passphrase)) {
+    if let Ok(old) = read_key_file(&old_file).and_then(|f| unwrap(&f)) {
         if opens(&old) {
             tracing::warn!("an interrupted re-key was abandoned; the vault keeps its old key");
             if old_file == old_path {
@@ -137,7 +143,7 @@ pub(crate) fn settle(dir: &Path, passphrase: &SecretString, rng: &mut dyn rand::
         }
     }
     let pending = read_key_file(&pending_path)?;
-    let Ok(new) = pending.unwrap_with_passphrase(passphrase) else {
+    let Ok(new) = unwrap(&pending) else {
         // Neither key file opens with this passphrase: count it as a wrong one.
         return Ok(());
     };
@@ -239,6 +245,24 @@ mod tests {
         for leftover in [PENDING_KEY_FILE, OLD_KEY_FILE] {
             assert!(!dir.path().join(leftover).exists(), "{leftover} is gone");
         }
+    }
+
+    #[test]
+    fn recovery_after_a_crash_mid_rekey_uses_the_key_the_database_has() {
+        // Recovering straight after the crash must not rewrap the stale key.
+        let dir = tempfile::tempdir().unwrap();
+        let c = clock();
+        let clinic = age::x25519::Identity::generate();
+        let options = InitOptions { recovery: Some(clinic.to_public()), ..fast_options() };
+        let mut v = Vault::init(dir.path(), &pass(PASS), &options, env_at(&c)).unwrap();
+        let case = add_case(&mut v, "R-5");
+        v.lock();
+        let new_id = rekey_stopping(dir.path(), Stop::AfterDatabaseRekeyed);
+        Vault::recover(dir.path(), &clinic, &pass("recovered pass words"), 4, env_at(&c)).unwrap();
+        let mut v = Vault::unlock(dir.path(), &pass("recovered pass words"), env_at(&c)).unwrap();
+        assert_eq!(v.key_id(), new_id);
+        assert_eq!(v.case_file(case).unwrap().case.reference, "R-5");
+        v.lock();
     }
 
     #[test]

@@ -453,6 +453,38 @@ fn the_victims_address_in_a_notes_field_is_caught_before_it_is_saved() {
 }
 
 #[test]
+fn text_that_shows_the_address_after_the_victim_moves_is_found_and_an_amendment_clears_it() {
+    // The guard at save cannot know a future address; the case must show it later.
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let case = add_case(&mut v, "AG-3");
+    let victim = v.add(RecordKind::Victim, Some(case), &patch(&["name=Test Person", "address.lines:=[\"3 Mill Row\"]"])).unwrap();
+    let incident = v
+        .add(
+            RecordKind::Incident,
+            Some(case),
+            &patch(&["account=Saw him on Elm Row near the shop", "channel=in_person", "behaviours+=loitering"]),
+        )
+        .unwrap();
+    assert!(v.address_mentions(case).unwrap().is_empty(), "Elm Row is not her address yet");
+    v.edit(RecordKind::Victim, victim.id(), &patch(&["address.lines:=[\"9 Elm Row\"]"])).unwrap();
+    let found = v.address_mentions(case).unwrap();
+    assert_eq!(found, vec![(RecordKind::Incident, incident.id(), vec!["account".to_owned()])]);
+    v.add(
+        RecordKind::IncidentAmendment,
+        Some(case),
+        &patch(&[
+            &format!("incident_id={}", incident.id()),
+            "reason=Address removed from the account",
+            "changes.account=Saw him near the shop",
+        ]),
+    )
+    .unwrap();
+    assert!(v.address_mentions(case).unwrap().is_empty(), "the amendment corrected the account");
+}
+
+#[test]
 fn no_side_door_takes_a_guessable_passphrase() {
     // The desktop's first run rated passphrases; init, change, recovery and
     // backups once checked only the length, so "password1234" got in.

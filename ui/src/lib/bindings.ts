@@ -1492,7 +1492,9 @@ export type Warning = {
 	text: string,
 };
 
-export type WarningKind = "address_not_disclosed" | "weapons_access" | "order_in_force" | "risk_review_overdue" | "interpreter_needed" | "no_safe_contact_rules";
+export type WarningKind = "address_not_disclosed" | "weapons_access" | "order_in_force" | "risk_review_overdue" | "interpreter_needed" | "no_safe_contact_rules" | 
+/**  The victim's address sits in the free text of records (`disclosure`). */
+"address_in_text";
 
 /**  One week, Monday to Sunday in UK time. */
 export type Week = {
