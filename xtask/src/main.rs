@@ -43,9 +43,18 @@ const TAURI_DRIVER_VERSION: &str = "2.1.0";
 /// The demo vault's passphrase. The demo vault holds only fictional data.
 const DEMO_PASSPHRASE: &str = "fictional demo vault only";
 
+mod tidy;
+
+/// Every task `main` knows, for the usage text and the tidy check that it lists them.
+const TASKS: &[&str] =
+    &["run", "test", "tidy", "bench", "bench-desktop", "bench-print", "bench-sync", "fuzz", "schemathesis", "setup", "bindings"];
+const USAGE: &str =
+    "usage: cargo xtask <run|test|tidy|bench|bench-desktop|bench-print|bench-sync|fuzz [COUNT] [SEED]|schemathesis|setup|bindings>";
+
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {
+        "tidy" => tidy::tidy(&root(), USAGE, TASKS),
         "setup" => setup(),
         "test" => setup().and_then(|()| test()),
         "run" => setup().and_then(|()| run()),
@@ -57,9 +66,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz(),
         "schemathesis" => schemathesis(),
         _ => {
-            eprintln!(
-                "usage: cargo xtask <run|test|bench|bench-desktop|bench-print|bench-sync|fuzz [COUNT] [SEED]|schemathesis|setup|bindings>"
-            );
+            eprintln!("{USAGE}");
             return ExitCode::from(2);
         }
     };
@@ -206,6 +213,7 @@ fn test() -> Result<(), String> {
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--check"]);
     status(fmt, "cargo fmt --check")?;
+    tidy::tidy(&root(), USAGE, TASKS)?;
     ui_build()?;
     npm(&["run", "check"], "svelte-check (types and accessibility warnings)")?;
     npm(&["test"], "UI component tests (vitest)")?;

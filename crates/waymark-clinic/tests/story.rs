@@ -901,7 +901,7 @@ async fn the_victims_address_in_free_text_is_a_warning_at_the_clinic_never_a_ref
             hlc: format!("{:015}-{:010}-{}", 1_795_000_000_100u64, 0, device.id),
             ..record_op(&device, 7, "victim", 11, 10, OpAction::Update, serde_json::json!({"address": {"lines": ["5 Birch Road"]}}))
         };
-        assert_eq!(push(&clinic, &device, &[earlier.clone()]).await.acked_through, 6, "{name}");
+        assert_eq!(push(&clinic, &device, std::slice::from_ref(&earlier)).await.acked_through, 6, "{name}");
         assert_eq!(clinic.state.store.text_warnings().unwrap().len(), 2, "{name}: not her address yet");
         assert_eq!(push(&clinic, &device, &[moved]).await.acked_through, 7, "{name}");
         let warnings = clinic.state.store.text_warnings().unwrap();
