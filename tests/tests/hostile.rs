@@ -95,7 +95,7 @@ impl Forger {
             origin: self.device,
             seq,
             hlc: format!("{:015}-{:010}-{}", self.wall_ms, 0, self.device),
-            made_at: chrono::Utc::now(),
+            made_at: waymark_clinic::system_now(),
             actor: "ISA01".into(),
             kind: kind.into(),
             record_id: record,
@@ -234,7 +234,7 @@ fn machine_in_the_middle(
         acked_through: through,
         acked_op: Some(op),
         feed_head: 0,
-        clinic_time: chrono::Utc::now(),
+        clinic_time: waymark_clinic::system_now(),
         signature: {
             use base64::Engine;
             base64::engine::general_purpose::STANDARD.encode([9u8; 64])

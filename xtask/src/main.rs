@@ -251,7 +251,8 @@ fn schemathesis() -> Result<(), String> {
         status(install, "install schemathesis")?;
     }
     let clinic_bin = target_dir().join("debug").join("waymark-clinic");
-    let folder = std::env::temp_dir().join(format!("waymark-schemathesis-{}", std::process::id()));
+    // Beside the build, not in the shared temp folder.
+    let folder = target_dir().join("tmp").join(format!("waymark-schemathesis-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&folder);
     std::fs::create_dir_all(&folder).map_err(|e| format!("make a clinic folder: {e}"))?;
     let pass_file = folder.join("passphrase");

@@ -5,7 +5,6 @@
 use crate::store::ClinicStore;
 use crate::{AppState, Clinic, ClinicError};
 use age::secrecy::SecretString;
-use chrono::Utc;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -268,7 +267,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
     let dir = cli.dir;
     match cli.command {
         Command::Init { hosts, recovery_out, work_factor } => {
-            let (clinic, recovery) = Clinic::init(&dir, &new_passphrase()?, &hosts, work_factor, Utc::now())?;
+            let (clinic, recovery) = Clinic::init(&dir, &new_passphrase()?, &hosts, work_factor, crate::system_now())?;
             use age::secrecy::ExposeSecret;
             let text = format!("# Waymark clinic recovery identity. Keep offline.\n{}\n", recovery.to_string().expose_secret());
             write_new_private(&recovery_out, text.as_bytes())?;
@@ -285,7 +284,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                     if name.is_empty() || name.chars().count() > 120 {
                         return Err(ClinicError::BadRequest("a name is 1 to 120 characters"));
                     }
-                    store.add_staff(&crate::StaffMember { code: code.clone(), name, role, active: true, added_at: Utc::now() })?;
+                    store.add_staff(&crate::StaffMember { code: code.clone(), name, role, active: true, added_at: crate::system_now() })?;
                     println!("{code} added as {}", role.as_str());
                 }
                 StaffAction::List => {
@@ -311,7 +310,8 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;
             let store = clinic.open_store()?;
             let request = crate::enrolment::CodeRequest { advocate: &advocate, url: &url, ca_issued };
-            let (code, expires) = crate::enrolment::issue_code(&store, &clinic.info, &request, Utc::now(), &mut rand::rngs::OsRng)?;
+            let (code, expires) =
+                crate::enrolment::issue_code(&store, &clinic.info, &request, crate::system_now(), &mut rand::rngs::OsRng)?;
             let code = code.to_text();
             if !no_qr {
                 if let Ok(qr) = qrcode::QrCode::new(code.as_bytes()) {
@@ -343,7 +343,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
         }
         Command::Revoke { device } => {
             let store = Clinic::unlock(&dir, &passphrase()?)?.open_store()?;
-            if !store.revoke(device, Utc::now())? {
+            if !store.revoke(device, crate::system_now())? {
                 return Err(ClinicError::UnknownDevice);
             }
             println!("device {device} revoked; it will be told to erase its vault at its next contact");
@@ -366,13 +366,13 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
         Command::Review { case, by, fields } => {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;
             let store = clinic.open_store()?;
-            let op = crate::authoring::clinic_review(&store, clinic.info.clinic_id, case, &by, &fields, Utc::now())?;
+            let op = crate::authoring::clinic_review(&store, clinic.info.clinic_id, case, &by, &fields, crate::system_now())?;
             println!("review {} recorded; the case's advocate receives it at their next sync", op.record_id);
         }
         Command::Reassign { case, to, by } => {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;
             let store = clinic.open_store()?;
-            crate::authoring::reassign(&store, clinic.info.clinic_id, case, &to, &by, Utc::now())?;
+            crate::authoring::reassign(&store, clinic.info.clinic_id, case, &to, &by, crate::system_now())?;
             println!("case reassigned; the new advocate's laptops receive its history at their next sync");
         }
         Command::Quarantine { action } => {
@@ -399,11 +399,11 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                     }
                 }
                 QuarantineAction::Release { id, by, reason } => {
-                    let op = crate::authoring::release_quarantined(&store, clinic.info.clinic_id, id, &by, &reason, Utc::now())?;
+                    let op = crate::authoring::release_quarantined(&store, clinic.info.clinic_id, id, &by, &reason, crate::system_now())?;
                     println!("quarantined change {id} released as op {}; the case's laptops receive it at their next sync", op.op_id);
                 }
                 QuarantineAction::Discard { id, by, reason } => {
-                    crate::authoring::discard_quarantined(&store, id, &by, &reason, Utc::now())?;
+                    crate::authoring::discard_quarantined(&store, id, &by, &reason, crate::system_now())?;
                     println!("quarantined change {id} discarded; it stays kept, out of the feed");
                 }
             }
@@ -489,7 +489,7 @@ fn app_state(clinic: &Clinic, limits: Limits) -> Result<AppState, ClinicError> {
         keys: clinic.keys.clone(),
         limits,
         deadlines: crate::server::Deadlines::default(),
-        clock: Arc::new(Utc::now),
+        clock: Arc::new(crate::system_now),
         throttle: crate::server::Throttle::new(crate::server::RateLimits::default()),
     })
 }

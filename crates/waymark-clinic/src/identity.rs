@@ -218,10 +218,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let folder = dir.path().join("clinic");
         let weak = SecretString::from("password1234".to_owned());
-        let err = Clinic::init(&folder, &weak, &["localhost".into()], 10, Utc::now()).err().expect("refused");
+        let err = Clinic::init(
+            &folder,
+            &weak,
+            &["localhost".into()],
+            10,
+            chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 30, 9, 0, 0).unwrap(),
+        )
+        .err()
+        .expect("refused");
         assert_eq!(err.code(), "weak_passphrase");
         assert!(!folder.exists(), "a refused init leaves no folder behind");
         let strong = SecretString::from("clinic lantern orbit".to_owned());
-        Clinic::init(&folder, &strong, &["localhost".into()], 10, Utc::now()).expect("three random words are accepted");
+        Clinic::init(&folder, &strong, &["localhost".into()], 10, chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 30, 9, 0, 0).unwrap())
+            .expect("three random words are accepted");
     }
 }

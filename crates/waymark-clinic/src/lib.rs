@@ -18,6 +18,13 @@ pub mod store;
 pub mod text_guard;
 
 pub use error::ClinicError;
+
+/// The clinic's one reading of the system clock; everything else is given the time.
+#[allow(clippy::disallowed_methods)]
+pub fn system_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
 pub use identity::{Clinic, ClinicFiles};
 pub use server::{router, AppState};
 pub use store::{ClinicStore, DeviceRecord, DeviceStatus, StaffMember, StaffRole};

@@ -249,7 +249,7 @@ async fn the_story_holds_for_every_store() {
         assert_eq!(open(&batch, &clinic.state.keys.signing.verifying_key(), &a.keys.sealing, &Limits::default()).unwrap().ops.len(), 0);
 
         // Revocation: refused with a wipe instruction, on push and on signed calls.
-        assert!(clinic.state.store.revoke(b.id, Utc::now()).unwrap());
+        assert!(clinic.state.store.revoke(b.id, Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()).unwrap());
         let request = b.signed(PATH_HELLO, b"{}".to_vec());
         let claim = waymark_protocol::auth::read_claim(request.headers()[CLAIM_HEADER].to_str().unwrap()).unwrap().0;
         let (status, body) = call(&clinic, request).await;

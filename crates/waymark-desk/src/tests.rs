@@ -179,7 +179,7 @@ fn add_plan(desk: &Desk, case: waymark_domain::CaseId) {
     use waymark_domain::{PlanAction, PlanSection, PlanSectionEntry, SafetyPlan, SafetyPlanId, Supporter};
     let made_on = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
     let plan = SafetyPlan {
-        id: SafetyPlanId::new(Utc::now(), &mut rand::thread_rng()),
+        id: SafetyPlanId::new(Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(9)),
         case_id: case,
         version: 1,
         made_on,
@@ -299,7 +299,8 @@ impl TestClinic {
     fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let passphrase = secrecy::SecretString::from("clinic test pass words".to_owned());
-        let (clinic, _) = waymark_clinic::Clinic::init(dir.path(), &passphrase, &["127.0.0.1".into()], 10, Utc::now()).unwrap();
+        let (clinic, _) =
+            waymark_clinic::Clinic::init(dir.path(), &passphrase, &["127.0.0.1".into()], 10, waymark_clinic::system_now()).unwrap();
         let store: Arc<dyn waymark_clinic::ClinicStore> = Arc::new(clinic.open_store().unwrap());
         let state = waymark_clinic::AppState {
             store: store.clone(),
@@ -327,14 +328,19 @@ impl TestClinic {
                 name: "Desk test advocate".into(),
                 role: waymark_clinic::StaffRole::Advocate,
                 active: true,
-                added_at: Utc::now(),
+                added_at: waymark_clinic::system_now(),
             };
             self.store.add_staff(&member).unwrap();
         }
         let request = waymark_clinic::enrolment::CodeRequest { advocate: "ADV7", url: &self.url, ca_issued: false };
-        let (code, _) =
-            waymark_clinic::enrolment::issue_code(self.store.as_ref(), &self.clinic.info, &request, Utc::now(), &mut rand::rngs::OsRng)
-                .unwrap();
+        let (code, _) = waymark_clinic::enrolment::issue_code(
+            self.store.as_ref(),
+            &self.clinic.info,
+            &request,
+            waymark_clinic::system_now(),
+            &mut rand::rngs::OsRng,
+        )
+        .unwrap();
         code.to_text()
     }
 }
@@ -369,7 +375,7 @@ fn enrolling_from_the_app_syncs_what_was_waiting_and_a_revocation_erases_the_vau
 
     // Lost laptop: the clinic revokes it; the next sync erases the vault and says so.
     let device = desk.with_vault(|v| Ok(v.device().as_uuid())).unwrap();
-    assert!(clinic.store.revoke(device, Utc::now()).unwrap());
+    assert!(clinic.store.revoke(device, waymark_clinic::system_now()).unwrap());
     assert_eq!(desk.sync_now().unwrap_err().code, "wiped");
     let state = desk.state();
     assert!(!state.exists && !state.unlocked, "no vault remains");

@@ -183,7 +183,7 @@ fn a_discreet_plan_naming_the_perpetrator_is_refused_with_the_section_and_nothin
     let file = f.file();
     let first_name = file.perpetrators[0].names[0].split_whitespace().next().unwrap().to_owned();
     let mut plan: SafetyPlan = file.safety_plans.last().unwrap().clone();
-    plan.id = SafetyPlanId::new(Utc::now(), &mut rand::thread_rng());
+    plan.id = SafetyPlanId::new(Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(9));
     plan.version += 1;
     let home = plan.sections.iter_mut().find(|s| s.section == waymark_domain::PlanSection::Home).unwrap();
     home.actions.push(PlanAction {

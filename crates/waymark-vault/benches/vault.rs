@@ -8,7 +8,6 @@
 //! 4. Vault size for the workload, and where the bytes go.
 
 use age::secrecy::SecretString;
-use chrono::Utc;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use waymark_demo::{generate, generate_case, DemoOptions};
@@ -47,8 +46,13 @@ fn time<T>(f: impl FnOnce() -> T) -> (Duration, T) {
 /// Writes the workload through the one write path and returns the write time
 /// and the id of a 200-incident case added after it.
 fn fill(vault: &mut Vault) -> (Duration, CaseId) {
-    let options =
-        DemoOptions { cases: CASES, seed: 42, now: Utc::now(), advocate: "BENCH".into(), incidents_per_case: Some(INCIDENTS_PER_CASE) };
+    let options = DemoOptions {
+        cases: CASES,
+        seed: 42,
+        now: waymark_domain::time::Clock::now(&waymark_vault::SystemClock),
+        advocate: "BENCH".into(),
+        incidents_per_case: Some(INCIDENTS_PER_CASE),
+    };
     let caseload = generate(&options);
     let (write, ()) = time(|| {
         for case in caseload {

@@ -26,6 +26,7 @@ use waymark_domain::{Address, CaseId, DeviceId, Entity, Record, RecordKind, Vali
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)] // The laptop's one reading of the system clock.
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
