@@ -122,18 +122,21 @@ pub const MAX_JSON_BYTES: usize = 16 * 1024;
 pub fn router(state: AppState) -> Router {
     let batch_limit = usize::try_from(state.limits.max_batch_bytes).unwrap_or(usize::MAX).saturating_add(1);
     let json_limit = DefaultBodyLimit::max(MAX_JSON_BYTES);
-    Router::new()
-        .route(PATH_ENROL, post(enrol).layer(json_limit))
-        .route(PATH_HELLO, post(hello).layer(json_limit))
-        .route(
-            PATH_PUSH,
+    let mut router = Router::new();
+    for endpoint in Endpoint::ALL {
+        let handler = match endpoint {
+            Endpoint::Enrol => post(enrol).layer(json_limit),
+            Endpoint::Hello => post(hello).layer(json_limit),
             // A route layer runs only for the route's own method: any other gets 405, unread.
-            post(push)
+            Endpoint::Push => post(push)
                 .layer(DefaultBodyLimit::max(batch_limit))
                 .route_layer(axum::middleware::from_fn_with_state(state.clone(), push_sender)),
-        )
-        .route(PATH_PULL, post(pull).layer(json_limit))
-        .route(PATH_OPENAPI, get(openapi))
+            Endpoint::Pull => post(pull).layer(json_limit),
+            Endpoint::OpenApi => get(openapi),
+        };
+        router = router.route(endpoint.path(), handler);
+    }
+    router
         .fallback(not_found)
         .layer(json_limit)
         .layer(axum::middleware::from_fn_with_state(state.clone(), deadline))

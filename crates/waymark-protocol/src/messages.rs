@@ -12,6 +12,43 @@ pub const PATH_PUSH: &str = "/v1/push";
 pub const PATH_PULL: &str = "/v1/pull";
 pub const PATH_OPENAPI: &str = "/v1/openapi.json";
 
+/// Every endpoint the clinic serves: the one list the router is built from
+/// (one handler per variant, matched exhaustively), the OpenAPI test checks
+/// the description against, and the hostile-input test attacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Enrol,
+    Hello,
+    Push,
+    Pull,
+    OpenApi,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 5] = [Endpoint::Enrol, Endpoint::Hello, Endpoint::Push, Endpoint::Pull, Endpoint::OpenApi];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::Enrol => PATH_ENROL,
+            Endpoint::Hello => PATH_HELLO,
+            Endpoint::Push => PATH_PUSH,
+            Endpoint::Pull => PATH_PULL,
+            Endpoint::OpenApi => PATH_OPENAPI,
+        }
+    }
+
+    /// `GET` for the description, `POST` for the rest.
+    pub fn is_get(self) -> bool {
+        self == Endpoint::OpenApi
+    }
+
+    /// Whether the caller is a device that signs the request (everything but
+    /// enrolment, which proves a one-time code, and the public description).
+    pub fn signed(self) -> bool {
+        matches!(self, Endpoint::Hello | Endpoint::Push | Endpoint::Pull)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnrolRequest {
