@@ -12,7 +12,7 @@ use waymark_domain::patch::Patch;
 use waymark_domain::RecordKind;
 use waymark_scenarios::clinic::ClinicProcess;
 use waymark_sync::{sync_once, Https};
-use waymark_vault::{Env, InitOptions, Mutation, Vault};
+use waymark_vault::{Env, Mutation, Vault};
 
 fn start_clinic() -> ClinicProcess {
     // One address enrols and drives twenty laptops here: the rate limits are for a flood, not for this.
@@ -23,7 +23,7 @@ fn start_clinic() -> ClinicProcess {
 /// A laptop with `ops` ops waiting: one case, then incidents, committed in chunks.
 fn laptop(dir: &Path, advocate: &str, ops: usize) -> Mutex<Vault> {
     let reference = format!("BENCH-{advocate}");
-    let options = InitOptions { work_factor: 4, ..InitOptions::new(advocate) };
+    let options = waymark_vault::kit::options_for(advocate);
     let mut v = Vault::init(dir, &SecretString::from("bench pass words here".to_owned()), &options, Env::system()).unwrap();
     let case = v
         .add(

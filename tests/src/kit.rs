@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use waymark_domain::patch::Patch;
 use waymark_domain::{Case, CaseId, Incident, RecordKind, Victim};
-use waymark_vault::{Env, InitOptions, Vault};
+use waymark_vault::{Env, Vault};
 
 /// Replaces a vault folder's files with another's: a laptop put back from a copy.
 pub fn copy_folder(from: &Path, to: &Path) {
@@ -34,7 +34,7 @@ pub fn laptop(dir: &Path) -> Mutex<Vault> {
 
 pub fn laptop_of(dir: &Path, advocate: &str) -> Mutex<Vault> {
     let passphrase = SecretString::from(SCENARIO_PASSPHRASE.to_owned());
-    let options = InitOptions { work_factor: 4, ..InitOptions::new(advocate) };
+    let options = waymark_vault::kit::options_for(advocate);
     Mutex::new(Vault::init(dir, &passphrase, &options, Env::system()).unwrap())
 }
 

@@ -18,7 +18,7 @@ use waymark_domain::{Case, CaseId, Consent, RecordKind, Victim};
 use waymark_scenarios::kit::patch;
 use waymark_scenarios::SCENARIO_PASSPHRASE;
 use waymark_vault::sync::Resolution;
-use waymark_vault::{Env, InitOptions, Vault};
+use waymark_vault::{Env, Vault};
 
 const ADVOCATE: &str = "ISA01";
 
@@ -84,8 +84,7 @@ impl World {
             let dir = tempfile::tempdir().unwrap();
             let env = Env { clock: clock.clone(), rng: Box::new(rand::rngs::StdRng::seed_from_u64(seed * 2 + n)) };
             let passphrase = age::secrecy::SecretString::from(SCENARIO_PASSPHRASE.to_owned());
-            let mut vault =
-                Vault::init(dir.path(), &passphrase, &InitOptions { work_factor: 4, ..InitOptions::new(ADVOCATE) }, env).unwrap();
+            let mut vault = Vault::init(dir.path(), &passphrase, &waymark_vault::kit::options_for(ADVOCATE), env).unwrap();
             // Linked as an enrolment would link it, so the laptop knows which origin is the clinic.
             vault.sync_enrolment().unwrap();
             let link = waymark_vault::sync::ClinicLink {

@@ -7,13 +7,13 @@ use std::process::{Command, Stdio};
 use waymark_domain::patch::Patch;
 use waymark_domain::{Contact, Incident, RecordKind, Task};
 use waymark_scenarios::{account_for, SCENARIO_PASSPHRASE};
-use waymark_vault::{Env, InitOptions, Vault};
+use waymark_vault::{Env, Vault};
 
 #[test]
 fn sigkill_mid_stream_keeps_every_acknowledged_write_whole() {
     let dir = tempfile::tempdir().unwrap();
     let passphrase = SecretString::from(SCENARIO_PASSPHRASE.to_owned());
-    let options = InitOptions { work_factor: 4, ..InitOptions::new("ADV-C") };
+    let options = waymark_vault::kit::options_for("ADV-C");
     let mut vault = Vault::init(dir.path(), &passphrase, &options, Env::system()).unwrap();
     let fields = Patch::parse(&["reference=CRASH-1", "referral.source=police", "referral.reason=Crash test"]).unwrap();
     vault.add(RecordKind::Case, None, &fields).unwrap();

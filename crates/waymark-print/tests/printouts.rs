@@ -13,7 +13,7 @@ use waymark_domain::time::ManualClock;
 use waymark_domain::{CaseId, PlanAction, Record, SafetyPlan, SafetyPlanId};
 use waymark_print::{DocumentKind, Exposure, Options, PrintError, Printer, Request, Templates};
 use waymark_vault::queries::CaseFile;
-use waymark_vault::{Env, InitOptions, Mutation, Vault};
+use waymark_vault::{Env, Mutation, Vault};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -26,7 +26,7 @@ fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
     let env = Env { clock: Arc::new(ManualClock::new(now)), rng: Box::new(rand_chacha::ChaCha8Rng::seed_from_u64(3)) };
-    let options = InitOptions { work_factor: 4, ..InitOptions::new("ADV-7") };
+    let options = waymark_vault::kit::fast_options();
     let mut vault =
         Vault::init(&dir.path().join("vault"), &SecretString::from("a test passphrase here".to_owned()), &options, env).unwrap();
     let demo = waymark_demo::DemoOptions { cases: 1, seed: 11, now, advocate: "ADV-7".into(), incidents_per_case: Some(40) };

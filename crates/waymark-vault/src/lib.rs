@@ -30,5 +30,7 @@ pub mod bench_support {
     pub use crate::keyfile::DbKey;
 }
 
+#[cfg(any(test, feature = "test-kit"))]
+pub mod kit;
 #[cfg(test)]
 mod tests;

@@ -163,7 +163,7 @@ pub(crate) fn settle_with(dir: &Path, unwrap: &dyn Fn(&KeyFile) -> Result<DbKey>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tests::{add_case, clock, env_at, fast_options, pass, PASS};
+    use crate::kit::{add_case, clock, env_at, fast_options, pass, PASS};
     use crate::InitOptions;
 
     fn rekey_stopping(dir: &Path, stop: Stop) -> String {

@@ -3,52 +3,14 @@
 use crate::backup::{BackupKey, BackupTo};
 use crate::queries::{CaseloadFilter, SortBy};
 use crate::{Env, InitOptions, Mutation, Vault, VaultError};
-use age::secrecy::SecretString;
 use chrono::{Duration, TimeZone, Utc};
 use rand::SeedableRng;
 use std::path::Path;
 use std::sync::Arc;
-use waymark_domain::patch::Patch;
 use waymark_domain::time::{Clock, ManualClock};
 use waymark_domain::*;
 
-pub(crate) const PASS: &str = "correct horse battery staple";
-
-pub(crate) fn env_at(clock: &Arc<ManualClock>) -> Env {
-    Env { clock: clock.clone(), rng: Box::new(rand_chacha::ChaCha8Rng::seed_from_u64(1)) }
-}
-
-pub(crate) fn clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()))
-}
-
-pub(crate) fn pass(s: &str) -> SecretString {
-    SecretString::from(s.to_owned())
-}
-
-pub(crate) fn fast_options() -> InitOptions {
-    // A low scrypt factor keeps tests quick; the shipped factor is measured by the benchmark.
-    InitOptions { work_factor: 4, ..InitOptions::new("ADV-7") }
-}
-
-fn new_vault(dir: &Path, clock: &Arc<ManualClock>) -> Vault {
-    Vault::init(dir, &pass(PASS), &fast_options(), env_at(clock)).unwrap()
-}
-
-fn patch(items: &[&str]) -> Patch {
-    Patch::parse(items).unwrap()
-}
-
-pub(crate) fn add_case(v: &mut Vault, reference: &str) -> CaseId {
-    let r = v
-        .add(
-            RecordKind::Case,
-            None,
-            &patch(&[&format!("reference={reference}"), "referral.source=police", "referral.reason=Repeated contact"]),
-        )
-        .unwrap();
-    r.case_id().unwrap()
-}
+pub(crate) use crate::kit::{add_case, clock, env_at, fast_options, new_vault, pass, patch, PASS};
 
 fn count(v: &Vault, table: &str) -> i64 {
     v.conn().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
