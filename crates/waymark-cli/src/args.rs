@@ -413,12 +413,21 @@ pub enum SyncCmd {
     Resolve {
         id: String,
         /// Which value to keep: this laptop's (local) or the other writer's (remote).
-        #[arg(long, value_parser = ["local", "remote"])]
-        keep: String,
+        #[arg(long, value_enum)]
+        keep: Keep,
     },
     /// Write a sealed, signed bundle of everything waiting, for a clinic reached by USB stick.
     Export {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// Which side of a conflict stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Keep {
+    /// This laptop's value.
+    Local,
+    /// The other writer's value, as it came from the clinic.
+    Remote,
 }

@@ -197,7 +197,10 @@ fn sync(dir: &Path, json: bool, cmd: SyncCmd) -> Outcome {
         }
         SyncCmd::Resolve { id, keep } => {
             let mut vault = vault;
-            let choice = if keep == "local" { Resolution::Local } else { Resolution::Remote };
+            let choice = match keep {
+                Keep::Local => Resolution::Local,
+                Keep::Remote => Resolution::Remote,
+            };
             vault.resolve_conflict(&id, choice)?;
             output::done(json, "Conflict resolved; the decision goes to the clinic at the next sync.", json!({ "resolved": id }));
         }

@@ -32,11 +32,11 @@ pub trait Entity: Serialize + DeserializeOwned + Clone {
 
 macro_rules! record_kinds {
     ($($variant:ident($ty:ty) = $wire:literal, table $table:literal, $mutable:literal, case $case:expr, refs $refs:expr;)+) => {
-        /// The kinds of record, with their storage table and wire name.
+        /// The kinds of record, with their storage table and their one name:
+        /// the same in ops, the audit, over IPC and in the CLI's JSON.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "specta", derive(specta::Type))]
-        #[serde(rename_all = "snake_case")]
-        pub enum RecordKind { $($variant),+ }
+        pub enum RecordKind { $(#[serde(rename = $wire)] $variant),+ }
 
         impl RecordKind {
             pub const ALL: &'static [RecordKind] = &[$(RecordKind::$variant),+];
@@ -212,6 +212,9 @@ mod tests {
         assert_eq!(tables.len(), RecordKind::ALL.len());
         for kind in RecordKind::ALL {
             assert_eq!(RecordKind::from_wire(kind.wire()), Some(*kind));
+            // One name everywhere: an order was "order" in ops and "protective_order" over IPC.
+            assert_eq!(serde_json::to_value(kind).unwrap(), serde_json::json!(kind.wire()));
+            assert_eq!(serde_json::from_value::<RecordKind>(serde_json::json!(kind.wire())).unwrap(), *kind);
         }
     }
 

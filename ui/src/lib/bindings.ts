@@ -1010,8 +1010,11 @@ export type Question = {
 /**  Any record. */
 export type Record = Record_Serialize | Record_Deserialize;
 
-/**  The kinds of record, with their storage table and wire name. */
-export type RecordKind = "case" | "victim" | "perpetrator" | "incident" | "incident_amendment" | "risk_assessment" | "safety_plan" | "hearing" | "protective_order" | "breach" | "referral" | "clinic_review" | "contact" | "task";
+/**
+ *  The kinds of record, with their storage table and their one name:
+ *  the same in ops, the audit, over IPC and in the CLI's JSON.
+ */
+export type RecordKind = "case" | "victim" | "perpetrator" | "incident" | "incident_amendment" | "risk_assessment" | "safety_plan" | "hearing" | "order" | "breach" | "referral" | "clinic_review" | "contact" | "task";
 
 export type RecordRef = {
 	kind: RecordKind,
