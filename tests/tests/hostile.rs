@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
+use waymark_domain::codes::ErrorCode;
 use waymark_domain::{Case, Victim};
 use waymark_protocol::enrol::EnrolmentCode;
 use waymark_protocol::messages::{ErrorBody, HelloResponse, PushResponse};
@@ -116,11 +117,11 @@ fn an_outsider_with_someone_elses_code_is_refused_and_the_code_stays_theirs() {
     let outsider = laptop_of(dir_x.path(), "ISA09");
     let code = code_for(&clinic, &certificate, "ISA01");
     let err = waymark_sync::enrol(&outsider, &code.to_text()).unwrap_err();
-    assert_eq!(err.code(), "advocate_mismatch", "{err}");
+    assert_eq!(err.code(), ErrorCode::AdvocateMismatch, "{err}");
     // With the display copy of the advocate cut out of the code, the clinic refuses it.
     let doctored = EnrolmentCode { advocate: None, ..code.clone() };
     let err = waymark_sync::enrol(&outsider, &doctored.to_text()).unwrap_err();
-    assert_eq!(err.code(), "advocate_mismatch", "{err}");
+    assert_eq!(err.code(), ErrorCode::AdvocateMismatch, "{err}");
     assert!(outsider.lock().unwrap().sync_link().unwrap().is_none(), "the outsider is not enrolled");
     // The code was not used up: its advocate enrols with it.
     let owner = laptop_of(dir_b.path(), "ISA01");
@@ -276,12 +277,12 @@ fn a_machine_in_the_middle_with_the_tls_key_can_neither_drop_changes_nor_wipe_a_
     let mode = Arc::new(AtomicU8::new(FORGE_ACK));
     let mitm = machine_in_the_middle(&certificate, clinic.port, mode.clone(), last, Vec::new());
     let err = sync_once(&a).unwrap_err();
-    assert_eq!(err.code(), "forged_receipt", "{err}");
+    assert_eq!(err.code(), ErrorCode::ForgedReceipt, "{err}");
     assert_eq!(a.lock().unwrap().sync_status().unwrap().pending, waiting, "nothing left the outbox on a forged acknowledgement");
 
     mode.store(FORGE_WIPE, Ordering::SeqCst);
     let err = sync_once(&a).unwrap_err();
-    assert_eq!(err.code(), "forged_wipe", "{err}");
+    assert_eq!(err.code(), ErrorCode::ForgedWipe, "{err}");
     assert!(!matches!(err, SyncError::Wiped));
     assert!(dir_a.path().join("vault.key").exists() && dir_a.path().join("vault.db").exists(), "the vault is intact");
     let codes: Vec<String> = a.lock().unwrap().sync_problems().unwrap().into_iter().map(|p| p.code).collect();

@@ -9,6 +9,7 @@ use age::secrecy::SecretString;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Mutex;
+use waymark_domain::codes::ErrorCode;
 use waymark_domain::Incident;
 use waymark_scenarios::clinic::ClinicProcess;
 use waymark_scenarios::kit::*;
@@ -111,7 +112,7 @@ fn a_laptop_put_back_from_an_older_copy_rejoins_with_a_new_code() {
     add_incidents(&mut vault.lock().unwrap(), case, 2);
     // Refused, not trusted: once the clinic's higher acknowledgement was taken
     // as it came, and the changes made after the copy went back left unsent.
-    assert_eq!(sync_once(&vault).unwrap_err().code(), "log_diverged");
+    assert_eq!(sync_once(&vault).unwrap_err().code(), ErrorCode::LogDiverged);
     {
         let v = vault.lock().unwrap();
         // The copy was taken before its first sync: the case, the victim and three incidents, and the two new ones.
@@ -120,7 +121,11 @@ fn a_laptop_put_back_from_an_older_copy_rejoins_with_a_new_code() {
     }
     assert_eq!(clinic.stats().ops, held_at_clinic, "nothing was sent over the clinic's own copy");
     let code = clinic.code(&url, "ISA01");
-    assert_eq!(waymark_sync::enrol(&vault, &code).unwrap_err().code(), "already_enrolled", "enrolling again is a deliberate rejoin");
+    assert_eq!(
+        waymark_sync::enrol(&vault, &code).unwrap_err().code(),
+        ErrorCode::AlreadyEnrolled,
+        "enrolling again is a deliberate rejoin"
+    );
     let earlier = vault.lock().unwrap().device();
     waymark_sync::rejoin(&vault, &code).unwrap();
     assert_ne!(vault.lock().unwrap().device(), earlier, "a rejoined laptop is a new device");

@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use waymark_domain::codes::ErrorCode;
 use waymark_protocol::messages::ErrorBody;
 use waymark_protocol::ProtocolError;
 
@@ -68,34 +69,34 @@ pub enum ClinicError {
 }
 
 impl ClinicError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             ClinicError::Protocol(e) => e.code(),
-            ClinicError::UnknownDevice => "unknown_device",
-            ClinicError::Revoked { .. } => "revoked",
-            ClinicError::AdvocateMismatch => "advocate_mismatch",
-            ClinicError::UnknownStaff => "unknown_staff",
-            ClinicError::StaffKnown => "staff_known",
-            ClinicError::StaffInactive => "staff_inactive",
-            ClinicError::Unconfirmed => "unconfirmed_device",
-            ClinicError::OutOfOrder => "out_of_order",
-            ClinicError::BadDeviceId => "bad_device_id",
-            ClinicError::Timeout => "timeout",
-            ClinicError::Stale => "stale_request",
-            ClinicError::Replayed => "replayed",
-            ClinicError::EnrolmentRefused => "enrolment_refused",
-            ClinicError::DeviceKnown => "device_known",
-            ClinicError::ReleaseRefused(_) => "release_refused",
-            ClinicError::NotQuarantined => "not_quarantined",
-            ClinicError::CursorAhead => "cursor_ahead",
-            ClinicError::RateLimited { .. } => "rate_limited",
-            ClinicError::Unsigned => "unsigned",
-            ClinicError::BadRequest(_) => "bad_request",
-            ClinicError::Invalid(_) => "invalid",
-            ClinicError::Store(_) => "store",
-            ClinicError::Setup(_) => "setup",
-            ClinicError::WrongPassphrase => "wrong_passphrase",
-            ClinicError::WeakPassphrase { .. } => "weak_passphrase",
+            ClinicError::UnknownDevice => ErrorCode::UnknownDevice,
+            ClinicError::Revoked { .. } => ErrorCode::Revoked,
+            ClinicError::AdvocateMismatch => ErrorCode::AdvocateMismatch,
+            ClinicError::UnknownStaff => ErrorCode::UnknownStaff,
+            ClinicError::StaffKnown => ErrorCode::StaffKnown,
+            ClinicError::StaffInactive => ErrorCode::StaffInactive,
+            ClinicError::Unconfirmed => ErrorCode::UnconfirmedDevice,
+            ClinicError::OutOfOrder => ErrorCode::OutOfOrder,
+            ClinicError::BadDeviceId => ErrorCode::BadDeviceId,
+            ClinicError::Timeout => ErrorCode::Timeout,
+            ClinicError::Stale => ErrorCode::StaleRequest,
+            ClinicError::Replayed => ErrorCode::Replayed,
+            ClinicError::EnrolmentRefused => ErrorCode::EnrolmentRefused,
+            ClinicError::DeviceKnown => ErrorCode::DeviceKnown,
+            ClinicError::ReleaseRefused(_) => ErrorCode::ReleaseRefused,
+            ClinicError::NotQuarantined => ErrorCode::NotQuarantined,
+            ClinicError::CursorAhead => ErrorCode::CursorAhead,
+            ClinicError::RateLimited { .. } => ErrorCode::RateLimited,
+            ClinicError::Unsigned => ErrorCode::Unsigned,
+            ClinicError::BadRequest(_) => ErrorCode::BadRequest,
+            ClinicError::Invalid(_) => ErrorCode::Invalid,
+            ClinicError::Store(_) => ErrorCode::Store,
+            ClinicError::Setup(_) => ErrorCode::Setup,
+            ClinicError::WrongPassphrase => ErrorCode::WrongPassphrase,
+            ClinicError::WeakPassphrase { .. } => ErrorCode::WeakPassphrase,
         }
     }
 
@@ -143,7 +144,7 @@ impl From<rusqlite::Error> for ClinicError {
 
 impl IntoResponse for ClinicError {
     fn into_response(self) -> Response {
-        let mut body = ErrorBody::new(self.code(), self.to_string());
+        let mut body = ErrorBody::new(self.code().as_str(), self.to_string());
         if let ClinicError::Revoked { wipe_signature } = &self {
             body.wipe = true;
             body.wipe_signature = Some(wipe_signature.clone());

@@ -211,6 +211,7 @@ impl Clinic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use waymark_domain::codes::ErrorCode;
 
     #[test]
     fn a_guessable_clinic_passphrase_is_refused_and_nothing_is_written() {
@@ -227,7 +228,7 @@ mod tests {
         )
         .err()
         .expect("refused");
-        assert_eq!(err.code(), "weak_passphrase");
+        assert_eq!(err.code(), ErrorCode::WeakPassphrase);
         assert!(!folder.exists(), "a refused init leaves no folder behind");
         let strong = SecretString::from("clinic lantern orbit".to_owned());
         Clinic::init(&folder, &strong, &["localhost".into()], 10, chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 30, 9, 0, 0).unwrap())

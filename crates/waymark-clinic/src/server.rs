@@ -367,7 +367,7 @@ pub fn receive_upward(state: &AppState, bytes: &[u8], freshness: Freshness) -> R
     let stored = state.store.store_batch(origin, opened.header.batch_id, &opened.ops, (state.clock)())?;
     // After the commit: a warning is kept with an op, never a reason to refuse it.
     if let Err(e) = crate::text_guard::note_warnings(&*state.store, &opened.ops, (state.clock)()) {
-        tracing::warn!(code = e.code(), "the address guard could not keep a warning");
+        tracing::warn!(code = e.code().as_str(), "the address guard could not keep a warning");
     }
     tracing::info!(
         device = %device.id,
@@ -466,7 +466,7 @@ pub async fn serve(listener: std::net::TcpListener, tls: rustls::ServerConfig, s
             state.throttle.forget_idle();
             let before = (state.clock)() - state.deadlines.claim_window * 2;
             if let Err(e) = blocking(move || state.store.prune(before)).await {
-                tracing::warn!(code = e.code(), "pruning old request and batch ids failed; will try again");
+                tracing::warn!(code = e.code().as_str(), "pruning old request and batch ids failed; will try again");
             }
         }
     });

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use waymark_clinic::server::Deadlines;
 use waymark_clinic::store::{ClinicStore, MemoryStore, SqliteStore};
 use waymark_clinic::{router, AppState, StaffMember, StaffRole};
+use waymark_domain::codes::ErrorCode;
 use waymark_protocol::auth::{body_hash, sign_request, Claim, CLAIM_HEADER, SIGNATURE_HEADER};
 use waymark_protocol::messages::*;
 use waymark_protocol::*;
@@ -468,7 +469,7 @@ async fn an_enrolment_binds_the_advocate_the_code_was_issued_for_in_every_store(
         // Codes are only issued for registered, active advocates.
         let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest("fifth"));
         let later = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
-        assert_eq!(clinic.state.store.add_enrolment(&hash, "NOBODY", later).unwrap_err().code(), "unknown_staff", "{name}");
+        assert_eq!(clinic.state.store.add_enrolment(&hash, "NOBODY", later).unwrap_err().code(), ErrorCode::UnknownStaff, "{name}");
 
         // Hello's acknowledgement is signed for this device and request.
         let request = silent.signed(PATH_HELLO, b"{}".to_vec());
@@ -751,15 +752,15 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
         let refused = |r: Result<WireOp, waymark_clinic::ClinicError>| r.unwrap_err().code();
         assert_eq!(
             refused(release_quarantined(store, clinic_id, 1, "ISA01", "checked", now)),
-            "bad_request",
+            ErrorCode::BadRequest,
             "{name}: advocates do not decide"
         );
-        assert_eq!(refused(release_quarantined(store, clinic_id, 1, "NOBODY", "checked", now)), "unknown_staff", "{name}");
-        assert_eq!(refused(release_quarantined(store, clinic_id, 1, "ADM1", "  ", now)), "bad_request", "{name}: a reason is required");
-        assert_eq!(refused(release_quarantined(store, clinic_id, 2, "ADM1", "checked", now)), "bad_request", "{name}: its id is taken");
+        assert_eq!(refused(release_quarantined(store, clinic_id, 1, "NOBODY", "checked", now)), ErrorCode::UnknownStaff, "{name}");
+        assert_eq!(refused(release_quarantined(store, clinic_id, 1, "ADM1", "  ", now)), ErrorCode::BadRequest, "{name}: a reason is required");
+        assert_eq!(refused(release_quarantined(store, clinic_id, 2, "ADM1", "checked", now)), ErrorCode::BadRequest, "{name}: its id is taken");
         assert_eq!(
             refused(release_quarantined(store, clinic_id, 3, "ADM1", "checked", now)),
-            "release_refused",
+            ErrorCode::ReleaseRefused,
             "{name}: still judged by the rules"
         );
         assert_eq!(store.stats().unwrap().ops, 2, "{name}: nothing refused reached the feed");
@@ -771,7 +772,7 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
             "{name}"
         );
         assert_eq!(store.stats().unwrap().ops, 3, "{name}");
-        assert_eq!(refused(release_quarantined(store, clinic_id, 1, "ADM1", "again", now)), "not_quarantined", "{name}: decided once");
+        assert_eq!(refused(release_quarantined(store, clinic_id, 1, "ADM1", "again", now)), ErrorCode::NotQuarantined, "{name}: decided once");
         discard_quarantined(store, 2, "ADM1", "the reference the clinic holds is right", now).unwrap();
         // The laptops of the case's advocate receive the released change.
         let b = Device::new(5, "ISA01");

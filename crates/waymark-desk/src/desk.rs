@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use uuid::Uuid;
 use waymark_domain::alerts::case_warnings;
+use waymark_domain::codes::ErrorCode;
 use waymark_domain::patch::Patch;
 use waymark_domain::time::{london_date, Clock};
 use waymark_domain::timeline::weekly;
@@ -116,7 +117,7 @@ impl Desk {
         self.with_vault(|_| Ok(()))?;
         let text = serde_json::to_vec(&Settings { idle_lock_minutes: minutes }).unwrap_or_default();
         std::fs::write(self.dir.join(SETTINGS_FILE), text)
-            .map_err(|_| DeskError::new("io", "The settings could not be saved. Check the disk and try again."))?;
+            .map_err(|_| DeskError::new(ErrorCode::Io, "The settings could not be saved. Check the disk and try again."))?;
         Ok(self.state())
     }
 
@@ -160,7 +161,7 @@ impl Desk {
         let options = InitOptions { advocate: advocate.trim().to_owned(), recovery, work_factor: self.work_factor };
         let mut guard = self.guard();
         if guard.is_some() {
-            return Err(DeskError::new("already_unlocked", "A vault is already open. Lock it first."));
+            return Err(DeskError::new(ErrorCode::AlreadyUnlocked, "A vault is already open. Lock it first."));
         }
         *guard = Some(Vault::init(&self.dir, &passphrase, &options, self.env())?);
         drop(guard);
@@ -216,7 +217,7 @@ impl Desk {
         let victim = Patch::from_fields(&form.victim)?;
         self.with_vault(|v| {
             let (case, _) = guarded(v, address_confirmed, |v| v.open_case(&case, &victim))?;
-            case.case_id().ok_or_else(|| DeskError::new("database", "The case was saved without an id. Report this."))
+            case.case_id().ok_or_else(|| DeskError::new(ErrorCode::Database, "The case was saved without an id. Report this."))
         })
     }
 

@@ -2,13 +2,14 @@
 //! to do next, and the fields a form should mark.
 
 use serde::Serialize;
+use waymark_domain::codes::ErrorCode;
 use waymark_domain::FieldError;
 use waymark_vault::VaultError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type, thiserror::Error)]
 #[error("{message}")]
 pub struct DeskError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     /// For validation errors: each field and the rule it broke, for inline messages.
     pub fields: Vec<FieldError>,
@@ -17,17 +18,17 @@ pub struct DeskError {
 }
 
 impl DeskError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self { code: code.into(), message: message.into(), fields: Vec::new(), wait_secs: None }
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), fields: Vec::new(), wait_secs: None }
     }
 
     pub fn locked() -> Self {
-        Self::new("locked", "The vault is locked. Unlock it with your passphrase to go on.")
+        Self::new(ErrorCode::Locked, "The vault is locked. Unlock it with your passphrase to go on.")
     }
 
     pub fn field(field: &str, rule: &str) -> Self {
         Self {
-            code: "invalid".into(),
+            code: ErrorCode::Invalid,
             message: format!("{field} {rule}"),
             fields: vec![FieldError { field: field.into(), rule: rule.into() }],
             wait_secs: None,
@@ -52,7 +53,7 @@ impl From<VaultError> for DeskError {
                 .collect(),
             _ => Vec::new(),
         };
-        Self { code: e.code().into(), message: sentence(e.to_string()), fields, wait_secs }
+        Self { code: e.code(), message: sentence(e.to_string()), fields, wait_secs }
     }
 }
 

@@ -8,6 +8,7 @@ use crate::error::{DeskError, Result};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use waymark_domain::codes::ErrorCode;
 use waymark_domain::CaseId;
 use waymark_print::{Destination, DocumentKind, Options, Prepared, Printer, Request, Templates};
 
@@ -133,7 +134,7 @@ impl Desk {
     pub fn print_save_asking(&self, file_name: String, ask: impl Fn(String) -> Option<PathBuf>) -> Result<Option<PrintDone>> {
         let Some(path) = ask(file_name) else { return Ok(None) };
         match self.print_save(&path) {
-            Err(e) if e.code == "file_exists" => {
+            Err(e) if e.code == ErrorCode::FileExists => {
                 let name = path.with_extension("pdf").file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 ask(name).map(|again| self.print_save(&again)).transpose()
             }
@@ -152,7 +153,7 @@ impl Desk {
             // The save dialog asked about replacing the name as typed, not this one.
             if path.exists() {
                 return Err(DeskError::new(
-                    "file_exists",
+                    ErrorCode::FileExists,
                     "A file with that name and .pdf already exists there, and nothing was saved. Choose another name, or choose the existing file to replace it.",
                 ));
             }
@@ -183,5 +184,5 @@ impl Desk {
 }
 
 fn nothing_held() -> DeskError {
-    DeskError::new("no_preview", "There is no print preview open. Choose Print again.")
+    DeskError::new(ErrorCode::NoPreview, "There is no print preview open. Choose Print again.")
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use waymark_domain::codes::ErrorCode;
 use waymark_sync::{sync_once, SyncError};
 use waymark_vault::sync::{Conflict, PendingOp, Problem, Resolution, SyncStatus};
 use waymark_vault::Vault;
@@ -63,7 +64,7 @@ impl From<SyncError> for DeskError {
         match e {
             SyncError::Vault(e) => e.into(),
             SyncError::Locked => DeskError::locked(),
-            other => DeskError::new(&other.code(), other.to_string()),
+            other => DeskError::new(other.code(), other.to_string()),
         }
     }
 }
@@ -203,7 +204,7 @@ impl Desk {
             SyncError::Protocol(p) => DeskError::field("code", &p.to_string()),
             SyncError::AdvocateMismatch { .. } => DeskError::field("code", ANOTHER_ADVOCATES_CODE),
             SyncError::WrongServer => DeskError::field("code", "is from another clinic: ask your own clinic's administrator for a code"),
-            SyncError::Refused { code, .. } if code == "advocate_mismatch" => DeskError::field("code", ANOTHER_ADVOCATES_CODE),
+            SyncError::Refused { code: ErrorCode::AdvocateMismatch, .. } => DeskError::field("code", ANOTHER_ADVOCATES_CODE),
             other => other.into(),
         })?;
         self.sync_now()

@@ -4,6 +4,7 @@ use rand::SeedableRng;
 use serde_json::json;
 use std::sync::Arc;
 use waymark_domain::alerts::WarningKind;
+use waymark_domain::codes::ErrorCode;
 use waymark_domain::time::ManualClock;
 use waymark_domain::RecordKind;
 
@@ -62,7 +63,7 @@ fn locking_drops_the_vault_and_every_read_then_asks_to_unlock() {
     let state = desk.lock();
     assert!(!state.unlocked && state.advocate.is_none());
     let err = desk.caseload(CaseloadQuery::default()).unwrap_err();
-    assert_eq!(err.code, "locked");
+    assert_eq!(err.code, ErrorCode::Locked);
     assert!(err.message.contains("Unlock"), "the message says what to do next");
     desk.unlock(PASSPHRASE.into()).unwrap();
     assert_eq!(desk.caseload(CaseloadQuery::default()).unwrap().len(), 1, "the data is still there after unlocking");
@@ -77,7 +78,7 @@ fn a_wrong_passphrase_reports_the_wait_and_the_state_shows_it() {
     let err = desk.unlock("the wrong words entirely".into()).unwrap_err();
     assert_eq!((err.code.as_str(), err.wait_secs), ("wrong_passphrase", Some(1)));
     let err = desk.unlock(PASSPHRASE.into()).unwrap_err();
-    assert_eq!(err.code, "too_soon", "even the right passphrase waits out the delay");
+    assert_eq!(err.code, ErrorCode::TooSoon, "even the right passphrase waits out the delay");
     assert_eq!(desk.state().wait_secs, 1);
     clock.advance(chrono::Duration::seconds(2));
     assert_eq!(desk.state().wait_secs, 0);
@@ -112,7 +113,7 @@ fn a_failed_save_names_the_field_and_writes_nothing() {
     let err = desk
         .add_record(RecordKind::Incident, Some(case), fields(json!({"account": "", "channel": "text", "behaviours": []})), false)
         .unwrap_err();
-    assert_eq!(err.code, "invalid");
+    assert_eq!(err.code, ErrorCode::Invalid);
     assert!(err.fields.iter().any(|f| f.field == "account"), "{err:?}");
     assert!(!err.message.contains("Canary"));
     assert!(desk.case_view(case).unwrap().file.incidents.is_empty());
@@ -127,7 +128,7 @@ fn the_address_in_a_free_text_field_is_a_warning_the_advocate_answers() {
     let case = open_case(&desk);
     let incident = fields(json!({"account": "Followed her home to Canary St", "channel": "in_person", "behaviours": ["following"]}));
     let err = desk.add_record(RecordKind::Incident, Some(case), incident.clone(), false).unwrap_err();
-    assert_eq!(err.code, "address_in_text");
+    assert_eq!(err.code, ErrorCode::AddressInText);
     assert_eq!(err.fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["account"]);
     assert!(!err.message.contains("Canary"), "{err:?}");
     assert!(desk.case_view(case).unwrap().file.incidents.is_empty());
@@ -160,7 +161,7 @@ fn an_amendment_keeps_the_original_and_changes_what_the_case_shows() {
     assert_ne!(entry.original.occurred_at, entry.current.occurred_at);
     assert_eq!(entry.current.occurred_at, Utc.with_ymd_and_hms(2026, 11, 19, 23, 15, 0).unwrap(), "November is GMT");
     let err = desk.edit_record(RecordKind::Incident, incident.id(), fields(json!({"account": "x"})), false).unwrap_err();
-    assert_eq!(err.code, "immutable");
+    assert_eq!(err.code, ErrorCode::Immutable);
 }
 
 #[test]
@@ -231,7 +232,7 @@ fn print_previews_in_memory_saves_only_where_asked_and_records_each_print() {
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "no temporary file is left beside it");
     // The dialog asked about replacing "for-client", not "for-client.pdf": that file is never replaced unasked.
     std::fs::write(out.join("for-client.pdf"), b"kept").unwrap();
-    assert_eq!(desk.print_save(&out.join("for-client")).unwrap_err().code, "file_exists");
+    assert_eq!(desk.print_save(&out.join("for-client")).unwrap_err().code, ErrorCode::FileExists);
     assert_eq!(std::fs::read(out.join("for-client.pdf")).unwrap(), b"kept");
     // Through the dialog: it is asked again, with the full name; cancelling then saves nothing.
     let asked = std::sync::Mutex::new(Vec::new());
@@ -254,9 +255,9 @@ fn print_previews_in_memory_saves_only_where_asked_and_records_each_print() {
 
     // Locking drops the held document with the vault.
     desk.lock();
-    assert_eq!(desk.print_to_printer().unwrap_err().code, "locked");
+    assert_eq!(desk.print_to_printer().unwrap_err().code, ErrorCode::Locked);
     desk.unlock(PASSPHRASE.into()).unwrap();
-    assert_eq!(desk.print_to_printer().unwrap_err().code, "no_preview");
+    assert_eq!(desk.print_to_printer().unwrap_err().code, ErrorCode::NoPreview);
     assert_eq!(desk.print_save(std::path::Path::new("relative.pdf")).unwrap_err().fields[0].field, "path");
 }
 
@@ -279,7 +280,7 @@ fn print_errors_reach_the_ui_with_a_code_and_the_field() {
     form.document = DocumentKind::SafetyPlan;
     form.case_id = Some(case);
     let err = desk.print_preview(form.clone()).unwrap_err();
-    assert_eq!(err.code, "no_safety_plan");
+    assert_eq!(err.code, ErrorCode::NoSafetyPlan);
     assert!(err.message.starts_with("This case has no safety plan yet") && err.message.ends_with('.'));
     form.document = DocumentKind::Hearings;
     form.limit = Some(0);
@@ -370,13 +371,13 @@ fn enrolling_from_the_app_syncs_what_was_waiting_and_a_revocation_erases_the_vau
 
     // Locked, nothing is shown.
     desk.lock();
-    assert_eq!(desk.sync_view().unwrap_err().code, "locked");
+    assert_eq!(desk.sync_view().unwrap_err().code, ErrorCode::Locked);
     desk.unlock(PASSPHRASE.into()).unwrap();
 
     // Lost laptop: the clinic revokes it; the next sync erases the vault and says so.
     let device = desk.with_vault(|v| Ok(v.device().as_uuid())).unwrap();
     assert!(clinic.store.revoke(device, waymark_clinic::system_now()).unwrap());
-    assert_eq!(desk.sync_now().unwrap_err().code, "wiped");
+    assert_eq!(desk.sync_now().unwrap_err().code, ErrorCode::Wiped);
     let state = desk.state();
     assert!(!state.exists && !state.unlocked, "no vault remains");
     assert!(state.wiped_by_clinic.is_some(), "the app can say why");

@@ -7,6 +7,7 @@
 
 pub mod alerts;
 pub mod canonical;
+pub mod codes;
 pub mod disclosure;
 pub mod hlc;
 pub mod ids;

@@ -2,6 +2,7 @@
 //! next, and none carries a value from the case: only template file names,
 //! line numbers, plan sections and words from the service's own avoid list.
 
+use waymark_domain::codes::ErrorCode;
 use waymark_vault::VaultError;
 
 pub type Result<T> = std::result::Result<T, PrintError>;
@@ -66,18 +67,18 @@ fn discreet_message(exposure: Exposure, section: &str, word: Option<&str>) -> St
 
 impl PrintError {
     /// A stable code for the UI and for scripts.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            PrintError::TemplatesUnreadable { .. } => "template_unreadable",
-            PrintError::Template { .. } => "template_error",
-            PrintError::DiscreetUnsafe { .. } => "discreet_unsafe",
-            PrintError::AddressInText { .. } => "address_in_text",
-            PrintError::DiscreetOnlyForPlan => "invalid",
-            PrintError::NoSafetyPlan => "no_safety_plan",
-            PrintError::NoSuchPlanVersion { .. } => "not_found",
-            PrintError::SaveFailed { .. } => "io",
+            PrintError::TemplatesUnreadable { .. } => ErrorCode::TemplateUnreadable,
+            PrintError::Template { .. } => ErrorCode::TemplateError,
+            PrintError::DiscreetUnsafe { .. } => ErrorCode::DiscreetUnsafe,
+            PrintError::AddressInText { .. } => ErrorCode::AddressInText,
+            PrintError::DiscreetOnlyForPlan => ErrorCode::Invalid,
+            PrintError::NoSafetyPlan => ErrorCode::NoSafetyPlan,
+            PrintError::NoSuchPlanVersion { .. } => ErrorCode::NotFound,
+            PrintError::SaveFailed { .. } => ErrorCode::Io,
             PrintError::Vault(e) => e.code(),
-            PrintError::Internal { .. } => "internal",
+            PrintError::Internal { .. } => ErrorCode::Internal,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Everything that can be wrong with a message. Each variant has a stable code
 //! that the clinic returns and the device shows; none carries message content.
 
+use waymark_domain::codes::ErrorCode;
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ProtocolError {
     #[error("the message is not a Waymark sync message ({0})")]
@@ -30,20 +32,20 @@ pub enum ProtocolError {
 }
 
 impl ProtocolError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ProtocolError::Malformed(_) => "malformed",
-            ProtocolError::UnsupportedVersion { .. } => "unsupported_version",
-            ProtocolError::TooLarge { .. } => "too_large",
-            ProtocolError::TooManyOps { .. } => "too_many_ops",
-            ProtocolError::BadSignature => "bad_signature",
-            ProtocolError::Undecryptable => "undecryptable",
-            ProtocolError::HeaderMismatch(_) => "header_mismatch",
-            ProtocolError::Sequence(_) => "bad_sequence",
-            ProtocolError::EnrolmentCode(_) => "bad_enrolment_code",
-            ProtocolError::Key(_) => "bad_key",
-            ProtocolError::BadReceipt => "forged_receipt",
-            ProtocolError::BadWipeOrder => "forged_wipe",
+            ProtocolError::Malformed(_) => ErrorCode::Malformed,
+            ProtocolError::UnsupportedVersion { .. } => ErrorCode::UnsupportedVersion,
+            ProtocolError::TooLarge { .. } => ErrorCode::TooLarge,
+            ProtocolError::TooManyOps { .. } => ErrorCode::TooManyOps,
+            ProtocolError::BadSignature => ErrorCode::BadSignature,
+            ProtocolError::Undecryptable => ErrorCode::Undecryptable,
+            ProtocolError::HeaderMismatch(_) => ErrorCode::HeaderMismatch,
+            ProtocolError::Sequence(_) => ErrorCode::BadSequence,
+            ProtocolError::EnrolmentCode(_) => ErrorCode::BadEnrolmentCode,
+            ProtocolError::Key(_) => ErrorCode::BadKey,
+            ProtocolError::BadReceipt => ErrorCode::ForgedReceipt,
+            ProtocolError::BadWipeOrder => ErrorCode::ForgedWipe,
         }
     }
 }

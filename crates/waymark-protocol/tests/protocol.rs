@@ -8,6 +8,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::sync::atomic::{AtomicU64, Ordering};
 use uuid::Uuid;
+use waymark_domain::codes::ErrorCode;
 use waymark_protocol::seal::verify;
 use waymark_protocol::wire::BatchHeader;
 use waymark_protocol::*;
@@ -161,7 +162,7 @@ fn gaps_and_foreign_ops_in_an_upward_batch_are_refused() {
     h.last_seq = 2;
     let batch = seal(h, &ops, &clinic.sealing.to_public(), &device.signing).unwrap();
     let err = open(&batch, &device.signing.verifying_key(), &clinic.sealing, &Limits::default()).unwrap_err();
-    assert_eq!(err.code(), "bad_sequence");
+    assert_eq!(err.code(), ErrorCode::BadSequence);
 
     let ops = vec![op(Uuid::from_u128(5), 1)];
     let batch = seal(header(device_id, Uuid::from_u128(2), &ops), &ops, &clinic.sealing.to_public(), &device.signing).unwrap();

@@ -8,6 +8,7 @@ use ed25519_dalek::Signer;
 use serde::Serialize;
 use std::sync::Mutex;
 use uuid::Uuid;
+use waymark_domain::codes::ErrorCode;
 use waymark_protocol::auth::{body_hash, sign_push, sign_request, Claim, CLAIM_HEADER, SIGNATURE_HEADER};
 use waymark_protocol::enrol::EnrolmentCode;
 use waymark_protocol::messages::*;
@@ -79,7 +80,7 @@ fn register(access: &impl VaultAccess, code_text: &str, rejoin: bool) -> Result<
         match (v.sync_link()?, rejoin) {
             (Some(_), false) => {
                 return Err(SyncError::Refused {
-                    code: "already_enrolled".into(),
+                    code: ErrorCode::AlreadyEnrolled,
                     message: "this laptop is already enrolled with a clinic; to enrol it again as a new device, rejoin".into(),
                     status: 0,
                 })
@@ -207,12 +208,12 @@ pub fn sync_once<A: VaultAccess>(access: &A) -> Result<SyncReport, SyncError> {
         Err(SyncError::Wiped) => return result,
         Ok(_) => access.with_vault(|v| Ok(v.sync_record_attempt(None)?))?,
         Err(e) => {
-            let code = e.code();
+            let code = e.code().as_str();
             let permanent = e.is_permanent();
             access.with_vault(|v| {
-                v.sync_record_attempt(Some(&code))?;
+                v.sync_record_attempt(Some(code))?;
                 if permanent {
-                    v.sync_record_problem(&code, "up")?;
+                    v.sync_record_problem(code, "up")?;
                 }
                 Ok(())
             })?;
@@ -273,7 +274,7 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
         if response.acked_through <= after {
             // The clinic stored nothing contiguous past our acknowledgement: stop rather than loop.
             return Err(SyncError::Refused {
-                code: "ack_stalled".into(),
+                code: ErrorCode::AckStalled,
                 message: "the clinic did not acknowledge the batch".into(),
                 status: 0,
             });
@@ -289,7 +290,7 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
     if cursor > hello.feed_head {
         // The clinic's feed is shorter than what this laptop has read: it may have been put back from a backup.
         return Err(SyncError::Refused {
-            code: "cursor_ahead".into(),
+            code: ErrorCode::CursorAhead,
             message: "the clinic's feed ends before the point this laptop has read to".into(),
             status: 409,
         });

@@ -1,3 +1,4 @@
+use waymark_domain::codes::ErrorCode;
 use waymark_protocol::ProtocolError;
 use waymark_vault::VaultError;
 
@@ -12,7 +13,7 @@ pub enum SyncError {
     #[error("the server is not the clinic this laptop enrolled with (its certificate does not match); do not sync on this network and tell the clinic")]
     WrongServer,
     #[error("the clinic refused the request ({code}): {message}")]
-    Refused { code: String, message: String, status: u16 },
+    Refused { code: ErrorCode, message: String, status: u16 },
     #[error("the clinic revoked this laptop; its vault has been erased")]
     Wiped,
     /// A reply that orders this laptop erased, not yet checked.
@@ -29,19 +30,19 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    pub fn code(&self) -> String {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            SyncError::NotEnrolled => "not_enrolled".into(),
-            SyncError::Locked => "locked".into(),
-            SyncError::Offline => "offline".into(),
-            SyncError::WrongServer => "wrong_server".into(),
-            SyncError::Refused { code, .. } => code.clone(),
-            SyncError::Wiped => "wiped".into(),
-            SyncError::WipeOrder { .. } => "revoked".into(),
-            SyncError::AdvocateMismatch { .. } => "advocate_mismatch".into(),
-            SyncError::Protocol(e) => e.code().into(),
-            SyncError::IdentityChanged => "identity_changed".into(),
-            SyncError::Vault(e) => e.code().into(),
+            SyncError::NotEnrolled => ErrorCode::NotEnrolled,
+            SyncError::Locked => ErrorCode::Locked,
+            SyncError::Offline => ErrorCode::Offline,
+            SyncError::WrongServer => ErrorCode::WrongServer,
+            SyncError::Refused { code, .. } => *code,
+            SyncError::Wiped => ErrorCode::Wiped,
+            SyncError::WipeOrder { .. } => ErrorCode::Revoked,
+            SyncError::AdvocateMismatch { .. } => ErrorCode::AdvocateMismatch,
+            SyncError::Protocol(e) => e.code(),
+            SyncError::IdentityChanged => ErrorCode::IdentityChanged,
+            SyncError::Vault(e) => e.code(),
         }
     }
 
@@ -51,8 +52,8 @@ impl SyncError {
         match self {
             SyncError::Offline | SyncError::Locked | SyncError::IdentityChanged => false,
             // Too many requests and a slow link pass by themselves.
-            SyncError::Refused { status, code, .. } => *status < 500 && !matches!(*status, 408 | 429) && code != "replayed",
-            SyncError::Vault(e) => e.code() != "database",
+            SyncError::Refused { status, code, .. } => *status < 500 && !matches!(*status, 408 | 429) && *code != ErrorCode::Replayed,
+            SyncError::Vault(e) => e.code() != ErrorCode::Database,
             _ => true,
         }
     }
@@ -65,11 +66,11 @@ mod tests {
     #[test]
     fn a_busy_clinic_and_a_slow_link_are_retried_but_a_refusal_is_listed() {
         // Why: a rate limit or a timeout passes by itself; listing it as a problem would ask a person to act for nothing.
-        let refused = |status: u16, code: &str| SyncError::Refused { code: code.into(), message: String::new(), status };
-        assert!(!refused(429, "rate_limited").is_permanent());
-        assert!(!refused(408, "timeout").is_permanent());
-        assert!(!refused(503, "store").is_permanent());
-        assert!(refused(403, "advocate_mismatch").is_permanent());
-        assert!(refused(409, "cursor_ahead").is_permanent());
+        let refused = |status: u16, code: ErrorCode| SyncError::Refused { code, message: String::new(), status };
+        assert!(!refused(429, ErrorCode::RateLimited).is_permanent());
+        assert!(!refused(408, ErrorCode::Timeout).is_permanent());
+        assert!(!refused(503, ErrorCode::Store).is_permanent());
+        assert!(refused(403, ErrorCode::AdvocateMismatch).is_permanent());
+        assert!(refused(409, ErrorCode::CursorAhead).is_permanent());
     }
 }

@@ -135,7 +135,7 @@ impl Https {
             // Obeyed only once the engine has checked the clinic signed it for this request.
             return Err(SyncError::WipeOrder { signature: body.wipe_signature, request: None });
         }
-        Err(SyncError::Refused { code: body.code, message: body.message, status })
+        Err(SyncError::Refused { code: waymark_domain::codes::ErrorCode::from_wire(&body.code), message: body.message, status })
     }
 }
 

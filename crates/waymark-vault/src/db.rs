@@ -102,6 +102,7 @@ fn register_functions(conn: &Connection) -> Result<()> {
 mod tests {
     use super::*;
     use sha2::{Digest, Sha256};
+    use waymark_domain::codes::ErrorCode;
 
     #[test]
     fn landed_migrations_are_never_edited() {
@@ -127,7 +128,7 @@ mod tests {
         conn.pragma_update(None, "user_version", 99).unwrap();
         let before: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).unwrap();
         let err = migrate(&mut conn).unwrap_err();
-        assert_eq!(err.code(), "newer_schema");
+        assert_eq!(err.code(), ErrorCode::NewerSchema);
         let after: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).unwrap();
         assert_eq!(before, after);
     }
@@ -139,8 +140,8 @@ mod tests {
         let mut conn = open(&path, Some(&DbKey::generate()), true).unwrap();
         migrate(&mut conn).unwrap();
         drop(conn);
-        assert_eq!(open(&path, Some(&DbKey::generate()), false).unwrap_err().code(), "database_unreadable");
-        assert_eq!(open(&path, None, false).unwrap_err().code(), "database_unreadable");
+        assert_eq!(open(&path, Some(&DbKey::generate()), false).unwrap_err().code(), ErrorCode::DatabaseUnreadable);
+        assert_eq!(open(&path, None, false).unwrap_err().code(), ErrorCode::DatabaseUnreadable);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! what to do next. None carries personal data: values never appear, only
 //! field names, record kinds and ids.
 
+use waymark_domain::codes::ErrorCode;
 use waymark_domain::{RecordKind, ValidationErrors};
 
 #[derive(Debug, thiserror::Error)]
@@ -66,36 +67,36 @@ pub enum VaultError {
 
 impl VaultError {
     /// A stable code for the UI and for scripts.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            VaultError::NoVault => "no_vault",
-            VaultError::AlreadyExists => "already_exists",
-            VaultError::WrongPassphrase { .. } => "wrong_passphrase",
-            VaultError::TooSoon { .. } => "too_soon",
-            VaultError::WeakPassphrase { .. } => "weak_passphrase",
-            VaultError::KeyFileCorrupt => "key_file_corrupt",
-            VaultError::KeyFileExcessiveWork => "key_file_excessive_work",
-            VaultError::KeyMismatch => "key_mismatch",
-            VaultError::NoRecoveryRecipient => "no_recovery_recipient",
-            VaultError::WrongRecoveryIdentity => "wrong_recovery_identity",
-            VaultError::BadAgeKey { .. } => "bad_age_key",
-            VaultError::NewerSchema { .. } => "newer_schema",
-            VaultError::DatabaseUnreadable => "database_unreadable",
-            VaultError::InUse => "vault_in_use",
-            VaultError::AddressInText { .. } => "address_in_text",
-            VaultError::Invalid(_) => "invalid",
-            VaultError::NotFound { .. } => "not_found",
-            VaultError::Immutable { .. } => "immutable",
-            VaultError::Duplicate { .. } => "duplicate",
-            VaultError::AmbiguousReference => "ambiguous_reference",
-            VaultError::LogDiverged => "log_diverged",
-            VaultError::Clash => "clash",
-            VaultError::BackupCorrupt => "backup_corrupt",
-            VaultError::BackupNotForYou => "backup_not_for_you",
-            VaultError::BackupExcessiveWork => "backup_excessive_work",
-            VaultError::AuditBroken(_) => "audit_broken",
-            VaultError::Io { .. } => "io",
-            VaultError::Database(_) => "database",
+            VaultError::NoVault => ErrorCode::NoVault,
+            VaultError::AlreadyExists => ErrorCode::AlreadyExists,
+            VaultError::WrongPassphrase { .. } => ErrorCode::WrongPassphrase,
+            VaultError::TooSoon { .. } => ErrorCode::TooSoon,
+            VaultError::WeakPassphrase { .. } => ErrorCode::WeakPassphrase,
+            VaultError::KeyFileCorrupt => ErrorCode::KeyFileCorrupt,
+            VaultError::KeyFileExcessiveWork => ErrorCode::KeyFileExcessiveWork,
+            VaultError::KeyMismatch => ErrorCode::KeyMismatch,
+            VaultError::NoRecoveryRecipient => ErrorCode::NoRecoveryRecipient,
+            VaultError::WrongRecoveryIdentity => ErrorCode::WrongRecoveryIdentity,
+            VaultError::BadAgeKey { .. } => ErrorCode::BadAgeKey,
+            VaultError::NewerSchema { .. } => ErrorCode::NewerSchema,
+            VaultError::DatabaseUnreadable => ErrorCode::DatabaseUnreadable,
+            VaultError::InUse => ErrorCode::VaultInUse,
+            VaultError::AddressInText { .. } => ErrorCode::AddressInText,
+            VaultError::Invalid(_) => ErrorCode::Invalid,
+            VaultError::NotFound { .. } => ErrorCode::NotFound,
+            VaultError::Immutable { .. } => ErrorCode::Immutable,
+            VaultError::Duplicate { .. } => ErrorCode::Duplicate,
+            VaultError::AmbiguousReference => ErrorCode::AmbiguousReference,
+            VaultError::LogDiverged => ErrorCode::LogDiverged,
+            VaultError::Clash => ErrorCode::Clash,
+            VaultError::BackupCorrupt => ErrorCode::BackupCorrupt,
+            VaultError::BackupNotForYou => ErrorCode::BackupNotForYou,
+            VaultError::BackupExcessiveWork => ErrorCode::BackupExcessiveWork,
+            VaultError::AuditBroken(_) => ErrorCode::AuditBroken,
+            VaultError::Io { .. } => ErrorCode::Io,
+            VaultError::Database(_) => ErrorCode::Database,
         }
     }
 

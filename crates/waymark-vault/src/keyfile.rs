@@ -195,6 +195,7 @@ impl KeyFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use waymark_domain::codes::ErrorCode;
 
     fn pass(s: &str) -> SecretString {
         SecretString::from(s.to_owned())
@@ -208,7 +209,7 @@ mod tests {
         let back = file.unwrap_with_passphrase(&pass("correct horse battery")).unwrap();
         assert_eq!(back.bytes(), key.bytes());
         let err = file.unwrap_with_passphrase(&pass("wrong horse battery")).unwrap_err();
-        assert_eq!(err.code(), "wrong_passphrase");
+        assert_eq!(err.code(), ErrorCode::WrongPassphrase);
     }
 
     #[test]
@@ -218,7 +219,7 @@ mod tests {
         let key = DbKey::generate();
         let file = KeyFile::wrap(&key, &pass("correct horse battery"), 4, Some(&clinic.to_public())).unwrap();
         assert_eq!(file.unwrap_with_recovery(&clinic).unwrap().bytes(), key.bytes());
-        assert_eq!(file.unwrap_with_recovery(&stranger).unwrap_err().code(), "wrong_recovery_identity");
+        assert_eq!(file.unwrap_with_recovery(&stranger).unwrap_err().code(), ErrorCode::WrongRecoveryIdentity);
     }
 
     #[test]
@@ -227,7 +228,7 @@ mod tests {
         let a = KeyFile::wrap(&DbKey::generate(), &pass("correct horse battery"), 4, None).unwrap();
         let b = KeyFile::wrap(&DbKey::generate(), &pass("correct horse battery"), 4, None).unwrap();
         let franken = KeyFile { passphrase_wrap: b.passphrase_wrap, ..a };
-        assert_eq!(franken.unwrap_with_passphrase(&pass("correct horse battery")).unwrap_err().code(), "key_file_corrupt");
+        assert_eq!(franken.unwrap_with_passphrase(&pass("correct horse battery")).unwrap_err().code(), ErrorCode::KeyFileCorrupt);
     }
 
     #[test]
@@ -246,13 +247,17 @@ mod tests {
         w.finish().unwrap();
         let tampered = KeyFile { passphrase_wrap: String::from_utf8(armoured).unwrap(), ..file };
         // Had scrypt run, the forged header would fail its MAC instead, with a different error.
-        assert_eq!(tampered.unwrap_with_passphrase(&pass("correct horse battery")).unwrap_err().code(), "key_file_excessive_work");
+        assert_eq!(tampered.unwrap_with_passphrase(&pass("correct horse battery")).unwrap_err().code(), ErrorCode::KeyFileExcessiveWork);
     }
 
     #[test]
     fn short_or_guessable_passphrases_are_refused() {
         assert!(check_passphrase_strength(&pass("short")).is_err());
-        assert_eq!(check_passphrase_strength(&pass("password1234")).unwrap_err().code(), "weak_passphrase", "12 characters is not enough");
+        assert_eq!(
+            check_passphrase_strength(&pass("password1234")).unwrap_err().code(),
+            ErrorCode::WeakPassphrase,
+            "12 characters is not enough"
+        );
         assert!(check_passphrase_strength(&pass("three random words")).is_ok());
     }
 }

@@ -165,6 +165,7 @@ mod tests {
     use super::*;
     use crate::kit::{add_case, clock, env_at, fast_options, pass, PASS};
     use crate::InitOptions;
+    use waymark_domain::codes::ErrorCode;
 
     fn rekey_stopping(dir: &Path, stop: Stop) -> String {
         let c = clock();
@@ -192,7 +193,7 @@ mod tests {
         v.lock();
         std::fs::write(dir.path().join(KEY_FILE), old_key_file).unwrap();
         let err = Vault::unlock(dir.path(), &pass(PASS), env_at(&c)).unwrap_err();
-        assert_eq!(err.code(), "key_mismatch", "the old key file no longer opens the database");
+        assert_eq!(err.code(), ErrorCode::KeyMismatch, "the old key file no longer opens the database");
     }
 
     #[test]
@@ -203,13 +204,13 @@ mod tests {
         let options = InitOptions { recovery: Some(clinic.to_public()), ..fast_options() };
         Vault::init(dir.path(), &pass(PASS), &options, env_at(&c)).unwrap().lock();
         Vault::rekey(dir.path(), &pass(PASS), Some(&pass("lantern orbit marmalade")), 4, env_at(&c)).unwrap();
-        assert_eq!(Vault::unlock(dir.path(), &pass(PASS), env_at(&c)).unwrap_err().code(), "wrong_passphrase");
+        assert_eq!(Vault::unlock(dir.path(), &pass(PASS), env_at(&c)).unwrap_err().code(), ErrorCode::WrongPassphrase);
         c.advance(chrono::Duration::seconds(5));
         Vault::recover(dir.path(), &clinic, &pass("recovered pass words"), 4, env_at(&c)).unwrap();
         Vault::unlock(dir.path(), &pass("recovered pass words"), env_at(&c)).unwrap().lock();
         assert_eq!(
             Vault::rekey(dir.path(), &pass("recovered pass words"), Some(&pass("password1234")), 4, env_at(&c)).unwrap_err().code(),
-            "weak_passphrase"
+            ErrorCode::WeakPassphrase
         );
     }
 

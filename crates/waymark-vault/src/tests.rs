@@ -7,6 +7,7 @@ use chrono::{Duration, TimeZone, Utc};
 use rand::SeedableRng;
 use std::path::Path;
 use std::sync::Arc;
+use waymark_domain::codes::ErrorCode;
 use waymark_domain::time::{Clock, ManualClock};
 use waymark_domain::*;
 
@@ -62,7 +63,7 @@ fn a_rejected_mutation_writes_nothing_at_all() {
     another.id = IncidentId::new(c.now(), &mut rand::rngs::OsRng);
     bad.behaviours.clear();
     let err = v.commit(vec![Mutation::Create(Record::Incident(another)), Mutation::Create(Record::Incident(bad))]).unwrap_err();
-    assert_eq!(err.code(), "invalid");
+    assert_eq!(err.code(), ErrorCode::Invalid);
     assert!(err.to_string().contains("behaviours needs at least one behaviour"), "{err}");
     assert_eq!(count(&v, "incidents"), incidents + 1);
     assert_eq!(count(&v, "ops"), ops + 1);
@@ -79,7 +80,7 @@ fn incidents_are_never_edited_and_amendments_keep_the_original() {
         .add(RecordKind::Incident, Some(case), &patch(&["account=Seen at the gate", "channel=in_person", "behaviours+=loitering"]))
         .unwrap();
     let err = v.edit(RecordKind::Incident, incident.id(), &patch(&["account=changed"])).unwrap_err();
-    assert_eq!(err.code(), "immutable");
+    assert_eq!(err.code(), ErrorCode::Immutable);
     let id = incident.id().to_string();
     v.add(
         RecordKind::IncidentAmendment,
@@ -220,7 +221,7 @@ fn safety_plans_are_versioned_and_a_new_version_starts_from_the_last() {
     assert_eq!(plans[1].code_word.as_deref(), Some("mango"));
     assert_eq!(plans[1].sections, plans[0].sections);
     let err = v.edit(RecordKind::SafetyPlan, plans[0].id.as_uuid(), &patch(&["code_word=x"])).unwrap_err();
-    assert_eq!(err.code(), "immutable");
+    assert_eq!(err.code(), ErrorCode::Immutable);
 }
 
 #[test]
@@ -230,7 +231,7 @@ fn case_references_are_unique_and_one_victim_per_case() {
     let mut v = new_vault(dir.path(), &c);
     let case = add_case(&mut v, "U-1");
     let err = v.add(RecordKind::Case, None, &patch(&["reference=U-1", "referral.source=police", "referral.reason=x"])).unwrap_err();
-    assert_eq!(err.code(), "duplicate");
+    assert_eq!(err.code(), ErrorCode::Duplicate);
     v.add(RecordKind::Victim, Some(case), &patch(&["name=Test Person"])).unwrap();
     let err = v.add(RecordKind::Victim, Some(case), &patch(&["name=Another"])).unwrap_err();
     assert!(err.to_string().contains("already has a victim"), "{err}");
@@ -298,7 +299,7 @@ fn audit_verify_detects_a_changed_row_and_a_deleted_row() {
     v.conn().execute_batch("DROP TRIGGER audit_append_only_update; DROP TRIGGER audit_append_only_delete;").unwrap();
     v.conn().execute("UPDATE audit SET actor = 'X' WHERE seq = 2", []).unwrap();
     let err = v.audit_verify().unwrap_err();
-    assert_eq!(err.code(), "audit_broken");
+    assert_eq!(err.code(), ErrorCode::AuditBroken);
     assert!(err.to_string().contains("event 2 was changed"), "{err}");
     v.conn().execute("UPDATE audit SET actor = 'ADV-7' WHERE seq = 2", []).unwrap();
     v.audit_verify().unwrap();
@@ -349,7 +350,7 @@ fn passphrase_change_and_recovery_keep_the_data() {
     let key_id = v.key_id();
     v.lock();
     Vault::change_passphrase(dir.path(), &pass(PASS), &pass("new passphrase words"), 4, env_at(&c)).unwrap();
-    assert_eq!(Vault::unlock(dir.path(), &pass(PASS), env_at(&c)).unwrap_err().code(), "wrong_passphrase");
+    assert_eq!(Vault::unlock(dir.path(), &pass(PASS), env_at(&c)).unwrap_err().code(), ErrorCode::WrongPassphrase);
     c.advance(Duration::seconds(5));
     let v = Vault::unlock(dir.path(), &pass("new passphrase words"), env_at(&c)).unwrap();
     assert_eq!(v.key_id(), key_id, "the database key itself must not change");
@@ -359,7 +360,7 @@ fn passphrase_change_and_recovery_keep_the_data() {
     let stranger = age::x25519::Identity::generate();
     assert_eq!(
         Vault::recover(dir.path(), &stranger, &pass("attacker words here"), 4, env_at(&c)).unwrap_err().code(),
-        "wrong_recovery_identity"
+        ErrorCode::WrongRecoveryIdentity
     );
     let mut v = Vault::unlock(dir.path(), &pass("recovered pass words"), env_at(&c)).unwrap();
     assert_eq!(v.case_file(case).unwrap().case.reference, "K-1");
@@ -384,7 +385,7 @@ fn the_victims_address_in_a_notes_field_is_caught_before_it_is_saved() {
     let ops_before = count(&v, "ops");
     let mention = patch(&["account=She has moved to larkspur cl., post to zz991aa", "channel=in_person", "behaviours+=loitering"]);
     let err = v.add(RecordKind::Incident, Some(case), &mention).unwrap_err();
-    assert_eq!(err.code(), "address_in_text");
+    assert_eq!(err.code(), ErrorCode::AddressInText);
     let message = err.to_string();
     assert!(message.contains("account") && !message.to_lowercase().contains("larkspur") && !message.contains("ZZ99"), "{message}");
     assert_eq!(count(&v, "ops"), ops_before, "nothing was written");
@@ -403,7 +404,7 @@ fn the_victims_address_in_a_notes_field_is_caught_before_it_is_saved() {
     assert_eq!(confirmed.detail["fields"], serde_json::json!(["account"]));
     // The confirmation covers that one save only.
     let contact = patch(&["method=phone", "summary=Agreed to meet at 14 Larkspur Close", "at=2026-11-19 12:00"]);
-    assert_eq!(v.add(RecordKind::Contact, Some(case), &contact).unwrap_err().code(), "address_in_text");
+    assert_eq!(v.add(RecordKind::Contact, Some(case), &contact).unwrap_err().code(), ErrorCode::AddressInText);
     // A new case whose referral reason holds the victim's postcode is caught in the same transaction.
     let err = v
         .open_case(
@@ -411,7 +412,7 @@ fn the_victims_address_in_a_notes_field_is_caught_before_it_is_saved() {
             &patch(&["name=Other Person", "address.lines:=[\"3 Mill Row\"]", "address.postcode=ZZ99 1AA"]),
         )
         .unwrap_err();
-    assert_eq!(err.code(), "address_in_text");
+    assert_eq!(err.code(), ErrorCode::AddressInText);
 }
 
 #[test]
@@ -453,18 +454,18 @@ fn no_side_door_takes_a_guessable_passphrase() {
     let weak = pass("password1234");
     let dir = tempfile::tempdir().unwrap();
     let c = clock();
-    assert_eq!(Vault::init(dir.path(), &weak, &fast_options(), env_at(&c)).unwrap_err().code(), "weak_passphrase");
+    assert_eq!(Vault::init(dir.path(), &weak, &fast_options(), env_at(&c)).unwrap_err().code(), ErrorCode::WeakPassphrase);
     assert!(!crate::vault::vault_exists(dir.path()), "a refused init writes nothing");
     let clinic = age::x25519::Identity::generate();
     let options = InitOptions { recovery: Some(clinic.to_public()), ..fast_options() };
     let mut v = Vault::init(dir.path(), &pass(PASS), &options, env_at(&c)).unwrap();
     let out = dir.path().join("weak.age");
     let err = v.backup(&out, &BackupTo::Passphrase { passphrase: weak.clone(), work_factor: 4 }).unwrap_err();
-    assert_eq!(err.code(), "weak_passphrase");
+    assert_eq!(err.code(), ErrorCode::WeakPassphrase);
     assert!(!out.exists(), "no backup under a weak passphrase");
     v.lock();
-    assert_eq!(Vault::change_passphrase(dir.path(), &pass(PASS), &weak, 4, env_at(&c)).unwrap_err().code(), "weak_passphrase");
-    assert_eq!(Vault::recover(dir.path(), &clinic, &weak, 4, env_at(&c)).unwrap_err().code(), "weak_passphrase");
+    assert_eq!(Vault::change_passphrase(dir.path(), &pass(PASS), &weak, 4, env_at(&c)).unwrap_err().code(), ErrorCode::WeakPassphrase);
+    assert_eq!(Vault::recover(dir.path(), &clinic, &weak, 4, env_at(&c)).unwrap_err().code(), ErrorCode::WeakPassphrase);
     Vault::unlock(dir.path(), &pass(PASS), env_at(&c)).expect("the old passphrase still opens it").lock();
 }
 
@@ -484,9 +485,9 @@ fn init_refuses_an_existing_vault_and_a_weak_passphrase() {
     let dir = tempfile::tempdir().unwrap();
     let c = clock();
     new_vault(dir.path(), &c).lock();
-    assert_eq!(Vault::init(dir.path(), &pass(PASS), &fast_options(), env_at(&c)).unwrap_err().code(), "already_exists");
+    assert_eq!(Vault::init(dir.path(), &pass(PASS), &fast_options(), env_at(&c)).unwrap_err().code(), ErrorCode::AlreadyExists);
     let other = tempfile::tempdir().unwrap();
-    assert_eq!(Vault::init(other.path(), &pass("short"), &fast_options(), env_at(&c)).unwrap_err().code(), "weak_passphrase");
+    assert_eq!(Vault::init(other.path(), &pass("short"), &fast_options(), env_at(&c)).unwrap_err().code(), ErrorCode::WeakPassphrase);
     assert!(!other.path().join("vault.key").exists());
 }
 
@@ -514,13 +515,13 @@ fn backup_restores_whole_and_bad_backups_leave_the_vault_untouched() {
     bytes[last] ^= 0x55;
     let corrupt = dir2.path().join("corrupt.age");
     std::fs::write(&corrupt, &bytes).unwrap();
-    assert_eq!(w.restore(&corrupt, &BackupKey::Identity(owner.clone())).unwrap_err().code(), "backup_corrupt");
+    assert_eq!(w.restore(&corrupt, &BackupKey::Identity(owner.clone())).unwrap_err().code(), ErrorCode::BackupCorrupt);
     // Truncated.
     std::fs::write(&corrupt, &std::fs::read(&out).unwrap()[..200]).unwrap();
-    assert_eq!(w.restore(&corrupt, &BackupKey::Identity(owner.clone())).unwrap_err().code(), "backup_corrupt");
+    assert_eq!(w.restore(&corrupt, &BackupKey::Identity(owner.clone())).unwrap_err().code(), ErrorCode::BackupCorrupt);
     // Someone else's.
     let stranger = age::x25519::Identity::generate();
-    assert_eq!(w.restore(&out, &BackupKey::Identity(stranger)).unwrap_err().code(), "backup_not_for_you");
+    assert_eq!(w.restore(&out, &BackupKey::Identity(stranger)).unwrap_err().code(), ErrorCode::BackupNotForYou);
     // Still the vault it was.
     assert_eq!(w.case_file(mine).unwrap().case.reference, "MINE-1");
     assert!(!dir2.path().join("vault.db.restoring").exists());
@@ -546,7 +547,7 @@ fn passphrase_backups_open_with_the_passphrase_only() {
     add_case(&mut v, "PB-1");
     let out = dir.path().join("b.age");
     v.backup(&out, &BackupTo::Passphrase { passphrase: pass("backup pass words"), work_factor: 4 }).unwrap();
-    assert_eq!(v.restore(&out, &BackupKey::Passphrase(pass("not the words"))).unwrap_err().code(), "backup_not_for_you");
+    assert_eq!(v.restore(&out, &BackupKey::Passphrase(pass("not the words"))).unwrap_err().code(), ErrorCode::BackupNotForYou);
     v.restore(&out, &BackupKey::Passphrase(pass("backup pass words"))).unwrap();
     assert!(v.resolve_case("PB-1").is_ok());
 }
@@ -637,14 +638,14 @@ fn cases_that_share_a_reference_after_a_sync_are_both_kept_and_listed() {
     assert_eq!((report.applied, report.failed), (1, 0), "the other laptop's case is taken, not refused");
     assert_eq!(count(&b, "cases"), 2);
     assert_eq!(open_problems(&b, "duplicate_reference"), 1);
-    assert_eq!(b.resolve_case("S-1").unwrap_err().code(), "ambiguous_reference", "a shared reference never picks a case by chance");
+    assert_eq!(b.resolve_case("S-1").unwrap_err().code(), ErrorCode::AmbiguousReference, "a shared reference never picks a case by chance");
     assert_eq!(b.resolve_case(&theirs.to_string()).unwrap(), theirs, "the id still finds it");
 
     // The shared reference does not block other edits to either case…
     b.edit(RecordKind::Case, ours.as_uuid(), &patch(&["persistently_targeted:=true"])).unwrap();
     // …but taking a reference another case holds is still refused locally.
     let err = b.add(RecordKind::Case, None, &patch(&["reference=S-1", "referral.source=police", "referral.reason=x"])).unwrap_err();
-    assert_eq!(err.code(), "duplicate");
+    assert_eq!(err.code(), ErrorCode::Duplicate);
 
     // A later op for the same case does not list it twice.
     a.edit(RecordKind::Case, theirs.as_uuid(), &patch(&["referral.reason=Messages and visits"])).unwrap();
@@ -665,9 +666,9 @@ fn an_acknowledgement_the_op_log_cannot_back_removes_nothing() {
     let mut v = new_vault(dir.path(), &c);
     add_case(&mut v, "A-1");
     let mine = v.outbox_batch(0, 10).unwrap()[0].op_id;
-    assert_eq!(v.sync_acknowledge(2, &[], &[]).unwrap_err().code(), "log_diverged");
-    assert_eq!(v.sync_check_acknowledgement(1, Some(uuid::Uuid::nil())).unwrap_err().code(), "log_diverged");
-    assert_eq!(v.sync_check_acknowledgement(2, None).unwrap_err().code(), "log_diverged");
+    assert_eq!(v.sync_acknowledge(2, &[], &[]).unwrap_err().code(), ErrorCode::LogDiverged);
+    assert_eq!(v.sync_check_acknowledgement(1, Some(uuid::Uuid::nil())).unwrap_err().code(), ErrorCode::LogDiverged);
+    assert_eq!(v.sync_check_acknowledgement(2, None).unwrap_err().code(), ErrorCode::LogDiverged);
     v.sync_check_acknowledgement(1, Some(mine)).unwrap();
     assert_eq!(count(&v, "outbox"), 1, "nothing left the outbox");
 }

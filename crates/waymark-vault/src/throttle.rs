@@ -73,6 +73,7 @@ impl Attempts {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use waymark_domain::codes::ErrorCode;
 
     #[test]
     fn each_failure_waits_longer_up_to_the_cap() {
@@ -88,7 +89,7 @@ mod tests {
         let t0 = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
         Attempts::record_failure(dir.path(), t0).unwrap();
         let err = Attempts::record_failure(dir.path(), t0).unwrap_err_or_value();
-        assert_eq!(err.code(), "wrong_passphrase");
+        assert_eq!(err.code(), ErrorCode::WrongPassphrase);
         let reloaded = Attempts::load(dir.path());
         assert_eq!(reloaded.failures, 2);
         assert_eq!(reloaded.wait_secs(t0), 2);

@@ -522,7 +522,7 @@ export type Dependant_Serialize = {
 export type DeskError = DeskError_Serialize | DeskError_Deserialize;
 
 export type DeskError_Deserialize = {
-	code: string,
+	code: ErrorCode_Deserialize,
 	message: string,
 	/**  For validation errors: each field and the rule it broke, for inline messages. */
 	fields: FieldError[],
@@ -531,7 +531,7 @@ export type DeskError_Deserialize = {
 };
 
 export type DeskError_Serialize = {
-	code: string,
+	code: ErrorCode_Serialize,
 	message: string,
 	/**  For validation errors: each field and the rule it broke, for inline messages. */
 	fields: FieldError[],
@@ -544,6 +544,16 @@ export type Destination = "file" | "printer";
 
 /**  The three printouts. */
 export type DocumentKind = "safety_plan" | "chronology" | "hearings";
+
+export type ErrorCode = ErrorCode_Serialize | ErrorCode_Deserialize;
+
+export type ErrorCode_Deserialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "clash" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "out_of_order" | "rate_limited" | "release_refused" | "replayed" | "revoked" | "setup" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
+/**  A code from a newer clinic that this build does not know. */
+string;
+
+export type ErrorCode_Serialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "clash" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "out_of_order" | "rate_limited" | "release_refused" | "replayed" | "revoked" | "setup" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
+/**  A code from a newer clinic that this build does not know. */
+"unrecognised";
 
 export type Evidence = Evidence_Serialize | Evidence_Deserialize;
 
