@@ -756,8 +756,16 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
             "{name}: advocates do not decide"
         );
         assert_eq!(refused(release_quarantined(store, clinic_id, 1, "NOBODY", "checked", now)), ErrorCode::UnknownStaff, "{name}");
-        assert_eq!(refused(release_quarantined(store, clinic_id, 1, "ADM1", "  ", now)), ErrorCode::BadRequest, "{name}: a reason is required");
-        assert_eq!(refused(release_quarantined(store, clinic_id, 2, "ADM1", "checked", now)), ErrorCode::BadRequest, "{name}: its id is taken");
+        assert_eq!(
+            refused(release_quarantined(store, clinic_id, 1, "ADM1", "  ", now)),
+            ErrorCode::BadRequest,
+            "{name}: a reason is required"
+        );
+        assert_eq!(
+            refused(release_quarantined(store, clinic_id, 2, "ADM1", "checked", now)),
+            ErrorCode::BadRequest,
+            "{name}: its id is taken"
+        );
         assert_eq!(
             refused(release_quarantined(store, clinic_id, 3, "ADM1", "checked", now)),
             ErrorCode::ReleaseRefused,
@@ -772,7 +780,11 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
             "{name}"
         );
         assert_eq!(store.stats().unwrap().ops, 3, "{name}");
-        assert_eq!(refused(release_quarantined(store, clinic_id, 1, "ADM1", "again", now)), ErrorCode::NotQuarantined, "{name}: decided once");
+        assert_eq!(
+            refused(release_quarantined(store, clinic_id, 1, "ADM1", "again", now)),
+            ErrorCode::NotQuarantined,
+            "{name}: decided once"
+        );
         discard_quarantined(store, 2, "ADM1", "the reference the clinic holds is right", now).unwrap();
         // The laptops of the case's advocate receive the released change.
         let b = Device::new(5, "ISA01");
