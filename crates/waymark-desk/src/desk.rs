@@ -201,7 +201,7 @@ impl Desk {
             let today = london_date(v.now());
             let orders: Vec<_> = file.orders.iter().map(|o| o.order.clone()).collect();
             let mut warnings = case_warnings(&file.case, file.victim.as_ref(), &file.perpetrators, &orders, today);
-            let mentions: Vec<RecordKind> = v.address_mentions(case_id)?.into_iter().map(|(kind, _, _)| kind).collect();
+            let mentions: Vec<RecordKind> = file.address_mentions().into_iter().map(|(kind, _, _)| kind).collect();
             warnings.extend(waymark_domain::alerts::address_in_text_warning(&mentions));
             warnings.sort_by_key(|w| w.severity);
             let incidents: Vec<_> = file.incidents.iter().map(|i| &i.current).collect();

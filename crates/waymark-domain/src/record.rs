@@ -96,10 +96,13 @@ macro_rules! record_kinds {
 impl RecordKind {
     /// Fields that hold an address on purpose. The address guard looks for
     /// the victim's address everywhere else (`disclosure::fields_showing`).
+    /// An order's conditions may name the street it keeps the perpetrator
+    /// out of (an exclusion zone): that is the order's legal text.
     pub fn address_fields(self) -> &'static [&'static str] {
         match self {
             RecordKind::Victim => &["address"],
             RecordKind::Perpetrator => &["addresses"],
+            RecordKind::ProtectiveOrder => &["conditions"],
             _ => &[],
         }
     }

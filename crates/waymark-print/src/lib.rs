@@ -80,6 +80,14 @@ impl Request {
             Request::Hearings { .. } => DocumentKind::Hearings,
         }
     }
+
+    /// The one case the printout is about; none for the caseload's hearing list.
+    pub fn case(&self) -> Option<CaseId> {
+        match self {
+            Request::SafetyPlan { case, .. } | Request::Chronology { case } => Some(*case),
+            Request::Hearings { case, .. } => *case,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,6 +217,8 @@ impl Printer {
         let now = vault.now();
         let today = vault.today();
         let produced = model::Produced::new(vault.actor(), now);
+        // The cases whose records the printout shows, for the address guard.
+        let mut held_cases: Vec<CaseId> = request.case().into_iter().collect();
         let (data, case, record, version, guard_parts, victims) = match request {
             Request::SafetyPlan { case, version } => {
                 let file = vault.case_file(*case)?;
@@ -259,6 +269,7 @@ impl Printer {
                     .collect();
                 let doc = model::HearingsDoc::new(&rows, one_case.as_ref(), produced, options.large_print);
                 let victims: Vec<Victim> = cases.iter().filter_map(|(_, v)| v.clone()).collect();
+                held_cases.extend(cases.iter().map(|(c, _)| c.id));
                 (to_value(&doc)?, *case, case.map(|c| (RecordKind::Case, c.as_uuid())), None, None, victims)
             }
         };
@@ -267,9 +278,17 @@ impl Printer {
         let page_texts = engine::page_texts(&compiled.document);
         // The address guard: no printout shows a victim's address only because
         // it was typed into notes, unless the advocate has said so.
+        // Refused when a record holds the victim's address outside the fields
+        // meant for it (an order's exclusion zone is one) and the printout
+        // shows it: on the page, or in its data, as a font fallback can split
+        // a word on the page.
+        let mut records_hold_it = false;
+        for held in &held_cases {
+            records_hold_it |= !vault.address_mentions(*held)?.is_empty();
+        }
         let address_pages = guard::address_pages(&victims, &page_texts);
-        // The data too: a font fallback can split a word on the page that the text kept whole.
-        let address_in_text = (!address_pages.is_empty() || guard::data_shows_address(&victims, &data)).then_some(address_pages);
+        let shown = !address_pages.is_empty() || guard::data_shows_address(&victims, &data);
+        let address_in_text = (records_hold_it && shown).then_some(address_pages);
         if let (Some(pages), false) = (&address_in_text, options.address_confirmed) {
             return Err(PrintError::AddressInText { pages: pages.clone() });
         }

@@ -464,3 +464,24 @@ fn a_printout_showing_the_victims_address_in_notes_is_refused_until_the_advocate
     let print = events.iter().find(|e| e.action == "print").expect("the print is audited");
     assert!(print.detail["address_in_text_confirmed"]["pages"].as_array().is_some_and(|p| !p.is_empty()), "{}", print.detail);
 }
+
+#[test]
+fn an_exclusion_zone_naming_the_street_prints_without_asking() {
+    // An order's conditions are its legal text: the guard is for an address typed into notes.
+    let mut f = fixture();
+    let address = f.file().victim.unwrap().address.unwrap();
+    let street = address.lines[0].trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ').to_owned();
+    let condition = serde_json::json!([{ "kind": "exclusion_zone", "text": format!("Not to enter {street}") }]).to_string();
+    let order = waymark_domain::patch::Patch::parse(&[
+        "order_type=spo",
+        "issued_by=Example Magistrates' Court",
+        "made_on=2026-11-20",
+        &format!("conditions:={condition}"),
+    ])
+    .unwrap();
+    let case = f.case;
+    f.vault.add(waymark_domain::RecordKind::ProtectiveOrder, Some(case), &order).unwrap();
+    let plain = Options { discreet: false, large_print: false, address_confirmed: false };
+    let pdf = f.print(&Request::Chronology { case }, plain, "chronology.pdf");
+    assert!(pages_of(&pdf).join(" ").contains(&street), "the condition is printed");
+}

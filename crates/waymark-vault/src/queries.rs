@@ -87,6 +87,55 @@ pub struct OrderEntry {
     pub in_force_today: bool,
 }
 
+impl CaseFile {
+    /// The records whose free text shows the victim's address now: kind, id
+    /// and field paths (`waymark_domain::disclosure`). An incident field an
+    /// amendment has since corrected is not counted: the original stays,
+    /// immutable, as evidence.
+    pub fn address_mentions(&self) -> Vec<(RecordKind, uuid::Uuid, Vec<String>)> {
+        let Some(address) = self.victim.as_ref().and_then(|v| v.address.as_ref()) else { return Vec::new() };
+        let mut finder = waymark_domain::disclosure::Finder::new();
+        finder.add_address(&(), address);
+        let mut records: Vec<Record> = vec![self.case.clone().into_record()];
+        records.extend(self.victim.iter().cloned().map(Entity::into_record));
+        records.extend(self.perpetrators.iter().cloned().map(Entity::into_record));
+        for entry in &self.incidents {
+            records.push(entry.original.clone().into_record());
+            records.extend(entry.amendments.iter().cloned().map(Entity::into_record));
+        }
+        records.extend(self.risk_assessments.iter().cloned().map(Entity::into_record));
+        records.extend(self.safety_plans.iter().cloned().map(Entity::into_record));
+        records.extend(self.hearings.iter().cloned().map(Entity::into_record));
+        for entry in &self.orders {
+            records.push(entry.order.clone().into_record());
+            records.extend(entry.breaches.iter().cloned().map(Entity::into_record));
+        }
+        records.extend(self.referrals.iter().cloned().map(Entity::into_record));
+        records.extend(self.clinic_reviews.iter().cloned().map(Entity::into_record));
+        records.extend(self.contacts.iter().cloned().map(Entity::into_record));
+        records.extend(self.tasks.iter().cloned().map(Entity::into_record));
+        let corrected = |id: uuid::Uuid, path: &str| {
+            self.incidents
+                .iter()
+                .filter(|e| e.original.id.as_uuid() == id)
+                .flat_map(|e| &e.amendments)
+                .any(|a| path.split('.').next().is_some_and(|field| a.changes.contains_key(field)))
+        };
+        let mut out = Vec::new();
+        for record in records {
+            let (kind, id) = (record.kind(), record.id());
+            let fields: Vec<String> = waymark_domain::disclosure::fields_showing(&finder, kind, &record.to_doc())
+                .into_iter()
+                .filter(|path| !(kind == RecordKind::Incident && corrected(id, path)))
+                .collect();
+            if !fields.is_empty() {
+                out.push((kind, id, fields));
+            }
+        }
+        out
+    }
+}
+
 fn parse_instant(text: Option<String>) -> Option<DateTime<Utc>> {
     text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.with_timezone(&Utc))
 }
@@ -177,7 +226,7 @@ impl Vault {
         Ok(file)
     }
 
-    fn read_case_file(&self, case_id: CaseId) -> Result<CaseFile> {
+    pub(crate) fn read_case_file(&self, case_id: CaseId) -> Result<CaseFile> {
         let case: Case = self.get(case_id.as_uuid())?;
         let victim = self.list::<Victim>(case_id)?.into_iter().next();
         let amendments = self.list::<IncidentAmendment>(case_id)?;

@@ -405,6 +405,14 @@ fn the_victims_address_in_a_notes_field_is_caught_before_it_is_saved() {
     // The confirmation covers that one save only.
     let contact = patch(&["method=phone", "summary=Agreed to meet at 14 Larkspur Close", "at=2026-11-19 12:00"]);
     assert_eq!(v.add(RecordKind::Contact, Some(case), &contact).unwrap_err().code(), ErrorCode::AddressInText);
+    // An order's exclusion zone names the street on purpose: its legal text, not a notes field.
+    let zone = patch(&[
+        "order_type=spo",
+        "issued_by=Example Magistrates' Court",
+        "made_on=2026-11-20",
+        "conditions:=[{\"kind\": \"exclusion_zone\", \"text\": \"Not to enter Larkspur Close\"}]",
+    ]);
+    v.add(RecordKind::ProtectiveOrder, Some(case), &zone).expect("an exclusion zone is saved without a warning");
     // A new case whose referral reason holds the victim's postcode is caught in the same transaction.
     let err = v
         .open_case(

@@ -675,43 +675,10 @@ impl Vault {
         self.read_docs(&sql, &[&case.to_string()])
     }
 
-    /// The records of a case whose free text shows its victim's address now:
-    /// kind, id and field paths. An incident field an amendment has since
-    /// corrected is not counted (the original stays, immutable, as evidence).
+    /// The records of a case whose free text shows its victim's address now
+    /// (`CaseFile::address_mentions`), read without recording a view.
     pub fn address_mentions(&self, case: CaseId) -> Result<Vec<(RecordKind, Uuid, Vec<String>)>> {
-        let Some(address) = self.list::<Victim>(case)?.into_iter().next().and_then(|v| v.address) else { return Ok(Vec::new()) };
-        let mut finder = waymark_domain::disclosure::Finder::new();
-        finder.add_address(&(), &address);
-        let amended: Vec<waymark_domain::IncidentAmendment> = self.list(case)?;
-        let mut out = Vec::new();
-        for kind in RecordKind::ALL.iter().copied().filter(|k| *k != RecordKind::Case) {
-            let mut stmt = self.conn.prepare_cached(&format!("SELECT id, doc FROM {} WHERE case_id = ?1", kind.table()))?;
-            let rows = stmt.query_map([case.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-            for row in rows {
-                let (id, doc) = row?;
-                let doc: Value = serde_json::from_str(&doc).map_err(|_| VaultError::DatabaseUnreadable)?;
-                let id: Uuid = id.parse().map_err(|_| VaultError::DatabaseUnreadable)?;
-                let corrected = |path: &String| {
-                    kind == RecordKind::Incident
-                        && amended
-                            .iter()
-                            .any(|a| a.incident_id.as_uuid() == id && path.split('.').next().is_some_and(|f| a.changes.contains_key(f)))
-                };
-                let fields: Vec<String> =
-                    waymark_domain::disclosure::fields_showing(&finder, kind, &doc).into_iter().filter(|p| !corrected(p)).collect();
-                if !fields.is_empty() {
-                    out.push((kind, id, fields));
-                }
-            }
-        }
-        // The case record itself (its referral reason) lives in `cases` under its own id.
-        let case_doc =
-            serde_json::to_value(self.get::<waymark_domain::Case>(case.as_uuid())?).map_err(|_| VaultError::DatabaseUnreadable)?;
-        let fields = waymark_domain::disclosure::fields_showing(&finder, RecordKind::Case, &case_doc);
-        if !fields.is_empty() {
-            out.push((RecordKind::Case, case.as_uuid(), fields));
-        }
-        Ok(out)
+        Ok(self.read_case_file(case)?.address_mentions())
     }
 
     /// Every record of a kind in the vault (for reminders and reports).
