@@ -366,7 +366,7 @@ pub fn receive_upward(state: &AppState, bytes: &[u8], freshness: Freshness) -> R
     let origin = Origin::Device { id: device.id, advocate: &device.advocate, max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS };
     let stored = state.store.store_batch(origin, opened.header.batch_id, &opened.ops, (state.clock)())?;
     // After the commit: a warning is kept with an op, never a reason to refuse it.
-    if let Err(e) = crate::text_guard::note_warnings(&*state.store, &opened.ops, (state.clock)()) {
+    if let Err(e) = crate::text_guard::note_warnings(&*state.store, &opened.ops, &stored, (state.clock)()) {
         tracing::warn!(code = e.code().as_str(), "the address guard could not keep a warning");
     }
     tracing::info!(

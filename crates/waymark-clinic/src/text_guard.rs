@@ -5,9 +5,8 @@
 //! (folded as in `waymark_domain::disclosure`) gets a warning kept with it,
 //! naming the fields. The op itself is never refused for it.
 
-use crate::store::{ClinicStore, StoreResult, TextWarning};
+use crate::store::{ClinicStore, StoreResult, Stored, TextWarning};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use waymark_domain::disclosure::{fields_showing, Finder};
 use waymark_domain::{Address, RecordKind};
 use waymark_protocol::WireOp;
@@ -21,38 +20,43 @@ fn victim_address(case_ops: &[WireOp]) -> Option<Address> {
     serde_json::from_value(latest.clone()).ok()
 }
 
-/// The fields of `op` that show `address`, as paths.
-pub fn fields_showing_address(op: &WireOp, address: &Address) -> Vec<String> {
-    let Some(kind) = RecordKind::from_wire(&op.kind) else { return Vec::new() };
+/// What to look for: the address, prepared once per case.
+fn finder_for(address: &Address) -> Finder<()> {
     let mut finder = Finder::new();
     finder.add_address(&(), address);
-    let new = op.changes.get("new").cloned().unwrap_or(Value::Null);
-    fields_showing(&finder, kind, &new)
+    finder
+}
+
+/// The fields of `op` that show what `finder` looks for, as paths.
+fn fields_showing_address(op: &WireOp, finder: &Finder<()>) -> Vec<String> {
+    let (Some(kind), Some(new)) = (RecordKind::from_wire(&op.kind), op.changes.get("new")) else { return Vec::new() };
+    fields_showing(finder, kind, new)
 }
 
 /// Checks the ops of a stored batch that the feed now holds as sent (not
-/// refused or quarantined) and keeps a warning for each that shows its
-/// victim's address. Returns how many.
-pub fn note_warnings(store: &dyn ClinicStore, ops: &[WireOp], now: DateTime<Utc>) -> StoreResult<usize> {
+/// refused or quarantined: `stored` says which) and keeps a warning for each
+/// that shows its victim's address. Only the case's victim ops are read,
+/// and the whole case only when an op gives the victim a new address.
+pub fn note_warnings(store: &dyn ClinicStore, ops: &[WireOp], stored: &Stored, now: DateTime<Utc>) -> StoreResult<usize> {
+    let held_apart: std::collections::HashSet<u64> =
+        stored.refused.iter().map(|r| r.seq).chain(stored.quarantined.iter().copied()).collect();
+    let mut finders: std::collections::HashMap<uuid::Uuid, Option<Finder<()>>> = std::collections::HashMap::new();
     let mut noted = 0;
-    // Each case's ops are read once per batch, however many of its ops the batch holds.
-    let mut cases: std::collections::HashMap<uuid::Uuid, Vec<WireOp>> = std::collections::HashMap::new();
-    for op in ops {
+    for op in ops.iter().filter(|o| !held_apart.contains(&o.seq)) {
         let Some(case) = op.case_id else { continue };
-        let case_ops: &[WireOp] = match cases.entry(case) {
-            std::collections::hash_map::Entry::Occupied(held) => held.into_mut(),
-            std::collections::hash_map::Entry::Vacant(slot) => slot.insert(store.case_ops(case)?),
+        let finder = match finders.entry(case) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(victim_address(&store.case_ops(case, Some(RecordKind::Victim.wire()))?).as_ref().map(finder_for))
+            }
         };
-        let hash = op.content_hash();
-        if !case_ops.iter().any(|held| held.op_id == op.op_id && held.content_hash() == hash) {
-            continue;
-        }
-        let Some(address) = victim_address(case_ops) else { continue };
+        let Some(finder) = finder.as_ref() else { continue };
         // A new address is looked for in everything the case already holds, too.
         let sets_address = op.kind == RecordKind::Victim.wire() && op.changes.get("new").is_some_and(|n| n.get("address").is_some());
-        let to_check: Vec<&WireOp> = if sets_address { case_ops.iter().collect() } else { vec![op] };
+        let whole_case = if sets_address { store.case_ops(case, None)? } else { Vec::new() };
+        let to_check: Vec<&WireOp> = if sets_address { whole_case.iter().collect() } else { vec![op] };
         for checked in to_check {
-            let fields = fields_showing_address(checked, &address);
+            let fields = fields_showing_address(checked, finder);
             if fields.is_empty() {
                 continue;
             }

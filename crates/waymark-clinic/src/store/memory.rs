@@ -467,8 +467,9 @@ impl ClinicStore for MemoryStore {
         Ok(self.lock()?.audit.clone())
     }
 
-    fn case_ops(&self, case: Uuid) -> StoreResult<Vec<WireOp>> {
-        Ok(self.lock()?.feed.iter().filter(|o| o.case_id == Some(case)).cloned().collect())
+    fn case_ops(&self, case: Uuid, kind: Option<&str>) -> StoreResult<Vec<WireOp>> {
+        let inner = self.lock()?;
+        Ok(inner.feed.iter().filter(|o| o.case_id == Some(case) && kind.is_none_or(|k| o.kind == k)).cloned().collect())
     }
 
     fn add_text_warning(&self, warning: &TextWarning) -> StoreResult<()> {

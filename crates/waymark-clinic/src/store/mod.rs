@@ -297,8 +297,8 @@ pub trait ClinicStore: Send + Sync {
     fn decide_quarantined(&self, id: i64, decision: Decision<'_>, now: DateTime<Utc>) -> StoreResult<()>;
     /// The administrative audit, oldest first.
     fn admin_audit(&self) -> StoreResult<Vec<AdminEvent>>;
-    /// Every op in the feed about one case, in feed order.
-    fn case_ops(&self, case: Uuid) -> StoreResult<Vec<WireOp>>;
+    /// The ops in the feed about one case (of one record kind, if given), in feed order.
+    fn case_ops(&self, case: Uuid, kind: Option<&str>) -> StoreResult<Vec<WireOp>>;
     /// Keeps a warning; one per op.
     fn add_text_warning(&self, warning: &TextWarning) -> StoreResult<()>;
     fn text_warnings(&self) -> StoreResult<Vec<TextWarning>>;

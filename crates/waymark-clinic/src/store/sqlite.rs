@@ -868,10 +868,12 @@ impl ClinicStore for SqliteStore {
         Ok(())
     }
 
-    fn case_ops(&self, case: Uuid) -> StoreResult<Vec<WireOp>> {
+    fn case_ops(&self, case: Uuid, kind: Option<&str>) -> StoreResult<Vec<WireOp>> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached("SELECT op FROM ops WHERE case_id = ?1 ORDER BY position")?;
-        let texts = stmt.query_map([case.to_string()], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT op FROM ops WHERE case_id = ?1 AND (?2 IS NULL OR json_extract(op, '$.kind') = ?2) ORDER BY position",
+        )?;
+        let texts = stmt.query_map(params![case.to_string(), kind], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
         texts.iter().map(|t| serde_json::from_str(t).map_err(|_| ClinicError::Store("unreadable op".into()))).collect()
     }
 
