@@ -20,13 +20,6 @@ fn victim_address(case_ops: &[WireOp]) -> Option<Address> {
     serde_json::from_value(latest.clone()).ok()
 }
 
-/// What to look for: the address, prepared once per case.
-fn finder_for(address: &Address) -> Finder<()> {
-    let mut finder = Finder::new();
-    finder.add_address(&(), address);
-    finder
-}
-
 /// The fields of `op` that show what `finder` looks for, as paths.
 fn fields_showing_address(op: &WireOp, finder: &Finder<()>) -> Vec<String> {
     let (Some(kind), Some(new)) = (RecordKind::from_wire(&op.kind), op.changes.get("new")) else { return Vec::new() };
@@ -46,9 +39,9 @@ pub fn note_warnings(store: &dyn ClinicStore, ops: &[WireOp], stored: &Stored, n
         let Some(case) = op.case_id else { continue };
         let finder = match finders.entry(case) {
             std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(victim_address(&store.case_ops(case, Some(RecordKind::Victim.wire()))?).as_ref().map(finder_for))
-            }
+            std::collections::hash_map::Entry::Vacant(slot) => slot.insert(
+                victim_address(&store.case_ops(case, Some(RecordKind::Victim.wire()))?).as_ref().map(|a| Finder::of_addresses([a])),
+            ),
         };
         let Some(finder) = finder.as_ref() else { continue };
         // A new address is looked for in everything the case already holds, too.

@@ -143,9 +143,26 @@ impl<T: Clone> Finder<T> {
         }
     }
 
+    /// A phrase, and the same words written with no space between them
+    /// ("LarkspurClose", "LarkspurCl", "safetyplan"): its last word whole or
+    /// in each of its abbreviations.
+    fn push_phrase(&mut self, tag: &T, text: &str, stem: bool) {
+        let spaced = words(text);
+        if let Some((last, before)) = spaced.split_last().filter(|(_, before)| !before.is_empty()) {
+            let mut joined = vec![spaced.concat()];
+            let shorts = STREET_ABBREVIATIONS.iter().filter(|(_, long)| long == last).map(|(short, _)| fold(short));
+            joined.extend(shorts.map(|short| before.concat() + &short));
+            joined.dedup();
+            for one in joined {
+                self.push(tag, vec![one], stem);
+            }
+        }
+        self.push(tag, spaced, stem);
+    }
+
     /// A word or phrase; its last word also finds longer words it starts.
     pub fn add_stem(&mut self, tag: &T, phrase: &str) {
-        self.push(tag, words(phrase), true);
+        self.push_phrase(tag, phrase, true);
     }
 
     /// A structured address: each street line with and without its house
@@ -182,10 +199,10 @@ impl<T: Clone> Finder<T> {
         let dwelling = |w: &String| w.chars().any(|c| c.is_numeric()) || DWELLING_WORDS.contains(&w.to_lowercase().as_str());
         let street: Vec<&String> = raw.iter().skip_while(|w| dwelling(w)).collect();
         if street.len() >= 2 {
-            self.push(tag, words(&street.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(" ")), false);
+            self.push_phrase(tag, &street.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(" "), false);
         } else if street.len() == 1 && raw.len() >= 2 {
             // "14 Larkspur" or "Flat 3 Larkspur": the street word alone is too common.
-            self.push(tag, words(line), false);
+            self.push_phrase(tag, line, false);
         }
     }
 
@@ -254,6 +271,17 @@ impl<T: Clone> Finder<T> {
         }
         let digits = digit_runs(text);
         self.phones.iter().find(|(_, p)| digits.contains(p.as_str())).map(|(tag, _)| tag)
+    }
+}
+
+impl Finder<()> {
+    /// The address guard's finder: these addresses and nothing else.
+    pub fn of_addresses<'a>(addresses: impl IntoIterator<Item = &'a Address>) -> Self {
+        let mut finder = Finder::new();
+        for address in addresses {
+            finder.add_address(&(), address);
+        }
+        finder
     }
 }
 
@@ -385,6 +413,7 @@ mod tests {
             assert_eq!(finder().find(disguised), Some(&"avoided"), "{disguised:?} must be found");
         }
         assert_eq!(finder().find("domestic\u{2060} abuse"), Some(&"avoided"));
+        assert_eq!(finder().find("a domesticabuse service"), Some(&"avoided"), "a missing space");
         assert_eq!(finder().find("a beanstalk"), None, "whole words only: beanstalk is not stalk");
     }
 
@@ -400,6 +429,8 @@ mod tests {
             "ZZ99\u{AD}1AA",
             "Larkspur-Close",
             "ＺＺ９９１ＡＡ",
+            "LarkspurClose",
+            "larkspurcl",
         ] {
             assert_eq!(finder().find(&format!("She moved to {mention} last week")), Some(&"address"), "{mention:?}");
         }

@@ -85,11 +85,7 @@ fn refusal(found: &Found, place: &str) -> PrintError {
 }
 
 fn address_finder(victims: &[Victim]) -> Finder<()> {
-    let mut finder = Finder::new();
-    for address in victims.iter().filter_map(|v| v.address.as_ref()) {
-        finder.add_address(&(), address);
-    }
-    finder
+    Finder::of_addresses(victims.iter().filter_map(|v| v.address.as_ref()))
 }
 
 /// Whether any text in a printout's data shows one of these victims' addresses.

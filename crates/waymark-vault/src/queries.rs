@@ -94,8 +94,7 @@ impl CaseFile {
     /// immutable, as evidence.
     pub fn address_mentions(&self) -> Vec<(RecordKind, uuid::Uuid, Vec<String>)> {
         let Some(address) = self.victim.as_ref().and_then(|v| v.address.as_ref()) else { return Vec::new() };
-        let mut finder = waymark_domain::disclosure::Finder::new();
-        finder.add_address(&(), address);
+        let finder = waymark_domain::disclosure::Finder::of_addresses([address]);
         let mut records: Vec<Record> = vec![self.case.clone().into_record()];
         records.extend(self.victim.iter().cloned().map(Entity::into_record));
         records.extend(self.perpetrators.iter().cloned().map(Entity::into_record));

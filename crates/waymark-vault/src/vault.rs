@@ -853,8 +853,7 @@ fn address_in_text(
         }
     };
     let Some(address) = address else { return Ok(Vec::new()) };
-    let mut finder = waymark_domain::disclosure::Finder::new();
-    finder.add_address(&(), &address);
+    let finder = waymark_domain::disclosure::Finder::of_addresses([&address]);
     let changed = |path: &String| changes.iter().any(|c| path.split('.').next() == Some(c.0.as_str()));
     Ok(waymark_domain::disclosure::fields_showing(&finder, record.kind(), doc).into_iter().filter(changed).collect())
 }
