@@ -153,24 +153,44 @@ fn main() {
         ea.as_secs_f64() / eh.as_secs_f64()
     );
 
+    // The payload is what a person wrote and what must be kept about it: every
+    // record document, the op log's changes and the audit events.
+    let documents = waymark_domain::RecordKind::ALL
+        .iter()
+        .map(|kind| format!("(SELECT coalesce(sum(length(doc)), 0) FROM {})", kind.table()))
+        .collect::<Vec<_>>()
+        .join(" + ");
     let breakdown: Vec<(&str, i64)> = [
-        ("record documents", "SELECT (SELECT sum(length(doc)) FROM incidents) + (SELECT sum(length(doc)) FROM contacts) + (SELECT sum(length(doc)) FROM tasks) + (SELECT sum(length(doc)) FROM cases) + (SELECT sum(length(doc)) FROM victims)"),
-        ("op log changes", "SELECT sum(length(changes)) FROM ops"),
-        ("audit events", "SELECT sum(length(detail) + length(hash) + length(at) + length(coalesce(record_id, '')) + length(coalesce(case_id, ''))) FROM audit"),
+        ("record documents", format!("SELECT {documents}")),
+        ("op log changes", "SELECT sum(length(changes)) FROM ops".to_owned()),
+        ("audit events", "SELECT sum(length(detail) + length(hash) + length(at) + length(coalesce(record_id, '')) + length(coalesce(case_id, ''))) FROM audit".to_owned()),
     ]
     .into_iter()
-    .map(|(name, sql)| (name, enc.bench_scalar(sql)))
+    .map(|(name, sql)| (name, enc.bench_scalar(&sql)))
     .collect();
+    let payload: i64 = breakdown.iter().map(|(_, bytes)| bytes).sum();
     let pages = enc.bench_scalar("SELECT page_count * page_size FROM pragma_page_count, pragma_page_size");
+    let largest = enc.bench_table_sizes(8);
     enc.lock();
     plain.lock();
+    let encrypted = folder_size(enc_dir.path()) as i64;
     println!(
         "\n4. vault size for the workload: {:.1} MiB encrypted, {:.1} MiB plain",
-        mib(folder_size(enc_dir.path()) as i64),
+        mib(encrypted),
         mib(folder_size(plain_dir.path()) as i64)
     );
     for (name, bytes) in breakdown {
         println!("   {name:<18} {:>6.1} MiB of payload", mib(bytes));
     }
     println!("   database pages     {:>6.1} MiB (payload plus indexes, page headers and SQLCipher's per-page IV and HMAC)", mib(pages));
+    println!(
+        "   vault / payload    {:>6.2}x   ({:.1} MiB for {:.1} MiB; goal <= 2.00x)",
+        encrypted as f64 / payload as f64,
+        mib(encrypted),
+        mib(payload)
+    );
+    println!("   largest tables and indexes (pages on disk):");
+    for (name, bytes) in largest {
+        println!("     {name:<32} {:>6.1} MiB", mib(bytes));
+    }
 }

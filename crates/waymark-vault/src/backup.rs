@@ -29,7 +29,7 @@ pub const FORMAT_VERSION: u32 = 2;
 /// What a restored vault needs to merge as it did before: the ops it
 /// received, each field's clock and heads, conflicts and problems. Without
 /// them, ops pulled again after a restore would apply a second time.
-const SYNC_TABLES: [&str; 5] = ["received_ops", "field_clocks", "field_heads", "sync_conflicts", "sync_problems"];
+const SYNC_TABLES: [&str; 6] = ["received_ops", "record_clocks", "field_clocks", "field_heads", "sync_conflicts", "sync_problems"];
 const RESTORE_FILE: &str = "vault.db.restoring";
 
 /// Who can open a backup. age cannot mix a passphrase with other recipients,
@@ -220,19 +220,26 @@ fn dump_table(tx: &Connection, table: &str) -> Result<Vec<BTreeMap<String, Value
 /// Loads rows from a backup into one of our tables. Column names come from
 /// the file, so each must be a column the table has.
 fn load_table(tx: &Connection, table: &str, rows: &[BTreeMap<String, Value>]) -> Result<()> {
-    let columns: Vec<String> =
-        tx.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    // Name and declared type: a BLOB column was written out as hex.
+    let columns: Vec<(String, String)> = tx
+        .prepare(&format!("SELECT name, type FROM pragma_table_info('{table}')"))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let is_blob = |name: &str| columns.iter().any(|(n, t)| n == name && t.eq_ignore_ascii_case("BLOB"));
     for row in rows {
-        if row.is_empty() || row.keys().any(|k| !columns.contains(k)) {
+        if row.is_empty() || row.keys().any(|k| !columns.iter().any(|(n, _)| n == k)) {
             return Err(VaultError::BackupCorrupt);
         }
         let names: Vec<&str> = row.keys().map(String::as_str).collect();
         let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
         let values: Vec<rusqlite::types::Value> = row
-            .values()
-            .map(|v| match v {
+            .iter()
+            .map(|(name, v)| match v {
                 Value::Null => Ok(rusqlite::types::Value::Null),
                 Value::Number(n) => n.as_i64().map(rusqlite::types::Value::Integer).ok_or(VaultError::BackupCorrupt),
+                Value::String(s) if is_blob(name) => {
+                    hex::decode(s).map(rusqlite::types::Value::Blob).map_err(|_| VaultError::BackupCorrupt)
+                }
                 Value::String(s) => Ok(rusqlite::types::Value::Text(s.clone())),
                 _ => Err(VaultError::BackupCorrupt),
             })

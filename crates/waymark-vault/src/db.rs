@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_shared_references", include_str!("migrations/0003_shared_references.sql")),
     ("0004_field_heads", include_str!("migrations/0004_field_heads.sql")),
     ("0005_entry_ids", include_str!("migrations/0005_entry_ids.sql")),
+    ("0006_compact_clocks", include_str!("migrations/0006_compact_clocks.sql")),
 ];
 
 pub fn schema_version() -> u32 {
@@ -94,6 +95,15 @@ fn register_functions(conn: &Connection) -> Result<()> {
             None => serde_json::Value::Array(Vec::new()),
         };
         Ok(waymark_domain::merge::identify_entries(record, &field, &list).to_string())
+    })?;
+    let deterministic = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("waymark_id_bytes", 1, deterministic, |ctx| {
+        let text: String = ctx.get(0)?;
+        crate::clocks::id_bytes(&text).ok_or_else(|| rusqlite::Error::UserFunctionError("unreadable id in a field clock".into()))
+    })?;
+    conn.create_scalar_function("waymark_hlc_bytes", 1, deterministic, |ctx| {
+        let text: String = ctx.get(0)?;
+        crate::clocks::hlc_bytes(&text).ok_or_else(|| rusqlite::Error::UserFunctionError("unreadable clock in a field clock".into()))
     })?;
     Ok(())
 }

@@ -77,10 +77,7 @@ pub(crate) fn supersede_locally(
         Vec::new()
     };
     if base.is_empty() {
-        let clock: Option<String> = tx
-            .prepare_cached("SELECT op_id FROM field_clocks WHERE record_id = ?1 AND field = ?2")?
-            .query_row(params![record_id, field], |r| r.get(0))
-            .optional()?;
+        let clock = crate::clocks::of_field(tx, record_id, field)?.map(|(_, op_id)| op_id);
         base.extend(clock.filter(|c| !c.is_empty()));
     }
     if !keeps_heads {

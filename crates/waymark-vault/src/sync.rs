@@ -1109,9 +1109,7 @@ impl ApplyState<'_> {
             self.tx
                 .prepare_cached(&format!("INSERT INTO {} (id, doc, updated_hlc) VALUES (?1, ?2, ?3)", kind.table()))?
                 .execute(params![record_id, doc.to_string(), op.hlc])?;
-            for field in new.keys() {
-                self.set_clock(&record_id, field, &op.hlc, &op.op_id.to_string())?;
-            }
+            crate::clocks::set(self.tx, &record_id, new.keys().map(String::as_str), &op.hlc, &op.op_id.to_string())?;
             self.audit(op, kind, new.keys().map(String::as_str).collect())?;
             return Ok(Applied::Done);
         };
@@ -1138,7 +1136,7 @@ impl ApplyState<'_> {
                 continue;
             }
             let local = doc.get(field).cloned().unwrap_or(Value::Null);
-            let clock = self.clock(&record_id, field)?.unwrap_or((record_hlc.clone(), String::new()));
+            let clock = crate::clocks::of_field(self.tx, &record_id, field)?.unwrap_or((record_hlc.clone(), String::new()));
             let named: Option<Vec<&str>> =
                 base.and_then(|b| b.get(field)).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect());
             let old_value = old.and_then(|o| o.get(field)).or(if op.action == OpAction::Create { None } else { Some(&Value::Null) });
@@ -1179,7 +1177,7 @@ impl ApplyState<'_> {
                 updated
             ])?;
             for (field, hlc, by) in &written {
-                self.set_clock(&record_id, field, hlc, by)?;
+                crate::clocks::set(self.tx, &record_id, [*field], hlc, by)?;
             }
         }
         self.audit(op, kind, written.iter().map(|w| w.0).collect())?;
@@ -1321,24 +1319,6 @@ impl ApplyState<'_> {
             )
             .map(|n| n > 0)
             .unwrap_or(false)
-    }
-
-    fn clock(&self, record_id: &str, field: &str) -> Result<Option<(String, String)>> {
-        Ok(self
-            .tx
-            .prepare_cached("SELECT hlc, op_id FROM field_clocks WHERE record_id = ?1 AND field = ?2")?
-            .query_row(params![record_id, field], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?)
-    }
-
-    fn set_clock(&self, record_id: &str, field: &str, hlc: &str, op_id: &str) -> Result<()> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO field_clocks (record_id, field, hlc, op_id) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (record_id, field) DO UPDATE SET hlc = excluded.hlc, op_id = excluded.op_id",
-            )?
-            .execute(params![record_id, field, hlc, op_id])?;
-        Ok(())
     }
 
     fn audit(&self, op: &WireOp, kind: RecordKind, fields: Vec<&str>) -> Result<()> {

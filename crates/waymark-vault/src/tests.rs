@@ -800,6 +800,10 @@ fn a_backup_from_before_entry_ids_restores_with_the_ids_every_laptop_derives() {
     };
     let mut doc: serde_json::Value = serde_json::from_slice(&plain).unwrap();
     doc["schema_version"] = serde_json::json!(4);
+    // Schema 4 kept text clocks, a row per field, and no record clocks.
+    let sync = doc["sync"].as_object_mut().unwrap();
+    sync.remove("record_clocks");
+    sync.insert("field_clocks".into(), serde_json::json!([]));
     let bare = serde_json::json!([{ "with": "Police", "given_on": "2026-11-01", "withdrawn_on": null, "scope": null }]);
     for row in doc["records"]["victim"].as_array_mut().unwrap() {
         row["doc"]["consents"] = bare.clone();

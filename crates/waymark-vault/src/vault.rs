@@ -235,6 +235,16 @@ impl Vault {
         self.conn.query_row(sql, [], |r| r.get(0)).unwrap_or(-1)
     }
 
+    /// The `limit` largest tables and indexes by the pages they occupy.
+    #[cfg(feature = "bench")]
+    #[doc(hidden)]
+    pub fn bench_table_sizes(&self, limit: i64) -> Vec<(String, i64)> {
+        let Ok(mut statement) = self.conn.prepare("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT ?1") else {
+            return Vec::new();
+        };
+        statement.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?))).map(|rows| rows.flatten().collect()).unwrap_or_default()
+    }
+
     fn open_with_key(dir: &Path, key: DbKey, env: Env) -> Result<Vault> {
         let mut conn = db::open(&dir.join(db::DB_FILE), Some(&key), false).map_err(|e| match e {
             VaultError::DatabaseUnreadable => VaultError::KeyMismatch,
@@ -768,13 +778,7 @@ pub(crate) fn append_op(tx: &Connection, op: &NewOp<'_>) -> Result<i64> {
     ])?;
     tx.prepare_cached("INSERT INTO outbox (seq) VALUES (?1)")?.execute([seq])?;
     if let Some(fields) = changes.get("new").and_then(Value::as_object) {
-        let mut clock = tx.prepare_cached(
-            "INSERT INTO field_clocks (record_id, field, hlc, op_id) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (record_id, field) DO UPDATE SET hlc = excluded.hlc, op_id = excluded.op_id",
-        )?;
-        for field in fields.keys() {
-            clock.execute(params![op.record_id, field, op.hlc, op.op_id])?;
-        }
+        crate::clocks::set(tx, op.record_id, fields.keys().map(String::as_str), op.hlc, op.op_id)?;
     }
     Ok(seq)
 }
