@@ -14,6 +14,8 @@ pub const COMMANDS: &[&str] = &[
     "add_record",
     "edit_record",
     "amend_incident",
+    "complete_task",
+    "close_case",
     "instruments",
     "vocabularies",
     "print_preview",

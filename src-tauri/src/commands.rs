@@ -101,6 +101,18 @@ pub async fn amend_incident(
 
 #[tauri::command]
 #[specta::specta]
+pub async fn complete_task(desk: State<'_, Desk>, task_id: Uuid) -> Reply<Record> {
+    desk.complete_task(task_id)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn close_case(desk: State<'_, Desk>, case_id: CaseId, closure: Fields, address_confirmed: bool) -> Reply<Record> {
+    desk.close_case(case_id, closure, address_confirmed)
+}
+
+#[tauri::command]
+#[specta::specta]
 pub async fn instruments(desk: State<'_, Desk>) -> Reply<Vec<Instrument>> {
     desk.instruments()
 }
@@ -197,6 +209,8 @@ pub fn all() -> tauri_specta::Commands<tauri::Wry> {
         add_record,
         edit_record,
         amend_incident,
+        complete_task,
+        close_case,
         instruments,
         vocabularies,
         print_preview,

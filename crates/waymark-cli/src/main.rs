@@ -12,8 +12,8 @@ use clap::Parser;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use waymark_domain::patch::Patch;
-use waymark_domain::{CaseStatus, RecordKind, TaskStatus};
+use waymark_domain::patch::{Assignment, Patch};
+use waymark_domain::RecordKind;
 use waymark_print::PrintError;
 use waymark_vault::backup::{BackupKey, BackupTo};
 use waymark_vault::queries::CaseloadFilter;
@@ -376,11 +376,11 @@ fn case_command(dir: &Path, json: bool, cmd: CaseCmd) -> Outcome {
         }
         CaseCmd::Close { case, reason, on } => {
             let id = vault.resolve_case(&case)?;
-            let on = on.unwrap_or_else(|| vault.today());
-            let mut fields = vec![format!("status={}", CaseStatus::Closed.wire()), format!("closure.closed_on={on}")];
-            fields.push(format!("closure.reason:={}", serde_json::to_string(&reason.into_reason()).unwrap_or_default()));
-            let changes = patch(&fields)?;
-            let record = saving(&mut vault, |v| v.edit(RecordKind::Case, id.as_uuid(), &changes))?;
+            let mut closure = Patch(vec![Assignment::set("reason", serde_json::json!(reason.into_reason()))]);
+            if let Some(on) = on {
+                closure.0.push(Assignment::set("closed_on", serde_json::json!(on)));
+            }
+            let record = saving(&mut vault, |v| v.close_case(id, &closure))?;
             output::saved(json, &record);
         }
         CaseCmd::List { status, risk, search, sort } => {
@@ -408,12 +408,9 @@ fn incident_command(dir: &Path, json: bool, cmd: IncidentCmd) -> Outcome {
         }
         IncidentCmd::Amend { incident, reason, fields } => {
             let mut vault = unlock(dir)?;
-            let original = vault.get_record(RecordKind::Incident, parse_id(&incident)?)?;
-            let mut all: Vec<String> = fields.iter().map(|f| format!("changes.{f}")).collect();
-            all.push(format!("incident_id={}", original.id()));
-            all.push(format!("reason={reason}"));
-            let changes = patch(&all)?;
-            let record = saving(&mut vault, |v| v.add(RecordKind::IncidentAmendment, original.case_id(), &changes))?;
+            let incident = parse_id(&incident)?;
+            let changes = patch(&fields)?;
+            let record = saving(&mut vault, |v| v.amend_incident(incident, &reason, &changes))?;
             output::saved(json, &record);
         }
         IncidentCmd::List { case } => {
@@ -447,7 +444,7 @@ fn record_command(dir: &Path, json: bool, kind: RecordKind, cmd: RecordCmd) -> O
         }
         RecordCmd::List { case } => {
             let case = vault.resolve_case(&case)?;
-            let records = list_kind(&vault, kind, case)?;
+            let records = vault.list_kind(kind, case)?;
             vault.record_event("list", Some(kind), None, Some(case), json!({"rows": records.len()}))?;
             output::records(json, &records);
         }
@@ -471,39 +468,13 @@ fn task_command(dir: &Path, json: bool, cmd: TaskCmd) -> Outcome {
         }
         TaskCmd::Done { id } => {
             let mut vault = unlock(dir)?;
-            let today = vault.today();
-            let fields = vec![format!("status={}", TaskStatus::Done.wire()), format!("done_on={today}")];
-            let changes = patch(&fields)?;
             let record_id = parse_id(&id)?;
-            let record = saving(&mut vault, |v| v.edit(RecordKind::Task, record_id, &changes))?;
+            let record = saving(&mut vault, |v| v.complete_task(record_id))?;
             output::saved(json, &record);
         }
         TaskCmd::Record(cmd) => record_command(dir, json, RecordKind::Task, cmd)?,
     }
     Ok(())
-}
-
-fn list_kind(vault: &Vault, kind: RecordKind, case: waymark_domain::CaseId) -> Result<Vec<waymark_domain::Record>, Failure> {
-    use waymark_domain::Entity;
-    fn all<E: Entity>(v: &Vault, c: waymark_domain::CaseId) -> Result<Vec<waymark_domain::Record>, Failure> {
-        Ok(v.list::<E>(c)?.into_iter().map(Entity::into_record).collect())
-    }
-    match kind {
-        RecordKind::Case => all::<waymark_domain::Case>(vault, case),
-        RecordKind::Victim => all::<waymark_domain::Victim>(vault, case),
-        RecordKind::Perpetrator => all::<waymark_domain::Perpetrator>(vault, case),
-        RecordKind::Incident => all::<waymark_domain::Incident>(vault, case),
-        RecordKind::IncidentAmendment => all::<waymark_domain::IncidentAmendment>(vault, case),
-        RecordKind::RiskAssessment => all::<waymark_domain::RiskAssessment>(vault, case),
-        RecordKind::SafetyPlan => all::<waymark_domain::SafetyPlan>(vault, case),
-        RecordKind::Hearing => all::<waymark_domain::Hearing>(vault, case),
-        RecordKind::ProtectiveOrder => all::<waymark_domain::ProtectiveOrder>(vault, case),
-        RecordKind::Breach => all::<waymark_domain::Breach>(vault, case),
-        RecordKind::Referral => all::<waymark_domain::Referral>(vault, case),
-        RecordKind::ClinicReview => all::<waymark_domain::ClinicReview>(vault, case),
-        RecordKind::Contact => all::<waymark_domain::Contact>(vault, case),
-        RecordKind::Task => all::<waymark_domain::Task>(vault, case),
-    }
 }
 
 fn demo(dir: &Path, json: bool, cases: u32, seed: u64, incidents_per_case: Option<u32>) -> Outcome {

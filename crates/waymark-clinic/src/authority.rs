@@ -35,7 +35,6 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 use waymark_domain::hlc::Hlc;
-use waymark_domain::patch::{clinic_owned_fields, clinic_owned_kind};
 use waymark_domain::RecordKind;
 use waymark_protocol::{OpAction, OpRefusal, WireOp};
 
@@ -93,7 +92,7 @@ pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> 
         return Ok(Some(OpRefusal::ActorMismatch));
     }
     let Some(kind) = RecordKind::from_wire(&op.kind) else { return Ok(Some(OpRefusal::UnknownKind)) };
-    if clinic_owned_kind(kind) {
+    if kind.rules().clinic_only {
         return Ok(Some(OpRefusal::ClinicOwned));
     }
     if kind == RecordKind::Case && op.case_id != Some(op.record_id) {
@@ -110,14 +109,14 @@ pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> 
     let new = op.changes.get("new").and_then(Value::as_object);
     // The feed tells an old advocate's laptops of a move by `old.advocate`: only the clinic may say that.
     let old = op.changes.get("old").and_then(Value::as_object);
-    if clinic_owned_fields(kind).iter().any(|f| old.is_some_and(|o| o.contains_key(*f))) {
+    if kind.rules().clinic_owned.iter().any(|f| old.is_some_and(|o| o.contains_key(*f))) {
         return Ok(Some(OpRefusal::ClinicOwned));
     }
     // A new case is its creator's: it must name the sender's own advocate.
     if new_case && new.and_then(|n| n.get("advocate")).and_then(Value::as_str) != Some(sender.advocate) {
         return Ok(Some(OpRefusal::ClinicOwned));
     }
-    for field in clinic_owned_fields(kind) {
+    for field in kind.rules().clinic_owned {
         let Some(value) = new.and_then(|n| n.get(*field)) else { continue };
         // A new record's document carries every field; unset ones are null.
         let unset_on_create = creating && value.is_null();

@@ -6,7 +6,7 @@ use crate::printing::PrintState;
 use crate::views::*;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use uuid::Uuid;
@@ -235,14 +235,19 @@ impl Desk {
 
     /// Corrects an incident with an amendment; the original stays as it was.
     pub fn amend_incident(&self, incident_id: Uuid, reason: String, changes: Fields, address_confirmed: bool) -> Result<Record> {
-        let mut fields: Fields = changes.into_iter().map(|(field, value)| (format!("changes.{field}"), value)).collect();
-        fields.insert("incident_id".into(), json!(incident_id));
-        fields.insert("reason".into(), Value::String(reason));
-        let patch = Patch::from_fields(&fields)?;
-        self.with_vault(|v| {
-            let original = v.get_record(RecordKind::Incident, incident_id)?;
-            Ok(guarded(v, address_confirmed, |v| v.add(RecordKind::IncidentAmendment, original.case_id(), &patch))?)
-        })
+        let patch = Patch::from_fields(&changes)?;
+        self.with_vault(|v| Ok(guarded(v, address_confirmed, |v| v.amend_incident(incident_id, &reason, &patch))?))
+    }
+
+    /// Marks a task done today.
+    pub fn complete_task(&self, task_id: Uuid) -> Result<Record> {
+        self.with_vault(|v| Ok(v.complete_task(task_id)?))
+    }
+
+    /// Closes a case with the closure's fields (`reason`, `closed_on`, outcomes at exit).
+    pub fn close_case(&self, case_id: CaseId, closure: Fields, address_confirmed: bool) -> Result<Record> {
+        let patch = Patch::from_fields(&closure)?;
+        self.with_vault(|v| Ok(guarded(v, address_confirmed, |v| v.close_case(case_id, &patch))?))
     }
 
     pub fn instruments(&self) -> Result<Vec<waymark_domain::instruments::Instrument>> {

@@ -329,7 +329,7 @@ pub fn fields_showing<T: Clone>(finder: &Finder<T>, kind: RecordKind, doc: &Valu
     if finder.is_empty() {
         return Vec::new();
     }
-    text_fields(doc, kind.address_fields()).into_iter().filter(|(_, text)| finder.find(text).is_some()).map(|(path, _)| path).collect()
+    text_fields(doc, kind.rules().address_fields).into_iter().filter(|(_, text)| finder.find(text).is_some()).map(|(path, _)| path).collect()
 }
 
 /// Every piece of free text in a record's document, with the field path it

@@ -24,29 +24,15 @@ pub enum FieldClass {
 
 /// The class of one top-level field of a record kind.
 pub fn field_class(kind: RecordKind, field: &str) -> FieldClass {
-    use FieldClass::*;
-    use RecordKind as K;
-    match (kind, field) {
-        (K::Case, "risk_level" | "risk_review_on") => SafetyCritical,
-        (K::Hearing, "starts_at" | "next_date") => SafetyCritical,
-        (K::ProtectiveOrder, "applied_on" | "made_on" | "served_on" | "expiry" | "conditions") => SafetyCritical,
-        (K::Victim, "address" | "safe_contact") => SafetyCritical,
-        (K::Perpetrator, "addresses") => SafetyCritical,
-        _ if keyed_fields(kind).contains(&field) => Keyed,
-        (K::Case, "police_references" | "court_cases")
-        | (K::Perpetrator, "names" | "aliases" | "phones" | "online_accounts")
-        | (K::Hearing, "special_measures")
-        | (K::ProtectiveOrder, "protected_persons") => Set,
-        _ => Ordinary,
-    }
-}
-
-/// The lists of a kind whose entries carry ids (`FieldClass::Keyed`).
-pub fn keyed_fields(kind: RecordKind) -> &'static [&'static str] {
-    match kind {
-        RecordKind::Victim => &["consents", "sharing_without_consent", "dependants"],
-        RecordKind::Perpetrator => &["vehicles"],
-        _ => &[],
+    let rules = kind.rules();
+    if rules.safety_critical.contains(&field) {
+        FieldClass::SafetyCritical
+    } else if rules.keyed.contains(&field) {
+        FieldClass::Keyed
+    } else if rules.sets.contains(&field) {
+        FieldClass::Set
+    } else {
+        FieldClass::Ordinary
     }
 }
 
@@ -190,7 +176,7 @@ pub fn identify_entries(record_id: uuid::Uuid, field: &str, list: &Value) -> Val
 /// from `fresh`: new entries of a change made on this device.
 pub fn give_entry_ids(kind: RecordKind, doc: &mut Value, mut fresh: impl FnMut() -> uuid::Uuid) -> bool {
     let mut given = false;
-    for field in keyed_fields(kind) {
+    for field in kind.rules().keyed {
         for entry in doc.get_mut(*field).and_then(Value::as_array_mut).into_iter().flatten() {
             if let Some(object) = entry.as_object_mut() {
                 if object.get("id").is_none_or(Value::is_null) {
@@ -206,7 +192,7 @@ pub fn give_entry_ids(kind: RecordKind, doc: &mut Value, mut fresh: impl FnMut()
 /// A received record document with every entry of its keyed lists
 /// identified (ids derived for entries an older Waymark sent without one).
 pub fn identify_keyed_lists(kind: RecordKind, record_id: uuid::Uuid, doc: &mut serde_json::Map<String, Value>) {
-    for field in keyed_fields(kind) {
+    for field in kind.rules().keyed {
         if let Some(list) = doc.get_mut(*field) {
             *list = identify_entries(record_id, field, list);
         }

@@ -3,7 +3,6 @@
 //! by the same typed validation as everything else.
 
 use crate::ids::CaseId;
-use crate::record::RecordKind;
 use crate::time::parse_london_local;
 use crate::validation::ValidationErrors;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -24,6 +23,13 @@ pub struct Assignment {
     pub path: Vec<String>,
     pub op: Op,
     pub value: Value,
+}
+
+impl Assignment {
+    /// Sets the field at a dotted path to a value taken as it is.
+    pub fn set(path: &str, value: Value) -> Assignment {
+        Assignment { path: path.split('.').map(str::to_owned).collect(), op: Op::Set, value }
+    }
 }
 
 /// An ordered list of assignments.
@@ -83,6 +89,16 @@ impl Patch {
             out.push(Assignment { path, op: Op::Set, value });
         }
         Ok(Patch(out))
+    }
+
+    /// The same assignments, made to the fields of the group `field`.
+    pub fn within(&self, field: &str) -> Patch {
+        Patch(
+            self.0
+                .iter()
+                .map(|a| Assignment { path: std::iter::once(field.to_owned()).chain(a.path.iter().cloned()).collect(), ..a.clone() })
+                .collect(),
+        )
     }
 
     pub fn touches(&self, field: &str) -> bool {
@@ -152,71 +168,10 @@ pub struct NewRecord<'a> {
     pub actor: &'a str,
 }
 
-/// Fields of a kind that only the core sets.
-pub fn protected_fields(kind: RecordKind) -> &'static [&'static str] {
-    match kind {
-        // Who holds a case and a perpetrator's typology are the clinic's to set.
-        RecordKind::Case => &["id", "advocate"],
-        RecordKind::Perpetrator => &["id", "case_id", "typology"],
-        RecordKind::Task => &["id"],
-        RecordKind::Incident => &["id", "case_id", "recorded_at", "recorded_by"],
-        RecordKind::IncidentAmendment => &["id", "case_id", "made_at", "made_by"],
-        RecordKind::SafetyPlan => &["id", "case_id", "version"],
-        _ => &["id", "case_id"],
-    }
-}
-
-/// Fields only the clinic sets. A laptop's op that sets one is refused by
-/// the clinic (`clinic_owned`) and by every laptop that receives it, except
-/// the advocate on a case the sender creates, which must be the sender's own.
-pub fn clinic_owned_fields(kind: RecordKind) -> &'static [&'static str] {
-    match kind {
-        RecordKind::Case => &["advocate"],
-        RecordKind::Perpetrator => &["typology"],
-        _ => &[],
-    }
-}
-
-/// Kinds only the clinic creates and edits: the panel's record of a review.
-pub fn clinic_owned_kind(kind: RecordKind) -> bool {
-    matches!(kind, RecordKind::ClinicReview)
-}
-
-/// The starting document for a new record of `kind`: ids, provenance and
-/// sensible defaults (now, today, open, the current advocate).
-pub fn new_doc(kind: RecordKind, n: &NewRecord<'_>) -> Value {
-    let id = n.id.to_string();
-    let case = n.case_id.map(|c| c.to_string());
-    let now = n.now.to_rfc3339();
-    let today = n.today.to_string();
-    match kind {
-        RecordKind::Case => json!({
-            "id": id, "status": "open", "advocate": n.actor, "opened_on": today,
-            "referral": {"received_on": today, "consent_recorded": false}
-        }),
-        RecordKind::Incident => json!({
-            "id": id, "case_id": case, "occurred_at": now, "recorded_at": now, "recorded_by": n.actor, "behaviours": []
-        }),
-        RecordKind::IncidentAmendment => json!({
-            "id": id, "case_id": case, "made_at": now, "made_by": n.actor, "changes": {}
-        }),
-        RecordKind::RiskAssessment => json!({
-            "id": id, "case_id": case, "assessed_on": today, "assessor": n.actor, "answers": {}
-        }),
-        RecordKind::SafetyPlan => json!({"id": id, "case_id": case, "made_on": today, "made_by": n.actor}),
-        RecordKind::ProtectiveOrder => json!({"id": id, "case_id": case, "expiry": {"kind": "not_set"}}),
-        RecordKind::Referral => json!({"id": id, "case_id": case, "made_on": today, "status": "sent"}),
-        RecordKind::ClinicReview => json!({"id": id, "case_id": case, "meeting_on": today}),
-        RecordKind::Contact => json!({"id": id, "case_id": case, "at": now, "with_victim": true}),
-        RecordKind::Task => json!({"id": id, "case_id": case, "status": "open"}),
-        RecordKind::Perpetrator => json!({"id": id, "case_id": case, "names": []}),
-        RecordKind::Victim | RecordKind::Hearing | RecordKind::Breach => json!({"id": id, "case_id": case}),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::RecordKind;
     use chrono::TimeZone;
 
     #[test]
@@ -246,7 +201,7 @@ mod tests {
     #[test]
     fn protected_fields_are_refused_by_name() {
         let patch = Patch::parse(&["recorded_by=someone"]).unwrap();
-        let err = patch.apply(&mut json!({}), protected_fields(RecordKind::Incident)).unwrap_err();
+        let err = patch.apply(&mut json!({}), RecordKind::Incident.rules().protected).unwrap_err();
         assert_eq!(err.fields(), vec!["recorded_by"]);
     }
 

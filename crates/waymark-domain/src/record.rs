@@ -2,6 +2,7 @@
 //! store and log any of them.
 
 use crate::ids::CaseId;
+use crate::patch::NewRecord;
 use crate::records::*;
 use crate::validation::{Checker, ValidationErrors};
 use serde::de::DeserializeOwned;
@@ -30,8 +31,88 @@ pub trait Entity: Serialize + DeserializeOwned + Clone {
     fn into_record(self) -> Record;
 }
 
+/// What every consumer needs to know about a record kind, declared in the
+/// kind's own module next to its type (`records::case::RULES` and so on).
+/// The vault, sync, the clinic, the CLI and the app read these; none of them
+/// keeps a list of its own.
+#[derive(Debug, Clone, Copy)]
+pub struct KindRules {
+    /// Fields only the core sets (ids and provenance): an edit naming one is refused.
+    pub protected: &'static [&'static str],
+    /// Fields only the clinic sets: a laptop's op that sets one is refused
+    /// (`clinic_owned`), except the advocate of a case its sender creates.
+    pub clinic_owned: &'static [&'static str],
+    /// Only the clinic creates and edits records of this kind.
+    pub clinic_only: bool,
+    /// Fields that hold an address on purpose; the address guard reads the rest.
+    pub address_fields: &'static [&'static str],
+    /// Fields two devices must not overwrite silently: changed on both at
+    /// once, both values stay until a person decides.
+    pub safety_critical: &'static [&'static str],
+    /// Lists merged as sets: entries added on either device are kept.
+    pub sets: &'static [&'static str],
+    /// Lists whose entries carry ids and merge entry by entry.
+    pub keyed: &'static [&'static str],
+    /// The order a case's records of this kind are listed in (stored columns).
+    pub order: &'static [&'static str],
+    /// How a record of this kind is corrected, when it is never edited.
+    pub correction: Option<&'static str>,
+    /// What a new record copies from the case's latest one.
+    pub carries_forward: &'static [&'static str],
+    /// The document a new record starts from: ids, provenance and defaults.
+    pub new_doc: fn(&NewRecord<'_>) -> Value,
+}
+
+impl KindRules {
+    /// A kind with no rules beyond the ids the core sets.
+    pub const PLAIN: KindRules = KindRules {
+        protected: &["id", "case_id"],
+        clinic_owned: &[],
+        clinic_only: false,
+        address_fields: &[],
+        safety_critical: &[],
+        sets: &[],
+        keyed: &[],
+        order: &["id"],
+        correction: None,
+        carries_forward: &[],
+        new_doc: ids_only,
+    };
+
+    /// Every field the rules name, so a test can check each exists.
+    pub fn named_fields(&self) -> impl Iterator<Item = &'static str> + '_ {
+        [
+            self.protected,
+            self.clinic_owned,
+            self.address_fields,
+            self.safety_critical,
+            self.sets,
+            self.keyed,
+            self.order,
+            self.carries_forward,
+        ]
+        .into_iter()
+        .flatten()
+        .copied()
+    }
+}
+
+/// A new record's ids: the start of every kind's document.
+pub fn ids_only(n: &NewRecord<'_>) -> Value {
+    serde_json::json!({ "id": n.id.to_string(), "case_id": n.case_id.map(|c| c.to_string()) })
+}
+
+/// A new record's ids with more fields set.
+pub fn ids_and(n: &NewRecord<'_>, more: Value) -> Value {
+    let mut doc = ids_only(n);
+    if let (Some(doc), Value::Object(more)) = (doc.as_object_mut(), more) {
+        doc.extend(more);
+    }
+    doc
+}
+
 macro_rules! record_kinds {
-    ($($variant:ident($ty:ty) = $wire:literal, table $table:literal, $mutable:literal, case $case:expr, refs $refs:expr;)+) => {
+    ($($variant:ident($ty:ty) = $wire:literal, table $table:literal, rules $rules:path, case $case:expr, refs $refs:expr;)+) => {
         /// The kinds of record, with their storage table and their one name:
         /// the same in ops, the audit, over IPC and in the CLI's JSON.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -44,8 +125,10 @@ macro_rules! record_kinds {
             pub fn table(self) -> &'static str { match self { $(RecordKind::$variant => $table),+ } }
             /// The name of the kind's record type, in Rust and in the generated TypeScript.
             pub fn type_name(self) -> &'static str { match self { $(RecordKind::$variant => stringify!($ty)),+ } }
+            /// The kind's rules, declared next to its type.
+            pub fn rules(self) -> &'static KindRules { match self { $(RecordKind::$variant => &$rules),+ } }
             /// Immutable kinds are corrected by a new record, never edited.
-            pub fn is_mutable(self) -> bool { match self { $(RecordKind::$variant => $mutable),+ } }
+            pub fn is_mutable(self) -> bool { self.rules().correction.is_none() }
             pub fn from_wire(text: &str) -> Option<Self> {
                 Self::ALL.iter().copied().find(|k| k.wire() == text)
             }
@@ -93,45 +176,30 @@ macro_rules! record_kinds {
     };
 }
 
-impl RecordKind {
-    /// Fields that hold an address on purpose. The address guard looks for
-    /// the victim's address everywhere else (`disclosure::fields_showing`).
-    /// An order's conditions may name the street it keeps the perpetrator
-    /// out of (an exclusion zone): that is the order's legal text.
-    pub fn address_fields(self) -> &'static [&'static str] {
-        match self {
-            RecordKind::Victim => &["address"],
-            RecordKind::Perpetrator => &["addresses"],
-            RecordKind::ProtectiveOrder => &["conditions"],
-            _ => &[],
-        }
-    }
-}
-
 fn to_case(field: &'static str, id: CaseId) -> Reference {
     Reference { field, kind: RecordKind::Case, id: id.as_uuid() }
 }
 
 record_kinds! {
-    Case(Case) = "case", table "cases", true, case |r| Some(r.id), refs |_| vec![];
-    Victim(Victim) = "victim", table "victims", true, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
-    Perpetrator(Perpetrator) = "perpetrator", table "perpetrators", true, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
-    Incident(Incident) = "incident", table "incidents", false, case |r| Some(r.case_id), refs |r| {
+    Case(Case) = "case", table "cases", rules crate::records::case::RULES, case |r| Some(r.id), refs |_| vec![];
+    Victim(Victim) = "victim", table "victims", rules crate::records::victim::RULES, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    Perpetrator(Perpetrator) = "perpetrator", table "perpetrators", rules crate::records::perpetrator::RULES, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    Incident(Incident) = "incident", table "incidents", rules crate::records::incident::RULES, case |r| Some(r.case_id), refs |r| {
         let mut refs = vec![to_case("case_id", r.case_id)];
         if let Some(order) = r.breaches_order {
             refs.push(Reference { field: "breaches_order", kind: RecordKind::ProtectiveOrder, id: order.as_uuid() });
         }
         refs
     };
-    IncidentAmendment(IncidentAmendment) = "incident_amendment", table "incident_amendments", false, case |r| Some(r.case_id), refs |r| vec![
+    IncidentAmendment(IncidentAmendment) = "incident_amendment", table "incident_amendments", rules crate::records::incident::AMENDMENT_RULES, case |r| Some(r.case_id), refs |r| vec![
         to_case("case_id", r.case_id),
         Reference { field: "incident_id", kind: RecordKind::Incident, id: r.incident_id.as_uuid() },
     ];
-    RiskAssessment(RiskAssessment) = "risk_assessment", table "risk_assessments", false, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
-    SafetyPlan(SafetyPlan) = "safety_plan", table "safety_plans", false, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
-    Hearing(Hearing) = "hearing", table "hearings", true, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
-    ProtectiveOrder(ProtectiveOrder) = "order", table "orders", true, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
-    Breach(Breach) = "breach", table "breaches", true, case |r| Some(r.case_id), refs |r| {
+    RiskAssessment(RiskAssessment) = "risk_assessment", table "risk_assessments", rules crate::records::risk::RULES, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    SafetyPlan(SafetyPlan) = "safety_plan", table "safety_plans", rules crate::records::safety_plan::RULES, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    Hearing(Hearing) = "hearing", table "hearings", rules crate::records::hearing::RULES, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    ProtectiveOrder(ProtectiveOrder) = "order", table "orders", rules crate::records::order::RULES, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    Breach(Breach) = "breach", table "breaches", rules crate::records::order::BREACH_RULES, case |r| Some(r.case_id), refs |r| {
         let mut refs = vec![
             to_case("case_id", r.case_id),
             Reference { field: "order_id", kind: RecordKind::ProtectiveOrder, id: r.order_id.as_uuid() },
@@ -141,10 +209,10 @@ record_kinds! {
         }
         refs
     };
-    Referral(Referral) = "referral", table "referrals", true, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
-    ClinicReview(ClinicReview) = "clinic_review", table "clinic_reviews", true, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
-    Contact(Contact) = "contact", table "contacts", true, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
-    Task(Task) = "task", table "tasks", true, case |r| r.case_id, refs |r| {
+    Referral(Referral) = "referral", table "referrals", rules crate::records::referral::RULES, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    ClinicReview(ClinicReview) = "clinic_review", table "clinic_reviews", rules crate::records::clinic_review::RULES, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    Contact(Contact) = "contact", table "contacts", rules crate::records::contact::RULES, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    Task(Task) = "task", table "tasks", rules crate::records::task::RULES, case |r| r.case_id, refs |r| {
         let mut refs: Vec<Reference> = r.case_id.map(|c| to_case("case_id", c)).into_iter().collect();
         if let Some(link) = r.linked {
             refs.push(Reference { field: "linked", kind: link.kind, id: link.id });

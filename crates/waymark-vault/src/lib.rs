@@ -13,6 +13,7 @@ pub mod error;
 mod fsutil;
 mod heads;
 pub mod keyfile;
+mod operations;
 pub mod queries;
 mod rekey;
 pub mod sync;

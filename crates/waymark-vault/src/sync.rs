@@ -15,7 +15,6 @@ use std::path::Path;
 use uuid::Uuid;
 use waymark_domain::hlc::Hlc;
 use waymark_domain::merge::{field_class, merge_field, FieldChange, FieldClass, FieldOutcome};
-use waymark_domain::patch::{clinic_owned_fields, clinic_owned_kind};
 use waymark_domain::records::Ctx;
 use waymark_domain::{DeviceId, Record, RecordKind};
 use waymark_protocol::keys::SecretKeysText;
@@ -1050,7 +1049,7 @@ impl ApplyState<'_> {
         let Some(new) = op.changes.get("new").and_then(Value::as_object) else { return Ok(Applied::Failed("invalid")) };
         // Entries an older Waymark sent without ids get the ids every device derives for them.
         let identified;
-        let new = if waymark_domain::merge::keyed_fields(kind).is_empty() {
+        let new = if kind.rules().keyed.is_empty() {
             new
         } else {
             let mut copy = new.clone();
@@ -1072,9 +1071,9 @@ impl ApplyState<'_> {
         if self.clinic != Some(op.origin) {
             let creating = op.action == OpAction::Create && existing.is_none();
             // A new record's document carries every field; unset ones are null.
-            let owned_field = clinic_owned_fields(kind).iter().any(|f| new.get(*f).is_some_and(|v| !(creating && v.is_null())));
+            let owned_field = kind.rules().clinic_owned.iter().any(|f| new.get(*f).is_some_and(|v| !(creating && v.is_null())));
             let own_new_case = creating && kind == RecordKind::Case;
-            if clinic_owned_kind(kind) || (owned_field && !own_new_case) {
+            if kind.rules().clinic_only || (owned_field && !own_new_case) {
                 return Ok(Applied::Failed("clinic_owned"));
             }
         }

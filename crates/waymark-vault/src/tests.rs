@@ -270,6 +270,27 @@ fn caseload_counts_incidents_finds_the_next_hearing_and_searches_names() {
 }
 
 #[test]
+fn every_kind_lists_in_the_order_its_rules_declare() {
+    // The order a kind's rules name must be columns its table keeps, or a
+    // case's records of that kind could not be listed at all.
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let case = add_case(&mut v, "L-1");
+    for kind in RecordKind::ALL.iter().copied() {
+        v.list_kind(kind, case).unwrap_or_else(|e| panic!("{}: {e}", kind.wire()));
+    }
+    for at in ["2026-11-20 10:00", "2026-11-18 10:00", "2026-11-19 10:00"] {
+        v.add(RecordKind::Hearing, Some(case), &patch(&["court=Demo MC", "hearing_type=trial", &format!("starts_at={at}")])).unwrap();
+    }
+    let listed: Vec<_> = v.list_kind(RecordKind::Hearing, case).unwrap();
+    let typed: Vec<Hearing> = v.list(case).unwrap();
+    let days: Vec<u32> = typed.iter().map(|h| chrono::Datelike::day(&h.starts_at)).collect();
+    assert_eq!(days, vec![18, 19, 20], "hearings come by date");
+    assert_eq!(listed.iter().map(Record::id).collect::<Vec<_>>(), typed.iter().map(|h| h.id.as_uuid()).collect::<Vec<_>>());
+}
+
+#[test]
 fn views_and_lists_are_audited() {
     let dir = tempfile::tempdir().unwrap();
     let c = clock();

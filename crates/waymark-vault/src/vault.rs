@@ -15,7 +15,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 use waymark_domain::hlc::Hlc;
 use waymark_domain::instruments::{Instrument, Instruments};
-use waymark_domain::patch::{new_doc, protected_fields, NewRecord, Patch};
+use waymark_domain::patch::{NewRecord, Patch};
 use waymark_domain::records::Ctx;
 use waymark_domain::rules::Rules;
 use waymark_domain::time::{london_date, Clock};
@@ -388,7 +388,7 @@ impl Vault {
             };
             let kind = record.kind();
             // A new entry of a consents, dependants or vehicles list gets its id here, on every write path.
-            if !waymark_domain::merge::keyed_fields(kind).is_empty() {
+            if !kind.rules().keyed.is_empty() {
                 let mut doc = record.to_doc();
                 let rng = &mut self.env.rng;
                 if waymark_domain::merge::give_entry_ids(kind, &mut doc, || waymark_domain::ids::uuid_v7(now, rng.as_mut())) {
@@ -403,7 +403,7 @@ impl Vault {
             match (creating, &old) {
                 (true, Some(_)) => return Err(VaultError::Duplicate { field: "id" }),
                 (false, None) => return Err(VaultError::NotFound { kind }),
-                (false, Some(_)) if !kind.is_mutable() => return Err(VaultError::Immutable { kind, correction: correction_for(kind) }),
+                (false, Some(_)) if !kind.is_mutable() => return Err(VaultError::Immutable { kind, correction: kind.rules().correction.unwrap_or("record") }),
                 _ => {}
             }
             let new = record.to_doc();
@@ -545,11 +545,11 @@ impl Vault {
         let id = self.new_uuid();
         let now = self.now();
         let actor = self.actor.clone();
-        let mut doc = new_doc(kind, &NewRecord { id, case_id: case, now, today: london_date(now), actor: &actor });
+        let mut doc = (kind.rules().new_doc)(&NewRecord { id, case_id: case, now, today: london_date(now), actor: &actor });
         if kind == RecordKind::SafetyPlan {
             self.continue_plan(&mut doc, case)?;
         }
-        patch.apply(&mut doc, protected_fields(kind))?;
+        patch.apply(&mut doc, kind.rules().protected)?;
         self.give_entry_ids(kind, &mut doc);
         if kind == RecordKind::RiskAssessment {
             self.fill_instrument_version(&mut doc);
@@ -576,10 +576,10 @@ impl Vault {
     /// Edits a record with field assignments.
     pub fn edit(&mut self, kind: RecordKind, id: Uuid, patch: &Patch) -> Result<Record> {
         if !kind.is_mutable() {
-            return Err(VaultError::Immutable { kind, correction: correction_for(kind) });
+            return Err(VaultError::Immutable { kind, correction: kind.rules().correction.unwrap_or("record") });
         }
         let mut doc = self.get_record(kind, id)?.to_doc();
-        patch.apply(&mut doc, protected_fields(kind))?;
+        patch.apply(&mut doc, kind.rules().protected)?;
         self.give_entry_ids(kind, &mut doc);
         let record = Record::from_doc(kind, doc)?;
         self.commit(vec![Mutation::Update(record.clone())])?;
@@ -600,7 +600,7 @@ impl Vault {
             None => (1, Value::Null),
         };
         if let (Some(target), Some(source)) = (doc.as_object_mut(), previous.as_object()) {
-            for field in ["review_on", "code_word", "safe_places", "sections", "support_network"] {
+            for &field in RecordKind::SafetyPlan.rules().carries_forward {
                 if let Some(v) = source.get(field) {
                     target.insert(field.to_owned(), v.clone());
                 }
@@ -673,16 +673,19 @@ impl Vault {
 
     /// All records of a kind for a case, in their natural order.
     pub fn list<E: Entity>(&self, case: CaseId) -> Result<Vec<E>> {
-        let order = match E::KIND {
-            RecordKind::Incident => "occurred_at, id",
-            RecordKind::Hearing => "starts_at, id",
-            RecordKind::Contact => "at, id",
-            RecordKind::RiskAssessment => "assessed_on, id",
-            RecordKind::SafetyPlan => "version",
-            _ => "id",
-        };
-        let sql = format!("SELECT doc FROM {} WHERE case_id = ?1 ORDER BY {order}", E::KIND.table());
-        self.read_docs(&sql, &[&case.to_string()])
+        self.read_docs(&list_sql(E::KIND), &[&case.to_string()])
+    }
+
+    /// All records of a kind for a case, in their natural order, untyped.
+    pub fn list_kind(&self, kind: RecordKind, case: CaseId) -> Result<Vec<Record>> {
+        let mut stmt = self.conn.prepare_cached(&list_sql(kind))?;
+        let docs = stmt.query_map([case.to_string()], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for doc in docs {
+            let doc = serde_json::from_str(&doc?).map_err(|_| VaultError::DatabaseUnreadable)?;
+            out.push(Record::from_doc(kind, doc).map_err(|_| VaultError::DatabaseUnreadable)?);
+        }
+        Ok(out)
     }
 
     /// The records of a case whose free text shows its victim's address now
@@ -810,13 +813,9 @@ fn with_base(tx: &Connection, op: &NewOp<'_>) -> Result<Value> {
     Ok(changes)
 }
 
-fn correction_for(kind: RecordKind) -> &'static str {
-    match kind {
-        RecordKind::Incident => "incident_amendment (the original is kept)",
-        RecordKind::SafetyPlan => "safety plan version",
-        RecordKind::RiskAssessment => "risk assessment (history is kept)",
-        _ => "record",
-    }
+/// Reads a case's records of `kind` in the order the kind declares.
+fn list_sql(kind: RecordKind) -> String {
+    format!("SELECT doc FROM {} WHERE case_id = ?1 ORDER BY {}", kind.table(), kind.rules().order.join(", "))
 }
 
 /// The op's field-level change: every field's value for a create; the new and

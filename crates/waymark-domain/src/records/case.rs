@@ -1,0 +1,115 @@
+//! A case: who holds it, how it came in, and how it closed.
+
+use super::*;
+use crate::record::KindRules;
+use serde_json::json;
+
+/// Who holds a case is the clinic's to set; its risk is safety-critical.
+pub(crate) const RULES: KindRules = KindRules {
+    protected: &["id", "advocate"],
+    clinic_owned: &["advocate"],
+    safety_critical: &["risk_level", "risk_review_on"],
+    sets: &["police_references", "court_cases"],
+    new_doc: |n| {
+        let today = n.today.to_string();
+        json!({
+            "id": n.id.to_string(), "status": "open", "advocate": n.actor, "opened_on": today,
+            "referral": {"received_on": today, "consent_recorded": false}
+        })
+    },
+    ..KindRules::PLAIN
+};
+
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub id: CaseId,
+    /// The service's own reference, e.g. `HSC-2026-0142`.
+    pub reference: String,
+    pub status: CaseStatus,
+    #[serde(default)]
+    pub closure: Option<Closure>,
+    pub referral: IntakeReferral,
+    /// The assigned advocate's staff code (not a name).
+    pub advocate: String,
+    pub opened_on: NaiveDate,
+    #[serde(default)]
+    pub risk_level: Option<RiskLevel>,
+    #[serde(default)]
+    pub risk_review_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub police_references: Vec<PoliceReference>,
+    #[serde(default)]
+    pub court_cases: Vec<String>,
+    /// Victims' Code: persistently targeted victims get enhanced rights.
+    #[serde(default)]
+    pub persistently_targeted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct IntakeReferral {
+    pub received_on: NaiveDate,
+    pub source: ReferralSource,
+    #[serde(default)]
+    pub referrer: Option<String>,
+    pub reason: String,
+    pub consent_recorded: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct Closure {
+    pub closed_on: NaiveDate,
+    pub reason: ClosureReason,
+    /// Victim-reported outcomes at exit, for the quarterly return.
+    #[serde(default)]
+    pub feels_safer: Option<bool>,
+    #[serde(default)]
+    pub behaviour_stopped: Option<bool>,
+    #[serde(default)]
+    pub quality_of_life_improved: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct PoliceReference {
+    pub crime_reference: String,
+    #[serde(default)]
+    pub force: Option<String>,
+}
+
+impl Case {
+    /// The latest risk assessment sets the case's current level and review date.
+    pub fn apply_assessment(&mut self, assessment: &RiskAssessment) {
+        self.risk_level = Some(assessment.judged_level);
+        self.risk_review_on = Some(assessment.next_review_on);
+    }
+
+    pub(crate) fn check(&self, c: &mut Checker, _ctx: &Ctx<'_>) {
+        c.not_blank(&self.reference, "reference");
+        c.require(
+            self.reference.len() <= 40 && !self.reference.chars().any(char::is_whitespace),
+            "reference",
+            "must be at most 40 characters with no spaces",
+        );
+        c.not_blank(&self.advocate, "advocate");
+        c.not_blank(&self.referral.reason, "referral.reason");
+        c.not_before(Some(self.opened_on), Some(self.referral.received_on), "opened_on", "referral.received_on");
+        match (&self.status, &self.closure) {
+            (CaseStatus::Open, Some(_)) => c.fail("closure", "must be empty while the case is open"),
+            (CaseStatus::Closed, None) => c.fail("closure", "is required to close a case (date and reason)"),
+            (_, Some(closure)) => c.not_before(Some(closure.closed_on), Some(self.opened_on), "closure.closed_on", "opened_on"),
+            _ => {}
+        }
+        c.require(self.risk_review_on.is_none() || self.risk_level.is_some(), "risk_review_on", "needs a risk level");
+        for (i, p) in self.police_references.iter().enumerate() {
+            c.not_blank(&p.crime_reference, &format!("police_references[{i}].crime_reference"));
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Referrals the advocate makes to other services.
+
+use super::*;
+use crate::record::{ids_and, KindRules};
+use serde_json::json;
+
+pub(crate) const RULES: KindRules = KindRules {
+    new_doc: |n| ids_and(n, json!({"made_on": n.today.to_string(), "status": "sent"})),
+    ..KindRules::PLAIN
+};
+
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct Referral {
+    pub id: ReferralId,
+    pub case_id: CaseId,
+    pub target: ReferralTarget,
+    pub made_on: NaiveDate,
+    pub status: ReferralStatus,
+    #[serde(default)]
+    pub outcome: Option<String>,
+    #[serde(default)]
+    pub outcome_on: Option<NaiveDate>,
+}
+
+impl Referral {
+    pub(crate) fn check(&self, c: &mut Checker, _ctx: &Ctx<'_>) {
+        c.not_before(self.outcome_on, Some(self.made_on), "outcome_on", "made_on");
+    }
+}

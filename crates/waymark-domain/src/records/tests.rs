@@ -1,0 +1,207 @@
+use super::*;
+use crate::record::{Entity, RecordKind};
+use uuid::Uuid;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn check<E: Entity>(record: &E) -> Vec<String> {
+    let rules = Rules::shipped();
+    let instruments = Instruments::shipped();
+    match record.validate(&Ctx { rules: &rules, instruments: &instruments }) {
+        Ok(()) => vec![],
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn order(order_type: OrderType, made: NaiveDate, expiry: Expiry) -> ProtectiveOrder {
+    ProtectiveOrder {
+        id: OrderId(Uuid::from_bytes([1; 16])),
+        case_id: CaseId(Uuid::from_bytes([2; 16])),
+        order_type,
+        issued_by: "Court".into(),
+        applied_on: None,
+        made_on: Some(made),
+        served_on: None,
+        expiry,
+        protected_persons: vec![],
+        conditions: vec![],
+        bail_authority: None,
+    }
+}
+
+#[test]
+fn an_spo_runs_two_years_or_until_further_order() {
+    let made = d(2026, 3, 1);
+    assert!(check(&order(OrderType::Spo, made, Expiry::On(d(2028, 3, 1)))).is_empty());
+    assert!(check(&order(OrderType::Spo, made, Expiry::UntilFurtherOrder)).is_empty());
+    let short = check(&order(OrderType::Spo, made, Expiry::On(d(2028, 2, 29))));
+    assert_eq!(short.len(), 1);
+    assert!(short[0].starts_with("expiry.date is less than 2 years"), "{short:?}");
+    // Only an interim SPO lasts until the application is decided.
+    assert!(!check(&order(OrderType::Spo, made, Expiry::UntilApplicationDecided)).is_empty());
+    assert!(check(&order(OrderType::InterimSpo, made, Expiry::UntilApplicationDecided)).is_empty());
+}
+
+#[test]
+fn pre_charge_bail_is_limited_by_who_authorised_it() {
+    let made = d(2026, 1, 10);
+    let mut bail = order(OrderType::PreChargeBail, made, Expiry::On(d(2026, 6, 10)));
+    assert_eq!(check(&bail), vec!["bail_authority is required for pre-charge bail".to_owned()]);
+    bail.bail_authority = Some(BailAuthority::FirstGrant);
+    assert!(check(&bail)[0].starts_with("expiry.date is beyond the limit for First grant"));
+    bail.bail_authority = Some(BailAuthority::Inspector);
+    assert!(check(&bail).is_empty(), "an inspector may extend to 6 months");
+    let mut rui = order(OrderType::ReleasedUnderInvestigation, made, Expiry::NotSet);
+    rui.conditions.push(Condition { kind: ConditionKind::NoContact, text: "x".into() });
+    assert!(check(&rui)[0].starts_with("conditions must be empty"));
+}
+
+#[test]
+fn the_notification_deadline_is_three_days_after_service() {
+    let mut spo = order(OrderType::Spo, d(2026, 3, 1), Expiry::UntilFurtherOrder);
+    assert_eq!(spo.notification_deadline(&Rules::shipped()), None, "no deadline before service");
+    spo.served_on = Some(d(2026, 3, 2));
+    assert_eq!(spo.notification_deadline(&Rules::shipped()), Some(d(2026, 3, 5)));
+    let ro = order(OrderType::RestrainingOnConviction, d(2026, 3, 1), Expiry::UntilFurtherOrder);
+    assert_eq!(ro.notification_deadline(&Rules::shipped()), None);
+    assert!(spo.in_force_on(d(2026, 3, 1)) && !spo.in_force_on(d(2026, 2, 28)));
+}
+
+#[test]
+fn contacts_name_the_party_and_tasks_record_when_done() {
+    let contact = Contact {
+        id: ContactId(Uuid::from_bytes([3; 16])),
+        case_id: CaseId(Uuid::from_bytes([2; 16])),
+        at: chrono::DateTime::UNIX_EPOCH,
+        method: ContactMethod::Phone,
+        with_victim: false,
+        party: None,
+        summary: "Spoke to OIC".into(),
+        victims_code_update: false,
+    };
+    assert_eq!(check(&contact), vec!["party is required when the contact is not with the victim".to_owned()]);
+    let task = Task {
+        id: TaskId(Uuid::from_bytes([4; 16])),
+        case_id: None,
+        due_on: d(2026, 12, 1),
+        what: "Chase CPS".into(),
+        linked: None,
+        status: TaskStatus::Done,
+        done_on: None,
+    };
+    assert_eq!(check(&task), vec!["done_on is set exactly when the task is done".to_owned()]);
+}
+
+#[test]
+fn a_closed_case_needs_a_closure_and_an_open_one_must_not_have_one() {
+    let mut case = Case {
+        id: CaseId(Uuid::from_bytes([2; 16])),
+        reference: "HSC-2026-0142".into(),
+        status: CaseStatus::Closed,
+        closure: None,
+        referral: IntakeReferral {
+            received_on: d(2026, 1, 1),
+            source: ReferralSource::Police,
+            referrer: None,
+            reason: "r".into(),
+            consent_recorded: true,
+        },
+        advocate: "A".into(),
+        opened_on: d(2026, 1, 2),
+        risk_level: None,
+        risk_review_on: None,
+        police_references: vec![],
+        court_cases: vec![],
+        persistently_targeted: false,
+    };
+    assert_eq!(check(&case), vec!["closure is required to close a case (date and reason)".to_owned()]);
+    case.closure = Some(Closure {
+        closed_on: d(2025, 12, 1),
+        reason: ClosureReason::SupportComplete,
+        feels_safer: None,
+        behaviour_stopped: None,
+        quality_of_life_improved: None,
+    });
+    assert_eq!(check(&case), vec!["closure.closed_on is before opened_on".to_owned()]);
+    case.reference = "HSC 2026".into();
+    assert_eq!(check(&case).len(), 2);
+}
+
+#[test]
+fn safe_contact_rules_read_plainly_beside_a_number() {
+    let phone = SafePhone {
+        number: "07700 900123".into(),
+        label: None,
+        voicemail_ok: false,
+        text_ok: true,
+        safe_times: Some("10:00-14:00".into()),
+    };
+    assert_eq!(phone.rules_text(), "NO voicemail, texts OK, safe times: 10:00-14:00");
+}
+
+/// A record of each kind as a new one starts (`KindRules::new_doc`) with
+/// what a person must still fill in, serialised back to its document.
+fn sample_doc(kind: RecordKind) -> serde_json::Value {
+    use serde_json::json;
+    let n = crate::patch::NewRecord {
+        id: Uuid::from_u128(1),
+        case_id: Some(CaseId(Uuid::from_u128(2))),
+        now: chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 30, 9, 0, 0).unwrap(),
+        today: d(2026, 11, 30),
+        actor: "ADV1",
+    };
+    let mut doc = (kind.rules().new_doc)(&n);
+    let required = match kind {
+        RecordKind::Case => json!({"reference": "T-1", "referral": {"received_on": "2026-11-30", "source": "police", "reason": "x", "consent_recorded": false}}),
+        RecordKind::Victim => json!({"name": "Test Person", "safe_contact": {}}),
+        RecordKind::Perpetrator => json!({"relationship": "ex_intimate_partner"}),
+        RecordKind::Incident => json!({"account": "x", "channel": "in_person"}),
+        RecordKind::IncidentAmendment => json!({"incident_id": Uuid::from_u128(3), "reason": "x"}),
+        RecordKind::RiskAssessment => json!({"instrument": "dash", "instrument_version": "1", "judged_level": "standard", "next_review_on": "2026-12-30"}),
+        RecordKind::SafetyPlan => json!({"version": 1, "review_on": "2026-12-30"}),
+        RecordKind::Hearing => json!({"starts_at": "2026-12-01T10:00:00Z", "court": "x", "hearing_type": "first_appearance"}),
+        RecordKind::ProtectiveOrder => json!({"order_type": "spo", "issued_by": "x"}),
+        RecordKind::Breach => json!({"order_id": Uuid::from_u128(4), "occurred_on": "2026-11-29"}),
+        RecordKind::Referral => json!({"target": "clinic_panel"}),
+        RecordKind::Contact => json!({"method": "in_person", "summary": "x"}),
+        RecordKind::Task => json!({"due_on": "2026-12-01", "what": "x"}),
+        RecordKind::ClinicReview => json!({"agencies_present": [], "srp": {}, "actions": []}),
+    };
+    if let (Some(doc), serde_json::Value::Object(more)) = (doc.as_object_mut(), required) {
+        doc.extend(more);
+    }
+    match crate::record::Record::from_doc(kind, doc) {
+        Ok(record) => record.to_doc(),
+        Err(e) => panic!("a new {} with its required fields does not read: {e}", kind.wire()),
+    }
+}
+
+#[test]
+fn every_field_a_kinds_rules_name_is_a_field_of_its_record() {
+    // The rules are strings: a field renamed in the struct but not in its
+    // rules would silently lose its protection, merge class or ordering.
+    for kind in RecordKind::ALL.iter().copied() {
+        let doc = sample_doc(kind);
+        let fields = doc.as_object().unwrap();
+        for name in kind.rules().named_fields() {
+            assert!(fields.contains_key(name), "{}'s rules name {name}, which is not one of its fields", kind.wire());
+        }
+    }
+}
+
+#[test]
+fn rules_that_cannot_both_hold_do_not() {
+    for kind in RecordKind::ALL.iter().copied() {
+        let rules = kind.rules();
+        // A list merged as a set and entry by entry at once has no single meaning.
+        assert!(rules.sets.iter().all(|f| !rules.keyed.contains(f)), "{}", kind.wire());
+        // A kind corrected by a new record is never edited, so nothing carries forward into an edit.
+        assert_eq!(kind.is_mutable(), rules.correction.is_none());
+        // Every clinic-owned field is one an edit cannot set (the core or the clinic sets it).
+        assert!(rules.clinic_owned.iter().all(|f| rules.protected.contains(f)), "{}", kind.wire());
+        assert!(rules.protected.contains(&"id"), "{}: a record's id is the core's", kind.wire());
+        assert!(!rules.order.is_empty(), "{}: listing needs an order", kind.wire());
+    }
+}
