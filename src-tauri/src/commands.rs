@@ -6,8 +6,8 @@ use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 use uuid::Uuid;
 use waymark_desk::{
-    CaseView, CreateVault, Desk, DeskError, Fields, NewCase, PrintDone, PrintForm, PrintPreview, Resolution, Strength, SyncView,
-    VaultState, Vocabularies,
+    CaseView, CreateVault, Desk, DeskError, Fields, NewCase, PrintDone, PrintForm, PrintPreview, Resolution, Strength,
+    SyncView, VaultState, Vocabularies,
 };
 use waymark_domain::instruments::Instrument;
 use waymark_domain::{CaseId, Record, RecordKind};
@@ -83,7 +83,13 @@ pub async fn add_record(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn edit_record(desk: State<'_, Desk>, kind: RecordKind, id: Uuid, fields: Fields, address_confirmed: bool) -> Reply<Record> {
+pub async fn edit_record(
+    desk: State<'_, Desk>,
+    kind: RecordKind,
+    id: Uuid,
+    fields: Fields,
+    address_confirmed: bool,
+) -> Reply<Record> {
     desk.edit_record(kind, id, fields, address_confirmed)
 }
 
@@ -107,7 +113,12 @@ pub async fn complete_task(desk: State<'_, Desk>, task_id: Uuid) -> Reply<Record
 
 #[tauri::command]
 #[specta::specta]
-pub async fn close_case(desk: State<'_, Desk>, case_id: CaseId, closure: Fields, address_confirmed: bool) -> Reply<Record> {
+pub async fn close_case(
+    desk: State<'_, Desk>,
+    case_id: CaseId,
+    closure: Fields,
+    address_confirmed: bool,
+) -> Reply<Record> {
     desk.close_case(case_id, closure, address_confirmed)
 }
 

@@ -19,7 +19,8 @@ const LOCK_MENU_ID: &str = "lock-now";
 fn vault_dir() -> Result<PathBuf, String> {
     match std::env::var_os("WAYMARK_VAULT") {
         Some(dir) => Ok(PathBuf::from(dir)),
-        None => waymark_vault::default_vault_dir().ok_or_else(|| "no home folder found; set WAYMARK_VAULT to choose a vault folder".into()),
+        None => waymark_vault::default_vault_dir()
+            .ok_or_else(|| "no home folder found; set WAYMARK_VAULT to choose a vault folder".into()),
     }
 }
 
@@ -38,7 +39,11 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
 /// Writes the TypeScript bindings the UI imports.
 pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
     specta_builder()
-        .export(specta_typescript::Typescript::default().header("// Generated from Rust by `cargo xtask bindings`. Do not edit.\n"), path)
+        .export(
+            specta_typescript::Typescript::default()
+                .header("// Generated from Rust by `cargo xtask bindings`. Do not edit.\n"),
+            path,
+        )
         .map_err(|e| e.to_string())
 }
 

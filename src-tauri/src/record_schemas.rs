@@ -95,8 +95,11 @@ fn declarations(bindings: &str) -> BTreeMap<String, String> {
 
 /// The type names a declaration's body mentions.
 fn references(body: &str) -> BTreeSet<String> {
-    let code: String =
-        body.lines().filter(|l| !l.trim_start().starts_with("/**") && !l.trim_start().starts_with('*')).collect::<Vec<_>>().join("\n");
+    let code: String = body
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("/**") && !l.trim_start().starts_with('*'))
+        .collect::<Vec<_>>()
+        .join("\n");
     let body = code.split_once('=').map_or("", |(_, b)| b);
     let mut names = BTreeSet::new();
     let mut word = String::new();

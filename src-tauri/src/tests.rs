@@ -58,8 +58,13 @@ fn the_capability_grants_exactly_the_declared_commands() {
     let mut declared: Vec<String> = command_names::COMMANDS.iter().map(|c| (*c).to_owned()).collect();
     declared.sort();
     assert_eq!(granted, declared);
-    let others: Vec<&str> =
-        capability["permissions"].as_array().unwrap().iter().filter_map(|p| p.as_str()).filter(|p| !p.starts_with("allow-")).collect();
+    let others: Vec<&str> = capability["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .filter(|p| !p.starts_with("allow-"))
+        .collect();
     assert_eq!(others, ["core:event:allow-listen", "core:event:allow-unlisten"], "no other core permission is granted");
     let bindings = std::fs::read_to_string(manifest_dir().join("../ui/src/lib/bindings.ts")).unwrap_or_default();
     for command in command_names::COMMANDS {
@@ -67,16 +72,23 @@ fn the_capability_grants_exactly_the_declared_commands() {
     }
     // And the other way: a handler the build script does not declare would be refused at run time.
     let invoked = bindings.matches("__TAURI_INVOKE(\"").count() + bindings.matches("__TAURI_INVOKE<").count();
-    assert_eq!(invoked, command_names::COMMANDS.len(), "the bindings call a command that command_names.rs does not declare");
+    assert_eq!(
+        invoked,
+        command_names::COMMANDS.len(),
+        "the bindings call a command that command_names.rs does not declare"
+    );
 }
 
 #[test]
 fn the_csp_allows_nothing_from_outside_the_app() {
-    let conf: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(manifest_dir().join("tauri.conf.json")).unwrap()).unwrap();
+    let conf: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(manifest_dir().join("tauri.conf.json")).unwrap()).unwrap();
     let csp = conf["app"]["security"]["csp"].as_str().unwrap();
     assert!(csp.starts_with("default-src 'self'"), "{csp}");
-    let remote: Vec<&str> =
-        csp.split([' ', ';']).filter(|t| t.contains(':') && !t.ends_with(':') && *t != "http://ipc.localhost").collect();
+    let remote: Vec<&str> = csp
+        .split([' ', ';'])
+        .filter(|t| t.contains(':') && !t.ends_with(':') && *t != "http://ipc.localhost")
+        .collect();
     assert!(remote.is_empty(), "only the IPC endpoint may be reached, not {remote:?}");
     assert!(!csp.contains("https:") && !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
     assert_eq!(conf["app"]["withGlobalTauri"], false);

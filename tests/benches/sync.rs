@@ -2,6 +2,7 @@
 //! against posting the same bytes to a bare TLS endpoint in the same run; an
 //! incremental sync with nothing to do; and the clinic's memory while 20
 //! laptops push at once. Run with `cargo xtask bench-sync`.
+#![allow(clippy::unwrap_used)] // A benchmark stops at its first failure, where it failed.
 
 use age::secrecy::SecretString;
 use axum::routing::post;
@@ -16,7 +17,8 @@ use waymark_vault::{Env, Mutation, Vault};
 
 fn start_clinic() -> ClinicProcess {
     // One address enrols and drives twenty laptops here: the rate limits are for a flood, not for this.
-    let unlimited = ["--max-ops", "5000", "--per-address", "1000000", "--enrol-per-address", "1000000", "--per-device", "1000000"];
+    let unlimited =
+        ["--max-ops", "5000", "--per-address", "1000000", "--enrol-per-address", "1000000", "--per-device", "1000000"];
     ClinicProcess::init(Path::new(env!("CARGO_BIN_EXE_clinic")), &unlimited)
 }
 
@@ -24,12 +26,14 @@ fn start_clinic() -> ClinicProcess {
 fn laptop(dir: &Path, advocate: &str, ops: usize) -> Mutex<Vault> {
     let reference = format!("BENCH-{advocate}");
     let options = waymark_vault::kit::options_for(advocate);
-    let mut v = Vault::init(dir, &SecretString::from("bench pass words here".to_owned()), &options, Env::system()).unwrap();
+    let mut v =
+        Vault::init(dir, &SecretString::from("bench pass words here".to_owned()), &options, Env::system()).unwrap();
     let case = v
         .add(
             RecordKind::Case,
             None,
-            &Patch::parse(&[&format!("reference={reference}"), "referral.source=police", "referral.reason=Bench"]).unwrap(),
+            &Patch::parse(&[&format!("reference={reference}"), "referral.source=police", "referral.reason=Bench"])
+                .unwrap(),
         )
         .unwrap();
     let case = case.case_id();
@@ -42,7 +46,8 @@ fn laptop(dir: &Path, advocate: &str, ops: usize) -> Mutex<Vault> {
     let mut left = ops - 1;
     while left > 0 {
         let n = left.min(500);
-        let drafts: Vec<Mutation> = (0..n).map(|_| Mutation::Create(v.draft(RecordKind::Incident, case, &incident).unwrap())).collect();
+        let drafts: Vec<Mutation> =
+            (0..n).map(|_| Mutation::Create(v.draft(RecordKind::Incident, case, &incident).unwrap())).collect();
         v.commit(drafts).unwrap();
         left -= n;
     }
@@ -51,7 +56,12 @@ fn laptop(dir: &Path, advocate: &str, ops: usize) -> Mutex<Vault> {
 
 fn rss_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse().ok()).unwrap_or(0)
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// A TLS endpoint that reads the body and answers `{}`: no sealing, signing or storage.
@@ -85,7 +95,9 @@ fn bare_endpoint() -> (u16, String, tokio::runtime::Runtime) {
         )
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024));
     let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
-    runtime.spawn(async move { axum_server::from_tcp_rustls(listener, tls).unwrap().serve(app.into_make_service()).await });
+    runtime.spawn(
+        async move { axum_server::from_tcp_rustls(listener, tls).unwrap().serve(app.into_make_service()).await },
+    );
     (port, fingerprint, runtime)
 }
 
@@ -153,7 +165,10 @@ fn main() {
         idle.push(started.elapsed());
         assert_eq!(report.pushed + u64::from(report.pulled), 0);
     }
-    println!("incremental sync with nothing to do: {:.1} ms median of 21 (goal: at most 50 ms)", median(idle).as_secs_f64() * 1e3);
+    println!(
+        "incremental sync with nothing to do: {:.1} ms median of 21 (goal: at most 50 ms)",
+        median(idle).as_secs_f64() * 1e3
+    );
     server.sigkill();
 
     // 3. The clinic's memory while 20 laptops push at once. Each is a different

@@ -31,14 +31,28 @@ impl ClinicProcess {
         write_private(&clinic.passphrase_file(), CLINIC_PASSPHRASE);
         let recovery = clinic.recovery_file();
         let recovery = recovery.to_str().expect("a UTF-8 temporary path");
-        clinic.run(&["init", "--host", "127.0.0.1", "--host", "localhost", "--work-factor", "10", "--recovery-out", recovery]);
+        clinic.run(&[
+            "init",
+            "--host",
+            "127.0.0.1",
+            "--host",
+            "localhost",
+            "--work-factor",
+            "10",
+            "--recovery-out",
+            recovery,
+        ]);
         clinic.start();
         clinic
     }
 
     fn command(&self) -> Command {
         let mut command = Command::new(&self.binary);
-        command.env("WAYMARK_CLINIC_PASSPHRASE_FILE", self.passphrase_file()).env_remove("WAYMARK_LOG").arg("--dir").arg(self.folder());
+        command
+            .env("WAYMARK_CLINIC_PASSPHRASE_FILE", self.passphrase_file())
+            .env_remove("WAYMARK_LOG")
+            .arg("--dir")
+            .arg(self.folder());
         command
     }
 
@@ -76,7 +90,9 @@ impl ClinicProcess {
             .spawn()
             .expect("the clinic starts");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("the clinic prints its address");
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("the clinic prints its address");
         self.port = line.trim().rsplit(':').next().and_then(|p| p.parse().ok()).expect("the clinic prints its port");
         self.child = Some(child);
     }
@@ -101,7 +117,15 @@ impl ClinicProcess {
     pub fn code(&self, url: &str, advocate: &str) -> String {
         let listed = self.run(&["staff", "list"]);
         if !listed.lines().any(|l| l.split_whitespace().next() == Some(advocate)) {
-            self.run(&["staff", "add", advocate, "--name", &format!("Scenario advocate {advocate}"), "--role", "advocate"]);
+            self.run(&[
+                "staff",
+                "add",
+                advocate,
+                "--name",
+                &format!("Scenario advocate {advocate}"),
+                "--role",
+                "advocate",
+            ]);
         }
         self.run(&["enrol", "--advocate", advocate, "--url", url, "--no-qr"])
             .lines()
@@ -128,6 +152,12 @@ impl Drop for ClinicProcess {
 pub fn write_private(path: &Path, text: &str) {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path).expect("a private file");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .expect("a private file");
     file.write_all(text.as_bytes()).expect("the file is written");
 }

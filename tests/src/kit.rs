@@ -1,6 +1,8 @@
 //! What the scenario tests share: laptops on real vaults, cases with
 //! incidents, enrolment through a real clinic process, and batches sealed
 //! as a laptop (or a laptop's hostile owner) would seal them.
+// Shared setup for the scenario tests only: a failed step should stop the test where it failed.
+#![allow(clippy::unwrap_used)]
 
 use crate::clinic::ClinicProcess;
 use crate::SCENARIO_PASSPHRASE;
@@ -54,7 +56,8 @@ pub fn open_case(vault: &Mutex<Vault>, reference: &str, incidents: usize) -> Cas
 pub fn add_incidents(v: &mut Vault, case: CaseId, n: usize) {
     for i in 0..n {
         let account = format!("account=Scenario incident {i}: {}", "waited by the gate ".repeat(8));
-        v.add(RecordKind::Incident, Some(case), &patch(&[&account, "channel=in_person", "behaviours+=loitering"])).unwrap();
+        v.add(RecordKind::Incident, Some(case), &patch(&[&account, "channel=in_person", "behaviours+=loitering"]))
+            .unwrap();
     }
 }
 
@@ -79,7 +82,8 @@ pub fn enrol(vault: &Mutex<Vault>, clinic: &ClinicProcess, url: &str) {
 }
 
 pub fn clinic_fingerprint(clinic: &ClinicProcess) -> String {
-    let info: serde_json::Value = serde_json::from_slice(&std::fs::read(clinic.folder().join("clinic.json")).unwrap()).unwrap();
+    let info: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(clinic.folder().join("clinic.json")).unwrap()).unwrap();
     info["fingerprint"].as_str().unwrap().to_owned()
 }
 

@@ -3,6 +3,7 @@
 //! fall, once everyone has synced the laptops hold the same records and the
 //! same open conflicts. The clinic runs in process on its memory store (the
 //! same store code the server runs), so a case is milliseconds, not a TLS round.
+#![allow(clippy::unwrap_used)] // A test stops at its first failure, where it failed.
 
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
@@ -74,7 +75,13 @@ impl World {
         let clinic = MemoryStore::new();
         let added_at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         clinic
-            .add_staff(&StaffMember { code: ADVOCATE.into(), name: "Advocate".into(), role: StaffRole::Advocate, active: true, added_at })
+            .add_staff(&StaffMember {
+                code: ADVOCATE.into(),
+                name: "Advocate".into(),
+                role: StaffRole::Advocate,
+                active: true,
+                added_at,
+            })
             .unwrap();
         let clinic_id = Uuid::from_u128(0xC11);
         let clinic_keys = waymark_protocol::DeviceKeys::generate(&mut rand::rngs::StdRng::seed_from_u64(99)).public();
@@ -84,7 +91,8 @@ impl World {
             let dir = tempfile::tempdir().unwrap();
             let env = Env { clock: clock.clone(), rng: Box::new(rand::rngs::StdRng::seed_from_u64(seed * 2 + n)) };
             let passphrase = age::secrecy::SecretString::from(SCENARIO_PASSPHRASE.to_owned());
-            let mut vault = Vault::init(dir.path(), &passphrase, &waymark_vault::kit::options_for(ADVOCATE), env).unwrap();
+            let mut vault =
+                Vault::init(dir.path(), &passphrase, &waymark_vault::kit::options_for(ADVOCATE), env).unwrap();
             // Linked as an enrolment would link it, so the laptop knows which origin is the clinic.
             vault.sync_enrolment().unwrap();
             let link = waymark_vault::sync::ClinicLink {
@@ -113,9 +121,15 @@ impl World {
             dirs.push(dir);
             laptops.push(vault);
         }
-        let case_patch = patch(&["reference=CONVERGE-1", "referral.source=police", "referral.reason=Property test", "risk_level=standard"]);
+        let case_patch = patch(&[
+            "reference=CONVERGE-1",
+            "referral.source=police",
+            "referral.reason=Property test",
+            "risk_level=standard",
+        ]);
         let consent = r#"consents:=[{"with": "Police", "given_on": "2026-11-01"}]"#;
-        let (case, victim) = laptops[0].open_case(&case_patch, &patch(&["name=Converge Person (DEMO)", consent])).unwrap();
+        let (case, victim) =
+            laptops[0].open_case(&case_patch, &patch(&["name=Converge Person (DEMO)", consent])).unwrap();
         let (case, victim) = (case.case_id().unwrap(), victim.id());
         let mut world = World { _dirs: dirs, clock, laptops, cursors: vec![0, 0], clinic, clinic_id, case, victim };
         world.sync(0);
@@ -136,9 +150,16 @@ impl World {
         let acked = vault.sync_acked_through().unwrap();
         let ops = vault.outbox_batch(acked, 10_000).unwrap();
         if !ops.is_empty() {
-            let origin = Origin::Device { id: device, advocate: ADVOCATE, max_ahead_ms: waymark_clinic::authority::MAX_HLC_AHEAD_MS };
+            let origin = Origin::Device {
+                id: device,
+                advocate: ADVOCATE,
+                max_ahead_ms: waymark_clinic::authority::MAX_HLC_AHEAD_MS,
+            };
             let stored = self.clinic.store_batch(origin, Uuid::now_v7(), &ops, now).unwrap();
-            assert!(stored.refused.is_empty() && stored.quarantined.is_empty(), "an honest laptop is never refused: {stored:?}");
+            assert!(
+                stored.refused.is_empty() && stored.quarantined.is_empty(),
+                "an honest laptop is never refused: {stored:?}"
+            );
             vault.sync_acknowledge(stored.acked_through, &stored.quarantined, &stored.refused).unwrap();
         }
         let page = self.clinic.feed(device, ADVOCATE, self.cursors[on], 10_000).unwrap();
@@ -152,7 +173,9 @@ impl World {
         match *step {
             Step::Edit { on, field, value } => {
                 // Refused edits (none expected here) would show as a panic with the field named.
-                self.laptops[on].edit(RecordKind::Case, self.case.as_uuid(), &patch(&[&assignment(field, value)])).unwrap();
+                self.laptops[on]
+                    .edit(RecordKind::Case, self.case.as_uuid(), &patch(&[&assignment(field, value)]))
+                    .unwrap();
             }
             Step::Sync { on } => self.sync(on),
             Step::Consent { on, change, value } => {
@@ -160,7 +183,10 @@ impl World {
                 let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 10 + u32::try_from(value).unwrap()).unwrap();
                 match change {
                     0 => consents.iter_mut().take(1).for_each(|c| c.withdrawn_on = Some(day)),
-                    1 => consents.iter_mut().take(1).for_each(|c| c.scope = Some(["risk only", "everything", "police only"][value].into())),
+                    1 => consents
+                        .iter_mut()
+                        .take(1)
+                        .for_each(|c| c.scope = Some(["risk only", "everything", "police only"][value].into())),
                     2 => consents.push(Consent {
                         id: None,
                         with: ["GP", "Housing", "School"][value].into(),
@@ -180,7 +206,15 @@ impl World {
             Step::ClinicReview => {
                 let fields = ["meeting_on=2026-11-20".to_owned(), "agencies_present+=police".to_owned()];
                 let now = clock_now(&self.clock);
-                waymark_clinic::authoring::clinic_review(&self.clinic, self.clinic_id, self.case.as_uuid(), "CLN1", &fields, now).unwrap();
+                waymark_clinic::authoring::clinic_review(
+                    &self.clinic,
+                    self.clinic_id,
+                    self.case.as_uuid(),
+                    "CLN1",
+                    &fields,
+                    now,
+                )
+                .unwrap();
             }
             Step::Resolve { on, pick, keep_local } => {
                 let open = self.laptops[on].sync_conflicts().unwrap();
@@ -196,9 +230,9 @@ impl World {
     fn state(&self, on: usize) -> (serde_json::Value, BTreeSet<String>) {
         let reviews = self.laptops[on].list_all::<waymark_domain::ClinicReview>().unwrap();
         let victim = self.laptops[on].get::<Victim>(self.victim).unwrap();
-        let case =
-            serde_json::json!({ "case": self.laptops[on].get::<Case>(self.case.as_uuid()).unwrap(), "reviews": reviews, "victim": victim });
-        let conflicts = self.laptops[on].sync_conflicts().unwrap().into_iter().map(|c| format!("{} {}", c.field, c.id)).collect();
+        let case = serde_json::json!({ "case": self.laptops[on].get::<Case>(self.case.as_uuid()).unwrap(), "reviews": reviews, "victim": victim });
+        let conflicts =
+            self.laptops[on].sync_conflicts().unwrap().into_iter().map(|c| format!("{} {}", c.field, c.id)).collect();
         (case, conflicts)
     }
 }

@@ -59,7 +59,11 @@ fn sigkill_mid_stream_keeps_every_acknowledged_write_whole() {
         );
         for n in 0..written + acked {
             let expected = account_for(n);
-            assert_eq!(incidents.iter().filter(|i| i.account == expected).count(), 1, "round {round}: write {n} missing, torn or doubled");
+            assert_eq!(
+                incidents.iter().filter(|i| i.account == expected).count(),
+                1,
+                "round {round}: write {n} missing, torn or doubled"
+            );
         }
         // One op per record, all still waiting in the outbox; the audit chain is unbroken.
         assert_eq!(vault.pending_ops().unwrap() as u64, 1 + total * 3);

@@ -23,14 +23,25 @@ fn clinic() -> ClinicProcess {
 
 /// Each incident once: the same ids, no two with one id.
 fn incident_ids(vault: &Mutex<Vault>) -> Vec<uuid::Uuid> {
-    let mut ids: Vec<uuid::Uuid> = vault.lock().unwrap().list_all::<Incident>().unwrap().iter().map(|i| i.id.as_uuid()).collect();
+    let mut ids: Vec<uuid::Uuid> = vault
+        .lock()
+        .expect("vault")
+        .list_all::<Incident>()
+        .expect("incidents")
+        .iter()
+        .map(|i| i.id.as_uuid())
+        .collect();
     ids.sort();
     ids
 }
 
 fn settled(vault: &Mutex<Vault>) {
-    let status = vault.lock().unwrap().sync_status().unwrap();
-    assert_eq!((status.pending, status.problems, status.open_conflicts), (0, 0, 0), "nothing waits and nothing is wrong: {status:?}");
+    let status = vault.lock().expect("vault").sync_status().expect("status");
+    assert_eq!(
+        (status.pending, status.problems, status.open_conflicts),
+        (0, 0, 0),
+        "nothing waits and nothing is wrong: {status:?}"
+    );
 }
 
 #[test]
@@ -47,7 +58,10 @@ fn a_backup_restored_on_a_new_laptop_enrols_again_and_nothing_is_lost_or_doubled
     add_incidents(&mut old.lock().unwrap(), case, 2);
     let backup = dirs[0].path().join("../rejoin-backup.age");
     let backup_passphrase = SecretString::from("a backup passphrase for the test".to_owned());
-    old.lock().unwrap().backup(&backup, &BackupTo::Passphrase { passphrase: backup_passphrase.clone(), work_factor: 4 }).unwrap();
+    old.lock()
+        .unwrap()
+        .backup(&backup, &BackupTo::Passphrase { passphrase: backup_passphrase.clone(), work_factor: 4 })
+        .unwrap();
     // The old laptop sends them, and two more the backup never saw, then breaks.
     sync_once(&old).unwrap();
     add_incidents(&mut old.lock().unwrap(), case, 2);
@@ -116,8 +130,19 @@ fn a_laptop_put_back_from_an_older_copy_rejoins_with_a_new_code() {
     {
         let v = vault.lock().unwrap();
         // The copy was taken before its first sync: the case, the victim and three incidents, and the two new ones.
-        assert_eq!(v.outbox_batch(0, 100).unwrap().len(), 5 + 2, "everything the copy never sent, and the new incidents, is still waiting");
-        assert!(v.sync_problems().unwrap().iter().any(|p| p.code == "log_diverged"), "the advocate is told");
+        assert_eq!(
+            v.outbox_batch(0, 100).unwrap().len(),
+            5 + 2,
+            "everything the copy never sent, and the new incidents, is still waiting"
+        );
+        assert!(
+            v.sync_problems()
+                .unwrap()
+                .iter()
+                .any(|p| p.code
+                    == waymark_vault::sync::ProblemCode::Request(waymark_domain::codes::ErrorCode::LogDiverged)),
+            "the advocate is told"
+        );
     }
     assert_eq!(clinic.stats().ops, held_at_clinic, "nothing was sent over the clinic's own copy");
     let code = clinic.code(&url, "ISA01");

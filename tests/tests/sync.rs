@@ -99,7 +99,8 @@ fn two_laptops_converge_through_faults_and_a_clinic_crash() {
     }
     let reply: waymark_protocol::messages::PushResponse = serde_json::from_slice(&push(&first).unwrap()).unwrap();
     assert_eq!(reply.acked_through, acked_before + 1, "the first in order");
-    let reply: waymark_protocol::messages::PushResponse = serde_json::from_slice(&push(&resealed(&second)).unwrap()).unwrap();
+    let reply: waymark_protocol::messages::PushResponse =
+        serde_json::from_slice(&push(&resealed(&second)).unwrap()).unwrap();
     assert_eq!(reply.acked_through, acked_before + 2, "the second, sent again after the first: both acknowledged");
     match push(&first) {
         Err(SyncError::Refused { code, status, .. }) => assert_eq!((code.as_str(), status), ("replayed", 409)),
@@ -152,7 +153,10 @@ fn concurrent_edits_of_risk_level_are_one_conflict_on_both_sides_until_a_person_
     assert_eq!(caseload(&a), caseload(&b), "B received the case");
 
     // Offline on both: A says high, B says medium; both change an ordinary field too.
-    a.lock().unwrap().edit(RecordKind::Case, case.as_uuid(), &patch(&["risk_level=high", "persistently_targeted:=true"])).unwrap();
+    a.lock()
+        .unwrap()
+        .edit(RecordKind::Case, case.as_uuid(), &patch(&["risk_level=high", "persistently_targeted:=true"]))
+        .unwrap();
     b.lock().unwrap().edit(RecordKind::Case, case.as_uuid(), &patch(&["risk_level=medium"])).unwrap();
     sync_once(&a).unwrap();
     sync_once(&b).unwrap();
@@ -194,7 +198,8 @@ fn a_revoked_laptop_is_refused_and_erases_its_vault() {
     // Enrolment added the clinic's recovery recipient: its offline identity resets a forgotten passphrase.
     let keyfile = waymark_vault::keyfile::KeyFile::read(dir.path()).unwrap();
     assert!(keyfile.recovery_wrap.is_some(), "enrolment adds the clinic's recovery wrap");
-    let identity = waymark_vault::keyfile::parse_identity(&std::fs::read_to_string(clinic.recovery_file()).unwrap()).unwrap();
+    let identity =
+        waymark_vault::keyfile::parse_identity(&std::fs::read_to_string(clinic.recovery_file()).unwrap()).unwrap();
     let new_passphrase = SecretString::from("a brand new passphrase here".to_owned());
     Vault::recover(dir.path(), &identity, &new_passphrase, 4, Env::system()).unwrap();
     Vault::unlock(dir.path(), &new_passphrase, Env::system()).unwrap().lock();
@@ -234,7 +239,10 @@ fn the_clinics_review_and_a_reassigned_case_reach_the_laptops_whole() {
     let case = open_case(&a, "MOVE-1", 5);
     sync_once(&a).unwrap();
     sync_once(&c).unwrap();
-    assert!(caseload(&c)["cases"].as_array().unwrap().is_empty(), "another advocate's laptop does not receive the case");
+    assert!(
+        caseload(&c)["cases"].as_array().unwrap().is_empty(),
+        "another advocate's laptop does not receive the case"
+    );
 
     let case_id = case.to_string();
     clinic.run(&[

@@ -73,7 +73,10 @@ async function markGap(browser, from, to) {
 }
 
 async function waitForMark(browser, name) {
-  await browser.waitUntil(() => browser.execute((n) => performance.getEntriesByName(n).length > 0, name), { timeout: 20_000, interval: 20 });
+  await browser.waitUntil(() => browser.execute((n) => performance.getEntriesByName(n).length > 0, name), {
+    timeout: 20_000,
+    interval: 20,
+  });
 }
 
 const driver = spawn(DRIVER, [], { stdio: "ignore" });
@@ -89,7 +92,12 @@ let memory = null;
 try {
   for (let run = 0; run < RUNS; run++) {
     const started = performance.now();
-    const browser = await remote({ hostname: "127.0.0.1", port: 4444, logLevel: "error", capabilities: { "tauri:options": { application: APP } } });
+    const browser = await remote({
+      hostname: "127.0.0.1",
+      port: 4444,
+      logLevel: "error",
+      capabilities: { "tauri:options": { application: APP } },
+    });
     await (await browser.$("#unlock-title")).waitForDisplayed({ timeout: 20_000, interval: 10 });
     launch.push(performance.now() - started);
 
@@ -105,7 +113,9 @@ try {
     caseloadComplete.push(await markGap(browser, "waymark:unlocked", "waymark:caseload-complete"));
 
     await (await browser.$("#f-search")).setValue(BIG_CASE);
-    await browser.waitUntil(async () => (await browser.execute(() => document.querySelectorAll("table.caseload tbody tr").length)) === 1);
+    await browser.waitUntil(
+      async () => (await browser.execute(() => document.querySelectorAll("table.caseload tbody tr").length)) === 1,
+    );
     await (await browser.$("table.caseload button.link")).click();
     await waitForMark(browser, "waymark:case-shown");
     const heading = await browser.execute(() => document.querySelector("#panel h2")?.textContent ?? "");
@@ -136,11 +146,19 @@ try {
 
 const ms = (x) => `${x.toFixed(0)} ms`;
 console.log(`desktop benchmark, ${RUNS} runs, medians (release build, 500 demo cases)`);
-console.log(`  launch to unlock screen:           ${ms(median(launch))}  (goal <= 1500 ms; includes WebDriver session start)`);
-console.log(`  unlock click to caseload shown:    ${ms(median(unlockCall))}  (includes scrypt at the shipped work factor)`);
+console.log(
+  `  launch to unlock screen:           ${ms(median(launch))}  (goal <= 1500 ms; includes WebDriver session start)`,
+);
+console.log(
+  `  unlock click to caseload shown:    ${ms(median(unlockCall))}  (includes scrypt at the shipped work factor)`,
+);
 console.log(`  unlocked to 500-case caseload:     ${ms(median(toCaseload))}  (goal <= 300 ms)`);
-console.log(`    all 500 rows in the page:        ${ms(median(caseloadComplete))}  (the first 60 show first, the rest a frame later)`);
+console.log(
+  `    all 500 rows in the page:        ${ms(median(caseloadComplete))}  (the first 60 show first, the rest a frame later)`,
+);
 console.log(`  open case with 200 incidents:      ${ms(median(openCase))}  (goal <= 150 ms)`);
-console.log(`    of which the data arriving:      ${ms(median(caseData))}  (the rest is rendering and the first paint)`);
+console.log(
+  `    of which the data arriving:      ${ms(median(caseData))}  (the rest is rendering and the first paint)`,
+);
 console.log(`    and its weekly chart drawn:      ${ms(median(chartDrawn))}  (drawn after the case is on screen)`);
 console.log(`  peak RSS after 20 cases:           ${memory.mib.toFixed(0)} MiB over ${memory.processes} processes`);

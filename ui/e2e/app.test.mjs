@@ -30,19 +30,33 @@ const clinicDir = mkdtempSync(join(tmpdir(), "waymark-e2e-clinic-"));
 // The clinic reads its passphrase from a file only its owner can read, never from the environment.
 const clinicPassFile = join(clinicDir, "passphrase");
 writeFileSync(clinicPassFile, "e2e clinic pass words\n", { mode: 0o600 });
-const clinicEnv = { ...process.env, WAYMARK_CLINIC_PASSPHRASE_FILE: clinicPassFile, WAYMARK_CLINIC_DIR: join(clinicDir, "clinic") };
+const clinicEnv = {
+  ...process.env,
+  WAYMARK_CLINIC_PASSPHRASE_FILE: clinicPassFile,
+  WAYMARK_CLINIC_DIR: join(clinicDir, "clinic"),
+};
 
 /** A real clinic server on a loopback port, and a one-time enrolment code for it. */
 async function startClinic() {
-  execFileSync(CLINIC, ["init", "--host", "127.0.0.1", "--work-factor", "10", "--recovery-out", join(clinicDir, "recovery.txt")], { env: clinicEnv });
+  execFileSync(
+    CLINIC,
+    ["init", "--host", "127.0.0.1", "--work-factor", "10", "--recovery-out", join(clinicDir, "recovery.txt")],
+    { env: clinicEnv },
+  );
   clinic = spawn(CLINIC, ["serve", "--listen", "127.0.0.1:0"], { env: clinicEnv, stdio: ["ignore", "pipe", "ignore"] });
   const port = await new Promise((resolve, reject) => {
     clinic.stdout.once("data", (chunk) => resolve(String(chunk).trim().split(":").pop()));
     clinic.once("exit", () => reject(new Error("the clinic stopped")));
   });
   // Codes are bound to an advocate in the clinic's staff register: the one the app is set up as.
-  execFileSync(CLINIC, ["staff", "add", "E2E-ADV", "--name", "End-to-end advocate", "--role", "advocate"], { env: clinicEnv });
-  const out = execFileSync(CLINIC, ["enrol", "--advocate", "E2E-ADV", "--url", `https://127.0.0.1:${port}`, "--no-qr"], { env: clinicEnv }).toString();
+  execFileSync(CLINIC, ["staff", "add", "E2E-ADV", "--name", "End-to-end advocate", "--role", "advocate"], {
+    env: clinicEnv,
+  });
+  const out = execFileSync(
+    CLINIC,
+    ["enrol", "--advocate", "E2E-ADV", "--url", `https://127.0.0.1:${port}`, "--no-qr"],
+    { env: clinicEnv },
+  ).toString();
   clinicCode = out.split("\n").find((line) => line.startsWith("WAYMARK1-"));
 }
 
@@ -72,7 +86,10 @@ before(async () => {
   assert.ok(APP, "WAYMARK_APP must name the desktop binary");
   assert.ok(CLINIC, "WAYMARK_CLINIC must name the clinic server binary");
   await startClinic();
-  driver = spawn(DRIVER, [], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WAYMARK_VAULT: vault } });
+  driver = spawn(DRIVER, [], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, WAYMARK_VAULT: vault },
+  });
   await waitForPort();
   await startApp();
 });
@@ -111,9 +128,15 @@ async function audit(screen) {
   await browser.execute(axeSource);
   const violations = await browser.executeAsync((done) => {
     // eslint-disable-next-line no-undef
-    axe.run(document, { resultTypes: ["violations"] }).then((r) =>
-      done(r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.length}`)),
-    );
+    axe
+      .run(document, { resultTypes: ["violations"] })
+      .then((r) =>
+        done(
+          r.violations
+            .filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => `${v.id}: ${v.nodes.length}`),
+        ),
+      );
   });
   assert.deepEqual(violations, [], `axe found serious or critical problems on ${screen}`);
 }
@@ -204,21 +227,29 @@ test("an advocate sets up, records a case, locks, unlocks and finds it all after
   // A refused save keeps what was typed and names the field.
   await setValue("#incident-add-location", "Outside the school");
   await click("form[aria-labelledby='incident-add-title'] button[type='submit']");
-  await (await browser.$("form[aria-labelledby='incident-add-title'] .form-error")).waitForDisplayed({ timeout: 10_000 });
+  await (
+    await browser.$("form[aria-labelledby='incident-add-title'] .form-error")
+  ).waitForDisplayed({ timeout: 10_000 });
   assert.equal(await (await browser.$("#incident-add-location")).getValue(), "Outside the school");
 
   // A hearing.
   await click("#tab-court");
   await click(".section-actions button:nth-child(1)");
   await setValue("#hearing-add-court", "Example Magistrates' Court");
-  await choose("#hearing-add-hearing_type", (await (await browser.$("#hearing-add-hearing_type option:nth-child(2)")).getAttribute("value")));
+  await choose(
+    "#hearing-add-hearing_type",
+    await (await browser.$("#hearing-add-hearing_type option:nth-child(2)")).getAttribute("value"),
+  );
   // Day first whatever LANG says: 11/12 is 11 December, never 12 November.
   await setValue("#hearing-add-starts_at", "11/12/2027");
   await setValue("#hearing-add-starts_at-time", "14:30");
   await click("form[aria-labelledby='hearing-add-title'] button[type='submit']");
   await waitForText("#panel table", "Example Magistrates' Court");
   const when = await textOf("#panel table tbody tr td:first-child");
-  assert.ok(when.includes("11 Dec 2027") && when.includes("14:30"), `the hearing shows as 11 Dec 2027 at 14:30, not "${when}"`);
+  assert.ok(
+    when.includes("11 Dec 2027") && when.includes("14:30"),
+    `the hearing shows as 11 Dec 2027 at 14:30, not "${when}"`,
+  );
   await click("#panel table button");
   await setValue("#hearing-outcome-outcome", "Adjourned for trial");
   await click("form[aria-labelledby='hearing-outcome-title'] button[type='submit']");
@@ -246,7 +277,10 @@ test("an advocate sets up, records a case, locks, unlocks and finds it all after
   await click(".section-actions button");
   assert.equal(await valueOf("#plan-review"), "05/01/2027");
   await click("form[aria-labelledby='plan-edit-title'] > button:last-child");
-  await browser.waitUntil(async () => !(await (await browser.$("form[aria-labelledby='plan-edit-title']")).isExisting()), { timeout: 10_000 });
+  await browser.waitUntil(
+    async () => !(await (await browser.$("form[aria-labelledby='plan-edit-title']")).isExisting()),
+    { timeout: 10_000 },
+  );
 
   // Print: the discreet plan is the default; its preview pages come from the real renderer.
   await click(".case-title-row button:not(.quiet)");

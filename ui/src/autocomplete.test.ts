@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 
 // Every .svelte source, as text.
-const sources = import.meta.glob("./**/*.svelte", { query: "?raw", import: "default", eager: true }) as Record<string, string>;
+const sources = import.meta.glob("./**/*.svelte", { query: "?raw", import: "default", eager: true }) as Record<
+  string,
+  string
+>;
 
 /** Each opening <input>, <textarea> and <select> tag, skipping `{…}` expressions that may hold a `>`. */
 function fieldTags(source: string): string[] {

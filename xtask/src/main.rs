@@ -46,8 +46,19 @@ const DEMO_PASSPHRASE: &str = "fictional demo vault only";
 mod tidy;
 
 /// Every task `main` knows, for the usage text and the tidy check that it lists them.
-const TASKS: &[&str] =
-    &["run", "test", "tidy", "bench", "bench-desktop", "bench-print", "bench-sync", "fuzz", "schemathesis", "setup", "bindings"];
+const TASKS: &[&str] = &[
+    "run",
+    "test",
+    "tidy",
+    "bench",
+    "bench-desktop",
+    "bench-print",
+    "bench-sync",
+    "fuzz",
+    "schemathesis",
+    "setup",
+    "bindings",
+];
 const USAGE: &str =
     "usage: cargo xtask <run|test|tidy|bench|bench-desktop|bench-print|bench-sync|fuzz [COUNT] [SEED]|schemathesis|setup|bindings>";
 
@@ -114,7 +125,11 @@ fn setup() -> Result<(), String> {
         return Ok(());
     }
     let missing: Vec<&str> = DEBIAN_PACKAGES.iter().copied().filter(|p| !installed(p)).collect();
-    let is_root = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false);
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
     let as_root = |program: &str| {
         let mut cmd = if is_root { Command::new(program) } else { Command::new("sudo") };
         if !is_root {
@@ -215,6 +230,7 @@ fn test() -> Result<(), String> {
     status(fmt, "cargo fmt --check")?;
     tidy::tidy(&root(), USAGE, TASKS)?;
     ui_build()?;
+    npm(&["run", "format:check"], "prettier --check (the UI's formatting)")?;
     npm(&["run", "check"], "svelte-check (types and accessibility warnings)")?;
     npm(&["test"], "UI component tests (vitest)")?;
     let mut clippy = cargo();
@@ -267,8 +283,10 @@ fn schemathesis() -> Result<(), String> {
     init.arg(&recovery).stdout(std::process::Stdio::null());
     status(init, "set up a clinic for schemathesis")?;
     // Generous rate limits: the run sends hundreds of requests from one address.
-    let mut serve = clinic(&["serve", "--listen", "127.0.0.1:0", "--per-address", "100000", "--enrol-per-address", "100000"]);
-    let mut server = serve.stdout(std::process::Stdio::piped()).spawn().map_err(|e| format!("start the clinic: {e}"))?;
+    let mut serve =
+        clinic(&["serve", "--listen", "127.0.0.1:0", "--per-address", "100000", "--enrol-per-address", "100000"]);
+    let mut server =
+        serve.stdout(std::process::Stdio::piped()).spawn().map_err(|e| format!("start the clinic: {e}"))?;
     // The reader stays open until the server stops, so it never writes into a closed pipe.
     let mut output = std::io::BufReader::new(server.stdout.take().ok_or("the clinic's output")?);
     let mut first = String::new();
@@ -336,7 +354,11 @@ fn end_to_end() -> Result<(), String> {
         let locale = OsStr::new(locale);
         let mut with_locale = envs.to_vec();
         with_locale.extend([("LANG", locale), ("LC_ALL", locale)]);
-        under_xvfb(&["npm", "run", "e2e"], &with_locale, &format!("end-to-end tests under {}", locale.to_string_lossy()))?;
+        under_xvfb(
+            &["npm", "run", "e2e"],
+            &with_locale,
+            &format!("end-to-end tests under {}", locale.to_string_lossy()),
+        )?;
     }
     Ok(())
 }
@@ -375,7 +397,10 @@ fn bench_desktop() -> Result<(), String> {
     let cli = DemoCli::new(release.join("waymark"), vault.clone(), target_dir().join("bench-desktop.passphrase"))?;
     cli.run(&["init", "--advocate", "BENCH"], "create the benchmark vault")?;
     cli.run(&["demo", "--cases", "499", "--seed", "1"], "499 demo cases")?;
-    cli.run(&["demo", "--cases", "1", "--seed", "2", "--incidents-per-case", "200"], "one demo case with 200 incidents")?;
+    cli.run(
+        &["demo", "--cases", "1", "--seed", "2", "--incidents-per-case", "200"],
+        "one demo case with 200 incidents",
+    )?;
     let driver = tauri_driver()?;
     let app = release.join("waymark-desktop");
     let envs = [

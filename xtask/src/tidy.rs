@@ -10,11 +10,14 @@ const PURE: &[&str] = &["waymark-domain", "waymark-protocol", "waymark-demo"];
 /// The only crates that may depend on rusqlite (they write SQL).
 const STORES: &[&str] = &["waymark-vault", "waymark-clinic"];
 /// Crates of the desktop side, which the clinic server must never depend on.
-const DESKTOP: &[&str] = &["waymark-vault", "waymark-sync", "waymark-desk", "waymark-print", "waymark-cli", "waymark-desktop"];
+const DESKTOP: &[&str] =
+    &["waymark-vault", "waymark-sync", "waymark-desk", "waymark-print", "waymark-cli", "waymark-desktop"];
 /// Crates that do I/O, which a pure crate must not depend on.
-const IO_CRATES: &[&str] = &["rusqlite", "reqwest", "tokio", "axum", "hyper", "rustls", "tauri", "directories", "tempfile"];
+const IO_CRATES: &[&str] =
+    &["rusqlite", "reqwest", "tokio", "axum", "hyper", "rustls", "tauri", "directories", "tempfile"];
 /// Source text a pure crate must not contain outside its tests.
-const IO_CALLS: &[&str] = &["std::fs", "std::net", "std::process", "std::env::var", "Utc::now", "SystemTime::now", "thread_rng", "OsRng"];
+const IO_CALLS: &[&str] =
+    &["std::fs", "std::net", "std::process", "std::env::var", "Utc::now", "SystemTime::now", "thread_rng", "OsRng"];
 
 pub fn tidy(root: &Path, usage: &str, tasks: &[&str]) -> Result<(), String> {
     let mut problems = Vec::new();
@@ -22,7 +25,9 @@ pub fn tidy(root: &Path, usage: &str, tasks: &[&str]) -> Result<(), String> {
     problems.extend(dependency_rules(&metadata));
     problems.extend(pure_sources(root));
     problems.extend(code_map_paths(root)?);
-    problems.extend(tasks.iter().filter(|t| !usage.contains(*t)).map(|t| format!("the xtask usage text does not list `{t}`")));
+    problems.extend(
+        tasks.iter().filter(|t| !usage.contains(*t)).map(|t| format!("the xtask usage text does not list `{t}`")),
+    );
     if problems.is_empty() {
         eprintln!("==> tidy: dependency rules, pure crates, code map paths and xtask usage hold");
         Ok(())
@@ -51,7 +56,12 @@ fn normal_dependencies(metadata: &Value) -> Vec<(String, Vec<String>)> {
         .map(|p| {
             let deps = p["dependencies"]
                 .as_array()
-                .map(|d| d.iter().filter(|d| d["kind"].is_null()).filter_map(|d| d["name"].as_str().map(str::to_owned)).collect())
+                .map(|d| {
+                    d.iter()
+                        .filter(|d| d["kind"].is_null())
+                        .filter_map(|d| d["name"].as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default();
             (p["name"].as_str().unwrap_or_default().to_owned(), deps)
         })
@@ -121,8 +131,13 @@ fn pure_sources(root: &Path) -> Vec<String> {
 /// Every file or folder the code map names exists: at the repository root,
 /// or under the row's own path.
 fn code_map_paths(root: &Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(root.join("ARCHITECTURE.md")).map_err(|e| format!("read ARCHITECTURE.md: {e}"))?;
-    let map = text.split("## Code map").nth(1).and_then(|rest| rest.split("\n## ").next()).ok_or("ARCHITECTURE.md has no code map")?;
+    let text =
+        std::fs::read_to_string(root.join("ARCHITECTURE.md")).map_err(|e| format!("read ARCHITECTURE.md: {e}"))?;
+    let map = text
+        .split("## Code map")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .ok_or("ARCHITECTURE.md has no code map")?;
     let mut problems = Vec::new();
     let mut checked = 0;
     for row in map.lines().filter(|l| l.starts_with("| `")) {
@@ -133,7 +148,8 @@ fn code_map_paths(root: &Path) -> Result<Vec<String>, String> {
             problems.push(format!("the code map names `{base}`, which does not exist"));
             continue;
         }
-        let within: Vec<String> = files_and_folders(&base_path).into_iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        let within: Vec<String> =
+            files_and_folders(&base_path).into_iter().map(|p| p.to_string_lossy().into_owned()).collect();
         for token in row.split('`').skip(1).step_by(2).skip(1) {
             if !looks_like_path(token) {
                 continue;
@@ -175,7 +191,8 @@ fn files_and_folders(dir: &Path) -> Vec<PathBuf> {
 
 /// A backticked token that names a file or folder (not code like `Vault::commit`).
 fn looks_like_path(token: &str) -> bool {
-    const EXTENSIONS: [&str; 11] = [".rs", ".md", ".toml", ".typ", ".json", ".sql", ".ts", ".svelte", ".mjs", ".lock", ".svg"];
+    const EXTENSIONS: [&str; 11] =
+        [".rs", ".md", ".toml", ".typ", ".json", ".sql", ".ts", ".svelte", ".mjs", ".lock", ".svg"];
     let plain = token.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c));
     plain && (token.ends_with('/') || EXTENSIONS.iter().any(|e| token.ends_with(e)))
 }

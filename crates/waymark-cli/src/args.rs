@@ -9,7 +9,11 @@ const FIELDS_HELP: &str = "Fields: name=text, name:=<json>, list+=text, group.fi
 an empty value clears a field. Times are UK local time (YYYY-MM-DD HH:MM).";
 
 #[derive(Debug, Parser)]
-#[command(name = "waymark", version, about = "Waymark: the caseload of an independent stalking advocate, in an encrypted vault.")]
+#[command(
+    name = "waymark",
+    version,
+    about = "Waymark: the caseload of an independent stalking advocate, in an encrypted vault."
+)]
 pub struct Cli {
     /// The vault folder (default: the platform data folder).
     #[arg(long, global = true, env = "WAYMARK_VAULT")]

@@ -1,8 +1,6 @@
 //! `waymark`: the command line over the vault. Thin: it parses arguments,
 //! asks for passphrases, calls the core and prints. No business rules here.
 
-#![warn(clippy::unwrap_used)]
-
 mod args;
 mod output;
 mod secrets;
@@ -108,7 +106,10 @@ fn unlock(dir: &Path) -> Result<Vault, Failure> {
 static ADDRESS_CONFIRMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// A save, with the address guard's warning accepted when the command said so.
-fn saving<T>(vault: &mut Vault, write: impl FnOnce(&mut Vault) -> waymark_vault::Result<T>) -> waymark_vault::Result<T> {
+fn saving<T>(
+    vault: &mut Vault,
+    write: impl FnOnce(&mut Vault) -> waymark_vault::Result<T>,
+) -> waymark_vault::Result<T> {
     if ADDRESS_CONFIRMED.load(std::sync::atomic::Ordering::Relaxed) {
         vault.with_address_confirmed(write)
     } else {
@@ -134,8 +135,11 @@ fn print(dir: &Path, json: bool, cmd: PrintCmd) -> Outcome {
             (Request::Hearings { case, limit }, out, false)
         }
     };
-    let options =
-        Options { discreet, large_print: out.large_print, address_confirmed: ADDRESS_CONFIRMED.load(std::sync::atomic::Ordering::Relaxed) };
+    let options = Options {
+        discreet,
+        large_print: out.large_print,
+        address_confirmed: ADDRESS_CONFIRMED.load(std::sync::atomic::Ordering::Relaxed),
+    };
     let prepared = printer.prepare(&mut vault, &request, options)?;
     waymark_print::save(&mut vault, &prepared, &out.out)?;
     output::done(
@@ -153,7 +157,11 @@ fn sync(dir: &Path, json: bool, cmd: SyncCmd) -> Outcome {
     match cmd {
         SyncCmd::Enrol { code_file } => {
             waymark_sync::enrol(&Mutex::new(vault), &read_code(code_file.as_deref())?)?;
-            output::done(json, "Enrolled with the clinic. Run `waymark sync now` to send and receive.", json!({ "enrolled": true }));
+            output::done(
+                json,
+                "Enrolled with the clinic. Run `waymark sync now` to send and receive.",
+                json!({ "enrolled": true }),
+            );
         }
         SyncCmd::Rejoin { code_file } => {
             waymark_sync::rejoin(&Mutex::new(vault), &read_code(code_file.as_deref())?)?;
@@ -183,7 +191,11 @@ fn sync(dir: &Path, json: bool, cmd: SyncCmd) -> Outcome {
         SyncCmd::Dismiss { id, reason } => {
             let mut vault = vault;
             vault.dismiss_problem(id, &reason)?;
-            output::done(json, &format!("Problem {id} set aside; the reason is kept with it."), json!({ "dismissed": id }));
+            output::done(
+                json,
+                &format!("Problem {id} set aside; the reason is kept with it."),
+                json!({ "dismissed": id }),
+            );
         }
         SyncCmd::Retry { id } => {
             let mut vault = vault;
@@ -202,7 +214,11 @@ fn sync(dir: &Path, json: bool, cmd: SyncCmd) -> Outcome {
                 Keep::Remote => Resolution::Remote,
             };
             vault.resolve_conflict(&id, choice)?;
-            output::done(json, "Conflict resolved; the decision goes to the clinic at the next sync.", json!({ "resolved": id }));
+            output::done(
+                json,
+                "Conflict resolved; the decision goes to the clinic at the next sync.",
+                json!({ "resolved": id }),
+            );
         }
         SyncCmd::Export { out } => {
             let (bytes, ops) = waymark_sync::export_bundle(&vault)?;
@@ -243,7 +259,11 @@ fn run(cli: Cli) -> Outcome {
             let old = secrets::current_passphrase()?;
             let new = secrets::new_passphrase("New passphrase", false)?;
             Vault::change_passphrase(&dir, &old, &new, work_factor, Env::system())?;
-            output::done(json, "Passphrase changed. Only the key file was rewritten.", json!({"changed": true, "rekeyed": false}));
+            output::done(
+                json,
+                "Passphrase changed. Only the key file was rewritten.",
+                json!({"changed": true, "rekeyed": false}),
+            );
         }
         Command::Passphrase(PassphraseCmd::Change { rekey: true, work_factor }) => {
             let old = secrets::current_passphrase()?;
@@ -265,7 +285,8 @@ fn run(cli: Cli) -> Outcome {
             );
         }
         Command::Recover { identity, work_factor } => {
-            let text = std::fs::read_to_string(&identity).map_err(|_| Failure::Usage("the identity file could not be read".into()))?;
+            let text = std::fs::read_to_string(&identity)
+                .map_err(|_| Failure::Usage("the identity file could not be read".into()))?;
             let identity = waymark_vault::keyfile::parse_identity(&text)?;
             let new = secrets::new_passphrase("New passphrase", false)?;
             Vault::recover(&dir, &identity, &new, work_factor, Env::system())?;
@@ -316,22 +337,36 @@ fn run(cli: Cli) -> Outcome {
         Command::Backup { out, recipient, passphrase, work_factor } => {
             let to = match (recipient.is_empty(), passphrase) {
                 (false, false) => BackupTo::Recipients(
-                    recipient.iter().map(|r| waymark_vault::keyfile::parse_recipient(r)).collect::<Result<Vec<_>, _>>()?,
+                    recipient
+                        .iter()
+                        .map(|r| waymark_vault::keyfile::parse_recipient(r))
+                        .collect::<Result<Vec<_>, _>>()?,
                 ),
                 (true, true) => BackupTo::Passphrase { passphrase: secrets::backup_passphrase(true)?, work_factor },
                 (false, true) => {
-                    return Err(Failure::Usage("age cannot seal one file to a passphrase and to recipients; make two backups".into()))
+                    return Err(Failure::Usage(
+                        "age cannot seal one file to a passphrase and to recipients; make two backups".into(),
+                    ))
                 }
-                (true, false) => return Err(Failure::Usage("say who can open the backup: --recipient age1... or --passphrase".into())),
+                (true, false) => {
+                    return Err(Failure::Usage(
+                        "say who can open the backup: --recipient age1... or --passphrase".into(),
+                    ))
+                }
             };
             let mut vault = unlock(&dir)?;
             let summary = vault.backup(&out, &to)?;
-            output::done(json, &format!("Encrypted backup written: {} records, {} bytes.", summary.records, summary.bytes), json!(summary));
+            output::done(
+                json,
+                &format!("Encrypted backup written: {} records, {} bytes.", summary.records, summary.bytes),
+                json!(summary),
+            );
         }
         Command::Restore { file, identity } => {
             let key = match identity {
                 Some(path) => {
-                    let text = std::fs::read_to_string(path).map_err(|_| Failure::Usage("the identity file could not be read".into()))?;
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|_| Failure::Usage("the identity file could not be read".into()))?;
                     BackupKey::Identity(waymark_vault::keyfile::parse_identity(&text)?)
                 }
                 None => BackupKey::Passphrase(secrets::backup_passphrase(false)?),
@@ -348,7 +383,11 @@ fn run(cli: Cli) -> Outcome {
         Command::Audit(AuditCmd::Verify) => {
             let vault = unlock(&dir)?;
             let verified = vault.audit_verify()?;
-            output::done(json, &format!("Audit trail verified: {} events, unbroken.", verified.events), json!(verified));
+            output::done(
+                json,
+                &format!("Audit trail verified: {} events, unbroken.", verified.events),
+                json!(verified),
+            );
         }
         Command::Audit(AuditCmd::List { case, limit }) => {
             let vault = unlock(&dir)?;
@@ -384,7 +423,12 @@ fn case_command(dir: &Path, json: bool, cmd: CaseCmd) -> Outcome {
             output::saved(json, &record);
         }
         CaseCmd::List { status, risk, search, sort } => {
-            let filter = CaseloadFilter { status: status.map(Into::into), risk: risk.map(Into::into), search, sort: sort.into() };
+            let filter = CaseloadFilter {
+                status: status.map(Into::into),
+                risk: risk.map(Into::into),
+                search,
+                sort: sort.into(),
+            };
             let rows = vault.caseload(&filter)?;
             output::caseload(json, &rows);
         }
@@ -424,7 +468,9 @@ fn incident_command(dir: &Path, json: bool, cmd: IncidentCmd) -> Outcome {
 }
 
 fn parse_id(text: &str) -> Result<uuid::Uuid, Failure> {
-    text.trim().parse().map_err(|_| Failure::Usage("that is not a record id (a UUID as shown by the list commands)".into()))
+    text.trim()
+        .parse()
+        .map_err(|_| Failure::Usage("that is not a record id (a UUID as shown by the list commands)".into()))
 }
 
 fn record_command(dir: &Path, json: bool, kind: RecordKind, cmd: RecordCmd) -> Outcome {
@@ -445,12 +491,24 @@ fn record_command(dir: &Path, json: bool, kind: RecordKind, cmd: RecordCmd) -> O
         RecordCmd::List { case } => {
             let case = vault.resolve_case(&case)?;
             let records = vault.list_kind(kind, case)?;
-            vault.record_event("list", Some(kind), None, Some(case), json!({"rows": records.len()}))?;
+            vault.record_event(
+                waymark_vault::audit::AuditAction::List,
+                Some(kind),
+                None,
+                Some(case),
+                json!({"rows": records.len()}),
+            )?;
             output::records(json, &records);
         }
         RecordCmd::Show { id } => {
             let record = vault.get_record(kind, parse_id(&id)?)?;
-            vault.record_event("view", Some(kind), Some(record.id()), record.case_id(), json!({}))?;
+            vault.record_event(
+                waymark_vault::audit::AuditAction::View,
+                Some(kind),
+                Some(record.id()),
+                record.case_id(),
+                json!({}),
+            )?;
             output::record(json, &record);
         }
     }
@@ -486,9 +544,17 @@ fn demo(dir: &Path, json: bool, cases: u32, seed: u64, incidents_per_case: Optio
     };
     let existing = vault.caseload(&CaseloadFilter::default())?;
     if existing.iter().any(|row| !row.reference.starts_with("DEMO-")) {
-        return Err(Failure::Usage("this vault holds real cases; demo data goes only into a separate vault (use --vault)".into()));
+        return Err(Failure::Usage(
+            "this vault holds real cases; demo data goes only into a separate vault (use --vault)".into(),
+        ));
     }
-    let options = waymark_demo::DemoOptions { cases, seed, now: vault.now(), advocate: vault.actor().to_owned(), incidents_per_case };
+    let options = waymark_demo::DemoOptions {
+        cases,
+        seed,
+        now: vault.now(),
+        advocate: vault.actor().to_owned(),
+        incidents_per_case,
+    };
     let mut written = 0usize;
     for (index, case) in waymark_demo::generate(&options).into_iter().enumerate() {
         // One transaction per case: a demo case appears whole or not at all.
@@ -496,12 +562,19 @@ fn demo(dir: &Path, json: bool, cases: u32, seed: u64, incidents_per_case: Optio
         match vault.commit(records) {
             Ok(ids) => written += ids.len(),
             Err(VaultError::Duplicate { field: "reference" }) => {
-                return Err(Failure::Usage(format!("demo case {} already exists; use another --seed or a new vault", index + 1)))
+                return Err(Failure::Usage(format!(
+                    "demo case {} already exists; use another --seed or a new vault",
+                    index + 1
+                )))
             }
             Err(e) => return Err(e.into()),
         }
     }
-    output::done(json, &format!("Created {cases} fictional demo cases ({written} records)."), json!({"cases": cases, "records": written}));
+    output::done(
+        json,
+        &format!("Created {cases} fictional demo cases ({written} records)."),
+        json!({"cases": cases, "records": written}),
+    );
     Ok(())
 }
 
@@ -511,7 +584,8 @@ fn read_code(file: Option<&std::path::Path>) -> Result<String, Failure> {
     let mut text = String::new();
     match file {
         Some(path) => {
-            text = std::fs::read_to_string(path).map_err(|_| Failure::Usage("the code file could not be read".into()))?;
+            text =
+                std::fs::read_to_string(path).map_err(|_| Failure::Usage("the code file could not be read".into()))?;
         }
         None => {
             if std::io::IsTerminal::is_terminal(&std::io::stdin()) {

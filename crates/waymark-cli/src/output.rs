@@ -102,10 +102,20 @@ fn summary(record: &Record) -> String {
         Record::Breach(b) => format!("breach on {} of order {}", b.occurred_on, b.order_id),
         Record::Referral(r) => format!("{} to {} ({})", r.made_on, r.target.label(), r.status.label()),
         Record::ClinicReview(r) => {
-            format!("clinic review {} ({} agencies, {} actions)", r.meeting_on, r.agencies_present.len(), r.actions.len())
+            format!(
+                "clinic review {} ({} agencies, {} actions)",
+                r.meeting_on,
+                r.agencies_present.len(),
+                r.actions.len()
+            )
         }
         Record::Contact(c) => {
-            format!("{}  {} {}", show_london(c.at), c.method.label(), if c.with_victim { "with victim" } else { "with agency" })
+            format!(
+                "{}  {} {}",
+                show_london(c.at),
+                c.method.label(),
+                if c.with_victim { "with victim" } else { "with agency" }
+            )
         }
         Record::Task(t) => format!("due {}  {} ({})", t.due_on, t.what, t.status.label()),
     }
@@ -129,7 +139,15 @@ pub fn caseload(json: bool, rows: &[CaseloadRow]) {
         print_json(rows);
         return;
     }
-    say!("{:<18} {:<9} {:<22} {:>9} {:<26} {:>12}", "REFERENCE", "RISK", "VICTIM", "INCIDENTS", "NEXT HEARING", "LAST CONTACT");
+    say!(
+        "{:<18} {:<9} {:<22} {:>9} {:<26} {:>12}",
+        "REFERENCE",
+        "RISK",
+        "VICTIM",
+        "INCIDENTS",
+        "NEXT HEARING",
+        "LAST CONTACT"
+    );
     for r in rows {
         let risk = r.risk_level.map(|l| l.label()).unwrap_or("-");
         let hearing = r.next_hearing.map(show_london).unwrap_or_else(|| "-".into());
@@ -171,7 +189,11 @@ pub fn case_file(json: bool, file: &CaseFile) {
         }
     }
     if let Some(v) = &file.victim {
-        say!("\nVictim: {}{}", v.name, v.preferred_name.as_ref().map(|p| format!(" (prefers {p})")).unwrap_or_default());
+        say!(
+            "\nVictim: {}{}",
+            v.name,
+            v.preferred_name.as_ref().map(|p| format!(" (prefers {p})")).unwrap_or_default()
+        );
     }
     for p in &file.perpetrators {
         say!("Perpetrator: {} ({})", p.names.join(" / "), p.relationship.label());
@@ -183,7 +205,9 @@ pub fn case_file(json: bool, file: &CaseFile) {
     section("Hearings", file.hearings.iter().map(|h| summary(&Record::Hearing(h.clone()))));
     section(
         "Orders",
-        file.orders.iter().map(|o| format!("{} ({} breaches)", summary(&Record::ProtectiveOrder(o.order.clone())), o.breaches.len())),
+        file.orders
+            .iter()
+            .map(|o| format!("{} ({} breaches)", summary(&Record::ProtectiveOrder(o.order.clone())), o.breaches.len())),
     );
     section("Referrals", file.referrals.iter().map(|r| summary(&Record::Referral(r.clone()))));
     section("Clinic reviews", file.clinic_reviews.iter().map(|r| summary(&Record::ClinicReview(r.clone()))));
@@ -203,7 +227,8 @@ fn section(title: &str, lines: impl Iterator<Item = String>) {
 fn print_incidents(entries: &[IncidentEntry]) {
     for e in entries {
         let i = &e.current;
-        let amended = if e.amendments.is_empty() { String::new() } else { format!(" [amended x{}]", e.amendments.len()) };
+        let amended =
+            if e.amendments.is_empty() { String::new() } else { format!(" [amended x{}]", e.amendments.len()) };
         let police = i.crime_reference.as_ref().map(|r| format!(" crime ref {r}")).unwrap_or_default();
         say!("  {}  {}{}{}", show_london(i.occurred_at), behaviours(&i.behaviours), police, amended);
         say!("      {}", i.account);
@@ -257,7 +282,7 @@ pub fn audit(json: bool, events: &[AuditEvent]) {
             e.seq,
             e.at,
             e.actor,
-            e.action,
+            e.action.as_str(),
             e.kind.clone().unwrap_or_default(),
             e.record_id.clone().unwrap_or_default()
         );

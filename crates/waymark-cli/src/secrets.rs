@@ -8,15 +8,16 @@ use age::secrecy::{ExposeSecret, SecretString};
 fn from_file(var: &str) -> Result<Option<SecretString>, Failure> {
     let Ok(path) = std::env::var(var) else { return Ok(None) };
     let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(&path).map_err(|_| Failure::Usage(format!("{var} names a file that could not be read")))?,
+        std::fs::read_to_string(&path)
+            .map_err(|_| Failure::Usage(format!("{var} names a file that could not be read")))?,
     );
     Ok(Some(SecretString::from(text.lines().next().unwrap_or("").to_owned())))
 }
 
 fn prompt(label: &str) -> Result<SecretString, Failure> {
-    rpassword::prompt_password(format!("{label}: "))
-        .map(SecretString::from)
-        .map_err(|_| Failure::Usage("no terminal to ask for the passphrase; set WAYMARK_PASSPHRASE_FILE for scripts".into()))
+    rpassword::prompt_password(format!("{label}: ")).map(SecretString::from).map_err(|_| {
+        Failure::Usage("no terminal to ask for the passphrase; set WAYMARK_PASSPHRASE_FILE for scripts".into())
+    })
 }
 
 /// The passphrase that opens the vault.

@@ -1,4 +1,5 @@
 //! The `waymark` binary driven as a user or script would drive it.
+#![allow(clippy::unwrap_used)] // A test stops at its first failure, where it failed.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -79,7 +80,10 @@ fn canary_name_and_address_are_nowhere_on_disk_in_plaintext() {
     let env = env();
     init(&env);
     ok(&env, &["case", "add", "reference=CAN-1", "referral.source=police", "referral.reason=Canary test"]);
-    ok(&env, &["victim", "add", "CAN-1", &format!("name={CANARY_NAME}"), &format!("address.lines:=[\"{CANARY_ADDRESS}\"]")]);
+    ok(
+        &env,
+        &["victim", "add", "CAN-1", &format!("name={CANARY_NAME}"), &format!("address.lines:=[\"{CANARY_ADDRESS}\"]")],
+    );
     for n in 0..30 {
         ok(
             &env,
@@ -291,9 +295,17 @@ fn sync_status_reads_as_sentences_and_json_keeps_its_shape() {
     assert!(ok(&env, &["sync", "problems"]).contains("No problems."));
     let refused = waymark(&env, &["sync", "dismiss", "7", "--reason", " "]);
     assert_eq!(refused.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("reason"), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("reason"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     let missing = waymark(&env, &["sync", "dismiss", "7", "--reason", "dealt with"]);
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("problem"), "{}", String::from_utf8_lossy(&missing.stderr));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("problem"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
 }
 
 #[test]
@@ -320,7 +332,11 @@ fn init_refuses_a_guessable_passphrase_and_rekey_makes_the_old_key_file_useless(
     std::fs::write(&env.pass_file, "password1234\n").unwrap();
     let out = waymark(&env, &["init", "--advocate", "ADV-9", "--work-factor", "4"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[weak_passphrase]"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("error[weak_passphrase]"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!env.vault.join("vault.key").exists(), "nothing was created");
     std::fs::write(&env.pass_file, "three random words here\n").unwrap();
     init(&env);
@@ -331,7 +347,11 @@ fn init_refuses_a_guessable_passphrase_and_rekey_makes_the_old_key_file_useless(
     assert_eq!(ok_json(&env, &["case", "list"])[0]["reference"], "RK-1", "the data survives");
     std::fs::write(env.vault.join("vault.key"), old_key_file).unwrap();
     let refused = waymark(&env, &["case", "list"]);
-    assert!(String::from_utf8_lossy(&refused.stderr).starts_with("error[key_mismatch]"), "{:?}", String::from_utf8_lossy(&refused.stderr));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).starts_with("error[key_mismatch]"),
+        "{:?}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 }
 
 #[test]
@@ -339,11 +359,25 @@ fn the_address_guard_refuses_an_address_in_notes_unless_the_command_confirms_it(
     let env = env();
     init(&env);
     ok(&env, &["case", "add", "reference=AG-1", "referral.source=police", "referral.reason=Guard"]);
-    ok(&env, &["victim", "add", "AG-1", "name=Test Person", "address.lines:=[\"77 Canarywharf Mews\"]", "address.postcode=ZZ99 4CW"]);
-    let incident = ["incident", "add", "AG-1", "behaviours+=loitering", "channel=in_person", "account=Waited on Canarywharf Mews"];
+    ok(
+        &env,
+        &[
+            "victim",
+            "add",
+            "AG-1",
+            "name=Test Person",
+            "address.lines:=[\"77 Canarywharf Mews\"]",
+            "address.postcode=ZZ99 4CW",
+        ],
+    );
+    let incident =
+        ["incident", "add", "AG-1", "behaviours+=loitering", "channel=in_person", "account=Waited on Canarywharf Mews"];
     let refused = waymark(&env, &incident);
     let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
-    assert!(stderr.starts_with("error[address_in_text]") && stderr.contains("account") && !stderr.contains("Canarywharf"), "{stderr}");
+    assert!(
+        stderr.starts_with("error[address_in_text]") && stderr.contains("account") && !stderr.contains("Canarywharf"),
+        "{stderr}"
+    );
     let mut confirmed = vec!["--address-confirmed"];
     confirmed.extend_from_slice(&incident);
     ok(&env, &confirmed);

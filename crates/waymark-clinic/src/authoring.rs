@@ -32,10 +32,17 @@ struct ClinicChange<'a> {
 }
 
 /// Gives the change the clinic's next sequence and a clock past its last op, and stores it.
-fn record_change(store: &dyn ClinicStore, clinic: Uuid, change: ClinicChange<'_>, now: DateTime<Utc>) -> Result<WireOp, ClinicError> {
+fn record_change(
+    store: &dyn ClinicStore,
+    clinic: Uuid,
+    change: ClinicChange<'_>,
+    now: DateTime<Utc>,
+) -> Result<WireOp, ClinicError> {
     let (seq, last) = store.last_op_of(clinic)?;
     // A released change keeps its laptop's clock; the clinic's own clock carries on from it as the clinic's.
-    let last = last.and_then(|h| h.parse::<Hlc>().ok()).map_or(Hlc::zero(DeviceId(clinic)), |h| Hlc { device: DeviceId(clinic), ..h });
+    let last = last
+        .and_then(|h| h.parse::<Hlc>().ok())
+        .map_or(Hlc::zero(DeviceId(clinic)), |h| Hlc { device: DeviceId(clinic), ..h });
     // After every clock the case holds, too: a laptop may stamp up to an hour
     // ahead, and a move stamped before its ops would let them outrank it.
     let case_latest = store.case_latest_hlc(change.case)?.and_then(|h| h.parse::<Hlc>().ok());
@@ -65,7 +72,9 @@ fn record_change(store: &dyn ClinicStore, clinic: Uuid, change: ClinicChange<'_>
 }
 
 fn known_case(store: &dyn ClinicStore, case: Uuid) -> Result<String, ClinicError> {
-    store.case_advocate(case)?.ok_or(ClinicError::BadRequest("no laptop has sent that case to the clinic; check the case id"))
+    store
+        .case_advocate(case)?
+        .ok_or(ClinicError::BadRequest("no laptop has sent that case to the clinic; check the case id"))
 }
 
 /// A panel review of a case, from `field=value` assignments (meeting_on,
@@ -81,11 +90,21 @@ pub fn clinic_review(
     known_case(store, case)?;
     let patch = Patch::parse(fields).map_err(|e| ClinicError::Invalid(e.to_string()))?;
     let id = Uuid::now_v7();
-    let mut doc = (RecordKind::ClinicReview.rules().new_doc)(&NewRecord { id, case_id: Some(CaseId(case)), now, today: london_date(now), actor });
-    patch.apply(&mut doc, RecordKind::ClinicReview.rules().protected).map_err(|e| ClinicError::Invalid(e.to_string()))?;
+    let mut doc = (RecordKind::ClinicReview.rules().new_doc)(&NewRecord {
+        id,
+        case_id: Some(CaseId(case)),
+        now,
+        today: london_date(now),
+        actor,
+    });
+    patch
+        .apply(&mut doc, RecordKind::ClinicReview.rules().protected)
+        .map_err(|e| ClinicError::Invalid(e.to_string()))?;
     let (rules, instruments) = (Rules::shipped(), Instruments::shipped());
     let record = Record::from_doc(RecordKind::ClinicReview, doc).map_err(|e| ClinicError::Invalid(e.to_string()))?;
-    record.validate(&Ctx { rules: &rules, instruments: &instruments }).map_err(|e| ClinicError::Invalid(e.to_string()))?;
+    record
+        .validate(&Ctx { rules: &rules, instruments: &instruments })
+        .map_err(|e| ClinicError::Invalid(e.to_string()))?;
     let change = ClinicChange {
         kind: RecordKind::ClinicReview,
         record_id: id,
@@ -157,7 +176,13 @@ pub fn release_quarantined(
 }
 
 /// Settles a quarantined change for good without letting it in. It stays kept.
-pub fn discard_quarantined(store: &dyn ClinicStore, id: i64, by: &str, reason: &str, now: DateTime<Utc>) -> Result<(), ClinicError> {
+pub fn discard_quarantined(
+    store: &dyn ClinicStore,
+    id: i64,
+    by: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ClinicError> {
     administrator(store, by)?;
     store.decide_quarantined(id, Decision { by, reason, release: None }, now)
 }

@@ -135,7 +135,12 @@ pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> 
 
 /// Judges a quarantined change an administrator would release, as if its
 /// device (bound to `advocate`, when the clinic knows it) sent it now.
-pub fn judge_release(held: &WireOp, advocate: Option<&str>, now: DateTime<Utc>, view: &mut dyn AuthorityView) -> Result<(), ClinicError> {
+pub fn judge_release(
+    held: &WireOp,
+    advocate: Option<&str>,
+    now: DateTime<Utc>,
+    view: &mut dyn AuthorityView,
+) -> Result<(), ClinicError> {
     let advocate = advocate.ok_or_else(|| ClinicError::ReleaseRefused("unknown_device".into()))?;
     let sender = Sender { device: held.origin, advocate, previous_hlc: None, now, max_ahead_ms: MAX_HLC_AHEAD_MS };
     match judge(held, &sender, view)? {
@@ -272,7 +277,10 @@ mod tests {
     fn a_new_case_is_the_senders_only_when_it_names_the_sender() {
         // Why: the advocate on a new case decides whose laptops receive it.
         let mut view = View::default();
-        assert_eq!(verdict(&op("case", 10, OpAction::Create, serde_json::json!({"advocate": "ISA01"})), &mut view), None);
+        assert_eq!(
+            verdict(&op("case", 10, OpAction::Create, serde_json::json!({"advocate": "ISA01"})), &mut view),
+            None
+        );
         let for_another = op("case", 10, OpAction::Create, serde_json::json!({"advocate": "ISA02"}));
         assert_eq!(verdict(&for_another, &mut view), Some(OpRefusal::ClinicOwned));
         let for_nobody = op("case", 10, OpAction::Create, serde_json::json!({"reference": "C1"}));
@@ -308,23 +316,32 @@ mod tests {
         let after = WireOp { hlc: hlc(moved_at + 1), ..op("incident", 31, OpAction::Create, serde_json::json!({})) };
         assert_eq!(verdict(&before, &mut view), None);
         assert_eq!(verdict(&after, &mut view), Some(OpRefusal::NotYourCase));
-        let unknown_case = WireOp { case_id: Some(Uuid::from_u128(99)), ..op("incident", 32, OpAction::Create, serde_json::json!({})) };
+        let unknown_case = WireOp {
+            case_id: Some(Uuid::from_u128(99)),
+            ..op("incident", 32, OpAction::Create, serde_json::json!({}))
+        };
         assert_eq!(verdict(&unknown_case, &mut view), Some(OpRefusal::NotYourCase));
     }
 
     #[test]
     fn identity_and_record_homes_come_from_the_clinic() {
         let mut view = assigned("ISA01", WALL - 9000);
-        let forged_actor = WireOp { actor: "CLN1".into(), ..op("incident", 30, OpAction::Create, serde_json::json!({})) };
+        let forged_actor =
+            WireOp { actor: "CLN1".into(), ..op("incident", 30, OpAction::Create, serde_json::json!({})) };
         assert_eq!(verdict(&forged_actor, &mut view), Some(OpRefusal::ActorMismatch));
-        view.homes.insert(Uuid::from_u128(40), RecordHome { case_id: Some(Uuid::from_u128(11)), owner: "ISA02".into() });
+        view.homes
+            .insert(Uuid::from_u128(40), RecordHome { case_id: Some(Uuid::from_u128(11)), owner: "ISA02".into() });
         let moved_record = op("victim", 40, OpAction::Update, serde_json::json!({"name": "x"}));
         assert_eq!(verdict(&moved_record, &mut view), Some(OpRefusal::CaseMismatch));
-        let case_elsewhere = WireOp { case_id: Some(Uuid::from_u128(11)), ..op("case", 10, OpAction::Update, serde_json::json!({})) };
+        let case_elsewhere =
+            WireOp { case_id: Some(Uuid::from_u128(11)), ..op("case", 10, OpAction::Update, serde_json::json!({})) };
         assert_eq!(verdict(&case_elsewhere, &mut view), Some(OpRefusal::CaseMismatch));
         let ghost = op("victim", 41, OpAction::Update, serde_json::json!({"name": "x"}));
         assert_eq!(verdict(&ghost, &mut view), Some(OpRefusal::UnknownRecord));
-        assert_eq!(verdict(&op("spaceship", 42, OpAction::Create, serde_json::json!({})), &mut view), Some(OpRefusal::UnknownKind));
+        assert_eq!(
+            verdict(&op("spaceship", 42, OpAction::Create, serde_json::json!({})), &mut view),
+            Some(OpRefusal::UnknownKind)
+        );
         // A record with no case is its creator's alone.
         view.homes.insert(Uuid::from_u128(50), RecordHome { case_id: None, owner: "ISA02".into() });
         let task = WireOp { case_id: None, ..op("task", 50, OpAction::Update, serde_json::json!({"what": "x"})) };
@@ -337,7 +354,11 @@ mod tests {
         let mut view = assigned("ISA01", WALL - 9000);
         let with = |text: String| WireOp { hlc: text, ..op("incident", 30, OpAction::Create, serde_json::json!({})) };
         assert_eq!(verdict(&with("not a clock".into()), &mut view), Some(OpRefusal::BadHlc));
-        assert_eq!(verdict(&with(format!("{}-0-{DEVICE}", WALL - 1000)), &mut view), Some(OpRefusal::BadHlc), "not fixed width");
+        assert_eq!(
+            verdict(&with(format!("{}-0-{DEVICE}", WALL - 1000)), &mut view),
+            Some(OpRefusal::BadHlc),
+            "not fixed width"
+        );
         let other = format!("{:015}-{:010}-{}", WALL - 1000, 0, Uuid::from_u128(2));
         assert_eq!(
             verdict(&with(other.clone()), &mut view),
@@ -354,6 +375,10 @@ mod tests {
         let previous = hlc(WALL - 500);
         let backwards = with(hlc(WALL - 600));
         assert_eq!(judge(&backwards, &sender(Some(&previous)), &mut view).unwrap(), Some(OpRefusal::HlcBackwards));
-        assert!(!clock_counts(Some(&OpRefusal::HlcAhead)) && clock_counts(Some(&OpRefusal::NotYourCase)) && clock_counts(None));
+        assert!(
+            !clock_counts(Some(&OpRefusal::HlcAhead))
+                && clock_counts(Some(&OpRefusal::NotYourCase))
+                && clock_counts(None)
+        );
     }
 }

@@ -269,7 +269,10 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
         Command::Init { hosts, recovery_out, work_factor } => {
             let (clinic, recovery) = Clinic::init(&dir, &new_passphrase()?, &hosts, work_factor, crate::system_now())?;
             use age::secrecy::ExposeSecret;
-            let text = format!("# Waymark clinic recovery identity. Keep offline.\n{}\n", recovery.to_string().expose_secret());
+            let text = format!(
+                "# Waymark clinic recovery identity. Keep offline.\n{}\n",
+                recovery.to_string().expose_secret()
+            );
             write_new_private(&recovery_out, text.as_bytes())?;
             println!("clinic {} created in {}", clinic.info.clinic_id, dir.display());
             println!("certificate fingerprint (SHA-256): {}", clinic.info.fingerprint);
@@ -284,13 +287,25 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                     if name.is_empty() || name.chars().count() > 120 {
                         return Err(ClinicError::BadRequest("a name is 1 to 120 characters"));
                     }
-                    store.add_staff(&crate::StaffMember { code: code.clone(), name, role, active: true, added_at: crate::system_now() })?;
+                    store.add_staff(&crate::StaffMember {
+                        code: code.clone(),
+                        name,
+                        role,
+                        active: true,
+                        added_at: crate::system_now(),
+                    })?;
                     println!("{code} added as {}", role.as_str());
                 }
                 StaffAction::List => {
                     println!("{:<12}  {:<13}  {:<8}  name", "code", "role", "active");
                     for m in store.staff_list()? {
-                        println!("{:<12}  {:<13}  {:<8}  {}", m.code, m.role.as_str(), if m.active { "yes" } else { "no" }, m.name);
+                        println!(
+                            "{:<12}  {:<13}  {:<8}  {}",
+                            m.code,
+                            m.role.as_str(),
+                            if m.active { "yes" } else { "no" },
+                            m.name
+                        );
                     }
                 }
                 StaffAction::Deactivate { code } | StaffAction::Activate { code } if store.staff(&code)?.is_none() => {
@@ -310,8 +325,13 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;
             let store = clinic.open_store()?;
             let request = crate::enrolment::CodeRequest { advocate: &advocate, url: &url, ca_issued };
-            let (code, expires) =
-                crate::enrolment::issue_code(&store, &clinic.info, &request, crate::system_now(), &mut rand::rngs::OsRng)?;
+            let (code, expires) = crate::enrolment::issue_code(
+                &store,
+                &clinic.info,
+                &request,
+                crate::system_now(),
+                &mut rand::rngs::OsRng,
+            )?;
             let code = code.to_text();
             if !no_qr {
                 if let Ok(qr) = qrcode::QrCode::new(code.as_bytes()) {
@@ -366,7 +386,14 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
         Command::Review { case, by, fields } => {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;
             let store = clinic.open_store()?;
-            let op = crate::authoring::clinic_review(&store, clinic.info.clinic_id, case, &by, &fields, crate::system_now())?;
+            let op = crate::authoring::clinic_review(
+                &store,
+                clinic.info.clinic_id,
+                case,
+                &by,
+                &fields,
+                crate::system_now(),
+            )?;
             println!("review {} recorded; the case's advocate receives it at their next sync", op.record_id);
         }
         Command::Reassign { case, to, by } => {
@@ -380,7 +407,10 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             let store = clinic.open_store()?;
             match action {
                 QuarantineAction::List => {
-                    println!("{:>4}  {:<36}  {:>6}  {:<36}  {:<18}  {:<10}  decision", "id", "device", "seq", "op", "kind", "id taken");
+                    println!(
+                        "{:>4}  {:<36}  {:>6}  {:<36}  {:<18}  {:<10}  decision",
+                        "id", "device", "seq", "op", "kind", "id taken"
+                    );
                     for q in store.quarantine_list()? {
                         let decision = q.decision.map_or_else(
                             || "undecided".to_owned(),
@@ -393,14 +423,25 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                             q.seq,
                             q.op_id,
                             // The kind came from a laptop: shown only when it is one this clinic knows.
-                            waymark_domain::RecordKind::from_wire(&q.kind).map_or("(unknown)", waymark_domain::RecordKind::wire),
+                            waymark_domain::RecordKind::from_wire(&q.kind)
+                                .map_or("(unknown)", waymark_domain::RecordKind::wire),
                             if q.id_taken { "yes" } else { "no" }
                         );
                     }
                 }
                 QuarantineAction::Release { id, by, reason } => {
-                    let op = crate::authoring::release_quarantined(&store, clinic.info.clinic_id, id, &by, &reason, crate::system_now())?;
-                    println!("quarantined change {id} released as op {}; the case's laptops receive it at their next sync", op.op_id);
+                    let op = crate::authoring::release_quarantined(
+                        &store,
+                        clinic.info.clinic_id,
+                        id,
+                        &by,
+                        &reason,
+                        crate::system_now(),
+                    )?;
+                    println!(
+                        "quarantined change {id} released as op {}; the case's laptops receive it at their next sync",
+                        op.op_id
+                    );
                 }
                 QuarantineAction::Discard { id, by, reason } => {
                     crate::authoring::discard_quarantined(&store, id, &by, &reason, crate::system_now())?;
@@ -451,23 +492,38 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                 stats.recognised
             );
         }
-        Command::Serve { listen, tls_cert, tls_key, max_batch_bytes, max_ops, per_address, enrol_per_address, per_device } => {
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+            max_batch_bytes,
+            max_ops,
+            per_address,
+            enrol_per_address,
+            per_device,
+        } => {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;
             let ca = tls_cert.as_deref().zip(tls_key.as_deref());
             let tls = clinic.tls_config(ca)?;
             let mut state = app_state(&clinic, Limits { max_batch_bytes, max_ops })?;
-            state.throttle = crate::server::Throttle::new(crate::server::RateLimits { per_address, enrol_per_address, per_device });
-            let listener = std::net::TcpListener::bind(&listen).map_err(|e| ClinicError::Setup(format!("listen: {}", e.kind())))?;
+            state.throttle =
+                crate::server::Throttle::new(crate::server::RateLimits { per_address, enrol_per_address, per_device });
+            let listener = std::net::TcpListener::bind(&listen)
+                .map_err(|e| ClinicError::Setup(format!("listen: {}", e.kind())))?;
             let address = listener.local_addr().map_err(|e| ClinicError::Setup(format!("listen: {}", e.kind())))?;
             // Tests and scripts read this line to find the port.
             println!("listening on https://{address}");
-            let runtime = tokio::runtime::Runtime::new().map_err(|e| ClinicError::Setup(format!("runtime: {}", e.kind())))?;
-            runtime.block_on(crate::server::serve(listener, tls, state)).map_err(|e| ClinicError::Setup(format!("serve: {}", e.kind())))?;
+            let runtime =
+                tokio::runtime::Runtime::new().map_err(|e| ClinicError::Setup(format!("runtime: {}", e.kind())))?;
+            runtime
+                .block_on(crate::server::serve(listener, tls, state))
+                .map_err(|e| ClinicError::Setup(format!("serve: {}", e.kind())))?;
         }
         Command::Import { file } => {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;
             let state = app_state(&clinic, Limits::default())?;
-            let bytes = std::fs::read(&file).map_err(|e| ClinicError::Setup(format!("read the bundle: {}", e.kind())))?;
+            let bytes =
+                std::fs::read(&file).map_err(|e| ClinicError::Setup(format!("read the bundle: {}", e.kind())))?;
             let (_, _, stored) = crate::server::receive_upward(&state, &bytes, crate::server::Freshness::Bundle)?;
             println!(
                 "bundle imported: {} new, {} already held, {} quarantined, {} refused; the clinic now holds this device's ops through {}",
@@ -500,6 +556,7 @@ fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), ClinicE
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| ClinicError::Setup(format!("write the recovery identity: {}", e.kind())))?;
+    let mut file =
+        options.open(path).map_err(|e| ClinicError::Setup(format!("write the recovery identity: {}", e.kind())))?;
     file.write_all(bytes).map_err(|e| ClinicError::Setup(format!("write the recovery identity: {}", e.kind())))
 }

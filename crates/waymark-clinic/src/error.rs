@@ -52,7 +52,9 @@ pub enum ClinicError {
     BadDeviceId,
     #[error("the request took longer than the clinic allows; try again on a better connection")]
     Timeout,
-    #[error("the request is dated too far from the clinic's clock; check the laptop's date and time are set automatically")]
+    #[error(
+        "the request is dated too far from the clinic's clock; check the laptop's date and time are set automatically"
+    )]
     Stale,
     #[error("the request is not valid ({0})")]
     BadRequest(&'static str),
@@ -102,7 +104,9 @@ impl ClinicError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ClinicError::Protocol(ProtocolError::TooLarge { .. } | ProtocolError::TooManyOps { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            ClinicError::Protocol(ProtocolError::TooLarge { .. } | ProtocolError::TooManyOps { .. }) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ClinicError::Protocol(ProtocolError::BadSignature) => StatusCode::UNAUTHORIZED,
             ClinicError::Protocol(_)
             | ClinicError::BadRequest(_)
@@ -125,9 +129,10 @@ impl ClinicError {
             | ClinicError::OutOfOrder
             | ClinicError::NotQuarantined
             | ClinicError::CursorAhead => StatusCode::CONFLICT,
-            ClinicError::Store(_) | ClinicError::Setup(_) | ClinicError::WrongPassphrase | ClinicError::WeakPassphrase { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ClinicError::Store(_)
+            | ClinicError::Setup(_)
+            | ClinicError::WrongPassphrase
+            | ClinicError::WeakPassphrase { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

@@ -89,7 +89,8 @@ fn setup(what: &str) -> impl Fn(std::io::Error) -> ClinicError + '_ {
 /// The SHA-256 of a certificate in PEM, as hex: what a device pins.
 pub fn fingerprint_of_pem(pem: &str) -> Result<String, ClinicError> {
     use rustls::pki_types::{pem::PemObject, CertificateDer};
-    let der = CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|_| ClinicError::Setup("the certificate is not PEM".into()))?;
+    let der = CertificateDer::from_pem_slice(pem.as_bytes())
+        .map_err(|_| ClinicError::Setup("the certificate is not PEM".into()))?;
     Ok(hex::encode(Sha256::digest(der.as_ref())))
 }
 
@@ -127,8 +128,8 @@ impl Clinic {
         let recovery = age::x25519::Identity::generate();
         let mut db_key = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(db_key.as_mut());
-        let certified =
-            rcgen::generate_simple_self_signed(hosts.to_vec()).map_err(|_| ClinicError::Setup("the host names are not valid".into()))?;
+        let certified = rcgen::generate_simple_self_signed(hosts.to_vec())
+            .map_err(|_| ClinicError::Setup("the host names are not valid".into()))?;
         let cert_pem = certified.cert.pem();
         let tls_key_pem = Zeroizing::new(certified.signing_key.serialize_pem());
         let info = PublicInfo {
@@ -139,8 +140,12 @@ impl Clinic {
             created_at: now,
         };
         let secrets = Zeroizing::new(
-            serde_json::to_vec(&Secrets { db_key: hex::encode(&db_key[..]), keys: keys.to_text(), tls_key_pem: tls_key_pem.to_string() })
-                .map_err(|_| ClinicError::Setup("secrets".into()))?,
+            serde_json::to_vec(&Secrets {
+                db_key: hex::encode(&db_key[..]),
+                keys: keys.to_text(),
+                tls_key_pem: tls_key_pem.to_string(),
+            })
+            .map_err(|_| ClinicError::Setup("secrets".into()))?,
         );
         let mut recipient = age::scrypt::Recipient::new(passphrase.clone());
         recipient.set_work_factor(work_factor);
@@ -151,7 +156,10 @@ impl Clinic {
         writer.write_all(&secrets).map_err(setup("seal the key file"))?;
         writer.finish().map_err(setup("seal the key file"))?;
         write_private(&files.secrets(), &sealed)?;
-        write_private(&files.public(), &serde_json::to_vec_pretty(&info).map_err(|_| ClinicError::Setup("public info".into()))?)?;
+        write_private(
+            &files.public(),
+            &serde_json::to_vec_pretty(&info).map_err(|_| ClinicError::Setup("public info".into()))?,
+        )?;
         std::fs::write(files.certificate(), &cert_pem).map_err(setup("write the certificate"))?;
         let clinic = Clinic { files, info, keys: Arc::new(keys), db_key, cert_pem, tls_key_pem };
         // Creates and migrates the database now, so `serve` never creates one by accident.
@@ -162,25 +170,40 @@ impl Clinic {
     /// Reads the clinic's secrets with the passphrase.
     pub fn unlock(dir: &Path, passphrase: &SecretString) -> Result<Clinic, ClinicError> {
         let files = ClinicFiles::new(dir);
-        let info: PublicInfo = serde_json::from_slice(&std::fs::read(files.public()).map_err(setup("read clinic.json"))?)
-            .map_err(|_| ClinicError::Setup("clinic.json is damaged".into()))?;
+        let info: PublicInfo =
+            serde_json::from_slice(&std::fs::read(files.public()).map_err(setup("read clinic.json"))?)
+                .map_err(|_| ClinicError::Setup("clinic.json is damaged".into()))?;
         let sealed = std::fs::read(files.secrets()).map_err(setup("read clinic.key"))?;
-        let decryptor = age::Decryptor::new(sealed.as_slice()).map_err(|_| ClinicError::Setup("clinic.key is damaged".into()))?;
+        let decryptor =
+            age::Decryptor::new(sealed.as_slice()).map_err(|_| ClinicError::Setup("clinic.key is damaged".into()))?;
         let mut identity = age::scrypt::Identity::new(passphrase.clone());
         identity.set_max_work_factor(20);
-        let mut reader = decryptor.decrypt(std::iter::once(&identity as &dyn age::Identity)).map_err(|_| ClinicError::WrongPassphrase)?;
+        let mut reader = decryptor
+            .decrypt(std::iter::once(&identity as &dyn age::Identity))
+            .map_err(|_| ClinicError::WrongPassphrase)?;
         let mut plain = Zeroizing::new(Vec::new());
         reader.read_to_end(&mut plain).map_err(|_| ClinicError::WrongPassphrase)?;
-        let secrets: Secrets = serde_json::from_slice(&plain).map_err(|_| ClinicError::Setup("clinic.key is damaged".into()))?;
-        let key_bytes = Zeroizing::new(hex::decode(&secrets.db_key).map_err(|_| ClinicError::Setup("clinic.key is damaged".into()))?);
+        let secrets: Secrets =
+            serde_json::from_slice(&plain).map_err(|_| ClinicError::Setup("clinic.key is damaged".into()))?;
+        let key_bytes = Zeroizing::new(
+            hex::decode(&secrets.db_key).map_err(|_| ClinicError::Setup("clinic.key is damaged".into()))?,
+        );
         let mut db_key = Zeroizing::new([0u8; 32]);
         if key_bytes.len() != 32 {
             return Err(ClinicError::Setup("clinic.key is damaged".into()));
         }
         db_key.copy_from_slice(&key_bytes);
-        let keys = DeviceKeys::from_text(&secrets.keys).map_err(|_| ClinicError::Setup("clinic.key is damaged".into()))?;
+        let keys =
+            DeviceKeys::from_text(&secrets.keys).map_err(|_| ClinicError::Setup("clinic.key is damaged".into()))?;
         let cert_pem = std::fs::read_to_string(files.certificate()).map_err(setup("read cert.pem"))?;
-        Ok(Clinic { files, info, keys: Arc::new(keys), db_key, cert_pem, tls_key_pem: Zeroizing::new(secrets.tls_key_pem) })
+        Ok(Clinic {
+            files,
+            info,
+            keys: Arc::new(keys),
+            db_key,
+            cert_pem,
+            tls_key_pem: Zeroizing::new(secrets.tls_key_pem),
+        })
     }
 
     pub fn open_store(&self) -> Result<SqliteStore, ClinicError> {
@@ -200,7 +223,8 @@ impl Clinic {
         let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&chain_pem)
             .collect::<Result<_, _>>()
             .map_err(|_| ClinicError::Setup("the certificate chain is not PEM".into()))?;
-        let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| ClinicError::Setup("the certificate key is not PEM".into()))?;
+        let key = PrivateKeyDer::from_pem_slice(&key_pem)
+            .map_err(|_| ClinicError::Setup("the certificate key is not PEM".into()))?;
         rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()
             .and_then(|b| b.with_no_client_auth().with_single_cert(chain, key))
@@ -231,7 +255,13 @@ mod tests {
         assert_eq!(err.code(), ErrorCode::WeakPassphrase);
         assert!(!folder.exists(), "a refused init leaves no folder behind");
         let strong = SecretString::from("clinic lantern orbit".to_owned());
-        Clinic::init(&folder, &strong, &["localhost".into()], 10, chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 30, 9, 0, 0).unwrap())
-            .expect("three random words are accepted");
+        Clinic::init(
+            &folder,
+            &strong,
+            &["localhost".into()],
+            10,
+            chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 30, 9, 0, 0).unwrap(),
+        )
+        .expect("three random words are accepted");
     }
 }

@@ -5,8 +5,6 @@
 //! This crate never depends on the desktop crates; it shares only the pure
 //! domain and the wire protocol with them.
 
-#![cfg_attr(not(test), warn(clippy::unwrap_used))]
-
 pub mod authoring;
 pub mod authority;
 pub mod cli;

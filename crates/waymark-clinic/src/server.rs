@@ -67,7 +67,8 @@ pub struct Throttle {
 
 impl Throttle {
     pub fn new(limits: RateLimits) -> Arc<Self> {
-        let per_minute = |n: u32| governor::Quota::per_minute(std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN));
+        let per_minute =
+            |n: u32| governor::Quota::per_minute(std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN));
         Arc::new(Throttle {
             addresses: governor::RateLimiter::keyed(per_minute(limits.per_address)),
             enrolments: governor::RateLimiter::keyed(per_minute(limits.enrol_per_address)),
@@ -75,7 +76,10 @@ impl Throttle {
         })
     }
 
-    fn check<K: std::hash::Hash + Eq + Clone>(limiter: &governor::DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), ClinicError> {
+    fn check<K: std::hash::Hash + Eq + Clone>(
+        limiter: &governor::DefaultKeyedRateLimiter<K>,
+        key: &K,
+    ) -> Result<(), ClinicError> {
         limiter.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
             ClinicError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
@@ -162,7 +166,8 @@ fn network_of(ip: std::net::IpAddr) -> std::net::IpAddr {
 /// The address comes from the connection (`serve` provides it); a router
 /// driven in process without one is not limited by address.
 async fn per_address(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let address = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| network_of(c.0.ip()));
+    let address =
+        request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| network_of(c.0.ip()));
     if let Some(ip) = address {
         let mut checked = Throttle::check(&state.throttle.addresses, &ip);
         if checked.is_ok() && request.uri().path() == PATH_ENROL {
@@ -190,14 +195,18 @@ async fn deadline(State(state): State<AppState>, request: Request, next: Next) -
 fn body(result: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ClinicError> {
     result.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ClinicError::Protocol(waymark_protocol::ProtocolError::TooLarge { limit: u64::try_from(limit).unwrap_or(u64::MAX) })
+            ClinicError::Protocol(waymark_protocol::ProtocolError::TooLarge {
+                limit: u64::try_from(limit).unwrap_or(u64::MAX),
+            })
         } else {
             ClinicError::BadRequest("the body could not be read whole")
         }
     })
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ClinicError> + Send + 'static) -> Result<T, ClinicError> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ClinicError> + Send + 'static,
+) -> Result<T, ClinicError> {
     tokio::task::spawn_blocking(f).await.map_err(|_| ClinicError::Store("worker stopped".into()))?
 }
 
@@ -241,7 +250,10 @@ fn may_sync(state: &AppState, device: &DeviceRecord, request: Uuid) -> Result<()
     }
 }
 
-async fn enrol(State(state): State<AppState>, raw: Result<Bytes, BytesRejection>) -> Result<Json<EnrolResponse>, ClinicError> {
+async fn enrol(
+    State(state): State<AppState>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<EnrolResponse>, ClinicError> {
     let request: EnrolRequest = parse_json(&body(raw, MAX_JSON_BYTES)?)?;
     let claimed = request.advocate.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
     // The token is the caller's only credential: an unknown, used or expired
@@ -260,8 +272,11 @@ async fn enrol(State(state): State<AppState>, raw: Result<Bytes, BytesRejection>
     }
     let key = request.keys.verifying_key()?;
     request.keys.recipient()?;
-    let proof =
-        B64.decode(&request.proof).ok().and_then(|p| <[u8; 64]>::try_from(p.as_slice()).ok()).ok_or(ClinicError::BadRequest("proof"))?;
+    let proof = B64
+        .decode(&request.proof)
+        .ok()
+        .and_then(|p| <[u8; 64]>::try_from(p.as_slice()).ok())
+        .ok_or(ClinicError::BadRequest("proof"))?;
     key.verify(&enrol_proof_message(&request.token, request.device_id), &ed25519_dalek::Signature::from_bytes(&proof))
         .map_err(|_| ClinicError::Protocol(waymark_protocol::ProtocolError::BadSignature))?;
     let now = (state.clock)();
@@ -280,7 +295,11 @@ async fn enrol(State(state): State<AppState>, raw: Result<Bytes, BytesRejection>
     let store = state.store.clone();
     let record = blocking(move || store.enrol(&token_hash, &device, claimed.as_deref(), now)).await?;
     tracing::info!(device = %record.id, "device enrolled");
-    Ok(Json(EnrolResponse { clinic_id: state.clinic_id, advocate: record.advocate, acked_through: record.acked_through }))
+    Ok(Json(EnrolResponse {
+        clinic_id: state.clinic_id,
+        advocate: record.advocate,
+        acked_through: record.acked_through,
+    }))
 }
 
 /// A push's sender, checked from its signed claim before a byte of the batch
@@ -311,7 +330,8 @@ async fn push(
     let bytes = body(raw, usize::try_from(state.limits.max_batch_bytes).unwrap_or(usize::MAX))?;
     let response = blocking(move || {
         claim_covers(&sender.claim, &bytes)?;
-        let (device, batch_id, stored) = receive_upward(&state, &bytes, Freshness::Online(sender.device, sender.claim.request_id))?;
+        let (device, batch_id, stored) =
+            receive_upward(&state, &bytes, Freshness::Online(sender.device, sender.claim.request_id))?;
         let receipt = Receipt {
             device,
             through: stored.acked_through,
@@ -346,7 +366,11 @@ pub enum Freshness {
 /// Checks and stores a device's sealed batch: from the network (`push`) or
 /// from a USB stick (`waymark-clinic import`), with the same guarantees.
 /// Returns the device, the batch id (what the acknowledgement answers) and what was stored.
-pub fn receive_upward(state: &AppState, bytes: &[u8], freshness: Freshness) -> Result<(Uuid, Uuid, Stored), ClinicError> {
+pub fn receive_upward(
+    state: &AppState,
+    bytes: &[u8],
+    freshness: Freshness,
+) -> Result<(Uuid, Uuid, Stored), ClinicError> {
     let batch = decode(bytes, &state.limits)?;
     if batch.header.direction != Direction::Up || batch.header.recipient != state.clinic_id {
         return Err(ClinicError::BadRequest("the batch is not addressed to this clinic"));
@@ -363,7 +387,8 @@ pub fn receive_upward(state: &AppState, bytes: &[u8], freshness: Freshness) -> R
     let device = known(state.store.device(batch.header.sender)?)?;
     let opened = open(&batch, &device.keys.verifying_key()?, &state.keys.sealing, &state.limits)?;
     may_sync(state, &device, opened.header.batch_id)?;
-    let origin = Origin::Device { id: device.id, advocate: &device.advocate, max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS };
+    let origin =
+        Origin::Device { id: device.id, advocate: &device.advocate, max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS };
     let stored = state.store.store_batch(origin, opened.header.batch_id, &opened.ops, (state.clock)())?;
     // After the commit: a warning is kept with an op, never a reason to refuse it.
     if let Err(e) = crate::text_guard::note_warnings(&*state.store, &opened.ops, &stored, (state.clock)()) {
@@ -381,7 +406,12 @@ pub fn receive_upward(state: &AppState, bytes: &[u8], freshness: Freshness) -> R
 }
 
 /// Checks a signed request and returns its device and the request id.
-fn authenticate(state: &AppState, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<(DeviceRecord, Uuid), ClinicError> {
+fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    path: &str,
+    body: &[u8],
+) -> Result<(DeviceRecord, Uuid), ClinicError> {
     let (device, claim) = sender(state, headers, path)?;
     claim_covers(&claim, body)?;
     Ok((device, claim.request_id))
@@ -391,7 +421,9 @@ fn authenticate(state: &AppState, headers: &HeaderMap, path: &str, body: &[u8]) 
 /// known, signed it for this path, recently, once, and may sync.
 fn sender(state: &AppState, headers: &HeaderMap, path: &str) -> Result<(DeviceRecord, Claim), ClinicError> {
     // Who is calling comes first: a request without a readable claim is unauthenticated (401), whatever its body.
-    let header_text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()).ok_or(ClinicError::Unsigned);
+    let header_text = |name: &str| {
+        headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()).ok_or(ClinicError::Unsigned)
+    };
     let (claim, claim_bytes) = read_claim(header_text(CLAIM_HEADER)?).map_err(|_| ClinicError::Unsigned)?;
     let device = known(state.store.device(claim.device)?)?;
     verify_claim(&claim, &claim_bytes, header_text(SIGNATURE_HEADER)?, &device.keys.verifying_key()?, path)?;
@@ -416,7 +448,14 @@ async fn hello(
     let response = blocking(move || {
         let (device, request) = authenticate(&state, &headers, PATH_HELLO, &body)?;
         let acked_op = state.store.op_id_at(device.id, device.acked_through)?;
-        let receipt = Receipt { device: device.id, through: device.acked_through, op: acked_op, request, quarantined: &[], refused: &[] };
+        let receipt = Receipt {
+            device: device.id,
+            through: device.acked_through,
+            op: acked_op,
+            request,
+            quarantined: &[],
+            refused: &[],
+        };
         Ok(HelloResponse {
             acked_through: device.acked_through,
             acked_op,
@@ -429,7 +468,11 @@ async fn hello(
     Ok(Json(response))
 }
 
-async fn pull(State(state): State<AppState>, headers: HeaderMap, raw: Result<Bytes, BytesRejection>) -> Result<Response, ClinicError> {
+async fn pull(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, ClinicError> {
     let body = body(raw, MAX_JSON_BYTES)?;
     let bytes = blocking(move || {
         let (device, _) = authenticate(&state, &headers, PATH_PULL, &body)?;
@@ -441,7 +484,12 @@ async fn pull(State(state): State<AppState>, headers: HeaderMap, raw: Result<Byt
             return Err(ClinicError::CursorAhead);
         }
         let page = state.store.feed(device.id, &device.advocate, request.after, limit)?;
-        let envelope = Envelope { batch_id: Uuid::now_v7(), sender: state.clinic_id, recipient: device.id, sent_at: (state.clock)() };
+        let envelope = Envelope {
+            batch_id: Uuid::now_v7(),
+            sender: state.clinic_id,
+            recipient: device.id,
+            sent_at: (state.clock)(),
+        };
         let header = BatchHeader::downward(envelope, &page.ops, request.after, page.through);
         let sealed = seal(header, &page.ops, &device.keys.recipient()?, &state.keys.signing)?;
         Ok(encode(&sealed))

@@ -30,7 +30,12 @@ fn fields_showing_address(op: &WireOp, finder: &Finder<()>) -> Vec<String> {
 /// refused or quarantined: `stored` says which) and keeps a warning for each
 /// that shows its victim's address. Only the case's victim ops are read,
 /// and the whole case only when an op gives the victim a new address.
-pub fn note_warnings(store: &dyn ClinicStore, ops: &[WireOp], stored: &Stored, now: DateTime<Utc>) -> StoreResult<usize> {
+pub fn note_warnings(
+    store: &dyn ClinicStore,
+    ops: &[WireOp],
+    stored: &Stored,
+    now: DateTime<Utc>,
+) -> StoreResult<usize> {
     let held_apart: std::collections::HashSet<u64> =
         stored.refused.iter().map(|r| r.seq).chain(stored.quarantined.iter().copied()).collect();
     let mut finders: std::collections::HashMap<uuid::Uuid, Option<Finder<()>>> = std::collections::HashMap::new();
@@ -40,12 +45,15 @@ pub fn note_warnings(store: &dyn ClinicStore, ops: &[WireOp], stored: &Stored, n
         let finder = match finders.entry(case) {
             std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => slot.insert(
-                victim_address(&store.case_ops(case, Some(RecordKind::Victim.wire()))?).as_ref().map(|a| Finder::of_addresses([a])),
+                victim_address(&store.case_ops(case, Some(RecordKind::Victim.wire()))?)
+                    .as_ref()
+                    .map(|a| Finder::of_addresses([a])),
             ),
         };
         let Some(finder) = finder.as_ref() else { continue };
         // A new address is looked for in everything the case already holds, too.
-        let sets_address = op.kind == RecordKind::Victim.wire() && op.changes.get("new").is_some_and(|n| n.get("address").is_some());
+        let sets_address =
+            op.kind == RecordKind::Victim.wire() && op.changes.get("new").is_some_and(|n| n.get("address").is_some());
         let whole_case = if sets_address { store.case_ops(case, None)? } else { Vec::new() };
         let to_check: Vec<&WireOp> = if sets_address { whole_case.iter().collect() } else { vec![op] };
         for checked in to_check {

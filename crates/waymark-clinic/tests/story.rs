@@ -1,6 +1,7 @@
 //! The clinic's story, run against every storage implementation, through
 //! the real router (without TLS): enrol, push, resend, quarantine, pull,
 //! revoke. Then every rejection the issue names, and hostile input.
+#![allow(clippy::unwrap_used)] // A test stops at its first failure, where it failed.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -66,7 +67,10 @@ fn clinic_with(store: Arc<dyn ClinicStore>, dir: Option<tempfile::TempDir>) -> C
 fn stores() -> Vec<(&'static str, Clinic)> {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = SqliteStore::open(&dir.path().join("clinic.db"), &[7u8; 32], true).unwrap();
-    vec![("memory", clinic_with(Arc::new(MemoryStore::new()), None)), ("sqlcipher", clinic_with(Arc::new(sqlite), Some(dir)))]
+    vec![
+        ("memory", clinic_with(Arc::new(MemoryStore::new()), None)),
+        ("sqlcipher", clinic_with(Arc::new(sqlite), Some(dir))),
+    ]
 }
 
 async fn call(clinic: &Clinic, request: Request<Body>) -> (StatusCode, Vec<u8>) {
@@ -91,8 +95,8 @@ impl Device {
     }
 
     fn enrol_request(&self, token: &str) -> Vec<u8> {
-        let proof =
-            base64::engine::general_purpose::STANDARD.encode(self.keys.signing.sign(&enrol_proof_message(token, self.id)).to_bytes());
+        let proof = base64::engine::general_purpose::STANDARD
+            .encode(self.keys.signing.sign(&enrol_proof_message(token, self.id)).to_bytes());
         serde_json::to_vec(&EnrolRequest {
             token: token.into(),
             device_id: self.id,
@@ -141,7 +145,11 @@ impl Device {
         let batch_id = decode(&frame, &unlimited).map_or_else(|_| Uuid::now_v7(), |b| b.header.batch_id);
         let at = Utc.with_ymd_and_hms(2026, 11, 22, 11, 59, 0).unwrap();
         let (claim, signature) = waymark_protocol::auth::sign_push(self.id, batch_id, &frame, at, &self.keys.signing);
-        Request::post(PATH_PUSH).header(CLAIM_HEADER, claim).header(SIGNATURE_HEADER, signature).body(Body::from(frame)).unwrap()
+        Request::post(PATH_PUSH)
+            .header(CLAIM_HEADER, claim)
+            .header(SIGNATURE_HEADER, signature)
+            .body(Body::from(frame))
+            .unwrap()
     }
 
     fn signed(&self, path: &str, body: Vec<u8>) -> Request<Body> {
@@ -150,14 +158,21 @@ impl Device {
 
     /// A signed call dated `at` (the test clinic's clock reads 12:00 on 22 November 2026).
     fn signed_at(&self, path: &str, body: Vec<u8>, at: chrono::DateTime<Utc>) -> Request<Body> {
-        let claim = Claim { device: self.id, request_id: Uuid::now_v7(), path: path.into(), body_sha256: body_hash(&body), at };
+        let claim =
+            Claim { device: self.id, request_id: Uuid::now_v7(), path: path.into(), body_sha256: body_hash(&body), at };
         let (claim, signature) = sign_request(&claim, &self.keys.signing);
-        Request::post(path).header(CLAIM_HEADER, claim).header(SIGNATURE_HEADER, signature).body(Body::from(body)).unwrap()
+        Request::post(path)
+            .header(CLAIM_HEADER, claim)
+            .header(SIGNATURE_HEADER, signature)
+            .body(Body::from(body))
+            .unwrap()
     }
 }
 
 fn code_of(body: &[u8]) -> String {
-    serde_json::from_slice::<ErrorBody>(body).map(|e| e.code).unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned())
+    serde_json::from_slice::<ErrorBody>(body)
+        .map(|e| e.code)
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned())
 }
 
 #[tokio::test]
@@ -173,7 +188,11 @@ async fn the_story_holds_for_every_store() {
             "{name}: a lost reply must be retryable"
         );
         let (status, body) = call(&clinic, post(PATH_ENROL, b.enrol_request(TOKEN))).await;
-        assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "enrolment_refused"), "{name}: a used token");
+        assert_eq!(
+            (status, code_of(&body).as_str()),
+            (StatusCode::UNAUTHORIZED, "enrolment_refused"),
+            "{name}: a used token"
+        );
         // A known device id with other keys (a laptop restored from a backup) is told so, not "bad code".
         let restored = Device { keys: keys(9), ..Device::new(1, "ISA01") };
         let (status, body) = call(&clinic, post(PATH_ENROL, restored.enrol_request("second"))).await;
@@ -217,26 +236,39 @@ async fn the_story_holds_for_every_store() {
         let five = a.op(5, 10, "case", serde_json::json!({"status": "closed"}));
         let (status, body) = call(&clinic, a.pushed(a.batch(&clinic, std::slice::from_ref(&five)))).await;
         assert_eq!((status, code_of(&body).as_str()), (StatusCode::CONFLICT, "out_of_order"), "{name}");
-        let (_, body) = call(&clinic, a.pushed(a.batch(&clinic, &[a.op(4, 10, "case", serde_json::json!({"status": "open"}))]))).await;
+        let (_, body) =
+            call(&clinic, a.pushed(a.batch(&clinic, &[a.op(4, 10, "case", serde_json::json!({"status": "open"}))])))
+                .await;
         assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 4, "{name}");
         let (_, body) = call(&clinic, a.pushed(a.batch(&clinic, &[five]))).await;
-        assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 5, "{name}: sent again in order");
+        assert_eq!(
+            serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through,
+            5,
+            "{name}: sent again in order"
+        );
 
         // Hello names the op in the acknowledged slot, so A can check its own log agrees.
-        let hello: HelloResponse = serde_json::from_slice(&call(&clinic, a.signed(PATH_HELLO, b"{}".to_vec())).await.1).unwrap();
-        assert_eq!((hello.acked_through, hello.acked_op), (5, Some(a.op(5, 10, "case", serde_json::json!({})).op_id)), "{name}");
+        let hello: HelloResponse =
+            serde_json::from_slice(&call(&clinic, a.signed(PATH_HELLO, b"{}".to_vec())).await.1).unwrap();
+        assert_eq!(
+            (hello.acked_through, hello.acked_op),
+            (5, Some(a.op(5, 10, "case", serde_json::json!({})).op_id)),
+            "{name}"
+        );
         assert_eq!(clinic.state.store.op_id_at(a.id, 3).unwrap(), Some(ops[2].op_id), "{name}");
         assert_eq!(clinic.state.store.op_id_at(a.id, 6).unwrap(), None, "{name}");
 
         // Pull: B sees A's ops for ISA01's case only, sealed to B and signed by the clinic.
-        let hello: HelloResponse = serde_json::from_slice(&call(&clinic, b.signed(PATH_HELLO, b"{}".to_vec())).await.1).unwrap();
+        let hello: HelloResponse =
+            serde_json::from_slice(&call(&clinic, b.signed(PATH_HELLO, b"{}".to_vec())).await.1).unwrap();
         // Positions only grow; a store may leave gaps (SQLite's AUTOINCREMENT skips ignored inserts).
         assert!(hello.feed_head >= 4, "{name}: four ops joined the feed; the refused one did not");
         let request = serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap();
         let (status, body) = call(&clinic, b.signed(PATH_PULL, request)).await;
         assert_eq!(status, StatusCode::OK, "{name}: {}", code_of(&body));
         let batch = decode(&body, &Limits::default()).unwrap();
-        let opened = open(&batch, &clinic.state.keys.signing.verifying_key(), &b.keys.sealing, &Limits::default()).unwrap();
+        let opened =
+            open(&batch, &clinic.state.keys.signing.verifying_key(), &b.keys.sealing, &Limits::default()).unwrap();
         let seqs: Vec<u64> = opened.ops.iter().map(|o| o.seq).collect();
         assert_eq!(seqs, vec![1, 3, 4, 5], "{name}: the refused case stays out; feed order is arrival order");
         assert_eq!(opened.header.last_seq, hello.feed_head, "{name}: a short page covers the whole feed");
@@ -247,7 +279,13 @@ async fn the_story_holds_for_every_store() {
         // A does not get its own ops back.
         let request = serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap();
         let batch = decode(&call(&clinic, a.signed(PATH_PULL, request)).await.1, &Limits::default()).unwrap();
-        assert_eq!(open(&batch, &clinic.state.keys.signing.verifying_key(), &a.keys.sealing, &Limits::default()).unwrap().ops.len(), 0);
+        assert_eq!(
+            open(&batch, &clinic.state.keys.signing.verifying_key(), &a.keys.sealing, &Limits::default())
+                .unwrap()
+                .ops
+                .len(),
+            0
+        );
 
         // Revocation: refused with a wipe instruction, on push and on signed calls.
         assert!(clinic.state.store.revoke(b.id, Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()).unwrap());
@@ -260,9 +298,17 @@ async fn the_story_holds_for_every_store() {
         let clinic_key = clinic.state.keys.signing.verifying_key();
         let signature = error.wipe_signature.unwrap();
         assert!(receipt::verify_wipe(&clinic_key, b.id, claim.request_id, &signature).is_ok(), "{name}");
-        assert!(receipt::verify_wipe(&clinic_key, a.id, claim.request_id, &signature).is_err(), "{name}: bound to the device");
-        let (status, body) = call(&clinic, b.pushed(b.batch(&clinic, &[b.op(1, 10, "case", serde_json::json!({"status": "x"}))]))).await;
-        assert_eq!((status, code_of(&body).as_str()), (StatusCode::FORBIDDEN, "revoked"), "{name}: a batch signed by a revoked device");
+        assert!(
+            receipt::verify_wipe(&clinic_key, a.id, claim.request_id, &signature).is_err(),
+            "{name}: bound to the device"
+        );
+        let (status, body) =
+            call(&clinic, b.pushed(b.batch(&clinic, &[b.op(1, 10, "case", serde_json::json!({"status": "x"}))]))).await;
+        assert_eq!(
+            (status, code_of(&body).as_str()),
+            (StatusCode::FORBIDDEN, "revoked"),
+            "{name}: a batch signed by a revoked device"
+        );
     }
 }
 
@@ -288,7 +334,8 @@ async fn each_bad_batch_is_refused_with_its_own_error() {
     // Re-signed: a new batch id to dodge replay detection, signed by another key.
     let mut resigned = a.sealed(&clinic, &ops, Uuid::now_v7());
     let intruder = keys(999);
-    let forged = seal(resigned.header.clone(), &ops, &clinic.state.keys.sealing.to_public(), &intruder.signing).unwrap();
+    let forged =
+        seal(resigned.header.clone(), &ops, &clinic.state.keys.sealing.to_public(), &intruder.signing).unwrap();
     resigned.signature = forged.signature;
     let (status, body) = call(&clinic, a.pushed(encode(&resigned))).await;
     assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "bad_signature"));
@@ -296,11 +343,13 @@ async fn each_bad_batch_is_refused_with_its_own_error() {
     // Unknown device.
     let stranger = Device::new(77, "ISA01");
     let (status, body) =
-        call(&clinic, stranger.pushed(stranger.batch(&clinic, &[stranger.op(1, 10, "case", serde_json::json!({}))]))).await;
+        call(&clinic, stranger.pushed(stranger.batch(&clinic, &[stranger.op(1, 10, "case", serde_json::json!({}))])))
+            .await;
     assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "unknown_device"));
 
     // Oversized: beyond the configured 256 KiB.
-    let big: Vec<WireOp> = (1..=400).map(|s| a.op(s + 1, 10, "case", serde_json::json!({"notes": "x".repeat(1000)}))).collect();
+    let big: Vec<WireOp> =
+        (1..=400).map(|s| a.op(s + 1, 10, "case", serde_json::json!({"notes": "x".repeat(1000)}))).collect();
     let (status, _) = call(&clinic, a.pushed(a.batch(&clinic, &big))).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 
@@ -309,12 +358,20 @@ async fn each_bad_batch_is_refused_with_its_own_error() {
     let frame = a.batch(&clinic, &[a.op(2, 10, "case", serde_json::json!({"status": "open"}))]);
     let at = Utc.with_ymd_and_hms(2026, 11, 22, 11, 59, 0).unwrap();
     let (claim, signature) = waymark_protocol::auth::sign_push(a.id, Uuid::now_v7(), &frame, at, &a.keys.signing);
-    let request =
-        Request::post(PATH_PUSH).header(CLAIM_HEADER, claim).header(SIGNATURE_HEADER, signature).body(Body::from(frame.clone())).unwrap();
+    let request = Request::post(PATH_PUSH)
+        .header(CLAIM_HEADER, claim)
+        .header(SIGNATURE_HEADER, signature)
+        .body(Body::from(frame.clone()))
+        .unwrap();
     let (status, body) = call(&clinic, request).await;
     assert_eq!((status, code_of(&body).as_str()), (StatusCode::BAD_REQUEST, "header_mismatch"), "another batch's id");
-    let (claim, signature) = waymark_protocol::auth::sign_push(a.id, Uuid::now_v7(), b"other bytes", at, &a.keys.signing);
-    let request = Request::post(PATH_PUSH).header(CLAIM_HEADER, claim).header(SIGNATURE_HEADER, signature).body(Body::from(frame)).unwrap();
+    let (claim, signature) =
+        waymark_protocol::auth::sign_push(a.id, Uuid::now_v7(), b"other bytes", at, &a.keys.signing);
+    let request = Request::post(PATH_PUSH)
+        .header(CLAIM_HEADER, claim)
+        .header(SIGNATURE_HEADER, signature)
+        .body(Body::from(frame))
+        .unwrap();
     let (status, body) = call(&clinic, request).await;
     assert_eq!((status, code_of(&body).as_str()), (StatusCode::BAD_REQUEST, "header_mismatch"), "another body");
     assert_eq!(clinic.state.store.stats().unwrap().ops, held_before, "a mismatched push stores nothing");
@@ -323,7 +380,11 @@ async fn each_bad_batch_is_refused_with_its_own_error() {
     let request = a.signed(PATH_HELLO, b"{}".to_vec());
     let (claim, signature) = (request.headers()[CLAIM_HEADER].clone(), request.headers()[SIGNATURE_HEADER].clone());
     assert_eq!(call(&clinic, request).await.0, StatusCode::OK);
-    let again = Request::post(PATH_HELLO).header(CLAIM_HEADER, claim).header(SIGNATURE_HEADER, signature).body(Body::from("{}")).unwrap();
+    let again = Request::post(PATH_HELLO)
+        .header(CLAIM_HEADER, claim)
+        .header(SIGNATURE_HEADER, signature)
+        .body(Body::from("{}"))
+        .unwrap();
     let (status, body) = call(&clinic, again).await;
     assert_eq!((status, code_of(&body).as_str()), (StatusCode::CONFLICT, "replayed"));
 }
@@ -352,7 +413,11 @@ async fn hostile_input_to_every_endpoint_gets_a_4xx() {
                 cases += 1;
                 // A correctly signed hello ignores its body, so it may succeed; nothing else may.
                 let may_succeed = signed && path == PATH_HELLO;
-                assert!(status.is_client_error() || (may_succeed && status.is_success()), "{path} with {} bytes gave {status}", body.len());
+                assert!(
+                    status.is_client_error() || (may_succeed && status.is_success()),
+                    "{path} with {} bytes gave {status}",
+                    body.len()
+                );
             }
         }
     }
@@ -383,8 +448,10 @@ async fn the_clinics_review_and_a_reassignment_reach_the_right_laptops_in_every_
         let (a, c) = (Device::new(1, "ISA01"), Device::new(3, "ISA02"));
         call(&clinic, post(PATH_ENROL, a.enrol_request(TOKEN))).await;
         call(&clinic, post(PATH_ENROL, c.enrol_request("third"))).await;
-        let ops =
-            vec![a.op(1, 10, "case", serde_json::json!({"advocate": "ISA01"})), a.op(2, 10, "case", serde_json::json!({"status": "open"}))];
+        let ops = vec![
+            a.op(1, 10, "case", serde_json::json!({"advocate": "ISA01"})),
+            a.op(2, 10, "case", serde_json::json!({"status": "open"})),
+        ];
         assert_eq!(call(&clinic, a.pushed(a.batch(&clinic, &ops))).await.0, StatusCode::OK);
         let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
         let store = clinic.state.store.as_ref();
@@ -401,11 +468,18 @@ async fn the_clinics_review_and_a_reassignment_reach_the_right_laptops_in_every_
             now
         )
         .is_err());
-        let err = clinic_review(store, id, Uuid::from_u128(10), "CLN1", &fields(&["meeting_on=2026-11-20"]), now).unwrap_err();
+        let err = clinic_review(store, id, Uuid::from_u128(10), "CLN1", &fields(&["meeting_on=2026-11-20"]), now)
+            .unwrap_err();
         assert!(err.to_string().contains("agencies_present"), "{name}: {err}");
-        let review =
-            clinic_review(store, id, Uuid::from_u128(10), "CLN1", &fields(&["meeting_on=2026-11-20", "agencies_present+=police"]), now)
-                .unwrap();
+        let review = clinic_review(
+            store,
+            id,
+            Uuid::from_u128(10),
+            "CLN1",
+            &fields(&["meeting_on=2026-11-20", "agencies_present+=police"]),
+            now,
+        )
+        .unwrap();
         assert_eq!(review.seq, 1, "{name}: the clinic numbers its own ops");
         let pull = |device: &Device, after: u64| {
             let request = serde_json::to_vec(&PullRequest { after, max_ops: 100 }).unwrap();
@@ -469,16 +543,30 @@ async fn an_enrolment_binds_the_advocate_the_code_was_issued_for_in_every_store(
         // Codes are only issued for registered, active advocates.
         let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest("fifth"));
         let later = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
-        assert_eq!(clinic.state.store.add_enrolment(&hash, "NOBODY", later).unwrap_err().code(), ErrorCode::UnknownStaff, "{name}");
+        assert_eq!(
+            clinic.state.store.add_enrolment(&hash, "NOBODY", later).unwrap_err().code(),
+            ErrorCode::UnknownStaff,
+            "{name}"
+        );
 
         // Hello's acknowledgement is signed for this device and request.
         let request = silent.signed(PATH_HELLO, b"{}".to_vec());
         let claim = waymark_protocol::auth::read_claim(request.headers()[CLAIM_HEADER].to_str().unwrap()).unwrap().0;
         let hello: HelloResponse = serde_json::from_slice(&call(&clinic, request).await.1).unwrap();
-        let receipt = Receipt { device: silent.id, through: 0, op: None, request: claim.request_id, quarantined: &[], refused: &[] };
+        let receipt = Receipt {
+            device: silent.id,
+            through: 0,
+            op: None,
+            request: claim.request_id,
+            quarantined: &[],
+            refused: &[],
+        };
         assert!(receipt.verify(&clinic.state.keys.signing.verifying_key(), &hello.signature).is_ok(), "{name}");
         let replayed = Receipt { request: Uuid::now_v7(), ..receipt };
-        assert!(replayed.verify(&clinic.state.keys.signing.verifying_key(), &hello.signature).is_err(), "{name}: bound to the request");
+        assert!(
+            replayed.verify(&clinic.state.keys.signing.verifying_key(), &hello.signature).is_err(),
+            "{name}: bound to the request"
+        );
 
         // An advocate marked inactive: their laptop is refused after its signature is checked.
         assert!(clinic.state.store.set_staff_active("ISA01", false).unwrap());
@@ -490,8 +578,21 @@ async fn an_enrolment_binds_the_advocate_the_code_was_issued_for_in_every_store(
 }
 
 /// An op on a record of a case, as a laptop would log it.
-fn record_op(device: &Device, seq: u64, kind: &str, record: u128, case: u128, action: OpAction, new: serde_json::Value) -> WireOp {
-    WireOp { record_id: Uuid::from_u128(record), case_id: Some(Uuid::from_u128(case)), action, ..device.op(seq, case, kind, new) }
+fn record_op(
+    device: &Device,
+    seq: u64,
+    kind: &str,
+    record: u128,
+    case: u128,
+    action: OpAction,
+    new: serde_json::Value,
+) -> WireOp {
+    WireOp {
+        record_id: Uuid::from_u128(record),
+        case_id: Some(Uuid::from_u128(case)),
+        action,
+        ..device.op(seq, case, kind, new)
+    }
 }
 
 #[tokio::test]
@@ -521,7 +622,8 @@ async fn every_authority_rule_is_enforced_in_every_store_and_a_refusal_blocks_no
 
         // C (ISA02) writes into ISA01's case, then forges ISA01 as the actor.
         let intrusion = record_op(&c, 1, "incident", 30, 10, OpAction::Create, json!({}));
-        let forged = WireOp { actor: "ISA01".into(), ..record_op(&c, 2, "incident", 31, 10, OpAction::Create, json!({})) };
+        let forged =
+            WireOp { actor: "ISA01".into(), ..record_op(&c, 2, "incident", 31, 10, OpAction::Create, json!({})) };
         let reply = push(&c, vec![intrusion, forged]).await;
         let codes: Vec<OpRefusal> = reply.refused.iter().map(|r| r.code.clone()).collect();
         assert_eq!(codes, vec![OpRefusal::NotYourCase, OpRefusal::ActorMismatch], "{name}");
@@ -542,8 +644,12 @@ async fn every_authority_rule_is_enforced_in_every_store_and_a_refusal_blocks_no
         ];
         let reply = push(&a, hostile.clone()).await;
         let refused: Vec<(u64, OpRefusal)> = reply.refused.iter().map(|r| (r.seq, r.code.clone())).collect();
-        let expected =
-            vec![(4, OpRefusal::CaseMismatch), (5, OpRefusal::ClinicOwned), (6, OpRefusal::ClinicOwned), (7, OpRefusal::HlcAhead)];
+        let expected = vec![
+            (4, OpRefusal::CaseMismatch),
+            (5, OpRefusal::ClinicOwned),
+            (6, OpRefusal::ClinicOwned),
+            (7, OpRefusal::HlcAhead),
+        ];
         assert_eq!(refused, expected, "{name}");
         assert_eq!((reply.acked_through, reply.acked_op), (8, Some(hostile[4].op_id)), "{name}");
         // Sent again (a lost reply): answered the same way, stored once.
@@ -553,7 +659,9 @@ async fn every_authority_rule_is_enforced_in_every_store_and_a_refusal_blocks_no
         assert_eq!((stats.ops, stats.refused, stats.quarantined), (4, 6, 0), "{name}");
 
         // The other laptops see only what was accepted: A's second laptop gets A's four good ops, C gets nothing of ISA01's.
-        let pull = |device: &Device| device.signed(PATH_PULL, serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap());
+        let pull = |device: &Device| {
+            device.signed(PATH_PULL, serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap())
+        };
         let opened = |body: Vec<u8>, device: &Device| {
             let batch = decode(&body, &Limits::default()).unwrap();
             open(&batch, &clinic.state.keys.signing.verifying_key(), &device.keys.sealing, &Limits::default()).unwrap()
@@ -562,7 +670,11 @@ async fn every_authority_rule_is_enforced_in_every_store_and_a_refusal_blocks_no
         assert_eq!(to_a2.ops.iter().map(|o| o.seq).collect::<Vec<_>>(), vec![1, 2, 3, 8], "{name}");
         let to_c = opened(call(clinic, pull(&c)).await.1, &c);
         assert!(to_c.ops.is_empty(), "{name}");
-        assert_eq!(clinic.state.store.case_advocate(Uuid::from_u128(10)).unwrap().as_deref(), Some("ISA01"), "{name}: no takeover");
+        assert_eq!(
+            clinic.state.store.case_advocate(Uuid::from_u128(10)).unwrap().as_deref(),
+            Some("ISA01"),
+            "{name}: no takeover"
+        );
     }
 }
 
@@ -599,7 +711,9 @@ async fn abuse_is_refused_and_an_honest_laptop_is_served_meanwhile() {
         assert_eq!((status, code_of(&body).as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"), "{name}");
         // A push from no known sender is refused from its headers, before its body is read: this one never sends it.
         let unsigned = Request::post(PATH_PUSH).body(Body::new(Stalled(false))).unwrap();
-        let answered = tokio::time::timeout(std::time::Duration::from_secs(2), router(clinic.state.clone()).oneshot(unsigned)).await;
+        let answered =
+            tokio::time::timeout(std::time::Duration::from_secs(2), router(clinic.state.clone()).oneshot(unsigned))
+                .await;
         let response = answered.expect("answered without the body").unwrap();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{name}");
         assert_eq!(code_of(&response.into_body().collect().await.unwrap().to_bytes()), "unsigned", "{name}");
@@ -616,7 +730,9 @@ async fn abuse_is_refused_and_an_honest_laptop_is_served_meanwhile() {
             .header(SIGNATURE_HEADER, claim.1)
             .body(Body::new(Stalled(false)))
             .unwrap();
-        let answered = tokio::time::timeout(std::time::Duration::from_secs(2), router(clinic.state.clone()).oneshot(unknown)).await;
+        let answered =
+            tokio::time::timeout(std::time::Duration::from_secs(2), router(clinic.state.clone()).oneshot(unknown))
+                .await;
         assert_eq!(answered.expect("answered without the body").unwrap().status(), StatusCode::UNAUTHORIZED, "{name}");
 
         // A signed call dated two days before the clinic's clock: refused by its age.
@@ -637,7 +753,10 @@ async fn abuse_is_refused_and_an_honest_laptop_is_served_meanwhile() {
         assert_eq!(call(&clinic, b.signed(PATH_HELLO, b"{}".to_vec())).await.0, StatusCode::OK, "{name}");
         let pull = serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap();
         assert_eq!(call(&clinic, b.signed(PATH_PULL, pull)).await.0, StatusCode::OK, "{name}");
-        assert!(stalled.iter().all(|s| !s.is_finished()), "{name}: the honest laptop was served while the uploads stalled");
+        assert!(
+            stalled.iter().all(|s| !s.is_finished()),
+            "{name}: the honest laptop was served while the uploads stalled"
+        );
         // Each stalled upload is ended at the deadline, with a code.
         for task in stalled {
             let response = task.await.unwrap().unwrap();
@@ -648,7 +767,10 @@ async fn abuse_is_refused_and_an_honest_laptop_is_served_meanwhile() {
 
         // Request and batch ids older than twice the window are forgotten; claims that old are refused anyway.
         let later = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
-        assert!(clinic.state.store.prune(later).unwrap() >= 3, "{name}: the ids above were recorded and are now forgotten");
+        assert!(
+            clinic.state.store.prune(later).unwrap() >= 3,
+            "{name}: the ids above were recorded and are now forgotten"
+        );
         assert_eq!(clinic.state.store.prune(later).unwrap(), 0, "{name}");
     }
 }
@@ -694,14 +816,23 @@ async fn a_rejoined_laptop_is_recognised_by_op_id_and_meaning() {
             "{name}"
         );
         let stats = clinic.state.store.stats().unwrap();
-        assert_eq!((stats.ops, stats.recognised, stats.quarantined), (3, 2, 0), "{name}: each change is in the feed once");
-        assert_eq!(clinic.state.store.op_id_at(rejoined.id, 1).unwrap(), Some(ops[0].op_id), "{name}: the slot names the op it holds");
+        assert_eq!(
+            (stats.ops, stats.recognised, stats.quarantined),
+            (3, 2, 0),
+            "{name}: each change is in the feed once"
+        );
+        assert_eq!(
+            clinic.state.store.op_id_at(rejoined.id, 1).unwrap(),
+            Some(ops[0].op_id),
+            "{name}: the slot names the op it holds"
+        );
         // Sent again, it is acknowledged again and changes nothing.
         assert_eq!(push(&clinic, &rejoined, &again).await.acked_through, 3, "{name}");
         assert_eq!(clinic.state.store.stats().unwrap().ops, 3, "{name}");
 
         // The same id with another meaning is not the same change.
-        let altered = WireOp { changes: serde_json::json!({"new": {"status": "closed"}}), ..renumbered(&ops[1], &rejoined, 4) };
+        let altered =
+            WireOp { changes: serde_json::json!({"new": {"status": "closed"}}), ..renumbered(&ops[1], &rejoined, 4) };
         assert_eq!(push(&clinic, &rejoined, &[altered]).await.quarantined, vec![4], "{name}");
         // Another advocate's laptop cannot claim ISA01's changes as its own.
         assert_eq!(push(&clinic, &other, &[renumbered(&ops[0], &other, 1)]).await.quarantined, vec![1], "{name}");
@@ -716,7 +847,13 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
     let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
     for (name, clinic) in stores() {
         let store = clinic.state.store.as_ref();
-        let admin = StaffMember { code: "ADM1".into(), name: "Admin".into(), role: StaffRole::Administrator, active: true, added_at: now };
+        let admin = StaffMember {
+            code: "ADM1".into(),
+            name: "Admin".into(),
+            role: StaffRole::Administrator,
+            active: true,
+            added_at: now,
+        };
         store.add_staff(&admin).unwrap();
         let a = Device::new(1, "ISA01");
         call(&clinic, post(PATH_ENROL, a.enrol_request(TOKEN))).await;
@@ -755,7 +892,11 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
             ErrorCode::BadRequest,
             "{name}: advocates do not decide"
         );
-        assert_eq!(refused(release_quarantined(store, clinic_id, 1, "NOBODY", "checked", now)), ErrorCode::UnknownStaff, "{name}");
+        assert_eq!(
+            refused(release_quarantined(store, clinic_id, 1, "NOBODY", "checked", now)),
+            ErrorCode::UnknownStaff,
+            "{name}"
+        );
         assert_eq!(
             refused(release_quarantined(store, clinic_id, 1, "ADM1", "  ", now)),
             ErrorCode::BadRequest,
@@ -773,7 +914,9 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
         );
         assert_eq!(store.stats().unwrap().ops, 2, "{name}: nothing refused reached the feed");
 
-        let released = release_quarantined(store, clinic_id, 1, "ADM1", "made on the restored copy; checked with ISA01", now).unwrap();
+        let released =
+            release_quarantined(store, clinic_id, 1, "ADM1", "made on the restored copy; checked with ISA01", now)
+                .unwrap();
         assert_eq!(
             (released.op_id, released.origin, released.meaning_hash()),
             (stranded.op_id, clinic_id, stranded.meaning_hash()),
@@ -791,7 +934,8 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
         call(&clinic, post(PATH_ENROL, b.enrol_request("second"))).await;
         let request = serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap();
         let batch = decode(&call(&clinic, b.signed(PATH_PULL, request)).await.1, &Limits::default()).unwrap();
-        let pulled = open(&batch, &clinic.state.keys.signing.verifying_key(), &b.keys.sealing, &Limits::default()).unwrap().ops;
+        let pulled =
+            open(&batch, &clinic.state.keys.signing.verifying_key(), &b.keys.sealing, &Limits::default()).unwrap().ops;
         assert!(pulled.iter().any(|o| o.op_id == stranded.op_id && o.origin == clinic_id), "{name}");
         // The laptop that made it, rejoined as a new device, sends it again: recognised, not quarantined anew.
         let rejoined = Device::new(7, "ISA01");
@@ -804,14 +948,22 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
         let again = push(&clinic, &rejoined, &[renumbered(&discarded, &rejoined, 2)]).await;
         assert_eq!(again.quarantined, vec![2], "{name}");
 
-        let decisions: Vec<_> = store.quarantine_list().unwrap().iter().map(|q| (q.decision, q.decided_by.clone())).collect();
+        let decisions: Vec<_> =
+            store.quarantine_list().unwrap().iter().map(|q| (q.decision, q.decided_by.clone())).collect();
         assert_eq!(
             decisions[..2],
-            [(Some(QuarantineDecision::Released), Some("ADM1".into())), (Some(QuarantineDecision::Discarded), Some("ADM1".into()))],
+            [
+                (Some(QuarantineDecision::Released), Some("ADM1".into())),
+                (Some(QuarantineDecision::Discarded), Some("ADM1".into()))
+            ],
             "{name}"
         );
         let audit = store.admin_audit().unwrap();
-        assert_eq!(audit.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["quarantine_released", "quarantine_discarded"], "{name}");
+        assert_eq!(
+            audit.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            ["quarantine_released", "quarantine_discarded"],
+            "{name}"
+        );
         let words = ["restored", "checked", "reference", "right", "ISA01"];
         let leaked = |e: &waymark_clinic::store::AdminEvent| {
             let text = format!("{} {} {:?} {}", e.actor, e.action, e.target, e.detail);
@@ -830,7 +982,8 @@ async fn a_device_or_an_address_that_calls_too_often_is_turned_away_for_a_while(
     let (_, mut clinic) = stores().remove(0);
     clinic.state.throttle = Throttle::new(RateLimits { per_address: 8, enrol_per_address: 2, per_device: 3 });
     let from = |ip: [u8; 4], request: Request<Body>| {
-        let router = router(clinic.state.clone()).layer(axum::Extension(ConnectInfo(std::net::SocketAddr::from((ip, 40000)))));
+        let router =
+            router(clinic.state.clone()).layer(axum::Extension(ConnectInfo(std::net::SocketAddr::from((ip, 40000)))));
         async move {
             let response = router.oneshot(request).await.unwrap();
             let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
@@ -895,25 +1048,67 @@ async fn the_victims_address_in_free_text_is_a_warning_at_the_clinic_never_a_ref
                 OpAction::Create,
                 serde_json::json!({"account": "Waited at the corner of larkspur cl"}),
             ),
-            record_op(&device, 4, "incident", 13, 10, OpAction::Create, serde_json::json!({"account": "Seen in Hillside town centre"})),
-            record_op(&device, 5, "contact", 14, 10, OpAction::Create, serde_json::json!({"summary": "Letter to zz991aa"})),
+            record_op(
+                &device,
+                4,
+                "incident",
+                13,
+                10,
+                OpAction::Create,
+                serde_json::json!({"account": "Seen in Hillside town centre"}),
+            ),
+            record_op(
+                &device,
+                5,
+                "contact",
+                14,
+                10,
+                OpAction::Create,
+                serde_json::json!({"summary": "Letter to zz991aa"}),
+            ),
         ];
         let reply = push(&clinic, &device, &ops).await;
-        assert_eq!((reply.acked_through, reply.refused.len(), reply.quarantined.len()), (5, 0, 0), "{name}: nothing is refused");
+        assert_eq!(
+            (reply.acked_through, reply.refused.len(), reply.quarantined.len()),
+            (5, 0, 0),
+            "{name}: nothing is refused"
+        );
         let warnings = clinic.state.store.text_warnings().unwrap();
         let found: Vec<(Uuid, Vec<String>)> = warnings.iter().map(|w| (w.op_id, w.fields.clone())).collect();
-        assert_eq!(found, vec![(ops[2].op_id, vec!["account".to_owned()]), (ops[4].op_id, vec!["summary".to_owned()])], "{name}");
+        assert_eq!(
+            found,
+            vec![(ops[2].op_id, vec!["account".to_owned()]), (ops[4].op_id, vec!["summary".to_owned()])],
+            "{name}"
+        );
         let shown = serde_json::to_string(&warnings).unwrap();
-        assert!(!shown.to_lowercase().contains("larkspur") && !shown.to_lowercase().contains("zz99"), "{name}: ids and field names only");
+        assert!(
+            !shown.to_lowercase().contains("larkspur") && !shown.to_lowercase().contains("zz99"),
+            "{name}: ids and field names only"
+        );
         // Sent again, the warning is not doubled.
         push(&clinic, &device, &ops).await;
         assert_eq!(clinic.state.store.text_warnings().unwrap().len(), 2, "{name}");
         // She moves to a street an earlier account names: that account is found too.
-        let earlier =
-            record_op(&device, 6, "incident", 15, 10, OpAction::Create, serde_json::json!({"account": "Drove slowly down Birch Road"}));
+        let earlier = record_op(
+            &device,
+            6,
+            "incident",
+            15,
+            10,
+            OpAction::Create,
+            serde_json::json!({"account": "Drove slowly down Birch Road"}),
+        );
         let moved = WireOp {
             hlc: format!("{:015}-{:010}-{}", 1_795_000_000_100u64, 0, device.id),
-            ..record_op(&device, 7, "victim", 11, 10, OpAction::Update, serde_json::json!({"address": {"lines": ["5 Birch Road"]}}))
+            ..record_op(
+                &device,
+                7,
+                "victim",
+                11,
+                10,
+                OpAction::Update,
+                serde_json::json!({"address": {"lines": ["5 Birch Road"]}}),
+            )
         };
         assert_eq!(push(&clinic, &device, std::slice::from_ref(&earlier)).await.acked_through, 6, "{name}");
         assert_eq!(clinic.state.store.text_warnings().unwrap().len(), 2, "{name}: not her address yet");

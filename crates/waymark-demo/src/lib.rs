@@ -4,8 +4,6 @@
 //! point at a real person. Used by `waymark demo`, the run command and the
 //! benchmarks. Pure: time, seed and advocate are passed in.
 
-#![cfg_attr(not(test), warn(clippy::unwrap_used))]
-
 use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
@@ -16,8 +14,8 @@ use waymark_domain::time::london_date;
 use waymark_domain::*;
 
 const FIRST: [&str; 16] = [
-    "Alex", "Sam", "Jordan", "Robin", "Casey", "Morgan", "Jamie", "Charlie", "Rowan", "Avery", "Quinn", "Taylor", "Riley", "Frankie",
-    "Sasha", "Kit",
+    "Alex", "Sam", "Jordan", "Robin", "Casey", "Morgan", "Jamie", "Charlie", "Rowan", "Avery", "Quinn", "Taylor",
+    "Riley", "Frankie", "Sasha", "Kit",
 ];
 const LAST: [&str; 12] = [
     "Example",
@@ -33,7 +31,8 @@ const LAST: [&str; 12] = [
     "Specimen",
     "Dummett",
 ];
-const STREETS: [&str; 6] = ["Example Road", "Sample Street", "Demo Lane", "Fictional Close", "Placeholder Way", "Test Avenue"];
+const STREETS: [&str; 6] =
+    ["Example Road", "Sample Street", "Demo Lane", "Fictional Close", "Placeholder Way", "Test Avenue"];
 const COURTS: [&str; 3] = ["Demo Magistrates' Court", "Sample Crown Court", "Example Family Court"];
 
 /// How a demo incident reads, keyed by the behaviour it shows.
@@ -54,27 +53,39 @@ fn incident_text(b: &Behaviour) -> (&'static str, Channel, &'static str) {
             Channel::InPerson,
             "I was too frightened to leave the house.",
         ),
-        Behaviour::TurningUp => {
-            ("Turned up at the workplace reception asking for me by name.", Channel::InPerson, "My manager had to walk me to the car.")
+        Behaviour::TurningUp => (
+            "Turned up at the workplace reception asking for me by name.",
+            Channel::InPerson,
+            "My manager had to walk me to the car.",
+        ),
+        Behaviour::Following => (
+            "Car followed the bus route home and parked at the end of the road.",
+            Channel::InPerson,
+            "I now change my route every day.",
+        ),
+        Behaviour::ThirdParties => {
+            ("Contacted my sister asking where I was living now.", Channel::ThirdParty, "My family are scared too.")
         }
-        Behaviour::Following => {
-            ("Car followed the bus route home and parked at the end of the road.", Channel::InPerson, "I now change my route every day.")
-        }
-        Behaviour::ThirdParties => ("Contacted my sister asking where I was living now.", Channel::ThirdParty, "My family are scared too."),
-        Behaviour::UnwantedGifts => {
-            ("Flowers left on the doorstep with an unsigned card.", Channel::InPerson, "It means they know where I live.")
-        }
+        Behaviour::UnwantedGifts => (
+            "Flowers left on the doorstep with an unsigned card.",
+            Channel::InPerson,
+            "It means they know where I live.",
+        ),
         Behaviour::Tracking => (
             "Found an unknown tracking tag in the coat pocket.",
             Channel::DeviceTracking,
             "I don't know how long they have been tracking me.",
         ),
-        Behaviour::ThreatViolence => {
-            ("Voicemail saying 'you'll regret ignoring me'.", Channel::Phone, "I am terrified of what will happen next.")
-        }
-        Behaviour::PropertyDamage => {
-            ("Car tyres found slashed in the morning.", Channel::InPerson, "I can't afford this and I feel unsafe at home.")
-        }
+        Behaviour::ThreatViolence => (
+            "Voicemail saying 'you'll regret ignoring me'.",
+            Channel::Phone,
+            "I am terrified of what will happen next.",
+        ),
+        Behaviour::PropertyDamage => (
+            "Car tyres found slashed in the morning.",
+            Channel::InPerson,
+            "I can't afford this and I feel unsafe at home.",
+        ),
         _ => ("Unwanted contact.", Channel::Text, "I feel anxious."),
     }
 }
@@ -171,7 +182,10 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
             vec![]
         },
         address: Some(Address {
-            lines: vec![format!("{} {}", rng.gen_range(1..120), STREETS.choose(rng).unwrap_or(&"Example Road")), "Nowhere-on-Sea".into()],
+            lines: vec![
+                format!("{} {}", rng.gen_range(1..120), STREETS.choose(rng).unwrap_or(&"Example Road")),
+                "Nowhere-on-Sea".into(),
+            ],
             postcode: Some(format!(
                 "ZZ99 {}{}{}",
                 rng.gen_range(1..9),
@@ -193,13 +207,23 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
             safe_times: Some("weekdays 10:00-14:00".into()),
             notes: Some("Do not call in the evening: the perpetrator may be nearby.".into()),
         },
-        consents: vec![Consent { id: None, with: "Stalking clinic".into(), given_on: opened_on, withdrawn_on: None, scope: None }],
+        consents: vec![Consent {
+            id: None,
+            with: "Stalking clinic".into(),
+            given_on: opened_on,
+            withdrawn_on: None,
+            scope: None,
+        }],
         sharing_without_consent: vec![],
     };
     let perpetrator = Perpetrator {
         id: PerpetratorId::new(now, &mut ids),
         case_id,
-        names: vec![format!("{} {} (DEMO)", FIRST.choose(rng).unwrap_or(&"Sam"), LAST.choose(rng).unwrap_or(&"Sample"))],
+        names: vec![format!(
+            "{} {} (DEMO)",
+            FIRST.choose(rng).unwrap_or(&"Sam"),
+            LAST.choose(rng).unwrap_or(&"Sample")
+        )],
         aliases: vec![],
         date_of_birth: None,
         addresses: vec![],
@@ -235,8 +259,14 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
                 expiry: Expiry::On(made.checked_add_months(chrono::Months::new(24)).unwrap_or(made)),
                 protected_persons: vec![victim.name.clone()],
                 conditions: vec![
-                    Condition { kind: ConditionKind::NoContact, text: "No contact with the protected person by any means.".into() },
-                    Condition { kind: ConditionKind::ExclusionZone, text: "Not to enter Example Road (demo map).".into() },
+                    Condition {
+                        kind: ConditionKind::NoContact,
+                        text: "No contact with the protected person by any means.".into(),
+                    },
+                    Condition {
+                        kind: ConditionKind::ExclusionZone,
+                        text: "Not to enter Example Road (demo map).".into(),
+                    },
                 ],
                 bail_authority: None,
             }
@@ -284,13 +314,19 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
         let (account, channel, impact) = incident_text(&primary);
         let occurred_at = (start + Duration::seconds(*offset)).min(now - Duration::minutes(5));
         let reported = rng.gen_bool(0.6);
-        let breaches =
-            order.as_ref().filter(|o| o.made_on.is_some_and(|m| london_date(occurred_at) > m) && rng.gen_bool(0.2)).map(|o| o.id);
+        let breaches = order
+            .as_ref()
+            .filter(|o| o.made_on.is_some_and(|m| london_date(occurred_at) > m) && rng.gen_bool(0.2))
+            .map(|o| o.id);
         incidents.push(Incident {
             id: IncidentId::new(now, &mut ids),
             case_id,
             occurred_at,
-            location: Some(if channel == Channel::InPerson { "Outside home (demo)".into() } else { "Online / phone".into() }),
+            location: Some(if channel == Channel::InPerson {
+                "Outside home (demo)".into()
+            } else {
+                "Online / phone".into()
+            }),
             account: account.into(),
             channel,
             behaviours,
@@ -319,7 +355,13 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
             i.questions
                 .iter()
                 .map(|q| {
-                    (q.id.clone(), AnswerEntry { answer: if rng.gen_bool(yes_share) { Answer::Yes } else { Answer::No }, comment: None })
+                    (
+                        q.id.clone(),
+                        AnswerEntry {
+                            answer: if rng.gen_bool(yes_share) { Answer::Yes } else { Answer::No },
+                            comment: None,
+                        },
+                    )
                 })
                 .collect()
         })
@@ -400,7 +442,11 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
             },
             PlanSectionEntry {
                 section: PlanSection::EvidenceAndDiary,
-                actions: vec![PlanAction { action: "Keep the diary and save every message.".into(), who: "me".into(), review_on: None }],
+                actions: vec![PlanAction {
+                    action: "Keep the diary and save every message.".into(),
+                    who: "me".into(),
+                    review_on: None,
+                }],
                 notes: None,
             },
         ],
@@ -465,7 +511,8 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
     }));
     // First contact soon after referral, then regular contact up to the last few weeks.
     let first_contact = start + Duration::hours(rng.gen_range(2..72));
-    let last_contact = (now - Duration::days(rng.gen_range(0..21)) - Duration::hours(rng.gen_range(1..8))).max(first_contact);
+    let last_contact =
+        (now - Duration::days(rng.gen_range(0..21)) - Duration::hours(rng.gen_range(1..8))).max(first_contact);
     let contacts = 4i32;
     for k in 0..contacts {
         let at = first_contact + (last_contact - first_contact) * k / (contacts - 1);
@@ -476,7 +523,10 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
             method: if k == 0 {
                 ContactMethod::Phone
             } else {
-                [ContactMethod::Phone, ContactMethod::InPerson, ContactMethod::Text].choose(rng).cloned().unwrap_or(ContactMethod::Phone)
+                [ContactMethod::Phone, ContactMethod::InPerson, ContactMethod::Text]
+                    .choose(rng)
+                    .cloned()
+                    .unwrap_or(ContactMethod::Phone)
             },
             with_victim: true,
             party: None,
@@ -489,11 +539,20 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
             id: ClinicReviewId::new(now, &mut ids),
             case_id,
             meeting_on: assessed_on,
-            agencies_present: vec![Agency::Police, Agency::Cps, Agency::Probation, Agency::MentalHealth, Agency::VictimsCharity],
+            agencies_present: vec![
+                Agency::Police,
+                Agency::Cps,
+                Agency::Probation,
+                Agency::MentalHealth,
+                Agency::VictimsCharity,
+            ],
             typology: Some(Typology::Rejected),
             srp: BTreeMap::from([(
                 "persistence".to_owned(),
-                SrpJudgement { rating: SrpRating::High, rationale: "Demo: contact continued after police warning.".into() },
+                SrpJudgement {
+                    rating: SrpRating::High,
+                    rationale: "Demo: contact continued after police warning.".into(),
+                },
             )]),
             actions: vec![AgreedAction {
                 action: "Police to apply for an SPO (demo).".into(),

@@ -107,7 +107,10 @@ impl Desk {
     }
 
     pub fn settings(&self) -> Settings {
-        std::fs::read_to_string(self.dir.join(SETTINGS_FILE)).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+        std::fs::read_to_string(self.dir.join(SETTINGS_FILE))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
     }
 
     pub fn set_idle_lock_minutes(&self, minutes: u32) -> Result<VaultState> {
@@ -116,8 +119,9 @@ impl Desk {
         }
         self.with_vault(|_| Ok(()))?;
         let text = serde_json::to_vec(&Settings { idle_lock_minutes: minutes }).unwrap_or_default();
-        std::fs::write(self.dir.join(SETTINGS_FILE), text)
-            .map_err(|_| DeskError::new(ErrorCode::Io, "The settings could not be saved. Check the disk and try again."))?;
+        std::fs::write(self.dir.join(SETTINGS_FILE), text).map_err(|_| {
+            DeskError::new(ErrorCode::Io, "The settings could not be saved. Check the disk and try again.")
+        })?;
         Ok(self.state())
     }
 
@@ -151,13 +155,13 @@ impl Desk {
         if passphrase.expose_secret() != confirm.expose_secret() {
             return Err(DeskError::field("confirm", "does not match the passphrase; type the same passphrase twice"));
         }
-        let recovery = match recovery_recipient.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-            Some(text) => Some(
-                waymark_vault::keyfile::parse_recipient(text)
-                    .map_err(|_| DeskError::field("recovery_recipient", "is not an age recipient: it starts with age1"))?,
-            ),
-            None => None,
-        };
+        let recovery =
+            match recovery_recipient.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+                Some(text) => Some(waymark_vault::keyfile::parse_recipient(text).map_err(|_| {
+                    DeskError::field("recovery_recipient", "is not an age recipient: it starts with age1")
+                })?),
+                None => None,
+            };
         let options = InitOptions { advocate: advocate.trim().to_owned(), recovery, work_factor: self.work_factor };
         let mut guard = self.guard();
         if guard.is_some() {
@@ -217,13 +221,20 @@ impl Desk {
         let victim = Patch::from_fields(&form.victim)?;
         self.with_vault(|v| {
             let (case, _) = guarded(v, address_confirmed, |v| v.open_case(&case, &victim))?;
-            case.case_id().ok_or_else(|| DeskError::new(ErrorCode::Database, "The case was saved without an id. Report this."))
+            case.case_id()
+                .ok_or_else(|| DeskError::new(ErrorCode::Database, "The case was saved without an id. Report this."))
         })
     }
 
     /// Saves a new record. `address_confirmed` is the advocate's answer to
     /// an `address_in_text` refusal of the same save.
-    pub fn add_record(&self, kind: RecordKind, case_id: Option<CaseId>, fields: Fields, address_confirmed: bool) -> Result<Record> {
+    pub fn add_record(
+        &self,
+        kind: RecordKind,
+        case_id: Option<CaseId>,
+        fields: Fields,
+        address_confirmed: bool,
+    ) -> Result<Record> {
         let patch = Patch::from_fields(&fields)?;
         self.with_vault(|v| Ok(guarded(v, address_confirmed, |v| v.add(kind, case_id, &patch))?))
     }
@@ -234,7 +245,13 @@ impl Desk {
     }
 
     /// Corrects an incident with an amendment; the original stays as it was.
-    pub fn amend_incident(&self, incident_id: Uuid, reason: String, changes: Fields, address_confirmed: bool) -> Result<Record> {
+    pub fn amend_incident(
+        &self,
+        incident_id: Uuid,
+        reason: String,
+        changes: Fields,
+        address_confirmed: bool,
+    ) -> Result<Record> {
         let patch = Patch::from_fields(&changes)?;
         self.with_vault(|v| Ok(guarded(v, address_confirmed, |v| v.amend_incident(incident_id, &reason, &patch))?))
     }

@@ -95,7 +95,11 @@ impl Desk {
     /// read afresh each time, so a service's edit shows without a restart.
     pub fn print_preview(&self, form: PrintForm) -> Result<PrintPreview> {
         let request = request_for(&form)?;
-        let options = Options { discreet: form.discreet, large_print: form.large_print, address_confirmed: form.address_confirmed };
+        let options = Options {
+            discreet: form.discreet,
+            large_print: form.large_print,
+            address_confirmed: form.address_confirmed,
+        };
         let templates = Templates::with_overrides(&self.dir().join("templates"))?;
         self.with_vault(|vault| {
             let mut state = self.print_state();
@@ -131,11 +135,19 @@ impl Desk {
     /// `None` is cancel) and saves there. When the dialog's name lacked
     /// ".pdf" and that file exists, the dialog never asked about replacing
     /// it, so it is opened again with the full name, once.
-    pub fn print_save_asking(&self, file_name: String, ask: impl Fn(String) -> Option<PathBuf>) -> Result<Option<PrintDone>> {
+    pub fn print_save_asking(
+        &self,
+        file_name: String,
+        ask: impl Fn(String) -> Option<PathBuf>,
+    ) -> Result<Option<PrintDone>> {
         let Some(path) = ask(file_name) else { return Ok(None) };
         match self.print_save(&path) {
             Err(e) if e.code == ErrorCode::FileExists => {
-                let name = path.with_extension("pdf").file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = path
+                    .with_extension("pdf")
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 ask(name).map(|again| self.print_save(&again)).transpose()
             }
             other => other.map(Some),

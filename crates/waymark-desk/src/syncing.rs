@@ -57,7 +57,8 @@ impl Drop for Background {
 }
 
 /// Said next to the code box when the code was issued to someone else.
-const ANOTHER_ADVOCATES_CODE: &str = "was issued for another staff code than this laptop's; ask the clinic for a code issued to you";
+const ANOTHER_ADVOCATES_CODE: &str =
+    "was issued for another staff code than this laptop's; ask the clinic for a code issued to you";
 
 impl From<SyncError> for DeskError {
     fn from(e: SyncError) -> Self {
@@ -110,7 +111,8 @@ fn run_loop(vault: Arc<Mutex<Option<Vault>>>, nudges: std::sync::mpsc::Receiver<
                 break;
             }
         }
-        let enrolled = vault.lock().ok().and_then(|g| g.as_ref().map(|v| v.sync_link().map(|l| l.is_some()).unwrap_or(false)));
+        let enrolled =
+            vault.lock().ok().and_then(|g| g.as_ref().map(|v| v.sync_link().map(|l| l.is_some()).unwrap_or(false)));
         if enrolled != Some(true) {
             wait = INTERVAL;
             continue;
@@ -124,7 +126,12 @@ fn run_loop(vault: Arc<Mutex<Option<Vault>>>, nudges: std::sync::mpsc::Receiver<
         }
         wait = match outcome {
             Ok(report) => {
-                tracing::info!(pushed = report.pushed, pulled = report.pulled, conflicts = report.conflicts, "sync round finished");
+                tracing::info!(
+                    pushed = report.pushed,
+                    pulled = report.pulled,
+                    conflicts = report.conflicts,
+                    "sync round finished"
+                );
                 delays = backoff();
                 INTERVAL
             }
@@ -159,7 +166,8 @@ impl Desk {
         let (nudge, nudges) = channel();
         let running = Arc::new(Mutex::new(false));
         let (vault, flag) = (self.vault_handle(), running.clone());
-        let spawned = std::thread::Builder::new().name("waymark-sync".into()).spawn(move || run_loop(vault, nudges, flag));
+        let spawned =
+            std::thread::Builder::new().name("waymark-sync".into()).spawn(move || run_loop(vault, nudges, flag));
         if spawned.is_ok() {
             *slot = Some(Background { nudge, running });
         }
@@ -203,8 +211,12 @@ impl Desk {
         off_async(|| how(&vault, &code)).map_err(|e| match e {
             SyncError::Protocol(p) => DeskError::field("code", &p.to_string()),
             SyncError::AdvocateMismatch { .. } => DeskError::field("code", ANOTHER_ADVOCATES_CODE),
-            SyncError::WrongServer => DeskError::field("code", "is from another clinic: ask your own clinic's administrator for a code"),
-            SyncError::Refused { code: ErrorCode::AdvocateMismatch, .. } => DeskError::field("code", ANOTHER_ADVOCATES_CODE),
+            SyncError::WrongServer => {
+                DeskError::field("code", "is from another clinic: ask your own clinic's administrator for a code")
+            }
+            SyncError::Refused { code: ErrorCode::AdvocateMismatch, .. } => {
+                DeskError::field("code", ANOTHER_ADVOCATES_CODE)
+            }
             other => other.into(),
         })?;
         self.sync_now()

@@ -17,7 +17,12 @@ fn desk(dir: &std::path::Path) -> (Desk, Arc<ManualClock>) {
 }
 
 fn create_form(passphrase: &str, confirm: &str) -> CreateVault {
-    CreateVault { advocate: "ADV7".into(), passphrase: passphrase.into(), confirm: confirm.into(), recovery_recipient: None }
+    CreateVault {
+        advocate: "ADV7".into(),
+        passphrase: passphrase.into(),
+        confirm: confirm.into(),
+        recovery_recipient: None,
+    }
 }
 
 fn fields(value: serde_json::Value) -> Fields {
@@ -27,8 +32,12 @@ fn fields(value: serde_json::Value) -> Fields {
 fn open_case(desk: &Desk) -> waymark_domain::CaseId {
     desk.open_case(
         NewCase {
-            case: fields(json!({"reference": "D-1", "referral.source": "police", "referral.reason": "Repeated contact"})),
-            victim: fields(json!({"name": "Canary Person", "address": {"lines": ["1 Canary Street"], "do_not_disclose": true}})),
+            case: fields(
+                json!({"reference": "D-1", "referral.source": "police", "referral.reason": "Repeated contact"}),
+            ),
+            victim: fields(
+                json!({"name": "Canary Person", "address": {"lines": ["1 Canary Street"], "do_not_disclose": true}}),
+            ),
         },
         false,
     )
@@ -93,7 +102,9 @@ fn the_case_view_puts_the_withheld_address_first_and_counts_incidents_by_week() 
     desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
     let case = open_case(&desk);
     for at in ["2026-11-02T21:00", "2026-11-03T08:30", "2026-11-17T12:00"] {
-        let incident = fields(json!({"occurred_at": at, "account": "Waited outside", "channel": "in_person", "behaviours": ["loitering"]}));
+        let incident = fields(
+            json!({"occurred_at": at, "account": "Waited outside", "channel": "in_person", "behaviours": ["loitering"]}),
+        );
         desk.add_record(RecordKind::Incident, Some(case), incident, false).unwrap();
     }
     let view = desk.case_view(case).unwrap();
@@ -101,7 +112,10 @@ fn the_case_view_puts_the_withheld_address_first_and_counts_incidents_by_week() 
     let counts: Vec<u32> = view.timeline.weeks.iter().map(|w| w.incidents).collect();
     assert_eq!(counts, [2, 0, 1]);
     assert_eq!(view.file.incidents.len(), 3);
-    assert!(view.audit.iter().any(|e| e.action == "view"), "opening a case is audited");
+    assert!(
+        view.audit.iter().any(|e| e.action == waymark_vault::audit::AuditAction::View),
+        "opening a case is audited"
+    );
 }
 
 #[test]
@@ -111,7 +125,12 @@ fn a_failed_save_names_the_field_and_writes_nothing() {
     desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
     let case = open_case(&desk);
     let err = desk
-        .add_record(RecordKind::Incident, Some(case), fields(json!({"account": "", "channel": "text", "behaviours": []})), false)
+        .add_record(
+            RecordKind::Incident,
+            Some(case),
+            fields(json!({"account": "", "channel": "text", "behaviours": []})),
+            false,
+        )
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Invalid);
     assert!(err.fields.iter().any(|f| f.field == "account"), "{err:?}");
@@ -126,7 +145,9 @@ fn the_address_in_a_free_text_field_is_a_warning_the_advocate_answers() {
     let (desk, _) = desk(dir.path());
     desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
     let case = open_case(&desk);
-    let incident = fields(json!({"account": "Followed her home to Canary St", "channel": "in_person", "behaviours": ["following"]}));
+    let incident = fields(
+        json!({"account": "Followed her home to Canary St", "channel": "in_person", "behaviours": ["following"]}),
+    );
     let err = desk.add_record(RecordKind::Incident, Some(case), incident.clone(), false).unwrap_err();
     assert_eq!(err.code, ErrorCode::AddressInText);
     assert_eq!(err.fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["account"]);
@@ -135,9 +156,13 @@ fn the_address_in_a_free_text_field_is_a_warning_the_advocate_answers() {
     desk.add_record(RecordKind::Incident, Some(case), incident, true).unwrap();
     let view = desk.case_view(case).unwrap();
     assert_eq!(view.file.incidents.len(), 1);
-    assert!(view.audit.iter().any(|e| e.action == "address_in_text_confirmed"));
+    assert!(view.audit.iter().any(|e| e.action == waymark_vault::audit::AuditAction::AddressInTextConfirmed));
     // Confirmed is not forgotten: the case header says so until it is reworded.
-    let warning = view.warnings.iter().find(|w| w.kind == waymark_domain::alerts::WarningKind::AddressInText).expect("a header warning");
+    let warning = view
+        .warnings
+        .iter()
+        .find(|w| w.kind == waymark_domain::alerts::WarningKind::AddressInText)
+        .expect("a header warning");
     assert!(warning.text.contains("1 record (incident)") && !warning.text.contains("Canary"), "{}", warning.text);
 }
 
@@ -155,12 +180,19 @@ fn an_amendment_keeps_the_original_and_changes_what_the_case_shows() {
             false,
         )
         .unwrap();
-    desk.amend_incident(incident.id(), "Wrong time given".into(), fields(json!({"occurred_at": "2026-11-19T23:15"})), false).unwrap();
+    desk.amend_incident(
+        incident.id(),
+        "Wrong time given".into(),
+        fields(json!({"occurred_at": "2026-11-19T23:15"})),
+        false,
+    )
+    .unwrap();
     let view = desk.case_view(case).unwrap();
     let entry = &view.file.incidents[0];
     assert_ne!(entry.original.occurred_at, entry.current.occurred_at);
     assert_eq!(entry.current.occurred_at, Utc.with_ymd_and_hms(2026, 11, 19, 23, 15, 0).unwrap(), "November is GMT");
-    let err = desk.edit_record(RecordKind::Incident, incident.id(), fields(json!({"account": "x"})), false).unwrap_err();
+    let err =
+        desk.edit_record(RecordKind::Incident, incident.id(), fields(json!({"account": "x"})), false).unwrap_err();
     assert_eq!(err.code, ErrorCode::Immutable);
 }
 
@@ -180,7 +212,10 @@ fn add_plan(desk: &Desk, case: waymark_domain::CaseId) {
     use waymark_domain::{PlanAction, PlanSection, PlanSectionEntry, SafetyPlan, SafetyPlanId, Supporter};
     let made_on = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
     let plan = SafetyPlan {
-        id: SafetyPlanId::new(Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(9)),
+        id: SafetyPlanId::new(
+            Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap(),
+            &mut rand_chacha::ChaCha8Rng::seed_from_u64(9),
+        ),
         case_id: case,
         version: 1,
         made_on,
@@ -250,7 +285,7 @@ fn print_previews_in_memory_saves_only_where_asked_and_records_each_print() {
     assert!(std::fs::read(out.join("for-client.pdf")).unwrap().starts_with(b"%PDF-"));
     desk.print_to_printer().unwrap();
     let audit = desk.case_view(case).unwrap().audit;
-    let prints: Vec<_> = audit.iter().filter(|e| e.action == "print").collect();
+    let prints: Vec<_> = audit.iter().filter(|e| e.action == waymark_vault::audit::AuditAction::Print).collect();
     assert_eq!(prints.len(), 3, "two saves and one print");
 
     // Locking drops the held document with the vault.
@@ -300,8 +335,14 @@ impl TestClinic {
     fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let passphrase = secrecy::SecretString::from("clinic test pass words".to_owned());
-        let (clinic, _) =
-            waymark_clinic::Clinic::init(dir.path(), &passphrase, &["127.0.0.1".into()], 10, waymark_clinic::system_now()).unwrap();
+        let (clinic, _) = waymark_clinic::Clinic::init(
+            dir.path(),
+            &passphrase,
+            &["127.0.0.1".into()],
+            10,
+            waymark_clinic::system_now(),
+        )
+        .unwrap();
         let store: Arc<dyn waymark_clinic::ClinicStore> = Arc::new(clinic.open_store().unwrap());
         let state = waymark_clinic::AppState {
             store: store.clone(),
@@ -366,7 +407,11 @@ fn enrolling_from_the_app_syncs_what_was_waiting_and_a_revocation_erases_the_vau
     let view = desk.sync_enrol(clinic.code()).unwrap();
     assert!(view.status.enrolled && view.status.last_sync_at.is_some());
     assert_eq!((view.status.pending, view.status.acked_through), (0, 2));
-    assert_eq!(view.status.problems, 0, "what was written before enrolling is accepted, not refused: {:?}", view.problems);
+    assert_eq!(
+        view.status.problems, 0,
+        "what was written before enrolling is accepted, not refused: {:?}",
+        view.problems
+    );
     assert_eq!(view.clinic_url.as_deref(), Some(clinic.url.as_str()));
 
     // Locked, nothing is shown.

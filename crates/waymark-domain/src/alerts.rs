@@ -80,7 +80,11 @@ pub fn case_warnings(
             push(WarningKind::AddressNotDisclosed, Severity::Danger, "Address: do not disclose".into());
         }
         if victim.safe_contact.phones.is_empty() && victim.safe_contact.email.is_none() {
-            push(WarningKind::NoSafeContactRules, Severity::Caution, "No safe way to contact the victim is recorded".into());
+            push(
+                WarningKind::NoSafeContactRules,
+                Severity::Caution,
+                "No safe way to contact the victim is recorded".into(),
+            );
         }
         if victim.interpreter_needed {
             push(WarningKind::InterpreterNeeded, Severity::Info, "Interpreter needed".into());
@@ -99,7 +103,11 @@ pub fn case_warnings(
         push(WarningKind::OrderInForce, Severity::Caution, format!("{} in force {until}", order.order_type.label()));
     }
     if let Some(review) = case.risk_review_on.filter(|r| *r < today) {
-        push(WarningKind::RiskReviewOverdue, Severity::Caution, format!("Risk review overdue since {}", long_date(review)));
+        push(
+            WarningKind::RiskReviewOverdue,
+            Severity::Caution,
+            format!("Risk review overdue since {}", long_date(review)),
+        );
     }
     out.sort_by_key(|w| w.severity);
     out

@@ -43,6 +43,10 @@ mod tests {
         b.insert("a".into(), serde_json::json!({ "c": null, "z": [{ "x": 2, "y": 1 }] }));
         b.insert("b".into(), Value::from(1));
         assert_eq!(to_string(&Value::Object(a)), to_string(&Value::Object(b)));
-        assert_eq!(to_string(&serde_json::json!({ "b": [3, 1], "a": "x" })), r#"{"a":"x","b":[3,1]}"#, "arrays keep their order");
+        assert_eq!(
+            to_string(&serde_json::json!({ "b": [3, 1], "a": "x" })),
+            r#"{"a":"x","b":[3,1]}"#,
+            "arrays keep their order"
+        );
     }
 }

@@ -182,7 +182,8 @@ impl<T: Clone> Finder<T> {
     pub fn add_address_text(&mut self, tag: &T, text: &str) {
         for piece in text.split([',', '\n', ';']) {
             let raw = raw_words(piece);
-            let split = (2..=raw.len()).rev().find(|&n| n <= 3 && postcode_parts(&raw[raw.len() - n..].concat()).is_some());
+            let split =
+                (2..=raw.len()).rev().find(|&n| n <= 3 && postcode_parts(&raw[raw.len() - n..].concat()).is_some());
             match split {
                 Some(n) => {
                     self.add_postcode(tag, &raw[raw.len() - n..].concat());
@@ -196,7 +197,8 @@ impl<T: Clone> Finder<T> {
 
     fn add_address_line(&mut self, tag: &T, line: &str) {
         let raw = raw_words(line);
-        let dwelling = |w: &String| w.chars().any(|c| c.is_numeric()) || DWELLING_WORDS.contains(&w.to_lowercase().as_str());
+        let dwelling =
+            |w: &String| w.chars().any(|c| c.is_numeric()) || DWELLING_WORDS.contains(&w.to_lowercase().as_str());
         let street: Vec<&String> = raw.iter().skip_while(|w| dwelling(w)).collect();
         if street.len() >= 2 {
             self.push_phrase(tag, &street.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(" "), false);
@@ -238,7 +240,10 @@ impl<T: Clone> Finder<T> {
     /// An online account: the handle at its end ("@darren_v", ".../darren.voss"),
     /// as its words and joined.
     pub fn add_handle(&mut self, tag: &T, account: &str) {
-        let token = account.split_whitespace().find(|t| t.contains('@') || t.contains('/')).or_else(|| account.split_whitespace().next());
+        let token = account
+            .split_whitespace()
+            .find(|t| t.contains('@') || t.contains('/'))
+            .or_else(|| account.split_whitespace().next());
         let Some(token) = token else { return };
         let handle = token.trim_end_matches('/').rsplit('/').next().unwrap_or(token).trim_start_matches('@');
         let handle = handle.split('@').next().unwrap_or(handle);
@@ -329,7 +334,11 @@ pub fn fields_showing<T: Clone>(finder: &Finder<T>, kind: RecordKind, doc: &Valu
     if finder.is_empty() {
         return Vec::new();
     }
-    text_fields(doc, kind.rules().address_fields).into_iter().filter(|(_, text)| finder.find(text).is_some()).map(|(path, _)| path).collect()
+    text_fields(doc, kind.rules().address_fields)
+        .into_iter()
+        .filter(|(_, text)| finder.find(text).is_some())
+        .map(|(path, _)| path)
+        .collect()
 }
 
 /// Every piece of free text in a record's document, with the field path it
@@ -388,7 +397,11 @@ mod tests {
     use super::*;
 
     fn address() -> Address {
-        Address { lines: vec!["14 Larkspur Close".into(), "Hillside".into()], postcode: Some("ZZ99 1AA".into()), do_not_disclose: true }
+        Address {
+            lines: vec!["14 Larkspur Close".into(), "Hillside".into()],
+            postcode: Some("ZZ99 1AA".into()),
+            do_not_disclose: true,
+        }
     }
 
     fn finder() -> Finder<&'static str> {
@@ -407,9 +420,15 @@ mod tests {
     #[test]
     fn invisible_characters_confusables_and_accents_do_not_hide_a_word() {
         // Each of these prints as a readable "stalking" or "stalker".
-        for disguised in
-            ["stal\u{AD}king", "sta\u{200B}lker", "\u{0455}talker", "STÁLKER", "ｓｔａｌｋｅｒ", "st\u{200D}alk", "\u{1D42C}talk"]
-        {
+        for disguised in [
+            "stal\u{AD}king",
+            "sta\u{200B}lker",
+            "\u{0455}talker",
+            "STÁLKER",
+            "ｓｔａｌｋｅｒ",
+            "st\u{200D}alk",
+            "\u{1D42C}talk",
+        ] {
             assert_eq!(finder().find(disguised), Some(&"avoided"), "{disguised:?} must be found");
         }
         assert_eq!(finder().find("domestic\u{2060} abuse"), Some(&"avoided"));
@@ -471,7 +490,10 @@ mod tests {
     #[test]
     fn a_line_typed_with_its_town_still_finds_the_street_and_a_title_is_no_street() {
         let mut f = Finder::new();
-        f.add_address(&"address", &Address { lines: vec!["14 Larkspur Close, Hillside".into()], postcode: None, do_not_disclose: true });
+        f.add_address(
+            &"address",
+            &Address { lines: vec!["14 Larkspur Close, Hillside".into()], postcode: None, do_not_disclose: true },
+        );
         f.add_name(&"name", "Dr Voss");
         assert_eq!(f.find("near Larkspur Close"), Some(&"address"));
         assert_eq!(f.find("Take the second drive on the left"), None, "the title Dr is not the street type Drive");

@@ -51,7 +51,10 @@ impl Hlc {
             0
         };
         let ahead = remote.wall_ms.saturating_sub(now_ms);
-        Observed { hlc: Hlc { wall_ms: wall, counter, device: self.device }, drift_ms: (ahead > DRIFT_WARNING_MS).then_some(ahead) }
+        Observed {
+            hlc: Hlc { wall_ms: wall, counter, device: self.device },
+            drift_ms: (ahead > DRIFT_WARNING_MS).then_some(ahead),
+        }
     }
 }
 

@@ -152,7 +152,9 @@ mod tests {
     #[test]
     fn a_replacement_file_changes_wording_and_threshold() {
         let (_, text) = SHIPPED[0];
-        let edited = text.replace("min_yes = 14", "min_yes = 12").replace("Did the current incident cause an injury?", "Licensed wording");
+        let edited = text
+            .replace("min_yes = 14", "min_yes = 12")
+            .replace("Did the current incident cause an injury?", "Licensed wording");
         let mut set = Instruments::shipped();
         set.insert(Instrument::from_toml("dash.toml", &edited).unwrap());
         let dash = set.get("dash").unwrap();

@@ -298,15 +298,24 @@ mod tests {
     #[test]
     fn safety_critical_fields_changed_on_both_sides_become_a_conflict_on_both_sides() {
         let (a, b, base) = (json!("high"), json!("medium"), json!("standard"));
-        assert_eq!(merge_field(change(FieldClass::SafetyCritical, &a, Some(&base), &b, "2", "3")), FieldOutcome::Conflict);
-        assert_eq!(merge_field(change(FieldClass::SafetyCritical, &b, Some(&base), &a, "3", "2")), FieldOutcome::Conflict);
+        assert_eq!(
+            merge_field(change(FieldClass::SafetyCritical, &a, Some(&base), &b, "2", "3")),
+            FieldOutcome::Conflict
+        );
+        assert_eq!(
+            merge_field(change(FieldClass::SafetyCritical, &b, Some(&base), &a, "3", "2")),
+            FieldOutcome::Conflict
+        );
     }
 
     #[test]
     fn a_safety_critical_change_from_the_value_we_hold_is_taken_even_with_an_older_clock() {
         // Not concurrent: the remote saw our value and changed it.
         let (local, new) = (json!("2026-12-01"), json!("2026-12-08"));
-        assert_eq!(merge_field(change(FieldClass::SafetyCritical, &local, Some(&local), &new, "9", "1")), FieldOutcome::Take(new));
+        assert_eq!(
+            merge_field(change(FieldClass::SafetyCritical, &local, Some(&local), &new, "9", "1")),
+            FieldOutcome::Take(new)
+        );
     }
 
     #[test]
@@ -314,7 +323,10 @@ mod tests {
         let base = json!(["a", "b"]);
         let local = json!(["a", "b", "c"]); // we added c
         let new = json!(["b", "d"]); // they removed a and added d
-        assert_eq!(merge_field(change(FieldClass::Set, &local, Some(&base), &new, "5", "1")), FieldOutcome::Take(json!(["b", "c", "d"])));
+        assert_eq!(
+            merge_field(change(FieldClass::Set, &local, Some(&base), &new, "5", "1")),
+            FieldOutcome::Take(json!(["b", "c", "d"]))
+        );
     }
 
     #[test]
@@ -347,9 +359,13 @@ mod tests {
     fn a_base_decides_succession_where_the_old_value_would_mislead() {
         // Why: a concurrent write that happens to start from the same value (A-B-A) is a rival, not a successor.
         let (local, new) = (json!("A"), json!("C"));
-        let rival = FieldChange { successor: Some(false), ..change(FieldClass::Ordinary, &local, Some(&local), &new, "9", "1") };
+        let rival = FieldChange {
+            successor: Some(false),
+            ..change(FieldClass::Ordinary, &local, Some(&local), &new, "9", "1")
+        };
         assert_eq!(merge_field(rival), FieldOutcome::KeepLocal, "the later clock keeps its value");
-        let successor = FieldChange { successor: Some(true), ..change(FieldClass::Ordinary, &local, None, &new, "9", "1") };
+        let successor =
+            FieldChange { successor: Some(true), ..change(FieldClass::Ordinary, &local, None, &new, "9", "1") };
         assert_eq!(merge_field(successor), FieldOutcome::Take(new.clone()));
     }
 
@@ -369,7 +385,8 @@ mod tests {
     }
 
     fn consent(id: &str, fields: Value) -> Value {
-        let mut entry = json!({ "id": id, "with": "Police", "given_on": "2026-01-05", "withdrawn_on": null, "scope": null });
+        let mut entry =
+            json!({ "id": id, "with": "Police", "given_on": "2026-01-05", "withdrawn_on": null, "scope": null });
         for (k, v) in fields.as_object().unwrap() {
             entry[k.as_str()] = v.clone();
         }
@@ -384,7 +401,11 @@ mod tests {
     fn merged(heads: &[(&Value, Option<&Value>, &str)]) -> Value {
         let forward = merge_keyed_heads(RECORD, "consents", heads);
         let reversed: Vec<_> = heads.iter().rev().cloned().collect();
-        assert_eq!(merge_keyed_heads(RECORD, "consents", &reversed), forward, "the order the heads came in must not matter");
+        assert_eq!(
+            merge_keyed_heads(RECORD, "consents", &reversed),
+            forward,
+            "the order the heads came in must not matter"
+        );
         forward
     }
 
@@ -395,7 +416,10 @@ mod tests {
         let withdrawn = json!([consent(ONE, json!({ "withdrawn_on": "2026-03-01" }))]);
         let rescoped = json!([consent(ONE, json!({ "scope": "risk information only" }))]);
         let result = merged(&[(&withdrawn, Some(&base), "2"), (&rescoped, Some(&base), "3")]);
-        assert_eq!(result, json!([consent(ONE, json!({ "withdrawn_on": "2026-03-01", "scope": "risk information only" }))]));
+        assert_eq!(
+            result,
+            json!([consent(ONE, json!({ "withdrawn_on": "2026-03-01", "scope": "risk information only" }))])
+        );
     }
 
     #[test]
@@ -415,7 +439,10 @@ mod tests {
         let base = json!([consent(ONE, json!({})), consent(TWO, json!({}))]);
         let removed_one = json!([consent(TWO, json!({}))]);
         let untouched = base.clone();
-        assert_eq!(merged(&[(&removed_one, Some(&base), "2"), (&untouched, Some(&base), "3")]), json!([consent(TWO, json!({}))]));
+        assert_eq!(
+            merged(&[(&removed_one, Some(&base), "2"), (&untouched, Some(&base), "3")]),
+            json!([consent(TWO, json!({}))])
+        );
         // A change made without knowing of the removal keeps the entry: nothing a person wrote is dropped.
         let edited_one = json!([consent(ONE, json!({ "scope": "kept" })), consent(TWO, json!({}))]);
         let result = merged(&[(&removed_one, Some(&base), "2"), (&edited_one, Some(&base), "3")]);
@@ -432,7 +459,8 @@ mod tests {
         assert!(ids[0] != ids[1] && ids[1] != ids[2], "twins are two entries");
         assert_ne!(identify_entries(uuid::Uuid::from_u128(8), "dependants", &bare), once, "ids are per record");
         assert_eq!(identify_entries(RECORD, "dependants", &once), once, "an entry's own id is kept");
-        let mut doc = json!({ "dependants": [{ "name": "New" }, { "id": ONE, "name": "Old" }], "aliases": [{ "name": "x" }] });
+        let mut doc =
+            json!({ "dependants": [{ "name": "New" }, { "id": ONE, "name": "Old" }], "aliases": [{ "name": "x" }] });
         give_entry_ids(RecordKind::Victim, &mut doc, || uuid::Uuid::from_u128(99));
         assert_eq!(doc["dependants"][0]["id"], uuid::Uuid::from_u128(99).to_string());
         assert_eq!(doc["dependants"][1]["id"], ONE);

@@ -59,11 +59,15 @@ impl Patch {
             };
             let path: Vec<String> = lhs.split('.').map(str::to_owned).collect();
             if path.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
-                return Err(ValidationErrors::single(nth, "does not start with a field name (letters, digits, _ and dots, then =)"));
+                return Err(ValidationErrors::single(
+                    nth,
+                    "does not start with a field name (letters, digits, _ and dots, then =)",
+                ));
             }
             let field = path.join(".");
             let value = if raw_json {
-                serde_json::from_str(text).map_err(|_| ValidationErrors::single(field.clone(), "is not valid JSON after :="))?
+                serde_json::from_str(text)
+                    .map_err(|_| ValidationErrors::single(field.clone(), "is not valid JSON after :="))?
             } else {
                 text_value(&path, text)?
             };
@@ -96,7 +100,10 @@ impl Patch {
         Patch(
             self.0
                 .iter()
-                .map(|a| Assignment { path: std::iter::once(field.to_owned()).chain(a.path.iter().cloned()).collect(), ..a.clone() })
+                .map(|a| Assignment {
+                    path: std::iter::once(field.to_owned()).chain(a.path.iter().cloned()).collect(),
+                    ..a.clone()
+                })
                 .collect(),
         )
     }
@@ -114,8 +121,8 @@ impl Patch {
             }
             let mut node = &mut *doc;
             for (depth, key) in a.path.iter().enumerate() {
-                let map =
-                    ensure_object(node).ok_or_else(|| ValidationErrors::single(a.path[..depth].join("."), "is not a group of fields"))?;
+                let map = ensure_object(node)
+                    .ok_or_else(|| ValidationErrors::single(a.path[..depth].join("."), "is not a group of fields"))?;
                 if depth + 1 == a.path.len() {
                     match a.op {
                         Op::Set => {

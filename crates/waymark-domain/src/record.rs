@@ -256,12 +256,14 @@ fn describe_serde_error(path: &str, message: &str) -> (String, String) {
         return (field, message.to_owned());
     }
     // Anything else may quote the input, so only the kind of problem is kept.
-    let rule =
-        if message.contains("premature end") || message.contains("input contains invalid") || message.contains("input is out of range") {
-            "is not a valid date or time (use YYYY-MM-DD, or YYYY-MM-DD HH:MM)"
-        } else {
-            "has the wrong form"
-        };
+    let rule = if message.contains("premature end")
+        || message.contains("input contains invalid")
+        || message.contains("input is out of range")
+    {
+        "is not a valid date or time (use YYYY-MM-DD, or YYYY-MM-DD HH:MM)"
+    } else {
+        "has the wrong form"
+    };
     (field, rule.into())
 }
 

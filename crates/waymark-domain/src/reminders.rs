@@ -48,7 +48,13 @@ pub fn reminders(src: &Sources<'_>, today: NaiveDate, rules: &Rules) -> Vec<Remi
     for o in &src.orders {
         if let Expiry::On(end) = o.expiry {
             if end >= today && end <= horizon(rules.reminders.order_expiry_days_ahead) {
-                push(end, o.case_id, format!("{} expires", o.order_type.label()), RecordKind::ProtectiveOrder, o.id.as_uuid());
+                push(
+                    end,
+                    o.case_id,
+                    format!("{} expires", o.order_type.label()),
+                    RecordKind::ProtectiveOrder,
+                    o.id.as_uuid(),
+                );
             }
         }
         if let Some(deadline) = o.notification_deadline(rules) {
@@ -72,7 +78,13 @@ pub fn reminders(src: &Sources<'_>, today: NaiveDate, rules: &Rules) -> Vec<Remi
     }
     for p in &src.latest_plans {
         if p.review_on <= horizon(rules.reminders.plan_review_days_ahead) {
-            push(p.review_on, p.case_id, format!("Safety plan v{} review due", p.version), RecordKind::SafetyPlan, p.id.as_uuid());
+            push(
+                p.review_on,
+                p.case_id,
+                format!("Safety plan v{} review due", p.version),
+                RecordKind::SafetyPlan,
+                p.id.as_uuid(),
+            );
         }
     }
     out.sort_by(|a, b| (a.due_on, &a.what).cmp(&(b.due_on, &b.what)));
@@ -131,7 +143,8 @@ mod tests {
             vps_read: None,
             witness_care_contact: None,
         };
-        let far_hearing = Hearing { starts_at: Utc.with_ymd_and_hms(2027, 1, 26, 10, 0, 0).unwrap(), ..hearing.clone() };
+        let far_hearing =
+            Hearing { starts_at: Utc.with_ymd_and_hms(2027, 1, 26, 10, 0, 0).unwrap(), ..hearing.clone() };
         let spo = ProtectiveOrder {
             id: OrderId(Uuid::from_bytes([3; 16])),
             case_id: open.id,
@@ -145,7 +158,12 @@ mod tests {
             conditions: vec![],
             bail_authority: None,
         };
-        let src = Sources { cases: vec![&open], hearings: vec![&hearing, &far_hearing], orders: vec![&spo], latest_plans: vec![] };
+        let src = Sources {
+            cases: vec![&open],
+            hearings: vec![&hearing, &far_hearing],
+            orders: vec![&spo],
+            latest_plans: vec![],
+        };
         let got = reminders(&src, today, &Rules::shipped());
         let whats: Vec<(&str, NaiveDate)> = got.iter().map(|r| (r.what.as_str(), r.due_on)).collect();
         assert_eq!(

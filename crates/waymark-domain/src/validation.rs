@@ -67,7 +67,13 @@ impl Checker {
             self.not_blank(v, field);
         }
     }
-    pub fn not_before<T: PartialOrd>(&mut self, later: Option<T>, earlier: Option<T>, later_name: &str, earlier_name: &str) {
+    pub fn not_before<T: PartialOrd>(
+        &mut self,
+        later: Option<T>,
+        earlier: Option<T>,
+        later_name: &str,
+        earlier_name: &str,
+    ) {
         if let (Some(l), Some(e)) = (later, earlier) {
             if l < e {
                 self.fail(later_name, format!("is before {earlier_name}"));

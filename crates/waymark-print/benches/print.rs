@@ -10,6 +10,7 @@
 //!
 //! Every render starts with Typst's memo cache empty (the engine evicts it so
 //! no case text stays in memory), so repeats here are not cache hits.
+#![allow(clippy::unwrap_used)] // A benchmark stops at its first failure, where it failed.
 
 use chrono::{TimeZone, Utc};
 use rand::SeedableRng;
@@ -42,8 +43,10 @@ fn main() {
     let env = Env { clock: Arc::new(ManualClock::new(now)), rng: Box::new(rand_chacha::ChaCha8Rng::seed_from_u64(1)) };
     let options = InitOptions { work_factor: 10, ..InitOptions::new("BENCH") };
     let mut vault =
-        Vault::init(&dir.path().join("vault"), &SecretString::from("bench passphrase words".to_owned()), &options, env).expect("vault");
-    let demo = waymark_demo::DemoOptions { cases: 1, seed: 5, now, advocate: "BENCH".into(), incidents_per_case: Some(500) };
+        Vault::init(&dir.path().join("vault"), &SecretString::from("bench passphrase words".to_owned()), &options, env)
+            .expect("vault");
+    let demo =
+        waymark_demo::DemoOptions { cases: 1, seed: 5, now, advocate: "BENCH".into(), incidents_per_case: Some(500) };
     let records = waymark_demo::generate(&demo).remove(0);
     let case = records.iter().find_map(|r| if let Record::Case(c) = r { Some(c.id) } else { None }).expect("a case");
     vault.commit(records.into_iter().map(Mutation::Create).collect()).expect("write");
@@ -74,7 +77,8 @@ fn main() {
     let mut pages = 0;
     for _ in 0..5 {
         reads.push(timed(|| vault.case_file(case).expect("read")).0);
-        let (took, prepared) = timed(|| printer.prepare(&mut vault, &chronology, Options::default()).expect("chronology"));
+        let (took, prepared) =
+            timed(|| printer.prepare(&mut vault, &chronology, Options::default()).expect("chronology"));
         pages = prepared.pages();
         chronologies.push(took);
     }

@@ -55,7 +55,11 @@ impl Default for Engine {
 impl Engine {
     pub fn new() -> Self {
         let fonts: Vec<Font> = FONTS.iter().flat_map(|data| Font::iter(Bytes::new(*data))).collect();
-        Self { library: LazyHash::new(Library::builder().build()), book: LazyHash::new(FontBook::from_fonts(&fonts)), fonts }
+        Self {
+            library: LazyHash::new(Library::builder().build()),
+            book: LazyHash::new(FontBook::from_fonts(&fonts)),
+            fonts,
+        }
     }
 
     /// Compiles `main` (a template file name) with `data` as `/data.json` and
@@ -79,8 +83,11 @@ impl Engine {
         // print starts and ends with it empty.
         typst::comemo::evict(0);
         let document = document?;
-        let (ident, creator) =
-            if neutral { ("document".to_owned(), None) } else { (format!("waymark/{main}"), Some("Waymark".to_owned())) };
+        let (ident, creator) = if neutral {
+            ("document".to_owned(), None)
+        } else {
+            (format!("waymark/{main}"), Some("Waymark".to_owned()))
+        };
         let options = typst_pdf::PdfOptions {
             ident: typst::foundations::Smart::Custom(ident),
             // `Custom(None)` writes no creator at all; `Auto` would write "Typst".
@@ -89,7 +96,8 @@ impl Engine {
             tagged: true,
             ..Default::default()
         };
-        let pdf = typst_pdf::pdf(&document, &options).map_err(|_| PrintError::Template { file: main.to_owned(), line: None });
+        let pdf =
+            typst_pdf::pdf(&document, &options).map_err(|_| PrintError::Template { file: main.to_owned(), line: None });
         typst::comemo::evict(0);
         let pdf = pdf?;
         Ok(Compiled { document, pdf })
@@ -215,7 +223,9 @@ pub fn body_text_pt(document: &PagedDocument) -> f64 {
         for (_, item) in frame.items() {
             match item {
                 FrameItem::Group(group) => tally(&group.frame, sizes),
-                FrameItem::Text(text) => *sizes.entry((text.size.to_pt() * 100.0).round() as u64).or_default() += text.glyphs.len(),
+                FrameItem::Text(text) => {
+                    *sizes.entry((text.size.to_pt() * 100.0).round() as u64).or_default() += text.glyphs.len()
+                }
                 _ => {}
             }
         }
@@ -241,10 +251,13 @@ pub fn has_images(document: &PagedDocument) -> bool {
 
 /// Renders each page to PNG at `pixels_per_point` for an on-screen preview.
 pub fn page_images(document: &PagedDocument, pixels_per_point: f32) -> Result<Vec<Vec<u8>>> {
-    let options = typst_render::RenderOptions { pixel_per_pt: f64::from(pixels_per_point).into(), ..Default::default() };
+    let options =
+        typst_render::RenderOptions { pixel_per_pt: f64::from(pixels_per_point).into(), ..Default::default() };
     document
         .pages()
         .iter()
-        .map(|page| typst_render::render(page, &options).encode_png().map_err(|_| PrintError::Internal { what: "page image" }))
+        .map(|page| {
+            typst_render::render(page, &options).encode_png().map_err(|_| PrintError::Internal { what: "page image" })
+        })
         .collect()
 }

@@ -46,7 +46,11 @@ pub enum PrintError {
 
 fn address_message(pages: &[usize]) -> String {
     let pages: Vec<String> = pages.iter().map(ToString::to_string).collect();
-    let place = if pages.is_empty() { "the text of this printout".to_owned() } else { format!("the text on page {}", pages.join(", ")) };
+    let place = if pages.is_empty() {
+        "the text of this printout".to_owned()
+    } else {
+        format!("the text on page {}", pages.join(", "))
+    };
     format!(
         "the victim's address appears in {place}, typed into a field other than the address; nothing was printed. Reword that record (an incident takes an amendment), or confirm you mean to print it: the confirmation is recorded in the audit trail"
     )

@@ -25,9 +25,16 @@ pub struct Guard {
 }
 
 impl Guard {
-    pub fn new(rules: &DiscreetRules, service_name: Option<&str>, victim: Option<&Victim>, perpetrators: &[Perpetrator]) -> Self {
+    pub fn new(
+        rules: &DiscreetRules,
+        service_name: Option<&str>,
+        victim: Option<&Victim>,
+        perpetrators: &[Perpetrator],
+    ) -> Self {
         let mut finder = Finder::new();
-        for word in rules.forbidden.iter().chain(service_name.map(str::to_owned).as_ref()).filter(|w| !w.trim().is_empty()) {
+        for word in
+            rules.forbidden.iter().chain(service_name.map(str::to_owned).as_ref()).filter(|w| !w.trim().is_empty())
+        {
             finder.add_stem(&Found { exposure: Exposure::AvoidedWord, shown: Some(word.trim().to_owned()) }, word);
         }
         let address = Found { exposure: Exposure::VictimAddress, shown: None };
@@ -91,7 +98,8 @@ fn address_finder(victims: &[Victim]) -> Finder<()> {
 /// Whether any text in a printout's data shows one of these victims' addresses.
 pub fn data_shows_address(victims: &[Victim], data: &serde_json::Value) -> bool {
     let finder = address_finder(victims);
-    !finder.is_empty() && waymark_domain::disclosure::text_fields(data, &[]).iter().any(|(_, text)| finder.find(text).is_some())
+    !finder.is_empty()
+        && waymark_domain::disclosure::text_fields(data, &[]).iter().any(|(_, text)| finder.find(text).is_some())
 }
 
 /// The pages (from 1) whose text shows one of these victims' addresses.
@@ -192,7 +200,11 @@ mod tests {
         assert_eq!(exposure("Call if the stal\u{AD}king starts again"), Some(Exposure::AvoidedWord), "soft hyphen");
         assert_eq!(exposure("Note what the sta\u{200B}lker does"), Some(Exposure::AvoidedWord), "zero-width space");
         assert_eq!(exposure("Keep a \u{0455}talking diary"), Some(Exposure::AvoidedWord), "Cyrillic dze");
-        assert_eq!(exposure("Walk past Larkspur Close quickly"), Some(Exposure::VictimAddress), "street without the number");
+        assert_eq!(
+            exposure("Walk past Larkspur Close quickly"),
+            Some(Exposure::VictimAddress),
+            "street without the number"
+        );
         assert_eq!(exposure("Letters to ZZ991AA"), Some(Exposure::VictimAddress), "postcode without its space");
         assert_eq!(exposure("Avoid Quarry Lane"), Some(Exposure::PerpetratorDetail), "the perpetrator's address");
         assert_eq!(exposure("Block dvoss_official"), Some(Exposure::PerpetratorDetail), "the perpetrator's account");

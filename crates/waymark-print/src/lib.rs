@@ -223,10 +223,21 @@ impl Printer {
             Request::SafetyPlan { case, version } => {
                 let file = vault.case_file(*case)?;
                 let plan = match version {
-                    Some(v) => file.safety_plans.iter().find(|p| p.version == *v).ok_or(PrintError::NoSuchPlanVersion { version: *v })?,
+                    Some(v) => file
+                        .safety_plans
+                        .iter()
+                        .find(|p| p.version == *v)
+                        .ok_or(PrintError::NoSuchPlanVersion { version: *v })?,
                     None => file.safety_plans.iter().max_by_key(|p| p.version).ok_or(PrintError::NoSafetyPlan)?,
                 };
-                let doc = model::PlanDoc::new(plan, &file.case, options.discreet, options.large_print, self.templates.discreet(), today);
+                let doc = model::PlanDoc::new(
+                    plan,
+                    &file.case,
+                    options.discreet,
+                    options.large_print,
+                    self.templates.discreet(),
+                    today,
+                );
                 if options.discreet {
                     let guard = guard::Guard::new(
                         self.templates.discreet(),
@@ -239,7 +250,14 @@ impl Printer {
                 let guard_inputs = options.discreet.then(|| (file.victim.clone(), file.perpetrators.clone()));
                 let data = to_value(&doc)?;
                 let victims: Vec<Victim> = file.victim.iter().cloned().collect();
-                (data, Some(*case), Some((RecordKind::SafetyPlan, plan.id.as_uuid())), Some(plan.version), guard_inputs, victims)
+                (
+                    data,
+                    Some(*case),
+                    Some((RecordKind::SafetyPlan, plan.id.as_uuid())),
+                    Some(plan.version),
+                    guard_inputs,
+                    victims,
+                )
             }
             Request::Chronology { case } => {
                 let file = vault.case_file(*case)?;
@@ -293,10 +311,19 @@ impl Printer {
             return Err(PrintError::AddressInText { pages: pages.clone() });
         }
         if let Some((victim, perpetrators)) = guard_parts {
-            let guard = guard::Guard::new(self.templates.discreet(), self.service_name.as_deref(), victim.as_ref(), &perpetrators);
+            let guard = guard::Guard::new(
+                self.templates.discreet(),
+                self.service_name.as_deref(),
+                victim.as_ref(),
+                &perpetrators,
+            );
             guard.check_pages(&page_texts)?;
             if engine::has_images(&compiled.document) {
-                return Err(PrintError::DiscreetUnsafe { exposure: Exposure::Image, section: "the template's layout".into(), word: None });
+                return Err(PrintError::DiscreetUnsafe {
+                    exposure: Exposure::Image,
+                    section: "the template's layout".into(),
+                    word: None,
+                });
             }
         }
         let reference = match case {
@@ -326,7 +353,8 @@ fn to_value<T: Serialize>(doc: &T) -> Result<serde_json::Value> {
 /// Neutral for the discreet plan; otherwise the document, the case reference
 /// (the service's own code, not a name) and the date.
 fn file_name(kind: DocumentKind, options: Options, reference: &str, version: Option<u32>, today: NaiveDate) -> String {
-    let safe_reference: String = reference.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    let safe_reference: String =
+        reference.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
     match kind {
         DocumentKind::SafetyPlan if options.discreet => "my-plan.pdf".to_owned(),
         DocumentKind::SafetyPlan => format!("safety-plan-{safe_reference}-v{}.pdf", version.unwrap_or(0)),
@@ -355,7 +383,7 @@ pub fn record_print(vault: &mut Vault, prepared: &Prepared, destination: Destina
         Some((kind, id)) => (Some(kind), Some(id)),
         None => (None, None),
     };
-    vault.record_event("print", kind, id, prepared.case, detail)?;
+    vault.record_event(waymark_vault::audit::AuditAction::Print, kind, id, prepared.case, detail)?;
     tracing::info!(document = prepared.kind.wire(), pages = prepared.pages(), "printed");
     Ok(())
 }

@@ -10,7 +10,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use waymark_domain::time::{london_date, show_london};
 use waymark_domain::timeline::weekly;
-use waymark_domain::{Answer, Case, Expiry, Hearing, Incident, PlanSection, ProtectiveOrder, RiskAssessment, SafetyPlan, Victim};
+use waymark_domain::{
+    Answer, Case, Expiry, Hearing, Incident, PlanSection, ProtectiveOrder, RiskAssessment, SafetyPlan, Victim,
+};
 use waymark_vault::queries::{CaseFile, IncidentEntry};
 
 /// The protective marking on the chronology and hearing list.
@@ -100,7 +102,14 @@ pub struct Located<'a> {
 }
 
 impl PlanDoc {
-    pub fn new(plan: &SafetyPlan, case: &Case, discreet: bool, large_print: bool, rules: &DiscreetRules, today: NaiveDate) -> Self {
+    pub fn new(
+        plan: &SafetyPlan,
+        case: &Case,
+        discreet: bool,
+        large_print: bool,
+        rules: &DiscreetRules,
+        today: NaiveDate,
+    ) -> Self {
         let neutral_who = |who: &str| -> String {
             if !discreet {
                 return who.to_owned();
@@ -450,7 +459,8 @@ impl ChronologyDoc {
         forces.sort();
         forces.dedup();
         let incident_number = |id| current.iter().position(|i| i.id == id).map(|i| i + 1);
-        let breaches_of = |order: &ProtectiveOrder| -> Vec<String> { breach_lines(file, order, &current, &incident_number) };
+        let breaches_of =
+            |order: &ProtectiveOrder| -> Vec<String> { breach_lines(file, order, &current, &incident_number) };
         let order_docs: Vec<OrderDoc> = orders
             .iter()
             .enumerate()
@@ -537,7 +547,8 @@ fn breach_lines(
     incidents: &[&Incident],
     incident_number: &dyn Fn(waymark_domain::IncidentId) -> Option<usize>,
 ) -> Vec<String> {
-    let recorded = file.orders.iter().find(|e| e.order.id == order.id).map(|e| e.breaches.as_slice()).unwrap_or_default();
+    let recorded =
+        file.orders.iter().find(|e| e.order.id == order.id).map(|e| e.breaches.as_slice()).unwrap_or_default();
     let line = |date: NaiveDate, incident: Option<usize>, reported: bool, crime: Option<&String>| {
         let mut line = long_date(date);
         if let Some(n) = incident {
@@ -552,7 +563,12 @@ fn breach_lines(
     let mut lines: Vec<(NaiveDate, String)> = recorded
         .iter()
         .map(|b| {
-            let mut text = line(b.occurred_on, b.incident_id.and_then(incident_number), b.reported_to_police, b.crime_reference.as_ref());
+            let mut text = line(
+                b.occurred_on,
+                b.incident_id.and_then(incident_number),
+                b.reported_to_police,
+                b.crime_reference.as_ref(),
+            );
             if let Some(outcome) = &b.outcome {
                 text.push_str(&format!(", outcome: {outcome}"));
             }
@@ -564,7 +580,8 @@ fn breach_lines(
             continue;
         }
         let date = london_date(incident.occurred_at);
-        let text = line(date, incident_number(incident.id), incident.reported_to_police, incident.crime_reference.as_ref());
+        let text =
+            line(date, incident_number(incident.id), incident.reported_to_police, incident.crime_reference.as_ref());
         lines.push((date, text));
     }
     lines.sort();

@@ -101,7 +101,10 @@ impl DiscreetRules {
             rules.who.extend(over.who.into_iter().map(|(k, v)| (k.to_lowercase(), v)));
             rules.who_other = over.who_other.unwrap_or(rules.who_other);
         }
-        if rules.title.trim().is_empty() || rules.who_other.trim().is_empty() || rules.forbidden.iter().all(|w| w.trim().is_empty()) {
+        if rules.title.trim().is_empty()
+            || rules.who_other.trim().is_empty()
+            || rules.forbidden.iter().all(|w| w.trim().is_empty())
+        {
             return Err(unreadable());
         }
         Ok(rules)
@@ -118,7 +121,8 @@ impl Templates {
     /// The shipped set with any same-named file (and any logo image) from `dir`
     /// put in its place. A missing folder means the shipped set.
     pub fn with_overrides(dir: &Path) -> Result<Self> {
-        let mut files: BTreeMap<String, Vec<u8>> = SHIPPED.iter().map(|(name, bytes)| ((*name).to_owned(), bytes.to_vec())).collect();
+        let mut files: BTreeMap<String, Vec<u8>> =
+            SHIPPED.iter().map(|(name, bytes)| ((*name).to_owned(), bytes.to_vec())).collect();
         let mut replaced = Vec::new();
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
@@ -137,7 +141,8 @@ impl Templates {
             if too_big {
                 return Err(PrintError::TemplatesUnreadable { file: name });
             }
-            let bytes = std::fs::read(entry.path()).map_err(|_| PrintError::TemplatesUnreadable { file: name.clone() })?;
+            let bytes =
+                std::fs::read(entry.path()).map_err(|_| PrintError::TemplatesUnreadable { file: name.clone() })?;
             files.insert(name.clone(), bytes);
             replaced.push(name);
         }
@@ -148,7 +153,10 @@ impl Templates {
         let unreadable = || PrintError::TemplatesUnreadable { file: "discreet.toml".into() };
         let shipped = std::str::from_utf8(SHIPPED_DISCREET).map_err(|_| unreadable())?;
         let service = if replaced.iter().any(|n| n == "discreet.toml") {
-            Some(std::str::from_utf8(files.get("discreet.toml").map(Vec::as_slice).unwrap_or_default()).map_err(|_| unreadable())?)
+            Some(
+                std::str::from_utf8(files.get("discreet.toml").map(Vec::as_slice).unwrap_or_default())
+                    .map_err(|_| unreadable())?,
+            )
         } else {
             None
         };
@@ -204,8 +212,14 @@ mod tests {
             "non-molestation",
         ];
         let guard = crate::guard::Guard::new(&rules, None, None, &[]);
-        for word in ["stalking", "stalker", "harassment", "safety plan", "advocate", "perpetrator"].into_iter().chain(recognised) {
-            assert!(guard.first_exposure(&format!("about the {word} today")).is_some(), "the shipped avoid list misses {word}");
+        for word in ["stalking", "stalker", "harassment", "safety plan", "advocate", "perpetrator"]
+            .into_iter()
+            .chain(recognised)
+        {
+            assert!(
+                guard.first_exposure(&format!("about the {word} today")).is_some(),
+                "the shipped avoid list misses {word}"
+            );
         }
         assert_eq!(rules.title, "My plan");
     }

@@ -2,6 +2,7 @@
 //! them back with tools nobody here wrote: `pdftotext` for the words, `qpdf`
 //! for the file's structure, `pdftoppm` for the first page as a picture (kept
 //! in `docs/printouts/` and shown in the README). Debian: poppler-utils, qpdf.
+#![allow(clippy::unwrap_used)] // A test stops at its first failure, where it failed.
 
 use chrono::{TimeZone, Utc};
 use rand::SeedableRng;
@@ -28,8 +29,10 @@ fn fixture() -> Fixture {
     let env = Env { clock: Arc::new(ManualClock::new(now)), rng: Box::new(rand_chacha::ChaCha8Rng::seed_from_u64(3)) };
     let options = waymark_vault::kit::fast_options();
     let mut vault =
-        Vault::init(&dir.path().join("vault"), &SecretString::from("a test passphrase here".to_owned()), &options, env).unwrap();
-    let demo = waymark_demo::DemoOptions { cases: 1, seed: 11, now, advocate: "ADV-7".into(), incidents_per_case: Some(40) };
+        Vault::init(&dir.path().join("vault"), &SecretString::from("a test passphrase here".to_owned()), &options, env)
+            .unwrap();
+    let demo =
+        waymark_demo::DemoOptions { cases: 1, seed: 11, now, advocate: "ADV-7".into(), incidents_per_case: Some(40) };
     let records = waymark_demo::generate(&demo).remove(0);
     let case = records.iter().find_map(|r| if let Record::Case(c) = r { Some(c.id) } else { None }).unwrap();
     vault.commit(records.into_iter().map(Mutation::Create).collect()).unwrap();
@@ -64,7 +67,10 @@ fn run(tool: &str, args: &[&str]) -> String {
 fn pages_of(pdf: &Path) -> Vec<String> {
     // Content-stream order keeps each table cell whole, as a screen reader meets it.
     let text = run("pdftotext", &["-raw", pdf.to_str().unwrap(), "-"]);
-    text.split('\u{c}').map(|page| page.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|page| !page.is_empty()).collect()
+    text.split('\u{c}')
+        .map(|page| page.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|page| !page.is_empty())
+        .collect()
 }
 
 fn assert_structurally_valid(pdf: &Path) {
@@ -75,7 +81,13 @@ fn assert_structurally_valid(pdf: &Path) {
 /// Tagged PDF: the catalogue has a structure tree and says it is marked.
 fn assert_tagged(pdf: &Path) {
     let catalog = run("qpdf", &["--show-object=trailer", "--filtered-stream-data", pdf.to_str().unwrap()]);
-    let root = catalog.split("/Root ").nth(1).and_then(|r| r.split(" R").next()).expect("a /Root in the trailer").trim().to_owned();
+    let root = catalog
+        .split("/Root ")
+        .nth(1)
+        .and_then(|r| r.split(" R").next())
+        .expect("a /Root in the trailer")
+        .trim()
+        .to_owned();
     let object = run("qpdf", &[&format!("--show-object={}", root.replace(' ', ",")), pdf.to_str().unwrap()]);
     assert!(object.contains("/StructTreeRoot"), "no structure tree: {object}");
     assert!(object.contains("/Marked true"), "not marked: {object}");
@@ -86,7 +98,10 @@ fn keep_first_page(pdf: &Path, name: &str) {
     let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/printouts");
     std::fs::create_dir_all(&out_dir).unwrap();
     let stem = out_dir.join(name);
-    run("pdftoppm", &["-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", pdf.to_str().unwrap(), stem.to_str().unwrap()]);
+    run(
+        "pdftoppm",
+        &["-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", pdf.to_str().unwrap(), stem.to_str().unwrap()],
+    );
     assert!(stem.with_extension("png").metadata().unwrap().len() > 1000, "the page image is empty");
 }
 
@@ -173,7 +188,11 @@ fn the_discreet_plan_has_no_avoided_word_no_address_and_nothing_on_the_perpetrat
         assert!(text.contains(person.phone.as_deref().unwrap()));
     }
     // pdfimages lists a two-line header, then one line per picture.
-    assert_eq!(run("pdfimages", &["-list", pdf.to_str().unwrap()]).lines().count(), 2, "a picture on the discreet plan");
+    assert_eq!(
+        run("pdfimages", &["-list", pdf.to_str().unwrap()]).lines().count(),
+        2,
+        "a picture on the discreet plan"
+    );
     keep_first_page(&pdf, "safety-plan-discreet");
 }
 
@@ -183,7 +202,10 @@ fn a_discreet_plan_naming_the_perpetrator_is_refused_with_the_section_and_nothin
     let file = f.file();
     let first_name = file.perpetrators[0].names[0].split_whitespace().next().unwrap().to_owned();
     let mut plan: SafetyPlan = file.safety_plans.last().unwrap().clone();
-    plan.id = SafetyPlanId::new(Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(9));
+    plan.id = SafetyPlanId::new(
+        Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap(),
+        &mut rand_chacha::ChaCha8Rng::seed_from_u64(9),
+    );
     plan.version += 1;
     let home = plan.sections.iter_mut().find(|s| s.section == waymark_domain::PlanSection::Home).unwrap();
     home.actions.push(PlanAction {
@@ -209,10 +231,19 @@ fn a_discreet_plan_naming_the_perpetrator_is_refused_with_the_section_and_nothin
         other => panic!("expected a discreet refusal, got {other:?}"),
     }
     assert!(!err.to_string().contains(&first_name), "the error must not repeat the name");
-    let prints = f.vault.audit_events(Some(f.case), 1000).unwrap().into_iter().filter(|e| e.action == "print").count();
+    let prints = f
+        .vault
+        .audit_events(Some(f.case), 1000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == waymark_vault::audit::AuditAction::Print)
+        .count();
     assert_eq!(prints, 0, "a refused print is not recorded as printed");
     // The full plan for the case file still prints, name included.
-    let full = f.printer.prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options::default()).unwrap();
+    let full = f
+        .printer
+        .prepare(&mut f.vault, &Request::SafetyPlan { case: f.case, version: None }, Options::default())
+        .unwrap();
     assert!(full.page_texts().join(" ").contains(&first_name));
 }
 
@@ -268,9 +299,14 @@ fn the_chronology_shows_the_whole_course_of_conduct_with_a_restricted_marking_on
         assert!(page.contains("by ADV-7"), "page {} lacks who produced it", n + 1);
     }
     let all = pages.join(" ");
-    for heading in
-        ["Case summary", "FOUR markers", "Pattern of behaviour", "Incidents per week", "Weeks with incidents", "Incidents in order"]
-    {
+    for heading in [
+        "Case summary",
+        "FOUR markers",
+        "Pattern of behaviour",
+        "Incidents per week",
+        "Weeks with incidents",
+        "Incidents in order",
+    ] {
         assert!(all.contains(heading), "{heading} missing");
     }
     for marker in ["Fixated", "Obsessive", "Unwanted", "Repeated"] {
@@ -303,7 +339,11 @@ fn the_chronology_shows_the_whole_course_of_conduct_with_a_restricted_marking_on
     for (label, count) in counts {
         assert!(all.contains(&format!("{label} {count}")), "the count for {label}");
     }
-    assert!(all.contains("Amended") && all.contains("Victim recalled the place") && all.contains("Outside the demo leisure centre"));
+    assert!(
+        all.contains("Amended")
+            && all.contains("Victim recalled the place")
+            && all.contains("Outside the demo leisure centre")
+    );
     let breaches: usize = file.orders.iter().map(|o| o.breaches.len()).sum();
     if breaches > 0 {
         assert!(all.contains("Breach of Order 1"), "breaches are marked against their order");
@@ -356,17 +396,29 @@ fn every_print_is_in_the_audit_trail_and_the_file_name_holds_no_personal_data() 
         )
         .unwrap();
     assert_eq!(prepared.file_name, "my-plan.pdf");
-    let chronology = f.printer.prepare(&mut f.vault, &Request::Chronology { case: f.case }, Options::default()).unwrap();
+    let chronology =
+        f.printer.prepare(&mut f.vault, &Request::Chronology { case: f.case }, Options::default()).unwrap();
     assert!(chronology.file_name.starts_with(&format!("chronology-{}", file.case.reference)));
     assert!(!chronology.file_name.contains(&file.victim.as_ref().unwrap().name));
     assert_eq!(
-        f.vault.audit_events(Some(f.case), 1000).unwrap().iter().filter(|e| e.action == "print").count(),
+        f.vault
+            .audit_events(Some(f.case), 1000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == waymark_vault::audit::AuditAction::Print)
+            .count(),
         0,
         "preparing is not printing"
     );
     waymark_print::save(&mut f.vault, &prepared, &f.dir.path().join(&prepared.file_name)).unwrap();
     waymark_print::record_print(&mut f.vault, &chronology, waymark_print::Destination::Printer).unwrap();
-    let prints: Vec<_> = f.vault.audit_events(Some(f.case), 1000).unwrap().into_iter().filter(|e| e.action == "print").collect();
+    let prints: Vec<_> = f
+        .vault
+        .audit_events(Some(f.case), 1000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == waymark_vault::audit::AuditAction::Print)
+        .collect();
     assert_eq!(prints.len(), 2);
     let details: Vec<String> = prints.iter().map(|e| e.detail.to_string()).collect();
     assert!(details.iter().any(|d| d.contains("\"safety_plan\"")
@@ -383,11 +435,17 @@ fn a_service_changes_its_name_and_wording_by_editing_a_template_file() {
     let mut f = fixture();
     let templates = f.dir.path().join("vault/templates");
     std::fs::create_dir_all(&templates).unwrap();
-    std::fs::write(templates.join("service.toml"), "name = \"Riverside Support Trust\"\nlogo = \"logo.svg\"\n").unwrap();
+    std::fs::write(templates.join("service.toml"), "name = \"Riverside Support Trust\"\nlogo = \"logo.svg\"\n")
+        .unwrap();
     let shipped = String::from_utf8(Templates::shipped().unwrap().file("hearings.typ").unwrap().to_vec()).unwrap();
-    std::fs::write(templates.join("hearings.typ"), shipped.replace("Upcoming hearings as recorded on", "Hearings we know of on")).unwrap();
+    std::fs::write(
+        templates.join("hearings.typ"),
+        shipped.replace("Upcoming hearings as recorded on", "Hearings we know of on"),
+    )
+    .unwrap();
     let printer = Printer::for_vault_dir(&f.dir.path().join("vault")).unwrap();
-    let prepared = printer.prepare(&mut f.vault, &Request::Hearings { case: None, limit: 5 }, Options::default()).unwrap();
+    let prepared =
+        printer.prepare(&mut f.vault, &Request::Hearings { case: None, limit: 5 }, Options::default()).unwrap();
     let text = prepared.page_texts().join(" ");
     assert!(text.contains("Riverside Support Trust") && text.contains("Hearings we know of on"));
     assert!(!text.contains("Example Stalking Advocacy Service"));
@@ -413,9 +471,11 @@ fn a_broken_template_names_its_file_and_line() {
     let mut f = fixture();
     let templates = f.dir.path().join("vault/templates");
     std::fs::create_dir_all(&templates).unwrap();
-    std::fs::write(templates.join("hearings.typ"), "#let data = json(\"/data.json\")\n\n#data.no_such_field\n").unwrap();
+    std::fs::write(templates.join("hearings.typ"), "#let data = json(\"/data.json\")\n\n#data.no_such_field\n")
+        .unwrap();
     let printer = Printer::for_vault_dir(&f.dir.path().join("vault")).unwrap();
-    let err = printer.prepare(&mut f.vault, &Request::Hearings { case: None, limit: 5 }, Options::default()).unwrap_err();
+    let err =
+        printer.prepare(&mut f.vault, &Request::Hearings { case: None, limit: 5 }, Options::default()).unwrap_err();
     match err {
         PrintError::Template { file, line } => {
             assert_eq!(file, "hearings.typ");
@@ -446,9 +506,12 @@ fn a_printout_showing_the_victims_address_in_notes_is_refused_until_the_advocate
     let mut f = fixture();
     let address = f.file().victim.unwrap().address.unwrap();
     let street = address.lines[0].trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ').to_owned();
-    let account =
-        waymark_domain::patch::Patch::parse(&[&format!("account=She has moved to {street}"), "channel=in_person", "behaviours+=loitering"])
-            .unwrap();
+    let account = waymark_domain::patch::Patch::parse(&[
+        &format!("account=She has moved to {street}"),
+        "channel=in_person",
+        "behaviours+=loitering",
+    ])
+    .unwrap();
     let case = f.case;
     f.vault.with_address_confirmed(|v| v.add(waymark_domain::RecordKind::Incident, Some(case), &account)).unwrap();
     let request = Request::Chronology { case };
@@ -461,8 +524,13 @@ fn a_printout_showing_the_victims_address_in_notes_is_refused_until_the_advocate
     let pdf = f.print(&request, confirmed, "chronology.pdf");
     assert!(pages_of(&pdf).join(" ").contains(&street), "printed as confirmed");
     let events = f.vault.audit_events(Some(case), 50).unwrap();
-    let print = events.iter().find(|e| e.action == "print").expect("the print is audited");
-    assert!(print.detail["address_in_text_confirmed"]["pages"].as_array().is_some_and(|p| !p.is_empty()), "{}", print.detail);
+    let print =
+        events.iter().find(|e| e.action == waymark_vault::audit::AuditAction::Print).expect("the print is audited");
+    assert!(
+        print.detail["address_in_text_confirmed"]["pages"].as_array().is_some_and(|p| !p.is_empty()),
+        "{}",
+        print.detail
+    );
 }
 
 #[test]
@@ -471,7 +539,8 @@ fn an_exclusion_zone_naming_the_street_prints_without_asking() {
     let mut f = fixture();
     let address = f.file().victim.unwrap().address.unwrap();
     let street = address.lines[0].trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ').to_owned();
-    let condition = serde_json::json!([{ "kind": "exclusion_zone", "text": format!("Not to enter {street}") }]).to_string();
+    let condition =
+        serde_json::json!([{ "kind": "exclusion_zone", "text": format!("Not to enter {street}") }]).to_string();
     let order = waymark_domain::patch::Patch::parse(&[
         "order_type=spo",
         "issued_by=Example Magistrates' Court",

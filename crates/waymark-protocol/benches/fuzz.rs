@@ -1,6 +1,7 @@
 //! `cargo xtask fuzz [COUNT] [SEED]`: the protocol fuzzer over a million
 //! generated and mutated inputs by default. Prints the count per target and
 //! every crash, and fails if there was one.
+#![allow(clippy::unwrap_used)] // A benchmark stops at its first failure, where it failed.
 
 #[path = "../tests/support/fuzz.rs"]
 mod fuzz;

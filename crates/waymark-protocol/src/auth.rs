@@ -49,10 +49,17 @@ pub fn read_claim(claim_b64: &str) -> Result<(Claim, Vec<u8>), ProtocolError> {
 
 /// Checks the claim's signature and path, before its body has been read:
 /// a push is checked this far before the clinic reads a byte of the batch.
-pub fn verify_claim(claim: &Claim, claim_bytes: &[u8], signature_b64: &str, key: &VerifyingKey, path: &str) -> Result<(), ProtocolError> {
+pub fn verify_claim(
+    claim: &Claim,
+    claim_bytes: &[u8],
+    signature_b64: &str,
+    key: &VerifyingKey,
+    path: &str,
+) -> Result<(), ProtocolError> {
     let signature = B64.decode(signature_b64).map_err(|_| ProtocolError::BadSignature)?;
     let signature: [u8; 64] = signature.as_slice().try_into().map_err(|_| ProtocolError::BadSignature)?;
-    key.verify(&[CONTEXT, claim_bytes].concat(), &Signature::from_bytes(&signature)).map_err(|_| ProtocolError::BadSignature)?;
+    key.verify(&[CONTEXT, claim_bytes].concat(), &Signature::from_bytes(&signature))
+        .map_err(|_| ProtocolError::BadSignature)?;
     if claim.path != path {
         return Err(ProtocolError::HeaderMismatch("path"));
     }
@@ -70,7 +77,13 @@ pub fn claim_covers(claim: &Claim, body: &[u8]) -> Result<(), ProtocolError> {
 /// The claim headers of a push: the batch's own id as the request id, so a
 /// wipe order answering the push is bound to the batch the laptop sent.
 pub fn sign_push(device: Uuid, batch_id: Uuid, frame: &[u8], at: DateTime<Utc>, key: &SigningKey) -> (String, String) {
-    let claim = Claim { device, request_id: batch_id, path: crate::messages::PATH_PUSH.into(), body_sha256: body_hash(frame), at };
+    let claim = Claim {
+        device,
+        request_id: batch_id,
+        path: crate::messages::PATH_PUSH.into(),
+        body_sha256: body_hash(frame),
+        at,
+    };
     sign_request(&claim, key)
 }
 

@@ -39,12 +39,14 @@ impl EnrolmentCode {
 
     pub fn parse(text: &str) -> Result<Self, ProtocolError> {
         let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        let body = compact.strip_prefix(PREFIX).ok_or(ProtocolError::EnrolmentCode("it does not start with WAYMARK1-"))?;
+        let body =
+            compact.strip_prefix(PREFIX).ok_or(ProtocolError::EnrolmentCode("it does not start with WAYMARK1-"))?;
         if body.len() > 4096 {
             return Err(ProtocolError::EnrolmentCode("it is too long"));
         }
         let bytes = B64URL.decode(body).map_err(|_| ProtocolError::EnrolmentCode("it was not copied whole"))?;
-        let code: EnrolmentCode = serde_json::from_slice(&bytes).map_err(|_| ProtocolError::EnrolmentCode("it was not copied whole"))?;
+        let code: EnrolmentCode =
+            serde_json::from_slice(&bytes).map_err(|_| ProtocolError::EnrolmentCode("it was not copied whole"))?;
         if !code.url.starts_with("https://") {
             return Err(ProtocolError::EnrolmentCode("the clinic address must use https"));
         }

@@ -79,7 +79,8 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<SealedBatch, ProtocolErro
         return Err(ProtocolError::Malformed("header too long"));
     }
     let header_bytes = reader.take(header_len as usize, "header cut short")?.to_vec();
-    let header: BatchHeader = serde_json::from_slice(&header_bytes).map_err(|_| ProtocolError::Malformed("header is not valid"))?;
+    let header: BatchHeader =
+        serde_json::from_slice(&header_bytes).map_err(|_| ProtocolError::Malformed("header is not valid"))?;
     if header.protocol != version {
         return Err(ProtocolError::HeaderMismatch("protocol"));
     }

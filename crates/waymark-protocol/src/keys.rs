@@ -40,11 +40,17 @@ impl DeviceKeys {
     }
 
     pub fn public(&self) -> DevicePublic {
-        DevicePublic { signing: B64.encode(self.signing.verifying_key().as_bytes()), sealing: self.sealing.to_public().to_string() }
+        DevicePublic {
+            signing: B64.encode(self.signing.verifying_key().as_bytes()),
+            sealing: self.sealing.to_public().to_string(),
+        }
     }
 
     pub fn to_text(&self) -> SecretKeysText {
-        SecretKeysText { signing: B64.encode(self.signing.to_bytes()), sealing: self.sealing.to_string().expose_secret().to_owned() }
+        SecretKeysText {
+            signing: B64.encode(self.signing.to_bytes()),
+            sealing: self.sealing.to_string().expose_secret().to_owned(),
+        }
     }
 
     pub fn from_text(text: &SecretKeysText) -> Result<Self, ProtocolError> {

@@ -25,7 +25,8 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 5] = [Endpoint::Enrol, Endpoint::Hello, Endpoint::Push, Endpoint::Pull, Endpoint::OpenApi];
+    pub const ALL: [Endpoint; 5] =
+        [Endpoint::Enrol, Endpoint::Hello, Endpoint::Push, Endpoint::Pull, Endpoint::OpenApi];
 
     pub fn path(self) -> &'static str {
         match self {

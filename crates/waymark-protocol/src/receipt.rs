@@ -148,8 +148,14 @@ mod tests {
     #[test]
     fn a_positive_acknowledgement_must_name_its_op() {
         let clinic = keys(1);
-        let receipt =
-            Receipt { device: Uuid::from_u128(7), through: 3, op: None, request: Uuid::from_u128(9), quarantined: &[], refused: &[] };
+        let receipt = Receipt {
+            device: Uuid::from_u128(7),
+            through: 3,
+            op: None,
+            request: Uuid::from_u128(9),
+            quarantined: &[],
+            refused: &[],
+        };
         let signature = receipt.sign(&clinic);
         assert_eq!(receipt.verify(&clinic.verifying_key(), &signature), Err(ProtocolError::BadReceipt));
         let empty = Receipt { through: 0, ..receipt };
@@ -162,8 +168,17 @@ mod tests {
         let (device, request) = (Uuid::from_u128(7), Uuid::from_u128(9));
         let signature = sign_wipe(&clinic, device, request);
         assert_eq!(verify_wipe(&clinic.verifying_key(), device, request, &signature), Ok(()));
-        assert!(verify_wipe(&clinic.verifying_key(), Uuid::from_u128(8), request, &signature).is_err(), "another device");
-        assert!(verify_wipe(&clinic.verifying_key(), device, Uuid::from_u128(10), &signature).is_err(), "a replayed order");
-        assert!(verify_wipe(&clinic.verifying_key(), device, request, &sign_wipe(&keys(2), device, request)).is_err(), "another key");
+        assert!(
+            verify_wipe(&clinic.verifying_key(), Uuid::from_u128(8), request, &signature).is_err(),
+            "another device"
+        );
+        assert!(
+            verify_wipe(&clinic.verifying_key(), device, Uuid::from_u128(10), &signature).is_err(),
+            "a replayed order"
+        );
+        assert!(
+            verify_wipe(&clinic.verifying_key(), device, request, &sign_wipe(&keys(2), device, request)).is_err(),
+            "another key"
+        );
     }
 }

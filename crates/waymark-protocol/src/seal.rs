@@ -44,11 +44,14 @@ pub fn seal_body_bytes(
     recipient: &age::x25519::Recipient,
     signer: &SigningKey,
 ) -> Result<SealedBatch, ProtocolError> {
-    let encryptor =
-        age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient)).map_err(|_| ProtocolError::Key("recipient"))?;
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
+        .map_err(|_| ProtocolError::Key("recipient"))?;
     let mut ciphertext = Vec::with_capacity(plaintext.len() + 256);
     let mut writer = encryptor.wrap_output(&mut ciphertext).map_err(|_| ProtocolError::Key("recipient"))?;
-    writer.write_all(plaintext).and_then(|_| writer.finish().map(|_| ())).map_err(|_| ProtocolError::Key("recipient"))?;
+    writer
+        .write_all(plaintext)
+        .and_then(|_| writer.finish().map(|_| ()))
+        .map_err(|_| ProtocolError::Key("recipient"))?;
     let header_bytes = serde_json::to_vec(&header).map_err(|_| ProtocolError::Malformed("header"))?;
     let signature = signer.sign(&signed_message(&header_bytes, &ciphertext, header.protocol)).to_bytes();
     Ok(SealedBatch { header, header_bytes, ciphertext, signature })
@@ -79,12 +82,15 @@ pub fn open(
     limits: &Limits,
 ) -> Result<Opened, ProtocolError> {
     verify(batch, sender)?;
-    let decryptor = age::Decryptor::new_buffered(batch.ciphertext.as_slice()).map_err(|_| ProtocolError::Undecryptable)?;
-    let mut reader = decryptor.decrypt(std::iter::once(identity as &dyn age::Identity)).map_err(|_| ProtocolError::Undecryptable)?;
+    let decryptor =
+        age::Decryptor::new_buffered(batch.ciphertext.as_slice()).map_err(|_| ProtocolError::Undecryptable)?;
+    let mut reader =
+        decryptor.decrypt(std::iter::once(identity as &dyn age::Identity)).map_err(|_| ProtocolError::Undecryptable)?;
     let mut plaintext = Vec::new();
     // The plaintext can be no larger than the ciphertext; the limit caps both.
     (&mut reader).take(limits.max_batch_bytes).read_to_end(&mut plaintext).map_err(|_| ProtocolError::Undecryptable)?;
-    let body: BatchBody = serde_json::from_slice(&plaintext).map_err(|_| ProtocolError::Malformed("sealed body is not valid"))?;
+    let body: BatchBody =
+        serde_json::from_slice(&plaintext).map_err(|_| ProtocolError::Malformed("sealed body is not valid"))?;
     check_body(&batch.header, &body, limits)?;
     Ok(Opened { header: body.header, ops: body.ops })
 }

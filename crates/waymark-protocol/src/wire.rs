@@ -219,7 +219,13 @@ impl BatchHeader {
         Self::new(envelope, Direction::Down, (after + 1, through), ops, schema_version)
     }
 
-    fn new(envelope: Envelope, direction: Direction, (first_seq, last_seq): (u64, u64), ops: &[WireOp], schema_version: u32) -> Self {
+    fn new(
+        envelope: Envelope,
+        direction: Direction,
+        (first_seq, last_seq): (u64, u64),
+        ops: &[WireOp],
+        schema_version: u32,
+    ) -> Self {
         BatchHeader {
             protocol: PROTOCOL_VERSION,
             batch_id: envelope.batch_id,

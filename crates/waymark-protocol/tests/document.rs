@@ -2,6 +2,7 @@
 //! block between the `wire-types` markers is generated from real values of
 //! every type; when a field is added, renamed or reordered, this test fails
 //! and prints the block to paste after updating the prose.
+#![allow(clippy::unwrap_used)] // A test stops at its first failure, where it failed.
 
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
@@ -94,14 +95,30 @@ fn generated() -> String {
         ),
         (
             "Claim",
-            serde_json::to_string(&Claim { device: id, request_id: id, path: String::new(), body_sha256: String::new(), at }).unwrap(),
+            serde_json::to_string(&Claim {
+                device: id,
+                request_id: id,
+                path: String::new(),
+                body_sha256: String::new(),
+                at,
+            })
+            .unwrap(),
         ),
         (
             "EnrolRequest",
-            serde_json::to_string(&EnrolRequest { token: String::new(), device_id: id, advocate: None, keys, proof: String::new() })
-                .unwrap(),
+            serde_json::to_string(&EnrolRequest {
+                token: String::new(),
+                device_id: id,
+                advocate: None,
+                keys,
+                proof: String::new(),
+            })
+            .unwrap(),
         ),
-        ("EnrolResponse", serde_json::to_string(&EnrolResponse { clinic_id: id, advocate: String::new(), acked_through: 0 }).unwrap()),
+        (
+            "EnrolResponse",
+            serde_json::to_string(&EnrolResponse { clinic_id: id, advocate: String::new(), acked_through: 0 }).unwrap(),
+        ),
         (
             "HelloResponse",
             serde_json::to_string(&HelloResponse {
@@ -137,21 +154,30 @@ fn generated() -> String {
             .unwrap(),
         ),
     ];
-    let mut out =
-        format!("protocol version: {PROTOCOL_VERSION}\nframe magic: {}\n", String::from_utf8_lossy(waymark_protocol::frame::MAGIC));
+    let mut out = format!(
+        "protocol version: {PROTOCOL_VERSION}\nframe magic: {}\n",
+        String::from_utf8_lossy(waymark_protocol::frame::MAGIC)
+    );
     for (name, value) in rows {
         out.push_str(&format!("{name}: {}\n", fields(&value)));
     }
-    let variants = |values: &[String]| values.iter().map(|v| v.trim_matches('"').to_owned()).collect::<Vec<_>>().join(" | ");
+    let variants =
+        |values: &[String]| values.iter().map(|v| v.trim_matches('"').to_owned()).collect::<Vec<_>>().join(" | ");
     out.push_str(&format!(
         "Direction: {}\n",
         variants(&[serde_json::to_string(&Direction::Up).unwrap(), serde_json::to_string(&Direction::Down).unwrap()])
     ));
     out.push_str(&format!(
         "OpAction: {}\n",
-        variants(&[serde_json::to_string(&OpAction::Create).unwrap(), serde_json::to_string(&OpAction::Update).unwrap()])
+        variants(&[
+            serde_json::to_string(&OpAction::Create).unwrap(),
+            serde_json::to_string(&OpAction::Update).unwrap()
+        ])
     ));
-    out.push_str(&format!("OpRefusal: {}\n", OpRefusal::ALL.iter().map(OpRefusal::as_str).collect::<Vec<_>>().join(" | ")));
+    out.push_str(&format!(
+        "OpRefusal: {}\n",
+        OpRefusal::ALL.iter().map(OpRefusal::as_str).collect::<Vec<_>>().join(" | ")
+    ));
     out
 }
 
@@ -164,5 +190,8 @@ fn the_protocol_document_matches_the_wire_types() {
         .and_then(|rest| rest.split("```\n<!-- wire-types:end -->").next())
         .expect("docs/sync-protocol.md needs the wire-types block");
     let expected = generated();
-    assert!(block == expected, "the wire types changed: update docs/sync-protocol.md, then paste this block:\n{expected}");
+    assert!(
+        block == expected,
+        "the wire types changed: update docs/sync-protocol.md, then paste this block:\n{expected}"
+    );
 }

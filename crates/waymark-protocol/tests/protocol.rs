@@ -1,6 +1,7 @@
 //! The wire format's guarantees: what is sealed opens only for its
 //! recipient, any change to a sealed batch is caught, and the decoder never
 //! panics on hostile bytes.
+#![allow(clippy::unwrap_used)] // A test stops at its first failure, where it failed.
 
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
@@ -35,15 +36,20 @@ fn op(origin: Uuid, seq: u64) -> WireOp {
 }
 
 fn header(sender: Uuid, recipient: Uuid, ops: &[WireOp]) -> BatchHeader {
-    let envelope =
-        Envelope { batch_id: Uuid::from_u128(99), sender, recipient, sent_at: Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap() };
+    let envelope = Envelope {
+        batch_id: Uuid::from_u128(99),
+        sender,
+        recipient,
+        sent_at: Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap(),
+    };
     BatchHeader::upward(envelope, ops, 0, 2)
 }
 
 fn sealed_batch(device: &DeviceKeys, clinic: &DeviceKeys) -> (SealedBatch, Vec<WireOp>) {
     let device_id = Uuid::from_u128(1);
     let ops: Vec<WireOp> = (1..=3).map(|s| op(device_id, s)).collect();
-    let batch = seal(header(device_id, Uuid::from_u128(2), &ops), &ops, &clinic.sealing.to_public(), &device.signing).unwrap();
+    let batch =
+        seal(header(device_id, Uuid::from_u128(2), &ops), &ops, &clinic.sealing.to_public(), &device.signing).unwrap();
     (batch, ops)
 }
 
@@ -68,8 +74,16 @@ fn headers_are_derived_from_their_ops_in_both_directions() {
 
     let mut newer = op(device, 44);
     newer.schema_version = 3;
-    let down = BatchHeader::downward(Envelope { sender: clinic, recipient: device, ..envelope }, &[ops[0].clone(), newer], 100, 180);
-    assert_eq!((down.direction, down.first_seq, down.last_seq, down.op_count, down.schema_version), (Direction::Down, 101, 180, 2, 3));
+    let down = BatchHeader::downward(
+        Envelope { sender: clinic, recipient: device, ..envelope },
+        &[ops[0].clone(), newer],
+        100,
+        180,
+    );
+    assert_eq!(
+        (down.direction, down.first_seq, down.last_seq, down.op_count, down.schema_version),
+        (Direction::Down, 101, 180, 2, 3)
+    );
     assert_eq!(BatchHeader::downward(envelope, &[], 180, 180).schema_version, 0, "an empty page claims no schema");
 }
 
@@ -136,8 +150,12 @@ fn a_sealed_header_that_differs_from_the_outer_one_is_refused() {
     inner.last_seq = 2;
     let sealed_inner = seal(inner, &ops, &clinic.sealing.to_public(), &device.signing).unwrap();
     let header_bytes = serde_json::to_vec(&outer).unwrap();
-    let resigned =
-        SealedBatch { header: outer.clone(), header_bytes: header_bytes.clone(), ciphertext: sealed_inner.ciphertext, signature: [0; 64] };
+    let resigned = SealedBatch {
+        header: outer.clone(),
+        header_bytes: header_bytes.clone(),
+        ciphertext: sealed_inner.ciphertext,
+        signature: [0; 64],
+    };
     // Sign the swapped combination properly, as a buggy or hostile device could.
     let signature = {
         use ed25519_dalek::Signer;
@@ -165,7 +183,8 @@ fn gaps_and_foreign_ops_in_an_upward_batch_are_refused() {
     assert_eq!(err.code(), ErrorCode::BadSequence);
 
     let ops = vec![op(Uuid::from_u128(5), 1)];
-    let batch = seal(header(device_id, Uuid::from_u128(2), &ops), &ops, &clinic.sealing.to_public(), &device.signing).unwrap();
+    let batch =
+        seal(header(device_id, Uuid::from_u128(2), &ops), &ops, &clinic.sealing.to_public(), &device.signing).unwrap();
     let err = open(&batch, &device.signing.verifying_key(), &clinic.sealing, &Limits::default()).unwrap_err();
     assert_eq!(err, ProtocolError::HeaderMismatch("origin"));
 }

@@ -13,7 +13,9 @@ use waymark_protocol::auth::{body_hash, sign_push, sign_request, Claim, CLAIM_HE
 use waymark_protocol::enrol::EnrolmentCode;
 use waymark_protocol::messages::*;
 use waymark_protocol::receipt::verify_wipe;
-use waymark_protocol::{decode, encode, open, seal, BatchHeader, DeviceKeys, Direction, Envelope, Limits, Receipt, WireOp};
+use waymark_protocol::{
+    decode, encode, open, seal, BatchHeader, DeviceKeys, Direction, Envelope, Limits, Receipt, WireOp,
+};
 use waymark_vault::sync::ClinicLink;
 use waymark_vault::Vault;
 
@@ -81,7 +83,8 @@ fn register(access: &impl VaultAccess, code_text: &str, rejoin: bool) -> Result<
             (Some(_), false) => {
                 return Err(SyncError::Refused {
                     code: ErrorCode::AlreadyEnrolled,
-                    message: "this laptop is already enrolled with a clinic; to enrol it again as a new device, rejoin".into(),
+                    message: "this laptop is already enrolled with a clinic; to enrol it again as a new device, rejoin"
+                        .into(),
                     status: 0,
                 })
             }
@@ -113,8 +116,13 @@ fn register(access: &impl VaultAccess, code_text: &str, rejoin: bool) -> Result<
     if response.advocate != advocate {
         return Err(SyncError::AdvocateMismatch { vault: advocate });
     }
-    let link =
-        ClinicLink { url: code.url, fingerprint: code.fingerprint, clinic_id: code.clinic_id, clinic: code.clinic, enrolled_at: now };
+    let link = ClinicLink {
+        url: code.url,
+        fingerprint: code.fingerprint,
+        clinic_id: code.clinic_id,
+        clinic: code.clinic,
+        enrolled_at: now,
+    };
     let recovery = code.recovery.as_deref().map(waymark_vault::keyfile::parse_recipient).transpose()?;
     access.with_vault(|v| {
         // The enrolment reply is not signed, so its acknowledgement removes
@@ -130,7 +138,8 @@ fn register(access: &impl VaultAccess, code_text: &str, rejoin: bool) -> Result<
 }
 
 fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, SyncError> {
-    serde_json::from_slice(bytes).map_err(|_| SyncError::Protocol(waymark_protocol::ProtocolError::Malformed("clinic reply")))
+    serde_json::from_slice(bytes)
+        .map_err(|_| SyncError::Protocol(waymark_protocol::ProtocolError::Malformed("clinic reply")))
 }
 
 struct Session {
@@ -144,7 +153,11 @@ impl Session {
     /// The vault, while it is still the device this round signs as. A rejoin
     /// between two steps changes the device and its numbering; what this
     /// round read or would write belongs to the old one, so it stops there.
-    fn with_own_vault<A: VaultAccess, R>(&self, access: &A, f: impl FnOnce(&mut Vault) -> Result<R, SyncError>) -> Result<R, SyncError> {
+    fn with_own_vault<A: VaultAccess, R>(
+        &self,
+        access: &A,
+        f: impl FnOnce(&mut Vault) -> Result<R, SyncError>,
+    ) -> Result<R, SyncError> {
         access.with_vault(|v| {
             if v.device().as_uuid() != self.device {
                 return Err(SyncError::IdentityChanged);
@@ -154,18 +167,28 @@ impl Session {
     }
 
     /// A signed call; returns the reply and the request id the clinic's signatures are bound to.
-    fn signed(&self, path: &str, body: Vec<u8>, now: chrono::DateTime<chrono::Utc>) -> Result<(Vec<u8>, Uuid), SyncError> {
+    fn signed(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(Vec<u8>, Uuid), SyncError> {
         let request_id = Uuid::now_v7();
-        let claim = Claim { device: self.device, request_id, path: path.into(), body_sha256: body_hash(&body), at: now };
+        let claim =
+            Claim { device: self.device, request_id, path: path.into(), body_sha256: body_hash(&body), at: now };
         let (claim, signature) = sign_request(&claim, &self.keys.signing);
-        let reply = self.https.post(path, &[(CLAIM_HEADER, claim), (SIGNATURE_HEADER, signature)], body, "application/json");
+        let reply =
+            self.https.post(path, &[(CLAIM_HEADER, claim), (SIGNATURE_HEADER, signature)], body, "application/json");
         Ok((for_request(reply, request_id)?, request_id))
     }
 
     /// Checks an acknowledgement is the clinic's own, for this device and this request.
     fn check_receipt(&self, receipt: &Receipt<'_>, signature: &str) -> Result<(), SyncError> {
         receipt.verify(&self.link.clinic.verifying_key()?, signature).map_err(|e| {
-            tracing::warn!(through = receipt.through, "an acknowledgement not signed by the clinic; nothing removed from the outbox");
+            tracing::warn!(
+                through = receipt.through,
+                "an acknowledgement not signed by the clinic; nothing removed from the outbox"
+            );
             SyncError::Protocol(e)
         })
     }
@@ -180,8 +203,9 @@ fn for_request<T>(reply: Result<T, SyncError>, request_id: Uuid) -> Result<T, Sy
 }
 
 fn session(access: &impl VaultAccess) -> Result<Session, SyncError> {
-    let (link, keys, device) = access
-        .with_vault(|v| Ok((v.sync_link()?.ok_or(SyncError::NotEnrolled)?, v.sync_keys()?.ok_or(SyncError::NotEnrolled)?, v.device())))?;
+    let (link, keys, device) = access.with_vault(|v| {
+        Ok((v.sync_link()?.ok_or(SyncError::NotEnrolled)?, v.sync_keys()?.ok_or(SyncError::NotEnrolled)?, v.device()))
+    })?;
     Ok(Session { https: Https::cached(&link.url, link.fingerprint.as_deref())?, link, keys, device: device.as_uuid() })
 }
 
@@ -192,7 +216,11 @@ pub fn sync_once<A: VaultAccess>(access: &A) -> Result<SyncReport, SyncError> {
     let result = session(access).and_then(|session| match round(access, &session) {
         Err(SyncError::WipeOrder { signature, request }) => {
             let genuine = signature.zip(request).is_some_and(|(signature, request)| {
-                session.link.clinic.verifying_key().is_ok_and(|key| verify_wipe(&key, session.device, request, &signature).is_ok())
+                session
+                    .link
+                    .clinic
+                    .verifying_key()
+                    .is_ok_and(|key| verify_wipe(&key, session.device, request, &signature).is_ok())
             });
             if genuine {
                 session.with_own_vault(access, |v| Ok(v.wipe("revoked_by_clinic")?))?;
@@ -208,12 +236,12 @@ pub fn sync_once<A: VaultAccess>(access: &A) -> Result<SyncReport, SyncError> {
         Err(SyncError::Wiped) => return result,
         Ok(_) => access.with_vault(|v| Ok(v.sync_record_attempt(None)?))?,
         Err(e) => {
-            let code = e.code().as_str();
+            let code = e.code();
             let permanent = e.is_permanent();
             access.with_vault(|v| {
-                v.sync_record_attempt(Some(code))?;
+                v.sync_record_attempt(Some(code.as_str()))?;
                 if permanent {
-                    v.sync_record_problem(code, "up")?;
+                    v.sync_record_problem(&waymark_vault::sync::ProblemCode::request(code), "up")?;
                 }
                 Ok(())
             })?;
@@ -227,8 +255,14 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
     let now = access.with_vault(|v| Ok(v.now()))?;
     let (reply, request) = session.signed(PATH_HELLO, b"{}".to_vec(), now)?;
     let hello: HelloResponse = parse(&reply)?;
-    let receipt =
-        Receipt { device: session.device, through: hello.acked_through, op: hello.acked_op, request, quarantined: &[], refused: &[] };
+    let receipt = Receipt {
+        device: session.device,
+        through: hello.acked_through,
+        op: hello.acked_op,
+        request,
+        quarantined: &[],
+        refused: &[],
+    };
     session.check_receipt(&receipt, &hello.signature)?;
     // The clinic's word on what it holds wins: an acknowledgement whose reply
     // was lost is recovered here, and nothing past it is assumed.
@@ -248,7 +282,8 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
         // used only if the clinic acknowledges this batch in full.
         let (response, ahead) = std::thread::scope(|scope| {
             let ahead = scope.spawn(|| prepare_push(access, session, batch.last_seq));
-            let (claim, signature) = sign_push(session.device, batch.batch_id, &batch.frame, batch.sealed_at, &session.keys.signing);
+            let (claim, signature) =
+                sign_push(session.device, batch.batch_id, &batch.frame, batch.sealed_at, &session.keys.signing);
             let headers = [(CLAIM_HEADER, claim), (SIGNATURE_HEADER, signature)];
             let response = session.https.post(PATH_PUSH, &headers, batch.frame, "application/octet-stream");
             (for_request(response, batch.batch_id), ahead.join())
@@ -341,13 +376,25 @@ fn prepare_push<A: VaultAccess>(access: &A, session: &Session, after: u64) -> Re
     let header = upward_header(session.device, session.link.clinic_id, &ops, after, now);
     let header_id = header.batch_id;
     let sealed = seal(header, &ops, &session.link.clinic.recipient()?, &session.keys.signing)?;
-    Ok(Some(PushBatch { frame: encode(&sealed), batch_id: header_id, last_seq: last.seq, op_count: ops.len() as u64, sealed_at: now }))
+    Ok(Some(PushBatch {
+        frame: encode(&sealed),
+        batch_id: header_id,
+        last_seq: last.seq,
+        op_count: ops.len() as u64,
+        sealed_at: now,
+    }))
 }
 
 /// A header for the device's own ops. A fresh batch id per attempt: a resend
 /// is a new batch with the same ops, which the clinic acknowledges again; an
 /// old batch sent again is a replay.
-pub fn upward_header(device: Uuid, clinic: Uuid, ops: &[WireOp], acked_through: u64, now: chrono::DateTime<chrono::Utc>) -> BatchHeader {
+pub fn upward_header(
+    device: Uuid,
+    clinic: Uuid,
+    ops: &[WireOp],
+    acked_through: u64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> BatchHeader {
     let envelope = Envelope { batch_id: Uuid::now_v7(), sender: device, recipient: clinic, sent_at: now };
     BatchHeader::upward(envelope, ops, acked_through, waymark_vault::db::schema_version())
 }
@@ -359,7 +406,8 @@ pub fn export_bundle(vault: &Vault) -> Result<(Vec<u8>, usize), SyncError> {
     let link = vault.sync_link()?.ok_or(SyncError::NotEnrolled)?;
     let keys = vault.sync_keys()?.ok_or(SyncError::NotEnrolled)?;
     let ops = vault.outbox_batch(vault.sync_acked_through()?, Limits::default().max_ops)?;
-    let header = upward_header(vault.device().as_uuid(), link.clinic_id, &ops, vault.sync_acked_through()?, vault.now());
+    let header =
+        upward_header(vault.device().as_uuid(), link.clinic_id, &ops, vault.sync_acked_through()?, vault.now());
     let sealed = seal(header, &ops, &link.clinic.recipient()?, &keys.signing)?;
     Ok((encode(&sealed), ops.len()))
 }

@@ -52,7 +52,9 @@ impl SyncError {
         match self {
             SyncError::Offline | SyncError::Locked | SyncError::IdentityChanged => false,
             // Too many requests and a slow link pass by themselves.
-            SyncError::Refused { status, code, .. } => *status < 500 && !matches!(*status, 408 | 429) && *code != ErrorCode::Replayed,
+            SyncError::Refused { status, code, .. } => {
+                *status < 500 && !matches!(*status, 408 | 429) && *code != ErrorCode::Replayed
+            }
             SyncError::Vault(e) => e.code() != ErrorCode::Database,
             _ => true,
         }

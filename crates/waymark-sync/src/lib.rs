@@ -4,8 +4,6 @@
 //! after a durable acknowledgement, and pulled ops are applied together with
 //! the cursor that covers them.
 
-#![cfg_attr(not(test), warn(clippy::unwrap_used))]
-
 mod engine;
 mod error;
 mod transport;

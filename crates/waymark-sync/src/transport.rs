@@ -91,7 +91,10 @@ impl Https {
             Some(hex_pin) => {
                 let bytes = hex::decode(hex_pin).map_err(|_| SyncError::NotEnrolled)?;
                 let fingerprint: [u8; 32] = bytes.as_slice().try_into().map_err(|_| SyncError::NotEnrolled)?;
-                builder.dangerous().with_custom_certificate_verifier(Arc::new(Pinned { fingerprint, provider })).with_no_client_auth()
+                builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(Pinned { fingerprint, provider }))
+                    .with_no_client_auth()
             }
             None => {
                 let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
@@ -108,8 +111,15 @@ impl Https {
     }
 
     /// POSTs a body; returns the response bytes, or the clinic's `{code, message}` as an error.
-    pub fn post(&self, path: &str, headers: &[(&str, String)], body: Vec<u8>, content_type: &str) -> Result<Vec<u8>, SyncError> {
-        let mut request = self.client.post(format!("{}{path}", self.base)).header("content-type", content_type).body(body);
+    pub fn post(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<Vec<u8>, SyncError> {
+        let mut request =
+            self.client.post(format!("{}{path}", self.base)).header("content-type", content_type).body(body);
         for (name, value) in headers {
             request = request.header(*name, value);
         }
@@ -117,7 +127,8 @@ impl Https {
         let status = response.status().as_u16();
         // A reply is never larger than a pull page; a server that sends more is not trusted with memory.
         let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::Read::take(response, MAX_REPLY_BYTES + 1), &mut bytes).map_err(|_| SyncError::Offline)?;
+        std::io::Read::read_to_end(&mut std::io::Read::take(response, MAX_REPLY_BYTES + 1), &mut bytes)
+            .map_err(|_| SyncError::Offline)?;
         if bytes.len() as u64 > MAX_REPLY_BYTES {
             return Err(SyncError::Protocol(waymark_protocol::ProtocolError::TooLarge { limit: MAX_REPLY_BYTES }));
         }
@@ -127,7 +138,10 @@ impl Https {
         let mut body: ErrorBody = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| ErrorBody::new("http_error", format!("the clinic answered with status {status}")));
         // A refusal is not signed: its code must be one of ours in shape, and its words short and plain.
-        if body.code.is_empty() || body.code.len() > 40 || !body.code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        if body.code.is_empty()
+            || body.code.len() > 40
+            || !body.code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        {
             body.code = "http_error".into();
         }
         body.message = body.message.chars().filter(|c| !c.is_control()).take(300).collect();
@@ -135,7 +149,11 @@ impl Https {
             // Obeyed only once the engine has checked the clinic signed it for this request.
             return Err(SyncError::WipeOrder { signature: body.wipe_signature, request: None });
         }
-        Err(SyncError::Refused { code: waymark_domain::codes::ErrorCode::from_wire(&body.code), message: body.message, status })
+        Err(SyncError::Refused {
+            code: waymark_domain::codes::ErrorCode::from_wire(&body.code),
+            message: body.message,
+            status,
+        })
     }
 }
 
@@ -149,7 +167,10 @@ fn classify(error: reqwest::Error) -> SyncError {
             if let Some(rustls::Error::InvalidCertificate(_)) = candidate.downcast_ref::<rustls::Error>() {
                 return SyncError::WrongServer;
             }
-            layer = candidate.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()).map(|i| i as &(dyn std::error::Error + 'static));
+            layer = candidate
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .map(|i| i as &(dyn std::error::Error + 'static));
         }
         source = e.source();
     }

@@ -6,6 +6,7 @@
 //!    (encrypted, plain, encrypted, ...) so machine noise hits both alike.
 //! 3. Caseload listing of 500 cases with counts; one case with 200 incidents.
 //! 4. Vault size for the workload, and where the bytes go.
+#![allow(clippy::unwrap_used)] // A benchmark stops at its first failure, where it failed.
 
 use age::secrecy::SecretString;
 use std::path::Path;
@@ -74,7 +75,8 @@ fn list(v: &mut Vault) -> Duration {
 }
 
 fn search(v: &mut Vault) -> Duration {
-    let (d, rows) = time(|| v.caseload(&CaseloadFilter { search: Some("Testwood".into()), ..Default::default() }).expect("search"));
+    let (d, rows) =
+        time(|| v.caseload(&CaseloadFilter { search: Some("Testwood".into()), ..Default::default() }).expect("search"));
     assert!(!rows.is_empty());
     d
 }
@@ -86,7 +88,10 @@ fn show(v: &mut Vault, case: CaseId) -> Duration {
 }
 
 fn main() {
-    println!("waymark vault benchmark ({CASES} cases x {INCIDENTS_PER_CASE} incidents = {} incidents)\n", CASES * INCIDENTS_PER_CASE);
+    println!(
+        "waymark vault benchmark ({CASES} cases x {INCIDENTS_PER_CASE} incidents = {} incidents)\n",
+        CASES * INCIDENTS_PER_CASE
+    );
     let pass = SecretString::from("three random words here".to_owned());
 
     // 1. Unlocking at the shipped work factor, and one step either side for context.
@@ -112,8 +117,13 @@ fn main() {
     // 2-4. The same workload, encrypted and plain, in one process.
     let enc_dir = tempfile::tempdir().expect("tempdir");
     let plain_dir = tempfile::tempdir().expect("tempdir");
-    let mut enc =
-        Vault::init(enc_dir.path(), &pass, &InitOptions { work_factor: 10, ..InitOptions::new("BENCH") }, Env::system()).expect("init");
+    let mut enc = Vault::init(
+        enc_dir.path(),
+        &pass,
+        &InitOptions { work_factor: 10, ..InitOptions::new("BENCH") },
+        Env::system(),
+    )
+    .expect("init");
     let mut plain = Vault::bench_plaintext(plain_dir.path(), "BENCH", Env::system()).expect("plain");
     let (enc_write, enc_big) = fill(&mut enc);
     let (plain_write, plain_big) = fill(&mut plain);
@@ -182,7 +192,10 @@ fn main() {
     for (name, bytes) in breakdown {
         println!("   {name:<18} {:>6.1} MiB of payload", mib(bytes));
     }
-    println!("   database pages     {:>6.1} MiB (payload plus indexes, page headers and SQLCipher's per-page IV and HMAC)", mib(pages));
+    println!(
+        "   database pages     {:>6.1} MiB (payload plus indexes, page headers and SQLCipher's per-page IV and HMAC)",
+        mib(pages)
+    );
     println!(
         "   vault / payload    {:>6.2}x   ({:.1} MiB for {:.1} MiB; goal <= 2.00x)",
         encrypted as f64 / payload as f64,

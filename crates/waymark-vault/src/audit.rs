@@ -11,13 +11,94 @@ use sha2::{Digest, Sha256};
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const HEAD_KEY: &str = "audit_head";
 
+/// What an audit event records. Stored as its name, which the chain's hash covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    Create,
+    Update,
+    List,
+    View,
+    Print,
+    Export,
+    Restore,
+    VaultCreated,
+    VaultRekeyed,
+    PassphraseChanged,
+    PassphraseRecovered,
+    RecoveryRecipientAdded,
+    AddressInTextConfirmed,
+    SyncEnrolled,
+    SyncRejoined,
+    SyncApplied,
+    SyncProblemDismissed,
+    SyncProblemRetried,
+    ConflictResolved,
+    /// Written by a newer Waymark.
+    Unrecognised,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 19] = [
+        AuditAction::Create,
+        AuditAction::Update,
+        AuditAction::List,
+        AuditAction::View,
+        AuditAction::Print,
+        AuditAction::Export,
+        AuditAction::Restore,
+        AuditAction::VaultCreated,
+        AuditAction::VaultRekeyed,
+        AuditAction::PassphraseChanged,
+        AuditAction::PassphraseRecovered,
+        AuditAction::RecoveryRecipientAdded,
+        AuditAction::AddressInTextConfirmed,
+        AuditAction::SyncEnrolled,
+        AuditAction::SyncRejoined,
+        AuditAction::SyncApplied,
+        AuditAction::SyncProblemDismissed,
+        AuditAction::SyncProblemRetried,
+        AuditAction::ConflictResolved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Create => "create",
+            AuditAction::Update => "update",
+            AuditAction::List => "list",
+            AuditAction::View => "view",
+            AuditAction::Print => "print",
+            AuditAction::Export => "export",
+            AuditAction::Restore => "restore",
+            AuditAction::VaultCreated => "vault_created",
+            AuditAction::VaultRekeyed => "vault_rekeyed",
+            AuditAction::PassphraseChanged => "passphrase_changed",
+            AuditAction::PassphraseRecovered => "passphrase_recovered",
+            AuditAction::RecoveryRecipientAdded => "recovery_recipient_added",
+            AuditAction::AddressInTextConfirmed => "address_in_text_confirmed",
+            AuditAction::SyncEnrolled => "sync_enrolled",
+            AuditAction::SyncRejoined => "sync_rejoined",
+            AuditAction::SyncApplied => "sync_applied",
+            AuditAction::SyncProblemDismissed => "sync_problem_dismissed",
+            AuditAction::SyncProblemRetried => "sync_problem_retried",
+            AuditAction::ConflictResolved => "conflict_resolved",
+            AuditAction::Unrecognised => "unrecognised",
+        }
+    }
+
+    pub fn from_wire(text: &str) -> AuditAction {
+        AuditAction::ALL.into_iter().find(|a| a.as_str() == text).unwrap_or(AuditAction::Unrecognised)
+    }
+}
+
 /// One audited action. `detail` never holds personal data: field names,
 /// document types and counts only.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry<'a> {
     pub at: DateTime<Utc>,
     pub actor: &'a str,
-    pub action: &'a str,
+    pub action: AuditAction,
     pub kind: Option<&'a str>,
     pub record_id: Option<String>,
     pub case_id: Option<String>,
@@ -30,7 +111,7 @@ pub struct AuditEvent {
     pub seq: i64,
     pub at: String,
     pub actor: String,
-    pub action: String,
+    pub action: AuditAction,
     pub kind: Option<String>,
     pub record_id: Option<String>,
     pub case_id: Option<String>,
@@ -73,7 +154,7 @@ pub(crate) fn append(conn: &Connection, entry: &AuditEntry<'_>) -> Result<i64> {
         seq,
         &at,
         entry.actor,
-        entry.action,
+        entry.action.as_str(),
         entry.kind,
         entry.record_id.as_deref(),
         entry.case_id.as_deref(),
@@ -84,9 +165,21 @@ pub(crate) fn append(conn: &Connection, entry: &AuditEntry<'_>) -> Result<i64> {
         "INSERT INTO audit (seq, at, actor, action, kind, record_id, case_id, detail, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
-    .execute(params![seq, at, entry.actor, entry.action, entry.kind, entry.record_id, entry.case_id, detail, hash_bytes(&hash)])?;
-    conn.prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
-        .execute(params![HEAD_KEY, format!("{seq}:{hash}")])?;
+    .execute(params![
+        seq,
+        at,
+        entry.actor,
+        entry.action.as_str(),
+        entry.kind,
+        entry.record_id,
+        entry.case_id,
+        detail,
+        hash_bytes(&hash)
+    ])?;
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![HEAD_KEY, format!("{seq}:{hash}")])?;
     Ok(seq)
 }
 
@@ -98,7 +191,8 @@ pub struct Verified {
 
 /// Walks the whole chain. Reports the first row that fails by its number only.
 pub fn verify(conn: &Connection) -> Result<Verified> {
-    let mut stmt = conn.prepare("SELECT seq, at, actor, action, kind, record_id, case_id, detail, hash FROM audit ORDER BY seq")?;
+    let mut stmt =
+        conn.prepare("SELECT seq, at, actor, action, kind, record_id, case_id, detail, hash FROM audit ORDER BY seq")?;
     let mut rows = stmt.query([])?;
     let mut expected_seq = 1i64;
     let mut last_hash = GENESIS.to_owned();
@@ -115,7 +209,17 @@ pub fn verify(conn: &Connection) -> Result<Verified> {
         let actor: String = r.get(2)?;
         let action: String = r.get(3)?;
         let detail: String = r.get(7)?;
-        let recomputed = chain_hash(seq, &at, &actor, &action, kind.as_deref(), record.as_deref(), case.as_deref(), &detail, &last_hash);
+        let recomputed = chain_hash(
+            seq,
+            &at,
+            &actor,
+            &action,
+            kind.as_deref(),
+            record.as_deref(),
+            case.as_deref(),
+            &detail,
+            &last_hash,
+        );
         if recomputed != stored {
             return Err(VaultError::AuditBroken(format!("event {seq} was changed")));
         }
@@ -123,7 +227,8 @@ pub fn verify(conn: &Connection) -> Result<Verified> {
         expected_seq += 1;
     }
     let events = expected_seq - 1;
-    let head: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = ?1", [HEAD_KEY], |r| r.get(0)).optional()?;
+    let head: Option<String> =
+        conn.query_row("SELECT value FROM meta WHERE key = ?1", [HEAD_KEY], |r| r.get(0)).optional()?;
     let expected_head = if events == 0 { None } else { Some(format!("{events}:{last_hash}")) };
     if head != expected_head {
         return Err(VaultError::AuditBroken("the latest events were removed".into()));
@@ -142,7 +247,7 @@ pub(crate) fn list(conn: &Connection, case_id: Option<&str>, limit: u32) -> Resu
             seq: r.get(0)?,
             at: r.get(1)?,
             actor: r.get(2)?,
-            action: r.get(3)?,
+            action: AuditAction::from_wire(&r.get::<_, String>(3)?),
             kind: r.get(4)?,
             record_id: r.get(5)?,
             case_id: r.get(6)?,
@@ -151,4 +256,20 @@ pub(crate) fn list(conn: &Connection, case_id: Option<&str>, limit: u32) -> Resu
         })
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+#[cfg(test)]
+mod action_tests {
+    use super::*;
+
+    #[test]
+    fn every_action_reads_back_as_itself() {
+        // The name is what the chain hashes and what an older trail holds:
+        // one that read back as another would misreport what happened.
+        for action in AuditAction::ALL {
+            assert_eq!(AuditAction::from_wire(action.as_str()), action);
+            assert_eq!(serde_json::to_value(action).unwrap(), serde_json::json!(action.as_str()));
+        }
+        assert_eq!(AuditAction::from_wire("wiped_by_a_newer_waymark"), AuditAction::Unrecognised);
+    }
 }

@@ -9,7 +9,7 @@
 //! beside the current one, verifies its audit chain, and only then swaps it in.
 //! Any failure before the swap leaves the existing vault untouched.
 
-use crate::audit;
+use crate::audit::{self, AuditAction};
 use crate::db::{self, DB_FILE};
 use crate::error::{Result, VaultError};
 use crate::vault::Vault;
@@ -29,7 +29,8 @@ pub const FORMAT_VERSION: u32 = 2;
 /// What a restored vault needs to merge as it did before: the ops it
 /// received, each field's clock and heads, conflicts and problems. Without
 /// them, ops pulled again after a restore would apply a second time.
-const SYNC_TABLES: [&str; 6] = ["received_ops", "record_clocks", "field_clocks", "field_heads", "sync_conflicts", "sync_problems"];
+const SYNC_TABLES: [&str; 6] =
+    ["received_ops", "record_clocks", "field_clocks", "field_heads", "sync_conflicts", "sync_problems"];
 const RESTORE_FILE: &str = "vault.db.restoring";
 
 /// Who can open a backup. age cannot mix a passphrase with other recipients,
@@ -130,7 +131,10 @@ fn snapshot(conn: &mut Connection, now: &str) -> Result<BackupDoc> {
         let mut list = Vec::new();
         for row in rows {
             let (doc, updated_hlc) = row?;
-            list.push(RecordRow { doc: serde_json::from_str(&doc).map_err(|_| VaultError::DatabaseUnreadable)?, updated_hlc });
+            list.push(RecordRow {
+                doc: serde_json::from_str(&doc).map_err(|_| VaultError::DatabaseUnreadable)?,
+                updated_hlc,
+            });
         }
         records.insert(kind.wire().to_owned(), list);
     }
@@ -155,8 +159,12 @@ fn snapshot(conn: &mut Connection, now: &str) -> Result<BackupDoc> {
         })?
         .collect::<Result<Vec<_>, _>>()?;
     drop(stmt);
-    let outbox = tx.prepare("SELECT seq FROM outbox ORDER BY seq")?.query_map([], |r| r.get(0))?.collect::<Result<Vec<i64>, _>>()?;
-    let mut stmt = tx.prepare("SELECT seq, at, actor, action, kind, record_id, case_id, detail, hash FROM audit ORDER BY seq")?;
+    let outbox = tx
+        .prepare("SELECT seq FROM outbox ORDER BY seq")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
+    let mut stmt =
+        tx.prepare("SELECT seq, at, actor, action, kind, record_id, case_id, detail, hash FROM audit ORDER BY seq")?;
     let audit = stmt
         .query_map([], |r| {
             Ok(AuditRow {
@@ -273,7 +281,8 @@ fn seal(plain: &[u8], to: &BackupTo) -> Result<Vec<u8>> {
 }
 
 fn open_sealed(sealed: &[u8], key: &BackupKey) -> Result<Vec<u8>> {
-    let decryptor = age::Decryptor::new_buffered(age::armor::ArmoredReader::new(sealed)).map_err(|_| VaultError::BackupCorrupt)?;
+    let decryptor =
+        age::Decryptor::new_buffered(age::armor::ArmoredReader::new(sealed)).map_err(|_| VaultError::BackupCorrupt)?;
     let mut scrypt_identity;
     let identity: &dyn age::Identity = match key {
         BackupKey::Passphrase(p) => {
@@ -284,9 +293,9 @@ fn open_sealed(sealed: &[u8], key: &BackupKey) -> Result<Vec<u8>> {
         BackupKey::Identity(i) => i,
     };
     let mut reader = decryptor.decrypt(iter::once(identity)).map_err(|e| match e {
-        age::DecryptError::NoMatchingKeys | age::DecryptError::DecryptionFailed | age::DecryptError::KeyDecryptionFailed => {
-            VaultError::BackupNotForYou
-        }
+        age::DecryptError::NoMatchingKeys
+        | age::DecryptError::DecryptionFailed
+        | age::DecryptError::KeyDecryptionFailed => VaultError::BackupNotForYou,
         age::DecryptError::ExcessiveWork { .. } => VaultError::BackupExcessiveWork,
         _ => VaultError::BackupCorrupt,
     })?;
@@ -300,10 +309,12 @@ fn load_into(conn: &mut Connection, doc: &BackupDoc, key_id: &str) -> Result<()>
     let tx = conn.transaction()?;
     for (kind_name, rows) in &doc.records {
         let kind = RecordKind::from_wire(kind_name).ok_or(VaultError::BackupCorrupt)?;
-        let mut stmt = tx.prepare(&format!("INSERT INTO {} (id, doc, updated_hlc) VALUES (?1, ?2, ?3)", kind.table()))?;
+        let mut stmt =
+            tx.prepare(&format!("INSERT INTO {} (id, doc, updated_hlc) VALUES (?1, ?2, ?3)", kind.table()))?;
         for row in rows {
             // Every record must still read as its type, or the backup is refused.
-            let record = waymark_domain::Record::from_doc(kind, row.doc.clone()).map_err(|_| VaultError::BackupCorrupt)?;
+            let record =
+                waymark_domain::Record::from_doc(kind, row.doc.clone()).map_err(|_| VaultError::BackupCorrupt)?;
             stmt.execute(params![record.id().to_string(), row.doc.to_string(), row.updated_hlc])?;
         }
     }
@@ -340,7 +351,9 @@ fn load_into(conn: &mut Connection, doc: &BackupDoc, key_id: &str) -> Result<()>
     }
     drop(stmt);
     for (table, rows) in doc.sync.iter().flatten() {
-        let Some(table) = SYNC_TABLES.iter().find(|t| **t == table.as_str()) else { return Err(VaultError::BackupCorrupt) };
+        let Some(table) = SYNC_TABLES.iter().find(|t| **t == table.as_str()) else {
+            return Err(VaultError::BackupCorrupt);
+        };
         load_table(&tx, table, rows)?;
     }
     let set = |k: &str, v: &str| tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![k, v]).map(|_| ());
@@ -385,7 +398,8 @@ impl Vault {
         let plain = zeroize::Zeroizing::new(serde_json::to_vec(&doc).map_err(|_| VaultError::DatabaseUnreadable)?);
         let sealed = seal(&plain, to)?;
         let folder = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let name = out.file_name().ok_or_else(|| waymark_domain::ValidationErrors::single("out", "must name a file"))?;
+        let name =
+            out.file_name().ok_or_else(|| waymark_domain::ValidationErrors::single("out", "must name a file"))?;
         crate::fsutil::write_atomic(folder, &name.to_string_lossy(), &sealed)?;
         let summary = BackupSummary {
             records: doc.records.values().map(Vec::len).sum(),
@@ -398,7 +412,7 @@ impl Vault {
             BackupTo::Recipients(r) => json!(r.len()),
         };
         self.record_event(
-            "export",
+            AuditAction::Export,
             None,
             None,
             None,
@@ -442,7 +456,7 @@ impl Vault {
             audit_events: doc.audit.len(),
             bytes: u64::try_from(sealed.len()).unwrap_or(u64::MAX),
         };
-        self.record_event("restore", None, None, None, json!({ "records": summary.records }))?;
+        self.record_event(AuditAction::Restore, None, None, None, json!({ "records": summary.records }))?;
         tracing::info!(records = summary.records, "backup restored");
         Ok(summary)
     }

@@ -51,7 +51,11 @@ fn hlc_text(bytes: &[u8]) -> Option<String> {
 fn encode(record_id: &str, hlc: &str, op_id: &str) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>)> {
     // Every id and clock here was made by this vault or checked on receipt.
     let unreadable = || VaultError::Database(format!("a field clock for record {record_id} is not an id and clock"));
-    Ok((id_bytes(record_id).ok_or_else(unreadable)?, hlc_bytes(hlc).ok_or_else(unreadable)?, id_bytes(op_id).ok_or_else(unreadable)?))
+    Ok((
+        id_bytes(record_id).ok_or_else(unreadable)?,
+        hlc_bytes(hlc).ok_or_else(unreadable)?,
+        id_bytes(op_id).ok_or_else(unreadable)?,
+    ))
 }
 
 fn decode(hlc: &[u8], op_id: &[u8]) -> Result<Clock> {
@@ -77,7 +81,13 @@ pub(crate) fn of_field(tx: &Connection, record_id: &str, field: &str) -> Result<
 
 /// Records that one write (`hlc`, `op_id`) is now the last write of each of
 /// `fields`. The record's first write becomes the record's clock.
-pub(crate) fn set<'a>(tx: &Connection, record_id: &str, fields: impl IntoIterator<Item = &'a str>, hlc: &str, op_id: &str) -> Result<()> {
+pub(crate) fn set<'a>(
+    tx: &Connection,
+    record_id: &str,
+    fields: impl IntoIterator<Item = &'a str>,
+    hlc: &str,
+    op_id: &str,
+) -> Result<()> {
     let (record, hlc, op_id) = encode(record_id, hlc, op_id)?;
     let base: Option<(Vec<u8>, Vec<u8>)> = tx
         .prepare_cached("SELECT hlc, op_id FROM record_clocks WHERE record_id = ?1")?
@@ -93,7 +103,8 @@ pub(crate) fn set<'a>(tx: &Connection, record_id: &str, fields: impl IntoIterato
     };
     for field in fields {
         if is_base {
-            tx.prepare_cached("DELETE FROM field_clocks WHERE record_id = ?1 AND field = ?2")?.execute(params![record, field])?;
+            tx.prepare_cached("DELETE FROM field_clocks WHERE record_id = ?1 AND field = ?2")?
+                .execute(params![record, field])?;
         } else {
             tx.prepare_cached(
                 "INSERT INTO field_clocks (record_id, field, hlc, op_id) VALUES (?1, ?2, ?3, ?4)
@@ -133,7 +144,8 @@ mod tests {
         let clock = |ms| Hlc { wall_ms: ms, counter: 0, device }.to_string();
         let (create, edit) = (Uuid::from_u128(1).to_string(), Uuid::from_u128(2).to_string());
         set(&conn, &record, ["name", "notes"], &clock(10), &create).unwrap();
-        let rows = |c: &Connection| c.query_row("SELECT count(*) FROM field_clocks", [], |r| r.get::<_, i64>(0)).unwrap();
+        let rows =
+            |c: &Connection| c.query_row("SELECT count(*) FROM field_clocks", [], |r| r.get::<_, i64>(0)).unwrap();
         assert_eq!(rows(&conn), 0, "a created record's fields share its clock");
         set(&conn, &record, ["notes"], &clock(20), &edit).unwrap();
         assert_eq!(rows(&conn), 1);
@@ -142,7 +154,11 @@ mod tests {
         // A merge that puts the first write back (a head that won) drops the row again.
         set(&conn, &record, ["notes"], &clock(10), &create).unwrap();
         assert_eq!(rows(&conn), 0);
-        assert_eq!(of_field(&conn, &Uuid::from_u128(8).to_string(), "name").unwrap(), None, "an unknown record has no clock");
+        assert_eq!(
+            of_field(&conn, &Uuid::from_u128(8).to_string(), "name").unwrap(),
+            None,
+            "an unknown record has no clock"
+        );
     }
 
     #[test]
@@ -174,6 +190,9 @@ mod tests {
             assert_eq!(of_field(&conn, record, field).unwrap(), Some((hlc.clone(), op.clone())), "{field}");
         }
         let kept: i64 = conn.query_row("SELECT count(*) FROM field_clocks", [], |r| r.get(0)).unwrap();
-        assert_eq!(kept, 2, "only the later status write and the op-less summary write differ from their record's first write");
+        assert_eq!(
+            kept, 2,
+            "only the later status write and the op-less summary write differ from their record's first write"
+        );
     }
 }

@@ -72,7 +72,9 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32> {
         return Err(VaultError::NewerSchema { found, supported });
     }
     register_functions(conn)?;
-    for (index, (_, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize).take(target.saturating_sub(found) as usize) {
+    for (index, (_, sql)) in
+        MIGRATIONS.iter().enumerate().skip(found as usize).take(target.saturating_sub(found) as usize)
+    {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i64::try_from(index + 1).unwrap_or(i64::MAX))?;
@@ -85,25 +87,33 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32> {
 fn register_functions(conn: &Connection) -> Result<()> {
     use rusqlite::functions::FunctionFlags;
     let unreadable = |_| rusqlite::Error::UserFunctionError("unreadable entry list".into());
-    conn.create_scalar_function("waymark_entry_ids", 3, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, move |ctx| {
-        let record: String = ctx.get(0)?;
-        let field: String = ctx.get(1)?;
-        let list: Option<String> = ctx.get(2)?;
-        let record: uuid::Uuid = record.parse().map_err(|_| rusqlite::Error::UserFunctionError("unreadable record id".into()))?;
-        let list: serde_json::Value = match list {
-            Some(text) => serde_json::from_str(&text).map_err(unreadable)?,
-            None => serde_json::Value::Array(Vec::new()),
-        };
-        Ok(waymark_domain::merge::identify_entries(record, &field, &list).to_string())
-    })?;
+    conn.create_scalar_function(
+        "waymark_entry_ids",
+        3,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        move |ctx| {
+            let record: String = ctx.get(0)?;
+            let field: String = ctx.get(1)?;
+            let list: Option<String> = ctx.get(2)?;
+            let record: uuid::Uuid =
+                record.parse().map_err(|_| rusqlite::Error::UserFunctionError("unreadable record id".into()))?;
+            let list: serde_json::Value = match list {
+                Some(text) => serde_json::from_str(&text).map_err(unreadable)?,
+                None => serde_json::Value::Array(Vec::new()),
+            };
+            Ok(waymark_domain::merge::identify_entries(record, &field, &list).to_string())
+        },
+    )?;
     let deterministic = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("waymark_id_bytes", 1, deterministic, |ctx| {
         let text: String = ctx.get(0)?;
-        crate::clocks::id_bytes(&text).ok_or_else(|| rusqlite::Error::UserFunctionError("unreadable id in a field clock".into()))
+        crate::clocks::id_bytes(&text)
+            .ok_or_else(|| rusqlite::Error::UserFunctionError("unreadable id in a field clock".into()))
     })?;
     conn.create_scalar_function("waymark_hlc_bytes", 1, deterministic, |ctx| {
         let text: String = ctx.get(0)?;
-        crate::clocks::hlc_bytes(&text).ok_or_else(|| rusqlite::Error::UserFunctionError("unreadable clock in a field clock".into()))
+        crate::clocks::hlc_bytes(&text)
+            .ok_or_else(|| rusqlite::Error::UserFunctionError("unreadable clock in a field clock".into()))
     })?;
     Ok(())
 }
@@ -119,8 +129,11 @@ mod tests {
         // migrations.lock records the hash of every landed migration. Editing
         // one fails here; adding one means appending a line to the lock file.
         let lock = include_str!("migrations.lock");
-        let recorded: Vec<(&str, &str)> =
-            lock.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).filter_map(|l| l.split_once(' ')).collect();
+        let recorded: Vec<(&str, &str)> = lock
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .filter_map(|l| l.split_once(' '))
+            .collect();
         assert_eq!(recorded.len(), MIGRATIONS.len(), "every migration needs a line in migrations.lock");
         for ((name, sql), (hash, locked_name)) in MIGRATIONS.iter().zip(recorded) {
             assert_eq!(*name, locked_name);
@@ -165,11 +178,17 @@ mod tests {
         }
         let (victim, perpetrator) = ("00000000-0000-0000-0000-00000000000a", "00000000-0000-0000-0000-00000000000b");
         let consents = serde_json::json!([{ "with": "Police", "given_on": "2026-01-05" }, { "with": "Police", "given_on": "2026-01-05" }]);
-        let doc = serde_json::json!({ "id": victim, "name": "x", "consents": consents, "dependants": [{ "name": "Child" }] });
-        conn.execute("INSERT INTO victims (id, doc, updated_hlc) VALUES (?1, ?2, '0')", [victim, &doc.to_string()]).unwrap();
+        let doc =
+            serde_json::json!({ "id": victim, "name": "x", "consents": consents, "dependants": [{ "name": "Child" }] });
+        conn.execute("INSERT INTO victims (id, doc, updated_hlc) VALUES (?1, ?2, '0')", [victim, &doc.to_string()])
+            .unwrap();
         let vehicles = serde_json::json!([{ "colour": "red" }]);
         let doc = serde_json::json!({ "id": perpetrator, "names": ["y"], "vehicles": vehicles });
-        conn.execute("INSERT INTO perpetrators (id, doc, updated_hlc) VALUES (?1, ?2, '0')", [perpetrator, &doc.to_string()]).unwrap();
+        conn.execute(
+            "INSERT INTO perpetrators (id, doc, updated_hlc) VALUES (?1, ?2, '0')",
+            [perpetrator, &doc.to_string()],
+        )
+        .unwrap();
         conn.execute(
             "INSERT INTO field_heads (record_id, field, op_id, hlc, value) VALUES (?1, 'consents', 'op', '1', ?2)",
             [victim, &consents.to_string()],
@@ -186,7 +205,11 @@ mod tests {
         let ids: Vec<&str> = expected.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
         assert_ne!(ids[0], ids[1], "two identical consents stay two");
         assert!(victim_doc["dependants"][0]["id"].is_string());
-        assert_eq!(victim_doc["sharing_without_consent"], serde_json::json!([]), "a missing list reads as an empty one");
+        assert_eq!(
+            victim_doc["sharing_without_consent"],
+            serde_json::json!([]),
+            "a missing list reads as an empty one"
+        );
         assert!(read("SELECT doc FROM perpetrators")["vehicles"][0]["id"].is_string());
         assert_eq!(read("SELECT value FROM field_heads"), expected, "a kept concurrent write shows the same ids");
         let read_back: Vec<waymark_domain::Consent> = serde_json::from_value(victim_doc["consents"].clone()).unwrap();

@@ -25,7 +25,9 @@ pub enum VaultError {
     KeyMismatch,
     #[error("this vault has no recovery recipient, so the passphrase cannot be reset; restore from an encrypted backup instead")]
     NoRecoveryRecipient,
-    #[error("the recovery identity does not match this vault's recovery recipient; use the clinic's recovery identity file")]
+    #[error(
+        "the recovery identity does not match this vault's recovery recipient; use the clinic's recovery identity file"
+    )]
     WrongRecoveryIdentity,
     #[error("not a valid age recipient or identity: it should start with {expected}")]
     BadAgeKey { expected: &'static str },
@@ -45,13 +47,17 @@ pub enum VaultError {
     Immutable { kind: RecordKind, correction: &'static str },
     #[error("that {field} is already used by another record; choose another")]
     Duplicate { field: &'static str },
-    #[error("more than one case has that reference; use the case id instead (`waymark --json case list` shows each id)")]
+    #[error(
+        "more than one case has that reference; use the case id instead (`waymark --json case list` shows each id)"
+    )]
     AmbiguousReference,
     #[error("the clinic's record of this laptop's changes does not match the laptop's (it may have been put back from an older copy); nothing was sent or removed, and the changes stay on this laptop. Tell the clinic administrator")]
     LogDiverged,
     #[error("the change clashes with a record this vault already holds (a duplicate); nothing was saved. Check for the duplicate, and report it if it repeats")]
     Clash,
-    #[error("the backup could not be read: it is damaged, truncated or not a Waymark backup; the vault was not changed")]
+    #[error(
+        "the backup could not be read: it is damaged, truncated or not a Waymark backup; the vault was not changed"
+    )]
     BackupCorrupt,
     #[error("the backup was not encrypted for this passphrase or identity; the vault was not changed")]
     BackupNotForYou,
@@ -116,7 +122,9 @@ impl From<rusqlite::Error> for VaultError {
         use rusqlite::ffi::ErrorCode;
         match &e {
             rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::NotADatabase => VaultError::DatabaseUnreadable,
-            rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::DatabaseCorrupt => VaultError::DatabaseUnreadable,
+            rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::DatabaseCorrupt => {
+                VaultError::DatabaseUnreadable
+            }
             rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation => VaultError::Clash,
             // rusqlite's messages carry SQL and constraint names, never bound values.
             rusqlite::Error::SqliteFailure(f, _) => VaultError::Database(format!("{:?}", f.code)),

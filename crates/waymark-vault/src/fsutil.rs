@@ -33,7 +33,8 @@ pub fn shred(path: &Path, rng: &mut dyn rand::RngCore) -> Result<()> {
 }
 
 fn overwrite_in_place(path: &Path, rng: &mut dyn rand::RngCore) -> Result<()> {
-    let mut file = std::fs::OpenOptions::new().write(true).open(path).map_err(VaultError::io("open the file to shred"))?;
+    let mut file =
+        std::fs::OpenOptions::new().write(true).open(path).map_err(VaultError::io("open the file to shred"))?;
     let len = file.metadata().map_err(VaultError::io("read the file to shred"))?.len();
     let mut left = len;
     let mut chunk = vec![0u8; 64 * 1024];
@@ -75,7 +76,11 @@ mod tests {
         assert_eq!(after.len(), secret.len(), "the same length, so the same blocks");
         assert!(after.iter().filter(|b| **b == 0x5a).count() < 1000, "the secret bytes are gone");
         #[cfg(unix)]
-        assert_eq!(std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).unwrap()), inode, "the same file, not a new one");
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).unwrap()),
+            inode,
+            "the same file, not a new one"
+        );
         shred(&path, &mut rng).unwrap();
         assert!(!path.exists());
     }

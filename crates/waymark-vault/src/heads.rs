@@ -42,14 +42,26 @@ pub fn conflict_id_of(op_ids: &[&str], field: &str) -> String {
 
 /// The field's heads: its rows in `field_heads` when it has several,
 /// otherwise the one write its clock names, holding `value`.
-pub(crate) fn current(tx: &Connection, record_id: &str, field: &str, value: &Value, clock: &(String, String)) -> Result<Vec<Head>> {
-    let mut stmt = tx.prepare_cached("SELECT op_id, hlc, value FROM field_heads WHERE record_id = ?1 AND field = ?2 ORDER BY hlc")?;
-    let rows =
-        stmt.query_map(params![record_id, field], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+pub(crate) fn current(
+    tx: &Connection,
+    record_id: &str,
+    field: &str,
+    value: &Value,
+    clock: &(String, String),
+) -> Result<Vec<Head>> {
+    let mut stmt = tx
+        .prepare_cached("SELECT op_id, hlc, value FROM field_heads WHERE record_id = ?1 AND field = ?2 ORDER BY hlc")?;
+    let rows = stmt.query_map(params![record_id, field], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+    })?;
     let mut heads = Vec::new();
     for row in rows {
         let (op_id, hlc, value) = row?;
-        heads.push(Head { op_id, hlc, value: serde_json::from_str(&value).map_err(|_| VaultError::DatabaseUnreadable)? });
+        heads.push(Head {
+            op_id,
+            hlc,
+            value: serde_json::from_str(&value).map_err(|_| VaultError::DatabaseUnreadable)?,
+        });
     }
     if heads.is_empty() {
         heads.push(Head { op_id: clock.1.clone(), hlc: clock.0.clone(), value: value.clone() });
@@ -83,7 +95,8 @@ pub(crate) fn supersede_locally(
     if !keeps_heads {
         return Ok((base, Vec::new()));
     }
-    tx.prepare_cached("DELETE FROM field_heads WHERE record_id = ?1 AND field = ?2")?.execute(params![record_id, field])?;
+    tx.prepare_cached("DELETE FROM field_heads WHERE record_id = ?1 AND field = ?2")?
+        .execute(params![record_id, field])?;
     let closed = close_open(tx, record_id, field, None, now, actor, "local")?;
     Ok((base, closed))
 }
@@ -104,8 +117,10 @@ pub(crate) fn close_open(
         .collect::<std::result::Result<_, _>>()?;
     let mut closed = Vec::new();
     for id in open.into_iter().filter(|id| Some(id.as_str()) != keep) {
-        tx.prepare_cached("UPDATE sync_conflicts SET resolved_at = ?2, resolved_by = ?3, resolution = ?4 WHERE id = ?1")?
-            .execute(params![id, now.to_rfc3339(), by, resolution])?;
+        tx.prepare_cached(
+            "UPDATE sync_conflicts SET resolved_at = ?2, resolved_by = ?3, resolution = ?4 WHERE id = ?1",
+        )?
+        .execute(params![id, now.to_rfc3339(), by, resolution])?;
         closed.push(id);
     }
     Ok(closed)
@@ -119,18 +134,25 @@ pub(crate) fn old_of(tx: &Connection, op_id: &str, field: &str) -> Result<Option
 /// The conflicts an op (local or received) decided, from its `resolves`.
 pub(crate) fn resolves_of(tx: &Connection, op_id: &str) -> Result<Vec<String>> {
     Ok(changes_of(tx, op_id)?
-        .and_then(|c| c.get("resolves").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect()))
+        .and_then(|c| {
+            c.get("resolves")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        })
         .unwrap_or_default())
 }
 
 /// An op's `changes`, from this device's op log or the ops it received.
 fn changes_of(tx: &Connection, op_id: &str) -> Result<Option<Value>> {
-    let own: Option<String> = tx.prepare_cached("SELECT changes FROM ops WHERE op_id = ?1")?.query_row([op_id], |r| r.get(0)).optional()?;
+    let own: Option<String> =
+        tx.prepare_cached("SELECT changes FROM ops WHERE op_id = ?1")?.query_row([op_id], |r| r.get(0)).optional()?;
     let changes: Option<Value> = match own {
         Some(text) => serde_json::from_str(&text).ok(),
         None => {
-            let received: Option<String> =
-                tx.prepare_cached("SELECT op FROM received_ops WHERE op_id = ?1")?.query_row([op_id], |r| r.get(0)).optional()?;
+            let received: Option<String> = tx
+                .prepare_cached("SELECT op FROM received_ops WHERE op_id = ?1")?
+                .query_row([op_id], |r| r.get(0))
+                .optional()?;
             received.and_then(|t| serde_json::from_str::<Value>(&t).ok()).and_then(|op| op.get("changes").cloned())
         }
     };
@@ -167,11 +189,14 @@ pub(crate) fn is_own(tx: &Connection, op_id: &str) -> Result<bool> {
 /// Keeps the heads a field now has: one, or several as rows. Returns the
 /// head whose value is shown (the latest by clock).
 pub(crate) fn store(tx: &Connection, record_id: &str, field: &str, heads: &[Head]) -> Result<Head> {
-    tx.prepare_cached("DELETE FROM field_heads WHERE record_id = ?1 AND field = ?2")?.execute(params![record_id, field])?;
+    tx.prepare_cached("DELETE FROM field_heads WHERE record_id = ?1 AND field = ?2")?
+        .execute(params![record_id, field])?;
     if heads.len() > 1 {
         for head in heads {
-            tx.prepare_cached("INSERT INTO field_heads (record_id, field, op_id, hlc, value) VALUES (?1, ?2, ?3, ?4, ?5)")?
-                .execute(params![record_id, field, head.op_id, head.hlc, head.value.to_string()])?;
+            tx.prepare_cached(
+                "INSERT INTO field_heads (record_id, field, op_id, hlc, value) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![record_id, field, head.op_id, head.hlc, head.value.to_string()])?;
         }
     }
     heads.iter().max_by(|a, b| a.order().cmp(&b.order())).cloned().ok_or(VaultError::DatabaseUnreadable)

@@ -98,8 +98,8 @@ pub fn parse_identity(text: &str) -> Result<age::x25519::Identity> {
 fn armour(recipient: &dyn age::Recipient, secret: &[u8]) -> Result<String> {
     let encryptor = age::Encryptor::with_recipients(iter::once(recipient)).map_err(|_| VaultError::KeyFileCorrupt)?;
     let mut out = Vec::new();
-    let armoured =
-        age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor).map_err(VaultError::io("armour key"))?;
+    let armoured = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
+        .map_err(VaultError::io("armour key"))?;
     let mut writer = encryptor.wrap_output(armoured).map_err(VaultError::io("wrap key"))?;
     writer.write_all(secret).map_err(VaultError::io("wrap key"))?;
     writer.finish().and_then(|a| a.finish()).map_err(VaultError::io("wrap key"))?;
@@ -120,7 +120,12 @@ fn unarmour(armoured: &str, identity: &dyn age::Identity, wrong: VaultError) -> 
 }
 
 impl KeyFile {
-    pub fn wrap(key: &DbKey, passphrase: &SecretString, work_factor: u8, recovery: Option<&age::x25519::Recipient>) -> Result<Self> {
+    pub fn wrap(
+        key: &DbKey,
+        passphrase: &SecretString,
+        work_factor: u8,
+        recovery: Option<&age::x25519::Recipient>,
+    ) -> Result<Self> {
         let mut recipient = age::scrypt::Recipient::new(passphrase.clone());
         recipient.set_work_factor(work_factor);
         let passphrase_wrap = armour(&recipient, key.bytes())?;
@@ -140,7 +145,8 @@ impl KeyFile {
     pub fn unwrap_with_passphrase(&self, passphrase: &SecretString) -> Result<DbKey> {
         let mut identity = age::scrypt::Identity::new(passphrase.clone());
         identity.set_max_work_factor(MAX_WORK_FACTOR);
-        let key = unarmour(&self.passphrase_wrap, &identity, VaultError::WrongPassphrase { failures: 0, wait_secs: 0 })?;
+        let key =
+            unarmour(&self.passphrase_wrap, &identity, VaultError::WrongPassphrase { failures: 0, wait_secs: 0 })?;
         self.check_key(key)
     }
 
@@ -159,7 +165,11 @@ impl KeyFile {
 
     /// The same key with a recovery wrap for `recipient`; the passphrase wrap is kept.
     pub fn with_recovery(&self, key: &DbKey, recipient: &age::x25519::Recipient) -> Result<Self> {
-        Ok(Self { recovery_recipient: Some(recipient.to_string()), recovery_wrap: Some(armour(recipient, key.bytes())?), ..self.clone() })
+        Ok(Self {
+            recovery_recipient: Some(recipient.to_string()),
+            recovery_wrap: Some(armour(recipient, key.bytes())?),
+            ..self.clone()
+        })
     }
 
     fn check_key(&self, key: DbKey) -> Result<DbKey> {
@@ -228,7 +238,10 @@ mod tests {
         let a = KeyFile::wrap(&DbKey::generate(), &pass("correct horse battery"), 4, None).unwrap();
         let b = KeyFile::wrap(&DbKey::generate(), &pass("correct horse battery"), 4, None).unwrap();
         let franken = KeyFile { passphrase_wrap: b.passphrase_wrap, ..a };
-        assert_eq!(franken.unwrap_with_passphrase(&pass("correct horse battery")).unwrap_err().code(), ErrorCode::KeyFileCorrupt);
+        assert_eq!(
+            franken.unwrap_with_passphrase(&pass("correct horse battery")).unwrap_err().code(),
+            ErrorCode::KeyFileCorrupt
+        );
     }
 
     #[test]
@@ -247,7 +260,10 @@ mod tests {
         w.finish().unwrap();
         let tampered = KeyFile { passphrase_wrap: String::from_utf8(armoured).unwrap(), ..file };
         // Had scrypt run, the forged header would fail its MAC instead, with a different error.
-        assert_eq!(tampered.unwrap_with_passphrase(&pass("correct horse battery")).unwrap_err().code(), ErrorCode::KeyFileExcessiveWork);
+        assert_eq!(
+            tampered.unwrap_with_passphrase(&pass("correct horse battery")).unwrap_err().code(),
+            ErrorCode::KeyFileExcessiveWork
+        );
     }
 
     #[test]

@@ -3,8 +3,6 @@
 //! transaction), queries, and encrypted backup. This is the only crate that
 //! writes SQL.
 
-#![cfg_attr(not(test), warn(clippy::unwrap_used))]
-
 pub mod audit;
 pub mod backup;
 mod clocks;
@@ -14,6 +12,7 @@ mod fsutil;
 mod heads;
 pub mod keyfile;
 mod operations;
+pub mod problems;
 pub mod queries;
 mod rekey;
 pub mod sync;

@@ -21,7 +21,10 @@ impl Vault {
 
     /// Marks a task done today (UK date).
     pub fn complete_task(&mut self, task: Uuid) -> Result<Record> {
-        let done = Patch(vec![Assignment::set("status", json!(TaskStatus::Done)), Assignment::set("done_on", json!(self.today()))]);
+        let done = Patch(vec![
+            Assignment::set("status", json!(TaskStatus::Done)),
+            Assignment::set("done_on", json!(self.today())),
+        ]);
         self.edit(RecordKind::Task, task, &done)
     }
 
@@ -48,8 +51,15 @@ mod tests {
         let c = clock();
         let mut v = new_vault(dir.path(), &c);
         let case = add_case(&mut v, "OP-1");
-        let incident = v.add(RecordKind::Incident, Some(case), &patch(&["account=Followed home", "channel=in_person", "behaviours+=following"])).unwrap();
-        let Record::IncidentAmendment(amendment) = v.amend_incident(incident.id(), "wrong road", &patch(&["location=Bus stop"])).unwrap()
+        let incident = v
+            .add(
+                RecordKind::Incident,
+                Some(case),
+                &patch(&["account=Followed home", "channel=in_person", "behaviours+=following"]),
+            )
+            .unwrap();
+        let Record::IncidentAmendment(amendment) =
+            v.amend_incident(incident.id(), "wrong road", &patch(&["location=Bus stop"])).unwrap()
         else {
             panic!("an amendment")
         };
@@ -58,7 +68,11 @@ mod tests {
         assert_eq!(amendment.changes.get("location"), Some(&serde_json::json!("Bus stop")));
         let stored: IncidentAmendment = v.get(amendment.id.as_uuid()).unwrap();
         assert_eq!(stored.reason, "wrong road");
-        assert_eq!(v.get_record(RecordKind::Incident, incident.id()).unwrap(), incident, "the original is never edited");
+        assert_eq!(
+            v.get_record(RecordKind::Incident, incident.id()).unwrap(),
+            incident,
+            "the original is never edited"
+        );
         // A correction of an incident's provenance is refused, as an edit would be.
         assert!(v.amend_incident(incident.id(), "x", &patch(&["recorded_by=SOMEONE"])).is_err());
     }

@@ -1,5 +1,6 @@
 //! Read models for the caseload, one case, and reminders. Views are audited.
 
+use crate::audit::AuditAction;
 use crate::error::{Result, VaultError};
 use crate::vault::Vault;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -154,7 +155,13 @@ impl Vault {
         let now = self.now();
         let rows = self.caseload_rows(filter, now)?;
         let searched = filter.search.is_some();
-        self.record_event("list", Some(RecordKind::Case), None, None, json!({ "rows": rows.len(), "searched": searched }))?;
+        self.record_event(
+            AuditAction::List,
+            Some(RecordKind::Case),
+            None,
+            None,
+            json!({ "rows": rows.len(), "searched": searched }),
+        )?;
         Ok(rows)
     }
 
@@ -180,7 +187,12 @@ impl Vault {
         )?;
         let today = london_date(now);
         let rows = stmt.query_map(
-            params![now_text, filter.status.map(|s| s.wire()), filter.risk.map(|r| r.wire()), filter.search.as_deref().map(like_pattern)],
+            params![
+                now_text,
+                filter.status.map(|s| s.wire()),
+                filter.risk.map(|r| r.wire()),
+                filter.search.as_deref().map(like_pattern)
+            ],
             |r| {
                 Ok((
                     r.get::<_, String>(0)?,
@@ -221,7 +233,13 @@ impl Vault {
     /// One case, whole. Audited as a view of the case.
     pub fn case_file(&mut self, case_id: CaseId) -> Result<CaseFile> {
         let file = self.read_case_file(case_id)?;
-        self.record_event("view", Some(RecordKind::Case), Some(case_id.as_uuid()), Some(case_id), json!({}))?;
+        self.record_event(
+            AuditAction::View,
+            Some(RecordKind::Case),
+            Some(case_id.as_uuid()),
+            Some(case_id),
+            json!({}),
+        )?;
         Ok(file)
     }
 
@@ -231,9 +249,13 @@ impl Vault {
         let amendments = self.list::<IncidentAmendment>(case_id)?;
         let mut incidents = Vec::new();
         for original in self.list::<Incident>(case_id)? {
-            let own: Vec<IncidentAmendment> = amendments.iter().filter(|a| a.incident_id == original.id).cloned().collect();
-            let current =
-                if own.is_empty() { original.clone() } else { original.amended(&own).map_err(|_| VaultError::DatabaseUnreadable)? };
+            let own: Vec<IncidentAmendment> =
+                amendments.iter().filter(|a| a.incident_id == original.id).cloned().collect();
+            let current = if own.is_empty() {
+                original.clone()
+            } else {
+                original.amended(&own).map_err(|_| VaultError::DatabaseUnreadable)?
+            };
             incidents.push(IncidentEntry { original, amendments: own, current });
         }
         let breaches = self.list::<Breach>(case_id)?;
@@ -310,7 +332,9 @@ impl Vault {
 fn sort_rows(rows: &mut [CaseloadRow], sort: SortBy) {
     match sort {
         SortBy::Reference => rows.sort_by(|a, b| a.reference.cmp(&b.reference)),
-        SortBy::Risk => rows.sort_by(|a, b| b.risk_level.cmp(&a.risk_level).then_with(|| a.reference.cmp(&b.reference))),
+        SortBy::Risk => {
+            rows.sort_by(|a, b| b.risk_level.cmp(&a.risk_level).then_with(|| a.reference.cmp(&b.reference)))
+        }
         SortBy::NextHearing => rows.sort_by(|a, b| match (a.next_hearing, b.next_hearing) {
             (Some(x), Some(y)) => x.cmp(&y),
             (Some(_), None) => std::cmp::Ordering::Less,

@@ -10,6 +10,7 @@
 //! shredded and the new one renamed into place. Unlocking finishes or
 //! abandons a re-key it finds half done (`settle`).
 
+use crate::audit::AuditAction;
 use crate::db;
 use crate::error::{Result, VaultError};
 use crate::keyfile::{parse_recipient, DbKey, KeyFile, KEY_FILE};
@@ -36,7 +37,13 @@ impl Vault {
     /// Re-encrypts the database under a new random key, wrapped to `new`
     /// (or the current passphrase) and to the recovery recipient the key file
     /// already names. Audited.
-    pub fn rekey(dir: &Path, current: &SecretString, new: Option<&SecretString>, work_factor: u8, env: Env) -> Result<String> {
+    pub fn rekey(
+        dir: &Path,
+        current: &SecretString,
+        new: Option<&SecretString>,
+        work_factor: u8,
+        env: Env,
+    ) -> Result<String> {
         rekey_until(dir, current, new, work_factor, env, Stop::Never)
     }
 }
@@ -69,7 +76,13 @@ pub(crate) fn rekey_until(
     meta_set(vault.conn(), "key_id", &key.key_id())?;
     install_pending(dir, &mut *vault.env.rng)?;
     let old_id = std::mem::replace(&mut vault.key, key).key_id();
-    vault.record_event("vault_rekeyed", None, None, None, json!({ "old_key_id": old_id, "new_key_id": vault.key.key_id() }))?;
+    vault.record_event(
+        AuditAction::VaultRekeyed,
+        None,
+        None,
+        None,
+        json!({ "old_key_id": old_id, "new_key_id": vault.key.key_id() }),
+    )?;
     let id = vault.key.key_id();
     vault.lock();
     tracing::info!("vault re-keyed");
@@ -97,9 +110,11 @@ fn rekey_database(conn: &mut Connection, key: &DbKey) -> Result<()> {
 /// file `settle` can use.
 fn install_pending(dir: &Path, rng: &mut dyn rand::RngCore) -> Result<()> {
     if dir.join(KEY_FILE).exists() {
-        std::fs::rename(dir.join(KEY_FILE), dir.join(OLD_KEY_FILE)).map_err(VaultError::io("move the old key file aside"))?;
+        std::fs::rename(dir.join(KEY_FILE), dir.join(OLD_KEY_FILE))
+            .map_err(VaultError::io("move the old key file aside"))?;
     }
-    std::fs::rename(dir.join(PENDING_KEY_FILE), dir.join(KEY_FILE)).map_err(VaultError::io("install the new key file"))?;
+    std::fs::rename(dir.join(PENDING_KEY_FILE), dir.join(KEY_FILE))
+        .map_err(VaultError::io("install the new key file"))?;
     crate::fsutil::sync_dir(dir)?;
     crate::fsutil::shred(&dir.join(OLD_KEY_FILE), rng)
 }
@@ -119,7 +134,11 @@ pub(crate) fn settle(dir: &Path, passphrase: &SecretString, rng: &mut dyn rand::
 
 /// `settle`, unwrapping the key files with `unwrap` (the passphrase, or the
 /// clinic's recovery identity when a forgotten passphrase is reset).
-pub(crate) fn settle_with(dir: &Path, unwrap: &dyn Fn(&KeyFile) -> Result<DbKey>, rng: &mut dyn rand::RngCore) -> Result<()> {
+pub(crate) fn settle_with(
+    dir: &Path,
+    unwrap: &dyn Fn(&KeyFile) -> Result<DbKey>,
+    rng: &mut dyn rand::RngCore,
+) -> Result<()> {
     let pending_path = dir.join(PENDING_KEY_FILE);
     let old_path = dir.join(OLD_KEY_FILE);
     if !pending_path.exists() {
@@ -188,8 +207,9 @@ mod tests {
         let mut v = Vault::unlock(dir.path(), &pass(PASS), env_at(&c)).unwrap();
         assert_eq!(v.key_id(), new_id);
         assert_eq!(v.case_file(case).unwrap().case.reference, "R-1", "the data survives the re-key");
-        let actions: Vec<String> = v.audit_events(None, 20).unwrap().into_iter().map(|e| e.action).collect();
-        assert!(actions.contains(&"vault_rekeyed".to_owned()));
+        let actions: Vec<crate::audit::AuditAction> =
+            v.audit_events(None, 20).unwrap().into_iter().map(|e| e.action).collect();
+        assert!(actions.contains(&crate::audit::AuditAction::VaultRekeyed));
         v.lock();
         std::fs::write(dir.path().join(KEY_FILE), old_key_file).unwrap();
         let err = Vault::unlock(dir.path(), &pass(PASS), env_at(&c)).unwrap_err();
@@ -209,7 +229,9 @@ mod tests {
         Vault::recover(dir.path(), &clinic, &pass("recovered pass words"), 4, env_at(&c)).unwrap();
         Vault::unlock(dir.path(), &pass("recovered pass words"), env_at(&c)).unwrap().lock();
         assert_eq!(
-            Vault::rekey(dir.path(), &pass("recovered pass words"), Some(&pass("password1234")), 4, env_at(&c)).unwrap_err().code(),
+            Vault::rekey(dir.path(), &pass("recovered pass words"), Some(&pass("password1234")), 4, env_at(&c))
+                .unwrap_err()
+                .code(),
             ErrorCode::WeakPassphrase
         );
     }

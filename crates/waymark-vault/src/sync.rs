@@ -3,9 +3,10 @@
 //! from the clinic. Network code lives in `waymark-sync`; this is only state,
 //! and every change to it is one transaction.
 
-use crate::audit::{self, AuditEntry};
+use crate::audit::{self, AuditAction, AuditEntry};
 use crate::error::{Result, VaultError};
 use crate::heads::Head;
+pub use crate::problems::ProblemCode;
 use crate::vault::{append_op, check_references, meta_get, meta_set, NewOp, Vault};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -97,7 +98,8 @@ pub enum Resolution {
 pub struct Problem {
     pub id: i64,
     pub at: DateTime<Utc>,
-    pub code: String,
+    #[cfg_attr(feature = "specta", specta(type = String))]
+    pub code: ProblemCode,
     pub direction: String,
     pub op_id: Option<String>,
     pub seq: Option<i64>,
@@ -107,82 +109,6 @@ pub struct Problem {
     pub retryable: bool,
     /// The clinic does not recognise this laptop's log: it must rejoin with a new code.
     pub needs_rejoin: bool,
-}
-
-/// Problems about a change from the clinic that something here may since
-/// have fixed: the record it needs has arrived, the clash was renamed, Waymark was updated.
-const RETRYABLE: [&str; 4] = ["unknown_record", "clashes_with_local", "invalid", "unknown_kind"];
-/// Problems that end only when the laptop enrols again as a new device.
-const NEEDS_REJOIN: [&str; 2] = ["log_diverged", "device_known"];
-
-/// The words for a problem code, shared by the app and the CLI. They say
-/// what to do next and never quote the change itself.
-pub fn problem_advice(code: &str) -> String {
-    let words = match code {
-        "quarantined_by_clinic" => "The clinic already holds a different change with this number. It kept both; ask the clinic to check.",
-        "same_id_different_content" => "A change arrived twice with different content. Both are kept; ask the clinic to check.",
-        "unknown_record" => "A change from the clinic is for a record this laptop does not have. It is kept here; ask the clinic to check.",
-        "unknown_kind" => "A change from the clinic is for a kind of record this Waymark does not know. Update Waymark.",
-        "invalid" => "A change from the clinic did not pass this laptop's checks. It is kept here; ask the clinic to check.",
-        "immutable" => "A change from the clinic tried to edit a record that is never edited. It is kept here; ask the clinic to check.",
-        "clashes_with_local" => {
-            "A change from the clinic clashes with a record on this laptop, such as a second victim record for a case or a safety plan version made on two laptops. It is kept but not applied; ask the clinic to check."
-        }
-        "duplicate_reference" => {
-            "A case from the clinic has the same reference as a case on this laptop. Both are kept; rename one so they can be told apart."
-        }
-        "log_diverged" => {
-            "The clinic's record of this laptop's changes does not match the laptop's, so it may have been put back from an older copy. Nothing was sent or removed, and the changes stay on this laptop. Ask the clinic administrator for a new enrolment code and rejoin (`waymark sync rejoin`, or Rejoin on the Sync screen): the clinic recognises what it already has and nothing is lost or sent twice."
-        }
-        "cursor_ahead" => {
-            "The clinic's feed is shorter than this laptop has already read, so the clinic may have been put back from a backup. Nothing was changed here; tell the clinic administrator."
-        }
-        "device_known" => {
-            "The clinic already knows a laptop with this one's id, so this laptop was probably copied. Ask the clinic administrator for a new enrolment code and rejoin (`waymark sync rejoin`, or Rejoin on the Sync screen)."
-        }
-        "clinic_owned" => {
-            "A change from the clinic tried to set something only the clinic sets (who holds a case, a typology, a panel review) but did not come from the clinic. It is kept here, not applied; tell the clinic administrator."
-        }
-        "case_mismatch" => {
-            "A change from the clinic names a different case from the one its record belongs to. It is kept here, not applied; tell the clinic administrator."
-        }
-        "refused_not_your_case" => {
-            "The clinic refused a change because the case was no longer assigned to you when it was made. It is kept on this laptop; pass what it records to the case's new advocate."
-        }
-        "refused_clinic_owned" => {
-            "The clinic refused a change to something only the clinic sets (who holds a case, a typology, a panel review). It is kept on this laptop; ask the clinic to record it."
-        }
-        "refused_actor_mismatch" => {
-            "The clinic refused a change recorded under a staff code other than the one this laptop is enrolled for. It is kept here; tell the clinic administrator."
-        }
-        "refused_case_mismatch" | "refused_unknown_record" | "refused_unknown_kind" => {
-            "The clinic refused a change it could not match to a record it holds. It is kept here; tell the clinic administrator."
-        }
-        "refused_bad_hlc" | "refused_hlc_ahead" | "refused_hlc_backwards" => {
-            "The clinic refused a change because this laptop's clock was wrong when it was made. Check the date and time are set automatically; the change is kept here. Tell the clinic administrator."
-        }
-        "forged_receipt" => {
-            "A reply claiming to be the clinic's acknowledgement was not signed by the clinic, so nothing was removed from this laptop. Someone may be interfering with this network: sync from another network and tell the clinic."
-        }
-        "forged_wipe" => {
-            "A reply ordered this laptop erased but was not signed by the clinic, so it was not obeyed. Someone may be interfering with this network: sync from another network and tell the clinic now."
-        }
-        "advocate_mismatch" => {
-            "The enrolment code was issued for a different staff code from this laptop's. Ask the clinic administrator for a code issued to you."
-        }
-        "unconfirmed_device" => {
-            "The clinic has not yet confirmed whose laptop this is, so nothing is sent or received. Ask the clinic administrator to confirm it; your changes stay here meanwhile."
-        }
-        "staff_inactive" => "Your staff code is marked inactive at the clinic, so nothing is sent or received. Ask the clinic administrator.",
-        "unknown_device" => "The clinic does not know this laptop. Ask the clinic administrator to enrol it again.",
-        "wrong_server" => "The server did not prove it is the clinic. Do not sync on this network, and tell the clinic.",
-        "unsupported_version" => "The clinic speaks another version of the sync protocol. Update Waymark, or ask the clinic which version it runs.",
-        "bad_signature" | "undecryptable" | "header_mismatch" => {
-            "The clinic could not verify this laptop's changes. They are still waiting here; tell the clinic administrator."
-        }
-        _ => return format!("The clinic refused a request ({code}). The changes are still waiting here; tell the clinic administrator."),
-    };
-    words.to_owned()
 }
 
 /// An op waiting for the clinic's acknowledgement.
@@ -233,7 +159,9 @@ pub fn conflict_id(op_a: &str, op_b: &str, field: &str) -> String {
 
 impl Vault {
     pub fn sync_link(&self) -> Result<Option<ClinicLink>> {
-        meta_get(&self.conn, LINK)?.map(|t| serde_json::from_str(&t).map_err(|_| VaultError::DatabaseUnreadable)).transpose()
+        meta_get(&self.conn, LINK)?
+            .map(|t| serde_json::from_str(&t).map_err(|_| VaultError::DatabaseUnreadable))
+            .transpose()
     }
 
     pub fn sync_keys(&self) -> Result<Option<DeviceKeys>> {
@@ -269,11 +197,15 @@ impl Vault {
         let now = self.env.clock.now();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let keys = meta_get(&tx, PENDING_KEYS)?.ok_or(VaultError::DatabaseUnreadable)?;
-        let device: DeviceId = meta_get(&tx, PENDING_DEVICE)?.and_then(|d| d.parse().ok()).ok_or(VaultError::DatabaseUnreadable)?;
+        let device: DeviceId =
+            meta_get(&tx, PENDING_DEVICE)?.and_then(|d| d.parse().ok()).ok_or(VaultError::DatabaseUnreadable)?;
         let earlier = self.device;
         let rejoin = meta_get(&tx, LINK)?.is_some();
-        let base: i64 =
-            tx.query_row("SELECT coalesce((SELECT min(seq) - 1 FROM outbox), (SELECT max(seq) FROM ops), 0)", [], |r| r.get(0))?;
+        let base: i64 = tx.query_row(
+            "SELECT coalesce((SELECT min(seq) - 1 FROM outbox), (SELECT max(seq) FROM ops), 0)",
+            [],
+            |r| r.get(0),
+        )?;
         let renumbered: i64 = tx.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
         meta_set(&tx, KEYS, &keys)?;
         tx.execute("DELETE FROM meta WHERE key IN (?1, ?2)", [PENDING_KEYS, PENDING_DEVICE])?;
@@ -294,7 +226,7 @@ impl Vault {
             &AuditEntry {
                 at: now,
                 actor: &self.actor,
-                action: if rejoin { "sync_rejoined" } else { "sync_enrolled" },
+                action: if rejoin { AuditAction::SyncRejoined } else { AuditAction::SyncEnrolled },
                 kind: None,
                 record_id: None,
                 case_id: None,
@@ -322,7 +254,7 @@ impl Vault {
             return Ok(false);
         }
         keyfile.with_recovery(&self.key, recipient)?.write_atomic(&self.dir)?;
-        self.record_event("recovery_recipient_added", None, None, None, json!({ "source": "enrolment" }))?;
+        self.record_event(AuditAction::RecoveryRecipientAdded, None, None, None, json!({ "source": "enrolment" }))?;
         Ok(true)
     }
 
@@ -347,7 +279,7 @@ impl Vault {
         acknowledge(&tx, through, quarantined, now)?;
         let base = meta_u64(&tx, SEQ_BASE)?;
         for op in refused {
-            list_own_op(&tx, &format!("refused_{}", op.code.as_str()), op.seq.saturating_add(base), now)?;
+            list_own_op(&tx, &ProblemCode::Refused(op.code.clone()), op.seq.saturating_add(base), now)?;
         }
         tx.commit()?;
         Ok(())
@@ -362,7 +294,8 @@ impl Vault {
             return Ok(());
         }
         let seq = i64::try_from(through.saturating_add(meta_u64(&self.conn, SEQ_BASE)?)).unwrap_or(i64::MAX);
-        let held: Option<String> = self.conn.query_row("SELECT op_id FROM ops WHERE seq = ?1", [seq], |r| r.get(0)).optional()?;
+        let held: Option<String> =
+            self.conn.query_row("SELECT op_id FROM ops WHERE seq = ?1", [seq], |r| r.get(0)).optional()?;
         let agrees = match (held, op_id) {
             (None, _) => false,
             (Some(held), Some(named)) => held == named.to_string(),
@@ -401,11 +334,16 @@ impl Vault {
     }
 
     /// Puts a refusal the device cannot fix alone on the problems list.
-    pub fn sync_record_problem(&mut self, code: &str, direction: &str) -> Result<()> {
+    pub fn sync_record_problem(&mut self, code: &ProblemCode, direction: &str) -> Result<()> {
+        let code = code.wire();
         let now = self.env.clock.now();
         let open: Option<i64> = self
             .conn
-            .query_row("SELECT id FROM sync_problems WHERE code = ?1 AND op_id IS NULL AND resolved_at IS NULL", [code], |r| r.get(0))
+            .query_row(
+                "SELECT id FROM sync_problems WHERE code = ?1 AND op_id IS NULL AND resolved_at IS NULL",
+                [&code],
+                |r| r.get(0),
+            )
             .optional()?;
         if open.is_none() {
             self.conn.execute(
@@ -439,13 +377,20 @@ impl Vault {
             "SELECT ops.seq, kind, action, made_at, changes FROM outbox JOIN ops ON ops.seq = outbox.seq ORDER BY ops.seq LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
             let (seq, kind, action, made_at, changes) = row?;
             let changes: Value = serde_json::from_str(&changes).map_err(|_| VaultError::DatabaseUnreadable)?;
-            let fields = changes.get("new").and_then(Value::as_object).map(|m| m.keys().cloned().collect()).unwrap_or_default();
+            let fields =
+                changes.get("new").and_then(Value::as_object).map(|m| m.keys().cloned().collect()).unwrap_or_default();
             out.push(PendingOp {
                 seq,
                 kind: RecordKind::from_wire(&kind).ok_or(VaultError::DatabaseUnreadable)?,
@@ -515,12 +460,13 @@ impl Vault {
         let mut out = Vec::new();
         for row in rows {
             let (id, at, code, direction, op_id, seq, kept) = row?;
-            let retryable = direction == "down" && kept && RETRYABLE.contains(&code.as_str());
-            let needs_rejoin = NEEDS_REJOIN.contains(&code.as_str());
+            let code = ProblemCode::from_wire(&code);
+            let retryable = direction == "down" && kept && code.is_retryable();
+            let needs_rejoin = code.needs_rejoin();
             out.push(Problem {
                 id,
                 at: parse_time(&at)?,
-                advice: problem_advice(&code),
+                advice: code.advice(),
                 code,
                 direction,
                 op_id,
@@ -545,8 +491,9 @@ impl Vault {
         }
         let now = self.env.clock.now();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let code: Option<String> =
-            tx.query_row("SELECT code FROM sync_problems WHERE id = ?1 AND resolved_at IS NULL", [id], |r| r.get(0)).optional()?;
+        let code: Option<String> = tx
+            .query_row("SELECT code FROM sync_problems WHERE id = ?1 AND resolved_at IS NULL", [id], |r| r.get(0))
+            .optional()?;
         let Some(code) = code else {
             return Err(waymark_domain::ValidationErrors::single("problem", "is not open; refresh the list").into());
         };
@@ -560,7 +507,7 @@ impl Vault {
             &AuditEntry {
                 at: now,
                 actor: &self.actor,
-                action: "sync_problem_dismissed",
+                action: AuditAction::SyncProblemDismissed,
                 kind: None,
                 record_id: None,
                 case_id: None,
@@ -582,13 +529,15 @@ impl Vault {
         let ctx = Ctx { rules: &self.rules, instruments: &self.instruments };
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let row: Option<(String, String, Option<String>)> = tx
-            .query_row("SELECT code, direction, op FROM sync_problems WHERE id = ?1 AND resolved_at IS NULL", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+            .query_row(
+                "SELECT code, direction, op FROM sync_problems WHERE id = ?1 AND resolved_at IS NULL",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?;
-        let Some((code, direction, Some(text))) =
-            row.filter(|(code, direction, op)| direction == "down" && op.is_some() && RETRYABLE.contains(&code.as_str()))
-        else {
+        let Some((code, direction, Some(text))) = row.filter(|(code, direction, op)| {
+            direction == "down" && op.is_some() && ProblemCode::from_wire(code).is_retryable()
+        }) else {
             return Err(waymark_domain::ValidationErrors::single(
                 "problem",
                 "cannot be retried: it is not a change from the clinic that may now apply; dismiss it once it has been dealt with",
@@ -596,20 +545,31 @@ impl Vault {
             .into());
         };
         let op: WireOp = serde_json::from_str(&text).map_err(|_| VaultError::DatabaseUnreadable)?;
-        let mut state =
-            ApplyState { tx: &tx, ctx: &ctx, now, hlc: self.hlc, now_ms, actor: &self.actor, clinic, report: ApplyReport::default() };
+        let mut state = ApplyState {
+            tx: &tx,
+            ctx: &ctx,
+            now,
+            hlc: self.hlc,
+            now_ms,
+            actor: &self.actor,
+            clinic,
+            report: ApplyReport::default(),
+        };
         let applied = matches!(state.apply_alone(&op)?, Applied::Done);
         let hlc = state.hlc;
         if applied {
             tx.execute("UPDATE received_ops SET state = 'applied' WHERE op_id = ?1", [op.op_id.to_string()])?;
-            tx.execute("UPDATE sync_problems SET resolved_at = ?2, resolution = 'retried' WHERE id = ?1", params![id, now.to_rfc3339()])?;
+            tx.execute(
+                "UPDATE sync_problems SET resolved_at = ?2, resolution = 'retried' WHERE id = ?1",
+                params![id, now.to_rfc3339()],
+            )?;
         }
         audit::append(
             &tx,
             &AuditEntry {
                 at: now,
                 actor: &self.actor,
-                action: "sync_problem_retried",
+                action: AuditAction::SyncProblemRetried,
                 kind: None,
                 record_id: None,
                 case_id: None,
@@ -645,7 +605,8 @@ impl Vault {
             Resolution::Local => (parse(&local)?, parse(&remote)?),
             Resolution::Remote => (parse(&remote)?, parse(&local)?),
         };
-        let doc: String = tx.query_row(&format!("SELECT doc FROM {} WHERE id = ?1", kind.table()), [&record_id], |r| r.get(0))?;
+        let doc: String =
+            tx.query_row(&format!("SELECT doc FROM {} WHERE id = ?1", kind.table()), [&record_id], |r| r.get(0))?;
         let mut doc: Value = serde_json::from_str(&doc).map_err(|_| VaultError::DatabaseUnreadable)?;
         doc[field.as_str()] = chosen.clone();
         let ctx = Ctx { rules: &self.rules, instruments: &self.instruments };
@@ -684,7 +645,7 @@ impl Vault {
             &AuditEntry {
                 at: now,
                 actor: &self.actor,
-                action: "conflict_resolved",
+                action: AuditAction::ConflictResolved,
                 kind: Some(kind.wire()),
                 record_id: Some(record_id.clone()),
                 case_id: case_id.clone(),
@@ -706,8 +667,16 @@ impl Vault {
         let ctx = Ctx { rules: &self.rules, instruments: &self.instruments };
         let clinic = self.sync_link()?.map(|link| link.clinic_id);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut state =
-            ApplyState { tx: &tx, ctx: &ctx, now, hlc: self.hlc, now_ms, actor: &self.actor, clinic, report: ApplyReport::default() };
+        let mut state = ApplyState {
+            tx: &tx,
+            ctx: &ctx,
+            now,
+            hlc: self.hlc,
+            now_ms,
+            actor: &self.actor,
+            clinic,
+            report: ApplyReport::default(),
+        };
         state.retry_held()?;
         for op in ops {
             if op.origin == self.device.as_uuid() {
@@ -744,7 +713,8 @@ impl Vault {
         self.key = crate::keyfile::DbKey::generate();
         wipe_files(&self.dir, self.env.rng.as_mut())?;
         let notice = json!({ "at": now.to_rfc3339(), "reason": reason });
-        std::fs::write(self.dir.join(WIPED_NOTICE), notice.to_string()).map_err(VaultError::io("write the wipe notice"))?;
+        std::fs::write(self.dir.join(WIPED_NOTICE), notice.to_string())
+            .map_err(VaultError::io("write the wipe notice"))?;
         tracing::warn!(reason, "vault wiped on the clinic's instruction");
         Ok(())
     }
@@ -762,7 +732,13 @@ pub fn wiped_notice(dir: &Path) -> Option<(DateTime<Utc>, String)> {
 fn wipe_files(dir: &Path, rng: &mut dyn rand::RngCore) -> Result<()> {
     // Every key file a re-key may have left is shredded, not just unlinked.
     let key_files = [crate::keyfile::KEY_FILE, "vault.key.pending", "vault.key.old"];
-    for name in key_files.into_iter().chain(["vault.db", "vault.db-wal", "vault.db-shm", "vault.db-journal", "unlock-attempts.json"]) {
+    for name in key_files.into_iter().chain([
+        "vault.db",
+        "vault.db-wal",
+        "vault.db-shm",
+        "vault.db-journal",
+        "unlock-attempts.json",
+    ]) {
         let path = dir.join(name);
         if path.exists() {
             if key_files.contains(&name) {
@@ -846,7 +822,7 @@ fn acknowledge(tx: &Connection, through: u64, quarantined: &[u64], now: DateTime
         return Err(VaultError::LogDiverged);
     }
     for seq in quarantined {
-        list_own_op(tx, "quarantined_by_clinic", seq.saturating_add(base), now)?;
+        list_own_op(tx, &ProblemCode::QuarantinedByClinic, seq.saturating_add(base), now)?;
     }
     tx.execute("DELETE FROM outbox WHERE seq <= ?1", [through_i])?;
     if through > meta_u64(tx, ACKED)? {
@@ -858,14 +834,14 @@ fn acknowledge(tx: &Connection, through: u64, quarantined: &[u64], now: DateTime
 /// Lists one of this laptop's own ops (by its local sequence) the clinic
 /// would not take, once however often the clinic says so. The op itself
 /// stays in the op log.
-fn list_own_op(tx: &Connection, code: &str, seq: u64, now: DateTime<Utc>) -> Result<()> {
+fn list_own_op(tx: &Connection, code: &ProblemCode, seq: u64, now: DateTime<Utc>) -> Result<()> {
     let seq = i64::try_from(seq).unwrap_or(i64::MAX);
     let op_id: Option<String> = tx.query_row("SELECT op_id FROM ops WHERE seq = ?1", [seq], |r| r.get(0)).optional()?;
     tx.execute(
         "INSERT INTO sync_problems (at, code, direction, op_id, seq)
          SELECT ?1, ?2, 'up', ?3, ?4 WHERE NOT EXISTS (
              SELECT 1 FROM sync_problems WHERE code = ?2 AND direction = 'up' AND seq = ?4 AND resolved_at IS NULL)",
-        params![now.to_rfc3339(), code, op_id, seq],
+        params![now.to_rfc3339(), code.wire(), op_id, seq],
     )?;
     Ok(())
 }
@@ -896,14 +872,15 @@ struct ApplyState<'a> {
 
 enum Applied {
     Done,
-    Failed(&'static str),
+    Failed(ProblemCode),
 }
 
 impl ApplyState<'_> {
     fn retry_held(&mut self) -> Result<()> {
         let supported = crate::db::schema_version();
         let held: Vec<String> = {
-            let mut stmt = self.tx.prepare("SELECT op FROM received_ops WHERE state = 'held' ORDER BY received_at, seq")?;
+            let mut stmt =
+                self.tx.prepare("SELECT op FROM received_ops WHERE state = 'held' ORDER BY received_at, seq")?;
             let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
             rows.collect::<std::result::Result<_, _>>()?
         };
@@ -946,11 +923,12 @@ impl ApplyState<'_> {
                 self.report.duplicates += 1;
                 return Ok(());
             }
-            Some(_) => return self.quarantine(op, &op_text, "same_id_different_content"),
-            None if own => return self.quarantine(op, &op_text, "same_id_different_content"),
+            Some(_) => return self.quarantine(op, &op_text, &ProblemCode::SameIdDifferentContent),
+            None if own => return self.quarantine(op, &op_text, &ProblemCode::SameIdDifferentContent),
             None => {}
         }
-        let observed = self.hlc.observe(&op.hlc.parse().unwrap_or(waymark_domain::hlc::Hlc::zero(self.hlc.device)), self.now_ms);
+        let observed =
+            self.hlc.observe(&op.hlc.parse().unwrap_or(waymark_domain::hlc::Hlc::zero(self.hlc.device)), self.now_ms);
         self.hlc = observed.hlc;
         if let Some(drift) = observed.drift_ms {
             self.report.drift_ms = Some(self.report.drift_ms.unwrap_or(0).max(drift));
@@ -968,7 +946,7 @@ impl ApplyState<'_> {
                     self.report.failed += 1;
                     self.tx.execute(
                         "INSERT INTO sync_problems (at, code, direction, op_id, seq, op) VALUES (?1, ?2, 'down', ?3, ?4, ?5)",
-                        params![self.now.to_rfc3339(), code, op_id, i64::try_from(op.seq).unwrap_or(0), op_text],
+                        params![self.now.to_rfc3339(), code.wire(), op_id, i64::try_from(op.seq).unwrap_or(0), op_text],
                     )?;
                     "failed"
                 }
@@ -981,12 +959,18 @@ impl ApplyState<'_> {
         Ok(())
     }
 
-    fn quarantine(&mut self, op: &WireOp, op_text: &str, code: &str) -> Result<()> {
+    fn quarantine(&mut self, op: &WireOp, op_text: &str, code: &ProblemCode) -> Result<()> {
         self.report.quarantined += 1;
         tracing::warn!(op = %op.op_id, origin = %op.origin, "an op arrived again with different content; quarantined");
         self.tx.execute(
             "INSERT INTO sync_problems (at, code, direction, op_id, seq, op) VALUES (?1, ?2, 'down', ?3, ?4, ?5)",
-            params![self.now.to_rfc3339(), code, op.op_id.to_string(), i64::try_from(op.seq).unwrap_or(0), op_text],
+            params![
+                self.now.to_rfc3339(),
+                code.wire(),
+                op.op_id.to_string(),
+                i64::try_from(op.seq).unwrap_or(0),
+                op_text
+            ],
         )?;
         Ok(())
     }
@@ -1001,7 +985,7 @@ impl ApplyState<'_> {
         let applied = match self.apply(op) {
             Err(VaultError::Clash) => {
                 self.tx.execute_batch("ROLLBACK TO apply_op")?;
-                Applied::Failed("clashes_with_local")
+                Applied::Failed(ProblemCode::ClashesWithLocal)
             }
             Err(e) => {
                 self.tx.execute_batch("ROLLBACK TO apply_op; RELEASE apply_op")?;
@@ -1045,8 +1029,10 @@ impl ApplyState<'_> {
     }
 
     fn apply(&mut self, op: &WireOp) -> Result<Applied> {
-        let Some(kind) = RecordKind::from_wire(&op.kind) else { return Ok(Applied::Failed("unknown_kind")) };
-        let Some(new) = op.changes.get("new").and_then(Value::as_object) else { return Ok(Applied::Failed("invalid")) };
+        let Some(kind) = RecordKind::from_wire(&op.kind) else { return Ok(Applied::Failed(ProblemCode::UnknownKind)) };
+        let Some(new) = op.changes.get("new").and_then(Value::as_object) else {
+            return Ok(Applied::Failed(ProblemCode::Invalid));
+        };
         // Entries an older Waymark sent without ids get the ids every device derives for them.
         let identified;
         let new = if kind.rules().keyed.is_empty() {
@@ -1058,8 +1044,12 @@ impl ApplyState<'_> {
             &identified
         };
         let old = op.changes.get("old").and_then(Value::as_object);
-        let resolves: Vec<&str> =
-            op.changes.get("resolves").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let resolves: Vec<&str> = op
+            .changes
+            .get("resolves")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         let record_id = op.record_id.to_string();
         let existing: Option<(String, String)> = self
             .tx
@@ -1071,10 +1061,11 @@ impl ApplyState<'_> {
         if self.clinic != Some(op.origin) {
             let creating = op.action == OpAction::Create && existing.is_none();
             // A new record's document carries every field; unset ones are null.
-            let owned_field = kind.rules().clinic_owned.iter().any(|f| new.get(*f).is_some_and(|v| !(creating && v.is_null())));
+            let owned_field =
+                kind.rules().clinic_owned.iter().any(|f| new.get(*f).is_some_and(|v| !(creating && v.is_null())));
             let own_new_case = creating && kind == RecordKind::Case;
             if kind.rules().clinic_only || (owned_field && !own_new_case) {
-                return Ok(Applied::Failed("clinic_owned"));
+                return Ok(Applied::Failed(ProblemCode::ClinicOwned));
             }
         }
         let Some((doc_text, record_hlc)) = existing else {
@@ -1087,22 +1078,24 @@ impl ApplyState<'_> {
                 return Ok(Applied::Done);
             }
             if op.action == OpAction::Update {
-                return Ok(Applied::Failed("unknown_record"));
+                return Ok(Applied::Failed(ProblemCode::UnknownRecord));
             }
             let doc = Value::Object(new.clone());
-            let Ok(record) = Record::from_doc(kind, doc.clone()) else { return Ok(Applied::Failed("invalid")) };
+            let Ok(record) = Record::from_doc(kind, doc.clone()) else {
+                return Ok(Applied::Failed(ProblemCode::Invalid));
+            };
             if record.id() != op.record_id {
-                return Ok(Applied::Failed("invalid"));
+                return Ok(Applied::Failed(ProblemCode::Invalid));
             }
             if record.case_id().map(|c| c.as_uuid()) != op.case_id {
-                return Ok(Applied::Failed("case_mismatch"));
+                return Ok(Applied::Failed(ProblemCode::CaseMismatch));
             }
             if record.validate(self.ctx).is_err() {
-                return Ok(Applied::Failed("invalid"));
+                return Ok(Applied::Failed(ProblemCode::Invalid));
             }
             match check_references(self.tx, &record) {
                 Ok(()) => {}
-                Err(VaultError::Invalid(_)) => return Ok(Applied::Failed("unknown_record")),
+                Err(VaultError::Invalid(_)) => return Ok(Applied::Failed(ProblemCode::UnknownRecord)),
                 Err(e) => return Err(e),
             }
             self.tx
@@ -1113,7 +1106,7 @@ impl ApplyState<'_> {
             return Ok(Applied::Done);
         };
         if !kind.is_mutable() {
-            return Ok(Applied::Failed("immutable"));
+            return Ok(Applied::Failed(ProblemCode::Immutable));
         }
         let mut doc: Value = serde_json::from_str(&doc_text).map_err(|_| VaultError::DatabaseUnreadable)?;
         // An op must name the case its record belongs to here: otherwise a
@@ -1124,7 +1117,7 @@ impl ApplyState<'_> {
             doc.get("case_id").and_then(Value::as_str).and_then(|c| c.parse::<Uuid>().ok())
         };
         if stored_case != op.case_id {
-            return Ok(Applied::Failed("case_mismatch"));
+            return Ok(Applied::Failed(ProblemCode::CaseMismatch));
         }
         let op_id = op.op_id.to_string();
         let base = op.changes.get("base").and_then(Value::as_object);
@@ -1135,13 +1128,21 @@ impl ApplyState<'_> {
                 continue;
             }
             let local = doc.get(field).cloned().unwrap_or(Value::Null);
-            let clock = crate::clocks::of_field(self.tx, &record_id, field)?.unwrap_or((record_hlc.clone(), String::new()));
-            let named: Option<Vec<&str>> =
-                base.and_then(|b| b.get(field)).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect());
-            let old_value = old.and_then(|o| o.get(field)).or(if op.action == OpAction::Create { None } else { Some(&Value::Null) });
+            let clock =
+                crate::clocks::of_field(self.tx, &record_id, field)?.unwrap_or((record_hlc.clone(), String::new()));
+            let named: Option<Vec<&str>> = base
+                .and_then(|b| b.get(field))
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect());
+            let old_value = old.and_then(|o| o.get(field)).or(if op.action == OpAction::Create {
+                None
+            } else {
+                Some(&Value::Null)
+            });
             let class = field_class(kind, field);
             if matches!(class, FieldClass::SafetyCritical | FieldClass::Set | FieldClass::Keyed) {
-                let incoming = Incoming { op, kind, class, named: named.as_deref(), old: old_value, value, resolves: &resolves };
+                let incoming =
+                    Incoming { op, kind, class, named: named.as_deref(), old: old_value, value, resolves: &resolves };
                 let shown = self.settle_heads(&incoming, &record_id, field, &local, &clock)?;
                 doc[field.as_str()] = shown.value;
                 written.push((field.as_str(), shown.hlc, shown.op_id));
@@ -1165,16 +1166,16 @@ impl ApplyState<'_> {
             }
         }
         if !written.is_empty() {
-            let Ok(record) = Record::from_doc(kind, doc.clone()) else { return Ok(Applied::Failed("invalid")) };
+            let Ok(record) = Record::from_doc(kind, doc.clone()) else {
+                return Ok(Applied::Failed(ProblemCode::Invalid));
+            };
             if record.validate(self.ctx).is_err() {
-                return Ok(Applied::Failed("invalid"));
+                return Ok(Applied::Failed(ProblemCode::Invalid));
             }
             let updated = if op.hlc > record_hlc { op.hlc.clone() } else { record_hlc.clone() };
-            self.tx.prepare_cached(&format!("UPDATE {} SET doc = ?2, updated_hlc = ?3 WHERE id = ?1", kind.table()))?.execute(params![
-                record_id,
-                doc.to_string(),
-                updated
-            ])?;
+            self.tx
+                .prepare_cached(&format!("UPDATE {} SET doc = ?2, updated_hlc = ?3 WHERE id = ?1", kind.table()))?
+                .execute(params![record_id, doc.to_string(), updated])?;
             for (field, hlc, by) in &written {
                 crate::clocks::set(self.tx, &record_id, [*field], hlc, by)?;
             }
@@ -1218,7 +1219,11 @@ impl ApplyState<'_> {
         if !incoming.resolves.is_empty() && incoming.class == FieldClass::SafetyCritical {
             let latest = crate::heads::latest_decision(self.tx, incoming.resolves, &op_id)?;
             if latest.as_ref().is_some_and(|l| *l > op.hlc) {
-                let shown = heads.iter().max_by(|a, b| a.order().cmp(&b.order())).cloned().ok_or(VaultError::DatabaseUnreadable)?;
+                let shown = heads
+                    .iter()
+                    .max_by(|a, b| a.order().cmp(&b.order()))
+                    .cloned()
+                    .ok_or(VaultError::DatabaseUnreadable)?;
                 return Ok(shown);
             }
             for head in &heads {
@@ -1228,7 +1233,8 @@ impl ApplyState<'_> {
                 }
             }
         }
-        let mut next: Vec<Head> = heads.iter().filter(|h| !replaced(h) && !earlier_decisions.contains(&h.op_id)).cloned().collect();
+        let mut next: Vec<Head> =
+            heads.iter().filter(|h| !replaced(h) && !earlier_decisions.contains(&h.op_id)).cloned().collect();
         next.push(Head { op_id: op_id.clone(), hlc: op.hlc.clone(), value: incoming.value.clone() });
         let shown = crate::heads::store(self.tx, record_id, field, &next)?;
         if matches!(incoming.class, FieldClass::Set | FieldClass::Keyed) {
@@ -1237,16 +1243,25 @@ impl ApplyState<'_> {
             }
             let mut olds = Vec::with_capacity(next.len());
             for head in &next {
-                olds.push(if head.op_id == op_id { incoming.old.cloned() } else { crate::heads::old_of(self.tx, &head.op_id, field)? });
+                olds.push(if head.op_id == op_id {
+                    incoming.old.cloned()
+                } else {
+                    crate::heads::old_of(self.tx, &head.op_id, field)?
+                });
             }
             let value = if incoming.class == FieldClass::Keyed {
                 let record: Uuid = record_id.parse().map_err(|_| VaultError::DatabaseUnreadable)?;
                 let orders: Vec<String> = next.iter().map(|h| format!("{} {}", h.hlc, h.op_id)).collect();
-                let triples: Vec<(&Value, Option<&Value>, &str)> =
-                    next.iter().zip(&olds).zip(&orders).map(|((h, o), order)| (&h.value, o.as_ref(), order.as_str())).collect();
+                let triples: Vec<(&Value, Option<&Value>, &str)> = next
+                    .iter()
+                    .zip(&olds)
+                    .zip(&orders)
+                    .map(|((h, o), order)| (&h.value, o.as_ref(), order.as_str()))
+                    .collect();
                 waymark_domain::merge::merge_keyed_heads(record, field, &triples)
             } else {
-                let pairs: Vec<(&Value, Option<&Value>)> = next.iter().zip(&olds).map(|(h, o)| (&h.value, o.as_ref())).collect();
+                let pairs: Vec<(&Value, Option<&Value>)> =
+                    next.iter().zip(&olds).map(|(h, o)| (&h.value, o.as_ref())).collect();
                 waymark_domain::merge::merge_set_heads(&pairs)
             };
             return Ok(Head { value, ..shown });
@@ -1262,12 +1277,17 @@ impl ApplyState<'_> {
         // The list shows this device's own write as "local" and the latest other as "remote".
         let mut own = None;
         for head in &next {
-            if crate::heads::is_own(self.tx, &head.op_id)? && own.as_ref().is_none_or(|o: &Head| head.order() > o.order()) {
+            if crate::heads::is_own(self.tx, &head.op_id)?
+                && own.as_ref().is_none_or(|o: &Head| head.order() > o.order())
+            {
                 own = Some(head.clone());
             }
         }
         let mine = own.unwrap_or_else(|| shown.clone());
-        let Some(theirs) = next.iter().filter(|h| h.op_id != mine.op_id).max_by(|a, b| a.order().cmp(&b.order())) else { return Ok(shown) };
+        let Some(theirs) = next.iter().filter(|h| h.op_id != mine.op_id).max_by(|a, b| a.order().cmp(&b.order()))
+        else {
+            return Ok(shown);
+        };
         let actor = if theirs.op_id == op_id { op.actor.clone() } else { self.actor_of(&theirs.op_id)? };
         let inserted = self.tx.execute(
             "INSERT OR IGNORE INTO sync_conflicts (id, kind, record_id, case_id, field, local_value, local_hlc, local_op,
@@ -1326,7 +1346,7 @@ impl ApplyState<'_> {
             &AuditEntry {
                 at: self.now,
                 actor: self.actor,
-                action: "sync_applied",
+                action: AuditAction::SyncApplied,
                 kind: Some(kind.wire()),
                 record_id: Some(op.record_id.to_string()),
                 case_id: op.case_id.map(|c| c.to_string()),

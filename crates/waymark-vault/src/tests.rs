@@ -25,13 +25,20 @@ fn every_write_appends_one_op_one_outbox_entry_and_one_audit_event() {
     let mut v = new_vault(dir.path(), &c);
     let audit_before = count(&v, "audit");
     let case = add_case(&mut v, "HSC-2026-0001");
-    v.add(RecordKind::Incident, Some(case), &patch(&["account=Waited outside", "channel=in_person", "behaviours+=loitering"])).unwrap();
+    v.add(
+        RecordKind::Incident,
+        Some(case),
+        &patch(&["account=Waited outside", "channel=in_person", "behaviours+=loitering"]),
+    )
+    .unwrap();
     v.edit(RecordKind::Case, case.as_uuid(), &patch(&["persistently_targeted:=true"])).unwrap();
     assert_eq!(count(&v, "ops"), 3);
     assert_eq!(count(&v, "outbox"), 3);
     assert_eq!(count(&v, "audit") - audit_before, 3);
-    let (action, changes): (String, String) =
-        v.conn().query_row("SELECT action, changes FROM ops WHERE seq = 3", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let (action, changes): (String, String) = v
+        .conn()
+        .query_row("SELECT action, changes FROM ops WHERE seq = 3", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
     assert_eq!(action, "update");
     let changes: serde_json::Value = serde_json::from_str(&changes).unwrap();
     // An update names, per field, the write it replaces: here the case's create (op 1).
@@ -40,8 +47,14 @@ fn every_write_appends_one_op_one_outbox_entry_and_one_audit_event() {
         changes,
         serde_json::json!({"new": {"persistently_targeted": true}, "old": {"persistently_targeted": false}, "base": {"persistently_targeted": [create]}})
     );
-    let hlcs: Vec<String> =
-        v.conn().prepare("SELECT hlc FROM ops ORDER BY seq").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    let hlcs: Vec<String> = v
+        .conn()
+        .prepare("SELECT hlc FROM ops ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     assert!(hlcs.windows(2).all(|w| w[0] < w[1]), "HLC must increase with the sequence");
 }
 
@@ -53,7 +66,9 @@ fn a_rejected_mutation_writes_nothing_at_all() {
     let mut v = new_vault(dir.path(), &c);
     let case = add_case(&mut v, "HSC-1");
     let (ops, audit, incidents) = (count(&v, "ops"), count(&v, "audit"), count(&v, "incidents"));
-    let good = v.add(RecordKind::Incident, Some(case), &patch(&["account=a", "channel=text", "behaviours+=unwanted_contact"])).unwrap();
+    let good = v
+        .add(RecordKind::Incident, Some(case), &patch(&["account=a", "channel=text", "behaviours+=unwanted_contact"]))
+        .unwrap();
     let mut bad = match good.clone() {
         Record::Incident(i) => i,
         _ => unreachable!(),
@@ -62,7 +77,9 @@ fn a_rejected_mutation_writes_nothing_at_all() {
     let mut another = bad.clone();
     another.id = IncidentId::new(c.now(), &mut rand::rngs::OsRng);
     bad.behaviours.clear();
-    let err = v.commit(vec![Mutation::Create(Record::Incident(another)), Mutation::Create(Record::Incident(bad))]).unwrap_err();
+    let err = v
+        .commit(vec![Mutation::Create(Record::Incident(another)), Mutation::Create(Record::Incident(bad))])
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Invalid);
     assert!(err.to_string().contains("behaviours needs at least one behaviour"), "{err}");
     assert_eq!(count(&v, "incidents"), incidents + 1);
@@ -77,7 +94,11 @@ fn incidents_are_never_edited_and_amendments_keep_the_original() {
     let mut v = new_vault(dir.path(), &c);
     let case = add_case(&mut v, "HSC-2");
     let incident = v
-        .add(RecordKind::Incident, Some(case), &patch(&["account=Seen at the gate", "channel=in_person", "behaviours+=loitering"]))
+        .add(
+            RecordKind::Incident,
+            Some(case),
+            &patch(&["account=Seen at the gate", "channel=in_person", "behaviours+=loitering"]),
+        )
         .unwrap();
     let err = v.edit(RecordKind::Incident, incident.id(), &patch(&["account=changed"])).unwrap_err();
     assert_eq!(err.code(), ErrorCode::Immutable);
@@ -85,16 +106,28 @@ fn incidents_are_never_edited_and_amendments_keep_the_original() {
     v.add(
         RecordKind::IncidentAmendment,
         Some(case),
-        &patch(&[&format!("incident_id={id}"), "reason=Victim corrected the place", "changes.location=At the school gate"]),
+        &patch(&[
+            &format!("incident_id={id}"),
+            "reason=Victim corrected the place",
+            "changes.location=At the school gate",
+        ]),
     )
     .unwrap();
     // An amendment that would make the incident invalid is refused, naming the field.
     let err = v
-        .add(RecordKind::IncidentAmendment, Some(case), &patch(&[&format!("incident_id={id}"), "reason=oops", "changes.behaviours:=[]"]))
+        .add(
+            RecordKind::IncidentAmendment,
+            Some(case),
+            &patch(&[&format!("incident_id={id}"), "reason=oops", "changes.behaviours:=[]"]),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("changes.behaviours"), "{err}");
     let err = v
-        .add(RecordKind::IncidentAmendment, Some(case), &patch(&[&format!("incident_id={id}"), "reason=x", "changes.recorded_by=ME"]))
+        .add(
+            RecordKind::IncidentAmendment,
+            Some(case),
+            &patch(&[&format!("incident_id={id}"), "reason=x", "changes.recorded_by=ME"]),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("changes.recorded_by"), "{err}");
     let file = v.case_file(case).unwrap();
@@ -123,13 +156,20 @@ fn references_must_exist_in_the_same_case() {
             ]),
         )
         .unwrap();
-    let err = v.add(RecordKind::Breach, Some(b), &patch(&[&format!("order_id={}", order.id()), "occurred_on=2026-11-10"])).unwrap_err();
+    let err = v
+        .add(RecordKind::Breach, Some(b), &patch(&[&format!("order_id={}", order.id()), "occurred_on=2026-11-10"]))
+        .unwrap_err();
     assert!(err.to_string().contains("order_id refers to a order in another case"), "{err}");
     let err = v
-        .add(RecordKind::Breach, Some(a), &patch(&["order_id=0190b6a0-0000-7000-8000-000000000000", "occurred_on=2026-11-10"]))
+        .add(
+            RecordKind::Breach,
+            Some(a),
+            &patch(&["order_id=0190b6a0-0000-7000-8000-000000000000", "occurred_on=2026-11-10"]),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");
-    v.add(RecordKind::Breach, Some(a), &patch(&[&format!("order_id={}", order.id()), "occurred_on=2026-11-10"])).unwrap();
+    v.add(RecordKind::Breach, Some(a), &patch(&[&format!("order_id={}", order.id()), "occurred_on=2026-11-10"]))
+        .unwrap();
 }
 
 #[test]
@@ -143,7 +183,13 @@ fn law_rules_are_enforced_on_write() {
         .add(
             RecordKind::ProtectiveOrder,
             Some(case),
-            &patch(&["order_type=spo", "issued_by=MC", "made_on=2026-11-01", "expiry.kind=on", "expiry.date=2027-11-01"]),
+            &patch(&[
+                "order_type=spo",
+                "issued_by=MC",
+                "made_on=2026-11-01",
+                "expiry.kind=on",
+                "expiry.date=2027-11-01",
+            ]),
         )
         .unwrap_err();
     assert!(err.to_string().contains("expiry.date is less than 2 years after made_on"), "{err}");
@@ -165,7 +211,13 @@ fn law_rules_are_enforced_on_write() {
         .add(
             RecordKind::ProtectiveOrder,
             Some(case),
-            &patch(&["order_type=spo", "issued_by=MC", "made_on=2026-11-01", "served_on=2026-11-02", "expiry.kind=until_further_order"]),
+            &patch(&[
+                "order_type=spo",
+                "issued_by=MC",
+                "made_on=2026-11-01",
+                "served_on=2026-11-02",
+                "expiry.kind=until_further_order",
+            ]),
         )
         .unwrap();
     let file = v.case_file(case).unwrap();
@@ -192,7 +244,11 @@ fn a_risk_judgement_below_the_count_needs_a_rationale_and_sets_the_case_risk() {
     assert_eq!(case_now.risk_review_on, chrono::NaiveDate::from_ymd_opt(2026, 12, 1));
     // An unanswered question is named.
     let err = v
-        .add(RecordKind::RiskAssessment, Some(case), &patch(&["instrument=s-dash", "judged_level=high", "next_review_on=2026-12-01"]))
+        .add(
+            RecordKind::RiskAssessment,
+            Some(case),
+            &patch(&["instrument=s-dash", "judged_level=high", "next_review_on=2026-12-01"]),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("answers.s1 is unanswered"), "{err}");
 }
@@ -230,7 +286,9 @@ fn case_references_are_unique_and_one_victim_per_case() {
     let c = clock();
     let mut v = new_vault(dir.path(), &c);
     let case = add_case(&mut v, "U-1");
-    let err = v.add(RecordKind::Case, None, &patch(&["reference=U-1", "referral.source=police", "referral.reason=x"])).unwrap_err();
+    let err = v
+        .add(RecordKind::Case, None, &patch(&["reference=U-1", "referral.source=police", "referral.reason=x"]))
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Duplicate);
     v.add(RecordKind::Victim, Some(case), &patch(&["name=Test Person"])).unwrap();
     let err = v.add(RecordKind::Victim, Some(case), &patch(&["name=Another"])).unwrap_err();
@@ -245,12 +303,24 @@ fn caseload_counts_incidents_finds_the_next_hearing_and_searches_names() {
     let a = add_case(&mut v, "S-1");
     let b = add_case(&mut v, "S-2");
     v.add(RecordKind::Victim, Some(a), &patch(&["name=Robin Example", "preferred_name=Rob"])).unwrap();
-    v.add(RecordKind::Perpetrator, Some(b), &patch(&["names:=[\"Kit Notreal\"]", "aliases:=[\"KN99\"]", "relationship=stranger"])).unwrap();
+    v.add(
+        RecordKind::Perpetrator,
+        Some(b),
+        &patch(&["names:=[\"Kit Notreal\"]", "aliases:=[\"KN99\"]", "relationship=stranger"]),
+    )
+    .unwrap();
     for _ in 0..3 {
-        v.add(RecordKind::Incident, Some(a), &patch(&["account=x", "channel=text", "behaviours+=unwanted_contact"])).unwrap();
+        v.add(RecordKind::Incident, Some(a), &patch(&["account=x", "channel=text", "behaviours+=unwanted_contact"]))
+            .unwrap();
     }
-    v.add(RecordKind::Hearing, Some(a), &patch(&["court=Demo MC", "hearing_type=trial", "starts_at=2026-11-20 10:00"])).unwrap();
-    v.add(RecordKind::Hearing, Some(a), &patch(&["court=Demo MC", "hearing_type=sentencing", "starts_at=2026-12-20 10:00"])).unwrap();
+    v.add(RecordKind::Hearing, Some(a), &patch(&["court=Demo MC", "hearing_type=trial", "starts_at=2026-11-20 10:00"]))
+        .unwrap();
+    v.add(
+        RecordKind::Hearing,
+        Some(a),
+        &patch(&["court=Demo MC", "hearing_type=sentencing", "starts_at=2026-12-20 10:00"]),
+    )
+    .unwrap();
     v.add(RecordKind::Contact, Some(a), &patch(&["method=phone", "summary=Check-in", "at=2026-11-19 12:00"])).unwrap();
     let rows = v.caseload(&CaseloadFilter::default()).unwrap();
     assert_eq!(rows.len(), 2);
@@ -281,13 +351,21 @@ fn every_kind_lists_in_the_order_its_rules_declare() {
         v.list_kind(kind, case).unwrap_or_else(|e| panic!("{}: {e}", kind.wire()));
     }
     for at in ["2026-11-20 10:00", "2026-11-18 10:00", "2026-11-19 10:00"] {
-        v.add(RecordKind::Hearing, Some(case), &patch(&["court=Demo MC", "hearing_type=trial", &format!("starts_at={at}")])).unwrap();
+        v.add(
+            RecordKind::Hearing,
+            Some(case),
+            &patch(&["court=Demo MC", "hearing_type=trial", &format!("starts_at={at}")]),
+        )
+        .unwrap();
     }
     let listed: Vec<_> = v.list_kind(RecordKind::Hearing, case).unwrap();
     let typed: Vec<Hearing> = v.list(case).unwrap();
     let days: Vec<u32> = typed.iter().map(|h| chrono::Datelike::day(&h.starts_at)).collect();
     assert_eq!(days, vec![18, 19, 20], "hearings come by date");
-    assert_eq!(listed.iter().map(Record::id).collect::<Vec<_>>(), typed.iter().map(|h| h.id.as_uuid()).collect::<Vec<_>>());
+    assert_eq!(
+        listed.iter().map(Record::id).collect::<Vec<_>>(),
+        typed.iter().map(|h| h.id.as_uuid()).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -299,8 +377,8 @@ fn views_and_lists_are_audited() {
     v.case_file(case).unwrap();
     v.caseload(&CaseloadFilter::default()).unwrap();
     let events = v.audit_events(None, 10).unwrap();
-    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(&actions[..2], &["list", "view"]);
+    let actions: Vec<crate::audit::AuditAction> = events.iter().map(|e| e.action).collect();
+    assert_eq!(&actions[..2], &[crate::audit::AuditAction::List, crate::audit::AuditAction::View]);
     assert_eq!(events[1].case_id.as_deref(), Some(case.to_string().as_str()));
     assert_eq!(events[1].actor, "ADV-7");
 }
@@ -334,7 +412,11 @@ fn deleting_the_newest_audit_events_is_detected() {
     let c = clock();
     let mut v = new_vault(dir.path(), &c);
     add_case(&mut v, "T-1");
-    v.conn().execute_batch("DROP TRIGGER audit_append_only_delete; DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit);").unwrap();
+    v.conn()
+        .execute_batch(
+            "DROP TRIGGER audit_append_only_delete; DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit);",
+        )
+        .unwrap();
     assert!(v.audit_verify().unwrap_err().to_string().contains("latest events were removed"));
 }
 
@@ -385,8 +467,12 @@ fn passphrase_change_and_recovery_keep_the_data() {
     );
     let mut v = Vault::unlock(dir.path(), &pass("recovered pass words"), env_at(&c)).unwrap();
     assert_eq!(v.case_file(case).unwrap().case.reference, "K-1");
-    let actions: Vec<String> = v.audit_events(None, 50).unwrap().into_iter().map(|e| e.action).collect();
-    assert!(actions.contains(&"passphrase_changed".to_owned()) && actions.contains(&"passphrase_recovered".to_owned()));
+    let actions: Vec<crate::audit::AuditAction> =
+        v.audit_events(None, 50).unwrap().into_iter().map(|e| e.action).collect();
+    assert!(
+        actions.contains(&crate::audit::AuditAction::PassphraseChanged)
+            && actions.contains(&crate::audit::AuditAction::PassphraseRecovered)
+    );
 }
 
 #[test]
@@ -400,15 +486,26 @@ fn the_victims_address_in_a_notes_field_is_caught_before_it_is_saved() {
     v.add(
         RecordKind::Victim,
         Some(case),
-        &patch(&["name=Test Person", "address.lines:=[\"14 Larkspur Close\",\"Hillside\"]", "address.postcode=ZZ99 1AA"]),
+        &patch(&[
+            "name=Test Person",
+            "address.lines:=[\"14 Larkspur Close\",\"Hillside\"]",
+            "address.postcode=ZZ99 1AA",
+        ]),
     )
     .unwrap();
     let ops_before = count(&v, "ops");
-    let mention = patch(&["account=She has moved to larkspur cl., post to zz991aa", "channel=in_person", "behaviours+=loitering"]);
+    let mention = patch(&[
+        "account=She has moved to larkspur cl., post to zz991aa",
+        "channel=in_person",
+        "behaviours+=loitering",
+    ]);
     let err = v.add(RecordKind::Incident, Some(case), &mention).unwrap_err();
     assert_eq!(err.code(), ErrorCode::AddressInText);
     let message = err.to_string();
-    assert!(message.contains("account") && !message.to_lowercase().contains("larkspur") && !message.contains("ZZ99"), "{message}");
+    assert!(
+        message.contains("account") && !message.to_lowercase().contains("larkspur") && !message.contains("ZZ99"),
+        "{message}"
+    );
     assert_eq!(count(&v, "ops"), ops_before, "nothing was written");
     // Ordinary text, and the town alone, pass.
     v.add(
@@ -420,7 +517,10 @@ fn the_victims_address_in_a_notes_field_is_caught_before_it_is_saved() {
     // Confirmed: saved, and the audit names the field, never the text.
     let saved = v.with_address_confirmed(|v| v.add(RecordKind::Incident, Some(case), &mention)).unwrap();
     let events = v.audit_events(Some(case), 20).unwrap();
-    let confirmed = events.iter().find(|e| e.action == "address_in_text_confirmed").expect("the confirmation is audited");
+    let confirmed = events
+        .iter()
+        .find(|e| e.action == crate::audit::AuditAction::AddressInTextConfirmed)
+        .expect("the confirmation is audited");
     assert_eq!(confirmed.record_id.as_deref(), Some(saved.id().to_string().as_str()));
     assert_eq!(confirmed.detail["fields"], serde_json::json!(["account"]));
     // The confirmation covers that one save only.
@@ -451,7 +551,9 @@ fn text_that_shows_the_address_after_the_victim_moves_is_found_and_an_amendment_
     let c = clock();
     let mut v = new_vault(dir.path(), &c);
     let case = add_case(&mut v, "AG-3");
-    let victim = v.add(RecordKind::Victim, Some(case), &patch(&["name=Test Person", "address.lines:=[\"3 Mill Row\"]"])).unwrap();
+    let victim = v
+        .add(RecordKind::Victim, Some(case), &patch(&["name=Test Person", "address.lines:=[\"3 Mill Row\"]"]))
+        .unwrap();
     let incident = v
         .add(
             RecordKind::Incident,
@@ -483,7 +585,10 @@ fn no_side_door_takes_a_guessable_passphrase() {
     let weak = pass("password1234");
     let dir = tempfile::tempdir().unwrap();
     let c = clock();
-    assert_eq!(Vault::init(dir.path(), &weak, &fast_options(), env_at(&c)).unwrap_err().code(), ErrorCode::WeakPassphrase);
+    assert_eq!(
+        Vault::init(dir.path(), &weak, &fast_options(), env_at(&c)).unwrap_err().code(),
+        ErrorCode::WeakPassphrase
+    );
     assert!(!crate::vault::vault_exists(dir.path()), "a refused init writes nothing");
     let clinic = age::x25519::Identity::generate();
     let options = InitOptions { recovery: Some(clinic.to_public()), ..fast_options() };
@@ -493,8 +598,14 @@ fn no_side_door_takes_a_guessable_passphrase() {
     assert_eq!(err.code(), ErrorCode::WeakPassphrase);
     assert!(!out.exists(), "no backup under a weak passphrase");
     v.lock();
-    assert_eq!(Vault::change_passphrase(dir.path(), &pass(PASS), &weak, 4, env_at(&c)).unwrap_err().code(), ErrorCode::WeakPassphrase);
-    assert_eq!(Vault::recover(dir.path(), &clinic, &weak, 4, env_at(&c)).unwrap_err().code(), ErrorCode::WeakPassphrase);
+    assert_eq!(
+        Vault::change_passphrase(dir.path(), &pass(PASS), &weak, 4, env_at(&c)).unwrap_err().code(),
+        ErrorCode::WeakPassphrase
+    );
+    assert_eq!(
+        Vault::recover(dir.path(), &clinic, &weak, 4, env_at(&c)).unwrap_err().code(),
+        ErrorCode::WeakPassphrase
+    );
     Vault::unlock(dir.path(), &pass(PASS), env_at(&c)).expect("the old passphrase still opens it").lock();
 }
 
@@ -514,9 +625,15 @@ fn init_refuses_an_existing_vault_and_a_weak_passphrase() {
     let dir = tempfile::tempdir().unwrap();
     let c = clock();
     new_vault(dir.path(), &c).lock();
-    assert_eq!(Vault::init(dir.path(), &pass(PASS), &fast_options(), env_at(&c)).unwrap_err().code(), ErrorCode::AlreadyExists);
+    assert_eq!(
+        Vault::init(dir.path(), &pass(PASS), &fast_options(), env_at(&c)).unwrap_err().code(),
+        ErrorCode::AlreadyExists
+    );
     let other = tempfile::tempdir().unwrap();
-    assert_eq!(Vault::init(other.path(), &pass("short"), &fast_options(), env_at(&c)).unwrap_err().code(), ErrorCode::WeakPassphrase);
+    assert_eq!(
+        Vault::init(other.path(), &pass("short"), &fast_options(), env_at(&c)).unwrap_err().code(),
+        ErrorCode::WeakPassphrase
+    );
     assert!(!other.path().join("vault.key").exists());
 }
 
@@ -526,7 +643,12 @@ fn backup_restores_whole_and_bad_backups_leave_the_vault_untouched() {
     let c = clock();
     let mut v = new_vault(dir.path(), &c);
     let case = add_case(&mut v, "B-1");
-    v.add(RecordKind::Incident, Some(case), &patch(&["account=Backed up", "channel=text", "behaviours+=unwanted_contact"])).unwrap();
+    v.add(
+        RecordKind::Incident,
+        Some(case),
+        &patch(&["account=Backed up", "channel=text", "behaviours+=unwanted_contact"]),
+    )
+    .unwrap();
     let owner = age::x25519::Identity::generate();
     let elsewhere = tempfile::tempdir().unwrap();
     let out = elsewhere.path().join("backup.age");
@@ -576,7 +698,10 @@ fn passphrase_backups_open_with_the_passphrase_only() {
     add_case(&mut v, "PB-1");
     let out = dir.path().join("b.age");
     v.backup(&out, &BackupTo::Passphrase { passphrase: pass("backup pass words"), work_factor: 4 }).unwrap();
-    assert_eq!(v.restore(&out, &BackupKey::Passphrase(pass("not the words"))).unwrap_err().code(), ErrorCode::BackupNotForYou);
+    assert_eq!(
+        v.restore(&out, &BackupKey::Passphrase(pass("not the words"))).unwrap_err().code(),
+        ErrorCode::BackupNotForYou
+    );
     v.restore(&out, &BackupKey::Passphrase(pass("backup pass words"))).unwrap();
     assert!(v.resolve_case("PB-1").is_ok());
 }
@@ -587,7 +712,12 @@ fn reminders_come_from_the_records() {
     let c = clock();
     let mut v = new_vault(dir.path(), &c);
     let case = add_case(&mut v, "RM-1");
-    v.add(RecordKind::Hearing, Some(case), &patch(&["court=Demo MC", "hearing_type=trial", "starts_at=2026-11-25 10:00"])).unwrap();
+    v.add(
+        RecordKind::Hearing,
+        Some(case),
+        &patch(&["court=Demo MC", "hearing_type=trial", "starts_at=2026-11-25 10:00"]),
+    )
+    .unwrap();
     let reminders = v.reminders().unwrap();
     assert_eq!(reminders.len(), 1);
     assert_eq!(reminders[0].what, "Hearing: Trial");
@@ -621,7 +751,7 @@ fn pull_all(from: &Vault, to: &mut Vault) -> crate::sync::ApplyReport {
     to.sync_apply(&ops, cursor).unwrap()
 }
 
-fn open_problems(v: &Vault, code: &str) -> usize {
+fn open_problems(v: &Vault, code: crate::sync::ProblemCode) -> usize {
     v.sync_problems().unwrap().iter().filter(|p| p.code == code).count()
 }
 
@@ -641,17 +771,23 @@ fn a_clashing_op_from_the_clinic_fails_alone_and_the_pull_goes_on() {
         .add(
             RecordKind::Incident,
             Some(case),
-            &patch(&["occurred_at=2026-11-20T09:00:00Z", "account=Waited outside", "channel=in_person", "behaviours+=loitering"]),
+            &patch(&[
+                "occurred_at=2026-11-20T09:00:00Z",
+                "account=Waited outside",
+                "channel=in_person",
+                "behaviours+=loitering",
+            ]),
         )
         .unwrap();
 
     let report = pull_all(&a, &mut b);
     assert_eq!(report.failed, 1, "only the second victim fails");
     assert!(report.applied >= 1, "the incident after it still applies");
-    assert_eq!(open_problems(&b, "clashes_with_local"), 1);
+    assert_eq!(open_problems(&b, crate::sync::ProblemCode::ClashesWithLocal), 1);
     assert!(b.get_record(RecordKind::Incident, incident.id()).is_ok(), "the pull was not rolled back");
     assert_eq!(b.sync_status().unwrap().pull_cursor, 3, "the cursor moved past the clash");
-    let kept: String = b.conn().query_row("SELECT op FROM sync_problems WHERE code = 'clashes_with_local'", [], |r| r.get(0)).unwrap();
+    let kept: String =
+        b.conn().query_row("SELECT op FROM sync_problems WHERE code = 'clashes_with_local'", [], |r| r.get(0)).unwrap();
     assert!(kept.contains("Test Person"), "the failed op is kept whole for a person to act on, never dropped");
 }
 
@@ -666,23 +802,29 @@ fn cases_that_share_a_reference_after_a_sync_are_both_kept_and_listed() {
     let report = pull_all(&a, &mut b);
     assert_eq!((report.applied, report.failed), (1, 0), "the other laptop's case is taken, not refused");
     assert_eq!(count(&b, "cases"), 2);
-    assert_eq!(open_problems(&b, "duplicate_reference"), 1);
-    assert_eq!(b.resolve_case("S-1").unwrap_err().code(), ErrorCode::AmbiguousReference, "a shared reference never picks a case by chance");
+    assert_eq!(open_problems(&b, crate::sync::ProblemCode::DuplicateReference), 1);
+    assert_eq!(
+        b.resolve_case("S-1").unwrap_err().code(),
+        ErrorCode::AmbiguousReference,
+        "a shared reference never picks a case by chance"
+    );
     assert_eq!(b.resolve_case(&theirs.to_string()).unwrap(), theirs, "the id still finds it");
 
     // The shared reference does not block other edits to either case…
     b.edit(RecordKind::Case, ours.as_uuid(), &patch(&["persistently_targeted:=true"])).unwrap();
     // …but taking a reference another case holds is still refused locally.
-    let err = b.add(RecordKind::Case, None, &patch(&["reference=S-1", "referral.source=police", "referral.reason=x"])).unwrap_err();
+    let err = b
+        .add(RecordKind::Case, None, &patch(&["reference=S-1", "referral.source=police", "referral.reason=x"]))
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Duplicate);
 
     // A later op for the same case does not list it twice.
     a.edit(RecordKind::Case, theirs.as_uuid(), &patch(&["referral.reason=Messages and visits"])).unwrap();
     pull_all(&a, &mut b);
-    assert_eq!(open_problems(&b, "duplicate_reference"), 1);
+    assert_eq!(open_problems(&b, crate::sync::ProblemCode::DuplicateReference), 1);
 
     b.edit(RecordKind::Case, ours.as_uuid(), &patch(&["reference=S-2"])).unwrap();
-    assert_eq!(open_problems(&b, "duplicate_reference"), 0, "renaming one closes the problem");
+    assert_eq!(open_problems(&b, crate::sync::ProblemCode::DuplicateReference), 0, "renaming one closes the problem");
     assert_eq!(b.resolve_case("S-1").unwrap(), theirs);
 }
 
@@ -731,7 +873,14 @@ fn a_pulled_op_may_not_move_a_case_or_aim_at_another_cases_record() {
     let case = b.get::<waymark_domain::Case>(one.as_uuid()).unwrap();
     assert_eq!(case.advocate, "ADV-7", "the case did not move");
     assert_eq!(serde_json::to_value(case.status).unwrap(), "open", "nothing landed on the other case's record either");
-    assert_eq!((open_problems(&b, "clinic_owned"), open_problems(&b, "case_mismatch")), (1, 1), "both are listed, kept whole");
+    assert_eq!(
+        (
+            open_problems(&b, crate::sync::ProblemCode::ClinicOwned),
+            open_problems(&b, crate::sync::ProblemCode::CaseMismatch)
+        ),
+        (1, 1),
+        "both are listed, kept whole"
+    );
 }
 
 #[test]
@@ -747,12 +896,17 @@ fn a_problem_is_dismissed_with_a_reason_or_retried_until_its_change_applies() {
     // The victim arrives before its case (as if the case had been held up): it cannot apply yet.
     let (case_op, rest): (Vec<_>, Vec<_>) = ops.into_iter().partition(|o| o.kind == "case");
     b.sync_apply(&rest, 1).unwrap();
-    let problem = b.sync_problems().unwrap().into_iter().find(|p| p.code == "unknown_record").expect("listed");
+    let problem = b
+        .sync_problems()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.code == crate::sync::ProblemCode::UnknownRecord)
+        .expect("listed");
     assert!(!b.retry_problem(problem.id).unwrap(), "still nothing to apply it to");
-    assert_eq!(open_problems(&b, "unknown_record"), 1, "so it stays listed");
+    assert_eq!(open_problems(&b, crate::sync::ProblemCode::UnknownRecord), 1, "so it stays listed");
     b.sync_apply(&case_op, 2).unwrap();
     assert!(b.retry_problem(problem.id).unwrap(), "the case is here now");
-    assert_eq!(open_problems(&b, "unknown_record"), 0);
+    assert_eq!(open_problems(&b, crate::sync::ProblemCode::UnknownRecord), 0);
     assert_eq!(count(&b, "victims"), 1, "the victim record applied");
 
     // A dismissal needs a reason, names the problem in the audit, and never the words.
@@ -762,7 +916,10 @@ fn a_problem_is_dismissed_with_a_reason_or_retried_until_its_change_applies() {
     assert!(matches!(&err, VaultError::Invalid(e) if e.fields() == ["reason"]), "{err}");
     b.dismiss_problem(open[0].id, "Checked with the clinic by phone").unwrap();
     assert!(b.sync_problems().unwrap().is_empty());
-    let detail: String = b.conn().query_row("SELECT detail FROM audit WHERE action = 'sync_problem_dismissed'", [], |r| r.get(0)).unwrap();
+    let detail: String = b
+        .conn()
+        .query_row("SELECT detail FROM audit WHERE action = 'sync_problem_dismissed'", [], |r| r.get(0))
+        .unwrap();
     assert!(!detail.contains("phone"), "the reason stays out of the audit: {detail}");
     assert!(b.dismiss_problem(open[0].id, "again").is_err(), "a closed problem is not open");
     assert!(b.retry_problem(open[0].id).is_err());
@@ -770,7 +927,7 @@ fn a_problem_is_dismissed_with_a_reason_or_retried_until_its_change_applies() {
 
 /// Puts a refusal on the problems list, as a failed sync would.
 fn v_problem(v: &mut Vault) {
-    v.sync_record_problem("unknown_device", "up").unwrap();
+    v.sync_record_problem(&crate::sync::ProblemCode::Request(ErrorCode::UnknownDevice), "up").unwrap();
 }
 
 #[test]
@@ -804,7 +961,11 @@ fn a_backup_from_before_entry_ids_restores_with_the_ids_every_laptop_derives() {
     let mut v = new_vault(dir.path(), &c);
     let case = add_case(&mut v, "OLD-B");
     let victim = v
-        .add(RecordKind::Victim, Some(case), &patch(&["name=Test Person", r#"consents:=[{"with": "Police", "given_on": "2026-11-01"}]"#]))
+        .add(
+            RecordKind::Victim,
+            Some(case),
+            &patch(&["name=Test Person", r#"consents:=[{"with": "Police", "given_on": "2026-11-01"}]"#]),
+        )
         .unwrap();
     let identity = age::x25519::Identity::generate();
     let out = dir.path().join("b.age");
@@ -830,7 +991,8 @@ fn a_backup_from_before_entry_ids_restores_with_the_ids_every_laptop_derives() {
         row["doc"]["consents"] = bare.clone();
     }
     let old = dir.path().join("old.age");
-    let encryptor = age::Encryptor::with_recipients(std::iter::once(&identity.to_public() as &dyn age::Recipient)).unwrap();
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(&identity.to_public() as &dyn age::Recipient)).unwrap();
     let mut sealed = Vec::new();
     let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
     std::io::Write::write_all(&mut writer, doc.to_string().as_bytes()).unwrap();

@@ -1,6 +1,6 @@
 //! The vault: one encrypted database, its key file, and the one write path.
 
-use crate::audit::{self, AuditEntry};
+use crate::audit::{self, AuditAction, AuditEntry};
 use crate::db;
 use crate::error::{Result, VaultError};
 use crate::keyfile::{check_passphrase_strength, DbKey, KeyFile, KEY_FILE, SHIPPED_WORK_FACTOR};
@@ -168,7 +168,7 @@ impl Vault {
             &AuditEntry {
                 at: now,
                 actor: options.advocate.trim(),
-                action: "vault_created",
+                action: AuditAction::VaultCreated,
                 kind: None,
                 record_id: None,
                 case_id: None,
@@ -239,10 +239,15 @@ impl Vault {
     #[cfg(feature = "bench")]
     #[doc(hidden)]
     pub fn bench_table_sizes(&self, limit: i64) -> Vec<(String, i64)> {
-        let Ok(mut statement) = self.conn.prepare("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT ?1") else {
+        let Ok(mut statement) =
+            self.conn.prepare("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT ?1")
+        else {
             return Vec::new();
         };
-        statement.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?))).map(|rows| rows.flatten().collect()).unwrap_or_default()
+        statement
+            .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map(|rows| rows.flatten().collect())
+            .unwrap_or_default()
     }
 
     fn open_with_key(dir: &Path, key: DbKey, env: Env) -> Result<Vault> {
@@ -254,12 +259,24 @@ impl Vault {
         if meta_get(&conn, "key_id")?.as_deref() != Some(key.key_id().as_str()) {
             return Err(VaultError::KeyMismatch);
         }
-        let device: DeviceId = meta_get(&conn, "device_id")?.and_then(|d| d.parse().ok()).ok_or(VaultError::DatabaseUnreadable)?;
+        let device: DeviceId =
+            meta_get(&conn, "device_id")?.and_then(|d| d.parse().ok()).ok_or(VaultError::DatabaseUnreadable)?;
         let actor = meta_get(&conn, "advocate")?.ok_or(VaultError::DatabaseUnreadable)?;
         let hlc: Hlc = meta_get(&conn, "hlc")?.and_then(|h| h.parse().ok()).ok_or(VaultError::DatabaseUnreadable)?;
         let (rules, instruments) = load_service_config(dir)?;
         tracing::info!(device = %device, "vault unlocked");
-        Ok(Vault { dir: dir.to_owned(), conn, key, device, actor, hlc, env, rules, instruments, address_confirmed: false })
+        Ok(Vault {
+            dir: dir.to_owned(),
+            conn,
+            key,
+            device,
+            actor,
+            hlc,
+            env,
+            rules,
+            instruments,
+            address_confirmed: false,
+        })
     }
 
     /// Closes the database and zeroises the key.
@@ -282,18 +299,30 @@ impl Vault {
     }
 
     /// Rewraps the key under a new passphrase. Only the key file changes, atomically.
-    pub fn change_passphrase(dir: &Path, old: &SecretString, new: &SecretString, work_factor: u8, env: Env) -> Result<()> {
+    pub fn change_passphrase(
+        dir: &Path,
+        old: &SecretString,
+        new: &SecretString,
+        work_factor: u8,
+        env: Env,
+    ) -> Result<()> {
         check_passphrase_strength(new)?;
         let mut vault = Self::unlock(dir, old, env)?;
         let keyfile = KeyFile::read(dir)?;
         keyfile.rewrap_passphrase(&vault.key, new, work_factor)?.write_atomic(dir)?;
-        vault.record_event("passphrase_changed", None, None, None, json!({}))?;
+        vault.record_event(AuditAction::PassphraseChanged, None, None, None, json!({}))?;
         vault.lock();
         Ok(())
     }
 
     /// Sets a new passphrase using the clinic's recovery identity. The data is untouched.
-    pub fn recover(dir: &Path, identity: &age::x25519::Identity, new: &SecretString, work_factor: u8, mut env: Env) -> Result<()> {
+    pub fn recover(
+        dir: &Path,
+        identity: &age::x25519::Identity,
+        new: &SecretString,
+        work_factor: u8,
+        mut env: Env,
+    ) -> Result<()> {
         check_passphrase_strength(new)?;
         // A re-key stopped part way is settled first, so the key rewrapped is the one the database has.
         crate::rekey::settle_with(dir, &|file: &KeyFile| file.unwrap_with_recovery(identity), env.rng.as_mut())?;
@@ -302,7 +331,7 @@ impl Vault {
         keyfile.rewrap_passphrase(&key, new, work_factor)?.write_atomic(dir)?;
         Attempts::reset(dir)?;
         let mut vault = Self::open_with_key(dir, key, env)?;
-        vault.record_event("passphrase_recovered", None, None, None, json!({}))?;
+        vault.record_event(AuditAction::PassphraseRecovered, None, None, None, json!({}))?;
         vault.lock();
         Ok(())
     }
@@ -342,7 +371,8 @@ impl Vault {
     }
     /// Rereads the device's identity and clock after the database was replaced.
     pub(crate) fn reload_state(&mut self) -> Result<()> {
-        self.device = meta_get(&self.conn, "device_id")?.and_then(|d| d.parse().ok()).ok_or(VaultError::DatabaseUnreadable)?;
+        self.device =
+            meta_get(&self.conn, "device_id")?.and_then(|d| d.parse().ok()).ok_or(VaultError::DatabaseUnreadable)?;
         self.actor = meta_get(&self.conn, "advocate")?.ok_or(VaultError::DatabaseUnreadable)?;
         self.hlc = meta_get(&self.conn, "hlc")?.and_then(|h| h.parse().ok()).ok_or(VaultError::DatabaseUnreadable)?;
         Ok(())
@@ -373,7 +403,9 @@ impl Vault {
         let batch_addresses: Vec<(CaseId, Address)> = mutations
             .iter()
             .filter_map(|m| match m {
-                Mutation::Create(Record::Victim(v)) | Mutation::Update(Record::Victim(v)) => Some((v.case_id, v.address.clone()?)),
+                Mutation::Create(Record::Victim(v)) | Mutation::Update(Record::Victim(v)) => {
+                    Some((v.case_id, v.address.clone()?))
+                }
                 _ => None,
             })
             .collect();
@@ -391,25 +423,34 @@ impl Vault {
             if !kind.rules().keyed.is_empty() {
                 let mut doc = record.to_doc();
                 let rng = &mut self.env.rng;
-                if waymark_domain::merge::give_entry_ids(kind, &mut doc, || waymark_domain::ids::uuid_v7(now, rng.as_mut())) {
+                if waymark_domain::merge::give_entry_ids(kind, &mut doc, || {
+                    waymark_domain::ids::uuid_v7(now, rng.as_mut())
+                }) {
                     record = Record::from_doc(kind, doc)?;
                 }
             }
             record.validate(&ctx)?;
             let id = record.id().to_string();
-            let old_doc: Option<String> =
-                tx.prepare_cached(&format!("SELECT doc FROM {} WHERE id = ?1", kind.table()))?.query_row([&id], |r| r.get(0)).optional()?;
-            let old: Option<Value> = old_doc.map(|d| serde_json::from_str(&d)).transpose().map_err(|_| VaultError::DatabaseUnreadable)?;
+            let old_doc: Option<String> = tx
+                .prepare_cached(&format!("SELECT doc FROM {} WHERE id = ?1", kind.table()))?
+                .query_row([&id], |r| r.get(0))
+                .optional()?;
+            let old: Option<Value> =
+                old_doc.map(|d| serde_json::from_str(&d)).transpose().map_err(|_| VaultError::DatabaseUnreadable)?;
             match (creating, &old) {
                 (true, Some(_)) => return Err(VaultError::Duplicate { field: "id" }),
                 (false, None) => return Err(VaultError::NotFound { kind }),
-                (false, Some(_)) if !kind.is_mutable() => return Err(VaultError::Immutable { kind, correction: kind.rules().correction.unwrap_or("record") }),
+                (false, Some(_)) if !kind.is_mutable() => {
+                    return Err(VaultError::Immutable { kind, correction: kind.rules().correction.unwrap_or("record") })
+                }
                 _ => {}
             }
             let new = record.to_doc();
             if let Some(old) = &old {
                 if old.get("case_id") != new.get("case_id") {
-                    return Err(ValidationErrors::single("case_id", "cannot be changed; a record stays with its case").into());
+                    return Err(
+                        ValidationErrors::single("case_id", "cannot be changed; a record stays with its case").into()
+                    );
                 }
             }
             check_references(&tx, &record)?;
@@ -464,7 +505,7 @@ impl Vault {
                     &AuditEntry {
                         at: now,
                         actor: &self.actor,
-                        action: "address_in_text_confirmed",
+                        action: AuditAction::AddressInTextConfirmed,
                         kind: Some(kind.wire()),
                         record_id: Some(id.clone()),
                         case_id: case_id.clone(),
@@ -474,7 +515,15 @@ impl Vault {
             }
             audit::append(
                 &tx,
-                &AuditEntry { at: now, actor: &self.actor, action, kind: Some(kind.wire()), record_id: Some(id), case_id, detail },
+                &AuditEntry {
+                    at: now,
+                    actor: &self.actor,
+                    action: if creating { AuditAction::Create } else { AuditAction::Update },
+                    kind: Some(kind.wire()),
+                    record_id: Some(id),
+                    case_id,
+                    detail,
+                },
             )?;
             ids.push(record.id());
         }
@@ -545,7 +594,8 @@ impl Vault {
         let id = self.new_uuid();
         let now = self.now();
         let actor = self.actor.clone();
-        let mut doc = (kind.rules().new_doc)(&NewRecord { id, case_id: case, now, today: london_date(now), actor: &actor });
+        let mut doc =
+            (kind.rules().new_doc)(&NewRecord { id, case_id: case, now, today: london_date(now), actor: &actor });
         if kind == RecordKind::SafetyPlan {
             self.continue_plan(&mut doc, case)?;
         }
@@ -591,9 +641,11 @@ impl Vault {
         let Some(case) = case else { return Ok(()) };
         let latest: Option<(i64, String)> = self
             .conn
-            .query_row("SELECT version, doc FROM safety_plans WHERE case_id = ?1 ORDER BY version DESC LIMIT 1", [case.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT version, doc FROM safety_plans WHERE case_id = ?1 ORDER BY version DESC LIMIT 1",
+                [case.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         let (version, previous) = match latest {
             Some((v, d)) => (v + 1, serde_json::from_str::<Value>(&d).map_err(|_| VaultError::DatabaseUnreadable)?),
@@ -629,7 +681,7 @@ impl Vault {
     /// Records a view, print or export in the audit trail.
     pub fn record_event(
         &mut self,
-        action: &str,
+        action: AuditAction,
         kind: Option<RecordKind>,
         record_id: Option<Uuid>,
         case_id: Option<CaseId>,
@@ -791,12 +843,15 @@ pub(crate) fn append_op(tx: &Connection, op: &NewOp<'_>) -> Result<i64> {
 /// conflict decides it, so the conflict is closed and named in `resolves`.
 fn with_base(tx: &Connection, op: &NewOp<'_>) -> Result<Value> {
     let mut changes = op.changes.clone();
-    let fields: Vec<String> = changes.get("new").and_then(Value::as_object).map(|n| n.keys().cloned().collect()).unwrap_or_default();
+    let fields: Vec<String> =
+        changes.get("new").and_then(Value::as_object).map(|n| n.keys().cloned().collect()).unwrap_or_default();
     let mut base = serde_json::Map::new();
     let mut resolves: Vec<Value> = changes.get("resolves").and_then(Value::as_array).cloned().unwrap_or_default();
     for field in fields {
-        let keeps_heads = waymark_domain::merge::field_class(op.kind, &field) != waymark_domain::merge::FieldClass::Ordinary;
-        let (replaced, closed) = crate::heads::supersede_locally(tx, op.record_id, &field, keeps_heads, op.made_at, op.actor)?;
+        let keeps_heads =
+            waymark_domain::merge::field_class(op.kind, &field) != waymark_domain::merge::FieldClass::Ordinary;
+        let (replaced, closed) =
+            crate::heads::supersede_locally(tx, op.record_id, &field, keeps_heads, op.made_at, op.actor)?;
         base.insert(field, json!(replaced));
         for id in closed {
             if !resolves.iter().any(|r| r.as_str() == Some(id.as_str())) {
@@ -872,7 +927,8 @@ fn field_changes(old: Option<&Value>, new: &Value) -> Vec<(String, Value, Value)
     fields
         .into_iter()
         .filter_map(|f| {
-            let (o, n) = (old_map.get(f).cloned().unwrap_or(Value::Null), new_map.get(f).cloned().unwrap_or(Value::Null));
+            let (o, n) =
+                (old_map.get(f).cloned().unwrap_or(Value::Null), new_map.get(f).cloned().unwrap_or(Value::Null));
             (o != n).then(|| (f.clone(), o, n))
         })
         .collect()
@@ -889,9 +945,17 @@ pub(crate) fn check_references(conn: &Connection, record: &Record) -> Result<()>
             .query_row([r.id.to_string()], |row| row.get(0))
             .optional()?;
         match found {
-            None => return Err(ValidationErrors::single(r.field, format!("refers to a {} that does not exist", r.kind.wire())).into()),
+            None => {
+                return Err(ValidationErrors::single(
+                    r.field,
+                    format!("refers to a {} that does not exist", r.kind.wire()),
+                )
+                .into())
+            }
             Some(case) if r.kind != RecordKind::Case && case != own_case => {
-                return Err(ValidationErrors::single(r.field, format!("refers to a {} in another case", r.kind.wire())).into())
+                return Err(
+                    ValidationErrors::single(r.field, format!("refers to a {} in another case", r.kind.wire())).into()
+                )
             }
             _ => {}
         }
@@ -922,7 +986,9 @@ fn check_store_rules(conn: &Connection, record: &Record, creating: bool, ctx: &C
                 .query_row([victim.case_id.to_string()], |r| r.get(0))
                 .optional()?;
             if existing.is_some() {
-                return Err(ValidationErrors::single("case_id", "already has a victim record; edit that one instead").into());
+                return Err(
+                    ValidationErrors::single("case_id", "already has a victim record; edit that one instead").into()
+                );
             }
         }
         Record::SafetyPlan(plan) => {
@@ -931,12 +997,18 @@ fn check_store_rules(conn: &Connection, record: &Record, creating: bool, ctx: &C
                 .query_row([plan.case_id.to_string()], |r| r.get(0))?;
             let next = max.unwrap_or(0) + 1;
             if i64::from(plan.version) != next {
-                return Err(ValidationErrors::single("version", format!("must be {next}, the next version for this case")).into());
+                return Err(ValidationErrors::single(
+                    "version",
+                    format!("must be {next}, the next version for this case"),
+                )
+                .into());
             }
         }
         Record::IncidentAmendment(amendment) => {
-            let incident: waymark_domain::Incident = read_doc(conn, RecordKind::Incident, amendment.incident_id.as_uuid())?;
-            let mut stmt = conn.prepare_cached("SELECT doc FROM incident_amendments WHERE incident_id = ?1 ORDER BY id")?;
+            let incident: waymark_domain::Incident =
+                read_doc(conn, RecordKind::Incident, amendment.incident_id.as_uuid())?;
+            let mut stmt =
+                conn.prepare_cached("SELECT doc FROM incident_amendments WHERE incident_id = ?1 ORDER BY id")?;
             let mut earlier: Vec<waymark_domain::IncidentAmendment> = Vec::new();
             for doc in stmt.query_map([amendment.incident_id.to_string()], |r| r.get::<_, String>(0))? {
                 earlier.push(serde_json::from_str(&doc?).map_err(|_| VaultError::DatabaseUnreadable)?);
@@ -966,7 +1038,8 @@ fn restrict_permissions(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(VaultError::io("set folder permissions"))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(VaultError::io("set folder permissions"))?;
     }
     #[cfg(not(unix))]
     let _ = dir;

@@ -25,14 +25,22 @@ fn main() {
             case,
             &["behaviours+=unwanted_contact".into(), "channel=text".into(), format!("account={}", account_for(n))],
         );
-        let contact = build(&mut vault, RecordKind::Contact, case, &["method=phone".into(), format!("summary=write {n}")]);
+        let contact =
+            build(&mut vault, RecordKind::Contact, case, &["method=phone".into(), format!("summary=write {n}")]);
         let task = build(&mut vault, RecordKind::Task, case, &["due_on=2026-12-01".into(), format!("what=write {n}")]);
-        vault.commit(vec![Mutation::Create(incident), Mutation::Create(contact), Mutation::Create(task)]).expect("commit");
+        vault
+            .commit(vec![Mutation::Create(incident), Mutation::Create(contact), Mutation::Create(task)])
+            .expect("commit");
         writeln!(stdout, "ack {n}").and_then(|()| stdout.flush()).expect("stdout");
     }
 }
 
-fn build(vault: &mut Vault, kind: RecordKind, case: waymark_domain::CaseId, fields: &[String]) -> waymark_domain::Record {
+fn build(
+    vault: &mut Vault,
+    kind: RecordKind,
+    case: waymark_domain::CaseId,
+    fields: &[String],
+) -> waymark_domain::Record {
     // A dry `add` path: same defaults as the CLI, committed together by the caller.
     vault.draft(kind, Some(case), &Patch::parse(fields).expect("fields")).expect("draft")
 }

@@ -1,14 +1,13 @@
 import { describe, expect, it, vi } from "vitest";
 import { render, screen } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { mockIPC } from "@tauri-apps/api/mocks";
 import AddressWarning from "./AddressWarning.svelte";
 import RecordForm from "./RecordForm.svelte";
 import { commands } from "../lib/api";
 import { guarded } from "../lib/guarded";
 import type { FieldSpec } from "../lib/forms";
+import { ADDRESS_RULE, addressRefusal, incident, mockCommands } from "../test-kit";
 
-const RULE = "holds the victim's address: text here can be printed or sent to the clinic";
 const ADDRESS = "14 Larkspur Close";
 const fields: FieldSpec[] = [
   { name: "account", label: "What happened", type: "textarea", required: true },
@@ -17,16 +16,14 @@ const fields: FieldSpec[] = [
 
 /** An incident form behind the one dialog, and a backend that refuses the address until confirmed. */
 function setUp() {
-  const sent: boolean[] = [];
-  mockIPC((cmd, args) => {
-    if (cmd !== "add_record") return null;
-    const { addressConfirmed } = args as { addressConfirmed: boolean };
-    sent.push(addressConfirmed);
-    if (!addressConfirmed) {
-      throw { code: "address_in_text", message: "The victim's address appears in text that can be printed.", fields: [{ field: "account", rule: RULE }], wait_secs: null };
-    }
-    return { id: "i1" };
+  const ipc = mockCommands({
+    addRecord: (_kind, _caseId, _fields, addressConfirmed) => {
+      if (!addressConfirmed) throw addressRefusal("account");
+      return incident();
+    },
   });
+  // Whether each save sent the advocate's confirmation.
+  const sent = () => ipc.calls("addRecord").map(([, , , addressConfirmed]) => addressConfirmed);
   const onsaved = vi.fn();
   const warning = render(AddressWarning);
   render(RecordForm, {
@@ -64,8 +61,8 @@ describe("AddressWarning", () => {
     const { user } = await refuse();
     await user.keyboard("{Escape}");
     expect(screen.queryByRole("alertdialog")).toBeNull();
-    expect(await screen.findByText(`account ${RULE}`)).toBeTruthy();
-    expect(sent).toEqual([false]);
+    expect(await screen.findByText(`account ${ADDRESS_RULE}`)).toBeTruthy();
+    expect(sent()).toEqual([false]);
     expect(onsaved).not.toHaveBeenCalled();
     const account = screen.getByLabelText(/What happened/) as HTMLTextAreaElement;
     expect(account.value).toContain(ADDRESS);
@@ -81,7 +78,7 @@ describe("AddressWarning", () => {
     expect(document.activeElement).toBe(screen.getByRole("button", { name: "Go back and edit" }));
     await user.keyboard("{Enter}");
     expect(screen.queryByRole("alertdialog")).toBeNull();
-    expect(sent).toEqual([false]);
+    expect(sent()).toEqual([false]);
   });
 
   it("saves again with the confirmation on Save anyway", async () => {
@@ -89,7 +86,7 @@ describe("AddressWarning", () => {
     const { user } = await refuse();
     await user.click(screen.getByRole("button", { name: "Save anyway (recorded)" }));
     await vi.waitFor(() => expect(onsaved).toHaveBeenCalledOnce());
-    expect(sent).toEqual([false, true]);
+    expect(sent()).toEqual([false, true]);
     expect(screen.queryByRole("alertdialog")).toBeNull();
   });
 
@@ -97,7 +94,7 @@ describe("AddressWarning", () => {
     const { sent, warning } = setUp();
     await refuse();
     warning.unmount();
-    expect(await screen.findByText(`account ${RULE}`)).toBeTruthy();
-    expect(sent).toEqual([false]);
+    expect(await screen.findByText(`account ${ADDRESS_RULE}`)).toBeTruthy();
+    expect(sent()).toEqual([false]);
   });
 });

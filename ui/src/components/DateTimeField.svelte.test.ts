@@ -10,7 +10,12 @@ const byId = (id: string) => document.getElementById(id) as HTMLInputElement;
 
 describe("DateTimeField", () => {
   it("reads 11/12/2026 at 14:30 as 11 December, in the form's datetime-local format", async () => {
-    const props = $state({ id: "when", label: "When it happened", value: "", problem: undefined as string | undefined });
+    const props = $state({
+      id: "when",
+      label: "When it happened",
+      value: "",
+      problem: undefined as string | undefined,
+    });
     render(DateTimeField, props);
     const user = userEvent.setup();
     await user.type(byId("when"), "11/12/2026");

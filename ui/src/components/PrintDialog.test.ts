@@ -1,40 +1,39 @@
 import { describe, expect, it, vi } from "vitest";
 import { render, screen } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { mockIPC } from "@tauri-apps/api/mocks";
 import PrintDialog from "./PrintDialog.svelte";
+import { deskError, mockCommands, printDone, printPreview } from "../test-kit";
 
-const PAGE = "data:image/png;base64,iVBORw0KGgo=";
-
-function backend(calls: { cmd: string; args: unknown }[]) {
-  mockIPC((cmd, args) => {
-    calls.push({ cmd, args });
-    if (cmd === "print_preview") {
-      return { document: "safety_plan", discreet: true, large_print: false, pages: [PAGE, PAGE], file_name: "my-plan.pdf" };
-    }
-    if (cmd === "print_save") return { pages: 2, destination: "file" };
-    if (cmd === "print_to_printer") return { pages: 2, destination: "printer" };
-    return null;
+/** A print service that previews, saves and prints whatever it is asked. */
+const backend = () =>
+  mockCommands({
+    printPreview: () => printPreview(),
+    printSave: () => printDone(),
+    printToPrinter: () => printDone({ destination: "printer" }),
+    printClose: () => {},
   });
-}
 
 describe("PrintDialog", () => {
   it("asks for a discreet plan by default and shows every page", async () => {
     // The victim's copy may be found, so the safe form must be the one a hurried click gives.
-    const calls: { cmd: string; args: unknown }[] = [];
-    backend(calls);
+    const ipc = backend();
     render(PrintDialog, { caseId: "c1", documents: ["safety_plan", "chronology"], onclose: () => {} });
     expect((screen.getByLabelText(/Discreet/) as HTMLInputElement).checked).toBe(true);
     const user = userEvent.setup();
     await user.click(screen.getByRole("button", { name: "Preview" }));
     expect(await screen.findByAltText("Page 2 of 2")).toBeTruthy();
-    const form = (calls.find((c) => c.cmd === "print_preview")!.args as { form: Record<string, unknown> }).form;
-    expect(form).toMatchObject({ document: "safety_plan", case_id: "c1", discreet: true, large_print: false, limit: null });
+    const [form] = ipc.last("printPreview");
+    expect(form).toMatchObject({
+      document: "safety_plan",
+      case_id: "c1",
+      discreet: true,
+      large_print: false,
+      limit: null,
+    });
   });
 
   it("never sends discreet for the chronology and passes large print", async () => {
-    const calls: { cmd: string; args: unknown }[] = [];
-    backend(calls);
+    const ipc = backend();
     render(PrintDialog, { caseId: "c1", documents: ["safety_plan", "chronology"], onclose: () => {} });
     const user = userEvent.setup();
     await user.click(screen.getByLabelText("Chronology of incidents"));
@@ -42,15 +41,14 @@ describe("PrintDialog", () => {
     await user.click(screen.getByLabelText(/Large print/));
     await user.click(screen.getByRole("button", { name: "Preview" }));
     await screen.findByAltText("Page 1 of 2");
-    const form = (calls.find((c) => c.cmd === "print_preview")!.args as { form: Record<string, unknown> }).form;
+    const [form] = ipc.last("printPreview");
     expect(form).toMatchObject({ document: "chronology", discreet: false, large_print: true });
   });
 
   it("records the print before opening the system print dialog, and saves through the save dialog", async () => {
-    const calls: { cmd: string; args: unknown }[] = [];
-    backend(calls);
+    const ipc = backend();
     const print = vi.spyOn(window, "print").mockImplementation(() => {
-      expect(calls.map((c) => c.cmd)).toContain("print_to_printer");
+      expect(ipc.log.map((c) => c.name)).toContain("printToPrinter");
     });
     render(PrintDialog, { caseId: "c1", documents: ["safety_plan"], onclose: () => {} });
     const user = userEvent.setup();
@@ -59,41 +57,43 @@ describe("PrintDialog", () => {
     expect(print).toHaveBeenCalledOnce();
     await user.click(screen.getByRole("button", { name: "Save as PDF…" }));
     expect(await screen.findByText(/Saved 2 pages\. A saved PDF is not encrypted/)).toBeTruthy();
-    expect((calls.find((c) => c.cmd === "print_save")!.args as { fileName: string }).fileName).toBe("my-plan.pdf");
+    expect(ipc.last("printSave")).toEqual(["my-plan.pdf"]);
   });
 
   it("shows a refusal as an alert and drops the preview on close", async () => {
-    mockIPC((cmd) => {
-      if (cmd === "print_preview") {
-        throw { code: "discreet_unsafe", message: "The discreet plan would show part of the victim's address in the section \"Home\".", fields: [], wait_secs: null };
-      }
-      return null;
+    const ipc = mockCommands({
+      printPreview: () => {
+        throw deskError({
+          code: "discreet_unsafe",
+          message: 'The discreet plan would show part of the victim\'s address in the section "Home".',
+        });
+      },
+      printClose: () => {},
     });
     let closed = false;
     render(PrintDialog, { caseId: "c1", documents: ["safety_plan"], onclose: () => (closed = true) });
     const user = userEvent.setup();
     await user.click(screen.getByRole("button", { name: "Preview" }));
-    expect((await screen.findByRole("alert")).textContent).toContain("section \"Home\"");
+    expect((await screen.findByRole("alert")).textContent).toContain('section "Home"');
     await user.click(screen.getByRole("button", { name: "Close" }));
     await vi.waitFor(() => expect(closed).toBe(true));
+    expect(ipc.calls("printClose")).toHaveLength(1);
   });
 
   it("on an address warning, prints with the address only after the advocate asks, and a changed option asks again", async () => {
-    const forms: Record<string, unknown>[] = [];
-    mockIPC((cmd, args) => {
-      if (cmd !== "print_preview") return null;
-      const form = (args as { form: Record<string, unknown> }).form;
-      forms.push(form);
-      if (!form.address_confirmed) {
-        throw {
-          code: "address_in_text",
-          message: "The victim's address appears in the text on page 2, typed into a field other than the address; nothing was printed.",
-          fields: [],
-          wait_secs: null,
-        };
-      }
-      return { document: "chronology", discreet: false, large_print: false, pages: [PAGE, PAGE], file_name: "chronology.pdf" };
+    const ipc = mockCommands({
+      printPreview: (form) => {
+        if (!form.address_confirmed) {
+          throw deskError({
+            code: "address_in_text",
+            message:
+              "The victim's address appears in the text on page 2, typed into a field other than the address; nothing was printed.",
+          });
+        }
+        return printPreview({ document: "chronology", discreet: false, file_name: "chronology.pdf" });
+      },
     });
+    const forms = () => ipc.calls("printPreview").map(([form]) => form);
     render(PrintDialog, { caseId: "c1", documents: ["chronology", "hearings"], onclose: () => {} });
     const user = userEvent.setup();
     await user.click(screen.getByRole("button", { name: "Preview" }));
@@ -101,8 +101,8 @@ describe("PrintDialog", () => {
     expect(screen.queryByAltText("Page 1 of 2")).toBeNull();
     await user.click(screen.getByRole("button", { name: "Print with the address (recorded)" }));
     expect(await screen.findByAltText("Page 2 of 2")).toBeTruthy();
-    expect(forms.map((f) => f.address_confirmed)).toEqual([false, true]);
-    expect(forms[1]).toMatchObject({ document: "chronology", case_id: "c1" });
+    expect(forms().map((f) => f.address_confirmed)).toEqual([false, true]);
+    expect(forms()[1]).toMatchObject({ document: "chronology", case_id: "c1" });
     expect(screen.queryByRole("button", { name: "Print with the address (recorded)" })).toBeNull();
 
     // A new refusal, then a change of options: the offer was for the old options only.
@@ -111,14 +111,18 @@ describe("PrintDialog", () => {
     await user.click(screen.getByLabelText(/Large print/));
     expect(screen.queryByRole("button", { name: "Print with the address (recorded)" })).toBeNull();
     await user.click(screen.getByRole("button", { name: "Preview" }));
-    await vi.waitFor(() => expect(forms.map((f) => f.address_confirmed)).toEqual([false, true, false, false]));
-    expect(forms[3]).toMatchObject({ large_print: true });
+    await vi.waitFor(() => expect(forms().map((f) => f.address_confirmed)).toEqual([false, true, false, false]));
+    expect(forms()[3]).toMatchObject({ large_print: true });
   });
 
   it("offers no way past other refusals", async () => {
-    mockIPC((cmd) => {
-      if (cmd === "print_preview") throw { code: "discreet_unsafe", message: "The discreet plan would show part of the victim's address.", fields: [], wait_secs: null };
-      return null;
+    mockCommands({
+      printPreview: () => {
+        throw deskError({
+          code: "discreet_unsafe",
+          message: "The discreet plan would show part of the victim's address.",
+        });
+      },
     });
     render(PrintDialog, { caseId: "c1", documents: ["safety_plan"], onclose: () => {} });
     const user = userEvent.setup();

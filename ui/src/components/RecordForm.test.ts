@@ -4,6 +4,7 @@ import userEvent from "@testing-library/user-event";
 import RecordForm from "./RecordForm.svelte";
 import { DeskFailure } from "../lib/api";
 import type { FieldSpec } from "../lib/forms";
+import { deskError } from "../test-kit";
 
 const fields: FieldSpec[] = [
   { name: "account", label: "What happened", type: "textarea", required: true },
@@ -13,9 +14,11 @@ const fields: FieldSpec[] = [
 
 describe("RecordForm", () => {
   it("keeps what was typed when a save fails and shows the core's message by the field", async () => {
-    const save = vi.fn().mockRejectedValue(
-      new DeskFailure({ code: "invalid", message: "Account must not be blank.", fields: [{ field: "account", rule: "must not be blank" }], wait_secs: null }),
-    );
+    const failure = deskError({
+      message: "Account must not be blank.",
+      fields: [{ field: "account", rule: "must not be blank" }],
+    });
+    const save = vi.fn().mockRejectedValue(new DeskFailure(failure));
     render(RecordForm, { id: "t", title: "Log an incident", fields, save });
     const user = userEvent.setup();
     await user.type(screen.getByLabelText(/What happened/), "   x");
@@ -36,7 +39,11 @@ describe("RecordForm", () => {
     await user.type(screen.getByLabelText(/What happened/), "Waited outside");
     await user.click(screen.getByRole("button", { name: "Following" }));
     await user.keyboard("{Control>}{Enter}{/Control}");
-    expect(save).toHaveBeenCalledWith({ account: "Waited outside", behaviours: ["following"], reported_to_police: false });
+    expect(save).toHaveBeenCalledWith({
+      account: "Waited outside",
+      behaviours: ["following"],
+      reported_to_police: false,
+    });
     expect(onsaved).toHaveBeenCalledOnce();
     expect((screen.getByLabelText(/What happened/) as HTMLTextAreaElement).value).toBe("");
   });
@@ -59,7 +66,13 @@ describe("RecordForm", () => {
   it("offers Other on a list a service extends and sends the service's own words", async () => {
     const save = vi.fn().mockResolvedValue(undefined);
     const sourceFields: FieldSpec[] = [
-      { name: "source", label: "Referred by", type: "select", open: true, options: [{ value: "police", label: "Police" }] },
+      {
+        name: "source",
+        label: "Referred by",
+        type: "select",
+        open: true,
+        options: [{ value: "police", label: "Police" }],
+      },
     ];
     render(RecordForm, { id: "o", title: "Referral", fields: sourceFields, save });
     const user = userEvent.setup();
@@ -78,7 +91,9 @@ describe("RecordForm", () => {
     const { container } = render(RecordForm, { id: "d", title: "Dates", fields: dateFields, save });
     // The label names the first input, whose id is the one the form gives.
     const when = screen.getByLabelText(/^When it happened/, { selector: "input#d-occurred_at" });
-    expect(container.querySelectorAll("input[type='date'], input[type='datetime-local'], input[type='time']")).toHaveLength(0);
+    expect(
+      container.querySelectorAll("input[type='date'], input[type='datetime-local'], input[type='time']"),
+    ).toHaveLength(0);
     const user = userEvent.setup();
     await user.type(when, "11/12/2026");
     await user.type(screen.getByLabelText("When it happened, Time"), "14:30");
@@ -99,6 +114,8 @@ describe("RecordForm", () => {
     const field = screen.getByLabelText("Next date");
     expect(field.getAttribute("aria-invalid")).toBe("true");
     expect(document.activeElement).toBe(field);
-    expect(document.getElementById("d-next_date-date-error")!.textContent).toContain("Use day/month/year, for example 14/11/2026");
+    expect(document.getElementById("d-next_date-date-error")!.textContent).toContain(
+      "Use day/month/year, for example 14/11/2026",
+    );
   });
 });

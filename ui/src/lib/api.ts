@@ -2,6 +2,7 @@
 // this turns an error into a thrown DeskFailure that forms can show inline.
 import { commands } from "./bindings";
 import type { DeskError } from "./types";
+import { spaced } from "./labels";
 
 export class DeskFailure extends Error {
   readonly error: DeskError;
@@ -18,7 +19,7 @@ export class DeskFailure extends Error {
   /** The rule broken by one field, for an inline message. */
   fieldError(field: string): string | undefined {
     const hit = this.hit(field);
-    return hit ? `${(this.shownAs[hit.field] ?? hit.field).replace(/_/g, " ")} ${hit.rule}` : undefined;
+    return hit ? `${spaced(this.shownAs[hit.field] ?? hit.field)} ${hit.rule}` : undefined;
   }
   /** The rule alone, for a form that names the field itself. */
   ruleOf(field: string): string | undefined {

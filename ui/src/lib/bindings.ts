@@ -90,13 +90,18 @@ export type AnswerEntry_Serialize = {
 	comment: string | null,
 };
 
+/**  What an audit event records. Stored as its name, which the chain's hash covers. */
+export type AuditAction = "create" | "update" | "list" | "view" | "print" | "export" | "restore" | "vault_created" | "vault_rekeyed" | "passphrase_changed" | "passphrase_recovered" | "recovery_recipient_added" | "address_in_text_confirmed" | "sync_enrolled" | "sync_rejoined" | "sync_applied" | "sync_problem_dismissed" | "sync_problem_retried" | "conflict_resolved" | 
+/**  Written by a newer Waymark. */
+"unrecognised";
+
 export type AuditEvent = AuditEvent_Serialize | AuditEvent_Deserialize;
 
 export type AuditEvent_Deserialize = {
 	seq: number,
 	at: string,
 	actor: string,
-	action: string,
+	action: AuditAction,
 	kind?: string | null,
 	record_id?: string | null,
 	case_id?: string | null,
@@ -108,7 +113,7 @@ export type AuditEvent_Serialize = {
 	seq: number,
 	at: string,
 	actor: string,
-	action: string,
+	action: AuditAction,
 	kind: string | null,
 	record_id: string | null,
 	case_id: string | null,

@@ -3,7 +3,8 @@ import type { Choice, Value } from "./bindings";
 /** Form fields by name, as the core reads them. */
 export type Fields = Record<string, Value>;
 
-export type FieldType = "text" | "textarea" | "date" | "datetime" | "select" | "checkbox" | "chips" | "lines" | "number";
+export type FieldType =
+  "text" | "textarea" | "date" | "datetime" | "select" | "checkbox" | "chips" | "lines" | "number";
 
 export interface FieldSpec {
   /** The record field, dotted for nested ones (`referral.source`). */

@@ -1,20 +1,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { render, screen } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { mockIPC } from "@tauri-apps/api/mocks";
 import RecordForm from "../components/RecordForm.svelte";
 import { commands, DeskFailure, type Outcome } from "./api";
 import { attachAddressWarning, guarded } from "./guarded";
 import type { FieldSpec } from "./forms";
-import type { DeskError } from "./types";
+import { ADDRESS_RULE, addressRefusal, contact, deskError, mockCommands } from "../test-kit";
 
-const RULE = "holds the victim's address: text here can be printed or sent to the clinic";
-const refusal = (...fields: string[]): DeskError => ({
-  code: "address_in_text",
-  message: "The victim's address appears in text that can be printed or sent to the clinic.",
-  fields: fields.map((field) => ({ field, rule: RULE })),
-  wait_secs: null,
-});
 const fields: FieldSpec[] = [
   { name: "account", label: "What happened", type: "textarea", required: true },
   { name: "evidence", label: "Evidence held", type: "lines" },
@@ -23,7 +15,7 @@ const fields: FieldSpec[] = [
 /** A save the core refuses until the advocate confirms. */
 function refusingSave(...flagged: string[]) {
   return vi.fn(async (confirmed: boolean): Promise<Outcome<string>> =>
-    confirmed ? { status: "ok", data: "saved" } : { status: "error", error: refusal(...flagged) },
+    confirmed ? { status: "ok", data: "saved" } : { status: "error", error: addressRefusal(...flagged) },
   );
 }
 
@@ -63,17 +55,20 @@ describe("guarded", () => {
     const user = userEvent.setup();
     await user.type(screen.getByLabelText(/What happened/), "Waited outside the house");
     await user.click(screen.getByRole("button", { name: "Save" }));
-    expect(await screen.findByText(`account ${RULE}`)).toBeTruthy();
+    expect(await screen.findByText(`account ${ADDRESS_RULE}`)).toBeTruthy();
     expect(run.mock.calls).toEqual([[false]]);
     const account = screen.getByLabelText(/What happened/) as HTMLTextAreaElement;
     expect(account.value).toBe("Waited outside the house");
     expect(account.getAttribute("aria-invalid")).toBe("true");
-    expect(screen.getByRole("alert").textContent).toBe(refusal().message);
+    expect(screen.getByRole("alert").textContent).toBe(addressRefusal().message);
   });
 
   it("passes other errors straight to the form without asking", async () => {
     const ask = advocateAnswers(true);
-    const invalid: DeskError = { code: "invalid", message: "Account must not be blank.", fields: [{ field: "account", rule: "must not be blank" }], wait_secs: null };
+    const invalid = deskError({
+      message: "Account must not be blank.",
+      fields: [{ field: "account", rule: "must not be blank" }],
+    });
     const run = vi.fn(async (_confirmed: boolean): Promise<Outcome<string>> => ({ status: "error", error: invalid }));
     const failure = await guarded(run).catch((e) => e);
     expect(failure).toBeInstanceOf(DeskFailure);
@@ -92,21 +87,19 @@ describe("guarded", () => {
     advocateAnswers(false);
     const run = refusingSave("changes.account");
     const failure: DeskFailure = await guarded(run, { rename: (p) => p.replace(/^changes\./, "") }).catch((e) => e);
-    expect(failure.fieldError("account")).toBe(`changes.account ${RULE}`);
-    expect(failure.ruleOf("account")).toBe(RULE);
+    expect(failure.fieldError("account")).toBe(`changes.account ${ADDRESS_RULE}`);
+    expect(failure.ruleOf("account")).toBe(ADDRESS_RULE);
   });
 
   it("sends addressConfirmed to the backend command", async () => {
     advocateAnswers(true);
-    const sent: unknown[] = [];
-    mockIPC((cmd, args) => {
-      if (cmd !== "add_record") return null;
-      const { addressConfirmed } = args as { addressConfirmed: boolean };
-      sent.push(addressConfirmed);
-      if (!addressConfirmed) throw refusal("summary");
-      return { kind: "contact" };
+    const ipc = mockCommands({
+      addRecord: (_kind, _caseId, _fields, addressConfirmed) => {
+        if (!addressConfirmed) throw addressRefusal("summary");
+        return contact();
+      },
     });
     await guarded((confirmed) => commands.addRecord("contact", "c1", { summary: "Met at home" }, confirmed));
-    expect(sent).toEqual([false, true]);
+    expect(ipc.calls("addRecord").map(([, , , addressConfirmed]) => addressConfirmed)).toEqual([false, true]);
   });
 });

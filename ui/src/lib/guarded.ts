@@ -52,7 +52,10 @@ export function labelOf(path: string, labels: Guard["labels"]): string | undefin
  * `true`. Otherwise, and for every other error, this throws a DeskFailure
  * with the form's field names, so the form marks the fields inline.
  */
-export async function guarded<T>(run: (addressConfirmed: boolean) => Promise<Outcome<T>>, guard: Guard = {}): Promise<T> {
+export async function guarded<T>(
+  run: (addressConfirmed: boolean) => Promise<Outcome<T>>,
+  guard: Guard = {},
+): Promise<T> {
   const fail = (error: Outcome<T> & { status: "error" }) => {
     const failure = new DeskFailure(error.error);
     return guard.rename ? failure.renamed(guard.rename) : failure;

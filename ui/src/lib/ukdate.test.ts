@@ -45,8 +45,15 @@ describe("UK dates as typed", () => {
     expect(parseUkDateTime("", "")).toEqual({ value: "" });
     expect(parseUkDateTime("11/12/2026", "").timeError).toMatch(/Add the time/);
     expect(parseUkDateTime("", "14:30").dateError).toMatch(/Add the date/);
-    expect(parseUkDateTime("", "9pm")).toMatchObject({ value: "", dateError: expect.stringMatching(/Add the date/), timeError: expect.stringContaining("24-hour") });
-    expect(parseUkDateTime("31/02/2026", "14:30")).toMatchObject({ value: "", dateError: expect.stringContaining("day/month/year") });
+    expect(parseUkDateTime("", "9pm")).toMatchObject({
+      value: "",
+      dateError: expect.stringMatching(/Add the date/),
+      timeError: expect.stringContaining("24-hour"),
+    });
+    expect(parseUkDateTime("31/02/2026", "14:30")).toMatchObject({
+      value: "",
+      dateError: expect.stringContaining("day/month/year"),
+    });
   });
 
   it("shows stored values back as day/month/year and 24-hour", () => {

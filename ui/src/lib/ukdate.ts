@@ -26,7 +26,8 @@ export function parseUkDate(text: string): Parsed {
   if (m[3].length !== 4) return { error: `Write the year in full. ${DATE_FORMAT}` };
   const [day, month, year] = [Number(m[1]), Number(m[2]), Number(m[3])];
   if (month < 1 || month > 12) return { error: `There is no month ${month}. ${DATE_FORMAT}` };
-  if (day < 1 || day > daysIn(year, month)) return { error: `There is no ${two(day)}/${two(month)}/${m[3]}. ${DATE_FORMAT}` };
+  if (day < 1 || day > daysIn(year, month))
+    return { error: `There is no ${two(day)}/${two(month)}/${m[3]}. ${DATE_FORMAT}` };
   return { value: `${m[3]}-${two(month)}-${two(day)}` };
 }
 
@@ -57,7 +58,10 @@ export function formatUkTime(value: string | null | undefined): string {
  * A date and a time, as typed, into the form's "YYYY-MM-DDTHH:MM" (London wall
  * clock, as `londonLocalNow` gives). Both blank is blank; one without the other is an error.
  */
-export function parseUkDateTime(dateText: string, timeText: string): { value: string; dateError?: string; timeError?: string } {
+export function parseUkDateTime(
+  dateText: string,
+  timeText: string,
+): { value: string; dateError?: string; timeError?: string } {
   const date = parseUkDate(dateText);
   const time = parseUkTime(timeText);
   let dateError = date.error;

@@ -1,70 +1,31 @@
 import { describe, expect, it } from "vitest";
 import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { mockIPC } from "@tauri-apps/api/mocks";
 import SyncScreen from "./SyncScreen.svelte";
+import type { Problem, SyncView } from "../lib/types";
+import { conflict, deskError, mockCommands, pendingOp, problem, syncStatus, syncView } from "../test-kit";
 
-const STATUS = {
-  enrolled: true,
-  last_sync_at: "2026-11-22T14:05:00.000000Z",
-  last_attempt_at: "2026-11-22T14:05:00.000000Z",
-  last_error: null,
-  pending: 2,
-  open_conflicts: 1,
-  problems: 1,
-  held: 0,
-  drift_warning_ms: null,
-  acked_through: 10,
-  pull_cursor: 4,
-};
-
-const CONFLICT = {
-  id: "c0ffee",
-  kind: "case",
-  record_id: "r1",
-  case_id: "k1",
-  case_reference: "SC-0001",
-  field: "risk_level",
-  local_value: "high",
-  remote_value: "medium",
-  remote_actor: "ISA07",
-  detected_at: "2026-11-22T14:05:00Z",
-};
-
-function enrolled() {
-  return {
-    status: STATUS,
-    clinic_url: "https://clinic.example:8443",
-    pending: [{ seq: 11, kind: "incident", action: "create", made_at: "2026-11-22T13:00:00Z", fields: ["account", "channel"] }],
-    conflicts: [CONFLICT],
-    problems: [
-      {
-        id: 1,
-        at: "2026-11-22T14:00:00Z",
-        code: "quarantined_by_clinic",
-        direction: "up",
-        op_id: "o1",
-        seq: 9,
-        advice: "The clinic already holds a different change with this number. It kept both; ask the clinic to check.",
-        retryable: false,
-        needs_rejoin: false,
-      },
-    ],
-    running: false,
-  };
+/** Enrolled, with a change waiting, a conflict to decide and a problem the clinic quarantined. */
+function enrolled(overrides: Partial<SyncView> = {}): SyncView {
+  return syncView({
+    status: syncStatus({ pending: 2, open_conflicts: 1, problems: 1 }),
+    pending: [pendingOp()],
+    conflicts: [conflict()],
+    problems: [problem()],
+    ...overrides,
+  });
 }
 
 describe("SyncScreen", () => {
   it("enrols with the pasted code and shows an inline error naming the field", async () => {
     // A mistyped code must say what to do, beside the box, without losing the text.
-    const calls: { cmd: string; args: unknown }[] = [];
-    mockIPC((cmd, args) => {
-      calls.push({ cmd, args });
-      if (cmd === "sync_view") return { ...enrolled(), status: { ...STATUS, enrolled: false }, clinic_url: null, conflicts: [], problems: [], pending: [] };
-      if (cmd === "sync_enrol") {
-        throw { code: "invalid", message: "The form has problems.", fields: [{ field: "code", rule: "is not valid (it was not copied whole); ask the clinic for a new one" }], wait_secs: null };
-      }
-      return null;
+    const ipc = mockCommands({
+      syncView: () => syncView({ status: syncStatus({ enrolled: false, last_sync_at: null }), clinic_url: null }),
+      syncEnrol: () => {
+        throw deskError({
+          fields: [{ field: "code", rule: "is not valid (it was not copied whole); ask the clinic for a new one" }],
+        });
+      },
     });
     render(SyncScreen, {});
     const user = userEvent.setup();
@@ -72,58 +33,62 @@ describe("SyncScreen", () => {
     await user.type(box, "  WAYMARK1-abc  ");
     await user.click(screen.getByRole("button", { name: "Enrol this laptop" }));
     expect((await screen.findByRole("alert")).textContent).toContain("code is not valid");
-    expect((calls.find((c) => c.cmd === "sync_enrol")!.args as { code: string }).code).toBe("WAYMARK1-abc");
+    expect(ipc.last("syncEnrol")).toEqual(["WAYMARK1-abc"]);
     expect((box as HTMLTextAreaElement).value).toContain("WAYMARK1-abc");
   });
 
   it("shows both values of a conflict side by side and sends the person's choice", async () => {
-    const calls: { cmd: string; args: unknown }[] = [];
-    mockIPC((cmd, args) => {
-      calls.push({ cmd, args });
-      if (cmd === "sync_view") return enrolled();
-      if (cmd === "resolve_conflict") return { ...enrolled(), conflicts: [] };
-      return null;
+    const ipc = mockCommands({
+      syncView: () => enrolled(),
+      resolveConflict: () => enrolled({ conflicts: [] }),
     });
     render(SyncScreen, {});
-    const conflict = await screen.findByRole("article", { name: /risk level on SC-0001/ });
-    expect(within(conflict).getByText("high")).toBeTruthy();
-    expect(within(conflict).getByText("medium")).toBeTruthy();
+    const article = await screen.findByRole("article", { name: /risk level on SC-0001/ });
+    expect(within(article).getByRole("heading", { level: 3 }).textContent).toContain("(case, case SC-0001)");
+    expect(within(article).getByText("high")).toBeTruthy();
+    expect(within(article).getByText("medium")).toBeTruthy();
     const user = userEvent.setup();
-    await user.click(within(conflict).getByRole("button", { name: "Keep ISA07's value" }));
-    expect(calls.find((c) => c.cmd === "resolve_conflict")!.args).toMatchObject({ id: "c0ffee", keep: "remote" });
+    await user.click(within(article).getByRole("button", { name: "Keep ISA07's value" }));
+    expect(ipc.last("resolveConflict")).toEqual(["c0ffee", "remote"]);
     expect(await screen.findByText("None.", { selector: "p" })).toBeTruthy();
   });
 
   it("says plainly when nothing is waiting, rather than showing an empty table", async () => {
-    mockIPC((cmd) => (cmd === "sync_view" ? { ...enrolled(), pending: [] } : null));
+    mockCommands({ syncView: () => enrolled({ pending: [] }) });
     render(SyncScreen, {});
     expect(await screen.findByText("Nothing is waiting.")).toBeTruthy();
     expect(screen.queryByRole("table", { name: "Changes waiting for the clinic" })).toBeNull();
   });
 
   it("explains problems in words and lists what is waiting by field name", async () => {
-    mockIPC((cmd) => (cmd === "sync_view" ? enrolled() : null));
+    mockCommands({ syncView: () => enrolled({ pending: [pendingOp({ kind: "risk_assessment" })] }) });
     render(SyncScreen, {});
     expect(await screen.findByText(/The clinic already holds a different change/)).toBeTruthy();
     expect(screen.getByText("account, channel")).toBeTruthy();
+    expect(screen.getByText("risk assessment")).toBeTruthy();
     expect(screen.getByText("2 changes")).toBeTruthy();
   });
 
   it("sets a problem aside only with a reason, and retries a change that may now apply", async () => {
     // Why: a dismissal without a reason leaves the next person guessing; the reason is required by the vault and shown beside the box.
-    const calls: { cmd: string; args: unknown }[] = [];
-    const retryable = { ...enrolled().problems[0], id: 2, code: "unknown_record", direction: "down", retryable: true, advice: "A change from the clinic is for a record this laptop does not have." };
-    mockIPC((cmd, args) => {
-      calls.push({ cmd, args });
-      if (cmd === "sync_view") return { ...enrolled(), problems: [...enrolled().problems, retryable] };
-      if (cmd === "dismiss_problem") {
-        if (!(args as { reason: string }).reason) {
-          throw { code: "invalid", message: "The form has problems.", fields: [{ field: "reason", rule: "is required, up to 500 characters: say why it can be set aside" }], wait_secs: null };
+    const retryable: Problem = problem({
+      id: 2,
+      code: "unknown_record",
+      direction: "down",
+      retryable: true,
+      advice: "A change from the clinic is for a record this laptop does not have.",
+    });
+    const ipc = mockCommands({
+      syncView: () => enrolled({ problems: [problem(), retryable] }),
+      dismissProblem: (_id, reason) => {
+        if (!reason) {
+          throw deskError({
+            fields: [{ field: "reason", rule: "is required, up to 500 characters: say why it can be set aside" }],
+          });
         }
-        return { ...enrolled(), problems: [retryable] };
-      }
-      if (cmd === "retry_problem") return { ...enrolled(), problems: [] };
-      return null;
+        return enrolled({ problems: [retryable] });
+      },
+      retryProblem: () => enrolled({ problems: [] }),
     });
     render(SyncScreen, {});
     const user = userEvent.setup();
@@ -134,32 +99,37 @@ describe("SyncScreen", () => {
     expect((await within(first).findByRole("alert")).textContent).toContain("reason is required");
     await user.type(within(first).getByLabelText("How was it dealt with?"), "Checked with the clinic");
     await user.click(within(first).getByRole("button", { name: "Set aside" }));
-    expect(calls.filter((c) => c.cmd === "dismiss_problem").at(-1)!.args).toMatchObject({ id: 1, reason: "Checked with the clinic" });
+    expect(ipc.last("dismissProblem")).toEqual([1, "Checked with the clinic"]);
     const second = (await screen.findByText(/for a record this laptop does not have/)).closest("li")!;
     await user.click(within(second).getByRole("button", { name: "Try again" }));
-    expect(calls.find((c) => c.cmd === "retry_problem")!.args).toMatchObject({ id: 2 });
+    expect(ipc.last("retryProblem")).toEqual([2]);
     expect(await screen.findByText("The change applied.")).toBeTruthy();
   });
 
   it("offers to rejoin only when the clinic does not recognise this laptop", async () => {
-    const calls: { cmd: string; args: unknown }[] = [];
-    const diverged = { ...enrolled().problems[0], id: 3, code: "log_diverged", direction: "up", op_id: null, seq: null, needs_rejoin: true, advice: "Ask the clinic administrator for a new enrolment code and rejoin." };
+    const diverged = problem({
+      id: 3,
+      code: "log_diverged",
+      direction: "up",
+      op_id: null,
+      seq: null,
+      needs_rejoin: true,
+      advice: "Ask the clinic administrator for a new enrolment code and rejoin.",
+    });
     let problems = [diverged];
-    mockIPC((cmd, args) => {
-      calls.push({ cmd, args });
-      if (cmd === "sync_view") return { ...enrolled(), problems };
-      if (cmd === "sync_rejoin") {
+    const ipc = mockCommands({
+      syncView: () => enrolled({ problems }),
+      syncRejoin: () => {
         problems = [];
-        return { ...enrolled(), problems };
-      }
-      return null;
+        return enrolled({ problems });
+      },
     });
     render(SyncScreen, {});
     const user = userEvent.setup();
     const box = await screen.findByLabelText("New enrolment code");
     await user.type(box, " WAYMARK1-new ");
     await user.click(screen.getByRole("button", { name: "Rejoin as a new device" }));
-    expect(calls.find((c) => c.cmd === "sync_rejoin")!.args).toMatchObject({ code: "WAYMARK1-new" });
+    expect(ipc.last("syncRejoin")).toEqual(["WAYMARK1-new"]);
     expect(await screen.findByText(/Enrolled again as a new device/)).toBeTruthy();
     expect(screen.queryByLabelText("New enrolment code")).toBeNull();
   });

@@ -95,7 +95,11 @@ impl crate::authority::AuthorityView for View<'_> {
         Ok(self.homes.get(&record).cloned())
     }
     fn assignee_at(&mut self, case: Uuid, hlc: &str) -> StoreResult<Option<String>> {
-        Ok(self.assignments.get(&case).and_then(|a| a.range(..=hlc.to_owned()).next_back()).map(|(_, advocate)| advocate.clone()))
+        Ok(self
+            .assignments
+            .get(&case)
+            .and_then(|a| a.range(..=hlc.to_owned()).next_back())
+            .map(|(_, advocate)| advocate.clone()))
     }
     fn clock_owner(&mut self, node: Uuid) -> StoreResult<crate::authority::ClockOwner> {
         use crate::authority::ClockOwner;
@@ -162,12 +166,22 @@ impl ClinicStore for MemoryStore {
 
     fn enrolment_open(&self, token_hash: &str, device: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
         let inner = self.lock()?;
-        Ok(inner.tokens.get(token_hash).is_some_and(|(expires, used_by, _)| *expires > now && used_by.is_none_or(|u| u == device)))
+        Ok(inner
+            .tokens
+            .get(token_hash)
+            .is_some_and(|(expires, used_by, _)| *expires > now && used_by.is_none_or(|u| u == device)))
     }
 
-    fn enrol(&self, token_hash: &str, device: &DeviceRecord, claimed: Option<&str>, now: DateTime<Utc>) -> StoreResult<DeviceRecord> {
+    fn enrol(
+        &self,
+        token_hash: &str,
+        device: &DeviceRecord,
+        claimed: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<DeviceRecord> {
         let mut inner = self.lock()?;
-        let (expires, used_by, advocate) = inner.tokens.get(token_hash).cloned().ok_or(ClinicError::EnrolmentRefused)?;
+        let (expires, used_by, advocate) =
+            inner.tokens.get(token_hash).cloned().ok_or(ClinicError::EnrolmentRefused)?;
         if expires <= now {
             return Err(ClinicError::EnrolmentRefused);
         }
@@ -248,7 +262,13 @@ impl ClinicStore for MemoryStore {
         Ok((count - inner.requests.len() - inner.batches.len()) as u64)
     }
 
-    fn store_batch(&self, origin: Origin<'_>, batch_id: Uuid, ops: &[WireOp], now: DateTime<Utc>) -> StoreResult<Stored> {
+    fn store_batch(
+        &self,
+        origin: Origin<'_>,
+        batch_id: Uuid,
+        ops: &[WireOp],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Stored> {
         let mut inner = self.lock()?;
         if inner.batches.contains_key(&batch_id) {
             return Err(ClinicError::Replayed);
@@ -306,8 +326,13 @@ impl ClinicStore for MemoryStore {
                         Origin::Clinic(_) => None,
                         Origin::Device { id, advocate, max_ahead_ms } => {
                             let previous = inner.heads.get(&id).cloned();
-                            let sender =
-                                crate::authority::Sender { device: id, advocate, previous_hlc: previous.as_deref(), now, max_ahead_ms };
+                            let sender = crate::authority::Sender {
+                                device: id,
+                                advocate,
+                                previous_hlc: previous.as_deref(),
+                                now,
+                                max_ahead_ms,
+                            };
                             crate::authority::judge(
                                 op,
                                 &sender,
@@ -358,9 +383,12 @@ impl ClinicStore for MemoryStore {
     fn feed(&self, device: Uuid, advocate: &str, after: u64, limit: u32) -> StoreResult<FeedPage> {
         let inner = self.lock()?;
         // The old advocate's laptops still hear of a reassignment away from them.
-        let moved_away = |op: &WireOp| op.changes.pointer("/old/advocate").and_then(serde_json::Value::as_str) == Some(advocate);
+        let moved_away =
+            |op: &WireOp| op.changes.pointer("/old/advocate").and_then(serde_json::Value::as_str) == Some(advocate);
         let visible = |op: &WireOp| {
-            op.origin != device && (op.case_id.and_then(|c| inner.case_advocate.get(&c)).is_some_and(|a| a == advocate) || moved_away(op))
+            op.origin != device
+                && (op.case_id.and_then(|c| inner.case_advocate.get(&c)).is_some_and(|a| a == advocate)
+                    || moved_away(op))
         };
         let mut page = Vec::new();
         let mut through = after;
@@ -396,7 +424,12 @@ impl ClinicStore for MemoryStore {
 
     fn last_op_of(&self, origin: Uuid) -> StoreResult<(u64, Option<String>)> {
         let inner = self.lock()?;
-        Ok(inner.feed.iter().filter(|o| o.origin == origin).max_by_key(|o| o.seq).map_or((0, None), |o| (o.seq, Some(o.hlc.clone()))))
+        Ok(inner
+            .feed
+            .iter()
+            .filter(|o| o.origin == origin)
+            .max_by_key(|o| o.seq)
+            .map_or((0, None), |o| (o.seq, Some(o.hlc.clone()))))
     }
 
     fn op_id_at(&self, origin: Uuid, seq: u64) -> StoreResult<Option<Uuid>> {
@@ -432,7 +465,8 @@ impl ClinicStore for MemoryStore {
 
     fn decide_quarantined(&self, id: i64, decision: Decision<'_>, now: DateTime<Utc>) -> StoreResult<()> {
         let mut inner = self.lock()?;
-        let index = usize::try_from(id - 1).ok().filter(|i| inner.quarantine.get(*i).is_some_and(|q| q.decision.is_none()));
+        let index =
+            usize::try_from(id - 1).ok().filter(|i| inner.quarantine.get(*i).is_some_and(|q| q.decision.is_none()));
         let index = index.ok_or(ClinicError::NotQuarantined)?;
         let held = inner.quarantine[index].op.clone();
         check_decision(&held, &decision)?;
@@ -440,11 +474,17 @@ impl ClinicStore for MemoryStore {
             None => QuarantineDecision::Discarded,
             Some(release) => {
                 if inner.by_id.contains_key(&release.op_id) {
-                    return Err(ClinicError::BadRequest("the feed already holds a change with this op id; discard this one"));
+                    return Err(ClinicError::BadRequest(
+                        "the feed already holds a change with this op id; discard this one",
+                    ));
                 }
                 let advocate = inner.devices.get(&held.origin).filter(|d| d.confirmed).map(|d| d.advocate.clone());
-                let mut view =
-                    View { homes: &inner.homes, assignments: &inner.assignments, devices: &inner.devices, origins: &inner.origins };
+                let mut view = View {
+                    homes: &inner.homes,
+                    assignments: &inner.assignments,
+                    devices: &inner.devices,
+                    origins: &inner.origins,
+                };
                 crate::authority::judge_release(&held, advocate.as_deref(), now, &mut view)?;
                 inner.append_to_feed(release, &Origin::Clinic(release.origin), release.content_hash());
                 QuarantineDecision::Released

@@ -75,7 +75,9 @@ pub struct StaffMember {
 impl StaffMember {
     /// Staff codes are short identifiers, never names: they appear in ops, audits and logs.
     pub fn check_code(code: &str) -> Result<(), ClinicError> {
-        let ok = !code.is_empty() && code.len() <= 32 && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let ok = !code.is_empty()
+            && code.len() <= 32
+            && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if ok {
             Ok(())
         } else {
@@ -244,7 +246,13 @@ pub trait ClinicStore: Send + Sync {
     /// to (`device.advocate` is ignored). A claimed advocate that differs is
     /// refused without using the token. A retry by the same device with the
     /// same keys succeeds again; anything else with a used token is refused.
-    fn enrol(&self, token_hash: &str, device: &DeviceRecord, claimed: Option<&str>, now: DateTime<Utc>) -> StoreResult<DeviceRecord>;
+    fn enrol(
+        &self,
+        token_hash: &str,
+        device: &DeviceRecord,
+        claimed: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<DeviceRecord>;
     /// Whether a token could enrol `device` now: known, bound, unexpired, and
     /// unused or used by that same device. Read only; `enrol` decides.
     fn enrolment_open(&self, token_hash: &str, device: Uuid, now: DateTime<Utc>) -> StoreResult<bool>;
@@ -266,7 +274,13 @@ pub trait ClinicStore: Send + Sync {
     /// again, and the same id or slot with other content is quarantined,
     /// never dropped or overwritten. A batch id seen before is a replay; a
     /// batch that starts past the next slot (a hole in the log) is refused whole.
-    fn store_batch(&self, origin: Origin<'_>, batch_id: Uuid, ops: &[WireOp], now: DateTime<Utc>) -> StoreResult<Stored>;
+    fn store_batch(
+        &self,
+        origin: Origin<'_>,
+        batch_id: Uuid,
+        ops: &[WireOp],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Stored>;
     /// Other devices' ops for cases assigned to `advocate`, after a feed position.
     /// A reassignment away from `advocate` is included too, so the old
     /// advocate's laptops learn the case has moved.

@@ -196,7 +196,8 @@ impl SqliteStore {
         conn.execute_batch("PRAGMA cipher_memory_security = ON; PRAGMA cipher_log_level = NONE;")?;
         let pragma = zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex::encode(key)));
         conn.execute_batch(&pragma)?;
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map_err(|_| ClinicError::WrongPassphrase)?;
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+            .map_err(|_| ClinicError::WrongPassphrase)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;
              PRAGMA temp_store = MEMORY; PRAGMA busy_timeout = 10000;",
@@ -289,7 +290,8 @@ impl crate::authority::AuthorityView for TxView<'_> {
             .query_row([record.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         row.map(|(case, owner)| {
-            let case_id = case.map(|c| c.parse().map_err(|_| ClinicError::Store("unreadable record home".into()))).transpose()?;
+            let case_id =
+                case.map(|c| c.parse().map_err(|_| ClinicError::Store("unreadable record home".into()))).transpose()?;
             Ok(crate::authority::RecordHome { case_id, owner })
         })
         .transpose()
@@ -298,7 +300,9 @@ impl crate::authority::AuthorityView for TxView<'_> {
     fn assignee_at(&mut self, case: Uuid, hlc: &str) -> StoreResult<Option<String>> {
         Ok(self
             .tx
-            .prepare_cached("SELECT advocate FROM assignments WHERE case_id = ?1 AND hlc <= ?2 ORDER BY hlc DESC LIMIT 1")?
+            .prepare_cached(
+                "SELECT advocate FROM assignments WHERE case_id = ?1 AND hlc <= ?2 ORDER BY hlc DESC LIMIT 1",
+            )?
             .query_row(params![case.to_string(), hlc], |r| r.get(0))
             .optional()?)
     }
@@ -313,7 +317,13 @@ impl crate::authority::AuthorityView for TxView<'_> {
         Ok(match device {
             Some((advocate, true)) => ClockOwner::Advocate(advocate),
             Some(_) => ClockOwner::Other,
-            None if self.tx.prepare_cached("SELECT 1 FROM ops WHERE origin = ?1 LIMIT 1")?.exists([node.to_string()])? => ClockOwner::Other,
+            None if self
+                .tx
+                .prepare_cached("SELECT 1 FROM ops WHERE origin = ?1 LIMIT 1")?
+                .exists([node.to_string()])? =>
+            {
+                ClockOwner::Other
+            }
             None => ClockOwner::Unknown,
         })
     }
@@ -343,33 +353,31 @@ fn recognised_elsewhere(tx: &Connection, op: &WireOp, advocate: &str) -> StoreRe
 
 /// Adds an accepted op to the feed with what it teaches the clinic: its
 /// record's home and, for a case op naming an advocate, an assignment.
-fn append_to_feed(tx: &Connection, op: &WireOp, origin: &Origin<'_>, text: &str, hash: &str, at: &str) -> StoreResult<()> {
+fn append_to_feed(
+    tx: &Connection,
+    op: &WireOp,
+    origin: &Origin<'_>,
+    text: &str,
+    hash: &str,
+    at: &str,
+) -> StoreResult<()> {
     tx.prepare_cached("INSERT INTO ops (op_id, origin, seq, case_id, content_hash, op, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
         .execute(params![op.op_id.to_string(), op.origin.to_string(), to_i64(op.seq), op.case_id.map(|c| c.to_string()), hash, text, at])?;
     let position = tx.last_insert_rowid();
     let (home, assignment) = crate::authority::learned(op, origin);
-    tx.prepare_cached("INSERT OR IGNORE INTO record_homes (record_id, case_id, owner) VALUES (?1, ?2, ?3)")?.execute(params![
-        op.record_id.to_string(),
-        home.case_id.map(|c| c.to_string()),
-        home.owner
-    ])?;
+    tx.prepare_cached("INSERT OR IGNORE INTO record_homes (record_id, case_id, owner) VALUES (?1, ?2, ?3)")?
+        .execute(params![op.record_id.to_string(), home.case_id.map(|c| c.to_string()), home.owner])?;
     if let Some((case, advocate)) = assignment {
-        tx.prepare_cached("INSERT OR IGNORE INTO assignments (case_id, hlc, advocate) VALUES (?1, ?2, ?3)")?.execute(params![
-            case.to_string(),
-            op.hlc,
-            advocate
-        ])?;
+        tx.prepare_cached("INSERT OR IGNORE INTO assignments (case_id, hlc, advocate) VALUES (?1, ?2, ?3)")?
+            .execute(params![case.to_string(), op.hlc, advocate])?;
         let previous: Option<String> = tx
             .prepare_cached("SELECT advocate FROM case_advocates WHERE case_id = ?1")?
             .query_row([case.to_string()], |r| r.get(0))
             .optional()?;
         if previous.as_deref() != Some(advocate.as_str()) {
             if previous.is_some() {
-                tx.prepare_cached("INSERT OR IGNORE INTO replays (advocate, case_id, position) VALUES (?1, ?2, ?3)")?.execute(params![
-                    advocate,
-                    case.to_string(),
-                    position
-                ])?;
+                tx.prepare_cached("INSERT OR IGNORE INTO replays (advocate, case_id, position) VALUES (?1, ?2, ?3)")?
+                    .execute(params![advocate, case.to_string(), position])?;
             }
             // Most ops leave the advocate as it was; writing only on a change spares a row update per op.
             tx.prepare_cached(
@@ -383,14 +391,16 @@ fn append_to_feed(tx: &Connection, op: &WireOp, origin: &Origin<'_>, text: &str,
 }
 
 /// One line of the administrative audit, in the caller's transaction.
-fn audit_admin(tx: &Connection, at: &str, actor: &str, action: &str, target: &str, detail: serde_json::Value) -> StoreResult<()> {
-    tx.prepare_cached("INSERT INTO admin_audit (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![
-        at,
-        actor,
-        action,
-        target,
-        detail.to_string()
-    ])?;
+fn audit_admin(
+    tx: &Connection,
+    at: &str,
+    actor: &str,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) -> StoreResult<()> {
+    tx.prepare_cached("INSERT INTO admin_audit (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![at, actor, action, target, detail.to_string()])?;
     Ok(())
 }
 
@@ -399,7 +409,9 @@ fn parse_uuid(text: &str) -> StoreResult<Uuid> {
 }
 
 fn parse_instant(text: &str) -> StoreResult<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(|_| ClinicError::Store("unreadable time".into()))
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| ClinicError::Store("unreadable time".into()))
 }
 
 /// The op id held in an origin's slot: from the feed, else the refused list, else the quarantine.
@@ -424,7 +436,13 @@ impl ClinicStore for SqliteStore {
     fn add_staff(&self, member: &StaffMember) -> StoreResult<()> {
         let inserted = self.conn()?.execute(
             "INSERT OR IGNORE INTO staff (code, name, role, active, added_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![member.code, member.name, member.role.as_str(), i64::from(member.active), member.added_at.to_rfc3339()],
+            params![
+                member.code,
+                member.name,
+                member.role.as_str(),
+                i64::from(member.active),
+                member.added_at.to_rfc3339()
+            ],
         )?;
         if inserted == 0 {
             return Err(ClinicError::StaffKnown);
@@ -460,22 +478,34 @@ impl ClinicStore for SqliteStore {
     fn enrolment_open(&self, token_hash: &str, device: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
         let token: Option<(String, Option<String>, Option<String>)> = self
             .conn()?
-            .query_row("SELECT expires_at, used_by, advocate FROM enrolments WHERE token_hash = ?1", [token_hash], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+            .query_row(
+                "SELECT expires_at, used_by, advocate FROM enrolments WHERE token_hash = ?1",
+                [token_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?;
         Ok(token.is_some_and(|(expires, used_by, advocate)| {
-            advocate.is_some() && time(Some(expires)).is_some_and(|e| e > now) && used_by.is_none_or(|u| u == device.to_string())
+            advocate.is_some()
+                && time(Some(expires)).is_some_and(|e| e > now)
+                && used_by.is_none_or(|u| u == device.to_string())
         }))
     }
 
-    fn enrol(&self, token_hash: &str, device: &DeviceRecord, claimed: Option<&str>, now: DateTime<Utc>) -> StoreResult<DeviceRecord> {
+    fn enrol(
+        &self,
+        token_hash: &str,
+        device: &DeviceRecord,
+        claimed: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<DeviceRecord> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let token: Option<(String, Option<String>, Option<String>)> = tx
-            .query_row("SELECT expires_at, used_by, advocate FROM enrolments WHERE token_hash = ?1", [token_hash], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+            .query_row(
+                "SELECT expires_at, used_by, advocate FROM enrolments WHERE token_hash = ?1",
+                [token_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?;
         let (expires, used_by, advocate) = token.ok_or(ClinicError::EnrolmentRefused)?;
         // A code issued before codes were bound to an advocate is refused: nobody can say whose it was.
@@ -516,7 +546,10 @@ impl ClinicStore for SqliteStore {
     fn confirm_device(&self, id: Uuid, advocate: &str) -> StoreResult<bool> {
         let conn = self.conn()?;
         enrollable(read_staff(&conn, advocate)?)?;
-        Ok(conn.execute("UPDATE devices SET advocate = ?2, confirmed = 1 WHERE id = ?1", params![id.to_string(), advocate])? > 0)
+        Ok(conn.execute(
+            "UPDATE devices SET advocate = ?2, confirmed = 1 WHERE id = ?1",
+            params![id.to_string(), advocate],
+        )? > 0)
     }
 
     fn device(&self, id: Uuid) -> StoreResult<Option<DeviceRecord>> {
@@ -550,7 +583,10 @@ impl ClinicStore for SqliteStore {
         if inserted == 0 {
             return Err(ClinicError::Replayed);
         }
-        tx.execute("UPDATE devices SET last_seen_at = ?2 WHERE id = ?1", params![device.to_string(), now.to_rfc3339()])?;
+        tx.execute(
+            "UPDATE devices SET last_seen_at = ?2 WHERE id = ?1",
+            params![device.to_string(), now.to_rfc3339()],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -565,19 +601,30 @@ impl ClinicStore for SqliteStore {
         Ok(u64::try_from(requests + batches).unwrap_or(u64::MAX))
     }
 
-    fn store_batch(&self, origin: Origin<'_>, batch_id: Uuid, ops: &[WireOp], now: DateTime<Utc>) -> StoreResult<Stored> {
+    fn store_batch(
+        &self,
+        origin: Origin<'_>,
+        batch_id: Uuid,
+        ops: &[WireOp],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Stored> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let at = now.to_rfc3339();
         let id = origin.id().to_string();
-        let fresh =
-            tx.execute("INSERT OR IGNORE INTO batches (batch_id, device, at) VALUES (?1, ?2, ?3)", params![batch_id.to_string(), id, at])?;
+        let fresh = tx.execute(
+            "INSERT OR IGNORE INTO batches (batch_id, device, at) VALUES (?1, ?2, ?3)",
+            params![batch_id.to_string(), id, at],
+        )?;
         if fresh == 0 {
             return Err(ClinicError::Replayed);
         }
         // The clinic's own ops have no device row and no acknowledgement.
-        let device_row: Option<(i64, Option<String>)> =
-            tx.query_row("SELECT acked_through, head_hlc FROM devices WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        let device_row: Option<(i64, Option<String>)> = tx
+            .query_row("SELECT acked_through, head_hlc FROM devices WHERE id = ?1", [&id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
         let (acked, mut head_hlc) = device_row.unwrap_or((0, None));
         if matches!(origin, Origin::Device { .. }) && ops.first().is_some_and(|o| to_i64(o.seq) > acked + 1) {
             return Err(ClinicError::OutOfOrder);
@@ -598,8 +645,10 @@ impl ClinicStore for SqliteStore {
             let id_taken = tx.prepare_cached("SELECT 1 FROM ops WHERE op_id = ?1")?.exists([&op_id])?;
             if let (false, true, Origin::Device { advocate, .. }) = (slot_taken, id_taken, origin) {
                 if recognised_elsewhere(&tx, op, advocate)? {
-                    tx.prepare_cached("INSERT INTO recognised (origin, seq, op_id, content_hash, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
-                        .execute(params![op_origin, seq, op_id, hash, at])?;
+                    tx.prepare_cached(
+                        "INSERT INTO recognised (origin, seq, op_id, content_hash, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![op_origin, seq, op_id, hash, at])?;
                     stored.recognised += 1;
                     head_hlc = Some(op.hlc.clone());
                     continue;
@@ -625,7 +674,13 @@ impl ClinicStore for SqliteStore {
                 let refusal = match origin {
                     Origin::Clinic(_) => None,
                     Origin::Device { id: device, advocate, max_ahead_ms } => {
-                        let sender = crate::authority::Sender { device, advocate, previous_hlc: head_hlc.as_deref(), now, max_ahead_ms };
+                        let sender = crate::authority::Sender {
+                            device,
+                            advocate,
+                            previous_hlc: head_hlc.as_deref(),
+                            now,
+                            max_ahead_ms,
+                        };
                         crate::authority::judge(op, &sender, &mut TxView { tx: &tx })?
                     }
                 };
@@ -661,8 +716,9 @@ impl ClinicStore for SqliteStore {
                 )?
                 .query_map(params![op_id, op_origin, seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
                 .collect::<Result<_, _>>()?;
-            let same =
-                |(i, h, o, s, _): &(String, String, String, i64, Option<String>)| *i == op_id && *h == hash && *o == op_origin && *s == seq;
+            let same = |(i, h, o, s, _): &(String, String, String, i64, Option<String>)| {
+                *i == op_id && *h == hash && *o == op_origin && *s == seq
+            };
             match held.as_slice() {
                 [one] if same(one) => {
                     stored.duplicates += 1;
@@ -671,8 +727,10 @@ impl ClinicStore for SqliteStore {
                     }
                 }
                 _ => {
-                    tx.prepare_cached("INSERT INTO quarantine (origin, seq, op_id, op, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
-                        .execute(params![op_origin, seq, op_id, text, at])?;
+                    tx.prepare_cached(
+                        "INSERT INTO quarantine (origin, seq, op_id, op, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![op_origin, seq, op_id, text, at])?;
                     tracing::warn!(device = %origin.id(), seq = op.seq, "an op id or sequence arrived again with different content; quarantined");
                     stored.quarantined.push(op.seq);
                 }
@@ -738,8 +796,9 @@ impl ClinicStore for SqliteStore {
         // every later op of it in the page lands on records that exist.
         let mut texts: Vec<String> = Vec::with_capacity(page.len());
         for (case, _) in &replays {
-            let mut stmt =
-                tx.prepare_cached("SELECT op FROM ops WHERE case_id = ?1 AND position <= ?2 AND origin <> ?3 ORDER BY position")?;
+            let mut stmt = tx.prepare_cached(
+                "SELECT op FROM ops WHERE case_id = ?1 AND position <= ?2 AND origin <> ?3 ORDER BY position",
+            )?;
             for text in stmt.query_map(params![case, to_i64(after), device.to_string()], |r| r.get::<_, String>(0))? {
                 texts.push(text?);
             }
@@ -753,11 +812,18 @@ impl ClinicStore for SqliteStore {
     }
 
     fn case_advocate(&self, case: Uuid) -> StoreResult<Option<String>> {
-        Ok(self.conn()?.query_row("SELECT advocate FROM case_advocates WHERE case_id = ?1", [case.to_string()], |r| r.get(0)).optional()?)
+        Ok(self
+            .conn()?
+            .query_row("SELECT advocate FROM case_advocates WHERE case_id = ?1", [case.to_string()], |r| r.get(0))
+            .optional()?)
     }
 
     fn case_latest_hlc(&self, case: Uuid) -> StoreResult<Option<String>> {
-        Ok(self.conn()?.query_row("SELECT max(json_extract(op, '$.hlc')) FROM ops WHERE case_id = ?1", [case.to_string()], |r| r.get(0))?)
+        Ok(self.conn()?.query_row(
+            "SELECT max(json_extract(op, '$.hlc')) FROM ops WHERE case_id = ?1",
+            [case.to_string()],
+            |r| r.get(0),
+        )?)
     }
 
     fn last_op_of(&self, origin: Uuid) -> StoreResult<(u64, Option<String>)> {
@@ -783,7 +849,19 @@ impl ClinicStore for SqliteStore {
                     EXISTS (SELECT 1 FROM ops WHERE ops.op_id = quarantine.op_id AND ops.op <> quarantine.op), decision, decided_by, decided_at
              FROM quarantine ORDER BY id",
         )?;
-        type Row = (i64, String, i64, String, String, Option<String>, String, bool, Option<String>, Option<String>, Option<String>);
+        type Row = (
+            i64,
+            String,
+            i64,
+            String,
+            String,
+            Option<String>,
+            String,
+            bool,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
         let rows = stmt
             .query_map([], |r| {
                 Ok((
@@ -821,7 +899,8 @@ impl ClinicStore for SqliteStore {
     }
 
     fn quarantined_op(&self, id: i64) -> StoreResult<Option<WireOp>> {
-        let text: Option<String> = self.conn()?.query_row("SELECT op FROM quarantine WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        let text: Option<String> =
+            self.conn()?.query_row("SELECT op FROM quarantine WHERE id = ?1", [id], |r| r.get(0)).optional()?;
         text.map(|t| serde_json::from_str(&t).map_err(|_| ClinicError::Store("unreadable op".into()))).transpose()
     }
 
@@ -829,19 +908,26 @@ impl ClinicStore for SqliteStore {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let at = now.to_rfc3339();
-        let held: Option<String> =
-            tx.query_row("SELECT op FROM quarantine WHERE id = ?1 AND decision IS NULL", [id], |r| r.get(0)).optional()?;
-        let held: WireOp =
-            serde_json::from_str(&held.ok_or(ClinicError::NotQuarantined)?).map_err(|_| ClinicError::Store("unreadable op".into()))?;
+        let held: Option<String> = tx
+            .query_row("SELECT op FROM quarantine WHERE id = ?1 AND decision IS NULL", [id], |r| r.get(0))
+            .optional()?;
+        let held: WireOp = serde_json::from_str(&held.ok_or(ClinicError::NotQuarantined)?)
+            .map_err(|_| ClinicError::Store("unreadable op".into()))?;
         check_decision(&held, &decision)?;
         let verdict = match decision.release {
             None => QuarantineDecision::Discarded,
             Some(release) => {
                 if tx.prepare_cached("SELECT 1 FROM ops WHERE op_id = ?1")?.exists([release.op_id.to_string()])? {
-                    return Err(ClinicError::BadRequest("the feed already holds a change with this op id; discard this one"));
+                    return Err(ClinicError::BadRequest(
+                        "the feed already holds a change with this op id; discard this one",
+                    ));
                 }
                 let device: Option<String> = tx
-                    .query_row("SELECT advocate FROM devices WHERE id = ?1 AND confirmed = 1", [held.origin.to_string()], |r| r.get(0))
+                    .query_row(
+                        "SELECT advocate FROM devices WHERE id = ?1 AND confirmed = 1",
+                        [held.origin.to_string()],
+                        |r| r.get(0),
+                    )
                     .optional()?;
                 crate::authority::judge_release(&held, device.as_deref(), now, &mut TxView { tx: &tx })?;
                 let text = release.canonical_bytes();
@@ -873,7 +959,9 @@ impl ClinicStore for SqliteStore {
         let mut stmt = conn.prepare_cached(
             "SELECT op FROM ops WHERE case_id = ?1 AND (?2 IS NULL OR json_extract(op, '$.kind') = ?2) ORDER BY position",
         )?;
-        let texts = stmt.query_map(params![case.to_string(), kind], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        let texts = stmt
+            .query_map(params![case.to_string(), kind], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
         texts.iter().map(|t| serde_json::from_str(t).map_err(|_| ClinicError::Store("unreadable op".into()))).collect()
     }
 
@@ -894,7 +982,8 @@ impl ClinicStore for SqliteStore {
 
     fn text_warnings(&self) -> StoreResult<Vec<TextWarning>> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare("SELECT op_id, case_id, kind, record_id, fields, at FROM text_warnings ORDER BY at, op_id")?;
+        let mut stmt =
+            conn.prepare("SELECT op_id, case_id, kind, record_id, fields, at FROM text_warnings ORDER BY at, op_id")?;
         let rows = stmt
             .query_map([], |r| {
                 Ok((
@@ -926,7 +1015,16 @@ impl ClinicStore for SqliteStore {
         let conn = self.conn()?;
         let mut stmt = conn.prepare("SELECT seq, at, actor, action, target, detail FROM admin_audit ORDER BY seq")?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?)))?
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })?
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
             .map(|(seq, at, actor, action, target, detail)| {
@@ -949,7 +1047,9 @@ impl ClinicStore for SqliteStore {
 
     fn stats(&self) -> StoreResult<Stats> {
         let conn = self.conn()?;
-        let count = |sql: &str| -> StoreResult<u64> { Ok(u64::try_from(conn.query_row(sql, [], |r| r.get::<_, i64>(0))?).unwrap_or(0)) };
+        let count = |sql: &str| -> StoreResult<u64> {
+            Ok(u64::try_from(conn.query_row(sql, [], |r| r.get::<_, i64>(0))?).unwrap_or(0))
+        };
         Ok(Stats {
             devices_active: count("SELECT count(*) FROM devices WHERE status = 'active'")?,
             devices_revoked: count("SELECT count(*) FROM devices WHERE status = 'revoked'")?,
@@ -989,9 +1089,10 @@ mod tests {
                 "action": "create", "changes": { "new": new }, "schema_version": 2
             })
         };
-        for (seq, kind, record, new) in
-            [(1, "case", case, serde_json::json!({"advocate": "ISA01"})), (2, "victim", victim, serde_json::json!({"name": "x"}))]
-        {
+        for (seq, kind, record, new) in [
+            (1, "case", case, serde_json::json!({"advocate": "ISA01"})),
+            (2, "victim", victim, serde_json::json!({"name": "x"})),
+        ] {
             conn.execute(
                 "INSERT INTO ops (op_id, origin, seq, case_id, content_hash, op, received_at) VALUES (?1, ?2, ?3, ?4, 'h', ?5, '2026-11-01T09:00:00+00:00')",
                 params![Uuid::from_u128(100 + seq).to_string(), device.to_string(), seq as i64, case.to_string(), op(seq as u64, kind, record, new).to_string()],
@@ -1021,6 +1122,10 @@ mod tests {
         let during = format!("{:015}-{:010}-{device}", 1_795_000_000_005u64, 0);
         assert_eq!(view.assignee_at(case, &during).unwrap().as_deref(), Some("ISA01"));
         let head: Option<String> = conn.query_row("SELECT head_hlc FROM devices", [], |r| r.get(0)).unwrap();
-        assert_eq!(head, Some(format!("{:015}-{:010}-{device}", 1_795_000_000_002u64, 0)), "the device's clock floor carries over");
+        assert_eq!(
+            head,
+            Some(format!("{:015}-{:010}-{device}", 1_795_000_000_002u64, 0)),
+            "the device's clock floor carries over"
+        );
     }
 }

@@ -20,7 +20,6 @@ pub(crate) const RULES: KindRules = KindRules {
     ..KindRules::PLAIN
 };
 
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
@@ -104,7 +103,9 @@ impl Case {
         match (&self.status, &self.closure) {
             (CaseStatus::Open, Some(_)) => c.fail("closure", "must be empty while the case is open"),
             (CaseStatus::Closed, None) => c.fail("closure", "is required to close a case (date and reason)"),
-            (_, Some(closure)) => c.not_before(Some(closure.closed_on), Some(self.opened_on), "closure.closed_on", "opened_on"),
+            (_, Some(closure)) => {
+                c.not_before(Some(closure.closed_on), Some(self.opened_on), "closure.closed_on", "opened_on")
+            }
             _ => {}
         }
         c.require(self.risk_review_on.is_none() || self.risk_level.is_some(), "risk_review_on", "needs a risk level");

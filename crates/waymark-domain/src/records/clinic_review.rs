@@ -11,7 +11,6 @@ pub(crate) const RULES: KindRules = KindRules {
     ..KindRules::PLAIN
 };
 
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
@@ -55,7 +54,11 @@ impl ClinicReview {
         c.require(!self.agencies_present.is_empty(), "agencies_present", "needs at least one agency");
         let srp = ctx.instruments.get(SRP_INSTRUMENT);
         for (domain, judgement) in &self.srp {
-            c.require(srp.is_some_and(|i| i.question(domain).is_some()), &format!("srp.{domain}"), "is not a domain of the SRP record");
+            c.require(
+                srp.is_some_and(|i| i.question(domain).is_some()),
+                &format!("srp.{domain}"),
+                "is not a domain of the SRP record",
+            );
             c.not_blank(&judgement.rationale, &format!("srp.{domain}.rationale"));
         }
         for (i, a) in self.actions.iter().enumerate() {

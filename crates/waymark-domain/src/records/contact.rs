@@ -10,7 +10,6 @@ pub(crate) const RULES: KindRules = KindRules {
     ..KindRules::PLAIN
 };
 
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
@@ -35,6 +34,10 @@ pub struct Contact {
 impl Contact {
     pub(crate) fn check(&self, c: &mut Checker, _ctx: &Ctx<'_>) {
         c.not_blank(&self.summary, "summary");
-        c.require(self.with_victim || self.party.is_some(), "party", "is required when the contact is not with the victim");
+        c.require(
+            self.with_victim || self.party.is_some(),
+            "party",
+            "is required when the contact is not with the victim",
+        );
     }
 }

@@ -11,7 +11,6 @@ pub(crate) const RULES: KindRules = KindRules {
     ..KindRules::PLAIN
 };
 
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]

@@ -23,7 +23,6 @@ pub(crate) const AMENDMENT_RULES: KindRules = KindRules {
     ..KindRules::PLAIN
 };
 
-
 /// One entry in the stalking diary. Never edited: see [`IncidentAmendment`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -91,7 +90,11 @@ impl Incident {
             "occurred_at",
             "is in the future",
         );
-        c.require(self.crime_reference.is_none() || self.reported_to_police, "crime_reference", "needs reported_to_police to be true");
+        c.require(
+            self.crime_reference.is_none() || self.reported_to_police,
+            "crime_reference",
+            "needs reported_to_police to be true",
+        );
         c.not_blank_opt(self.crime_reference.as_deref(), "crime_reference");
         for (i, e) in self.evidence.iter().enumerate() {
             c.not_blank(&e.description, &format!("evidence[{i}].description"));
@@ -138,8 +141,12 @@ impl IncidentAmendment {
 impl Incident {
     /// The incident as it reads after its amendments, oldest first. The
     /// original is unchanged; this is the corrected reading.
-    pub fn amended<'a>(&self, amendments: impl IntoIterator<Item = &'a IncidentAmendment>) -> Result<Incident, ValidationErrors> {
-        let mut doc = serde_json::to_value(self).map_err(|_| ValidationErrors::single("incident", "could not be read"))?;
+    pub fn amended<'a>(
+        &self,
+        amendments: impl IntoIterator<Item = &'a IncidentAmendment>,
+    ) -> Result<Incident, ValidationErrors> {
+        let mut doc =
+            serde_json::to_value(self).map_err(|_| ValidationErrors::single("incident", "could not be read"))?;
         for amendment in amendments {
             for (field, value) in &amendment.changes {
                 if RULES.protected.contains(&field.as_str()) {

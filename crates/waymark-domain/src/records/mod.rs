@@ -29,29 +29,29 @@ fn distinct(ids: impl Iterator<Item = Option<uuid::Uuid>>) -> bool {
 }
 
 pub(crate) mod case;
-pub(crate) mod victim;
-pub(crate) mod perpetrator;
-pub(crate) mod incident;
-pub(crate) mod risk;
-pub(crate) mod safety_plan;
-pub(crate) mod hearing;
-pub(crate) mod order;
-pub(crate) mod referral;
 pub(crate) mod clinic_review;
 pub(crate) mod contact;
+pub(crate) mod hearing;
+pub(crate) mod incident;
+pub(crate) mod order;
+pub(crate) mod perpetrator;
+pub(crate) mod referral;
+pub(crate) mod risk;
+pub(crate) mod safety_plan;
 pub(crate) mod task;
 #[cfg(test)]
 mod tests;
+pub(crate) mod victim;
 
 pub use case::*;
-pub use victim::*;
-pub use perpetrator::*;
-pub use incident::*;
-pub use risk::*;
-pub use safety_plan::*;
-pub use hearing::*;
-pub use order::*;
-pub use referral::*;
 pub use clinic_review::*;
 pub use contact::*;
+pub use hearing::*;
+pub use incident::*;
+pub use order::*;
+pub use perpetrator::*;
+pub use referral::*;
+pub use risk::*;
+pub use safety_plan::*;
 pub use task::*;
+pub use victim::*;

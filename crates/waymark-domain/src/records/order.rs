@@ -17,7 +17,6 @@ pub(crate) const RULES: KindRules = KindRules {
 
 pub(crate) const BREACH_RULES: KindRules = KindRules::PLAIN;
 
-
 /// When an order ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -120,9 +119,11 @@ impl ProtectiveOrder {
                     }
                 }
             }
-            OrderType::ReleasedUnderInvestigation => {
-                c.require(self.conditions.is_empty(), "conditions", "must be empty: released under investigation carries no conditions")
-            }
+            OrderType::ReleasedUnderInvestigation => c.require(
+                self.conditions.is_empty(),
+                "conditions",
+                "must be empty: released under investigation carries no conditions",
+            ),
             _ => {}
         }
         if self.bail_authority.is_some() && self.order_type != OrderType::PreChargeBail {
@@ -151,6 +152,10 @@ pub struct Breach {
 
 impl Breach {
     pub(crate) fn check(&self, c: &mut Checker, _ctx: &Ctx<'_>) {
-        c.require(self.crime_reference.is_none() || self.reported_to_police, "crime_reference", "needs reported_to_police to be true");
+        c.require(
+            self.crime_reference.is_none() || self.reported_to_police,
+            "crime_reference",
+            "needs reported_to_police to be true",
+        );
     }
 }

@@ -16,7 +16,6 @@ pub(crate) const RULES: KindRules = KindRules {
     ..KindRules::PLAIN
 };
 
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
@@ -72,7 +71,11 @@ pub struct Vehicle {
 
 impl Perpetrator {
     pub(crate) fn check(&self, c: &mut Checker, _ctx: &Ctx<'_>) {
-        c.require(self.names.iter().any(|n| !n.trim().is_empty()), "names", "needs at least one name (\"unknown\" is allowed)");
+        c.require(
+            self.names.iter().any(|n| !n.trim().is_empty()),
+            "names",
+            "needs at least one name (\"unknown\" is allowed)",
+        );
         c.require(distinct(self.vehicles.iter().map(|v| v.id)), "vehicles", "has two entries with one id");
         for (i, v) in self.vehicles.iter().enumerate() {
             c.require(

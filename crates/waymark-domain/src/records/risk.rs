@@ -12,7 +12,6 @@ pub(crate) const RULES: KindRules = KindRules {
     ..KindRules::PLAIN
 };
 
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
@@ -54,7 +53,11 @@ impl RiskAssessment {
             c.fail("instrument", "is not an instrument this vault knows");
             return;
         };
-        c.require(instrument.version == self.instrument_version, "instrument_version", "does not match the installed instrument file");
+        c.require(
+            instrument.version == self.instrument_version,
+            "instrument_version",
+            "does not match the installed instrument file",
+        );
         for (id, entry) in &self.answers {
             if instrument.question(id).is_none() {
                 c.fail(format!("answers.{id}"), "is not a question of this instrument");

@@ -14,7 +14,6 @@ pub(crate) const RULES: KindRules = KindRules {
     ..KindRules::PLAIN
 };
 
-
 /// One version of a safety plan. A new version is a new record; old ones stay.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -85,7 +84,12 @@ impl SafetyPlan {
             for (j, a) in s.actions.iter().enumerate() {
                 c.not_blank(&a.action, &format!("sections[{i}].actions[{j}].action"));
                 c.not_blank(&a.who, &format!("sections[{i}].actions[{j}].who"));
-                c.not_before(a.review_on, Some(self.made_on), &format!("sections[{i}].actions[{j}].review_on"), "made_on");
+                c.not_before(
+                    a.review_on,
+                    Some(self.made_on),
+                    &format!("sections[{i}].actions[{j}].review_on"),
+                    "made_on",
+                );
             }
         }
         for (i, s) in self.support_network.iter().enumerate() {

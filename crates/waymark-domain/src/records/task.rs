@@ -5,12 +5,8 @@ use crate::record::{ids_and, KindRules};
 use serde_json::json;
 
 /// A task may have no case (an advocate's own reminder).
-pub(crate) const RULES: KindRules = KindRules {
-    protected: &["id"],
-    new_doc: |n| ids_and(n, json!({"status": "open"})),
-    ..KindRules::PLAIN
-};
-
+pub(crate) const RULES: KindRules =
+    KindRules { protected: &["id"], new_doc: |n| ids_and(n, json!({"status": "open"})), ..KindRules::PLAIN };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -39,6 +35,10 @@ pub struct RecordRef {
 impl Task {
     pub(crate) fn check(&self, c: &mut Checker, _ctx: &Ctx<'_>) {
         c.not_blank(&self.what, "what");
-        c.require((self.status == TaskStatus::Done) == self.done_on.is_some(), "done_on", "is set exactly when the task is done");
+        c.require(
+            (self.status == TaskStatus::Done) == self.done_on.is_some(),
+            "done_on",
+            "is set exactly when the task is done",
+        );
     }
 }

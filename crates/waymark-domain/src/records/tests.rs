@@ -154,14 +154,20 @@ fn sample_doc(kind: RecordKind) -> serde_json::Value {
     };
     let mut doc = (kind.rules().new_doc)(&n);
     let required = match kind {
-        RecordKind::Case => json!({"reference": "T-1", "referral": {"received_on": "2026-11-30", "source": "police", "reason": "x", "consent_recorded": false}}),
+        RecordKind::Case => {
+            json!({"reference": "T-1", "referral": {"received_on": "2026-11-30", "source": "police", "reason": "x", "consent_recorded": false}})
+        }
         RecordKind::Victim => json!({"name": "Test Person", "safe_contact": {}}),
         RecordKind::Perpetrator => json!({"relationship": "ex_intimate_partner"}),
         RecordKind::Incident => json!({"account": "x", "channel": "in_person"}),
         RecordKind::IncidentAmendment => json!({"incident_id": Uuid::from_u128(3), "reason": "x"}),
-        RecordKind::RiskAssessment => json!({"instrument": "dash", "instrument_version": "1", "judged_level": "standard", "next_review_on": "2026-12-30"}),
+        RecordKind::RiskAssessment => {
+            json!({"instrument": "dash", "instrument_version": "1", "judged_level": "standard", "next_review_on": "2026-12-30"})
+        }
         RecordKind::SafetyPlan => json!({"version": 1, "review_on": "2026-12-30"}),
-        RecordKind::Hearing => json!({"starts_at": "2026-12-01T10:00:00Z", "court": "x", "hearing_type": "first_appearance"}),
+        RecordKind::Hearing => {
+            json!({"starts_at": "2026-12-01T10:00:00Z", "court": "x", "hearing_type": "first_appearance"})
+        }
         RecordKind::ProtectiveOrder => json!({"order_type": "spo", "issued_by": "x"}),
         RecordKind::Breach => json!({"order_id": Uuid::from_u128(4), "occurred_on": "2026-11-29"}),
         RecordKind::Referral => json!({"target": "clinic_panel"}),

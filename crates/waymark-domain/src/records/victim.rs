@@ -11,7 +11,6 @@ pub(crate) const RULES: KindRules = KindRules {
     ..KindRules::PLAIN
 };
 
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
@@ -158,12 +157,24 @@ impl Victim {
         for (i, p) in self.safe_contact.phones.iter().enumerate() {
             let ok = p.number.chars().filter(char::is_ascii_digit).count() >= 7
                 && p.number.chars().all(|ch| ch.is_ascii_digit() || " +()-".contains(ch));
-            c.require(ok, &format!("safe_contact.phones[{i}].number"), "must be a phone number (digits, spaces, + ( ) -)");
+            c.require(
+                ok,
+                &format!("safe_contact.phones[{i}].number"),
+                "must be a phone number (digits, spaces, + ( ) -)",
+            );
         }
-        c.require(!self.safe_contact.email_safe || self.safe_contact.email.is_some(), "safe_contact.email_safe", "needs an email address");
+        c.require(
+            !self.safe_contact.email_safe || self.safe_contact.email.is_some(),
+            "safe_contact.email_safe",
+            "needs an email address",
+        );
         c.require(distinct(self.dependants.iter().map(|d| d.id)), "dependants", "has two entries with one id");
         c.require(distinct(self.consents.iter().map(|d| d.id)), "consents", "has two entries with one id");
-        c.require(distinct(self.sharing_without_consent.iter().map(|d| d.id)), "sharing_without_consent", "has two entries with one id");
+        c.require(
+            distinct(self.sharing_without_consent.iter().map(|d| d.id)),
+            "sharing_without_consent",
+            "has two entries with one id",
+        );
         for (i, d) in self.dependants.iter().enumerate() {
             c.not_blank(&d.name, &format!("dependants[{i}].name"));
         }

@@ -4,6 +4,7 @@
 //! signed-request claim, the enrolment code and the clinic's signatures.
 //! Shared by `tests/fuzz.rs` (a short run in CI) and `benches/fuzz.rs`
 //! (`cargo xtask fuzz`, a million inputs).
+#![allow(clippy::unwrap_used)] // A test stops at its first failure, where it failed.
 
 use base64::Engine;
 use chrono::{TimeZone, Utc};
@@ -61,9 +62,16 @@ fn corpus() -> Corpus {
     let envelope = Envelope { batch_id: Uuid::from_u128(99), sender: device_id, recipient: clinic_id, sent_at: at };
     let header = BatchHeader::upward(envelope, &ops, 0, 2);
     let sealed = seal(header.clone(), &ops, &clinic.sealing.to_public(), &device.signing).unwrap();
-    let body = serde_json::to_vec(&waymark_protocol::wire::BatchBody { header: header.clone(), ops: ops.clone() }).unwrap();
-    let receipt =
-        Receipt { device: device_id, through: 3, op: Some(ops[2].op_id), request: Uuid::from_u128(5), quarantined: &[2], refused: &[] };
+    let body =
+        serde_json::to_vec(&waymark_protocol::wire::BatchBody { header: header.clone(), ops: ops.clone() }).unwrap();
+    let receipt = Receipt {
+        device: device_id,
+        through: 3,
+        op: Some(ops[2].op_id),
+        request: Uuid::from_u128(5),
+        quarantined: &[2],
+        refused: &[],
+    };
     let json: Vec<(&'static str, Vec<u8>)> = vec![
         (
             "enrol_request",
@@ -101,7 +109,12 @@ fn corpus() -> Corpus {
         ),
         (
             "error_body",
-            serde_json::to_vec(&ErrorBody { wipe: true, wipe_signature: Some("c2ln".into()), ..ErrorBody::new("revoked", "m") }).unwrap(),
+            serde_json::to_vec(&ErrorBody {
+                wipe: true,
+                wipe_signature: Some("c2ln".into()),
+                ..ErrorBody::new("revoked", "m")
+            })
+            .unwrap(),
         ),
         (
             "claim",
@@ -223,9 +236,15 @@ pub fn run(count: u64, seed: u64) -> Outcome {
         } else if pick < 50 {
             // A mutated body sealed and signed validly, so decryption and the body checks run.
             let body = mutate(&mut rng, &corpus.body, &corpus.json[n as usize % corpus.json.len()].1);
-            let sealed = seal_body_bytes(corpus.header.clone(), &body, &corpus.clinic.sealing.to_public(), &corpus.device.signing);
+            let sealed = seal_body_bytes(
+                corpus.header.clone(),
+                &body,
+                &corpus.clinic.sealing.to_public(),
+                &corpus.device.signing,
+            );
             let opened = catch_unwind(AssertUnwindSafe(|| match sealed {
-                Ok(batch) => decode(&encode(&batch), &limits).is_ok_and(|b| open(&b, &device_key, &corpus.clinic.sealing, &limits).is_ok()),
+                Ok(batch) => decode(&encode(&batch), &limits)
+                    .is_ok_and(|b| open(&b, &device_key, &corpus.clinic.sealing, &limits).is_ok()),
                 Err(_) => false,
             }));
             ("sealed_body", opened)
@@ -254,8 +273,14 @@ pub fn run(count: u64, seed: u64) -> Outcome {
             let bytes = mutate(&mut rng, corpus.code.as_bytes(), b"");
             let text = String::from_utf8_lossy(&bytes).into_owned();
             let checked = catch_unwind(|| {
-                let receipt =
-                    Receipt { device: Uuid::from_u128(1), through: 3, op: None, request: Uuid::nil(), quarantined: &[], refused: &[] };
+                let receipt = Receipt {
+                    device: Uuid::from_u128(1),
+                    through: 3,
+                    op: None,
+                    request: Uuid::nil(),
+                    quarantined: &[],
+                    refused: &[],
+                };
                 let signature = text.get(9..).unwrap_or_default();
                 let _ = receipt.verify(&clinic_key, signature);
                 let _ = waymark_protocol::receipt::verify_wipe(&clinic_key, Uuid::nil(), Uuid::nil(), signature);
@@ -269,7 +294,10 @@ pub fn run(count: u64, seed: u64) -> Outcome {
             Ok(true) => outcome.accepted += 1,
             Ok(false) => {}
             Err(panic) => {
-                let what = panic.downcast_ref::<&str>().map(|s| (*s).to_owned()).or_else(|| panic.downcast_ref::<String>().cloned());
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned());
                 outcome.crashes.push(format!("{target} input {n}: {}", what.unwrap_or_default()));
             }
         }

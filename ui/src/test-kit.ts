@@ -1,0 +1,444 @@
+// What the component tests share: fixtures for the data the core sends, and a
+// typed stand-in for the core itself. Each fixture is checked against its
+// generated type with `satisfies`, and each mocked command against the
+// generated `commands`, so a change on the Rust side (a field renamed, a
+// command gone, a reply of another shape) fails svelte-check here and in the
+// tests, instead of leaving them to test a shape the app no longer receives.
+import { mockIPC } from "@tauri-apps/api/mocks";
+import { commands } from "./lib/bindings";
+import type * as B from "./lib/bindings";
+import type {
+  CaseloadRow,
+  CaseView,
+  Choice,
+  Conflict,
+  DeskError,
+  PrintDone,
+  PrintPreview,
+  Problem,
+  SyncView,
+  VaultState,
+  Vocabularies,
+} from "./lib/types";
+import type { Known, Vocabulary, VocabularyValues } from "./lib/labels";
+
+// ---------------------------------------------------------------------------
+// The typed command mock
+
+type Commands = typeof commands;
+/** A command by its name in the generated `commands` object (`caseView`, not `case_view`). */
+export type CommandName = keyof Commands;
+export type Args<K extends CommandName> = Parameters<Commands[K]>;
+type Unwrapped<R> = R extends { status: "ok"; data: infer D } ? D : R extends { status: "error" } ? never : R;
+/**
+ * What the Rust side of a command returns: for a command that can fail, the
+ * data of its success (a mock refuses by throwing a DeskError, as the core
+ * does); for the others, the value itself.
+ */
+export type Reply<K extends CommandName> = Unwrapped<Awaited<ReturnType<Commands[K]>>>;
+export type CommandMock<K extends CommandName> = (...args: Args<K>) => Reply<K> | Promise<Reply<K>>;
+/** The commands a test stands in for; naming a command that does not exist, or replying with the wrong shape, fails type-checking. */
+export type CommandMocks = { [K in CommandName]?: CommandMock<K> };
+/** One command the component sent, with its arguments as the generated function takes them. */
+export type CommandCall = { [K in CommandName]: { name: K; args: Args<K> } }[CommandName];
+
+/** The name the generated wrapper invokes over IPC: `caseView` is sent as `case_view`. */
+export const ipcName = (name: CommandName): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+export interface MockedCommands {
+  /** Every command sent, in order, mocked or not. */
+  readonly log: CommandCall[];
+  /** The arguments of each call of one command. */
+  calls<K extends CommandName>(name: K): Args<K>[];
+  /** The arguments of the latest call of one command; throws when it was not called. */
+  last<K extends CommandName>(name: K): Args<K>;
+}
+
+/**
+ * Stands in for the Rust side. The app's real `commands` and `invoke` run;
+ * only the IPC underneath is replaced, and each command is answered by its
+ * mock with the arguments the generated function was given. A command the
+ * test does not mock fails with an error naming it, rather than answering
+ * `undefined`. `test-setup.ts` clears the mock after each test.
+ */
+export function mockCommands(mocks: CommandMocks): MockedCommands {
+  const names = new Map((Object.keys(commands) as CommandName[]).map((name) => [ipcName(name), name]));
+  const log: CommandCall[] = [];
+  mockIPC((cmd, payload) => {
+    const name = names.get(cmd);
+    if (!name) throw new Error(`No generated command is invoked as "${cmd}".`);
+    // The generated functions send their arguments as one object, in parameter order.
+    const args = Object.values((payload ?? {}) as Record<string, unknown>);
+    log.push({ name, args } as CommandCall);
+    const mock = mocks[name] as ((...args: unknown[]) => unknown) | undefined;
+    if (!mock) throw new Error(`The test does not mock the command ${name}.`);
+    return mock(...args);
+  });
+  const calls = <K extends CommandName>(name: K): Args<K>[] =>
+    log.filter((call) => call.name === name).map((call) => call.args as Args<K>);
+  return {
+    log,
+    calls,
+    last(name) {
+      const all = calls(name);
+      if (all.length === 0) throw new Error(`The command ${name} was not called.`);
+      return all[all.length - 1];
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+
+export function deskError(overrides: Partial<DeskError> = {}): DeskError {
+  const base = { code: "invalid", message: "The form has problems.", fields: [], wait_secs: null } satisfies DeskError;
+  return { ...base, ...overrides };
+}
+
+/** The rule the core's address guard gives a field that shows the victim's address. */
+export const ADDRESS_RULE = "holds the victim's address: text here can be printed or sent to the clinic";
+
+/** The address guard's refusal, naming the fields it flagged. */
+export function addressRefusal(...fields: string[]): DeskError {
+  return deskError({
+    code: "address_in_text",
+    message: "The victim's address appears in text that can be printed or sent to the clinic.",
+    fields: fields.map((field) => ({ field, rule: ADDRESS_RULE })),
+  });
+}
+
+// ---------------------------------------------------------------------------
+// The vault and the vocabularies
+
+/** A vault that exists and is locked, as the app finds it on start. */
+export function vaultState(overrides: Partial<VaultState> = {}): VaultState {
+  const base = {
+    exists: true,
+    unlocked: false,
+    advocate: null,
+    wait_secs: 0,
+    failed_attempts: 0,
+    idle_lock_minutes: 5,
+    pending_changes: null,
+    wiped_by_clinic: null,
+  } satisfies VaultState;
+  return { ...base, ...overrides };
+}
+
+/** A vocabulary's choices, keyed by the values of its generated type, in order. */
+export function choices<K extends Vocabulary>(
+  _list: K,
+  labels: Partial<Record<Known<VocabularyValues[K]>, string>>,
+): Choice[] {
+  return Object.entries(labels as Record<string, string>).map(([value, label]) => ({ value, label }));
+}
+
+/**
+ * A few of each vocabulary's values, with the core's labels. The app fetches
+ * the vocabularies once (`vocabularies()` in lib/api.ts), so within one test
+ * file the first ones served are the ones every later test sees.
+ */
+export function vocabularies(overrides: Partial<Vocabularies> = {}): Vocabularies {
+  const base = {
+    behaviours: choices("behaviours", {
+      following: "Following",
+      loitering: "Loitering or watching near home, work or school",
+      unwanted_contact: "Unwanted contact by phone, text, email or letter",
+    }),
+    channels: choices("channels", { in_person: "In person", text: "Text" }),
+    case_statuses: choices("case_statuses", { open: "Open", closed: "Closed" }),
+    risk_levels: choices("risk_levels", { standard: "Standard", medium: "Medium", high: "High" }),
+    referral_sources: choices("referral_sources", { police: "Police", self: "Self-referral" }),
+    relationships: choices("relationships", { ex_intimate_partner: "Ex-intimate partner", stranger: "Stranger" }),
+    hearing_types: choices("hearing_types", { trial: "Trial", sentencing: "Sentencing" }),
+    order_types: choices("order_types", { spo: "Stalking Protection Order", court_bail: "Court bail" }),
+    condition_kinds: choices("condition_kinds", {
+      exclusion_zone: "Exclusion zone",
+      no_contact: "No contact by any means",
+    }),
+    contact_methods: choices("contact_methods", { in_person: "In person", phone: "Phone" }),
+    plan_sections: choices("plan_sections", { emergency: "Emergency", home: "Home" }),
+    answers: choices("answers", {
+      yes: "Yes",
+      no: "No",
+      not_known: "Not known",
+      low: "Low",
+      moderate: "Moderate",
+      high: "High",
+    }),
+    task_statuses: choices("task_statuses", { open: "Open", done: "Done" }),
+    closure_reasons: choices("closure_reasons", {
+      support_complete: "Support complete",
+      victim_declined: "Victim declined support",
+    }),
+    referral_targets: choices("referral_targets", { clinic_panel: "Stalking clinic panel", marac: "MARAC" }),
+    referral_statuses: choices("referral_statuses", { draft: "Draft", sent: "Sent" }),
+  } satisfies Vocabularies;
+  return { ...base, ...overrides };
+}
+
+// ---------------------------------------------------------------------------
+// Cases
+
+export function caseloadRow(overrides: Partial<CaseloadRow> = {}): CaseloadRow {
+  const base = {
+    case_id: "c1",
+    reference: "T-1",
+    status: "open",
+    risk_level: "high",
+    risk_review_on: null,
+    victim: "Test Person",
+    advocate: "ADV1",
+    incidents: 12,
+    next_hearing: "2027-01-14T10:00:00.000000Z",
+    last_contact: null,
+    days_since_contact: 9,
+  } satisfies CaseloadRow;
+  return { ...base, ...overrides };
+}
+
+export function caseRecord(overrides: Partial<B.Case_Serialize> = {}): B.Case_Serialize {
+  const base = {
+    id: "c1",
+    reference: "T-1",
+    status: "open",
+    closure: null,
+    referral: {
+      received_on: "2026-10-01",
+      source: "police",
+      referrer: null,
+      reason: "Referred by the police after a report of stalking.",
+      consent_recorded: true,
+    },
+    advocate: "ADV1",
+    opened_on: "2026-10-01",
+    risk_level: "high",
+    risk_review_on: "2026-12-05",
+    police_references: [],
+    court_cases: [],
+    persistently_targeted: false,
+  } satisfies B.Case_Serialize;
+  return { ...base, ...overrides };
+}
+
+export function safePhone(overrides: Partial<B.SafePhone_Serialize> = {}): B.SafePhone_Serialize {
+  const base = {
+    number: "07700900123",
+    label: null,
+    voicemail_ok: false,
+    text_ok: false,
+    safe_times: null,
+  } satisfies B.SafePhone_Serialize;
+  return { ...base, ...overrides };
+}
+
+export function safeContact(overrides: Partial<B.SafeContact_Serialize> = {}): B.SafeContact_Serialize {
+  const base = {
+    phones: [],
+    email: null,
+    email_safe: false,
+    safe_times: null,
+    notes: null,
+  } satisfies B.SafeContact_Serialize;
+  return { ...base, ...overrides };
+}
+
+export function victim(overrides: Partial<B.Victim_Serialize> = {}): B.Victim_Serialize {
+  const base = {
+    id: "v1",
+    case_id: "c1",
+    name: "Test Person",
+    preferred_name: null,
+    date_of_birth: null,
+    gender: null,
+    language: null,
+    interpreter_needed: false,
+    disabilities: null,
+    dependants: [],
+    address: { lines: ["1 Test Street"], postcode: null, do_not_disclose: true },
+    safe_contact: safeContact(),
+    consents: [],
+    sharing_without_consent: [],
+  } satisfies B.Victim_Serialize;
+  return { ...base, ...overrides };
+}
+
+export function incident(overrides: Partial<B.Incident_Serialize> = {}): B.Incident_Serialize {
+  const base = {
+    id: "i1",
+    case_id: "c1",
+    occurred_at: "2026-11-20T19:30:00Z",
+    location: null,
+    account: "Waited outside the house all evening.",
+    channel: "in_person",
+    behaviours: ["loitering"],
+    witnesses: [],
+    evidence: [],
+    reported_to_police: false,
+    crime_reference: null,
+    officer: null,
+    police_force: null,
+    impact: null,
+    breaches_order: null,
+    recorded_at: "2026-11-21T09:00:00Z",
+    recorded_by: "ADV1",
+  } satisfies B.Incident_Serialize;
+  return { ...base, ...overrides };
+}
+
+export function contact(overrides: Partial<B.Contact_Serialize> = {}): B.Contact_Serialize {
+  const base = {
+    id: "k1",
+    case_id: "c1",
+    at: "2026-11-21T10:00:00Z",
+    method: "phone",
+    with_victim: true,
+    party: null,
+    summary: "Met at home",
+    victims_code_update: false,
+  } satisfies B.Contact_Serialize;
+  return { ...base, ...overrides };
+}
+
+export function caseFile(overrides: Partial<B.CaseFile_Serialize> = {}): B.CaseFile_Serialize {
+  const base = {
+    case: caseRecord(),
+    victim: victim(),
+    perpetrators: [],
+    incidents: [],
+    risk_assessments: [],
+    safety_plans: [],
+    hearings: [],
+    orders: [],
+    referrals: [],
+    clinic_reviews: [],
+    contacts: [],
+    tasks: [],
+    reminders: [],
+  } satisfies B.CaseFile_Serialize;
+  return { ...base, ...overrides };
+}
+
+export function task(overrides: Partial<B.Task_Serialize> = {}): B.Task_Serialize {
+  const base = {
+    id: "t1",
+    case_id: "c1",
+    due_on: "2026-12-01",
+    what: "Chase the police for the crime reference",
+    linked: null,
+    status: "open",
+    done_on: null,
+  } satisfies B.Task_Serialize;
+  return { ...base, ...overrides };
+}
+
+/** One case as the case screen receives it; `file` is merged into a whole case file. */
+export function caseView(
+  overrides: Partial<Omit<CaseView, "file">> & { file?: Partial<B.CaseFile_Serialize> } = {},
+): CaseView {
+  const { file, ...rest } = overrides;
+  const base = {
+    file: caseFile(file),
+    warnings: [],
+    timeline: { weeks: [], behaviours: [] },
+    audit: [],
+  } satisfies CaseView;
+  return { ...base, ...rest };
+}
+
+// ---------------------------------------------------------------------------
+// Sync
+
+export function syncStatus(overrides: Partial<B.SyncStatus_Serialize> = {}): B.SyncStatus_Serialize {
+  const base = {
+    enrolled: true,
+    last_sync_at: "2026-11-22T14:05:00.000000Z",
+    last_attempt_at: "2026-11-22T14:05:00.000000Z",
+    last_error: null,
+    pending: 0,
+    open_conflicts: 0,
+    problems: 0,
+    held: 0,
+    drift_warning_ms: null,
+    acked_through: 10,
+    pull_cursor: 4,
+  } satisfies B.SyncStatus_Serialize;
+  return { ...base, ...overrides };
+}
+
+export function conflict(overrides: Partial<Conflict> = {}): Conflict {
+  const base = {
+    id: "c0ffee",
+    kind: "case",
+    record_id: "r1",
+    case_id: "k1",
+    case_reference: "SC-0001",
+    field: "risk_level",
+    local_value: "high",
+    remote_value: "medium",
+    remote_actor: "ISA07",
+    detected_at: "2026-11-22T14:05:00Z",
+  } satisfies Conflict;
+  return { ...base, ...overrides };
+}
+
+export function problem(overrides: Partial<Problem> = {}): Problem {
+  const base = {
+    id: 1,
+    at: "2026-11-22T14:00:00Z",
+    code: "quarantined_by_clinic",
+    direction: "up",
+    op_id: "o1",
+    seq: 9,
+    advice: "The clinic already holds a different change with this number. It kept both; ask the clinic to check.",
+    retryable: false,
+    needs_rejoin: false,
+  } satisfies Problem;
+  return { ...base, ...overrides };
+}
+
+export function pendingOp(overrides: Partial<B.PendingOp> = {}): B.PendingOp {
+  const base = {
+    seq: 11,
+    kind: "incident",
+    action: "create",
+    made_at: "2026-11-22T13:00:00Z",
+    fields: ["account", "channel"],
+  } satisfies B.PendingOp;
+  return { ...base, ...overrides };
+}
+
+/** A laptop enrolled with the clinic and nothing waiting. */
+export function syncView(overrides: Partial<SyncView> = {}): SyncView {
+  const base = {
+    status: syncStatus(),
+    clinic_url: "https://clinic.example:8443",
+    pending: [],
+    conflicts: [],
+    problems: [],
+    running: false,
+  } satisfies SyncView;
+  return { ...base, ...overrides };
+}
+
+// ---------------------------------------------------------------------------
+// Printing
+
+/** A one-pixel PNG, for a page of a preview. */
+export const PAGE = "data:image/png;base64,iVBORw0KGgo=";
+
+export function printPreview(overrides: Partial<PrintPreview> = {}): PrintPreview {
+  const base = {
+    document: "safety_plan",
+    discreet: true,
+    large_print: false,
+    pages: [PAGE, PAGE],
+    file_name: "my-plan.pdf",
+  } satisfies PrintPreview;
+  return { ...base, ...overrides };
+}
+
+export function printDone(overrides: Partial<PrintDone> = {}): PrintDone {
+  const base = { pages: 2, destination: "file" } satisfies PrintDone;
+  return { ...base, ...overrides };
+}
