@@ -108,7 +108,7 @@ impl Forger {
             record_id: record,
             case_id: Some(case),
             action,
-            changes: serde_json::json!({ "new": new }),
+            changes: serde_json::from_value::<waymark_protocol::OpChanges>(serde_json::json!({ "new": new })).unwrap(),
             schema_version: waymark_vault::db::schema_version(),
         }
     }

@@ -6,7 +6,7 @@
 use crate::error::ClinicError;
 use crate::store::{enrollable, ClinicStore, Decision, Origin, StaffRole};
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 use waymark_domain::hlc::Hlc;
 use waymark_domain::instruments::Instruments;
@@ -15,7 +15,7 @@ use waymark_domain::records::Ctx;
 use waymark_domain::rules::Rules;
 use waymark_domain::time::london_date;
 use waymark_domain::{CaseId, DeviceId, Record, RecordKind};
-use waymark_protocol::{OpAction, WireOp};
+use waymark_protocol::{OpAction, OpChanges, WireOp};
 
 /// The schema version of the records the clinic writes: the vault schema
 /// that first knew sync.
@@ -27,7 +27,7 @@ struct ClinicChange<'a> {
     record_id: Uuid,
     case: Uuid,
     action: OpAction,
-    changes: Value,
+    changes: OpChanges,
     actor: &'a str,
 }
 
@@ -110,7 +110,7 @@ pub fn clinic_review(
         record_id: id,
         case,
         action: OpAction::Create,
-        changes: json!({ "new": record.to_doc() }),
+        changes: OpChanges::created(record.to_doc().as_object().cloned().unwrap_or_default()),
         actor,
     };
     record_change(store, clinic, change, now)
@@ -138,7 +138,10 @@ pub fn reassign(
         record_id: case,
         case,
         action: OpAction::Update,
-        changes: json!({ "new": { "advocate": to }, "old": { "advocate": Value::String(from) } }),
+        changes: OpChanges::updated(
+            serde_json::Map::from_iter([("advocate".to_owned(), Value::String(to.to_owned()))]),
+            serde_json::Map::from_iter([("advocate".to_owned(), Value::String(from))]),
+        ),
         actor,
     };
     record_change(store, clinic, change, now)

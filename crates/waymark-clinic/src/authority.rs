@@ -106,9 +106,9 @@ pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> 
     }
     let creating = op.action == OpAction::Create && home.is_none();
     let new_case = kind == RecordKind::Case && creating;
-    let new = op.changes.get("new").and_then(Value::as_object);
+    let new = Some(&op.changes.new);
     // The feed tells an old advocate's laptops of a move by `old.advocate`: only the clinic may say that.
-    let old = op.changes.get("old").and_then(Value::as_object);
+    let old = op.changes.old.as_ref();
     if kind.rules().clinic_owned.iter().any(|f| old.is_some_and(|o| o.contains_key(*f))) {
         return Ok(Some(OpRefusal::ClinicOwned));
     }
@@ -253,7 +253,7 @@ mod tests {
             record_id: Uuid::from_u128(record),
             case_id: Some(CASE),
             action,
-            changes: serde_json::json!({ "new": new }),
+            changes: serde_json::from_value::<waymark_protocol::OpChanges>(serde_json::json!({ "new": new })).unwrap(),
             schema_version: 2,
         }
     }
@@ -298,7 +298,10 @@ mod tests {
         assert_eq!(verdict(&unset, &mut view), None, "a new record's unset typology is not a claim to set it");
         // Naming another advocate as the case's old holder would route the op to their laptops.
         let planted = WireOp {
-            changes: serde_json::json!({"new": {"status": "open"}, "old": {"advocate": "ISA02"}}),
+            changes: serde_json::from_value::<waymark_protocol::OpChanges>(
+                serde_json::json!({"new": {"status": "open"}, "old": {"advocate": "ISA02"}}),
+            )
+            .unwrap(),
             ..op("case", 10, OpAction::Update, serde_json::json!({}))
         };
         assert_eq!(verdict(&planted, &mut view), Some(OpRefusal::ClinicOwned));

@@ -16,14 +16,14 @@ use waymark_protocol::WireOp;
 fn victim_address(case_ops: &[WireOp]) -> Option<Address> {
     let mut victim_ops: Vec<&WireOp> = case_ops.iter().filter(|o| o.kind == RecordKind::Victim.wire()).collect();
     victim_ops.sort_by(|a, b| a.hlc.cmp(&b.hlc));
-    let latest = victim_ops.into_iter().rev().find_map(|o| o.changes.get("new").and_then(|n| n.get("address")))?;
+    let latest = victim_ops.into_iter().rev().find_map(|o| o.changes.new.get("address"))?;
     serde_json::from_value(latest.clone()).ok()
 }
 
 /// The fields of `op` that show what `finder` looks for, as paths.
 fn fields_showing_address(op: &WireOp, finder: &Finder<()>) -> Vec<String> {
-    let (Some(kind), Some(new)) = (RecordKind::from_wire(&op.kind), op.changes.get("new")) else { return Vec::new() };
-    fields_showing(finder, kind, new)
+    let Some(kind) = RecordKind::from_wire(&op.kind) else { return Vec::new() };
+    fields_showing(finder, kind, &serde_json::Value::Object(op.changes.new.clone()))
 }
 
 /// Checks the ops of a stored batch that the feed now holds as sent (not
@@ -52,8 +52,7 @@ pub fn note_warnings(
         };
         let Some(finder) = finder.as_ref() else { continue };
         // A new address is looked for in everything the case already holds, too.
-        let sets_address =
-            op.kind == RecordKind::Victim.wire() && op.changes.get("new").is_some_and(|n| n.get("address").is_some());
+        let sets_address = op.kind == RecordKind::Victim.wire() && op.changes.new.contains_key("address");
         let whole_case = if sets_address { store.case_ops(case, None)? } else { Vec::new() };
         let to_check: Vec<&WireOp> = if sets_address { whole_case.iter().collect() } else { vec![op] };
         for checked in to_check {

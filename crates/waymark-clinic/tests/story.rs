@@ -119,7 +119,7 @@ impl Device {
             record_id: Uuid::from_u128(case),
             case_id: Some(Uuid::from_u128(case)),
             action: OpAction::Create,
-            changes: serde_json::json!({ "new": new }),
+            changes: serde_json::from_value::<waymark_protocol::OpChanges>(serde_json::json!({ "new": new })).unwrap(),
             schema_version: 2,
         }
     }
@@ -227,7 +227,9 @@ async fn the_story_holds_for_every_store() {
 
         // The same op id with different content: quarantined, loudly, never applied.
         let mut changed = ops[2].clone();
-        changed.changes = serde_json::json!({"new": {"status": "closed"}});
+        changed.changes =
+            serde_json::from_value::<waymark_protocol::OpChanges>(serde_json::json!({"new": {"status": "closed"}}))
+                .unwrap();
         let (_, body) = call(&clinic, a.pushed(a.batch(&clinic, &[changed]))).await;
         assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().quarantined, vec![3], "{name}");
         assert_eq!(clinic.state.store.stats().unwrap().quarantined, 1, "{name}");
@@ -831,8 +833,13 @@ async fn a_rejoined_laptop_is_recognised_by_op_id_and_meaning() {
         assert_eq!(clinic.state.store.stats().unwrap().ops, 3, "{name}");
 
         // The same id with another meaning is not the same change.
-        let altered =
-            WireOp { changes: serde_json::json!({"new": {"status": "closed"}}), ..renumbered(&ops[1], &rejoined, 4) };
+        let altered = WireOp {
+            changes: serde_json::from_value::<waymark_protocol::OpChanges>(
+                serde_json::json!({"new": {"status": "closed"}}),
+            )
+            .unwrap(),
+            ..renumbered(&ops[1], &rejoined, 4)
+        };
         assert_eq!(push(&clinic, &rejoined, &[altered]).await.quarantined, vec![4], "{name}");
         // Another advocate's laptop cannot claim ISA01's changes as its own.
         assert_eq!(push(&clinic, &other, &[renumbered(&ops[0], &other, 1)]).await.quarantined, vec![1], "{name}");
@@ -865,14 +872,26 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
         // A change from an older copy of the laptop, in a slot the clinic already holds; the same op id with other content; a change only the clinic may make.
         let stranded = WireOp {
             op_id: Uuid::from_u128(0xABC),
-            changes: serde_json::json!({"new": {"status": "closed"}}),
+            changes: serde_json::from_value::<waymark_protocol::OpChanges>(
+                serde_json::json!({"new": {"status": "closed"}}),
+            )
+            .unwrap(),
             ..a.op(2, 10, "case", serde_json::json!({}))
         };
-        let clash = WireOp { changes: serde_json::json!({"new": {"reference": "C9"}}), ..ops[0].clone() };
+        let clash = WireOp {
+            changes: serde_json::from_value::<waymark_protocol::OpChanges>(
+                serde_json::json!({"new": {"reference": "C9"}}),
+            )
+            .unwrap(),
+            ..ops[0].clone()
+        };
         let takeover = WireOp {
             op_id: Uuid::from_u128(0xDEF),
             action: OpAction::Update,
-            changes: serde_json::json!({"new": {"advocate": "ISA02"}}),
+            changes: serde_json::from_value::<waymark_protocol::OpChanges>(
+                serde_json::json!({"new": {"advocate": "ISA02"}}),
+            )
+            .unwrap(),
             ..a.op(1, 10, "case", serde_json::json!({}))
         };
         assert_eq!(push(&clinic, &a, std::slice::from_ref(&stranded)).await.quarantined, vec![2], "{name}");

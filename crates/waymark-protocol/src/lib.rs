@@ -22,7 +22,7 @@ pub use frame::{decode, encode, Limits};
 pub use keys::{ClinicPublic, DeviceKeys, DevicePublic};
 pub use receipt::{Receipt, RefusedOp};
 pub use seal::{open, seal, Opened};
-pub use wire::{BatchHeader, Direction, Envelope, OpAction, OpRefusal, SealedBatch, WireOp};
+pub use wire::{BatchHeader, Direction, Envelope, OpAction, OpChanges, OpRefusal, SealedBatch, WireOp};
 
 /// The protocol version in every frame and header. A peer refuses a version it
 /// does not know rather than guessing.

@@ -101,6 +101,50 @@ impl<'de> Deserialize<'de> for OpRefusal {
     }
 }
 
+/// What an op changes. Keys a newer Waymark adds are kept as they came, so
+/// every reader hashes the same op alike.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct OpChanges {
+    /// Every field's value for a create; the changed fields' new values for an update.
+    pub new: serde_json::Map<String, serde_json::Value>,
+    /// An update's changed fields as they were before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Per field, the writes (op ids) an update replaces: the field's heads
+    /// as its device knew them. Absent in a create and from older Waymarks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// The conflicts (ids) a person's decision, or an edit of the field, closes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolves: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+impl OpChanges {
+    /// A create's changes: every field's value.
+    pub fn created(new: serde_json::Map<String, serde_json::Value>) -> OpChanges {
+        OpChanges { new, ..OpChanges::default() }
+    }
+
+    /// An update's changes: the changed fields' new and old values.
+    pub fn updated(
+        new: serde_json::Map<String, serde_json::Value>,
+        old: serde_json::Map<String, serde_json::Value>,
+    ) -> OpChanges {
+        OpChanges { new, old: Some(old), ..OpChanges::default() }
+    }
+
+    /// The op ids this update names as replaced for `field`, if it names any.
+    pub fn base_of(&self, field: &str) -> Option<&[String]> {
+        self.base.as_ref()?.get(field).map(Vec::as_slice)
+    }
+
+    pub fn resolves(&self) -> &[String] {
+        self.resolves.as_deref().unwrap_or_default()
+    }
+}
+
 /// One change to one record, exactly as the originating device logged it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,10 +166,7 @@ pub struct WireOp {
     pub record_id: Uuid,
     pub case_id: Option<Uuid>,
     pub action: OpAction,
-    /// `{"new": {field: value}}` for a create; `{"new": {...}, "old": {...}}`
-    /// with only the changed fields for an update; optionally `"resolves"`:
-    /// the conflict ids a person's decision closes.
-    pub changes: serde_json::Value,
+    pub changes: OpChanges,
     /// The originating vault's schema version. A receiver with an older
     /// schema holds the op back instead of dropping it.
     pub schema_version: u32,
@@ -149,7 +190,38 @@ impl WireOp {
     /// The op's JSON in field order, `changes` with its object keys sorted at
     /// every level: what is hashed, and what a store can keep.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        let canonical = WireOp { changes: waymark_domain::canonical::sorted(&self.changes), ..self.clone() };
+        // The same bytes as when `changes` was untyped JSON: hashes stored
+        // before must still match, or a resent op would be quarantined.
+        #[derive(Serialize)]
+        struct Canonical<'a> {
+            op_id: Uuid,
+            origin: Uuid,
+            seq: u64,
+            hlc: &'a str,
+            made_at: DateTime<Utc>,
+            actor: &'a str,
+            kind: &'a str,
+            record_id: Uuid,
+            case_id: Option<Uuid>,
+            action: OpAction,
+            changes: serde_json::Value,
+            schema_version: u32,
+        }
+        let changes = serde_json::to_value(&self.changes).unwrap_or_default();
+        let canonical = Canonical {
+            op_id: self.op_id,
+            origin: self.origin,
+            seq: self.seq,
+            hlc: &self.hlc,
+            made_at: self.made_at,
+            actor: &self.actor,
+            kind: &self.kind,
+            record_id: self.record_id,
+            case_id: self.case_id,
+            action: self.action,
+            changes: waymark_domain::canonical::sorted(&changes),
+            schema_version: self.schema_version,
+        };
         // Serialising a plain struct to bytes cannot fail.
         serde_json::to_vec(&canonical).unwrap_or_default()
     }

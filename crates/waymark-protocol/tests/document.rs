@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used)] // A test stops at its first failure, where it failed.
 
 use chrono::{TimeZone, Utc};
-use serde_json::Value;
 use uuid::Uuid;
 use waymark_protocol::auth::Claim;
 use waymark_protocol::enrol::EnrolmentCode;
@@ -58,7 +57,7 @@ fn generated() -> String {
         record_id: id,
         case_id: None,
         action: OpAction::Create,
-        changes: Value::Null,
+        changes: waymark_protocol::OpChanges::default(),
         schema_version: 1,
     };
     let header = BatchHeader {

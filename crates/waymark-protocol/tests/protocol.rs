@@ -30,7 +30,10 @@ fn op(origin: Uuid, seq: u64) -> WireOp {
         record_id: Uuid::from_u128(7),
         case_id: Some(Uuid::from_u128(7)),
         action: OpAction::Update,
-        changes: serde_json::json!({"new": {"status": "open"}, "old": {"status": "referred"}}),
+        changes: serde_json::from_value::<waymark_protocol::OpChanges>(
+            serde_json::json!({"new": {"status": "open"}, "old": {"status": "referred"}}),
+        )
+        .unwrap(),
         schema_version: 2,
     }
 }
@@ -204,7 +207,10 @@ fn limits_refuse_oversized_batches_before_parsing() {
 fn the_content_hash_changes_with_any_field() {
     let a = op(Uuid::from_u128(1), 1);
     let mut b = a.clone();
-    b.changes = serde_json::json!({"new": {"status": "closed"}, "old": {"status": "referred"}});
+    b.changes = serde_json::from_value::<waymark_protocol::OpChanges>(
+        serde_json::json!({"new": {"status": "closed"}, "old": {"status": "referred"}}),
+    )
+    .unwrap();
     assert_eq!(a.content_hash(), a.clone().content_hash());
     assert_ne!(a.content_hash(), b.content_hash());
 }
@@ -263,4 +269,56 @@ fn valid_frame() -> Vec<u8> {
             encode(&sealed_batch(device, clinic).0)
         })
         .clone()
+}
+
+#[test]
+fn typed_changes_hash_exactly_as_the_untyped_json_did() {
+    // Clinics and laptops hold hashes taken when `changes` was untyped JSON. If
+    // reading it as `OpChanges` changed the bytes hashed, every op sent again
+    // would be quarantined as "same id, different content".
+    let sent = serde_json::json!({
+        "op_id": Uuid::from_u128(1), "origin": Uuid::from_u128(2), "seq": 3,
+        "hlc": format!("{:015}-{:010}-{}", 1_700_000_000_000u64, 0, Uuid::from_u128(2)),
+        "made_at": "2026-11-01T09:00:00Z", "actor": "ISA01", "kind": "victim",
+        "record_id": Uuid::from_u128(4), "case_id": Uuid::from_u128(5), "action": "update",
+        "changes": {
+            "resolves": ["c2", "c1"],
+            "old": {"address": {"postcode": "ZZ99 9ZZ", "lines": ["1 Test Row"]}},
+            "new": {"address": {"postcode": "ZZ99 9ZY", "lines": ["2 Test Row"]}, "notes": null},
+            "base": {"address": ["op-b", "op-a"], "notes": []},
+            "from_a_newer_waymark": {"z": 1, "a": [true]}
+        },
+        "schema_version": 6
+    });
+    let op: WireOp = serde_json::from_value(sent.clone()).unwrap();
+    assert_eq!(op.changes.resolves(), ["c2", "c1"]);
+    assert_eq!(op.changes.base_of("address"), Some(&["op-b".to_owned(), "op-a".to_owned()][..]));
+    // The hash as it was taken before: the op's fields in their declared order,
+    // `changes` as plain JSON with every object's keys sorted.
+    let order = [
+        "op_id",
+        "origin",
+        "seq",
+        "hlc",
+        "made_at",
+        "actor",
+        "kind",
+        "record_id",
+        "case_id",
+        "action",
+        "changes",
+        "schema_version",
+    ];
+    let before = format!(
+        "{{{}}}",
+        order
+            .iter()
+            .map(|k| {
+                let v = if *k == "changes" { waymark_domain::canonical::sorted(&sent[k]) } else { sent[k].clone() };
+                format!("{}:{}", serde_json::to_string(k).unwrap(), serde_json::to_string(&v).unwrap())
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    assert_eq!(String::from_utf8(op.canonical_bytes()).unwrap(), before);
 }

@@ -1030,9 +1030,7 @@ impl ApplyState<'_> {
 
     fn apply(&mut self, op: &WireOp) -> Result<Applied> {
         let Some(kind) = RecordKind::from_wire(&op.kind) else { return Ok(Applied::Failed(ProblemCode::UnknownKind)) };
-        let Some(new) = op.changes.get("new").and_then(Value::as_object) else {
-            return Ok(Applied::Failed(ProblemCode::Invalid));
-        };
+        let new = &op.changes.new;
         // Entries an older Waymark sent without ids get the ids every device derives for them.
         let identified;
         let new = if kind.rules().keyed.is_empty() {
@@ -1043,13 +1041,8 @@ impl ApplyState<'_> {
             identified = copy;
             &identified
         };
-        let old = op.changes.get("old").and_then(Value::as_object);
-        let resolves: Vec<&str> = op
-            .changes
-            .get("resolves")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+        let old = op.changes.old.as_ref();
+        let resolves: Vec<&str> = op.changes.resolves().iter().map(String::as_str).collect();
         let record_id = op.record_id.to_string();
         let existing: Option<(String, String)> = self
             .tx
@@ -1120,7 +1113,6 @@ impl ApplyState<'_> {
             return Ok(Applied::Failed(ProblemCode::CaseMismatch));
         }
         let op_id = op.op_id.to_string();
-        let base = op.changes.get("base").and_then(Value::as_object);
         // Each written field with the clock its value now carries.
         let mut written: Vec<(&str, String, String)> = Vec::new();
         for (field, value) in new {
@@ -1130,10 +1122,8 @@ impl ApplyState<'_> {
             let local = doc.get(field).cloned().unwrap_or(Value::Null);
             let clock =
                 crate::clocks::of_field(self.tx, &record_id, field)?.unwrap_or((record_hlc.clone(), String::new()));
-            let named: Option<Vec<&str>> = base
-                .and_then(|b| b.get(field))
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect());
+            let named: Option<Vec<&str>> =
+                op.changes.base_of(field).map(|ids| ids.iter().map(String::as_str).collect());
             let old_value = old.and_then(|o| o.get(field)).or(if op.action == OpAction::Create {
                 None
             } else {

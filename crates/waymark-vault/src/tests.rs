@@ -863,7 +863,7 @@ fn a_pulled_op_may_not_move_a_case_or_aim_at_another_cases_record() {
         seq,
         action: waymark_protocol::OpAction::Update,
         case_id: Some(case),
-        changes: serde_json::json!({ "new": new }),
+        changes: serde_json::from_value::<waymark_protocol::OpChanges>(serde_json::json!({ "new": new })).unwrap(),
         ..base.clone()
     };
     let takeover = forged(90, one.as_uuid(), serde_json::json!({"advocate": "SOMEONE"}));
@@ -947,7 +947,7 @@ fn an_op_received_again_is_a_duplicate_even_if_its_stored_hash_was_taken_with_an
     assert_eq!((report.quarantined, report.duplicates), (0, ops.len() as u32), "{report:?}");
     // Different content under the same id is still caught.
     let mut changed = ops[0].clone();
-    changed.changes["new"]["reference"] = serde_json::json!("H-2");
+    changed.changes.new.insert("reference".into(), serde_json::json!("H-2"));
     assert_eq!(b.sync_apply(&[changed], ops.len() as u64).unwrap().quarantined, 1);
 }
 

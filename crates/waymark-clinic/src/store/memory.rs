@@ -383,8 +383,10 @@ impl ClinicStore for MemoryStore {
     fn feed(&self, device: Uuid, advocate: &str, after: u64, limit: u32) -> StoreResult<FeedPage> {
         let inner = self.lock()?;
         // The old advocate's laptops still hear of a reassignment away from them.
-        let moved_away =
-            |op: &WireOp| op.changes.pointer("/old/advocate").and_then(serde_json::Value::as_str) == Some(advocate);
+        let moved_away = |op: &WireOp| {
+            op.changes.old.as_ref().and_then(|o| o.get("advocate")).and_then(serde_json::Value::as_str)
+                == Some(advocate)
+        };
         let visible = |op: &WireOp| {
             op.origin != device
                 && (op.case_id.and_then(|c| inner.case_advocate.get(&c)).is_some_and(|a| a == advocate)

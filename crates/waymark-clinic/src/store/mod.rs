@@ -322,7 +322,7 @@ pub trait ClinicStore: Send + Sync {
 /// The case-to-advocate map follows `advocate` on case ops, so a
 /// reassignment moves the case's future ops to the new advocate's devices.
 pub(crate) fn advocate_of(op: &WireOp) -> Option<&str> {
-    (op.kind == "case").then(|| op.changes.get("new")?.get("advocate")?.as_str()).flatten()
+    (op.kind == "case").then(|| op.changes.new.get("advocate")?.as_str()).flatten()
 }
 
 /// The staff member an enrolment may bind a device to: registered, active, an advocate.

@@ -55,7 +55,10 @@ fn corpus() -> Corpus {
             record_id: Uuid::from_u128(7),
             case_id: Some(Uuid::from_u128(8)),
             action: OpAction::Create,
-            changes: serde_json::json!({"new": {"behaviours": ["loitering"], "account": "fuzz"}, "old": {}}),
+            changes: serde_json::from_value::<waymark_protocol::OpChanges>(
+                serde_json::json!({"new": {"behaviours": ["loitering"], "account": "fuzz"}, "old": {}}),
+            )
+            .unwrap(),
             schema_version: 2,
         })
         .collect();
