@@ -8,7 +8,7 @@ use std::process::Command;
 /// Crates that keep to pure logic: no store, no network, no file system.
 const PURE: &[&str] = &["waymark-domain", "waymark-protocol", "waymark-demo"];
 /// The only crates that may depend on rusqlite (they write SQL).
-const STORES: &[&str] = &["waymark-vault", "waymark-clinic"];
+const STORES: &[&str] = &["waymark-sqlcipher", "waymark-vault", "waymark-clinic"];
 /// Crates of the desktop side, which the clinic server must never depend on.
 const DESKTOP: &[&str] =
     &["waymark-vault", "waymark-sync", "waymark-desk", "waymark-print", "waymark-cli", "waymark-desktop"];

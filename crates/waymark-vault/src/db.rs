@@ -2,21 +2,26 @@
 
 use crate::error::{Result, VaultError};
 use crate::keyfile::DbKey;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use std::path::Path;
+use waymark_sqlcipher::{Migration, Tuning};
 
 pub const DB_FILE: &str = "vault.db";
 
 /// Append-only: a landed migration is never edited (a test checks them
 /// against `migrations.lock`). The index + 1 is the schema version.
-pub const MIGRATIONS: &[(&str, &str)] = &[
-    ("0001_init", include_str!("migrations/0001_init.sql")),
-    ("0002_sync", include_str!("migrations/0002_sync.sql")),
-    ("0003_shared_references", include_str!("migrations/0003_shared_references.sql")),
-    ("0004_field_heads", include_str!("migrations/0004_field_heads.sql")),
-    ("0005_entry_ids", include_str!("migrations/0005_entry_ids.sql")),
-    ("0006_compact_clocks", include_str!("migrations/0006_compact_clocks.sql")),
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { name: "0001_init", sql: include_str!("migrations/0001_init.sql") },
+    Migration { name: "0002_sync", sql: include_str!("migrations/0002_sync.sql") },
+    Migration { name: "0003_shared_references", sql: include_str!("migrations/0003_shared_references.sql") },
+    Migration { name: "0004_field_heads", sql: include_str!("migrations/0004_field_heads.sql") },
+    Migration { name: "0005_entry_ids", sql: include_str!("migrations/0005_entry_ids.sql") },
+    Migration { name: "0006_compact_clocks", sql: include_str!("migrations/0006_compact_clocks.sql") },
 ];
+
+/// A 32 MiB page cache holds a caseload's working set, so pages are not
+/// decrypted again on every listing (SQLite's default is 2 MiB).
+const TUNING: Tuning = Tuning { busy_timeout_ms: 5000, cache_kib: Some(32 * 1024), foreign_keys: true };
 
 pub fn schema_version() -> u32 {
     u32::try_from(MIGRATIONS.len()).unwrap_or(u32::MAX)
@@ -28,32 +33,8 @@ pub fn open(path: &Path, key: Option<&DbKey>, create: bool) -> Result<Connection
     if !create && !path.exists() {
         return Err(VaultError::NoVault);
     }
-    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    if create {
-        flags |= OpenFlags::SQLITE_OPEN_CREATE;
-    }
-    let conn = Connection::open_with_flags(path, flags)?;
-    if let Some(key) = key {
-        // Wipe SQLCipher's own copies of key material when freed, and keep
-        // its diagnostics off stderr: Waymark logs only when asked to.
-        conn.execute_batch("PRAGMA cipher_memory_security = ON; PRAGMA cipher_log_level = NONE;")?;
-        let statement = zeroize::Zeroizing::new(format!("PRAGMA key = \"{}\";", key.sqlcipher_pragma_value().as_str()));
-        conn.execute_batch(&statement)?;
-    }
-    // The first read proves the key; a wrong key fails here with NotADatabase.
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
-    // A 32 MiB page cache holds a caseload's working set, so pages are not
-    // decrypted again on every listing (SQLite's default is 2 MiB).
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = FULL;
-         PRAGMA secure_delete = ON;
-         PRAGMA temp_store = MEMORY;
-         PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 5000;
-         PRAGMA cache_size = -32768;",
-    )?;
-    Ok(conn)
+    let literal = key.map(DbKey::sqlcipher_pragma_value);
+    waymark_sqlcipher::open(path, literal.as_ref().map(|k| k.as_str()), create, TUNING).map_err(from_store)
 }
 
 /// Brings the schema up to date, each step in its own transaction. A
@@ -66,21 +47,16 @@ pub fn migrate(conn: &mut Connection) -> Result<u32> {
 /// schema it was taken at, then migrates, so the later migrations' data
 /// changes (entry ids, say) reach the restored records too.
 pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32> {
-    let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let supported = schema_version();
-    if found > supported {
-        return Err(VaultError::NewerSchema { found, supported });
-    }
     register_functions(conn)?;
-    for (index, (_, sql)) in
-        MIGRATIONS.iter().enumerate().skip(found as usize).take(target.saturating_sub(found) as usize)
-    {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i64::try_from(index + 1).unwrap_or(i64::MAX))?;
-        tx.commit()?;
+    waymark_sqlcipher::migrate_to(conn, MIGRATIONS, target).map_err(from_store)
+}
+
+fn from_store(e: waymark_sqlcipher::Error) -> VaultError {
+    match e {
+        waymark_sqlcipher::Error::NewerSchema { found, supported } => VaultError::NewerSchema { found, supported },
+        waymark_sqlcipher::Error::WrongKey => VaultError::DatabaseUnreadable,
+        waymark_sqlcipher::Error::Sql(e) => e.into(),
     }
-    Ok(supported)
 }
 
 /// What the migrations call that SQL cannot do itself.
@@ -121,24 +97,13 @@ fn register_functions(conn: &Connection) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sha2::{Digest, Sha256};
     use waymark_domain::codes::ErrorCode;
 
     #[test]
     fn landed_migrations_are_never_edited() {
         // migrations.lock records the hash of every landed migration. Editing
         // one fails here; adding one means appending a line to the lock file.
-        let lock = include_str!("migrations.lock");
-        let recorded: Vec<(&str, &str)> = lock
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-            .filter_map(|l| l.split_once(' '))
-            .collect();
-        assert_eq!(recorded.len(), MIGRATIONS.len(), "every migration needs a line in migrations.lock");
-        for ((name, sql), (hash, locked_name)) in MIGRATIONS.iter().zip(recorded) {
-            assert_eq!(*name, locked_name);
-            assert_eq!(hex::encode(Sha256::digest(sql.as_bytes())), hash, "migration {name} was edited after landing");
-        }
+        waymark_sqlcipher::check_lock(MIGRATIONS, include_str!("migrations.lock")).unwrap();
     }
 
     #[test]
@@ -172,8 +137,8 @@ mod tests {
         // Why: two laptops upgrade separately; a consent they both hold must get one id on both, or the next merge would double it.
         let dir = tempfile::tempdir().unwrap();
         let mut conn = open(&dir.path().join("x.db"), Some(&DbKey::generate()), true).unwrap();
-        for (index, (_, sql)) in MIGRATIONS.iter().enumerate().take(4) {
-            conn.execute_batch(sql).unwrap();
+        for (index, migration) in MIGRATIONS.iter().enumerate().take(4) {
+            conn.execute_batch(migration.sql).unwrap();
             conn.pragma_update(None, "user_version", index as i64 + 1).unwrap();
         }
         let (victim, perpetrator) = ("00000000-0000-0000-0000-00000000000a", "00000000-0000-0000-0000-00000000000b");

@@ -5,174 +5,19 @@ use super::*;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::Path;
 use std::sync::Mutex;
+use waymark_sqlcipher::{Migration, Tuning};
 
-/// Append-only, like the vault's: add a new entry, never edit one.
-const MIGRATIONS: &[&str] = &[
-    r#"
-CREATE TABLE enrolments (
-    token_hash TEXT PRIMARY KEY,
-    expires_at TEXT NOT NULL,
-    used_by TEXT
-) STRICT;
-CREATE TABLE devices (
-    id TEXT PRIMARY KEY,
-    advocate TEXT NOT NULL,
-    keys TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
-    enrolled_at TEXT NOT NULL,
-    revoked_at TEXT,
-    last_seen_at TEXT,
-    acked_through INTEGER NOT NULL DEFAULT 0
-) STRICT;
-CREATE TABLE requests (
-    device TEXT NOT NULL,
-    request_id TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (device, request_id)
-) STRICT, WITHOUT ROWID;
-CREATE TABLE batches (
-    batch_id TEXT PRIMARY KEY,
-    device TEXT NOT NULL,
-    at TEXT NOT NULL
-) STRICT, WITHOUT ROWID;
--- The feed: every op from every device, in arrival order.
-CREATE TABLE ops (
-    position INTEGER PRIMARY KEY AUTOINCREMENT,
-    op_id TEXT NOT NULL UNIQUE,
-    origin TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    case_id TEXT,
-    content_hash TEXT NOT NULL,
-    op TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    UNIQUE (origin, seq)
-) STRICT;
-CREATE INDEX ops_case ON ops (case_id, position);
-CREATE TABLE quarantine (
-    id INTEGER PRIMARY KEY,
-    origin TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    op_id TEXT NOT NULL,
-    op TEXT NOT NULL,
-    at TEXT NOT NULL
-) STRICT;
-CREATE INDEX quarantine_slot ON quarantine (origin, seq);
-CREATE TABLE case_advocates (
-    case_id TEXT PRIMARY KEY,
-    advocate TEXT NOT NULL
-) STRICT;
-CREATE TRIGGER ops_append_only_update BEFORE UPDATE ON ops BEGIN SELECT RAISE(ABORT, 'the feed is append-only'); END;
-CREATE TRIGGER ops_append_only_delete BEFORE DELETE ON ops BEGIN SELECT RAISE(ABORT, 'the feed is append-only'); END;
-"#,
-    r#"
--- A case reassigned at feed position `position`: the new advocate's laptops
--- receive the case's earlier history when their pull passes that position.
-CREATE TABLE replays (
-    advocate TEXT NOT NULL,
-    case_id TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    PRIMARY KEY (advocate, case_id, position)
-) STRICT, WITHOUT ROWID;
-"#,
-    r#"
--- Authority: the clinic decides who a device is and what it may write.
--- The staff register: who may be enrolled, and later who signs in.
-CREATE TABLE staff (
-    code TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    role TEXT NOT NULL CHECK (role IN ('administrator', 'coordinator', 'manager', 'panel_member', 'advocate', 'referrer')),
-    active INTEGER NOT NULL CHECK (active IN (0, 1)),
-    added_at TEXT NOT NULL
-) STRICT;
--- A code is bound to an advocate when issued; codes issued before carry none and are refused.
-ALTER TABLE enrolments ADD COLUMN advocate TEXT;
--- Devices enrolled before carry the advocate they claimed: they pull and
--- push nothing until an administrator confirms it (`waymark-clinic confirm`).
-ALTER TABLE devices ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 0 CHECK (confirmed IN (0, 1));
--- The HLC of the device's latest op whose clock was accepted.
-ALTER TABLE devices ADD COLUMN head_hlc TEXT;
-UPDATE devices SET head_hlc = (SELECT json_extract(op, '$.hlc') FROM ops WHERE ops.origin = devices.id ORDER BY seq DESC LIMIT 1);
--- The case each record belongs to, from the first op that named it, and
--- the advocate whose device created it.
-CREATE TABLE record_homes (
-    record_id TEXT PRIMARY KEY,
-    case_id TEXT,
-    owner TEXT NOT NULL
-) STRICT, WITHOUT ROWID;
-INSERT OR IGNORE INTO record_homes (record_id, case_id, owner)
-SELECT json_extract(op, '$.record_id'), case_id, coalesce((SELECT advocate FROM devices WHERE devices.id = ops.origin), '')
-FROM ops ORDER BY position;
--- Each case's advocate over time, keyed by the HLC of the op that set it.
-CREATE TABLE assignments (
-    case_id TEXT NOT NULL,
-    hlc TEXT NOT NULL,
-    advocate TEXT NOT NULL,
-    PRIMARY KEY (case_id, hlc)
-) STRICT, WITHOUT ROWID;
-INSERT OR IGNORE INTO assignments (case_id, hlc, advocate)
-SELECT case_id, json_extract(op, '$.hlc'), json_extract(op, '$.changes.new.advocate') FROM ops
-WHERE json_extract(op, '$.kind') = 'case' AND case_id IS NOT NULL AND json_type(op, '$.changes.new.advocate') = 'text'
-ORDER BY position;
--- Ops the clinic would not accept: kept whole, out of the feed. Their slot
--- counts as held, so the device's later ops are acknowledged.
-CREATE TABLE refused (
-    origin TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    op_id TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    code TEXT NOT NULL,
-    op TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (origin, seq)
-) STRICT, WITHOUT ROWID;
-"#,
-    r#"
--- A slot of a rejoined laptop's log filled by an op the feed already holds
--- from another device of the same advocate (the laptop's earlier identity,
--- before a restore). The op stays in the feed once.
-CREATE TABLE recognised (
-    origin TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    op_id TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (origin, seq)
-) STRICT, WITHOUT ROWID;
--- An administrator's decision on a quarantined op. A released op joins the
--- feed as the clinic's op `released_as`; the reason stays here, never in the audit.
-ALTER TABLE quarantine ADD COLUMN decided_at TEXT;
-ALTER TABLE quarantine ADD COLUMN decision TEXT CHECK (decision IN ('released', 'discarded'));
-ALTER TABLE quarantine ADD COLUMN decided_by TEXT;
-ALTER TABLE quarantine ADD COLUMN reason TEXT;
-ALTER TABLE quarantine ADD COLUMN released_as TEXT;
--- Every new op is checked against discarded changes by its id.
-CREATE INDEX quarantine_op ON quarantine (op_id);
--- What administrators did at the clinic: staff codes, ids and counts, never names or free text.
-CREATE TABLE admin_audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    target TEXT,
-    detail TEXT NOT NULL CHECK (json_valid(detail))
-) STRICT;
-CREATE TRIGGER admin_audit_no_update BEFORE UPDATE ON admin_audit BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
-CREATE TRIGGER admin_audit_no_delete BEFORE DELETE ON admin_audit BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
-"#,
-    r#"
--- The address guard at the clinic: an accepted op whose free text shows the
--- case's victim's address. A warning on the record (field paths only), never
--- a refusal of the op.
-CREATE TABLE text_warnings (
-    op_id TEXT PRIMARY KEY,
-    case_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    record_id TEXT NOT NULL,
-    fields TEXT NOT NULL CHECK (json_valid(fields)),
-    at TEXT NOT NULL
-) STRICT;
-"#,
+/// Append-only, like the vault's: add a file and its line in
+/// `migrations.lock`, never edit one that has landed.
+const MIGRATIONS: &[Migration] = &[
+    Migration { name: "0001_feed", sql: include_str!("migrations/0001_feed.sql") },
+    Migration { name: "0002_replays", sql: include_str!("migrations/0002_replays.sql") },
+    Migration { name: "0003_authority", sql: include_str!("migrations/0003_authority.sql") },
+    Migration { name: "0004_recognised", sql: include_str!("migrations/0004_recognised.sql") },
+    Migration { name: "0005_text_warnings", sql: include_str!("migrations/0005_text_warnings.sql") },
 ];
+
+const TUNING: Tuning = Tuning { busy_timeout_ms: 10_000, cache_kib: None, foreign_keys: false };
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -192,29 +37,24 @@ impl SqliteStore {
         if !create && !path.exists() {
             return Err(ClinicError::Setup("no clinic database".into()));
         }
-        let conn = Connection::open(path)?;
-        conn.execute_batch("PRAGMA cipher_memory_security = ON; PRAGMA cipher_log_level = NONE;")?;
-        let pragma = zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex::encode(key)));
-        conn.execute_batch(&pragma)?;
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-            .map_err(|_| ClinicError::WrongPassphrase)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;
-             PRAGMA temp_store = MEMORY; PRAGMA busy_timeout = 10000;",
-        )?;
-        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        let found = usize::try_from(found).unwrap_or(usize::MAX);
-        if found > MIGRATIONS.len() {
-            return Err(ClinicError::Setup("the database is from a newer waymark-clinic".into()));
-        }
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(found) {
-            conn.execute_batch(&format!("BEGIN; {sql} PRAGMA user_version = {}; COMMIT;", index + 1))?;
-        }
+        let literal = zeroize::Zeroizing::new(format!("x'{}'", hex::encode(key)));
+        let mut conn = waymark_sqlcipher::open(path, Some(literal.as_str()), create, TUNING).map_err(from_store)?;
+        waymark_sqlcipher::migrate_to(&mut conn, MIGRATIONS, u32::MAX).map_err(from_store)?;
         Ok(Self { conn: Mutex::new(conn) })
     }
 
     fn conn(&self) -> StoreResult<std::sync::MutexGuard<'_, Connection>> {
         self.conn.lock().map_err(|_| ClinicError::Store("poisoned".into()))
+    }
+}
+
+fn from_store(e: waymark_sqlcipher::Error) -> ClinicError {
+    match e {
+        waymark_sqlcipher::Error::WrongKey => ClinicError::WrongPassphrase,
+        waymark_sqlcipher::Error::NewerSchema { .. } => {
+            ClinicError::Setup("the database is from a newer waymark-clinic".into())
+        }
+        waymark_sqlcipher::Error::Sql(e) => e.into(),
     }
 }
 
@@ -1067,13 +907,21 @@ impl ClinicStore for SqliteStore {
 mod tests {
     use super::*;
 
+    #[test]
+    fn landed_migrations_are_never_edited() {
+        // As in the vault: editing a landed migration, or adding one without
+        // its line in migrations.lock, fails here.
+        waymark_sqlcipher::check_lock(MIGRATIONS, include_str!("migrations.lock")).unwrap();
+    }
+
     /// A clinic database as the previous release left it: migrations 1 and 2,
     /// one device that claimed its advocate, a case and a victim record in the feed.
     fn previous_release(path: &Path, key: &[u8; 32]) -> (Uuid, Uuid, Uuid) {
         let conn = Connection::open(path).unwrap();
         conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(key))).unwrap();
-        for (index, sql) in MIGRATIONS.iter().take(2).enumerate() {
-            conn.execute_batch(&format!("BEGIN; {sql} PRAGMA user_version = {}; COMMIT;", index + 1)).unwrap();
+        for (index, migration) in MIGRATIONS.iter().take(2).enumerate() {
+            conn.execute_batch(&format!("BEGIN; {} PRAGMA user_version = {}; COMMIT;", migration.sql, index + 1))
+                .unwrap();
         }
         let (device, case, victim) = (Uuid::from_u128(1), Uuid::from_u128(10), Uuid::from_u128(20));
         conn.execute(

@@ -1,0 +1,166 @@
+//! Opening a SQLCipher database with the settings every Waymark store uses,
+//! and the append-only migrator. The vault and the clinic keep their own SQL
+//! and their own `migrations.lock`; how a database is opened, keyed and
+//! brought up to date is written once, here.
+
+use rusqlite::{Connection, OpenFlags};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// One landed migration: its name (as in the lock file) and its SQL.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// How a store is tuned beyond the settings every store shares.
+#[derive(Debug, Clone, Copy)]
+pub struct Tuning {
+    pub busy_timeout_ms: u32,
+    /// The page cache in KiB, when the default (2 MiB) is too small.
+    pub cache_kib: Option<u32>,
+    pub foreign_keys: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the database was written by a newer version (schema {found}; this one knows {supported})")]
+    NewerSchema { found: u32, supported: u32 },
+    /// The key does not open the file (or it is not a database at all).
+    #[error("the database could not be read with this key")]
+    WrongKey,
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// Opens (with `create`, creates) a database. `key` is the SQLCipher key
+/// literal (`x'…'` for a raw key); `None` opens a plain SQLite file, which
+/// only the vault's benchmark baseline does. The first read proves the key.
+pub fn open(path: &Path, key: Option<&str>, create: bool, tuning: Tuning) -> Result<Connection, Error> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)?;
+    if let Some(key) = key {
+        // Wipe SQLCipher's own copies of key material when freed, and keep
+        // its diagnostics off stderr: Waymark logs only when asked to.
+        conn.execute_batch("PRAGMA cipher_memory_security = ON; PRAGMA cipher_log_level = NONE;")?;
+        let statement = zeroize::Zeroizing::new(format!("PRAGMA key = \"{key}\";"));
+        conn.execute_batch(&statement)?;
+    }
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => Error::WrongKey,
+        other => Error::Sql(other),
+    })?;
+    // Full sync so an acknowledged write survives a power cut; freed pages
+    // are zeroed; temporary tables never touch the disk.
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA secure_delete = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA foreign_keys = {};
+         PRAGMA busy_timeout = {};",
+        if tuning.foreign_keys { "ON" } else { "OFF" },
+        tuning.busy_timeout_ms
+    ))?;
+    if let Some(kib) = tuning.cache_kib {
+        conn.execute_batch(&format!("PRAGMA cache_size = -{kib};"))?;
+    }
+    Ok(conn)
+}
+
+/// The schema version a database is at (`PRAGMA user_version`).
+pub fn version(conn: &Connection) -> Result<u32, Error> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Brings the schema up to `target` (the number of migrations to have run),
+/// each step in its own transaction with its version. A database from a
+/// newer build is refused before anything is read.
+pub fn migrate_to(conn: &mut Connection, migrations: &[Migration], target: u32) -> Result<u32, Error> {
+    let found = version(conn)?;
+    let supported = u32::try_from(migrations.len()).unwrap_or(u32::MAX);
+    if found > supported {
+        return Err(Error::NewerSchema { found, supported });
+    }
+    for (index, migration) in
+        migrations.iter().enumerate().skip(found as usize).take(target.min(supported).saturating_sub(found) as usize)
+    {
+        let tx = conn.transaction()?;
+        tx.execute_batch(migration.sql)?;
+        tx.pragma_update(None, "user_version", i64::try_from(index + 1).unwrap_or(i64::MAX))?;
+        tx.commit()?;
+    }
+    Ok(supported)
+}
+
+/// Checks the migrations against their lock file (`sha256 name` per line,
+/// appended, never edited). Each store's tests call this: editing a landed
+/// migration, or adding one without its line, fails the build.
+pub fn check_lock(migrations: &[Migration], lock: &str) -> Result<(), String> {
+    let recorded: Vec<(&str, &str)> = lock
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| l.split_once(' '))
+        .collect();
+    if recorded.len() != migrations.len() {
+        return Err(format!("{} migrations but {} lines in the lock file", migrations.len(), recorded.len()));
+    }
+    for (migration, (hash, name)) in migrations.iter().zip(recorded) {
+        if migration.name != name {
+            return Err(format!("migration {} is locked as {name}", migration.name));
+        }
+        if hex::encode(Sha256::digest(migration.sql.as_bytes())) != hash {
+            return Err(format!("migration {} was edited after landing", migration.name));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STEPS: &[Migration] = &[
+        Migration { name: "0001_a", sql: "CREATE TABLE a (x INTEGER) STRICT;" },
+        Migration { name: "0002_b", sql: "CREATE TABLE b (y INTEGER) STRICT;" },
+    ];
+    const TUNING: Tuning = Tuning { busy_timeout_ms: 100, cache_kib: None, foreign_keys: true };
+
+    fn lock_of(steps: &[Migration]) -> String {
+        steps.iter().map(|m| format!("{} {}\n", hex::encode(Sha256::digest(m.sql.as_bytes())), m.name)).collect()
+    }
+
+    #[test]
+    fn an_edited_or_unlocked_migration_is_caught() {
+        let lock = lock_of(STEPS);
+        assert!(check_lock(STEPS, &lock).is_ok());
+        let edited = [STEPS[0], Migration { name: "0002_b", sql: "CREATE TABLE b (y TEXT) STRICT;" }];
+        assert!(check_lock(&edited, &lock).unwrap_err().contains("edited"));
+        let added = [STEPS[0], STEPS[1], Migration { name: "0003_c", sql: "SELECT 1;" }];
+        assert!(check_lock(&added, &lock).is_err(), "a new migration needs its line");
+    }
+
+    #[test]
+    fn a_keyed_database_migrates_step_by_step_and_refuses_a_newer_one_or_another_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let key = "x'0000000000000000000000000000000000000000000000000000000000000001'";
+        let mut conn = open(&path, Some(key), true, TUNING).unwrap();
+        migrate_to(&mut conn, STEPS, 1).unwrap();
+        assert_eq!(version(&conn).unwrap(), 1);
+        migrate_to(&mut conn, STEPS, 2).unwrap();
+        conn.execute("INSERT INTO b (y) VALUES (1)", []).unwrap();
+        drop(conn);
+        let other = "x'0000000000000000000000000000000000000000000000000000000000000002'";
+        assert!(matches!(open(&path, Some(other), false, TUNING), Err(Error::WrongKey)));
+        let mut conn = open(&path, Some(key), false, TUNING).unwrap();
+        assert!(matches!(migrate_to(&mut conn, &STEPS[..1], 1), Err(Error::NewerSchema { found: 2, supported: 1 })));
+        // The file on disk holds no plain SQLite header: it is encrypted.
+        drop(conn);
+        assert!(!std::fs::read(&path).unwrap().starts_with(b"SQLite format 3"));
+    }
+}
