@@ -7,6 +7,7 @@
 //! happens in memory; the only file written is the one the user chooses, and
 //! every print is recorded in the vault's audit trail.
 
+mod documents;
 mod engine;
 mod error;
 mod guard;
@@ -24,70 +25,57 @@ use std::io::Write;
 use std::path::Path;
 use typst_layout::PagedDocument;
 use uuid::Uuid;
-use waymark_domain::{Case, CaseId, RecordKind, Victim};
+use waymark_domain::{Case, CaseId, RecordKind};
 use waymark_vault::Vault;
 
-/// The three printouts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentKind {
-    SafetyPlan,
-    Chronology,
-    Hearings,
+/// Declares the printouts: each line names the request's variant and fields,
+/// its one stable name and the module in `documents/` that makes it.
+macro_rules! printouts {
+    ($($(#[$doc:meta])* $variant:ident { $($field:ident: $ty:ty),* } = $wire:literal, $module:ident;)+) => {
+        /// The printouts.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
+        #[serde(rename_all = "snake_case")]
+        pub enum DocumentKind { $($variant),+ }
+
+        impl DocumentKind {
+            pub const ALL: &'static [DocumentKind] = &[$(DocumentKind::$variant),+];
+            pub fn wire(self) -> &'static str { match self { $(DocumentKind::$variant => $wire),+ } }
+            fn template(self) -> &'static str { match self { $(DocumentKind::$variant => documents::$module::TEMPLATE),+ } }
+            /// Whether the printout has a discreet form (only the safety plan does).
+            pub fn has_discreet_form(self) -> bool {
+                match self { $(DocumentKind::$variant => documents::$module::DISCREET_FORM),+ }
+            }
+            fn file_name(self, naming: &documents::Naming<'_>) -> String {
+                match self { $(DocumentKind::$variant => documents::$module::file_name(naming)),+ }
+            }
+        }
+
+        /// What to print. A request's fields are plain values (ids, numbers).
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Request { $($(#[$doc])* $variant { $($field: $ty),* }),+ }
+
+        impl Request {
+            pub fn kind(&self) -> DocumentKind { match self { $(Request::$variant { .. } => DocumentKind::$variant),+ } }
+
+            /// The one case the printout is about; none for the caseload's hearing list.
+            pub fn case(&self) -> Option<CaseId> {
+                match self { $(Request::$variant { $($field),* } => documents::$module::case($(*$field),*)),+ }
+            }
+
+            fn gather(&self, g: &mut documents::Gather<'_>) -> Result<documents::Gathered> {
+                match self { $(Request::$variant { $($field),* } => documents::$module::gather(g, $(*$field),*)),+ }
+            }
+        }
+    };
 }
 
-impl DocumentKind {
-    pub fn wire(self) -> &'static str {
-        match self {
-            DocumentKind::SafetyPlan => "safety_plan",
-            DocumentKind::Chronology => "chronology",
-            DocumentKind::Hearings => "hearings",
-        }
-    }
-    fn template(self) -> &'static str {
-        match self {
-            DocumentKind::SafetyPlan => "safety-plan.typ",
-            DocumentKind::Chronology => "chronology.typ",
-            DocumentKind::Hearings => "hearings.typ",
-        }
-    }
-}
-
-/// What to print.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
+printouts! {
     /// The latest plan, or the given version.
-    SafetyPlan {
-        case: CaseId,
-        version: Option<u32>,
-    },
-    Chronology {
-        case: CaseId,
-    },
+    SafetyPlan { case: CaseId, version: Option<u32> } = "safety_plan", safety_plan;
+    Chronology { case: CaseId } = "chronology", chronology;
     /// The next `limit` hearings for one case, or across the caseload.
-    Hearings {
-        case: Option<CaseId>,
-        limit: u32,
-    },
-}
-
-impl Request {
-    pub fn kind(&self) -> DocumentKind {
-        match self {
-            Request::SafetyPlan { .. } => DocumentKind::SafetyPlan,
-            Request::Chronology { .. } => DocumentKind::Chronology,
-            Request::Hearings { .. } => DocumentKind::Hearings,
-        }
-    }
-
-    /// The one case the printout is about; none for the caseload's hearing list.
-    pub fn case(&self) -> Option<CaseId> {
-        match self {
-            Request::SafetyPlan { case, .. } | Request::Chronology { case } => Some(*case),
-            Request::Hearings { case, .. } => *case,
-        }
-    }
+    Hearings { case: Option<CaseId>, limit: u32 } = "hearings", hearings;
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,6 +187,11 @@ impl Printer {
         &self.templates
     }
 
+    /// The service's name from `service.toml`, which a discreet plan must not show.
+    pub(crate) fn service_name(&self) -> Option<&str> {
+        self.service_name.as_deref()
+    }
+
     /// Takes up a new template set (a service edited its files) and keeps the
     /// fonts and standard library already built.
     pub fn set_templates(&mut self, templates: Templates) -> Result<()> {
@@ -211,87 +204,16 @@ impl Printer {
     /// case is audited as a view; the print itself is audited by [`record_print`]
     /// once the document is saved or sent to a printer.
     pub fn prepare(&self, vault: &mut Vault, request: &Request, options: Options) -> Result<Prepared> {
-        if options.discreet && request.kind() != DocumentKind::SafetyPlan {
+        let kind = request.kind();
+        if options.discreet && !kind.has_discreet_form() {
             return Err(PrintError::DiscreetOnlyForPlan);
         }
         let now = vault.now();
         let today = vault.today();
         let produced = model::Produced::new(vault.actor(), now);
-        // The cases whose records the printout shows, for the address guard.
-        let mut held_cases: Vec<CaseId> = request.case().into_iter().collect();
-        let (data, case, record, version, guard_parts, victims) = match request {
-            Request::SafetyPlan { case, version } => {
-                let file = vault.case_file(*case)?;
-                let plan = match version {
-                    Some(v) => file
-                        .safety_plans
-                        .iter()
-                        .find(|p| p.version == *v)
-                        .ok_or(PrintError::NoSuchPlanVersion { version: *v })?,
-                    None => file.safety_plans.iter().max_by_key(|p| p.version).ok_or(PrintError::NoSafetyPlan)?,
-                };
-                let doc = model::PlanDoc::new(
-                    plan,
-                    &file.case,
-                    options.discreet,
-                    options.large_print,
-                    self.templates.discreet(),
-                    today,
-                );
-                if options.discreet {
-                    let guard = guard::Guard::new(
-                        self.templates.discreet(),
-                        self.service_name.as_deref(),
-                        file.victim.as_ref(),
-                        &file.perpetrators,
-                    );
-                    guard.check_parts(&doc.texts())?;
-                }
-                let guard_inputs = options.discreet.then(|| (file.victim.clone(), file.perpetrators.clone()));
-                let data = to_value(&doc)?;
-                let victims: Vec<Victim> = file.victim.iter().cloned().collect();
-                (
-                    data,
-                    Some(*case),
-                    Some((RecordKind::SafetyPlan, plan.id.as_uuid())),
-                    Some(plan.version),
-                    guard_inputs,
-                    victims,
-                )
-            }
-            Request::Chronology { case } => {
-                let file = vault.case_file(*case)?;
-                let doc = model::ChronologyDoc::new(&file, produced, today, options.large_print);
-                let victims: Vec<Victim> = file.victim.iter().cloned().collect();
-                (to_value(&doc)?, Some(*case), Some((RecordKind::Case, case.as_uuid())), None, None, victims)
-            }
-            Request::Hearings { case, limit } => {
-                let hearings = vault.upcoming_hearings(*case, *limit)?;
-                let mut cases: Vec<(Case, Option<Victim>)> = Vec::new();
-                for hearing in &hearings {
-                    if !cases.iter().any(|(c, _)| c.id == hearing.case_id) {
-                        let victim = vault.list::<Victim>(hearing.case_id)?.into_iter().next();
-                        cases.push((vault.get::<Case>(hearing.case_id.as_uuid())?, victim));
-                    }
-                }
-                let one_case = match case {
-                    Some(id) => Some(vault.get::<Case>(id.as_uuid())?),
-                    None => None,
-                };
-                let rows: Vec<model::HearingRow<'_>> = hearings
-                    .iter()
-                    .filter_map(|h| {
-                        let (case, victim) = cases.iter().find(|(c, _)| c.id == h.case_id)?;
-                        Some(model::HearingRow { hearing: h, case, victim: victim.as_ref() })
-                    })
-                    .collect();
-                let doc = model::HearingsDoc::new(&rows, one_case.as_ref(), produced, options.large_print);
-                let victims: Vec<Victim> = cases.iter().filter_map(|(_, v)| v.clone()).collect();
-                held_cases.extend(cases.iter().map(|(c, _)| c.id));
-                (to_value(&doc)?, *case, case.map(|c| (RecordKind::Case, c.as_uuid())), None, None, victims)
-            }
-        };
-        let kind = request.kind();
+        let mut gather = documents::Gather { printer: self, vault, options, produced, today };
+        let documents::Gathered { data, case, record, version, discreet: guard_parts, victims, cases: held_cases } =
+            request.gather(&mut gather)?;
         let compiled = self.engine.compile(&self.templates, kind.template(), &data, now, options.discreet)?;
         let page_texts = engine::page_texts(&compiled.document);
         // The address guard: no printout shows a victim's address only because
@@ -346,21 +268,12 @@ impl Printer {
     }
 }
 
-fn to_value<T: Serialize>(doc: &T) -> Result<serde_json::Value> {
-    serde_json::to_value(doc).map_err(|_| PrintError::Internal { what: "document data" })
-}
-
 /// Neutral for the discreet plan; otherwise the document, the case reference
 /// (the service's own code, not a name) and the date.
 fn file_name(kind: DocumentKind, options: Options, reference: &str, version: Option<u32>, today: NaiveDate) -> String {
-    let safe_reference: String =
+    let reference: String =
         reference.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
-    match kind {
-        DocumentKind::SafetyPlan if options.discreet => "my-plan.pdf".to_owned(),
-        DocumentKind::SafetyPlan => format!("safety-plan-{safe_reference}-v{}.pdf", version.unwrap_or(0)),
-        DocumentKind::Chronology => format!("chronology-{safe_reference}-{today}.pdf"),
-        DocumentKind::Hearings => format!("hearings-{safe_reference}-{today}.pdf"),
-    }
+    kind.file_name(&documents::Naming { options, reference: &reference, version, today })
 }
 
 /// Records a print in the audit trail: who, when (the vault's clock), what,
