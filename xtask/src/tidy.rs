@@ -24,6 +24,7 @@ pub fn tidy(root: &Path, usage: &str, tasks: &[&str]) -> Result<(), String> {
     let metadata = cargo_metadata(root)?;
     problems.extend(dependency_rules(&metadata));
     problems.extend(pure_sources(root));
+    problems.extend(one_write_path(root));
     problems.extend(code_map_paths(root)?);
     problems.extend(
         tasks.iter().filter(|t| !usage.contains(*t)).map(|t| format!("the xtask usage text does not list `{t}`")),
@@ -128,6 +129,33 @@ fn pure_sources(root: &Path) -> Vec<String> {
     problems
 }
 
+/// SQL that writes a record document, which only the vault's document
+/// gateway may hold (and the migrations, which rewrite stored documents).
+const DOCUMENT_WRITES: &[&str] = &["(id, doc, updated_hlc)", "SET doc ="];
+
+/// Record documents are written in one place: `documents.rs`. A second
+/// writer would skip whatever the gateway comes to guarantee.
+fn one_write_path(root: &Path) -> Vec<String> {
+    let src = root.join("crates/waymark-vault/src");
+    let gateway = src.join("documents.rs");
+    let mut problems = Vec::new();
+    if !gateway.exists() {
+        problems.push("crates/waymark-vault/src/documents.rs (the document gateway) is missing".to_owned());
+    }
+    for file in rust_files(&src) {
+        if file == gateway {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let shipped = text.split("#[cfg(test)]").next().unwrap_or_default();
+        if DOCUMENT_WRITES.iter().any(|w| shipped.contains(w)) {
+            let shown = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+            problems.push(format!("{shown} writes record documents; go through documents.rs"));
+        }
+    }
+    problems
+}
+
 /// Every file or folder the code map names exists: at the repository root,
 /// or under the row's own path.
 fn code_map_paths(root: &Path) -> Result<Vec<String>, String> {
@@ -200,6 +228,21 @@ fn looks_like_path(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_writer_of_record_documents_is_caught() {
+        // The vault's own sources pass; a copy of them with one more writer must not.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+        assert_eq!(one_write_path(&root), Vec::<String>::new());
+        let copy = tempfile::tempdir().unwrap();
+        let src = copy.path().join("crates/waymark-vault/src");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join("documents.rs"), "UPDATE x SET doc = ?2").unwrap();
+        std::fs::write(src.join("rogue.rs"), "fn f() { sql(\"UPDATE cases SET doc = ?2 WHERE id = ?1\") }").unwrap();
+        let problems = one_write_path(copy.path());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("rogue.rs"));
+    }
 
     #[test]
     fn a_clinic_that_depends_on_the_vault_and_a_pure_crate_on_rusqlite_are_caught() {

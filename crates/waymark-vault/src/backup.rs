@@ -309,13 +309,11 @@ fn load_into(conn: &mut Connection, doc: &BackupDoc, key_id: &str) -> Result<()>
     let tx = conn.transaction()?;
     for (kind_name, rows) in &doc.records {
         let kind = RecordKind::from_wire(kind_name).ok_or(VaultError::BackupCorrupt)?;
-        let mut stmt =
-            tx.prepare(&format!("INSERT INTO {} (id, doc, updated_hlc) VALUES (?1, ?2, ?3)", kind.table()))?;
         for row in rows {
             // Every record must still read as its type, or the backup is refused.
             let record =
                 waymark_domain::Record::from_doc(kind, row.doc.clone()).map_err(|_| VaultError::BackupCorrupt)?;
-            stmt.execute(params![record.id().to_string(), row.doc.to_string(), row.updated_hlc])?;
+            crate::documents::insert(&tx, kind, &record.id().to_string(), &row.doc.to_string(), &row.updated_hlc)?;
         }
     }
     let mut stmt = tx.prepare(

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod backup;
 mod clocks;
 pub mod db;
+mod documents;
 pub mod error;
 mod fsutil;
 mod heads;

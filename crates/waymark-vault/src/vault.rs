@@ -431,10 +431,7 @@ impl Vault {
             }
             record.validate(&ctx)?;
             let id = record.id().to_string();
-            let old_doc: Option<String> = tx
-                .prepare_cached(&format!("SELECT doc FROM {} WHERE id = ?1", kind.table()))?
-                .query_row([&id], |r| r.get(0))
-                .optional()?;
+            let old_doc = crate::documents::read(&tx, kind, &id)?.map(|(doc, _)| doc);
             let old: Option<Value> =
                 old_doc.map(|d| serde_json::from_str(&d)).transpose().map_err(|_| VaultError::DatabaseUnreadable)?;
             match (creating, &old) {
@@ -469,11 +466,9 @@ impl Vault {
             let hlc_text = hlc.to_string();
             let doc_text = new.to_string();
             if creating {
-                tx.prepare_cached(&format!("INSERT INTO {} (id, doc, updated_hlc) VALUES (?1, ?2, ?3)", kind.table()))?
-                    .execute(params![id, doc_text, hlc_text])?;
+                crate::documents::insert(&tx, kind, &id, &doc_text, &hlc_text)?;
             } else {
-                tx.prepare_cached(&format!("UPDATE {} SET doc = ?2, updated_hlc = ?3 WHERE id = ?1", kind.table()))?
-                    .execute(params![id, doc_text, hlc_text])?;
+                crate::documents::update(&tx, kind, &id, &doc_text, &hlc_text)?;
             }
             let case_id = record.case_id().map(|c| c.to_string());
             let op_id = waymark_domain::ids::uuid_v7(now, self.env.rng.as_mut()).to_string();

@@ -549,7 +549,7 @@ export type DeskError_Serialize = {
 /**  Where a printout went, for the audit trail. */
 export type Destination = "file" | "printer";
 
-/**  The three printouts. */
+/**  The printouts. */
 export type DocumentKind = "safety_plan" | "chronology" | "hearings";
 
 export type ErrorCode = ErrorCode_Serialize | ErrorCode_Deserialize;
