@@ -5,7 +5,7 @@
 use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 use uuid::Uuid;
-use waymark_desk::{
+use waymark_app::{
     CaseView, CreateVault, Desk, DeskError, Fields, NewCase, PrintDone, PrintForm, PrintPreview, Resolution, Strength,
     SyncView, VaultState, Vocabularies,
 };
@@ -24,7 +24,7 @@ pub fn vault_state(desk: State<'_, Desk>) -> VaultState {
 #[tauri::command]
 #[specta::specta]
 pub fn passphrase_strength(candidate: String) -> Strength {
-    waymark_desk::rate_passphrase(candidate)
+    waymark_app::rate_passphrase(candidate)
 }
 
 #[tauri::command]
@@ -53,7 +53,7 @@ pub async fn set_idle_lock_minutes(desk: State<'_, Desk>, minutes: u32) -> Reply
 
 #[tauri::command]
 #[specta::specta]
-pub async fn caseload(desk: State<'_, Desk>, query: waymark_desk::CaseloadQuery) -> Reply<Vec<CaseloadRow>> {
+pub async fn caseload(desk: State<'_, Desk>, query: waymark_app::CaseloadQuery) -> Reply<Vec<CaseloadRow>> {
     desk.caseload(query)
 }
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tauri::menu::{Menu, MenuItem, Submenu};
 use tauri::{Emitter, Manager};
-use waymark_desk::Desk;
+use waymark_app::Desk;
 
 /// The event the UI hears when the menu (not the UI) locked the vault.
 pub const LOCKED_EVENT: &str = "vault-locked";

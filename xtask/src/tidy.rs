@@ -11,7 +11,7 @@ const PURE: &[&str] = &["waymark-domain", "waymark-protocol", "waymark-demo"];
 const STORES: &[&str] = &["waymark-sqlcipher", "waymark-vault", "waymark-clinic"];
 /// Crates of the desktop side, which the clinic server must never depend on.
 const DESKTOP: &[&str] =
-    &["waymark-vault", "waymark-sync", "waymark-desk", "waymark-print", "waymark-cli", "waymark-desktop"];
+    &["waymark-vault", "waymark-sync", "waymark-app", "waymark-print", "waymark-cli", "waymark-desktop"];
 /// Crates that do I/O, which a pure crate must not depend on.
 const IO_CRATES: &[&str] =
     &["rusqlite", "reqwest", "tokio", "axum", "hyper", "rustls", "tauri", "directories", "tempfile"];
