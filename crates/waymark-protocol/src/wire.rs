@@ -25,6 +25,20 @@ pub enum OpAction {
     Update,
 }
 
+impl OpAction {
+    /// The name stored in the op log and sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpAction::Create => "create",
+            OpAction::Update => "update",
+        }
+    }
+
+    pub fn from_wire(text: &str) -> Option<OpAction> {
+        [OpAction::Create, OpAction::Update].into_iter().find(|a| a.as_str() == text)
+    }
+}
+
 /// Why the clinic would not take one op into its feed. The op is kept whole
 /// at the clinic and listed on the sending laptop; the ops after it go on.
 /// A code this build does not know arrives as `Other`, never as a failure.

@@ -20,6 +20,7 @@ use waymark_domain::records::Ctx;
 use waymark_domain::rules::Rules;
 use waymark_domain::time::{london_date, Clock};
 use waymark_domain::{Address, CaseId, DeviceId, Entity, Record, RecordKind, ValidationErrors, Victim};
+use waymark_protocol::OpAction;
 
 /// The system clock. Business logic takes a `Clock`, so tests pass their own.
 #[derive(Debug, Clone, Copy, Default)]
@@ -472,7 +473,7 @@ impl Vault {
             }
             let case_id = record.case_id().map(|c| c.to_string());
             let op_id = waymark_domain::ids::uuid_v7(now, self.env.rng.as_mut()).to_string();
-            let action = if creating { "create" } else { "update" };
+            let action = if creating { OpAction::Create } else { OpAction::Update };
             let seq = append_op(
                 &tx,
                 &NewOp {
@@ -800,7 +801,7 @@ pub(crate) struct NewOp<'a> {
     pub kind: RecordKind,
     pub record_id: &'a str,
     pub case_id: Option<&'a str>,
-    pub action: &'a str,
+    pub action: OpAction,
     pub changes: &'a Value,
 }
 
@@ -808,7 +809,7 @@ pub(crate) struct NewOp<'a> {
 /// clock of every field it writes, inside the caller's transaction.
 pub(crate) fn append_op(tx: &Connection, op: &NewOp<'_>) -> Result<i64> {
     let seq: i64 = tx.prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM ops")?.query_row([], |r| r.get(0))?;
-    let changes = if op.action == "update" { with_base(tx, op)? } else { op.changes.clone() };
+    let changes = if op.action == OpAction::Update { with_base(tx, op)? } else { op.changes.clone() };
     tx.prepare_cached(
         "INSERT INTO ops (seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema_version)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -822,7 +823,7 @@ pub(crate) fn append_op(tx: &Connection, op: &NewOp<'_>) -> Result<i64> {
         op.kind.wire(),
         op.record_id,
         op.case_id,
-        op.action,
+        op.action.as_str(),
         changes.to_string(),
         db::schema_version(),
     ])?;

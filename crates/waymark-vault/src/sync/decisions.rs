@@ -225,7 +225,7 @@ impl Vault {
                 kind,
                 record_id: &record_id,
                 case_id: case_id.as_deref(),
-                action: "update",
+                action: OpAction::Update,
                 changes: &changes,
             },
         )?;

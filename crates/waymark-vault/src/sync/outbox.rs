@@ -189,7 +189,7 @@ pub(super) fn own_ops(
             kind,
             record_id: record_id.parse().map_err(bad)?,
             case_id: case_id.map(|c| c.parse()).transpose().map_err(bad)?,
-            action: if action == "create" { OpAction::Create } else { OpAction::Update },
+            action: OpAction::from_wire(&action).ok_or(VaultError::DatabaseUnreadable)?,
             changes: serde_json::from_str(&changes).map_err(|_| VaultError::DatabaseUnreadable)?,
             schema_version: u32::try_from(schema).unwrap_or(0),
         });
