@@ -173,6 +173,30 @@ export function vocabularies(overrides: Partial<Vocabularies> = {}): Vocabularie
     }),
     referral_targets: choices("referral_targets", { clinic_panel: "Stalking clinic panel", marac: "MARAC" }),
     referral_statuses: choices("referral_statuses", { draft: "Draft", sent: "Sent" }),
+    // The fields each kind presents, as the core lists them (`KindRules::presented`); the forms derive from these.
+    presented: [
+      {
+        kind: "incident",
+        fields: [
+          { field: "occurred_at", label: "When it happened" },
+          { field: "behaviours", label: "Behaviours" },
+          { field: "channel", label: "How" },
+          { field: "location", label: "Where" },
+          { field: "account", label: "What happened" },
+          { field: "impact", label: "Impact, in the victim's words" },
+          { field: "witnesses", label: "Witnesses" },
+          { field: "evidence", label: "Evidence held" },
+          { field: "reported_to_police", label: "Reported to police" },
+          { field: "crime_reference", label: "Crime reference" },
+          { field: "police_force", label: "Police force" },
+          { field: "officer", label: "Officer" },
+          { field: "breaches_order", label: "Breach of" },
+          { field: "recorded_at", label: "Recorded" },
+          { field: "recorded_by", label: "Recorded by" },
+        ],
+        set_by_core: ["id", "case_id", "recorded_at", "recorded_by"],
+      },
+    ],
   } satisfies Vocabularies;
   return { ...base, ...overrides };
 }
@@ -284,6 +308,37 @@ export function incident(overrides: Partial<B.Incident_Serialize> = {}): B.Incid
     recorded_by: "ADV1",
   } satisfies B.Incident_Serialize;
   return { ...base, ...overrides };
+}
+
+export function order(overrides: Partial<B.ProtectiveOrder_Serialize> = {}): B.ProtectiveOrder_Serialize {
+  const base = {
+    id: "o1",
+    case_id: "c1",
+    order_type: "spo",
+    issued_by: "Example Magistrates' Court",
+    applied_on: null,
+    made_on: "2026-10-15",
+    served_on: null,
+    expiry: { kind: "on", date: "2028-10-15" },
+    protected_persons: [],
+    conditions: [],
+    bail_authority: null,
+  } satisfies B.ProtectiveOrder_Serialize;
+  return { ...base, ...overrides };
+}
+
+/** An order as the case file lists it, with its breaches; `order` is merged into a whole order. */
+export function orderEntry(
+  overrides: Partial<Omit<B.OrderEntry_Serialize, "order">> & { order?: Partial<B.ProtectiveOrder_Serialize> } = {},
+): B.OrderEntry_Serialize {
+  const { order: o, ...rest } = overrides;
+  const base = {
+    order: order(o),
+    breaches: [],
+    notification_deadline: null,
+    in_force_today: true,
+  } satisfies B.OrderEntry_Serialize;
+  return { ...base, ...rest };
 }
 
 export function contact(overrides: Partial<B.Contact_Serialize> = {}): B.Contact_Serialize {

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use waymark_domain::alerts::Warning;
+use waymark_domain::record::Presented;
 use waymark_domain::timeline::Timeline;
 use waymark_domain::*;
 use waymark_vault::audit::AuditEvent;
@@ -82,6 +83,17 @@ pub struct Vocabularies {
     pub closure_reasons: Vec<Choice>,
     pub referral_targets: Vec<Choice>,
     pub referral_statuses: Vec<Choice>,
+    /// The fields each kind presents, with their labels (`KindRules::presented`):
+    /// the forms take labels and fields from here instead of repeating them.
+    pub presented: Vec<KindFields>,
+}
+
+/// A kind's presented fields, and which of them the core sets (never in a form).
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct KindFields {
+    pub kind: RecordKind,
+    pub fields: Vec<Presented>,
+    pub set_by_core: Vec<&'static str>,
 }
 
 impl Vocabularies {
@@ -103,6 +115,15 @@ impl Vocabularies {
             closure_reasons: ClosureReason::choices(),
             referral_targets: ReferralTarget::choices(),
             referral_statuses: ReferralStatus::choices(),
+            presented: RecordKind::ALL
+                .iter()
+                .filter(|kind| !kind.rules().presented.is_empty())
+                .map(|&kind| KindFields {
+                    kind,
+                    fields: kind.rules().presented.to_vec(),
+                    set_by_core: kind.rules().protected.to_vec(),
+                })
+                .collect(),
         }
     }
 }

@@ -231,7 +231,12 @@ fn print_incidents(entries: &[IncidentEntry]) {
             if e.amendments.is_empty() { String::new() } else { format!(" [amended x{}]", e.amendments.len()) };
         let police = i.crime_reference.as_ref().map(|r| format!(" crime ref {r}")).unwrap_or_default();
         say!("  {}  {}{}{}", show_london(i.occurred_at), behaviours(&i.behaviours), police, amended);
-        say!("      {}", i.account);
+        // Every other field the incident presents, labelled by the record kind.
+        for p in i.presented_text() {
+            if !matches!(p.field, "occurred_at" | "behaviours" | "crime_reference") {
+                say!("      {}: {}", p.label, p.text);
+            }
+        }
     }
 }
 

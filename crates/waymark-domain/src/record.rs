@@ -61,6 +61,46 @@ pub struct KindRules {
     pub carries_forward: &'static [&'static str],
     /// The document a new record starts from: ids, provenance and defaults.
     pub new_doc: fn(&NewRecord<'_>) -> Value,
+    /// The fields a person sees, in order, with their labels: the app's form
+    /// (except what the core sets), the printouts and the CLI take them from
+    /// here. Empty for a kind whose screens still list their own fields.
+    pub presented: &'static [Presented],
+    /// Fields no person needs to see (ids). With `presented`, every field of
+    /// the record, checked by a test on a serialised sample.
+    pub internal: &'static [&'static str],
+}
+
+/// A field as a person sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Presented {
+    pub field: &'static str,
+    pub label: &'static str,
+}
+
+/// A presented field's value as text, for a printout or the CLI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresentedText {
+    pub field: &'static str,
+    pub label: &'static str,
+    pub text: String,
+}
+
+/// A stored value as a person reads it: lists joined, yes or no, nothing for null.
+pub fn display_value(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::Bool(yes) => if *yes { "Yes" } else { "No" }.to_owned(),
+        Value::String(text) => text.clone(),
+        Value::Array(items) => items.iter().map(display_value).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+impl Presented {
+    pub const fn new(field: &'static str, label: &'static str) -> Presented {
+        Presented { field, label }
+    }
 }
 
 impl KindRules {
@@ -77,7 +117,14 @@ impl KindRules {
         correction: None,
         carries_forward: &[],
         new_doc: ids_only,
+        presented: &[],
+        internal: &["id", "case_id"],
     };
+
+    /// The label of a presented field.
+    pub fn label_of(&self, field: &str) -> Option<&'static str> {
+        self.presented.iter().find(|p| p.field == field).map(|p| p.label)
+    }
 
     /// Every field the rules name, so a test can check each exists.
     pub fn named_fields(&self) -> impl Iterator<Item = &'static str> + '_ {
@@ -90,6 +137,7 @@ impl KindRules {
             self.keyed,
             self.order,
             self.carries_forward,
+            self.internal,
         ]
         .into_iter()
         .flatten()

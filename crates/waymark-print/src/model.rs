@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use waymark_domain::time::{london_date, show_london};
 use waymark_domain::timeline::weekly;
 use waymark_domain::{
-    Answer, Case, Expiry, Hearing, Incident, PlanSection, ProtectiveOrder, RiskAssessment, SafetyPlan, Victim,
+    Answer, Case, Expiry, Hearing, Incident, PlanSection, ProtectiveOrder, RecordKind, RiskAssessment, SafetyPlan,
+    Victim,
 };
 use waymark_vault::queries::{CaseFile, IncidentEntry};
 
@@ -304,23 +305,38 @@ pub struct OrderDoc {
 pub struct IncidentDoc {
     pub number: usize,
     pub when: String,
-    pub location: Option<String>,
-    pub channel: String,
-    pub behaviours: Vec<String>,
-    /// Behaviours seen here for the first time in the case.
-    pub first_behaviours: Vec<String>,
-    pub account: String,
-    pub impact: Option<String>,
-    pub witnesses: Vec<String>,
-    pub evidence: Vec<String>,
-    pub reported: bool,
-    pub crime_reference: Option<String>,
-    pub force: Option<String>,
-    pub officer: Option<String>,
     /// "Order 2: Stalking Protection Order" when this incident breaches one.
     pub breach: Option<String>,
-    pub recorded: String,
+    /// Every other field the incident presents (`KindRules::presented`), in
+    /// its order and with its label, so a new field reaches the chronology
+    /// without a change here; and the behaviours seen here for the first time.
+    pub facts: Vec<FactDoc>,
     pub amendments: Vec<AmendmentDoc>,
+}
+
+/// One labelled line of an entry. `None` when the record holds nothing there.
+#[derive(Debug, Clone, Serialize)]
+pub struct FactDoc {
+    pub label: &'static str,
+    pub text: Option<String>,
+}
+
+/// The incident's presented fields as the chronology shows them. When it
+/// happened and the order it breaches head the entry, so they are left out.
+fn incident_facts(incident: &Incident, firsts: Vec<String>) -> Vec<FactDoc> {
+    let mut facts = Vec::new();
+    for presented in incident.presented_text() {
+        let text = match presented.field {
+            "occurred_at" | "breaches_order" => continue,
+            "recorded_at" => when(incident.recorded_at),
+            _ => presented.text,
+        };
+        facts.push(FactDoc { label: presented.label, text: Some(text) });
+        if presented.field == "behaviours" && !firsts.is_empty() {
+            facts.push(FactDoc { label: "First time", text: Some(firsts.join(", ")) });
+        }
+    }
+    facts
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -357,7 +373,9 @@ fn incident_changes(entry: &IncidentEntry, amendment: &waymark_domain::IncidentA
         .iter()
         .map(|(field, new)| {
             let old = before.get(field).map(display_json).unwrap_or_else(|| "(none)".into());
-            format!("{}: {} → {}", field.replace('_', " "), old, display_json(new))
+            let label =
+                RecordKind::Incident.rules().label_of(field).map_or_else(|| field.replace('_', " "), str::to_owned);
+            format!("{label}: {} → {}", old, display_json(new))
         })
         .collect()
 }
@@ -365,6 +383,7 @@ fn incident_changes(entry: &IncidentEntry, amendment: &waymark_domain::IncidentA
 fn display_json(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::Null => "(none)".into(),
+        serde_json::Value::Bool(yes) => if *yes { "Yes" } else { "No" }.into(),
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Array(items) => items.iter().map(display_json).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
@@ -404,27 +423,8 @@ impl ChronologyDoc {
             incidents.push(IncidentDoc {
                 number,
                 when: when(incident.occurred_at),
-                location: incident.location.clone(),
-                channel: incident.channel.label().to_owned(),
-                behaviours: incident.behaviours.iter().map(|b| b.label().to_owned()).collect(),
-                first_behaviours: firsts,
-                account: incident.account.clone(),
-                impact: incident.impact.clone(),
-                witnesses: incident.witnesses.clone(),
-                evidence: incident
-                    .evidence
-                    .iter()
-                    .map(|e| match &e.kept_at {
-                        Some(at) => format!("{} (kept: {at})", e.description),
-                        None => e.description.clone(),
-                    })
-                    .collect(),
-                reported: incident.reported_to_police,
-                crime_reference: incident.crime_reference.clone(),
-                force: incident.police_force.clone(),
-                officer: incident.officer.clone(),
                 breach,
-                recorded: format!("{} by {}", when(incident.recorded_at), incident.recorded_by),
+                facts: incident_facts(incident, firsts),
                 amendments: entry
                     .amendments
                     .iter()

@@ -554,3 +554,40 @@ fn an_exclusion_zone_naming_the_street_prints_without_asking() {
     let pdf = f.print(&Request::Chronology { case }, plain, "chronology.pdf");
     assert!(pages_of(&pdf).join(" ").contains(&street), "the condition is printed");
 }
+
+#[test]
+fn an_incident_with_every_field_filled_shows_each_presented_label_on_the_chronology() {
+    // The chronology takes an incident's fields from the record kind's
+    // presented list: a field given a label there reaches the court bundle
+    // with no change to the printout. Read with pdftotext, as a reader would.
+    let mut f = fixture();
+    let patch = waymark_domain::patch::Patch::parse(&[
+        "occurred_at=2026-11-20 18:30",
+        "behaviours+=following",
+        "channel=in_person",
+        "location=Corner of Demo Street",
+        "account=Waited by the gate",
+        "impact=Could not sleep",
+        "witnesses+=A neighbour (DEMO)",
+        r#"evidence:=[{"description": "Doorbell video"}]"#,
+        "reported_to_police:=true",
+        "crime_reference=CR-DEMO-1",
+        "police_force=Demo Police",
+        "officer=PC Demo",
+    ])
+    .unwrap();
+    f.vault.add(waymark_domain::RecordKind::Incident, Some(f.case), &patch).unwrap();
+    let pdf = f.print(&Request::Chronology { case: f.case }, Options::default(), "chronology.pdf");
+    let text = pages_of(&pdf).join("\n");
+    for presented in waymark_domain::RecordKind::Incident.rules().presented {
+        if matches!(presented.field, "occurred_at" | "breaches_order") {
+            continue; // The entry's heading and its breach box.
+        }
+        assert!(text.contains(presented.label), "the chronology has no {:?}", presented.label);
+    }
+    for value in
+        ["Corner of Demo Street", "Could not sleep", "A neighbour (DEMO)", "Doorbell video", "CR-DEMO-1", "PC Demo"]
+    {
+        assert!(text.contains(value), "{value} is missing");
+    }
+}

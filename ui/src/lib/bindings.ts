@@ -767,6 +767,13 @@ export type IntakeReferral_Serialize = {
 	consent_recorded: boolean,
 };
 
+/**  A kind's presented fields, and which of them the core sets (never in a form). */
+export type KindFields = {
+	kind: RecordKind,
+	fields: Presented[],
+	set_by_core: string[],
+};
+
 /**
  *  Lawful basis recorded when information is shared without consent
  *  (UK GDPR Art. 6 and DPA 2018 Sch. 1 conditions).
@@ -903,6 +910,12 @@ export type PoliceReference_Deserialize = {
 export type PoliceReference_Serialize = {
 	crime_reference: string,
 	force: string | null,
+};
+
+/**  A field as a person sees it. */
+export type Presented = {
+	field: string,
+	label: string,
 };
 
 export type PrintDone = {
@@ -1499,6 +1512,11 @@ export type Vocabularies = {
 	closure_reasons: Choice[],
 	referral_targets: Choice[],
 	referral_statuses: Choice[],
+	/**
+	 *  The fields each kind presents, with their labels (`KindRules::presented`):
+	 *  the forms take labels and fields from here instead of repeating them.
+	 */
+	presented: KindFields[],
 };
 
 /**

@@ -1,4 +1,4 @@
-import type { Choice, Value } from "./bindings";
+import type { Choice, RecordKind, Value, Vocabularies } from "./bindings";
 
 /** Form fields by name, as the core reads them. */
 export type Fields = Record<string, Value>;
@@ -18,6 +18,29 @@ export interface FieldSpec {
   hint?: string;
   /** A value, or a function for values that must be fresh each time the form is reset (like "now"). */
   initial?: unknown;
+}
+
+/** How the UI asks for a presented field: everything but its name and its label, which the core gives. */
+export type FieldInput = Omit<FieldSpec, "name" | "label">;
+
+/**
+ * A kind's form as the core presents it (`Vocabularies.presented`): its fields
+ * in the core's order and with the core's labels, less the ones the core sets
+ * itself. `inputs` says how each is asked for; a field it does not name is a
+ * plain text input, so a field added on the Rust side appears in the form
+ * rather than being left out without a word.
+ */
+export function presentedForm(
+  vocab: Vocabularies,
+  kind: RecordKind,
+  inputs: Partial<Record<string, FieldInput>>,
+): FieldSpec[] {
+  const presented = vocab.presented.find((p) => p.kind === kind);
+  if (!presented) return [];
+  const setByCore = new Set(presented.set_by_core);
+  return presented.fields
+    .filter((p) => !setByCore.has(p.field))
+    .map((p): FieldSpec => ({ type: "text", ...inputs[p.field], name: p.field, label: p.label }));
 }
 
 export type Values = Record<string, unknown>;

@@ -22,12 +22,21 @@ export type Known<T> = Exclude<T, Other>;
 type Exactly<Keys extends PropertyKey, T extends Record<Keys, unknown> & Record<Exclude<keyof T, Keys>, never>> = T;
 
 /**
+ * The vocabularies proper: each list of choices `Vocabularies` holds. Its
+ * other fields (`presented`, the fields each kind shows) describe forms, not
+ * stored values, and are not vocabularies.
+ */
+export type Vocabulary = {
+  [K in keyof Vocabularies]: Vocabularies[K] extends B.Choice[] ? K : never;
+}[keyof Vocabularies];
+
+/**
  * The generated type of each vocabulary's values. A vocabulary added to or
  * renamed in `Vocabularies` on the Rust side fails svelte-check here until it
  * is named, and a screen that shows a value of the wrong type fails too.
  */
 export type VocabularyValues = Exactly<
-  keyof Vocabularies,
+  Vocabulary,
   {
     behaviours: B.Behaviour;
     channels: B.IncidentChannel;
@@ -47,7 +56,6 @@ export type VocabularyValues = Exactly<
     referral_statuses: B.ReferralStatus;
   }
 >;
-export type Vocabulary = keyof Vocabularies;
 
 /**
  * The label for a vocabulary's wire name, for data keyed by wire names (the

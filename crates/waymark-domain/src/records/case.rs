@@ -10,6 +10,8 @@ pub(crate) const RULES: KindRules = KindRules {
     clinic_owned: &["advocate"],
     safety_critical: &["risk_level", "risk_review_on"],
     sets: &["police_references", "court_cases"],
+    // A case is its own case: it has no case_id.
+    internal: &["id"],
     new_doc: |n| {
         let today = n.today.to_string();
         json!({

@@ -1,7 +1,7 @@
 //! The incident diary and its amendments: an incident is never edited, only corrected.
 
 use super::*;
-use crate::record::{ids_and, KindRules};
+use crate::record::{display_value, ids_and, KindRules, Presented, PresentedText};
 use serde_json::json;
 
 /// Incident fields an amendment may not change: identity and provenance.
@@ -9,6 +9,23 @@ pub(crate) const RULES: KindRules = KindRules {
     protected: &["id", "case_id", "recorded_at", "recorded_by"],
     order: &["occurred_at", "id"],
     correction: Some("incident_amendment (the original is kept)"),
+    presented: &[
+        Presented::new("occurred_at", "When it happened"),
+        Presented::new("behaviours", "Behaviours"),
+        Presented::new("channel", "How"),
+        Presented::new("location", "Where"),
+        Presented::new("account", "What happened"),
+        Presented::new("impact", "Impact, in the victim's words"),
+        Presented::new("witnesses", "Witnesses"),
+        Presented::new("evidence", "Evidence held"),
+        Presented::new("reported_to_police", "Reported to police"),
+        Presented::new("crime_reference", "Crime reference"),
+        Presented::new("police_force", "Police force"),
+        Presented::new("officer", "Officer"),
+        Presented::new("breaches_order", "Breach of"),
+        Presented::new("recorded_at", "Recorded"),
+        Presented::new("recorded_by", "Recorded by"),
+    ],
     new_doc: |n| {
         let now = n.now.to_rfc3339();
         ids_and(n, json!({"occurred_at": now, "recorded_at": now, "recorded_by": n.actor, "behaviours": []}))
@@ -78,6 +95,37 @@ pub struct Evidence {
 const INCIDENT_FUTURE_TOLERANCE_MINUTES: i64 = 10;
 
 impl Incident {
+    /// Each presented field that holds something, as text, in the order the
+    /// rules give: what the chronology and the CLI show. A field with no
+    /// wording of its own here reads as its stored value.
+    pub fn presented_text(&self) -> Vec<PresentedText> {
+        let doc = serde_json::to_value(self).unwrap_or_default();
+        RULES
+            .presented
+            .iter()
+            .map(|p| {
+                let text = match p.field {
+                    "occurred_at" => crate::time::show_london(self.occurred_at),
+                    "recorded_at" => crate::time::show_london(self.recorded_at),
+                    "channel" => self.channel.label().to_owned(),
+                    "behaviours" => self.behaviours.iter().map(|b| b.label()).collect::<Vec<_>>().join(", "),
+                    "evidence" => self
+                        .evidence
+                        .iter()
+                        .map(|e| match &e.kept_at {
+                            Some(at) => format!("{} (kept: {at})", e.description),
+                            None => e.description.clone(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    field => doc.get(field).map(display_value).unwrap_or_default(),
+                };
+                PresentedText { field: p.field, label: p.label, text }
+            })
+            .filter(|p| !p.text.is_empty())
+            .collect()
+    }
+
     pub(crate) fn check(&self, c: &mut Checker, _ctx: &Ctx<'_>) {
         c.not_blank(&self.account, "account");
         c.require(!self.behaviours.is_empty(), "behaviours", "needs at least one behaviour");

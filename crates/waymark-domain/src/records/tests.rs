@@ -211,3 +211,67 @@ fn rules_that_cannot_both_hold_do_not() {
         assert!(!rules.order.is_empty(), "{}: listing needs an order", kind.wire());
     }
 }
+
+/// Kinds whose screens still list their own fields (`KindRules::presented`
+/// is empty). Declaring a kind's fields means taking it off this list.
+const LISTED_BY_THEIR_SCREENS: &[RecordKind] = &[
+    RecordKind::Case,
+    RecordKind::Victim,
+    RecordKind::Perpetrator,
+    RecordKind::IncidentAmendment,
+    RecordKind::RiskAssessment,
+    RecordKind::SafetyPlan,
+    RecordKind::Hearing,
+    RecordKind::ProtectiveOrder,
+    RecordKind::Breach,
+    RecordKind::Referral,
+    RecordKind::ClinicReview,
+    RecordKind::Contact,
+    RecordKind::Task,
+];
+
+#[test]
+fn every_field_of_a_presented_kind_is_shown_or_marked_internal() {
+    // A field added to an incident must be given a label (and so reach the
+    // form, the chronology and the CLI) or be marked internal: a field in
+    // neither state would be kept but never seen.
+    for kind in RecordKind::ALL.iter().copied() {
+        let rules = kind.rules();
+        if LISTED_BY_THEIR_SCREENS.contains(&kind) {
+            assert!(rules.presented.is_empty(), "{} presents its fields: take it off the list", kind.wire());
+            continue;
+        }
+        let doc = sample_doc(kind);
+        let mut fields: Vec<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
+        fields.sort_unstable();
+        let mut declared: Vec<&str> =
+            rules.presented.iter().map(|p| p.field).chain(rules.internal.iter().copied()).collect();
+        declared.sort_unstable();
+        assert_eq!(fields, declared, "{}: every field once, shown or internal", kind.wire());
+        let mut labels: Vec<&str> = rules.presented.iter().map(|p| p.label).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), rules.presented.len(), "{}: two fields share a label", kind.wire());
+    }
+}
+
+#[test]
+fn an_incident_with_every_field_filled_reads_out_every_presented_field() {
+    // The chronology and the CLI show what `presented_text` gives: a field
+    // that read as nothing would vanish from the court bundle.
+    let mut doc = sample_doc(RecordKind::Incident);
+    let filled = serde_json::json!({
+        "location": "Corner of Demo Street", "impact": "Could not sleep", "witnesses": ["A neighbour"],
+        "evidence": [{"description": "Doorbell video"}], "reported_to_police": true, "crime_reference": "CR-1",
+        "police_force": "Demo Police", "officer": "PC Demo", "breaches_order": Uuid::from_u128(9),
+        "behaviours": ["following"],
+    });
+    doc.as_object_mut().unwrap().extend(filled.as_object().unwrap().clone());
+    let incident: Incident = crate::record::parse(doc).unwrap();
+    let shown: Vec<&str> = incident.presented_text().iter().map(|p| p.field).collect();
+    let presented: Vec<&str> = RecordKind::Incident.rules().presented.iter().map(|p| p.field).collect();
+    assert_eq!(shown, presented);
+    let text = incident.presented_text();
+    assert!(text.iter().any(|p| p.field == "reported_to_police" && p.text == "Yes"));
+    assert!(text.iter().any(|p| p.field == "channel" && p.text == "In person"));
+}
