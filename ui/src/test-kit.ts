@@ -183,7 +183,7 @@ export function vocabularies(overrides: Partial<Vocabularies> = {}): Vocabularie
           { field: "channel", label: "How" },
           { field: "location", label: "Where" },
           { field: "account", label: "What happened" },
-          { field: "impact", label: "Impact, in the victim's words" },
+          { field: "impact", label: "Impact" },
           { field: "witnesses", label: "Witnesses" },
           { field: "evidence", label: "Evidence held" },
           { field: "reported_to_police", label: "Reported to police" },

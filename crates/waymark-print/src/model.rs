@@ -327,8 +327,9 @@ fn incident_facts(incident: &Incident, firsts: Vec<String>) -> Vec<FactDoc> {
     let mut facts = Vec::new();
     for presented in incident.presented_text() {
         let text = match presented.field {
-            "occurred_at" | "breaches_order" => continue,
-            "recorded_at" => when(incident.recorded_at),
+            "occurred_at" | "breaches_order" | "recorded_by" => continue,
+            // One line for who recorded it and when, as a court bundle reads it.
+            "recorded_at" => format!("{} by {}", when(incident.recorded_at), incident.recorded_by),
             _ => presented.text,
         };
         facts.push(FactDoc { label: presented.label, text: Some(text) });

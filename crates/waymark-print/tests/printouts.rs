@@ -580,11 +580,12 @@ fn an_incident_with_every_field_filled_shows_each_presented_label_on_the_chronol
     let pdf = f.print(&Request::Chronology { case: f.case }, Options::default(), "chronology.pdf");
     let text = pages_of(&pdf).join("\n");
     for presented in waymark_domain::RecordKind::Incident.rules().presented {
-        if matches!(presented.field, "occurred_at" | "breaches_order") {
-            continue; // The entry's heading and its breach box.
+        if matches!(presented.field, "occurred_at" | "breaches_order" | "recorded_by") {
+            continue; // The entry's heading, its breach box, and "Recorded ... by ADV-7".
         }
         assert!(text.contains(presented.label), "the chronology has no {:?}", presented.label);
     }
+    assert!(text.contains("by ADV-7"), "who recorded it");
     for value in
         ["Corner of Demo Street", "Could not sleep", "A neighbour (DEMO)", "Doorbell video", "CR-DEMO-1", "PC Demo"]
     {

@@ -15,7 +15,7 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("channel", "How"),
         Presented::new("location", "Where"),
         Presented::new("account", "What happened"),
-        Presented::new("impact", "Impact, in the victim's words"),
+        Presented::new("impact", "Impact"),
         Presented::new("witnesses", "Witnesses"),
         Presented::new("evidence", "Evidence held"),
         Presented::new("reported_to_police", "Reported to police"),
