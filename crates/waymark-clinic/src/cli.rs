@@ -457,7 +457,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                     e.seq,
                     waymark_domain::time::show_london(e.at),
                     e.actor,
-                    e.action,
+                    e.action.as_str(),
                     e.target.as_deref().unwrap_or("-"),
                     e.detail
                 );

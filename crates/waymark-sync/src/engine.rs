@@ -241,7 +241,10 @@ pub fn sync_once<A: VaultAccess>(access: &A) -> Result<SyncReport, SyncError> {
             access.with_vault(|v| {
                 v.sync_record_attempt(Some(code.as_str()))?;
                 if permanent {
-                    v.sync_record_problem(&waymark_vault::sync::ProblemCode::request(code), "up")?;
+                    v.sync_record_problem(
+                        &waymark_vault::sync::ProblemCode::request(code),
+                        waymark_vault::sync::Flow::Up,
+                    )?;
                 }
                 Ok(())
             })?;

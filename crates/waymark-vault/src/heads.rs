@@ -97,7 +97,7 @@ pub(crate) fn supersede_locally(
     }
     tx.prepare_cached("DELETE FROM field_heads WHERE record_id = ?1 AND field = ?2")?
         .execute(params![record_id, field])?;
-    let closed = close_open(tx, record_id, field, None, now, actor, "local")?;
+    let closed = close_open(tx, record_id, field, None, now, actor, crate::sync::Resolution::Local)?;
     Ok((base, closed))
 }
 
@@ -109,7 +109,7 @@ pub(crate) fn close_open(
     keep: Option<&str>,
     now: DateTime<Utc>,
     by: &str,
-    resolution: &str,
+    resolution: crate::sync::Resolution,
 ) -> Result<Vec<String>> {
     let open: Vec<String> = tx
         .prepare_cached("SELECT id FROM sync_conflicts WHERE record_id = ?1 AND field = ?2 AND resolved_at IS NULL")?
@@ -120,7 +120,7 @@ pub(crate) fn close_open(
         tx.prepare_cached(
             "UPDATE sync_conflicts SET resolved_at = ?2, resolved_by = ?3, resolution = ?4 WHERE id = ?1",
         )?
-        .execute(params![id, now.to_rfc3339(), by, resolution])?;
+        .execute(params![id, now.to_rfc3339(), by, resolution.as_str()])?;
         closed.push(id);
     }
     Ok(closed)

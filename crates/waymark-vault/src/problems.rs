@@ -6,6 +6,31 @@ use serde::{Serialize, Serializer};
 use waymark_domain::codes::ErrorCode;
 use waymark_protocol::OpRefusal;
 
+/// Which way the change or request on the list was going. Stored as its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Flow {
+    /// From this laptop to the clinic.
+    Up,
+    /// From the clinic to this laptop.
+    Down,
+}
+
+impl Flow {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flow::Up => "up",
+            Flow::Down => "down",
+        }
+    }
+
+    /// The column allows only these two; anything else is an unreadable row.
+    pub fn from_wire(text: &str) -> Option<Flow> {
+        [Flow::Up, Flow::Down].into_iter().find(|f| f.as_str() == text)
+    }
+}
+
 /// Why a problem is on the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProblemCode {

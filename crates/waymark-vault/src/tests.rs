@@ -927,7 +927,7 @@ fn a_problem_is_dismissed_with_a_reason_or_retried_until_its_change_applies() {
 
 /// Puts a refusal on the problems list, as a failed sync would.
 fn v_problem(v: &mut Vault) {
-    v.sync_record_problem(&crate::sync::ProblemCode::Request(ErrorCode::UnknownDevice), "up").unwrap();
+    v.sync_record_problem(&crate::sync::ProblemCode::Request(ErrorCode::UnknownDevice), crate::sync::Flow::Up).unwrap();
 }
 
 #[test]

@@ -588,6 +588,13 @@ export type FieldError = {
 	rule: string,
 };
 
+/**  Which way the change or request on the list was going. Stored as its name. */
+export type Flow = 
+/**  From this laptop to the clinic. */
+"up" | 
+/**  From the clinic to this laptop. */
+"down";
+
 export type Hearing = Hearing_Serialize | Hearing_Deserialize;
 
 export type HearingId = string;
@@ -971,7 +978,7 @@ export type Problem_Deserialize = {
 	id: number,
 	at: string,
 	code: string,
-	direction: string,
+	direction: Flow,
 	op_id?: string | null,
 	seq?: number | null,
 	/**  What happened and what to do, in words (from `code`). */
@@ -987,7 +994,7 @@ export type Problem_Serialize = {
 	id: number,
 	at: string,
 	code: string,
-	direction: string,
+	direction: Flow,
 	op_id: string | null,
 	seq: number | null,
 	/**  What happened and what to do, in words (from `code`). */

@@ -498,7 +498,7 @@ impl ClinicStore for MemoryStore {
             seq,
             at: now,
             actor: decision.by.to_owned(),
-            action: format!("quarantine_{}", verdict.as_str()),
+            action: AdminAction::of(verdict),
             target: Some(held.op_id.to_string()),
             detail: serde_json::json!({ "quarantine": id, "origin": held.origin.to_string(), "seq": held.seq }),
         });

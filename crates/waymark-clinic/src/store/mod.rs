@@ -170,6 +170,39 @@ impl QuarantineDecision {
     }
 }
 
+/// What a line of the administrative audit records. Stored as its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdminAction {
+    QuarantineReleased,
+    QuarantineDiscarded,
+    /// Written by a newer waymark-clinic.
+    Unrecognised,
+}
+
+impl AdminAction {
+    const KNOWN: [AdminAction; 2] = [AdminAction::QuarantineReleased, AdminAction::QuarantineDiscarded];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminAction::QuarantineReleased => "quarantine_released",
+            AdminAction::QuarantineDiscarded => "quarantine_discarded",
+            AdminAction::Unrecognised => "unrecognised",
+        }
+    }
+
+    pub fn from_wire(text: &str) -> AdminAction {
+        AdminAction::KNOWN.into_iter().find(|a| a.as_str() == text).unwrap_or(AdminAction::Unrecognised)
+    }
+
+    pub fn of(decision: QuarantineDecision) -> AdminAction {
+        match decision {
+            QuarantineDecision::Released => AdminAction::QuarantineReleased,
+            QuarantineDecision::Discarded => AdminAction::QuarantineDiscarded,
+        }
+    }
+}
+
 /// An op the clinic would not store because its id or its slot was already
 /// held with other content. Ids and kinds only: the change itself stays sealed in the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -205,7 +238,7 @@ pub struct AdminEvent {
     pub seq: i64,
     pub at: DateTime<Utc>,
     pub actor: String,
-    pub action: String,
+    pub action: AdminAction,
     pub target: Option<String>,
     pub detail: serde_json::Value,
 }

@@ -235,12 +235,12 @@ fn audit_admin(
     tx: &Connection,
     at: &str,
     actor: &str,
-    action: &str,
+    action: AdminAction,
     target: &str,
     detail: serde_json::Value,
 ) -> StoreResult<()> {
     tx.prepare_cached("INSERT INTO admin_audit (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![at, actor, action, target, detail.to_string()])?;
+        .execute(params![at, actor, action.as_str(), target, detail.to_string()])?;
     Ok(())
 }
 
@@ -786,7 +786,7 @@ impl ClinicStore for SqliteStore {
             &tx,
             &at,
             decision.by,
-            &format!("quarantine_{}", verdict.as_str()),
+            AdminAction::of(verdict),
             &held.op_id.to_string(),
             serde_json::json!({ "quarantine": id, "origin": held.origin.to_string(), "seq": held.seq }),
         )?;
@@ -860,7 +860,7 @@ impl ClinicStore for SqliteStore {
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
                     r.get(2)?,
-                    r.get(3)?,
+                    r.get::<_, String>(3)?,
                     r.get(4)?,
                     r.get::<_, String>(5)?,
                 ))
@@ -872,7 +872,7 @@ impl ClinicStore for SqliteStore {
                     seq,
                     at: parse_instant(&at)?,
                     actor,
-                    action,
+                    action: AdminAction::from_wire(&action),
                     target,
                     detail: serde_json::from_str(&detail).map_err(|_| ClinicError::Store("unreadable audit".into()))?,
                 })

@@ -464,12 +464,12 @@ impl ApplyState<'_> {
         }
         let disagree = next.iter().any(|h| h.value != shown.value);
         if !disagree {
-            crate::heads::close_open(self.tx, record_id, field, None, self.now, &op.actor, "remote")?;
+            crate::heads::close_open(self.tx, record_id, field, None, self.now, &op.actor, Resolution::Remote)?;
             return Ok(shown);
         }
         let ids: Vec<&str> = next.iter().map(|h| h.op_id.as_str()).collect();
         let id = crate::heads::conflict_id_of(&ids, field);
-        crate::heads::close_open(self.tx, record_id, field, Some(&id), self.now, &op.actor, "remote")?;
+        crate::heads::close_open(self.tx, record_id, field, Some(&id), self.now, &op.actor, Resolution::Remote)?;
         // The list shows this device's own write as "local" and the latest other as "remote".
         let mut own = None;
         for head in &next {

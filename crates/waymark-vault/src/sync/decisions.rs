@@ -62,7 +62,8 @@ impl Vault {
         for row in rows {
             let (id, at, code, direction, op_id, seq, kept) = row?;
             let code = ProblemCode::from_wire(&code);
-            let retryable = direction == "down" && kept && code.is_retryable();
+            let direction: Flow = Flow::from_wire(&direction).ok_or(VaultError::DatabaseUnreadable)?;
+            let retryable = direction == Flow::Down && kept && code.is_retryable();
             let needs_rejoin = code.needs_rejoin();
             out.push(Problem {
                 id,
@@ -137,7 +138,7 @@ impl Vault {
             )
             .optional()?;
         let Some((code, direction, Some(text))) = row.filter(|(code, direction, op)| {
-            direction == "down" && op.is_some() && ProblemCode::from_wire(code).is_retryable()
+            direction == Flow::Down.as_str() && op.is_some() && ProblemCode::from_wire(code).is_retryable()
         }) else {
             return Err(waymark_domain::ValidationErrors::single(
                 "problem",
@@ -229,13 +230,9 @@ impl Vault {
                 changes: &changes,
             },
         )?;
-        let resolution = match choice {
-            Resolution::Local => "local",
-            Resolution::Remote => "remote",
-        };
         tx.execute(
             "UPDATE sync_conflicts SET resolved_at = ?2, resolved_by = ?3, resolution = ?4 WHERE id = ?1",
-            params![id, now.to_rfc3339(), self.actor, resolution],
+            params![id, now.to_rfc3339(), self.actor, choice.as_str()],
         )?;
         audit::append(
             &tx,
@@ -246,7 +243,7 @@ impl Vault {
                 kind: Some(kind.wire()),
                 record_id: Some(record_id.clone()),
                 case_id: case_id.clone(),
-                detail: json!({ "conflict": id, "field": field, "choice": resolution, "op": seq }),
+                detail: json!({ "conflict": id, "field": field, "choice": choice.as_str(), "op": seq }),
             },
         )?;
         meta_set(&tx, "hlc", &hlc_text)?;

@@ -6,7 +6,7 @@
 use crate::audit::{self, AuditAction, AuditEntry};
 use crate::error::{Result, VaultError};
 use crate::heads::Head;
-pub use crate::problems::ProblemCode;
+pub use crate::problems::{Flow, ProblemCode};
 use crate::vault::{append_op, check_references, meta_get, meta_set, NewOp, Vault};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -92,6 +92,16 @@ pub enum Resolution {
     Remote,
 }
 
+impl Resolution {
+    /// The name stored with a closed conflict.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Local => "local",
+            Resolution::Remote => "remote",
+        }
+    }
+}
+
 /// Something sync will not decide alone and will never drop.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -100,7 +110,7 @@ pub struct Problem {
     pub at: DateTime<Utc>,
     #[cfg_attr(feature = "specta", specta(type = String))]
     pub code: ProblemCode,
-    pub direction: String,
+    pub direction: Flow,
     pub op_id: Option<String>,
     pub seq: Option<i64>,
     /// What happened and what to do, in words (from `code`).

@@ -79,7 +79,7 @@ impl Vault {
     }
 
     /// Puts a refusal the device cannot fix alone on the problems list.
-    pub fn sync_record_problem(&mut self, code: &ProblemCode, direction: &str) -> Result<()> {
+    pub fn sync_record_problem(&mut self, code: &ProblemCode, direction: Flow) -> Result<()> {
         let code = code.wire();
         let now = self.env.clock.now();
         let open: Option<i64> = self
@@ -93,7 +93,7 @@ impl Vault {
         if open.is_none() {
             self.conn.execute(
                 "INSERT INTO sync_problems (at, code, direction) VALUES (?1, ?2, ?3)",
-                params![now.to_rfc3339(), code, direction],
+                params![now.to_rfc3339(), code, direction.as_str()],
             )?;
         }
         Ok(())
