@@ -214,6 +214,10 @@ impl Printer {
         let mut gather = documents::Gather { printer: self, vault, options, produced, today };
         let documents::Gathered { data, case, record, version, discreet: guard_parts, victims, cases: held_cases } =
             request.gather(&mut gather)?;
+        // A discreet printout that did not say what to keep off its pages is never printed.
+        if options.discreet && guard_parts.is_none() {
+            return Err(PrintError::Internal { what: "the discreet check's inputs" });
+        }
         let compiled = self.engine.compile(&self.templates, kind.template(), &data, now, options.discreet)?;
         let page_texts = engine::page_texts(&compiled.document);
         // The address guard: no printout shows a victim's address only because

@@ -42,6 +42,11 @@ pub fn open(path: &Path, key: Option<&str>, create: bool, tuning: Tuning) -> Res
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
+    // Only a raw key literal goes into the statement below: anything else
+    // (a passphrase, by mistake) could carry SQL with it.
+    if key.is_some_and(|k| !is_raw_key_literal(k)) {
+        return Err(Error::WrongKey);
+    }
     let conn = Connection::open_with_flags(path, flags)?;
     if let Some(key) = key {
         // Wipe SQLCipher's own copies of key material when freed, and keep
@@ -70,6 +75,11 @@ pub fn open(path: &Path, key: Option<&str>, create: bool, tuning: Tuning) -> Res
         conn.execute_batch(&format!("PRAGMA cache_size = -{kib};"))?;
     }
     Ok(conn)
+}
+
+/// `x'` and 64 hex digits and `'`: a 32-byte key SQLCipher uses as it is.
+fn is_raw_key_literal(key: &str) -> bool {
+    key.len() == 67 && key.starts_with("x'") && key.ends_with('\'') && key[2..66].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The schema version a database is at (`PRAGMA user_version`).
@@ -156,6 +166,8 @@ mod tests {
         conn.execute("INSERT INTO b (y) VALUES (1)", []).unwrap();
         drop(conn);
         let other = "x'0000000000000000000000000000000000000000000000000000000000000002'";
+        let injected = "x'00\"; ATTACH DATABASE 'elsewhere' AS e; --";
+        assert!(matches!(open(&path, Some(injected), false, TUNING), Err(Error::WrongKey)), "not a raw key");
         assert!(matches!(open(&path, Some(other), false, TUNING), Err(Error::WrongKey)));
         let mut conn = open(&path, Some(key), false, TUNING).unwrap();
         assert!(matches!(migrate_to(&mut conn, &STEPS[..1], 1), Err(Error::NewerSchema { found: 2, supported: 1 })));

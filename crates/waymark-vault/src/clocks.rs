@@ -10,6 +10,7 @@
 
 use crate::error::{Result, VaultError};
 use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::Value;
 use std::str::FromStr;
 use uuid::Uuid;
 use waymark_domain::hlc::Hlc;
@@ -65,18 +66,28 @@ fn decode(hlc: &[u8], op_id: &[u8]) -> Result<Clock> {
     }
 }
 
-/// The clock of the last write to `field`: its own, or its record's first.
-pub(crate) fn of_field(tx: &Connection, record_id: &str, field: &str) -> Result<Option<Clock>> {
+/// The clock of the last write to `field`, whose value before the write in
+/// hand is `value`: its own row, or else its record's first write. A field
+/// with no row of its own that holds nothing was never written (a create
+/// leaves out fields that are empty), so it has no clock: a first write to
+/// it replaces nothing, and a safety-critical one raises no conflict.
+pub(crate) fn of_field(tx: &Connection, record_id: &str, field: &str, value: &Value) -> Result<Option<Clock>> {
     let Some(record) = id_bytes(record_id) else { return Ok(None) };
-    let row: Option<(Vec<u8>, Vec<u8>)> = tx
-        .prepare_cached(
-            "SELECT hlc, op_id FROM field_clocks WHERE record_id = ?1 AND field = ?2
-             UNION ALL SELECT hlc, op_id FROM record_clocks WHERE record_id = ?1
-             LIMIT 1",
-        )?
+    let own: Option<(Vec<u8>, Vec<u8>)> = tx
+        .prepare_cached("SELECT hlc, op_id FROM field_clocks WHERE record_id = ?1 AND field = ?2")?
         .query_row(params![record, field], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    row.map(|(hlc, op_id)| decode(&hlc, &op_id)).transpose()
+    if let Some((hlc, op_id)) = own {
+        return decode(&hlc, &op_id).map(Some);
+    }
+    if value.is_null() {
+        return Ok(None);
+    }
+    let first: Option<(Vec<u8>, Vec<u8>)> = tx
+        .prepare_cached("SELECT hlc, op_id FROM record_clocks WHERE record_id = ?1")?
+        .query_row(params![record], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    first.map(|(hlc, op_id)| decode(&hlc, &op_id)).transpose()
 }
 
 /// Records that one write (`hlc`, `op_id`) is now the last write of each of
@@ -149,13 +160,16 @@ mod tests {
         assert_eq!(rows(&conn), 0, "a created record's fields share its clock");
         set(&conn, &record, ["notes"], &clock(20), &edit).unwrap();
         assert_eq!(rows(&conn), 1);
-        assert_eq!(of_field(&conn, &record, "notes").unwrap(), Some((clock(20), edit.clone())));
-        assert_eq!(of_field(&conn, &record, "name").unwrap(), Some((clock(10), create.clone())));
+        let held = serde_json::json!("x");
+        assert_eq!(of_field(&conn, &record, "notes", &held).unwrap(), Some((clock(20), edit.clone())));
+        assert_eq!(of_field(&conn, &record, "name", &held).unwrap(), Some((clock(10), create.clone())));
+        // A field the create left out (it was empty) has never been written.
+        assert_eq!(of_field(&conn, &record, "served_on", &Value::Null).unwrap(), None);
         // A merge that puts the first write back (a head that won) drops the row again.
         set(&conn, &record, ["notes"], &clock(10), &create).unwrap();
         assert_eq!(rows(&conn), 0);
         assert_eq!(
-            of_field(&conn, &Uuid::from_u128(8).to_string(), "name").unwrap(),
+            of_field(&conn, &Uuid::from_u128(8).to_string(), "name", &held).unwrap(),
             None,
             "an unknown record has no clock"
         );
@@ -187,7 +201,8 @@ mod tests {
         }
         crate::db::migrate(&mut conn).unwrap();
         for (record, field, hlc, op) in &rows {
-            assert_eq!(of_field(&conn, record, field).unwrap(), Some((hlc.clone(), op.clone())), "{field}");
+            let held = serde_json::json!("x");
+            assert_eq!(of_field(&conn, record, field, &held).unwrap(), Some((hlc.clone(), op.clone())), "{field}");
         }
         let kept: i64 = conn.query_row("SELECT count(*) FROM field_clocks", [], |r| r.get(0)).unwrap();
         assert_eq!(

@@ -76,6 +76,7 @@ pub(crate) fn supersede_locally(
     tx: &Connection,
     record_id: &str,
     field: &str,
+    before: &Value,
     keeps_heads: bool,
     now: DateTime<Utc>,
     actor: &str,
@@ -89,7 +90,7 @@ pub(crate) fn supersede_locally(
         Vec::new()
     };
     if base.is_empty() {
-        let clock = crate::clocks::of_field(tx, record_id, field)?.map(|(_, op_id)| op_id);
+        let clock = crate::clocks::of_field(tx, record_id, field, before)?.map(|(_, op_id)| op_id);
         base.extend(clock.filter(|c| !c.is_empty()));
     }
     if !keeps_heads {

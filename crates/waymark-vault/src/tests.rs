@@ -1006,3 +1006,79 @@ fn a_backup_from_before_entry_ids_restores_with_the_ids_every_laptop_derives() {
     let expected = waymark_domain::merge::identify_entries(victim.id(), "consents", &bare);
     assert_eq!(restored.consents[0].id.map(|i| i.to_string()), expected[0]["id"].as_str().map(str::to_owned));
 }
+
+#[test]
+fn a_first_write_to_a_field_left_empty_at_creation_is_not_a_conflict() {
+    // Why: a create leaves empty fields out, so an order's served date is
+    // first set by an update. An update from an older Waymark names no write
+    // it replaces for that field (`base: {served_on: []}`); it must apply as
+    // the first value, not stand against a "null" the create never wrote,
+    // or the advocate is asked to choose between the date and nothing.
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let c = clock();
+    let mut a = new_vault(dir_a.path(), &c);
+    let mut b = other_laptop(dir_b.path(), &c);
+    let case = add_case(&mut a, "FW-1");
+    let order =
+        a.add(RecordKind::ProtectiveOrder, Some(case), &patch(&["order_type=spo", "issued_by=Demo Court"])).unwrap();
+    pull_all(&a, &mut b);
+    c.advance(chrono::Duration::minutes(5));
+    a.edit(RecordKind::ProtectiveOrder, order.id(), &patch(&["served_on=2026-11-20"])).unwrap();
+    let mut update = a
+        .outbox_batch(0, 100)
+        .unwrap()
+        .into_iter()
+        .find(|o| o.record_id == order.id() && o.action == waymark_protocol::OpAction::Update)
+        .unwrap();
+    update.changes.base = Some([("served_on".to_owned(), Vec::new())].into_iter().collect());
+    let report = b.sync_apply(&[update], 100).unwrap();
+    assert_eq!((report.applied, report.conflicts), (1, 0), "{report:?}");
+    assert!(b.sync_conflicts().unwrap().is_empty());
+    let held: ProtectiveOrder = b.get(order.id()).unwrap();
+    assert_eq!(held.served_on.map(|d| d.to_string()).as_deref(), Some("2026-11-20"));
+}
+
+#[test]
+fn an_op_with_a_clock_not_in_the_fixed_form_is_listed_and_the_pull_goes_on() {
+    // Why: clocks are stored as bytes; one that cannot be read must not stop
+    // every later pull (the cursor would never move), only be listed.
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let c = clock();
+    let mut a = new_vault(dir_a.path(), &c);
+    let mut b = other_laptop(dir_b.path(), &c);
+    add_case(&mut a, "HL-1");
+    add_case(&mut a, "HL-2");
+    let mut ops = a.outbox_batch(0, 100).unwrap();
+    let bent = ops.iter().position(|o| o.kind == "case").unwrap();
+    ops[bent].hlc = ops[bent].hlc.replacen('0', "", 1);
+    let report = b.sync_apply(&ops, ops.len() as u64).unwrap();
+    assert_eq!(report.failed, 1, "{report:?}");
+    assert_eq!(report.applied as usize, ops.len() - 1, "the rest of the pull applied");
+    assert_eq!(open_problems(&b, crate::sync::ProblemCode::Invalid), 1);
+}
+
+#[test]
+fn a_held_op_this_waymark_no_longer_reads_is_listed_and_the_pull_goes_on() {
+    // Why: an older Waymark held ops as plain JSON. One whose `changes` no
+    // longer reads as `OpChanges` must not stop every later pull.
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let c = clock();
+    let mut a = new_vault(dir_a.path(), &c);
+    let mut b = other_laptop(dir_b.path(), &c);
+    add_case(&mut a, "HD-1");
+    let ops = a.outbox_batch(0, 100).unwrap();
+    let mut odd = serde_json::to_value(&ops[0]).unwrap();
+    odd["op_id"] = serde_json::json!(uuid::Uuid::from_u128(0xABC));
+    odd["changes"]["base"] = serde_json::json!(5);
+    b.conn()
+        .execute(
+            "INSERT INTO received_ops (op_id, origin, seq, content_hash, op, received_at, state)
+             VALUES (?1, ?2, 99, 'x', ?3, '2026-11-22T10:00:00Z', 'held')",
+            rusqlite::params![uuid::Uuid::from_u128(0xABC).to_string(), ops[0].origin.to_string(), odd.to_string()],
+        )
+        .unwrap();
+    let report = b.sync_apply(&ops, ops.len() as u64).unwrap();
+    assert_eq!(report.failed, 1, "{report:?}");
+    assert_eq!(report.applied as usize, ops.len());
+    assert_eq!(open_problems(&b, crate::sync::ProblemCode::Invalid), 1);
+}

@@ -646,7 +646,12 @@ impl ClinicStore for SqliteStore {
         texts.extend(page.into_iter().map(|(_, text)| text));
         let mut ops = Vec::with_capacity(texts.len());
         for text in texts {
-            ops.push(serde_json::from_str(&text).map_err(|_| ClinicError::Store("unreadable op".into()))?);
+            match serde_json::from_str(&text) {
+                Ok(op) => ops.push(op),
+                // Stored before `changes` was typed, in a shape no laptop can
+                // apply: left out of the page rather than stopping every pull.
+                Err(_) => tracing::warn!("a stored op no longer reads as an op; left out of the feed"),
+            }
         }
         Ok(FeedPage { ops, through: u64::try_from(through).unwrap_or(0) })
     }
@@ -975,5 +980,37 @@ mod tests {
             Some(format!("{:015}-{:010}-{device}", 1_795_000_000_002u64, 0)),
             "the device's clock floor carries over"
         );
+    }
+
+    #[test]
+    fn a_stored_op_that_no_longer_reads_is_left_out_of_the_feed_not_fatal_to_it() {
+        // Why: before `changes` was typed, a hostile laptop's op of another
+        // shape was stored as it came. After the upgrade it must not stop
+        // every laptop's pull at its position.
+        let dir = tempfile::tempdir().unwrap();
+        let (path, key) = (dir.path().join("clinic.db"), [4u8; 32]);
+        let (device, case, _) = previous_release(&path, &key);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(key))).unwrap();
+            let odd = serde_json::json!({
+                "op_id": Uuid::from_u128(103), "origin": device, "seq": 3,
+                "hlc": format!("{:015}-{:010}-{device}", 1_795_000_000_003u64, 0),
+                "made_at": "2026-11-01T09:00:00Z", "actor": "ISA01", "kind": "case", "record_id": case, "case_id": case,
+                "action": "update", "changes": { "new": {"status": "closed"}, "base": 5 }, "schema_version": 2
+            });
+            conn.execute(
+                "INSERT INTO ops (op_id, origin, seq, case_id, content_hash, op, received_at) VALUES (?1, ?2, 3, ?3, 'h', ?4, '2026-11-01T09:00:00+00:00')",
+                params![Uuid::from_u128(103).to_string(), device.to_string(), case.to_string(), odd.to_string()],
+            )
+            .unwrap();
+            // The case is the advocate's, as storing its first op would have recorded.
+            conn.execute("INSERT INTO case_advocates (case_id, advocate) VALUES (?1, 'ISA01')", [case.to_string()])
+                .unwrap();
+        }
+        let store = SqliteStore::open(&path, &key, false).unwrap();
+        let page = store.feed(Uuid::from_u128(2), "ISA01", 0, 100).unwrap();
+        assert_eq!(page.ops.len(), 2, "the two ops that read are served");
+        assert_eq!(page.through, 3, "and the cursor moves past the one that does not");
     }
 }

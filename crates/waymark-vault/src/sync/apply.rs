@@ -92,14 +92,24 @@ pub(super) enum Applied {
 impl ApplyState<'_> {
     fn retry_held(&mut self) -> Result<()> {
         let supported = crate::db::schema_version();
-        let held: Vec<String> = {
+        let held: Vec<(String, String)> = {
             let mut stmt =
-                self.tx.prepare("SELECT op FROM received_ops WHERE state = 'held' ORDER BY received_at, seq")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                self.tx.prepare("SELECT op_id, op FROM received_ops WHERE state = 'held' ORDER BY received_at, seq")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
             rows.collect::<std::result::Result<_, _>>()?
         };
-        for text in held {
-            let op: WireOp = serde_json::from_str(&text).map_err(|_| VaultError::DatabaseUnreadable)?;
+        for (op_id, text) in held {
+            // Held by an older Waymark in a shape this one no longer reads:
+            // listed as a problem, kept whole, and the pull goes on.
+            let Ok(op) = serde_json::from_str::<WireOp>(&text) else {
+                self.tx.execute("UPDATE received_ops SET state = 'failed' WHERE op_id = ?1", [&op_id])?;
+                self.tx.execute(
+                    "INSERT INTO sync_problems (at, code, direction, op_id, op) VALUES (?1, ?2, 'down', ?3, ?4)",
+                    params![self.now.to_rfc3339(), ProblemCode::Invalid.wire(), op_id, text],
+                )?;
+                self.report.failed += 1;
+                continue;
+            };
             if op.schema_version <= supported {
                 self.tx.execute("DELETE FROM received_ops WHERE op_id = ?1", [op.op_id.to_string()])?;
                 self.receive(&op)?;
@@ -244,6 +254,11 @@ impl ApplyState<'_> {
 
     fn apply(&mut self, op: &WireOp) -> Result<Applied> {
         let Some(kind) = RecordKind::from_wire(&op.kind) else { return Ok(Applied::Failed(ProblemCode::UnknownKind)) };
+        // Clocks are compared as text and stored as bytes: one not in the
+        // fixed form is listed, never stored or allowed to stop the pull.
+        if op.hlc.parse::<Hlc>().map(|h| h.to_string()).ok().as_deref() != Some(op.hlc.as_str()) {
+            return Ok(Applied::Failed(ProblemCode::Invalid));
+        }
         let new = &op.changes.new;
         // Entries an older Waymark sent without ids get the ids every device derives for them.
         let identified;
@@ -328,8 +343,8 @@ impl ApplyState<'_> {
                 continue;
             }
             let local = doc.get(field).cloned().unwrap_or(Value::Null);
-            let clock =
-                crate::clocks::of_field(self.tx, &record_id, field)?.unwrap_or((record_hlc.clone(), String::new()));
+            let clock = crate::clocks::of_field(self.tx, &record_id, field, &local)?
+                .unwrap_or((record_hlc.clone(), String::new()));
             let named: Option<Vec<&str>> =
                 op.changes.base_of(field).map(|ids| ids.iter().map(String::as_str).collect());
             let old_value = old.and_then(|o| o.get(field)).or(if op.action == OpAction::Create {

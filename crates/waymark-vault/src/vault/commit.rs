@@ -369,8 +369,9 @@ pub(super) fn with_base(tx: &Connection, op: &NewOp<'_>) -> Result<Value> {
     for field in fields {
         let keeps_heads =
             waymark_domain::merge::field_class(op.kind, &field) != waymark_domain::merge::FieldClass::Ordinary;
+        let before = changes.get("old").and_then(|old| old.get(&field)).cloned().unwrap_or(Value::Null);
         let (replaced, closed) =
-            crate::heads::supersede_locally(tx, op.record_id, &field, keeps_heads, op.made_at, op.actor)?;
+            crate::heads::supersede_locally(tx, op.record_id, &field, &before, keeps_heads, op.made_at, op.actor)?;
         base.insert(field, json!(replaced));
         for id in closed {
             if !resolves.iter().any(|r| r.as_str() == Some(id.as_str())) {
