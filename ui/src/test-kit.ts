@@ -196,6 +196,18 @@ export function vocabularies(overrides: Partial<Vocabularies> = {}): Vocabularie
         ],
         set_by_core: ["id", "case_id", "recorded_at", "recorded_by"],
       },
+      {
+        kind: "contact",
+        fields: [
+          { field: "at", label: "When" },
+          { field: "method", label: "How" },
+          { field: "with_victim", label: "With the victim" },
+          { field: "party", label: "Agency or person (when not the victim)" },
+          { field: "summary", label: "Summary" },
+          { field: "victims_code_update", label: "A Victims' Code update was given" },
+        ],
+        set_by_core: ["id", "case_id"],
+      },
     ],
   } satisfies Vocabularies;
   return { ...base, ...overrides };

@@ -30,4 +30,17 @@ describe("Records", () => {
     expect(ipc.calls("completeTask")).toEqual([["t2"]]);
     expect(ipc.calls("editRecord")).toEqual([]);
   });
+
+  it("asks for every contact field the core presents, in its order and words", () => {
+    // Why: the contact form is built from the core's presented list, so a field added to contacts reaches the form.
+    render(Records, { view: caseView(), vocab, which: "contacts", onsaved: () => {} });
+    const contacts = vocab.presented.find((p) => p.kind === "contact");
+    expect(contacts).toBeDefined();
+    const expected = contacts!.fields.filter((p) => !contacts!.set_by_core.includes(p.field)).map((p) => p.label);
+    const form = screen.getByRole("form", { name: "Record a contact" });
+    const shown = [...form.querySelectorAll(".field")].map((f) =>
+      (f.querySelector("legend, label")?.textContent ?? "").replace(/\s*\*$/, "").trim(),
+    );
+    expect(shown).toEqual(expected);
+  });
 });

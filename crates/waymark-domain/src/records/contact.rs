@@ -1,11 +1,19 @@
 //! Contacts with the victim and with others about the case.
 
 use super::*;
-use crate::record::{ids_and, KindRules};
+use crate::record::{ids_and, KindRules, Presented};
 use serde_json::json;
 
 pub(crate) const RULES: KindRules = KindRules {
     order: &["at", "id"],
+    presented: &[
+        Presented::new("at", "When"),
+        Presented::new("method", "How"),
+        Presented::new("with_victim", "With the victim"),
+        Presented::new("party", "Agency or person (when not the victim)"),
+        Presented::new("summary", "Summary"),
+        Presented::new("victims_code_update", "A Victims' Code update was given"),
+    ],
     new_doc: |n| ids_and(n, json!({"at": n.now.to_rfc3339(), "with_victim": true})),
     ..KindRules::PLAIN
 };

@@ -226,7 +226,6 @@ const LISTED_BY_THEIR_SCREENS: &[RecordKind] = &[
     RecordKind::Breach,
     RecordKind::Referral,
     RecordKind::ClinicReview,
-    RecordKind::Contact,
     RecordKind::Task,
 ];
 
