@@ -391,33 +391,32 @@ fn incidents(
         let breaches = order
             .filter(|o| o.made_on.is_some_and(|m| london_date(occurred_at) > m) && d.rng.gen_bool(0.2))
             .map(|o| o.id);
-        incidents.push(Incident {
-            id: IncidentId::new(d.now, &mut d.ids),
-            case_id: d.case_id,
-            occurred_at,
-            location: Some(if channel == Channel::InPerson {
-                "Outside home (demo)".into()
-            } else {
-                "Online / phone".into()
-            }),
-            account: account.into(),
-            channel,
-            behaviours,
-            witnesses: vec![],
-            evidence: if reported {
-                vec![Evidence { description: "Screenshots of messages".into(), kept_at: Some("Victim's phone".into()) }]
-            } else {
-                vec![]
-            },
-            reported_to_police: reported,
-            crime_reference: reported.then(|| format!("DEMO/{:05}/{:03}", d.index + 1, n + 1)),
-            officer: None,
-            police_force: reported.then(|| "Demo Constabulary".to_owned()),
-            impact: Some(impact.into()),
-            breaches_order: breaches,
-            recorded_at: d.now,
-            recorded_by: d.advocate.to_owned(),
+        // Built as a document, as the app builds one, so a field added to
+        // incidents needs no change here: what is not named takes its default.
+        let evidence = if reported {
+            vec![Evidence { description: "Screenshots of messages".into(), kept_at: Some("Victim's phone".into()) }]
+        } else {
+            vec![]
+        };
+        let doc = serde_json::json!({
+            "id": IncidentId::new(d.now, &mut d.ids),
+            "case_id": d.case_id,
+            "occurred_at": occurred_at.to_rfc3339(),
+            "location": if channel == Channel::InPerson { "Outside home (demo)" } else { "Online / phone" },
+            "account": account,
+            "channel": channel,
+            "behaviours": behaviours,
+            "evidence": evidence,
+            "reported_to_police": reported,
+            "crime_reference": reported.then(|| format!("DEMO/{:05}/{:03}", d.index + 1, n + 1)),
+            "police_force": reported.then_some("Demo Constabulary"),
+            "impact": impact,
+            "breaches_order": breaches,
+            "recorded_at": d.now.to_rfc3339(),
+            "recorded_by": d.advocate,
         });
+        // Every value above is of its field's type, so it always reads.
+        incidents.push(waymark_domain::record::parse::<Incident>(doc).unwrap_or_else(|e| panic!("demo incident: {e}")));
     }
 
     (incidents, start)
