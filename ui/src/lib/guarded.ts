@@ -3,8 +3,10 @@
 // again or save anyway, and the core records that choice in the audit trail.
 import { DeskFailure, type Outcome } from "./api";
 import type { FieldSpec } from "./forms";
+import type { ErrorCode } from "./bindings";
 
-export const ADDRESS_IN_TEXT = "address_in_text";
+// Typed against the generated union: a code the core does not have fails svelte-check.
+export const ADDRESS_IN_TEXT = "address_in_text" satisfies ErrorCode;
 
 export interface Guard {
   /** Names for the flagged fields: the form's specs, or a function for hand-built forms. Unnamed fields show their path. */
