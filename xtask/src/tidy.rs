@@ -25,6 +25,7 @@ pub fn tidy(root: &Path, usage: &str, tasks: &[&str]) -> Result<(), String> {
     problems.extend(dependency_rules(&metadata));
     problems.extend(pure_sources(root));
     problems.extend(one_write_path(root));
+    problems.extend(vault_file_writes(root));
     problems.extend(code_map_paths(root)?);
     problems.extend(
         tasks.iter().filter(|t| !usage.contains(*t)).map(|t| format!("the xtask usage text does not list `{t}`")),
@@ -154,6 +155,27 @@ fn one_write_path(root: &Path) -> Vec<String> {
         if DOCUMENT_WRITES.iter().any(|w| squeezed.contains(w)) {
             let shown = file.strip_prefix(root).unwrap_or(&file).display().to_string();
             problems.push(format!("{shown} writes record documents; go through documents.rs"));
+        }
+    }
+    problems
+}
+
+/// Raw file writes, which the vault makes only through `fsutil.rs` (owner-only,
+/// written beside the target and renamed into place, synced).
+const RAW_WRITES: &[&str] = &["std::fs::write", "fs::write(", "File::create", "OpenOptions"];
+
+/// The vault writes files only through its file helpers.
+fn vault_file_writes(root: &Path) -> Vec<String> {
+    let src = root.join("crates/waymark-vault/src");
+    let helpers = src.join("fsutil.rs");
+    let mut problems = Vec::new();
+    for file in rust_files(&src) {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let shipped = text.split("#[cfg(test)]\nmod ").next().unwrap_or_default();
+        let test_module = file.file_name().is_some_and(|n| n == "tests.rs");
+        if file != helpers && !test_module && RAW_WRITES.iter().any(|w| shipped.contains(w)) {
+            let shown = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+            problems.push(format!("{shown} writes a file directly; use fsutil.rs"));
         }
     }
     problems

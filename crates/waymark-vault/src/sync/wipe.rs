@@ -18,8 +18,7 @@ impl Vault {
         self.key = crate::keyfile::DbKey::generate();
         wipe_files(&self.dir, self.env.rng.as_mut())?;
         let notice = json!({ "at": now.to_rfc3339(), "reason": reason });
-        std::fs::write(self.dir.join(WIPED_NOTICE), notice.to_string())
-            .map_err(VaultError::io("write the wipe notice"))?;
+        crate::fsutil::write_atomic(&self.dir, WIPED_NOTICE, notice.to_string().as_bytes())?;
         tracing::warn!(reason, "vault wiped on the clinic's instruction");
         Ok(())
     }
