@@ -246,7 +246,20 @@ fn load_table(tx: &Connection, table: &str, rows: &[BTreeMap<String, Value>]) ->
                 Value::Null => Ok(rusqlite::types::Value::Null),
                 Value::Number(n) => n.as_i64().map(rusqlite::types::Value::Integer).ok_or(VaultError::BackupCorrupt),
                 Value::String(s) if is_blob(name) => {
-                    hex::decode(s).map(rusqlite::types::Value::Blob).map_err(|_| VaultError::BackupCorrupt)
+                    let bytes = hex::decode(s).map_err(|_| VaultError::BackupCorrupt)?;
+                    // Ids are 16 bytes (an op id may be empty) and clocks 28:
+                    // anything else would make the record unreadable later.
+                    let fits = match name.as_str() {
+                        "record_id" => bytes.len() == 16,
+                        "op_id" => bytes.is_empty() || bytes.len() == 16,
+                        "hlc" => bytes.len() == 28,
+                        _ => true,
+                    };
+                    if fits {
+                        Ok(rusqlite::types::Value::Blob(bytes))
+                    } else {
+                        Err(VaultError::BackupCorrupt)
+                    }
                 }
                 Value::String(s) => Ok(rusqlite::types::Value::Text(s.clone())),
                 _ => Err(VaultError::BackupCorrupt),

@@ -48,6 +48,8 @@ pub enum ProblemCode {
     Refused(OpRefusal),
     /// A sync request failed in a way that will not pass by itself.
     Request(ErrorCode),
+    /// A code only a newer Waymark writes, kept as it was stored.
+    Unknown(String),
 }
 
 impl ProblemCode {
@@ -84,6 +86,7 @@ impl ProblemCode {
             ProblemCode::CaseMismatch => "case_mismatch".to_owned(),
             ProblemCode::Refused(refusal) => format!("refused_{}", refusal.as_str()),
             ProblemCode::Request(code) => code.as_str().to_owned(),
+            ProblemCode::Unknown(text) => text.clone(),
         }
     }
 
@@ -93,7 +96,12 @@ impl ProblemCode {
         }
         match text.strip_prefix("refused_") {
             Some(refusal) => ProblemCode::Refused(OpRefusal::parse(refusal)),
-            None => ProblemCode::Request(ErrorCode::from_wire(text)),
+            None => match ErrorCode::from_wire(text) {
+                ErrorCode::Unrecognised if text != ErrorCode::Unrecognised.as_str() => {
+                    ProblemCode::Unknown(text.to_owned())
+                }
+                code => ProblemCode::Request(code),
+            },
         }
     }
 
@@ -179,7 +187,7 @@ impl ProblemCode {
             ProblemCode::Request(ErrorCode::BadSignature) | ProblemCode::Request(ErrorCode::Undecryptable) | ProblemCode::Request(ErrorCode::HeaderMismatch) => {
                 "The clinic could not verify this laptop's changes. They are still waiting here; tell the clinic administrator."
             }
-            ProblemCode::Refused(_) | ProblemCode::Request(_) => {
+            ProblemCode::Refused(_) | ProblemCode::Request(_) | ProblemCode::Unknown(_) => {
                 return format!("The clinic refused a request ({}). The changes are still waiting here; tell the clinic administrator.", self.wire());
             }
         };
@@ -220,6 +228,8 @@ mod tests {
         assert!(ProblemCode::request(ErrorCode::LogDiverged).needs_rejoin());
         assert_eq!(ProblemCode::request(ErrorCode::Invalid), ProblemCode::Invalid);
         // A code only a newer Waymark writes still gets words that say what to do.
-        assert!(ProblemCode::from_wire("something_new").advice().contains("tell the clinic administrator"));
+        let newer = ProblemCode::from_wire("something_new");
+        assert_eq!(newer.wire(), "something_new", "kept as stored, so a newer Waymark reads it back");
+        assert!(newer.advice().contains("(something_new)") && newer.advice().contains("tell the clinic administrator"));
     }
 }

@@ -1082,3 +1082,41 @@ fn a_held_op_this_waymark_no_longer_reads_is_listed_and_the_pull_goes_on() {
     assert_eq!(report.applied as usize, ops.len());
     assert_eq!(open_problems(&b, crate::sync::ProblemCode::Invalid), 1);
 }
+
+#[test]
+fn a_backup_whose_clock_has_the_wrong_length_is_refused_whole() {
+    // Why: a crafted or damaged clock would restore, then make its record
+    // unreadable at the next edit or pull. It is refused at restore instead.
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    add_case(&mut v, "BL-1");
+    let identity = age::x25519::Identity::generate();
+    let out = dir.path().join("b.age");
+    v.backup(&out, &BackupTo::Recipients(vec![identity.to_public()])).unwrap();
+    let plain = {
+        let sealed = std::fs::read(&out).unwrap();
+        let decryptor = age::Decryptor::new_buffered(sealed.as_slice()).unwrap();
+        let mut reader = decryptor.decrypt(std::iter::once(&identity as &dyn age::Identity)).unwrap();
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut reader, &mut text).unwrap();
+        text
+    };
+    let mut doc: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+    doc["sync"]["record_clocks"][0]["hlc"] = serde_json::json!("00ff");
+    let bad = dir.path().join("bad.age");
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(&identity.to_public() as &dyn age::Recipient)).unwrap();
+    let mut sealed = Vec::new();
+    let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
+    std::io::Write::write_all(&mut writer, doc.to_string().as_bytes()).unwrap();
+    writer.finish().unwrap();
+    std::fs::write(&bad, sealed).unwrap();
+
+    let other = tempfile::tempdir().unwrap();
+    let mut w = new_vault(other.path(), &c);
+    add_case(&mut w, "KEEP-1");
+    let err = w.restore(&bad, &BackupKey::Identity(identity)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::BackupCorrupt);
+    assert!(w.resolve_case("KEEP-1").is_ok(), "the vault is untouched");
+}
