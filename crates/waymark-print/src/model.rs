@@ -314,11 +314,11 @@ pub struct IncidentDoc {
     pub amendments: Vec<AmendmentDoc>,
 }
 
-/// One labelled line of an entry. `None` when the record holds nothing there.
+/// One labelled line of an entry (only what the record holds is listed).
 #[derive(Debug, Clone, Serialize)]
 pub struct FactDoc {
     pub label: &'static str,
-    pub text: Option<String>,
+    pub text: String,
 }
 
 /// The incident's presented fields as the chronology shows them. When it
@@ -332,9 +332,9 @@ fn incident_facts(incident: &Incident, firsts: Vec<String>) -> Vec<FactDoc> {
             "recorded_at" => format!("{} by {}", when(incident.recorded_at), incident.recorded_by),
             _ => presented.text,
         };
-        facts.push(FactDoc { label: presented.label, text: Some(text) });
+        facts.push(FactDoc { label: presented.label, text });
         if presented.field == "behaviours" && !firsts.is_empty() {
-            facts.push(FactDoc { label: "First time", text: Some(firsts.join(", ")) });
+            facts.push(FactDoc { label: "First time", text: firsts.join(", ") });
         }
     }
     facts
@@ -381,13 +381,13 @@ fn incident_changes(entry: &IncidentEntry, amendment: &waymark_domain::IncidentA
         .collect()
 }
 
+/// A stored value as the record kinds show it, "(none)" where it is empty.
 fn display_json(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::Null => "(none)".into(),
-        serde_json::Value::Bool(yes) => if *yes { "Yes" } else { "No" }.into(),
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(items) => items.iter().map(display_json).collect::<Vec<_>>().join(", "),
-        other => other.to_string(),
+    let text = waymark_domain::record::display_value(value);
+    if text.is_empty() {
+        "(none)".into()
+    } else {
+        text
     }
 }
 

@@ -751,6 +751,27 @@ fn pull_all(from: &Vault, to: &mut Vault) -> crate::sync::ApplyReport {
     to.sync_apply(&ops, cursor).unwrap()
 }
 
+/// A backup's document as `backup` wrote it, for a test to alter.
+fn open_backup(file: &Path, identity: &age::x25519::Identity) -> serde_json::Value {
+    let sealed = std::fs::read(file).unwrap();
+    let decryptor = age::Decryptor::new_buffered(sealed.as_slice()).unwrap();
+    let mut reader = decryptor.decrypt(std::iter::once(identity as &dyn age::Identity)).unwrap();
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(&mut reader, &mut text).unwrap();
+    serde_json::from_slice(&text).unwrap()
+}
+
+/// Seals an altered backup document to `identity`, as `backup` would.
+fn seal_backup(doc: &serde_json::Value, identity: &age::x25519::Identity, file: &Path) {
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(&identity.to_public() as &dyn age::Recipient)).unwrap();
+    let mut sealed = Vec::new();
+    let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
+    std::io::Write::write_all(&mut writer, doc.to_string().as_bytes()).unwrap();
+    writer.finish().unwrap();
+    std::fs::write(file, sealed).unwrap();
+}
+
 fn open_problems(v: &Vault, code: crate::sync::ProblemCode) -> usize {
     v.sync_problems().unwrap().iter().filter(|p| p.code == code).count()
 }
@@ -972,15 +993,7 @@ fn a_backup_from_before_entry_ids_restores_with_the_ids_every_laptop_derives() {
     v.backup(&out, &BackupTo::Recipients(vec![identity.to_public()])).unwrap();
 
     // The same backup as schema 4 wrote it: no entry ids.
-    let plain = {
-        let sealed = std::fs::read(&out).unwrap();
-        let decryptor = age::Decryptor::new_buffered(sealed.as_slice()).unwrap();
-        let mut reader = decryptor.decrypt(std::iter::once(&identity as &dyn age::Identity)).unwrap();
-        let mut text = Vec::new();
-        std::io::Read::read_to_end(&mut reader, &mut text).unwrap();
-        text
-    };
-    let mut doc: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+    let mut doc = open_backup(&out, &identity);
     doc["schema_version"] = serde_json::json!(4);
     // Schema 4 kept text clocks, a row per field, and no record clocks.
     let sync = doc["sync"].as_object_mut().unwrap();
@@ -991,13 +1004,7 @@ fn a_backup_from_before_entry_ids_restores_with_the_ids_every_laptop_derives() {
         row["doc"]["consents"] = bare.clone();
     }
     let old = dir.path().join("old.age");
-    let encryptor =
-        age::Encryptor::with_recipients(std::iter::once(&identity.to_public() as &dyn age::Recipient)).unwrap();
-    let mut sealed = Vec::new();
-    let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
-    std::io::Write::write_all(&mut writer, doc.to_string().as_bytes()).unwrap();
-    writer.finish().unwrap();
-    std::fs::write(&old, sealed).unwrap();
+    seal_backup(&doc, &identity, &old);
 
     let other = tempfile::tempdir().unwrap();
     let mut w = new_vault(other.path(), &c);
@@ -1094,24 +1101,10 @@ fn a_backup_whose_clock_has_the_wrong_length_is_refused_whole() {
     let identity = age::x25519::Identity::generate();
     let out = dir.path().join("b.age");
     v.backup(&out, &BackupTo::Recipients(vec![identity.to_public()])).unwrap();
-    let plain = {
-        let sealed = std::fs::read(&out).unwrap();
-        let decryptor = age::Decryptor::new_buffered(sealed.as_slice()).unwrap();
-        let mut reader = decryptor.decrypt(std::iter::once(&identity as &dyn age::Identity)).unwrap();
-        let mut text = Vec::new();
-        std::io::Read::read_to_end(&mut reader, &mut text).unwrap();
-        text
-    };
-    let mut doc: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+    let mut doc = open_backup(&out, &identity);
     doc["sync"]["record_clocks"][0]["hlc"] = serde_json::json!("00ff");
     let bad = dir.path().join("bad.age");
-    let encryptor =
-        age::Encryptor::with_recipients(std::iter::once(&identity.to_public() as &dyn age::Recipient)).unwrap();
-    let mut sealed = Vec::new();
-    let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
-    std::io::Write::write_all(&mut writer, doc.to_string().as_bytes()).unwrap();
-    writer.finish().unwrap();
-    std::fs::write(&bad, sealed).unwrap();
+    seal_backup(&doc, &identity, &bad);
 
     let other = tempfile::tempdir().unwrap();
     let mut w = new_vault(other.path(), &c);
