@@ -197,7 +197,7 @@ test("an advocate sets up, records a case, locks, unlocks and finds it all after
 
   // A new case with its victim.
   await click("nav[aria-label='Main'] button:nth-child(2)");
-  await waitForText("#new-case-title", "New case");
+  await waitForText("#new-case-screen-title", "New case");
   await setValue("#new-case-case-reference", REFERENCE);
   await choose("#new-case-case-referral-source", "police");
   await setValue("#new-case-case-referral-reason", "Repeated unwanted contact after separation");

@@ -173,44 +173,310 @@ export function vocabularies(overrides: Partial<Vocabularies> = {}): Vocabularie
     }),
     referral_targets: choices("referral_targets", { clinic_panel: "Stalking clinic panel", marac: "MARAC" }),
     referral_statuses: choices("referral_statuses", { draft: "Draft", sent: "Sent" }),
-    // The fields each kind presents, as the core lists them (`KindRules::presented`); the forms derive from these.
-    presented: [
-      {
-        kind: "incident",
-        fields: [
-          { field: "occurred_at", label: "When it happened" },
-          { field: "behaviours", label: "Behaviours" },
-          { field: "channel", label: "How" },
-          { field: "location", label: "Where" },
-          { field: "account", label: "What happened" },
-          { field: "impact", label: "Impact" },
-          { field: "witnesses", label: "Witnesses" },
-          { field: "evidence", label: "Evidence held" },
-          { field: "reported_to_police", label: "Reported to police" },
-          { field: "crime_reference", label: "Crime reference" },
-          { field: "police_force", label: "Police force" },
-          { field: "officer", label: "Officer" },
-          { field: "breaches_order", label: "Breach of" },
-          { field: "recorded_at", label: "Recorded" },
-          { field: "recorded_by", label: "Recorded by" },
-        ],
-        set_by_core: ["id", "case_id", "recorded_at", "recorded_by"],
-      },
-      {
-        kind: "contact",
-        fields: [
-          { field: "at", label: "When" },
-          { field: "method", label: "How" },
-          { field: "with_victim", label: "With the victim" },
-          { field: "party", label: "Agency or person (when not the victim)" },
-          { field: "summary", label: "Summary" },
-          { field: "victims_code_update", label: "A Victims' Code update was given" },
-        ],
-        set_by_core: ["id", "case_id"],
-      },
-    ],
+    // The fields each kind presents, as the core lists them (`KindRules::presented` in
+    // waymark-domain's records/*.rs, in RecordKind order); the forms derive from these.
+    presented: PRESENTED,
   } satisfies Vocabularies;
   return { ...base, ...overrides };
+}
+
+/** A presented field as `Presented::new(field, label)` makes it, asked when the record is made unless said otherwise. */
+const field = (name: string, label: string, asked: B.Asked = "when_made"): B.Presented => ({
+  field: name,
+  label,
+  asked,
+});
+const later = (name: string, label: string) => field(name, label, "later");
+const both = (name: string, label: string) => field(name, label, "when_made_and_later");
+const ownScreen = (name: string, label: string) => field(name, label, "own_screen");
+
+/** `KindRules::PLAIN`'s `protected`: what the core sets on most kinds. */
+const IDS = ["id", "case_id"];
+
+/**
+ * Every kind's presented fields as the core declares them: fields, labels and
+ * when each is asked copied from `KindRules::presented`, and `set_by_core`
+ * from each kind's `protected`. Copy a change on the Rust side here.
+ */
+export const PRESENTED = [
+  {
+    kind: "case",
+    fields: [
+      field("reference", "Case reference"),
+      ownScreen("status", "Status"),
+      field("referral.received_on", "Referral received on"),
+      field("referral.source", "Referred by"),
+      field("referral.referrer", "Referrer"),
+      field("referral.reason", "Reason for referral"),
+      field("referral.consent_recorded", "Consent to the referral is recorded"),
+      field("opened_on", "Opened on"),
+      field("advocate", "Advocate"),
+      ownScreen("risk_level", "Risk level"),
+      ownScreen("risk_review_on", "Risk review due"),
+      ownScreen("police_references", "Police references"),
+      later("court_cases", "Court case numbers"),
+      later("persistently_targeted", "Persistently targeted"),
+      ownScreen("closure.closed_on", "Closed on"),
+      ownScreen("closure.reason", "Why the case is closing"),
+      ownScreen("closure.feels_safer", "The victim feels safer"),
+      ownScreen("closure.behaviour_stopped", "The stalking behaviour stopped"),
+      ownScreen("closure.quality_of_life_improved", "Quality of life improved"),
+    ],
+    set_by_core: ["id", "advocate"],
+  },
+  {
+    kind: "victim",
+    fields: [
+      both("name", "Name"),
+      both("preferred_name", "Preferred name"),
+      later("date_of_birth", "Date of birth"),
+      later("gender", "Gender"),
+      later("language", "Language"),
+      both("interpreter_needed", "Interpreter needed"),
+      later("disabilities", "Disabilities or support needs"),
+      both("address.lines", "Address (one line each)"),
+      both("address.postcode", "Postcode"),
+      later("address.do_not_disclose", "Address: do not disclose"),
+      ownScreen("safe_contact.phones", "Safe phones"),
+      later("safe_contact.email", "Email"),
+      later("safe_contact.email_safe", "Email is safe to use"),
+      later("safe_contact.safe_times", "Safe times to contact"),
+      later("safe_contact.notes", "Safe contact notes"),
+      ownScreen("dependants", "Dependants"),
+      ownScreen("consents", "Consents to share"),
+      ownScreen("sharing_without_consent", "Shared without consent"),
+    ],
+    set_by_core: IDS,
+  },
+  {
+    kind: "perpetrator",
+    fields: [
+      both("names", "Names (one a line)"),
+      both("aliases", "Aliases (one a line)"),
+      both("relationship", "Relationship to the victim"),
+      both("date_of_birth", "Date of birth"),
+      later("addresses", "Known addresses (one a line)"),
+      later("phones", "Phone numbers (one a line)"),
+      later("online_accounts", "Online accounts (one a line)"),
+      ownScreen("vehicles", "Vehicles"),
+      both("weapons_access", "Has access to weapons"),
+      both("weapons_notes", "About the weapons"),
+      later("probation_status", "Probation"),
+      later("mappa_status", "MAPPA"),
+      later("mental_health", "Mental health"),
+      ownScreen("typology", "Typology"),
+    ],
+    set_by_core: ["id", "case_id", "typology"],
+  },
+  {
+    kind: "incident",
+    fields: [
+      field("occurred_at", "When it happened"),
+      field("behaviours", "Behaviours"),
+      field("channel", "How"),
+      field("location", "Where"),
+      field("account", "What happened"),
+      field("impact", "Impact"),
+      field("witnesses", "Witnesses"),
+      field("evidence", "Evidence held"),
+      field("reported_to_police", "Reported to police"),
+      field("crime_reference", "Crime reference"),
+      field("police_force", "Police force"),
+      field("officer", "Officer"),
+      field("breaches_order", "Breach of"),
+      field("recorded_at", "Recorded"),
+      field("recorded_by", "Recorded by"),
+    ],
+    set_by_core: ["id", "case_id", "recorded_at", "recorded_by"],
+  },
+  {
+    kind: "incident_amendment",
+    fields: [
+      field("reason", "Why it is corrected"),
+      ownScreen("changes", "Corrected"),
+      field("made_at", "Corrected at"),
+      field("made_by", "Corrected by"),
+    ],
+    set_by_core: ["id", "case_id", "made_at", "made_by"],
+  },
+  {
+    kind: "risk_assessment",
+    fields: [
+      field("instrument", "Instrument"),
+      field("instrument_version", "Version"),
+      field("assessed_on", "Assessed on"),
+      field("assessor", "Assessor"),
+      ownScreen("answers", "Answers"),
+      field("judged_level", "Risk level (professional judgement)"),
+      field("rationale", "Why this level"),
+      field("next_review_on", "Review by"),
+    ],
+    set_by_core: IDS,
+  },
+  {
+    kind: "safety_plan",
+    fields: [
+      field("version", "Version"),
+      field("made_on", "Made on"),
+      field("made_by", "Made by"),
+      ownScreen("review_on", "Review on"),
+      ownScreen("code_word", "Code word"),
+      ownScreen("safe_places", "Safe places"),
+      ownScreen("sections", "Sections"),
+      ownScreen("support_network", "Support network"),
+    ],
+    set_by_core: ["id", "case_id", "version"],
+  },
+  {
+    kind: "hearing",
+    fields: [
+      field("court", "Court"),
+      field("hearing_type", "Hearing type"),
+      field("starts_at", "Date and time"),
+      field("court_reference", "Court reference"),
+      field("special_measures", "Special measures (one a line)"),
+      both("witness_care_contact", "Witness Care contact"),
+      later("outcome", "Outcome"),
+      later("next_date", "Next date"),
+      later("victim_attends", "The victim attended"),
+      later("vps_read", "The Victim Personal Statement was read"),
+    ],
+    set_by_core: IDS,
+  },
+  {
+    kind: "order",
+    fields: [
+      field("order_type", "Order type"),
+      field("issued_by", "Issued by (court or force)"),
+      both("applied_on", "Applied for on"),
+      both("made_on", "Made on"),
+      both("served_on", "Served on"),
+      both("expiry", "Ends"),
+      both("protected_persons", "People it protects (one a line)"),
+      both("conditions", "Conditions"),
+      both("bail_authority", "Bail authorised by"),
+    ],
+    set_by_core: IDS,
+  },
+  {
+    kind: "breach",
+    fields: [
+      field("order_id", "Order breached"),
+      field("occurred_on", "Date of the breach"),
+      field("incident_id", "The incident it was"),
+      both("reported_to_police", "Reported to police"),
+      both("crime_reference", "Crime reference"),
+      later("outcome", "Outcome"),
+    ],
+    set_by_core: IDS,
+  },
+  {
+    kind: "referral",
+    fields: [
+      field("target", "Referred to"),
+      field("made_on", "Made on"),
+      both("status", "Status"),
+      later("outcome", "Outcome"),
+      later("outcome_on", "Outcome on"),
+    ],
+    set_by_core: IDS,
+  },
+  {
+    kind: "clinic_review",
+    fields: [
+      ownScreen("meeting_on", "Panel met on"),
+      ownScreen("agencies_present", "Agencies present"),
+      ownScreen("typology", "Typology"),
+      ownScreen("srp", "Stalking Risk Profile"),
+      ownScreen("actions", "Actions agreed"),
+    ],
+    set_by_core: IDS,
+  },
+  {
+    kind: "contact",
+    fields: [
+      field("at", "When"),
+      field("method", "How"),
+      field("with_victim", "With the victim"),
+      field("party", "Agency or person (when not the victim)"),
+      field("summary", "Summary"),
+      field("victims_code_update", "A Victims' Code update was given"),
+    ],
+    set_by_core: IDS,
+  },
+  {
+    kind: "task",
+    fields: [
+      field("what", "Task"),
+      field("due_on", "Due on"),
+      ownScreen("status", "Status"),
+      ownScreen("done_on", "Done on"),
+    ],
+    set_by_core: ["id"],
+  },
+] satisfies B.KindFields[];
+
+/** The fields a form of `kind` asks at `stage`, as the fixture presents them: asked then, not set by the core, and under `within`. */
+export function askedFields(
+  vocab: Vocabularies,
+  kind: B.RecordKind,
+  stage: "when_made" | "later" | "own_screen",
+  within?: string,
+): B.Presented[] {
+  const kindFields = vocab.presented.find((p) => p.kind === kind);
+  if (!kindFields) throw new Error(`The fixture presents no ${kind} fields.`);
+  const asked: Record<typeof stage, B.Asked[]> = {
+    when_made: ["when_made", "when_made_and_later"],
+    later: ["later", "when_made_and_later"],
+    own_screen: ["own_screen"],
+  };
+  return kindFields.fields.filter(
+    (p) =>
+      asked[stage].includes(p.asked) &&
+      !kindFields.set_by_core.includes(p.field.split(".")[0]) &&
+      (within === undefined || p.field.startsWith(`${within}.`)),
+  );
+}
+
+/**
+ * The vocabularies with one more field in a kind's list, just after `after`
+ * (or last): a field new on the Rust side, that a form must show without
+ * knowing it.
+ */
+export function withField(kind: B.RecordKind, added: B.Presented, after?: string): Vocabularies {
+  const presented = PRESENTED.map((k) => {
+    if (k.kind !== kind) return k;
+    const fields: B.Presented[] = [...k.fields];
+    const at = after === undefined ? fields.length : fields.findIndex((p) => p.field === after) + 1;
+    if (at === 0) throw new Error(`The ${kind} fixture has no field ${after}.`);
+    fields.splice(at, 0, added);
+    return { ...k, fields };
+  });
+  return vocabularies({ presented });
+}
+
+/** A label's words without the mark a required field adds. */
+export const words = (text: string | null | undefined) => (text ?? "").replace(/\s*\*$/, "").trim();
+
+/**
+ * The fields a form shows, in order, by their labels: each field's label or
+ * legend, and for the parts of one field (a group inside the form) the group's
+ * legend once, so a field asked in parts counts as the one field it is.
+ */
+export function shownFields(form: HTMLElement, { partsAsOne = true } = {}): string[] {
+  const shown: string[] = [];
+  let lastGroup: Element | null = null;
+  for (const f of form.querySelectorAll(".field")) {
+    const group = partsAsOne ? f.parentElement?.closest("fieldset.group") : null;
+    if (group) {
+      if (group !== lastGroup) shown.push(words(group.querySelector(":scope > legend")?.textContent));
+      lastGroup = group;
+      continue;
+    }
+    lastGroup = null;
+    shown.push(words(f.querySelector("legend, label")?.textContent));
+  }
+  return shown;
 }
 
 // ---------------------------------------------------------------------------
@@ -351,6 +617,59 @@ export function orderEntry(
     in_force_today: true,
   } satisfies B.OrderEntry_Serialize;
   return { ...base, ...rest };
+}
+
+export function hearing(overrides: Partial<B.Hearing_Serialize> = {}): B.Hearing_Serialize {
+  const base = {
+    id: "h1",
+    case_id: "c1",
+    court: "Example Magistrates' Court",
+    hearing_type: "trial",
+    starts_at: "2027-01-14T10:00:00Z",
+    court_reference: null,
+    outcome: null,
+    next_date: null,
+    special_measures: [],
+    victim_attends: null,
+    vps_read: null,
+    witness_care_contact: null,
+  } satisfies B.Hearing_Serialize;
+  return { ...base, ...overrides };
+}
+
+export function referral(overrides: Partial<B.Referral_Serialize> = {}): B.Referral_Serialize {
+  const base = {
+    id: "r1",
+    case_id: "c1",
+    target: "clinic_panel",
+    made_on: "2026-11-01",
+    status: "sent",
+    outcome: null,
+    outcome_on: null,
+  } satisfies B.Referral_Serialize;
+  return { ...base, ...overrides };
+}
+
+export function perpetrator(overrides: Partial<B.Perpetrator_Serialize> = {}): B.Perpetrator_Serialize {
+  const base = {
+    id: "p1",
+    case_id: "c1",
+    names: ["Test Suspect"],
+    aliases: [],
+    date_of_birth: null,
+    addresses: [],
+    vehicles: [],
+    phones: [],
+    online_accounts: [],
+    relationship: "ex_intimate_partner",
+    typology: null,
+    weapons_access: null,
+    weapons_notes: null,
+    probation_status: null,
+    mappa_status: null,
+    mental_health: null,
+  } satisfies B.Perpetrator_Serialize;
+  return { ...base, ...overrides };
 }
 
 export function contact(overrides: Partial<B.Contact_Serialize> = {}): B.Contact_Serialize {

@@ -70,7 +70,7 @@ fn main() -> ExitCode {
         "test" => setup().and_then(|()| test()),
         "run" => setup().and_then(|()| run()),
         "bench" => setup().and_then(|()| bench()),
-        "bindings" => ui_install().and_then(|()| bindings()),
+        "bindings" => setup().and_then(|()| ui_install()).and_then(|()| bindings()),
         "bench-desktop" => setup().and_then(|()| bench_desktop()),
         "bench-print" => setup().and_then(|()| bench_print()),
         "bench-sync" => setup().and_then(|()| bench_sync()),

@@ -117,7 +117,6 @@ impl Vocabularies {
             referral_statuses: ReferralStatus::choices(),
             presented: RecordKind::ALL
                 .iter()
-                .filter(|kind| !kind.rules().presented.is_empty())
                 .map(|&kind| KindFields {
                     kind,
                     fields: kind.rules().presented.to_vec(),

@@ -200,27 +200,35 @@ pub fn case_file(json: bool, file: &CaseFile) {
     }
     say!("\nIncidents: {}", file.incidents.len());
     print_incidents(&file.incidents);
-    section("Risk assessments", file.risk_assessments.iter().map(|r| summary(&Record::RiskAssessment(r.clone()))));
-    section("Safety plans", file.safety_plans.iter().map(|p| summary(&Record::SafetyPlan(p.clone()))));
-    section("Hearings", file.hearings.iter().map(|h| summary(&Record::Hearing(h.clone()))));
+    section("Risk assessments", file.risk_assessments.iter().cloned().map(Record::RiskAssessment));
+    section("Safety plans", file.safety_plans.iter().cloned().map(Record::SafetyPlan));
+    section("Hearings", file.hearings.iter().cloned().map(Record::Hearing));
     section(
-        "Orders",
-        file.orders
-            .iter()
-            .map(|o| format!("{} ({} breaches)", summary(&Record::ProtectiveOrder(o.order.clone())), o.breaches.len())),
+        "Orders and breaches",
+        file.orders.iter().flat_map(|o| {
+            std::iter::once(Record::ProtectiveOrder(o.order.clone()))
+                .chain(o.breaches.iter().cloned().map(Record::Breach))
+        }),
     );
-    section("Referrals", file.referrals.iter().map(|r| summary(&Record::Referral(r.clone()))));
-    section("Clinic reviews", file.clinic_reviews.iter().map(|r| summary(&Record::ClinicReview(r.clone()))));
-    section("Contacts", file.contacts.iter().map(|r| summary(&Record::Contact(r.clone()))));
-    section("Tasks", file.tasks.iter().map(|r| summary(&Record::Task(r.clone()))));
-    section("Reminders", file.reminders.iter().map(|r| format!("{}  {}", r.due_on, r.what)));
+    section("Referrals", file.referrals.iter().cloned().map(Record::Referral));
+    section("Clinic reviews", file.clinic_reviews.iter().cloned().map(Record::ClinicReview));
+    section("Contacts", file.contacts.iter().cloned().map(Record::Contact));
+    section("Tasks", file.tasks.iter().cloned().map(Record::Task));
+    say!("\nReminders: {}", file.reminders.len());
+    for r in &file.reminders {
+        say!("  {}  {}", r.due_on, r.what);
+    }
 }
 
-fn section(title: &str, lines: impl Iterator<Item = String>) {
-    let lines: Vec<String> = lines.collect();
-    say!("\n{title}: {}", lines.len());
-    for line in lines {
-        say!("  {line}");
+/// A line about each record, then every field it presents that holds something.
+fn section(title: &str, records: impl Iterator<Item = Record>) {
+    let records: Vec<Record> = records.collect();
+    say!("\n{title}: {}", records.len());
+    for record in records {
+        say!("  {}", summary(&record));
+        for p in record.presented_text() {
+            say!("      {}: {}", p.label, p.text);
+        }
     }
 }
 

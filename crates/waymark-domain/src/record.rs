@@ -61,9 +61,10 @@ pub struct KindRules {
     pub carries_forward: &'static [&'static str],
     /// The document a new record starts from: ids, provenance and defaults.
     pub new_doc: fn(&NewRecord<'_>) -> Value,
-    /// The fields a person sees, in order, with their labels: the app's form
-    /// (except what the core sets), the printouts and the CLI take them from
-    /// here. Empty for a kind whose screens still list their own fields.
+    /// The fields a person sees, in order, with their labels and when they
+    /// are asked: the app's forms (except what the core sets), the printouts
+    /// and the CLI take them from here. A field inside a structure is named
+    /// by its path (`referral.source`).
     pub presented: &'static [Presented],
     /// Fields no person needs to see (ids). With `presented`, every field of
     /// the record, checked by a test on a serialised sample.
@@ -71,11 +72,44 @@ pub struct KindRules {
 }
 
 /// A field as a person sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Presented {
+    /// The field, or its path inside a structure (`expiry`, `referral.source`).
     pub field: &'static str,
     pub label: &'static str,
+    pub asked: Asked,
+    /// How a stored value reads, when not as stored (a vocabulary's labels).
+    #[serde(skip)]
+    #[cfg_attr(feature = "specta", specta(skip))]
+    pub shown_as: Option<fn(&Value) -> String>,
+}
+
+/// When a form asks for a presented field. Several kinds are filled in
+/// stages: a hearing's outcome after the hearing, a referral's outcome when
+/// it comes back, a case's closure when it closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Asked {
+    /// By the form that makes the record.
+    WhenMade,
+    /// By the form that updates it afterwards.
+    Later,
+    /// By both.
+    WhenMadeAndLater,
+    /// Shown, but set by a screen or an operation of its own (answers to an
+    /// instrument, a plan's sections, a list of people, closing a case).
+    OwnScreen,
+}
+
+impl Asked {
+    pub fn when_made(self) -> bool {
+        matches!(self, Asked::WhenMade | Asked::WhenMadeAndLater)
+    }
+    pub fn later(self) -> bool {
+        matches!(self, Asked::Later | Asked::WhenMadeAndLater)
+    }
 }
 
 /// A presented field's value as text, for a printout or the CLI.
@@ -86,21 +120,86 @@ pub struct PresentedText {
     pub text: String,
 }
 
-/// A stored value as a person reads it: lists joined, yes or no, nothing for null.
+/// A stored value as a person reads it: lists joined, yes or no, nothing for
+/// null, dates and instants as read in England, a structure as its filled parts.
 pub fn display_value(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::Bool(yes) => if *yes { "Yes" } else { "No" }.to_owned(),
-        Value::String(text) => text.clone(),
-        Value::Array(items) => items.iter().map(display_value).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(", "),
+        Value::String(text) => {
+            if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+                crate::time::show_london(at.with_timezone(&chrono::Utc))
+            } else if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                crate::time::show_date(date)
+            } else {
+                text.clone()
+            }
+        }
+        Value::Array(items) => {
+            // Entries that are structures read as parts of their own.
+            let between = if items.iter().any(Value::is_object) { "; " } else { ", " };
+            items.iter().map(display_value).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(between)
+        }
+        // An entry's id is for merging, not for reading.
+        Value::Object(map) => map
+            .iter()
+            .filter(|(key, _)| key.as_str() != "id")
+            .map(|(_, v)| display_value(v))
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
         other => other.to_string(),
     }
 }
 
+/// The value at a presented field's path in a record's document.
+pub fn value_at<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(doc, |value, key| value.get(key))
+}
+
 impl Presented {
+    /// A field the form that makes the record asks for.
     pub const fn new(field: &'static str, label: &'static str) -> Presented {
-        Presented { field, label }
+        Presented { field, label, asked: Asked::WhenMade, shown_as: None }
     }
+    pub const fn asked(self, asked: Asked) -> Presented {
+        Presented { asked, ..self }
+    }
+    pub const fn later(self) -> Presented {
+        self.asked(Asked::Later)
+    }
+    pub const fn own_screen(self) -> Presented {
+        self.asked(Asked::OwnScreen)
+    }
+    /// Read through a vocabulary (`Channel::show`) or a wording of its own.
+    pub const fn shown_as(self, shown_as: fn(&Value) -> String) -> Presented {
+        Presented { shown_as: Some(shown_as), ..self }
+    }
+    /// The record field this presents (the first part of its path).
+    pub fn top_field(&self) -> &'static str {
+        self.field.split('.').next().unwrap_or(self.field)
+    }
+    /// The value as a person reads it.
+    pub fn show(&self, doc: &Value) -> String {
+        match value_at(doc, self.field) {
+            None | Some(Value::Null) => String::new(),
+            Some(value) => match self.shown_as {
+                Some(shown_as) => shown_as(value),
+                None => display_value(value),
+            },
+        }
+    }
+}
+
+/// Each presented field of a record that holds something, as text, in the
+/// order its kind gives: what the printouts and the CLI show.
+pub fn presented_text(rules: &KindRules, doc: &Value) -> Vec<PresentedText> {
+    rules
+        .presented
+        .iter()
+        .map(|p| PresentedText { field: p.field, label: p.label, text: p.show(doc) })
+        .filter(|p| !p.text.is_empty())
+        .collect()
 }
 
 impl KindRules {
@@ -142,6 +241,7 @@ impl KindRules {
         .into_iter()
         .flatten()
         .copied()
+        .chain(self.presented.iter().map(Presented::top_field))
     }
 }
 
@@ -196,6 +296,13 @@ macro_rules! record_kinds {
                 match self { $(Record::$variant(r) => r.validate(ctx)),+ }
             }
             pub fn references(&self) -> Vec<Reference> { match self { $(Record::$variant(r) => r.references()),+ } }
+            /// Each presented field that holds something, as text (`KindRules::presented`).
+            pub fn presented_text(&self) -> Vec<PresentedText> {
+                match self {
+                    Record::Incident(i) => i.presented_text(),
+                    other => presented_text(other.kind().rules(), &other.to_doc()),
+                }
+            }
             pub fn to_doc(&self) -> Value {
                 // Serialising plain data structs to a JSON value cannot fail.
                 match self { $(Record::$variant(r) => serde_json::to_value(r).unwrap_or(Value::Null)),+ }

@@ -37,6 +37,11 @@ pub fn show_london(at: DateTime<Utc>) -> String {
     at.with_timezone(&London).format("%a %-d %b %Y %H:%M %Z").to_string()
 }
 
+/// Formats a calendar date as a person in England reads it, e.g. "30 Nov 2026".
+pub fn show_date(date: NaiveDate) -> String {
+    date.format("%-d %b %Y").to_string()
+}
+
 /// The calendar date in England at an instant.
 pub fn london_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&London).date_naive()

@@ -12,6 +12,16 @@ pub struct Choice {
     pub label: String,
 }
 
+/// A value read through a vocabulary: a list item by item, anything unknown as stored.
+pub(crate) fn show_through(value: &serde_json::Value, label: &dyn Fn(serde_json::Value) -> Option<String>) -> String {
+    match value {
+        serde_json::Value::Array(items) => {
+            items.iter().map(|item| show_through(item, label)).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(", ")
+        }
+        other => label(other.clone()).unwrap_or_else(|| crate::record::display_value(other)),
+    }
+}
+
 /// Defines an enumeration with a stable snake_case wire name and a label for people.
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $wire:literal => $label:literal),+ $(,)? }) => {
@@ -27,6 +37,10 @@ macro_rules! vocabulary {
             }
             pub fn label(&self) -> &'static str {
                 match self { $($name::$variant => $label),+ }
+            }
+            /// A stored value (or a list of them) as its label; what does not read as one, as stored.
+            pub fn show(value: &serde_json::Value) -> String {
+                crate::vocab::show_through(value, &|v| serde_json::from_value::<$name>(v).ok().map(|x| x.label().to_owned()))
             }
             pub fn wire(&self) -> &'static str {
                 match self { $($name::$variant => $wire),+ }
@@ -52,6 +66,10 @@ macro_rules! vocabulary {
             }
             pub fn label(&self) -> &str {
                 match self { $($name::$variant => $label,)+ $name::Other(text) => text.as_str() }
+            }
+            /// A stored value (or a list of them) as its label; what does not read as one, as stored.
+            pub fn show(value: &serde_json::Value) -> String {
+                crate::vocab::show_through(value, &|v| serde_json::from_value::<$name>(v).ok().map(|x| x.label().to_owned()))
             }
             pub fn wire(&self) -> &'static str {
                 match self { $($name::$variant => $wire,)+ $name::Other(_) => "other" }

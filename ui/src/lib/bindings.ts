@@ -90,6 +90,24 @@ export type AnswerEntry_Serialize = {
 	comment: string | null,
 };
 
+/**
+ *  When a form asks for a presented field. Several kinds are filled in
+ *  stages: a hearing's outcome after the hearing, a referral's outcome when
+ *  it comes back, a case's closure when it closes.
+ */
+export type Asked = 
+/**  By the form that makes the record. */
+"when_made" | 
+/**  By the form that updates it afterwards. */
+"later" | 
+/**  By both. */
+"when_made_and_later" | 
+/**
+ *  Shown, but set by a screen or an operation of its own (answers to an
+ *  instrument, a plan's sections, a list of people, closing a case).
+ */
+"own_screen";
+
 /**  What an audit event records. Stored as its name, which the chain's hash covers. */
 export type AuditAction = "create" | "update" | "list" | "view" | "print" | "export" | "restore" | "vault_created" | "vault_rekeyed" | "passphrase_changed" | "passphrase_recovered" | "recovery_recipient_added" | "address_in_text_confirmed" | "sync_enrolled" | "sync_rejoined" | "sync_applied" | "sync_problem_dismissed" | "sync_problem_retried" | "conflict_resolved" | 
 /**  Written by a newer Waymark. */
@@ -921,8 +939,10 @@ export type PoliceReference_Serialize = {
 
 /**  A field as a person sees it. */
 export type Presented = {
+	/**  The field, or its path inside a structure (`expiry`, `referral.source`). */
 	field: string,
 	label: string,
+	asked: Asked,
 };
 
 export type PrintDone = {

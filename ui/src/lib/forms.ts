@@ -1,10 +1,16 @@
-import type { Choice, RecordKind, Value, Vocabularies } from "./bindings";
+import type { Asked, Choice, RecordKind, Value, Vocabularies } from "./bindings";
+import { londonLocalNow } from "./format";
 
 /** Form fields by name, as the core reads them. */
 export type Fields = Record<string, Value>;
 
+/**
+ * How a field is asked. "yes_no" is a question that may be left unanswered
+ * (a `boolean | null` in the core): "Not answered", "Yes" or "No", sent as
+ * null, true or false.
+ */
 export type FieldType =
-  "text" | "textarea" | "date" | "datetime" | "select" | "checkbox" | "chips" | "lines" | "number";
+  "text" | "textarea" | "date" | "datetime" | "select" | "checkbox" | "chips" | "lines" | "number" | "yes_no";
 
 export interface FieldSpec {
   /** The record field, dotted for nested ones (`referral.source`). */
@@ -18,30 +24,135 @@ export interface FieldSpec {
   hint?: string;
   /** A value, or a function for values that must be fresh each time the form is reset (like "now"). */
   initial?: unknown;
+  /**
+   * Fields one after another with the same group are shown together under it
+   * (a fieldset and its legend): the parts of a field asked in parts, or the
+   * records of a form that makes two.
+   */
+  group?: string;
 }
 
-/** How the UI asks for a presented field: everything but its name and its label, which the core gives. */
-export type FieldInput = Omit<FieldSpec, "name" | "label">;
+/**
+ * A presented field asked in several inputs: an order's end as how it ends
+ * and the date, its conditions as the main one's kind and wording. Each part
+ * is a field of its own, named by its own path (`expiry.date`, so the core's
+ * errors for it find it) and labelled by the form; together they stand where
+ * the field stands, grouped under the core's label. The save puts them back
+ * together into the value the core reads.
+ */
+export interface AskedInParts {
+  parts: FieldSpec[];
+}
+
+/** How the UI asks for a presented field: everything but its name and its label, which the core gives; or its parts. */
+export type FieldInput = Omit<FieldSpec, "name" | "label"> | AskedInParts;
+
+/** Which of a kind's presented fields a form asks for. */
+export interface FormScope {
+  /**
+   * The form that makes the record (the default), the one that updates it
+   * later, or a screen of the kind's own (closing a case) with `within`.
+   */
+  stage?: Stage;
+  /** Only the fields under this path (`closure` for the parts of a case's closure). */
+  within?: string;
+  /** Put before each field's name, for a form that makes two records at once (`victim.`). */
+  prefix?: string;
+}
+
+export type Stage = "when_made" | "later" | "own_screen";
+
+/** Whether a field is asked at a stage (`Asked` in the core). */
+export function askedAt(asked: Asked, stage: Stage): boolean {
+  return asked === stage || (asked === "when_made_and_later" && stage !== "own_screen");
+}
 
 /**
  * A kind's form as the core presents it (`Vocabularies.presented`): its fields
- * in the core's order and with the core's labels, less the ones the core sets
- * itself. `inputs` says how each is asked for; a field it does not name is a
- * plain text input, so a field added on the Rust side appears in the form
- * rather than being left out without a word.
+ * in the core's order and with the core's labels, the ones the core says are
+ * asked at this stage, less the ones the core sets itself. `inputs` says how
+ * each is asked for; a field it does not name is a plain text input, so a
+ * field added on the Rust side appears in the form rather than being left out
+ * without a word.
  */
 export function presentedForm(
   vocab: Vocabularies,
   kind: RecordKind,
   inputs: Partial<Record<string, FieldInput>>,
+  scope: FormScope = {},
 ): FieldSpec[] {
   const presented = vocab.presented.find((p) => p.kind === kind);
   if (!presented) return [];
+  const { stage = "when_made", within, prefix = "" } = scope;
   const setByCore = new Set(presented.set_by_core);
   return presented.fields
-    .filter((p) => !setByCore.has(p.field))
-    .map((p): FieldSpec => ({ type: "text", ...inputs[p.field], name: p.field, label: p.label }));
+    .filter((p) => !setByCore.has(p.field.split(".")[0]))
+    .filter((p) => askedAt(p.asked, stage))
+    .filter((p) => within === undefined || p.field.startsWith(`${within}.`))
+    .flatMap((p): FieldSpec[] => {
+      const input = inputs[p.field];
+      if (input && "parts" in input)
+        return input.parts.map((part) => ({ group: p.label, ...part, name: `${prefix}${part.name}` }));
+      return [{ type: "text", ...input, name: `${prefix}${p.field}`, label: p.label }];
+    });
 }
+
+/** A form's fields in runs: one run for each group, and one for the fields between groups. */
+export function inGroups(fields: FieldSpec[]): { group?: string; fields: FieldSpec[] }[] {
+  const runs: { group?: string; fields: FieldSpec[] }[] = [];
+  for (const f of fields) {
+    const last = runs[runs.length - 1];
+    if (last && last.group === f.group) last.fields.push(f);
+    else runs.push({ group: f.group, fields: [f] });
+  }
+  return runs;
+}
+
+/** The value at a field's path in a record (`address.lines` in a victim, `conditions.0.text` in an order). */
+export function valueAt(record: unknown, path: string): unknown {
+  return path
+    .split(".")
+    .reduce<unknown>(
+      (node, key) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined),
+      record,
+    );
+}
+
+/**
+ * An edit form's fields, each starting from what the record holds at its
+ * name; a field whose input sets its own `initial` keeps it. An edit sends
+ * a blank as cleared, so a field that started blank (one the core has just
+ * added, say) would wipe what is stored.
+ */
+export function startingFrom(fields: FieldSpec[], record: object | null | undefined): FieldSpec[] {
+  return fields.map((f) =>
+    f.initial !== undefined ? f : { ...f, initial: storedAsInput(f, valueAt(record, f.name)) },
+  );
+}
+
+function storedAsInput(f: FieldSpec, stored: unknown): unknown {
+  switch (f.type) {
+    case "lines":
+      return Array.isArray(stored) ? asLines(stored.map(String)) : (stored ?? "");
+    case "checkbox":
+      return Boolean(stored);
+    case "chips":
+      return Array.isArray(stored) ? stored : [];
+    case "yes_no":
+      return typeof stored === "boolean" ? stored : null;
+    case "datetime":
+      // Stored as an instant; asked as UK wall-clock time.
+      return typeof stored === "string" && stored ? londonLocalNow(new Date(stored)) : "";
+    default:
+      return stored ?? "";
+  }
+}
+
+/** The answers a "yes_no" field offers besides "Not answered", and the values the form keeps for them. */
+export const YES_NO: Choice[] = [
+  { value: "yes", label: "Yes" },
+  { value: "no", label: "No" },
+];
 
 export type Values = Record<string, unknown>;
 
@@ -52,13 +163,22 @@ export const otherKey = (name: string) => `${name}#other`;
 export function initialValues(fields: FieldSpec[]): Values {
   const values: Values = {};
   for (const f of fields) {
-    if (f.initial !== undefined) values[f.name] = typeof f.initial === "function" ? f.initial() : f.initial;
+    const initial: unknown = typeof f.initial === "function" ? f.initial() : f.initial;
+    if (f.type === "yes_no") values[f.name] = initial === true ? "yes" : initial === false ? "no" : "";
+    else if (f.type === "select" && f.open && isOther(initial)) {
+      // A value the service added, in its own words: shown as "Other" with the words.
+      values[f.name] = OTHER;
+      values[otherKey(f.name)] = initial.other;
+    } else if (initial !== undefined) values[f.name] = initial;
     else if (f.type === "checkbox") values[f.name] = false;
     else if (f.type === "chips") values[f.name] = [];
     else values[f.name] = "";
   }
   return values;
 }
+
+const isOther = (value: unknown): value is { other: string } =>
+  value !== null && typeof value === "object" && typeof (value as { other?: unknown }).other === "string";
 
 /**
  * Turns what was typed into the fields the core reads. Blank optional fields
@@ -83,6 +203,11 @@ export function toFields(fields: FieldSpec[], values: Values, clearBlanks = fals
         if (lines.length || clearBlanks) out[f.name] = lines;
         break;
       }
+      case "yes_no":
+        // A real boolean, never the text "yes"; not answered is null.
+        if (v === "yes" || v === "no") out[f.name] = v === "yes";
+        else if (clearBlanks) out[f.name] = null;
+        break;
       case "number":
         if (v !== "" && v !== null && v !== undefined) out[f.name] = Number(v);
         else if (clearBlanks) out[f.name] = null;

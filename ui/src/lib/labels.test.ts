@@ -4,6 +4,7 @@ import {
   AGENCIES,
   agencyLabel,
   asChoices,
+  BAIL_AUTHORITIES,
   DOCUMENT_NAMES,
   EXPIRY_LABELS,
   expiryText,
@@ -35,6 +36,7 @@ const MAPS: [string, Record<string, string>, string[]][] = [
   ["Expiry", EXPIRY_LABELS, membersOf("Expiry", /kind: "(\w+)"/g)],
   ["RecordKind", RECORD_KINDS, membersOf("RecordKind")],
   ["Agency", AGENCIES, membersOf("Agency")],
+  ["BailAuthority", BAIL_AUTHORITIES, membersOf("BailAuthority")],
 ];
 
 describe("labels the UI words itself", () => {

@@ -117,6 +117,18 @@ export const EXPIRY_LABELS: Record<Expiry["kind"], string> = {
   not_set: "Not set",
 };
 
+/**
+ * Who authorised pre-charge bail, as the order forms offer it. The core
+ * sends no list for it (BailAuthority is not among the vocabularies); these
+ * are its labels in waymark-domain's vocab.rs.
+ */
+export const BAIL_AUTHORITIES: Record<B.BailAuthority, string> = {
+  first_grant: "First grant",
+  inspector: "Inspector",
+  superintendent: "Superintendent",
+  court: "Court",
+};
+
 /** How an order ends, inside a sentence: "until 12 Mar 2028", "until further order". */
 export function expiryText(expiry: Expiry): string {
   return expiry.kind === "on" ? `until ${showDate(expiry.date)}` : EXPIRY_LABELS[expiry.kind].toLowerCase();

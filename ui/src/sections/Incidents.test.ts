@@ -3,16 +3,12 @@ import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import Incidents from "./Incidents.svelte";
 import type { Vocabularies } from "../lib/types";
-import { caseView, incident, mockCommands, orderEntry, vocabularies } from "../test-kit";
+import { askedFields, caseView, incident, mockCommands, orderEntry, vocabularies, withField } from "../test-kit";
 
 const vocab = vocabularies();
 
 /** The incident fields a person fills in, as the core presents them: its list, less what it sets itself. */
-function formFields(v: Vocabularies) {
-  const incidents = v.presented.find((p) => p.kind === "incident");
-  if (!incidents) throw new Error("The fixture presents no incident fields.");
-  return incidents.fields.filter((p) => !incidents.set_by_core.includes(p.field));
-}
+const formFields = (v: Vocabularies) => askedFields(v, "incident", "when_made");
 
 /** The quick-add form. */
 const quickAdd = () => screen.getByRole("form", { name: "Log an incident" });
@@ -45,10 +41,7 @@ describe("Incidents", () => {
 
   it("shows a field the core adds as a text input, under the core's label", () => {
     // Why: the form derives from the presented list rather than repeating it, so a field new in Rust appears even before the form knows how to ask for it.
-    const [incidents] = vocab.presented;
-    const fields = [...incidents.fields];
-    fields.splice(fields.length - 2, 0, { field: "weather", label: "Weather" });
-    const added = vocabularies({ presented: [{ ...incidents, fields }] });
+    const added = withField("incident", { field: "weather", label: "Weather", asked: "when_made" }, "breaches_order");
     render(Incidents, { view: caseView(), vocab: added, onsaved: () => {} });
     const weather = within(quickAdd()).getByRole("textbox", { name: "Weather" }) as HTMLInputElement;
     expect(weather.tagName).toBe("INPUT");

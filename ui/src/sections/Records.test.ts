@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import Records from "./Records.svelte";
-import { caseView, mockCommands, task, vocabularies } from "../test-kit";
+import { askedFields, caseView, mockCommands, referral, shownFields, task, vocabularies, withField } from "../test-kit";
 
 const vocab = vocabularies();
 
@@ -42,5 +42,68 @@ describe("Records", () => {
       (f.querySelector("legend, label")?.textContent ?? "").replace(/\s*\*$/, "").trim(),
     );
     expect(shown).toEqual(expected);
+  });
+
+  it("updates a referral with exactly the fields the core asks later, in its order and words, from the referral", async () => {
+    // Why: the update form is the core's "later" list; it starts from the referral because an edit sends a blank as cleared.
+    const view = caseView({
+      file: { referrals: [referral({ id: "r1", status: "sent", outcome: "Seen by the panel" })] },
+    });
+    const ipc = mockCommands({ editRecord: () => referral() });
+    const onsaved = vi.fn();
+    render(Records, { view, vocab, which: "referrals", onsaved });
+    const u = userEvent.setup();
+    await u.click(screen.getByRole("button", { name: "Update" }));
+    const form = screen.getByRole("form", { name: "Update the referral" });
+    expect(shownFields(form)).toEqual(askedFields(vocab, "referral", "later").map((p) => p.label));
+    expect(shownFields(form)).toEqual(["Status", "Outcome", "Outcome on"]);
+    const f = within(form);
+    expect((f.getByRole("combobox", { name: "Status" }) as HTMLSelectElement).value).toBe("sent");
+    expect((f.getByRole("textbox", { name: "Outcome" }) as HTMLTextAreaElement).value).toBe("Seen by the panel");
+    await u.type(f.getByLabelText("Outcome on"), "20/11/2026");
+    await u.click(f.getByRole("button", { name: "Save" }));
+    await vi.waitFor(() => expect(onsaved).toHaveBeenCalledTimes(1));
+    expect(ipc.last("editRecord")).toStrictEqual([
+      "referral",
+      "r1",
+      { status: "sent", outcome: "Seen by the panel", outcome_on: "2026-11-20" },
+      false,
+    ]);
+  });
+
+  it("makes referrals and tasks with the core's fields for a new record", () => {
+    // Why: those forms derive from the core's lists; a referral's outcome is asked when it comes back, and a task's status by marking it done.
+    const { unmount } = render(Records, { view: caseView(), vocab, which: "referrals", onsaved: () => {} });
+    expect(shownFields(screen.getByRole("form", { name: "Make a referral" }))).toEqual([
+      "Referred to",
+      "Made on",
+      "Status",
+    ]);
+    unmount();
+    render(Records, { view: caseView(), vocab, which: "tasks", onsaved: () => {} });
+    expect(shownFields(screen.getByRole("form", { name: "Add a task" }))).toEqual(
+      askedFields(vocab, "task", "when_made").map((p) => p.label),
+    );
+  });
+
+  it("shows a field the core adds to referrals in the form of its stage, as a text input", async () => {
+    // Why: a field new in Rust appears in the form that asks it, starting from what the referral holds, before the UI knows how to ask.
+    const added = withField("referral", { field: "panel_notes", label: "Panel notes", asked: "later" }, "status");
+    const stored = { ...referral({ id: "r1" }), panel_notes: "Discussed in December" };
+    render(Records, {
+      view: caseView({ file: { referrals: [stored] } }),
+      vocab: added,
+      which: "referrals",
+      onsaved: () => {},
+    });
+    expect(
+      within(screen.getByRole("form", { name: "Make a referral" })).queryByRole("textbox", { name: "Panel notes" }),
+    ).toBeNull();
+    await userEvent.setup().click(screen.getByRole("button", { name: "Update" }));
+    const form = screen.getByRole("form", { name: "Update the referral" });
+    expect(shownFields(form)).toEqual(["Status", "Panel notes", "Outcome", "Outcome on"]);
+    const notes = within(form).getByRole("textbox", { name: "Panel notes" }) as HTMLInputElement;
+    expect(notes.id).toBe("referral-update-panel_notes");
+    expect(notes.value).toBe("Discussed in December");
   });
 });

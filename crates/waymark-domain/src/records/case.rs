@@ -1,7 +1,7 @@
 //! A case: who holds it, how it came in, and how it closed.
 
 use super::*;
-use crate::record::KindRules;
+use crate::record::{KindRules, Presented};
 use serde_json::json;
 
 /// Who holds a case is the clinic's to set; its risk is safety-critical.
@@ -12,6 +12,29 @@ pub(crate) const RULES: KindRules = KindRules {
     sets: &["police_references", "court_cases"],
     // A case is its own case: it has no case_id.
     internal: &["id"],
+    presented: &[
+        Presented::new("reference", "Case reference"),
+        Presented::new("status", "Status").own_screen().shown_as(CaseStatus::show),
+        Presented::new("referral.received_on", "Referral received on"),
+        Presented::new("referral.source", "Referred by").shown_as(ReferralSource::show),
+        Presented::new("referral.referrer", "Referrer"),
+        Presented::new("referral.reason", "Reason for referral"),
+        Presented::new("referral.consent_recorded", "Consent to the referral is recorded"),
+        Presented::new("opened_on", "Opened on"),
+        Presented::new("advocate", "Advocate"),
+        // Set from the latest risk assessment.
+        Presented::new("risk_level", "Risk level").own_screen().shown_as(RiskLevel::show),
+        Presented::new("risk_review_on", "Risk review due").own_screen(),
+        Presented::new("police_references", "Police references").own_screen(),
+        Presented::new("court_cases", "Court case numbers").later(),
+        Presented::new("persistently_targeted", "Persistently targeted").later(),
+        // Asked by closing the case (`operations::close_case`).
+        Presented::new("closure.closed_on", "Closed on").own_screen(),
+        Presented::new("closure.reason", "Why the case is closing").own_screen().shown_as(ClosureReason::show),
+        Presented::new("closure.feels_safer", "The victim feels safer").own_screen(),
+        Presented::new("closure.behaviour_stopped", "The stalking behaviour stopped").own_screen(),
+        Presented::new("closure.quality_of_life_improved", "Quality of life improved").own_screen(),
+    ],
     new_doc: |n| {
         let today = n.today.to_string();
         json!({

@@ -1,13 +1,21 @@
 //! The clinic panel's review of a case.
 
 use super::*;
-use crate::record::{ids_and, KindRules};
+use crate::record::{ids_and, KindRules, Presented};
 use serde_json::json;
 
 /// The panel's record of a review: only the clinic writes it.
 pub(crate) const RULES: KindRules = KindRules {
     clinic_only: true,
     new_doc: |n| ids_and(n, json!({"meeting_on": n.today.to_string()})),
+    // Recorded at the clinic; a laptop shows it.
+    presented: &[
+        Presented::new("meeting_on", "Panel met on").own_screen(),
+        Presented::new("agencies_present", "Agencies present").own_screen().shown_as(Agency::show),
+        Presented::new("typology", "Typology").own_screen().shown_as(Typology::show),
+        Presented::new("srp", "Stalking Risk Profile").own_screen().shown_as(show_srp),
+        Presented::new("actions", "Actions agreed").own_screen().shown_as(show_actions),
+    ],
     ..KindRules::PLAIN
 };
 
@@ -44,6 +52,33 @@ pub struct AgreedAction {
     pub owner: Agency,
     pub due_on: NaiveDate,
     pub status: ActionStatus,
+}
+
+/// Each SRP domain with its rating and why.
+fn show_srp(value: &serde_json::Value) -> String {
+    let srp: BTreeMap<String, SrpJudgement> = serde_json::from_value(value.clone()).unwrap_or_default();
+    srp.iter()
+        .map(|(domain, j)| format!("{domain}: {} ({})", j.rating.label(), j.rationale))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Each action with who owns it, when it is due and where it stands.
+fn show_actions(value: &serde_json::Value) -> String {
+    let actions: Vec<AgreedAction> = serde_json::from_value(value.clone()).unwrap_or_default();
+    actions
+        .iter()
+        .map(|a| {
+            format!(
+                "{} ({}, due {}, {})",
+                a.action,
+                a.owner.label(),
+                crate::time::show_date(a.due_on),
+                a.status.label()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The instrument that names the SRP domains a clinic review rates.

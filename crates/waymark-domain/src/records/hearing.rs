@@ -1,13 +1,26 @@
 //! Court hearings.
 
 use super::*;
-use crate::record::KindRules;
+use crate::record::{Asked, KindRules, Presented};
 
 /// The date of a hearing is safety-critical: a victim must not miss it.
 pub(crate) const RULES: KindRules = KindRules {
     safety_critical: &["starts_at", "next_date"],
     sets: &["special_measures"],
     order: &["starts_at", "id"],
+    presented: &[
+        Presented::new("court", "Court"),
+        Presented::new("hearing_type", "Hearing type").shown_as(HearingType::show),
+        Presented::new("starts_at", "Date and time"),
+        Presented::new("court_reference", "Court reference"),
+        Presented::new("special_measures", "Special measures (one a line)"),
+        Presented::new("witness_care_contact", "Witness Care contact").asked(Asked::WhenMadeAndLater),
+        // After the hearing.
+        Presented::new("outcome", "Outcome").later(),
+        Presented::new("next_date", "Next date").later(),
+        Presented::new("victim_attends", "The victim attended").later(),
+        Presented::new("vps_read", "The Victim Personal Statement was read").later(),
+    ],
     ..KindRules::PLAIN
 };
 

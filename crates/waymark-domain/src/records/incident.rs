@@ -1,7 +1,7 @@
 //! The incident diary and its amendments: an incident is never edited, only corrected.
 
 use super::*;
-use crate::record::{display_value, ids_and, KindRules, Presented, PresentedText};
+use crate::record::{ids_and, presented_text, KindRules, Presented, PresentedText};
 use serde_json::json;
 
 /// Incident fields an amendment may not change: identity and provenance.
@@ -11,13 +11,13 @@ pub(crate) const RULES: KindRules = KindRules {
     correction: Some("incident_amendment (the original is kept)"),
     presented: &[
         Presented::new("occurred_at", "When it happened"),
-        Presented::new("behaviours", "Behaviours"),
-        Presented::new("channel", "How"),
+        Presented::new("behaviours", "Behaviours").shown_as(Behaviour::show),
+        Presented::new("channel", "How").shown_as(Channel::show),
         Presented::new("location", "Where"),
         Presented::new("account", "What happened"),
         Presented::new("impact", "Impact"),
         Presented::new("witnesses", "Witnesses"),
-        Presented::new("evidence", "Evidence held"),
+        Presented::new("evidence", "Evidence held").shown_as(show_evidence),
         Presented::new("reported_to_police", "Reported to police"),
         Presented::new("crime_reference", "Crime reference"),
         Presented::new("police_force", "Police force"),
@@ -37,6 +37,14 @@ pub(crate) const AMENDMENT_RULES: KindRules = KindRules {
     protected: &["id", "case_id", "made_at", "made_by"],
     correction: Some("record"),
     new_doc: |n| ids_and(n, json!({"made_at": n.now.to_rfc3339(), "made_by": n.actor, "changes": {}})),
+    presented: &[
+        Presented::new("reason", "Why it is corrected"),
+        // The corrected fields are asked with the incident's own form.
+        Presented::new("changes", "Corrected").own_screen(),
+        Presented::new("made_at", "Corrected at"),
+        Presented::new("made_by", "Corrected by"),
+    ],
+    internal: &["id", "case_id", "incident_id"],
     ..KindRules::PLAIN
 };
 
@@ -90,6 +98,19 @@ pub struct Evidence {
     pub kept_at: Option<String>,
 }
 
+/// Each item with where it is kept, as the court bundle lists it.
+fn show_evidence(value: &serde_json::Value) -> String {
+    let items: Vec<Evidence> = serde_json::from_value(value.clone()).unwrap_or_default();
+    items
+        .iter()
+        .map(|e| match &e.kept_at {
+            Some(at) => format!("{} (kept: {at})", e.description),
+            None => e.description.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// How far ahead of the recording time an incident may be dated (a clock a
 /// few minutes fast must not block a diary entry).
 const INCIDENT_FUTURE_TOLERANCE_MINUTES: i64 = 10;
@@ -99,31 +120,7 @@ impl Incident {
     /// rules give: what the chronology and the CLI show. A field with no
     /// wording of its own here reads as its stored value.
     pub fn presented_text(&self) -> Vec<PresentedText> {
-        let doc = serde_json::to_value(self).unwrap_or_default();
-        RULES
-            .presented
-            .iter()
-            .map(|p| {
-                let text = match p.field {
-                    "occurred_at" => crate::time::show_london(self.occurred_at),
-                    "recorded_at" => crate::time::show_london(self.recorded_at),
-                    "channel" => self.channel.label().to_owned(),
-                    "behaviours" => self.behaviours.iter().map(|b| b.label()).collect::<Vec<_>>().join(", "),
-                    "evidence" => self
-                        .evidence
-                        .iter()
-                        .map(|e| match &e.kept_at {
-                            Some(at) => format!("{} (kept: {at})", e.description),
-                            None => e.description.clone(),
-                        })
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                    field => doc.get(field).map(display_value).unwrap_or_default(),
-                };
-                PresentedText { field: p.field, label: p.label, text }
-            })
-            .filter(|p| !p.text.is_empty())
-            .collect()
+        presented_text(&RULES, &serde_json::to_value(self).unwrap_or_default())
     }
 
     pub(crate) fn check(&self, c: &mut Checker, _ctx: &Ctx<'_>) {

@@ -1,7 +1,7 @@
 //! Protective orders and bail conditions, and their breaches.
 
 use super::*;
-use crate::record::{ids_and, KindRules};
+use crate::record::{ids_and, Asked, KindRules, Presented};
 use serde_json::json;
 
 /// An order's dates and conditions are safety-critical. Its conditions may
@@ -12,10 +12,50 @@ pub(crate) const RULES: KindRules = KindRules {
     safety_critical: &["applied_on", "made_on", "served_on", "expiry", "conditions"],
     sets: &["protected_persons"],
     new_doc: |n| ids_and(n, json!({"expiry": {"kind": "not_set"}})),
+    presented: &[
+        Presented::new("order_type", "Order type").shown_as(OrderType::show),
+        Presented::new("issued_by", "Issued by (court or force)"),
+        Presented::new("applied_on", "Applied for on").asked(Asked::WhenMadeAndLater),
+        Presented::new("made_on", "Made on").asked(Asked::WhenMadeAndLater),
+        Presented::new("served_on", "Served on").asked(Asked::WhenMadeAndLater),
+        Presented::new("expiry", "Ends").asked(Asked::WhenMadeAndLater).shown_as(show_expiry),
+        Presented::new("protected_persons", "People it protects (one a line)").asked(Asked::WhenMadeAndLater),
+        Presented::new("conditions", "Conditions").asked(Asked::WhenMadeAndLater).shown_as(show_conditions),
+        Presented::new("bail_authority", "Bail authorised by")
+            .asked(Asked::WhenMadeAndLater)
+            .shown_as(BailAuthority::show),
+    ],
     ..KindRules::PLAIN
 };
 
-pub(crate) const BREACH_RULES: KindRules = KindRules::PLAIN;
+pub(crate) const BREACH_RULES: KindRules = KindRules {
+    presented: &[
+        Presented::new("order_id", "Order breached"),
+        Presented::new("occurred_on", "Date of the breach"),
+        Presented::new("incident_id", "The incident it was"),
+        Presented::new("reported_to_police", "Reported to police").asked(Asked::WhenMadeAndLater),
+        Presented::new("crime_reference", "Crime reference").asked(Asked::WhenMadeAndLater),
+        Presented::new("outcome", "Outcome").later(),
+    ],
+    ..KindRules::PLAIN
+};
+
+/// When an order ends, as a person reads it.
+fn show_expiry(value: &serde_json::Value) -> String {
+    match serde_json::from_value::<Expiry>(value.clone()) {
+        Ok(Expiry::On(date)) => format!("On {}", crate::time::show_date(date)),
+        Ok(Expiry::UntilFurtherOrder) => "Until further order".to_owned(),
+        Ok(Expiry::UntilApplicationDecided) => "Until the application is decided".to_owned(),
+        Ok(Expiry::NotSet) => "Not recorded".to_owned(),
+        Err(_) => crate::record::display_value(value),
+    }
+}
+
+/// Each condition as its kind and its wording in the order.
+fn show_conditions(value: &serde_json::Value) -> String {
+    let conditions: Vec<Condition> = serde_json::from_value(value.clone()).unwrap_or_default();
+    conditions.iter().map(|c| format!("{}: {}", c.kind.label(), c.text)).collect::<Vec<_>>().join("; ")
+}
 
 /// When an order ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! The person the case is about: names, addresses, accounts and vehicles.
 
 use super::*;
-use crate::record::{ids_and, KindRules};
+use crate::record::{ids_and, Asked, KindRules, Presented};
 use serde_json::json;
 
 /// A perpetrator's typology is the clinic panel's judgement.
@@ -12,6 +12,25 @@ pub(crate) const RULES: KindRules = KindRules {
     safety_critical: &["addresses"],
     sets: &["names", "aliases", "phones", "online_accounts"],
     keyed: &["vehicles"],
+    presented: &[
+        Presented::new("names", "Names (one a line)").asked(Asked::WhenMadeAndLater),
+        Presented::new("aliases", "Aliases (one a line)").asked(Asked::WhenMadeAndLater),
+        Presented::new("relationship", "Relationship to the victim")
+            .asked(Asked::WhenMadeAndLater)
+            .shown_as(Relationship::show),
+        Presented::new("date_of_birth", "Date of birth").asked(Asked::WhenMadeAndLater),
+        Presented::new("addresses", "Known addresses (one a line)").later(),
+        Presented::new("phones", "Phone numbers (one a line)").later(),
+        Presented::new("online_accounts", "Online accounts (one a line)").later(),
+        Presented::new("vehicles", "Vehicles").own_screen(),
+        Presented::new("weapons_access", "Has access to weapons").asked(Asked::WhenMadeAndLater),
+        Presented::new("weapons_notes", "About the weapons").asked(Asked::WhenMadeAndLater),
+        Presented::new("probation_status", "Probation").later(),
+        Presented::new("mappa_status", "MAPPA").later(),
+        Presented::new("mental_health", "Mental health").later(),
+        // The clinic panel's judgement (`clinic_owned`).
+        Presented::new("typology", "Typology").own_screen().shown_as(Typology::show),
+    ],
     new_doc: |n| ids_and(n, json!({"names": []})),
     ..KindRules::PLAIN
 };

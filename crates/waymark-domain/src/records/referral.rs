@@ -1,11 +1,18 @@
 //! Referrals the advocate makes to other services.
 
 use super::*;
-use crate::record::{ids_and, KindRules};
+use crate::record::{ids_and, Asked, KindRules, Presented};
 use serde_json::json;
 
 pub(crate) const RULES: KindRules = KindRules {
     new_doc: |n| ids_and(n, json!({"made_on": n.today.to_string(), "status": "sent"})),
+    presented: &[
+        Presented::new("target", "Referred to").shown_as(ReferralTarget::show),
+        Presented::new("made_on", "Made on"),
+        Presented::new("status", "Status").asked(Asked::WhenMadeAndLater).shown_as(ReferralStatus::show),
+        Presented::new("outcome", "Outcome").later(),
+        Presented::new("outcome_on", "Outcome on").later(),
+    ],
     ..KindRules::PLAIN
 };
 

@@ -1,13 +1,24 @@
 //! Risk assessments: answers to a versioned instrument and the judged level.
 
 use super::*;
-use crate::record::{ids_and, KindRules};
+use crate::record::{ids_and, KindRules, Presented};
 use serde_json::json;
 
 /// An assessment is history: a new one is made, never an edit.
 pub(crate) const RULES: KindRules = KindRules {
     order: &["assessed_on", "id"],
     correction: Some("risk assessment (history is kept)"),
+    presented: &[
+        Presented::new("instrument", "Instrument"),
+        Presented::new("instrument_version", "Version"),
+        Presented::new("assessed_on", "Assessed on"),
+        Presented::new("assessor", "Assessor"),
+        // Asked question by question from the instrument's file.
+        Presented::new("answers", "Answers").own_screen(),
+        Presented::new("judged_level", "Risk level (professional judgement)").shown_as(RiskLevel::show),
+        Presented::new("rationale", "Why this level"),
+        Presented::new("next_review_on", "Review by"),
+    ],
     new_doc: |n| ids_and(n, json!({"assessed_on": n.today.to_string(), "assessor": n.actor, "answers": {}})),
     ..KindRules::PLAIN
 };

@@ -1,7 +1,7 @@
 //! Safety plans: each version is a new record that starts from the last.
 
 use super::*;
-use crate::record::{ids_and, KindRules};
+use crate::record::{ids_and, KindRules, Presented};
 use serde_json::json;
 
 /// Each version is a new record that starts from the latest one's content.
@@ -10,6 +10,17 @@ pub(crate) const RULES: KindRules = KindRules {
     order: &["version"],
     correction: Some("safety plan version"),
     carries_forward: &["review_on", "code_word", "safe_places", "sections", "support_network"],
+    // The plan has an editor of its own: sections, actions and people.
+    presented: &[
+        Presented::new("version", "Version"),
+        Presented::new("made_on", "Made on"),
+        Presented::new("made_by", "Made by"),
+        Presented::new("review_on", "Review on").own_screen(),
+        Presented::new("code_word", "Code word").own_screen(),
+        Presented::new("safe_places", "Safe places").own_screen(),
+        Presented::new("sections", "Sections").own_screen(),
+        Presented::new("support_network", "Support network").own_screen(),
+    ],
     new_doc: |n| ids_and(n, json!({"made_on": n.today.to_string(), "made_by": n.actor})),
     ..KindRules::PLAIN
 };

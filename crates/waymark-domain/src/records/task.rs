@@ -1,12 +1,23 @@
 //! The advocate's tasks, with or without a case.
 
 use super::*;
-use crate::record::{ids_and, KindRules};
+use crate::record::{ids_and, KindRules, Presented};
 use serde_json::json;
 
 /// A task may have no case (an advocate's own reminder).
-pub(crate) const RULES: KindRules =
-    KindRules { protected: &["id"], new_doc: |n| ids_and(n, json!({"status": "open"})), ..KindRules::PLAIN };
+pub(crate) const RULES: KindRules = KindRules {
+    protected: &["id"],
+    new_doc: |n| ids_and(n, json!({"status": "open"})),
+    presented: &[
+        Presented::new("what", "Task"),
+        Presented::new("due_on", "Due on"),
+        // Set by completing the task (`operations::complete_task`).
+        Presented::new("status", "Status").own_screen().shown_as(TaskStatus::show),
+        Presented::new("done_on", "Done on").own_screen(),
+    ],
+    internal: &["id", "case_id", "linked"],
+    ..KindRules::PLAIN
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

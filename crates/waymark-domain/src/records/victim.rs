@@ -1,13 +1,33 @@
 //! The victim: contact, safety arrangements, consents and dependants.
 
 use super::*;
-use crate::record::KindRules;
+use crate::record::{Asked, KindRules, Presented};
 
 /// The address and the safe way to make contact are safety-critical.
 pub(crate) const RULES: KindRules = KindRules {
     address_fields: &["address"],
     safety_critical: &["address", "safe_contact"],
     keyed: &["consents", "sharing_without_consent", "dependants"],
+    presented: &[
+        Presented::new("name", "Name").asked(Asked::WhenMadeAndLater),
+        Presented::new("preferred_name", "Preferred name").asked(Asked::WhenMadeAndLater),
+        Presented::new("date_of_birth", "Date of birth").later(),
+        Presented::new("gender", "Gender").later(),
+        Presented::new("language", "Language").later(),
+        Presented::new("interpreter_needed", "Interpreter needed").asked(Asked::WhenMadeAndLater),
+        Presented::new("disabilities", "Disabilities or support needs").later(),
+        Presented::new("address.lines", "Address (one line each)").asked(Asked::WhenMadeAndLater),
+        Presented::new("address.postcode", "Postcode").asked(Asked::WhenMadeAndLater),
+        Presented::new("address.do_not_disclose", "Address: do not disclose").later(),
+        Presented::new("safe_contact.phones", "Safe phones").own_screen(),
+        Presented::new("safe_contact.email", "Email").later(),
+        Presented::new("safe_contact.email_safe", "Email is safe to use").later(),
+        Presented::new("safe_contact.safe_times", "Safe times to contact").later(),
+        Presented::new("safe_contact.notes", "Safe contact notes").later(),
+        Presented::new("dependants", "Dependants").own_screen(),
+        Presented::new("consents", "Consents to share").own_screen(),
+        Presented::new("sharing_without_consent", "Shared without consent").own_screen(),
+    ],
     ..KindRules::PLAIN
 };
 
