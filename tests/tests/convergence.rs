@@ -64,6 +64,8 @@ struct World {
     laptops: Vec<Vault>,
     cursors: Vec<u64>,
     clinic: MemoryStore,
+    /// The rules the clinic judges each op's content by: the laptops' own.
+    service: waymark_domain::records::ServiceRules,
     clinic_id: Uuid,
     case: CaseId,
     victim: Uuid,
@@ -131,7 +133,9 @@ impl World {
         let (case, victim) =
             laptops[0].open_case(&case_patch, &patch(&["name=Converge Person (DEMO)", consent])).unwrap();
         let (case, victim) = (case.case_id().unwrap(), victim.id());
-        let mut world = World { _dirs: dirs, clock, laptops, cursors: vec![0, 0], clinic, clinic_id, case, victim };
+        let service = waymark_domain::records::ServiceRules::shipped();
+        let mut world =
+            World { _dirs: dirs, clock, laptops, cursors: vec![0, 0], clinic, service, clinic_id, case, victim };
         world.sync(0);
         world.sync(1);
         world
@@ -154,6 +158,7 @@ impl World {
                 id: device,
                 advocate: ADVOCATE,
                 max_ahead_ms: waymark_clinic::authority::MAX_HLC_AHEAD_MS,
+                service: &self.service,
             };
             let stored = self.clinic.store_batch(origin, Uuid::now_v7(), &ops, now).unwrap();
             assert!(

@@ -353,6 +353,7 @@ impl TestClinic {
             // The clinic's clock reads what the desk's does, as two real clocks would.
             clock: Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap()),
             throttle: waymark_clinic::server::Throttle::new(waymark_clinic::server::RateLimits::default()),
+            service: Arc::new(waymark_domain::records::ServiceRules::shipped()),
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("https://{}", listener.local_addr().unwrap());

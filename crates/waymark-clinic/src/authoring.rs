@@ -11,7 +11,7 @@ use uuid::Uuid;
 use waymark_domain::hlc::Hlc;
 use waymark_domain::instruments::Instruments;
 use waymark_domain::patch::{NewRecord, Patch};
-use waymark_domain::records::Ctx;
+use waymark_domain::records::{Ctx, ServiceRules};
 use waymark_domain::rules::Rules;
 use waymark_domain::time::london_date;
 use waymark_domain::{CaseId, DeviceId, Record, RecordKind};
@@ -164,6 +164,7 @@ fn administrator(store: &dyn ClinicStore, by: &str) -> Result<(), ClinicError> {
 /// whose op id the feed holds with other content cannot be released.
 pub fn release_quarantined(
     store: &dyn ClinicStore,
+    service: &ServiceRules,
     clinic: Uuid,
     id: i64,
     by: &str,
@@ -174,18 +175,19 @@ pub fn release_quarantined(
     let held = store.quarantined_op(id)?.ok_or(ClinicError::NotQuarantined)?;
     let (seq, _) = store.last_op_of(clinic)?;
     let release = WireOp { origin: clinic, seq: seq + 1, ..held };
-    store.decide_quarantined(id, Decision { by, reason, release: Some(&release) }, now)?;
+    store.decide_quarantined(id, Decision { by, reason, release: Some(&release), service }, now)?;
     Ok(release)
 }
 
 /// Settles a quarantined change for good without letting it in. It stays kept.
 pub fn discard_quarantined(
     store: &dyn ClinicStore,
+    service: &ServiceRules,
     id: i64,
     by: &str,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ClinicError> {
     administrator(store, by)?;
-    store.decide_quarantined(id, Decision { by, reason, release: None }, now)
+    store.decide_quarantined(id, Decision { by, reason, release: None, service }, now)
 }

@@ -28,6 +28,15 @@
 //!    HLC is accepted, and one stamped after it is refused, even when the
 //!    laptop had not yet heard of the move (`not_your_case`). A record with
 //!    no case belongs to the advocate who created it.
+//! 7. The content keeps the domain rules, judged by the same code and the
+//!    same service rules as the laptop's (`judge_content`): a new record
+//!    reads as its kind, carries the op's ids and passes validation; an
+//!    update names fields of its kind that an edit may set, each with a value
+//!    of its type, and no update touches a kind that is corrected rather than
+//!    edited (`invalid__<kind>__<field>`, naming the field and never the
+//!    value). So a hand-made op is refused here rather than relayed to every
+//!    laptop that pulls it. An update's rules that relate one field to
+//!    another need the whole record, which the clinic does not yet project.
 
 use crate::error::ClinicError;
 use crate::store::{Origin, StoreResult};
@@ -35,7 +44,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 use waymark_domain::hlc::Hlc;
-use waymark_domain::RecordKind;
+use waymark_domain::records::ServiceRules;
+use waymark_domain::{Record, RecordKind};
 use waymark_protocol::{OpAction, OpRefusal, WireOp};
 
 /// How far ahead of the clinic's clock a laptop's HLC may be. Laptop clocks
@@ -81,10 +91,22 @@ pub struct Sender<'a> {
     pub previous_hlc: Option<&'a str>,
     pub now: DateTime<Utc>,
     pub max_ahead_ms: u64,
+    /// The service's rules and instruments, as its laptops have them.
+    pub service: &'a ServiceRules,
 }
 
-/// The first rule `op` breaks, or `None` when the clinic accepts it.
+/// The first rule `op` breaks, or `None` when the clinic accepts it. Who
+/// may write comes first, so a refusal never says more about a record's
+/// content to someone who may not write it.
 pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> StoreResult<Option<OpRefusal>> {
+    Ok(match judge_authority(op, sender, view)? {
+        Some(refusal) => Some(refusal),
+        None => judge_content(op, sender.service),
+    })
+}
+
+/// Rules 1 to 6: who may write this, there and then.
+fn judge_authority(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> StoreResult<Option<OpRefusal>> {
     if let Some(refusal) = judge_clock(op, sender, view)? {
         return Ok(Some(refusal));
     }
@@ -133,16 +155,52 @@ pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> 
     Ok((!allowed).then_some(OpRefusal::NotYourCase))
 }
 
+/// Rule 7: whether the op's content keeps the domain rules. Pure: it reads
+/// only the op, so a change an administrator would release is judged alike.
+pub fn judge_content(op: &WireOp, service: &ServiceRules) -> Option<OpRefusal> {
+    let kind = RecordKind::from_wire(&op.kind)?;
+    let invalid = |field: &str| Some(OpRefusal::invalid(kind.wire(), field));
+    let first_field = |e: &waymark_domain::ValidationErrors| e.0.first().map(|f| f.field.clone()).unwrap_or_default();
+    match op.action {
+        OpAction::Create => {
+            let record = match Record::from_doc(kind, Value::Object(op.changes.new.clone())) {
+                Ok(record) => record,
+                Err(e) => return invalid(&first_field(&e)),
+            };
+            if record.id() != op.record_id {
+                return invalid("id");
+            }
+            if record.case_id().map(|c| c.as_uuid()) != op.case_id {
+                return Some(OpRefusal::CaseMismatch);
+            }
+            record.validate(&service.ctx()).err().and_then(|e| invalid(&first_field(&e)))
+        }
+        OpAction::Update => {
+            let rules = kind.rules();
+            let mut fields = op.changes.new.keys();
+            if !kind.is_mutable() {
+                return invalid(fields.next().map_or("record", String::as_str));
+            }
+            if let Some(protected) = fields.find(|f| rules.protected.contains(&f.as_str())) {
+                return invalid(protected);
+            }
+            Record::check_fields(kind, &op.changes.new).err().and_then(|e| invalid(&first_field(&e)))
+        }
+    }
+}
+
 /// Judges a quarantined change an administrator would release, as if its
 /// device (bound to `advocate`, when the clinic knows it) sent it now.
 pub fn judge_release(
     held: &WireOp,
     advocate: Option<&str>,
     now: DateTime<Utc>,
+    service: &ServiceRules,
     view: &mut dyn AuthorityView,
 ) -> Result<(), ClinicError> {
     let advocate = advocate.ok_or_else(|| ClinicError::ReleaseRefused("unknown_device".into()))?;
-    let sender = Sender { device: held.origin, advocate, previous_hlc: None, now, max_ahead_ms: MAX_HLC_AHEAD_MS };
+    let sender =
+        Sender { device: held.origin, advocate, previous_hlc: None, now, max_ahead_ms: MAX_HLC_AHEAD_MS, service };
     match judge(held, &sender, view)? {
         Some(refusal) => Err(ClinicError::ReleaseRefused(refusal.as_str().to_owned())),
         None => Ok(()),
@@ -259,11 +317,24 @@ mod tests {
     }
 
     fn sender(previous: Option<&str>) -> Sender<'_> {
-        Sender { device: DEVICE, advocate: "ISA01", previous_hlc: previous, now: now(), max_ahead_ms: MAX_HLC_AHEAD_MS }
+        Sender {
+            device: DEVICE,
+            advocate: "ISA01",
+            previous_hlc: previous,
+            now: now(),
+            max_ahead_ms: MAX_HLC_AHEAD_MS,
+            service: shipped(),
+        }
     }
 
+    fn shipped() -> &'static ServiceRules {
+        static SHIPPED: std::sync::OnceLock<ServiceRules> = std::sync::OnceLock::new();
+        SHIPPED.get_or_init(ServiceRules::shipped)
+    }
+
+    /// The authority rules alone: these ops carry only the fields each rule reads.
     fn verdict(op: &WireOp, view: &mut View) -> Option<OpRefusal> {
-        judge(op, &sender(None), view).unwrap()
+        judge_authority(op, &sender(None), view).unwrap()
     }
 
     fn assigned(to: &str, at: u64) -> View {
@@ -383,5 +454,91 @@ mod tests {
                 && clock_counts(Some(&OpRefusal::NotYourCase))
                 && clock_counts(None)
         );
+    }
+
+    /// A whole incident as a laptop writes one, for op `record` in `CASE`.
+    fn incident_doc(record: u128) -> Value {
+        serde_json::json!({
+            "id": Uuid::from_u128(record), "case_id": CASE,
+            "occurred_at": "2026-11-20T09:00:00.000000Z", "recorded_at": "2026-11-20T10:00:00.000000Z",
+            "recorded_by": "ISA01", "account": "Waited outside the house", "channel": "in_person",
+            "behaviours": ["loitering"],
+        })
+    }
+
+    fn content(op: &WireOp) -> Option<String> {
+        judge_content(op, shipped()).map(|r| r.as_str().to_owned())
+    }
+
+    #[test]
+    fn a_new_record_is_judged_whole_by_the_domain_rules() {
+        // The clinic relays what it accepts to every laptop of the case: a
+        // hand-made record that no laptop could have written must stop here.
+        let whole = op("incident", 30, OpAction::Create, incident_doc(30));
+        assert_eq!(content(&whole), None, "a record a laptop writes is accepted");
+        let mut missing = incident_doc(30);
+        missing.as_object_mut().unwrap().remove("account");
+        assert_eq!(
+            content(&op("incident", 30, OpAction::Create, missing)).as_deref(),
+            Some("invalid__incident__account")
+        );
+        let mut no_behaviour = incident_doc(30);
+        no_behaviour["behaviours"] = serde_json::json!([]);
+        assert_eq!(
+            content(&op("incident", 30, OpAction::Create, no_behaviour)).as_deref(),
+            Some("invalid__incident__behaviours"),
+            "a rule beyond the types is checked too"
+        );
+        let mut wrong_type = incident_doc(30);
+        wrong_type["reported_to_police"] = serde_json::json!("yes");
+        assert_eq!(
+            content(&op("incident", 30, OpAction::Create, wrong_type)).as_deref(),
+            Some("invalid__incident__reported_to_police")
+        );
+        // The document is the op's record: another id would put one record's content under another's.
+        assert_eq!(
+            content(&op("incident", 31, OpAction::Create, incident_doc(30))).as_deref(),
+            Some("invalid__incident__id")
+        );
+        let elsewhere = WireOp { case_id: Some(Uuid::from_u128(11)), ..whole };
+        assert_eq!(content(&elsewhere), Some(OpRefusal::CaseMismatch.as_str().to_owned()));
+    }
+
+    #[test]
+    fn an_update_names_fields_of_its_kind_with_values_of_their_type() {
+        let update = |kind: &str, new: Value| content(&op(kind, 40, OpAction::Update, new));
+        assert_eq!(update("victim", serde_json::json!({"name": "A new name", "interpreter_needed": true})), None);
+        assert_eq!(
+            update("victim", serde_json::json!({"interpreter_needed": "yes"})).as_deref(),
+            Some("invalid__victim__interpreter_needed")
+        );
+        assert_eq!(
+            update("victim", serde_json::json!({"nickname": "x"})).as_deref(),
+            Some("invalid__victim__nickname")
+        );
+        assert_eq!(
+            update("victim", serde_json::json!({"address": {"lines": "1 Street"}})).as_deref(),
+            Some("invalid__victim__address"),
+            "a structure's parts are typed too"
+        );
+        // Ids and provenance are the core's; an incident is corrected by an amendment, never edited.
+        assert_eq!(update("victim", serde_json::json!({"case_id": CASE})).as_deref(), Some("invalid__victim__case_id"));
+        assert_eq!(
+            update("incident", serde_json::json!({"account": "rewritten"})).as_deref(),
+            Some("invalid__incident__account")
+        );
+    }
+
+    #[test]
+    fn a_refusal_names_the_kind_and_field_in_a_code_a_receipt_can_carry() {
+        let refusal = OpRefusal::invalid("incident", "evidence[0].description");
+        assert_eq!(refusal.as_str(), "invalid__incident__evidence");
+        assert_eq!(refusal.invalid_field(), Some(("incident", "evidence")));
+        assert_eq!(OpRefusal::parse(refusal.as_str()), refusal, "it reads back as itself on the laptop");
+        let long = OpRefusal::invalid("incident_amendment", &"x".repeat(100));
+        assert!(long.as_str().len() <= 64);
+        // A value never reaches the code, whatever the field path holds.
+        let marked = OpRefusal::invalid("victim", "Name <b>1</b>");
+        assert!(marked.as_str().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{}", marked.as_str());
     }
 }

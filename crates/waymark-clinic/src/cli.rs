@@ -432,6 +432,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                 QuarantineAction::Release { id, by, reason } => {
                     let op = crate::authoring::release_quarantined(
                         &store,
+                        &clinic.service_rules()?,
                         clinic.info.clinic_id,
                         id,
                         &by,
@@ -444,7 +445,14 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                     );
                 }
                 QuarantineAction::Discard { id, by, reason } => {
-                    crate::authoring::discard_quarantined(&store, id, &by, &reason, crate::system_now())?;
+                    crate::authoring::discard_quarantined(
+                        &store,
+                        &clinic.service_rules()?,
+                        id,
+                        &by,
+                        &reason,
+                        crate::system_now(),
+                    )?;
                     println!("quarantined change {id} discarded; it stays kept, out of the feed");
                 }
             }
@@ -547,6 +555,7 @@ fn app_state(clinic: &Clinic, limits: Limits) -> Result<AppState, ClinicError> {
         deadlines: crate::server::Deadlines::default(),
         clock: Arc::new(crate::system_now),
         throttle: crate::server::Throttle::new(crate::server::RateLimits::default()),
+        service: Arc::new(clinic.service_rules()?),
     })
 }
 

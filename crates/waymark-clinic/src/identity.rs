@@ -20,6 +20,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use uuid::Uuid;
+use waymark_domain::records::ServiceRules;
 use waymark_protocol::keys::SecretKeysText;
 use waymark_protocol::{DeviceKeys, DevicePublic};
 use zeroize::Zeroizing;
@@ -208,6 +209,26 @@ impl Clinic {
 
     pub fn open_store(&self) -> Result<SqliteStore, ClinicError> {
         SqliteStore::open(&self.files.database(), &self.db_key, false)
+    }
+
+    /// The service's rules and instruments: the clinic folder's `rules.toml`
+    /// and `instruments/*.toml` over the shipped ones, the same files a
+    /// service gives its laptops, so an op is judged as its laptop judged it.
+    pub fn service_rules(&self) -> Result<ServiceRules, ClinicError> {
+        let dir = &self.files.dir;
+        let rules = std::fs::read_to_string(dir.join("rules.toml")).ok();
+        let mut files = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(dir.join("instruments")) {
+            for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+                if path.extension().is_some_and(|e| e == "toml") {
+                    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| ClinicError::Setup(format!("read an instrument file: {}", e.kind())))?;
+                    files.push((name, text));
+                }
+            }
+        }
+        ServiceRules::from_files(rules.as_deref(), files).map_err(|e| ClinicError::Setup(format!("service rules: {e}")))
     }
 
     /// TLS with the clinic's own certificate, or a CA-issued chain and key.

@@ -35,6 +35,8 @@ pub struct AppState {
     pub deadlines: Deadlines,
     pub clock: Clock,
     pub throttle: Arc<Throttle>,
+    /// The service's rules and instruments, which every op's content is judged by.
+    pub service: Arc<waymark_domain::records::ServiceRules>,
 }
 
 /// How often one network address or one device may call. A laptop's sync
@@ -387,8 +389,12 @@ pub fn receive_upward(
     let device = known(state.store.device(batch.header.sender)?)?;
     let opened = open(&batch, &device.keys.verifying_key()?, &state.keys.sealing, &state.limits)?;
     may_sync(state, &device, opened.header.batch_id)?;
-    let origin =
-        Origin::Device { id: device.id, advocate: &device.advocate, max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS };
+    let origin = Origin::Device {
+        id: device.id,
+        advocate: &device.advocate,
+        max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS,
+        service: &state.service,
+    };
     let stored = state.store.store_batch(origin, opened.header.batch_id, &opened.ops, (state.clock)())?;
     // After the commit: a warning is kept with an op, never a reason to refuse it.
     if let Err(e) = crate::text_guard::note_warnings(&*state.store, &opened.ops, &stored, (state.clock)()) {

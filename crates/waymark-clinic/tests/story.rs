@@ -61,6 +61,7 @@ fn clinic_with(store: Arc<dyn ClinicStore>, dir: Option<tempfile::TempDir>) -> C
         deadlines: Deadlines { call: std::time::Duration::from_secs(3), ..Deadlines::default() },
         clock: Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()),
         throttle: waymark_clinic::server::Throttle::new(waymark_clinic::server::RateLimits::default()),
+        service: Arc::new(waymark_domain::records::ServiceRules::shipped()),
     };
     Clinic { state, _dir: dir }
 }
@@ -108,7 +109,9 @@ impl Device {
         .unwrap()
     }
 
+    /// A new record of `kind` for `case` (its own id), as a laptop writes it, with `new` laid over it.
     fn op(&self, seq: u64, case: u128, kind: &str, new: serde_json::Value) -> WireOp {
+        let new = whole(kind, Uuid::from_u128(case), Uuid::from_u128(case), new);
         WireOp {
             op_id: Uuid::from_u128((self.id.as_u128() << 32) + u128::from(seq)),
             origin: self.id,
@@ -123,6 +126,11 @@ impl Device {
             changes: serde_json::from_value::<waymark_protocol::OpChanges>(serde_json::json!({ "new": new })).unwrap(),
             schema_version: 2,
         }
+    }
+
+    /// A change to the fields `new` names of record `case`, a case (or a record with the case's id).
+    fn edit(&self, seq: u64, case: u128, kind: &str, new: serde_json::Value) -> WireOp {
+        record_op(self, seq, kind, case, case, OpAction::Update, new)
     }
 
     fn batch(&self, clinic: &Clinic, ops: &[WireOp]) -> Vec<u8> {
@@ -208,7 +216,7 @@ async fn the_story_holds_for_every_store() {
         let ops = vec![
             a.op(1, 10, "case", serde_json::json!({"advocate": "ISA01", "reference": "C1"})),
             a.op(2, 11, "case", serde_json::json!({"advocate": "ISA02", "reference": "C2"})),
-            a.op(3, 10, "case", serde_json::json!({"status": "open"})),
+            a.edit(3, 10, "case", serde_json::json!({"status": "open"})),
         ];
         let (status, body) = call(&clinic, a.pushed(a.batch(&clinic, &ops))).await;
         assert_eq!(status, StatusCode::OK, "{name}: {}", code_of(&body));
@@ -236,11 +244,11 @@ async fn the_story_holds_for_every_store() {
         assert_eq!(clinic.state.store.stats().unwrap().quarantined, 1, "{name}");
 
         // Reordered batches: 5 before 4 would leave a hole in A's log at the clinic, so it is refused whole.
-        let five = a.op(5, 10, "case", serde_json::json!({"status": "closed"}));
+        let five = a.edit(5, 10, "case", serde_json::json!({"status": "closed"}));
         let (status, body) = call(&clinic, a.pushed(a.batch(&clinic, std::slice::from_ref(&five)))).await;
         assert_eq!((status, code_of(&body).as_str()), (StatusCode::CONFLICT, "out_of_order"), "{name}");
         let (_, body) =
-            call(&clinic, a.pushed(a.batch(&clinic, &[a.op(4, 10, "case", serde_json::json!({"status": "open"}))])))
+            call(&clinic, a.pushed(a.batch(&clinic, &[a.edit(4, 10, "case", serde_json::json!({"status": "open"}))])))
                 .await;
         assert_eq!(serde_json::from_slice::<PushResponse>(&body).unwrap().acked_through, 4, "{name}");
         let (_, body) = call(&clinic, a.pushed(a.batch(&clinic, &[five]))).await;
@@ -255,7 +263,7 @@ async fn the_story_holds_for_every_store() {
             serde_json::from_slice(&call(&clinic, a.signed(PATH_HELLO, b"{}".to_vec())).await.1).unwrap();
         assert_eq!(
             (hello.acked_through, hello.acked_op),
-            (5, Some(a.op(5, 10, "case", serde_json::json!({})).op_id)),
+            (5, Some(a.edit(5, 10, "case", serde_json::json!({})).op_id)),
             "{name}"
         );
         assert_eq!(clinic.state.store.op_id_at(a.id, 3).unwrap(), Some(ops[2].op_id), "{name}");
@@ -306,7 +314,8 @@ async fn the_story_holds_for_every_store() {
             "{name}: bound to the device"
         );
         let (status, body) =
-            call(&clinic, b.pushed(b.batch(&clinic, &[b.op(1, 10, "case", serde_json::json!({"status": "x"}))]))).await;
+            call(&clinic, b.pushed(b.batch(&clinic, &[b.edit(1, 10, "case", serde_json::json!({"status": "x"}))])))
+                .await;
         assert_eq!(
             (status, code_of(&body).as_str()),
             (StatusCode::FORBIDDEN, "revoked"),
@@ -346,19 +355,19 @@ async fn each_bad_batch_is_refused_with_its_own_error() {
     // Unknown device.
     let stranger = Device::new(77, "ISA01");
     let (status, body) =
-        call(&clinic, stranger.pushed(stranger.batch(&clinic, &[stranger.op(1, 10, "case", serde_json::json!({}))])))
+        call(&clinic, stranger.pushed(stranger.batch(&clinic, &[stranger.edit(1, 10, "case", serde_json::json!({}))])))
             .await;
     assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "unknown_device"));
 
     // Oversized: beyond the configured 256 KiB.
     let big: Vec<WireOp> =
-        (1..=400).map(|s| a.op(s + 1, 10, "case", serde_json::json!({"notes": "x".repeat(1000)}))).collect();
+        (1..=400).map(|s| a.edit(s + 1, 10, "case", serde_json::json!({"reference": "x".repeat(1000)}))).collect();
     let (status, _) = call(&clinic, a.pushed(a.batch(&clinic, &big))).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 
     // A claim that does not belong to the batch it came with: another batch's id, or another body. Nothing is stored.
     let held_before = clinic.state.store.stats().unwrap().ops;
-    let frame = a.batch(&clinic, &[a.op(2, 10, "case", serde_json::json!({"status": "open"}))]);
+    let frame = a.batch(&clinic, &[a.edit(2, 10, "case", serde_json::json!({"status": "open"}))]);
     let at = Utc.with_ymd_and_hms(2026, 11, 22, 11, 59, 0).unwrap();
     let (claim, signature) = waymark_protocol::auth::sign_push(a.id, Uuid::now_v7(), &frame, at, &a.keys.signing);
     let request = Request::post(PATH_PUSH)
@@ -453,7 +462,7 @@ async fn the_clinics_review_and_a_reassignment_reach_the_right_laptops_in_every_
         call(&clinic, post(PATH_ENROL, c.enrol_request("third"))).await;
         let ops = vec![
             a.op(1, 10, "case", serde_json::json!({"advocate": "ISA01"})),
-            a.op(2, 10, "case", serde_json::json!({"status": "open"})),
+            a.edit(2, 10, "case", serde_json::json!({"status": "open"})),
         ];
         assert_eq!(call(&clinic, a.pushed(a.batch(&clinic, &ops))).await.0, StatusCode::OK);
         let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
@@ -511,7 +520,7 @@ async fn the_clinics_review_and_a_reassignment_reach_the_right_laptops_in_every_
         // C's change is stamped after the reassignment (the clinic's clock is 12:00).
         let later = WireOp {
             hlc: format!("{:015}-{:010}-{}", 1_795_867_300_000u64, 0, c.id),
-            ..c.op(1, 10, "case", serde_json::json!({"status": "closed"}))
+            ..c.edit(1, 10, "case", serde_json::json!({"status": "closed"}))
         };
         assert_eq!(call(&clinic, c.pushed(c.batch(&clinic, &[later]))).await.0, StatusCode::OK);
         let to_a = opened(call(&clinic, pull(&a, to_a.header.last_seq)).await.1, &a);
@@ -590,12 +599,39 @@ fn record_op(
     action: OpAction,
     new: serde_json::Value,
 ) -> WireOp {
-    WireOp {
-        record_id: Uuid::from_u128(record),
-        case_id: Some(Uuid::from_u128(case)),
-        action,
-        ..device.op(seq, case, kind, new)
+    let (record_id, case_id) = (Uuid::from_u128(record), Uuid::from_u128(case));
+    // An update carries only what it changes; a create, the whole record.
+    let new = if action == OpAction::Create { whole(kind, record_id, case_id, new) } else { new };
+    let changes = serde_json::from_value::<waymark_protocol::OpChanges>(serde_json::json!({ "new": new })).unwrap();
+    WireOp { record_id, case_id: Some(case_id), action, changes, ..device.op(seq, case, kind, serde_json::json!({})) }
+}
+
+/// A whole record of `kind` as a laptop writes one, with `more` laid over it:
+/// the clinic judges a new record's content by the domain rules, so the
+/// story's ops are ones a laptop could have made unless a test says otherwise.
+fn whole(kind: &str, record: Uuid, case: Uuid, more: serde_json::Value) -> serde_json::Value {
+    use serde_json::json;
+    let mut doc = match kind {
+        "case" => json!({
+            "id": record, "reference": format!("T-{}", record.as_u128()), "status": "open", "opened_on": "2026-11-20",
+            "referral": {"received_on": "2026-11-20", "source": "police", "reason": "Referred by the police", "consent_recorded": true},
+        }),
+        "victim" => json!({"id": record, "case_id": case, "name": "Test Person (TEST)", "safe_contact": {}}),
+        "incident" => json!({
+            "id": record, "case_id": case, "occurred_at": "2026-11-20T08:00:00.000000Z",
+            "recorded_at": "2026-11-20T09:00:00.000000Z", "recorded_by": "ISA01", "account": "Waited outside",
+            "channel": "in_person", "behaviours": ["loitering"],
+        }),
+        "contact" => json!({
+            "id": record, "case_id": case, "at": "2026-11-20T09:00:00.000000Z", "method": "phone",
+            "with_victim": true, "summary": "Checked in",
+        }),
+        _ => json!({"id": record, "case_id": case}),
+    };
+    if let (Some(doc), serde_json::Value::Object(more)) = (doc.as_object_mut(), more) {
+        doc.extend(more);
     }
+    doc
 }
 
 #[tokio::test]
@@ -678,6 +714,50 @@ async fn every_authority_rule_is_enforced_in_every_store_and_a_refusal_blocks_no
             Some("ISA01"),
             "{name}: no takeover"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_record_that_breaks_the_domain_rules_is_refused_by_kind_and_field_and_never_relayed() {
+    use serde_json::json;
+    for (name, clinic) in stores() {
+        let (a, a2) = (Device::new(1, "ISA01"), Device::new(2, "ISA01"));
+        for (device, token) in [(&a, TOKEN), (&a2, "second")] {
+            assert_eq!(call(&clinic, post(PATH_ENROL, device.enrol_request(token))).await.0, StatusCode::OK, "{name}");
+        }
+        let victim = 20;
+        let ops = vec![
+            a.op(1, 10, "case", json!({"advocate": "ISA01"})),
+            record_op(&a, 2, "victim", victim, 10, OpAction::Create, json!({})),
+            // Hand-made: a diary entry with nothing in it, a wrongly typed edit, a field no record has.
+            record_op(&a, 3, "incident", 30, 10, OpAction::Create, json!({"account": "  "})),
+            record_op(&a, 4, "victim", victim, 10, OpAction::Update, json!({"interpreter_needed": "yes"})),
+            record_op(&a, 5, "victim", victim, 10, OpAction::Update, json!({"home_address": "1 Demo Street"})),
+            // An honest edit after them: the refusals hold nothing up.
+            record_op(&a, 6, "victim", victim, 10, OpAction::Update, json!({"preferred_name": "Sam"})),
+        ];
+        let reply = push(&clinic, &a, &ops).await;
+        let refused: Vec<(u64, String)> = reply.refused.iter().map(|r| (r.seq, r.code.as_str().to_owned())).collect();
+        assert_eq!(
+            refused,
+            vec![
+                (3, "invalid__incident__account".to_owned()),
+                (4, "invalid__victim__interpreter_needed".to_owned()),
+                (5, "invalid__victim__home_address".to_owned()),
+            ],
+            "{name}: each refusal names the kind and the field"
+        );
+        assert!(
+            reply.refused.iter().all(|r| !r.code.as_str().contains("demo") && !r.code.as_str().contains("yes")),
+            "{name}: never the value"
+        );
+        assert_eq!((reply.acked_through, reply.acked_op), (6, Some(ops[5].op_id)), "{name}");
+        // The second laptop of the same advocate pulls only what the clinic accepted.
+        let request = a2.signed(PATH_PULL, serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap());
+        let batch = decode(&call(&clinic, request).await.1, &Limits::default()).unwrap();
+        let pulled =
+            open(&batch, &clinic.state.keys.signing.verifying_key(), &a2.keys.sealing, &Limits::default()).unwrap();
+        assert_eq!(pulled.ops.iter().map(|o| o.seq).collect::<Vec<_>>(), vec![1, 2, 6], "{name}");
     }
 }
 
@@ -801,7 +881,15 @@ async fn a_rejoined_laptop_is_recognised_by_op_id_and_meaning() {
         call(&clinic, post(PATH_ENROL, other.enrol_request("third"))).await;
         let ops = vec![
             earlier.op(1, 10, "case", serde_json::json!({"advocate": "ISA01", "reference": "C1"})),
-            earlier.op(2, 10, "case", serde_json::json!({"status": "open"})),
+            record_op(
+                &earlier,
+                2,
+                "case",
+                10,
+                10,
+                OpAction::Update,
+                serde_json::json!({"persistently_targeted": true}),
+            ),
         ];
         push(&clinic, &earlier, &ops).await;
 
@@ -810,7 +898,7 @@ async fn a_rejoined_laptop_is_recognised_by_op_id_and_meaning() {
         let again = vec![
             renumbered(&ops[0], &rejoined, 1),
             renumbered(&ops[1], &rejoined, 2),
-            rejoined.op(3, 10, "case", serde_json::json!({"status": "closed"})),
+            record_op(&rejoined, 3, "case", 10, 10, OpAction::Update, serde_json::json!({"court_cases": ["T1"]})),
         ];
         let reply = push(&clinic, &rejoined, &again).await;
         assert_eq!(
@@ -867,7 +955,7 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
         call(&clinic, post(PATH_ENROL, a.enrol_request(TOKEN))).await;
         let ops = vec![
             a.op(1, 10, "case", serde_json::json!({"advocate": "ISA01", "reference": "C1"})),
-            a.op(2, 10, "case", serde_json::json!({"status": "open"})),
+            a.edit(2, 10, "case", serde_json::json!({"status": "open"})),
         ];
         push(&clinic, &a, &ops).await;
         // A change from an older copy of the laptop, in a slot the clinic already holds; the same op id with other content; a change only the clinic may make.
@@ -877,7 +965,7 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
                 serde_json::json!({"new": {"status": "closed"}}),
             )
             .unwrap(),
-            ..a.op(2, 10, "case", serde_json::json!({}))
+            ..a.edit(2, 10, "case", serde_json::json!({}))
         };
         let clash = WireOp {
             changes: serde_json::from_value::<waymark_protocol::OpChanges>(
@@ -893,7 +981,7 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
                 serde_json::json!({"new": {"advocate": "ISA02"}}),
             )
             .unwrap(),
-            ..a.op(1, 10, "case", serde_json::json!({}))
+            ..a.edit(1, 10, "case", serde_json::json!({}))
         };
         assert_eq!(push(&clinic, &a, std::slice::from_ref(&stranded)).await.quarantined, vec![2], "{name}");
         assert_eq!(push(&clinic, &a, &[clash]).await.quarantined, vec![1], "{name}");
@@ -908,35 +996,42 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
         let clinic_id = clinic.state.clinic_id;
         let refused = |r: Result<WireOp, waymark_clinic::ClinicError>| r.unwrap_err().code();
         assert_eq!(
-            refused(release_quarantined(store, clinic_id, 1, "ISA01", "checked", now)),
+            refused(release_quarantined(store, &clinic.state.service, clinic_id, 1, "ISA01", "checked", now)),
             ErrorCode::BadRequest,
             "{name}: advocates do not decide"
         );
         assert_eq!(
-            refused(release_quarantined(store, clinic_id, 1, "NOBODY", "checked", now)),
+            refused(release_quarantined(store, &clinic.state.service, clinic_id, 1, "NOBODY", "checked", now)),
             ErrorCode::UnknownStaff,
             "{name}"
         );
         assert_eq!(
-            refused(release_quarantined(store, clinic_id, 1, "ADM1", "  ", now)),
+            refused(release_quarantined(store, &clinic.state.service, clinic_id, 1, "ADM1", "  ", now)),
             ErrorCode::BadRequest,
             "{name}: a reason is required"
         );
         assert_eq!(
-            refused(release_quarantined(store, clinic_id, 2, "ADM1", "checked", now)),
+            refused(release_quarantined(store, &clinic.state.service, clinic_id, 2, "ADM1", "checked", now)),
             ErrorCode::BadRequest,
             "{name}: its id is taken"
         );
         assert_eq!(
-            refused(release_quarantined(store, clinic_id, 3, "ADM1", "checked", now)),
+            refused(release_quarantined(store, &clinic.state.service, clinic_id, 3, "ADM1", "checked", now)),
             ErrorCode::ReleaseRefused,
             "{name}: still judged by the rules"
         );
         assert_eq!(store.stats().unwrap().ops, 2, "{name}: nothing refused reached the feed");
 
-        let released =
-            release_quarantined(store, clinic_id, 1, "ADM1", "made on the restored copy; checked with ISA01", now)
-                .unwrap();
+        let released = release_quarantined(
+            store,
+            &clinic.state.service,
+            clinic_id,
+            1,
+            "ADM1",
+            "made on the restored copy; checked with ISA01",
+            now,
+        )
+        .unwrap();
         assert_eq!(
             (released.op_id, released.origin, released.meaning_hash()),
             (stranded.op_id, clinic_id, stranded.meaning_hash()),
@@ -944,11 +1039,12 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
         );
         assert_eq!(store.stats().unwrap().ops, 3, "{name}");
         assert_eq!(
-            refused(release_quarantined(store, clinic_id, 1, "ADM1", "again", now)),
+            refused(release_quarantined(store, &clinic.state.service, clinic_id, 1, "ADM1", "again", now)),
             ErrorCode::NotQuarantined,
             "{name}: decided once"
         );
-        discard_quarantined(store, 2, "ADM1", "the reference the clinic holds is right", now).unwrap();
+        discard_quarantined(store, &clinic.state.service, 2, "ADM1", "the reference the clinic holds is right", now)
+            .unwrap();
         // The laptops of the case's advocate receive the released change.
         let b = Device::new(5, "ISA01");
         call(&clinic, post(PATH_ENROL, b.enrol_request("second"))).await;

@@ -307,6 +307,12 @@ macro_rules! record_kinds {
                 // Serialising plain data structs to a JSON value cannot fail.
                 match self { $(Record::$variant(r) => serde_json::to_value(r).unwrap_or(Value::Null)),+ }
             }
+            /// Checks the fields an update sets, without the rest of the record:
+            /// each must be a field of the kind with a value of its type. The
+            /// rules that relate one field to another need the whole record.
+            pub fn check_fields(kind: RecordKind, fields: &serde_json::Map<String, Value>) -> Result<(), ValidationErrors> {
+                match kind { $(RecordKind::$variant => check_fields_typed::<$ty>(fields)),+ }
+            }
             /// Reads a stored or patched document as a typed record. Errors name
             /// the field and the rule, never the value.
             pub fn from_doc(kind: RecordKind, doc: Value) -> Result<Record, ValidationErrors> {
@@ -378,6 +384,20 @@ record_kinds! {
 
 /// Deserialises a document, turning serde's message into a field-and-rule
 /// error that never repeats the offending value.
+/// Reads some of a record's fields as its type: a field left out is no error
+/// (serde reads every field it is given before it finds one missing), a field
+/// of the wrong type or not of the record is.
+fn check_fields_typed<T: DeserializeOwned>(fields: &serde_json::Map<String, Value>) -> Result<(), ValidationErrors> {
+    match serde_path_to_error::deserialize::<_, T>(Value::Object(fields.clone())) {
+        Ok(_) => Ok(()),
+        Err(err) if err.path().to_string() == "." && err.inner().to_string().starts_with("missing field ") => Ok(()),
+        Err(err) => {
+            let (field, rule) = describe_serde_error(&err.path().to_string(), &err.inner().to_string());
+            Err(ValidationErrors::single(field, rule))
+        }
+    }
+}
+
 pub(crate) fn from_doc_typed<T: DeserializeOwned>(doc: Value, prefix: &str) -> Result<T, ValidationErrors> {
     serde_path_to_error::deserialize(doc).map_err(|err| {
         let path = err.path().to_string();

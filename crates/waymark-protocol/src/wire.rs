@@ -39,6 +39,8 @@ impl OpAction {
     }
 }
 
+const INVALID_PREFIX: &str = "invalid__";
+
 /// Why the clinic would not take one op into its feed. The op is kept whole
 /// at the clinic and listed on the sending laptop; the ops after it go on.
 /// A code this build does not know arrives as `Other`, never as a failure.
@@ -63,6 +65,9 @@ pub enum OpRefusal {
     HlcAhead,
     /// The HLC is not after the one on the device's previous op.
     HlcBackwards,
+    /// The record breaks a domain rule: the code is `invalid__<kind>__<field>`,
+    /// naming the kind and the field (never the value). Made by [`OpRefusal::invalid`].
+    Invalid(String),
     Other(String),
 }
 
@@ -90,12 +95,40 @@ impl OpRefusal {
             OpRefusal::BadHlc => "bad_hlc",
             OpRefusal::HlcAhead => "hlc_ahead",
             OpRefusal::HlcBackwards => "hlc_backwards",
-            OpRefusal::Other(code) => code,
+            OpRefusal::Invalid(code) | OpRefusal::Other(code) => code,
         }
     }
 
     pub fn parse(code: &str) -> OpRefusal {
+        if let Some(rest) = code.strip_prefix(INVALID_PREFIX) {
+            if rest.split_once("__").is_some_and(|(kind, field)| !kind.is_empty() && !field.is_empty()) {
+                return OpRefusal::Invalid(code.to_owned());
+            }
+        }
         OpRefusal::ALL.into_iter().find(|r| r.as_str() == code).unwrap_or_else(|| OpRefusal::Other(code.to_owned()))
+    }
+
+    /// The refusal of a record that breaks a rule, naming its kind and the
+    /// field (the top of a path: `evidence` for `evidence[0].description`).
+    pub fn invalid(kind: &str, field: &str) -> OpRefusal {
+        let name = |text: &str| -> String { text.chars().filter(|c| c.is_ascii_lowercase() || *c == '_').collect() };
+        let top = field.split(['.', '[']).next().unwrap_or_default();
+        let field = match name(top) {
+            empty if empty.is_empty() => "record".to_owned(),
+            named => named,
+        };
+        let mut code = format!("{INVALID_PREFIX}{}__{field}", name(kind));
+        // Receipts carry a code of at most 64 bytes.
+        code.truncate(64);
+        OpRefusal::Invalid(code)
+    }
+
+    /// The kind and field an `Invalid` refusal names.
+    pub fn invalid_field(&self) -> Option<(&str, &str)> {
+        match self {
+            OpRefusal::Invalid(code) => code.strip_prefix(INVALID_PREFIX)?.split_once("__"),
+            _ => None,
+        }
     }
 }
 

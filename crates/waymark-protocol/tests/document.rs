@@ -175,7 +175,13 @@ fn generated() -> String {
     ));
     out.push_str(&format!(
         "OpRefusal: {}\n",
-        OpRefusal::ALL.iter().map(OpRefusal::as_str).collect::<Vec<_>>().join(" | ")
+        // The content refusal's shape, with "kind" and "field" standing for the names.
+        OpRefusal::ALL
+            .iter()
+            .chain([OpRefusal::invalid("kind", "field")].iter())
+            .map(OpRefusal::as_str)
+            .collect::<Vec<_>>()
+            .join(" | ")
     ));
     out
 }

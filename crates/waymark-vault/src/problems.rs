@@ -187,6 +187,20 @@ impl ProblemCode {
             ProblemCode::Request(ErrorCode::BadSignature) | ProblemCode::Request(ErrorCode::Undecryptable) | ProblemCode::Request(ErrorCode::HeaderMismatch) => {
                 "The clinic could not verify this laptop's changes. They are still waiting here; tell the clinic administrator."
             }
+            ProblemCode::Refused(refusal @ OpRefusal::Invalid(_)) => {
+                let (kind, field) = refusal.invalid_field().unwrap_or_default();
+                let label = waymark_domain::RecordKind::from_wire(kind)
+                    .and_then(|k| k.rules().label_of(field))
+                    .map_or_else(|| field.replace('_', " "), str::to_owned);
+                return format!(
+                    "The clinic refused a change to {} because \"{label}\" breaks a record rule there, so no other laptop received it. It is kept here; open the record, check that field and save it again, or tell the clinic administrator if it looks right.",
+                    match kind.replace('_', " ") {
+                        named if named.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {named}"),
+                        named if named.is_empty() => "a record".to_owned(),
+                        named => format!("a {named}"),
+                    },
+                );
+            }
             ProblemCode::Refused(_) | ProblemCode::Request(_) | ProblemCode::Unknown(_) => {
                 return format!("The clinic refused a request ({}). The changes are still waiting here; tell the clinic administrator.", self.wire());
             }
@@ -221,6 +235,7 @@ mod tests {
             [ErrorCode::LogDiverged, ErrorCode::DeviceKnown, ErrorCode::ForgedReceipt, ErrorCode::WrongServer]
                 .map(ProblemCode::Request),
         );
+        all.push(ProblemCode::Refused(OpRefusal::invalid("incident", "account")));
         for problem in &all {
             assert_eq!(&ProblemCode::from_wire(&problem.wire()), problem);
             assert!(!problem.advice().contains("refused a request ("), "{} has no words of its own", problem.wire());
@@ -231,5 +246,8 @@ mod tests {
         let newer = ProblemCode::from_wire("something_new");
         assert_eq!(newer.wire(), "something_new", "kept as stored, so a newer Waymark reads it back");
         assert!(newer.advice().contains("(something_new)") && newer.advice().contains("tell the clinic administrator"));
+        // A record the clinic found broken is named by its kind and the field's label, never its value.
+        let invalid = ProblemCode::from_wire("refused_invalid__incident__account").advice();
+        assert!(invalid.contains("a change to an incident because \"What happened\""), "{invalid}");
     }
 }

@@ -324,7 +324,7 @@ impl ClinicStore for MemoryStore {
                 (None, None, None) => {
                     let refusal = match origin {
                         Origin::Clinic(_) => None,
-                        Origin::Device { id, advocate, max_ahead_ms } => {
+                        Origin::Device { id, advocate, max_ahead_ms, service } => {
                             let previous = inner.heads.get(&id).cloned();
                             let sender = crate::authority::Sender {
                                 device: id,
@@ -332,6 +332,7 @@ impl ClinicStore for MemoryStore {
                                 previous_hlc: previous.as_deref(),
                                 now,
                                 max_ahead_ms,
+                                service,
                             };
                             crate::authority::judge(
                                 op,
@@ -487,7 +488,7 @@ impl ClinicStore for MemoryStore {
                     devices: &inner.devices,
                     origins: &inner.origins,
                 };
-                crate::authority::judge_release(&held, advocate.as_deref(), now, &mut view)?;
+                crate::authority::judge_release(&held, advocate.as_deref(), now, decision.service, &mut view)?;
                 inner.append_to_feed(release, &Origin::Clinic(release.origin), release.content_hash());
                 QuarantineDecision::Released
             }

@@ -107,7 +107,7 @@ pub struct DeviceRecord {
 #[derive(Debug, Clone, Copy)]
 pub enum Origin<'a> {
     Clinic(Uuid),
-    Device { id: Uuid, advocate: &'a str, max_ahead_ms: u64 },
+    Device { id: Uuid, advocate: &'a str, max_ahead_ms: u64, service: &'a waymark_domain::records::ServiceRules },
 }
 
 impl Origin<'_> {
@@ -230,6 +230,8 @@ pub struct Decision<'a> {
     /// Kept with the quarantined op; never in the audit.
     pub reason: &'a str,
     pub release: Option<&'a WireOp>,
+    /// The rules a released change is judged by, as its laptop had them.
+    pub service: &'a waymark_domain::records::ServiceRules,
 }
 
 /// One entry of the clinic's administrative audit: who did what to which id.

@@ -513,13 +513,14 @@ impl ClinicStore for SqliteStore {
             if !slot_taken && !id_taken {
                 let refusal = match origin {
                     Origin::Clinic(_) => None,
-                    Origin::Device { id: device, advocate, max_ahead_ms } => {
+                    Origin::Device { id: device, advocate, max_ahead_ms, service } => {
                         let sender = crate::authority::Sender {
                             device,
                             advocate,
                             previous_hlc: head_hlc.as_deref(),
                             now,
                             max_ahead_ms,
+                            service,
                         };
                         crate::authority::judge(op, &sender, &mut TxView { tx: &tx })?
                     }
@@ -774,7 +775,13 @@ impl ClinicStore for SqliteStore {
                         |r| r.get(0),
                     )
                     .optional()?;
-                crate::authority::judge_release(&held, device.as_deref(), now, &mut TxView { tx: &tx })?;
+                crate::authority::judge_release(
+                    &held,
+                    device.as_deref(),
+                    now,
+                    decision.service,
+                    &mut TxView { tx: &tx },
+                )?;
                 let text = release.canonical_bytes();
                 let hash = WireOp::hash_of(&text);
                 let text = String::from_utf8(text).map_err(|_| ClinicError::BadRequest("op"))?;

@@ -18,6 +18,43 @@ pub struct Ctx<'a> {
     pub instruments: &'a Instruments,
 }
 
+/// A service's rules and instruments: the shipped ones with the service's own
+/// files laid over them. The laptop reads them from its vault folder and the
+/// clinic from its own, so both judge a record by the same rules.
+#[derive(Debug, Clone)]
+pub struct ServiceRules {
+    pub rules: Rules,
+    pub instruments: Instruments,
+}
+
+impl ServiceRules {
+    pub fn shipped() -> Self {
+        ServiceRules { rules: Rules::shipped(), instruments: Instruments::shipped() }
+    }
+
+    /// From the text of a service's `rules.toml`, when it has one, and of its
+    /// `instruments/*.toml` files as (file name, text), applied in name order.
+    /// An error names the file, never its content.
+    pub fn from_files(rules: Option<&str>, mut instruments: Vec<(String, String)>) -> Result<Self, ValidationErrors> {
+        let rules = match rules {
+            Some(text) => Rules::from_toml(text).map_err(|e| ValidationErrors::single("rules.toml", e.to_string()))?,
+            None => Rules::shipped(),
+        };
+        let mut set = Instruments::shipped();
+        instruments.sort();
+        for (name, text) in instruments {
+            let instrument = crate::instruments::Instrument::from_toml(&name, &text)
+                .map_err(|e| ValidationErrors::single(name.clone(), e.to_string()))?;
+            set.insert(instrument);
+        }
+        Ok(ServiceRules { rules, instruments: set })
+    }
+
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx { rules: &self.rules, instruments: &self.instruments }
+    }
+}
+
 fn yes() -> bool {
     true
 }

@@ -20,9 +20,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use uuid::Uuid;
 use waymark_domain::hlc::Hlc;
-use waymark_domain::instruments::{Instrument, Instruments};
+use waymark_domain::instruments::Instruments;
 use waymark_domain::patch::{NewRecord, Patch};
-use waymark_domain::records::Ctx;
+use waymark_domain::records::{Ctx, ServiceRules};
 use waymark_domain::rules::Rules;
 use waymark_domain::time::{london_date, Clock};
 use waymark_domain::{Address, CaseId, DeviceId, Entity, Record, RecordKind, ValidationErrors, Victim};
@@ -82,22 +82,18 @@ pub enum Mutation {
 /// Service configuration a vault folder may carry: `rules.toml` and
 /// `instruments/*.toml` replace the shipped copies without a new build.
 fn load_service_config(dir: &Path) -> Result<(Rules, Instruments)> {
-    let invalid = |file: &str, why: String| VaultError::Invalid(ValidationErrors::single(file, why));
-    let rules = match std::fs::read_to_string(dir.join("rules.toml")) {
-        Ok(text) => Rules::from_toml(&text).map_err(|e| invalid("rules.toml", e.to_string()))?,
-        Err(_) => Rules::shipped(),
-    };
-    let mut instruments = Instruments::shipped();
+    let rules = std::fs::read_to_string(dir.join("rules.toml")).ok();
+    let mut files = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir.join("instruments")) {
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "toml")) {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let text = std::fs::read_to_string(&path).map_err(VaultError::io("read instrument file"))?;
-            instruments.insert(Instrument::from_toml(&name, &text).map_err(|e| invalid(&name, e.to_string()))?);
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            if path.extension().is_some_and(|e| e == "toml") {
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                files.push((name, std::fs::read_to_string(&path).map_err(VaultError::io("read instrument file"))?));
+            }
         }
     }
-    Ok((rules, instruments))
+    let service = ServiceRules::from_files(rules.as_deref(), files).map_err(VaultError::Invalid)?;
+    Ok((service.rules, service.instruments))
 }
 
 /// An unlocked vault. Dropping it (or `lock`) closes the database and
