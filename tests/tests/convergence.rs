@@ -213,6 +213,7 @@ impl World {
                 let now = clock_now(&self.clock);
                 waymark_clinic::authoring::clinic_review(
                     &self.clinic,
+                    &self.service,
                     self.clinic_id,
                     self.case.as_uuid(),
                     "CLN1",

@@ -226,7 +226,7 @@ fn section(title: &str, records: impl Iterator<Item = Record>) {
     say!("\n{title}: {}", records.len());
     for record in records {
         say!("  {}", summary(&record));
-        for p in record.presented_text() {
+        for p in record.presented_text().into_iter().filter(|p| p.in_summaries) {
             say!("      {}: {}", p.label, p.text);
         }
     }

@@ -384,3 +384,47 @@ fn the_address_guard_refuses_an_address_in_notes_unless_the_command_confirms_it(
     let audit = ok(&env, &["--json", "audit", "list", "--case", "AG-1"]);
     assert!(audit.contains("address_in_text_confirmed"), "{audit}");
 }
+
+#[test]
+fn show_prints_every_field_a_record_presents_except_what_only_its_own_screen_shows() {
+    // Why: `show` takes its fields from each kind's presented list, so a new
+    // field appears without a change here; a plan's code word and an order's
+    // conditions (which may name the street it keeps someone from) stay on
+    // their own screens and printouts, not on a terminal's scrollback.
+    let env = env();
+    init(&env);
+    ok(&env, &["case", "add", "reference=SHOW-1", "referral.source=police", "referral.reason=Show test"]);
+    ok(&env, &["plan", "add", "SHOW-1", "review_on=2027-01-10", "code_word=Bluebell", "safe_places+=Library"]);
+    ok(
+        &env,
+        &[
+            "--address-confirmed",
+            "order",
+            "add",
+            "SHOW-1",
+            "order_type=restraining_order_conviction",
+            "issued_by=Demo Crown Court",
+            "conditions:=[{\"kind\": \"exclusion_zone\", \"text\": \"Not to enter Zebra Crescent\"}]",
+        ],
+    );
+    ok(
+        &env,
+        &[
+            "hearing",
+            "add",
+            "SHOW-1",
+            "court=Demo Magistrates",
+            "hearing_type=trial",
+            "starts_at=2027-01-05T10:00:00Z",
+            "court_reference=CR-77",
+        ],
+    );
+    let shown = ok(&env, &["case", "show", "SHOW-1"]);
+    // Presented fields, labelled by the core.
+    assert!(shown.contains("Court reference: CR-77"), "{shown}");
+    assert!(shown.contains("Issued by (court or force): Demo Crown Court"), "{shown}");
+    assert!(shown.contains("Review on: 10 Jan 2027"), "{shown}");
+    for kept_off in ["Bluebell", "Library", "Zebra Crescent"] {
+        assert!(!shown.contains(kept_off), "{kept_off} is shown:\n{shown}");
+    }
+}

@@ -9,10 +9,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 use waymark_domain::hlc::Hlc;
-use waymark_domain::instruments::Instruments;
 use waymark_domain::patch::{NewRecord, Patch};
-use waymark_domain::records::{Ctx, ServiceRules};
-use waymark_domain::rules::Rules;
+use waymark_domain::records::ServiceRules;
 use waymark_domain::time::london_date;
 use waymark_domain::{CaseId, DeviceId, Record, RecordKind};
 use waymark_protocol::{OpAction, OpChanges, WireOp};
@@ -81,6 +79,7 @@ fn known_case(store: &dyn ClinicStore, case: Uuid) -> Result<String, ClinicError
 /// agencies_present+=police, srp.<domain>.rating=…, actions:=[…]).
 pub fn clinic_review(
     store: &dyn ClinicStore,
+    service: &ServiceRules,
     clinic: Uuid,
     case: Uuid,
     actor: &str,
@@ -100,11 +99,8 @@ pub fn clinic_review(
     patch
         .apply(&mut doc, RecordKind::ClinicReview.rules().protected)
         .map_err(|e| ClinicError::Invalid(e.to_string()))?;
-    let (rules, instruments) = (Rules::shipped(), Instruments::shipped());
     let record = Record::from_doc(RecordKind::ClinicReview, doc).map_err(|e| ClinicError::Invalid(e.to_string()))?;
-    record
-        .validate(&Ctx { rules: &rules, instruments: &instruments })
-        .map_err(|e| ClinicError::Invalid(e.to_string()))?;
+    record.validate(&service.ctx()).map_err(|e| ClinicError::Invalid(e.to_string()))?;
     let change = ClinicChange {
         kind: RecordKind::ClinicReview,
         record_id: id,

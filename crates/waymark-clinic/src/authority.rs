@@ -28,7 +28,10 @@
 //!    HLC is accepted, and one stamped after it is refused, even when the
 //!    laptop had not yet heard of the move (`not_your_case`). A record with
 //!    no case belongs to the advocate who created it.
-//! 7. The content keeps the domain rules, judged by the same code and the
+//! 7. The op's schema is one this clinic reads (`newer_schema` otherwise:
+//!    held, out of the feed, and let in by `ClinicStore::release_understood`
+//!    when an updated clinic starts).
+//! 8. The content keeps the domain rules, judged by the same code and the
 //!    same service rules as the laptop's (`judge_content`): a new record
 //!    reads as its kind, carries the op's ids and passes validation; an
 //!    update names fields of its kind that an edit may set, each with a value
@@ -93,6 +96,8 @@ pub struct Sender<'a> {
     pub max_ahead_ms: u64,
     /// The service's rules and instruments, as its laptops have them.
     pub service: &'a ServiceRules,
+    /// The newest op schema the clinic reads (`waymark_protocol::SCHEMA_VERSION`).
+    pub schema: u32,
 }
 
 /// The first rule `op` breaks, or `None` when the clinic accepts it. Who
@@ -101,6 +106,8 @@ pub struct Sender<'a> {
 pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> StoreResult<Option<OpRefusal>> {
     Ok(match judge_authority(op, sender, view)? {
         Some(refusal) => Some(refusal),
+        // Content from a newer schema may hold fields this build does not know.
+        None if op.schema_version > sender.schema => Some(OpRefusal::NewerSchema),
         None => judge_content(op, sender.service),
     })
 }
@@ -159,7 +166,11 @@ fn judge_authority(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityVie
 /// only the op, so a change an administrator would release is judged alike.
 pub fn judge_content(op: &WireOp, service: &ServiceRules) -> Option<OpRefusal> {
     let kind = RecordKind::from_wire(&op.kind)?;
-    let invalid = |field: &str| Some(OpRefusal::invalid(kind.wire(), field));
+    // The code names a field of the kind, or none: a key the op made up could hold anything, a name even.
+    let invalid = |field: &str| {
+        let top = field.split(['.', '[']).next().unwrap_or_default();
+        Some(OpRefusal::invalid(kind.wire(), if kind.rules().has_field(top) { top } else { "unknown_field" }))
+    };
     let first_field = |e: &waymark_domain::ValidationErrors| e.0.first().map(|f| f.field.clone()).unwrap_or_default();
     match op.action {
         OpAction::Create => {
@@ -199,8 +210,15 @@ pub fn judge_release(
     view: &mut dyn AuthorityView,
 ) -> Result<(), ClinicError> {
     let advocate = advocate.ok_or_else(|| ClinicError::ReleaseRefused("unknown_device".into()))?;
-    let sender =
-        Sender { device: held.origin, advocate, previous_hlc: None, now, max_ahead_ms: MAX_HLC_AHEAD_MS, service };
+    let sender = Sender {
+        device: held.origin,
+        advocate,
+        previous_hlc: None,
+        now,
+        max_ahead_ms: MAX_HLC_AHEAD_MS,
+        service,
+        schema: waymark_protocol::SCHEMA_VERSION,
+    };
     match judge(held, &sender, view)? {
         Some(refusal) => Err(ClinicError::ReleaseRefused(refusal.as_str().to_owned())),
         None => Ok(()),
@@ -324,6 +342,7 @@ mod tests {
             now: now(),
             max_ahead_ms: MAX_HLC_AHEAD_MS,
             service: shipped(),
+            schema: waymark_protocol::SCHEMA_VERSION,
         }
     }
 
@@ -512,9 +531,10 @@ mod tests {
             update("victim", serde_json::json!({"interpreter_needed": "yes"})).as_deref(),
             Some("invalid__victim__interpreter_needed")
         );
+        // A key the op made up is never echoed: it could be a name.
         assert_eq!(
-            update("victim", serde_json::json!({"nickname": "x"})).as_deref(),
-            Some("invalid__victim__nickname")
+            update("victim", serde_json::json!({"jane smith acacia avenue": "x"})).as_deref(),
+            Some("invalid__victim__unknown_field")
         );
         assert_eq!(
             update("victim", serde_json::json!({"address": {"lines": "1 Street"}})).as_deref(),

@@ -388,6 +388,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             let store = clinic.open_store()?;
             let op = crate::authoring::clinic_review(
                 &store,
+                &clinic.service_rules()?,
                 clinic.info.clinic_id,
                 case,
                 &by,
@@ -516,6 +517,12 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             let mut state = app_state(&clinic, Limits { max_batch_bytes, max_ops })?;
             state.throttle =
                 crate::server::Throttle::new(crate::server::RateLimits { per_address, enrol_per_address, per_device });
+            // What an older clinic, or one with other service files, held back.
+            let let_in =
+                state.store.rejudge_held(waymark_protocol::SCHEMA_VERSION, &state.service, crate::system_now())?;
+            if let_in > 0 {
+                tracing::info!(ops = let_in, "held changes judged again and let into the feed");
+            }
             let listener = std::net::TcpListener::bind(&listen)
                 .map_err(|e| ClinicError::Setup(format!("listen: {}", e.kind())))?;
             let address = listener.local_addr().map_err(|e| ClinicError::Setup(format!("listen: {}", e.kind())))?;

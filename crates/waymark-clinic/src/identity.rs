@@ -216,7 +216,12 @@ impl Clinic {
     /// service gives its laptops, so an op is judged as its laptop judged it.
     pub fn service_rules(&self) -> Result<ServiceRules, ClinicError> {
         let dir = &self.files.dir;
-        let rules = std::fs::read_to_string(dir.join("rules.toml")).ok();
+        // Only a missing file means the shipped rules; one that cannot be read stops the clinic.
+        let rules = match std::fs::read_to_string(dir.join("rules.toml")) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(ClinicError::Setup(format!("read rules.toml: {}", e.kind()))),
+        };
         let mut files = Vec::new();
         if let Ok(entries) = std::fs::read_dir(dir.join("instruments")) {
             for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {

@@ -473,6 +473,7 @@ async fn the_clinics_review_and_a_reassignment_reach_the_right_laptops_in_every_
         let fields = |f: &[&str]| f.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         assert!(clinic_review(
             store,
+            &clinic.state.service,
             id,
             Uuid::from_u128(999),
             "CLN1",
@@ -480,11 +481,20 @@ async fn the_clinics_review_and_a_reassignment_reach_the_right_laptops_in_every_
             now
         )
         .is_err());
-        let err = clinic_review(store, id, Uuid::from_u128(10), "CLN1", &fields(&["meeting_on=2026-11-20"]), now)
-            .unwrap_err();
+        let err = clinic_review(
+            store,
+            &clinic.state.service,
+            id,
+            Uuid::from_u128(10),
+            "CLN1",
+            &fields(&["meeting_on=2026-11-20"]),
+            now,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("agencies_present"), "{name}: {err}");
         let review = clinic_review(
             store,
+            &clinic.state.service,
             id,
             Uuid::from_u128(10),
             "CLN1",
@@ -732,7 +742,7 @@ async fn a_record_that_breaks_the_domain_rules_is_refused_by_kind_and_field_and_
             // Hand-made: a diary entry with nothing in it, a wrongly typed edit, a field no record has.
             record_op(&a, 3, "incident", 30, 10, OpAction::Create, json!({"account": "  "})),
             record_op(&a, 4, "victim", victim, 10, OpAction::Update, json!({"interpreter_needed": "yes"})),
-            record_op(&a, 5, "victim", victim, 10, OpAction::Update, json!({"home_address": "1 Demo Street"})),
+            record_op(&a, 5, "victim", victim, 10, OpAction::Update, json!({"Jane Demo, 1 Demo Street": "home"})),
             // An honest edit after them: the refusals hold nothing up.
             record_op(&a, 6, "victim", victim, 10, OpAction::Update, json!({"preferred_name": "Sam"})),
         ];
@@ -743,21 +753,66 @@ async fn a_record_that_breaks_the_domain_rules_is_refused_by_kind_and_field_and_
             vec![
                 (3, "invalid__incident__account".to_owned()),
                 (4, "invalid__victim__interpreter_needed".to_owned()),
-                (5, "invalid__victim__home_address".to_owned()),
+                (5, "invalid__victim__unknown_field".to_owned()),
             ],
             "{name}: each refusal names the kind and the field"
         );
         assert!(
-            reply.refused.iter().all(|r| !r.code.as_str().contains("demo") && !r.code.as_str().contains("yes")),
+            reply
+                .refused
+                .iter()
+                .all(|r| ["demo", "jane", "street", "yes", "home"].iter().all(|v| !r.code.as_str().contains(v))),
             "{name}: never the value"
         );
         assert_eq!((reply.acked_through, reply.acked_op), (6, Some(ops[5].op_id)), "{name}");
         // The second laptop of the same advocate pulls only what the clinic accepted.
-        let request = a2.signed(PATH_PULL, serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap());
-        let batch = decode(&call(&clinic, request).await.1, &Limits::default()).unwrap();
-        let pulled =
-            open(&batch, &clinic.state.keys.signing.verifying_key(), &a2.keys.sealing, &Limits::default()).unwrap();
-        assert_eq!(pulled.ops.iter().map(|o| o.seq).collect::<Vec<_>>(), vec![1, 2, 6], "{name}");
+        assert_eq!(pulled_seqs(&clinic, &a2).await, vec![1, 2, 6], "{name}");
+    }
+}
+
+/// The sequence numbers of what `device` pulls from the start of the feed.
+async fn pulled_seqs(clinic: &Clinic, device: &Device) -> Vec<u64> {
+    let request = device.signed(PATH_PULL, serde_json::to_vec(&PullRequest { after: 0, max_ops: 100 }).unwrap());
+    let batch = decode(&call(clinic, request).await.1, &Limits::default()).unwrap();
+    let opened =
+        open(&batch, &clinic.state.keys.signing.verifying_key(), &device.keys.sealing, &Limits::default()).unwrap();
+    opened.ops.iter().map(|o| o.seq).collect()
+}
+
+#[tokio::test]
+async fn a_change_from_a_newer_waymark_is_held_at_the_clinic_until_an_updated_clinic_lets_it_in() {
+    // Why: a clinic that relayed content it cannot read would pass it to
+    // laptops that cannot read it either; one that dropped it would lose it.
+    use serde_json::json;
+    let newer = waymark_protocol::SCHEMA_VERSION + 1;
+    for (name, clinic) in stores() {
+        let (a, a2) = (Device::new(1, "ISA01"), Device::new(2, "ISA01"));
+        for (device, token) in [(&a, TOKEN), (&a2, "second")] {
+            assert_eq!(call(&clinic, post(PATH_ENROL, device.enrol_request(token))).await.0, StatusCode::OK, "{name}");
+        }
+        let from_newer =
+            WireOp { schema_version: newer, ..record_op(&a, 2, "victim", 20, 10, OpAction::Create, json!({})) };
+        let ops = vec![a.op(1, 10, "case", json!({"advocate": "ISA01"})), from_newer.clone()];
+        let reply = push(&clinic, &a, &ops).await;
+        assert_eq!(
+            reply.refused.iter().map(|r| (r.seq, r.code.clone())).collect::<Vec<_>>(),
+            vec![(2, OpRefusal::NewerSchema)],
+            "{name}"
+        );
+        assert_eq!(reply.acked_through, 2, "{name}: held, so the laptop may let it go");
+        let store = &clinic.state.store;
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
+        assert_eq!(pulled_seqs(&clinic, &a2).await, vec![1], "{name}: not relayed");
+        // The same clinic starting again lets in nothing it still cannot read.
+        assert_eq!(store.rejudge_held(waymark_protocol::SCHEMA_VERSION, &clinic.state.service, now).unwrap(), 0);
+        // An updated clinic reads it, judges it again and relays it, once.
+        assert_eq!(store.rejudge_held(newer, &clinic.state.service, now).unwrap(), 1, "{name}");
+        assert_eq!(store.rejudge_held(newer, &clinic.state.service, now).unwrap(), 0, "{name}");
+        assert_eq!(pulled_seqs(&clinic, &a2).await, vec![1, 2], "{name}");
+        // Sent again (a lost reply), it is a duplicate, not a second copy.
+        let again = push(&clinic, &a, &[from_newer]).await;
+        assert!(again.refused.is_empty() && again.quarantined.is_empty(), "{name}: {again:?}");
+        assert_eq!(store.stats().unwrap().ops, 2, "{name}");
     }
 }
 

@@ -79,6 +79,13 @@ pub struct Presented {
     pub field: &'static str,
     pub label: &'static str,
     pub asked: Asked,
+    /// Shown where a record is summarised for a screen (the CLI's `show`):
+    /// false for what only its own screen or printout shows (a safety plan's
+    /// code word and safe places, an order's conditions, which may name the
+    /// street it keeps someone out of).
+    #[serde(skip)]
+    #[cfg_attr(feature = "specta", specta(skip))]
+    pub in_summaries: bool,
     /// How a stored value reads, when not as stored (a vocabulary's labels).
     #[serde(skip)]
     #[cfg_attr(feature = "specta", specta(skip))]
@@ -118,6 +125,8 @@ pub struct PresentedText {
     pub field: &'static str,
     pub label: &'static str,
     pub text: String,
+    /// `Presented::in_summaries`.
+    pub in_summaries: bool,
 }
 
 /// A stored value as a person reads it: lists joined, yes or no, nothing for
@@ -160,7 +169,7 @@ pub fn value_at<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
 impl Presented {
     /// A field the form that makes the record asks for.
     pub const fn new(field: &'static str, label: &'static str) -> Presented {
-        Presented { field, label, asked: Asked::WhenMade, shown_as: None }
+        Presented { field, label, asked: Asked::WhenMade, in_summaries: true, shown_as: None }
     }
     pub const fn asked(self, asked: Asked) -> Presented {
         Presented { asked, ..self }
@@ -170,6 +179,9 @@ impl Presented {
     }
     pub const fn own_screen(self) -> Presented {
         self.asked(Asked::OwnScreen)
+    }
+    pub const fn not_in_summaries(self) -> Presented {
+        Presented { in_summaries: false, ..self }
     }
     /// Read through a vocabulary (`Channel::show`) or a wording of its own.
     pub const fn shown_as(self, shown_as: fn(&Value) -> String) -> Presented {
@@ -197,7 +209,7 @@ pub fn presented_text(rules: &KindRules, doc: &Value) -> Vec<PresentedText> {
     rules
         .presented
         .iter()
-        .map(|p| PresentedText { field: p.field, label: p.label, text: p.show(doc) })
+        .map(|p| PresentedText { field: p.field, label: p.label, text: p.show(doc), in_summaries: p.in_summaries })
         .filter(|p| !p.text.is_empty())
         .collect()
 }
@@ -223,6 +235,17 @@ impl KindRules {
     /// The label of a presented field.
     pub fn label_of(&self, field: &str) -> Option<&'static str> {
         self.presented.iter().find(|p| p.field == field).map(|p| p.label)
+    }
+
+    /// Whether `name` is a field of the record: presented or internal, which
+    /// together hold every field (checked by a test).
+    pub fn has_field(&self, name: &str) -> bool {
+        self.internal.contains(&name) || self.presented.iter().any(|p| p.top_field() == name)
+    }
+
+    /// The label of a field, or of the first presented part of it (`address` reads as its lines' label).
+    pub fn label_of_field(&self, name: &str) -> Option<&'static str> {
+        self.label_of(name).or_else(|| self.presented.iter().find(|p| p.top_field() == name).map(|p| p.label))
     }
 
     /// Every field the rules name, so a test can check each exists.
@@ -385,8 +408,9 @@ record_kinds! {
 /// Deserialises a document, turning serde's message into a field-and-rule
 /// error that never repeats the offending value.
 /// Reads some of a record's fields as its type: a field left out is no error
-/// (serde reads every field it is given before it finds one missing), a field
-/// of the wrong type or not of the record is.
+/// (serde's derive reads every field it is given before it reports one
+/// missing; no record uses `flatten`, which would change that), a field of
+/// the wrong type or not of the record is.
 fn check_fields_typed<T: DeserializeOwned>(fields: &serde_json::Map<String, Value>) -> Result<(), ValidationErrors> {
     match serde_path_to_error::deserialize::<_, T>(Value::Object(fields.clone())) {
         Ok(_) => Ok(()),
@@ -398,6 +422,7 @@ fn check_fields_typed<T: DeserializeOwned>(fields: &serde_json::Map<String, Valu
     }
 }
 
+/// Reads a document as a record type; an error names the field and the rule.
 pub(crate) fn from_doc_typed<T: DeserializeOwned>(doc: Value, prefix: &str) -> Result<T, ValidationErrors> {
     serde_path_to_error::deserialize(doc).map_err(|err| {
         let path = err.path().to_string();

@@ -65,6 +65,9 @@ pub enum OpRefusal {
     HlcAhead,
     /// The HLC is not after the one on the device's previous op.
     HlcBackwards,
+    /// The op comes from a newer Waymark than the clinic's: held at the
+    /// clinic, out of the feed, until an updated clinic reads it.
+    NewerSchema,
     /// The record breaks a domain rule: the code is `invalid__<kind>__<field>`,
     /// naming the kind and the field (never the value). Made by [`OpRefusal::invalid`].
     Invalid(String),
@@ -72,7 +75,7 @@ pub enum OpRefusal {
 }
 
 impl OpRefusal {
-    pub const ALL: [OpRefusal; 9] = [
+    pub const ALL: [OpRefusal; 10] = [
         OpRefusal::NotYourCase,
         OpRefusal::ClinicOwned,
         OpRefusal::ActorMismatch,
@@ -82,6 +85,7 @@ impl OpRefusal {
         OpRefusal::BadHlc,
         OpRefusal::HlcAhead,
         OpRefusal::HlcBackwards,
+        OpRefusal::NewerSchema,
     ];
 
     pub fn as_str(&self) -> &str {
@@ -95,6 +99,7 @@ impl OpRefusal {
             OpRefusal::BadHlc => "bad_hlc",
             OpRefusal::HlcAhead => "hlc_ahead",
             OpRefusal::HlcBackwards => "hlc_backwards",
+            OpRefusal::NewerSchema => "newer_schema",
             OpRefusal::Invalid(code) | OpRefusal::Other(code) => code,
         }
     }
@@ -121,6 +126,14 @@ impl OpRefusal {
         // Receipts carry a code of at most 64 bytes.
         code.truncate(64);
         OpRefusal::Invalid(code)
+    }
+
+    /// Whether the op may pass when judged again by an updated clinic or with
+    /// the service's files fixed: a newer schema, or content that broke a rule
+    /// (a clinic and its laptops with different rules files). Who may write
+    /// what does not change with an update.
+    pub fn may_pass_later(&self) -> bool {
+        matches!(self, OpRefusal::NewerSchema | OpRefusal::Invalid(_))
     }
 
     /// The kind and field an `Invalid` refusal names.

@@ -96,6 +96,15 @@ fn register_functions(conn: &Connection) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_op_schema_the_protocol_names_is_this_vaults() {
+        // Ops carry the vault's schema; the clinic holds any newer than the
+        // protocol's constant, so a migration added without raising it would
+        // let a newer op through an older clinic.
+        assert_eq!(schema_version(), waymark_protocol::SCHEMA_VERSION);
+    }
+
     use super::*;
     use waymark_domain::codes::ErrorCode;
 

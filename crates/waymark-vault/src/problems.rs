@@ -159,6 +159,9 @@ impl ProblemCode {
             ProblemCode::Refused(OpRefusal::ClinicOwned) => {
                 "The clinic refused a change to something only the clinic sets (who holds a case, a typology, a panel review). It is kept on this laptop; ask the clinic to record it."
             }
+            ProblemCode::Refused(OpRefusal::NewerSchema) => {
+                "The clinic runs an older Waymark than this laptop, so it holds this change and passes it on once the clinic is updated. Nothing is lost; tell the clinic administrator it needs updating."
+            }
             ProblemCode::Refused(OpRefusal::ActorMismatch) => {
                 "The clinic refused a change recorded under a staff code other than the one this laptop is enrolled for. It is kept here; tell the clinic administrator."
             }
@@ -190,10 +193,10 @@ impl ProblemCode {
             ProblemCode::Refused(refusal @ OpRefusal::Invalid(_)) => {
                 let (kind, field) = refusal.invalid_field().unwrap_or_default();
                 let label = waymark_domain::RecordKind::from_wire(kind)
-                    .and_then(|k| k.rules().label_of(field))
+                    .and_then(|k| k.rules().label_of_field(field))
                     .map_or_else(|| field.replace('_', " "), str::to_owned);
                 return format!(
-                    "The clinic refused a change to {} because \"{label}\" breaks a record rule there, so no other laptop received it. It is kept here; open the record, check that field and save it again, or tell the clinic administrator if it looks right.",
+                    "The clinic refused a change to {} because \"{label}\" breaks a record rule there, so no other laptop received it. It is kept here. Tell the clinic administrator: if the clinic's service rules differ from this laptop's, putting the same files at the clinic lets the change in when the clinic restarts, with nothing to do here.",
                     match kind.replace('_', " ") {
                         named if named.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {named}"),
                         named if named.is_empty() => "a record".to_owned(),

@@ -51,7 +51,11 @@ describe("Court", () => {
     expect((f.getByRole("textbox", { name: "Outcome" }) as HTMLTextAreaElement).value).toBe("Adjourned");
     expect((f.getByRole("textbox", { name: "Witness Care contact" }) as HTMLInputElement).value).toBe("WCU");
     expect((f.getByLabelText("Next date") as HTMLInputElement).value).toBe("01/02/2027");
-    expect((f.getByRole("checkbox", { name: "The victim attended" }) as HTMLInputElement).checked).toBe(true);
+    // "Not known" is a real answer here: a checkbox would record "No" for every hearing nobody asked about.
+    expect((f.getByRole("combobox", { name: "The victim attended" }) as HTMLSelectElement).value).toBe("yes");
+    expect(
+      (f.getByRole("combobox", { name: "The Victim Personal Statement was read" }) as HTMLSelectElement).value,
+    ).toBe("");
   });
 
   it("asks for a hearing with the core's fields for a new one", async () => {

@@ -116,4 +116,21 @@ describe("People", () => {
     );
     expect((f.getByRole("textbox", { name: "MAPPA" }) as HTMLInputElement).value).toBe("Level 2");
   });
+
+  it("keeps an unknown weapons answer unknown when the perpetrator is edited", async () => {
+    // Why: "not known" and "no access to weapons" are different facts for a safety plan; an edit must not turn one into the other.
+    const ipc = mockCommands({ editRecord: () => perpetrator() });
+    const onsaved = vi.fn();
+    const view = caseView({ file: { perpetrators: [perpetrator({ weapons_access: null })] } });
+    render(People, { view, vocab, which: "perpetrator", onsaved });
+    const u = userEvent.setup();
+    await u.click(screen.getByRole("button", { name: "Edit details" }));
+    const form = within(screen.getByRole("form", { name: "Edit the perpetrator's details" }));
+    const weapons = form.getByRole("combobox", { name: "Has access to weapons" }) as HTMLSelectElement;
+    expect(weapons.value).toBe("");
+    await u.click(form.getByRole("button", { name: /save/i }));
+    await vi.waitFor(() => expect(onsaved).toHaveBeenCalledTimes(1));
+    const [, , fields] = ipc.last("editRecord");
+    expect(fields.weapons_access).toBeNull();
+  });
 });

@@ -16,8 +16,8 @@ struct Inner {
     homes: HashMap<Uuid, crate::authority::RecordHome>,
     /// Case → (HLC, advocate) of each assignment.
     assignments: HashMap<Uuid, BTreeMap<String, String>>,
-    /// Slot → (op id, content hash, refusal).
-    refused: HashMap<(Uuid, u64), (Uuid, String, OpRefusal)>,
+    /// Slot → (op id, content hash, refusal, the op kept whole).
+    refused: HashMap<(Uuid, u64), (Uuid, String, OpRefusal, WireOp)>,
     requests: HashMap<(Uuid, Uuid), DateTime<Utc>>,
     batches: HashMap<Uuid, DateTime<Utc>>,
     /// Feed: position → op.
@@ -130,7 +130,7 @@ fn slot_id(inner: &Inner, origin: Uuid, seq: u64) -> Option<Uuid> {
         .slots
         .get(&(origin, seq))
         .or_else(|| inner.recognised.get(&(origin, seq)).map(|(id, _)| id))
-        .or_else(|| inner.refused.get(&(origin, seq)).map(|(id, _, _)| id))
+        .or_else(|| inner.refused.get(&(origin, seq)).map(|(id, _, _, _)| id))
         .copied()
         .or_else(|| inner.quarantined_at((origin, seq)))
 }
@@ -306,7 +306,7 @@ impl ClinicStore for MemoryStore {
             }
             match (by_id, slot, refused) {
                 (Some((h, _)), Some(id), None) if h == hash && id == op.op_id => stored.duplicates += 1,
-                (None, None, Some((id, h, code))) if h == hash && id == op.op_id => {
+                (None, None, Some((id, h, code, _))) if h == hash && id == op.op_id => {
                     stored.duplicates += 1;
                     stored.refused.push(RefusedOp { seq: op.seq, code });
                 }
@@ -333,6 +333,7 @@ impl ClinicStore for MemoryStore {
                                 now,
                                 max_ahead_ms,
                                 service,
+                                schema: waymark_protocol::SCHEMA_VERSION,
                             };
                             crate::authority::judge(
                                 op,
@@ -350,7 +351,7 @@ impl ClinicStore for MemoryStore {
                         inner.heads.insert(device, op.hlc.clone());
                     }
                     if let Some(code) = refusal {
-                        inner.refused.insert((op.origin, op.seq), (op.op_id, hash, code.clone()));
+                        inner.refused.insert((op.origin, op.seq), (op.op_id, hash, code.clone(), op.clone()));
                         stored.refused.push(RefusedOp { seq: op.seq, code });
                         continue;
                     }
@@ -464,6 +465,63 @@ impl ClinicStore for MemoryStore {
     fn quarantined_op(&self, id: i64) -> StoreResult<Option<WireOp>> {
         let inner = self.lock()?;
         Ok(usize::try_from(id - 1).ok().and_then(|i| inner.quarantine.get(i)).map(|q| q.op.clone()))
+    }
+
+    fn rejudge_held(&self, understood: u32, service: &ServiceRules, now: DateTime<Utc>) -> StoreResult<u64> {
+        let mut inner = self.lock()?;
+        let mut held: Vec<WireOp> = inner
+            .refused
+            .values()
+            .filter(|(_, _, code, op)| code.may_pass_later() && op.schema_version <= understood)
+            .map(|(_, _, _, op)| op.clone())
+            .collect();
+        held.sort_by_key(|op| (op.origin, op.seq));
+        let mut released = 0;
+        for op in held {
+            let Some(advocate) = inner.devices.get(&op.origin).filter(|d| d.confirmed).map(|d| d.advocate.clone())
+            else {
+                continue;
+            };
+            let sender = crate::authority::Sender {
+                device: op.origin,
+                advocate: &advocate,
+                previous_hlc: None,
+                now,
+                max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS,
+                service,
+                schema: understood,
+            };
+            let mut view = View {
+                homes: &inner.homes,
+                assignments: &inner.assignments,
+                devices: &inner.devices,
+                origins: &inner.origins,
+            };
+            // Its clock was judged when it arrived; it is not judged against newer ops again.
+            let verdict = crate::authority::judge(&op, &sender, &mut view)?
+                .filter(|r| !matches!(r, OpRefusal::HlcAhead | OpRefusal::HlcBackwards));
+            let slot = (op.origin, op.seq);
+            match verdict {
+                Some(refusal) => {
+                    if let Some(entry) = inner.refused.get_mut(&slot) {
+                        entry.2 = refusal;
+                    }
+                }
+                None => {
+                    if let Some((_, hash, _, _)) = inner.refused.remove(&slot) {
+                        let device = Origin::Device {
+                            id: op.origin,
+                            advocate: &advocate,
+                            max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS,
+                            service,
+                        };
+                        inner.append_to_feed(&op, &device, hash);
+                        released += 1;
+                    }
+                }
+            }
+        }
+        Ok(released)
     }
 
     fn decide_quarantined(&self, id: i64, decision: Decision<'_>, now: DateTime<Utc>) -> StoreResult<()> {

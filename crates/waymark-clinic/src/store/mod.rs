@@ -12,6 +12,7 @@ use crate::error::ClinicError;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
+use waymark_domain::records::ServiceRules;
 use waymark_protocol::{DevicePublic, OpRefusal, RefusedOp, WireOp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -344,6 +345,14 @@ pub trait ClinicStore: Send + Sync {
     /// change, and cannot take an op id the feed already holds; it then
     /// joins the feed as the clinic's op.
     fn decide_quarantined(&self, id: i64, decision: Decision<'_>, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Judges again, as from its device, each op held for a newer schema
+    /// or refused for its content (`OpRefusal::may_pass_later`), by a clinic
+    /// reading schema `understood` with the service rules it has now: one
+    /// that passes goes into the feed, one that does not stays refused under
+    /// the rule it breaks. Run when the clinic starts, so updating the clinic
+    /// or its service files lets in what an older clinic held back. Returns
+    /// how many went into the feed.
+    fn rejudge_held(&self, understood: u32, service: &ServiceRules, now: DateTime<Utc>) -> StoreResult<u64>;
     /// The administrative audit, oldest first.
     fn admin_audit(&self) -> StoreResult<Vec<AdminEvent>>;
     /// The ops in the feed about one case (of one record kind, if given), in feed order.

@@ -521,6 +521,7 @@ impl ClinicStore for SqliteStore {
                             now,
                             max_ahead_ms,
                             service,
+                            schema: waymark_protocol::SCHEMA_VERSION,
                         };
                         crate::authority::judge(op, &sender, &mut TxView { tx: &tx })?
                     }
@@ -533,7 +534,7 @@ impl ClinicStore for SqliteStore {
                         "INSERT INTO refused (origin, seq, op_id, content_hash, code, op, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     )?
                     .execute(params![op_origin, seq, op_id, hash, code.as_str(), text, at])?;
-                    tracing::warn!(device = %origin.id(), seq = op.seq, code = code.as_str(), "an op broke an authority rule; refused and kept");
+                    tracing::warn!(device = %origin.id(), seq = op.seq, code = code.as_str(), "an op broke a rule; refused and kept");
                     stored.refused.push(RefusedOp { seq: op.seq, code });
                     continue;
                 }
@@ -748,6 +749,64 @@ impl ClinicStore for SqliteStore {
         let text: Option<String> =
             self.conn()?.query_row("SELECT op FROM quarantine WHERE id = ?1", [id], |r| r.get(0)).optional()?;
         text.map(|t| serde_json::from_str(&t).map_err(|_| ClinicError::Store("unreadable op".into()))).transpose()
+    }
+
+    fn rejudge_held(&self, understood: u32, service: &ServiceRules, now: DateTime<Utc>) -> StoreResult<u64> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let at = now.to_rfc3339();
+        let held: Vec<(String, i64, String)> = tx
+            .prepare("SELECT origin, seq, op, code FROM refused ORDER BY at, origin, seq")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))?
+            .filter(|row| row.as_ref().map_or(true, |(_, _, _, code)| refusal_of(code).may_pass_later()))
+            .map(|row| row.map(|(origin, seq, op, _)| (origin, seq, op)))
+            .collect::<Result<_, _>>()?;
+        let mut released = 0;
+        for (origin, seq, text) in held {
+            let op: WireOp =
+                serde_json::from_str(&text).map_err(|_| ClinicError::Store("unreadable held op".into()))?;
+            if op.schema_version > understood {
+                continue;
+            }
+            let advocate: Option<String> = tx
+                .query_row("SELECT advocate FROM devices WHERE id = ?1 AND confirmed = 1", [&origin], |r| r.get(0))
+                .optional()?;
+            let Some(advocate) = advocate else { continue };
+            let sender = crate::authority::Sender {
+                device: op.origin,
+                advocate: &advocate,
+                previous_hlc: None,
+                now,
+                max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS,
+                service,
+                schema: understood,
+            };
+            // Its clock was judged when it arrived; it is not judged against newer ops again.
+            let verdict = crate::authority::judge(&op, &sender, &mut TxView { tx: &tx })?
+                .filter(|r| !matches!(r, OpRefusal::HlcAhead | OpRefusal::HlcBackwards));
+            match verdict {
+                Some(refusal) => {
+                    tx.execute(
+                        "UPDATE refused SET code = ?3 WHERE origin = ?1 AND seq = ?2",
+                        params![origin, seq, refusal.as_str()],
+                    )?;
+                }
+                None => {
+                    let hash = WireOp::hash_of(text.as_bytes());
+                    tx.execute("DELETE FROM refused WHERE origin = ?1 AND seq = ?2", params![origin, seq])?;
+                    let device = Origin::Device {
+                        id: op.origin,
+                        advocate: &advocate,
+                        max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS,
+                        service,
+                    };
+                    append_to_feed(&tx, &op, &device, &text, &hash, &at)?;
+                    released += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(released)
     }
 
     fn decide_quarantined(&self, id: i64, decision: Decision<'_>, now: DateTime<Utc>) -> StoreResult<()> {

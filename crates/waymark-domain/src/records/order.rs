@@ -19,8 +19,13 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("made_on", "Made on").asked(Asked::WhenMadeAndLater),
         Presented::new("served_on", "Served on").asked(Asked::WhenMadeAndLater),
         Presented::new("expiry", "Ends").asked(Asked::WhenMadeAndLater).shown_as(show_expiry),
-        Presented::new("protected_persons", "People it protects (one a line)").asked(Asked::WhenMadeAndLater),
-        Presented::new("conditions", "Conditions").asked(Asked::WhenMadeAndLater).shown_as(show_conditions),
+        Presented::new("protected_persons", "People it protects (one a line)")
+            .asked(Asked::WhenMadeAndLater)
+            .not_in_summaries(),
+        Presented::new("conditions", "Conditions")
+            .asked(Asked::WhenMadeAndLater)
+            .shown_as(show_conditions)
+            .not_in_summaries(),
         Presented::new("bail_authority", "Bail authorised by")
             .asked(Asked::WhenMadeAndLater)
             .shown_as(BailAuthority::show),

@@ -82,7 +82,12 @@ pub enum Mutation {
 /// Service configuration a vault folder may carry: `rules.toml` and
 /// `instruments/*.toml` replace the shipped copies without a new build.
 fn load_service_config(dir: &Path) -> Result<(Rules, Instruments)> {
-    let rules = std::fs::read_to_string(dir.join("rules.toml")).ok();
+    // Only a missing file means the shipped rules; one that cannot be read stops the unlock.
+    let rules = match std::fs::read_to_string(dir.join("rules.toml")) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(VaultError::io("read rules.toml")(e)),
+    };
     let mut files = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir.join("instruments")) {
         for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
