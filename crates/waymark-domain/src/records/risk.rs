@@ -14,7 +14,7 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("assessed_on", "Assessed on"),
         Presented::new("assessor", "Assessor"),
         // Asked question by question from the instrument's file.
-        Presented::new("answers", "Answers").own_screen(),
+        Presented::new("answers", "Answers").own_screen().shown_as(show_answers),
         Presented::new("judged_level", "Risk level (professional judgement)").shown_as(RiskLevel::show),
         Presented::new("rationale", "Why this level"),
         Presented::new("next_review_on", "Review by"),
@@ -22,6 +22,17 @@ pub(crate) const RULES: KindRules = KindRules {
     new_doc: |n| ids_and(n, json!({"assessed_on": n.today.to_string(), "assessor": n.actor, "answers": {}})),
     ..KindRules::PLAIN
 };
+
+/// The answers as a count: each answer and its comment belong to the
+/// assessment's own screen and printout, not to a summary of the case.
+fn show_answers(value: &serde_json::Value) -> String {
+    let answers: BTreeMap<String, AnswerEntry> = serde_json::from_value(value.clone()).unwrap_or_default();
+    if answers.is_empty() {
+        return String::new();
+    }
+    let yes = answers.values().filter(|a| a.answer == Answer::Yes).count();
+    format!("{} answered, {yes} yes", answers.len())
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

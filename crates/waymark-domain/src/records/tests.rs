@@ -336,3 +336,29 @@ fn a_vocabulary_value_reads_as_its_label_and_a_date_as_in_england() {
     // Not answered reads as nothing, not as "No".
     assert_eq!(of("closure.behaviour_stopped"), None);
 }
+
+#[test]
+fn checking_an_updates_fields_catches_each_field_of_the_wrong_type_on_its_own() {
+    // The clinic judges an update's fields without the rest of the record,
+    // trusting serde to read every field it is given before it reports one
+    // missing. A record type that broke that (a `flatten`, say) would let a
+    // wrongly typed field through to every laptop; this finds it.
+    for kind in RecordKind::ALL.iter().copied() {
+        let doc = filled_doc(kind);
+        let fields = doc.as_object().unwrap();
+        assert_eq!(crate::record::Record::check_fields(kind, fields), Ok(()), "{}: the whole record", kind.wire());
+        for (name, value) in fields {
+            let wrong = match value {
+                serde_json::Value::String(_) => json!(12345),
+                serde_json::Value::Number(_) | serde_json::Value::Bool(_) => json!({"not": "this"}),
+                serde_json::Value::Array(_) | serde_json::Value::Object(_) => json!("not this"),
+                // Unset: no type of field here takes an object with a field of this name.
+                serde_json::Value::Null => json!({"__not_a_field": 1}),
+            };
+            let alone = serde_json::Map::from_iter([(name.clone(), wrong)]);
+            let err = crate::record::Record::check_fields(kind, &alone)
+                .expect_err(&format!("{}: {name} of the wrong type passed", kind.wire()));
+            assert!(err.0[0].field.starts_with(name.as_str()), "{}: {name} reported as {}", kind.wire(), err.0[0].field);
+        }
+    }
+}
