@@ -19,6 +19,7 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "age",
     "poppler-utils",
     "qpdf",
+    "oathtool",
     "libwebkit2gtk-4.1-dev",
     "libgtk-3-dev",
     "libsoup-3.0-dev",

@@ -12,6 +12,7 @@ pub mod enrolment;
 pub mod error;
 pub mod identity;
 pub mod server;
+pub mod signin;
 pub mod store;
 pub mod text_guard;
 

@@ -358,7 +358,12 @@ fn checking_an_updates_fields_catches_each_field_of_the_wrong_type_on_its_own() 
             let alone = serde_json::Map::from_iter([(name.clone(), wrong)]);
             let err = crate::record::Record::check_fields(kind, &alone)
                 .expect_err(&format!("{}: {name} of the wrong type passed", kind.wire()));
-            assert!(err.0[0].field.starts_with(name.as_str()), "{}: {name} reported as {}", kind.wire(), err.0[0].field);
+            assert!(
+                err.0[0].field.starts_with(name.as_str()),
+                "{}: {name} reported as {}",
+                kind.wire(),
+                err.0[0].field
+            );
         }
     }
 }

@@ -1,0 +1,371 @@
+//! What signing in to the clinic workspace rests on, with time and
+//! randomness passed in: a password hashed with argon2id under the one
+//! passphrase rule the laptops use, a second factor by TOTP (RFC 6238) whose
+//! codes are used once, server-side sessions with an idle timeout and an
+//! absolute lifetime, and a delay that grows with each failed sign-in. The
+//! store keeps the hashes, secrets and sessions; the web routes call these.
+
+use crate::error::ClinicError;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use chrono::{DateTime, Duration, Utc};
+use rand::{CryptoRng, RngCore};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use totp_rs::TOTP;
+use zeroize::Zeroizing;
+
+/// argon2id at OWASP's first recommended setting (19 MiB, 2 passes, 1 lane):
+/// about 50 ms a guess on the clinic's server, so an online guesser is held
+/// back by the sign-in delay and a stolen hash still costs each guess dearly.
+const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
+const ARGON2_PASSES: u32 = 2;
+
+fn argon2id() -> Argon2<'static> {
+    // The parameters are constants within argon2's limits, so building them cannot fail.
+    let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// A password as the store keeps it: the PHC string of its argon2id hash
+/// (algorithm, parameters, salt and hash; never the password).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordRecord(String);
+
+impl std::fmt::Debug for PasswordRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordRecord(argon2id)")
+    }
+}
+
+impl PasswordRecord {
+    /// Hashes a new password after checking it against the one passphrase rule.
+    pub fn new(password: &SecretString, rng: &mut (impl RngCore + CryptoRng)) -> Result<Self, ClinicError> {
+        let strength = waymark_domain::passphrase::rate(password.expose_secret());
+        if !strength.acceptable {
+            return Err(ClinicError::WeakPassphrase { hint: strength.hint });
+        }
+        let salt = SaltString::generate(rng);
+        let hash = argon2id()
+            .hash_password(password.expose_secret().as_bytes(), &salt)
+            .map_err(|_| ClinicError::Setup("hash a password".into()))?;
+        Ok(PasswordRecord(hash.to_string()))
+    }
+
+    /// Reads a stored hash; one that is not an argon2id PHC string is refused.
+    pub fn from_stored(text: String) -> Result<Self, ClinicError> {
+        let parsed = PasswordHash::new(&text).map_err(|_| ClinicError::Store("a stored password hash".into()))?;
+        if parsed.algorithm != argon2::ARGON2ID_IDENT {
+            return Err(ClinicError::Store("a stored password hash".into()));
+        }
+        Ok(PasswordRecord(text))
+    }
+
+    pub fn as_stored(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `attempt` is the password, in time that does not depend on how much of it matched.
+    pub fn verify(&self, attempt: &SecretString) -> bool {
+        PasswordHash::new(&self.0)
+            .map(|hash| argon2id().verify_password(attempt.expose_secret().as_bytes(), &hash).is_ok())
+            .unwrap_or(false)
+    }
+}
+
+/// How long a TOTP code lasts, and how many steps either side are taken for
+/// a phone's clock that is a little out.
+pub const TOTP_STEP_SECS: u64 = 30;
+const TOTP_SKEW_STEPS: u64 = 1;
+const TOTP_DIGITS: usize = 6;
+
+/// A staff member's TOTP secret: 20 random bytes (160 bits, RFC 4226's
+/// recommendation), shown once as base32 or a QR code for their
+/// authenticator app, and kept by the clinic encrypted at rest.
+pub struct TotpSecret(Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for TotpSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TotpSecret(..)")
+    }
+}
+
+impl TotpSecret {
+    pub fn generate(rng: &mut (impl RngCore + CryptoRng)) -> Self {
+        let mut bytes = Zeroizing::new(vec![0u8; 20]);
+        rng.fill_bytes(&mut bytes);
+        TotpSecret(bytes)
+    }
+
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, ClinicError> {
+        if bytes.len() < 16 {
+            return Err(ClinicError::Store("a stored second-factor secret".into()));
+        }
+        Ok(TotpSecret(Zeroizing::new(bytes)))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The secret as an authenticator app takes it typed in (RFC 4648 base32, no padding).
+    pub fn base32(&self) -> Zeroizing<String> {
+        Zeroizing::new(totp_rs::Secret::Raw(self.0.to_vec()).to_encoded().to_string())
+    }
+
+    /// The `otpauth://` address an authenticator app reads from a QR code.
+    /// It names the service and the staff code, never the person.
+    pub fn otpauth_uri(&self, issuer: &str, staff_code: &str) -> Zeroizing<String> {
+        let label = |text: &str| text.bytes().filter(u8::is_ascii_alphanumeric).map(char::from).collect::<String>();
+        Zeroizing::new(format!(
+            "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits={TOTP_DIGITS}&period={TOTP_STEP_SECS}",
+            label(issuer),
+            label(staff_code),
+            self.base32().as_str(),
+            label(issuer),
+        ))
+    }
+
+    fn totp(&self) -> TOTP {
+        TOTP::new_unchecked(totp_rs::Algorithm::SHA1, TOTP_DIGITS, 1, TOTP_STEP_SECS, self.0.to_vec())
+    }
+
+    /// The code for an instant (for tests and the enrolment check).
+    pub fn code_at(&self, at: DateTime<Utc>) -> String {
+        self.totp().generate(unix_secs(at))
+    }
+
+    /// The time step `code` belongs to, when it is right at `now` (one step
+    /// either side) and from a step after `last_used`: a code is good once,
+    /// so one seen over a shoulder or in a proxy's log cannot be replayed.
+    pub fn verify(&self, code: &str, now: DateTime<Utc>, last_used: Option<u64>) -> Option<u64> {
+        if code.len() != TOTP_DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let totp = self.totp();
+        let current = unix_secs(now) / TOTP_STEP_SECS;
+        (current.saturating_sub(TOTP_SKEW_STEPS)..=current + TOTP_SKEW_STEPS)
+            .filter(|step| last_used.is_none_or(|used| *step > used))
+            .find(|step| constant_time_eq(totp.generate(step * TOTP_STEP_SECS).as_bytes(), code.as_bytes()))
+    }
+}
+
+fn unix_secs(at: DateTime<Utc>) -> u64 {
+    u64::try_from(at.timestamp()).unwrap_or(0)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// How long a signed-in session lasts: it ends after `idle` without a
+/// request, and after `absolute` whatever happens, so a browser left open in
+/// an office does not stay signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy { idle: Duration::minutes(15), absolute: Duration::hours(8) }
+    }
+}
+
+/// A session's token: 32 random bytes, given to the browser once in an
+/// `HttpOnly; Secure; SameSite=Strict` cookie. The store keeps only its
+/// SHA-256, so a copy of the database signs nobody in.
+pub struct SessionToken(Zeroizing<String>);
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(..)")
+    }
+}
+
+impl SessionToken {
+    pub fn generate(rng: &mut (impl RngCore + CryptoRng)) -> Self {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(bytes.as_mut());
+        SessionToken(Zeroizing::new(hex::encode(&bytes[..])))
+    }
+
+    /// The cookie's value as the browser sent it; anything not of the form is no session.
+    pub fn from_cookie(value: &str) -> Option<Self> {
+        (value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+            .then(|| SessionToken(Zeroizing::new(value.to_owned())))
+    }
+
+    pub fn cookie_value(&self) -> &str {
+        &self.0
+    }
+
+    /// What the store keys the session by.
+    pub fn stored_id(&self) -> String {
+        hex::encode(Sha256::digest(self.0.as_bytes()))
+    }
+}
+
+/// A session as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub staff_code: String,
+    pub started_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+impl Session {
+    /// Whether the session still signs its staff member in at `now`.
+    pub fn is_live(&self, now: DateTime<Utc>, policy: SessionPolicy) -> bool {
+        now >= self.started_at && now - self.last_seen_at < policy.idle && now - self.started_at < policy.absolute
+    }
+}
+
+/// How long to wait before the next sign-in attempt after `failures` in a
+/// row, for an account or for an address: none for the first three (typing
+/// mistakes), then doubling from 2 seconds to a cap of 15 minutes. Slows a
+/// guesser to a few hundred tries a day without locking anyone out for good.
+pub fn failure_delay(failures: u32) -> Duration {
+    const FREE: u32 = 3;
+    const CAP_SECS: i64 = 15 * 60;
+    if failures < FREE {
+        return Duration::zero();
+    }
+    let doublings = (failures - FREE).min(20);
+    Duration::seconds((2i64 << doublings).min(CAP_SECS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use rand::SeedableRng;
+
+    fn rng() -> rand_chacha::ChaCha20Rng {
+        rand_chacha::ChaCha20Rng::seed_from_u64(7)
+    }
+
+    #[test]
+    fn a_password_is_kept_as_an_argon2id_hash_and_checked_by_it() {
+        let password = SecretString::from("lantern orbit marmalade");
+        let record = PasswordRecord::new(&password, &mut rng()).unwrap();
+        assert!(record.as_stored().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", record.as_stored());
+        assert!(!record.as_stored().contains("lantern"));
+        assert!(record.verify(&password));
+        assert!(!record.verify(&SecretString::from("lantern orbit marmalad")));
+        let again = PasswordRecord::from_stored(record.as_stored().to_owned()).unwrap();
+        assert!(again.verify(&password), "a stored hash reads back");
+        // The one passphrase rule: what a laptop refuses, the clinic refuses.
+        assert!(matches!(
+            PasswordRecord::new(&SecretString::from("password1234"), &mut rng()),
+            Err(ClinicError::WeakPassphrase { .. })
+        ));
+        assert!(PasswordRecord::from_stored("$2b$12$abcdefghijklmnopqrstuv".into()).is_err(), "bcrypt is not argon2id");
+    }
+
+    #[test]
+    fn totp_codes_match_rfc_6238s_own_test_vector() {
+        // RFC 6238 appendix B, SHA-1, secret "12345678901234567890": at
+        // 59 s the 8-digit code is 94287082, so the 6-digit one is 287082.
+        let secret = TotpSecret::from_bytes(b"12345678901234567890".to_vec()).unwrap();
+        let at = |s: i64| Utc.timestamp_opt(s, 0).unwrap();
+        assert_eq!(secret.code_at(at(59)), "287082");
+        assert_eq!(secret.code_at(at(1_111_111_109)), "081804");
+        assert_eq!(secret.code_at(at(2_000_000_000)), "279037");
+    }
+
+    #[test]
+    fn a_code_counts_once_within_a_step_either_side() {
+        let secret = TotpSecret::generate(&mut rng());
+        let now = Utc.with_ymd_and_hms(2026, 12, 6, 10, 0, 10).unwrap();
+        let code = secret.code_at(now);
+        let step = secret.verify(&code, now, None).expect("the current code is good");
+        assert_eq!(secret.verify(&code, now, Some(step)), None, "and good once");
+        // A phone 30 s behind still signs in; two minutes behind does not.
+        let behind = secret.code_at(now - Duration::seconds(30));
+        assert!(secret.verify(&behind, now, None).is_some());
+        assert_eq!(secret.verify(&secret.code_at(now - Duration::minutes(2)), now, None), None);
+        for wrong in ["", "12345", "1234567", "abcdef", "12345 "] {
+            assert_eq!(secret.verify(wrong, now, None), None, "{wrong:?}");
+        }
+    }
+
+    #[test]
+    fn an_authenticator_app_and_the_clinic_agree_on_every_code() {
+        // oathtool (Debian's, written by nobody here) stands in for the
+        // staff member's phone: what it computes from the base32 the clinic
+        // shows must sign in, at many instants.
+        let secret = TotpSecret::generate(&mut rng());
+        let start = Utc.with_ymd_and_hms(2026, 12, 6, 9, 0, 0).unwrap();
+        for minutes in [0, 7, 61, 600, 1439] {
+            let at = start + Duration::minutes(minutes) + Duration::seconds(13);
+            let out = std::process::Command::new("oathtool")
+                .args([
+                    "--totp",
+                    "-b",
+                    "--now",
+                    &at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                    secret.base32().as_str(),
+                ])
+                .output()
+                .expect("oathtool is installed by `cargo xtask setup`");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let code = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+            assert_eq!(code, secret.code_at(at));
+            assert!(secret.verify(&code, at, None).is_some());
+        }
+    }
+
+    #[test]
+    fn the_secret_an_app_is_given_names_the_staff_code_never_the_person() {
+        let secret = TotpSecret::from_bytes(b"12345678901234567890".to_vec()).unwrap();
+        assert_eq!(secret.base32().as_str(), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+        let uri = secret.otpauth_uri("Demo Stalking Clinic", "CRD1");
+        assert_eq!(
+            uri.as_str(),
+            "otpauth://totp/DemoStalkingClinic:CRD1?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=DemoStalkingClinic&algorithm=SHA1&digits=6&period=30"
+        );
+    }
+
+    #[test]
+    fn a_session_ends_when_idle_and_at_its_absolute_lifetime() {
+        let policy = SessionPolicy::default();
+        let start = Utc.with_ymd_and_hms(2026, 12, 6, 9, 0, 0).unwrap();
+        let mut session = Session { staff_code: "CRD1".into(), started_at: start, last_seen_at: start };
+        assert!(session.is_live(start + Duration::minutes(14), policy));
+        assert!(!session.is_live(start + Duration::minutes(15), policy), "idle for the whole timeout");
+        // Kept busy all day, it still ends at eight hours.
+        session.last_seen_at = start + Duration::hours(8) - Duration::minutes(1);
+        assert!(session.is_live(start + Duration::hours(8) - Duration::seconds(1), policy));
+        assert!(!session.is_live(start + Duration::hours(8), policy));
+        assert!(!session.is_live(start - Duration::seconds(1), policy), "a clock set back does not revive one");
+    }
+
+    #[test]
+    fn a_session_token_is_random_and_only_its_hash_is_kept() {
+        let mut rng = rng();
+        let (a, b) = (SessionToken::generate(&mut rng), SessionToken::generate(&mut rng));
+        assert_ne!(a.cookie_value(), b.cookie_value());
+        assert_eq!(a.cookie_value().len(), 64);
+        assert_ne!(a.stored_id(), a.cookie_value());
+        let back = SessionToken::from_cookie(a.cookie_value()).unwrap();
+        assert_eq!(back.stored_id(), a.stored_id());
+        for forged in ["", "x", &"A".repeat(64), &format!("{}; Path=/", a.cookie_value())] {
+            assert!(SessionToken::from_cookie(forged).is_none(), "{forged:?}");
+        }
+    }
+
+    #[test]
+    fn failed_sign_ins_slow_down_and_the_wait_is_capped() {
+        assert_eq!(failure_delay(0), Duration::zero());
+        assert_eq!(failure_delay(2), Duration::zero(), "typing mistakes cost nothing");
+        assert_eq!(failure_delay(3), Duration::seconds(2));
+        assert_eq!(failure_delay(4), Duration::seconds(4));
+        assert_eq!(failure_delay(12), Duration::seconds(900));
+        assert_eq!(failure_delay(u32::MAX), Duration::seconds(900));
+        // About a hundred guesses a day once capped: the count grows, the wait holds.
+        let day: i64 = (0..200u32).map(|n| failure_delay(n).num_seconds()).sum();
+        assert!(day > 86_400 / 2, "{day}");
+    }
+}
