@@ -143,12 +143,13 @@ pub fn reassign(
     record_change(store, clinic, change, now)
 }
 
-/// Only an active administrator in the staff register decides on quarantined changes.
-fn administrator(store: &dyn ClinicStore, by: &str) -> Result<(), ClinicError> {
+/// Only an active administrator in the staff register decides on
+/// quarantined changes or resets someone's sign-in.
+pub(crate) fn administrator(store: &dyn ClinicStore, by: &str) -> Result<(), ClinicError> {
     match store.staff(by)? {
         Some(m) if m.active && m.role == StaffRole::Administrator => Ok(()),
         Some(m) if !m.active => Err(ClinicError::StaffInactive),
-        Some(_) => Err(ClinicError::BadRequest("only an administrator decides on quarantined changes")),
+        Some(_) => Err(ClinicError::BadRequest("only an administrator does that")),
         None => Err(ClinicError::UnknownStaff),
     }
 }

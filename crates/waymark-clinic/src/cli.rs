@@ -154,6 +154,22 @@ enum StaffAction {
     Deactivate { code: String },
     /// Let someone sync again.
     Activate { code: String },
+    /// Set someone's workspace password (asked twice; an administrator's act, audited).
+    Password {
+        code: String,
+        /// The administrator doing it.
+        #[arg(long)]
+        by: String,
+    },
+    /// Give someone a new authenticator secret, shown once with its QR code (audited).
+    SecondFactor {
+        code: String,
+        #[arg(long)]
+        by: String,
+        /// The name their authenticator app shows for the clinic.
+        #[arg(long, default_value = "Waymark clinic")]
+        issuer: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -318,6 +334,31 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                 StaffAction::Activate { code } => {
                     store.set_staff_active(&code, true)?;
                     println!("{code} is active");
+                }
+                StaffAction::Password { code, by } => {
+                    eprintln!("Choose a password of three or more random words for {code} (NCSC advice).");
+                    let first = prompt("New password")?;
+                    let second = prompt("Type it again")?;
+                    use age::secrecy::ExposeSecret;
+                    if first.expose_secret() != second.expose_secret() {
+                        return Err(ClinicError::BadRequest("the two passwords differ"));
+                    }
+                    let mut rng = rand::rngs::OsRng;
+                    crate::signin::set_password(&store, &code, &by, &first, crate::system_now(), &mut rng)?;
+                    println!("{code}'s password is set; their other sessions have ended");
+                }
+                StaffAction::SecondFactor { code, by, issuer } => {
+                    let mut rng = rand::rngs::OsRng;
+                    let secret = crate::signin::reset_second_factor(&store, &code, &by, crate::system_now(), &mut rng)?;
+                    let uri = secret.otpauth_uri(&issuer, &code);
+                    if let Ok(qr) = qrcode::QrCode::new(uri.as_bytes()) {
+                        println!("{}", qr.render::<qrcode::render::unicode::Dense1x2>().quiet_zone(true).build());
+                    }
+                    println!(
+                        "Scan it with {code}'s authenticator app, or type this secret in: {}",
+                        secret.base32().as_str()
+                    );
+                    println!("It is shown this once; their other sessions have ended.");
                 }
             }
         }

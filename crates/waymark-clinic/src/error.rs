@@ -68,6 +68,9 @@ pub enum ClinicError {
     WrongPassphrase,
     #[error("that passphrase is not strong enough: {hint}")]
     WeakPassphrase { hint: String },
+    /// Never says which of the staff code, the password or the code was wrong.
+    #[error("the staff code, password or authenticator code is not right; check them and try again, or ask an administrator to reset your sign-in")]
+    SignInRefused,
 }
 
 impl ClinicError {
@@ -99,6 +102,7 @@ impl ClinicError {
             ClinicError::Setup(_) => ErrorCode::Setup,
             ClinicError::WrongPassphrase => ErrorCode::WrongPassphrase,
             ClinicError::WeakPassphrase { .. } => ErrorCode::WeakPassphrase,
+            ClinicError::SignInRefused => ErrorCode::SignInRefused,
         }
     }
 
@@ -113,9 +117,11 @@ impl ClinicError {
             | ClinicError::Invalid(_)
             | ClinicError::BadDeviceId
             | ClinicError::UnknownStaff => StatusCode::BAD_REQUEST,
-            ClinicError::UnknownDevice | ClinicError::EnrolmentRefused | ClinicError::Stale | ClinicError::Unsigned => {
-                StatusCode::UNAUTHORIZED
-            }
+            ClinicError::UnknownDevice
+            | ClinicError::EnrolmentRefused
+            | ClinicError::Stale
+            | ClinicError::Unsigned
+            | ClinicError::SignInRefused => StatusCode::UNAUTHORIZED,
             ClinicError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ClinicError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ClinicError::Revoked { .. }

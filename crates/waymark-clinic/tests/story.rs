@@ -1288,3 +1288,129 @@ async fn the_victims_address_in_free_text_is_a_warning_at_the_clinic_never_a_ref
         assert!(warnings.iter().any(|w| w.op_id == earlier.op_id && w.fields == ["account"]), "{name}: {warnings:?}");
     }
 }
+
+/// The code an authenticator app shows at `at`, computed by Debian's
+/// oathtool (written by nobody here) from the base32 secret the clinic shows.
+fn oathtool_code(base32: &str, at: chrono::DateTime<Utc>) -> String {
+    let out = std::process::Command::new("oathtool")
+        .args(["--totp", "-b", "--now", &at.format("%Y-%m-%d %H:%M:%S UTC").to_string(), base32])
+        .output()
+        .expect("oathtool is installed by `cargo xtask setup`");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn staff_sign_in_with_a_password_and_an_authenticators_code_once_and_slow_down_when_wrong_in_every_store() {
+    // Why: the workspace's sign-in is the door to every case at the clinic;
+    // each part must hold on every store, and a refusal must never say
+    // which part was wrong.
+    use secrecy::SecretString;
+    use waymark_clinic::signin::{reset_second_factor, set_password, sign_in, SessionPolicy, SignInAttempt};
+    use waymark_clinic::ClinicError;
+    for (name, clinic) in stores() {
+        let store = &*clinic.state.store;
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(11);
+        let start = Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 7).unwrap();
+        let coordinator = StaffMember {
+            code: "CRD1".into(),
+            name: "Coordinator (TEST)".into(),
+            role: StaffRole::Coordinator,
+            active: true,
+            added_at: start,
+        };
+        store.add_staff(&coordinator).unwrap();
+        let admin = StaffMember { code: "ADM1".into(), role: StaffRole::Administrator, ..coordinator.clone() };
+        store.add_staff(&admin).unwrap();
+        let password = SecretString::from("lantern orbit marmalade");
+        // Only an administrator sets someone's sign-in, and only by the one passphrase rule.
+        for (by, typed) in [("CRD1", &password), ("NOBODY", &password), ("ADM1", &SecretString::from("password1234"))] {
+            assert!(set_password(store, "CRD1", by, typed, start, &mut rng).is_err(), "{name}: {by}");
+        }
+        assert!(reset_second_factor(store, "CRD1", "CRD1", start, &mut rng).is_err(), "{name}");
+        set_password(store, "CRD1", "ADM1", &password, start, &mut rng).unwrap();
+        let secret = reset_second_factor(store, "CRD1", "ADM1", start, &mut rng).unwrap();
+        let policy = SessionPolicy::default();
+        let attempt = |password: &SecretString, code: &str, address: &str, at| {
+            sign_in(
+                store,
+                &SignInAttempt { staff_code: "CRD1", password, totp_code: code, address },
+                at,
+                &mut rand_chacha::ChaCha20Rng::seed_from_u64(at.timestamp().unsigned_abs()),
+            )
+        };
+
+        // The password and the phone's code sign in; the session is the server's.
+        let code = oathtool_code(secret.base32().as_str(), start);
+        let signed = attempt(&password, &code, "10.0.0.1", start).unwrap();
+        let later = start + chrono::Duration::minutes(5);
+        let live = store.session(&signed.token.stored_id(), later, policy).unwrap().expect("signed in");
+        assert_eq!((live.session.staff_code.as_str(), live.csrf.as_str()), ("CRD1", signed.csrf.as_str()), "{name}");
+        assert!(store.session(signed.token.cookie_value(), later, policy).unwrap().is_none(), "{name}: by hash only");
+
+        // The same code again (read over a shoulder) does not sign in.
+        let replay = attempt(&password, &code, "10.0.0.2", start + chrono::Duration::seconds(5));
+        assert!(matches!(replay, Err(ClinicError::SignInRefused)), "{name}: {replay:?}");
+        // A wrong password with a good code is refused in the same words.
+        let next = start + chrono::Duration::seconds(31);
+        let wrong = attempt(
+            &SecretString::from("lantern orbit marmalad"),
+            &oathtool_code(secret.base32().as_str(), next),
+            "10.0.0.2",
+            next,
+        );
+        assert_eq!(wrong.unwrap_err().to_string(), ClinicError::SignInRefused.to_string(), "{name}");
+        // A third failure for the account makes the next attempt wait, even with the right answers.
+        let third = attempt(&SecretString::from("guess guess guess"), "000000", "10.0.0.3", next);
+        assert!(matches!(third, Err(ClinicError::SignInRefused)), "{name}");
+        let slowed = attempt(&password, &oathtool_code(secret.base32().as_str(), next), "10.0.0.4", next);
+        assert!(matches!(slowed, Err(ClinicError::RateLimited { retry_after_secs: 1..=2 })), "{name}: {slowed:?}");
+        // After the wait, the right answers work again and clear the count.
+        let after = next + chrono::Duration::seconds(31);
+        let again = attempt(&password, &oathtool_code(secret.base32().as_str(), after), "10.0.0.4", after).unwrap();
+        assert_eq!(store.credentials("CRD1").unwrap().unwrap().failures, 0, "{name}");
+
+        // An address guessing at accounts that do not exist is slowed too.
+        for n in 0..3 {
+            let unknown = sign_in(
+                store,
+                &SignInAttempt { staff_code: "NOBODY", password: &password, totp_code: "123456", address: "192.0.2.9" },
+                after,
+                &mut rng,
+            );
+            assert!(matches!(unknown, Err(ClinicError::SignInRefused)), "{name}: {n}");
+        }
+        let from_there = attempt(
+            &password,
+            &oathtool_code(secret.base32().as_str(), after + chrono::Duration::seconds(30)),
+            "192.0.2.9",
+            after,
+        );
+        assert!(matches!(from_there, Err(ClinicError::RateLimited { .. })), "{name}: {from_there:?}");
+
+        // Signing out ends the session; an administrator's reset ends every other.
+        store.end_session(&signed.token.stored_id()).unwrap();
+        assert!(store.session(&signed.token.stored_id(), after, policy).unwrap().is_none(), "{name}");
+        assert!(store.session(&again.token.stored_id(), after, policy).unwrap().is_some(), "{name}");
+        reset_second_factor(store, "CRD1", "ADM1", after, &mut rng).unwrap();
+        assert!(store.session(&again.token.stored_id(), after, policy).unwrap().is_none(), "{name}: reset ends it");
+        // An idle session ends on its own.
+        let idle = after + policy.idle;
+        assert!(store.session(&again.token.stored_id(), idle, policy).unwrap().is_none(), "{name}");
+
+        // Each reset is audited by who did it and to whom: never the password or the secret.
+        let audit = store.admin_audit().unwrap();
+        let resets: Vec<(AdminAction, &str, Option<&str>)> =
+            audit.iter().map(|e| (e.action, e.actor.as_str(), e.target.as_deref())).collect();
+        assert_eq!(
+            resets,
+            vec![
+                (AdminAction::PasswordSet, "ADM1", Some("CRD1")),
+                (AdminAction::SecondFactorReset, "ADM1", Some("CRD1")),
+                (AdminAction::SecondFactorReset, "ADM1", Some("CRD1")),
+            ],
+            "{name}"
+        );
+        assert!(audit.iter().all(|e| e.detail == serde_json::json!({})), "{name}");
+    }
+}

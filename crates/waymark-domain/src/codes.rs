@@ -89,6 +89,7 @@ error_codes! {
         Replayed = "replayed",
         Revoked = "revoked",
         Setup = "setup",
+        SignInRefused = "sign_in_refused",
         StaffInactive = "staff_inactive",
         StaffKnown = "staff_known",
         StaleRequest = "stale_request",

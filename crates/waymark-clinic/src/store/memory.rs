@@ -35,6 +35,10 @@ struct Inner {
     case_advocate: HashMap<Uuid, String>,
     /// (advocate, case, feed position) of each reassignment.
     replays: Vec<(String, Uuid, u64)>,
+    credentials: HashMap<String, Credentials>,
+    /// Address → (failures, the last one).
+    address_failures: HashMap<String, (u32, DateTime<Utc>)>,
+    sessions: HashMap<String, StoredSession>,
 }
 
 struct QuarantineEntry {
@@ -44,6 +48,35 @@ struct QuarantineEntry {
 }
 
 impl Inner {
+    /// Sets one credential, ends the member's sessions and audits the act.
+    fn set_credential(
+        &mut self,
+        code: &str,
+        by: &str,
+        action: AdminAction,
+        now: DateTime<Utc>,
+        set: impl FnOnce(&mut Credentials),
+    ) -> StoreResult<()> {
+        if !self.staff.contains_key(code) {
+            return Err(ClinicError::UnknownStaff);
+        }
+        let credentials = self.credentials.entry(code.to_owned()).or_default();
+        set(credentials);
+        credentials.failures = 0;
+        credentials.last_failure_at = None;
+        self.sessions.retain(|_, s| s.session.staff_code != code);
+        let seq = self.audit.len() as i64 + 1;
+        self.audit.push(AdminEvent {
+            seq,
+            at: now,
+            actor: by.to_owned(),
+            action,
+            target: Some(code.to_owned()),
+            detail: serde_json::json!({}),
+        });
+        Ok(())
+    }
+
     /// Adds an accepted op to the feed with its record's home and any assignment.
     fn append_to_feed(&mut self, op: &WireOp, origin: &Origin<'_>, hash: String) {
         self.feed.push(op.clone());
@@ -465,6 +498,75 @@ impl ClinicStore for MemoryStore {
     fn quarantined_op(&self, id: i64) -> StoreResult<Option<WireOp>> {
         let inner = self.lock()?;
         Ok(usize::try_from(id - 1).ok().and_then(|i| inner.quarantine.get(i)).map(|q| q.op.clone()))
+    }
+
+    fn credentials(&self, code: &str) -> StoreResult<Option<Credentials>> {
+        let inner = self.lock()?;
+        Ok(inner.staff.contains_key(code).then(|| inner.credentials.get(code).cloned().unwrap_or_default()))
+    }
+
+    fn set_password(&self, code: &str, password: &str, by: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        self.lock()?.set_credential(code, by, AdminAction::PasswordSet, now, |c| c.password = Some(password.to_owned()))
+    }
+
+    fn set_totp_secret(&self, code: &str, secret: &[u8], by: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        self.lock()?.set_credential(code, by, AdminAction::SecondFactorReset, now, |c| {
+            c.totp_secret = Some(secret.to_vec());
+            c.totp_last_step = None;
+        })
+    }
+
+    fn sign_in_failed(&self, code: Option<&str>, address: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut inner = self.lock()?;
+        let entry = inner.address_failures.entry(address.to_owned()).or_insert((0, now));
+        *entry = (entry.0.saturating_add(1), now);
+        if let Some(code) = code.filter(|c| inner.staff.contains_key(*c)) {
+            let credentials = inner.credentials.entry(code.to_owned()).or_default();
+            credentials.failures = credentials.failures.saturating_add(1);
+            credentials.last_failure_at = Some(now);
+        }
+        Ok(())
+    }
+
+    fn address_failures(&self, address: &str) -> StoreResult<(u32, Option<DateTime<Utc>>)> {
+        Ok(self.lock()?.address_failures.get(address).map_or((0, None), |(n, at)| (*n, Some(*at))))
+    }
+
+    fn sign_in_succeeded(&self, good: &GoodSignIn<'_>, now: DateTime<Utc>) -> StoreResult<bool> {
+        let GoodSignIn { staff_code: code, address, totp_step, session_id, csrf } = *good;
+        let mut inner = self.lock()?;
+        let Some(credentials) = inner.credentials.get_mut(code) else { return Ok(false) };
+        if credentials.totp_last_step.is_some_and(|used| used >= totp_step) {
+            return Ok(false);
+        }
+        credentials.totp_last_step = Some(totp_step);
+        credentials.failures = 0;
+        credentials.last_failure_at = None;
+        inner.address_failures.remove(address);
+        let session = crate::signin::Session { staff_code: code.to_owned(), started_at: now, last_seen_at: now };
+        inner.sessions.insert(session_id.to_owned(), StoredSession { session, csrf: csrf.to_owned() });
+        Ok(true)
+    }
+
+    fn session(&self, id: &str, now: DateTime<Utc>, policy: SessionPolicy) -> StoreResult<Option<StoredSession>> {
+        let mut inner = self.lock()?;
+        let Some(stored) = inner.sessions.get(id).cloned() else { return Ok(None) };
+        let active = inner.staff.get(&stored.session.staff_code).is_some_and(|m| m.active);
+        if !(active && stored.session.is_live(now, policy)) {
+            inner.sessions.remove(id);
+            return Ok(None);
+        }
+        let touched = StoredSession {
+            session: crate::signin::Session { last_seen_at: now, ..stored.session },
+            csrf: stored.csrf,
+        };
+        inner.sessions.insert(id.to_owned(), touched.clone());
+        Ok(Some(touched))
+    }
+
+    fn end_session(&self, id: &str) -> StoreResult<()> {
+        self.lock()?.sessions.remove(id);
+        Ok(())
     }
 
     fn rejudge_held(&self, understood: u32, service: &ServiceRules, now: DateTime<Utc>) -> StoreResult<u64> {

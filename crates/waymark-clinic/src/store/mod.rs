@@ -9,6 +9,7 @@ pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 
 use crate::error::ClinicError;
+use crate::signin::SessionPolicy;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -177,17 +178,28 @@ impl QuarantineDecision {
 pub enum AdminAction {
     QuarantineReleased,
     QuarantineDiscarded,
+    /// An administrator set a staff member's password (a new account or a reset).
+    PasswordSet,
+    /// An administrator gave a staff member a new second factor to enrol.
+    SecondFactorReset,
     /// Written by a newer waymark-clinic.
     Unrecognised,
 }
 
 impl AdminAction {
-    const KNOWN: [AdminAction; 2] = [AdminAction::QuarantineReleased, AdminAction::QuarantineDiscarded];
+    const KNOWN: [AdminAction; 4] = [
+        AdminAction::QuarantineReleased,
+        AdminAction::QuarantineDiscarded,
+        AdminAction::PasswordSet,
+        AdminAction::SecondFactorReset,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             AdminAction::QuarantineReleased => "quarantine_released",
             AdminAction::QuarantineDiscarded => "quarantine_discarded",
+            AdminAction::PasswordSet => "password_set",
+            AdminAction::SecondFactorReset => "second_factor_reset",
             AdminAction::Unrecognised => "unrecognised",
         }
     }
@@ -202,6 +214,39 @@ impl AdminAction {
             QuarantineDecision::Discarded => AdminAction::QuarantineDiscarded,
         }
     }
+}
+
+/// What a staff member's sign-in is checked against.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Credentials {
+    /// The argon2id PHC string (`signin::PasswordRecord`), once an administrator set one.
+    pub password: Option<String>,
+    pub totp_secret: Option<Vec<u8>>,
+    /// The TOTP step of the last code that signed in: a code counts once.
+    pub totp_last_step: Option<u64>,
+    /// Failed sign-ins since the last one that worked.
+    pub failures: u32,
+    pub last_failure_at: Option<DateTime<Utc>>,
+}
+
+/// A sign-in that passed every check, as the store records it.
+#[derive(Debug, Clone, Copy)]
+pub struct GoodSignIn<'a> {
+    pub staff_code: &'a str,
+    pub address: &'a str,
+    /// The TOTP step of the code that signed in.
+    pub totp_step: u64,
+    /// The SHA-256 of the session's token.
+    pub session_id: &'a str,
+    pub csrf: &'a str,
+}
+
+/// A session as the store holds it (keyed by the SHA-256 of its token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    pub session: crate::signin::Session,
+    /// The token every state-changing request must echo (the CSRF defence).
+    pub csrf: String,
 }
 
 /// An op the clinic would not store because its id or its slot was already
@@ -276,6 +321,24 @@ pub trait ClinicStore: Send + Sync {
     fn staff_list(&self) -> StoreResult<Vec<StaffMember>>;
     /// Returns false when no such staff code exists.
     fn set_staff_active(&self, code: &str, active: bool) -> StoreResult<bool>;
+    /// The member's sign-in record, or `None` for no such staff member.
+    fn credentials(&self, code: &str) -> StoreResult<Option<Credentials>>;
+    /// Sets a password (a PHC string) and ends the member's sessions; audited as `by`'s act, never the password.
+    fn set_password(&self, code: &str, password: &str, by: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Gives the member a new TOTP secret and ends their sessions; audited, never the secret.
+    fn set_totp_secret(&self, code: &str, secret: &[u8], by: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Counts a failed sign-in against the address and, when it names one, the staff member.
+    fn sign_in_failed(&self, code: Option<&str>, address: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Failed sign-ins from an address since its last good one, and when the last was.
+    fn address_failures(&self, address: &str) -> StoreResult<(u32, Option<DateTime<Utc>>)>;
+    /// Records a good sign-in in one transaction: the code's step (refused
+    /// as `false` when a code of that step or later already signed in), the
+    /// failure counts cleared, and the new session.
+    fn sign_in_succeeded(&self, good: &GoodSignIn<'_>, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// The session, when it is live at `now` under `policy` (its last use
+    /// is then moved to `now`); an ended one is removed.
+    fn session(&self, id: &str, now: DateTime<Utc>, policy: SessionPolicy) -> StoreResult<Option<StoredSession>>;
+    fn end_session(&self, id: &str) -> StoreResult<()>;
     /// Records a one-time enrolment token (its hash only), bound to an advocate, until `expires_at`.
     fn add_enrolment(&self, token_hash: &str, advocate: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
     /// Uses a token to register a device for the advocate the token is bound

@@ -15,6 +15,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { name: "0003_authority", sql: include_str!("migrations/0003_authority.sql") },
     Migration { name: "0004_recognised", sql: include_str!("migrations/0004_recognised.sql") },
     Migration { name: "0005_text_warnings", sql: include_str!("migrations/0005_text_warnings.sql") },
+    Migration { name: "0006_sign_in", sql: include_str!("migrations/0006_sign_in.sql") },
 ];
 
 const TUNING: Tuning = Tuning { busy_timeout_ms: 10_000, cache_kib: None, foreign_keys: false };
@@ -46,6 +47,46 @@ impl SqliteStore {
     fn conn(&self) -> StoreResult<std::sync::MutexGuard<'_, Connection>> {
         self.conn.lock().map_err(|_| ClinicError::Store("poisoned".into()))
     }
+
+    /// Sets one credential column for a staff member, ends their sessions
+    /// and audits the act by `by`, in one transaction.
+    fn set_credential(
+        &self,
+        code: &str,
+        column: &'static str,
+        value: rusqlite::types::Value,
+        by: &str,
+        action: AdminAction,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if read_staff(&tx, code)?.is_none() {
+            return Err(ClinicError::UnknownStaff);
+        }
+        // The column is one of two constants, never input.
+        tx.execute(
+            &format!(
+                "INSERT INTO credentials (staff_code, {column}) VALUES (?1, ?2)
+                 ON CONFLICT (staff_code) DO UPDATE SET {column} = excluded.{column}, failures = 0, last_failure_at = NULL"
+            ),
+            params![code, value],
+        )?;
+        if column == "totp_secret" {
+            // Codes from the new secret start afresh.
+            tx.execute("UPDATE credentials SET totp_last_step = NULL WHERE staff_code = ?1", [code])?;
+        }
+        tx.execute("DELETE FROM sessions WHERE staff_code = ?1", [code])?;
+        audit_admin(&tx, &now.to_rfc3339(), by, action, code, serde_json::json!({}))?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn parse_time(text: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| ClinicError::Store("unreadable time".into()))
 }
 
 fn from_store(e: waymark_sqlcipher::Error) -> ClinicError {
@@ -303,6 +344,144 @@ impl ClinicStore for SqliteStore {
 
     fn set_staff_active(&self, code: &str, active: bool) -> StoreResult<bool> {
         Ok(self.conn()?.execute("UPDATE staff SET active = ?2 WHERE code = ?1", params![code, i64::from(active)])? > 0)
+    }
+
+    fn credentials(&self, code: &str) -> StoreResult<Option<Credentials>> {
+        let conn = self.conn()?;
+        if read_staff(&conn, code)?.is_none() {
+            return Ok(None);
+        }
+        let row = conn
+            .query_row(
+                "SELECT password, totp_secret, totp_last_step, failures, last_failure_at FROM credentials WHERE staff_code = ?1",
+                [code],
+                |r| {
+                    Ok((
+                        r.get::<_, Option<String>>(0)?,
+                        r.get::<_, Option<Vec<u8>>>(1)?,
+                        r.get::<_, Option<i64>>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                    ))
+                },
+            )
+            .optional()?;
+        Ok(Some(match row {
+            None => Credentials::default(),
+            Some((password, totp_secret, step, failures, last)) => Credentials {
+                password,
+                totp_secret,
+                totp_last_step: step.and_then(|s| u64::try_from(s).ok()),
+                failures: u32::try_from(failures).unwrap_or(u32::MAX),
+                last_failure_at: last.as_deref().map(parse_time).transpose()?,
+            },
+        }))
+    }
+
+    fn set_password(&self, code: &str, password: &str, by: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        self.set_credential(
+            code,
+            "password",
+            rusqlite::types::Value::Text(password.to_owned()),
+            by,
+            AdminAction::PasswordSet,
+            now,
+        )
+    }
+
+    fn set_totp_secret(&self, code: &str, secret: &[u8], by: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        self.set_credential(
+            code,
+            "totp_secret",
+            rusqlite::types::Value::Blob(secret.to_vec()),
+            by,
+            AdminAction::SecondFactorReset,
+            now,
+        )
+    }
+
+    fn sign_in_failed(&self, code: Option<&str>, address: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let at = now.to_rfc3339();
+        tx.execute(
+            "INSERT INTO address_failures (address, failures, last_failure_at) VALUES (?1, 1, ?2)
+             ON CONFLICT (address) DO UPDATE SET failures = failures + 1, last_failure_at = excluded.last_failure_at",
+            params![address, at],
+        )?;
+        if let Some(code) = code.filter(|c| read_staff(&tx, c).ok().flatten().is_some()) {
+            tx.execute(
+                "INSERT INTO credentials (staff_code, failures, last_failure_at) VALUES (?1, 1, ?2)
+                 ON CONFLICT (staff_code) DO UPDATE SET failures = failures + 1, last_failure_at = excluded.last_failure_at",
+                params![code, at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn address_failures(&self, address: &str) -> StoreResult<(u32, Option<DateTime<Utc>>)> {
+        let row: Option<(i64, String)> = self
+            .conn()?
+            .query_row("SELECT failures, last_failure_at FROM address_failures WHERE address = ?1", [address], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        match row {
+            None => Ok((0, None)),
+            Some((failures, at)) => Ok((u32::try_from(failures).unwrap_or(u32::MAX), Some(parse_time(&at)?))),
+        }
+    }
+
+    fn sign_in_succeeded(&self, good: &GoodSignIn<'_>, now: DateTime<Utc>) -> StoreResult<bool> {
+        let GoodSignIn { staff_code: code, address, totp_step, session_id, csrf } = *good;
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let step = i64::try_from(totp_step).map_err(|_| ClinicError::BadRequest("a code's time step"))?;
+        // Only a step after the last one used: two requests racing with one code sign in once.
+        let recorded = tx.execute(
+            "UPDATE credentials SET totp_last_step = ?2, failures = 0, last_failure_at = NULL
+             WHERE staff_code = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+            params![code, step],
+        )?;
+        if recorded == 0 {
+            return Ok(false);
+        }
+        tx.execute("DELETE FROM address_failures WHERE address = ?1", [address])?;
+        let at = now.to_rfc3339();
+        tx.execute(
+            "INSERT INTO sessions (id, staff_code, csrf, started_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![session_id, code, csrf, at],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn session(&self, id: &str, now: DateTime<Utc>, policy: SessionPolicy) -> StoreResult<Option<StoredSession>> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row: Option<(String, String, String, String)> = tx
+            .query_row("SELECT staff_code, csrf, started_at, last_seen_at FROM sessions WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        let Some((staff_code, csrf, started, seen)) = row else { return Ok(None) };
+        let session =
+            crate::signin::Session { staff_code, started_at: parse_time(&started)?, last_seen_at: parse_time(&seen)? };
+        let active = read_staff(&tx, &session.staff_code)?.is_some_and(|m| m.active);
+        if !(active && session.is_live(now, policy)) {
+            tx.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
+            tx.commit()?;
+            return Ok(None);
+        }
+        tx.execute("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1", params![id, now.to_rfc3339()])?;
+        tx.commit()?;
+        Ok(Some(StoredSession { session: crate::signin::Session { last_seen_at: now, ..session }, csrf }))
+    }
+
+    fn end_session(&self, id: &str) -> StoreResult<()> {
+        self.conn()?.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
+        Ok(())
     }
 
     fn add_enrolment(&self, token_hash: &str, advocate: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
