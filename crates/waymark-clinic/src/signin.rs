@@ -6,7 +6,6 @@
 //! store keeps the hashes, secrets and sessions; the web routes call these.
 
 use crate::error::ClinicError;
-use crate::store::Credentials;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, Duration, Utc};
@@ -279,16 +278,32 @@ pub struct SignInAttempt<'a> {
 }
 
 /// A new session: the token for the cookie and the CSRF token the pages carry.
-#[derive(Debug)]
 pub struct SignedIn {
     pub token: SessionToken,
     pub csrf: Zeroizing<String>,
     pub staff_code: String,
 }
 
+/// How long failed sign-ins count: a day after the last, a key starts afresh.
+const FAILURES_REMEMBERED: Duration = Duration::hours(24);
+/// The most a staff code's own failures hold it back: a guesser spread over
+/// many addresses is still slowed to one guess a minute, but someone who
+/// knows a colleague's code cannot keep them out (the per-address delay
+/// holds the guesser back in full).
+const ACCOUNT_WAIT_CAP: Duration = Duration::seconds(60);
+
+/// What a failed sign-in is counted against: the address, and the staff
+/// code as typed (whether or not anyone has it, so the delay does not tell
+/// which codes exist).
+pub fn failure_keys(staff_code: &str, address: &str) -> (String, String) {
+    (format!("account {}", staff_code.trim().to_uppercase()), format!("address {address}"))
+}
+
 /// Signs a staff member in, or refuses without saying which part was wrong.
-/// Both the account and the address must have waited out their failure
-/// delay; a password is checked even for an unknown account, so the time a
+/// The attempt is counted as a failure before any password is checked, in
+/// the same transaction that checks the address's and the code's delay, so
+/// attempts sent at once cannot share one window; a good sign-in takes it
+/// back. A password is checked even for an unknown account, so the time a
 /// refusal takes does not tell which accounts exist.
 pub fn sign_in(
     store: &dyn crate::store::ClinicStore,
@@ -296,23 +311,27 @@ pub fn sign_in(
     now: DateTime<Utc>,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<SignedIn, ClinicError> {
-    let wait = |failures: u32, last: Option<DateTime<Utc>>| {
-        last.map(|at| at + failure_delay(failures) - now).filter(|left| *left > Duration::zero())
+    let (account_key, address_key) = failure_keys(attempt.staff_code, attempt.address);
+    let wait = |key: &str, failures: u32, last: DateTime<Utc>| {
+        let delay = if key.starts_with("account ") {
+            failure_delay(failures).min(ACCOUNT_WAIT_CAP)
+        } else {
+            failure_delay(failures)
+        };
+        Some(last + delay - now).filter(|left| *left > Duration::zero())
     };
-    let (address_failures, address_last) = store.address_failures(attempt.address)?;
+    if let Some(left) = store.start_sign_in(&[&account_key, &address_key], &wait, now - FAILURES_REMEMBERED, now)? {
+        return Err(ClinicError::RateLimited {
+            retry_after_secs: u64::try_from(left.num_seconds()).unwrap_or(1).max(1),
+        });
+    }
     let member = store.staff(attempt.staff_code)?.filter(|m| m.active);
     let credentials = match &member {
         Some(_) => store.credentials(attempt.staff_code)?,
         None => None,
     };
-    let account_wait = credentials.as_ref().and_then(|c| wait(c.failures, c.last_failure_at));
-    if let Some(left) = wait(address_failures, address_last).max(account_wait) {
-        return Err(ClinicError::RateLimited {
-            retry_after_secs: u64::try_from(left.num_seconds()).unwrap_or(1).max(1),
-        });
-    }
-    let password =
-        credentials.as_ref().and_then(|c| c.password.clone()).map(PasswordRecord::from_stored).transpose()?;
+    let password_text = credentials.as_ref().and_then(|c| c.password.clone());
+    let password = password_text.clone().map(PasswordRecord::from_stored).transpose()?;
     let password_ok = match &password {
         Some(record) => record.verify(attempt.password),
         None => {
@@ -321,29 +340,28 @@ pub fn sign_in(
             false
         }
     };
-    let step = match (&credentials, password_ok) {
-        (Some(Credentials { totp_secret: Some(secret), totp_last_step, .. }), true) => {
-            TotpSecret::from_bytes(secret.clone())?.verify(attempt.totp_code, now, *totp_last_step)
-        }
-        _ => None,
+    let (Some(credentials), Some(password_text), true) = (credentials, password_text, password_ok) else {
+        return Err(ClinicError::SignInRefused);
     };
-    let known = member.as_ref().map(|m| m.code.as_str());
-    let Some(step) = step else {
-        store.sign_in_failed(known, attempt.address, now)?;
+    let Some(secret_bytes) = credentials.totp_secret.as_ref() else { return Err(ClinicError::SignInRefused) };
+    let secret = TotpSecret::from_bytes(secret_bytes.to_vec())?;
+    let Some(step) = secret.verify(attempt.totp_code, now, credentials.totp_last_step) else {
         return Err(ClinicError::SignInRefused);
     };
     let token = SessionToken::generate(rng);
     let csrf = SessionToken::generate(rng);
     let good = crate::store::GoodSignIn {
         staff_code: attempt.staff_code,
-        address: attempt.address,
+        account_key: &account_key,
+        address_key: &address_key,
+        password: &password_text,
+        totp_secret: secret.as_bytes(),
         totp_step: step,
         session_id: &token.stored_id(),
         csrf: csrf.cookie_value(),
     };
+    // Another request with this code, or an administrator's reset, got there first.
     if !store.sign_in_succeeded(&good, now)? {
-        // Another request signed in with this code first.
-        store.sign_in_failed(known, attempt.address, now)?;
         return Err(ClinicError::SignInRefused);
     }
     Ok(SignedIn {
@@ -351,6 +369,12 @@ pub fn sign_in(
         token,
         staff_code: attempt.staff_code.to_owned(),
     })
+}
+
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn").field("staff_code", &self.staff_code).finish_non_exhaustive()
+    }
 }
 
 /// A fixed hash to check an attempt against when there is no account.

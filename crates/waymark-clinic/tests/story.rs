@@ -803,6 +803,13 @@ async fn a_change_from_a_newer_waymark_is_held_at_the_clinic_until_an_updated_cl
         let store = &clinic.state.store;
         let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
         assert_eq!(pulled_seqs(&clinic, &a2).await, vec![1], "{name}: not relayed");
+        // A laptop revoked meanwhile (lost, say) gets nothing let in from it later.
+        let lost = Device::new(3, "ISA01");
+        assert_eq!(call(&clinic, post(PATH_ENROL, lost.enrol_request("fourth"))).await.0, StatusCode::OK, "{name}");
+        let from_lost =
+            WireOp { schema_version: newer, ..record_op(&lost, 1, "contact", 50, 10, OpAction::Create, json!({})) };
+        assert_eq!(push(&clinic, &lost, &[from_lost]).await.refused.len(), 1, "{name}");
+        clinic.state.store.revoke(lost.id, Utc.with_ymd_and_hms(2026, 11, 22, 11, 0, 0).unwrap()).unwrap();
         // The same clinic starting again lets in nothing it still cannot read.
         assert_eq!(store.rejudge_held(waymark_protocol::SCHEMA_VERSION, &clinic.state.service, now).unwrap(), 0);
         // An updated clinic reads it, judges it again and relays it, once.
@@ -1368,18 +1375,24 @@ fn staff_sign_in_with_a_password_and_an_authenticators_code_once_and_slow_down_w
         // After the wait, the right answers work again and clear the count.
         let after = next + chrono::Duration::seconds(31);
         let again = attempt(&password, &oathtool_code(secret.base32().as_str(), after), "10.0.0.4", after).unwrap();
-        assert_eq!(store.credentials("CRD1").unwrap().unwrap().failures, 0, "{name}");
+        let typo = attempt(&SecretString::from("not it at all"), "000000", "10.0.0.5", after);
+        assert!(matches!(typo, Err(ClinicError::SignInRefused)), "{name}: the count started again: {typo:?}");
 
-        // An address guessing at accounts that do not exist is slowed too.
-        for n in 0..3 {
-            let unknown = sign_in(
+        // An address guessing at codes nobody has is slowed as a real account's guesser is,
+        // and the code itself is held back from a fresh address just as a real one is:
+        // the delay does not tell which codes exist.
+        let nobody = |address: &str| {
+            sign_in(
                 store,
-                &SignInAttempt { staff_code: "NOBODY", password: &password, totp_code: "123456", address: "192.0.2.9" },
+                &SignInAttempt { staff_code: "NOBODY", password: &password, totp_code: "123456", address },
                 after,
-                &mut rng,
-            );
-            assert!(matches!(unknown, Err(ClinicError::SignInRefused)), "{name}: {n}");
+                &mut rand_chacha::ChaCha20Rng::seed_from_u64(3),
+            )
+        };
+        for n in 0..3 {
+            assert!(matches!(nobody("192.0.2.9"), Err(ClinicError::SignInRefused)), "{name}: {n}");
         }
+        assert!(matches!(nobody("198.51.100.1"), Err(ClinicError::RateLimited { .. })), "{name}");
         let from_there = attempt(
             &password,
             &oathtool_code(secret.base32().as_str(), after + chrono::Duration::seconds(30)),
@@ -1398,6 +1411,33 @@ fn staff_sign_in_with_a_password_and_an_authenticators_code_once_and_slow_down_w
         let idle = after + policy.idle;
         assert!(store.session(&again.token.stored_id(), idle, policy).unwrap().is_none(), "{name}");
 
+        // A sign-in checked against a password an administrator has since reset makes no session.
+        let checked = store.credentials("CRD1").unwrap().unwrap();
+        set_password(store, "CRD1", "ADM1", &SecretString::from("copper kettle meadow"), idle, &mut rng).unwrap();
+        let (account_key, address_key) = waymark_clinic::signin::failure_keys("CRD1", "10.0.0.6");
+        let stale = waymark_clinic::store::GoodSignIn {
+            staff_code: "CRD1",
+            account_key: &account_key,
+            address_key: &address_key,
+            password: checked.password.as_deref().unwrap(),
+            totp_secret: checked.totp_secret.as_deref().unwrap(),
+            totp_step: u64::MAX / 2,
+            session_id: "stale",
+            csrf: "stale",
+        };
+        assert!(!store.sign_in_succeeded(&stale, idle).unwrap(), "{name}");
+        assert!(store.session("stale", idle, policy).unwrap().is_none(), "{name}");
+
+        // Deactivating someone ends their sessions for good, even if they are reactivated.
+        let fresh = idle + chrono::Duration::minutes(1);
+        let secret = reset_second_factor(store, "CRD1", "ADM1", fresh, &mut rng).unwrap();
+        let new_password = SecretString::from("copper kettle meadow");
+        let signed =
+            attempt(&new_password, &oathtool_code(secret.base32().as_str(), fresh), "10.0.0.7", fresh).unwrap();
+        store.set_staff_active("CRD1", false).unwrap();
+        store.set_staff_active("CRD1", true).unwrap();
+        assert!(store.session(&signed.token.stored_id(), fresh, policy).unwrap().is_none(), "{name}");
+
         // Each reset is audited by who did it and to whom: never the password or the secret.
         let audit = store.admin_audit().unwrap();
         let resets: Vec<(AdminAction, &str, Option<&str>)> =
@@ -1407,6 +1447,8 @@ fn staff_sign_in_with_a_password_and_an_authenticators_code_once_and_slow_down_w
             vec![
                 (AdminAction::PasswordSet, "ADM1", Some("CRD1")),
                 (AdminAction::SecondFactorReset, "ADM1", Some("CRD1")),
+                (AdminAction::SecondFactorReset, "ADM1", Some("CRD1")),
+                (AdminAction::PasswordSet, "ADM1", Some("CRD1")),
                 (AdminAction::SecondFactorReset, "ADM1", Some("CRD1")),
             ],
             "{name}"

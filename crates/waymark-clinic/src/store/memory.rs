@@ -36,8 +36,8 @@ struct Inner {
     /// (advocate, case, feed position) of each reassignment.
     replays: Vec<(String, Uuid, u64)>,
     credentials: HashMap<String, Credentials>,
-    /// Address → (failures, the last one).
-    address_failures: HashMap<String, (u32, DateTime<Utc>)>,
+    /// Failure key → (failures, the last one).
+    sign_in_failures: HashMap<String, (u32, DateTime<Utc>)>,
     sessions: HashMap<String, StoredSession>,
 }
 
@@ -62,8 +62,6 @@ impl Inner {
         }
         let credentials = self.credentials.entry(code.to_owned()).or_default();
         set(credentials);
-        credentials.failures = 0;
-        credentials.last_failure_at = None;
         self.sessions.retain(|_, s| s.session.staff_code != code);
         let seq = self.audit.len() as i64 + 1;
         self.audit.push(AdminEvent {
@@ -187,7 +185,11 @@ impl ClinicStore for MemoryStore {
     }
 
     fn set_staff_active(&self, code: &str, active: bool) -> StoreResult<bool> {
-        Ok(self.lock()?.staff.get_mut(code).map(|m| m.active = active).is_some())
+        let mut inner = self.lock()?;
+        if !active {
+            inner.sessions.retain(|_, s| s.session.staff_code != code);
+        }
+        Ok(inner.staff.get_mut(code).map(|m| m.active = active).is_some())
     }
 
     fn add_enrolment(&self, token_hash: &str, advocate: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
@@ -511,40 +513,56 @@ impl ClinicStore for MemoryStore {
 
     fn set_totp_secret(&self, code: &str, secret: &[u8], by: &str, now: DateTime<Utc>) -> StoreResult<()> {
         self.lock()?.set_credential(code, by, AdminAction::SecondFactorReset, now, |c| {
-            c.totp_secret = Some(secret.to_vec());
+            c.totp_secret = Some(zeroize::Zeroizing::new(secret.to_vec()));
             c.totp_last_step = None;
         })
     }
 
-    fn sign_in_failed(&self, code: Option<&str>, address: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    fn start_sign_in(
+        &self,
+        keys: &[&str],
+        wait: SignInWait<'_>,
+        forget_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<chrono::Duration>> {
         let mut inner = self.lock()?;
-        let entry = inner.address_failures.entry(address.to_owned()).or_insert((0, now));
-        *entry = (entry.0.saturating_add(1), now);
-        if let Some(code) = code.filter(|c| inner.staff.contains_key(*c)) {
-            let credentials = inner.credentials.entry(code.to_owned()).or_default();
-            credentials.failures = credentials.failures.saturating_add(1);
-            credentials.last_failure_at = Some(now);
+        let longest = keys
+            .iter()
+            .filter_map(|key| {
+                let (failures, last) = inner.sign_in_failures.get(*key)?;
+                (*last >= forget_before).then(|| wait(key, *failures, *last)).flatten()
+            })
+            .max();
+        if longest.is_some() {
+            return Ok(longest);
         }
-        Ok(())
-    }
-
-    fn address_failures(&self, address: &str) -> StoreResult<(u32, Option<DateTime<Utc>>)> {
-        Ok(self.lock()?.address_failures.get(address).map_or((0, None), |(n, at)| (*n, Some(*at))))
+        for key in keys {
+            let entry = inner.sign_in_failures.entry((*key).to_owned()).or_insert((0, now));
+            let failures = if entry.1 < forget_before { 1 } else { entry.0.saturating_add(1) };
+            *entry = (failures, now);
+        }
+        Ok(None)
     }
 
     fn sign_in_succeeded(&self, good: &GoodSignIn<'_>, now: DateTime<Utc>) -> StoreResult<bool> {
-        let GoodSignIn { staff_code: code, address, totp_step, session_id, csrf } = *good;
         let mut inner = self.lock()?;
-        let Some(credentials) = inner.credentials.get_mut(code) else { return Ok(false) };
-        if credentials.totp_last_step.is_some_and(|used| used >= totp_step) {
+        if !inner.staff.get(good.staff_code).is_some_and(|m| m.active) {
             return Ok(false);
         }
-        credentials.totp_last_step = Some(totp_step);
-        credentials.failures = 0;
-        credentials.last_failure_at = None;
-        inner.address_failures.remove(address);
-        let session = crate::signin::Session { staff_code: code.to_owned(), started_at: now, last_seen_at: now };
-        inner.sessions.insert(session_id.to_owned(), StoredSession { session, csrf: csrf.to_owned() });
+        let Some(credentials) = inner.credentials.get_mut(good.staff_code) else { return Ok(false) };
+        let still_checked = credentials.password.as_deref() == Some(good.password)
+            && credentials.totp_secret.as_deref().map(Vec::as_slice) == Some(good.totp_secret);
+        if !still_checked || credentials.totp_last_step.is_some_and(|used| used >= good.totp_step) {
+            return Ok(false);
+        }
+        credentials.totp_last_step = Some(good.totp_step);
+        inner.sign_in_failures.remove(good.account_key);
+        if let Some(entry) = inner.sign_in_failures.get_mut(good.address_key) {
+            entry.0 = entry.0.saturating_sub(1);
+        }
+        let session =
+            crate::signin::Session { staff_code: good.staff_code.to_owned(), started_at: now, last_seen_at: now };
+        inner.sessions.insert(good.session_id.to_owned(), StoredSession { session, csrf: good.csrf.to_owned() });
         Ok(true)
     }
 
@@ -580,10 +598,12 @@ impl ClinicStore for MemoryStore {
         held.sort_by_key(|op| (op.origin, op.seq));
         let mut released = 0;
         for op in held {
-            let Some(advocate) = inner.devices.get(&op.origin).filter(|d| d.confirmed).map(|d| d.advocate.clone())
-            else {
+            // Only from a device that may still sync, for an advocate still active, and never a second copy.
+            let device = inner.devices.get(&op.origin).filter(|d| d.confirmed && d.status == DeviceStatus::Active);
+            let Some(advocate) = device.map(|d| d.advocate.clone()) else { continue };
+            if !inner.staff.get(&advocate).is_some_and(|m| m.active) || inner.by_id.contains_key(&op.op_id) {
                 continue;
-            };
+            }
             let sender = crate::authority::Sender {
                 device: op.origin,
                 advocate: &advocate,

@@ -217,23 +217,42 @@ impl AdminAction {
 }
 
 /// What a staff member's sign-in is checked against.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Credentials {
     /// The argon2id PHC string (`signin::PasswordRecord`), once an administrator set one.
     pub password: Option<String>,
-    pub totp_secret: Option<Vec<u8>>,
+    pub totp_secret: Option<zeroize::Zeroizing<Vec<u8>>>,
     /// The TOTP step of the last code that signed in: a code counts once.
     pub totp_last_step: Option<u64>,
-    /// Failed sign-ins since the last one that worked.
-    pub failures: u32,
-    pub last_failure_at: Option<DateTime<Utc>>,
 }
 
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("password", &self.password.as_ref().map(|_| "argon2id"))
+            .field("totp_secret", &self.totp_secret.as_ref().map(|_| ".."))
+            .field("totp_last_step", &self.totp_last_step)
+            .finish()
+    }
+}
+
+/// How long a failed sign-in holds back the next one that names the same
+/// key (`signin::failure_key`): given the failures so far and when the last
+/// was, the wait left at `now`, if any.
+pub type SignInWait<'a> = &'a dyn Fn(&str, u32, DateTime<Utc>) -> Option<chrono::Duration>;
+
 /// A sign-in that passed every check, as the store records it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct GoodSignIn<'a> {
     pub staff_code: &'a str,
-    pub address: &'a str,
+    /// The failure keys the attempt counted against (`Store::start_sign_in`):
+    /// the account's is cleared, the address's loses this attempt.
+    pub account_key: &'a str,
+    pub address_key: &'a str,
+    /// What was checked: the session is made only while they are still the
+    /// member's (an administrator's reset in between wins).
+    pub password: &'a str,
+    pub totp_secret: &'a [u8],
     /// The TOTP step of the code that signed in.
     pub totp_step: u64,
     /// The SHA-256 of the session's token.
@@ -242,11 +261,17 @@ pub struct GoodSignIn<'a> {
 }
 
 /// A session as the store holds it (keyed by the SHA-256 of its token).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct StoredSession {
     pub session: crate::signin::Session,
     /// The token every state-changing request must echo (the CSRF defence).
     pub csrf: String,
+}
+
+impl std::fmt::Debug for StoredSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredSession").field("session", &self.session).field("csrf", &"..").finish()
+    }
 }
 
 /// An op the clinic would not store because its id or its slot was already
@@ -327,13 +352,23 @@ pub trait ClinicStore: Send + Sync {
     fn set_password(&self, code: &str, password: &str, by: &str, now: DateTime<Utc>) -> StoreResult<()>;
     /// Gives the member a new TOTP secret and ends their sessions; audited, never the secret.
     fn set_totp_secret(&self, code: &str, secret: &[u8], by: &str, now: DateTime<Utc>) -> StoreResult<()>;
-    /// Counts a failed sign-in against the address and, when it names one, the staff member.
-    fn sign_in_failed(&self, code: Option<&str>, address: &str, now: DateTime<Utc>) -> StoreResult<()>;
-    /// Failed sign-ins from an address since its last good one, and when the last was.
-    fn address_failures(&self, address: &str) -> StoreResult<(u32, Option<DateTime<Utc>>)>;
+    /// Starts a sign-in attempt in one transaction: when no key still has a
+    /// wait to run (`wait`), the attempt is counted as a failure against
+    /// every key before any password is checked (so attempts sent together
+    /// cannot share one window) and `None` is returned; otherwise the longest
+    /// wait, and nothing is counted. Failures last seen before `forget_before` start afresh.
+    fn start_sign_in(
+        &self,
+        keys: &[&str],
+        wait: SignInWait<'_>,
+        forget_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<chrono::Duration>>;
     /// Records a good sign-in in one transaction: the code's step (refused
-    /// as `false` when a code of that step or later already signed in), the
-    /// failure counts cleared, and the new session.
+    /// as `false` when a code of that step or later already signed in, or
+    /// the password or secret checked is no longer the member's, or the
+    /// member is inactive), the account's failures cleared and this attempt
+    /// taken off the address's, and the new session.
     fn sign_in_succeeded(&self, good: &GoodSignIn<'_>, now: DateTime<Utc>) -> StoreResult<bool>;
     /// The session, when it is live at `now` under `policy` (its last use
     /// is then moved to `now`); an ended one is removed.

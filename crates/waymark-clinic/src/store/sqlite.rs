@@ -68,7 +68,7 @@ impl SqliteStore {
         tx.execute(
             &format!(
                 "INSERT INTO credentials (staff_code, {column}) VALUES (?1, ?2)
-                 ON CONFLICT (staff_code) DO UPDATE SET {column} = excluded.{column}, failures = 0, last_failure_at = NULL"
+                 ON CONFLICT (staff_code) DO UPDATE SET {column} = excluded.{column}"
             ),
             params![code, value],
         )?;
@@ -343,7 +343,15 @@ impl ClinicStore for SqliteStore {
     }
 
     fn set_staff_active(&self, code: &str, active: bool) -> StoreResult<bool> {
-        Ok(self.conn()?.execute("UPDATE staff SET active = ?2 WHERE code = ?1", params![code, i64::from(active)])? > 0)
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let changed = tx.execute("UPDATE staff SET active = ?2 WHERE code = ?1", params![code, i64::from(active)])? > 0;
+        if !active {
+            // Reactivating someone must not bring back a browser left signed in.
+            tx.execute("DELETE FROM sessions WHERE staff_code = ?1", [code])?;
+        }
+        tx.commit()?;
+        Ok(changed)
     }
 
     fn credentials(&self, code: &str) -> StoreResult<Option<Credentials>> {
@@ -353,27 +361,17 @@ impl ClinicStore for SqliteStore {
         }
         let row = conn
             .query_row(
-                "SELECT password, totp_secret, totp_last_step, failures, last_failure_at FROM credentials WHERE staff_code = ?1",
+                "SELECT password, totp_secret, totp_last_step FROM credentials WHERE staff_code = ?1",
                 [code],
-                |r| {
-                    Ok((
-                        r.get::<_, Option<String>>(0)?,
-                        r.get::<_, Option<Vec<u8>>>(1)?,
-                        r.get::<_, Option<i64>>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                    ))
-                },
+                |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<Vec<u8>>>(1)?, r.get::<_, Option<i64>>(2)?)),
             )
             .optional()?;
         Ok(Some(match row {
             None => Credentials::default(),
-            Some((password, totp_secret, step, failures, last)) => Credentials {
+            Some((password, totp_secret, step)) => Credentials {
                 password,
-                totp_secret,
+                totp_secret: totp_secret.map(zeroize::Zeroizing::new),
                 totp_last_step: step.and_then(|s| u64::try_from(s).ok()),
-                failures: u32::try_from(failures).unwrap_or(u32::MAX),
-                last_failure_at: last.as_deref().map(parse_time).transpose()?,
             },
         }))
     }
@@ -400,58 +398,71 @@ impl ClinicStore for SqliteStore {
         )
     }
 
-    fn sign_in_failed(&self, code: Option<&str>, address: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    fn start_sign_in(
+        &self,
+        keys: &[&str],
+        wait: SignInWait<'_>,
+        forget_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<chrono::Duration>> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let at = now.to_rfc3339();
-        tx.execute(
-            "INSERT INTO address_failures (address, failures, last_failure_at) VALUES (?1, 1, ?2)
-             ON CONFLICT (address) DO UPDATE SET failures = failures + 1, last_failure_at = excluded.last_failure_at",
-            params![address, at],
-        )?;
-        if let Some(code) = code.filter(|c| read_staff(&tx, c).ok().flatten().is_some()) {
+        let mut longest: Option<chrono::Duration> = None;
+        for key in keys {
+            let row: Option<(i64, String)> = tx
+                .query_row("SELECT failures, last_failure_at FROM sign_in_failures WHERE key = ?1", [key], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            if let Some((failures, last)) = row {
+                let last = parse_time(&last)?;
+                if last >= forget_before {
+                    let left = wait(key, u32::try_from(failures).unwrap_or(u32::MAX), last);
+                    longest = longest.max(left);
+                }
+            }
+        }
+        if longest.is_some() {
+            return Ok(longest);
+        }
+        let (at, forget) = (now.to_rfc3339(), forget_before.to_rfc3339());
+        for key in keys {
             tx.execute(
-                "INSERT INTO credentials (staff_code, failures, last_failure_at) VALUES (?1, 1, ?2)
-                 ON CONFLICT (staff_code) DO UPDATE SET failures = failures + 1, last_failure_at = excluded.last_failure_at",
-                params![code, at],
+                "INSERT INTO sign_in_failures (key, failures, last_failure_at) VALUES (?1, 1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET
+                   failures = CASE WHEN last_failure_at < ?3 THEN 1 ELSE failures + 1 END,
+                   last_failure_at = excluded.last_failure_at",
+                params![key, at, forget],
             )?;
         }
         tx.commit()?;
-        Ok(())
-    }
-
-    fn address_failures(&self, address: &str) -> StoreResult<(u32, Option<DateTime<Utc>>)> {
-        let row: Option<(i64, String)> = self
-            .conn()?
-            .query_row("SELECT failures, last_failure_at FROM address_failures WHERE address = ?1", [address], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        match row {
-            None => Ok((0, None)),
-            Some((failures, at)) => Ok((u32::try_from(failures).unwrap_or(u32::MAX), Some(parse_time(&at)?))),
-        }
+        Ok(None)
     }
 
     fn sign_in_succeeded(&self, good: &GoodSignIn<'_>, now: DateTime<Utc>) -> StoreResult<bool> {
-        let GoodSignIn { staff_code: code, address, totp_step, session_id, csrf } = *good;
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let step = i64::try_from(totp_step).map_err(|_| ClinicError::BadRequest("a code's time step"))?;
-        // Only a step after the last one used: two requests racing with one code sign in once.
+        if !read_staff(&tx, good.staff_code)?.is_some_and(|m| m.active) {
+            return Ok(false);
+        }
+        let step = i64::try_from(good.totp_step).map_err(|_| ClinicError::BadRequest("a code's time step"))?;
+        // Only a step after the last one used, and only with what was checked:
+        // two requests racing with one code, or a reset in between, sign in nobody.
         let recorded = tx.execute(
-            "UPDATE credentials SET totp_last_step = ?2, failures = 0, last_failure_at = NULL
-             WHERE staff_code = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
-            params![code, step],
+            "UPDATE credentials SET totp_last_step = ?2
+             WHERE staff_code = ?1 AND password = ?3 AND totp_secret = ?4
+               AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+            params![good.staff_code, step, good.password, good.totp_secret],
         )?;
         if recorded == 0 {
             return Ok(false);
         }
-        tx.execute("DELETE FROM address_failures WHERE address = ?1", [address])?;
+        tx.execute("DELETE FROM sign_in_failures WHERE key = ?1", [good.account_key])?;
+        tx.execute("UPDATE sign_in_failures SET failures = max(failures - 1, 0) WHERE key = ?1", [good.address_key])?;
         let at = now.to_rfc3339();
         tx.execute(
             "INSERT INTO sessions (id, staff_code, csrf, started_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-            params![session_id, code, csrf, at],
+            params![good.session_id, good.staff_code, good.csrf, at],
         )?;
         tx.commit()?;
         Ok(true)
@@ -947,10 +958,19 @@ impl ClinicStore for SqliteStore {
             if op.schema_version > understood {
                 continue;
             }
+            // Only from a device that may still sync, for an advocate still active, and never a second copy.
             let advocate: Option<String> = tx
-                .query_row("SELECT advocate FROM devices WHERE id = ?1 AND confirmed = 1", [&origin], |r| r.get(0))
+                .query_row(
+                    "SELECT d.advocate FROM devices d JOIN staff s ON s.code = d.advocate
+                     WHERE d.id = ?1 AND d.confirmed = 1 AND d.status = 'active' AND s.active = 1",
+                    [&origin],
+                    |r| r.get(0),
+                )
                 .optional()?;
             let Some(advocate) = advocate else { continue };
+            if tx.prepare_cached("SELECT 1 FROM ops WHERE op_id = ?1")?.exists([op.op_id.to_string()])? {
+                continue;
+            }
             let sender = crate::authority::Sender {
                 device: op.origin,
                 advocate: &advocate,

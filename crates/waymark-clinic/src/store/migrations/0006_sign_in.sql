@@ -5,12 +5,12 @@ CREATE TABLE credentials (
     staff_code TEXT PRIMARY KEY,
     password TEXT,
     totp_secret BLOB,
-    totp_last_step INTEGER,
-    failures INTEGER NOT NULL DEFAULT 0,
-    last_failure_at TEXT
+    totp_last_step INTEGER
 ) STRICT;
-CREATE TABLE address_failures (
-    address TEXT PRIMARY KEY,
+-- Failed sign-ins by what they name: an address, or a staff code as typed
+-- (whether or not anyone has it, so the delay does not tell who exists).
+CREATE TABLE sign_in_failures (
+    key TEXT PRIMARY KEY,
     failures INTEGER NOT NULL,
     last_failure_at TEXT NOT NULL
 ) STRICT;
