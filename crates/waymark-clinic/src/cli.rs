@@ -558,6 +558,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             let mut state = app_state(&clinic, Limits { max_batch_bytes, max_ops })?;
             state.throttle =
                 crate::server::Throttle::new(crate::server::RateLimits { per_address, enrol_per_address, per_device });
+            crate::signin::prepare();
             // What an older clinic, or one with other service files, held back.
             let let_in =
                 state.store.rejudge_held(waymark_protocol::SCHEMA_VERSION, &state.service, crate::system_now())?;

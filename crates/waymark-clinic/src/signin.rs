@@ -67,9 +67,49 @@ impl PasswordRecord {
 
     /// Whether `attempt` is the password, in time that does not depend on how much of it matched.
     pub fn verify(&self, attempt: &SecretString) -> bool {
+        let _turn = HASHING.take_turn();
         PasswordHash::new(&self.0)
             .map(|hash| argon2id().verify_password(attempt.expose_secret().as_bytes(), &hash).is_ok())
             .unwrap_or(false)
+    }
+}
+
+/// How many password hashes run at once: each takes 19 MiB and a core for
+/// about 50 ms, so a flood of sign-ins waits its turn rather than taking the
+/// server's memory.
+pub const HASHES_AT_ONCE: usize = 2;
+
+static HASHING: Turns = Turns::new(HASHES_AT_ONCE);
+
+/// A counting semaphore for blocking callers (sign-ins run on blocking threads).
+pub struct Turns {
+    free: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+/// A turn held until dropped.
+pub struct Turn<'a>(&'a Turns);
+
+impl Turns {
+    pub const fn new(at_once: usize) -> Self {
+        Turns { free: std::sync::Mutex::new(at_once), freed: std::sync::Condvar::new() }
+    }
+
+    /// Waits for a free turn. A poisoned lock (a panic mid-hash) still counts its turns.
+    pub fn take_turn(&self) -> Turn<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        Turn(self)
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.freed.notify_one();
     }
 }
 
@@ -377,6 +417,12 @@ impl std::fmt::Debug for SignedIn {
     }
 }
 
+/// Builds what sign-in needs before the first request, so the first
+/// attempt on an unknown account takes no longer than any other.
+pub fn prepare() {
+    let _ = decoy();
+}
+
 /// A fixed hash to check an attempt against when there is no account.
 fn decoy() -> PasswordRecord {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -483,6 +529,31 @@ mod tests {
         for forged in ["", "x", &"A".repeat(64), &format!("{}; Path=/", a.cookie_value())] {
             assert!(SessionToken::from_cookie(forged).is_none(), "{forged:?}");
         }
+    }
+
+    #[test]
+    fn no_more_hashes_run_at_once_than_the_limit() {
+        // A flood of sign-ins must queue for the hash, not hold 19 MiB each at once.
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let turns = Turns::new(2);
+        let (running, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        // Each holder waits for a second one before letting go: two at once for
+        // certain, and a third would be seen if the limit let one in.
+        let pair = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| {
+                    let _turn = turns.take_turn();
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    pair.wait();
+                    running.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        assert_eq!(most.load(Ordering::SeqCst), 2, "two at once, and no more");
+        assert_eq!(*turns.free.lock().unwrap(), 2, "every turn is given back");
     }
 
     #[test]
