@@ -210,6 +210,24 @@ pub fn judge_release(
     view: &mut dyn AuthorityView,
 ) -> Result<(), ClinicError> {
     let advocate = advocate.ok_or_else(|| ClinicError::ReleaseRefused("unknown_device".into()))?;
+    match judge_held(held, advocate, waymark_protocol::SCHEMA_VERSION, service, now, view)? {
+        Some(refusal) => Err(ClinicError::ReleaseRefused(refusal.as_str().to_owned())),
+        None => Ok(()),
+    }
+}
+
+/// Judges again an op the clinic holds apart (quarantined, refused for its
+/// content, held for a newer schema) as if its device, bound to `advocate`,
+/// sent it now to a clinic reading schema `schema`. Its clock was judged when
+/// it arrived and is not judged against newer ops again.
+pub fn judge_held(
+    held: &WireOp,
+    advocate: &str,
+    schema: u32,
+    service: &ServiceRules,
+    now: DateTime<Utc>,
+    view: &mut dyn AuthorityView,
+) -> StoreResult<Option<OpRefusal>> {
     let sender = Sender {
         device: held.origin,
         advocate,
@@ -217,12 +235,9 @@ pub fn judge_release(
         now,
         max_ahead_ms: MAX_HLC_AHEAD_MS,
         service,
-        schema: waymark_protocol::SCHEMA_VERSION,
+        schema,
     };
-    match judge(held, &sender, view)? {
-        Some(refusal) => Err(ClinicError::ReleaseRefused(refusal.as_str().to_owned())),
-        None => Ok(()),
-    }
+    Ok(judge(held, &sender, view)?.filter(|r| !matches!(r, OpRefusal::HlcAhead | OpRefusal::HlcBackwards)))
 }
 
 /// Rule 1: the op's clock.

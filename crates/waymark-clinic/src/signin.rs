@@ -332,11 +332,13 @@ const FAILURES_REMEMBERED: Duration = Duration::hours(24);
 /// holds the guesser back in full).
 const ACCOUNT_WAIT_CAP: Duration = Duration::seconds(60);
 
-/// What a failed sign-in is counted against: the address, and the staff
-/// code as typed (whether or not anyone has it, so the delay does not tell
-/// which codes exist).
+/// What a failed sign-in is counted against: the staff code as typed
+/// (whether or not anyone has it, so the delay does not tell which codes
+/// exist) and the address. Kept as SHA-256, so whatever was typed in the
+/// staff code's box (a name, a password in the wrong box) is not stored.
 pub fn failure_keys(staff_code: &str, address: &str) -> (String, String) {
-    (format!("account {}", staff_code.trim().to_uppercase()), format!("address {address}"))
+    let key = |text: String| hex::encode(Sha256::digest(text.as_bytes()));
+    (key(format!("account {}", staff_code.trim().to_uppercase())), key(format!("address {address}")))
 }
 
 /// Signs a staff member in, or refuses without saying which part was wrong.
@@ -353,11 +355,8 @@ pub fn sign_in(
 ) -> Result<SignedIn, ClinicError> {
     let (account_key, address_key) = failure_keys(attempt.staff_code, attempt.address);
     let wait = |key: &str, failures: u32, last: DateTime<Utc>| {
-        let delay = if key.starts_with("account ") {
-            failure_delay(failures).min(ACCOUNT_WAIT_CAP)
-        } else {
-            failure_delay(failures)
-        };
+        let delay =
+            if key == account_key { failure_delay(failures).min(ACCOUNT_WAIT_CAP) } else { failure_delay(failures) };
         Some(last + delay - now).filter(|left| *left > Duration::zero())
     };
     if let Some(left) = store.start_sign_in(&[&account_key, &address_key], &wait, now - FAILURES_REMEMBERED, now)? {
@@ -554,6 +553,15 @@ mod tests {
         });
         assert_eq!(most.load(Ordering::SeqCst), 2, "two at once, and no more");
         assert_eq!(*turns.free.lock().unwrap(), 2, "every turn is given back");
+    }
+
+    #[test]
+    fn a_failure_is_counted_under_a_hash_of_what_was_typed() {
+        let (account, address) = failure_keys("crd1 ", "10.0.0.1");
+        assert_eq!(account, failure_keys("CRD1", "10.0.0.2").0, "one code however it is typed");
+        assert_ne!(account, address);
+        let (typed, _) = failure_keys("lantern orbit marmalade", "10.0.0.1");
+        assert!(!typed.to_lowercase().contains("lantern") && typed.len() == 64, "{typed}");
     }
 
     #[test]

@@ -604,24 +604,13 @@ impl ClinicStore for MemoryStore {
             if !inner.staff.get(&advocate).is_some_and(|m| m.active) || inner.by_id.contains_key(&op.op_id) {
                 continue;
             }
-            let sender = crate::authority::Sender {
-                device: op.origin,
-                advocate: &advocate,
-                previous_hlc: None,
-                now,
-                max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS,
-                service,
-                schema: understood,
-            };
             let mut view = View {
                 homes: &inner.homes,
                 assignments: &inner.assignments,
                 devices: &inner.devices,
                 origins: &inner.origins,
             };
-            // Its clock was judged when it arrived; it is not judged against newer ops again.
-            let verdict = crate::authority::judge(&op, &sender, &mut view)?
-                .filter(|r| !matches!(r, OpRefusal::HlcAhead | OpRefusal::HlcBackwards));
+            let verdict = crate::authority::judge_held(&op, &advocate, understood, service, now, &mut view)?;
             let slot = (op.origin, op.seq);
             match verdict {
                 Some(refusal) => {

@@ -971,18 +971,8 @@ impl ClinicStore for SqliteStore {
             if tx.prepare_cached("SELECT 1 FROM ops WHERE op_id = ?1")?.exists([op.op_id.to_string()])? {
                 continue;
             }
-            let sender = crate::authority::Sender {
-                device: op.origin,
-                advocate: &advocate,
-                previous_hlc: None,
-                now,
-                max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS,
-                service,
-                schema: understood,
-            };
-            // Its clock was judged when it arrived; it is not judged against newer ops again.
-            let verdict = crate::authority::judge(&op, &sender, &mut TxView { tx: &tx })?
-                .filter(|r| !matches!(r, OpRefusal::HlcAhead | OpRefusal::HlcBackwards));
+            let verdict =
+                crate::authority::judge_held(&op, &advocate, understood, service, now, &mut TxView { tx: &tx })?;
             match verdict {
                 Some(refusal) => {
                     tx.execute(
