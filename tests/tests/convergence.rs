@@ -15,7 +15,7 @@ use uuid::Uuid;
 use waymark_clinic::store::{ClinicStore, MemoryStore, Origin};
 use waymark_clinic::{DeviceRecord, DeviceStatus, StaffMember, StaffRole};
 use waymark_domain::time::ManualClock;
-use waymark_domain::{Case, CaseId, Consent, RecordKind, Victim};
+use waymark_domain::{CaseId, Consent, RecordKind, Victim};
 use waymark_scenarios::kit::patch;
 use waymark_scenarios::SCENARIO_PASSPHRASE;
 use waymark_vault::sync::Resolution;
@@ -64,6 +64,8 @@ struct World {
     laptops: Vec<Vault>,
     cursors: Vec<u64>,
     clinic: MemoryStore,
+    /// The clinic's own copy of the records, fed from its feed.
+    projection: waymark_clinic::projection::Projection,
     /// The rules the clinic judges each op's content by: the laptops' own.
     service: waymark_domain::records::ServiceRules,
     clinic_id: Uuid,
@@ -134,8 +136,29 @@ impl World {
             laptops[0].open_case(&case_patch, &patch(&["name=Converge Person (DEMO)", consent])).unwrap();
         let (case, victim) = (case.case_id().unwrap(), victim.id());
         let service = waymark_domain::records::ServiceRules::shipped();
-        let mut world =
-            World { _dirs: dirs, clock, laptops, cursors: vec![0, 0], clinic, service, clinic_id, case, victim };
+        let copy = tempfile::tempdir().unwrap();
+        let reading = clock.clone();
+        let projection = waymark_clinic::projection::Projection::open(
+            &copy.path().join("replica"),
+            &[5u8; 32],
+            clinic_id,
+            Arc::new(move || clock_now(&reading)),
+            Box::new(rand::rngs::StdRng::seed_from_u64(seed + 7)),
+        )
+        .unwrap();
+        dirs.push(copy);
+        let mut world = World {
+            _dirs: dirs,
+            clock,
+            laptops,
+            cursors: vec![0, 0],
+            clinic,
+            projection,
+            service,
+            clinic_id,
+            case,
+            victim,
+        };
         world.sync(0);
         world.sync(1);
         world
@@ -234,12 +257,30 @@ impl World {
 
     /// What must agree: the case record, the clinic's reviews, and the set of open conflicts.
     fn state(&self, on: usize) -> (serde_json::Value, BTreeSet<String>) {
-        let reviews = self.laptops[on].list_all::<waymark_domain::ClinicReview>().unwrap();
-        let victim = self.laptops[on].get::<Victim>(self.victim).unwrap();
-        let case = serde_json::json!({ "case": self.laptops[on].get::<Case>(self.case.as_uuid()).unwrap(), "reviews": reviews, "victim": victim });
+        let laptop = &self.laptops[on];
+        let reviews = laptop.list_kind(RecordKind::ClinicReview, self.case).unwrap();
+        let victim = laptop.get_record(RecordKind::Victim, self.victim).unwrap();
+        let case = laptop.get_record(RecordKind::Case, self.case.as_uuid()).unwrap();
+        let case = serde_json::json!({ "case": case, "reviews": reviews, "victim": victim });
         let conflicts =
             self.laptops[on].sync_conflicts().unwrap().into_iter().map(|c| format!("{} {}", c.field, c.id)).collect();
         (case, conflicts)
+    }
+}
+
+impl World {
+    /// `state` as the clinic's copy holds it.
+    fn copy_state(&self) -> (serde_json::Value, BTreeSet<String>) {
+        self.projection
+            .read(|copy| {
+                let reviews = copy.list_kind(RecordKind::ClinicReview, self.case)?;
+                let victim = copy.get_record(RecordKind::Victim, self.victim)?;
+                let case = copy.get_record(RecordKind::Case, self.case.as_uuid())?;
+                let state = serde_json::json!({ "case": case, "reviews": reviews, "victim": victim });
+                let conflicts = copy.conflicts()?.into_iter().map(|c| format!("{} {}", c.field, c.id)).collect();
+                Ok((state, conflicts))
+            })
+            .unwrap()
     }
 }
 
@@ -267,6 +308,12 @@ fn two_laptops_and_the_clinic_converge_whatever_the_interleaving() {
             let (a, b) = (world.state(0), world.state(1));
             prop_assert_eq!(&a.0, &b.0, "the case differs after {:?}", steps);
             prop_assert_eq!(&a.1, &b.1, "the open conflicts differ after {:?}", steps);
+            // The clinic's copy, applied from the feed by the same code, holds what the laptops hold.
+            let caught = world.projection.catch_up(&world.clinic).unwrap();
+            prop_assert_eq!(caught.failed, 0, "every op in the feed applies to the clinic's copy");
+            let copy = world.copy_state();
+            prop_assert_eq!(&a.0, &copy.0, "the clinic's copy of the case differs after {:?}", steps);
+            prop_assert_eq!(&a.1, &copy.1, "the clinic's copy has other open conflicts after {:?}", steps);
             Ok(())
         })
         .unwrap();

@@ -10,8 +10,11 @@ const PURE: &[&str] = &["waymark-domain", "waymark-protocol", "waymark-demo"];
 /// The only crates that may depend on rusqlite (they write SQL).
 const STORES: &[&str] = &["waymark-sqlcipher", "waymark-vault", "waymark-clinic"];
 /// Crates of the desktop side, which the clinic server must never depend on.
-const DESKTOP: &[&str] =
-    &["waymark-vault", "waymark-sync", "waymark-app", "waymark-print", "waymark-cli", "waymark-desktop"];
+/// The vault is not one of them: the clinic keeps its copy of the records in
+/// a replica vault, but only through `projection.rs` (`clinic_vault_uses`).
+const DESKTOP: &[&str] = &["waymark-sync", "waymark-app", "waymark-print", "waymark-cli", "waymark-desktop"];
+/// The one clinic module that may use the vault crate.
+const CLINIC_PROJECTION: &str = "crates/waymark-clinic/src/projection.rs";
 /// Crates that do I/O, which a pure crate must not depend on.
 const IO_CRATES: &[&str] =
     &["rusqlite", "reqwest", "tokio", "axum", "hyper", "rustls", "tauri", "directories", "tempfile"];
@@ -25,6 +28,7 @@ pub fn tidy(root: &Path, usage: &str, tasks: &[&str]) -> Result<(), String> {
     problems.extend(dependency_rules(&metadata));
     problems.extend(pure_sources(root));
     problems.extend(one_write_path(root));
+    problems.extend(clinic_vault_uses(root));
     problems.extend(vault_file_writes(root));
     problems.extend(code_map_paths(root)?);
     problems.extend(
@@ -87,6 +91,30 @@ fn dependency_rules(metadata: &Value) -> Vec<String> {
             if name == "waymark-clinic" && DESKTOP.contains(&dep.as_str()) {
                 problems.push(format!("waymark-clinic depends on the desktop crate {dep}"));
             }
+        }
+    }
+    problems
+}
+
+/// The clinic reaches the vault crate only through its projection, so the
+/// replica's apply and queries are the clinic's one door into it.
+fn clinic_vault_uses(root: &Path) -> Vec<String> {
+    let src = root.join("crates/waymark-clinic/src");
+    let allowed = root.join(CLINIC_PROJECTION);
+    let mut problems = Vec::new();
+    if !allowed.is_file() {
+        problems.push(format!("{CLINIC_PROJECTION} (the clinic's one use of the vault) is missing"));
+    }
+    for path in rust_files(&src) {
+        if path == allowed {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if text.contains("waymark_vault") {
+            let shown = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+            problems.push(format!(
+                "{shown} uses waymark_vault; the clinic reaches the vault only through {CLINIC_PROJECTION}"
+            ));
         }
     }
     problems
@@ -270,15 +298,29 @@ mod tests {
     }
 
     #[test]
-    fn a_clinic_that_depends_on_the_vault_and_a_pure_crate_on_rusqlite_are_caught() {
+    fn a_clinic_that_reaches_the_vault_outside_its_projection_is_caught() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+        assert_eq!(clinic_vault_uses(&root), Vec::<String>::new());
+        let copy = tempfile::tempdir().unwrap();
+        let src = copy.path().join("crates/waymark-clinic/src");
+        std::fs::create_dir_all(src.join("store")).unwrap();
+        std::fs::write(src.join("projection.rs"), "use waymark_vault::Replica;").unwrap();
+        std::fs::write(src.join("store/rogue.rs"), "fn f(v: &waymark_vault::Vault) {}").unwrap();
+        let problems = clinic_vault_uses(copy.path());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("store/rogue.rs"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_clinic_that_depends_on_the_sync_client_and_a_pure_crate_on_rusqlite_are_caught() {
         let metadata = serde_json::json!({"packages": [
-            {"name": "waymark-clinic", "dependencies": [{"name": "waymark-vault", "kind": null}, {"name": "tempfile", "kind": "dev"}]},
+            {"name": "waymark-clinic", "dependencies": [{"name": "waymark-sync", "kind": null}, {"name": "tempfile", "kind": "dev"}]},
             {"name": "waymark-domain", "dependencies": [{"name": "rusqlite", "kind": null}]},
             {"name": "waymark-cli", "dependencies": [{"name": "rusqlite", "kind": null}]},
         ]});
         let problems = dependency_rules(&metadata);
         assert_eq!(problems.len(), 4, "{problems:?}");
-        assert!(problems.iter().any(|p| p.contains("waymark-clinic depends on the desktop crate waymark-vault")));
+        assert!(problems.iter().any(|p| p.contains("waymark-clinic depends on the desktop crate waymark-sync")));
         assert!(problems.iter().any(|p| p.contains("waymark-domain must do no I/O")));
         assert!(problems.iter().any(|p| p.starts_with("waymark-cli depends on rusqlite")));
     }

@@ -354,6 +354,7 @@ impl TestClinic {
             clock: Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap()),
             throttle: waymark_clinic::server::Throttle::new(waymark_clinic::server::RateLimits::default()),
             service: Arc::new(waymark_domain::records::ServiceRules::shipped()),
+            projection: None,
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("https://{}", listener.local_addr().unwrap());

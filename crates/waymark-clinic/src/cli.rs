@@ -556,6 +556,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             let ca = tls_cert.as_deref().zip(tls_key.as_deref());
             let tls = clinic.tls_config(ca)?;
             let mut state = app_state(&clinic, Limits { max_batch_bytes, max_ops })?;
+            state.projection = Some(Arc::new(clinic.open_projection(state.clock.clone())?));
             state.throttle =
                 crate::server::Throttle::new(crate::server::RateLimits { per_address, enrol_per_address, per_device });
             crate::signin::prepare();
@@ -605,6 +606,7 @@ fn app_state(clinic: &Clinic, limits: Limits) -> Result<AppState, ClinicError> {
         clock: Arc::new(crate::system_now),
         throttle: crate::server::Throttle::new(crate::server::RateLimits::default()),
         service: Arc::new(clinic.service_rules()?),
+        projection: None,
     })
 }
 

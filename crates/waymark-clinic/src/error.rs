@@ -71,6 +71,16 @@ pub enum ClinicError {
     /// Never says which of the staff code, the password or the code was wrong.
     #[error("the staff code, password or authenticator code is not right; check them and try again, or ask an administrator to reset your sign-in")]
     SignInRefused,
+    #[error(
+        "you are not signed in, or your session ended (15 minutes idle, or 8 hours after signing in); sign in again"
+    )]
+    SignedOut,
+    #[error("your role does not let you do this; ask the clinic coordinator if you need it")]
+    Forbidden,
+    #[error("the page's security token is missing or out of date; reload the page and try again")]
+    CsrfRefused,
+    #[error("there is no such record, or it is not one you may see; go back to your list")]
+    NotFound,
 }
 
 impl ClinicError {
@@ -103,6 +113,10 @@ impl ClinicError {
             ClinicError::WrongPassphrase => ErrorCode::WrongPassphrase,
             ClinicError::WeakPassphrase { .. } => ErrorCode::WeakPassphrase,
             ClinicError::SignInRefused => ErrorCode::SignInRefused,
+            ClinicError::SignedOut => ErrorCode::SignedOut,
+            ClinicError::Forbidden => ErrorCode::Forbidden,
+            ClinicError::CsrfRefused => ErrorCode::CsrfRefused,
+            ClinicError::NotFound => ErrorCode::NotFound,
         }
     }
 
@@ -121,14 +135,18 @@ impl ClinicError {
             | ClinicError::EnrolmentRefused
             | ClinicError::Stale
             | ClinicError::Unsigned
-            | ClinicError::SignInRefused => StatusCode::UNAUTHORIZED,
+            | ClinicError::SignInRefused
+            | ClinicError::SignedOut => StatusCode::UNAUTHORIZED,
+            ClinicError::NotFound => StatusCode::NOT_FOUND,
             ClinicError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ClinicError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ClinicError::Revoked { .. }
             | ClinicError::AdvocateMismatch
             | ClinicError::StaffInactive
             | ClinicError::Unconfirmed
-            | ClinicError::ReleaseRefused(_) => StatusCode::FORBIDDEN,
+            | ClinicError::ReleaseRefused(_)
+            | ClinicError::Forbidden
+            | ClinicError::CsrfRefused => StatusCode::FORBIDDEN,
             ClinicError::Replayed
             | ClinicError::DeviceKnown
             | ClinicError::StaffKnown

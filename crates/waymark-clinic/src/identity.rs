@@ -46,6 +46,10 @@ impl ClinicFiles {
     pub fn database(&self) -> PathBuf {
         self.dir.join("clinic.db")
     }
+    /// The clinic's copy of the records (`crate::projection`), rebuilt from the feed if lost.
+    pub fn replica(&self) -> PathBuf {
+        self.dir.join("replica")
+    }
     pub fn certificate(&self) -> PathBuf {
         self.dir.join("cert.pem")
     }
@@ -205,6 +209,12 @@ impl Clinic {
             cert_pem,
             tls_key_pem: Zeroizing::new(secrets.tls_key_pem),
         })
+    }
+
+    /// The clinic's copy of the records, in the folder's `replica/`.
+    pub fn open_projection(&self, clock: crate::server::Clock) -> Result<crate::projection::Projection, ClinicError> {
+        let rng = Box::new(<rand::rngs::StdRng as rand::SeedableRng>::from_entropy());
+        crate::projection::Projection::open(&self.files.replica(), &self.db_key, self.info.clinic_id, clock, rng)
     }
 
     pub fn open_store(&self) -> Result<SqliteStore, ClinicError> {

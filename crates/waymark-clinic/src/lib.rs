@@ -2,8 +2,9 @@
 //! the clinic's identity and TLS certificate, and the axum HTTP API. The
 //! `waymark-clinic` binary is a thin admin command line over it.
 //!
-//! This crate never depends on the desktop crates; it shares only the pure
-//! domain and the wire protocol with them.
+//! This crate never depends on the desktop crates; it shares the pure
+//! domain and the wire protocol with them, and the vault crate's records,
+//! apply and merge for its own copy of the records (`projection`).
 
 pub mod authoring;
 pub mod authority;
@@ -11,6 +12,7 @@ pub mod cli;
 pub mod enrolment;
 pub mod error;
 pub mod identity;
+pub mod projection;
 pub mod server;
 pub mod signin;
 pub mod store;

@@ -37,6 +37,9 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// The service's rules and instruments, which every op's content is judged by.
     pub service: Arc<waymark_domain::records::ServiceRules>,
+    /// The clinic's copy of the records, which the workspace reads. `None`
+    /// only for `import`, which runs beside `serve`: serve catches up by itself.
+    pub projection: Option<Arc<crate::projection::Projection>>,
 }
 
 /// How often one network address or one device may call. A laptop's sync
@@ -396,6 +399,9 @@ pub fn receive_upward(
         service: &state.service,
     };
     let stored = state.store.store_batch(origin, opened.header.batch_id, &opened.ops, (state.clock)())?;
+    if let Some(projection) = &state.projection {
+        projection.changed();
+    }
     // After the commit: a warning is kept with an op, never a reason to refuse it.
     if let Err(e) = crate::text_guard::note_warnings(&*state.store, &opened.ops, &stored, (state.clock)()) {
         tracing::warn!(code = e.code().as_str(), "the address guard could not keep a warning");
@@ -504,6 +510,28 @@ async fn pull(
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
+/// Keeps the clinic's copy of the records up with the feed: after each
+/// stored batch, and every few seconds for changes another process stored
+/// (`import`, the admin command line).
+async fn follow_feed(projection: Arc<crate::projection::Projection>, store: Arc<dyn ClinicStore>) {
+    loop {
+        let (copy, feed) = (projection.clone(), store.clone());
+        match blocking(move || copy.catch_up(&*feed)).await {
+            Ok(done) if done.applied > 0 => tracing::info!(
+                applied = done.applied,
+                through = done.through,
+                "the clinic's copy of the records caught up"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(
+                code = e.code().as_str(),
+                "the clinic's copy of the records could not catch up; will try again"
+            ),
+        }
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), projection.wait_for_change()).await;
+    }
+}
+
 /// Serves the API over TLS on an already-bound listener until the process ends.
 pub async fn serve(listener: std::net::TcpListener, tls: rustls::ServerConfig, state: AppState) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
@@ -511,6 +539,9 @@ pub async fn serve(listener: std::net::TcpListener, tls: rustls::ServerConfig, s
     let mut server = axum_server::from_tcp_rustls(listener, config)?;
     // A connection that trickles its headers, or idles between requests, is closed.
     server.http_builder().http1().header_read_timeout(std::time::Duration::from_secs(20)).keep_alive(true);
+    if let Some(projection) = state.projection.clone() {
+        tokio::spawn(follow_feed(projection, state.store.clone()));
+    }
     let pruning = state.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));

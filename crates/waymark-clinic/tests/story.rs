@@ -62,6 +62,7 @@ fn clinic_with(store: Arc<dyn ClinicStore>, dir: Option<tempfile::TempDir>) -> C
         clock: Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()),
         throttle: waymark_clinic::server::Throttle::new(waymark_clinic::server::RateLimits::default()),
         service: Arc::new(waymark_domain::records::ServiceRules::shipped()),
+        projection: None,
     };
     Clinic { state, _dir: dir }
 }

@@ -33,6 +33,10 @@ impl DbKey {
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, key.as_mut());
         Self(key)
     }
+    /// A key the caller derived or keeps (the clinic's replica key).
+    pub fn from_bytes(bytes: Zeroizing<[u8; 32]>) -> Self {
+        Self(bytes)
+    }
     pub(crate) fn from_slice(bytes: &[u8]) -> Option<Self> {
         let array: [u8; 32] = bytes.try_into().ok()?;
         Some(Self(Zeroizing::new(array)))

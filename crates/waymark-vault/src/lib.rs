@@ -21,8 +21,11 @@ pub mod throttle;
 pub mod vault;
 
 pub use error::{Result, VaultError};
+pub use keyfile::DbKey;
 pub use keyfile::{MAX_WORK_FACTOR, SHIPPED_WORK_FACTOR};
-pub use vault::{default_vault_dir, vault_exists, Env, InitOptions, Mutation, SystemClock, Vault};
+pub use vault::{
+    default_vault_dir, vault_exists, Env, InitOptions, Mutation, Replica, SystemClock, Vault, REPLICA_ACTOR,
+};
 
 /// For benchmarks only: a database key and direct database access, so the
 /// encryption overhead can be measured against a plain SQLite file.

@@ -165,7 +165,7 @@ impl Vault {
         Ok(rows)
     }
 
-    fn caseload_rows(&self, filter: &CaseloadFilter, now: DateTime<Utc>) -> Result<Vec<CaseloadRow>> {
+    pub(crate) fn caseload_rows(&self, filter: &CaseloadFilter, now: DateTime<Utc>) -> Result<Vec<CaseloadRow>> {
         let now_text = now.to_rfc3339_opts(SecondsFormat::Micros, true);
         let mut stmt = self.conn().prepare_cached(
             "SELECT c.id, c.reference, c.status, c.risk_level, c.risk_review_on,

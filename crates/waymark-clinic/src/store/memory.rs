@@ -453,6 +453,13 @@ impl ClinicStore for MemoryStore {
         Ok(FeedPage { ops, through })
     }
 
+    fn feed_all(&self, after: u64, limit: u32) -> StoreResult<FeedPage> {
+        let inner = self.lock()?;
+        let start = usize::try_from(after).unwrap_or(usize::MAX).min(inner.feed.len());
+        let ops: Vec<WireOp> = inner.feed[start..].iter().take(limit as usize).cloned().collect();
+        Ok(FeedPage { through: start as u64 + ops.len() as u64, ops })
+    }
+
     fn case_advocate(&self, case: Uuid) -> StoreResult<Option<String>> {
         Ok(self.lock()?.case_advocate.get(&case).cloned())
     }

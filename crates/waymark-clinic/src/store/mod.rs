@@ -422,6 +422,9 @@ pub trait ClinicStore: Send + Sync {
     /// the cursor had already passed comes first, so the new advocate's
     /// laptop receives the whole case.
     fn feed(&self, device: Uuid, advocate: &str, after: u64, limit: u32) -> StoreResult<FeedPage>;
+    /// Every op in the feed after a position, in feed order, for the clinic's
+    /// own copy of the records (`crate::projection`). Never for a device.
+    fn feed_all(&self, after: u64, limit: u32) -> StoreResult<FeedPage>;
     /// The advocate a case is assigned to, from the latest case op that names one.
     fn case_advocate(&self, case: Uuid) -> StoreResult<Option<String>>;
     /// The latest HLC among a case's ops in the feed, so the clinic's change

@@ -11,7 +11,11 @@ impl Vault {
         let now = self.env.clock.now();
         let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
         let ctx = Ctx { rules: &self.rules, instruments: &self.instruments };
-        let clinic = self.sync_link()?.map(|link| link.clinic_id);
+        // A laptop takes clinic-owned fields from its clinic; the clinic's replica from itself.
+        let clinic = match self.sync_link()? {
+            Some(link) => Some(link.clinic_id),
+            None => crate::vault::Replica::clinic_of(&self.conn)?,
+        };
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut state = ApplyState {
             tx: &tx,

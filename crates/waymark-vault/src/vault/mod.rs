@@ -3,6 +3,9 @@
 
 mod commit;
 mod reads;
+mod replica;
+
+pub use replica::{Replica, REPLICA_ACTOR};
 
 pub(crate) use commit::{append_op, check_references, NewOp};
 
