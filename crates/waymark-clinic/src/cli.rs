@@ -101,8 +101,12 @@ enum Command {
         #[command(subcommand)]
         action: QuarantineAction,
     },
-    /// What administrators did: quarantine decisions, by whom and when (ids only).
-    Audit,
+    /// The clinic's audit: what administrators decided and what staff read
+    /// in the workspace, by whom and when (ids only).
+    Audit {
+        #[command(subcommand)]
+        action: Option<AuditAction>,
+    },
     /// Accepted changes whose free text shows the case's victim's address:
     /// the case, the record and the fields, never the text.
     Warnings,
@@ -170,6 +174,14 @@ enum StaffAction {
         #[arg(long, default_value = "Waymark clinic")]
         issuer: String,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Every line, oldest first (the default).
+    List,
+    /// Recompute the hash chain: exits non-zero naming the first line changed or removed.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -499,7 +511,15 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                 }
             }
         }
-        Command::Audit => {
+        Command::Audit { action: Some(AuditAction::Verify) } => {
+            let store = Clinic::unlock(&dir, &passphrase()?)?.open_store()?;
+            let found = crate::store::verify_audit(&store.admin_audit()?)?;
+            println!(
+                "the audit verifies: {} lines in the hash chain, {} written before the chain began",
+                found.chained, found.before_chain
+            );
+        }
+        Command::Audit { action: None | Some(AuditAction::List) } => {
             let store = Clinic::unlock(&dir, &passphrase()?)?.open_store()?;
             for e in store.admin_audit()? {
                 println!(

@@ -81,6 +81,8 @@ pub enum ClinicError {
     CsrfRefused,
     #[error("there is no such record, or it is not one you may see; go back to your list")]
     NotFound,
+    #[error("the clinic's audit does not verify from line {seq}: it was changed, or lines were removed; keep the database as it is and tell the service's IT lead")]
+    AuditBroken { seq: i64 },
 }
 
 impl ClinicError {
@@ -117,6 +119,7 @@ impl ClinicError {
             ClinicError::Forbidden => ErrorCode::Forbidden,
             ClinicError::CsrfRefused => ErrorCode::CsrfRefused,
             ClinicError::NotFound => ErrorCode::NotFound,
+            ClinicError::AuditBroken { .. } => ErrorCode::AuditBroken,
         }
     }
 
@@ -154,6 +157,7 @@ impl ClinicError {
             | ClinicError::NotQuarantined
             | ClinicError::CursorAhead => StatusCode::CONFLICT,
             ClinicError::Store(_)
+            | ClinicError::AuditBroken { .. }
             | ClinicError::Setup(_)
             | ClinicError::WrongPassphrase
             | ClinicError::WeakPassphrase { .. } => StatusCode::SERVICE_UNAVAILABLE,

@@ -48,6 +48,20 @@ struct QuarantineEntry {
 }
 
 impl Inner {
+    fn append_audit(&mut self, line: &AuditLine<'_>, at: DateTime<Utc>) {
+        let previous = self.audit.last().and_then(|l| l.hash.clone());
+        let hash = audit_hash(previous.as_deref(), at, line.actor, line.action, line.target, &line.detail);
+        self.audit.push(AdminEvent {
+            seq: self.audit.len() as i64 + 1,
+            at,
+            actor: line.actor.to_owned(),
+            action: line.action,
+            target: line.target.map(str::to_owned),
+            detail: line.detail.clone(),
+            hash: Some(hash),
+        });
+    }
+
     /// Sets one credential, ends the member's sessions and audits the act.
     fn set_credential(
         &mut self,
@@ -63,15 +77,7 @@ impl Inner {
         let credentials = self.credentials.entry(code.to_owned()).or_default();
         set(credentials);
         self.sessions.retain(|_, s| s.session.staff_code != code);
-        let seq = self.audit.len() as i64 + 1;
-        self.audit.push(AdminEvent {
-            seq,
-            at: now,
-            actor: by.to_owned(),
-            action,
-            target: Some(code.to_owned()),
-            detail: serde_json::json!({}),
-        });
+        self.append_audit(&AuditLine { actor: by, action, target: Some(code), detail: serde_json::json!({}) }, now);
         Ok(())
     }
 
@@ -670,15 +676,21 @@ impl ClinicStore for MemoryStore {
             }
         };
         inner.quarantine[index].decision = Some((verdict, decision.by.to_owned(), now));
-        let seq = inner.audit.len() as i64 + 1;
-        inner.audit.push(AdminEvent {
-            seq,
-            at: now,
-            actor: decision.by.to_owned(),
-            action: AdminAction::of(verdict),
-            target: Some(held.op_id.to_string()),
-            detail: serde_json::json!({ "quarantine": id, "origin": held.origin.to_string(), "seq": held.seq }),
-        });
+        let target = held.op_id.to_string();
+        inner.append_audit(
+            &AuditLine {
+                actor: decision.by,
+                action: AdminAction::of(verdict),
+                target: Some(&target),
+                detail: serde_json::json!({ "quarantine": id, "origin": held.origin.to_string(), "seq": held.seq }),
+            },
+            now,
+        );
+        Ok(())
+    }
+
+    fn audit(&self, line: &AuditLine<'_>, now: DateTime<Utc>) -> StoreResult<()> {
+        self.lock()?.append_audit(line, now);
         Ok(())
     }
 
@@ -720,5 +732,35 @@ impl ClinicStore for MemoryStore {
             refused: inner.refused.len() as u64,
             feed_head: inner.feed.len() as u64,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_line_removed_or_changed_breaks_the_chain_from_there_on() {
+        let store = MemoryStore::new();
+        let at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 30, 0).unwrap();
+        for action in [AdminAction::SignedIn, AdminAction::Viewed, AdminAction::Refused, AdminAction::SignedOut] {
+            let line = AuditLine { actor: "PNL1", action, target: None, detail: serde_json::json!({}) };
+            store.audit(&line, at).unwrap();
+        }
+        let lines = store.admin_audit().unwrap();
+        assert_eq!(verify_audit(&lines).unwrap().chained, 4);
+        let mut removed = lines.clone();
+        removed.remove(2);
+        assert!(matches!(verify_audit(&removed), Err(ClinicError::AuditBroken { seq: 4 })), "the line after a gap");
+        let mut changed = lines.clone();
+        changed[1].actor = "CRD1".into();
+        assert!(matches!(verify_audit(&changed), Err(ClinicError::AuditBroken { seq: 2 })));
+        let mut unhashed = lines;
+        unhashed[3].hash = None;
+        assert!(
+            matches!(verify_audit(&unhashed), Err(ClinicError::AuditBroken { seq: 4 })),
+            "no hash after the chain began"
+        );
     }
 }

@@ -182,16 +182,27 @@ pub enum AdminAction {
     PasswordSet,
     /// An administrator gave a staff member a new second factor to enrol.
     SecondFactorReset,
+    /// A member of staff signed in to the workspace (a new session).
+    SignedIn,
+    SignedOut,
+    /// Someone read something in the workspace: a list (target: its name) or a record (its id).
+    Viewed,
+    /// The server refused someone a route or a record (target: the route, or the id asked for).
+    Refused,
     /// Written by a newer waymark-clinic.
     Unrecognised,
 }
 
 impl AdminAction {
-    const KNOWN: [AdminAction; 4] = [
+    const KNOWN: [AdminAction; 8] = [
         AdminAction::QuarantineReleased,
         AdminAction::QuarantineDiscarded,
         AdminAction::PasswordSet,
         AdminAction::SecondFactorReset,
+        AdminAction::SignedIn,
+        AdminAction::SignedOut,
+        AdminAction::Viewed,
+        AdminAction::Refused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -200,6 +211,10 @@ impl AdminAction {
             AdminAction::QuarantineDiscarded => "quarantine_discarded",
             AdminAction::PasswordSet => "password_set",
             AdminAction::SecondFactorReset => "second_factor_reset",
+            AdminAction::SignedIn => "signed_in",
+            AdminAction::SignedOut => "signed_out",
+            AdminAction::Viewed => "viewed",
+            AdminAction::Refused => "refused",
             AdminAction::Unrecognised => "unrecognised",
         }
     }
@@ -305,7 +320,7 @@ pub struct Decision<'a> {
     pub service: &'a waymark_domain::records::ServiceRules,
 }
 
-/// One entry of the clinic's administrative audit: who did what to which id.
+/// One entry of the clinic's audit: who did what to which id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AdminEvent {
     pub seq: i64,
@@ -314,6 +329,77 @@ pub struct AdminEvent {
     pub action: AdminAction,
     pub target: Option<String>,
     pub detail: serde_json::Value,
+    /// The line's link in the hash chain (`audit_hash`); `None` only for
+    /// lines written before the chain began (clinic schema 7).
+    pub hash: Option<String>,
+}
+
+/// A line for the audit, as a caller gives it.
+#[derive(Debug, Clone)]
+pub struct AuditLine<'a> {
+    pub actor: &'a str,
+    pub action: AdminAction,
+    pub target: Option<&'a str>,
+    /// Ids and counts only: never a name, an address or free text.
+    pub detail: serde_json::Value,
+}
+
+/// The audit's hash chain: each line's hash covers the line before's, so a
+/// line changed, removed or put out of order breaks every hash after it.
+pub fn audit_hash(
+    previous: Option<&str>,
+    at: DateTime<Utc>,
+    actor: &str,
+    action: AdminAction,
+    target: Option<&str>,
+    detail: &serde_json::Value,
+) -> String {
+    let line = serde_json::json!([
+        previous.unwrap_or(""),
+        at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        actor,
+        action.as_str(),
+        target,
+        detail
+    ]);
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(line.to_string().as_bytes()))
+}
+
+/// What `verify_audit` found: how many lines the chain holds, and how many
+/// came before it began.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditVerified {
+    pub chained: u64,
+    pub before_chain: u64,
+}
+
+/// Recomputes the chain. The first line that does not match names where
+/// the audit was changed (`AuditBroken`).
+pub fn verify_audit(lines: &[AdminEvent]) -> StoreResult<AuditVerified> {
+    let mut found = AuditVerified { chained: 0, before_chain: 0 };
+    let mut previous: Option<String> = None;
+    for line in lines {
+        match &line.hash {
+            None if found.chained == 0 => found.before_chain += 1,
+            None => return Err(ClinicError::AuditBroken { seq: line.seq }),
+            Some(hash) => {
+                let expected = audit_hash(
+                    previous.as_deref(),
+                    line.at,
+                    &line.actor,
+                    line.action,
+                    line.target.as_deref(),
+                    &line.detail,
+                );
+                if *hash != expected {
+                    return Err(ClinicError::AuditBroken { seq: line.seq });
+                }
+                found.chained += 1;
+                previous = Some(hash.clone());
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// An accepted op whose free text shows its case's victim's address
@@ -454,7 +540,9 @@ pub trait ClinicStore: Send + Sync {
     /// or its service files lets in what an older clinic held back. Returns
     /// how many went into the feed.
     fn rejudge_held(&self, understood: u32, service: &ServiceRules, now: DateTime<Utc>) -> StoreResult<u64>;
-    /// The administrative audit, oldest first.
+    /// Appends a line to the audit, chained to the line before.
+    fn audit(&self, line: &AuditLine<'_>, now: DateTime<Utc>) -> StoreResult<()>;
+    /// The audit, oldest first.
     fn admin_audit(&self) -> StoreResult<Vec<AdminEvent>>;
     /// The ops in the feed about one case (of one record kind, if given), in feed order.
     fn case_ops(&self, case: Uuid, kind: Option<&str>) -> StoreResult<Vec<WireOp>>;

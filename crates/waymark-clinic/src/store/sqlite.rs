@@ -16,6 +16,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { name: "0004_recognised", sql: include_str!("migrations/0004_recognised.sql") },
     Migration { name: "0005_text_warnings", sql: include_str!("migrations/0005_text_warnings.sql") },
     Migration { name: "0006_sign_in", sql: include_str!("migrations/0006_sign_in.sql") },
+    Migration { name: "0007_audit_chain", sql: include_str!("migrations/0007_audit_chain.sql") },
 ];
 
 const TUNING: Tuning = Tuning { busy_timeout_ms: 10_000, cache_kib: None, foreign_keys: false };
@@ -280,8 +281,31 @@ fn audit_admin(
     target: &str,
     detail: serde_json::Value,
 ) -> StoreResult<()> {
-    tx.prepare_cached("INSERT INTO admin_audit (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![at, actor, action.as_str(), target, detail.to_string()])?;
+    let at = parse_instant(at)?;
+    audit_line(tx, &AuditLine { actor, action, target: Some(target), detail }, at)
+}
+
+/// Appends a chained line in the caller's transaction (which must hold the
+/// write lock, so no other line slips in between reading the last hash and
+/// writing this one).
+fn audit_line(tx: &Connection, line: &AuditLine<'_>, at: DateTime<Utc>) -> StoreResult<()> {
+    let previous: Option<String> = tx
+        .prepare_cached("SELECT hash FROM admin_audit ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let hash = audit_hash(previous.as_deref(), at, line.actor, line.action, line.target, &line.detail);
+    tx.prepare_cached(
+        "INSERT INTO admin_audit (at, actor, action, target, detail, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        line.actor,
+        line.action.as_str(),
+        line.target,
+        line.detail.to_string(),
+        hash
+    ])?;
     Ok(())
 }
 
@@ -1134,9 +1158,18 @@ impl ClinicStore for SqliteStore {
             .collect()
     }
 
+    fn audit(&self, line: &AuditLine<'_>, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        audit_line(&tx, line, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn admin_audit(&self) -> StoreResult<Vec<AdminEvent>> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare("SELECT seq, at, actor, action, target, detail FROM admin_audit ORDER BY seq")?;
+        let mut stmt =
+            conn.prepare("SELECT seq, at, actor, action, target, detail, hash FROM admin_audit ORDER BY seq")?;
         let rows = stmt
             .query_map([], |r| {
                 Ok((
@@ -1146,11 +1179,12 @@ impl ClinicStore for SqliteStore {
                     r.get::<_, String>(3)?,
                     r.get(4)?,
                     r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
-            .map(|(seq, at, actor, action, target, detail)| {
+            .map(|(seq, at, actor, action, target, detail, hash)| {
                 Ok(AdminEvent {
                     seq,
                     at: parse_instant(&at)?,
@@ -1158,6 +1192,7 @@ impl ClinicStore for SqliteStore {
                     action: AdminAction::from_wire(&action),
                     target,
                     detail: serde_json::from_str(&detail).map_err(|_| ClinicError::Store("unreadable audit".into()))?,
+                    hash,
                 })
             })
             .collect()
@@ -1189,6 +1224,34 @@ impl ClinicStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_audit_is_a_hash_chain_that_finds_a_line_changed_behind_the_triggers() {
+        use chrono::TimeZone;
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("clinic.db"), &[3u8; 32], true).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 30, 0).unwrap();
+        for (n, target) in ["caseload", "0193a0a0-0000-7000-8000-000000000001", "caseload"].into_iter().enumerate() {
+            let line = AuditLine {
+                actor: "CRD1",
+                action: AdminAction::Viewed,
+                target: Some(target),
+                detail: serde_json::json!({ "rows": n }),
+            };
+            store.audit(&line, at + chrono::Duration::seconds(n as i64)).unwrap();
+        }
+        let lines = store.admin_audit().unwrap();
+        assert_eq!(verify_audit(&lines).unwrap(), AuditVerified { chained: 3, before_chain: 0 });
+        // The triggers stop an UPDATE; an insider with the key can drop them. The chain still tells.
+        let conn = store.conn().unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER admin_audit_no_update; UPDATE admin_audit SET detail = '{\"rows\":9}' WHERE seq = 2",
+        )
+        .unwrap();
+        drop(conn);
+        let err = verify_audit(&store.admin_audit().unwrap()).unwrap_err();
+        assert!(matches!(err, ClinicError::AuditBroken { seq: 2 }), "{err:?}");
+    }
 
     #[test]
     fn landed_migrations_are_never_edited() {
