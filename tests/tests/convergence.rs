@@ -98,15 +98,7 @@ impl World {
             let mut vault =
                 Vault::init(dir.path(), &passphrase, &waymark_vault::kit::options_for(ADVOCATE), env).unwrap();
             // Linked as an enrolment would link it, so the laptop knows which origin is the clinic.
-            vault.sync_enrolment().unwrap();
-            let link = waymark_vault::sync::ClinicLink {
-                url: "https://127.0.0.1:1".into(),
-                fingerprint: None,
-                clinic_id,
-                clinic: clinic_keys.clone(),
-                enrolled_at: added_at,
-            };
-            vault.sync_enrolled(&link).unwrap();
+            waymark_vault::kit::link_to_clinic(&mut vault, clinic_id, clinic_keys.clone(), added_at);
             let token = format!("token-{n}");
             clinic.add_enrolment(&token, ADVOCATE, added_at + chrono::Duration::days(3650)).unwrap();
             let keys = waymark_protocol::DeviceKeys::generate(&mut rand::rngs::StdRng::seed_from_u64(n)).public();

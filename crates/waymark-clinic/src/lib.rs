@@ -17,6 +17,7 @@ pub mod server;
 pub mod signin;
 pub mod store;
 pub mod text_guard;
+pub mod workspace;
 
 pub use error::ClinicError;
 

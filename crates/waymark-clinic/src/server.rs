@@ -146,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         router = router.route(endpoint.path(), handler);
     }
     router
+        .merge(crate::workspace::routes(state.clone()))
         .fallback(not_found)
         .layer(json_limit)
         .layer(axum::middleware::from_fn_with_state(state.clone(), deadline))
@@ -156,7 +157,7 @@ pub fn router(state: AppState) -> Router {
 /// The unit an address limit counts: an IPv4 address, or an IPv6 /64 (one
 /// host can use every address in its /64). Behind a reverse proxy every
 /// laptop shares the proxy's address: raise `--per-address` there.
-fn network_of(ip: std::net::IpAddr) -> std::net::IpAddr {
+pub(crate) fn network_of(ip: std::net::IpAddr) -> std::net::IpAddr {
     match ip {
         std::net::IpAddr::V6(v6) => {
             let mut octets = v6.octets();
@@ -209,7 +210,7 @@ fn body(result: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, Cl
     })
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ClinicError> + Send + 'static,
 ) -> Result<T, ClinicError> {
     tokio::task::spawn_blocking(f).await.map_err(|_| ClinicError::Store("worker stopped".into()))?

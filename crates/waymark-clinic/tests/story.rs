@@ -10,81 +10,17 @@ use chrono::{TimeZone, Utc};
 use ed25519_dalek::Signer;
 use http_body_util::BodyExt;
 use rand::SeedableRng;
-use std::sync::Arc;
 use tower::ServiceExt;
 use uuid::Uuid;
-use waymark_clinic::server::Deadlines;
 use waymark_clinic::store::AdminAction;
-use waymark_clinic::store::{ClinicStore, MemoryStore, SqliteStore};
-use waymark_clinic::{router, AppState, StaffMember, StaffRole};
+use waymark_clinic::{router, StaffMember, StaffRole};
 use waymark_domain::codes::ErrorCode;
 use waymark_protocol::auth::{body_hash, sign_request, Claim, CLAIM_HEADER, SIGNATURE_HEADER};
 use waymark_protocol::messages::*;
 use waymark_protocol::*;
 
-const TOKEN: &str = "one-time-token";
-
-struct Clinic {
-    state: AppState,
-    _dir: Option<tempfile::TempDir>,
-}
-
-fn keys(seed: u64) -> DeviceKeys {
-    DeviceKeys::generate(&mut rand::rngs::StdRng::seed_from_u64(seed))
-}
-
-/// Tokens issued for the tests, each bound to an advocate in the register.
-const TOKENS: &[(&str, &str)] = &[(TOKEN, "ISA01"), ("second", "ISA01"), ("third", "ISA02"), ("fourth", "ISA01")];
-
-fn clinic_with(store: Arc<dyn ClinicStore>, dir: Option<tempfile::TempDir>) -> Clinic {
-    for code in ["ISA01", "ISA02"] {
-        let added_at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        store
-            .add_staff(&StaffMember {
-                code: code.into(),
-                name: format!("Advocate {code}"),
-                role: StaffRole::Advocate,
-                active: true,
-                added_at,
-            })
-            .unwrap();
-    }
-    for (token, advocate) in TOKENS {
-        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token));
-        store.add_enrolment(&hash, advocate, Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()).unwrap();
-    }
-    let state = AppState {
-        store,
-        clinic_id: Uuid::from_u128(0xC11),
-        keys: Arc::new(keys(100)),
-        limits: Limits { max_batch_bytes: 256 * 1024, max_ops: 1000 },
-        deadlines: Deadlines { call: std::time::Duration::from_secs(3), ..Deadlines::default() },
-        clock: Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()),
-        throttle: waymark_clinic::server::Throttle::new(waymark_clinic::server::RateLimits::default()),
-        service: Arc::new(waymark_domain::records::ServiceRules::shipped()),
-        projection: None,
-    };
-    Clinic { state, _dir: dir }
-}
-
-fn stores() -> Vec<(&'static str, Clinic)> {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::open(&dir.path().join("clinic.db"), &[7u8; 32], true).unwrap();
-    vec![
-        ("memory", clinic_with(Arc::new(MemoryStore::new()), None)),
-        ("sqlcipher", clinic_with(Arc::new(sqlite), Some(dir))),
-    ]
-}
-
-async fn call(clinic: &Clinic, request: Request<Body>) -> (StatusCode, Vec<u8>) {
-    let response = router(clinic.state.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    (status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
-}
-
-fn post(path: &str, body: Vec<u8>) -> Request<Body> {
-    Request::post(path).body(Body::from(body)).unwrap()
-}
+mod kit;
+use kit::*;
 
 struct Device {
     id: Uuid,
@@ -450,6 +386,7 @@ async fn the_openapi_description_is_served_and_names_every_route() {
     let mut paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
     paths.sort();
     let mut routes: Vec<&str> = Endpoint::ALL.iter().map(|e| e.path()).collect();
+    routes.extend(waymark_clinic::workspace::WorkRoute::ALL.iter().map(|r| r.path()));
     routes.sort();
     assert_eq!(paths, routes, "docs/clinic-openapi.json must describe exactly the routes the router serves");
 }
@@ -1295,17 +1232,6 @@ async fn the_victims_address_in_free_text_is_a_warning_at_the_clinic_never_a_ref
         let warnings = clinic.state.store.text_warnings().unwrap();
         assert!(warnings.iter().any(|w| w.op_id == earlier.op_id && w.fields == ["account"]), "{name}: {warnings:?}");
     }
-}
-
-/// The code an authenticator app shows at `at`, computed by Debian's
-/// oathtool (written by nobody here) from the base32 secret the clinic shows.
-fn oathtool_code(base32: &str, at: chrono::DateTime<Utc>) -> String {
-    let out = std::process::Command::new("oathtool")
-        .args(["--totp", "-b", "--now", &at.format("%Y-%m-%d %H:%M:%S UTC").to_string(), base32])
-        .output()
-        .expect("oathtool is installed by `cargo xtask setup`");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 #[test]

@@ -60,3 +60,25 @@ pub fn add_case(v: &mut Vault, reference: &str) -> CaseId {
     let record = v.add(RecordKind::Case, None, &patch(&fields)).expect("the test case is saved");
     record.case_id().expect("a case has its own id")
 }
+
+/// Links a vault to a clinic as a finished enrolment would (a new device id
+/// and keys, the clinic's id and public keys), so the vault knows which
+/// origin is its clinic and numbers its outbox for the clinic. Returns the
+/// device id the clinic must register.
+pub fn link_to_clinic(
+    vault: &mut Vault,
+    clinic_id: uuid::Uuid,
+    clinic: waymark_protocol::DevicePublic,
+    at: chrono::DateTime<Utc>,
+) -> uuid::Uuid {
+    vault.sync_enrolment().expect("enrolment keys are made");
+    let link = crate::sync::ClinicLink {
+        url: "https://127.0.0.1:1".into(),
+        fingerprint: None,
+        clinic_id,
+        clinic,
+        enrolled_at: at,
+    };
+    vault.sync_enrolled(&link).expect("the enrolment is recorded");
+    vault.device().as_uuid()
+}

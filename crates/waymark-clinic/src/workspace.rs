@@ -1,0 +1,467 @@
+//! The clinic workspace's HTTP API: staff sign in with a password and an
+//! authenticator code, and read what their role lets them. The server
+//! decides every time: a route checks the session (a cookie the page
+//! cannot read), the member's role (`WorkRoute::roles`, the one list), and
+//! on a change the CSRF token the page echoes. Every view and every refusal
+//! is written to the clinic's hash-chained audit; ids only.
+
+use crate::error::ClinicError;
+use crate::server::{network_of, AppState};
+use crate::signin::{SessionPolicy, SessionToken, SignInAttempt};
+use crate::store::{AdminAction, AuditLine, StaffRole};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The session cookie. `__Host-` makes the browser refuse it unless it is
+/// `Secure`, for `/`, and set by this host alone, so a neighbouring
+/// subdomain cannot plant a session (fixation by cookie tossing).
+pub const SESSION_COOKIE: &str = "__Host-waymark-session";
+/// The header a page echoes its CSRF token in, on every change.
+pub const CSRF_HEADER: &str = "x-waymark-csrf";
+/// Sign-in bodies are small; anything larger is refused unread.
+const MAX_SIGN_IN_BYTES: usize = 4 * 1024;
+
+/// Every route of the workspace API: the one list the router is built from,
+/// the roles each allows, and what the route-by-role test walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkRoute {
+    SignIn,
+    SignOut,
+    Me,
+    Caseload,
+    Case,
+    Staff,
+    Devices,
+}
+
+impl WorkRoute {
+    pub const ALL: [WorkRoute; 7] = [
+        WorkRoute::SignIn,
+        WorkRoute::SignOut,
+        WorkRoute::Me,
+        WorkRoute::Caseload,
+        WorkRoute::Case,
+        WorkRoute::Staff,
+        WorkRoute::Devices,
+    ];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            WorkRoute::SignIn => "/w/api/sign-in",
+            WorkRoute::SignOut => "/w/api/sign-out",
+            WorkRoute::Me => "/w/api/me",
+            WorkRoute::Caseload => "/w/api/caseload",
+            WorkRoute::Case => "/w/api/cases/{id}",
+            WorkRoute::Staff => "/w/api/staff",
+            WorkRoute::Devices => "/w/api/devices",
+        }
+    }
+
+    pub fn method(self) -> Method {
+        match self {
+            WorkRoute::SignIn | WorkRoute::SignOut => Method::POST,
+            _ => Method::GET,
+        }
+    }
+
+    /// Who may use the route once signed in. Sign-in itself needs no session.
+    /// Coordinator and manager see every case; an administrator sees staff
+    /// and devices but no case content; a panel member sees a case only on
+    /// an agenda they are invited to and a referrer only their referrals
+    /// (both come with the panel and referral routes).
+    pub fn roles(self) -> &'static [StaffRole] {
+        match self {
+            // Anyone signed in may see who they are and sign out.
+            WorkRoute::SignIn | WorkRoute::SignOut | WorkRoute::Me => &StaffRole::ALL,
+            WorkRoute::Caseload | WorkRoute::Case => &[StaffRole::Coordinator, StaffRole::Manager],
+            WorkRoute::Staff | WorkRoute::Devices => &[StaffRole::Administrator],
+        }
+    }
+
+    /// The name the audit gives the route.
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkRoute::SignIn => "sign_in",
+            WorkRoute::SignOut => "sign_out",
+            WorkRoute::Me => "me",
+            WorkRoute::Caseload => "caseload",
+            WorkRoute::Case => "case",
+            WorkRoute::Staff => "staff",
+            WorkRoute::Devices => "devices",
+        }
+    }
+}
+
+/// The routes, each behind the session and role check for its own route.
+pub fn routes(state: AppState) -> Router<AppState> {
+    let mut router = Router::new();
+    for route in WorkRoute::ALL {
+        let handler = match route {
+            WorkRoute::SignIn => axum::routing::post(sign_in),
+            WorkRoute::SignOut => axum::routing::post(sign_out),
+            WorkRoute::Me => axum::routing::get(me),
+            WorkRoute::Caseload => axum::routing::get(caseload),
+            WorkRoute::Case => axum::routing::get(case),
+            WorkRoute::Staff => axum::routing::get(staff),
+            WorkRoute::Devices => axum::routing::get(devices),
+        };
+        let handler = if route == WorkRoute::SignIn {
+            handler
+        } else {
+            handler.route_layer(axum::middleware::from_fn_with_state((state.clone(), route), guard))
+        };
+        router = router.route(route.path(), handler);
+    }
+    router.layer(axum::middleware::from_fn(private_headers))
+}
+
+/// Who is asking, as the server established it from the session.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub staff_code: String,
+    pub role: StaffRole,
+    session_id: String,
+}
+
+/// Finds the session, checks the role against the route and, on a change,
+/// the CSRF token; refusals of a signed-in member are audited.
+async fn guard(State((state, route)): State<(AppState, WorkRoute)>, mut request: Request, next: Next) -> Response {
+    let headers = request.headers().clone();
+    let changes = request.method() != Method::GET && request.method() != Method::HEAD;
+    let checked = crate::server::blocking(move || viewer(&state, &headers, route, changes)).await;
+    match checked {
+        Ok(viewer) => {
+            request.extensions_mut().insert(viewer);
+            next.run(request).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+fn viewer(state: &AppState, headers: &HeaderMap, route: WorkRoute, changes: bool) -> Result<Viewer, ClinicError> {
+    let now = (state.clock)();
+    let token = session_cookie(headers).ok_or(ClinicError::SignedOut)?;
+    let session_id = token.stored_id();
+    let stored = state.store.session(&session_id, now, SessionPolicy::default())?.ok_or(ClinicError::SignedOut)?;
+    let member = state.store.staff(&stored.session.staff_code)?.filter(|m| m.active).ok_or(ClinicError::SignedOut)?;
+    let refuse = |why: &str, error: ClinicError| -> Result<Viewer, ClinicError> {
+        let line = AuditLine {
+            actor: &member.code,
+            action: AdminAction::Refused,
+            target: Some(route.name()),
+            detail: serde_json::json!({ "why": why }),
+        };
+        state.store.audit(&line, now)?;
+        tracing::warn!(route = route.name(), why, "a workspace request was refused");
+        Err(error)
+    };
+    if !route.roles().contains(&member.role) {
+        return refuse("role", ClinicError::Forbidden);
+    }
+    if changes {
+        let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !crate::signin::constant_time_eq(sent.as_bytes(), stored.csrf.as_bytes()) {
+            return refuse("csrf", ClinicError::CsrfRefused);
+        }
+    }
+    Ok(Viewer { staff_code: member.code, role: member.role, session_id })
+}
+
+/// The session cookie's token, if the request carries one of the right form.
+fn session_cookie(headers: &HeaderMap) -> Option<SessionToken> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .and_then(|(_, value)| SessionToken::from_cookie(value))
+}
+
+/// Workspace answers hold case content: never cached, never framed, never
+/// sniffed as another type, and no referrer leaves with a case id in it.
+async fn private_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    response
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignInBody {
+    staff_code: String,
+    password: String,
+    code: String,
+}
+
+/// What the page learns about who is signed in.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SignedInView {
+    pub staff_code: String,
+    pub name: String,
+    pub role: StaffRole,
+    /// Echoed in `x-waymark-csrf` on every change. The page keeps it in memory only.
+    pub csrf: String,
+    /// When the session ends whatever happens (8 hours after signing in).
+    pub ends_at: DateTime<Utc>,
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    connection: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, ClinicError> {
+    let bytes = raw.map_err(|_| ClinicError::BadRequest("the body could not be read whole"))?;
+    if bytes.len() > MAX_SIGN_IN_BYTES {
+        return Err(ClinicError::BadRequest("the body is too large"));
+    }
+    let body: SignInBody = serde_json::from_slice(&bytes)
+        .map_err(|_| ClinicError::BadRequest("the body must be {staff_code, password, code}"))?;
+    // Keyed by the network, not the port: one host has every port, and an IPv6 host its whole /64.
+    let address = connection.map(|c| network_of(c.0 .0.ip()).to_string()).unwrap_or_else(|| "in-process".to_owned());
+    let earlier = session_cookie(&headers);
+    let (signed_in, view) = crate::server::blocking(move || {
+        let now = (state.clock)();
+        let password = SecretString::from(body.password);
+        let attempt = SignInAttempt {
+            staff_code: body.staff_code.trim(),
+            password: &password,
+            totp_code: &body.code,
+            address: &address,
+        };
+        let signed_in = match crate::signin::sign_in(&*state.store, &attempt, now, &mut rand::rngs::OsRng) {
+            Ok(signed_in) => signed_in,
+            Err(e) => {
+                tracing::warn!(code = e.code().as_str(), "a workspace sign-in was refused");
+                return Err(e);
+            }
+        };
+        // A session the browser brought is ended, whoever's it was: signing in always starts afresh.
+        if let Some(earlier) = earlier {
+            state.store.end_session(&earlier.stored_id())?;
+        }
+        let member = state.store.staff(&signed_in.staff_code)?.ok_or(ClinicError::SignInRefused)?;
+        state.store.audit(
+            &AuditLine {
+                actor: &member.code,
+                action: AdminAction::SignedIn,
+                target: None,
+                detail: serde_json::json!({}),
+            },
+            now,
+        )?;
+        tracing::info!(role = member.role.as_str(), "a member of staff signed in to the workspace");
+        let view = SignedInView {
+            staff_code: member.code,
+            name: member.name,
+            role: member.role,
+            csrf: signed_in.csrf.to_string(),
+            ends_at: now + SessionPolicy::default().absolute,
+        };
+        Ok((signed_in, view))
+    })
+    .await?;
+    let cookie =
+        format!("{SESSION_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict", signed_in.token.cookie_value());
+    let mut response = Json(view).into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|_| ClinicError::Store("cookie".into()))?);
+    Ok(response)
+}
+
+async fn sign_out(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+) -> Result<Response, ClinicError> {
+    crate::server::blocking(move || {
+        state.store.end_session(&viewer.session_id)?;
+        let line = AuditLine {
+            actor: &viewer.staff_code,
+            action: AdminAction::SignedOut,
+            target: None,
+            detail: serde_json::json!({}),
+        };
+        state.store.audit(&line, (state.clock)())
+    })
+    .await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("__Host-waymark-session=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    Ok(response)
+}
+
+async fn me(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+) -> Result<Json<SignedInView>, ClinicError> {
+    let view = crate::server::blocking(move || {
+        let now = (state.clock)();
+        let member = state.store.staff(&viewer.staff_code)?.ok_or(ClinicError::SignedOut)?;
+        let stored =
+            state.store.session(&viewer.session_id, now, SessionPolicy::default())?.ok_or(ClinicError::SignedOut)?;
+        Ok(SignedInView {
+            staff_code: member.code,
+            name: member.name,
+            role: member.role,
+            csrf: stored.csrf,
+            ends_at: stored.session.started_at + SessionPolicy::default().absolute,
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+/// Writes that `viewer` read `target` (a list's name or a record's id).
+fn viewed(state: &AppState, viewer: &Viewer, target: &str, detail: serde_json::Value) -> Result<(), ClinicError> {
+    let line = AuditLine { actor: &viewer.staff_code, action: AdminAction::Viewed, target: Some(target), detail };
+    state.store.audit(&line, (state.clock)())
+}
+
+fn projection(state: &AppState) -> Result<&crate::projection::Projection, ClinicError> {
+    let projection =
+        state.projection.as_deref().ok_or(ClinicError::Store("the clinic's copy of the records is not open".into()))?;
+    // Every accepted change is in the copy before anyone reads it.
+    projection.catch_up(&*state.store)?;
+    Ok(projection)
+}
+
+#[derive(Debug, Serialize)]
+pub struct CaseloadView {
+    pub rows: Vec<crate::projection::CaseloadRow>,
+}
+
+async fn caseload(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+) -> Result<Json<CaseloadView>, ClinicError> {
+    let rows = crate::server::blocking(move || {
+        let filter = crate::projection::CaseloadFilter::default();
+        let rows = projection(&state)?.read(|copy| copy.caseload(&filter))?;
+        viewed(&state, &viewer, WorkRoute::Caseload.name(), serde_json::json!({ "rows": rows.len() }))?;
+        Ok(rows)
+    })
+    .await?;
+    Ok(Json(CaseloadView { rows }))
+}
+
+async fn case(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Json<crate::projection::CaseFile>, ClinicError> {
+    let file = crate::server::blocking(move || {
+        let now = (state.clock)();
+        // What was typed in the address bar is not written anywhere unless it is an id.
+        let Ok(case_id) = id.parse::<Uuid>() else { return Err(ClinicError::NotFound) };
+        let read = projection(&state)?.read(|copy| copy.case_file(waymark_domain::CaseId(case_id)));
+        match read {
+            Ok(file) => {
+                viewed(&state, &viewer, &case_id.to_string(), serde_json::json!({ "kind": "case" }))?;
+                Ok(file)
+            }
+            Err(ClinicError::NotFound) => {
+                let line = AuditLine {
+                    actor: &viewer.staff_code,
+                    action: AdminAction::Refused,
+                    target: Some(&case_id.to_string()),
+                    detail: serde_json::json!({ "why": "not_found", "kind": "case" }),
+                };
+                state.store.audit(&line, now)?;
+                Err(ClinicError::NotFound)
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .await?;
+    Ok(Json(file))
+}
+
+/// A staff register entry as the administrator's page shows it.
+#[derive(Debug, Serialize)]
+pub struct StaffView {
+    pub code: String,
+    pub name: String,
+    pub role: StaffRole,
+    pub active: bool,
+    pub added_at: DateTime<Utc>,
+}
+
+async fn staff(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+) -> Result<Json<Vec<StaffView>>, ClinicError> {
+    let list = crate::server::blocking(move || {
+        let list: Vec<StaffView> = state
+            .store
+            .staff_list()?
+            .into_iter()
+            .map(|m| StaffView { code: m.code, name: m.name, role: m.role, active: m.active, added_at: m.added_at })
+            .collect();
+        viewed(&state, &viewer, WorkRoute::Staff.name(), serde_json::json!({ "rows": list.len() }))?;
+        Ok(list)
+    })
+    .await?;
+    Ok(Json(list))
+}
+
+/// A device as the administrator's page shows it: whose, and its state.
+#[derive(Debug, Serialize)]
+pub struct DeviceView {
+    pub id: Uuid,
+    pub advocate: String,
+    pub confirmed: bool,
+    pub status: crate::store::DeviceStatus,
+    pub enrolled_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub acked_through: u64,
+}
+
+async fn devices(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+) -> Result<Json<Vec<DeviceView>>, ClinicError> {
+    let list = crate::server::blocking(move || {
+        let list: Vec<DeviceView> = state
+            .store
+            .devices()?
+            .into_iter()
+            .map(|d| DeviceView {
+                id: d.id,
+                advocate: d.advocate,
+                confirmed: d.confirmed,
+                status: d.status,
+                enrolled_at: d.enrolled_at,
+                revoked_at: d.revoked_at,
+                last_seen_at: d.last_seen_at,
+                acked_through: d.acked_through,
+            })
+            .collect();
+        viewed(&state, &viewer, WorkRoute::Devices.name(), serde_json::json!({ "rows": list.len() }))?;
+        Ok(list)
+    })
+    .await?;
+    Ok(Json(list))
+}

@@ -1,0 +1,337 @@
+//! The clinic workspace's API through the real router, on every store:
+//! every route as every role, and the attacks the issue names (CSRF,
+//! session fixation, a session after sign-out or past its lifetime, a
+//! guessed case id, sign-in throttling). The server's answer is what is
+//! checked, never a page's hiding.
+#![allow(clippy::unwrap_used)] // A test stops at its first failure, where it failed.
+
+mod kit;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use kit::*;
+use rand::SeedableRng;
+use secrecy::SecretString;
+use std::sync::Arc;
+use uuid::Uuid;
+use waymark_clinic::store::{AdminAction, ClinicStore, Origin};
+use waymark_clinic::workspace::{WorkRoute, CSRF_HEADER, SESSION_COOKIE};
+use waymark_clinic::{DeviceRecord, DeviceStatus, StaffMember, StaffRole};
+use waymark_vault::kit as laptop_kit;
+
+const PASSWORD: &str = "lantern orbit marmalade";
+
+/// One member of staff for each role, with a password and an authenticator.
+struct Member {
+    code: &'static str,
+    role: StaffRole,
+    secret: String,
+}
+
+const MEMBERS: &[(&str, StaffRole)] = &[
+    ("ADM1", StaffRole::Administrator),
+    ("CRD1", StaffRole::Coordinator),
+    ("MGR1", StaffRole::Manager),
+    ("PNL1", StaffRole::PanelMember),
+    ("REF1", StaffRole::Referrer),
+    ("ISA01", StaffRole::Advocate),
+];
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 7).unwrap()
+}
+
+/// Registers everyone in `MEMBERS` (the kit registered the advocates) and
+/// gives each a password and a second factor, as an administrator does.
+fn staff(store: &dyn ClinicStore, now: DateTime<Utc>) -> Vec<Member> {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+    for (code, role) in MEMBERS {
+        if store.staff(code).unwrap().is_none() {
+            let name = format!("<b>{code}</b> (TEST)");
+            store
+                .add_staff(&StaffMember { code: (*code).into(), name, role: *role, active: true, added_at: now })
+                .unwrap();
+        }
+    }
+    MEMBERS
+        .iter()
+        .map(|(code, role)| {
+            let password = SecretString::from(PASSWORD.to_owned());
+            waymark_clinic::signin::set_password(store, code, "ADM1", &password, now, &mut rng).unwrap();
+            let secret = waymark_clinic::signin::reset_second_factor(store, code, "ADM1", now, &mut rng).unwrap();
+            Member { code, role: *role, secret: secret.base32().to_string() }
+        })
+        .collect()
+}
+
+/// A case opened on ISA01's real laptop vault and sent to the clinic.
+fn a_case_from_a_laptop(clinic: &Clinic, now: DateTime<Utc>) -> (Uuid, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(waymark_domain::time::ManualClock::new(now));
+    let mut laptop = waymark_vault::Vault::init(
+        dir.path(),
+        &laptop_kit::pass(laptop_kit::PASS),
+        &laptop_kit::options_for("ISA01"),
+        laptop_kit::env_at(&clock),
+    )
+    .unwrap();
+    let store = &*clinic.state.store;
+    let device = laptop_kit::link_to_clinic(&mut laptop, clinic.state.clinic_id, clinic.state.keys.public(), now);
+    let record = DeviceRecord {
+        id: device,
+        advocate: String::new(),
+        confirmed: true,
+        keys: keys(1).public(),
+        status: DeviceStatus::Active,
+        enrolled_at: now,
+        revoked_at: None,
+        last_seen_at: None,
+        acked_through: 0,
+    };
+    let token = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(TOKEN));
+    store.enrol(&token, &record, Some("ISA01"), now).unwrap();
+    let case = laptop_kit::patch(&["reference=WS-1", "referral.source=police", "referral.reason=Repeated contact"]);
+    let victim = laptop_kit::patch(&["name=<img src=x onerror=alert(1)> Rowan (DEMO)"]);
+    let (case, _) = laptop.open_case(&case, &victim).unwrap();
+    let ops = laptop.outbox_batch(0, 100).unwrap();
+    let origin = Origin::Device {
+        id: device,
+        advocate: "ISA01",
+        max_ahead_ms: waymark_clinic::authority::MAX_HLC_AHEAD_MS,
+        service: &clinic.state.service,
+    };
+    let stored = store.store_batch(origin, Uuid::now_v7(), &ops, now).unwrap();
+    assert!(stored.refused.is_empty() && stored.quarantined.is_empty(), "{stored:?}");
+    (case.id(), dir)
+}
+
+/// A signed-in browser: its cookie and the CSRF token its page keeps.
+#[derive(Clone)]
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+fn sign_in_request(code: &str, password: &str, totp: &str, cookie: Option<&str>) -> Request<Body> {
+    let body = serde_json::json!({ "staff_code": code, "password": password, "code": totp });
+    let mut request = Request::post(WorkRoute::SignIn.path()).header(header::CONTENT_TYPE, "application/json");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::from(body.to_string())).unwrap()
+}
+
+/// The session cookie a sign-in set, as the browser would send it back.
+fn cookie_from(headers: &HeaderMap) -> String {
+    let set = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
+async fn sign_in(clinic: &Clinic, member: &Member, at: DateTime<Utc>) -> Browser {
+    let code = oathtool_code(&member.secret, at);
+    let (status, headers, body) = send(clinic, sign_in_request(member.code, PASSWORD, &code, None)).await;
+    assert_eq!(status, StatusCode::OK, "{}: {}", member.code, String::from_utf8_lossy(&body));
+    let view: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(view["role"], member.role.as_str());
+    Browser { cookie: cookie_from(&headers), csrf: view["csrf"].as_str().unwrap().to_owned() }
+}
+
+fn request(route: WorkRoute, path: &str, browser: Option<&Browser>, csrf: Option<&str>) -> Request<Body> {
+    let mut request = Request::builder().method(route.method()).uri(path);
+    if let Some(browser) = browser {
+        request = request.header(header::COOKIE, &browser.cookie);
+    }
+    if let Some(csrf) = csrf {
+        request = request.header(CSRF_HEADER, csrf);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+fn code_of(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body).unwrap()["code"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
+    // Why: the workspace hides nothing for safety's sake; the server must
+    // refuse what a role may not have, whatever a page or a hand-made request asks.
+    let clock = Arc::new(TestClock::at(start()));
+    for (name, clinic) in stores_at(&clock) {
+        clock.set(start());
+        let members = staff(&*clinic.state.store, start());
+        let (case_id, _laptop) = a_case_from_a_laptop(&clinic, start());
+        let case_path = WorkRoute::Case.path().replace("{id}", &case_id.to_string());
+        let mut browsers = Vec::new();
+        for member in &members {
+            browsers.push(sign_in(&clinic, member, clock.now()).await);
+        }
+        // Sign-out last: it ends the session the other routes use.
+        let mut routes: Vec<WorkRoute> = WorkRoute::ALL.into_iter().filter(|r| *r != WorkRoute::SignIn).collect();
+        routes.sort_by_key(|r| *r == WorkRoute::SignOut);
+        for route in routes {
+            let path = if route == WorkRoute::Case { case_path.clone() } else { route.path().to_owned() };
+            let (status, body) = call(&clinic, request(route, &path, None, None)).await;
+            assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "signed_out"), "{name}: {path}");
+            for (member, browser) in members.iter().zip(&browsers) {
+                let (status, body) = call(&clinic, request(route, &path, Some(browser), Some(&browser.csrf))).await;
+                let allowed = route.roles().contains(&member.role);
+                let expected = match (allowed, route) {
+                    (false, _) => StatusCode::FORBIDDEN,
+                    (true, WorkRoute::SignOut) => StatusCode::NO_CONTENT,
+                    (true, _) => StatusCode::OK,
+                };
+                assert_eq!(status, expected, "{name}: {} on {path}: {}", member.code, String::from_utf8_lossy(&body));
+                let text = String::from_utf8_lossy(&body);
+                // Nobody refused a case sees a word of it.
+                assert!(allowed || !text.contains("WS-1") && !text.contains("Rowan"), "{name}: {text}");
+                if allowed && matches!(route, WorkRoute::Caseload | WorkRoute::Case) {
+                    assert!(
+                        text.contains("WS-1") && text.contains("Rowan"),
+                        "{name}: {} sees the case: {text}",
+                        member.code
+                    );
+                    // Markup in a name is data in JSON, for the page to show as text.
+                    assert!(text.contains(r#"<img src=x onerror=alert(1)> Rowan (DEMO)"#), "{name}: {text}");
+                }
+            }
+        }
+        // After signing out, every session is over.
+        for browser in &browsers {
+            let (status, _) = call(&clinic, request(WorkRoute::Me, WorkRoute::Me.path(), Some(browser), None)).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}: a session after sign-out");
+        }
+        // Every view and refusal is in the audit, which verifies.
+        let audit = clinic.state.store.admin_audit().unwrap();
+        let has = |actor: &str, action: AdminAction, target: &str| {
+            audit.iter().any(|l| l.actor == actor && l.action == action && l.target.as_deref() == Some(target))
+        };
+        assert!(has("CRD1", AdminAction::Viewed, "caseload"), "{name}");
+        assert!(has("MGR1", AdminAction::Viewed, &case_id.to_string()), "{name}");
+        assert!(has("ADM1", AdminAction::Refused, "caseload"), "{name}");
+        assert!(has("PNL1", AdminAction::Refused, "case"), "{name}");
+        assert!(!has("REF1", AdminAction::Refused, "me"), "{name}: anyone may see who they are");
+        assert_eq!(audit.iter().filter(|l| l.action == AdminAction::SignedIn).count(), members.len(), "{name}");
+        assert_eq!(audit.iter().filter(|l| l.action == AdminAction::SignedOut).count(), members.len(), "{name}");
+        waymark_clinic::store::verify_audit(&audit).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn sessions_resist_csrf_fixation_expiry_guessing_and_guessed_passwords_in_every_store() {
+    let clock = Arc::new(TestClock::at(start()));
+    for (name, clinic) in stores_at(&clock) {
+        clock.set(start());
+        let members = staff(&*clinic.state.store, start());
+        let (case_id, _laptop) = a_case_from_a_laptop(&clinic, start());
+        let coordinator = members.iter().find(|m| m.code == "CRD1").unwrap();
+        let manager = members.iter().find(|m| m.code == "MGR1").unwrap();
+
+        // The cookie is one a page's script cannot read, sent to this host only, over TLS only.
+        let code = oathtool_code(&coordinator.secret, clock.now());
+        let (status, headers, _) = send(&clinic, sign_in_request("CRD1", PASSWORD, &code, None)).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        let set = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+        assert!(set.starts_with(&format!("{SESSION_COOKIE}=")), "{name}: {set}");
+        for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+            assert!(set.split("; ").any(|a| a == attribute), "{name}: {attribute} in {set}");
+        }
+        assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-store", "{name}");
+        // The same authenticator code does not sign in twice.
+        let (status, _, body) = send(&clinic, sign_in_request("CRD1", PASSWORD, &code, None)).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "sign_in_refused"), "{name}");
+
+        // CSRF: a change without the page's token, or with another's, is refused and changes nothing.
+        let browser = Browser { cookie: cookie_from(&headers), csrf: String::new() };
+        let me = |b: &Browser| request(WorkRoute::Me, WorkRoute::Me.path(), Some(b), None);
+        let (_, body) = call(&clinic, me(&browser)).await;
+        let csrf = serde_json::from_slice::<serde_json::Value>(&body).unwrap()["csrf"].as_str().unwrap().to_owned();
+        let browser = Browser { csrf, ..browser };
+        clock.advance(Duration::seconds(30));
+        let other = sign_in(&clinic, manager, clock.now()).await;
+        for token in [None, Some(""), Some(other.csrf.as_str())] {
+            let (status, body) =
+                call(&clinic, request(WorkRoute::SignOut, WorkRoute::SignOut.path(), Some(&browser), token)).await;
+            assert_eq!((status, code_of(&body).as_str()), (StatusCode::FORBIDDEN, "csrf_refused"), "{name}: {token:?}");
+        }
+        assert_eq!(call(&clinic, me(&browser)).await.0, StatusCode::OK, "{name}: still signed in");
+
+        // Fixation: signing in with a session cookie already set ends that
+        // session and always sets a new one, whoever's the old one was.
+        let code = oathtool_code(&coordinator.secret, clock.now());
+        let (status, headers, _) = send(&clinic, sign_in_request("CRD1", PASSWORD, &code, Some(&other.cookie))).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        let fresh = cookie_from(&headers);
+        assert!(fresh != other.cookie && fresh != browser.cookie, "{name}: a new session every time");
+        assert_eq!(call(&clinic, me(&other)).await.0, StatusCode::UNAUTHORIZED, "{name}: the planted session is over");
+        let fresh = Browser { cookie: fresh, csrf: String::new() };
+
+        // Guessing a case: an id that is not a case, and text that is not an
+        // id, both answer 404 and the guess is audited (an id, never the text).
+        for guess in [Uuid::from_u128(0xDEAD).to_string(), "../../etc/passwd".to_owned(), "WS-1".to_owned()] {
+            let path = WorkRoute::Case.path().replace("{id}", &guess);
+            let (status, body) = call(&clinic, request(WorkRoute::Case, &path, Some(&fresh), None)).await;
+            assert!(status == StatusCode::NOT_FOUND, "{name}: {guess}: {status} {}", String::from_utf8_lossy(&body));
+        }
+        let audit = clinic.state.store.admin_audit().unwrap();
+        assert!(audit.iter().any(|l| l.action == AdminAction::Refused
+            && l.target.as_deref() == Some(Uuid::from_u128(0xDEAD).to_string().as_str())));
+        assert!(!audit.iter().any(|l| l.target.as_deref().is_some_and(|t| t.contains("passwd") || t == "WS-1")));
+        let path = WorkRoute::Case.path().replace("{id}", &case_id.to_string());
+        assert_eq!(call(&clinic, request(WorkRoute::Case, &path, Some(&fresh), None)).await.0, StatusCode::OK);
+
+        // Idle for 15 minutes ends a session; using it keeps it, up to 8 hours.
+        clock.advance(Duration::minutes(14));
+        assert_eq!(call(&clinic, me(&fresh)).await.0, StatusCode::OK, "{name}: 14 minutes idle");
+        clock.advance(Duration::minutes(16));
+        assert_eq!(call(&clinic, me(&fresh)).await.0, StatusCode::UNAUTHORIZED, "{name}: 16 minutes idle");
+        let busy = sign_in(&clinic, coordinator, clock.now()).await;
+        for _ in 0..(8 * 6 - 1) {
+            clock.advance(Duration::minutes(10));
+            assert_eq!(call(&clinic, me(&busy)).await.0, StatusCode::OK, "{name}: in use, within 8 hours");
+        }
+        clock.advance(Duration::minutes(10));
+        assert_eq!(call(&clinic, me(&busy)).await.0, StatusCode::UNAUTHORIZED, "{name}: 8 hours after signing in");
+
+        // Guessed passwords: from one address, three mistakes are free and
+        // the fourth attempt waits (even with the right password), saying how long.
+        let from = |address: &str, code: &str, password: &str, totp: &str| {
+            let mut request = sign_in_request(code, password, totp, None);
+            let address: std::net::SocketAddr = address.parse().unwrap();
+            request.extensions_mut().insert(axum::extract::ConnectInfo(address));
+            request
+        };
+        let mut statuses = Vec::new();
+        for _ in 0..4 {
+            let (status, headers, _) =
+                send(&clinic, from("192.0.2.1:40000", "MGR1", "wrong guess here", "000000")).await;
+            statuses.push((status.as_u16(), headers.get(header::RETRY_AFTER).is_some()));
+        }
+        assert_eq!(statuses, [(401, false), (401, false), (401, false), (429, true)], "{name}");
+        let code = oathtool_code(&manager.secret, clock.now());
+        let (status, _, _) = send(&clinic, from("192.0.2.1:40001", "MGR1", PASSWORD, &code)).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{name}: the right password waits too");
+        // The account's own wait holds from another address, for at most a minute.
+        let (status, _, _) = send(&clinic, from("198.51.100.7:40000", "MGR1", PASSWORD, &code)).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{name}: the account waits from anywhere");
+        clock.advance(Duration::seconds(61));
+        let code = oathtool_code(&manager.secret, clock.now());
+        let (status, _, _) = send(&clinic, from("198.51.100.7:40000", "MGR1", PASSWORD, &code)).await;
+        assert_eq!(status, StatusCode::OK, "{name}: a minute on, the member gets in");
+        // One IPv6 host holds a whole /64: guesses at different codes from it count as one address.
+        let mut statuses = Vec::new();
+        for n in 1..=4 {
+            let address = format!("[2001:db8:1:2::{n}]:40000");
+            let (status, _, _) =
+                send(&clinic, from(&address, &format!("NOONE{n}"), "wrong guess here", "000000")).await;
+            statuses.push(status.as_u16());
+        }
+        assert_eq!(statuses, [401, 401, 401, 429], "{name}: one /64, one address");
+
+        // A body that is not the sign-in form is refused with a 400, never a panic.
+        for body in ["", "{}", "[]", r#"{"staff_code":"CRD1","password":"x","code":"1","role":"administrator"}"#] {
+            let request = Request::post(WorkRoute::SignIn.path()).body(Body::from(body)).unwrap();
+            assert_eq!(call(&clinic, request).await.0, StatusCode::BAD_REQUEST, "{name}: {body}");
+        }
+    }
+}
