@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use uuid::Uuid;
-use waymark_domain::alerts::case_warnings;
 use waymark_domain::codes::ErrorCode;
 use waymark_domain::patch::Patch;
 use waymark_domain::time::{london_date, Clock};
@@ -203,11 +202,7 @@ impl Desk {
         self.with_vault(|v| {
             let file = v.case_file(case_id)?;
             let today = london_date(v.now());
-            let orders: Vec<_> = file.orders.iter().map(|o| o.order.clone()).collect();
-            let mut warnings = case_warnings(&file.case, file.victim.as_ref(), &file.perpetrators, &orders, today);
-            let mentions: Vec<RecordKind> = file.address_mentions().into_iter().map(|(kind, _, _)| kind).collect();
-            warnings.extend(waymark_domain::alerts::address_in_text_warning(&mentions));
-            warnings.sort_by_key(|w| w.severity);
+            let warnings = file.warnings(today);
             let incidents: Vec<_> = file.incidents.iter().map(|i| &i.current).collect();
             let timeline = weekly(&incidents, today);
             let audit = v.audit_events(Some(case_id), CASE_AUDIT_ROWS)?;

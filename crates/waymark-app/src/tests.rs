@@ -355,6 +355,7 @@ impl TestClinic {
             throttle: waymark_clinic::server::Throttle::new(waymark_clinic::server::RateLimits::default()),
             service: Arc::new(waymark_domain::records::ServiceRules::shipped()),
             projection: None,
+            workspace_ui: None,
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("https://{}", listener.local_addr().unwrap());

@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use waymark_domain::alerts::Warning;
-use waymark_domain::record::Presented;
 use waymark_domain::timeline::Timeline;
 use waymark_domain::*;
 use waymark_vault::audit::AuditEvent;
@@ -64,65 +63,4 @@ pub struct CaseView {
     pub audit: Vec<AuditEvent>,
 }
 
-/// The values every form chooses from.
-#[derive(Debug, Clone, Serialize, specta::Type)]
-pub struct Vocabularies {
-    pub behaviours: Vec<Choice>,
-    pub channels: Vec<Choice>,
-    pub case_statuses: Vec<Choice>,
-    pub risk_levels: Vec<Choice>,
-    pub referral_sources: Vec<Choice>,
-    pub relationships: Vec<Choice>,
-    pub hearing_types: Vec<Choice>,
-    pub order_types: Vec<Choice>,
-    pub condition_kinds: Vec<Choice>,
-    pub contact_methods: Vec<Choice>,
-    pub plan_sections: Vec<Choice>,
-    pub answers: Vec<Choice>,
-    pub task_statuses: Vec<Choice>,
-    pub closure_reasons: Vec<Choice>,
-    pub referral_targets: Vec<Choice>,
-    pub referral_statuses: Vec<Choice>,
-    /// The fields each kind presents, with their labels (`KindRules::presented`):
-    /// the forms take labels and fields from here instead of repeating them.
-    pub presented: Vec<KindFields>,
-}
-
-/// A kind's presented fields, and which of them the core sets (never in a form).
-#[derive(Debug, Clone, Serialize, specta::Type)]
-pub struct KindFields {
-    pub kind: RecordKind,
-    pub fields: Vec<Presented>,
-    pub set_by_core: Vec<&'static str>,
-}
-
-impl Vocabularies {
-    pub fn all() -> Self {
-        Self {
-            behaviours: Behaviour::choices(),
-            channels: Channel::choices(),
-            case_statuses: CaseStatus::choices(),
-            risk_levels: RiskLevel::choices(),
-            referral_sources: ReferralSource::choices(),
-            relationships: Relationship::choices(),
-            hearing_types: HearingType::choices(),
-            order_types: OrderType::choices(),
-            condition_kinds: ConditionKind::choices(),
-            contact_methods: ContactMethod::choices(),
-            plan_sections: PlanSection::choices(),
-            answers: Answer::choices(),
-            task_statuses: TaskStatus::choices(),
-            closure_reasons: ClosureReason::choices(),
-            referral_targets: ReferralTarget::choices(),
-            referral_statuses: ReferralStatus::choices(),
-            presented: RecordKind::ALL
-                .iter()
-                .map(|&kind| KindFields {
-                    kind,
-                    fields: kind.rules().presented.to_vec(),
-                    set_by_core: kind.rules().protected.to_vec(),
-                })
-                .collect(),
-        }
-    }
-}
+pub use waymark_domain::vocab::{KindFields, Vocabularies};

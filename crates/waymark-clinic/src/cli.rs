@@ -112,7 +112,7 @@ enum Command {
     Warnings,
     /// Counts of devices and ops.
     Status,
-    /// Serve the sync API over TLS.
+    /// Serve the sync API, and the staff workspace at /w/, over TLS.
     Serve {
         #[arg(long, default_value = "0.0.0.0:8443")]
         listen: String,
@@ -135,6 +135,10 @@ enum Command {
         /// Signed calls and pushes a minute from one laptop.
         #[arg(long, default_value_t = crate::server::RateLimits::default().per_device)]
         per_device: u32,
+        /// The built workspace pages (ui/dist-workspace, from `npm run build:workspace`).
+        /// Without it the workspace's API still answers, but no pages are served.
+        #[arg(long)]
+        workspace_ui: Option<PathBuf>,
     },
     /// Take an offline bundle from a device (`waymark sync export`), as if it had been pushed.
     Import { file: PathBuf },
@@ -164,6 +168,10 @@ enum StaffAction {
         /// The administrator doing it.
         #[arg(long)]
         by: String,
+        /// Read it from the first line of this file instead of asking (for a
+        /// setup script): a regular file the clinic's account owns, mode 600.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
     },
     /// Give someone a new authenticator secret, shown once with its QR code (audited).
     SecondFactor {
@@ -220,7 +228,13 @@ fn passphrase_from_file() -> Result<Option<SecretString>, ClinicError> {
         )));
     }
     let Some(path) = std::env::var_os(PASSPHRASE_FILE_VAR) else { return Ok(None) };
-    let unreadable = |_| ClinicError::Setup(format!("{PASSPHRASE_FILE_VAR} names a file that could not be read"));
+    secret_from_file(std::path::Path::new(&path), PASSPHRASE_FILE_VAR).map(Some)
+}
+
+/// The first line of a secret's file, checked on the handle that reads it:
+/// a regular file (not a link) owned by this account and readable by it only.
+fn secret_from_file(path: &std::path::Path, named_by: &str) -> Result<SecretString, ClinicError> {
+    let unreadable = |_| ClinicError::Setup(format!("{named_by} names a file that could not be read"));
     // Opened once, not through a symbolic link, and checked on that handle,
     // so the file checked is the file read.
     let mut options = std::fs::OpenOptions::new();
@@ -235,13 +249,13 @@ fn passphrase_from_file() -> Result<Option<SecretString>, ClinicError> {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
         if !metadata.is_file() || metadata.uid() != me || metadata.permissions().mode() & 0o077 != 0 {
             return Err(ClinicError::Setup(format!(
-                "the file {PASSPHRASE_FILE_VAR} names must be a regular file owned by the clinic's account and readable by it only (chmod 600)"
+                "the file {named_by} names must be a regular file owned by the clinic's account and readable by it only (chmod 600)"
             )));
         }
     }
     let mut text = Zeroizing::new(String::new());
     std::io::Read::read_to_string(&mut file, &mut text).map_err(unreadable)?;
-    Ok(Some(SecretString::from(text.lines().next().unwrap_or("").to_owned())))
+    Ok(SecretString::from(text.lines().next().unwrap_or("").to_owned()))
 }
 
 fn prompt(label: &str) -> Result<SecretString, ClinicError> {
@@ -347,14 +361,20 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                     store.set_staff_active(&code, true)?;
                     println!("{code} is active");
                 }
-                StaffAction::Password { code, by } => {
-                    eprintln!("Choose a password of three or more random words for {code} (NCSC advice).");
-                    let first = prompt("New password")?;
-                    let second = prompt("Type it again")?;
-                    use age::secrecy::ExposeSecret;
-                    if first.expose_secret() != second.expose_secret() {
-                        return Err(ClinicError::BadRequest("the two passwords differ"));
-                    }
+                StaffAction::Password { code, by, password_file } => {
+                    let first = match password_file {
+                        Some(path) => secret_from_file(&path, "--password-file")?,
+                        None => {
+                            eprintln!("Choose a password of three or more random words for {code} (NCSC advice).");
+                            let first = prompt("New password")?;
+                            let second = prompt("Type it again")?;
+                            use age::secrecy::ExposeSecret;
+                            if first.expose_secret() != second.expose_secret() {
+                                return Err(ClinicError::BadRequest("the two passwords differ"));
+                            }
+                            first
+                        }
+                    };
                     let mut rng = rand::rngs::OsRng;
                     crate::signin::set_password(&store, &code, &by, &first, crate::system_now(), &mut rng)?;
                     println!("{code}'s password is set; their other sessions have ended");
@@ -571,12 +591,16 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             per_address,
             enrol_per_address,
             per_device,
+            workspace_ui,
         } => {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;
             let ca = tls_cert.as_deref().zip(tls_key.as_deref());
             let tls = clinic.tls_config(ca)?;
             let mut state = app_state(&clinic, Limits { max_batch_bytes, max_ops })?;
             state.projection = Some(Arc::new(clinic.open_projection(state.clock.clone())?));
+            if let Some(dir) = &workspace_ui {
+                state.workspace_ui = Some(Arc::new(crate::workspace::WorkspaceUi::load(dir)?));
+            }
             state.throttle =
                 crate::server::Throttle::new(crate::server::RateLimits { per_address, enrol_per_address, per_device });
             crate::signin::prepare();
@@ -627,6 +651,7 @@ fn app_state(clinic: &Clinic, limits: Limits) -> Result<AppState, ClinicError> {
         throttle: crate::server::Throttle::new(crate::server::RateLimits::default()),
         service: Arc::new(clinic.service_rules()?),
         projection: None,
+        workspace_ui: None,
     })
 }
 

@@ -40,6 +40,8 @@ pub struct AppState {
     /// The clinic's copy of the records, which the workspace reads. `None`
     /// only for `import`, which runs beside `serve`: serve catches up by itself.
     pub projection: Option<Arc<crate::projection::Projection>>,
+    /// The workspace's built pages, when this clinic serves them (`--workspace-ui`).
+    pub workspace_ui: Option<Arc<crate::workspace::WorkspaceUi>>,
 }
 
 /// How often one network address or one device may call. A laptop's sync

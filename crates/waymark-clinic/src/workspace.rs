@@ -37,6 +37,7 @@ pub enum WorkRoute {
     SignIn,
     SignOut,
     Me,
+    Vocabularies,
     Caseload,
     Case,
     Staff,
@@ -44,10 +45,11 @@ pub enum WorkRoute {
 }
 
 impl WorkRoute {
-    pub const ALL: [WorkRoute; 7] = [
+    pub const ALL: [WorkRoute; 8] = [
         WorkRoute::SignIn,
         WorkRoute::SignOut,
         WorkRoute::Me,
+        WorkRoute::Vocabularies,
         WorkRoute::Caseload,
         WorkRoute::Case,
         WorkRoute::Staff,
@@ -59,6 +61,7 @@ impl WorkRoute {
             WorkRoute::SignIn => "/w/api/sign-in",
             WorkRoute::SignOut => "/w/api/sign-out",
             WorkRoute::Me => "/w/api/me",
+            WorkRoute::Vocabularies => "/w/api/vocabularies",
             WorkRoute::Caseload => "/w/api/caseload",
             WorkRoute::Case => "/w/api/cases/{id}",
             WorkRoute::Staff => "/w/api/staff",
@@ -80,8 +83,8 @@ impl WorkRoute {
     /// (both come with the panel and referral routes).
     pub fn roles(self) -> &'static [StaffRole] {
         match self {
-            // Anyone signed in may see who they are and sign out.
-            WorkRoute::SignIn | WorkRoute::SignOut | WorkRoute::Me => &StaffRole::ALL,
+            // Anyone signed in may see who they are, the forms' vocabularies, and sign out.
+            WorkRoute::SignIn | WorkRoute::SignOut | WorkRoute::Me | WorkRoute::Vocabularies => &StaffRole::ALL,
             WorkRoute::Caseload | WorkRoute::Case => &[StaffRole::Coordinator, StaffRole::Manager],
             WorkRoute::Staff | WorkRoute::Devices => &[StaffRole::Administrator],
         }
@@ -93,6 +96,7 @@ impl WorkRoute {
             WorkRoute::SignIn => "sign_in",
             WorkRoute::SignOut => "sign_out",
             WorkRoute::Me => "me",
+            WorkRoute::Vocabularies => "vocabularies",
             WorkRoute::Caseload => "caseload",
             WorkRoute::Case => "case",
             WorkRoute::Staff => "staff",
@@ -109,6 +113,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
             WorkRoute::SignIn => axum::routing::post(sign_in),
             WorkRoute::SignOut => axum::routing::post(sign_out),
             WorkRoute::Me => axum::routing::get(me),
+            WorkRoute::Vocabularies => axum::routing::get(vocabularies),
             WorkRoute::Caseload => axum::routing::get(caseload),
             WorkRoute::Case => axum::routing::get(case),
             WorkRoute::Staff => axum::routing::get(staff),
@@ -121,7 +126,112 @@ pub fn routes(state: AppState) -> Router<AppState> {
         };
         router = router.route(route.path(), handler);
     }
-    router.layer(axum::middleware::from_fn(private_headers))
+    router
+        .route("/w", axum::routing::get(|| async { axum::response::Redirect::permanent("/w/") }))
+        .route("/w/", axum::routing::get(page))
+        .route("/w/{file}", axum::routing::get(ui_file))
+        .route("/w/assets/{*file}", axum::routing::get(ui_asset))
+        .layer(axum::middleware::from_fn(private_headers))
+}
+
+/// The workspace's page and its assets (`ui/dist-workspace`, built by
+/// `npm run build:workspace`), read once when the clinic starts so a
+/// request names only files that were there: never a path on the disk.
+#[derive(Debug, Default)]
+pub struct WorkspaceUi {
+    files: std::collections::HashMap<String, (Bytes, &'static str)>,
+}
+
+/// The page's own policy: its scripts, styles and fonts from this server
+/// only, nothing inline, no frames, and it talks to no one else.
+pub const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+impl WorkspaceUi {
+    /// Reads every file under `dir`; `workspace.html` must be among them.
+    pub fn load(dir: &std::path::Path) -> Result<WorkspaceUi, ClinicError> {
+        let mut ui = WorkspaceUi::default();
+        let mut pending = vec![dir.to_path_buf()];
+        while let Some(folder) = pending.pop() {
+            let entries = std::fs::read_dir(&folder)
+                .map_err(|e| ClinicError::Setup(format!("read the workspace UI folder: {}", e.kind())))?;
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    pending.push(path);
+                    continue;
+                }
+                let Ok(relative) = path.strip_prefix(dir) else { continue };
+                let name = relative.to_string_lossy().replace('\\', "/");
+                let bytes = std::fs::read(&path)
+                    .map_err(|e| ClinicError::Setup(format!("read a workspace UI file: {}", e.kind())))?;
+                ui.files.insert(name, (Bytes::from(bytes), content_type(&path)));
+            }
+        }
+        if !ui.files.contains_key("workspace.html") {
+            return Err(ClinicError::Setup(
+                "the workspace UI folder has no workspace.html; build it with `npm run build:workspace` in ui/".into(),
+            ));
+        }
+        Ok(ui)
+    }
+
+    fn answer(&self, name: &str) -> Response {
+        match self.files.get(name) {
+            Some((bytes, kind)) => {
+                let mut response = (StatusCode::OK, bytes.clone()).into_response();
+                let headers = response.headers_mut();
+                headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+                headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_POLICY));
+                response
+            }
+            None => ClinicError::NotFound.into_response(),
+        }
+    }
+}
+
+fn content_type(path: &std::path::Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("png") => "image/png",
+        Some("svg") => "image/svg+xml",
+        Some("woff2") => "font/woff2",
+        Some("woff") => "font/woff",
+        _ => "application/octet-stream",
+    }
+}
+
+fn workspace_ui(state: &AppState) -> Result<&WorkspaceUi, ClinicError> {
+    state.workspace_ui.as_deref().ok_or(ClinicError::Setup(
+        "this clinic serves no workspace pages; start it with --workspace-ui pointing at the built ui/dist-workspace"
+            .into(),
+    ))
+}
+
+async fn page(State(state): State<AppState>) -> Response {
+    match workspace_ui(&state) {
+        Ok(ui) => ui.answer("workspace.html"),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn ui_file(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    match workspace_ui(&state) {
+        Ok(ui) => ui.answer(&file),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn ui_asset(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    match workspace_ui(&state) {
+        Ok(ui) => ui.answer(&format!("assets/{file}")),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn vocabularies() -> Json<waymark_domain::vocab::Vocabularies> {
+    Json(waymark_domain::vocab::Vocabularies::all())
 }
 
 /// Who is asking, as the server established it from the session.
@@ -197,10 +307,13 @@ async fn private_headers(request: Request, next: Next) -> Response {
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-    );
+    // The page sets its own policy; an API answer needs none of it.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
     response
 }
 
@@ -366,11 +479,18 @@ async fn caseload(
     Ok(Json(CaseloadView { rows }))
 }
 
+/// One case as the workspace shows it: the laptop's warnings first, then the record.
+#[derive(Debug, Serialize)]
+pub struct CaseSummary {
+    pub file: crate::projection::CaseFile,
+    pub warnings: Vec<waymark_domain::alerts::Warning>,
+}
+
 async fn case(
     State(state): State<AppState>,
     axum::Extension(viewer): axum::Extension<Viewer>,
     Path(id): Path<String>,
-) -> Result<Json<crate::projection::CaseFile>, ClinicError> {
+) -> Result<Json<CaseSummary>, ClinicError> {
     let file = crate::server::blocking(move || {
         let now = (state.clock)();
         // What was typed in the address bar is not written anywhere unless it is an id.
@@ -379,7 +499,8 @@ async fn case(
         match read {
             Ok(file) => {
                 viewed(&state, &viewer, &case_id.to_string(), serde_json::json!({ "kind": "case" }))?;
-                Ok(file)
+                let warnings = file.warnings(waymark_domain::time::london_date(now));
+                Ok(CaseSummary { file, warnings })
             }
             Err(ClinicError::NotFound) => {
                 let line = AuditLine {

@@ -335,3 +335,96 @@ async fn sessions_resist_csrf_fixation_expiry_guessing_and_guessed_passwords_in_
         }
     }
 }
+
+#[tokio::test]
+async fn the_pages_are_served_from_the_files_read_at_start_under_a_strict_policy() {
+    // Why: a request must never name a path on the clinic's disk, and the
+    // page must run nothing it did not ship (a name with markup stays text).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("assets")).unwrap();
+    std::fs::write(dir.path().join("workspace.html"), "<!doctype html><div id=app></div>").unwrap();
+    std::fs::write(dir.path().join("assets/workspace-1a2b.js"), "console.log(1)").unwrap();
+    std::fs::write(dir.path().join("icon.png"), [0x89, b'P', b'N', b'G']).unwrap();
+    let (_, clinic) = stores().remove(0);
+    let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+    let (status, _, body) = send(&clinic, get("/w/")).await;
+    assert_eq!((status, code_of(&body).as_str()), (StatusCode::SERVICE_UNAVAILABLE, "setup"), "no pages configured");
+    let ui = waymark_clinic::workspace::WorkspaceUi::load(dir.path()).unwrap();
+    let mut clinic = clinic;
+    clinic.state.workspace_ui = Some(Arc::new(ui));
+    let (status, headers, body) = send(&clinic, get("/w/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers.get(header::CONTENT_TYPE).unwrap(), "text/html; charset=utf-8");
+    assert_eq!(headers.get(header::CONTENT_SECURITY_POLICY).unwrap(), waymark_clinic::workspace::PAGE_POLICY);
+    assert!(!waymark_clinic::workspace::PAGE_POLICY.contains("unsafe"), "nothing inline, nothing evaluated");
+    assert_eq!(headers.get("x-frame-options").unwrap(), "DENY");
+    assert!(String::from_utf8(body).unwrap().contains("id=app"));
+    let (status, headers, _) = send(&clinic, get("/w/assets/workspace-1a2b.js")).await;
+    assert_eq!(
+        (status, headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap()),
+        (StatusCode::OK, "text/javascript; charset=utf-8")
+    );
+    assert_eq!(send(&clinic, get("/w/icon.png")).await.0, StatusCode::OK);
+    for path in ["/w/assets/../../Cargo.toml", "/w/assets/%2e%2e/%2e%2e/etc/passwd", "/w/missing.js", "/w/assets/"] {
+        assert_eq!(send(&clinic, get(path)).await.0, StatusCode::NOT_FOUND, "{path}");
+    }
+    // A folder without the page is refused when the clinic starts, not at the first request.
+    let empty = tempfile::tempdir().unwrap();
+    assert!(waymark_clinic::workspace::WorkspaceUi::load(empty.path()).is_err());
+}
+
+#[test]
+fn the_workspace_pages_types_name_the_servers_roles_and_fields() {
+    // Why: roles and answers are enums and shapes end to end; a role added
+    // or a field renamed at the server must fail here until the page knows it.
+    let types = include_str!("../../../ui/src/workspace/types.ts");
+    let union: Vec<String> = StaffRole::ALL.iter().map(|r| format!("\"{}\"", r.as_str())).collect();
+    let declared = types.split("export type StaffRole =").nth(1).unwrap().split(';').next().unwrap();
+    let declared: Vec<String> = declared.split('|').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+    assert_eq!(declared, union, "ui/src/workspace/types.ts StaffRole");
+    let fields_of = |name: &str| -> Vec<String> {
+        let body = types.split(&format!("export type {name} = {{")).nth(1).unwrap().split('}').next().unwrap();
+        body.split(';')
+            .filter_map(|f| f.split(':').next())
+            .map(|f| f.trim().to_owned())
+            .filter(|f| !f.is_empty())
+            .collect()
+    };
+    let keys = |value: serde_json::Value| -> Vec<String> { value.as_object().unwrap().keys().cloned().collect() };
+    let now = start();
+    let signed_in = waymark_clinic::workspace::SignedInView {
+        staff_code: "C".into(),
+        name: "N".into(),
+        role: StaffRole::Coordinator,
+        csrf: "x".into(),
+        ends_at: now,
+    };
+    let staff = waymark_clinic::workspace::StaffView {
+        code: "C".into(),
+        name: "N".into(),
+        role: StaffRole::Coordinator,
+        active: true,
+        added_at: now,
+    };
+    let device = waymark_clinic::workspace::DeviceView {
+        id: Uuid::nil(),
+        advocate: "A".into(),
+        confirmed: true,
+        status: DeviceStatus::Active,
+        enrolled_at: now,
+        revoked_at: None,
+        last_seen_at: None,
+        acked_through: 0,
+    };
+    for (name, value) in [
+        ("SignedIn", serde_json::to_value(&signed_in).unwrap()),
+        ("StaffEntry", serde_json::to_value(&staff).unwrap()),
+        ("DeviceEntry", serde_json::to_value(&device).unwrap()),
+    ] {
+        let mut declared = fields_of(name);
+        let mut sent = keys(value);
+        declared.sort();
+        sent.sort();
+        assert_eq!(declared, sent, "ui/src/workspace/types.ts {name}");
+    }
+}

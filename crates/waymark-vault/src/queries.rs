@@ -93,6 +93,18 @@ impl CaseFile {
     /// and field paths (`waymark_domain::disclosure`). An incident field an
     /// amendment has since corrected is not counted: the original stays,
     /// immutable, as evidence.
+    /// What a case's screen shows first, danger first: the same on the
+    /// laptop and at the clinic.
+    pub fn warnings(&self, today: NaiveDate) -> Vec<waymark_domain::alerts::Warning> {
+        let orders: Vec<_> = self.orders.iter().map(|o| o.order.clone()).collect();
+        let mut warnings =
+            waymark_domain::alerts::case_warnings(&self.case, self.victim.as_ref(), &self.perpetrators, &orders, today);
+        let mentions: Vec<RecordKind> = self.address_mentions().into_iter().map(|(kind, _, _)| kind).collect();
+        warnings.extend(waymark_domain::alerts::address_in_text_warning(&mentions));
+        warnings.sort_by_key(|w| w.severity);
+        warnings
+    }
+
     pub fn address_mentions(&self) -> Vec<(RecordKind, uuid::Uuid, Vec<String>)> {
         let Some(address) = self.victim.as_ref().and_then(|v| v.address.as_ref()) else { return Vec::new() };
         let finder = waymark_domain::disclosure::Finder::of_addresses([address]);

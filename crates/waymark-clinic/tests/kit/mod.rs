@@ -61,6 +61,7 @@ pub fn clinic_with(
         throttle: waymark_clinic::server::Throttle::new(waymark_clinic::server::RateLimits::default()),
         service: Arc::new(waymark_domain::records::ServiceRules::shipped()),
         projection: None,
+        workspace_ui: None,
     };
     // Every clinic keeps its copy of the records, as `serve` does.
     let copy = tempfile::tempdir().unwrap();
