@@ -29,12 +29,28 @@ function fieldTags(source: string): string[] {
   return tags;
 }
 
+/** The clinic workspace's sign-in form: a web page in a browser, not the desktop's web view. */
+const SIGN_IN = "./workspace/SignIn.svelte";
+const CREDENTIALS = /\sautocomplete="(username|current-password|one-time-code)"/;
+const signInCredential = (file: string, tag: string) => file === SIGN_IN && CREDENTIALS.test(tag);
+
 describe("form fields", () => {
   it("never offer the web view's autofill, which would keep what was typed about a victim", () => {
     // Why: an autofill store outlives the vault's lock and its encryption.
     const tags = Object.entries(sources).flatMap(([file, text]) => fieldTags(text).map((tag) => ({ file, tag })));
     expect(tags.length).toBeGreaterThan(20);
-    const missing = tags.filter(({ tag }) => !tag.includes('autocomplete="off"'));
+    const missing = tags.filter(({ file, tag }) => !tag.includes('autocomplete="off"') && !signInCredential(file, tag));
     expect(missing).toEqual([]);
+  });
+
+  it("let the clinic workspace's browser offer its password manager for the sign-in's credentials alone", () => {
+    // Why: a staff code, a password and an authenticator code are no victim's data, and a
+    // password manager beats a password written down. Nothing else in the workspace is offered.
+    const credentials = fieldTags(sources[SIGN_IN] ?? "").filter((tag) => signInCredential(SIGN_IN, tag));
+    expect(credentials.map((tag) => tag.match(/autocomplete="([^"]*)"/)?.[1])).toEqual([
+      "username",
+      "current-password",
+      "one-time-code",
+    ]);
   });
 });

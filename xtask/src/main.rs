@@ -20,6 +20,9 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "poppler-utils",
     "qpdf",
     "oathtool",
+    // The clinic workspace's end-to-end test drives Debian's Chromium through its WebDriver.
+    "chromium",
+    "chromium-driver",
     "libwebkit2gtk-4.1-dev",
     "libgtk-3-dev",
     "libsoup-3.0-dev",
@@ -44,6 +47,7 @@ const TAURI_DRIVER_VERSION: &str = "2.1.0";
 /// The demo vault's passphrase. The demo vault holds only fictional data.
 const DEMO_PASSPHRASE: &str = "fictional demo vault only";
 
+mod demo_clinic;
 mod tidy;
 
 /// Every task `main` knows, for the usage text and the tidy check that it lists them.
@@ -55,13 +59,14 @@ const TASKS: &[&str] = &[
     "bench-desktop",
     "bench-print",
     "bench-sync",
+    "bench-clinic",
     "fuzz",
     "schemathesis",
     "setup",
     "bindings",
 ];
 const USAGE: &str =
-    "usage: cargo xtask <run|test|tidy|bench|bench-desktop|bench-print|bench-sync|fuzz [COUNT] [SEED]|schemathesis|setup|bindings>";
+    "usage: cargo xtask <run|test|tidy|bench|bench-desktop|bench-print|bench-sync|bench-clinic|fuzz [COUNT] [SEED]|schemathesis|setup|bindings>";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -75,6 +80,7 @@ fn main() -> ExitCode {
         "bench-desktop" => setup().and_then(|()| bench_desktop()),
         "bench-print" => setup().and_then(|()| bench_print()),
         "bench-sync" => setup().and_then(|()| bench_sync()),
+        "bench-clinic" => setup().and_then(|()| bench_clinic()),
         "fuzz" => fuzz(),
         "schemathesis" => schemathesis(),
         _ => {
@@ -191,10 +197,12 @@ fn ui_install() -> Result<(), String> {
     npm(&["install", "--no-audit", "--no-fund", "--ignore-scripts"], "npm install (ui, as locked)")
 }
 
-/// Builds ui/dist, which the desktop binary embeds.
+/// Builds ui/dist, which the desktop binary embeds, and ui/dist-workspace,
+/// the pages the clinic serves to staff.
 fn ui_build() -> Result<(), String> {
     ui_install()?;
-    npm(&["run", "build"], "build the UI")
+    npm(&["run", "build"], "build the UI")?;
+    npm(&["run", "build:workspace"], "build the clinic workspace's pages")
 }
 
 /// Regenerates ui/src/lib/bindings.ts and docs/record-schemas.md from the Rust commands and types.
@@ -246,7 +254,47 @@ fn test() -> Result<(), String> {
     }
     status(tests, "the test suite")?;
     end_to_end()?;
+    workspace_end_to_end()?;
     schemathesis()
+}
+
+/// Drives the clinic workspace in Debian's Chromium through chromium-driver:
+/// a real clinic, its fictional staff, and a real laptop vault synced to it.
+fn workspace_end_to_end() -> Result<(), String> {
+    let mut build = cargo();
+    build.args(["build", "--locked", "-p", "waymark-clinic", "-p", "waymark-cli"]);
+    status(build, "build the clinic server and the CLI")?;
+    let debug = target_dir().join("debug");
+    let dir = target_dir().join("tmp").join(format!("waymark-workspace-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+    let result = (|| {
+        let clinic = demo_clinic::DemoClinic::open_or_create(&debug.join("waymark-clinic"), &dir.join("clinic"))?;
+        let (mut server, url) = clinic.serve("127.0.0.1:0", &root().join("ui").join("dist-workspace"))?;
+        let outcome = (|| {
+            let cli = DemoCli::new(debug.join("waymark"), dir.join("vault"), dir.join("vault.passphrase"))?;
+            cli.run(&["init", "--advocate", demo_clinic::DEMO_ADVOCATE], "create a laptop vault")?;
+            cli.run(&["demo", "--cases", "8", "--seed", "3"], "fill it with fictional cases")?;
+            if !demo_clinic::enrol_and_sync(&cli, &clinic, &url, &dir)? {
+                return Err("the laptop vault did not enrol with the clinic".to_owned());
+            }
+            let secrets = clinic.secrets_file();
+            let shots = root().join("docs").join("screenshots");
+            let mut node = Command::new("node");
+            node.args(["--test", "--test-concurrency=1", "e2e-workspace/"])
+                .current_dir(root().join("ui"))
+                .env("WAYMARK_WORKSPACE_URL", &url)
+                .env("WAYMARK_STAFF_SECRETS", &secrets)
+                .env("WAYMARK_STAFF_PASSWORD", demo_clinic::DEMO_STAFF_PASSWORD)
+                .env("WAYMARK_SCREENSHOTS", &shots);
+            status(node, "the clinic workspace in Chromium")
+        })();
+        let _ = server.kill();
+        let _ = server.wait();
+        outcome
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 /// The schemathesis version the API description is checked with (from PyPI, into the target folder).
@@ -461,6 +509,31 @@ fn bench_sync() -> Result<(), String> {
     status(cmd, "sync benchmark")
 }
 
+/// The workspace figures: projecting about 100,000 ops and the caseload
+/// answer for 5,000 cases (the `clinic` bench), then the caseload page's
+/// paint in Chromium against a release clinic serving what the bench left.
+fn bench_clinic() -> Result<(), String> {
+    ui_build()?;
+    let mut cmd = cargo();
+    cmd.args(["bench", "--locked", "-p", "waymark-scenarios", "--bench", "clinic"]);
+    status(cmd, "clinic benchmark")?;
+    let mut build = cargo();
+    build.args(["build", "--release", "--locked", "-p", "waymark-clinic"]);
+    status(build, "release build of the clinic")?;
+    let out = target_dir().join("bench-clinic");
+    let clinic = demo_clinic::DemoClinic::existing(&target_dir().join("release").join("waymark-clinic"), &out);
+    let (mut server, url) = clinic.serve("127.0.0.1:0", &root().join("ui").join("dist-workspace"))?;
+    let mut node = Command::new("node");
+    node.arg("bench/workspace.mjs")
+        .current_dir(root().join("ui"))
+        .env("WAYMARK_WORKSPACE_URL", &url)
+        .env("WAYMARK_BENCH_CLINIC", out.join("bench.json"));
+    let result = status(node, "the caseload page in Chromium");
+    let _ = server.kill();
+    let _ = server.wait();
+    result
+}
+
 /// The protocol fuzzer: a million inputs unless told otherwise (`cargo xtask fuzz 5000000 7`).
 fn fuzz() -> Result<(), String> {
     let mut cmd = cargo();
@@ -475,30 +548,60 @@ fn bench() -> Result<(), String> {
     status(cmd, "vault benchmark")
 }
 
-/// Builds the UI, the CLI and the desktop app, creates the fictional demo
-/// vault if it is not there, and starts the app on it.
+/// Where `cargo xtask run` serves the demo clinic (and its workspace at /w/).
+const DEMO_CLINIC_LISTEN: &str = "127.0.0.1:8443";
+
+/// Builds the UI, the CLI, the desktop app and the clinic; creates the
+/// fictional demo vault and demo clinic if they are not there (the vault
+/// enrolled with the clinic and synced); serves the clinic with its
+/// workspace; and starts the app on the vault.
 fn run() -> Result<(), String> {
     ui_build()?;
     let mut build = cargo();
-    build.args(["build", "--locked", "-p", "waymark-cli", "-p", "waymark-desktop"]);
-    status(build, "build waymark and the desktop app")?;
+    build.args(["build", "--locked", "-p", "waymark-cli", "-p", "waymark-desktop", "-p", "waymark-clinic"]);
+    status(build, "build waymark, the desktop app and the clinic")?;
     let target = target_dir();
     let vault = root().join("demo-vault");
     let cli = DemoCli::new(target.join("debug").join("waymark"), vault.clone(), target.join("demo-vault.passphrase"))?;
     if !vault.join("vault.key").exists() {
-        cli.run(&["init", "--advocate", "DEMO-ADV"], "create the demo vault")?;
+        cli.run(&["init", "--advocate", demo_clinic::DEMO_ADVOCATE], "create the demo vault")?;
         cli.run(&["demo", "--cases", "60", "--seed", "1"], "fill it with a fictional caseload")?;
+    }
+    let clinic_dir = root().join("demo-clinic");
+    let clinic = demo_clinic::DemoClinic::open_or_create(&target.join("debug").join("waymark-clinic"), &clinic_dir)?;
+    let (mut server, url) = clinic.serve(DEMO_CLINIC_LISTEN, &root().join("ui").join("dist-workspace"))?;
+    let enrolled = clinic_dir.join("vault-enrolled");
+    if !enrolled.exists() {
+        if demo_clinic::enrol_and_sync(&cli, &clinic, &url, &clinic_dir)? {
+            write_private(&enrolled, "yes")?;
+        }
+    } else if let Err(message) = cli.run(&["sync", "now"], "sync the demo vault") {
+        eprintln!("{message}");
     }
     println!();
     println!("Demo vault (fictional people only): {}", vault.display());
     println!("Demo passphrase: {DEMO_PASSPHRASE}");
-    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
-        println!("No display here, so the desktop app cannot open; showing the caseload from the CLI instead.");
-        return cli.run(&["case", "list", "--sort", "risk"], "show the caseload");
+    println!();
+    println!("Clinic workspace (fictional staff; accept the demo clinic's self-signed certificate): {url}/w/");
+    println!("Every demo member's password: {}", demo_clinic::DEMO_STAFF_PASSWORD);
+    let secrets = clinic.secrets()?;
+    for (code, role) in demo_clinic::DemoClinic::staff() {
+        let secret = secrets.get(code).and_then(|s| s.as_str()).unwrap_or("?");
+        println!("  {code:<9} {role:<14} authenticator code: oathtool --totp -b {secret}");
     }
-    let mut app = Command::new(target.join("debug").join("waymark-desktop"));
-    app.env("WAYMARK_VAULT", &vault);
-    status(app, "Waymark")
+    let outcome = if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        println!("No display here, so the desktop app cannot open; showing the caseload from the CLI instead.");
+        cli.run(&["case", "list", "--sort", "risk"], "show the caseload")?;
+        println!("The clinic keeps serving at {url}/w/ until you press Ctrl-C.");
+        server.wait().map(|_| ()).map_err(|e| format!("the demo clinic: {e}"))
+    } else {
+        let mut app = Command::new(target.join("debug").join("waymark-desktop"));
+        app.env("WAYMARK_VAULT", &vault);
+        status(app, "Waymark")
+    };
+    let _ = server.kill();
+    let _ = server.wait();
+    outcome
 }
 
 /// A passphrase file readable by its owner only, as the clinic requires.

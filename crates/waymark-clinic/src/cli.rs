@@ -242,7 +242,7 @@ fn secret_from_file(path: &std::path::Path, named_by: &str) -> Result<SecretStri
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
     let me = rustix::process::geteuid().as_raw();
-    let mut file = options.open(&path).map_err(unreadable)?;
+    let mut file = options.open(path).map_err(unreadable)?;
     let metadata = file.metadata().map_err(unreadable)?;
     #[cfg(unix)]
     {

@@ -553,8 +553,17 @@ pub async fn serve(listener: std::net::TcpListener, tls: rustls::ServerConfig, s
             let state = pruning.clone();
             state.throttle.forget_idle();
             let before = (state.clock)() - state.deadlines.claim_window * 2;
-            if let Err(e) = blocking(move || state.store.prune(before)).await {
-                tracing::warn!(code = e.code().as_str(), "pruning old request and batch ids failed; will try again");
+            let now = (state.clock)();
+            let pruned = blocking(move || {
+                state.store.prune(before)?;
+                let policy = crate::signin::SessionPolicy::default();
+                state.store.prune_sign_in(now, policy, now - crate::signin::FAILURES_REMEMBERED)
+            });
+            if let Err(e) = pruned.await {
+                tracing::warn!(
+                    code = e.code().as_str(),
+                    "pruning old ids, sessions and sign-in failures failed; will try again"
+                );
             }
         }
     });

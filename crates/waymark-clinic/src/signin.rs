@@ -326,7 +326,7 @@ pub struct SignedIn {
 }
 
 /// How long failed sign-ins count: a day after the last, a key starts afresh.
-const FAILURES_REMEMBERED: Duration = Duration::hours(24);
+pub const FAILURES_REMEMBERED: Duration = Duration::hours(24);
 /// The most a staff code's own failures hold it back: a guesser spread over
 /// many addresses is still slowed to one guess a minute, but someone who
 /// knows a colleague's code cannot keep them out (the per-address delay

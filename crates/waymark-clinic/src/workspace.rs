@@ -343,6 +343,15 @@ async fn sign_in(
     connection: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ClinicError> {
+    // A form on another site can post text, but not JSON without the browser
+    // asking this server first (which it refuses): no sign-in from elsewhere.
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    if !json {
+        return Err(ClinicError::BadRequest("send the sign-in as application/json"));
+    }
     let bytes = raw.map_err(|_| ClinicError::BadRequest("the body could not be read whole"))?;
     if bytes.len() > MAX_SIGN_IN_BYTES {
         return Err(ClinicError::BadRequest("the body is too large"));

@@ -316,8 +316,20 @@ async fn sessions_resist_csrf_fixation_expiry_guessing_and_guessed_passwords_in_
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{name}: the account waits from anywhere");
         clock.advance(Duration::seconds(61));
         let code = oathtool_code(&manager.secret, clock.now());
-        let (status, _, _) = send(&clinic, from("198.51.100.7:40000", "MGR1", PASSWORD, &code)).await;
+        let (status, headers, _) = send(&clinic, from("198.51.100.7:40000", "MGR1", PASSWORD, &code)).await;
         assert_eq!(status, StatusCode::OK, "{name}: a minute on, the member gets in");
+        let manager_browser = Browser { cookie: cookie_from(&headers), csrf: String::new() };
+        // Pruning forgets sessions nobody asked for again (the first browser,
+        // idle for half an hour) and keeps a live one; a day on, the failures go too.
+        let store = &*clinic.state.store;
+        let policy = waymark_clinic::signin::SessionPolicy::default();
+        let forget = |now: DateTime<Utc>| now - waymark_clinic::signin::FAILURES_REMEMBERED;
+        let pruned = store.prune_sign_in(clock.now(), policy, forget(clock.now())).unwrap();
+        assert!(pruned >= 1, "{name}: the idle session is forgotten");
+        assert_eq!(call(&clinic, me(&manager_browser)).await.0, StatusCode::OK, "{name}: a live session stays");
+        assert_eq!(call(&clinic, me(&browser)).await.0, StatusCode::UNAUTHORIZED, "{name}");
+        let later = clock.now() + Duration::hours(25);
+        assert!(store.prune_sign_in(later, policy, forget(later)).unwrap() >= 2, "{name}: the failures a day on");
         // One IPv6 host holds a whole /64: guesses at different codes from it count as one address.
         let mut statuses = Vec::new();
         for n in 1..=4 {
@@ -328,6 +340,12 @@ async fn sessions_resist_csrf_fixation_expiry_guessing_and_guessed_passwords_in_
         }
         assert_eq!(statuses, [401, 401, 401, 429], "{name}: one /64, one address");
 
+        // A sign-in posted as text (what a form on another site can send) is refused unread.
+        let code = oathtool_code(&coordinator.secret, clock.now() + Duration::seconds(30));
+        let body = serde_json::json!({ "staff_code": "CRD1", "password": PASSWORD, "code": code }).to_string();
+        let request =
+            Request::post(WorkRoute::SignIn.path()).header(header::CONTENT_TYPE, "text/plain").body(Body::from(body));
+        assert_eq!(call(&clinic, request.unwrap()).await.0, StatusCode::BAD_REQUEST, "{name}: text/plain");
         // A body that is not the sign-in form is refused with a 400, never a panic.
         for body in ["", "{}", "[]", r#"{"staff_code":"CRD1","password":"x","code":"1","role":"administrator"}"#] {
             let request = Request::post(WorkRoute::SignIn.path()).body(Body::from(body)).unwrap();

@@ -303,6 +303,19 @@ impl ClinicStore for MemoryStore {
         Ok((count - inner.requests.len() - inner.batches.len()) as u64)
     }
 
+    fn prune_sign_in(
+        &self,
+        now: DateTime<Utc>,
+        policy: SessionPolicy,
+        forget_failures_before: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let mut inner = self.lock()?;
+        let count = inner.sessions.len() + inner.sign_in_failures.len();
+        inner.sessions.retain(|_, s| s.session.is_live(now, policy));
+        inner.sign_in_failures.retain(|_, (_, last)| *last >= forget_failures_before);
+        Ok((count - inner.sessions.len() - inner.sign_in_failures.len()) as u64)
+    }
+
     fn store_batch(
         &self,
         origin: Origin<'_>,

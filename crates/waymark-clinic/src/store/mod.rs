@@ -460,6 +460,15 @@ pub trait ClinicStore: Send + Sync {
     /// is then moved to `now`); an ended one is removed.
     fn session(&self, id: &str, now: DateTime<Utc>, policy: SessionPolicy) -> StoreResult<Option<StoredSession>>;
     fn end_session(&self, id: &str) -> StoreResult<()>;
+    /// Forgets sessions no longer live at `now` under `policy` (each is
+    /// removed when next asked for anyway; these were never asked again) and
+    /// failed sign-ins last counted before `forget_failures_before`. Returns how many.
+    fn prune_sign_in(
+        &self,
+        now: DateTime<Utc>,
+        policy: SessionPolicy,
+        forget_failures_before: DateTime<Utc>,
+    ) -> StoreResult<u64>;
     /// Records a one-time enrolment token (its hash only), bound to an advocate, until `expires_at`.
     fn add_enrolment(&self, token_hash: &str, advocate: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
     /// Uses a token to register a device for the advocate the token is bound

@@ -655,6 +655,26 @@ impl ClinicStore for SqliteStore {
         Ok(u64::try_from(requests + batches).unwrap_or(u64::MAX))
     }
 
+    fn prune_sign_in(
+        &self,
+        now: DateTime<Utc>,
+        policy: SessionPolicy,
+        forget_failures_before: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let sessions = tx.execute(
+            "DELETE FROM sessions WHERE last_seen_at <= ?1 OR started_at <= ?2",
+            params![(now - policy.idle).to_rfc3339(), (now - policy.absolute).to_rfc3339()],
+        )?;
+        let failures = tx.execute(
+            "DELETE FROM sign_in_failures WHERE last_failure_at < ?1",
+            [forget_failures_before.to_rfc3339()],
+        )?;
+        tx.commit()?;
+        Ok(u64::try_from(sessions + failures).unwrap_or(u64::MAX))
+    }
+
     fn store_batch(
         &self,
         origin: Origin<'_>,

@@ -1,0 +1,248 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { render, screen, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import Workspace from "./Workspace.svelte";
+import { caseFile, caseloadRow, caseRecord, victim, vocabularies } from "../test-kit";
+import {
+  caseAnswer,
+  caseload,
+  deviceEntry,
+  mockServer,
+  refusal,
+  SIGNED_OUT,
+  signedIn,
+  signedOut,
+  staffEntry,
+  type Route,
+} from "./server-mock";
+import { CSRF_HEADER } from "./api";
+import type { SignedIn } from "./types";
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  localStorage.clear();
+  sessionStorage.clear();
+});
+
+const REFUSED = "The staff code, password or authenticator code is not right; check them and try again.";
+
+/** A server with no session running, that signs `who` in. */
+function server(who: SignedIn = signedIn(), routes: Record<string, Route> = {}) {
+  return mockServer({
+    "GET /w/api/me": signedOut(),
+    "POST /w/api/sign-in": { body: who },
+    "POST /w/api/sign-out": { status: 204 },
+    "GET /w/api/vocabularies": { body: vocabularies() },
+    "GET /w/api/caseload": caseload([caseloadRow()]),
+    ...routes,
+  });
+}
+
+async function signIn(user = userEvent.setup(), staffCode = "COORD1") {
+  await user.type(await screen.findByLabelText("Staff code"), staffCode);
+  await user.type(screen.getByLabelText("Password"), "correct horse battery staple");
+  await user.type(screen.getByLabelText("Authenticator code"), "123456");
+  await user.click(screen.getByRole("button", { name: "Sign in" }));
+  return user;
+}
+
+describe("signing in", () => {
+  it("shows a coordinator the caseload, and sends no CSRF token with the sign-in", async () => {
+    const api = server();
+    render(Workspace);
+    // No session at load is the usual start: nothing to say about it.
+    await screen.findByRole("heading", { level: 1, name: "Sign in to the clinic workspace" });
+    expect(screen.queryByRole("alert")).toBeNull();
+    await signIn();
+    expect(await screen.findByRole("heading", { level: 1, name: "Caseload" })).toBeTruthy();
+    expect(await screen.findByRole("button", { name: "T-1" })).toBeTruthy();
+    const [sent] = api.sent("POST /w/api/sign-in");
+    expect(sent.body).toEqual({ staff_code: "COORD1", password: "correct horse battery staple", code: "123456" });
+    expect(sent.headers.has(CSRF_HEADER)).toBe(false);
+    // Reads carry no token either; only changes do.
+    expect(api.sent("GET /w/api/caseload")[0].headers.has(CSRF_HEADER)).toBe(false);
+    const banner = screen.getByRole("banner");
+    expect(banner.textContent).toContain("Casey Coordinator, Coordinator");
+    const nav = within(screen.getByRole("navigation", { name: "Main" }));
+    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["Caseload"]);
+    // The token is kept in memory only.
+    expect(localStorage.length).toBe(0);
+    expect(sessionStorage.length).toBe(0);
+    expect(document.cookie).not.toContain("csrf-token-from-sign-in");
+  });
+
+  it("says the server's message after a refusal and clears the password and the code", async () => {
+    server(signedIn(), { "POST /w/api/sign-in": refusal(401, "sign_in_refused", REFUSED) });
+    render(Workspace);
+    await signIn();
+    expect((await screen.findByRole("alert")).textContent).toBe(REFUSED);
+    expect((screen.getByLabelText("Password") as HTMLInputElement).value).toBe("");
+    expect((screen.getByLabelText("Authenticator code") as HTMLInputElement).value).toBe("");
+    expect((screen.getByLabelText("Staff code") as HTMLInputElement).value).toBe("COORD1");
+    expect(screen.queryByRole("heading", { name: "Caseload" })).toBeNull();
+  });
+
+  it("says how many seconds to wait when the server asks to slow down", async () => {
+    server(signedIn(), {
+      "POST /w/api/sign-in": refusal(429, "rate_limited", "Too many sign-in attempts from this address", {
+        "retry-after": "30",
+      }),
+    });
+    render(Workspace);
+    await signIn();
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("Too many sign-in attempts from this address.");
+    expect(alert.textContent).toContain("You can try again in 30 seconds.");
+    expect((screen.getByRole("button", { name: "Sign in" }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it("asks for the 6-digit code before sending anything", async () => {
+    const api = server();
+    render(Workspace);
+    const user = userEvent.setup();
+    await user.type(await screen.findByLabelText("Staff code"), "COORD1");
+    await user.type(screen.getByLabelText("Password"), "pw");
+    await user.type(screen.getByLabelText("Authenticator code"), "12a4");
+    await user.click(screen.getByRole("button", { name: "Sign in" }));
+    expect((await screen.findByRole("alert")).textContent).toContain("6-digit code");
+    expect(api.sent("POST /w/api/sign-in")).toEqual([]);
+    expect(document.activeElement).toBe(screen.getByLabelText("Authenticator code"));
+  });
+
+  it("opens on the member's screens when a session is already running", async () => {
+    server(signedIn(), { "GET /w/api/me": { body: signedIn() } });
+    render(Workspace);
+    expect(await screen.findByRole("heading", { level: 1, name: "Caseload" })).toBeTruthy();
+  });
+});
+
+describe("signing out", () => {
+  it("sends the CSRF token from the sign-in, and leaves nothing of the session in the page", async () => {
+    const api = server(signedIn({ csrf: "token-42" }));
+    render(Workspace);
+    const user = await signIn();
+    await screen.findByRole("button", { name: "T-1" });
+    await user.click(screen.getByRole("button", { name: "Sign out" }));
+    expect((await screen.findByRole("status")).textContent).toBe("You have signed out.");
+    const [sent] = api.sent("POST /w/api/sign-out");
+    expect(sent.headers.get(CSRF_HEADER)).toBe("token-42");
+    expect(screen.queryByText("T-1")).toBeNull();
+    expect(screen.queryByText("Test Person")).toBeNull();
+    expect(screen.queryByRole("banner")).toBeNull();
+  });
+
+  it.each([
+    ["the caseload", { "GET /w/api/caseload": signedOut() }, false],
+    ["a case", { "GET /w/api/cases/c1": signedOut() }, true],
+    ["the vocabularies", { "GET /w/api/vocabularies": signedOut() }, false],
+  ])("goes back to sign-in with the server's message when %s answers signed out", async (_, routes, open) => {
+    server(signedIn(), routes);
+    render(Workspace);
+    const user = await signIn();
+    if (open) await user.click(await screen.findByRole("button", { name: "T-1" }));
+    expect((await screen.findByRole("alert")).textContent).toBe(`${SIGNED_OUT}.`);
+    expect(screen.getByRole("heading", { level: 1, name: "Sign in to the clinic workspace" })).toBeTruthy();
+    expect(screen.queryByRole("banner")).toBeNull();
+  });
+});
+
+describe("the nav", () => {
+  it("gives an administrator Staff and Devices, and no Caseload", async () => {
+    const api = server(signedIn({ name: "Alex Administrator", role: "administrator" }), {
+      "GET /w/api/staff": {
+        body: [staffEntry(), staffEntry({ code: "MGR1", name: "Morgan", role: "manager", active: false })],
+      },
+      "GET /w/api/devices": {
+        body: [
+          deviceEntry(),
+          deviceEntry({ id: "aaaaaaaa-0000", status: "revoked", revoked_at: "2026-11-01T10:00:00Z" }),
+        ],
+      },
+    });
+    render(Workspace);
+    const user = await signIn(undefined, "ADMIN1");
+    const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["Staff", "Devices"]);
+    expect(screen.queryByRole("button", { name: "Caseload" })).toBeNull();
+    const staff = await screen.findByRole("table", { name: /Staff/ });
+    const morgan = within(staff).getByText("MGR1").closest("tr")?.textContent ?? "";
+    expect(morgan).toContain("Advocates' manager");
+    expect(morgan).toContain("No");
+    expect(within(staff).getByText("ADMIN1").closest("tr")?.textContent).toContain("1 Oct 2026");
+    await user.click(nav.getByRole("button", { name: "Devices" }));
+    const devices = await screen.findByRole("table", { name: /Enrolled laptops/ });
+    const first = within(devices).getByTitle("0f8fad5b-d9cb-469f-a165-70867728950e");
+    expect(first.textContent).toBe("0f8fad5b…");
+    expect(within(devices).getByTitle("aaaaaaaa-0000").closest("tr")?.textContent).toContain("Revoked on 1 Nov 2026");
+    expect(api.sent("GET /w/api/caseload")).toEqual([]);
+    expect(api.sent("GET /w/api/vocabularies")).toEqual([]);
+  });
+
+  it.each([
+    ["advocate", "Advocates work on their laptops"],
+    ["panel_member", "The panel's agendas are coming"],
+    ["referrer", "Referrals are coming"],
+  ] as const)("gives a %s a short page and nothing else", async (role, heading) => {
+    const api = server(signedIn({ role }));
+    render(Workspace);
+    await signIn();
+    expect(await screen.findByRole("heading", { level: 1, name: heading })).toBeTruthy();
+    expect(screen.queryByRole("navigation")).toBeNull();
+    expect(screen.getByRole("button", { name: "Sign out" })).toBeTruthy();
+    expect(api.log.map((s) => `${s.method} ${s.path}`)).toEqual(["GET /w/api/me", "POST /w/api/sign-in"]);
+  });
+});
+
+describe("moving about", () => {
+  it("keeps the caseload's filters while a case is open, and moves the focus to the new screen", async () => {
+    server(signedIn(), {
+      "GET /w/api/caseload": caseload([
+        caseloadRow(),
+        caseloadRow({ case_id: "c2", reference: "T-2", advocate: "ADV2" }),
+      ]),
+      "GET /w/api/cases/c2": caseAnswer(caseFile({ case: caseRecord({ id: "c2", reference: "T-2" }) })),
+    });
+    render(Workspace);
+    const user = await signIn();
+    await screen.findByRole("button", { name: "T-1" });
+    await user.selectOptions(screen.getByLabelText("Advocate"), "ADV2");
+    expect(screen.queryByRole("button", { name: "T-1" })).toBeNull();
+    await user.click(screen.getByRole("button", { name: "T-2" }));
+    await screen.findByRole("heading", { level: 1, name: "Case T-2" });
+    expect(document.activeElement?.id).toBe("main");
+    await user.click(screen.getByRole("button", { name: "Back to caseload" }));
+    await screen.findByRole("button", { name: "T-2" });
+    expect((screen.getByLabelText("Advocate") as HTMLSelectElement).value).toBe("ADV2");
+    expect(screen.queryByRole("button", { name: "T-1" })).toBeNull();
+  });
+
+  it("offers a skip link to the main content", async () => {
+    server();
+    render(Workspace);
+    await signIn();
+    await screen.findByRole("heading", { level: 1, name: "Caseload" });
+    expect(screen.getByRole("link", { name: "Skip to main content" }).getAttribute("href")).toBe("#main");
+    expect(document.getElementById("main")?.tagName).toBe("MAIN");
+  });
+});
+
+describe("personal data", () => {
+  it("shows a victim's name that holds markup as text, in the caseload and the case", async () => {
+    const name = "<img src=x onerror=alert(1)>";
+    server(signedIn(), {
+      "GET /w/api/caseload": caseload([caseloadRow({ victim: name })]),
+      "GET /w/api/cases/c1": caseAnswer(caseFile({ victim: victim({ name, preferred_name: name }) })),
+    });
+    render(Workspace);
+    const user = await signIn();
+    await screen.findByRole("button", { name: "T-1" });
+    expect(screen.getByText(name).tagName).toBe("TD");
+    expect(document.querySelector("img")).toBeNull();
+    await user.click(screen.getByRole("button", { name: "T-1" }));
+    await screen.findByRole("heading", { level: 2, name: "Victim" });
+    expect(screen.getAllByText(name).length).toBe(2);
+    expect(document.querySelector("img")).toBeNull();
+    // The page's title never carries case data.
+    expect(document.title).toBe("Waymark clinic workspace");
+  });
+});
