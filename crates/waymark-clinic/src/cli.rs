@@ -189,7 +189,13 @@ enum AuditAction {
     /// Every line, oldest first (the default).
     List,
     /// Recompute the hash chain: exits non-zero naming the first line changed or removed.
-    Verify,
+    /// Prints the chain's head; keep it somewhere the database's holder cannot reach.
+    Verify {
+        /// A head printed by an earlier check (SEQ:HASH): that line must still hold that hash,
+        /// which a rewrite of the whole chain with the database's key cannot keep.
+        #[arg(long)]
+        expect: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -531,13 +537,26 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                 }
             }
         }
-        Command::Audit { action: Some(AuditAction::Verify) } => {
+        Command::Audit { action: Some(AuditAction::Verify { expect }) } => {
+            let anchor = match &expect {
+                Some(text) => {
+                    let (seq, hash) = text
+                        .split_once(':')
+                        .and_then(|(seq, hash)| Some((seq.parse::<i64>().ok()?, hash)))
+                        .ok_or(ClinicError::BadRequest("--expect takes SEQ:HASH, as an earlier verify printed it"))?;
+                    Some((seq, hash))
+                }
+                None => None,
+            };
             let store = Clinic::unlock(&dir, &passphrase()?)?.open_store()?;
-            let found = crate::store::verify_audit(&store.admin_audit()?)?;
+            let found = crate::store::verify_audit(&store.admin_audit()?, store.audit_bounds()?, anchor)?;
             println!(
                 "the audit verifies: {} lines in the hash chain, {} written before the chain began",
                 found.chained, found.before_chain
             );
+            if let Some((seq, hash)) = found.head {
+                println!("head {seq}:{hash} (keep it elsewhere; `audit verify --expect {seq}:{hash}` checks it later)");
+            }
         }
         Command::Audit { action: None | Some(AuditAction::List) } => {
             let store = Clinic::unlock(&dir, &passphrase()?)?.open_store()?;

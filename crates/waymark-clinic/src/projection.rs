@@ -17,6 +17,8 @@ use waymark_vault::{DbKey, Env, Replica, VaultError};
 use zeroize::Zeroizing;
 
 pub use waymark_vault::queries::{CaseFile, CaseloadFilter, CaseloadRow};
+/// What the copy records as the actor of every op it applies; no staff code may be it.
+pub use waymark_vault::REPLICA_ACTOR;
 
 /// Ops applied per transaction while catching up: large enough to amortise
 /// the commit, small enough that a reader waits only briefly for the lock.

@@ -160,7 +160,8 @@ pub fn router(state: AppState) -> Router {
 /// host can use every address in its /64). Behind a reverse proxy every
 /// laptop shares the proxy's address: raise `--per-address` there.
 pub(crate) fn network_of(ip: std::net::IpAddr) -> std::net::IpAddr {
-    match ip {
+    // A server listening on [::] sees IPv4 callers as ::ffff:a.b.c.d: each is its own address, not one /64.
+    match ip.to_canonical() {
         std::net::IpAddr::V6(v6) => {
             let mut octets = v6.octets();
             octets[8..].fill(0);

@@ -65,9 +65,9 @@ impl PasswordRecord {
         &self.0
     }
 
-    /// Whether `attempt` is the password, in time that does not depend on how much of it matched.
+    /// Whether `attempt` is the password, in time that does not depend on
+    /// how much of it matched. The caller holds a hashing turn (`sign_in` does).
     pub fn verify(&self, attempt: &SecretString) -> bool {
-        let _turn = HASHING.take_turn();
         PasswordHash::new(&self.0)
             .map(|hash| argon2id().verify_password(attempt.expose_secret().as_bytes(), &hash).is_ok())
             .unwrap_or(false)
@@ -81,10 +81,17 @@ pub const HASHES_AT_ONCE: usize = 2;
 
 static HASHING: Turns = Turns::new(HASHES_AT_ONCE);
 
+/// How long a sign-in waits for a hashing turn, and how many may wait at
+/// once: past either, it is told to try again shortly, so a flood of
+/// sign-ins cannot hold every blocking thread (and with them sync) waiting.
+pub const TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+pub const WAITING_AT_MOST: usize = 16;
+
 /// A counting semaphore for blocking callers (sign-ins run on blocking threads).
 pub struct Turns {
     free: std::sync::Mutex<usize>,
     freed: std::sync::Condvar,
+    waiting: std::sync::atomic::AtomicUsize,
 }
 
 /// A turn held until dropped.
@@ -92,17 +99,36 @@ pub struct Turn<'a>(&'a Turns);
 
 impl Turns {
     pub const fn new(at_once: usize) -> Self {
-        Turns { free: std::sync::Mutex::new(at_once), freed: std::sync::Condvar::new() }
+        Turns {
+            free: std::sync::Mutex::new(at_once),
+            freed: std::sync::Condvar::new(),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+        }
     }
 
-    /// Waits for a free turn. A poisoned lock (a panic mid-hash) still counts its turns.
-    pub fn take_turn(&self) -> Turn<'_> {
+    /// A turn within `wait`, unless `at_most` callers are already waiting
+    /// or none comes free in time.
+    pub fn try_turn(&self, wait: std::time::Duration, at_most: usize) -> Option<Turn<'_>> {
+        use std::sync::atomic::Ordering;
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= at_most {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        let deadline = std::time::Instant::now() + wait;
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         while *free == 0 {
-            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            free = self.freed.wait_timeout(free, left).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        if *free == 0 {
+            return None;
         }
         *free -= 1;
-        Turn(self)
+        Some(Turn(self))
     }
 }
 
@@ -372,6 +398,10 @@ pub fn sign_in(
     };
     let password_text = credentials.as_ref().and_then(|c| c.password.clone());
     let password = password_text.clone().map(PasswordRecord::from_stored).transpose()?;
+    let Some(_turn) = HASHING.try_turn(TURN_WAIT, WAITING_AT_MOST) else {
+        tracing::warn!("sign-ins are arriving faster than passwords can be checked; one was asked to retry");
+        return Err(ClinicError::RateLimited { retry_after_secs: TURN_WAIT.as_secs() });
+    };
     let password_ok = match &password {
         Some(record) => record.verify(attempt.password),
         None => {
@@ -543,7 +573,7 @@ mod tests {
         std::thread::scope(|scope| {
             for _ in 0..8 {
                 scope.spawn(|| {
-                    let _turn = turns.take_turn();
+                    let _turn = turns.try_turn(std::time::Duration::from_secs(30), 16).unwrap();
                     let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                     most.fetch_max(now, Ordering::SeqCst);
                     std::thread::sleep(std::time::Duration::from_millis(5));
@@ -554,6 +584,22 @@ mod tests {
         });
         assert_eq!(most.load(Ordering::SeqCst), 2, "two at once, and no more");
         assert_eq!(*turns.free.lock().unwrap(), 2, "every turn is given back");
+    }
+
+    #[test]
+    fn a_sign_in_waits_for_a_turn_only_so_long_and_only_so_many_wait() {
+        // A flood must not hold every blocking thread: past the wait or the
+        // queue, a sign-in is told to retry instead.
+        let turns = Turns::new(1);
+        let held = turns.try_turn(std::time::Duration::ZERO, 4).expect("a free turn is taken at once");
+        let started = std::time::Instant::now();
+        assert!(turns.try_turn(std::time::Duration::from_millis(50), 4).is_none(), "none comes free");
+        assert!(started.elapsed() >= std::time::Duration::from_millis(50), "it waited its time");
+        assert!(turns.try_turn(std::time::Duration::from_secs(5), 0).is_none(), "a full queue answers at once");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        drop(held);
+        assert!(turns.try_turn(std::time::Duration::ZERO, 4).is_some(), "a turn given back is free again");
+        assert_eq!(turns.waiting.load(std::sync::atomic::Ordering::SeqCst), 0, "nobody is left counted as waiting");
     }
 
     #[test]

@@ -20,6 +20,8 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+use waymark_domain::record::AtClinic;
+use waymark_domain::RecordKind;
 
 /// The session cookie. `__Host-` makes the browser refuse it unless it is
 /// `Secure`, for `/`, and set by this host alone, so a neighbouring
@@ -307,6 +309,8 @@ async fn private_headers(request: Request, next: Next) -> Response {
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // The workspace is only ever served over TLS: a browser that has seen it never tries plain HTTP.
+    headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     // The page sets its own policy; an API answer needs none of it.
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
@@ -488,11 +492,83 @@ async fn caseload(
     Ok(Json(CaseloadView { rows }))
 }
 
-/// One case as the workspace shows it: the laptop's warnings first, then the record.
+/// One case as the workspace shows it: the laptop's warnings first (made
+/// from the whole record), then the record without what its kinds withhold
+/// at the clinic (`KindRules::at_clinic`), and the names of what was.
 #[derive(Debug, Serialize)]
 pub struct CaseSummary {
-    pub file: crate::projection::CaseFile,
+    pub file: serde_json::Value,
     pub warnings: Vec<waymark_domain::alerts::Warning>,
+    /// `kind` for a kind withheld whole, `kind.field` for a field.
+    pub withheld: Vec<String>,
+}
+
+/// Each section of a case file and the kind of record it holds. Sections
+/// whose entries wrap a record (incidents with their amendments, orders with
+/// their breaches) hold kinds that withhold nothing; a test keeps it so.
+pub const CASE_SECTIONS: &[(&str, RecordKind)] = &[
+    ("case", RecordKind::Case),
+    ("victim", RecordKind::Victim),
+    ("perpetrators", RecordKind::Perpetrator),
+    ("incidents", RecordKind::Incident),
+    ("risk_assessments", RecordKind::RiskAssessment),
+    ("safety_plans", RecordKind::SafetyPlan),
+    ("hearings", RecordKind::Hearing),
+    ("orders", RecordKind::ProtectiveOrder),
+    ("referrals", RecordKind::Referral),
+    ("clinic_reviews", RecordKind::ClinicReview),
+    ("contacts", RecordKind::Contact),
+    ("tasks", RecordKind::Task),
+];
+
+/// Sections of a case file that are not records: made from them, holding no personal details.
+pub const CASE_DERIVED: &[&str] = &["reminders"];
+
+/// The case file as the workspace may send it. A section the list above
+/// does not name is not sent at all, so a new section stays at the clinic
+/// until someone decides what of it a browser may have.
+pub fn for_the_workspace(file: &crate::projection::CaseFile) -> Result<(serde_json::Value, Vec<String>), ClinicError> {
+    let whole = serde_json::to_value(file).map_err(|_| ClinicError::Store("a case could not be read out".into()))?;
+    let serde_json::Value::Object(sections) = whole else {
+        return Err(ClinicError::Store("a case could not be read out".into()));
+    };
+    let mut sent = serde_json::Map::new();
+    let mut withheld = Vec::new();
+    for (name, mut value) in sections {
+        if CASE_DERIVED.contains(&name.as_str()) {
+            sent.insert(name, value);
+            continue;
+        }
+        let Some((_, kind)) = CASE_SECTIONS.iter().find(|(section, _)| *section == name) else { continue };
+        match kind.rules().at_clinic {
+            AtClinic::Shown => {}
+            AtClinic::WithholdAll => {
+                let held = value.as_array().is_some_and(|a| !a.is_empty()) || value.is_object();
+                if held {
+                    withheld.push(kind.wire().to_owned());
+                }
+                value = if value.is_array() { serde_json::Value::Array(Vec::new()) } else { serde_json::Value::Null };
+            }
+            AtClinic::Withhold(fields) => {
+                let records: Vec<&mut serde_json::Value> = match &mut value {
+                    serde_json::Value::Array(items) => items.iter_mut().collect(),
+                    serde_json::Value::Object(_) => vec![&mut value],
+                    _ => Vec::new(),
+                };
+                for record in records {
+                    for field in fields {
+                        if record.as_object_mut().and_then(|r| r.remove(*field)).is_some() {
+                            withheld.push(format!("{}.{field}", kind.wire()));
+                        }
+                    }
+                }
+            }
+        }
+        sent.insert(name, value);
+    }
+    withheld.sort();
+    withheld.dedup();
+    Ok((serde_json::Value::Object(sent), withheld))
 }
 
 async fn case(
@@ -509,7 +585,8 @@ async fn case(
             Ok(file) => {
                 viewed(&state, &viewer, &case_id.to_string(), serde_json::json!({ "kind": "case" }))?;
                 let warnings = file.warnings(waymark_domain::time::london_date(now));
-                Ok(CaseSummary { file, warnings })
+                let (file, withheld) = for_the_workspace(&file)?;
+                Ok(CaseSummary { file, warnings, withheld })
             }
             Err(ClinicError::NotFound) => {
                 let line = AuditLine {

@@ -92,8 +92,15 @@ fn a_case_from_a_laptop(clinic: &Clinic, now: DateTime<Utc>) -> (Uuid, tempfile:
     let token = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(TOKEN));
     store.enrol(&token, &record, Some("ISA01"), now).unwrap();
     let case = laptop_kit::patch(&["reference=WS-1", "referral.source=police", "referral.reason=Repeated contact"]);
-    let victim = laptop_kit::patch(&["name=<img src=x onerror=alert(1)> Rowan (DEMO)"]);
+    let victim = laptop_kit::patch(&[
+        "name=<img src=x onerror=alert(1)> Rowan (DEMO)",
+        "address.lines+=7 Hiddenhurst Lane",
+        "address.postcode=ZZ99 7HL",
+        "safe_contact.email=rowan.hidden@example.invalid",
+    ]);
     let (case, _) = laptop.open_case(&case, &victim).unwrap();
+    let plan = laptop_kit::patch(&["code_word=Marigoldcanary", "review_on=2027-01-07"]);
+    laptop.add(waymark_domain::RecordKind::SafetyPlan, case.case_id(), &plan).unwrap();
     let ops = laptop.outbox_batch(0, 100).unwrap();
     let origin = Origin::Device {
         id: device,
@@ -185,6 +192,16 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
                 let text = String::from_utf8_lossy(&body);
                 // Nobody refused a case sees a word of it.
                 assert!(allowed || !text.contains("WS-1") && !text.contains("Rowan"), "{name}: {text}");
+                // Where the victim lives and how to reach them never leave the clinic, for anyone.
+                for secret in ["Hiddenhurst", "ZZ99 7HL", "rowan.hidden", "Marigoldcanary"] {
+                    assert!(!text.contains(secret), "{name}: {} got {secret}", member.code);
+                }
+                if allowed && route == WorkRoute::Case {
+                    let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                    let withheld: Vec<&str> =
+                        answer["withheld"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+                    assert_eq!(withheld, ["safety_plan", "victim.address", "victim.dependants", "victim.safe_contact"]);
+                }
                 if allowed && matches!(route, WorkRoute::Caseload | WorkRoute::Case) {
                     assert!(
                         text.contains("WS-1") && text.contains("Rowan"),
@@ -194,6 +211,37 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
                     // Markup in a name is data in JSON, for the page to show as text.
                     assert!(text.contains(r#"<img src=x onerror=alert(1)> Rowan (DEMO)"#), "{name}: {text}");
                 }
+            }
+        }
+        // Every section of the case file is either a kind with its rule or
+        // derived; the wrapped sections' kinds withhold nothing (their
+        // entries nest the record, which the rule would not reach).
+        let whole = clinic
+            .state
+            .projection
+            .as_ref()
+            .unwrap()
+            .read(|copy| copy.case_file(waymark_domain::CaseId(case_id)))
+            .unwrap();
+        let whole = serde_json::to_value(&whole).unwrap();
+        for section in whole.as_object().unwrap().keys() {
+            let mapped = waymark_clinic::workspace::CASE_SECTIONS.iter().any(|(s, _)| s == section);
+            assert!(mapped || waymark_clinic::workspace::CASE_DERIVED.contains(&section.as_str()), "{section}");
+        }
+        for (section, kind) in waymark_clinic::workspace::CASE_SECTIONS {
+            if matches!(*section, "incidents" | "orders") {
+                assert_eq!(kind.rules().at_clinic, waymark_domain::record::AtClinic::Shown, "{section}");
+            }
+        }
+        // Another method on a route is refused before anything runs; HEAD is a GET and needs a session.
+        for route in WorkRoute::ALL {
+            let other = if route.method() == axum::http::Method::GET { "POST" } else { "GET" };
+            let path = route.path().replace("{id}", &case_id.to_string());
+            let request = Request::builder().method(other).uri(&path).body(Body::empty()).unwrap();
+            assert_eq!(call(&clinic, request).await.0, StatusCode::METHOD_NOT_ALLOWED, "{name}: {other} {path}");
+            if route.method() == axum::http::Method::GET {
+                let request = Request::head(&path).body(Body::empty()).unwrap();
+                assert_eq!(call(&clinic, request).await.0, StatusCode::UNAUTHORIZED, "{name}: HEAD {path}");
             }
         }
         // After signing out, every session is over.
@@ -213,7 +261,7 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
         assert!(!has("REF1", AdminAction::Refused, "me"), "{name}: anyone may see who they are");
         assert_eq!(audit.iter().filter(|l| l.action == AdminAction::SignedIn).count(), members.len(), "{name}");
         assert_eq!(audit.iter().filter(|l| l.action == AdminAction::SignedOut).count(), members.len(), "{name}");
-        waymark_clinic::store::verify_audit(&audit).unwrap();
+        waymark_clinic::store::verify_audit(&audit, clinic.state.store.audit_bounds().unwrap(), None).unwrap();
     }
 }
 
@@ -339,6 +387,31 @@ async fn sessions_resist_csrf_fixation_expiry_guessing_and_guessed_passwords_in_
             statuses.push(status.as_u16());
         }
         assert_eq!(statuses, [401, 401, 401, 429], "{name}: one /64, one address");
+        // A server listening on [::] sees IPv4 callers as ::ffff:a.b.c.d: each is still its own address.
+        let mut statuses = Vec::new();
+        for (n, address) in
+            ["[::ffff:192.0.2.9]:1", "[::ffff:192.0.2.9]:2", "[::ffff:192.0.2.9]:3", "[::ffff:192.0.2.10]:1"]
+                .into_iter()
+                .enumerate()
+        {
+            let (status, _, _) =
+                send(&clinic, from(address, &format!("MAPPED{n}"), "wrong guess here", "000000")).await;
+            statuses.push(status.as_u16());
+        }
+        assert_eq!(statuses, [401, 401, 401, 401], "{name}: 192.0.2.10 is not held back by 192.0.2.9");
+        // A staff code's own wait is capped at a minute, however many have guessed at it from elsewhere.
+        for n in 0..8 {
+            let address = format!("203.0.113.{n}:1");
+            let (status, _, _) = send(&clinic, from(&address, "CAPPED", "wrong guess here", "000000")).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}: guess {n} is counted");
+            clock.advance(Duration::seconds(61));
+        }
+        clock.advance(Duration::seconds(-31));
+        let (status, _, _) = send(&clinic, from("203.0.113.100:1", "CAPPED", "wrong guess here", "000000")).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{name}: within the minute");
+        clock.advance(Duration::seconds(31));
+        let (status, _, _) = send(&clinic, from("203.0.113.101:1", "CAPPED", "wrong guess here", "000000")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}: a minute after the eighth, not 2 minutes");
 
         // A sign-in posted as text (what a form on another site can send) is refused unread.
         let code = oathtool_code(&coordinator.secret, clock.now() + Duration::seconds(30));
@@ -348,8 +421,13 @@ async fn sessions_resist_csrf_fixation_expiry_guessing_and_guessed_passwords_in_
         assert_eq!(call(&clinic, request.unwrap()).await.0, StatusCode::BAD_REQUEST, "{name}: text/plain");
         // A body that is not the sign-in form is refused with a 400, never a panic.
         for body in ["", "{}", "[]", r#"{"staff_code":"CRD1","password":"x","code":"1","role":"administrator"}"#] {
-            let request = Request::post(WorkRoute::SignIn.path()).body(Body::from(body)).unwrap();
-            assert_eq!(call(&clinic, request).await.0, StatusCode::BAD_REQUEST, "{name}: {body}");
+            let request = Request::post(WorkRoute::SignIn.path())
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body))
+                .unwrap();
+            let (status, answer) = call(&clinic, request).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {body}");
+            assert!(String::from_utf8_lossy(&answer).contains("staff_code, password, code"), "{name}: parsed, refused");
         }
     }
 }
@@ -383,7 +461,14 @@ async fn the_pages_are_served_from_the_files_read_at_start_under_a_strict_policy
         (StatusCode::OK, "text/javascript; charset=utf-8")
     );
     assert_eq!(send(&clinic, get("/w/icon.png")).await.0, StatusCode::OK);
-    for path in ["/w/assets/../../Cargo.toml", "/w/assets/%2e%2e/%2e%2e/etc/passwd", "/w/missing.js", "/w/assets/"] {
+    for path in [
+        "/w/assets/../../Cargo.toml",
+        "/w/assets/%2e%2e/%2e%2e/etc/passwd",
+        "/w/assets/..%2f..%2fCargo.toml",
+        "/w/..%2fCargo.toml",
+        "/w/missing.js",
+        "/w/assets/",
+    ] {
         assert_eq!(send(&clinic, get(path)).await.0, StatusCode::NOT_FOUND, "{path}");
     }
     // A folder without the page is refused when the clinic starts, not at the first request.

@@ -69,6 +69,20 @@ pub struct KindRules {
     /// Fields no person needs to see (ids). With `presented`, every field of
     /// the record, checked by a test on a serialised sample.
     pub internal: &'static [&'static str],
+    /// What of a record the clinic's workspace never sends to a browser:
+    /// where someone lives and how to reach them, their children, and what
+    /// the victim said in confidence. It stays on the advocate's laptop.
+    pub at_clinic: AtClinic,
+}
+
+/// What of a record the clinic's workspace sends (`KindRules::at_clinic`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AtClinic {
+    Shown,
+    /// Everything but these fields.
+    Withhold(&'static [&'static str]),
+    /// None of it.
+    WithholdAll,
 }
 
 /// A field as a person sees it.
@@ -230,6 +244,7 @@ impl KindRules {
         new_doc: ids_only,
         presented: &[],
         internal: &["id", "case_id"],
+        at_clinic: AtClinic::Shown,
     };
 
     /// The label of a presented field.
@@ -489,6 +504,24 @@ mod tests {
             assert_eq!(serde_json::to_value(kind).unwrap(), serde_json::json!(kind.wire()));
             assert_eq!(serde_json::from_value::<RecordKind>(serde_json::json!(kind.wire())).unwrap(), *kind);
         }
+    }
+
+    #[test]
+    fn what_the_clinic_withholds_names_real_fields_and_covers_where_the_victim_is() {
+        // Why: a misspelt field would be sent to every browser at the clinic.
+        for kind in RecordKind::ALL {
+            if let AtClinic::Withhold(fields) = kind.rules().at_clinic {
+                for field in fields {
+                    assert!(kind.rules().has_field(field), "{}.{field} is not a field", kind.wire());
+                }
+            }
+        }
+        let victim = RecordKind::Victim.rules();
+        // Every field that holds the victim's address is withheld, and how to reach them.
+        for field in victim.address_fields.iter().chain(&["safe_contact", "dependants"]) {
+            assert!(matches!(victim.at_clinic, AtClinic::Withhold(f) if f.contains(field)), "{field}");
+        }
+        assert_eq!(RecordKind::SafetyPlan.rules().at_clinic, AtClinic::WithholdAll, "the code word and safe places");
     }
 
     #[test]

@@ -13,7 +13,15 @@ export const API = "/w/api";
 export const CSRF_HEADER = "x-waymark-csrf";
 
 export type Caseload = { rows: B.CaseloadRow_Serialize[] };
-export type CaseAnswer = { file: B.CaseFile_Serialize; warnings: B.Warning[] };
+/** What the server withholds at the clinic (the kinds' `at_clinic` rule) is absent, not empty. */
+type SentVictim = Omit<NonNullable<B.CaseFile_Serialize["victim"]>, "address" | "safe_contact" | "dependants">;
+export type WorkspaceCaseFile = Omit<B.CaseFile_Serialize, "victim" | "safety_plans" | "contacts"> & {
+  victim: SentVictim | null;
+  safety_plans: [];
+  contacts: [];
+};
+/** `withheld` names what stayed on the advocate's laptop: `kind` or `kind.field`. */
+export type CaseAnswer = { file: WorkspaceCaseFile; warnings: B.Warning[]; withheld: string[] };
 
 /** A request the server refused, or that never reached it; `message` is for the user. */
 export class WorkspaceFailure extends Error {

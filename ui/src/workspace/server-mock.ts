@@ -70,9 +70,13 @@ export function signedIn(overrides: Partial<SignedIn> = {}): SignedIn {
 }
 
 export const caseload = (rows: B.CaseloadRow_Serialize[]): Answer => ({ body: { rows } satisfies Caseload });
-export const caseAnswer = (file: B.CaseFile_Serialize, warnings: B.Warning[] = []): Answer => ({
-  body: { file, warnings } satisfies CaseAnswer,
-});
+export const caseAnswer = (file: B.CaseFile_Serialize, warnings: B.Warning[] = []): Answer => {
+  // As the server sends it: where the victim is and how to reach them withheld.
+  const { address: _a, safe_contact: _s, dependants: _d, ...victim } = file.victim ?? ({} as B.Victim);
+  const sent = { ...file, victim: file.victim ? victim : null, safety_plans: [], contacts: [] } as CaseAnswer["file"];
+  const withheld = ["safety_plan", "victim.address", "victim.dependants", "victim.safe_contact"];
+  return { body: { file: sent, warnings, withheld } satisfies CaseAnswer };
+};
 
 export function staffEntry(overrides: Partial<StaffEntry> = {}): StaffEntry {
   return {

@@ -707,6 +707,10 @@ impl ClinicStore for MemoryStore {
         Ok(())
     }
 
+    fn audit_bounds(&self) -> StoreResult<AuditBounds> {
+        Ok(AuditBounds { chain_starts_after: 0, highest_issued: self.lock()?.audit.len() as i64 })
+    }
+
     fn admin_audit(&self) -> StoreResult<Vec<AdminEvent>> {
         Ok(self.lock()?.audit.clone())
     }
@@ -762,18 +766,17 @@ mod tests {
             store.audit(&line, at).unwrap();
         }
         let lines = store.admin_audit().unwrap();
-        assert_eq!(verify_audit(&lines).unwrap().chained, 4);
+        let bounds = store.audit_bounds().unwrap();
+        let verify = |lines: &[AdminEvent]| verify_audit(lines, bounds, None);
+        assert_eq!(verify(&lines).unwrap().chained, 4);
         let mut removed = lines.clone();
         removed.remove(2);
-        assert!(matches!(verify_audit(&removed), Err(ClinicError::AuditBroken { seq: 4 })), "the line after a gap");
+        assert!(matches!(verify(&removed), Err(ClinicError::AuditBroken { seq: 3 })), "the gap itself");
         let mut changed = lines.clone();
         changed[1].actor = "CRD1".into();
-        assert!(matches!(verify_audit(&changed), Err(ClinicError::AuditBroken { seq: 2 })));
+        assert!(matches!(verify(&changed), Err(ClinicError::AuditBroken { seq: 2 })));
         let mut unhashed = lines;
         unhashed[3].hash = None;
-        assert!(
-            matches!(verify_audit(&unhashed), Err(ClinicError::AuditBroken { seq: 4 })),
-            "no hash after the chain began"
-        );
+        assert!(matches!(verify(&unhashed), Err(ClinicError::AuditBroken { seq: 4 })), "no hash after the chain began");
     }
 }

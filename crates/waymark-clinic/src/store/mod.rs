@@ -77,7 +77,10 @@ pub struct StaffMember {
 impl StaffMember {
     /// Staff codes are short identifiers, never names: they appear in ops, audits and logs.
     pub fn check_code(code: &str) -> Result<(), ClinicError> {
+        // The clinic's copy of the records applies ops as this actor; nobody may be it.
+        let reserved = code.eq_ignore_ascii_case(crate::projection::REPLICA_ACTOR);
         let ok = !code.is_empty()
+            && !reserved
             && code.len() <= 32
             && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if ok {
@@ -365,38 +368,66 @@ pub fn audit_hash(
     hex::encode(<sha2::Sha256 as sha2::Digest>::digest(line.to_string().as_bytes()))
 }
 
-/// What `verify_audit` found: how many lines the chain holds, and how many
-/// came before it began.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What `verify_audit` found: how many lines the chain holds, how many came
+/// before it began, and its head, to keep somewhere the database's holder
+/// cannot reach and give back as an anchor later.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditVerified {
     pub chained: u64,
     pub before_chain: u64,
+    pub head: Option<(i64, String)>,
 }
 
-/// Recomputes the chain. The first line that does not match names where
-/// the audit was changed (`AuditBroken`).
-pub fn verify_audit(lines: &[AdminEvent]) -> StoreResult<AuditVerified> {
-    let mut found = AuditVerified { chained: 0, before_chain: 0 };
+/// What the store knows about its audit besides the lines themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditBounds {
+    /// Lines up to this one were written before the chain began (clinic schema 7) and carry no hash.
+    pub chain_starts_after: i64,
+    /// The highest line number the store ever gave: a line taken off the end leaves it behind.
+    pub highest_issued: i64,
+}
+
+/// Recomputes the chain. The first line that does not match, is missing or
+/// has lost its hash names where the audit was changed (`AuditBroken`). The
+/// chain alone cannot stop someone with the database's key from rewriting
+/// it all; `anchor`, a head kept elsewhere from an earlier check, can: the
+/// line it names must still be there with that hash.
+pub fn verify_audit(
+    lines: &[AdminEvent],
+    bounds: AuditBounds,
+    anchor: Option<(i64, &str)>,
+) -> StoreResult<AuditVerified> {
+    let mut found = AuditVerified { chained: 0, before_chain: 0, head: None };
     let mut previous: Option<String> = None;
+    let mut expected_seq = 1;
     for line in lines {
-        match &line.hash {
-            None if found.chained == 0 => found.before_chain += 1,
-            None => return Err(ClinicError::AuditBroken { seq: line.seq }),
-            Some(hash) => {
-                let expected = audit_hash(
-                    previous.as_deref(),
-                    line.at,
-                    &line.actor,
-                    line.action,
-                    line.target.as_deref(),
-                    &line.detail,
-                );
-                if *hash != expected {
-                    return Err(ClinicError::AuditBroken { seq: line.seq });
-                }
-                found.chained += 1;
-                previous = Some(hash.clone());
+        if line.seq != expected_seq {
+            return Err(ClinicError::AuditBroken { seq: expected_seq });
+        }
+        expected_seq += 1;
+        if line.seq <= bounds.chain_starts_after {
+            if line.hash.is_some() {
+                return Err(ClinicError::AuditBroken { seq: line.seq });
             }
+            found.before_chain += 1;
+            continue;
+        }
+        let expected =
+            audit_hash(previous.as_deref(), line.at, &line.actor, line.action, line.target.as_deref(), &line.detail);
+        if line.hash.as_deref() != Some(expected.as_str()) {
+            return Err(ClinicError::AuditBroken { seq: line.seq });
+        }
+        found.chained += 1;
+        found.head = Some((line.seq, expected.clone()));
+        previous = Some(expected);
+    }
+    if expected_seq - 1 != bounds.highest_issued {
+        return Err(ClinicError::AuditBroken { seq: (expected_seq).min(bounds.highest_issued) });
+    }
+    if let Some((seq, hash)) = anchor {
+        let kept = lines.iter().find(|l| l.seq == seq).and_then(|l| l.hash.as_deref());
+        if kept != Some(hash) {
+            return Err(ClinicError::AuditBroken { seq });
         }
     }
     Ok(found)
@@ -553,6 +584,8 @@ pub trait ClinicStore: Send + Sync {
     fn audit(&self, line: &AuditLine<'_>, now: DateTime<Utc>) -> StoreResult<()>;
     /// The audit, oldest first.
     fn admin_audit(&self) -> StoreResult<Vec<AdminEvent>>;
+    /// Where the audit's chain begins and the highest line number ever given.
+    fn audit_bounds(&self) -> StoreResult<AuditBounds>;
     /// The ops in the feed about one case (of one record kind, if given), in feed order.
     fn case_ops(&self, case: Uuid, kind: Option<&str>) -> StoreResult<Vec<WireOp>>;
     /// Keeps a warning; one per op.

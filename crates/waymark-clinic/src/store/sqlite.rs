@@ -17,6 +17,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { name: "0005_text_warnings", sql: include_str!("migrations/0005_text_warnings.sql") },
     Migration { name: "0006_sign_in", sql: include_str!("migrations/0006_sign_in.sql") },
     Migration { name: "0007_audit_chain", sql: include_str!("migrations/0007_audit_chain.sql") },
+    Migration { name: "0008_audit_chain_start", sql: include_str!("migrations/0008_audit_chain_start.sql") },
 ];
 
 const TUNING: Tuning = Tuning { busy_timeout_ms: 10_000, cache_kib: None, foreign_keys: false };
@@ -1186,6 +1187,16 @@ impl ClinicStore for SqliteStore {
         Ok(())
     }
 
+    fn audit_bounds(&self) -> StoreResult<AuditBounds> {
+        let conn = self.conn()?;
+        let chain_starts_after: i64 = conn.query_row("SELECT seq FROM audit_chain_start", [], |r| r.get(0))?;
+        let highest_issued: i64 = conn
+            .query_row("SELECT seq FROM sqlite_sequence WHERE name = 'admin_audit'", [], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
+        Ok(AuditBounds { chain_starts_after, highest_issued })
+    }
+
     fn admin_audit(&self) -> StoreResult<Vec<AdminEvent>> {
         let conn = self.conn()?;
         let mut stmt =
@@ -1261,16 +1272,50 @@ mod tests {
             store.audit(&line, at + chrono::Duration::seconds(n as i64)).unwrap();
         }
         let lines = store.admin_audit().unwrap();
-        assert_eq!(verify_audit(&lines).unwrap(), AuditVerified { chained: 3, before_chain: 0 });
-        // The triggers stop an UPDATE; an insider with the key can drop them. The chain still tells.
-        let conn = store.conn().unwrap();
-        conn.execute_batch(
-            "DROP TRIGGER admin_audit_no_update; UPDATE admin_audit SET detail = '{\"rows\":9}' WHERE seq = 2",
-        )
-        .unwrap();
-        drop(conn);
-        let err = verify_audit(&store.admin_audit().unwrap()).unwrap_err();
-        assert!(matches!(err, ClinicError::AuditBroken { seq: 2 }), "{err:?}");
+        let bounds = store.audit_bounds().unwrap();
+        assert_eq!(bounds, AuditBounds { chain_starts_after: 0, highest_issued: 3 });
+        let found = verify_audit(&lines, bounds, None).unwrap();
+        assert_eq!((found.chained, found.before_chain), (3, 0));
+        let head = found.head.unwrap();
+        assert!(verify_audit(&lines, bounds, Some((head.0, &head.1))).is_ok(), "its own head anchors it");
+        let broken_at = |sql: &str| {
+            let copy = tempfile::tempdir().unwrap();
+            let path = copy.path().join("clinic.db");
+            // The database with its write-ahead log, where the newest lines are until a checkpoint.
+            for suffix in ["", "-wal", "-shm"] {
+                let from = dir.path().join(format!("clinic.db{suffix}"));
+                if from.exists() {
+                    std::fs::copy(from, copy.path().join(format!("clinic.db{suffix}"))).unwrap();
+                }
+            }
+            let tampered = SqliteStore::open(&path, &[3u8; 32], false).unwrap();
+            tampered.conn().unwrap().execute_batch(sql).unwrap();
+            let (lines, bounds) = (tampered.admin_audit().unwrap(), tampered.audit_bounds().unwrap());
+            match verify_audit(&lines, bounds, Some((head.0, &head.1))) {
+                Err(ClinicError::AuditBroken { seq }) => seq,
+                other => panic!("{sql}: {other:?}"),
+            }
+        };
+        // The triggers stop an UPDATE or DELETE; an insider with the key can drop them. The chain still tells.
+        let unguarded = "DROP TRIGGER admin_audit_no_update; DROP TRIGGER admin_audit_no_delete;";
+        assert_eq!(
+            broken_at(&format!("{unguarded} UPDATE admin_audit SET detail = '{{\"rows\":9}}' WHERE seq = 2")),
+            2
+        );
+        assert_eq!(
+            broken_at(&format!("{unguarded} UPDATE admin_audit SET hash = NULL")),
+            1,
+            "no line may lose its hash"
+        );
+        assert_eq!(broken_at(&format!("{unguarded} DELETE FROM admin_audit WHERE seq = 3")), 3, "a line off the end");
+        assert_eq!(
+            broken_at(&format!("{unguarded} DELETE FROM admin_audit WHERE seq = 2")),
+            2,
+            "a line from the middle"
+        );
+        // Taking the last line and the counter back, then rewriting the chain, still fails the anchor.
+        let rewound = format!("{unguarded} DELETE FROM admin_audit WHERE seq = 3; UPDATE sqlite_sequence SET seq = 2 WHERE name = 'admin_audit'");
+        assert_eq!(broken_at(&rewound), 3, "the head kept elsewhere is gone");
     }
 
     #[test]

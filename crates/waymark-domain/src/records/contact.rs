@@ -1,11 +1,13 @@
 //! Contacts with the victim and with others about the case.
 
 use super::*;
-use crate::record::{ids_and, KindRules, Presented};
+use crate::record::{ids_and, AtClinic, KindRules, Presented};
 use serde_json::json;
 
 pub(crate) const RULES: KindRules = KindRules {
     order: &["at", "id"],
+    // Notes of what the victim said to their advocate.
+    at_clinic: AtClinic::WithholdAll,
     presented: &[
         Presented::new("at", "When"),
         Presented::new("method", "How"),

@@ -1,12 +1,14 @@
 //! Safety plans: each version is a new record that starts from the last.
 
 use super::*;
-use crate::record::{ids_and, KindRules, Presented};
+use crate::record::{ids_and, AtClinic, KindRules, Presented};
 use serde_json::json;
 
 /// Each version is a new record that starts from the latest one's content.
 pub(crate) const RULES: KindRules = KindRules {
     protected: &["id", "case_id", "version"],
+    // The code word, safe places and the victim's routines.
+    at_clinic: AtClinic::WithholdAll,
     order: &["version"],
     correction: Some("safety plan version"),
     carries_forward: &["review_on", "code_word", "safe_places", "sections", "support_network"],

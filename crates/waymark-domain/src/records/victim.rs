@@ -1,7 +1,7 @@
 //! The victim: contact, safety arrangements, consents and dependants.
 
 use super::*;
-use crate::record::{Asked, KindRules, Presented};
+use crate::record::{Asked, AtClinic, KindRules, Presented};
 
 /// The address and the safe way to make contact are safety-critical.
 pub(crate) const RULES: KindRules = KindRules {
@@ -28,6 +28,7 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("consents", "Consents to share").own_screen(),
         Presented::new("sharing_without_consent", "Shared without consent").own_screen(),
     ],
+    at_clinic: AtClinic::Withhold(&["address", "safe_contact", "dependants"]),
     ..KindRules::PLAIN
 };
 
