@@ -332,3 +332,30 @@ fn a_consent_withdrawn_on_one_laptop_while_rescoped_on_the_other_is_one_consent_
     }
     assert_eq!(world.state(0), world.state(1));
 }
+
+#[test]
+fn the_clinics_copy_takes_the_later_of_two_writes_whatever_order_the_feed_holds_them_in() {
+    // Found by the property test: A laptop writes true, syncs, then false; the
+    // other writes true later without having seen either. Both laptops show
+    // the later true; the clinic's copy, applying the feed in its own order,
+    // must too.
+    let mut world = World::new(0);
+    let steps = [
+        Step::Edit { on: 1, field: 3, value: 1 },
+        Step::Sync { on: 1 },
+        Step::Edit { on: 1, field: 3, value: 2 },
+        Step::Edit { on: 0, field: 3, value: 1 },
+    ];
+    for step in &steps {
+        world.run(step);
+    }
+    for _ in 0..2 {
+        world.sync(0);
+        world.sync(1);
+    }
+    let (a, b) = (world.state(0), world.state(1));
+    assert_eq!(a, b);
+    assert_eq!(a.0["case"]["persistently_targeted"], serde_json::json!(true), "the later write");
+    world.projection.catch_up(&world.clinic).unwrap();
+    assert_eq!(world.copy_state().0, a.0, "the clinic's copy");
+}

@@ -3,26 +3,13 @@
 // contentful paint, and when the whole table was painted, for the caseload
 // page of a signed-in coordinator, against the sign-in page in the same
 // browser. Run by `cargo xtask bench-clinic`.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { remote } from "webdriverio";
+import { chromium } from "../webdriver-kit.mjs";
 
 const URL = process.env.WAYMARK_WORKSPACE_URL;
 const bench = JSON.parse(readFileSync(process.env.WAYMARK_BENCH_CLINIC, "utf8"));
-const driver = spawn("chromedriver", ["--port=9516"], { stdio: "ignore" });
-const browser = await remote({
-  hostname: "127.0.0.1",
-  port: 9516,
-  logLevel: "warn",
-  connectionRetryCount: 10,
-  capabilities: {
-    browserName: "chrome",
-    "goog:chromeOptions": {
-      binary: "/usr/bin/chromium",
-      args: ["--headless=new", "--no-sandbox", "--ignore-certificate-errors", "--window-size=1280,900"],
-    },
-  },
-});
+const { browser, close } = await chromium(9516);
 
 const paint = () => browser.execute(() => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null);
 
@@ -67,6 +54,5 @@ try {
       `${signInPaint.toFixed(0)} ms (${(mid("shown") / signInPaint).toFixed(1)}x)`,
   );
 } finally {
-  await browser.deleteSession().catch(() => {});
-  driver.kill();
+  await close();
 }

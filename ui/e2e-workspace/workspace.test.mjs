@@ -6,45 +6,26 @@
 // that may not see a case.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createRequire } from "node:module";
-import { remote } from "webdriverio";
+import { audit as axeAudit, chromium } from "../webdriver-kit.mjs";
 
 const URL = process.env.WAYMARK_WORKSPACE_URL;
 const SECRETS = process.env.WAYMARK_STAFF_SECRETS;
 const PASSWORD = process.env.WAYMARK_STAFF_PASSWORD;
 const SHOTS = process.env.WAYMARK_SCREENSHOTS;
-const DRIVER_PORT = 9515;
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
-let driver;
 let browser;
+let close;
 
 before(async () => {
   assert.ok(URL && SECRETS && PASSWORD, "cargo xtask test sets the clinic's address, the staff secrets and password");
-  driver = spawn("chromedriver", [`--port=${DRIVER_PORT}`], { stdio: "ignore" });
-  // chromedriver takes a moment to listen; webdriverio retries the connection.
-  browser = await remote({
-    hostname: "127.0.0.1",
-    port: DRIVER_PORT,
-    logLevel: "warn",
-    connectionRetryCount: 10,
-    capabilities: {
-      browserName: "chrome",
-      "goog:chromeOptions": {
-        binary: "/usr/bin/chromium",
-        // The demo clinic's certificate is its own, self-signed, for 127.0.0.1.
-        args: ["--headless=new", "--no-sandbox", "--ignore-certificate-errors", "--window-size=1280,900"],
-      },
-    },
-  });
+  ({ browser, close } = await chromium(9515));
 });
 
 after(async () => {
-  await browser?.deleteSession().catch(() => {});
-  driver?.kill();
+  await close?.();
 });
 
 /** The code the member's authenticator shows now, from oathtool. */
@@ -53,22 +34,7 @@ function totp(code) {
   return execFileSync("oathtool", ["--totp", "-b", secret]).toString().trim();
 }
 
-async function audit(screen) {
-  await browser.execute(axeSource);
-  const violations = await browser.executeAsync((done) => {
-    // eslint-disable-next-line no-undef
-    axe
-      .run(document, { resultTypes: ["violations"] })
-      .then((r) =>
-        done(
-          r.violations
-            .filter((v) => v.impact === "serious" || v.impact === "critical")
-            .map((v) => `${v.id}: ${v.nodes.length}`),
-        ),
-      );
-  });
-  assert.deepEqual(violations, [], `axe found serious or critical problems on ${screen}`);
-}
+const audit = (screen) => axeAudit(browser, screen);
 
 async function shot(name) {
   if (SHOTS) await browser.saveScreenshot(join(SHOTS, `${name}.png`));

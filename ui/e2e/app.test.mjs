@@ -5,11 +5,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRequire } from "node:module";
 import { remote } from "webdriverio";
+import { audit as axeAudit } from "../webdriver-kit.mjs";
 
 const APP = process.env.WAYMARK_APP;
 const CLINIC = process.env.WAYMARK_CLINIC;
@@ -20,7 +20,6 @@ const PASSPHRASE = "lantern orbit marmalade";
 const VICTIM = "Ezra Canary (E2E)";
 const REFERENCE = "E2E-0001";
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const vault = mkdtempSync(join(tmpdir(), "waymark-e2e-"));
 let driver;
 let browser;
@@ -124,22 +123,7 @@ async function shot(name) {
 }
 
 /** axe-core in the page itself: the WebdriverIO builder opens windows Tauri refuses. */
-async function audit(screen) {
-  await browser.execute(axeSource);
-  const violations = await browser.executeAsync((done) => {
-    // eslint-disable-next-line no-undef
-    axe
-      .run(document, { resultTypes: ["violations"] })
-      .then((r) =>
-        done(
-          r.violations
-            .filter((v) => v.impact === "serious" || v.impact === "critical")
-            .map((v) => `${v.id}: ${v.nodes.length}`),
-        ),
-      );
-  });
-  assert.deepEqual(violations, [], `axe found serious or critical problems on ${screen}`);
-}
+const audit = (screen) => axeAudit(browser, screen);
 
 // Date fields are plain text inputs typed as day/month/year and 24-hour time
 // (DateTimeField), so they are typed into like any other field.

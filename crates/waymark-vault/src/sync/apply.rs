@@ -377,9 +377,21 @@ impl ApplyState<'_> {
                 remote_hlc: &remote_order,
                 successor: named.map(|n| n.contains(&clock.1.as_str())),
             });
-            if let FieldOutcome::Take(v) = outcome {
-                doc[field.as_str()] = v;
-                written.push((field.as_str(), op.hlc.clone(), op_id.clone()));
+            match outcome {
+                FieldOutcome::Take(v) => {
+                    doc[field.as_str()] = v;
+                    written.push((field.as_str(), op.hlc.clone(), op_id.clone()));
+                }
+                // The same value written later elsewhere: the field's clock
+                // moves to the later write, so a successor of the earlier one
+                // (which never saw this one) does not pass for a successor of
+                // what is held. Otherwise a device that received the two equal
+                // writes oldest first would let it through, and one that
+                // received them the other way would not.
+                FieldOutcome::Same if remote_order > local_order => {
+                    written.push((field.as_str(), op.hlc.clone(), op_id.clone()));
+                }
+                _ => {}
             }
         }
         if !written.is_empty() {

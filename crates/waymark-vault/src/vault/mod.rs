@@ -126,6 +126,21 @@ impl std::fmt::Debug for Vault {
     }
 }
 
+/// A new store's identity: its device, key id, actor, creation time and clock.
+pub(crate) fn stamp_identity(
+    tx: &Connection,
+    key: &DbKey,
+    actor: &str,
+    device: DeviceId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    meta_set(tx, "device_id", &device.to_string())?;
+    meta_set(tx, "key_id", &key.key_id())?;
+    meta_set(tx, "advocate", actor)?;
+    meta_set(tx, "created_at", &now.to_rfc3339())?;
+    meta_set(tx, "hlc", &Hlc::zero(device).to_string())
+}
+
 pub(crate) fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
 }
@@ -169,11 +184,7 @@ impl Vault {
         let now = env.clock.now();
         let device = DeviceId::new(now, env.rng.as_mut());
         let tx = conn.transaction()?;
-        meta_set(&tx, "device_id", &device.to_string())?;
-        meta_set(&tx, "key_id", &key.key_id())?;
-        meta_set(&tx, "advocate", options.advocate.trim())?;
-        meta_set(&tx, "created_at", &now.to_rfc3339())?;
-        meta_set(&tx, "hlc", &Hlc::zero(device).to_string())?;
+        stamp_identity(&tx, &key, options.advocate.trim(), device, now)?;
         audit::append(
             &tx,
             &AuditEntry {

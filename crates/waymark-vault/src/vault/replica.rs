@@ -42,11 +42,7 @@ impl Replica {
             let now = env.clock.now();
             let device = DeviceId::new(now, env.rng.as_mut());
             let tx = conn.transaction()?;
-            meta_set(&tx, "device_id", &device.to_string())?;
-            meta_set(&tx, "key_id", &key.key_id())?;
-            meta_set(&tx, "advocate", REPLICA_ACTOR)?;
-            meta_set(&tx, "created_at", &now.to_rfc3339())?;
-            meta_set(&tx, "hlc", &Hlc::zero(device).to_string())?;
+            stamp_identity(&tx, &key, REPLICA_ACTOR, device, now)?;
             meta_set(&tx, REPLICA_OF, &clinic.to_string())?;
             tx.commit()?;
         }
