@@ -84,13 +84,18 @@ impl Projection {
     }
 
     /// Applies every op the feed holds past the copy's cursor, a page per
-    /// transaction, so a reader after this sees every accepted change.
+    /// transaction, so a reader after this sees every accepted change. The
+    /// copy is held a page at a time: a reader waits for one page, not for
+    /// a whole first build.
     pub fn catch_up(&self, store: &dyn ClinicStore) -> Result<CaughtUp, ClinicError> {
-        let mut replica = self.lock()?;
-        let mut done = CaughtUp { through: replica.cursor().map_err(replica_error)?, ..CaughtUp::default() };
+        let mut done = CaughtUp::default();
         loop {
-            let page = store.feed_all(done.through, PAGE)?;
-            if page.through <= done.through {
+            let mut replica = self.lock()?;
+            // Another catch-up may have moved the cursor since this one last held the copy.
+            let from = replica.cursor().map_err(replica_error)?;
+            done.through = from;
+            let page = store.feed_all(from, PAGE)?;
+            if page.through <= from {
                 return Ok(done);
             }
             let report = replica.apply(&page.ops, page.through).map_err(replica_error)?;
