@@ -113,6 +113,7 @@ fn main() {
             now: at,
             advocate: advocate.clone(),
             incidents_per_case: Some(INCIDENTS_PER_CASE),
+            clinic_reviews: false,
         };
         for case in waymark_demo::generate(&options) {
             vault.commit(case.into_iter().map(Mutation::Create).collect()).unwrap();

@@ -144,9 +144,9 @@ impl DemoClinic {
     }
 }
 
-/// Enrols a demo vault with the clinic and syncs it, so the workspace shows
-/// its cases. A vault enrolled before (with an earlier demo clinic) is left as it is.
-pub fn enrol_and_sync(cli: &crate::DemoCli, clinic: &DemoClinic, url: &str, scratch: &Path) -> Result<bool, String> {
+/// Enrols a demo vault with the clinic, so its cases reach the workspace at
+/// the next sync. A vault enrolled before (with an earlier demo clinic) is left as it is.
+pub fn enrol(cli: &crate::DemoCli, clinic: &DemoClinic, url: &str, scratch: &Path) -> Result<bool, String> {
     let code_file = scratch.join("enrolment-code");
     crate::write_private(&code_file, &clinic.enrolment_code(url)?)?;
     let code_file = code_file.to_string_lossy().into_owned();
@@ -158,6 +158,5 @@ pub fn enrol_and_sync(cli: &crate::DemoCli, clinic: &DemoClinic, url: &str, scra
         );
         return Ok(false);
     }
-    cli.run(&["sync", "now"], "sync the demo vault with the demo clinic")?;
     Ok(true)
 }

@@ -274,10 +274,11 @@ fn workspace_end_to_end() -> Result<(), String> {
         let outcome = (|| {
             let cli = DemoCli::new(debug.join("waymark"), dir.join("vault"), dir.join("vault.passphrase"))?;
             cli.run(&["init", "--advocate", demo_clinic::DEMO_ADVOCATE], "create a laptop vault")?;
-            cli.run(&["demo", "--cases", "8", "--seed", "3"], "fill it with fictional cases")?;
-            if !demo_clinic::enrol_and_sync(&cli, &clinic, &url, &dir)? {
+            if !demo_clinic::enrol(&cli, &clinic, &url, &dir)? {
                 return Err("the laptop vault did not enrol with the clinic".to_owned());
             }
+            cli.run(&["demo", "--cases", "8", "--seed", "3"], "fill it with fictional cases")?;
+            cli.run(&["sync", "now"], "sync the laptop vault with the clinic")?;
             let secrets = clinic.secrets_file();
             let shots = root().join("docs").join("screenshots");
             let mut node = Command::new("node");
@@ -563,19 +564,22 @@ fn run() -> Result<(), String> {
     let target = target_dir();
     let vault = root().join("demo-vault");
     let cli = DemoCli::new(target.join("debug").join("waymark"), vault.clone(), target.join("demo-vault.passphrase"))?;
-    if !vault.join("vault.key").exists() {
+    let new_vault = !vault.join("vault.key").exists();
+    if new_vault {
         cli.run(&["init", "--advocate", demo_clinic::DEMO_ADVOCATE], "create the demo vault")?;
-        cli.run(&["demo", "--cases", "60", "--seed", "1"], "fill it with a fictional caseload")?;
     }
     let clinic_dir = root().join("demo-clinic");
     let clinic = demo_clinic::DemoClinic::open_or_create(&target.join("debug").join("waymark-clinic"), &clinic_dir)?;
     let (mut server, url) = clinic.serve(DEMO_CLINIC_LISTEN, &root().join("ui").join("dist-workspace"))?;
     let enrolled = clinic_dir.join("vault-enrolled");
-    if !enrolled.exists() {
-        if demo_clinic::enrol_and_sync(&cli, &clinic, &url, &clinic_dir)? {
-            write_private(&enrolled, "yes")?;
-        }
-    } else if let Err(message) = cli.run(&["sync", "now"], "sync the demo vault") {
+    // Enrolled first, so the demo leaves the panel reviews to the clinic.
+    if !enrolled.exists() && demo_clinic::enrol(&cli, &clinic, &url, &clinic_dir)? {
+        write_private(&enrolled, "yes")?;
+    }
+    if new_vault {
+        cli.run(&["demo", "--cases", "60", "--seed", "1"], "fill it with a fictional caseload")?;
+    }
+    if let Err(message) = cli.run(&["sync", "now"], "sync the demo vault") {
         eprintln!("{message}");
     }
     println!();

@@ -554,6 +554,8 @@ fn demo(dir: &Path, json: bool, cases: u32, seed: u64, incidents_per_case: Optio
         now: vault.now(),
         advocate: vault.actor().to_owned(),
         incidents_per_case,
+        // A vault that syncs receives its panel reviews from the clinic.
+        clinic_reviews: vault.sync_link()?.is_none(),
     };
     let mut written = 0usize;
     for (index, case) in waymark_demo::generate(&options).into_iter().enumerate() {

@@ -113,6 +113,10 @@ pub struct DemoOptions {
     pub advocate: String,
     /// A fixed number of incidents per case, or a realistic spread (4 to 60) when `None`.
     pub incidents_per_case: Option<u32>,
+    /// Panel reviews for the high-risk cases, as a clinic would have sent
+    /// them. A vault that syncs gets its reviews from its clinic, which
+    /// refuses one a laptop made.
+    pub clinic_reviews: bool,
 }
 
 /// The records of one demo case, in an order the store accepts (referenced records first).
@@ -181,6 +185,9 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
     out.push(Record::RiskAssessment(four));
     out.push(Record::SafetyPlan(plan));
     follow_up(&mut d, &mut out, high, assessed_on, start);
+    if !options.clinic_reviews {
+        out.retain(|r| !matches!(r, Record::ClinicReview(_)));
+    }
     out
 }
 
@@ -638,11 +645,12 @@ mod tests {
     use waymark_domain::records::Ctx;
     use waymark_domain::rules::Rules;
 
-    fn options() -> DemoOptions {
+    pub(super) fn options() -> DemoOptions {
         DemoOptions {
             cases: 5,
             seed: 7,
             now: Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap(),
+            clinic_reviews: true,
             advocate: "DEMO-ADV".into(),
             incidents_per_case: None,
         }
@@ -712,9 +720,30 @@ mod pinned {
             now: Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap(),
             advocate: "DEMO-ADV".into(),
             incidents_per_case: None,
+            clinic_reviews: true,
         };
         let text = serde_json::to_string(&generate(&options)).unwrap();
         let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
         assert_eq!(digest, "a5596574a7e14d8540d1ece7b4a7dc0f55dd0c7575ca70a47812463387c9ca0e");
+    }
+
+    #[test]
+    fn a_vault_that_syncs_gets_no_panel_reviews_of_its_own_and_nothing_else_changes() {
+        // Why: the clinic refuses a review a laptop made, so an enrolled demo
+        // vault would start with a problem for every high-risk case.
+        let with = generate(&super::tests::options());
+        let without = generate(&DemoOptions { clinic_reviews: false, ..super::tests::options() });
+        let reviews =
+            |cases: &[Vec<Record>]| cases.iter().flatten().filter(|r| matches!(r, Record::ClinicReview(_))).count();
+        assert!(reviews(&with) > 0, "the seed has high-risk cases with reviews");
+        assert_eq!(reviews(&without), 0);
+        let others = |cases: Vec<Vec<Record>>| -> Vec<Record> {
+            cases.into_iter().flatten().filter(|r| !matches!(r, Record::ClinicReview(_))).collect()
+        };
+        assert_eq!(
+            serde_json::to_value(others(with)).unwrap(),
+            serde_json::to_value(others(without)).unwrap(),
+            "the same caseload otherwise"
+        );
     }
 }

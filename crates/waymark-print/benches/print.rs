@@ -45,8 +45,14 @@ fn main() {
     let mut vault =
         Vault::init(&dir.path().join("vault"), &SecretString::from("bench passphrase words".to_owned()), &options, env)
             .expect("vault");
-    let demo =
-        waymark_demo::DemoOptions { cases: 1, seed: 5, now, advocate: "BENCH".into(), incidents_per_case: Some(500) };
+    let demo = waymark_demo::DemoOptions {
+        cases: 1,
+        seed: 5,
+        now,
+        advocate: "BENCH".into(),
+        incidents_per_case: Some(500),
+        clinic_reviews: true,
+    };
     let records = waymark_demo::generate(&demo).remove(0);
     let case = records.iter().find_map(|r| if let Record::Case(c) = r { Some(c.id) } else { None }).expect("a case");
     vault.commit(records.into_iter().map(Mutation::Create).collect()).expect("write");

@@ -31,8 +31,14 @@ fn fixture() -> Fixture {
     let mut vault =
         Vault::init(&dir.path().join("vault"), &SecretString::from("a test passphrase here".to_owned()), &options, env)
             .unwrap();
-    let demo =
-        waymark_demo::DemoOptions { cases: 1, seed: 11, now, advocate: "ADV-7".into(), incidents_per_case: Some(40) };
+    let demo = waymark_demo::DemoOptions {
+        cases: 1,
+        seed: 11,
+        now,
+        advocate: "ADV-7".into(),
+        incidents_per_case: Some(40),
+        clinic_reviews: true,
+    };
     let records = waymark_demo::generate(&demo).remove(0);
     let case = records.iter().find_map(|r| if let Record::Case(c) = r { Some(c.id) } else { None }).unwrap();
     vault.commit(records.into_iter().map(Mutation::Create).collect()).unwrap();

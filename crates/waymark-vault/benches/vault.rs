@@ -53,6 +53,7 @@ fn fill(vault: &mut Vault) -> (Duration, CaseId) {
         now: waymark_domain::time::Clock::now(&waymark_vault::SystemClock),
         advocate: "BENCH".into(),
         incidents_per_case: Some(INCIDENTS_PER_CASE),
+        clinic_reviews: true,
     };
     let caseload = generate(&options);
     let (write, ()) = time(|| {
