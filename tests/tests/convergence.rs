@@ -261,6 +261,18 @@ impl World {
 }
 
 impl World {
+    /// Runs the steps, then everyone syncs until nothing moves: two rounds
+    /// each carry every op both ways.
+    fn play(&mut self, steps: &[Step]) {
+        for step in steps {
+            self.run(step);
+        }
+        for _ in 0..2 {
+            self.sync(0);
+            self.sync(1);
+        }
+    }
+
     /// `state` as the clinic's copy holds it.
     fn copy_state(&self) -> (serde_json::Value, BTreeSet<String>) {
         self.projection
@@ -289,14 +301,7 @@ fn two_laptops_and_the_clinic_converge_whatever_the_interleaving() {
         .run(&(any::<u64>(), proptest::collection::vec(step(), 1..40)), |(seed, steps)| {
             ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let mut world = World::new(seed % 1000);
-            for step in &steps {
-                world.run(step);
-            }
-            // Everyone syncs until nothing moves: two rounds each carry every op both ways.
-            for _ in 0..2 {
-                world.sync(0);
-                world.sync(1);
-            }
+            world.play(&steps);
             let (a, b) = (world.state(0), world.state(1));
             prop_assert_eq!(&a.0, &b.0, "the case differs after {:?}", steps);
             prop_assert_eq!(&a.1, &b.1, "the open conflicts differ after {:?}", steps);
@@ -346,13 +351,7 @@ fn the_clinics_copy_takes_the_later_of_two_writes_whatever_order_the_feed_holds_
         Step::Edit { on: 1, field: 3, value: 2 },
         Step::Edit { on: 0, field: 3, value: 1 },
     ];
-    for step in &steps {
-        world.run(step);
-    }
-    for _ in 0..2 {
-        world.sync(0);
-        world.sync(1);
-    }
+    world.play(&steps);
     let (a, b) = (world.state(0), world.state(1));
     assert_eq!(a, b);
     assert_eq!(a.0["case"]["persistently_targeted"], serde_json::json!(true), "the later write");
