@@ -20,13 +20,13 @@ use waymark_protocol::{OpAction, OpChanges, WireOp};
 pub const CLINIC_SCHEMA_VERSION: u32 = 2;
 
 /// What the clinic changes: one of its own ops, stored in the feed like a device's.
-struct ClinicChange<'a> {
-    kind: RecordKind,
-    record_id: Uuid,
-    case: Uuid,
-    action: OpAction,
-    changes: OpChanges,
-    actor: &'a str,
+pub(crate) struct ClinicChange<'a> {
+    pub kind: RecordKind,
+    pub record_id: Uuid,
+    pub case: Uuid,
+    pub action: OpAction,
+    pub changes: OpChanges,
+    pub actor: &'a str,
 }
 
 /// Gives the change the clinic's next sequence and a clock past its last op, and stores it.
@@ -36,37 +36,55 @@ fn record_change(
     change: ClinicChange<'_>,
     now: DateTime<Utc>,
 ) -> Result<WireOp, ClinicError> {
-    let (seq, last) = store.last_op_of(clinic)?;
+    let op = numbered(store, clinic, vec![change], CLINIC_SCHEMA_VERSION, now)?.remove(0);
+    store.store_batch(Origin::Clinic(clinic), Uuid::now_v7(), std::slice::from_ref(&op), now)?;
+    Ok(op)
+}
+
+/// Makes the clinic's ops of `changes`, in order: the clinic's next
+/// sequence numbers and clocks past its last op and past every clock their
+/// cases hold. Stored by the caller; `schema` is the newest record schema
+/// any of them needs, so a laptop that does not know it holds them.
+pub(crate) fn numbered(
+    store: &dyn ClinicStore,
+    clinic: Uuid,
+    changes: Vec<ClinicChange<'_>>,
+    schema: u32,
+    now: DateTime<Utc>,
+) -> Result<Vec<WireOp>, ClinicError> {
+    let (mut seq, last) = store.last_op_of(clinic)?;
     // A released change keeps its laptop's clock; the clinic's own clock carries on from it as the clinic's.
     let last = last
         .and_then(|h| h.parse::<Hlc>().ok())
         .map_or(Hlc::zero(DeviceId(clinic)), |h| Hlc { device: DeviceId(clinic), ..h });
-    // After every clock the case holds, too: a laptop may stamp up to an hour
-    // ahead, and a move stamped before its ops would let them outrank it.
-    let case_latest = store.case_latest_hlc(change.case)?.and_then(|h| h.parse::<Hlc>().ok());
-    let last = match case_latest {
-        Some(latest) if (latest.wall_ms, latest.counter) >= (last.wall_ms, last.counter) => {
-            Hlc { wall_ms: latest.wall_ms, counter: latest.counter, device: DeviceId(clinic) }
-        }
-        _ => last,
-    };
+    let mut last = last;
     let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
-    let op = WireOp {
-        op_id: Uuid::now_v7(),
-        origin: clinic,
-        seq: seq + 1,
-        hlc: last.tick(now_ms).to_string(),
-        made_at: now,
-        actor: change.actor.to_owned(),
-        kind: change.kind.wire().into(),
-        record_id: change.record_id,
-        case_id: Some(change.case),
-        action: change.action,
-        changes: change.changes,
-        schema_version: CLINIC_SCHEMA_VERSION,
-    };
-    store.store_batch(Origin::Clinic(clinic), Uuid::now_v7(), std::slice::from_ref(&op), now)?;
-    Ok(op)
+    let mut ops = Vec::with_capacity(changes.len());
+    for change in changes {
+        // After every clock the case holds, too: a laptop may stamp up to an hour
+        // ahead, and a move stamped before its ops would let them outrank it.
+        let case_latest = store.case_latest_hlc(change.case)?.and_then(|h| h.parse::<Hlc>().ok());
+        if let Some(latest) = case_latest.filter(|l| (l.wall_ms, l.counter) >= (last.wall_ms, last.counter)) {
+            last = Hlc { wall_ms: latest.wall_ms, counter: latest.counter, device: DeviceId(clinic) };
+        }
+        last = last.tick(now_ms);
+        seq += 1;
+        ops.push(WireOp {
+            op_id: Uuid::now_v7(),
+            origin: clinic,
+            seq,
+            hlc: last.to_string(),
+            made_at: now,
+            actor: change.actor.to_owned(),
+            kind: change.kind.wire().into(),
+            record_id: change.record_id,
+            case_id: Some(change.case),
+            action: change.action,
+            changes: change.changes,
+            schema_version: schema,
+        });
+    }
+    Ok(ops)
 }
 
 fn known_case(store: &dyn ClinicStore, case: Uuid) -> Result<String, ClinicError> {

@@ -60,6 +60,10 @@ pub enum ClinicError {
     BadRequest(&'static str),
     #[error("{0}")]
     Invalid(String),
+    #[error("the form has fields to put right ({0}); correct them and send it again")]
+    InvalidFields(waymark_domain::ValidationErrors),
+    #[error("that referral has already been screened; reload the list of referrals")]
+    ReferralDecided,
     #[error("the clinic's store failed ({0}); nothing was saved, so the device will retry")]
     Store(String),
     #[error("the clinic folder is not set up or not readable ({0}); run `waymark-clinic init` or check the folder")]
@@ -109,7 +113,8 @@ impl ClinicError {
             ClinicError::RateLimited { .. } => ErrorCode::RateLimited,
             ClinicError::Unsigned => ErrorCode::Unsigned,
             ClinicError::BadRequest(_) => ErrorCode::BadRequest,
-            ClinicError::Invalid(_) => ErrorCode::Invalid,
+            ClinicError::Invalid(_) | ClinicError::InvalidFields(_) => ErrorCode::Invalid,
+            ClinicError::ReferralDecided => ErrorCode::ReferralDecided,
             ClinicError::Store(_) => ErrorCode::Store,
             ClinicError::Setup(_) => ErrorCode::Setup,
             ClinicError::WrongPassphrase => ErrorCode::WrongPassphrase,
@@ -132,6 +137,7 @@ impl ClinicError {
             ClinicError::Protocol(_)
             | ClinicError::BadRequest(_)
             | ClinicError::Invalid(_)
+            | ClinicError::InvalidFields(_)
             | ClinicError::BadDeviceId
             | ClinicError::UnknownStaff => StatusCode::BAD_REQUEST,
             ClinicError::UnknownDevice
@@ -155,6 +161,7 @@ impl ClinicError {
             | ClinicError::StaffKnown
             | ClinicError::OutOfOrder
             | ClinicError::NotQuarantined
+            | ClinicError::ReferralDecided
             | ClinicError::CursorAhead => StatusCode::CONFLICT,
             ClinicError::Store(_)
             | ClinicError::AuditBroken { .. }
@@ -178,6 +185,9 @@ impl From<rusqlite::Error> for ClinicError {
 impl IntoResponse for ClinicError {
     fn into_response(self) -> Response {
         let mut body = ErrorBody::new(self.code().as_str(), self.to_string());
+        if let ClinicError::InvalidFields(errors) = &self {
+            body.fields = errors.0.clone();
+        }
         if let ClinicError::Revoked { wipe_signature } = &self {
             body.wipe = true;
             body.wipe_signature = Some(wipe_signature.clone());

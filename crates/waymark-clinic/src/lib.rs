@@ -12,6 +12,7 @@ pub mod cli;
 pub mod enrolment;
 pub mod error;
 pub mod identity;
+pub mod intake;
 pub mod projection;
 pub mod server;
 pub mod signin;

@@ -128,6 +128,18 @@ impl Projection {
         read(&replica).map_err(replica_error)
     }
 
+    /// The cases that may hold a referral's victim or perpetrator, from
+    /// every victim and perpetrator the copy holds.
+    pub fn possible_duplicates(
+        &self,
+        referral: &waymark_domain::intake::ReferralRecords,
+    ) -> Result<Vec<waymark_domain::intake::PossibleDuplicate>, ClinicError> {
+        let (victims, perpetrators) = self.read(|copy| {
+            Ok((copy.list_all::<waymark_domain::Victim>()?, copy.list_all::<waymark_domain::Perpetrator>()?))
+        })?;
+        Ok(waymark_domain::intake::possible_duplicates(referral, &victims, &perpetrators))
+    }
+
     fn lock(&self) -> Result<MutexGuard<'_, Replica>, ClinicError> {
         self.replica.lock().map_err(|_| ClinicError::Store("the clinic's copy of the records is unavailable".into()))
     }

@@ -44,10 +44,18 @@ pub enum WorkRoute {
     Case,
     Staff,
     Devices,
+    /// A new referral (a referrer's or the coordinator's).
+    ReferralSubmit,
+    Referrals,
+    Referral,
+    ReferralAccept,
+    ReferralDecline,
+    /// The advocates a case can go to, with their open cases.
+    Advocates,
 }
 
 impl WorkRoute {
-    pub const ALL: [WorkRoute; 8] = [
+    pub const ALL: [WorkRoute; 14] = [
         WorkRoute::SignIn,
         WorkRoute::SignOut,
         WorkRoute::Me,
@@ -56,6 +64,12 @@ impl WorkRoute {
         WorkRoute::Case,
         WorkRoute::Staff,
         WorkRoute::Devices,
+        WorkRoute::ReferralSubmit,
+        WorkRoute::Referrals,
+        WorkRoute::Referral,
+        WorkRoute::ReferralAccept,
+        WorkRoute::ReferralDecline,
+        WorkRoute::Advocates,
     ];
 
     pub fn path(self) -> &'static str {
@@ -68,12 +82,21 @@ impl WorkRoute {
             WorkRoute::Case => "/w/api/cases/{id}",
             WorkRoute::Staff => "/w/api/staff",
             WorkRoute::Devices => "/w/api/devices",
+            WorkRoute::ReferralSubmit | WorkRoute::Referrals => "/w/api/referrals",
+            WorkRoute::Referral => "/w/api/referrals/{id}",
+            WorkRoute::ReferralAccept => "/w/api/referrals/{id}/accept",
+            WorkRoute::ReferralDecline => "/w/api/referrals/{id}/decline",
+            WorkRoute::Advocates => "/w/api/advocates",
         }
     }
 
     pub fn method(self) -> Method {
         match self {
-            WorkRoute::SignIn | WorkRoute::SignOut => Method::POST,
+            WorkRoute::SignIn
+            | WorkRoute::SignOut
+            | WorkRoute::ReferralSubmit
+            | WorkRoute::ReferralAccept
+            | WorkRoute::ReferralDecline => Method::POST,
             _ => Method::GET,
         }
     }
@@ -89,6 +112,15 @@ impl WorkRoute {
             WorkRoute::SignIn | WorkRoute::SignOut | WorkRoute::Me | WorkRoute::Vocabularies => &StaffRole::ALL,
             WorkRoute::Caseload | WorkRoute::Case => &[StaffRole::Coordinator, StaffRole::Manager],
             WorkRoute::Staff | WorkRoute::Devices => &[StaffRole::Administrator],
+            // Referrers and the coordinator fill in the form; a referrer's
+            // list holds only their own referrals and their status.
+            WorkRoute::ReferralSubmit => &[StaffRole::Referrer, StaffRole::Coordinator],
+            WorkRoute::Referrals => &[StaffRole::Referrer, StaffRole::Coordinator, StaffRole::Manager],
+            // The coordinator screens; the advocates' manager assigns (clinic.md, "Who uses it").
+            WorkRoute::Referral | WorkRoute::ReferralAccept | WorkRoute::Advocates => {
+                &[StaffRole::Coordinator, StaffRole::Manager]
+            }
+            WorkRoute::ReferralDecline => &[StaffRole::Coordinator],
         }
     }
 
@@ -103,13 +135,19 @@ impl WorkRoute {
             WorkRoute::Case => "case",
             WorkRoute::Staff => "staff",
             WorkRoute::Devices => "devices",
+            WorkRoute::ReferralSubmit => "referral_submit",
+            WorkRoute::Referrals => "referrals",
+            WorkRoute::Referral => "referral",
+            WorkRoute::ReferralAccept => "referral_accept",
+            WorkRoute::ReferralDecline => "referral_decline",
+            WorkRoute::Advocates => "advocates",
         }
     }
 }
 
 /// The routes, each behind the session and role check for its own route.
 pub fn routes(state: AppState) -> Router<AppState> {
-    let mut router = Router::new();
+    let mut by_path: Vec<(&'static str, axum::routing::MethodRouter<AppState>)> = Vec::new();
     for route in WorkRoute::ALL {
         let handler = match route {
             WorkRoute::SignIn => axum::routing::post(sign_in),
@@ -120,13 +158,27 @@ pub fn routes(state: AppState) -> Router<AppState> {
             WorkRoute::Case => axum::routing::get(case),
             WorkRoute::Staff => axum::routing::get(staff),
             WorkRoute::Devices => axum::routing::get(devices),
+            WorkRoute::ReferralSubmit => axum::routing::post(referral_submit),
+            WorkRoute::Referrals => axum::routing::get(referrals),
+            WorkRoute::Referral => axum::routing::get(referral),
+            WorkRoute::ReferralAccept => axum::routing::post(referral_accept),
+            WorkRoute::ReferralDecline => axum::routing::post(referral_decline),
+            WorkRoute::Advocates => axum::routing::get(advocates),
         };
         let handler = if route == WorkRoute::SignIn {
             handler
         } else {
             handler.route_layer(axum::middleware::from_fn_with_state((state.clone(), route), guard))
         };
-        router = router.route(route.path(), handler);
+        // Two routes on one path (a list and its form) share a method router, each method behind its own guard.
+        match by_path.iter_mut().find(|(path, _)| *path == route.path()) {
+            Some((_, methods)) => *methods = std::mem::take(methods).merge(handler),
+            None => by_path.push((route.path(), handler)),
+        }
+    }
+    let mut router = Router::new();
+    for (path, methods) in by_path {
+        router = router.route(path, methods);
     }
     router
         .route("/w", axum::routing::get(|| async { axum::response::Redirect::permanent("/w/") }))
@@ -667,6 +719,349 @@ async fn devices(
             })
             .collect();
         viewed(&state, &viewer, WorkRoute::Devices.name(), serde_json::json!({ "rows": list.len() }))?;
+        Ok(list)
+    })
+    .await?;
+    Ok(Json(list))
+}
+
+/// Forms are small; anything larger is refused unread.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// A change's JSON body, read as `T` with the error naming what was wrong
+/// (never quoting what was sent).
+fn form_body<T: serde::de::DeserializeOwned>(bytes: &Bytes, what: &'static str) -> Result<T, ClinicError> {
+    if bytes.len() > MAX_FORM_BYTES {
+        return Err(ClinicError::BadRequest("the form is too large"));
+    }
+    serde_json::from_slice(bytes).map_err(|_| ClinicError::BadRequest(what))
+}
+
+/// An id in a path, or a refusal that writes nothing of what was typed.
+fn path_id(id: &str) -> Result<Uuid, ClinicError> {
+    id.parse::<Uuid>().map_err(|_| ClinicError::NotFound)
+}
+
+/// Writes that `viewer` was refused `target` because it does not exist for them.
+fn refused_not_found(state: &AppState, viewer: &Viewer, target: &str, kind: &str) -> Result<(), ClinicError> {
+    let line = AuditLine {
+        actor: &viewer.staff_code,
+        action: AdminAction::Refused,
+        target: Some(target),
+        detail: serde_json::json!({ "why": "not_found", "kind": kind }),
+    };
+    state.store.audit(&line, (state.clock)())
+}
+
+/// What a referral's sender learns back: its id, and the number to quote.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReferralReceipt {
+    pub id: Uuid,
+    pub number: i64,
+}
+
+async fn referral_submit(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<ReferralReceipt>, ClinicError> {
+    let bytes = raw.map_err(|_| ClinicError::BadRequest("the body could not be read whole"))?;
+    let fields: crate::intake::ReferralFields = form_body(&bytes, "the body must be {case, victim, perpetrator}")?;
+    let receipt = crate::server::blocking(move || {
+        let now = (state.clock)();
+        let (id, number) = crate::intake::submit(&*state.store, &state.service, &fields, &viewer.staff_code, now)?;
+        tracing::info!(referral = %id, "a referral came in");
+        Ok(ReferralReceipt { id, number })
+    })
+    .await?;
+    Ok(Json(receipt))
+}
+
+/// A referral in a list. A referrer's list holds only their own, and of each
+/// only what lets them tell it apart and follow it: their own reference and
+/// where it stands, never the people in it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReferralRow {
+    pub id: Uuid,
+    pub number: i64,
+    pub submitted_at: DateTime<Utc>,
+    pub their_reference: Option<String>,
+    pub status: crate::store::IntakeStatus,
+    pub decline_reason: Option<waymark_domain::DeclineReason>,
+    /// For the coordinator and the manager only.
+    pub source: Option<waymark_domain::ReferralSource>,
+    pub criteria: Vec<waymark_domain::ReferralCriterion>,
+    pub advocate: Option<String>,
+}
+
+async fn referrals(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+) -> Result<Json<Vec<ReferralRow>>, ClinicError> {
+    let rows = crate::server::blocking(move || {
+        let own_only = viewer.role == StaffRole::Referrer;
+        let list = state.store.referrals(own_only.then_some(viewer.staff_code.as_str()))?;
+        // Unscreened first, then newest first.
+        let (mut waiting, decided): (Vec<_>, Vec<_>) =
+            list.into_iter().partition(|r| r.status == crate::store::IntakeStatus::Submitted);
+        waiting.extend(decided);
+        let rows: Vec<ReferralRow> = waiting
+            .into_iter()
+            .map(|r| {
+                let referral = r.form.case.referral;
+                ReferralRow {
+                    id: r.id,
+                    number: r.number,
+                    submitted_at: r.submitted_at,
+                    their_reference: referral.their_reference,
+                    status: r.status,
+                    decline_reason: r.decline_reason,
+                    source: (!own_only).then_some(referral.source),
+                    criteria: if own_only { Vec::new() } else { referral.criteria },
+                    advocate: if own_only { None } else { r.advocate },
+                }
+            })
+            .collect();
+        viewed(&state, &viewer, WorkRoute::Referrals.name(), serde_json::json!({ "rows": rows.len() }))?;
+        Ok(rows)
+    })
+    .await?;
+    Ok(Json(rows))
+}
+
+/// An existing case that may hold the referral's victim or perpetrator, as
+/// the screening shows it: the case's reference and advocate, never the
+/// other case's people.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DuplicateView {
+    pub case_id: Uuid,
+    pub reference: String,
+    pub advocate: String,
+    pub who: waymark_domain::intake::SamePerson,
+    pub matched_on: Vec<waymark_domain::intake::MatchedOn>,
+}
+
+/// A referral as the screening sees it: the form without what each kind
+/// withholds at the clinic (the victim's address, safe contacts and
+/// children stay for the advocate's laptop), the postcode's district for
+/// the area, and the cases it may duplicate.
+#[derive(Debug, Serialize)]
+pub struct ReferralView {
+    pub id: Uuid,
+    pub number: i64,
+    pub submitted_by: String,
+    pub submitted_at: DateTime<Utc>,
+    pub status: crate::store::IntakeStatus,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decline_reason: Option<waymark_domain::DeclineReason>,
+    pub advocate: Option<String>,
+    /// The case it became, once accepted.
+    pub case_id: Option<Uuid>,
+    /// `case`, `victim` and `perpetrator`, each without what it withholds at the clinic.
+    pub form: serde_json::Value,
+    pub withheld: Vec<String>,
+    /// The outward part of the victim's postcode ("ZZ99"), for the area.
+    pub postcode_district: Option<String>,
+    pub duplicates: Vec<DuplicateView>,
+}
+
+/// A record as the workspace may send it (`KindRules::at_clinic`), and the fields it kept back.
+fn at_the_clinic(kind: RecordKind, record: &impl Serialize) -> Result<(serde_json::Value, Vec<String>), ClinicError> {
+    let mut value =
+        serde_json::to_value(record).map_err(|_| ClinicError::Store("a record could not be read out".into()))?;
+    let mut withheld = Vec::new();
+    match kind.rules().at_clinic {
+        AtClinic::Shown => {}
+        AtClinic::WithholdAll => {
+            withheld.push(kind.wire().to_owned());
+            value = serde_json::Value::Null;
+        }
+        AtClinic::Withhold(fields) => {
+            for field in fields {
+                if value.as_object_mut().and_then(|r| r.remove(*field)).is_some() {
+                    withheld.push(format!("{}.{field}", kind.wire()));
+                }
+            }
+        }
+    }
+    Ok((value, withheld))
+}
+
+async fn referral(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Json<ReferralView>, ClinicError> {
+    let view = crate::server::blocking(move || {
+        let id = path_id(&id)?;
+        let Some(stored) = state.store.referral(id)? else {
+            refused_not_found(&state, &viewer, &id.to_string(), "referral")?;
+            return Err(ClinicError::NotFound);
+        };
+        let projection = projection(&state)?;
+        let duplicates = if stored.status == crate::store::IntakeStatus::Submitted {
+            projection
+                .possible_duplicates(&stored.form)?
+                .into_iter()
+                .filter_map(|d| {
+                    let case = projection.read(|copy| copy.get_record(RecordKind::Case, d.case_id.as_uuid())).ok()?;
+                    let waymark_domain::Record::Case(case) = case else { return None };
+                    Some(DuplicateView {
+                        case_id: d.case_id.as_uuid(),
+                        reference: case.reference,
+                        advocate: case.advocate,
+                        who: d.who,
+                        matched_on: d.matched_on,
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let form = &stored.form;
+        let (case, mut withheld) = at_the_clinic(RecordKind::Case, &form.case)?;
+        let (victim, more) = at_the_clinic(RecordKind::Victim, &form.victim)?;
+        withheld.extend(more);
+        let (perpetrator, more) = at_the_clinic(RecordKind::Perpetrator, &form.perpetrator)?;
+        withheld.extend(more);
+        let postcode_district = form
+            .victim
+            .address
+            .as_ref()
+            .and_then(|a| a.postcode.as_deref())
+            .and_then(|p| p.split_whitespace().next())
+            .map(str::to_uppercase);
+        viewed(
+            &state,
+            &viewer,
+            &id.to_string(),
+            serde_json::json!({ "kind": "referral", "duplicates": duplicates.len() }),
+        )?;
+        Ok(ReferralView {
+            id: stored.id,
+            number: stored.number,
+            submitted_by: stored.submitted_by,
+            submitted_at: stored.submitted_at,
+            status: stored.status,
+            decided_by: stored.decided_by,
+            decided_at: stored.decided_at,
+            decline_reason: stored.decline_reason,
+            case_id: (stored.status == crate::store::IntakeStatus::Accepted).then(|| form.case.id.as_uuid()),
+            advocate: stored.advocate,
+            form: serde_json::json!({ "case": case, "victim": victim, "perpetrator": perpetrator }),
+            withheld,
+            postcode_district,
+            duplicates,
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcceptBody {
+    advocate: String,
+}
+
+/// What accepting made.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Accepted {
+    pub case_id: Uuid,
+    pub reference: String,
+}
+
+async fn referral_accept(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<Accepted>, ClinicError> {
+    let bytes = raw.map_err(|_| ClinicError::BadRequest("the body could not be read whole"))?;
+    let body: AcceptBody = form_body(&bytes, "the body must be {advocate}")?;
+    let accepted = crate::server::blocking(move || {
+        let now = (state.clock)();
+        let id = path_id(&id)?;
+        if state.store.referral(id)?.is_none() {
+            refused_not_found(&state, &viewer, &id.to_string(), "referral")?;
+            return Err(ClinicError::NotFound);
+        }
+        let case = crate::intake::accept(
+            &*state.store,
+            &state.service,
+            state.clinic_id,
+            id,
+            &body.advocate,
+            &viewer.staff_code,
+            now,
+        )?;
+        if let Some(projection) = &state.projection {
+            projection.changed();
+        }
+        let number = state.store.referral(id)?.map(|r| r.number).unwrap_or_default();
+        Ok(Accepted { case_id: case.as_uuid(), reference: crate::intake::case_reference(number, now) })
+    })
+    .await?;
+    Ok(Json(accepted))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeclineBody {
+    reason: waymark_domain::DeclineReason,
+}
+
+async fn referral_decline(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ClinicError> {
+    let bytes = raw.map_err(|_| ClinicError::BadRequest("the body could not be read whole"))?;
+    let body: DeclineBody = form_body(&bytes, "the body must be {reason}, one of the decline reasons")?;
+    crate::server::blocking(move || {
+        let id = path_id(&id)?;
+        if state.store.referral(id)?.is_none() {
+            refused_not_found(&state, &viewer, &id.to_string(), "referral")?;
+            return Err(ClinicError::NotFound);
+        }
+        crate::intake::decline(&*state.store, id, body.reason, &viewer.staff_code, (state.clock)())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An advocate a case can go to, and how many open cases they hold.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AdvocateView {
+    pub code: String,
+    pub name: String,
+    pub open_cases: usize,
+}
+
+async fn advocates(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+) -> Result<Json<Vec<AdvocateView>>, ClinicError> {
+    let list = crate::server::blocking(move || {
+        let filter = crate::projection::CaseloadFilter::default();
+        let rows = projection(&state)?.read(|copy| copy.caseload(&filter))?;
+        let list: Vec<AdvocateView> = state
+            .store
+            .staff_list()?
+            .into_iter()
+            .filter(|m| m.active && m.role == StaffRole::Advocate)
+            .map(|m| AdvocateView {
+                open_cases: rows
+                    .iter()
+                    .filter(|r| r.advocate == m.code && r.status == waymark_domain::CaseStatus::Open)
+                    .count(),
+                code: m.code,
+                name: m.name,
+            })
+            .collect();
+        viewed(&state, &viewer, WorkRoute::Advocates.name(), serde_json::json!({ "rows": list.len() }))?;
         Ok(list)
     })
     .await?;

@@ -388,7 +388,13 @@ async fn the_openapi_description_is_served_and_names_every_route() {
     let mut routes: Vec<&str> = Endpoint::ALL.iter().map(|e| e.path()).collect();
     routes.extend(waymark_clinic::workspace::WorkRoute::ALL.iter().map(|r| r.path()));
     routes.sort();
+    routes.dedup();
     assert_eq!(paths, routes, "docs/clinic-openapi.json must describe exactly the routes the router serves");
+    // And each workspace route's method: a list and its form share a path.
+    for route in waymark_clinic::workspace::WorkRoute::ALL {
+        let method = route.method().as_str().to_ascii_lowercase();
+        assert!(doc["paths"][route.path()][&method].is_object(), "{method} {} is not described", route.path());
+    }
 }
 
 #[tokio::test]

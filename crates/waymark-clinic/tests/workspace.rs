@@ -67,6 +67,12 @@ fn staff(store: &dyn ClinicStore, now: DateTime<Utc>) -> Vec<Member> {
 
 /// A case opened on ISA01's real laptop vault and sent to the clinic.
 fn a_case_from_a_laptop(clinic: &Clinic, now: DateTime<Utc>) -> (Uuid, tempfile::TempDir) {
+    let (case, dir, _laptop, _device) = a_laptop_with_a_case(clinic, now);
+    (case, dir)
+}
+
+/// ISA01's laptop, enrolled, with a case it sent to the clinic; and its device id.
+fn a_laptop_with_a_case(clinic: &Clinic, now: DateTime<Utc>) -> (Uuid, tempfile::TempDir, waymark_vault::Vault, Uuid) {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(waymark_domain::time::ManualClock::new(now));
     let mut laptop = waymark_vault::Vault::init(
@@ -110,7 +116,55 @@ fn a_case_from_a_laptop(clinic: &Clinic, now: DateTime<Utc>) -> (Uuid, tempfile:
     };
     let stored = store.store_batch(origin, Uuid::now_v7(), &ops, now).unwrap();
     assert!(stored.refused.is_empty() && stored.quarantined.is_empty(), "{stored:?}");
-    (case.id(), dir)
+    (case.id(), dir, laptop, device)
+}
+
+/// A referral form as the page sends it, about `victim` and `perpetrator`.
+fn referral_form(victim: &str, perpetrator: &str) -> serde_json::Value {
+    serde_json::json!({
+        "case": {
+            "referral.source": "police",
+            "referral.referrer": "DC Example (TEST)",
+            "referral.referrer_contact": "0113 496 0000",
+            "referral.their_reference": "CRIME-77",
+            "referral.reason": "Repeated unwanted contact and following",
+            "referral.criteria": ["professional_judgement", "escalation"],
+            "referral.victim_aware": true,
+            "referral.consent_recorded": true,
+            "referral.afraid_of": "Her former partner"
+        },
+        "victim": {
+            "name": victim,
+            "date_of_birth": "1991-03-04",
+            "address.lines": ["12 Larkspur Close"],
+            "address.postcode": "ZZ99 3LC",
+            "safe_contact.phones": [{"number": "07700 900456", "voicemail_ok": false, "text_ok": true}],
+            "dependants": [{"name": "Kit Child (TEST)", "date_of_birth": "2019-05-06", "relationship": "Son of both", "school": "Brambleford Primary"}]
+        },
+        "perpetrator": {
+            "names": [perpetrator],
+            "relationship": "ex_intimate_partner",
+            "date_of_birth": "1980-05-06"
+        }
+    })
+}
+
+/// A request with a JSON body, as the page sends a change.
+fn request_with(route: WorkRoute, path: &str, browser: &Browser, body: &serde_json::Value) -> Request<Body> {
+    Request::builder()
+        .method(route.method())
+        .uri(path)
+        .header(header::COOKIE, &browser.cookie)
+        .header(CSRF_HEADER, &browser.csrf)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+/// A referral waiting for screening, kept the way the form route keeps one.
+fn a_waiting_referral(clinic: &Clinic, now: DateTime<Utc>) -> Uuid {
+    let fields = serde_json::from_value(referral_form("Avery Sample (TEST)", "Jordan Sample (TEST)")).unwrap();
+    waymark_clinic::intake::submit(&*clinic.state.store, &clinic.state.service, &fields, "REF1", now).unwrap().0
 }
 
 /// A signed-in browser: its cookie and the CSRF token its page keeps.
@@ -176,16 +230,39 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
         // Sign-out last: it ends the session the other routes use.
         let mut routes: Vec<WorkRoute> = WorkRoute::ALL.into_iter().filter(|r| *r != WorkRoute::SignIn).collect();
         routes.sort_by_key(|r| *r == WorkRoute::SignOut);
+        // A referral route names a referral still waiting, so each call can do what it asks.
+        let target = |route: WorkRoute| -> (String, Option<serde_json::Value>) {
+            let waiting = || a_waiting_referral(&clinic, start()).to_string();
+            match route {
+                WorkRoute::Case => (case_path.clone(), None),
+                WorkRoute::Referral => (route.path().replace("{id}", &waiting()), None),
+                WorkRoute::ReferralAccept => {
+                    (route.path().replace("{id}", &waiting()), Some(serde_json::json!({ "advocate": "ISA01" })))
+                }
+                WorkRoute::ReferralDecline => {
+                    (route.path().replace("{id}", &waiting()), Some(serde_json::json!({ "reason": "outside_area" })))
+                }
+                WorkRoute::ReferralSubmit => {
+                    (route.path().to_owned(), Some(referral_form("Quinn Sample (TEST)", "Unknown")))
+                }
+                _ => (route.path().to_owned(), None),
+            }
+        };
         for route in routes {
-            let path = if route == WorkRoute::Case { case_path.clone() } else { route.path().to_owned() };
+            let (path, _) = target(route);
             let (status, body) = call(&clinic, request(route, &path, None, None)).await;
             assert_eq!((status, code_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "signed_out"), "{name}: {path}");
             for (member, browser) in members.iter().zip(&browsers) {
-                let (status, body) = call(&clinic, request(route, &path, Some(browser), Some(&browser.csrf))).await;
+                let (path, form) = target(route);
+                let sent = match &form {
+                    Some(form) => request_with(route, &path, browser, form),
+                    None => request(route, &path, Some(browser), Some(&browser.csrf)),
+                };
+                let (status, body) = call(&clinic, sent).await;
                 let allowed = route.roles().contains(&member.role);
                 let expected = match (allowed, route) {
                     (false, _) => StatusCode::FORBIDDEN,
-                    (true, WorkRoute::SignOut) => StatusCode::NO_CONTENT,
+                    (true, WorkRoute::SignOut | WorkRoute::ReferralDecline) => StatusCode::NO_CONTENT,
                     (true, _) => StatusCode::OK,
                 };
                 assert_eq!(status, expected, "{name}: {} on {path}: {}", member.code, String::from_utf8_lossy(&body));
@@ -193,7 +270,17 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
                 // Nobody refused a case sees a word of it.
                 assert!(allowed || !text.contains("WS-1") && !text.contains("Rowan"), "{name}: {text}");
                 // Where the victim lives and how to reach them never leave the clinic, for anyone.
-                for secret in ["Hiddenhurst", "ZZ99 7HL", "rowan.hidden", "Marigoldcanary"] {
+                for secret in [
+                    "Hiddenhurst",
+                    "ZZ99 7HL",
+                    "rowan.hidden",
+                    "Marigoldcanary",
+                    "Larkspur",
+                    "ZZ99 3LC",
+                    "900456",
+                    "Brambleford",
+                    "Kit Child",
+                ] {
                     assert!(!text.contains(secret), "{name}: {} got {secret}", member.code);
                 }
                 if allowed && route == WorkRoute::Case {
@@ -235,6 +322,10 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
         }
         // Another method on a route is refused before anything runs; HEAD is a GET and needs a session.
         for route in WorkRoute::ALL {
+            // The list of referrals and the form share a path: each answers its own method.
+            if matches!(route, WorkRoute::Referrals | WorkRoute::ReferralSubmit) {
+                continue;
+            }
             let other = if route.method() == axum::http::Method::GET { "POST" } else { "GET" };
             let path = route.path().replace("{id}", &case_id.to_string());
             let request = Request::builder().method(other).uri(&path).body(Body::empty()).unwrap();
@@ -529,5 +620,201 @@ fn the_workspace_pages_types_name_the_servers_roles_and_fields() {
         declared.sort();
         sent.sort();
         assert_eq!(declared, sent, "ui/src/workspace/types.ts {name}");
+    }
+}
+
+fn json_of(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body).unwrap()
+}
+
+#[tokio::test]
+async fn a_referral_is_screened_and_becomes_a_case_on_the_advocates_laptop_in_every_store() {
+    // Why: a referral must reach the advocate without being typed twice, the
+    // referrer must learn only where it stands, the screening must spot the
+    // same perpetrator in another case, and nothing bad or half-made is kept.
+    let clock = Arc::new(TestClock::at(start()));
+    for (name, clinic) in stores_at(&clock) {
+        clock.set(start());
+        let members = staff(&*clinic.state.store, start());
+        let (_, _dir, mut laptop, device) = a_laptop_with_a_case(&clinic, start());
+        let member = |code: &str| members.iter().find(|m| m.code == code).unwrap();
+        let referrer = sign_in(&clinic, member("REF1"), clock.now()).await;
+        let coordinator = sign_in(&clinic, member("CRD1"), clock.now()).await;
+        let manager = sign_in(&clinic, member("MGR1"), clock.now()).await;
+        let submit = WorkRoute::ReferralSubmit;
+
+        // A form missing what a referral needs is refused field by field, and nothing is kept:
+        // first what cannot be read as the records at all, across all three at once,
+        let mut unreadable = referral_form("Morgan Fielding (TEST)", "Drew Harrow (TEST)");
+        unreadable["victim"]["name"] = serde_json::json!("");
+        unreadable["perpetrator"]["relationship"] = serde_json::json!("neighbourly");
+        let (status, body) = call(&clinic, request_with(submit, submit.path(), &referrer, &unreadable)).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::BAD_REQUEST, "invalid"), "{name}");
+        let answer = json_of(&body);
+        let fields: Vec<&str> =
+            answer["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, ["victim.name", "perpetrator.relationship"], "{name}");
+        // then every rule the records and the referral break.
+        let mut bad = referral_form("Morgan Fielding (TEST)", "Drew Harrow (TEST)");
+        bad["case"]["referral.referrer_contact"] = serde_json::json!(" ");
+        bad["case"]["referral.criteria"] = serde_json::json!([]);
+        bad["case"]["referral.consent_recorded"] = serde_json::json!(false);
+        bad["victim"]["safe_contact.phones"] = serde_json::json!([{ "number": "call me" }]);
+        let (status, body) = call(&clinic, request_with(submit, submit.path(), &referrer, &bad)).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::BAD_REQUEST, "invalid"), "{name}");
+        let mut fields: Vec<String> = json_of(&body)["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap().to_owned())
+            .collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                "case.referral.consent_recorded",
+                "case.referral.criteria",
+                "case.referral.referrer_contact",
+                "victim.safe_contact.phones[0].number",
+            ],
+            "{name}"
+        );
+        assert!(!String::from_utf8_lossy(&body).contains("call me"), "{name}: an error never quotes a value");
+        // What only the clinic sets cannot come in on the form.
+        let mut claims = referral_form("Morgan Fielding (TEST)", "Drew Harrow (TEST)");
+        claims["case"]["advocate"] = serde_json::json!("ISA01");
+        let (status, body) = call(&clinic, request_with(submit, submit.path(), &referrer, &claims)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}");
+        assert_eq!(json_of(&body)["fields"][0]["field"], "case.advocate", "{name}");
+        let mut typology = referral_form("Morgan Fielding (TEST)", "Drew Harrow (TEST)");
+        typology["perpetrator"]["typology"] = serde_json::json!("rejected");
+        assert_eq!(
+            call(&clinic, request_with(submit, submit.path(), &referrer, &typology)).await.0,
+            StatusCode::BAD_REQUEST
+        );
+        assert!(clinic.state.store.referrals(None).unwrap().is_empty(), "{name}: nothing half-kept");
+
+        // The referrer sends one; the coordinator keys another about the same man.
+        let good = referral_form("Morgan Fielding (TEST)", "Drew Harrow (TEST)");
+        let (status, body) = call(&clinic, request_with(submit, submit.path(), &referrer, &good)).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {}", String::from_utf8_lossy(&body));
+        let first = json_of(&body)["id"].as_str().unwrap().parse::<Uuid>().unwrap();
+        let mut second_form = referral_form("Sasha Wren (TEST)", "HARROW, Drew (TEST)");
+        second_form["victim"]["safe_contact.phones"][0]["number"] = serde_json::json!("07700 900789");
+        let (status, body) = call(&clinic, request_with(submit, submit.path(), &coordinator, &second_form)).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        let second = json_of(&body)["id"].as_str().unwrap().parse::<Uuid>().unwrap();
+
+        // The referrer's list: their own referral only, and nothing of the people in it.
+        let list = |b: &Browser| request(WorkRoute::Referrals, WorkRoute::Referrals.path(), Some(b), None);
+        let (status, body) = call(&clinic, list(&referrer)).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        let rows = json_of(&body);
+        assert_eq!(rows.as_array().unwrap().len(), 1, "{name}");
+        assert_eq!(
+            (rows[0]["id"].as_str(), rows[0]["status"].as_str()),
+            (Some(first.to_string().as_str()), Some("submitted"))
+        );
+        assert_eq!(rows[0]["their_reference"], "CRIME-77", "{name}");
+        for word in ["Morgan", "Harrow", "Larkspur", "DC Example", "Repeated"] {
+            assert!(!String::from_utf8_lossy(&body).contains(word), "{name}: the referrer's list shows {word}");
+        }
+        // The screening page is not the referrer's, even for their own referral.
+        let page = |id: Uuid| WorkRoute::Referral.path().replace("{id}", &id.to_string());
+        let (status, _) = call(&clinic, request(WorkRoute::Referral, &page(first), Some(&referrer), None)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{name}");
+
+        // Accepting the first makes the case, assigned to ISA01.
+        let accept = |id: Uuid| WorkRoute::ReferralAccept.path().replace("{id}", &id.to_string());
+        let to = |code: &str| serde_json::json!({ "advocate": code });
+        let (status, body) =
+            call(&clinic, request_with(WorkRoute::ReferralAccept, &accept(first), &manager, &to("CRD1"))).await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "{name}: only an advocate holds a case: {}",
+            String::from_utf8_lossy(&body)
+        );
+        let (status, body) =
+            call(&clinic, request_with(WorkRoute::ReferralAccept, &accept(first), &manager, &to("ISA01"))).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {}", String::from_utf8_lossy(&body));
+        let accepted = json_of(&body);
+        let case_id = accepted["case_id"].as_str().unwrap().parse::<Uuid>().unwrap();
+        assert_eq!(accepted["reference"], "CLN-2026-0001", "{name}");
+        let (status, body) =
+            call(&clinic, request_with(WorkRoute::ReferralAccept, &accept(first), &coordinator, &to("ISA01"))).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::CONFLICT, "referral_decided"), "{name}: once only");
+
+        // The second referral's screening finds the same man in the first's case,
+        // by its reference, and shows no one's address, safe phone or children.
+        let (status, body) = call(&clinic, request(WorkRoute::Referral, &page(second), Some(&coordinator), None)).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        let view = json_of(&body);
+        let duplicates = view["duplicates"].as_array().unwrap();
+        assert_eq!(duplicates.len(), 1, "{name}: {duplicates:?}");
+        assert_eq!(duplicates[0]["case_id"], case_id.to_string());
+        assert_eq!(duplicates[0]["who"], "perpetrator");
+        assert_eq!(duplicates[0]["reference"], "CLN-2026-0001");
+        assert_eq!(duplicates[0]["matched_on"], serde_json::json!(["name", "date_of_birth"]));
+        assert_eq!(view["postcode_district"], "ZZ99", "{name}");
+        assert_eq!(
+            view["withheld"],
+            serde_json::json!(["victim.address", "victim.safe_contact", "victim.dependants"]),
+            "{name}"
+        );
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            text.contains("Sasha Wren") && !text.contains("Morgan Fielding"),
+            "{name}: not the other case's victim"
+        );
+        for secret in ["Larkspur", "900456", "Brambleford", "Kit Child"] {
+            assert!(!text.contains(secret), "{name}: {secret}");
+        }
+        // Only the coordinator declines; the manager assigns.
+        let decline = WorkRoute::ReferralDecline.path().replace("{id}", &second.to_string());
+        let reason = serde_json::json!({ "reason": "existing_case" });
+        let (status, _) = call(&clinic, request_with(WorkRoute::ReferralDecline, &decline, &manager, &reason)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{name}");
+        let (status, _) =
+            call(&clinic, request_with(WorkRoute::ReferralDecline, &decline, &coordinator, &reason)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{name}");
+
+        // The referrer learns the outcome and nothing else.
+        let (_, body) = call(&clinic, list(&referrer)).await;
+        let rows = json_of(&body);
+        assert_eq!(rows[0]["status"], "accepted", "{name}");
+        assert_eq!(rows[0]["advocate"], serde_json::Value::Null, "{name}: not who holds it");
+
+        // The advocate's laptop pulls the case whole: the referral with it,
+        // and where the victim lives and her children, which the clinic never showed.
+        let page = clinic.state.store.feed(device, "ISA01", 0, 1000).unwrap();
+        laptop.sync_apply(&page.ops, page.through).unwrap();
+        let file = laptop.case_file(waymark_domain::CaseId(case_id)).unwrap();
+        assert_eq!((file.case.reference.as_str(), file.case.advocate.as_str()), ("CLN-2026-0001", "ISA01"), "{name}");
+        assert_eq!(file.case.referral.their_reference.as_deref(), Some("CRIME-77"), "{name}");
+        assert_eq!(file.case.referral.received_on, waymark_domain::time::london_date(start()), "{name}");
+        let victim = file.victim.unwrap();
+        assert_eq!(victim.name, "Morgan Fielding (TEST)", "{name}");
+        assert_eq!(victim.address.unwrap().lines, ["12 Larkspur Close"], "{name}");
+        assert_eq!(victim.dependants[0].school.as_deref(), Some("Brambleford Primary"), "{name}");
+        assert!(!victim.safe_contact.phones[0].voicemail_ok, "{name}");
+        assert_eq!(file.perpetrators[0].names, ["Drew Harrow (TEST)"], "{name}");
+        assert!(laptop.sync_problems().unwrap().is_empty(), "{name}: {:?}", laptop.sync_problems().unwrap());
+
+        // The audit names referrals and cases by id, never a person, and verifies.
+        let audit = clinic.state.store.admin_audit().unwrap();
+        let first_id = first.to_string();
+        let has = |actor: &str, action: AdminAction| {
+            audit
+                .iter()
+                .any(|l| l.actor == actor && l.action == action && l.target.as_deref() == Some(first_id.as_str()))
+        };
+        assert!(has("REF1", AdminAction::ReferralSubmitted) && has("MGR1", AdminAction::ReferralAccepted), "{name}");
+        assert!(audit.iter().any(|l| l.actor == "CRD1" && l.action == AdminAction::ReferralDeclined), "{name}");
+        let text = serde_json::to_string(&audit.iter().map(|l| (&l.target, &l.detail)).collect::<Vec<_>>()).unwrap();
+        for word in ["Morgan", "Harrow", "Larkspur", "Sasha"] {
+            assert!(!text.contains(word), "{name}: the audit holds {word}");
+        }
+        waymark_clinic::store::verify_audit(&audit, clinic.state.store.audit_bounds().unwrap(), None).unwrap();
     }
 }

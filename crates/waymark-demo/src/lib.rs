@@ -210,11 +210,13 @@ fn case_record(d: &mut Draws<'_>, seed: u64, high: bool) -> Case {
         status: CaseStatus::Open,
         closure: None,
         referral: IntakeReferral {
-            received_on: d.opened_on,
-            source: ReferralSource::KNOWN.choose(d.rng).cloned().unwrap_or(ReferralSource::Police),
             referrer: Some("Demo referrer (fictional)".into()),
-            reason: "Fictional demo referral: repeated unwanted contact after the relationship ended.".into(),
-            consent_recorded: true,
+            ..IntakeReferral::new(
+                d.opened_on,
+                ReferralSource::KNOWN.choose(d.rng).cloned().unwrap_or(ReferralSource::Police),
+                "Fictional demo referral: repeated unwanted contact after the relationship ended.",
+                true,
+            )
         },
         advocate: d.advocate.to_owned(),
         opened_on: d.opened_on,
@@ -245,7 +247,14 @@ fn victim(d: &mut Draws<'_>, first: &str, last: &str) -> Victim {
         interpreter_needed: false,
         disabilities: None,
         dependants: if d.rng.gen_bool(0.4) {
-            vec![Dependant { id: None, name: "Demo Child".into(), date_of_birth: None, notes: None }]
+            vec![Dependant {
+                id: None,
+                name: "Demo Child".into(),
+                date_of_birth: None,
+                relationship: None,
+                school: None,
+                notes: None,
+            }]
         } else {
             vec![]
         },

@@ -87,6 +87,7 @@ error_codes! {
         Offline = "offline",
         OutOfOrder = "out_of_order",
         RateLimited = "rate_limited",
+        ReferralDecided = "referral_decided",
         ReleaseRefused = "release_refused",
         Replayed = "replayed",
         Revoked = "revoked",

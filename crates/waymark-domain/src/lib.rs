@@ -10,6 +10,7 @@ pub mod disclosure;
 pub mod hlc;
 pub mod ids;
 pub mod instruments;
+pub mod intake;
 pub mod merge;
 pub mod passphrase;
 pub mod patch;

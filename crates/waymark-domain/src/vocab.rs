@@ -45,6 +45,10 @@ macro_rules! vocabulary {
             pub fn wire(&self) -> &'static str {
                 match self { $($name::$variant => $wire),+ }
             }
+            /// A stored name back as its value; `None` for a name this build does not know.
+            pub fn from_wire(text: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.wire() == text)
+            }
         }
     };
     ($(#[$meta:meta])* open $name:ident { $($variant:ident = $wire:literal => $label:literal),+ $(,)? }) => {
@@ -287,6 +291,30 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// Why a referral comes to the clinic: the MARAC-style criteria
+    /// (clinic.md, "The flow of a case", steps 1 and 3).
+    ReferralCriterion {
+        ProfessionalJudgement = "professional_judgement" => "The referrer's professional judgement",
+        VisibleHighRisk = "visible_high_risk" => "Visible high risk (14 or more \"yes\" on DASH)",
+        Escalation = "escalation" => "Escalation (3 or more incidents in 12 months)",
+        Repeat = "repeat" => "A repeat (another incident within 12 months of the last referral)",
+        StalkingCoordinator = "stalking_coordinator" => "Flagged by the force stalking coordinator",
+    }
+);
+
+vocabulary!(
+    /// Why the clinic's screening declined a referral; counted in the
+    /// commissioner's return (clinic.md, "What the commissioner asks for").
+    DeclineReason {
+        OutsideCriteria = "outside_criteria" => "Does not meet the clinic's criteria",
+        OutsideArea = "outside_area" => "Outside the clinic's area",
+        ExistingCase = "existing_case" => "Already a case at the clinic",
+        NotContactable = "not_contactable" => "Not contactable (wrong details, unsafe to leave a message)",
+        SupportDeclined = "support_declined" => "The victim declined support",
+    }
+);
+
+vocabulary!(
     /// The agencies around the clinic table.
     open Agency {
         Police = "police" => "Police",
@@ -433,6 +461,9 @@ pub struct Vocabularies {
     pub closure_reasons: Vec<Choice>,
     pub referral_targets: Vec<Choice>,
     pub referral_statuses: Vec<Choice>,
+    pub referral_criteria: Vec<Choice>,
+    pub lawful_bases: Vec<Choice>,
+    pub decline_reasons: Vec<Choice>,
     /// The fields each kind presents, with their labels (`KindRules::presented`):
     /// the forms take labels and fields from here instead of repeating them.
     pub presented: Vec<KindFields>,
@@ -466,6 +497,9 @@ impl Vocabularies {
             closure_reasons: ClosureReason::choices(),
             referral_targets: ReferralTarget::choices(),
             referral_statuses: ReferralStatus::choices(),
+            referral_criteria: ReferralCriterion::choices(),
+            lawful_bases: LawfulBasis::choices(),
+            decline_reasons: DeclineReason::choices(),
             presented: crate::RecordKind::ALL
                 .iter()
                 .map(|&kind| KindFields {

@@ -132,11 +132,15 @@ pub struct ErrorBody {
     /// the request it answers. A laptop obeys no unsigned order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wipe_signature: Option<String>,
+    /// With `invalid` from the workspace: each field a form got wrong and the
+    /// rule it broke (never the value), so the page can mark the field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<waymark_domain::FieldError>,
 }
 
 impl ErrorBody {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        ErrorBody { code: code.into(), message: message.into(), wipe: false, wipe_signature: None }
+        ErrorBody { code: code.into(), message: message.into(), wipe: false, wipe_signature: None, fields: Vec::new() }
     }
 }
 

@@ -149,6 +149,7 @@ fn generated() -> String {
                 message: String::new(),
                 wipe: true,
                 wipe_signature: Some(String::new()),
+                fields: vec![waymark_domain::FieldError { field: String::new(), rule: String::new() }],
             })
             .unwrap(),
         ),

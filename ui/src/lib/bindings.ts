@@ -530,6 +530,9 @@ export type Dependant_Deserialize = {
 	id?: string | null,
 	name: string,
 	date_of_birth?: string | null,
+	/**  How the child is related to the victim and to the perpetrator. */
+	relationship?: string | null,
+	school?: string | null,
 	notes?: string | null,
 };
 
@@ -541,6 +544,9 @@ export type Dependant_Serialize = {
 	id: string | null,
 	name: string,
 	date_of_birth: string | null,
+	/**  How the child is related to the victim and to the perpetrator. */
+	relationship: string | null,
+	school: string | null,
 	notes: string | null,
 };
 
@@ -572,11 +578,11 @@ export type DocumentKind = "safety_plan" | "chronology" | "hearings";
 
 export type ErrorCode = ErrorCode_Serialize | ErrorCode_Deserialize;
 
-export type ErrorCode_Deserialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "clash" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "out_of_order" | "rate_limited" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
+export type ErrorCode_Deserialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "clash" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "out_of_order" | "rate_limited" | "referral_decided" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
 /**  A code from a newer clinic that this build does not know. */
 string;
 
-export type ErrorCode_Serialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "clash" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "out_of_order" | "rate_limited" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
+export type ErrorCode_Serialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "clash" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "out_of_order" | "rate_limited" | "referral_decided" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
 /**  A code from a newer clinic that this build does not know. */
 "unrecognised";
 
@@ -782,6 +788,20 @@ export type IntakeReferral_Deserialize = {
 	referrer?: string | null,
 	reason: string,
 	consent_recorded: boolean,
+	/**  How the clinic can reach the referrer (a work phone or e-mail). */
+	referrer_contact?: string | null,
+	/**
+	 *  The referring agency's own reference (a crime or case number), so the
+	 *  referrer can tell their referrals apart without the victim's name.
+	 */
+	their_reference?: string | null,
+	criteria?: ReferralCriterion[],
+	/**  `None` when the form did not say. */
+	victim_aware?: boolean | null,
+	/**  Who the victim is afraid of, in the referrer's words. */
+	afraid_of?: string | null,
+	/**  Any earlier referral of this victim or about this perpetrator. */
+	previous_referral?: string | null,
 };
 
 export type IntakeReferral_Serialize = {
@@ -790,6 +810,20 @@ export type IntakeReferral_Serialize = {
 	referrer: string | null,
 	reason: string,
 	consent_recorded: boolean,
+	/**  How the clinic can reach the referrer (a work phone or e-mail). */
+	referrer_contact: string | null,
+	/**
+	 *  The referring agency's own reference (a crime or case number), so the
+	 *  referrer can tell their referrals apart without the victim's name.
+	 */
+	their_reference: string | null,
+	criteria: ReferralCriterion[],
+	/**  `None` when the form did not say. */
+	victim_aware: boolean | null,
+	/**  Who the victim is afraid of, in the referrer's words. */
+	afraid_of: string | null,
+	/**  Any earlier referral of this victim or about this perpetrator. */
+	previous_referral: string | null,
 };
 
 /**  A kind's presented fields, and which of them the core sets (never in a form). */
@@ -1085,6 +1119,12 @@ export type Record_Deserialize = Case_Deserialize | Victim_Deserialize | Perpetr
 export type Record_Serialize = Case_Serialize | Victim_Serialize | Perpetrator_Serialize | Incident_Serialize | IncidentAmendment_Serialize | RiskAssessment_Serialize | SafetyPlan_Serialize | Hearing_Serialize | ProtectiveOrder_Serialize | Breach_Serialize | Referral_Serialize | ClinicReview_Serialize | Contact_Serialize | Task_Serialize;
 
 export type Referral = Referral_Serialize | Referral_Deserialize;
+
+/**
+ *  Why a referral comes to the clinic: the MARAC-style criteria
+ *  (clinic.md, "The flow of a case", steps 1 and 3).
+ */
+export type ReferralCriterion = "professional_judgement" | "visible_high_risk" | "escalation" | "repeat" | "stalking_coordinator";
 
 export type ReferralId = string;
 
@@ -1539,6 +1579,9 @@ export type Vocabularies = {
 	closure_reasons: Choice[],
 	referral_targets: Choice[],
 	referral_statuses: Choice[],
+	referral_criteria: Choice[],
+	lawful_bases: Choice[],
+	decline_reasons: Choice[],
 	/**
 	 *  The fields each kind presents, with their labels (`KindRules::presented`):
 	 *  the forms take labels and fields from here instead of repeating them.

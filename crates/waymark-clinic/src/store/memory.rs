@@ -39,6 +39,8 @@ struct Inner {
     /// Failure key → (failures, the last one).
     sign_in_failures: HashMap<String, (u32, DateTime<Utc>)>,
     sessions: HashMap<String, StoredSession>,
+    /// Referrals in arrival order (index + 1 is the number).
+    referrals: Vec<StoredReferral>,
 }
 
 struct QuarantineEntry {
@@ -749,6 +751,81 @@ impl ClinicStore for MemoryStore {
             refused: inner.refused.len() as u64,
             feed_head: inner.feed.len() as u64,
         })
+    }
+
+    fn add_referral(&self, id: Uuid, by: &str, form: &ReferralRecords, now: DateTime<Utc>) -> StoreResult<i64> {
+        let mut inner = self.lock()?;
+        let number = inner.referrals.len() as i64 + 1;
+        inner.referrals.push(StoredReferral {
+            id,
+            number,
+            submitted_by: by.to_owned(),
+            submitted_at: now,
+            status: IntakeStatus::Submitted,
+            form: form.clone(),
+            decided_by: None,
+            decided_at: None,
+            decline_reason: None,
+            advocate: None,
+        });
+        let target = id.to_string();
+        let line = AuditLine {
+            actor: by,
+            action: AdminAction::ReferralSubmitted,
+            target: Some(&target),
+            detail: serde_json::json!({ "number": number }),
+        };
+        inner.append_audit(&line, now);
+        Ok(number)
+    }
+
+    fn referrals(&self, submitted_by: Option<&str>) -> StoreResult<Vec<StoredReferral>> {
+        let inner = self.lock()?;
+        Ok(inner
+            .referrals
+            .iter()
+            .rev()
+            .filter(|r| submitted_by.is_none_or(|by| r.submitted_by == by))
+            .cloned()
+            .collect())
+    }
+
+    fn referral(&self, id: Uuid) -> StoreResult<Option<StoredReferral>> {
+        Ok(self.lock()?.referrals.iter().find(|r| r.id == id).cloned())
+    }
+
+    fn decide_referral(&self, id: Uuid, by: &str, outcome: ReferralOutcome<'_>, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut inner = self.lock()?;
+        let index = inner
+            .referrals
+            .iter()
+            .position(|r| r.id == id && r.status == IntakeStatus::Submitted)
+            .ok_or(ClinicError::ReferralDecided)?;
+        if let ReferralOutcome::Accepted { ops, .. } = outcome {
+            if ops.iter().any(|op| inner.slots.contains_key(&(op.origin, op.seq))) {
+                return Err(ClinicError::Store("the clinic wrote another change at the same time; try again".into()));
+            }
+            for op in ops {
+                inner.append_to_feed(op, &Origin::Clinic(op.origin), op.content_hash());
+            }
+        }
+        let referral = &mut inner.referrals[index];
+        referral.decided_by = Some(by.to_owned());
+        referral.decided_at = Some(now);
+        match outcome {
+            ReferralOutcome::Accepted { advocate, .. } => {
+                referral.status = IntakeStatus::Accepted;
+                referral.advocate = Some(advocate.to_owned());
+            }
+            ReferralOutcome::Declined(reason) => {
+                referral.status = IntakeStatus::Declined;
+                referral.decline_reason = Some(reason);
+            }
+        }
+        let number = referral.number;
+        let target = id.to_string();
+        inner.append_audit(&referral_verdict_line(by, &target, number, &outcome), now);
+        Ok(())
     }
 }
 

@@ -13,7 +13,9 @@ use crate::signin::SessionPolicy;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
+use waymark_domain::intake::ReferralRecords;
 use waymark_domain::records::ServiceRules;
+use waymark_domain::DeclineReason;
 use waymark_protocol::{DevicePublic, OpRefusal, RefusedOp, WireOp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -192,12 +194,17 @@ pub enum AdminAction {
     Viewed,
     /// The server refused someone a route or a record (target: the route, or the id asked for).
     Refused,
+    /// A referral came in (target: the referral's id).
+    ReferralSubmitted,
+    /// A referral became a case (target: the referral's id; the case and advocate in the detail).
+    ReferralAccepted,
+    ReferralDeclined,
     /// Written by a newer waymark-clinic.
     Unrecognised,
 }
 
 impl AdminAction {
-    const KNOWN: [AdminAction; 8] = [
+    const KNOWN: [AdminAction; 11] = [
         AdminAction::QuarantineReleased,
         AdminAction::QuarantineDiscarded,
         AdminAction::PasswordSet,
@@ -206,6 +213,9 @@ impl AdminAction {
         AdminAction::SignedOut,
         AdminAction::Viewed,
         AdminAction::Refused,
+        AdminAction::ReferralSubmitted,
+        AdminAction::ReferralAccepted,
+        AdminAction::ReferralDeclined,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -218,6 +228,9 @@ impl AdminAction {
             AdminAction::SignedOut => "signed_out",
             AdminAction::Viewed => "viewed",
             AdminAction::Refused => "refused",
+            AdminAction::ReferralSubmitted => "referral_submitted",
+            AdminAction::ReferralAccepted => "referral_accepted",
+            AdminAction::ReferralDeclined => "referral_declined",
             AdminAction::Unrecognised => "unrecognised",
         }
     }
@@ -232,6 +245,62 @@ impl AdminAction {
             QuarantineDecision::Discarded => AdminAction::QuarantineDiscarded,
         }
     }
+}
+
+/// Where a referral stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntakeStatus {
+    /// Waiting for the coordinator's screening.
+    Submitted,
+    /// Now a case, assigned to an advocate.
+    Accepted,
+    Declined,
+}
+
+impl IntakeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntakeStatus::Submitted => "submitted",
+            IntakeStatus::Accepted => "accepted",
+            IntakeStatus::Declined => "declined",
+        }
+    }
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        [IntakeStatus::Submitted, IntakeStatus::Accepted, IntakeStatus::Declined]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// A referral as the clinic keeps it. `number` is the clinic's running
+/// number for people to say aloud; `id` is what routes name, so a referral
+/// cannot be found by counting.
+#[derive(Debug, Clone)]
+pub struct StoredReferral {
+    pub id: Uuid,
+    pub number: i64,
+    pub submitted_by: String,
+    pub submitted_at: DateTime<Utc>,
+    pub status: IntakeStatus,
+    pub form: ReferralRecords,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decline_reason: Option<DeclineReason>,
+    /// Who the case went to, once accepted.
+    pub advocate: Option<String>,
+}
+
+/// The screening's verdict on a submitted referral.
+#[derive(Debug, Clone, Copy)]
+pub enum ReferralOutcome<'a> {
+    /// The case is made by `ops` (the clinic's, already numbered), stored
+    /// in the feed in the same transaction as the verdict.
+    Accepted {
+        advocate: &'a str,
+        ops: &'a [WireOp],
+    },
+    Declined(DeclineReason),
 }
 
 /// What a staff member's sign-in is checked against.
@@ -592,6 +661,42 @@ pub trait ClinicStore: Send + Sync {
     fn add_text_warning(&self, warning: &TextWarning) -> StoreResult<()>;
     fn text_warnings(&self) -> StoreResult<Vec<TextWarning>>;
     fn stats(&self) -> StoreResult<Stats>;
+    /// Keeps a new referral and audits its arrival, in one transaction.
+    fn add_referral(&self, id: Uuid, by: &str, form: &ReferralRecords, now: DateTime<Utc>) -> StoreResult<i64>;
+    /// Every referral, newest first, or only those `submitted_by` made.
+    fn referrals(&self, submitted_by: Option<&str>) -> StoreResult<Vec<StoredReferral>>;
+    fn referral(&self, id: Uuid) -> StoreResult<Option<StoredReferral>>;
+    /// Settles a submitted referral once: its status, the case's ops when it
+    /// is accepted, and the audit line, in one transaction. A referral
+    /// already settled is `ReferralDecided`, and nothing is written.
+    fn decide_referral(&self, id: Uuid, by: &str, outcome: ReferralOutcome<'_>, now: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// The audit line of a referral's verdict: ids and codes only.
+pub(crate) fn referral_verdict_line<'a>(
+    by: &'a str,
+    target: &'a str,
+    number: i64,
+    outcome: &ReferralOutcome<'_>,
+) -> AuditLine<'a> {
+    match outcome {
+        ReferralOutcome::Accepted { advocate, ops } => AuditLine {
+            actor: by,
+            action: AdminAction::ReferralAccepted,
+            target: Some(target),
+            detail: serde_json::json!({
+                "number": number,
+                "advocate": advocate,
+                "case": ops.first().and_then(|o| o.case_id).map(|c| c.to_string()),
+            }),
+        },
+        ReferralOutcome::Declined(reason) => AuditLine {
+            actor: by,
+            action: AdminAction::ReferralDeclined,
+            target: Some(target),
+            detail: serde_json::json!({ "number": number, "reason": reason.wire() }),
+        },
+    }
 }
 
 /// The case-to-advocate map follows `advocate` on case ops, so a

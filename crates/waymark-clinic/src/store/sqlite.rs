@@ -18,6 +18,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { name: "0006_sign_in", sql: include_str!("migrations/0006_sign_in.sql") },
     Migration { name: "0007_audit_chain", sql: include_str!("migrations/0007_audit_chain.sql") },
     Migration { name: "0008_audit_chain_start", sql: include_str!("migrations/0008_audit_chain_start.sql") },
+    Migration { name: "0009_referrals", sql: include_str!("migrations/0009_referrals.sql") },
 ];
 
 const TUNING: Tuning = Tuning { busy_timeout_ms: 10_000, cache_kib: None, foreign_keys: false };
@@ -1250,6 +1251,114 @@ impl ClinicStore for SqliteStore {
             feed_head: count("SELECT coalesce(max(position), 0) FROM ops")?,
         })
     }
+
+    fn add_referral(&self, id: Uuid, by: &str, form: &ReferralRecords, now: DateTime<Utc>) -> StoreResult<i64> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let form =
+            serde_json::to_string(form).map_err(|_| ClinicError::Store("a referral could not be kept".into()))?;
+        tx.execute(
+            "INSERT INTO referrals (id, submitted_by, submitted_at, status, form) VALUES (?1, ?2, ?3, 'submitted', ?4)",
+            params![id.to_string(), by, now.to_rfc3339(), form],
+        )?;
+        let number = tx.last_insert_rowid();
+        let target = id.to_string();
+        let line = AuditLine {
+            actor: by,
+            action: AdminAction::ReferralSubmitted,
+            target: Some(&target),
+            detail: serde_json::json!({ "number": number }),
+        };
+        audit_line(&tx, &line, now)?;
+        tx.commit()?;
+        Ok(number)
+    }
+
+    fn referrals(&self, submitted_by: Option<&str>) -> StoreResult<Vec<StoredReferral>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE ?1 IS NULL OR submitted_by = ?1 ORDER BY number DESC"
+        ))?;
+        let rows = stmt.query_map([submitted_by], referral_row)?.collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(stored_referral).collect()
+    }
+
+    fn referral(&self, id: Uuid) -> StoreResult<Option<StoredReferral>> {
+        let conn = self.conn()?;
+        let row = conn
+            .prepare_cached(&format!("SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id = ?1"))?
+            .query_row([id.to_string()], referral_row)
+            .optional()?;
+        row.map(stored_referral).transpose()
+    }
+
+    fn decide_referral(&self, id: Uuid, by: &str, outcome: ReferralOutcome<'_>, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let at = now.to_rfc3339();
+        let number: Option<i64> = tx
+            .query_row("SELECT number FROM referrals WHERE id = ?1 AND status = 'submitted'", [id.to_string()], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let number = number.ok_or(ClinicError::ReferralDecided)?;
+        let (status, reason, advocate) = match outcome {
+            ReferralOutcome::Accepted { advocate, ops } => {
+                for op in ops {
+                    let text = op.canonical_bytes();
+                    let hash = WireOp::hash_of(&text);
+                    let text = String::from_utf8(text).map_err(|_| ClinicError::BadRequest("op"))?;
+                    // Another of the clinic's changes took this number meanwhile: nothing is written.
+                    if tx
+                        .prepare_cached("SELECT 1 FROM ops WHERE origin = ?1 AND seq = ?2")?
+                        .exists(params![op.origin.to_string(), to_i64(op.seq)])?
+                    {
+                        return Err(ClinicError::Store(
+                            "the clinic wrote another change at the same time; try again".into(),
+                        ));
+                    }
+                    append_to_feed(&tx, op, &Origin::Clinic(op.origin), &text, &hash, &at)?;
+                }
+                (IntakeStatus::Accepted, None, Some(advocate))
+            }
+            ReferralOutcome::Declined(reason) => (IntakeStatus::Declined, Some(reason.wire()), None),
+        };
+        tx.execute(
+            "UPDATE referrals SET status = ?2, decided_by = ?3, decided_at = ?4, decline_reason = ?5, advocate = ?6 WHERE id = ?1",
+            params![id.to_string(), status.as_str(), by, at, reason, advocate],
+        )?;
+        let target = id.to_string();
+        audit_line(&tx, &referral_verdict_line(by, &target, number, &outcome), now)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+const REFERRAL_COLUMNS: &str =
+    "id, number, submitted_by, submitted_at, status, form, decided_by, decided_at, decline_reason, advocate";
+
+type ReferralRow =
+    (String, i64, String, String, String, String, Option<String>, Option<String>, Option<String>, Option<String>);
+
+fn referral_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReferralRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?))
+}
+
+fn stored_referral(row: ReferralRow) -> StoreResult<StoredReferral> {
+    let (id, number, submitted_by, submitted_at, status, form, decided_by, decided_at, reason, advocate) = row;
+    let unreadable = || ClinicError::Store("an unreadable referral".into());
+    Ok(StoredReferral {
+        id: id.parse().map_err(|_| unreadable())?,
+        number,
+        submitted_by,
+        submitted_at: parse_time(&submitted_at)?,
+        status: IntakeStatus::parse(&status).ok_or_else(unreadable)?,
+        form: serde_json::from_str(&form).map_err(|_| unreadable())?,
+        decided_by,
+        decided_at: time(decided_at),
+        decline_reason: reason.and_then(|r| DeclineReason::from_wire(&r)),
+        advocate,
+    })
 }
 
 #[cfg(test)]

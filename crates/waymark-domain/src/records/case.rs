@@ -20,6 +20,13 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("referral.referrer", "Referrer"),
         Presented::new("referral.reason", "Reason for referral"),
         Presented::new("referral.consent_recorded", "Consent to the referral is recorded"),
+        // What a partner agency's referral form adds (the clinic's intake, `intake.rs`).
+        Presented::new("referral.referrer_contact", "Referrer's phone or e-mail").later(),
+        Presented::new("referral.their_reference", "Referrer's own reference").later(),
+        Presented::new("referral.criteria", "Criteria met").later().shown_as(ReferralCriterion::show),
+        Presented::new("referral.victim_aware", "The victim knows of the referral").later(),
+        Presented::new("referral.afraid_of", "Who the victim is afraid of").later(),
+        Presented::new("referral.previous_referral", "Previous referrals").later(),
         Presented::new("opened_on", "Opened on"),
         Presented::new("advocate", "Advocate"),
         // Set from the latest risk assessment.
@@ -82,6 +89,24 @@ pub struct IntakeReferral {
     pub referrer: Option<String>,
     pub reason: String,
     pub consent_recorded: bool,
+    /// How the clinic can reach the referrer (a work phone or e-mail).
+    #[serde(default)]
+    pub referrer_contact: Option<String>,
+    /// The referring agency's own reference (a crime or case number), so the
+    /// referrer can tell their referrals apart without the victim's name.
+    #[serde(default)]
+    pub their_reference: Option<String>,
+    #[serde(default)]
+    pub criteria: Vec<ReferralCriterion>,
+    /// `None` when the form did not say.
+    #[serde(default)]
+    pub victim_aware: Option<bool>,
+    /// Who the victim is afraid of, in the referrer's words.
+    #[serde(default)]
+    pub afraid_of: Option<String>,
+    /// Any earlier referral of this victim or about this perpetrator.
+    #[serde(default)]
+    pub previous_referral: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +133,25 @@ pub struct PoliceReference {
     pub force: Option<String>,
 }
 
+impl IntakeReferral {
+    /// A referral with only what every case holds; the rest is a referral form's.
+    pub fn new(received_on: NaiveDate, source: ReferralSource, reason: &str, consent_recorded: bool) -> Self {
+        Self {
+            received_on,
+            source,
+            referrer: None,
+            reason: reason.to_owned(),
+            consent_recorded,
+            referrer_contact: None,
+            their_reference: None,
+            criteria: Vec::new(),
+            victim_aware: None,
+            afraid_of: None,
+            previous_referral: None,
+        }
+    }
+}
+
 impl Case {
     /// The latest risk assessment sets the case's current level and review date.
     pub fn apply_assessment(&mut self, assessment: &RiskAssessment) {
@@ -124,6 +168,12 @@ impl Case {
         );
         c.not_blank(&self.advocate, "advocate");
         c.not_blank(&self.referral.reason, "referral.reason");
+        c.not_blank_opt(self.referral.referrer_contact.as_deref(), "referral.referrer_contact");
+        c.require(
+            self.referral.their_reference.as_deref().is_none_or(|r| r.chars().count() <= 40),
+            "referral.their_reference",
+            "must be at most 40 characters",
+        );
         c.not_before(Some(self.opened_on), Some(self.referral.received_on), "opened_on", "referral.received_on");
         match (&self.status, &self.closure) {
             (CaseStatus::Open, Some(_)) => c.fail("closure", "must be empty while the case is open"),

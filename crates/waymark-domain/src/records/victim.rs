@@ -76,6 +76,11 @@ pub struct Dependant {
     pub name: String,
     #[serde(default)]
     pub date_of_birth: Option<NaiveDate>,
+    /// How the child is related to the victim and to the perpetrator.
+    #[serde(default)]
+    pub relationship: Option<String>,
+    #[serde(default)]
+    pub school: Option<String>,
     #[serde(default)]
     pub notes: Option<String>,
 }

@@ -84,6 +84,11 @@ impl Replica {
         self.vault.get_record(kind, id)
     }
 
+    /// Every record of a kind, across cases.
+    pub fn list_all<E: waymark_domain::Entity>(&self) -> Result<Vec<E>> {
+        self.vault.list_all()
+    }
+
     pub fn list_kind(&self, kind: RecordKind, case: CaseId) -> Result<Vec<Record>> {
         self.vault.list_kind(kind, case)
     }
