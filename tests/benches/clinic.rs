@@ -201,6 +201,7 @@ fn main() {
         service: Arc::new(service),
         projection: Some(projection),
         workspace_ui: None,
+        identity: None,
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {

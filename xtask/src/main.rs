@@ -287,7 +287,11 @@ fn workspace_end_to_end() -> Result<(), String> {
                 .env("WAYMARK_WORKSPACE_URL", &url)
                 .env("WAYMARK_STAFF_SECRETS", &secrets)
                 .env("WAYMARK_STAFF_PASSWORD", demo_clinic::DEMO_STAFF_PASSWORD)
-                .env("WAYMARK_SCREENSHOTS", &shots);
+                .env("WAYMARK_SCREENSHOTS", &shots)
+                // The laptop, for the test to sync and read what a referral became.
+                .env("WAYMARK_CLI", &cli.binary)
+                .env("WAYMARK_VAULT", &cli.vault)
+                .env("WAYMARK_PASSPHRASE_FILE", &cli.pass_file);
             status(node, "the clinic workspace in Chromium")
         })();
         let _ = server.kill();

@@ -356,6 +356,7 @@ impl TestClinic {
             service: Arc::new(waymark_domain::records::ServiceRules::shipped()),
             projection: None,
             workspace_ui: None,
+            identity: None,
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("https://{}", listener.local_addr().unwrap());

@@ -671,6 +671,7 @@ fn app_state(clinic: &Clinic, limits: Limits) -> Result<AppState, ClinicError> {
         service: Arc::new(clinic.service_rules()?),
         projection: None,
         workspace_ui: None,
+        identity: Some(Arc::new(clinic.info.clone())),
     })
 }
 

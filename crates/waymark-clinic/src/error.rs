@@ -138,6 +138,7 @@ impl ClinicError {
             | ClinicError::BadRequest(_)
             | ClinicError::Invalid(_)
             | ClinicError::InvalidFields(_)
+            | ClinicError::WeakPassphrase { .. }
             | ClinicError::BadDeviceId
             | ClinicError::UnknownStaff => StatusCode::BAD_REQUEST,
             ClinicError::UnknownDevice
@@ -166,8 +167,7 @@ impl ClinicError {
             ClinicError::Store(_)
             | ClinicError::AuditBroken { .. }
             | ClinicError::Setup(_)
-            | ClinicError::WrongPassphrase
-            | ClinicError::WeakPassphrase { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            | ClinicError::WrongPassphrase => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

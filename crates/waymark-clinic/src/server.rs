@@ -42,6 +42,10 @@ pub struct AppState {
     pub projection: Option<Arc<crate::projection::Projection>>,
     /// The workspace's built pages, when this clinic serves them (`--workspace-ui`).
     pub workspace_ui: Option<Arc<crate::workspace::WorkspaceUi>>,
+    /// What an enrolment code carries about this clinic (its keys, certificate
+    /// pin and recovery key), for codes issued in the workspace. `None` where
+    /// no codes are issued (tests of other things, `import`).
+    pub identity: Option<Arc<crate::identity::PublicInfo>>,
 }
 
 /// How often one network address or one device may call. A laptop's sync

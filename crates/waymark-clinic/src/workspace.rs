@@ -52,10 +52,17 @@ pub enum WorkRoute {
     ReferralDecline,
     /// The advocates a case can go to, with their open cases.
     Advocates,
+    /// The manager moves a case to another advocate.
+    CaseReassign,
+    /// An administrator's one-time enrolment code for an advocate's laptop.
+    EnrolmentIssue,
+    DeviceRevoke,
+    StaffPassword,
+    StaffSecondFactor,
 }
 
 impl WorkRoute {
-    pub const ALL: [WorkRoute; 14] = [
+    pub const ALL: [WorkRoute; 19] = [
         WorkRoute::SignIn,
         WorkRoute::SignOut,
         WorkRoute::Me,
@@ -70,6 +77,11 @@ impl WorkRoute {
         WorkRoute::ReferralAccept,
         WorkRoute::ReferralDecline,
         WorkRoute::Advocates,
+        WorkRoute::CaseReassign,
+        WorkRoute::EnrolmentIssue,
+        WorkRoute::DeviceRevoke,
+        WorkRoute::StaffPassword,
+        WorkRoute::StaffSecondFactor,
     ];
 
     pub fn path(self) -> &'static str {
@@ -87,6 +99,11 @@ impl WorkRoute {
             WorkRoute::ReferralAccept => "/w/api/referrals/{id}/accept",
             WorkRoute::ReferralDecline => "/w/api/referrals/{id}/decline",
             WorkRoute::Advocates => "/w/api/advocates",
+            WorkRoute::CaseReassign => "/w/api/cases/{id}/reassign",
+            WorkRoute::EnrolmentIssue => "/w/api/enrolments",
+            WorkRoute::DeviceRevoke => "/w/api/devices/{id}/revoke",
+            WorkRoute::StaffPassword => "/w/api/staff/{id}/password",
+            WorkRoute::StaffSecondFactor => "/w/api/staff/{id}/second-factor",
         }
     }
 
@@ -96,7 +113,12 @@ impl WorkRoute {
             | WorkRoute::SignOut
             | WorkRoute::ReferralSubmit
             | WorkRoute::ReferralAccept
-            | WorkRoute::ReferralDecline => Method::POST,
+            | WorkRoute::ReferralDecline
+            | WorkRoute::CaseReassign
+            | WorkRoute::EnrolmentIssue
+            | WorkRoute::DeviceRevoke
+            | WorkRoute::StaffPassword
+            | WorkRoute::StaffSecondFactor => Method::POST,
             _ => Method::GET,
         }
     }
@@ -111,7 +133,13 @@ impl WorkRoute {
             // Anyone signed in may see who they are, the forms' vocabularies, and sign out.
             WorkRoute::SignIn | WorkRoute::SignOut | WorkRoute::Me | WorkRoute::Vocabularies => &StaffRole::ALL,
             WorkRoute::Caseload | WorkRoute::Case => &[StaffRole::Coordinator, StaffRole::Manager],
-            WorkRoute::Staff | WorkRoute::Devices => &[StaffRole::Administrator],
+            WorkRoute::Staff
+            | WorkRoute::Devices
+            | WorkRoute::EnrolmentIssue
+            | WorkRoute::DeviceRevoke
+            | WorkRoute::StaffPassword
+            | WorkRoute::StaffSecondFactor => &[StaffRole::Administrator],
+            WorkRoute::CaseReassign => &[StaffRole::Manager],
             // Referrers and the coordinator fill in the form; a referrer's
             // list holds only their own referrals and their status.
             WorkRoute::ReferralSubmit => &[StaffRole::Referrer, StaffRole::Coordinator],
@@ -141,6 +169,11 @@ impl WorkRoute {
             WorkRoute::ReferralAccept => "referral_accept",
             WorkRoute::ReferralDecline => "referral_decline",
             WorkRoute::Advocates => "advocates",
+            WorkRoute::CaseReassign => "case_reassign",
+            WorkRoute::EnrolmentIssue => "enrolment_issue",
+            WorkRoute::DeviceRevoke => "device_revoke",
+            WorkRoute::StaffPassword => "staff_password",
+            WorkRoute::StaffSecondFactor => "staff_second_factor",
         }
     }
 }
@@ -164,6 +197,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
             WorkRoute::ReferralAccept => axum::routing::post(referral_accept),
             WorkRoute::ReferralDecline => axum::routing::post(referral_decline),
             WorkRoute::Advocates => axum::routing::get(advocates),
+            WorkRoute::CaseReassign => axum::routing::post(case_reassign),
+            WorkRoute::EnrolmentIssue => axum::routing::post(enrolment_issue),
+            WorkRoute::DeviceRevoke => axum::routing::post(device_revoke),
+            WorkRoute::StaffPassword => axum::routing::post(staff_password),
+            WorkRoute::StaffSecondFactor => axum::routing::post(staff_second_factor),
         };
         let handler = if route == WorkRoute::SignIn {
             handler
@@ -1066,4 +1104,173 @@ async fn advocates(
     })
     .await?;
     Ok(Json(list))
+}
+
+/// Writes an act of `viewer`'s on `target` to the audit (ids and codes only).
+fn acted(
+    state: &AppState,
+    viewer: &Viewer,
+    action: AdminAction,
+    target: &str,
+    detail: serde_json::Value,
+) -> Result<(), ClinicError> {
+    let line = AuditLine { actor: &viewer.staff_code, action, target: Some(target), detail };
+    state.store.audit(&line, (state.clock)())
+}
+
+async fn case_reassign(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ClinicError> {
+    let bytes = raw.map_err(|_| ClinicError::BadRequest("the body could not be read whole"))?;
+    let body: AcceptBody = form_body(&bytes, "the body must be {advocate}")?;
+    crate::server::blocking(move || {
+        let case = path_id(&id)?;
+        let Some(from) = state.store.case_advocate(case)? else {
+            refused_not_found(&state, &viewer, &case.to_string(), "case")?;
+            return Err(ClinicError::NotFound);
+        };
+        let now = (state.clock)();
+        crate::authoring::reassign(&*state.store, state.clinic_id, case, &body.advocate, &viewer.staff_code, now)?;
+        if let Some(projection) = &state.projection {
+            projection.changed();
+        }
+        let detail = serde_json::json!({ "from": from, "to": body.advocate.trim() });
+        acted(&state, &viewer, AdminAction::CaseReassigned, &case.to_string(), detail)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnrolmentBody {
+    advocate: String,
+    /// The address the laptops reach this clinic at (`https://host:port`).
+    url: String,
+}
+
+/// A one-time enrolment code, shown once: its text, the same as a QR code
+/// (SVG) for the laptop's camera, and when it stops working.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IssuedCode {
+    pub code: String,
+    pub qr_svg: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A QR code of `text` as an SVG image, drawn here so nothing leaves the clinic.
+fn qr_svg(text: &str) -> Result<String, ClinicError> {
+    let qr = qrcode::QrCode::new(text.as_bytes())
+        .map_err(|_| ClinicError::BadRequest("the text is too long for a QR code"))?;
+    Ok(qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(240, 240).quiet_zone(true).build())
+}
+
+async fn enrolment_issue(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<IssuedCode>, ClinicError> {
+    let bytes = raw.map_err(|_| ClinicError::BadRequest("the body could not be read whole"))?;
+    let body: EnrolmentBody = form_body(&bytes, "the body must be {advocate, url}")?;
+    let url = body.url.trim().trim_end_matches('/').to_owned();
+    // A host and a port only: a code must not send a laptop to a path, a user or a query.
+    let authority = url.strip_prefix("https://").unwrap_or_default();
+    let plain = |c: char| c.is_ascii_alphanumeric() || ".-:[]".contains(c);
+    if authority.is_empty() || !authority.chars().all(plain) {
+        return Err(ClinicError::BadRequest("url must be https://host:port"));
+    }
+    let issued = crate::server::blocking(move || {
+        let info = state
+            .identity
+            .as_deref()
+            .ok_or(ClinicError::Setup("this clinic issues enrolment codes only from the command line".into()))?;
+        let now = (state.clock)();
+        let request = crate::enrolment::CodeRequest { advocate: body.advocate.trim(), url: &url, ca_issued: false };
+        let (code, expires_at) =
+            crate::enrolment::issue_code(&*state.store, info, &request, now, &mut rand::rngs::OsRng)?;
+        let code = code.to_text();
+        acted(&state, &viewer, AdminAction::EnrolmentIssued, request.advocate, serde_json::json!({}))?;
+        Ok(IssuedCode { qr_svg: qr_svg(&code)?, code, expires_at })
+    })
+    .await?;
+    Ok(Json(issued))
+}
+
+async fn device_revoke(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ClinicError> {
+    crate::server::blocking(move || {
+        let device = path_id(&id)?;
+        if !state.store.revoke(device, (state.clock)())? {
+            refused_not_found(&state, &viewer, &device.to_string(), "device")?;
+            return Err(ClinicError::NotFound);
+        }
+        tracing::info!(device = %device, "a laptop was revoked in the workspace");
+        acted(&state, &viewer, AdminAction::DeviceRevoked, &device.to_string(), serde_json::json!({}))
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    password: String,
+}
+
+async fn staff_password(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    Path(code): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ClinicError> {
+    let bytes = raw.map_err(|_| ClinicError::BadRequest("the body could not be read whole"))?;
+    let body: PasswordBody = form_body(&bytes, "the body must be {password}")?;
+    crate::server::blocking(move || {
+        let password = SecretString::from(body.password);
+        // Audited by the store as the administrator's act; the member's sessions end.
+        crate::signin::set_password(
+            &*state.store,
+            code.trim(),
+            &viewer.staff_code,
+            &password,
+            (state.clock)(),
+            &mut rand::rngs::OsRng,
+        )
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new second factor, shown once: the secret to type in and the same as a QR code.
+#[derive(Serialize, Deserialize)]
+pub struct NewSecondFactor {
+    pub secret: String,
+    pub qr_svg: String,
+}
+
+async fn staff_second_factor(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    Path(code): Path<String>,
+) -> Result<Json<NewSecondFactor>, ClinicError> {
+    let shown = crate::server::blocking(move || {
+        let code = code.trim().to_owned();
+        let secret = crate::signin::reset_second_factor(
+            &*state.store,
+            &code,
+            &viewer.staff_code,
+            (state.clock)(),
+            &mut rand::rngs::OsRng,
+        )?;
+        let uri = secret.otpauth_uri("Waymark clinic", &code);
+        Ok(NewSecondFactor { secret: secret.base32().to_string(), qr_svg: qr_svg(&uri)? })
+    })
+    .await?;
+    Ok(Json(shown))
 }

@@ -221,7 +221,7 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
     for (name, clinic) in stores_at(&clock) {
         clock.set(start());
         let members = staff(&*clinic.state.store, start());
-        let (case_id, _laptop) = a_case_from_a_laptop(&clinic, start());
+        let (case_id, _laptop, _vault, device) = a_laptop_with_a_case(&clinic, start());
         let case_path = WorkRoute::Case.path().replace("{id}", &case_id.to_string());
         let mut browsers = Vec::new();
         for member in &members {
@@ -245,6 +245,20 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
                 WorkRoute::ReferralSubmit => {
                     (route.path().to_owned(), Some(referral_form("Quinn Sample (TEST)", "Unknown")))
                 }
+                WorkRoute::CaseReassign => (
+                    route.path().replace("{id}", &case_id.to_string()),
+                    Some(serde_json::json!({ "advocate": "ISA02" })),
+                ),
+                WorkRoute::EnrolmentIssue => (
+                    route.path().to_owned(),
+                    Some(serde_json::json!({ "advocate": "ISA01", "url": "https://127.0.0.1:8443" })),
+                ),
+                WorkRoute::DeviceRevoke => (route.path().replace("{id}", &device.to_string()), None),
+                // Someone with no session here: a new password ends the member's sessions.
+                WorkRoute::StaffPassword => {
+                    (route.path().replace("{id}", "ISA02"), Some(serde_json::json!({ "password": PASSWORD })))
+                }
+                WorkRoute::StaffSecondFactor => (route.path().replace("{id}", "ISA02"), None),
                 _ => (route.path().to_owned(), None),
             }
         };
@@ -262,7 +276,14 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
                 let allowed = route.roles().contains(&member.role);
                 let expected = match (allowed, route) {
                     (false, _) => StatusCode::FORBIDDEN,
-                    (true, WorkRoute::SignOut | WorkRoute::ReferralDecline) => StatusCode::NO_CONTENT,
+                    (
+                        true,
+                        WorkRoute::SignOut
+                        | WorkRoute::ReferralDecline
+                        | WorkRoute::CaseReassign
+                        | WorkRoute::DeviceRevoke
+                        | WorkRoute::StaffPassword,
+                    ) => StatusCode::NO_CONTENT,
                     (true, _) => StatusCode::OK,
                 };
                 assert_eq!(status, expected, "{name}: {} on {path}: {}", member.code, String::from_utf8_lossy(&body));
@@ -815,6 +836,104 @@ async fn a_referral_is_screened_and_becomes_a_case_on_the_advocates_laptop_in_ev
         for word in ["Morgan", "Harrow", "Larkspur", "Sasha"] {
             assert!(!text.contains(word), "{name}: the audit holds {word}");
         }
+        waymark_clinic::store::verify_audit(&audit, clinic.state.store.audit_bounds().unwrap(), None).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_manager_reassigns_and_the_administrator_enrols_revokes_and_resets_in_the_browser_in_every_store() {
+    // Why: these were command-line acts; in the browser they must do the
+    // same thing, for the same roles only, and each must be audited.
+    let clock = Arc::new(TestClock::at(start()));
+    for (name, clinic) in stores_at(&clock) {
+        clock.set(start());
+        let members = staff(&*clinic.state.store, start());
+        let (case_id, _dir, _laptop, device) = a_laptop_with_a_case(&clinic, start());
+        let member = |code: &str| members.iter().find(|m| m.code == code).unwrap();
+        let admin = sign_in(&clinic, member("ADM1"), clock.now()).await;
+        let coordinator = sign_in(&clinic, member("CRD1"), clock.now()).await;
+        let manager = sign_in(&clinic, member("MGR1"), clock.now()).await;
+
+        // Reassigning: the manager only, to an active advocate, and the feed carries the move.
+        let reassign = WorkRoute::CaseReassign.path().replace("{id}", &case_id.to_string());
+        let to = |code: &str| serde_json::json!({ "advocate": code });
+        let (status, _) =
+            call(&clinic, request_with(WorkRoute::CaseReassign, &reassign, &coordinator, &to("ISA02"))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{name}");
+        let (status, _) = call(&clinic, request_with(WorkRoute::CaseReassign, &reassign, &manager, &to("CRD1"))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: only an advocate holds a case");
+        let (status, _) = call(&clinic, request_with(WorkRoute::CaseReassign, &reassign, &manager, &to("ISA02"))).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{name}");
+        assert_eq!(clinic.state.store.case_advocate(case_id).unwrap().as_deref(), Some("ISA02"), "{name}");
+        let guessed = WorkRoute::CaseReassign.path().replace("{id}", &Uuid::from_u128(0xBAD).to_string());
+        let (status, _) = call(&clinic, request_with(WorkRoute::CaseReassign, &guessed, &manager, &to("ISA01"))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{name}");
+
+        // An enrolment code: bound to the advocate, pinned to this clinic, shown with its QR code.
+        let body = serde_json::json!({ "advocate": "ISA01", "url": "https://clinic.example.invalid:8443" });
+        let (status, answer) =
+            call(&clinic, request_with(WorkRoute::EnrolmentIssue, WorkRoute::EnrolmentIssue.path(), &admin, &body))
+                .await;
+        assert_eq!(status, StatusCode::OK, "{name}: {}", String::from_utf8_lossy(&answer));
+        let issued = json_of(&answer);
+        let code = waymark_protocol::enrol::EnrolmentCode::parse(issued["code"].as_str().unwrap()).unwrap();
+        assert_eq!(code.advocate.as_deref(), Some("ISA01"), "{name}");
+        assert_eq!(code.fingerprint.as_deref(), Some("ab".repeat(32).as_str()), "{name}");
+        assert!(issued["qr_svg"].as_str().unwrap().contains("<svg"), "{name}");
+        let token = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(code.token.as_bytes()));
+        assert!(clinic.state.store.enrolment_open(&token, Uuid::from_u128(0xD1), clock.now()).unwrap(), "{name}");
+        for bad in [
+            serde_json::json!({ "advocate": "CRD1", "url": "https://clinic.example.invalid:8443" }),
+            serde_json::json!({ "advocate": "ISA01", "url": "http://clinic.example.invalid" }),
+            serde_json::json!({ "advocate": "ISA01", "url": "https://evil.example.invalid/path?x" }),
+        ] {
+            let (status, _) =
+                call(&clinic, request_with(WorkRoute::EnrolmentIssue, WorkRoute::EnrolmentIssue.path(), &admin, &bad))
+                    .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {bad}");
+        }
+
+        // Revoking a laptop: its next contact is answered with a wipe order.
+        let revoke = WorkRoute::DeviceRevoke.path().replace("{id}", &device.to_string());
+        let (status, _) =
+            call(&clinic, request(WorkRoute::DeviceRevoke, &revoke, Some(&admin), Some(&admin.csrf))).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{name}");
+        assert_eq!(clinic.state.store.device(device).unwrap().unwrap().status, DeviceStatus::Revoked, "{name}");
+
+        // A new password and a new second factor: the old ones stop working,
+        // the new ones sign in (the code from oathtool, from the secret shown once).
+        let password = WorkRoute::StaffPassword.path().replace("{id}", "CRD1");
+        let weak = serde_json::json!({ "password": "password1" });
+        let (status, body) = call(&clinic, request_with(WorkRoute::StaffPassword, &password, &admin, &weak)).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::BAD_REQUEST, "weak_passphrase"), "{name}");
+        let fresh = serde_json::json!({ "password": "copper kettle harbour twine" });
+        let (status, _) = call(&clinic, request_with(WorkRoute::StaffPassword, &password, &admin, &fresh)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{name}");
+        let me = |b: &Browser| request(WorkRoute::Me, WorkRoute::Me.path(), Some(b), None);
+        assert_eq!(call(&clinic, me(&coordinator)).await.0, StatusCode::UNAUTHORIZED, "{name}: their sessions ended");
+        let factor = WorkRoute::StaffSecondFactor.path().replace("{id}", "CRD1");
+        let (status, body) =
+            call(&clinic, request(WorkRoute::StaffSecondFactor, &factor, Some(&admin), Some(&admin.csrf))).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        let shown = json_of(&body);
+        assert!(shown["qr_svg"].as_str().unwrap().contains("<svg"), "{name}");
+        clock.advance(Duration::seconds(60));
+        let totp = oathtool_code(shown["secret"].as_str().unwrap(), clock.now());
+        let (status, _, _) = send(&clinic, sign_in_request("CRD1", PASSWORD, &totp, None)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}: the old password");
+        let (status, _, _) = send(&clinic, sign_in_request("CRD1", "copper kettle harbour twine", &totp, None)).await;
+        assert_eq!(status, StatusCode::OK, "{name}: the new password and second factor");
+
+        let audit = clinic.state.store.admin_audit().unwrap();
+        let has = |actor: &str, action: AdminAction, target: &str| {
+            audit.iter().any(|l| l.actor == actor && l.action == action && l.target.as_deref() == Some(target))
+        };
+        assert!(has("MGR1", AdminAction::CaseReassigned, &case_id.to_string()), "{name}");
+        assert!(has("ADM1", AdminAction::EnrolmentIssued, "ISA01"), "{name}");
+        assert!(has("ADM1", AdminAction::DeviceRevoked, &device.to_string()), "{name}");
+        assert!(has("ADM1", AdminAction::PasswordSet, "CRD1") && has("ADM1", AdminAction::SecondFactorReset, "CRD1"));
+        let text = serde_json::to_string(&audit.iter().map(|l| (&l.target, &l.detail)).collect::<Vec<_>>()).unwrap();
+        assert!(!text.contains("copper") && !text.contains(shown["secret"].as_str().unwrap()), "{name}");
         waymark_clinic::store::verify_audit(&audit, clinic.state.store.audit_bounds().unwrap(), None).unwrap();
     }
 }

@@ -199,12 +199,18 @@ pub enum AdminAction {
     /// A referral became a case (target: the referral's id; the case and advocate in the detail).
     ReferralAccepted,
     ReferralDeclined,
+    /// The manager moved a case to another advocate (target: the case; from and to in the detail).
+    CaseReassigned,
+    /// An administrator issued an enrolment code (target: the advocate it is bound to).
+    EnrolmentIssued,
+    /// An administrator revoked a laptop (target: the device).
+    DeviceRevoked,
     /// Written by a newer waymark-clinic.
     Unrecognised,
 }
 
 impl AdminAction {
-    const KNOWN: [AdminAction; 11] = [
+    const KNOWN: [AdminAction; 14] = [
         AdminAction::QuarantineReleased,
         AdminAction::QuarantineDiscarded,
         AdminAction::PasswordSet,
@@ -216,6 +222,9 @@ impl AdminAction {
         AdminAction::ReferralSubmitted,
         AdminAction::ReferralAccepted,
         AdminAction::ReferralDeclined,
+        AdminAction::CaseReassigned,
+        AdminAction::EnrolmentIssued,
+        AdminAction::DeviceRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -231,6 +240,9 @@ impl AdminAction {
             AdminAction::ReferralSubmitted => "referral_submitted",
             AdminAction::ReferralAccepted => "referral_accepted",
             AdminAction::ReferralDeclined => "referral_declined",
+            AdminAction::CaseReassigned => "case_reassigned",
+            AdminAction::EnrolmentIssued => "enrolment_issued",
+            AdminAction::DeviceRevoked => "device_revoked",
             AdminAction::Unrecognised => "unrecognised",
         }
     }

@@ -62,6 +62,13 @@ pub fn clinic_with(
         service: Arc::new(waymark_domain::records::ServiceRules::shipped()),
         projection: None,
         workspace_ui: None,
+        identity: Some(Arc::new(waymark_clinic::identity::PublicInfo {
+            clinic_id: Uuid::from_u128(0xC11),
+            keys: keys(100).public(),
+            fingerprint: "ab".repeat(32),
+            recovery: "age1recoverykeyofthetestclinic".into(),
+            created_at: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+        })),
     };
     // Every clinic keeps its copy of the records, as `serve` does.
     let copy = tempfile::tempdir().unwrap();
