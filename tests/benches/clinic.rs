@@ -74,6 +74,7 @@ fn main() {
             role: StaffRole::Advocate,
             active: true,
             added_at: at,
+            agency: None,
         };
         store.add_staff(&member).unwrap();
         let clock = Arc::new(waymark_domain::time::ManualClock::new(at));
@@ -181,6 +182,7 @@ fn main() {
         role: StaffRole::Coordinator,
         active: true,
         added_at: at,
+        agency: None,
     };
     store.add_staff(&coordinator).unwrap();
     let admin = StaffMember { code: "ADM1".into(), role: StaffRole::Administrator, ..coordinator.clone() };

@@ -85,6 +85,7 @@ impl World {
                 role: StaffRole::Advocate,
                 active: true,
                 added_at,
+                agency: None,
             })
             .unwrap();
         let clinic_id = Uuid::from_u128(0xC11);
@@ -210,6 +211,7 @@ impl World {
                     2 => consents.push(Consent {
                         id: None,
                         with: ["GP", "Housing", "School"][value].into(),
+                        agency: None,
                         given_on: day,
                         withdrawn_on: None,
                         scope: None,

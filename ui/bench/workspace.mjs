@@ -1,7 +1,8 @@
 // The clinic workspace's caseload page in Debian's Chromium, against the
 // clinic the clinic benchmark left (5,000 cases across 80 advocates): first
 // contentful paint, and when the whole table was painted, for the caseload
-// page of a signed-in coordinator, against the sign-in page in the same
+// page of a signed-in coordinator (opened from the nav: the coordinator's
+// first screen is the referrals), against the sign-in page in the same
 // browser. Run by `cargo xtask bench-clinic`.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -33,24 +34,27 @@ try {
   await browser.$("#sign-in-code").setValue(code);
   await browser.$("button[type=submit]").click();
   await browser.$("button=Sign out").waitForDisplayed({ timeout: 60_000 });
-  // Reloading with the session: what a coordinator sees each time they open the workspace.
+  // Reloading with the session, then the caseload: the coordinator opens on the referrals.
   const measured = [];
   for (let i = 0; i < 5; i++) {
     await browser.url(`${URL}/w/`);
+    await browser.$("button=Caseload").waitForClickable({ timeout: 60_000 });
+    const chosen = await browser.execute(() => performance.now());
+    await browser.$("button=Caseload").click();
     await browser.waitUntil(
       () => browser.execute(() => performance.getEntriesByName("waymark:workspace-caseload-shown").length > 0),
       { timeout: 120_000, interval: 50, timeoutMsg: "the caseload is shown" },
     );
     const rows = await browser.execute(() => document.querySelectorAll("table tbody tr").length);
-    const shown = await browser.execute(
+    const painted = await browser.execute(
       () => performance.getEntriesByName("waymark:workspace-caseload-shown")[0].startTime,
     );
-    measured.push({ fcp: await paint(), shown, rows });
+    measured.push({ fcp: await paint(), shown: painted - chosen, rows });
   }
   const mid = (key) => measured.map((m) => m[key]).sort((a, b) => a - b)[2];
   console.log(
     `caseload page in Chromium (${measured[0].rows} rows): first contentful paint ${mid("fcp").toFixed(0)} ms, ` +
-      `whole table painted ${mid("shown").toFixed(0)} ms after navigation; the sign-in page paints at ` +
+      `whole table painted ${mid("shown").toFixed(0)} ms after choosing Caseload; the sign-in page paints at ` +
       `${signInPaint.toFixed(0)} ms (${(mid("shown") / signInPaint).toFixed(1)}x)`,
   );
 } finally {

@@ -15,6 +15,13 @@ const URL = process.env.WAYMARK_WORKSPACE_URL;
 const SECRETS = process.env.WAYMARK_STAFF_SECRETS;
 const PASSWORD = process.env.WAYMARK_STAFF_PASSWORD;
 const SHOTS = process.env.WAYMARK_SCREENSHOTS;
+// The laptop the demo clinic syncs with: the real CLI, its vault and passphrase file.
+const CLI = process.env.WAYMARK_CLI;
+const VAULT_ENV = {
+  ...process.env,
+  WAYMARK_VAULT: process.env.WAYMARK_VAULT,
+  WAYMARK_PASSPHRASE_FILE: process.env.WAYMARK_PASSPHRASE_FILE,
+};
 
 let browser;
 let close;
@@ -40,7 +47,14 @@ async function shot(name) {
   if (SHOTS) await browser.saveScreenshot(join(SHOTS, `${name}.png`));
 }
 
+/** The authenticator step each member last signed in with: a code counts once, so a second sign-in waits for the next. */
+const lastStep = {};
+const STEP_MS = 30_000;
+
 async function signIn(code) {
+  const step = Math.floor(Date.now() / STEP_MS);
+  if (lastStep[code] === step) await new Promise((done) => setTimeout(done, (step + 1) * STEP_MS - Date.now() + 500));
+  lastStep[code] = Math.floor(Date.now() / STEP_MS);
   // Each member starts from a browser with no session, whatever a test before left.
   await browser.url(`${URL}/w/`);
   await browser.deleteCookies();
@@ -88,6 +102,11 @@ test("the sign-in page passes axe and refuses a wrong code without saying which 
 
 test("a coordinator signs in with an oathtool code and sees the synced caseload and a case, warnings first", async () => {
   await signIn("CRD1");
+  // The coordinator opens on the referrals; the caseload is the nav's next screen.
+  await browser.$("h1=Referrals").waitForDisplayed({ timeout: 15_000 });
+  await audit("referrals");
+  await browser.$("button=Caseload").click();
+  await browser.$("h1=Caseload").waitForDisplayed({ timeout: 15_000 });
   const table = await browser.$("table");
   await table.waitForDisplayed({ timeout: 15_000 });
   await browser.waitUntil(async () => (await table.getText()).includes("DEMO-"), {
@@ -120,8 +139,108 @@ test("a panel member not invited to an agenda is refused the case by the server"
   assert.ok(caseId, "the coordinator's test found a case");
   await signIn("PNL1");
   await audit("panel member's home");
-  assert.equal(await serverAnswer(`/w/api/cases/${caseId}`), 403);
+  // Off their agenda, a case answers as one that does not exist.
+  assert.equal(await serverAnswer(`/w/api/cases/${caseId}`), 404);
   assert.equal(await serverAnswer("/w/api/caseload"), 403);
+  await signOut();
+});
+
+/** Runs the real CLI on the demo laptop's vault; its JSON answer when asked. */
+function laptop(args) {
+  return execFileSync(CLI, args, { env: VAULT_ENV, stdio: ["ignore", "pipe", "pipe"] }).toString();
+}
+
+let referenceMade;
+
+test("a police referrer sends a referral and sees only its status", async () => {
+  await signIn("REF1");
+  await browser.$("h1=Referrals").waitForDisplayed({ timeout: 15_000 });
+  await browser.$("#referral-case-referral-source").selectByAttribute("value", "police");
+  await browser.$("#referral-case-referral-referrer").setValue("DC Fictional Officer (DEMO)");
+  await browser.$("#referral-case-referral-referrer_contact").setValue("0113 496 0999");
+  await browser.$("#referral-case-referral-their_reference").setValue("DEMO-CRIME-42");
+  await browser.$("#referral-case-referral-reason").setValue("Fictional: repeated unwanted contact and following");
+  await browser.$("button=The referrer's professional judgement").click();
+  await browser.$("#referral-case-referral-victim_aware").selectByVisibleText("Yes");
+  await browser.$("#referral-case-referral-consent_recorded").click();
+  await browser.$("#referral-victim-name").setValue("Jordan Referred (DEMO)");
+  await browser.$("#referral-victim-address-lines").setValue("4 Fictional Mews");
+  await browser.$("#referral-victim-address-postcode").setValue("ZZ99 4FM");
+  await browser.$("#referral-perpetrator-names").setValue("Casey Follower (DEMO)");
+  await browser.$("#referral-perpetrator-relationship").selectByAttribute("value", "ex_intimate_partner");
+  await audit("referral form");
+  await shot("workspace-referral-form");
+  await browser.$("button=Send the referral").click();
+  await browser.waitUntil(async () => /Referral \d+ received/.test(await browser.$("[role=status]").getText()), {
+    timeout: 15_000,
+    timeoutMsg: "the referral is received",
+  });
+  // The referrer's own list: their reference and the status, never the people in it.
+  const list = await browser.$("main table");
+  await browser.waitUntil(async () => (await list.getText()).includes("DEMO-CRIME-42"), { timeout: 15_000 });
+  assert.doesNotMatch(await list.getText(), /Jordan|Casey|Fictional Mews/);
+  assert.equal(await serverAnswer("/w/api/caseload"), 403);
+  await signOut();
+});
+
+test("the coordinator screens the referral and accepts it for the demo advocate; it reaches the laptop at its next sync", async () => {
+  await signIn("CRD1");
+  await browser.$("h1=Referrals").waitForDisplayed({ timeout: 15_000 });
+  await browser.$("button.link*=Referral").click();
+  await browser.$("#ws-accept-advocate").waitForDisplayed({ timeout: 15_000 });
+  const page = await browser.$("main").getText();
+  assert.match(page, /Jordan Referred/);
+  assert.doesNotMatch(page, /Fictional Mews/, "where the victim lives stays for the advocate's laptop");
+  await audit("screening");
+  await shot("workspace-screening");
+  await browser.$("#ws-accept-advocate").selectByAttribute("value", "DEMO-ADV");
+  await browser.$("button=Accept and assign").click();
+  const open = await browser.$("button.link*=Open case");
+  await open.waitForDisplayed({ timeout: 15_000 });
+  referenceMade = (await open.getText()).replace("Open case ", "").trim();
+  assert.match(referenceMade, /^CLN-\d{4}-\d{4}$/);
+  await signOut();
+  // The real laptop syncs and holds the case whole, with the referral, typed once.
+  laptop(["sync", "now"]);
+  const file = JSON.parse(laptop(["--json", "case", "show", referenceMade]));
+  assert.equal(file.case.advocate, "DEMO-ADV");
+  assert.equal(file.case.referral.their_reference, "DEMO-CRIME-42");
+  assert.equal(file.victim.name, "Jordan Referred (DEMO)");
+  assert.deepEqual(file.victim.address.lines, ["4 Fictional Mews"]);
+  assert.deepEqual(file.perpetrators[0].names, ["Casey Follower (DEMO)"]);
+});
+
+test("a panel member invited to a published agenda sees that case, and only while it is open", async () => {
+  assert.ok(referenceMade, "the screening test made a case");
+  await signIn("CRD1");
+  // The coordinator's page has no meeting screen yet: its session makes the meeting through the API.
+  const made = await browser.executeAsync((reference, done) => {
+    (async () => {
+      const me = await (await fetch("/w/api/me")).json();
+      const rows = (await (await fetch("/w/api/caseload")).json()).rows;
+      const made = rows.find((r) => r.reference === reference);
+      const post = (path, body) =>
+        fetch(path, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-waymark-csrf": me.csrf },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }).then((r) => r.json());
+      const meeting = await post("/w/api/meetings", {
+        id: null,
+        meets_on: "2026-12-10",
+        chair: "CRD1",
+        invited: ["PNL1"],
+        agenda: [{ case_id: made.case_id, minutes: 15 }],
+      });
+      await post(`/w/api/meetings/${meeting.id}/publish`);
+      return { caseId: made.case_id, meeting: meeting.id };
+    })().then(done, () => done(null));
+  }, referenceMade);
+  assert.ok(made, "the meeting was made and published");
+  await signOut();
+  await signIn("PNL1");
+  assert.equal(await serverAnswer(`/w/api/cases/${made.caseId}`), 200, "on their published agenda");
+  assert.equal(await serverAnswer(`/w/api/cases/${caseId}`), 404, "and no other case");
   await signOut();
 });
 

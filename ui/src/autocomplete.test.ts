@@ -31,8 +31,10 @@ function fieldTags(source: string): string[] {
 
 /** The clinic workspace's sign-in form: a web page in a browser, not the desktop's web view. */
 const SIGN_IN = "./workspace/SignIn.svelte";
-const CREDENTIALS = /\sautocomplete="(username|current-password|one-time-code)"/;
-const signInCredential = (file: string, tag: string) => file === SIGN_IN && CREDENTIALS.test(tag);
+/** The administrator's forms that set a member's sign-in, confirmed with their own password and code. */
+const STAFF = "./workspace/Staff.svelte";
+const CREDENTIALS = /\sautocomplete="(username|current-password|new-password|one-time-code)"/;
+const signInCredential = (file: string, tag: string) => (file === SIGN_IN || file === STAFF) && CREDENTIALS.test(tag);
 
 describe("form fields", () => {
   it("never offer the web view's autofill, which would keep what was typed about a victim", () => {
@@ -43,14 +45,15 @@ describe("form fields", () => {
     expect(missing).toEqual([]);
   });
 
-  it("let the clinic workspace's browser offer its password manager for the sign-in's credentials alone", () => {
+  it("let the clinic workspace's browser offer its password manager for sign-in credentials alone", () => {
     // Why: a staff code, a password and an authenticator code are no victim's data, and a
-    // password manager beats a password written down. Nothing else in the workspace is offered.
-    const credentials = fieldTags(sources[SIGN_IN] ?? "").filter((tag) => signInCredential(SIGN_IN, tag));
-    expect(credentials.map((tag) => tag.match(/autocomplete="([^"]*)"/)?.[1])).toEqual([
-      "username",
-      "current-password",
-      "one-time-code",
-    ]);
+    // password manager beats a password written down. Nothing else in the workspace is offered:
+    // the sign-in's, and the administrator's own confirmation and a member's new password.
+    const offered = (file: string) =>
+      fieldTags(sources[file] ?? "")
+        .filter((tag) => signInCredential(file, tag))
+        .map((tag) => tag.match(/autocomplete="([^"]*)"/)?.[1]);
+    expect(offered(SIGN_IN)).toEqual(["username", "current-password", "one-time-code"]);
+    expect(offered(STAFF)).toEqual(["new-password", "new-password", "current-password", "one-time-code"]);
   });
 });

@@ -50,7 +50,12 @@ impl DemoClinic {
         let password_file = password_file.to_string_lossy().into_owned();
         let mut secrets = serde_json::Map::new();
         for (code, name, role) in STAFF {
-            clinic.run(&["staff", "add", code, "--name", name, "--role", role], "add demo staff")?;
+            let mut add = vec!["staff", "add", code, "--name", name, "--role", role];
+            // The demo's panel member and referrer are police officers.
+            if matches!(*role, "panel_member" | "referrer") {
+                add.extend(["--agency", "police"]);
+            }
+            clinic.run(&add, "add demo staff")?;
         }
         for (code, _, _) in STAFF {
             let by = "ADM1";

@@ -62,11 +62,12 @@ const TASKS: &[&str] = &[
     "bench-clinic",
     "fuzz",
     "schemathesis",
+    "e2e-workspace",
     "setup",
     "bindings",
 ];
 const USAGE: &str =
-    "usage: cargo xtask <run|test|tidy|bench|bench-desktop|bench-print|bench-sync|bench-clinic|fuzz [COUNT] [SEED]|schemathesis|setup|bindings>";
+    "usage: cargo xtask <run|test|tidy|bench|bench-desktop|bench-print|bench-sync|bench-clinic|fuzz [COUNT] [SEED]|schemathesis|e2e-workspace|setup|bindings>";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -83,6 +84,8 @@ fn main() -> ExitCode {
         "bench-clinic" => setup().and_then(|()| bench_clinic()),
         "fuzz" => fuzz(),
         "schemathesis" => schemathesis(),
+        // The clinic workspace's Chromium run alone (part of `test`).
+        "e2e-workspace" => setup().and_then(|()| ui_build()).and_then(|()| workspace_end_to_end()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -375,6 +375,7 @@ impl TestClinic {
                 role: waymark_clinic::StaffRole::Advocate,
                 active: true,
                 added_at: waymark_clinic::system_now(),
+                agency: None,
             };
             self.store.add_staff(&member).unwrap();
         }

@@ -20,6 +20,7 @@ use waymark_protocol::{OpAction, OpChanges, WireOp};
 pub const CLINIC_SCHEMA_VERSION: u32 = 2;
 
 /// What the clinic changes: one of its own ops, stored in the feed like a device's.
+#[derive(Clone)]
 pub(crate) struct ClinicChange<'a> {
     pub kind: RecordKind,
     pub record_id: Uuid,
@@ -36,10 +37,22 @@ fn record_change(
     change: ClinicChange<'_>,
     now: DateTime<Utc>,
 ) -> Result<WireOp, ClinicError> {
-    let op = numbered(store, clinic, vec![change], CLINIC_SCHEMA_VERSION, now)?.remove(0);
-    store.store_batch(Origin::Clinic(clinic), Uuid::now_v7(), std::slice::from_ref(&op), now)?;
-    Ok(op)
+    // Numbered outside the store's lock: when another of the clinic's changes
+    // takes the number first, the store refuses this one whole and it is numbered again.
+    let mut attempts = 0;
+    loop {
+        let op = numbered(store, clinic, vec![change.clone()], CLINIC_SCHEMA_VERSION, now)?.remove(0);
+        match store.store_batch(Origin::Clinic(clinic), Uuid::now_v7(), std::slice::from_ref(&op), now) {
+            Ok(stored) if stored.inserted == 1 => return Ok(op),
+            Ok(_) => return Err(ClinicError::ClinicBusy),
+            Err(ClinicError::ClinicBusy) if attempts < CLINIC_WRITE_ATTEMPTS => attempts += 1,
+            Err(e) => return Err(e),
+        }
+    }
 }
+
+/// How often a clinic change is numbered again when another took its number.
+pub(crate) const CLINIC_WRITE_ATTEMPTS: u32 = 3;
 
 /// Makes the clinic's ops of `changes`, in order: the clinic's next
 /// sequence numbers and clocks past its last op and past every clock their

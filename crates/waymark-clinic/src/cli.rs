@@ -155,6 +155,10 @@ enum StaffAction {
         name: String,
         #[arg(long, value_enum)]
         role: crate::StaffRole,
+        /// The agency a panel member or a referrer works for: police, cps,
+        /// probation, mental_health, victims_charity, or the service's own name.
+        #[arg(long)]
+        agency: Option<String>,
     },
     /// List the register.
     List,
@@ -329,8 +333,16 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
         Command::Staff { action } => {
             let store = Clinic::unlock(&dir, &passphrase()?)?.open_store()?;
             match action {
-                StaffAction::Add { code, name, role } => {
+                StaffAction::Add { code, name, role, agency } => {
                     crate::StaffMember::check_code(&code)?;
+                    // A known agency by its name, anything else as the service's own.
+                    let agency = agency.map(|a| {
+                        serde_json::from_value::<waymark_domain::Agency>(serde_json::Value::String(a.clone()))
+                            .unwrap_or(waymark_domain::Agency::Other(a))
+                    });
+                    if matches!(role, crate::StaffRole::PanelMember) && agency.is_none() {
+                        return Err(ClinicError::BadRequest("a panel member needs --agency"));
+                    }
                     let name = name.trim().to_owned();
                     if name.is_empty() || name.chars().count() > 120 {
                         return Err(ClinicError::BadRequest("a name is 1 to 120 characters"));
@@ -341,6 +353,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                         role,
                         active: true,
                         added_at: crate::system_now(),
+                        agency,
                     })?;
                     println!("{code} added as {}", role.as_str());
                 }

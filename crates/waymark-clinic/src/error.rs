@@ -64,6 +64,11 @@ pub enum ClinicError {
     InvalidFields(waymark_domain::ValidationErrors),
     #[error("that referral has already been screened; reload the list of referrals")]
     ReferralDecided,
+    #[error("that meeting's follow-up is closed, so it cannot change; make a new meeting")]
+    MeetingClosed,
+    /// Two of the clinic's own changes took the same number at once; nothing of this one was kept.
+    #[error("the clinic was writing another change at the same moment; nothing was saved, try again")]
+    ClinicBusy,
     #[error("the clinic's store failed ({0}); nothing was saved, so the device will retry")]
     Store(String),
     #[error("the clinic folder is not set up or not readable ({0}); run `waymark-clinic init` or check the folder")]
@@ -81,6 +86,8 @@ pub enum ClinicError {
     SignedOut,
     #[error("your role does not let you do this; ask the clinic coordinator if you need it")]
     Forbidden,
+    #[error("your own password or authenticator code is not right, so nothing was changed; type them again (wait for the next code)")]
+    ConfirmRefused,
     #[error("the page's security token is missing or out of date; reload the page and try again")]
     CsrfRefused,
     #[error("there is no such record, or it is not one you may see; go back to your list")]
@@ -115,13 +122,15 @@ impl ClinicError {
             ClinicError::BadRequest(_) => ErrorCode::BadRequest,
             ClinicError::Invalid(_) | ClinicError::InvalidFields(_) => ErrorCode::Invalid,
             ClinicError::ReferralDecided => ErrorCode::ReferralDecided,
-            ClinicError::Store(_) => ErrorCode::Store,
+            ClinicError::MeetingClosed => ErrorCode::MeetingClosed,
+            ClinicError::Store(_) | ClinicError::ClinicBusy => ErrorCode::Store,
             ClinicError::Setup(_) => ErrorCode::Setup,
             ClinicError::WrongPassphrase => ErrorCode::WrongPassphrase,
             ClinicError::WeakPassphrase { .. } => ErrorCode::WeakPassphrase,
             ClinicError::SignInRefused => ErrorCode::SignInRefused,
             ClinicError::SignedOut => ErrorCode::SignedOut,
             ClinicError::Forbidden => ErrorCode::Forbidden,
+            ClinicError::ConfirmRefused => ErrorCode::ConfirmRefused,
             ClinicError::CsrfRefused => ErrorCode::CsrfRefused,
             ClinicError::NotFound => ErrorCode::NotFound,
             ClinicError::AuditBroken { .. } => ErrorCode::AuditBroken,
@@ -156,6 +165,7 @@ impl ClinicError {
             | ClinicError::Unconfirmed
             | ClinicError::ReleaseRefused(_)
             | ClinicError::Forbidden
+            | ClinicError::ConfirmRefused
             | ClinicError::CsrfRefused => StatusCode::FORBIDDEN,
             ClinicError::Replayed
             | ClinicError::DeviceKnown
@@ -163,8 +173,10 @@ impl ClinicError {
             | ClinicError::OutOfOrder
             | ClinicError::NotQuarantined
             | ClinicError::ReferralDecided
+            | ClinicError::MeetingClosed
             | ClinicError::CursorAhead => StatusCode::CONFLICT,
             ClinicError::Store(_)
+            | ClinicError::ClinicBusy
             | ClinicError::AuditBroken { .. }
             | ClinicError::Setup(_)
             | ClinicError::WrongPassphrase => StatusCode::SERVICE_UNAVAILABLE,

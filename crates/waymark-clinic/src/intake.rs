@@ -5,7 +5,7 @@
 //! writes those records as the clinic's ops assigned to an advocate, or
 //! declines it with a reason. Time and ids are passed in.
 
-use crate::authoring::{numbered, ClinicChange};
+use crate::authoring::{numbered, ClinicChange, CLINIC_WRITE_ATTEMPTS};
 use crate::error::ClinicError;
 use crate::store::{enrollable, ClinicStore, IntakeStatus, ReferralOutcome, StoredReferral};
 use chrono::{DateTime, Utc};
@@ -72,7 +72,13 @@ fn record_of(
         actor: by,
     });
     if kind == RecordKind::Case {
-        if let Some(name) = fields.keys().find(|name| SET_BY_THE_CLINIC.contains(&name.as_str())) {
+        // A field the clinic sets, a part of one, or a structure holding one ("referral" whole).
+        let clinic_sets = |name: &str| {
+            SET_BY_THE_CLINIC
+                .iter()
+                .any(|set| name == *set || name.starts_with(&format!("{set}.")) || set.starts_with(&format!("{name}.")))
+        };
+        if let Some(name) = fields.keys().find(|name| clinic_sets(name)) {
             return Err(prefixed(prefix, ValidationErrors::single(name.clone(), "is set by the clinic, not the form")));
         }
         doc["reference"] = Value::String(UNSCREENED_REFERENCE.to_owned());
@@ -188,9 +194,20 @@ pub fn accept(
             actor: by,
         })
         .collect();
-    let ops: Vec<WireOp> = numbered(store, clinic, changes, waymark_protocol::SCHEMA_VERSION, now)?;
-    store.decide_referral(id, by, ReferralOutcome::Accepted { advocate: &advocate, ops: &ops }, now)?;
-    Ok(case)
+    // Numbered outside the store's lock, so numbered again if another of the clinic's changes took the numbers.
+    let mut attempts = 0;
+    loop {
+        let ops: Vec<WireOp> = numbered(store, clinic, changes.clone(), waymark_protocol::SCHEMA_VERSION, now)?;
+        match store.decide_referral(id, by, ReferralOutcome::Accepted { advocate: &advocate, ops: &ops }, now) {
+            Ok(()) => {
+                // The clinic's address guard, as for a laptop's changes: a warning kept with each op.
+                crate::text_guard::note_warnings(store, &ops, &crate::store::Stored::default(), now)?;
+                return Ok(case);
+            }
+            Err(ClinicError::ClinicBusy) if attempts < CLINIC_WRITE_ATTEMPTS => attempts += 1,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 pub fn decline(

@@ -41,15 +41,22 @@ impl std::fmt::Debug for PasswordRecord {
 impl PasswordRecord {
     /// Hashes a new password after checking it against the one passphrase rule.
     pub fn new(password: &SecretString, rng: &mut (impl RngCore + CryptoRng)) -> Result<Self, ClinicError> {
-        let strength = waymark_domain::passphrase::rate(password.expose_secret());
-        if !strength.acceptable {
-            return Err(ClinicError::WeakPassphrase { hint: strength.hint });
-        }
+        Self::check_strength(password)?;
         let salt = SaltString::generate(rng);
         let hash = argon2id()
             .hash_password(password.expose_secret().as_bytes(), &salt)
             .map_err(|_| ClinicError::Setup("hash a password".into()))?;
         Ok(PasswordRecord(hash.to_string()))
+    }
+
+    /// The one passphrase rule, on its own, before anything else is spent on a password.
+    pub fn check_strength(password: &SecretString) -> Result<(), ClinicError> {
+        let strength = waymark_domain::passphrase::rate(password.expose_secret());
+        if strength.acceptable {
+            Ok(())
+        } else {
+            Err(ClinicError::WeakPassphrase { hint: strength.hint })
+        }
     }
 
     /// Reads a stored hash; one that is not an argon2id PHC string is refused.

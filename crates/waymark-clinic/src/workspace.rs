@@ -59,10 +59,15 @@ pub enum WorkRoute {
     DeviceRevoke,
     StaffPassword,
     StaffSecondFactor,
+    /// Panel meetings: all for the coordinator and the manager, a panel member's own.
+    Meetings,
+    MeetingSave,
+    MeetingPublish,
+    MeetingClose,
 }
 
 impl WorkRoute {
-    pub const ALL: [WorkRoute; 19] = [
+    pub const ALL: [WorkRoute; 23] = [
         WorkRoute::SignIn,
         WorkRoute::SignOut,
         WorkRoute::Me,
@@ -82,6 +87,10 @@ impl WorkRoute {
         WorkRoute::DeviceRevoke,
         WorkRoute::StaffPassword,
         WorkRoute::StaffSecondFactor,
+        WorkRoute::Meetings,
+        WorkRoute::MeetingSave,
+        WorkRoute::MeetingPublish,
+        WorkRoute::MeetingClose,
     ];
 
     pub fn path(self) -> &'static str {
@@ -104,6 +113,9 @@ impl WorkRoute {
             WorkRoute::DeviceRevoke => "/w/api/devices/{id}/revoke",
             WorkRoute::StaffPassword => "/w/api/staff/{id}/password",
             WorkRoute::StaffSecondFactor => "/w/api/staff/{id}/second-factor",
+            WorkRoute::Meetings | WorkRoute::MeetingSave => "/w/api/meetings",
+            WorkRoute::MeetingPublish => "/w/api/meetings/{id}/publish",
+            WorkRoute::MeetingClose => "/w/api/meetings/{id}/close",
         }
     }
 
@@ -118,7 +130,10 @@ impl WorkRoute {
             | WorkRoute::EnrolmentIssue
             | WorkRoute::DeviceRevoke
             | WorkRoute::StaffPassword
-            | WorkRoute::StaffSecondFactor => Method::POST,
+            | WorkRoute::StaffSecondFactor
+            | WorkRoute::MeetingSave
+            | WorkRoute::MeetingPublish
+            | WorkRoute::MeetingClose => Method::POST,
             _ => Method::GET,
         }
     }
@@ -132,7 +147,12 @@ impl WorkRoute {
         match self {
             // Anyone signed in may see who they are, the forms' vocabularies, and sign out.
             WorkRoute::SignIn | WorkRoute::SignOut | WorkRoute::Me | WorkRoute::Vocabularies => &StaffRole::ALL,
-            WorkRoute::Caseload | WorkRoute::Case => &[StaffRole::Coordinator, StaffRole::Manager],
+            WorkRoute::Caseload => &[StaffRole::Coordinator, StaffRole::Manager],
+            // A panel member: only a case on a published agenda they are invited to (checked by the handler).
+            WorkRoute::Case | WorkRoute::Meetings => {
+                &[StaffRole::Coordinator, StaffRole::Manager, StaffRole::PanelMember]
+            }
+            WorkRoute::MeetingSave | WorkRoute::MeetingPublish | WorkRoute::MeetingClose => &[StaffRole::Coordinator],
             WorkRoute::Staff
             | WorkRoute::Devices
             | WorkRoute::EnrolmentIssue
@@ -174,6 +194,10 @@ impl WorkRoute {
             WorkRoute::DeviceRevoke => "device_revoke",
             WorkRoute::StaffPassword => "staff_password",
             WorkRoute::StaffSecondFactor => "staff_second_factor",
+            WorkRoute::Meetings => "meetings",
+            WorkRoute::MeetingSave => "meeting_save",
+            WorkRoute::MeetingPublish => "meeting_publish",
+            WorkRoute::MeetingClose => "meeting_close",
         }
     }
 }
@@ -202,6 +226,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
             WorkRoute::DeviceRevoke => axum::routing::post(device_revoke),
             WorkRoute::StaffPassword => axum::routing::post(staff_password),
             WorkRoute::StaffSecondFactor => axum::routing::post(staff_second_factor),
+            WorkRoute::Meetings => axum::routing::get(meetings),
+            WorkRoute::MeetingSave => axum::routing::post(meeting_save),
+            WorkRoute::MeetingPublish => axum::routing::post(meeting_publish),
+            WorkRoute::MeetingClose => axum::routing::post(meeting_close),
         };
         let handler = if route == WorkRoute::SignIn {
             handler
@@ -434,7 +462,7 @@ pub struct SignedInView {
 async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
-    connection: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    connection: Connection,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ClinicError> {
     // A form on another site can post text, but not JSON without the browser
@@ -453,7 +481,7 @@ async fn sign_in(
     let body: SignInBody = serde_json::from_slice(&bytes)
         .map_err(|_| ClinicError::BadRequest("the body must be {staff_code, password, code}"))?;
     // Keyed by the network, not the port: one host has every port, and an IPv6 host its whole /64.
-    let address = connection.map(|c| network_of(c.0 .0.ip()).to_string()).unwrap_or_else(|| "in-process".to_owned());
+    let address = address_of(&connection);
     let earlier = session_cookie(&headers);
     let (signed_in, view) = crate::server::blocking(move || {
         let now = (state.clock)();
@@ -551,8 +579,7 @@ async fn me(
 
 /// Writes that `viewer` read `target` (a list's name or a record's id).
 fn viewed(state: &AppState, viewer: &Viewer, target: &str, detail: serde_json::Value) -> Result<(), ClinicError> {
-    let line = AuditLine { actor: &viewer.staff_code, action: AdminAction::Viewed, target: Some(target), detail };
-    state.store.audit(&line, (state.clock)())
+    acted(state, viewer, AdminAction::Viewed, target, detail)
 }
 
 fn projection(state: &AppState) -> Result<&crate::projection::Projection, ClinicError> {
@@ -614,10 +641,44 @@ pub const CASE_SECTIONS: &[(&str, RecordKind)] = &[
 /// Sections of a case file that are not records: made from them, holding no personal details.
 pub const CASE_DERIVED: &[&str] = &["reminders"];
 
+/// Takes out of `value` (one record, or a list of them) what `kind` keeps
+/// from the workspace (`KindRules::at_clinic`), and names what it took:
+/// `kind` for a kind withheld whole, `kind.field` for a field. `shared`: the
+/// victim's consent or a lawful basis covers the viewer's agency.
+pub fn withhold(kind: RecordKind, value: &mut serde_json::Value, shared: bool) -> Vec<String> {
+    let fields = match kind.rules().at_clinic {
+        AtClinic::Shown => return Vec::new(),
+        AtClinic::WithholdUnlessShared(_) if shared => return Vec::new(),
+        AtClinic::WithholdAll => {
+            let held = value.as_array().is_some_and(|a| !a.is_empty()) || value.is_object();
+            *value = if value.is_array() { serde_json::Value::Array(Vec::new()) } else { serde_json::Value::Null };
+            return if held { vec![kind.wire().to_owned()] } else { Vec::new() };
+        }
+        AtClinic::Withhold(fields) | AtClinic::WithholdUnlessShared(fields) => fields,
+    };
+    let records: Vec<&mut serde_json::Value> = match value {
+        serde_json::Value::Array(items) => items.iter_mut().collect(),
+        serde_json::Value::Object(_) => vec![value],
+        _ => Vec::new(),
+    };
+    let mut withheld = Vec::new();
+    for record in records {
+        for field in fields {
+            if record.as_object_mut().and_then(|r| r.remove(*field)).is_some() {
+                withheld.push(format!("{}.{field}", kind.wire()));
+            }
+        }
+    }
+    withheld
+}
+
 /// The case file as the workspace may send it. A section the list above
 /// does not name is not sent at all, so a new section stays at the clinic
 /// until someone decides what of it a browser may have.
-pub fn for_the_workspace(file: &crate::projection::CaseFile) -> Result<(serde_json::Value, Vec<String>), ClinicError> {
+pub fn for_the_workspace(
+    file: &crate::projection::CaseFile,
+    shared: bool,
+) -> Result<(serde_json::Value, Vec<String>), ClinicError> {
     let whole = serde_json::to_value(file).map_err(|_| ClinicError::Store("a case could not be read out".into()))?;
     let serde_json::Value::Object(sections) = whole else {
         return Err(ClinicError::Store("a case could not be read out".into()));
@@ -630,30 +691,7 @@ pub fn for_the_workspace(file: &crate::projection::CaseFile) -> Result<(serde_js
             continue;
         }
         let Some((_, kind)) = CASE_SECTIONS.iter().find(|(section, _)| *section == name) else { continue };
-        match kind.rules().at_clinic {
-            AtClinic::Shown => {}
-            AtClinic::WithholdAll => {
-                let held = value.as_array().is_some_and(|a| !a.is_empty()) || value.is_object();
-                if held {
-                    withheld.push(kind.wire().to_owned());
-                }
-                value = if value.is_array() { serde_json::Value::Array(Vec::new()) } else { serde_json::Value::Null };
-            }
-            AtClinic::Withhold(fields) => {
-                let records: Vec<&mut serde_json::Value> = match &mut value {
-                    serde_json::Value::Array(items) => items.iter_mut().collect(),
-                    serde_json::Value::Object(_) => vec![&mut value],
-                    _ => Vec::new(),
-                };
-                for record in records {
-                    for field in fields {
-                        if record.as_object_mut().and_then(|r| r.remove(*field)).is_some() {
-                            withheld.push(format!("{}.{field}", kind.wire()));
-                        }
-                    }
-                }
-            }
-        }
+        withheld.extend(withhold(*kind, &mut value, shared));
         sent.insert(name, value);
     }
     withheld.sort();
@@ -670,22 +708,36 @@ async fn case(
         let now = (state.clock)();
         // What was typed in the address bar is not written anywhere unless it is an id.
         let Ok(case_id) = id.parse::<Uuid>() else { return Err(ClinicError::NotFound) };
+        // A panel member sees a case only while it is on a published agenda they are
+        // invited to; any other case answers as one that does not exist.
+        let agency = if viewer.role == StaffRole::PanelMember {
+            let on_agenda = state
+                .store
+                .meetings()?
+                .iter()
+                .any(|m| m.opens_cases_to(&viewer.staff_code) && m.agenda.iter().any(|a| a.case_id == case_id));
+            if !on_agenda {
+                refused_not_found(&state, &viewer, &case_id.to_string(), "case")?;
+                return Err(ClinicError::NotFound);
+            }
+            state.store.staff(&viewer.staff_code)?.and_then(|m| m.agency)
+        } else {
+            None
+        };
         let read = projection(&state)?.read(|copy| copy.case_file(waymark_domain::CaseId(case_id)));
         match read {
             Ok(file) => {
                 viewed(&state, &viewer, &case_id.to_string(), serde_json::json!({ "kind": "case" }))?;
-                let warnings = file.warnings(waymark_domain::time::london_date(now));
-                let (file, withheld) = for_the_workspace(&file)?;
+                let today = waymark_domain::time::london_date(now);
+                let warnings = file.warnings(today);
+                // Where the victim lives and how to reach them go to a panel member
+                // only when her consent or a recorded lawful basis covers their agency.
+                let shared = agency.is_some_and(|a| file.victim.as_ref().is_some_and(|v| v.shares_with(&a, today)));
+                let (file, withheld) = for_the_workspace(&file, shared)?;
                 Ok(CaseSummary { file, warnings, withheld })
             }
             Err(ClinicError::NotFound) => {
-                let line = AuditLine {
-                    actor: &viewer.staff_code,
-                    action: AdminAction::Refused,
-                    target: Some(&case_id.to_string()),
-                    detail: serde_json::json!({ "why": "not_found", "kind": "case" }),
-                };
-                state.store.audit(&line, now)?;
+                refused_not_found(&state, &viewer, &case_id.to_string(), "case")?;
                 Err(ClinicError::NotFound)
             }
             Err(e) => Err(e),
@@ -763,16 +815,18 @@ async fn devices(
     Ok(Json(list))
 }
 
-/// Forms are small; anything larger is refused unread.
-const MAX_FORM_BYTES: usize = 64 * 1024;
-
 /// A change's JSON body, read as `T` with the error naming what was wrong
 /// (never quoting what was sent).
-fn form_body<T: serde::de::DeserializeOwned>(bytes: &Bytes, what: &'static str) -> Result<T, ClinicError> {
-    if bytes.len() > MAX_FORM_BYTES {
+fn form_body<T: serde::de::DeserializeOwned>(
+    raw: Result<Bytes, BytesRejection>,
+    what: &'static str,
+) -> Result<T, ClinicError> {
+    let bytes = raw.map_err(|_| ClinicError::BadRequest("the body could not be read whole"))?;
+    // The router refuses a larger body before this is reached; this keeps the limit where the form is read.
+    if bytes.len() > crate::server::MAX_JSON_BYTES {
         return Err(ClinicError::BadRequest("the form is too large"));
     }
-    serde_json::from_slice(bytes).map_err(|_| ClinicError::BadRequest(what))
+    serde_json::from_slice(&bytes).map_err(|_| ClinicError::BadRequest(what))
 }
 
 /// An id in a path, or a refusal that writes nothing of what was typed.
@@ -782,13 +836,7 @@ fn path_id(id: &str) -> Result<Uuid, ClinicError> {
 
 /// Writes that `viewer` was refused `target` because it does not exist for them.
 fn refused_not_found(state: &AppState, viewer: &Viewer, target: &str, kind: &str) -> Result<(), ClinicError> {
-    let line = AuditLine {
-        actor: &viewer.staff_code,
-        action: AdminAction::Refused,
-        target: Some(target),
-        detail: serde_json::json!({ "why": "not_found", "kind": kind }),
-    };
-    state.store.audit(&line, (state.clock)())
+    acted(state, viewer, AdminAction::Refused, target, serde_json::json!({ "why": "not_found", "kind": kind }))
 }
 
 /// What a referral's sender learns back: its id, and the number to quote.
@@ -803,8 +851,7 @@ async fn referral_submit(
     axum::Extension(viewer): axum::Extension<Viewer>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ReferralReceipt>, ClinicError> {
-    let bytes = raw.map_err(|_| ClinicError::BadRequest("the body could not be read whole"))?;
-    let fields: crate::intake::ReferralFields = form_body(&bytes, "the body must be {case, victim, perpetrator}")?;
+    let fields: crate::intake::ReferralFields = form_body(raw, "the body must be {case, victim, perpetrator}")?;
     let receipt = crate::server::blocking(move || {
         let now = (state.clock)();
         let (id, number) = crate::intake::submit(&*state.store, &state.service, &fields, &viewer.staff_code, now)?;
@@ -853,8 +900,10 @@ async fn referrals(
                     submitted_at: r.submitted_at,
                     their_reference: referral.their_reference,
                     status: r.status,
-                    decline_reason: r.decline_reason,
+                    decline_reason: if own_only { None } else { r.decline_reason },
                     source: (!own_only).then_some(referral.source),
+                    // Why it was declined is the coordinator's to tell: "already a case
+                    // here" would tell anyone with a referrer's account who is a client.
                     criteria: if own_only { Vec::new() } else { referral.criteria },
                     advocate: if own_only { None } else { r.advocate },
                 }
@@ -876,6 +925,17 @@ pub struct DuplicateView {
     pub reference: String,
     pub advocate: String,
     pub who: waymark_domain::intake::SamePerson,
+    pub there: waymark_domain::intake::SamePerson,
+    pub matched_on: Vec<waymark_domain::intake::MatchedOn>,
+}
+
+/// Another referral still waiting for screening that may be about the same people.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PendingDuplicateView {
+    pub referral_id: Uuid,
+    pub number: i64,
+    pub who: waymark_domain::intake::SamePerson,
+    pub there: waymark_domain::intake::SamePerson,
     pub matched_on: Vec<waymark_domain::intake::MatchedOn>,
 }
 
@@ -894,36 +954,17 @@ pub struct ReferralView {
     pub decided_at: Option<DateTime<Utc>>,
     pub decline_reason: Option<waymark_domain::DeclineReason>,
     pub advocate: Option<String>,
-    /// The case it became, once accepted.
+    /// The case it became, once accepted, and its reference.
     pub case_id: Option<Uuid>,
+    pub reference: Option<String>,
     /// `case`, `victim` and `perpetrator`, each without what it withholds at the clinic.
     pub form: serde_json::Value,
     pub withheld: Vec<String>,
     /// The outward part of the victim's postcode ("ZZ99"), for the area.
     pub postcode_district: Option<String>,
     pub duplicates: Vec<DuplicateView>,
-}
-
-/// A record as the workspace may send it (`KindRules::at_clinic`), and the fields it kept back.
-fn at_the_clinic(kind: RecordKind, record: &impl Serialize) -> Result<(serde_json::Value, Vec<String>), ClinicError> {
-    let mut value =
-        serde_json::to_value(record).map_err(|_| ClinicError::Store("a record could not be read out".into()))?;
-    let mut withheld = Vec::new();
-    match kind.rules().at_clinic {
-        AtClinic::Shown => {}
-        AtClinic::WithholdAll => {
-            withheld.push(kind.wire().to_owned());
-            value = serde_json::Value::Null;
-        }
-        AtClinic::Withhold(fields) => {
-            for field in fields {
-                if value.as_object_mut().and_then(|r| r.remove(*field)).is_some() {
-                    withheld.push(format!("{}.{field}", kind.wire()));
-                }
-            }
-        }
-    }
-    Ok((value, withheld))
+    /// Other referrals waiting for screening that may be about the same people.
+    pub pending_duplicates: Vec<PendingDuplicateView>,
 }
 
 async fn referral(
@@ -950,6 +991,33 @@ async fn referral(
                         reference: case.reference,
                         advocate: case.advocate,
                         who: d.who,
+                        there: d.there,
+                        matched_on: d.matched_on,
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        // Two referrals about one person can arrive before either is screened.
+        let pending_duplicates = if stored.status == crate::store::IntakeStatus::Submitted {
+            let waiting: Vec<crate::store::StoredReferral> = state
+                .store
+                .referrals(None)?
+                .into_iter()
+                .filter(|r| r.status == crate::store::IntakeStatus::Submitted && r.id != stored.id)
+                .collect();
+            let victims: Vec<&waymark_domain::Victim> = waiting.iter().map(|r| &r.form.victim).collect();
+            let perpetrators: Vec<&waymark_domain::Perpetrator> = waiting.iter().map(|r| &r.form.perpetrator).collect();
+            waymark_domain::intake::possible_duplicates(&stored.form, victims, perpetrators)
+                .into_iter()
+                .filter_map(|d| {
+                    let other = waiting.iter().find(|r| r.form.case.id == d.case_id)?;
+                    Some(PendingDuplicateView {
+                        referral_id: other.id,
+                        number: other.number,
+                        who: d.who,
+                        there: d.there,
                         matched_on: d.matched_on,
                     })
                 })
@@ -958,18 +1026,37 @@ async fn referral(
             Vec::new()
         };
         let form = &stored.form;
-        let (case, mut withheld) = at_the_clinic(RecordKind::Case, &form.case)?;
-        let (victim, more) = at_the_clinic(RecordKind::Victim, &form.victim)?;
-        withheld.extend(more);
-        let (perpetrator, more) = at_the_clinic(RecordKind::Perpetrator, &form.perpetrator)?;
-        withheld.extend(more);
+        let unreadable = |_| ClinicError::Store("a referral could not be read out".into());
+        let mut case = serde_json::to_value(&form.case).map_err(unreadable)?;
+        let mut victim = serde_json::to_value(&form.victim).map_err(unreadable)?;
+        let mut perpetrator = serde_json::to_value(&form.perpetrator).map_err(unreadable)?;
+        // Screening needs none of it: no agency's consent is read here.
+        let mut withheld = withhold(RecordKind::Case, &mut case, false);
+        withheld.extend(withhold(RecordKind::Victim, &mut victim, false));
+        withheld.extend(withhold(RecordKind::Perpetrator, &mut perpetrator, false));
+        // A referrer may have written where the victim lives into the reason or a
+        // note: each free-text field that shows the address is held back too.
+        if let Some(address) = &form.victim.address {
+            let finder = waymark_domain::disclosure::Finder::of_addresses([address]);
+            for (prefix, kind, value) in [
+                ("case", RecordKind::Case, &mut case),
+                ("victim", RecordKind::Victim, &mut victim),
+                ("perpetrator", RecordKind::Perpetrator, &mut perpetrator),
+            ] {
+                for path in waymark_domain::disclosure::fields_showing(&finder, kind, value) {
+                    if let Some(text) = value.pointer_mut(&format!("/{}", path.replace('.', "/"))) {
+                        *text = serde_json::Value::Null;
+                        withheld.push(format!("{prefix}.{path}"));
+                    }
+                }
+            }
+        }
         let postcode_district = form
             .victim
             .address
             .as_ref()
             .and_then(|a| a.postcode.as_deref())
-            .and_then(|p| p.split_whitespace().next())
-            .map(str::to_uppercase);
+            .and_then(waymark_domain::intake::outward_code);
         viewed(
             &state,
             &viewer,
@@ -986,11 +1073,16 @@ async fn referral(
             decided_at: stored.decided_at,
             decline_reason: stored.decline_reason,
             case_id: (stored.status == crate::store::IntakeStatus::Accepted).then(|| form.case.id.as_uuid()),
+            reference: (stored.status == crate::store::IntakeStatus::Accepted)
+                .then_some(stored.decided_at)
+                .flatten()
+                .map(|at| crate::intake::case_reference(stored.number, at)),
             advocate: stored.advocate,
             form: serde_json::json!({ "case": case, "victim": victim, "perpetrator": perpetrator }),
             withheld,
             postcode_district,
             duplicates,
+            pending_duplicates,
         })
     })
     .await?;
@@ -1016,8 +1108,7 @@ async fn referral_accept(
     Path(id): Path<String>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Accepted>, ClinicError> {
-    let bytes = raw.map_err(|_| ClinicError::BadRequest("the body could not be read whole"))?;
-    let body: AcceptBody = form_body(&bytes, "the body must be {advocate}")?;
+    let body: AcceptBody = form_body(raw, "the body must be {advocate}")?;
     let accepted = crate::server::blocking(move || {
         let now = (state.clock)();
         let id = path_id(&id)?;
@@ -1056,8 +1147,7 @@ async fn referral_decline(
     Path(id): Path<String>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ClinicError> {
-    let bytes = raw.map_err(|_| ClinicError::BadRequest("the body could not be read whole"))?;
-    let body: DeclineBody = form_body(&bytes, "the body must be {reason}, one of the decline reasons")?;
+    let body: DeclineBody = form_body(raw, "the body must be {reason}, one of the decline reasons")?;
     crate::server::blocking(move || {
         let id = path_id(&id)?;
         if state.store.referral(id)?.is_none() {
@@ -1124,8 +1214,7 @@ async fn case_reassign(
     Path(id): Path<String>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ClinicError> {
-    let bytes = raw.map_err(|_| ClinicError::BadRequest("the body could not be read whole"))?;
-    let body: AcceptBody = form_body(&bytes, "the body must be {advocate}")?;
+    let body: AcceptBody = form_body(raw, "the body must be {advocate}")?;
     crate::server::blocking(move || {
         let case = path_id(&id)?;
         let Some(from) = state.store.case_advocate(case)? else {
@@ -1173,8 +1262,7 @@ async fn enrolment_issue(
     axum::Extension(viewer): axum::Extension<Viewer>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IssuedCode>, ClinicError> {
-    let bytes = raw.map_err(|_| ClinicError::BadRequest("the body could not be read whole"))?;
-    let body: EnrolmentBody = form_body(&bytes, "the body must be {advocate, url}")?;
+    let body: EnrolmentBody = form_body(raw, "the body must be {advocate, url}")?;
     let url = body.url.trim().trim_end_matches('/').to_owned();
     // A host and a port only: a code must not send a laptop to a path, a user or a query.
     let authority = url.strip_prefix("https://").unwrap_or_default();
@@ -1217,22 +1305,77 @@ async fn device_revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// An administrator's own password and authenticator code, asked again
+/// before they set someone's sign-in: a session left open, or stolen, is
+/// not enough to take over an account.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reconfirm {
+    password: String,
+    code: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PasswordBody {
     password: String,
+    confirm: Reconfirm,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecondFactorBody {
+    confirm: Reconfirm,
+}
+
+type Connection = Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>;
+
+fn address_of(connection: &Connection) -> String {
+    connection.as_ref().map(|c| network_of(c.0 .0.ip()).to_string()).unwrap_or_else(|| "in-process".to_owned())
+}
+
+/// Checks the administrator's own sign-in again, by the sign-in itself (its
+/// delays, its one use of each code), and ends the session that makes at
+/// once. An administrator resets their own sign-in with another
+/// administrator or on the clinic's command line, never here.
+fn reconfirmed(
+    state: &AppState,
+    viewer: &Viewer,
+    target: &str,
+    confirm: Reconfirm,
+    address: &str,
+) -> Result<(), ClinicError> {
+    if target == viewer.staff_code {
+        return Err(ClinicError::BadRequest(
+            "an administrator's own sign-in is reset by another administrator or on the clinic's command line",
+        ));
+    }
+    let password = SecretString::from(confirm.password);
+    let attempt =
+        SignInAttempt { staff_code: &viewer.staff_code, password: &password, totp_code: &confirm.code, address };
+    let again = match crate::signin::sign_in(&*state.store, &attempt, (state.clock)(), &mut rand::rngs::OsRng) {
+        Ok(again) => again,
+        // Their own sign-in, not the session's: the page must not take it for signed out.
+        Err(ClinicError::SignInRefused) => return Err(ClinicError::ConfirmRefused),
+        Err(e) => return Err(e),
+    };
+    state.store.end_session(&again.token.stored_id())
 }
 
 async fn staff_password(
     State(state): State<AppState>,
     axum::Extension(viewer): axum::Extension<Viewer>,
+    connection: Connection,
     Path(code): Path<String>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ClinicError> {
-    let bytes = raw.map_err(|_| ClinicError::BadRequest("the body could not be read whole"))?;
-    let body: PasswordBody = form_body(&bytes, "the body must be {password}")?;
+    let body: PasswordBody = form_body(raw, "the body must be {password, confirm: {password, code}}")?;
+    let address = address_of(&connection);
     crate::server::blocking(move || {
         let password = SecretString::from(body.password);
+        // A weak password is refused before the confirmation spends the administrator's code.
+        crate::signin::PasswordRecord::check_strength(&password)?;
+        reconfirmed(&state, &viewer, code.trim(), body.confirm, &address)?;
         // Audited by the store as the administrator's act; the member's sessions end.
         crate::signin::set_password(
             &*state.store,
@@ -1257,10 +1400,15 @@ pub struct NewSecondFactor {
 async fn staff_second_factor(
     State(state): State<AppState>,
     axum::Extension(viewer): axum::Extension<Viewer>,
+    connection: Connection,
     Path(code): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<NewSecondFactor>, ClinicError> {
+    let body: SecondFactorBody = form_body(raw, "the body must be {confirm: {password, code}}")?;
+    let address = address_of(&connection);
     let shown = crate::server::blocking(move || {
         let code = code.trim().to_owned();
+        reconfirmed(&state, &viewer, &code, body.confirm, &address)?;
         let secret = crate::signin::reset_second_factor(
             &*state.store,
             &code,
@@ -1273,4 +1421,183 @@ async fn staff_second_factor(
     })
     .await?;
     Ok(Json(shown))
+}
+
+/// A case on an agenda as the meeting's pages show it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AgendaView {
+    pub case_id: Uuid,
+    pub reference: String,
+    pub minutes: u32,
+}
+
+/// A meeting as the workspace shows it: staff codes and case references, no one's details.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct MeetingView {
+    pub id: Uuid,
+    pub meets_on: chrono::NaiveDate,
+    pub chair: String,
+    pub invited: Vec<String>,
+    pub agenda: Vec<AgendaView>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+fn meeting_view(state: &AppState, meeting: crate::store::PanelMeeting) -> Result<MeetingView, ClinicError> {
+    let projection = projection(state)?;
+    let agenda = meeting
+        .agenda
+        .into_iter()
+        .map(|item| {
+            let reference = match projection.read(|copy| copy.get_record(RecordKind::Case, item.case_id)) {
+                Ok(waymark_domain::Record::Case(case)) => case.reference,
+                _ => String::new(),
+            };
+            AgendaView { case_id: item.case_id, reference, minutes: item.minutes }
+        })
+        .collect();
+    Ok(MeetingView {
+        id: meeting.id,
+        meets_on: meeting.meets_on,
+        chair: meeting.chair,
+        invited: meeting.invited,
+        agenda,
+        published_at: meeting.published_at,
+        closed_at: meeting.closed_at,
+    })
+}
+
+async fn meetings(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+) -> Result<Json<Vec<MeetingView>>, ClinicError> {
+    let list = crate::server::blocking(move || {
+        let all = state.store.meetings()?;
+        // A panel member's list: the meetings that open cases to them now, and no others.
+        let mine: Vec<_> = if viewer.role == StaffRole::PanelMember {
+            all.into_iter().filter(|m| m.opens_cases_to(&viewer.staff_code)).collect()
+        } else {
+            all
+        };
+        let list = mine.into_iter().map(|m| meeting_view(&state, m)).collect::<Result<Vec<_>, _>>()?;
+        viewed(&state, &viewer, WorkRoute::Meetings.name(), serde_json::json!({ "rows": list.len() }))?;
+        Ok(list)
+    })
+    .await?;
+    Ok(Json(list))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MeetingBody {
+    /// None for a new meeting.
+    id: Option<Uuid>,
+    meets_on: chrono::NaiveDate,
+    chair: String,
+    invited: Vec<String>,
+    agenda: Vec<crate::store::AgendaItem>,
+}
+
+/// Minutes a case may be given: the panel spends about 12 to 15 a case (clinic.md).
+const AGENDA_MINUTES: std::ops::RangeInclusive<u32> = 5..=60;
+
+/// Checks a meeting as the coordinator sent it, naming each field at fault.
+fn check_meeting(state: &AppState, body: &MeetingBody) -> Result<(), ClinicError> {
+    let mut c = waymark_domain::validation::Checker::new();
+    let staff = |code: &str| state.store.staff(code.trim());
+    match staff(&body.chair)? {
+        Some(m)
+            if m.active && matches!(m.role, StaffRole::Coordinator | StaffRole::Manager | StaffRole::PanelMember) => {}
+        _ => c.fail("chair", "must be an active coordinator, manager or panel member"),
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, code) in body.invited.iter().enumerate() {
+        let ok = staff(code)?.is_some_and(|m| m.active && m.role == StaffRole::PanelMember);
+        c.require(ok, &format!("invited[{i}]"), "must be an active panel member");
+        c.require(seen.insert(code.trim()), &format!("invited[{i}]"), "is invited twice");
+    }
+    let mut cases = std::collections::HashSet::new();
+    for (i, item) in body.agenda.iter().enumerate() {
+        c.require(
+            state.store.case_advocate(item.case_id)?.is_some(),
+            &format!("agenda[{i}].case_id"),
+            "is not a case at the clinic",
+        );
+        c.require(cases.insert(item.case_id), &format!("agenda[{i}].case_id"), "is on the agenda twice");
+        c.require(AGENDA_MINUTES.contains(&item.minutes), &format!("agenda[{i}].minutes"), "must be 5 to 60 minutes");
+    }
+    c.require(body.agenda.len() <= 40, "agenda", "has more cases than one meeting can take (40)");
+    c.finish().map_err(ClinicError::InvalidFields)
+}
+
+async fn meeting_save(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<MeetingView>, ClinicError> {
+    let body: MeetingBody = form_body(raw, "the body must be {id, meets_on, chair, invited, agenda}")?;
+    let view = crate::server::blocking(move || {
+        let now = (state.clock)();
+        check_meeting(&state, &body)?;
+        let earlier = match body.id {
+            Some(id) => Some(state.store.meetings()?.into_iter().find(|m| m.id == id).ok_or(ClinicError::NotFound)?),
+            None => None,
+        };
+        let meeting = crate::store::PanelMeeting {
+            id: body.id.unwrap_or_else(Uuid::now_v7),
+            meets_on: body.meets_on,
+            chair: body.chair.trim().to_owned(),
+            invited: body.invited.iter().map(|c| c.trim().to_owned()).collect(),
+            agenda: body.agenda,
+            created_by: earlier.as_ref().map_or_else(|| viewer.staff_code.clone(), |m| m.created_by.clone()),
+            created_at: earlier.as_ref().map_or(now, |m| m.created_at),
+            published_at: earlier.as_ref().and_then(|m| m.published_at),
+            closed_at: None,
+        };
+        state.store.save_meeting(&meeting, &viewer.staff_code, AdminAction::MeetingSaved, now)?;
+        meeting_view(&state, meeting)
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+/// Publishes a meeting's agenda to its members, or closes its follow-up.
+async fn meeting_step(
+    state: AppState,
+    viewer: Viewer,
+    id: String,
+    action: AdminAction,
+) -> Result<Json<MeetingView>, ClinicError> {
+    let view = crate::server::blocking(move || {
+        let now = (state.clock)();
+        let id = path_id(&id)?;
+        let Some(mut meeting) = state.store.meetings()?.into_iter().find(|m| m.id == id) else {
+            refused_not_found(&state, &viewer, &id.to_string(), "meeting")?;
+            return Err(ClinicError::NotFound);
+        };
+        match action {
+            AdminAction::MeetingPublished => meeting.published_at = meeting.published_at.or(Some(now)),
+            _ => meeting.closed_at = Some(now),
+        }
+        state.store.save_meeting(&meeting, &viewer.staff_code, action, now)?;
+        meeting_view(&state, meeting)
+    })
+    .await?;
+    Ok(view.into())
+}
+
+async fn meeting_publish(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Json<MeetingView>, ClinicError> {
+    meeting_step(state, viewer, id, AdminAction::MeetingPublished).await
+}
+
+async fn meeting_close(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Json<MeetingView>, ClinicError> {
+    meeting_step(state, viewer, id, AdminAction::MeetingClosed).await
 }

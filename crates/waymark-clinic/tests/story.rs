@@ -955,6 +955,7 @@ async fn an_administrator_releases_or_discards_a_quarantined_change() {
             role: StaffRole::Administrator,
             active: true,
             added_at: now,
+            agency: None,
         };
         store.add_staff(&admin).unwrap();
         let a = Device::new(1, "ISA01");
@@ -1258,6 +1259,7 @@ fn staff_sign_in_with_a_password_and_an_authenticators_code_once_and_slow_down_w
             role: StaffRole::Coordinator,
             active: true,
             added_at: start,
+            agency: None,
         };
         store.add_staff(&coordinator).unwrap();
         let admin = StaffMember { code: "ADM1".into(), role: StaffRole::Administrator, ..coordinator.clone() };

@@ -34,6 +34,7 @@ const MEMBERS: &[(&str, StaffRole)] = &[
     ("CRD1", StaffRole::Coordinator),
     ("MGR1", StaffRole::Manager),
     ("PNL1", StaffRole::PanelMember),
+    ("PNL2", StaffRole::PanelMember),
     ("REF1", StaffRole::Referrer),
     ("ISA01", StaffRole::Advocate),
 ];
@@ -50,7 +51,14 @@ fn staff(store: &dyn ClinicStore, now: DateTime<Utc>) -> Vec<Member> {
         if store.staff(code).unwrap().is_none() {
             let name = format!("<b>{code}</b> (TEST)");
             store
-                .add_staff(&StaffMember { code: (*code).into(), name, role: *role, active: true, added_at: now })
+                .add_staff(&StaffMember {
+                    code: (*code).into(),
+                    name,
+                    role: *role,
+                    active: true,
+                    added_at: now,
+                    agency: (*role == StaffRole::PanelMember).then_some(waymark_domain::Agency::Police),
+                })
                 .unwrap();
         }
     }
@@ -149,6 +157,31 @@ fn referral_form(victim: &str, perpetrator: &str) -> serde_json::Value {
     })
 }
 
+/// A meeting as the coordinator's page sends it: `case` on the agenda, PNL1 invited.
+fn a_meeting_body(case: Uuid) -> serde_json::Value {
+    serde_json::json!({
+        "id": null, "meets_on": "2026-12-10", "chair": "CRD1", "invited": ["PNL1"],
+        "agenda": [{ "case_id": case, "minutes": 15 }]
+    })
+}
+
+/// A meeting kept as the save route keeps one, not yet published.
+fn a_meeting(clinic: &Clinic, case: Uuid) -> Uuid {
+    let meeting = waymark_clinic::store::PanelMeeting {
+        id: Uuid::now_v7(),
+        meets_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
+        chair: "CRD1".into(),
+        invited: vec!["PNL1".into()],
+        agenda: vec![waymark_clinic::store::AgendaItem { case_id: case, minutes: 15 }],
+        created_by: "CRD1".into(),
+        created_at: start(),
+        published_at: None,
+        closed_at: None,
+    };
+    clinic.state.store.save_meeting(&meeting, "CRD1", AdminAction::MeetingSaved, start()).unwrap();
+    meeting.id
+}
+
 /// A request with a JSON body, as the page sends a change.
 fn request_with(route: WorkRoute, path: &str, browser: &Browser, body: &serde_json::Value) -> Request<Body> {
     Request::builder()
@@ -230,6 +263,12 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
         // Sign-out last: it ends the session the other routes use.
         let mut routes: Vec<WorkRoute> = WorkRoute::ALL.into_iter().filter(|r| *r != WorkRoute::SignIn).collect();
         routes.sort_by_key(|r| *r == WorkRoute::SignOut);
+        let admin_secret = members.iter().find(|m| m.code == "ADM1").unwrap().secret.clone();
+        // An authenticator code counts once: each confirmation is in a later 30-second step.
+        let fresh_confirm = || {
+            clock.advance(Duration::seconds(30));
+            serde_json::json!({ "password": PASSWORD, "code": oathtool_code(&admin_secret, clock.now()) })
+        };
         // A referral route names a referral still waiting, so each call can do what it asks.
         let target = |route: WorkRoute| -> (String, Option<serde_json::Value>) {
             let waiting = || a_waiting_referral(&clinic, start()).to_string();
@@ -255,10 +294,18 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
                 ),
                 WorkRoute::DeviceRevoke => (route.path().replace("{id}", &device.to_string()), None),
                 // Someone with no session here: a new password ends the member's sessions.
-                WorkRoute::StaffPassword => {
-                    (route.path().replace("{id}", "ISA02"), Some(serde_json::json!({ "password": PASSWORD })))
+                // The administrator confirms with their own password and a fresh code.
+                WorkRoute::StaffPassword => (
+                    route.path().replace("{id}", "ISA02"),
+                    Some(serde_json::json!({ "password": PASSWORD, "confirm": fresh_confirm() })),
+                ),
+                WorkRoute::StaffSecondFactor => {
+                    (route.path().replace("{id}", "ISA02"), Some(serde_json::json!({ "confirm": fresh_confirm() })))
                 }
-                WorkRoute::StaffSecondFactor => (route.path().replace("{id}", "ISA02"), None),
+                WorkRoute::MeetingSave => (route.path().to_owned(), Some(a_meeting_body(case_id))),
+                WorkRoute::MeetingPublish | WorkRoute::MeetingClose => {
+                    (route.path().replace("{id}", &a_meeting(&clinic, case_id).to_string()), None)
+                }
                 _ => (route.path().to_owned(), None),
             }
         };
@@ -273,8 +320,11 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
                     None => request(route, &path, Some(browser), Some(&browser.csrf)),
                 };
                 let (status, body) = call(&clinic, sent).await;
-                let allowed = route.roles().contains(&member.role);
+                // A panel member's role reaches the case route, but no case that is not on their agenda.
+                let off_agenda = route == WorkRoute::Case && member.role == StaffRole::PanelMember;
+                let allowed = route.roles().contains(&member.role) && !off_agenda;
                 let expected = match (allowed, route) {
+                    (false, WorkRoute::Case) if off_agenda => StatusCode::NOT_FOUND,
                     (false, _) => StatusCode::FORBIDDEN,
                     (
                         true,
@@ -344,7 +394,10 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
         // Another method on a route is refused before anything runs; HEAD is a GET and needs a session.
         for route in WorkRoute::ALL {
             // The list of referrals and the form share a path: each answers its own method.
-            if matches!(route, WorkRoute::Referrals | WorkRoute::ReferralSubmit) {
+            if matches!(
+                route,
+                WorkRoute::Referrals | WorkRoute::ReferralSubmit | WorkRoute::Meetings | WorkRoute::MeetingSave
+            ) {
                 continue;
             }
             let other = if route.method() == axum::http::Method::GET { "POST" } else { "GET" };
@@ -369,7 +422,7 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
         assert!(has("CRD1", AdminAction::Viewed, "caseload"), "{name}");
         assert!(has("MGR1", AdminAction::Viewed, &case_id.to_string()), "{name}");
         assert!(has("ADM1", AdminAction::Refused, "caseload"), "{name}");
-        assert!(has("PNL1", AdminAction::Refused, "case"), "{name}");
+        assert!(has("PNL1", AdminAction::Refused, &case_id.to_string()), "{name}: off the agenda");
         assert!(!has("REF1", AdminAction::Refused, "me"), "{name}: anyone may see who they are");
         assert_eq!(audit.iter().filter(|l| l.action == AdminAction::SignedIn).count(), members.len(), "{name}");
         assert_eq!(audit.iter().filter(|l| l.action == AdminAction::SignedOut).count(), members.len(), "{name}");
@@ -597,6 +650,24 @@ fn the_workspace_pages_types_name_the_servers_roles_and_fields() {
     let declared = types.split("export type StaffRole =").nth(1).unwrap().split(';').next().unwrap();
     let declared: Vec<String> = declared.split('|').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
     assert_eq!(declared, union, "ui/src/workspace/types.ts StaffRole");
+    // The unions no desktop command carries, so the bindings do not: each as the server names them.
+    let union_of = |name: &str| -> Vec<String> {
+        let declared = types.split(&format!("export type {name} =")).nth(1).unwrap().split(';').next().unwrap();
+        declared.split('|').map(|s| s.trim().trim_matches('"').to_owned()).filter(|s| !s.is_empty()).collect()
+    };
+    let wire = |values: Vec<serde_json::Value>| -> Vec<String> {
+        values.into_iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+    };
+    use waymark_clinic::store::IntakeStatus;
+    use waymark_domain::intake::{MatchedOn as M, SamePerson as P};
+    let statuses = IntakeStatus::ALL.iter().map(|s| serde_json::to_value(s).unwrap()).collect();
+    assert_eq!(union_of("IntakeStatus"), wire(statuses));
+    let reasons = waymark_domain::DeclineReason::ALL.iter().map(|r| serde_json::to_value(r).unwrap()).collect();
+    assert_eq!(union_of("DeclineReason"), wire(reasons));
+    let people = P::ALL.iter().map(|p| serde_json::to_value(p).unwrap()).collect();
+    assert_eq!(union_of("SamePerson"), wire(people));
+    let matched = M::ALL.iter().map(|m| serde_json::to_value(m).unwrap()).collect();
+    assert_eq!(union_of("MatchedOn"), wire(matched));
     let fields_of = |name: &str| -> Vec<String> {
         let body = types.split(&format!("export type {name} = {{")).nth(1).unwrap().split('}').next().unwrap();
         body.split(';')
@@ -631,10 +702,74 @@ fn the_workspace_pages_types_name_the_servers_roles_and_fields() {
         last_seen_at: None,
         acked_through: 0,
     };
+    use waymark_clinic::workspace as ws;
+    use waymark_domain::intake::{MatchedOn, SamePerson};
+    let row = ws::ReferralRow {
+        id: Uuid::nil(),
+        number: 1,
+        submitted_at: now,
+        their_reference: None,
+        status: waymark_clinic::store::IntakeStatus::Submitted,
+        decline_reason: None,
+        source: None,
+        criteria: Vec::new(),
+        advocate: None,
+    };
+    let duplicate = ws::DuplicateView {
+        case_id: Uuid::nil(),
+        reference: "R".into(),
+        advocate: "A".into(),
+        who: SamePerson::Victim,
+        there: SamePerson::Victim,
+        matched_on: vec![MatchedOn::Name],
+    };
+    let pending = ws::PendingDuplicateView {
+        referral_id: Uuid::nil(),
+        number: 2,
+        who: SamePerson::Victim,
+        there: SamePerson::Perpetrator,
+        matched_on: vec![MatchedOn::Phone],
+    };
+    let view = ws::ReferralView {
+        id: Uuid::nil(),
+        number: 1,
+        submitted_by: "R".into(),
+        submitted_at: now,
+        status: waymark_clinic::store::IntakeStatus::Accepted,
+        decided_by: None,
+        decided_at: None,
+        decline_reason: None,
+        advocate: None,
+        case_id: None,
+        reference: None,
+        form: serde_json::json!({}),
+        withheld: Vec::new(),
+        postcode_district: None,
+        duplicates: Vec::new(),
+        pending_duplicates: Vec::new(),
+    };
     for (name, value) in [
         ("SignedIn", serde_json::to_value(&signed_in).unwrap()),
         ("StaffEntry", serde_json::to_value(&staff).unwrap()),
         ("DeviceEntry", serde_json::to_value(&device).unwrap()),
+        ("ReferralRow", serde_json::to_value(&row).unwrap()),
+        ("ReferralReceipt", serde_json::to_value(ws::ReferralReceipt { id: Uuid::nil(), number: 1 }).unwrap()),
+        ("DuplicateView", serde_json::to_value(&duplicate).unwrap()),
+        ("PendingDuplicateView", serde_json::to_value(&pending).unwrap()),
+        ("ReferralView", serde_json::to_value(&view).unwrap()),
+        (
+            "AdvocateView",
+            serde_json::to_value(ws::AdvocateView { code: "A".into(), name: "N".into(), open_cases: 0 }).unwrap(),
+        ),
+        ("Accepted", serde_json::to_value(ws::Accepted { case_id: Uuid::nil(), reference: "R".into() }).unwrap()),
+        (
+            "IssuedCode",
+            serde_json::to_value(ws::IssuedCode { code: "C".into(), qr_svg: "S".into(), expires_at: now }).unwrap(),
+        ),
+        (
+            "NewSecondFactor",
+            serde_json::to_value(ws::NewSecondFactor { secret: "S".into(), qr_svg: "Q".into() }).unwrap(),
+        ),
     ] {
         let mut declared = fields_of(name);
         let mut sent = keys(value);
@@ -707,6 +842,13 @@ async fn a_referral_is_screened_and_becomes_a_case_on_the_advocates_laptop_in_ev
         let (status, body) = call(&clinic, request_with(submit, submit.path(), &referrer, &claims)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{name}");
         assert_eq!(json_of(&body)["fields"][0]["field"], "case.advocate", "{name}");
+        // Nor inside a structure sent whole: the referral's received date is the clinic's.
+        let mut whole = referral_form("Morgan Fielding (TEST)", "Drew Harrow (TEST)");
+        whole["case"] = serde_json::json!({ "referral": { "received_on": "2020-01-01", "source": "police",
+            "reason": "r", "consent_recorded": true } });
+        let (status, body) = call(&clinic, request_with(submit, submit.path(), &referrer, &whole)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}");
+        assert_eq!(json_of(&body)["fields"][0]["field"], "case.referral", "{name}");
         let mut typology = referral_form("Morgan Fielding (TEST)", "Drew Harrow (TEST)");
         typology["perpetrator"]["typology"] = serde_json::json!("rejected");
         assert_eq!(
@@ -722,6 +864,8 @@ async fn a_referral_is_screened_and_becomes_a_case_on_the_advocates_laptop_in_ev
         let first = json_of(&body)["id"].as_str().unwrap().parse::<Uuid>().unwrap();
         let mut second_form = referral_form("Sasha Wren (TEST)", "HARROW, Drew (TEST)");
         second_form["victim"]["safe_contact.phones"][0]["number"] = serde_json::json!("07700 900789");
+        // The referrer wrote where she lives into the reason, too.
+        second_form["case"]["referral.reason"] = serde_json::json!("Followed home to 12 Larkspur Close twice");
         let (status, body) = call(&clinic, request_with(submit, submit.path(), &coordinator, &second_form)).await;
         assert_eq!(status, StatusCode::OK, "{name}");
         let second = json_of(&body)["id"].as_str().unwrap().parse::<Uuid>().unwrap();
@@ -766,6 +910,13 @@ async fn a_referral_is_screened_and_becomes_a_case_on_the_advocates_laptop_in_ev
             call(&clinic, request_with(WorkRoute::ReferralAccept, &accept(first), &coordinator, &to("ISA01"))).await;
         assert_eq!((status, code_of(&body).as_str()), (StatusCode::CONFLICT, "referral_decided"), "{name}: once only");
 
+        // A third, from the referrer, about the second's victim: both still waiting.
+        let mut third_form = referral_form("Sasha Wren (TEST)", "Unknown");
+        third_form["victim"]["safe_contact.phones"] = serde_json::json!([]);
+        let (status, body) = call(&clinic, request_with(submit, submit.path(), &referrer, &third_form)).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        let third = json_of(&body)["id"].as_str().unwrap().parse::<Uuid>().unwrap();
+
         // The second referral's screening finds the same man in the first's case,
         // by its reference, and shows no one's address, safe phone or children.
         let (status, body) = call(&clinic, request(WorkRoute::Referral, &page(second), Some(&coordinator), None)).await;
@@ -780,8 +931,15 @@ async fn a_referral_is_screened_and_becomes_a_case_on_the_advocates_laptop_in_ev
         assert_eq!(view["postcode_district"], "ZZ99", "{name}");
         assert_eq!(
             view["withheld"],
-            serde_json::json!(["victim.address", "victim.safe_contact", "victim.dependants"]),
+            serde_json::json!(["victim.address", "victim.safe_contact", "victim.dependants", "case.referral.reason"]),
             "{name}"
+        );
+        // and the third, still waiting, about the same victim.
+        let pending = view["pending_duplicates"].as_array().unwrap();
+        assert_eq!(pending.len(), 1, "{name}: {pending:?}");
+        assert_eq!(
+            (pending[0]["referral_id"].as_str(), pending[0]["who"].as_str()),
+            (Some(third.to_string().as_str()), Some("victim"))
         );
         let text = String::from_utf8_lossy(&body);
         assert!(
@@ -800,11 +958,19 @@ async fn a_referral_is_screened_and_becomes_a_case_on_the_advocates_laptop_in_ev
             call(&clinic, request_with(WorkRoute::ReferralDecline, &decline, &coordinator, &reason)).await;
         assert_eq!(status, StatusCode::NO_CONTENT, "{name}");
 
-        // The referrer learns the outcome and nothing else.
+        // The referrer learns the outcome and nothing else: not who holds a case,
+        // and not why one was declined ("already a case here" would say who is a client).
+        let third_decline = WorkRoute::ReferralDecline.path().replace("{id}", &third.to_string());
+        let (status, _) =
+            call(&clinic, request_with(WorkRoute::ReferralDecline, &third_decline, &coordinator, &reason)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{name}");
         let (_, body) = call(&clinic, list(&referrer)).await;
         let rows = json_of(&body);
-        assert_eq!(rows[0]["status"], "accepted", "{name}");
-        assert_eq!(rows[0]["advocate"], serde_json::Value::Null, "{name}: not who holds it");
+        let row = |id: Uuid| rows.as_array().unwrap().iter().find(|r| r["id"] == id.to_string()).unwrap().clone();
+        assert_eq!(row(first)["status"], "accepted", "{name}");
+        assert_eq!(row(first)["advocate"], serde_json::Value::Null, "{name}: not who holds it");
+        assert_eq!(row(third)["status"], "declined", "{name}");
+        assert_eq!(row(third)["decline_reason"], serde_json::Value::Null, "{name}");
 
         // The advocate's laptop pulls the case whole: the referral with it,
         // and where the victim lives and her children, which the clinic never showed.
@@ -902,18 +1068,44 @@ async fn the_manager_reassigns_and_the_administrator_enrols_revokes_and_resets_i
 
         // A new password and a new second factor: the old ones stop working,
         // the new ones sign in (the code from oathtool, from the secret shown once).
+        let admin_secret = member("ADM1").secret.clone();
+        let confirm =
+            |at: DateTime<Utc>| serde_json::json!({ "password": PASSWORD, "code": oathtool_code(&admin_secret, at) });
         let password = WorkRoute::StaffPassword.path().replace("{id}", "CRD1");
-        let weak = serde_json::json!({ "password": "password1" });
+        // A session alone does not reset anyone: the administrator's own password and code again,
+        let unconfirmed = serde_json::json!({ "password": "copper kettle harbour twine" });
+        let (status, _) = call(&clinic, request_with(WorkRoute::StaffPassword, &password, &admin, &unconfirmed)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}");
+        clock.advance(Duration::seconds(30));
+        let wrong = serde_json::json!({ "password": "copper kettle harbour twine",
+            "confirm": { "password": "not the password at all", "code": oathtool_code(&admin_secret, clock.now()) } });
+        let (status, body) = call(&clinic, request_with(WorkRoute::StaffPassword, &password, &admin, &wrong)).await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::FORBIDDEN, "confirm_refused"), "{name}");
+        assert_eq!(
+            call(&clinic, request(WorkRoute::Me, WorkRoute::Me.path(), Some(&admin), None)).await.0,
+            StatusCode::OK,
+            "{name}: still signed in"
+        );
+        // and never their own account from a browser.
+        clock.advance(Duration::seconds(30));
+        let own = WorkRoute::StaffPassword.path().replace("{id}", "ADM1");
+        let mine = serde_json::json!({ "password": "copper kettle harbour twine", "confirm": confirm(clock.now()) });
+        let (status, _) = call(&clinic, request_with(WorkRoute::StaffPassword, &own, &admin, &mine)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}");
+        clock.advance(Duration::seconds(30));
+        let weak = serde_json::json!({ "password": "password1", "confirm": confirm(clock.now()) });
         let (status, body) = call(&clinic, request_with(WorkRoute::StaffPassword, &password, &admin, &weak)).await;
         assert_eq!((status, code_of(&body).as_str()), (StatusCode::BAD_REQUEST, "weak_passphrase"), "{name}");
-        let fresh = serde_json::json!({ "password": "copper kettle harbour twine" });
+        clock.advance(Duration::seconds(30));
+        let fresh = serde_json::json!({ "password": "copper kettle harbour twine", "confirm": confirm(clock.now()) });
         let (status, _) = call(&clinic, request_with(WorkRoute::StaffPassword, &password, &admin, &fresh)).await;
         assert_eq!(status, StatusCode::NO_CONTENT, "{name}");
         let me = |b: &Browser| request(WorkRoute::Me, WorkRoute::Me.path(), Some(b), None);
         assert_eq!(call(&clinic, me(&coordinator)).await.0, StatusCode::UNAUTHORIZED, "{name}: their sessions ended");
         let factor = WorkRoute::StaffSecondFactor.path().replace("{id}", "CRD1");
-        let (status, body) =
-            call(&clinic, request(WorkRoute::StaffSecondFactor, &factor, Some(&admin), Some(&admin.csrf))).await;
+        clock.advance(Duration::seconds(30));
+        let again = serde_json::json!({ "confirm": confirm(clock.now()) });
+        let (status, body) = call(&clinic, request_with(WorkRoute::StaffSecondFactor, &factor, &admin, &again)).await;
         assert_eq!(status, StatusCode::OK, "{name}");
         let shown = json_of(&body);
         assert!(shown["qr_svg"].as_str().unwrap().contains("<svg"), "{name}");
@@ -934,6 +1126,143 @@ async fn the_manager_reassigns_and_the_administrator_enrols_revokes_and_resets_i
         assert!(has("ADM1", AdminAction::PasswordSet, "CRD1") && has("ADM1", AdminAction::SecondFactorReset, "CRD1"));
         let text = serde_json::to_string(&audit.iter().map(|l| (&l.target, &l.detail)).collect::<Vec<_>>()).unwrap();
         assert!(!text.contains("copper") && !text.contains(shown["secret"].as_str().unwrap()), "{name}");
+        waymark_clinic::store::verify_audit(&audit, clinic.state.store.audit_bounds().unwrap(), None).unwrap();
+    }
+}
+
+#[test]
+fn a_clinic_change_whose_number_was_taken_meanwhile_is_refused_whole_and_numbered_again() {
+    // Why: the clinic numbers its changes before the store's lock; one that
+    // loses the number to another must not be quarantined while its author is
+    // told it worked (a reassignment that never happened).
+    for (name, clinic) in stores() {
+        let store = &*clinic.state.store;
+        let clinic_id = clinic.state.clinic_id;
+        let now = start();
+        let (case_id, _dir, _laptop, _device) = a_laptop_with_a_case(&clinic, now);
+        let first = waymark_clinic::authoring::reassign(store, clinic_id, case_id, "ISA02", "MGR1", now).unwrap();
+        // A change made with the number the first one took: the store refuses it and keeps nothing.
+        let late = waymark_protocol::WireOp { op_id: Uuid::now_v7(), ..first.clone() };
+        let head = store.feed_head().unwrap();
+        let refused = store.store_batch(Origin::Clinic(clinic_id), Uuid::now_v7(), &[late], now);
+        assert!(matches!(refused, Err(waymark_clinic::ClinicError::ClinicBusy)), "{name}: {refused:?}");
+        assert_eq!(store.feed_head().unwrap(), head, "{name}");
+        assert!(store.quarantine_list().unwrap().is_empty(), "{name}: nothing quarantined");
+        // The next change is numbered after it and lands.
+        let second = waymark_clinic::authoring::reassign(store, clinic_id, case_id, "ISA01", "MGR1", now).unwrap();
+        assert_eq!(second.seq, first.seq + 1, "{name}");
+        assert_eq!(store.case_advocate(case_id).unwrap().as_deref(), Some("ISA01"), "{name}");
+    }
+}
+
+/// Sends what the laptop has not had acknowledged, as its sync would.
+fn push(clinic: &Clinic, laptop: &waymark_vault::Vault, device: Uuid, now: DateTime<Utc>) {
+    let ops = laptop.outbox_batch(0, 1000).unwrap();
+    let origin = Origin::Device {
+        id: device,
+        advocate: "ISA01",
+        max_ahead_ms: waymark_clinic::authority::MAX_HLC_AHEAD_MS,
+        service: &clinic.state.service,
+    };
+    let stored = clinic.state.store.store_batch(origin, Uuid::now_v7(), &ops, now).unwrap();
+    assert!(stored.refused.is_empty() && stored.quarantined.is_empty(), "{stored:?}");
+}
+
+#[tokio::test]
+async fn a_panel_member_sees_a_case_only_on_a_published_agenda_and_its_address_only_under_consent_in_every_store() {
+    // Why: each agency sees the case in front of it and no more; where the
+    // victim lives reaches the police officer on the panel only when her
+    // consent or a recorded lawful basis covers the police.
+    let clock = Arc::new(TestClock::at(start()));
+    for (name, clinic) in stores_at(&clock) {
+        clock.set(start());
+        let members = staff(&*clinic.state.store, start());
+        let (case_id, _dir, mut laptop, device) = a_laptop_with_a_case(&clinic, start());
+        let member = |code: &str| members.iter().find(|m| m.code == code).unwrap();
+        let coordinator = sign_in(&clinic, member("CRD1"), clock.now()).await;
+        let manager = sign_in(&clinic, member("MGR1"), clock.now()).await;
+        let invited = sign_in(&clinic, member("PNL1"), clock.now()).await;
+        let other = sign_in(&clinic, member("PNL2"), clock.now()).await;
+        let case_path = WorkRoute::Case.path().replace("{id}", &case_id.to_string());
+        let case_of = |b: &Browser| request(WorkRoute::Case, &case_path, Some(b), None);
+        let meetings_of = |b: &Browser| request(WorkRoute::Meetings, WorkRoute::Meetings.path(), Some(b), None);
+
+        // A meeting is the coordinator's to make; one that names the wrong people or cases is refused by field.
+        let save = WorkRoute::MeetingSave;
+        let (status, _) = call(&clinic, request_with(save, save.path(), &manager, &a_meeting_body(case_id))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{name}");
+        let mut bad = a_meeting_body(case_id);
+        bad["invited"] = serde_json::json!(["PNL1", "MGR1", "PNL1"]);
+        bad["agenda"] = serde_json::json!([{ "case_id": Uuid::from_u128(0xBAD), "minutes": 90 }]);
+        let (status, body) = call(&clinic, request_with(save, save.path(), &coordinator, &bad)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}");
+        let fields: Vec<String> = json_of(&body)["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(fields, ["invited[1]", "invited[2]", "agenda[0].case_id", "agenda[0].minutes"], "{name}");
+        let (status, body) =
+            call(&clinic, request_with(save, save.path(), &coordinator, &a_meeting_body(case_id))).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        let meeting = json_of(&body);
+        assert_eq!(meeting["agenda"][0]["reference"], "WS-1", "{name}");
+        let id = meeting["id"].as_str().unwrap().to_owned();
+
+        // Not yet published: the invited member sees neither the meeting nor the case.
+        assert_eq!(call(&clinic, case_of(&invited)).await.0, StatusCode::NOT_FOUND, "{name}");
+        assert_eq!(json_of(&call(&clinic, meetings_of(&invited)).await.1), serde_json::json!([]), "{name}");
+        let publish = WorkRoute::MeetingPublish.path().replace("{id}", &id);
+        let (status, _) =
+            call(&clinic, request(WorkRoute::MeetingPublish, &publish, Some(&coordinator), Some(&coordinator.csrf)))
+                .await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+
+        // Published: the invited member sees the case, without where she lives (no consent yet);
+        // a member not invited sees neither.
+        let (status, body) = call(&clinic, case_of(&invited)).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        let text = String::from_utf8_lossy(&body).into_owned();
+        assert!(text.contains("WS-1") && !text.contains("Hiddenhurst") && !text.contains("rowan.hidden"), "{name}");
+        assert_eq!(json_of(&call(&clinic, meetings_of(&invited)).await.1).as_array().unwrap().len(), 1, "{name}");
+        assert_eq!(call(&clinic, case_of(&other)).await.0, StatusCode::NOT_FOUND, "{name}");
+        assert_eq!(json_of(&call(&clinic, meetings_of(&other)).await.1), serde_json::json!([]), "{name}");
+
+        // The victim consents to sharing with the police: the officer now sees her address;
+        // the coordinator still does not (no agency's consent is theirs).
+        let victim = laptop.case_file(waymark_domain::CaseId(case_id)).unwrap().victim.unwrap();
+        let consent =
+            laptop_kit::patch(&[r#"consents:=[{"with":"Police","agency":"police","given_on":"2026-12-07"}]"#]);
+        laptop.edit(waymark_domain::RecordKind::Victim, victim.id.as_uuid(), &consent).unwrap();
+        push(&clinic, &laptop, device, clock.now());
+        let (_, body) = call(&clinic, case_of(&invited)).await;
+        let answer = json_of(&body);
+        assert!(String::from_utf8_lossy(&body).contains("Hiddenhurst"), "{name}");
+        assert!(!answer["withheld"].as_array().unwrap().iter().any(|w| w == "victim.address"), "{name}");
+        let (_, body) = call(&clinic, case_of(&coordinator)).await;
+        assert!(!String::from_utf8_lossy(&body).contains("Hiddenhurst"), "{name}");
+        // Safety plans stay on the laptop whoever asks.
+        assert!(!String::from_utf8_lossy(&call(&clinic, case_of(&invited)).await.1).contains("Marigoldcanary"));
+
+        // The follow-up closes: the case is gone from the member again, and the meeting cannot change.
+        let close = WorkRoute::MeetingClose.path().replace("{id}", &id);
+        let (status, _) =
+            call(&clinic, request(WorkRoute::MeetingClose, &close, Some(&coordinator), Some(&coordinator.csrf))).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        assert_eq!(call(&clinic, case_of(&invited)).await.0, StatusCode::NOT_FOUND, "{name}");
+        let (status, body) =
+            call(&clinic, request(WorkRoute::MeetingPublish, &publish, Some(&coordinator), Some(&coordinator.csrf)))
+                .await;
+        assert_eq!((status, code_of(&body).as_str()), (StatusCode::CONFLICT, "meeting_closed"), "{name}");
+
+        let audit = clinic.state.store.admin_audit().unwrap();
+        let has = |actor: &str, action: AdminAction, target: &str| {
+            audit.iter().any(|l| l.actor == actor && l.action == action && l.target.as_deref() == Some(target))
+        };
+        assert!(has("CRD1", AdminAction::MeetingPublished, &id) && has("CRD1", AdminAction::MeetingClosed, &id));
+        assert!(has("PNL1", AdminAction::Viewed, &case_id.to_string()), "{name}");
+        assert!(has("PNL2", AdminAction::Refused, &case_id.to_string()), "{name}");
         waymark_clinic::store::verify_audit(&audit, clinic.state.store.audit_bounds().unwrap(), None).unwrap();
     }
 }

@@ -63,6 +63,24 @@ impl ReferralRecords {
     }
 }
 
+/// The outward code of a UK postcode ("ZZ99" of "ZZ99 3LC"), which names a
+/// district and not a street: enough for screening to see the area. `None`
+/// for anything that does not read as a whole postcode, so a mistyped one
+/// or text in the box is never shown for it.
+pub fn outward_code(postcode: &str) -> Option<String> {
+    let compact: String = postcode.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    let (outward, inward) = compact.split_at(compact.len().checked_sub(3)?);
+    let inward_ok = {
+        let b = inward.as_bytes();
+        b.len() == 3 && b[0].is_ascii_digit() && b[1].is_ascii_alphabetic() && b[2].is_ascii_alphabetic()
+    };
+    let outward_ok = (2..=4).contains(&outward.len())
+        && outward.chars().all(|c| c.is_ascii_alphanumeric())
+        && outward.starts_with(|c: char| c.is_ascii_alphabetic())
+        && outward.chars().any(|c| c.is_ascii_digit());
+    (inward_ok && outward_ok).then(|| outward.to_owned())
+}
+
 /// Which of the referral's people an existing case shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -71,6 +89,14 @@ pub enum SamePerson {
     Victim,
     /// A perpetrator who stalks several people: the pattern a clinic must spot.
     Perpetrator,
+}
+
+impl SamePerson {
+    pub const ALL: [SamePerson; 2] = [SamePerson::Victim, SamePerson::Perpetrator];
+}
+
+impl MatchedOn {
+    pub const ALL: [MatchedOn; 3] = [MatchedOn::Name, MatchedOn::DateOfBirth, MatchedOn::Phone];
 }
 
 /// What made two people look the same.
@@ -90,7 +116,11 @@ pub enum MatchedOn {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PossibleDuplicate {
     pub case_id: CaseId,
+    /// Which of the referral's people.
     pub who: SamePerson,
+    /// What they are in the other case: a victim there may be the
+    /// perpetrator here (a counter-allegation), and the other way round.
+    pub there: SamePerson,
     pub matched_on: Vec<MatchedOn>,
 }
 
@@ -156,44 +186,39 @@ pub fn possible_duplicates<'a>(
 ) -> Vec<PossibleDuplicate> {
     let (v, p) = (&referral.victim, &referral.perpetrator);
     let mut found: Vec<PossibleDuplicate> = Vec::new();
-    let mut add = |case_id: CaseId, who: SamePerson, matched_on: Vec<MatchedOn>| {
+    let mut add = |case_id: CaseId, who: SamePerson, there: SamePerson, matched_on: Vec<MatchedOn>| {
         if matched_on.is_empty() || case_id == referral.case.id {
             return;
         }
-        match found.iter_mut().find(|d| d.case_id == case_id && d.who == who) {
+        match found.iter_mut().find(|d| d.case_id == case_id && d.who == who && d.there == there) {
             Some(known) => {
                 known.matched_on.extend(matched_on);
                 known.matched_on.sort_unstable();
                 known.matched_on.dedup();
             }
-            None => found.push(PossibleDuplicate { case_id, who, matched_on }),
+            None => found.push(PossibleDuplicate { case_id, who, there, matched_on }),
         }
     };
+    // The referral's two people, each as names, a date of birth and phones.
+    let perpetrator_phones: Vec<&str> = p.phones.iter().map(String::as_str).collect();
+    let ours = [
+        (SamePerson::Victim, victim_names(v), v.date_of_birth, victim_phones(v)),
+        (SamePerson::Perpetrator, perpetrator_names(p), p.date_of_birth, perpetrator_phones),
+    ];
     for other in victims {
-        let on = matching(
-            &victim_names(v),
-            v.date_of_birth,
-            &victim_phones(v),
-            &victim_names(other),
-            other.date_of_birth,
-            &victim_phones(other),
-        );
-        add(other.case_id, SamePerson::Victim, on);
+        for (who, names, born, phones) in &ours {
+            let on = matching(names, *born, phones, &victim_names(other), other.date_of_birth, &victim_phones(other));
+            add(other.case_id, *who, SamePerson::Victim, on);
+        }
     }
-    let phones: Vec<&str> = p.phones.iter().map(String::as_str).collect();
     for other in perpetrators {
         let other_phones: Vec<&str> = other.phones.iter().map(String::as_str).collect();
-        let on = matching(
-            &perpetrator_names(p),
-            p.date_of_birth,
-            &phones,
-            &perpetrator_names(other),
-            other.date_of_birth,
-            &other_phones,
-        );
-        add(other.case_id, SamePerson::Perpetrator, on);
+        for (who, names, born, phones) in &ours {
+            let on = matching(names, *born, phones, &perpetrator_names(other), other.date_of_birth, &other_phones);
+            add(other.case_id, *who, SamePerson::Perpetrator, on);
+        }
     }
-    found.sort_by_key(|d| (std::cmp::Reverse(d.matched_on.len()), d.who, d.case_id.as_uuid()));
+    found.sort_by_key(|d| (std::cmp::Reverse(d.matched_on.len()), d.who, d.there, d.case_id.as_uuid()));
     found
 }
 
@@ -302,6 +327,7 @@ mod tests {
             [PossibleDuplicate {
                 case_id: case_id(7),
                 who: SamePerson::Perpetrator,
+                there: SamePerson::Perpetrator,
                 matched_on: vec![MatchedOn::Name, MatchedOn::DateOfBirth],
             }]
         );
@@ -321,6 +347,32 @@ mod tests {
         let found = possible_duplicates(&referral, &victims, &[]);
         let cases: Vec<(CaseId, Vec<MatchedOn>)> = found.into_iter().map(|d| (d.case_id, d.matched_on)).collect();
         assert_eq!(cases, [(case_id(4), vec![MatchedOn::Phone]), (case_id(5), vec![MatchedOn::Name])]);
+    }
+
+    #[test]
+    fn only_a_whole_postcode_gives_its_district() {
+        // Why: the screening page shows the district for the area; a postcode
+        // typed without its space, or words in the box, must not come back whole.
+        assert_eq!(outward_code("ZZ99 3LC").as_deref(), Some("ZZ99"));
+        assert_eq!(outward_code("so238uj").as_deref(), Some("SO23"));
+        assert_eq!(outward_code("EC1A 1BB").as_deref(), Some("EC1A"));
+        for not_one in ["", "ZZ99", "12 Larkspur Close", "flat 2", "SW1A1AAA", "9Z9 3LC"] {
+            assert_eq!(outward_code(not_one), None, "{not_one}");
+        }
+    }
+
+    #[test]
+    fn a_perpetrator_who_is_a_victim_in_another_case_is_found_as_that() {
+        // Why: a stalker may have reported their victim first (a counter-allegation).
+        let referral = records(json!({"name": "Alex Example"}), json!({"names": ["Sam Example"]}));
+        let victims = [victim(9, "Sam Example", None, None)];
+        let perpetrators = [perpetrator(9, &["Alex Example"], None)];
+        let found = possible_duplicates(&referral, &victims, &perpetrators);
+        let roles: Vec<(SamePerson, SamePerson)> = found.iter().map(|d| (d.who, d.there)).collect();
+        assert_eq!(
+            roles,
+            [(SamePerson::Victim, SamePerson::Perpetrator), (SamePerson::Perpetrator, SamePerson::Victim)]
+        );
     }
 
     #[test]

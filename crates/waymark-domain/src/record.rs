@@ -81,6 +81,9 @@ pub enum AtClinic {
     Shown,
     /// Everything but these fields.
     Withhold(&'static [&'static str]),
+    /// Everything but these fields, unless the victim's consent in force or
+    /// a recorded lawful basis covers the viewer's agency (`Victim::shares_with`).
+    WithholdUnlessShared(&'static [&'static str]),
     /// None of it.
     WithholdAll,
 }
@@ -510,7 +513,7 @@ mod tests {
     fn what_the_clinic_withholds_names_real_fields_and_covers_where_the_victim_is() {
         // Why: a misspelt field would be sent to every browser at the clinic.
         for kind in RecordKind::ALL {
-            if let AtClinic::Withhold(fields) = kind.rules().at_clinic {
+            if let AtClinic::Withhold(fields) | AtClinic::WithholdUnlessShared(fields) = kind.rules().at_clinic {
                 for field in fields {
                     assert!(kind.rules().has_field(field), "{}.{field} is not a field", kind.wire());
                 }
@@ -519,7 +522,7 @@ mod tests {
         let victim = RecordKind::Victim.rules();
         // Every field that holds the victim's address is withheld, and how to reach them.
         for field in victim.address_fields.iter().chain(&["safe_contact", "dependants"]) {
-            assert!(matches!(victim.at_clinic, AtClinic::Withhold(f) if f.contains(field)), "{field}");
+            assert!(matches!(victim.at_clinic, AtClinic::WithholdUnlessShared(f) if f.contains(field)), "{field}");
         }
         assert_eq!(RecordKind::SafetyPlan.rules().at_clinic, AtClinic::WithholdAll, "the code word and safe places");
     }

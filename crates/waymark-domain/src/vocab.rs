@@ -464,6 +464,8 @@ pub struct Vocabularies {
     pub referral_criteria: Vec<Choice>,
     pub lawful_bases: Vec<Choice>,
     pub decline_reasons: Vec<Choice>,
+    /// The clinic panel's agencies: a consent or a decision to share names one.
+    pub agencies: Vec<Choice>,
     /// The fields each kind presents, with their labels (`KindRules::presented`):
     /// the forms take labels and fields from here instead of repeating them.
     pub presented: Vec<KindFields>,
@@ -500,6 +502,7 @@ impl Vocabularies {
             referral_criteria: ReferralCriterion::choices(),
             lawful_bases: LawfulBasis::choices(),
             decline_reasons: DeclineReason::choices(),
+            agencies: Agency::choices(),
             presented: crate::RecordKind::ALL
                 .iter()
                 .map(|&kind| KindFields {

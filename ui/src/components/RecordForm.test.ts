@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { render, screen } from "@testing-library/svelte";
+import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import RecordForm from "./RecordForm.svelte";
 import { DeskFailure } from "../lib/api";
@@ -117,5 +117,46 @@ describe("RecordForm", () => {
     expect(document.getElementById("d-next_date-date-error")!.textContent).toContain(
       "Use day/month/year, for example 14/11/2026",
     );
+  });
+
+  it("asks a list as rows added and removed, a date that is not a date staying with its row", async () => {
+    // Why: removing a row moves the later ones up; a refusal left behind, or lost, would block a good form or pass a bad date.
+    const save = vi.fn().mockResolvedValue(undefined);
+    const rows: FieldSpec[] = [
+      {
+        name: "dependants",
+        label: "Dependants",
+        type: "rows",
+        row: {
+          noun: "dependant",
+          fields: [
+            { name: "name", label: "Name", type: "text", required: true },
+            { name: "date_of_birth", label: "Date of birth", type: "date" },
+          ],
+        },
+      },
+    ];
+    render(RecordForm, { id: "r", title: "Dependants", fields: rows, save });
+    const user = userEvent.setup();
+    const row = (n: number) => within(screen.getByRole("group", { name: `Dependant ${n}` }));
+    for (const [name, born] of [
+      ["Kit", "1/2/2020"],
+      ["Sam", "31/31/2020"],
+      ["Alex", "3/4/2021"],
+    ]) {
+      await user.click(screen.getByRole("button", { name: "Add a dependant" }));
+      const n = screen.getAllByRole("group", { name: /^Dependant \d$/ }).length;
+      expect(document.activeElement).toBe(row(n).getByLabelText(/^Name/));
+      await user.type(row(n).getByLabelText(/^Name/), name);
+      await user.type(row(n).getByLabelText("Date of birth"), born);
+    }
+    await user.click(screen.getByRole("button", { name: "Remove dependant 1" }));
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    expect(save).not.toHaveBeenCalled();
+    expect((await screen.findByRole("alert")).textContent).toContain("Date of birth");
+    expect(row(1).getByLabelText("Date of birth").getAttribute("aria-invalid")).toBe("true");
+    await user.click(screen.getByRole("button", { name: "Remove dependant 1" }));
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    expect(save).toHaveBeenCalledWith({ dependants: [{ name: "Alex", date_of_birth: "2021-04-03" }] });
   });
 });

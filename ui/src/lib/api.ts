@@ -2,28 +2,14 @@
 // this turns an error into a thrown DeskFailure that forms can show inline.
 import { commands } from "./bindings";
 import type { DeskError } from "./types";
-import { spaced } from "./labels";
+import { FieldFailure } from "./failure";
 
-export class DeskFailure extends Error {
+/** The core's refusal: its message, its code, and each field it names. */
+export class DeskFailure extends FieldFailure {
   readonly error: DeskError;
-  /** The core's path of a field renamed to the form's name, so messages keep the core's words. */
-  private readonly shownAs: Record<string, string>;
   constructor(error: DeskError, shownAs: Record<string, string> = {}) {
-    super(error.message);
+    super(error.message, error.fields, shownAs);
     this.error = error;
-    this.shownAs = shownAs;
-  }
-  private hit(field: string) {
-    return this.error.fields.find((f) => f.field === field || f.field.startsWith(field + "."));
-  }
-  /** The rule broken by one field, for an inline message. */
-  fieldError(field: string): string | undefined {
-    const hit = this.hit(field);
-    return hit ? `${spaced(this.shownAs[hit.field] ?? hit.field)} ${hit.rule}` : undefined;
-  }
-  /** The rule alone, for a form that names the field itself. */
-  ruleOf(field: string): string | undefined {
-    return this.hit(field)?.rule;
   }
   /** The same failure with the core's field paths turned into the form's own field names. */
   renamed(rename: (path: string) => string): DeskFailure {

@@ -448,6 +448,11 @@ export type Consent_Deserialize = {
 	id?: string | null,
 	/**  The agency or person the victim agreed information may go to. */
 	with: string,
+	/**
+	 *  When it is one of the clinic panel's agencies: what lets that agency's
+	 *  panel members see where the victim lives and how to reach them.
+	 */
+	agency?: Agency | null,
 	given_on: string,
 	withdrawn_on?: string | null,
 	scope?: string | null,
@@ -461,6 +466,11 @@ export type Consent_Serialize = {
 	id: string | null,
 	/**  The agency or person the victim agreed information may go to. */
 	with: string,
+	/**
+	 *  When it is one of the clinic panel's agencies: what lets that agency's
+	 *  panel members see where the victim lives and how to reach them.
+	 */
+	agency: Agency | null,
 	given_on: string,
 	withdrawn_on: string | null,
 	scope: string | null,
@@ -578,11 +588,11 @@ export type DocumentKind = "safety_plan" | "chronology" | "hearings";
 
 export type ErrorCode = ErrorCode_Serialize | ErrorCode_Deserialize;
 
-export type ErrorCode_Deserialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "clash" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "out_of_order" | "rate_limited" | "referral_decided" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
+export type ErrorCode_Deserialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "clash" | "confirm_refused" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "out_of_order" | "meeting_closed" | "rate_limited" | "referral_decided" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
 /**  A code from a newer clinic that this build does not know. */
 string;
 
-export type ErrorCode_Serialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "clash" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "out_of_order" | "rate_limited" | "referral_decided" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
+export type ErrorCode_Serialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "clash" | "confirm_refused" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "out_of_order" | "meeting_closed" | "rate_limited" | "referral_decided" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
 /**  A code from a newer clinic that this build does not know. */
 "unrecognised";
 
@@ -1297,6 +1307,8 @@ export type SharingDecision_Deserialize = {
 	 */
 	id?: string | null,
 	with: string,
+	/**  When shared with one of the clinic panel's agencies (see `Consent::agency`). */
+	agency?: Agency | null,
 	shared_on: string,
 	lawful_basis: LawfulBasis,
 	rationale: string,
@@ -1310,6 +1322,8 @@ export type SharingDecision_Serialize = {
 	 */
 	id: string | null,
 	with: string,
+	/**  When shared with one of the clinic panel's agencies (see `Consent::agency`). */
+	agency: Agency | null,
 	shared_on: string,
 	lawful_basis: LawfulBasis,
 	rationale: string,
@@ -1582,6 +1596,8 @@ export type Vocabularies = {
 	referral_criteria: Choice[],
 	lawful_bases: Choice[],
 	decline_reasons: Choice[],
+	/**  The clinic panel's agencies: a consent or a decision to share names one. */
+	agencies: Choice[],
 	/**
 	 *  The fields each kind presents, with their labels (`KindRules::presented`):
 	 *  the forms take labels and fields from here instead of repeating them.

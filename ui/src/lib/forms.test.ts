@@ -2,9 +2,11 @@ import { describe, expect, it } from "vitest";
 import {
   inGroups,
   initialValues,
+  newRow,
   OTHER,
   otherKey,
   presentedForm,
+  rowField,
   startingFrom,
   toFields,
   valueAt,
@@ -76,6 +78,81 @@ describe("presentedForm", () => {
     expect(later.map((f) => f.name)).toContain("order.expiry.kind");
     expect(later.map((f) => f.name)).toContain("order.review_on");
     expect(later.map((f) => f.name)).not.toContain("order.order_type");
+  });
+});
+
+describe("a form that asks part of a record at several stages (a referral)", () => {
+  it("asks the fields of every stage named, in the core's order, and only the fields named", () => {
+    // Why: a referral asks what the laptop asks when a victim is made and later, but not all of it.
+    const fields = presentedForm(
+      vocabularies(),
+      "victim",
+      {},
+      {
+        stage: ["when_made", "later"],
+        only: ["date_of_birth", "name", "address.lines"],
+        prefix: "victim.",
+      },
+    );
+    expect(fields.map((f) => f.name)).toEqual(["victim.name", "victim.date_of_birth", "victim.address.lines"]);
+  });
+});
+
+describe("a list asked as rows", () => {
+  const dependants: FieldSpec = {
+    name: "dependants",
+    label: "Dependants",
+    type: "rows",
+    row: {
+      noun: "dependant",
+      fields: [
+        { name: "name", label: "Name", type: "text", required: true },
+        { name: "date_of_birth", label: "Date of birth", type: "date" },
+        { name: "in_care", label: "In care", type: "checkbox" },
+      ],
+    },
+  };
+
+  it("sends each entry as an object of its fields, blanks left out, and no list for no entries", () => {
+    // Why: the core reads a list's entries as objects; an empty optional field sent as "" would be refused as a date.
+    const values = {
+      dependants: [
+        { ...newRow(dependants), name: "Kit" },
+        { ...newRow(dependants), name: "Sam", date_of_birth: "2020-02-01" },
+      ],
+    };
+    expect(toFields([dependants], values)).toStrictEqual({
+      dependants: [
+        { name: "Kit", in_care: false },
+        { name: "Sam", date_of_birth: "2020-02-01", in_care: false },
+      ],
+    });
+    expect(toFields([dependants], initialValues([dependants]))).toStrictEqual({});
+    expect(toFields([dependants], initialValues([dependants]), true)).toStrictEqual({ dependants: [] });
+  });
+
+  it("names an entry's field by the core's path for it", () => {
+    // Why: the core refuses `dependants[0].name`; the form must find its field by that name.
+    expect(rowField("dependants", 0, "name")).toBe("dependants[0].name");
+    expect(valueAt({ dependants: [{ name: "Kit" }] }, "dependants[0].name")).toBe("Kit");
+  });
+});
+
+describe("a field asked only while another answer holds", () => {
+  it("is not sent while it is not asked", () => {
+    // Why: a lawful basis typed and then made needless by recording consent must not reach the core.
+    const basis: FieldSpec = {
+      name: "basis",
+      label: "Lawful basis",
+      type: "select",
+      shownWhen: (values) => !values.consent,
+    };
+    const consent: FieldSpec = { name: "consent", label: "Consent", type: "checkbox" };
+    expect(toFields([consent, basis], { consent: false, basis: "vital_interests" })).toStrictEqual({
+      consent: false,
+      basis: "vital_interests",
+    });
+    expect(toFields([consent, basis], { consent: true, basis: "vital_interests" })).toStrictEqual({ consent: true });
   });
 });
 

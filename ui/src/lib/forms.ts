@@ -10,7 +10,7 @@ export type Fields = Record<string, Value>;
  * null, true or false.
  */
 export type FieldType =
-  "text" | "textarea" | "date" | "datetime" | "select" | "checkbox" | "chips" | "lines" | "number" | "yes_no";
+  "text" | "textarea" | "date" | "datetime" | "select" | "checkbox" | "chips" | "lines" | "number" | "yes_no" | "rows";
 
 export interface FieldSpec {
   /** The record field, dotted for nested ones (`referral.source`). */
@@ -30,7 +30,31 @@ export interface FieldSpec {
    * records of a form that makes two.
    */
   group?: string;
+  /** For "rows": a list of entries asked as rows the person adds and removes (a victim's dependants). */
+  row?: RowSpec;
+  /**
+   * Asked only while this holds of what is typed (the lawful basis while
+   * consent is not recorded); a field not asked is not sent.
+   */
+  shownWhen?: (values: Values) => boolean;
 }
+
+/**
+ * The fields of each entry of a "rows" field, named within the entry
+ * (`name`, `date_of_birth`); in the form each is named by the core's path
+ * for it (`dependants[0].name`, `rowField`), so the core's errors find it.
+ */
+export interface RowSpec {
+  fields: FieldSpec[];
+  /** What one entry is, in the sentence "Add a …": "dependant". */
+  noun: string;
+}
+
+/** The core's path of a field of a list's entry: `dependants[0].name`. */
+export const rowField = (list: string, index: number, field: string): string => `${list}[${index}].${field}`;
+
+/** Whether a field is asked, given what has been typed so far. */
+export const isShown = (f: FieldSpec, values: Values): boolean => !f.shownWhen || f.shownWhen(values);
 
 /**
  * A presented field asked in several inputs: an order's end as how it ends
@@ -53,11 +77,13 @@ export interface FormScope {
    * The form that makes the record (the default), the one that updates it
    * later, or a screen of the kind's own (closing a case) with `within`.
    */
-  stage?: Stage;
+  stage?: Stage | Stage[];
   /** Only the fields under this path (`closure` for the parts of a case's closure). */
   within?: string;
   /** Put before each field's name, for a form that makes two records at once (`victim.`). */
   prefix?: string;
+  /** Only these of the kind's fields, by the core's name: a form that asks part of a record (a referral). */
+  only?: string[];
 }
 
 export type Stage = "when_made" | "later" | "own_screen";
@@ -83,12 +109,14 @@ export function presentedForm(
 ): FieldSpec[] {
   const presented = vocab.presented.find((p) => p.kind === kind);
   if (!presented) return [];
-  const { stage = "when_made", within, prefix = "" } = scope;
+  const { stage = "when_made", within, prefix = "", only } = scope;
+  const stages = Array.isArray(stage) ? stage : [stage];
   const setByCore = new Set(presented.set_by_core);
   return presented.fields
     .filter((p) => !setByCore.has(p.field.split(".")[0]))
-    .filter((p) => askedAt(p.asked, stage))
+    .filter((p) => stages.some((s) => askedAt(p.asked, s)))
     .filter((p) => within === undefined || p.field.startsWith(`${within}.`))
+    .filter((p) => only === undefined || only.includes(p.field))
     .flatMap((p): FieldSpec[] => {
       const input = inputs[p.field];
       if (input && "parts" in input)
@@ -108,9 +136,13 @@ export function inGroups(fields: FieldSpec[]): { group?: string; fields: FieldSp
   return runs;
 }
 
-/** The value at a field's path in a record (`address.lines` in a victim, `conditions.0.text` in an order). */
+/**
+ * The value at a field's path in a record (`address.lines` in a victim,
+ * `conditions.0.text` or `conditions[0].text` in an order).
+ */
 export function valueAt(record: unknown, path: string): unknown {
   return path
+    .replace(/\[(\d+)\]/g, ".$1")
     .split(".")
     .reduce<unknown>(
       (node, key) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined),
@@ -136,6 +168,10 @@ function storedAsInput(f: FieldSpec, stored: unknown): unknown {
       return Array.isArray(stored) ? asLines(stored.map(String)) : (stored ?? "");
     case "checkbox":
       return Boolean(stored);
+    case "rows":
+      return Array.isArray(stored)
+        ? stored.map((entry: unknown) => initialValues(startingFrom(f.row?.fields ?? [], entry as object)))
+        : [];
     case "chips":
       return Array.isArray(stored) ? stored : [];
     case "yes_no":
@@ -171,7 +207,7 @@ export function initialValues(fields: FieldSpec[]): Values {
       values[otherKey(f.name)] = initial.other;
     } else if (initial !== undefined) values[f.name] = initial;
     else if (f.type === "checkbox") values[f.name] = false;
-    else if (f.type === "chips") values[f.name] = [];
+    else if (f.type === "chips" || f.type === "rows") values[f.name] = [];
     else values[f.name] = "";
   }
   return values;
@@ -180,15 +216,27 @@ export function initialValues(fields: FieldSpec[]): Values {
 const isOther = (value: unknown): value is { other: string } =>
   value !== null && typeof value === "object" && typeof (value as { other?: unknown }).other === "string";
 
+/** A new, blank entry of a "rows" field. */
+export const newRow = (f: FieldSpec): Values => initialValues(f.row?.fields ?? []);
+
 /**
  * Turns what was typed into the fields the core reads. Blank optional fields
- * are left out, so the core's defaults and rules apply; lists are split by line.
+ * are left out, so the core's defaults and rules apply; lists are split by
+ * line; a field not asked (`shownWhen`) is not sent.
  */
 export function toFields(fields: FieldSpec[], values: Values, clearBlanks = false): Fields {
   const out: Fields = {};
   for (const f of fields) {
+    if (!isShown(f, values)) continue;
     const v = values[f.name];
     switch (f.type) {
+      case "rows": {
+        // Each entry as an object of its own fields, blanks left out as in the form itself.
+        const rows = Array.isArray(v) ? (v as Values[]) : [];
+        if (rows.length || clearBlanks)
+          out[f.name] = rows.map((row) => toFields(f.row?.fields ?? [], row, clearBlanks));
+        break;
+      }
       case "checkbox":
         out[f.name] = Boolean(v);
         break;

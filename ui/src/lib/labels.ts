@@ -54,6 +54,12 @@ export type VocabularyValues = Exactly<
     closure_reasons: B.ClosureReason;
     referral_targets: B.ReferralTarget;
     referral_statuses: B.ReferralStatus;
+    referral_criteria: B.ReferralCriterion;
+    lawful_bases: B.LawfulBasis;
+    agencies: B.Agency;
+    // No desktop command carries a decline reason, so the bindings have no
+    // type for it; the clinic workspace's types.ts names its values.
+    decline_reasons: string;
   }
 >;
 

@@ -3,9 +3,11 @@ import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import Case from "./Case.svelte";
 import { caseFile, caseRecord, hearing, incident, orderEntry, perpetrator, victim, vocabularies } from "../test-kit";
-import { caseAnswer, mockServer, refusal } from "./server-mock";
+import { advocateView, caseAnswer, mockServer, refusal, type Route } from "./server-mock";
+import { CSRF_HEADER } from "./api";
 import type { Warning } from "../lib/bindings";
 import type { IncidentEntry } from "../lib/types";
+import type { StaffRole } from "./types";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -35,11 +37,21 @@ const FILE = caseFile({
   orders: [orderEntry()],
 });
 
-function show(answer = caseAnswer(FILE, WARNINGS), onback = () => {}) {
-  const api = mockServer({ "GET /w/api/cases/c7": answer });
-  render(Case, { caseId: "c7", vocabularies: async () => vocabularies(), onback });
+function show(
+  answer = caseAnswer(FILE, WARNINGS),
+  onback = () => {},
+  role: StaffRole = "coordinator",
+  routes: Record<string, Route> = {},
+) {
+  const api = mockServer({ "GET /w/api/cases/c7": answer, ...routes });
+  render(Case, { caseId: "c7", role, csrf: "csrf-from-sign-in", vocabularies: async () => vocabularies(), onback });
   return api;
 }
+
+const ADVOCATES = [
+  advocateView({ code: "ADV1", name: "Ash Advocate", open_cases: 12 }),
+  advocateView({ code: "ADV2", name: "Sam Support", open_cases: 1 }),
+];
 
 describe("the workspace's case", () => {
   it("shows the warnings, danger first, before the rest of the case", async () => {
@@ -104,5 +116,88 @@ describe("the workspace's case", () => {
     show(refusal(404, "not_found", "There is no such case."));
     expect((await screen.findByRole("alert")).textContent).toBe("There is no such case.");
     expect(screen.getByRole("button", { name: "Back to caseload" })).toBeTruthy();
+  });
+});
+
+describe("reassigning a case", () => {
+  const manager = (routes: Record<string, Route> = {}) =>
+    show(caseAnswer(FILE), () => {}, "manager", {
+      "GET /w/api/advocates": { body: ADVOCATES },
+      "POST /w/api/cases/c7/reassign": { status: 204 },
+      ...routes,
+    });
+
+  it("is not offered to the coordinator, who asks for no advocates", async () => {
+    const api = show(caseAnswer(FILE), () => {}, "coordinator");
+    await screen.findByRole("heading", { level: 1, name: "Case T-7" });
+    expect(screen.queryByRole("button", { name: "Reassign" })).toBeNull();
+    expect(screen.queryByRole("form", { name: "Reassign the case" })).toBeNull();
+    expect(api.sent("GET /w/api/advocates")).toEqual([]);
+  });
+
+  it("moves the case to the advocate the manager chose, with the CSRF token, then says so and shows it", async () => {
+    const api = manager();
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Reassign" }));
+    const advocate = (await screen.findByLabelText("Advocate to move the case to")) as HTMLSelectElement;
+    expect(document.activeElement).toBe(advocate);
+    // The advocate who has the case is not offered.
+    expect([...advocate.options].map((o) => o.textContent)).toEqual(["Choose…", "Sam Support (ADV2), 1 open case"]);
+    await user.selectOptions(advocate, "ADV2");
+    api.answer("GET /w/api/cases/c7", caseAnswer({ ...FILE, case: { ...FILE.case, advocate: "ADV2" } }));
+    await user.click(screen.getByRole("button", { name: "Move the case" }));
+    const status = await screen.findByRole("status");
+    await within(status).findByText(/moved/);
+    expect(status.textContent).toBe(
+      "Case T-7 moved from ADV1 to Sam Support (ADV2). Their laptop receives the whole case at its next sync; ADV1's laptop no longer receives its changes.",
+    );
+    expect(document.activeElement).toBe(status);
+    const [sent] = api.sent("POST /w/api/cases/c7/reassign");
+    expect(sent.body).toEqual({ advocate: "ADV2" });
+    expect(sent.headers.get(CSRF_HEADER)).toBe("csrf-from-sign-in");
+    // Loaded again: the case shows its new advocate.
+    expect(api.sent("GET /w/api/cases/c7").length).toBe(2);
+    const details = screen.getByRole("region", { name: "The case" });
+    expect(within(details).getByText("ADV2").tagName).toBe("DD");
+    expect(screen.queryByRole("form", { name: "Reassign the case" })).toBeNull();
+  });
+
+  it("asks for an advocate before sending anything", async () => {
+    const api = manager();
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Reassign" }));
+    await user.click(await screen.findByRole("button", { name: "Move the case" }));
+    expect((await screen.findByRole("alert")).textContent).toBe("Choose the advocate to move the case to.");
+    const advocate = screen.getByLabelText("Advocate to move the case to");
+    expect(advocate.getAttribute("aria-invalid")).toBe("true");
+    expect(document.activeElement).toBe(advocate);
+    expect(api.sent("POST /w/api/cases/c7/reassign")).toEqual([]);
+  });
+
+  it("says the server's message when it refuses, and keeps the case as it was", async () => {
+    manager({
+      "POST /w/api/cases/c7/reassign": refusal(
+        400,
+        "bad_request",
+        "the request is not valid (the case is already assigned to that advocate)",
+      ),
+    });
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Reassign" }));
+    await user.selectOptions(await screen.findByLabelText("Advocate to move the case to"), "ADV2");
+    await user.click(screen.getByRole("button", { name: "Move the case" }));
+    expect((await screen.findByRole("alert")).textContent).toBe(
+      "The request is not valid (the case is already assigned to that advocate).",
+    );
+    expect(screen.getByRole("status").textContent).toBe("");
+  });
+
+  it("goes back to the Reassign button when cancelled", async () => {
+    manager();
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Reassign" }));
+    await user.click(await screen.findByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("form", { name: "Reassign the case" })).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Reassign" }));
   });
 });

@@ -8,11 +8,16 @@ import {
   caseload,
   deviceEntry,
   mockServer,
+  referralRow,
   refusal,
   SIGNED_OUT,
   signedIn,
   signedOut,
   staffEntry,
+  referralView,
+  advocateView,
+  duplicateView,
+  pendingDuplicateView,
   type Route,
 } from "./server-mock";
 import { CSRF_HEADER } from "./api";
@@ -25,6 +30,7 @@ afterEach(() => {
 });
 
 const REFUSED = "The staff code, password or authenticator code is not right; check them and try again.";
+const CONFIRM_REFUSED = "Your own password or authenticator code is not right; nothing was changed.";
 
 /** A server with no session running, that signs `who` in. */
 function server(who: SignedIn = signedIn(), routes: Record<string, Route> = {}) {
@@ -34,6 +40,7 @@ function server(who: SignedIn = signedIn(), routes: Record<string, Route> = {}) 
     "POST /w/api/sign-out": { status: 204 },
     "GET /w/api/vocabularies": { body: vocabularies() },
     "GET /w/api/caseload": caseload([caseloadRow()]),
+    "GET /w/api/referrals": { body: [] },
     ...routes,
   });
 }
@@ -46,15 +53,23 @@ async function signIn(user = userEvent.setup(), staffCode = "COORD1") {
   return user;
 }
 
+/** From the coordinator's first screen, the referrals, to the caseload. */
+async function toCaseload(user: ReturnType<typeof userEvent.setup>) {
+  const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+  await user.click(nav.getByRole("button", { name: "Caseload" }));
+  await screen.findByRole("heading", { level: 1, name: "Caseload" });
+}
+
 describe("signing in", () => {
-  it("shows a coordinator the caseload, and sends no CSRF token with the sign-in", async () => {
+  it("opens a coordinator on the referrals, the caseload a click away, and sends no CSRF token with the sign-in", async () => {
     const api = server();
     render(Workspace);
     // No session at load is the usual start: nothing to say about it.
     await screen.findByRole("heading", { level: 1, name: "Sign in to the clinic workspace" });
     expect(screen.queryByRole("alert")).toBeNull();
-    await signIn();
-    expect(await screen.findByRole("heading", { level: 1, name: "Caseload" })).toBeTruthy();
+    const user = await signIn();
+    expect(await screen.findByRole("heading", { level: 1, name: "Referrals" })).toBeTruthy();
+    await toCaseload(user);
     expect(await screen.findByRole("button", { name: "T-1" })).toBeTruthy();
     const [sent] = api.sent("POST /w/api/sign-in");
     expect(sent.body).toEqual({ staff_code: "COORD1", password: "correct horse battery staple", code: "123456" });
@@ -64,7 +79,8 @@ describe("signing in", () => {
     const banner = screen.getByRole("banner");
     expect(banner.textContent).toContain("Casey Coordinator, Coordinator");
     const nav = within(screen.getByRole("navigation", { name: "Main" }));
-    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["Caseload"]);
+    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["Referrals", "Caseload"]);
+    expect(nav.getByRole("button", { name: "Caseload" }).getAttribute("aria-current")).toBe("page");
     // The token is kept in memory only.
     expect(localStorage.length).toBe(0);
     expect(sessionStorage.length).toBe(0);
@@ -112,7 +128,7 @@ describe("signing in", () => {
   it("opens on the member's screens when a session is already running", async () => {
     server(signedIn(), { "GET /w/api/me": { body: signedIn() } });
     render(Workspace);
-    expect(await screen.findByRole("heading", { level: 1, name: "Caseload" })).toBeTruthy();
+    expect(await screen.findByRole("heading", { level: 1, name: "Referrals" })).toBeTruthy();
   });
 });
 
@@ -121,6 +137,7 @@ describe("signing out", () => {
     const api = server(signedIn({ csrf: "token-42" }));
     render(Workspace);
     const user = await signIn();
+    await toCaseload(user);
     await screen.findByRole("button", { name: "T-1" });
     await user.click(screen.getByRole("button", { name: "Sign out" }));
     expect((await screen.findByRole("status")).textContent).toBe("You have signed out.");
@@ -132,14 +149,19 @@ describe("signing out", () => {
   });
 
   it.each([
-    ["the caseload", { "GET /w/api/caseload": signedOut() }, false],
-    ["a case", { "GET /w/api/cases/c1": signedOut() }, true],
-    ["the vocabularies", { "GET /w/api/vocabularies": signedOut() }, false],
-  ])("goes back to sign-in with the server's message when %s answers signed out", async (_, routes, open) => {
+    ["the referrals", { "GET /w/api/referrals": signedOut() }, null],
+    ["the caseload", { "GET /w/api/caseload": signedOut() }, "caseload"],
+    ["a case", { "GET /w/api/cases/c1": signedOut() }, "case"],
+    ["the vocabularies", { "GET /w/api/vocabularies": signedOut() }, null],
+  ] as const)("goes back to sign-in with the server's message when %s answers signed out", async (_, routes, open) => {
     server(signedIn(), routes);
     render(Workspace);
     const user = await signIn();
-    if (open) await user.click(await screen.findByRole("button", { name: "T-1" }));
+    if (open) {
+      const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+      await user.click(nav.getByRole("button", { name: "Caseload" }));
+    }
+    if (open === "case") await user.click(await screen.findByRole("button", { name: "T-1" }));
     expect((await screen.findByRole("alert")).textContent).toBe(`${SIGNED_OUT}.`);
     expect(screen.getByRole("heading", { level: 1, name: "Sign in to the clinic workspace" })).toBeTruthy();
     expect(screen.queryByRole("banner")).toBeNull();
@@ -147,7 +169,7 @@ describe("signing out", () => {
 });
 
 describe("the nav", () => {
-  it("gives an administrator Staff and Devices, and no Caseload", async () => {
+  it("gives an administrator Staff, Devices and Enrol a laptop, and no Caseload", async () => {
     const api = server(signedIn({ name: "Alex Administrator", role: "administrator" }), {
       "GET /w/api/staff": {
         body: [staffEntry(), staffEntry({ code: "MGR1", name: "Morgan", role: "manager", active: false })],
@@ -162,7 +184,7 @@ describe("the nav", () => {
     render(Workspace);
     const user = await signIn(undefined, "ADMIN1");
     const nav = within(await screen.findByRole("navigation", { name: "Main" }));
-    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["Staff", "Devices"]);
+    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["Staff", "Devices", "Enrol a laptop"]);
     expect(screen.queryByRole("button", { name: "Caseload" })).toBeNull();
     const staff = await screen.findByRole("table", { name: /Staff/ });
     const morgan = within(staff).getByText("MGR1").closest("tr")?.textContent ?? "";
@@ -174,6 +196,11 @@ describe("the nav", () => {
     const first = within(devices).getByTitle("0f8fad5b-d9cb-469f-a165-70867728950e");
     expect(first.textContent).toBe("0f8fad5b…");
     expect(within(devices).getByTitle("aaaaaaaa-0000").closest("tr")?.textContent).toContain("Revoked on 1 Nov 2026");
+    await user.click(nav.getByRole("button", { name: "Enrol a laptop" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Enrol a laptop" })).toBeTruthy();
+    expect(document.activeElement?.id).toBe("main");
+    expect(nav.getByRole("button", { name: "Enrol a laptop" }).getAttribute("aria-current")).toBe("page");
+    expect(await screen.findByLabelText("Advocate")).toBeTruthy();
     expect(api.sent("GET /w/api/caseload")).toEqual([]);
     expect(api.sent("GET /w/api/vocabularies")).toEqual([]);
   });
@@ -181,7 +208,6 @@ describe("the nav", () => {
   it.each([
     ["advocate", "Advocates work on their laptops"],
     ["panel_member", "The panel's agendas are coming"],
-    ["referrer", "Referrals are coming"],
   ] as const)("gives a %s a short page and nothing else", async (role, heading) => {
     const api = server(signedIn({ role }));
     render(Workspace);
@@ -190,6 +216,86 @@ describe("the nav", () => {
     expect(screen.queryByRole("navigation")).toBeNull();
     expect(screen.getByRole("button", { name: "Sign out" })).toBeTruthy();
     expect(api.log.map((s) => `${s.method} ${s.path}`)).toEqual(["GET /w/api/me", "POST /w/api/sign-in"]);
+  });
+});
+
+describe("the referrals", () => {
+  it("gives a referrer their referrals and the form, and nothing else", async () => {
+    const api = server(signedIn({ staff_code: "REF1", name: "Robin Referrer", role: "referrer" }), {
+      "GET /w/api/referrals": {
+        body: [referralRow({ source: null, criteria: [], status: "declined", decline_reason: null })],
+      },
+    });
+    render(Workspace);
+    await signIn(undefined, "REF1");
+    const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["Referrals"]);
+    expect(await screen.findByRole("heading", { level: 1, name: "Referrals" })).toBeTruthy();
+    expect(await screen.findByRole("heading", { level: 2, name: "My referrals" })).toBeTruthy();
+    expect(screen.getByRole("heading", { level: 2, name: "New referral" })).toBeTruthy();
+    expect(screen.getByText("Declined")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Caseload" })).toBeNull();
+    expect(api.sent("GET /w/api/caseload")).toEqual([]);
+  });
+
+  it("takes the coordinator from a referral to a case it may duplicate and back", async () => {
+    server(signedIn(), {
+      "GET /w/api/referrals": { body: [referralRow()] },
+      "GET /w/api/referrals/r1": {
+        body: referralView({
+          duplicates: [duplicateView({ who: "perpetrator", there: "perpetrator" })],
+        }),
+      },
+      "GET /w/api/advocates": { body: [advocateView()] },
+      "GET /w/api/cases/c1": caseAnswer(caseFile()),
+    });
+    render(Workspace);
+    const user = await signIn();
+    await user.click(await screen.findByRole("button", { name: "Referral 7" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Referral 7" })).toBeTruthy();
+    expect(document.activeElement?.id).toBe("main");
+    await user.click(await screen.findByRole("button", { name: "T-1" }));
+    await screen.findByRole("heading", { level: 1, name: "Case T-1" });
+    const nav = within(screen.getByRole("navigation", { name: "Main" }));
+    expect(nav.getByRole("button", { name: "Referrals" }).getAttribute("aria-current")).toBe("page");
+    await user.click(screen.getByRole("button", { name: "Back to the referral" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Referral 7" })).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: "Back to referrals" }));
+    expect(await screen.findByRole("button", { name: "Referral 7" })).toBeTruthy();
+  });
+
+  it("takes the coordinator from a referral to another waiting that may be about the same people", async () => {
+    server(signedIn(), {
+      "GET /w/api/referrals": { body: [referralRow()] },
+      "GET /w/api/referrals/r1": { body: referralView({ pending_duplicates: [pendingDuplicateView()] }) },
+      "GET /w/api/referrals/r9": { body: referralView({ id: "r9", number: 9 }) },
+      "GET /w/api/advocates": { body: [advocateView()] },
+    });
+    render(Workspace);
+    const user = await signIn();
+    await user.click(await screen.findByRole("button", { name: "Referral 7" }));
+    await user.click(await screen.findByRole("button", { name: "referral 9" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Referral 9" })).toBeTruthy();
+    expect(document.activeElement?.id).toBe("main");
+  });
+});
+
+describe("the administrator's changes to a sign-in", () => {
+  it("keep the administrator signed in when the server refuses their confirmation", async () => {
+    server(signedIn({ name: "Alex Administrator", role: "administrator", staff_code: "ADMIN1" }), {
+      "GET /w/api/staff": { body: [staffEntry(), staffEntry({ code: "MGR1", name: "Morgan", role: "manager" })] },
+      "POST /w/api/staff/MGR1/second-factor": refusal(403, "confirm_refused", CONFIRM_REFUSED),
+    });
+    render(Workspace);
+    const user = await signIn(undefined, "ADMIN1");
+    await user.click(await screen.findByRole("button", { name: "New authenticator for Morgan (MGR1)" }));
+    await user.type(screen.getByLabelText("Your password"), "not mine");
+    await user.type(screen.getByLabelText("Your authenticator code"), "123456");
+    await user.click(screen.getByRole("button", { name: "Make a new authenticator" }));
+    expect((await screen.findByRole("alert")).textContent).toBe(CONFIRM_REFUSED);
+    expect(screen.getByRole("banner").textContent).toContain("Alex Administrator");
+    expect(screen.getByRole("heading", { level: 1, name: "Staff" })).toBeTruthy();
+    expect(screen.queryByRole("heading", { name: "Sign in to the clinic workspace" })).toBeNull();
   });
 });
 
@@ -204,6 +310,7 @@ describe("moving about", () => {
     });
     render(Workspace);
     const user = await signIn();
+    await toCaseload(user);
     await screen.findByRole("button", { name: "T-1" });
     await user.selectOptions(screen.getByLabelText("Advocate"), "ADV2");
     expect(screen.queryByRole("button", { name: "T-1" })).toBeNull();
@@ -220,7 +327,7 @@ describe("moving about", () => {
     server();
     render(Workspace);
     await signIn();
-    await screen.findByRole("heading", { level: 1, name: "Caseload" });
+    await screen.findByRole("heading", { level: 1, name: "Referrals" });
     expect(screen.getByRole("link", { name: "Skip to main content" }).getAttribute("href")).toBe("#main");
     expect(document.getElementById("main")?.tagName).toBe("MAIN");
   });
@@ -235,6 +342,7 @@ describe("personal data", () => {
     });
     render(Workspace);
     const user = await signIn();
+    await toCaseload(user);
     await screen.findByRole("button", { name: "T-1" });
     expect(screen.getByText(name).tagName).toBe("TD");
     expect(document.querySelector("img")).toBeNull();

@@ -7,7 +7,25 @@ import userEvent from "@testing-library/user-event";
 import axe from "axe-core";
 import Workspace from "./Workspace.svelte";
 import { caseFile, caseloadRow, hearing, incident, orderEntry, perpetrator, vocabularies } from "../test-kit";
-import { caseAnswer, caseload, deviceEntry, mockServer, signedIn, signedOut, staffEntry } from "./server-mock";
+import {
+  advocateView,
+  caseAnswer,
+  caseload,
+  deviceEntry,
+  duplicateView,
+  invalidForm,
+  issuedCode,
+  mockServer,
+  newSecondFactor,
+  pendingDuplicateView,
+  referralRecords,
+  referralRow,
+  refusal,
+  referralView,
+  signedIn,
+  signedOut,
+  staffEntry,
+} from "./server-mock";
 import type { SignedIn } from "./types";
 
 beforeAll(() => {
@@ -44,9 +62,62 @@ function server(who: SignedIn = signedIn()) {
         { kind: "order_in_force", severity: "caution", text: "Stalking Protection Order in force" },
       ],
     ),
-    "GET /w/api/staff": { body: [staffEntry()] },
+    "GET /w/api/staff": {
+      body: [
+        staffEntry(),
+        staffEntry({ code: "MGR1", name: "Morgan Manager", role: "manager" }),
+        staffEntry({ code: "ADV1", name: "Ash Advocate", role: "advocate" }),
+      ],
+    },
+    "POST /w/api/staff/MGR1/password": refusal(
+      400,
+      "weak_passphrase",
+      "that passphrase is not strong enough: add another word or two",
+    ),
+    "POST /w/api/staff/MGR1/second-factor": { body: newSecondFactor() },
+    "POST /w/api/enrolments": { body: issuedCode() },
+    "POST /w/api/devices/0f8fad5b-d9cb-469f-a165-70867728950e/revoke": { status: 204 },
+    "POST /w/api/cases/c1/reassign": { status: 204 },
     "GET /w/api/devices": { body: [deviceEntry()] },
+    "GET /w/api/referrals": {
+      body:
+        who.role === "referrer"
+          ? [
+              referralRow({ source: null, criteria: [] }),
+              referralRow({
+                id: "r2",
+                number: 8,
+                source: null,
+                criteria: [],
+                status: "declined",
+                decline_reason: "outside_area",
+              }),
+            ]
+          : [referralRow(), referralRow({ id: "r2", number: 8, status: "accepted", advocate: "ADV1" })],
+    },
+    "GET /w/api/referrals/r1": {
+      body: referralView({
+        form: withheldReason(),
+        withheld: ["victim.address", "victim.safe_contact", "victim.dependants", "case.referral.reason"],
+        duplicates: [duplicateView(), duplicateView({ case_id: "c2", reference: "T-2", who: "perpetrator" })],
+        pending_duplicates: [pendingDuplicateView()],
+      }),
+    },
+    "GET /w/api/advocates": { body: [advocateView(), advocateView({ code: "ADV2", name: "Sam Support" })] },
+    "POST /w/api/referrals/r1/accept": { body: { case_id: "c1", reference: "CLN-2026-0007" } },
+    "POST /w/api/referrals": invalidForm("the form has fields to put right; correct them and send it again", [
+      { field: "case.referral.criteria", rule: "needs at least one criterion met" },
+      { field: "case.referral.consent_recorded", rule: "needs the victim's consent, or the lawful basis" },
+      { field: "victim.dependants[0].name", rule: "must not be empty" },
+    ]),
   });
+}
+
+/** A referral whose reason showed the victim's address, as the server sends it: present, and null. */
+function withheldReason() {
+  const records = referralRecords();
+  records.case.referral.reason = null as unknown as string;
+  return records;
 }
 
 async function signIn() {
@@ -73,6 +144,7 @@ describe("accessibility", () => {
     server();
     render(Workspace);
     const user = await signIn();
+    await user.click(await screen.findByRole("button", { name: "Caseload" }));
     await screen.findByRole("button", { name: "T-1" });
     expect(await serious()).toEqual([]);
     await user.click(screen.getByRole("button", { name: "T-1" }));
@@ -80,14 +152,129 @@ describe("accessibility", () => {
     expect(await serious()).toEqual([]);
   });
 
-  it("has none on the administrator's staff and devices", async () => {
-    server(signedIn({ role: "administrator" }));
+  it("has none on the administrator's staff, a password's form and its refusal, and a new authenticator", async () => {
+    server(signedIn({ role: "administrator", staff_code: "ADMIN1" }));
     render(Workspace);
     const user = await signIn();
     await screen.findByRole("table", { name: /Staff/ });
     expect(await serious()).toEqual([]);
-    await user.click(screen.getByRole("button", { name: "Devices" }));
+    await user.click(screen.getByRole("button", { name: "Set password for Morgan Manager (MGR1)" }));
+    await screen.findByRole("form", { name: "Set a password for Morgan Manager (MGR1)" });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Set the password" }));
+    await screen.findByRole("alert");
+    expect(await serious()).toEqual([]);
+    await user.type(screen.getByLabelText("New password"), "a passphrase of words");
+    await user.type(screen.getByLabelText("The new password again"), "a passphrase of words");
+    await user.type(screen.getByLabelText("Your password"), "mine");
+    await user.type(screen.getByLabelText("Your authenticator code"), "123456");
+    await user.click(screen.getByRole("button", { name: "Set the password" }));
+    await screen.findByText(/not strong enough/);
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "New authenticator for Morgan Manager (MGR1)" }));
+    await user.type(screen.getByLabelText("Your password"), "mine");
+    await user.type(screen.getByLabelText("Your authenticator code"), "123456");
+    await user.click(screen.getByRole("button", { name: "Make a new authenticator" }));
+    await screen.findByRole("img", { name: /QR code/ });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Done" }));
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on the administrator's devices and the question before revoking one", async () => {
+    server(signedIn({ role: "administrator", staff_code: "ADMIN1" }));
+    render(Workspace);
+    const user = await signIn();
+    await user.click(await screen.findByRole("button", { name: "Devices" }));
     await screen.findByRole("table", { name: /Enrolled laptops/ });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: /Revoke laptop/ }));
+    await screen.findByRole("alertdialog", { name: "Revoke this laptop?" });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Revoke the laptop" }));
+    await screen.findByText(/is revoked/);
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on enrolling a laptop: the form, its error, the code shown and after Done", async () => {
+    server(signedIn({ role: "administrator", staff_code: "ADMIN1" }));
+    render(Workspace);
+    const user = await signIn();
+    await user.click(await screen.findByRole("button", { name: "Enrol a laptop" }));
+    await screen.findByRole("form", { name: "A new enrolment code" });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Issue the code" }));
+    await screen.findByRole("alert");
+    expect(await serious()).toEqual([]);
+    await user.selectOptions(screen.getByLabelText("Advocate"), "ADV1");
+    await user.click(screen.getByRole("button", { name: "Issue the code" }));
+    await screen.findByRole("img", { name: /QR code/ });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Done" }));
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on the manager's reassigning of a case, and after it", async () => {
+    server(signedIn({ role: "manager", staff_code: "MGR1" }));
+    render(Workspace);
+    const user = await signIn();
+    await user.click(await screen.findByRole("button", { name: "Caseload" }));
+    await user.click(await screen.findByRole("button", { name: "T-1" }));
+    await user.click(await screen.findByRole("button", { name: "Reassign" }));
+    await screen.findByRole("form", { name: "Reassign the case" });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Move the case" }));
+    await screen.findByRole("alert");
+    expect(await serious()).toEqual([]);
+    await user.selectOptions(screen.getByLabelText("Advocate to move the case to"), "ADV2");
+    await user.click(screen.getByRole("button", { name: "Move the case" }));
+    await screen.findByText(/moved from/);
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on a referrer's referrals and form, with a dependant added and the server's refusal marked", async () => {
+    server(signedIn({ role: "referrer", staff_code: "REF1" }));
+    render(Workspace);
+    const user = await signIn();
+    await screen.findByRole("table", { name: /Your referrals/ });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Add a dependant" }));
+    await user.click(screen.getByRole("button", { name: "Send the referral" }));
+    await screen.findByRole("alert");
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on the coordinator's referrals, a referral's screening, its outcome and the new referral", async () => {
+    server();
+    render(Workspace);
+    const user = await signIn();
+    await screen.findByRole("table", { name: /^Referrals/ });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Referral 7" }));
+    await screen.findByRole("region", { name: "Possible existing cases" });
+    // What each match is there, the referrals waiting, and a withheld reason.
+    await screen.findByRole("region", { name: "Other referrals waiting" });
+    await screen.findByText(/Withheld here because it shows where the victim lives/);
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Accept and assign" }));
+    await screen.findByRole("alert");
+    expect(await serious()).toEqual([]);
+    await user.selectOptions(screen.getByLabelText("Advocate to assign"), "ADV1");
+    await user.click(screen.getByRole("button", { name: "Accept and assign" }));
+    await screen.findByRole("button", { name: "Open case CLN-2026-0007" });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Back to referrals" }));
+    await user.click(await screen.findByRole("button", { name: "New referral" }));
+    await screen.findByRole("heading", { level: 1, name: "New referral" });
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on the manager's screening of a referral", async () => {
+    server(signedIn({ role: "manager", staff_code: "MGR1" }));
+    render(Workspace);
+    const user = await signIn();
+    await user.click(await screen.findByRole("button", { name: "Referral 7" }));
+    await screen.findByRole("form", { name: "Accept" });
     expect(await serious()).toEqual([]);
   });
 });

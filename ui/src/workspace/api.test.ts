@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import * as api from "./api";
-import { mockServer, signedOut } from "./server-mock";
+import { invalidForm, mockServer, signedOut } from "./server-mock";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -37,5 +37,53 @@ describe("the workspace's requests", () => {
     const server = mockServer({ "GET /w/api/cases/..%2Fstaff": { body: { file: null, warnings: [] } } });
     await api.caseFile("../staff");
     expect(server.log[0].path).toBe("/w/api/cases/..%2Fstaff");
+  });
+
+  it("carry the fields a refused form names, and only those of the server's shape", async () => {
+    mockServer({
+      "POST /w/api/referrals": invalidForm("the form has fields to put right", [
+        { field: "victim.name", rule: "must not be empty" },
+        { field: 7, rule: null } as never,
+      ]),
+    });
+    const failure = await api
+      .submitReferral({ case: {}, victim: {}, perpetrator: {} }, "t")
+      .catch((e: api.WorkspaceFailure) => e);
+    expect(failure).toMatchObject({ status: 400, code: "invalid" });
+    expect((failure as api.WorkspaceFailure).fields).toEqual([{ field: "victim.name", rule: "must not be empty" }]);
+    expect((failure as api.WorkspaceFailure).fieldError("victim.name")).toBe("victim.name must not be empty");
+  });
+
+  it("escape a referral id in the paths that screen it", async () => {
+    const server = mockServer({
+      "POST /w/api/referrals/..%2Fstaff/accept": { body: { case_id: "c", reference: "R" } },
+      "POST /w/api/referrals/..%2Fstaff/decline": { status: 204 },
+    });
+    await api.acceptReferral("../staff", "ADV1", "t");
+    await api.declineReferral("../staff", "outside_area", "t");
+    expect(server.log.map((s) => s.path)).toEqual([
+      "/w/api/referrals/..%2Fstaff/accept",
+      "/w/api/referrals/..%2Fstaff/decline",
+    ]);
+  });
+
+  it("escape a case's, a laptop's and a member's id in the paths that change them", async () => {
+    const server = mockServer({
+      "POST /w/api/cases/..%2Fstaff/reassign": { status: 204 },
+      "POST /w/api/devices/..%2Fstaff/revoke": { status: 204 },
+      "POST /w/api/staff/..%2FADM1/password": { status: 204 },
+      "POST /w/api/staff/..%2FADM1/second-factor": { body: { secret: "S", qr_svg: "<svg/>" } },
+    });
+    const confirm = { password: "p", code: "123456" };
+    await api.reassignCase("../staff", "ADV1", "t");
+    await api.revokeDevice("../staff", "t");
+    await api.setStaffPassword("../ADM1", "new", confirm, "t");
+    await api.newSecondFactor("../ADM1", confirm, "t");
+    expect(server.log.map((s) => s.path)).toEqual([
+      "/w/api/cases/..%2Fstaff/reassign",
+      "/w/api/devices/..%2Fstaff/revoke",
+      "/w/api/staff/..%2FADM1/password",
+      "/w/api/staff/..%2FADM1/second-factor",
+    ]);
   });
 });

@@ -5,7 +5,24 @@
 // sign-in. No request or refusal is logged to the console: answers carry
 // case content and names.
 import type * as B from "../lib/bindings";
-import type { ApiError, DeviceEntry, SignedIn, StaffEntry } from "./types";
+import { FieldFailure } from "../lib/failure";
+import type {
+  Accepted,
+  AdvocateView,
+  ApiError,
+  DeclineReason,
+  DeviceEntry,
+  IssuedCode,
+  NewSecondFactor,
+  Reconfirm,
+  ReferralFields,
+  ReferralReceipt,
+  ReferralRow,
+  ReferralView,
+  SignedIn,
+  StaffEntry,
+  VictimAtClinic,
+} from "./types";
 
 /** Where the server answers; the page itself is served at /w/. */
 export const API = "/w/api";
@@ -14,24 +31,27 @@ export const CSRF_HEADER = "x-waymark-csrf";
 
 export type Caseload = { rows: B.CaseloadRow_Serialize[] };
 /** What the server withholds at the clinic (the kinds' `at_clinic` rule) is absent, not empty. */
-type SentVictim = Omit<NonNullable<B.CaseFile_Serialize["victim"]>, "address" | "safe_contact" | "dependants">;
 export type WorkspaceCaseFile = Omit<B.CaseFile_Serialize, "victim" | "safety_plans" | "contacts"> & {
-  victim: SentVictim | null;
+  victim: VictimAtClinic | null;
   safety_plans: [];
   contacts: [];
 };
 /** `withheld` names what stayed on the advocate's laptop: `kind` or `kind.field`. */
 export type CaseAnswer = { file: WorkspaceCaseFile; warnings: B.Warning[]; withheld: string[] };
 
-/** A request the server refused, or that never reached it; `message` is for the user. */
-export class WorkspaceFailure extends Error {
+/**
+ * A request the server refused, or that never reached it; `message` is for
+ * the user. A form's refusal (`invalid`) names its fields as the form does
+ * (`victim.name`), so a RecordForm marks them as it marks the core's.
+ */
+export class WorkspaceFailure extends FieldFailure {
   readonly status: number;
   readonly code: string;
   /** For `rate_limited`: the seconds the server's Retry-After asks to wait. */
   readonly retryAfter: number | null;
 
   constructor(status: number, error: ApiError, retryAfter: number | null = null) {
-    super(error.message);
+    super(error.message, fieldsOf(error));
     this.name = "WorkspaceFailure";
     this.status = status;
     this.code = error.code;
@@ -57,6 +77,15 @@ export function onSignedOut(listener: SignedOutListener): () => void {
 function isApiError(value: unknown): value is ApiError {
   const v = value as Partial<ApiError> | null;
   return typeof v === "object" && v !== null && typeof v.code === "string" && typeof v.message === "string";
+}
+
+/** The fields a refusal names, those of the server's shape only. */
+function fieldsOf(error: ApiError): B.FieldError[] {
+  const fields: unknown = error.fields;
+  if (!Array.isArray(fields)) return [];
+  return fields.filter(
+    (f): f is B.FieldError => typeof f?.field === "string" && typeof (f as Partial<B.FieldError>).rule === "string",
+  );
 }
 
 function retryAfter(response: Response): number | null {
@@ -114,6 +143,42 @@ export const me = () => send<SignedIn>("GET", "/me");
 export const signOut = (csrf: string) => send<void>("POST", "/sign-out", { csrf });
 export const vocabularies = () => send<B.Vocabularies>("GET", "/vocabularies");
 export const caseload = () => send<Caseload>("GET", "/caseload");
-export const caseFile = (id: string) => send<CaseAnswer>("GET", `/cases/${encodeURIComponent(id)}`);
+const casePath = (id: string) => `/cases/${encodeURIComponent(id)}`;
+export const caseFile = (id: string) => send<CaseAnswer>("GET", casePath(id));
+/** The manager moves a case to another advocate (a staff code); their laptop receives the whole case. */
+export const reassignCase = (id: string, advocate: string, csrf: string) =>
+  send<void>("POST", `${casePath(id)}/reassign`, { body: { advocate }, csrf });
 export const staff = () => send<StaffEntry[]>("GET", "/staff");
 export const devices = () => send<DeviceEntry[]>("GET", "/devices");
+/** Revokes a laptop: at its next contact with the clinic it erases its vault. */
+export const revokeDevice = (id: string, csrf: string) =>
+  send<void>("POST", `/devices/${encodeURIComponent(id)}/revoke`, { csrf });
+/** A one-time enrolment code for `advocate`'s laptop, which reaches the clinic at `url`. Shown once, never kept. */
+export const issueEnrolment = (advocate: string, url: string, csrf: string) =>
+  send<IssuedCode>("POST", "/enrolments", { body: { advocate, url }, csrf });
+const staffPath = (code: string) => `/staff/${encodeURIComponent(code)}`;
+/**
+ * Sets a member's password. `confirm` is the administrator's own password
+ * and code again; a wrong one is refused as `confirm_refused`, which does
+ * not end the administrator's session. A weak password is refused first,
+ * before the confirmation spends the code.
+ */
+export const setStaffPassword = (code: string, password: string, confirm: Reconfirm, csrf: string) =>
+  send<void>("POST", `${staffPath(code)}/password`, { body: { password, confirm }, csrf });
+/** Gives a member a new authenticator secret, shown once; `confirm` as for a password. */
+export const newSecondFactor = (code: string, confirm: Reconfirm, csrf: string) =>
+  send<NewSecondFactor>("POST", `${staffPath(code)}/second-factor`, { body: { confirm }, csrf });
+/** Sends a referral form; the server sets the case's reference, advocate, dates and status itself. */
+export const submitReferral = (form: ReferralFields, csrf: string) =>
+  send<ReferralReceipt>("POST", "/referrals", { body: form, csrf });
+/** Unscreened first. A referrer's holds only their own, and none of the people in them. */
+export const referrals = () => send<ReferralRow[]>("GET", "/referrals");
+const referralPath = (id: string) => `/referrals/${encodeURIComponent(id)}`;
+export const referral = (id: string) => send<ReferralView>("GET", referralPath(id));
+/** Accepts a referral and assigns its case to an advocate (a staff code). */
+export const acceptReferral = (id: string, advocate: string, csrf: string) =>
+  send<Accepted>("POST", `${referralPath(id)}/accept`, { body: { advocate }, csrf });
+export const declineReferral = (id: string, reason: DeclineReason, csrf: string) =>
+  send<void>("POST", `${referralPath(id)}/decline`, { body: { reason }, csrf });
+/** The active advocates a case can go to, with their open cases. */
+export const advocates = () => send<AdvocateView[]>("GET", "/advocates");

@@ -3,8 +3,22 @@
 // headers and body. A route the test does not answer fails loudly.
 import { vi } from "vitest";
 import type { CaseAnswer, Caseload } from "./api";
-import type { ApiError, DeviceEntry, SignedIn, StaffEntry } from "./types";
+import type {
+  AdvocateView,
+  ApiError,
+  DeviceEntry,
+  DuplicateView,
+  IssuedCode,
+  NewSecondFactor,
+  PendingDuplicateView,
+  ReferralRecords,
+  ReferralRow,
+  ReferralView,
+  SignedIn,
+  StaffEntry,
+} from "./types";
 import type * as B from "../lib/bindings";
+import { caseRecord, perpetrator, victim } from "../test-kit";
 
 export type Sent = { method: string; path: string; headers: Headers; body: unknown };
 export type Answer = { status?: number; body?: unknown; headers?: Record<string, string> };
@@ -55,6 +69,12 @@ export const refusal = (status: number, code: string, message: string, headers?:
   headers,
 });
 
+/** A form the server refuses, naming each field within the form (`victim.name`) and the rule it broke. */
+export const invalidForm = (message: string, fields: B.FieldError[]): Answer => ({
+  status: 400,
+  body: { code: "invalid", message, fields } satisfies ApiError,
+});
+
 export const SIGNED_OUT = "You are not signed in, or your session ended; sign in again";
 export const signedOut = () => refusal(401, "signed_out", SIGNED_OUT);
 
@@ -101,4 +121,110 @@ export function deviceEntry(overrides: Partial<DeviceEntry> = {}): DeviceEntry {
     acked_through: 10,
     ...overrides,
   };
+}
+
+/** A referral in a coordinator's list; a referrer's has no source, criteria or advocate. */
+export function referralRow(overrides: Partial<ReferralRow> = {}): ReferralRow {
+  const base = {
+    id: "r1",
+    number: 7,
+    submitted_at: "2026-11-20T10:15:00Z",
+    their_reference: "CRIME-77",
+    status: "submitted",
+    decline_reason: null,
+    source: "police",
+    criteria: ["professional_judgement", "escalation"],
+    advocate: null,
+  } satisfies ReferralRow;
+  return { ...base, ...overrides };
+}
+
+/** A referral's records as screening receives them: the victim without address, safe contact and dependants. */
+export function referralRecords(): ReferralRecords {
+  const {
+    address: _a,
+    safe_contact: _s,
+    dependants: _d,
+    ...sent
+  } = victim({
+    name: "Avery Sample",
+    date_of_birth: "1991-03-04",
+    sharing_without_consent: [],
+  });
+  return {
+    case: caseRecord({
+      id: "c9",
+      reference: "REFERRAL",
+      advocate: "clinic",
+      referral: {
+        ...caseRecord().referral,
+        referrer: "DC Example",
+        referrer_contact: "0113 496 0000",
+        their_reference: "CRIME-77",
+        reason: "Repeated unwanted contact and following",
+        criteria: ["professional_judgement", "escalation"],
+        victim_aware: true,
+        consent_recorded: true,
+        afraid_of: "Her former partner",
+      },
+    }),
+    victim: sent,
+    perpetrator: perpetrator({ names: ["Jordan Sample"], date_of_birth: "1980-05-06" }),
+  };
+}
+
+export function referralView(overrides: Partial<ReferralView> = {}): ReferralView {
+  const base = {
+    id: "r1",
+    number: 7,
+    submitted_by: "REF1",
+    submitted_at: "2026-11-20T10:15:00Z",
+    status: "submitted",
+    decided_by: null,
+    decided_at: null,
+    decline_reason: null,
+    advocate: null,
+    case_id: null,
+    reference: null,
+    form: referralRecords(),
+    withheld: ["victim.address", "victim.safe_contact", "victim.dependants"],
+    postcode_district: "ZZ99",
+    duplicates: [],
+    pending_duplicates: [],
+  } satisfies ReferralView;
+  return { ...base, ...overrides };
+}
+
+export function advocateView(overrides: Partial<AdvocateView> = {}): AdvocateView {
+  return { code: "ADV1", name: "Ash Advocate", open_cases: 12, ...overrides };
+}
+
+/** An existing case that may hold one of a referral's people: by default the same victim, matched on name. */
+export function duplicateView(overrides: Partial<DuplicateView> = {}): DuplicateView {
+  return {
+    case_id: "c1",
+    reference: "T-1",
+    advocate: "ADV1",
+    who: "victim",
+    there: "victim",
+    matched_on: ["name"],
+    ...overrides,
+  };
+}
+
+/** Another referral waiting that may be about one of the same people. */
+export function pendingDuplicateView(overrides: Partial<PendingDuplicateView> = {}): PendingDuplicateView {
+  return { referral_id: "r9", number: 9, who: "victim", there: "victim", matched_on: ["phone"], ...overrides };
+}
+
+/** A tiny SVG standing in for the QR codes the clinic draws. */
+export const QR_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="21" height="21"><rect width="7" height="7" fill="#000"/></svg>';
+
+export function issuedCode(overrides: Partial<IssuedCode> = {}): IssuedCode {
+  return { code: "WAYMARK-ENROL-1:abcdef0123456789", qr_svg: QR_SVG, expires_at: "2026-11-23T10:00:00Z", ...overrides };
+}
+
+export function newSecondFactor(overrides: Partial<NewSecondFactor> = {}): NewSecondFactor {
+  return { secret: "JBSWY3DPEHPK3PXP", qr_svg: QR_SVG, ...overrides };
 }

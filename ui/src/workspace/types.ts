@@ -1,4 +1,10 @@
 // The workspace's own types, as the clinic server sends them (waymark-clinic's workspace.rs).
+// The answers the server's tests compare field by field (they read each
+// type's fields up to its first closing brace) are written one level deep,
+// with a named type for anything nested.
+import type * as B from "../lib/bindings";
+import type { Fields } from "../lib/forms";
+
 export type StaffRole = "administrator" | "coordinator" | "manager" | "panel_member" | "advocate" | "referrer";
 export type SignedIn = { staff_code: string; name: string; role: StaffRole; csrf: string; ends_at: string };
 export type StaffEntry = { code: string; name: string; role: StaffRole; active: boolean; added_at: string };
@@ -12,4 +18,96 @@ export type DeviceEntry = {
   last_seen_at: string | null;
   acked_through: number;
 };
-export type ApiError = { code: string; message: string };
+/** A refusal; `fields`, with `invalid` from a form, names each field the form got wrong and the rule it broke. */
+export type ApiError = { code: string; message: string; fields?: B.FieldError[] };
+
+/** Where a referral stands (the clinic store's `IntakeStatus`). */
+export type IntakeStatus = "submitted" | "accepted" | "declined";
+/**
+ * Why screening declined a referral (waymark-domain's `DeclineReason`). No
+ * desktop command carries one, so the bindings have none; its labels come
+ * with the vocabularies (`decline_reasons`).
+ */
+export type DeclineReason =
+  "outside_criteria" | "outside_area" | "existing_case" | "not_contactable" | "support_declined";
+/** Which of a referral's people an existing case shares (waymark-domain's `intake::SamePerson`). */
+export type SamePerson = "victim" | "perpetrator";
+/** What made two people look the same (`intake::MatchedOn`). */
+export type MatchedOn = "name" | "date_of_birth" | "phone";
+
+/** A referral form as the page sends it: each record's fields by name, as the desktop's forms send them. */
+export type ReferralFields = { case: Fields; victim: Fields; perpetrator: Fields };
+/** What the sender of a referral learns back: its id, and the number to quote. */
+export type ReferralReceipt = { id: string; number: number };
+/**
+ * A referral in a list. A referrer's list holds only their own, with
+ * `source` null, `criteria` empty and `advocate` null: never the people in it.
+ */
+export type ReferralRow = {
+  id: string;
+  number: number;
+  submitted_at: string;
+  their_reference: string | null;
+  status: IntakeStatus;
+  decline_reason: DeclineReason | null;
+  source: B.ReferralSource | null;
+  criteria: B.ReferralCriterion[];
+  advocate: string | null;
+};
+/**
+ * An existing case that may hold the referral's victim or perpetrator: its
+ * reference and advocate, never its people. `there` is what the person is in
+ * the other case: a victim there may be the perpetrator here.
+ */
+export type DuplicateView = {
+  case_id: string;
+  reference: string;
+  advocate: string;
+  who: SamePerson;
+  there: SamePerson;
+  matched_on: MatchedOn[];
+};
+/** Another referral, still waiting for screening, that may be about the same people. */
+export type PendingDuplicateView = {
+  referral_id: string;
+  number: number;
+  who: SamePerson;
+  there: SamePerson;
+  matched_on: MatchedOn[];
+};
+/** The victim as the clinic's screens receive one: what stays on the advocate's laptop (`at_clinic`) is absent, not empty. */
+export type VictimAtClinic = Omit<B.Victim_Serialize, "address" | "safe_contact" | "dependants">;
+/** A referral's three records, as screening reads them. */
+export type ReferralRecords = { case: B.Case_Serialize; victim: VictimAtClinic; perpetrator: B.Perpetrator_Serialize };
+/**
+ * A referral as screening sees it: `withheld` names what stayed out of
+ * `form` (`victim.address`), `case_id` is the case it became once accepted.
+ */
+export type ReferralView = {
+  id: string;
+  number: number;
+  submitted_by: string;
+  submitted_at: string;
+  status: IntakeStatus;
+  decided_by: string | null;
+  decided_at: string | null;
+  decline_reason: DeclineReason | null;
+  advocate: string | null;
+  case_id: string | null;
+  reference: string | null;
+  form: ReferralRecords;
+  withheld: string[];
+  postcode_district: string | null;
+  duplicates: DuplicateView[];
+  pending_duplicates: PendingDuplicateView[];
+};
+/** An advocate a case can go to, and how many open cases they hold. */
+export type AdvocateView = { code: string; name: string; open_cases: number };
+/** What accepting a referral made. */
+export type Accepted = { case_id: string; reference: string };
+/** The administrator's own password and authenticator code, asked again before they change someone's sign-in. */
+export type Reconfirm = { password: string; code: string };
+/** A one-time enrolment code for an advocate's laptop, shown once: its text, the same as a QR code (SVG), and when it stops working. */
+export type IssuedCode = { code: string; qr_svg: string; expires_at: string };
+/** A new authenticator secret, shown once: the text to type in, and the same as a QR code (SVG). */
+export type NewSecondFactor = { secret: string; qr_svg: string };

@@ -3,7 +3,8 @@
 // the desktop's lib/labels.ts and lib/format.ts, so the two never differ.
 import type { Severity, SortBy, Warning } from "../lib/bindings";
 import { londonLocalNow, showDate } from "../lib/format";
-import type { StaffRole } from "./types";
+import { spaced } from "../lib/labels";
+import type { IntakeStatus, MatchedOn, SamePerson, StaffRole } from "./types";
 
 /** What the sign-in screen says on arrival: why the last session ended, or that it did. */
 export type Notice = { text: string; alert: boolean };
@@ -32,11 +33,14 @@ export function londonDay(iso: string | null | undefined): string {
   return Number.isNaN(at.getTime()) ? iso : showDate(londonToday(at));
 }
 
+/** Text with a capital first letter. */
+export const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
 /** A server's message as a sentence: it may start in lower case and end without a full stop. */
 export function sentence(text: string): string {
   const trimmed = text.trim();
   if (!trimmed) return "";
-  const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  const capital = capitalised(trimmed);
   return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
 
@@ -45,3 +49,43 @@ const SEVERITY_ORDER: Record<Severity, number> = { danger: 0, caution: 1, info: 
 /** Warnings danger first, keeping the server's order within each severity. */
 export const dangerFirst = (warnings: Warning[]): Warning[] =>
   [...warnings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+
+/** Where a referral stands, as its lists and its page say it. */
+export const INTAKE_STATUS_LABELS: Record<IntakeStatus, string> = {
+  submitted: "Waiting for screening",
+  accepted: "Accepted",
+  declined: "Declined",
+};
+
+/** Who a person is in a case or a referral, inside a sentence. */
+export const PERSON_WORDS: Record<SamePerson, string> = {
+  victim: "the victim",
+  perpetrator: "the perpetrator",
+};
+
+/** What made two people look the same, inside a sentence. */
+export const MATCHED_ON_LABELS: Record<MatchedOn, string> = {
+  name: "name",
+  date_of_birth: "date of birth",
+  phone: "phone number",
+};
+
+/** What made two people look the same, inside a sentence: "name and date of birth". */
+export const matchedOnWords = (on: MatchedOn[]): string => inWords(on.map((m) => MATCHED_ON_LABELS[m] ?? m));
+
+/** What a referral's page leaves out (its `withheld`, `kind.field`), inside a sentence. */
+const WITHHELD_WORDS: Record<string, string> = {
+  "victim.address": "the victim's address",
+  "victim.safe_contact": "how to reach the victim safely",
+  "victim.dependants": "the victim's dependants",
+};
+export const withheldWords = (path: string): string => WITHHELD_WORDS[path] ?? spaced(path.replace(/\./g, " "));
+
+/** A list inside a sentence: "a", "a and b", "a, b and c". */
+export function inWords(items: string[]): string {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/** A count of a noun: "1 open case", "3 open cases". */
+export const counted = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;

@@ -41,6 +41,7 @@ struct Inner {
     sessions: HashMap<String, StoredSession>,
     /// Referrals in arrival order (index + 1 is the number).
     referrals: Vec<StoredReferral>,
+    meetings: BTreeMap<Uuid, PanelMeeting>,
 }
 
 struct QuarantineEntry {
@@ -100,6 +101,16 @@ impl Inner {
                 }
             }
         }
+    }
+
+    /// Whether anything holds the op's slot or id already.
+    fn clinic_slot_taken(&self, op: &WireOp) -> bool {
+        let slot = (op.origin, op.seq);
+        self.by_id.contains_key(&op.op_id)
+            || self.slots.contains_key(&slot)
+            || self.refused.contains_key(&slot)
+            || self.recognised.contains_key(&slot)
+            || self.quarantined_at(slot).is_some()
     }
 
     fn quarantined_at(&self, slot: (Uuid, u64)) -> Option<Uuid> {
@@ -328,6 +339,11 @@ impl ClinicStore for MemoryStore {
         let mut inner = self.lock()?;
         if inner.batches.contains_key(&batch_id) {
             return Err(ClinicError::Replayed);
+        }
+        // The clinic's own ops are numbered before they are stored: one whose
+        // number or id is taken meanwhile is refused whole, never quarantined.
+        if matches!(origin, Origin::Clinic(_)) && ops.iter().any(|op| inner.clinic_slot_taken(op)) {
+            return Err(ClinicError::ClinicBusy);
         }
         let device = origin.id();
         let acked = inner.devices.get(&device).map_or(0, |d| d.acked_through);
@@ -802,8 +818,8 @@ impl ClinicStore for MemoryStore {
             .position(|r| r.id == id && r.status == IntakeStatus::Submitted)
             .ok_or(ClinicError::ReferralDecided)?;
         if let ReferralOutcome::Accepted { ops, .. } = outcome {
-            if ops.iter().any(|op| inner.slots.contains_key(&(op.origin, op.seq))) {
-                return Err(ClinicError::Store("the clinic wrote another change at the same time; try again".into()));
+            if ops.iter().any(|op| inner.clinic_slot_taken(op)) {
+                return Err(ClinicError::ClinicBusy);
             }
             for op in ops {
                 inner.append_to_feed(op, &Origin::Clinic(op.origin), op.content_hash());
@@ -826,6 +842,29 @@ impl ClinicStore for MemoryStore {
         let target = id.to_string();
         inner.append_audit(&referral_verdict_line(by, &target, number, &outcome), now);
         Ok(())
+    }
+
+    fn save_meeting(
+        &self,
+        meeting: &PanelMeeting,
+        by: &str,
+        action: AdminAction,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut inner = self.lock()?;
+        if inner.meetings.get(&meeting.id).is_some_and(|m| m.closed_at.is_some()) {
+            return Err(ClinicError::MeetingClosed);
+        }
+        inner.meetings.insert(meeting.id, meeting.clone());
+        let target = meeting.id.to_string();
+        inner.append_audit(&meeting_line(by, &target, action, meeting), now);
+        Ok(())
+    }
+
+    fn meetings(&self) -> StoreResult<Vec<PanelMeeting>> {
+        let mut all: Vec<PanelMeeting> = self.lock()?.meetings.values().cloned().collect();
+        all.sort_by(|a, b| b.meets_on.cmp(&a.meets_on).then(a.id.cmp(&b.id)));
+        Ok(all)
     }
 }
 

@@ -74,6 +74,8 @@ pub struct StaffMember {
     pub role: StaffRole,
     pub active: bool,
     pub added_at: DateTime<Utc>,
+    /// The agency a panel member or a referrer works for.
+    pub agency: Option<waymark_domain::Agency>,
 }
 
 impl StaffMember {
@@ -205,12 +207,18 @@ pub enum AdminAction {
     EnrolmentIssued,
     /// An administrator revoked a laptop (target: the device).
     DeviceRevoked,
+    /// The coordinator made or changed a meeting (target: the meeting; the counts in the detail).
+    MeetingSaved,
+    /// A meeting's agenda went to its invited members.
+    MeetingPublished,
+    /// A meeting's follow-up closed: its members no longer see its cases.
+    MeetingClosed,
     /// Written by a newer waymark-clinic.
     Unrecognised,
 }
 
 impl AdminAction {
-    const KNOWN: [AdminAction; 14] = [
+    const KNOWN: [AdminAction; 17] = [
         AdminAction::QuarantineReleased,
         AdminAction::QuarantineDiscarded,
         AdminAction::PasswordSet,
@@ -225,6 +233,9 @@ impl AdminAction {
         AdminAction::CaseReassigned,
         AdminAction::EnrolmentIssued,
         AdminAction::DeviceRevoked,
+        AdminAction::MeetingSaved,
+        AdminAction::MeetingPublished,
+        AdminAction::MeetingClosed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -243,6 +254,9 @@ impl AdminAction {
             AdminAction::CaseReassigned => "case_reassigned",
             AdminAction::EnrolmentIssued => "enrolment_issued",
             AdminAction::DeviceRevoked => "device_revoked",
+            AdminAction::MeetingSaved => "meeting_saved",
+            AdminAction::MeetingPublished => "meeting_published",
+            AdminAction::MeetingClosed => "meeting_closed",
             AdminAction::Unrecognised => "unrecognised",
         }
     }
@@ -271,6 +285,8 @@ pub enum IntakeStatus {
 }
 
 impl IntakeStatus {
+    pub const ALL: [IntakeStatus; 3] = [IntakeStatus::Submitted, IntakeStatus::Accepted, IntakeStatus::Declined];
+
     pub fn as_str(self) -> &'static str {
         match self {
             IntakeStatus::Submitted => "submitted",
@@ -279,9 +295,7 @@ impl IntakeStatus {
         }
     }
     pub(crate) fn parse(text: &str) -> Option<Self> {
-        [IntakeStatus::Submitted, IntakeStatus::Accepted, IntakeStatus::Declined]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        IntakeStatus::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 
@@ -313,6 +327,40 @@ pub enum ReferralOutcome<'a> {
         ops: &'a [WireOp],
     },
     Declined(DeclineReason),
+}
+
+/// A case on a meeting's agenda, in order, with the minutes it is given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AgendaItem {
+    pub case_id: Uuid,
+    pub minutes: u32,
+}
+
+/// A panel meeting (clinic.md, "The flow of a case", steps 4 and 5). Its
+/// invited members see its cases from publication until its follow-up is
+/// closed, and no others. A panel run with no meeting at all is one with a
+/// date by which agencies return their research.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct PanelMeeting {
+    pub id: Uuid,
+    pub meets_on: chrono::NaiveDate,
+    /// The chair's staff code.
+    pub chair: String,
+    /// Panel members' staff codes.
+    pub invited: Vec<String>,
+    pub agenda: Vec<AgendaItem>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+    /// When the coordinator closed the meeting's follow-up.
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl PanelMeeting {
+    /// Whether `staff_code` may see the meeting's cases now.
+    pub fn opens_cases_to(&self, staff_code: &str) -> bool {
+        self.published_at.is_some() && self.closed_at.is_none() && self.invited.iter().any(|c| c == staff_code)
+    }
 }
 
 /// What a staff member's sign-in is checked against.
@@ -682,6 +730,33 @@ pub trait ClinicStore: Send + Sync {
     /// is accepted, and the audit line, in one transaction. A referral
     /// already settled is `ReferralDecided`, and nothing is written.
     fn decide_referral(&self, id: Uuid, by: &str, outcome: ReferralOutcome<'_>, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Keeps a meeting as it now is, with an audit line naming `action`, in
+    /// one transaction. A meeting whose follow-up is closed is not changed
+    /// again (`MeetingClosed`).
+    fn save_meeting(
+        &self,
+        meeting: &PanelMeeting,
+        by: &str,
+        action: AdminAction,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Every meeting, the latest date first.
+    fn meetings(&self) -> StoreResult<Vec<PanelMeeting>>;
+}
+
+/// The audit line of a meeting's change: ids and counts only.
+pub(crate) fn meeting_line<'a>(
+    by: &'a str,
+    target: &'a str,
+    action: AdminAction,
+    meeting: &PanelMeeting,
+) -> AuditLine<'a> {
+    AuditLine {
+        actor: by,
+        action,
+        target: Some(target),
+        detail: serde_json::json!({ "cases": meeting.agenda.len(), "invited": meeting.invited.len() }),
+    }
 }
 
 /// The audit line of a referral's verdict: ids and codes only.

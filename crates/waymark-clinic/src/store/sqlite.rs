@@ -19,6 +19,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { name: "0007_audit_chain", sql: include_str!("migrations/0007_audit_chain.sql") },
     Migration { name: "0008_audit_chain_start", sql: include_str!("migrations/0008_audit_chain_start.sql") },
     Migration { name: "0009_referrals", sql: include_str!("migrations/0009_referrals.sql") },
+    Migration { name: "0010_panel", sql: include_str!("migrations/0010_panel.sql") },
 ];
 
 const TUNING: Tuning = Tuning { busy_timeout_ms: 10_000, cache_kib: None, foreign_keys: false };
@@ -142,6 +143,7 @@ fn staff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoreResult<StaffMember>
     let active: i64 = r.get(3)?;
     let added: String = r.get(4)?;
     let (code, name): (String, String) = (r.get(0)?, r.get(1)?);
+    let agency: Option<String> = r.get(5)?;
     let bad = || ClinicError::Store("unreadable staff row".into());
     Ok((|| {
         Ok(StaffMember {
@@ -150,12 +152,13 @@ fn staff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoreResult<StaffMember>
             role: StaffRole::parse(&role).ok_or_else(bad)?,
             active: active == 1,
             added_at: time(Some(added)).ok_or_else(bad)?,
+            agency: agency.map(|a| serde_json::from_str(&a)).transpose().map_err(|_| bad())?,
         })
     })())
 }
 
 fn read_staff(conn: &Connection, code: &str) -> StoreResult<Option<StaffMember>> {
-    conn.prepare_cached("SELECT code, name, role, active, added_at FROM staff WHERE code = ?1")?
+    conn.prepare_cached("SELECT code, name, role, active, added_at, agency FROM staff WHERE code = ?1")?
         .query_row([code], staff_row)
         .optional()?
         .transpose()
@@ -342,13 +345,14 @@ fn slot_op_id(conn: &Connection, origin: &str, seq: i64) -> StoreResult<Option<U
 impl ClinicStore for SqliteStore {
     fn add_staff(&self, member: &StaffMember) -> StoreResult<()> {
         let inserted = self.conn()?.execute(
-            "INSERT OR IGNORE INTO staff (code, name, role, active, added_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT OR IGNORE INTO staff (code, name, role, active, added_at, agency) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 member.code,
                 member.name,
                 member.role.as_str(),
                 i64::from(member.active),
-                member.added_at.to_rfc3339()
+                member.added_at.to_rfc3339(),
+                member.agency.as_ref().map(|a| serde_json::to_string(a).unwrap_or_default()),
             ],
         )?;
         if inserted == 0 {
@@ -363,7 +367,7 @@ impl ClinicStore for SqliteStore {
 
     fn staff_list(&self) -> StoreResult<Vec<StaffMember>> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare("SELECT code, name, role, active, added_at FROM staff ORDER BY code")?;
+        let mut stmt = conn.prepare("SELECT code, name, role, active, added_at, agency FROM staff ORDER BY code")?;
         let rows = stmt.query_map([], staff_row)?;
         rows.map(|r| r.map_err(ClinicError::from).and_then(|m| m)).collect()
     }
@@ -694,6 +698,15 @@ impl ClinicStore for SqliteStore {
         )?;
         if fresh == 0 {
             return Err(ClinicError::Replayed);
+        }
+        // The clinic's own ops are numbered before they are stored: one whose
+        // number or id is taken meanwhile is refused whole, never quarantined.
+        if matches!(origin, Origin::Clinic(_)) {
+            for op in ops {
+                if clinic_slot_taken(&tx, op)? {
+                    return Err(ClinicError::ClinicBusy);
+                }
+            }
         }
         // The clinic's own ops have no device row and no acknowledgement.
         let device_row: Option<(i64, Option<String>)> = tx
@@ -1309,13 +1322,8 @@ impl ClinicStore for SqliteStore {
                     let hash = WireOp::hash_of(&text);
                     let text = String::from_utf8(text).map_err(|_| ClinicError::BadRequest("op"))?;
                     // Another of the clinic's changes took this number meanwhile: nothing is written.
-                    if tx
-                        .prepare_cached("SELECT 1 FROM ops WHERE origin = ?1 AND seq = ?2")?
-                        .exists(params![op.origin.to_string(), to_i64(op.seq)])?
-                    {
-                        return Err(ClinicError::Store(
-                            "the clinic wrote another change at the same time; try again".into(),
-                        ));
+                    if clinic_slot_taken(&tx, op)? {
+                        return Err(ClinicError::ClinicBusy);
                     }
                     append_to_feed(&tx, op, &Origin::Clinic(op.origin), &text, &hash, &at)?;
                 }
@@ -1332,6 +1340,70 @@ impl ClinicStore for SqliteStore {
         tx.commit()?;
         Ok(())
     }
+
+    fn save_meeting(
+        &self,
+        meeting: &PanelMeeting,
+        by: &str,
+        action: AdminAction,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let target = meeting.id.to_string();
+        let closed: Option<Option<String>> =
+            tx.query_row("SELECT closed_at FROM panel_meetings WHERE id = ?1", [&target], |r| r.get(0)).optional()?;
+        if closed.flatten().is_some() {
+            return Err(ClinicError::MeetingClosed);
+        }
+        Self::write_meeting(&tx, meeting)?;
+        audit_line(&tx, &meeting_line(by, &target, action, meeting), now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn meetings(&self) -> StoreResult<Vec<PanelMeeting>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached("SELECT doc FROM panel_meetings ORDER BY meets_on DESC, id")?;
+        let docs = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        docs.iter()
+            .map(|d| serde_json::from_str(d).map_err(|_| ClinicError::Store("an unreadable meeting".into())))
+            .collect()
+    }
+}
+
+impl SqliteStore {
+    fn write_meeting(tx: &Connection, meeting: &PanelMeeting) -> StoreResult<()> {
+        let doc =
+            serde_json::to_string(meeting).map_err(|_| ClinicError::Store("a meeting could not be kept".into()))?;
+        tx.execute(
+            "INSERT INTO panel_meetings (id, meets_on, doc, published_at, closed_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET meets_on = excluded.meets_on, doc = excluded.doc,
+                published_at = excluded.published_at, closed_at = excluded.closed_at",
+            params![
+                meeting.id.to_string(),
+                meeting.meets_on.to_string(),
+                doc,
+                meeting.published_at.map(|t| t.to_rfc3339()),
+                meeting.closed_at.map(|t| t.to_rfc3339()),
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+/// Whether anything holds the op's slot or id already: the feed, the refused
+/// list, a rejoined laptop's recognised slots or the quarantine.
+fn clinic_slot_taken(tx: &Connection, op: &WireOp) -> StoreResult<bool> {
+    let (origin, seq) = (op.origin.to_string(), to_i64(op.seq));
+    Ok(tx
+        .prepare_cached(
+            "SELECT 1 FROM ops WHERE (origin = ?1 AND seq = ?2) OR op_id = ?3
+             UNION ALL SELECT 1 FROM refused WHERE origin = ?1 AND seq = ?2
+             UNION ALL SELECT 1 FROM recognised WHERE origin = ?1 AND seq = ?2
+             UNION ALL SELECT 1 FROM quarantine WHERE origin = ?1 AND seq = ?2",
+        )?
+        .exists(params![origin, seq, op.op_id.to_string()])?)
 }
 
 const REFERRAL_COLUMNS: &str =

@@ -44,6 +44,7 @@ pub fn clinic_with(
                 role: StaffRole::Advocate,
                 active: true,
                 added_at,
+                agency: None,
             })
             .unwrap();
     }

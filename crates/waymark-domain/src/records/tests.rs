@@ -361,3 +361,25 @@ fn checking_an_updates_fields_catches_each_field_of_the_wrong_type_on_its_own() 
         }
     }
 }
+
+#[test]
+fn a_victims_details_go_to_an_agency_only_under_a_consent_in_force_or_a_lawful_basis() {
+    // Why: a panel member sees where the victim lives only when her consent
+    // or a recorded lawful basis covers their agency, and not after she withdraws it.
+    let d = |m, day| chrono::NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    let mut victim: Victim = serde_json::from_value(serde_json::json!({
+        "id": uuid::Uuid::from_u128(1), "case_id": uuid::Uuid::from_u128(2), "name": "Test Person",
+        "consents": [{"with": "Police", "agency": "police", "given_on": "2026-11-01", "withdrawn_on": "2026-12-01"}],
+        "sharing_without_consent": [{"with": "Probation", "agency": "probation", "shared_on": "2026-11-05",
+            "lawful_basis": "vital_interests", "rationale": "Threats", "decided_by": "ISA01"}]
+    }))
+    .unwrap();
+    assert!(victim.shares_with(&Agency::Police, d(11, 20)));
+    assert!(!victim.shares_with(&Agency::Police, d(12, 1)), "withdrawn that day");
+    assert!(!victim.shares_with(&Agency::Police, d(10, 31)), "not yet given");
+    assert!(victim.shares_with(&Agency::Probation, d(12, 1)));
+    assert!(!victim.shares_with(&Agency::MentalHealth, d(11, 20)));
+    // A consent naming the police in words only is not the police's.
+    victim.consents[0].agency = None;
+    assert!(!victim.shares_with(&Agency::Police, d(11, 20)));
+}

@@ -28,7 +28,7 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("consents", "Consents to share").own_screen(),
         Presented::new("sharing_without_consent", "Shared without consent").own_screen(),
     ],
-    at_clinic: AtClinic::Withhold(&["address", "safe_contact", "dependants"]),
+    at_clinic: AtClinic::WithholdUnlessShared(&["address", "safe_contact", "dependants"]),
     ..KindRules::PLAIN
 };
 
@@ -151,6 +151,10 @@ pub struct Consent {
     pub id: Option<uuid::Uuid>,
     /// The agency or person the victim agreed information may go to.
     pub with: String,
+    /// When it is one of the clinic panel's agencies: what lets that agency's
+    /// panel members see where the victim lives and how to reach them.
+    #[serde(default)]
+    pub agency: Option<Agency>,
     pub given_on: NaiveDate,
     #[serde(default)]
     pub withdrawn_on: Option<NaiveDate>,
@@ -167,6 +171,9 @@ pub struct SharingDecision {
     #[serde(default)]
     pub id: Option<uuid::Uuid>,
     pub with: String,
+    /// When shared with one of the clinic panel's agencies (see `Consent::agency`).
+    #[serde(default)]
+    pub agency: Option<Agency>,
     pub shared_on: NaiveDate,
     pub lawful_basis: LawfulBasis,
     pub rationale: String,
@@ -174,6 +181,16 @@ pub struct SharingDecision {
 }
 
 impl Victim {
+    /// Whether a consent in force on `today`, or a recorded lawful basis,
+    /// covers sharing the victim's contact details with `agency` (clinic.md,
+    /// "Panel members": each agency sees what it needs and no more).
+    pub fn shares_with(&self, agency: &Agency, today: NaiveDate) -> bool {
+        let consented = self.consents.iter().any(|c| {
+            c.agency.as_ref() == Some(agency) && c.given_on <= today && c.withdrawn_on.is_none_or(|w| w > today)
+        });
+        consented || self.sharing_without_consent.iter().any(|s| s.agency.as_ref() == Some(agency))
+    }
+
     pub(crate) fn check(&self, c: &mut Checker, _ctx: &Ctx<'_>) {
         c.not_blank(&self.name, "name");
         c.not_blank_opt(self.preferred_name.as_deref(), "preferred_name");
