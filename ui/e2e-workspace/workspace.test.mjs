@@ -210,37 +210,40 @@ test("the coordinator screens the referral and accepts it for the demo advocate;
   assert.deepEqual(file.perpetrators[0].names, ["Casey Follower (DEMO)"]);
 });
 
-test("a panel member invited to a published agenda sees that case, and only while it is open", async () => {
+test("the coordinator puts the case on a panel agenda; the invited member sees it there, and no other case", async () => {
   assert.ok(referenceMade, "the screening test made a case");
   await signIn("CRD1");
-  // The coordinator's page has no meeting screen yet: its session makes the meeting through the API.
-  const made = await browser.executeAsync((reference, done) => {
-    (async () => {
-      const me = await (await fetch("/w/api/me")).json();
-      const rows = (await (await fetch("/w/api/caseload")).json()).rows;
-      const made = rows.find((r) => r.reference === reference);
-      const post = (path, body) =>
-        fetch(path, {
-          method: "POST",
-          headers: { "content-type": "application/json", "x-waymark-csrf": me.csrf },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        }).then((r) => r.json());
-      const meeting = await post("/w/api/meetings", {
-        id: null,
-        meets_on: "2026-12-10",
-        chair: "CRD1",
-        invited: ["PNL1"],
-        agenda: [{ case_id: made.case_id, minutes: 15 }],
-      });
-      await post(`/w/api/meetings/${meeting.id}/publish`);
-      return { caseId: made.case_id, meeting: meeting.id };
-    })().then(done, () => done(null));
-  }, referenceMade);
-  assert.ok(made, "the meeting was made and published");
+  await browser.$("button=Panel").click();
+  await browser.$("h1=Panel").waitForDisplayed({ timeout: 15_000 });
+  await browser.$("button=New meeting").click();
+  await browser.$("#ws-meeting-date").waitForDisplayed({ timeout: 15_000 });
+  await browser.$("#ws-meeting-date").setValue("10/12/2026");
+  await browser.$("label*=PNL1").click();
+  await browser.$("#ws-agenda-search").setValue(referenceMade);
+  await browser.$(`button=Add ${referenceMade}`).click();
+  await audit("meeting form");
+  await shot("workspace-meeting");
+  await browser.$("button=Save the meeting").click();
+  await browser.$("button=Publish the agenda").waitForDisplayed({ timeout: 15_000 });
+  await browser.$("button=Publish the agenda").click();
+  await browser.$("button=Publish").click();
+  await browser.$("button=Close the follow-up").waitForDisplayed({ timeout: 15_000 });
+  await audit("published meeting");
   await signOut();
+  // The invited member's first screen is their agenda; the case opens from it.
   await signIn("PNL1");
-  assert.equal(await serverAnswer(`/w/api/cases/${made.caseId}`), 200, "on their published agenda");
-  assert.equal(await serverAnswer(`/w/api/cases/${caseId}`), 404, "and no other case");
+  await browser.$("h1=My agenda").waitForDisplayed({ timeout: 15_000 });
+  await audit("panel member's agenda");
+  await browser.$(`button=${referenceMade}`).click();
+  await browser.waitUntil(async () => (await browser.$("main h1").getText()).includes(referenceMade), {
+    timeout: 15_000,
+    timeoutMsg: "the case on the agenda opens",
+  });
+  const page = await browser.$("main").getText();
+  // No consent names the police yet: where the victim lives stays on the laptop.
+  assert.doesNotMatch(page, /Fictional Mews/);
+  await audit("panel member's case");
+  assert.equal(await serverAnswer(`/w/api/cases/${caseId}`), 404, "a case on no agenda of theirs");
   await signOut();
 });
 

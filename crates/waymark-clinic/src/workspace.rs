@@ -64,10 +64,12 @@ pub enum WorkRoute {
     MeetingSave,
     MeetingPublish,
     MeetingClose,
+    /// Active panel members and their agencies, to invite to a meeting.
+    PanelMembers,
 }
 
 impl WorkRoute {
-    pub const ALL: [WorkRoute; 23] = [
+    pub const ALL: [WorkRoute; 24] = [
         WorkRoute::SignIn,
         WorkRoute::SignOut,
         WorkRoute::Me,
@@ -91,6 +93,7 @@ impl WorkRoute {
         WorkRoute::MeetingSave,
         WorkRoute::MeetingPublish,
         WorkRoute::MeetingClose,
+        WorkRoute::PanelMembers,
     ];
 
     pub fn path(self) -> &'static str {
@@ -116,6 +119,7 @@ impl WorkRoute {
             WorkRoute::Meetings | WorkRoute::MeetingSave => "/w/api/meetings",
             WorkRoute::MeetingPublish => "/w/api/meetings/{id}/publish",
             WorkRoute::MeetingClose => "/w/api/meetings/{id}/close",
+            WorkRoute::PanelMembers => "/w/api/panel-members",
         }
     }
 
@@ -147,7 +151,7 @@ impl WorkRoute {
         match self {
             // Anyone signed in may see who they are, the forms' vocabularies, and sign out.
             WorkRoute::SignIn | WorkRoute::SignOut | WorkRoute::Me | WorkRoute::Vocabularies => &StaffRole::ALL,
-            WorkRoute::Caseload => &[StaffRole::Coordinator, StaffRole::Manager],
+            WorkRoute::Caseload | WorkRoute::PanelMembers => &[StaffRole::Coordinator, StaffRole::Manager],
             // A panel member: only a case on a published agenda they are invited to (checked by the handler).
             WorkRoute::Case | WorkRoute::Meetings => {
                 &[StaffRole::Coordinator, StaffRole::Manager, StaffRole::PanelMember]
@@ -198,6 +202,7 @@ impl WorkRoute {
             WorkRoute::MeetingSave => "meeting_save",
             WorkRoute::MeetingPublish => "meeting_publish",
             WorkRoute::MeetingClose => "meeting_close",
+            WorkRoute::PanelMembers => "panel_members",
         }
     }
 }
@@ -230,6 +235,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
             WorkRoute::MeetingSave => axum::routing::post(meeting_save),
             WorkRoute::MeetingPublish => axum::routing::post(meeting_publish),
             WorkRoute::MeetingClose => axum::routing::post(meeting_close),
+            WorkRoute::PanelMembers => axum::routing::get(panel_members),
         };
         let handler = if route == WorkRoute::SignIn {
             handler
@@ -373,7 +379,13 @@ async fn guard(State((state, route)): State<(AppState, WorkRoute)>, mut request:
             request.extensions_mut().insert(viewer);
             next.run(request).await
         }
-        Err(e) => e.into_response(),
+        Err(e) => {
+            // The refused body is read (up to the size any body may have) and
+            // dropped, so the answer arrives whole rather than as a connection
+            // closed while the caller is still sending.
+            let _ = axum::body::to_bytes(request.into_body(), crate::server::MAX_JSON_BYTES).await;
+            e.into_response()
+        }
     }
 }
 
@@ -1600,4 +1612,31 @@ async fn meeting_close(
     Path(id): Path<String>,
 ) -> Result<Json<MeetingView>, ClinicError> {
     meeting_step(state, viewer, id, AdminAction::MeetingClosed).await
+}
+
+/// A panel member as the coordinator's invitation list shows them.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PanelMemberView {
+    pub code: String,
+    pub name: String,
+    pub agency: Option<waymark_domain::Agency>,
+}
+
+async fn panel_members(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+) -> Result<Json<Vec<PanelMemberView>>, ClinicError> {
+    let list = crate::server::blocking(move || {
+        let list: Vec<PanelMemberView> = state
+            .store
+            .staff_list()?
+            .into_iter()
+            .filter(|m| m.active && m.role == StaffRole::PanelMember)
+            .map(|m| PanelMemberView { code: m.code, name: m.name, agency: m.agency })
+            .collect();
+        viewed(&state, &viewer, WorkRoute::PanelMembers.name(), serde_json::json!({ "rows": list.len() }))?;
+        Ok(list)
+    })
+    .await?;
+    Ok(Json(list))
 }

@@ -767,6 +767,27 @@ fn the_workspace_pages_types_name_the_servers_roles_and_fields() {
             serde_json::to_value(ws::IssuedCode { code: "C".into(), qr_svg: "S".into(), expires_at: now }).unwrap(),
         ),
         (
+            "MeetingView",
+            serde_json::to_value(ws::MeetingView {
+                id: Uuid::nil(),
+                meets_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
+                chair: "C".into(),
+                invited: Vec::new(),
+                agenda: Vec::new(),
+                published_at: None,
+                closed_at: None,
+            })
+            .unwrap(),
+        ),
+        (
+            "PanelMemberView",
+            serde_json::to_value(ws::PanelMemberView { code: "P".into(), name: "N".into(), agency: None }).unwrap(),
+        ),
+        (
+            "AgendaItemView",
+            serde_json::to_value(ws::AgendaView { case_id: Uuid::nil(), reference: "R".into(), minutes: 15 }).unwrap(),
+        ),
+        (
             "NewSecondFactor",
             serde_json::to_value(ws::NewSecondFactor { secret: "S".into(), qr_svg: "Q".into() }).unwrap(),
         ),

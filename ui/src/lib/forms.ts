@@ -20,6 +20,8 @@ export interface FieldSpec {
   options?: Choice[];
   /** A list a service extends: offer "Other" with the service's own words. */
   open?: boolean;
+  /** A select's empty choice, in words, where choosing none is an answer ("Not one of the panel's agencies"). */
+  none?: string;
   required?: boolean;
   hint?: string;
   /** A value, or a function for values that must be fresh each time the form is reset (like "now"). */
@@ -52,6 +54,9 @@ export interface RowSpec {
 
 /** The core's path of a field of a list's entry: `dependants[0].name`. */
 export const rowField = (list: string, index: number, field: string): string => `${list}[${index}].${field}`;
+
+/** A path with its list entries by a dotted index, as the desktop's own names write them: `dependants.0.name`. */
+export const dottedPath = (path: string): string => path.replace(/\[(\d+)\]/g, ".$1");
 
 /** Whether a field is asked, given what has been typed so far. */
 export const isShown = (f: FieldSpec, values: Values): boolean => !f.shownWhen || f.shownWhen(values);
@@ -141,8 +146,7 @@ export function inGroups(fields: FieldSpec[]): { group?: string; fields: FieldSp
  * `conditions.0.text` or `conditions[0].text` in an order).
  */
 export function valueAt(record: unknown, path: string): unknown {
-  return path
-    .replace(/\[(\d+)\]/g, ".$1")
+  return dottedPath(path)
     .split(".")
     .reduce<unknown>(
       (node, key) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined),

@@ -1,9 +1,10 @@
 // How the victim's and the perpetrator's fields are asked, and the fields of
-// the lists a victim holds (safe phones, dependants): one set for every form
+// the lists a victim holds (safe phones, dependants, consents, decisions to
+// share without consent): one set for every form
 // that asks them, the laptop's and the clinic workspace's referral form, so a
 // field behaves the same wherever it is asked. Which fields a form has, in
 // what order and under what words, stays the core's (`presentedForm`).
-import type { Vocabularies } from "./types";
+import type { Choice, Vocabularies } from "./types";
 import type { FieldInput, FieldSpec } from "./forms";
 
 type Inputs = Partial<Record<string, FieldInput>>;
@@ -71,3 +72,62 @@ export function fieldsNamed(list: FieldSpec[], names: string[]): FieldSpec[] {
     return found;
   });
 }
+
+/** A lawful basis for sharing without consent: every one the core offers but consent itself. */
+export const withoutConsentBases = (bases: Choice[]): Choice[] => bases.filter((b) => b.value !== "consent");
+
+/**
+ * Which of the clinic panel's agencies a consent or a decision to share
+ * covers: what lets that agency's panel members see, at the clinic, where
+ * the victim lives and how to reach them (`Victim::shares_with`).
+ */
+const panelAgency = (vocab: Vocabularies, hint: string): FieldSpec => ({
+  name: "agency",
+  label: "Agency on the clinic panel",
+  type: "select",
+  options: vocab.agencies,
+  none: "Not one of the panel's agencies",
+  hint,
+});
+
+/** A consent's fields (`Consent`); its withdrawal is recorded from the list. */
+export const consentFields = (vocab: Vocabularies): FieldSpec[] => [
+  {
+    name: "with",
+    label: "Consent to share with",
+    type: "text",
+    required: true,
+    hint: "An agency, for example the police or the clinic",
+  },
+  panelAgency(
+    vocab,
+    "A panel member from that agency sees the victim's address, safe contacts and dependants at the clinic only while this consent is in force, and only for a case on the agenda of a meeting they are invited to.",
+  ),
+  { name: "given_on", label: "Given on", type: "date", required: true },
+  { name: "scope", label: "What may be shared", type: "text" },
+];
+
+/** A decision to share without consent (`SharingDecision`). */
+export const sharingFields = (vocab: Vocabularies): FieldSpec[] => [
+  {
+    name: "with",
+    label: "Shared with",
+    type: "text",
+    required: true,
+    hint: "An agency or a person, for example the police",
+  },
+  panelAgency(
+    vocab,
+    "A panel member from that agency sees the victim's address, safe contacts and dependants at the clinic, for a case on the agenda of a meeting they are invited to. Unlike a consent, a decision to share has no end: it covers every later meeting too.",
+  ),
+  { name: "shared_on", label: "Shared on", type: "date", required: true },
+  {
+    name: "lawful_basis",
+    label: "Lawful basis",
+    type: "select",
+    options: withoutConsentBases(vocab.lawful_bases),
+    required: true,
+  },
+  { name: "rationale", label: "Why it was shared without consent", type: "textarea", required: true },
+  { name: "decided_by", label: "Decided by", type: "text", required: true, hint: "A name and role" },
+];

@@ -33,7 +33,7 @@ const ROWS = [
 ];
 
 function filters(): Filters {
-  const kept = $state<Filters>({ advocate: "", status: "", risk: "", sort: "reference" });
+  const kept = $state<Filters>({ advocate: "", status: "", risk: "", overdue: false, sort: "reference" });
   return kept;
 }
 
@@ -71,6 +71,21 @@ describe("the workspace's caseload", () => {
     await user.selectOptions(screen.getByLabelText("Risk"), "High");
     expect(references()).toEqual([]);
     expect(screen.getByText("No case matches these filters.")).toBeTruthy();
+  });
+
+  it("narrows the rows to cases whose risk review is overdue, and back", async () => {
+    show();
+    await screen.findByRole("table");
+    const user = userEvent.setup();
+    const overdue = screen.getByRole("checkbox", { name: "Risk review overdue only" });
+    await user.click(overdue);
+    expect(references()).toEqual(["T-10"]);
+    expect(screen.getByText("1 of 3 cases shown")).toBeTruthy();
+    await user.selectOptions(screen.getByLabelText("Advocate"), "ADV1");
+    expect(references()).toEqual([]);
+    await user.selectOptions(screen.getByLabelText("Advocate"), "");
+    await user.click(overdue);
+    expect(references()).toEqual(["T-1", "T-2", "T-10"]);
   });
 
   it("sorts by reference, risk, time since contact and next hearing", async () => {

@@ -18,6 +18,9 @@ import {
   advocateView,
   duplicateView,
   pendingDuplicateView,
+  agendaItemView,
+  meetingView,
+  panelMembers,
   type Route,
 } from "./server-mock";
 import { CSRF_HEADER } from "./api";
@@ -41,6 +44,7 @@ function server(who: SignedIn = signedIn(), routes: Record<string, Route> = {}) 
     "GET /w/api/vocabularies": { body: vocabularies() },
     "GET /w/api/caseload": caseload([caseloadRow()]),
     "GET /w/api/referrals": { body: [] },
+    "GET /w/api/panel-members": panelMembers(),
     ...routes,
   });
 }
@@ -79,7 +83,7 @@ describe("signing in", () => {
     const banner = screen.getByRole("banner");
     expect(banner.textContent).toContain("Casey Coordinator, Coordinator");
     const nav = within(screen.getByRole("navigation", { name: "Main" }));
-    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["Referrals", "Caseload"]);
+    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["Referrals", "Caseload", "Panel"]);
     expect(nav.getByRole("button", { name: "Caseload" }).getAttribute("aria-current")).toBe("page");
     // The token is kept in memory only.
     expect(localStorage.length).toBe(0);
@@ -205,17 +209,25 @@ describe("the nav", () => {
     expect(api.sent("GET /w/api/vocabularies")).toEqual([]);
   });
 
-  it.each([
-    ["advocate", "Advocates work on their laptops"],
-    ["panel_member", "The panel's agendas are coming"],
-  ] as const)("gives a %s a short page and nothing else", async (role, heading) => {
-    const api = server(signedIn({ role }));
+  it("gives an advocate a short page and nothing else", async () => {
+    const api = server(signedIn({ role: "advocate" }));
     render(Workspace);
     await signIn();
-    expect(await screen.findByRole("heading", { level: 1, name: heading })).toBeTruthy();
+    expect(await screen.findByRole("heading", { level: 1, name: "Advocates work on their laptops" })).toBeTruthy();
     expect(screen.queryByRole("navigation")).toBeNull();
     expect(screen.getByRole("button", { name: "Sign out" })).toBeTruthy();
     expect(api.log.map((s) => `${s.method} ${s.path}`)).toEqual(["GET /w/api/me", "POST /w/api/sign-in"]);
+  });
+
+  it("gives the manager the panel's meetings to read, and the coordinator the means to make them", async () => {
+    server(signedIn({ role: "manager", staff_code: "MGR1" }), { "GET /w/api/meetings": { body: [meetingView()] } });
+    render(Workspace);
+    const user = await signIn(undefined, "MGR1");
+    const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["Referrals", "Caseload", "Panel"]);
+    await user.click(nav.getByRole("button", { name: "Panel" }));
+    await screen.findByRole("table", { name: /Panel meetings/ });
+    expect(screen.queryByRole("button", { name: "New meeting" })).toBeNull();
   });
 });
 
@@ -280,6 +292,132 @@ describe("the referrals", () => {
   });
 });
 
+describe("the panel", () => {
+  const PUBLISHED = meetingView({
+    published_at: "2026-12-01T10:00:00Z",
+    agenda: [agendaItemView(), agendaItemView({ case_id: "c2", reference: "T-2", minutes: 20 })],
+  });
+  const panelMember = signedIn({ staff_code: "PNL1", name: "Pat Panel", role: "panel_member" });
+
+  it("opens a panel member on their agenda, each case a button opening it, with what was withheld said", async () => {
+    const api = server(panelMember, {
+      "GET /w/api/meetings": { body: [PUBLISHED] },
+      "GET /w/api/cases/c2": caseAnswer(caseFile({ case: caseRecord({ id: "c2", reference: "T-2" }) })),
+    });
+    render(Workspace);
+    const user = await signIn(undefined, "PNL1");
+    const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["My agenda"]);
+    expect(await screen.findByRole("heading", { level: 1, name: "My agenda" })).toBeTruthy();
+    const meeting = screen.getByRole("region", { name: "Panel of 10 Dec 2026" });
+    expect(
+      within(meeting)
+        .getAllByRole("listitem")
+        .map((li) => li.textContent?.replace(/\s+/g, " ").trim()),
+    ).toEqual(["T-1: 15 minutes", "T-2: 20 minutes"]);
+    await user.click(within(meeting).getByRole("button", { name: "T-2" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Case T-2" })).toBeTruthy();
+    expect(document.activeElement?.id).toBe("main");
+    expect(nav.getByRole("button", { name: "My agenda" }).getAttribute("aria-current")).toBe("page");
+    expect(screen.getByText(/^Kept on the advocate's laptop, and not shown here/).textContent).toBe(
+      "Kept on the advocate's laptop, and not shown here: the victim's address, how to reach the victim safely, the victim's dependants and the safety plan.",
+    );
+    expect(document.body.textContent).not.toContain("1 Test Street");
+    expect(screen.queryByRole("button", { name: "Reassign" })).toBeNull();
+    expect(api.sent("GET /w/api/caseload")).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Back to my agenda" }));
+    expect(await screen.findByRole("region", { name: "Panel of 10 Dec 2026" })).toBeTruthy();
+  });
+
+  it("shows a panel member the victim's contact details the server shares with their agency, marked so", async () => {
+    const shared = victim({
+      address: { lines: ["1 Test Street", "Testtown"], postcode: "TE1 1ST", do_not_disclose: true },
+      dependants: [
+        { id: "d1", name: "Kit", date_of_birth: "2019-05-01", relationship: "son of both", school: null, notes: null },
+      ],
+    });
+    server(panelMember, {
+      "GET /w/api/meetings": { body: [PUBLISHED] },
+      "GET /w/api/cases/c1": caseAnswer(caseFile({ victim: shared }), [], { shared: true }),
+    });
+    render(Workspace);
+    const user = await signIn(undefined, "PNL1");
+    await user.click(await screen.findByRole("button", { name: "T-1" }));
+    expect(await screen.findByRole("heading", { level: 3, name: "Shared with your agency" })).toBeTruthy();
+    const text = document.body.textContent?.replace(/\s+/g, " ") ?? "";
+    expect(text).toContain("1 Test Street, Testtown, TE1 1ST Do not disclose");
+    expect(text).toContain("Kit, born 1 May 2019 (son of both)");
+    expect(text).toContain("Kept on the advocate's laptop, and not shown here: the safety plan.");
+  });
+
+  it("says the server's message for a case no longer on the panel member's agenda", async () => {
+    const NOT_FOUND = "there is no such record, or it is not one you may see; go back to your list";
+    server(panelMember, {
+      "GET /w/api/meetings": { body: [PUBLISHED] },
+      "GET /w/api/cases/c1": refusal(404, "not_found", NOT_FOUND),
+    });
+    render(Workspace);
+    const user = await signIn(undefined, "PNL1");
+    await user.click(await screen.findByRole("button", { name: "T-1" }));
+    expect((await screen.findByRole("alert")).textContent).toBe(
+      "There is no such record, or it is not one you may see; go back to your list.",
+    );
+    expect(screen.getByRole("button", { name: "Back to my agenda" })).toBeTruthy();
+  });
+
+  it("says so when a panel member has no published agenda", async () => {
+    server(panelMember, { "GET /w/api/meetings": { body: [] } });
+    render(Workspace);
+    await signIn(undefined, "PNL1");
+    expect(await screen.findByText(/You are invited to no meeting whose agenda is published/)).toBeTruthy();
+  });
+
+  it("takes the coordinator from the panel to a meeting, one of its cases and back", async () => {
+    server(signedIn(), {
+      "GET /w/api/meetings": { body: [PUBLISHED] },
+      "GET /w/api/cases/c2": caseAnswer(caseFile({ case: caseRecord({ id: "c2", reference: "T-2" }) })),
+    });
+    render(Workspace);
+    const user = await signIn();
+    const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+    await user.click(nav.getByRole("button", { name: "Panel" }));
+    await user.click(await screen.findByRole("button", { name: "10 Dec 2026" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Panel of 10 Dec 2026" })).toBeTruthy();
+    expect(nav.getByRole("button", { name: "Panel" }).getAttribute("aria-current")).toBe("page");
+    await user.click(screen.getByRole("button", { name: "T-2" }));
+    await screen.findByRole("heading", { level: 1, name: "Case T-2" });
+    expect(nav.getByRole("button", { name: "Panel" }).getAttribute("aria-current")).toBe("page");
+    await user.click(screen.getByRole("button", { name: "Back to the meeting" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Panel of 10 Dec 2026" })).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: "Back to the panel" }));
+    expect(await screen.findByRole("button", { name: "New meeting" })).toBeTruthy();
+  });
+
+  it("keeps a new meeting on screen once saved, and a case opened from it returns to it", async () => {
+    const saved = meetingView({ id: "m7" });
+    const api = server(signedIn(), {
+      "GET /w/api/meetings": { body: [] },
+      "POST /w/api/meetings": { body: saved },
+      "GET /w/api/cases/c1": caseAnswer(caseFile()),
+    });
+    render(Workspace);
+    const user = await signIn();
+    await user.click(
+      within(await screen.findByRole("navigation", { name: "Main" })).getByRole("button", { name: "Panel" }),
+    );
+    await user.click(await screen.findByRole("button", { name: "New meeting" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "New panel meeting" })).toBeTruthy();
+    await user.type(screen.getByLabelText(/^Date of the meeting/), "10/12/2026");
+    await user.click(screen.getByRole("button", { name: "Save the meeting" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Panel of 10 Dec 2026" })).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: "T-1" }));
+    await screen.findByRole("heading", { level: 1, name: "Case T-1" });
+    api.answer("GET /w/api/meetings", { body: [saved] });
+    await user.click(screen.getByRole("button", { name: "Back to the meeting" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Panel of 10 Dec 2026" })).toBeTruthy();
+  });
+});
+
 describe("the administrator's changes to a sign-in", () => {
   it("keep the administrator signed in when the server refuses their confirmation", async () => {
     server(signedIn({ name: "Alex Administrator", role: "administrator", staff_code: "ADMIN1" }), {
@@ -304,7 +442,8 @@ describe("moving about", () => {
     server(signedIn(), {
       "GET /w/api/caseload": caseload([
         caseloadRow(),
-        caseloadRow({ case_id: "c2", reference: "T-2", advocate: "ADV2" }),
+        caseloadRow({ case_id: "c2", reference: "T-2", advocate: "ADV2", risk_review_on: "2000-01-01" }),
+        caseloadRow({ case_id: "c3", reference: "T-3", advocate: "ADV2" }),
       ]),
       "GET /w/api/cases/c2": caseAnswer(caseFile({ case: caseRecord({ id: "c2", reference: "T-2" }) })),
     });
@@ -313,6 +452,8 @@ describe("moving about", () => {
     await toCaseload(user);
     await screen.findByRole("button", { name: "T-1" });
     await user.selectOptions(screen.getByLabelText("Advocate"), "ADV2");
+    await user.click(screen.getByRole("checkbox", { name: "Risk review overdue only" }));
+    expect(screen.queryByRole("button", { name: "T-3" })).toBeNull();
     expect(screen.queryByRole("button", { name: "T-1" })).toBeNull();
     await user.click(screen.getByRole("button", { name: "T-2" }));
     await screen.findByRole("heading", { level: 1, name: "Case T-2" });
@@ -320,7 +461,9 @@ describe("moving about", () => {
     await user.click(screen.getByRole("button", { name: "Back to caseload" }));
     await screen.findByRole("button", { name: "T-2" });
     expect((screen.getByLabelText("Advocate") as HTMLSelectElement).value).toBe("ADV2");
+    expect((screen.getByRole("checkbox", { name: "Risk review overdue only" }) as HTMLInputElement).checked).toBe(true);
     expect(screen.queryByRole("button", { name: "T-1" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "T-3" })).toBeNull();
   });
 
   it("offers a skip link to the main content", async () => {

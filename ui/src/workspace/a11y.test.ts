@@ -2,20 +2,35 @@
 // serious or critical violation. Colour contrast is left out (jsdom lays
 // nothing out, so axe cannot measure it).
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { render, screen } from "@testing-library/svelte";
+import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import axe from "axe-core";
 import Workspace from "./Workspace.svelte";
-import { caseFile, caseloadRow, hearing, incident, orderEntry, perpetrator, vocabularies } from "../test-kit";
+import {
+  caseFile,
+  caseloadRow,
+  hearing,
+  incident,
+  orderEntry,
+  perpetrator,
+  safeContact,
+  safePhone,
+  victim,
+  vocabularies,
+} from "../test-kit";
+import type { Warning } from "../lib/bindings";
 import {
   advocateView,
+  agendaItemView,
   caseAnswer,
   caseload,
   deviceEntry,
   duplicateView,
   invalidForm,
   issuedCode,
+  meetingView,
   mockServer,
+  panelMembers,
   newSecondFactor,
   pendingDuplicateView,
   referralRecords,
@@ -42,6 +57,27 @@ async function serious(): Promise<string[]> {
 
 function server(who: SignedIn = signedIn()) {
   const i = incident();
+  const file = caseFile({
+    victim: victim({
+      address: { lines: ["1 Test Street"], postcode: "TE1 1ST", do_not_disclose: true },
+      safe_contact: safeContact({ phones: [safePhone()], notes: "Her sister is safe to talk to" }),
+      dependants: [
+        { id: "d1", name: "Kit", date_of_birth: "2019-05-01", relationship: null, school: null, notes: null },
+      ],
+    }),
+    perpetrators: [perpetrator()],
+    incidents: [{ original: i, amendments: [], current: i }],
+    hearings: [hearing()],
+    orders: [orderEntry()],
+  });
+  const warnings: Warning[] = [
+    { kind: "address_not_disclosed", severity: "danger", text: "Address: do not disclose" },
+    { kind: "order_in_force", severity: "caution", text: "Stalking Protection Order in force" },
+  ];
+  const published = meetingView({
+    published_at: "2026-12-01T10:00:00Z",
+    agenda: [agendaItemView(), agendaItemView({ case_id: "c2", reference: "T-2", minutes: 20 })],
+  });
   mockServer({
     "GET /w/api/me": signedOut(),
     "POST /w/api/sign-in": { body: who },
@@ -50,18 +86,21 @@ function server(who: SignedIn = signedIn()) {
       caseloadRow(),
       caseloadRow({ case_id: "c2", reference: "T-2", risk_review_on: "2000-01-01", advocate: "ADV2" }),
     ]),
-    "GET /w/api/cases/c1": caseAnswer(
-      caseFile({
-        perpetrators: [perpetrator()],
-        incidents: [{ original: i, amendments: [], current: i }],
-        hearings: [hearing()],
-        orders: [orderEntry()],
-      }),
-      [
-        { kind: "address_not_disclosed", severity: "danger", text: "Address: do not disclose" },
-        { kind: "order_in_force", severity: "caution", text: "Stalking Protection Order in force" },
-      ],
-    ),
+    // A panel member's agency is covered by the victim's consent: her contact details come with the case.
+    "GET /w/api/cases/c1": caseAnswer(file, warnings, { shared: who.role === "panel_member" }),
+    "GET /w/api/cases/c2": refusal(404, "not_found", "there is no such record, or it is not one you may see"),
+    "GET /w/api/meetings": {
+      body: [meetingView({ id: "m2", meets_on: "2027-01-14", invited: [], agenda: [] }), published],
+    },
+    "POST /w/api/meetings": invalidForm("the meeting has fields to put right; correct them and save it again", [
+      { field: "chair", rule: "must be an active coordinator, manager or panel member" },
+      { field: "invited[0]", rule: "must be an active panel member" },
+      { field: "agenda[0].case_id", rule: "is not a case at the clinic" },
+      { field: "agenda[0].minutes", rule: "must be 5 to 60 minutes" },
+      { field: "agenda", rule: "has more cases than one meeting can take (40)" },
+    ]),
+    "GET /w/api/panel-members": panelMembers(),
+    "POST /w/api/meetings/m2/publish": { body: meetingView({ id: "m2", published_at: "2026-12-01T10:00:00Z" }) },
     "GET /w/api/staff": {
       body: [
         staffEntry(),
@@ -275,6 +314,72 @@ describe("accessibility", () => {
     const user = await signIn();
     await user.click(await screen.findByRole("button", { name: "Referral 7" }));
     await screen.findByRole("form", { name: "Accept" });
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on the coordinator's panel, a meeting, its form with the server's refusal marked, and publishing", async () => {
+    server();
+    render(Workspace);
+    const user = await signIn();
+    await user.click(
+      within(await screen.findByRole("navigation", { name: "Main" })).getByRole("button", { name: "Panel" }),
+    );
+    await screen.findByRole("table", { name: /Panel meetings/ });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "14 Jan 2027" }));
+    await screen.findByRole("heading", { level: 1, name: "Panel of 14 Jan 2027" });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Publish the agenda" }));
+    await screen.findByRole("alertdialog", { name: "Publish the agenda?" });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Publish" }));
+    await screen.findByText(/The agenda is published/);
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Close the follow-up" }));
+    await screen.findByRole("alertdialog", { name: "Close the follow-up?" });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Keep it open" }));
+    await user.click(screen.getByRole("button", { name: "Back to the panel" }));
+    await user.click(await screen.findByRole("button", { name: "New meeting" }));
+    await screen.findByRole("form", { name: "The new meeting" });
+    await screen.findByRole("list", { name: "Cases to add" });
+    const pat = await screen.findByRole("checkbox", { name: "Pat Panel (DEMO), Police — PNL1" });
+    expect(await serious()).toEqual([]);
+    await user.type(screen.getByLabelText(/^Date of the meeting/), "10/12/2026");
+    await user.click(pat);
+    await user.click(screen.getByRole("button", { name: "Add T-1" }));
+    await user.click(screen.getByRole("button", { name: "Add T-2" }));
+    await user.click(screen.getByRole("button", { name: "Save the meeting" }));
+    await screen.findByRole("alert");
+    expect(screen.getByLabelText("Minutes for T-1").getAttribute("aria-invalid")).toBe("true");
+    expect(pat.getAttribute("aria-invalid")).toBe("true");
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on the manager's panel and meeting, read only", async () => {
+    server(signedIn({ role: "manager", staff_code: "MGR1" }));
+    render(Workspace);
+    const user = await signIn();
+    await user.click(
+      within(await screen.findByRole("navigation", { name: "Main" })).getByRole("button", { name: "Panel" }),
+    );
+    await user.click(await screen.findByRole("button", { name: "10 Dec 2026" }));
+    await screen.findByRole("heading", { level: 1, name: "Panel of 10 Dec 2026" });
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on a panel member's agenda, a case shared with their agency, and a case off their agenda", async () => {
+    server(signedIn({ role: "panel_member", staff_code: "PNL1" }));
+    render(Workspace);
+    const user = await signIn();
+    await screen.findByRole("region", { name: "Panel of 10 Dec 2026" });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "T-1" }));
+    await screen.findByRole("heading", { name: "Shared with your agency" });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Back to my agenda" }));
+    await user.click(await screen.findByRole("button", { name: "T-2" }));
+    await screen.findByRole("alert");
     expect(await serious()).toEqual([]);
   });
 });

@@ -86,4 +86,18 @@ describe("the workspace's requests", () => {
       "/w/api/staff/..%2FADM1/second-factor",
     ]);
   });
+
+  it("escape a meeting's id in the paths that publish and close it, and send the CSRF token with each", async () => {
+    const server = mockServer({
+      "POST /w/api/meetings/..%2Fstaff/publish": { body: {} },
+      "POST /w/api/meetings/..%2Fstaff/close": { body: {} },
+    });
+    await api.publishMeeting("../staff", "t");
+    await api.closeMeeting("../staff", "t");
+    expect(server.log.map((s) => s.path)).toEqual([
+      "/w/api/meetings/..%2Fstaff/publish",
+      "/w/api/meetings/..%2Fstaff/close",
+    ]);
+    expect(server.log.map((s) => s.headers.get(api.CSRF_HEADER))).toEqual(["t", "t"]);
+  });
 });

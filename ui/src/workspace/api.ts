@@ -13,7 +13,10 @@ import type {
   DeclineReason,
   DeviceEntry,
   IssuedCode,
+  MeetingFields,
+  MeetingView,
   NewSecondFactor,
+  PanelMemberView,
   Reconfirm,
   ReferralFields,
   ReferralReceipt,
@@ -21,7 +24,7 @@ import type {
   ReferralView,
   SignedIn,
   StaffEntry,
-  VictimAtClinic,
+  VictimOnCase,
 } from "./types";
 
 /** Where the server answers; the page itself is served at /w/. */
@@ -32,7 +35,7 @@ export const CSRF_HEADER = "x-waymark-csrf";
 export type Caseload = { rows: B.CaseloadRow_Serialize[] };
 /** What the server withholds at the clinic (the kinds' `at_clinic` rule) is absent, not empty. */
 export type WorkspaceCaseFile = Omit<B.CaseFile_Serialize, "victim" | "safety_plans" | "contacts"> & {
-  victim: VictimAtClinic | null;
+  victim: VictimOnCase | null;
   safety_plans: [];
   contacts: [];
 };
@@ -182,3 +185,21 @@ export const declineReferral = (id: string, reason: DeclineReason, csrf: string)
   send<void>("POST", `${referralPath(id)}/decline`, { body: { reason }, csrf });
 /** The active advocates a case can go to, with their open cases. */
 export const advocates = () => send<AdvocateView[]>("GET", "/advocates");
+/** The active panel members a meeting can invite, each with their agency. */
+export const panelMembers = () => send<PanelMemberView[]>("GET", "/panel-members");
+/** Panel meetings: every one for the coordinator and the manager; a panel member's, published and open, only. */
+export const meetings = () => send<MeetingView[]>("GET", "/meetings");
+/**
+ * Saves a meeting (a new one when `id` is null). A refusal names its fields
+ * (`chair`, `invited[1]`, `agenda[0].minutes`); a meeting whose follow-up is
+ * closed is refused as `meeting_closed`.
+ */
+export const saveMeeting = (meeting: MeetingFields, csrf: string) =>
+  send<MeetingView>("POST", "/meetings", { body: meeting, csrf });
+const meetingPath = (id: string) => `/meetings/${encodeURIComponent(id)}`;
+/** Publishes the agenda: its invited members see its cases from now. */
+export const publishMeeting = (id: string, csrf: string) =>
+  send<MeetingView>("POST", `${meetingPath(id)}/publish`, { csrf });
+/** Closes the follow-up: its members no longer see its cases, and it cannot change after. */
+export const closeMeeting = (id: string, csrf: string) =>
+  send<MeetingView>("POST", `${meetingPath(id)}/close`, { csrf });

@@ -8,10 +8,17 @@
 // show a sent referral read-only on the screening page.
 import type { Choice, Vocabularies } from "../lib/types";
 import { FieldFailure } from "../lib/failure";
-import { presentedForm, valueAt, type FieldSpec, type Fields, type Stage, type Values } from "../lib/forms";
+import { dottedPath, presentedForm, valueAt, type FieldSpec, type Fields, type Stage, type Values } from "../lib/forms";
 import { showDate } from "../lib/format";
 import { spaced } from "../lib/labels";
-import { DEPENDANT_FIELDS, fieldsNamed, PHONE_FIELDS, perpetratorInputs, VICTIM_INPUTS } from "../lib/people";
+import {
+  DEPENDANT_FIELDS,
+  fieldsNamed,
+  PHONE_FIELDS,
+  perpetratorInputs,
+  VICTIM_INPUTS,
+  withoutConsentBases,
+} from "../lib/people";
 import { sentence } from "./words";
 import type { ReferralFields, ReferralRecords } from "./types";
 
@@ -58,9 +65,6 @@ const SHARING = "sharing_without_consent[0].";
 export const SHARED_WITH = "The stalking clinic";
 const CONSENT = `${CASE}referral.consent_recorded`;
 const withoutConsent = (values: Values) => !values[CONSENT];
-
-/** A lawful basis for referring without consent: every one the core offers but consent itself. */
-const withoutConsentBases = (bases: Choice[]) => bases.filter((b) => b.value !== "consent");
 
 /** The referral form's fields, in the core's order, each record under its own legend. */
 export function referralFields(v: Vocabularies): FieldSpec[] {
@@ -253,8 +257,6 @@ const NOT_GIVEN = "Not given";
 /** What a withheld answer says in place of what was written. */
 export const SHOWED_ADDRESS = "Withheld: it shows where the victim lives";
 
-/** A field's name as the server's paths write it, list entries by a dotted index: `victim.sharing_without_consent.0.rationale`. */
-const dotted = (name: string) => name.replace(/\[(\d+)\]/g, ".$1");
 /** Whether `path` is `field` itself or a part of it (one line of a list, the words of an "Other" choice). */
 const within = (path: string, field: string) => path === field || path.startsWith(`${field}.`);
 
@@ -326,9 +328,9 @@ export function referralAnswers(fields: FieldSpec[], form: ReferralRecords, with
   const kept = (path: string) => !leftOut.some((w) => within(path, w));
   return RECORDS.map(({ key, prefix, title }) => {
     const groups: AnswerGroup[] = [];
-    for (const f of fields.filter((f) => f.name.startsWith(prefix) && f.type !== "rows" && kept(dotted(f.name)))) {
+    for (const f of fields.filter((f) => f.name.startsWith(prefix) && f.type !== "rows" && kept(dottedPath(f.name)))) {
       const value = valueAt(form[key], f.name.slice(prefix.length));
-      const held = showedAddress.some((w) => within(w, dotted(f.name)));
+      const held = showedAddress.some((w) => within(w, dottedPath(f.name)));
       const group = f.group ?? title;
       let into = groups.find((g) => g.title === group);
       if (!into) groups.push((into = { title: group, answers: [] }));
@@ -362,7 +364,7 @@ export function showedAddressWords(fields: FieldSpec[], form: ReferralRecords, w
   const words = splitWithheld(form, withheld).showedAddress.map((path) => {
     const record = RECORDS.find((r) => path.startsWith(r.prefix));
     const whose = record ? `${WHOSE[record.key]} ` : "";
-    const field = fields.find((f) => within(path, dotted(f.name)));
+    const field = fields.find((f) => within(path, dottedPath(f.name)));
     // A field the form does not ask (one the core added later) is named by its path.
     const label = field
       ? field.label.replace(/\s*\([^)]*\)$/, "")

@@ -22,6 +22,7 @@ const shared = import.meta.glob(
     "../components/Warnings.svelte",
     "../components/RecordForm.svelte",
     "../components/DateTimeField.svelte",
+    "../components/DateField.svelte",
   ],
   {
     query: "?raw",
@@ -46,7 +47,7 @@ describe("the workspace's sources", () => {
     expect(Object.keys(sources)).toEqual(
       expect.arrayContaining(["./Workspace.svelte", "./api.ts", "./main.ts", "./SignIn.svelte", "./Case.svelte"]),
     );
-    expect(Object.keys(shared).length).toBe(10);
+    expect(Object.keys(shared).length).toBe(11);
   });
 
   it("never reach Tauri or the desktop's commands, and import the desktop's bindings for their types only", () => {

@@ -8,8 +8,11 @@ import type {
   ApiError,
   DeviceEntry,
   DuplicateView,
+  AgendaItemView,
   IssuedCode,
+  MeetingView,
   NewSecondFactor,
+  PanelMemberView,
   PendingDuplicateView,
   ReferralRecords,
   ReferralRow,
@@ -90,11 +93,22 @@ export function signedIn(overrides: Partial<SignedIn> = {}): SignedIn {
 }
 
 export const caseload = (rows: B.CaseloadRow_Serialize[]): Answer => ({ body: { rows } satisfies Caseload });
-export const caseAnswer = (file: B.CaseFile_Serialize, warnings: B.Warning[] = []): Answer => {
-  // As the server sends it: where the victim is and how to reach them withheld.
+/**
+ * A case as the server sends it: where the victim is and how to reach them
+ * withheld, unless `shared` (a panel member whose agency the victim's
+ * consent or a lawful basis covers); the safety plan always.
+ */
+export const caseAnswer = (
+  file: B.CaseFile_Serialize,
+  warnings: B.Warning[] = [],
+  { shared = false }: { shared?: boolean } = {},
+): Answer => {
   const { address: _a, safe_contact: _s, dependants: _d, ...victim } = file.victim ?? ({} as B.Victim);
-  const sent = { ...file, victim: file.victim ? victim : null, safety_plans: [], contacts: [] } as CaseAnswer["file"];
-  const withheld = ["safety_plan", "victim.address", "victim.dependants", "victim.safe_contact"];
+  const sentVictim = file.victim ? (shared ? file.victim : victim) : null;
+  const sent = { ...file, victim: sentVictim, safety_plans: [], contacts: [] } as CaseAnswer["file"];
+  const withheld = shared
+    ? ["safety_plan"]
+    : ["safety_plan", "victim.address", "victim.dependants", "victim.safe_contact"];
   return { body: { file: sent, warnings, withheld } satisfies CaseAnswer };
 };
 
@@ -227,4 +241,36 @@ export function issuedCode(overrides: Partial<IssuedCode> = {}): IssuedCode {
 
 export function newSecondFactor(overrides: Partial<NewSecondFactor> = {}): NewSecondFactor {
   return { secret: "JBSWY3DPEHPK3PXP", qr_svg: QR_SVG, ...overrides };
+}
+
+export function agendaItemView(overrides: Partial<AgendaItemView> = {}): AgendaItemView {
+  return { case_id: "c1", reference: "T-1", minutes: 15, ...overrides };
+}
+
+/** An active panel member as the coordinator's invitation list receives one: by default the police's. */
+export function panelMemberView(overrides: Partial<PanelMemberView> = {}): PanelMemberView {
+  return { code: "PNL1", name: "Pat Panel (DEMO)", agency: "police", ...overrides };
+}
+
+/** The panel members a meeting can invite: PNL1 (police), PNL2 (probation), PNL3 (an agency the service added). */
+export const panelMembers = (): Answer => ({
+  body: [
+    panelMemberView(),
+    panelMemberView({ code: "PNL3", name: "Sam Support", agency: { other: "Local housing team" } }),
+    panelMemberView({ code: "PNL2", name: "Robin Probation", agency: "probation" }),
+  ] satisfies PanelMemberView[],
+});
+
+/** A meeting as the server sends it: by default a draft, chaired by the coordinator, with one case and one member. */
+export function meetingView(overrides: Partial<MeetingView> = {}): MeetingView {
+  const base = {
+    id: "m1",
+    meets_on: "2026-12-10",
+    chair: "COORD1",
+    invited: ["PNL1"],
+    agenda: [agendaItemView()],
+    published_at: null,
+    closed_at: null,
+  } satisfies MeetingView;
+  return { ...base, ...overrides };
 }

@@ -77,6 +77,13 @@ export type PendingDuplicateView = {
 };
 /** The victim as the clinic's screens receive one: what stays on the advocate's laptop (`at_clinic`) is absent, not empty. */
 export type VictimAtClinic = Omit<B.Victim_Serialize, "address" | "safe_contact" | "dependants">;
+/**
+ * The victim of a case as the workspace receives one: where they live, how
+ * to reach them and their dependants come only to a panel member whose
+ * agency the victim's consent or a lawful basis covers; `withheld` says so.
+ */
+export type VictimOnCase = VictimAtClinic &
+  Partial<Pick<B.Victim_Serialize, "address" | "safe_contact" | "dependants">>;
 /** A referral's three records, as screening reads them. */
 export type ReferralRecords = { case: B.Case_Serialize; victim: VictimAtClinic; perpetrator: B.Perpetrator_Serialize };
 /**
@@ -103,6 +110,8 @@ export type ReferralView = {
 };
 /** An advocate a case can go to, and how many open cases they hold. */
 export type AdvocateView = { code: string; name: string; open_cases: number };
+/** An active panel member the coordinator can invite to a meeting, and the agency they sit for. */
+export type PanelMemberView = { code: string; name: string; agency: B.Agency | null };
 /** What accepting a referral made. */
 export type Accepted = { case_id: string; reference: string };
 /** The administrator's own password and authenticator code, asked again before they change someone's sign-in. */
@@ -111,3 +120,30 @@ export type Reconfirm = { password: string; code: string };
 export type IssuedCode = { code: string; qr_svg: string; expires_at: string };
 /** A new authenticator secret, shown once: the text to type in, and the same as a QR code (SVG). */
 export type NewSecondFactor = { secret: string; qr_svg: string };
+
+/** A case on a meeting's agenda, in order, with the minutes the panel gives it; `reference` is the case's. */
+export type AgendaItemView = { case_id: string; reference: string; minutes: number };
+/**
+ * A panel meeting (clinic.md, "The flow of a case", steps 4 and 5): staff
+ * codes and case references, no one's details. `meets_on` is a UK date; its
+ * invited members see its cases from `published_at` until `closed_at`.
+ */
+export type MeetingView = {
+  id: string;
+  meets_on: string;
+  chair: string;
+  invited: string[];
+  agenda: AgendaItemView[];
+  published_at: string | null;
+  closed_at: string | null;
+};
+/** A case on a meeting as the coordinator sends it. */
+export type AgendaItem = { case_id: string; minutes: number };
+/** A meeting as the coordinator saves it; `id` is null for a new one. */
+export type MeetingFields = {
+  id: string | null;
+  meets_on: string;
+  chair: string;
+  invited: string[];
+  agenda: AgendaItem[];
+};

@@ -4,13 +4,13 @@
 import type { Severity, SortBy, Warning } from "../lib/bindings";
 import { londonLocalNow, showDate } from "../lib/format";
 import { spaced } from "../lib/labels";
-import type { IntakeStatus, MatchedOn, SamePerson, StaffRole } from "./types";
+import type { IntakeStatus, MatchedOn, MeetingView, SamePerson, StaffRole } from "./types";
 
 /** What the sign-in screen says on arrival: why the last session ended, or that it did. */
 export type Notice = { text: string; alert: boolean };
 
-/** The caseload's filters and order, kept while a case is open. */
-export type Filters = { advocate: string; status: string; risk: string; sort: SortBy };
+/** The caseload's filters and order, kept while a case is open; `overdue`, only cases whose risk review is overdue. */
+export type Filters = { advocate: string; status: string; risk: string; overdue: boolean; sort: SortBy };
 
 export const ROLE_LABELS: Record<StaffRole, string> = {
   administrator: "Administrator",
@@ -73,13 +73,21 @@ export const MATCHED_ON_LABELS: Record<MatchedOn, string> = {
 /** What made two people look the same, inside a sentence: "name and date of birth". */
 export const matchedOnWords = (on: MatchedOn[]): string => inWords(on.map((m) => MATCHED_ON_LABELS[m] ?? m));
 
-/** What a referral's page leaves out (its `withheld`, `kind.field`), inside a sentence. */
+/** What a page leaves out (its `withheld`: `kind.field`, or `kind` for a whole kind), inside a sentence, in this order. */
 const WITHHELD_WORDS: Record<string, string> = {
   "victim.address": "the victim's address",
   "victim.safe_contact": "how to reach the victim safely",
   "victim.dependants": "the victim's dependants",
+  safety_plan: "the safety plan",
+  contact: "the notes of contacts",
 };
 export const withheldWords = (path: string): string => WITHHELD_WORDS[path] ?? spaced(path.replace(/\./g, " "));
+const WITHHELD_ORDER = Object.keys(WITHHELD_WORDS);
+/** What a page leaves out, in words and in one order whatever the server's: the victim's details first. */
+export function withheldInWords(withheld: string[]): string {
+  const rank = (path: string) => (WITHHELD_ORDER.includes(path) ? WITHHELD_ORDER.indexOf(path) : WITHHELD_ORDER.length);
+  return inWords([...withheld].sort((a, b) => rank(a) - rank(b)).map(withheldWords));
+}
 
 /** A list inside a sentence: "a", "a and b", "a, b and c". */
 export function inWords(items: string[]): string {
@@ -89,3 +97,20 @@ export function inWords(items: string[]): string {
 
 /** A count of a noun: "1 open case", "3 open cases". */
 export const counted = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** Where a panel meeting stands: made, its agenda published to its members, or its follow-up closed. */
+export type MeetingState = "draft" | "published" | "closed";
+export const meetingState = (m: MeetingView): MeetingState =>
+  m.closed_at ? "closed" : m.published_at ? "published" : "draft";
+export const MEETING_STATE_LABELS: Record<MeetingState, string> = {
+  draft: "Draft",
+  published: "Published",
+  closed: "Follow-up closed",
+};
+/** A meeting's title: "Panel of 10 Dec 2026". */
+export const meetingTitle = (m: Pick<MeetingView, "meets_on">): string => `Panel of ${showDate(m.meets_on)}`;
+/** The minutes an agenda takes: "3 cases, 45 minutes". */
+export function agendaLength(agenda: { minutes: number | null | undefined }[]): string {
+  const minutes = agenda.reduce((sum, item) => sum + (Number.isFinite(item.minutes) ? (item.minutes as number) : 0), 0);
+  return `${counted(agenda.length, "case")}, ${counted(minutes, "minute")}`;
+}

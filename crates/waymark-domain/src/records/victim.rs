@@ -188,7 +188,9 @@ impl Victim {
         let consented = self.consents.iter().any(|c| {
             c.agency.as_ref() == Some(agency) && c.given_on <= today && c.withdrawn_on.is_none_or(|w| w > today)
         });
-        consented || self.sharing_without_consent.iter().any(|s| s.agency.as_ref() == Some(agency))
+        // A decision to share holds from the day it was made; a new consent or decision changes it.
+        consented
+            || self.sharing_without_consent.iter().any(|s| s.agency.as_ref() == Some(agency) && s.shared_on <= today)
     }
 
     pub(crate) fn check(&self, c: &mut Checker, _ctx: &Ctx<'_>) {

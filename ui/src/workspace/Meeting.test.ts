@@ -1,0 +1,377 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { render, screen, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import Meeting from "./Meeting.svelte";
+import { caseloadRow, vocabularies } from "../test-kit";
+import {
+  agendaItemView,
+  caseload,
+  invalidForm,
+  meetingView,
+  mockServer,
+  panelMembers,
+  refusal,
+  type Route,
+} from "./server-mock";
+import { CSRF_HEADER } from "./api";
+import type { MeetingView, StaffRole } from "./types";
+
+afterEach(() => vi.unstubAllGlobals());
+
+const CASELOAD = caseload([
+  caseloadRow(),
+  caseloadRow({ case_id: "c2", reference: "T-2", advocate: "ADV2" }),
+  caseloadRow({ case_id: "c10", reference: "T-10", advocate: "ADV2" }),
+  caseloadRow({ case_id: "c3", reference: "X-3", advocate: "ADV1" }),
+]);
+const CLOSED = "that meeting's follow-up is closed, so it cannot change; make a new meeting";
+
+function show(
+  meetingId: string | null,
+  { role = "coordinator", routes = {} }: { role?: StaffRole; routes?: Record<string, Route> } = {},
+) {
+  const api = mockServer({
+    "GET /w/api/meetings": { body: [meetingView()] },
+    "GET /w/api/caseload": CASELOAD,
+    "GET /w/api/panel-members": panelMembers(),
+    "POST /w/api/meetings": (sent) => ({ body: { ...meetingView(), ...(sent.body as object), id: "m1" } }),
+    ...routes,
+  });
+  const props = {
+    meetingId,
+    me: "COORD1",
+    role,
+    csrf: "csrf-from-sign-in",
+    vocabularies: async () => vocabularies(),
+    onback: vi.fn(),
+    onopencase: vi.fn(),
+    oncreated: vi.fn(),
+  };
+  render(Meeting, props);
+  return { api, props, user: userEvent.setup() };
+}
+
+/** The one request to save a meeting. */
+function savedBody(api: ReturnType<typeof mockServer>) {
+  const sent = api.sent("POST /w/api/meetings");
+  expect(sent.length).toBe(1);
+  expect(sent[0].headers.get(CSRF_HEADER)).toBe("csrf-from-sign-in");
+  return sent[0].body;
+}
+
+const PAT = "Pat Panel (DEMO), Police — PNL1";
+const ROBIN = "Robin Probation, Probation — PNL2";
+const SAM = "Sam Support, Local housing team — PNL3";
+
+/** The invitation boxes, in order, each with whether it is ticked. */
+async function invitations(form: ReturnType<typeof within>) {
+  const group = within(await form.findByRole("group", { name: "Panel members invited" }));
+  await group.findAllByRole("checkbox");
+  return group
+    .getAllByRole("checkbox")
+    .map((box) => [box.closest("label")?.textContent?.trim(), (box as HTMLInputElement).checked]);
+}
+
+describe("a new panel meeting", () => {
+  it("is saved with its date, chair, members and agenda, each case's minutes in the order given", async () => {
+    const { api, props, user } = show(null, {
+      routes: {
+        "POST /w/api/meetings": {
+          body: meetingView({
+            agenda: [
+              agendaItemView({ case_id: "c2", reference: "T-2", minutes: 20 }),
+              agendaItemView({ case_id: "c1", reference: "T-1" }),
+            ],
+            invited: ["PNL1", "PNL2", "PNL3"],
+          }),
+        },
+      },
+    });
+    const form = within(await screen.findByRole("form", { name: "The new meeting" }));
+    // The active panel members by name, each with their agency in the vocabularies' words or the service's own.
+    expect(await invitations(form)).toEqual([
+      [PAT, false],
+      [ROBIN, false],
+      [SAM, false],
+    ]);
+    // The chair is the coordinator until another is chosen: they, or a panel member.
+    const chair = form.getByLabelText(/^Chair/) as HTMLSelectElement;
+    expect(chair.value).toBe("COORD1");
+    expect([...chair.options].map((o) => o.textContent)).toEqual(["You — COORD1", PAT, ROBIN, SAM]);
+    await user.type(form.getByLabelText(/^Date of the meeting/), "10/12/2026");
+    // Sent in the list's order, whatever the order ticked.
+    await user.click(form.getByRole("checkbox", { name: SAM }));
+    await user.click(form.getByRole("checkbox", { name: PAT }));
+    await user.click(form.getByRole("checkbox", { name: ROBIN }));
+    // The caseload is searched by reference, and a case on the agenda is offered no more.
+    await user.type(form.getByLabelText("Find a case to add, by its reference"), "t-");
+    const offered = within(await form.findByRole("list", { name: "Cases to add" }));
+    expect(offered.getAllByRole("listitem").map((li) => li.textContent?.replace(/\s+/g, " ").trim())).toEqual([
+      "Add T-1 advocate ADV1",
+      "Add T-2 advocate ADV2",
+      "Add T-10 advocate ADV2",
+    ]);
+    await user.click(offered.getByRole("button", { name: "Add T-1" }));
+    expect(document.activeElement).toBe(form.getByLabelText("Minutes for T-1"));
+    expect((form.getByLabelText("Minutes for T-1") as HTMLInputElement).value).toBe("15");
+    await user.type(form.getByLabelText("Find a case to add, by its reference"), "T-2{Enter}");
+    expect(form.queryByRole("button", { name: "Add T-1" })).toBeNull();
+    const minutes = form.getByLabelText("Minutes for T-2");
+    await user.clear(minutes);
+    await user.type(minutes, "20");
+    await user.click(form.getByRole("button", { name: "Move up T-2" }));
+    // At the top, the focus moves to the case's other button.
+    expect(document.activeElement).toBe(form.getByRole("button", { name: "Move down T-2" }));
+    expect(form.getByText(/2 cases, 35 minutes in all/)).toBeTruthy();
+    await user.click(form.getByRole("button", { name: "Save the meeting" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Panel of 10 Dec 2026" })).toBeTruthy();
+    expect(savedBody(api)).toStrictEqual({
+      id: null,
+      meets_on: "2026-12-10",
+      chair: "COORD1",
+      invited: ["PNL1", "PNL2", "PNL3"],
+      agenda: [
+        { case_id: "c2", minutes: 20 },
+        { case_id: "c1", minutes: 15 },
+      ],
+    });
+    expect(props.oncreated).toHaveBeenCalledWith("m1");
+    const status = screen.getByRole("status");
+    expect(status.textContent).toContain("saved as a draft");
+    expect(document.activeElement).toBe(status);
+  });
+
+  it("asks for the date, and a whole number of minutes, before sending anything", async () => {
+    const { api, user } = show(null);
+    const form = within(await screen.findByRole("form", { name: "The new meeting" }));
+    await user.click(form.getByRole("button", { name: "Save the meeting" }));
+    expect((await form.findByRole("alert")).textContent).toBe("Enter the date of the meeting.");
+    expect(document.activeElement).toBe(form.getByLabelText(/^Date of the meeting/));
+    await user.type(form.getByLabelText(/^Date of the meeting/), "10/12/2026");
+    await user.type(form.getByLabelText("Find a case to add, by its reference"), "X-3{Enter}");
+    await user.clear(form.getByLabelText("Minutes for X-3"));
+    await user.click(form.getByRole("button", { name: "Save the meeting" }));
+    expect((await form.findByRole("alert")).textContent).toBe("Give X-3 a whole number of minutes.");
+    expect(form.getByLabelText("Minutes for X-3").getAttribute("aria-invalid")).toBe("true");
+    expect(api.sent("POST /w/api/meetings")).toEqual([]);
+  });
+
+  it("marks each field the server names, a case's error staying with it when it moves", async () => {
+    const { user } = show(null, {
+      routes: {
+        "POST /w/api/meetings": invalidForm("the meeting has fields to put right; correct them and save it again", [
+          { field: "chair", rule: "must be an active coordinator, manager or panel member" },
+          { field: "invited[1]", rule: "must be an active panel member" },
+          { field: "agenda[1].minutes", rule: "must be 5 to 60 minutes" },
+        ]),
+      },
+    });
+    const form = within(await screen.findByRole("form", { name: "The new meeting" }));
+    await user.type(form.getByLabelText(/^Date of the meeting/), "10/12/2026");
+    await user.selectOptions(await form.findByLabelText(/^Chair/), ROBIN);
+    await user.click(await form.findByRole("checkbox", { name: PAT }));
+    await user.click(form.getByRole("checkbox", { name: SAM }));
+    await user.type(form.getByLabelText("Find a case to add, by its reference"), "X-3{Enter}");
+    await user.type(form.getByLabelText("Find a case to add, by its reference"), "T-2{Enter}");
+    await user.clear(form.getByLabelText("Minutes for T-2"));
+    await user.type(form.getByLabelText("Minutes for T-2"), "90");
+    await user.click(form.getByRole("button", { name: "Save the meeting" }));
+    expect((await form.findByRole("alert")).textContent).toBe(
+      "The meeting has fields to put right; correct them and save it again.",
+    );
+    const describedBy = (el: HTMLElement) =>
+      (el.getAttribute("aria-describedby") ?? "")
+        .split(" ")
+        .map((id) => document.getElementById(id)?.textContent?.trim())
+        .join(" | ");
+    const chair = form.getByLabelText(/^Chair/);
+    expect(chair.getAttribute("aria-invalid")).toBe("true");
+    expect(describedBy(chair)).toBe("The chair must be an active coordinator, manager or panel member.");
+    // The first field at fault, in the form's order, has the focus.
+    expect(document.activeElement).toBe(chair);
+    // The member at fault (the second invited) is marked on their box, and the group says so.
+    const sam = form.getByRole("checkbox", { name: SAM });
+    expect(sam.getAttribute("aria-invalid")).toBe("true");
+    expect(describedBy(sam)).toBe("Sam Support must be an active panel member.");
+    expect(form.getByRole("checkbox", { name: PAT }).getAttribute("aria-invalid")).toBeNull();
+    expect(describedBy(form.getByRole("group", { name: "Panel members invited" }))).toContain(
+      "Sam Support must be an active panel member.",
+    );
+    const minutes = form.getByLabelText("Minutes for T-2");
+    expect(minutes.getAttribute("aria-invalid")).toBe("true");
+    expect(describedBy(minutes)).toBe("Minutes must be 5 to 60 minutes.");
+    expect(form.getByLabelText("Minutes for X-3").getAttribute("aria-invalid")).toBeNull();
+    await user.click(form.getByRole("button", { name: "Move up T-2" }));
+    expect(form.getByLabelText("Minutes for T-2").getAttribute("aria-invalid")).toBe("true");
+    expect(form.getByLabelText("Minutes for X-3").getAttribute("aria-invalid")).toBeNull();
+  });
+
+  it("goes back to the panel when cancelled", async () => {
+    const { props, user } = show(null);
+    await user.click(await screen.findByRole("button", { name: "Cancel" }));
+    expect(props.onback).toHaveBeenCalled();
+  });
+});
+
+describe("a panel meeting's page", () => {
+  const published = meetingView({ published_at: "2026-12-01T10:00:00Z" });
+
+  it("shows the meeting and opens a case on its agenda", async () => {
+    const { props, user } = show("m1", {
+      routes: {
+        "GET /w/api/meetings": {
+          body: [meetingView({ agenda: [agendaItemView(), agendaItemView({ case_id: "c2", reference: "T-2" })] })],
+        },
+      },
+    });
+    expect(await screen.findByRole("heading", { level: 1, name: "Panel of 10 Dec 2026" })).toBeTruthy();
+    const text = document.body.textContent?.replace(/\s+/g, " ") ?? "";
+    expect(text).toContain("Draft: no member sees its cases until its agenda is published.");
+    expect(text).toContain("2 cases, 30 minutes in all.");
+    await user.click(screen.getByRole("button", { name: "T-2" }));
+    expect(props.onopencase).toHaveBeenCalledWith("c2");
+  });
+
+  it("edits the meeting from what is saved, and sends its id", async () => {
+    const { api, user } = show("m1");
+    await user.click(await screen.findByRole("button", { name: "Edit the meeting" }));
+    const form = within(screen.getByRole("form", { name: "Edit the meeting" }));
+    expect(await invitations(form)).toEqual([
+      [PAT, true],
+      [ROBIN, false],
+      [SAM, false],
+    ]);
+    await user.click(form.getByRole("checkbox", { name: ROBIN }));
+    await user.click(form.getByRole("button", { name: "Save the meeting" }));
+    await screen.findByText("The meeting of 10 Dec 2026 is saved.");
+    expect(savedBody(api)).toStrictEqual({
+      id: "m1",
+      meets_on: "2026-12-10",
+      chair: "COORD1",
+      invited: ["PNL1", "PNL2"],
+      agenda: [{ case_id: "c1", minutes: 15 }],
+    });
+  });
+
+  it("keeps its chair, and offers to take off a member who is no longer active", async () => {
+    const { api, user } = show("m1", {
+      routes: { "GET /w/api/meetings": { body: [meetingView({ chair: "MGR1", invited: ["PNL9", "PNL2"] })] } },
+    });
+    await user.click(await screen.findByRole("button", { name: "Edit the meeting" }));
+    const form = within(screen.getByRole("form", { name: "Edit the meeting" }));
+    expect(await invitations(form)).toEqual([
+      [PAT, false],
+      [ROBIN, true],
+      [SAM, false],
+      ["PNL9, no longer an active panel member", true],
+    ]);
+    const chair = form.getByLabelText(/^Chair/) as HTMLSelectElement;
+    expect(chair.value).toBe("MGR1");
+    expect([...chair.options].map((o) => o.textContent)).toEqual(["You — COORD1", "MGR1", PAT, ROBIN, SAM]);
+    await user.click(form.getByRole("checkbox", { name: "PNL9, no longer an active panel member" }));
+    await user.click(form.getByRole("button", { name: "Save the meeting" }));
+    await screen.findByText("The meeting of 10 Dec 2026 is saved.");
+    expect(savedBody(api)).toMatchObject({ chair: "MGR1", invited: ["PNL2"] });
+  });
+
+  it("says so when the panel members cannot be loaded, and still shows who is invited", async () => {
+    const { user } = show("m1", {
+      routes: {
+        "GET /w/api/panel-members": refusal(
+          403,
+          "forbidden",
+          "your role cannot see this; ask the clinic administrator",
+        ),
+      },
+    });
+    await user.click(await screen.findByRole("button", { name: "Edit the meeting" }));
+    const form = within(screen.getByRole("form", { name: "Edit the meeting" }));
+    expect(
+      await form.findByText(
+        "The panel members could not be loaded, so no one can be invited: Your role cannot see this; ask the clinic administrator.",
+      ),
+    ).toBeTruthy();
+    expect(await invitations(form)).toEqual([["PNL1", true]]);
+    expect([...(form.getByLabelText(/^Chair/) as HTMLSelectElement).options].map((o) => o.textContent)).toEqual([
+      "You — COORD1",
+    ]);
+  });
+
+  it("goes back to the meeting, and the focus to Edit, when an edit is cancelled", async () => {
+    const { api, user } = show("m1");
+    await user.click(await screen.findByRole("button", { name: "Edit the meeting" }));
+    await user.click(screen.getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("form")).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Edit the meeting" }));
+    expect(api.sent("POST /w/api/meetings")).toEqual([]);
+  });
+
+  it("publishes the agenda only once confirmed, then says who sees its cases", async () => {
+    const { api, user } = show("m1", { routes: { "POST /w/api/meetings/m1/publish": { body: published } } });
+    const publish = await screen.findByRole("button", { name: "Publish the agenda" });
+    await user.click(publish);
+    const dialog = screen.getByRole("alertdialog", { name: "Publish the agenda?" });
+    expect(dialog.textContent).toContain("Invited members will see these cases: T-1");
+    expect(document.activeElement).toBe(within(dialog).getByRole("button", { name: "Not yet" }));
+    await user.click(within(dialog).getByRole("button", { name: "Not yet" }));
+    expect(document.activeElement).toBe(publish);
+    expect(api.sent("POST /w/api/meetings/m1/publish")).toEqual([]);
+    await user.click(publish);
+    await user.click(screen.getByRole("button", { name: "Publish" }));
+    const status = screen.getByRole("status");
+    await within(status).findByText("The agenda is published: PNL1 sees its cases now.");
+    expect(document.activeElement).toBe(status);
+    expect(api.sent("POST /w/api/meetings/m1/publish")[0].headers.get(CSRF_HEADER)).toBe("csrf-from-sign-in");
+    expect(screen.queryByRole("button", { name: "Publish the agenda" })).toBeNull();
+    expect(screen.getByRole("button", { name: "Close the follow-up" })).toBeTruthy();
+  });
+
+  it("closes the follow-up only once confirmed, after which nothing can change", async () => {
+    const closed: MeetingView = { ...published, closed_at: "2026-12-20T10:00:00Z" };
+    const { api, user } = show("m1", {
+      routes: {
+        "GET /w/api/meetings": { body: [published] },
+        "POST /w/api/meetings/m1/close": { body: closed },
+      },
+    });
+    await user.click(await screen.findByRole("button", { name: "Close the follow-up" }));
+    const dialog = screen.getByRole("alertdialog", { name: "Close the follow-up?" });
+    expect(dialog.textContent).toContain("Members will no longer see its cases; it cannot change after.");
+    await user.keyboard("{Escape}");
+    expect(api.sent("POST /w/api/meetings/m1/close")).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Close the follow-up" }));
+    await user.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Close the follow-up" }));
+    await screen.findByText("The follow-up is closed: members no longer see its cases.");
+    expect(api.sent("POST /w/api/meetings/m1/close").length).toBe(1);
+    expect(document.body.textContent).toContain("Follow-up closed on 20 Dec 2026");
+    for (const name of ["Edit the meeting", "Publish the agenda", "Close the follow-up"])
+      expect(screen.queryByRole("button", { name })).toBeNull();
+  });
+
+  it("says so when the follow-up was closed meanwhile, and shows the meeting as it now is", async () => {
+    const { api, user } = show("m1", { routes: { "POST /w/api/meetings": refusal(409, "meeting_closed", CLOSED) } });
+    await user.click(await screen.findByRole("button", { name: "Edit the meeting" }));
+    api.answer("GET /w/api/meetings", { body: [meetingView({ closed_at: "2026-12-20T10:00:00Z" })] });
+    await user.click(screen.getByRole("button", { name: "Save the meeting" }));
+    expect((await screen.findByRole("alert")).textContent).toBe(
+      "That meeting's follow-up is closed, so it cannot change; make a new meeting.",
+    );
+    expect(screen.queryByRole("form")).toBeNull();
+    expect(screen.queryByRole("button", { name: "Edit the meeting" })).toBeNull();
+  });
+
+  it("gives the manager the meeting to read, and nothing to change", async () => {
+    const { api } = show("m1", { role: "manager" });
+    await screen.findByRole("heading", { level: 1, name: "Panel of 10 Dec 2026" });
+    expect(screen.getByRole("button", { name: "T-1" })).toBeTruthy();
+    for (const name of ["Edit the meeting", "Publish the agenda", "Close the follow-up"])
+      expect(screen.queryByRole("button", { name })).toBeNull();
+    expect(screen.queryByRole("form")).toBeNull();
+    expect(api.sent("GET /w/api/caseload")).toEqual([]);
+  });
+
+  it("says so for a meeting the list does not hold", async () => {
+    show("m9");
+    expect((await screen.findByRole("alert")).textContent).toContain("There is no such meeting");
+  });
+});
