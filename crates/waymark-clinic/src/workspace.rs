@@ -66,10 +66,12 @@ pub enum WorkRoute {
     MeetingClose,
     /// Active panel members and their agencies, to invite to a meeting.
     PanelMembers,
+    /// The clinic's audit, newest first, and whether its chain verifies.
+    Audit,
 }
 
 impl WorkRoute {
-    pub const ALL: [WorkRoute; 24] = [
+    pub const ALL: [WorkRoute; 25] = [
         WorkRoute::SignIn,
         WorkRoute::SignOut,
         WorkRoute::Me,
@@ -94,6 +96,7 @@ impl WorkRoute {
         WorkRoute::MeetingPublish,
         WorkRoute::MeetingClose,
         WorkRoute::PanelMembers,
+        WorkRoute::Audit,
     ];
 
     pub fn path(self) -> &'static str {
@@ -120,6 +123,7 @@ impl WorkRoute {
             WorkRoute::MeetingPublish => "/w/api/meetings/{id}/publish",
             WorkRoute::MeetingClose => "/w/api/meetings/{id}/close",
             WorkRoute::PanelMembers => "/w/api/panel-members",
+            WorkRoute::Audit => "/w/api/audit",
         }
     }
 
@@ -157,6 +161,9 @@ impl WorkRoute {
                 &[StaffRole::Coordinator, StaffRole::Manager, StaffRole::PanelMember]
             }
             WorkRoute::MeetingSave | WorkRoute::MeetingPublish | WorkRoute::MeetingClose => &[StaffRole::Coordinator],
+            // Ids, codes and times only: the coordinator answers for the clinic's
+            // records, the administrator for its systems.
+            WorkRoute::Audit => &[StaffRole::Coordinator, StaffRole::Administrator],
             WorkRoute::Staff
             | WorkRoute::Devices
             | WorkRoute::EnrolmentIssue
@@ -203,6 +210,7 @@ impl WorkRoute {
             WorkRoute::MeetingPublish => "meeting_publish",
             WorkRoute::MeetingClose => "meeting_close",
             WorkRoute::PanelMembers => "panel_members",
+            WorkRoute::Audit => "audit",
         }
     }
 }
@@ -236,6 +244,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
             WorkRoute::MeetingPublish => axum::routing::post(meeting_publish),
             WorkRoute::MeetingClose => axum::routing::post(meeting_close),
             WorkRoute::PanelMembers => axum::routing::get(panel_members),
+            WorkRoute::Audit => axum::routing::get(audit),
         };
         let handler = if route == WorkRoute::SignIn {
             handler
@@ -684,6 +693,30 @@ pub fn withhold(kind: RecordKind, value: &mut serde_json::Value, shared: bool) -
     withheld
 }
 
+/// Blanks every piece of free text in `value` that shows what `finder`
+/// looks for, in any field (one that holds an address on purpose too), and
+/// names each as `kind.path` without list positions.
+fn withhold_text_showing(
+    finder: &waymark_domain::disclosure::Finder<()>,
+    kind: RecordKind,
+    value: &mut serde_json::Value,
+) -> Vec<String> {
+    let paths: Vec<String> = waymark_domain::disclosure::text_fields(value, &[])
+        .into_iter()
+        .filter(|(_, text)| finder.find(text).is_some())
+        .map(|(path, _)| path)
+        .collect();
+    let mut withheld = Vec::new();
+    for path in paths {
+        if let Some(text) = value.pointer_mut(&format!("/{}", path.replace('.', "/"))) {
+            *text = serde_json::Value::Null;
+            let named: Vec<&str> = path.split('.').filter(|part| part.parse::<usize>().is_err()).collect();
+            withheld.push(format!("{}.{}", kind.wire(), named.join(".")));
+        }
+    }
+    withheld
+}
+
 /// The case file as the workspace may send it. A section the list above
 /// does not name is not sent at all, so a new section stays at the clinic
 /// until someone decides what of it a browser may have.
@@ -697,6 +730,12 @@ pub fn for_the_workspace(
     };
     let mut sent = serde_json::Map::new();
     let mut withheld = Vec::new();
+    // Where the victim lives is caught wherever it appears: an incident's place,
+    // an order's conditions, a note. Shared with an agency, it is still never
+    // sent while it is marked do-not-disclose (a refuge).
+    let address = file.victim.as_ref().and_then(|v| v.address.as_ref());
+    let address_goes = shared && address.is_some_and(|a| !a.do_not_disclose);
+    let finder = address.filter(|_| !address_goes).map(|a| waymark_domain::disclosure::Finder::of_addresses([a]));
     for (name, mut value) in sections {
         if CASE_DERIVED.contains(&name.as_str()) {
             sent.insert(name, value);
@@ -704,6 +743,15 @@ pub fn for_the_workspace(
         }
         let Some((_, kind)) = CASE_SECTIONS.iter().find(|(section, _)| *section == name) else { continue };
         withheld.extend(withhold(*kind, &mut value, shared));
+        if *kind == RecordKind::Victim
+            && !address_goes
+            && value.as_object_mut().and_then(|v| v.remove("address")).is_some()
+        {
+            withheld.push("victim.address".to_owned());
+        }
+        if let Some(finder) = &finder {
+            withheld.extend(withhold_text_showing(finder, *kind, &mut value));
+        }
         sent.insert(name, value);
     }
     withheld.sort();
@@ -720,14 +768,14 @@ async fn case(
         let now = (state.clock)();
         // What was typed in the address bar is not written anywhere unless it is an id.
         let Ok(case_id) = id.parse::<Uuid>() else { return Err(ClinicError::NotFound) };
+        let today = waymark_domain::time::london_date(now);
         // A panel member sees a case only while it is on a published agenda they are
         // invited to; any other case answers as one that does not exist.
         let agency = if viewer.role == StaffRole::PanelMember {
-            let on_agenda = state
-                .store
-                .meetings()?
-                .iter()
-                .any(|m| m.opens_cases_to(&viewer.staff_code) && m.agenda.iter().any(|a| a.case_id == case_id));
+            let on_agenda =
+                state.store.meetings()?.iter().any(|m| {
+                    m.opens_cases_to(&viewer.staff_code, today) && m.agenda.iter().any(|a| a.case_id == case_id)
+                });
             if !on_agenda {
                 refused_not_found(&state, &viewer, &case_id.to_string(), "case")?;
                 return Err(ClinicError::NotFound);
@@ -740,7 +788,6 @@ async fn case(
         match read {
             Ok(file) => {
                 viewed(&state, &viewer, &case_id.to_string(), serde_json::json!({ "kind": "case" }))?;
-                let today = waymark_domain::time::london_date(now);
                 let warnings = file.warnings(today);
                 // Where the victim lives and how to reach them go to a panel member
                 // only when her consent or a recorded lawful basis covers their agency.
@@ -1050,17 +1097,12 @@ async fn referral(
         // note: each free-text field that shows the address is held back too.
         if let Some(address) = &form.victim.address {
             let finder = waymark_domain::disclosure::Finder::of_addresses([address]);
-            for (prefix, kind, value) in [
-                ("case", RecordKind::Case, &mut case),
-                ("victim", RecordKind::Victim, &mut victim),
-                ("perpetrator", RecordKind::Perpetrator, &mut perpetrator),
+            for (kind, value) in [
+                (RecordKind::Case, &mut case),
+                (RecordKind::Victim, &mut victim),
+                (RecordKind::Perpetrator, &mut perpetrator),
             ] {
-                for path in waymark_domain::disclosure::fields_showing(&finder, kind, value) {
-                    if let Some(text) = value.pointer_mut(&format!("/{}", path.replace('.', "/"))) {
-                        *text = serde_json::Value::Null;
-                        withheld.push(format!("{prefix}.{path}"));
-                    }
-                }
+                withheld.extend(withhold_text_showing(&finder, kind, value));
             }
         }
         let postcode_district = form
@@ -1487,7 +1529,8 @@ async fn meetings(
         let all = state.store.meetings()?;
         // A panel member's list: the meetings that open cases to them now, and no others.
         let mine: Vec<_> = if viewer.role == StaffRole::PanelMember {
-            all.into_iter().filter(|m| m.opens_cases_to(&viewer.staff_code)).collect()
+            let today = waymark_domain::time::london_date((state.clock)());
+            all.into_iter().filter(|m| m.opens_cases_to(&viewer.staff_code, today)).collect()
         } else {
             all
         };
@@ -1639,4 +1682,43 @@ async fn panel_members(
     })
     .await?;
     Ok(Json(list))
+}
+
+/// Lines of the audit one answer carries, newest first.
+const AUDIT_LINES_SHOWN: usize = 500;
+
+/// The audit as the workspace shows it: the newest lines, and what checking
+/// the whole chain found. A broken chain is said, not hidden behind an error.
+#[derive(Debug, Serialize)]
+pub struct AuditView {
+    pub lines: Vec<crate::store::AdminEvent>,
+    /// Lines in the whole audit.
+    pub total: usize,
+    /// The chain verifies from its start to its last line.
+    pub verified: bool,
+    /// The first line found changed or missing, when it does not.
+    pub broken_at: Option<i64>,
+    /// The last line's number and hash, to keep somewhere else (`audit verify --expect`).
+    pub head: Option<String>,
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+) -> Result<Json<AuditView>, ClinicError> {
+    let view = crate::server::blocking(move || {
+        // The viewing is a line too, and the chain is checked with it in.
+        viewed(&state, &viewer, WorkRoute::Audit.name(), serde_json::json!({}))?;
+        let all = state.store.admin_audit()?;
+        let (verified, broken_at, head) = match crate::store::verify_audit(&all, state.store.audit_bounds()?, None) {
+            Ok(found) => (true, None, found.head.map(|(seq, hash)| format!("{seq}:{hash}"))),
+            Err(ClinicError::AuditBroken { seq }) => (false, Some(seq), None),
+            Err(e) => return Err(e),
+        };
+        let total = all.len();
+        let lines = all.into_iter().rev().take(AUDIT_LINES_SHOWN).collect();
+        Ok(AuditView { lines, total, verified, broken_at, head })
+    })
+    .await?;
+    Ok(Json(view))
 }

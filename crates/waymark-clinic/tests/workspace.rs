@@ -115,6 +115,15 @@ fn a_laptop_with_a_case(clinic: &Clinic, now: DateTime<Utc>) -> (Uuid, tempfile:
     let (case, _) = laptop.open_case(&case, &victim).unwrap();
     let plan = laptop_kit::patch(&["code_word=Marigoldcanary", "review_on=2027-01-07"]);
     laptop.add(waymark_domain::RecordKind::SafetyPlan, case.case_id(), &plan).unwrap();
+    // Where it happened was her home: the advocate confirmed writing it down.
+    let incident = laptop_kit::patch(&[
+        "occurred_at=2026-12-01T21:00:00Z",
+        "account=Waited by her door again",
+        "location=outside 7 Hiddenhurst Lane",
+        "channel=in_person",
+        "behaviours+=loitering",
+    ]);
+    laptop.with_address_confirmed(|v| v.add(waymark_domain::RecordKind::Incident, case.case_id(), &incident)).unwrap();
     let ops = laptop.outbox_batch(0, 100).unwrap();
     let origin = Origin::Device {
         id: device,
@@ -358,7 +367,17 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
                     let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
                     let withheld: Vec<&str> =
                         answer["withheld"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
-                    assert_eq!(withheld, ["safety_plan", "victim.address", "victim.dependants", "victim.safe_contact"]);
+                    assert_eq!(
+                        withheld,
+                        [
+                            "incident.current.location",
+                            "incident.original.location",
+                            "safety_plan",
+                            "victim.address",
+                            "victim.dependants",
+                            "victim.safe_contact"
+                        ]
+                    );
                 }
                 if allowed && matches!(route, WorkRoute::Caseload | WorkRoute::Case) {
                     assert!(
@@ -666,6 +685,13 @@ fn the_workspace_pages_types_name_the_servers_roles_and_fields() {
     assert_eq!(union_of("DeclineReason"), wire(reasons));
     let people = P::ALL.iter().map(|p| serde_json::to_value(p).unwrap()).collect();
     assert_eq!(union_of("SamePerson"), wire(people));
+    let actions: Vec<String> =
+        AdminAction::KNOWN.iter().chain([&AdminAction::Unrecognised]).map(|a| a.as_str().to_owned()).collect();
+    let mut declared_actions = union_of("AuditAction");
+    declared_actions.sort();
+    let mut actions = actions;
+    actions.sort();
+    assert_eq!(declared_actions, actions, "ui/src/workspace/types.ts AuditAction");
     let matched = M::ALL.iter().map(|m| serde_json::to_value(m).unwrap()).collect();
     assert_eq!(union_of("MatchedOn"), wire(matched));
     let fields_of = |name: &str| -> Vec<String> {
@@ -776,6 +802,30 @@ fn the_workspace_pages_types_name_the_servers_roles_and_fields() {
                 agenda: Vec::new(),
                 published_at: None,
                 closed_at: None,
+            })
+            .unwrap(),
+        ),
+        (
+            "AuditView",
+            serde_json::to_value(ws::AuditView {
+                lines: Vec::new(),
+                total: 0,
+                verified: true,
+                broken_at: None,
+                head: None,
+            })
+            .unwrap(),
+        ),
+        (
+            "AuditLine",
+            serde_json::to_value(waymark_clinic::store::AdminEvent {
+                seq: 1,
+                at: now,
+                actor: "C".into(),
+                action: AdminAction::Viewed,
+                target: None,
+                detail: serde_json::json!({}),
+                hash: None,
             })
             .unwrap(),
         ),
@@ -1257,6 +1307,13 @@ async fn a_panel_member_sees_a_case_only_on_a_published_agenda_and_its_address_o
             laptop_kit::patch(&[r#"consents:=[{"with":"Police","agency":"police","given_on":"2026-12-07"}]"#]);
         laptop.edit(waymark_domain::RecordKind::Victim, victim.id.as_uuid(), &consent).unwrap();
         push(&clinic, &laptop, device, clock.now());
+        // Consent alone does not send an address marked do-not-disclose (a refuge),
+        // nor the incident that names it.
+        let (_, body) = call(&clinic, case_of(&invited)).await;
+        assert!(!String::from_utf8_lossy(&body).contains("Hiddenhurst"), "{name}");
+        let disclose = laptop_kit::patch(&["address.do_not_disclose:=false"]);
+        laptop.edit(waymark_domain::RecordKind::Victim, victim.id.as_uuid(), &disclose).unwrap();
+        push(&clinic, &laptop, device, clock.now());
         let (_, body) = call(&clinic, case_of(&invited)).await;
         let answer = json_of(&body);
         assert!(String::from_utf8_lossy(&body).contains("Hiddenhurst"), "{name}");
@@ -1286,4 +1343,28 @@ async fn a_panel_member_sees_a_case_only_on_a_published_agenda_and_its_address_o
         assert!(has("PNL2", AdminAction::Refused, &case_id.to_string()), "{name}");
         waymark_clinic::store::verify_audit(&audit, clinic.state.store.audit_bounds().unwrap(), None).unwrap();
     }
+}
+
+#[test]
+fn a_meeting_nobody_closes_stops_opening_its_cases_after_its_follow_up() {
+    // Why: a coordinator who forgets to close a follow-up must not leave a
+    // case open to another agency for good.
+    let meets_on = chrono::NaiveDate::from_ymd_opt(2026, 12, 10).unwrap();
+    let meeting = waymark_clinic::store::PanelMeeting {
+        id: Uuid::nil(),
+        meets_on,
+        chair: "CRD1".into(),
+        invited: vec!["PNL1".into()],
+        agenda: Vec::new(),
+        created_by: "CRD1".into(),
+        created_at: start(),
+        published_at: Some(start()),
+        closed_at: None,
+    };
+    let last = meets_on + Duration::days(waymark_clinic::store::FOLLOW_UP_DAYS);
+    assert!(meeting.opens_cases_to("PNL1", last));
+    assert!(!meeting.opens_cases_to("PNL1", last + Duration::days(1)));
+    assert!(!meeting.opens_cases_to("PNL2", meets_on), "not invited");
+    let unpublished = waymark_clinic::store::PanelMeeting { published_at: None, ..meeting.clone() };
+    assert!(!unpublished.opens_cases_to("PNL1", meets_on));
 }

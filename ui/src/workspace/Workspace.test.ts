@@ -16,6 +16,7 @@ import {
   staffEntry,
   referralView,
   advocateView,
+  auditView,
   duplicateView,
   pendingDuplicateView,
   agendaItemView,
@@ -83,7 +84,7 @@ describe("signing in", () => {
     const banner = screen.getByRole("banner");
     expect(banner.textContent).toContain("Casey Coordinator, Coordinator");
     const nav = within(screen.getByRole("navigation", { name: "Main" }));
-    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["Referrals", "Caseload", "Panel"]);
+    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["Referrals", "Caseload", "Panel", "Audit"]);
     expect(nav.getByRole("button", { name: "Caseload" }).getAttribute("aria-current")).toBe("page");
     // The token is kept in memory only.
     expect(localStorage.length).toBe(0);
@@ -188,7 +189,12 @@ describe("the nav", () => {
     render(Workspace);
     const user = await signIn(undefined, "ADMIN1");
     const nav = within(await screen.findByRole("navigation", { name: "Main" }));
-    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["Staff", "Devices", "Enrol a laptop"]);
+    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual([
+      "Staff",
+      "Devices",
+      "Enrol a laptop",
+      "Audit",
+    ]);
     expect(screen.queryByRole("button", { name: "Caseload" })).toBeNull();
     const staff = await screen.findByRole("table", { name: /Staff/ });
     const morgan = within(staff).getByText("MGR1").closest("tr")?.textContent ?? "";
@@ -207,6 +213,31 @@ describe("the nav", () => {
     expect(await screen.findByLabelText("Advocate")).toBeTruthy();
     expect(api.sent("GET /w/api/caseload")).toEqual([]);
     expect(api.sent("GET /w/api/vocabularies")).toEqual([]);
+  });
+
+  it("gives the coordinator and the administrator the audit, its heading focused, and the manager none", async () => {
+    for (const who of [signedIn(), signedIn({ staff_code: "ADMIN1", role: "administrator" })]) {
+      const api = server(who, {
+        "GET /w/api/staff": { body: [staffEntry()] },
+        "GET /w/api/audit": { body: auditView() },
+      });
+      const { unmount } = render(Workspace);
+      const user = await signIn(undefined, who.staff_code);
+      const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+      await user.click(nav.getByRole("button", { name: "Audit" }));
+      expect(await screen.findByRole("heading", { level: 1, name: "Audit" })).toBeTruthy();
+      expect(document.activeElement?.id).toBe("main");
+      expect(nav.getByRole("button", { name: "Audit" }).getAttribute("aria-current")).toBe("page");
+      await screen.findByRole("table", { name: "All 2 lines" });
+      expect(api.sent("GET /w/api/audit")).toHaveLength(1);
+      unmount();
+      vi.unstubAllGlobals();
+    }
+    server(signedIn({ staff_code: "MGR1", role: "manager" }));
+    render(Workspace);
+    await signIn(undefined, "MGR1");
+    const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+    expect(nav.queryByRole("button", { name: "Audit" })).toBeNull();
   });
 
   it("gives an advocate a short page and nothing else", async () => {

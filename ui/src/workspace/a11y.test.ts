@@ -22,6 +22,8 @@ import type { Warning } from "../lib/bindings";
 import {
   advocateView,
   agendaItemView,
+  auditLine,
+  auditView,
   caseAnswer,
   caseload,
   deviceEntry,
@@ -118,6 +120,18 @@ function server(who: SignedIn = signedIn()) {
     "POST /w/api/devices/0f8fad5b-d9cb-469f-a165-70867728950e/revoke": { status: 204 },
     "POST /w/api/cases/c1/reassign": { status: 204 },
     "GET /w/api/devices": { body: [deviceEntry()] },
+    "GET /w/api/audit": {
+      body: auditView({
+        lines: [
+          auditLine({ seq: 3, action: "referral_accepted", target: "r1", detail: { case: "c1", advocate: "ADV1" } }),
+          auditLine({ seq: 2, action: "refused", target: "c2", detail: { code: "<b>x</b>" } }),
+          auditLine({ seq: 1, action: "signed_in", target: null }),
+        ],
+        total: 3,
+        // The coordinator's audit verifies; the administrator's is broken.
+        ...(who.role === "administrator" ? { verified: false, broken_at: 2, head: null } : {}),
+      }),
+    },
     "GET /w/api/referrals": {
       body:
         who.role === "referrer"
@@ -251,6 +265,23 @@ describe("accessibility", () => {
     expect(await serious()).toEqual([]);
     await user.click(screen.getByRole("button", { name: "Done" }));
     expect(await serious()).toEqual([]);
+  });
+
+  it("has none on the audit, verified for the coordinator and broken for the administrator", async () => {
+    for (const who of [signedIn(), signedIn({ role: "administrator", staff_code: "ADMIN1" })]) {
+      server(who);
+      const { unmount } = render(Workspace);
+      const user = await signIn();
+      await user.click(
+        within(await screen.findByRole("navigation", { name: "Main" })).getByRole("button", { name: "Audit" }),
+      );
+      await screen.findByRole("table", { name: "All 3 lines" });
+      if (who.role === "administrator") await screen.findByRole("alert");
+      else await screen.findByText(/chain verifies/);
+      expect(await serious()).toEqual([]);
+      unmount();
+      vi.unstubAllGlobals();
+    }
   });
 
   it("has none on the manager's reassigning of a case, and after it", async () => {

@@ -10,6 +10,7 @@ import type {
   Accepted,
   AdvocateView,
   ApiError,
+  AuditView,
   DeclineReason,
   DeviceEntry,
   IssuedCode,
@@ -203,3 +204,5 @@ export const publishMeeting = (id: string, csrf: string) =>
 /** Closes the follow-up: its members no longer see its cases, and it cannot change after. */
 export const closeMeeting = (id: string, csrf: string) =>
   send<MeetingView>("POST", `${meetingPath(id)}/close`, { csrf });
+/** The audit's newest lines (at most 500), and whether its whole chain verifies. Reading it is a line too. */
+export const audit = () => send<AuditView>("GET", "/audit");

@@ -6,6 +6,8 @@ import type { CaseAnswer, Caseload } from "./api";
 import type {
   AdvocateView,
   ApiError,
+  AuditLine,
+  AuditView,
   DeviceEntry,
   DuplicateView,
   AgendaItemView,
@@ -273,4 +275,33 @@ export function meetingView(overrides: Partial<MeetingView> = {}): MeetingView {
     closed_at: null,
   } satisfies MeetingView;
   return { ...base, ...overrides };
+}
+
+/** A line of the audit: by default the coordinator viewing the caseload. */
+export function auditLine(overrides: Partial<AuditLine> = {}): AuditLine {
+  return {
+    seq: 1,
+    at: "2026-11-22T14:05:00Z",
+    actor: "COORD1",
+    action: "viewed",
+    target: "caseload",
+    detail: {},
+    hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    ...overrides,
+  };
+}
+
+/** The audit as the server sends it: by default two lines, newest first, its chain verified. */
+export function auditView(overrides: Partial<AuditView> = {}): AuditView {
+  return {
+    lines: [
+      auditLine({ seq: 2 }),
+      auditLine({ seq: 1, at: "2026-11-22T14:00:00Z", action: "signed_in", target: null, detail: {} }),
+    ],
+    total: 2,
+    verified: true,
+    broken_at: null,
+    head: "2:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    ...overrides,
+  };
 }

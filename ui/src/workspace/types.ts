@@ -147,3 +147,51 @@ export type MeetingFields = {
   invited: string[];
   agenda: AgendaItem[];
 };
+
+/** What a line of the clinic's audit records (the clinic store's `AdminAction`); `unrecognised`, written by a newer waymark-clinic. */
+export type AuditAction =
+  | "quarantine_released"
+  | "quarantine_discarded"
+  | "password_set"
+  | "second_factor_reset"
+  | "signed_in"
+  | "signed_out"
+  | "viewed"
+  | "refused"
+  | "referral_submitted"
+  | "referral_accepted"
+  | "referral_declined"
+  | "case_reassigned"
+  | "enrolment_issued"
+  | "device_revoked"
+  | "meeting_saved"
+  | "meeting_published"
+  | "meeting_closed"
+  | "unrecognised";
+/**
+ * A line of the clinic's audit: who (a staff code) did what, to what, when.
+ * `detail` holds ids, counts and codes only; `hash` is its link in the
+ * chain, null for lines written before the chain began.
+ */
+export type AuditLine = {
+  seq: number;
+  at: string;
+  actor: string;
+  action: AuditAction;
+  target: string | null;
+  detail: Record<string, unknown>;
+  hash: string | null;
+};
+/**
+ * The audit's newest lines (at most 500, newest first), how many it holds,
+ * and whether its chain verifies: `broken_at` is the first line found
+ * changed or missing when it does not; `head` the last line's number and
+ * hash ("42:ab12…") when it does.
+ */
+export type AuditView = {
+  lines: AuditLine[];
+  total: number;
+  verified: boolean;
+  broken_at: number | null;
+  head: string | null;
+};

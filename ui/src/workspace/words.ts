@@ -4,7 +4,7 @@
 import type { Severity, SortBy, Warning } from "../lib/bindings";
 import { londonLocalNow, showDate } from "../lib/format";
 import { spaced } from "../lib/labels";
-import type { IntakeStatus, MatchedOn, MeetingView, SamePerson, StaffRole } from "./types";
+import type { AuditAction, IntakeStatus, MatchedOn, MeetingView, SamePerson, StaffRole } from "./types";
 
 /** What the sign-in screen says on arrival: why the last session ended, or that it did. */
 export type Notice = { text: string; alert: boolean };
@@ -113,4 +113,47 @@ export const meetingTitle = (m: Pick<MeetingView, "meets_on">): string => `Panel
 export function agendaLength(agenda: { minutes: number | null | undefined }[]): string {
   const minutes = agenda.reduce((sum, item) => sum + (Number.isFinite(item.minutes) ? (item.minutes as number) : 0), 0);
   return `${counted(agenda.length, "case")}, ${counted(minutes, "minute")}`;
+}
+
+/** What a line of the audit records, in words. */
+export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
+  quarantine_released: "Quarantine released",
+  quarantine_discarded: "Quarantine discarded",
+  password_set: "Password set",
+  second_factor_reset: "New authenticator",
+  signed_in: "Signed in",
+  signed_out: "Signed out",
+  viewed: "Viewed",
+  refused: "Refused",
+  referral_submitted: "Referral submitted",
+  referral_accepted: "Referral accepted",
+  referral_declined: "Referral declined",
+  case_reassigned: "Case reassigned",
+  enrolment_issued: "Enrolment code issued",
+  device_revoked: "Laptop revoked",
+  meeting_saved: "Meeting saved",
+  meeting_published: "Agenda published",
+  meeting_closed: "Follow-up closed",
+  unrecognised: "Not recognised (written by a newer version)",
+};
+/** An audit line's action in words; one this page does not know, as the server wrote it. */
+export const auditActionWords = (action: string): string =>
+  Object.hasOwn(AUDIT_ACTION_LABELS, action) ? AUDIT_ACTION_LABELS[action as AuditAction] : action;
+
+/** A value in an audit line's detail, as plain text. */
+function detailValue(value: unknown): string {
+  if (value === null || value === undefined) return "none";
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value)) return value.length ? value.map(detailValue).join(", ") : "none";
+  return JSON.stringify(value);
+}
+
+/** An audit line's detail as compact text, "case: c1; advocate: ADV2"; "" for none. Text only: never markup. */
+export function auditDetail(detail: unknown): string {
+  if (detail === null || detail === undefined) return "";
+  if (typeof detail !== "object" || Array.isArray(detail)) return detailValue(detail);
+  return Object.entries(detail)
+    .map(([key, value]) => `${key}: ${detailValue(value)}`)
+    .join("; ");
 }

@@ -218,7 +218,7 @@ pub enum AdminAction {
 }
 
 impl AdminAction {
-    const KNOWN: [AdminAction; 17] = [
+    pub const KNOWN: [AdminAction; 17] = [
         AdminAction::QuarantineReleased,
         AdminAction::QuarantineDiscarded,
         AdminAction::PasswordSet,
@@ -357,11 +357,21 @@ pub struct PanelMeeting {
 }
 
 impl PanelMeeting {
-    /// Whether `staff_code` may see the meeting's cases now.
-    pub fn opens_cases_to(&self, staff_code: &str) -> bool {
-        self.published_at.is_some() && self.closed_at.is_none() && self.invited.iter().any(|c| c == staff_code)
+    /// Whether `staff_code` may see the meeting's cases on `today`: from
+    /// publication until the follow-up is closed, and never more than
+    /// `FOLLOW_UP_DAYS` after the meeting, should nobody close it.
+    pub fn opens_cases_to(&self, staff_code: &str, today: chrono::NaiveDate) -> bool {
+        self.published_at.is_some()
+            && self.closed_at.is_none()
+            && today <= self.meets_on + chrono::Duration::days(FOLLOW_UP_DAYS)
+            && self.invited.iter().any(|c| c == staff_code)
     }
 }
+
+/// The longest a meeting's cases stay open to its members after the meeting:
+/// the follow-up runs to the next panel, about a month on (clinic.md,
+/// "Follow-up"); a coordinator who forgets to close it does not leave them open.
+pub const FOLLOW_UP_DAYS: i64 = 42;
 
 /// What a staff member's sign-in is checked against.
 #[derive(Clone, PartialEq, Eq, Default)]

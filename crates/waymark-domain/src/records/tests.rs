@@ -379,6 +379,9 @@ fn a_victims_details_go_to_an_agency_only_under_a_consent_in_force_or_a_lawful_b
     assert!(!victim.shares_with(&Agency::Police, d(10, 31)), "not yet given");
     assert!(victim.shares_with(&Agency::Probation, d(12, 1)));
     assert!(!victim.shares_with(&Agency::Probation, d(11, 4)), "not before the decision");
+    // A decision whose basis is consent is not a lasting basis: consents are recorded as consents.
+    victim.sharing_without_consent[0].lawful_basis = LawfulBasis::Consent;
+    assert!(!victim.shares_with(&Agency::Probation, d(12, 1)));
     assert!(!victim.shares_with(&Agency::MentalHealth, d(11, 20)));
     // A consent naming the police in words only is not the police's.
     victim.consents[0].agency = None;

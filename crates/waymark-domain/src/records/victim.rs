@@ -189,8 +189,11 @@ impl Victim {
             c.agency.as_ref() == Some(agency) && c.given_on <= today && c.withdrawn_on.is_none_or(|w| w > today)
         });
         // A decision to share holds from the day it was made; a new consent or decision changes it.
+        // A decision recorded with consent as its basis is a consent: it counts only as one in `consents`.
         consented
-            || self.sharing_without_consent.iter().any(|s| s.agency.as_ref() == Some(agency) && s.shared_on <= today)
+            || self.sharing_without_consent.iter().any(|s| {
+                s.agency.as_ref() == Some(agency) && s.shared_on <= today && s.lawful_basis != LawfulBasis::Consent
+            })
     }
 
     pub(crate) fn check(&self, c: &mut Checker, _ctx: &Ctx<'_>) {
