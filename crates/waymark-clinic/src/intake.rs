@@ -162,7 +162,7 @@ pub fn case_reference(number: i64, accepted: DateTime<Utc>) -> String {
 
 /// Accepts a referral: the case (assigned to `advocate`), its victim and its
 /// perpetrator become the clinic's ops in the feed, which the advocate's
-/// laptops pull at their next sync. Returns the case's id.
+/// laptops pull at their next sync. Returns the case's id and reference.
 pub fn accept(
     store: &dyn ClinicStore,
     service: &ServiceRules,
@@ -171,7 +171,7 @@ pub fn accept(
     advocate: &str,
     by: &str,
     now: DateTime<Utc>,
-) -> Result<CaseId, ClinicError> {
+) -> Result<(CaseId, String), ClinicError> {
     let referral = submitted(store, id)?;
     let advocate = enrollable(store.staff(advocate.trim())?)?.code;
     let mut form = referral.form;
@@ -182,6 +182,7 @@ pub fn accept(
     // Checked again as it will be written: the rules may have changed since it came in.
     form.check(&service.ctx()).map_err(ClinicError::InvalidFields)?;
     let case = form.case.id;
+    let reference = form.case.reference.clone();
     let records = [Record::Case(form.case), Record::Victim(form.victim), Record::Perpetrator(form.perpetrator)];
     let changes: Vec<ClinicChange<'_>> = records
         .iter()
@@ -202,7 +203,7 @@ pub fn accept(
             Ok(()) => {
                 // The clinic's address guard, as for a laptop's changes: a warning kept with each op.
                 crate::text_guard::note_warnings(store, &ops, &crate::store::Stored::default(), now)?;
-                return Ok(case);
+                return Ok((case, reference));
             }
             Err(ClinicError::ClinicBusy) if attempts < CLINIC_WRITE_ATTEMPTS => attempts += 1,
             Err(e) => return Err(e),

@@ -898,6 +898,21 @@ fn refused_not_found(state: &AppState, viewer: &Viewer, target: &str, kind: &str
     acted(state, viewer, AdminAction::Refused, target, serde_json::json!({ "why": "not_found", "kind": kind }))
 }
 
+/// The referral `id` names, or not found, with the refusal audited (the id only).
+fn referral_or_refused(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+) -> Result<crate::store::StoredReferral, ClinicError> {
+    match state.store.referral(id)? {
+        Some(stored) => Ok(stored),
+        None => {
+            refused_not_found(state, viewer, &id.to_string(), "referral")?;
+            Err(ClinicError::NotFound)
+        }
+    }
+}
+
 /// What a referral's sender learns back: its id, and the number to quote.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ReferralReceipt {
@@ -1033,10 +1048,7 @@ async fn referral(
 ) -> Result<Json<ReferralView>, ClinicError> {
     let view = crate::server::blocking(move || {
         let id = path_id(&id)?;
-        let Some(stored) = state.store.referral(id)? else {
-            refused_not_found(&state, &viewer, &id.to_string(), "referral")?;
-            return Err(ClinicError::NotFound);
-        };
+        let stored = referral_or_refused(&state, &viewer, id)?;
         let projection = projection(&state)?;
         let duplicates = if stored.status == crate::store::IntakeStatus::Submitted {
             projection
@@ -1166,11 +1178,8 @@ async fn referral_accept(
     let accepted = crate::server::blocking(move || {
         let now = (state.clock)();
         let id = path_id(&id)?;
-        if state.store.referral(id)?.is_none() {
-            refused_not_found(&state, &viewer, &id.to_string(), "referral")?;
-            return Err(ClinicError::NotFound);
-        }
-        let case = crate::intake::accept(
+        referral_or_refused(&state, &viewer, id)?;
+        let (case, reference) = crate::intake::accept(
             &*state.store,
             &state.service,
             state.clinic_id,
@@ -1182,8 +1191,7 @@ async fn referral_accept(
         if let Some(projection) = &state.projection {
             projection.changed();
         }
-        let number = state.store.referral(id)?.map(|r| r.number).unwrap_or_default();
-        Ok(Accepted { case_id: case.as_uuid(), reference: crate::intake::case_reference(number, now) })
+        Ok(Accepted { case_id: case.as_uuid(), reference })
     })
     .await?;
     Ok(Json(accepted))
@@ -1204,10 +1212,7 @@ async fn referral_decline(
     let body: DeclineBody = form_body(raw, "the body must be {reason}, one of the decline reasons")?;
     crate::server::blocking(move || {
         let id = path_id(&id)?;
-        if state.store.referral(id)?.is_none() {
-            refused_not_found(&state, &viewer, &id.to_string(), "referral")?;
-            return Err(ClinicError::NotFound);
-        }
+        referral_or_refused(&state, &viewer, id)?;
         crate::intake::decline(&*state.store, id, body.reason, &viewer.staff_code, (state.clock)())
     })
     .await?;
