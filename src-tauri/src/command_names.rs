@@ -9,6 +9,8 @@ pub const COMMANDS: &[&str] = &[
     "lock",
     "set_idle_lock_minutes",
     "caseload",
+    "this_week",
+    "snooze_reminder",
     "case_view",
     "open_case",
     "add_record",

@@ -11,7 +11,7 @@ use waymark_app::{
 };
 use waymark_domain::instruments::Instrument;
 use waymark_domain::{CaseId, Record, RecordKind};
-use waymark_vault::queries::CaseloadRow;
+use waymark_vault::queries::{CaseloadRow, ThisWeek};
 
 type Reply<T> = Result<T, DeskError>;
 
@@ -55,6 +55,18 @@ pub async fn set_idle_lock_minutes(desk: State<'_, Desk>, minutes: u32) -> Reply
 #[specta::specta]
 pub async fn caseload(desk: State<'_, Desk>, query: waymark_app::CaseloadQuery) -> Reply<Vec<CaseloadRow>> {
     desk.caseload(query)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn this_week(desk: State<'_, Desk>) -> Reply<ThisWeek> {
+    desk.this_week()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn snooze_reminder(desk: State<'_, Desk>, key: String, days: u32) -> Reply<ThisWeek> {
+    desk.snooze_reminder(key, days)
 }
 
 #[tauri::command]
@@ -215,6 +227,8 @@ pub fn all() -> tauri_specta::Commands<tauri::Wry> {
         lock,
         set_idle_lock_minutes,
         caseload,
+        this_week,
+        snooze_reminder,
         case_view,
         open_case,
         add_record,

@@ -251,6 +251,21 @@ impl Desk {
         self.with_vault(|v| Ok(guarded(v, address_confirmed, |v| v.amend_incident(incident_id, &reason, &patch))?))
     }
 
+    /// The home screen: escalating cases, then what is overdue, due today
+    /// and due in the next seven days.
+    pub fn this_week(&self) -> Result<waymark_vault::queries::ThisWeek> {
+        self.with_vault(|v| Ok(v.this_week()?))
+    }
+
+    /// Puts a reminder off for `days` days (1 to 28) on this laptop; audited.
+    pub fn snooze_reminder(&self, key: String, days: u32) -> Result<waymark_vault::queries::ThisWeek> {
+        self.with_vault(|v| {
+            let until = v.today().checked_add_days(chrono::Days::new(u64::from(days))).unwrap_or(v.today());
+            v.snooze_reminder(&key, until)?;
+            Ok(v.this_week()?)
+        })
+    }
+
     /// Marks a task done today.
     pub fn complete_task(&self, task_id: Uuid) -> Result<Record> {
         self.with_vault(|v| Ok(v.complete_task(task_id)?))

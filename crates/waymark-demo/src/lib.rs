@@ -90,19 +90,41 @@ fn incident_text(b: &Behaviour) -> (&'static str, Channel, &'static str) {
     }
 }
 
-/// Behaviours in the order a typical demo case escalates through them.
-const ESCALATION: [Behaviour; 10] = [
-    Behaviour::UnwantedContact,
-    Behaviour::SocialMedia,
-    Behaviour::ThirdParties,
-    Behaviour::UnwantedGifts,
+/// Remote behaviours a course of conduct starts with.
+const REMOTE: [Behaviour; 4] =
+    [Behaviour::UnwantedContact, Behaviour::SocialMedia, Behaviour::ThirdParties, Behaviour::UnwantedGifts];
+/// What an escalating course moves on to, least serious first.
+const SERIOUS: [Behaviour; 6] = [
+    Behaviour::Tracking,
     Behaviour::Loitering,
     Behaviour::TurningUp,
     Behaviour::Following,
-    Behaviour::Tracking,
     Behaviour::PropertyDamage,
     Behaviour::ThreatViolence,
 ];
+
+/// How the generator drew a case's course of conduct: the ground truth the
+/// escalation analysis is measured against (`cargo xtask bench-escalation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Course {
+    /// The same mix of behaviours at about the same rate throughout, no
+    /// recent breach and no order served in the last 100 days.
+    Steady,
+    /// A steady run, then in the last ten days a burst of incidents and a
+    /// behaviour more serious than any before.
+    Escalating,
+}
+
+/// The share of demo cases drawn as escalating.
+const ESCALATING_SHARE: f64 = 0.3;
+/// A steady case has no order served in this many days (the analysis flags
+/// contact after an order served in the last 90).
+const STEADY_ORDER_AGE_DAYS: i64 = 100;
+/// Nor a breach in this many (the analysis flags those of the last 28).
+const STEADY_BREACH_AGE_DAYS: i64 = 35;
+/// An escalating case's burst: this many days back, at least this many incidents.
+const BURST_DAYS: i64 = 10;
+const BURST_MIN: u32 = 4;
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -121,6 +143,11 @@ pub struct DemoOptions {
 
 /// The records of one demo case, in an order the store accepts (referenced records first).
 pub fn generate(options: &DemoOptions) -> Vec<Vec<Record>> {
+    generate_labelled(options).into_iter().map(|(_, records)| records).collect()
+}
+
+/// Each demo case with how its course of conduct was drawn.
+pub fn generate_labelled(options: &DemoOptions) -> Vec<(Course, Vec<Record>)> {
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     (0..options.cases).map(|index| generate_case(&mut rng, index, options)).collect()
 }
@@ -133,7 +160,7 @@ fn date_before(now: DateTime<Utc>, days: u64) -> NaiveDate {
     london_date(now).checked_sub_days(Days::new(days)).unwrap_or(NaiveDate::MIN)
 }
 
-pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) -> Vec<Record> {
+pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) -> (Course, Vec<Record>) {
     let now = options.now;
     let advocate = options.advocate.as_str();
     let mut ids = ChaCha8Rng::seed_from_u64(rng.next_u64());
@@ -145,14 +172,18 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
     let relationship = *Relationship::ALL.choose(rng).unwrap_or(&Relationship::ExIntimatePartner);
     let incident_count = options.incidents_per_case.unwrap_or_else(|| rng.gen_range(4..=60));
     let high = incident_count > 35;
+    let course = if rng.gen_bool(ESCALATING_SHARE) { Course::Escalating } else { Course::Steady };
     let mut out = Vec::new();
 
     let mut d = Draws { rng, ids, now, advocate, case_id, opened_on, index };
     let mut case = case_record(&mut d, options.seed, high);
     let victim = victim(&mut d, first, last);
     let perpetrator = perpetrator(&mut d, relationship, high);
-    let order = order(&mut d, &victim.name);
-    let (incidents, start) = incidents(&mut d, incident_count, opened_days_ago, order.as_ref());
+    let order = order(&mut d, &victim.name).filter(|o| {
+        course == Course::Escalating
+            || o.served_on.is_some_and(|s| (london_date(now) - s).num_days() > STEADY_ORDER_AGE_DAYS)
+    });
+    let (incidents, start) = incidents(&mut d, course, incident_count, opened_days_ago, order.as_ref());
     let (assessment, four) = assessments(&mut d, high, &mut case);
     let assessed_on = assessment.assessed_on;
     let plan = plan(&mut d, assessed_on);
@@ -188,7 +219,7 @@ pub fn generate_case(rng: &mut ChaCha8Rng, index: u32, options: &DemoOptions) ->
     if !options.clinic_reviews {
         out.retain(|r| !matches!(r, Record::ClinicReview(_)));
     }
-    out
+    (course, out)
 }
 
 /// What one demo case's records are drawn from, in a fixed order: the
@@ -374,30 +405,51 @@ fn order(d: &mut Draws<'_>, protected: &str) -> Option<ProtectiveOrder> {
     })
 }
 
-/// Incidents escalate: later ones are more frequent and further along the list.
-/// Returns them and when the course of conduct began.
+/// The diary. A steady course keeps one mix of behaviours at an even rate
+/// (its most serious behaviour comes first, so nothing is new later); an
+/// escalating one runs the same way until ten days ago, then bursts with a
+/// behaviour more serious than any before. Returns the incidents and when the
+/// course of conduct began.
 fn incidents(
     d: &mut Draws<'_>,
+    course: Course,
     incident_count: u32,
     opened_days_ago: u64,
     order: Option<&ProtectiveOrder>,
 ) -> (Vec<Incident>, DateTime<Utc>) {
     let span_secs = i64::try_from(opened_days_ago).unwrap_or(30) * 86_400;
-    let mut times: Vec<i64> = (0..incident_count)
-        .map(|_| {
-            let x: f64 = d.rng.gen::<f64>().sqrt();
-            (x * span_secs as f64) as i64
-        })
-        .collect();
+    let burst = match course {
+        Course::Steady => 0,
+        Course::Escalating => (incident_count / 4).max(BURST_MIN).min(incident_count),
+    };
+    let burst_secs = BURST_DAYS * 86_400;
+    // The steady run ends before the 28-day window when a burst follows it.
+    let run_secs = if burst > 0 { (span_secs - 28 * 86_400).max(86_400) } else { span_secs };
+    let mut times: Vec<i64> = (0..incident_count - burst).map(|_| d.rng.gen_range(0..run_secs)).collect();
     times.sort_unstable();
+    let mut recent: Vec<i64> = (0..burst).map(|_| span_secs - d.rng.gen_range(600..burst_secs)).collect();
+    recent.sort_unstable();
+    times.extend(recent);
     let start = d.now - Duration::seconds(span_secs);
+    // The steady mix: remote behaviours, and for some cases one serious one.
+    let reach = d.rng.gen_range(0..3usize);
+    let mut mix: Vec<Behaviour> = REMOTE.to_vec();
+    mix.extend(SERIOUS[..reach].iter().cloned());
+    let worst_steady = mix.last().cloned().unwrap_or(Behaviour::UnwantedContact);
+    let news = SERIOUS[d.rng.gen_range(reach.max(2)..SERIOUS.len())].clone();
     let mut incidents = Vec::new();
     for (n, offset) in times.iter().enumerate() {
-        let stage = (n * ESCALATION.len()) / usize::try_from(incident_count.max(1)).unwrap_or(1);
-        let primary = ESCALATION[stage.min(ESCALATION.len() - 1)].clone();
+        let in_burst = n as u32 >= incident_count - burst;
+        let primary = if n == 0 {
+            worst_steady.clone()
+        } else if in_burst && (n as u32 == incident_count - burst || d.rng.gen_bool(0.5)) {
+            news.clone()
+        } else {
+            mix.choose(d.rng).cloned().unwrap_or(Behaviour::UnwantedContact)
+        };
         let mut behaviours = vec![primary.clone()];
         if d.rng.gen_bool(0.25) {
-            let extra = ESCALATION[d.rng.gen_range(0..=stage.min(ESCALATION.len() - 1))].clone();
+            let extra = REMOTE.choose(d.rng).cloned().unwrap_or(Behaviour::UnwantedContact);
             if extra != primary {
                 behaviours.push(extra);
             }
@@ -405,8 +457,10 @@ fn incidents(
         let (account, channel, impact) = incident_text(&primary);
         let occurred_at = (start + Duration::seconds(*offset)).min(d.now - Duration::minutes(5));
         let reported = d.rng.gen_bool(0.6);
+        let old_enough = (d.now - occurred_at).num_days() > STEADY_BREACH_AGE_DAYS;
         let breaches = order
             .filter(|o| o.made_on.is_some_and(|m| london_date(occurred_at) > m) && d.rng.gen_bool(0.2))
+            .filter(|_| course == Course::Escalating || old_enough)
             .map(|o| o.id);
         // Built as a document, as the app builds one, so a field added to
         // incidents needs no change here: what is not named takes its default.
@@ -560,7 +614,7 @@ fn plan(d: &mut Draws<'_>, assessed_on: NaiveDate) -> SafetyPlan {
 /// What follows intake: a hearing, the clinic referral, contacts, a panel
 /// review for a high-risk case, and a task.
 fn follow_up(d: &mut Draws<'_>, out: &mut Vec<Record>, high: bool, assessed_on: NaiveDate, start: DateTime<Utc>) {
-    let hearing_at = d.now + Duration::days(d.rng.gen_range(1..40)) + Duration::hours(d.rng.gen_range(0..6));
+    let hearing_at = court_time(london_date(d.now), d.rng.gen_range(1..40), d.rng.gen_range(0..4));
     out.push(Record::Hearing(Hearing {
         id: HearingId::new(d.now, &mut d.ids),
         case_id: d.case_id,
@@ -648,6 +702,20 @@ fn follow_up(d: &mut Draws<'_>, out: &mut Vec<Record>, high: bool, assessed_on: 
     }));
 }
 
+/// A court sitting: a weekday `days_ahead` of `today` (a weekend moves to
+/// the Monday), at 10:00, 10:30, 11:00 or 14:00 London time.
+fn court_time(today: NaiveDate, days_ahead: u64, slot: usize) -> DateTime<Utc> {
+    use chrono::{Datelike, Weekday};
+    let mut day = today.checked_add_days(Days::new(days_ahead)).unwrap_or(today);
+    while matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+        day = day.succ_opt().unwrap_or(day);
+    }
+    let (hour, minute) = [(10, 0), (10, 30), (11, 0), (14, 0)][slot % 4];
+    let local = day.and_hms_opt(hour, minute, 0).unwrap_or_default();
+    // Court hours never fall in a clock change's missing hour.
+    waymark_domain::time::from_london(local).unwrap_or_else(|_| local.and_utc())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -707,6 +775,46 @@ mod tests {
     }
 
     #[test]
+    fn demo_hearings_sit_at_court_hours_on_weekdays() {
+        // A hearing at 02:29 or on a Sunday tells a viewer the data is fake
+        // in the wrong way, and puts odd times into screenshots and printouts.
+        use chrono::{Datelike, Timelike, Weekday};
+        let opts = DemoOptions { cases: 40, ..options() };
+        for record in generate(&opts).iter().flatten() {
+            if let Record::Hearing(h) = record {
+                let local = h.starts_at.with_timezone(&chrono_tz::Europe::London);
+                assert!((10..=14).contains(&local.hour()), "{local}");
+                assert!(!matches!(local.weekday(), Weekday::Sat | Weekday::Sun), "{local}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_escalating_demo_case_bursts_in_its_last_ten_days_and_a_steady_one_does_not() {
+        // The labels are the ground truth the analysis is measured against,
+        // so they must describe what was drawn.
+        let opts = DemoOptions { cases: 60, ..options() };
+        let recent = |records: &[Record]| {
+            records
+                .iter()
+                .filter(|r| matches!(r, Record::Incident(i) if (opts.now - i.occurred_at).num_days() < BURST_DAYS))
+                .count()
+        };
+        let labelled = generate_labelled(&opts);
+        assert!(labelled.iter().any(|(c, _)| *c == Course::Escalating));
+        assert!(labelled.iter().any(|(c, _)| *c == Course::Steady));
+        for (course, records) in &labelled {
+            if *course == Course::Escalating {
+                assert!(recent(records) >= BURST_MIN as usize);
+            }
+            let breaches_lately = records.iter().any(|r| {
+                matches!(r, Record::Breach(b) if (london_date(opts.now) - b.occurred_on).num_days() <= STEADY_BREACH_AGE_DAYS)
+            });
+            assert!(*course == Course::Escalating || !breaches_lately, "a steady case breached lately");
+        }
+    }
+
+    #[test]
     fn a_fixed_incident_count_is_honoured() {
         let opts = DemoOptions { cases: 1, incidents_per_case: Some(200), ..options() };
         let incidents = generate(&opts)[0].iter().filter(|r| matches!(r, Record::Incident(_))).count();
@@ -734,17 +842,18 @@ mod pinned {
         };
         let text = serde_json::to_string(&generate(&options)).unwrap();
         let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
-        // Last changed on purpose when a case's referral and a dependant gained
-        // fields, and a consent its agency (vault schema 7): the same draws, serialised with the new empty fields.
-        assert_eq!(digest, "458c3ae57d4cfebabe41f076cbbef896e63223e810b261fd0d1a6161abeb438a");
+        // Last changed on purpose when each case was drawn steady or
+        // escalating (issue 16) and hearings moved to court hours.
+        assert_eq!(digest, "db9215036d1c9690f775f80d2bb07437c189d78a087b47bf4b2cb84b74029ec7");
     }
 
     #[test]
     fn a_vault_that_syncs_gets_no_panel_reviews_of_its_own_and_nothing_else_changes() {
         // Why: the clinic refuses a review a laptop made, so an enrolled demo
         // vault would start with a problem for every high-risk case.
-        let with = generate(&super::tests::options());
-        let without = generate(&DemoOptions { clinic_reviews: false, ..super::tests::options() });
+        let options = DemoOptions { cases: 12, ..super::tests::options() };
+        let with = generate(&options);
+        let without = generate(&DemoOptions { clinic_reviews: false, ..options });
         let reviews =
             |cases: &[Vec<Record>]| cases.iter().flatten().filter(|r| matches!(r, Record::ClinicReview(_))).count();
         assert!(reviews(&with) > 0, "the seed has high-risk cases with reviews");

@@ -63,6 +63,7 @@ define_id!(
     ClinicReviewId,
     ContactId,
     TaskId,
+    EscalationReviewId,
     /// One entry in a device's op log.
     OpId,
     /// The laptop (or clinic) that made an op.

@@ -414,6 +414,13 @@ record_kinds! {
     Referral(Referral) = "referral", table "referrals", rules crate::records::referral::RULES, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
     ClinicReview(ClinicReview) = "clinic_review", table "clinic_reviews", rules crate::records::clinic_review::RULES, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
     Contact(Contact) = "contact", table "contacts", rules crate::records::contact::RULES, case |r| Some(r.case_id), refs |r| vec![to_case("case_id", r.case_id)];
+    EscalationReview(EscalationReview) = "escalation_review", table "escalation_reviews", rules crate::records::escalation_review::RULES, case |r| Some(r.case_id), refs |r| {
+        let mut refs = vec![to_case("case_id", r.case_id)];
+        if let Some(assessment) = r.risk_assessment_id {
+            refs.push(Reference { field: "risk_assessment_id", kind: RecordKind::RiskAssessment, id: assessment.as_uuid() });
+        }
+        refs
+    };
     Task(Task) = "task", table "tasks", rules crate::records::task::RULES, case |r| r.case_id, refs |r| {
         let mut refs: Vec<Reference> = r.case_id.map(|c| to_case("case_id", c)).into_iter().collect();
         if let Some(link) = r.linked {

@@ -14,6 +14,7 @@ pub struct Rules {
     pub spo_notification_days: u32,
     pub pre_charge_bail_months: BailMonths,
     pub reminders: ReminderHorizons,
+    pub escalation: crate::escalation::EscalationRules,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -31,6 +32,7 @@ pub struct ReminderHorizons {
     pub order_expiry_days_ahead: u32,
     pub risk_review_days_ahead: u32,
     pub plan_review_days_ahead: u32,
+    pub task_days_ahead: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +42,9 @@ pub struct RulesError(String);
 impl Rules {
     /// Parses a service's rules file.
     pub fn from_toml(text: &str) -> Result<Self, RulesError> {
-        toml::from_str(text).map_err(|e| RulesError(e.message().to_owned()))
+        let rules: Rules = toml::from_str(text).map_err(|e| RulesError(e.message().to_owned()))?;
+        rules.escalation.check().map_err(RulesError)?;
+        Ok(rules)
     }
 
     /// The rules shipped with this build.

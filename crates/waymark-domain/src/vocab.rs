@@ -125,6 +125,20 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// What the escalation analysis saw change in a course of conduct
+    /// (`escalation`), most telling first.
+    EscalationSign {
+        Breach = "breach" => "Breach of an order or condition",
+        ContactAfterOrder = "contact_after_order" => "Contact after a new order was served",
+        MoreSerious = "more_serious" => "A more serious behaviour",
+        ApproachAfterRemote = "approach_after_remote" => "Approach after remote-only contact",
+        MoreFrequent = "more_frequent" => "More frequent incidents",
+        FourMarkers = "four_markers" => "FOUR markers newly present",
+        RiskReviewDue = "risk_review_due" => "Risk review due",
+    }
+);
+
+vocabulary!(
     /// Stalking behaviours recorded against an incident.
     open Behaviour {
         Following = "following" => "Following",
@@ -466,6 +480,7 @@ pub struct Vocabularies {
     pub decline_reasons: Vec<Choice>,
     /// The clinic panel's agencies: a consent or a decision to share names one.
     pub agencies: Vec<Choice>,
+    pub escalation_signs: Vec<Choice>,
     /// The fields each kind presents, with their labels (`KindRules::presented`):
     /// the forms take labels and fields from here instead of repeating them.
     pub presented: Vec<KindFields>,
@@ -503,6 +518,7 @@ impl Vocabularies {
             lawful_bases: LawfulBasis::choices(),
             decline_reasons: DeclineReason::choices(),
             agencies: Agency::choices(),
+            escalation_signs: EscalationSign::choices(),
             presented: crate::RecordKind::ALL
                 .iter()
                 .map(|&kind| KindFields {

@@ -63,7 +63,7 @@ fn fill(vault: &mut Vault) -> (Duration, CaseId) {
         }
     });
     let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(7);
-    let big = generate_case(&mut rng, 9999, &DemoOptions { incidents_per_case: Some(200), ..options });
+    let (_, big) = generate_case(&mut rng, 9999, &DemoOptions { incidents_per_case: Some(200), ..options });
     let big_id = big[0].case_id().expect("case");
     vault.commit(big.into_iter().map(Mutation::Create).collect()).expect("write big case");
     (write, big_id)

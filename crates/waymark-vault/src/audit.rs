@@ -35,12 +35,14 @@ pub enum AuditAction {
     SyncProblemDismissed,
     SyncProblemRetried,
     ConflictResolved,
+    /// A reminder put off on the home screen, until a date.
+    ReminderSnoozed,
     /// Written by a newer Waymark.
     Unrecognised,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 20] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::List,
@@ -60,6 +62,7 @@ impl AuditAction {
         AuditAction::SyncProblemDismissed,
         AuditAction::SyncProblemRetried,
         AuditAction::ConflictResolved,
+        AuditAction::ReminderSnoozed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -83,6 +86,7 @@ impl AuditAction {
             AuditAction::SyncProblemDismissed => "sync_problem_dismissed",
             AuditAction::SyncProblemRetried => "sync_problem_retried",
             AuditAction::ConflictResolved => "conflict_resolved",
+            AuditAction::ReminderSnoozed => "reminder_snoozed",
             AuditAction::Unrecognised => "unrecognised",
         }
     }

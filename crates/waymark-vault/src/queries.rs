@@ -7,6 +7,9 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rusqlite::params;
 use serde::Serialize;
 use serde_json::json;
+use std::collections::HashMap;
+use waymark_domain::escalation::{analyse, CourseOfConduct, Escalation};
+use waymark_domain::patterns::{patterns, Patterns};
 use waymark_domain::reminders::{reminders, Reminder, Sources};
 use waymark_domain::time::london_date;
 use waymark_domain::*;
@@ -23,6 +26,8 @@ pub enum SortBy {
     NextHearing,
     /// Longest without contact first.
     LastContact,
+    /// Escalating cases first, the most signs and then the newest evidence first.
+    Escalation,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -49,6 +54,8 @@ pub struct CaseloadRow {
     pub next_hearing: Option<DateTime<Utc>>,
     pub last_contact: Option<DateTime<Utc>>,
     pub days_since_contact: Option<i64>,
+    /// What the escalation analysis flags and nobody has reviewed yet.
+    pub escalation: Escalation,
 }
 
 /// Everything about one case.
@@ -67,7 +74,12 @@ pub struct CaseFile {
     pub clinic_reviews: Vec<ClinicReview>,
     pub contacts: Vec<Contact>,
     pub tasks: Vec<Task>,
+    pub escalation_reviews: Vec<EscalationReview>,
     pub reminders: Vec<Reminder>,
+    /// What changed in the course of conduct and is not yet reviewed.
+    pub escalation: Escalation,
+    /// When, where, how and what, across the diary as it reads now.
+    pub patterns: Patterns,
 }
 
 /// An incident as recorded, its amendments, and how it reads after them.
@@ -126,6 +138,7 @@ impl CaseFile {
         records.extend(self.clinic_reviews.iter().cloned().map(Entity::into_record));
         records.extend(self.contacts.iter().cloned().map(Entity::into_record));
         records.extend(self.tasks.iter().cloned().map(Entity::into_record));
+        records.extend(self.escalation_reviews.iter().cloned().map(Entity::into_record));
         let corrected = |id: uuid::Uuid, path: &str| {
             self.incidents
                 .iter()
@@ -146,6 +159,35 @@ impl CaseFile {
         }
         out
     }
+}
+
+/// Incidents as they read after their amendments; an amendment that no
+/// longer applies leaves the original as it was recorded.
+fn current_incidents(originals: Vec<Incident>, amendments: &[IncidentAmendment]) -> Result<Vec<IncidentEntry>> {
+    let mut by_incident: HashMap<IncidentId, Vec<IncidentAmendment>> = HashMap::new();
+    for a in amendments {
+        by_incident.entry(a.incident_id).or_default().push(a.clone());
+    }
+    originals
+        .into_iter()
+        .map(|original| {
+            let own = by_incident.remove(&original.id).unwrap_or_default();
+            let current = if own.is_empty() {
+                original.clone()
+            } else {
+                original.amended(&own).map_err(|_| VaultError::DatabaseUnreadable)?
+            };
+            Ok(IncidentEntry { original, amendments: own, current })
+        })
+        .collect()
+}
+
+fn by_case<T>(items: Vec<T>, case_of: impl Fn(&T) -> CaseId) -> HashMap<CaseId, Vec<T>> {
+    let mut out: HashMap<CaseId, Vec<T>> = HashMap::new();
+    for item in items {
+        out.entry(case_of(&item)).or_default().push(item);
+    }
+    out
 }
 
 fn parse_instant(text: Option<String>) -> Option<DateTime<Utc>> {
@@ -220,12 +262,15 @@ impl Vault {
                 ))
             },
         )?;
+        let mut escalations = self.escalations(now)?;
         let mut out = Vec::new();
         for row in rows {
             let (id, reference, status, risk, review, victim, advocate, incidents, hearing, contact) = row?;
             let last_contact = parse_instant(contact);
+            let case_id: CaseId = id.parse().map_err(|_| VaultError::DatabaseUnreadable)?;
             out.push(CaseloadRow {
-                case_id: id.parse().map_err(|_| VaultError::DatabaseUnreadable)?,
+                escalation: escalations.remove(&case_id).unwrap_or_default(),
+                case_id,
                 reference,
                 status: parse_enum(&status)?,
                 risk_level: risk.as_deref().map(parse_enum::<RiskLevel>).transpose()?,
@@ -259,17 +304,7 @@ impl Vault {
         let case: Case = self.get(case_id.as_uuid())?;
         let victim = self.list::<Victim>(case_id)?.into_iter().next();
         let amendments = self.list::<IncidentAmendment>(case_id)?;
-        let mut incidents = Vec::new();
-        for original in self.list::<Incident>(case_id)? {
-            let own: Vec<IncidentAmendment> =
-                amendments.iter().filter(|a| a.incident_id == original.id).cloned().collect();
-            let current = if own.is_empty() {
-                original.clone()
-            } else {
-                original.amended(&own).map_err(|_| VaultError::DatabaseUnreadable)?
-            };
-            incidents.push(IncidentEntry { original, amendments: own, current });
-        }
+        let incidents = current_incidents(self.list::<Incident>(case_id)?, &amendments)?;
         let breaches = self.list::<Breach>(case_id)?;
         let today = self.today();
         let order_records: Vec<ProtectiveOrder> = self.list(case_id)?;
@@ -285,25 +320,49 @@ impl Vault {
             .collect();
         let hearings = self.list::<Hearing>(case_id)?;
         let safety_plans = self.list::<SafetyPlan>(case_id)?;
+        let tasks: Vec<Task> = self.list(case_id)?;
         let sources = Sources {
             cases: vec![&case],
             hearings: hearings.iter().collect(),
             orders: order_records.iter().collect(),
             latest_plans: safety_plans.last().into_iter().collect(),
+            tasks: tasks.iter().collect(),
         };
         let reminders = reminders(&sources, today, self.rules());
+        let current: Vec<Incident> = incidents.iter().map(|e| e.current.clone()).collect();
+        let risk_assessments: Vec<RiskAssessment> = self.list(case_id)?;
+        let escalation_reviews: Vec<EscalationReview> = self.list(case_id)?;
+        let escalation = if case.status == CaseStatus::Open {
+            analyse(
+                &CourseOfConduct {
+                    opened_on: case.opened_on,
+                    incidents: &current,
+                    orders: &order_records,
+                    breaches: &breaches,
+                    assessments: &risk_assessments,
+                    reviews: &escalation_reviews,
+                },
+                self.now(),
+                &self.rules().escalation,
+            )
+        } else {
+            Escalation::default()
+        };
         Ok(CaseFile {
+            patterns: patterns(&current),
+            escalation,
+            escalation_reviews,
             victim,
             perpetrators: self.list(case_id)?,
             incidents,
-            risk_assessments: self.list(case_id)?,
+            risk_assessments,
             safety_plans,
             hearings,
             orders,
             referrals: self.list(case_id)?,
             clinic_reviews: self.list(case_id)?,
             contacts: self.list(case_id)?,
-            tasks: self.list(case_id)?,
+            tasks,
             reminders,
             case,
         })
@@ -315,6 +374,7 @@ impl Vault {
         let hearings: Vec<Hearing> = self.list_all()?;
         let orders: Vec<ProtectiveOrder> = self.list_all()?;
         let plans: Vec<SafetyPlan> = self.list_all()?;
+        let tasks: Vec<Task> = self.list_all()?;
         let mut latest: std::collections::BTreeMap<CaseId, &SafetyPlan> = std::collections::BTreeMap::new();
         for plan in &plans {
             let slot = latest.entry(plan.case_id).or_insert(plan);
@@ -327,8 +387,39 @@ impl Vault {
             hearings: hearings.iter().collect(),
             orders: orders.iter().collect(),
             latest_plans: latest.into_values().collect(),
+            tasks: tasks.iter().collect(),
         };
         Ok(reminders(&sources, self.today(), self.rules()))
+    }
+
+    /// The escalation analysis for every open case at once, each kind read
+    /// in one pass: what the caseload column, the home screen and the
+    /// clinic's list show.
+    pub(crate) fn escalations(&self, now: DateTime<Utc>) -> Result<HashMap<CaseId, Escalation>> {
+        let cases: Vec<Case> = self.list_all()?;
+        let amendments: Vec<IncidentAmendment> = self.list_all()?;
+        let incidents = current_incidents(self.list_all()?, &amendments)?;
+        let incidents = by_case(incidents.into_iter().map(|e| e.current).collect(), |i: &Incident| i.case_id);
+        let orders = by_case(self.list_all()?, |o: &ProtectiveOrder| o.case_id);
+        let breaches = by_case(self.list_all()?, |b: &Breach| b.case_id);
+        let assessments = by_case(self.list_all()?, |a: &RiskAssessment| a.case_id);
+        let reviews = by_case(self.list_all()?, |r: &EscalationReview| r.case_id);
+        let rules = &self.rules().escalation;
+        Ok(cases
+            .iter()
+            .filter(|c| c.status == CaseStatus::Open)
+            .map(|case| {
+                let course = CourseOfConduct {
+                    opened_on: case.opened_on,
+                    incidents: incidents.get(&case.id).map_or(&[], Vec::as_slice),
+                    orders: orders.get(&case.id).map_or(&[], Vec::as_slice),
+                    breaches: breaches.get(&case.id).map_or(&[], Vec::as_slice),
+                    assessments: assessments.get(&case.id).map_or(&[], Vec::as_slice),
+                    reviews: reviews.get(&case.id).map_or(&[], Vec::as_slice),
+                };
+                (case.id, analyse(&course, now, rules))
+            })
+            .collect())
     }
 
     /// Upcoming hearings across the caseload (or one case), soonest first.
@@ -353,11 +444,212 @@ fn sort_rows(rows: &mut [CaseloadRow], sort: SortBy) {
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => a.reference.cmp(&b.reference),
         }),
+        SortBy::Escalation => rows.sort_by(|a, b| {
+            let weight = |r: &CaseloadRow| (r.escalation.signs().len(), r.escalation.latest_evidence());
+            weight(b).cmp(&weight(a)).then_with(|| a.reference.cmp(&b.reference))
+        }),
         SortBy::LastContact => rows.sort_by(|a, b| match (a.last_contact, b.last_contact) {
             (Some(x), Some(y)) => x.cmp(&y),
             (None, Some(_)) => std::cmp::Ordering::Less,
             (Some(_), None) => std::cmp::Ordering::Greater,
             (None, None) => a.reference.cmp(&b.reference),
         }),
+    }
+}
+
+/// The longest a reminder may be put off: a snooze is for "not today", not
+/// for making a deadline go away.
+pub const LONGEST_SNOOZE_DAYS: u64 = 28;
+
+/// The advocate's home screen: escalating cases first, then what is overdue,
+/// what is due today and what is due in the next seven days.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ThisWeek {
+    pub today: NaiveDate,
+    pub escalating: Vec<EscalatingCase>,
+    pub overdue: Vec<DueItem>,
+    pub due_today: Vec<DueItem>,
+    pub next_seven_days: Vec<DueItem>,
+    /// Reminders put off and not shown until their date.
+    pub snoozed: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct EscalatingCase {
+    pub case_id: CaseId,
+    pub reference: String,
+    pub risk_level: Option<RiskLevel>,
+    pub escalation: Escalation,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct DueItem {
+    pub reminder: Reminder,
+    pub reference: String,
+    /// What a snooze is kept under (`Reminder::key`).
+    pub key: String,
+    pub snoozable: bool,
+}
+
+impl ThisWeek {
+    /// The words of a desktop notification: counts only, never a name, a
+    /// reference or a task's words, since a notification shows on a locked
+    /// screen and over a shoulder. `None` when there is nothing to say.
+    pub fn notice(&self) -> Option<String> {
+        let tomorrow = self.today.succ_opt()?;
+        let hearings_tomorrow = self
+            .next_seven_days
+            .iter()
+            .filter(|i| i.reminder.kind == ReminderKind::Hearing && i.reminder.due_on == tomorrow)
+            .count();
+        let count = |n: usize, one: &str, many: &str| match n {
+            0 => None,
+            1 => Some(format!("1 {one}")),
+            n => Some(format!("{n} {many}")),
+        };
+        let parts: Vec<String> = [
+            count(self.escalating.len(), "case escalating", "cases escalating"),
+            count(self.overdue.len(), "item overdue", "items overdue"),
+            count(self.due_today.len(), "item due today", "items due today"),
+            count(hearings_tomorrow, "hearing tomorrow", "hearings tomorrow"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
+use waymark_domain::reminders::ReminderKind;
+
+impl Vault {
+    /// The home screen. Audited as a list view of the caseload.
+    pub fn this_week(&mut self) -> Result<ThisWeek> {
+        let week = self.read_this_week()?;
+        self.record_event(
+            AuditAction::List,
+            Some(RecordKind::Case),
+            None,
+            None,
+            json!({ "screen": "this_week", "escalating": week.escalating.len() }),
+        )?;
+        Ok(week)
+    }
+
+    pub(crate) fn read_this_week(&self) -> Result<ThisWeek> {
+        let now = self.now();
+        let today = london_date(now);
+        let week_end = today.checked_add_days(chrono::Days::new(7)).unwrap_or(today);
+        let cases: HashMap<CaseId, Case> = self.list_all::<Case>()?.into_iter().map(|c| (c.id, c)).collect();
+        let mut escalating: Vec<EscalatingCase> = self
+            .escalations(now)?
+            .into_iter()
+            .filter(|(_, e)| e.escalating())
+            .filter_map(|(id, escalation)| {
+                let case = cases.get(&id)?;
+                Some(EscalatingCase {
+                    case_id: id,
+                    reference: case.reference.clone(),
+                    risk_level: case.risk_level,
+                    escalation,
+                })
+            })
+            .collect();
+        escalating.sort_by(|a, b| {
+            let weight = |c: &EscalatingCase| (c.escalation.signs().len(), c.escalation.latest_evidence());
+            weight(b).cmp(&weight(a)).then_with(|| a.reference.cmp(&b.reference))
+        });
+        let snoozes = self.snoozes(today)?;
+        let mut week =
+            ThisWeek { today, escalating, overdue: vec![], due_today: vec![], next_seven_days: vec![], snoozed: 0 };
+        for reminder in self.reminders()?.into_iter().filter(|r| r.due_on <= week_end) {
+            let key = reminder.key();
+            if reminder.kind.snoozable() && snoozes.contains_key(&key) {
+                week.snoozed += 1;
+                continue;
+            }
+            let item = DueItem {
+                reference: cases.get(&reminder.case_id).map(|c| c.reference.clone()).unwrap_or_default(),
+                snoozable: reminder.kind.snoozable(),
+                key,
+                reminder,
+            };
+            let list = match item.reminder.due_on.cmp(&today) {
+                std::cmp::Ordering::Less => &mut week.overdue,
+                std::cmp::Ordering::Equal => &mut week.due_today,
+                std::cmp::Ordering::Greater => &mut week.next_seven_days,
+            };
+            list.push(item);
+        }
+        Ok(week)
+    }
+
+    /// Snoozes still running today, by reminder key.
+    fn snoozes(&self, today: NaiveDate) -> Result<HashMap<String, NaiveDate>> {
+        let mut stmt = self.conn().prepare_cached("SELECT reminder_key, until_on FROM reminder_snoozes")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (key, until) = row?;
+            if let Ok(until) = until.parse::<NaiveDate>() {
+                if until > today {
+                    out.insert(key, until);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Puts a reminder off until `until` (it shows again that day), on this
+    /// laptop only. Only a reminder on today's list can be put off, a
+    /// hearing cannot, and not for longer than `LONGEST_SNOOZE_DAYS`. The
+    /// snooze and its audit event commit together.
+    pub fn snooze_reminder(&mut self, key: &str, until: NaiveDate) -> Result<()> {
+        let today = self.today();
+        let reminder = self.reminders()?.into_iter().find(|r| r.key() == key).ok_or_else(|| {
+            VaultError::Invalid(ValidationErrors::single(
+                "reminder",
+                "is not on today's list (it may be done or no longer due)",
+            ))
+        })?;
+        let latest = today.checked_add_days(chrono::Days::new(LONGEST_SNOOZE_DAYS)).unwrap_or(today);
+        if !reminder.kind.snoozable() {
+            return Err(VaultError::Invalid(ValidationErrors::single(
+                "reminder",
+                "is a hearing, which cannot be put off",
+            )));
+        }
+        if until <= today || until > latest {
+            return Err(VaultError::Invalid(ValidationErrors::single(
+                "until",
+                "must be after today and at most 28 days ahead",
+            )));
+        }
+        let now = self.now();
+        let actor = self.actor().to_owned();
+        let tx = self.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO reminder_snoozes (reminder_key, until_on) VALUES (?1, ?2)
+             ON CONFLICT (reminder_key) DO UPDATE SET until_on = excluded.until_on",
+            params![key, until.to_string()],
+        )?;
+        tx.execute("DELETE FROM reminder_snoozes WHERE until_on <= ?1", params![today.to_string()])?;
+        crate::audit::append(
+            &tx,
+            &crate::audit::AuditEntry {
+                at: now,
+                actor: &actor,
+                action: AuditAction::ReminderSnoozed,
+                kind: Some(reminder.linked.kind.wire()),
+                record_id: Some(reminder.linked.id.to_string()),
+                case_id: Some(reminder.case_id.to_string()),
+                detail: json!({ "reminder": reminder.kind, "until": until }),
+            },
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 }

@@ -1113,3 +1113,94 @@ fn a_backup_whose_clock_has_the_wrong_length_is_refused_whole() {
     assert_eq!(err.code(), ErrorCode::BackupCorrupt);
     assert!(w.resolve_case("KEEP-1").is_ok(), "the vault is untouched");
 }
+
+/// An incident on a case: `when` as the app's forms send it (London time).
+fn add_incident(v: &mut Vault, case: CaseId, when: &str, behaviour: &str, channel: &str) {
+    let fields = [
+        format!("occurred_at={when}"),
+        "account=Something happened".to_owned(),
+        format!("channel={channel}"),
+        format!("behaviours:=[\"{behaviour}\"]"),
+    ];
+    v.add(RecordKind::Incident, Some(case), &patch(&fields.iter().map(String::as_str).collect::<Vec<_>>())).unwrap();
+}
+
+#[test]
+fn an_escalating_case_leads_the_caseload_and_the_home_screen_until_it_is_reviewed() {
+    // The escalation flag is derived from the diary on every read; a review
+    // saved through the one write path is what clears it, and it syncs.
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let steady = add_case(&mut v, "A-STEADY");
+    add_incident(&mut v, steady, "2026-11-10 10:00", "unwanted_contact", "text");
+    add_incident(&mut v, steady, "2026-11-20 10:00", "unwanted_contact", "text");
+    let rising = add_case(&mut v, "Z-RISING");
+    add_incident(&mut v, rising, "2026-11-12 10:00", "unwanted_contact", "text");
+    add_incident(&mut v, rising, "2026-11-21 21:00", "threat_to_kill", "phone");
+
+    let rows = v.caseload(&CaseloadFilter { sort: SortBy::Escalation, ..Default::default() }).unwrap();
+    assert_eq!(rows[0].reference, "Z-RISING", "escalating first, whatever the reference order");
+    assert_eq!(rows[0].escalation.signs(), vec![EscalationSign::MoreSerious, EscalationSign::RiskReviewDue]);
+    assert!(!rows[1].escalation.escalating());
+    let week = v.this_week().unwrap();
+    assert_eq!(week.escalating.iter().map(|e| e.reference.as_str()).collect::<Vec<_>>(), ["Z-RISING"]);
+    assert_eq!(week.notice().as_deref(), Some("1 case escalating"), "counts only, no reference");
+
+    let before = v.outbox_batch(0, 10_000).unwrap().len();
+    v.add(
+        RecordKind::EscalationReview,
+        Some(rising),
+        &patch(&["signs:=[\"more_serious\",\"risk_review_due\"]", "note=Safety plan updated; DASH booked"]),
+    )
+    .unwrap();
+    assert_eq!(v.outbox_batch(0, 10_000).unwrap().len(), before + 1, "the review is an op for the clinic");
+    let file = v.case_file(rising).unwrap();
+    assert!(!file.escalation.escalating(), "{:?}", file.escalation.findings);
+    assert_eq!(file.escalation_reviews.len(), 1);
+    assert!(v.this_week().unwrap().escalating.is_empty());
+    let err = v.add(RecordKind::EscalationReview, Some(rising), &patch(&["signs:=[\"breach\"]"])).unwrap_err();
+    assert!(matches!(&err, VaultError::Invalid(e) if e.fields() == ["note"]), "{err}");
+
+    // A new threat after the review is news again.
+    c.advance(chrono::Duration::hours(2));
+    add_incident(&mut v, rising, "2026-11-22 11:30", "violence", "in_person");
+    assert!(v.case_file(rising).unwrap().escalation.escalating());
+}
+
+#[test]
+fn a_reminder_is_snoozed_until_its_date_audited_and_a_hearing_cannot_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let case = add_case(&mut v, "SN-1");
+    v.add(RecordKind::Task, Some(case), &patch(&["what=Call about the hearing", "due_on=2026-11-22"])).unwrap();
+    v.add(
+        RecordKind::Hearing,
+        Some(case),
+        &patch(&["court=Demo MC", "hearing_type=trial", "starts_at=2026-11-23 10:00"]),
+    )
+    .unwrap();
+    let week = v.this_week().unwrap();
+    assert_eq!(week.due_today.len(), 1);
+    assert_eq!(week.next_seven_days.len(), 1);
+    let task_key = week.due_today[0].key.clone();
+    let hearing_key = week.next_seven_days[0].key.clone();
+    assert_eq!(week.notice().as_deref(), Some("1 item due today, 1 hearing tomorrow"));
+
+    let tomorrow = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    assert!(v.snooze_reminder(&hearing_key, tomorrow).is_err(), "a hearing happens anyway");
+    assert!(v.snooze_reminder(&task_key, chrono::NaiveDate::from_ymd_opt(2026, 12, 30).unwrap()).is_err(), "too far");
+    assert!(v.snooze_reminder("task:nothing:2026-11-22", tomorrow).is_err(), "not a reminder on the list");
+    v.snooze_reminder(&task_key, tomorrow).unwrap();
+    let week = v.this_week().unwrap();
+    assert!(week.due_today.is_empty());
+    assert_eq!(week.snoozed, 1);
+    let audit = v.audit_events(Some(case), 50).unwrap();
+    assert!(audit.iter().any(|e| e.action == crate::audit::AuditAction::ReminderSnoozed), "the snooze is audited");
+
+    c.advance(chrono::Duration::days(1));
+    let week = v.this_week().unwrap();
+    assert_eq!(week.overdue.len(), 1, "back the next day, now overdue");
+    assert_eq!(week.snoozed, 0);
+}

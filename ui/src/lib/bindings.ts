@@ -13,6 +13,8 @@ export const commands = {
 	lock: () => __TAURI_INVOKE<VaultState_Serialize>("lock"),
 	setIdleLockMinutes: (minutes: number) => typedError<VaultState_Serialize, DeskError_Serialize>(__TAURI_INVOKE("set_idle_lock_minutes", { minutes })),
 	caseload: (query: CaseloadQuery_Deserialize) => typedError<CaseloadRow_Serialize[], DeskError_Serialize>(__TAURI_INVOKE("caseload", { query })),
+	thisWeek: () => typedError<ThisWeek_Serialize, DeskError_Serialize>(__TAURI_INVOKE("this_week")),
+	snoozeReminder: (key: string, days: number) => typedError<ThisWeek_Serialize, DeskError_Serialize>(__TAURI_INVOKE("snooze_reminder", { key, days })),
 	caseView: (caseId: CaseId) => typedError<CaseView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("case_view", { caseId })),
 	openCase: (form: NewCase, addressConfirmed: boolean) => typedError<CaseId, DeskError_Serialize>(__TAURI_INVOKE("open_case", { form, addressConfirmed })),
 	addRecord: (kind: RecordKind, caseId: CaseId | null, fields: { [key in string]: Value }, addressConfirmed: boolean) => typedError<Record_Serialize, DeskError_Serialize>(__TAURI_INVOKE("add_record", { kind, caseId, fields, addressConfirmed })),
@@ -110,6 +112,8 @@ export type Asked =
 
 /**  What an audit event records. Stored as its name, which the chain's hash covers. */
 export type AuditAction = "create" | "update" | "list" | "view" | "print" | "export" | "restore" | "vault_created" | "vault_rekeyed" | "passphrase_changed" | "passphrase_recovered" | "recovery_recipient_added" | "address_in_text_confirmed" | "sync_enrolled" | "sync_rejoined" | "sync_applied" | "sync_problem_dismissed" | "sync_problem_retried" | "conflict_resolved" | 
+/**  A reminder put off on the home screen, until a date. */
+"reminder_snoozed" | 
 /**  Written by a newer Waymark. */
 "unrecognised";
 
@@ -209,7 +213,12 @@ export type CaseFile_Deserialize = {
 	clinic_reviews: ClinicReview_Deserialize[],
 	contacts: Contact_Deserialize[],
 	tasks: Task_Deserialize[],
+	escalation_reviews: EscalationReview_Deserialize[],
 	reminders: Reminder[],
+	/**  What changed in the course of conduct and is not yet reviewed. */
+	escalation: Escalation_Deserialize,
+	/**  When, where, how and what, across the diary as it reads now. */
+	patterns: Patterns,
 };
 
 /**  Everything about one case. */
@@ -226,7 +235,12 @@ export type CaseFile_Serialize = {
 	clinic_reviews: ClinicReview_Serialize[],
 	contacts: Contact_Serialize[],
 	tasks: Task_Serialize[],
+	escalation_reviews: EscalationReview_Serialize[],
 	reminders: Reminder[],
+	/**  What changed in the course of conduct and is not yet reviewed. */
+	escalation: Escalation_Serialize,
+	/**  When, where, how and what, across the diary as it reads now. */
+	patterns: Patterns,
 };
 
 export type CaseId = string;
@@ -323,6 +337,8 @@ export type CaseloadRow_Deserialize = {
 	next_hearing?: string | null,
 	last_contact?: string | null,
 	days_since_contact?: number | null,
+	/**  What the escalation analysis flags and nobody has reviewed yet. */
+	escalation: Escalation_Deserialize,
 };
 
 export type CaseloadRow_Serialize = {
@@ -338,6 +354,8 @@ export type CaseloadRow_Serialize = {
 	next_hearing: string | null,
 	last_contact: string | null,
 	days_since_contact: number | null,
+	/**  What the escalation analysis flags and nobody has reviewed yet. */
+	escalation: Escalation_Serialize,
 };
 
 /**  One value of an enumeration as a form offers it. */
@@ -586,6 +604,14 @@ export type Destination = "file" | "printer";
 /**  The printouts. */
 export type DocumentKind = "safety_plan" | "chronology" | "hearings";
 
+export type DueItem = {
+	reminder: Reminder,
+	reference: string,
+	/**  What a snooze is kept under (`Reminder::key`). */
+	key: string,
+	snoozable: boolean,
+};
+
 export type ErrorCode = ErrorCode_Serialize | ErrorCode_Deserialize;
 
 export type ErrorCode_Deserialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "clash" | "confirm_refused" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "out_of_order" | "meeting_closed" | "rate_limited" | "referral_decided" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
@@ -595,6 +621,85 @@ string;
 export type ErrorCode_Serialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "clash" | "confirm_refused" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "out_of_order" | "meeting_closed" | "rate_limited" | "referral_decided" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
 /**  A code from a newer clinic that this build does not know. */
 "unrecognised";
+
+export type EscalatingCase = EscalatingCase_Serialize | EscalatingCase_Deserialize;
+
+export type EscalatingCase_Deserialize = {
+	case_id: CaseId,
+	reference: string,
+	risk_level?: RiskLevel | null,
+	escalation: Escalation_Deserialize,
+};
+
+export type EscalatingCase_Serialize = {
+	case_id: CaseId,
+	reference: string,
+	risk_level: RiskLevel | null,
+	escalation: Escalation_Serialize,
+};
+
+/**  A case's findings not yet reviewed, most telling first. */
+export type Escalation = Escalation_Serialize | Escalation_Deserialize;
+
+/**
+ *  Covers every finding whose evidence is no later than `reviewed_at`
+ *  (`escalation::analyse`); what happens afterwards is flagged afresh.
+ */
+export type EscalationReview = EscalationReview_Serialize | EscalationReview_Deserialize;
+
+export type EscalationReviewId = string;
+
+/**
+ *  Covers every finding whose evidence is no later than `reviewed_at`
+ *  (`escalation::analyse`); what happens afterwards is flagged afresh.
+ */
+export type EscalationReview_Deserialize = {
+	id: EscalationReviewId,
+	case_id: CaseId,
+	reviewed_at: string,
+	reviewed_by: string,
+	/**  The signs on screen when it was reviewed. */
+	signs: EscalationSign[],
+	note: string,
+	/**  The risk assessment made because of it, when one was. */
+	risk_assessment_id?: RiskAssessmentId | null,
+};
+
+/**
+ *  Covers every finding whose evidence is no later than `reviewed_at`
+ *  (`escalation::analyse`); what happens afterwards is flagged afresh.
+ */
+export type EscalationReview_Serialize = {
+	id: EscalationReviewId,
+	case_id: CaseId,
+	reviewed_at: string,
+	reviewed_by: string,
+	/**  The signs on screen when it was reviewed. */
+	signs: EscalationSign[],
+	note: string,
+	/**  The risk assessment made because of it, when one was. */
+	risk_assessment_id: RiskAssessmentId | null,
+};
+
+/**
+ *  What the escalation analysis saw change in a course of conduct
+ *  (`escalation`), most telling first.
+ */
+export type EscalationSign = "breach" | "contact_after_order" | "more_serious" | "approach_after_remote" | "more_frequent" | "four_markers" | "risk_review_due";
+
+/**  A case's findings not yet reviewed, most telling first. */
+export type Escalation_Deserialize = {
+	findings: Finding[],
+	/**  When the advocate last reviewed the case's escalation. */
+	last_review?: string | null,
+};
+
+/**  A case's findings not yet reviewed, most telling first. */
+export type Escalation_Serialize = {
+	findings: Finding[],
+	/**  When the advocate last reviewed the case's escalation. */
+	last_review: string | null,
+};
 
 export type Evidence = Evidence_Serialize | Evidence_Deserialize;
 
@@ -620,6 +725,19 @@ export type FieldError = {
 	field: string,
 	/**  The rule broken, in words a person can act on. */
 	rule: string,
+};
+
+/**
+ *  One thing that changed. `text` is built from counts, dates, vocabulary
+ *  labels and instrument ids only: never a name, a place or an account.
+ */
+export type Finding = {
+	sign: EscalationSign,
+	text: string,
+	/**  When the change began. */
+	since: string,
+	/**  The latest record it rests on: a review after this covers it. */
+	evidence_at: string,
 };
 
 /**  Which way the change or request on the list was going. Stored as its name. */
@@ -879,6 +997,17 @@ export type OrderType = "spo" | "interim_spo" | "restraining_order_conviction" |
 /**  A value the service added; described in its own words. */
 { other: string };
 
+export type Patterns = {
+	incidents: number,
+	/**  Seven rows, Monday first, of 24 hourly counts, in London time. */
+	day_by_hour: number[][],
+	/**  Most frequent first. */
+	channels: Tally[],
+	behaviours: Tally[],
+	/**  Places as written, grouped without regard to case or spacing. */
+	locations: Tally[],
+};
+
 /**  An op waiting for the clinic's acknowledgement. */
 export type PendingOp = {
 	seq: number,
@@ -1115,7 +1244,7 @@ export type Record = Record_Serialize | Record_Deserialize;
  *  The kinds of record, with their storage table and their one name:
  *  the same in ops, the audit, over IPC and in the CLI's JSON.
  */
-export type RecordKind = "case" | "victim" | "perpetrator" | "incident" | "incident_amendment" | "risk_assessment" | "safety_plan" | "hearing" | "order" | "breach" | "referral" | "clinic_review" | "contact" | "task";
+export type RecordKind = "case" | "victim" | "perpetrator" | "incident" | "incident_amendment" | "risk_assessment" | "safety_plan" | "hearing" | "order" | "breach" | "referral" | "clinic_review" | "contact" | "escalation_review" | "task";
 
 export type RecordRef = {
 	kind: RecordKind,
@@ -1123,10 +1252,10 @@ export type RecordRef = {
 };
 
 /**  Any record. */
-export type Record_Deserialize = Case_Deserialize | Victim_Deserialize | Perpetrator_Deserialize | Incident_Deserialize | IncidentAmendment_Deserialize | RiskAssessment_Deserialize | SafetyPlan_Deserialize | Hearing_Deserialize | ProtectiveOrder_Deserialize | Breach_Deserialize | Referral_Deserialize | ClinicReview_Deserialize | Contact_Deserialize | Task_Deserialize;
+export type Record_Deserialize = Case_Deserialize | Victim_Deserialize | Perpetrator_Deserialize | Incident_Deserialize | IncidentAmendment_Deserialize | RiskAssessment_Deserialize | SafetyPlan_Deserialize | Hearing_Deserialize | ProtectiveOrder_Deserialize | Breach_Deserialize | Referral_Deserialize | ClinicReview_Deserialize | Contact_Deserialize | EscalationReview_Deserialize | Task_Deserialize;
 
 /**  Any record. */
-export type Record_Serialize = Case_Serialize | Victim_Serialize | Perpetrator_Serialize | Incident_Serialize | IncidentAmendment_Serialize | RiskAssessment_Serialize | SafetyPlan_Serialize | Hearing_Serialize | ProtectiveOrder_Serialize | Breach_Serialize | Referral_Serialize | ClinicReview_Serialize | Contact_Serialize | Task_Serialize;
+export type Record_Serialize = Case_Serialize | Victim_Serialize | Perpetrator_Serialize | Incident_Serialize | IncidentAmendment_Serialize | RiskAssessment_Serialize | SafetyPlan_Serialize | Hearing_Serialize | ProtectiveOrder_Serialize | Breach_Serialize | Referral_Serialize | ClinicReview_Serialize | Contact_Serialize | EscalationReview_Serialize | Task_Serialize;
 
 export type Referral = Referral_Serialize | Referral_Deserialize;
 
@@ -1174,11 +1303,15 @@ export type Referral_Serialize = {
 export type Relationship = "ex_intimate_partner" | "acquaintance_or_friend" | "family_member" | "workplace_contact" | "professional_contact" | "stranger" | "unknown_or_anonymous_online";
 
 export type Reminder = {
+	kind: ReminderKind,
 	due_on: string,
 	case_id: CaseId,
 	what: string,
 	linked: RecordRef,
 };
+
+/**  What a reminder is about: the home screen offers done or snooze by kind. */
+export type ReminderKind = "hearing" | "order_expires" | "notification_deadline" | "risk_review" | "plan_review" | "task";
 
 export type Resolution = "local" | "remote";
 
@@ -1336,7 +1469,9 @@ export type SortBy = "reference" |
 /**  Soonest hearing first. */
 "next_hearing" | 
 /**  Longest without contact first. */
-"last_contact";
+"last_contact" | 
+/**  Escalating cases first, the most signs and then the newest evidence first. */
+"escalation";
 
 export type SrpJudgement = {
 	rating: SrpRating,
@@ -1433,6 +1568,12 @@ export type SyncView_Serialize = {
 	running: boolean,
 };
 
+/**  A label and how many incidents carry it. */
+export type Tally = {
+	label: string,
+	count: number,
+};
+
 export type Task = Task_Serialize | Task_Deserialize;
 
 export type TaskId = string;
@@ -1457,6 +1598,40 @@ export type Task_Serialize = {
 	linked: RecordRef | null,
 	status: TaskStatus,
 	done_on: string | null,
+};
+
+/**
+ *  The advocate's home screen: escalating cases first, then what is overdue,
+ *  what is due today and what is due in the next seven days.
+ */
+export type ThisWeek = ThisWeek_Serialize | ThisWeek_Deserialize;
+
+/**
+ *  The advocate's home screen: escalating cases first, then what is overdue,
+ *  what is due today and what is due in the next seven days.
+ */
+export type ThisWeek_Deserialize = {
+	today: string,
+	escalating: EscalatingCase_Deserialize[],
+	overdue: DueItem[],
+	due_today: DueItem[],
+	next_seven_days: DueItem[],
+	/**  Reminders put off and not shown until their date. */
+	snoozed: number,
+};
+
+/**
+ *  The advocate's home screen: escalating cases first, then what is overdue,
+ *  what is due today and what is due in the next seven days.
+ */
+export type ThisWeek_Serialize = {
+	today: string,
+	escalating: EscalatingCase_Serialize[],
+	overdue: DueItem[],
+	due_today: DueItem[],
+	next_seven_days: DueItem[],
+	/**  Reminders put off and not shown until their date. */
+	snoozed: number,
 };
 
 export type Timeline = {
@@ -1598,6 +1773,7 @@ export type Vocabularies = {
 	decline_reasons: Choice[],
 	/**  The clinic panel's agencies: a consent or a decision to share names one. */
 	agencies: Choice[],
+	escalation_signs: Choice[],
 	/**
 	 *  The fields each kind presents, with their labels (`KindRules::presented`):
 	 *  the forms take labels and fields from here instead of repeating them.

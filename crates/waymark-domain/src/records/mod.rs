@@ -68,6 +68,7 @@ fn distinct(ids: impl Iterator<Item = Option<uuid::Uuid>>) -> bool {
 pub(crate) mod case;
 pub(crate) mod clinic_review;
 pub(crate) mod contact;
+pub(crate) mod escalation_review;
 pub(crate) mod hearing;
 pub(crate) mod incident;
 pub(crate) mod order;
@@ -83,6 +84,7 @@ pub(crate) mod victim;
 pub use case::*;
 pub use clinic_review::*;
 pub use contact::*;
+pub use escalation_review::*;
 pub use hearing::*;
 pub use incident::*;
 pub use order::*;

@@ -168,6 +168,9 @@ fn sample_doc(kind: RecordKind) -> serde_json::Value {
         RecordKind::Referral => json!({"target": "clinic_panel"}),
         RecordKind::Contact => json!({"method": "in_person", "summary": "x"}),
         RecordKind::Task => json!({"due_on": "2026-12-01", "what": "x"}),
+        RecordKind::EscalationReview => {
+            json!({"signs": ["more_frequent"], "note": "x", "risk_assessment_id": Uuid::from_u128(5)})
+        }
         RecordKind::ClinicReview => json!({"agencies_present": [], "srp": {}, "actions": []}),
     };
     with_fields(kind, doc, required)
