@@ -105,7 +105,7 @@ const SERIOUS: [Behaviour; 6] = [
 
 /// How the generator drew a case's course of conduct: the ground truth the
 /// escalation analysis is measured against (`cargo xtask bench-escalation`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Course {
     /// The same mix of behaviours at about the same rate throughout, no
     /// recent breach and no order served in the last 100 days.

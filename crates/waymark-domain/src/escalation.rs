@@ -11,6 +11,7 @@
 use crate::records::{Breach, EscalationReview, Incident, ProtectiveOrder, RiskAssessment};
 use crate::time::london_date;
 use crate::vocab::{Answer, Behaviour, Channel, EscalationSign};
+use crate::{CaseId, IncidentId, OrderId};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use chrono_tz::Europe::London;
 use serde::{Deserialize, Serialize};
@@ -83,7 +84,7 @@ impl EscalationRules {
             .unwrap_or(0)
     }
 
-    fn is_approach(&self, incident: &Incident) -> bool {
+    fn is_approach(&self, incident: &IncidentFacts) -> bool {
         self.approach_channels.contains(&incident.channel)
             || incident
                 .behaviours
@@ -135,12 +136,40 @@ impl Escalation {
     }
 }
 
+/// What the analysis reads of an incident: when, how, what, and the order it
+/// breaches. Read straight from a stored incident's document, it skips the
+/// account and the rest, which is most of the bytes of a caseload.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct IncidentFacts {
+    pub id: IncidentId,
+    pub case_id: CaseId,
+    #[serde(with = "crate::time::utc_micros")]
+    pub occurred_at: DateTime<Utc>,
+    pub channel: Channel,
+    pub behaviours: Vec<Behaviour>,
+    #[serde(default)]
+    pub breaches_order: Option<OrderId>,
+}
+
+impl From<&Incident> for IncidentFacts {
+    fn from(i: &Incident) -> Self {
+        IncidentFacts {
+            id: i.id,
+            case_id: i.case_id,
+            occurred_at: i.occurred_at,
+            channel: i.channel.clone(),
+            behaviours: i.behaviours.clone(),
+            breaches_order: i.breaches_order,
+        }
+    }
+}
+
 /// What the analysis reads about one case. Incidents as they read after
 /// their amendments.
 #[derive(Debug, Clone, Copy)]
 pub struct CourseOfConduct<'a> {
     pub opened_on: NaiveDate,
-    pub incidents: &'a [Incident],
+    pub incidents: &'a [IncidentFacts],
     pub orders: &'a [ProtectiveOrder],
     pub breaches: &'a [Breach],
     pub assessments: &'a [RiskAssessment],
@@ -181,7 +210,7 @@ struct Placed<'a> {
     day: NaiveDate,
     step: usize,
     approach: bool,
-    incident: &'a Incident,
+    incident: &'a IncidentFacts,
 }
 
 /// The case's escalation findings at `now` not yet covered by a review.

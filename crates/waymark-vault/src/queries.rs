@@ -8,7 +8,7 @@ use rusqlite::params;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
-use waymark_domain::escalation::{analyse, CourseOfConduct, Escalation};
+use waymark_domain::escalation::{analyse, CourseOfConduct, Escalation, IncidentFacts};
 use waymark_domain::patterns::{patterns, Patterns};
 use waymark_domain::reminders::{reminders, Reminder, Sources};
 use waymark_domain::time::london_date;
@@ -330,13 +330,14 @@ impl Vault {
         };
         let reminders = reminders(&sources, today, self.rules());
         let current: Vec<Incident> = incidents.iter().map(|e| e.current.clone()).collect();
+        let facts: Vec<IncidentFacts> = current.iter().map(IncidentFacts::from).collect();
         let risk_assessments: Vec<RiskAssessment> = self.list(case_id)?;
         let escalation_reviews: Vec<EscalationReview> = self.list(case_id)?;
         let escalation = if case.status == CaseStatus::Open {
             analyse(
                 &CourseOfConduct {
                     opened_on: case.opened_on,
-                    incidents: &current,
+                    incidents: &facts,
                     orders: &order_records,
                     breaches: &breaches,
                     assessments: &risk_assessments,
@@ -395,11 +396,9 @@ impl Vault {
     /// The escalation analysis for every open case at once, each kind read
     /// in one pass: what the caseload column, the home screen and the
     /// clinic's list show.
-    pub(crate) fn escalations(&self, now: DateTime<Utc>) -> Result<HashMap<CaseId, Escalation>> {
+    pub fn escalations(&self, now: DateTime<Utc>) -> Result<HashMap<CaseId, Escalation>> {
         let cases: Vec<Case> = self.list_all()?;
-        let amendments: Vec<IncidentAmendment> = self.list_all()?;
-        let incidents = current_incidents(self.list_all()?, &amendments)?;
-        let incidents = by_case(incidents.into_iter().map(|e| e.current).collect(), |i: &Incident| i.case_id);
+        let incidents = by_case(self.incident_facts()?, |i: &IncidentFacts| i.case_id);
         let orders = by_case(self.list_all()?, |o: &ProtectiveOrder| o.case_id);
         let breaches = by_case(self.list_all()?, |b: &Breach| b.case_id);
         let assessments = by_case(self.list_all()?, |a: &RiskAssessment| a.case_id);
@@ -420,6 +419,33 @@ impl Vault {
                 (case.id, analyse(&course, now, rules))
             })
             .collect())
+    }
+
+    /// What the analysis reads of every incident, as it reads after its
+    /// amendments. Only the few amended incidents are read whole; the rest
+    /// are read for their facts alone, skipping the account and the rest.
+    fn incident_facts(&self) -> Result<Vec<IncidentFacts>> {
+        let amendments: Vec<IncidentAmendment> = self.list_all()?;
+        let mut amended: HashMap<IncidentId, Vec<IncidentAmendment>> = HashMap::new();
+        for a in amendments {
+            amended.entry(a.incident_id).or_default().push(a);
+        }
+        let mut stmt = self.conn().prepare_cached("SELECT doc FROM incidents")?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let doc = row.get_ref(0)?.as_str().map_err(|_| VaultError::DatabaseUnreadable)?;
+            let facts: IncidentFacts = serde_json::from_str(doc).map_err(|_| VaultError::DatabaseUnreadable)?;
+            match amended.get(&facts.id) {
+                None => out.push(facts),
+                Some(own) => {
+                    let original: Incident = self.get(facts.id.as_uuid())?;
+                    let current = original.amended(own).map_err(|_| VaultError::DatabaseUnreadable)?;
+                    out.push(IncidentFacts::from(&current));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Upcoming hearings across the caseload (or one case), soonest first.

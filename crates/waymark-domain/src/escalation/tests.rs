@@ -65,7 +65,12 @@ fn weekly_then(until: NaiveDate, weeks: u32, recent: &[NaiveDate]) -> Vec<Incide
     texts(&days)
 }
 
+fn facts(incidents: &[Incident]) -> Vec<IncidentFacts> {
+    incidents.iter().map(IncidentFacts::from).collect()
+}
+
 fn run(incidents: &[Incident], opened_on: NaiveDate, now: DateTime<Utc>) -> Escalation {
+    let incidents = &facts(incidents);
     analyse(
         &CourseOfConduct { opened_on, incidents, orders: &[], breaches: &[], assessments: &[], reviews: &[] },
         now,
@@ -239,7 +244,7 @@ fn breaches_and_contact_after_a_new_order_are_flagged_per_order() {
     let orders = [spo];
     let course = CourseOfConduct {
         opened_on: d(2026, 1, 1),
-        incidents: &incidents,
+        incidents: &facts(&incidents),
         orders: &orders,
         breaches: &[],
         assessments: &[],
@@ -324,7 +329,7 @@ fn a_risk_review_is_due_until_an_assessment_postdates_the_change() {
     let today = d(2026, 11, 20);
     let burst = texts(&[d(2026, 11, 18), d(2026, 11, 19), d(2026, 11, 20)]);
     let before = [sdash(d(2026, 10, 3))];
-    let course = CourseOfConduct { incidents: &burst, assessments: &before, ..empty_course() };
+    let course = CourseOfConduct { incidents: &facts(&burst), assessments: &before, ..empty_course() };
     let found = analyse(&course, noon(today), &rules());
     let due = found.findings.iter().find(|f| f.sign == EscalationSign::RiskReviewDue).unwrap();
     assert_eq!(due.text, "re-assess risk: the last assessment was on 3 October, before this");
@@ -338,16 +343,16 @@ fn a_review_covers_what_it_saw_and_new_incidents_are_flagged_afresh() {
     let today = d(2026, 11, 20);
     let mut diary = texts(&[d(2026, 11, 16), d(2026, 11, 17), d(2026, 11, 18)]);
     let reviews = [review(noon(d(2026, 11, 18)) + Duration::hours(1))];
-    let course = CourseOfConduct { incidents: &diary, reviews: &reviews, ..empty_course() };
+    let course = CourseOfConduct { incidents: &facts(&diary), reviews: &reviews, ..empty_course() };
     let found = analyse(&course, noon(today), &rules());
     assert!(found.findings.is_empty(), "all three came before the review: {:?}", found.findings);
     assert_eq!(found.last_review, Some(reviews[0].reviewed_at));
     // Two more after it: five in the week, but only two since the review.
     diary.extend(texts_from(100, &[d(2026, 11, 19), d(2026, 11, 20)]));
-    let course = CourseOfConduct { incidents: &diary, reviews: &reviews, ..empty_course() };
+    let course = CourseOfConduct { incidents: &facts(&diary), reviews: &reviews, ..empty_course() };
     assert!(!analyse(&course, noon(today), &rules()).escalating());
     diary.push(incident(200, noon(today) - Duration::hours(1), &[Behaviour::UnwantedContact], Channel::Text));
-    let course = CourseOfConduct { incidents: &diary, reviews: &reviews, ..empty_course() };
+    let course = CourseOfConduct { incidents: &facts(&diary), reviews: &reviews, ..empty_course() };
     let found = analyse(&course, noon(today), &rules());
     assert!(signs(&found).contains(&EscalationSign::MoreFrequent), "three since the review");
     assert!(found.findings[0].text.starts_with("6 incidents in the last 7 days"));
@@ -384,7 +389,7 @@ proptest! {
                 incident(n as u32, now - Duration::hours(*hours_ago), &[Behaviour::KNOWN[*b].clone()], channel)
             })
             .collect();
-        let course = CourseOfConduct { incidents: &incidents, ..empty_course() };
+        let course = CourseOfConduct { incidents: &facts(&incidents), ..empty_course() };
         let found = analyse(&course, now, &rules());
         for f in &found.findings {
             prop_assert!(f.evidence_at <= now);
