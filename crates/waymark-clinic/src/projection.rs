@@ -16,7 +16,7 @@ use uuid::Uuid;
 use waymark_vault::{DbKey, Env, Replica, VaultError};
 use zeroize::Zeroizing;
 
-pub use waymark_vault::queries::{CaseFile, CaseloadFilter, CaseloadRow};
+pub use waymark_vault::queries::{CaseFile, CaseloadFilter, CaseloadRow, SortBy};
 /// What the copy records as the actor of every op it applies; no staff code may be it.
 pub use waymark_vault::REPLICA_ACTOR;
 

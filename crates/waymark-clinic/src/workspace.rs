@@ -68,10 +68,12 @@ pub enum WorkRoute {
     PanelMembers,
     /// The clinic's audit, newest first, and whether its chain verifies.
     Audit,
+    /// Open cases flagged as escalating and not yet reviewed.
+    Escalating,
 }
 
 impl WorkRoute {
-    pub const ALL: [WorkRoute; 25] = [
+    pub const ALL: [WorkRoute; 26] = [
         WorkRoute::SignIn,
         WorkRoute::SignOut,
         WorkRoute::Me,
@@ -97,6 +99,7 @@ impl WorkRoute {
         WorkRoute::MeetingClose,
         WorkRoute::PanelMembers,
         WorkRoute::Audit,
+        WorkRoute::Escalating,
     ];
 
     pub fn path(self) -> &'static str {
@@ -124,6 +127,7 @@ impl WorkRoute {
             WorkRoute::MeetingClose => "/w/api/meetings/{id}/close",
             WorkRoute::PanelMembers => "/w/api/panel-members",
             WorkRoute::Audit => "/w/api/audit",
+            WorkRoute::Escalating => "/w/api/escalating",
         }
     }
 
@@ -155,7 +159,9 @@ impl WorkRoute {
         match self {
             // Anyone signed in may see who they are, the forms' vocabularies, and sign out.
             WorkRoute::SignIn | WorkRoute::SignOut | WorkRoute::Me | WorkRoute::Vocabularies => &StaffRole::ALL,
-            WorkRoute::Caseload | WorkRoute::PanelMembers => &[StaffRole::Coordinator, StaffRole::Manager],
+            WorkRoute::Caseload | WorkRoute::PanelMembers | WorkRoute::Escalating => {
+                &[StaffRole::Coordinator, StaffRole::Manager]
+            }
             // A panel member: only a case on a published agenda they are invited to (checked by the handler).
             WorkRoute::Case | WorkRoute::Meetings => {
                 &[StaffRole::Coordinator, StaffRole::Manager, StaffRole::PanelMember]
@@ -211,6 +217,7 @@ impl WorkRoute {
             WorkRoute::MeetingClose => "meeting_close",
             WorkRoute::PanelMembers => "panel_members",
             WorkRoute::Audit => "audit",
+            WorkRoute::Escalating => "escalating",
         }
     }
 }
@@ -245,6 +252,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
             WorkRoute::MeetingClose => axum::routing::post(meeting_close),
             WorkRoute::PanelMembers => axum::routing::get(panel_members),
             WorkRoute::Audit => axum::routing::get(audit),
+            WorkRoute::Escalating => axum::routing::get(escalating),
         };
         let handler = if route == WorkRoute::SignIn {
             handler
@@ -630,6 +638,28 @@ async fn caseload(
     Ok(Json(CaseloadView { rows }))
 }
 
+/// The open cases whose escalation no advocate has reviewed yet, the most
+/// signs and then the newest evidence first: the same analysis, on the
+/// clinic's copy, as the laptops' caseload column.
+async fn escalating(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+) -> Result<Json<CaseloadView>, ClinicError> {
+    let rows = crate::server::blocking(move || {
+        let filter = crate::projection::CaseloadFilter {
+            status: Some(waymark_domain::CaseStatus::Open),
+            sort: crate::projection::SortBy::Escalation,
+            ..Default::default()
+        };
+        let mut rows = projection(&state)?.read(|copy| copy.caseload(&filter))?;
+        rows.retain(|r| r.escalation.escalating());
+        viewed(&state, &viewer, WorkRoute::Escalating.name(), serde_json::json!({ "rows": rows.len() }))?;
+        Ok(rows)
+    })
+    .await?;
+    Ok(Json(CaseloadView { rows }))
+}
+
 /// One case as the workspace shows it: the laptop's warnings first (made
 /// from the whole record), then the record without what its kinds withhold
 /// at the clinic (`KindRules::at_clinic`), and the names of what was.
@@ -657,10 +687,16 @@ pub const CASE_SECTIONS: &[(&str, RecordKind)] = &[
     ("clinic_reviews", RecordKind::ClinicReview),
     ("contacts", RecordKind::Contact),
     ("tasks", RecordKind::Task),
+    ("escalation_reviews", RecordKind::EscalationReview),
 ];
 
 /// Sections of a case file that are not records: made from them, holding no personal details.
-pub const CASE_DERIVED: &[&str] = &["reminders"];
+pub const CASE_DERIVED: &[&str] = &["reminders", "escalation"];
+
+/// Sections of a case file the workspace never sends: the patterns tally
+/// incidents' places as the advocate wrote them, which may be where the
+/// victim lives, works or takes the children to school.
+pub const CASE_NOT_SENT: &[&str] = &["patterns"];
 
 /// Takes out of `value` (one record, or a list of them) what `kind` keeps
 /// from the workspace (`KindRules::at_clinic`), and names what it took:

@@ -403,7 +403,11 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
         let whole = serde_json::to_value(&whole).unwrap();
         for section in whole.as_object().unwrap().keys() {
             let mapped = waymark_clinic::workspace::CASE_SECTIONS.iter().any(|(s, _)| s == section);
-            assert!(mapped || waymark_clinic::workspace::CASE_DERIVED.contains(&section.as_str()), "{section}");
+            let derived = waymark_clinic::workspace::CASE_DERIVED.contains(&section.as_str());
+            assert!(
+                mapped || derived || waymark_clinic::workspace::CASE_NOT_SENT.contains(&section.as_str()),
+                "{section}"
+            );
         }
         for (section, kind) in waymark_clinic::workspace::CASE_SECTIONS {
             if matches!(*section, "incidents" | "orders") {
@@ -1367,4 +1371,55 @@ fn a_meeting_nobody_closes_stops_opening_its_cases_after_its_follow_up() {
     assert!(!meeting.opens_cases_to("PNL2", meets_on), "not invited");
     let unpublished = waymark_clinic::store::PanelMeeting { published_at: None, ..meeting.clone() };
     assert!(!unpublished.opens_cases_to("PNL1", meets_on));
+}
+
+#[tokio::test]
+async fn the_clinic_lists_a_case_the_laptop_escalated_until_the_advocate_reviews_it_in_every_store() {
+    // Why: the coordinator must see the same escalation the advocate sees,
+    // from the same analysis on the clinic's copy, and the advocate's review
+    // (synced as an op) must take it off the list, not a flag anyone can set.
+    let clock = Arc::new(TestClock::at(start()));
+    for (name, clinic) in stores_at(&clock) {
+        clock.set(start());
+        let members = staff(&*clinic.state.store, start());
+        let (case_id, _dir, mut laptop, device) = a_laptop_with_a_case(&clinic, start());
+        let member = |code: &str| members.iter().find(|m| m.code == code).unwrap();
+        let coordinator = sign_in(&clinic, member("CRD1"), clock.now()).await;
+        let invited = sign_in(&clinic, member("PNL1"), clock.now()).await;
+        let escalating = |b: &Browser| request(WorkRoute::Escalating, WorkRoute::Escalating.path(), Some(b), None);
+        let listed = |body: &[u8]| -> Vec<String> {
+            json_of(body)["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["reference"].as_str().unwrap().to_owned())
+                .collect()
+        };
+
+        let (status, body) = call(&clinic, escalating(&coordinator)).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        assert!(listed(&body).is_empty(), "one incident is no escalation: {name}");
+        assert_eq!(call(&clinic, escalating(&invited)).await.0, StatusCode::FORBIDDEN, "{name}");
+
+        let threat = laptop_kit::patch(&[
+            "occurred_at=2026-12-06T20:00:00Z",
+            "account=Said he would hurt her",
+            "channel=phone",
+            "behaviours+=threat_to_kill",
+        ]);
+        let case = waymark_domain::CaseId(case_id);
+        laptop.add(waymark_domain::RecordKind::Incident, Some(case), &threat).unwrap();
+        push(&clinic, &laptop, device, clock.now());
+        let (_, body) = call(&clinic, escalating(&coordinator)).await;
+        assert_eq!(listed(&body), ["WS-1"], "{name}");
+        let signs = &json_of(&body)["rows"][0]["escalation"]["findings"];
+        assert_eq!(signs[0]["sign"], "more_serious", "{name}");
+        assert!(!signs.to_string().contains("Hiddenhurst"), "findings hold no address: {name}");
+
+        let review = laptop_kit::patch(&["signs:=[\"more_serious\",\"risk_review_due\"]", "note=Plan updated"]);
+        laptop.add(waymark_domain::RecordKind::EscalationReview, Some(case), &review).unwrap();
+        push(&clinic, &laptop, device, clock.now());
+        let (_, body) = call(&clinic, escalating(&coordinator)).await;
+        assert!(listed(&body).is_empty(), "the advocate's review covers it: {name}");
+    }
 }

@@ -218,6 +218,12 @@ pub struct ChronologyDoc {
     pub behaviours: Vec<BehaviourCount>,
     pub weeks: Vec<WeekBar>,
     pub busiest_week: u32,
+    /// What the escalation analysis flags and nobody has reviewed, and when
+    /// it was last reviewed (`waymark_domain::escalation`).
+    pub escalation: Vec<FindingDoc>,
+    pub last_review: Option<String>,
+    /// Incidents by day of the week and hour (London time), Monday first.
+    pub day_by_hour: Vec<DayRow>,
     pub four: Option<FourDoc>,
     pub orders: Vec<OrderDoc>,
     pub incidents: Vec<IncidentDoc>,
@@ -266,6 +272,20 @@ pub struct BehaviourCount {
     pub first_on: String,
     /// The number of the incident where it first appears, as listed below.
     pub first_incident: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingDoc {
+    pub sign: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DayRow {
+    pub day: &'static str,
+    /// 24 counts, midnight first; a zero prints as a blank cell.
+    pub hours: Vec<u32>,
+    pub total: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -519,6 +539,18 @@ impl ChronologyDoc {
             behaviours,
             weeks,
             busiest_week,
+            escalation: file
+                .escalation
+                .findings
+                .iter()
+                .map(|f| FindingDoc { sign: f.sign.label().to_owned(), text: f.text.clone() })
+                .collect(),
+            last_review: file.escalation.last_review.map(when),
+            day_by_hour: waymark_domain::patterns::WEEKDAYS
+                .iter()
+                .zip(&file.patterns.day_by_hour)
+                .map(|(day, hours)| DayRow { day, hours: hours.clone(), total: hours.iter().sum() })
+                .collect(),
             four: latest_four(&file.risk_assessments).map(|a| FourDoc {
                 assessed_on: long_date(a.assessed_on),
                 assessor: a.assessor.clone(),

@@ -311,9 +311,28 @@ fn the_chronology_shows_the_whole_course_of_conduct_with_a_restricted_marking_on
         "Pattern of behaviour",
         "Incidents per week",
         "Weeks with incidents",
+        "Escalation",
+        "When incidents happen",
         "Incidents in order",
     ] {
         assert!(all.contains(heading), "{heading} missing");
+    }
+    // Each unreviewed escalation finding, in its own words (no personal data in them).
+    for finding in &file.escalation.findings {
+        assert!(all.contains(&finding.text), "finding {:?} missing", finding.sign);
+    }
+    if file.escalation.findings.is_empty() {
+        assert!(all.contains("No change in the course of conduct awaits review"));
+    }
+    // The day-by-hour table: each weekday row with its total as the patterns count it.
+    for (day, hours) in waymark_domain::patterns::WEEKDAYS.iter().zip(&file.patterns.day_by_hour) {
+        // A blank cell reads as nothing, so a row reads as its day, its
+        // non-zero hours in order, then its total.
+        let mut cells: Vec<String> = vec![day[..3].to_owned()];
+        cells.extend(hours.iter().filter(|c| **c > 0).map(u32::to_string));
+        cells.push(hours.iter().sum::<u32>().to_string());
+        let row = cells.join(" ");
+        assert!(all.contains(&row), "the row {row:?} is not in the printout");
     }
     for marker in ["Fixated", "Obsessive", "Unwanted", "Repeated"] {
         assert!(all.contains(marker), "FOUR marker {marker}");
