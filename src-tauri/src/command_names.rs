@@ -8,6 +8,7 @@ pub const COMMANDS: &[&str] = &[
     "unlock",
     "lock",
     "set_idle_lock_minutes",
+    "set_unlock_notice",
     "caseload",
     "this_week",
     "snooze_reminder",

@@ -35,8 +35,23 @@ pub async fn create_vault(desk: State<'_, Desk>, form: CreateVault) -> Reply<Vau
 
 #[tauri::command]
 #[specta::specta]
-pub async fn unlock(desk: State<'_, Desk>, passphrase: String) -> Reply<VaultState> {
-    desk.unlock(passphrase)
+pub async fn unlock(app: tauri::AppHandle, desk: State<'_, Desk>, passphrase: String) -> Reply<VaultState> {
+    let state = desk.unlock(passphrase)?;
+    if let Some(counts) = desk.unlock_notice() {
+        use tauri_plugin_notification::NotificationExt;
+        // Counts only (ThisWeek::notice). A desktop with no notification
+        // service shows nothing, which is no reason to refuse the unlock.
+        if app.notification().builder().title("Waymark").body(counts).show().is_err() {
+            tracing::debug!("the unlock notification could not be shown");
+        }
+    }
+    Ok(state)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_unlock_notice(desk: State<'_, Desk>, on: bool) -> Reply<VaultState> {
+    desk.set_unlock_notice(on)
 }
 
 #[tauri::command]
@@ -226,6 +241,7 @@ pub fn all() -> tauri_specta::Commands<tauri::Wry> {
         unlock,
         lock,
         set_idle_lock_minutes,
+        set_unlock_notice,
         caseload,
         this_week,
         snooze_reminder,

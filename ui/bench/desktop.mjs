@@ -1,8 +1,10 @@
 // Desktop benchmark: drives the release app through tauri-driver on a demo
 // vault of 500 cases (one with 200 incidents) and prints the issue's figures.
 //   launch -> unlock screen shown     (goal <= 1.5 s)
-//   unlocked -> 500-case caseload shown (goal <= 300 ms; the scrypt unlock itself is reported apart;
-//     the first screenful of rows is shown first, and the time to all 500 is reported too)
+//   unlocked -> This week shown (the first screen: escalation and reminders across the 500 cases;
+//     the scrypt unlock itself is reported apart)
+//   Caseload clicked -> 500-case caseload shown (goal <= 300 ms; the first screenful of rows is
+//     shown first, and the time to all 500 is reported too)
 //   click -> case with 200 incidents shown (goal <= 150 ms)
 //   peak resident memory of the app's processes after working through 20 cases
 // Screen times come from performance marks the UI sets once the DOM is updated
@@ -16,6 +18,9 @@ const DRIVER = process.env.TAURI_DRIVER ?? "tauri-driver";
 const PASSPHRASE = process.env.WAYMARK_BENCH_PASSPHRASE;
 const BIG_CASE = process.env.WAYMARK_BENCH_BIG_CASE;
 const RUNS = Number(process.env.WAYMARK_BENCH_RUNS ?? 5);
+
+// The caseload is the second screen since This week came first; found by its words, not its place.
+const CASELOAD_NAV = `//nav[@aria-label='Main']//button[normalize-space()="Caseload"]`;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -83,6 +88,7 @@ const driver = spawn(DRIVER, [], { stdio: "ignore" });
 await waitForPort();
 const launch = [];
 const unlockCall = [];
+const toThisWeek = [];
 const toCaseload = [];
 const caseloadComplete = [];
 const openCase = [];
@@ -104,13 +110,17 @@ try {
     await (await browser.$("#unlock-passphrase")).setValue(PASSPHRASE);
     const clicked = performance.now();
     await (await browser.$("form[aria-labelledby='unlock-title'] button[type='submit']")).click();
-    await waitForMark(browser, "waymark:caseload-shown");
+    await waitForMark(browser, "waymark:this-week-shown");
     unlockCall.push(performance.now() - clicked);
-    toCaseload.push(await markGap(browser, "waymark:unlocked", "waymark:caseload-shown"));
+    toThisWeek.push(await markGap(browser, "waymark:unlocked", "waymark:this-week-shown"));
+
+    await (await browser.$(CASELOAD_NAV)).click();
+    await waitForMark(browser, "waymark:caseload-shown");
+    toCaseload.push(await markGap(browser, "waymark:caseload-open", "waymark:caseload-shown"));
     await waitForMark(browser, "waymark:caseload-complete");
     const rows = await browser.execute(() => document.querySelectorAll("table.caseload tbody tr").length);
     if (rows < 500) throw new Error(`the caseload showed ${rows} rows, not 500`);
-    caseloadComplete.push(await markGap(browser, "waymark:unlocked", "waymark:caseload-complete"));
+    caseloadComplete.push(await markGap(browser, "waymark:caseload-open", "waymark:caseload-complete"));
 
     await (await browser.$("#f-search")).setValue(BIG_CASE);
     await browser.waitUntil(
@@ -128,7 +138,7 @@ try {
     if (run === RUNS - 1) {
       // Work through 20 cases: open each from the caseload, as an office afternoon would.
       for (let n = 0; n < 20; n++) {
-        await (await browser.$("nav[aria-label='Main'] button:nth-child(1)")).click();
+        await (await browser.$(CASELOAD_NAV)).click();
         await (await browser.$("table.caseload tbody tr")).waitForDisplayed();
         await browser.execute(() => performance.clearMarks());
         const links = await browser.$$("table.caseload button.link");
@@ -150,9 +160,10 @@ console.log(
   `  launch to unlock screen:           ${ms(median(launch))}  (goal <= 1500 ms; includes WebDriver session start)`,
 );
 console.log(
-  `  unlock click to caseload shown:    ${ms(median(unlockCall))}  (includes scrypt at the shipped work factor)`,
+  `  unlock click to This week shown:   ${ms(median(unlockCall))}  (includes scrypt at the shipped work factor)`,
 );
-console.log(`  unlocked to 500-case caseload:     ${ms(median(toCaseload))}  (goal <= 300 ms)`);
+console.log(`  unlocked to This week shown:       ${ms(median(toThisWeek))}  (escalation read across 500 cases)`);
+console.log(`  Caseload click to 500 cases:       ${ms(median(toCaseload))}  (goal <= 300 ms)`);
 console.log(
   `    all 500 rows in the page:        ${ms(median(caseloadComplete))}  (the first 60 show first, the rest a frame later)`,
 );

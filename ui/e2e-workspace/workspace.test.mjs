@@ -145,6 +145,28 @@ test("a coordinator signs in with an oathtool code and sees the synced caseload 
   });
   await audit("case");
   await shot("workspace-case");
+  // The escalating cases: the demo data may or may not escalate, so rows each marked so, or the empty state.
+  await browser.$('nav[aria-label="Main"]').$("button=Escalating").click();
+  await browser.$("h1=Escalating cases").waitForDisplayed({ timeout: 15_000 });
+  const listed = () =>
+    browser.execute(() => {
+      const rows = [...document.querySelectorAll("main table tbody tr")];
+      return {
+        rows: rows.length,
+        marked: rows.filter((tr) => /Escalating \(\d+/.test(tr.textContent ?? "")).length,
+        none: (document.querySelector("main")?.textContent ?? "").includes("No case is escalating."),
+      };
+    });
+  await browser.waitUntil(
+    async () => {
+      const now = await listed();
+      return now.none || now.rows > 0;
+    },
+    { timeout: 15_000, timeoutMsg: "the escalating cases, or that none is escalating" },
+  );
+  const seen = await listed();
+  assert.ok(seen.none || (seen.marked > 0 && seen.marked === seen.rows), "each escalating case is marked Escalating");
+  await audit("escalating");
   await signOut();
   assert.equal(await serverAnswer("/w/api/caseload"), 401, "the session ended with sign-out");
 });

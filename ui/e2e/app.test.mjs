@@ -168,6 +168,20 @@ async function unlock(passphrase) {
   await click("form[aria-labelledby='unlock-title'] button[type='submit']");
 }
 
+/** A button by its words, inside what `within` (an XPath) finds: robust to the order of buttons around it. */
+const button = (within, words) => `${within}//button[normalize-space()="${words}"]`;
+
+/** A screen of the main navigation, by its name. */
+const nav = (name) => click(button("//nav[@aria-label='Main']", name));
+
+/** Waits until nothing matches `selector`. */
+async function waitForGone(selector, what) {
+  await browser.waitUntil(async () => !(await (await browser.$(selector)).isExisting()), {
+    timeout: 10_000,
+    timeoutMsg: `${what} never went`,
+  });
+}
+
 test("an advocate sets up, records a case, locks, unlocks and finds it all after a restart", async () => {
   // First run.
   await waitForText("#first-run-title", "Set up Waymark");
@@ -177,10 +191,12 @@ test("an advocate sets up, records a case, locks, unlocks and finds it all after
   await setValue("#passphrase", PASSPHRASE);
   await setValue("#confirm", PASSPHRASE);
   await click("form[aria-labelledby='first-run-title'] button[type='submit']");
-  await waitForText("#caseload-title", "Caseload");
+  // This week is the first screen; an empty vault has nothing on it.
+  await waitForText("#this-week-title", "This week");
+  await waitForText("section[aria-labelledby='week-escalating']", "No case has escalation");
 
   // A new case with its victim.
-  await click("nav[aria-label='Main'] button:nth-child(2)");
+  await nav("New case");
   await waitForText("#new-case-screen-title", "New case");
   await setValue("#new-case-case-reference", REFERENCE);
   await choose("#new-case-case-referral-source", "police");
@@ -286,7 +302,7 @@ test("an advocate sets up, records a case, locks, unlocks and finds it all after
   await shot("case-risk");
 
   // Enrol with the clinic as a new user would, and let the app sync.
-  await click("nav[aria-label='Main'] button:nth-child(3)");
+  await nav("Sync");
   await waitForText("#sync-title", "Sync with the clinic");
   await audit("sync: not enrolled");
   await browser.execute((code) => {
@@ -301,7 +317,7 @@ test("an advocate sets up, records a case, locks, unlocks and finds it all after
   await audit("sync");
   await shot("sync");
 
-  await click("nav[aria-label='Main'] button:nth-child(1)");
+  await nav("Caseload");
   await waitForText("table.caseload", REFERENCE);
   await audit("caseload");
   await shot("caseload");
@@ -321,6 +337,8 @@ test("an advocate sets up, records a case, locks, unlocks and finds it all after
   await waitForText("form[aria-labelledby='unlock-title']", "try again in");
   await browser.pause(2_500);
   await unlock(PASSPHRASE);
+  await waitForText("#this-week-title", "This week");
+  await nav("Caseload");
   await waitForText("table.caseload", REFERENCE);
 
   // Restart the app: the data is still there.
@@ -328,9 +346,63 @@ test("an advocate sets up, records a case, locks, unlocks and finds it all after
   await startApp();
   await waitForText("#unlock-title", "locked");
   await unlock(PASSPHRASE);
+  await waitForText("#this-week-title", "This week");
+  await nav("Caseload");
   await waitForText("table.caseload", REFERENCE);
   await click("table.caseload button.link");
   await waitForText("#panel h2", "Incident diary (2)");
   await click("#tab-court");
   await waitForText("#panel table", "Adjourned for trial");
+});
+
+test("a first threat flags the case on This week and the caseload, and a review clears it", async () => {
+  // The test above leaves the case open: two approaches (following, loitering) and no risk assessment.
+  // A threat to kill is more serious than anything before it, so the case escalates.
+  await click("#tab-incidents");
+  const incidentForm = "//form[@aria-labelledby='incident-add-title']";
+  await click(button(incidentForm, "Threat to kill"));
+  await choose("#incident-add-channel", "text");
+  await setValue("#incident-add-account", "Texted that he would kill her if she went to court");
+  await click("form[aria-labelledby='incident-add-title'] button[type='submit']");
+  await waitForText("#panel h2", "Incident diary (3)");
+  await waitForText("section[aria-labelledby='escalation-title']", "A more serious behaviour");
+  await audit("case: escalating");
+
+  // Patterns of the three incidents: the behaviours chart counts the threat.
+  await waitForText("#patterns-title", "Patterns");
+  await waitForText("section[aria-labelledby='patterns-behaviours-title'] .bar-chart", "Threat to kill");
+
+  // After unlocking, This week shows the case under Escalating, above everything due.
+  await browser.keys(["Control", "l"]);
+  await waitForText("#unlock-title", "locked");
+  await unlock(PASSPHRASE);
+  await waitForText("#this-week-title", "This week");
+  await waitForText("section[aria-labelledby='week-escalating']", REFERENCE);
+  await waitForText("section[aria-labelledby='week-escalating']", "A more serious behaviour");
+  await audit("this week");
+  await shot("this-week");
+
+  // On the caseload, sorted escalating first, the first row carries the badge.
+  await nav("Caseload");
+  await waitForText("table.caseload", REFERENCE);
+  await choose("#f-sort", "escalation");
+  await waitForText("table.caseload tbody tr:first-child .badge.escalating", "Escalating");
+  await shot("caseload-escalation");
+  await click("table.caseload tbody tr:first-child button.link");
+  await waitForText("#case-title", REFERENCE);
+  await waitForText("#escalation-title", "Escalating");
+
+  // Mark it reviewed: the note says what was decided; the warning goes.
+  await click(button("//section[@aria-labelledby='escalation-title']", "Mark reviewed"));
+  await setValue("#escalation-review-note", "Police told of the threat; a risk assessment is booked for Tuesday");
+  await audit("escalation review");
+  await click("form[aria-labelledby='escalation-review-title'] button[type='submit']");
+  await waitForGone("#escalation-title", "the escalation warning");
+  assert.ok(
+    !(await textOf(".case-header")).includes("Escalating"),
+    "the case header no longer shows Escalating after the review",
+  );
+  // The review is kept, in the Risk section.
+  await click("#tab-risk");
+  await waitForText("#panel .escalation-reviews", "Police told of the threat");
 });

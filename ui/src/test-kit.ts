@@ -5,6 +5,7 @@
 // command gone, a reply of another shape) fails svelte-check here and in the
 // tests, instead of leaving them to test a shape the app no longer receives.
 import { mockIPC } from "@tauri-apps/api/mocks";
+import axe from "axe-core";
 import { commands } from "./lib/bindings";
 import type * as B from "./lib/bindings";
 import type {
@@ -13,10 +14,15 @@ import type {
   Choice,
   Conflict,
   DeskError,
+  DueItem,
+  Escalation,
+  Finding,
+  Patterns,
   PrintDone,
   PrintPreview,
   Problem,
   SyncView,
+  ThisWeek,
   VaultState,
   Vocabularies,
 } from "./lib/types";
@@ -88,6 +94,22 @@ export function mockCommands(mocks: CommandMocks): MockedCommands {
 }
 
 // ---------------------------------------------------------------------------
+// Accessibility
+
+/**
+ * axe-core's serious and critical findings on the page as rendered, each as
+ * "rule: targets". Colour contrast is left out: jsdom lays nothing out, so
+ * axe cannot measure it (the end-to-end test audits the real app for it).
+ */
+export async function seriousA11yProblems(): Promise<string[]> {
+  document.documentElement.lang ||= "en-GB";
+  const results = await axe.run(document.body, { rules: { "color-contrast": { enabled: false } } });
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+// ---------------------------------------------------------------------------
 // Errors
 
 export function deskError(overrides: Partial<DeskError> = {}): DeskError {
@@ -119,6 +141,7 @@ export function vaultState(overrides: Partial<VaultState> = {}): VaultState {
     wait_secs: 0,
     failed_attempts: 0,
     idle_lock_minutes: 5,
+    unlock_notice: false,
     pending_changes: null,
     wiped_by_clinic: null,
   } satisfies VaultState;
@@ -194,6 +217,15 @@ export function vocabularies(overrides: Partial<Vocabularies> = {}): Vocabularie
       outside_criteria: "Does not meet the clinic's criteria",
       outside_area: "Outside the clinic's area",
       existing_case: "Already a case at the clinic",
+    }),
+    escalation_signs: choices("escalation_signs", {
+      breach: "Breach of an order or condition",
+      contact_after_order: "Contact after a new order was served",
+      more_serious: "A more serious behaviour",
+      approach_after_remote: "Approach after remote-only contact",
+      more_frequent: "More frequent incidents",
+      four_markers: "FOUR markers newly present",
+      risk_review_due: "Risk review due",
     }),
     // The fields each kind presents, as the core lists them (`KindRules::presented` in
     // waymark-domain's records/*.rs, in RecordKind order); the forms derive from these.
@@ -433,6 +465,17 @@ export const PRESENTED = [
     set_by_core: IDS,
   },
   {
+    kind: "escalation_review",
+    fields: [
+      field("reviewed_at", "Reviewed"),
+      ownScreen("signs", "What was reviewed"),
+      field("note", "What was decided"),
+      field("risk_assessment_id", "New risk assessment"),
+      field("reviewed_by", "Reviewed by"),
+    ],
+    set_by_core: ["id", "case_id", "reviewed_at", "reviewed_by"],
+  },
+  {
     kind: "task",
     fields: [
       field("what", "Task"),
@@ -523,6 +566,7 @@ export function caseloadRow(overrides: Partial<CaseloadRow> = {}): CaseloadRow {
     next_hearing: "2027-01-14T10:00:00.000000Z",
     last_contact: null,
     days_since_contact: 9,
+    escalation: escalation(),
   } satisfies CaseloadRow;
   return { ...base, ...overrides };
 }
@@ -734,7 +778,10 @@ export function caseFile(overrides: Partial<B.CaseFile_Serialize> = {}): B.CaseF
     clinic_reviews: [],
     contacts: [],
     tasks: [],
+    escalation_reviews: [],
     reminders: [],
+    escalation: escalation(),
+    patterns: patterns(),
   } satisfies B.CaseFile_Serialize;
   return { ...base, ...overrides };
 }
@@ -764,6 +811,162 @@ export function caseView(
     audit: [],
   } satisfies CaseView;
   return { ...base, ...rest };
+}
+
+// ---------------------------------------------------------------------------
+// Escalation, patterns and the week
+
+/** One thing the escalation analysis saw change; by default a first more serious behaviour. */
+export function finding(overrides: Partial<Finding> = {}): Finding {
+  const base = {
+    sign: "more_serious",
+    text: "first threats on 14 November (the most serious before: contact)",
+    since: "2026-11-14",
+    evidence_at: "2026-11-14T21:30:00Z",
+  } satisfies Finding;
+  return { ...base, ...overrides };
+}
+
+/** A case's unreviewed findings: none by default, so a case is not escalating unless a test says so. */
+export function escalation(overrides: Partial<Escalation> = {}): Escalation {
+  const base = { findings: [], last_review: null } satisfies Escalation;
+  return { ...base, ...overrides };
+}
+
+/** A case escalating on two signs: more frequent incidents and, because of them, a risk review due. */
+export function escalating(overrides: Partial<Escalation> = {}): Escalation {
+  return escalation({
+    findings: [
+      finding({
+        sign: "more_frequent",
+        text: "3 incidents in the last 7 days, against about 1 a week before",
+        since: "2026-11-16",
+        evidence_at: "2026-11-21T19:00:00Z",
+      }),
+      finding({
+        sign: "risk_review_due",
+        text: "re-assess risk: the last assessment was on 1 October, before this",
+        since: "2026-11-16",
+        evidence_at: "2026-11-21T19:00:00Z",
+      }),
+    ],
+    ...overrides,
+  });
+}
+
+/** Seven rows, Monday first, of 24 hourly counts, with `counts` set as [day, hour, count]. */
+export function dayByHour(...counts: [day: number, hour: number, count: number][]): number[][] {
+  const grid = Array.from({ length: 7 }, () => Array.from({ length: 24 }, () => 0));
+  for (const [day, hour, count] of counts) grid[day][hour] = count;
+  return grid;
+}
+
+/** A case's patterns: no incidents by default. */
+export function patterns(overrides: Partial<Patterns> = {}): Patterns {
+  const base = {
+    incidents: 0,
+    day_by_hour: dayByHour(),
+    channels: [],
+    behaviours: [],
+    locations: [],
+  } satisfies Patterns;
+  return { ...base, ...overrides };
+}
+
+/** Five incidents, most on Monday evenings, as the core counts them. */
+export function somePatterns(): Patterns {
+  return patterns({
+    incidents: 5,
+    day_by_hour: dayByHour([0, 22, 3], [2, 8, 1], [6, 13, 1]),
+    channels: [
+      { label: "In person", count: 3 },
+      { label: "Text", count: 2 },
+    ],
+    behaviours: [
+      { label: "Loitering or watching near home, work or school", count: 4 },
+      { label: "Following", count: 2 },
+      { label: "Unwanted contact by phone, text, email or letter", count: 1 },
+    ],
+    locations: [
+      { label: "Outside work", count: 2 },
+      { label: "Station car park", count: 1 },
+    ],
+  });
+}
+
+export function escalationReview(overrides: Partial<B.EscalationReview_Serialize> = {}): B.EscalationReview_Serialize {
+  const base = {
+    id: "e1",
+    case_id: "c1",
+    reviewed_at: "2026-11-22T10:15:00.000000Z",
+    reviewed_by: "ADV1",
+    signs: ["more_frequent"],
+    note: "Talked it through with the victim; police told of the pattern.",
+    risk_assessment_id: null,
+  } satisfies B.EscalationReview_Serialize;
+  return { ...base, ...overrides };
+}
+
+export function riskAssessment(overrides: Partial<B.RiskAssessment_Serialize> = {}): B.RiskAssessment_Serialize {
+  const base = {
+    id: "a1",
+    case_id: "c1",
+    instrument: "s-dash",
+    instrument_version: "1",
+    assessed_on: "2026-10-01",
+    assessor: "ADV1",
+    answers: {},
+    judged_level: "high",
+    rationale: null,
+    next_review_on: "2026-12-05",
+  } satisfies B.RiskAssessment_Serialize;
+  return { ...base, ...overrides };
+}
+
+/** A reminder on the home screen; `reminder` is merged into a whole reminder, an open task's by default. */
+export function dueItem(
+  overrides: Partial<Omit<DueItem, "reminder">> & { reminder?: Partial<B.Reminder> } = {},
+): DueItem {
+  const { reminder, ...rest } = overrides;
+  const whole = {
+    kind: "task",
+    due_on: "2026-11-22",
+    case_id: "c1",
+    what: "Chase the police for the crime reference",
+    linked: { kind: "task", id: "t1" },
+    ...reminder,
+  } satisfies B.Reminder;
+  const base = {
+    reminder: whole,
+    reference: "T-1",
+    key: `${whole.kind}:${whole.linked.id}:${whole.due_on}`,
+    snoozable: whole.kind !== "hearing",
+  } satisfies DueItem;
+  return { ...base, ...rest };
+}
+
+/** A case on the home screen's "Escalating" list; escalating on two signs by default. */
+export function escalatingCase(overrides: Partial<B.EscalatingCase_Serialize> = {}): B.EscalatingCase_Serialize {
+  const base = {
+    case_id: "c1",
+    reference: "T-1",
+    risk_level: "high",
+    escalation: escalating(),
+  } satisfies B.EscalatingCase_Serialize;
+  return { ...base, ...overrides };
+}
+
+/** The home screen's answer: nothing escalating or due unless a test says so. */
+export function thisWeek(overrides: Partial<ThisWeek> = {}): ThisWeek {
+  const base = {
+    today: "2026-11-22",
+    escalating: [],
+    overdue: [],
+    due_today: [],
+    next_seven_days: [],
+    snoozed: 0,
+  } satisfies ThisWeek;
+  return { ...base, ...overrides };
 }
 
 // ---------------------------------------------------------------------------

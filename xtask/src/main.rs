@@ -60,6 +60,7 @@ const TASKS: &[&str] = &[
     "bench-print",
     "bench-sync",
     "bench-clinic",
+    "bench-escalation",
     "fuzz",
     "schemathesis",
     "e2e-workspace",
@@ -67,7 +68,7 @@ const TASKS: &[&str] = &[
     "bindings",
 ];
 const USAGE: &str =
-    "usage: cargo xtask <run|test|tidy|bench|bench-desktop|bench-print|bench-sync|bench-clinic|fuzz [COUNT] [SEED]|schemathesis|e2e-workspace|setup|bindings>";
+    "usage: cargo xtask <run|test|tidy|bench|bench-desktop|bench-print|bench-sync|bench-clinic|bench-escalation|fuzz [COUNT] [SEED]|schemathesis|e2e-workspace|setup|bindings>";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -82,6 +83,7 @@ fn main() -> ExitCode {
         "bench-print" => setup().and_then(|()| bench_print()),
         "bench-sync" => setup().and_then(|()| bench_sync()),
         "bench-clinic" => setup().and_then(|()| bench_clinic()),
+        "bench-escalation" => bench_escalation(),
         "fuzz" => fuzz(),
         "schemathesis" => schemathesis(),
         // The clinic workspace's Chromium run alone (part of `test`).
@@ -515,6 +517,15 @@ fn bench_sync() -> Result<(), String> {
     let mut cmd = cargo();
     cmd.args(["bench", "--locked", "-p", "waymark-scenarios", "--bench", "sync"]);
     status(cmd, "sync benchmark")
+}
+
+/// The escalation figures: the whole 500-case caseload's analysis as the
+/// caseload column reads it, one 500-incident case, and the detection
+/// counts against the demo generator's own labels.
+fn bench_escalation() -> Result<(), String> {
+    let mut cmd = cargo();
+    cmd.args(["bench", "--locked", "-p", "waymark-vault", "--bench", "escalation"]);
+    status(cmd, "escalation benchmark")
 }
 
 /// The workspace figures: projecting about 100,000 ops and the caseload

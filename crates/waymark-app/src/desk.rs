@@ -27,11 +27,16 @@ pub type EnvFactory = Box<dyn Fn() -> Box<dyn rand::RngCore + Send> + Send + Syn
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Settings {
     pub idle_lock_minutes: u32,
+    /// A desktop notification at unlock with counts only (`ThisWeek::notice`).
+    /// Off until the advocate turns it on: a notification can show on a
+    /// screen someone else is looking at.
+    #[serde(default)]
+    pub unlock_notice: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { idle_lock_minutes: 5 }
+        Self { idle_lock_minutes: 5, unlock_notice: false }
     }
 }
 
@@ -117,11 +122,31 @@ impl Desk {
             return Err(DeskError::field("idle_lock_minutes", "must be between 1 and 60 minutes"));
         }
         self.with_vault(|_| Ok(()))?;
-        let text = serde_json::to_vec(&Settings { idle_lock_minutes: minutes }).unwrap_or_default();
+        self.save_settings(Settings { idle_lock_minutes: minutes, ..self.settings() })
+    }
+
+    /// Turns the counts-only notification at unlock on or off.
+    pub fn set_unlock_notice(&self, on: bool) -> Result<VaultState> {
+        self.with_vault(|_| Ok(()))?;
+        self.save_settings(Settings { unlock_notice: on, ..self.settings() })
+    }
+
+    fn save_settings(&self, settings: Settings) -> Result<VaultState> {
+        let text = serde_json::to_vec(&settings).unwrap_or_default();
         std::fs::write(self.dir.join(SETTINGS_FILE), text).map_err(|_| {
             DeskError::new(ErrorCode::Io, "The settings could not be saved. Check the disk and try again.")
         })?;
         Ok(self.state())
+    }
+
+    /// What the notification at unlock says, when the advocate asked for
+    /// one and there is something to say: counts only, never a name or a
+    /// reference. Not audited: it shows no record.
+    pub fn unlock_notice(&self) -> Option<String> {
+        if !self.settings().unlock_notice {
+            return None;
+        }
+        self.with_vault(|v| Ok(v.this_week_notice()?)).ok().flatten()
     }
 
     pub fn state(&self) -> VaultState {
@@ -134,6 +159,7 @@ impl Desk {
             wait_secs: attempts.wait_secs(self.clock.now()),
             failed_attempts: attempts.failures,
             idle_lock_minutes: self.settings().idle_lock_minutes,
+            unlock_notice: self.settings().unlock_notice,
             pending_changes: guard.as_ref().and_then(|v| v.pending_ops().ok()),
             wiped_by_clinic: waymark_vault::sync::wiped_notice(&self.dir).map(|(at, _)| at),
         }

@@ -19,6 +19,8 @@ pub struct VaultState {
     pub wait_secs: u64,
     pub failed_attempts: u32,
     pub idle_lock_minutes: u32,
+    /// Whether a counts-only notification shows at unlock.
+    pub unlock_notice: bool,
     /// Changes recorded here and not yet taken by the clinic.
     pub pending_changes: Option<i64>,
     /// When the clinic ordered this laptop's vault erased, if it did.

@@ -565,6 +565,11 @@ impl Vault {
         Ok(week)
     }
 
+    /// The counts a notification at unlock may say (`ThisWeek::notice`).
+    pub fn this_week_notice(&self) -> Result<Option<String>> {
+        Ok(self.read_this_week()?.notice())
+    }
+
     pub(crate) fn read_this_week(&self) -> Result<ThisWeek> {
         let now = self.now();
         let today = london_date(now);

@@ -12,6 +12,7 @@ export const commands = {
 	unlock: (passphrase: string) => typedError<VaultState_Serialize, DeskError_Serialize>(__TAURI_INVOKE("unlock", { passphrase })),
 	lock: () => __TAURI_INVOKE<VaultState_Serialize>("lock"),
 	setIdleLockMinutes: (minutes: number) => typedError<VaultState_Serialize, DeskError_Serialize>(__TAURI_INVOKE("set_idle_lock_minutes", { minutes })),
+	setUnlockNotice: (on: boolean) => typedError<VaultState_Serialize, DeskError_Serialize>(__TAURI_INVOKE("set_unlock_notice", { on })),
 	caseload: (query: CaseloadQuery_Deserialize) => typedError<CaseloadRow_Serialize[], DeskError_Serialize>(__TAURI_INVOKE("caseload", { query })),
 	thisWeek: () => typedError<ThisWeek_Serialize, DeskError_Serialize>(__TAURI_INVOKE("this_week")),
 	snoozeReminder: (key: string, days: number) => typedError<ThisWeek_Serialize, DeskError_Serialize>(__TAURI_INVOKE("snooze_reminder", { key, days })),
@@ -1662,6 +1663,8 @@ export type VaultState_Deserialize = {
 	wait_secs: number,
 	failed_attempts: number,
 	idle_lock_minutes: number,
+	/**  Whether a counts-only notification shows at unlock. */
+	unlock_notice: boolean,
 	/**  Changes recorded here and not yet taken by the clinic. */
 	pending_changes?: number | null,
 	/**  When the clinic ordered this laptop's vault erased, if it did. */
@@ -1678,6 +1681,8 @@ export type VaultState_Serialize = {
 	wait_secs: number,
 	failed_attempts: number,
 	idle_lock_minutes: number,
+	/**  Whether a counts-only notification shows at unlock. */
+	unlock_notice: boolean,
 	/**  Changes recorded here and not yet taken by the clinic. */
 	pending_changes: number | null,
 	/**  When the clinic ordered this laptop's vault erased, if it did. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { londonLocalNow, showDate, showInstant } from "./format";
+import { daysBetween, londonLocalNow, showDate, showDay, showInstant } from "./format";
 
 describe("UK time", () => {
   it("shows instants in London time across the clock change", () => {
@@ -17,5 +17,16 @@ describe("UK time", () => {
   it("shows calendar dates without shifting the day", () => {
     expect(showDate("2026-03-29")).toBe("29 Mar 2026");
     expect(showDate(null)).toBe("");
+  });
+
+  it("shows a day in the coming week by its weekday, day and month, without shifting it", () => {
+    expect(showDay("2026-12-07")).toBe("Mon 7 Dec");
+    expect(showDay("2026-03-29")).toBe("Sun 29 Mar");
+    expect(showDay(undefined)).toBe("");
+  });
+
+  it("counts whole days between calendar dates across the clock change", () => {
+    expect(daysBetween("2026-03-28", "2026-03-30")).toBe(2);
+    expect(daysBetween("2026-12-07", "2026-12-01")).toBe(-6);
   });
 });

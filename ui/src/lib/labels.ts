@@ -57,6 +57,7 @@ export type VocabularyValues = Exactly<
     referral_criteria: B.ReferralCriterion;
     lawful_bases: B.LawfulBasis;
     agencies: B.Agency;
+    escalation_signs: B.EscalationSign;
     // No desktop command carries a decline reason, so the bindings have no
     // type for it; the clinic workspace's types.ts names its values.
     decline_reasons: string;
@@ -113,6 +114,7 @@ export const SORT_LABELS: Record<B.SortBy, string> = {
   risk: "Highest risk first",
   next_hearing: "Next hearing",
   last_contact: "Longest since contact",
+  escalation: "Escalating first",
 };
 
 /** How an order ends, as the order forms offer it. */
@@ -155,6 +157,7 @@ export const RECORD_KINDS: Record<B.RecordKind, string> = {
   referral: "referral",
   clinic_review: "clinic review",
   contact: "contact",
+  escalation_review: "escalation review",
   task: "task",
 };
 

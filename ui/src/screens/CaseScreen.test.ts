@@ -6,7 +6,12 @@ import {
   askedFields,
   caseRecord,
   caseView,
+  escalating,
+  escalation,
+  escalationReview,
   mockCommands,
+  riskAssessment,
+  seriousA11yProblems,
   safeContact,
   safePhone,
   shownFields,
@@ -177,5 +182,149 @@ describe("CaseScreen", () => {
     await userEvent.setup().keyboard("{ArrowRight}");
     expect(screen.getByRole("tab", { name: "Risk" }).getAttribute("aria-selected")).toBe("true");
     expect(document.activeElement?.textContent).toBe("Risk");
+  });
+
+  describe("when the case is escalating", () => {
+    const assessments = [
+      riskAssessment({ id: "a1", instrument: "s-dash", assessed_on: "2026-10-01" }),
+      riskAssessment({ id: "a2", instrument: "dash", assessed_on: "2026-11-21" }),
+    ];
+    const flagged = caseView({
+      file: { escalation: escalating(), risk_assessments: assessments },
+      warnings: view.warnings,
+    });
+    const reviewedView = caseView({
+      file: {
+        escalation: escalation({ last_review: "2026-11-22T10:15:00.000000Z" }),
+        risk_assessments: assessments,
+        escalation_reviews: [escalationReview({ signs: ["more_frequent", "risk_review_due"] })],
+      },
+      warnings: view.warnings,
+    });
+
+    it("shows Escalating before every other warning, each finding by its sign", async () => {
+      backend(flagged);
+      render(CaseScreen, { caseId: "c1", onsaved: () => {} });
+      const title = await screen.findByRole("heading", { name: "Escalating" });
+      const warning = title.closest("section") as HTMLElement;
+      const others = screen.getByRole("list", { name: "Warnings" });
+      expect(warning.compareDocumentPosition(others) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+      expect(warning.closest("header")).toBe(others.closest("header"));
+      const findings = within(within(warning).getByRole("list", { name: "What changed" }))
+        .getAllByRole("listitem")
+        .map((li) => li.textContent);
+      expect(findings).toEqual([
+        "More frequent incidents: 3 incidents in the last 7 days, against about 1 a week before",
+        "Risk review due: re-assess risk: the last assessment was on 1 October, before this",
+      ]);
+    });
+
+    it("shows no escalation warning when nothing is flagged", async () => {
+      backend(reviewedView);
+      render(CaseScreen, { caseId: "c1", onsaved: () => {} });
+      await screen.findByRole("list", { name: "Warnings" });
+      expect(screen.queryByRole("heading", { name: "Escalating" })).toBeNull();
+      expect(screen.queryByRole("button", { name: "Mark reviewed" })).toBeNull();
+    });
+
+    it("opens the Risk section's new assessment from the warning", async () => {
+      backend(flagged);
+      render(CaseScreen, { caseId: "c1", onsaved: () => {} });
+      await userEvent.setup().click(await screen.findByRole("button", { name: "Start a risk assessment" }));
+      expect(screen.getByRole("tab", { name: "Risk" }).getAttribute("aria-selected")).toBe("true");
+      expect(screen.getByRole("form", { name: "New assessment" })).toBeTruthy();
+      expect(document.activeElement?.id).toBe("risk-instrument");
+    });
+
+    it("refuses a review without a note, and saves one with the findings' signs and the chosen assessment", async () => {
+      // Why: the review covers what was on screen, so its signs come from the findings, never from a choice; and a review that says nothing was decided is no review.
+      let current = flagged;
+      const onsaved = vi.fn();
+      const ipc = mockCommands({
+        vocabularies: () => vocabularies(),
+        caseView: () => current,
+        instruments: () => [],
+        addRecord: (_kind, caseId, fields) => {
+          current = reviewedView;
+          return escalationReview({ case_id: caseId ?? "c1", note: String(fields.note) });
+        },
+      });
+      render(CaseScreen, { caseId: "c1", onsaved });
+      const user = userEvent.setup();
+      await user.click(await screen.findByRole("button", { name: "Mark reviewed" }));
+      const form = screen.getByRole("form", { name: "Mark the escalation reviewed" });
+      const note = within(form).getByRole("textbox", { name: /^What was decided/ });
+      expect(document.activeElement).toBe(note);
+      expect(
+        within(within(form).getByRole("list", { name: "Reviewed" }))
+          .getAllByRole("listitem")
+          .map((li) => li.textContent),
+      ).toEqual(["More frequent incidents", "Risk review due"]);
+      expect(await seriousA11yProblems()).toEqual([]);
+
+      // A blank note (spaces only) is refused here, by the field, and nothing is sent.
+      await user.type(note, "   ");
+      await user.click(within(form).getByRole("button", { name: "Save the review" }));
+      expect(await within(form).findByRole("alert")).toBeTruthy();
+      expect(note.getAttribute("aria-invalid")).toBe("true");
+      expect(within(form).getByText("note must not be empty")).toBeTruthy();
+      expect(ipc.calls("addRecord")).toEqual([]);
+
+      // The case's assessments, newest first, by instrument and date.
+      const linked = within(form).getByRole("combobox", { name: "New risk assessment" }) as HTMLSelectElement;
+      expect([...linked.options].map((o) => o.textContent)).toEqual([
+        "None",
+        "dash (assessed 21 Nov 2026)",
+        "s-dash (assessed 1 Oct 2026)",
+      ]);
+      await user.selectOptions(linked, "a2");
+      await user.clear(note);
+      await user.type(note, "Police told; risk to be re-assessed at Tuesday's visit.");
+      await user.click(within(form).getByRole("button", { name: "Save the review" }));
+      await vi.waitFor(() => expect(ipc.calls("addRecord")).toHaveLength(1));
+      expect(ipc.last("addRecord")).toEqual([
+        "escalation_review",
+        "c1",
+        {
+          note: "Police told; risk to be re-assessed at Tuesday's visit.",
+          risk_assessment_id: "a2",
+          signs: ["more_frequent", "risk_review_due"],
+        },
+        false,
+      ]);
+      // The case view comes afresh and the finding is gone.
+      await vi.waitFor(() => expect(screen.queryByRole("heading", { name: "Escalating" })).toBeNull());
+      expect(onsaved).toHaveBeenCalledTimes(1);
+      expect(ipc.calls("caseView")).toHaveLength(2);
+    });
+
+    it("lists past escalation reviews in the Risk section, with their signs and the assessment each led to", async () => {
+      const reviews = caseView({
+        file: {
+          risk_assessments: assessments,
+          escalation_reviews: [
+            escalationReview({ id: "e1", reviewed_at: "2026-10-02T09:00:00Z", note: "First look", signs: ["breach"] }),
+            escalationReview({
+              id: "e2",
+              reviewed_at: "2026-11-21T16:00:00Z",
+              note: "Re-assessed",
+              signs: ["more_frequent", "risk_review_due"],
+              risk_assessment_id: "a2",
+            }),
+          ],
+        },
+      });
+      backend(reviews);
+      render(CaseScreen, { caseId: "c1", onsaved: () => {} });
+      await userEvent.setup().click(await screen.findByRole("tab", { name: "Risk" }));
+      const items = [...document.querySelectorAll(".escalation-reviews > li")].map((li) => li.textContent ?? "");
+      expect(items).toHaveLength(2);
+      expect(items[0]).toContain("21 Nov 2026");
+      expect(items[0]).toContain("More frequent incidents, Risk review due");
+      expect(items[0]).toContain("led to the dash assessment of 21 Nov 2026");
+      expect(items[1]).toContain("Breach of an order or condition");
+      expect(items[1]).toContain("“First look”");
+      expect(items[1]).not.toContain("led to");
+    });
   });
 });

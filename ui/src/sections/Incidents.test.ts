@@ -3,7 +3,19 @@ import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import Incidents from "./Incidents.svelte";
 import type { Vocabularies } from "../lib/types";
-import { askedFields, caseView, incident, mockCommands, orderEntry, vocabularies, withField } from "../test-kit";
+import {
+  askedFields,
+  caseView,
+  dayByHour,
+  incident,
+  mockCommands,
+  orderEntry,
+  patterns,
+  seriousA11yProblems,
+  somePatterns,
+  vocabularies,
+  withField,
+} from "../test-kit";
 
 const vocab = vocabularies();
 
@@ -76,5 +88,92 @@ describe("Incidents", () => {
     expect(fields.breaches_order).toBe("o7");
     expect(fields.evidence).toEqual([{ description: "Doorbell video" }]);
     expect(Object.keys(fields)).not.toContain("recorded_at");
+  });
+
+  describe("patterns", () => {
+    const shown = somePatterns();
+    const renderWith = (p = shown) =>
+      render(Incidents, { view: caseView({ file: { patterns: p } }), vocab, onsaved: () => {} });
+    const part = (title: string) => screen.getByRole("heading", { name: title }).closest("section") as HTMLElement;
+
+    it("draws the day-and-hour grid Monday first, and its table holds the same figures", async () => {
+      renderWith();
+      const when = part("When");
+      const cells = [...when.querySelectorAll("svg rect")];
+      expect(cells).toHaveLength(7 * 24);
+      const drawn = dayByHour();
+      for (const cell of cells)
+        drawn[Number(cell.getAttribute("data-day"))][Number(cell.getAttribute("data-hour"))] = Number(
+          cell.getAttribute("data-count"),
+        );
+      expect(drawn).toEqual(shown.day_by_hour);
+      // The busiest hour is drawn darkest, an empty one lightest.
+      const at = (day: number, hour: number) =>
+        cells.find((c) => c.getAttribute("data-day") === `${day}` && c.getAttribute("data-hour") === `${hour}`);
+      expect(at(0, 22)?.getAttribute("class")).toBe("heat-4");
+      expect(at(2, 8)?.getAttribute("class")).toBe("heat-2");
+      expect(at(3, 3)?.getAttribute("class")).toBe("heat-0");
+
+      const table = within(when).getByRole("table");
+      const rows = within(table).getAllByRole("row").slice(1);
+      expect(rows.map((r) => within(r).getByRole("rowheader").textContent)).toEqual([
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+      ]);
+      const tabled = rows.map((r) =>
+        within(r)
+          .getAllByRole("cell")
+          .map((c) => Number(c.textContent)),
+      );
+      expect(tabled.map((r) => r.slice(0, 24))).toEqual(shown.day_by_hour);
+      expect(tabled.map((r) => r[24])).toEqual([3, 0, 1, 0, 0, 0, 1]);
+      expect(when.textContent).toContain("Most often: Monday, 22:00 to 23:00 (3 of 5 incidents)");
+      expect(await seriousA11yProblems()).toEqual([]);
+    });
+
+    it.each([
+      ["How", "channels"],
+      ["Behaviours", "behaviours"],
+      ["Where", "locations"],
+    ] as const)("draws %s as bars, longest for the most, and its table holds the same figures", (title, list) => {
+      renderWith();
+      const section = part(title);
+      const bars = [...section.querySelectorAll("svg.bar rect")].map((r) => ({
+        label: r.getAttribute("data-label"),
+        count: Number(r.getAttribute("data-count")),
+        width: Number(r.getAttribute("width")),
+      }));
+      expect(bars.map(({ label, count }) => ({ label, count }))).toEqual(shown[list]);
+      const most = Math.max(...bars.map((b) => b.count));
+      for (const bar of bars) expect(bar.width).toBeCloseTo((100 * bar.count) / most);
+      const tabled = within(within(section).getByRole("table"))
+        .getAllByRole("row")
+        .slice(1)
+        .map((r) => ({
+          label: within(r).getByRole("rowheader").textContent,
+          count: Number(within(r).getByRole("cell").textContent),
+        }));
+      expect(tabled).toEqual(shown[list]);
+    });
+
+    it("shows the ten most frequent places in the chart and every place in the table", () => {
+      const many = Array.from({ length: 12 }, (_, n) => ({ label: `Place ${n + 1}`, count: 12 - n }));
+      renderWith(patterns({ ...shown, locations: many }));
+      const where = part("Where");
+      expect(where.querySelectorAll("svg.bar rect")).toHaveLength(10);
+      expect(within(within(where).getByRole("table")).getAllByRole("row")).toHaveLength(13);
+      expect(where.textContent).toContain("The 10 most frequent of 12");
+    });
+
+    it("are not shown for a case with no incidents", () => {
+      renderWith(patterns());
+      expect(screen.queryByRole("heading", { name: "Patterns" })).toBeNull();
+      expect(document.querySelector(".heat-chart")).toBeNull();
+    });
   });
 });

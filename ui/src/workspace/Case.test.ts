@@ -2,7 +2,20 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import Case from "./Case.svelte";
-import { caseFile, caseRecord, hearing, incident, orderEntry, perpetrator, victim, vocabularies } from "../test-kit";
+import {
+  caseFile,
+  caseRecord,
+  escalating,
+  escalation,
+  escalationReview,
+  hearing,
+  incident,
+  orderEntry,
+  perpetrator,
+  riskAssessment,
+  victim,
+  vocabularies,
+} from "../test-kit";
 import { advocateView, caseAnswer, mockServer, refusal, type Route } from "./server-mock";
 import { CSRF_HEADER } from "./api";
 import type { Warning } from "../lib/bindings";
@@ -116,6 +129,68 @@ describe("the workspace's case", () => {
     show(refusal(404, "not_found", "There is no such case."));
     expect((await screen.findByRole("alert")).textContent).toBe("There is no such case.");
     expect(screen.getByRole("button", { name: "Back to caseload" })).toBeTruthy();
+  });
+});
+
+describe("a case's escalation", () => {
+  const ESCALATING = caseFile({
+    ...FILE,
+    escalation: escalating({ last_review: "2026-11-01T10:00:00Z" }),
+    risk_assessments: [riskAssessment({ id: "a2", assessed_on: "2026-10-20" })],
+    escalation_reviews: [
+      escalationReview({ id: "e1", reviewed_at: "2026-10-05T09:00:00Z", note: "Police told.", signs: ["breach"] }),
+      escalationReview({
+        id: "e2",
+        reviewed_at: "2026-11-01T10:00:00Z",
+        reviewed_by: "ADV2",
+        signs: ["more_serious", "four_markers"],
+        note: "New threats; reassessed with the victim.",
+        risk_assessment_id: "a2",
+      }),
+    ],
+  });
+
+  it("is said first, before the warnings, each finding's sign in the core's words, its text and since when", async () => {
+    show(caseAnswer(ESCALATING, WARNINGS));
+    const notice = await screen.findByRole("region", { name: "Escalating" });
+    const warnings = screen.getByRole("list", { name: "Warnings" });
+    expect(notice.compareDocumentPosition(warnings) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    const h1 = screen.getByRole("heading", { level: 1, name: "Case T-7" });
+    expect(h1.compareDocumentPosition(notice) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(
+      within(within(notice).getByRole("list", { name: "What changed" }))
+        .getAllByRole("listitem")
+        .map((li) => li.textContent?.replace(/\s+/g, " ").trim()),
+    ).toEqual([
+      "More frequent incidents: 3 incidents in the last 7 days, against about 1 a week before (since 16/11/2026)",
+      "Risk review due: re-assess risk: the last assessment was on 1 October, before this (since 16/11/2026)",
+    ]);
+  });
+
+  it("shows the reviews recorded, newest first: when, by whom, the signs, the note and the assessment made", async () => {
+    show(caseAnswer(ESCALATING));
+    const section = await screen.findByRole("region", { name: "Escalation reviews" });
+    expect(
+      within(section)
+        .getAllByRole("listitem")
+        .map((li) => [...li.querySelectorAll("p")].map((p) => p.textContent?.replace(/\s+/g, " ").trim())),
+    ).toEqual([
+      [
+        "1 Nov 2026, by ADV2: A more serious behaviour, FOUR markers newly present",
+        "New threats; reassessed with the victim.",
+        "A risk assessment was made because of it, on 20 Oct 2026.",
+      ],
+      ["5 Oct 2026, by ADV1: Breach of an order or condition", "Police told."],
+    ]);
+  });
+
+  it("is not said for a case no escalation flags, and says no review is recorded", async () => {
+    show(caseAnswer(caseFile({ ...FILE, escalation: escalation(), escalation_reviews: [] }), WARNINGS));
+    await screen.findByRole("list", { name: "Warnings" });
+    expect(screen.queryByRole("region", { name: "Escalating" })).toBeNull();
+    expect(screen.queryByText(/^Escalating/)).toBeNull();
+    const section = screen.getByRole("region", { name: "Escalation reviews" });
+    expect(section.textContent).toContain("No escalation review is recorded.");
   });
 });
 

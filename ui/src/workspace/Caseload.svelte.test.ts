@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import Caseload from "./Caseload.svelte";
-import { caseloadRow, vocabularies } from "../test-kit";
-import { caseload, mockServer, refusal } from "./server-mock";
+import { caseloadRow, escalation, finding, vocabularies } from "../test-kit";
+import { caseload, escalatingRow, mockServer, refusal } from "./server-mock";
 import type { Filters } from "./words";
 
 afterEach(() => vi.unstubAllGlobals());
@@ -33,7 +33,14 @@ const ROWS = [
 ];
 
 function filters(): Filters {
-  const kept = $state<Filters>({ advocate: "", status: "", risk: "", overdue: false, sort: "reference" });
+  const kept = $state<Filters>({
+    advocate: "",
+    status: "",
+    risk: "",
+    overdue: false,
+    escalating: false,
+    sort: "reference",
+  });
   return kept;
 }
 
@@ -109,13 +116,23 @@ describe("the workspace's caseload", () => {
       within(screen.getByText(ref).closest("tr") as HTMLElement)
         .getAllByRole("cell")
         .map((c) => c.textContent?.trim());
-    expect(cells("T-2")).toEqual(["Test Person", "ADV1", "Open", "Medium", "3 days", "Thu, 14 Jan 2027, 10:00", ""]);
-    expect(cells("T-10")).toEqual(["Test Person", "ADV2", "Open", "High", "never", "", "1 Jan 2000 overdue"]);
+    expect(cells("T-2")).toEqual([
+      "Test Person",
+      "ADV1",
+      "Open",
+      "Medium",
+      "",
+      "3 days",
+      "Thu, 14 Jan 2027, 10:00",
+      "",
+    ]);
+    expect(cells("T-10")).toEqual(["Test Person", "ADV2", "Open", "High", "", "never", "", "1 Jan 2000 overdue"]);
     expect(cells("T-1")).toEqual([
       "Test Person",
       "ADV1",
       "Closed",
       "Not assessed",
+      "",
       "40 days",
       "Tue, 1 Dec 2026, 10:00",
       "1 Jan 2999",
@@ -129,10 +146,51 @@ describe("the workspace's caseload", () => {
       "Advocate",
       "Status",
       "Risk",
+      "Escalation",
       "Days since contact",
       "Next hearing",
       "Risk review",
     ]);
+  });
+
+  it("sorts escalating cases first: the most signs, then the newest evidence, the rest by reference", async () => {
+    const one = (evidence_at: string) =>
+      escalation({ findings: [finding({ sign: "more_serious", evidence_at, since: evidence_at.slice(0, 10) })] });
+    show([
+      ...ROWS,
+      // One sign, the older evidence.
+      caseloadRow({ case_id: "c4", reference: "T-4", escalation: one("2026-11-02T09:00:00Z") }),
+      // Two signs: first, whatever its evidence or reference.
+      escalatingRow({ case_id: "c30", reference: "T-30" }),
+      // One sign, the newest evidence.
+      caseloadRow({ case_id: "c20", reference: "T-20", escalation: one("2026-11-25T09:00:00Z") }),
+    ]);
+    await screen.findByRole("table");
+    expect(references()).toEqual(["T-1", "T-2", "T-4", "T-10", "T-20", "T-30"]);
+    await userEvent.setup().selectOptions(screen.getByLabelText("Sort by"), "escalation");
+    expect(references()).toEqual(["T-30", "T-20", "T-4", "T-1", "T-2", "T-10"]);
+    expect(screen.getByRole("table", { name: "Cases, escalating first" })).toBeTruthy();
+  });
+
+  it("marks an escalating case with its signs, its findings in words for screen readers, and shows it alone when asked", async () => {
+    show([...ROWS, escalatingRow({ case_id: "c30", reference: "T-30" })]);
+    await screen.findByRole("table");
+    const row = screen.getByRole("button", { name: "T-30" }).closest("tr") as HTMLElement;
+    const badge = within(row).getByText(/^Escalating/);
+    expect(badge.textContent).toBe("Escalating (2 signs)");
+    expect(badge.closest("td")?.textContent).toBe(
+      "Escalating (2 signs): More frequent incidents: 3 incidents in the last 7 days, against about 1 a week before;" +
+        " Risk review due: re-assess risk: the last assessment was on 1 October, before this",
+    );
+    // The other rows have no badge.
+    expect(within(screen.getByRole("table")).getAllByText(/^Escalating \(/)).toHaveLength(1);
+    const user = userEvent.setup();
+    const only = screen.getByRole("checkbox", { name: "Escalating only" });
+    await user.click(only);
+    expect(references()).toEqual(["T-30"]);
+    expect(screen.getByText("1 of 4 cases shown")).toBeTruthy();
+    await user.click(only);
+    expect(references()).toEqual(["T-1", "T-2", "T-10", "T-30"]);
   });
 
   it("counts the cases per advocate, and opens a case from its reference", async () => {

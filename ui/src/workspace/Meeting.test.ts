@@ -6,6 +6,7 @@ import { caseloadRow, vocabularies } from "../test-kit";
 import {
   agendaItemView,
   caseload,
+  escalatingRow,
   invalidForm,
   meetingView,
   mockServer,
@@ -139,6 +140,56 @@ describe("a new panel meeting", () => {
     const status = screen.getByRole("status");
     expect(status.textContent).toContain("saved as a draft");
     expect(document.activeElement).toBe(status);
+  });
+
+  it("marks the escalating cases it offers with their signs, and offers them alone when asked", async () => {
+    const { user } = show(null, {
+      routes: {
+        "GET /w/api/caseload": caseload([
+          caseloadRow(),
+          escalatingRow({ case_id: "c2", reference: "T-2", advocate: "ADV2" }),
+          caseloadRow({ case_id: "c10", reference: "T-10", advocate: "ADV2" }),
+          escalatingRow({ case_id: "c3", reference: "X-3", advocate: "ADV1" }),
+        ]),
+      },
+    });
+    const form = within(await screen.findByRole("form", { name: "The new meeting" }));
+    const offeredText = () =>
+      within(form.getByRole("list", { name: "Cases to add" }))
+        .getAllByRole("listitem")
+        .map((li) => li.textContent?.replace(/\s+/g, " ").trim());
+    await form.findByRole("list", { name: "Cases to add" });
+    expect(offeredText()).toEqual([
+      "Add T-1 advocate ADV1",
+      "Add T-2 advocate ADV2 Escalating (2 signs) More frequent incidents, Risk review due",
+      "Add T-10 advocate ADV2",
+      "Add X-3 advocate ADV1 Escalating (2 signs) More frequent incidents, Risk review due",
+    ]);
+    // A screen reader hears why a case is marked with the button that adds it.
+    const add = form.getByRole("button", { name: "Add T-2" });
+    expect(document.getElementById(add.getAttribute("aria-describedby") ?? "")?.textContent).toContain(
+      "More frequent incidents, Risk review due",
+    );
+    expect(form.getByRole("button", { name: "Add T-1" }).hasAttribute("aria-describedby")).toBe(false);
+    const only = form.getByRole("checkbox", { name: "Escalating only" });
+    await user.click(only);
+    expect(offeredText()).toEqual([
+      "Add T-2 advocate ADV2 Escalating (2 signs) More frequent incidents, Risk review due",
+      "Add X-3 advocate ADV1 Escalating (2 signs) More frequent incidents, Risk review due",
+    ]);
+    expect(form.queryByRole("button", { name: "Add T-1" })).toBeNull();
+    expect(form.queryByRole("button", { name: "Add T-10" })).toBeNull();
+    // With the search too; and once both are on the agenda, none is left to offer.
+    await user.type(form.getByLabelText("Find a case to add, by its reference"), "t-");
+    expect(offeredText()).toEqual([
+      "Add T-2 advocate ADV2 Escalating (2 signs) More frequent incidents, Risk review due",
+    ]);
+    await user.click(form.getByRole("button", { name: "Add T-2" }));
+    await user.click(form.getByRole("button", { name: "Add X-3" }));
+    expect(form.queryByRole("list", { name: "Cases to add" })).toBeNull();
+    expect(form.getByText("No escalating case is off the agenda.")).toBeTruthy();
+    await user.click(only);
+    expect(offeredText()).toEqual(["Add T-1 advocate ADV1", "Add T-10 advocate ADV2"]);
   });
 
   it("asks for the date, and a whole number of minutes, before sending anything", async () => {

@@ -7,6 +7,8 @@ import {
   caseAnswer,
   caseload,
   deviceEntry,
+  escalating,
+  escalatingRow,
   mockServer,
   referralRow,
   refusal,
@@ -84,7 +86,13 @@ describe("signing in", () => {
     const banner = screen.getByRole("banner");
     expect(banner.textContent).toContain("Casey Coordinator, Coordinator");
     const nav = within(screen.getByRole("navigation", { name: "Main" }));
-    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["Referrals", "Caseload", "Panel", "Audit"]);
+    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual([
+      "Referrals",
+      "Caseload",
+      "Escalating",
+      "Panel",
+      "Audit",
+    ]);
     expect(nav.getByRole("button", { name: "Caseload" }).getAttribute("aria-current")).toBe("page");
     // The token is kept in memory only.
     expect(localStorage.length).toBe(0);
@@ -240,6 +248,66 @@ describe("the nav", () => {
     expect(nav.queryByRole("button", { name: "Audit" })).toBeNull();
   });
 
+  it("gives the coordinator and the manager the escalating cases, in the server's order, each opening its case and back", async () => {
+    for (const who of [signedIn(), signedIn({ staff_code: "MGR1", name: "Morgan Manager", role: "manager" })]) {
+      const api = server(who, {
+        "GET /w/api/escalating": escalating([
+          escalatingRow({ case_id: "c9", reference: "T-9", advocate: "ADV2" }),
+          escalatingRow({ case_id: "c3", reference: "T-3" }),
+        ]),
+        "GET /w/api/cases/c3": caseAnswer(
+          caseFile({ case: caseRecord({ id: "c3", reference: "T-3" }), escalation: escalatingRow().escalation }),
+        ),
+      });
+      const { unmount } = render(Workspace);
+      const user = await signIn(undefined, who.staff_code);
+      const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+      await user.click(nav.getByRole("button", { name: "Escalating" }));
+      expect(await screen.findByRole("heading", { level: 1, name: "Escalating cases" })).toBeTruthy();
+      expect(document.activeElement?.id).toBe("main");
+      expect(nav.getByRole("button", { name: "Escalating" }).getAttribute("aria-current")).toBe("page");
+      const table = await screen.findByRole("table", { name: "2 escalating cases" });
+      expect(
+        within(table)
+          .getAllByRole("rowheader")
+          .map((cell) => cell.textContent),
+      ).toEqual(["T-9", "T-3"]);
+      expect(within(table).getAllByText("More frequent incidents")).toHaveLength(2);
+      await user.click(within(table).getByRole("button", { name: "T-3" }));
+      expect(await screen.findByRole("heading", { level: 1, name: "Case T-3" })).toBeTruthy();
+      expect(screen.getByRole("region", { name: "Escalating" })).toBeTruthy();
+      expect(nav.getByRole("button", { name: "Escalating" }).getAttribute("aria-current")).toBe("page");
+      await user.click(screen.getByRole("button", { name: "Back to escalating cases" }));
+      expect(await screen.findByRole("table", { name: "2 escalating cases" })).toBeTruthy();
+      expect(api.sent("GET /w/api/escalating")).toHaveLength(2);
+      unmount();
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it("gives no panel member, referrer or administrator the escalating cases", async () => {
+    for (const who of [
+      signedIn({ staff_code: "PNL1", role: "panel_member" }),
+      signedIn({ staff_code: "REF1", role: "referrer" }),
+      signedIn({ staff_code: "ADMIN1", role: "administrator" }),
+    ]) {
+      const api = server(who, {
+        "GET /w/api/meetings": { body: [] },
+        "GET /w/api/staff": { body: [staffEntry()] },
+        "GET /w/api/escalating": escalating([escalatingRow()]),
+      });
+      const { unmount } = render(Workspace);
+      await signIn(undefined, who.staff_code);
+      const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+      expect(nav.getAllByRole("button").length).toBeGreaterThan(0);
+      expect(nav.queryByRole("button", { name: "Escalating" })).toBeNull();
+      expect(screen.queryByRole("heading", { name: "Escalating cases" })).toBeNull();
+      expect(api.sent("GET /w/api/escalating")).toEqual([]);
+      unmount();
+      vi.unstubAllGlobals();
+    }
+  });
+
   it("gives an advocate a short page and nothing else", async () => {
     const api = server(signedIn({ role: "advocate" }));
     render(Workspace);
@@ -255,7 +323,12 @@ describe("the nav", () => {
     render(Workspace);
     const user = await signIn(undefined, "MGR1");
     const nav = within(await screen.findByRole("navigation", { name: "Main" }));
-    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["Referrals", "Caseload", "Panel"]);
+    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual([
+      "Referrals",
+      "Caseload",
+      "Escalating",
+      "Panel",
+    ]);
     await user.click(nav.getByRole("button", { name: "Panel" }));
     await screen.findByRole("table", { name: /Panel meetings/ });
     expect(screen.queryByRole("button", { name: "New meeting" })).toBeNull();

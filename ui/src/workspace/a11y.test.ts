@@ -9,6 +9,8 @@ import Workspace from "./Workspace.svelte";
 import {
   caseFile,
   caseloadRow,
+  escalating as escalatingSigns,
+  escalationReview,
   hearing,
   incident,
   orderEntry,
@@ -28,6 +30,8 @@ import {
   caseload,
   deviceEntry,
   duplicateView,
+  escalating,
+  escalatingRow,
   invalidForm,
   issuedCode,
   meetingView,
@@ -71,6 +75,8 @@ function server(who: SignedIn = signedIn()) {
     incidents: [{ original: i, amendments: [], current: i }],
     hearings: [hearing()],
     orders: [orderEntry()],
+    escalation: escalatingSigns(),
+    escalation_reviews: [escalationReview()],
   });
   const warnings: Warning[] = [
     { kind: "address_not_disclosed", severity: "danger", text: "Address: do not disclose" },
@@ -80,13 +86,17 @@ function server(who: SignedIn = signedIn()) {
     published_at: "2026-12-01T10:00:00Z",
     agenda: [agendaItemView(), agendaItemView({ case_id: "c2", reference: "T-2", minutes: 20 })],
   });
-  mockServer({
+  return mockServer({
     "GET /w/api/me": signedOut(),
     "POST /w/api/sign-in": { body: who },
     "GET /w/api/vocabularies": { body: vocabularies() },
     "GET /w/api/caseload": caseload([
       caseloadRow(),
-      caseloadRow({ case_id: "c2", reference: "T-2", risk_review_on: "2000-01-01", advocate: "ADV2" }),
+      escalatingRow({ case_id: "c2", reference: "T-2", risk_review_on: "2000-01-01", advocate: "ADV2" }),
+    ]),
+    "GET /w/api/escalating": escalating([
+      escalatingRow({ case_id: "c2", reference: "T-2", risk_review_on: "2000-01-01", advocate: "ADV2" }),
+      escalatingRow(),
     ]),
     // A panel member's agency is covered by the victim's consent: her contact details come with the case.
     "GET /w/api/cases/c1": caseAnswer(file, warnings, { shared: who.role === "panel_member" }),
@@ -202,6 +212,24 @@ describe("accessibility", () => {
     expect(await serious()).toEqual([]);
     await user.click(screen.getByRole("button", { name: "T-1" }));
     await screen.findByRole("list", { name: "Warnings" });
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on the escalating cases, listed and none, and a case opened from them", async () => {
+    const api = server(signedIn({ role: "manager", staff_code: "MGR1" }));
+    render(Workspace);
+    const user = await signIn();
+    const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+    await user.click(nav.getByRole("button", { name: "Escalating" }));
+    await screen.findByRole("table", { name: "2 escalating cases" });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "T-1" }));
+    await screen.findByRole("region", { name: "Escalating" });
+    await screen.findByRole("region", { name: "Escalation reviews" });
+    expect(await serious()).toEqual([]);
+    api.answer("GET /w/api/escalating", escalating([]));
+    await user.click(nav.getByRole("button", { name: "Escalating" }));
+    await screen.findByText("No case is escalating.");
     expect(await serious()).toEqual([]);
   });
 

@@ -33,9 +33,14 @@ export const API = "/w/api";
 /** The header a change echoes the session's CSRF token in. */
 export const CSRF_HEADER = "x-waymark-csrf";
 
+/** The caseload's rows; the escalating cases' answer is the same shape. */
 export type Caseload = { rows: B.CaseloadRow_Serialize[] };
-/** What the server withholds at the clinic (the kinds' `at_clinic` rule) is absent, not empty. */
-export type WorkspaceCaseFile = Omit<B.CaseFile_Serialize, "victim" | "safety_plans" | "contacts"> & {
+/**
+ * What the server withholds at the clinic (the kinds' `at_clinic` rule) is
+ * absent, not empty; the patterns (which tally places as the advocate wrote
+ * them) never come.
+ */
+export type WorkspaceCaseFile = Omit<B.CaseFile_Serialize, "victim" | "safety_plans" | "contacts" | "patterns"> & {
   victim: VictimOnCase | null;
   safety_plans: [];
   contacts: [];
@@ -147,6 +152,12 @@ export const me = () => send<SignedIn>("GET", "/me");
 export const signOut = (csrf: string) => send<void>("POST", "/sign-out", { csrf });
 export const vocabularies = () => send<B.Vocabularies>("GET", "/vocabularies");
 export const caseload = () => send<Caseload>("GET", "/caseload");
+/**
+ * The open cases the escalation analysis flags and no advocate has reviewed,
+ * as caseload rows, already in order: the most signs, then the newest
+ * evidence, first. For the coordinator and the manager.
+ */
+export const escalating = () => send<Caseload>("GET", "/escalating");
 const casePath = (id: string) => `/cases/${encodeURIComponent(id)}`;
 export const caseFile = (id: string) => send<CaseAnswer>("GET", casePath(id));
 /** The manager moves a case to another advocate (a staff code); their laptop receives the whole case. */

@@ -23,7 +23,7 @@ import type {
   StaffEntry,
 } from "./types";
 import type * as B from "../lib/bindings";
-import { caseRecord, perpetrator, victim } from "../test-kit";
+import { caseloadRow, caseRecord, escalating as escalatingSigns, perpetrator, victim } from "../test-kit";
 
 export type Sent = { method: string; path: string; headers: Headers; body: unknown };
 export type Answer = { status?: number; body?: unknown; headers?: Record<string, string> };
@@ -95,6 +95,14 @@ export function signedIn(overrides: Partial<SignedIn> = {}): SignedIn {
 }
 
 export const caseload = (rows: B.CaseloadRow_Serialize[]): Answer => ({ body: { rows } satisfies Caseload });
+/** The escalating cases' answer (`GET /w/api/escalating`): caseload rows, in the order the server sends them. */
+export const escalating = (rows: B.CaseloadRow_Serialize[]): Answer => ({ body: { rows } satisfies Caseload });
+/**
+ * A caseload row escalating on two signs, more frequent incidents and a
+ * risk review due, unless `escalation` says otherwise.
+ */
+export const escalatingRow = (overrides: Partial<B.CaseloadRow_Serialize> = {}): B.CaseloadRow_Serialize =>
+  caseloadRow({ escalation: escalatingSigns(), ...overrides });
 /**
  * A case as the server sends it: where the victim is and how to reach them
  * withheld, unless `shared` (a panel member whose agency the victim's
@@ -107,7 +115,9 @@ export const caseAnswer = (
 ): Answer => {
   const { address: _a, safe_contact: _s, dependants: _d, ...victim } = file.victim ?? ({} as B.Victim);
   const sentVictim = file.victim ? (shared ? file.victim : victim) : null;
-  const sent = { ...file, victim: sentVictim, safety_plans: [], contacts: [] } as CaseAnswer["file"];
+  // The patterns never leave the laptop's copy for the workspace.
+  const { patterns: _p, ...rest } = file;
+  const sent = { ...rest, victim: sentVictim, safety_plans: [], contacts: [] } as CaseAnswer["file"];
   const withheld = shared
     ? ["safety_plan"]
     : ["safety_plan", "victim.address", "victim.dependants", "victim.safe_contact"];

@@ -1,16 +1,27 @@
 // The workspace's own words: what the desktop has no need of (staff roles)
 // and the few ways it shows a value. Vocabulary labels and dates come from
 // the desktop's lib/labels.ts and lib/format.ts, so the two never differ.
-import type { Severity, SortBy, Warning } from "../lib/bindings";
+import type { EscalationSign, Severity, SortBy, Warning } from "../lib/bindings";
+import type { Escalation, Finding, Vocabularies } from "../lib/types";
 import { londonLocalNow, showDate } from "../lib/format";
-import { spaced } from "../lib/labels";
+import { labelIn, spaced } from "../lib/labels";
 import type { AuditAction, IntakeStatus, MatchedOn, MeetingView, SamePerson, StaffRole } from "./types";
 
 /** What the sign-in screen says on arrival: why the last session ended, or that it did. */
 export type Notice = { text: string; alert: boolean };
 
-/** The caseload's filters and order, kept while a case is open; `overdue`, only cases whose risk review is overdue. */
-export type Filters = { advocate: string; status: string; risk: string; overdue: boolean; sort: SortBy };
+/**
+ * The caseload's filters and order, kept while a case is open; `overdue`,
+ * only cases whose risk review is overdue; `escalating`, only cases escalating.
+ */
+export type Filters = {
+  advocate: string;
+  status: string;
+  risk: string;
+  overdue: boolean;
+  escalating: boolean;
+  sort: SortBy;
+};
 
 export const ROLE_LABELS: Record<StaffRole, string> = {
   administrator: "Administrator",
@@ -49,6 +60,33 @@ const SEVERITY_ORDER: Record<Severity, number> = { danger: 0, caution: 1, info: 
 /** Warnings danger first, keeping the server's order within each severity. */
 export const dangerFirst = (warnings: Warning[]): Warning[] =>
   [...warnings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+
+/**
+ * Whether the escalation analysis flags anything about a case that no
+ * advocate has reviewed (a row from a server without the analysis has none).
+ */
+export const isEscalating = (e: Escalation | null | undefined): boolean => !!e?.findings?.length;
+
+/** The signs a case's escalation flags, each once, in the findings' order (most telling first). */
+export const escalationSigns = (e: Escalation | null | undefined): EscalationSign[] => [
+  ...new Set((e?.findings ?? []).map((f) => f.sign)),
+];
+
+/** When the newest evidence any finding rests on was recorded, in milliseconds; -Infinity for none. */
+export function newestEvidence(e: Escalation | null | undefined): number {
+  return (e?.findings ?? []).reduce((newest, f) => {
+    const at = Date.parse(f.evidence_at);
+    return Number.isNaN(at) ? newest : Math.max(newest, at);
+  }, -Infinity);
+}
+
+/** A sign of escalation in the core's words (`Vocabularies.escalation_signs`). */
+export const signLabel = (vocab: Vocabularies | null | undefined, sign: EscalationSign): string =>
+  labelIn(vocab, "escalation_signs", sign);
+
+/** A finding in words: "More frequent incidents: 3 incidents in the last 7 days, …". */
+export const findingWords = (vocab: Vocabularies | null | undefined, f: Finding): string =>
+  `${signLabel(vocab, f.sign)}: ${f.text}`;
 
 /** Where a referral stands, as its lists and its page say it. */
 export const INTAKE_STATUS_LABELS: Record<IntakeStatus, string> = {
