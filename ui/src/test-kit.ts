@@ -829,7 +829,7 @@ export function finding(overrides: Partial<Finding> = {}): Finding {
 
 /** A case's unreviewed findings: none by default, so a case is not escalating unless a test says so. */
 export function escalation(overrides: Partial<Escalation> = {}): Escalation {
-  const base = { findings: [], last_review: null } satisfies Escalation;
+  const base = { findings: [], last_review: null, rank: 0 } satisfies Escalation;
   return { ...base, ...overrides };
 }
 
@@ -850,6 +850,8 @@ export function escalating(overrides: Partial<Escalation> = {}): Escalation {
         evidence_at: "2026-11-21T19:00:00Z",
       }),
     ],
+    // More frequent (fifth most telling of seven) and no other sign but the review.
+    rank: 301,
     ...overrides,
   });
 }
@@ -941,6 +943,13 @@ export function dueItem(
     reference: "T-1",
     key: `${whole.kind}:${whole.linked.id}:${whole.due_on}`,
     snoozable: whole.kind !== "hearing",
+    // As the core allows: 28 days on for what stays overdue, an order's expiry or deadline to its day.
+    snooze_latest:
+      whole.kind === "hearing"
+        ? null
+        : ["order_expires", "notification_deadline"].includes(whole.kind)
+          ? whole.due_on
+          : "2026-12-20",
   } satisfies DueItem;
   return { ...base, ...rest };
 }

@@ -97,6 +97,10 @@ pub enum Command {
     /// Clinic reviews (SRP judgements and agreed actions).
     #[command(subcommand)]
     Review(RecordCmd),
+    /// Escalation reviews: what was decided when a case escalated
+    /// (`signs:=[...]` as `case show` lists them, `note=...`, optionally `risk_assessment_id=...`).
+    #[command(subcommand)]
+    Escalation(RecordCmd),
     /// The contact log.
     #[command(subcommand)]
     Contact(RecordCmd),
@@ -341,6 +345,7 @@ pub enum SortArg {
     Risk,
     NextHearing,
     LastContact,
+    Escalation,
 }
 
 impl From<SortArg> for waymark_vault::queries::SortBy {
@@ -350,6 +355,7 @@ impl From<SortArg> for waymark_vault::queries::SortBy {
             SortArg::Risk => Self::Risk,
             SortArg::NextHearing => Self::NextHearing,
             SortArg::LastContact => Self::LastContact,
+            SortArg::Escalation => Self::Escalation,
         }
     }
 }

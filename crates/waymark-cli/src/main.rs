@@ -315,6 +315,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Breach(cmd) => record_command(&dir, json, RecordKind::Breach, cmd)?,
         Command::Referral(cmd) => record_command(&dir, json, RecordKind::Referral, cmd)?,
         Command::Review(cmd) => record_command(&dir, json, RecordKind::ClinicReview, cmd)?,
+        Command::Escalation(cmd) => record_command(&dir, json, RecordKind::EscalationReview, cmd)?,
         Command::Contact(cmd) => record_command(&dir, json, RecordKind::Contact, cmd)?,
         Command::Task(cmd) => task_command(&dir, json, cmd)?,
         Command::Reminders => {

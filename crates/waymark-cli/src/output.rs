@@ -118,6 +118,10 @@ fn summary(record: &Record) -> String {
             )
         }
         Record::Task(t) => format!("due {}  {} ({})", t.due_on, t.what, t.status.label()),
+        Record::EscalationReview(r) => {
+            let signs: Vec<&str> = r.signs.iter().map(|s| s.wire()).collect();
+            format!("escalation reviewed {} ({})", show_london(r.reviewed_at), signs.join(", "))
+        }
     }
 }
 
@@ -182,6 +186,9 @@ pub fn case_file(json: bool, file: &CaseFile) {
             say!("WARNING: perpetrator has access to weapons");
         }
     }
+    for f in &file.escalation.findings {
+        say!("ESCALATING ({}): {}", f.sign.wire(), f.text);
+    }
     for o in file.orders.iter().filter(|o| o.in_force_today) {
         say!("ORDER IN FORCE: {} ({})", o.order.order_type.label(), expiry(&o.order.expiry));
         if let Some(deadline) = o.notification_deadline {
@@ -214,6 +221,7 @@ pub fn case_file(json: bool, file: &CaseFile) {
     section("Clinic reviews", file.clinic_reviews.iter().cloned().map(Record::ClinicReview));
     section("Contacts", file.contacts.iter().cloned().map(Record::Contact));
     section("Tasks", file.tasks.iter().cloned().map(Record::Task));
+    section("Escalation reviews", file.escalation_reviews.iter().cloned().map(Record::EscalationReview));
     say!("\nReminders: {}", file.reminders.len());
     for r in &file.reminders {
         say!("  {}  {}", r.due_on, r.what);

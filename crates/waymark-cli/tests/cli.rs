@@ -249,7 +249,10 @@ fn json_output_is_stable_and_complete_for_a_case() {
         "clinic_reviews",
         "contacts",
         "tasks",
+        "escalation_reviews",
         "reminders",
+        "escalation",
+        "patterns",
     ] {
         assert!(file.get(key).is_some(), "case show --json lacks {key}");
     }
@@ -259,6 +262,48 @@ fn json_output_is_stable_and_complete_for_a_case() {
     assert_eq!(rows[0]["incidents"], 1);
     let audit = ok_json(&env, &["audit", "verify"]);
     assert!(audit["events"].as_i64().unwrap() >= 5);
+}
+
+#[test]
+fn an_escalating_case_is_shown_reviewed_and_sorted_from_the_command_line() {
+    // The CLI reads the same analysis as the app: a first threat after
+    // remote contact shows in `case show`, leads `case list --sort
+    // escalation`, and an escalation review naming its signs covers it.
+    let env = env();
+    init(&env);
+    for reference in ["A-QUIET", "Z-RISING"] {
+        ok(&env, &["case", "add", &format!("reference={reference}"), "referral.source=police", "referral.reason=x"]);
+    }
+    // The CLI reads the system clock, so the diary is dated back from today.
+    let today = waymark_domain::time::london_date(waymark_domain::time::Clock::now(&waymark_vault::SystemClock));
+    let day = |back: u64| today.checked_sub_days(chrono::Days::new(back)).unwrap();
+    let diary = [
+        ("Z-RISING", "unwanted_contact", "text", format!("{} 10:00", day(10))),
+        ("Z-RISING", "threat_to_kill", "phone", format!("{} 09:00", day(2))),
+        ("A-QUIET", "unwanted_contact", "text", format!("{} 10:00", day(5))),
+    ];
+    for (case, behaviour, channel, at) in diary {
+        let fields = [
+            format!("behaviours+={behaviour}"),
+            format!("channel={channel}"),
+            "account=Something happened".to_owned(),
+            format!("occurred_at={at}"),
+        ];
+        let mut args = vec!["incident", "add", case];
+        args.extend(fields.iter().map(String::as_str));
+        ok(&env, &args);
+    }
+    let file = ok_json(&env, &["case", "show", "Z-RISING"]);
+    let signs: Vec<&str> =
+        file["escalation"]["findings"].as_array().unwrap().iter().map(|f| f["sign"].as_str().unwrap()).collect();
+    assert!(signs.contains(&"more_serious"), "{signs:?}");
+    let rows = ok_json(&env, &["case", "list", "--sort", "escalation"]);
+    assert_eq!(rows[0]["reference"], "Z-RISING");
+    let listed = serde_json::to_string(&signs).unwrap();
+    ok(&env, &["escalation", "add", "Z-RISING", &format!("signs:={listed}"), "note=Reviewed with her"]);
+    let file = ok_json(&env, &["case", "show", "Z-RISING"]);
+    assert_eq!(file["escalation"]["findings"], serde_json::json!([]), "the review covers what it saw");
+    assert_eq!(file["escalation_reviews"].as_array().unwrap().len(), 1);
 }
 
 #[test]

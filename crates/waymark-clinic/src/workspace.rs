@@ -690,13 +690,16 @@ pub const CASE_SECTIONS: &[(&str, RecordKind)] = &[
     ("escalation_reviews", RecordKind::EscalationReview),
 ];
 
-/// Sections of a case file that are not records: made from them, holding no personal details.
-pub const CASE_DERIVED: &[&str] = &["reminders", "escalation"];
+/// Sections of a case file that are not records: made from them, holding no
+/// personal details (a finding is worded from counts, dates and labels).
+pub const CASE_DERIVED: &[&str] = &["escalation"];
 
 /// Sections of a case file the workspace never sends: the patterns tally
 /// incidents' places as the advocate wrote them, which may be where the
-/// victim lives, works or takes the children to school.
-pub const CASE_NOT_SENT: &[&str] = &["patterns"];
+/// victim lives, works or takes the children to school; the reminders carry
+/// a task's own words, which the address check of the task section would not
+/// reach there.
+pub const CASE_NOT_SENT: &[&str] = &["patterns", "reminders"];
 
 /// Takes out of `value` (one record, or a list of them) what `kind` keeps
 /// from the workspace (`KindRules::at_clinic`), and names what it took:

@@ -1416,10 +1416,26 @@ async fn the_clinic_lists_a_case_the_laptop_escalated_until_the_advocate_reviews
         assert_eq!(signs[0]["sign"], "more_serious", "{name}");
         assert!(!signs.to_string().contains("Hiddenhurst"), "findings hold no address: {name}");
 
-        let review = laptop_kit::patch(&["signs:=[\"more_serious\",\"risk_review_due\"]", "note=Plan updated"]);
+        let review =
+            laptop_kit::patch(&["signs:=[\"more_serious\",\"risk_review_due\"]", "note=Plan updated Marigold"]);
         laptop.add(waymark_domain::RecordKind::EscalationReview, Some(case), &review).unwrap();
+        // A task whose words show where she lives, confirmed on the laptop.
+        let task = laptop_kit::patch(&["what=Fit locks at 7 Hiddenhurst Lane", "due_on=2026-12-08"]);
+        laptop.with_address_confirmed(|v| v.add(waymark_domain::RecordKind::Task, Some(case), &task)).unwrap();
         push(&clinic, &laptop, device, clock.now());
         let (_, body) = call(&clinic, escalating(&coordinator)).await;
         assert!(listed(&body).is_empty(), "the advocate's review covers it: {name}");
+
+        // The case as the coordinator reads it: the review, without what was
+        // decided (a note stays on the laptop, as contact notes do), and
+        // neither the task's address nor the patterns' places, in any section.
+        let case_path = WorkRoute::Case.path().replace("{id}", &case_id.to_string());
+        let (status, body) = call(&clinic, request(WorkRoute::Case, &case_path, Some(&coordinator), None)).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        let text = String::from_utf8_lossy(&body);
+        let file = &json_of(&body)["file"];
+        assert_eq!(file["escalation_reviews"].as_array().unwrap().len(), 1, "{name}");
+        assert!(file.get("patterns").is_none() && file.get("reminders").is_none(), "{name}");
+        assert!(!text.contains("Marigold") && !text.contains("Hiddenhurst"), "{name}: {text}");
     }
 }

@@ -10,10 +10,9 @@
 
 use crate::records::{Breach, EscalationReview, Incident, ProtectiveOrder, RiskAssessment};
 use crate::time::london_date;
-use crate::vocab::{Answer, Behaviour, Channel, EscalationSign};
+use crate::vocab::{Answer, Behaviour, Channel, EscalationSign, OrderType};
 use crate::{CaseId, IncidentId, OrderId};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
-use chrono_tz::Europe::London;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -61,6 +60,18 @@ impl EscalationRules {
         if self.min_baseline_days == 0 || self.baseline_days < self.min_baseline_days {
             return Err("escalation: baseline_days must be at least min_baseline_days, above 0".into());
         }
+        if [
+            self.min_recent_incidents,
+            self.min_window_incidents,
+            self.remote_only_min,
+            self.horizon_days,
+            self.new_order_days,
+            self.remote_only_days,
+        ]
+        .contains(&0)
+        {
+            return Err("escalation: the minimum counts and the day spans must be at least 1".into());
+        }
         if self.severity.is_empty() {
             return Err("escalation: the severity scale is empty".into());
         }
@@ -102,7 +113,10 @@ pub struct Finding {
     pub text: String,
     /// When the change began.
     pub since: NaiveDate,
-    /// The latest record it rests on: a review after this covers it.
+    /// When the newest record it rests on was recorded (an incident's
+    /// `recorded_at`; the day's start for what carries only a date): a review
+    /// made after this that lists its sign covers it, so something reported
+    /// late about an earlier day is still news.
     #[cfg_attr(feature = "specta", specta(type = String))]
     pub evidence_at: DateTime<Utc>,
 }
@@ -115,6 +129,11 @@ pub struct Escalation {
     /// When the advocate last reviewed the case's escalation.
     #[cfg_attr(feature = "specta", specta(type = Option<String>))]
     pub last_review: Option<DateTime<Utc>>,
+    /// How urgent, for sorting (higher first; 0 when nothing is flagged):
+    /// the most telling sign first, then how many other signs, not counting
+    /// the risk review every escalation brings. The laptop's caseload, its
+    /// home screen and the clinic's lists all sort by it.
+    pub rank: u32,
 }
 
 impl Escalation {
@@ -134,6 +153,22 @@ impl Escalation {
     pub fn latest_evidence(&self) -> Option<DateTime<Utc>> {
         self.findings.iter().map(|f| f.evidence_at).max()
     }
+
+    /// Most urgent first: rank, then the newest evidence.
+    pub fn urgency_order(a: &Escalation, b: &Escalation) -> std::cmp::Ordering {
+        (b.rank, b.latest_evidence()).cmp(&(a.rank, a.latest_evidence()))
+    }
+
+    fn ranked(findings: Vec<Finding>, last_review: Option<DateTime<Utc>>) -> Escalation {
+        let mut escalation = Escalation { findings, last_review, rank: 0 };
+        let signs = escalation.signs();
+        if let Some(first) = signs.first() {
+            let telling = EscalationSign::ALL.len() - EscalationSign::ALL.iter().position(|s| s == first).unwrap_or(0);
+            let others = signs.iter().filter(|s| **s != EscalationSign::RiskReviewDue).count().min(99);
+            escalation.rank = u32::try_from(telling * 100 + others).unwrap_or(u32::MAX);
+        }
+        escalation
+    }
 }
 
 /// What the analysis reads of an incident: when, how, what, and the order it
@@ -149,6 +184,8 @@ pub struct IncidentFacts {
     pub behaviours: Vec<Behaviour>,
     #[serde(default)]
     pub breaches_order: Option<OrderId>,
+    #[serde(with = "crate::time::utc_micros")]
+    pub recorded_at: DateTime<Utc>,
 }
 
 impl From<&Incident> for IncidentFacts {
@@ -160,6 +197,7 @@ impl From<&Incident> for IncidentFacts {
             channel: i.channel.clone(),
             behaviours: i.behaviours.clone(),
             breaches_order: i.breaches_order,
+            recorded_at: i.recorded_at,
         }
     }
 }
@@ -207,22 +245,37 @@ fn plural(count: usize, one: &str, many: &str) -> String {
 /// An incident placed on the London calendar with its step on the scale.
 struct Placed<'a> {
     at: DateTime<Utc>,
+    /// When it was known: recorded, or (dated ahead by a fast clock) happened.
+    known: DateTime<Utc>,
     day: NaiveDate,
     step: usize,
     approach: bool,
     incident: &'a IncidentFacts,
 }
 
+/// How far ahead of `now` a review's time may be and still count (a clock a
+/// few minutes fast). One dated further ahead covers nothing until then: a
+/// review dated in 2099 must not silence a case for ever.
+const REVIEW_FUTURE_TOLERANCE_MINUTES: i64 = 10;
+
 /// The case's escalation findings at `now` not yet covered by a review.
 pub fn analyse(course: &CourseOfConduct<'_>, now: DateTime<Utc>, rules: &EscalationRules) -> Escalation {
     let today = london_date(now);
-    let last_review = course.reviews.iter().map(|r| r.reviewed_at).max();
+    let latest_allowed = now + chrono::Duration::minutes(REVIEW_FUTURE_TOLERANCE_MINUTES);
+    let reviews: Vec<&EscalationReview> = course.reviews.iter().filter(|r| r.reviewed_at <= latest_allowed).collect();
+    let last_review = reviews.iter().map(|r| r.reviewed_at).max();
+    let reviewed_for =
+        |sign: EscalationSign| reviews.iter().filter(|r| r.signs.contains(&sign)).map(|r| r.reviewed_at).max();
+    // An assessment dated ahead (a mistyped year) is not yet made.
+    let assessments: Vec<RiskAssessment> =
+        course.assessments.iter().filter(|a| a.assessed_on <= today).cloned().collect();
     let mut placed: Vec<Placed<'_>> = course
         .incidents
         .iter()
         .filter(|i| i.occurred_at <= now)
         .map(|incident| Placed {
             at: incident.occurred_at,
+            known: incident.recorded_at.max(incident.occurred_at),
             day: london_date(incident.occurred_at),
             step: rules.step_of(&incident.behaviours),
             approach: rules.is_approach(incident),
@@ -233,18 +286,18 @@ pub fn analyse(course: &CourseOfConduct<'_>, now: DateTime<Utc>, rules: &Escalat
     let horizon_start = days_before(today, rules.horizon_days.saturating_sub(1));
 
     let mut findings = Vec::new();
-    findings.extend(more_frequent(&placed, course.opened_on, today, last_review, rules));
+    findings.extend(more_frequent(&placed, course.opened_on, today, reviewed_for(EscalationSign::MoreFrequent), rules));
     findings.extend(more_serious(&placed, horizon_start, today, rules));
     findings.extend(approach_after_remote(&placed, horizon_start, today, rules));
     findings.extend(breaches(&placed, course, horizon_start, today));
     findings.extend(contact_after_order(&placed, course, horizon_start, today, rules));
-    findings.extend(four_markers(course.assessments, horizon_start, today));
-    findings.retain(|f| last_review.is_none_or(|reviewed| f.evidence_at > reviewed));
-    if let Some(due) = risk_review_due(&findings, course.assessments, today) {
+    findings.extend(four_markers(&assessments, horizon_start, today));
+    findings.retain(|f| reviewed_for(f.sign).is_none_or(|reviewed| f.evidence_at > reviewed));
+    if let Some(due) = risk_review_due(&findings, &assessments, today) {
         findings.push(due);
     }
     findings.sort_by(|a, b| (a.sign, b.evidence_at).cmp(&(b.sign, a.evidence_at)));
-    Escalation { findings, last_review }
+    Escalation::ranked(findings, last_review)
 }
 
 /// The incidents in the last `recent_days` or `window_days` against the
@@ -272,7 +325,7 @@ fn more_frequent(
     {
         let start = days_before(today, days - 1);
         let recent: Vec<&Placed<'_>> = placed.iter().filter(|p| p.day >= start && p.day <= today).collect();
-        let fresh = recent.iter().filter(|p| last_review.is_none_or(|r| p.at > r)).count();
+        let fresh = recent.iter().filter(|p| last_review.is_none_or(|r| p.known > r)).count();
         if fresh < minimum as usize {
             continue;
         }
@@ -282,10 +335,10 @@ fn more_frequent(
         if !doubled {
             continue;
         }
-        let (first, last) = (recent.first()?, recent.last()?);
+        let (Some(first), Some(last)) = (recent.first(), recent.last()) else { continue };
         let weeks_before = baseline_days as f64 / 7.0;
         let before = if earlier == 0 {
-            format!("none in the {} weeks before", weeks_before.round() as i64)
+            format!("none recorded in the {} weeks before", weeks_before.round() as i64)
         } else {
             let weekly = earlier as f64 / weeks_before;
             if weekly >= 1.0 {
@@ -302,7 +355,7 @@ fn more_frequent(
                 plural(recent.len(), "incident", "incidents")
             ),
             since: first.day,
-            evidence_at: last.at,
+            evidence_at: recent.iter().map(|p| p.known).max().unwrap_or(last.known),
         });
     }
     None
@@ -337,7 +390,7 @@ fn more_serious(
             name(before)
         ),
         since: p.day,
-        evidence_at: p.at,
+        evidence_at: p.known,
     })
 }
 
@@ -364,7 +417,7 @@ fn approach_after_remote(
                     rules.remote_only_days
                 ),
                 since: p.day,
-                evidence_at: p.at,
+                evidence_at: p.known,
             });
         }
     }
@@ -382,7 +435,7 @@ fn breaches(
     let mut by_order: BTreeMap<crate::OrderId, Vec<(NaiveDate, DateTime<Utc>)>> = BTreeMap::new();
     for p in placed.iter().filter(|p| p.day >= horizon_start) {
         if let Some(order) = p.incident.breaches_order {
-            by_order.entry(order).or_default().push((p.day, p.at));
+            by_order.entry(order).or_default().push((p.day, p.known));
         }
     }
     let counted = |id: Option<crate::IncidentId>| {
@@ -401,7 +454,7 @@ fn breaches(
                 .orders
                 .iter()
                 .find(|o| o.id == order_id)
-                .map_or_else(|| "an order".to_owned(), |o| format!("the {}", o.order_type.label()));
+                .map_or_else(|| "an order".to_owned(), |o| format!("the {}", order_name(&o.order_type)));
             let (first, _) = seen[0];
             let latest = seen.iter().map(|(_, at)| *at).max().unwrap_or_else(|| start_of(first));
             let text = if seen.len() == 1 {
@@ -427,9 +480,9 @@ fn contact_after_order(
     course
         .orders
         .iter()
-        .filter(|o| o.in_force_on(today))
+        .filter(|o| o.in_force_on(today) && !UNSERVED_KINDS.contains(&o.order_type))
         .filter_map(|order| {
-            let served = order.served_on.or(order.made_on).filter(|s| *s >= new_since)?;
+            let served = order.served_on.filter(|s| *s >= new_since)?;
             let after: Vec<&Placed<'_>> = placed
                 .iter()
                 .filter(|p| p.day > served && p.day >= horizon_start && p.incident.breaches_order.is_none())
@@ -440,14 +493,26 @@ fn contact_after_order(
                 text: format!(
                     "{} since the {} was served on {}, not recorded as a breach",
                     plural(after.len(), "incident", "incidents"),
-                    order.order_type.label(),
+                    order_name(&order.order_type),
                     day_text(served, today)
                 ),
                 since: after[0].day,
-                evidence_at: last.at,
+                evidence_at: after.iter().map(|p| p.known).max().unwrap_or(last.known),
             })
         })
         .collect()
+}
+
+/// Kinds that carry no conditions to serve: contact after them is no news of its own.
+const UNSERVED_KINDS: [OrderType; 2] = [OrderType::ReleasedUnderInvestigation, OrderType::PoliceInformationNotice];
+
+/// An order's kind as a finding names it: a service's own kind is typed in
+/// by an advocate, so it is not repeated.
+fn order_name(kind: &OrderType) -> &str {
+    match kind {
+        OrderType::Other(_) => "order (of the service's own kind)",
+        known => known.label(),
+    }
 }
 
 /// FOUR markers answered yes at the latest screening (inside the horizon)
@@ -494,13 +559,6 @@ fn risk_review_due(findings: &[Finding], assessments: &[RiskAssessment], today: 
         None => "re-assess risk: no risk assessment is recorded".to_owned(),
     };
     Some(Finding { sign: EscalationSign::RiskReviewDue, text, since: began, evidence_at })
-}
-
-/// Day of the week (Monday first) and hour of an instant, in London.
-pub fn london_day_and_hour(at: DateTime<Utc>) -> (usize, usize) {
-    use chrono::Timelike;
-    let local = at.with_timezone(&London);
-    (local.weekday().num_days_from_monday() as usize, local.hour() as usize)
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! vary). Counts only; the screen draws each as a chart and the same
 //! figures as a table for screen readers.
 
-use crate::escalation::london_day_and_hour;
 use crate::records::Incident;
+use crate::time::london_day_and_hour;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -39,13 +39,32 @@ impl ReminderKind {
     pub fn snoozable(self) -> bool {
         self != ReminderKind::Hearing
     }
+
+    /// Whether the reminder stays, overdue, once its day has passed. An
+    /// order's expiry and a notification deadline are reminded of only up to
+    /// their day, so a snooze may not run past it.
+    pub fn stays_when_overdue(self) -> bool {
+        matches!(self, ReminderKind::RiskReview | ReminderKind::PlanReview | ReminderKind::Task)
+    }
+
+    /// The stored name (as serialised).
+    pub fn wire(self) -> &'static str {
+        match self {
+            ReminderKind::Hearing => "hearing",
+            ReminderKind::OrderExpires => "order_expires",
+            ReminderKind::NotificationDeadline => "notification_deadline",
+            ReminderKind::RiskReview => "risk_review",
+            ReminderKind::PlanReview => "plan_review",
+            ReminderKind::Task => "task",
+        }
+    }
 }
 
 impl Reminder {
     /// Names this reminder (its kind, record and due date) and never its
     /// words: what a snooze is kept under. A new due date is a new reminder.
     pub fn key(&self) -> String {
-        format!("{:?}:{}:{}", self.kind, self.linked.id, self.due_on).to_lowercase()
+        format!("{}:{}:{}", self.kind.wire(), self.linked.id, self.due_on)
     }
 }
 
@@ -252,6 +271,9 @@ mod tests {
         assert_eq!(got[0].key(), format!("task:{}:2026-11-20", soon.id));
         assert!(!got[0].key().contains("Canary"));
         assert!(!ReminderKind::Hearing.snoozable() && ReminderKind::Task.snoozable());
+        for kind in [ReminderKind::Hearing, ReminderKind::OrderExpires, ReminderKind::Task] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.wire(), "the key uses the stored name");
+        }
     }
 
     #[test]

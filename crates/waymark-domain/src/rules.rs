@@ -14,7 +14,17 @@ pub struct Rules {
     pub spo_notification_days: u32,
     pub pre_charge_bail_months: BailMonths,
     pub reminders: ReminderHorizons,
+    /// A service's file written before escalation existed takes the shipped rules.
+    #[serde(default = "shipped_escalation")]
     pub escalation: crate::escalation::EscalationRules,
+}
+
+fn shipped_escalation() -> crate::escalation::EscalationRules {
+    Rules::shipped().escalation
+}
+
+fn default_task_days() -> u32 {
+    7
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -32,6 +42,7 @@ pub struct ReminderHorizons {
     pub order_expiry_days_ahead: u32,
     pub risk_review_days_ahead: u32,
     pub plan_review_days_ahead: u32,
+    #[serde(default = "default_task_days")]
     pub task_days_ahead: u32,
 }
 
@@ -105,6 +116,18 @@ mod tests {
         let edited = SHIPPED_RULES.replace("spo_notification_days = 3", "spo_notification_days = 5");
         let rules = Rules::from_toml(&edited).unwrap();
         assert_eq!(rules.spo_notification_deadline(d(2026, 1, 1)), Some(d(2026, 1, 6)));
+    }
+
+    #[test]
+    fn a_service_file_from_before_escalation_still_reads_with_the_shipped_escalation_rules() {
+        // A service's rules.toml replaces the shipped one whole: one written
+        // by an older release must not stop the vault or the clinic opening.
+        let before = SHIPPED_RULES.split("\n# Escalation in the course of conduct").next().unwrap();
+        let older = before.replace("task_days_ahead = 7\n", "");
+        assert!(!older.contains("[escalation]") && !older.contains("task_days_ahead"));
+        let rules = Rules::from_toml(&older).unwrap();
+        assert_eq!(rules.escalation, Rules::shipped().escalation);
+        assert_eq!(rules.reminders.task_days_ahead, 7);
     }
 
     #[test]

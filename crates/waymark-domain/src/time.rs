@@ -42,6 +42,13 @@ pub fn show_date(date: NaiveDate) -> String {
     date.format("%-d %b %Y").to_string()
 }
 
+/// Day of the week (Monday first, 0) and hour of an instant, in England.
+pub fn london_day_and_hour(at: DateTime<Utc>) -> (usize, usize) {
+    use chrono::{Datelike, Timelike};
+    let local = at.with_timezone(&London);
+    (local.weekday().num_days_from_monday() as usize, local.hour() as usize)
+}
+
 /// The calendar date in England at an instant.
 pub fn london_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&London).date_naive()

@@ -539,10 +539,13 @@ impl ChronologyDoc {
             behaviours,
             weeks,
             busiest_week,
+            // A risk review due is the advocate's own reminder, not a fact
+            // about the course of conduct: it stays off a disclosable printout.
             escalation: file
                 .escalation
                 .findings
                 .iter()
+                .filter(|f| f.sign != waymark_domain::EscalationSign::RiskReviewDue)
                 .map(|f| FindingDoc { sign: f.sign.label().to_owned(), text: f.text.clone() })
                 .collect(),
             last_review: file.escalation.last_review.map(when),

@@ -161,8 +161,9 @@ impl CaseFile {
     }
 }
 
-/// Incidents as they read after their amendments; an amendment that no
-/// longer applies leaves the original as it was recorded.
+/// Incidents as they read after their amendments. An amendment that no
+/// longer applies makes the case file unreadable rather than show it wrong
+/// (the caseload's column falls back to the original: `incident_facts`).
 fn current_incidents(originals: Vec<Incident>, amendments: &[IncidentAmendment]) -> Result<Vec<IncidentEntry>> {
     let mut by_incident: HashMap<IncidentId, Vec<IncidentAmendment>> = HashMap::new();
     for a in amendments {
@@ -439,9 +440,13 @@ impl Vault {
             match amended.get(&facts.id) {
                 None => out.push(facts),
                 Some(own) => {
+                    // An amendment that no longer applies leaves the incident as
+                    // recorded: one bad change must not hide the whole caseload.
                     let original: Incident = self.get(facts.id.as_uuid())?;
-                    let current = original.amended(own).map_err(|_| VaultError::DatabaseUnreadable)?;
-                    out.push(IncidentFacts::from(&current));
+                    match original.amended(own) {
+                        Ok(current) => out.push(IncidentFacts::from(&current)),
+                        Err(_) => out.push(facts),
+                    }
                 }
             }
         }
@@ -471,8 +476,7 @@ fn sort_rows(rows: &mut [CaseloadRow], sort: SortBy) {
             (None, None) => a.reference.cmp(&b.reference),
         }),
         SortBy::Escalation => rows.sort_by(|a, b| {
-            let weight = |r: &CaseloadRow| (r.escalation.signs().len(), r.escalation.latest_evidence());
-            weight(b).cmp(&weight(a)).then_with(|| a.reference.cmp(&b.reference))
+            Escalation::urgency_order(&a.escalation, &b.escalation).then_with(|| a.reference.cmp(&b.reference))
         }),
         SortBy::LastContact => rows.sort_by(|a, b| match (a.last_contact, b.last_contact) {
             (Some(x), Some(y)) => x.cmp(&y),
@@ -518,6 +522,9 @@ pub struct DueItem {
     /// What a snooze is kept under (`Reminder::key`).
     pub key: String,
     pub snoozable: bool,
+    /// The latest day a snooze may run to: 28 days on, or the reminder's own
+    /// day for one that is not reminded of after it. `None` when it cannot be put off.
+    pub snooze_latest: Option<NaiveDate>,
 }
 
 impl ThisWeek {
@@ -550,6 +557,16 @@ impl ThisWeek {
 }
 
 use waymark_domain::reminders::ReminderKind;
+
+/// The latest day a snooze of `reminder` may run to (`DueItem::snooze_latest`).
+fn snooze_latest(reminder: &Reminder, today: NaiveDate) -> Option<NaiveDate> {
+    if !reminder.kind.snoozable() {
+        return None;
+    }
+    let longest = today.checked_add_days(chrono::Days::new(LONGEST_SNOOZE_DAYS)).unwrap_or(today);
+    let latest = if reminder.kind.stays_when_overdue() { longest } else { longest.min(reminder.due_on) };
+    (latest > today).then_some(latest)
+}
 
 impl Vault {
     /// The home screen. Audited as a list view of the caseload.
@@ -590,8 +607,7 @@ impl Vault {
             })
             .collect();
         escalating.sort_by(|a, b| {
-            let weight = |c: &EscalatingCase| (c.escalation.signs().len(), c.escalation.latest_evidence());
-            weight(b).cmp(&weight(a)).then_with(|| a.reference.cmp(&b.reference))
+            Escalation::urgency_order(&a.escalation, &b.escalation).then_with(|| a.reference.cmp(&b.reference))
         });
         let snoozes = self.snoozes(today)?;
         let mut week =
@@ -605,6 +621,7 @@ impl Vault {
             let item = DueItem {
                 reference: cases.get(&reminder.case_id).map(|c| c.reference.clone()).unwrap_or_default(),
                 snoozable: reminder.kind.snoozable(),
+                snooze_latest: snooze_latest(&reminder, today),
                 key,
                 reminder,
             };
@@ -646,17 +663,16 @@ impl Vault {
                 "is not on today's list (it may be done or no longer due)",
             ))
         })?;
-        let latest = today.checked_add_days(chrono::Days::new(LONGEST_SNOOZE_DAYS)).unwrap_or(today);
-        if !reminder.kind.snoozable() {
+        let Some(latest) = snooze_latest(&reminder, today) else {
             return Err(VaultError::Invalid(ValidationErrors::single(
                 "reminder",
-                "is a hearing, which cannot be put off",
+                "cannot be put off (a hearing, or an order's expiry or deadline due tomorrow)",
             )));
-        }
+        };
         if until <= today || until > latest {
             return Err(VaultError::Invalid(ValidationErrors::single(
                 "until",
-                "must be after today and at most 28 days ahead",
+                "must be after today, at most 28 days ahead, and not past the day of an order's expiry or a deadline",
             )));
         }
         let now = self.now();

@@ -1203,4 +1203,29 @@ fn a_reminder_is_snoozed_until_its_date_audited_and_a_hearing_cannot_be() {
     let week = v.this_week().unwrap();
     assert_eq!(week.overdue.len(), 1, "back the next day, now overdue");
     assert_eq!(week.snoozed, 0);
+
+    // An order's expiry is reminded of only up to its day: a snooze past it
+    // would make it vanish, so it may run to the day and no further.
+    v.add(
+        RecordKind::ProtectiveOrder,
+        Some(case),
+        &patch(&[
+            "order_type=restraining_order_conviction",
+            "issued_by=Demo MC",
+            "made_on=2026-06-01",
+            "expiry:={\"kind\":\"on\",\"date\":\"2026-11-26\"}",
+        ]),
+    )
+    .unwrap();
+    let expiry = v
+        .this_week()
+        .unwrap()
+        .next_seven_days
+        .into_iter()
+        .find(|i| i.reminder.kind == waymark_domain::reminders::ReminderKind::OrderExpires)
+        .unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+    assert_eq!(expiry.snooze_latest, Some(day));
+    assert!(v.snooze_reminder(&expiry.key, day.succ_opt().unwrap()).is_err(), "past the expiry");
+    v.snooze_reminder(&expiry.key, day).unwrap();
 }

@@ -605,12 +605,32 @@ export type Destination = "file" | "printer";
 /**  The printouts. */
 export type DocumentKind = "safety_plan" | "chronology" | "hearings";
 
-export type DueItem = {
+export type DueItem = DueItem_Serialize | DueItem_Deserialize;
+
+export type DueItem_Deserialize = {
 	reminder: Reminder,
 	reference: string,
 	/**  What a snooze is kept under (`Reminder::key`). */
 	key: string,
 	snoozable: boolean,
+	/**
+	 *  The latest day a snooze may run to: 28 days on, or the reminder's own
+	 *  day for one that is not reminded of after it. `None` when it cannot be put off.
+	 */
+	snooze_latest?: string | null,
+};
+
+export type DueItem_Serialize = {
+	reminder: Reminder,
+	reference: string,
+	/**  What a snooze is kept under (`Reminder::key`). */
+	key: string,
+	snoozable: boolean,
+	/**
+	 *  The latest day a snooze may run to: 28 days on, or the reminder's own
+	 *  day for one that is not reminded of after it. `None` when it cannot be put off.
+	 */
+	snooze_latest: string | null,
 };
 
 export type ErrorCode = ErrorCode_Serialize | ErrorCode_Deserialize;
@@ -693,6 +713,13 @@ export type Escalation_Deserialize = {
 	findings: Finding[],
 	/**  When the advocate last reviewed the case's escalation. */
 	last_review?: string | null,
+	/**
+	 *  How urgent, for sorting (higher first; 0 when nothing is flagged):
+	 *  the most telling sign first, then how many other signs, not counting
+	 *  the risk review every escalation brings. The laptop's caseload, its
+	 *  home screen and the clinic's lists all sort by it.
+	 */
+	rank: number,
 };
 
 /**  A case's findings not yet reviewed, most telling first. */
@@ -700,6 +727,13 @@ export type Escalation_Serialize = {
 	findings: Finding[],
 	/**  When the advocate last reviewed the case's escalation. */
 	last_review: string | null,
+	/**
+	 *  How urgent, for sorting (higher first; 0 when nothing is flagged):
+	 *  the most telling sign first, then how many other signs, not counting
+	 *  the risk review every escalation brings. The laptop's caseload, its
+	 *  home screen and the clinic's lists all sort by it.
+	 */
+	rank: number,
 };
 
 export type Evidence = Evidence_Serialize | Evidence_Deserialize;
@@ -737,7 +771,12 @@ export type Finding = {
 	text: string,
 	/**  When the change began. */
 	since: string,
-	/**  The latest record it rests on: a review after this covers it. */
+	/**
+	 *  When the newest record it rests on was recorded (an incident's
+	 *  `recorded_at`; the day's start for what carries only a date): a review
+	 *  made after this that lists its sign covers it, so something reported
+	 *  late about an earlier day is still news.
+	 */
 	evidence_at: string,
 };
 
@@ -1614,9 +1653,9 @@ export type ThisWeek = ThisWeek_Serialize | ThisWeek_Deserialize;
 export type ThisWeek_Deserialize = {
 	today: string,
 	escalating: EscalatingCase_Deserialize[],
-	overdue: DueItem[],
-	due_today: DueItem[],
-	next_seven_days: DueItem[],
+	overdue: DueItem_Deserialize[],
+	due_today: DueItem_Deserialize[],
+	next_seven_days: DueItem_Deserialize[],
 	/**  Reminders put off and not shown until their date. */
 	snoozed: number,
 };
@@ -1628,9 +1667,9 @@ export type ThisWeek_Deserialize = {
 export type ThisWeek_Serialize = {
 	today: string,
 	escalating: EscalatingCase_Serialize[],
-	overdue: DueItem[],
-	due_today: DueItem[],
-	next_seven_days: DueItem[],
+	overdue: DueItem_Serialize[],
+	due_today: DueItem_Serialize[],
+	next_seven_days: DueItem_Serialize[],
 	/**  Reminders put off and not shown until their date. */
 	snoozed: number,
 };

@@ -101,6 +101,31 @@ describe("This week", () => {
     expect(buttons(rowsOf("Next 7 days")[0])).toEqual(["T-3", "Snooze 1 day", "Snooze 7 days"]);
   });
 
+  it("never offers to put an order's expiry off past its own day", async () => {
+    // Reminded of only up to the day it expires: a week's snooze three days
+    // before would make it vanish, so the core's latest day decides.
+    const expiring = dueItem({
+      reminder: {
+        kind: "order_expires",
+        due_on: "2026-11-25",
+        what: "Restraining order on conviction expires",
+        linked: { kind: "order", id: "o1" },
+      },
+      reference: "T-4",
+    });
+    expect(expiring.snooze_latest).toBe("2026-11-25");
+    mockCommands({
+      vocabularies: () => vocabularies(),
+      thisWeek: () => thisWeek({ today: TODAY, next_seven_days: [expiring] }),
+    });
+    render(ThisWeek, { onopen: () => {} });
+    const row = await screen.findByRole("button", { name: "T-4" });
+    const buttons = within(row.closest("tr") as HTMLElement)
+      .getAllByRole("button")
+      .map((b) => b.textContent);
+    expect(buttons).toEqual(["T-4", "Snooze 1 day"]);
+  });
+
   it("snoozes a reminder by its key and shows the list the core sends back", async () => {
     const ipc = mockCommands({
       vocabularies: () => vocabularies(),

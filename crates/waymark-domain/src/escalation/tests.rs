@@ -144,7 +144,7 @@ fn the_minimum_count_holds_however_large_the_ratio() {
     let three = texts(&[days_before(today, 2), days_before(today, 1), today]);
     let found = run(&three, opened, noon(today));
     assert_eq!(found.findings[0].sign, EscalationSign::MoreFrequent);
-    assert!(found.findings[0].text.starts_with("3 incidents in the last 7 days, against none in the"));
+    assert!(found.findings[0].text.starts_with("3 incidents in the last 7 days, against none recorded in the"));
 }
 
 #[test]
@@ -359,16 +359,100 @@ fn a_review_covers_what_it_saw_and_new_incidents_are_flagged_afresh() {
 }
 
 #[test]
-fn findings_hold_no_personal_data() {
-    // The incidents carry a name and a street; none may reach a finding.
+fn an_order_of_the_services_own_kind_is_not_named_in_a_finding() {
+    // A service's own order kind is words an advocate typed: it may name a
+    // person or a place, so a finding (which reaches the clinic and the
+    // printout) says only that it is an order.
     let today = d(2026, 11, 20);
-    let mut diary = weekly_then(days_before(today, 12), 10, &[d(2026, 11, 17), d(2026, 11, 18), d(2026, 11, 19)]);
-    diary.push(incident(90, noon(d(2026, 11, 19)), &[Behaviour::Violence], Channel::InPerson));
-    let found = run(&diary, d(2026, 1, 1), noon(today));
-    assert!(found.findings.len() >= 3, "{:?}", found.findings);
+    let own =
+        ProtectiveOrder { order_type: OrderType::Other("Canary Street injunction".into()), ..order(d(2026, 11, 3)) };
+    let mut breach = incident(70, noon(d(2026, 11, 10)), &[Behaviour::UnwantedContact], Channel::Text);
+    breach.breaches_order = Some(own.id);
+    let contact = incident(71, noon(d(2026, 11, 12)), &[Behaviour::UnwantedContact], Channel::Text);
+    let incidents = facts(&[breach, contact]);
+    let orders = [own];
+    let found =
+        analyse(&CourseOfConduct { incidents: &incidents, orders: &orders, ..empty_course() }, noon(today), &rules());
+    assert_eq!(signs(&found)[..2], [EscalationSign::Breach, EscalationSign::ContactAfterOrder]);
     for f in &found.findings {
         assert!(!f.text.contains("Canary"), "{}", f.text);
     }
+}
+
+#[test]
+fn a_review_dated_ahead_covers_nothing_and_an_assessment_dated_ahead_is_not_yet_made() {
+    // A forged or mistyped date must not silence a case for ever.
+    let today = d(2026, 11, 20);
+    let burst = facts(&texts(&[d(2026, 11, 18), d(2026, 11, 19), d(2026, 11, 20)]));
+    let mut ahead = review(Utc.with_ymd_and_hms(2099, 1, 1, 0, 0, 0).unwrap());
+    ahead.signs = EscalationSign::ALL.to_vec();
+    let reviews = [ahead];
+    let later = [sdash(d(2062, 11, 20))];
+    let course = CourseOfConduct { incidents: &burst, reviews: &reviews, assessments: &later, ..empty_course() };
+    let found = analyse(&course, noon(today), &rules());
+    assert_eq!(signs(&found), vec![EscalationSign::MoreFrequent, EscalationSign::RiskReviewDue]);
+    assert_eq!(found.last_review, None);
+}
+
+#[test]
+fn something_recorded_after_a_review_is_news_even_when_it_happened_before_it() {
+    // The victim tells the advocate on Tuesday about a threat on Sunday; a
+    // review made on Monday did not see it.
+    let today = d(2026, 11, 20);
+    let mut diary = texts(&[d(2026, 11, 1), d(2026, 11, 8)]);
+    let mut threat = incident(50, noon(d(2026, 11, 15)), &[Behaviour::ThreatToKill], Channel::Phone);
+    threat.recorded_at = noon(d(2026, 11, 17));
+    diary.push(threat);
+    let mut monday = review(noon(d(2026, 11, 16)));
+    monday.signs = EscalationSign::ALL.to_vec();
+    let reviews = [monday];
+    let course = CourseOfConduct { incidents: &facts(&diary), reviews: &reviews, ..empty_course() };
+    let found = analyse(&course, noon(today), &rules());
+    assert!(signs(&found).contains(&EscalationSign::MoreSerious), "{:?}", found.findings);
+}
+
+#[test]
+fn a_review_covers_only_the_signs_it_saw() {
+    let today = d(2026, 11, 20);
+    let mut diary = texts(&[d(2026, 11, 1), d(2026, 11, 8)]);
+    diary.push(incident(50, noon(d(2026, 11, 15)), &[Behaviour::ThreatToKill], Channel::Phone));
+    let reviews = [review(noon(d(2026, 11, 16)))];
+    assert_eq!(reviews[0].signs, [EscalationSign::MoreFrequent]);
+    let course = CourseOfConduct { incidents: &facts(&diary), reviews: &reviews, ..empty_course() };
+    assert!(signs(&analyse(&course, noon(today), &rules())).contains(&EscalationSign::MoreSerious));
+}
+
+#[test]
+fn contact_after_an_order_needs_its_service_and_an_order_with_conditions() {
+    let today = d(2026, 11, 20);
+    let contact = facts(&[incident(71, noon(d(2026, 11, 12)), &[Behaviour::UnwantedContact], Channel::Text)]);
+    let unserved = ProtectiveOrder { served_on: None, ..order(d(2026, 11, 3)) };
+    let rui = ProtectiveOrder { order_type: OrderType::ReleasedUnderInvestigation, ..order(d(2026, 11, 3)) };
+    for quiet in [unserved, rui] {
+        let orders = [quiet];
+        let course = CourseOfConduct { incidents: &contact, orders: &orders, ..empty_course() };
+        assert!(!signs(&analyse(&course, noon(today), &rules())).contains(&EscalationSign::ContactAfterOrder));
+    }
+}
+
+#[test]
+fn a_breach_outranks_more_frequent_contact_with_a_review_due() {
+    // The caseload sorts by the most telling sign, not by how many signs:
+    // every escalation brings a risk review due, which must not tip the order.
+    let today = d(2026, 11, 20);
+    let spo = order(d(2026, 9, 1));
+    let mut breach = incident(70, noon(d(2026, 11, 10)), &[Behaviour::UnwantedContact], Channel::Text);
+    breach.breaches_order = Some(spo.id);
+    let breaching = facts(&[breach]);
+    let orders = [spo];
+    let with_breach =
+        analyse(&CourseOfConduct { incidents: &breaching, orders: &orders, ..empty_course() }, noon(today), &rules());
+    let busy = facts(&texts(&[d(2026, 11, 18), d(2026, 11, 19), d(2026, 11, 20)]));
+    let more_often = analyse(&CourseOfConduct { incidents: &busy, ..empty_course() }, noon(today), &rules());
+    assert_eq!(more_often.signs(), [EscalationSign::MoreFrequent, EscalationSign::RiskReviewDue]);
+    assert!(with_breach.rank > more_often.rank, "{} against {}", with_breach.rank, more_often.rank);
+    assert_eq!(Escalation::urgency_order(&with_breach, &more_often), std::cmp::Ordering::Less);
+    assert_eq!(Escalation::default().rank, 0);
 }
 
 fn arb_diary() -> impl Strategy<Value = Vec<(i64, usize, bool)>> {
@@ -395,7 +479,9 @@ proptest! {
             prop_assert!(f.evidence_at <= now);
             prop_assert!(f.since <= london_date(now));
         }
-        let reviews = [review(now)];
+        let mut everything = review(now);
+        everything.signs = EscalationSign::ALL.to_vec();
+        let reviews = [everything];
         let reviewed = analyse(&CourseOfConduct { reviews: &reviews, ..course }, now, &rules());
         prop_assert!(reviewed.findings.is_empty());
     }

@@ -1,7 +1,7 @@
 //! An advocate's review of what the escalation analysis flagged on a case.
 
 use super::*;
-use crate::record::{ids_and, KindRules, Presented};
+use crate::record::{ids_and, AtClinic, KindRules, Presented};
 use serde_json::json;
 
 /// A review is history: a later change brings a new review, never an edit.
@@ -19,6 +19,9 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("reviewed_by", "Reviewed by"),
     ],
     internal: &["id", "case_id"],
+    // What was decided is written like a contact note, which stays on the
+    // laptop; the clinic sees that the case was reviewed, when and by whom.
+    at_clinic: AtClinic::Withhold(&["note"]),
     ..KindRules::PLAIN
 };
 
