@@ -283,6 +283,74 @@ test("the coordinator puts the case on a panel agenda; the invited member sees i
   await signOut();
 });
 
+/** A London calendar day `back` days before today, as the CLI takes one (YYYY-MM-DD). */
+function londonDay(back) {
+  const day = new Date(Date.now() - back * 86_400_000);
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/London" }).format(day);
+}
+
+/** The references the coordinator's Escalating screen lists now. */
+async function escalatingReferences() {
+  await browser.$('nav[aria-label="Main"]').$("button=Caseload").click();
+  await browser.$("h1=Caseload").waitForDisplayed({ timeout: 15_000 });
+  await browser.$('nav[aria-label="Main"]').$("button=Escalating").click();
+  await browser.$("h1=Escalating cases").waitForDisplayed({ timeout: 15_000 });
+  await browser.waitUntil(
+    async () =>
+      (await browser.$$("main table tbody tr").length) > 0 ||
+      (await browser.$("main").getText()).includes("No case is escalating."),
+    { timeout: 15_000, timeoutMsg: "the escalating list, or that none is" },
+  );
+  return browser.execute(() =>
+    [...document.querySelectorAll("main table tbody tr")].map((tr) => tr.querySelector("button")?.textContent?.trim()),
+  );
+}
+
+test("a case the laptop escalates is on the coordinator's Escalating list until the advocate's review syncs", async () => {
+  // Why: the clinic must see what the advocate sees, from the same analysis on
+  // its own copy, and the advocate's review (an op through the real sync) is
+  // what takes it off, not anything a browser could set.
+  assert.ok(referenceMade, "the screening test made a case");
+  const incident = (back, behaviour, channel) =>
+    laptop([
+      "incident",
+      "add",
+      referenceMade,
+      `behaviours+=${behaviour}`,
+      `channel=${channel}`,
+      "account=Fictional (DEMO)",
+      `occurred_at=${londonDay(back)} 10:00`,
+    ]);
+  incident(12, "unwanted_contact", "text");
+  incident(2, "threat_to_kill", "phone");
+  laptop(["sync", "now"]);
+  const findings = JSON.parse(laptop(["--json", "case", "show", referenceMade])).escalation.findings;
+  const signs = findings.map((f) => f.sign);
+  assert.ok(signs.includes("more_serious"), `a first threat after texts: ${signs}`);
+
+  await signIn("CRD1");
+  await browser.$("h1=Referrals").waitForDisplayed({ timeout: 15_000 });
+  assert.ok((await escalatingReferences()).includes(referenceMade), "listed once the laptop's diary synced");
+  const page = await browser.$("main").getText();
+  assert.match(page, /A more serious behaviour/);
+  assert.doesNotMatch(
+    page,
+    /Fictional \(DEMO\)|Jordan|Fictional Mews/,
+    "findings, never the diary's words or the people",
+  );
+
+  laptop([
+    "escalation",
+    "add",
+    referenceMade,
+    `signs:=${JSON.stringify([...new Set(signs)])}`,
+    "note=Reviewed with her (DEMO)",
+  ]);
+  laptop(["sync", "now"]);
+  assert.ok(!(await escalatingReferences()).includes(referenceMade), "the advocate's review took it off");
+  await signOut();
+});
+
 test("a referrer sees no caseload, and an administrator sees staff and devices but no case", async () => {
   await signIn("REF1");
   assert.equal(await serverAnswer("/w/api/caseload"), 403);
