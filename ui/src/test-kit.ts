@@ -218,6 +218,32 @@ export function vocabularies(overrides: Partial<Vocabularies> = {}): Vocabularie
       outside_area: "Outside the clinic's area",
       existing_case: "Already a case at the clinic",
     }),
+    panel_decisions: choices("panel_decisions", {
+      spo_application: "Stalking Protection Order application",
+      mappa_referral: "MAPPA referral",
+      mental_health_assessment: "Mental-health assessment",
+      intervention: "Intervention",
+      safety_measures: "Extra safety measures",
+    }),
+    attendance: choices("attendance", { present: "Present", apologies: "Apologies" }),
+    overdue_closures: choices("overdue_closures", {
+      circumstances_changed: "Circumstances changed",
+      not_done_by_agency: "Not done by the agency",
+    }),
+    action_statuses: choices("action_statuses", { open: "Open", done: "Done", cancelled: "Cancelled" }),
+    typologies: choices("typologies", {
+      rejected: "Rejected",
+      intimacy_seeking: "Intimacy seeking",
+      incompetent_suitor: "Incompetent suitor",
+      resentful: "Resentful",
+      predatory: "Predatory",
+    }),
+    srp_ratings: choices("srp_ratings", { low: "Low", moderate: "Moderate", high: "High" }),
+    selection_bases: choices("selection_bases", {
+      referral: "Ticked on the referral",
+      records: "Found in the case's records",
+      coordinator: "Added by the coordinator",
+    }),
     escalation_signs: choices("escalation_signs", {
       breach: "Breach of an order or condition",
       contact_after_order: "Contact after a new order was served",

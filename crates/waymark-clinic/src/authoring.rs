@@ -15,8 +15,9 @@ use waymark_domain::time::london_date;
 use waymark_domain::{CaseId, DeviceId, Record, RecordKind};
 use waymark_protocol::{OpAction, OpChanges, WireOp};
 
-/// The schema version of the records the clinic writes: the vault schema
-/// that first knew sync.
+/// The schema version of the clinic's changes that need nothing newer (a
+/// reassignment): the vault schema that first knew sync. A panel review is
+/// written at the current schema, whose fields it always carries.
 pub const CLINIC_SCHEMA_VERSION: u32 = 2;
 
 /// What the clinic changes: one of its own ops, stored in the feed like a device's.
@@ -35,13 +36,14 @@ fn record_change(
     store: &dyn ClinicStore,
     clinic: Uuid,
     change: ClinicChange<'_>,
+    schema: u32,
     now: DateTime<Utc>,
 ) -> Result<WireOp, ClinicError> {
     // Numbered outside the store's lock: when another of the clinic's changes
     // takes the number first, the store refuses this one whole and it is numbered again.
     let mut attempts = 0;
     loop {
-        let op = numbered(store, clinic, vec![change.clone()], CLINIC_SCHEMA_VERSION, now)?.remove(0);
+        let op = numbered(store, clinic, vec![change.clone()], schema, now)?.remove(0);
         match store.store_batch(Origin::Clinic(clinic), Uuid::now_v7(), std::slice::from_ref(&op), now) {
             Ok(stored) if stored.inserted == 1 => return Ok(op),
             Ok(_) => return Err(ClinicError::ClinicBusy),
@@ -140,7 +142,8 @@ pub fn clinic_review(
         changes: OpChanges::created(record.to_doc().as_object().cloned().unwrap_or_default()),
         actor,
     };
-    record_change(store, clinic, change, now)
+    // A review carries every field of record schema 9 (decisions, named owners), even when empty.
+    record_change(store, clinic, change, waymark_protocol::SCHEMA_VERSION, now)
 }
 
 /// Moves a case to another advocate. The new advocate's laptops receive the
@@ -171,7 +174,7 @@ pub fn reassign(
         ),
         actor,
     };
-    record_change(store, clinic, change, now)
+    record_change(store, clinic, change, CLINIC_SCHEMA_VERSION, now)
 }
 
 /// Only an active administrator in the staff register decides on

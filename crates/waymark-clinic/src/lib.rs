@@ -13,6 +13,7 @@ pub mod enrolment;
 pub mod error;
 pub mod identity;
 pub mod intake;
+pub mod panel;
 pub mod projection;
 pub mod server;
 pub mod signin;

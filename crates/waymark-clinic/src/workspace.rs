@@ -70,10 +70,24 @@ pub enum WorkRoute {
     Audit,
     /// Open cases flagged as escalating and not yet reviewed.
     Escalating,
+    /// The cases that meet a panel selection criterion, and why (`panel`).
+    Selection,
+    /// The coordinator adds a case to the selection or takes one off, with a reason.
+    SelectionChange,
+    /// One meeting case by case: research, what was recorded, actions.
+    Meeting,
+    /// An agency's research on a case before the meeting.
+    MeetingResearch,
+    MeetingAttendance,
+    /// What the meeting recorded of a case: SRP, decision, actions.
+    MeetingCaseRecord,
+    /// The panel's actions: all for the coordinator and manager, an agency's own for its members.
+    Actions,
+    ActionUpdate,
 }
 
 impl WorkRoute {
-    pub const ALL: [WorkRoute; 26] = [
+    pub const ALL: [WorkRoute; 34] = [
         WorkRoute::SignIn,
         WorkRoute::SignOut,
         WorkRoute::Me,
@@ -100,6 +114,14 @@ impl WorkRoute {
         WorkRoute::PanelMembers,
         WorkRoute::Audit,
         WorkRoute::Escalating,
+        WorkRoute::Selection,
+        WorkRoute::SelectionChange,
+        WorkRoute::Meeting,
+        WorkRoute::MeetingResearch,
+        WorkRoute::MeetingAttendance,
+        WorkRoute::MeetingCaseRecord,
+        WorkRoute::Actions,
+        WorkRoute::ActionUpdate,
     ];
 
     pub fn path(self) -> &'static str {
@@ -128,6 +150,13 @@ impl WorkRoute {
             WorkRoute::PanelMembers => "/w/api/panel-members",
             WorkRoute::Audit => "/w/api/audit",
             WorkRoute::Escalating => "/w/api/escalating",
+            WorkRoute::Selection | WorkRoute::SelectionChange => "/w/api/selection",
+            WorkRoute::Meeting => "/w/api/meetings/{id}",
+            WorkRoute::MeetingResearch => "/w/api/meetings/{id}/research",
+            WorkRoute::MeetingAttendance => "/w/api/meetings/{id}/attendance",
+            WorkRoute::MeetingCaseRecord => "/w/api/meetings/{id}/cases/{case}",
+            WorkRoute::Actions => "/w/api/actions",
+            WorkRoute::ActionUpdate => "/w/api/actions/{id}",
         }
     }
 
@@ -145,7 +174,12 @@ impl WorkRoute {
             | WorkRoute::StaffSecondFactor
             | WorkRoute::MeetingSave
             | WorkRoute::MeetingPublish
-            | WorkRoute::MeetingClose => Method::POST,
+            | WorkRoute::MeetingClose
+            | WorkRoute::SelectionChange
+            | WorkRoute::MeetingResearch
+            | WorkRoute::MeetingAttendance
+            | WorkRoute::MeetingCaseRecord
+            | WorkRoute::ActionUpdate => Method::POST,
             _ => Method::GET,
         }
     }
@@ -159,14 +193,21 @@ impl WorkRoute {
         match self {
             // Anyone signed in may see who they are, the forms' vocabularies, and sign out.
             WorkRoute::SignIn | WorkRoute::SignOut | WorkRoute::Me | WorkRoute::Vocabularies => &StaffRole::ALL,
-            WorkRoute::Caseload | WorkRoute::PanelMembers | WorkRoute::Escalating => {
+            WorkRoute::Caseload | WorkRoute::PanelMembers | WorkRoute::Escalating | WorkRoute::Selection => {
                 &[StaffRole::Coordinator, StaffRole::Manager]
             }
-            // A panel member: only a case on a published agenda they are invited to (checked by the handler).
-            WorkRoute::Case | WorkRoute::Meetings => {
+            // A panel member: only a case on a published agenda they are invited to, and
+            // only their own agency's research and actions (checked by the handler).
+            WorkRoute::Case | WorkRoute::Meetings | WorkRoute::Meeting | WorkRoute::Actions => {
                 &[StaffRole::Coordinator, StaffRole::Manager, StaffRole::PanelMember]
             }
-            WorkRoute::MeetingSave | WorkRoute::MeetingPublish | WorkRoute::MeetingClose => &[StaffRole::Coordinator],
+            WorkRoute::MeetingResearch | WorkRoute::ActionUpdate => &[StaffRole::Coordinator, StaffRole::PanelMember],
+            WorkRoute::MeetingSave
+            | WorkRoute::MeetingPublish
+            | WorkRoute::MeetingClose
+            | WorkRoute::SelectionChange
+            | WorkRoute::MeetingAttendance
+            | WorkRoute::MeetingCaseRecord => &[StaffRole::Coordinator],
             // Ids, codes and times only: the coordinator answers for the clinic's
             // records, the administrator for its systems.
             WorkRoute::Audit => &[StaffRole::Coordinator, StaffRole::Administrator],
@@ -218,6 +259,14 @@ impl WorkRoute {
             WorkRoute::PanelMembers => "panel_members",
             WorkRoute::Audit => "audit",
             WorkRoute::Escalating => "escalating",
+            WorkRoute::Selection => "selection",
+            WorkRoute::SelectionChange => "selection_change",
+            WorkRoute::Meeting => "meeting",
+            WorkRoute::MeetingResearch => "meeting_research",
+            WorkRoute::MeetingAttendance => "meeting_attendance",
+            WorkRoute::MeetingCaseRecord => "meeting_case_record",
+            WorkRoute::Actions => "actions",
+            WorkRoute::ActionUpdate => "action_update",
         }
     }
 }
@@ -253,6 +302,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
             WorkRoute::PanelMembers => axum::routing::get(panel_members),
             WorkRoute::Audit => axum::routing::get(audit),
             WorkRoute::Escalating => axum::routing::get(escalating),
+            WorkRoute::Selection => axum::routing::get(crate::panel::selection),
+            WorkRoute::SelectionChange => axum::routing::post(crate::panel::selection_change),
+            WorkRoute::Meeting => axum::routing::get(crate::panel::meeting_detail),
+            WorkRoute::MeetingResearch => axum::routing::post(crate::panel::research_return),
+            WorkRoute::MeetingAttendance => axum::routing::post(crate::panel::attendance),
+            WorkRoute::MeetingCaseRecord => axum::routing::post(crate::panel::case_record),
+            WorkRoute::Actions => axum::routing::get(crate::panel::actions),
+            WorkRoute::ActionUpdate => axum::routing::post(crate::panel::action_update),
         };
         let handler = if route == WorkRoute::SignIn {
             handler
@@ -607,11 +664,16 @@ async fn me(
 }
 
 /// Writes that `viewer` read `target` (a list's name or a record's id).
-fn viewed(state: &AppState, viewer: &Viewer, target: &str, detail: serde_json::Value) -> Result<(), ClinicError> {
+pub(crate) fn viewed(
+    state: &AppState,
+    viewer: &Viewer,
+    target: &str,
+    detail: serde_json::Value,
+) -> Result<(), ClinicError> {
     acted(state, viewer, AdminAction::Viewed, target, detail)
 }
 
-fn projection(state: &AppState) -> Result<&crate::projection::Projection, ClinicError> {
+pub(crate) fn projection(state: &AppState) -> Result<&crate::projection::Projection, ClinicError> {
     let projection =
         state.projection.as_deref().ok_or(ClinicError::Store("the clinic's copy of the records is not open".into()))?;
     // Every accepted change is in the copy before anyone reads it.
@@ -831,7 +893,17 @@ async fn case(
                 // Where the victim lives and how to reach them go to a panel member
                 // only when her consent or a recorded lawful basis covers their agency.
                 let shared = agency.is_some_and(|a| file.victim.as_ref().is_some_and(|v| v.shares_with(&a, today)));
-                let (file, withheld) = for_the_workspace(&file, shared)?;
+                let (mut file, mut withheld) = for_the_workspace(&file, shared)?;
+                if viewer.role == StaffRole::PanelMember {
+                    // What the panel recorded (other agencies' judgements and actions) and the
+                    // advocate's own tasks are the coordinator's and the advocate's, not an agency's.
+                    for (section, kind) in [("clinic_reviews", RecordKind::ClinicReview), ("tasks", RecordKind::Task)] {
+                        if file.as_object_mut().and_then(|f| f.remove(section)).is_some() {
+                            withheld.push(kind.wire().to_owned());
+                        }
+                    }
+                    withheld.sort();
+                }
                 Ok(CaseSummary { file, warnings, withheld })
             }
             Err(ClinicError::NotFound) => {
@@ -915,7 +987,7 @@ async fn devices(
 
 /// A change's JSON body, read as `T` with the error naming what was wrong
 /// (never quoting what was sent).
-fn form_body<T: serde::de::DeserializeOwned>(
+pub(crate) fn form_body<T: serde::de::DeserializeOwned>(
     raw: Result<Bytes, BytesRejection>,
     what: &'static str,
 ) -> Result<T, ClinicError> {
@@ -928,12 +1000,17 @@ fn form_body<T: serde::de::DeserializeOwned>(
 }
 
 /// An id in a path, or a refusal that writes nothing of what was typed.
-fn path_id(id: &str) -> Result<Uuid, ClinicError> {
+pub(crate) fn path_id(id: &str) -> Result<Uuid, ClinicError> {
     id.parse::<Uuid>().map_err(|_| ClinicError::NotFound)
 }
 
 /// Writes that `viewer` was refused `target` because it does not exist for them.
-fn refused_not_found(state: &AppState, viewer: &Viewer, target: &str, kind: &str) -> Result<(), ClinicError> {
+pub(crate) fn refused_not_found(
+    state: &AppState,
+    viewer: &Viewer,
+    target: &str,
+    kind: &str,
+) -> Result<(), ClinicError> {
     acted(state, viewer, AdminAction::Refused, target, serde_json::json!({ "why": "not_found", "kind": kind }))
 }
 
@@ -1539,9 +1616,10 @@ pub struct MeetingView {
     pub agenda: Vec<AgendaView>,
     pub published_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    pub research_due_on: Option<chrono::NaiveDate>,
 }
 
-fn meeting_view(state: &AppState, meeting: crate::store::PanelMeeting) -> Result<MeetingView, ClinicError> {
+pub(crate) fn meeting_view(state: &AppState, meeting: crate::store::PanelMeeting) -> Result<MeetingView, ClinicError> {
     let projection = projection(state)?;
     let agenda = meeting
         .agenda
@@ -1562,6 +1640,7 @@ fn meeting_view(state: &AppState, meeting: crate::store::PanelMeeting) -> Result
         agenda,
         published_at: meeting.published_at,
         closed_at: meeting.closed_at,
+        research_due_on: meeting.research_due_on,
     })
 }
 
@@ -1595,6 +1674,8 @@ struct MeetingBody {
     chair: String,
     invited: Vec<String>,
     agenda: Vec<crate::store::AgendaItem>,
+    #[serde(default)]
+    research_due_on: Option<chrono::NaiveDate>,
 }
 
 /// Minutes a case may be given: the panel spends about 12 to 15 a case (clinic.md).
@@ -1626,6 +1707,11 @@ fn check_meeting(state: &AppState, body: &MeetingBody) -> Result<(), ClinicError
         c.require(AGENDA_MINUTES.contains(&item.minutes), &format!("agenda[{i}].minutes"), "must be 5 to 60 minutes");
     }
     c.require(body.agenda.len() <= 40, "agenda", "has more cases than one meeting can take (40)");
+    c.require(
+        body.research_due_on.is_none_or(|due| due <= body.meets_on),
+        "research_due_on",
+        "must be on or before the meeting",
+    );
     c.finish().map_err(ClinicError::InvalidFields)
 }
 
@@ -1634,7 +1720,7 @@ async fn meeting_save(
     axum::Extension(viewer): axum::Extension<Viewer>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<MeetingView>, ClinicError> {
-    let body: MeetingBody = form_body(raw, "the body must be {id, meets_on, chair, invited, agenda}")?;
+    let body: MeetingBody = form_body(raw, "the body must be {id, meets_on, chair, invited, agenda, research_due_on}")?;
     let view = crate::server::blocking(move || {
         let now = (state.clock)();
         check_meeting(&state, &body)?;
@@ -1652,6 +1738,8 @@ async fn meeting_save(
             created_at: earlier.as_ref().map_or(now, |m| m.created_at),
             published_at: earlier.as_ref().and_then(|m| m.published_at),
             closed_at: None,
+            research_due_on: body.research_due_on,
+            attendance: earlier.as_ref().map(|m| m.attendance.clone()).unwrap_or_default(),
         };
         state.store.save_meeting(&meeting, &viewer.staff_code, AdminAction::MeetingSaved, now)?;
         meeting_view(&state, meeting)

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod instruments;
 pub mod intake;
 pub mod merge;
+pub mod panel;
 pub mod passphrase;
 pub mod patch;
 pub mod patterns;

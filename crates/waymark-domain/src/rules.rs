@@ -17,6 +17,13 @@ pub struct Rules {
     /// A service's file written before escalation existed takes the shipped rules.
     #[serde(default = "shipped_escalation")]
     pub escalation: crate::escalation::EscalationRules,
+    /// A service's file written before the panel's selection existed takes the shipped rules.
+    #[serde(default = "shipped_panel")]
+    pub panel: crate::panel::PanelRules,
+}
+
+fn shipped_panel() -> crate::panel::PanelRules {
+    Rules::shipped().panel
 }
 
 fn shipped_escalation() -> crate::escalation::EscalationRules {
@@ -55,6 +62,7 @@ impl Rules {
     pub fn from_toml(text: &str) -> Result<Self, RulesError> {
         let rules: Rules = toml::from_str(text).map_err(|e| RulesError(e.message().to_owned()))?;
         rules.escalation.check().map_err(RulesError)?;
+        rules.panel.check().map_err(RulesError)?;
         Ok(rules)
     }
 
@@ -127,6 +135,7 @@ mod tests {
         assert!(!older.contains("[escalation]") && !older.contains("task_days_ahead"));
         let rules = Rules::from_toml(&older).unwrap();
         assert_eq!(rules.escalation, Rules::shipped().escalation);
+        assert_eq!(rules.panel, Rules::shipped().panel);
         assert_eq!(rules.reminders.task_days_ahead, 7);
     }
 

@@ -348,6 +348,42 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// What the panel decided for a case (clinic.md, "The flow of a case", step 5).
+    open PanelDecision {
+        SpoApplication = "spo_application" => "Stalking Protection Order application",
+        MappaReferral = "mappa_referral" => "MAPPA referral",
+        MentalHealthAssessment = "mental_health_assessment" => "Mental-health assessment",
+        Intervention = "intervention" => "Intervention",
+        SafetyMeasures = "safety_measures" => "Extra safety measures",
+    }
+);
+
+vocabulary!(
+    /// A member's place at a meeting.
+    Attendance {
+        Present = "present" => "Present",
+        Apologies = "apologies" => "Apologies",
+    }
+);
+
+vocabulary!(
+    /// Why an action closed after its due date (clinic.md, "Follow-up").
+    OverdueClosure {
+        CircumstancesChanged = "circumstances_changed" => "Circumstances changed",
+        NotDoneByAgency = "not_done_by_agency" => "Not done by the agency",
+    }
+);
+
+vocabulary!(
+    /// Where the panel's selection found a criterion met.
+    SelectionBasis {
+        Referral = "referral" => "Ticked on the referral",
+        Records = "records" => "Found in the case's records",
+        Coordinator = "coordinator" => "Added by the coordinator",
+    }
+);
+
+vocabulary!(
     open ContactMethod {
         InPerson = "in_person" => "In person",
         Phone = "phone" => "Phone",
@@ -480,6 +516,13 @@ pub struct Vocabularies {
     pub decline_reasons: Vec<Choice>,
     /// The clinic panel's agencies: a consent or a decision to share names one.
     pub agencies: Vec<Choice>,
+    pub panel_decisions: Vec<Choice>,
+    pub attendance: Vec<Choice>,
+    pub overdue_closures: Vec<Choice>,
+    pub action_statuses: Vec<Choice>,
+    pub typologies: Vec<Choice>,
+    pub srp_ratings: Vec<Choice>,
+    pub selection_bases: Vec<Choice>,
     pub escalation_signs: Vec<Choice>,
     /// The fields each kind presents, with their labels (`KindRules::presented`):
     /// the forms take labels and fields from here instead of repeating them.
@@ -518,6 +561,13 @@ impl Vocabularies {
             lawful_bases: LawfulBasis::choices(),
             decline_reasons: DeclineReason::choices(),
             agencies: Agency::choices(),
+            panel_decisions: PanelDecision::choices(),
+            attendance: Attendance::choices(),
+            overdue_closures: OverdueClosure::choices(),
+            action_statuses: ActionStatus::choices(),
+            typologies: Typology::choices(),
+            srp_ratings: SrpRating::choices(),
+            selection_bases: SelectionBasis::choices(),
             escalation_signs: EscalationSign::choices(),
             presented: crate::RecordKind::ALL
                 .iter()

@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "0006_compact_clocks", sql: include_str!("migrations/0006_compact_clocks.sql") },
     Migration { name: "0007_referral_details", sql: include_str!("migrations/0007_referral_details.sql") },
     Migration { name: "0008_escalation_reviews", sql: include_str!("migrations/0008_escalation_reviews.sql") },
+    Migration { name: "0009_panel_decisions", sql: include_str!("migrations/0009_panel_decisions.sql") },
 ];
 
 /// A 32 MiB page cache holds a caseload's working set, so pages are not

@@ -425,7 +425,7 @@ impl Vault {
     /// What the analysis reads of every incident, as it reads after its
     /// amendments. Only the few amended incidents are read whole; the rest
     /// are read for their facts alone, skipping the account and the rest.
-    fn incident_facts(&self) -> Result<Vec<IncidentFacts>> {
+    pub(crate) fn incident_facts(&self) -> Result<Vec<IncidentFacts>> {
         let amendments: Vec<IncidentAmendment> = self.list_all()?;
         let mut amended: HashMap<IncidentId, Vec<IncidentAmendment>> = HashMap::new();
         for a in amendments {

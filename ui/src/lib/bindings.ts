@@ -66,9 +66,22 @@ export type Agency = "police" | "cps" | "probation" | "mental_health" | "victims
 /**  A value the service added; described in its own words. */
 { other: string };
 
-export type AgreedAction = {
+export type AgreedAction = AgreedAction_Serialize | AgreedAction_Deserialize;
+
+export type AgreedAction_Deserialize = {
 	action: string,
 	owner: Agency,
+	/**  The person at the owning agency who does it (record schema 9). */
+	named_owner?: string | null,
+	due_on: string,
+	status: ActionStatus,
+};
+
+export type AgreedAction_Serialize = {
+	action: string,
+	owner: Agency,
+	/**  The person at the owning agency who does it (record schema 9). */
+	named_owner: string | null,
 	due_on: string,
 	status: ActionStatus,
 };
@@ -377,7 +390,9 @@ export type ClinicReview_Deserialize = {
 	typology?: Typology | null,
 	/**  SRP outputs by domain id of the `srp` instrument. */
 	srp?: { [key in string]: SrpJudgement },
-	actions?: AgreedAction[],
+	actions?: AgreedAction_Deserialize[],
+	/**  What the panel decided (record schema 9). */
+	decisions?: PanelDecision[],
 };
 
 export type ClinicReview_Serialize = {
@@ -388,7 +403,9 @@ export type ClinicReview_Serialize = {
 	typology: Typology | null,
 	/**  SRP outputs by domain id of the `srp` instrument. */
 	srp: { [key in string]: SrpJudgement },
-	actions: AgreedAction[],
+	actions: AgreedAction_Serialize[],
+	/**  What the panel decided (record schema 9). */
+	decisions: PanelDecision[],
 };
 
 export type Closure = Closure_Serialize | Closure_Deserialize;
@@ -1034,6 +1051,11 @@ export type OrderId = string;
 
 /**  Protective orders and conditions. */
 export type OrderType = "spo" | "interim_spo" | "restraining_order_conviction" | "restraining_order_acquittal" | "non_molestation_order" | "dapn" | "dapo" | "pre_charge_bail" | "released_under_investigation" | "court_bail" | "licence_conditions" | "police_information_notice" | 
+/**  A value the service added; described in its own words. */
+{ other: string };
+
+/**  What the panel decided for a case (clinic.md, "The flow of a case", step 5). */
+export type PanelDecision = "spo_application" | "mappa_referral" | "mental_health_assessment" | "intervention" | "safety_measures" | 
 /**  A value the service added; described in its own words. */
 { other: string };
 
@@ -1817,6 +1839,13 @@ export type Vocabularies = {
 	decline_reasons: Choice[],
 	/**  The clinic panel's agencies: a consent or a decision to share names one. */
 	agencies: Choice[],
+	panel_decisions: Choice[],
+	attendance: Choice[],
+	overdue_closures: Choice[],
+	action_statuses: Choice[],
+	typologies: Choice[],
+	srp_ratings: Choice[],
+	selection_bases: Choice[],
 	escalation_signs: Choice[],
 	/**
 	 *  The fields each kind presents, with their labels (`KindRules::presented`):

@@ -57,10 +57,18 @@ export type VocabularyValues = Exactly<
     referral_criteria: B.ReferralCriterion;
     lawful_bases: B.LawfulBasis;
     agencies: B.Agency;
+    panel_decisions: B.PanelDecision;
+    action_statuses: B.ActionStatus;
+    typologies: B.Typology;
+    srp_ratings: B.SrpRating;
     escalation_signs: B.EscalationSign;
     // No desktop command carries a decline reason, so the bindings have no
     // type for it; the clinic workspace's types.ts names its values.
     decline_reasons: string;
+    // Nor for these, the clinic panel's: the workspace's types.ts names their values.
+    attendance: string;
+    overdue_closures: string;
+    selection_bases: string;
   }
 >;
 

@@ -8,10 +8,14 @@ import {
   caseload,
   escalatingRow,
   invalidForm,
+  meetingDetail,
   meetingView,
   mockServer,
   panelMembers,
   refusal,
+  selectionRow,
+  selectionView,
+  type Answer,
   type Route,
 } from "./server-mock";
 import { CSRF_HEADER } from "./api";
@@ -27,17 +31,41 @@ const CASELOAD = caseload([
 ]);
 const CLOSED = "that meeting's follow-up is closed, so it cannot change; make a new meeting";
 
+/**
+ * The meeting page against a server holding `meeting`: its detail follows
+ * what saving, publishing and closing answer, unless a test answers it.
+ */
 function show(
   meetingId: string | null,
-  { role = "coordinator", routes = {} }: { role?: StaffRole; routes?: Record<string, Route> } = {},
+  {
+    role = "coordinator",
+    routes = {},
+    meeting = meetingView(),
+  }: { role?: StaffRole; routes?: Record<string, Route>; meeting?: MeetingView } = {},
 ) {
-  const api = mockServer({
-    "GET /w/api/meetings": { body: [meetingView()] },
+  let current = meeting;
+  /** A change's answer, which the meeting's detail then holds. */
+  const held =
+    (route: Route): Route =>
+    async (sent) => {
+      const answer: Answer = typeof route === "function" ? await route(sent) : route;
+      const body = answer.body as Partial<MeetingView> | undefined;
+      if ((answer.status ?? 200) === 200 && body && typeof body === "object" && "meets_on" in body)
+        current = body as MeetingView;
+      return answer;
+    };
+  const all: Record<string, Route> = {
+    "GET /w/api/meetings": () => ({ body: [current] }),
+    "GET /w/api/meetings/m1": () => ({ body: meetingDetail(current) }),
     "GET /w/api/caseload": CASELOAD,
     "GET /w/api/panel-members": panelMembers(),
+    "GET /w/api/selection": { body: selectionView({ rows: [] }) },
     "POST /w/api/meetings": (sent) => ({ body: { ...meetingView(), ...(sent.body as object), id: "m1" } }),
     ...routes,
-  });
+  };
+  for (const route of Object.keys(all))
+    if (route.startsWith("POST /w/api/meetings") && !route.includes("/cases/")) all[route] = held(all[route]);
+  const api = mockServer(all);
   const props = {
     meetingId,
     me: "COORD1",
@@ -135,6 +163,7 @@ describe("a new panel meeting", () => {
         { case_id: "c2", minutes: 20 },
         { case_id: "c1", minutes: 15 },
       ],
+      research_due_on: null,
     });
     expect(props.oncreated).toHaveBeenCalledWith("m1");
     const status = screen.getByRole("status");
@@ -190,6 +219,72 @@ describe("a new panel meeting", () => {
     expect(form.getByText("No escalating case is off the agenda.")).toBeTruthy();
     await user.click(only);
     expect(offeredText()).toEqual(["Add T-1 advocate ADV1", "Add T-10 advocate ADV2"]);
+  });
+
+  it("offers the cases selected for the panel alone when asked, with why each is selected", async () => {
+    const { user } = show(null, {
+      routes: {
+        "GET /w/api/selection": {
+          body: selectionView({
+            rows: [
+              selectionRow({ case_id: "c2", reference: "T-2", advocate: "ADV2" }),
+              selectionRow({ case_id: "c10", reference: "T-10", met: [], review_due_on: "2026-11-10" }),
+              // Taken off by the coordinator: not offered as selected.
+              selectionRow({ case_id: "c3", reference: "X-3", removed: "Heard by MARAC" }),
+            ],
+          }),
+        },
+      },
+    });
+    const form = within(await screen.findByRole("form", { name: "The new meeting" }));
+    const offeredText = () =>
+      within(form.getByRole("list", { name: "Cases to add" }))
+        .getAllByRole("listitem")
+        .map((li) => li.textContent?.replace(/\s+/g, " ").trim());
+    await form.findByRole("list", { name: "Cases to add" });
+    const only = form.getByRole("checkbox", { name: "Selected for panel" });
+    await vi.waitFor(() => expect((only as HTMLInputElement).disabled).toBe(false));
+    await user.click(only);
+    expect(offeredText()).toEqual([
+      'Add T-2 advocate ADV2 selected: Visible high risk (14 or more "yes" on DASH)',
+      "Add T-10 advocate ADV2 selected: due for review",
+    ]);
+    await user.click(form.getByRole("button", { name: "Add T-2" }));
+    await user.click(form.getByRole("button", { name: "Add T-10" }));
+    expect(form.getByText("No case selected for the panel is off the agenda.")).toBeTruthy();
+    // The escalating filter is still there, beside it.
+    expect(form.getByRole("checkbox", { name: "Escalating only" })).toBeTruthy();
+  });
+
+  it("sends the date the research is due, on or before the meeting", async () => {
+    const { api, user } = show(null, {
+      routes: {
+        "POST /w/api/meetings": invalidForm("the meeting has fields to put right", [
+          { field: "research_due_on", rule: "must be on or before the meeting" },
+        ]),
+      },
+    });
+    const form = within(await screen.findByRole("form", { name: "The new meeting" }));
+    await user.type(form.getByLabelText(/^Date of the meeting/), "10/12/2026");
+    const due = form.getByLabelText("Research due by");
+    await user.type(due, "11/12/2026");
+    await user.click(form.getByRole("button", { name: "Save the meeting" }));
+    expect((await form.findByRole("alert")).textContent).toBe(
+      "The research must be due on or before the day of the meeting.",
+    );
+    expect(document.activeElement).toBe(due);
+    expect(api.sent("POST /w/api/meetings")).toEqual([]);
+    await user.clear(due);
+    await user.type(due, "05/12/2026");
+    await user.click(form.getByRole("button", { name: "Save the meeting" }));
+    await vi.waitFor(() => expect(api.sent("POST /w/api/meetings").length).toBe(1));
+    expect(api.sent("POST /w/api/meetings")[0].body).toMatchObject({
+      meets_on: "2026-12-10",
+      research_due_on: "2026-12-05",
+    });
+    // The server's refusal is marked on the field.
+    await vi.waitFor(() => expect(due.getAttribute("aria-invalid")).toBe("true"));
+    expect(form.getByText("The date the research is due must be on or before the meeting.")).toBeTruthy();
   });
 
   it("asks for the date, and a whole number of minutes, before sending anything", async () => {
@@ -269,11 +364,7 @@ describe("a panel meeting's page", () => {
 
   it("shows the meeting and opens a case on its agenda", async () => {
     const { props, user } = show("m1", {
-      routes: {
-        "GET /w/api/meetings": {
-          body: [meetingView({ agenda: [agendaItemView(), agendaItemView({ case_id: "c2", reference: "T-2" })] })],
-        },
-      },
+      meeting: meetingView({ agenda: [agendaItemView(), agendaItemView({ case_id: "c2", reference: "T-2" })] }),
     });
     expect(await screen.findByRole("heading", { level: 1, name: "Panel of 10 Dec 2026" })).toBeTruthy();
     const text = document.body.textContent?.replace(/\s+/g, " ") ?? "";
@@ -301,13 +392,12 @@ describe("a panel meeting's page", () => {
       chair: "COORD1",
       invited: ["PNL1", "PNL2"],
       agenda: [{ case_id: "c1", minutes: 15 }],
+      research_due_on: null,
     });
   });
 
   it("keeps its chair, and offers to take off a member who is no longer active", async () => {
-    const { api, user } = show("m1", {
-      routes: { "GET /w/api/meetings": { body: [meetingView({ chair: "MGR1", invited: ["PNL9", "PNL2"] })] } },
-    });
+    const { api, user } = show("m1", { meeting: meetingView({ chair: "MGR1", invited: ["PNL9", "PNL2"] }) });
     await user.click(await screen.findByRole("button", { name: "Edit the meeting" }));
     const form = within(screen.getByRole("form", { name: "Edit the meeting" }));
     expect(await invitations(form)).toEqual([
@@ -380,10 +470,8 @@ describe("a panel meeting's page", () => {
   it("closes the follow-up only once confirmed, after which nothing can change", async () => {
     const closed: MeetingView = { ...published, closed_at: "2026-12-20T10:00:00Z" };
     const { api, user } = show("m1", {
-      routes: {
-        "GET /w/api/meetings": { body: [published] },
-        "POST /w/api/meetings/m1/close": { body: closed },
-      },
+      meeting: published,
+      routes: { "POST /w/api/meetings/m1/close": { body: closed } },
     });
     await user.click(await screen.findByRole("button", { name: "Close the follow-up" }));
     const dialog = screen.getByRole("alertdialog", { name: "Close the follow-up?" });
@@ -402,7 +490,9 @@ describe("a panel meeting's page", () => {
   it("says so when the follow-up was closed meanwhile, and shows the meeting as it now is", async () => {
     const { api, user } = show("m1", { routes: { "POST /w/api/meetings": refusal(409, "meeting_closed", CLOSED) } });
     await user.click(await screen.findByRole("button", { name: "Edit the meeting" }));
-    api.answer("GET /w/api/meetings", { body: [meetingView({ closed_at: "2026-12-20T10:00:00Z" })] });
+    api.answer("GET /w/api/meetings/m1", {
+      body: meetingDetail(meetingView({ closed_at: "2026-12-20T10:00:00Z" })),
+    });
     await user.click(screen.getByRole("button", { name: "Save the meeting" }));
     expect((await screen.findByRole("alert")).textContent).toBe(
       "That meeting's follow-up is closed, so it cannot change; make a new meeting.",
@@ -421,8 +511,12 @@ describe("a panel meeting's page", () => {
     expect(api.sent("GET /w/api/caseload")).toEqual([]);
   });
 
-  it("says so for a meeting the list does not hold", async () => {
-    show("m9");
+  it("says so for a meeting the server does not have, or does not show", async () => {
+    show("m9", {
+      routes: {
+        "GET /w/api/meetings/m9": refusal(404, "not_found", "there is no such record, or it is not one you may see"),
+      },
+    });
     expect((await screen.findByRole("alert")).textContent).toContain("There is no such meeting");
   });
 });

@@ -22,8 +22,11 @@ import {
   duplicateView,
   pendingDuplicateView,
   agendaItemView,
+  actionView,
+  meetingDetail,
   meetingView,
   panelMembers,
+  selectionView,
   type Route,
 } from "./server-mock";
 import { CSRF_HEADER } from "./api";
@@ -90,7 +93,9 @@ describe("signing in", () => {
       "Referrals",
       "Caseload",
       "Escalating",
+      "Selection",
       "Panel",
+      "Actions",
       "Audit",
     ]);
     expect(nav.getByRole("button", { name: "Caseload" }).getAttribute("aria-current")).toBe("page");
@@ -327,7 +332,9 @@ describe("the nav", () => {
       "Referrals",
       "Caseload",
       "Escalating",
+      "Selection",
       "Panel",
+      "Actions",
     ]);
     await user.click(nav.getByRole("button", { name: "Panel" }));
     await screen.findByRole("table", { name: /Panel meetings/ });
@@ -406,12 +413,13 @@ describe("the panel", () => {
   it("opens a panel member on their agenda, each case a button opening it, with what was withheld said", async () => {
     const api = server(panelMember, {
       "GET /w/api/meetings": { body: [PUBLISHED] },
+      "GET /w/api/meetings/m1": { body: meetingDetail(PUBLISHED, { attendance: [] }) },
       "GET /w/api/cases/c2": caseAnswer(caseFile({ case: caseRecord({ id: "c2", reference: "T-2" }) })),
     });
     render(Workspace);
     const user = await signIn(undefined, "PNL1");
     const nav = within(await screen.findByRole("navigation", { name: "Main" }));
-    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["My agenda"]);
+    expect(nav.getAllByRole("button").map((b) => b.textContent)).toEqual(["My agenda", "Our actions"]);
     expect(await screen.findByRole("heading", { level: 1, name: "My agenda" })).toBeTruthy();
     const meeting = screen.getByRole("region", { name: "Panel of 10 Dec 2026" });
     expect(
@@ -442,6 +450,7 @@ describe("the panel", () => {
     });
     server(panelMember, {
       "GET /w/api/meetings": { body: [PUBLISHED] },
+      "GET /w/api/meetings/m1": { body: meetingDetail(PUBLISHED, { attendance: [] }) },
       "GET /w/api/cases/c1": caseAnswer(caseFile({ victim: shared }), [], { shared: true }),
     });
     render(Workspace);
@@ -458,6 +467,7 @@ describe("the panel", () => {
     const NOT_FOUND = "there is no such record, or it is not one you may see; go back to your list";
     server(panelMember, {
       "GET /w/api/meetings": { body: [PUBLISHED] },
+      "GET /w/api/meetings/m1": { body: meetingDetail(PUBLISHED, { attendance: [] }) },
       "GET /w/api/cases/c1": refusal(404, "not_found", NOT_FOUND),
     });
     render(Workspace);
@@ -479,6 +489,7 @@ describe("the panel", () => {
   it("takes the coordinator from the panel to a meeting, one of its cases and back", async () => {
     server(signedIn(), {
       "GET /w/api/meetings": { body: [PUBLISHED] },
+      "GET /w/api/meetings/m1": { body: meetingDetail(PUBLISHED) },
       "GET /w/api/cases/c2": caseAnswer(caseFile({ case: caseRecord({ id: "c2", reference: "T-2" }) })),
     });
     render(Workspace);
@@ -497,11 +508,44 @@ describe("the panel", () => {
     expect(await screen.findByRole("button", { name: "New meeting" })).toBeTruthy();
   });
 
+  it("takes the coordinator from the selection to a case and back, under Selection", async () => {
+    server(signedIn(), {
+      "GET /w/api/selection": { body: selectionView() },
+      "GET /w/api/cases/c1": caseAnswer(caseFile()),
+    });
+    render(Workspace);
+    const user = await signIn();
+    const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+    await user.click(nav.getByRole("button", { name: "Selection" }));
+    await user.click(await screen.findByRole("button", { name: "T-1" }));
+    await screen.findByRole("heading", { level: 1, name: "Case T-1" });
+    expect(nav.getByRole("button", { name: "Selection" }).getAttribute("aria-current")).toBe("page");
+    await user.click(screen.getByRole("button", { name: "Back to the selection" }));
+    expect(await screen.findByRole("table", { name: "1 case selected for the panel" })).toBeTruthy();
+  });
+
+  it("gives a panel member their agency's actions under Our actions", async () => {
+    const api = server(panelMember, {
+      "GET /w/api/meetings": { body: [] },
+      "GET /w/api/actions": { body: { actions: [actionView()] } },
+    });
+    render(Workspace);
+    const user = await signIn(undefined, "PNL1");
+    const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+    await user.click(nav.getByRole("button", { name: "Our actions" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Our actions" })).toBeTruthy();
+    expect(await screen.findByRole("form", { name: "Update T-1: Apply for a Stalking Protection Order" })).toBeTruthy();
+    expect(nav.getByRole("button", { name: "Our actions" }).getAttribute("aria-current")).toBe("page");
+    expect(api.sent("GET /w/api/actions")).toHaveLength(1);
+  });
+
   it("keeps a new meeting on screen once saved, and a case opened from it returns to it", async () => {
     const saved = meetingView({ id: "m7" });
     const api = server(signedIn(), {
       "GET /w/api/meetings": { body: [] },
       "POST /w/api/meetings": { body: saved },
+      "GET /w/api/meetings/m7": { body: meetingDetail(saved) },
+      "GET /w/api/selection": { body: selectionView({ rows: [] }) },
       "GET /w/api/cases/c1": caseAnswer(caseFile()),
     });
     render(Workspace);

@@ -22,8 +22,16 @@ import {
 } from "../test-kit";
 import type { Warning } from "../lib/bindings";
 import {
+  actionView,
   advocateView,
   agendaItemView,
+  attendanceView,
+  criterionMet,
+  meetingCase,
+  meetingDetail,
+  researchView,
+  selectionRow,
+  selectionView,
   auditLine,
   auditView,
   caseAnswer,
@@ -84,8 +92,20 @@ function server(who: SignedIn = signedIn()) {
   ];
   const published = meetingView({
     published_at: "2026-12-01T10:00:00Z",
+    research_due_on: "2026-12-05",
+    invited: ["PNL1", "PNL2"],
     agenda: [agendaItemView(), agendaItemView({ case_id: "c2", reference: "T-2", minutes: 20 })],
   });
+  const member = who.role === "panel_member";
+  const overdue = actionView({
+    id: "a0",
+    meeting_id: "m0",
+    meeting_on: "2026-11-12",
+    action: "Check bail conditions",
+    due_on: "2026-11-30",
+    overdue: true,
+  });
+  let draft = meetingView({ id: "m2", meets_on: "2027-01-14", invited: [], agenda: [] });
   return mockServer({
     "GET /w/api/me": signedOut(),
     "POST /w/api/sign-in": { body: who },
@@ -112,7 +132,70 @@ function server(who: SignedIn = signedIn()) {
       { field: "agenda", rule: "has more cases than one meeting can take (40)" },
     ]),
     "GET /w/api/panel-members": panelMembers(),
-    "POST /w/api/meetings/m2/publish": { body: meetingView({ id: "m2", published_at: "2026-12-01T10:00:00Z" }) },
+    "POST /w/api/meetings/m2/publish": () => {
+      draft = { ...draft, published_at: "2026-12-01T10:00:00Z" };
+      return { body: draft };
+    },
+    "GET /w/api/meetings/m2": () => ({ body: meetingDetail(draft) }),
+    "GET /w/api/meetings/m1": {
+      body: meetingDetail(published, {
+        attendance: member
+          ? []
+          : [
+              attendanceView({ mark: "present" }),
+              attendanceView({ code: "PNL2", name: "Robin Probation", agency: "probation" }),
+            ],
+        cases: [
+          meetingCase({
+            met: member ? [] : [criterionMet()],
+            research: [researchView({ late: true, at: "2026-12-06T10:00:00Z" })],
+            awaiting: member ? [] : ["probation"],
+            actions: [actionView()],
+            earlier_open: [overdue],
+          }),
+          meetingCase({
+            case_id: "c2",
+            reference: "T-2",
+            minutes: 20,
+            awaiting: member ? ["police"] : ["police", "probation"],
+          }),
+        ],
+      }),
+    },
+    "POST /w/api/meetings/m1/cases/c1": invalidForm("the record has fields to put right", [
+      { field: "attendance", rule: "record who came first" },
+      { field: "information[0].text", rule: "must not be empty" },
+      { field: "srp.violence.rationale", rule: "must not be empty" },
+      { field: "decisions[0]", rule: "must not be empty" },
+      { field: "actions[0].due_on", rule: "is before the meeting" },
+    ]),
+    "POST /w/api/meetings/m1/research": invalidForm("the research has fields to put right", [
+      { field: "summary", rule: "must be at most 4000 characters" },
+    ]),
+    "GET /w/api/selection": {
+      body: selectionView({
+        rows: [
+          selectionRow(),
+          selectionRow({
+            case_id: "c2",
+            reference: "T-2",
+            met: [],
+            last_heard_on: "2025-11-10",
+            review_due_on: "2026-11-10",
+            next_meeting: "2026-12-10",
+          }),
+          selectionRow({ case_id: "c3", reference: "T-3", removed: "Heard by MARAC last week" }),
+        ],
+      }),
+    },
+    "POST /w/api/selection": invalidForm("the change has fields to put right", [
+      { field: "reason", rule: "must be at most 500 characters" },
+    ]),
+    "GET /w/api/actions": { body: { actions: [overdue, actionView(), actionView({ id: "a2", status: "done" })] } },
+    "POST /w/api/actions/a0": invalidForm("the action has fields to put right", [
+      { field: "overdue", rule: "say why it closed after its due date" },
+      { field: "note", rule: "is too long" },
+    ]),
     "GET /w/api/staff": {
       body: [
         staffEntry(),
@@ -439,6 +522,104 @@ describe("accessibility", () => {
     await user.click(screen.getByRole("button", { name: "Back to my agenda" }));
     await user.click(await screen.findByRole("button", { name: "T-2" }));
     await screen.findByRole("alert");
+    expect(await serious()).toEqual([]);
+  });
+  it("has none on the coordinator's selection, its list of cases taken off, and a change the server refuses", async () => {
+    server();
+    render(Workspace);
+    const user = await signIn();
+    await user.click(
+      within(await screen.findByRole("navigation", { name: "Main" })).getByRole("button", { name: "Selection" }),
+    );
+    await screen.findByRole("table", { name: "2 cases selected for the panel" });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Add a case" }));
+    await screen.findByRole("option", { name: "Choose a case" });
+    await user.click(screen.getByRole("button", { name: "Add to the selection" }));
+    await screen.findByRole("alert");
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Cancel" }));
+    await user.click(screen.getByRole("button", { name: "Take off T-2" }));
+    await user.type(screen.getByLabelText(/^Why it comes off/), "Heard elsewhere");
+    await user.click(screen.getByRole("button", { name: "Take it off" }));
+    await screen.findByRole("alert");
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on the manager's selection, read only", async () => {
+    server(signedIn({ role: "manager", staff_code: "MGR1" }));
+    render(Workspace);
+    const user = await signIn();
+    await user.click(
+      within(await screen.findByRole("navigation", { name: "Main" })).getByRole("button", { name: "Selection" }),
+    );
+    await screen.findByRole("table", { name: "2 cases selected for the panel" });
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on a published meeting's research, attendance, case records and earlier actions, refusals marked", async () => {
+    server();
+    render(Workspace);
+    const user = await signIn();
+    await user.click(
+      within(await screen.findByRole("navigation", { name: "Main" })).getByRole("button", { name: "Panel" }),
+    );
+    await user.click(await screen.findByRole("button", { name: "10 Dec 2026" }));
+    await screen.findByRole("table", { name: "Research returned, by case and agency" });
+    const record = within(await screen.findByRole("form", { name: "Record T-1" }));
+    expect(await serious()).toEqual([]);
+    await user.click(record.getByRole("button", { name: "Add information" }));
+    await user.type(record.getByLabelText("What they shared, row 1"), "Shared");
+    await user.click(record.getByRole("button", { name: "Add another decision" }));
+    await user.type(record.getByLabelText("Other decision 1"), "Housing move");
+    await user.click(record.getByRole("button", { name: "Save the record of T-1" }));
+    await record.findByRole("alert");
+    expect(record.getByLabelText("Due by, action 1").getAttribute("aria-invalid")).toBe("true");
+    expect(await serious()).toEqual([]);
+    const t2 = within(screen.getByRole("region", { name: "T-2" }));
+    await user.click(t2.getByText("Enter research an agency sent another way"));
+    await user.click(t2.getByRole("button", { name: "Save the research on T-2" }));
+    await t2.findByRole("alert");
+    expect(await serious()).toEqual([]);
+    const earlier = within(screen.getByRole("form", { name: "Update T-1: Check bail conditions" }));
+    await user.selectOptions(earlier.getByLabelText("Status"), "Done");
+    await user.selectOptions(earlier.getByLabelText(/Why it closed after its due date/), "Circumstances changed");
+    await user.click(earlier.getByRole("button", { name: "Save T-1: Check bail conditions" }));
+    await earlier.findByRole("alert");
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on the manager's published meeting and the panel's actions, read only", async () => {
+    server(signedIn({ role: "manager", staff_code: "MGR1" }));
+    render(Workspace);
+    const user = await signIn();
+    const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+    await user.click(nav.getByRole("button", { name: "Panel" }));
+    await user.click(await screen.findByRole("button", { name: "10 Dec 2026" }));
+    await screen.findByRole("table", { name: "Research returned, by case and agency" });
+    expect(await serious()).toEqual([]);
+    await user.click(nav.getByRole("button", { name: "Actions" }));
+    await screen.findByRole("heading", { name: "Overdue (1)" });
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on a panel member's research to return, its refusal, and their agency's actions", async () => {
+    server(signedIn({ role: "panel_member", staff_code: "PNL1" }));
+    render(Workspace);
+    const user = await signIn();
+    const form = within(await screen.findByRole("form", { name: "Research on T-2" }));
+    expect(await serious()).toEqual([]);
+    await user.type(form.getByLabelText("Your agency's research on T-2"), "Nothing held");
+    await user.click(form.getByRole("button", { name: "Return the research on T-2" }));
+    await form.findByRole("alert");
+    expect(await serious()).toEqual([]);
+    await user.click(
+      within(screen.getByRole("navigation", { name: "Main" })).getByRole("button", { name: "Our actions" }),
+    );
+    const update = within(await screen.findByRole("form", { name: "Update T-1: Check bail conditions" }));
+    await user.selectOptions(update.getByLabelText("Status"), "Cancelled");
+    await user.click(update.getByRole("button", { name: "Save T-1: Check bail conditions" }));
+    await update.findByRole("alert");
     expect(await serious()).toEqual([]);
   });
 });

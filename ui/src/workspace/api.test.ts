@@ -100,4 +100,32 @@ describe("the workspace's requests", () => {
     ]);
     expect(server.log.map((s) => s.headers.get(api.CSRF_HEADER))).toEqual(["t", "t"]);
   });
+
+  it("escape a meeting's, a case's and an action's id in the panel's paths, and send the CSRF token with each change", async () => {
+    const server = mockServer({
+      "GET /w/api/meetings/..%2Fstaff": { body: {} },
+      "POST /w/api/meetings/..%2Fstaff/research": { body: {} },
+      "POST /w/api/meetings/..%2Fstaff/attendance": { body: {} },
+      "POST /w/api/meetings/..%2Fstaff/cases/..%2Fc1": { body: {} },
+      "POST /w/api/actions/..%2Fa1": { body: { actions: [] } },
+      "POST /w/api/selection": { body: { rows: [], criteria: [] } },
+    });
+    await api.meetingDetail("../staff");
+    await api.returnResearch("../staff", { case_id: "c1", summary: "S" }, "t");
+    await api.recordAttendance("../staff", [{ code: "PNL1", mark: "present" }], "t");
+    const record = { information: [], typology: null, srp: {}, decisions: [], decision_note: null, actions: [] };
+    await api.recordCase("../staff", "../c1", record, "t");
+    await api.updateAction("../a1", { status: "done", overdue: null, note: null, named_owner: null }, "t");
+    await api.changeSelection({ case_id: "c1", include: false, criterion: null, reason: "R" }, "t");
+    expect(server.log.map((s) => s.path)).toEqual([
+      "/w/api/meetings/..%2Fstaff",
+      "/w/api/meetings/..%2Fstaff/research",
+      "/w/api/meetings/..%2Fstaff/attendance",
+      "/w/api/meetings/..%2Fstaff/cases/..%2Fc1",
+      "/w/api/actions/..%2Fa1",
+      "/w/api/selection",
+    ]);
+    expect(server.log.map((s) => s.headers.get(api.CSRF_HEADER))).toEqual([null, "t", "t", "t", "t", "t"]);
+    expect(server.log[2].body).toEqual({ marks: [{ code: "PNL1", mark: "present" }] });
+  });
 });

@@ -8,12 +8,17 @@ import type * as B from "../lib/bindings";
 import { FieldFailure } from "../lib/failure";
 import type {
   Accepted,
+  ActionsView,
+  ActionUpdate,
   AdvocateView,
   ApiError,
+  AttendanceFields,
   AuditView,
+  CaseRecordFields,
   DeclineReason,
   DeviceEntry,
   IssuedCode,
+  MeetingDetail,
   MeetingFields,
   MeetingView,
   NewSecondFactor,
@@ -23,6 +28,9 @@ import type {
   ReferralReceipt,
   ReferralRow,
   ReferralView,
+  ResearchFields,
+  SelectionChange,
+  SelectionView,
   SignedIn,
   StaffEntry,
   VictimOnCase,
@@ -215,5 +223,44 @@ export const publishMeeting = (id: string, csrf: string) =>
 /** Closes the follow-up: its members no longer see its cases, and it cannot change after. */
 export const closeMeeting = (id: string, csrf: string) =>
   send<MeetingView>("POST", `${meetingPath(id)}/close`, { csrf });
+/**
+ * A meeting whole: its attendance, and each case with its research, record
+ * and actions. A panel member's holds their own agency's research and actions
+ * only, and is refused (as not found) once the meeting no longer opens its
+ * cases to them.
+ */
+export const meetingDetail = (id: string) => send<MeetingDetail>("GET", meetingPath(id));
+/**
+ * Returns an agency's research on a case on the meeting's agenda; sent again,
+ * it replaces the last. A panel member sends no `agency` (theirs is in the
+ * staff register); the coordinator names the agency they enter it for.
+ */
+export const returnResearch = (id: string, research: ResearchFields, csrf: string) =>
+  send<MeetingDetail>("POST", `${meetingPath(id)}/research`, { body: research, csrf });
+/** Marks who came: each invited member present or sending apologies. */
+export const recordAttendance = (id: string, marks: AttendanceFields[], csrf: string) =>
+  send<MeetingDetail>("POST", `${meetingPath(id)}/attendance`, { body: { marks }, csrf });
+/**
+ * Records what the meeting decided on one case; it goes to the advocate's
+ * laptop as the clinic's review. This meeting's actions left out of
+ * `actions` are cancelled. Refused naming `attendance` until someone is
+ * marked present, and naming each field at fault (`actions[0].due_on`,
+ * `srp.violence.rationale`).
+ */
+export const recordCase = (id: string, caseId: string, record: CaseRecordFields, csrf: string) =>
+  send<MeetingDetail>("POST", `${meetingPath(id)}/cases/${encodeURIComponent(caseId)}`, { body: record, csrf });
+/** The panel's actions, overdue first: all for the coordinator and the manager, a panel member's agency's own. */
+export const actions = () => send<ActionsView>("GET", "/actions");
+/**
+ * Updates an action. Closing one after its due date needs `overdue` (the
+ * refusal names it), and `overdue` is refused otherwise.
+ */
+export const updateAction = (id: string, update: ActionUpdate, csrf: string) =>
+  send<ActionsView>("POST", `/actions/${encodeURIComponent(id)}`, { body: update, csrf });
+/** The open cases the panel should hear, why, and the coordinator's additions and removals; with the service's criteria. */
+export const selection = () => send<SelectionView>("GET", "/selection");
+/** The coordinator adds a case to the selection (with a criterion, if one) or takes it off, saying why. */
+export const changeSelection = (change: SelectionChange, csrf: string) =>
+  send<SelectionView>("POST", "/selection", { body: change, csrf });
 /** The audit's newest lines (at most 500), and whether its whole chain verifies. Reading it is a line too. */
 export const audit = () => send<AuditView>("GET", "/audit");

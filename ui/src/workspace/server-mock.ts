@@ -4,8 +4,16 @@
 import { vi } from "vitest";
 import type { CaseAnswer, Caseload } from "./api";
 import type {
+  ActionView,
   AdvocateView,
   ApiError,
+  AttendanceView,
+  CriterionMet,
+  MeetingCase,
+  MeetingDetail,
+  ResearchView,
+  SelectionRow,
+  SelectionView,
   AuditLine,
   AuditView,
   DeviceEntry,
@@ -283,6 +291,7 @@ export function meetingView(overrides: Partial<MeetingView> = {}): MeetingView {
     agenda: [agendaItemView()],
     published_at: null,
     closed_at: null,
+    research_due_on: null,
   } satisfies MeetingView;
   return { ...base, ...overrides };
 }
@@ -312,6 +321,110 @@ export function auditView(overrides: Partial<AuditView> = {}): AuditView {
     verified: true,
     broken_at: null,
     head: "2:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    ...overrides,
+  };
+}
+
+/** A criterion a case meets: by default, visible high risk found in its records. */
+export function criterionMet(overrides: Partial<CriterionMet> = {}): CriterionMet {
+  return { criterion: "visible_high_risk", basis: "records", why: '14 "yes" on DASH of 1 Feb 2026', ...overrides };
+}
+
+/** A case the selection offers: by default T-1, meeting one criterion, never heard. */
+export function selectionRow(overrides: Partial<SelectionRow> = {}): SelectionRow {
+  return {
+    case_id: "c1",
+    reference: "T-1",
+    advocate: "ADV1",
+    met: [criterionMet()],
+    removed: null,
+    last_heard_on: null,
+    review_due_on: null,
+    next_meeting: null,
+    ...overrides,
+  };
+}
+
+/** The selection: by default T-1 alone, and the service's criteria with their sources. */
+export function selectionView(overrides: Partial<SelectionView> = {}): SelectionView {
+  return {
+    rows: [selectionRow()],
+    criteria: [
+      { criterion: "professional_judgement", source: "MASIP guidance, 2024" },
+      { criterion: "visible_high_risk", source: "DASH risk checklist" },
+    ],
+    ...overrides,
+  };
+}
+
+/** An agency's research: by default the police's, on time. */
+export function researchView(overrides: Partial<ResearchView> = {}): ResearchView {
+  return {
+    agency: "police",
+    summary: "Two call-outs this year.",
+    by: "PNL1",
+    at: "2026-12-03T10:00:00Z",
+    late: false,
+    ...overrides,
+  };
+}
+
+/** An action the panel agreed: by default the police's on T-1 at the meeting m1, open and not yet due. */
+export function actionView(overrides: Partial<ActionView> = {}): ActionView {
+  return {
+    id: "a1",
+    case_id: "c1",
+    reference: "T-1",
+    meeting_id: "m1",
+    meeting_on: "2026-12-10",
+    agency: "police",
+    named_owner: null,
+    action: "Apply for a Stalking Protection Order",
+    due_on: "2027-01-10",
+    status: "open",
+    overdue: false,
+    overdue_closure: null,
+    note: null,
+    task_done: null,
+    ...overrides,
+  };
+}
+
+/** A case on a meeting's page: by default T-1, nothing returned, recorded or agreed yet. */
+export function meetingCase(overrides: Partial<MeetingCase> = {}): MeetingCase {
+  return {
+    case_id: "c1",
+    reference: "T-1",
+    minutes: 15,
+    met: [],
+    research: [],
+    awaiting: [],
+    record: null,
+    actions: [],
+    earlier_open: [],
+    ...overrides,
+  };
+}
+
+/** An invited member as the meeting's attendance lists them: by default PNL1 of the police, not marked. */
+export function attendanceView(overrides: Partial<AttendanceView> = {}): AttendanceView {
+  return { code: "PNL1", name: "Pat Panel (DEMO)", agency: "police", mark: null, ...overrides };
+}
+
+/**
+ * A meeting whole: by default `meeting`'s agenda as its cases, each with
+ * nothing yet, and its invited members unmarked.
+ */
+export function meetingDetail(
+  meeting: MeetingView = meetingView(),
+  overrides: Partial<MeetingDetail> = {},
+): MeetingDetail {
+  return {
+    meeting,
+    attendance: meeting.invited.map((code) =>
+      code === "PNL1" ? attendanceView() : attendanceView({ code, name: code, agency: null }),
+    ),
+    cases: meeting.agenda.map((a) => meetingCase({ case_id: a.case_id, reference: a.reference, minutes: a.minutes })),
     ...overrides,
   };
 }

@@ -136,6 +136,7 @@ export type MeetingView = {
   agenda: AgendaItemView[];
   published_at: string | null;
   closed_at: string | null;
+  research_due_on: string | null;
 };
 /** A case on a meeting as the coordinator sends it. */
 export type AgendaItem = { case_id: string; minutes: number };
@@ -146,6 +147,138 @@ export type MeetingFields = {
   chair: string;
   invited: string[];
   agenda: AgendaItem[];
+  research_due_on: string | null;
+};
+
+/** Where the panel's selection found a criterion met (waymark-domain's `SelectionBasis`); labels in `selection_bases`. */
+export type SelectionBasis = "referral" | "records" | "coordinator";
+/** A member's place at a meeting (`Attendance`); labels in `attendance`. */
+export type AttendanceMark = "present" | "apologies";
+/** Why an action closed after its due date (`OverdueClosure`); labels in `overdue_closures`. */
+export type OverdueClosure = "circumstances_changed" | "not_done_by_agency";
+/** Where a panel action stands; labels in `action_statuses`. */
+export type ActionStatus = B.ActionStatus;
+/** What the panel decided for a case (`PanelDecision`, an open list); labels in `panel_decisions`. */
+export type PanelDecisionValue = B.PanelDecision;
+
+/** A criterion a case meets, where that was found (`basis`) and why, in words made of counts and dates. */
+export type CriterionMet = { criterion: B.ReferralCriterion; basis: SelectionBasis; why: string };
+/** A criterion the service selects by, and the guidance it comes from. */
+export type CriterionSource = { criterion: B.ReferralCriterion; source: string };
+/**
+ * A case the selection offers. `removed` is the coordinator's reason when
+ * they took it off; `review_due_on`, set once twelve months have passed
+ * since the panel last heard it; `next_meeting`, the date of the next
+ * meeting with it on its agenda.
+ */
+export type SelectionRow = {
+  case_id: string;
+  reference: string;
+  advocate: string;
+  met: CriterionMet[];
+  removed: string | null;
+  last_heard_on: string | null;
+  review_due_on: string | null;
+  next_meeting: string | null;
+};
+export type SelectionView = { rows: SelectionRow[]; criteria: CriterionSource[] };
+/** The coordinator's hand on the selection: a case added (with the criterion it meets, if one) or taken off, and why. */
+export type SelectionChange = {
+  case_id: string;
+  include: boolean;
+  criterion: B.ReferralCriterion | null;
+  reason: string;
+};
+
+/** An agency's research on a case for a meeting; `late`, returned after the meeting's research deadline. */
+export type ResearchView = { agency: B.Agency; summary: string; by: string; at: string; late: boolean };
+/**
+ * Research as the page sends it. A panel member's agency is their own, from
+ * the staff register: they send none. The coordinator names the agency whose
+ * research they enter.
+ */
+export type ResearchFields = { case_id: string; summary: string; agency?: B.Agency };
+/** An action the panel agreed, with its case's reference; `overdue`, open past its due date today. */
+export type ActionView = {
+  id: string;
+  case_id: string;
+  reference: string;
+  meeting_id: string;
+  meeting_on: string | null;
+  agency: B.Agency;
+  named_owner: string | null;
+  action: string;
+  due_on: string;
+  status: ActionStatus;
+  overdue: boolean;
+  overdue_closure: OverdueClosure | null;
+  note: string | null;
+  task_done: boolean | null;
+};
+/** The actions a viewer may see, overdue first. */
+export type ActionsView = { actions: ActionView[] };
+/** A change to an action: `overdue` says why it closed after its due date, and is sent only then. */
+export type ActionUpdate = {
+  status: ActionStatus;
+  overdue: OverdueClosure | null;
+  note: string | null;
+  named_owner: string | null;
+};
+/** A rating of one of the SRP's domains, and why. */
+export type SrpJudgementView = { rating: "low" | "moderate" | "high"; rationale: string };
+/** What one agency shared about a case at the meeting. */
+export type SharedInformation = { agency: B.Agency; text: string };
+/** What a meeting recorded of a case: `srp` by domain (`violence`, `persistence`, …). */
+export type CaseRecordView = {
+  information: SharedInformation[];
+  typology: B.Typology | null;
+  srp: Record<string, SrpJudgementView>;
+  decisions: PanelDecisionValue[];
+  decision_note: string | null;
+  recorded_by: string;
+  recorded_at: string;
+};
+/**
+ * One case on a meeting's page: why the selection offers it, the research
+ * returned and the invited agencies still awaited, what the meeting recorded,
+ * the actions it agreed and those still open from earlier meetings.
+ */
+export type MeetingCase = {
+  case_id: string;
+  reference: string;
+  minutes: number;
+  met: CriterionMet[];
+  research: ResearchView[];
+  awaiting: B.Agency[];
+  record: CaseRecordView | null;
+  actions: ActionView[];
+  earlier_open: ActionView[];
+};
+/** An invited member and how the coordinator marked them; `mark` null until marked. */
+export type AttendanceView = { code: string; name: string; agency: B.Agency | null; mark: AttendanceMark | null };
+/** A member's mark as the coordinator sends it. */
+export type AttendanceFields = { code: string; mark: AttendanceMark };
+/**
+ * A meeting whole. A panel member's has no attendance, no criteria and no
+ * record, and only their own agency's research and actions.
+ */
+export type MeetingDetail = { meeting: MeetingView; attendance: AttendanceView[]; cases: MeetingCase[] };
+/** An action as the coordinator records it at the meeting; `id`, one this meeting agreed before, corrected. */
+export type ActionFields = {
+  id?: string;
+  agency: B.Agency;
+  named_owner: string | null;
+  action: string;
+  due_on: string;
+};
+/** What a meeting recorded of a case, as the coordinator sends it; this meeting's actions left out are cancelled. */
+export type CaseRecordFields = {
+  information: SharedInformation[];
+  typology: B.Typology | null;
+  srp: Record<string, SrpJudgementView>;
+  decisions: PanelDecisionValue[];
+  decision_note: string | null;
+  actions: ActionFields[];
 };
 
 /** What a line of the clinic's audit records (the clinic store's `AdminAction`); `unrecognised`, written by a newer waymark-clinic. */
@@ -167,6 +300,11 @@ export type AuditAction =
   | "meeting_saved"
   | "meeting_published"
   | "meeting_closed"
+  | "selection_changed"
+  | "research_returned"
+  | "attendance_recorded"
+  | "panel_case_recorded"
+  | "action_updated"
   | "unrecognised";
 /**
  * A line of the clinic's audit: who (a staff code) did what, to what, when.

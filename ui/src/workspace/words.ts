@@ -1,10 +1,10 @@
 // The workspace's own words: what the desktop has no need of (staff roles)
 // and the few ways it shows a value. Vocabulary labels and dates come from
 // the desktop's lib/labels.ts and lib/format.ts, so the two never differ.
-import type { EscalationSign, Severity, SortBy, Warning } from "../lib/bindings";
-import type { Escalation, Finding, Vocabularies } from "../lib/types";
+import type { Agency, EscalationSign, Severity, SortBy, Warning } from "../lib/bindings";
+import type { Choice, Escalation, Finding, Vocabularies } from "../lib/types";
 import { londonLocalNow, showDate } from "../lib/format";
-import { labelIn, spaced } from "../lib/labels";
+import { labelIn, spaced, wireLabel } from "../lib/labels";
 import type { AuditAction, IntakeStatus, MatchedOn, MeetingView, SamePerson, StaffRole } from "./types";
 
 /** What the sign-in screen says on arrival: why the last session ended, or that it did. */
@@ -172,6 +172,11 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   meeting_saved: "Meeting saved",
   meeting_published: "Agenda published",
   meeting_closed: "Follow-up closed",
+  selection_changed: "Panel selection changed",
+  research_returned: "Research returned",
+  attendance_recorded: "Attendance recorded",
+  panel_case_recorded: "Case recorded at the panel",
+  action_updated: "Panel action updated",
   unrecognised: "Not recognised (written by a newer version)",
 };
 /** An audit line's action in words; one this page does not know, as the server wrote it. */
@@ -194,4 +199,60 @@ export function auditDetail(detail: unknown): string {
   return Object.entries(detail)
     .map(([key, value]) => `${key}: ${detailValue(value)}`)
     .join("; ");
+}
+
+// ---- The panel's work ----
+
+/** The clinic panel's vocabularies, whose values the bindings do not all name (`Vocabularies`). */
+export type PanelList =
+  | "panel_decisions"
+  | "attendance"
+  | "overdue_closures"
+  | "action_statuses"
+  | "typologies"
+  | "srp_ratings"
+  | "selection_bases";
+
+/** A panel list's choices, in the core's words; until the vocabularies come, none. */
+export const panelChoices = (vocab: Vocabularies | null | undefined, list: PanelList): Choice[] => vocab?.[list] ?? [];
+
+/** A panel list's value in words; a service's own value (`{other}`) in its own words; "" for none. */
+export function panelLabel(
+  vocab: Vocabularies | null | undefined,
+  list: PanelList,
+  value: string | { other: string } | null | undefined,
+): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "object") return value.other;
+  return wireLabel(vocab, list, value);
+}
+
+/** The SRP's domains a meeting rates, by their fixed ids, in the record's order. */
+export const SRP_DOMAINS: { id: string; label: string }[] = [
+  { id: "violence", label: "Risk of violence" },
+  { id: "persistence", label: "Risk of persistence" },
+  { id: "recurrence", label: "Risk of recurrence" },
+  { id: "psychosocial_damage", label: "Psychosocial damage" },
+];
+
+/** An agency as one string, for a select's value: a known one by its name, a service's own as "other:Name". */
+export const agencyKey = (agency: Agency): string => (typeof agency === "string" ? agency : `other:${agency.other}`);
+/** The agency a select's value names (`agencyKey`'s reverse). */
+export const agencyOfKey = (key: string): Agency =>
+  key.startsWith("other:") ? { other: key.slice("other:".length) } : (key as Agency);
+/** An agency in words: the vocabularies' label, or a service's own name. */
+export const agencyWords = (vocab: Vocabularies | null | undefined, agency: Agency | null | undefined): string =>
+  labelIn(vocab, "agencies", agency);
+/**
+ * The agencies a form offers: the vocabularies' in their order, then each
+ * service-added one named in `seen`, once.
+ */
+export function agencyChoices(vocab: Vocabularies | null | undefined, seen: (Agency | null | undefined)[]): Choice[] {
+  const known: Choice[] = (vocab?.agencies ?? []).map((c) => ({ value: c.value, label: c.label }));
+  for (const agency of seen) {
+    if (!agency) continue;
+    const key = agencyKey(agency);
+    if (!known.some((c) => c.value === key)) known.push({ value: key, label: agencyWords(vocab, agency) });
+  }
+  return known;
 }

@@ -42,6 +42,7 @@ struct Inner {
     /// Referrals in arrival order (index + 1 is the number).
     referrals: Vec<StoredReferral>,
     meetings: BTreeMap<Uuid, PanelMeeting>,
+    panel: BTreeMap<(PanelDocKind, String), PanelDoc>,
 }
 
 struct QuarantineEntry {
@@ -865,6 +866,37 @@ impl ClinicStore for MemoryStore {
         let mut all: Vec<PanelMeeting> = self.lock()?.meetings.values().cloned().collect();
         all.sort_by(|a, b| b.meets_on.cmp(&a.meets_on).then(a.id.cmp(&b.id)));
         Ok(all)
+    }
+
+    fn save_panel(
+        &self,
+        docs: &[PanelDoc],
+        ops: &[WireOp],
+        line: &AuditLine<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut inner = self.lock()?;
+        if ops.iter().any(|op| inner.clinic_slot_taken(op)) {
+            return Err(ClinicError::ClinicBusy);
+        }
+        for op in ops {
+            inner.append_to_feed(op, &Origin::Clinic(op.origin), op.content_hash());
+        }
+        for doc in docs {
+            inner.panel.insert((doc.kind, doc.id.clone()), doc.clone());
+        }
+        inner.append_audit(line, now);
+        Ok(())
+    }
+
+    fn panel_docs(&self, kind: PanelDocKind, meeting: Option<Uuid>) -> StoreResult<Vec<PanelDoc>> {
+        Ok(self
+            .lock()?
+            .panel
+            .values()
+            .filter(|d| d.kind == kind && meeting.is_none_or(|m| d.meeting_id == Some(m)))
+            .cloned()
+            .collect())
     }
 }
 

@@ -213,12 +213,22 @@ pub enum AdminAction {
     MeetingPublished,
     /// A meeting's follow-up closed: its members no longer see its cases.
     MeetingClosed,
+    /// The coordinator added a case to the panel's selection or took one off (target: the case).
+    SelectionChanged,
+    /// An agency returned its research on a case before a meeting (target: the meeting; case and agency in the detail).
+    ResearchReturned,
+    /// The coordinator recorded who came to a meeting (target: the meeting).
+    AttendanceRecorded,
+    /// The panel's review of a case was recorded (target: the case; meeting and counts in the detail).
+    PanelCaseRecorded,
+    /// An action's status or owner changed (target: the action).
+    ActionUpdated,
     /// Written by a newer waymark-clinic.
     Unrecognised,
 }
 
 impl AdminAction {
-    pub const KNOWN: [AdminAction; 17] = [
+    pub const KNOWN: [AdminAction; 22] = [
         AdminAction::QuarantineReleased,
         AdminAction::QuarantineDiscarded,
         AdminAction::PasswordSet,
@@ -236,6 +246,11 @@ impl AdminAction {
         AdminAction::MeetingSaved,
         AdminAction::MeetingPublished,
         AdminAction::MeetingClosed,
+        AdminAction::SelectionChanged,
+        AdminAction::ResearchReturned,
+        AdminAction::AttendanceRecorded,
+        AdminAction::PanelCaseRecorded,
+        AdminAction::ActionUpdated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -257,6 +272,11 @@ impl AdminAction {
             AdminAction::MeetingSaved => "meeting_saved",
             AdminAction::MeetingPublished => "meeting_published",
             AdminAction::MeetingClosed => "meeting_closed",
+            AdminAction::SelectionChanged => "selection_changed",
+            AdminAction::ResearchReturned => "research_returned",
+            AdminAction::AttendanceRecorded => "attendance_recorded",
+            AdminAction::PanelCaseRecorded => "panel_case_recorded",
+            AdminAction::ActionUpdated => "action_updated",
             AdminAction::Unrecognised => "unrecognised",
         }
     }
@@ -354,6 +374,20 @@ pub struct PanelMeeting {
     pub published_at: Option<DateTime<Utc>>,
     /// When the coordinator closed the meeting's follow-up.
     pub closed_at: Option<DateTime<Utc>>,
+    /// The day by which each invited agency returns its research.
+    #[serde(default)]
+    pub research_due_on: Option<chrono::NaiveDate>,
+    /// Who came and who sent apologies, once the coordinator records it.
+    #[serde(default)]
+    pub attendance: Vec<Attended>,
+}
+
+/// A member's mark at a meeting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attended {
+    pub code: String,
+    pub mark: waymark_domain::Attendance,
 }
 
 impl PanelMeeting {
@@ -752,6 +786,53 @@ pub trait ClinicStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Every meeting, the latest date first.
     fn meetings(&self) -> StoreResult<Vec<PanelMeeting>>;
+    /// Keeps the panel's documents as they now are, the clinic's ops they
+    /// make (a review, a task, already numbered) in the feed, and one audit
+    /// line, in one transaction. An op whose number another of the clinic's
+    /// changes took meanwhile is `ClinicBusy`, and nothing is written.
+    fn save_panel(
+        &self,
+        docs: &[PanelDoc],
+        ops: &[WireOp],
+        line: &AuditLine<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The panel's documents of one kind, of one meeting if given, by id.
+    fn panel_docs(&self, kind: PanelDocKind, meeting: Option<Uuid>) -> StoreResult<Vec<PanelDoc>>;
+}
+
+/// What of the panel's work a document is; its shape is in `crate::panel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PanelDocKind {
+    /// The coordinator's hand on the selection, one per case.
+    Selection,
+    /// An agency's research on a case before a meeting.
+    Research,
+    /// What a meeting recorded of a case.
+    CaseRecord,
+    Action,
+}
+
+impl PanelDocKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PanelDocKind::Selection => "selection",
+            PanelDocKind::Research => "research",
+            PanelDocKind::CaseRecord => "case_record",
+            PanelDocKind::Action => "action",
+        }
+    }
+}
+
+/// One of the panel's documents as the store keeps it: the JSON document
+/// under its kind and id, with the case and meeting it belongs to for finding it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelDoc {
+    pub kind: PanelDocKind,
+    pub id: String,
+    pub case_id: Option<Uuid>,
+    pub meeting_id: Option<Uuid>,
+    pub doc: serde_json::Value,
 }
 
 /// The audit line of a meeting's change: ids and counts only.

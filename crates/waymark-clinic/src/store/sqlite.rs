@@ -20,6 +20,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { name: "0008_audit_chain_start", sql: include_str!("migrations/0008_audit_chain_start.sql") },
     Migration { name: "0009_referrals", sql: include_str!("migrations/0009_referrals.sql") },
     Migration { name: "0010_panel", sql: include_str!("migrations/0010_panel.sql") },
+    Migration { name: "0011_panel_work", sql: include_str!("migrations/0011_panel_work.sql") },
 ];
 
 const TUNING: Tuning = Tuning { busy_timeout_ms: 10_000, cache_kib: None, foreign_keys: false };
@@ -1317,16 +1318,7 @@ impl ClinicStore for SqliteStore {
         let number = number.ok_or(ClinicError::ReferralDecided)?;
         let (status, reason, advocate) = match outcome {
             ReferralOutcome::Accepted { advocate, ops } => {
-                for op in ops {
-                    let text = op.canonical_bytes();
-                    let hash = WireOp::hash_of(&text);
-                    let text = String::from_utf8(text).map_err(|_| ClinicError::BadRequest("op"))?;
-                    // Another of the clinic's changes took this number meanwhile: nothing is written.
-                    if clinic_slot_taken(&tx, op)? {
-                        return Err(ClinicError::ClinicBusy);
-                    }
-                    append_to_feed(&tx, op, &Origin::Clinic(op.origin), &text, &hash, &at)?;
-                }
+                append_clinic_ops(&tx, ops, &at)?;
                 (IntakeStatus::Accepted, None, Some(advocate))
             }
             ReferralOutcome::Declined(reason) => (IntakeStatus::Declined, Some(reason.wire()), None),
@@ -1370,6 +1362,83 @@ impl ClinicStore for SqliteStore {
             .map(|d| serde_json::from_str(d).map_err(|_| ClinicError::Store("an unreadable meeting".into())))
             .collect()
     }
+
+    fn save_panel(
+        &self,
+        docs: &[PanelDoc],
+        ops: &[WireOp],
+        line: &AuditLine<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let at = now.to_rfc3339();
+        append_clinic_ops(&tx, ops, &at)?;
+        for doc in docs {
+            tx.execute(
+                "INSERT INTO panel_docs (kind, id, case_id, meeting_id, doc, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (kind, id) DO UPDATE SET case_id = excluded.case_id, meeting_id = excluded.meeting_id,
+                    doc = excluded.doc, updated_at = excluded.updated_at",
+                params![
+                    doc.kind.as_str(),
+                    doc.id,
+                    doc.case_id.map(|c| c.to_string()),
+                    doc.meeting_id.map(|m| m.to_string()),
+                    doc.doc.to_string(),
+                    at
+                ],
+            )?;
+        }
+        audit_line(&tx, line, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn panel_docs(&self, kind: PanelDocKind, meeting: Option<Uuid>) -> StoreResult<Vec<PanelDoc>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, case_id, meeting_id, doc FROM panel_docs
+             WHERE kind = ?1 AND (?2 IS NULL OR meeting_id = ?2) ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map(params![kind.as_str(), meeting.map(|m| m.to_string())], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let unreadable = || ClinicError::Store("an unreadable panel document".into());
+        rows.into_iter()
+            .map(|(id, case_id, meeting_id, doc)| {
+                Ok(PanelDoc {
+                    kind,
+                    id,
+                    case_id: case_id.map(|c| c.parse()).transpose().map_err(|_| unreadable())?,
+                    meeting_id: meeting_id.map(|m| m.parse()).transpose().map_err(|_| unreadable())?,
+                    doc: serde_json::from_str(&doc).map_err(|_| unreadable())?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Appends the clinic's own ops (already numbered) to the feed inside the
+/// caller's transaction.
+fn append_clinic_ops(tx: &Connection, ops: &[WireOp], at: &str) -> StoreResult<()> {
+    for op in ops {
+        let text = op.canonical_bytes();
+        let hash = WireOp::hash_of(&text);
+        let text = String::from_utf8(text).map_err(|_| ClinicError::BadRequest("op"))?;
+        // Another of the clinic's changes took this number meanwhile: nothing is written.
+        if clinic_slot_taken(tx, op)? {
+            return Err(ClinicError::ClinicBusy);
+        }
+        append_to_feed(tx, op, &Origin::Clinic(op.origin), &text, &hash, at)?;
+    }
+    Ok(())
 }
 
 impl SqliteStore {

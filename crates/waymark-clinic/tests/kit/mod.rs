@@ -2,6 +2,8 @@
 //! its router driven in process, and an independent authenticator.
 #![allow(dead_code)] // Each test file uses its own part of the kit.
 
+pub mod browser;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{DateTime, TimeZone, Utc};

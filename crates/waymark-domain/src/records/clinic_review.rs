@@ -14,6 +14,7 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("agencies_present", "Agencies present").own_screen().shown_as(Agency::show),
         Presented::new("typology", "Typology").own_screen().shown_as(Typology::show),
         Presented::new("srp", "Stalking Risk Profile").own_screen().shown_as(show_srp),
+        Presented::new("decisions", "Decided").own_screen().shown_as(PanelDecision::show),
         Presented::new("actions", "Actions agreed").own_screen().shown_as(show_actions),
     ],
     ..KindRules::PLAIN
@@ -34,6 +35,9 @@ pub struct ClinicReview {
     pub srp: BTreeMap<String, SrpJudgement>,
     #[serde(default)]
     pub actions: Vec<AgreedAction>,
+    /// What the panel decided (record schema 9).
+    #[serde(default)]
+    pub decisions: Vec<PanelDecision>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +54,9 @@ pub struct SrpJudgement {
 pub struct AgreedAction {
     pub action: String,
     pub owner: Agency,
+    /// The person at the owning agency who does it (record schema 9).
+    #[serde(default)]
+    pub named_owner: Option<String>,
     pub due_on: NaiveDate,
     pub status: ActionStatus,
 }
@@ -69,13 +76,11 @@ fn show_actions(value: &serde_json::Value) -> String {
     actions
         .iter()
         .map(|a| {
-            format!(
-                "{} ({}, due {}, {})",
-                a.action,
-                a.owner.label(),
-                crate::time::show_date(a.due_on),
-                a.status.label()
-            )
+            let owner = match &a.named_owner {
+                Some(name) => format!("{}, {name}", a.owner.label()),
+                None => a.owner.label().to_owned(),
+            };
+            format!("{} ({owner}, due {}, {})", a.action, crate::time::show_date(a.due_on), a.status.label())
         })
         .collect::<Vec<_>>()
         .join("; ")

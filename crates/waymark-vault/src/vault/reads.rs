@@ -46,6 +46,14 @@ impl Vault {
         self.read_docs(&format!("SELECT doc FROM {} ORDER BY id", E::KIND.table()), &[])
     }
 
+    /// The tasks that link to a record, by the index made for it (schema 9).
+    pub fn tasks_linked_to(&self, id: uuid::Uuid) -> Result<Vec<waymark_domain::Task>> {
+        self.read_docs(
+            "SELECT doc FROM tasks WHERE json_extract(doc, '$.linked.id') = ?1 ORDER BY id",
+            &[&id.to_string()],
+        )
+    }
+
     /// Stored documents were validated on the way in, so they are read
     /// straight into their type.
     pub(crate) fn read_docs<E: Entity>(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<E>> {

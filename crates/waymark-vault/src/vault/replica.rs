@@ -75,6 +75,21 @@ impl Replica {
         self.vault.caseload_rows(filter, self.vault.now())
     }
 
+    /// What the escalation analysis and the panel's selection read of every incident.
+    pub fn incident_facts(&self) -> Result<Vec<waymark_domain::escalation::IncidentFacts>> {
+        self.vault.incident_facts()
+    }
+
+    /// The escalation analysis of every open case.
+    pub fn escalations(&self) -> Result<std::collections::HashMap<CaseId, waymark_domain::escalation::Escalation>> {
+        self.vault.escalations(self.vault.now())
+    }
+
+    /// The tasks that link to a record (a panel action's task links to its review).
+    pub fn tasks_linked_to(&self, id: Uuid) -> Result<Vec<waymark_domain::Task>> {
+        self.vault.tasks_linked_to(id)
+    }
+
     /// One case whole, with the laptop's warnings. Not audited here either.
     pub fn case_file(&self, case_id: CaseId) -> Result<CaseFile> {
         self.vault.read_case_file(case_id)
