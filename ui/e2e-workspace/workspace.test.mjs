@@ -97,6 +97,22 @@ async function serverAnswer(path) {
   }, path);
 }
 
+/** What the server answers this browser's session for a path, as JSON; anything but 200 fails the test. */
+async function serverJson(path) {
+  const answer = await browser.executeAsync((p, done) => {
+    fetch(p).then(
+      (r) =>
+        r.json().then(
+          (body) => done({ status: r.status, body }),
+          () => done({ status: r.status, body: null }),
+        ),
+      () => done({ status: 0, body: null }),
+    );
+  }, path);
+  assert.equal(answer.status, 200, `the server answers ${path}`);
+  return answer.body;
+}
+
 let caseId;
 
 test("the sign-in page passes axe and refuses a wrong code without saying which part was wrong", async () => {
@@ -348,6 +364,335 @@ test("a case the laptop escalates is on the coordinator's Escalating list until 
   ]);
   laptop(["sync", "now"]);
   assert.ok(!(await escalatingReferences()).includes(referenceMade), "the advocate's review took it off");
+  await signOut();
+});
+
+/** A calendar day ("2026-11-22") as the workspace's date fields take it typed in ("22/11/2026"). */
+const ukDate = (day) => day.split("-").reverse().join("/");
+
+/** A calendar day as the page shows it ("22 Nov 2026"), made in the browser so the month's abbreviation is its own. */
+const shownDate = (day) =>
+  browser.execute(
+    (d) =>
+      new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", day: "numeric", month: "short", year: "numeric" }).format(
+        new Date(`${d}T00:00:00Z`),
+      ),
+    day,
+  );
+
+/** The text of the page's status line, once it says what `pattern` matches. */
+async function statusSays(pattern, what) {
+  const status = await browser.$("main [role=status]");
+  await browser.waitUntil(async () => pattern.test(await status.getText()), { timeout: 15_000, timeoutMsg: what });
+}
+
+/** The meeting of `day` with `reference` on its agenda, as the coordinator's list of meetings has it. */
+async function meetingOf(day, reference) {
+  const found = (await serverJson("/w/api/meetings")).filter(
+    (m) => m.meets_on === day && m.agenda.some((a) => a.reference === reference),
+  );
+  assert.equal(found.length, 1, `one meeting of ${day} with ${reference}`);
+  return found[0];
+}
+
+test("a whole panel cycle: selection, two agencies' research, the meeting's SRP and actions, the laptop's review and task, and an overdue action chased at the next meeting", async () => {
+  // Why: the panel's work is one cycle across four people and a laptop; each
+  // step only means something if the one before really happened on the
+  // server, so the cycle is driven through the pages in order, and what
+  // reaches the advocate's laptop is read from the real CLI.
+  assert.ok(referenceMade, "the screening test made a case");
+  // Meeting A met two weeks ago with its research due the day before, so
+  // every return now is late; its police action fell due a week ago (after
+  // the meeting, as a record requires) and is overdue today; meeting B is
+  // next week, and the charity's action is due on its day.
+  const dayA = londonDay(14);
+  const researchDue = londonDay(15);
+  const policeDue = londonDay(7);
+  const dayB = londonDay(-7);
+  const charityDue = londonDay(-7);
+  const policeAction = "Apply for a Stalking Protection Order (DEMO)";
+  const charityAction = "Review the safety plan with her (DEMO)";
+  const nav = () => browser.$('nav[aria-label="Main"]');
+
+  // 1. The coordinator's selection offers the case, for the criterion its referrer ticked.
+  await signIn("CRD1");
+  await browser.$("h1=Referrals").waitForDisplayed({ timeout: 15_000 });
+  await nav().$("button=Selection").click();
+  await browser.$("h1=Selection for the panel").waitForDisplayed({ timeout: 15_000 });
+  const selectedRow = await browser.$(`//main//table/tbody/tr[th/button[normalize-space()="${referenceMade}"]]`);
+  await selectedRow.waitForDisplayed({ timeout: 15_000, timeoutMsg: `${referenceMade} is on the selection` });
+  assert.match(
+    await selectedRow.getText(),
+    /The referrer's professional judgement\s*\(ticked on the referral\)/,
+    "the criterion, and that the referral is where it was found",
+  );
+  await audit("selection");
+  await shot("workspace-selection");
+
+  // 2. Meeting A, in the past: both panel members invited, the case added from the selection.
+  await nav().$("button=Panel").click();
+  await browser.$("h1=Panel").waitForDisplayed({ timeout: 15_000 });
+  await browser.$("button=New meeting").click();
+  await browser.$("#ws-meeting-date").waitForDisplayed({ timeout: 15_000 });
+  await browser.$("#ws-meeting-date").setValue(ukDate(dayA));
+  await browser.$("#ws-meeting-research").setValue(ukDate(researchDue));
+  await browser.$("#ws-meeting-chair").selectByAttribute("value", "CRD1");
+  for (const member of ["PNL1", "PNL2"]) {
+    const label = await browser.$(`label*=${member}`);
+    await label.waitForDisplayed({ timeout: 15_000, timeoutMsg: `${member} is offered to invite` });
+    await label.click();
+    assert.ok(await label.$("input").isSelected(), `${member} is invited`);
+  }
+  // Only the cases the selection offers, then this one by its reference.
+  await browser.$("#ws-agenda-selected").waitForEnabled({ timeout: 15_000, timeoutMsg: "the selection loads" });
+  await browser.$("#ws-agenda-selected").click();
+  await browser.$("#ws-agenda-search").setValue(referenceMade);
+  const offer = await browser.$(`button=Add ${referenceMade}`);
+  await offer.waitForDisplayed({ timeout: 15_000, timeoutMsg: `${referenceMade} is offered as selected for panel` });
+  assert.match(await offer.parentElement().getText(), /selected: The referrer's professional judgement/);
+  await offer.click();
+  await browser.$("button=Save the meeting").click();
+  await browser.$("button=Publish the agenda").waitForDisplayed({ timeout: 15_000 });
+  await browser.$("button=Publish the agenda").click();
+  await browser.$("button=Publish").click();
+  await statusSays(/The agenda is published/, "meeting A's agenda is published");
+  const meetingA = await meetingOf(dayA, referenceMade);
+  const madeId = meetingA.agenda.find((a) => a.reference === referenceMade).case_id;
+  assert.deepEqual([...meetingA.invited].sort(), ["PNL1", "PNL2"]);
+  assert.equal(meetingA.research_due_on, researchDue);
+  await signOut();
+
+  // 3. Each member returns their own agency's research: late, past the date it was due.
+  const research = { PNL1: "Police: two call-outs (DEMO)", PNL2: "Charity: weekly support calls (DEMO)" };
+  for (const member of ["PNL1", "PNL2"]) {
+    await signIn(member);
+    await browser.$("h1=My agenda").waitForDisplayed({ timeout: 15_000 });
+    // PNL1 also has the earlier test's meeting with this case: meeting A's section only.
+    const sectionOfA = `section[aria-labelledby="ws-agenda-${meetingA.id}"]`;
+    const section = await browser.$(sectionOfA);
+    const form = await browser.$(`${sectionOfA} form[aria-label="Research on ${referenceMade}"]`);
+    await form.waitForDisplayed({ timeout: 15_000, timeoutMsg: `${member}'s research form on meeting A` });
+    await form.$("textarea").setValue(research[member]);
+    await form.$("button=Return the research").click();
+    await statusSays(new RegExp(`Your research on ${referenceMade} is sent`), `${member}'s research is sent`);
+    await browser.waitUntil(async () => new RegExp(`by ${member}\\s+Late`).test(await section.getText()), {
+      timeout: 15_000,
+      timeoutMsg: `${member}'s return is marked late`,
+    });
+    if (member === "PNL2") {
+      // The police's words stay the police's: not in the page, nor in what the server sent it.
+      const seen = await browser.execute(() =>
+        [
+          document.querySelector("main")?.innerText ?? "",
+          ...[...document.querySelectorAll("main textarea")].map((t) => t.value),
+        ].join("\n"),
+      );
+      assert.doesNotMatch(seen, /two call-outs/);
+      const theirs = await serverJson(`/w/api/meetings/${meetingA.id}`);
+      assert.doesNotMatch(JSON.stringify(theirs), /two call-outs/);
+      assert.deepEqual(
+        theirs.cases.flatMap((c) => c.research.map((r) => r.agency)),
+        ["victims_charity"],
+      );
+      await audit("panel member's research");
+    }
+    await signOut();
+  }
+
+  // 4. The coordinator at meeting A: both returns in, who came, and the case recorded.
+  await signIn("CRD1");
+  await browser.$("h1=Referrals").waitForDisplayed({ timeout: 15_000 });
+  await nav().$("button=Panel").click();
+  await browser.$("h1=Panel").waitForDisplayed({ timeout: 15_000 });
+  const shownA = await shownDate(dayA);
+  const openA = await browser.$(`//main//table//button[normalize-space()="${shownA}"]`);
+  await openA.waitForDisplayed({ timeout: 15_000, timeoutMsg: "meeting A is listed" });
+  await openA.click();
+  await browser.$(`h1=Panel of ${shownA}`).waitForDisplayed({ timeout: 15_000 });
+  const present = await browser.$('input[name="ws-attendance-PNL1"][value="present"]');
+  await present.waitForDisplayed({ timeout: 15_000, timeoutMsg: "the attendance form of a published meeting" });
+  const caseSection = await browser.$(`section[aria-labelledby="ws-mcase-${madeId}"]`);
+  const returned = await caseSection.getText();
+  assert.match(returned, /Police, returned .+ by PNL1\s+Late/);
+  assert.match(returned, /Victims' charity, returned .+ by PNL2\s+Late/);
+  assert.ok(returned.includes(research.PNL1) && returned.includes(research.PNL2), "both agencies' research");
+  assert.doesNotMatch(returned, /Awaited from/);
+  await present.click();
+  await browser.$('input[name="ws-attendance-PNL2"][value="apologies"]').click();
+  await browser.$("button=Save attendance").click();
+  await statusSays(/Attendance is saved: 1 present, 1 sending apologies/, "the attendance is saved");
+
+  const record = `ws-record-${madeId}`;
+  await browser.$(`#${record}`).waitForDisplayed({ timeout: 15_000 });
+  /** The id prefixes of the form's information or action rows. */
+  const rowsOf = (kind) =>
+    browser.execute(
+      (form, k) =>
+        [...document.querySelectorAll(`#${form} select[id*="-${k}-"][id$="-agency"]`)].map((s) =>
+          s.id.replace(/-agency$/, ""),
+        ),
+      record,
+      kind,
+    );
+  /** Adds a row with the form's button, and gives the new row's id prefix. */
+  const addRow = async (kind, button) => {
+    const before = await rowsOf(kind);
+    await browser.$(`#${record}-${button}`).click();
+    let made;
+    await browser.waitUntil(
+      async () => {
+        made = (await rowsOf(kind)).find((id) => !before.includes(id));
+        return made !== undefined;
+      },
+      { timeout: 15_000, timeoutMsg: `a new ${kind} row` },
+    );
+    return made;
+  };
+  for (const [agency, text] of [
+    ["police", "Two call-outs this year (DEMO)"],
+    ["victims_charity", "Weekly support calls; she is frightened (DEMO)"],
+  ]) {
+    const row = await addRow("info", "add-info");
+    await browser.$(`#${row}-agency`).selectByAttribute("value", agency);
+    await browser.$(`#${row}-text`).setValue(text);
+  }
+  await browser.$(`#${record}-typology`).selectByAttribute("value", "rejected");
+  const srp = {
+    violence: ["high", "A first threat to kill (DEMO)"],
+    persistence: ["high", "Months of contact after the end (DEMO)"],
+    recurrence: ["moderate", "Stopped once when warned (DEMO)"],
+    psychosocial_damage: ["moderate", "She has changed her routes (DEMO)"],
+  };
+  for (const [domain, [rating, rationale]] of Object.entries(srp)) {
+    await browser.$(`#${record}-srp-${domain}-rating`).selectByAttribute("value", rating);
+    await browser.$(`#${record}-srp-${domain}-rationale`).setValue(rationale);
+  }
+  await browser.$(`#${record} input[type=checkbox][value="spo_application"]`).click();
+  const police = await addRow("action", "add-action");
+  await browser.$(`#${police}-agency`).selectByAttribute("value", "police");
+  await browser.$(`#${police}-named_owner`).setValue("DS Demo (DEMO)");
+  await browser.$(`#${police}-action`).setValue(policeAction);
+  await browser.$(`#${police}-due_on`).setValue(ukDate(policeDue));
+  const charity = await addRow("action", "add-action");
+  await browser.$(`#${charity}-agency`).selectByAttribute("value", "victims_charity");
+  await browser.$(`#${charity}-action`).setValue(charityAction);
+  await browser.$(`#${charity}-due_on`).setValue(ukDate(charityDue));
+  await browser.$(`#${record}`).$("button=Save the record").click();
+  await statusSays(new RegExp(`What the panel recorded of ${referenceMade} is saved`), "the case's record is saved");
+  const recorded = (await serverJson(`/w/api/meetings/${meetingA.id}`)).cases.find((c) => c.case_id === madeId);
+  assert.equal(recorded.record.typology, "rejected");
+  assert.deepEqual(recorded.record.decisions, ["spo_application"]);
+  const agreed = Object.fromEntries(recorded.actions.map((a) => [a.agency, a]));
+  assert.equal(recorded.actions.length, 2);
+  assert.equal(agreed.police.overdue, true, "due a week ago and open: overdue today");
+  assert.equal(agreed.victims_charity.overdue, false);
+  await audit("meeting record");
+  await shot("workspace-meeting-record");
+
+  // 5. The advocate's laptop holds the review, and the charity's action as its own task.
+  laptop(["sync", "now"]);
+  const file = JSON.parse(laptop(["--json", "case", "show", referenceMade]));
+  const reviews = file.clinic_reviews.filter((r) => r.meeting_on === dayA);
+  assert.equal(reviews.length, 1, `one review of the meeting of ${dayA}`);
+  const [review] = reviews;
+  assert.deepEqual(review.agencies_present, ["police"], "the agencies present: the charity sent apologies");
+  assert.equal(review.typology, "rejected");
+  assert.deepEqual(Object.keys(review.srp).sort(), Object.keys(srp).sort());
+  for (const [domain, [rating, rationale]] of Object.entries(srp))
+    assert.deepEqual(review.srp[domain], { rating, rationale }, `the SRP's ${domain}`);
+  assert.deepEqual(review.decisions, ["spo_application"]);
+  assert.equal(review.actions.length, 2);
+  const onLaptop = Object.fromEntries(review.actions.map((a) => [a.owner, a]));
+  assert.deepEqual(onLaptop.police, {
+    action: policeAction,
+    owner: "police",
+    named_owner: "DS Demo (DEMO)",
+    due_on: policeDue,
+    status: "open",
+  });
+  assert.equal(onLaptop.victims_charity.action, charityAction);
+  assert.equal(onLaptop.victims_charity.due_on, charityDue);
+  const tasks = file.tasks.filter((t) => t.what.includes("Review the safety plan with her"));
+  assert.equal(tasks.length, 1, "the charity's action is one task");
+  assert.equal(tasks[0].linked?.kind, "clinic_review");
+  assert.equal(tasks[0].linked?.id, review.id, "linked to the review it came from");
+  assert.equal(tasks[0].due_on, charityDue);
+  assert.equal(tasks[0].status, "open");
+  assert.ok(
+    !file.tasks.some((t) => t.what.includes(policeAction)),
+    "the police's action is theirs, not the advocate's",
+  );
+
+  // 6. Meeting B, next week: the police action is chased there, and closed late with a reason.
+  await nav().$("button=Panel").click();
+  await browser.$("h1=Panel").waitForDisplayed({ timeout: 15_000 });
+  await browser.$("button=New meeting").click();
+  await browser.$("#ws-meeting-date").waitForDisplayed({ timeout: 15_000 });
+  await browser.$("#ws-meeting-date").setValue(ukDate(dayB));
+  const pnl1 = await browser.$("label*=PNL1");
+  await pnl1.waitForDisplayed({ timeout: 15_000 });
+  await pnl1.click();
+  await browser.$("#ws-agenda-search").setValue(referenceMade);
+  await browser.$(`button=Add ${referenceMade}`).waitForDisplayed({ timeout: 15_000 });
+  await browser.$(`button=Add ${referenceMade}`).click();
+  await browser.$("button=Save the meeting").click();
+  await browser.$("button=Publish the agenda").waitForDisplayed({ timeout: 15_000 });
+  await browser.$("button=Publish the agenda").click();
+  await browser.$("button=Publish").click();
+  await statusSays(/The agenda is published/, "meeting B's agenda is published");
+  const meetingB = await meetingOf(dayB, referenceMade);
+  assert.deepEqual(meetingB.invited, ["PNL1"]);
+  const earlier = (await serverJson(`/w/api/meetings/${meetingB.id}`)).cases.find(
+    (c) => c.case_id === madeId,
+  ).earlier_open;
+  const chased = earlier.find((a) => a.action === policeAction);
+  assert.ok(chased, "meeting A's police action is open before meeting B");
+  assert.equal(chased.overdue, true);
+  assert.ok(
+    earlier.some((a) => a.action === charityAction),
+    "the charity's action, not yet due, is open too",
+  );
+  await browser.$("h4=Open actions from earlier meetings").waitForDisplayed({ timeout: 15_000 });
+  const item = await browser.$(`article[aria-labelledby="ws-action-${chased.id}-title"]`);
+  await item.waitForDisplayed({ timeout: 15_000 });
+  assert.match(await item.getText(), /Overdue/);
+  await browser.$(`#ws-action-${chased.id}-status`).selectByAttribute("value", "done");
+  // Closed after its due date: the page asks why before it sends anything.
+  await item.$("button=Save").click();
+  const why = await item.$("[role=alert]");
+  await why.waitForDisplayed({ timeout: 15_000 });
+  assert.match(await why.getText(), /Say why it closed after its due date/);
+  await browser.$(`#ws-action-${chased.id}-overdue`).selectByVisibleText("Circumstances changed");
+  await item.$("button=Save").click();
+  await item.waitForExist({
+    reverse: true,
+    timeout: 15_000,
+    timeoutMsg: "the closed action leaves the open actions from earlier meetings",
+  });
+  await statusSays(/is saved: done/, "the action is saved as done");
+  const closed = (await serverJson("/w/api/actions")).actions.find((a) => a.id === chased.id);
+  assert.equal(closed.status, "done");
+  assert.equal(closed.overdue_closure, "circumstances_changed");
+  assert.equal(closed.overdue, false);
+  await audit("next meeting");
+  await signOut();
+
+  // 7. The server, not the page: the police member reads their agency's actions, and a
+  // member not invited to meeting B is refused it as one that does not exist.
+  await signIn("PNL1");
+  assert.equal(await serverAnswer("/w/api/actions"), 200);
+  const policeActions = (await serverJson("/w/api/actions")).actions;
+  assert.ok(
+    policeActions.some((a) => a.id === chased.id),
+    "the police member sees the action they owned",
+  );
+  assert.ok(
+    policeActions.every((a) => a.agency === "police"),
+    "and no other agency's",
+  );
+  await signOut();
+  await signIn("PNL2");
+  assert.equal(await serverAnswer(`/w/api/meetings/${meetingB.id}`), 404, "a meeting they are not invited to");
   await signOut();
 });
 

@@ -244,6 +244,15 @@ export function vocabularies(overrides: Partial<Vocabularies> = {}): Vocabularie
       records: "Found in the case's records",
       coordinator: "Added by the coordinator",
     }),
+    pathway_kinds: choices("pathway_kinds", { mental_health: "Mental-health pathway", mappa: "MAPPA referral" }),
+    pathway_stages: choices("pathway_stages", {
+      referred: "Referred",
+      accepted: "Accepted",
+      declined: "Declined",
+      started: "Started",
+      completed: "Completed",
+      reoffended: "Reoffended",
+    }),
     escalation_signs: choices("escalation_signs", {
       breach: "Breach of an order or condition",
       contact_after_order: "Contact after a new order was served",

@@ -20,6 +20,7 @@ const STAFF: &[(&str, &str, &str)] = &[
     ("CRD1", "Casey Coordinator (DEMO)", "coordinator"),
     ("MGR1", "Morgan Manager (DEMO)", "manager"),
     ("PNL1", "Pat Panel (DEMO)", "panel_member"),
+    ("PNL2", "Sam Support (DEMO)", "panel_member"),
     ("REF1", "Robin Referrer (DEMO)", "referrer"),
     (DEMO_ADVOCATE, "Dana Advocate (DEMO)", "advocate"),
 ];
@@ -35,7 +36,12 @@ impl DemoClinic {
     /// authenticator secrets) when the folder holds none.
     pub fn open_or_create(binary: &Path, dir: &Path) -> Result<DemoClinic, String> {
         let clinic = DemoClinic { binary: binary.to_owned(), dir: dir.to_owned() };
-        if clinic.folder().join("clinic.json").exists() && clinic.secrets_file().exists() {
+        // A demo made by an older build, without someone the demo now has, is made again.
+        let has_everyone = std::fs::read_to_string(clinic.secrets_file())
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text).ok())
+            .is_some_and(|secrets| STAFF.iter().all(|(code, _, _)| secrets.contains_key(*code)));
+        if clinic.folder().join("clinic.json").exists() && has_everyone {
             return Ok(clinic);
         }
         let _ = std::fs::remove_dir_all(dir);
@@ -51,9 +57,12 @@ impl DemoClinic {
         let mut secrets = serde_json::Map::new();
         for (code, name, role) in STAFF {
             let mut add = vec!["staff", "add", code, "--name", name, "--role", role];
-            // The demo's panel member and referrer are police officers.
-            if matches!(*role, "panel_member" | "referrer") {
-                add.extend(["--agency", "police"]);
+            // The demo's referrer and first panel member are police officers; the
+            // second panel member works for the victims' charity.
+            match (*code, *role) {
+                ("PNL2", _) => add.extend(["--agency", "victims_charity"]),
+                (_, "panel_member" | "referrer") => add.extend(["--agency", "police"]),
+                _ => {}
             }
             clinic.run(&add, "add demo staff")?;
         }

@@ -13,6 +13,9 @@ const STORES: &[&str] = &["waymark-sqlcipher", "waymark-vault", "waymark-clinic"
 /// The vault is not one of them: the clinic keeps its copy of the records in
 /// a replica vault, but only through `projection.rs` (`clinic_vault_uses`).
 const DESKTOP: &[&str] = &["waymark-sync", "waymark-app", "waymark-print", "waymark-cli", "waymark-desktop"];
+/// The typesetting both sides share: it must bring the clinic neither a store
+/// nor a desktop crate.
+const SHARED_TYPESET: &str = "waymark-typeset";
 /// The one clinic module that may use the vault crate.
 const CLINIC_PROJECTION: &str = "crates/waymark-clinic/src/projection.rs";
 /// Crates that do I/O, which a pure crate must not depend on.
@@ -90,6 +93,9 @@ fn dependency_rules(metadata: &Value) -> Vec<String> {
             }
             if name == "waymark-clinic" && DESKTOP.contains(&dep.as_str()) {
                 problems.push(format!("waymark-clinic depends on the desktop crate {dep}"));
+            }
+            if name == SHARED_TYPESET && (STORES.contains(&dep.as_str()) || DESKTOP.contains(&dep.as_str())) {
+                problems.push(format!("{SHARED_TYPESET}, which the clinic uses, depends on {dep}"));
             }
         }
     }

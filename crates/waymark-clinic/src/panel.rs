@@ -61,7 +61,7 @@ pub trait Doc: Serialize + DeserializeOwned {
     }
 }
 
-fn read<D: Doc>(state: &AppState, meeting: Option<Uuid>) -> Result<Vec<D>, ClinicError> {
+pub(crate) fn read<D: Doc>(state: &AppState, meeting: Option<Uuid>) -> Result<Vec<D>, ClinicError> {
     state
         .store
         .panel_docs(D::KIND, meeting)?
@@ -112,7 +112,7 @@ pub struct ResearchReturn {
 }
 
 /// An agency as one word for an id; a service's own agency by its name.
-fn agency_key(agency: &Agency) -> String {
+pub(crate) fn agency_key(agency: &Agency) -> String {
     match agency {
         Agency::Other(name) => format!("other:{}", name.trim().to_lowercase()),
         known => known.wire().to_owned(),
@@ -152,6 +152,9 @@ pub struct CaseRecord {
     pub srp: BTreeMap<String, SrpJudgement>,
     pub decisions: Vec<PanelDecision>,
     pub decision_note: Option<String>,
+    /// Why the panel heard it, as the selection said when it was first recorded.
+    #[serde(default)]
+    pub met: Vec<CriterionMet>,
     pub review_id: Uuid,
     pub review: Value,
     pub recorded_by: String,
@@ -227,7 +230,7 @@ impl PanelAction {
 /// (Several servers over one database need the store to check instead: issue 19.)
 static PANEL_WRITES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn panel_write_lock() -> std::sync::MutexGuard<'static, ()> {
+pub(crate) fn panel_write_lock() -> std::sync::MutexGuard<'static, ()> {
     // A writer that panicked left nothing half-written: the store's transaction rolled back.
     PANEL_WRITES.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -401,6 +404,47 @@ fn present_agencies(state: &AppState, meeting: &PanelMeeting) -> Result<Vec<Agen
     Ok(agencies)
 }
 
+/// What the panel's text shows in place of words that show where a case's
+/// victim lives: that text goes to no browser and onto no page at the clinic.
+pub const WITHHELD_ADDRESS: &str = "[withheld: it shows where the victim lives]";
+
+/// Finds, in the panel's free text, where each case's victim lives, as the
+/// case page does (`workspace::withhold_text_showing`).
+pub(crate) struct AddressGuard<'a> {
+    state: &'a AppState,
+    finders: std::cell::RefCell<HashMap<Uuid, Option<waymark_domain::disclosure::Finder<()>>>>,
+}
+
+impl<'a> AddressGuard<'a> {
+    pub(crate) fn new(state: &'a AppState) -> Self {
+        AddressGuard { state, finders: Default::default() }
+    }
+
+    /// `text`, or the withheld marker when it shows the case's victim's address.
+    pub(crate) fn text(&self, case: Uuid, text: &str) -> Result<String, ClinicError> {
+        let mut finders = self.finders.borrow_mut();
+        if let std::collections::hash_map::Entry::Vacant(slot) = finders.entry(case) {
+            let victims = projection(self.state)?.read(|copy| copy.list_kind(RecordKind::Victim, CaseId(case)))?;
+            let addresses: Vec<waymark_domain::records::Address> = victims
+                .into_iter()
+                .filter_map(|v| match v {
+                    Record::Victim(v) => v.address,
+                    _ => None,
+                })
+                .collect();
+            slot.insert(
+                (!addresses.is_empty()).then(|| waymark_domain::disclosure::Finder::of_addresses(addresses.iter())),
+            );
+        }
+        let shows = finders.get(&case).and_then(Option::as_ref).is_some_and(|f| f.find(text).is_some());
+        Ok(if shows { WITHHELD_ADDRESS.to_owned() } else { text.to_owned() })
+    }
+
+    pub(crate) fn opt(&self, case: Uuid, text: Option<&str>) -> Result<Option<String>, ClinicError> {
+        text.map(|t| self.text(case, t)).transpose()
+    }
+}
+
 fn meeting_or_refused(state: &AppState, viewer: &Viewer, id: &str) -> Result<PanelMeeting, ClinicError> {
     let id = path_id(id)?;
     match state.store.meetings()?.into_iter().find(|m| m.id == id) {
@@ -413,7 +457,7 @@ fn meeting_or_refused(state: &AppState, viewer: &Viewer, id: &str) -> Result<Pan
 }
 
 /// A panel member's agency, from the staff register (never from what the browser sent).
-fn members_agency(state: &AppState, viewer: &Viewer) -> Result<Agency, ClinicError> {
+pub(crate) fn members_agency(state: &AppState, viewer: &Viewer) -> Result<Agency, ClinicError> {
     state
         .store
         .staff(&viewer.staff_code)?
@@ -423,7 +467,7 @@ fn members_agency(state: &AppState, viewer: &Viewer) -> Result<Agency, ClinicErr
 
 /// A meeting a panel member may read: published to them and not yet closed.
 /// Any other answers as one that does not exist.
-fn members_meeting(state: &AppState, viewer: &Viewer, id: &str) -> Result<PanelMeeting, ClinicError> {
+pub(crate) fn members_meeting(state: &AppState, viewer: &Viewer, id: &str) -> Result<PanelMeeting, ClinicError> {
     let meeting = meeting_or_refused(state, viewer, id)?;
     let today = london_date((state.clock)());
     if viewer.role == StaffRole::PanelMember && !meeting.opens_cases_to(&viewer.staff_code, today) {
@@ -516,7 +560,9 @@ fn selection_rows(state: &AppState) -> Result<Vec<SelectionRow>, ClinicError> {
             heard_on: heard_dates,
         };
         let mut met = criteria_met(&facts, today, rules);
-        let choice = choices.get(&case.id.0);
+        // The coordinator's hand lapses once the panel has heard the case since.
+        let last_heard = heard_dates.iter().copied().filter(|d| *d <= today).max();
+        let choice = choices.get(&case.id.0).filter(|c| last_heard.is_none_or(|heard| london_date(c.at) > heard));
         if let Some(added) = choice.filter(|c| c.include) {
             met.push(CriterionMet {
                 criterion: added.criterion.unwrap_or(ReferralCriterion::ProfessionalJudgement),
@@ -693,6 +739,7 @@ pub struct MeetingDetail {
 fn action_views(state: &AppState, actions: Vec<PanelAction>, today: NaiveDate) -> Result<Vec<ActionView>, ClinicError> {
     let meetings: HashMap<Uuid, NaiveDate> = state.store.meetings()?.into_iter().map(|m| (m.id, m.meets_on)).collect();
     let copy = projection(state)?;
+    let guard = AddressGuard::new(state);
     actions
         .into_iter()
         .map(|a| {
@@ -717,23 +764,68 @@ fn action_views(state: &AppState, actions: Vec<PanelAction>, today: NaiveDate) -
                 overdue: a.overdue_on(today),
                 agency: a.agency,
                 named_owner: a.named_owner,
-                action: a.action,
+                action: guard.text(a.case_id, &a.action)?,
                 due_on: a.due_on,
                 status: a.status,
                 overdue_closure: a.overdue,
-                note: a.note,
+                note: guard.opt(a.case_id, a.note.as_deref())?,
                 task_done,
             })
         })
         .collect()
 }
 
+/// What a meeting recorded of a case, with any text that shows where the victim lives withheld.
+fn guarded_record(guard: &AddressGuard<'_>, r: &CaseRecord) -> Result<CaseRecordView, ClinicError> {
+    let case = r.case_id;
+    let information = r
+        .information
+        .iter()
+        .map(|i| Ok(SharedInformation { agency: i.agency.clone(), text: guard.text(case, &i.text)? }))
+        .collect::<Result<_, ClinicError>>()?;
+    let srp = r
+        .srp
+        .iter()
+        .map(|(domain, j)| {
+            Ok((domain.clone(), SrpJudgement { rating: j.rating, rationale: guard.text(case, &j.rationale)? }))
+        })
+        .collect::<Result<_, ClinicError>>()?;
+    let decisions = r
+        .decisions
+        .iter()
+        .map(|d| match d {
+            PanelDecision::Other(text) => Ok(PanelDecision::Other(guard.text(case, text)?)),
+            known => Ok(known.clone()),
+        })
+        .collect::<Result<_, ClinicError>>()?;
+    Ok(CaseRecordView {
+        information,
+        typology: r.typology,
+        srp,
+        decisions,
+        decision_note: guard.opt(case, r.decision_note.as_deref())?,
+        recorded_by: r.recorded_by.clone(),
+        recorded_at: r.recorded_at,
+    })
+}
+
 fn meeting_detail_of(state: &AppState, viewer: &Viewer, meeting: PanelMeeting) -> Result<MeetingDetail, ClinicError> {
-    let today = london_date((state.clock)());
     let own_agency = match viewer.role {
         StaffRole::PanelMember => Some(members_agency(state, viewer)?),
         _ => None,
     };
+    meeting_detail_for(state, meeting, own_agency)
+}
+
+/// A meeting whole (`None`), or as one agency may see it: the agenda, its own
+/// research and actions, and nothing the meeting recorded.
+pub(crate) fn meeting_detail_for(
+    state: &AppState,
+    meeting: PanelMeeting,
+    own_agency: Option<Agency>,
+) -> Result<MeetingDetail, ClinicError> {
+    let today = london_date((state.clock)());
+    let guard = AddressGuard::new(state);
     let mine = |agency: &Agency| own_agency.as_ref().is_none_or(|own| own == agency);
     let research = read::<ResearchReturn>(state, Some(meeting.id))?;
     let records: HashMap<Uuid, CaseRecord> =
@@ -787,28 +879,28 @@ fn meeting_detail_of(state: &AppState, viewer: &Viewer, meeting: PanelMeeting) -
             case_id: item.case_id,
             reference: item.reference.clone(),
             minutes: item.minutes,
-            met: selection.get(&item.case_id).cloned().unwrap_or_default(),
+            met: match records.get(&item.case_id).filter(|r| own_agency.is_none() && !r.met.is_empty()) {
+                Some(r) => r.met.clone(),
+                None => selection.get(&item.case_id).cloned().unwrap_or_default(),
+            },
             research: returns
                 .into_iter()
-                .map(|r| ResearchView {
-                    agency: r.agency.clone(),
-                    summary: r.summary.clone(),
-                    by: r.by.clone(),
-                    at: r.at,
-                    late: r.late,
+                .map(|r| {
+                    Ok(ResearchView {
+                        agency: r.agency.clone(),
+                        summary: guard.text(r.case_id, &r.summary)?,
+                        by: r.by.clone(),
+                        at: r.at,
+                        late: r.late,
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, ClinicError>>()?,
             awaiting,
             // What the meeting recorded is the coordinator's and the manager's to read.
-            record: records.get(&item.case_id).filter(|_| own_agency.is_none()).map(|r| CaseRecordView {
-                information: r.information.clone(),
-                typology: r.typology,
-                srp: r.srp.clone(),
-                decisions: r.decisions.clone(),
-                decision_note: r.decision_note.clone(),
-                recorded_by: r.recorded_by.clone(),
-                recorded_at: r.recorded_at,
-            }),
+            record: match records.get(&item.case_id).filter(|_| own_agency.is_none()) {
+                Some(r) => Some(guarded_record(&guard, r)?),
+                None => None,
+            },
             actions: action_views(state, here, today)?,
             earlier_open: action_views(state, earlier, today)?,
         });
@@ -933,6 +1025,7 @@ pub(crate) async fn attendance(
             c.require(seen.insert(mark.code.clone()), &format!("marks[{i}].code"), "is marked twice");
         }
         c.require(meeting.published_at.is_some(), "meeting", "is not published yet");
+        c.require(meeting.meets_on <= london_date(now), "meeting", "has not happened yet");
         c.finish().map_err(ClinicError::InvalidFields)?;
         meeting.attendance = body.marks;
         state.store.save_meeting(&meeting, &viewer.staff_code, AdminAction::AttendanceRecorded, now)?;
@@ -985,8 +1078,11 @@ fn check_case_record(
     body: &CaseRecordBody,
     meeting: &PanelMeeting,
     earlier: &[PanelAction],
+    today: NaiveDate,
 ) -> Result<(), ClinicError> {
     let mut c = Checker::new();
+    // A panel run with no meeting records on or after its date, like one that met.
+    c.require(meeting.meets_on <= today, "meeting", "has not happened yet");
     c.require(meeting.attendance.iter().any(|m| m.mark == Attendance::Present), "attendance", "record who came first");
     for (i, shared) in body.information.iter().enumerate() {
         check_agency(&mut c, &shared.agency, &format!("information[{i}].agency"));
@@ -1054,7 +1150,7 @@ pub(crate) async fn case_record(
         let before = read::<CaseRecord>(&state, Some(meeting.id))?.into_iter().find(|r| r.case_id == case_id);
         let earlier: Vec<PanelAction> =
             read::<PanelAction>(&state, Some(meeting.id))?.into_iter().filter(|a| a.case_id == case_id).collect();
-        check_case_record(&body, &meeting, &earlier)?;
+        check_case_record(&body, &meeting, &earlier, london_date(now))?;
         let actor = viewer.staff_code.as_str();
         // Actions this meeting agreed before and left out now are cancelled, not lost.
         let mut actions: Vec<PanelAction> = Vec::new();
@@ -1097,6 +1193,15 @@ pub(crate) async fn case_record(
             srp: body.srp,
             decisions: body.decisions,
             decision_note: body.decision_note.filter(|n| !n.trim().is_empty()),
+            // Once heard, the selection moves on; the record keeps why it was heard.
+            met: match before.as_ref().filter(|b| !b.met.is_empty()) {
+                Some(b) => b.met.clone(),
+                None => selection_rows(&state)?
+                    .into_iter()
+                    .find(|r| r.case_id == case_id)
+                    .map(|r| r.met)
+                    .unwrap_or_default(),
+            },
             review_id: before.as_ref().map_or_else(Uuid::now_v7, |b| b.review_id),
             review: before.as_ref().map_or(Value::Null, |b| b.review.clone()),
             recorded_by: actor.to_owned(),
@@ -1215,6 +1320,12 @@ pub(crate) async fn action_update(
             return Err(ClinicError::NotFound);
         };
         let mut c = Checker::new();
+        // An agency does its action or not; withdrawing one is the panel's (the coordinator's) call.
+        c.require(
+            viewer.role != StaffRole::PanelMember || body.status != ActionStatus::Cancelled,
+            "status",
+            "only the coordinator cancels an action",
+        );
         let closing = before.status == ActionStatus::Open && body.status != ActionStatus::Open;
         let late = closing && before.due_on < today;
         c.require(!late || body.overdue.is_some(), "overdue", "say why it closed after its due date");
@@ -1302,4 +1413,104 @@ pub(crate) async fn action_update(
     })
     .await?;
     Ok(Json(view))
+}
+
+// ---- Minutes ----
+
+/// A typeset document as the browser downloads it: never kept, never cached.
+fn pdf_response(minutes: crate::minutes::Minutes) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    use axum::response::IntoResponse;
+    let disposition = format!("attachment; filename=\"{}\"", minutes.file_name);
+    let mut response = minutes.pdf.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+fn minutes_made(
+    state: &AppState,
+    viewer: &Viewer,
+    meeting: &PanelMeeting,
+    whose: &crate::minutes::MinutesFor,
+) -> Result<crate::minutes::Minutes, ClinicError> {
+    let own = match whose {
+        crate::minutes::MinutesFor::Panel => None,
+        crate::minutes::MinutesFor::Agency(agency) => Some(agency.clone()),
+    };
+    let detail = meeting_detail_for(state, meeting.clone(), own.clone())?;
+    let minutes = crate::minutes::typeset(state, meeting, &detail, whose, &viewer.staff_code)?;
+    let target = meeting.id.to_string();
+    let line = AuditLine {
+        actor: &viewer.staff_code,
+        action: AdminAction::MinutesMade,
+        target: Some(&target),
+        detail: json!({
+            "kind": if own.is_some() { "extract" } else { "minutes" },
+            "agency": own.as_ref().map(|a| a.wire()),
+            "pages": minutes.pages,
+        }),
+    };
+    state.store.audit(&line, (state.clock)())?;
+    Ok(minutes)
+}
+
+pub(crate) async fn meeting_minutes(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ClinicError> {
+    let minutes = crate::server::blocking(move || {
+        let meeting = meeting_or_refused(&state, &viewer, &id)?;
+        minutes_made(&state, &viewer, &meeting, &crate::minutes::MinutesFor::Panel)
+    })
+    .await?;
+    Ok(pdf_response(minutes))
+}
+
+/// `?agency=` names the agency for the coordinator and the manager (its wire
+/// name, or `other:<name>` for a service's own); a panel member's extract is
+/// always their own agency's.
+pub(crate) async fn meeting_extract(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Result<axum::response::Response, ClinicError> {
+    let minutes = crate::server::blocking(move || {
+        let meeting = members_meeting(&state, &viewer, &id)?;
+        let asked = query.get("agency").map(|a| a.trim().to_lowercase());
+        let agency = match viewer.role {
+            StaffRole::PanelMember => {
+                let own = members_agency(&state, &viewer)?;
+                if asked.as_ref().is_some_and(|a| *a != agency_key(&own)) {
+                    let mut c = Checker::new();
+                    c.fail("agency", "is your own agency, from the staff register");
+                    return Err(ClinicError::InvalidFields(c.finish().err().unwrap_or_default()));
+                }
+                own
+            }
+            _ => {
+                let invited: Vec<Agency> = meeting
+                    .invited
+                    .iter()
+                    .filter_map(|code| state.store.staff(code).ok().flatten().and_then(|m| m.agency))
+                    .collect();
+                match invited.into_iter().find(|a| asked.as_deref() == Some(agency_key(a).as_str())) {
+                    Some(agency) => agency,
+                    None => {
+                        let mut c = Checker::new();
+                        c.fail("agency", "must name the agency of a member invited to the meeting");
+                        return Err(ClinicError::InvalidFields(c.finish().err().unwrap_or_default()));
+                    }
+                }
+            }
+        };
+        minutes_made(&state, &viewer, &meeting, &crate::minutes::MinutesFor::Agency(agency))
+    })
+    .await?;
+    Ok(pdf_response(minutes))
 }

@@ -84,10 +84,17 @@ pub enum WorkRoute {
     /// The panel's actions: all for the coordinator and manager, an agency's own for its members.
     Actions,
     ActionUpdate,
+    /// A meeting's minutes as a PDF.
+    MeetingMinutes,
+    /// One agency's extract of a meeting's minutes as a PDF: a panel member's own agency's.
+    MeetingExtract,
+    /// Perpetrators' mental-health pathways and MAPPA referrals, with the commissioner's counts.
+    Pathways,
+    PathwayStep,
 }
 
 impl WorkRoute {
-    pub const ALL: [WorkRoute; 34] = [
+    pub const ALL: [WorkRoute; 38] = [
         WorkRoute::SignIn,
         WorkRoute::SignOut,
         WorkRoute::Me,
@@ -122,6 +129,10 @@ impl WorkRoute {
         WorkRoute::MeetingCaseRecord,
         WorkRoute::Actions,
         WorkRoute::ActionUpdate,
+        WorkRoute::MeetingMinutes,
+        WorkRoute::MeetingExtract,
+        WorkRoute::Pathways,
+        WorkRoute::PathwayStep,
     ];
 
     pub fn path(self) -> &'static str {
@@ -157,6 +168,9 @@ impl WorkRoute {
             WorkRoute::MeetingCaseRecord => "/w/api/meetings/{id}/cases/{case}",
             WorkRoute::Actions => "/w/api/actions",
             WorkRoute::ActionUpdate => "/w/api/actions/{id}",
+            WorkRoute::MeetingMinutes => "/w/api/meetings/{id}/minutes",
+            WorkRoute::MeetingExtract => "/w/api/meetings/{id}/extract",
+            WorkRoute::Pathways | WorkRoute::PathwayStep => "/w/api/pathways",
         }
     }
 
@@ -179,7 +193,8 @@ impl WorkRoute {
             | WorkRoute::MeetingResearch
             | WorkRoute::MeetingAttendance
             | WorkRoute::MeetingCaseRecord
-            | WorkRoute::ActionUpdate => Method::POST,
+            | WorkRoute::ActionUpdate
+            | WorkRoute::PathwayStep => Method::POST,
             _ => Method::GET,
         }
     }
@@ -193,21 +208,27 @@ impl WorkRoute {
         match self {
             // Anyone signed in may see who they are, the forms' vocabularies, and sign out.
             WorkRoute::SignIn | WorkRoute::SignOut | WorkRoute::Me | WorkRoute::Vocabularies => &StaffRole::ALL,
-            WorkRoute::Caseload | WorkRoute::PanelMembers | WorkRoute::Escalating | WorkRoute::Selection => {
-                &[StaffRole::Coordinator, StaffRole::Manager]
-            }
+            WorkRoute::Caseload
+            | WorkRoute::PanelMembers
+            | WorkRoute::Escalating
+            | WorkRoute::Selection
+            | WorkRoute::MeetingMinutes
+            | WorkRoute::Pathways => &[StaffRole::Coordinator, StaffRole::Manager],
             // A panel member: only a case on a published agenda they are invited to, and
             // only their own agency's research and actions (checked by the handler).
-            WorkRoute::Case | WorkRoute::Meetings | WorkRoute::Meeting | WorkRoute::Actions => {
-                &[StaffRole::Coordinator, StaffRole::Manager, StaffRole::PanelMember]
-            }
+            WorkRoute::Case
+            | WorkRoute::Meetings
+            | WorkRoute::Meeting
+            | WorkRoute::Actions
+            | WorkRoute::MeetingExtract => &[StaffRole::Coordinator, StaffRole::Manager, StaffRole::PanelMember],
             WorkRoute::MeetingResearch | WorkRoute::ActionUpdate => &[StaffRole::Coordinator, StaffRole::PanelMember],
             WorkRoute::MeetingSave
             | WorkRoute::MeetingPublish
             | WorkRoute::MeetingClose
             | WorkRoute::SelectionChange
             | WorkRoute::MeetingAttendance
-            | WorkRoute::MeetingCaseRecord => &[StaffRole::Coordinator],
+            | WorkRoute::MeetingCaseRecord
+            | WorkRoute::PathwayStep => &[StaffRole::Coordinator],
             // Ids, codes and times only: the coordinator answers for the clinic's
             // records, the administrator for its systems.
             WorkRoute::Audit => &[StaffRole::Coordinator, StaffRole::Administrator],
@@ -267,6 +288,10 @@ impl WorkRoute {
             WorkRoute::MeetingCaseRecord => "meeting_case_record",
             WorkRoute::Actions => "actions",
             WorkRoute::ActionUpdate => "action_update",
+            WorkRoute::MeetingMinutes => "meeting_minutes",
+            WorkRoute::MeetingExtract => "meeting_extract",
+            WorkRoute::Pathways => "pathways",
+            WorkRoute::PathwayStep => "pathway_step",
         }
     }
 }
@@ -310,6 +335,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
             WorkRoute::MeetingCaseRecord => axum::routing::post(crate::panel::case_record),
             WorkRoute::Actions => axum::routing::get(crate::panel::actions),
             WorkRoute::ActionUpdate => axum::routing::post(crate::panel::action_update),
+            WorkRoute::MeetingMinutes => axum::routing::get(crate::panel::meeting_minutes),
+            WorkRoute::MeetingExtract => axum::routing::get(crate::panel::meeting_extract),
+            WorkRoute::Pathways => axum::routing::get(crate::pathways::pathways),
+            WorkRoute::PathwayStep => axum::routing::post(crate::pathways::pathway_step),
         };
         let handler = if route == WorkRoute::SignIn {
             handler

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use waymark_clinic::store::AdminAction;
 use waymark_clinic::workspace::WorkRoute;
 use waymark_domain::{ActionStatus, Agency, CaseId, PanelDecision, SrpRating, TaskStatus, Typology};
+use waymark_typeset::kit::{assert_structurally_valid, keep_first_page, pages_of};
 
 fn fields_of(body: &[u8]) -> Vec<String> {
     json_of(body)["fields"]
@@ -242,6 +243,100 @@ async fn a_whole_panel_cycle_reaches_the_laptop_and_each_agency_sees_only_its_pa
             "{name}: the coordinator's page holds the review"
         );
 
+        // The police note on their action where she lives: it reaches no page or screen at the clinic.
+        let police_action =
+            held["cases"][0]["actions"].as_array().unwrap().iter().find(|a| a["agency"] == "police").unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        let noted = json!({ "status": "open", "note": "Patrols past 7 Hiddenhurst Lane nightly." });
+        let noting = path(WorkRoute::ActionUpdate, &police_action);
+        let (status, _) = call(&clinic, request_with(WorkRoute::ActionUpdate, &noting, &police, &noted)).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        let (_, body) = call(&clinic, detail(&a, &coordinator)).await;
+        let text = String::from_utf8_lossy(&body).into_owned();
+        assert!(!text.contains("Hiddenhurst") && text.contains(waymark_clinic::panel::WITHHELD_ADDRESS), "{name}");
+
+        // The minutes: every recorded field, OFFICIAL-SENSITIVE on every page, valid by qpdf.
+        let dir = tempfile::tempdir().unwrap();
+        let minutes_path = path(WorkRoute::MeetingMinutes, &a);
+        let (status, headers, pdf) =
+            send(&clinic, request(WorkRoute::MeetingMinutes, &minutes_path, Some(&coordinator), None)).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {}", String::from_utf8_lossy(&pdf));
+        assert_eq!(headers["content-type"], "application/pdf", "{name}");
+        assert_eq!(
+            headers["content-disposition"], "attachment; filename=\"panel-minutes-2026-12-10.pdf\"",
+            "{name}: the date names it, never a case"
+        );
+        let file = dir.path().join("minutes.pdf");
+        std::fs::write(&file, &pdf).unwrap();
+        assert_structurally_valid(&file);
+        keep_first_page(&file, &docs_printouts().join("panel-minutes"));
+        let pages = pages_of(&file);
+        assert!(pages.iter().all(|p| p.matches("OFFICIAL-SENSITIVE").count() >= 2), "{name}: header and footer");
+        let all = pages.join(" ");
+        for recorded in [
+            "Panel met on 10 Dec 2026",
+            "Research due by 9 Dec 2026",
+            "WS-1",
+            "PNL1",
+            "Present",
+            "Apologies",
+            "Two call-outs in November; PIN served 20/11.",
+            "(returned after the deadline)",
+            "Two reports this month; a harassment warning was served.",
+            "She is frightened to leave the house.",
+            "Typology Rejected",
+            "Risk of violence Moderate Threats, no violence yet.",
+            "Risk of persistence High Contact continued after the warning.",
+            "Risk of recurrence High Stalked a former partner before.",
+            "Psychosocial damage High Stopped working.",
+            "Stalking Protection Order application; Ask the housing team about a move.",
+            "Review at the January panel.",
+            "Apply for a Stalking Protection Order",
+            "DS Example (TEST)",
+            "Review the safety plan with her",
+            "20 Dec 2026",
+            "14 Dec 2026",
+            "Flagged by the force stalking coordinator",
+        ] {
+            assert!(all.contains(recorded), "{name}: the minutes lack {recorded:?}: {all}");
+        }
+        assert!(!all.contains("Hiddenhurst"), "{name}: the minutes show where she lives");
+        assert_eq!(status, StatusCode::OK);
+        // The police's extract: their research and action, nothing of the charity's, no record.
+        let extract_path = path(WorkRoute::MeetingExtract, &a);
+        let (status, pdf) = call(&clinic, request(WorkRoute::MeetingExtract, &extract_path, Some(&police), None)).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        let file = dir.path().join("extract.pdf");
+        std::fs::write(&file, &pdf).unwrap();
+        assert_structurally_valid(&file);
+        let extract = pages_of(&file).join(" ");
+        assert!(extract.contains("extract for Police") && extract.contains("Apply for a Stalking Protection Order"));
+        assert!(extract.contains("PIN served"), "{name}: {extract}");
+        for theirs in
+            ["frightened", "safety plan with her", "Stopped working", "Rejected", "housing team", "Hiddenhurst"]
+        {
+            assert!(!extract.contains(theirs), "{name}: the police extract holds {theirs:?}");
+        }
+        // An agency asks only for its own; the coordinator names the agency.
+        let other = format!("{extract_path}?agency=victims_charity");
+        let (status, body) = call(&clinic, request(WorkRoute::MeetingExtract, &other, Some(&police), None)).await;
+        assert_eq!((status, fields_of(&body)), (StatusCode::BAD_REQUEST, vec!["agency".to_owned()]), "{name}");
+        let (status, _) =
+            call(&clinic, request(WorkRoute::MeetingExtract, &extract_path, Some(&coordinator), None)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: whose extract?");
+        let (status, pdf) = call(&clinic, request(WorkRoute::MeetingExtract, &other, Some(&coordinator), None)).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        std::fs::write(&file, &pdf).unwrap();
+        let extract = pages_of(&file).join(" ");
+        assert!(extract.contains("Review the safety plan with her") && !extract.contains("PIN served"), "{name}");
+        assert_eq!(
+            call(&clinic, request(WorkRoute::MeetingMinutes, &minutes_path, Some(&police), None)).await.0,
+            StatusCode::FORBIDDEN,
+            "{name}: the minutes are the coordinator's"
+        );
+
         // The laptop pulls: the review (SRP, decisions, actions) and the charity's task linked to it.
         let page = clinic.state.store.feed(device, "ISA01", 0, 1000).unwrap();
         laptop.sync_apply(&page.ops, page.through).unwrap();
@@ -282,8 +377,19 @@ async fn a_whole_panel_cycle_reaches_the_laptop_and_each_agency_sees_only_its_pa
         };
         let done = json!({ "status": "done", "note": "Plan reviewed at home visit." });
         assert_eq!(call(&clinic, update(&charity_action, &police, done.clone())).await.0, StatusCode::NOT_FOUND);
+        let (status, body) = call(&clinic, update(&charity_action, &charity, json!({ "status": "cancelled" }))).await;
+        assert_eq!(
+            (status, fields_of(&body)),
+            (StatusCode::BAD_REQUEST, vec!["status".to_owned()]),
+            "{name}: the panel's call"
+        );
         let (status, _) = call(&clinic, update(&charity_action, &charity, done)).await;
         assert_eq!(status, StatusCode::OK, "{name}");
+        // Heard now, the case is off the selection: the coordinator's hand lapsed with the hearing.
+        let (_, body) =
+            call(&clinic, request(WorkRoute::Selection, WorkRoute::Selection.path(), Some(&coordinator), None)).await;
+        let listed = json_of(&body)["rows"].as_array().unwrap().iter().any(|r| r["case_id"] == case_a.to_string());
+        assert!(!listed, "{name}: heard, with nothing new since");
         let page = clinic.state.store.feed(device, "ISA01", page.through, 1000).unwrap();
         laptop.sync_apply(&page.ops, page.through).unwrap();
         let file = laptop.case_file(CaseId(case_a)).unwrap();
@@ -331,6 +437,7 @@ async fn a_whole_panel_cycle_reaches_the_laptop_and_each_agency_sees_only_its_pa
             AdminAction::AttendanceRecorded,
             AdminAction::PanelCaseRecorded,
             AdminAction::ActionUpdated,
+            AdminAction::MinutesMade,
         ] {
             assert!(audit.iter().any(|l| l.action == action), "{name}: {action:?} is audited");
         }
@@ -341,5 +448,62 @@ async fn a_whole_panel_cycle_reaches_the_laptop_and_each_agency_sees_only_its_pa
             assert!(!text.contains(words), "{name}: the audit holds {words}");
         }
         waymark_clinic::store::verify_audit(&audit, clinic.state.store.audit_bounds().unwrap(), None).unwrap();
+    }
+}
+
+/// Where the README's pictures of first pages are kept.
+fn docs_printouts() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/printouts")
+}
+
+#[tokio::test]
+async fn a_perpetrators_pathways_are_recorded_in_order_and_counted_for_the_commissioner_in_every_store() {
+    // Why: the commissioner counts referrals, acceptances, starts,
+    // completions and reoffending on each pathway; a step out of order, on a
+    // perpetrator of another case or dated ahead would count what did not happen.
+    let clock = Arc::new(TestClock::at(start()));
+    for (name, clinic) in stores_at(&clock) {
+        clock.set(start());
+        let members = staff(&*clinic.state.store, start());
+        let member = |code: &str| members.iter().find(|m| m.code == code).unwrap();
+        let (case, _dir, mut laptop, device) = a_laptop_with_a_case(&clinic, start());
+        let perpetrator = a_perpetrator(&clinic, &mut laptop, device, case);
+        let coordinator = sign_in(&clinic, member("CRD1"), clock.now()).await;
+        let manager = sign_in(&clinic, member("MGR1"), clock.now()).await;
+        let route = WorkRoute::PathwayStep;
+        let step = |stage: &str, on: &str| json!({ "case_id": case, "perpetrator_id": perpetrator, "kind": "mental_health", "stage": stage, "on": on });
+        let send_step = |who: &Browser, body: Value| request_with(route, route.path(), who, &body);
+        let (status, _) = call(&clinic, send_step(&manager, step("referred", "2026-11-02"))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{name}: the coordinator records them");
+        let (status, body) = call(&clinic, send_step(&coordinator, step("started", "2026-11-02"))).await;
+        assert_eq!((status, fields_of(&body)), (StatusCode::BAD_REQUEST, vec!["stage".to_owned()]), "{name}");
+        let (status, body) = call(&clinic, send_step(&coordinator, step("referred", "2026-12-25"))).await;
+        assert_eq!((status, fields_of(&body)), (StatusCode::BAD_REQUEST, vec!["on".to_owned()]), "{name}: ahead");
+        let mut stranger = step("referred", "2026-11-02");
+        stranger["perpetrator_id"] = json!(Uuid::from_u128(7));
+        let (status, body) = call(&clinic, send_step(&coordinator, stranger)).await;
+        assert_eq!((status, fields_of(&body)), (StatusCode::BAD_REQUEST, vec!["perpetrator_id".to_owned()]));
+        for (stage, on) in [("referred", "2026-11-02"), ("accepted", "2026-11-09"), ("started", "2026-11-20")] {
+            let (status, body) = call(&clinic, send_step(&coordinator, step(stage, on))).await;
+            assert_eq!(status, StatusCode::OK, "{name}: {stage}: {}", String::from_utf8_lossy(&body));
+        }
+        let (status, body) = call(&clinic, send_step(&coordinator, step("declined", "2026-11-21"))).await;
+        assert_eq!((status, fields_of(&body)), (StatusCode::BAD_REQUEST, vec!["stage".to_owned()]), "{name}");
+        let (status, body) =
+            call(&clinic, request(WorkRoute::Pathways, WorkRoute::Pathways.path(), Some(&manager), None)).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        let view = json_of(&body);
+        assert_eq!(view["pathways"][0]["reference"], "WS-1", "{name}");
+        let stages: Vec<&str> =
+            view["pathways"][0]["steps"].as_array().unwrap().iter().map(|s| s["stage"].as_str().unwrap()).collect();
+        assert_eq!(stages, ["referred", "accepted", "started"], "{name}");
+        let mental = view["figures"].as_array().unwrap().iter().find(|f| f["kind"] == "mental_health").unwrap();
+        assert_eq!(
+            (mental["referred"].as_u64(), mental["started"].as_u64(), mental["completed"].as_u64()),
+            (Some(1), Some(1), Some(0))
+        );
+        assert!(!String::from_utf8_lossy(&body).contains("Casey"), "{name}: by record id, never a name");
+        let audit = clinic.state.store.admin_audit().unwrap();
+        assert_eq!(audit.iter().filter(|l| l.action == AdminAction::PathwayRecorded).count(), 3, "{name}");
     }
 }

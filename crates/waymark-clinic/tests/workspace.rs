@@ -27,7 +27,8 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
     for (name, clinic) in stores_at(&clock) {
         clock.set(start());
         let members = staff(&*clinic.state.store, start());
-        let (case_id, _laptop, _vault, device) = a_laptop_with_a_case(&clinic, start());
+        let (case_id, _laptop, mut vault, device) = a_laptop_with_a_case(&clinic, start());
+        let perpetrator = a_perpetrator(&clinic, &mut vault, device, case_id);
         let case_path = WorkRoute::Case.path().replace("{id}", &case_id.to_string());
         let mut browsers = Vec::new();
         for member in &members {
@@ -84,9 +85,22 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
                     Some(serde_json::json!({ "case_id": case_id, "include": true, "reason": "Asked by the police" })),
                 ),
                 // A published meeting PNL1 (police) is invited to and came to; PNL2 (the charity) is not invited.
-                WorkRoute::Meeting => {
+                WorkRoute::PathwayStep => (
+                    route.path().to_owned(),
+                    Some(serde_json::json!({ "case_id": case_id, "perpetrator_id": perpetrator, "kind": "mappa",
+                        "stage": "referred", "on": "2026-12-07" })),
+                ),
+                WorkRoute::Meeting | WorkRoute::MeetingMinutes => {
                     (route.path().replace("{id}", &a_held_meeting(&clinic, case_id).to_string()), None)
                 }
+                // The police's extract: the coordinator and the manager name the agency, the police member may.
+                WorkRoute::MeetingExtract => (
+                    format!(
+                        "{}?agency=police",
+                        route.path().replace("{id}", &a_held_meeting(&clinic, case_id).to_string())
+                    ),
+                    None,
+                ),
                 WorkRoute::MeetingResearch => (
                     route.path().replace("{id}", &a_held_meeting(&clinic, case_id).to_string()),
                     Some(serde_json::json!({ "case_id": case_id, "summary": "Nothing further held." })),
@@ -125,7 +139,13 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
                 // Nor a meeting, its research or an action that is not theirs; and the
                 // coordinator entering research must say whose it is.
                 let not_theirs = member.code == "PNL2"
-                    && matches!(route, WorkRoute::Meeting | WorkRoute::MeetingResearch | WorkRoute::ActionUpdate);
+                    && matches!(
+                        route,
+                        WorkRoute::Meeting
+                            | WorkRoute::MeetingResearch
+                            | WorkRoute::ActionUpdate
+                            | WorkRoute::MeetingExtract
+                    );
                 let unnamed = member.code == "CRD1" && route == WorkRoute::MeetingResearch;
                 let allowed = route.roles().contains(&member.role) && !off_agenda && !not_theirs && !unnamed;
                 let expected = match (allowed, route) {
@@ -223,6 +243,8 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
                     | WorkRoute::MeetingSave
                     | WorkRoute::Selection
                     | WorkRoute::SelectionChange
+                    | WorkRoute::Pathways
+                    | WorkRoute::PathwayStep
             ) {
                 continue;
             }

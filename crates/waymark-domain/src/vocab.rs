@@ -375,6 +375,38 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// A perpetrator's pathway the panel tracks (clinic.md, "The flow of a case", step 6).
+    PathwayKind {
+        MentalHealth = "mental_health" => "Mental-health pathway",
+        Mappa = "mappa" => "MAPPA referral",
+    }
+);
+
+vocabulary!(
+    /// A step on a pathway, in the order they come; declined ends it.
+    PathwayStage {
+        Referred = "referred" => "Referred",
+        Accepted = "accepted" => "Accepted",
+        Declined = "declined" => "Declined",
+        Started = "started" => "Started",
+        Completed = "completed" => "Completed",
+        Reoffended = "reoffended" => "Reoffended",
+    }
+);
+
+impl PathwayStage {
+    /// The stage a pathway must have reached before this one can be recorded.
+    pub fn needs(self) -> Option<PathwayStage> {
+        match self {
+            PathwayStage::Referred => None,
+            PathwayStage::Accepted | PathwayStage::Declined | PathwayStage::Reoffended => Some(PathwayStage::Referred),
+            PathwayStage::Started => Some(PathwayStage::Accepted),
+            PathwayStage::Completed => Some(PathwayStage::Started),
+        }
+    }
+}
+
+vocabulary!(
     /// Where the panel's selection found a criterion met.
     SelectionBasis {
         Referral = "referral" => "Ticked on the referral",
@@ -523,6 +555,8 @@ pub struct Vocabularies {
     pub typologies: Vec<Choice>,
     pub srp_ratings: Vec<Choice>,
     pub selection_bases: Vec<Choice>,
+    pub pathway_kinds: Vec<Choice>,
+    pub pathway_stages: Vec<Choice>,
     pub escalation_signs: Vec<Choice>,
     /// The fields each kind presents, with their labels (`KindRules::presented`):
     /// the forms take labels and fields from here instead of repeating them.
@@ -568,6 +602,8 @@ impl Vocabularies {
             typologies: Typology::choices(),
             srp_ratings: SrpRating::choices(),
             selection_bases: SelectionBasis::choices(),
+            pathway_kinds: PathwayKind::choices(),
+            pathway_stages: PathwayStage::choices(),
             escalation_signs: EscalationSign::choices(),
             presented: crate::RecordKind::ALL
                 .iter()

@@ -23,9 +23,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::Path;
-use typst_layout::PagedDocument;
 use uuid::Uuid;
 use waymark_domain::{Case, CaseId, RecordKind};
+use waymark_typeset::Document as PagedDocument;
 use waymark_vault::Vault;
 
 /// Declares the printouts: each line names the request's variant and fields,
@@ -218,7 +218,7 @@ impl Printer {
         if options.discreet && guard_parts.is_none() {
             return Err(PrintError::Internal { what: "the discreet check's inputs" });
         }
-        let compiled = self.engine.compile(&self.templates, kind.template(), &data, now, options.discreet)?;
+        let compiled = engine::compile(&self.engine, &self.templates, kind.template(), &data, now, options.discreet)?;
         let page_texts = engine::page_texts(&compiled.document);
         // The address guard: no printout shows a victim's address only because
         // it was typed into notes, unless the advocate has said so.

@@ -8,11 +8,11 @@ use chrono::{TimeZone, Utc};
 use rand::SeedableRng;
 use secrecy::SecretString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use waymark_domain::time::ManualClock;
 use waymark_domain::{CaseId, PlanAction, Record, SafetyPlan, SafetyPlanId};
 use waymark_print::{DocumentKind, Exposure, Options, PrintError, Printer, Request, Templates};
+use waymark_typeset::kit::{assert_structurally_valid, pages_of, run_tool};
 use waymark_vault::queries::CaseFile;
 use waymark_vault::{Env, Mutation, Vault};
 
@@ -60,33 +60,9 @@ impl Fixture {
     }
 }
 
-fn run(tool: &str, args: &[&str]) -> String {
-    let output = Command::new(tool)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{tool} did not run ({e}); install poppler-utils and qpdf (cargo xtask setup)"));
-    assert!(output.status.success(), "{tool} failed: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// The words of each page, whitespace collapsed, as pdftotext reads them.
-fn pages_of(pdf: &Path) -> Vec<String> {
-    // Content-stream order keeps each table cell whole, as a screen reader meets it.
-    let text = run("pdftotext", &["-raw", pdf.to_str().unwrap(), "-"]);
-    text.split('\u{c}')
-        .map(|page| page.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|page| !page.is_empty())
-        .collect()
-}
-
-fn assert_structurally_valid(pdf: &Path) {
-    let report = run("qpdf", &["--check", pdf.to_str().unwrap()]);
-    assert!(report.contains("No syntax or stream encoding errors"), "qpdf: {report}");
-}
-
 /// Tagged PDF: the catalogue has a structure tree and says it is marked.
 fn assert_tagged(pdf: &Path) {
-    let catalog = run("qpdf", &["--show-object=trailer", "--filtered-stream-data", pdf.to_str().unwrap()]);
+    let catalog = run_tool("qpdf", &["--show-object=trailer", "--filtered-stream-data", pdf.to_str().unwrap()]);
     let root = catalog
         .split("/Root ")
         .nth(1)
@@ -94,21 +70,15 @@ fn assert_tagged(pdf: &Path) {
         .expect("a /Root in the trailer")
         .trim()
         .to_owned();
-    let object = run("qpdf", &[&format!("--show-object={}", root.replace(' ', ",")), pdf.to_str().unwrap()]);
+    let object = run_tool("qpdf", &[&format!("--show-object={}", root.replace(' ', ",")), pdf.to_str().unwrap()]);
     assert!(object.contains("/StructTreeRoot"), "no structure tree: {object}");
     assert!(object.contains("/Marked true"), "not marked: {object}");
 }
 
 /// Renders page 1 to `docs/printouts/NAME.png` for the README.
 fn keep_first_page(pdf: &Path, name: &str) {
-    let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/printouts");
-    std::fs::create_dir_all(&out_dir).unwrap();
-    let stem = out_dir.join(name);
-    run(
-        "pdftoppm",
-        &["-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", pdf.to_str().unwrap(), stem.to_str().unwrap()],
-    );
-    assert!(stem.with_extension("png").metadata().unwrap().len() > 1000, "the page image is empty");
+    let stem = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/printouts").join(name);
+    waymark_typeset::kit::keep_first_page(pdf, &stem);
 }
 
 #[test]
@@ -161,7 +131,7 @@ fn the_discreet_plan_has_no_avoided_word_no_address_and_nothing_on_the_perpetrat
     );
     assert_structurally_valid(&pdf);
     // The file's own metadata, as pdfinfo shows anyone who opens its properties: no program, no service.
-    let info = run("pdfinfo", &["-meta", pdf.to_str().unwrap()]).to_lowercase();
+    let info = run_tool("pdfinfo", &["-meta", pdf.to_str().unwrap()]).to_lowercase();
     for giveaway in ["waymark", "typst", "safety", "example stalking"] {
         assert!(!info.contains(giveaway), "the discreet PDF's metadata says {giveaway}: {info}");
     }
@@ -195,7 +165,7 @@ fn the_discreet_plan_has_no_avoided_word_no_address_and_nothing_on_the_perpetrat
     }
     // pdfimages lists a two-line header, then one line per picture.
     assert_eq!(
-        run("pdfimages", &["-list", pdf.to_str().unwrap()]).lines().count(),
+        run_tool("pdfimages", &["-list", pdf.to_str().unwrap()]).lines().count(),
         2,
         "a picture on the discreet plan"
     );

@@ -1846,6 +1846,8 @@ export type Vocabularies = {
 	typologies: Choice[],
 	srp_ratings: Choice[],
 	selection_bases: Choice[],
+	pathway_kinds: Choice[],
+	pathway_stages: Choice[],
 	escalation_signs: Choice[],
 	/**
 	 *  The fields each kind presents, with their labels (`KindRules::presented`):

@@ -69,6 +69,8 @@ export type VocabularyValues = Exactly<
     attendance: string;
     overdue_closures: string;
     selection_bases: string;
+    pathway_kinds: string;
+    pathway_stages: string;
   }
 >;
 

@@ -70,6 +70,17 @@ describe("a panel member's agenda", () => {
     expect(text).toContain("Not returned yet.");
   });
 
+  it("offers their agency's extract of each published meeting, naming no agency, and not the whole minutes", async () => {
+    show();
+    const meeting = within(await screen.findByRole("region", { name: "Panel of 10 Dec 2026" }));
+    const link = meeting.getByRole("link", { name: "Our extract (PDF)" });
+    expect(link.getAttribute("href")).toBe("/w/api/meetings/m1/extract");
+    expect(link.getAttribute("href")).not.toContain("agency");
+    expect(link.hasAttribute("download")).toBe(true);
+    expect(screen.queryByRole("link", { name: /minutes/i })).toBeNull();
+    expect(screen.getAllByRole("link").map((a) => a.getAttribute("href"))).toEqual(["/w/api/meetings/m1/extract"]);
+  });
+
   it("returns research without naming the agency: the server knows it", async () => {
     const { api, user } = show();
     const form = within(await screen.findByRole("form", { name: "Research on T-2" }));

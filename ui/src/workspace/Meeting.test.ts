@@ -5,6 +5,7 @@ import Meeting from "./Meeting.svelte";
 import { caseloadRow, vocabularies } from "../test-kit";
 import {
   agendaItemView,
+  attendanceView,
   caseload,
   escalatingRow,
   invalidForm,
@@ -509,6 +510,50 @@ describe("a panel meeting's page", () => {
       expect(screen.queryByRole("button", { name })).toBeNull();
     expect(screen.queryByRole("form")).toBeNull();
     expect(api.sent("GET /w/api/caseload")).toEqual([]);
+  });
+
+  describe("its minutes and extracts", () => {
+    const invitedFour = meetingView({
+      published_at: "2026-12-01T10:00:00Z",
+      invited: ["PNL1", "PNL2", "PNL3", "PNL4"],
+    });
+    /** Four members invited, two of them police: an extract for each agency, once. */
+    const routes = {
+      "GET /w/api/meetings/m1": {
+        body: meetingDetail(invitedFour, {
+          attendance: [
+            attendanceView(),
+            attendanceView({ code: "PNL2", name: "Robin Probation", agency: "probation" }),
+            attendanceView({ code: "PNL3", name: "Sam Support", agency: { other: "Housing" } }),
+            attendanceView({ code: "PNL4", name: "Pip Police", agency: "police" }),
+            attendanceView({ code: "PNL5", name: "Nobody's", agency: null }),
+          ],
+        }),
+      },
+    };
+    const links = () =>
+      within(screen.getByRole("region", { name: "Minutes" }))
+        .getAllByRole("link")
+        .map((a) => [a.textContent, a.getAttribute("href"), a.hasAttribute("download")]);
+
+    for (const role of ["coordinator", "manager"] as const)
+      it(`gives the ${role} the minutes and each invited agency's extract to download`, async () => {
+        show("m1", { role, meeting: invitedFour, routes });
+        await screen.findByRole("region", { name: "Minutes" });
+        expect(links()).toEqual([
+          ["Download the minutes (PDF)", "/w/api/meetings/m1/minutes", true],
+          ["Extract for Police (PDF)", "/w/api/meetings/m1/extract?agency=police", true],
+          ["Extract for Probation (PDF)", "/w/api/meetings/m1/extract?agency=probation", true],
+          ["Extract for Housing (PDF)", "/w/api/meetings/m1/extract?agency=other%3Ahousing", true],
+        ]);
+      });
+
+    it("offers none while the meeting is a draft", async () => {
+      show("m1", { meeting: meetingView({ invited: ["PNL1"] }) });
+      await screen.findByRole("heading", { level: 1, name: "Panel of 10 Dec 2026" });
+      expect(screen.queryByRole("region", { name: "Minutes" })).toBeNull();
+      expect(screen.queryByRole("link", { name: /PDF/ })).toBeNull();
+    });
   });
 
   it("says so for a meeting the server does not have, or does not show", async () => {

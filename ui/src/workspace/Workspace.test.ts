@@ -96,6 +96,7 @@ describe("signing in", () => {
       "Selection",
       "Panel",
       "Actions",
+      "Pathways",
       "Audit",
     ]);
     expect(nav.getByRole("button", { name: "Caseload" }).getAttribute("aria-current")).toBe("page");
@@ -335,6 +336,7 @@ describe("the nav", () => {
       "Selection",
       "Panel",
       "Actions",
+      "Pathways",
     ]);
     await user.click(nav.getByRole("button", { name: "Panel" }));
     await screen.findByRole("table", { name: /Panel meetings/ });

@@ -46,6 +46,9 @@ import {
   mockServer,
   panelMembers,
   newSecondFactor,
+  pathwayStep,
+  pathwaysView,
+  pathwayView,
   pendingDuplicateView,
   referralRecords,
   referralRow,
@@ -190,6 +193,18 @@ function server(who: SignedIn = signedIn()) {
     },
     "POST /w/api/selection": invalidForm("the change has fields to put right", [
       { field: "reason", rule: "must be at most 500 characters" },
+    ]),
+    "GET /w/api/pathways": {
+      body: pathwaysView({
+        pathways: [
+          pathwayView(),
+          pathwayView({ kind: "mappa", steps: [pathwayStep(), pathwayStep({ stage: "declined", on: "2026-11-09" })] }),
+        ],
+      }),
+    },
+    "POST /w/api/pathways": invalidForm("the step has fields to put right", [
+      { field: "stage", rule: "is already recorded" },
+      { field: "on", rule: "is before the pathway's last step" },
     ]),
     "GET /w/api/actions": { body: { actions: [overdue, actionView(), actionView({ id: "a2", status: "done" })] } },
     "POST /w/api/actions/a0": invalidForm("the action has fields to put right", [
@@ -554,6 +569,39 @@ describe("accessibility", () => {
       within(await screen.findByRole("navigation", { name: "Main" })).getByRole("button", { name: "Selection" }),
     );
     await screen.findByRole("table", { name: "2 cases selected for the panel" });
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on the coordinator's pathways, the form to record a step, and a step the server refuses", async () => {
+    server();
+    render(Workspace);
+    const user = await signIn();
+    await user.click(
+      within(await screen.findByRole("navigation", { name: "Main" })).getByRole("button", { name: "Pathways" }),
+    );
+    await screen.findByRole("table", { name: /commissioner's pathway figures/ });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Record a step" }));
+    const form = within(screen.getByRole("form", { name: "Record a step on a pathway" }));
+    await user.click(form.getByRole("button", { name: "Record the step" }));
+    await form.findByRole("alert");
+    expect(await serious()).toEqual([]);
+    await user.selectOptions(form.getByLabelText(/^Case/), await form.findByRole("option", { name: /^T-1,/ }));
+    await user.selectOptions(form.getByLabelText(/^Perpetrator/), await form.findByRole("option", { name: /^Test/ }));
+    await user.selectOptions(form.getByLabelText(/^Pathway/), "Mental-health pathway");
+    await user.click(form.getByRole("button", { name: "Record the step" }));
+    await form.findByText("The stage is already recorded.");
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on the manager's pathways, read only", async () => {
+    server(signedIn({ role: "manager", staff_code: "MGR1" }));
+    render(Workspace);
+    const user = await signIn();
+    await user.click(
+      within(await screen.findByRole("navigation", { name: "Main" })).getByRole("button", { name: "Pathways" }),
+    );
+    await screen.findByRole("table", { name: /commissioner's pathway figures/ });
     expect(await serious()).toEqual([]);
   });
 

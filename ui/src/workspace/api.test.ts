@@ -128,4 +128,33 @@ describe("the workspace's requests", () => {
     expect(server.log.map((s) => s.headers.get(api.CSRF_HEADER))).toEqual([null, "t", "t", "t", "t", "t"]);
     expect(server.log[2].body).toEqual({ marks: [{ code: "PNL1", mark: "present" }] });
   });
+
+  it("read the pathways without the CSRF token, and record a step with it, the body as given", async () => {
+    const view = { pathways: [], figures: [] };
+    const server = mockServer({ "GET /w/api/pathways": { body: view }, "POST /w/api/pathways": { body: view } });
+    expect(await api.pathways()).toEqual(view);
+    const step = { case_id: "c1", perpetrator_id: "p1", kind: "mappa", stage: "referred", on: "2026-11-02" } as const;
+    expect(await api.recordPathwayStep(step, "t")).toEqual(view);
+    expect(server.log.map((s) => [s.method, s.path, s.headers.get(api.CSRF_HEADER)])).toEqual([
+      ["GET", "/w/api/pathways", null],
+      ["POST", "/w/api/pathways", "t"],
+    ]);
+    expect(server.log[1].body).toStrictEqual(step);
+  });
+});
+
+describe("the minutes' links", () => {
+  it("name the meeting and the agency encoded, a service's own agency trimmed and in lower case", () => {
+    expect(api.minutesUrl("m1")).toBe("/w/api/meetings/m1/minutes");
+    expect(api.minutesUrl("a/b")).toBe("/w/api/meetings/a%2Fb/minutes");
+    expect(api.extractUrl("m1", "victims_charity")).toBe("/w/api/meetings/m1/extract?agency=victims_charity");
+    expect(api.extractUrl("m1", { other: "Housing" })).toBe("/w/api/meetings/m1/extract?agency=other%3Ahousing");
+    expect(api.extractUrl("m1", { other: " Local Housing & Co " })).toBe(
+      "/w/api/meetings/m1/extract?agency=other%3Alocal%20housing%20%26%20co",
+    );
+  });
+
+  it("name no agency for a panel member's own extract", () => {
+    expect(api.extractUrl("m1")).toBe("/w/api/meetings/m1/extract");
+  });
 });

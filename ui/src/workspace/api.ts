@@ -23,6 +23,8 @@ import type {
   MeetingView,
   NewSecondFactor,
   PanelMemberView,
+  PathwaysView,
+  PathwayStepFields,
   Reconfirm,
   ReferralFields,
   ReferralReceipt,
@@ -231,6 +233,24 @@ export const closeMeeting = (id: string, csrf: string) =>
  */
 export const meetingDetail = (id: string) => send<MeetingDetail>("GET", meetingPath(id));
 /**
+ * An agency as the server's `?agency=` names it: a known one by its wire
+ * name, a service's own as `other:<name>`, trimmed and in lower case.
+ */
+export const agencyParam = (agency: B.Agency): string =>
+  typeof agency === "string" ? agency : `other:${agency.other.trim().toLowerCase()}`;
+/** The meeting's whole minutes as a PDF download, for the coordinator and the manager. A link's href, not fetched. */
+export const minutesUrl = (id: string) => `${API}${meetingPath(id)}/minutes`;
+/**
+ * One agency's extract of the meeting's minutes (its own research and
+ * actions only) as a PDF download; a link's href, not fetched. The
+ * coordinator and the manager name the agency; a panel member names none and
+ * always gets their own agency's.
+ */
+export function extractUrl(id: string, agency?: B.Agency): string {
+  const url = `${API}${meetingPath(id)}/extract`;
+  return agency === undefined ? url : `${url}?agency=${encodeURIComponent(agencyParam(agency))}`;
+}
+/**
  * Returns an agency's research on a case on the meeting's agenda; sent again,
  * it replaces the last. A panel member sends no `agency` (theirs is in the
  * staff register); the coordinator names the agency they enter it for.
@@ -262,5 +282,14 @@ export const selection = () => send<SelectionView>("GET", "/selection");
 /** The coordinator adds a case to the selection (with a criterion, if one) or takes it off, saying why. */
 export const changeSelection = (change: SelectionChange, csrf: string) =>
   send<SelectionView>("POST", "/selection", { body: change, csrf });
+/** Each perpetrator's mental-health pathway and MAPPA referral, and the commissioner's figures; for the coordinator and the manager. */
+export const pathways = () => send<PathwaysView>("GET", "/pathways");
+/**
+ * The coordinator records a step on a perpetrator's pathway. Refused naming
+ * `stage` (out of order, already recorded, after a declined referral), `on`
+ * (in the future, or before the last step), `perpetrator_id` or `case_id`.
+ */
+export const recordPathwayStep = (step: PathwayStepFields, csrf: string) =>
+  send<PathwaysView>("POST", "/pathways", { body: step, csrf });
 /** The audit's newest lines (at most 500), and whether its whole chain verifies. Reading it is a line too. */
 export const audit = () => send<AuditView>("GET", "/audit");

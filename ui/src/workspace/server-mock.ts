@@ -23,6 +23,10 @@ import type {
   MeetingView,
   NewSecondFactor,
   PanelMemberView,
+  PathwayFigures,
+  PathwayStep,
+  PathwaysView,
+  PathwayView,
   PendingDuplicateView,
   ReferralRecords,
   ReferralRow,
@@ -425,6 +429,49 @@ export function meetingDetail(
       code === "PNL1" ? attendanceView() : attendanceView({ code, name: code, agency: null }),
     ),
     cases: meeting.agenda.map((a) => meetingCase({ case_id: a.case_id, reference: a.reference, minutes: a.minutes })),
+    ...overrides,
+  };
+}
+
+/** The perpetrator `perpetrator()` makes, by a record id as the server's are (a UUID). */
+export const PERPETRATOR_ID = "5f0c2d1e-8a4b-4c6d-9e7f-0a1b2c3d4e5f";
+
+/** A step on a pathway: by default referred on 2 Nov 2026, recorded by the coordinator. */
+export function pathwayStep(overrides: Partial<PathwayStep> = {}): PathwayStep {
+  return { stage: "referred", on: "2026-11-02", by: "COORD1", at: "2026-11-02T10:00:00Z", ...overrides };
+}
+
+/** A perpetrator's pathway: by default the mental-health pathway on T-1, referred only. */
+export function pathwayView(overrides: Partial<PathwayView> = {}): PathwayView {
+  return {
+    perpetrator_id: PERPETRATOR_ID,
+    case_id: "c1",
+    reference: "T-1",
+    kind: "mental_health",
+    steps: [pathwayStep()],
+    ...overrides,
+  };
+}
+
+/** The figures for one kind of pathway: by default the mental-health pathway's, all nought. */
+export function pathwayFigures(overrides: Partial<PathwayFigures> = {}): PathwayFigures {
+  return {
+    kind: "mental_health",
+    referred: 0,
+    accepted: 0,
+    declined: 0,
+    started: 0,
+    completed: 0,
+    reoffended: 0,
+    ...overrides,
+  };
+}
+
+/** The pathways: by default the one `pathwayView()` makes, and the figures of both kinds to match. */
+export function pathwaysView(overrides: Partial<PathwaysView> = {}): PathwaysView {
+  return {
+    pathways: [pathwayView()],
+    figures: [pathwayFigures({ referred: 1 }), pathwayFigures({ kind: "mappa" })],
     ...overrides,
   };
 }

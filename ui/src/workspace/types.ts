@@ -281,6 +281,41 @@ export type CaseRecordFields = {
   actions: ActionFields[];
 };
 
+/** A perpetrator's pathway the panel tracks (waymark-domain's `PathwayKind`); labels in `pathway_kinds`. */
+export type PathwayKind = "mental_health" | "mappa";
+/** A step on a pathway, in the order they come (`PathwayStage`); labels in `pathway_stages`. */
+export type PathwayStage = "referred" | "accepted" | "declined" | "started" | "completed" | "reoffended";
+/** A step on a pathway: `on` the UK date it happened, `by` the staff code who recorded it, `at` when. */
+export type PathwayStep = { stage: PathwayStage; on: string; by: string; at: string };
+/** A perpetrator's pathway of one kind, its steps in order: the perpetrator by record id, never a name. */
+export type PathwayView = {
+  perpetrator_id: string;
+  case_id: string;
+  reference: string;
+  kind: PathwayKind;
+  steps: PathwayStep[];
+};
+/** How many perpetrators reached each stage of a pathway: the commissioner's figures. */
+export type PathwayFigures = {
+  kind: PathwayKind | null;
+  referred: number;
+  accepted: number;
+  declined: number;
+  started: number;
+  completed: number;
+  reoffended: number;
+};
+/** Every pathway, by case reference, and the figures for each kind. */
+export type PathwaysView = { pathways: PathwayView[]; figures: PathwayFigures[] };
+/** A step as the coordinator records it; `on` is "YYYY-MM-DD". */
+export type PathwayStepFields = {
+  case_id: string;
+  perpetrator_id: string;
+  kind: PathwayKind;
+  stage: PathwayStage;
+  on: string;
+};
+
 /** What a line of the clinic's audit records (the clinic store's `AdminAction`); `unrecognised`, written by a newer waymark-clinic. */
 export type AuditAction =
   | "quarantine_released"
@@ -305,6 +340,8 @@ export type AuditAction =
   | "attendance_recorded"
   | "panel_case_recorded"
   | "action_updated"
+  | "minutes_made"
+  | "pathway_recorded"
   | "unrecognised";
 /**
  * A line of the clinic's audit: who (a staff code) did what, to what, when.

@@ -5,7 +5,17 @@ import type { Agency, EscalationSign, Severity, SortBy, Warning } from "../lib/b
 import type { Choice, Escalation, Finding, Vocabularies } from "../lib/types";
 import { londonLocalNow, showDate } from "../lib/format";
 import { labelIn, spaced, wireLabel } from "../lib/labels";
-import type { AuditAction, IntakeStatus, MatchedOn, MeetingView, SamePerson, StaffRole } from "./types";
+import type {
+  AuditAction,
+  IntakeStatus,
+  MatchedOn,
+  MeetingView,
+  PathwayKind,
+  PathwayStage,
+  PathwayStep,
+  SamePerson,
+  StaffRole,
+} from "./types";
 
 /** What the sign-in screen says on arrival: why the last session ended, or that it did. */
 export type Notice = { text: string; alert: boolean };
@@ -177,6 +187,8 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   attendance_recorded: "Attendance recorded",
   panel_case_recorded: "Case recorded at the panel",
   action_updated: "Panel action updated",
+  minutes_made: "Minutes or an agency's extract made",
+  pathway_recorded: "Pathway step recorded",
   unrecognised: "Not recognised (written by a newer version)",
 };
 /** An audit line's action in words; one this page does not know, as the server wrote it. */
@@ -255,4 +267,41 @@ export function agencyChoices(vocab: Vocabularies | null | undefined, seen: (Age
     if (!known.some((c) => c.value === key)) known.push({ value: key, label: agencyWords(vocab, agency) });
   }
   return known;
+}
+
+// ---- Perpetrators' pathways ----
+
+/** A pathway's stages, in the order they come. */
+export const PATHWAY_STAGES: PathwayStage[] = [
+  "referred",
+  "accepted",
+  "declined",
+  "started",
+  "completed",
+  "reoffended",
+];
+
+/** A perpetrator as the pathways name them: never by name, by the first 8 characters of their record's id. */
+export const perpetratorWords = (id: string): string => `Perpetrator ${id.slice(0, 8)}`;
+
+/** A pathway's kind in words ("Mental-health pathway"); the figures' row of no kind is every pathway's. */
+export const pathwayKindWords = (vocab: Vocabularies | null | undefined, kind: PathwayKind | null): string =>
+  kind === null ? "All pathways" : wireLabel(vocab, "pathway_kinds", kind);
+
+/** A pathway's stage in words ("Referred"). */
+export const pathwayStageWords = (vocab: Vocabularies | null | undefined, stage: PathwayStage): string =>
+  wireLabel(vocab, "pathway_stages", stage);
+
+/**
+ * The step that most likely comes next after `steps`: referred first, then
+ * accepted, started and completed; after a declined referral or a completed
+ * pathway, only reoffending is left. The server judges what may follow.
+ */
+export function nextPathwayStage(steps: Pick<PathwayStep, "stage">[]): PathwayStage {
+  const reached = (stage: PathwayStage) => steps.some((s) => s.stage === stage);
+  if (!reached("referred")) return "referred";
+  if (reached("declined") || reached("completed")) return "reoffended";
+  if (!reached("accepted")) return "accepted";
+  if (!reached("started")) return "started";
+  return "completed";
 }

@@ -223,12 +223,16 @@ pub enum AdminAction {
     PanelCaseRecorded,
     /// An action's status or owner changed (target: the action).
     ActionUpdated,
+    /// A meeting's minutes or an agency's extract were made (target: the meeting; which and pages in the detail).
+    MinutesMade,
+    /// A step on a perpetrator's pathway was recorded (target: the perpetrator; kind and stage in the detail).
+    PathwayRecorded,
     /// Written by a newer waymark-clinic.
     Unrecognised,
 }
 
 impl AdminAction {
-    pub const KNOWN: [AdminAction; 22] = [
+    pub const KNOWN: [AdminAction; 24] = [
         AdminAction::QuarantineReleased,
         AdminAction::QuarantineDiscarded,
         AdminAction::PasswordSet,
@@ -251,6 +255,8 @@ impl AdminAction {
         AdminAction::AttendanceRecorded,
         AdminAction::PanelCaseRecorded,
         AdminAction::ActionUpdated,
+        AdminAction::MinutesMade,
+        AdminAction::PathwayRecorded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -277,6 +283,8 @@ impl AdminAction {
             AdminAction::AttendanceRecorded => "attendance_recorded",
             AdminAction::PanelCaseRecorded => "panel_case_recorded",
             AdminAction::ActionUpdated => "action_updated",
+            AdminAction::MinutesMade => "minutes_made",
+            AdminAction::PathwayRecorded => "pathway_recorded",
             AdminAction::Unrecognised => "unrecognised",
         }
     }
@@ -811,6 +819,8 @@ pub enum PanelDocKind {
     /// What a meeting recorded of a case.
     CaseRecord,
     Action,
+    /// A perpetrator's mental-health pathway or MAPPA referral.
+    Pathway,
 }
 
 impl PanelDocKind {
@@ -820,6 +830,7 @@ impl PanelDocKind {
             PanelDocKind::Research => "research",
             PanelDocKind::CaseRecord => "case_record",
             PanelDocKind::Action => "action",
+            PanelDocKind::Pathway => "pathway",
         }
     }
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use waymark_clinic::store::{AdminAction, ClinicStore, Origin};
 use waymark_clinic::workspace::{WorkRoute, CSRF_HEADER};
 use waymark_clinic::{DeviceRecord, DeviceStatus, StaffMember, StaffRole};
+use waymark_domain::time::london_date;
 use waymark_vault::kit as laptop_kit;
 
 pub const PASSWORD: &str = "lantern orbit marmalade";
@@ -196,12 +197,23 @@ pub fn a_meeting(clinic: &Clinic, case: Uuid) -> Uuid {
     meeting.id
 }
 
+/// A perpetrator the laptop adds to `case` and sends to the clinic; their record id.
+pub fn a_perpetrator(clinic: &Clinic, laptop: &mut waymark_vault::Vault, device: Uuid, case: Uuid) -> Uuid {
+    let patch = laptop_kit::patch(&["names+=Casey Vance (TEST)", "relationship=ex_intimate_partner"]);
+    let record =
+        laptop.add(waymark_domain::RecordKind::Perpetrator, Some(waymark_domain::CaseId(case)), &patch).unwrap();
+    push(clinic, laptop, device, start());
+    record.id()
+}
+
 /// A meeting published to PNL1 (the police), who came; the case on its agenda.
 pub fn a_held_meeting(clinic: &Clinic, case: Uuid) -> Uuid {
     let id = a_meeting(clinic, case);
     let store = &*clinic.state.store;
     let mut meeting = store.meetings().unwrap().into_iter().find(|m| m.id == id).unwrap();
     meeting.published_at = Some(start());
+    // It met today.
+    meeting.meets_on = london_date(start());
     meeting.attendance =
         vec![waymark_clinic::store::Attended { code: "PNL1".into(), mark: waymark_domain::Attendance::Present }];
     store.save_meeting(&meeting, "CRD1", AdminAction::MeetingPublished, start()).unwrap();
