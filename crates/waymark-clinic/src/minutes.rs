@@ -94,10 +94,21 @@ pub fn minutes_data(
                     "note": r.decision_note,
                 })
             });
+            let brief = c.brief.as_ref().map(|b| {
+                json!({
+                    "advocate": b.advocate,
+                    "risk": b.risk_level.map(|r| r.label()),
+                    "risk_review": b.risk_review_on.map(show_date),
+                    "incidents": b.incidents.to_string(),
+                    "next_hearing": b.next_hearing.map(waymark_domain::time::show_london),
+                    "escalation": b.escalation,
+                })
+            });
             json!({
                 "reference": c.reference,
                 "minutes": c.minutes,
                 "met": met,
+                "brief": brief,
                 "research": c.research.iter().map(|r| json!({
                     "agency": r.agency.label(),
                     "summary": r.summary,

@@ -520,6 +520,12 @@ fn selection_rows(state: &AppState) -> Result<Vec<SelectionRow>, ClinicError> {
     let today = london_date(now);
     let rules = &state.service.rules.panel;
     let heard = heard_on(state)?;
+    let mut last_recorded: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
+    for record in read::<CaseRecord>(state, None)? {
+        let latest = last_recorded.entry(record.case_id).or_insert(record.recorded_at);
+        *latest = (*latest).max(record.recorded_at);
+    }
+    let guard = AddressGuard::new(state);
     let choices: HashMap<Uuid, SelectionChoice> =
         read::<SelectionChoice>(state, None)?.into_iter().map(|c| (c.case_id, c)).collect();
     let meetings = state.store.meetings()?;
@@ -560,14 +566,15 @@ fn selection_rows(state: &AppState) -> Result<Vec<SelectionRow>, ClinicError> {
             heard_on: heard_dates,
         };
         let mut met = criteria_met(&facts, today, rules);
-        // The coordinator's hand lapses once the panel has heard the case since.
-        let last_heard = heard_dates.iter().copied().filter(|d| *d <= today).max();
-        let choice = choices.get(&case.id.0).filter(|c| last_heard.is_none_or(|heard| london_date(c.at) > heard));
+        // The coordinator's hand lapses once a meeting has recorded the case since.
+        let recorded = last_recorded.get(&case.id.0);
+        let choice = choices.get(&case.id.0).filter(|c| recorded.is_none_or(|at| c.at > *at));
         if let Some(added) = choice.filter(|c| c.include) {
             met.push(CriterionMet {
                 criterion: added.criterion.unwrap_or(ReferralCriterion::ProfessionalJudgement),
                 basis: SelectionBasis::Coordinator,
-                why: added.reason.clone(),
+                // Typed by a person: it may name where she lives.
+                why: guard.text(case.id.0, &added.reason)?,
             });
         }
         let review_due_on = panel_review_due(heard_dates, today, rules);
@@ -579,7 +586,7 @@ fn selection_rows(state: &AppState) -> Result<Vec<SelectionRow>, ClinicError> {
             reference: case.reference.clone(),
             advocate: case.advocate.clone(),
             met,
-            removed: choice.filter(|c| !c.include).map(|c| c.reason.clone()),
+            removed: guard.opt(case.id.0, choice.filter(|c| !c.include).map(|c| c.reason.as_str()))?,
             last_heard_on: heard_dates.iter().copied().filter(|d| *d <= today).max(),
             review_due_on,
             next_meeting: next_meeting(case.id.0),
@@ -709,6 +716,8 @@ pub struct MeetingCase {
     pub minutes: u32,
     /// Why the selection offers it today (coordinator and manager only).
     pub met: Vec<CriterionMet>,
+    /// The record in brief (coordinator and manager only).
+    pub brief: Option<CaseBrief>,
     pub research: Vec<ResearchView>,
     /// Invited agencies that have not returned research on it.
     pub awaiting: Vec<Agency>,
@@ -717,6 +726,42 @@ pub struct MeetingCase {
     pub actions: Vec<ActionView>,
     /// Actions from earlier meetings still open, overdue ones marked.
     pub earlier_open: Vec<ActionView>,
+}
+
+/// A case's record in brief, for the meeting page and the minutes: what the
+/// caseload shows of it, without the victim's name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseBrief {
+    pub advocate: String,
+    pub risk_level: Option<waymark_domain::RiskLevel>,
+    pub risk_review_on: Option<NaiveDate>,
+    pub incidents: i64,
+    pub next_hearing: Option<DateTime<Utc>>,
+    pub days_since_contact: Option<i64>,
+    /// The escalation analysis's findings not yet reviewed, as sentences.
+    pub escalation: Vec<String>,
+}
+
+/// Each case's brief, from the clinic's copy (the caseload's own read).
+fn briefs(state: &AppState) -> Result<HashMap<Uuid, CaseBrief>, ClinicError> {
+    let rows = projection(state)?.read(|copy| copy.caseload(&crate::projection::CaseloadFilter::default()))?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            (
+                row.case_id.0,
+                CaseBrief {
+                    advocate: row.advocate,
+                    risk_level: row.risk_level,
+                    risk_review_on: row.risk_review_on,
+                    incidents: row.incidents,
+                    next_hearing: row.next_hearing,
+                    days_since_contact: row.days_since_contact,
+                    escalation: row.escalation.findings.into_iter().map(|f| f.text).collect(),
+                },
+            )
+        })
+        .collect())
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -763,7 +808,7 @@ fn action_views(state: &AppState, actions: Vec<PanelAction>, today: NaiveDate) -
                 meeting_on: meetings.get(&a.meeting_id).copied(),
                 overdue: a.overdue_on(today),
                 agency: a.agency,
-                named_owner: a.named_owner,
+                named_owner: guard.opt(a.case_id, a.named_owner.as_deref())?,
                 action: guard.text(a.case_id, &a.action)?,
                 due_on: a.due_on,
                 status: a.status,
@@ -857,6 +902,7 @@ pub(crate) fn meeting_detail_for(
         HashMap::new()
     };
     let view = crate::workspace::meeting_view(state, meeting.clone())?;
+    let briefs = if own_agency.is_none() { briefs(state)? } else { HashMap::new() };
     let mut cases = Vec::new();
     for item in &view.agenda {
         let returns: Vec<&ResearchReturn> =
@@ -880,9 +926,14 @@ pub(crate) fn meeting_detail_for(
             reference: item.reference.clone(),
             minutes: item.minutes,
             met: match records.get(&item.case_id).filter(|r| own_agency.is_none() && !r.met.is_empty()) {
-                Some(r) => r.met.clone(),
+                Some(r) => r
+                    .met
+                    .iter()
+                    .map(|m| Ok(CriterionMet { why: guard.text(item.case_id, &m.why)?, ..m.clone() }))
+                    .collect::<Result<_, ClinicError>>()?,
                 None => selection.get(&item.case_id).cloned().unwrap_or_default(),
             },
+            brief: briefs.get(&item.case_id).cloned(),
             research: returns
                 .into_iter()
                 .map(|r| {
@@ -1487,6 +1538,9 @@ pub(crate) async fn meeting_extract(
             StaffRole::PanelMember => {
                 let own = members_agency(&state, &viewer)?;
                 if asked.as_ref().is_some_and(|a| *a != agency_key(&own)) {
+                    // Asking for another agency's part is written down like any refusal.
+                    let refusal = json!({ "why": "another_agency", "kind": "extract" });
+                    crate::workspace::acted(&state, &viewer, AdminAction::Refused, &meeting.id.to_string(), refusal)?;
                     let mut c = Checker::new();
                     c.fail("agency", "is your own agency, from the staff register");
                     return Err(ClinicError::InvalidFields(c.finish().err().unwrap_or_default()));

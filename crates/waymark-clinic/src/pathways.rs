@@ -76,8 +76,10 @@ impl Pathway {
         {
             return Some(("stage", "the referral was already accepted or declined"));
         }
-        if self.steps.last().is_some_and(|last| on < last.on) {
-            return Some(("on", "is before the pathway's last step"));
+        // Not before the step it follows (reoffending may be learnt of late and recorded first).
+        let follows = stage.needs().and_then(|needed| self.steps.iter().find(|s| s.stage == needed));
+        if follows.is_some_and(|step| on < step.on) {
+            return Some(("on", "is before the step it follows"));
         }
         None
     }
@@ -262,7 +264,9 @@ mod tests {
         );
         assert_eq!(with(&[]).refuses(Referred, day(2)), None);
         assert_eq!(with(&[(Referred, 2)]).refuses(Started, day(3)).map(|r| r.0), Some("stage"));
-        assert_eq!(with(&[(Referred, 2)]).refuses(Accepted, day(1)), Some(("on", "is before the pathway's last step")));
+        assert_eq!(with(&[(Referred, 2)]).refuses(Accepted, day(1)), Some(("on", "is before the step it follows")));
+        // Reoffending learnt of first, the acceptance before it is still recorded.
+        assert_eq!(with(&[(Referred, 2), (Reoffended, 9)]).refuses(Accepted, day(4)), None);
         assert_eq!(with(&[(Referred, 2), (Declined, 3)]).refuses(Accepted, day(4)).map(|r| r.0), Some("stage"));
         assert_eq!(with(&[(Referred, 2), (Accepted, 3)]).refuses(Started, day(4)), None);
         assert_eq!(with(&[(Referred, 2)]).refuses(Referred, day(4)), Some(("stage", "is already recorded")));

@@ -1401,7 +1401,7 @@ async fn advocates(
 }
 
 /// Writes an act of `viewer`'s on `target` to the audit (ids and codes only).
-fn acted(
+pub(crate) fn acted(
     state: &AppState,
     viewer: &Viewer,
     action: AdminAction,

@@ -113,6 +113,14 @@ async fn a_whole_panel_cycle_reaches_the_laptop_and_each_agency_sees_only_its_pa
         let rows = json_of(&body)["rows"].as_array().unwrap().clone();
         let row_b = rows.iter().find(|r| r["case_id"] == case_b.to_string()).unwrap();
         assert_eq!(row_b["removed"], "Heard at MARAC last week", "{name}: kept, with why");
+        // A reason typed with where she lives is kept at the clinic but shown to no one.
+        let naming = json!({ "case_id": case_b, "include": false, "reason": "Heard at MARAC; she moved from 12 Larkspur Close" });
+        let (_, body) = call(&clinic, request_with(change, change.path(), &coordinator, &naming)).await;
+        assert!(!String::from_utf8_lossy(&body).contains("Larkspur"), "{name}");
+        let rows = json_of(&body)["rows"].as_array().unwrap().clone();
+        let row_b = rows.iter().find(|r| r["case_id"] == case_b.to_string()).unwrap();
+        assert_eq!(row_b["removed"], waymark_clinic::panel::WITHHELD_ADDRESS, "{name}");
+        call(&clinic, request_with(change, change.path(), &coordinator, &off)).await;
 
         // Meeting A hears case A with the police and the charity; meeting B hears case B with the charity only.
         let save = WorkRoute::MeetingSave;
@@ -222,6 +230,8 @@ async fn a_whole_panel_cycle_reaches_the_laptop_and_each_agency_sees_only_its_pa
         let (_, body) = call(&clinic, detail(&a, &police)).await;
         let theirs = json_of(&body);
         assert_eq!(theirs["cases"][0]["record"], Value::Null, "{name}");
+        assert_eq!(theirs["cases"][0]["brief"], Value::Null, "{name}: the record in brief is the coordinator's");
+        assert_eq!(recorded["brief"]["incidents"], 1, "{name}");
         assert_eq!(theirs["attendance"], json!([]), "{name}");
         let own: Vec<&str> =
             theirs["cases"][0]["actions"].as_array().unwrap().iter().map(|a| a["agency"].as_str().unwrap()).collect();
@@ -299,6 +309,9 @@ async fn a_whole_panel_cycle_reaches_the_laptop_and_each_agency_sees_only_its_pa
             "20 Dec 2026",
             "14 Dec 2026",
             "Flagged by the force stalking coordinator",
+            "The record in brief",
+            "Advocate ISA01",
+            "Incidents 1",
         ] {
             assert!(all.contains(recorded), "{name}: the minutes lack {recorded:?}: {all}");
         }
@@ -428,6 +441,24 @@ async fn a_whole_panel_cycle_reaches_the_laptop_and_each_agency_sees_only_its_pa
         );
         let (_, body) = call(&clinic, detail(&c, &coordinator)).await;
         assert_eq!(json_of(&body)["cases"][0]["earlier_open"], json!([]), "{name}: nothing left to chase");
+
+        // After: with both follow-ups closed, the police reach neither case, meeting nor extract.
+        for id in [&a, &b] {
+            let close = path(WorkRoute::MeetingClose, id);
+            let (status, _) =
+                call(&clinic, request(WorkRoute::MeetingClose, &close, Some(&coordinator), Some(&coordinator.csrf)))
+                    .await;
+            assert_eq!(status, StatusCode::OK, "{name}");
+        }
+        for (route, path) in [
+            (WorkRoute::Case, path(WorkRoute::Case, &case_b.to_string())),
+            (WorkRoute::Case, path(WorkRoute::Case, &case_a.to_string())),
+            (WorkRoute::Meeting, path(WorkRoute::Meeting, &a)),
+            (WorkRoute::MeetingExtract, path(WorkRoute::MeetingExtract, &a)),
+        ] {
+            let (status, _) = call(&clinic, request(route, &path, Some(&police), None)).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{name}: {path} after the follow-up");
+        }
 
         // The audit names meetings, cases and actions by id, never what was said, and verifies.
         let audit = clinic.state.store.admin_audit().unwrap();

@@ -557,6 +557,7 @@ fn the_workspace_pages_types_name_the_servers_roles_and_fields() {
         last_seen_at: None,
         acked_through: 0,
     };
+    use waymark_clinic::panel;
     use waymark_clinic::workspace as ws;
     use waymark_domain::intake::{MatchedOn, SamePerson};
     let row = ws::ReferralRow {
@@ -670,6 +671,79 @@ fn the_workspace_pages_types_name_the_servers_roles_and_fields() {
         (
             "NewSecondFactor",
             serde_json::to_value(ws::NewSecondFactor { secret: "S".into(), qr_svg: "Q".into() }).unwrap(),
+        ),
+        ("CaseBrief", serde_json::to_value(a_brief()).unwrap()),
+        ("ActionView", serde_json::to_value(an_action_view()).unwrap()),
+        (
+            "ResearchView",
+            serde_json::to_value(panel::ResearchView {
+                agency: waymark_domain::Agency::Police,
+                summary: "S".into(),
+                by: "P".into(),
+                at: now,
+                late: false,
+            })
+            .unwrap(),
+        ),
+        (
+            "CriterionMet",
+            serde_json::to_value(waymark_domain::panel::CriterionMet {
+                criterion: waymark_domain::ReferralCriterion::Repeat,
+                basis: waymark_domain::SelectionBasis::Records,
+                why: "W".into(),
+            })
+            .unwrap(),
+        ),
+        (
+            "SelectionRow",
+            serde_json::to_value(panel::SelectionRow {
+                case_id: Uuid::nil(),
+                reference: "R".into(),
+                advocate: "A".into(),
+                met: Vec::new(),
+                removed: None,
+                last_heard_on: None,
+                review_due_on: None,
+                next_meeting: None,
+            })
+            .unwrap(),
+        ),
+        (
+            "MeetingCase",
+            serde_json::to_value(panel::MeetingCase {
+                case_id: Uuid::nil(),
+                reference: "R".into(),
+                minutes: 15,
+                met: Vec::new(),
+                brief: Some(a_brief()),
+                research: Vec::new(),
+                awaiting: Vec::new(),
+                record: None,
+                actions: Vec::new(),
+                earlier_open: Vec::new(),
+            })
+            .unwrap(),
+        ),
+        (
+            "AttendanceView",
+            serde_json::to_value(panel::AttendanceView {
+                code: "P".into(),
+                name: "N".into(),
+                agency: None,
+                mark: None,
+            })
+            .unwrap(),
+        ),
+        (
+            "PathwayView",
+            serde_json::to_value(waymark_clinic::pathways::PathwayView {
+                perpetrator_id: Uuid::nil(),
+                case_id: Uuid::nil(),
+                reference: "R".into(),
+                kind: waymark_domain::PathwayKind::Mappa,
+                steps: Vec::new(),
+            })
+            .unwrap(),
         ),
     ] {
         let mut declared = fields_of(name);
@@ -1250,5 +1324,36 @@ async fn the_clinic_lists_a_case_the_laptop_escalated_until_the_advocate_reviews
         assert_eq!(file["escalation_reviews"].as_array().unwrap().len(), 1, "{name}");
         assert!(file.get("patterns").is_none() && file.get("reminders").is_none(), "{name}");
         assert!(!text.contains("Marigold") && !text.contains("Hiddenhurst"), "{name}: {text}");
+    }
+}
+
+fn a_brief() -> waymark_clinic::panel::CaseBrief {
+    waymark_clinic::panel::CaseBrief {
+        advocate: "A".into(),
+        risk_level: None,
+        risk_review_on: None,
+        incidents: 0,
+        next_hearing: None,
+        days_since_contact: None,
+        escalation: Vec::new(),
+    }
+}
+
+fn an_action_view() -> waymark_clinic::panel::ActionView {
+    waymark_clinic::panel::ActionView {
+        id: Uuid::nil(),
+        case_id: Uuid::nil(),
+        reference: "R".into(),
+        meeting_id: Uuid::nil(),
+        meeting_on: None,
+        agency: waymark_domain::Agency::Police,
+        named_owner: None,
+        action: "A".into(),
+        due_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
+        status: waymark_domain::ActionStatus::Open,
+        overdue: false,
+        overdue_closure: None,
+        note: None,
+        task_done: None,
     }
 }

@@ -68,6 +68,7 @@ describe("a panel member's agenda", () => {
     expect(text).toContain("Due by 5 Dec 2026; research sent after that is marked late.");
     expect(text).toContain("Returned on 6 Dec 2026 by PNL1 Late");
     expect(text).toContain("Not returned yet.");
+    expect(screen.queryByRole("heading", { name: "The record in brief" })).toBeNull();
   });
 
   it("offers their agency's extract of each published meeting, naming no agency, and not the whole minutes", async () => {

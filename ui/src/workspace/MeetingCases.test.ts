@@ -9,6 +9,7 @@ import {
   actionView,
   agendaItemView,
   attendanceView,
+  caseBrief,
   invalidForm,
   meetingCase,
   meetingDetail,
@@ -112,6 +113,66 @@ describe("a published meeting's research", () => {
     const [sent] = api.sent("POST /w/api/meetings/m1/research");
     expect(sent.headers.get(CSRF_HEADER)).toBe("csrf-from-sign-in");
     expect(sent.body).toStrictEqual({ case_id: "c2", summary: "On licence until March.", agency: "probation" });
+  });
+});
+
+describe("a case's record in brief", () => {
+  it("shows the coordinator who holds the case, its risk, incidents, hearing, contact and escalation", async () => {
+    show({
+      routes: {
+        "GET /w/api/meetings/m1": {
+          body: detail({
+            cases: [
+              meetingCase({ brief: caseBrief() }),
+              meetingCase({
+                case_id: "c2",
+                reference: "T-2",
+                brief: caseBrief({
+                  risk_level: null,
+                  risk_review_on: null,
+                  next_hearing: null,
+                  days_since_contact: null,
+                  escalation: [],
+                }),
+              }),
+            ],
+          }),
+        },
+      },
+    });
+    const t1 = within(await screen.findByRole("region", { name: "T-1" }));
+    const brief = t1.getByRole("heading", { name: "The record in brief" }).nextElementSibling as HTMLElement;
+    const facts = [...brief.querySelectorAll("dt")].map((dt) => [
+      dt.textContent?.trim(),
+      dt.nextElementSibling?.textContent?.replace(/\s+/g, " ").trim(),
+    ]);
+    expect(facts).toEqual([
+      ["Advocate", "ADV1"],
+      ["Risk", "High"],
+      ["Risk review due", "20 Dec 2026"],
+      ["Incidents", "4"],
+      ["Next hearing", expect.stringMatching(/^Mon,? 14 Dec 2026,? 10:30 \(UK time\)$/)],
+      ["Last contact", "3 days ago"],
+    ]);
+    const escalating = t1.getByRole("list", { name: "Escalating:" });
+    expect(
+      within(escalating).getByText("Three incidents in the last 14 days, up from one in the 14 days before."),
+    ).toBeTruthy();
+
+    const t2 = within(screen.getByRole("region", { name: "T-2" }));
+    const quiet = t2.getByRole("heading", { name: "The record in brief" }).nextElementSibling?.textContent;
+    expect(quiet).toContain("Not assessed");
+    expect(quiet).toContain("Not set");
+    expect(quiet).toContain("None listed");
+    expect(quiet).toContain("No contact recorded");
+    expect(t2.queryByText("Escalating:")).toBeNull();
+  });
+
+  it("shows no brief where the server sends none, as to a panel member", async () => {
+    show({ role: "panel_member" });
+    await screen.findByRole("region", { name: "T-1" });
+    expect(screen.queryByRole("heading", { name: "The record in brief" })).toBeNull();
+    expect(screen.queryByText("Escalating:")).toBeNull();
   });
 });
 

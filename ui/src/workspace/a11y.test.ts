@@ -26,6 +26,7 @@ import {
   advocateView,
   agendaItemView,
   attendanceView,
+  caseBrief,
   criterionMet,
   meetingCase,
   meetingDetail,
@@ -155,6 +156,7 @@ function server(who: SignedIn = signedIn()) {
             awaiting: member ? [] : ["probation"],
             actions: [actionView()],
             earlier_open: [overdue],
+            brief: member ? null : caseBrief(),
           }),
           meetingCase({
             case_id: "c2",

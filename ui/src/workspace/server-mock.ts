@@ -8,6 +8,7 @@ import type {
   AdvocateView,
   ApiError,
   AttendanceView,
+  CaseBrief,
   CriterionMet,
   MeetingCase,
   MeetingDetail,
@@ -394,7 +395,21 @@ export function actionView(overrides: Partial<ActionView> = {}): ActionView {
   };
 }
 
-/** A case on a meeting's page: by default T-1, nothing returned, recorded or agreed yet. */
+/** A case's record in brief, as the coordinator and the manager have it: by default high risk and escalating. */
+export function caseBrief(overrides: Partial<CaseBrief> = {}): CaseBrief {
+  return {
+    advocate: "ADV1",
+    risk_level: "high",
+    risk_review_on: "2026-12-20",
+    incidents: 4,
+    next_hearing: "2026-12-14T10:30:00Z",
+    days_since_contact: 3,
+    escalation: ["Three incidents in the last 14 days, up from one in the 14 days before."],
+    ...overrides,
+  };
+}
+
+/** A case on a meeting's page: by default T-1, nothing returned, recorded or agreed yet, and no brief (a panel member's). */
 export function meetingCase(overrides: Partial<MeetingCase> = {}): MeetingCase {
   return {
     case_id: "c1",
@@ -406,6 +421,7 @@ export function meetingCase(overrides: Partial<MeetingCase> = {}): MeetingCase {
     record: null,
     actions: [],
     earlier_open: [],
+    brief: null,
     ...overrides,
   };
 }

@@ -239,9 +239,25 @@ export type CaseRecordView = {
   recorded_at: string;
 };
 /**
- * One case on a meeting's page: why the selection offers it, the research
- * returned and the invited agencies still awaited, what the meeting recorded,
- * the actions it agreed and those still open from earlier meetings.
+ * A case's record in brief, for the coordinator and the advocates' manager:
+ * `risk_review_on` a date, `next_hearing` an instant, `days_since_contact`
+ * null when no contact is recorded, and `escalation` the escalation
+ * analysis's findings in words, empty when nothing is flagged.
+ */
+export type CaseBrief = {
+  advocate: string;
+  risk_level: B.RiskLevel | null;
+  risk_review_on: string | null;
+  incidents: number;
+  next_hearing: string | null;
+  days_since_contact: number | null;
+  escalation: string[];
+};
+/**
+ * One case on a meeting's page: why the selection offers it, its record in
+ * brief (`brief`, null for a panel member), the research returned and the
+ * invited agencies still awaited, what the meeting recorded, the actions it
+ * agreed and those still open from earlier meetings.
  */
 export type MeetingCase = {
   case_id: string;
@@ -253,6 +269,7 @@ export type MeetingCase = {
   record: CaseRecordView | null;
   actions: ActionView[];
   earlier_open: ActionView[];
+  brief: CaseBrief | null;
 };
 /** An invited member and how the coordinator marked them; `mark` null until marked. */
 export type AttendanceView = { code: string; name: string; agency: B.Agency | null; mark: AttendanceMark | null };
