@@ -46,6 +46,8 @@ pub struct AppState {
     /// pin and recovery key), for codes issued in the workspace. `None` where
     /// no codes are issued (tests of other things, `import`).
     pub identity: Option<Arc<crate::identity::PublicInfo>>,
+    /// The panel minutes' templates: shipped, with the clinic folder's `templates/` over them.
+    pub minutes_templates: Arc<crate::minutes::MinutesTemplates>,
 }
 
 /// How often one network address or one device may call. A laptop's sync

@@ -11,6 +11,7 @@ use kit::browser::*;
 use kit::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use tower::ServiceExt;
 use uuid::Uuid;
 use waymark_clinic::store::AdminAction;
 use waymark_clinic::workspace::WorkRoute;
@@ -316,6 +317,25 @@ async fn a_whole_panel_cycle_reaches_the_laptop_and_each_agency_sees_only_its_pa
             assert!(all.contains(recorded), "{name}: the minutes lack {recorded:?}: {all}");
         }
         assert!(!all.contains("Hiddenhurst"), "{name}: the minutes show where she lives");
+        // A service names itself in the clinic folder's templates/, without a build.
+        let service_dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            service_dir.path().join("service.toml"),
+            "name = \"Northshire Stalking Clinic (TEST)\"\nlogo = \"logo.svg\"\ncontact = \"Clinic office 01632 960111\"\n",
+        )
+        .unwrap();
+        let mut named = clinic.state.clone();
+        named.minutes_templates =
+            Arc::new(waymark_clinic::minutes::MinutesTemplates::with_overrides(service_dir.path()).unwrap());
+        let response = waymark_clinic::router(named)
+            .oneshot(request(WorkRoute::MeetingMinutes, &minutes_path, Some(&coordinator), None))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{name}");
+        let own = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        std::fs::write(&file, &own).unwrap();
+        let own = pages_of(&file).join(" ");
+        assert!(own.contains("Northshire Stalking Clinic (TEST)") && !own.contains("Example Stalking"), "{name}");
         assert_eq!(status, StatusCode::OK);
         // The police's extract: their research and action, nothing of the charity's, no record.
         let extract_path = path(WorkRoute::MeetingExtract, &a);
