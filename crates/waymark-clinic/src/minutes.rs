@@ -13,7 +13,7 @@ use crate::store::PanelMeeting;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use waymark_domain::time::show_date;
-use waymark_domain::{Agency, ReferralCriterion};
+use waymark_domain::Agency;
 use waymark_typeset::Engine;
 
 /// The protective marking on every page (Government Security Classifications).
@@ -122,7 +122,7 @@ pub fn minutes_data(
             let met: Vec<String> = c
                 .met
                 .iter()
-                .map(|m| format!("{} ({}: {})", criterion_label(m.criterion), m.basis.label().to_lowercase(), m.why))
+                .map(|m| format!("{} ({}: {})", m.criterion.label(), m.basis.label().to_lowercase(), m.why))
                 .collect();
             let record = c.record.as_ref().map(|r| {
                 json!({
@@ -180,10 +180,6 @@ pub fn minutes_data(
         })).collect::<Vec<_>>(),
         "cases": cases,
     })
-}
-
-fn criterion_label(criterion: ReferralCriterion) -> &'static str {
-    criterion.label()
 }
 
 /// The SRP judgements in the instrument's order, each domain named by it.
