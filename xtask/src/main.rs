@@ -7,7 +7,8 @@ use std::process::{Command, ExitCode};
 
 /// Debian packages: building SQLCipher with vendored OpenSSL (perl, make, a C
 /// compiler), the tests that use real tools (`age` decrypts a backup;
-/// poppler's `pdftotext`, `pdftoppm`, `pdfimages` and `qpdf` read printouts), the
+/// poppler's `pdftotext`, `pdftoppm`, `pdfimages` and `qpdf` read printouts;
+/// `unzip` opens the quarterly return's workbook), the
 /// Tauri shell (WebKitGTK and friends), and the end-to-end tests (WebKit's
 /// WebDriver under Xvfb with a D-Bus session).
 const DEBIAN_PACKAGES: &[&str] = &[
@@ -18,6 +19,7 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "file",
     "age",
     "poppler-utils",
+    "unzip",
     "qpdf",
     "oathtool",
     // The clinic workspace's end-to-end test drives Debian's Chromium through its WebDriver.

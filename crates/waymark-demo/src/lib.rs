@@ -277,6 +277,8 @@ fn victim(d: &mut Draws<'_>, first: &str, last: &str) -> Victim {
         language: Some("English".into()),
         interpreter_needed: false,
         disabilities: None,
+        ethnicity: None,
+        sexual_orientation: None,
         dependants: if d.rng.gen_bool(0.4) {
             vec![Dependant {
                 id: None,

@@ -20,6 +20,7 @@ pub mod patterns;
 pub mod record;
 pub mod records;
 pub mod reminders;
+pub mod report;
 pub mod rules;
 pub mod time;
 pub mod timeline;

@@ -20,6 +20,13 @@ pub struct Rules {
     /// A service's file written before the panel's selection existed takes the shipped rules.
     #[serde(default = "shipped_panel")]
     pub panel: crate::panel::PanelRules,
+    /// A service's file written before the quarterly return existed takes the shipped rules.
+    #[serde(default = "shipped_report")]
+    pub report: crate::report::ReportRules,
+}
+
+fn shipped_report() -> crate::report::ReportRules {
+    Rules::shipped().report
 }
 
 fn shipped_panel() -> crate::panel::PanelRules {
@@ -63,6 +70,7 @@ impl Rules {
         let rules: Rules = toml::from_str(text).map_err(|e| RulesError(e.message().to_owned()))?;
         rules.escalation.check().map_err(RulesError)?;
         rules.panel.check().map_err(RulesError)?;
+        rules.report.check().map_err(RulesError)?;
         Ok(rules)
     }
 

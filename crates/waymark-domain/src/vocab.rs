@@ -262,6 +262,41 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// A victim's ethnic group as the commissioner's return counts it: the
+    /// five high-level groups of the 2021 Census for England and Wales.
+    Ethnicity {
+        Asian = "asian" => "Asian or Asian British",
+        Black = "black" => "Black, Black British, Caribbean or African",
+        Mixed = "mixed" => "Mixed or multiple ethnic groups",
+        White = "white" => "White",
+        Other = "other_ethnic_group" => "Other ethnic group",
+        PreferNotToSay = "prefer_not_to_say" => "Prefers not to say",
+    }
+);
+
+vocabulary!(
+    /// A victim's sexual orientation (the 2021 Census question's answers).
+    SexualOrientation {
+        Heterosexual = "heterosexual" => "Straight or heterosexual",
+        GayOrLesbian = "gay_or_lesbian" => "Gay or lesbian",
+        Bisexual = "bisexual" => "Bisexual",
+        Other = "other_sexual_orientation" => "Another sexual orientation",
+        PreferNotToSay = "prefer_not_to_say" => "Prefers not to say",
+    }
+);
+
+impl SexualOrientation {
+    /// Counted as LGBT+ in the commissioner's return.
+    pub fn lgbt_plus(self) -> Option<bool> {
+        match self {
+            SexualOrientation::Heterosexual => Some(false),
+            SexualOrientation::GayOrLesbian | SexualOrientation::Bisexual | SexualOrientation::Other => Some(true),
+            SexualOrientation::PreferNotToSay => None,
+        }
+    }
+}
+
+vocabulary!(
     CaseStatus {
         Open = "open" => "Open",
         Closed = "closed" => "Closed",
@@ -541,6 +576,8 @@ pub struct Vocabularies {
     pub answers: Vec<Choice>,
     pub task_statuses: Vec<Choice>,
     pub closure_reasons: Vec<Choice>,
+    pub ethnicities: Vec<Choice>,
+    pub sexual_orientations: Vec<Choice>,
     pub referral_targets: Vec<Choice>,
     pub referral_statuses: Vec<Choice>,
     pub referral_criteria: Vec<Choice>,
@@ -589,6 +626,8 @@ impl Vocabularies {
             answers: Answer::choices(),
             task_statuses: TaskStatus::choices(),
             closure_reasons: ClosureReason::choices(),
+            ethnicities: Ethnicity::choices(),
+            sexual_orientations: SexualOrientation::choices(),
             referral_targets: ReferralTarget::choices(),
             referral_statuses: ReferralStatus::choices(),
             referral_criteria: ReferralCriterion::choices(),

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "0007_referral_details", sql: include_str!("migrations/0007_referral_details.sql") },
     Migration { name: "0008_escalation_reviews", sql: include_str!("migrations/0008_escalation_reviews.sql") },
     Migration { name: "0009_panel_decisions", sql: include_str!("migrations/0009_panel_decisions.sql") },
+    Migration { name: "0010_return_fields", sql: include_str!("migrations/0010_return_fields.sql") },
 ];
 
 /// A 32 MiB page cache holds a caseload's working set, so pages are not

@@ -41,6 +41,7 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("closure.feels_safer", "The victim feels safer").own_screen(),
         Presented::new("closure.behaviour_stopped", "The stalking behaviour stopped").own_screen(),
         Presented::new("closure.quality_of_life_improved", "Quality of life improved").own_screen(),
+        Presented::new("closure.better_able_to_cope", "Better able to cope and recover").own_screen(),
     ],
     new_doc: |n| {
         let today = n.today.to_string();
@@ -122,6 +123,9 @@ pub struct Closure {
     pub behaviour_stopped: Option<bool>,
     #[serde(default)]
     pub quality_of_life_improved: Option<bool>,
+    /// The Ministry of Justice's outcome measure for victims' services (schema 10).
+    #[serde(default)]
+    pub better_able_to_cope: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -118,6 +118,7 @@ fn a_closed_case_needs_a_closure_and_an_open_one_must_not_have_one() {
         feels_safer: None,
         behaviour_stopped: None,
         quality_of_life_improved: None,
+        better_able_to_cope: None,
     });
     assert_eq!(check(&case), vec!["closure.closed_on is before opened_on".to_owned()]);
     case.reference = "HSC 2026".into();

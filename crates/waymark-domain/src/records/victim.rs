@@ -16,6 +16,8 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("language", "Language").later(),
         Presented::new("interpreter_needed", "Interpreter needed").asked(Asked::WhenMadeAndLater),
         Presented::new("disabilities", "Disabilities or support needs").later(),
+        Presented::new("ethnicity", "Ethnic group").later().shown_as(Ethnicity::show),
+        Presented::new("sexual_orientation", "Sexual orientation").later().shown_as(SexualOrientation::show),
         Presented::new("address.lines", "Address (one line each)").asked(Asked::WhenMadeAndLater),
         Presented::new("address.postcode", "Postcode").asked(Asked::WhenMadeAndLater),
         Presented::new("address.do_not_disclose", "Address: do not disclose").later(),
@@ -52,6 +54,11 @@ pub struct Victim {
     pub interpreter_needed: bool,
     #[serde(default)]
     pub disabilities: Option<String>,
+    /// Asked for the commissioner's return; optional, with "prefers not to say" (schema 10).
+    #[serde(default)]
+    pub ethnicity: Option<Ethnicity>,
+    #[serde(default)]
+    pub sexual_orientation: Option<SexualOrientation>,
     #[serde(default)]
     pub dependants: Vec<Dependant>,
     #[serde(default)]
