@@ -204,7 +204,7 @@ fn main() {
         projection: Some(projection),
         workspace_ui: None,
         identity: None,
-        minutes_templates: Default::default(),
+        templates: Default::default(),
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {

@@ -357,7 +357,7 @@ impl TestClinic {
             projection: None,
             workspace_ui: None,
             identity: None,
-            minutes_templates: Default::default(),
+            templates: Default::default(),
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("https://{}", listener.local_addr().unwrap());

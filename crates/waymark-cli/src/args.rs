@@ -119,6 +119,16 @@ pub enum Command {
     /// Print a document to a PDF file: the safety plan, the chronology or the hearing list.
     #[command(subcommand)]
     Print(PrintCmd),
+    /// The commissioner's quarterly return for this laptop's caseload: shown,
+    /// or saved as a PDF, CSV or Excel workbook by the --out file's extension.
+    QuarterlyReturn {
+        /// The financial-year quarter, like 2026-27-Q3 (default: the last full quarter).
+        #[arg(long)]
+        quarter: Option<String>,
+        /// Where to save it: a .pdf, .csv or .xlsx file. Without it, the figures are shown.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Sync with the stalking clinic: enrol, sync now, status, conflicts, offline bundle.
     #[command(subcommand)]
     Sync(SyncCmd),

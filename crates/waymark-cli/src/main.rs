@@ -150,6 +150,51 @@ fn print(dir: &Path, json: bool, cmd: PrintCmd) -> Outcome {
     Ok(())
 }
 
+fn quarterly_return(dir: &Path, json: bool, quarter: Option<&str>, out: Option<&Path>) -> Outcome {
+    use waymark_domain::report::Quarter;
+    use waymark_print::{Options, Printer, Request, TableFormat};
+    let mut vault = unlock(dir)?;
+    let quarter = match quarter {
+        Some(text) => Quarter::from_wire(text).ok_or_else(|| {
+            Failure::Usage("--quarter: write the quarter like 2026-27-Q3 (Q1 is April to June)".into())
+        })?,
+        None => Quarter::containing(vault.today()).previous(),
+    };
+    let Some(out) = out else {
+        let report = waymark_print::quarterly_return(&vault, quarter)?;
+        output::quarterly_return(json, &report);
+        return Ok(());
+    };
+    let extension = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let format = match extension.as_deref() {
+        Some("pdf") => None,
+        Some("csv") => Some(TableFormat::Csv),
+        Some("xlsx") => Some(TableFormat::Xlsx),
+        _ => return Err(Failure::Usage("--out: name a .pdf, .csv or .xlsx file".into())),
+    };
+    match format {
+        None => {
+            let printer = Printer::for_vault_dir(dir)?;
+            let prepared = printer.prepare(&mut vault, &Request::QuarterlyReturn { quarter }, Options::default())?;
+            waymark_print::save(&mut vault, &prepared, out)?;
+            output::done(
+                json,
+                &format!("Saved the {} return: {} page(s).", quarter.wire(), prepared.pages()),
+                json!({ "quarter": quarter, "format": "pdf", "pages": prepared.pages(), "sha256": prepared.sha256 }),
+            );
+        }
+        Some(format) => {
+            waymark_print::save_return_table(&mut vault, quarter, format, out)?;
+            output::done(
+                json,
+                &format!("Saved the {} return as {}.", quarter.wire(), format.extension()),
+                json!({ "quarter": quarter, "format": format.extension() }),
+            );
+        }
+    }
+    Ok(())
+}
+
 fn sync(dir: &Path, json: bool, cmd: SyncCmd) -> Outcome {
     use std::sync::Mutex;
     use waymark_vault::sync::Resolution;
@@ -330,6 +375,7 @@ fn run(cli: Cli) -> Outcome {
             output::records(json, &records);
         }
         Command::Print(cmd) => print(&dir, json, cmd)?,
+        Command::QuarterlyReturn { quarter, out } => quarterly_return(&dir, json, quarter.as_deref(), out.as_deref())?,
         Command::Sync(cmd) => sync(&dir, json, cmd)?,
         Command::Instruments => {
             let vault = unlock(&dir)?;

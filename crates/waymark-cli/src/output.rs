@@ -378,3 +378,24 @@ pub fn conflicts(json: bool, list: &[Conflict]) {
     }
     say!("Keep one with `waymark sync resolve ID --keep local|remote`.");
 }
+
+/// The return's figures, each with its breakdown indented beneath it.
+pub fn quarterly_return(json: bool, report: &waymark_domain::report::QuarterlyReturn) {
+    if json {
+        print_json(report);
+        return;
+    }
+    say!("Quarterly return: {}", report.period);
+    let mut section = None;
+    for figure in &report.figures {
+        if section != Some(figure.section) {
+            say!("\n{}", figure.section.label());
+            section = Some(figure.section);
+        }
+        say!("  {:<60} {}", figure.label, figure.value.shown());
+        for row in &figure.breakdown {
+            say!("    {:<58} {}", row.label, row.value.shown());
+        }
+    }
+    say!("\n[c] suppressed (could identify someone)  [x] held at the clinic  [z] nothing to measure");
+}

@@ -685,9 +685,7 @@ fn app_state(clinic: &Clinic, limits: Limits) -> Result<AppState, ClinicError> {
         projection: None,
         workspace_ui: None,
         identity: Some(Arc::new(clinic.info.clone())),
-        minutes_templates: Arc::new(crate::minutes::MinutesTemplates::with_overrides(
-            &clinic.files.dir.join("templates"),
-        )?),
+        templates: Arc::new(crate::minutes::ClinicTemplates::with_overrides(&clinic.files.dir.join("templates"))?),
     })
 }
 

@@ -17,6 +17,7 @@ pub mod minutes;
 pub mod panel;
 pub mod pathways;
 pub mod projection;
+pub mod reports;
 pub mod server;
 pub mod signin;
 pub mod store;

@@ -20,8 +20,9 @@ use waymark_typeset::Engine;
 pub const MARKING: &str = "OFFICIAL-SENSITIVE";
 
 const TEMPLATE: &str = "minutes.typ";
-const SHIPPED: [(&str, &[u8]); 4] = [
+const SHIPPED: [(&str, &[u8]); 5] = [
     ("minutes.typ", include_bytes!("../../../assets/templates/minutes.typ")),
+    waymark_report::TEMPLATE,
     ("common.typ", include_bytes!("../../../assets/templates/common.typ")),
     ("service.toml", include_bytes!("../../../assets/templates/service.toml")),
     ("logo.svg", include_bytes!("../../../assets/templates/logo.svg")),
@@ -30,23 +31,24 @@ const SHIPPED: [(&str, &[u8]); 4] = [
 /// The largest file a clinic's templates folder may hold: a template or a logo.
 const MAX_TEMPLATE_BYTES: u64 = 2 * 1024 * 1024;
 
-/// The minutes' template files: the shipped ones, with any file of the
-/// clinic folder's `templates/` laid over them, as a laptop's templates
-/// folder is over its printouts. A service names itself (`service.toml`,
-/// its logo) or changes the layout (`minutes.typ`, `common.typ`) without a build.
+/// The clinic's template files (the minutes and the quarterly return): the
+/// shipped ones, with any file of the clinic folder's `templates/` laid over
+/// them, as a laptop's templates folder is over its printouts. A service
+/// names itself (`service.toml`, its logo) or changes the layout
+/// (`minutes.typ`, `quarterly-return.typ`, `common.typ`) without a build.
 #[derive(Debug, Clone)]
-pub struct MinutesTemplates(Vec<(String, Vec<u8>)>);
+pub struct ClinicTemplates(Vec<(String, Vec<u8>)>);
 
-impl Default for MinutesTemplates {
+impl Default for ClinicTemplates {
     fn default() -> Self {
-        MinutesTemplates(SHIPPED.iter().map(|(name, bytes)| ((*name).to_owned(), bytes.to_vec())).collect())
+        ClinicTemplates(SHIPPED.iter().map(|(name, bytes)| ((*name).to_owned(), bytes.to_vec())).collect())
     }
 }
 
-impl MinutesTemplates {
+impl ClinicTemplates {
     /// The shipped files with those in `dir` (when it exists) laid over them, by name.
     pub fn with_overrides(dir: &std::path::Path) -> Result<Self, ClinicError> {
-        let mut templates = MinutesTemplates::default();
+        let mut templates = ClinicTemplates::default();
         let Ok(entries) = std::fs::read_dir(dir) else { return Ok(templates) };
         for path in entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()) {
             let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else { continue };
@@ -61,7 +63,7 @@ impl MinutesTemplates {
         Ok(templates)
     }
 
-    fn files(&self) -> impl Iterator<Item = (&str, &[u8])> {
+    pub(crate) fn files(&self) -> impl Iterator<Item = (&str, &[u8])> {
         self.0.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
     }
 }
@@ -226,7 +228,7 @@ pub fn typeset(
     let srp_label = |domain: &str| srp_domain_label(&state.service, domain);
     let data = minutes_data(meeting, detail, &chair, whose, by, now, &srp_label);
     let compiled = Engine::new()
-        .compile(state.minutes_templates.files(), TEMPLATE, &data, now, false)
+        .compile(state.templates.files(), TEMPLATE, &data, now, false)
         .map_err(|_| ClinicError::Store("the minutes could not be typeset".into()))?;
     let pages = compiled.document.pages().len();
     // A service's own agency is typed text: its extract is named "other".

@@ -47,7 +47,7 @@ pub struct AppState {
     /// no codes are issued (tests of other things, `import`).
     pub identity: Option<Arc<crate::identity::PublicInfo>>,
     /// The panel minutes' templates: shipped, with the clinic folder's `templates/` over them.
-    pub minutes_templates: Arc<crate::minutes::MinutesTemplates>,
+    pub templates: Arc<crate::minutes::ClinicTemplates>,
 }
 
 /// How often one network address or one device may call. A laptop's sync

@@ -91,10 +91,12 @@ pub enum WorkRoute {
     /// Perpetrators' mental-health pathways and MAPPA referrals, with the commissioner's counts.
     Pathways,
     PathwayStep,
+    /// The commissioner's quarterly return for the whole service, as figures, PDF, CSV or a workbook.
+    QuarterlyReturn,
 }
 
 impl WorkRoute {
-    pub const ALL: [WorkRoute; 38] = [
+    pub const ALL: [WorkRoute; 39] = [
         WorkRoute::SignIn,
         WorkRoute::SignOut,
         WorkRoute::Me,
@@ -133,6 +135,7 @@ impl WorkRoute {
         WorkRoute::MeetingExtract,
         WorkRoute::Pathways,
         WorkRoute::PathwayStep,
+        WorkRoute::QuarterlyReturn,
     ];
 
     pub fn path(self) -> &'static str {
@@ -171,6 +174,7 @@ impl WorkRoute {
             WorkRoute::MeetingMinutes => "/w/api/meetings/{id}/minutes",
             WorkRoute::MeetingExtract => "/w/api/meetings/{id}/extract",
             WorkRoute::Pathways | WorkRoute::PathwayStep => "/w/api/pathways",
+            WorkRoute::QuarterlyReturn => "/w/api/reports/quarterly",
         }
     }
 
@@ -213,7 +217,8 @@ impl WorkRoute {
             | WorkRoute::Escalating
             | WorkRoute::Selection
             | WorkRoute::MeetingMinutes
-            | WorkRoute::Pathways => &[StaffRole::Coordinator, StaffRole::Manager],
+            | WorkRoute::Pathways
+            | WorkRoute::QuarterlyReturn => &[StaffRole::Coordinator, StaffRole::Manager],
             // A panel member: only a case on a published agenda they are invited to, and
             // only their own agency's research and actions (checked by the handler).
             WorkRoute::Case
@@ -292,6 +297,7 @@ impl WorkRoute {
             WorkRoute::MeetingExtract => "meeting_extract",
             WorkRoute::Pathways => "pathways",
             WorkRoute::PathwayStep => "pathway_step",
+            WorkRoute::QuarterlyReturn => "quarterly_return",
         }
     }
 }
@@ -339,6 +345,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
             WorkRoute::MeetingExtract => axum::routing::get(crate::panel::meeting_extract),
             WorkRoute::Pathways => axum::routing::get(crate::pathways::pathways),
             WorkRoute::PathwayStep => axum::routing::post(crate::pathways::pathway_step),
+            WorkRoute::QuarterlyReturn => axum::routing::get(crate::reports::quarterly_return),
         };
         let handler = if route == WorkRoute::SignIn {
             handler

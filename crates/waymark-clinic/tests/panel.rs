@@ -325,8 +325,8 @@ async fn a_whole_panel_cycle_reaches_the_laptop_and_each_agency_sees_only_its_pa
         )
         .unwrap();
         let mut named = clinic.state.clone();
-        named.minutes_templates =
-            Arc::new(waymark_clinic::minutes::MinutesTemplates::with_overrides(service_dir.path()).unwrap());
+        named.templates =
+            Arc::new(waymark_clinic::minutes::ClinicTemplates::with_overrides(service_dir.path()).unwrap());
         let response = waymark_clinic::router(named)
             .oneshot(request(WorkRoute::MeetingMinutes, &minutes_path, Some(&coordinator), None))
             .await

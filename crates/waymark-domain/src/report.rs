@@ -298,11 +298,19 @@ figures! {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Cell {
-    Count { n: u32 },
+    Count {
+        n: u32,
+    },
     /// `n` of `of` (an outcome, or contact within the target).
-    Share { n: u32, of: u32 },
+    Share {
+        n: u32,
+        of: u32,
+    },
     /// A median, in whole or half days, over `over` referrals.
-    Days { days: f64, over: u32 },
+    Days {
+        days: f64,
+        over: u32,
+    },
     /// Small enough to identify someone, or enough with the total to work one out.
     Suppressed,
     /// Kept at the clinic, not on an advocate's laptop.
@@ -492,9 +500,18 @@ pub fn quarterly_return(
     let opened: Vec<&Case> = facts.cases.iter().filter(|c| quarter.contains(c.opened_on)).collect();
     let closed: Vec<&Case> =
         facts.cases.iter().filter(|c| c.closure.as_ref().is_some_and(|x| quarter.contains(x.closed_on))).collect();
-    let closed_for = |reason: ClosureReason| closed.iter().filter(|c| c.closure.as_ref().is_some_and(|x| x.reason == reason)).count();
+    let closed_for = |reason: ClosureReason| {
+        closed.iter().filter(|c| c.closure.as_ref().is_some_and(|x| x.reason == reason)).count()
+    };
     let declined_for = |reasons: &[DeclineReason]| -> Vec<DeclineReason> {
-        facts.clinic.iter().flat_map(|c| &c.unaccepted).filter_map(|u| u.declined).filter(|(on, why)| quarter.contains(*on) && reasons.contains(why)).map(|(_, why)| why).collect()
+        facts
+            .clinic
+            .iter()
+            .flat_map(|c| &c.unaccepted)
+            .filter_map(|u| u.declined)
+            .filter(|(on, why)| quarter.contains(*on) && reasons.contains(why))
+            .map(|(_, why)| why)
+            .collect()
     };
     let mut figures = Vec::new();
 
@@ -510,7 +527,11 @@ pub fn quarterly_return(
         };
         sources.add(key, label);
     }
-    figures.push(figure(FigureKey::ReferralsReceived, count(received.len() + unaccepted_received.len()), sources.rows()));
+    figures.push(figure(
+        FigureKey::ReferralsReceived,
+        count(received.len() + unaccepted_received.len()),
+        sources.rows(),
+    ));
     figures.push(figure(FigureKey::ReferralsAccepted, count(opened.len()), Vec::new()));
     let screening_reasons = [DeclineReason::OutsideCriteria, DeclineReason::OutsideArea, DeclineReason::ExistingCase];
     if facts.clinic.is_some() {
@@ -533,7 +554,11 @@ pub fn quarterly_return(
                 label: "At the clinic's screening".into(),
                 value: screening.map_or(Cell::HeldAtClinic, count),
             },
-            Row { key: "after_opening".into(), label: "After the case opened (its closure)".into(), value: count(after_opening) },
+            Row {
+                key: "after_opening".into(),
+                label: "After the case opened (its closure)".into(),
+                value: count(after_opening),
+            },
         ];
         figures.push(figure(key, count(after_opening + screening.unwrap_or(0)), rows));
     }
@@ -582,9 +607,13 @@ pub fn quarterly_return(
         }
     }
     let mut levels = Tally::new(
-        RiskLevel::ALL.iter().map(|l| (l.wire().to_owned(), l.label().to_owned())).chain([("not_assessed".into(), "Not assessed".into())]),
+        RiskLevel::ALL
+            .iter()
+            .map(|l| (l.wire().to_owned(), l.label().to_owned()))
+            .chain([("not_assessed".into(), "Not assessed".into())]),
     );
-    let mut instruments = Tally::new(keys_of([("dash", "DASH"), ("s-dash", "S-DASH"), ("other", "Another instrument")]));
+    let mut instruments =
+        Tally::new(keys_of([("dash", "DASH"), ("s-dash", "S-DASH"), ("other", "Another instrument")]));
     for case in &opened {
         match first_assessment.get(&case.id) {
             Some(a) => {
@@ -619,7 +648,11 @@ pub fn quarterly_return(
                 .checked_sub_months(Months::new(rules.repeat_within_months))
                 .unwrap_or(NaiveDate::MIN);
             earlier.get(&key).is_some_and(|list| {
-                list.iter().any(|(on, id)| *id != case.id && *on >= from && (*on, id.as_uuid()) < (case.referral.received_on, case.id.as_uuid()))
+                list.iter().any(|(on, id)| {
+                    *id != case.id
+                        && *on >= from
+                        && (*on, id.as_uuid()) < (case.referral.received_on, case.id.as_uuid())
+                })
             })
         })
         .count();
@@ -634,25 +667,34 @@ pub fn quarterly_return(
         ("another", "In another term (for example, non-binary)"),
         NOT_RECORDED,
     ]));
-    let mut ages = Tally::new(AGE_BANDS.iter().map(|(_, k, l)| (*k, *l)).chain([NOT_RECORDED]).map(|(k, l)| (k.to_owned(), l.to_owned())));
-    let mut ethnicities = Tally::new(
-        Ethnicity::ALL.iter().map(|e| (e.wire(), e.label())).chain([NOT_RECORDED]).map(|(k, l)| (k.to_owned(), l.to_owned())),
+    let mut ages = Tally::new(
+        AGE_BANDS.iter().map(|(_, k, l)| (*k, *l)).chain([NOT_RECORDED]).map(|(k, l)| (k.to_owned(), l.to_owned())),
     );
-    let mut disability = Tally::new(keys_of([("recorded", "Disability or support need recorded"), ("none_recorded", "None recorded")]));
+    let mut ethnicities = Tally::new(
+        Ethnicity::ALL
+            .iter()
+            .map(|e| (e.wire(), e.label()))
+            .chain([NOT_RECORDED])
+            .map(|(k, l)| (k.to_owned(), l.to_owned())),
+    );
+    let mut disability =
+        Tally::new(keys_of([("recorded", "Disability or support need recorded"), ("none_recorded", "None recorded")]));
     let mut lgbt = Tally::new(keys_of([
         ("lgbt_plus", "Gay, lesbian, bisexual or another sexual orientation"),
         ("heterosexual", "Straight or heterosexual"),
         ("prefer_not_to_say", "Prefers not to say"),
         NOT_RECORDED,
     ]));
-    let mut children = Tally::new(keys_of([("with_children", "With children under 18"), ("none_recorded", "None recorded")]));
+    let mut children =
+        Tally::new(keys_of([("with_children", "With children under 18"), ("none_recorded", "None recorded")]));
     for (case, victim) in opened.iter().zip(&new_victims) {
         let (key, label) = gender_group(victim.and_then(|v| v.gender.as_deref()));
         genders.add(key, label);
         match victim.and_then(|v| v.date_of_birth) {
             Some(born) => {
                 let age = age_on(born, case.referral.received_on);
-                let (_, key, label) = AGE_BANDS.iter().find(|(below, _, _)| age < *below).copied().unwrap_or(AGE_BANDS[7]);
+                let (_, key, label) =
+                    AGE_BANDS.iter().find(|(below, _, _)| age < *below).copied().unwrap_or(AGE_BANDS[7]);
                 ages.add(key, label);
             }
             None => ages.add(NOT_RECORDED.0, NOT_RECORDED.1),
@@ -675,9 +717,8 @@ pub fn quarterly_return(
             None => lgbt.add(NOT_RECORDED.0, NOT_RECORDED.1),
         }
         // A dependant with no date of birth is taken to be a child: that is what the list is for.
-        let has_child = victim.is_some_and(|v| {
-            v.dependants.iter().any(|d| d.date_of_birth.is_none_or(|born| age_on(born, last) < 18))
-        });
+        let has_child = victim
+            .is_some_and(|v| v.dependants.iter().any(|d| d.date_of_birth.is_none_or(|born| age_on(born, last) < 18)));
         children.add(if has_child { "with_children" } else { "none_recorded" }, "");
     }
     for (key, tally) in [
@@ -740,14 +781,22 @@ pub fn quarterly_return(
     let is_spo = |t: &OrderType| matches!(t, OrderType::Spo | OrderType::InterimSpo);
     let spos: Vec<&ProtectiveOrder> = facts.orders.iter().filter(|o| is_spo(&o.order_type)).collect();
     let in_quarter = |day: Option<NaiveDate>| day.is_some_and(|d| quarter.contains(d));
-    figures.push(figure(FigureKey::SpoApplied, count(spos.iter().filter(|o| in_quarter(o.applied_on)).count()), Vec::new()));
-    figures.push(figure(FigureKey::SpoGranted, count(spos.iter().filter(|o| in_quarter(o.made_on)).count()), Vec::new()));
+    figures.push(figure(
+        FigureKey::SpoApplied,
+        count(spos.iter().filter(|o| in_quarter(o.applied_on)).count()),
+        Vec::new(),
+    ));
+    figures.push(figure(
+        FigureKey::SpoGranted,
+        count(spos.iter().filter(|o| in_quarter(o.made_on)).count()),
+        Vec::new(),
+    ));
     let spo_ids: HashSet<_> = spos.iter().map(|o| o.id).collect();
-    let breached = facts.breaches.iter().filter(|b| spo_ids.contains(&b.order_id) && quarter.contains(b.occurred_on)).count();
+    let breached =
+        facts.breaches.iter().filter(|b| spo_ids.contains(&b.order_id) && quarter.contains(b.occurred_on)).count();
     figures.push(figure(FigureKey::SpoBreached, count(breached), Vec::new()));
-    let mut others = Tally::new(
-        OrderType::KNOWN.iter().filter(|t| !is_spo(t)).map(|t| (t.wire().to_owned(), t.label().to_owned())),
-    );
+    let mut others =
+        Tally::new(OrderType::KNOWN.iter().filter(|t| !is_spo(t)).map(|t| (t.wire().to_owned(), t.label().to_owned())));
     let mut other_total = 0;
     for order in facts.orders.iter().filter(|o| !is_spo(&o.order_type) && in_quarter(o.made_on.or(o.served_on))) {
         other_total += 1;
@@ -885,7 +934,7 @@ mod tests {
     fn a_case_counts_in_the_quarter_its_dates_fall_in() {
         let facts = ReturnFacts {
             cases: vec![
-                case(1, d(2026, 9, 30), None),                                  // before: open at the end only
+                case(1, d(2026, 9, 30), None), // before: open at the end only
                 case(2, d(2026, 10, 1), Some((d(2027, 1, 2), "support_complete"))), // new; closed after: open at the end
                 case(3, d(2026, 12, 31), Some((d(2026, 12, 31), "no_contact_established"))),
                 case(4, d(2027, 1, 1), None), // after: nothing
@@ -1028,7 +1077,8 @@ mod tests {
         let mut c = case(1, d(2026, 10, 1), Some((d(2026, 10, 2), "support_complete")));
         c.referral.source = ReferralSource::Other("Refuge at 4 Mill Lane".into());
         c.closure.as_mut().unwrap().reason = ClosureReason::Other("Moved to Jane's sister".into());
-        let facts = ReturnFacts { cases: vec![c], victims: vec![victim(1, "Jane Smith", None)], ..ReturnFacts::default() };
+        let facts =
+            ReturnFacts { cases: vec![c], victims: vec![victim(1, "Jane Smith", None)], ..ReturnFacts::default() };
         let text = serde_json::to_string(&quarterly_return(&facts, Q3, d(2027, 1, 10), &rules())).unwrap();
         for word in ["Mill", "Jane", "Smith", "T-1"] {
             assert!(!text.contains(word), "{word}");

@@ -76,6 +76,8 @@ printouts! {
     Chronology { case: CaseId } = "chronology", chronology;
     /// The next `limit` hearings for one case, or across the caseload.
     Hearings { case: Option<CaseId>, limit: u32 } = "hearings", hearings;
+    /// The commissioner's quarterly return for this laptop's caseload.
+    QuarterlyReturn { quarter: waymark_domain::report::Quarter } = "quarterly_return", quarterly_return;
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,8 +214,16 @@ impl Printer {
         let today = vault.today();
         let produced = model::Produced::new(vault.actor(), now);
         let mut gather = documents::Gather { printer: self, vault, options, produced, today };
-        let documents::Gathered { data, case, record, version, discreet: guard_parts, victims, cases: held_cases } =
-            request.gather(&mut gather)?;
+        let documents::Gathered {
+            data,
+            case,
+            record,
+            version,
+            discreet: guard_parts,
+            victims,
+            cases: held_cases,
+            quarter,
+        } = request.gather(&mut gather)?;
         // A discreet printout that did not say what to keep off its pages is never printed.
         if options.discreet && guard_parts.is_none() {
             return Err(PrintError::Internal { what: "the discreet check's inputs" });
@@ -260,7 +270,7 @@ impl Printer {
             kind,
             options,
             sha256: hex::encode(Sha256::digest(&compiled.pdf)),
-            file_name: file_name(kind, options, &reference, version, today),
+            file_name: file_name(kind, options, &reference, version, today, quarter),
             pdf: compiled.pdf,
             case,
             record,
@@ -274,10 +284,17 @@ impl Printer {
 
 /// Neutral for the discreet plan; otherwise the document, the case reference
 /// (the service's own code, not a name) and the date.
-fn file_name(kind: DocumentKind, options: Options, reference: &str, version: Option<u32>, today: NaiveDate) -> String {
+fn file_name(
+    kind: DocumentKind,
+    options: Options,
+    reference: &str,
+    version: Option<u32>,
+    today: NaiveDate,
+    quarter: Option<waymark_domain::report::Quarter>,
+) -> String {
     let reference: String =
         reference.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
-    kind.file_name(&documents::Naming { options, reference: &reference, version, today })
+    kind.file_name(&documents::Naming { options, reference: &reference, version, today, quarter })
 }
 
 /// Records a print in the audit trail: who, when (the vault's clock), what,
@@ -311,19 +328,81 @@ pub fn record_print(vault: &mut Vault, prepared: &Prepared, destination: Destina
 /// and only then is the file renamed into place, so no printout exists
 /// without its audit event.
 pub fn save(vault: &mut Vault, prepared: &Prepared, path: &Path) -> Result<()> {
+    save_recorded(path, &prepared.pdf, || record_print(vault, prepared, Destination::File))
+}
+
+/// Writes `bytes` beside `path`, flushed and owner-only, records it, then
+/// renames it into place: no file exists without its audit event.
+fn save_recorded(path: &Path, bytes: &[u8], record: impl FnOnce() -> Result<()>) -> Result<()> {
     let failed = |e: std::io::Error| PrintError::SaveFailed { kind: e.kind() };
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
     let mut file = tempfile::Builder::new().prefix(".waymark-print-").tempfile_in(dir).map_err(failed)?;
-    file.write_all(&prepared.pdf).map_err(failed)?;
+    file.write_all(bytes).map_err(failed)?;
     file.as_file().sync_all().map_err(failed)?;
-    record_print(vault, prepared, Destination::File)?;
+    record()?;
     file.persist(path).map_err(|e| failed(e.error))?;
     if let Ok(dir) = std::fs::File::open(dir) {
         // Makes the rename durable; a failure here leaves a complete file in place.
         let _ = dir.sync_all();
     }
     Ok(())
+}
+
+/// The quarterly return as a table for the commissioner's own spreadsheet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum TableFormat {
+    Csv,
+    Xlsx,
+}
+
+impl TableFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            TableFormat::Csv => "csv",
+            TableFormat::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// This laptop's quarterly return for `quarter`, counted now.
+pub fn quarterly_return(
+    vault: &Vault,
+    quarter: waymark_domain::report::Quarter,
+) -> Result<waymark_domain::report::QuarterlyReturn> {
+    Ok(waymark_domain::report::quarterly_return(&vault.return_facts()?, quarter, vault.today(), &vault.rules().report))
+}
+
+/// Saves this laptop's quarterly return as CSV or a workbook where the user
+/// chose, recorded as an export (the quarter, the format and the file's
+/// SHA-256; the figures are counts and name no one). Returns the file name
+/// it would be offered under.
+pub fn save_return_table(
+    vault: &mut Vault,
+    quarter: waymark_domain::report::Quarter,
+    format: TableFormat,
+    path: &Path,
+) -> Result<String> {
+    let report = quarterly_return(vault, quarter)?;
+    let internal = |_| PrintError::Internal { what: "the return's table" };
+    let bytes = match format {
+        TableFormat::Csv => waymark_report::csv(&report).map_err(internal)?,
+        TableFormat::Xlsx => waymark_report::xlsx(&report, vault.now()).map_err(internal)?,
+    };
+    let detail = serde_json::json!({
+        "document": DocumentKind::QuarterlyReturn.wire(),
+        "quarter": quarter.wire(),
+        "format": format.extension(),
+        "sha256": hex::encode(Sha256::digest(&bytes)),
+    });
+    save_recorded(path, &bytes, || {
+        vault.record_event(waymark_vault::audit::AuditAction::Export, None, None, None, detail)?;
+        Ok(())
+    })?;
+    tracing::info!(format = format.extension(), "quarterly return exported");
+    Ok(waymark_report::file_name(&report, format.extension()))
 }

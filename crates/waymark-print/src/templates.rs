@@ -8,11 +8,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The shipped templates, compiled in so the binary prints wherever it runs.
-const SHIPPED: [(&str, &[u8]); 7] = [
+const SHIPPED: [(&str, &[u8]); 8] = [
     ("common.typ", include_bytes!("../../../assets/templates/common.typ")),
     ("safety-plan.typ", include_bytes!("../../../assets/templates/safety-plan.typ")),
     ("chronology.typ", include_bytes!("../../../assets/templates/chronology.typ")),
     ("hearings.typ", include_bytes!("../../../assets/templates/hearings.typ")),
+    waymark_report::TEMPLATE,
     ("service.toml", include_bytes!("../../../assets/templates/service.toml")),
     ("discreet.toml", SHIPPED_DISCREET),
     ("logo.svg", include_bytes!("../../../assets/templates/logo.svg")),

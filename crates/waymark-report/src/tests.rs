@@ -74,7 +74,11 @@ fn the_workbook_reads_back_in_a_real_reader_with_numbers_as_numbers() {
     assert_eq!(row_of(FigureKey::FeelsSafer.label())[4], Data::Float(6.0));
     assert_eq!(row_of(FigureKey::MappaReferrals.label())[3], Data::String("[x]".into()));
     let shown: usize = sheet.rows().filter(|r| r.get(5).is_some_and(|c| !c.to_string().is_empty())).count();
-    assert_eq!(shown, 1 + report.figures.iter().map(|f| 1 + f.breakdown.len()).sum::<usize>(), "the header and every line");
+    assert_eq!(
+        shown,
+        1 + report.figures.iter().map(|f| 1 + f.breakdown.len()).sum::<usize>(),
+        "the header and every line"
+    );
     // The workbook's properties say what and when (the time passed in), and name no one.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(file_name(&report, "xlsx"));

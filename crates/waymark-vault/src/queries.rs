@@ -422,6 +422,34 @@ impl Vault {
             .collect())
     }
 
+    /// The records the quarterly return counts (`waymark_domain::report`):
+    /// on a laptop its own caseload, at the clinic its copy of the service's.
+    /// Each case's first contact with its victim is read by the contacts'
+    /// (case, time) index, never by reading what was said.
+    pub fn return_facts(&self) -> Result<waymark_domain::report::ReturnFacts> {
+        let mut first_contacts = HashMap::new();
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT case_id, min(at) FROM contacts WHERE json_extract(doc, '$.with_victim') = 1 GROUP BY case_id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let (case, at): (String, String) = (row.get(0)?, row.get(1)?);
+            let case = case.parse().map(CaseId).map_err(|_| VaultError::DatabaseUnreadable)?;
+            let at = DateTime::parse_from_rfc3339(&at).map_err(|_| VaultError::DatabaseUnreadable)?;
+            first_contacts.insert(case, london_date(at.with_timezone(&Utc)));
+        }
+        Ok(waymark_domain::report::ReturnFacts {
+            cases: self.list_all()?,
+            victims: self.list_all()?,
+            first_contacts,
+            assessments: self.list_all()?,
+            orders: self.list_all()?,
+            breaches: self.list_all()?,
+            reviews: self.list_all()?,
+            clinic: None,
+        })
+    }
+
     /// What the analysis reads of every incident, as it reads after its
     /// amendments. Only the few amended incidents are read whole; the rest
     /// are read for their facts alone, skipping the account and the rest.

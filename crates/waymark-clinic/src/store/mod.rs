@@ -227,12 +227,14 @@ pub enum AdminAction {
     MinutesMade,
     /// A step on a perpetrator's pathway was recorded (target: the perpetrator; kind and stage in the detail).
     PathwayRecorded,
+    /// The commissioner's quarterly return was made (target: the quarter; the format in the detail).
+    ReturnMade,
     /// Written by a newer waymark-clinic.
     Unrecognised,
 }
 
 impl AdminAction {
-    pub const KNOWN: [AdminAction; 24] = [
+    pub const KNOWN: [AdminAction; 25] = [
         AdminAction::QuarantineReleased,
         AdminAction::QuarantineDiscarded,
         AdminAction::PasswordSet,
@@ -257,6 +259,7 @@ impl AdminAction {
         AdminAction::ActionUpdated,
         AdminAction::MinutesMade,
         AdminAction::PathwayRecorded,
+        AdminAction::ReturnMade,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -285,6 +288,7 @@ impl AdminAction {
             AdminAction::ActionUpdated => "action_updated",
             AdminAction::MinutesMade => "minutes_made",
             AdminAction::PathwayRecorded => "pathway_recorded",
+            AdminAction::ReturnMade => "return_made",
             AdminAction::Unrecognised => "unrecognised",
         }
     }

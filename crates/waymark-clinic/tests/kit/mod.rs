@@ -72,7 +72,7 @@ pub fn clinic_with(
             recovery: "age1recoverykeyofthetestclinic".into(),
             created_at: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
         })),
-        minutes_templates: Default::default(),
+        templates: Default::default(),
     };
     // Every clinic keeps its copy of the records, as `serve` does.
     let copy = tempfile::tempdir().unwrap();

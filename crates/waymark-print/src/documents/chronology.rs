@@ -22,6 +22,7 @@ pub(crate) fn gather(g: &mut Gather<'_>, case: CaseId) -> Result<Gathered> {
         discreet: None,
         victims: file.victim.iter().cloned().collect(),
         cases: vec![case],
+        quarter: None,
     })
 }
 

@@ -10,6 +10,7 @@ use waymark_vault::Vault;
 
 pub(crate) mod chronology;
 pub(crate) mod hearings;
+pub(crate) mod quarterly_return;
 pub(crate) mod safety_plan;
 
 /// What a printout is made from, for the one path every printout takes.
@@ -36,6 +37,8 @@ pub(crate) struct Gathered {
     pub victims: Vec<Victim>,
     /// Every case whose records it shows.
     pub cases: Vec<CaseId>,
+    /// The quarter a return counts, for its file name.
+    pub quarter: Option<waymark_domain::report::Quarter>,
 }
 
 /// What a file name may be made of: never a name, only the service's own reference.
@@ -44,6 +47,7 @@ pub(crate) struct Naming<'a> {
     pub reference: &'a str,
     pub version: Option<u32>,
     pub today: NaiveDate,
+    pub quarter: Option<waymark_domain::report::Quarter>,
 }
 
 pub(crate) fn to_value<T: serde::Serialize>(doc: &T) -> Result<serde_json::Value> {
@@ -62,7 +66,13 @@ mod tests {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
         for kind in DocumentKind::ALL.iter().copied() {
             assert!(shipped.file(kind.template()).is_some(), "{} has no template", kind.wire());
-            let plain = super::Naming { options: Options::default(), reference: "REF-1", version: Some(2), today };
+            let plain = super::Naming {
+                options: Options::default(),
+                reference: "REF-1",
+                version: Some(2),
+                today,
+                quarter: None,
+            };
             assert!(kind.file_name(&plain).contains("REF-1"), "{}", kind.wire());
             if kind.has_discreet_form() {
                 let discreet = super::Naming { options: Options { discreet: true, ..Options::default() }, ..plain };

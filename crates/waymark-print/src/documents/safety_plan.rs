@@ -36,6 +36,7 @@ pub(crate) fn gather(g: &mut Gather<'_>, case: CaseId, version: Option<u32>) -> 
         discreet: discreet.then(|| (file.victim.clone(), file.perpetrators.clone())),
         victims: file.victim.iter().cloned().collect(),
         cases: vec![case],
+        quarter: None,
     })
 }
 

@@ -80,6 +80,11 @@ impl Replica {
         self.vault.incident_facts()
     }
 
+    /// The records the service's quarterly return counts; the clinic adds what only it holds.
+    pub fn return_facts(&self) -> Result<waymark_domain::report::ReturnFacts> {
+        self.vault.return_facts()
+    }
+
     /// The escalation analysis of every open case.
     pub fn escalations(&self) -> Result<std::collections::HashMap<CaseId, waymark_domain::escalation::Escalation>> {
         self.vault.escalations(self.vault.now())
