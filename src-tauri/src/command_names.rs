@@ -25,6 +25,8 @@ pub const COMMANDS: &[&str] = &[
     "print_save",
     "print_to_printer",
     "print_close",
+    "quarterly_return",
+    "quarterly_return_save",
     "sync_view",
     "sync_enrol",
     "sync_rejoin",

@@ -6,8 +6,8 @@ use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 use uuid::Uuid;
 use waymark_app::{
-    CaseView, CreateVault, Desk, DeskError, Fields, NewCase, PrintDone, PrintForm, PrintPreview, Resolution, Strength,
-    SyncView, VaultState, Vocabularies,
+    CaseView, CreateVault, Desk, DeskError, Fields, NewCase, PrintDone, PrintForm, PrintPreview, Quarter,
+    QuarterlyReturn, Resolution, ReturnSaved, Strength, SyncView, TableFormat, VaultState, Vocabularies,
 };
 use waymark_domain::instruments::Instrument;
 use waymark_domain::{CaseId, Record, RecordKind};
@@ -177,6 +177,31 @@ pub async fn print_save(app: tauri::AppHandle, desk: State<'_, Desk>, file_name:
     })
 }
 
+/// The commissioner's quarterly return for this laptop's caseload; the last full quarter when none is named.
+#[tauri::command]
+#[specta::specta]
+pub async fn quarterly_return(desk: State<'_, Desk>, quarter: Option<Quarter>) -> Reply<QuarterlyReturn> {
+    desk.quarterly_return(quarter)
+}
+
+/// Saves the return's table where the native save dialog says. `None` means the user cancelled.
+#[tauri::command]
+#[specta::specta]
+pub async fn quarterly_return_save(
+    app: tauri::AppHandle,
+    desk: State<'_, Desk>,
+    quarter: Quarter,
+    format: TableFormat,
+) -> Reply<Option<ReturnSaved>> {
+    let (label, extension) = match format {
+        TableFormat::Csv => ("CSV", "csv"),
+        TableFormat::Xlsx => ("Excel workbook", "xlsx"),
+    };
+    desk.quarterly_return_save_asking(quarter, format, |name| {
+        app.dialog().file().set_file_name(name).add_filter(label, &[extension]).blocking_save_file()?.into_path().ok()
+    })
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn print_to_printer(desk: State<'_, Desk>) -> Reply<PrintDone> {
@@ -258,6 +283,8 @@ pub fn all() -> tauri_specta::Commands<tauri::Wry> {
         print_save,
         print_to_printer,
         print_close,
+        quarterly_return,
+        quarterly_return_save,
         sync_view,
         sync_enrol,
         sync_rejoin,

@@ -9,6 +9,7 @@
 mod desk;
 mod error;
 mod printing;
+mod reporting;
 mod strength;
 mod syncing;
 mod views;
@@ -16,10 +17,12 @@ mod views;
 pub use desk::{Desk, EnvFactory, Settings};
 pub use error::{DeskError, Result};
 pub use printing::{PrintDone, PrintForm, PrintPreview};
+pub use reporting::ReturnSaved;
 pub use strength::{passphrase_strength, rate_passphrase, Strength};
 pub use syncing::SyncView;
 pub use views::*;
-pub use waymark_print::{Destination, DocumentKind};
+pub use waymark_domain::report::{Quarter, QuarterlyReturn};
+pub use waymark_print::{Destination, DocumentKind, TableFormat};
 pub use waymark_vault::sync::{Conflict, PendingOp, Problem, Resolution, SyncStatus};
 
 #[cfg(test)]

@@ -32,6 +32,9 @@ pub struct PrintForm {
     /// The advocate saw the "address in the text" warning and prints anyway (audited).
     #[serde(default)]
     pub address_confirmed: bool,
+    /// The quarter a quarterly return counts (the return only).
+    #[serde(default)]
+    pub quarter: Option<waymark_domain::report::Quarter>,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -83,6 +86,9 @@ fn request_for(form: &PrintForm) -> Result<Request> {
             }
             Request::Hearings { case: form.case_id, limit }
         }
+        DocumentKind::QuarterlyReturn => Request::QuarterlyReturn {
+            quarter: form.quarter.ok_or_else(|| DeskError::field("quarter", "is required: choose the quarter"))?,
+        },
     })
 }
 

@@ -253,6 +253,7 @@ fn print_previews_in_memory_saves_only_where_asked_and_records_each_print() {
         large_print: false,
         limit: None,
         address_confirmed: false,
+        quarter: None,
     };
     let preview = desk.print_preview(form.clone()).unwrap();
     assert_eq!(preview.file_name, "my-plan.pdf", "a discreet file name");
@@ -310,6 +311,7 @@ fn print_errors_reach_the_ui_with_a_code_and_the_field() {
         large_print: false,
         limit: None,
         address_confirmed: false,
+        quarter: None,
     };
     assert_eq!(desk.print_preview(form.clone()).unwrap_err().fields[0].field, "case_id");
     form.document = DocumentKind::SafetyPlan;
@@ -320,6 +322,56 @@ fn print_errors_reach_the_ui_with_a_code_and_the_field() {
     form.document = DocumentKind::Hearings;
     form.limit = Some(0);
     assert_eq!(desk.print_preview(form).unwrap_err().fields[0].field, "limit");
+}
+
+#[test]
+fn the_quarterly_return_counts_this_caseload_and_each_saved_table_is_audited() {
+    // Why: an advocate's own return must count what the laptop holds, hide
+    // a count of one person, and leave no saved file without its audit line.
+    let dir = tempfile::tempdir().unwrap();
+    let (desk, _) = desk(dir.path());
+    desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
+    open_case(&desk);
+    let last = desk.quarterly_return(None).unwrap();
+    assert_eq!(last.quarter.wire(), "2026-27-Q2", "20 November is in Q3: the last full quarter is Q2");
+    let key = |r: &QuarterlyReturn, k: waymark_domain::report::FigureKey| r.figure(k).value.shown();
+    use waymark_domain::report::FigureKey;
+    assert_eq!(key(&last, FigureKey::VictimsNew), "0");
+    let q3 = Quarter::from_wire("2026-27-Q3").unwrap();
+    let this = desk.quarterly_return(Some(q3)).unwrap();
+    assert_eq!(key(&this, FigureKey::VictimsNew), "1");
+    assert_eq!(key(&this, FigureKey::ReferralsReceived), "[c]", "one person is a count that could identify them");
+    assert_eq!(key(&this, FigureKey::MappaReferrals), "[x]", "held at the clinic");
+
+    let out = tempfile::tempdir().unwrap();
+    let asked = std::sync::Mutex::new(Vec::new());
+    let saved = desk
+        .quarterly_return_save_asking(q3, TableFormat::Csv, |name| {
+            asked.lock().unwrap().push(name);
+            Some(out.path().join("for-the-commissioner"))
+        })
+        .unwrap();
+    assert!(saved.is_some());
+    assert_eq!(*asked.lock().unwrap(), ["quarterly-return-2026-27-Q3-caseload.csv"]);
+    let text = std::fs::read_to_string(out.path().join("for-the-commissioner.csv")).unwrap();
+    assert!(text.starts_with("quarter,section,figure_key"), "the extension is added: {text}");
+    assert!(!text.contains("D-1") && !text.contains("Canary"), "counts only");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1, "no temporary file left beside it");
+    let cancelled = desk.quarterly_return_save_asking(q3, TableFormat::Xlsx, |_| None).unwrap();
+    assert!(cancelled.is_none());
+    let exports = desk
+        .with_vault(|v| Ok(v.audit_events(None, 100)?))
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == waymark_vault::audit::AuditAction::Export)
+        .collect::<Vec<_>>();
+    assert_eq!(exports.len(), 1, "the cancelled save wrote and recorded nothing");
+    assert_eq!(exports[0].detail["quarter"], "2026-27-Q3");
+    assert_eq!(exports[0].detail["format"], "csv");
+    assert_eq!(
+        desk.quarterly_return_save(q3, TableFormat::Csv, std::path::Path::new("r.csv")).unwrap_err().fields[0].field,
+        "path"
+    );
 }
 
 /// A clinic server in this process, on a loopback port.

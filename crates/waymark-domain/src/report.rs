@@ -133,8 +133,8 @@ impl<'de> Deserialize<'de> for Quarter {
 
 #[cfg(feature = "specta")]
 impl specta::Type for Quarter {
-    fn inline(type_map: &mut specta::TypeMap, generics: specta::Generics) -> specta::datatype::DataType {
-        <String as specta::Type>::inline(type_map, generics)
+    fn definition(types: &mut specta::Types) -> specta::datatype::DataType {
+        <String as specta::Type>::definition(types)
     }
 }
 
@@ -359,6 +359,8 @@ pub struct Row {
     pub key: String,
     pub label: String,
     pub value: Cell,
+    /// `value` as every output shows it (`Cell::shown`), so no screen words it again.
+    pub shown: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -368,6 +370,8 @@ pub struct Figure {
     pub section: Section,
     pub label: String,
     pub value: Cell,
+    /// `value` as every output shows it (`Cell::shown`).
+    pub shown: String,
     pub breakdown: Vec<Row>,
 }
 
@@ -439,7 +443,10 @@ impl Tally {
     }
 
     fn rows(self) -> Vec<Row> {
-        self.rows.into_iter().map(|(key, label, n)| Row { key, label, value: Cell::Count { n } }).collect()
+        self.rows
+            .into_iter()
+            .map(|(key, label, n)| Row { key, label, value: Cell::Count { n }, shown: String::new() })
+            .collect()
     }
 }
 
@@ -452,7 +459,7 @@ fn count(n: usize) -> Cell {
 }
 
 fn figure(key: FigureKey, value: Cell, breakdown: Vec<Row>) -> Figure {
-    Figure { key, section: key.section(), label: key.label().to_owned(), value, breakdown }
+    Figure { key, section: key.section(), label: key.label().to_owned(), value, shown: String::new(), breakdown }
 }
 
 fn held_at_clinic(key: FigureKey) -> Figure {
@@ -553,11 +560,13 @@ pub fn quarterly_return(
                 key: "at_screening".into(),
                 label: "At the clinic's screening".into(),
                 value: screening.map_or(Cell::HeldAtClinic, count),
+                shown: String::new(),
             },
             Row {
                 key: "after_opening".into(),
                 label: "After the case opened (its closure)".into(),
                 value: count(after_opening),
+                shown: String::new(),
             },
         ];
         figures.push(figure(key, count(after_opening + screening.unwrap_or(0)), rows));
@@ -823,6 +832,12 @@ pub fn quarterly_return(
         figures,
     };
     suppress(&mut report, rules.suppress_below);
+    for figure in &mut report.figures {
+        figure.shown = figure.value.shown();
+        for row in &mut figure.breakdown {
+            row.shown = row.value.shown();
+        }
+    }
     report
 }
 
@@ -1016,7 +1031,12 @@ mod tests {
         let breakdown = rows
             .iter()
             .enumerate()
-            .map(|(i, n)| Row { key: i.to_string(), label: i.to_string(), value: Cell::Count { n: *n } })
+            .map(|(i, n)| Row {
+                key: i.to_string(),
+                label: i.to_string(),
+                value: Cell::Count { n: *n },
+                shown: String::new(),
+            })
             .collect();
         QuarterlyReturn {
             quarter: Q3,
@@ -1062,6 +1082,13 @@ mod tests {
         let r = quarterly_return(&ReturnFacts::default(), Q3, d(2027, 1, 10), &rules());
         let keys: Vec<FigureKey> = r.figures.iter().map(|f| f.key).collect();
         assert_eq!(keys, FigureKey::ALL, "in the declared order, once each");
+        let worded =
+            |f: &Figure| f.shown == f.value.shown() && f.breakdown.iter().all(|row| row.shown == row.value.shown());
+        assert!(r.figures.iter().all(worded), "each cell carries the words every output uses");
+        assert!(r
+            .figures
+            .iter()
+            .all(|f| f.shown == f.value.shown() && f.breakdown.iter().all(|row| row.shown == row.value.shown())));
         assert_eq!(rules().suppress_below, 5);
         assert!(ReportRules { suppress_below: 0, ..rules() }.check().is_err());
         assert_eq!(percent(2, 3), 67);

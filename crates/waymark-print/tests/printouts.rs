@@ -367,6 +367,34 @@ fn the_hearing_list_shows_the_next_hearings_across_the_caseload_and_for_one_case
 }
 
 #[test]
+fn the_quarterly_return_prints_the_caseloads_counts_and_names_no_one() {
+    // Why: the return leaves the laptop for the commissioner; it must carry
+    // every figure and nothing that names the victim or the case.
+    let mut f = fixture();
+    let file = f.file();
+    let quarter = waymark_domain::report::Quarter::from_wire("2026-27-Q3").unwrap();
+    let prepared = f.printer.prepare(&mut f.vault, &Request::QuarterlyReturn { quarter }, Options::default()).unwrap();
+    assert_eq!(prepared.file_name, "quarterly-return-2026-27-Q3-caseload.pdf");
+    let pdf = f.dir.path().join(&prepared.file_name);
+    waymark_print::save(&mut f.vault, &prepared, &pdf).unwrap();
+    assert_structurally_valid(&pdf);
+    assert_tagged(&pdf);
+    let text = pages_of(&pdf).join(" ");
+    let report = waymark_print::quarterly_return(&f.vault, quarter).unwrap();
+    for figure in &report.figures {
+        assert!(text.contains(&figure.label), "{}: {text}", figure.label);
+    }
+    assert!(text.contains("Q3 2026/27 (1 October to 31 December 2026)") && text.contains("OFFICIAL"));
+    assert!(text.contains("One advocate's caseload"));
+    let victim = file.victim.as_ref().unwrap();
+    assert!(!text.contains(&file.case.reference) && !text.contains(&victim.name), "counts only");
+    let events = f.vault.audit_events(None, 20).unwrap();
+    let printed = events.iter().find(|e| e.action == waymark_vault::audit::AuditAction::Print).unwrap();
+    assert_eq!((printed.detail["document"].as_str(), printed.case_id.as_deref()), (Some("quarterly_return"), None));
+    keep_first_page(&pdf, "quarterly-return");
+}
+
+#[test]
 fn the_same_data_and_clock_give_the_same_bytes() {
     let mut f = fixture();
     for request in [

@@ -33,6 +33,10 @@ export const commands = {
 	printSave: (fileName: string) => typedError<PrintDone | null, DeskError_Serialize>(__TAURI_INVOKE("print_save", { fileName })),
 	printToPrinter: () => typedError<PrintDone, DeskError_Serialize>(__TAURI_INVOKE("print_to_printer")),
 	printClose: () => __TAURI_INVOKE<void>("print_close"),
+	/**  The commissioner's quarterly return for this laptop's caseload; the last full quarter when none is named. */
+	quarterlyReturn: (quarter: string | null) => typedError<QuarterlyReturn, DeskError_Serialize>(__TAURI_INVOKE("quarterly_return", { quarter })),
+	/**  Saves the return's table where the native save dialog says. `None` means the user cancelled. */
+	quarterlyReturnSave: (quarter: string, format: TableFormat) => typedError<ReturnSaved | null, DeskError_Serialize>(__TAURI_INVOKE("quarterly_return_save", { quarter, format })),
 	syncView: () => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("sync_view")),
 	syncEnrol: (code: string) => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("sync_enrol", { code })),
 	syncRejoin: (code: string) => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("sync_rejoin", { code })),
@@ -372,6 +376,19 @@ export type CaseloadRow_Serialize = {
 	escalation: Escalation_Serialize,
 };
 
+/**  One cell of the return. */
+export type Cell = { kind: "count"; n: number } | 
+/**  `n` of `of` (an outcome, or contact within the target). */
+{ kind: "share"; n: number; of: number } | 
+/**  A median, in whole or half days, over `over` referrals. */
+{ kind: "days"; days: number | null; over: number } | 
+/**  Small enough to identify someone, or enough with the total to work one out. */
+{ kind: "suppressed" } | 
+/**  Kept at the clinic, not on an advocate's laptop. */
+{ kind: "held_at_clinic" } | 
+/**  Nothing to measure (a median of no cases). */
+{ kind: "not_applicable" };
+
 /**  One value of an enumeration as a form offers it. */
 export type Choice = {
 	value: string,
@@ -422,6 +439,8 @@ export type Closure_Deserialize = {
 	feels_safer?: boolean | null,
 	behaviour_stopped?: boolean | null,
 	quality_of_life_improved?: boolean | null,
+	/**  The Ministry of Justice's outcome measure for victims' services (schema 10). */
+	better_able_to_cope?: boolean | null,
 };
 
 export type Closure_Serialize = {
@@ -431,6 +450,8 @@ export type Closure_Serialize = {
 	feels_safer: boolean | null,
 	behaviour_stopped: boolean | null,
 	quality_of_life_improved: boolean | null,
+	/**  The Ministry of Justice's outcome measure for victims' services (schema 10). */
+	better_able_to_cope: boolean | null,
 };
 
 export type Condition = {
@@ -620,7 +641,7 @@ export type DeskError_Serialize = {
 export type Destination = "file" | "printer";
 
 /**  The printouts. */
-export type DocumentKind = "safety_plan" | "chronology" | "hearings";
+export type DocumentKind = "safety_plan" | "chronology" | "hearings" | "quarterly_return";
 
 export type DueItem = DueItem_Serialize | DueItem_Deserialize;
 
@@ -753,6 +774,12 @@ export type Escalation_Serialize = {
 	rank: number,
 };
 
+/**
+ *  A victim's ethnic group as the commissioner's return counts it: the
+ *  five high-level groups of the 2021 Census for England and Wales.
+ */
+export type Ethnicity = "asian" | "black" | "mixed" | "white" | "other_ethnic_group" | "prefer_not_to_say";
+
 export type Evidence = Evidence_Serialize | Evidence_Deserialize;
 
 export type Evidence_Deserialize = {
@@ -778,6 +805,18 @@ export type FieldError = {
 	/**  The rule broken, in words a person can act on. */
 	rule: string,
 };
+
+export type Figure = {
+	key: FigureKey,
+	section: Section,
+	label: string,
+	value: Cell,
+	/**  `value` as every output shows it (`Cell::shown`). */
+	shown: string,
+	breakdown: Row[],
+};
+
+export type FigureKey = "referrals_received" | "referrals_accepted" | "referrals_declined" | "referrals_not_contactable" | "referrals_support_declined" | "victims_new" | "victims_open_at_end" | "victims_closed" | "first_contact_median_days" | "first_contact_within_target" | "first_contact_awaited" | "risk_at_intake" | "intake_instrument" | "repeat_referrals" | "gender" | "age_band" | "ethnicity" | "disability" | "lgbt_plus" | "children_in_household" | "panel_cases_reviewed" | "panel_actions_set" | "panel_actions_on_time" | "panel_actions_overdue" | "mental_health_started" | "mental_health_completed" | "mappa_referrals" | "pathway_reoffended" | "spo_applied" | "spo_granted" | "spo_breached" | "other_orders" | "feels_safer" | "better_able_to_cope" | "quality_of_life_improved" | "behaviour_stopped";
 
 /**
  *  One thing that changed. `text` is built from counts, dates, vocabulary
@@ -1199,6 +1238,8 @@ export type PrintForm_Deserialize = {
 	limit?: number | null,
 	/**  The advocate saw the "address in the text" warning and prints anyway (audited). */
 	address_confirmed?: boolean,
+	/**  The quarter a quarterly return counts (the return only). */
+	quarter?: string | null,
 };
 
 export type PrintForm_Serialize = {
@@ -1213,6 +1254,8 @@ export type PrintForm_Serialize = {
 	limit: number | null,
 	/**  The advocate saw the "address in the text" warning and prints anyway (audited). */
 	address_confirmed: boolean,
+	/**  The quarter a quarterly return counts (the return only). */
+	quarter: string | null,
 };
 
 export type PrintPreview = {
@@ -1292,6 +1335,21 @@ export type ProtectiveOrder_Serialize = {
 	conditions: Condition[],
 	/**  For pre-charge bail: who authorised the current period. */
 	bail_authority: BailAuthority | null,
+};
+
+export type QuarterlyReturn = {
+	quarter: string,
+	/**  `Q3 2026/27 (1 October to 31 December 2026)`. */
+	period: string,
+	scope: ReturnScope,
+	/**
+	 *  The London day it was made: figures that depend on what has happened
+	 *  since (an action now overdue) are as the records stood then.
+	 */
+	made_on: string,
+	first_contact_target_days: number,
+	suppress_below: number,
+	figures: Figure[],
 };
 
 export type Question = {
@@ -1377,6 +1435,20 @@ export type ReminderKind = "hearing" | "order_expires" | "notification_deadline"
 
 export type Resolution = "local" | "remote";
 
+export type ReturnSaved = {
+	format: TableFormat,
+};
+
+/**  Whose records a return counts. */
+export type ReturnScope = 
+/**  The whole service, at the clinic. */
+"service" | 
+/**
+ *  One advocate's caseload, on their laptop: what screening declined
+ *  and what the clinic's panel and pathways keep are held at the clinic.
+ */
+"caseload";
+
 export type RiskAssessment = RiskAssessment_Serialize | RiskAssessment_Deserialize;
 
 export type RiskAssessmentId = string;
@@ -1413,6 +1485,16 @@ export type RiskAssessment_Serialize = {
 
 /**  DASH risk levels. Ordered: a judgement below the suggested level needs a rationale. */
 export type RiskLevel = "standard" | "medium" | "high";
+
+/**  One line of a figure's breakdown. */
+export type Row = {
+	/**  A vocabulary's wire value, or the breakdown's own key (`16_17`). */
+	key: string,
+	label: string,
+	value: Cell,
+	/**  `value` as every output shows it (`Cell::shown`), so no screen words it again. */
+	shown: string,
+};
 
 export type SafeContact = SafeContact_Serialize | SafeContact_Deserialize;
 
@@ -1491,7 +1573,12 @@ export type Scale =
 /**  Low / moderate / high, judged per domain. */
 "rating";
 
+export type Section = "referrals" | "victims" | "first_contact" | "risk" | "repeat" | "characteristics" | "panel" | "pathways" | "orders" | "outcomes";
+
 export type Severity = "danger" | "caution" | "info";
+
+/**  A victim's sexual orientation (the 2021 Census question's answers). */
+export type SexualOrientation = "heterosexual" | "gay_or_lesbian" | "bisexual" | "other_sexual_orientation" | "prefer_not_to_say";
 
 export type SharingDecision = SharingDecision_Serialize | SharingDecision_Deserialize;
 
@@ -1629,6 +1716,9 @@ export type SyncView_Serialize = {
 	/**  A round is running in the background now. */
 	running: boolean,
 };
+
+/**  The quarterly return as a table for the commissioner's own spreadsheet. */
+export type TableFormat = "csv" | "xlsx";
 
 /**  A label and how many incidents carry it. */
 export type Tally = {
@@ -1789,6 +1879,9 @@ export type Victim_Deserialize = {
 	language?: string | null,
 	interpreter_needed?: boolean,
 	disabilities?: string | null,
+	/**  Asked for the commissioner's return; optional, with "prefers not to say" (schema 10). */
+	ethnicity?: Ethnicity | null,
+	sexual_orientation?: SexualOrientation | null,
 	dependants?: Dependant_Deserialize[],
 	address?: Address_Deserialize | null,
 	safe_contact?: SafeContact_Deserialize,
@@ -1808,6 +1901,9 @@ export type Victim_Serialize = {
 	language: string | null,
 	interpreter_needed: boolean,
 	disabilities: string | null,
+	/**  Asked for the commissioner's return; optional, with "prefers not to say" (schema 10). */
+	ethnicity: Ethnicity | null,
+	sexual_orientation: SexualOrientation | null,
 	dependants: Dependant_Serialize[],
 	address: Address_Serialize | null,
 	safe_contact: SafeContact_Serialize,
@@ -1832,6 +1928,8 @@ export type Vocabularies = {
 	answers: Choice[],
 	task_statuses: Choice[],
 	closure_reasons: Choice[],
+	ethnicities: Choice[],
+	sexual_orientations: Choice[],
 	referral_targets: Choice[],
 	referral_statuses: Choice[],
 	referral_criteria: Choice[],
