@@ -1,8 +1,8 @@
 //! The clinic workspace's figures: projecting about 100,000 ops (5,000 cases
 //! from 80 advocates' laptops) into the clinic's copy of the records, against
 //! reading the same feed alone in the same run, with the process's memory;
-//! then the caseload answer for those 5,000 cases, against the smallest
-//! signed-in answer (`/w/api/me`). Leaves a real clinic folder in the target
+//! then the caseload answer and the commissioner's quarterly return for those
+//! 5,000 cases, against the smallest signed-in answer (`/w/api/me`). Leaves a real clinic folder in the target
 //! directory for the browser's first-paint figure (`cargo xtask bench-clinic`).
 #![allow(clippy::unwrap_used)] // A benchmark stops at its first failure, where it failed.
 
@@ -247,6 +247,22 @@ fn main() {
             size as f64 / 1024.0,
             caseload / me
         );
+        // The commissioner's quarterly return over the same 5,000 cases (goal: at most 2 s),
+        // the figures alone and each file a manager downloads.
+        for (format, path) in [
+            ("figures", "/w/api/reports/quarterly?quarter=2026-27-Q3&format=json"),
+            ("CSV", "/w/api/reports/quarterly?quarter=2026-27-Q3&format=csv"),
+            ("workbook", "/w/api/reports/quarterly?quarter=2026-27-Q3&format=xlsx"),
+            ("PDF", "/w/api/reports/quarterly?quarter=2026-27-Q3&format=pdf"),
+        ] {
+            let (made, size) = time(path).await;
+            println!(
+                "quarterly return ({format}) over {CASES} cases: median {made:.0} ms server time ({:.2} s, goal at most 2 s), {:.0} KiB; {:.0}x /w/api/me",
+                made / 1000.0,
+                size as f64 / 1024.0,
+                made / me
+            );
+        }
     });
     let bench = serde_json::json!({
         "clinic": clinic_dir,

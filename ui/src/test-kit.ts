@@ -194,6 +194,16 @@ export function vocabularies(overrides: Partial<Vocabularies> = {}): Vocabularie
       support_complete: "Support complete",
       victim_declined: "Victim declined support",
     }),
+    ethnicities: choices("ethnicities", {
+      asian: "Asian or Asian British",
+      white: "White",
+      prefer_not_to_say: "Prefers not to say",
+    }),
+    sexual_orientations: choices("sexual_orientations", {
+      heterosexual: "Straight or heterosexual",
+      bisexual: "Bisexual",
+      prefer_not_to_say: "Prefers not to say",
+    }),
     referral_targets: choices("referral_targets", { clinic_panel: "Stalking clinic panel", marac: "MARAC" }),
     referral_statuses: choices("referral_statuses", { draft: "Draft", sent: "Sent" }),
     referral_criteria: choices("referral_criteria", {
@@ -316,6 +326,7 @@ export const PRESENTED = [
       ownScreen("closure.feels_safer", "The victim feels safer"),
       ownScreen("closure.behaviour_stopped", "The stalking behaviour stopped"),
       ownScreen("closure.quality_of_life_improved", "Quality of life improved"),
+      ownScreen("closure.better_able_to_cope", "Better able to cope and recover"),
     ],
     set_by_core: ["id", "advocate"],
   },
@@ -329,6 +340,8 @@ export const PRESENTED = [
       later("language", "Language"),
       both("interpreter_needed", "Interpreter needed"),
       later("disabilities", "Disabilities or support needs"),
+      later("ethnicity", "Ethnic group"),
+      later("sexual_orientation", "Sexual orientation"),
       both("address.lines", "Address (one line each)"),
       both("address.postcode", "Postcode"),
       later("address.do_not_disclose", "Address: do not disclose"),
@@ -669,6 +682,8 @@ export function victim(overrides: Partial<B.Victim_Serialize> = {}): B.Victim_Se
     language: null,
     interpreter_needed: false,
     disabilities: null,
+    ethnicity: null,
+    sexual_orientation: null,
     dependants: [],
     address: { lines: ["1 Test Street"], postcode: null, do_not_disclose: true },
     safe_contact: safeContact(),
@@ -1107,5 +1122,92 @@ export function printPreview(overrides: Partial<PrintPreview> = {}): PrintPrevie
 
 export function printDone(overrides: Partial<PrintDone> = {}): PrintDone {
   const base = { pages: 2, destination: "file" } satisfies PrintDone;
+  return { ...base, ...overrides };
+}
+
+// ---------------------------------------------------------------------------
+// The quarterly return
+
+/** A line of a figure's breakdown: by default a count of 3. */
+export function returnRow(overrides: Partial<B.Row> = {}): B.Row {
+  const base = { key: "police", label: "Police", value: { kind: "count", n: 3 }, shown: "3" } satisfies B.Row;
+  return { ...base, ...overrides };
+}
+
+/** One figure of the return: by default the referrals received, 12, with no breakdown. */
+export function returnFigure(overrides: Partial<B.Figure> = {}): B.Figure {
+  const base = {
+    key: "referrals_received",
+    section: "referrals",
+    label: "Referrals received, by source",
+    value: { kind: "count", n: 12 },
+    shown: "12",
+    breakdown: [],
+  } satisfies B.Figure;
+  return { ...base, ...overrides };
+}
+
+/**
+ * This laptop's return for the last full quarter on 22 November 2026 (Q2):
+ * a few figures in three sections, as the core words them, with a
+ * suppressed count, a figure held at the clinic and one not applicable.
+ */
+export function quarterlyReturn(overrides: Partial<B.QuarterlyReturn> = {}): B.QuarterlyReturn {
+  const base = {
+    quarter: "2026-27-Q2",
+    period: "Q2 2026/27 (1 July to 30 September 2026)",
+    scope: "caseload",
+    made_on: "2026-11-22",
+    first_contact_target_days: 2,
+    suppress_below: 5,
+    figures: [
+      returnFigure({
+        breakdown: [
+          returnRow({ key: "police", label: "Police", value: { kind: "count", n: 9 }, shown: "9" }),
+          returnRow({ key: "self", label: "Self-referral", value: { kind: "suppressed" }, shown: "[c]" }),
+          returnRow({ key: "other", label: "Another source", value: { kind: "suppressed" }, shown: "[c]" }),
+        ],
+      }),
+      returnFigure({
+        key: "referrals_declined",
+        label: "Referrals declined at screening",
+        value: { kind: "held_at_clinic" },
+        shown: "[x]",
+      }),
+      returnFigure({
+        key: "victims_new",
+        section: "victims",
+        label: "New this quarter",
+        value: { kind: "count", n: 7 },
+        shown: "7",
+      }),
+      returnFigure({
+        key: "first_contact_median_days",
+        section: "first_contact",
+        label: "Median days from referral to first contact",
+        value: { kind: "days", days: 1.5, over: 7 },
+        shown: "1.5 days",
+      }),
+      returnFigure({
+        key: "first_contact_within_target",
+        section: "first_contact",
+        label: "First contact within the service's target",
+        value: { kind: "share", n: 6, of: 7 },
+        shown: "6 of 7 (86%)",
+      }),
+      returnFigure({
+        key: "first_contact_awaited",
+        section: "first_contact",
+        label: "Referrals still awaiting first contact",
+        value: { kind: "not_applicable" },
+        shown: "[z]",
+      }),
+    ],
+  } satisfies B.QuarterlyReturn;
+  return { ...base, ...overrides };
+}
+
+export function returnSaved(overrides: Partial<B.ReturnSaved> = {}): B.ReturnSaved {
+  const base = { format: "csv" } satisfies B.ReturnSaved;
   return { ...base, ...overrides };
 }

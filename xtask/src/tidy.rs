@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Crates that keep to pure logic: no store, no network, no file system.
-const PURE: &[&str] = &["waymark-domain", "waymark-protocol", "waymark-demo"];
+const PURE: &[&str] = &["waymark-domain", "waymark-protocol", "waymark-demo", "waymark-report"];
 /// The only crates that may depend on rusqlite (they write SQL).
 const STORES: &[&str] = &["waymark-sqlcipher", "waymark-vault", "waymark-clinic"];
 /// Crates of the desktop side, which the clinic server must never depend on.
 /// The vault is not one of them: the clinic keeps its copy of the records in
 /// a replica vault, but only through `projection.rs` (`clinic_vault_uses`).
-const DESKTOP: &[&str] = &["waymark-sync", "waymark-app", "waymark-print", "waymark-cli", "waymark-desktop"];
+const DESKTOP: &[&str] =
+    &["waymark-sync", "waymark-app", "waymark-print", "waymark-import", "waymark-cli", "waymark-desktop"];
 /// The typesetting both sides share: it must bring the clinic neither a store
 /// nor a desktop crate.
 const SHARED_TYPESET: &str = "waymark-typeset";

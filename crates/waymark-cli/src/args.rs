@@ -119,6 +119,22 @@ pub enum Command {
     /// Print a document to a PDF file: the safety plan, the chronology or the hearing list.
     #[command(subcommand)]
     Print(PrintCmd),
+    /// Bring a caseload in from a spreadsheet (CSV or Excel), each row a case,
+    /// by a mapping file from its columns to fields. Cases already here (by
+    /// reference) are left as they are. Check it first with --dry-run.
+    Import {
+        /// The spreadsheet: .csv, .xlsx, .xls or .ods.
+        file: Option<PathBuf>,
+        /// Which column fills which field (start from --example-mapping).
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// Check every row as the import would, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the shipped example mapping for a typical spreadsheet.
+        #[arg(long)]
+        example_mapping: bool,
+    },
     /// The commissioner's quarterly return for this laptop's caseload: shown,
     /// or saved as a PDF, CSV or Excel workbook by the --out file's extension.
     QuarterlyReturn {

@@ -22,7 +22,17 @@ enum Failure {
     Vault(VaultError),
     Print(PrintError),
     Sync(waymark_sync::SyncError),
+    Import(waymark_import::ImportError),
     Usage(String),
+}
+
+impl From<waymark_import::ImportError> for Failure {
+    fn from(e: waymark_import::ImportError) -> Self {
+        match e {
+            waymark_import::ImportError::Vault(e) => Failure::Vault(e),
+            other => Failure::Import(other),
+        }
+    }
 }
 
 impl From<PrintError> for Failure {
@@ -71,6 +81,10 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(Failure::Sync(e)) => {
+            eprintln!("error[{}]: {e}", e.code());
+            ExitCode::from(1)
+        }
+        Err(Failure::Import(e)) => {
             eprintln!("error[{}]: {e}", e.code());
             ExitCode::from(1)
         }
@@ -147,6 +161,41 @@ fn print(dir: &Path, json: bool, cmd: PrintCmd) -> Outcome {
         &format!("Printed {} page(s) to the file you named. Keep it safe: a PDF is not encrypted.", prepared.pages()),
         json!({ "document": prepared.kind, "pages": prepared.pages(), "sha256": prepared.sha256, "discreet": discreet, "large_print": out.large_print }),
     );
+    Ok(())
+}
+
+fn import(
+    dir: &Path,
+    json: bool,
+    file: Option<&Path>,
+    mapping: Option<&Path>,
+    dry_run: bool,
+    example_mapping: bool,
+) -> Outcome {
+    if example_mapping {
+        print!("{}", waymark_import::Mapping::example());
+        return Ok(());
+    }
+    let (Some(file), Some(mapping)) = (file, mapping) else {
+        return Err(Failure::Usage(
+            "name the spreadsheet and its mapping: waymark import FILE --mapping MAPPING.toml [--dry-run] (see --example-mapping)".into(),
+        ));
+    };
+    let format = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(waymark_import::Format::of)
+        .ok_or_else(|| Failure::Usage("the spreadsheet must be a .csv, .xlsx, .xls or .ods file".into()))?;
+    let read = |path: &Path, what: &str| {
+        std::fs::read(path).map_err(|e| Failure::Usage(format!("the {what} could not be read ({})", e.kind())))
+    };
+    let mapping_text = String::from_utf8(read(mapping, "mapping file")?)
+        .map_err(|_| Failure::Usage("the mapping file must be UTF-8 text".into()))?;
+    let mapping = waymark_import::Mapping::from_toml(&mapping_text)?;
+    let bytes = read(file, "spreadsheet")?;
+    let mut vault = unlock(dir)?;
+    let report = waymark_import::import(&mut vault, &bytes, format, &mapping, dry_run)?;
+    output::import(json, &report);
     Ok(())
 }
 
@@ -375,6 +424,9 @@ fn run(cli: Cli) -> Outcome {
             output::records(json, &records);
         }
         Command::Print(cmd) => print(&dir, json, cmd)?,
+        Command::Import { file, mapping, dry_run, example_mapping } => {
+            import(&dir, json, file.as_deref(), mapping.as_deref(), dry_run, example_mapping)?
+        }
         Command::QuarterlyReturn { quarter, out } => quarterly_return(&dir, json, quarter.as_deref(), out.as_deref())?,
         Command::Sync(cmd) => sync(&dir, json, cmd)?,
         Command::Instruments => {

@@ -399,3 +399,30 @@ pub fn quarterly_return(json: bool, report: &waymark_domain::report::QuarterlyRe
     }
     say!("\n[c] suppressed (could identify someone)  [x] held at the clinic  [z] nothing to measure");
 }
+
+/// What an import did, with each bad row's column, field and rule (never its value).
+pub fn import(json: bool, report: &waymark_import::ImportReport) {
+    if json {
+        print_json(report);
+        return;
+    }
+    let verb = if report.dry_run { "would be imported" } else { "imported" };
+    say!(
+        "{} rows: {} {verb}, {} already here (left as they are), {} with problems.",
+        report.rows,
+        report.imported,
+        report.already_held,
+        report.failed
+    );
+    for e in &report.errors {
+        match &e.column {
+            Some(column) => say!("  row {}, column \"{column}\" ({}): {}", e.row, e.field, e.message),
+            None => say!("  row {} ({}): {}", e.row, e.field, e.message),
+        }
+    }
+    if report.dry_run && report.failed == 0 {
+        say!("Nothing was written. Run it again without --dry-run to import.");
+    } else if report.dry_run {
+        say!("Nothing was written. Fix those rows (or leave them out) and check again.");
+    }
+}

@@ -482,9 +482,12 @@ fn outcome(key: FigureKey, closed: &[&Case], answer: impl Fn(&crate::records::Cl
     figure(key, Cell::Share { n: yes as u32, of: answers.len() as u32 }, Vec::new())
 }
 
+/// A victim's name as sorted folded words, and their date of birth.
+type PersonKey = (Vec<String>, NaiveDate);
+
 /// The key a repeat referral is matched on: the victim's name as a set of
 /// folded words, and their date of birth. Both must be known.
-fn person_key(victim: &Victim) -> Option<(Vec<String>, NaiveDate)> {
+fn person_key(victim: &Victim) -> Option<PersonKey> {
     let mut name = words(&victim.name);
     name.sort();
     name.dedup();
@@ -641,7 +644,7 @@ pub fn quarterly_return(
     figures.push(figure(FigureKey::IntakeInstrument, count(assessed), instruments.rows()));
 
     // Repeat referrals: an earlier case of the same victim within the window.
-    let mut earlier: HashMap<(Vec<String>, NaiveDate), Vec<(NaiveDate, CaseId)>> = HashMap::new();
+    let mut earlier: HashMap<PersonKey, Vec<(NaiveDate, CaseId)>> = HashMap::new();
     for case in &facts.cases {
         if let Some(key) = victims.get(&case.id).and_then(|v| person_key(v)) {
             earlier.entry(key).or_default().push((case.referral.received_on, case.id));
@@ -1110,5 +1113,32 @@ mod tests {
         for word in ["Mill", "Jane", "Smith", "T-1"] {
             assert!(!text.contains(word), "{word}");
         }
+    }
+}
+
+#[cfg(test)]
+mod documented {
+    use super::FigureKey;
+
+    const DOC: &str = include_str!("../../../docs/reports.md");
+
+    /// Each figure's definition in `docs/reports.md`: the text under its heading.
+    fn definition(key: FigureKey) -> Option<&'static str> {
+        let heading = format!("### `{}`\n", key.wire());
+        let start = DOC.find(&heading)? + heading.len();
+        let end = DOC[start..].find("\n#").map_or(DOC.len(), |e| start + e);
+        Some(&DOC[start..end])
+    }
+
+    #[test]
+    fn every_figure_is_defined_in_the_docs_and_the_docs_define_no_other() {
+        // Why: the commissioner reads the definitions, the code counts; a
+        // figure added, renamed or made suppressible in one place only fails here.
+        for key in FigureKey::ALL {
+            let text = definition(*key).unwrap_or_else(|| panic!("docs/reports.md has no ### `{}`", key.wire()));
+            assert_eq!(text.contains("*Suppressed"), key.suppressed(), "{}: suppression differs", key.wire());
+        }
+        let documented = DOC.lines().filter(|l| l.starts_with("### `")).count();
+        assert_eq!(documented, FigureKey::ALL.len(), "a heading for a figure the return does not make");
     }
 }

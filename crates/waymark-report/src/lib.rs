@@ -55,14 +55,15 @@ fn cell_parts(cell: &Cell) -> (Option<f64>, Option<u32>, String) {
     }
 }
 
-const COLUMNS: [&str; 9] =
+/// The CSV file's header: one column per part of a line of `report::table`.
+pub const CSV_COLUMNS: [&str; 9] =
     ["quarter", "section", "figure_key", "figure", "breakdown_key", "breakdown", "value", "of", "as_shown"];
 
 /// One line per figure and per row of its breakdown, under a header.
 pub fn csv(report: &QuarterlyReturn) -> Result<Vec<u8>, ReportFileError> {
     let failed = |_| ReportFileError::Write { format: "CSV" };
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(COLUMNS).map_err(failed)?;
+    out.write_record(CSV_COLUMNS).map_err(failed)?;
     for (section, figure, row) in table(report) {
         let cell = row.map_or(&figure.value, |r| &r.value);
         let (value, of, shown) = cell_parts(cell);
@@ -106,9 +107,8 @@ pub fn xlsx(report: &QuarterlyReturn, made_at: chrono::DateTime<chrono::Utc>) ->
     for (col, name) in ["Section", "Figure", "Breakdown", "Value", "Of", "As shown"].iter().enumerate() {
         sheet.write_string_with_format(header, col as u16, *name, &bold).map_err(failed)?;
     }
-    let mut at = header + 1;
     let mut last_section: Option<Section> = None;
-    for (section, figure, row) in table(report) {
+    for (at, (section, figure, row)) in (header + 1..).zip(table(report)) {
         if last_section != Some(section) {
             sheet.write_string_with_format(at, 0, section.label(), &bold).map_err(failed)?;
             last_section = Some(section);
@@ -127,7 +127,6 @@ pub fn xlsx(report: &QuarterlyReturn, made_at: chrono::DateTime<chrono::Utc>) ->
             sheet.write_number(at, 4, f64::from(of)).map_err(failed)?;
         }
         sheet.write_string(at, 5, &shown).map_err(failed)?;
-        at += 1;
     }
     for (col, width) in [(0, 34.0), (1, 52.0), (2, 44.0), (3, 10.0), (4, 8.0), (5, 18.0)] {
         sheet.set_column_width(col, width).map_err(failed)?;
@@ -182,6 +181,3 @@ pub fn typst_data(report: &QuarterlyReturn, made_at: &str) -> Value {
         "sections": sections,
     })
 }
-
-#[cfg(test)]
-mod tests;

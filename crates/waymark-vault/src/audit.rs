@@ -37,12 +37,14 @@ pub enum AuditAction {
     ConflictResolved,
     /// A reminder put off on the home screen, until a date.
     ReminderSnoozed,
+    /// A caseload brought in from a spreadsheet, or checked in a dry run (counts and rows, never values).
+    Import,
     /// Written by a newer Waymark.
     Unrecognised,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 21] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::List,
@@ -63,6 +65,7 @@ impl AuditAction {
         AuditAction::SyncProblemRetried,
         AuditAction::ConflictResolved,
         AuditAction::ReminderSnoozed,
+        AuditAction::Import,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +90,7 @@ impl AuditAction {
             AuditAction::SyncProblemRetried => "sync_problem_retried",
             AuditAction::ConflictResolved => "conflict_resolved",
             AuditAction::ReminderSnoozed => "reminder_snoozed",
+            AuditAction::Import => "import",
             AuditAction::Unrecognised => "unrecognised",
         }
     }

@@ -132,6 +132,8 @@ export type Asked =
 export type AuditAction = "create" | "update" | "list" | "view" | "print" | "export" | "restore" | "vault_created" | "vault_rekeyed" | "passphrase_changed" | "passphrase_recovered" | "recovery_recipient_added" | "address_in_text_confirmed" | "sync_enrolled" | "sync_rejoined" | "sync_applied" | "sync_problem_dismissed" | "sync_problem_retried" | "conflict_resolved" | 
 /**  A reminder put off on the home screen, until a date. */
 "reminder_snoozed" | 
+/**  A caseload brought in from a spreadsheet, or checked in a dry run (counts and rows, never values). */
+"import" | 
 /**  Written by a newer Waymark. */
 "unrecognised";
 

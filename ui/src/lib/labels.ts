@@ -62,6 +62,8 @@ export type VocabularyValues = Exactly<
     typologies: B.Typology;
     srp_ratings: B.SrpRating;
     escalation_signs: B.EscalationSign;
+    ethnicities: B.Ethnicity;
+    sexual_orientations: B.SexualOrientation;
     // No desktop command carries a decline reason, so the bindings have no
     // type for it; the clinic workspace's types.ts names its values.
     decline_reasons: string;
@@ -116,6 +118,7 @@ export const DOCUMENT_NAMES: Record<B.DocumentKind, string> = {
   safety_plan: "Safety plan",
   chronology: "Chronology of incidents",
   hearings: "Court hearings",
+  quarterly_return: "Quarterly return",
 };
 
 /** The caseload's orders, as its "Sort by" list offers them. */

@@ -26,6 +26,13 @@ export const VICTIM_INPUTS: Inputs = {
   "safe_contact.notes": { type: "textarea", hint: "Who is safe to talk to, and how." },
 };
 
+/** The victim's inputs, with the choices the commissioner's return counts by (optional, "prefers not to say" among them). */
+export const victimInputs = (vocab: Vocabularies): Inputs => ({
+  ...VICTIM_INPUTS,
+  ethnicity: { type: "select", options: vocab.ethnicities },
+  sexual_orientation: { type: "select", options: vocab.sexual_orientations },
+});
+
 export const perpetratorInputs = (vocab: Vocabularies): Inputs => ({
   names: { type: "lines", required: true },
   aliases: { type: "lines" },

@@ -81,6 +81,7 @@ describe("CaseScreen", () => {
             feels_safer: null,
             behaviour_stopped: null,
             quality_of_life_improved: null,
+            better_able_to_cope: null,
           },
         }),
     });
@@ -103,6 +104,7 @@ describe("CaseScreen", () => {
         feels_safer: null,
         behaviour_stopped: null,
         quality_of_life_improved: null,
+        better_able_to_cope: null,
       },
       false,
     ]);
@@ -124,6 +126,7 @@ describe("CaseScreen", () => {
       "The victim feels safer",
       "The stalking behaviour stopped",
       "Quality of life improved",
+      "Better able to cope and recover",
     ]);
     const feelsSafer = within(form).getByRole("combobox", { name: "The victim feels safer" });
     expect(

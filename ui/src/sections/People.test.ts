@@ -42,6 +42,8 @@ describe("People", () => {
       "Language",
       "Interpreter needed",
       "Disabilities or support needs",
+      "Ethnic group",
+      "Sexual orientation",
       "Address (one line each)",
       "Postcode",
       "Address: do not disclose",

@@ -97,6 +97,7 @@ describe("signing in", () => {
       "Panel",
       "Actions",
       "Pathways",
+      "Reports",
       "Audit",
     ]);
     expect(nav.getByRole("button", { name: "Caseload" }).getAttribute("aria-current")).toBe("page");
@@ -337,6 +338,7 @@ describe("the nav", () => {
       "Panel",
       "Actions",
       "Pathways",
+      "Reports",
     ]);
     await user.click(nav.getByRole("button", { name: "Panel" }));
     await screen.findByRole("table", { name: /Panel meetings/ });

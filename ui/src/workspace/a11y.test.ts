@@ -51,6 +51,7 @@ import {
   pathwaysView,
   pathwayView,
   pendingDuplicateView,
+  quarterlyReturnRoute,
   referralRecords,
   referralRow,
   refusal,
@@ -208,6 +209,7 @@ function server(who: SignedIn = signedIn()) {
       { field: "stage", rule: "is already recorded" },
       { field: "on", rule: "is before the pathway's last step" },
     ]),
+    "GET /w/api/reports/quarterly": quarterlyReturnRoute,
     "GET /w/api/actions": { body: { actions: [overdue, actionView(), actionView({ id: "a2", status: "done" })] } },
     "POST /w/api/actions/a0": invalidForm("the action has fields to put right", [
       { field: "overdue", rule: "say why it closed after its due date" },
@@ -604,6 +606,31 @@ describe("accessibility", () => {
       within(await screen.findByRole("navigation", { name: "Main" })).getByRole("button", { name: "Pathways" }),
     );
     await screen.findByRole("table", { name: /commissioner's pathway figures/ });
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on the coordinator's quarterly return, and another quarter chosen", async () => {
+    server();
+    render(Workspace);
+    const user = await signIn();
+    await user.click(
+      within(await screen.findByRole("navigation", { name: "Main" })).getByRole("button", { name: "Reports" }),
+    );
+    await screen.findByRole("table", { name: "Referrals" });
+    expect(await serious()).toEqual([]);
+    await user.selectOptions(screen.getByLabelText("Quarter"), "Q4 2025/26");
+    await screen.findByRole("heading", { level: 2, name: /^Q4 2025\/26/ });
+    expect(await serious()).toEqual([]);
+  });
+
+  it("has none on the manager's quarterly return", async () => {
+    server(signedIn({ role: "manager", staff_code: "MGR1" }));
+    render(Workspace);
+    const user = await signIn();
+    await user.click(
+      within(await screen.findByRole("navigation", { name: "Main" })).getByRole("button", { name: "Reports" }),
+    );
+    await screen.findByRole("table", { name: "Referrals" });
     expect(await serious()).toEqual([]);
   });
 

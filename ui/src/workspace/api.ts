@@ -293,3 +293,20 @@ export const recordPathwayStep = (step: PathwayStepFields, csrf: string) =>
   send<PathwaysView>("POST", "/pathways", { body: step, csrf });
 /** The audit's newest lines (at most 500), and whether its whole chain verifies. Reading it is a line too. */
 export const audit = () => send<AuditView>("GET", "/audit");
+/** The forms the quarterly return downloads in, beside the figures the screen shows. */
+export type ReturnDownload = "pdf" | "csv" | "xlsx";
+const RETURN_PATH = "/reports/quarterly";
+/**
+ * The commissioner's quarterly return for the whole service, counted from
+ * the clinic's records: `quarter` as "2026-27-Q3", the last full quarter when
+ * none is named. For the coordinator and the manager; each return made is audited.
+ */
+export function quarterlyReturn(quarter?: string): Promise<B.QuarterlyReturn> {
+  const query = new URLSearchParams();
+  if (quarter !== undefined) query.set("quarter", quarter);
+  query.set("format", "json");
+  return send<B.QuarterlyReturn>("GET", `${RETURN_PATH}?${query}`);
+}
+/** The quarterly return as a PDF, CSV or Excel workbook download; a link's href, not fetched. */
+export const quarterlyReturnUrl = (quarter: string, format: ReturnDownload) =>
+  `${API}${RETURN_PATH}?quarter=${encodeURIComponent(quarter)}&format=${format}`;

@@ -16,7 +16,7 @@ import {
   fieldsNamed,
   PHONE_FIELDS,
   perpetratorInputs,
-  VICTIM_INPUTS,
+  victimInputs,
   withoutConsentBases,
 } from "../lib/people";
 import { sentence } from "./words";
@@ -125,7 +125,7 @@ export function referralFields(v: Vocabularies): FieldSpec[] {
     v,
     "victim",
     {
-      ...VICTIM_INPUTS,
+      ...victimInputs(v),
       "address.lines": { type: "lines", hint: "Kept for the advocate: the clinic's screens never show it." },
     },
     { stage: BOTH, only: VICTIM_ASKED, prefix: VICTIM },

@@ -36,9 +36,19 @@ import type {
   StaffEntry,
 } from "./types";
 import type * as B from "../lib/bindings";
-import { caseloadRow, caseRecord, escalating as escalatingSigns, perpetrator, victim } from "../test-kit";
+import {
+  caseloadRow,
+  caseRecord,
+  escalating as escalatingSigns,
+  perpetrator,
+  quarterlyReturn,
+  returnFigure,
+  returnRow,
+  victim,
+} from "../test-kit";
 
-export type Sent = { method: string; path: string; headers: Headers; body: unknown };
+/** A request as the server received it; `path` without the query, which is `query`. */
+export type Sent = { method: string; path: string; query: URLSearchParams; headers: Headers; body: unknown };
 export type Answer = { status?: number; body?: unknown; headers?: Record<string, string> };
 export type Route = Answer | ((sent: Sent) => Answer | Promise<Answer>);
 
@@ -59,6 +69,7 @@ export function mockServer(routes: Record<string, Route>): MockServer {
     const sent: Sent = {
       method: (init.method ?? "GET").toUpperCase(),
       path: url.pathname,
+      query: url.searchParams,
       headers: new Headers(init.headers),
       body: typeof init.body === "string" ? JSON.parse(init.body) : undefined,
     };
@@ -491,3 +502,76 @@ export function pathwaysView(overrides: Partial<PathwaysView> = {}): PathwaysVie
     ...overrides,
   };
 }
+
+/** The last full quarter on 22 November 2026, which the server counts when no quarter is named. */
+export const LAST_QUARTER = "2026-27-Q2";
+
+/** "2026-27-Q3" as the server names its period: "Q3 2026/27 (1 October to 31 December 2026)". */
+function periodOf(quarter: string): string {
+  const m = /^(\d{4})-(\d{2})-Q([1-4])$/.exec(quarter);
+  if (!m) throw new Error(`"${quarter}" is not a quarter`);
+  const [year, number] = [Number(m[1]), Number(m[3])];
+  const dates = [
+    `1 April to 30 June ${year}`,
+    `1 July to 30 September ${year}`,
+    `1 October to 31 December ${year}`,
+    `1 January to 31 March ${year + 1}`,
+  ][number - 1];
+  return `Q${number} ${year}/${m[2]} (${dates})`;
+}
+
+/**
+ * The whole service's return for `quarter`, as the server sends it: what a
+ * laptop holds at the clinic is counted here, and small counts are suppressed.
+ */
+export function serviceReturn(quarter: string = LAST_QUARTER, overrides: Partial<B.QuarterlyReturn> = {}) {
+  const declined = returnFigure({
+    key: "referrals_declined",
+    label: "Referrals declined at screening",
+    value: { kind: "count", n: 8 },
+    shown: "8",
+    breakdown: [
+      returnRow({
+        key: "outside_area",
+        label: "Outside the clinic's area",
+        value: { kind: "count", n: 5 },
+        shown: "5",
+      }),
+      returnRow({
+        key: "outside_criteria",
+        label: "Does not meet the clinic's criteria",
+        value: { kind: "suppressed" },
+        shown: "[c]",
+      }),
+      returnRow({
+        key: "existing_case",
+        label: "Already a case at the clinic",
+        value: { kind: "suppressed" },
+        shown: "[c]",
+      }),
+    ],
+  });
+  const reviewed = quarter === LAST_QUARTER ? 14 : 11;
+  return quarterlyReturn({
+    quarter,
+    period: periodOf(quarter),
+    scope: "service",
+    made_on: "2026-11-22",
+    figures: [
+      ...quarterlyReturn().figures.map((f) => (f.key === "referrals_declined" ? declined : f)),
+      returnFigure({
+        key: "panel_cases_reviewed",
+        section: "panel",
+        label: "Cases reviewed",
+        value: { kind: "count", n: reviewed },
+        shown: String(reviewed),
+      }),
+    ],
+    ...overrides,
+  });
+}
+
+/** `GET /w/api/reports/quarterly`: the return for the quarter asked for, or the last full one. */
+export const quarterlyReturnRoute: Route = (sent) => ({
+  body: serviceReturn(sent.query.get("quarter") ?? LAST_QUARTER),
+});

@@ -359,6 +359,7 @@ export type AuditAction =
   | "action_updated"
   | "minutes_made"
   | "pathway_recorded"
+  | "return_made"
   | "unrecognised";
 /**
  * A line of the clinic's audit: who (a staff code) did what, to what, when.

@@ -189,6 +189,7 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   action_updated: "Panel action updated",
   minutes_made: "Minutes or an agency's extract made",
   pathway_recorded: "Pathway step recorded",
+  return_made: "Quarterly return made",
   unrecognised: "Not recognised (written by a newer version)",
 };
 /** An audit line's action in words; one this page does not know, as the server wrote it. */

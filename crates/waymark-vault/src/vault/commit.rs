@@ -9,6 +9,17 @@ impl Vault {
     /// apply it, append an op to the device's op log (and its outbox entry),
     /// and append an audit event. Any failure rolls back all of them.
     pub fn commit(&mut self, mutations: Vec<Mutation>) -> Result<Vec<Uuid>> {
+        self.write(mutations, true)
+    }
+
+    /// Runs `mutations` through every check the write path makes, in its
+    /// transaction, and rolls it back: a dry run refused exactly as the
+    /// write would be, leaving nothing behind (no record, op or audit event).
+    pub fn trial(&mut self, mutations: Vec<Mutation>) -> Result<()> {
+        self.write(mutations, false).map(|_| ())
+    }
+
+    fn write(&mut self, mutations: Vec<Mutation>, keep: bool) -> Result<Vec<Uuid>> {
         let now = self.env.clock.now();
         let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
         let ctx = Ctx { rules: &self.rules, instruments: &self.instruments };
@@ -139,6 +150,10 @@ impl Vault {
             crate::sync::settle_shared_references(&tx, now)?;
         }
         meta_set(&tx, "hlc", &hlc.to_string())?;
+        if !keep {
+            // Dropped, the transaction rolls back.
+            return Ok(ids);
+        }
         tx.commit()?;
         self.hlc = hlc;
         Ok(ids)
@@ -196,6 +211,51 @@ impl Vault {
         let victim_record = self.draft_unchecked(RecordKind::Victim, case_id, victim).map_err(within("victim"))?;
         self.commit(vec![Mutation::Create(case_record.clone()), Mutation::Create(victim_record.clone())])?;
         Ok((case_record, victim_record))
+    }
+
+    /// A case from a spreadsheet row (`waymark-import`): its victim and, when
+    /// the row names one, its perpetrator, written together or not at all,
+    /// or with `dry_run` checked exactly so and rolled back. Field errors
+    /// say which record they belong to (`victim.date_of_birth`).
+    pub fn import_case(
+        &mut self,
+        case: &Patch,
+        victim: &Patch,
+        perpetrator: Option<&Patch>,
+        dry_run: bool,
+    ) -> Result<()> {
+        let within = |part: &'static str| {
+            move |e: VaultError| match e {
+                VaultError::Invalid(mut errors) => {
+                    errors.0.iter_mut().for_each(|f| f.field = format!("{part}.{}", f.field));
+                    VaultError::Invalid(errors)
+                }
+                other => other,
+            }
+        };
+        let case_record = self.draft_unchecked(RecordKind::Case, None, case).map_err(within("case"))?;
+        let case_id = case_record.case_id();
+        let mut records = vec![
+            ("case", case_record),
+            ("victim", self.draft_unchecked(RecordKind::Victim, case_id, victim).map_err(within("victim"))?),
+        ];
+        if let Some(perpetrator) = perpetrator {
+            let record =
+                self.draft_unchecked(RecordKind::Perpetrator, case_id, perpetrator).map_err(within("perpetrator"))?;
+            records.push(("perpetrator", record));
+        }
+        // Each record's own rules first, so an error names the record it is in;
+        // the write checks them again with everything else.
+        let ctx = Ctx { rules: &self.rules, instruments: &self.instruments };
+        for (part, record) in &records {
+            record.validate(&ctx).map_err(|e| within(part)(e.into()))?;
+        }
+        let mutations = records.into_iter().map(|(_, r)| Mutation::Create(r)).collect();
+        if dry_run {
+            self.trial(mutations)
+        } else {
+            self.commit(mutations).map(|_| ())
+        }
     }
 
     fn draft_unchecked(&mut self, kind: RecordKind, case: Option<CaseId>, patch: &Patch) -> Result<Record> {

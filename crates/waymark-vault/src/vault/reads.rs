@@ -66,6 +66,16 @@ impl Vault {
         Ok(out)
     }
 
+    /// The case with this reference, if the vault holds one.
+    pub fn find_case(&self, reference: &str) -> Result<Option<CaseId>> {
+        let id: Option<String> = self
+            .conn
+            .prepare_cached("SELECT id FROM cases WHERE reference = ?1 LIMIT 1")?
+            .query_row([reference.trim()], |r| r.get(0))
+            .optional()?;
+        id.map(|id| id.parse().map_err(|_| VaultError::DatabaseUnreadable)).transpose()
+    }
+
     /// Finds a case by its reference or its id.
     pub fn resolve_case(&self, text: &str) -> Result<CaseId> {
         let text = text.trim();

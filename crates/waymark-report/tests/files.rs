@@ -1,9 +1,15 @@
-use super::*;
+//! The return's three files read back by tools nobody here wrote: the `csv`
+//! reader, calamine for the workbook (and `unzip` for its properties), and
+//! `pdftotext` and `qpdf` for the PDF.
+#![allow(clippy::unwrap_used)] // A test stops at its first failure, where it failed.
+
 use calamine::{Data, Reader, Xlsx};
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::json;
+use waymark_domain::report::QuarterlyReturn;
 use waymark_domain::report::{quarterly_return, FigureKey, Quarter, ReturnFacts};
 use waymark_domain::rules::Rules;
+use waymark_report::*;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -39,7 +45,7 @@ fn the_csv_holds_every_figure_and_row_as_the_return_does() {
     let report = sample();
     let bytes = csv(&report).unwrap();
     let mut reader = csv::Reader::from_reader(bytes.as_slice());
-    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), COLUMNS);
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), CSV_COLUMNS);
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let expected: usize = report.figures.iter().map(|f| 1 + f.breakdown.len()).sum();
     assert_eq!(rows.len(), expected, "one line per figure and per breakdown row");
@@ -66,9 +72,8 @@ fn the_workbook_reads_back_in_a_real_reader_with_numbers_as_numbers() {
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.clone())).unwrap();
     assert_eq!(book.sheet_names(), vec!["2026-27-Q3".to_owned(), "Notes".to_owned()]);
     let sheet = book.worksheet_range("2026-27-Q3").unwrap();
-    let row_of = |label: &str| {
-        sheet.rows().find(|r| r.get(1).is_some_and(|c| c.to_string() == label)).unwrap_or_else(|| panic!("{label}"))
-    };
+    let row_of =
+        |label: &str| sheet.rows().find(|r| r.get(1).is_some_and(|c| *c == label)).unwrap_or_else(|| panic!("{label}"));
     assert_eq!(row_of(FigureKey::ReferralsReceived.label())[3], Data::Float(8.0));
     assert_eq!(row_of(FigureKey::FeelsSafer.label())[3], Data::Float(5.0));
     assert_eq!(row_of(FigureKey::FeelsSafer.label())[4], Data::Float(6.0));
