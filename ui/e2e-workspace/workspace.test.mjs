@@ -696,6 +696,38 @@ test("a whole panel cycle: selection, two agencies' research, the meeting's SRP 
   await signOut();
 });
 
+test("the manager makes the service's quarterly return and downloads it; a panel member may not", async () => {
+  await signIn("MGR1");
+  await browser.$("button=Reports").click();
+  const table = await browser.$("table");
+  await table.waitForDisplayed({ timeout: 30_000 });
+  const page = await browser.$("main").getText();
+  assert.match(page, /Quarterly return/);
+  assert.match(page, /Referrals received, by source/);
+  assert.match(page, /Outcomes at closure/);
+  const quarter = await browser.$("#ws-return-quarter").getValue();
+  assert.match(quarter, /^\d{4}-\d{2}-Q[1-4]$/, "the last full quarter is chosen");
+  await audit("reports");
+  await shot("workspace-reports");
+  // The downloads are the server's own files for the quarter shown.
+  const href = await browser.$("a=Download CSV").getAttribute("href");
+  assert.match(href, new RegExp(`quarter=${quarter}&format=csv`));
+  const csv = await browser.executeAsync((p, done) => {
+    fetch(p).then(
+      (r) => r.text().then((body) => done({ status: r.status, type: r.headers.get("content-type"), body })),
+      () => done({ status: 0 }),
+    );
+  }, href);
+  assert.equal(csv.status, 200);
+  assert.match(csv.type, /^text\/csv/);
+  assert.ok(csv.body.startsWith("quarter,section,figure_key"), "a CSV with its header row");
+  assert.doesNotMatch(csv.body, /\(DEMO\)/, "no demo person's name in the return");
+  await signOut();
+  await signIn("PNL1");
+  assert.equal(await serverAnswer("/w/api/reports/quarterly"), 403, "a panel member makes no return");
+  await signOut();
+});
+
 test("a referrer sees no caseload, and an administrator sees staff and devices but no case", async () => {
   await signIn("REF1");
   assert.equal(await serverAnswer("/w/api/caseload"), 403);

@@ -421,8 +421,8 @@ pub fn import(json: bool, report: &waymark_import::ImportReport) {
         }
     }
     if report.dry_run && report.failed == 0 {
-        say!("Nothing was written. Run it again without --dry-run to import.");
+        say!("No case was written. Run it again without --dry-run to import.");
     } else if report.dry_run {
-        say!("Nothing was written. Fix those rows (or leave them out) and check again.");
+        say!("No case was written. Fix those rows (or leave them out) and check again.");
     }
 }

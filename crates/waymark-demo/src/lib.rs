@@ -854,9 +854,9 @@ mod pinned {
         };
         let text = serde_json::to_string(&generate(&options)).unwrap();
         let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
-        // Last changed on purpose when the panel's review gained its
-        // decisions and each action's named owner (issue 17, record schema 9).
-        assert_eq!(digest, "b6db7c38e51d8c927a7845cd523af5cde021c8daf44e6cafe020b63ad43e32b2");
+        // Last changed on purpose when the records gained the return's fields,
+        // written empty by the demo (issue 18, record schema 10): no draw moved.
+        assert_eq!(digest, "b690b33d3f4475a8606d6a1c4769db4000a3c1d789ad34debb864a12e498a88e");
     }
 
     #[test]

@@ -470,11 +470,13 @@ fn describe_serde_error(path: &str, message: &str) -> (String, String) {
         let named = if field.ends_with(&name) { field.clone() } else { join(&name) };
         return (named, "is not a field of this record".into());
     }
+    // serde puts the input before its own ", expected …": the last one is serde's,
+    // so text typed to look like it ("expected Jane Smith") is never read as the rule.
     if message.starts_with("unknown variant") {
-        let expected = message.split_once("expected ").map(|(_, e)| e.replace('`', "")).unwrap_or_default();
+        let expected = message.rsplit_once(", expected ").map(|(_, e)| e.replace('`', "")).unwrap_or_default();
         return (field, format!("must be {expected}"));
     }
-    if let Some((_, expected)) = message.split_once(", expected ") {
+    if let Some((_, expected)) = message.rsplit_once(", expected ") {
         return (field, format!("must be {}", expected.replace('`', "")));
     }
     if message.starts_with("is not a valid") {

@@ -411,8 +411,9 @@ const AGE_BANDS: &[(u32, &str, &str)] = &[
 
 const NOT_RECORDED: (&str, &str) = ("not_recorded", "Not recorded");
 
-fn age_on(born: NaiveDate, day: NaiveDate) -> u32 {
-    day.years_since(born).unwrap_or(0)
+/// Whole years from `born` to `day`; none when `day` is before `born` (a mistyped date).
+fn age_on(born: NaiveDate, day: NaiveDate) -> Option<u32> {
+    day.years_since(born)
 }
 
 /// A gender in the victim's own words, as the return groups it.
@@ -660,11 +661,7 @@ pub fn quarterly_return(
                 .checked_sub_months(Months::new(rules.repeat_within_months))
                 .unwrap_or(NaiveDate::MIN);
             earlier.get(&key).is_some_and(|list| {
-                list.iter().any(|(on, id)| {
-                    *id != case.id
-                        && *on >= from
-                        && (*on, id.as_uuid()) < (case.referral.received_on, case.id.as_uuid())
-                })
+                list.iter().any(|(on, id)| *id != case.id && *on >= from && *on < case.referral.received_on)
             })
         })
         .count();
@@ -702,9 +699,8 @@ pub fn quarterly_return(
     for (case, victim) in opened.iter().zip(&new_victims) {
         let (key, label) = gender_group(victim.and_then(|v| v.gender.as_deref()));
         genders.add(key, label);
-        match victim.and_then(|v| v.date_of_birth) {
-            Some(born) => {
-                let age = age_on(born, case.referral.received_on);
+        match victim.and_then(|v| v.date_of_birth).and_then(|born| age_on(born, case.referral.received_on)) {
+            Some(age) => {
                 let (_, key, label) =
                     AGE_BANDS.iter().find(|(below, _, _)| age < *below).copied().unwrap_or(AGE_BANDS[7]);
                 ages.add(key, label);
@@ -729,8 +725,11 @@ pub fn quarterly_return(
             None => lgbt.add(NOT_RECORDED.0, NOT_RECORDED.1),
         }
         // A dependant with no date of birth is taken to be a child: that is what the list is for.
-        let has_child = victim
-            .is_some_and(|v| v.dependants.iter().any(|d| d.date_of_birth.is_none_or(|born| age_on(born, last) < 18)));
+        let has_child = victim.is_some_and(|v| {
+            v.dependants
+                .iter()
+                .any(|d| d.date_of_birth.is_none_or(|born| age_on(born, last).is_none_or(|age| age < 18)))
+        });
         children.add(if has_child { "with_children" } else { "none_recorded" }, "");
     }
     for (key, tally) in [
@@ -845,40 +844,50 @@ pub fn quarterly_return(
 }
 
 /// Hides what could identify someone in figures that count people by
-/// something about them (`FigureKey::suppressed`):
-/// - a count of 1 to `below - 1`, in the figure or a row of its breakdown;
-/// - a share whose whole (`of`) or part (`n`) is such a count, and a median
-///   over fewer than `below` cases;
-/// - when one row alone is hidden and the figure's total is shown, the
-///   smallest other non-zero row too, so the hidden one cannot be worked
-///   out by subtraction (secondary suppression).
+/// something about them (`FigureKey::suppressed`). A breakdown's total may be
+/// published by another figure (every characteristic's is the new victims),
+/// so it is taken as known:
+/// - a total of 1 to `below - 1` hides the figure and every row, zeros too
+///   (with the total known, the one non-zero row would say who);
+/// - a row of 1 to `below - 1` is hidden, and then the smallest other
+///   non-zero row as well, so neither one nor several hidden rows can be
+///   worked out by subtraction; when there is no other to hide, every row is;
+/// - a share is hidden when its whole (`of`), its part (`n`) or the rest
+///   (`of - n`) is such a count; a median over fewer than `below` cases is.
 ///
-/// Zero is shown: it says nobody was counted, which identifies no one.
+/// Zero is shown otherwise: it says nobody was counted, which identifies no one.
 pub fn suppress(report: &mut QuarterlyReturn, below: u32) {
     let small = |n: u32| n > 0 && n < below;
     for figure in report.figures.iter_mut().filter(|f| f.key.suppressed()) {
         figure.value = match figure.value {
             Cell::Count { n } if small(n) => Cell::Suppressed,
-            Cell::Share { n, of } if small(n) || of < below => Cell::Suppressed,
+            Cell::Share { n, of } if small(n) || small(of.saturating_sub(n)) || of < below => Cell::Suppressed,
             Cell::Days { over, .. } if over < below => Cell::Suppressed,
             other => other,
         };
+        if figure.breakdown.is_empty() {
+            continue;
+        }
+        if figure.value == Cell::Suppressed {
+            figure.breakdown.iter_mut().for_each(|r| r.value = Cell::Suppressed);
+            continue;
+        }
+        let mut hidden = false;
         for row in &mut figure.breakdown {
-            if let Cell::Count { n } = row.value {
-                if small(n) {
-                    row.value = Cell::Suppressed;
-                }
+            if matches!(row.value, Cell::Count { n } if small(n)) {
+                row.value = Cell::Suppressed;
+                hidden = true;
             }
         }
-        let hidden = figure.breakdown.iter().filter(|r| r.value == Cell::Suppressed).count();
-        if hidden == 1 && figure.value != Cell::Suppressed {
+        if hidden {
             let next = figure
                 .breakdown
                 .iter_mut()
                 .filter(|r| matches!(r.value, Cell::Count { n } if n > 0))
                 .min_by_key(|r| r.value.count().unwrap_or(u32::MAX));
-            if let Some(row) = next {
-                row.value = Cell::Suppressed;
+            match next {
+                Some(row) => row.value = Cell::Suppressed,
+                None => figure.breakdown.iter_mut().for_each(|r| r.value = Cell::Suppressed),
             }
         }
     }
@@ -1055,18 +1064,39 @@ mod tests {
         }
     }
 
+    fn shown_cells(r: &QuarterlyReturn) -> Vec<Cell> {
+        r.figures[0].breakdown.iter().map(|row| row.value).collect()
+    }
+
     #[test]
     fn small_cells_are_hidden_and_cannot_be_worked_back() {
+        const C: Cell = Cell::Suppressed;
+        let n = |n| Cell::Count { n };
         // One row of 3 alone hidden would be the total less the others: the next smallest goes too.
-        let mut r = report_with(Cell::Count { n: 40 }, &[3, 0, 12, 25]);
+        let mut r = report_with(n(40), &[3, 0, 12, 25]);
         suppress(&mut r, 5);
-        let cells: Vec<Cell> = r.figures[0].breakdown.iter().map(|row| row.value).collect();
-        assert_eq!(cells, vec![Cell::Suppressed, Cell::Count { n: 0 }, Cell::Suppressed, Cell::Count { n: 25 }]);
-        // A total that is itself small hides the figure, and two small rows need no third.
-        let mut r = report_with(Cell::Count { n: 4 }, &[2, 2, 0]);
+        assert_eq!(shown_cells(&r), vec![C, n(0), C, n(25)]);
+        // Two small rows hidden alone would share what the total leaves (2 = 1 + 1): a large one goes with them.
+        let mut r = report_with(n(20), &[1, 1, 18]);
         suppress(&mut r, 5);
-        assert_eq!(r.figures[0].value, Cell::Suppressed);
-        assert_eq!(r.figures[0].breakdown.iter().filter(|row| row.value == Cell::Suppressed).count(), 2);
+        assert_eq!(shown_cells(&r), vec![C, C, C], "with nothing else to hide, every row is");
+        let mut r = report_with(n(30), &[1, 1, 10, 18]);
+        suppress(&mut r, 5);
+        assert_eq!(shown_cells(&r), vec![C, C, C, n(18)]);
+        // A small total is known from elsewhere (the new victims): every row goes, zeros too,
+        // or the one non-zero row would say who.
+        let mut r = report_with(n(1), &[1, 0, 0]);
+        suppress(&mut r, 5);
+        assert_eq!(r.figures[0].value, C);
+        assert_eq!(shown_cells(&r), vec![C, C, C]);
+        // One row small among zeros and a total of 7: its only neighbour is 6, which goes too.
+        let mut r = report_with(n(7), &[0, 1, 6, 0]);
+        suppress(&mut r, 5);
+        assert_eq!(shown_cells(&r), vec![n(0), C, C, n(0)]);
+        // Nothing small, nothing hidden.
+        let mut r = report_with(n(11), &[5, 0, 6]);
+        suppress(&mut r, 5);
+        assert_eq!(shown_cells(&r), vec![n(5), n(0), n(6)]);
         // A count of activity is published as counted.
         assert_eq!(r.figures[1].value, Cell::Count { n: 3 });
         // Five is shown; a share over fewer than five answers is not.
@@ -1078,6 +1108,32 @@ mod tests {
         assert_eq!(r.figures[0].breakdown[0].value, Cell::Count { n: 5 });
         assert_eq!(r.figures[2].value, Cell::Suppressed);
         assert_eq!(r.figures[3].value, Cell::Suppressed);
+        // "9 of 10 feel safer" says one does not: the rest is a count of people too.
+        let mut r = report_with(Cell::Count { n: 5 }, &[]);
+        r.figures.push(figure(FigureKey::FeelsSafer, Cell::Share { n: 9, of: 10 }, Vec::new()));
+        r.figures.push(figure(FigureKey::BehaviourStopped, Cell::Share { n: 5, of: 10 }, Vec::new()));
+        suppress(&mut r, 5);
+        assert_eq!((r.figures[2].value, r.figures[3].value), (Cell::Suppressed, Cell::Share { n: 5, of: 10 }));
+    }
+
+    #[test]
+    fn a_birth_after_the_referral_is_not_recorded_and_a_repeat_comes_strictly_before() {
+        let born = Some(d(1990, 3, 3));
+        let facts = ReturnFacts {
+            cases: vec![case(1, d(2026, 10, 5), None), case(2, d(2026, 10, 5), None)],
+            victims: vec![victim(1, "Jane Smith", born), victim(2, "Jane Smith", Some(d(2027, 1, 1)))],
+            ..ReturnFacts::default()
+        };
+        let r = quarterly_return(&facts, Q3, d(2027, 1, 10), &ReportRules { suppress_below: 1, ..rules() });
+        let band = |key: &str| r.figure(FigureKey::AgeBand).breakdown.iter().find(|row| row.key == key).unwrap().value;
+        assert_eq!((band("not_recorded"), band("under_16")), (Cell::Count { n: 1 }, Cell::Count { n: 0 }));
+        let twins = ReturnFacts {
+            cases: vec![case(1, d(2026, 10, 5), None), case(2, d(2026, 10, 5), None)],
+            victims: vec![victim(1, "Jane Smith", born), victim(2, "Jane Smith", born)],
+            ..ReturnFacts::default()
+        };
+        let r = quarterly_return(&twins, Q3, d(2027, 1, 10), &ReportRules { suppress_below: 1, ..rules() });
+        assert_eq!(r.figure(FigureKey::RepeatReferrals).value, Cell::Count { n: 0 }, "one day, no before");
     }
 
     #[test]

@@ -11,9 +11,10 @@ use waymark_import::{import, Format, Mapping};
 use waymark_vault::kit::{clock, new_vault};
 
 const ROWS: usize = 1_000;
-const HEADER: [&str; 9] = [
+const HEADER: [&str; 10] = [
     "Case ref",
     "Date referred",
+    "Date opened",
     "Referred by",
     "Reason for referral",
     "Consent to refer",
@@ -27,6 +28,7 @@ fn cells(n: usize) -> Vec<String> {
     let perpetrator = n.is_multiple_of(2);
     vec![
         format!("BEN-{n:05}"),
+        format!("{:02}/10/2026", 1 + n % 28),
         format!("{:02}/10/2026", 1 + n % 28),
         "Police".into(),
         "Repeated unwanted contact".into(),
@@ -87,13 +89,14 @@ fn main() {
                 format!("reference={}", c[0]),
                 "referral.received_on=2026-10-01".into(),
                 "referral.source=police".into(),
-                format!("referral.reason={}", c[3]),
+                "opened_on=2026-10-01".into(),
+                format!("referral.reason={}", c[4]),
                 "referral.consent_recorded:=true".into(),
             ])
             .unwrap();
-            let victim = Patch::parse(&[format!("name={}", c[5]), "date_of_birth=1991-03-04".into()]).unwrap();
+            let victim = Patch::parse(&[format!("name={}", c[6]), "date_of_birth=1991-03-04".into()]).unwrap();
             let perpetrator = (n.is_multiple_of(2)).then(|| {
-                Patch::parse(&[format!("names+={}", c[7]), "relationship=ex_intimate_partner".into()]).unwrap()
+                Patch::parse(&[format!("names+={}", c[8]), "relationship=ex_intimate_partner".into()]).unwrap()
             });
             (case, victim, perpetrator)
         })

@@ -7,7 +7,8 @@
 //! transaction, so a row comes in whole or not at all. A case whose
 //! reference the vault already holds is left as it is, so running the same
 //! file again changes nothing. A dry run checks every row exactly as the
-//! import would, and writes nothing.
+//! import would (the write path, rolled back) and writes no case; that the
+//! file was checked is itself in the audit trail, as each import is.
 //!
 //! What is reported names the row, the column and the field, and the rule a
 //! value broke, never the value: the report may be shown, logged or sent to
@@ -116,6 +117,18 @@ pub struct Mapping {
     values: HashMap<String, HashMap<String, Value>>,
 }
 
+/// The largest spreadsheet an import reads, and the most rows and columns of
+/// its sheet: a caseload is hundreds of rows, and a file that claims millions
+/// is refused before it is laid out in memory.
+pub const MAX_FILE_BYTES: usize = 50 * 1024 * 1024;
+pub const MAX_ROWS: u32 = 100_000;
+pub const MAX_COLUMNS: u32 = 1_000;
+
+/// Each row must say when its referral came in and when its case opened:
+/// left to default, they would be the day of the import, and a migrated
+/// caseload would count as this quarter's new work in the commissioner's return.
+const REQUIRED: [&str; 3] = ["reference", "referral.received_on", "opened_on"];
+
 /// Fields whose text cells are dates in the mapping's format.
 fn is_date_field(path: &str) -> bool {
     let last = path.rsplit('.').next().unwrap_or(path);
@@ -149,21 +162,37 @@ impl Mapping {
                 })?;
             let rules = part.kind().rules();
             let top = path.split('.').next().unwrap_or(path);
-            if rules.protected.contains(&top) || (part != Part::Case && top == "case_id") {
+            if rules.protected.contains(&top) || rules.clinic_owned.contains(&top) || top == "case_id" {
                 return Err(ImportError::mapping(at(), "names a field Waymark sets itself"));
             }
             let presented =
-                rules.presented.iter().any(|p| p.field == path || path.starts_with(&format!("{}.", p.field)));
-            if !presented {
-                return Err(ImportError::mapping(at(), format!("names {}.{path}, which is not a field", part.wire())));
+                rules.presented.iter().find(|p| p.field == path || path.starts_with(&format!("{}.", p.field)));
+            match presented {
+                None => {
+                    return Err(ImportError::mapping(
+                        at(),
+                        format!("names {}.{path}, which is not a field", part.wire()),
+                    ))
+                }
+                // Status, closure, the current risk, consents and lists of people have screens and rules
+                // of their own (closing a case asks its outcomes; a risk level comes from an assessment).
+                Some(p) if p.asked == waymark_domain::record::Asked::OwnScreen => {
+                    return Err(ImportError::mapping(
+                        at(),
+                        format!("names {}.{path}, which is set on its own screen, not imported", part.wire()),
+                    ))
+                }
+                Some(_) => {}
             }
             columns.push((column.clone(), Target { part, path: path.to_owned(), append }));
         }
-        if !columns.iter().any(|(_, t)| t.part == Part::Case && t.path == "reference" && !t.append) {
-            return Err(ImportError::mapping(
-                "columns",
-                "must map a column to case.reference: it is how a case already imported is known",
-            ));
+        for field in REQUIRED {
+            if !columns.iter().any(|(_, t)| t.part == Part::Case && t.path == field && !t.append) {
+                return Err(ImportError::mapping(
+                    "columns",
+                    format!("must map a column to case.{field}: every imported case needs it"),
+                ));
+            }
         }
         let mut values = HashMap::new();
         for (field, words) in file.values {
@@ -173,10 +202,12 @@ impl Mapping {
             let words = words
                 .into_iter()
                 .map(|(w, v)| {
-                    let v = serde_json::to_value(v).map_err(|_| {
+                    let scalar =
+                        matches!(v, toml::Value::String(_) | toml::Value::Boolean(_) | toml::Value::Integer(_));
+                    let v = serde_json::to_value(v).ok().filter(|_| scalar).ok_or_else(|| {
                         ImportError::mapping(
                             format!("values.\"{field}\""),
-                            "holds a value that is not text, a number or true/false",
+                            "holds a value that is not text, a whole number or true/false",
                         )
                     })?;
                     Ok((w.trim().to_lowercase(), v))
@@ -206,6 +237,8 @@ pub enum Cell {
     Number(f64),
     Bool(bool),
     Date(chrono::NaiveDate),
+    /// A formula's error (`#N/A`, `#REF!`): never imported as text.
+    Error,
 }
 
 /// The file's format, from its name.
@@ -213,7 +246,7 @@ pub enum Cell {
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     Csv,
-    /// Excel (xlsx, xlsm, xls) or OpenDocument (ods), read by calamine.
+    /// An Excel workbook (xlsx, xlsm), read cell by cell by calamine.
     Workbook,
 }
 
@@ -222,7 +255,7 @@ impl Format {
         let extension = file_name.rsplit_once('.')?.1.to_ascii_lowercase();
         match extension.as_str() {
             "csv" => Some(Format::Csv),
-            "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => Some(Format::Workbook),
+            "xlsx" | "xlsm" => Some(Format::Workbook),
             _ => None,
         }
     }
@@ -237,6 +270,9 @@ pub struct Sheet {
 
 pub fn read_sheet(bytes: &[u8], format: Format, mapping: &Mapping) -> Result<Sheet, ImportError> {
     let unreadable = |what: &str| ImportError::Unreadable { what: what.to_owned() };
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(unreadable("it is larger than an import takes (50 MiB)"));
+    }
     let mut all: Vec<Vec<Cell>> = Vec::new();
     match format {
         Format::Csv => {
@@ -254,41 +290,48 @@ pub fn read_sheet(bytes: &[u8], format: Format, mapping: &Mapping) -> Result<She
             }
         }
         Format::Workbook => {
-            use calamine::{Data, Reader};
-            let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
-                .map_err(|_| unreadable("it is not an Excel or OpenDocument workbook"))?;
+            use calamine::{DataRef, Reader, Xlsx};
+            let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes))
+                .map_err(|_| unreadable("it is not an Excel workbook (.xlsx)"))?;
             let name = match &mapping.sheet {
                 Some(name) => name.clone(),
                 None => book.sheet_names().first().cloned().ok_or_else(|| unreadable("the workbook has no sheet"))?,
             };
-            let range = book
-                .worksheet_range(&name)
+            let mut reader = book
+                .worksheet_cells_reader(&name)
                 .map_err(|_| ImportError::mapping("sheet.name", "names a sheet the workbook does not have"))?;
-            // A sheet whose first row is blank starts lower; rows are numbered as Excel shows them.
-            let first_row = range.start().map_or(0, |(row, _)| row as usize);
-            let first_col = range.start().map_or(0, |(_, col)| col as usize);
-            for _ in 0..first_row {
-                all.push(Vec::new());
-            }
-            for row in range.rows() {
-                let mut cells = vec![Cell::Empty; first_col];
-                cells.extend(row.iter().map(|cell| match cell {
-                    Data::Empty => Cell::Empty,
-                    Data::String(t) if t.trim().is_empty() => Cell::Empty,
-                    Data::String(t) => Cell::Text(t.clone()),
-                    Data::Int(n) => Cell::Number(*n as f64),
-                    Data::Float(f) => Cell::Number(*f),
-                    Data::Bool(b) => Cell::Bool(*b),
-                    Data::DateTime(dt) => {
+            // Cell by cell, never as the dense rectangle the sheet claims: two cells a
+            // million rows apart would otherwise be laid out whole in memory.
+            let mut cells: BTreeMap<(u32, u32), Cell> = BTreeMap::new();
+            while let Some(cell) = reader.next_cell().map_err(|_| unreadable("a cell of the sheet cannot be read"))? {
+                let (row, col) = cell.get_position();
+                if row >= MAX_ROWS || col >= MAX_COLUMNS {
+                    return Err(unreadable("the sheet is larger than an import takes (100,000 rows, 1,000 columns)"));
+                }
+                let text = |t: &str| if t.trim().is_empty() { Cell::Empty } else { Cell::Text(t.to_owned()) };
+                let value = match cell.get_value() {
+                    DataRef::Empty => continue,
+                    DataRef::String(t) => text(t),
+                    DataRef::SharedString(t) => text(t),
+                    DataRef::Int(n) => Cell::Number(*n as f64),
+                    DataRef::Float(f) => Cell::Number(*f),
+                    DataRef::Bool(b) => Cell::Bool(*b),
+                    DataRef::DateTime(dt) => {
                         let (y, m, d, ..) = dt.to_ymd_hms_milli();
                         chrono::NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d))
-                            .map_or(Cell::Empty, Cell::Date)
+                            .map_or(Cell::Error, Cell::Date)
                     }
-                    Data::DateTimeIso(t) => Cell::Text(t.chars().take(10).collect()),
-                    Data::DurationIso(t) => Cell::Text(t.clone()),
-                    Data::Error(_) => Cell::Text("#ERROR".into()),
-                }));
-                all.push(cells);
+                    DataRef::DateTimeIso(t) => Cell::Text(t.chars().take(10).collect()),
+                    DataRef::DurationIso(t) => Cell::Text(t.clone()),
+                    DataRef::Error(_) => Cell::Error,
+                };
+                cells.insert((row, col), value);
+            }
+            let width = cells.keys().map(|(_, c)| *c as usize + 1).max().unwrap_or(0);
+            let height = cells.keys().map(|(r, _)| *r as usize + 1).max().unwrap_or(0);
+            all = vec![vec![Cell::Empty; width]; height];
+            for ((row, col), value) in cells {
+                all[row as usize][col as usize] = value;
             }
         }
     }
@@ -380,6 +423,7 @@ fn cell_value(cell: &Cell, target: &Target, mapping: &Mapping) -> Result<Option<
         |text: &str| mapping.values.get(&field).and_then(|words| words.get(&text.trim().to_lowercase())).cloned();
     Ok(match cell {
         Cell::Empty => None,
+        Cell::Error => return Err("holds a spreadsheet error (such as #N/A or #REF!): correct it in the spreadsheet"),
         Cell::Date(date) if is_date_field(&target.path) => Some(Value::String(date.to_string())),
         Cell::Date(_) => return Err("holds a date, but the field is not one"),
         Cell::Bool(b) => Some(mapped(if *b { "true" } else { "false" }).unwrap_or(Value::Bool(*b))),
@@ -428,15 +472,21 @@ fn patches_of(sheet: &Sheet, cells: &[Cell], row: usize, mapping: &Mapping) -> R
             }
         }
     }
+    for field in REQUIRED {
+        let given = parts.get(&Part::Case).is_some_and(|p| p.0.iter().any(|a| a.path.join(".") == field));
+        let failed = errors.iter().any(|e| e.field == format!("case.{field}"));
+        if !given && !failed {
+            let column =
+                mapping.columns.iter().find(|(_, t)| t.part == Part::Case && t.path == field).map(|(c, _)| c.clone());
+            let message = if field == "reference" {
+                "is required: the import knows a case by it"
+            } else {
+                "is required: an imported case keeps its own dates"
+            };
+            errors.push(RowError { row, column, field: format!("case.{field}"), message: message.into() });
+        }
+    }
     let Some(reference) = reference.filter(|r| !r.is_empty()) else {
-        let column =
-            mapping.columns.iter().find(|(_, t)| t.part == Part::Case && t.path == "reference").map(|(c, _)| c.clone());
-        errors.push(RowError {
-            row,
-            column,
-            field: "case.reference".into(),
-            message: "is required: the import knows a case by it".into(),
-        });
         return Err(errors);
     };
     if errors.is_empty() {
@@ -517,6 +567,37 @@ pub fn import(
         prepared.push((*row, patches));
     }
     let mut outcomes = Vec::with_capacity(prepared.len());
+    let stopped = run_rows(vault, mapping, prepared, &by_reference, dry_run, &mut outcomes);
+    if let Err(error) = stopped {
+        // The rows already written have their own audit events; the run's says where it stopped.
+        let _ = vault.record_event(
+            waymark_vault::audit::AuditAction::Import,
+            None,
+            None,
+            None,
+            serde_json::json!({
+                "dry_run": dry_run,
+                "format": format,
+                "sha256": hex::encode(Sha256::digest(file)),
+                "rows": sheet.rows.len(),
+                "stopped_after": outcomes.len(),
+                "imported": outcomes.iter().filter(|o| matches!(o, RowOutcome::Imported { .. })).count(),
+            }),
+        );
+        return Err(error);
+    }
+    finish(vault, file, format, dry_run, sheet.rows.len(), outcomes)
+}
+
+/// Each row in turn; a failure of the vault itself (locked, full, damaged) stops the run.
+fn run_rows(
+    vault: &mut Vault,
+    mapping: &Mapping,
+    prepared: Vec<(usize, Result<RowPatches, Vec<RowError>>)>,
+    by_reference: &HashMap<String, Vec<usize>>,
+    dry_run: bool,
+    outcomes: &mut Vec<RowOutcome>,
+) -> Result<(), ImportError> {
     for (row, patches) in prepared {
         let outcome = match patches {
             Err(errors) => RowOutcome::Failed { row, errors },
@@ -549,6 +630,17 @@ pub fn import(
         };
         outcomes.push(outcome);
     }
+    Ok(())
+}
+
+fn finish(
+    vault: &mut Vault,
+    file: &[u8],
+    format: Format,
+    dry_run: bool,
+    rows: usize,
+    outcomes: Vec<RowOutcome>,
+) -> Result<ImportReport, ImportError> {
     let errors: Vec<RowError> = outcomes
         .iter()
         .flat_map(|o| match o {
@@ -559,7 +651,7 @@ pub fn import(
     let count = |f: fn(&RowOutcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
     let report = ImportReport {
         dry_run,
-        rows: sheet.rows.len(),
+        rows,
         imported: count(|o| matches!(o, RowOutcome::Imported { .. })),
         already_held: count(|o| matches!(o, RowOutcome::AlreadyHeld { .. })),
         failed: count(|o| matches!(o, RowOutcome::Failed { .. })),

@@ -220,3 +220,44 @@ fn a_csv_saved_by_excel_reads_as_the_workbook_does() {
     assert_eq!(Format::of("caseload.XLSX"), Some(Format::Workbook));
     assert_eq!(Format::of("caseload.txt"), None);
 }
+
+#[test]
+fn a_mapping_or_a_sheet_that_would_overreach_is_refused_before_any_row() {
+    // Why: a case's status, closure, risk and consents have screens and rules
+    // of their own, a migrated case must keep its own dates, and a workbook
+    // claiming a million rows must not be laid out in memory.
+    let columns = "[columns]\n\"Ref\" = \"case.reference\"\n\"In\" = \"case.referral.received_on\"\n\"Open\" = \"case.opened_on\"\n";
+    for (extra, said) in [
+        ("\"S\" = \"case.status\"\n", "set on its own screen"),
+        ("\"R\" = \"case.risk_level\"\n", "set on its own screen"),
+        ("\"C\" = \"case.closure.feels_safer\"\n", "set on its own screen"),
+        ("\"K\" = \"victim.consents+\"\n", "set on its own screen"),
+        ("\"P\" = \"victim.case_id\"\n", "a field Waymark sets itself"),
+    ] {
+        let err = Mapping::from_toml(&format!("{columns}{extra}")).unwrap_err();
+        assert!(err.to_string().contains(said), "{extra}: {err}");
+    }
+    let no_dates = Mapping::from_toml("[columns]\n\"Ref\" = \"case.reference\"\n").unwrap_err();
+    assert!(no_dates.to_string().contains("case.referral.received_on"), "{no_dates}");
+    let table = format!("{columns}[values.\"case.referral.received_on\"]\n\"x\" = {{ a = 1 }}\n");
+    assert!(Mapping::from_toml(&table).unwrap_err().to_string().contains("not text"));
+
+    let mapping = Mapping::from_toml(columns).unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, name) in ["Ref", "In", "Open"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *name).unwrap();
+    }
+    sheet.write_string(1_000_000, 0, "far away").unwrap();
+    let bomb = book.save_to_buffer().unwrap();
+    assert!(bomb.len() < 20_000, "a small file that claims a million rows");
+    let dir = tempfile::tempdir().unwrap();
+    let mut vault = new_vault(dir.path(), &clock());
+    let err = import(&mut vault, &bomb, Format::Workbook, &mapping, true).unwrap_err();
+    assert!(err.to_string().contains("larger than an import takes"), "{err}");
+    // A row without its dates is named, not given today's.
+    let text = "Ref,In,Open\nD-1,,01/10/2026\n";
+    let report = import(&mut vault, text.as_bytes(), Format::Csv, &mapping, true).unwrap();
+    assert_eq!(report.errors.len(), 1);
+    assert_eq!((report.errors[0].row, report.errors[0].field.as_str()), (2, "case.referral.received_on"));
+}

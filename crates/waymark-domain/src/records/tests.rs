@@ -391,3 +391,17 @@ fn a_victims_details_go_to_an_agency_only_under_a_consent_in_force_or_a_lawful_b
     victim.consents[0].agency = None;
     assert!(!victim.shares_with(&Agency::Police, d(11, 20)));
 }
+
+#[test]
+fn a_value_dressed_as_the_rule_is_not_repeated_in_the_error() {
+    // Why: a spreadsheet cell or a form field is the victim's own data; an
+    // error that quoted it back would carry it into logs and reports.
+    for (field, value) in [("ethnicity", "x, expected Jane Smith"), ("interpreter_needed", "expected Jane Smith")] {
+        let doc = serde_json::json!({
+            "id": uuid::Uuid::from_u128(1), "case_id": uuid::Uuid::from_u128(2), "name": "A B", field: value
+        });
+        let err = crate::Record::from_doc(crate::RecordKind::Victim, doc).unwrap_err();
+        let said = err.to_string();
+        assert!(said.contains(field) && !said.contains("Jane"), "{said}");
+    }
+}
