@@ -15,17 +15,17 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
-/// Seven police referrals and one self-referral this quarter, three closed
-/// feeling safer: enough for a shown cell, a suppressed one and a share.
+/// Eleven police referrals and one self-referral this quarter, ten closed, five
+/// of them safer: a shown cell, suppressed ones and a share whose rest is not small.
 fn sample() -> QuarterlyReturn {
-    let cases = (1..=8u128)
+    let cases = (1..=12u128)
         .map(|n| {
-            let source = if n == 8 { "self" } else { "police" };
+            let source = if n == 12 { "self" } else { "police" };
             let mut doc = json!({
                 "id": format!("00000000-0000-0000-0000-{n:012}"), "reference": format!("T-{n}"), "status": "open", "advocate": "ADV1",
                 "opened_on": d(2026, 10, 1), "referral": {"received_on": d(2026, 10, 1), "source": source, "reason": "r", "consent_recorded": true}
             });
-            if n <= 6 {
+            if n <= 10 {
                 doc["status"] = json!("closed");
                 doc["closure"] = json!({"closed_on": d(2026, 11, 1), "reason": "support_complete", "feels_safer": n <= 5});
             }
@@ -52,15 +52,15 @@ fn the_csv_holds_every_figure_and_row_as_the_return_does() {
     let line = |figure: &str, breakdown: &str| {
         rows.iter().find(|r| &r[2] == figure && &r[4] == breakdown).unwrap_or_else(|| panic!("{figure}/{breakdown}"))
     };
-    assert_eq!(&line("referrals_received", "")[6], "8");
+    assert_eq!(&line("referrals_received", "")[6], "12");
     assert_eq!(&line("referrals_received", "probation")[6], "0", "zero is shown: it identifies no one");
     // One self-referral is a cell that could identify someone; the police row
     // then goes too, or it would give the 1 away by subtraction.
     assert_eq!(&line("referrals_received", "self")[8], "[c]");
     assert_eq!(&line("referrals_received", "self")[6], "", "a suppressed cell carries no number");
     assert_eq!(&line("referrals_received", "police")[8], "[c]");
-    assert_eq!(&line("feels_safer", "")[8], "5 of 6 (83%)");
-    assert_eq!(&line("feels_safer", "")[7], "6");
+    assert_eq!(&line("feels_safer", "")[8], "5 of 10 (50%)");
+    assert_eq!(&line("feels_safer", "")[7], "10");
     assert_eq!(&line("mappa_referrals", "")[8], "[x]", "the laptop's return does not hold pathways");
     assert_eq!(file_name(&report, "csv"), "quarterly-return-2026-27-Q3-caseload.csv");
 }
@@ -74,9 +74,9 @@ fn the_workbook_reads_back_in_a_real_reader_with_numbers_as_numbers() {
     let sheet = book.worksheet_range("2026-27-Q3").unwrap();
     let row_of =
         |label: &str| sheet.rows().find(|r| r.get(1).is_some_and(|c| *c == label)).unwrap_or_else(|| panic!("{label}"));
-    assert_eq!(row_of(FigureKey::ReferralsReceived.label())[3], Data::Float(8.0));
+    assert_eq!(row_of(FigureKey::ReferralsReceived.label())[3], Data::Float(12.0));
     assert_eq!(row_of(FigureKey::FeelsSafer.label())[3], Data::Float(5.0));
-    assert_eq!(row_of(FigureKey::FeelsSafer.label())[4], Data::Float(6.0));
+    assert_eq!(row_of(FigureKey::FeelsSafer.label())[4], Data::Float(10.0));
     assert_eq!(row_of(FigureKey::MappaReferrals.label())[3], Data::String("[x]".into()));
     let shown: usize = sheet.rows().filter(|r| r.get(5).is_some_and(|c| !c.to_string().is_empty())).count();
     assert_eq!(
@@ -114,7 +114,7 @@ fn the_pdf_shows_every_figure_and_is_a_valid_file() {
         assert!(text.contains(&figure.label.split_whitespace().collect::<Vec<_>>().join(" ")), "{}", figure.label);
     }
     assert!(text.contains("Q3 2026/27 (1 October to 31 December 2026)"));
-    assert!(text.contains("5 of 6 (83%)"));
+    assert!(text.contains("5 of 10 (50%)"));
     assert!(text.contains("[c]"));
     assert!(!text.contains("T-1"), "no case reference");
 }
