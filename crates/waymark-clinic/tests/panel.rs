@@ -36,12 +36,7 @@ fn case_record(police_due: &str, charity_due: &str) -> Value {
             { "agency": "victims_charity", "text": "She is frightened to leave the house." }
         ],
         "typology": "rejected",
-        "srp": {
-            "violence": { "rating": "moderate", "rationale": "Threats, no violence yet." },
-            "persistence": { "rating": "high", "rationale": "Contact continued after the warning." },
-            "recurrence": { "rating": "high", "rationale": "Stalked a former partner before." },
-            "psychosocial_damage": { "rating": "high", "rationale": "Stopped working." }
-        },
+        "srp": an_srp_judgement(),
         "decisions": ["spo_application", { "other": "Ask the housing team about a move" }],
         "decision_note": "Review at the January panel.",
         "actions": [

@@ -298,12 +298,7 @@ fn the_panel_record() -> Value {
     json!({
         "information": [{ "agency": "police", "text": "Two reports this month." }],
         "typology": "rejected",
-        "srp": {
-            "violence": { "rating": "moderate", "rationale": "Threats, no violence yet." },
-            "persistence": { "rating": "high", "rationale": "Contact continued after the warning." },
-            "recurrence": { "rating": "high", "rationale": "Stalked a former partner before." },
-            "psychosocial_damage": { "rating": "high", "rationale": "Stopped working." }
-        },
+        "srp": an_srp_judgement(),
         "decisions": ["mental_health_assessment"],
         "actions": [
             action("police", "2027-01-31"),

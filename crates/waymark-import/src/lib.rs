@@ -570,20 +570,7 @@ pub fn import(
     let stopped = run_rows(vault, mapping, prepared, &by_reference, dry_run, &mut outcomes);
     if let Err(error) = stopped {
         // The rows already written have their own audit events; the run's says where it stopped.
-        let _ = vault.record_event(
-            waymark_vault::audit::AuditAction::Import,
-            None,
-            None,
-            None,
-            serde_json::json!({
-                "dry_run": dry_run,
-                "format": format,
-                "sha256": hex::encode(Sha256::digest(file)),
-                "rows": sheet.rows.len(),
-                "stopped_after": outcomes.len(),
-                "imported": outcomes.iter().filter(|o| matches!(o, RowOutcome::Imported { .. })).count(),
-            }),
-        );
+        let _ = record_run(vault, &Run { file, format, dry_run, rows: sheet.rows.len(), stopped: true }, &outcomes);
         return Err(error);
     }
     finish(vault, file, format, dry_run, sheet.rows.len(), outcomes)
@@ -658,22 +645,46 @@ fn finish(
         errors,
         outcomes,
     };
+    record_run(vault, &Run { file, format, dry_run, rows, stopped: false }, &report.outcomes)?;
+    Ok(report)
+}
+
+/// What the audit says of a run, whatever came of it.
+struct Run<'a> {
+    file: &'a [u8],
+    format: Format,
+    dry_run: bool,
+    rows: usize,
+    /// A failure of the vault stopped it after the outcomes given.
+    stopped: bool,
+}
+
+/// The run's audit line: counts, the failed rows' numbers and the file's
+/// SHA-256, so a found copy of the spreadsheet can be matched to it; never a value.
+fn record_run(vault: &mut Vault, run: &Run<'_>, outcomes: &[RowOutcome]) -> Result<(), VaultError> {
+    let count = |f: fn(&RowOutcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
+    let failed_rows: Vec<usize> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            RowOutcome::Failed { row, .. } => Some(*row),
+            _ => None,
+        })
+        .collect();
     vault.record_event(
         waymark_vault::audit::AuditAction::Import,
         None,
         None,
         None,
         serde_json::json!({
-            "dry_run": dry_run,
-            "format": format,
-            "sha256": hex::encode(Sha256::digest(file)),
-            "rows": report.rows,
-            "imported": report.imported,
-            "already_held": report.already_held,
-            "failed": report.failed,
-            // Which rows and fields failed, as the report says them: never a value.
-            "failed_rows": report.outcomes.iter().filter_map(|o| match o { RowOutcome::Failed { row, .. } => Some(*row), _ => None }).collect::<Vec<_>>(),
+            "dry_run": run.dry_run,
+            "format": run.format,
+            "sha256": hex::encode(Sha256::digest(run.file)),
+            "rows": run.rows,
+            "imported": count(|o| matches!(o, RowOutcome::Imported { .. })),
+            "already_held": count(|o| matches!(o, RowOutcome::AlreadyHeld { .. })),
+            "failed": failed_rows.len(),
+            "failed_rows": failed_rows,
+            "stopped_after": run.stopped.then_some(outcomes.len()),
         }),
-    )?;
-    Ok(report)
+    )
 }

@@ -328,3 +328,13 @@ pub fn push(clinic: &Clinic, laptop: &waymark_vault::Vault, device: Uuid, now: D
     let stored = clinic.state.store.store_batch(origin, Uuid::now_v7(), &ops, now).unwrap();
     assert!(stored.refused.is_empty() && stored.quarantined.is_empty(), "{stored:?}");
 }
+
+/// The panel's SRP judgement of a case, every domain rated with its reason, as the record form sends it.
+pub fn an_srp_judgement() -> serde_json::Value {
+    serde_json::json!({
+        "violence": { "rating": "moderate", "rationale": "Threats, no violence yet." },
+        "persistence": { "rating": "high", "rationale": "Contact continued after the warning." },
+        "recurrence": { "rating": "high", "rationale": "Stalked a former partner before." },
+        "psychosocial_damage": { "rating": "high", "rationale": "Stopped working." }
+    })
+}

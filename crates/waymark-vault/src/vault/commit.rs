@@ -195,17 +195,6 @@ impl Vault {
     /// Opens a case and records its victim in one transaction: a new case is
     /// never saved without the person it is about.
     pub fn open_case(&mut self, case: &Patch, victim: &Patch) -> Result<(Record, Record)> {
-        // Field errors say which half of the form they belong to.
-        let within = |part: &str| {
-            let part = part.to_owned();
-            move |e: VaultError| match e {
-                VaultError::Invalid(mut errors) => {
-                    errors.0.iter_mut().for_each(|f| f.field = format!("{part}.{}", f.field));
-                    VaultError::Invalid(errors)
-                }
-                other => other,
-            }
-        };
         let case_record = self.draft_unchecked(RecordKind::Case, None, case).map_err(within("case"))?;
         let case_id = case_record.case_id();
         let victim_record = self.draft_unchecked(RecordKind::Victim, case_id, victim).map_err(within("victim"))?;
@@ -224,15 +213,6 @@ impl Vault {
         perpetrator: Option<&Patch>,
         dry_run: bool,
     ) -> Result<()> {
-        let within = |part: &'static str| {
-            move |e: VaultError| match e {
-                VaultError::Invalid(mut errors) => {
-                    errors.0.iter_mut().for_each(|f| f.field = format!("{part}.{}", f.field));
-                    VaultError::Invalid(errors)
-                }
-                other => other,
-            }
-        };
         let case_record = self.draft_unchecked(RecordKind::Case, None, case).map_err(within("case"))?;
         let case_id = case_record.case_id();
         let mut records = vec![
@@ -598,4 +578,16 @@ pub(super) fn check_store_rules(conn: &Connection, record: &Record, creating: bo
         _ => {}
     }
     Ok(())
+}
+
+/// Field errors of one record of a form that makes several, named within it
+/// (`victim.date_of_birth`), so a person knows which part to correct.
+fn within(part: &'static str) -> impl Fn(VaultError) -> VaultError {
+    move |e| match e {
+        VaultError::Invalid(mut errors) => {
+            errors.0.iter_mut().for_each(|f| f.field = format!("{part}.{}", f.field));
+            VaultError::Invalid(errors)
+        }
+        other => other,
+    }
 }
