@@ -259,6 +259,7 @@ fn case_record(d: &mut Draws<'_>, seed: u64, high: bool) -> Case {
         }],
         court_cases: vec![],
         persistently_targeted: high,
+        legal_hold: None,
     }
 }
 

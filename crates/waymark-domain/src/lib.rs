@@ -21,6 +21,7 @@ pub mod record;
 pub mod records;
 pub mod reminders;
 pub mod report;
+pub mod retention;
 pub mod rules;
 pub mod time;
 pub mod timeline;

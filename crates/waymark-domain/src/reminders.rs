@@ -187,6 +187,7 @@ mod tests {
             police_references: vec![],
             court_cases: vec![],
             persistently_targeted: false,
+            legal_hold: None,
         }
     }
 

@@ -23,6 +23,13 @@ pub struct Rules {
     /// A service's file written before the quarterly return existed takes the shipped rules.
     #[serde(default = "shipped_report")]
     pub report: crate::report::ReportRules,
+    /// A service's file written before the retention schedule existed takes the shipped one.
+    #[serde(default = "shipped_retention")]
+    pub retention: crate::retention::RetentionRules,
+}
+
+fn shipped_retention() -> crate::retention::RetentionRules {
+    Rules::shipped().retention
 }
 
 fn shipped_report() -> crate::report::ReportRules {
@@ -71,6 +78,7 @@ impl Rules {
         rules.escalation.check().map_err(RulesError)?;
         rules.panel.check().map_err(RulesError)?;
         rules.report.check().map_err(RulesError)?;
+        rules.retention.check().map_err(RulesError)?;
         Ok(rules)
     }
 

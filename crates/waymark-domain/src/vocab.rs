@@ -364,6 +364,35 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// Why a closed case must be kept past its retention schedule (a legal
+    /// hold). Recorded with the date it began; the case cannot be erased while held.
+    HoldReason {
+        OngoingProceedings = "ongoing_proceedings" => "Ongoing criminal or civil proceedings",
+        PoliceOrCourtRequest = "police_or_court_request" => "The police or a court asked for it to be kept",
+        Review = "review" => "A domestic homicide or safeguarding review",
+        ComplaintOrClaim = "complaint_or_claim" => "A complaint or legal claim",
+        InformationRequest = "information_request" => "An open subject access or other information request",
+    }
+);
+
+vocabulary!(
+    /// Which part of the retention schedule keeps a closed case (`[retention]` in the rules).
+    RetentionBasis {
+        NoServiceTakenUp = "no_service_taken_up" => "No service taken up",
+        NotContactable = "not_contactable" => "Could not be contacted",
+        AfterLastContact = "after_last_contact" => "After last contact",
+    }
+);
+
+vocabulary!(
+    /// Why a case was erased. Kept in the clinic's audit with the case id only.
+    ErasureReason {
+        RetentionDue = "retention_due" => "Due for deletion under the retention schedule",
+        ErasureRequest = "erasure_request" => "The person asked for their data to be erased",
+    }
+);
+
+vocabulary!(
     /// The agencies around the clinic table.
     open Agency {
         Police = "police" => "Police",
@@ -595,6 +624,9 @@ pub struct Vocabularies {
     pub pathway_kinds: Vec<Choice>,
     pub pathway_stages: Vec<Choice>,
     pub escalation_signs: Vec<Choice>,
+    pub hold_reasons: Vec<Choice>,
+    pub retention_bases: Vec<Choice>,
+    pub erasure_reasons: Vec<Choice>,
     /// The fields each kind presents, with their labels (`KindRules::presented`):
     /// the forms take labels and fields from here instead of repeating them.
     pub presented: Vec<KindFields>,
@@ -644,6 +676,9 @@ impl Vocabularies {
             pathway_kinds: PathwayKind::choices(),
             pathway_stages: PathwayStage::choices(),
             escalation_signs: EscalationSign::choices(),
+            hold_reasons: HoldReason::choices(),
+            retention_bases: RetentionBasis::choices(),
+            erasure_reasons: ErasureReason::choices(),
             presented: crate::RecordKind::ALL
                 .iter()
                 .map(|&kind| KindFields {

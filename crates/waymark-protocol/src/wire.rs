@@ -23,6 +23,12 @@ pub enum Direction {
 pub enum OpAction {
     Create,
     Update,
+    /// The clinic erases a case everywhere (schema 11): its `record_id` and
+    /// `case_id` are the case, its `changes` are empty, and only the clinic
+    /// may send one. A receiver deletes the case's records and replaces the
+    /// content of every op of it with a tombstone that keeps the op's slot
+    /// and hash.
+    Erase,
 }
 
 impl OpAction {
@@ -31,11 +37,12 @@ impl OpAction {
         match self {
             OpAction::Create => "create",
             OpAction::Update => "update",
+            OpAction::Erase => "erase",
         }
     }
 
     pub fn from_wire(text: &str) -> Option<OpAction> {
-        [OpAction::Create, OpAction::Update].into_iter().find(|a| a.as_str() == text)
+        [OpAction::Create, OpAction::Update, OpAction::Erase].into_iter().find(|a| a.as_str() == text)
     }
 }
 
@@ -68,6 +75,9 @@ pub enum OpRefusal {
     /// The op comes from a newer Waymark than the clinic's: held at the
     /// clinic, out of the feed, until an updated clinic reads it.
     NewerSchema,
+    /// The case was erased at the clinic: the op's slot is held and its
+    /// content dropped, and the erasure reaches the sender on its next pull.
+    CaseErased,
     /// The record breaks a domain rule: the code is `invalid__<kind>__<field>`,
     /// naming the kind and the field (never the value). Made by [`OpRefusal::invalid`].
     Invalid(String),
@@ -75,7 +85,7 @@ pub enum OpRefusal {
 }
 
 impl OpRefusal {
-    pub const ALL: [OpRefusal; 10] = [
+    pub const ALL: [OpRefusal; 11] = [
         OpRefusal::NotYourCase,
         OpRefusal::ClinicOwned,
         OpRefusal::ActorMismatch,
@@ -86,6 +96,7 @@ impl OpRefusal {
         OpRefusal::HlcAhead,
         OpRefusal::HlcBackwards,
         OpRefusal::NewerSchema,
+        OpRefusal::CaseErased,
     ];
 
     pub fn as_str(&self) -> &str {
@@ -100,6 +111,7 @@ impl OpRefusal {
             OpRefusal::HlcAhead => "hlc_ahead",
             OpRefusal::HlcBackwards => "hlc_backwards",
             OpRefusal::NewerSchema => "newer_schema",
+            OpRefusal::CaseErased => "case_erased",
             OpRefusal::Invalid(code) | OpRefusal::Other(code) => code,
         }
     }

@@ -39,12 +39,14 @@ pub enum AuditAction {
     ReminderSnoozed,
     /// A caseload brought in from a spreadsheet, or checked in a dry run (counts and rows, never values).
     Import,
+    /// A case the clinic erased, erased here: its id, who erased it, and counts of what went.
+    CaseErased,
     /// Written by a newer Waymark.
     Unrecognised,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 21] = [
+    pub const ALL: [AuditAction; 22] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::List,
@@ -66,6 +68,7 @@ impl AuditAction {
         AuditAction::ConflictResolved,
         AuditAction::ReminderSnoozed,
         AuditAction::Import,
+        AuditAction::CaseErased,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +94,7 @@ impl AuditAction {
             AuditAction::ConflictResolved => "conflict_resolved",
             AuditAction::ReminderSnoozed => "reminder_snoozed",
             AuditAction::Import => "import",
+            AuditAction::CaseErased => "case_erased",
             AuditAction::Unrecognised => "unrecognised",
         }
     }

@@ -29,8 +29,10 @@ pub const FORMAT_VERSION: u32 = 2;
 /// What a restored vault needs to merge as it did before: the ops it
 /// received, each field's clock and heads, conflicts and problems. Without
 /// them, ops pulled again after a restore would apply a second time.
-const SYNC_TABLES: [&str; 6] =
-    ["received_ops", "record_clocks", "field_clocks", "field_heads", "sync_conflicts", "sync_problems"];
+/// `erasures` (schema 11) keeps the cases the clinic erased, so a restored
+/// vault's op log still verifies.
+const SYNC_TABLES: [&str; 7] =
+    ["received_ops", "record_clocks", "field_clocks", "field_heads", "sync_conflicts", "sync_problems", "erasures"];
 const RESTORE_FILE: &str = "vault.db.restoring";
 
 /// Who can open a backup. age cannot mix a passphrase with other recipients,
@@ -90,6 +92,9 @@ pub struct OpRow {
     pub action: String,
     pub changes: Value,
     pub schema_version: i64,
+    /// Set on an erased case's op (schema 11): the hash of what it held; `changes` is the tombstone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_hash: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -139,7 +144,7 @@ fn snapshot(conn: &mut Connection, now: &str) -> Result<BackupDoc> {
         records.insert(kind.wire().to_owned(), list);
     }
     let mut stmt = tx.prepare(
-        "SELECT seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema_version FROM ops ORDER BY seq",
+        "SELECT seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema_version, erased_hash FROM ops ORDER BY seq",
     )?;
     let ops = stmt
         .query_map([], |r| {
@@ -155,6 +160,7 @@ fn snapshot(conn: &mut Connection, now: &str) -> Result<BackupDoc> {
                 action: r.get(8)?,
                 changes: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or(Value::Null),
                 schema_version: r.get(10)?,
+                erased_hash: r.get(11)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -329,24 +335,36 @@ fn load_into(conn: &mut Connection, doc: &BackupDoc, key_id: &str) -> Result<()>
             crate::documents::insert(&tx, kind, &record.id().to_string(), &row.doc.to_string(), &row.updated_hlc)?;
         }
     }
-    let mut stmt = tx.prepare(
-        "INSERT INTO ops (seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema_version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?;
+    // A backup from before schema 11 is loaded into a vault at its own schema, which has no `erased_hash`.
+    let erased_column = if doc.schema_version >= 11 { ", erased_hash" } else { "" };
+    let erased_value = if doc.schema_version >= 11 { ", ?12" } else { "" };
+    let mut stmt = tx.prepare(&format!(
+        "INSERT INTO ops (seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema_version{erased_column})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11{erased_value})",
+    ))?;
     for op in &doc.ops {
-        stmt.execute(params![
-            op.seq,
-            op.op_id,
-            op.hlc,
-            op.made_at,
-            op.actor,
-            op.kind,
-            op.record_id,
-            op.case_id,
-            op.action,
-            op.changes.to_string(),
-            op.schema_version
-        ])?;
+        if doc.schema_version < 11 && op.erased_hash.is_some() {
+            return Err(VaultError::BackupCorrupt);
+        }
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(12);
+        let changes = op.changes.to_string();
+        values.extend::<[&dyn rusqlite::ToSql; 11]>([
+            &op.seq,
+            &op.op_id,
+            &op.hlc,
+            &op.made_at,
+            &op.actor,
+            &op.kind,
+            &op.record_id,
+            &op.case_id,
+            &op.action,
+            &changes,
+            &op.schema_version,
+        ]);
+        if doc.schema_version >= 11 {
+            values.push(&op.erased_hash);
+        }
+        stmt.execute(values.as_slice())?;
     }
     drop(stmt);
     for seq in &doc.outbox {

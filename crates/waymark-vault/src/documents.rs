@@ -29,3 +29,20 @@ pub(crate) fn update(conn: &Connection, kind: RecordKind, id: &str, doc: &str, h
         .execute(params![id, doc, hlc])?;
     Ok(())
 }
+
+/// Deletes every record of a case, of every kind (the case's own document
+/// last), and returns their ids. Only erasing a case the clinic erased
+/// (`sync/erase.rs`) deletes a document.
+pub(crate) fn erase_case(conn: &Connection, case_id: &str) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    let kinds = RecordKind::ALL.iter().copied().filter(|k| *k != RecordKind::Case).chain([RecordKind::Case]);
+    for kind in kinds {
+        let table = kind.table();
+        let mut stmt = conn.prepare_cached(&format!("SELECT id FROM {table} WHERE case_id = ?1"))?;
+        for id in stmt.query_map([case_id], |r| r.get::<_, String>(0))? {
+            ids.push(id?);
+        }
+        conn.prepare_cached(&format!("DELETE FROM {table} WHERE case_id = ?1"))?.execute([case_id])?;
+    }
+    Ok(ids)
+}

@@ -65,6 +65,8 @@ pub enum VaultError {
     BackupExcessiveWork,
     #[error("the audit trail does not verify: {0}; keep this vault as evidence and contact your IT lead")]
     AuditBroken(String),
+    #[error("the op log does not verify: {0}; keep this vault as evidence and contact your IT lead")]
+    OpLogBroken(String),
     #[error("a file could not be read or written ({context}): {kind}; check the disk and folder permissions")]
     Io { context: &'static str, kind: std::io::ErrorKind },
     #[error("the database refused the change ({0}); nothing was saved. Try again, and report it if it repeats")]
@@ -101,6 +103,7 @@ impl VaultError {
             VaultError::BackupNotForYou => ErrorCode::BackupNotForYou,
             VaultError::BackupExcessiveWork => ErrorCode::BackupExcessiveWork,
             VaultError::AuditBroken(_) => ErrorCode::AuditBroken,
+            VaultError::OpLogBroken(_) => ErrorCode::OpLogBroken,
             VaultError::Io { .. } => ErrorCode::Io,
             VaultError::Database(_) => ErrorCode::Database,
         }

@@ -16,6 +16,7 @@ mod operations;
 pub mod problems;
 pub mod queries;
 mod rekey;
+pub mod retention;
 pub mod sync;
 pub mod throttle;
 pub mod vault;

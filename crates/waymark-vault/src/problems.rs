@@ -159,6 +159,9 @@ impl ProblemCode {
             ProblemCode::Refused(OpRefusal::ClinicOwned) => {
                 "The clinic refused a change to something only the clinic sets (who holds a case, a typology, a panel review). It is kept on this laptop; ask the clinic to record it."
             }
+            ProblemCode::Refused(OpRefusal::CaseErased) => {
+                "The clinic erased this change's case under the retention schedule or at the person's request, so it did not keep the change. The case is erased from this laptop at the next sync; nothing needs doing."
+            }
             ProblemCode::Refused(OpRefusal::NewerSchema) => {
                 "The clinic runs an older Waymark than this laptop, so it holds this change and passes it on once the clinic is updated. Nothing is lost; tell the clinic administrator it needs updating."
             }

@@ -1229,3 +1229,127 @@ fn a_reminder_is_snoozed_until_its_date_audited_and_a_hearing_cannot_be() {
     assert!(v.snooze_reminder(&expiry.key, day.succ_opt().unwrap()).is_err(), "past the expiry");
     v.snooze_reminder(&expiry.key, day).unwrap();
 }
+
+/// Every text and blob in every table of the vault, as one string, for a
+/// test to search for what must not be there.
+fn every_stored_value(v: &Vault) -> String {
+    let tables: Vec<String> = v
+        .conn()
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut all = String::new();
+    for table in tables {
+        let mut stmt = v.conn().prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+        let columns = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            for i in 0..columns {
+                match row.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                        all.push_str(&String::from_utf8_lossy(t));
+                        all.push('\n');
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    all
+}
+
+fn erase_op(clinic: uuid::Uuid, case: CaseId, at: chrono::DateTime<Utc>) -> waymark_protocol::WireOp {
+    waymark_protocol::WireOp {
+        op_id: uuid::Uuid::from_u128(0xE2A5E),
+        origin: clinic,
+        seq: 1,
+        hlc: format!("{:015}-{:010}-{}", at.timestamp_millis(), 0, clinic),
+        made_at: at,
+        actor: "MGR01".into(),
+        kind: "case".into(),
+        record_id: case.as_uuid(),
+        case_id: Some(case.as_uuid()),
+        action: waymark_protocol::OpAction::Erase,
+        changes: waymark_protocol::OpChanges::default(),
+        schema_version: crate::db::schema_version(),
+    }
+}
+
+#[test]
+fn the_clinics_erase_op_removes_a_case_and_its_ops_content_and_leaves_the_others_and_both_logs_verifying() {
+    // Why: the retention schedule and the right to erasure need the case truly
+    // gone from a laptop (its records, the op log's copies of every change,
+    // what it received), while the log keeps its slots and hashes so sync and
+    // the audit still verify, and nothing of another case is touched.
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let c = clock();
+    let mut a = new_vault(dir_a.path(), &c);
+    let mut b = other_laptop(dir_b.path(), &c);
+    let clinic_keys = waymark_protocol::DeviceKeys::generate(&mut rand_chacha::ChaCha8Rng::seed_from_u64(9));
+    let clinic = uuid::Uuid::from_u128(0xC11);
+    crate::kit::link_to_clinic(&mut a, clinic, clinic_keys.public(), c.now());
+    crate::kit::link_to_clinic(&mut b, clinic, clinic_keys.public(), c.now());
+    let gone = add_case(&mut a, "ERASE-1");
+    let kept = add_case(&mut a, "KEEP-1");
+    let canary = "Canarywood Lane";
+    for case in [gone, kept] {
+        let words = if case == gone { format!("account=Waited outside {canary}") } else { "account=Kept".into() };
+        a.add(
+            RecordKind::Incident,
+            Some(case),
+            &patch(&["occurred_at=2026-11-02T10:00", &words, "channel=in_person", "behaviours:=[\"following\"]"]),
+        )
+        .unwrap();
+    }
+    pull_all(&a, &mut b);
+    assert!(every_stored_value(&a).contains(canary) && every_stored_value(&b).contains(canary), "the test plants it");
+    let ops_before = count(&a, "ops");
+
+    // Only the clinic may order it: the same op from another origin is listed and erases nothing.
+    let mut forged = erase_op(a.device().as_uuid(), gone, c.now());
+    forged.op_id = uuid::Uuid::from_u128(0xBAD);
+    let report = b.sync_apply(&[forged], 500).unwrap();
+    assert_eq!((report.erased, report.failed), (0, 1));
+    assert!(b.get::<Case>(gone.as_uuid()).is_ok(), "a laptop's word erases nothing");
+
+    for v in [&mut a, &mut b] {
+        let report = v.sync_apply(&[erase_op(clinic, gone, c.now())], 1000).unwrap();
+        assert_eq!(report.erased, 1);
+        assert!(matches!(v.get::<Case>(gone.as_uuid()), Err(VaultError::NotFound { .. })));
+        assert!(v.get::<Case>(kept.as_uuid()).is_ok(), "the other case is untouched");
+        assert_eq!(v.list_kind(RecordKind::Incident, kept).unwrap().len(), 1);
+        let stored = every_stored_value(v);
+        assert!(!stored.contains(canary), "no table holds the erased case's words");
+        assert!(!stored.contains("ERASE-1"), "nor its reference");
+        assert!(stored.contains("KEEP-1"));
+        v.audit_verify().expect("the audit chain verifies after the erasure");
+        v.op_log_verify().expect("the op log verifies after the erasure");
+        assert_eq!(v.erasures().unwrap().iter().map(|(case, _)| *case).collect::<Vec<_>>(), vec![gone]);
+        let audited = v.audit_events(Some(gone), 10).unwrap();
+        let line = audited.iter().find(|e| e.action == crate::audit::AuditAction::CaseErased).unwrap();
+        assert_eq!(line.actor, "MGR01", "the audit keeps who erased which case id");
+    }
+    // The laptop's own ops keep their slots and ids; those not yet sent go as tombstones.
+    assert_eq!(count(&a, "ops"), ops_before);
+    assert_eq!(a.op_log_verify().unwrap().erased, 2, "the case and its incident");
+    let pending = a.outbox_batch(0, 100).unwrap();
+    let tombstones: Vec<_> = pending.iter().filter(|o| o.case_id == Some(gone.as_uuid())).collect();
+    assert_eq!(tombstones.len(), 2);
+    assert!(tombstones.iter().all(|o| o.changes.new.is_empty() && o.changes.other.contains_key("erased")));
+    // Erasing again finds nothing more, and the op log refuses any other change.
+    assert_eq!(b.sync_apply(&[erase_op(clinic, gone, c.now())], 1001).unwrap().duplicates, 1);
+    let refused = a.conn().execute("UPDATE ops SET changes = '{\"erased\":true,\"new\":{}}' WHERE case_id = ?1", [kept.to_string()]);
+    assert!(refused.is_err(), "a case not erased cannot have its ops emptied");
+    // A late op of the erased case, relayed from elsewhere, is kept as a tombstone and never applied.
+    let mut late = a.outbox_batch(0, 100).unwrap().into_iter().find(|o| o.case_id == Some(kept.as_uuid())).unwrap();
+    late.op_id = uuid::Uuid::from_u128(0x1A7E);
+    late.case_id = Some(gone.as_uuid());
+    late.record_id = gone.as_uuid();
+    late.action = waymark_protocol::OpAction::Create;
+    late.changes.new.insert("reference".into(), serde_json::json!("ERASE-1"));
+    b.sync_apply(&[late], 1002).unwrap();
+    assert!(!every_stored_value(&b).contains("ERASE-1"));
+}

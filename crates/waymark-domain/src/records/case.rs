@@ -8,7 +8,8 @@ use serde_json::json;
 pub(crate) const RULES: KindRules = KindRules {
     protected: &["id", "advocate"],
     clinic_owned: &["advocate"],
-    safety_critical: &["risk_level", "risk_review_on"],
+    // Lifting a hold on one laptop while another sets it must reach a person.
+    safety_critical: &["risk_level", "risk_review_on", "legal_hold"],
     sets: &["police_references", "court_cases"],
     // A case is its own case: it has no case_id.
     internal: &["id"],
@@ -42,6 +43,9 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("closure.behaviour_stopped", "The stalking behaviour stopped").own_screen(),
         Presented::new("closure.quality_of_life_improved", "Quality of life improved").own_screen(),
         Presented::new("closure.better_able_to_cope", "Better able to cope and recover").own_screen(),
+        // Asked on the retention screen (schema 11).
+        Presented::new("legal_hold.reason", "Kept under a legal hold because").own_screen().shown_as(HoldReason::show),
+        Presented::new("legal_hold.since", "Legal hold since").own_screen(),
     ],
     new_doc: |n| {
         let today = n.today.to_string();
@@ -78,6 +82,18 @@ pub struct Case {
     /// Victims' Code: persistently targeted victims get enhanced rights.
     #[serde(default)]
     pub persistently_targeted: bool,
+    /// Stops the retention schedule while proceedings or a review need the
+    /// case (schema 11): a held case is never due for deletion.
+    #[serde(default)]
+    pub legal_hold: Option<LegalHold>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct LegalHold {
+    pub reason: HoldReason,
+    pub since: NaiveDate,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

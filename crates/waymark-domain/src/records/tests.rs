@@ -110,6 +110,7 @@ fn a_closed_case_needs_a_closure_and_an_open_one_must_not_have_one() {
         police_references: vec![],
         court_cases: vec![],
         persistently_targeted: false,
+        legal_hold: None,
     };
     assert_eq!(check(&case), vec!["closure is required to close a case (date and reason)".to_owned()]);
     case.closure = Some(Closure {
@@ -275,7 +276,8 @@ fn filled_doc(kind: RecordKind) -> serde_json::Value {
     let doc = sample_doc(kind);
     let more = match kind {
         RecordKind::Case => {
-            json!({"closure": {"closed_on": "2026-12-01", "reason": "support_complete", "feels_safer": true}})
+            json!({"closure": {"closed_on": "2026-12-01", "reason": "support_complete", "feels_safer": true},
+                   "legal_hold": {"reason": "ongoing_proceedings", "since": "2026-12-02"}})
         }
         RecordKind::Victim => json!({
             "address": {"lines": ["1 Demo Street"], "postcode": "DE1 1MO", "do_not_disclose": true},

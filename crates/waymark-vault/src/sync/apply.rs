@@ -25,6 +25,7 @@ impl Vault {
             now_ms,
             actor: &self.actor,
             clinic,
+            device: self.device.as_uuid(),
             report: ApplyReport::default(),
         };
         state.retry_held()?;
@@ -45,6 +46,9 @@ impl Vault {
         meta_set(&tx, "hlc", &hlc.to_string())?;
         tx.commit()?;
         self.hlc = hlc;
+        if report.erased > 0 {
+            super::erase::checkpoint(&self.conn)?;
+        }
         Ok(report)
     }
 }
@@ -85,6 +89,8 @@ pub(super) struct ApplyState<'a> {
     pub(super) actor: &'a str,
     /// The clinic this laptop is enrolled with: the only origin that may set clinic-owned fields.
     pub(super) clinic: Option<Uuid>,
+    /// This laptop's device id: its own ops' origin on the wire.
+    pub(super) device: Uuid,
     pub(super) report: ApplyReport,
 }
 
@@ -160,6 +166,15 @@ impl ApplyState<'_> {
         self.hlc = observed.hlc;
         if let Some(drift) = observed.drift_ms {
             self.report.drift_ms = Some(self.report.drift_ms.unwrap_or(0).max(drift));
+        }
+        // An erased case's ops are kept as tombstones, never applied: its content must not come back.
+        if op.action != OpAction::Erase && op.case_id.map(|c| super::erase::is_erased(self.tx, c)).transpose()? == Some(true) {
+            self.tx.execute(
+                "INSERT INTO received_ops (op_id, origin, seq, content_hash, op, received_at, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'applied')",
+                params![op_id, op.origin.to_string(), i64::try_from(op.seq).unwrap_or(0), hash, super::erase::received_tombstone(op.case_id.unwrap_or_default()), self.now.to_rfc3339()],
+            )?;
+            self.report.duplicates += 1;
+            return Ok(());
         }
         let state = if op.schema_version > crate::db::schema_version() {
             self.report.held += 1;
@@ -257,6 +272,9 @@ impl ApplyState<'_> {
     }
 
     fn apply(&mut self, op: &WireOp) -> Result<Applied> {
+        if op.action == OpAction::Erase {
+            return self.erase(op);
+        }
         let Some(kind) = RecordKind::from_wire(&op.kind) else { return Ok(Applied::Failed(ProblemCode::UnknownKind)) };
         // Clocks are compared as text and stored as bytes: one not in the
         // fixed form is listed, never stored or allowed to stop the pull.
@@ -544,6 +562,20 @@ impl ApplyState<'_> {
     }
 
     /// Who made a write this device holds: its own staff code, or the sender's of a received op.
+    /// The clinic's order to erase a case: only the clinic may give it, and
+    /// it names a case as its record.
+    fn erase(&mut self, op: &WireOp) -> Result<Applied> {
+        if self.clinic != Some(op.origin) {
+            return Ok(Applied::Failed(ProblemCode::ClinicOwned));
+        }
+        if op.kind != RecordKind::Case.wire() || op.case_id != Some(op.record_id) {
+            return Ok(Applied::Failed(ProblemCode::Invalid));
+        }
+        super::erase::erase_case(self.tx, op.record_id, self.device, op, self.now)?;
+        self.report.erased += 1;
+        Ok(Applied::Done)
+    }
+
     fn actor_of(&self, op_id: &str) -> Result<String> {
         if crate::heads::is_own(self.tx, op_id)? {
             return Ok(self.actor.to_owned());

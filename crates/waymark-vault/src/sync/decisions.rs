@@ -155,6 +155,7 @@ impl Vault {
             now_ms,
             actor: &self.actor,
             clinic,
+            device: self.device.as_uuid(),
             report: ApplyReport::default(),
         };
         let applied = matches!(state.apply_alone(&op)?, Applied::Done);

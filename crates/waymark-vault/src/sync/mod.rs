@@ -140,6 +140,8 @@ pub struct ApplyReport {
     pub held: u32,
     pub failed: u32,
     pub quarantined: u32,
+    /// Cases the clinic erased, erased here.
+    pub erased: u32,
     pub drift_ms: Option<u64>,
 }
 
@@ -169,6 +171,8 @@ pub fn conflict_id(op_a: &str, op_b: &str, field: &str) -> String {
 
 mod apply;
 mod decisions;
+mod erase;
+pub use erase::TOMBSTONE;
 mod link;
 mod outbox;
 mod wipe;
