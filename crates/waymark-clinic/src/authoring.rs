@@ -103,9 +103,52 @@ pub(crate) fn numbered(
 }
 
 fn known_case(store: &dyn ClinicStore, case: Uuid) -> Result<String, ClinicError> {
+    if store.case_erased(case)? {
+        return Err(ClinicError::CaseErased);
+    }
     store
         .case_advocate(case)?
         .ok_or(ClinicError::BadRequest("no laptop has sent that case to the clinic; check the case id"))
+}
+
+/// Erases a case everywhere: the clinic's `erase` op (which every laptop
+/// acts on when it next pulls, and the clinic's copy of the records as it
+/// follows the feed) and, in the same transaction, the clinic's own copies.
+/// Whether the case may be erased (closed, due or asked for, not held) is
+/// the caller's to decide, from the records.
+pub fn erase(
+    store: &dyn ClinicStore,
+    clinic: Uuid,
+    case: Uuid,
+    actor: &str,
+    reason: waymark_domain::ErasureReason,
+    now: DateTime<Utc>,
+) -> Result<crate::store::ErasedAtClinic, ClinicError> {
+    known_case(store, case)?;
+    let change = ClinicChange {
+        kind: RecordKind::Case,
+        record_id: case,
+        case,
+        action: OpAction::Erase,
+        changes: OpChanges::default(),
+        actor,
+    };
+    let mut attempts = 0;
+    loop {
+        // Only a laptop that knows the erase op (schema 11) may act on it; an older one holds it.
+        let op = numbered(store, clinic, vec![change.clone()], waymark_protocol::SCHEMA_VERSION, now)?.remove(0);
+        let erasure = crate::store::Erasure {
+            case_id: case,
+            erased_at: now,
+            erased_by: actor.to_owned(),
+            reason,
+            op_id: op.op_id,
+        };
+        match store.erase_case(&erasure, &op, now) {
+            Err(ClinicError::ClinicBusy) if attempts < CLINIC_WRITE_ATTEMPTS => attempts += 1,
+            done => return done,
+        }
+    }
 }
 
 /// A panel review of a case, from `field=value` assignments (meeting_on,

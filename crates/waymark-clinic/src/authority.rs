@@ -70,6 +70,22 @@ pub trait AuthorityView {
     fn assignee_at(&mut self, case: Uuid, hlc: &str) -> StoreResult<Option<String>>;
     /// Whose clock an HLC's node is, as far as the clinic knows.
     fn clock_owner(&mut self, node: Uuid) -> StoreResult<ClockOwner>;
+    /// Whether the clinic erased the case.
+    fn case_erased(&mut self, case: Uuid) -> StoreResult<bool>;
+}
+
+/// Whether `op` is about a case the clinic erased: by its own `case_id`, or
+/// by the case of the record it names. Its content is then never kept.
+pub fn of_erased_case(op: &WireOp, view: &mut dyn AuthorityView) -> StoreResult<bool> {
+    if let Some(case) = op.case_id {
+        if view.case_erased(case)? {
+            return Ok(true);
+        }
+    }
+    match view.record_home(op.record_id)? {
+        Some(RecordHome { case_id: Some(case), .. }) => view.case_erased(case),
+        _ => Ok(false),
+    }
 }
 
 /// Whose clock an HLC's node is.
@@ -104,6 +120,13 @@ pub struct Sender<'a> {
 /// may write comes first, so a refusal never says more about a record's
 /// content to someone who may not write it.
 pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> StoreResult<Option<OpRefusal>> {
+    // Only the clinic erases; an erased case takes nothing more, whoever sends it.
+    if op.action == OpAction::Erase {
+        return Ok(Some(OpRefusal::ClinicOwned));
+    }
+    if of_erased_case(op, view)? {
+        return Ok(Some(OpRefusal::CaseErased));
+    }
     Ok(match judge_authority(op, sender, view)? {
         Some(refusal) => Some(refusal),
         // Content from a newer schema may hold fields this build does not know.
@@ -173,6 +196,8 @@ pub fn judge_content(op: &WireOp, service: &ServiceRules) -> Option<OpRefusal> {
     };
     let first_field = |e: &waymark_domain::ValidationErrors| e.0.first().map(|f| f.field.clone()).unwrap_or_default();
     match op.action {
+        // Only the clinic sends one, and it carries no content to judge.
+        OpAction::Erase => Some(OpRefusal::ClinicOwned),
         OpAction::Create => {
             let record = match Record::from_doc(kind, Value::Object(op.changes.new.clone())) {
                 Ok(record) => record,

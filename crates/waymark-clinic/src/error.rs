@@ -66,6 +66,12 @@ pub enum ClinicError {
     ReferralDecided,
     #[error("that meeting's follow-up is closed, so it cannot change; make a new meeting")]
     MeetingClosed,
+    #[error("that case has been erased; nothing of it is kept, so nothing more can be done with it")]
+    CaseErased,
+    #[error("that case is under a legal hold; lift the hold on the advocate's laptop before it can be erased")]
+    CaseHeld,
+    #[error("that case is not due for deletion under the retention schedule (or is still open); erase it early only on the person's request")]
+    NotDue,
     /// Two of the clinic's own changes took the same number at once; nothing of this one was kept.
     #[error("the clinic was writing another change at the same moment; nothing was saved, try again")]
     ClinicBusy,
@@ -123,6 +129,9 @@ impl ClinicError {
             ClinicError::Invalid(_) | ClinicError::InvalidFields(_) => ErrorCode::Invalid,
             ClinicError::ReferralDecided => ErrorCode::ReferralDecided,
             ClinicError::MeetingClosed => ErrorCode::MeetingClosed,
+            ClinicError::CaseErased => ErrorCode::CaseErased,
+            ClinicError::CaseHeld => ErrorCode::CaseHeld,
+            ClinicError::NotDue => ErrorCode::NotDue,
             ClinicError::Store(_) | ClinicError::ClinicBusy => ErrorCode::Store,
             ClinicError::Setup(_) => ErrorCode::Setup,
             ClinicError::WrongPassphrase => ErrorCode::WrongPassphrase,
@@ -174,6 +183,9 @@ impl ClinicError {
             | ClinicError::NotQuarantined
             | ClinicError::ReferralDecided
             | ClinicError::MeetingClosed
+            | ClinicError::CaseErased
+            | ClinicError::CaseHeld
+            | ClinicError::NotDue
             | ClinicError::CursorAhead => StatusCode::CONFLICT,
             ClinicError::Store(_)
             | ClinicError::ClinicBusy

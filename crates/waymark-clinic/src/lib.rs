@@ -18,6 +18,7 @@ pub mod panel;
 pub mod pathways;
 pub mod projection;
 pub mod reports;
+pub mod retention;
 pub mod server;
 pub mod signin;
 pub mod store;

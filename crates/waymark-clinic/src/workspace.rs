@@ -93,10 +93,14 @@ pub enum WorkRoute {
     PathwayStep,
     /// The commissioner's quarterly return for the whole service, as figures, PDF, CSV or a workbook.
     QuarterlyReturn,
+    /// The retention review: closed cases against the schedule, and the erased ones.
+    Retention,
+    /// Erasing a case everywhere.
+    CaseErase,
 }
 
 impl WorkRoute {
-    pub const ALL: [WorkRoute; 39] = [
+    pub const ALL: [WorkRoute; 41] = [
         WorkRoute::SignIn,
         WorkRoute::SignOut,
         WorkRoute::Me,
@@ -136,6 +140,8 @@ impl WorkRoute {
         WorkRoute::Pathways,
         WorkRoute::PathwayStep,
         WorkRoute::QuarterlyReturn,
+        WorkRoute::Retention,
+        WorkRoute::CaseErase,
     ];
 
     pub fn path(self) -> &'static str {
@@ -175,6 +181,8 @@ impl WorkRoute {
             WorkRoute::MeetingExtract => "/w/api/meetings/{id}/extract",
             WorkRoute::Pathways | WorkRoute::PathwayStep => "/w/api/pathways",
             WorkRoute::QuarterlyReturn => "/w/api/reports/quarterly",
+            WorkRoute::Retention => "/w/api/retention",
+            WorkRoute::CaseErase => "/w/api/cases/{id}/erase",
         }
     }
 
@@ -186,6 +194,7 @@ impl WorkRoute {
             | WorkRoute::ReferralAccept
             | WorkRoute::ReferralDecline
             | WorkRoute::CaseReassign
+            | WorkRoute::CaseErase
             | WorkRoute::EnrolmentIssue
             | WorkRoute::DeviceRevoke
             | WorkRoute::StaffPassword
@@ -243,7 +252,7 @@ impl WorkRoute {
             | WorkRoute::DeviceRevoke
             | WorkRoute::StaffPassword
             | WorkRoute::StaffSecondFactor => &[StaffRole::Administrator],
-            WorkRoute::CaseReassign => &[StaffRole::Manager],
+            WorkRoute::CaseReassign | WorkRoute::Retention | WorkRoute::CaseErase => &[StaffRole::Manager],
             // Referrers and the coordinator fill in the form; a referrer's
             // list holds only their own referrals and their status.
             WorkRoute::ReferralSubmit => &[StaffRole::Referrer, StaffRole::Coordinator],
@@ -298,6 +307,8 @@ impl WorkRoute {
             WorkRoute::Pathways => "pathways",
             WorkRoute::PathwayStep => "pathway_step",
             WorkRoute::QuarterlyReturn => "quarterly_return",
+            WorkRoute::Retention => "retention",
+            WorkRoute::CaseErase => "case_erase",
         }
     }
 }
@@ -346,6 +357,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
             WorkRoute::Pathways => axum::routing::get(crate::pathways::pathways),
             WorkRoute::PathwayStep => axum::routing::post(crate::pathways::pathway_step),
             WorkRoute::QuarterlyReturn => axum::routing::get(crate::reports::quarterly_return),
+            WorkRoute::Retention => axum::routing::get(crate::retention::retention_review),
+            WorkRoute::CaseErase => axum::routing::post(crate::retention::case_erase),
         };
         let handler = if route == WorkRoute::SignIn {
             handler

@@ -47,7 +47,7 @@ impl RetentionRules {
 }
 
 /// Where a closed case stands against the schedule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Retention {
     pub basis: RetentionBasis,
@@ -65,6 +65,21 @@ impl Retention {
     pub fn is_due(&self, today: NaiveDate) -> bool {
         self.held.is_none() && self.due_on <= today
     }
+}
+
+/// One closed case on a retention review list (the laptop's and the
+/// clinic's). Ids, the service's reference, a staff code and dates only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RetentionRow {
+    pub case_id: crate::CaseId,
+    pub reference: String,
+    pub advocate: String,
+    pub closed_on: NaiveDate,
+    pub closure_reason: ClosureReason,
+    pub retention: Retention,
+    /// Whether the schedule says it should be erased now (due and not held).
+    pub due: bool,
 }
 
 /// The case's place in the schedule, or `None` while it is open. `last_contact`

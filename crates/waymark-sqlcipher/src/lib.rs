@@ -144,6 +144,45 @@ mod tests {
         steps.iter().map(|m| format!("{} {}\n", hex::encode(Sha256::digest(m.sql.as_bytes())), m.name)).collect()
     }
 
+    fn contains(haystack: &[u8], needle: &str) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+
+    #[test]
+    fn a_deleted_row_leaves_no_plaintext_in_the_file_or_its_log_once_checkpointed() {
+        // Why: an erased case must be unreadable even to someone holding the
+        // key and reading freed pages. The scan reads every page decrypted, so
+        // it must find the value while it is stored, and, without
+        // `secure_delete` (the control), after it is deleted too.
+        let key = [3u8; 32];
+        let literal = format!("x'{}'", hex::encode(key));
+        let canary = "Canarywood Lane, ZZ99 1CW";
+        let dir = tempfile::tempdir().unwrap();
+        let scan = |name: &str, secure: bool| -> (bool, bool, bool) {
+            let path = dir.path().join(name);
+            let conn = open(&path, Some(&literal), true, TUNING).unwrap();
+            if !secure {
+                conn.execute_batch("PRAGMA secure_delete = OFF;").unwrap();
+            }
+            conn.execute_batch("CREATE TABLE t (v TEXT) STRICT;").unwrap();
+            for i in 0..50 {
+                conn.execute("INSERT INTO t (v) VALUES (?1)", [format!("kept row {i}")]).unwrap();
+            }
+            conn.execute("INSERT INTO t (v) VALUES (?1)", [canary]).unwrap();
+            let mut raw = std::fs::read(&path).unwrap();
+            raw.extend(std::fs::read(dir.path().join(format!("{name}-wal"))).unwrap_or_default());
+            let in_raw = contains(&raw, canary);
+            let stored = contains(&plaintext_pages(&path, &key).unwrap(), canary);
+            conn.execute("DELETE FROM t WHERE v = ?1", [canary]).unwrap();
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+            let after = contains(&plaintext_pages(&path, &key).unwrap(), canary);
+            assert!(contains(&plaintext_pages(&path, &key).unwrap(), "kept row 49"), "the scan reads live rows");
+            (in_raw, stored, after)
+        };
+        assert_eq!(scan("secure.db", true), (false, true, false), "encrypted on disk, readable with the key, then gone");
+        assert_eq!(scan("control.db", false), (false, true, true), "without secure_delete the freed bytes stay");
+    }
+
     #[test]
     fn an_edited_or_unlocked_migration_is_caught() {
         let lock = lock_of(STEPS);
@@ -175,4 +214,43 @@ mod tests {
         drop(conn);
         assert!(!std::fs::read(&path).unwrap().starts_with(b"SQLite format 3"));
     }
+}
+
+/// Every page of a SQLCipher 4 database file and of its write-ahead log
+/// (`<file>-wal`), decrypted with the database's raw 32-byte key, live,
+/// free and stale pages alike: what someone holding the key could read from
+/// the disk, not only what SQL shows. Tests search it for what an erasure
+/// must have removed. Assumes SQLCipher 4's defaults: 4096-byte pages,
+/// AES-256-CBC, and 80 reserved bytes (the IV and an HMAC-SHA512) per page.
+#[cfg(any(test, feature = "test-kit"))]
+pub fn plaintext_pages(path: &Path, raw_key: &[u8; 32]) -> std::io::Result<Vec<u8>> {
+    use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, KeyIvInit};
+    const PAGE: usize = 4096;
+    const RESERVE: usize = 80;
+    const SALT: usize = 16;
+    const WAL_HEADER: usize = 32;
+    const FRAME_HEADER: usize = 24;
+    let decrypt = |page: &[u8], first: bool, out: &mut Vec<u8>| {
+        let start = if first { SALT } else { 0 };
+        let iv = &page[PAGE - RESERVE..PAGE - RESERVE + 16];
+        let mut body = page[start..PAGE - RESERVE].to_vec();
+        let decryptor = cbc::Decryptor::<aes::Aes256>::new(raw_key.into(), iv.into());
+        if let Ok(plain) = decryptor.decrypt_padded_mut::<NoPadding>(&mut body) {
+            out.extend_from_slice(plain);
+        }
+    };
+    let mut out = Vec::new();
+    let file = std::fs::read(path)?;
+    for (i, page) in file.chunks_exact(PAGE).enumerate() {
+        decrypt(page, i == 0, &mut out);
+    }
+    let mut wal_path = path.as_os_str().to_owned();
+    wal_path.push("-wal");
+    if let Ok(wal) = std::fs::read(&wal_path) {
+        for frame in wal.get(WAL_HEADER..).unwrap_or_default().chunks_exact(FRAME_HEADER + PAGE) {
+            let number = u32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
+            decrypt(&frame[FRAME_HEADER..], number == 1, &mut out);
+        }
+    }
+    Ok(out)
 }

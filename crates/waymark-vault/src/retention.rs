@@ -10,23 +10,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
-use waymark_domain::retention::{retention, Retention};
+pub use waymark_domain::retention::RetentionRow;
+use waymark_domain::retention::retention;
 use waymark_domain::time::london_date;
-use waymark_domain::{Case, CaseId, ClosureReason, RecordKind};
-
-/// One closed case on the review list. Ids, the service's reference and dates only.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct RetentionRow {
-    pub case_id: CaseId,
-    pub reference: String,
-    pub advocate: String,
-    pub closed_on: NaiveDate,
-    pub closure_reason: ClosureReason,
-    pub retention: Retention,
-    /// Whether the schedule says it should be erased now (due and not held).
-    pub due: bool,
-}
+use waymark_domain::{Case, CaseId, RecordKind};
 
 impl Vault {
     /// Every closed case with its retention date, the due ones first.

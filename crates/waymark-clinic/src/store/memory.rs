@@ -43,6 +43,15 @@ struct Inner {
     referrals: Vec<StoredReferral>,
     meetings: BTreeMap<Uuid, PanelMeeting>,
     panel: BTreeMap<(PanelDocKind, String), PanelDoc>,
+    /// Case → its erasure. The case's ops stay in the feed as tombstones.
+    erased: BTreeMap<Uuid, Erasure>,
+}
+
+/// An op of an erased case as the store keeps it: ids, slot, kind and case; no content.
+fn tombstoned(op: &WireOp) -> WireOp {
+    let mut changes = waymark_protocol::OpChanges::default();
+    changes.other.insert("erased".into(), serde_json::Value::Bool(true));
+    WireOp { changes, ..op.clone() }
 }
 
 struct QuarantineEntry {
@@ -139,6 +148,7 @@ struct View<'a> {
     devices: &'a BTreeMap<Uuid, DeviceRecord>,
     /// Every origin with ops in the feed.
     origins: &'a std::collections::HashSet<Uuid>,
+    erased: &'a BTreeMap<Uuid, Erasure>,
 }
 
 impl crate::authority::AuthorityView for View<'_> {
@@ -160,6 +170,25 @@ impl crate::authority::AuthorityView for View<'_> {
             None if self.origins.contains(&node) => ClockOwner::Other,
             None => ClockOwner::Unknown,
         })
+    }
+    fn case_erased(&mut self, case: Uuid) -> StoreResult<bool> {
+        Ok(self.erased.contains_key(&case))
+    }
+}
+
+impl Inner {
+    /// Whether a feed op is a tombstone of an erased case (the erase op itself is not).
+    fn is_tombstone(&self, op: &WireOp) -> bool {
+        op.action != waymark_protocol::OpAction::Erase && op.case_id.is_some_and(|c| self.erased.contains_key(&c))
+    }
+    fn view(&self) -> View<'_> {
+        View {
+            homes: &self.homes,
+            assignments: &self.assignments,
+            devices: &self.devices,
+            origins: &self.origins,
+            erased: &self.erased,
+        }
     }
 }
 
@@ -355,11 +384,13 @@ impl ClinicStore for MemoryStore {
         let mut stored = Stored::default();
         for op in ops {
             let hash = op.content_hash();
+            let erased = crate::authority::of_erased_case(op, &mut inner.view())?;
+            let kept = if erased { tombstoned(op) } else { op.clone() };
             if let Some((id, h)) = inner.recognised.get(&(op.origin, op.seq)) {
                 if *id == op.op_id && *h == hash {
                     stored.duplicates += 1;
                 } else {
-                    inner.quarantine.push(QuarantineEntry { op: op.clone(), at: now, decision: None });
+                    inner.quarantine.push(QuarantineEntry { op: kept.clone(), at: now, decision: None });
                     stored.quarantined.push(op.seq);
                 }
                 continue;
@@ -379,6 +410,8 @@ impl ClinicStore for MemoryStore {
             }
             match (by_id, slot, refused) {
                 (Some((h, _)), Some(id), None) if h == hash && id == op.op_id => stored.duplicates += 1,
+                // A laptop resends a change of an erased case as its tombstone: the slot is the one held.
+                (Some(_), Some(id), None) if erased && id == op.op_id => stored.duplicates += 1,
                 (None, None, Some((id, h, code, _))) if h == hash && id == op.op_id => {
                     stored.duplicates += 1;
                     stored.refused.push(RefusedOp { seq: op.seq, code });
@@ -391,7 +424,7 @@ impl ClinicStore for MemoryStore {
                             && q.op.meaning_hash() == op.meaning_hash()
                     }) =>
                 {
-                    inner.quarantine.push(QuarantineEntry { op: op.clone(), at: now, decision: None });
+                    inner.quarantine.push(QuarantineEntry { op: kept.clone(), at: now, decision: None });
                     stored.quarantined.push(op.seq);
                 }
                 (None, None, None) => {
@@ -411,12 +444,7 @@ impl ClinicStore for MemoryStore {
                             crate::authority::judge(
                                 op,
                                 &sender,
-                                &mut View {
-                                    homes: &inner.homes,
-                                    assignments: &inner.assignments,
-                                    devices: &inner.devices,
-                                    origins: &inner.origins,
-                                },
+                                &mut inner.view(),
                             )?
                         }
                     };
@@ -424,7 +452,9 @@ impl ClinicStore for MemoryStore {
                         inner.heads.insert(device, op.hlc.clone());
                     }
                     if let Some(code) = refusal {
-                        inner.refused.insert((op.origin, op.seq), (op.op_id, hash, code.clone(), op.clone()));
+                        // An erased case's change holds its slot; its content is not kept.
+                        let kept = if code == OpRefusal::CaseErased { tombstoned(op) } else { op.clone() };
+                        inner.refused.insert((op.origin, op.seq), (op.op_id, hash, code.clone(), kept));
                         stored.refused.push(RefusedOp { seq: op.seq, code });
                         continue;
                     }
@@ -432,7 +462,7 @@ impl ClinicStore for MemoryStore {
                     stored.inserted += 1;
                 }
                 _ => {
-                    inner.quarantine.push(QuarantineEntry { op: op.clone(), at: now, decision: None });
+                    inner.quarantine.push(QuarantineEntry { op: kept.clone(), at: now, decision: None });
                     stored.quarantined.push(op.seq);
                 }
             }
@@ -464,8 +494,10 @@ impl ClinicStore for MemoryStore {
         };
         let visible = |op: &WireOp| {
             op.origin != device
+                && !inner.is_tombstone(op)
                 && (op.case_id.and_then(|c| inner.case_advocate.get(&c)).is_some_and(|a| a == advocate)
-                    || moved_away(op))
+                    || moved_away(op)
+                    || op.action == waymark_protocol::OpAction::Erase)
         };
         let mut page = Vec::new();
         let mut through = after;
@@ -484,7 +516,12 @@ impl ClinicStore for MemoryStore {
         for (a, case, at) in &inner.replays {
             if a == advocate && *at > after && *at <= through {
                 let passed = &inner.feed[..usize::try_from(after).unwrap_or(0).min(inner.feed.len())];
-                ops.extend(passed.iter().filter(|o| o.case_id == Some(*case) && o.origin != device).cloned());
+                ops.extend(
+                    passed
+                        .iter()
+                        .filter(|o| o.case_id == Some(*case) && o.origin != device && !inner.is_tombstone(o))
+                        .cloned(),
+                );
             }
         }
         ops.extend(page.into_iter().map(|(_, op)| op));
@@ -494,8 +531,10 @@ impl ClinicStore for MemoryStore {
     fn feed_all(&self, after: u64, limit: u32) -> StoreResult<FeedPage> {
         let inner = self.lock()?;
         let start = usize::try_from(after).unwrap_or(usize::MAX).min(inner.feed.len());
-        let ops: Vec<WireOp> = inner.feed[start..].iter().take(limit as usize).cloned().collect();
-        Ok(FeedPage { through: start as u64 + ops.len() as u64, ops })
+        let covered = inner.feed[start..].iter().take(limit as usize);
+        let through = start as u64 + covered.len() as u64;
+        let ops: Vec<WireOp> = covered.filter(|o| !inner.is_tombstone(o)).cloned().collect();
+        Ok(FeedPage { through, ops })
     }
 
     fn case_advocate(&self, case: Uuid) -> StoreResult<Option<String>> {
@@ -649,12 +688,7 @@ impl ClinicStore for MemoryStore {
             if !inner.staff.get(&advocate).is_some_and(|m| m.active) || inner.by_id.contains_key(&op.op_id) {
                 continue;
             }
-            let mut view = View {
-                homes: &inner.homes,
-                assignments: &inner.assignments,
-                devices: &inner.devices,
-                origins: &inner.origins,
-            };
+            let mut view = inner.view();
             let verdict = crate::authority::judge_held(&op, &advocate, understood, service, now, &mut view)?;
             let slot = (op.origin, op.seq);
             match verdict {
@@ -696,12 +730,7 @@ impl ClinicStore for MemoryStore {
                     ));
                 }
                 let advocate = inner.devices.get(&held.origin).filter(|d| d.confirmed).map(|d| d.advocate.clone());
-                let mut view = View {
-                    homes: &inner.homes,
-                    assignments: &inner.assignments,
-                    devices: &inner.devices,
-                    origins: &inner.origins,
-                };
+                let mut view = inner.view();
                 crate::authority::judge_release(&held, advocate.as_deref(), now, decision.service, &mut view)?;
                 inner.append_to_feed(release, &Origin::Clinic(release.origin), release.content_hash());
                 QuarantineDecision::Released
@@ -736,7 +765,12 @@ impl ClinicStore for MemoryStore {
 
     fn case_ops(&self, case: Uuid, kind: Option<&str>) -> StoreResult<Vec<WireOp>> {
         let inner = self.lock()?;
-        Ok(inner.feed.iter().filter(|o| o.case_id == Some(case) && kind.is_none_or(|k| o.kind == k)).cloned().collect())
+        Ok(inner
+            .feed
+            .iter()
+            .filter(|o| o.case_id == Some(case) && !inner.is_tombstone(o) && kind.is_none_or(|k| o.kind == k))
+            .cloned()
+            .collect())
     }
 
     fn add_text_warning(&self, warning: &TextWarning) -> StoreResult<()> {
@@ -887,6 +921,59 @@ impl ClinicStore for MemoryStore {
         }
         inner.append_audit(line, now);
         Ok(())
+    }
+
+    fn erase_case(&self, erasure: &Erasure, op: &WireOp, now: DateTime<Utc>) -> StoreResult<ErasedAtClinic> {
+        let mut inner = self.lock()?;
+        let case = erasure.case_id;
+        if inner.erased.contains_key(&case) {
+            return Err(ClinicError::CaseErased);
+        }
+        if inner.clinic_slot_taken(op) {
+            return Err(ClinicError::ClinicBusy);
+        }
+        inner.append_to_feed(op, &Origin::Clinic(op.origin), op.content_hash());
+        inner.erased.insert(case, erasure.clone());
+        let mut erased = ErasedAtClinic::default();
+        let of_case = |o: &WireOp| o.case_id == Some(case) && o.op_id != op.op_id;
+        for held in inner.feed.iter_mut().filter(|o| of_case(o)) {
+            *held = tombstoned(held);
+            erased.feed_ops += 1;
+        }
+        for (_, _, code, held) in inner.refused.values_mut().filter(|(_, _, _, o)| o.case_id == Some(case)) {
+            *held = tombstoned(held);
+            *code = OpRefusal::CaseErased;
+            erased.refused += 1;
+        }
+        for q in inner.quarantine.iter_mut().filter(|q| q.op.case_id == Some(case)) {
+            q.op = tombstoned(&q.op);
+            if q.decision.is_none() {
+                q.decision = Some((QuarantineDecision::Discarded, erasure.erased_by.clone(), now));
+            }
+            erased.quarantined += 1;
+        }
+        let before = inner.referrals.len();
+        inner.referrals.retain(|r| r.form.case.id.as_uuid() != case);
+        erased.referrals = (before - inner.referrals.len()) as u64;
+        let before = inner.panel.len();
+        inner.panel.retain(|_, d| d.case_id != Some(case));
+        erased.panel_docs = (before - inner.panel.len()) as u64;
+        let before = inner.warnings.len();
+        inner.warnings.retain(|w| w.case_id != case);
+        erased.warnings = (before - inner.warnings.len()) as u64;
+        let target = case.to_string();
+        inner.append_audit(&erasure_line(erasure, &target, &erased), now);
+        Ok(erased)
+    }
+
+    fn erasures(&self) -> StoreResult<Vec<Erasure>> {
+        let mut all: Vec<Erasure> = self.lock()?.erased.values().cloned().collect();
+        all.sort_by_key(|e| e.erased_at);
+        Ok(all)
+    }
+
+    fn case_erased(&self, case: Uuid) -> StoreResult<bool> {
+        Ok(self.lock()?.erased.contains_key(&case))
     }
 
     fn panel_docs(&self, kind: PanelDocKind, meeting: Option<Uuid>) -> StoreResult<Vec<PanelDoc>> {

@@ -229,12 +229,14 @@ pub enum AdminAction {
     PathwayRecorded,
     /// The commissioner's quarterly return was made (target: the quarter; the format in the detail).
     ReturnMade,
+    /// A case erased everywhere (the case id, the reason's code and counts).
+    CaseErased,
     /// Written by a newer waymark-clinic.
     Unrecognised,
 }
 
 impl AdminAction {
-    pub const KNOWN: [AdminAction; 25] = [
+    pub const KNOWN: [AdminAction; 26] = [
         AdminAction::QuarantineReleased,
         AdminAction::QuarantineDiscarded,
         AdminAction::PasswordSet,
@@ -260,6 +262,7 @@ impl AdminAction {
         AdminAction::MinutesMade,
         AdminAction::PathwayRecorded,
         AdminAction::ReturnMade,
+        AdminAction::CaseErased,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -289,6 +292,7 @@ impl AdminAction {
             AdminAction::MinutesMade => "minutes_made",
             AdminAction::PathwayRecorded => "pathway_recorded",
             AdminAction::ReturnMade => "return_made",
+            AdminAction::CaseErased => "case_erased",
             AdminAction::Unrecognised => "unrecognised",
         }
     }
@@ -811,6 +815,60 @@ pub trait ClinicStore: Send + Sync {
     ) -> StoreResult<()>;
     /// The panel's documents of one kind, of one meeting if given, by id.
     fn panel_docs(&self, kind: PanelDocKind, meeting: Option<Uuid>) -> StoreResult<Vec<PanelDoc>>;
+    /// Erases a case, in one transaction: records the erasure, stores the
+    /// clinic's `erase` op (numbered by `authoring`; `ClinicBusy` when its
+    /// slot was taken meanwhile, and nothing is written), turns every op of
+    /// the case in the feed, the refused list and the quarantine into a
+    /// tombstone that keeps its id, slot and hash, deletes the referral that
+    /// became the case, the panel's documents about it and its warnings, and
+    /// writes the audit line. Then empties the write-ahead log, so no earlier
+    /// version of a page is left on disk.
+    fn erase_case(&self, erasure: &Erasure, op: &WireOp, now: DateTime<Utc>) -> StoreResult<ErasedAtClinic>;
+    fn erasures(&self) -> StoreResult<Vec<Erasure>>;
+    fn case_erased(&self, case: Uuid) -> StoreResult<bool>;
+}
+
+/// A case erased at the clinic: ids, a code and a time, nothing personal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Erasure {
+    pub case_id: Uuid,
+    pub erased_at: DateTime<Utc>,
+    pub erased_by: String,
+    pub reason: waymark_domain::ErasureReason,
+    pub op_id: Uuid,
+}
+
+/// What erasing a case took out of the clinic's store, by where it was.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ErasedAtClinic {
+    pub feed_ops: u64,
+    pub refused: u64,
+    pub quarantined: u64,
+    pub referrals: u64,
+    pub panel_docs: u64,
+    pub warnings: u64,
+}
+
+/// What an erased case's op in the feed holds instead of the op (the
+/// store's trigger allows exactly this text, migration 12).
+pub const FEED_TOMBSTONE: &str = r#"{"erased":true}"#;
+
+/// The audit line of an erasure: the case id, the reason's code and counts.
+pub(crate) fn erasure_line<'a>(erasure: &'a Erasure, target: &'a str, erased: &ErasedAtClinic) -> AuditLine<'a> {
+    AuditLine {
+        actor: &erasure.erased_by,
+        action: AdminAction::CaseErased,
+        target: Some(target),
+        detail: serde_json::json!({
+            "reason": erasure.reason.wire(),
+            "erase_op": erasure.op_id.to_string(),
+            "feed_ops": erased.feed_ops,
+            "refused": erased.refused,
+            "quarantined": erased.quarantined,
+            "referrals": erased.referrals,
+            "panel_docs": erased.panel_docs,
+        }),
+    }
 }
 
 /// What of the panel's work a document is; its shape is in `crate::panel`.

@@ -21,6 +21,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { name: "0009_referrals", sql: include_str!("migrations/0009_referrals.sql") },
     Migration { name: "0010_panel", sql: include_str!("migrations/0010_panel.sql") },
     Migration { name: "0011_panel_work", sql: include_str!("migrations/0011_panel_work.sql") },
+    Migration { name: "0012_erasure", sql: include_str!("migrations/0012_erasure.sql") },
 ];
 
 const TUNING: Tuning = Tuning { busy_timeout_ms: 10_000, cache_kib: None, foreign_keys: false };
@@ -215,6 +216,10 @@ impl crate::authority::AuthorityView for TxView<'_> {
             None => ClockOwner::Unknown,
         })
     }
+
+    fn case_erased(&mut self, case: Uuid) -> StoreResult<bool> {
+        Ok(self.tx.prepare_cached("SELECT 1 FROM erasures WHERE case_id = ?1")?.exists([case.to_string()])?)
+    }
 }
 
 /// Whether `op`, sent by a device of `advocate` in a slot of its own, is an
@@ -241,6 +246,11 @@ fn recognised_elsewhere(tx: &Connection, op: &WireOp, advocate: &str) -> StoreRe
 
 /// Adds an accepted op to the feed with what it teaches the clinic: its
 /// record's home and, for a case op naming an advocate, an assignment.
+/// What the clinic keeps of a change to an erased case it was sent: which kind and case, nothing else.
+fn erased_text(op: &WireOp) -> String {
+    serde_json::json!({"erased": true, "kind": op.kind, "case_id": op.case_id}).to_string()
+}
+
 fn append_to_feed(
     tx: &Connection,
     op: &WireOp,
@@ -754,6 +764,8 @@ impl ClinicStore for SqliteStore {
                     .filter_map(Result::ok)
                     .filter_map(|t| serde_json::from_str::<WireOp>(&t).ok())
                     .any(|kept| kept.meaning_hash() == op.meaning_hash());
+            let erased = crate::authority::of_erased_case(op, &mut TxView { tx: &tx })?;
+            let text = if erased { erased_text(op) } else { text };
             if discarded {
                 tx.prepare_cached("INSERT INTO quarantine (origin, seq, op_id, op, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
                     .execute(params![op_origin, seq, op_id, text, at])?;
@@ -780,10 +792,12 @@ impl ClinicStore for SqliteStore {
                     head_hlc = Some(op.hlc.clone());
                 }
                 if let Some(code) = refusal {
+                    // An erased case's change holds its slot; its content is not kept.
+                    let kept = if code == OpRefusal::CaseErased { erased_text(op) } else { text.clone() };
                     tx.prepare_cached(
                         "INSERT INTO refused (origin, seq, op_id, content_hash, code, op, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     )?
-                    .execute(params![op_origin, seq, op_id, hash, code.as_str(), text, at])?;
+                    .execute(params![op_origin, seq, op_id, hash, code.as_str(), kept, at])?;
                     tracing::warn!(device = %origin.id(), seq = op.seq, code = code.as_str(), "an op broke a rule; refused and kept");
                     stored.refused.push(RefusedOp { seq: op.seq, code });
                     continue;
@@ -811,8 +825,12 @@ impl ClinicStore for SqliteStore {
             let same = |(i, h, o, s, _): &(String, String, String, i64, Option<String>)| {
                 *i == op_id && *h == hash && *o == op_origin && *s == seq
             };
+            // A laptop resends a change of an erased case as its tombstone: the slot is the one the clinic holds.
+            let resent_erased = |(i, _, o, s, _): &(String, String, String, i64, Option<String>)| {
+                erased && *i == op_id && *o == op_origin && *s == seq
+            };
             match held.as_slice() {
-                [one] if same(one) => {
+                [one] if same(one) || resent_erased(one) => {
                     stored.duplicates += 1;
                     if let Some(code) = &one.4 {
                         stored.refused.push(RefusedOp { seq: op.seq, code: refusal_of(code) });
@@ -863,8 +881,9 @@ impl ClinicStore for SqliteStore {
         let head: i64 = tx.query_row("SELECT coalesce(max(position), 0) FROM ops", [], |r| r.get(0))?;
         let mut stmt = tx.prepare_cached(
             "SELECT ops.position, ops.op FROM ops JOIN case_advocates ca ON ca.case_id = ops.case_id
-             WHERE ops.position > ?1 AND ops.position <= ?2 AND ops.origin <> ?3
-               AND (ca.advocate = ?4 OR json_extract(ops.op, '$.changes.old.advocate') = ?4)
+             WHERE ops.position > ?1 AND ops.position <= ?2 AND ops.origin <> ?3 AND ops.erased = 0
+               AND (ca.advocate = ?4 OR json_extract(ops.op, '$.changes.old.advocate') = ?4
+                    OR json_extract(ops.op, '$.action') = 'erase')
              ORDER BY ops.position LIMIT ?5",
         )?;
         let rows = stmt.query_map(params![to_i64(after), head, device.to_string(), advocate, limit], |r| {
@@ -889,7 +908,7 @@ impl ClinicStore for SqliteStore {
         let mut texts: Vec<String> = Vec::with_capacity(page.len());
         for (case, _) in &replays {
             let mut stmt = tx.prepare_cached(
-                "SELECT op FROM ops WHERE case_id = ?1 AND position <= ?2 AND origin <> ?3 ORDER BY position",
+                "SELECT op FROM ops WHERE case_id = ?1 AND position <= ?2 AND origin <> ?3 AND erased = 0 ORDER BY position",
             )?;
             for text in stmt.query_map(params![case, to_i64(after), device.to_string()], |r| r.get::<_, String>(0))? {
                 texts.push(text?);
@@ -913,7 +932,7 @@ impl ClinicStore for SqliteStore {
         let tx = conn.transaction()?;
         let head: i64 = tx.query_row("SELECT coalesce(max(position), 0) FROM ops", [], |r| r.get(0))?;
         let mut stmt = tx.prepare_cached(
-            "SELECT position, op FROM ops WHERE position > ?1 AND position <= ?2 ORDER BY position LIMIT ?3",
+            "SELECT position, op FROM ops WHERE position > ?1 AND position <= ?2 AND erased = 0 ORDER BY position LIMIT ?3",
         )?;
         let rows = stmt
             .query_map(params![to_i64(after), head, limit], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
@@ -1140,7 +1159,7 @@ impl ClinicStore for SqliteStore {
     fn case_ops(&self, case: Uuid, kind: Option<&str>) -> StoreResult<Vec<WireOp>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT op FROM ops WHERE case_id = ?1 AND (?2 IS NULL OR json_extract(op, '$.kind') = ?2) ORDER BY position",
+            "SELECT op FROM ops WHERE case_id = ?1 AND erased = 0 AND (?2 IS NULL OR json_extract(op, '$.kind') = ?2) ORDER BY position",
         )?;
         let texts = stmt
             .query_map(params![case.to_string(), kind], |r| r.get::<_, String>(0))?
@@ -1392,6 +1411,88 @@ impl ClinicStore for SqliteStore {
         audit_line(&tx, line, now)?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn erase_case(&self, erasure: &Erasure, op: &WireOp, now: DateTime<Utc>) -> StoreResult<ErasedAtClinic> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let case = erasure.case_id.to_string();
+        let fresh = tx.execute(
+            "INSERT OR IGNORE INTO erasures (case_id, erased_at, erased_by, reason, op_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![case, now.to_rfc3339(), erasure.erased_by, erasure.reason.wire(), erasure.op_id.to_string()],
+        )?;
+        if fresh == 0 {
+            return Err(ClinicError::CaseErased);
+        }
+        append_clinic_ops(&tx, std::slice::from_ref(op), &now.to_rfc3339())?;
+        let feed_ops = tx.execute(
+            "UPDATE ops SET op = ?2, erased = 1 WHERE case_id = ?1 AND erased = 0 AND op_id <> ?3",
+            params![case, FEED_TOMBSTONE, op.op_id.to_string()],
+        )?;
+        // What was refused or quarantined keeps its slot and hash; its text keeps only which kind and case it was.
+        let kept = "json_object('erased', json('true'), 'kind', json_extract(op, '$.kind'), 'case_id', ?1)";
+        let refused = tx.execute(
+            &format!("UPDATE refused SET op = {kept}, code = 'case_erased' WHERE json_extract(op, '$.case_id') = ?1"),
+            [&case],
+        )?;
+        let quarantined = tx.execute(
+            &format!(
+                "UPDATE quarantine SET op = {kept}, reason = NULL,
+                   decision = coalesce(decision, 'discarded'), decided_by = coalesce(decided_by, ?2), decided_at = coalesce(decided_at, ?3)
+                 WHERE json_extract(op, '$.case_id') = ?1"
+            ),
+            params![case, erasure.erased_by, now.to_rfc3339()],
+        )?;
+        let referrals = tx.execute("DELETE FROM referrals WHERE json_extract(form, '$.case.id') = ?1", [&case])?;
+        let panel_docs = tx.execute("DELETE FROM panel_docs WHERE case_id = ?1", [&case])?;
+        let warnings = tx.execute("DELETE FROM text_warnings WHERE case_id = ?1", [&case])?;
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        let erased = ErasedAtClinic {
+            feed_ops: count(feed_ops),
+            refused: count(refused),
+            quarantined: count(quarantined),
+            referrals: count(referrals),
+            panel_docs: count(panel_docs),
+            warnings: count(warnings),
+        };
+        audit_line(&tx, &erasure_line(erasure, &case, &erased), now)?;
+        tx.commit()?;
+        // With secure_delete the freed space is zeroed; the log's older page versions go here.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(erased)
+    }
+
+    fn erasures(&self) -> StoreResult<Vec<Erasure>> {
+        let conn = self.conn()?;
+        let mut stmt =
+            conn.prepare_cached("SELECT case_id, erased_at, erased_by, reason, op_id FROM erasures ORDER BY erased_at")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let unreadable = || ClinicError::Store("an unreadable erasure".into());
+        rows.into_iter()
+            .map(|(case, at, by, reason, op)| {
+                Ok(Erasure {
+                    case_id: case.parse().map_err(|_| unreadable())?,
+                    erased_at: DateTime::parse_from_rfc3339(&at).map_err(|_| unreadable())?.with_timezone(&Utc),
+                    erased_by: by,
+                    reason: waymark_domain::ErasureReason::from_wire(&reason).ok_or_else(unreadable)?,
+                    op_id: op.parse().map_err(|_| unreadable())?,
+                })
+            })
+            .collect()
+    }
+
+    fn case_erased(&self, case: Uuid) -> StoreResult<bool> {
+        Ok(self.conn()?.prepare_cached("SELECT 1 FROM erasures WHERE case_id = ?1")?.exists([case.to_string()])?)
     }
 
     fn panel_docs(&self, kind: PanelDocKind, meeting: Option<Uuid>) -> StoreResult<Vec<PanelDoc>> {

@@ -85,6 +85,11 @@ impl Replica {
         self.vault.return_facts()
     }
 
+    /// Every closed case with its place in the service's retention schedule, the due ones first.
+    pub fn retention_review(&self) -> Result<Vec<waymark_domain::retention::RetentionRow>> {
+        self.vault.read_retention(self.vault.now())
+    }
+
     /// The escalation analysis of every open case.
     pub fn escalations(&self) -> Result<std::collections::HashMap<CaseId, waymark_domain::escalation::Escalation>> {
         self.vault.escalations(self.vault.now())
