@@ -146,7 +146,8 @@ impl Projection {
 }
 
 /// The replica's key: its own, so a copy of one file never opens the other.
-fn replica_key(clinic_key: &[u8; 32]) -> DbKey {
+/// Public so a test can read the copy's pages back with it.
+pub fn replica_key(clinic_key: &[u8; 32]) -> DbKey {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
     hash.update(b"waymark-clinic-replica-key-v1");

@@ -49,7 +49,12 @@ pub(crate) async fn retention_review(
             .store
             .erasures()?
             .into_iter()
-            .map(|e| ErasedCase { case_id: e.case_id, erased_at: e.erased_at, erased_by: e.erased_by, reason: e.reason })
+            .map(|e| ErasedCase {
+                case_id: e.case_id,
+                erased_at: e.erased_at,
+                erased_by: e.erased_by,
+                reason: e.reason,
+            })
             .collect();
         let due = cases.iter().filter(|c| c.due).count();
         acted(&state, &viewer, AdminAction::Viewed, "retention", json!({ "closed": cases.len(), "due": due }))?;
@@ -101,7 +106,8 @@ pub(crate) async fn case_erase(
             return Err(ClinicError::NotDue);
         }
         let now = (state.clock)();
-        let erased = crate::authoring::erase(&*state.store, state.clinic_id, case, &viewer.staff_code, body.reason, now)?;
+        let erased =
+            crate::authoring::erase(&*state.store, state.clinic_id, case, &viewer.staff_code, body.reason, now)?;
         // The clinic's copy erases the case from itself before anyone reads it again.
         projection(&state)?;
         Ok(Json(erased))

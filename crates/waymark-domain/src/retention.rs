@@ -25,7 +25,8 @@ pub struct RetentionRules {
 
 impl RetentionRules {
     pub fn check(&self) -> Result<(), String> {
-        if self.no_service_taken_up_days == 0 || self.not_contactable_months == 0 || self.after_last_contact_years == 0 {
+        if self.no_service_taken_up_days == 0 || self.not_contactable_months == 0 || self.after_last_contact_years == 0
+        {
             return Err("retention: every period must be above 0".into());
         }
         if self.no_service_taken_up_reasons.iter().any(|r| self.not_contactable_reasons.contains(r)) {
@@ -151,7 +152,8 @@ mod tests {
         let rules = crate::rules::Rules::shipped().retention;
         let declined = retention(&closed(ClosureReason::VictimDeclined, day(2026, 3, 1)), None, &rules).unwrap();
         assert_eq!((declined.basis, declined.due_on), (RetentionBasis::NoServiceTakenUp, day(2026, 4, 12)));
-        let unreached = retention(&closed(ClosureReason::NoContactEstablished, day(2026, 3, 31)), None, &rules).unwrap();
+        let unreached =
+            retention(&closed(ClosureReason::NoContactEstablished, day(2026, 3, 31)), None, &rules).unwrap();
         assert_eq!((unreached.basis, unreached.due_on), (RetentionBasis::NotContactable, day(2026, 9, 30)));
         let supported = retention(&closed(ClosureReason::SupportComplete, day(2026, 2, 28)), None, &rules).unwrap();
         assert_eq!((supported.basis, supported.due_on), (RetentionBasis::AfterLastContact, day(2032, 2, 28)));

@@ -179,7 +179,11 @@ mod tests {
             assert!(contains(&plaintext_pages(&path, &key).unwrap(), "kept row 49"), "the scan reads live rows");
             (in_raw, stored, after)
         };
-        assert_eq!(scan("secure.db", true), (false, true, false), "encrypted on disk, readable with the key, then gone");
+        assert_eq!(
+            scan("secure.db", true),
+            (false, true, false),
+            "encrypted on disk, readable with the key, then gone"
+        );
         assert_eq!(scan("control.db", false), (false, true, true), "without secure_delete the freed bytes stay");
     }
 

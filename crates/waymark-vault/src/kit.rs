@@ -61,6 +61,18 @@ pub fn add_case(v: &mut Vault, reference: &str) -> CaseId {
     record.case_id().expect("a case has its own id")
 }
 
+/// A database key's raw bytes, for a test that reads the file's pages back
+/// (`waymark_sqlcipher::plaintext_pages`).
+pub fn raw_key(key: &crate::DbKey) -> [u8; 32] {
+    *key.bytes()
+}
+
+/// The raw key of the vault in `dir`, unwrapped with its passphrase.
+pub fn raw_key_of_vault(dir: &Path, passphrase: &SecretString) -> [u8; 32] {
+    let file = crate::keyfile::KeyFile::read(dir).expect("the vault's key file reads");
+    raw_key(&file.unwrap_with_passphrase(passphrase).expect("the passphrase opens it"))
+}
+
 /// Links a vault to a clinic as a finished enrolment would (a new device id
 /// and keys, the clinic's id and public keys), so the vault knows which
 /// origin is its clinic and numbers its outbox for the clinic. Returns the

@@ -10,8 +10,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
-pub use waymark_domain::retention::RetentionRow;
 use waymark_domain::retention::retention;
+pub use waymark_domain::retention::RetentionRow;
 use waymark_domain::time::london_date;
 use waymark_domain::{Case, CaseId, RecordKind};
 
@@ -96,10 +96,9 @@ impl Vault {
                 Some(hash) => {
                     let tombstone = changes == crate::sync::TOMBSTONE && hash.len() == 64;
                     let case_erased = match &case {
-                        Some(case) => self
-                            .conn()
-                            .prepare_cached("SELECT 1 FROM erasures WHERE case_id = ?1")?
-                            .exists([case])?,
+                        Some(case) => {
+                            self.conn().prepare_cached("SELECT 1 FROM erasures WHERE case_id = ?1")?.exists([case])?
+                        }
                         None => false,
                     };
                     if !(tombstone && case_erased) {

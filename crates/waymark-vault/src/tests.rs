@@ -1341,7 +1341,9 @@ fn the_clinics_erase_op_removes_a_case_and_its_ops_content_and_leaves_the_others
     assert!(tombstones.iter().all(|o| o.changes.new.is_empty() && o.changes.other.contains_key("erased")));
     // Erasing again finds nothing more, and the op log refuses any other change.
     assert_eq!(b.sync_apply(&[erase_op(clinic, gone, c.now())], 1001).unwrap().duplicates, 1);
-    let refused = a.conn().execute("UPDATE ops SET changes = '{\"erased\":true,\"new\":{}}' WHERE case_id = ?1", [kept.to_string()]);
+    let refused = a
+        .conn()
+        .execute("UPDATE ops SET changes = '{\"erased\":true,\"new\":{}}' WHERE case_id = ?1", [kept.to_string()]);
     assert!(refused.is_err(), "a case not erased cannot have its ops emptied");
     // A late op of the erased case, relayed from elsewhere, is kept as a tombstone and never applied.
     let mut late = a.outbox_batch(0, 100).unwrap().into_iter().find(|o| o.case_id == Some(kept.as_uuid())).unwrap();

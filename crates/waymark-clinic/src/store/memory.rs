@@ -441,11 +441,7 @@ impl ClinicStore for MemoryStore {
                                 service,
                                 schema: waymark_protocol::SCHEMA_VERSION,
                             };
-                            crate::authority::judge(
-                                op,
-                                &sender,
-                                &mut inner.view(),
-                            )?
+                            crate::authority::judge(op, &sender, &mut inner.view())?
                         }
                     };
                     if crate::authority::clock_counts(refusal.as_ref()) {

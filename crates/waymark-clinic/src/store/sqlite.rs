@@ -1464,8 +1464,8 @@ impl ClinicStore for SqliteStore {
 
     fn erasures(&self) -> StoreResult<Vec<Erasure>> {
         let conn = self.conn()?;
-        let mut stmt =
-            conn.prepare_cached("SELECT case_id, erased_at, erased_by, reason, op_id FROM erasures ORDER BY erased_at")?;
+        let mut stmt = conn
+            .prepare_cached("SELECT case_id, erased_at, erased_by, reason, op_id FROM erasures ORDER BY erased_at")?;
         let rows = stmt
             .query_map([], |r| {
                 Ok((

@@ -25,6 +25,13 @@ pub struct Clinic {
     _dirs: Vec<tempfile::TempDir>,
 }
 
+impl Clinic {
+    /// The folders the clinic keeps files in (its store's, if any, and its copy of the records).
+    pub fn folders(&self) -> Vec<&std::path::Path> {
+        self._dirs.iter().map(tempfile::TempDir::path).collect()
+    }
+}
+
 pub fn keys(seed: u64) -> DeviceKeys {
     DeviceKeys::generate(&mut rand::rngs::StdRng::seed_from_u64(seed))
 }

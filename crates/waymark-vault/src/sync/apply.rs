@@ -168,7 +168,9 @@ impl ApplyState<'_> {
             self.report.drift_ms = Some(self.report.drift_ms.unwrap_or(0).max(drift));
         }
         // An erased case's ops are kept as tombstones, never applied: its content must not come back.
-        if op.action != OpAction::Erase && op.case_id.map(|c| super::erase::is_erased(self.tx, c)).transpose()? == Some(true) {
+        if op.action != OpAction::Erase
+            && op.case_id.map(|c| super::erase::is_erased(self.tx, c)).transpose()? == Some(true)
+        {
             self.tx.execute(
                 "INSERT INTO received_ops (op_id, origin, seq, content_hash, op, received_at, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'applied')",
                 params![op_id, op.origin.to_string(), i64::try_from(op.seq).unwrap_or(0), hash, super::erase::received_tombstone(op.case_id.unwrap_or_default()), self.now.to_rfc3339()],
