@@ -120,13 +120,6 @@ pub struct Sender<'a> {
 /// may write comes first, so a refusal never says more about a record's
 /// content to someone who may not write it.
 pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> StoreResult<Option<OpRefusal>> {
-    // Only the clinic erases; an erased case takes nothing more, whoever sends it.
-    if op.action == OpAction::Erase {
-        return Ok(Some(OpRefusal::ClinicOwned));
-    }
-    if of_erased_case(op, view)? {
-        return Ok(Some(OpRefusal::CaseErased));
-    }
     Ok(match judge_authority(op, sender, view)? {
         Some(refusal) => Some(refusal),
         // Content from a newer schema may hold fields this build does not know.
@@ -137,6 +130,13 @@ pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> 
 
 /// Rules 1 to 6: who may write this, there and then.
 fn judge_authority(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> StoreResult<Option<OpRefusal>> {
+    // Only the clinic erases; an erased case takes nothing more, whoever sends it.
+    if op.action == OpAction::Erase {
+        return Ok(Some(OpRefusal::ClinicOwned));
+    }
+    if of_erased_case(op, view)? {
+        return Ok(Some(OpRefusal::CaseErased));
+    }
     if let Some(refusal) = judge_clock(op, sender, view)? {
         return Ok(Some(refusal));
     }
@@ -326,9 +326,13 @@ mod tests {
         homes: HashMap<Uuid, RecordHome>,
         assignments: Vec<(Uuid, String, String)>,
         devices: HashMap<Uuid, String>,
+        erased: Vec<Uuid>,
     }
 
     impl AuthorityView for View {
+        fn case_erased(&mut self, case: Uuid) -> StoreResult<bool> {
+            Ok(self.erased.contains(&case))
+        }
         fn record_home(&mut self, record: Uuid) -> StoreResult<Option<RecordHome>> {
             Ok(self.homes.get(&record).cloned())
         }
@@ -415,6 +419,23 @@ mod tests {
         assert_eq!(verdict(&for_another, &mut view), Some(OpRefusal::ClinicOwned));
         let for_nobody = op("case", 10, OpAction::Create, serde_json::json!({"reference": "C1"}));
         assert_eq!(verdict(&for_nobody, &mut view), Some(OpRefusal::ClinicOwned));
+    }
+
+    #[test]
+    fn only_the_clinic_erases_and_an_erased_case_takes_nothing_more_from_anyone() {
+        // Why: an erasure must not be forged by a laptop, and a laptop that has
+        // not yet heard of one must not bring the case's content back.
+        let mut view = assigned("ISA01", WALL - 5000);
+        let forged = WireOp { case_id: Some(CASE), ..op("case", 10, OpAction::Erase, serde_json::json!({})) };
+        assert_eq!(verdict(&forged, &mut view), Some(OpRefusal::ClinicOwned), "its own advocate may not erase a case");
+        let note = op("case", 10, OpAction::Update, serde_json::json!({"persistently_targeted": true}));
+        assert_eq!(verdict(&note, &mut view), None);
+        view.erased.push(CASE);
+        assert_eq!(verdict(&note, &mut view), Some(OpRefusal::CaseErased));
+        // A record of the case named without its case id is found by its home.
+        view.homes.insert(Uuid::from_u128(30), RecordHome { case_id: Some(CASE), owner: "ISA01".into() });
+        let hidden = WireOp { case_id: None, ..op("incident", 30, OpAction::Update, serde_json::json!({})) };
+        assert_eq!(verdict(&hidden, &mut view), Some(OpRefusal::CaseErased));
     }
 
     #[test]

@@ -62,6 +62,11 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
                     route.path().replace("{id}", &case_id.to_string()),
                     Some(serde_json::json!({ "advocate": "ISA02" })),
                 ),
+                // The walk's case is open: even at the person's request it is not erased yet.
+                WorkRoute::CaseErase => (
+                    route.path().replace("{id}", &case_id.to_string()),
+                    Some(serde_json::json!({ "reason": "erasure_request", "reference": "WS-1" })),
+                ),
                 WorkRoute::EnrolmentIssue => (
                     route.path().to_owned(),
                     Some(serde_json::json!({ "advocate": "ISA01", "url": "https://127.0.0.1:8443" })),
@@ -161,6 +166,7 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
                         | WorkRoute::DeviceRevoke
                         | WorkRoute::StaffPassword,
                     ) => StatusCode::NO_CONTENT,
+                    (true, WorkRoute::CaseErase) => StatusCode::CONFLICT,
                     (true, _) => StatusCode::OK,
                 };
                 assert_eq!(status, expected, "{name}: {} on {path}: {}", member.code, String::from_utf8_lossy(&body));

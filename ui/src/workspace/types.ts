@@ -360,6 +360,7 @@ export type AuditAction =
   | "minutes_made"
   | "pathway_recorded"
   | "return_made"
+  | "case_erased"
   | "unrecognised";
 /**
  * A line of the clinic's audit: who (a staff code) did what, to what, when.
