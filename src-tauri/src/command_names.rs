@@ -27,6 +27,7 @@ pub const COMMANDS: &[&str] = &[
     "print_close",
     "quarterly_return",
     "quarterly_return_save",
+    "retention_review",
     "sync_view",
     "sync_enrol",
     "sync_rejoin",

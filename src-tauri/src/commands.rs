@@ -10,6 +10,7 @@ use waymark_app::{
     QuarterlyReturn, Resolution, ReturnSaved, Strength, SyncView, TableFormat, VaultState, Vocabularies,
 };
 use waymark_domain::instruments::Instrument;
+use waymark_domain::retention::RetentionRow;
 use waymark_domain::{CaseId, Record, RecordKind};
 use waymark_vault::queries::{CaseloadRow, ThisWeek};
 
@@ -177,6 +178,13 @@ pub async fn print_save(app: tauri::AppHandle, desk: State<'_, Desk>, file_name:
     })
 }
 
+/// This laptop's closed cases against the retention schedule, the due ones first.
+#[tauri::command]
+#[specta::specta]
+pub async fn retention_review(desk: State<'_, Desk>) -> Reply<Vec<RetentionRow>> {
+    desk.retention_review()
+}
+
 /// The commissioner's quarterly return for this laptop's caseload; the last full quarter when none is named.
 #[tauri::command]
 #[specta::specta]
@@ -285,6 +293,7 @@ pub fn all() -> tauri_specta::Commands<tauri::Wry> {
         print_close,
         quarterly_return,
         quarterly_return_save,
+        retention_review,
         sync_view,
         sync_enrol,
         sync_rejoin,

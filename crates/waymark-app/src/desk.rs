@@ -283,6 +283,12 @@ impl Desk {
         self.with_vault(|v| Ok(v.this_week()?))
     }
 
+    /// Every closed case against the service's retention schedule, the due
+    /// ones first (a legal hold is set or lifted with `edit_record`). Audited.
+    pub fn retention_review(&self) -> Result<Vec<waymark_domain::retention::RetentionRow>> {
+        self.with_vault(|v| Ok(v.retention_review()?))
+    }
+
     /// Puts a reminder off for `days` days (1 to 28) on this laptop; audited.
     pub fn snooze_reminder(&self, key: String, days: u32) -> Result<waymark_vault::queries::ThisWeek> {
         self.with_vault(|v| {

@@ -145,6 +145,12 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Closed cases against the service's retention schedule (6 weeks when no
+    /// service was taken up, 6 months when not contactable, 6 years after the
+    /// last contact, or the service's own), the ones due for deletion first.
+    /// Erasing is the clinic manager's; a legal hold is a case field
+    /// (`waymark case edit REF 'legal_hold:={"reason": "ongoing_proceedings", "since": "2026-12-07"}'`).
+    Retention,
     /// Sync with the stalking clinic: enrol, sync now, status, conflicts, offline bundle.
     #[command(subcommand)]
     Sync(SyncCmd),

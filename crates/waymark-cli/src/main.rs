@@ -429,6 +429,10 @@ fn run(cli: Cli) -> Outcome {
         }
         Command::QuarterlyReturn { quarter, out } => quarterly_return(&dir, json, quarter.as_deref(), out.as_deref())?,
         Command::Sync(cmd) => sync(&dir, json, cmd)?,
+        Command::Retention => {
+            let mut vault = unlock(&dir)?;
+            output::retention(json, &vault.retention_review()?);
+        }
         Command::Instruments => {
             let vault = unlock(&dir)?;
             output::instruments(json, vault.instruments());

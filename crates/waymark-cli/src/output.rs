@@ -16,7 +16,7 @@ macro_rules! say {
 use serde_json::{json, Value};
 use waymark_domain::instruments::Instruments;
 use waymark_domain::reminders::Reminder;
-use waymark_domain::time::show_london;
+use waymark_domain::time::{show_date, show_london};
 use waymark_domain::{Expiry, Record};
 use waymark_vault::audit::AuditEvent;
 use waymark_vault::queries::{CaseFile, CaseloadRow, IncidentEntry};
@@ -398,6 +398,27 @@ pub fn quarterly_return(json: bool, report: &waymark_domain::report::QuarterlyRe
         }
     }
     say!("\n[c] suppressed (could identify someone)  [x] held at the clinic  [z] nothing to measure");
+}
+
+/// The retention review: each closed case's reference, why it is kept, and
+/// from when it may be erased.
+pub fn retention(json: bool, rows: &[waymark_domain::retention::RetentionRow]) {
+    if json {
+        print_json(&rows);
+        return;
+    }
+    if rows.is_empty() {
+        say!("No closed cases.");
+        return;
+    }
+    for row in rows {
+        let state = match (&row.retention.held, row.due) {
+            (Some(hold), _) => format!("held since {}: {}", show_date(hold.since), hold.reason.label()),
+            (None, true) => "DUE for deletion: ask the clinic's manager to erase it".to_owned(),
+            (None, false) => format!("kept until {}", show_date(row.retention.due_on)),
+        };
+        say!("{:<16} closed {}  {:<24} {state}", row.reference, show_date(row.closed_on), row.retention.basis.label());
+    }
 }
 
 /// What an import did, with each bad row's column, field and rule (never its value).

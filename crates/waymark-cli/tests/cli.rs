@@ -473,3 +473,35 @@ fn show_prints_every_field_a_record_presents_except_what_only_its_own_screen_sho
         assert!(!shown.contains(kept_off), "{kept_off} is shown:\n{shown}");
     }
 }
+
+#[test]
+fn retention_lists_closed_cases_by_the_schedule_with_the_due_ones_first_and_a_hold_stops_it() {
+    // Why: the advocate and the manager must see what the schedule says is
+    // due, and a legal hold must keep a case off that list whatever the date.
+    let env = env();
+    init(&env);
+    let open = |reference: &str, on: &str| {
+        let received = format!("referral.received_on={on}");
+        let opened = format!("opened_on={on}");
+        let reference = format!("reference={reference}");
+        ok(&env, &["case", "add", &reference, "referral.source=police", "referral.reason=Retention", &received, &opened]);
+    };
+    open("OLD-1", "2020-01-06");
+    open("NEW-1", "2026-11-02");
+    open("OPEN-1", "2026-11-02");
+    ok(&env, &["case", "close", "OLD-1", "--reason", "victim-declined", "--on", "2020-02-03"]);
+    ok(&env, &["case", "close", "NEW-1", "--reason", "support-complete", "--on", "2026-11-30"]);
+    let rows = ok_json(&env, &["retention"]);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "an open case has no retention date");
+    assert_eq!((rows[0]["reference"].as_str(), rows[0]["due"].as_bool()), (Some("OLD-1"), Some(true)));
+    assert_eq!(rows[0]["retention"]["basis"], "no_service_taken_up");
+    assert_eq!(rows[0]["retention"]["due_on"], "2020-03-16", "six weeks after closing");
+    assert_eq!((rows[1]["reference"].as_str(), rows[1]["due"].as_bool()), (Some("NEW-1"), Some(false)));
+    assert_eq!(rows[1]["retention"]["due_on"], "2032-11-30", "six years after the last contact");
+    ok(&env, &["case", "edit", "OLD-1", r#"legal_hold:={"reason": "ongoing_proceedings", "since": "2026-12-01"}"#]);
+    let held = ok_json(&env, &["retention"]);
+    let old = held.as_array().unwrap().iter().find(|r| r["reference"] == "OLD-1").unwrap().clone();
+    assert_eq!((old["due"].as_bool(), old["retention"]["held"]["reason"].as_str()), (Some(false), Some("ongoing_proceedings")));
+    assert!(ok(&env, &["retention"]).contains("held since 1 Dec 2026"), "shown as people read a date");
+}

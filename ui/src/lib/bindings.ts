@@ -37,6 +37,8 @@ export const commands = {
 	quarterlyReturn: (quarter: string | null) => typedError<QuarterlyReturn, DeskError_Serialize>(__TAURI_INVOKE("quarterly_return", { quarter })),
 	/**  Saves the return's table where the native save dialog says. `None` means the user cancelled. */
 	quarterlyReturnSave: (quarter: string, format: TableFormat) => typedError<ReturnSaved | null, DeskError_Serialize>(__TAURI_INVOKE("quarterly_return_save", { quarter, format })),
+	/**  This laptop's closed cases against the retention schedule, the due ones first. */
+	retentionReview: () => typedError<RetentionRow_Serialize[], DeskError_Serialize>(__TAURI_INVOKE("retention_review")),
 	syncView: () => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("sync_view")),
 	syncEnrol: (code: string) => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("sync_enrol", { code })),
 	syncRejoin: (code: string) => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("sync_rejoin", { code })),
@@ -134,6 +136,8 @@ export type AuditAction = "create" | "update" | "list" | "view" | "print" | "exp
 "reminder_snoozed" | 
 /**  A caseload brought in from a spreadsheet, or checked in a dry run (counts and rows, never values). */
 "import" | 
+/**  A case the clinic erased, erased here: its id, who erased it, and counts of what went. */
+"case_erased" | 
 /**  Written by a newer Waymark. */
 "unrecognised";
 
@@ -306,6 +310,11 @@ export type Case_Deserialize = {
 	court_cases?: string[],
 	/**  Victims' Code: persistently targeted victims get enhanced rights. */
 	persistently_targeted?: boolean,
+	/**
+	 *  Stops the retention schedule while proceedings or a review need the
+	 *  case (schema 11): a held case is never due for deletion.
+	 */
+	legal_hold?: LegalHold | null,
 };
 
 export type Case_Serialize = {
@@ -324,6 +333,11 @@ export type Case_Serialize = {
 	court_cases: string[],
 	/**  Victims' Code: persistently targeted victims get enhanced rights. */
 	persistently_targeted: boolean,
+	/**
+	 *  Stops the retention schedule while proceedings or a review need the
+	 *  case (schema 11): a held case is never due for deletion.
+	 */
+	legal_hold: LegalHold | null,
 };
 
 export type CaseloadQuery = CaseloadQuery_Serialize | CaseloadQuery_Deserialize;
@@ -675,11 +689,11 @@ export type DueItem_Serialize = {
 
 export type ErrorCode = ErrorCode_Serialize | ErrorCode_Deserialize;
 
-export type ErrorCode_Deserialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "clash" | "confirm_refused" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "out_of_order" | "meeting_closed" | "rate_limited" | "referral_decided" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
+export type ErrorCode_Deserialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "case_erased" | "case_held" | "clash" | "confirm_refused" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_due" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "op_log_broken" | "out_of_order" | "meeting_closed" | "rate_limited" | "referral_decided" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
 /**  A code from a newer clinic that this build does not know. */
 string;
 
-export type ErrorCode_Serialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "clash" | "confirm_refused" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "out_of_order" | "meeting_closed" | "rate_limited" | "referral_decided" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
+export type ErrorCode_Serialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "case_erased" | "case_held" | "clash" | "confirm_refused" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_due" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "op_log_broken" | "out_of_order" | "meeting_closed" | "rate_limited" | "referral_decided" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
 /**  A code from a newer clinic that this build does not know. */
 "unrecognised";
 
@@ -884,6 +898,12 @@ export type Hearing_Serialize = {
 	witness_care_contact: string | null,
 };
 
+/**
+ *  Why a closed case must be kept past its retention schedule (a legal
+ *  hold). Recorded with the date it began; the case cannot be erased while held.
+ */
+export type HoldReason = "ongoing_proceedings" | "police_or_court_request" | "review" | "complaint_or_claim" | "information_request";
+
 /**  One entry in the stalking diary. Never edited: see [`IncidentAmendment`]. */
 export type Incident = Incident_Serialize | Incident_Deserialize;
 
@@ -1066,6 +1086,11 @@ export type KindFields = {
 export type LawfulBasis = "consent" | "vital_interests" | "public_task" | "legal_obligation" | "safeguarding" | "preventing_or_detecting_crime" | 
 /**  A value the service added; described in its own words. */
 { other: string };
+
+export type LegalHold = {
+	reason: HoldReason,
+	since: string,
+};
 
 export type NewCase = {
 	case: { [key in string]: Value },
@@ -1436,6 +1461,76 @@ export type Reminder = {
 export type ReminderKind = "hearing" | "order_expires" | "notification_deadline" | "risk_review" | "plan_review" | "task";
 
 export type Resolution = "local" | "remote";
+
+/**  Where a closed case stands against the schedule. */
+export type Retention = Retention_Serialize | Retention_Deserialize;
+
+/**  Which part of the retention schedule keeps a closed case (`[retention]` in the rules). */
+export type RetentionBasis = "no_service_taken_up" | "not_contactable" | "after_last_contact";
+
+/**
+ *  One closed case on a retention review list (the laptop's and the
+ *  clinic's). Ids, the service's reference, a staff code and dates only.
+ */
+export type RetentionRow = RetentionRow_Serialize | RetentionRow_Deserialize;
+
+/**
+ *  One closed case on a retention review list (the laptop's and the
+ *  clinic's). Ids, the service's reference, a staff code and dates only.
+ */
+export type RetentionRow_Deserialize = {
+	case_id: CaseId,
+	reference: string,
+	advocate: string,
+	closed_on: string,
+	closure_reason: ClosureReason,
+	retention: Retention_Deserialize,
+	/**  Whether the schedule says it should be erased now (due and not held). */
+	due: boolean,
+};
+
+/**
+ *  One closed case on a retention review list (the laptop's and the
+ *  clinic's). Ids, the service's reference, a staff code and dates only.
+ */
+export type RetentionRow_Serialize = {
+	case_id: CaseId,
+	reference: string,
+	advocate: string,
+	closed_on: string,
+	closure_reason: ClosureReason,
+	retention: Retention_Serialize,
+	/**  Whether the schedule says it should be erased now (due and not held). */
+	due: boolean,
+};
+
+/**  Where a closed case stands against the schedule. */
+export type Retention_Deserialize = {
+	basis: RetentionBasis,
+	/**
+	 *  The day the period counts from: the closing date, or for
+	 *  `after_last_contact` the later of the last contact and the closing date.
+	 */
+	counted_from: string,
+	/**  The first day the case may be erased. */
+	due_on: string,
+	/**  Set when a legal hold keeps the case whatever the date. */
+	held?: LegalHold | null,
+};
+
+/**  Where a closed case stands against the schedule. */
+export type Retention_Serialize = {
+	basis: RetentionBasis,
+	/**
+	 *  The day the period counts from: the closing date, or for
+	 *  `after_last_contact` the later of the last contact and the closing date.
+	 */
+	counted_from: string,
+	/**  The first day the case may be erased. */
+	due_on: string,
+	/**  Set when a legal hold keeps the case whatever the date. */
+	held: LegalHold | null,
+};
 
 export type ReturnSaved = {
 	format: TableFormat,
@@ -1949,6 +2044,9 @@ export type Vocabularies = {
 	pathway_kinds: Choice[],
 	pathway_stages: Choice[],
 	escalation_signs: Choice[],
+	hold_reasons: Choice[],
+	retention_bases: Choice[],
+	erasure_reasons: Choice[],
 	/**
 	 *  The fields each kind presents, with their labels (`KindRules::presented`):
 	 *  the forms take labels and fields from here instead of repeating them.
