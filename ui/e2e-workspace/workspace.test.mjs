@@ -728,6 +728,61 @@ test("the manager makes the service's quarterly return and downloads it; a panel
   await signOut();
 });
 
+test("the manager erases a closed case that is due; the laptop erases it at its next sync", async () => {
+  // Why: erasure is only real when the clinic's decision reaches the laptop
+  // through the real sync, and the page only offers what the server decides.
+  const reference = "ERASE-DEMO-1";
+  laptop([
+    "case",
+    "add",
+    `reference=${reference}`,
+    "referral.source=police",
+    "referral.reason=Fictional (DEMO)",
+    "referral.received_on=2020-01-06",
+    "opened_on=2020-01-06",
+  ]);
+  laptop(["victim", "add", reference, "name=Erasable Person (DEMO)"]);
+  // No service taken up: kept six weeks after closing, so long due.
+  laptop(["case", "close", reference, "--reason", "victim-declined", "--on", "2020-02-03"]);
+  laptop(["sync", "now"]);
+  const row = () => browser.$(`//tr[th[normalize-space()="${reference}"]]`);
+
+  await signIn("MGR1");
+  await browser.$("button=Retention").click();
+  await browser.waitUntil(async () => (await row()).isExisting(), {
+    timeout: 30_000,
+    timeoutMsg: "the closed case is on the review list",
+  });
+  assert.match(await (await row()).getText(), /Due for deletion/);
+  await audit("retention");
+  await shot("workspace-retention");
+  await (await row()).$("button").click();
+  const confirm = await browser.$("#ws-erase-reference");
+  await confirm.waitForDisplayed({ timeout: 15_000 });
+  const erase = await browser.$("button=Erase case");
+  assert.equal(await erase.isEnabled(), false, "not until the reference is typed");
+  await confirm.setValue(reference);
+  await audit("erase dialog");
+  await erase.click();
+  await statusSays(new RegExp(`Case ${reference} is erased`), "the page says the case is erased");
+  assert.equal(await (await row()).isExisting(), false, "no longer on the list of closed cases");
+  const review = await serverJson("/w/api/retention");
+  assert.equal(review.erased.length, 1, "the server lists the erasure");
+  assert.equal(review.erased[0].erased_by, "MGR1");
+  await signOut();
+
+  // The laptop erases it when it next syncs: the case and its victim are gone.
+  assert.match(laptop(["case", "show", reference]), /Erasable Person/, "still here before the sync");
+  laptop(["sync", "now"]);
+  assert.throws(() => laptop(["case", "show", reference]), "the case is gone from the laptop");
+  const kept = JSON.parse(laptop(["--json", "retention"]));
+  assert.ok(!kept.some((r) => r.reference === reference), "nor on the laptop's retention list");
+
+  await signIn("CRD1");
+  assert.equal(await serverAnswer("/w/api/retention"), 403, "only the manager reviews and erases");
+  await signOut();
+});
+
 test("a referrer sees no caseload, and an administrator sees staff and devices but no case", async () => {
   await signIn("REF1");
   assert.equal(await serverAnswer("/w/api/caseload"), 403);

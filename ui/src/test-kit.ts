@@ -272,6 +272,22 @@ export function vocabularies(overrides: Partial<Vocabularies> = {}): Vocabularie
       four_markers: "FOUR markers newly present",
       risk_review_due: "Risk review due",
     }),
+    hold_reasons: choices("hold_reasons", {
+      ongoing_proceedings: "Ongoing criminal or civil proceedings",
+      police_or_court_request: "The police or a court asked for it to be kept",
+      review: "A domestic homicide or safeguarding review",
+      complaint_or_claim: "A complaint or legal claim",
+      information_request: "An open subject access or other information request",
+    }),
+    retention_bases: choices("retention_bases", {
+      no_service_taken_up: "No service taken up",
+      not_contactable: "Could not be contacted",
+      after_last_contact: "After last contact",
+    }),
+    erasure_reasons: choices("erasure_reasons", {
+      retention_due: "Due for deletion under the retention schedule",
+      erasure_request: "The person asked for their data to be erased",
+    }),
     // The fields each kind presents, as the core lists them (`KindRules::presented` in
     // waymark-domain's records/*.rs, in RecordKind order); the forms derive from these.
     presented: PRESENTED,
@@ -327,6 +343,8 @@ export const PRESENTED = [
       ownScreen("closure.behaviour_stopped", "The stalking behaviour stopped"),
       ownScreen("closure.quality_of_life_improved", "Quality of life improved"),
       ownScreen("closure.better_able_to_cope", "Better able to cope and recover"),
+      ownScreen("legal_hold.reason", "Kept under a legal hold because"),
+      ownScreen("legal_hold.since", "Legal hold since"),
     ],
     set_by_core: ["id", "advocate"],
   },
@@ -645,6 +663,7 @@ export function caseRecord(overrides: Partial<B.Case_Serialize> = {}): B.Case_Se
     police_references: [],
     court_cases: [],
     persistently_targeted: false,
+    legal_hold: null,
   } satisfies B.Case_Serialize;
   return { ...base, ...overrides };
 }

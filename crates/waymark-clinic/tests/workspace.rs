@@ -679,6 +679,22 @@ fn the_workspace_pages_types_name_the_servers_roles_and_fields() {
             serde_json::to_value(ws::NewSecondFactor { secret: "S".into(), qr_svg: "Q".into() }).unwrap(),
         ),
         ("CaseBrief", serde_json::to_value(a_brief()).unwrap()),
+        (
+            "RetentionView",
+            serde_json::to_value(waymark_clinic::retention::RetentionReview { cases: Vec::new(), erased: Vec::new() })
+                .unwrap(),
+        ),
+        (
+            "ErasedCase",
+            serde_json::to_value(waymark_clinic::retention::ErasedCase {
+                case_id: Uuid::nil(),
+                erased_at: now,
+                erased_by: "M".into(),
+                reason: waymark_domain::ErasureReason::RetentionDue,
+            })
+            .unwrap(),
+        ),
+        ("ErasedAtClinic", serde_json::to_value(waymark_clinic::store::ErasedAtClinic::default()).unwrap()),
         ("ActionView", serde_json::to_value(an_action_view()).unwrap()),
         (
             "ResearchView",

@@ -32,6 +32,8 @@ pub enum OpAction {
 }
 
 impl OpAction {
+    pub const ALL: [OpAction; 3] = [OpAction::Create, OpAction::Update, OpAction::Erase];
+
     /// The name stored in the op log and sent on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,7 +44,7 @@ impl OpAction {
     }
 
     pub fn from_wire(text: &str) -> Option<OpAction> {
-        [OpAction::Create, OpAction::Update, OpAction::Erase].into_iter().find(|a| a.as_str() == text)
+        OpAction::ALL.into_iter().find(|a| a.as_str() == text)
     }
 }
 

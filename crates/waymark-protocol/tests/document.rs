@@ -169,10 +169,7 @@ fn generated() -> String {
     ));
     out.push_str(&format!(
         "OpAction: {}\n",
-        variants(&[
-            serde_json::to_string(&OpAction::Create).unwrap(),
-            serde_json::to_string(&OpAction::Update).unwrap()
-        ])
+        variants(&OpAction::ALL.map(|a| serde_json::to_string(&a).unwrap()))
     ));
     out.push_str(&format!(
         "OpRefusal: {}\n",

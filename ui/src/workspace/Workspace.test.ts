@@ -339,6 +339,7 @@ describe("the nav", () => {
       "Actions",
       "Pathways",
       "Reports",
+      "Retention",
     ]);
     await user.click(nav.getByRole("button", { name: "Panel" }));
     await screen.findByRole("table", { name: /Panel meetings/ });

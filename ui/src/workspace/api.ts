@@ -17,6 +17,8 @@ import type {
   CaseRecordFields,
   DeclineReason,
   DeviceEntry,
+  EraseFields,
+  ErasedAtClinic,
   IssuedCode,
   MeetingDetail,
   MeetingFields,
@@ -31,6 +33,7 @@ import type {
   ReferralRow,
   ReferralView,
   ResearchFields,
+  RetentionView,
   SelectionChange,
   SelectionView,
   SignedIn,
@@ -310,3 +313,19 @@ export function quarterlyReturn(quarter?: string): Promise<B.QuarterlyReturn> {
 /** The quarterly return as a PDF, CSV or Excel workbook download; a link's href, not fetched. */
 export const quarterlyReturnUrl = (quarter: string, format: ReturnDownload) =>
   `${API}${RETURN_PATH}?quarter=${encodeURIComponent(quarter)}&format=${format}`;
+/**
+ * The retention review, for the manager: every closed case in the clinic's
+ * copy against the schedule, those due for deletion first, and the cases
+ * erased so far. Reading it is audited.
+ */
+export const retention = () => send<RetentionView>("GET", "/retention");
+/**
+ * Erases a case from the clinic, and from every laptop that holds it at its
+ * next sync; it cannot be undone. The manager only. Refused as `invalid`
+ * naming `reference` when the typed reference is not the case's, `not_due`
+ * when the schedule does not yet say so (or the case is open: early only at
+ * the person's request), `case_held` under a legal hold, and `case_erased`
+ * when it already is.
+ */
+export const eraseCase = (id: string, erase: EraseFields, csrf: string) =>
+  send<ErasedAtClinic>("POST", `${casePath(id)}/erase`, { body: erase, csrf });

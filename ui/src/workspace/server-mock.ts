@@ -20,6 +20,8 @@ import type {
   DeviceEntry,
   DuplicateView,
   AgendaItemView,
+  ErasedAtClinic,
+  ErasedCase,
   IssuedCode,
   MeetingView,
   NewSecondFactor,
@@ -32,6 +34,8 @@ import type {
   ReferralRecords,
   ReferralRow,
   ReferralView,
+  RetentionRow,
+  RetentionView,
   SignedIn,
   StaffEntry,
 } from "./types";
@@ -575,3 +579,38 @@ export function serviceReturn(quarter: string = LAST_QUARTER, overrides: Partial
 export const quarterlyReturnRoute: Route = (sent) => ({
   body: serviceReturn(sent.query.get("quarter") ?? LAST_QUARTER),
 });
+
+/** A closed case on the retention review: by default T-1 of ADV1, closed on 1 May 2020 with support complete, due for deletion. */
+export function retentionRow(overrides: Partial<RetentionRow> = {}): RetentionRow {
+  return {
+    case_id: "c1",
+    reference: "T-1",
+    advocate: "ADV1",
+    closed_on: "2020-05-01",
+    closure_reason: "support_complete",
+    retention: { basis: "after_last_contact", counted_from: "2020-05-01", due_on: "2026-05-01", held: null },
+    due: true,
+    ...overrides,
+  };
+}
+
+/** A case erased at the clinic: by default by the manager, when it was due. */
+export function erasedCase(overrides: Partial<ErasedCase> = {}): ErasedCase {
+  return {
+    case_id: "0b7e4c1a-5d2f-4e8b-9a3c-6f1d2e3a4b5c",
+    erased_at: "2026-11-02T09:30:00Z",
+    erased_by: "MGR1",
+    reason: "retention_due",
+    ...overrides,
+  };
+}
+
+/** The retention review: by default T-1 alone, due, and nothing erased yet. */
+export function retentionView(overrides: Partial<RetentionView> = {}): RetentionView {
+  return { cases: [retentionRow()], erased: [], ...overrides };
+}
+
+/** What erasing a case removed at the clinic: by default its feed of 12 changes, its referral and 2 warnings. */
+export function erasedAtClinic(overrides: Partial<ErasedAtClinic> = {}): ErasedAtClinic {
+  return { feed_ops: 12, refused: 0, quarantined: 0, referrals: 1, panel_docs: 0, warnings: 2, ...overrides };
+}

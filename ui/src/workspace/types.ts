@@ -389,3 +389,27 @@ export type AuditView = {
   broken_at: number | null;
   head: string | null;
 };
+
+/** Why a case was erased (waymark-domain's `ErasureReason`); labels in `erasure_reasons`. */
+export type ErasureReason = "retention_due" | "erasure_request";
+/**
+ * A closed case on the clinic's retention review (waymark-domain's
+ * `RetentionRow`): its reference, advocate (a staff code) and dates only.
+ * `due` when the schedule says it should be erased now: due and not held.
+ */
+export type RetentionRow = B.RetentionRow_Serialize;
+/** A case erased at the clinic: which case id, when, by whom (a staff code) and why; nothing else of it is kept. */
+export type ErasedCase = { case_id: string; erased_at: string; erased_by: string; reason: ErasureReason };
+/** The manager's retention review: the closed cases, those due for deletion first, and the cases erased so far. */
+export type RetentionView = { cases: RetentionRow[]; erased: ErasedCase[] };
+/** An erasure as the manager sends it: why, and the case's reference typed to confirm which case goes. */
+export type EraseFields = { reason: ErasureReason; reference: string };
+/** What erasing a case removed at the clinic, in counts (the clinic store's `ErasedAtClinic`). */
+export type ErasedAtClinic = {
+  feed_ops: number;
+  refused: number;
+  quarantined: number;
+  referrals: number;
+  panel_docs: number;
+  warnings: number;
+};

@@ -190,6 +190,7 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   minutes_made: "Minutes or an agency's extract made",
   pathway_recorded: "Pathway step recorded",
   return_made: "Quarterly return made",
+  case_erased: "Case erased",
   unrecognised: "Not recognised (written by a newer version)",
 };
 /** An audit line's action in words; one this page does not know, as the server wrote it. */
