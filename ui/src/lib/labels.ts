@@ -62,6 +62,10 @@ export type VocabularyValues = Exactly<
     typologies: B.Typology;
     srp_ratings: B.SrpRating;
     escalation_signs: B.EscalationSign;
+    hold_reasons: B.HoldReason;
+    retention_bases: B.RetentionBasis;
+    // No desktop command carries an erasure reason (the clinic alone erases), so the bindings have no type for it.
+    erasure_reasons: string;
     ethnicities: B.Ethnicity;
     sexual_orientations: B.SexualOrientation;
     // No desktop command carries a decline reason, so the bindings have no

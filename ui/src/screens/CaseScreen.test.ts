@@ -5,11 +5,14 @@ import CaseScreen from "./CaseScreen.svelte";
 import {
   askedFields,
   caseRecord,
+  choices,
+  deskError,
   caseView,
   escalating,
   escalation,
   escalationReview,
   mockCommands,
+  PRESENTED,
   riskAssessment,
   seriousA11yProblems,
   safeContact,
@@ -19,7 +22,10 @@ import {
   vocabularies,
   withField,
 } from "../test-kit";
-import type { Vocabularies } from "../lib/types";
+import type { CaseView, Vocabularies } from "../lib/types";
+import type * as B from "../lib/bindings";
+import { londonLocalNow } from "../lib/format";
+import { formatUkDate } from "../lib/ukdate";
 
 // The app fetches the vocabularies once; here each test serves its own, so the fetch is not kept.
 vi.mock("../lib/api", async (importOriginal) => {
@@ -328,6 +334,178 @@ describe("CaseScreen", () => {
       expect(items[1]).toContain("Breach of an order or condition");
       expect(items[1]).toContain("“First look”");
       expect(items[1]).not.toContain("led to");
+    });
+  });
+
+  describe("legal hold", () => {
+    // The hold's fields as the core presents them (waymark-domain's records/case.rs), and its reasons' words (vocab.rs).
+    const holdVocab = vocabularies({
+      hold_reasons: choices("hold_reasons", {
+        ongoing_proceedings: "Ongoing criminal or civil proceedings",
+        review: "A domestic homicide or safeguarding review",
+      }),
+      presented: PRESENTED.map((k): B.KindFields =>
+        k.kind === "case"
+          ? {
+              ...k,
+              fields: [
+                ...k.fields.filter((f) => !f.field.startsWith("legal_hold.")),
+                { field: "legal_hold.reason", label: "Kept under a legal hold because", asked: "own_screen" },
+                { field: "legal_hold.since", label: "Legal hold since", asked: "own_screen" },
+              ],
+            }
+          : k,
+      ),
+    });
+    const closure: B.Closure_Serialize = {
+      closed_on: "2026-10-01",
+      reason: "victim_declined",
+      feels_safer: null,
+      behaviour_stopped: null,
+      quality_of_life_improved: null,
+      better_able_to_cope: null,
+    };
+    const closedView = (legal_hold: B.LegalHold | null) =>
+      caseView({ file: { case: caseRecord({ status: "closed", closure, legal_hold }) } });
+    const heldView = closedView({ reason: "ongoing_proceedings", since: "2026-12-07" });
+
+    /** The core: the case as the last edit left it; an edit refused when the test says. */
+    function holdBackend(start: CaseView, refuse?: B.DeskError_Serialize) {
+      let current = start;
+      return mockCommands({
+        vocabularies: () => holdVocab,
+        caseView: () => current,
+        instruments: () => [],
+        editRecord: (_kind, _id, fields) => {
+          if (refuse) throw refuse;
+          const hold = fields.legal_hold as B.LegalHold | null;
+          current = closedView(hold);
+          return current.file.case;
+        },
+      });
+    }
+
+    it("places a hold on a closed case through the case edit, as one legal_hold with its reason and since", async () => {
+      // Why: the hold is one field of the case; the core reads it whole, and a null would lift it.
+      const ipc = holdBackend(closedView(null));
+      const onsaved = vi.fn();
+      render(CaseScreen, { caseId: "c1", onsaved });
+      const section = (await screen.findByRole("heading", { name: "Legal hold" })).closest("section") as HTMLElement;
+      expect(within(section).getByText("No legal hold: the retention schedule applies.")).toBeTruthy();
+      const form = within(section).getByRole("form", { name: "Place a legal hold" });
+      expect(shownFields(form)).toEqual(["Kept under a legal hold because", "Legal hold since"]);
+      const reason = within(form).getByRole("combobox", { name: /^Kept under a legal hold because/ });
+      expect(
+        within(reason)
+          .getAllByRole("option")
+          .map((o) => o.textContent),
+      ).toEqual(["Choose…", "Ongoing criminal or civil proceedings", "A domestic homicide or safeguarding review"]);
+      // Since defaults to today, day/month/year.
+      const since = within(form).getByLabelText(/^Legal hold since/) as HTMLInputElement;
+      expect(since.value).toBe(formatUkDate(londonLocalNow().slice(0, 10)));
+      expect(await seriousA11yProblems()).toEqual([]);
+
+      const user = userEvent.setup();
+      await user.selectOptions(reason, "Ongoing criminal or civil proceedings");
+      await user.clear(since);
+      await user.type(since, "07/12/2026");
+      await user.click(within(form).getByRole("button", { name: "Place hold" }));
+      await vi.waitFor(() => expect(ipc.calls("editRecord")).toHaveLength(1));
+      expect(ipc.last("editRecord")).toStrictEqual([
+        "case",
+        "c1",
+        { legal_hold: { reason: "ongoing_proceedings", since: "2026-12-07" } },
+        false,
+      ]);
+      expect(ipc.calls("closeCase")).toEqual([]);
+      // The case comes afresh, held.
+      expect(
+        await within(section).findByText("Held: Ongoing criminal or civil proceedings since 07/12/2026."),
+      ).toBeTruthy();
+      expect(within(section).queryByRole("form")).toBeNull();
+      expect(onsaved).toHaveBeenCalledTimes(1);
+    });
+
+    it("shows the core's refusal by the field it names, and keeps what was typed", async () => {
+      const ipc = holdBackend(
+        closedView(null),
+        deskError({ message: "The form has problems.", fields: [{ field: "legal_hold.reason", rule: "is required" }] }),
+      );
+      render(CaseScreen, { caseId: "c1", onsaved: () => {} });
+      const user = userEvent.setup();
+      const form = await screen.findByRole("form", { name: "Place a legal hold" });
+      await user.click(within(form).getByRole("button", { name: "Place hold" }));
+      // A reason left unchosen is not sent, so the core names it.
+      await vi.waitFor(() => expect(ipc.calls("editRecord")).toHaveLength(1));
+      expect(ipc.last("editRecord")[2]).toStrictEqual({
+        legal_hold: { since: londonLocalNow().slice(0, 10) },
+      });
+      expect((await within(form).findByRole("alert")).textContent).toBe("The form has problems.");
+      const reason = within(form).getByRole("combobox", { name: /^Kept under a legal hold because/ });
+      expect(reason.getAttribute("aria-invalid")).toBe("true");
+      expect(document.getElementById(reason.getAttribute("aria-describedby") ?? "")?.textContent).toMatch(
+        /is required$/,
+      );
+      expect(
+        within(form)
+          .getByLabelText(/^Legal hold since/)
+          .getAttribute("aria-invalid"),
+      ).toBeNull();
+    });
+
+    it("shows a hold by its reason and date, and lifts it with null only once asked again", async () => {
+      const ipc = holdBackend(heldView);
+      const onsaved = vi.fn();
+      render(CaseScreen, { caseId: "c1", onsaved });
+      const section = (await screen.findByRole("heading", { name: "Legal hold" })).closest("section") as HTMLElement;
+      expect(within(section).getByText("Held: Ongoing criminal or civil proceedings since 07/12/2026.")).toBeTruthy();
+      expect(within(section).queryByRole("form")).toBeNull();
+
+      // Asked first; the safe answer has the focus and keeps the hold.
+      const user = userEvent.setup();
+      await user.click(within(section).getByRole("button", { name: "Lift hold" }));
+      const question = within(section).getByRole("group", { name: /^Lift the legal hold\?/ });
+      expect(document.activeElement).toBe(within(question).getByRole("button", { name: "Keep the hold" }));
+      expect(await seriousA11yProblems()).toEqual([]);
+      await user.click(within(question).getByRole("button", { name: "Keep the hold" }));
+      expect(within(section).queryByRole("group")).toBeNull();
+      expect(document.activeElement).toBe(within(section).getByRole("button", { name: "Lift hold" }));
+      expect(ipc.calls("editRecord")).toEqual([]);
+
+      await user.click(within(section).getByRole("button", { name: "Lift hold" }));
+      await user.click(within(section).getByRole("button", { name: "Lift the hold" }));
+      await vi.waitFor(() => expect(ipc.calls("editRecord")).toHaveLength(1));
+      expect(ipc.last("editRecord")).toStrictEqual(["case", "c1", { legal_hold: null }, false]);
+      // The case comes afresh, not held: the form to place one is back.
+      expect(await within(section).findByRole("form", { name: "Place a legal hold" })).toBeTruthy();
+      expect(within(section).queryByText(/^Held:/)).toBeNull();
+      expect(onsaved).toHaveBeenCalledTimes(1);
+    });
+
+    it("keeps the hold on screen and says why when lifting is refused", async () => {
+      holdBackend(heldView, deskError({ code: "clash", message: "The hold was changed on another laptop." }));
+      render(CaseScreen, { caseId: "c1", onsaved: () => {} });
+      const user = userEvent.setup();
+      await user.click(await screen.findByRole("button", { name: "Lift hold" }));
+      await user.click(screen.getByRole("button", { name: "Lift the hold" }));
+      expect((await screen.findByRole("alert")).textContent).toBe("The hold was changed on another laptop.");
+      expect(screen.getByText("Held: Ongoing criminal or civil proceedings since 07/12/2026.")).toBeTruthy();
+    });
+
+    it("offers a hold on an open case too, behind a button, with a way back", async () => {
+      holdBackend(caseView());
+      render(CaseScreen, { caseId: "c1", onsaved: () => {} });
+      const user = userEvent.setup();
+      expect(screen.queryByRole("heading", { name: "Legal hold" })).toBeNull();
+      await user.click(await screen.findByRole("button", { name: "Place a legal hold…" }));
+      const form = screen.getByRole("form", { name: "Place a legal hold" });
+      expect(document.activeElement).toBe(
+        within(form).getByRole("combobox", { name: /^Kept under a legal hold because/ }),
+      );
+      expect(screen.queryByText("No legal hold: the retention schedule applies.")).toBeNull();
+      await user.click(within(form).getByRole("button", { name: "Cancel" }));
+      expect(screen.queryByRole("form", { name: "Place a legal hold" })).toBeNull();
+      expect(document.activeElement).toBe(screen.getByRole("button", { name: "Place a legal hold…" }));
     });
   });
 });
