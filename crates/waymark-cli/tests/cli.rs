@@ -484,7 +484,10 @@ fn retention_lists_closed_cases_by_the_schedule_with_the_due_ones_first_and_a_ho
         let received = format!("referral.received_on={on}");
         let opened = format!("opened_on={on}");
         let reference = format!("reference={reference}");
-        ok(&env, &["case", "add", &reference, "referral.source=police", "referral.reason=Retention", &received, &opened]);
+        ok(
+            &env,
+            &["case", "add", &reference, "referral.source=police", "referral.reason=Retention", &received, &opened],
+        );
     };
     open("OLD-1", "2020-01-06");
     open("NEW-1", "2026-11-02");
@@ -502,6 +505,9 @@ fn retention_lists_closed_cases_by_the_schedule_with_the_due_ones_first_and_a_ho
     ok(&env, &["case", "edit", "OLD-1", r#"legal_hold:={"reason": "ongoing_proceedings", "since": "2026-12-01"}"#]);
     let held = ok_json(&env, &["retention"]);
     let old = held.as_array().unwrap().iter().find(|r| r["reference"] == "OLD-1").unwrap().clone();
-    assert_eq!((old["due"].as_bool(), old["retention"]["held"]["reason"].as_str()), (Some(false), Some("ongoing_proceedings")));
+    assert_eq!(
+        (old["due"].as_bool(), old["retention"]["held"]["reason"].as_str()),
+        (Some(false), Some("ongoing_proceedings"))
+    );
     assert!(ok(&env, &["retention"]).contains("held since 1 Dec 2026"), "shown as people read a date");
 }

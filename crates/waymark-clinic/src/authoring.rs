@@ -135,7 +135,8 @@ pub fn erase(
     };
     let mut attempts = 0;
     loop {
-        // Only a laptop that knows the erase op (schema 11) may act on it; an older one holds it.
+        // The erase op is schema 11. A laptop from before cannot read the action at all,
+        // so every laptop must be updated before the first erasure (docs/sync-protocol.md).
         let op = numbered(store, clinic, vec![change.clone()], waymark_protocol::SCHEMA_VERSION, now)?.remove(0);
         let erasure = crate::store::Erasure {
             case_id: case,

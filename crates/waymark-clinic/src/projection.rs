@@ -4,7 +4,7 @@
 //! clinic holds each case as the assigned advocate's laptop does, from one
 //! implementation of every record kind. It is a copy of the feed, encrypted
 //! under a key derived from the clinic's database key: one that cannot be
-//! opened (another key, a newer schema, damage) is set aside and rebuilt.
+//! opened (another key, a newer schema, damage) is removed and rebuilt.
 //! This is the only module of the clinic that uses the vault crate (tidy).
 
 use crate::error::ClinicError;
@@ -71,7 +71,7 @@ impl Projection {
             Ok(replica) => Ok(Projection { replica: Mutex::new(replica), change: tokio::sync::Notify::new() }),
             Err(VaultError::KeyMismatch | VaultError::DatabaseUnreadable | VaultError::NewerSchema { .. }) => {
                 tracing::warn!("the clinic's copy of the records could not be opened; rebuilding it from the feed");
-                set_aside(dir)?;
+                remove_unreadable(dir)?;
                 let env = Env {
                     clock: Arc::new(ClinicClock(clock)),
                     rng: Box::new(<rand::rngs::StdRng as rand::SeedableRng>::from_entropy()),
@@ -158,14 +158,20 @@ pub fn replica_key(clinic_key: &[u8; 32]) -> DbKey {
 }
 
 /// Moves an unreadable copy out of the way; it holds nothing the feed does not.
-fn set_aside(dir: &Path) -> Result<(), ClinicError> {
+/// Removes a copy that cannot be opened. It is only ever a cache of the feed,
+/// and a copy kept aside would hold a case the clinic erases later, beyond
+/// the erasure's reach.
+fn remove_unreadable(dir: &Path) -> Result<(), ClinicError> {
     let mut aside = PathBuf::from(dir);
     aside.set_extension("old");
-    if aside.exists() {
-        std::fs::remove_dir_all(&aside)
-            .map_err(|e| ClinicError::Setup(format!("remove the old copy: {}", e.kind())))?;
+    // A copy an earlier build set aside as `.old` goes too.
+    for old in [aside.as_path(), dir] {
+        if old.exists() {
+            std::fs::remove_dir_all(old)
+                .map_err(|e| ClinicError::Setup(format!("remove the unreadable copy: {}", e.kind())))?;
+        }
     }
-    std::fs::rename(dir, &aside).map_err(|e| ClinicError::Setup(format!("set the copy aside: {}", e.kind())))
+    Ok(())
 }
 
 /// Vault errors name codes and record kinds, never values.

@@ -133,6 +133,14 @@ async fn a_case_erased_at_the_clinic_is_gone_from_every_file_on_both_laptops_and
             .0
             .id();
         a.close_case(waymark_domain::CaseId(case), &laptop_kit::patch(&["reason=victim_declined"])).unwrap();
+        // A backup taken now, before anything was sent: restored later, its laptop sends the case again.
+        let backups = tempfile::tempdir().unwrap();
+        let backup = backups.path().join("a.age");
+        let sealed = waymark_vault::backup::BackupTo::Passphrase {
+            passphrase: laptop_kit::pass(laptop_kit::PASS),
+            work_factor: waymark_vault::kit::TEST_WORK_FACTOR,
+        };
+        a.backup(&backup, &sealed).unwrap();
         let action = a_police_action(&clinic, case);
         push(&clinic, &mut a, device_a, start());
         pull(&clinic, &mut a, device_a);
@@ -243,6 +251,58 @@ async fn a_case_erased_at_the_clinic_is_gone_from_every_file_on_both_laptops_and
             assert_eq!(laptop.erasures().unwrap().len(), 1);
         }
         assert!(a.op_log_verify().unwrap().erased >= 6, "{name}: A's own ops of the case are tombstones");
+
+        // A laptop restored from the backup made before the erasure enrols again and
+        // sends the case's changes in new slots: they hold their slots, keep nothing,
+        // and its first pull erases the case again.
+        let dir_c = tempfile::tempdir().unwrap();
+        let clock_c = Arc::new(waymark_domain::time::ManualClock::new(now));
+        let mut c = Vault::init(
+            dir_c.path(),
+            &laptop_kit::pass(laptop_kit::PASS),
+            &laptop_kit::options_for("ISA01"),
+            waymark_vault::Env {
+                clock: clock_c,
+                rng: Box::new(<rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(33)),
+            },
+        )
+        .unwrap();
+        c.restore(&backup, &waymark_vault::backup::BackupKey::Passphrase(laptop_kit::pass(laptop_kit::PASS))).unwrap();
+        assert!(c.get::<waymark_domain::Case>(case).is_ok(), "{name}: the backup holds the case");
+        let device_c = laptop_kit::link_to_clinic(&mut c, clinic.state.clinic_id, clinic.state.keys.public(), now);
+        let record = DeviceRecord {
+            id: device_c,
+            advocate: String::new(),
+            confirmed: true,
+            keys: keys(3).public(),
+            status: DeviceStatus::Active,
+            enrolled_at: now,
+            revoked_at: None,
+            last_seen_at: None,
+            acked_through: 0,
+        };
+        let token = hex::encode(<sha2::Sha256 as sha2::Digest>::digest("fourth"));
+        clinic.state.store.enrol(&token, &record, Some("ISA01"), now).unwrap();
+        let refusals = push(&clinic, &mut c, device_c, now);
+        assert!(
+            !refusals.is_empty() && refusals.iter().all(|r| *r == OpRefusal::CaseErased),
+            "{name}: the erased case's changes hold their slots: {refusals:?}"
+        );
+        assert_eq!(pull(&clinic, &mut c, device_c).erased, 1, "{name}: the restored laptop erases it again");
+        assert!(c.get::<waymark_domain::Case>(kept).is_ok(), "{name}");
+        c.op_log_verify().expect("the restored laptop's op log verifies");
+        let pass = laptop_kit::pass(laptop_kit::PASS);
+        let restored = readable(dir_c.path(), &[("vault.db", laptop_kit::raw_key_of_vault(dir_c.path(), &pass))]);
+        for canary in CANARIES.iter().filter(|c| **c != "Latecanary Road") {
+            assert!(!holds(&restored, canary), "{name}: the restored laptop still holds {canary:?}");
+        }
+        assert!(holds(&restored, KEPT), "{name}: the restored laptop keeps the other case");
+        let after = everything();
+        for (place, bytes) in &after {
+            for canary in CANARIES {
+                assert!(!holds(bytes, canary), "{name}: after the restored laptop synced, {place} holds {canary:?}");
+            }
+        }
         let store = &*clinic.state.store;
         let served: Vec<_> = store.case_ops(case, None).unwrap().into_iter().map(|o| o.action).collect();
         assert_eq!(served, vec![waymark_protocol::OpAction::Erase], "{name}: only the erasure of the case is served");

@@ -167,10 +167,7 @@ fn generated() -> String {
         "Direction: {}\n",
         variants(&[serde_json::to_string(&Direction::Up).unwrap(), serde_json::to_string(&Direction::Down).unwrap()])
     ));
-    out.push_str(&format!(
-        "OpAction: {}\n",
-        variants(&OpAction::ALL.map(|a| serde_json::to_string(&a).unwrap()))
-    ));
+    out.push_str(&format!("OpAction: {}\n", variants(&OpAction::ALL.map(|a| serde_json::to_string(&a).unwrap()))));
     out.push_str(&format!(
         "OpRefusal: {}\n",
         // The content refusal's shape, with "kind" and "field" standing for the names.

@@ -92,9 +92,9 @@ pub struct OpRow {
     pub action: String,
     pub changes: Value,
     pub schema_version: i64,
-    /// Set on an erased case's op (schema 11): the hash of what it held; `changes` is the tombstone.
+    /// Set on an erased case's op (schema 11): when it was erased; `changes` is the tombstone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub erased_hash: Option<String>,
+    pub erased_at: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -144,7 +144,7 @@ fn snapshot(conn: &mut Connection, now: &str) -> Result<BackupDoc> {
         records.insert(kind.wire().to_owned(), list);
     }
     let mut stmt = tx.prepare(
-        "SELECT seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema_version, erased_hash FROM ops ORDER BY seq",
+        "SELECT seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema_version, erased_at FROM ops ORDER BY seq",
     )?;
     let ops = stmt
         .query_map([], |r| {
@@ -160,7 +160,7 @@ fn snapshot(conn: &mut Connection, now: &str) -> Result<BackupDoc> {
                 action: r.get(8)?,
                 changes: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or(Value::Null),
                 schema_version: r.get(10)?,
-                erased_hash: r.get(11)?,
+                erased_at: r.get(11)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -335,15 +335,15 @@ fn load_into(conn: &mut Connection, doc: &BackupDoc, key_id: &str) -> Result<()>
             crate::documents::insert(&tx, kind, &record.id().to_string(), &row.doc.to_string(), &row.updated_hlc)?;
         }
     }
-    // A backup from before schema 11 is loaded into a vault at its own schema, which has no `erased_hash`.
-    let erased_column = if doc.schema_version >= 11 { ", erased_hash" } else { "" };
+    // A backup from before schema 11 is loaded into a vault at its own schema, which has no `erased_at`.
+    let erased_column = if doc.schema_version >= 11 { ", erased_at" } else { "" };
     let erased_value = if doc.schema_version >= 11 { ", ?12" } else { "" };
     let mut stmt = tx.prepare(&format!(
         "INSERT INTO ops (seq, op_id, hlc, made_at, actor, kind, record_id, case_id, action, changes, schema_version{erased_column})
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11{erased_value})",
     ))?;
     for op in &doc.ops {
-        if doc.schema_version < 11 && op.erased_hash.is_some() {
+        if doc.schema_version < 11 && op.erased_at.is_some() {
             return Err(VaultError::BackupCorrupt);
         }
         let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(12);
@@ -362,7 +362,7 @@ fn load_into(conn: &mut Connection, doc: &BackupDoc, key_id: &str) -> Result<()>
             &op.schema_version,
         ]);
         if doc.schema_version >= 11 {
-            values.push(&op.erased_hash);
+            values.push(&op.erased_at);
         }
         stmt.execute(values.as_slice())?;
     }

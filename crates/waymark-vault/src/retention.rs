@@ -80,21 +80,21 @@ impl Vault {
 
     /// Checks the op log is whole: numbered from 1 without a gap, every op
     /// readable as the change it was, and every tombstone an op of a case the
-    /// clinic erased, with the hash of what it held. Returns the number of ops.
+    /// clinic erased. Returns the number of ops.
     pub fn op_log_verify(&self) -> Result<OpLogVerified> {
-        let mut stmt = self.conn().prepare("SELECT seq, case_id, changes, erased_hash FROM ops ORDER BY seq")?;
+        let mut stmt = self.conn().prepare("SELECT seq, case_id, changes, erased_at FROM ops ORDER BY seq")?;
         let mut rows = stmt.query([])?;
         let (mut expected, mut erased) = (1i64, 0i64);
         let broken = |what: String| Err(VaultError::OpLogBroken(what));
         while let Some(row) = rows.next()? {
-            let (seq, case, changes, hash): (i64, Option<String>, String, Option<String>) =
+            let (seq, case, changes, erased_at): (i64, Option<String>, String, Option<String>) =
                 (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
             if seq != expected {
                 return broken(format!("op {expected} is missing"));
             }
-            match hash {
-                Some(hash) => {
-                    let tombstone = changes == crate::sync::TOMBSTONE && hash.len() == 64;
+            match erased_at {
+                Some(_) => {
+                    let tombstone = changes == crate::sync::TOMBSTONE;
                     let case_erased = match &case {
                         Some(case) => {
                             self.conn().prepare_cached("SELECT 1 FROM erasures WHERE case_id = ?1")?.exists([case])?

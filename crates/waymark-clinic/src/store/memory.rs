@@ -47,6 +47,9 @@ struct Inner {
     erased: BTreeMap<Uuid, Erasure>,
 }
 
+/// What a tombstone keeps instead of an op's content hash.
+const ERASED_HASH: &str = "erased";
+
 /// An op of an erased case as the store keeps it: ids, slot, kind and case; no content.
 fn tombstoned(op: &WireOp) -> WireOp {
     let mut changes = waymark_protocol::OpChanges::default();
@@ -386,11 +389,17 @@ impl ClinicStore for MemoryStore {
             let hash = op.content_hash();
             let erased = crate::authority::of_erased_case(op, &mut inner.view())?;
             let kept = if erased { tombstoned(op) } else { op.clone() };
+            // Nothing of an erased case's change is left to decide: it is discarded as it arrives.
+            let erased_decision = |at| erased.then(|| (QuarantineDecision::Discarded, "erasure".to_owned(), at));
             if let Some((id, h)) = inner.recognised.get(&(op.origin, op.seq)) {
                 if *id == op.op_id && *h == hash {
                     stored.duplicates += 1;
                 } else {
-                    inner.quarantine.push(QuarantineEntry { op: kept.clone(), at: now, decision: None });
+                    inner.quarantine.push(QuarantineEntry {
+                        op: kept.clone(),
+                        at: now,
+                        decision: erased_decision(now),
+                    });
                     stored.quarantined.push(op.seq);
                 }
                 continue;
@@ -400,6 +409,13 @@ impl ClinicStore for MemoryStore {
             let refused = inner.refused.get(&(op.origin, op.seq)).cloned();
             // A slot held only in the quarantine is not free either (as in the SQLite store).
             let slot = slot.or_else(|| inner.quarantined_at((op.origin, op.seq)).filter(|_| refused.is_none()));
+            // A change to an erased case in a new slot holds it and keeps nothing, not even a hash.
+            let slot_free = slot.is_none() && refused.is_none() && op.seq > acked;
+            if erased && slot_free && matches!(origin, Origin::Device { .. }) {
+                inner.refused.insert((op.origin, op.seq), (op.op_id, ERASED_HASH.into(), OpRefusal::CaseErased, kept));
+                stored.refused.push(RefusedOp { seq: op.seq, code: OpRefusal::CaseErased });
+                continue;
+            }
             if let (Some(_), None, None, Origin::Device { advocate, .. }) = (&by_id, slot, &refused, origin) {
                 if recognised_elsewhere(&inner, op, advocate) {
                     inner.recognised.insert((op.origin, op.seq), (op.op_id, hash));
@@ -424,7 +440,11 @@ impl ClinicStore for MemoryStore {
                             && q.op.meaning_hash() == op.meaning_hash()
                     }) =>
                 {
-                    inner.quarantine.push(QuarantineEntry { op: kept.clone(), at: now, decision: None });
+                    inner.quarantine.push(QuarantineEntry {
+                        op: kept.clone(),
+                        at: now,
+                        decision: erased_decision(now),
+                    });
                     stored.quarantined.push(op.seq);
                 }
                 (None, None, None) => {
@@ -448,9 +468,7 @@ impl ClinicStore for MemoryStore {
                         inner.heads.insert(device, op.hlc.clone());
                     }
                     if let Some(code) = refusal {
-                        // An erased case's change holds its slot; its content is not kept.
-                        let kept = if code == OpRefusal::CaseErased { tombstoned(op) } else { op.clone() };
-                        inner.refused.insert((op.origin, op.seq), (op.op_id, hash, code.clone(), kept));
+                        inner.refused.insert((op.origin, op.seq), (op.op_id, hash, code.clone(), op.clone()));
                         stored.refused.push(RefusedOp { seq: op.seq, code });
                         continue;
                     }
@@ -458,7 +476,11 @@ impl ClinicStore for MemoryStore {
                     stored.inserted += 1;
                 }
                 _ => {
-                    inner.quarantine.push(QuarantineEntry { op: kept.clone(), at: now, decision: None });
+                    inner.quarantine.push(QuarantineEntry {
+                        op: kept.clone(),
+                        at: now,
+                        decision: erased_decision(now),
+                    });
                     stored.quarantined.push(op.seq);
                 }
             }
@@ -932,16 +954,30 @@ impl ClinicStore for MemoryStore {
         inner.erased.insert(case, erasure.clone());
         let mut erased = ErasedAtClinic::default();
         let of_case = |o: &WireOp| o.case_id == Some(case) && o.op_id != op.op_id;
-        for held in inner.feed.iter_mut().filter(|o| of_case(o)) {
+        let Inner { feed, by_id, recognised, refused, quarantine, homes, .. } = &mut *inner;
+        for held in feed.iter_mut().filter(|o| of_case(o)) {
+            // The hash goes too: with the op's other fields kept, it would test guesses of a small value.
+            if let Some((hash, _)) = by_id.get_mut(&held.op_id) {
+                *hash = ERASED_HASH.into();
+            }
+            for (id, hash) in recognised.values_mut() {
+                if *id == held.op_id {
+                    *hash = ERASED_HASH.into();
+                }
+            }
             *held = tombstoned(held);
             erased.feed_ops += 1;
         }
-        for (_, _, code, held) in inner.refused.values_mut().filter(|(_, _, _, o)| o.case_id == Some(case)) {
+        // Found by the case they name, or by the case their record belongs to.
+        let named =
+            |o: &WireOp| o.case_id == Some(case) || homes.get(&o.record_id).is_some_and(|h| h.case_id == Some(case));
+        for (_, hash, code, held) in refused.values_mut().filter(|(_, _, _, o)| named(o)) {
             *held = tombstoned(held);
+            *hash = ERASED_HASH.into();
             *code = OpRefusal::CaseErased;
             erased.refused += 1;
         }
-        for q in inner.quarantine.iter_mut().filter(|q| q.op.case_id == Some(case)) {
+        for q in quarantine.iter_mut().filter(|q| named(&q.op)) {
             q.op = tombstoned(&q.op);
             if q.decision.is_none() {
                 q.decision = Some((QuarantineDecision::Discarded, erasure.erased_by.clone(), now));

@@ -867,6 +867,7 @@ pub(crate) fn erasure_line<'a>(erasure: &'a Erasure, target: &'a str, erased: &E
             "quarantined": erased.quarantined,
             "referrals": erased.referrals,
             "panel_docs": erased.panel_docs,
+            "warnings": erased.warnings,
         }),
     }
 }

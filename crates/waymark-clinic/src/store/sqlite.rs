@@ -246,6 +246,26 @@ fn recognised_elsewhere(tx: &Connection, op: &WireOp, advocate: &str) -> StoreRe
 
 /// Adds an accepted op to the feed with what it teaches the clinic: its
 /// record's home and, for a case op naming an advocate, an assignment.
+/// Empties the write-ahead log into the database, so no earlier version of an
+/// erased page is left in it. Another reader (an administrator's command) can
+/// hold it back: it is tried again, briefly, and a store that still cannot is
+/// an error the caller sees, never a silent success.
+fn checkpoint(conn: &Connection) -> StoreResult<()> {
+    for attempt in 0..20u64 {
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy == 0 {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50 * (attempt + 1)));
+    }
+    Err(ClinicError::Store(
+        "the write-ahead log could not be emptied after an erasure; close other clinic commands and erase again".into(),
+    ))
+}
+
+/// What a tombstone keeps instead of an op's content hash.
+const ERASED_HASH: &str = "erased";
+
 /// What the clinic keeps of a change to an erased case it was sent: which kind and case, nothing else.
 fn erased_text(op: &WireOp) -> String {
     serde_json::json!({"erased": true, "kind": op.kind, "case_id": op.case_id}).to_string()
@@ -743,6 +763,17 @@ impl ClinicStore for SqliteStore {
                     )?
                     .exists(params![op_origin, seq])?;
             let id_taken = tx.prepare_cached("SELECT 1 FROM ops WHERE op_id = ?1")?.exists([&op_id])?;
+            // A change to an erased case in a new slot (a laptop that has not heard, or one
+            // restored from before the erasure) holds its slot and keeps nothing, not even a hash.
+            let erased = crate::authority::of_erased_case(op, &mut TxView { tx: &tx })?;
+            if erased && !slot_taken && matches!(origin, Origin::Device { .. }) {
+                tx.prepare_cached(
+                    "INSERT INTO refused (origin, seq, op_id, content_hash, code, op, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![op_origin, seq, op_id, ERASED_HASH, OpRefusal::CaseErased.as_str(), erased_text(op), at])?;
+                stored.refused.push(RefusedOp { seq: op.seq, code: OpRefusal::CaseErased });
+                continue;
+            }
             if let (false, true, Origin::Device { advocate, .. }) = (slot_taken, id_taken, origin) {
                 if recognised_elsewhere(&tx, op, advocate)? {
                     tx.prepare_cached(
@@ -764,7 +795,6 @@ impl ClinicStore for SqliteStore {
                     .filter_map(Result::ok)
                     .filter_map(|t| serde_json::from_str::<WireOp>(&t).ok())
                     .any(|kept| kept.meaning_hash() == op.meaning_hash());
-            let erased = crate::authority::of_erased_case(op, &mut TxView { tx: &tx })?;
             let text = if erased { erased_text(op) } else { text };
             if discarded {
                 tx.prepare_cached("INSERT INTO quarantine (origin, seq, op_id, op, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
@@ -793,11 +823,14 @@ impl ClinicStore for SqliteStore {
                 }
                 if let Some(code) = refusal {
                     // An erased case's change holds its slot; its content is not kept.
-                    let kept = if code == OpRefusal::CaseErased { erased_text(op) } else { text.clone() };
+                    let (kept, kept_hash) = match code {
+                        OpRefusal::CaseErased => (erased_text(op), ERASED_HASH),
+                        _ => (text.clone(), hash.as_str()),
+                    };
                     tx.prepare_cached(
                         "INSERT INTO refused (origin, seq, op_id, content_hash, code, op, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     )?
-                    .execute(params![op_origin, seq, op_id, hash, code.as_str(), kept, at])?;
+                    .execute(params![op_origin, seq, op_id, kept_hash, code.as_str(), kept, at])?;
                     tracing::warn!(device = %origin.id(), seq = op.seq, code = code.as_str(), "an op broke a rule; refused and kept");
                     stored.refused.push(RefusedOp { seq: op.seq, code });
                     continue;
@@ -837,10 +870,16 @@ impl ClinicStore for SqliteStore {
                     }
                 }
                 _ => {
+                    // Nothing of an erased case's change is left to decide: it is discarded as it arrives.
+                    let (decision, by, decided_at) = match erased {
+                        true => (Some("discarded"), Some("erasure"), Some(at.as_str())),
+                        false => (None, None, None),
+                    };
                     tx.prepare_cached(
-                        "INSERT INTO quarantine (origin, seq, op_id, op, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        "INSERT INTO quarantine (origin, seq, op_id, op, at, decision, decided_by, decided_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     )?
-                    .execute(params![op_origin, seq, op_id, text, at])?;
+                    .execute(params![op_origin, seq, op_id, text, at, decision, by, decided_at])?;
                     tracing::warn!(device = %origin.id(), seq = op.seq, "an op id or sequence arrived again with different content; quarantined");
                     stored.quarantined.push(op.seq);
                 }
@@ -1425,21 +1464,31 @@ impl ClinicStore for SqliteStore {
             return Err(ClinicError::CaseErased);
         }
         append_clinic_ops(&tx, std::slice::from_ref(op), &now.to_rfc3339())?;
+        // The hash goes too: with every other field of the op kept, it would let someone
+        // with the key test guesses of a small value (a yes or no, a date) offline.
+        tx.execute(
+            "UPDATE recognised SET content_hash = ?2 WHERE op_id IN (SELECT op_id FROM ops WHERE case_id = ?1)",
+            params![case, ERASED_HASH],
+        )?;
         let feed_ops = tx.execute(
-            "UPDATE ops SET op = ?2, erased = 1 WHERE case_id = ?1 AND erased = 0 AND op_id <> ?3",
-            params![case, FEED_TOMBSTONE, op.op_id.to_string()],
+            "UPDATE ops SET op = ?2, erased = 1, content_hash = ?4 WHERE case_id = ?1 AND erased = 0 AND op_id <> ?3",
+            params![case, FEED_TOMBSTONE, op.op_id.to_string(), ERASED_HASH],
         )?;
         // What was refused or quarantined keeps its slot and hash; its text keeps only which kind and case it was.
+        // Found by the case they name, or by the case their record belongs to (a change
+        // refused for naming another case, or quarantined before it was judged).
         let kept = "json_object('erased', json('true'), 'kind', json_extract(op, '$.kind'), 'case_id', ?1)";
+        let of_case = "(json_extract(op, '$.case_id') = ?1 OR json_extract(op, '$.record_id') IN
+                        (SELECT record_id FROM record_homes WHERE case_id = ?1))";
         let refused = tx.execute(
-            &format!("UPDATE refused SET op = {kept}, code = 'case_erased' WHERE json_extract(op, '$.case_id') = ?1"),
-            [&case],
+            &format!("UPDATE refused SET op = {kept}, code = 'case_erased', content_hash = ?2 WHERE {of_case}"),
+            params![case, ERASED_HASH],
         )?;
         let quarantined = tx.execute(
             &format!(
                 "UPDATE quarantine SET op = {kept}, reason = NULL,
                    decision = coalesce(decision, 'discarded'), decided_by = coalesce(decided_by, ?2), decided_at = coalesce(decided_at, ?3)
-                 WHERE json_extract(op, '$.case_id') = ?1"
+                 WHERE {of_case}"
             ),
             params![case, erasure.erased_by, now.to_rfc3339()],
         )?;
@@ -1458,7 +1507,7 @@ impl ClinicStore for SqliteStore {
         audit_line(&tx, &erasure_line(erasure, &case, &erased), now)?;
         tx.commit()?;
         // With secure_delete the freed space is zeroed; the log's older page versions go here.
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        checkpoint(&conn)?;
         Ok(erased)
     }
 

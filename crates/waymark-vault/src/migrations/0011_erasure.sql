@@ -12,15 +12,17 @@ CREATE TABLE erasures (
     op_id TEXT NOT NULL
 ) STRICT;
 
--- An erased case's ops keep their slot, id, clock, kind, record id and the
--- hash of what they held (the wire op's content hash); their changes become
--- the tombstone. That is the only change the op log allows, once, and only
--- for a case erased in the same transaction or before.
-ALTER TABLE ops ADD COLUMN erased_hash TEXT;
+-- An erased case's ops keep their slot, id, clock, kind and record id, and
+-- when they were erased; their changes become the tombstone. No hash of what
+-- they held is kept: with every other field of the op known, it would let
+-- someone test guesses of a small value (a yes or no, a date) offline. That
+-- is the only change the op log allows, once, and only for a case erased in
+-- the same transaction or before.
+ALTER TABLE ops ADD COLUMN erased_at TEXT;
 DROP TRIGGER ops_append_only_update;
 CREATE TRIGGER ops_append_only_update BEFORE UPDATE ON ops
 WHEN NOT (
-    OLD.erased_hash IS NULL AND NEW.erased_hash IS NOT NULL
+    OLD.erased_at IS NULL AND NEW.erased_at IS NOT NULL
     AND NEW.changes = '{"erased":true,"new":{}}'
     AND NEW.seq = OLD.seq AND NEW.op_id = OLD.op_id AND NEW.hlc = OLD.hlc AND NEW.made_at = OLD.made_at
     AND NEW.actor = OLD.actor AND NEW.kind = OLD.kind AND NEW.record_id = OLD.record_id

@@ -46,9 +46,7 @@ impl Vault {
         meta_set(&tx, "hlc", &hlc.to_string())?;
         tx.commit()?;
         self.hlc = hlc;
-        if report.erased > 0 {
-            super::erase::checkpoint(&self.conn)?;
-        }
+        super::erase::checkpoint(&self.conn, report.erased > 0)?;
         Ok(report)
     }
 }
@@ -131,6 +129,24 @@ impl ApplyState<'_> {
     fn receive(&mut self, op: &WireOp) -> Result<()> {
         let hash = op.content_hash();
         let op_id = op.op_id.to_string();
+        // An erased case's ops are kept as tombstones (id and slot, no content, no hash),
+        // never applied and never quarantined: its content must not come back.
+        if let Some(case) = super::erase::erased_case_of(self.tx, op)? {
+            self.tx.execute(
+                "INSERT OR IGNORE INTO received_ops (op_id, origin, seq, content_hash, op, received_at, state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'applied')",
+                params![
+                    op_id,
+                    op.origin.to_string(),
+                    i64::try_from(op.seq).unwrap_or(0),
+                    super::erase::ERASED_HASH,
+                    super::erase::received_tombstone(case),
+                    self.now.to_rfc3339()
+                ],
+            )?;
+            self.report.duplicates += 1;
+            return Ok(());
+        }
         let seen: Option<(String, String)> = self
             .tx
             .prepare_cached("SELECT content_hash, op FROM received_ops WHERE op_id = ?1")?
@@ -166,17 +182,6 @@ impl ApplyState<'_> {
         self.hlc = observed.hlc;
         if let Some(drift) = observed.drift_ms {
             self.report.drift_ms = Some(self.report.drift_ms.unwrap_or(0).max(drift));
-        }
-        // An erased case's ops are kept as tombstones, never applied: its content must not come back.
-        if op.action != OpAction::Erase
-            && op.case_id.map(|c| super::erase::is_erased(self.tx, c)).transpose()? == Some(true)
-        {
-            self.tx.execute(
-                "INSERT INTO received_ops (op_id, origin, seq, content_hash, op, received_at, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'applied')",
-                params![op_id, op.origin.to_string(), i64::try_from(op.seq).unwrap_or(0), hash, super::erase::received_tombstone(op.case_id.unwrap_or_default()), self.now.to_rfc3339()],
-            )?;
-            self.report.duplicates += 1;
-            return Ok(());
         }
         let state = if op.schema_version > crate::db::schema_version() {
             self.report.held += 1;

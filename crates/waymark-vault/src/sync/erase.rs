@@ -1,6 +1,7 @@
 //! Erasing a case the clinic erased (its signed `erase` op): the case's
 //! records, the content of every op of it, this laptop's own and those it
-//! received, replaced by a tombstone that keeps each op's slot, id and hash,
+//! received, replaced by a tombstone that keeps each op's slot and id (never
+//! a hash of what it held, which would test guesses of a small value),
 //! and the clocks, heads, conflicts, problems and snoozes that name its
 //! records. The audit keeps who erased which case id when, and counts.
 
@@ -18,9 +19,22 @@ pub(super) struct Erased {
     pub ops: usize,
 }
 
-/// Whether the clinic erased this case here before.
-pub(super) fn is_erased(tx: &Connection, case: Uuid) -> Result<bool> {
-    Ok(tx.prepare_cached("SELECT 1 FROM erasures WHERE case_id = ?1")?.exists([case.to_string()])?)
+/// The erased case an incoming op (not an erase) is about: by its case id, or
+/// by a record of it this laptop logged before the erasure.
+pub(super) fn erased_case_of(tx: &Connection, op: &WireOp) -> Result<Option<Uuid>> {
+    if op.action == OpAction::Erase {
+        return Ok(None);
+    }
+    let by_record: Option<String> = tx
+        .prepare_cached("SELECT case_id FROM ops WHERE record_id = ?1 AND erased_at IS NOT NULL LIMIT 1")?
+        .query_row([op.record_id.to_string()], |r| r.get(0))
+        .optional()?;
+    for case in op.case_id.map(|c| c.to_string()).into_iter().chain(by_record) {
+        if tx.prepare_cached("SELECT 1 FROM erasures WHERE case_id = ?1")?.exists([&case])? {
+            return Ok(case.parse().ok());
+        }
+    }
+    Ok(None)
 }
 
 /// Erases `case` in the caller's transaction. Run again, it finds nothing
@@ -39,11 +53,11 @@ pub(super) fn erase_case(
     )? == 1;
     let mut records: BTreeSet<String> = crate::documents::erase_case(tx, &case_text)?.into_iter().collect();
     let held_records = records.len();
-    // This laptop's own ops: the tombstone keeps the hash the clinic holds for the slot.
+    // This laptop's own ops keep their slot, id and clock for the clinic's acknowledgements.
     let base = meta_u64(tx, SEQ_BASE)?;
     let own = super::outbox::own_ops(
         tx,
-        "FROM ops WHERE case_id = ?1 AND erased_hash IS NULL ORDER BY seq",
+        "FROM ops WHERE case_id = ?1 AND erased_at IS NULL ORDER BY seq",
         [&case_text],
         device,
         base,
@@ -52,13 +66,13 @@ pub(super) fn erase_case(
     for op in &own {
         records.insert(op.record_id.to_string());
         op_ids.insert(op.op_id.to_string());
-        tx.prepare_cached("UPDATE ops SET changes = ?1, erased_hash = ?2 WHERE op_id = ?3")?.execute(params![
+        tx.prepare_cached("UPDATE ops SET changes = ?1, erased_at = ?2 WHERE op_id = ?3")?.execute(params![
             TOMBSTONE,
-            op.content_hash(),
+            now.to_rfc3339(),
             op.op_id.to_string()
         ])?;
     }
-    // Ops received from the clinic: their stored hash stays, their text becomes a tombstone.
+    // Ops received from the clinic keep their id and slot; text and hash become the tombstone's.
     let received: Vec<(String, String)> = tx
         .prepare_cached(
             "SELECT op_id, json_extract(op, '$.record_id') FROM received_ops
@@ -69,8 +83,8 @@ pub(super) fn erase_case(
     for (op_id, record) in &received {
         records.insert(record.clone());
         op_ids.insert(op_id.clone());
-        tx.prepare_cached("UPDATE received_ops SET op = ?1, state = 'applied' WHERE op_id = ?2")?
-            .execute(params![received_tombstone(case), op_id])?;
+        tx.prepare_cached("UPDATE received_ops SET op = ?1, content_hash = ?2, state = 'applied' WHERE op_id = ?3")?
+            .execute(params![received_tombstone(case), ERASED_HASH, op_id])?;
     }
     for record in &records {
         let bytes = crate::clocks::id_bytes(record).unwrap_or_default();
@@ -105,15 +119,35 @@ pub(super) fn erase_case(
     Ok(erased)
 }
 
+/// What a received op of an erased case keeps instead of its content hash.
+pub(super) const ERASED_HASH: &str = "erased";
+
 /// A received op of an erased case as it is kept: which case, nothing else.
 pub(super) fn received_tombstone(case: Uuid) -> String {
     json!({"erased": true, "case_id": case.to_string()}).to_string()
 }
 
+/// Set while an erasure's checkpoint has not completed (another process was
+/// reading); every later pull tries again until it does.
+const CHECKPOINT_OWED: &str = "erasure_checkpoint_owed";
+
 /// Writes freed pages out of the write-ahead log and empties it, so no
 /// earlier version of an erased page is left in either file (with
-/// `secure_delete`, freed space is already zeroed).
-pub(crate) fn checkpoint(conn: &Connection) -> Result<()> {
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+/// `secure_delete`, freed space is already zeroed). Another process reading
+/// the vault (the CLI beside the app) can hold it back: then it is owed, and
+/// tried again after every later pull until it completes.
+pub(crate) fn checkpoint(conn: &Connection, erased_now: bool) -> Result<()> {
+    if !erased_now && meta_get(conn, CHECKPOINT_OWED)?.is_none() {
+        return Ok(());
+    }
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    if busy == 0 {
+        conn.execute("DELETE FROM meta WHERE key = ?1", [CHECKPOINT_OWED])?;
+        // The note above went to the log again: empty it once more, best effort.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    } else {
+        tracing::warn!("the write-ahead log could not be emptied after an erasure; it is tried again at the next pull");
+        meta_set(conn, CHECKPOINT_OWED, "1")?;
+    }
     Ok(())
 }
