@@ -151,6 +151,11 @@ pub enum Command {
     /// Erasing is the clinic manager's; a legal hold is a case field
     /// (`waymark case edit REF 'legal_hold:={"reason": "ongoing_proceedings", "since": "2026-12-07"}'`).
     Retention,
+    /// Subject access requests: everything held about the victim or the
+    /// perpetrator, other people's information withheld until released item
+    /// by item, and the export as a PDF or JSON. Each step is audited.
+    #[command(subcommand)]
+    Access(AccessCmd),
     /// Sync with the stalking clinic: enrol, sync now, status, conflicts, offline bundle.
     #[command(subcommand)]
     Sync(SyncCmd),
@@ -414,6 +419,51 @@ impl Reason {
             Reason::MovedOutOfArea => R::MovedOutOfArea,
             Reason::Transferred => R::TransferredToOtherService,
             Reason::VictimDeclined => R::VictimDeclined,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccessCmd {
+    /// Record a request from the case's victim or perpetrator (due a month after it was received).
+    Request {
+        case: String,
+        #[arg(long, value_enum)]
+        subject: Subject,
+        /// The day it was received (default today).
+        #[arg(long)]
+        received_on: Option<chrono::NaiveDate>,
+    },
+    /// The requests recorded here, the soonest due first.
+    List { case: Option<String> },
+    /// Every item the case holds for the request: the requester's own, and
+    /// what is withheld (and why) until released.
+    Review { request: uuid::Uuid },
+    /// Release withheld items to the requester, by the keys `review` lists.
+    Release {
+        request: uuid::Uuid,
+        #[arg(required = true)]
+        keys: Vec<String>,
+    },
+    /// Save the export: a .pdf or a .json file.
+    Export {
+        request: uuid::Uuid,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Subject {
+    Victim,
+    Perpetrator,
+}
+
+impl Subject {
+    pub fn into_subject(self) -> waymark_domain::access::AccessSubject {
+        match self {
+            Subject::Victim => waymark_domain::access::AccessSubject::Victim,
+            Subject::Perpetrator => waymark_domain::access::AccessSubject::Perpetrator,
         }
     }
 }

@@ -164,6 +164,74 @@ fn print(dir: &Path, json: bool, cmd: PrintCmd) -> Outcome {
     Ok(())
 }
 
+fn access(dir: &Path, json: bool, cmd: AccessCmd) -> Outcome {
+    let mut vault = unlock(dir)?;
+    match cmd {
+        AccessCmd::Request { case, subject, received_on } => {
+            let case = vault.resolve_case(&case)?;
+            let on = received_on.unwrap_or_else(|| vault.today());
+            let request = vault.access_request(case, subject.into_subject(), on)?;
+            output::done(
+                json,
+                &format!(
+                    "Recorded request {} from {}; answer it by {}.",
+                    request.id,
+                    request.subject.label().to_lowercase(),
+                    waymark_domain::time::show_date(request.due_on)
+                ),
+                json!(request),
+            );
+        }
+        AccessCmd::List { case } => {
+            let case = case.map(|c| vault.resolve_case(&c)).transpose()?;
+            output::access_requests(json, &vault.access_requests(case)?);
+        }
+        AccessCmd::Review { request } => output::access_review(json, &vault.access_review(request)?),
+        AccessCmd::Release { request, keys } => {
+            let mut review = None;
+            for key in &keys {
+                review = Some(vault.access_release(request, key)?);
+            }
+            if let Some(review) = review {
+                output::access_review(json, &review);
+            }
+        }
+        AccessCmd::Export { request, out } => {
+            let extension = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+            match extension.as_deref() {
+                Some("json") => {
+                    waymark_print::save_subject_access_json(&mut vault, request, &out)?;
+                    output::done(
+                        json,
+                        "Saved the export as JSON. Keep it safe: the file is not encrypted.",
+                        json!({ "format": "json" }),
+                    );
+                }
+                Some("pdf") => {
+                    use waymark_print::{Options, Printer, Request};
+                    let printer = Printer::for_vault_dir(dir)?;
+                    let options = Options {
+                        address_confirmed: ADDRESS_CONFIRMED.load(std::sync::atomic::Ordering::Relaxed),
+                        ..Options::default()
+                    };
+                    let prepared = printer.prepare(&mut vault, &Request::SubjectAccess { request }, options)?;
+                    waymark_print::save(&mut vault, &prepared, &out)?;
+                    output::done(
+                        json,
+                        &format!(
+                            "Saved the export: {} page(s). Keep it safe: a PDF is not encrypted.",
+                            prepared.pages()
+                        ),
+                        json!({ "format": "pdf", "pages": prepared.pages(), "sha256": prepared.sha256 }),
+                    );
+                }
+                _ => return Err(Failure::Usage("--out: name a .pdf or .json file".into())),
+            }
+        }
+    }
+    Ok(())
+}
+
 fn import(
     dir: &Path,
     json: bool,
@@ -429,6 +497,7 @@ fn run(cli: Cli) -> Outcome {
         }
         Command::QuarterlyReturn { quarter, out } => quarterly_return(&dir, json, quarter.as_deref(), out.as_deref())?,
         Command::Sync(cmd) => sync(&dir, json, cmd)?,
+        Command::Access(cmd) => access(&dir, json, cmd)?,
         Command::Retention => {
             let mut vault = unlock(&dir)?;
             output::retention(json, &vault.retention_review()?);

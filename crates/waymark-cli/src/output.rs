@@ -400,6 +400,44 @@ pub fn quarterly_return(json: bool, report: &waymark_domain::report::QuarterlyRe
     say!("\n[c] suppressed (could identify someone)  [x] held at the clinic  [z] nothing to measure");
 }
 
+/// Subject access requests, the soonest due first.
+pub fn access_requests(json: bool, requests: &[waymark_vault::access::AccessRequest]) {
+    if json {
+        print_json(&requests);
+        return;
+    }
+    if requests.is_empty() {
+        say!("No subject access requests.");
+    }
+    for r in requests {
+        say!("{}  {:<16} received {}  due {}", r.id, r.subject.label(), show_date(r.received_on), show_date(r.due_on));
+    }
+}
+
+/// A request's items: the requester's own, and what is withheld until released, with each key.
+pub fn access_review(json: bool, review: &waymark_vault::access::AccessReview) {
+    if json {
+        print_json(review);
+        return;
+    }
+    say!(
+        "Request {} ({}) on case {}, due {}.",
+        review.request.id,
+        review.request.subject.label(),
+        review.reference,
+        show_date(review.request.due_on)
+    );
+    for item in &review.items {
+        let state = match (item.withheld, review.released.contains(&item.key)) {
+            (None, _) => "in the export".to_owned(),
+            (Some(_), true) => "RELEASED".to_owned(),
+            (Some(why), false) if item.releasable => format!("withheld: {}", why.label()),
+            (Some(why), false) => format!("withheld, never released: {}", why.label()),
+        };
+        say!("  {}  {}: {}  [{state}]", item.key, item.label, item.text);
+    }
+}
+
 /// The retention review: each closed case's reference, why it is kept, and
 /// from when it may be erased.
 pub fn retention(json: bool, rows: &[waymark_domain::retention::RetentionRow]) {

@@ -511,3 +511,39 @@ fn retention_lists_closed_cases_by_the_schedule_with_the_due_ones_first_and_a_ho
     );
     assert!(ok(&env, &["retention"]).contains("held since 1 Dec 2026"), "shown as people read a date");
 }
+
+#[test]
+fn a_subject_access_request_is_answered_from_the_cli_with_others_withheld_until_released() {
+    // Why: an advocate answers a request in an afternoon: review the items,
+    // release what may go, and hand over a PDF read back here by pdftotext.
+    let env = env();
+    init(&env);
+    ok(&env, &["case", "add", "reference=SAR-9", "referral.source=police", "referral.reason=Calls"]);
+    ok(&env, &["victim", "add", "SAR-9", "name=Vera Sample (TEST)"]);
+    ok(&env, &["perpetrator", "add", "SAR-9", "names+=Percy Sample (TEST)", "relationship=ex_intimate_partner"]);
+    let request = ok_json(&env, &["access", "request", "SAR-9", "--subject", "victim"]);
+    let id = request["record"]["id"].as_str().or(request["id"].as_str()).unwrap().to_owned();
+    let review = ok_json(&env, &["access", "review", &id]);
+    let his = review["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["text"].as_str().is_some_and(|t| t.contains("Percy Sample")))
+        .unwrap();
+    assert_eq!(his["withheld"], "about_the_perpetrator");
+    let key = his["key"].as_str().unwrap().to_owned();
+    let pdf = env.tmp.join("before.pdf");
+    ok(&env, &["access", "export", &id, "--out", pdf.to_str().unwrap()]);
+    let text = waymark_typeset::kit::pages_of(&pdf).join(" ");
+    assert!(text.contains("Vera Sample (TEST)") && !text.contains("Percy Sample"), "{text}");
+    ok(&env, &["access", "release", &id, &key]);
+    let after = env.tmp.join("after.pdf");
+    ok(&env, &["access", "export", &id, "--out", after.to_str().unwrap()]);
+    assert!(waymark_typeset::kit::pages_of(&after).join(" ").contains("Percy Sample (TEST)"), "released");
+    let file = env.tmp.join("export.json");
+    ok(&env, &["access", "export", &id, "--out", file.to_str().unwrap()]);
+    let json: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(json["format"], "waymark-subject-access");
+    let listed = ok_json(&env, &["access", "list", "SAR-9"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+}

@@ -3,6 +3,7 @@
 //! This crate does no I/O. Time and randomness are passed in. Errors name a
 //! field and a rule and never carry the value, so they are safe to show and log.
 
+pub mod access;
 pub mod alerts;
 pub mod canonical;
 pub mod codes;

@@ -73,6 +73,10 @@ pub struct KindRules {
     /// where someone lives and how to reach them, their children, and what
     /// the victim said in confidence. It stays on the advocate's laptop.
     pub at_clinic: AtClinic,
+    /// Whose personal data a record of this kind is, for a subject access
+    /// request (`access.rs`), and the fields that are someone else's.
+    pub about: crate::access::About,
+    pub about_fields: &'static [(&'static str, crate::access::About)],
 }
 
 /// What of a record the clinic's workspace sends (`KindRules::at_clinic`).
@@ -248,6 +252,8 @@ impl KindRules {
         presented: &[],
         internal: &["id", "case_id"],
         at_clinic: AtClinic::Shown,
+        about: crate::access::About::Service,
+        about_fields: &[],
     };
 
     /// The label of a presented field.

@@ -385,6 +385,24 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// Whose request a subject access export answers.
+    AccessSubject {
+        Victim = "victim" => "The victim",
+        Perpetrator = "perpetrator" => "The perpetrator",
+    }
+);
+
+vocabulary!(
+    /// Why an item of an export is withheld until the advocate releases it.
+    WithheldBecause {
+        AboutThePerpetrator = "about_the_perpetrator" => "It is the perpetrator's information",
+        AboutTheVictim = "about_the_victim" => "It is also the victim's information",
+        AboutSomeoneElse = "about_someone_else" => "It is someone else's information (a witness, an officer, a referrer, an agency, a child)",
+        ShowsWhereTheVictimLives = "shows_where_the_victim_lives" => "It shows where the victim lives, which is never released to the perpetrator",
+    }
+);
+
+vocabulary!(
     /// Why a case was erased. Kept in the clinic's audit with the case id only.
     ErasureReason {
         RetentionDue = "retention_due" => "Due for deletion under the retention schedule",

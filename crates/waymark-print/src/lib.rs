@@ -78,6 +78,8 @@ printouts! {
     Hearings { case: Option<CaseId>, limit: u32 } = "hearings", hearings;
     /// The commissioner's quarterly return for this laptop's caseload.
     QuarterlyReturn { quarter: waymark_domain::report::Quarter } = "quarterly_return", quarterly_return;
+    /// A subject access request's export: what the case holds about the one who asked.
+    SubjectAccess { request: Uuid } = "subject_access", subject_access;
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -349,6 +351,35 @@ fn save_recorded(path: &Path, bytes: &[u8], record: impl FnOnce() -> Result<()>)
         let _ = dir.sync_all();
     }
     Ok(())
+}
+
+/// A subject access export as JSON for the requester: each record's heading
+/// and its items' labels and words, and what was withheld by reason and
+/// count. Written beside `path` and renamed into place once the export is in
+/// the audit trail (ids, counts and the file's SHA-256).
+pub fn save_subject_access_json(vault: &mut Vault, request: Uuid, path: &Path) -> Result<()> {
+    let (review, out) = vault.access_export_unrecorded(request)?;
+    let bytes = documents::subject_access::json(&review, &out)?;
+    let detail = serde_json::json!({
+        "export": "subject_access",
+        "request": request.to_string(),
+        "subject": review.request.subject.wire(),
+        "format": "json",
+        "items": out.items.len(),
+        "released": review.released.len(),
+        "sha256": hex::encode(Sha256::digest(&bytes)),
+    });
+    let case = review.request.case_id;
+    save_recorded(path, &bytes, || {
+        vault.record_event(
+            waymark_vault::audit::AuditAction::Export,
+            Some(RecordKind::Case),
+            Some(case.as_uuid()),
+            Some(case),
+            detail,
+        )?;
+        Ok(())
+    })
 }
 
 /// The quarterly return as a table for the commissioner's own spreadsheet.

@@ -8,11 +8,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The shipped templates, compiled in so the binary prints wherever it runs.
-const SHIPPED: [(&str, &[u8]); 8] = [
+const SHIPPED: [(&str, &[u8]); 9] = [
     ("common.typ", include_bytes!("../../../assets/templates/common.typ")),
     ("safety-plan.typ", include_bytes!("../../../assets/templates/safety-plan.typ")),
     ("chronology.typ", include_bytes!("../../../assets/templates/chronology.typ")),
     ("hearings.typ", include_bytes!("../../../assets/templates/hearings.typ")),
+    ("subject-access.typ", include_bytes!("../../../assets/templates/subject-access.typ")),
     waymark_report::TEMPLATE,
     ("service.toml", include_bytes!("../../../assets/templates/service.toml")),
     ("discreet.toml", SHIPPED_DISCREET),

@@ -395,6 +395,64 @@ fn the_quarterly_return_prints_the_caseloads_counts_and_names_no_one() {
 }
 
 #[test]
+fn a_subject_access_export_holds_the_victims_information_and_others_only_once_released() {
+    // Why: she is owed all of hers within a month; a witness's or the
+    // perpetrator's details reach her only when the advocate releases them.
+    let mut f = fixture();
+    let file = f.file();
+    let victim = file.victim.as_ref().unwrap().clone();
+    let perpetrator = file.perpetrators[0].clone();
+    let his_name = perpetrator.names[0].clone();
+    let today = f.vault.today();
+    let request = f.vault.access_request(f.case, waymark_domain::access::AccessSubject::Victim, today).unwrap();
+    let confirmed = Options { address_confirmed: true, ..Options::default() };
+    let print = |f: &mut Fixture, name: &str| -> String {
+        let pdf = f.print(&Request::SubjectAccess { request: request.id }, confirmed, name);
+        assert_structurally_valid(&pdf);
+        pages_of(&pdf).join(" ")
+    };
+    let text = print(&mut f, "sar-1.pdf");
+    assert!(text.contains("The information we hold about you") && text.contains("OFFICIAL-SENSITIVE"));
+    assert!(text.contains(&victim.name), "her name is hers");
+    let account = file.incidents[0].original.account.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+    assert!(text.contains(&account), "her account of what happened: {account}");
+    assert!(!text.contains(&his_name), "his details are withheld");
+    assert!(text.contains("It is the perpetrator's information"), "and she is told something was");
+
+    let review = f.vault.access_review(request.id).unwrap();
+    let names = review
+        .items
+        .iter()
+        .find(|i| i.kind == waymark_domain::RecordKind::Perpetrator && i.text.contains(&his_name))
+        .unwrap();
+    f.vault.access_release(request.id, &names.key).unwrap();
+    let released = print(&mut f, "sar-2.pdf");
+    assert!(released.contains(&his_name), "released, item by item");
+
+    // Her correction to an incident (the right to rectification) is an amendment, and the export shows it.
+    let incident = file.incidents[0].original.id.as_uuid();
+    let fix = waymark_domain::patch::Patch::parse(&["location=At the bus station, not the park".to_owned()]).unwrap();
+    f.vault.amend_incident(incident, "She corrected where it happened", &fix).unwrap();
+    let corrected = print(&mut f, "sar-3.pdf");
+    assert!(corrected.contains("A correction to an incident"), "{corrected}");
+    assert!(corrected.contains("She corrected where it happened") && corrected.contains("not the park"));
+    // The same export as JSON, for a requester who asks for it electronically.
+    let json_path = f.dir.path().join("sar.json");
+    waymark_print::save_subject_access_json(&mut f.vault, request.id, &json_path).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
+    assert_eq!(json["format"], "waymark-subject-access");
+    let words = json["records"].to_string();
+    assert!(words.contains(&victim.name) && words.contains(&his_name) && words.contains("not the park"));
+    assert!(json["withheld"].as_array().is_some_and(|w| !w.is_empty()), "what is still withheld is counted");
+    let events = f.vault.audit_events(Some(f.case), 80).unwrap();
+    let printed = events.iter().filter(|e| e.action == waymark_vault::audit::AuditAction::Print).count();
+    let exported = events.iter().filter(|e| e.action == waymark_vault::audit::AuditAction::Export).count();
+    let released = events.iter().filter(|e| e.action == waymark_vault::audit::AuditAction::AccessReleased).count();
+    assert_eq!((printed, exported, released), (3, 1, 1), "every print, export and release is audited");
+    keep_first_page(&f.dir.path().join("sar-1.pdf"), "subject-access");
+}
+
+#[test]
 fn the_same_data_and_clock_give_the_same_bytes() {
     let mut f = fixture();
     for request in [

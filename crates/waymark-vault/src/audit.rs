@@ -41,12 +41,16 @@ pub enum AuditAction {
     Import,
     /// A case the clinic erased, erased here: its id, who erased it, and counts of what went.
     CaseErased,
+    /// A subject access request recorded (the request's id, whose, when due).
+    AccessRequested,
+    /// One withheld item of a subject access export released (the request and the item's key).
+    AccessReleased,
     /// Written by a newer Waymark.
     Unrecognised,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 24] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::List,
@@ -69,6 +73,8 @@ impl AuditAction {
         AuditAction::ReminderSnoozed,
         AuditAction::Import,
         AuditAction::CaseErased,
+        AuditAction::AccessRequested,
+        AuditAction::AccessReleased,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -95,6 +101,8 @@ impl AuditAction {
             AuditAction::ReminderSnoozed => "reminder_snoozed",
             AuditAction::Import => "import",
             AuditAction::CaseErased => "case_erased",
+            AuditAction::AccessRequested => "access_requested",
+            AuditAction::AccessReleased => "access_released",
             AuditAction::Unrecognised => "unrecognised",
         }
     }

@@ -3,6 +3,7 @@
 //! transaction), queries, and encrypted backup. This is the only crate that
 //! writes SQL.
 
+pub mod access;
 pub mod audit;
 pub mod backup;
 mod clocks;

@@ -1355,3 +1355,90 @@ fn the_clinics_erase_op_removes_a_case_and_its_ops_content_and_leaves_the_others
     b.sync_apply(&[late], 1002).unwrap();
     assert!(!every_stored_value(&b).contains("ERASE-1"));
 }
+
+#[test]
+fn a_subject_access_request_withholds_other_peoples_information_until_released_one_by_one_and_audits_each_step() {
+    // Why: a victim must get everything held about her within a month, and
+    // nothing about anyone else unless the advocate decides, item by item,
+    // with a record of every release and export; where she lives never
+    // reaches the perpetrator.
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let mut v = new_vault(dir.path(), &c);
+    let case = add_case(&mut v, "SAR-1");
+    v.add(
+        RecordKind::Victim,
+        Some(case),
+        &patch(&["name=Vera Victim", "address.lines+=1 Demo Street", "address.postcode=DE1 1MO"]),
+    )
+    .unwrap();
+    v.add(
+        RecordKind::Perpetrator,
+        Some(case),
+        &patch(&["names+=Percy Perpetrator", "relationship=ex_intimate_partner"]),
+    )
+    .unwrap();
+    v.add(
+        RecordKind::Incident,
+        Some(case),
+        &patch(&[
+            "occurred_at=2026-11-02T10:00",
+            "account=He waited by the gate",
+            "channel=in_person",
+            "behaviours+=loitering",
+            "witnesses+=Wendy Witness",
+        ]),
+    )
+    .unwrap();
+    let today = v.today();
+    let request = v.access_request(case, waymark_domain::access::AccessSubject::Victim, today).unwrap();
+    assert_eq!(request.due_on, today.checked_add_months(chrono::Months::new(1)).unwrap(), "due a month later");
+    let review = v.access_review(request.id).unwrap();
+    let witness = review.items.iter().find(|i| i.text.contains("Wendy Witness")).unwrap().clone();
+    let perpetrator = review.items.iter().find(|i| i.text.contains("Percy Perpetrator")).unwrap().clone();
+    let shown = |v: &mut Vault| -> String {
+        let (_, out) = v.access_export(request.id).unwrap();
+        out.items.iter().map(|i| i.text.clone()).collect::<Vec<_>>().join("\n")
+    };
+    let before = shown(&mut v);
+    assert!(before.contains("Vera Victim") && before.contains("He waited by the gate"), "hers is in it");
+    assert!(!before.contains("Wendy Witness") && !before.contains("Percy Perpetrator"), "others' withheld");
+    v.access_release(request.id, &witness.key).unwrap();
+    let after = shown(&mut v);
+    assert!(after.contains("Wendy Witness") && !after.contains("Percy Perpetrator"), "released one by one");
+    assert!(v.access_release(request.id, "no-such/item").is_err(), "only an item of the request");
+    let own = review.items.iter().find(|i| i.withheld.is_none()).unwrap();
+    assert!(v.access_release(request.id, &own.key).is_err(), "her own needs no release");
+    let _ = perpetrator;
+
+    // The perpetrator's request: her address never, even when asked for.
+    v.add(
+        RecordKind::ProtectiveOrder,
+        Some(case),
+        &patch(&[
+            "order_type=spo",
+            "issued_by=Demo Court",
+            r#"conditions:=[{"kind": "exclusion_zone", "text": "Not to enter 1 Demo Street"}]"#,
+        ]),
+    )
+    .unwrap();
+    let his = v.access_request(case, waymark_domain::access::AccessSubject::Perpetrator, today).unwrap();
+    let items = v.access_review(his.id).unwrap().items;
+    assert!(items.iter().all(|i| !i.text.contains("Vera Victim")), "her record is not his information");
+    let street = items.iter().find(|i| i.text.contains("Demo Street")).expect("the order's condition is his too");
+    assert!(!street.releasable);
+    assert!(v.access_release(his.id, &street.key).is_err(), "where she lives is never released to him");
+    let (_, out) = v.access_export(his.id).unwrap();
+    assert!(out.items.iter().any(|i| i.text.contains("Percy Perpetrator")), "his own record is his");
+    assert!(out.items.iter().all(|i| !i.text.contains("Demo Street")));
+
+    let audited: Vec<_> = v.audit_events(Some(case), 100).unwrap().into_iter().map(|e| e.action).collect();
+    use crate::audit::AuditAction as A;
+    for action in [A::AccessRequested, A::AccessReleased, A::Export, A::View] {
+        assert!(audited.contains(&action), "{action:?} is audited");
+    }
+    let details: String =
+        v.audit_events(Some(case), 100).unwrap().iter().map(|e| e.detail.to_string()).collect::<Vec<_>>().join(" ");
+    assert!(!details.contains("Wendy") && !details.contains("Vera"), "the audit holds keys and counts, never words");
+    v.audit_verify().unwrap();
+}

@@ -54,6 +54,11 @@ pub(crate) const RULES: KindRules = KindRules {
             "referral": {"received_on": today, "consent_recorded": false}
         })
     },
+    // Her case as the service ran it; the referrer is someone else.
+    about_fields: &[
+        ("referral.referrer", crate::access::About::Others),
+        ("referral.referrer_contact", crate::access::About::Others),
+    ],
     ..KindRules::PLAIN
 };
 

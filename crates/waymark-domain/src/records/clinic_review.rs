@@ -17,6 +17,8 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("decisions", "Decided").own_screen().shown_as(PanelDecision::show),
         Presented::new("actions", "Actions agreed").own_screen().shown_as(show_actions),
     ],
+    // What the panel's agencies brought and decided.
+    about: crate::access::About::Others,
     ..KindRules::PLAIN
 };
 

@@ -17,6 +17,7 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("victims_code_update", "A Victims' Code update was given"),
     ],
     new_doc: |n| ids_and(n, json!({"at": n.now.to_rfc3339(), "with_victim": true})),
+    about: crate::access::About::Victim,
     ..KindRules::PLAIN
 };
 

@@ -21,6 +21,7 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("victim_attends", "The victim attended").later(),
         Presented::new("vps_read", "The Victim Personal Statement was read").later(),
     ],
+    about: crate::access::About::Both,
     ..KindRules::PLAIN
 };
 

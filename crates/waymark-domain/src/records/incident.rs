@@ -30,6 +30,9 @@ pub(crate) const RULES: KindRules = KindRules {
         let now = n.now.to_rfc3339();
         ids_and(n, json!({"occurred_at": now, "recorded_at": now, "recorded_by": n.actor, "behaviours": []}))
     },
+    // What happened between them; a witness or an officer is someone else.
+    about: crate::access::About::Both,
+    about_fields: &[("witnesses", crate::access::About::Others), ("officer", crate::access::About::Others)],
     ..KindRules::PLAIN
 };
 
@@ -45,6 +48,7 @@ pub(crate) const AMENDMENT_RULES: KindRules = KindRules {
         Presented::new("made_by", "Corrected by"),
     ],
     internal: &["id", "case_id", "incident_id"],
+    about: crate::access::About::Both,
     ..KindRules::PLAIN
 };
 

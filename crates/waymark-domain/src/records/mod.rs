@@ -78,7 +78,7 @@ pub(crate) mod risk;
 pub(crate) mod safety_plan;
 pub(crate) mod task;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 pub(crate) mod victim;
 
 pub use case::*;

@@ -30,6 +30,7 @@ pub(crate) const RULES: KindRules = KindRules {
             .asked(Asked::WhenMadeAndLater)
             .shown_as(BailAuthority::show),
     ],
+    about: crate::access::About::Both,
     ..KindRules::PLAIN
 };
 
@@ -42,6 +43,7 @@ pub(crate) const BREACH_RULES: KindRules = KindRules {
         Presented::new("crime_reference", "Crime reference").asked(Asked::WhenMadeAndLater),
         Presented::new("outcome", "Outcome").later(),
     ],
+    about: crate::access::About::Both,
     ..KindRules::PLAIN
 };
 

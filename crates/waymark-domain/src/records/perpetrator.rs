@@ -32,6 +32,7 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("typology", "Typology").own_screen().shown_as(Typology::show),
     ],
     new_doc: |n| ids_and(n, json!({"names": []})),
+    about: crate::access::About::Perpetrator,
     ..KindRules::PLAIN
 };
 

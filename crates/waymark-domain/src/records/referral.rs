@@ -13,6 +13,7 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("outcome", "Outcome").later(),
         Presented::new("outcome_on", "Outcome on").later(),
     ],
+    about: crate::access::About::Victim,
     ..KindRules::PLAIN
 };
 

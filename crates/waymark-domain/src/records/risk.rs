@@ -20,6 +20,7 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("next_review_on", "Review by"),
     ],
     new_doc: |n| ids_and(n, json!({"assessed_on": n.today.to_string(), "assessor": n.actor, "answers": {}})),
+    about: crate::access::About::Victim,
     ..KindRules::PLAIN
 };
 

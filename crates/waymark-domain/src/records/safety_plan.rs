@@ -24,6 +24,7 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("support_network", "Support network").own_screen().not_in_summaries(),
     ],
     new_doc: |n| ids_and(n, json!({"made_on": n.today.to_string(), "made_by": n.actor})),
+    about: crate::access::About::Victim,
     ..KindRules::PLAIN
 };
 

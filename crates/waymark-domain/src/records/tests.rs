@@ -140,7 +140,7 @@ fn safe_contact_rules_read_plainly_beside_a_number() {
 
 /// A record of each kind as a new one starts (`KindRules::new_doc`) with
 /// what a person must still fill in, serialised back to its document.
-fn sample_doc(kind: RecordKind) -> serde_json::Value {
+pub(crate) fn sample_doc(kind: RecordKind) -> serde_json::Value {
     use serde_json::json;
     let n = crate::patch::NewRecord {
         id: Uuid::from_u128(1),
@@ -180,7 +180,7 @@ fn sample_doc(kind: RecordKind) -> serde_json::Value {
 
 /// A document with more fields set, read as its kind and written back (so
 /// every field is there, unset ones as null).
-fn with_fields(kind: RecordKind, mut doc: serde_json::Value, more: serde_json::Value) -> serde_json::Value {
+pub(crate) fn with_fields(kind: RecordKind, mut doc: serde_json::Value, more: serde_json::Value) -> serde_json::Value {
     if let (Some(doc), serde_json::Value::Object(more)) = (doc.as_object_mut(), more) {
         doc.extend(more);
     }
@@ -272,7 +272,7 @@ fn an_incident_with_every_field_filled_reads_out_every_presented_field() {
 
 /// A sample with the structures a new record leaves empty filled in, so
 /// every presented path has something to read.
-fn filled_doc(kind: RecordKind) -> serde_json::Value {
+pub(crate) fn filled_doc(kind: RecordKind) -> serde_json::Value {
     let doc = sample_doc(kind);
     let more = match kind {
         RecordKind::Case => {

@@ -31,6 +31,9 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("sharing_without_consent", "Shared without consent").own_screen(),
     ],
     at_clinic: AtClinic::WithholdUnlessShared(&["address", "safe_contact", "dependants"]),
+    about: crate::access::About::Victim,
+    // Her children are their own people.
+    about_fields: &[("dependants", crate::access::About::Others)],
     ..KindRules::PLAIN
 };
 

@@ -12,6 +12,7 @@ pub(crate) mod chronology;
 pub(crate) mod hearings;
 pub(crate) mod quarterly_return;
 pub(crate) mod safety_plan;
+pub(crate) mod subject_access;
 
 /// What a printout is made from, for the one path every printout takes.
 pub(crate) struct Gather<'a> {
