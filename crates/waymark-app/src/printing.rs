@@ -35,6 +35,9 @@ pub struct PrintForm {
     /// The quarter a quarterly return counts (the return only).
     #[serde(default)]
     pub quarter: Option<waymark_domain::report::Quarter>,
+    /// The subject access request whose answer this is (that answer only).
+    #[serde(default)]
+    pub request: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -88,6 +91,9 @@ fn request_for(form: &PrintForm) -> Result<Request> {
         }
         DocumentKind::QuarterlyReturn => Request::QuarterlyReturn {
             quarter: form.quarter.ok_or_else(|| DeskError::field("quarter", "is required: choose the quarter"))?,
+        },
+        DocumentKind::SubjectAccess => Request::SubjectAccess {
+            request: form.request.ok_or_else(|| DeskError::field("request", "is required: choose the request"))?,
         },
     })
 }

@@ -254,6 +254,7 @@ fn print_previews_in_memory_saves_only_where_asked_and_records_each_print() {
         limit: None,
         address_confirmed: false,
         quarter: None,
+        request: None,
     };
     let preview = desk.print_preview(form.clone()).unwrap();
     assert_eq!(preview.file_name, "my-plan.pdf", "a discreet file name");
@@ -312,6 +313,7 @@ fn print_errors_reach_the_ui_with_a_code_and_the_field() {
         limit: None,
         address_confirmed: false,
         quarter: None,
+        request: None,
     };
     assert_eq!(desk.print_preview(form.clone()).unwrap_err().fields[0].field, "case_id");
     form.document = DocumentKind::SafetyPlan;

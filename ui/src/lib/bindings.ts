@@ -138,6 +138,10 @@ export type AuditAction = "create" | "update" | "list" | "view" | "print" | "exp
 "import" | 
 /**  A case the clinic erased, erased here: its id, who erased it, and counts of what went. */
 "case_erased" | 
+/**  A subject access request recorded (the request's id, whose, when due). */
+"access_requested" | 
+/**  One withheld item of a subject access export released (the request and the item's key). */
+"access_released" | 
 /**  Written by a newer Waymark. */
 "unrecognised";
 
@@ -657,7 +661,7 @@ export type DeskError_Serialize = {
 export type Destination = "file" | "printer";
 
 /**  The printouts. */
-export type DocumentKind = "safety_plan" | "chronology" | "hearings" | "quarterly_return";
+export type DocumentKind = "safety_plan" | "chronology" | "hearings" | "quarterly_return" | "subject_access";
 
 export type DueItem = DueItem_Serialize | DueItem_Deserialize;
 
@@ -1267,6 +1271,8 @@ export type PrintForm_Deserialize = {
 	address_confirmed?: boolean,
 	/**  The quarter a quarterly return counts (the return only). */
 	quarter?: string | null,
+	/**  The subject access request whose answer this is (that answer only). */
+	request?: string | null,
 };
 
 export type PrintForm_Serialize = {
@@ -1283,6 +1289,8 @@ export type PrintForm_Serialize = {
 	address_confirmed: boolean,
 	/**  The quarter a quarterly return counts (the return only). */
 	quarter: string | null,
+	/**  The subject access request whose answer this is (that answer only). */
+	request: string | null,
 };
 
 export type PrintPreview = {
