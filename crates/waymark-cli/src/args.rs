@@ -430,6 +430,9 @@ pub enum AccessCmd {
         case: String,
         #[arg(long, value_enum)]
         subject: Subject,
+        /// For a perpetrator's request: his record's id (`perpetrator list CASE`), as a case may hold more than one.
+        #[arg(long)]
+        perpetrator: Option<uuid::Uuid>,
         /// The day it was received (default today).
         #[arg(long)]
         received_on: Option<chrono::NaiveDate>,
@@ -439,6 +442,13 @@ pub enum AccessCmd {
     /// Every item the case holds for the request: the requester's own, and
     /// what is withheld (and why) until released.
     Review { request: uuid::Uuid },
+    /// Withhold one of the requester's own items under an exemption.
+    Withhold {
+        request: uuid::Uuid,
+        key: String,
+        #[arg(long, value_enum)]
+        reason: Exemption,
+    },
     /// Release withheld items to the requester, by the keys `review` lists.
     Release {
         request: uuid::Uuid,
@@ -451,6 +461,26 @@ pub enum AccessCmd {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Exemption {
+    Crime,
+    SeriousHarm,
+    IdentifiesSomeone,
+    LegalPrivilege,
+}
+
+impl Exemption {
+    pub fn into_reason(self) -> waymark_domain::ExemptionReason {
+        use waymark_domain::ExemptionReason as R;
+        match self {
+            Exemption::Crime => R::Crime,
+            Exemption::SeriousHarm => R::SeriousHarm,
+            Exemption::IdentifiesSomeone => R::IdentifiesSomeone,
+            Exemption::LegalPrivilege => R::LegalPrivilege,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

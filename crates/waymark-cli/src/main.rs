@@ -167,10 +167,10 @@ fn print(dir: &Path, json: bool, cmd: PrintCmd) -> Outcome {
 fn access(dir: &Path, json: bool, cmd: AccessCmd) -> Outcome {
     let mut vault = unlock(dir)?;
     match cmd {
-        AccessCmd::Request { case, subject, received_on } => {
+        AccessCmd::Request { case, subject, perpetrator, received_on } => {
             let case = vault.resolve_case(&case)?;
             let on = received_on.unwrap_or_else(|| vault.today());
-            let request = vault.access_request(case, subject.into_subject(), on)?;
+            let request = vault.access_request(case, subject.into_subject(), perpetrator, on)?;
             output::done(
                 json,
                 &format!(
@@ -187,6 +187,9 @@ fn access(dir: &Path, json: bool, cmd: AccessCmd) -> Outcome {
             output::access_requests(json, &vault.access_requests(case)?);
         }
         AccessCmd::Review { request } => output::access_review(json, &vault.access_review(request)?),
+        AccessCmd::Withhold { request, key, reason } => {
+            output::access_review(json, &vault.access_withhold(request, &key, reason.into_reason())?)
+        }
         AccessCmd::Release { request, keys } => {
             let mut review = None;
             for key in &keys {

@@ -428,11 +428,16 @@ pub fn access_review(json: bool, review: &waymark_vault::access::AccessReview) {
         show_date(review.request.due_on)
     );
     for item in &review.items {
-        let state = match (item.withheld, review.released.contains(&item.key)) {
-            (None, _) => "in the export".to_owned(),
-            (Some(_), true) => "RELEASED".to_owned(),
-            (Some(why), false) if item.releasable => format!("withheld: {}", why.label()),
-            (Some(why), false) => format!("withheld, never released: {}", why.label()),
+        let exempt = review.exempt.iter().find(|(key, _)| *key == item.key).map(|(_, why)| why);
+        let state = match (item.withheld, exempt, review.released.contains(&item.key) && item.releasable) {
+            (None, Some(why), _) => format!("WITHHELD under an exemption: {}", why.label()),
+            (None, None, _) => "in the export".to_owned(),
+            (Some(_), _, true) => "RELEASED".to_owned(),
+            (Some(why), _, false) if review.changed_since_release.contains(&item.key) => {
+                format!("withheld: changed since it was released, release it again to send it ({})", why.label())
+            }
+            (Some(why), _, false) if item.releasable => format!("withheld: {}", why.label()),
+            (Some(why), _, false) => format!("withheld, never released: {}", why.label()),
         };
         say!("  {}  {}: {}  [{state}]", item.key, item.label, item.text);
     }

@@ -137,7 +137,7 @@ pub fn erase(
     loop {
         // The erase op is schema 11. A laptop from before cannot read the action at all,
         // so every laptop must be updated before the first erasure (docs/sync-protocol.md).
-        let op = numbered(store, clinic, vec![change.clone()], waymark_protocol::SCHEMA_VERSION, now)?.remove(0);
+        let op = numbered(store, clinic, vec![change.clone()], waymark_protocol::ERASE_SCHEMA_VERSION, now)?.remove(0);
         let erasure = crate::store::Erasure {
             case_id: case,
             erased_at: now,

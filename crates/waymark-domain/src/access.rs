@@ -11,7 +11,7 @@
 
 use crate::disclosure::Finder;
 use crate::record::{Record, RecordKind};
-use crate::records::Address;
+use crate::records::Victim;
 pub use crate::vocab::{AccessSubject, WithheldBecause};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -31,6 +31,9 @@ pub enum About {
     Others,
     /// How the service ran her case: its reference, dates and status.
     Service,
+    /// About the perpetrator, but told to the service by someone else (his
+    /// mental health, weapons, MAPPA status): the source could be identified.
+    PerpetratorFromOthers,
 }
 
 /// One item: a field of a record as a person reads it.
@@ -85,27 +88,64 @@ fn placed(subject: AccessSubject, record: About, about: About) -> Option<Option<
     }
     match (subject, about) {
         (AccessSubject::Victim, A::Victim | A::Both | A::Service) => Some(None),
-        (AccessSubject::Victim, A::Perpetrator) => Some(Some(W::AboutThePerpetrator)),
+        (AccessSubject::Victim, A::Perpetrator | A::PerpetratorFromOthers) => Some(Some(W::AboutThePerpetrator)),
         (AccessSubject::Perpetrator, A::Perpetrator) => Some(None),
+        (AccessSubject::Perpetrator, A::PerpetratorFromOthers) => Some(Some(W::CameFromOthers)),
         (AccessSubject::Perpetrator, A::Both) => Some(Some(W::AboutTheVictim)),
         (_, A::Others) => Some(Some(W::AboutSomeoneElse)),
         (AccessSubject::Perpetrator, A::Victim | A::Service) => None,
     }
 }
 
+/// Where the victim can be found or reached, as text may show it: her
+/// address, her safe phones and e-mail.
+fn whereabouts(victim: Option<&Victim>) -> Finder<()> {
+    let mut finder = Finder::new();
+    if let Some(victim) = victim {
+        if let Some(address) = &victim.address {
+            finder.add_address(&(), address);
+        }
+        for phone in &victim.safe_contact.phones {
+            finder.add_phone(&(), &phone.number);
+        }
+        if let Some(email) = &victim.safe_contact.email {
+            finder.add_handle(&(), email);
+        }
+    }
+    finder
+}
+
+/// Whether a field is one a kind never lets reach the perpetrator (`KindRules::never_to_perpetrator`).
+fn never_to_perpetrator(kind: RecordKind, field: &str) -> bool {
+    kind.rules().never_to_perpetrator.iter().any(|f| field == *f || field.starts_with(&format!("{f}.")))
+}
+
 /// Every item a case's records hold for `subject`, in the order given (the
-/// caller lists a case's records kind by kind). `victim_addresses` are the
-/// victim's addresses: in a perpetrator's export any item that shows one is
-/// withheld and can never be released.
-pub fn items(subject: AccessSubject, records: &[Record], victim_addresses: &[Address]) -> Vec<AccessItem> {
-    let finder = Finder::of_addresses(victim_addresses);
+/// caller lists a case's records kind by kind). In a perpetrator's export,
+/// `requester` is his record: another perpetrator's record is someone
+/// else's; and any item that could show where `victim` is or how to reach
+/// her (her address, safe phones or e-mail in its words, or a field its kind
+/// never lets reach him) is withheld and can never be released.
+pub fn items(
+    subject: AccessSubject,
+    records: &[Record],
+    victim: Option<&Victim>,
+    requester: Option<Uuid>,
+) -> Vec<AccessItem> {
+    let finder = whereabouts(victim);
     let mut out = Vec::new();
     for record in records {
         let kind = record.kind();
+        let someone_else =
+            subject == AccessSubject::Perpetrator && kind == RecordKind::Perpetrator && Some(record.id()) != requester;
         for shown in record.presented_text() {
-            let Some(mut withheld) = placed(subject, kind.rules().about, about(kind, shown.field)) else { continue };
+            let field_about = if someone_else { About::Others } else { about(kind, shown.field) };
+            let record_about = if someone_else { About::Others } else { kind.rules().about };
+            let Some(mut withheld) = placed(subject, record_about, field_about) else { continue };
             let mut releasable = true;
-            if subject == AccessSubject::Perpetrator && !finder.is_empty() && finder.find(&shown.text).is_some() {
+            let locates =
+                never_to_perpetrator(kind, shown.field) || (!finder.is_empty() && finder.find(&shown.text).is_some());
+            if subject == AccessSubject::Perpetrator && locates {
                 withheld = Some(WithheldBecause::ShowsWhereTheVictimLives);
                 releasable = false;
             }
@@ -134,12 +174,17 @@ pub struct AccessExport {
     pub withheld: Vec<(WithheldBecause, u32)>,
 }
 
-/// The export of `items` with the keys in `released` released. A key that
-/// names an item that may not be released, or none, releases nothing.
-pub fn export(subject: AccessSubject, items: Vec<AccessItem>, released: &[String]) -> AccessExport {
+/// The export of `items` with the keys in `released` released and those in
+/// `exempt` (the requester's own items the advocate withheld under an
+/// exemption) kept back. A key that names an item that may not be released,
+/// or none, releases nothing.
+pub fn export(subject: AccessSubject, items: Vec<AccessItem>, released: &[String], exempt: &[String]) -> AccessExport {
     let mut shown = Vec::new();
     let mut withheld: Vec<(WithheldBecause, u32)> = Vec::new();
-    for item in items {
+    for mut item in items {
+        if item.withheld.is_none() && exempt.contains(&item.key) {
+            item.withheld = Some(WithheldBecause::Exempt);
+        }
         let let_out = item.withheld.is_none() || (item.releasable && released.contains(&item.key));
         if let_out {
             shown.push(item);
@@ -166,6 +211,10 @@ mod tests {
     /// A small case: the victim with her child, the perpetrator, an incident
     /// with a witness, an order whose condition names her street, her safety
     /// plan, and the case with its referrer.
+    fn perpetrator_id() -> Uuid {
+        case_records().iter().find(|r| r.kind() == RecordKind::Perpetrator).unwrap().id()
+    }
+
     fn case_records() -> Vec<Record> {
         vec![
             record(
@@ -173,10 +222,18 @@ mod tests {
                 json!({"referral": {"received_on": "2026-11-30", "source": "police", "reason": "Repeated calls", "consent_recorded": true, "referrer": "PC Referrer"}}),
             ),
             record(RecordKind::Victim, json!({"name": "Vera Victim"})),
-            record(RecordKind::Perpetrator, json!({"names": ["Percy Perpetrator"]})),
+            record(
+                RecordKind::Perpetrator,
+                json!({"names": ["Percy Perpetrator"], "mental_health": "Told us by her GP"}),
+            ),
+            record(RecordKind::Perpetrator, json!({"id": Uuid::from_u128(77), "names": ["Otto Other"]})),
             record(
                 RecordKind::Incident,
                 json!({"account": "He waited outside her work", "witnesses": ["Wendy Witness"]}),
+            ),
+            record(
+                RecordKind::Incident,
+                json!({"id": Uuid::from_u128(78), "account": "He rang 07700 900123 again", "location": "The Canary Cafe"}),
             ),
             record(
                 RecordKind::ProtectiveOrder,
@@ -186,8 +243,20 @@ mod tests {
         ]
     }
 
-    fn address() -> Vec<Address> {
-        vec![serde_json::from_value(json!({"lines": ["1 Demo Street"], "postcode": "DE1 1MO"})).unwrap()]
+    fn victim() -> Victim {
+        serde_json::from_value(
+            Record::from_doc(
+                RecordKind::Victim,
+                with_fields(
+                    RecordKind::Victim,
+                    filled_doc(RecordKind::Victim),
+                    json!({"safe_contact": {"phones": [{"number": "07700 900123"}], "email": "vera.safe@example.invalid"}}),
+                ),
+            )
+            .unwrap()
+            .to_doc(),
+        )
+        .unwrap()
     }
 
     fn find<'a>(items: &'a [AccessItem], text: &str) -> Option<&'a AccessItem> {
@@ -198,7 +267,7 @@ mod tests {
     fn a_victims_export_holds_her_own_and_withholds_the_perpetrator_and_other_people() {
         // Why: she is owed everything about her, and nobody else's information
         // leaves without the advocate deciding, item by item.
-        let items = items(AccessSubject::Victim, &case_records(), &address());
+        let items = items(AccessSubject::Victim, &case_records(), Some(&victim()), None);
         for own in
             ["Vera Victim", "He waited outside her work", "Bluebell", "Repeated calls", "Not to enter Demo Street"]
         {
@@ -219,7 +288,7 @@ mod tests {
     #[test]
     fn a_perpetrators_export_leaves_out_her_records_and_never_releases_where_she_lives() {
         // Why: he is owed what is about him, and must never learn where she lives.
-        let items = items(AccessSubject::Perpetrator, &case_records(), &address());
+        let items = items(AccessSubject::Perpetrator, &case_records(), Some(&victim()), Some(perpetrator_id()));
         assert_eq!(find(&items, "Percy Perpetrator").map(|i| i.withheld), Some(None));
         for hers in ["Vera Victim", "Bluebell", "Demo Child", "Repeated calls"] {
             assert!(find(&items, hers).is_none(), "{hers} is not his information at all");
@@ -228,14 +297,31 @@ mod tests {
         assert_eq!((incident.withheld, incident.releasable), (Some(WithheldBecause::AboutTheVictim), true));
         let street = find(&items, "Not to enter Demo Street").unwrap();
         assert_eq!((street.withheld, street.releasable), (Some(WithheldBecause::ShowsWhereTheVictimLives), false));
+        // Her safe phone in an account, and any place at all, never go to him either.
+        for locates in ["07700 900123", "The Canary Cafe"] {
+            let item = find(&items, locates).unwrap();
+            assert_eq!(
+                (item.withheld, item.releasable),
+                (Some(WithheldBecause::ShowsWhereTheVictimLives), false),
+                "{locates}"
+            );
+        }
+        // What others told us about him needs the advocate's look; another perpetrator is someone else.
+        assert_eq!(find(&items, "Told us by her GP").map(|i| i.withheld), Some(Some(WithheldBecause::CameFromOthers)));
+        assert_eq!(find(&items, "Otto Other").map(|i| i.withheld), Some(Some(WithheldBecause::AboutSomeoneElse)));
 
         // Released item by item; the street stays out even when named.
         let released = vec![incident.key.clone(), street.key.clone()];
-        let out = export(AccessSubject::Perpetrator, items.clone(), &released);
+        let out = export(AccessSubject::Perpetrator, items.clone(), &released, &[]);
         assert!(find(&out.items, "He waited outside her work").is_some());
         assert!(find(&out.items, "Not to enter Demo Street").is_none());
-        let none = export(AccessSubject::Perpetrator, items, &[]);
+        let none = export(AccessSubject::Perpetrator, items.clone(), &[], &[]);
         assert!(find(&none.items, "He waited outside her work").is_none(), "withheld until released");
+        // The advocate may keep back one of his own items under an exemption.
+        let own = find(&items, "Percy Perpetrator").unwrap().key.clone();
+        let exempt = export(AccessSubject::Perpetrator, items, &[], &[own]);
+        assert!(find(&exempt.items, "Percy Perpetrator").is_none());
+        assert!(exempt.withheld.iter().any(|(why, _)| *why == WithheldBecause::Exempt));
         assert!(none.withheld.iter().any(|(why, n)| *why == WithheldBecause::AboutTheVictim && *n >= 1));
     }
 

@@ -77,6 +77,10 @@ pub struct KindRules {
     /// request (`access.rs`), and the fields that are someone else's.
     pub about: crate::access::About,
     pub about_fields: &'static [(&'static str, crate::access::About)],
+    /// Fields that could show where the victim is or how to reach her (a
+    /// place, a condition naming a street, a witness care contact): never in
+    /// a perpetrator's subject access export, whatever the advocate decides.
+    pub never_to_perpetrator: &'static [&'static str],
 }
 
 /// What of a record the clinic's workspace sends (`KindRules::at_clinic`).
@@ -254,6 +258,7 @@ impl KindRules {
         at_clinic: AtClinic::Shown,
         about: crate::access::About::Service,
         about_fields: &[],
+        never_to_perpetrator: &[],
     };
 
     /// The label of a presented field.

@@ -398,7 +398,20 @@ vocabulary!(
         AboutThePerpetrator = "about_the_perpetrator" => "It is the perpetrator's information",
         AboutTheVictim = "about_the_victim" => "It is also the victim's information",
         AboutSomeoneElse = "about_someone_else" => "It is someone else's information (a witness, an officer, a referrer, an agency, a child)",
-        ShowsWhereTheVictimLives = "shows_where_the_victim_lives" => "It shows where the victim lives, which is never released to the perpetrator",
+        ShowsWhereTheVictimLives = "shows_where_the_victim_lives" => "It could show where the victim is or how to reach her, which is never released to the perpetrator",
+        CameFromOthers = "came_from_others" => "It is about the perpetrator but came from someone else, who could be identified",
+        Exempt = "exempt" => "An exemption in the Data Protection Act 2018 applies",
+    }
+);
+
+vocabulary!(
+    /// Why the advocate withholds one of the requester's own items
+    /// (Data Protection Act 2018, schedules 2 to 4).
+    ExemptionReason {
+        Crime = "crime" => "Giving it would be likely to prejudice the prevention or detection of crime",
+        SeriousHarm = "serious_harm" => "Giving it would be likely to cause serious harm to someone's physical or mental health",
+        IdentifiesSomeone = "identifies_someone" => "It would identify someone else, who has not agreed",
+        LegalPrivilege = "legal_privilege" => "It is covered by legal professional privilege",
     }
 );
 

@@ -30,6 +30,9 @@ pub enum PrintError {
     DiscreetUnsafe { exposure: Exposure, section: String, word: Option<String> },
     #[error("{}", address_message(pages))]
     AddressInText { pages: Vec<usize> },
+    /// A perpetrator's subject access answer: where the victim lives is never printed, confirmed or not.
+    #[error("an answer to a perpetrator's request is never printed with the victim's address confirmed; print it without confirming, and withhold whatever the check finds")]
+    AddressNeverConfirmed,
     #[error("only the safety plan has a discreet form; print this document without the discreet option")]
     DiscreetOnlyForPlan,
     #[error("this case has no safety plan yet; make one in the Safety plan section, then print")]
@@ -76,7 +79,7 @@ impl PrintError {
             PrintError::TemplatesUnreadable { .. } => ErrorCode::TemplateUnreadable,
             PrintError::Template { .. } => ErrorCode::TemplateError,
             PrintError::DiscreetUnsafe { .. } => ErrorCode::DiscreetUnsafe,
-            PrintError::AddressInText { .. } => ErrorCode::AddressInText,
+            PrintError::AddressInText { .. } | PrintError::AddressNeverConfirmed => ErrorCode::AddressInText,
             PrintError::DiscreetOnlyForPlan => ErrorCode::Invalid,
             PrintError::NoSafetyPlan => ErrorCode::NoSafetyPlan,
             PrintError::NoSuchPlanVersion { .. } => ErrorCode::NotFound,

@@ -225,6 +225,7 @@ impl Printer {
             victims,
             cases: held_cases,
             quarter,
+            request: answering,
         } = request.gather(&mut gather)?;
         // A discreet printout that did not say what to keep off its pages is never printed.
         if options.discreet && guard_parts.is_none() {
@@ -272,7 +273,7 @@ impl Printer {
             kind,
             options,
             sha256: hex::encode(Sha256::digest(&compiled.pdf)),
-            file_name: file_name(kind, options, &reference, version, today, quarter),
+            file_name: file_name(kind, options, &reference, version, today, quarter, answering),
             pdf: compiled.pdf,
             case,
             record,
@@ -293,10 +294,11 @@ fn file_name(
     version: Option<u32>,
     today: NaiveDate,
     quarter: Option<waymark_domain::report::Quarter>,
+    request: Option<Uuid>,
 ) -> String {
     let reference: String =
         reference.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
-    kind.file_name(&documents::Naming { options, reference: &reference, version, today, quarter })
+    kind.file_name(&documents::Naming { options, reference: &reference, version, today, quarter, request })
 }
 
 /// Records a print in the audit trail: who, when (the vault's clock), what,

@@ -404,10 +404,10 @@ fn a_subject_access_export_holds_the_victims_information_and_others_only_once_re
     let perpetrator = file.perpetrators[0].clone();
     let his_name = perpetrator.names[0].clone();
     let today = f.vault.today();
-    let request = f.vault.access_request(f.case, waymark_domain::access::AccessSubject::Victim, today).unwrap();
-    let confirmed = Options { address_confirmed: true, ..Options::default() };
+    let request = f.vault.access_request(f.case, waymark_domain::access::AccessSubject::Victim, None, today).unwrap();
+    // Her own answer holds her address on purpose: no confirming needed to print it.
     let print = |f: &mut Fixture, name: &str| -> String {
-        let pdf = f.print(&Request::SubjectAccess { request: request.id }, confirmed, name);
+        let pdf = f.print(&Request::SubjectAccess { request: request.id }, Options::default(), name);
         assert_structurally_valid(&pdf);
         pages_of(&pdf).join(" ")
     };
@@ -418,6 +418,33 @@ fn a_subject_access_export_holds_the_victims_information_and_others_only_once_re
     assert!(text.contains(&account), "her account of what happened: {account}");
     assert!(!text.contains(&his_name), "his details are withheld");
     assert!(text.contains("It is the perpetrator's information"), "and she is told something was");
+    assert!(text.contains("Information Commissioner"), "with her rights and where to complain");
+    let prepared =
+        f.printer.prepare(&mut f.vault, &Request::SubjectAccess { request: request.id }, Options::default()).unwrap();
+    let short = request.id.simple().to_string()[..8].to_owned();
+    assert!(prepared.file_name.starts_with(&format!("subject-access-{short}-")), "{}", prepared.file_name);
+
+    // His answer: never with her address confirmed, and without it, never her address.
+    let his_record = file.perpetrators[0].id.as_uuid();
+    let his = f
+        .vault
+        .access_request(f.case, waymark_domain::access::AccessSubject::Perpetrator, Some(his_record), today)
+        .unwrap();
+    let confirmed = Options { address_confirmed: true, ..Options::default() };
+    let refused = f.printer.prepare(&mut f.vault, &Request::SubjectAccess { request: his.id }, confirmed);
+    assert!(matches!(refused, Err(PrintError::AddressNeverConfirmed)));
+    let his_pdf = f.print(&Request::SubjectAccess { request: his.id }, Options::default(), "his.pdf");
+    let his_text = pages_of(&his_pdf).join(" ");
+    assert!(his_text.contains(&his_name), "his own details are his");
+    if let Some(address) = &victim.address {
+        for line in &address.lines {
+            assert!(!his_text.contains(line.as_str()), "her address is never in his answer");
+        }
+        if let Some(postcode) = &address.postcode {
+            assert!(!his_text.contains(postcode.as_str()));
+        }
+    }
+    assert!(!his_text.contains(&victim.name), "nothing of hers is in his answer unless released");
 
     let review = f.vault.access_review(request.id).unwrap();
     let names = review
@@ -448,7 +475,7 @@ fn a_subject_access_export_holds_the_victims_information_and_others_only_once_re
     let printed = events.iter().filter(|e| e.action == waymark_vault::audit::AuditAction::Print).count();
     let exported = events.iter().filter(|e| e.action == waymark_vault::audit::AuditAction::Export).count();
     let released = events.iter().filter(|e| e.action == waymark_vault::audit::AuditAction::AccessReleased).count();
-    assert_eq!((printed, exported, released), (3, 1, 1), "every print, export and release is audited");
+    assert_eq!((printed, exported, released), (4, 1, 1), "every print, export and release is audited");
     keep_first_page(&f.dir.path().join("sar-1.pdf"), "subject-access");
 }
 

@@ -31,4 +31,8 @@ pub const PROTOCOL_VERSION: u16 = 1;
 /// The newest op schema this build reads: a vault's schema version (its
 /// migration count; the vault's tests hold the two equal). An op from a newer
 /// schema is held, never applied or relayed, by a laptop and by the clinic.
-pub const SCHEMA_VERSION: u32 = 11;
+pub const SCHEMA_VERSION: u32 = 12;
+
+/// The first op schema that knows the `erase` action: the clinic's erase op
+/// carries it, so a laptop from schema 11 on applies it.
+pub const ERASE_SCHEMA_VERSION: u32 = 11;

@@ -23,7 +23,7 @@ pub enum Direction {
 pub enum OpAction {
     Create,
     Update,
-    /// The clinic erases a case everywhere (schema 11): its `record_id` and
+    /// The clinic erases a case everywhere (schema 11, `ERASE_SCHEMA_VERSION`): its `record_id` and
     /// `case_id` are the case, its `changes` are empty, and only the clinic
     /// may send one. A receiver deletes the case's records and replaces the
     /// content of every op of it with a tombstone that keeps the op's slot

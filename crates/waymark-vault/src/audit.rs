@@ -45,12 +45,14 @@ pub enum AuditAction {
     AccessRequested,
     /// One withheld item of a subject access export released (the request and the item's key).
     AccessReleased,
+    /// One of the requester's own items withheld under an exemption (the request, the key, the reason's code).
+    AccessWithheld,
     /// Written by a newer Waymark.
     Unrecognised,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 25] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::List,
@@ -75,6 +77,7 @@ impl AuditAction {
         AuditAction::CaseErased,
         AuditAction::AccessRequested,
         AuditAction::AccessReleased,
+        AuditAction::AccessWithheld,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -103,6 +106,7 @@ impl AuditAction {
             AuditAction::CaseErased => "case_erased",
             AuditAction::AccessRequested => "access_requested",
             AuditAction::AccessReleased => "access_released",
+            AuditAction::AccessWithheld => "access_withheld",
             AuditAction::Unrecognised => "unrecognised",
         }
     }

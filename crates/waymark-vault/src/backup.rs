@@ -30,9 +30,20 @@ pub const FORMAT_VERSION: u32 = 2;
 /// received, each field's clock and heads, conflicts and problems. Without
 /// them, ops pulled again after a restore would apply a second time.
 /// `erasures` (schema 11) keeps the cases the clinic erased, so a restored
-/// vault's op log still verifies.
-const SYNC_TABLES: [&str; 7] =
-    ["received_ops", "record_clocks", "field_clocks", "field_heads", "sync_conflicts", "sync_problems", "erasures"];
+/// vault's op log still verifies; the subject access tables (schema 12) keep
+/// each request's deadline and the advocate's releases and exemptions.
+const SYNC_TABLES: [&str; 10] = [
+    "received_ops",
+    "record_clocks",
+    "field_clocks",
+    "field_heads",
+    "sync_conflicts",
+    "sync_problems",
+    "erasures",
+    "access_requests",
+    "access_releases",
+    "access_exemptions",
+];
 const RESTORE_FILE: &str = "vault.db.restoring";
 
 /// Who can open a backup. age cannot mix a passphrase with other recipients,
@@ -379,11 +390,15 @@ fn load_into(conn: &mut Connection, doc: &BackupDoc, key_id: &str) -> Result<()>
         stmt.execute(params![a.seq, a.at, a.actor, a.action, a.kind, a.record_id, a.case_id, a.detail, hash])?;
     }
     drop(stmt);
-    for (table, rows) in doc.sync.iter().flatten() {
-        let Some(table) = SYNC_TABLES.iter().find(|t| **t == table.as_str()) else {
-            return Err(VaultError::BackupCorrupt);
-        };
-        load_table(&tx, table, rows)?;
+    // A table this build does not know is refused; known ones load in their
+    // listed order, so a subject access request is in before its releases.
+    if doc.sync.iter().flatten().any(|(table, _)| !SYNC_TABLES.contains(&table.as_str())) {
+        return Err(VaultError::BackupCorrupt);
+    }
+    for table in SYNC_TABLES {
+        if let Some(rows) = doc.sync.as_ref().and_then(|sync| sync.get(table)) {
+            load_table(&tx, table, rows)?;
+        }
     }
     let set = |k: &str, v: &str| tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![k, v]).map(|_| ());
     set("device_id", &doc.device_id)?;

@@ -21,7 +21,8 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "0008_escalation_reviews", sql: include_str!("migrations/0008_escalation_reviews.sql") },
     Migration { name: "0009_panel_decisions", sql: include_str!("migrations/0009_panel_decisions.sql") },
     Migration { name: "0010_return_fields", sql: include_str!("migrations/0010_return_fields.sql") },
-    Migration { name: "0011_data_protection", sql: include_str!("migrations/0011_data_protection.sql") },
+    Migration { name: "0011_erasure", sql: include_str!("migrations/0011_erasure.sql") },
+    Migration { name: "0012_subject_access", sql: include_str!("migrations/0012_subject_access.sql") },
 ];
 
 /// A 32 MiB page cache holds a caseload's working set, so pages are not

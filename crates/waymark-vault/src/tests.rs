@@ -1391,7 +1391,7 @@ fn a_subject_access_request_withholds_other_peoples_information_until_released_o
     )
     .unwrap();
     let today = v.today();
-    let request = v.access_request(case, waymark_domain::access::AccessSubject::Victim, today).unwrap();
+    let request = v.access_request(case, waymark_domain::access::AccessSubject::Victim, None, today).unwrap();
     assert_eq!(request.due_on, today.checked_add_months(chrono::Months::new(1)).unwrap(), "due a month later");
     let review = v.access_review(request.id).unwrap();
     let witness = review.items.iter().find(|i| i.text.contains("Wendy Witness")).unwrap().clone();
@@ -1409,6 +1409,11 @@ fn a_subject_access_request_withholds_other_peoples_information_until_released_o
     assert!(v.access_release(request.id, "no-such/item").is_err(), "only an item of the request");
     let own = review.items.iter().find(|i| i.withheld.is_none()).unwrap();
     assert!(v.access_release(request.id, &own.key).is_err(), "her own needs no release");
+    // One of her own items withheld under an exemption, with its reason.
+    let victim_name = review.items.iter().find(|i| i.text.contains("Vera Victim")).unwrap().key.clone();
+    v.access_withhold(request.id, &victim_name, ExemptionReason::SeriousHarm).unwrap();
+    assert!(!shown(&mut v).contains("Vera Victim"), "an exemption keeps her own item back");
+    assert!(v.access_withhold(request.id, &witness.key, ExemptionReason::Crime).is_err(), "only her own items");
     let _ = perpetrator;
 
     // The perpetrator's request: her address never, even when asked for.
@@ -1422,7 +1427,13 @@ fn a_subject_access_request_withholds_other_peoples_information_until_released_o
         ]),
     )
     .unwrap();
-    let his = v.access_request(case, waymark_domain::access::AccessSubject::Perpetrator, today).unwrap();
+    let his_record = v.list_kind(RecordKind::Perpetrator, case).unwrap()[0].id();
+    assert!(
+        v.access_request(case, waymark_domain::access::AccessSubject::Perpetrator, None, today).is_err(),
+        "a perpetrator's request names which perpetrator asked"
+    );
+    let his =
+        v.access_request(case, waymark_domain::access::AccessSubject::Perpetrator, Some(his_record), today).unwrap();
     let items = v.access_review(his.id).unwrap().items;
     assert!(items.iter().all(|i| !i.text.contains("Vera Victim")), "her record is not his information");
     let street = items.iter().find(|i| i.text.contains("Demo Street")).expect("the order's condition is his too");
@@ -1432,9 +1443,19 @@ fn a_subject_access_request_withholds_other_peoples_information_until_released_o
     assert!(out.items.iter().any(|i| i.text.contains("Percy Perpetrator")), "his own record is his");
     assert!(out.items.iter().all(|i| !i.text.contains("Demo Street")));
 
+    // A restored vault keeps each request's deadline and what the advocate decided.
+    let identity = age::x25519::Identity::generate();
+    let out = dir.path().join("sar-backup.age");
+    v.backup(&out, &BackupTo::Recipients(vec![identity.to_public()])).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let mut w = new_vault(other.path(), &c);
+    w.restore(&out, &BackupKey::Identity(identity)).unwrap();
+    let restored = w.access_review(request.id).unwrap();
+    assert_eq!((restored.released.len(), restored.exempt.len()), (1, 1));
+
     let audited: Vec<_> = v.audit_events(Some(case), 100).unwrap().into_iter().map(|e| e.action).collect();
     use crate::audit::AuditAction as A;
-    for action in [A::AccessRequested, A::AccessReleased, A::Export, A::View] {
+    for action in [A::AccessRequested, A::AccessReleased, A::AccessWithheld, A::Export, A::View] {
         assert!(audited.contains(&action), "{action:?} is audited");
     }
     let details: String =

@@ -142,6 +142,8 @@ export type AuditAction = "create" | "update" | "list" | "view" | "print" | "exp
 "access_requested" | 
 /**  One withheld item of a subject access export released (the request and the item's key). */
 "access_released" | 
+/**  One of the requester's own items withheld under an exemption (the request, the key, the reason's code). */
+"access_withheld" | 
 /**  Written by a newer Waymark. */
 "unrecognised";
 

@@ -123,6 +123,7 @@ export const DOCUMENT_NAMES: Record<B.DocumentKind, string> = {
   chronology: "Chronology of incidents",
   hearings: "Court hearings",
   quarterly_return: "Quarterly return",
+  subject_access: "Subject access answer",
 };
 
 /** The caseload's orders, as its "Sort by" list offers them. */

@@ -19,6 +19,7 @@ pub(crate) const RULES: KindRules = KindRules {
     ],
     // What the panel's agencies brought and decided.
     about: crate::access::About::Others,
+    never_to_perpetrator: &["actions"],
     ..KindRules::PLAIN
 };
 

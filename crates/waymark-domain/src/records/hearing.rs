@@ -22,6 +22,7 @@ pub(crate) const RULES: KindRules = KindRules {
         Presented::new("vps_read", "The Victim Personal Statement was read").later(),
     ],
     about: crate::access::About::Both,
+    never_to_perpetrator: &["special_measures", "witness_care_contact", "victim_attends"],
     ..KindRules::PLAIN
 };
 

@@ -33,6 +33,7 @@ pub(crate) const RULES: KindRules = KindRules {
     // What happened between them; a witness or an officer is someone else.
     about: crate::access::About::Both,
     about_fields: &[("witnesses", crate::access::About::Others), ("officer", crate::access::About::Others)],
+    never_to_perpetrator: &["location", "impact", "evidence", "police_force", "crime_reference"],
     ..KindRules::PLAIN
 };
 
@@ -49,6 +50,7 @@ pub(crate) const AMENDMENT_RULES: KindRules = KindRules {
     ],
     internal: &["id", "case_id", "incident_id"],
     about: crate::access::About::Both,
+    never_to_perpetrator: &["changes"],
     ..KindRules::PLAIN
 };
 

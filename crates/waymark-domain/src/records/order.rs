@@ -31,6 +31,7 @@ pub(crate) const RULES: KindRules = KindRules {
             .shown_as(BailAuthority::show),
     ],
     about: crate::access::About::Both,
+    never_to_perpetrator: &["conditions", "protected_persons"],
     ..KindRules::PLAIN
 };
 

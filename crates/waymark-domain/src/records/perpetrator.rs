@@ -33,6 +33,14 @@ pub(crate) const RULES: KindRules = KindRules {
     ],
     new_doc: |n| ids_and(n, json!({"names": []})),
     about: crate::access::About::Perpetrator,
+    // What the victim, the police or a clinician told the service about him: who said it could be identified.
+    about_fields: &[
+        ("weapons_notes", crate::access::About::PerpetratorFromOthers),
+        ("probation_status", crate::access::About::PerpetratorFromOthers),
+        ("mappa_status", crate::access::About::PerpetratorFromOthers),
+        ("mental_health", crate::access::About::PerpetratorFromOthers),
+        ("typology", crate::access::About::PerpetratorFromOthers),
+    ],
     ..KindRules::PLAIN
 };
 

@@ -23,6 +23,7 @@ pub(crate) fn gather(g: &mut Gather<'_>, case: CaseId) -> Result<Gathered> {
         victims: file.victim.iter().cloned().collect(),
         cases: vec![case],
         quarter: None,
+        request: None,
     })
 }
 

@@ -42,6 +42,7 @@ pub(crate) fn gather(g: &mut Gather<'_>, case: Option<CaseId>, limit: u32) -> Re
         victims: cases.iter().filter_map(|(_, v)| v.clone()).collect(),
         cases: case.into_iter().chain(cases.iter().map(|(c, _)| c.id)).collect(),
         quarter: None,
+        request: None,
     })
 }
 

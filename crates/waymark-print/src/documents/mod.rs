@@ -40,6 +40,8 @@ pub(crate) struct Gathered {
     pub cases: Vec<CaseId>,
     /// The quarter a return counts, for its file name.
     pub quarter: Option<waymark_domain::report::Quarter>,
+    /// The subject access request an answer is for, for its file name.
+    pub request: Option<Uuid>,
 }
 
 /// What a file name may be made of: never a name, only the service's own reference.
@@ -49,6 +51,7 @@ pub(crate) struct Naming<'a> {
     pub version: Option<u32>,
     pub today: NaiveDate,
     pub quarter: Option<waymark_domain::report::Quarter>,
+    pub request: Option<Uuid>,
 }
 
 pub(crate) fn to_value<T: serde::Serialize>(doc: &T) -> Result<serde_json::Value> {
@@ -73,9 +76,11 @@ mod tests {
                 version: Some(2),
                 today,
                 quarter: None,
+                request: None,
             };
-            // A return counts the caseload: its name is the quarter's, never a case's.
-            let names_a_case = kind != DocumentKind::QuarterlyReturn;
+            // A return counts the caseload: its name is the quarter's, never a case's. A
+            // subject access answer may go to the perpetrator: its name is the request's.
+            let names_a_case = !matches!(kind, DocumentKind::QuarterlyReturn | DocumentKind::SubjectAccess);
             assert_eq!(kind.file_name(&plain).contains("REF-1"), names_a_case, "{}", kind.wire());
             if kind.has_discreet_form() {
                 let discreet = super::Naming { options: Options { discreet: true, ..Options::default() }, ..plain };

@@ -26,6 +26,7 @@ pub(crate) fn gather(g: &mut Gather<'_>, quarter: Quarter) -> Result<Gathered> {
         victims: Vec::new(),
         cases: Vec::new(),
         quarter: Some(quarter),
+        request: None,
     })
 }
 

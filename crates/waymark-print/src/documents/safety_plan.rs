@@ -37,6 +37,7 @@ pub(crate) fn gather(g: &mut Gather<'_>, case: CaseId, version: Option<u32>) -> 
         victims: file.victim.iter().cloned().collect(),
         cases: vec![case],
         quarter: None,
+        request: None,
     })
 }
 

@@ -26,6 +26,8 @@ struct Doc {
     produced: crate::model::Produced,
     received_on: String,
     due_on: String,
+    /// The retention schedule in words, from the service's rules.
+    keeps: String,
     withheld: Vec<Withheld>,
     sections: Vec<Section>,
 }
@@ -46,6 +48,17 @@ struct Section {
 struct Item {
     label: String,
     text: String,
+}
+
+/// The service's retention schedule as a sentence.
+fn keeps(rules: &waymark_domain::retention::RetentionRules) -> String {
+    let plural = |n: u32, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
+    format!(
+        "{} after a case closes when no service was taken up, {} when we could not make contact, and otherwise {} after our last contact with you; longer only while the law needs it (for example, during court proceedings)",
+        plural(rules.no_service_taken_up_days, "day"),
+        plural(rules.not_contactable_months, "month"),
+        plural(rules.after_last_contact_years, "year"),
+    )
 }
 
 /// A record kind as the requester reads its heading.
@@ -89,21 +102,33 @@ pub(crate) fn gather(g: &mut Gather<'_>, request: Uuid) -> Result<Gathered> {
         produced: g.produced.clone(),
         received_on: long_date(review.request.received_on),
         due_on: long_date(review.request.due_on),
+        keeps: keeps(&g.vault.rules().retention),
         withheld: out.withheld.iter().map(|(why, count)| Withheld { count: *count, why: why.label() }).collect(),
         sections,
     };
     let case = review.request.case_id;
-    let victims: Vec<Victim> = g.vault.list_all::<Victim>()?.into_iter().filter(|v| v.case_id == case).collect();
+    let victims: Vec<Victim> = match review.request.subject {
+        // Her own answer holds her address on purpose: checking its pages for it would
+        // only teach advocates to confirm every print.
+        AccessSubject::Victim => Vec::new(),
+        // His never may: the pages are checked, and no one can confirm past it.
+        AccessSubject::Perpetrator => {
+            if g.options.address_confirmed {
+                return Err(crate::PrintError::AddressNeverConfirmed);
+            }
+            g.vault.list_all::<Victim>()?.into_iter().filter(|v| v.case_id == case).collect()
+        }
+    };
     Ok(Gathered {
         data: to_value(&doc)?,
-        // A perpetrator's copy must not carry the victim's case reference in its name.
-        case: (review.request.subject == AccessSubject::Victim).then_some(case),
+        case: Some(case),
         record: Some((RecordKind::Case, case.as_uuid())),
         version: None,
         discreet: None,
         victims,
         cases: vec![case],
         quarter: None,
+        request: Some(request),
     })
 }
 
@@ -135,6 +160,8 @@ pub(crate) fn json(
     serde_json::to_vec_pretty(&doc).map_err(|_| crate::PrintError::Internal { what: "the subject access export" })
 }
 
+/// The request's first eight hex digits tell two answers apart; neither names the case or a person.
 pub(crate) fn file_name(n: &Naming<'_>) -> String {
-    format!("subject-access-{}.pdf", n.today)
+    let request = n.request.map(|r| r.simple().to_string()).unwrap_or_default();
+    format!("subject-access-{}-{}.pdf", request.get(..8).unwrap_or_default(), n.today)
 }

@@ -96,10 +96,12 @@ pub(super) fn erase_case(
     }
     tx.prepare_cached("DELETE FROM sync_conflicts WHERE case_id = ?1")?.execute([&case_text])?;
     // Subject access requests name the case and its records' fields: they go with it.
-    tx.prepare_cached(
-        "DELETE FROM access_releases WHERE request_id IN (SELECT id FROM access_requests WHERE case_id = ?1)",
-    )?
-    .execute([&case_text])?;
+    for table in ["access_releases", "access_exemptions"] {
+        tx.prepare_cached(&format!(
+            "DELETE FROM {table} WHERE request_id IN (SELECT id FROM access_requests WHERE case_id = ?1)"
+        ))?
+        .execute([&case_text])?;
+    }
     tx.prepare_cached("DELETE FROM access_requests WHERE case_id = ?1")?.execute([&case_text])?;
     for op_id in &op_ids {
         tx.prepare_cached("DELETE FROM sync_problems WHERE op_id = ?1")?.execute([op_id])?;

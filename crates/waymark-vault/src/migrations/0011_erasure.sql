@@ -1,5 +1,5 @@
--- Waymark vault schema 11: data protection (the retention schedule, erasure
--- and subject access). Landed migrations are never edited: add a new file.
+-- Waymark vault schema 11: the retention schedule and erasure. Landed
+-- migrations are never edited: add a new file.
 --
 -- A case's legal hold (`legal_hold`, the reason and the day it began) is a
 -- field of the case's document: nothing to add here.
@@ -30,25 +30,3 @@ WHEN NOT (
     AND EXISTS (SELECT 1 FROM erasures WHERE erasures.case_id = OLD.case_id)
 )
 BEGIN SELECT RAISE(ABORT, 'the op log is append-only'); END;
-
--- Subject access requests (UK GDPR article 15): whose, about which case,
--- received when and due when (a month later). What the advocate released of
--- other people's information, item by item (a record id and a field), by whom
--- and when. Ids, codes and dates only.
-CREATE TABLE access_requests (
-    id TEXT PRIMARY KEY,
-    case_id TEXT NOT NULL,
-    subject TEXT NOT NULL CHECK (subject IN ('victim', 'perpetrator')),
-    received_on TEXT NOT NULL,
-    due_on TEXT NOT NULL,
-    made_at TEXT NOT NULL,
-    made_by TEXT NOT NULL
-) STRICT;
-CREATE INDEX access_requests_case ON access_requests (case_id);
-CREATE TABLE access_releases (
-    request_id TEXT NOT NULL REFERENCES access_requests (id),
-    item_key TEXT NOT NULL,
-    released_at TEXT NOT NULL,
-    released_by TEXT NOT NULL,
-    PRIMARY KEY (request_id, item_key)
-) STRICT, WITHOUT ROWID;
