@@ -664,7 +664,7 @@ describe("accessibility", () => {
     await user.click(earlier.getByRole("button", { name: "Save T-1: Check bail conditions" }));
     await earlier.findByRole("alert");
     expect(await serious()).toEqual([]);
-  });
+  }, 20_000); // Four screens audited in turn: on two busy cores this takes longer than the default 5 s.
 
   it("has none on the manager's published meeting and the panel's actions, read only", async () => {
     server(signedIn({ role: "manager", staff_code: "MGR1" }));
