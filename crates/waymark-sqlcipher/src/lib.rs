@@ -130,6 +130,45 @@ pub fn check_lock(migrations: &[Migration], lock: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Every page of a SQLCipher 4 database file and of its write-ahead log
+/// (`<file>-wal`), decrypted with the database's raw 32-byte key, live,
+/// free and stale pages alike: what someone holding the key could read from
+/// the disk, not only what SQL shows. Tests search it for what an erasure
+/// must have removed. Assumes SQLCipher 4's defaults: 4096-byte pages,
+/// AES-256-CBC, and 80 reserved bytes (the IV and an HMAC-SHA512) per page.
+#[cfg(any(test, feature = "test-kit"))]
+pub fn plaintext_pages(path: &Path, raw_key: &[u8; 32]) -> std::io::Result<Vec<u8>> {
+    use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, KeyIvInit};
+    const PAGE: usize = 4096;
+    const RESERVE: usize = 80;
+    const SALT: usize = 16;
+    const WAL_HEADER: usize = 32;
+    const FRAME_HEADER: usize = 24;
+    let decrypt = |page: &[u8], first: bool, out: &mut Vec<u8>| {
+        let start = if first { SALT } else { 0 };
+        let iv = &page[PAGE - RESERVE..PAGE - RESERVE + 16];
+        let mut body = page[start..PAGE - RESERVE].to_vec();
+        let decryptor = cbc::Decryptor::<aes::Aes256>::new(raw_key.into(), iv.into());
+        if let Ok(plain) = decryptor.decrypt_padded_mut::<NoPadding>(&mut body) {
+            out.extend_from_slice(plain);
+        }
+    };
+    let mut out = Vec::new();
+    let file = std::fs::read(path)?;
+    for (i, page) in file.chunks_exact(PAGE).enumerate() {
+        decrypt(page, i == 0, &mut out);
+    }
+    let mut wal_path = path.as_os_str().to_owned();
+    wal_path.push("-wal");
+    if let Ok(wal) = std::fs::read(&wal_path) {
+        for frame in wal.get(WAL_HEADER..).unwrap_or_default().chunks_exact(FRAME_HEADER + PAGE) {
+            let number = u32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
+            decrypt(&frame[FRAME_HEADER..], number == 1, &mut out);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,43 +257,4 @@ mod tests {
         drop(conn);
         assert!(!std::fs::read(&path).unwrap().starts_with(b"SQLite format 3"));
     }
-}
-
-/// Every page of a SQLCipher 4 database file and of its write-ahead log
-/// (`<file>-wal`), decrypted with the database's raw 32-byte key, live,
-/// free and stale pages alike: what someone holding the key could read from
-/// the disk, not only what SQL shows. Tests search it for what an erasure
-/// must have removed. Assumes SQLCipher 4's defaults: 4096-byte pages,
-/// AES-256-CBC, and 80 reserved bytes (the IV and an HMAC-SHA512) per page.
-#[cfg(any(test, feature = "test-kit"))]
-pub fn plaintext_pages(path: &Path, raw_key: &[u8; 32]) -> std::io::Result<Vec<u8>> {
-    use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, KeyIvInit};
-    const PAGE: usize = 4096;
-    const RESERVE: usize = 80;
-    const SALT: usize = 16;
-    const WAL_HEADER: usize = 32;
-    const FRAME_HEADER: usize = 24;
-    let decrypt = |page: &[u8], first: bool, out: &mut Vec<u8>| {
-        let start = if first { SALT } else { 0 };
-        let iv = &page[PAGE - RESERVE..PAGE - RESERVE + 16];
-        let mut body = page[start..PAGE - RESERVE].to_vec();
-        let decryptor = cbc::Decryptor::<aes::Aes256>::new(raw_key.into(), iv.into());
-        if let Ok(plain) = decryptor.decrypt_padded_mut::<NoPadding>(&mut body) {
-            out.extend_from_slice(plain);
-        }
-    };
-    let mut out = Vec::new();
-    let file = std::fs::read(path)?;
-    for (i, page) in file.chunks_exact(PAGE).enumerate() {
-        decrypt(page, i == 0, &mut out);
-    }
-    let mut wal_path = path.as_os_str().to_owned();
-    wal_path.push("-wal");
-    if let Ok(wal) = std::fs::read(&wal_path) {
-        for frame in wal.get(WAL_HEADER..).unwrap_or_default().chunks_exact(FRAME_HEADER + PAGE) {
-            let number = u32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
-            decrypt(&frame[FRAME_HEADER..], number == 1, &mut out);
-        }
-    }
-    Ok(out)
 }
