@@ -2,16 +2,18 @@
 //! error reaches the UI as `{code, message, fields, wait_secs}`. Commands that
 //! can take time (scrypt, queries) are async so the window never freezes.
 
+use chrono::NaiveDate;
 use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 use uuid::Uuid;
 use waymark_app::{
-    CaseView, CreateVault, Desk, DeskError, Fields, NewCase, PrintDone, PrintForm, PrintPreview, Quarter,
-    QuarterlyReturn, Resolution, ReturnSaved, Strength, SyncView, TableFormat, VaultState, Vocabularies,
+    AccessRequest, AccessReview, AccessSaved, AccessSubject, CaseView, CreateVault, Desk, DeskError, Fields, NewCase,
+    PrintDone, PrintForm, PrintPreview, Quarter, QuarterlyReturn, Resolution, ReturnSaved, Strength, SyncView,
+    TableFormat, VaultState, Vocabularies,
 };
 use waymark_domain::instruments::Instrument;
 use waymark_domain::retention::RetentionRow;
-use waymark_domain::{CaseId, Record, RecordKind};
+use waymark_domain::{CaseId, ExemptionReason, Record, RecordKind};
 use waymark_vault::queries::{CaseloadRow, ThisWeek};
 
 type Reply<T> = Result<T, DeskError>;
@@ -185,6 +187,63 @@ pub async fn retention_review(desk: State<'_, Desk>) -> Reply<Vec<RetentionRow>>
     desk.retention_review()
 }
 
+/// Records a subject access request from a case's victim or perpetrator (his names his record).
+#[tauri::command]
+#[specta::specta]
+pub async fn access_request(
+    desk: State<'_, Desk>,
+    case_id: CaseId,
+    subject: AccessSubject,
+    perpetrator_id: Option<Uuid>,
+    received_on: NaiveDate,
+) -> Reply<AccessRequest> {
+    desk.access_request(case_id, subject, perpetrator_id, received_on)
+}
+
+/// The subject access requests on this laptop, for one case or all, the soonest due first.
+#[tauri::command]
+#[specta::specta]
+pub async fn access_requests(desk: State<'_, Desk>, case_id: Option<CaseId>) -> Reply<Vec<AccessRequest>> {
+    desk.access_requests(case_id)
+}
+
+/// Every item of a request, with what is withheld and what was released.
+#[tauri::command]
+#[specta::specta]
+pub async fn access_review(desk: State<'_, Desk>, request: Uuid) -> Reply<AccessReview> {
+    desk.access_review(request)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn access_release(desk: State<'_, Desk>, request: Uuid, item: String) -> Reply<AccessReview> {
+    desk.access_release(request, item)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn access_withhold(
+    desk: State<'_, Desk>,
+    request: Uuid,
+    item: String,
+    reason: ExemptionReason,
+) -> Reply<AccessReview> {
+    desk.access_withhold(request, item, reason)
+}
+
+/// Saves the answer as JSON where the native save dialog says. `None` means the user cancelled.
+#[tauri::command]
+#[specta::specta]
+pub async fn access_save_json(
+    app: tauri::AppHandle,
+    desk: State<'_, Desk>,
+    request: Uuid,
+) -> Reply<Option<AccessSaved>> {
+    desk.access_save_json_asking(request, |name| {
+        app.dialog().file().set_file_name(name).add_filter("JSON", &["json"]).blocking_save_file()?.into_path().ok()
+    })
+}
+
 /// The commissioner's quarterly return for this laptop's caseload; the last full quarter when none is named.
 #[tauri::command]
 #[specta::specta]
@@ -294,6 +353,12 @@ pub fn all() -> tauri_specta::Commands<tauri::Wry> {
         quarterly_return,
         quarterly_return_save,
         retention_review,
+        access_request,
+        access_requests,
+        access_review,
+        access_release,
+        access_withhold,
+        access_save_json,
         sync_view,
         sync_enrol,
         sync_rejoin,

@@ -783,6 +783,120 @@ test("the manager erases a closed case that is due; the laptop erases it at its 
   await signOut();
 });
 
+test("the coordinator records a victim's subject access request, releases one withheld item, and the JSON answer holds it and not what stays withheld", async () => {
+  // Why: what reaches the requester is the server's answer file, so the
+  // release made on the page is checked in that file itself, and an item
+  // still withheld must not be in it in any form.
+  await signIn("CRD1");
+  await browser.$("h1=Referrals").waitForDisplayed({ timeout: 15_000 });
+  const demo = (await serverJson("/w/api/caseload")).rows.find((r) => r.reference.startsWith("DEMO-"));
+  assert.ok(demo, "a demo case synced from the laptop");
+  await browser.$('nav[aria-label="Main"]').$("button=Subject access").click();
+  await browser.$("h1=Subject access").waitForDisplayed({ timeout: 15_000 });
+  await browser.$("main table").waitForDisplayed({ timeout: 15_000 });
+  await audit("subject access");
+
+  // The request: the case by its reference, the victim's, received today.
+  await browser.$("button=Record a request").click();
+  await browser
+    .$(`#ws-access-case option[value="${demo.case_id}"]`)
+    .waitForExist({ timeout: 15_000, timeoutMsg: `${demo.reference} is offered from the caseload` });
+  await browser.$("#ws-access-case").selectByAttribute("value", demo.case_id);
+  await browser.$("#ws-access-subject-victim").click();
+  assert.equal(
+    await browser.$("#ws-access-perpetrator").isExisting(),
+    false,
+    "a victim's request names no perpetrator",
+  );
+  await browser.$("#ws-access-received").setValue(ukDate(londonDay(0)));
+  await audit("subject access request form");
+  await browser.$("button=Record the request").click();
+  await statusSays(
+    new RegExp(`The request from the victim on ${demo.reference} is recorded`),
+    "the page says the request is recorded",
+  );
+  const made = (await serverJson("/w/api/access-requests")).requests.filter(
+    (r) => r.request.case_id === demo.case_id && r.request.subject === "victim",
+  );
+  assert.equal(made.length, 1, "one victim's request on the demo case");
+  const request = made[0].request;
+  assert.equal(request.perpetrator_id, null);
+  assert.equal(request.received_on, londonDay(0));
+  assert.equal(request.made_by, "CRD1");
+
+  // Its review, opened from the list.
+  const row = await browser.$(`//main//table/tbody/tr[th[normalize-space()="${demo.reference}"]]`);
+  await row.waitForDisplayed({ timeout: 15_000, timeoutMsg: `${demo.reference} is on the list of requests` });
+  await row.$("button").click();
+  await browser.waitUntil(
+    async () => (await browser.$("main h1").getText()).includes(`from the victim on ${demo.reference}`),
+    { timeout: 15_000, timeoutMsg: "the request's review opens" },
+  );
+  const before = await serverJson(`/w/api/access-requests/${request.id}`);
+  const answerTexts = before.items.filter((i) => i.withheld === null).map((i) => i.text);
+  const release = before.items.find((i) => i.withheld !== null && i.releasable);
+  assert.ok(release, "the demo case holds something withheld from the victim that may be released");
+  const kept = before.items.find(
+    (i) =>
+      i !== release &&
+      i.withheld !== null &&
+      i.text.trim().length >= 6 &&
+      !release.text.includes(i.text) &&
+      !answerTexts.some((t) => t.includes(i.text)),
+  );
+  assert.ok(kept, "and something else withheld, whose words are nowhere else in the answer");
+  await browser.$(".ws-access-items").waitForDisplayed({ timeout: 15_000 });
+  await audit("subject access review");
+  await shot("workspace-subject-access");
+
+  // The page lists the items in the server's order: the one to release is its own list item.
+  const shown = await browser.$$("main .ws-access-items > li");
+  assert.equal(shown.length, before.items.length, "every item is on the page");
+  const item = shown[before.items.indexOf(release)];
+  const flat = (text) => text.replace(/\s+/g, " ").trim();
+  assert.ok(flat(await item.getText()).includes(flat(release.text)), "the item's words are shown");
+  await item.$("button").click();
+  const confirm = await browser.$("button=Release it");
+  await confirm.waitForDisplayed({ timeout: 15_000 });
+  await audit("subject access release question");
+  await confirm.click();
+  await statusSays(/is released: it is in the answer now/, "the page says the item is released");
+  assert.match(await item.getText(), /Released: in the answer\./);
+  const after = await serverJson(`/w/api/access-requests/${request.id}`);
+  assert.deepEqual(after.released, [release.key], "the server keeps the release, and only it");
+
+  // The answer: downloaded by the page, and the same file fetched through this session to read it.
+  const download = await browser.$("a=Download the answer as JSON");
+  await download.click();
+  await statusSays(
+    /The answer is downloaded as subject-access-[0-9a-f]{8}-\d{4}-\d{2}-\d{2}\.json/,
+    "the JSON answer downloads",
+  );
+  assert.equal(await browser.$("main [role=alert]").isExisting(), false, "no refusal");
+  const href = await download.getAttribute("href");
+  assert.equal(href, `/w/api/access-requests/${request.id}/answer?format=json`);
+  const file = await browser.executeAsync((p, done) => {
+    fetch(p).then(
+      (r) => r.text().then((body) => done({ status: r.status, type: r.headers.get("content-type"), body })),
+      () => done({ status: 0 }),
+    );
+  }, href);
+  assert.equal(file.status, 200);
+  assert.match(file.type, /^application\/json/);
+  const answer = JSON.parse(file.body);
+  assert.equal(answer.format, "waymark-subject-access");
+  assert.equal(answer.subject, "victim");
+  const texts = answer.records.flatMap((section) => section.items.map((i) => i.text));
+  assert.ok(texts.includes(release.text), "the released item's words are in the answer");
+  assert.ok(!texts.some((t) => t.includes(kept.text)), "a still-withheld item's words are not");
+  assert.ok(!file.body.includes(JSON.stringify(kept.text).slice(1, -1)), "nowhere in the file at all");
+  assert.ok(
+    answer.withheld.some((w) => w.reason === kept.withheld && w.count >= 1),
+    "what stays withheld is counted, by why",
+  );
+  await signOut();
+});
+
 test("a referrer sees no caseload, and an administrator sees staff and devices but no case", async () => {
   await signIn("REF1");
   assert.equal(await serverAnswer("/w/api/caseload"), 403);

@@ -288,6 +288,33 @@ export function vocabularies(overrides: Partial<Vocabularies> = {}): Vocabularie
       retention_due: "Due for deletion under the retention schedule",
       erasure_request: "The person asked for their data to be erased",
     }),
+    access_subjects: choices("access_subjects", { victim: "The victim", perpetrator: "The perpetrator" }),
+    withheld_reasons: choices("withheld_reasons", {
+      about_the_perpetrator: "It is the perpetrator's information",
+      about_the_victim: "It is also the victim's information",
+      about_someone_else: "It is someone else's information (a witness, an officer, a referrer, an agency, a child)",
+      shows_where_the_victim_lives:
+        "It could show where the victim is or how to reach her, which is never released to the perpetrator",
+      came_from_others: "It is about the perpetrator but came from someone else, who could be identified",
+      exempt: "An exemption in the Data Protection Act 2018 applies",
+      from_an_agency: "Another agency shared it with the clinic's panel, and answers for it from its own files",
+      in_the_advocates_answer:
+        "The clinic's staff never see it; the advocate's own answer gives it from the case records",
+    }),
+    exemption_reasons: choices("exemption_reasons", {
+      crime: "Giving it would be likely to prejudice the prevention or detection of crime",
+      serious_harm: "Giving it would be likely to cause serious harm to someone's physical or mental health",
+      identifies_someone: "It would identify someone else, who has not agreed",
+      legal_privilege: "It is covered by legal professional privilege",
+    }),
+    panel_parts: choices("panel_parts", {
+      selection: "Why the clinic put the case to its panel",
+      research: "An agency's research before a panel meeting",
+      shared_at_meeting: "What an agency shared at a panel meeting",
+      action: "An action the panel agreed",
+      decision: "What the panel noted of its decision",
+      pathway: "A pathway the panel referred the perpetrator to",
+    }),
     // The fields each kind presents, as the core lists them (`KindRules::presented` in
     // waymark-domain's records/*.rs, in RecordKind order); the forms derive from these.
     presented: PRESENTED,
@@ -1228,5 +1255,54 @@ export function quarterlyReturn(overrides: Partial<B.QuarterlyReturn> = {}): B.Q
 
 export function returnSaved(overrides: Partial<B.ReturnSaved> = {}): B.ReturnSaved {
   const base = { format: "csv" } satisfies B.ReturnSaved;
+  return { ...base, ...overrides };
+}
+
+// ---------------------------------------------------------------------------
+// Subject access
+
+/** A request from the case's victim, received on 1 November 2026 and due a month later. */
+export function accessRequest(overrides: Partial<B.AccessRequest_Serialize> = {}): B.AccessRequest_Serialize {
+  const base = {
+    id: "r-0001",
+    case_id: "c1",
+    subject: "victim",
+    perpetrator_id: null,
+    received_on: "2026-11-01",
+    due_on: "2026-12-01",
+    made_at: "2026-11-02T09:00:00Z",
+    made_by: "ADV1",
+  } satisfies B.AccessRequest_Serialize;
+  return { ...base, ...overrides };
+}
+
+/** One item of an answer: by default the requester's own account of an incident. */
+export function accessItem(overrides: Partial<B.AccessItem_Serialize> = {}): B.AccessItem_Serialize {
+  const record_id = overrides.record_id ?? "i1";
+  const field = overrides.field ?? "account";
+  const base = {
+    key: `${record_id}/${field}`,
+    kind: "incident",
+    record_id,
+    field,
+    label: "What happened",
+    text: "Waited outside the house all evening.",
+    withheld: null,
+    releasable: true,
+    panel: null,
+  } satisfies B.AccessItem_Serialize;
+  return { ...base, ...overrides };
+}
+
+/** A request's review: nothing released or exempt unless a test says so. */
+export function accessReview(overrides: Partial<B.AccessReview_Serialize> = {}): B.AccessReview_Serialize {
+  const base = {
+    request: accessRequest(),
+    reference: "T-1",
+    items: [accessItem()],
+    released: [],
+    changed_since_release: [],
+    exempt: [],
+  } satisfies B.AccessReview_Serialize;
   return { ...base, ...overrides };
 }

@@ -6,6 +6,7 @@
 //! knows no UI toolkit; its types carry `specta::Type` so the shell can
 //! generate TypeScript from them.
 
+mod access;
 mod desk;
 mod error;
 mod printing;
@@ -14,6 +15,7 @@ mod strength;
 mod syncing;
 mod views;
 
+pub use access::AccessSaved;
 pub use desk::{Desk, EnvFactory, Settings};
 pub use error::{DeskError, Result};
 pub use printing::{PrintDone, PrintForm, PrintPreview};
@@ -21,6 +23,7 @@ pub use reporting::ReturnSaved;
 pub use strength::{passphrase_strength, rate_passphrase, Strength};
 pub use syncing::SyncView;
 pub use views::*;
+pub use waymark_domain::access::{AccessItem, AccessRequest, AccessReview, AccessSubject};
 pub use waymark_domain::report::{Quarter, QuarterlyReturn};
 pub use waymark_print::{Destination, DocumentKind, TableFormat};
 pub use waymark_vault::sync::{Conflict, PendingOp, Problem, Resolution, SyncStatus};

@@ -39,23 +39,30 @@ impl Desk {
     }
 
     pub fn quarterly_return_save(&self, quarter: Quarter, format: TableFormat, path: &Path) -> Result<ReturnSaved> {
-        let mut path = path.to_path_buf();
-        if !path.is_absolute() {
-            return Err(DeskError::field("path", "must be a full path to a file; choose where to save it"));
-        }
-        if path.extension().is_none_or(|e| !e.eq_ignore_ascii_case(format.extension())) {
-            path.set_extension(format.extension());
-            // The save dialog asked about replacing the name as typed, not this one.
-            if path.exists() {
-                return Err(DeskError::new(
-                    ErrorCode::FileExists,
-                    "A file with that name already exists there, and nothing was saved. Choose another name, or choose the existing file to replace it.",
-                ));
-            }
-        }
+        let path = chosen_path(path, format.extension())?;
         self.with_vault(|vault| {
             waymark_print::save_return_table(vault, quarter, format, &path)?;
             Ok(ReturnSaved { format })
         })
     }
+}
+
+/// The path to save at: full, and with the extension the file will have. A
+/// name given without it gets it, and must not then name a file already there,
+/// since the save dialog asked about replacing the name as typed.
+pub(crate) fn chosen_path(path: &Path, extension: &str) -> Result<PathBuf> {
+    let mut path = path.to_path_buf();
+    if !path.is_absolute() {
+        return Err(DeskError::field("path", "must be a full path to a file; choose where to save it"));
+    }
+    if path.extension().is_none_or(|e| !e.eq_ignore_ascii_case(extension)) {
+        path.set_extension(extension);
+        if path.exists() {
+            return Err(DeskError::new(
+                ErrorCode::FileExists,
+                "A file with that name already exists there, and nothing was saved. Choose another name, or choose the existing file to replace it.",
+            ));
+        }
+    }
+    Ok(path)
 }

@@ -72,6 +72,8 @@ pub enum ClinicError {
     CaseHeld,
     #[error("that case is not due for deletion under the retention schedule (or is still open); erase it early only on the person's request")]
     NotDue,
+    #[error("the perpetrator's answer would show where the victim is or how to reach her, so it was not made; withhold the item that shows it (or release fewer) and make it again")]
+    AnswerShowsWhereabouts,
     /// Two of the clinic's own changes took the same number at once; nothing of this one was kept.
     #[error("the clinic was writing another change at the same moment; nothing was saved, try again")]
     ClinicBusy,
@@ -132,6 +134,7 @@ impl ClinicError {
             ClinicError::CaseErased => ErrorCode::CaseErased,
             ClinicError::CaseHeld => ErrorCode::CaseHeld,
             ClinicError::NotDue => ErrorCode::NotDue,
+            ClinicError::AnswerShowsWhereabouts => ErrorCode::AddressInText,
             ClinicError::Store(_) | ClinicError::ClinicBusy => ErrorCode::Store,
             ClinicError::Setup(_) => ErrorCode::Setup,
             ClinicError::WrongPassphrase => ErrorCode::WrongPassphrase,
@@ -186,6 +189,7 @@ impl ClinicError {
             | ClinicError::CaseErased
             | ClinicError::CaseHeld
             | ClinicError::NotDue
+            | ClinicError::AnswerShowsWhereabouts
             | ClinicError::CursorAhead => StatusCode::CONFLICT,
             ClinicError::Store(_)
             | ClinicError::ClinicBusy

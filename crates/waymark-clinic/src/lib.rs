@@ -6,6 +6,7 @@
 //! domain and the wire protocol with them, and the vault crate's records,
 //! apply and merge for its own copy of the records (`projection`).
 
+pub mod access;
 pub mod authoring;
 pub mod authority;
 pub mod cli;

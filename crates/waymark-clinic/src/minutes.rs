@@ -20,9 +20,10 @@ use waymark_typeset::Engine;
 pub const MARKING: &str = "OFFICIAL-SENSITIVE";
 
 const TEMPLATE: &str = "minutes.typ";
-const SHIPPED: [(&str, &[u8]); 5] = [
+const SHIPPED: [(&str, &[u8]); 6] = [
     ("minutes.typ", include_bytes!("../../../assets/templates/minutes.typ")),
     waymark_report::TEMPLATE,
+    waymark_report::subject_access::TEMPLATE,
     ("common.typ", include_bytes!("../../../assets/templates/common.typ")),
     ("service.toml", include_bytes!("../../../assets/templates/service.toml")),
     ("logo.svg", include_bytes!("../../../assets/templates/logo.svg")),
@@ -31,7 +32,7 @@ const SHIPPED: [(&str, &[u8]); 5] = [
 /// The largest file a clinic's templates folder may hold: a template or a logo.
 const MAX_TEMPLATE_BYTES: u64 = 2 * 1024 * 1024;
 
-/// The clinic's template files (the minutes and the quarterly return): the
+/// The clinic's template files (the minutes, the quarterly return and the subject access answer): the
 /// shipped ones, with any file of the clinic folder's `templates/` laid over
 /// them, as a laptop's templates folder is over its printouts. A service
 /// names itself (`service.toml`, its logo) or changes the layout

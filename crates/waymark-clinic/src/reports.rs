@@ -99,7 +99,7 @@ pub(crate) struct ReturnQuery {
     format: ReturnFormat,
 }
 
-fn attachment(bytes: Vec<u8>, content_type: &'static str, file_name: &str) -> Response {
+pub(crate) fn attachment(bytes: Vec<u8>, content_type: &'static str, file_name: &str) -> Response {
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

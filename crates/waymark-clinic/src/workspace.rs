@@ -97,10 +97,19 @@ pub enum WorkRoute {
     Retention,
     /// Erasing a case everywhere.
     CaseErase,
+    /// Subject access requests about the clinic's records, the soonest due first.
+    AccessRequests,
+    AccessRequestMake,
+    /// A request's items, with what is withheld and what was released.
+    AccessReview,
+    AccessRelease,
+    AccessWithhold,
+    /// A request's answer as a PDF or JSON.
+    AccessAnswer,
 }
 
 impl WorkRoute {
-    pub const ALL: [WorkRoute; 41] = [
+    pub const ALL: [WorkRoute; 47] = [
         WorkRoute::SignIn,
         WorkRoute::SignOut,
         WorkRoute::Me,
@@ -142,6 +151,12 @@ impl WorkRoute {
         WorkRoute::QuarterlyReturn,
         WorkRoute::Retention,
         WorkRoute::CaseErase,
+        WorkRoute::AccessRequests,
+        WorkRoute::AccessRequestMake,
+        WorkRoute::AccessReview,
+        WorkRoute::AccessRelease,
+        WorkRoute::AccessWithhold,
+        WorkRoute::AccessAnswer,
     ];
 
     pub fn path(self) -> &'static str {
@@ -183,6 +198,11 @@ impl WorkRoute {
             WorkRoute::QuarterlyReturn => "/w/api/reports/quarterly",
             WorkRoute::Retention => "/w/api/retention",
             WorkRoute::CaseErase => "/w/api/cases/{id}/erase",
+            WorkRoute::AccessRequests | WorkRoute::AccessRequestMake => "/w/api/access-requests",
+            WorkRoute::AccessReview => "/w/api/access-requests/{id}",
+            WorkRoute::AccessRelease => "/w/api/access-requests/{id}/release",
+            WorkRoute::AccessWithhold => "/w/api/access-requests/{id}/withhold",
+            WorkRoute::AccessAnswer => "/w/api/access-requests/{id}/answer",
         }
     }
 
@@ -195,6 +215,9 @@ impl WorkRoute {
             | WorkRoute::ReferralDecline
             | WorkRoute::CaseReassign
             | WorkRoute::CaseErase
+            | WorkRoute::AccessRequestMake
+            | WorkRoute::AccessRelease
+            | WorkRoute::AccessWithhold
             | WorkRoute::EnrolmentIssue
             | WorkRoute::DeviceRevoke
             | WorkRoute::StaffPassword
@@ -253,6 +276,13 @@ impl WorkRoute {
             | WorkRoute::StaffPassword
             | WorkRoute::StaffSecondFactor => &[StaffRole::Administrator],
             WorkRoute::CaseReassign | WorkRoute::Retention | WorkRoute::CaseErase => &[StaffRole::Manager],
+            // Requests about the clinic's records go to the coordinator (clinic.md, "Data protection").
+            WorkRoute::AccessRequests
+            | WorkRoute::AccessRequestMake
+            | WorkRoute::AccessReview
+            | WorkRoute::AccessRelease
+            | WorkRoute::AccessWithhold
+            | WorkRoute::AccessAnswer => &[StaffRole::Coordinator],
             // Referrers and the coordinator fill in the form; a referrer's
             // list holds only their own referrals and their status.
             WorkRoute::ReferralSubmit => &[StaffRole::Referrer, StaffRole::Coordinator],
@@ -309,6 +339,12 @@ impl WorkRoute {
             WorkRoute::QuarterlyReturn => "quarterly_return",
             WorkRoute::Retention => "retention",
             WorkRoute::CaseErase => "case_erase",
+            WorkRoute::AccessRequests => "access_requests",
+            WorkRoute::AccessRequestMake => "access_request_make",
+            WorkRoute::AccessReview => "access_review",
+            WorkRoute::AccessRelease => "access_release",
+            WorkRoute::AccessWithhold => "access_withhold",
+            WorkRoute::AccessAnswer => "access_answer",
         }
     }
 }
@@ -359,6 +395,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
             WorkRoute::QuarterlyReturn => axum::routing::get(crate::reports::quarterly_return),
             WorkRoute::Retention => axum::routing::get(crate::retention::retention_review),
             WorkRoute::CaseErase => axum::routing::post(crate::retention::case_erase),
+            WorkRoute::AccessRequests => axum::routing::get(crate::access::access_requests),
+            WorkRoute::AccessRequestMake => axum::routing::post(crate::access::access_request_make),
+            WorkRoute::AccessReview => axum::routing::get(crate::access::access_review),
+            WorkRoute::AccessRelease => axum::routing::post(crate::access::access_release),
+            WorkRoute::AccessWithhold => axum::routing::post(crate::access::access_withhold),
+            WorkRoute::AccessAnswer => axum::routing::get(crate::access::access_answer),
         };
         let handler = if route == WorkRoute::SignIn {
             handler

@@ -34,6 +34,22 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
         for member in &members {
             browsers.push(sign_in(&clinic, member, clock.now()).await);
         }
+        // A victim's subject access request, and an item of each sort in it: his name (withheld, releasable)
+        // and her account of an incident (her own).
+        let coordinator = &browsers[members.iter().position(|m| m.code == "CRD1").unwrap()];
+        let a_request = serde_json::json!({ "case_id": case_id, "subject": "victim", "received_on": "2026-12-01" });
+        let made =
+            request_with(WorkRoute::AccessRequestMake, WorkRoute::AccessRequestMake.path(), coordinator, &a_request);
+        let access = json_of(&call(&clinic, made).await.1)["id"].as_str().unwrap().to_owned();
+        let review_path = WorkRoute::AccessReview.path().replace("{id}", &access);
+        let review =
+            json_of(&call(&clinic, request(WorkRoute::AccessReview, &review_path, Some(coordinator), None)).await.1);
+        let key_of = |words: &str| {
+            review["items"].as_array().unwrap().iter().find(|i| i["text"].as_str().unwrap().contains(words)).unwrap()
+                ["key"]
+                .clone()
+        };
+        let (his_name, her_account) = (key_of("Casey Vance"), key_of("Waited by her door"));
         // Sign-out last: it ends the session the other routes use.
         let mut routes: Vec<WorkRoute> = WorkRoute::ALL.into_iter().filter(|r| *r != WorkRoute::SignIn).collect();
         routes.sort_by_key(|r| *r == WorkRoute::SignOut);
@@ -120,6 +136,16 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
                         .replace("{id}", &a_held_meeting(&clinic, case_id).to_string())
                         .replace("{case}", &case_id.to_string()),
                     Some(serde_json::json!({ "typology": "resentful" })),
+                ),
+                WorkRoute::AccessRequestMake => (route.path().to_owned(), Some(a_request.clone())),
+                WorkRoute::AccessReview => (route.path().replace("{id}", &access), None),
+                WorkRoute::AccessAnswer => (format!("{}?format=json", route.path().replace("{id}", &access)), None),
+                WorkRoute::AccessRelease => {
+                    (route.path().replace("{id}", &access), Some(serde_json::json!({ "item": his_name })))
+                }
+                WorkRoute::AccessWithhold => (
+                    route.path().replace("{id}", &access),
+                    Some(serde_json::json!({ "item": her_account, "reason": "serious_harm" })),
                 ),
                 WorkRoute::ActionUpdate => (
                     route.path().replace("{id}", &a_police_action(&clinic, case_id).to_string()),
@@ -251,6 +277,8 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
                     | WorkRoute::SelectionChange
                     | WorkRoute::Pathways
                     | WorkRoute::PathwayStep
+                    | WorkRoute::AccessRequests
+                    | WorkRoute::AccessRequestMake
             ) {
                 continue;
             }

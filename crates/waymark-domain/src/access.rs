@@ -10,10 +10,14 @@
 //! module only decides what each item is and whether it may be released.
 
 use crate::disclosure::Finder;
+use crate::ids::CaseId;
 use crate::record::{Record, RecordKind};
 use crate::records::Victim;
-pub use crate::vocab::{AccessSubject, WithheldBecause};
+use crate::validation::ValidationErrors;
+pub use crate::vocab::{AccessSubject, ExemptionReason, PanelPart, WithheldBecause};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// Whose personal data a record, or one of its fields, is.
@@ -51,6 +55,9 @@ pub struct AccessItem {
     pub withheld: Option<WithheldBecause>,
     /// Whether the advocate may release it at all.
     pub releasable: bool,
+    /// Set for an item from the clinic panel's own documents (`kind` is then
+    /// `clinic_review`, the record the panel's work reaches a laptop as).
+    pub panel: Option<PanelPart>,
 }
 
 impl AccessItem {
@@ -158,10 +165,234 @@ pub fn items(
                 text: shown.text,
                 withheld,
                 releasable,
+                panel: None,
             });
         }
     }
     out
+}
+
+/// A piece of text from one of the clinic panel's own documents for a case:
+/// an agency's research or what it shared at a meeting, an action, a
+/// pathway of the perpetrator's, why the case was selected. `id` names the
+/// document, stably, so a release of it survives a rebuild.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PanelText {
+    pub id: Uuid,
+    pub part: PanelPart,
+    pub field: String,
+    pub label: String,
+    pub text: String,
+    /// The perpetrator a pathway is for.
+    pub perpetrator_id: Option<Uuid>,
+}
+
+/// The items the clinic panel's own documents hold for `subject`. What an
+/// agency told the panel is that agency's to answer for, so it waits for
+/// review; the panel's actions could show where the victim is, so they never
+/// reach the perpetrator, and neither do any words showing her whereabouts.
+pub fn panel_items(
+    subject: AccessSubject,
+    texts: &[PanelText],
+    victim: Option<&Victim>,
+    requester: Option<Uuid>,
+) -> Vec<AccessItem> {
+    use AccessSubject as S;
+    use PanelPart as P;
+    use WithheldBecause as W;
+    let finder = whereabouts(victim);
+    let mut out = Vec::new();
+    for text in texts.iter().filter(|t| !t.text.trim().is_empty()) {
+        let placed: Option<(Option<WithheldBecause>, bool)> = match (subject, text.part) {
+            (S::Victim, P::Selection | P::Action | P::Decision) => Some((None, true)),
+            (S::Perpetrator, P::Selection) => None,
+            // What the panel does to keep her safe could show where she is.
+            (S::Perpetrator, P::Action | P::Decision) => Some((Some(W::ShowsWhereTheVictimLives), false)),
+            (_, P::Research | P::SharedAtMeeting) => Some((Some(W::FromAnAgency), true)),
+            (S::Victim, P::Pathway) => Some((Some(W::AboutThePerpetrator), true)),
+            (S::Perpetrator, P::Pathway) if text.perpetrator_id.is_some() && text.perpetrator_id == requester => {
+                Some((Some(W::CameFromOthers), true))
+            }
+            (S::Perpetrator, P::Pathway) => Some((Some(W::AboutSomeoneElse), true)),
+        };
+        let Some((mut withheld, mut releasable)) = placed else { continue };
+        if subject == S::Perpetrator && !finder.is_empty() && finder.find(&text.text).is_some() {
+            withheld = Some(W::ShowsWhereTheVictimLives);
+            releasable = false;
+        }
+        out.push(AccessItem {
+            key: AccessItem::key_of(text.id, &text.field),
+            kind: RecordKind::ClinicReview,
+            record_id: text.id,
+            field: text.field.clone(),
+            label: text.label.clone(),
+            text: text.text.clone(),
+            withheld,
+            releasable,
+            panel: Some(text.part),
+        });
+    }
+    out
+}
+
+/// The items as the clinic may answer for them. Its staff never see what a
+/// kind keeps from the workspace (`KindRules::at_clinic`: her address, her
+/// safety plan, where incidents happened) nor any words showing where the
+/// victim is, so those items leave the clinic's review with no words: the
+/// advocate's answer, from the same records on the laptop, gives them.
+pub fn as_the_clinic_answers(items: Vec<AccessItem>, victim: Option<&Victim>) -> Vec<AccessItem> {
+    use crate::record::AtClinic;
+    let finder = whereabouts(victim);
+    items
+        .into_iter()
+        .map(|mut item| {
+            let by_rule = match item.kind.rules().at_clinic {
+                AtClinic::Shown => false,
+                AtClinic::WithholdAll => item.panel.is_none(),
+                AtClinic::Withhold(fields) | AtClinic::WithholdUnlessShared(fields) => {
+                    item.panel.is_none()
+                        && fields.iter().any(|f| item.field == *f || item.field.starts_with(&format!("{f}.")))
+                }
+            };
+            if by_rule || (!finder.is_empty() && finder.find(&item.text).is_some()) {
+                item.text = String::new();
+                item.releasable = false;
+                if item.withheld != Some(WithheldBecause::ShowsWhereTheVictimLives) {
+                    item.withheld = Some(WithheldBecause::InTheAdvocatesAnswer);
+                }
+            }
+            item
+        })
+        .collect()
+}
+
+/// Whether `text` shows where the victim is or how to reach her: a last
+/// check on the laid-out pages of a perpetrator's answer.
+pub fn shows_whereabouts(victim: &Victim, text: &str) -> bool {
+    let finder = whereabouts(Some(victim));
+    !finder.is_empty() && finder.find(text).is_some()
+}
+
+/// A subject access request, as the laptop and the clinic each keep theirs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AccessRequest {
+    pub id: Uuid,
+    pub case_id: CaseId,
+    pub subject: AccessSubject,
+    /// The perpetrator's record, for his request: a case may hold more than one.
+    pub perpetrator_id: Option<Uuid>,
+    pub received_on: NaiveDate,
+    /// A month after it was received (UK GDPR article 12(3)).
+    pub due_on: NaiveDate,
+    pub made_at: DateTime<Utc>,
+    pub made_by: String,
+}
+
+/// When the answer to a request received on `received_on` is due: one month later.
+pub fn due_on(received_on: NaiveDate) -> NaiveDate {
+    received_on.checked_add_months(Months::new(1)).unwrap_or(received_on)
+}
+
+/// Checks a new request against its case: a perpetrator's names which of
+/// the case's perpetrators asked (`perpetrators`), a victim's names none,
+/// and none was received in the future.
+pub fn check_request(
+    subject: AccessSubject,
+    perpetrator: Option<Uuid>,
+    perpetrators: &[Uuid],
+    received_on: NaiveDate,
+    today: NaiveDate,
+) -> Result<(), ValidationErrors> {
+    match (subject, perpetrator) {
+        (AccessSubject::Victim, Some(_)) => {
+            return Err(ValidationErrors::single("perpetrator_id", "is only for a perpetrator's request"))
+        }
+        (AccessSubject::Perpetrator, None) => {
+            return Err(ValidationErrors::single("perpetrator_id", "is required: which perpetrator asked"))
+        }
+        (AccessSubject::Perpetrator, Some(id)) if !perpetrators.contains(&id) => {
+            return Err(ValidationErrors::single("perpetrator_id", "is not a perpetrator of this case"))
+        }
+        _ => {}
+    }
+    if received_on > today {
+        return Err(ValidationErrors::single("received_on", "cannot be in the future"));
+    }
+    Ok(())
+}
+
+/// What the reviewer works through: every item, and what was decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AccessReview {
+    pub request: AccessRequest,
+    /// The case's reference, for the reviewer's screen.
+    pub reference: String,
+    pub items: Vec<AccessItem>,
+    /// Released items whose words are still the words released.
+    pub released: Vec<String>,
+    /// Released items whose words changed since: withheld again until released again.
+    pub changed_since_release: Vec<String>,
+    /// The requester's own items the reviewer withheld, and why.
+    pub exempt: Vec<(String, ExemptionReason)>,
+}
+
+/// The digest a release keeps of the words released, so that changed words
+/// are withheld again.
+pub fn release_digest(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// A review of `items` with the releases kept (item key, digest of its
+/// words) and the exemptions.
+pub fn review(
+    request: AccessRequest,
+    reference: String,
+    items: Vec<AccessItem>,
+    releases: &[(String, String)],
+    exempt: Vec<(String, ExemptionReason)>,
+) -> AccessReview {
+    let (mut released, mut changed_since_release) = (Vec::new(), Vec::new());
+    for (key, digest) in releases {
+        match items.iter().find(|i| &i.key == key) {
+            Some(item) if release_digest(&item.text) == *digest => released.push(key.clone()),
+            _ => changed_since_release.push(key.clone()),
+        }
+    }
+    AccessReview { request, reference, items, released, changed_since_release, exempt }
+}
+
+impl AccessReview {
+    /// Whether `key` may be released, and if so the digest to keep with the release.
+    pub fn may_release(&self, key: &str) -> Result<String, ValidationErrors> {
+        match self.items.iter().find(|i| i.key == key) {
+            Some(item) if item.withheld.is_some() && item.releasable => Ok(release_digest(&item.text)),
+            Some(item) if item.withheld.is_none() => {
+                Err(ValidationErrors::single("item", "is the requester's own and is in the export already"))
+            }
+            _ => Err(ValidationErrors::single(
+                "item",
+                "is not an item of this request that may be released (where the victim lives never is)",
+            )),
+        }
+    }
+
+    /// Whether `key` is one of the requester's own items, which an exemption may withhold.
+    pub fn may_withhold(&self, key: &str) -> Result<(), ValidationErrors> {
+        if self.items.iter().any(|i| i.key == key && i.withheld.is_none()) {
+            Ok(())
+        } else {
+            Err(ValidationErrors::single("item", "is not one of the requester's own items in this request"))
+        }
+    }
+
+    /// The answer as it stands: the requester's own items less the exempt
+    /// ones, the released ones, and counts of the rest.
+    pub fn answer(&self) -> AccessExport {
+        let exempt: Vec<String> = self.exempt.iter().map(|(key, _)| key.clone()).collect();
+        export(self.request.subject, self.items.clone(), &self.released, &exempt)
+    }
 }
 
 /// What an export holds: the subject's own items and the released ones with
@@ -340,5 +571,107 @@ mod tests {
                 );
             }
         }
+    }
+
+    fn panel_text(part: PanelPart, text: &str, perpetrator: Option<Uuid>) -> PanelText {
+        PanelText {
+            id: Uuid::from_u128(500 + part as u128),
+            part,
+            field: "text".into(),
+            label: "Label".into(),
+            text: text.into(),
+            perpetrator_id: perpetrator,
+        }
+    }
+
+    #[test]
+    fn the_panels_documents_wait_for_review_and_never_locate_her_for_him() {
+        // Why: an agency answers for what it told the panel, and what the panel
+        // does to keep her safe could lead him to her.
+        let texts = vec![
+            panel_text(PanelPart::Selection, "Escalating after the order", None),
+            panel_text(PanelPart::Research, "Two prior warnings", None),
+            panel_text(PanelPart::SharedAtMeeting, "He now lives near 1 Demo Street", None),
+            panel_text(PanelPart::Action, "Fit a camera", None),
+            panel_text(PanelPart::Pathway, "Mental health pathway: referred", Some(perpetrator_id())),
+            panel_text(PanelPart::Research, "   ", None),
+        ];
+        let hers = panel_items(AccessSubject::Victim, &texts, Some(&victim()), None);
+        assert_eq!(hers.len(), 5, "an empty text is no item");
+        assert!(hers.iter().all(|i| i.kind == RecordKind::ClinicReview && i.panel.is_some() && i.releasable));
+        assert_eq!(find(&hers, "Escalating").unwrap().withheld, None);
+        assert_eq!(find(&hers, "Fit a camera").unwrap().withheld, None);
+        assert_eq!(find(&hers, "Two prior").unwrap().withheld, Some(WithheldBecause::FromAnAgency));
+        assert_eq!(find(&hers, "Mental health").unwrap().withheld, Some(WithheldBecause::AboutThePerpetrator));
+
+        let his = panel_items(AccessSubject::Perpetrator, &texts, Some(&victim()), Some(perpetrator_id()));
+        assert!(find(&his, "Escalating").is_none(), "why the service selected her case is not his");
+        let never = |i: &AccessItem| (i.withheld, i.releasable);
+        assert_eq!(
+            never(find(&his, "Fit a camera").unwrap()),
+            (Some(WithheldBecause::ShowsWhereTheVictimLives), false)
+        );
+        assert_eq!(
+            never(find(&his, "1 Demo Street").unwrap()),
+            (Some(WithheldBecause::ShowsWhereTheVictimLives), false),
+            "her address in an agency's words"
+        );
+        assert_eq!(never(find(&his, "Two prior").unwrap()), (Some(WithheldBecause::FromAnAgency), true));
+        assert_eq!(never(find(&his, "Mental health").unwrap()), (Some(WithheldBecause::CameFromOthers), true));
+        let someone_elses = panel_items(AccessSubject::Perpetrator, &texts, Some(&victim()), Some(Uuid::from_u128(9)));
+        assert_eq!(find(&someone_elses, "Mental health").unwrap().withheld, Some(WithheldBecause::AboutSomeoneElse));
+    }
+
+    #[test]
+    fn a_release_holds_only_for_the_words_released_and_only_withheld_items_are_released() {
+        // Why: a release is a decision about particular words; changed words need a new one.
+        let items = items(AccessSubject::Victim, &case_records(), Some(&victim()), None);
+        let request = AccessRequest {
+            id: Uuid::from_u128(1),
+            case_id: CaseId(Uuid::from_u128(2)),
+            subject: AccessSubject::Victim,
+            perpetrator_id: None,
+            received_on: NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
+            due_on: due_on(NaiveDate::from_ymd_opt(2026, 1, 31).unwrap()),
+            made_at: chrono::DateTime::UNIX_EPOCH,
+            made_by: "ISA01".into(),
+        };
+        assert_eq!(request.due_on, NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(), "a month, at most the month's end");
+        let witness = find(&items, "Wendy Witness").unwrap().clone();
+        let referrer = find(&items, "PC Referrer").unwrap().clone();
+        let own = find(&items, "Vera Victim").unwrap().key.clone();
+        let releases = vec![
+            (witness.key.clone(), release_digest(&witness.text)),
+            (referrer.key.clone(), release_digest("PC Referrer before a correction")),
+        ];
+        let review = review(request, "REF".into(), items, &releases, vec![(own.clone(), ExemptionReason::Crime)]);
+        assert_eq!(review.released, vec![witness.key.clone()]);
+        assert_eq!(review.changed_since_release, vec![referrer.key.clone()]);
+        let answer = review.answer();
+        assert!(find(&answer.items, "Wendy Witness").is_some());
+        assert!(find(&answer.items, "PC Referrer").is_none(), "changed since it was released");
+        assert!(find(&answer.items, "Vera Victim").is_none(), "exempt");
+        assert!(review.may_release(&own).is_err(), "her own is in the answer already");
+        assert!(review.may_withhold(&witness.key).is_err(), "an exemption is for her own items");
+        assert_eq!(review.may_release(&referrer.key).unwrap(), release_digest("PC Referrer"));
+        assert!(review.may_release("nothing/here").is_err());
+    }
+
+    #[test]
+    fn a_request_names_which_perpetrator_asked_and_none_is_received_in_the_future() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let his = Uuid::from_u128(3);
+        let field = |r: Result<(), ValidationErrors>| r.unwrap_err().0[0].field.clone();
+        assert_eq!(field(check_request(AccessSubject::Victim, Some(his), &[his], today, today)), "perpetrator_id");
+        assert_eq!(field(check_request(AccessSubject::Perpetrator, None, &[his], today, today)), "perpetrator_id");
+        assert_eq!(
+            field(check_request(AccessSubject::Perpetrator, Some(Uuid::from_u128(4)), &[his], today, today)),
+            "perpetrator_id"
+        );
+        assert_eq!(
+            field(check_request(AccessSubject::Victim, None, &[], today.succ_opt().unwrap(), today)),
+            "received_on"
+        );
+        assert!(check_request(AccessSubject::Perpetrator, Some(his), &[his], today, today).is_ok());
     }
 }

@@ -401,6 +401,21 @@ vocabulary!(
         ShowsWhereTheVictimLives = "shows_where_the_victim_lives" => "It could show where the victim is or how to reach her, which is never released to the perpetrator",
         CameFromOthers = "came_from_others" => "It is about the perpetrator but came from someone else, who could be identified",
         Exempt = "exempt" => "An exemption in the Data Protection Act 2018 applies",
+        FromAnAgency = "from_an_agency" => "Another agency shared it with the clinic's panel, and answers for it from its own files",
+        InTheAdvocatesAnswer = "in_the_advocates_answer" => "The clinic's staff never see it; the advocate's own answer gives it from the case records",
+    }
+);
+
+vocabulary!(
+    /// Which of the clinic panel's own documents an item of a subject access
+    /// export comes from (the clinic holds these beside its copy of the records).
+    PanelPart {
+        Selection = "selection" => "Why the clinic put the case to its panel",
+        Research = "research" => "An agency's research before a panel meeting",
+        SharedAtMeeting = "shared_at_meeting" => "What an agency shared at a panel meeting",
+        Action = "action" => "An action the panel agreed",
+        Decision = "decision" => "What the panel noted of its decision",
+        Pathway = "pathway" => "A pathway the panel referred the perpetrator to",
     }
 );
 
@@ -658,6 +673,10 @@ pub struct Vocabularies {
     pub hold_reasons: Vec<Choice>,
     pub retention_bases: Vec<Choice>,
     pub erasure_reasons: Vec<Choice>,
+    pub access_subjects: Vec<Choice>,
+    pub withheld_reasons: Vec<Choice>,
+    pub exemption_reasons: Vec<Choice>,
+    pub panel_parts: Vec<Choice>,
     /// The fields each kind presents, with their labels (`KindRules::presented`):
     /// the forms take labels and fields from here instead of repeating them.
     pub presented: Vec<KindFields>,
@@ -710,6 +729,10 @@ impl Vocabularies {
             hold_reasons: HoldReason::choices(),
             retention_bases: RetentionBasis::choices(),
             erasure_reasons: ErasureReason::choices(),
+            access_subjects: AccessSubject::choices(),
+            withheld_reasons: WithheldBecause::choices(),
+            exemption_reasons: ExemptionReason::choices(),
+            panel_parts: PanelPart::choices(),
             presented: crate::RecordKind::ALL
                 .iter()
                 .map(|&kind| KindFields {

@@ -361,7 +361,7 @@ fn save_recorded(path: &Path, bytes: &[u8], record: impl FnOnce() -> Result<()>)
 /// the audit trail (ids, counts and the file's SHA-256).
 pub fn save_subject_access_json(vault: &mut Vault, request: Uuid, path: &Path) -> Result<()> {
     let (review, out) = vault.access_export_unrecorded(request)?;
-    let bytes = documents::subject_access::json(&review, &out)?;
+    let bytes = waymark_report::subject_access::json(&review, &out);
     let detail = serde_json::json!({
         "export": "subject_access",
         "request": request.to_string(),

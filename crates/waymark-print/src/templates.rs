@@ -13,7 +13,7 @@ const SHIPPED: [(&str, &[u8]); 9] = [
     ("safety-plan.typ", include_bytes!("../../../assets/templates/safety-plan.typ")),
     ("chronology.typ", include_bytes!("../../../assets/templates/chronology.typ")),
     ("hearings.typ", include_bytes!("../../../assets/templates/hearings.typ")),
-    ("subject-access.typ", include_bytes!("../../../assets/templates/subject-access.typ")),
+    waymark_report::subject_access::TEMPLATE,
     waymark_report::TEMPLATE,
     ("service.toml", include_bytes!("../../../assets/templates/service.toml")),
     ("discreet.toml", SHIPPED_DISCREET),

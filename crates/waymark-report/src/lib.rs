@@ -3,6 +3,9 @@
 //! Typst template (`assets/templates/quarterly-return.typ`) lays out as a PDF.
 //! All three are made from `report::table`, so they cannot disagree. The
 //! laptop and the clinic both call this crate; it reads and writes nothing.
+//! A subject access answer's files are made here too (`subject_access`).
+
+pub mod subject_access;
 
 use serde_json::{json, Value};
 use waymark_domain::report::{table, Cell, QuarterlyReturn, ReturnScope, Section};

@@ -7,56 +7,42 @@
 use crate::audit::AuditAction;
 use crate::error::{Result, VaultError};
 use crate::vault::Vault;
-use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, OptionalExtension};
-use serde::Serialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
-use waymark_domain::access::{export, items, AccessExport, AccessItem, AccessSubject};
+use waymark_domain::access::{check_request, due_on, items, review, AccessExport, AccessSubject};
+pub use waymark_domain::access::{AccessRequest, AccessReview};
 use waymark_domain::{Case, CaseId, ExemptionReason, Perpetrator, RecordKind, ValidationErrors, Victim};
-
-/// A request as the laptop keeps it: whose, which case, and its dates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct AccessRequest {
-    pub id: Uuid,
-    pub case_id: CaseId,
-    pub subject: AccessSubject,
-    /// The perpetrator's record, for his request: a case may hold more than one.
-    pub perpetrator_id: Option<Uuid>,
-    pub received_on: NaiveDate,
-    /// A month after it was received (UK GDPR article 12(3)).
-    pub due_on: NaiveDate,
-    pub made_at: DateTime<Utc>,
-    pub made_by: String,
-}
-
-/// What the advocate reviews: every item, and which of the withheld ones are released.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct AccessReview {
-    pub request: AccessRequest,
-    /// The case's reference, for the advocate's screen.
-    pub reference: String,
-    pub items: Vec<AccessItem>,
-    /// Released items whose words are still the words released.
-    pub released: Vec<String>,
-    /// Released items whose words changed since: withheld again until released again.
-    pub changed_since_release: Vec<String>,
-    /// The requester's own items the advocate withheld, and why.
-    pub exempt: Vec<(String, ExemptionReason)>,
-}
-
-fn sha256(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
 
 fn no_request() -> VaultError {
     ValidationErrors::single("request", "is not a subject access request on this laptop").into()
 }
 
+/// What subject access reads of one case: its records kind by kind, its
+/// victim (for where she lives), its reference and its perpetrators' ids.
+#[derive(Debug, Clone)]
+pub struct CaseHeld {
+    pub records: Vec<waymark_domain::Record>,
+    pub victim: Option<Victim>,
+    pub reference: String,
+    pub perpetrators: Vec<Uuid>,
+}
+
 impl Vault {
+    /// Everything a case holds, for subject access (the laptop's and the clinic's). Not audited.
+    pub fn case_held(&self, case: CaseId) -> Result<CaseHeld> {
+        let reference = self.get::<Case>(case.as_uuid())?.reference;
+        let mut records = Vec::new();
+        for kind in RecordKind::ALL.iter().copied() {
+            records.extend(self.list_kind(kind, case)?);
+        }
+        let victim: Option<Victim> = self.list_all::<Victim>()?.into_iter().find(|v| v.case_id == case);
+        let perpetrators =
+            self.list_all::<Perpetrator>()?.into_iter().filter(|p| p.case_id == case).map(|p| p.id.0).collect();
+        Ok(CaseHeld { records, victim, reference, perpetrators })
+    }
+
     /// Records a request received on `received_on` from the case's victim or perpetrator.
     pub fn access_request(
         &mut self,
@@ -66,29 +52,12 @@ impl Vault {
         received_on: NaiveDate,
     ) -> Result<AccessRequest> {
         let now = self.now();
-        let case_record: Case = self.get(case.as_uuid())?;
-        match (subject, perpetrator) {
-            (AccessSubject::Victim, Some(_)) => {
-                return Err(ValidationErrors::single("perpetrator_id", "is only for a perpetrator's request").into())
-            }
-            (AccessSubject::Perpetrator, None) => {
-                return Err(ValidationErrors::single("perpetrator_id", "is required: which perpetrator asked").into())
-            }
-            (AccessSubject::Perpetrator, Some(id)) => {
-                let his: Perpetrator = self.get(id)?;
-                if his.case_id != case {
-                    return Err(ValidationErrors::single("perpetrator_id", "is not a perpetrator of this case").into());
-                }
-            }
-            (AccessSubject::Victim, None) => {}
-        }
-        if received_on > self.today() {
-            return Err(ValidationErrors::single("received_on", "cannot be in the future").into());
-        }
-        let due_on = received_on.checked_add_months(Months::new(1)).unwrap_or(received_on);
+        let held = self.case_held(case)?;
+        check_request(subject, perpetrator, &held.perpetrators, received_on, self.today())?;
+        let due_on = due_on(received_on);
         let request = AccessRequest {
             id: waymark_domain::ids::uuid_v7(now, self.env.rng.as_mut()),
-            case_id: case_record.id,
+            case_id: case,
             subject,
             perpetrator_id: perpetrator,
             received_on,
@@ -184,12 +153,7 @@ impl Vault {
     fn read_access_review(&self, request: Uuid) -> Result<AccessReview> {
         let request = self.access_request_by_id(request)?;
         let case = request.case_id;
-        let mut records = Vec::new();
-        for kind in RecordKind::ALL.iter().copied() {
-            records.extend(self.list_kind(kind, case)?);
-        }
-        let victim: Option<Victim> = self.list_all::<Victim>()?.into_iter().find(|v| v.case_id == case);
-        let reference = self.get::<Case>(case.as_uuid())?.reference;
+        let CaseHeld { records, victim, reference, .. } = self.case_held(case)?;
         let items = items(request.subject, &records, victim.as_ref(), request.perpetrator_id);
         let releases: Vec<(String, String)> = {
             let mut stmt = self.conn().prepare_cached(
@@ -198,13 +162,6 @@ impl Vault {
             let rows = stmt.query_map([request.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<std::result::Result<_, _>>()?
         };
-        let (mut released, mut changed_since_release) = (Vec::new(), Vec::new());
-        for (key, hash) in releases {
-            match items.iter().find(|i| i.key == key) {
-                Some(item) if sha256(&item.text) == hash => released.push(key),
-                _ => changed_since_release.push(key),
-            }
-        }
         let exempt = {
             let mut stmt = self.conn().prepare_cached(
                 "SELECT item_key, reason FROM access_exemptions WHERE request_id = ?1 ORDER BY item_key",
@@ -218,18 +175,14 @@ impl Vault {
             }
             out
         };
-        Ok(AccessReview { items, request, reference, released, changed_since_release, exempt })
+        Ok(review(request, reference, items, &releases, exempt))
     }
 
     /// Withholds one of the requester's own items under an exemption, with
     /// its reason (a code); audited with the item's key, never its words.
     pub fn access_withhold(&mut self, request: Uuid, key: &str, reason: ExemptionReason) -> Result<AccessReview> {
         let review = self.read_access_review(request)?;
-        if !review.items.iter().any(|i| i.key == key && i.withheld.is_none()) {
-            return Err(
-                ValidationErrors::single("item", "is not one of the requester's own items in this request").into()
-            );
-        }
+        review.may_withhold(key)?;
         let now = self.now();
         self.conn().execute(
             "INSERT INTO access_exemptions (request_id, item_key, reason, decided_at, decided_by) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -251,30 +204,14 @@ impl Vault {
     /// id and a field), never its words.
     pub fn access_release(&mut self, request: Uuid, key: &str) -> Result<AccessReview> {
         let review = self.read_access_review(request)?;
-        let item = review.items.iter().find(|i| i.key == key);
         // The words released are the words kept: if they change, the item is withheld again.
-        let item_text = item.map(|i| i.text.clone()).unwrap_or_default();
-        match item {
-            Some(item) if item.withheld.is_some() && item.releasable => {}
-            Some(item) if item.withheld.is_none() => {
-                return Err(
-                    ValidationErrors::single("item", "is the requester's own and is in the export already").into()
-                )
-            }
-            _ => {
-                return Err(ValidationErrors::single(
-                    "item",
-                    "is not an item of this request that may be released (where the victim lives never is)",
-                )
-                .into())
-            }
-        }
+        let digest = review.may_release(key)?;
         let now = self.now();
         self.conn().execute(
             "INSERT INTO access_releases (request_id, item_key, released_at, released_by, text_sha256) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (request_id, item_key) DO UPDATE SET released_at = excluded.released_at,
                released_by = excluded.released_by, text_sha256 = excluded.text_sha256",
-            params![request.to_string(), key, now.to_rfc3339(), self.actor, sha256(&item_text)],
+            params![request.to_string(), key, now.to_rfc3339(), self.actor, digest],
         )?;
         self.record_event(
             AuditAction::AccessReleased,
@@ -290,8 +227,7 @@ impl Vault {
     /// records its own print or export when it is saved.
     pub fn access_export_unrecorded(&self, request: Uuid) -> Result<(AccessReview, AccessExport)> {
         let review = self.read_access_review(request)?;
-        let exempt: Vec<String> = review.exempt.iter().map(|(key, _)| key.clone()).collect();
-        let out = export(review.request.subject, review.items.clone(), &review.released, &exempt);
+        let out = review.answer();
         Ok((review, out))
     }
 

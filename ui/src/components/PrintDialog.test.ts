@@ -130,4 +130,58 @@ describe("PrintDialog", () => {
     await screen.findByRole("alert");
     expect(screen.queryByRole("button", { name: /Print with the address/ })).toBeNull();
   });
+  it("prints a subject access answer by its request, naming no case, and sends the request for nothing else", async () => {
+    const ipc = backend();
+    render(PrintDialog, { caseId: null, documents: ["subject_access"], request: "r-0001", onclose: () => {} });
+    // One document: named, not offered as a choice; it has no discreet form.
+    expect(screen.getByText("Subject access answer")).toBeTruthy();
+    expect(screen.queryByRole("radio")).toBeNull();
+    expect(screen.queryByLabelText(/Discreet/)).toBeNull();
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: "Preview" }));
+    await screen.findByAltText("Page 1 of 2");
+    expect(ipc.last("printPreview")[0]).toStrictEqual({
+      document: "subject_access",
+      case_id: null,
+      version: null,
+      discreet: false,
+      large_print: false,
+      limit: null,
+      address_confirmed: false,
+      quarter: null,
+      request: "r-0001",
+    });
+  });
+
+  it("sends no request with a case's documents", async () => {
+    const ipc = backend();
+    render(PrintDialog, { caseId: "c1", documents: ["chronology"], request: "r-0001", onclose: () => {} });
+    await userEvent.setup().click(screen.getByRole("button", { name: "Preview" }));
+    await screen.findByAltText("Page 1 of 2");
+    expect(ipc.last("printPreview")[0]).toMatchObject({ document: "chronology", case_id: "c1", request: null });
+  });
+
+  it("offers no way to print a subject access answer with the address, and says what to change instead", async () => {
+    // Why: a perpetrator's answer never shows where the victim lives; the core refuses a confirmation for it.
+    const ipc = mockCommands({
+      printPreview: () => {
+        throw deskError({
+          code: "address_in_text",
+          message:
+            "The victim's address appears in the text on page 3, typed into a field other than the address; nothing was printed.",
+        });
+      },
+      printClose: () => {},
+    });
+    render(PrintDialog, { caseId: null, documents: ["subject_access"], request: "r-0001", onclose: () => {} });
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: "Preview" }));
+    const alert = (await screen.findByRole("alert")).textContent?.replace(/\s+/g, " ") ?? "";
+    expect(alert).toContain("page 3");
+    expect(alert).toContain("nothing was printed. A subject access answer is never printed with the victim's address");
+    expect(alert).toMatch(/withhold the item that shows where she lives under an exemption, or release fewer items/);
+    expect(screen.queryByRole("button", { name: /Print with the address/ })).toBeNull();
+    expect(screen.queryByAltText(/^Page/)).toBeNull();
+    expect(ipc.calls("printPreview").map(([form]) => form.address_confirmed)).toEqual([false]);
+  });
 });

@@ -39,6 +39,16 @@ export const commands = {
 	quarterlyReturnSave: (quarter: string, format: TableFormat) => typedError<ReturnSaved | null, DeskError_Serialize>(__TAURI_INVOKE("quarterly_return_save", { quarter, format })),
 	/**  This laptop's closed cases against the retention schedule, the due ones first. */
 	retentionReview: () => typedError<RetentionRow_Serialize[], DeskError_Serialize>(__TAURI_INVOKE("retention_review")),
+	/**  Records a subject access request from a case's victim or perpetrator (his names his record). */
+	accessRequest: (caseId: CaseId, subject: AccessSubject, perpetratorId: string | null, receivedOn: string) => typedError<AccessRequest_Serialize, DeskError_Serialize>(__TAURI_INVOKE("access_request", { caseId, subject, perpetratorId, receivedOn })),
+	/**  The subject access requests on this laptop, for one case or all, the soonest due first. */
+	accessRequests: (caseId: CaseId | null) => typedError<AccessRequest_Serialize[], DeskError_Serialize>(__TAURI_INVOKE("access_requests", { caseId })),
+	/**  Every item of a request, with what is withheld and what was released. */
+	accessReview: (request: string) => typedError<AccessReview_Serialize, DeskError_Serialize>(__TAURI_INVOKE("access_review", { request })),
+	accessRelease: (request: string, item: string) => typedError<AccessReview_Serialize, DeskError_Serialize>(__TAURI_INVOKE("access_release", { request, item })),
+	accessWithhold: (request: string, item: string, reason: ExemptionReason) => typedError<AccessReview_Serialize, DeskError_Serialize>(__TAURI_INVOKE("access_withhold", { request, item, reason })),
+	/**  Saves the answer as JSON where the native save dialog says. `None` means the user cancelled. */
+	accessSaveJson: (request: string) => typedError<AccessSaved | null, DeskError_Serialize>(__TAURI_INVOKE("access_save_json", { request })),
 	syncView: () => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("sync_view")),
 	syncEnrol: (code: string) => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("sync_enrol", { code })),
 	syncRejoin: (code: string) => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("sync_rejoin", { code })),
@@ -49,6 +59,119 @@ export const commands = {
 };
 
 /* Types */
+/**  One item: a field of a record as a person reads it. */
+export type AccessItem = AccessItem_Serialize | AccessItem_Deserialize;
+
+/**  One item: a field of a record as a person reads it. */
+export type AccessItem_Deserialize = {
+	/**  `record id/field`: what a release names. */
+	key: string,
+	kind: RecordKind,
+	record_id: string,
+	field: string,
+	label: string,
+	text: string,
+	/**  Why it is withheld unless released; `None` when it is the subject's own. */
+	withheld?: WithheldBecause | null,
+	/**  Whether the advocate may release it at all. */
+	releasable: boolean,
+	/**
+	 *  Set for an item from the clinic panel's own documents (`kind` is then
+	 *  `clinic_review`, the record the panel's work reaches a laptop as).
+	 */
+	panel?: PanelPart | null,
+};
+
+/**  One item: a field of a record as a person reads it. */
+export type AccessItem_Serialize = {
+	/**  `record id/field`: what a release names. */
+	key: string,
+	kind: RecordKind,
+	record_id: string,
+	field: string,
+	label: string,
+	text: string,
+	/**  Why it is withheld unless released; `None` when it is the subject's own. */
+	withheld: WithheldBecause | null,
+	/**  Whether the advocate may release it at all. */
+	releasable: boolean,
+	/**
+	 *  Set for an item from the clinic panel's own documents (`kind` is then
+	 *  `clinic_review`, the record the panel's work reaches a laptop as).
+	 */
+	panel: PanelPart | null,
+};
+
+/**  A subject access request, as the laptop and the clinic each keep theirs. */
+export type AccessRequest = AccessRequest_Serialize | AccessRequest_Deserialize;
+
+/**  A subject access request, as the laptop and the clinic each keep theirs. */
+export type AccessRequest_Deserialize = {
+	id: string,
+	case_id: CaseId,
+	subject: AccessSubject,
+	/**  The perpetrator's record, for his request: a case may hold more than one. */
+	perpetrator_id?: string | null,
+	received_on: string,
+	/**  A month after it was received (UK GDPR article 12(3)). */
+	due_on: string,
+	made_at: string,
+	made_by: string,
+};
+
+/**  A subject access request, as the laptop and the clinic each keep theirs. */
+export type AccessRequest_Serialize = {
+	id: string,
+	case_id: CaseId,
+	subject: AccessSubject,
+	/**  The perpetrator's record, for his request: a case may hold more than one. */
+	perpetrator_id: string | null,
+	received_on: string,
+	/**  A month after it was received (UK GDPR article 12(3)). */
+	due_on: string,
+	made_at: string,
+	made_by: string,
+};
+
+/**  What the reviewer works through: every item, and what was decided. */
+export type AccessReview = AccessReview_Serialize | AccessReview_Deserialize;
+
+/**  What the reviewer works through: every item, and what was decided. */
+export type AccessReview_Deserialize = {
+	request: AccessRequest_Deserialize,
+	/**  The case's reference, for the reviewer's screen. */
+	reference: string,
+	items: AccessItem_Deserialize[],
+	/**  Released items whose words are still the words released. */
+	released: string[],
+	/**  Released items whose words changed since: withheld again until released again. */
+	changed_since_release: string[],
+	/**  The requester's own items the reviewer withheld, and why. */
+	exempt: ([string, ExemptionReason])[],
+};
+
+/**  What the reviewer works through: every item, and what was decided. */
+export type AccessReview_Serialize = {
+	request: AccessRequest_Serialize,
+	/**  The case's reference, for the reviewer's screen. */
+	reference: string,
+	items: AccessItem_Serialize[],
+	/**  Released items whose words are still the words released. */
+	released: string[],
+	/**  Released items whose words changed since: withheld again until released again. */
+	changed_since_release: string[],
+	/**  The requester's own items the reviewer withheld, and why. */
+	exempt: ([string, ExemptionReason])[],
+};
+
+/**  What saving the JSON answer did. */
+export type AccessSaved = {
+	items: number,
+};
+
+/**  Whose request a subject access export answers. */
+export type AccessSubject = "victim" | "perpetrator";
+
 export type ActionStatus = "open" | "done" | "cancelled";
 
 export type Address = Address_Serialize | Address_Deserialize;
@@ -816,6 +939,12 @@ export type Evidence_Serialize = {
 	kept_at: string | null,
 };
 
+/**
+ *  Why the advocate withholds one of the requester's own items
+ *  (Data Protection Act 2018, schedules 2 to 4).
+ */
+export type ExemptionReason = "crime" | "serious_harm" | "identifies_someone" | "legal_privilege";
+
 /**  When an order ends. */
 export type Expiry = { kind: "on"; date: string } | { kind: "until_further_order" } | 
 /**  An interim SPO lasts until the main application is decided. */
@@ -1130,6 +1259,12 @@ export type OrderType = "spo" | "interim_spo" | "restraining_order_conviction" |
 export type PanelDecision = "spo_application" | "mappa_referral" | "mental_health_assessment" | "intervention" | "safety_measures" | 
 /**  A value the service added; described in its own words. */
 { other: string };
+
+/**
+ *  Which of the clinic panel's own documents an item of a subject access
+ *  export comes from (the clinic holds these beside its copy of the records).
+ */
+export type PanelPart = "selection" | "research" | "shared_at_meeting" | "action" | "decision" | "pathway";
 
 export type Patterns = {
 	incidents: number,
@@ -2057,6 +2192,10 @@ export type Vocabularies = {
 	hold_reasons: Choice[],
 	retention_bases: Choice[],
 	erasure_reasons: Choice[],
+	access_subjects: Choice[],
+	withheld_reasons: Choice[],
+	exemption_reasons: Choice[],
+	panel_parts: Choice[],
 	/**
 	 *  The fields each kind presents, with their labels (`KindRules::presented`):
 	 *  the forms take labels and fields from here instead of repeating them.
@@ -2086,6 +2225,9 @@ export type Week = {
 	/**  Behaviour wire name to the number of incidents that week showing it. */
 	behaviours: { [key in string]: number },
 };
+
+/**  Why an item of an export is withheld until the advocate releases it. */
+export type WithheldBecause = "about_the_perpetrator" | "about_the_victim" | "about_someone_else" | "shows_where_the_victim_lives" | "came_from_others" | "exempt" | "from_an_agency" | "in_the_advocates_answer";
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

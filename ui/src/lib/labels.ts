@@ -64,6 +64,10 @@ export type VocabularyValues = Exactly<
     escalation_signs: B.EscalationSign;
     hold_reasons: B.HoldReason;
     retention_bases: B.RetentionBasis;
+    access_subjects: B.AccessSubject;
+    withheld_reasons: B.WithheldBecause;
+    exemption_reasons: B.ExemptionReason;
+    panel_parts: B.PanelPart;
     // No desktop command carries an erasure reason (the clinic alone erases), so the bindings have no type for it.
     erasure_reasons: string;
     ethnicities: B.Ethnicity;

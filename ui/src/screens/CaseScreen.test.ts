@@ -3,6 +3,7 @@ import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import CaseScreen from "./CaseScreen.svelte";
 import {
+  accessRequest,
   askedFields,
   caseRecord,
   choices,
@@ -12,6 +13,7 @@ import {
   escalation,
   escalationReview,
   mockCommands,
+  perpetrator,
   PRESENTED,
   riskAssessment,
   seriousA11yProblems,
@@ -506,6 +508,174 @@ describe("CaseScreen", () => {
       await user.click(within(form).getByRole("button", { name: "Cancel" }));
       expect(screen.queryByRole("form", { name: "Place a legal hold" })).toBeNull();
       expect(document.activeElement).toBe(screen.getByRole("button", { name: "Place a legal hold…" }));
+    });
+  });
+  describe("subject access", () => {
+    const twoPerpetrators = caseView({
+      file: {
+        perpetrators: [
+          perpetrator({ id: "p1", names: ["Test Suspect", "T. Suspect"] }),
+          perpetrator({ id: "p2", names: ["Second Suspect"] }),
+        ],
+      },
+    });
+    const existing = accessRequest({ id: "r-0001", subject: "perpetrator", perpetrator_id: "p2" });
+
+    /** The core: the case's requests, and a new one recorded (or refused, when the test says). */
+    function accessBackend(refuse?: B.DeskError_Serialize) {
+      return mockCommands({
+        vocabularies: () => vocabularies(),
+        caseView: () => twoPerpetrators,
+        instruments: () => [],
+        accessRequests: () => [existing],
+        accessRequest: (caseId, subject, perpetratorId, receivedOn) => {
+          if (refuse) throw refuse;
+          return accessRequest({
+            id: "r-new",
+            case_id: caseId,
+            subject,
+            perpetrator_id: perpetratorId,
+            received_on: receivedOn,
+          });
+        },
+      });
+    }
+
+    async function openSection() {
+      const user = userEvent.setup();
+      await user.click(await screen.findByRole("tab", { name: "Subject access" }));
+      return user;
+    }
+
+    it("lists the case's requests, naming the perpetrator who asked, and opens one", async () => {
+      const ipc = accessBackend();
+      const onaccess = vi.fn();
+      render(CaseScreen, { caseId: "c1", onsaved: () => {}, onaccess });
+      // Fetched only when the section is opened.
+      await screen.findByRole("tab", { name: "Subject access" });
+      expect(ipc.calls("accessRequests")).toEqual([]);
+      const user = await openSection();
+      const table = await screen.findByRole("table", { name: "This case's requests" });
+      expect(ipc.calls("accessRequests")).toEqual([["c1"]]);
+      const cells = [...within(table).getAllByRole("row")[1].querySelectorAll("td")].map((td) => td.textContent);
+      expect(cells.slice(0, 3)).toEqual(["The perpetrator (Second Suspect)", "01/11/2026", "01/12/2026"]);
+      await user.click(
+        within(table).getByRole("button", {
+          name: "Open the request of the perpetrator (Second Suspect), received 01/11/2026",
+        }),
+      );
+      expect(onaccess).toHaveBeenCalledWith("r-0001");
+      expect(await seriousA11yProblems()).toEqual([]);
+    });
+
+    it("records a victim's request with no perpetrator, and opens its review", async () => {
+      const ipc = accessBackend();
+      const onaccess = vi.fn();
+      const onsaved = vi.fn();
+      render(CaseScreen, { caseId: "c1", onsaved, onaccess });
+      const user = await openSection();
+      await user.click(await screen.findByRole("button", { name: "Record a subject access request…" }));
+      const form = screen.getByRole("form", { name: "Subject access request" });
+      const whose = within(form).getByRole("combobox", { name: /^Whose request/ });
+      expect(document.activeElement).toBe(whose);
+      expect(
+        within(whose)
+          .getAllByRole("option")
+          .map((o) => o.textContent),
+      ).toEqual(["Choose…", "The victim", "The perpetrator"]);
+      // Received on: today by default, day/month/year, never the web view's date input.
+      const received = within(form).getByLabelText(/^Received on/) as HTMLInputElement;
+      expect(received.value).toBe(formatUkDate(londonLocalNow().slice(0, 10)));
+      expect(received.type).toBe("text");
+      expect(await seriousA11yProblems()).toEqual([]);
+
+      await user.selectOptions(whose, "The victim");
+      expect(within(form).queryByRole("combobox", { name: /^Which perpetrator/ })).toBeNull();
+      await user.clear(received);
+      await user.type(received, "03/11/2026");
+      await user.click(within(form).getByRole("button", { name: "Record the request" }));
+      await vi.waitFor(() => expect(ipc.calls("accessRequest")).toHaveLength(1));
+      expect(ipc.last("accessRequest")).toStrictEqual(["c1", "victim", null, "2026-11-03"]);
+      await vi.waitFor(() => expect(onaccess).toHaveBeenCalledWith("r-new"));
+      expect(onsaved).toHaveBeenCalledTimes(1);
+    });
+
+    it("sends the perpetrator's record only for his request, and not once the victim is chosen instead", async () => {
+      const ipc = accessBackend();
+      render(CaseScreen, { caseId: "c1", onsaved: () => {}, onaccess: () => {} });
+      const user = await openSection();
+      await user.click(await screen.findByRole("button", { name: "Record a subject access request…" }));
+      const form = screen.getByRole("form", { name: "Subject access request" });
+      const whose = within(form).getByRole("combobox", { name: /^Whose request/ });
+      await user.selectOptions(whose, "The perpetrator");
+      const which = within(form).getByRole("combobox", { name: /^Which perpetrator asked/ });
+      expect(
+        within(which)
+          .getAllByRole("option")
+          .map((o) => o.textContent),
+      ).toEqual(["Choose…", "Test Suspect / T. Suspect", "Second Suspect"]);
+      await user.selectOptions(which, "Second Suspect");
+      const received = within(form).getByLabelText(/^Received on/);
+      await user.clear(received);
+      await user.type(received, "03/11/2026");
+      await user.click(within(form).getByRole("button", { name: "Record the request" }));
+      await vi.waitFor(() => expect(ipc.calls("accessRequest")).toHaveLength(1));
+      expect(ipc.last("accessRequest")).toStrictEqual(["c1", "perpetrator", "p2", "2026-11-03"]);
+    });
+
+    it("never sends a perpetrator chosen before the victim's request was chosen", async () => {
+      const ipc = accessBackend();
+      render(CaseScreen, { caseId: "c1", onsaved: () => {}, onaccess: () => {} });
+      const user = await openSection();
+      await user.click(await screen.findByRole("button", { name: "Record a subject access request…" }));
+      const form = screen.getByRole("form", { name: "Subject access request" });
+      const whose = within(form).getByRole("combobox", { name: /^Whose request/ });
+      await user.selectOptions(whose, "The perpetrator");
+      await user.selectOptions(within(form).getByRole("combobox", { name: /^Which perpetrator asked/ }), "p1");
+      await user.selectOptions(whose, "The victim");
+      await user.click(within(form).getByRole("button", { name: "Record the request" }));
+      await vi.waitFor(() => expect(ipc.calls("accessRequest")).toHaveLength(1));
+      expect(ipc.last("accessRequest")).toStrictEqual(["c1", "victim", null, londonLocalNow().slice(0, 10)]);
+    });
+
+    it("shows the core's refusal by the field it names, and opens nothing", async () => {
+      const ipc = accessBackend(
+        deskError({
+          message: "The form has problems.",
+          fields: [{ field: "received_on", rule: "cannot be in the future" }],
+        }),
+      );
+      const onaccess = vi.fn();
+      render(CaseScreen, { caseId: "c1", onsaved: () => {}, onaccess });
+      const user = await openSection();
+      await user.click(await screen.findByRole("button", { name: "Record a subject access request…" }));
+      const form = screen.getByRole("form", { name: "Subject access request" });
+      await user.selectOptions(within(form).getByRole("combobox", { name: /^Whose request/ }), "The victim");
+      const received = within(form).getByLabelText(/^Received on/);
+      await user.clear(received);
+      await user.type(received, "03/11/2099");
+      await user.click(within(form).getByRole("button", { name: "Record the request" }));
+      expect((await within(form).findByRole("alert")).textContent).toBe("The form has problems.");
+      expect(ipc.last("accessRequest")).toStrictEqual(["c1", "victim", null, "2099-11-03"]);
+      expect(received.getAttribute("aria-invalid")).toBe("true");
+      const described = (received.getAttribute("aria-describedby") ?? "")
+        .split(" ")
+        .map((id) => document.getElementById(id)?.textContent);
+      expect(described).toContain("received on cannot be in the future");
+      expect(onaccess).not.toHaveBeenCalled();
+    });
+
+    it("asks whose request it is before sending anything", async () => {
+      const ipc = accessBackend();
+      render(CaseScreen, { caseId: "c1", onsaved: () => {}, onaccess: () => {} });
+      const user = await openSection();
+      await user.click(await screen.findByRole("button", { name: "Record a subject access request…" }));
+      const form = screen.getByRole("form", { name: "Subject access request" });
+      await user.click(within(form).getByRole("button", { name: "Record the request" }));
+      expect((await within(form).findByRole("alert")).textContent).toBe("The form has problems.");
+      const whose = within(form).getByRole("combobox", { name: /^Whose request/ });
+      expect(whose.getAttribute("aria-invalid")).toBe("true");
+      expect(ipc.calls("accessRequest")).toEqual([]);
     });
   });
 });

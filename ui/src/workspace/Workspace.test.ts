@@ -27,6 +27,9 @@ import {
   meetingView,
   panelMembers,
   selectionView,
+  accessRequest,
+  accessRequestRow,
+  accessReview,
   type Route,
 } from "./server-mock";
 import { CSRF_HEADER } from "./api";
@@ -98,6 +101,7 @@ describe("signing in", () => {
       "Actions",
       "Pathways",
       "Reports",
+      "Subject access",
       "Audit",
     ]);
     expect(nav.getByRole("button", { name: "Caseload" }).getAttribute("aria-current")).toBe("page");
@@ -253,6 +257,56 @@ describe("the nav", () => {
     await signIn(undefined, "MGR1");
     const nav = within(await screen.findByRole("navigation", { name: "Main" }));
     expect(nav.queryByRole("button", { name: "Audit" })).toBeNull();
+  });
+
+  it("gives the coordinator subject access: a request opens on its review under the same nav entry, and back", async () => {
+    const api = server(signedIn(), {
+      "GET /w/api/access-requests": { body: { requests: [accessRequestRow()] } },
+      "GET /w/api/access-requests/sar1": { body: accessReview() },
+    });
+    render(Workspace);
+    const user = await signIn();
+    const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+    await user.click(nav.getByRole("button", { name: "Subject access" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Subject access" })).toBeTruthy();
+    expect(nav.getByRole("button", { name: "Subject access" }).getAttribute("aria-current")).toBe("page");
+    await user.click(await screen.findByRole("button", { name: "Open the request from the victim on T-1" }));
+    expect(
+      await screen.findByRole("heading", { level: 1, name: "Subject access request from the victim on T-1" }),
+    ).toBeTruthy();
+    expect(document.activeElement?.id).toBe("main");
+    expect(nav.getByRole("button", { name: "Subject access" }).getAttribute("aria-current")).toBe("page");
+    // The nav entry goes back to the list, as the back button does.
+    await user.click(nav.getByRole("button", { name: "Subject access" }));
+    await screen.findByRole("table", { name: /^Subject access requests/ });
+    await user.click(screen.getByRole("button", { name: "Open the request from the victim on T-1" }));
+    await user.click(await screen.findByRole("button", { name: "Back to subject access" }));
+    await screen.findByRole("table", { name: /^Subject access requests/ });
+    expect(api.sent("GET /w/api/access-requests")).toHaveLength(3);
+    expect(api.sent("GET /w/api/access-requests/sar1")).toHaveLength(2);
+  });
+
+  it("gives no one but the coordinator subject access", async () => {
+    for (const who of [
+      signedIn({ staff_code: "MGR1", role: "manager" }),
+      signedIn({ staff_code: "PNL1", role: "panel_member" }),
+      signedIn({ staff_code: "REF1", role: "referrer" }),
+      signedIn({ staff_code: "ADMIN1", role: "administrator" }),
+    ]) {
+      const api = server(who, {
+        "GET /w/api/meetings": { body: [] },
+        "GET /w/api/staff": { body: [staffEntry()] },
+        "GET /w/api/access-requests": { body: { requests: [accessRequestRow(accessRequest())] } },
+      });
+      const { unmount } = render(Workspace);
+      await signIn(undefined, who.staff_code);
+      const nav = within(await screen.findByRole("navigation", { name: "Main" }));
+      expect(nav.getAllByRole("button").length).toBeGreaterThan(0);
+      expect(nav.queryByRole("button", { name: "Subject access" })).toBeNull();
+      expect(api.sent("GET /w/api/access-requests")).toEqual([]);
+      unmount();
+      vi.unstubAllGlobals();
+    }
   });
 
   it("gives the coordinator and the manager the escalating cases, in the server's order, each opening its case and back", async () => {

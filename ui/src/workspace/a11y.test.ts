@@ -22,6 +22,11 @@ import {
 } from "../test-kit";
 import type { Warning } from "../lib/bindings";
 import {
+  PERPETRATOR_ID,
+  accessItem,
+  accessRequest,
+  accessRequestRow,
+  accessReview,
   actionView,
   advocateView,
   agendaItemView,
@@ -210,6 +215,56 @@ function server(who: SignedIn = signedIn()) {
       { field: "on", rule: "is before the pathway's last step" },
     ]),
     "GET /w/api/reports/quarterly": quarterlyReturnRoute,
+    "GET /w/api/access-requests": {
+      body: {
+        requests: [
+          accessRequestRow(
+            accessRequest({ due_on: "2000-01-01", subject: "perpetrator", perpetrator_id: PERPETRATOR_ID }),
+          ),
+          accessRequestRow(accessRequest({ id: "sar2", case_id: "c2" }), "T-2"),
+        ],
+      },
+    },
+    "POST /w/api/access-requests": invalidForm("the request has fields to put right", [
+      { field: "received_on", rule: "must not be in the future" },
+    ]),
+    "GET /w/api/access-requests/sar1": {
+      body: accessReview({
+        request: accessRequest({ subject: "perpetrator", perpetrator_id: PERPETRATOR_ID }),
+        items: [
+          accessItem({ kind: "perpetrator", record_id: "p1", field: "names", label: "Names", text: "Jordan Sample" }),
+          accessItem({ kind: "perpetrator", record_id: "p1", field: "notes", label: "Notes", text: "Works nights" }),
+          accessItem({ withheld: "came_from_others" }),
+          accessItem({ field: "witnesses", label: "Witnesses", text: "A neighbour", withheld: "about_someone_else" }),
+          accessItem({
+            kind: "victim",
+            record_id: "v1",
+            field: "address",
+            label: "Address",
+            text: "1 Test Street",
+            withheld: "shows_where_the_victim_lives",
+            releasable: false,
+          }),
+          accessItem({
+            kind: "clinic_review",
+            record_id: "pd1",
+            field: "action",
+            label: "An action",
+            text: "Apply for an SPO",
+            withheld: "from_an_agency",
+            panel: "action",
+          }),
+        ],
+        released: ["pd1/action"],
+        changed_since_release: ["i1/witnesses"],
+        exempt: [["p1/notes", "crime"]],
+      }),
+    },
+    "GET /w/api/access-requests/sar1/answer": refusal(
+      409,
+      "address_in_text",
+      "the perpetrator's answer would show where the victim is or how to reach her, so it was not made",
+    ),
     "GET /w/api/actions": { body: { actions: [overdue, actionView(), actionView({ id: "a2", status: "done" })] } },
     "POST /w/api/actions/a0": invalidForm("the action has fields to put right", [
       { field: "overdue", rule: "say why it closed after its due date" },
@@ -608,6 +663,46 @@ describe("accessibility", () => {
     await screen.findByRole("table", { name: /commissioner's pathway figures/ });
     expect(await serious()).toEqual([]);
   });
+
+  it("has none on the coordinator's subject access: the list, the form refused, a review, its questions and a refused PDF", async () => {
+    server();
+    render(Workspace);
+    const user = await signIn();
+    await user.click(
+      within(await screen.findByRole("navigation", { name: "Main" })).getByRole("button", { name: "Subject access" }),
+    );
+    await screen.findByRole("table", { name: /^Subject access requests/ });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Record a request" }));
+    const form = within(screen.getByRole("form", { name: "Record a subject access request" }));
+    await user.click(form.getByRole("radio", { name: "The perpetrator" }));
+    await user.click(form.getByRole("button", { name: "Record the request" }));
+    await form.findByRole("alert");
+    expect(await serious()).toEqual([]);
+    await user.selectOptions(form.getByLabelText(/^Case/), await form.findByRole("option", { name: /^T-1,/ }));
+    await user.selectOptions(
+      form.getByLabelText(/^Which perpetrator asked/),
+      await form.findByRole("option", { name: /Perpetrator/ }),
+    );
+    await user.type(form.getByLabelText(/^Date received/), "01/01/2099");
+    await user.click(form.getByRole("button", { name: "Record the request" }));
+    await form.findByText("The date received must not be in the future.");
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Open the request from the perpetrator on T-1" }));
+    await screen.findByRole("heading", { level: 1, name: "Subject access request from the perpetrator on T-1" });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: /^Withhold under an exemption… Names/ }));
+    await user.click(screen.getByRole("button", { name: "Withhold it" }));
+    await screen.findByText("Choose the exemption that applies.");
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: /^Release again Witnesses/ }));
+    await screen.findByRole("alertdialog", { name: "Release this item again?" });
+    expect(await serious()).toEqual([]);
+    await user.click(screen.getByRole("button", { name: "Keep it withheld" }));
+    await user.click(screen.getByRole("link", { name: "Download the answer as PDF" }));
+    await screen.findByText(/^What to do next/);
+    expect(await serious()).toEqual([]);
+  }, 20_000); // Six states audited in turn: on two busy cores this takes longer than the default 5 s.
 
   it("has none on the coordinator's quarterly return, and another quarter chosen", async () => {
     server();

@@ -143,6 +143,68 @@ describe("the workspace's requests", () => {
   });
 });
 
+describe("subject access", () => {
+  it("reads requests and reviews without the CSRF token, and sends each change with it, ids escaped", async () => {
+    const review = { request: {}, reference: "T-1", items: [], released: [], changed_since_release: [], exempt: [] };
+    const server = mockServer({
+      "GET /w/api/access-requests": { body: { requests: [] } },
+      "POST /w/api/access-requests": { body: { id: "sar1" } },
+      "GET /w/api/access-requests/..%2Fstaff": { body: review },
+      "POST /w/api/access-requests/..%2Fstaff/release": { body: review },
+      "POST /w/api/access-requests/..%2Fstaff/withhold": { body: review },
+    });
+    expect(await api.accessRequests()).toEqual({ requests: [] });
+    await api.makeAccessRequest({ case_id: "c1", subject: "victim", received_on: "2026-11-01" }, "t");
+    expect(await api.accessReview("../staff")).toEqual(review);
+    await api.releaseAccessItem("../staff", "i1/witnesses", "t");
+    await api.withholdAccessItem("../staff", "i1/account", "crime", "t");
+    expect(server.log.map((s) => [s.method, s.path, s.headers.get(api.CSRF_HEADER)])).toEqual([
+      ["GET", "/w/api/access-requests", null],
+      ["POST", "/w/api/access-requests", "t"],
+      ["GET", "/w/api/access-requests/..%2Fstaff", null],
+      ["POST", "/w/api/access-requests/..%2Fstaff/release", "t"],
+      ["POST", "/w/api/access-requests/..%2Fstaff/withhold", "t"],
+    ]);
+    expect(server.log.map((s) => s.body)).toStrictEqual([
+      undefined,
+      { case_id: "c1", subject: "victim", received_on: "2026-11-01" },
+      undefined,
+      { item: "i1/witnesses" },
+      { item: "i1/account", reason: "crime" },
+    ]);
+  });
+
+  it("fetch the answer as a file named as the server names it, and say a refusal as any other", async () => {
+    const server = mockServer({
+      "GET /w/api/access-requests/sar1/answer": (sent) =>
+        sent.query.get("format") === "json"
+          ? { body: { records: [] }, headers: { "content-disposition": 'attachment; filename="answer.json"' } }
+          : { status: 409, body: { code: "address_in_text", message: "the PDF would show where she is" } },
+    });
+    const file = await api.accessAnswer("sar1", "json");
+    expect(file.fileName).toBe("answer.json");
+    expect(await file.blob.text()).toBe('{"records":[]}');
+    await expect(api.accessAnswer("sar1", "pdf")).rejects.toMatchObject({
+      status: 409,
+      code: "address_in_text",
+      message: "the PDF would show where she is",
+    });
+    expect(server.log.map((s) => s.query.get("format"))).toEqual(["json", "pdf"]);
+    expect(server.log[1].headers.get("accept")).toBe("application/pdf, application/json");
+    expect(api.accessAnswerUrl("a/b", "pdf")).toBe("/w/api/access-requests/a%2Fb/answer?format=pdf");
+  });
+
+  it("take a download's name from its Content-Disposition, never a path", () => {
+    expect(api.attachmentName('attachment; filename="subject-access-0a1b2c3d-2026-11-22.pdf"')).toBe(
+      "subject-access-0a1b2c3d-2026-11-22.pdf",
+    );
+    expect(api.attachmentName("attachment; filename=answer.json")).toBe("answer.json");
+    expect(api.attachmentName('attachment; filename="../../etc/answer.json"')).toBe("answer.json");
+    expect(api.attachmentName("attachment")).toBeNull();
+    expect(api.attachmentName(null)).toBeNull();
+  });
+});
+
 describe("the minutes' links", () => {
   it("name the meeting and the agency encoded, a service's own agency trimmed and in lower case", () => {
     expect(api.minutesUrl("m1")).toBe("/w/api/meetings/m1/minutes");

@@ -7,6 +7,10 @@
 import type * as B from "../lib/bindings";
 import { FieldFailure } from "../lib/failure";
 import type {
+  AccessRequest,
+  AccessRequestFields,
+  AccessRequestsView,
+  AccessReview,
   Accepted,
   ActionsView,
   ActionUpdate,
@@ -19,6 +23,7 @@ import type {
   DeviceEntry,
   EraseFields,
   ErasedAtClinic,
+  ExemptionReason,
   IssuedCode,
   MeetingDetail,
   MeetingFields,
@@ -116,17 +121,17 @@ function retryAfter(response: Response): number | null {
   return Number(value.trim());
 }
 
-async function send<T>(
+/** One request to the server, as every call makes it; a network failure is said in words. */
+async function call(
   method: "GET" | "POST",
   path: string,
-  options: { body?: unknown; csrf?: string } = {},
-): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json" };
+  options: { body?: unknown; csrf?: string; accept?: string } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { accept: options.accept ?? "application/json" };
   if (options.body !== undefined) headers["content-type"] = "application/json";
   if (options.csrf !== undefined) headers[CSRF_HEADER] = options.csrf;
-  let response: Response;
   try {
-    response = await fetch(`${API}${path}`, {
+    return await fetch(`${API}${path}`, {
       method,
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
@@ -137,14 +142,10 @@ async function send<T>(
   } catch {
     throw new WorkspaceFailure(0, { code: "unreachable", message: UNREACHABLE });
   }
-  if (response.ok) {
-    if (response.status === 204) return undefined as T;
-    try {
-      return (await response.json()) as T;
-    } catch {
-      throw new WorkspaceFailure(response.status, { code: "bad_answer", message: unexpected(response.status) });
-    }
-  }
+}
+
+/** The failure a refused response names, the signed-out listeners told. */
+async function refusalOf(response: Response): Promise<WorkspaceFailure> {
   let body: unknown = null;
   try {
     body = await response.json();
@@ -154,7 +155,47 @@ async function send<T>(
   const error = isApiError(body) ? body : { code: "unexpected", message: unexpected(response.status) };
   const failure = new WorkspaceFailure(response.status, error, retryAfter(response));
   if (failure.code === "signed_out") for (const listener of [...signedOutListeners]) listener(failure);
-  throw failure;
+  return failure;
+}
+
+async function send<T>(
+  method: "GET" | "POST",
+  path: string,
+  options: { body?: unknown; csrf?: string } = {},
+): Promise<T> {
+  const response = await call(method, path, options);
+  if (response.ok) {
+    if (response.status === 204) return undefined as T;
+    try {
+      return (await response.json()) as T;
+    } catch {
+      throw new WorkspaceFailure(response.status, { code: "bad_answer", message: unexpected(response.status) });
+    }
+  }
+  throw await refusalOf(response);
+}
+
+/** A file the server sent to download: its bytes, and the name its Content-Disposition gives it. */
+export type Downloaded = { blob: Blob; fileName: string };
+
+/** The file name in a Content-Disposition header (`attachment; filename="a.pdf"`), or null; never a path. */
+export function attachmentName(header: string | null): string | null {
+  const m = /filename="([^"]*)"/i.exec(header ?? "") ?? /filename=([^;\s]+)/i.exec(header ?? "");
+  const name = m?.[1].split(/[\\/]/).pop()?.trim();
+  return name ? name : null;
+}
+
+/** Fetches a file to download; a refusal is a WorkspaceFailure, as for any other request. */
+async function file(path: string, accept: string, fallbackName: string): Promise<Downloaded> {
+  const response = await call("GET", path, { accept: `${accept}, application/json` });
+  if (!response.ok) throw await refusalOf(response);
+  let blob: Blob;
+  try {
+    blob = await response.blob();
+  } catch {
+    throw new WorkspaceFailure(response.status, { code: "bad_answer", message: unexpected(response.status) });
+  }
+  return { blob, fileName: attachmentName(response.headers.get("content-disposition")) ?? fallbackName };
 }
 
 /** Signs in; the server sets the session cookie. No CSRF token exists yet, so none is sent. */
@@ -329,3 +370,38 @@ export const retention = () => send<RetentionView>("GET", "/retention");
  */
 export const eraseCase = (id: string, erase: EraseFields, csrf: string) =>
   send<ErasedAtClinic>("POST", `${casePath(id)}/erase`, { body: erase, csrf });
+
+const ACCESS_PATH = "/access-requests";
+const accessPath = (id: string) => `${ACCESS_PATH}/${encodeURIComponent(id)}`;
+/** The subject access requests about the clinic's records, the soonest due first; for the coordinator. Audited as a view. */
+export const accessRequests = () => send<AccessRequestsView>("GET", ACCESS_PATH);
+/**
+ * Records a subject access request from a case's victim or one of its
+ * perpetrators (`perpetrator_id`, sent only for a perpetrator's). Refused
+ * naming `perpetrator_id` or `received_on`; `case_erased` for a case erased.
+ */
+export const makeAccessRequest = (fields: AccessRequestFields, csrf: string) =>
+  send<AccessRequest>("POST", ACCESS_PATH, { body: fields, csrf });
+/** Every item of a request, in record order, and what was released or withheld. Audited as a view. */
+export const accessReview = (id: string) => send<AccessReview>("GET", accessPath(id));
+/** Releases one withheld item that may be released; refused naming `item` otherwise. The review as it now stands. */
+export const releaseAccessItem = (id: string, item: string, csrf: string) =>
+  send<AccessReview>("POST", `${accessPath(id)}/release`, { body: { item }, csrf });
+/** Withholds one of the requester's own items under an exemption; refused naming `item` otherwise. */
+export const withholdAccessItem = (id: string, item: string, reason: ExemptionReason, csrf: string) =>
+  send<AccessReview>("POST", `${accessPath(id)}/withhold`, { body: { item, reason }, csrf });
+/** The forms the answer downloads in. */
+export type AnswerFormat = "pdf" | "json";
+/** The answer to a request as a PDF or the requester's JSON file; the link's href. */
+export const accessAnswerUrl = (id: string, format: AnswerFormat) => `${API}${accessPath(id)}/answer?format=${format}`;
+/**
+ * The answer as a file to download, fetched so a refusal can be said in the
+ * page: a perpetrator's PDF that would show where the victim is is refused
+ * as `address_in_text`. Each answer made is audited.
+ */
+export const accessAnswer = (id: string, format: AnswerFormat): Promise<Downloaded> =>
+  file(
+    `${accessPath(id)}/answer?format=${format}`,
+    format === "pdf" ? "application/pdf" : "application/json",
+    `subject-access.${format}`,
+  );

@@ -4,6 +4,10 @@
 import { vi } from "vitest";
 import type { CaseAnswer, Caseload } from "./api";
 import type {
+  AccessItem,
+  AccessRequest,
+  AccessRequestRow,
+  AccessReview,
   ActionView,
   AdvocateView,
   ApiError,
@@ -613,4 +617,55 @@ export function retentionView(overrides: Partial<RetentionView> = {}): Retention
 /** What erasing a case removed at the clinic: by default its feed of 12 changes, its referral and 2 warnings. */
 export function erasedAtClinic(overrides: Partial<ErasedAtClinic> = {}): ErasedAtClinic {
   return { feed_ops: 12, refused: 0, quarantined: 0, referrals: 1, panel_docs: 0, warnings: 2, ...overrides };
+}
+
+/** A subject access request: by default the victim's on c1, received on 1 November 2026 and due a month later. */
+export function accessRequest(overrides: Partial<AccessRequest> = {}): AccessRequest {
+  return {
+    id: "sar1",
+    case_id: "c1",
+    subject: "victim",
+    perpetrator_id: null,
+    received_on: "2026-11-01",
+    due_on: "2026-12-01",
+    made_at: "2026-11-02T09:00:00Z",
+    made_by: "COORD1",
+    ...overrides,
+  };
+}
+
+/** A request on the coordinator's list: by default `accessRequest()` on T-1. */
+export function accessRequestRow(request: AccessRequest = accessRequest(), reference = "T-1"): AccessRequestRow {
+  return { request, reference };
+}
+
+/** One item of an answer: by default the requester's own account of an incident, in the answer. */
+export function accessItem(overrides: Partial<AccessItem> = {}): AccessItem {
+  const record_id = overrides.record_id ?? "i1";
+  const field = overrides.field ?? "account";
+  return {
+    key: `${record_id}/${field}`,
+    kind: "incident",
+    record_id,
+    field,
+    label: "What happened",
+    text: "Waited outside the house all evening.",
+    withheld: null,
+    releasable: true,
+    panel: null,
+    ...overrides,
+  };
+}
+
+/** A request's review: by default `accessRequest()` on T-1, with one item of its own and nothing decided. */
+export function accessReview(overrides: Partial<AccessReview> = {}): AccessReview {
+  return {
+    request: accessRequest(),
+    reference: "T-1",
+    items: [accessItem()],
+    released: [],
+    changed_since_release: [],
+    exempt: [],
+    ...overrides,
+  };
 }

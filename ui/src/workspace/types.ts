@@ -361,6 +361,10 @@ export type AuditAction =
   | "pathway_recorded"
   | "return_made"
   | "case_erased"
+  | "access_requested"
+  | "access_released"
+  | "access_withheld"
+  | "access_exported"
   | "unrecognised";
 /**
  * A line of the clinic's audit: who (a staff code) did what, to what, when.
@@ -412,4 +416,84 @@ export type ErasedAtClinic = {
   referrals: number;
   panel_docs: number;
   warnings: number;
+};
+
+/** Whose request a subject access answer is for (waymark-domain's `AccessSubject`); labels in `access_subjects`. */
+export type AccessSubject = "victim" | "perpetrator";
+/**
+ * Why an item of an answer is withheld until the coordinator releases it
+ * (`WithheldBecause`); labels in `withheld_reasons`. `exempt` is the
+ * requester's own item withheld under an exemption.
+ */
+export type WithheldBecause =
+  | "about_the_perpetrator"
+  | "about_the_victim"
+  | "about_someone_else"
+  | "shows_where_the_victim_lives"
+  | "came_from_others"
+  | "exempt"
+  | "from_an_agency"
+  | "in_the_advocates_answer";
+/** Why the coordinator withholds one of the requester's own items (`ExemptionReason`); labels in `exemption_reasons`. */
+export type ExemptionReason = "crime" | "serious_harm" | "identifies_someone" | "legal_privilege";
+/** Which of the clinic panel's own documents an item comes from (`PanelPart`); labels in `panel_parts`. */
+export type PanelPart = "selection" | "research" | "shared_at_meeting" | "action" | "decision" | "pathway";
+/**
+ * A subject access request kept at the clinic: `received_on` and `due_on`
+ * (a month later) are dates; `made_by` a staff code; `perpetrator_id` the
+ * perpetrator's record that asked, null for the victim's request.
+ */
+export type AccessRequest = {
+  id: string;
+  case_id: string;
+  subject: AccessSubject;
+  perpetrator_id: string | null;
+  received_on: string;
+  due_on: string;
+  made_at: string;
+  made_by: string;
+};
+/** A request on the coordinator's list, with its case's reference. */
+export type AccessRequestRow = { request: AccessRequest; reference: string };
+/** The coordinator's requests, the soonest due first. */
+export type AccessRequestsView = { requests: AccessRequestRow[] };
+/**
+ * One item of an answer: a field of a record as the requester would read
+ * it. `withheld` null is the requester's own, in the answer; `releasable`
+ * false is never released (where the victim lives, to the perpetrator);
+ * `panel`, set for the clinic panel's own documents (`kind` is then
+ * `clinic_review`). `key` is what a release or an exemption names.
+ */
+export type AccessItem = {
+  key: string;
+  kind: B.RecordKind;
+  record_id: string;
+  field: string;
+  label: string;
+  text: string;
+  withheld: WithheldBecause | null;
+  releasable: boolean;
+  panel: PanelPart | null;
+};
+/** One of the requester's own items withheld under an exemption: its key, and why. */
+export type AccessExemption = [string, ExemptionReason];
+/**
+ * What the coordinator works through: every item in record order, the keys
+ * released (`released`), those released whose words changed since, so
+ * withheld again (`changed_since_release`), and the exemptions.
+ */
+export type AccessReview = {
+  request: AccessRequest;
+  reference: string;
+  items: AccessItem[];
+  released: string[];
+  changed_since_release: string[];
+  exempt: AccessExemption[];
+};
+/** A request as the coordinator records it: `perpetrator_id` only for a perpetrator's; `received_on` as "YYYY-MM-DD". */
+export type AccessRequestFields = {
+  case_id: string;
+  subject: AccessSubject;
+  perpetrator_id?: string;
+  received_on: string;
 };

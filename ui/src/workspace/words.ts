@@ -1,12 +1,17 @@
 // The workspace's own words: what the desktop has no need of (staff roles)
 // and the few ways it shows a value. Vocabulary labels and dates come from
 // the desktop's lib/labels.ts and lib/format.ts, so the two never differ.
-import type { Agency, EscalationSign, Severity, SortBy, Warning } from "../lib/bindings";
+import type { Agency, EscalationSign, RecordKind, Severity, SortBy, Warning } from "../lib/bindings";
 import type { Choice, Escalation, Finding, Vocabularies } from "../lib/types";
-import { londonLocalNow, showDate } from "../lib/format";
-import { labelIn, spaced, wireLabel } from "../lib/labels";
+import { daysBetween, londonLocalNow, showDate } from "../lib/format";
+import { labelIn, recordKindLabel, spaced, wireLabel } from "../lib/labels";
 import type {
+  AccessItem,
+  AccessRequest,
+  AccessReview,
+  AccessSubject,
   AuditAction,
+  ExemptionReason,
   IntakeStatus,
   MatchedOn,
   MeetingView,
@@ -15,6 +20,7 @@ import type {
   PathwayStep,
   SamePerson,
   StaffRole,
+  WithheldBecause,
 } from "./types";
 
 /** What the sign-in screen says on arrival: why the last session ended, or that it did. */
@@ -191,6 +197,10 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   pathway_recorded: "Pathway step recorded",
   return_made: "Quarterly return made",
   case_erased: "Case erased",
+  access_requested: "Subject access request recorded",
+  access_released: "Subject access item released",
+  access_withheld: "Subject access item withheld under an exemption",
+  access_exported: "Subject access answer made",
   unrecognised: "Not recognised (written by a newer version)",
 };
 /** An audit line's action in words; one this page does not know, as the server wrote it. */
@@ -306,4 +316,135 @@ export function nextPathwayStage(steps: Pick<PathwayStep, "stage">[]): PathwaySt
   if (!reached("accepted")) return "accepted";
   if (!reached("started")) return "started";
   return "completed";
+}
+
+// ---- Subject access ----
+
+/** Whose request it is, in the core's words ("The victim"). */
+export const accessSubjectWords = (vocab: Vocabularies | null | undefined, subject: AccessSubject): string =>
+  wireLabel(vocab, "access_subjects", subject);
+
+/** Whose request it is, a perpetrator's by their record (never a name): "The perpetrator (Perpetrator 5f0c2d1e)". */
+export function requesterWords(vocab: Vocabularies | null | undefined, request: AccessRequest): string {
+  const who = accessSubjectWords(vocab, request.subject);
+  return request.subject === "perpetrator" && request.perpetrator_id
+    ? `${who} (${perpetratorWords(request.perpetrator_id)})`
+    : who;
+}
+
+const days = (n: number) => counted(n, "day");
+
+/**
+ * When an answer is due, in words and never by colour alone, counted in
+ * whole London days from `today` ("YYYY-MM-DD"): "Overdue by 3 days", "Due
+ * today", "Due tomorrow", "Due in 12 days".
+ */
+export function dueWords(dueOn: string, today: string = londonToday()): { overdue: boolean; text: string } {
+  const left = daysBetween(today, dueOn);
+  if (!Number.isFinite(left)) return { overdue: false, text: "" };
+  if (left < 0) return { overdue: true, text: `Overdue by ${days(-left)}` };
+  if (left === 0) return { overdue: false, text: "Due today" };
+  if (left === 1) return { overdue: false, text: "Due tomorrow" };
+  return { overdue: false, text: `Due in ${days(left)}` };
+}
+
+/**
+ * Where one item of an answer stands. `answer`: the requester's own, in the
+ * answer; `exempt`: their own, withheld under an exemption; `released`:
+ * someone else's, released and unchanged; `changed`: released, but its
+ * words changed since, so withheld again until released again; `withheld`:
+ * withheld until released; `never`: withheld, and never to be released.
+ */
+export type AccessItemState =
+  | { kind: "answer" }
+  | { kind: "exempt"; reason: ExemptionReason }
+  | { kind: "released" }
+  | { kind: "changed"; because: WithheldBecause }
+  | { kind: "withheld"; because: WithheldBecause }
+  | { kind: "never"; because: WithheldBecause };
+
+export function accessItemState(review: AccessReview, item: AccessItem): AccessItemState {
+  const exempt = review.exempt.find(([key]) => key === item.key);
+  if (item.withheld === null) return exempt ? { kind: "exempt", reason: exempt[1] } : { kind: "answer" };
+  if (!item.releasable) return { kind: "never", because: item.withheld };
+  if (review.changed_since_release.includes(item.key)) return { kind: "changed", because: item.withheld };
+  if (review.released.includes(item.key)) return { kind: "released" };
+  return { kind: "withheld", because: item.withheld };
+}
+
+/** Why an item is withheld, in the core's words. */
+export const withheldBecauseWords = (vocab: Vocabularies | null | undefined, because: WithheldBecause): string =>
+  wireLabel(vocab, "withheld_reasons", because);
+
+/** An exemption, in the core's words. */
+export const exemptionWords = (vocab: Vocabularies | null | undefined, reason: ExemptionReason): string =>
+  wireLabel(vocab, "exemption_reasons", reason);
+
+/** How many items the answer gives (the requester's own and those released), how many of those were released, and how many are withheld. */
+export function accessCounts(review: AccessReview): { inAnswer: number; released: number; withheld: number } {
+  const counts = { inAnswer: 0, released: 0, withheld: 0 };
+  for (const item of review.items) {
+    const { kind } = accessItemState(review, item);
+    if (kind === "answer") counts.inAnswer++;
+    else if (kind === "released") {
+      counts.inAnswer++;
+      counts.released++;
+    } else counts.withheld++;
+  }
+  return counts;
+}
+
+/** A record of a case as a subject access review heads its items: what it is, for a reader. */
+const RECORD_HEADINGS: Record<RecordKind, string> = {
+  case: "The case",
+  victim: "The victim's details",
+  perpetrator: "A perpetrator's details",
+  incident: "An incident",
+  incident_amendment: "A correction to an incident",
+  risk_assessment: "A risk assessment",
+  safety_plan: "A safety plan",
+  hearing: "A court hearing",
+  order: "A court order",
+  breach: "A breach of an order",
+  referral: "A referral to another service",
+  clinic_review: "The clinic panel's review",
+  contact: "A contact with the victim",
+  escalation_review: "An escalation review",
+  task: "A task",
+};
+
+/** A record's heading in the review: the panel's document by its part, any other record by its kind. */
+export function accessRecordHeading(vocab: Vocabularies | null | undefined, item: AccessItem): string {
+  if (item.panel) return wireLabel(vocab, "panel_parts", item.panel);
+  return (RECORD_HEADINGS as Record<string, string | undefined>)[item.kind] ?? capitalised(recordKindLabel(item.kind));
+}
+
+/** One record's items, in record order, under the heading the review gives it. */
+export type AccessRecordGroup = { record_id: string; heading: string; items: AccessItem[] };
+
+/**
+ * The items by record: consecutive items of one record (and, for the panel's
+ * documents, of one part of them) are one record. Records that share a
+ * heading are numbered in turn: "An incident (1 of 3)".
+ */
+export function accessRecordGroups(vocab: Vocabularies | null | undefined, items: AccessItem[]): AccessRecordGroup[] {
+  const groups: AccessRecordGroup[] = [];
+  let last: AccessItem | null = null;
+  for (const item of items) {
+    if (last && last.record_id === item.record_id && last.panel === item.panel)
+      groups[groups.length - 1].items.push(item);
+    else groups.push({ record_id: item.record_id, heading: accessRecordHeading(vocab, item), items: [item] });
+    last = item;
+  }
+  const total = new Map<string, number>();
+  for (const g of groups) total.set(g.heading, (total.get(g.heading) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  for (const g of groups) {
+    const of = total.get(g.heading) ?? 1;
+    if (of < 2) continue;
+    const n = (seen.get(g.heading) ?? 0) + 1;
+    seen.set(g.heading, n);
+    g.heading = `${g.heading} (${n} of ${of})`;
+  }
+  return groups;
 }

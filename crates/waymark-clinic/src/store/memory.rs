@@ -45,6 +45,9 @@ struct Inner {
     panel: BTreeMap<(PanelDocKind, String), PanelDoc>,
     /// Case → its erasure. The case's ops stay in the feed as tombstones.
     erased: BTreeMap<Uuid, Erasure>,
+    access_requests: Vec<AccessRequest>,
+    /// (request, item key) → the decision.
+    access_decisions: BTreeMap<(Uuid, String), AccessDecision>,
 }
 
 /// What a tombstone keeps instead of an op's content hash.
@@ -993,6 +996,10 @@ impl ClinicStore for MemoryStore {
         let before = inner.warnings.len();
         inner.warnings.retain(|w| w.case_id != case);
         erased.warnings = (before - inner.warnings.len()) as u64;
+        let requests: Vec<Uuid> =
+            inner.access_requests.iter().filter(|r| r.case_id.as_uuid() == case).map(|r| r.id).collect();
+        inner.access_requests.retain(|r| r.case_id.as_uuid() != case);
+        inner.access_decisions.retain(|(request, _), _| !requests.contains(request));
         let target = case.to_string();
         inner.append_audit(&erasure_line(erasure, &target, &erased), now);
         Ok(erased)
@@ -1006,6 +1013,53 @@ impl ClinicStore for MemoryStore {
 
     fn case_erased(&self, case: Uuid) -> StoreResult<bool> {
         Ok(self.lock()?.erased.contains_key(&case))
+    }
+
+    fn add_access_request(&self, request: &AccessRequest, line: &AuditLine<'_>, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut inner = self.lock()?;
+        inner.access_requests.push(request.clone());
+        inner.append_audit(line, now);
+        Ok(())
+    }
+
+    fn access_requests(&self, case: Option<Uuid>) -> StoreResult<Vec<AccessRequest>> {
+        let mut out: Vec<AccessRequest> = self
+            .lock()?
+            .access_requests
+            .iter()
+            .filter(|r| case.is_none_or(|c| r.case_id.as_uuid() == c))
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| (a.due_on, a.made_at).cmp(&(b.due_on, b.made_at)));
+        Ok(out)
+    }
+
+    fn access_decisions(&self, request: Uuid) -> StoreResult<AccessDecisions> {
+        let inner = self.lock()?;
+        let mut out = AccessDecisions::default();
+        let of_request =
+            inner.access_decisions.range((request, String::new())..).take_while(|((r, _), _)| *r == request);
+        for ((_, key), decision) in of_request {
+            match decision {
+                AccessDecision::Release { digest } => out.releases.push((key.clone(), digest.clone())),
+                AccessDecision::Exempt { reason } => out.exempt.push((key.clone(), *reason)),
+            }
+        }
+        Ok(out)
+    }
+
+    fn decide_access_item(
+        &self,
+        request: Uuid,
+        key: &str,
+        decision: &AccessDecision,
+        line: &AuditLine<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut inner = self.lock()?;
+        inner.access_decisions.insert((request, key.to_owned()), decision.clone());
+        inner.append_audit(line, now);
+        Ok(())
     }
 
     fn panel_docs(&self, kind: PanelDocKind, meeting: Option<Uuid>) -> StoreResult<Vec<PanelDoc>> {

@@ -13,9 +13,10 @@ use crate::signin::SessionPolicy;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
+use waymark_domain::access::AccessRequest;
 use waymark_domain::intake::ReferralRecords;
 use waymark_domain::records::ServiceRules;
-use waymark_domain::DeclineReason;
+use waymark_domain::{DeclineReason, ExemptionReason};
 use waymark_protocol::{DevicePublic, OpRefusal, RefusedOp, WireOp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -231,12 +232,20 @@ pub enum AdminAction {
     ReturnMade,
     /// A case erased everywhere (the case id, the reason's code and counts).
     CaseErased,
+    /// A subject access request recorded (target: the request; the case and whose in the detail).
+    AccessRequested,
+    /// A withheld item of a request released (target: the request; the item's key in the detail).
+    AccessReleased,
+    /// One of the requester's own items withheld under an exemption (target: the request).
+    AccessWithheld,
+    /// A request's answer made as PDF or JSON (target: the request; counts and the file's hash).
+    AccessExported,
     /// Written by a newer waymark-clinic.
     Unrecognised,
 }
 
 impl AdminAction {
-    pub const KNOWN: [AdminAction; 26] = [
+    pub const KNOWN: [AdminAction; 30] = [
         AdminAction::QuarantineReleased,
         AdminAction::QuarantineDiscarded,
         AdminAction::PasswordSet,
@@ -263,6 +272,10 @@ impl AdminAction {
         AdminAction::PathwayRecorded,
         AdminAction::ReturnMade,
         AdminAction::CaseErased,
+        AdminAction::AccessRequested,
+        AdminAction::AccessReleased,
+        AdminAction::AccessWithheld,
+        AdminAction::AccessExported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -293,6 +306,10 @@ impl AdminAction {
             AdminAction::PathwayRecorded => "pathway_recorded",
             AdminAction::ReturnMade => "return_made",
             AdminAction::CaseErased => "case_erased",
+            AdminAction::AccessRequested => "access_requested",
+            AdminAction::AccessReleased => "access_released",
+            AdminAction::AccessWithheld => "access_withheld",
+            AdminAction::AccessExported => "access_exported",
             AdminAction::Unrecognised => "unrecognised",
         }
     }
@@ -826,6 +843,38 @@ pub trait ClinicStore: Send + Sync {
     fn erase_case(&self, erasure: &Erasure, op: &WireOp, now: DateTime<Utc>) -> StoreResult<ErasedAtClinic>;
     fn erasures(&self) -> StoreResult<Vec<Erasure>>;
     fn case_erased(&self, case: Uuid) -> StoreResult<bool>;
+    /// Records a subject access request and its audit line in one transaction.
+    fn add_access_request(&self, request: &AccessRequest, line: &AuditLine<'_>, now: DateTime<Utc>) -> StoreResult<()>;
+    /// The requests, for one case or all, the soonest due first.
+    fn access_requests(&self, case: Option<Uuid>) -> StoreResult<Vec<AccessRequest>>;
+    /// What was decided on a request's items, by item key.
+    fn access_decisions(&self, request: Uuid) -> StoreResult<AccessDecisions>;
+    /// Keeps a decision on one item (replacing an earlier one on it) and its
+    /// audit line in one transaction.
+    fn decide_access_item(
+        &self,
+        request: Uuid,
+        key: &str,
+        decision: &AccessDecision,
+        line: &AuditLine<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+}
+
+/// A decision on one item of a subject access request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessDecision {
+    /// A withheld item released, with the digest of the words released.
+    Release { digest: String },
+    /// One of the requester's own items withheld under an exemption.
+    Exempt { reason: ExemptionReason },
+}
+
+/// The decisions on a request's items, as `waymark_domain::access::review` takes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessDecisions {
+    pub releases: Vec<(String, String)>,
+    pub exempt: Vec<(String, ExemptionReason)>,
 }
 
 /// A case erased at the clinic: ids, a code and a time, nothing personal.

@@ -22,6 +22,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { name: "0010_panel", sql: include_str!("migrations/0010_panel.sql") },
     Migration { name: "0011_panel_work", sql: include_str!("migrations/0011_panel_work.sql") },
     Migration { name: "0012_erasure", sql: include_str!("migrations/0012_erasure.sql") },
+    Migration { name: "0013_subject_access", sql: include_str!("migrations/0013_subject_access.sql") },
 ];
 
 const TUNING: Tuning = Tuning { busy_timeout_ms: 10_000, cache_kib: None, foreign_keys: false };
@@ -1495,6 +1496,11 @@ impl ClinicStore for SqliteStore {
         let referrals = tx.execute("DELETE FROM referrals WHERE json_extract(form, '$.case.id') = ?1", [&case])?;
         let panel_docs = tx.execute("DELETE FROM panel_docs WHERE case_id = ?1", [&case])?;
         let warnings = tx.execute("DELETE FROM text_warnings WHERE case_id = ?1", [&case])?;
+        tx.execute(
+            "DELETE FROM access_decisions WHERE request_id IN (SELECT id FROM access_requests WHERE case_id = ?1)",
+            [&case],
+        )?;
+        tx.execute("DELETE FROM access_requests WHERE case_id = ?1", [&case])?;
         let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         let erased = ErasedAtClinic {
             feed_ops: count(feed_ops),
@@ -1542,6 +1548,115 @@ impl ClinicStore for SqliteStore {
 
     fn case_erased(&self, case: Uuid) -> StoreResult<bool> {
         Ok(self.conn()?.prepare_cached("SELECT 1 FROM erasures WHERE case_id = ?1")?.exists([case.to_string()])?)
+    }
+
+    fn add_access_request(&self, request: &AccessRequest, line: &AuditLine<'_>, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO access_requests (id, case_id, subject, perpetrator_id, received_on, due_on, made_at, made_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                request.id.to_string(),
+                request.case_id.to_string(),
+                request.subject.wire(),
+                request.perpetrator_id.map(|p| p.to_string()),
+                request.received_on.to_string(),
+                request.due_on.to_string(),
+                request.made_at.to_rfc3339(),
+                request.made_by
+            ],
+        )?;
+        audit_line(&tx, line, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn access_requests(&self, case: Option<Uuid>) -> StoreResult<Vec<AccessRequest>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, case_id, subject, perpetrator_id, received_on, due_on, made_at, made_by FROM access_requests
+             WHERE ?1 IS NULL OR case_id = ?1 ORDER BY due_on, made_at",
+        )?;
+        let rows = stmt
+            .query_map([case.map(|c| c.to_string())], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let unreadable = || ClinicError::Store("an unreadable subject access request".into());
+        rows.into_iter()
+            .map(|(id, case, subject, perpetrator, received, due, made_at, made_by)| {
+                Ok(AccessRequest {
+                    id: id.parse().map_err(|_| unreadable())?,
+                    case_id: waymark_domain::CaseId(case.parse().map_err(|_| unreadable())?),
+                    subject: waymark_domain::AccessSubject::from_wire(&subject).ok_or_else(unreadable)?,
+                    perpetrator_id: perpetrator.map(|p| p.parse()).transpose().map_err(|_| unreadable())?,
+                    received_on: received.parse().map_err(|_| unreadable())?,
+                    due_on: due.parse().map_err(|_| unreadable())?,
+                    made_at: DateTime::parse_from_rfc3339(&made_at).map_err(|_| unreadable())?.with_timezone(&Utc),
+                    made_by,
+                })
+            })
+            .collect()
+    }
+
+    fn access_decisions(&self, request: Uuid) -> StoreResult<AccessDecisions> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT item_key, released_sha256, exemption FROM access_decisions WHERE request_id = ?1 ORDER BY item_key",
+        )?;
+        let rows = stmt
+            .query_map([request.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let unreadable = || ClinicError::Store("an unreadable subject access decision".into());
+        let mut out = AccessDecisions::default();
+        for (key, digest, exemption) in rows {
+            match (digest, exemption) {
+                (Some(digest), None) => out.releases.push((key, digest)),
+                (None, Some(reason)) => {
+                    out.exempt.push((key, ExemptionReason::from_wire(&reason).ok_or_else(unreadable)?));
+                }
+                _ => return Err(unreadable()),
+            }
+        }
+        Ok(out)
+    }
+
+    fn decide_access_item(
+        &self,
+        request: Uuid,
+        key: &str,
+        decision: &AccessDecision,
+        line: &AuditLine<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (digest, exemption) = match decision {
+            AccessDecision::Release { digest } => (Some(digest.as_str()), None),
+            AccessDecision::Exempt { reason } => (None, Some(reason.wire())),
+        };
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO access_decisions (request_id, item_key, released_sha256, exemption, decided_at, decided_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (request_id, item_key) DO UPDATE SET released_sha256 = excluded.released_sha256,
+               exemption = excluded.exemption, decided_at = excluded.decided_at, decided_by = excluded.decided_by",
+            params![request.to_string(), key, digest, exemption, now.to_rfc3339(), line.actor],
+        )?;
+        audit_line(&tx, line, now)?;
+        tx.commit()?;
+        Ok(())
     }
 
     fn panel_docs(&self, kind: PanelDocKind, meeting: Option<Uuid>) -> StoreResult<Vec<PanelDoc>> {

@@ -118,6 +118,11 @@ impl Replica {
         self.vault.list_kind(kind, case)
     }
 
+    /// Everything the copy holds of a case, for a subject access request at the clinic.
+    pub fn case_held(&self, case: CaseId) -> Result<crate::access::CaseHeld> {
+        self.vault.case_held(case)
+    }
+
     /// Safety-critical fields changed on two laptops at once, until an
     /// advocate decides: the same conflicts, by id, as the laptops hold.
     pub fn conflicts(&self) -> Result<Vec<crate::sync::Conflict>> {
