@@ -376,6 +376,63 @@ fn the_quarterly_return_counts_this_caseload_and_each_saved_table_is_audited() {
     );
 }
 
+#[test]
+fn a_subject_access_request_is_answered_from_the_screens_with_what_the_advocate_released() {
+    // Why: the screens must reach the vault's rules, not a copy of them: a
+    // perpetrator's request names his record, a release changes the answer,
+    // and the saved JSON holds only what was decided, with its audit line.
+    let dir = tempfile::tempdir().unwrap();
+    let (desk, _) = desk(dir.path());
+    desk.create(create_form(PASSPHRASE, PASSPHRASE)).unwrap();
+    let case = open_case(&desk);
+    let his = desk
+        .add_record(
+            RecordKind::Perpetrator,
+            Some(case),
+            fields(json!({"names": ["Percy Sample"], "relationship": "ex_intimate_partner"})),
+            false,
+        )
+        .unwrap()
+        .id();
+    let received = chrono::NaiveDate::from_ymd_opt(2026, 11, 18).unwrap();
+    let refused = desk.access_request(case, AccessSubject::Perpetrator, None, received).unwrap_err();
+    assert_eq!(refused.fields[0].field, "perpetrator_id");
+    let request = desk.access_request(case, AccessSubject::Victim, None, received).unwrap();
+    assert_eq!(request.due_on, chrono::NaiveDate::from_ymd_opt(2026, 12, 18).unwrap());
+    assert_eq!(desk.access_requests(Some(case)).unwrap(), vec![request.clone()]);
+    let review = desk.access_review(request.id).unwrap();
+    let his_name = review.items.iter().find(|i| i.record_id == his && i.text.contains("Percy")).unwrap().clone();
+    assert!(his_name.withheld.is_some() && his_name.releasable);
+
+    let out = tempfile::tempdir().unwrap();
+    let save = |desk: &Desk, name: &str| {
+        desk.access_save_json_asking(request.id, |suggested| {
+            assert!(suggested.starts_with("subject-access-") && suggested.ends_with(".json"), "{suggested}");
+            Some(out.path().join(name))
+        })
+        .unwrap()
+        .unwrap()
+    };
+    save(&desk, "before");
+    let before = std::fs::read_to_string(out.path().join("before.json")).unwrap();
+    assert!(before.contains("Canary Person") && !before.contains("Percy"), "withheld until released");
+    let review = desk.access_release(request.id, his_name.key.clone()).unwrap();
+    assert_eq!(review.released, vec![his_name.key.clone()]);
+    let own = review.items.iter().find(|i| i.text.contains("Repeated contact")).unwrap().key.clone();
+    desk.access_withhold(request.id, own, waymark_domain::ExemptionReason::Crime).unwrap();
+    save(&desk, "after");
+    let after = std::fs::read_to_string(out.path().join("after.json")).unwrap();
+    assert!(after.contains("Percy") && !after.contains("Repeated contact"), "released, and exempt");
+    assert!(desk.access_save_json_asking(request.id, |_| None).unwrap().is_none());
+    let exports = desk
+        .with_vault(|v| Ok(v.audit_events(None, 100)?))
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == waymark_vault::audit::AuditAction::Export)
+        .count();
+    assert_eq!(exports, 2, "each saved answer, not the cancelled one");
+}
+
 /// A clinic server in this process, on a loopback port.
 struct TestClinic {
     url: String,
