@@ -39,7 +39,10 @@ use waymark_report::subject_access as answer;
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AccessRequestRow {
     pub request: AccessRequest,
+    /// Empty once the case is erased.
     pub reference: String,
+    /// The case was erased after the request: answer that nothing is held now.
+    pub case_erased: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -83,8 +86,9 @@ fn panel_texts(state: &AppState, case: Uuid) -> Result<Vec<PanelText>, ClinicErr
     }
     for record in read::<CaseRecord>(state, None)?.into_iter().filter(|r| r.case_id == case) {
         let id = format!("{}:{}", record.meeting_id, record.case_id);
-        for shared in &record.information {
-            let field = format!("information.{}", agency_key(&shared.agency));
+        // By position: an agency may speak twice, and a service's own agency is typed text, never a key.
+        for (at, shared) in record.information.iter().enumerate() {
+            let field = format!("information.{at}");
             let label = format!("What {} shared", shared.agency.label());
             out.push(text(PanelPart::SharedAtMeeting, &id, &field, label, &shared.text, None));
         }
@@ -128,8 +132,15 @@ fn panel_texts(state: &AppState, case: Uuid) -> Result<Vec<PanelText>, ClinicErr
     Ok(out)
 }
 
-fn request_of(state: &AppState, id: Uuid) -> Result<AccessRequest, ClinicError> {
-    state.store.access_requests(None)?.into_iter().find(|r| r.id == id).ok_or(ClinicError::NotFound)
+/// The request `id` names; an unknown one is refused, and the refusal audited.
+fn request_of(state: &AppState, viewer: &Viewer, id: Uuid) -> Result<AccessRequest, ClinicError> {
+    match state.store.access_requests(None)?.into_iter().find(|r| r.id == id) {
+        Some(request) => Ok(request),
+        None => {
+            refused_not_found(state, viewer, &id.to_string(), "access_request")?;
+            Err(ClinicError::NotFound)
+        }
+    }
 }
 
 /// The review as it stands: the copy's items for the request, then the panel's.
@@ -139,11 +150,12 @@ fn read_review(state: &AppState, request: AccessRequest) -> Result<AccessReview,
         return Err(ClinicError::CaseErased);
     }
     let held = projection(state)?.read(|copy| copy.case_held(case))?;
-    let mut all = items(request.subject, &held.records, held.victim.as_ref(), request.perpetrator_id);
+    let mut all =
+        items(request.subject, &held.records, held.victim.as_ref(), request.perpetrator_id, &state.service.instruments);
     let texts = panel_texts(state, case.as_uuid())?;
     all.extend(panel_items(request.subject, &texts, held.victim.as_ref(), request.perpetrator_id));
     // What the workspace never shows its staff stays on the server here too.
-    let all = as_the_clinic_answers(all, held.victim.as_ref());
+    let all = as_the_clinic_answers(request.subject, all, held.victim.as_ref());
     let decisions = state.store.access_decisions(request.id)?;
     Ok(review(request, held.reference, all, &decisions.releases, decisions.exempt))
 }
@@ -171,11 +183,17 @@ pub(crate) async fn access_requests(
         let copy = projection(&state)?;
         let mut rows = Vec::new();
         for request in requests {
-            let reference = copy
-                .read(|c| c.case_held(request.case_id))
-                .map(|held| held.reference)
-                .unwrap_or_else(|_| "(no longer held)".to_owned());
-            rows.push(AccessRequestRow { request, reference });
+            // A request outlives its case's erasure: it is still owed an answer (that nothing is held).
+            let case_erased = state.store.case_erased(request.case_id.as_uuid())?;
+            let reference = if case_erased {
+                String::new()
+            } else {
+                match copy.read(|c| c.get_record(waymark_domain::RecordKind::Case, request.case_id.as_uuid()))? {
+                    waymark_domain::Record::Case(case) => case.reference,
+                    _ => String::new(),
+                }
+            };
+            rows.push(AccessRequestRow { request, reference, case_erased });
         }
         viewed(&state, &viewer, "access_requests", json!({ "requests": rows.len() }))?;
         Ok(Json(AccessRequestsView { requests: rows }))
@@ -248,13 +266,7 @@ pub(crate) async fn access_review(
 ) -> Result<Json<AccessReview>, ClinicError> {
     crate::server::blocking(move || {
         let id = path_id(&id)?;
-        let request = match request_of(&state, id) {
-            Err(ClinicError::NotFound) => {
-                refused_not_found(&state, &viewer, &id.to_string(), "access_request")?;
-                return Err(ClinicError::NotFound);
-            }
-            other => other?,
-        };
+        let request = request_of(&state, &viewer, id)?;
         let review = read_review(&state, request)?;
         viewed(&state, &viewer, &id.to_string(), json!({ "screen": "subject_access", "items": review.items.len() }))?;
         Ok(Json(review))
@@ -285,7 +297,7 @@ fn decide(
     decision: impl FnOnce(&AccessReview) -> Result<AccessDecision, ClinicError>,
 ) -> Result<AccessReview, ClinicError> {
     let id = path_id(id)?;
-    let request = request_of(state, id)?;
+    let request = request_of(state, viewer, id)?;
     let current = read_review(state, request.clone())?;
     let decision = decision(&current)?;
     let (action, mut detail) = match &decision {
@@ -368,7 +380,7 @@ pub(crate) async fn access_answer(
     };
     crate::server::blocking(move || {
         let id = path_id(&id)?;
-        let request = request_of(&state, id)?;
+        let request = request_of(&state, &viewer, id)?;
         let review = read_review(&state, request.clone())?;
         let out = review.answer();
         let now = (state.clock)();

@@ -204,6 +204,27 @@ async fn a_case_erased_at_the_clinic_is_gone_from_every_file_on_both_laptops_and
             all.extend(clinic.folders().into_iter().map(|f| (format!("clinic {}", f.display()), clinic_keys(f))));
             all
         };
+        // She asked for her data before the erasure, and one item was released: the request is still owed an answer.
+        let asked = waymark_domain::access::AccessRequest {
+            id: Uuid::now_v7(),
+            case_id: waymark_domain::CaseId(case),
+            subject: waymark_domain::AccessSubject::Victim,
+            perpetrator_id: None,
+            received_on: chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap(),
+            due_on: chrono::NaiveDate::from_ymd_opt(2027, 2, 4).unwrap(),
+            made_at: now,
+            made_by: "CRD1".into(),
+        };
+        let sar_line = |action| waymark_clinic::store::AuditLine {
+            actor: "CRD1",
+            action,
+            target: None,
+            detail: serde_json::json!({}),
+        };
+        let store = &*clinic.state.store;
+        store.add_access_request(&asked, &sar_line(AdminAction::AccessRequested), now).unwrap();
+        let release = waymark_clinic::store::AccessDecision::Release { digest: "00".repeat(32) };
+        store.decide_access_item(asked.id, "x/y", &release, &sar_line(AdminAction::AccessReleased), now).unwrap();
         // The scan reads what is stored: before the erasure it finds the case everywhere it is kept.
         for (place, bytes) in everything() {
             assert!(holds(&bytes, "Hiddenhurst") && holds(&bytes, KEPT), "{name}: {place} holds both cases before");
@@ -313,6 +334,18 @@ async fn a_case_erased_at_the_clinic_is_gone_from_every_file_on_both_laptops_and
         assert_eq!((line.actor.as_str(), line.target.as_deref()), ("MGR1", Some(case.to_string().as_str())), "{name}");
         let erasures = store.erasures().unwrap();
         assert_eq!((erasures.len(), erasures[0].erased_by.as_str()), (1, "MGR1"), "{name}");
+        // The request stays, its decisions go, and nothing more can be added to it.
+        assert_eq!(store.access_requests(Some(case)).unwrap(), vec![asked.clone()], "{name}");
+        assert_eq!(store.access_decisions(asked.id).unwrap(), Default::default(), "{name}");
+        assert!(matches!(
+            store.decide_access_item(asked.id, "x/y", &release, &sar_line(AdminAction::AccessReleased), now),
+            Err(waymark_clinic::error::ClinicError::CaseErased)
+        ));
+        let again = waymark_domain::access::AccessRequest { id: Uuid::now_v7(), ..asked.clone() };
+        assert!(matches!(
+            store.add_access_request(&again, &sar_line(AdminAction::AccessRequested), now),
+            Err(waymark_clinic::error::ClinicError::CaseErased)
+        ));
         let copy = clinic.state.projection.as_deref().unwrap();
         copy.catch_up(store).unwrap();
         assert!(

@@ -170,7 +170,9 @@ async fn the_coordinator_answers_a_victims_and_a_perpetrators_request_with_what_
         let police = item(&review, RESEARCH);
         assert_eq!(police["withheld"], "from_an_agency", "{name}");
         assert_eq!(police["panel"], "research", "{name}");
-        assert!(item(&review, "Serve the notice")["withheld"].is_null(), "{name}: the panel's action for her");
+        // The panel's own words can carry what agencies told it: they wait for review too.
+        assert_eq!(item(&review, "Serve the notice")["withheld"], "about_someone_else", "{name}");
+        assert!(police["key"].as_str().unwrap().starts_with("panel:"), "{name}: a key no record can take");
         let (json_file, pdf) = answers(&clinic, &her_request, &coordinator).await;
         assert!(json_file.contains("in_the_advocates_answer"), "{name}: counted, with the reason");
         for answer in [&json_file, &pdf] {
@@ -248,7 +250,18 @@ async fn the_coordinator_answers_a_victims_and_a_perpetrators_request_with_what_
             .clone();
         assert_eq!(near_her["withheld"], "shows_where_the_victim_lives", "{name}");
         assert_eq!(near_her["releasable"], false, "{name}");
-        assert!(item(&review, RESEARCH)["releasable"] == true, "{name}: the police's research may be released");
+        // An agency answers him for its own files.
+        assert_eq!(item(&review, RESEARCH)["releasable"], false, "{name}");
+        // What is hers as well as his (her account) is the advocate's to review, not the clinic's.
+        assert!(!has_item(&review, "Waited by her door"), "{name}");
+        assert!(
+            review["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["kind"] == "incident" && i["withheld"] == "in_the_advocates_answer" && i["text"] == ""),
+            "{name}"
+        );
         let action = item(&review, "Serve the notice");
         assert_eq!(action["releasable"], false, "{name}: the panel's actions never reach him");
         for key in [near_her["key"].clone(), action["key"].clone()] {
@@ -278,6 +291,7 @@ async fn the_coordinator_answers_a_victims_and_a_perpetrators_request_with_what_
             listed["requests"].as_array().unwrap().iter().map(|r| r["request"]["id"].as_str().unwrap()).collect();
         assert_eq!(ids, [her_request.as_str(), his_request.as_str()], "{name}");
         assert_eq!(listed["requests"][0]["reference"], "WS-1", "{name}");
+        assert_eq!(listed["requests"][0]["case_erased"], false, "{name}");
 
         // Every step is audited by ids, keys and codes; no words of the case are in it.
         let audit = clinic.state.store.admin_audit().unwrap();

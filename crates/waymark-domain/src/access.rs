@@ -11,6 +11,7 @@
 
 use crate::disclosure::Finder;
 use crate::ids::CaseId;
+use crate::instruments::Instruments;
 use crate::record::{Record, RecordKind};
 use crate::records::Victim;
 use crate::validation::ValidationErrors;
@@ -127,6 +128,47 @@ fn never_to_perpetrator(kind: RecordKind, field: &str) -> bool {
     kind.rules().never_to_perpetrator.iter().any(|f| field == *f || field.starts_with(&format!("{f}.")))
 }
 
+/// A risk assessment's answers, one item each (the question as the
+/// service's instrument words it, the answer and its comment): a screen
+/// counts them, but the person is owed each.
+fn each_answer(record: &Record, instruments: &Instruments) -> Vec<(String, String, String)> {
+    let Record::RiskAssessment(assessment) = record else { return Vec::new() };
+    let instrument = instruments.get(&assessment.instrument);
+    assessment
+        .answers
+        .iter()
+        .map(|(question, entry)| {
+            let asked = instrument
+                .and_then(|i| i.question(question))
+                .map_or_else(|| format!("Question {question}"), |q| q.text.clone());
+            let text = match entry.comment.as_deref().filter(|c| !c.trim().is_empty()) {
+                Some(comment) => format!("{}: {comment}", entry.answer.label()),
+                None => entry.answer.label().to_owned(),
+            };
+            (format!("answers.{question}"), asked, text)
+        })
+        .collect()
+}
+
+/// An amendment's corrected fields, one item each, worded and owned as the
+/// incident's own fields are: a corrected witness is still someone else.
+fn each_correction(record: &Record) -> Vec<(String, String, String, Option<About>)> {
+    let Record::IncidentAmendment(amendment) = record else { return Vec::new() };
+    let incident = RecordKind::Incident.rules();
+    let doc = serde_json::Value::Object(amendment.changes.clone().into_iter().collect());
+    crate::record::presented_text(incident, &doc)
+        .into_iter()
+        .map(|shown| {
+            (
+                format!("changes.{}", shown.field),
+                format!("Corrected: {}", shown.label),
+                shown.text,
+                Some(about(RecordKind::Incident, shown.field)),
+            )
+        })
+        .collect()
+}
+
 /// Every item a case's records hold for `subject`, in the order given (the
 /// caller lists a case's records kind by kind). In a perpetrator's export,
 /// `requester` is his record: another perpetrator's record is someone
@@ -138,6 +180,7 @@ pub fn items(
     records: &[Record],
     victim: Option<&Victim>,
     requester: Option<Uuid>,
+    instruments: &Instruments,
 ) -> Vec<AccessItem> {
     let finder = whereabouts(victim);
     let mut out = Vec::new();
@@ -145,24 +188,37 @@ pub fn items(
         let kind = record.kind();
         let someone_else =
             subject == AccessSubject::Perpetrator && kind == RecordKind::Perpetrator && Some(record.id()) != requester;
+        let mut fields: Vec<(String, String, String, Option<About>)> = Vec::new();
         for shown in record.presented_text() {
-            let field_about = if someone_else { About::Others } else { about(kind, shown.field) };
+            match (kind, shown.field) {
+                (RecordKind::RiskAssessment, "answers") => {
+                    fields.extend(each_answer(record, instruments).into_iter().map(|(f, l, t)| (f, l, t, None)));
+                }
+                (RecordKind::IncidentAmendment, "changes") => fields.extend(each_correction(record)),
+                _ => fields.push((shown.field.to_owned(), shown.label.to_owned(), shown.text, None)),
+            }
+        }
+        for (field, label, text, owned) in fields {
+            let field_about = match owned {
+                _ if someone_else => About::Others,
+                Some(owned) => owned,
+                None => about(kind, &field),
+            };
             let record_about = if someone_else { About::Others } else { kind.rules().about };
             let Some(mut withheld) = placed(subject, record_about, field_about) else { continue };
             let mut releasable = true;
-            let locates =
-                never_to_perpetrator(kind, shown.field) || (!finder.is_empty() && finder.find(&shown.text).is_some());
+            let locates = never_to_perpetrator(kind, &field) || (!finder.is_empty() && finder.find(&text).is_some());
             if subject == AccessSubject::Perpetrator && locates {
                 withheld = Some(WithheldBecause::ShowsWhereTheVictimLives);
                 releasable = false;
             }
             out.push(AccessItem {
-                key: AccessItem::key_of(record.id(), shown.field),
+                key: AccessItem::key_of(record.id(), &field),
                 kind,
                 record_id: record.id(),
-                field: shown.field.to_owned(),
-                label: shown.label.to_owned(),
-                text: shown.text,
+                field,
+                label,
+                text,
                 withheld,
                 releasable,
                 panel: None,
@@ -204,11 +260,15 @@ pub fn panel_items(
     let mut out = Vec::new();
     for text in texts.iter().filter(|t| !t.text.trim().is_empty()) {
         let placed: Option<(Option<WithheldBecause>, bool)> = match (subject, text.part) {
-            (S::Victim, P::Selection | P::Action | P::Decision) => Some((None, true)),
+            // The panel's words can carry what agencies told it (an arrest planned, a
+            // firearm): they wait for review as the laptop's copy of its review does.
+            (S::Victim, P::Selection | P::Action | P::Decision) => Some((Some(W::AboutSomeoneElse), true)),
             (S::Perpetrator, P::Selection) => None,
             // What the panel does to keep her safe could show where she is.
             (S::Perpetrator, P::Action | P::Decision) => Some((Some(W::ShowsWhereTheVictimLives), false)),
-            (_, P::Research | P::SharedAtMeeting) => Some((Some(W::FromAnAgency), true)),
+            (S::Victim, P::Research | P::SharedAtMeeting) => Some((Some(W::FromAnAgency), true)),
+            // An agency answers him for its own files; even its name could tell him where she is.
+            (S::Perpetrator, P::Research | P::SharedAtMeeting) => Some((Some(W::FromAnAgency), false)),
             (S::Victim, P::Pathway) => Some((Some(W::AboutThePerpetrator), true)),
             (S::Perpetrator, P::Pathway) if text.perpetrator_id.is_some() && text.perpetrator_id == requester => {
                 Some((Some(W::CameFromOthers), true))
@@ -221,7 +281,8 @@ pub fn panel_items(
             releasable = false;
         }
         out.push(AccessItem {
-            key: AccessItem::key_of(text.id, &text.field),
+            // Its own key space: a laptop chooses its records' ids, and must not name a panel document's.
+            key: format!("panel:{}", AccessItem::key_of(text.id, &text.field)),
             kind: RecordKind::ClinicReview,
             record_id: text.id,
             field: text.field.clone(),
@@ -240,7 +301,15 @@ pub fn panel_items(
 /// safety plan, where incidents happened) nor any words showing where the
 /// victim is, so those items leave the clinic's review with no words: the
 /// advocate's answer, from the same records on the laptop, gives them.
-pub fn as_the_clinic_answers(items: Vec<AccessItem>, victim: Option<&Victim>) -> Vec<AccessItem> {
+///
+/// In a perpetrator's answer the clinic also leaves to the advocate what is
+/// hers as well as his (an incident's account): the advocate knows what in
+/// it could lead him to her, the clinic's coordinator may not.
+pub fn as_the_clinic_answers(
+    subject: AccessSubject,
+    items: Vec<AccessItem>,
+    victim: Option<&Victim>,
+) -> Vec<AccessItem> {
     use crate::record::AtClinic;
     let finder = whereabouts(victim);
     items
@@ -254,7 +323,9 @@ pub fn as_the_clinic_answers(items: Vec<AccessItem>, victim: Option<&Victim>) ->
                         && fields.iter().any(|f| item.field == *f || item.field.starts_with(&format!("{f}.")))
                 }
             };
-            if by_rule || (!finder.is_empty() && finder.find(&item.text).is_some()) {
+            let hers_too =
+                subject == AccessSubject::Perpetrator && item.withheld == Some(WithheldBecause::AboutTheVictim);
+            if by_rule || hers_too || (!finder.is_empty() && finder.find(&item.text).is_some()) {
                 item.text = String::new();
                 item.releasable = false;
                 if item.withheld != Some(WithheldBecause::ShowsWhereTheVictimLives) {
@@ -498,7 +569,7 @@ mod tests {
     fn a_victims_export_holds_her_own_and_withholds_the_perpetrator_and_other_people() {
         // Why: she is owed everything about her, and nobody else's information
         // leaves without the advocate deciding, item by item.
-        let items = items(AccessSubject::Victim, &case_records(), Some(&victim()), None);
+        let items = items(AccessSubject::Victim, &case_records(), Some(&victim()), None, &Instruments::shipped());
         for own in
             ["Vera Victim", "He waited outside her work", "Bluebell", "Repeated calls", "Not to enter Demo Street"]
         {
@@ -519,7 +590,13 @@ mod tests {
     #[test]
     fn a_perpetrators_export_leaves_out_her_records_and_never_releases_where_she_lives() {
         // Why: he is owed what is about him, and must never learn where she lives.
-        let items = items(AccessSubject::Perpetrator, &case_records(), Some(&victim()), Some(perpetrator_id()));
+        let items = items(
+            AccessSubject::Perpetrator,
+            &case_records(),
+            Some(&victim()),
+            Some(perpetrator_id()),
+            &Instruments::shipped(),
+        );
         assert_eq!(find(&items, "Percy Perpetrator").map(|i| i.withheld), Some(None));
         for hers in ["Vera Victim", "Bluebell", "Demo Child", "Repeated calls"] {
             assert!(find(&items, hers).is_none(), "{hers} is not his information at all");
@@ -599,8 +676,9 @@ mod tests {
         let hers = panel_items(AccessSubject::Victim, &texts, Some(&victim()), None);
         assert_eq!(hers.len(), 5, "an empty text is no item");
         assert!(hers.iter().all(|i| i.kind == RecordKind::ClinicReview && i.panel.is_some() && i.releasable));
-        assert_eq!(find(&hers, "Escalating").unwrap().withheld, None);
-        assert_eq!(find(&hers, "Fit a camera").unwrap().withheld, None);
+        assert_eq!(find(&hers, "Escalating").unwrap().withheld, Some(WithheldBecause::AboutSomeoneElse));
+        assert_eq!(find(&hers, "Fit a camera").unwrap().withheld, Some(WithheldBecause::AboutSomeoneElse));
+        assert!(hers.iter().all(|i| i.key.starts_with("panel:")), "a key no record's id can take");
         assert_eq!(find(&hers, "Two prior").unwrap().withheld, Some(WithheldBecause::FromAnAgency));
         assert_eq!(find(&hers, "Mental health").unwrap().withheld, Some(WithheldBecause::AboutThePerpetrator));
 
@@ -616,7 +694,7 @@ mod tests {
             (Some(WithheldBecause::ShowsWhereTheVictimLives), false),
             "her address in an agency's words"
         );
-        assert_eq!(never(find(&his, "Two prior").unwrap()), (Some(WithheldBecause::FromAnAgency), true));
+        assert_eq!(never(find(&his, "Two prior").unwrap()), (Some(WithheldBecause::FromAnAgency), false));
         assert_eq!(never(find(&his, "Mental health").unwrap()), (Some(WithheldBecause::CameFromOthers), true));
         let someone_elses = panel_items(AccessSubject::Perpetrator, &texts, Some(&victim()), Some(Uuid::from_u128(9)));
         assert_eq!(find(&someone_elses, "Mental health").unwrap().withheld, Some(WithheldBecause::AboutSomeoneElse));
@@ -625,7 +703,7 @@ mod tests {
     #[test]
     fn a_release_holds_only_for_the_words_released_and_only_withheld_items_are_released() {
         // Why: a release is a decision about particular words; changed words need a new one.
-        let items = items(AccessSubject::Victim, &case_records(), Some(&victim()), None);
+        let items = items(AccessSubject::Victim, &case_records(), Some(&victim()), None, &Instruments::shipped());
         let request = AccessRequest {
             id: Uuid::from_u128(1),
             case_id: CaseId(Uuid::from_u128(2)),
@@ -673,5 +751,41 @@ mod tests {
             "received_on"
         );
         assert!(check_request(AccessSubject::Perpetrator, Some(his), &[his], today, today).is_ok());
+    }
+
+    #[test]
+    fn each_answer_of_a_risk_assessment_is_an_item_worded_as_the_instrument_asks() {
+        // Why: a screen counts the answers, but the person is owed each one.
+        let assessment = record(
+            RecordKind::RiskAssessment,
+            json!({"answers": {"d2": {"answer": "yes", "comment": "Since the calls began"}, "zz9": {"answer": "no"}}}),
+        );
+        let items = items(AccessSubject::Victim, &[assessment], None, None, &Instruments::shipped());
+        let frightened = find(&items, "Since the calls began").unwrap();
+        assert_eq!(frightened.label, "Is the victim very frightened?");
+        assert_eq!(frightened.text, "Yes: Since the calls began");
+        assert_eq!(frightened.field, "answers.d2");
+        assert_eq!(frightened.withheld, None, "her own answers");
+        let unknown = items.iter().find(|i| i.field == "answers.zz9").unwrap();
+        assert_eq!((unknown.label.as_str(), unknown.text.as_str()), ("Question zz9", "No"));
+        assert!(!items.iter().any(|i| i.field == "answers"), "no count in place of the answers");
+    }
+
+    #[test]
+    fn a_correction_is_an_item_per_field_owned_as_the_incidents_own_field() {
+        // Why: a corrected witness is still someone else's, and a corrected
+        // account is still hers; one lump of "Corrected" would be neither.
+        let amendment = record(
+            RecordKind::IncidentAmendment,
+            json!({"reason": "Wrong name", "changes": {"witnesses": ["Wanda Witness"], "account": "He followed her home"}}),
+        );
+        let items = items(AccessSubject::Victim, &[amendment], None, None, &Instruments::shipped());
+        let witness = find(&items, "Wanda Witness").unwrap();
+        assert_eq!(witness.field, "changes.witnesses");
+        assert_eq!(witness.withheld, Some(WithheldBecause::AboutSomeoneElse));
+        let account = find(&items, "He followed her home").unwrap();
+        assert_eq!(account.withheld, None, "her own account, corrected");
+        assert!(account.label.starts_with("Corrected: "), "{}", account.label);
+        assert!(find(&items, "Wrong name").is_some(), "why it was corrected");
     }
 }

@@ -33,6 +33,9 @@ pub enum PrintError {
     /// A perpetrator's subject access answer: where the victim lives is never printed, confirmed or not.
     #[error("an answer to a perpetrator's request is never printed with the victim's address confirmed; print it without confirming, and withhold whatever the check finds")]
     AddressNeverConfirmed,
+    /// A perpetrator's JSON answer whose words, as written, show where the victim is.
+    #[error("the perpetrator's answer would show where the victim is or how to reach her, so it was not saved; withhold the item that shows it (or release fewer) and save it again")]
+    AnswerShowsWhereabouts,
     #[error("only the safety plan has a discreet form; print this document without the discreet option")]
     DiscreetOnlyForPlan,
     #[error("this case has no safety plan yet; make one in the Safety plan section, then print")]
@@ -79,7 +82,9 @@ impl PrintError {
             PrintError::TemplatesUnreadable { .. } => ErrorCode::TemplateUnreadable,
             PrintError::Template { .. } => ErrorCode::TemplateError,
             PrintError::DiscreetUnsafe { .. } => ErrorCode::DiscreetUnsafe,
-            PrintError::AddressInText { .. } | PrintError::AddressNeverConfirmed => ErrorCode::AddressInText,
+            PrintError::AddressInText { .. }
+            | PrintError::AddressNeverConfirmed
+            | PrintError::AnswerShowsWhereabouts => ErrorCode::AddressInText,
             PrintError::DiscreetOnlyForPlan => ErrorCode::Invalid,
             PrintError::NoSafetyPlan => ErrorCode::NoSafetyPlan,
             PrintError::NoSuchPlanVersion { .. } => ErrorCode::NotFound,

@@ -362,6 +362,15 @@ fn save_recorded(path: &Path, bytes: &[u8], record: impl FnOnce() -> Result<()>)
 pub fn save_subject_access_json(vault: &mut Vault, request: Uuid, path: &Path) -> Result<()> {
     let (review, out) = vault.access_export_unrecorded(request)?;
     let bytes = waymark_report::subject_access::json(&review, &out);
+    // The PDF's pages are checked; the file is too, as written, before anything is kept.
+    if review.request.subject == waymark_domain::access::AccessSubject::Perpetrator {
+        let case = review.request.case_id;
+        let victims = vault.list_all::<waymark_domain::Victim>()?;
+        let text = String::from_utf8_lossy(&bytes);
+        if victims.iter().any(|v| v.case_id == case && waymark_domain::access::shows_whereabouts(v, &text)) {
+            return Err(PrintError::AnswerShowsWhereabouts);
+        }
+    }
     let detail = serde_json::json!({
         "export": "subject_access",
         "request": request.to_string(),

@@ -154,7 +154,7 @@ impl Vault {
         let request = self.access_request_by_id(request)?;
         let case = request.case_id;
         let CaseHeld { records, victim, reference, .. } = self.case_held(case)?;
-        let items = items(request.subject, &records, victim.as_ref(), request.perpetrator_id);
+        let items = items(request.subject, &records, victim.as_ref(), request.perpetrator_id, self.instruments());
         let releases: Vec<(String, String)> = {
             let mut stmt = self.conn().prepare_cached(
                 "SELECT item_key, text_sha256 FROM access_releases WHERE request_id = ?1 ORDER BY item_key",

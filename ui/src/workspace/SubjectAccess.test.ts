@@ -186,6 +186,14 @@ describe("the subject access requests", () => {
     expect(api.sent(LIST)[0].headers.has(CSRF_HEADER)).toBe(false);
   });
 
+  it("keeps a request whose case was erased, says it is still owed an answer, and offers nothing to open", async () => {
+    // Why: erasing a case must not lose the person's request; the answer now is that nothing is held.
+    showList({ [LIST]: { body: { requests: [accessRequestRow(OVERDUE, "")] } } });
+    const row = (await screen.findByText("Case erased")).closest("tr") as HTMLElement;
+    expect(row.textContent).toContain("answer that nothing is held now");
+    expect(row.querySelector("button")).toBeNull();
+  });
+
   it("says when no request is recorded, and the server's refusal of the list", async () => {
     showList({ [LIST]: { body: { requests: [] } } });
     expect(await screen.findByText("No subject access request is recorded.")).toBeTruthy();

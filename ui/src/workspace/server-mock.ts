@@ -636,7 +636,7 @@ export function accessRequest(overrides: Partial<AccessRequest> = {}): AccessReq
 
 /** A request on the coordinator's list: by default `accessRequest()` on T-1. */
 export function accessRequestRow(request: AccessRequest = accessRequest(), reference = "T-1"): AccessRequestRow {
-  return { request, reference };
+  return { request, reference, case_erased: reference === "" };
 }
 
 /** One item of an answer: by default the requester's own account of an incident, in the answer. */

@@ -454,7 +454,8 @@ export type AccessRequest = {
   made_by: string;
 };
 /** A request on the coordinator's list, with its case's reference. */
-export type AccessRequestRow = { request: AccessRequest; reference: string };
+/** `reference` is empty once the case is erased: the request is still owed an answer, that nothing is held. */
+export type AccessRequestRow = { request: AccessRequest; reference: string; case_erased: boolean };
 /** The coordinator's requests, the soonest due first. */
 export type AccessRequestsView = { requests: AccessRequestRow[] };
 /**

@@ -996,9 +996,9 @@ impl ClinicStore for MemoryStore {
         let before = inner.warnings.len();
         inner.warnings.retain(|w| w.case_id != case);
         erased.warnings = (before - inner.warnings.len()) as u64;
+        // A request stays (ids and dates): it is still owed an answer, that nothing is held now.
         let requests: Vec<Uuid> =
             inner.access_requests.iter().filter(|r| r.case_id.as_uuid() == case).map(|r| r.id).collect();
-        inner.access_requests.retain(|r| r.case_id.as_uuid() != case);
         inner.access_decisions.retain(|(request, _), _| !requests.contains(request));
         let target = case.to_string();
         inner.append_audit(&erasure_line(erasure, &target, &erased), now);
@@ -1017,6 +1017,9 @@ impl ClinicStore for MemoryStore {
 
     fn add_access_request(&self, request: &AccessRequest, line: &AuditLine<'_>, now: DateTime<Utc>) -> StoreResult<()> {
         let mut inner = self.lock()?;
+        if inner.erased.contains_key(&request.case_id.as_uuid()) {
+            return Err(ClinicError::CaseErased);
+        }
         inner.access_requests.push(request.clone());
         inner.append_audit(line, now);
         Ok(())
@@ -1057,6 +1060,10 @@ impl ClinicStore for MemoryStore {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut inner = self.lock()?;
+        let case = inner.access_requests.iter().find(|r| r.id == request).map(|r| r.case_id.as_uuid());
+        if case.is_some_and(|c| inner.erased.contains_key(&c)) {
+            return Err(ClinicError::CaseErased);
+        }
         inner.access_decisions.insert((request, key.to_owned()), decision.clone());
         inner.append_audit(line, now);
         Ok(())

@@ -837,20 +837,22 @@ pub trait ClinicStore: Send + Sync {
     /// slot was taken meanwhile, and nothing is written), turns every op of
     /// the case in the feed, the refused list and the quarantine into a
     /// tombstone that keeps its id, slot and hash, deletes the referral that
-    /// became the case, the panel's documents about it and its warnings, and
-    /// writes the audit line. Then empties the write-ahead log, so no earlier
+    /// became the case, the panel's documents about it, its warnings and the
+    /// decisions on its subject access requests (the requests, ids and dates,
+    /// stay: each is still owed an answer), and writes the audit line. Then empties the write-ahead log, so no earlier
     /// version of a page is left on disk.
     fn erase_case(&self, erasure: &Erasure, op: &WireOp, now: DateTime<Utc>) -> StoreResult<ErasedAtClinic>;
     fn erasures(&self) -> StoreResult<Vec<Erasure>>;
     fn case_erased(&self, case: Uuid) -> StoreResult<bool>;
-    /// Records a subject access request and its audit line in one transaction.
+    /// Records a subject access request and its audit line in one transaction;
+    /// `CaseErased` when its case was erased, however recently.
     fn add_access_request(&self, request: &AccessRequest, line: &AuditLine<'_>, now: DateTime<Utc>) -> StoreResult<()>;
     /// The requests, for one case or all, the soonest due first.
     fn access_requests(&self, case: Option<Uuid>) -> StoreResult<Vec<AccessRequest>>;
     /// What was decided on a request's items, by item key.
     fn access_decisions(&self, request: Uuid) -> StoreResult<AccessDecisions>;
     /// Keeps a decision on one item (replacing an earlier one on it) and its
-    /// audit line in one transaction.
+    /// audit line in one transaction; `CaseErased` when the request's case was erased.
     fn decide_access_item(
         &self,
         request: Uuid,

@@ -1496,11 +1496,11 @@ impl ClinicStore for SqliteStore {
         let referrals = tx.execute("DELETE FROM referrals WHERE json_extract(form, '$.case.id') = ?1", [&case])?;
         let panel_docs = tx.execute("DELETE FROM panel_docs WHERE case_id = ?1", [&case])?;
         let warnings = tx.execute("DELETE FROM text_warnings WHERE case_id = ?1", [&case])?;
+        // A request stays (ids and dates): it is still owed an answer, that nothing is held now.
         tx.execute(
             "DELETE FROM access_decisions WHERE request_id IN (SELECT id FROM access_requests WHERE case_id = ?1)",
             [&case],
         )?;
-        tx.execute("DELETE FROM access_requests WHERE case_id = ?1", [&case])?;
         let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         let erased = ErasedAtClinic {
             feed_ops: count(feed_ops),
@@ -1553,9 +1553,10 @@ impl ClinicStore for SqliteStore {
     fn add_access_request(&self, request: &AccessRequest, line: &AuditLine<'_>, now: DateTime<Utc>) -> StoreResult<()> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
+        // Checked in the transaction: an erasure committed since the caller looked wins.
+        let added = tx.execute(
             "INSERT INTO access_requests (id, case_id, subject, perpetrator_id, received_on, due_on, made_at, made_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE NOT EXISTS (SELECT 1 FROM erasures WHERE case_id = ?2)",
             params![
                 request.id.to_string(),
                 request.case_id.to_string(),
@@ -1567,6 +1568,9 @@ impl ClinicStore for SqliteStore {
                 request.made_by
             ],
         )?;
+        if added == 0 {
+            return Err(ClinicError::CaseErased);
+        }
         audit_line(&tx, line, now)?;
         tx.commit()?;
         Ok(())
@@ -1647,13 +1651,18 @@ impl ClinicStore for SqliteStore {
         };
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
+        let kept = tx.execute(
             "INSERT INTO access_decisions (request_id, item_key, released_sha256, exemption, decided_at, decided_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS
+               (SELECT 1 FROM erasures JOIN access_requests ON access_requests.case_id = erasures.case_id
+                WHERE access_requests.id = ?1)
              ON CONFLICT (request_id, item_key) DO UPDATE SET released_sha256 = excluded.released_sha256,
                exemption = excluded.exemption, decided_at = excluded.decided_at, decided_by = excluded.decided_by",
             params![request.to_string(), key, digest, exemption, now.to_rfc3339(), line.actor],
         )?;
+        if kept == 0 {
+            return Err(ClinicError::CaseErased);
+        }
         audit_line(&tx, line, now)?;
         tx.commit()?;
         Ok(())
