@@ -30,6 +30,7 @@ pub const COMMANDS: &[&str] = &[
     "retention_review",
     "access_request",
     "access_requests",
+    "access_identity_checked",
     "access_review",
     "access_release",
     "access_withhold",

@@ -207,6 +207,13 @@ pub async fn access_requests(desk: State<'_, Desk>, case_id: Option<CaseId>) -> 
     desk.access_requests(case_id)
 }
 
+/// Records that the requester's identity was checked on a day; no answer is made before.
+#[tauri::command]
+#[specta::specta]
+pub async fn access_identity_checked(desk: State<'_, Desk>, request: Uuid, on: NaiveDate) -> Reply<AccessRequest> {
+    desk.access_identity_checked(request, on)
+}
+
 /// Every item of a request, with what is withheld and what was released.
 #[tauri::command]
 #[specta::specta]
@@ -355,6 +362,7 @@ pub fn all() -> tauri_specta::Commands<tauri::Wry> {
         retention_review,
         access_request,
         access_requests,
+        access_identity_checked,
         access_review,
         access_release,
         access_withhold,

@@ -783,10 +783,12 @@ test("the manager erases a closed case that is due; the laptop erases it at its 
   await signOut();
 });
 
-test("the coordinator records a victim's subject access request, releases one withheld item, and the JSON answer holds it and not what stays withheld", async () => {
+test("the coordinator records a victim's subject access request, releases one withheld item, checks the requester's identity, and the JSON answer holds the item and not what stays withheld", async () => {
   // Why: what reaches the requester is the server's answer file, so the
   // release made on the page is checked in that file itself, and an item
-  // still withheld must not be in it in any form.
+  // still withheld must not be in it in any form. No answer is made before
+  // the requester's identity is checked (a perpetrator may pose as the
+  // victim), so the check is recorded on the page first.
   await signIn("CRD1");
   await browser.$("h1=Referrals").waitForDisplayed({ timeout: 15_000 });
   const demo = (await serverJson("/w/api/caseload")).rows.find((r) => r.reference.startsWith("DEMO-"));
@@ -823,6 +825,7 @@ test("the coordinator records a victim's subject access request, releases one wi
   assert.equal(request.perpetrator_id, null);
   assert.equal(request.received_on, londonDay(0));
   assert.equal(request.made_by, "CRD1");
+  assert.equal(request.identity_checked, null, "a new request's requester is not checked yet");
 
   // Its review, opened from the list.
   const row = await browser.$(`//main//table/tbody/tr[th[normalize-space()="${demo.reference}"]]`);
@@ -864,6 +867,34 @@ test("the coordinator records a victim's subject access request, releases one wi
   assert.match(await item.getText(), /Released: in the answer\./);
   const after = await serverJson(`/w/api/access-requests/${request.id}`);
   assert.deepEqual(after.released, [release.key], "the server keeps the release, and only it");
+
+  // No answer before the requester's identity is checked: the page offers no download, and the server makes none.
+  assert.equal(await browser.$("a=Download the answer as JSON").isExisting(), false, "no download offered yet");
+  const unchecked = await browser.executeAsync((p, done) => {
+    fetch(p).then(
+      (r) =>
+        r.json().then(
+          (body) => done({ status: r.status, body }),
+          () => done({ status: r.status, body: null }),
+        ),
+      () => done({ status: 0, body: null }),
+    );
+  }, `/w/api/access-requests/${request.id}/answer?format=json`);
+  assert.equal(unchecked.status, 400, "the server makes no answer before the identity check");
+  assert.ok(
+    (unchecked.body?.fields ?? []).some((f) => f.field === "identity_checked"),
+    "and names the identity check",
+  );
+  await browser.$("#ws-access-identity-on").setValue(ukDate(londonDay(0)));
+  await audit("subject access identity check");
+  await browser.$("button=Record the identity check").click();
+  await statusSays(/The identity check on .* is recorded/, "the page says the identity check is recorded");
+  await browser.waitUntil(
+    async () => (await browser.$("main").getText()).includes(`Identity checked on ${ukDate(londonDay(0))} by CRD1`),
+    { timeout: 15_000, timeoutMsg: "the page shows who checked the identity and when" },
+  );
+  const checked = await serverJson(`/w/api/access-requests/${request.id}`);
+  assert.deepEqual(checked.request.identity_checked, { on: londonDay(0), by: "CRD1" }, "the server keeps the check");
 
   // The answer: downloaded by the page, and the same file fetched through this session to read it.
   const download = await browser.$("a=Download the answer as JSON");

@@ -1261,7 +1261,10 @@ export function returnSaved(overrides: Partial<B.ReturnSaved> = {}): B.ReturnSav
 // ---------------------------------------------------------------------------
 // Subject access
 
-/** A request from the case's victim, received on 1 November 2026 and due a month later. */
+/**
+ * A request from the case's victim, received on 1 November 2026 and due a
+ * month later; the requester's identity not checked yet.
+ */
 export function accessRequest(overrides: Partial<B.AccessRequest_Serialize> = {}): B.AccessRequest_Serialize {
   const base = {
     id: "r-0001",
@@ -1272,6 +1275,7 @@ export function accessRequest(overrides: Partial<B.AccessRequest_Serialize> = {}
     due_on: "2026-12-01",
     made_at: "2026-11-02T09:00:00Z",
     made_by: "ADV1",
+    identity_checked: null,
   } satisfies B.AccessRequest_Serialize;
   return { ...base, ...overrides };
 }

@@ -37,6 +37,11 @@ impl Desk {
         self.with_vault(|v| Ok(v.access_requests(case_id)?))
     }
 
+    /// Records that the requester's identity was checked on `on`; no answer is made before. Audited.
+    pub fn access_identity_checked(&self, request: Uuid, on: NaiveDate) -> Result<AccessRequest> {
+        self.with_vault(|v| Ok(v.access_identity_checked(request, on)?))
+    }
+
     /// Every item of a request and what was decided. Audited as a view.
     pub fn access_review(&self, request: Uuid) -> Result<AccessReview> {
         self.with_vault(|v| Ok(v.access_review(request)?))

@@ -402,6 +402,14 @@ fn a_subject_access_request_is_answered_from_the_screens_with_what_the_advocate_
     assert_eq!(desk.access_requests(Some(case)).unwrap(), vec![request.clone()]);
     let review = desk.access_review(request.id).unwrap();
     let his_name = review.items.iter().find(|i| i.record_id == his && i.text.contains("Percy")).unwrap().clone();
+    let early = tempfile::tempdir().unwrap();
+    assert_eq!(
+        desk.access_save_json(request.id, &early.path().join("early.json")).unwrap_err().fields[0].field,
+        "identity_checked",
+        "no answer before the requester's identity is checked"
+    );
+    let checked = desk.access_identity_checked(request.id, received).unwrap();
+    assert_eq!(checked.identity_checked.unwrap().by, "ADV7");
     assert!(his_name.withheld.is_some() && his_name.releasable);
 
     let out = tempfile::tempdir().unwrap();

@@ -439,6 +439,14 @@ pub enum AccessCmd {
     },
     /// The requests recorded here, the soonest due first.
     List { case: Option<String> },
+    /// Record that the requester's identity was checked (a perpetrator may
+    /// pose as the victim): no answer is exported before.
+    Identity {
+        request: uuid::Uuid,
+        /// The day it was checked (default today).
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+    },
     /// Every item the case holds for the request: the requester's own, and
     /// what is withheld (and why) until released.
     Review { request: uuid::Uuid },

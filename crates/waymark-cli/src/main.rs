@@ -182,6 +182,19 @@ fn access(dir: &Path, json: bool, cmd: AccessCmd) -> Outcome {
                 json!(request),
             );
         }
+        AccessCmd::Identity { request, on } => {
+            let on = on.unwrap_or_else(|| vault.today());
+            let request = vault.access_identity_checked(request, on)?;
+            output::done(
+                json,
+                &format!(
+                    "Recorded the identity check of request {} on {}.",
+                    request.id,
+                    waymark_domain::time::show_date(on)
+                ),
+                json!(request),
+            );
+        }
         AccessCmd::List { case } => {
             let case = case.map(|c| vault.resolve_case(&c)).transpose()?;
             output::access_requests(json, &vault.access_requests(case)?);

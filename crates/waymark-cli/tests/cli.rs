@@ -533,6 +533,12 @@ fn a_subject_access_request_is_answered_from_the_cli_with_others_withheld_until_
     assert_eq!(his["withheld"], "about_the_perpetrator");
     let key = his["key"].as_str().unwrap().to_owned();
     let pdf = env.tmp.join("before.pdf");
+    // No answer before the requester's identity is checked: a perpetrator may pose as the victim.
+    let refused = waymark(&env, &["access", "export", &id, "--out", pdf.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&refused.stderr).to_lowercase();
+    assert!(!refused.status.success() && !pdf.exists() && said.contains("identity"), "{said}");
+    let checked = ok_json(&env, &["access", "identity", &id]);
+    assert_eq!(checked["identity_checked"]["by"], "ADV-9", "{checked}");
     ok(&env, &["access", "export", &id, "--out", pdf.to_str().unwrap()]);
     let text = waymark_typeset::kit::pages_of(&pdf).join(" ");
     assert!(text.contains("Vera Sample (TEST)") && !text.contains("Percy Sample"), "{text}");

@@ -27,8 +27,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use waymark_domain::access::{
-    as_the_clinic_answers, check_request, due_on, items, panel_items, review, shows_whereabouts, AccessRequest,
-    AccessReview, AccessSubject, PanelPart, PanelText,
+    as_the_clinic_answers, check_identity_day, check_request, due_on, items, panel_items, review, shows_whereabouts,
+    AccessRequest, AccessReview, AccessSubject, IdentityCheck, PanelPart, PanelText,
 };
 use waymark_domain::time::london_date;
 use waymark_domain::validation::Checker;
@@ -240,6 +240,7 @@ pub(crate) async fn access_request_make(
             due_on: due_on(body.received_on),
             made_at: now,
             made_by: viewer.staff_code.clone(),
+            identity_checked: None,
         };
         let target = request.id.to_string();
         let line = AuditLine {
@@ -351,6 +352,39 @@ pub(crate) async fn access_withhold(
     .await
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityBody {
+    on: NaiveDate,
+}
+
+/// Records that the requester's identity was checked on `on`, by the coordinator signed in. Audited with the day.
+pub(crate) async fn access_identity(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<AccessRequest>, ClinicError> {
+    let body: IdentityBody = form_body(raw, "the body must be {on}")?;
+    crate::server::blocking(move || {
+        let id = path_id(&id)?;
+        let request = request_of(&state, &viewer, id)?;
+        let now = (state.clock)();
+        check_identity_day(&request, body.on, london_date(now)).map_err(ClinicError::InvalidFields)?;
+        let check = IdentityCheck { on: body.on, by: viewer.staff_code.clone() };
+        let target = id.to_string();
+        let line = AuditLine {
+            actor: &viewer.staff_code,
+            action: AdminAction::AccessIdentityChecked,
+            target: Some(&target),
+            detail: json!({ "case": request.case_id.to_string(), "on": body.on.to_string() }),
+        };
+        state.store.check_access_identity(id, &check, &line, now)?;
+        request_of(&state, &viewer, id).map(Json)
+    })
+    .await
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 enum AnswerFormat {
@@ -381,6 +415,7 @@ pub(crate) async fn access_answer(
     crate::server::blocking(move || {
         let id = path_id(&id)?;
         let request = request_of(&state, &viewer, id)?;
+        request.may_answer().map_err(ClinicError::InvalidFields)?;
         let review = read_review(&state, request.clone())?;
         let out = review.answer();
         let now = (state.clock)();

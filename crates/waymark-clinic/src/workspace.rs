@@ -106,10 +106,12 @@ pub enum WorkRoute {
     AccessWithhold,
     /// A request's answer as a PDF or JSON.
     AccessAnswer,
+    /// That the requester is who they say: no answer is made before.
+    AccessIdentity,
 }
 
 impl WorkRoute {
-    pub const ALL: [WorkRoute; 47] = [
+    pub const ALL: [WorkRoute; 48] = [
         WorkRoute::SignIn,
         WorkRoute::SignOut,
         WorkRoute::Me,
@@ -157,6 +159,7 @@ impl WorkRoute {
         WorkRoute::AccessRelease,
         WorkRoute::AccessWithhold,
         WorkRoute::AccessAnswer,
+        WorkRoute::AccessIdentity,
     ];
 
     pub fn path(self) -> &'static str {
@@ -203,6 +206,7 @@ impl WorkRoute {
             WorkRoute::AccessRelease => "/w/api/access-requests/{id}/release",
             WorkRoute::AccessWithhold => "/w/api/access-requests/{id}/withhold",
             WorkRoute::AccessAnswer => "/w/api/access-requests/{id}/answer",
+            WorkRoute::AccessIdentity => "/w/api/access-requests/{id}/identity",
         }
     }
 
@@ -218,6 +222,7 @@ impl WorkRoute {
             | WorkRoute::AccessRequestMake
             | WorkRoute::AccessRelease
             | WorkRoute::AccessWithhold
+            | WorkRoute::AccessIdentity
             | WorkRoute::EnrolmentIssue
             | WorkRoute::DeviceRevoke
             | WorkRoute::StaffPassword
@@ -282,7 +287,8 @@ impl WorkRoute {
             | WorkRoute::AccessReview
             | WorkRoute::AccessRelease
             | WorkRoute::AccessWithhold
-            | WorkRoute::AccessAnswer => &[StaffRole::Coordinator],
+            | WorkRoute::AccessAnswer
+            | WorkRoute::AccessIdentity => &[StaffRole::Coordinator],
             // Referrers and the coordinator fill in the form; a referrer's
             // list holds only their own referrals and their status.
             WorkRoute::ReferralSubmit => &[StaffRole::Referrer, StaffRole::Coordinator],
@@ -345,6 +351,7 @@ impl WorkRoute {
             WorkRoute::AccessRelease => "access_release",
             WorkRoute::AccessWithhold => "access_withhold",
             WorkRoute::AccessAnswer => "access_answer",
+            WorkRoute::AccessIdentity => "access_identity",
         }
     }
 }
@@ -401,6 +408,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
             WorkRoute::AccessRelease => axum::routing::post(crate::access::access_release),
             WorkRoute::AccessWithhold => axum::routing::post(crate::access::access_withhold),
             WorkRoute::AccessAnswer => axum::routing::get(crate::access::access_answer),
+            WorkRoute::AccessIdentity => axum::routing::post(crate::access::access_identity),
         };
         let handler = if route == WorkRoute::SignIn {
             handler

@@ -214,6 +214,7 @@ async fn a_case_erased_at_the_clinic_is_gone_from_every_file_on_both_laptops_and
             due_on: chrono::NaiveDate::from_ymd_opt(2027, 2, 4).unwrap(),
             made_at: now,
             made_by: "CRD1".into(),
+            identity_checked: None,
         };
         let sar_line = |action| waymark_clinic::store::AuditLine {
             actor: "CRD1",

@@ -173,6 +173,19 @@ async fn the_coordinator_answers_a_victims_and_a_perpetrators_request_with_what_
         // The panel's own words can carry what agencies told it: they wait for review too.
         assert_eq!(item(&review, "Serve the notice")["withheld"], "about_someone_else", "{name}");
         assert!(police["key"].as_str().unwrap().starts_with("panel:"), "{name}: a key no record can take");
+        // No answer before the requester's identity is checked: a perpetrator may pose as the victim.
+        let answer_path = format!("{}?format=json", path(WorkRoute::AccessAnswer, &her_request));
+        let (status, body) = get_json(&clinic, WorkRoute::AccessAnswer, &answer_path, &coordinator).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {body}");
+        assert!(body.to_string().contains("identity_checked"), "{name}: {body}");
+        let identity = path(WorkRoute::AccessIdentity, &her_request);
+        let (status, body) =
+            post_json(&clinic, WorkRoute::AccessIdentity, &identity, &coordinator, json!({ "on": "2026-12-08" })).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: not in the future: {body}");
+        let (status, checked) =
+            post_json(&clinic, WorkRoute::AccessIdentity, &identity, &coordinator, json!({ "on": "2026-12-03" })).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {checked}");
+        assert_eq!(checked["identity_checked"], json!({ "on": "2026-12-03", "by": "CRD1" }), "{name}");
         let (json_file, pdf) = answers(&clinic, &her_request, &coordinator).await;
         assert!(json_file.contains("in_the_advocates_answer"), "{name}: counted, with the reason");
         for answer in [&json_file, &pdf] {
@@ -234,6 +247,15 @@ async fn the_coordinator_answers_a_victims_and_a_perpetrators_request_with_what_
         .await;
         assert_eq!(status, StatusCode::OK, "{name}: {his}");
         let his_request = his["id"].as_str().unwrap().to_owned();
+        let (status, _) = post_json(
+            &clinic,
+            WorkRoute::AccessIdentity,
+            &path(WorkRoute::AccessIdentity, &his_request),
+            &coordinator,
+            json!({ "on": "2026-12-07" }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{name}");
         let (_, review) =
             get_json(&clinic, WorkRoute::AccessReview, &path(WorkRoute::AccessReview, &his_request), &coordinator)
                 .await;
@@ -300,6 +322,7 @@ async fn the_coordinator_answers_a_victims_and_a_perpetrators_request_with_what_
         assert_eq!(count(AdminAction::AccessReleased), 1, "{name}");
         assert_eq!(count(AdminAction::AccessWithheld), 1, "{name}");
         assert_eq!(count(AdminAction::AccessExported), 6, "{name}: three answers, each as JSON and PDF");
+        assert_eq!(count(AdminAction::AccessIdentityChecked), 2, "{name}");
         let text = serde_json::to_string(&audit).unwrap();
         for words in ["Hiddenhurst", "Casey", "Rowan", "Marigold", RESEARCH] {
             assert!(!text.contains(words), "{name}: {words:?} is in the audit");

@@ -41,6 +41,10 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
         let made =
             request_with(WorkRoute::AccessRequestMake, WorkRoute::AccessRequestMake.path(), coordinator, &a_request);
         let access = json_of(&call(&clinic, made).await.1)["id"].as_str().unwrap().to_owned();
+        let checked = serde_json::json!({ "on": "2026-12-07" });
+        let identity_path = WorkRoute::AccessIdentity.path().replace("{id}", &access);
+        let identity = request_with(WorkRoute::AccessIdentity, &identity_path, coordinator, &checked);
+        assert_eq!(call(&clinic, identity).await.0, StatusCode::OK, "{name}: the answer is made after the check");
         let review_path = WorkRoute::AccessReview.path().replace("{id}", &access);
         let review =
             json_of(&call(&clinic, request(WorkRoute::AccessReview, &review_path, Some(coordinator), None)).await.1);
@@ -140,6 +144,7 @@ async fn every_route_answers_every_role_as_the_server_decides_in_every_store() {
                 WorkRoute::AccessRequestMake => (route.path().to_owned(), Some(a_request.clone())),
                 WorkRoute::AccessReview => (route.path().replace("{id}", &access), None),
                 WorkRoute::AccessAnswer => (format!("{}?format=json", route.path().replace("{id}", &access)), None),
+                WorkRoute::AccessIdentity => (route.path().replace("{id}", &access), Some(checked.clone())),
                 WorkRoute::AccessRelease => {
                     (route.path().replace("{id}", &access), Some(serde_json::json!({ "item": his_name })))
                 }

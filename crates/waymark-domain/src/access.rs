@@ -358,6 +358,43 @@ pub struct AccessRequest {
     pub due_on: NaiveDate,
     pub made_at: DateTime<Utc>,
     pub made_by: String,
+    /// That the person who asked is who they say: a perpetrator may pose as
+    /// the victim. No answer is made before it is recorded.
+    pub identity_checked: Option<IdentityCheck>,
+}
+
+/// Who checked the requester's identity, and on which day (what was seen
+/// stays on paper, never here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct IdentityCheck {
+    pub on: NaiveDate,
+    pub by: String,
+}
+
+impl AccessRequest {
+    /// Whether an answer may be made: only once the requester's identity is checked.
+    pub fn may_answer(&self) -> Result<(), ValidationErrors> {
+        match self.identity_checked {
+            Some(_) => Ok(()),
+            None => Err(ValidationErrors::single(
+                "identity_checked",
+                "must be recorded before the answer is made: check that whoever asked is who they say (a perpetrator may pose as the victim)",
+            )),
+        }
+    }
+}
+
+/// Checks the day an identity check is recorded for: not before the request
+/// was received, nor in the future.
+pub fn check_identity_day(request: &AccessRequest, on: NaiveDate, today: NaiveDate) -> Result<(), ValidationErrors> {
+    if on > today {
+        return Err(ValidationErrors::single("on", "cannot be in the future"));
+    }
+    if on < request.received_on {
+        return Err(ValidationErrors::single("on", "cannot be before the request was received"));
+    }
+    Ok(())
 }
 
 /// When the answer to a request received on `received_on` is due: one month later.
@@ -713,7 +750,13 @@ mod tests {
             due_on: due_on(NaiveDate::from_ymd_opt(2026, 1, 31).unwrap()),
             made_at: chrono::DateTime::UNIX_EPOCH,
             made_by: "ISA01".into(),
+            identity_checked: None,
         };
+        assert_eq!(request.may_answer().unwrap_err().0[0].field, "identity_checked", "no answer before the check");
+        let on = |d: u32| NaiveDate::from_ymd_opt(2026, 2, d).unwrap();
+        assert_eq!(check_identity_day(&request, on(10), on(9)).unwrap_err().0[0].field, "on", "in the future");
+        assert!(check_identity_day(&request, on(1), on(9)).is_ok());
+        assert!(check_identity_day(&request, NaiveDate::from_ymd_opt(2026, 1, 30).unwrap(), on(9)).is_err());
         assert_eq!(request.due_on, NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(), "a month, at most the month's end");
         let witness = find(&items, "Wendy Witness").unwrap().clone();
         let referrer = find(&items, "PC Referrer").unwrap().clone();

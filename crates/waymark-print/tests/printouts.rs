@@ -405,6 +405,7 @@ fn a_subject_access_export_holds_the_victims_information_and_others_only_once_re
     let his_name = perpetrator.names[0].clone();
     let today = f.vault.today();
     let request = f.vault.access_request(f.case, waymark_domain::access::AccessSubject::Victim, None, today).unwrap();
+    f.vault.access_identity_checked(request.id, today).unwrap();
     // Her own answer holds her address on purpose: no confirming needed to print it.
     let print = |f: &mut Fixture, name: &str| -> String {
         let pdf = f.print(&Request::SubjectAccess { request: request.id }, Options::default(), name);
@@ -430,6 +431,7 @@ fn a_subject_access_export_holds_the_victims_information_and_others_only_once_re
         .vault
         .access_request(f.case, waymark_domain::access::AccessSubject::Perpetrator, Some(his_record), today)
         .unwrap();
+    f.vault.access_identity_checked(his.id, today).unwrap();
     let confirmed = Options { address_confirmed: true, ..Options::default() };
     let refused = f.printer.prepare(&mut f.vault, &Request::SubjectAccess { request: his.id }, confirmed);
     assert!(matches!(refused, Err(PrintError::AddressNeverConfirmed)));

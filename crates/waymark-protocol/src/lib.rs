@@ -31,7 +31,7 @@ pub const PROTOCOL_VERSION: u16 = 1;
 /// The newest op schema this build reads: a vault's schema version (its
 /// migration count; the vault's tests hold the two equal). An op from a newer
 /// schema is held, never applied or relayed, by a laptop and by the clinic.
-pub const SCHEMA_VERSION: u32 = 12;
+pub const SCHEMA_VERSION: u32 = 13;
 
 /// The first op schema that knows the `erase` action: the clinic's erase op
 /// carries it, so a laptop from schema 11 on applies it.

@@ -11,7 +11,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde_json::json;
 use uuid::Uuid;
-use waymark_domain::access::{check_request, due_on, items, review, AccessExport, AccessSubject};
+use waymark_domain::access::{
+    check_identity_day, check_request, due_on, items, review, AccessExport, AccessSubject, IdentityCheck,
+};
 pub use waymark_domain::access::{AccessRequest, AccessReview};
 use waymark_domain::{Case, CaseId, ExemptionReason, Perpetrator, RecordKind, ValidationErrors, Victim};
 
@@ -64,6 +66,7 @@ impl Vault {
             due_on,
             made_at: now,
             made_by: self.actor.clone(),
+            identity_checked: None,
         };
         self.conn().execute(
             "INSERT INTO access_requests (id, case_id, subject, perpetrator_id, received_on, due_on, made_at, made_by)
@@ -92,7 +95,8 @@ impl Vault {
     /// The requests recorded here, for one case or all, the soonest due first.
     pub fn access_requests(&self, case: Option<CaseId>) -> Result<Vec<AccessRequest>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT id, case_id, subject, received_on, due_on, made_at, made_by, perpetrator_id FROM access_requests
+            "SELECT id, case_id, subject, received_on, due_on, made_at, made_by, perpetrator_id,
+                    identity_checked_on, identity_checked_by FROM access_requests
              WHERE ?1 IS NULL OR case_id = ?1 ORDER BY due_on, made_at",
         )?;
         let rows = stmt.query_map([case.map(|c| c.to_string())], |r| {
@@ -105,12 +109,20 @@ impl Vault {
                 r.get::<_, String>(5)?,
                 r.get::<_, String>(6)?,
                 r.get::<_, Option<String>>(7)?,
+                r.get::<_, Option<String>>(8)?,
+                r.get::<_, Option<String>>(9)?,
             ))
         })?;
         let bad = |_| VaultError::DatabaseUnreadable;
         let mut out = Vec::new();
         for row in rows {
-            let (id, case, subject, received, due, made_at, made_by, perpetrator) = row?;
+            let (id, case, subject, received, due, made_at, made_by, perpetrator, checked_on, checked_by) = row?;
+            let identity_checked = match (checked_on, checked_by) {
+                (Some(on), Some(by)) => {
+                    Some(IdentityCheck { on: on.parse().map_err(|_| VaultError::DatabaseUnreadable)?, by })
+                }
+                _ => None,
+            };
             out.push(AccessRequest {
                 id: id.parse().map_err(bad)?,
                 case_id: case.parse().map(CaseId).map_err(bad)?,
@@ -122,6 +134,7 @@ impl Vault {
                     .map_err(|_| VaultError::DatabaseUnreadable)?
                     .with_timezone(&Utc),
                 made_by,
+                identity_checked,
             });
         }
         Ok(out)
@@ -178,6 +191,25 @@ impl Vault {
         Ok(review(request, reference, items, &releases, exempt))
     }
 
+    /// Records that the requester's identity was checked on `on` (by whoever
+    /// is signed in). Audited with the day; what was seen stays on paper.
+    pub fn access_identity_checked(&mut self, request: Uuid, on: NaiveDate) -> Result<AccessRequest> {
+        let current = self.access_request_by_id(request)?;
+        check_identity_day(&current, on, self.today())?;
+        self.conn().execute(
+            "UPDATE access_requests SET identity_checked_on = ?2, identity_checked_by = ?3 WHERE id = ?1",
+            params![request.to_string(), on.to_string(), self.actor],
+        )?;
+        self.record_event(
+            AuditAction::AccessIdentityChecked,
+            Some(RecordKind::Case),
+            Some(current.case_id.as_uuid()),
+            Some(current.case_id),
+            json!({"request": request.to_string(), "on": on.to_string()}),
+        )?;
+        self.access_request_by_id(request)
+    }
+
     /// Withholds one of the requester's own items under an exemption, with
     /// its reason (a code); audited with the item's key, never its words.
     pub fn access_withhold(&mut self, request: Uuid, key: &str, reason: ExemptionReason) -> Result<AccessReview> {
@@ -227,6 +259,7 @@ impl Vault {
     /// records its own print or export when it is saved.
     pub fn access_export_unrecorded(&self, request: Uuid) -> Result<(AccessReview, AccessExport)> {
         let review = self.read_access_review(request)?;
+        review.request.may_answer()?;
         let out = review.answer();
         Ok((review, out))
     }

@@ -47,12 +47,14 @@ pub enum AuditAction {
     AccessReleased,
     /// One of the requester's own items withheld under an exemption (the request, the key, the reason's code).
     AccessWithheld,
+    /// A subject access requester's identity checked (the request and the day).
+    AccessIdentityChecked,
     /// Written by a newer Waymark.
     Unrecognised,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 25] = [
+    pub const ALL: [AuditAction; 26] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::List,
@@ -78,6 +80,7 @@ impl AuditAction {
         AuditAction::AccessRequested,
         AuditAction::AccessReleased,
         AuditAction::AccessWithheld,
+        AuditAction::AccessIdentityChecked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -107,6 +110,7 @@ impl AuditAction {
             AuditAction::AccessRequested => "access_requested",
             AuditAction::AccessReleased => "access_released",
             AuditAction::AccessWithheld => "access_withheld",
+            AuditAction::AccessIdentityChecked => "access_identity_checked",
             AuditAction::Unrecognised => "unrecognised",
         }
     }

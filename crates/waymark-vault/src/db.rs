@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "0010_return_fields", sql: include_str!("migrations/0010_return_fields.sql") },
     Migration { name: "0011_erasure", sql: include_str!("migrations/0011_erasure.sql") },
     Migration { name: "0012_subject_access", sql: include_str!("migrations/0012_subject_access.sql") },
+    Migration { name: "0013_access_identity", sql: include_str!("migrations/0013_access_identity.sql") },
 ];
 
 /// A 32 MiB page cache holds a caseload's working set, so pages are not

@@ -1393,6 +1393,11 @@ fn a_subject_access_request_withholds_other_peoples_information_until_released_o
     let today = v.today();
     let request = v.access_request(case, waymark_domain::access::AccessSubject::Victim, None, today).unwrap();
     assert_eq!(request.due_on, today.checked_add_months(chrono::Months::new(1)).unwrap(), "due a month later");
+    // No answer before the requester's identity is checked, and the check is a day, kept and audited.
+    assert_eq!(v.access_export(request.id).unwrap_err().code(), waymark_domain::codes::ErrorCode::Invalid);
+    assert!(v.access_identity_checked(request.id, today.succ_opt().unwrap()).is_err(), "not in the future");
+    let checked = v.access_identity_checked(request.id, today).unwrap();
+    assert_eq!(checked.identity_checked.map(|c| c.on), Some(today));
     let review = v.access_review(request.id).unwrap();
     let witness = review.items.iter().find(|i| i.text.contains("Wendy Witness")).unwrap().clone();
     let perpetrator = review.items.iter().find(|i| i.text.contains("Percy Perpetrator")).unwrap().clone();
@@ -1434,6 +1439,7 @@ fn a_subject_access_request_withholds_other_peoples_information_until_released_o
     );
     let his =
         v.access_request(case, waymark_domain::access::AccessSubject::Perpetrator, Some(his_record), today).unwrap();
+    v.access_identity_checked(his.id, today).unwrap();
     let items = v.access_review(his.id).unwrap().items;
     assert!(items.iter().all(|i| !i.text.contains("Vera Victim")), "her record is not his information");
     let street = items.iter().find(|i| i.text.contains("Demo Street")).expect("the order's condition is his too");

@@ -6,6 +6,7 @@ import type * as B from "./bindings";
 import type { Vocabularies } from "./types";
 import { labelIn, recordKindLabel } from "./labels";
 import { daysBetween, londonLocalNow } from "./format";
+import { formatUkDate } from "./ukdate";
 
 export type AccessRequest = B.AccessRequest_Serialize;
 export type AccessReview = B.AccessReview_Serialize;
@@ -19,10 +20,22 @@ const days = (n: number) => `${n} ${n === 1 ? "day" : "days"}`;
 /** When an answer is due, in words: "Overdue by 3 days", "Due today", "Due tomorrow", "Due in 12 days". */
 export function dueStatus(dueOn: string, today: string): { overdue: boolean; text: string } {
   const left = daysBetween(today, dueOn);
+  if (!Number.isFinite(left)) return { overdue: false, text: "" };
   if (left < 0) return { overdue: true, text: `Overdue by ${days(-left)}` };
   if (left === 0) return { overdue: false, text: "Due today" };
   if (left === 1) return { overdue: false, text: "Due tomorrow" };
   return { overdue: false, text: `Due in ${days(left)}` };
+}
+
+/**
+ * Whether the requester's identity was checked, in words: "Identity checked
+ * on 05/11/2026 by ADV1" (`full`) or "Identity checked" for the list, and
+ * "Identity not checked yet" until it is. No answer is made before.
+ */
+export function identityText(request: AccessRequest, full = false): string {
+  const check = request.identity_checked;
+  if (!check) return "Identity not checked yet";
+  return full ? `Identity checked on ${formatUkDate(check.on)} by ${check.by}` : "Identity checked";
 }
 
 /**

@@ -43,6 +43,8 @@ export const commands = {
 	accessRequest: (caseId: CaseId, subject: AccessSubject, perpetratorId: string | null, receivedOn: string) => typedError<AccessRequest_Serialize, DeskError_Serialize>(__TAURI_INVOKE("access_request", { caseId, subject, perpetratorId, receivedOn })),
 	/**  The subject access requests on this laptop, for one case or all, the soonest due first. */
 	accessRequests: (caseId: CaseId | null) => typedError<AccessRequest_Serialize[], DeskError_Serialize>(__TAURI_INVOKE("access_requests", { caseId })),
+	/**  Records that the requester's identity was checked on a day; no answer is made before. */
+	accessIdentityChecked: (request: string, on: string) => typedError<AccessRequest_Serialize, DeskError_Serialize>(__TAURI_INVOKE("access_identity_checked", { request, on })),
 	/**  Every item of a request, with what is withheld and what was released. */
 	accessReview: (request: string) => typedError<AccessReview_Serialize, DeskError_Serialize>(__TAURI_INVOKE("access_review", { request })),
 	accessRelease: (request: string, item: string) => typedError<AccessReview_Serialize, DeskError_Serialize>(__TAURI_INVOKE("access_release", { request, item })),
@@ -117,6 +119,11 @@ export type AccessRequest_Deserialize = {
 	due_on: string,
 	made_at: string,
 	made_by: string,
+	/**
+	 *  That the person who asked is who they say: a perpetrator may pose as
+	 *  the victim. No answer is made before it is recorded.
+	 */
+	identity_checked?: IdentityCheck | null,
 };
 
 /**  A subject access request, as the laptop and the clinic each keep theirs. */
@@ -131,6 +138,11 @@ export type AccessRequest_Serialize = {
 	due_on: string,
 	made_at: string,
 	made_by: string,
+	/**
+	 *  That the person who asked is who they say: a perpetrator may pose as
+	 *  the victim. No answer is made before it is recorded.
+	 */
+	identity_checked: IdentityCheck | null,
 };
 
 /**  What the reviewer works through: every item, and what was decided. */
@@ -267,6 +279,8 @@ export type AuditAction = "create" | "update" | "list" | "view" | "print" | "exp
 "access_released" | 
 /**  One of the requester's own items withheld under an exemption (the request, the key, the reason's code). */
 "access_withheld" | 
+/**  A subject access requester's identity checked (the request and the day). */
+"access_identity_checked" | 
 /**  Written by a newer Waymark. */
 "unrecognised";
 
@@ -1038,6 +1052,15 @@ export type Hearing_Serialize = {
  *  hold). Recorded with the date it began; the case cannot be erased while held.
  */
 export type HoldReason = "ongoing_proceedings" | "police_or_court_request" | "review" | "complaint_or_claim" | "information_request";
+
+/**
+ *  Who checked the requester's identity, and on which day (what was seen
+ *  stays on paper, never here).
+ */
+export type IdentityCheck = {
+	on: string,
+	by: string,
+};
 
 /**  One entry in the stalking diary. Never edited: see [`IncidentAmendment`]. */
 export type Incident = Incident_Serialize | Incident_Deserialize;

@@ -27,12 +27,14 @@ beforeEach(() => {
 });
 afterEach(() => vi.useRealTimers());
 
+// His identity checked two days after he asked, so the answer may be given.
 const REQUEST = accessRequest({
   id: "r-0001",
   subject: "perpetrator",
   perpetrator_id: "p1",
   received_on: "2026-10-19",
   due_on: "2026-11-19",
+  identity_checked: { on: "2026-10-21", by: "ADV1" },
 });
 
 // A perpetrator's request, as the core lists its items: record by record, in record order.
@@ -70,6 +72,9 @@ const REVIEW = accessReview({
   changed_since_release: ["i3/account"],
   exempt: [["k1/summary", "crime"]],
 });
+
+// The same request before anyone checked who asked.
+const UNCHECKED = { ...REVIEW, request: { ...REQUEST, identity_checked: null } };
 
 function backend(overrides: CommandMocks = {}) {
   return mockCommands({ vocabularies: () => vocabularies(), accessReview: () => REVIEW, ...overrides });
@@ -111,6 +116,117 @@ describe("a subject access request's review", () => {
     expect(counts()).toBe("3 items in the answer, 1 of them released; 5 items withheld.");
   });
 
+  it("says whose check the identity was and when, and asks for none once it is recorded", async () => {
+    backend();
+    render(AccessReview, { request: "r-0001" });
+    await opened();
+    expect(document.getElementById("identity-status")?.textContent?.replace(/\s+/g, " ").trim()).toBe(
+      "Identity checked on 21/10/2026 by ADV1.",
+    );
+    expect(screen.queryByRole("form", { name: "Record the identity check" })).toBeNull();
+    expect(screen.queryByText(/^Not yet: record the identity check/)).toBeNull();
+  });
+
+  it("offers no printing or saving before the requester's identity is checked, saying why in words", async () => {
+    const ipc = backend({ accessReview: () => UNCHECKED });
+    render(AccessReview, { request: "r-0001" });
+    await opened();
+    const status = document.getElementById("identity-status") as HTMLElement;
+    expect(status.textContent?.replace(/\s+/g, " ").trim()).toBe(
+      "Identity not checked yet. No answer can be printed or saved until the requester's identity is checked: a perpetrator may pose as the victim. Check it as the service does, then record the day here; what was seen stays on paper, never in Waymark.",
+    );
+    const print = screen.getByRole("button", { name: "Print or save the answer as PDF…" }) as HTMLButtonElement;
+    const save = screen.getByRole("button", { name: "Save the answer as JSON…" }) as HTMLButtonElement;
+    expect([print.disabled, save.disabled]).toEqual([true, true]);
+    // The reason is in words beside the buttons, and read out with each of them.
+    const reason = document.getElementById("answer-blocked") as HTMLElement;
+    expect(reason.textContent?.trim()).toBe(
+      "Not yet: record the identity check, under Identity above, before printing or saving the answer.",
+    );
+    expect([print.getAttribute("aria-describedby"), save.getAttribute("aria-describedby")]).toEqual([
+      "answer-blocked",
+      "answer-blocked",
+    ]);
+    // The day of the check: today by default, day/month/year.
+    const form = screen.getByRole("form", { name: "Record the identity check" });
+    const on = within(form).getByLabelText(/^Identity checked on/) as HTMLInputElement;
+    expect(on.value).toBe("22/11/2026");
+    expect(on.type).toBe("text");
+    expect(await seriousA11yProblems()).toEqual([]);
+    expect(ipc.calls("printPreview")).toEqual([]);
+    expect(ipc.calls("accessSaveJson")).toEqual([]);
+  });
+
+  it("records the identity check by the request's id and the day, then lets the answer be printed or saved", async () => {
+    const ipc = backend({
+      accessReview: () => UNCHECKED,
+      accessIdentityChecked: (_request, on) => ({ ...UNCHECKED.request, identity_checked: { on, by: "ADV2" } }),
+    });
+    render(AccessReview, { request: "r-0001" });
+    await opened();
+    const user = userEvent.setup();
+    const form = screen.getByRole("form", { name: "Record the identity check" });
+    const on = within(form).getByLabelText(/^Identity checked on/);
+    await user.clear(on);
+    await user.type(on, "20/11/2026");
+    await user.click(within(form).getByRole("button", { name: "Record the identity check" }));
+    await vi.waitFor(() => expect(ipc.calls("accessIdentityChecked")).toEqual([["r-0001", "2026-11-20"]]));
+    const status = await vi.waitFor(() => {
+      const shown = document.getElementById("identity-status") as HTMLElement;
+      expect(shown.textContent?.replace(/\s+/g, " ").trim()).toBe("Identity checked on 20/11/2026 by ADV2.");
+      return shown;
+    });
+    // The words that replace the form are read out, and the answer may now be given.
+    expect(document.activeElement).toBe(status);
+    expect(screen.queryByRole("form", { name: "Record the identity check" })).toBeNull();
+    expect(screen.queryByText(/^Not yet: record the identity check/)).toBeNull();
+    const print = screen.getByRole("button", { name: "Print or save the answer as PDF…" }) as HTMLButtonElement;
+    const save = screen.getByRole("button", { name: "Save the answer as JSON…" }) as HTMLButtonElement;
+    expect([print.disabled, save.disabled]).toEqual([false, false]);
+    expect(print.hasAttribute("aria-describedby")).toBe(false);
+    // The items are as they were: only the request changed.
+    expect(counts()).toBe("3 items in the answer, 1 of them released; 5 items withheld.");
+  });
+
+  it("shows the core's refusal of the day beside the field, and keeps the answer refused", async () => {
+    backend({
+      accessReview: () => UNCHECKED,
+      accessIdentityChecked: () => {
+        throw deskError({ fields: [{ field: "on", rule: "cannot be before the request was received" }] });
+      },
+    });
+    render(AccessReview, { request: "r-0001" });
+    await opened();
+    const user = userEvent.setup();
+    const form = screen.getByRole("form", { name: "Record the identity check" });
+    const on = within(form).getByLabelText(/^Identity checked on/);
+    await user.clear(on);
+    await user.type(on, "01/10/2026");
+    await user.click(within(form).getByRole("button", { name: "Record the identity check" }));
+    const error = await vi.waitFor(() => document.getElementById("identity-on-error") as HTMLElement);
+    expect(error.textContent?.trim()).toBe("The day of the check cannot be before the request was received.");
+    expect(on.getAttribute("aria-invalid")).toBe("true");
+    expect(on.getAttribute("aria-describedby")?.split(" ")).toContain("identity-on-error");
+    expect(document.activeElement).toBe(on);
+    expect(document.getElementById("identity-status")?.textContent).toMatch(/^Identity not checked yet\./);
+    expect((screen.getByRole("button", { name: "Save the answer as JSON…" }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it("shows a refusal of the check that names no field as an alert", async () => {
+    backend({
+      accessReview: () => UNCHECKED,
+      accessIdentityChecked: () => {
+        throw deskError({ code: "locked", message: "Waymark is locked. Unlock it to carry on." });
+      },
+    });
+    render(AccessReview, { request: "r-0001" });
+    await opened();
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: "Record the identity check" }));
+    expect((await screen.findByRole("alert")).textContent).toBe("Waymark is locked. Unlock it to carry on.");
+    expect(document.getElementById("identity-on-error")).toBeNull();
+  });
+
   it("groups the items by record, under each record's kind or the panel's part, headings in order", async () => {
     backend();
     render(AccessReview, { request: "r-0001" });
@@ -119,6 +235,7 @@ describe("a subject access request's review", () => {
       screen.getAllByRole("heading").map((h) => `${h.tagName} ${h.textContent?.replace(/\s+/g, " ").trim()}`),
     ).toEqual([
       "H1 Subject access request, case T-1",
+      "H2 Identity",
       "H2 Every item, record by record",
       "H3 Perpetrator",
       "H3 Incident 1",

@@ -27,7 +27,13 @@ afterEach(() => vi.useRealTimers());
 
 // As the core sorts them: the soonest due first.
 const REQUESTS = [
-  accessRequest({ id: "r-late", case_id: "c2", received_on: "2026-10-19", due_on: "2026-11-19" }),
+  accessRequest({
+    id: "r-late",
+    case_id: "c2",
+    received_on: "2026-10-19",
+    due_on: "2026-11-19",
+    identity_checked: { on: "2026-10-20", by: "ADV1" },
+  }),
   accessRequest({
     id: "r-today",
     case_id: "c1",
@@ -79,12 +85,20 @@ describe("the laptop's subject access requests", () => {
       within(table)
         .getAllByRole("columnheader")
         .map((th) => th.textContent),
-    ).toEqual(["Case", "Whose request", "Received on", "Answer due on", "Status", "Review"]);
+    ).toEqual(["Case", "Whose request", "Received on", "Answer due on", "Status", "Identity", "Review"]);
     expect(shownRows(table)).toEqual([
-      ["T-2", "The victim", "19/10/2026", "19/11/2026", "Overdue by 3 days", "Open"],
-      ["T-1", "The perpetrator", "22/10/2026", "22/11/2026", "Due today", "Open"],
-      ["T-1", "The victim", "23/10/2026", "23/11/2026", "Due tomorrow", "Open"],
-      ["a case not on this laptop", "The victim", "01/11/2026", "01/12/2026", "Due in 9 days", "Open"],
+      ["T-2", "The victim", "19/10/2026", "19/11/2026", "Overdue by 3 days", "Identity checked", "Open"],
+      ["T-1", "The perpetrator", "22/10/2026", "22/11/2026", "Due today", "Identity not checked yet", "Open"],
+      ["T-1", "The victim", "23/10/2026", "23/11/2026", "Due tomorrow", "Identity not checked yet", "Open"],
+      [
+        "a case not on this laptop",
+        "The victim",
+        "01/11/2026",
+        "01/12/2026",
+        "Due in 9 days",
+        "Identity not checked yet",
+        "Open",
+      ],
     ]);
     // Overdue is said in words, in a marked label of its own, never by colour alone.
     const [late, dueToday] = within(table).getAllByRole("row").slice(1);
@@ -94,6 +108,22 @@ describe("the laptop's subject access requests", () => {
     expect(table.getAttribute("aria-describedby")).toBe("access-count");
     expect(screen.getByRole("heading", { level: 1, name: "Subject access" })).toBeTruthy();
     expect(await seriousA11yProblems()).toEqual([]);
+  });
+
+  it("says in words, row by row, whether the requester's identity was checked", async () => {
+    backend({
+      accessRequests: () => [
+        accessRequest({ id: "a", identity_checked: { on: "2026-11-02", by: "ADV2" } }),
+        accessRequest({ id: "b" }),
+      ],
+    });
+    render(SubjectAccess, { onopen: () => {} });
+    const table = await screen.findByRole("table");
+    const identity = within(table)
+      .getAllByRole("row")
+      .slice(1)
+      .map((tr) => tr.querySelectorAll("td")[4]?.textContent?.trim());
+    expect(identity).toEqual(["Identity checked", "Identity not checked yet"]);
   });
 
   it("opens a request's review from its row, each Open button naming its request", async () => {

@@ -12,6 +12,7 @@ import {
   accessReview,
   caseAnswer,
   caseload,
+  identityCheck,
   invalidForm,
   mockServer,
   refusal,
@@ -97,6 +98,7 @@ const SOON = accessRequest({
   perpetrator_id: PERPETRATOR_ID,
   received_on: dayFromToday(-20),
   due_on: dayFromToday(10),
+  identity_checked: identityCheck({ on: dayFromToday(-18) }),
 });
 const LIST = "GET /w/api/access-requests";
 const MAKE = "POST /w/api/access-requests";
@@ -146,7 +148,7 @@ function sentBody(api: ReturnType<typeof mockServer>) {
 }
 
 describe("the subject access requests", () => {
-  it("lists the requests in the server's order, dates as day/month/year, an overdue one marked in words", async () => {
+  it("lists the requests in the server's order, dates as day/month/year, an overdue one and the identity checks in words", async () => {
     const { api, onopen, user } = showList();
     const table = within(await screen.findByRole("table", { name: "Subject access requests, 2 in all, 1 overdue" }));
     expect(table.getAllByRole("columnheader").map(words)).toEqual([
@@ -155,6 +157,7 @@ describe("the subject access requests", () => {
       "Received",
       "Answer due",
       "When due",
+      "Identity",
       "Actions",
     ]);
     const rows = table
@@ -168,6 +171,7 @@ describe("the subject access requests", () => {
         uk(OVERDUE.received_on),
         uk(OVERDUE.due_on),
         "Overdue by 3 days",
+        "Identity not checked yet",
         "Open the request from the victim on T-1",
       ],
       [
@@ -176,6 +180,7 @@ describe("the subject access requests", () => {
         uk(SOON.received_on),
         uk(SOON.due_on),
         "Due in 10 days",
+        "Identity checked",
         "Open the request from the perpetrator on T-2",
       ],
     ]);
@@ -359,9 +364,15 @@ const REVIEW: AccessReview = accessReview({
   request: accessRequest({ id: "sar1", received_on: dayFromToday(-34), due_on: dayFromToday(-3) }),
   items: [OWN_NAME, OWN_ACCOUNT, WITNESS, SECOND_INCIDENT, HIS_NAME, PANEL_NOTE],
 });
+/** The same review once the requester's identity is checked: only then can the answer be downloaded. */
+const CHECKED: AccessReview = {
+  ...REVIEW,
+  request: { ...REVIEW.request, identity_checked: identityCheck({ on: dayFromToday(-30) }) },
+};
 const RELEASE = "POST /w/api/access-requests/sar1/release";
 const WITHHOLD = "POST /w/api/access-requests/sar1/withhold";
 const ANSWER = "GET /w/api/access-requests/sar1/answer";
+const IDENTITY = "POST /w/api/access-requests/sar1/identity";
 
 function showReview(review: AccessReview = REVIEW, routes: Record<string, Route> = {}) {
   const api = mockServer({ [`GET /w/api/access-requests/${review.request.id}`]: { body: review }, ...routes });
@@ -518,7 +529,7 @@ describe("a request's review", () => {
     expect(sent).toHaveLength(1);
     expect(sent[0].body).toStrictEqual({ item: "i1/account", reason: "serious_harm" });
     expect(sent[0].headers.get(CSRF_HEADER)).toBe(CSRF);
-    expect(screen.queryByRole("form")).toBeNull();
+    expect(screen.queryByRole("form", { name: /^Withhold/ })).toBeNull();
     expect(stateOf(OWN_ACCOUNT.text)).toBe(
       "Withheld under an exemption: Giving it would be likely to cause serious harm to someone's physical or mental health.",
     );
@@ -555,7 +566,7 @@ describe("a request's review", () => {
     vi.spyOn(HTMLAnchorElement.prototype, "click").mockImplementation(function (this: HTMLAnchorElement) {
       clicked.push(this);
     });
-    const { api, user } = showReview(REVIEW, {
+    const { api, user } = showReview(CHECKED, {
       [ANSWER]: {
         body: { format: "waymark-subject-access", records: [] },
         headers: { "content-disposition": 'attachment; filename="subject-access-0a1b2c3d-2026-11-22.json"' },
@@ -582,7 +593,13 @@ describe("a request's review", () => {
     URL.createObjectURL = made;
     const message =
       "the perpetrator's answer would show where the victim is or how to reach her, so it was not made; withhold the item that shows it (or release fewer) and make it again";
-    const review = accessReview({ request: accessRequest({ subject: "perpetrator", perpetrator_id: PERPETRATOR_ID }) });
+    const review = accessReview({
+      request: accessRequest({
+        subject: "perpetrator",
+        perpetrator_id: PERPETRATOR_ID,
+        identity_checked: identityCheck(),
+      }),
+    });
     const { api, user } = showReview(review, { [ANSWER]: refusal(409, "address_in_text", message) });
     await user.click(await screen.findByRole("link", { name: "Download the answer as PDF" }));
     const alert = await screen.findByRole("alert");
@@ -594,3 +611,108 @@ describe("a request's review", () => {
     expect(made).not.toHaveBeenCalled();
   });
 });
+
+describe("the requester's identity check", () => {
+  const identityForm = () => within(screen.getByRole("form", { name: "Record the identity check" }));
+  const identityPart = () => screen.getByRole("region", { name: "Identity" });
+
+  it("offers no download until the requester's identity is checked, and says why in words", async () => {
+    // Why: a perpetrator may pose as the victim; nothing is sent to anyone whose identity is not checked.
+    const { api } = showReview();
+    await screen.findByRole("heading", { level: 1, name: "Subject access request from the victim on T-1" });
+    expect(words(identityPart())).toContain(
+      "The requester's identity is not checked yet, so no answer can be downloaded. A perpetrator may pose as the victim",
+    );
+    expect(words(identityPart())).toContain("What was seen stays on paper");
+    const date = identityForm().getByLabelText(/^Identity checked on/) as HTMLInputElement;
+    // Typed as day/month/year, never a native date picker.
+    expect(date.type).toBe("text");
+    expect(identityForm().getByRole("button", { name: "Record the identity check" })).toBeTruthy();
+    expect(screen.queryByRole("link", { name: /^Download the answer/ })).toBeNull();
+    const answer = within(screen.getByRole("region", { name: "The answer as it stands" }));
+    expect(answer.getByText(/No answer can be downloaded until the requester's identity is checked/)).toBeTruthy();
+    expect(api.sent(ANSWER)).toEqual([]);
+  });
+
+  it("says who checked the identity and when, and then offers both downloads", async () => {
+    showReview(CHECKED);
+    await screen.findByRole("heading", { level: 1, name: "Subject access request from the victim on T-1" });
+    expect(words(identityPart())).toBe(`Identity Identity checked on ${uk(dayFromToday(-30))} by COORD1.`);
+    expect(screen.queryByRole("form", { name: "Record the identity check" })).toBeNull();
+    expect(screen.getByRole("link", { name: "Download the answer as PDF" })).toBeTruthy();
+    expect(screen.getByRole("link", { name: "Download the answer as JSON" })).toBeTruthy();
+    expect(screen.queryByText(/No answer can be downloaded/)).toBeNull();
+  });
+
+  it("records the check, posting the day with the CSRF token, shows it, and offers the downloads", async () => {
+    const { api, user } = showReview(REVIEW, {
+      [IDENTITY]: (sent) => ({
+        body: { ...REVIEW.request, identity_checked: { on: (sent.body as { on: string }).on, by: "COORD1" } },
+      }),
+    });
+    const form = await waitForIdentityForm();
+    await user.type(form.getByLabelText(/^Identity checked on/), uk(dayFromToday(-2)));
+    await user.click(form.getByRole("button", { name: "Record the identity check" }));
+    await screen.findByText(
+      `The identity check on ${uk(dayFromToday(-2))} is recorded: the answer can be downloaded now.`,
+    );
+    const sent = api.sent(IDENTITY);
+    expect(sent).toHaveLength(1);
+    expect(sent[0].body).toStrictEqual({ on: dayFromToday(-2) });
+    expect(sent[0].headers.get(CSRF_HEADER)).toBe(CSRF);
+    expect(words(identityPart())).toBe(`Identity Identity checked on ${uk(dayFromToday(-2))} by COORD1.`);
+    expect(screen.getByRole("link", { name: "Download the answer as JSON" })).toBeTruthy();
+    expect(document.activeElement).toBe(screen.getByRole("status"));
+    // The rest of the review stays as it was.
+    expect(countsOf()).toEqual(["3 items in the answer", "0 of them released", "3 items withheld"]);
+  });
+
+  it("asks for the day before sending anything, and shows the server's refusal of it beside the field", async () => {
+    const { api, user } = showReview(REVIEW, {
+      [IDENTITY]: invalidForm("the identity check has fields to put right", [
+        { field: "on", rule: "cannot be before the request was received" },
+      ]),
+    });
+    const form = await waitForIdentityForm();
+    const date = form.getByLabelText(/^Identity checked on/) as HTMLInputElement;
+    await user.click(form.getByRole("button", { name: "Record the identity check" }));
+    expect((await form.findByRole("alert")).textContent).toBe("Enter the day the requester's identity was checked.");
+    expect(api.sent(IDENTITY)).toEqual([]);
+    await user.type(date, uk(dayFromToday(-40)));
+    await user.click(form.getByRole("button", { name: "Record the identity check" }));
+    await form.findByText("The day of the identity check cannot be before the request was received.");
+    expect(api.sent(IDENTITY)[0].body).toStrictEqual({ on: dayFromToday(-40) });
+    expect(date.getAttribute("aria-invalid")).toBe("true");
+    const described = (date.getAttribute("aria-describedby") ?? "").split(" ");
+    const error = described.map((id) => document.getElementById(id)).find((el) => el?.className === "field-error");
+    expect(error?.textContent).toBe("The day of the identity check cannot be before the request was received.");
+    // Beside the field: in the same field's box.
+    expect(error?.closest(".field")).toBe(date.closest(".field"));
+    expect(document.activeElement).toBe(date);
+    // Still unchecked: no download offered, and the day typed is kept.
+    expect(screen.queryByRole("link", { name: /^Download the answer/ })).toBeNull();
+    expect(date.value).toBe(uk(dayFromToday(-40)));
+  });
+
+  it("says the server's refusal of a download while the identity is unchecked, with its rule", async () => {
+    // The page was opened before the check was undone elsewhere: the server's word is final.
+    const { user } = showReview(CHECKED, {
+      [ANSWER]: invalidForm("the answer cannot be made yet", [
+        {
+          field: "identity_checked",
+          rule: "must be recorded before the answer is made: check that whoever asked is who they say (a perpetrator may pose as the victim)",
+        },
+      ]),
+    });
+    await user.click(await screen.findByRole("link", { name: "Download the answer as JSON" }));
+    const alert = await screen.findByRole("alert");
+    expect(words(alert)).toContain(
+      "The JSON file was not made. The answer cannot be made yet. The requester's identity check must be recorded before the answer is made",
+    );
+  });
+});
+
+async function waitForIdentityForm() {
+  await screen.findByRole("heading", { level: 1, name: "Subject access request from the victim on T-1" });
+  return within(screen.getByRole("form", { name: "Record the identity check" }));
+}

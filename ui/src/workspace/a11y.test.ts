@@ -260,6 +260,14 @@ function server(who: SignedIn = signedIn()) {
         exempt: [["p1/notes", "crime"]],
       }),
     },
+    // The requester's identity is not checked yet: the check is recorded on the page before the PDF is asked for.
+    "POST /w/api/access-requests/sar1/identity": (sent) => ({
+      body: accessRequest({
+        subject: "perpetrator",
+        perpetrator_id: PERPETRATOR_ID,
+        identity_checked: { on: (sent.body as { on: string }).on, by: "COORD1" },
+      }),
+    }),
     "GET /w/api/access-requests/sar1/answer": refusal(
       409,
       "address_in_text",
@@ -664,7 +672,7 @@ describe("accessibility", () => {
     expect(await serious()).toEqual([]);
   });
 
-  it("has none on the coordinator's subject access: the list, the form refused, a review, its questions and a refused PDF", async () => {
+  it("has none on the coordinator's subject access: the list, the form refused, a review unchecked and checked, its questions and a refused PDF", async () => {
     server();
     render(Workspace);
     const user = await signIn();
@@ -691,6 +699,15 @@ describe("accessibility", () => {
     await user.click(screen.getByRole("button", { name: "Open the request from the perpetrator on T-1" }));
     await screen.findByRole("heading", { level: 1, name: "Subject access request from the perpetrator on T-1" });
     expect(await serious()).toEqual([]);
+    // The identity not checked: the day missing, said beside its field; then recorded.
+    const identity = within(screen.getByRole("form", { name: "Record the identity check" }));
+    await user.click(identity.getByRole("button", { name: "Record the identity check" }));
+    await identity.findByText("Enter the day the requester's identity was checked.");
+    expect(await serious()).toEqual([]);
+    await user.type(identity.getByLabelText(/^Identity checked on/), "02/11/2026");
+    await user.click(identity.getByRole("button", { name: "Record the identity check" }));
+    await screen.findByText("Identity checked on 02/11/2026 by COORD1.");
+    expect(await serious()).toEqual([]);
     await user.click(screen.getByRole("button", { name: /^Withhold under an exemption… Names/ }));
     await user.click(screen.getByRole("button", { name: "Withhold it" }));
     await screen.findByText("Choose the exemption that applies.");
@@ -702,7 +719,7 @@ describe("accessibility", () => {
     await user.click(screen.getByRole("link", { name: "Download the answer as PDF" }));
     await screen.findByText(/^What to do next/);
     expect(await serious()).toEqual([]);
-  }, 20_000); // Six states audited in turn: on two busy cores this takes longer than the default 5 s.
+  }, 30_000); // Eight states audited in turn: on two busy cores this takes longer than the default 5 s.
 
   it("has none on the coordinator's quarterly return, and another quarter chosen", async () => {
     server();

@@ -146,24 +146,28 @@ describe("the workspace's requests", () => {
 describe("subject access", () => {
   it("reads requests and reviews without the CSRF token, and sends each change with it, ids escaped", async () => {
     const review = { request: {}, reference: "T-1", items: [], released: [], changed_since_release: [], exempt: [] };
+    const checked = { id: "sar1", identity_checked: { on: "2026-11-03", by: "COORD1" } };
     const server = mockServer({
       "GET /w/api/access-requests": { body: { requests: [] } },
       "POST /w/api/access-requests": { body: { id: "sar1" } },
       "GET /w/api/access-requests/..%2Fstaff": { body: review },
       "POST /w/api/access-requests/..%2Fstaff/release": { body: review },
       "POST /w/api/access-requests/..%2Fstaff/withhold": { body: review },
+      "POST /w/api/access-requests/..%2Fstaff/identity": { body: checked },
     });
     expect(await api.accessRequests()).toEqual({ requests: [] });
     await api.makeAccessRequest({ case_id: "c1", subject: "victim", received_on: "2026-11-01" }, "t");
     expect(await api.accessReview("../staff")).toEqual(review);
     await api.releaseAccessItem("../staff", "i1/witnesses", "t");
     await api.withholdAccessItem("../staff", "i1/account", "crime", "t");
+    expect(await api.accessIdentityChecked("../staff", "2026-11-03", "t")).toEqual(checked);
     expect(server.log.map((s) => [s.method, s.path, s.headers.get(api.CSRF_HEADER)])).toEqual([
       ["GET", "/w/api/access-requests", null],
       ["POST", "/w/api/access-requests", "t"],
       ["GET", "/w/api/access-requests/..%2Fstaff", null],
       ["POST", "/w/api/access-requests/..%2Fstaff/release", "t"],
       ["POST", "/w/api/access-requests/..%2Fstaff/withhold", "t"],
+      ["POST", "/w/api/access-requests/..%2Fstaff/identity", "t"],
     ]);
     expect(server.log.map((s) => s.body)).toStrictEqual([
       undefined,
@@ -171,7 +175,25 @@ describe("subject access", () => {
       undefined,
       { item: "i1/witnesses" },
       { item: "i1/account", reason: "crime" },
+      { on: "2026-11-03" },
     ]);
+  });
+
+  it("say a refused identity check and an answer refused until the check, naming their fields", async () => {
+    mockServer({
+      "POST /w/api/access-requests/sar1/identity": invalidForm("the identity check has fields to put right", [
+        { field: "on", rule: "cannot be in the future" },
+      ]),
+      "GET /w/api/access-requests/sar1/answer": invalidForm("the answer cannot be made yet", [
+        { field: "identity_checked", rule: "must be recorded before the answer is made" },
+      ]),
+    });
+    const check = await api.accessIdentityChecked("sar1", "2099-01-01", "t").catch((e: api.WorkspaceFailure) => e);
+    expect(check).toMatchObject({ status: 400, code: "invalid" });
+    expect((check as api.WorkspaceFailure).fields).toEqual([{ field: "on", rule: "cannot be in the future" }]);
+    const answer = await api.accessAnswer("sar1", "json").catch((e: api.WorkspaceFailure) => e);
+    expect(answer).toMatchObject({ status: 400, code: "invalid" });
+    expect((answer as api.WorkspaceFailure).fields.map((f) => f.field)).toEqual(["identity_checked"]);
   });
 
   it("fetch the answer as a file named as the server names it, and say a refusal as any other", async () => {

@@ -390,6 +390,14 @@ export const releaseAccessItem = (id: string, item: string, csrf: string) =>
 /** Withholds one of the requester's own items under an exemption; refused naming `item` otherwise. */
 export const withholdAccessItem = (id: string, item: string, reason: ExemptionReason, csrf: string) =>
   send<AccessReview>("POST", `${accessPath(id)}/withhold`, { body: { item, reason }, csrf });
+/**
+ * Records that the requester's identity was checked on `on` ("YYYY-MM-DD"),
+ * by the coordinator signed in: no answer is made before. Refused naming
+ * `on` for a day in the future or before the request was received. The
+ * request as it now stands.
+ */
+export const accessIdentityChecked = (id: string, on: string, csrf: string) =>
+  send<AccessRequest>("POST", `${accessPath(id)}/identity`, { body: { on }, csrf });
 /** The forms the answer downloads in. */
 export type AnswerFormat = "pdf" | "json";
 /** The answer to a request as a PDF or the requester's JSON file; the link's href. */
@@ -397,7 +405,8 @@ export const accessAnswerUrl = (id: string, format: AnswerFormat) => `${API}${ac
 /**
  * The answer as a file to download, fetched so a refusal can be said in the
  * page: a perpetrator's PDF that would show where the victim is is refused
- * as `address_in_text`. Each answer made is audited.
+ * as `address_in_text`, and any answer as `invalid` naming `identity_checked`
+ * until the requester's identity is checked. Each answer made is audited.
  */
 export const accessAnswer = (id: string, format: AnswerFormat): Promise<Downloaded> =>
   file(

@@ -26,6 +26,7 @@ import type {
   AgendaItemView,
   ErasedAtClinic,
   ErasedCase,
+  IdentityCheck,
   IssuedCode,
   MeetingView,
   NewSecondFactor,
@@ -619,7 +620,12 @@ export function erasedAtClinic(overrides: Partial<ErasedAtClinic> = {}): ErasedA
   return { feed_ops: 12, refused: 0, quarantined: 0, referrals: 1, panel_docs: 0, warnings: 2, ...overrides };
 }
 
-/** A subject access request: by default the victim's on c1, received on 1 November 2026 and due a month later. */
+/**
+ * A subject access request: by default the victim's on c1, received on 1
+ * November 2026 and due a month later, the requester's identity not checked
+ * yet (so no answer can be made: give `identity_checked: identityCheck()`
+ * where a test downloads one).
+ */
 export function accessRequest(overrides: Partial<AccessRequest> = {}): AccessRequest {
   return {
     id: "sar1",
@@ -630,8 +636,14 @@ export function accessRequest(overrides: Partial<AccessRequest> = {}): AccessReq
     due_on: "2026-12-01",
     made_at: "2026-11-02T09:00:00Z",
     made_by: "COORD1",
+    identity_checked: null,
     ...overrides,
   };
+}
+
+/** A requester's identity check: by default on 3 November 2026, by COORD1. */
+export function identityCheck(overrides: Partial<IdentityCheck> = {}): IdentityCheck {
+  return { on: "2026-11-03", by: "COORD1", ...overrides };
 }
 
 /** A request on the coordinator's list: by default `accessRequest()` on T-1. */

@@ -365,6 +365,7 @@ export type AuditAction =
   | "access_released"
   | "access_withheld"
   | "access_exported"
+  | "access_identity_checked"
   | "unrecognised";
 /**
  * A line of the clinic's audit: who (a staff code) did what, to what, when.
@@ -439,9 +440,17 @@ export type ExemptionReason = "crime" | "serious_harm" | "identifies_someone" | 
 /** Which of the clinic panel's own documents an item comes from (`PanelPart`); labels in `panel_parts`. */
 export type PanelPart = "selection" | "research" | "shared_at_meeting" | "action" | "decision" | "pathway";
 /**
+ * That a request's requester is who they say (a perpetrator may pose as the
+ * victim): `on` the day it was checked ("YYYY-MM-DD"), `by` the staff code
+ * who recorded it. What was seen stays on paper, never here.
+ */
+export type IdentityCheck = { on: string; by: string };
+/**
  * A subject access request kept at the clinic: `received_on` and `due_on`
  * (a month later) are dates; `made_by` a staff code; `perpetrator_id` the
- * perpetrator's record that asked, null for the victim's request.
+ * perpetrator's record that asked, null for the victim's request;
+ * `identity_checked` null until the requester's identity is checked, and no
+ * answer is made before.
  */
 export type AccessRequest = {
   id: string;
@@ -452,6 +461,7 @@ export type AccessRequest = {
   due_on: string;
   made_at: string;
   made_by: string;
+  identity_checked: IdentityCheck | null;
 };
 /** A request on the coordinator's list, with its case's reference. */
 /** `reference` is empty once the case is erased: the request is still owed an answer, that nothing is held. */

@@ -3,7 +3,8 @@
 // the desktop's lib/labels.ts and lib/format.ts, so the two never differ.
 import type { Agency, EscalationSign, RecordKind, Severity, SortBy, Warning } from "../lib/bindings";
 import type { Choice, Escalation, Finding, Vocabularies } from "../lib/types";
-import { daysBetween, londonLocalNow, showDate } from "../lib/format";
+import { londonLocalNow, showDate } from "../lib/format";
+import { dueStatus } from "../lib/access";
 import { labelIn, recordKindLabel, spaced, wireLabel } from "../lib/labels";
 import type {
   AccessItem,
@@ -201,6 +202,7 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   access_released: "Subject access item released",
   access_withheld: "Subject access item withheld under an exemption",
   access_exported: "Subject access answer made",
+  access_identity_checked: "Subject access requester's identity checked",
   unrecognised: "Not recognised (written by a newer version)",
 };
 /** An audit line's action in words; one this page does not know, as the server wrote it. */
@@ -332,21 +334,12 @@ export function requesterWords(vocab: Vocabularies | null | undefined, request: 
     : who;
 }
 
-const days = (n: number) => counted(n, "day");
-
 /**
  * When an answer is due, in words and never by colour alone, counted in
  * whole London days from `today` ("YYYY-MM-DD"): "Overdue by 3 days", "Due
  * today", "Due tomorrow", "Due in 12 days".
  */
-export function dueWords(dueOn: string, today: string = londonToday()): { overdue: boolean; text: string } {
-  const left = daysBetween(today, dueOn);
-  if (!Number.isFinite(left)) return { overdue: false, text: "" };
-  if (left < 0) return { overdue: true, text: `Overdue by ${days(-left)}` };
-  if (left === 0) return { overdue: false, text: "Due today" };
-  if (left === 1) return { overdue: false, text: "Due tomorrow" };
-  return { overdue: false, text: `Due in ${days(left)}` };
-}
+export const dueWords = (dueOn: string, today: string = londonToday()) => dueStatus(dueOn, today);
 
 /**
  * Where one item of an answer stands. `answer`: the requester's own, in the

@@ -1051,6 +1051,26 @@ impl ClinicStore for MemoryStore {
         Ok(out)
     }
 
+    fn check_access_identity(
+        &self,
+        request: Uuid,
+        check: &waymark_domain::access::IdentityCheck,
+        line: &AuditLine<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut inner = self.lock()?;
+        let Inner { access_requests, erased, .. } = &mut *inner;
+        let Some(held) = access_requests.iter_mut().find(|r| r.id == request) else {
+            return Err(ClinicError::NotFound);
+        };
+        if erased.contains_key(&held.case_id.as_uuid()) {
+            return Err(ClinicError::CaseErased);
+        }
+        held.identity_checked = Some(check.clone());
+        inner.append_audit(line, now);
+        Ok(())
+    }
+
     fn decide_access_item(
         &self,
         request: Uuid,

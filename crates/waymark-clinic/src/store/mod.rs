@@ -240,12 +240,14 @@ pub enum AdminAction {
     AccessWithheld,
     /// A request's answer made as PDF or JSON (target: the request; counts and the file's hash).
     AccessExported,
+    /// A request's requester's identity checked (target: the request; the day in the detail).
+    AccessIdentityChecked,
     /// Written by a newer waymark-clinic.
     Unrecognised,
 }
 
 impl AdminAction {
-    pub const KNOWN: [AdminAction; 30] = [
+    pub const KNOWN: [AdminAction; 31] = [
         AdminAction::QuarantineReleased,
         AdminAction::QuarantineDiscarded,
         AdminAction::PasswordSet,
@@ -276,6 +278,7 @@ impl AdminAction {
         AdminAction::AccessReleased,
         AdminAction::AccessWithheld,
         AdminAction::AccessExported,
+        AdminAction::AccessIdentityChecked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -310,6 +313,7 @@ impl AdminAction {
             AdminAction::AccessReleased => "access_released",
             AdminAction::AccessWithheld => "access_withheld",
             AdminAction::AccessExported => "access_exported",
+            AdminAction::AccessIdentityChecked => "access_identity_checked",
             AdminAction::Unrecognised => "unrecognised",
         }
     }
@@ -851,6 +855,15 @@ pub trait ClinicStore: Send + Sync {
     fn access_requests(&self, case: Option<Uuid>) -> StoreResult<Vec<AccessRequest>>;
     /// What was decided on a request's items, by item key.
     fn access_decisions(&self, request: Uuid) -> StoreResult<AccessDecisions>;
+    /// Records who checked a request's requester's identity and on which day,
+    /// with its audit line, in one transaction; `CaseErased` as for a decision.
+    fn check_access_identity(
+        &self,
+        request: Uuid,
+        check: &waymark_domain::access::IdentityCheck,
+        line: &AuditLine<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Keeps a decision on one item (replacing an earlier one on it) and its
     /// audit line in one transaction; `CaseErased` when the request's case was erased.
     fn decide_access_item(

@@ -1579,7 +1579,8 @@ impl ClinicStore for SqliteStore {
     fn access_requests(&self, case: Option<Uuid>) -> StoreResult<Vec<AccessRequest>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT id, case_id, subject, perpetrator_id, received_on, due_on, made_at, made_by FROM access_requests
+            "SELECT id, case_id, subject, perpetrator_id, received_on, due_on, made_at, made_by,
+                    identity_checked_on, identity_checked_by FROM access_requests
              WHERE ?1 IS NULL OR case_id = ?1 ORDER BY due_on, made_at",
         )?;
         let rows = stmt
@@ -1593,12 +1594,19 @@ impl ClinicStore for SqliteStore {
                     r.get::<_, String>(5)?,
                     r.get::<_, String>(6)?,
                     r.get::<_, String>(7)?,
+                    (r.get::<_, Option<String>>(8)?, r.get::<_, Option<String>>(9)?),
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let unreadable = || ClinicError::Store("an unreadable subject access request".into());
         rows.into_iter()
-            .map(|(id, case, subject, perpetrator, received, due, made_at, made_by)| {
+            .map(|(id, case, subject, perpetrator, received, due, made_at, made_by, checked)| {
+                let identity_checked = match checked {
+                    (Some(on), Some(by)) => {
+                        Some(waymark_domain::access::IdentityCheck { on: on.parse().map_err(|_| unreadable())?, by })
+                    }
+                    _ => None,
+                };
                 Ok(AccessRequest {
                     id: id.parse().map_err(|_| unreadable())?,
                     case_id: waymark_domain::CaseId(case.parse().map_err(|_| unreadable())?),
@@ -1608,6 +1616,7 @@ impl ClinicStore for SqliteStore {
                     due_on: due.parse().map_err(|_| unreadable())?,
                     made_at: DateTime::parse_from_rfc3339(&made_at).map_err(|_| unreadable())?.with_timezone(&Utc),
                     made_by,
+                    identity_checked,
                 })
             })
             .collect()
@@ -1635,6 +1644,28 @@ impl ClinicStore for SqliteStore {
             }
         }
         Ok(out)
+    }
+
+    fn check_access_identity(
+        &self,
+        request: Uuid,
+        check: &waymark_domain::access::IdentityCheck,
+        line: &AuditLine<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let kept = tx.execute(
+            "UPDATE access_requests SET identity_checked_on = ?2, identity_checked_by = ?3
+             WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM erasures WHERE erasures.case_id = access_requests.case_id)",
+            params![request.to_string(), check.on.to_string(), check.by],
+        )?;
+        if kept == 0 {
+            return Err(ClinicError::CaseErased);
+        }
+        audit_line(&tx, line, now)?;
+        tx.commit()?;
+        Ok(())
     }
 
     fn decide_access_item(
