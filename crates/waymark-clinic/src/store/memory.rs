@@ -1033,7 +1033,7 @@ impl ClinicStore for MemoryStore {
             .filter(|r| case.is_none_or(|c| r.case_id.as_uuid() == c))
             .cloned()
             .collect();
-        out.sort_by(|a, b| (a.due_on, a.made_at).cmp(&(b.due_on, b.made_at)));
+        out.sort_by_key(|a| (a.due_on, a.made_at));
         Ok(out)
     }
 
