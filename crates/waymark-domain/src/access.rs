@@ -521,7 +521,10 @@ pub fn export(subject: AccessSubject, items: Vec<AccessItem>, released: &[String
     let mut shown = Vec::new();
     let mut withheld: Vec<(WithheldBecause, u32)> = Vec::new();
     for mut item in items {
-        if item.withheld.is_none() && exempt.contains(&item.key) {
+        // An exemption on a field covers its parts: one recorded before a field was
+        // itemised part by part (a risk assessment's answers) still holds.
+        let covered = |key: &String| item.key == *key || item.key.starts_with(&format!("{key}."));
+        if item.withheld.is_none() && exempt.iter().any(covered) {
             item.withheld = Some(WithheldBecause::Exempt);
         }
         let let_out = item.withheld.is_none() || (item.releasable && released.contains(&item.key));
@@ -812,6 +815,10 @@ mod tests {
         let unknown = items.iter().find(|i| i.field == "answers.zz9").unwrap();
         assert_eq!((unknown.label.as_str(), unknown.text.as_str()), ("Question zz9", "No"));
         assert!(!items.iter().any(|i| i.field == "answers"), "no count in place of the answers");
+        // An exemption recorded on the whole field, before it was itemised, still holds for each part.
+        let whole = format!("{}/answers", frightened.record_id);
+        let out = export(AccessSubject::Victim, items.clone(), &[], &[whole]);
+        assert!(out.items.iter().all(|i| !i.field.starts_with("answers.")), "{:?}", out.items);
     }
 
     #[test]

@@ -1458,10 +1458,13 @@ fn a_subject_access_request_withholds_other_peoples_information_until_released_o
     w.restore(&out, &BackupKey::Identity(identity)).unwrap();
     let restored = w.access_review(request.id).unwrap();
     assert_eq!((restored.released.len(), restored.exempt.len()), (1, 1));
+    assert_eq!(restored.request.identity_checked.map(|c| c.on), Some(today), "the identity check is restored too");
 
     let audited: Vec<_> = v.audit_events(Some(case), 100).unwrap().into_iter().map(|e| e.action).collect();
     use crate::audit::AuditAction as A;
-    for action in [A::AccessRequested, A::AccessReleased, A::AccessWithheld, A::Export, A::View] {
+    for action in
+        [A::AccessRequested, A::AccessIdentityChecked, A::AccessReleased, A::AccessWithheld, A::Export, A::View]
+    {
         assert!(audited.contains(&action), "{action:?} is audited");
     }
     let details: String =

@@ -23,6 +23,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { name: "0011_panel_work", sql: include_str!("migrations/0011_panel_work.sql") },
     Migration { name: "0012_erasure", sql: include_str!("migrations/0012_erasure.sql") },
     Migration { name: "0013_subject_access", sql: include_str!("migrations/0013_subject_access.sql") },
+    Migration { name: "0014_access_identity", sql: include_str!("migrations/0014_access_identity.sql") },
 ];
 
 const TUNING: Tuning = Tuning { busy_timeout_ms: 10_000, cache_kib: None, foreign_keys: false };

@@ -13,11 +13,6 @@ CREATE TABLE access_requests (
     due_on TEXT NOT NULL,
     made_at TEXT NOT NULL,
     made_by TEXT NOT NULL,
-    -- That the requester is who they say (a perpetrator may pose as the
-    -- victim): who checked and on which day. No answer is made before.
-    identity_checked_on TEXT,
-    identity_checked_by TEXT,
-    CHECK ((identity_checked_on IS NULL) = (identity_checked_by IS NULL)),
     CHECK ((subject = 'perpetrator') = (perpetrator_id IS NOT NULL))
 ) STRICT;
 CREATE INDEX access_requests_case ON access_requests (case_id);
