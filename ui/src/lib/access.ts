@@ -49,17 +49,18 @@ export type ItemState =
   | { kind: "answer" }
   | { kind: "exempt"; reason: B.ExemptionReason }
   | { kind: "released" }
-  | { kind: "changed" }
+  | { kind: "changed"; because: B.WithheldBecause }
   | { kind: "withheld"; because: B.WithheldBecause }
   | { kind: "never"; because: B.WithheldBecause };
 
 export function itemState(review: AccessReview, item: AccessItem): ItemState {
   const exempt = review.exempt.find(([key]) => key === item.key);
-  if (exempt) return { kind: "exempt", reason: exempt[1] };
-  if (item.withheld === null) return { kind: "answer" };
-  if (review.changed_since_release.includes(item.key)) return { kind: "changed" };
+  if (item.withheld === null) return exempt ? { kind: "exempt", reason: exempt[1] } : { kind: "answer" };
+  // What can never be released is never offered again, even if it was released before its words changed.
+  if (!item.releasable) return { kind: "never", because: item.withheld };
+  if (review.changed_since_release.includes(item.key)) return { kind: "changed", because: item.withheld };
   if (review.released.includes(item.key)) return { kind: "released" };
-  return item.releasable ? { kind: "withheld", because: item.withheld } : { kind: "never", because: item.withheld };
+  return { kind: "withheld", because: item.withheld };
 }
 
 /** An item's state in words, as the review shows it beside the item. */

@@ -419,88 +419,25 @@ export type ErasedAtClinic = {
   warnings: number;
 };
 
-/** Whose request a subject access answer is for (waymark-domain's `AccessSubject`); labels in `access_subjects`. */
-export type AccessSubject = "victim" | "perpetrator";
 /**
- * Why an item of an answer is withheld until the coordinator releases it
- * (`WithheldBecause`); labels in `withheld_reasons`. `exempt` is the
- * requester's own item withheld under an exemption.
+ * Subject access: the core's own types (waymark-domain's `access`), so the
+ * clinic's answers and the laptop's are one shape. Labels in
+ * `access_subjects`, `withheld_reasons`, `exemption_reasons`, `panel_parts`.
  */
-export type WithheldBecause =
-  | "about_the_perpetrator"
-  | "about_the_victim"
-  | "about_someone_else"
-  | "shows_where_the_victim_lives"
-  | "came_from_others"
-  | "exempt"
-  | "from_an_agency"
-  | "in_the_advocates_answer";
-/** Why the coordinator withholds one of the requester's own items (`ExemptionReason`); labels in `exemption_reasons`. */
-export type ExemptionReason = "crime" | "serious_harm" | "identifies_someone" | "legal_privilege";
-/** Which of the clinic panel's own documents an item comes from (`PanelPart`); labels in `panel_parts`. */
-export type PanelPart = "selection" | "research" | "shared_at_meeting" | "action" | "decision" | "pathway";
-/**
- * That a request's requester is who they say (a perpetrator may pose as the
- * victim): `on` the day it was checked ("YYYY-MM-DD"), `by` the staff code
- * who recorded it. What was seen stays on paper, never here.
- */
-export type IdentityCheck = { on: string; by: string };
-/**
- * A subject access request kept at the clinic: `received_on` and `due_on`
- * (a month later) are dates; `made_by` a staff code; `perpetrator_id` the
- * perpetrator's record that asked, null for the victim's request;
- * `identity_checked` null until the requester's identity is checked, and no
- * answer is made before.
- */
-export type AccessRequest = {
-  id: string;
-  case_id: string;
-  subject: AccessSubject;
-  perpetrator_id: string | null;
-  received_on: string;
-  due_on: string;
-  made_at: string;
-  made_by: string;
-  identity_checked: IdentityCheck | null;
-};
-/** A request on the coordinator's list, with its case's reference. */
-/** `reference` is empty once the case is erased: the request is still owed an answer, that nothing is held. */
+export type AccessSubject = B.AccessSubject;
+export type WithheldBecause = B.WithheldBecause;
+export type ExemptionReason = B.ExemptionReason;
+export type PanelPart = B.PanelPart;
+export type IdentityCheck = B.IdentityCheck;
+export type AccessRequest = B.AccessRequest_Serialize;
+/** A request on the coordinator's list, with its case's reference; `reference` is empty once the case is erased: the request is still owed an answer, that nothing is held. */
 export type AccessRequestRow = { request: AccessRequest; reference: string; case_erased: boolean };
 /** The coordinator's requests, the soonest due first. */
 export type AccessRequestsView = { requests: AccessRequestRow[] };
-/**
- * One item of an answer: a field of a record as the requester would read
- * it. `withheld` null is the requester's own, in the answer; `releasable`
- * false is never released (where the victim lives, to the perpetrator);
- * `panel`, set for the clinic panel's own documents (`kind` is then
- * `clinic_review`). `key` is what a release or an exemption names.
- */
-export type AccessItem = {
-  key: string;
-  kind: B.RecordKind;
-  record_id: string;
-  field: string;
-  label: string;
-  text: string;
-  withheld: WithheldBecause | null;
-  releasable: boolean;
-  panel: PanelPart | null;
-};
+export type AccessItem = B.AccessItem_Serialize;
 /** One of the requester's own items withheld under an exemption: its key, and why. */
 export type AccessExemption = [string, ExemptionReason];
-/**
- * What the coordinator works through: every item in record order, the keys
- * released (`released`), those released whose words changed since, so
- * withheld again (`changed_since_release`), and the exemptions.
- */
-export type AccessReview = {
-  request: AccessRequest;
-  reference: string;
-  items: AccessItem[];
-  released: string[];
-  changed_since_release: string[];
-  exempt: AccessExemption[];
-};
+export type AccessReview = B.AccessReview_Serialize;
 /** A request as the coordinator records it: `perpetrator_id` only for a perpetrator's; `received_on` as "YYYY-MM-DD". */
 export type AccessRequestFields = {
   case_id: string;

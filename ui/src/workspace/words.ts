@@ -9,7 +9,6 @@ import { labelIn, recordKindLabel, spaced, wireLabel } from "../lib/labels";
 import type {
   AccessItem,
   AccessRequest,
-  AccessReview,
   AccessSubject,
   AuditAction,
   ExemptionReason,
@@ -341,30 +340,6 @@ export function requesterWords(vocab: Vocabularies | null | undefined, request: 
  */
 export const dueWords = (dueOn: string, today: string = londonToday()) => dueStatus(dueOn, today);
 
-/**
- * Where one item of an answer stands. `answer`: the requester's own, in the
- * answer; `exempt`: their own, withheld under an exemption; `released`:
- * someone else's, released and unchanged; `changed`: released, but its
- * words changed since, so withheld again until released again; `withheld`:
- * withheld until released; `never`: withheld, and never to be released.
- */
-export type AccessItemState =
-  | { kind: "answer" }
-  | { kind: "exempt"; reason: ExemptionReason }
-  | { kind: "released" }
-  | { kind: "changed"; because: WithheldBecause }
-  | { kind: "withheld"; because: WithheldBecause }
-  | { kind: "never"; because: WithheldBecause };
-
-export function accessItemState(review: AccessReview, item: AccessItem): AccessItemState {
-  const exempt = review.exempt.find(([key]) => key === item.key);
-  if (item.withheld === null) return exempt ? { kind: "exempt", reason: exempt[1] } : { kind: "answer" };
-  if (!item.releasable) return { kind: "never", because: item.withheld };
-  if (review.changed_since_release.includes(item.key)) return { kind: "changed", because: item.withheld };
-  if (review.released.includes(item.key)) return { kind: "released" };
-  return { kind: "withheld", because: item.withheld };
-}
-
 /** Why an item is withheld, in the core's words. */
 export const withheldBecauseWords = (vocab: Vocabularies | null | undefined, because: WithheldBecause): string =>
   wireLabel(vocab, "withheld_reasons", because);
@@ -372,20 +347,6 @@ export const withheldBecauseWords = (vocab: Vocabularies | null | undefined, bec
 /** An exemption, in the core's words. */
 export const exemptionWords = (vocab: Vocabularies | null | undefined, reason: ExemptionReason): string =>
   wireLabel(vocab, "exemption_reasons", reason);
-
-/** How many items the answer gives (the requester's own and those released), how many of those were released, and how many are withheld. */
-export function accessCounts(review: AccessReview): { inAnswer: number; released: number; withheld: number } {
-  const counts = { inAnswer: 0, released: 0, withheld: 0 };
-  for (const item of review.items) {
-    const { kind } = accessItemState(review, item);
-    if (kind === "answer") counts.inAnswer++;
-    else if (kind === "released") {
-      counts.inAnswer++;
-      counts.released++;
-    } else counts.withheld++;
-  }
-  return counts;
-}
 
 /** A record of a case as a subject access review heads its items: what it is, for a reader. */
 const RECORD_HEADINGS: Record<RecordKind, string> = {
