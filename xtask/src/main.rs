@@ -41,6 +41,8 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "libgl1-mesa-dri",
     // The end-to-end test runs the app under a US locale too.
     "locales",
+    // The clinic's PostgreSQL store is tested against a real server (and `pg_dump`).
+    "postgresql",
 ];
 
 /// tauri-driver bridges WebDriver to WebKitWebDriver; this version passed here.
@@ -68,9 +70,10 @@ const TASKS: &[&str] = &[
     "e2e-workspace",
     "setup",
     "bindings",
+    "postgres",
 ];
 const USAGE: &str =
-    "usage: cargo xtask <run|test|tidy|bench|bench-desktop|bench-print|bench-sync|bench-clinic|bench-escalation|fuzz [COUNT] [SEED]|schemathesis|e2e-workspace|setup|bindings>";
+    "usage: cargo xtask <run|test|tidy|bench|bench-desktop|bench-print|bench-sync|bench-clinic|bench-escalation|fuzz [COUNT] [SEED]|schemathesis|e2e-workspace|setup|bindings|postgres>";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -90,6 +93,10 @@ fn main() -> ExitCode {
         "schemathesis" => schemathesis(),
         // The clinic workspace's Chromium run alone (part of `test`).
         "e2e-workspace" => setup().and_then(|()| ui_build()).and_then(|()| workspace_end_to_end()),
+        // Starts the test PostgreSQL and prints the connection string, for running `cargo test` by hand.
+        "postgres" => {
+            setup().and_then(|()| postgres_for_tests()).map(|conn| println!("WAYMARK_TEST_POSTGRES='{conn}'"))
+        }
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -139,19 +146,6 @@ fn setup() -> Result<(), String> {
         return Ok(());
     }
     let missing: Vec<&str> = DEBIAN_PACKAGES.iter().copied().filter(|p| !installed(p)).collect();
-    let is_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
-    let as_root = |program: &str| {
-        let mut cmd = if is_root { Command::new(program) } else { Command::new("sudo") };
-        if !is_root {
-            cmd.arg(program);
-        }
-        cmd.env("DEBIAN_FRONTEND", "noninteractive");
-        cmd
-    };
     if !missing.is_empty() {
         let mut update = as_root("apt-get");
         update.args(["update", "-q"]);
@@ -166,6 +160,83 @@ fn setup() -> Result<(), String> {
         status(generate, "generate the en_US.UTF-8 locale")?;
     }
     Ok(())
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+}
+
+/// A command run as root: directly when we are, else through sudo.
+fn as_root(program: &str) -> Command {
+    let root = is_root();
+    let mut cmd = if root { Command::new(program) } else { Command::new("sudo") };
+    if !root {
+        cmd.arg(program);
+    }
+    cmd.env("DEBIAN_FRONTEND", "noninteractive");
+    cmd
+}
+
+/// The throwaway role and database the clinic's PostgreSQL tests make their schemas in.
+const TEST_POSTGRES_ROLE: &str = "waymark_test";
+
+/// Starts Debian's PostgreSQL cluster if it is down (listening on 127.0.0.1
+/// only), makes the test role and database if missing, and returns the
+/// connection string the tests read from `WAYMARK_TEST_POSTGRES`. One already
+/// set in the environment is used as it is.
+fn postgres_for_tests() -> Result<String, String> {
+    if let Ok(given) = std::env::var("WAYMARK_TEST_POSTGRES") {
+        return Ok(given);
+    }
+    let clusters = |what: &str| -> Result<Vec<Vec<String>>, String> {
+        let out =
+            Command::new("pg_lsclusters").arg("-h").output().map_err(|e| format!("{what}: pg_lsclusters: {e}"))?;
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+            .filter(|cols| cols.len() >= 4)
+            .collect())
+    };
+    let mut found = clusters("find PostgreSQL")?;
+    if found.is_empty() {
+        let version = std::fs::read_dir("/usr/lib/postgresql")
+            .map_err(|e| format!("PostgreSQL is not installed (/usr/lib/postgresql: {e})"))?
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .max()
+            .ok_or("PostgreSQL is not installed")?;
+        let mut create = as_root("pg_createcluster");
+        create.args([version.as_str(), "main"]);
+        status(create, "create a PostgreSQL cluster")?;
+        found = clusters("find PostgreSQL")?;
+    }
+    let cluster = found.first().ok_or("no PostgreSQL cluster")?.clone();
+    let (version, name, port, state) = (&cluster[0], &cluster[1], &cluster[2], &cluster[3]);
+    if state != "online" {
+        let mut start = as_root("pg_ctlcluster");
+        start.args([version.as_str(), name.as_str(), "start", "--", "-o", "-c listen_addresses=127.0.0.1"]);
+        status(start, "start PostgreSQL on 127.0.0.1")?;
+    }
+    let role = TEST_POSTGRES_ROLE;
+    let sql = format!(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN \
+         CREATE ROLE {role} LOGIN PASSWORD '{role}'; END IF; END $$;"
+    );
+    let psql = |sql: &str, what: &str| {
+        let mut cmd = as_root("runuser");
+        cmd.args(["-u", "postgres", "--", "psql", "-p", port.as_str(), "-v", "ON_ERROR_STOP=1", "-Atc", sql]);
+        cmd.output().map_err(|e| format!("{what}: {e}")).and_then(|o| {
+            if o.status.success() {
+                Ok(String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            } else {
+                Err(format!("{what}: {}", String::from_utf8_lossy(&o.stderr)))
+            }
+        })
+    };
+    psql(&sql, "make the PostgreSQL test role")?;
+    if psql(&format!("SELECT 1 FROM pg_database WHERE datname = '{role}'"), "find the test database")?.is_empty() {
+        psql(&format!("CREATE DATABASE {role} OWNER {role}"), "make the PostgreSQL test database")?;
+    }
+    Ok(format!("host=127.0.0.1 port={port} user={role} password={role} dbname={role}"))
 }
 
 /// Whether glibc has en_US.UTF-8, which the end-to-end test runs under.
@@ -253,7 +324,9 @@ fn test() -> Result<(), String> {
     clippy.args(["clippy", "--workspace", "--all-targets", "--all-features", "--locked", "--", "-D", "warnings"]);
     status(clippy, "cargo clippy -D warnings")?;
     let nextest = cargo().args(["nextest", "--version"]).output().map(|o| o.status.success()).unwrap_or(false);
+    let postgres = postgres_for_tests()?;
     let mut tests = cargo();
+    tests.env("WAYMARK_TEST_POSTGRES", &postgres);
     if nextest {
         tests.args(["nextest", "run", "--workspace", "--locked", "--no-fail-fast"]);
     } else {

@@ -210,6 +210,17 @@ impl From<rusqlite::Error> for ClinicError {
     }
 }
 
+impl From<::postgres::Error> for ClinicError {
+    fn from(e: ::postgres::Error) -> Self {
+        // The SQLSTATE only: messages and details can quote values.
+        match e.code() {
+            Some(code) => ClinicError::Store(format!("postgres {}", code.code())),
+            None if e.is_closed() => ClinicError::Store("the connection to the clinic's database closed".into()),
+            None => ClinicError::Store("a database query failed".into()),
+        }
+    }
+}
+
 impl IntoResponse for ClinicError {
     fn into_response(self) -> Response {
         let mut body = ErrorBody::new(self.code().as_str(), self.to_string());

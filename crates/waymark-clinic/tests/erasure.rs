@@ -202,6 +202,12 @@ async fn a_case_erased_at_the_clinic_is_gone_from_every_file_on_both_laptops_and
                 ),
             ];
             all.extend(clinic.folders().into_iter().map(|f| (format!("clinic {}", f.display()), clinic_keys(f))));
+            if let Some(schema) = &clinic.schema {
+                all.push((
+                    "clinic's PostgreSQL, dumped and opened".into(),
+                    [schema.dump(), schema.opened(&[7u8; 32])].concat(),
+                ));
+            }
             all
         };
         // She asked for her data before the erasure, and one item was released: the request is still owed an answer.
@@ -229,6 +235,14 @@ async fn a_case_erased_at_the_clinic_is_gone_from_every_file_on_both_laptops_and
         // The scan reads what is stored: before the erasure it finds the case everywhere it is kept.
         for (place, bytes) in everything() {
             assert!(holds(&bytes, "Hiddenhurst") && holds(&bytes, KEPT), "{name}: {place} holds both cases before");
+        }
+        if let Some(schema) = &clinic.schema {
+            // A hosting engineer's dump holds ids, times and ciphertext: the case is there by id, never by name.
+            let dump = schema.dump();
+            assert!(holds(&dump, &case.to_string()), "{name}: the dump holds the case's id");
+            for secret in CANARIES.iter().chain([&KEPT, &"Advocate ISA01", &"(TEST)"]) {
+                assert!(!holds(&dump, secret), "{name}: the dump shows {secret:?}");
+            }
         }
 
         let (status, body) =

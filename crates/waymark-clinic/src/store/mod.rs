@@ -1,11 +1,14 @@
-//! The clinic's storage, behind a trait so another backend (PostgreSQL, say)
-//! can come later without touching the handlers. `tests/story.rs` runs the
-//! same story against every implementation.
+//! The clinic's storage, behind a trait: an embedded SQLCipher database for
+//! a clinic on one server, PostgreSQL for several servers over one
+//! database, and memory for tests. `tests/story.rs` runs the same story
+//! against every implementation.
 
 mod memory;
+pub mod postgres;
 mod sqlite;
 
 pub use memory::MemoryStore;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use crate::error::ClinicError;
@@ -467,7 +470,8 @@ impl std::fmt::Debug for Credentials {
 /// How long a failed sign-in holds back the next one that names the same
 /// key (`signin::failure_key`): given the failures so far and when the last
 /// was, the wait left at `now`, if any.
-pub type SignInWait<'a> = &'a dyn Fn(&str, u32, DateTime<Utc>) -> Option<chrono::Duration>;
+/// Shared with the PostgreSQL store's worker thread, so it must be `Sync`.
+pub type SignInWait<'a> = &'a (dyn Fn(&str, u32, DateTime<Utc>) -> Option<chrono::Duration> + Sync);
 
 /// A sign-in that passed every check, as the store records it.
 #[derive(Clone, Copy)]

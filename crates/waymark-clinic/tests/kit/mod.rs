@@ -23,6 +23,8 @@ pub const TOKEN: &str = "one-time-token";
 pub struct Clinic {
     pub state: AppState,
     _dirs: Vec<tempfile::TempDir>,
+    /// The PostgreSQL store's throwaway schema, dropped after the store.
+    pub schema: Option<waymark_clinic::store::postgres::test_kit::TestSchema>,
 }
 
 impl Clinic {
@@ -92,7 +94,7 @@ pub fn clinic_with(
     )
     .unwrap();
     let state = AppState { projection: Some(Arc::new(projection)), ..state };
-    Clinic { state, _dirs: dir.into_iter().chain([copy]).collect() }
+    Clinic { state, _dirs: dir.into_iter().chain([copy]).collect(), schema: None }
 }
 
 /// A clinic on each store, its clock at noon on 22 November 2026.
@@ -108,9 +110,12 @@ pub fn stores_at(clock: &Arc<TestClock>) -> Vec<(&'static str, Clinic)> {
         let clock = clock.clone();
         Arc::new(move || clock.now())
     };
+    let (postgres, schema) = waymark_clinic::store::postgres::test_kit::store(&[7u8; 32]);
+    let on_postgres = Clinic { schema: Some(schema), ..clinic_with(Arc::new(postgres), None, reading(clock)) };
     vec![
         ("memory", clinic_with(Arc::new(MemoryStore::new()), None, reading(clock))),
         ("sqlcipher", clinic_with(Arc::new(sqlite), Some(dir), reading(clock))),
+        ("postgres", on_postgres),
     ]
 }
 
