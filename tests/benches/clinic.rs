@@ -59,7 +59,7 @@ fn main() {
             std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(out.join("passphrase")).unwrap();
         writeln!(file, "{CLINIC_PASSPHRASE}").unwrap();
     }
-    let store: Arc<dyn ClinicStore> = Arc::new(clinic.open_store().unwrap());
+    let store: Arc<dyn ClinicStore> = clinic.open_store().unwrap();
     let service = waymark_domain::records::ServiceRules::shipped();
 
     // 80 laptops, each with its share of the 5,000 demo cases, pushed to the clinic.

@@ -20,6 +20,15 @@ impl ClinicProcess {
     /// Initialises a clinic for 127.0.0.1 and localhost and serves it on a
     /// free loopback port. `binary` is the test's `CARGO_BIN_EXE_clinic`.
     pub fn init(binary: &Path, serve_args: &[&str]) -> Self {
+        Self::init_with(binary, serve_args, None)
+    }
+
+    /// As `init`, with the clinic's state in the PostgreSQL database `connection` names.
+    pub fn init_on_postgres(binary: &Path, serve_args: &[&str], connection: &str) -> Self {
+        Self::init_with(binary, serve_args, Some(connection))
+    }
+
+    fn init_with(binary: &Path, serve_args: &[&str], postgres: Option<&str>) -> Self {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let mut clinic = ClinicProcess {
             binary: binary.to_owned(),
@@ -31,7 +40,7 @@ impl ClinicProcess {
         write_private(&clinic.passphrase_file(), CLINIC_PASSPHRASE);
         let recovery = clinic.recovery_file();
         let recovery = recovery.to_str().expect("a UTF-8 temporary path");
-        clinic.run(&[
+        let mut init = vec![
             "init",
             "--host",
             "127.0.0.1",
@@ -41,7 +50,35 @@ impl ClinicProcess {
             "10",
             "--recovery-out",
             recovery,
-        ]);
+        ];
+        let postgres_file = clinic.dir.path().join("postgres.conf");
+        if let Some(connection) = postgres {
+            write_private(&postgres_file, connection);
+            init.extend(["--postgres-file", postgres_file.to_str().expect("a UTF-8 temporary path")]);
+        }
+        clinic.run(&init);
+        clinic.start();
+        clinic
+    }
+
+    /// Another server of the same clinic, as a hosting team adds one behind
+    /// its load balancer: a copy of the clinic's folder (its identity, key
+    /// file and `postgres.conf`, not its cache), served on a port of its own.
+    pub fn another_server(&self) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let mut clinic = ClinicProcess {
+            binary: self.binary.clone(),
+            serve_args: self.serve_args.clone(),
+            dir,
+            child: None,
+            port: 0,
+        };
+        write_private(&clinic.passphrase_file(), CLINIC_PASSPHRASE);
+        std::fs::create_dir(clinic.folder()).expect("the copy's folder");
+        for name in ["clinic.json", "clinic.key", "cert.pem", "postgres.conf"] {
+            // std::fs::copy keeps the owner-only permissions the clinic checks.
+            std::fs::copy(self.folder().join(name), clinic.folder().join(name)).expect("the clinic's file is copied");
+        }
         clinic.start();
         clinic
     }
@@ -135,7 +172,6 @@ impl ClinicProcess {
     }
 
     pub fn stats(&self) -> waymark_clinic::store::Stats {
-        use waymark_clinic::store::ClinicStore;
         let passphrase = SecretString::from(CLINIC_PASSPHRASE.to_owned());
         let clinic = waymark_clinic::Clinic::unlock(&self.folder(), &passphrase).expect("the clinic unlocks");
         clinic.open_store().expect("the store opens").stats().expect("the store counts")

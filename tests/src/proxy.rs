@@ -68,6 +68,12 @@ impl FaultProxy {
         proxy
     }
 
+    /// Sends new connections to another server from now on, as a load
+    /// balancer does when the server behind it stops answering.
+    pub fn point_at(&self, upstream_port: u16) {
+        self.upstream.store(upstream_port, Ordering::SeqCst);
+    }
+
     pub fn set(&self, fault: Fault) {
         *self.fault.lock().expect("fault lock") = fault;
     }

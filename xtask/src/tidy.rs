@@ -9,6 +9,8 @@ use std::process::Command;
 const PURE: &[&str] = &["waymark-domain", "waymark-protocol", "waymark-demo", "waymark-report"];
 /// The only crates that may depend on rusqlite (they write SQL).
 const STORES: &[&str] = &["waymark-sqlcipher", "waymark-vault", "waymark-clinic"];
+/// The only crate that may talk to PostgreSQL: the clinic server's store.
+const POSTGRES_STORE: &str = "waymark-clinic";
 /// Crates of the desktop side, which the clinic server must never depend on.
 /// The vault is not one of them: the clinic keeps its copy of the records in
 /// a replica vault, but only through `projection.rs` (`clinic_vault_uses`).
@@ -21,7 +23,7 @@ const SHARED_TYPESET: &str = "waymark-typeset";
 const CLINIC_PROJECTION: &str = "crates/waymark-clinic/src/projection.rs";
 /// Crates that do I/O, which a pure crate must not depend on.
 const IO_CRATES: &[&str] =
-    &["rusqlite", "reqwest", "tokio", "axum", "hyper", "rustls", "tauri", "directories", "tempfile"];
+    &["rusqlite", "postgres", "reqwest", "tokio", "axum", "hyper", "rustls", "tauri", "directories", "tempfile"];
 /// Source text a pure crate must not contain outside its tests.
 const IO_CALLS: &[&str] =
     &["std::fs", "std::net", "std::process", "std::env::var", "Utc::now", "SystemTime::now", "thread_rng", "OsRng"];
@@ -91,6 +93,9 @@ fn dependency_rules(metadata: &Value) -> Vec<String> {
             }
             if dep == "rusqlite" && !STORES.contains(&name.as_str()) {
                 problems.push(format!("{name} depends on rusqlite; only {} write SQL", STORES.join(" and ")));
+            }
+            if dep == "postgres" && name != POSTGRES_STORE {
+                problems.push(format!("{name} depends on postgres; only {POSTGRES_STORE}'s store talks to PostgreSQL"));
             }
             if name == "waymark-clinic" && DESKTOP.contains(&dep.as_str()) {
                 problems.push(format!("waymark-clinic depends on the desktop crate {dep}"));
@@ -324,9 +329,11 @@ mod tests {
             {"name": "waymark-clinic", "dependencies": [{"name": "waymark-sync", "kind": null}, {"name": "tempfile", "kind": "dev"}]},
             {"name": "waymark-domain", "dependencies": [{"name": "rusqlite", "kind": null}]},
             {"name": "waymark-cli", "dependencies": [{"name": "rusqlite", "kind": null}]},
+            {"name": "waymark-app", "dependencies": [{"name": "postgres", "kind": null}]},
         ]});
         let problems = dependency_rules(&metadata);
-        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert_eq!(problems.len(), 5, "{problems:?}");
+        assert!(problems.iter().any(|p| p.starts_with("waymark-app depends on postgres")));
         assert!(problems.iter().any(|p| p.contains("waymark-clinic depends on the desktop crate waymark-sync")));
         assert!(problems.iter().any(|p| p.contains("waymark-domain must do no I/O")));
         assert!(problems.iter().any(|p| p.starts_with("waymark-cli depends on rusqlite")));

@@ -462,7 +462,7 @@ impl TestClinic {
             waymark_clinic::system_now(),
         )
         .unwrap();
-        let store: Arc<dyn waymark_clinic::ClinicStore> = Arc::new(clinic.open_store().unwrap());
+        let store: Arc<dyn waymark_clinic::ClinicStore> = clinic.open_store().unwrap();
         let state = waymark_clinic::AppState {
             store: store.clone(),
             clinic_id: clinic.info.clinic_id,

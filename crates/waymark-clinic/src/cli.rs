@@ -2,7 +2,6 @@
 //! parses its arguments and calls the library. It lives in the library so
 //! scenario tests can run the same program as a helper process.
 
-use crate::store::ClinicStore;
 use crate::{AppState, Clinic, ClinicError};
 use age::secrecy::SecretString;
 use clap::{Parser, Subcommand};
@@ -11,7 +10,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use uuid::Uuid;
 use waymark_protocol::Limits;
-use zeroize::Zeroizing;
 
 #[derive(Parser)]
 #[command(name = "waymark-clinic", version, about = "The stalking clinic's sync server and its administration")]
@@ -36,6 +34,11 @@ enum Command {
         recovery_out: PathBuf,
         #[arg(long, default_value_t = crate::identity::SHIPPED_WORK_FACTOR, hide = true)]
         work_factor: u8,
+        /// Keep the clinic's state in PostgreSQL, for several servers over one
+        /// database: a file (owner-only, chmod 600) holding the connection string,
+        /// e.g. `host=db.internal dbname=waymark user=waymark password=…`.
+        #[arg(long)]
+        postgres_file: Option<PathBuf>,
     },
     /// The staff register: who may be enrolled (advocates) and, later, who signs in.
     Staff {
@@ -244,28 +247,7 @@ fn passphrase_from_file() -> Result<Option<SecretString>, ClinicError> {
 /// The first line of a secret's file, checked on the handle that reads it:
 /// a regular file (not a link) owned by this account and readable by it only.
 fn secret_from_file(path: &std::path::Path, named_by: &str) -> Result<SecretString, ClinicError> {
-    let unreadable = |_| ClinicError::Setup(format!("{named_by} names a file that could not be read"));
-    // Opened once, not through a symbolic link, and checked on that handle,
-    // so the file checked is the file read.
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
-    let me = rustix::process::geteuid().as_raw();
-    let mut file = options.open(path).map_err(unreadable)?;
-    let metadata = file.metadata().map_err(unreadable)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{MetadataExt, PermissionsExt};
-        if !metadata.is_file() || metadata.uid() != me || metadata.permissions().mode() & 0o077 != 0 {
-            return Err(ClinicError::Setup(format!(
-                "the file {named_by} names must be a regular file owned by the clinic's account and readable by it only (chmod 600)"
-            )));
-        }
-    }
-    let mut text = Zeroizing::new(String::new());
-    std::io::Read::read_to_string(&mut file, &mut text).map_err(unreadable)?;
-    Ok(SecretString::from(text.lines().next().unwrap_or("").to_owned()))
+    crate::identity::read_private(path, named_by)
 }
 
 fn prompt(label: &str) -> Result<SecretString, ClinicError> {
@@ -318,8 +300,16 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), ClinicError> {
     let dir = cli.dir;
     match cli.command {
-        Command::Init { hosts, recovery_out, work_factor } => {
-            let (clinic, recovery) = Clinic::init(&dir, &new_passphrase()?, &hosts, work_factor, crate::system_now())?;
+        Command::Init { hosts, recovery_out, work_factor, postgres_file } => {
+            let postgres = postgres_file.map(|path| secret_from_file(&path, "--postgres-file")).transpose()?;
+            let (clinic, recovery) = Clinic::init_on(
+                &dir,
+                &new_passphrase()?,
+                &hosts,
+                work_factor,
+                crate::system_now(),
+                postgres.as_ref().map(|p| p.expose_secret()),
+            )?;
             use age::secrecy::ExposeSecret;
             let text = format!(
                 "# Waymark clinic recovery identity. Keep offline.\n{}\n",
@@ -395,12 +385,13 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                         }
                     };
                     let mut rng = rand::rngs::OsRng;
-                    crate::signin::set_password(&store, &code, &by, &first, crate::system_now(), &mut rng)?;
+                    crate::signin::set_password(&*store, &code, &by, &first, crate::system_now(), &mut rng)?;
                     println!("{code}'s password is set; their other sessions have ended");
                 }
                 StaffAction::SecondFactor { code, by, issuer } => {
                     let mut rng = rand::rngs::OsRng;
-                    let secret = crate::signin::reset_second_factor(&store, &code, &by, crate::system_now(), &mut rng)?;
+                    let secret =
+                        crate::signin::reset_second_factor(&*store, &code, &by, crate::system_now(), &mut rng)?;
                     let uri = secret.otpauth_uri(&issuer, &code);
                     if let Ok(qr) = qrcode::QrCode::new(uri.as_bytes()) {
                         println!("{}", qr.render::<qrcode::render::unicode::Dense1x2>().quiet_zone(true).build());
@@ -418,7 +409,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             let store = clinic.open_store()?;
             let request = crate::enrolment::CodeRequest { advocate: &advocate, url: &url, ca_issued };
             let (code, expires) = crate::enrolment::issue_code(
-                &store,
+                &*store,
                 &clinic.info,
                 &request,
                 crate::system_now(),
@@ -466,20 +457,32 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                 return Err(ClinicError::BadRequest("the clinic id typed does not match this clinic"));
             }
             let files = clinic.files.clone();
+            let on_postgres = clinic.postgres()?.is_some();
             drop(clinic);
             let db = files.database();
-            for path in [files.secrets(), db.clone(), db.with_extension("db-wal"), db.with_extension("db-shm")] {
+            for path in [
+                files.secrets(),
+                db.clone(),
+                db.with_extension("db-wal"),
+                db.with_extension("db-shm"),
+                files.postgres(),
+            ] {
                 if path.exists() {
                     std::fs::remove_file(&path).map_err(|e| ClinicError::Setup(format!("erase: {}", e.kind())))?;
                 }
             }
-            println!("clinic {confirm} wiped: its key file and database are gone");
+            if on_postgres {
+                // Without the key file nothing the database holds of anyone can be opened.
+                println!("clinic {confirm} wiped: its key file is gone, so its PostgreSQL database holds only what no key opens; ask the database's administrator to drop it");
+            } else {
+                println!("clinic {confirm} wiped: its key file and database are gone");
+            }
         }
         Command::Review { case, by, fields } => {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;
             let store = clinic.open_store()?;
             let op = crate::authoring::clinic_review(
-                &store,
+                &*store,
                 &clinic.service_rules()?,
                 clinic.info.clinic_id,
                 case,
@@ -492,7 +495,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
         Command::Reassign { case, to, by } => {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;
             let store = clinic.open_store()?;
-            crate::authoring::reassign(&store, clinic.info.clinic_id, case, &to, &by, crate::system_now())?;
+            crate::authoring::reassign(&*store, clinic.info.clinic_id, case, &to, &by, crate::system_now())?;
             println!("case reassigned; the new advocate's laptops receive its history at their next sync");
         }
         Command::Quarantine { action } => {
@@ -524,7 +527,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                 }
                 QuarantineAction::Release { id, by, reason } => {
                     let op = crate::authoring::release_quarantined(
-                        &store,
+                        &*store,
                         &clinic.service_rules()?,
                         clinic.info.clinic_id,
                         id,
@@ -539,7 +542,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                 }
                 QuarantineAction::Discard { id, by, reason } => {
                     crate::authoring::discard_quarantined(
-                        &store,
+                        &*store,
                         &clinic.service_rules()?,
                         id,
                         &by,
@@ -674,7 +677,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
 
 fn app_state(clinic: &Clinic, limits: Limits) -> Result<AppState, ClinicError> {
     Ok(AppState {
-        store: Arc::new(clinic.open_store()?),
+        store: clinic.open_store()?,
         clinic_id: clinic.info.clinic_id,
         keys: clinic.keys.clone(),
         limits,

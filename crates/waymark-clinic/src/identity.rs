@@ -6,11 +6,15 @@
 //! |---|---|
 //! | `clinic.json` | Public: clinic id, public keys, certificate fingerprint, recovery recipient |
 //! | `clinic.key` | age (scrypt): database key, signing and sealing keys, TLS private key |
-//! | `clinic.db` | SQLCipher database |
+//! | `clinic.db` | SQLCipher database (a clinic on one server) |
+//! | `postgres.conf` | Instead of `clinic.db`: the PostgreSQL connection string (owner-only, 0600) |
 //! | `cert.pem` | The self-signed TLS certificate (public) |
+//!
+//! Several servers over one PostgreSQL database each hold a copy of the
+//! same folder (docs/postgres.md); each keeps its own `replica/`, a cache.
 
 use crate::error::ClinicError;
-use crate::store::SqliteStore;
+use crate::store::{ClinicStore, PostgresStore, SqliteStore};
 use age::secrecy::{ExposeSecret, SecretString};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
@@ -45,6 +49,10 @@ impl ClinicFiles {
     }
     pub fn database(&self) -> PathBuf {
         self.dir.join("clinic.db")
+    }
+    /// The PostgreSQL connection string, when the clinic keeps its state there.
+    pub fn postgres(&self) -> PathBuf {
+        self.dir.join("postgres.conf")
     }
     /// The clinic's copy of the records (`crate::projection`), rebuilt from the feed if lost.
     pub fn replica(&self) -> PathBuf {
@@ -99,6 +107,32 @@ pub fn fingerprint_of_pem(pem: &str) -> Result<String, ClinicError> {
     Ok(hex::encode(Sha256::digest(der.as_ref())))
 }
 
+/// The first line of a file only the clinic's account can read: opened once,
+/// not through a symbolic link, and checked on that handle, so the file
+/// checked is the file read.
+pub(crate) fn read_private(path: &Path, named_by: &str) -> Result<SecretString, ClinicError> {
+    let unreadable = |_| ClinicError::Setup(format!("{named_by} names a file that could not be read"));
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let me = rustix::process::geteuid().as_raw();
+    let mut file = options.open(path).map_err(unreadable)?;
+    let metadata = file.metadata().map_err(unreadable)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        if !metadata.is_file() || metadata.uid() != me || metadata.permissions().mode() & 0o077 != 0 {
+            return Err(ClinicError::Setup(format!(
+                "the file {named_by} names must be a regular file owned by the clinic's account and readable by it only (chmod 600)"
+            )));
+        }
+    }
+    let mut text = Zeroizing::new(String::new());
+    std::io::Read::read_to_string(&mut file, &mut text).map_err(unreadable)?;
+    Ok(SecretString::from(text.lines().next().unwrap_or("").to_owned()))
+}
+
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ClinicError> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -119,6 +153,20 @@ impl Clinic {
         work_factor: u8,
         now: DateTime<Utc>,
     ) -> Result<(Clinic, age::x25519::Identity), ClinicError> {
+        Self::init_on(dir, passphrase, hosts, work_factor, now, None)
+    }
+
+    /// As `init`, keeping the clinic's state in the PostgreSQL database
+    /// `postgres` names (a connection string) instead of an embedded one.
+    /// The database must hold no clinic yet.
+    pub fn init_on(
+        dir: &Path,
+        passphrase: &SecretString,
+        hosts: &[String],
+        work_factor: u8,
+        now: DateTime<Utc>,
+        postgres: Option<&str>,
+    ) -> Result<(Clinic, age::x25519::Identity), ClinicError> {
         // The one passphrase rule the laptops use: it guards every case the clinic holds.
         let strength = waymark_domain::passphrase::rate(passphrase.expose_secret());
         if !strength.acceptable {
@@ -133,6 +181,17 @@ impl Clinic {
         let recovery = age::x25519::Identity::generate();
         let mut db_key = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(db_key.as_mut());
+        // Checked before any file is written, so a refusal leaves nothing behind.
+        if let Some(connection) = postgres {
+            let store = PostgresStore::open(connection, &db_key)?;
+            let stats = store.stats()?;
+            if !store.staff_list()?.is_empty() || stats.ops > 0 || stats.devices_active + stats.devices_revoked > 0 {
+                return Err(ClinicError::Setup(
+                    "the PostgreSQL database already holds a clinic: copy that clinic's folder to this server instead"
+                        .into(),
+                ));
+            }
+        }
         let certified = rcgen::generate_simple_self_signed(hosts.to_vec())
             .map_err(|_| ClinicError::Setup("the host names are not valid".into()))?;
         let cert_pem = certified.cert.pem();
@@ -167,8 +226,11 @@ impl Clinic {
         )?;
         std::fs::write(files.certificate(), &cert_pem).map_err(setup("write the certificate"))?;
         let clinic = Clinic { files, info, keys: Arc::new(keys), db_key, cert_pem, tls_key_pem };
-        // Creates and migrates the database now, so `serve` never creates one by accident.
-        SqliteStore::open(&clinic.files.database(), &clinic.db_key, true)?;
+        match postgres {
+            Some(connection) => write_private(&clinic.files.postgres(), connection.as_bytes())?,
+            // Creates and migrates the database now, so `serve` never creates one by accident.
+            None => drop(SqliteStore::open(&clinic.files.database(), &clinic.db_key, true)?),
+        }
         Ok((clinic, recovery))
     }
 
@@ -217,8 +279,22 @@ impl Clinic {
         crate::projection::Projection::open(&self.files.replica(), &self.db_key, self.info.clinic_id, clock, rng)
     }
 
-    pub fn open_store(&self) -> Result<SqliteStore, ClinicError> {
-        SqliteStore::open(&self.files.database(), &self.db_key, false)
+    /// The clinic's store: PostgreSQL when the folder names one (`postgres.conf`), else its SQLCipher database.
+    pub fn open_store(&self) -> Result<Arc<dyn ClinicStore>, ClinicError> {
+        match self.postgres()? {
+            Some(connection) => Ok(Arc::new(PostgresStore::open(&connection, &self.db_key)?)),
+            None => Ok(Arc::new(SqliteStore::open(&self.files.database(), &self.db_key, false)?)),
+        }
+    }
+
+    /// The PostgreSQL connection string, if the clinic keeps its state there.
+    pub fn postgres(&self) -> Result<Option<Zeroizing<String>>, ClinicError> {
+        let path = self.files.postgres();
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = read_private(&path, "postgres.conf")?;
+        Ok(Some(Zeroizing::new(text.expose_secret().trim().to_owned())))
     }
 
     /// The service's rules and instruments: the clinic folder's `rules.toml`

@@ -28,8 +28,14 @@ use waymark_sqlcipher::Migration;
 use zeroize::Zeroizing;
 
 /// Append-only: add a file and its line in `pg_migrations.lock`, never edit one that has landed.
-const MIGRATIONS: &[Migration] =
-    &[Migration { name: "0001_clinic", sql: include_str!("pg_migrations/0001_clinic.sql") }];
+const MIGRATIONS: &[Migration] = &[
+    Migration { name: "0001_clinic", sql: include_str!("pg_migrations/0001_clinic.sql") },
+    Migration { name: "0002_key_check", sql: include_str!("pg_migrations/0002_key_check.sql") },
+    Migration { name: "0003_row_integrity", sql: include_str!("pg_migrations/0003_row_integrity.sql") },
+];
+
+/// What the key check seals, and where.
+const KEY_CHECK: (&str, &[u8]) = ("key-check", b"waymark clinic");
 
 /// The class of the store's advisory locks; the second key is the schema's.
 const LOCK_CLASS: i32 = 0x5741_594d; // "WAYM"
@@ -108,6 +114,39 @@ impl Sealer {
         mac.finalize().into_bytes().to_vec()
     }
 
+    /// A MAC over a row's plain columns that decide who may see or do what
+    /// (a device's advocate and keys, an enrolment's advocate, an audit
+    /// line's hash), so a database holder who edits one is found out.
+    pub(crate) fn row_mac(&self, label: &str, parts: &[&[u8]]) -> Vec<u8> {
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(self.mac_key.as_ref())
+            .expect("HMAC takes a key of any length");
+        // Canonical JSON never starts with a zero byte, so these never equal a content hash.
+        mac.update(b"\0row\0");
+        mac.update(label.as_bytes());
+        for part in parts {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// What the store keeps for a token's hash (an enrolment code's, a
+    /// session's, a sign-in failure key): keyed, so whoever holds the database
+    /// can neither make one that works nor test guesses of what it hashes.
+    pub(crate) fn token(&self, label: &str, hash: &str) -> String {
+        hex::encode(self.row_mac(label, &[hash.as_bytes()]))
+    }
+
+    fn check_mac(&self, label: &str, parts: &[&[u8]], kept: &[u8]) -> StoreResult<()> {
+        use subtle_eq::ct_eq;
+        if ct_eq(&self.row_mac(label, parts), kept) {
+            Ok(())
+        } else {
+            Err(ClinicError::Store("the database holds a row the clinic did not write".into()))
+        }
+    }
+
     fn open_json<T: serde::de::DeserializeOwned>(&self, row: &str, sealed: &[u8]) -> StoreResult<T> {
         let plain = self.open(row, sealed)?;
         serde_json::from_slice(&plain).map_err(|_| ClinicError::Store("an unreadable sealed value".into()))
@@ -121,23 +160,57 @@ impl Sealer {
     }
 }
 
+/// Comparing MACs without telling, by time, how much of one matched.
+mod subtle_eq {
+    pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+/// The plain columns of a feed op that route it: bound to its sealed content,
+/// so changing one (to send a case to another advocate, or an op to every
+/// laptop as an erasure) leaves the op unopenable rather than misrouted.
+pub(crate) struct OpPlace<'a> {
+    pub op_id: Uuid,
+    pub origin: Uuid,
+    pub seq: i64,
+    pub case_id: Option<Uuid>,
+    pub record_id: Option<Uuid>,
+    pub kind: &'a str,
+    pub action: &'a str,
+    pub old_advocate: Option<&'a str>,
+}
+
 /// Where each sealed value belongs (its associated data).
 mod row {
     use uuid::Uuid;
-    pub fn op(op_id: Uuid) -> String {
-        format!("ops/{op_id}")
+    fn or_none(id: Option<Uuid>) -> String {
+        id.map_or_else(|| "-".to_owned(), |i| i.to_string())
     }
-    pub fn refused(origin: Uuid, seq: i64) -> String {
-        format!("refused/{origin}/{seq}")
+    pub fn op(place: &super::OpPlace<'_>) -> String {
+        format!(
+            "ops/{}/{}/{}/{}/{}/{}/{}/{}",
+            place.op_id,
+            place.origin,
+            place.seq,
+            or_none(place.case_id),
+            or_none(place.record_id),
+            place.kind,
+            place.action,
+            place.old_advocate.unwrap_or("-")
+        )
     }
-    pub fn quarantine(origin: Uuid, seq: i64, op_id: Uuid) -> String {
-        format!("quarantine/{origin}/{seq}/{op_id}")
+    pub fn refused(origin: Uuid, seq: i64, op_id: Uuid) -> String {
+        format!("refused/{origin}/{seq}/{op_id}")
+    }
+    pub fn quarantine(id: i64, origin: Uuid, seq: i64, op_id: Uuid) -> String {
+        format!("quarantine/{id}/{origin}/{seq}/{op_id}")
     }
     pub fn reason(id: i64) -> String {
         format!("quarantine-reason/{id}")
     }
-    pub fn staff(code: &str) -> String {
-        format!("staff/{code}")
+    pub fn staff(code: &str, role: &str, active: bool) -> String {
+        format!("staff/{code}/{role}/{active}")
     }
     pub fn password(code: &str) -> String {
         format!("password/{code}")
@@ -145,17 +218,17 @@ mod row {
     pub fn totp(code: &str) -> String {
         format!("totp/{code}")
     }
-    pub fn csrf(session: &str) -> String {
-        format!("csrf/{session}")
+    pub fn csrf(session: &str, staff_code: &str, started_micros: i64) -> String {
+        format!("csrf/{session}/{staff_code}/{started_micros}")
     }
-    pub fn referral(id: Uuid) -> String {
-        format!("referral/{id}")
+    pub fn referral(id: Uuid, submitted_by: &str) -> String {
+        format!("referral/{id}/{submitted_by}")
     }
     pub fn meeting(id: Uuid) -> String {
         format!("meeting/{id}")
     }
-    pub fn panel(kind: &str, id: &str) -> String {
-        format!("panel/{kind}/{id}")
+    pub fn panel(kind: &str, id: &str, case_id: Option<Uuid>, meeting_id: Option<Uuid>) -> String {
+        format!("panel/{kind}/{}/{}/{id}", or_none(case_id), or_none(meeting_id))
     }
     pub fn release(request: Uuid, key: &str) -> String {
         format!("release/{request}/{key}")
@@ -176,7 +249,32 @@ struct Conn {
 
 struct Pool {
     idle: Vec<Conn>,
+    /// Connections open, idle or leased.
     open: usize,
+}
+
+struct Lease<'a> {
+    store: &'a PostgresStore,
+    conn: Option<Conn>,
+}
+
+impl Lease<'_> {
+    fn conn_mut(&mut self) -> &mut Conn {
+        self.conn.as_mut().expect("a lease holds its connection until it ends")
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut pool) = self.store.pool.lock() {
+            match self.conn.take() {
+                Some(conn) if !conn.client.is_closed() => pool.idle.push(conn),
+                // A connection lost, or never made: its slot is free again.
+                _ => pool.open = pool.open.saturating_sub(1),
+            }
+        }
+        self.store.freed.notify_one();
+    }
 }
 
 pub struct PostgresStore {
@@ -214,6 +312,11 @@ enum Mode {
 
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// An instant cut to the microsecond, as PostgreSQL keeps it.
+fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at)
 }
 
 fn to_u64(n: i64) -> u64 {
@@ -263,8 +366,34 @@ impl Tx<'_> {
         Ok(self.opt(sql, params)?.is_some())
     }
 
-    fn open_op(&self, op_id: Uuid, sealed: &[u8]) -> StoreResult<WireOp> {
-        self.sealer.open_json(&row::op(op_id), sealed)
+    /// Opens a feed op from the nine columns `OP_COLUMNS` names, starting at `at`.
+    fn open_op_at(&self, r: &Row, at: usize) -> StoreResult<WireOp> {
+        let (kind, action, old_advocate): (String, String, Option<String>) =
+            (get(r, at + 5)?, get(r, at + 6)?, get(r, at + 7)?);
+        let place = OpPlace {
+            op_id: get(r, at)?,
+            origin: get(r, at + 1)?,
+            seq: get(r, at + 2)?,
+            case_id: get(r, at + 3)?,
+            record_id: get(r, at + 4)?,
+            kind: &kind,
+            action: &action,
+            old_advocate: old_advocate.as_deref(),
+        };
+        self.sealer.open_json(&row::op(&place), &get::<Vec<u8>>(r, at + 8)?)
+    }
+
+    /// A feed op to serve: one that does not open (its routing columns were
+    /// changed behind the clinic's back) is left out and logged, by id only.
+    fn servable_op(&self, r: &Row, at: usize) -> Option<WireOp> {
+        match self.open_op_at(r, at) {
+            Ok(op) => Some(op),
+            Err(_) => {
+                let position: Option<Uuid> = r.try_get(at).ok();
+                tracing::error!(op = ?position, "a stored op does not open with its columns; left out of the feed");
+                None
+            }
+        }
     }
 
     fn read_staff(&mut self, code: &str) -> StoreResult<Option<StaffMember>> {
@@ -277,11 +406,59 @@ impl Tx<'_> {
 
     fn read_device(&mut self, id: Uuid) -> StoreResult<Option<DeviceRecord>> {
         self.opt(
-            "SELECT id, advocate, keys, status, enrolled_at, revoked_at, last_seen_at, acked_through, confirmed FROM devices WHERE id = $1",
+            "SELECT id, advocate, keys, status, enrolled_at, revoked_at, last_seen_at, acked_through, confirmed, mac FROM devices WHERE id = $1",
             &[&id],
         )?
-        .map(|r| device_of(&r))
+        .map(|r| device_of(self.sealer, &r))
         .transpose()
+    }
+
+    /// An enrolment code's row by the hash of the code, its MAC checked: the
+    /// stored key, when it expires, the device that used it and the advocate
+    /// it is bound to. A row that does not check, or that no advocate is
+    /// bound to, is as good as none.
+    fn read_enrolment(
+        &mut self,
+        token_hash: &str,
+    ) -> StoreResult<Option<Enrolment>> {
+        let key = self.sealer.token("enrolment", token_hash);
+        let Some(r) =
+            self.opt("SELECT expires_at, used_by, advocate, mac FROM enrolments WHERE token_hash = $1", &[&key])?
+        else {
+            return Ok(None);
+        };
+        let (expires, used_by, advocate, mac): (DateTime<Utc>, Option<Uuid>, Option<String>, Option<Vec<u8>>) =
+            (get(&r, 0)?, get(&r, 1)?, get(&r, 2)?, get(&r, 3)?);
+        let (Some(advocate), Some(mac)) = (advocate, mac) else { return Ok(None) };
+        if !subtle_eq::ct_eq(&enrolment_mac(self.sealer, &key, &advocate, expires), &mac) {
+            tracing::error!("an enrolment code's row does not check; refused");
+            return Ok(None);
+        }
+        Ok(Some((key, expires, used_by, advocate)))
+    }
+
+    /// Writes a device's trusted columns with their MAC.
+    fn write_device(&mut self, device: &DeviceRecord) -> StoreResult<()> {
+        let keys = serde_json::to_string(&device.keys).map_err(|_| ClinicError::Store("a device's keys".into()))?;
+        let status = device_status(device.status);
+        let mac = device_mac(self.sealer, device.id, &device.advocate, &keys, status, device.confirmed);
+        self.execute(
+            "INSERT INTO devices (id, advocate, keys, status, enrolled_at, revoked_at, acked_through, confirmed, mac)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)
+             ON CONFLICT (id) DO UPDATE SET advocate = excluded.advocate, keys = excluded.keys, status = excluded.status,
+                revoked_at = coalesce(devices.revoked_at, excluded.revoked_at), confirmed = excluded.confirmed, mac = excluded.mac",
+            &[
+                &device.id,
+                &device.advocate,
+                &keys,
+                &status,
+                &device.enrolled_at,
+                &device.revoked_at,
+                &device.confirmed,
+                &mac,
+            ],
+        )?;
+        Ok(())
     }
 
     /// The next feed position, given under the write lock.
@@ -298,9 +475,19 @@ impl Tx<'_> {
     /// record's home and, for a case op naming an advocate, an assignment.
     fn append_to_feed(&mut self, op: &WireOp, origin: &Origin<'_>, text: &[u8], at: DateTime<Utc>) -> StoreResult<()> {
         let position = self.position()?;
-        let sealed = self.sealer.seal(&row::op(op.op_id), text)?;
-        let hash = self.sealer.content_hash(text);
         let old_advocate = op.changes.old.as_ref().and_then(|o| o.get("advocate")).and_then(|a| a.as_str());
+        let place = OpPlace {
+            op_id: op.op_id,
+            origin: op.origin,
+            seq: to_i64(op.seq),
+            case_id: op.case_id,
+            record_id: Some(op.record_id),
+            kind: &op.kind,
+            action: op.action.as_str(),
+            old_advocate,
+        };
+        let sealed = self.sealer.seal(&row::op(&place), text)?;
+        let hash = self.sealer.content_hash(text);
         self.execute(
             "INSERT INTO ops (position, op_id, origin, seq, case_id, record_id, kind, action, hlc, old_advocate, content_hash, op, received_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -385,8 +572,12 @@ impl Tx<'_> {
             .flatten();
         let hash = audit_hash(previous.as_deref(), at, line.actor, line.action, line.target, &line.detail);
         let seq: i64 = get(&self.one("UPDATE audit_counter SET highest = highest + 1 RETURNING highest", &[])?, 0)?;
+        // The chain alone can be recomputed by whoever holds the database; these MACs need the clinic's key.
+        let counter_mac = audit_counter_mac(self.sealer, seq);
+        self.execute("UPDATE audit_counter SET mac = $1", &[&counter_mac])?;
+        let mac = audit_line_mac(self.sealer, seq, &hash);
         self.execute(
-            "INSERT INTO admin_audit (seq, at, actor, action, target, detail, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO admin_audit (seq, at, actor, action, target, detail, hash, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             &[
                 &seq,
                 &at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
@@ -395,6 +586,7 @@ impl Tx<'_> {
                 &line.target,
                 &line.detail.to_string(),
                 &hash,
+                &mac,
             ],
         )?;
         Ok(())
@@ -421,19 +613,19 @@ impl Tx<'_> {
     /// an op the feed already holds from another device of the same advocate.
     fn recognised_elsewhere(&mut self, op: &WireOp, advocate: &str) -> StoreResult<bool> {
         let Some(r) = self.opt(
-            "SELECT ops.op, devices.advocate, devices.confirmed FROM ops LEFT JOIN devices ON devices.id = ops.origin
-             WHERE ops.op_id = $1 AND NOT ops.erased",
+            "SELECT op_id, origin, seq, case_id, record_id, kind, action, old_advocate, op FROM ops
+             WHERE op_id = $1 AND NOT erased",
             &[&op.op_id],
         )?
         else {
             return Ok(false);
         };
-        let held = self.open_op(op.op_id, &get::<Vec<u8>>(&r, 0)?)?;
-        let held_advocate = match (get::<Option<String>>(&r, 1)?, get::<Option<bool>>(&r, 2)?) {
-            (Some(advocate), Some(true)) => advocate,
-            (Some(_), _) => return Ok(false),
+        let held = self.open_op_at(&r, 0)?;
+        let held_advocate = match self.read_device(held.origin)? {
+            Some(device) if device.confirmed => device.advocate,
+            Some(_) => return Ok(false),
             // No device row: the clinic's own op, as a released change is, which keeps its laptop's actor.
-            (None, _) => held.actor.clone(),
+            None => held.actor.clone(),
         };
         Ok(held_advocate == advocate && held.origin != op.origin && held.meaning_hash() == op.meaning_hash())
     }
@@ -457,9 +649,8 @@ impl crate::authority::AuthorityView for Tx<'_> {
 
     fn clock_owner(&mut self, node: Uuid) -> StoreResult<crate::authority::ClockOwner> {
         use crate::authority::ClockOwner;
-        let device = self.opt("SELECT advocate, confirmed FROM devices WHERE id = $1", &[&node])?;
-        Ok(match device {
-            Some(r) if get::<bool>(&r, 1)? => ClockOwner::Advocate(get(&r, 0)?),
+        Ok(match self.read_device(node)? {
+            Some(device) if device.confirmed => ClockOwner::Advocate(device.advocate),
             Some(_) => ClockOwner::Other,
             None if self.exists("SELECT 1 FROM ops WHERE origin = $1 LIMIT 1", &[&node])? => ClockOwner::Other,
             None => ClockOwner::Unknown,
@@ -473,11 +664,12 @@ impl crate::authority::AuthorityView for Tx<'_> {
 
 fn staff_of(sealer: &Sealer, r: &Row) -> StoreResult<StaffMember> {
     let code: String = get(r, 0)?;
-    let sealed: StaffSealed = sealer.open_json(&row::staff(&code), &get::<Vec<u8>>(r, 1)?)?;
-    let role: String = get(r, 2)?;
+    let (role, active): (String, bool) = (get(r, 2)?, get(r, 3)?);
+    // The role and whether the member is active are bound to the sealed name: neither can be changed by hand.
+    let sealed: StaffSealed = sealer.open_json(&row::staff(&code, &role, active), &get::<Vec<u8>>(r, 1)?)?;
     Ok(StaffMember {
         role: StaffRole::parse(&role).ok_or_else(|| ClinicError::Store("unreadable staff row".into()))?,
-        active: get(r, 3)?,
+        active,
         added_at: get(r, 4)?,
         name: sealed.name,
         agency: sealed.agency,
@@ -485,19 +677,58 @@ fn staff_of(sealer: &Sealer, r: &Row) -> StoreResult<StaffMember> {
     })
 }
 
-fn device_of(r: &Row) -> StoreResult<DeviceRecord> {
-    let keys: String = get(r, 2)?;
-    let status: String = get(r, 3)?;
+fn device_status(status: DeviceStatus) -> &'static str {
+    match status {
+        DeviceStatus::Active => "active",
+        DeviceStatus::Revoked => "revoked",
+    }
+}
+
+/// What binds a device to its advocate, keys and standing: a database holder
+/// cannot add a laptop of their own, give one another advocate, or bring a revoked one back.
+fn device_mac(sealer: &Sealer, id: Uuid, advocate: &str, keys: &str, status: &str, confirmed: bool) -> Vec<u8> {
+    sealer.row_mac(
+        "device",
+        &[id.as_bytes(), advocate.as_bytes(), keys.as_bytes(), status.as_bytes(), &[u8::from(confirmed)]],
+    )
+}
+
+fn audit_line_mac(sealer: &Sealer, seq: i64, hash: &str) -> Vec<u8> {
+    sealer.row_mac("audit", &[&seq.to_be_bytes(), hash.as_bytes()])
+}
+
+fn audit_counter_mac(sealer: &Sealer, highest: i64) -> Vec<u8> {
+    sealer.row_mac("audit-counter", &[&highest.to_be_bytes()])
+}
+
+/// An enrolment code's row: the stored key, when it expires, the device
+/// that used it, and the advocate it is bound to.
+type Enrolment = (String, DateTime<Utc>, Option<Uuid>, String);
+
+/// What binds an enrolment code to its advocate and its expiry.
+fn enrolment_mac(sealer: &Sealer, key: &str, advocate: &str, expires: DateTime<Utc>) -> Vec<u8> {
+    sealer.row_mac("enrolment", &[key.as_bytes(), advocate.as_bytes(), &expires.timestamp_micros().to_be_bytes()])
+}
+
+/// A device from the ten columns `read_device` selects, its MAC checked.
+fn device_of(sealer: &Sealer, r: &Row) -> StoreResult<DeviceRecord> {
+    let (id, advocate, keys, status, confirmed): (Uuid, String, String, String, bool) =
+        (get(r, 0)?, get(r, 1)?, get(r, 2)?, get(r, 3)?, get(r, 8)?);
+    sealer.check_mac(
+        "device",
+        &[id.as_bytes(), advocate.as_bytes(), keys.as_bytes(), status.as_bytes(), &[u8::from(confirmed)]],
+        &get::<Vec<u8>>(r, 9)?,
+    )?;
     Ok(DeviceRecord {
-        id: get(r, 0)?,
-        advocate: get(r, 1)?,
+        id,
+        advocate,
         keys: serde_json::from_str(&keys).map_err(|_| ClinicError::Store("unreadable device row".into()))?,
         status: if status == "revoked" { DeviceStatus::Revoked } else { DeviceStatus::Active },
         enrolled_at: get(r, 4)?,
         revoked_at: get(r, 5)?,
         last_seen_at: get(r, 6)?,
         acked_through: to_u64(get(r, 7)?),
-        confirmed: get(r, 8)?,
+        confirmed,
     })
 }
 
@@ -522,15 +753,31 @@ impl PostgresStore {
             lock_key: 0,
         };
         let lock_key = store.on_worker(|| {
-            let mut conn = store.connect()?;
-            let key: i32 = get(&conn.client.query_one("SELECT hashtext(current_schema())", &[])?, 0)?;
-            migrate(&mut conn.client, key)?;
-            store.check_in(Some(conn));
+            let mut lease = store.lease()?;
+            let client = &mut lease.conn_mut().client;
+            let key: i32 = get(&client.query_one("SELECT hashtext(current_schema())", &[])?, 0)?;
+            migrate(client, key)?;
+            store.check_key(client)?;
             Ok(key)
         })?;
         let mut store = store;
         store.lock_key = lock_key;
         Ok(store)
+    }
+
+    /// The first clinic to open the database seals a known value in it; every
+    /// later opening must open it, or this is another clinic's key.
+    fn check_key(&self, client: &mut Client) -> StoreResult<()> {
+        let (place, expected) = KEY_CHECK;
+        let sealed = self.sealer.seal(place, expected)?;
+        client.execute("INSERT INTO key_check (sealed) VALUES ($1) ON CONFLICT DO NOTHING", &[&sealed])?;
+        let kept: Vec<u8> = get(&client.query_one("SELECT sealed FROM key_check", &[])?, 0)?;
+        match self.sealer.open(place, &kept) {
+            Ok(plain) if plain.as_slice() == expected => Ok(()),
+            _ => Err(ClinicError::Setup(
+                "this clinic's key does not open the PostgreSQL database: it holds another clinic".into(),
+            )),
+        }
     }
 
     /// Runs `f` on a thread of its own: the client's runtime cannot run inside the server's.
@@ -541,32 +788,36 @@ impl PostgresStore {
     }
 
     fn connect(&self) -> StoreResult<Conn> {
-        let client = self.config.connect(NoTls).map_err(|e| {
+        let mut client = self.config.connect(NoTls).map_err(|e| {
             tracing::warn!(code = ?e.code().map(|c| c.code()), "could not connect to PostgreSQL");
             ClinicError::Store("the clinic's database could not be reached".into())
         })?;
+        // A server that stalls holding the write lock, or waits on it too long,
+        // gives up rather than holding every other server's writes.
+        client.batch_execute("SET lock_timeout = '15s'; SET idle_in_transaction_session_timeout = '60s'")?;
         Ok(Conn { client, statements: HashMap::new() })
     }
 
-    fn check_out(&self) -> StoreResult<Conn> {
+    /// A connection from the pool (or a new one, up to `POOL_SIZE`), given
+    /// back when the lease ends, however it ends.
+    fn lease(&self) -> StoreResult<Lease<'_>> {
         let mut pool = self.pool.lock().map_err(|_| ClinicError::Store("poisoned".into()))?;
         let deadline = std::time::Instant::now() + POOL_WAIT;
         loop {
             if let Some(conn) = pool.idle.pop() {
                 if conn.client.is_closed() {
-                    pool.open -= 1;
+                    pool.open = pool.open.saturating_sub(1);
                     continue;
                 }
-                return Ok(conn);
+                return Ok(Lease { store: self, conn: Some(conn) });
             }
             if pool.open < POOL_SIZE {
                 pool.open += 1;
                 drop(pool);
-                return self.connect().inspect_err(|_| {
-                    if let Ok(mut pool) = self.pool.lock() {
-                        pool.open -= 1;
-                    }
-                });
+                // Counted before it exists; a lease with no connection gives the slot back.
+                let mut lease = Lease { store: self, conn: None };
+                lease.conn = Some(self.connect()?);
+                return Ok(lease);
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
@@ -576,22 +827,12 @@ impl PostgresStore {
         }
     }
 
-    fn check_in(&self, conn: Option<Conn>) {
-        if let Ok(mut pool) = self.pool.lock() {
-            match conn {
-                Some(conn) if !conn.client.is_closed() => pool.idle.push(conn),
-                _ => pool.open -= 1,
-            }
-        }
-        self.freed.notify_one();
-    }
-
     /// Runs `f` in one transaction: committed when it returns `Ok`, rolled back otherwise.
     fn run<T: Send>(&self, mode: Mode, f: impl FnOnce(&mut Tx<'_>) -> StoreResult<T> + Send) -> StoreResult<T> {
         self.on_worker(|| {
-            let mut conn = self.check_out()?;
+            let mut lease = self.lease()?;
             let result = (|| {
-                let Conn { client, statements } = &mut conn;
+                let Conn { client, statements } = lease.conn_mut();
                 let mut builder = client.build_transaction();
                 if mode == Mode::Read {
                     builder = builder.isolation_level(::postgres::IsolationLevel::RepeatableRead).read_only(true);
@@ -604,7 +845,7 @@ impl PostgresStore {
                 tx.tx.commit()?;
                 Ok(out)
             })();
-            self.check_in(Some(conn));
+            drop(lease);
             result
         })
     }
@@ -688,7 +929,7 @@ impl ClinicStore for PostgresStore {
     fn add_staff(&self, member: &StaffMember) -> StoreResult<()> {
         self.run(Mode::Write, |tx| {
             let sealed = tx.sealer.seal_json(
-                &row::staff(&member.code),
+                &row::staff(&member.code, member.role.as_str(), member.active),
                 &StaffSealed { name: member.name.clone(), agency: member.agency.clone() },
             )?;
             let inserted = tx.execute(
@@ -714,8 +955,16 @@ impl ClinicStore for PostgresStore {
     }
 
     fn set_staff_active(&self, code: &str, active: bool) -> StoreResult<bool> {
-        self.run(Mode::Row, |tx| {
-            let changed = tx.execute("UPDATE staff SET active = $2 WHERE code = $1", &[&code, &active])? > 0;
+        // Under the write lock: a sign-in that read the member as active must not make a session after this.
+        self.run(Mode::Write, |tx| {
+            let Some(member) = tx.read_staff(code)? else { return Ok(false) };
+            let sealed = tx.sealer.seal_json(
+                &row::staff(code, member.role.as_str(), active),
+                &StaffSealed { name: member.name, agency: member.agency },
+            )?;
+            let changed = tx
+                .execute("UPDATE staff SET active = $2, sealed = $3 WHERE code = $1", &[&code, &active, &sealed])?
+                > 0;
             if !active {
                 // Reactivating someone must not bring back a browser left signed in.
                 tx.execute("DELETE FROM sessions WHERE staff_code = $1", &[&code])?;
@@ -769,8 +1018,10 @@ impl ClinicStore for PostgresStore {
         self.run(Mode::Write, |tx| {
             let mut longest: Option<chrono::Duration> = None;
             for key in keys {
+                // Keyed: a plain SHA-256 of an address or a typed code could be reversed by trying them all.
+                let stored = tx.sealer.token("sign-in", key);
                 if let Some(r) =
-                    tx.opt("SELECT failures, last_failure_at FROM sign_in_failures WHERE key = $1", &[key])?
+                    tx.opt("SELECT failures, last_failure_at FROM sign_in_failures WHERE key = $1", &[&stored])?
                 {
                     let (failures, last): (i64, DateTime<Utc>) = (get(&r, 0)?, get(&r, 1)?);
                     if last >= forget_before {
@@ -782,12 +1033,13 @@ impl ClinicStore for PostgresStore {
                 return Ok(longest);
             }
             for key in keys {
+                let stored = tx.sealer.token("sign-in", key);
                 tx.execute(
                     "INSERT INTO sign_in_failures (key, failures, last_failure_at) VALUES ($1, 1, $2)
                      ON CONFLICT (key) DO UPDATE SET
                        failures = CASE WHEN sign_in_failures.last_failure_at < $3 THEN 1 ELSE sign_in_failures.failures + 1 END,
                        last_failure_at = excluded.last_failure_at",
-                    &[key, &now, &forget_before],
+                    &[&stored, &now, &forget_before],
                 )?;
             }
             Ok(None)
@@ -821,15 +1073,18 @@ impl ClinicStore for PostgresStore {
                 return Ok(false);
             }
             tx.execute("UPDATE credentials SET totp_last_step = $2 WHERE staff_code = $1", &[&good.staff_code, &step])?;
-            tx.execute("DELETE FROM sign_in_failures WHERE key = $1", &[&good.account_key])?;
-            tx.execute(
-                "UPDATE sign_in_failures SET failures = greatest(failures - 1, 0) WHERE key = $1",
-                &[&good.address_key],
-            )?;
-            let csrf = tx.sealer.seal(&row::csrf(good.session_id), good.csrf.as_bytes())?;
+            let (account, address) =
+                (tx.sealer.token("sign-in", good.account_key), tx.sealer.token("sign-in", good.address_key));
+            tx.execute("DELETE FROM sign_in_failures WHERE key = $1", &[&account])?;
+            tx.execute("UPDATE sign_in_failures SET failures = greatest(failures - 1, 0) WHERE key = $1", &[&address])?;
+            // Kept to the microsecond, as PostgreSQL keeps it, since the token is bound to it.
+            let started = micros(now);
+            let id = tx.sealer.token("session", good.session_id);
+            let csrf =
+                tx.sealer.seal(&row::csrf(&id, good.staff_code, started.timestamp_micros()), good.csrf.as_bytes())?;
             tx.execute(
                 "INSERT INTO sessions (id, staff_code, csrf, started_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
-                &[&good.session_id, &good.staff_code, &csrf, &now],
+                &[&id, &good.staff_code, &csrf, &started],
             )?;
             Ok(true)
         })
@@ -837,6 +1092,7 @@ impl ClinicStore for PostgresStore {
 
     fn session(&self, id: &str, now: DateTime<Utc>, policy: SessionPolicy) -> StoreResult<Option<StoredSession>> {
         self.run(Mode::Row, |tx| {
+            let id = tx.sealer.token("session", id);
             let Some(r) = tx.opt(
                 "SELECT staff_code, csrf, started_at, last_seen_at FROM sessions WHERE id = $1 FOR UPDATE",
                 &[&id],
@@ -846,8 +1102,14 @@ impl ClinicStore for PostgresStore {
             };
             let session =
                 crate::signin::Session { staff_code: get(&r, 0)?, started_at: get(&r, 2)?, last_seen_at: get(&r, 3)? };
-            let csrf = tx.sealer.open(&row::csrf(id), &get::<Vec<u8>>(&r, 1)?)?;
+            // Bound to its member and start: a row pointed at someone else, or made older, does not open.
+            let place = row::csrf(&id, &session.staff_code, session.started_at.timestamp_micros());
+            let csrf = tx.sealer.open(&place, &get::<Vec<u8>>(&r, 1)?);
             let active = tx.read_staff(&session.staff_code)?.is_some_and(|m| m.active);
+            let Ok(csrf) = csrf else {
+                tx.execute("DELETE FROM sessions WHERE id = $1", &[&id])?;
+                return Ok(None);
+            };
             if !(active && session.is_live(now, policy)) {
                 tx.execute("DELETE FROM sessions WHERE id = $1", &[&id])?;
                 return Ok(None);
@@ -860,7 +1122,10 @@ impl ClinicStore for PostgresStore {
     }
 
     fn end_session(&self, id: &str) -> StoreResult<()> {
-        self.run(Mode::Row, |tx| tx.execute("DELETE FROM sessions WHERE id = $1", &[&id]).map(|_| ()))
+        self.run(Mode::Row, |tx| {
+            let id = tx.sealer.token("session", id);
+            tx.execute("DELETE FROM sessions WHERE id = $1", &[&id]).map(|_| ())
+        })
     }
 
     fn prune_sign_in(
@@ -883,9 +1148,12 @@ impl ClinicStore for PostgresStore {
     fn add_enrolment(&self, token_hash: &str, advocate: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
         self.run(Mode::Write, |tx| {
             enrollable(tx.read_staff(advocate)?)?;
+            let key = tx.sealer.token("enrolment", token_hash);
+            let expires_at = micros(expires_at);
+            let mac = enrolment_mac(tx.sealer, &key, advocate, expires_at);
             tx.execute(
-                "INSERT INTO enrolments (token_hash, expires_at, advocate) VALUES ($1, $2, $3)",
-                &[&token_hash, &expires_at, &advocate],
+                "INSERT INTO enrolments (token_hash, expires_at, advocate, mac) VALUES ($1, $2, $3, $4)",
+                &[&key, &expires_at, &advocate, &mac],
             )?;
             Ok(())
         })
@@ -893,14 +1161,8 @@ impl ClinicStore for PostgresStore {
 
     fn enrolment_open(&self, token_hash: &str, device: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
         self.run(Mode::Read, |tx| {
-            let Some(r) =
-                tx.opt("SELECT expires_at, used_by, advocate FROM enrolments WHERE token_hash = $1", &[&token_hash])?
-            else {
-                return Ok(false);
-            };
-            let (expires, used_by, advocate): (DateTime<Utc>, Option<Uuid>, Option<String>) =
-                (get(&r, 0)?, get(&r, 1)?, get(&r, 2)?);
-            Ok(advocate.is_some() && expires > now && used_by.is_none_or(|u| u == device))
+            let Some((_, expires, used_by, _)) = tx.read_enrolment(token_hash)? else { return Ok(false) };
+            Ok(expires > now && used_by.is_none_or(|u| u == device))
         })
     }
 
@@ -912,13 +1174,8 @@ impl ClinicStore for PostgresStore {
         now: DateTime<Utc>,
     ) -> StoreResult<DeviceRecord> {
         self.run(Mode::Write, |tx| {
-            let r = tx
-                .opt("SELECT expires_at, used_by, advocate FROM enrolments WHERE token_hash = $1", &[&token_hash])?
-                .ok_or(ClinicError::EnrolmentRefused)?;
-            let (expires, used_by, advocate): (DateTime<Utc>, Option<Uuid>, Option<String>) =
-                (get(&r, 0)?, get(&r, 1)?, get(&r, 2)?);
-            // A code issued before codes were bound to an advocate is refused: nobody can say whose it was.
-            let advocate = advocate.ok_or(ClinicError::EnrolmentRefused)?;
+            let (key, expires, used_by, advocate) =
+                tx.read_enrolment(token_hash)?.ok_or(ClinicError::EnrolmentRefused)?;
             if expires <= now {
                 return Err(ClinicError::EnrolmentRefused);
             }
@@ -939,14 +1196,17 @@ impl ClinicStore for PostgresStore {
                     if tx.read_device(device.id)?.is_some() {
                         return Err(ClinicError::DeviceKnown);
                     }
-                    tx.execute("UPDATE enrolments SET used_by = $2 WHERE token_hash = $1", &[&token_hash, &device.id])?;
-                    let keys = serde_json::to_string(&device.keys).unwrap_or_default();
-                    tx.execute(
-                        "INSERT INTO devices (id, advocate, keys, status, enrolled_at, acked_through, confirmed)
-                         VALUES ($1, $2, $3, 'active', $4, 0, true)",
-                        &[&device.id, &advocate, &keys, &device.enrolled_at],
-                    )?;
-                    Ok(DeviceRecord { advocate, confirmed: true, ..device.clone() })
+                    tx.execute("UPDATE enrolments SET used_by = $2 WHERE token_hash = $1", &[&key, &device.id])?;
+                    let enrolled = DeviceRecord {
+                        advocate,
+                        confirmed: true,
+                        status: DeviceStatus::Active,
+                        revoked_at: None,
+                        acked_through: 0,
+                        ..device.clone()
+                    };
+                    tx.write_device(&enrolled)?;
+                    Ok(enrolled)
                 }
             }
         })
@@ -955,7 +1215,10 @@ impl ClinicStore for PostgresStore {
     fn confirm_device(&self, id: Uuid, advocate: &str) -> StoreResult<bool> {
         self.run(Mode::Write, |tx| {
             enrollable(tx.read_staff(advocate)?)?;
-            Ok(tx.execute("UPDATE devices SET advocate = $2, confirmed = true WHERE id = $1", &[&id, &advocate])? > 0)
+            let Some(device) = tx.read_device(id)? else { return Ok(false) };
+            let confirmed = DeviceRecord { advocate: advocate.to_owned(), confirmed: true, ..device };
+            tx.write_device(&confirmed)?;
+            Ok(true)
         })
     }
 
@@ -966,22 +1229,22 @@ impl ClinicStore for PostgresStore {
     fn devices(&self) -> StoreResult<Vec<DeviceRecord>> {
         self.run(Mode::Read, |tx| {
             tx.query(
-                "SELECT id, advocate, keys, status, enrolled_at, revoked_at, last_seen_at, acked_through, confirmed
+                "SELECT id, advocate, keys, status, enrolled_at, revoked_at, last_seen_at, acked_through, confirmed, mac
                  FROM devices ORDER BY enrolled_at, id",
                 &[],
             )?
             .iter()
-            .map(device_of)
+            .map(|r| device_of(tx.sealer, r))
             .collect()
         })
     }
 
     fn revoke(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
-        self.run(Mode::Row, |tx| {
-            Ok(tx.execute(
-                "UPDATE devices SET status = 'revoked', revoked_at = coalesce(revoked_at, $2) WHERE id = $1",
-                &[&id, &now],
-            )? > 0)
+        self.run(Mode::Write, |tx| {
+            let Some(device) = tx.read_device(id)? else { return Ok(false) };
+            let revoked_at = device.revoked_at.or(Some(now));
+            tx.write_device(&DeviceRecord { status: DeviceStatus::Revoked, revoked_at, ..device })?;
+            Ok(true)
         })
     }
 
@@ -1022,7 +1285,9 @@ impl ClinicStore for PostgresStore {
             let head: i64 = get(&tx.one("SELECT coalesce(max(position), 0) FROM ops", &[])?, 0)?;
             let after = to_i64(after);
             let page = tx.query(
-                "SELECT ops.position, ops.op_id, ops.op FROM ops JOIN case_advocates ca ON ca.case_id = ops.case_id
+                "SELECT ops.position, ops.op_id, ops.origin, ops.seq, ops.case_id, ops.record_id, ops.kind, ops.action,
+                        ops.old_advocate, ops.op
+                 FROM ops JOIN case_advocates ca ON ca.case_id = ops.case_id
                  WHERE ops.position > $1 AND ops.position <= $2 AND ops.origin <> $3 AND NOT ops.erased
                    AND (ca.advocate = $4 OR ops.old_advocate = $4 OR ops.action = 'erase')
                  ORDER BY ops.position LIMIT $5",
@@ -1041,15 +1306,14 @@ impl ClinicStore for PostgresStore {
             for replay in &replays {
                 let case: Uuid = get(replay, 0)?;
                 for r in tx.query(
-                    "SELECT op_id, op FROM ops WHERE case_id = $1 AND position <= $2 AND origin <> $3 AND NOT erased ORDER BY position",
+                    "SELECT op_id, origin, seq, case_id, record_id, kind, action, old_advocate, op
+                     FROM ops WHERE case_id = $1 AND position <= $2 AND origin <> $3 AND NOT erased ORDER BY position",
                     &[&case, &after, &device],
                 )? {
-                    ops.push(tx.open_op(get(&r, 0)?, &get::<Vec<u8>>(&r, 1)?)?);
+                    ops.extend(tx.servable_op(&r, 0));
                 }
             }
-            for r in &page {
-                ops.push(tx.open_op(get(r, 1)?, &get::<Vec<u8>>(r, 2)?)?);
-            }
+            ops.extend(page.iter().filter_map(|r| tx.servable_op(r, 1)));
             Ok(FeedPage { ops, through: to_u64(through) })
         })
     }
@@ -1059,7 +1323,8 @@ impl ClinicStore for PostgresStore {
             let head: i64 = get(&tx.one("SELECT coalesce(max(position), 0) FROM ops", &[])?, 0)?;
             let after = to_i64(after);
             let rows = tx.query(
-                "SELECT position, op_id, op FROM ops WHERE position > $1 AND position <= $2 AND NOT erased ORDER BY position LIMIT $3",
+                "SELECT position, op_id, origin, seq, case_id, record_id, kind, action, old_advocate, op
+                 FROM ops WHERE position > $1 AND position <= $2 AND NOT erased ORDER BY position LIMIT $3",
                 &[&after, &head, &i64::from(limit)],
             )?;
             let through = if rows.len() as u32 >= limit {
@@ -1067,7 +1332,7 @@ impl ClinicStore for PostgresStore {
             } else {
                 head.max(after)
             };
-            let ops = rows.iter().map(|r| tx.open_op(get(r, 1)?, &get::<Vec<u8>>(r, 2)?)).collect::<StoreResult<_>>()?;
+            let ops = rows.iter().filter_map(|r| tx.servable_op(r, 1)).collect();
             Ok(FeedPage { ops, through: to_u64(through) })
         })
     }
@@ -1101,7 +1366,7 @@ impl ClinicStore for PostgresStore {
         self.run(Mode::Read, |tx| {
             tx.query(
                 "SELECT id, origin, seq, op_id, kind, case_id, at,
-                        EXISTS (SELECT 1 FROM ops WHERE ops.op_id = q.op_id AND ops.content_hash <> q.content_hash),
+                        EXISTS (SELECT 1 FROM ops WHERE ops.op_id = q.op_id AND (ops.content_hash <> q.content_hash OR ops.erased)),
                         decision, decided_by, decided_at
                  FROM quarantine q ORDER BY id",
                 &[],
@@ -1131,7 +1396,7 @@ impl ClinicStore for PostgresStore {
             let Some(r) = tx.opt("SELECT origin, seq, op_id, op FROM quarantine WHERE id = $1", &[&id])? else {
                 return Ok(None);
             };
-            let place = row::quarantine(get(&r, 0)?, get(&r, 1)?, get(&r, 2)?);
+            let place = row::quarantine(id, get(&r, 0)?, get(&r, 1)?, get(&r, 2)?);
             tx.sealer.open_json(&place, &get::<Vec<u8>>(&r, 3)?).map(Some)
         })
     }
@@ -1142,7 +1407,7 @@ impl ClinicStore for PostgresStore {
                 .opt("SELECT origin, seq, op_id, op FROM quarantine WHERE id = $1 AND decision IS NULL", &[&id])?
                 .ok_or(ClinicError::NotQuarantined)?;
             let held: WireOp =
-                tx.sealer.open_json(&row::quarantine(get(&r, 0)?, get(&r, 1)?, get(&r, 2)?), &get::<Vec<u8>>(&r, 3)?)?;
+                tx.sealer.open_json(&row::quarantine(id, get(&r, 0)?, get(&r, 1)?, get(&r, 2)?), &get::<Vec<u8>>(&r, 3)?)?;
             check_decision(&held, &decision)?;
             let verdict = match decision.release {
                 None => QuarantineDecision::Discarded,
@@ -1152,10 +1417,7 @@ impl ClinicStore for PostgresStore {
                             "the feed already holds a change with this op id; discard this one",
                         ));
                     }
-                    let device: Option<String> = tx
-                        .opt("SELECT advocate FROM devices WHERE id = $1 AND confirmed", &[&held.origin])?
-                        .map(|r| get(&r, 0))
-                        .transpose()?;
+                    let device = tx.read_device(held.origin)?.filter(|d| d.confirmed).map(|d| d.advocate);
                     crate::authority::judge_release(&held, device.as_deref(), now, decision.service, tx)?;
                     let text = release.canonical_bytes();
                     tx.append_to_feed(release, &Origin::Clinic(release.origin), &text, now)?;
@@ -1183,29 +1445,29 @@ impl ClinicStore for PostgresStore {
 
     fn rejudge_held(&self, understood: u32, service: &ServiceRules, now: DateTime<Utc>) -> StoreResult<u64> {
         self.run(Mode::Write, |tx| {
-            let held = tx.query("SELECT origin, seq, op, code FROM refused ORDER BY at, origin, seq", &[])?;
+            let held = tx.query("SELECT origin, seq, op, code, op_id FROM refused ORDER BY at, origin, seq", &[])?;
             let mut released = 0;
             for r in held {
-                let (origin, seq, code): (Uuid, i64, String) = (get(&r, 0)?, get(&r, 1)?, get(&r, 3)?);
+                let (origin, seq, code, op_id): (Uuid, i64, String, Uuid) =
+                    (get(&r, 0)?, get(&r, 1)?, get(&r, 3)?, get(&r, 4)?);
                 if !refusal_of(&code).may_pass_later() {
                     continue;
                 }
-                let text = tx.sealer.open(&row::refused(origin, seq), &get::<Vec<u8>>(&r, 2)?)?;
+                let text = tx.sealer.open(&row::refused(origin, seq, op_id), &get::<Vec<u8>>(&r, 2)?)?;
                 let op: WireOp =
                     serde_json::from_slice(&text).map_err(|_| ClinicError::Store("unreadable held op".into()))?;
                 if op.schema_version > understood {
                     continue;
                 }
                 // Only from a device that may still sync, for an advocate still active, and never a second copy.
-                let advocate: Option<String> = tx
-                    .opt(
-                        "SELECT d.advocate FROM devices d JOIN staff s ON s.code = d.advocate
-                         WHERE d.id = $1 AND d.confirmed AND d.status = 'active' AND s.active",
-                        &[&origin],
-                    )?
-                    .map(|r| get(&r, 0))
-                    .transpose()?;
-                let Some(advocate) = advocate else { continue };
+                let Some(device) = tx.read_device(origin)? else { continue };
+                if !device.confirmed || device.status != DeviceStatus::Active {
+                    continue;
+                }
+                if !tx.read_staff(&device.advocate)?.is_some_and(|s| s.active) {
+                    continue;
+                }
+                let advocate = device.advocate;
                 if tx.exists("SELECT 1 FROM ops WHERE op_id = $1", &[&op.op_id])? {
                     continue;
                 }
@@ -1239,12 +1501,19 @@ impl ClinicStore for PostgresStore {
 
     fn admin_audit(&self) -> StoreResult<Vec<AdminEvent>> {
         self.run(Mode::Read, |tx| {
-            tx.query("SELECT seq, at, actor, action, target, detail, hash FROM admin_audit ORDER BY seq", &[])?
+            tx.query("SELECT seq, at, actor, action, target, detail, hash, mac FROM admin_audit ORDER BY seq", &[])?
                 .iter()
                 .map(|r| {
-                    let (at, action, detail): (String, String, String) = (get(r, 1)?, get(r, 3)?, get(r, 5)?);
+                    let (seq, at, action, detail): (i64, String, String, String) =
+                        (get(r, 0)?, get(r, 1)?, get(r, 3)?, get(r, 5)?);
+                    let (hash, mac): (Option<String>, Option<Vec<u8>>) = (get(r, 6)?, get(r, 7)?);
+                    // A line whose MAC does not check comes back without its hash, so verifying finds it.
+                    let checked = match (&hash, &mac) {
+                        (Some(hash), Some(mac)) => subtle_eq::ct_eq(&audit_line_mac(tx.sealer, seq, hash), mac),
+                        _ => false,
+                    };
                     Ok(AdminEvent {
-                        seq: get(r, 0)?,
+                        seq,
                         at: DateTime::parse_from_rfc3339(&at)
                             .map_err(|_| ClinicError::Store("unreadable audit".into()))?
                             .with_timezone(&Utc),
@@ -1253,7 +1522,7 @@ impl ClinicStore for PostgresStore {
                         target: get(r, 4)?,
                         detail: serde_json::from_str(&detail)
                             .map_err(|_| ClinicError::Store("unreadable audit".into()))?,
-                        hash: get(r, 6)?,
+                        hash: hash.filter(|_| checked),
                     })
                 })
                 .collect()
@@ -1262,22 +1531,25 @@ impl ClinicStore for PostgresStore {
 
     fn audit_bounds(&self) -> StoreResult<AuditBounds> {
         self.run(Mode::Read, |tx| {
+            let r = tx.one("SELECT highest, mac FROM audit_counter", &[])?;
+            let (highest, mac): (i64, Option<Vec<u8>>) = (get(&r, 0)?, get(&r, 1)?);
+            // A counter set back by hand does not check: no count of lines can then match it.
+            let checked =
+                highest == 0 || mac.is_some_and(|m| subtle_eq::ct_eq(&audit_counter_mac(tx.sealer, highest), &m));
             // The chain began with this store: no line was ever written without a hash.
-            Ok(AuditBounds {
-                chain_starts_after: 0,
-                highest_issued: get(&tx.one("SELECT highest FROM audit_counter", &[])?, 0)?,
-            })
+            Ok(AuditBounds { chain_starts_after: 0, highest_issued: if checked { highest } else { i64::MAX } })
         })
     }
 
     fn case_ops(&self, case: Uuid, kind: Option<&str>) -> StoreResult<Vec<WireOp>> {
         self.run(Mode::Read, |tx| {
             tx.query(
-                "SELECT op_id, op FROM ops WHERE case_id = $1 AND NOT erased AND ($2::text IS NULL OR kind = $2) ORDER BY position",
+                "SELECT op_id, origin, seq, case_id, record_id, kind, action, old_advocate, op
+                 FROM ops WHERE case_id = $1 AND NOT erased AND ($2::text IS NULL OR kind = $2) ORDER BY position",
                 &[&case, &kind],
             )?
             .iter()
-            .map(|r| tx.open_op(get(r, 0)?, &get::<Vec<u8>>(r, 1)?))
+            .map(|r| tx.open_op_at(r, 0))
             .collect()
         })
     }
@@ -1349,8 +1621,10 @@ impl ClinicStore for PostgresStore {
 
     fn add_referral(&self, id: Uuid, by: &str, form: &ReferralRecords, now: DateTime<Utc>) -> StoreResult<i64> {
         self.run(Mode::Write, |tx| {
-            let sealed = tx.sealer.seal_json(&row::referral(id), form)?;
-            let number: i64 = get(&tx.one("SELECT coalesce(max(number), 0) + 1 FROM referrals", &[])?, 0)?;
+            let sealed = tx.sealer.seal_json(&row::referral(id, by), form)?;
+            // A running number never given twice, even after the referral holding the last one is erased.
+            let number: i64 =
+                get(&tx.one("UPDATE referral_counter SET highest = highest + 1 RETURNING highest", &[])?, 0)?;
             tx.execute(
                 "INSERT INTO referrals (number, id, case_id, submitted_by, submitted_at, status, form)
                  VALUES ($1, $2, $3, $4, $5, 'submitted', $6)",
@@ -1426,8 +1700,9 @@ impl ClinicStore for PostgresStore {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         self.run(Mode::Write, |tx| {
-            let closed = tx.opt("SELECT closed_at FROM panel_meetings WHERE id = $1", &[&meeting.id])?;
-            if closed.map(|r| get::<Option<DateTime<Utc>>>(&r, 0)).transpose()?.flatten().is_some() {
+            // Whether it is closed is read from the sealed document, which nobody can reopen by hand.
+            let kept = tx.opt("SELECT id, doc FROM panel_meetings WHERE id = $1", &[&meeting.id])?;
+            if kept.map(|r| Self::read_meeting(tx.sealer, &r)).transpose()?.is_some_and(|m| m.closed_at.is_some()) {
                 return Err(ClinicError::MeetingClosed);
             }
             let doc = tx.sealer.seal_json(&row::meeting(meeting.id), meeting)?;
@@ -1461,7 +1736,8 @@ impl ClinicStore for PostgresStore {
         self.run(Mode::Write, |tx| {
             tx.append_clinic_ops(ops, now)?;
             for doc in docs {
-                let sealed = tx.sealer.seal_json(&row::panel(doc.kind.as_str(), &doc.id), &doc.doc)?;
+                let place = row::panel(doc.kind.as_str(), &doc.id, doc.case_id, doc.meeting_id);
+                let sealed = tx.sealer.seal_json(&place, &doc.doc)?;
                 tx.execute(
                     "INSERT INTO panel_docs (kind, id, case_id, meeting_id, doc, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
                      ON CONFLICT (kind, id) DO UPDATE SET case_id = excluded.case_id, meeting_id = excluded.meeting_id,
@@ -1483,8 +1759,10 @@ impl ClinicStore for PostgresStore {
             .iter()
             .map(|r| {
                 let id: String = get(r, 0)?;
-                let doc = tx.sealer.open_json(&row::panel(kind.as_str(), &id), &get::<Vec<u8>>(r, 3)?)?;
-                Ok(PanelDoc { kind, id, case_id: get(r, 1)?, meeting_id: get(r, 2)?, doc })
+                let (case_id, meeting_id) = (get(r, 1)?, get(r, 2)?);
+                let place = row::panel(kind.as_str(), &id, case_id, meeting_id);
+                let doc = tx.sealer.open_json(&place, &get::<Vec<u8>>(r, 3)?)?;
+                Ok(PanelDoc { kind, id, case_id, meeting_id, doc })
             })
             .collect()
         })
@@ -1525,7 +1803,7 @@ impl ClinicStore for PostgresStore {
             )?;
             let quarantined = tx.execute(
                 "UPDATE quarantine SET op = convert_to(json_build_object('erased', true, 'kind', kind, 'case_id', $1::text)::text, 'UTF8'),
-                        reason = NULL, erased = true, content_hash = $4,
+                        reason = NULL, erased = true, content_hash = $4, case_id = $1,
                         decision = coalesce(decision, 'discarded'), decided_by = coalesce(decided_by, $2),
                         decided_at = coalesce(decided_at, $3)
                  WHERE case_id = $1 OR record_id IN (SELECT record_id FROM record_homes WHERE case_id = $1)",
@@ -1706,14 +1984,16 @@ impl ClinicStore for PostgresStore {
 fn referral_of(sealer: &Sealer, r: &Row) -> StoreResult<StoredReferral> {
     let id: Uuid = get(r, 0)?;
     let status: String = get(r, 4)?;
+    // Bound to who sent it: a row moved to another referrer's list does not open.
+    let submitted_by: String = get(r, 2)?;
     let unreadable = || ClinicError::Store("an unreadable referral".into());
     Ok(StoredReferral {
         id,
         number: get(r, 1)?,
-        submitted_by: get(r, 2)?,
         submitted_at: get(r, 3)?,
         status: IntakeStatus::parse(&status).ok_or_else(unreadable)?,
-        form: sealer.open_json(&row::referral(id), &get::<Vec<u8>>(r, 5)?)?,
+        form: sealer.open_json(&row::referral(id, &submitted_by), &get::<Vec<u8>>(r, 5)?)?,
+        submitted_by,
         decided_by: get(r, 6)?,
         decided_at: get(r, 7)?,
         decline_reason: get::<Option<String>>(r, 8)?.and_then(|r| DeclineReason::from_wire(&r)),
@@ -1771,7 +2051,7 @@ fn store_batch(
         // A change to an erased case in a new slot holds its slot and keeps nothing, not even a hash.
         let erased = crate::authority::of_erased_case(op, tx)?;
         if erased && !slot_taken && matches!(origin, Origin::Device { .. }) {
-            let kept = tx.sealer.seal(&row::refused(op.origin, seq), &erased_text(op))?;
+            let kept = tx.sealer.seal(&row::refused(op.origin, seq, op.op_id), &erased_text(op))?;
             tx.execute(
                 "INSERT INTO refused (origin, seq, op_id, kind, case_id, record_id, content_hash, code, op, at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -1806,21 +2086,20 @@ fn store_batch(
         // in a new slot (its laptop rejoined): it goes back to the quarantine.
         let discarded = !slot_taken && !id_taken && {
             let kept = tx.query(
-                "SELECT origin, seq, op FROM quarantine WHERE op_id = $1 AND decision = 'discarded' AND NOT erased",
+                "SELECT id, origin, seq, op FROM quarantine WHERE op_id = $1 AND decision = 'discarded' AND NOT erased",
                 &[&op.op_id],
             )?;
             let mut any = false;
             for r in kept {
-                let held: WireOp = tx
-                    .sealer
-                    .open_json(&row::quarantine(get(&r, 0)?, get(&r, 1)?, op.op_id), &get::<Vec<u8>>(&r, 2)?)?;
+                let place = row::quarantine(get(&r, 0)?, get(&r, 1)?, get(&r, 2)?, op.op_id);
+                let held: WireOp = tx.sealer.open_json(&place, &get::<Vec<u8>>(&r, 3)?)?;
                 any |= held.meaning_hash() == op.meaning_hash();
             }
             any
         };
         let kept_text = if erased { erased_text(op) } else { text.clone() };
         if discarded {
-            quarantine(tx, op, &kept_text, &hash, now, None)?;
+            quarantine(tx, op, &kept_text, &hash, now, None, erased)?;
             stored.quarantined.push(op.seq);
             continue;
         }
@@ -1849,7 +2128,7 @@ fn store_batch(
                     OpRefusal::CaseErased => (erased_text(op), ERASED_HASH.to_vec()),
                     _ => (kept_text.clone(), hash.clone()),
                 };
-                let sealed = tx.sealer.seal(&row::refused(op.origin, seq), &kept)?;
+                let sealed = tx.sealer.seal(&row::refused(op.origin, seq, op.op_id), &kept)?;
                 tx.execute(
                     "INSERT INTO refused (origin, seq, op_id, kind, case_id, record_id, content_hash, code, op, at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -1915,7 +2194,7 @@ fn store_batch(
             _ => {
                 // Nothing of an erased case's change is left to decide: it is discarded as it arrives.
                 let decided = erased.then_some(("discarded", "erasure"));
-                quarantine(tx, op, &kept_text, &hash, now, decided)?;
+                quarantine(tx, op, &kept_text, &hash, now, decided, erased)?;
                 tracing::warn!(device = %origin.id(), seq = op.seq, "an op id or sequence arrived again with different content; quarantined");
                 stored.quarantined.push(op.seq);
             }
@@ -1952,17 +2231,37 @@ fn quarantine(
     hash: &[u8],
     now: DateTime<Utc>,
     decided: Option<(&str, &str)>,
+    erased: bool,
 ) -> StoreResult<()> {
     let seq = to_i64(op.seq);
-    let sealed = tx.sealer.seal(&row::quarantine(op.origin, seq, op.op_id), text)?;
+    // Numbered here, under the write lock, so the seal can name its own row.
+    let id: i64 = get(&tx.one("SELECT coalesce(max(id), 0) + 1 FROM quarantine", &[])?, 0)?;
+    let sealed = tx.sealer.seal(&row::quarantine(id, op.origin, seq, op.op_id), text)?;
     let (decision, by, at) = match decided {
         Some((decision, by)) => (Some(decision), Some(by), Some(now)),
         None => (None, None, None),
     };
+    // An erased case's change keeps nothing, not even its hash.
+    let hash = if erased { ERASED_HASH } else { hash };
     tx.execute(
-        "INSERT INTO quarantine (origin, seq, op_id, kind, case_id, record_id, content_hash, op, at, decision, decided_by, decided_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        &[&op.origin, &seq, &op.op_id, &op.kind, &op.case_id, &op.record_id, &hash, &sealed, &now, &decision, &by, &at],
+        "INSERT INTO quarantine (id, origin, seq, op_id, kind, case_id, record_id, content_hash, op, at, decision, decided_by, decided_at, erased)
+         OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        &[
+            &id,
+            &op.origin,
+            &seq,
+            &op.op_id,
+            &op.kind,
+            &op.case_id,
+            &op.record_id,
+            &hash,
+            &sealed,
+            &now,
+            &decision,
+            &by,
+            &at,
+            &erased,
+        ],
     )?;
     Ok(())
 }
@@ -2005,14 +2304,25 @@ pub mod test_kit {
 
     impl TestSchema {
         /// The schema as `pg_dump` (a tool nobody here wrote) writes it: what
-        /// a hosting engineer or a stolen backup holds.
+        /// a hosting engineer or a stolen backup holds. `pg_dump` writes a
+        /// `bytea` as hex (`\x…`), so each is decoded and added too: text put
+        /// in a `bytea` column unsealed is then found like any other.
         pub fn dump(&self) -> Vec<u8> {
             let out = std::process::Command::new("pg_dump")
                 .args(["--schema", &self.name, "--dbname", &self.base])
                 .output()
                 .expect("pg_dump is installed with PostgreSQL by `cargo xtask setup`");
             assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
-            out.stdout
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let mut all = out.stdout;
+            for piece in text.split("\\x").skip(1) {
+                let digits: String = piece.chars().take_while(char::is_ascii_hexdigit).collect();
+                if let Ok(bytes) = hex::decode(&digits[..digits.len() / 2 * 2]) {
+                    all.push(b'\n');
+                    all.extend(bytes);
+                }
+            }
+            all
         }
 
         /// Every sealed value the schema holds, opened with the clinic's
@@ -2023,42 +2333,61 @@ pub mod test_kit {
                 let sealer = Sealer::new(&key);
                 let mut client = Client::connect(&connection, NoTls).expect("the test database answers");
                 let mut out = Vec::new();
+                // What does not open (a tombstone, or anything written unsealed) is kept as it is.
                 let mut open = |place: String, sealed: Option<Vec<u8>>| {
-                    if let Some(plain) = sealed.and_then(|s| sealer.open(&place, &s).ok()) {
-                        out.extend_from_slice(&plain);
+                    if let Some(sealed) = sealed {
+                        match sealer.open(&place, &sealed) {
+                            Ok(plain) => out.extend_from_slice(&plain),
+                            Err(_) => out.extend_from_slice(&sealed),
+                        }
                         out.push(b'\n');
                     }
                 };
                 let rows = |client: &mut Client, sql: &str| client.query(sql, &[]).expect(sql);
-                for r in rows(&mut client, "SELECT op_id, op FROM ops") {
-                    open(row::op(r.get(0)), r.get(1));
+                for r in rows(
+                    &mut client,
+                    "SELECT op_id, origin, seq, case_id, record_id, kind, action, old_advocate, op FROM ops",
+                ) {
+                    let (kind, action, old): (String, String, Option<String>) = (r.get(5), r.get(6), r.get(7));
+                    let place = OpPlace {
+                        op_id: r.get(0),
+                        origin: r.get(1),
+                        seq: r.get(2),
+                        case_id: r.get(3),
+                        record_id: r.get(4),
+                        kind: &kind,
+                        action: &action,
+                        old_advocate: old.as_deref(),
+                    };
+                    open(row::op(&place), r.get(8));
                 }
-                for r in rows(&mut client, "SELECT origin, seq, op FROM refused") {
-                    open(row::refused(r.get(0), r.get(1)), r.get(2));
+                for r in rows(&mut client, "SELECT origin, seq, op_id, op FROM refused") {
+                    open(row::refused(r.get(0), r.get(1), r.get(2)), r.get(3));
                 }
-                for r in rows(&mut client, "SELECT origin, seq, op_id, op, id, reason FROM quarantine") {
-                    open(row::quarantine(r.get(0), r.get(1), r.get(2)), r.get(3));
-                    open(row::reason(r.get(4)), r.get(5));
+                for r in rows(&mut client, "SELECT id, origin, seq, op_id, op, reason FROM quarantine") {
+                    open(row::quarantine(r.get(0), r.get(1), r.get(2), r.get(3)), r.get(4));
+                    open(row::reason(r.get(0)), r.get(5));
                 }
-                for r in rows(&mut client, "SELECT code, sealed FROM staff") {
-                    open(row::staff(r.get(0)), r.get(1));
+                for r in rows(&mut client, "SELECT code, role, active, sealed FROM staff") {
+                    open(row::staff(r.get(0), r.get(1), r.get(2)), r.get(3));
                 }
                 for r in rows(&mut client, "SELECT staff_code, password, totp_secret FROM credentials") {
                     let code: String = r.get(0);
                     open(row::password(&code), r.get(1));
                     open(row::totp(&code), r.get(2));
                 }
-                for r in rows(&mut client, "SELECT id, csrf FROM sessions") {
-                    open(row::csrf(r.get(0)), r.get(1));
+                for r in rows(&mut client, "SELECT id, staff_code, started_at, csrf FROM sessions") {
+                    let started: DateTime<Utc> = r.get(2);
+                    open(row::csrf(r.get(0), r.get(1), started.timestamp_micros()), r.get(3));
                 }
-                for r in rows(&mut client, "SELECT id, form FROM referrals") {
-                    open(row::referral(r.get(0)), r.get(1));
+                for r in rows(&mut client, "SELECT id, submitted_by, form FROM referrals") {
+                    open(row::referral(r.get(0), r.get(1)), r.get(2));
                 }
                 for r in rows(&mut client, "SELECT id, doc FROM panel_meetings") {
                     open(row::meeting(r.get(0)), r.get(1));
                 }
-                for r in rows(&mut client, "SELECT kind, id, doc FROM panel_docs") {
-                    open(row::panel(r.get(0), r.get(1)), r.get(2));
+                for r in rows(&mut client, "SELECT kind, id, case_id, meeting_id, doc FROM panel_docs") {
+                    open(row::panel(r.get(0), r.get(1), r.get(2), r.get(3)), r.get(4));
                 }
                 for r in rows(&mut client, "SELECT request_id, item_key, released_sha256 FROM access_decisions") {
                     open(row::release(r.get(0), r.get(1)), r.get(2));
@@ -2100,20 +2429,127 @@ mod tests {
     }
 
     #[test]
+    fn a_server_with_another_clinics_key_is_refused_before_it_writes() {
+        // Why: every server over one database must share the clinic's key;
+        // one started with another folder's key would write what no other could open.
+        let (store, schema) = test_kit::store(&[1u8; 32]);
+        drop(store);
+        let err = PostgresStore::open(&schema.connection(), &[2u8; 32]).expect_err("refused");
+        assert!(matches!(err, ClinicError::Setup(ref m) if m.contains("another clinic")), "{err:?}");
+        assert!(PostgresStore::open(&schema.connection(), &[1u8; 32]).is_ok(), "its own key still opens it");
+    }
+
+    #[test]
+    fn what_decides_access_cannot_be_changed_in_the_database_without_the_clinic_noticing() {
+        // Why: a hosting engineer can write to the database as well as read
+        // it. A laptop of their own, a device moved to another advocate, a
+        // raised role or a trimmed audit must be refused, never obeyed.
+        use chrono::TimeZone;
+        let (store, schema) = test_kit::store(&[3u8; 32]);
+        let at = Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap();
+        for code in ["ISA01", "ISA02"] {
+            let member = StaffMember {
+                code: code.into(),
+                name: format!("Name of {code}"),
+                role: StaffRole::Advocate,
+                active: true,
+                added_at: at,
+                agency: None,
+            };
+            store.add_staff(&member).unwrap();
+        }
+        let token = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"the clinic's code"));
+        store.add_enrolment(&token, "ISA01", at + chrono::Duration::days(1)).unwrap();
+        let device = DeviceRecord {
+            id: Uuid::from_u128(1),
+            advocate: String::new(),
+            confirmed: false,
+            keys: waymark_protocol::DeviceKeys::generate(&mut rand::rngs::OsRng).public(),
+            status: DeviceStatus::Active,
+            enrolled_at: at,
+            revoked_at: None,
+            last_seen_at: None,
+            acked_through: 0,
+        };
+        store.enrol(&token, &device, Some("ISA01"), at).unwrap();
+        for n in 0..3 {
+            let line = AuditLine {
+                actor: "ADM1",
+                action: AdminAction::Viewed,
+                target: None,
+                detail: serde_json::json!({ "n": n }),
+            };
+            store.audit(&line, at).unwrap();
+        }
+        let sql = |text: String| {
+            let connection = schema.connection();
+            std::thread::spawn(move || Client::connect(&connection, NoTls).unwrap().batch_execute(&text).unwrap())
+                .join()
+                .unwrap();
+        };
+        assert_eq!(store.device(device.id).unwrap().unwrap().advocate, "ISA01");
+
+        sql("UPDATE devices SET advocate = 'ISA02'".into());
+        assert!(store.device(device.id).is_err(), "a laptop moved to another advocate is refused");
+        sql("UPDATE devices SET advocate = 'ISA01'".into());
+        assert!(store.device(device.id).unwrap().is_some(), "put back, it reads again: the check is the MAC");
+        sql("UPDATE devices SET status = 'revoked'".into());
+        store.revoke(device.id, at).unwrap_err();
+        sql("UPDATE devices SET status = 'active'".into());
+        store.revoke(device.id, at).unwrap();
+        sql("UPDATE devices SET status = 'active'".into());
+        assert!(store.device(device.id).is_err(), "a revoked laptop brought back by hand is refused");
+
+        // A code of the database holder's own, even with the clinic's MAC copied onto it.
+        let theirs = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"their own code"));
+        sql(format!(
+            "INSERT INTO enrolments (token_hash, expires_at, advocate, mac)
+             SELECT '{theirs}', expires_at, 'ISA02', mac FROM enrolments"
+        ));
+        assert!(!store.enrolment_open(&theirs, Uuid::from_u128(2), at).unwrap());
+        let rogue = DeviceRecord { id: Uuid::from_u128(2), ..device.clone() };
+        assert!(matches!(store.enrol(&theirs, &rogue, None, at), Err(ClinicError::EnrolmentRefused)));
+
+        sql("UPDATE staff SET role = 'administrator' WHERE code = 'ISA02'".into());
+        assert!(store.staff("ISA02").is_err(), "a role raised by hand is refused");
+
+        let lines = store.admin_audit().unwrap();
+        let head = verify_audit(&lines, store.audit_bounds().unwrap(), None).unwrap().head.unwrap();
+        assert_eq!(head.0, 3);
+        // The last line taken off, the count set back, the chain still whole: the MACs tell.
+        sql("ALTER TABLE admin_audit DISABLE TRIGGER USER; DELETE FROM admin_audit WHERE seq = 3;
+             UPDATE audit_counter SET highest = 2; ALTER TABLE admin_audit ENABLE TRIGGER USER"
+            .into());
+        let trimmed = verify_audit(&store.admin_audit().unwrap(), store.audit_bounds().unwrap(), None);
+        assert!(matches!(trimmed, Err(ClinicError::AuditBroken { .. })), "{trimmed:?}");
+    }
+
+    #[test]
     fn a_sealed_value_opens_only_in_its_own_row_and_under_its_own_key() {
         // Why: the database's holder can move ciphertext between rows or write
         // their own; neither may pass for the clinic's.
         let sealer = Sealer::new(&[1u8; 32]);
-        let sealed = sealer.seal(&row::staff("ISA01"), b"Advocate One").unwrap();
-        assert_eq!(&**sealer.open(&row::staff("ISA01"), &sealed).unwrap(), b"Advocate One");
-        assert!(sealer.open(&row::staff("ISA02"), &sealed).is_err(), "moved to another row");
-        assert!(Sealer::new(&[2u8; 32]).open(&row::staff("ISA01"), &sealed).is_err(), "another clinic's key");
-        assert!(sealer.open(&row::staff("ISA01"), b"{\"name\":\"x\"}").is_err(), "plain text put there by hand");
+        let sealed = sealer.seal(&row::staff("ISA01", "advocate", true), b"Advocate One").unwrap();
+        assert_eq!(&**sealer.open(&row::staff("ISA01", "advocate", true), &sealed).unwrap(), b"Advocate One");
+        assert!(sealer.open(&row::staff("ISA02", "advocate", true), &sealed).is_err(), "moved to another row");
+        assert!(sealer.open(&row::staff("ISA01", "administrator", true), &sealed).is_err(), "its role changed by hand");
+        assert!(
+            Sealer::new(&[2u8; 32]).open(&row::staff("ISA01", "advocate", true), &sealed).is_err(),
+            "another clinic's key"
+        );
+        assert!(
+            sealer.open(&row::staff("ISA01", "advocate", true), b"{\"name\":\"x\"}").is_err(),
+            "plain text put there by hand"
+        );
         let mut flipped = sealed.clone();
         *flipped.last_mut().unwrap() ^= 1;
-        assert!(sealer.open(&row::staff("ISA01"), &flipped).is_err(), "one bit changed");
+        assert!(sealer.open(&row::staff("ISA01", "advocate", true), &flipped).is_err(), "one bit changed");
         assert!(!sealed.windows(8).any(|w| w == b"Advocate"), "the name is not in the sealed bytes");
-        assert_ne!(sealer.seal(&row::staff("ISA01"), b"Advocate One").unwrap(), sealed, "a fresh nonce each time");
+        assert_ne!(
+            sealer.seal(&row::staff("ISA01", "advocate", true), b"Advocate One").unwrap(),
+            sealed,
+            "a fresh nonce each time"
+        );
         assert_ne!(
             sealer.content_hash(b"op"),
             Sealer::new(&[2u8; 32]).content_hash(b"op"),
