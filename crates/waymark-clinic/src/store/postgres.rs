@@ -417,10 +417,7 @@ impl Tx<'_> {
     /// stored key, when it expires, the device that used it and the advocate
     /// it is bound to. A row that does not check, or that no advocate is
     /// bound to, is as good as none.
-    fn read_enrolment(
-        &mut self,
-        token_hash: &str,
-    ) -> StoreResult<Option<Enrolment>> {
+    fn read_enrolment(&mut self, token_hash: &str) -> StoreResult<Option<Enrolment>> {
         let key = self.sealer.token("enrolment", token_hash);
         let Some(r) =
             self.opt("SELECT expires_at, used_by, advocate, mac FROM enrolments WHERE token_hash = $1", &[&key])?
