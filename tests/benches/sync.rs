@@ -1,7 +1,9 @@
 //! The sync figures: 10,000 ops pushed over loopback TLS to an empty clinic,
-//! against posting the same bytes to a bare TLS endpoint in the same run; an
-//! incremental sync with nothing to do; and the clinic's memory while 20
-//! laptops push at once. Run with `cargo xtask bench-sync`.
+//! on SQLCipher and on PostgreSQL, against posting the same bytes to a bare
+//! TLS endpoint in the same run; an incremental sync with nothing to do; the
+//! clinic's memory while 20 laptops push at once; and 200 laptops pushing 500
+//! ops each through two clinic servers over one PostgreSQL database. Run with
+//! `cargo xtask bench-sync` (which starts PostgreSQL).
 #![allow(clippy::unwrap_used)] // A benchmark stops at its first failure, where it failed.
 
 use age::secrecy::SecretString;
@@ -15,11 +17,16 @@ use waymark_scenarios::clinic::ClinicProcess;
 use waymark_sync::{sync_once, Https};
 use waymark_vault::{Env, Mutation, Vault};
 
+/// One address enrols and drives many laptops here: the rate limits are for a flood, not for this.
+const UNLIMITED: [&str; 8] =
+    ["--max-ops", "5000", "--per-address", "1000000", "--enrol-per-address", "1000000", "--per-device", "1000000"];
+
 fn start_clinic() -> ClinicProcess {
-    // One address enrols and drives twenty laptops here: the rate limits are for a flood, not for this.
-    let unlimited =
-        ["--max-ops", "5000", "--per-address", "1000000", "--enrol-per-address", "1000000", "--per-device", "1000000"];
-    ClinicProcess::init(Path::new(env!("CARGO_BIN_EXE_clinic")), &unlimited)
+    ClinicProcess::init(Path::new(env!("CARGO_BIN_EXE_clinic")), &UNLIMITED)
+}
+
+fn start_clinic_on(schema: &waymark_clinic::store::postgres::test_kit::TestSchema) -> ClinicProcess {
+    ClinicProcess::init_on_postgres(Path::new(env!("CARGO_BIN_EXE_clinic")), &UNLIMITED, &schema.connection())
 }
 
 /// A laptop with `ops` ops waiting: one case, then incidents, committed in chunks.
@@ -106,12 +113,10 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn main() {
-    let root = tempfile::tempdir().unwrap();
-
-    // 1. Push 10,000 ops to an empty clinic, against the bare upload of the same bytes.
-    let mut server = start_clinic();
-    let device = laptop(&root.path().join("laptop"), "ISA00", 10_000);
+/// Pushes `ops` ops from a fresh laptop to `server` and times it; returns the
+/// time, the frames the push sent (sealed as it seals them) and the laptop.
+fn timed_push(server: &ClinicProcess, dir: &Path, ops: u64) -> (Duration, Vec<Vec<u8>>, Mutex<Vault>) {
+    let device = laptop(dir, "ISA00", ops as usize);
     waymark_sync::enrol(&device, &server.code(&server.url(), "ISA00")).unwrap();
     let frames: Vec<Vec<u8>> = {
         // The frames the push will send, sealed the same way, posted as-is to the bare endpoint.
@@ -132,7 +137,20 @@ fn main() {
     let started = Instant::now();
     let report = sync_once(&device).unwrap();
     let push = started.elapsed();
-    assert_eq!(report.acked_through, 10_000);
+    assert_eq!(report.acked_through, ops);
+    (push, frames, device)
+}
+
+fn main() {
+    let root = tempfile::tempdir().unwrap();
+
+    // 1. Push 10,000 ops to an empty clinic, on each store, against the bare upload of the same bytes.
+    let mut server = start_clinic();
+    let (push, frames, device) = timed_push(&server, &root.path().join("laptop"), 10_000);
+    let schema = waymark_clinic::store::postgres::test_kit::schema();
+    let mut on_postgres = start_clinic_on(&schema);
+    let (push_pg, _, _) = timed_push(&on_postgres, &root.path().join("laptop-pg"), 10_000);
+    on_postgres.sigkill();
 
     let (bare_port, fingerprint, runtime) = bare_endpoint();
     let bare = Https::new(&format!("https://127.0.0.1:{bare_port}"), Some(&fingerprint)).unwrap();
@@ -156,6 +174,12 @@ fn main() {
     );
     println!("posting the same bytes to a bare TLS endpoint: {:.0} ms", bare_time.as_secs_f64() * 1e3);
     println!("ratio: {:.2}x the bare upload (goal: at most 3x)", push.as_secs_f64() / bare_time.as_secs_f64());
+    println!(
+        "the same push to a clinic on PostgreSQL: {:.0} ms, {:.0} ops/s, {:.2}x the bare upload",
+        push_pg.as_secs_f64() * 1e3,
+        10_000.0 / push_pg.as_secs_f64(),
+        push_pg.as_secs_f64() / bare_time.as_secs_f64()
+    );
 
     // 2. An incremental sync with nothing to do.
     let mut idle = Vec::new();
@@ -198,4 +222,33 @@ fn main() {
         elapsed.as_secs_f64() * 1e3
     );
     server.sigkill();
+
+    // 4. 200 laptops pushing 500 ops each through two clinic servers over one PostgreSQL database,
+    // half to each, all at once. Each is a different advocate's, so the figure is the push.
+    let schema = waymark_clinic::store::postgres::test_kit::schema();
+    let first = start_clinic_on(&schema);
+    let second = first.another_server();
+    let laptops: Vec<Mutex<Vault>> =
+        (0..200).map(|i| laptop(&root.path().join(format!("p{i}")), &format!("PG{i:03}"), 500)).collect();
+    for (i, l) in laptops.iter().enumerate() {
+        let advocate = l.lock().unwrap().actor().to_owned();
+        let server = if i % 2 == 0 { &first } else { &second };
+        waymark_sync::enrol(l, &server.code(&server.url(), &advocate)).unwrap();
+    }
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for l in &laptops {
+            scope.spawn(move || sync_once(l).unwrap());
+        }
+    });
+    let elapsed = started.elapsed();
+    let stored = first.stats().ops;
+    assert_eq!(stored, 200 * 500, "every op is held once");
+    println!(
+        "200 laptops pushing 500 ops each through two clinic servers on one PostgreSQL: {:.1} s, {:.0} ops/s; peak RSS {:.1} MiB and {:.1} MiB",
+        elapsed.as_secs_f64(),
+        stored as f64 / elapsed.as_secs_f64(),
+        rss_kib(first.pid(), "VmHWM:") as f64 / 1024.0,
+        rss_kib(second.pid(), "VmHWM:") as f64 / 1024.0
+    );
 }

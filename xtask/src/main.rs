@@ -52,6 +52,7 @@ const TAURI_DRIVER_VERSION: &str = "2.1.0";
 const DEMO_PASSPHRASE: &str = "fictional demo vault only";
 
 mod demo_clinic;
+mod dist;
 mod tidy;
 
 /// Every task `main` knows, for the usage text and the tidy check that it lists them.
@@ -71,9 +72,11 @@ const TASKS: &[&str] = &[
     "setup",
     "bindings",
     "postgres",
+    "dist",
+    "dist-check",
 ];
 const USAGE: &str =
-    "usage: cargo xtask <run|test|tidy|bench|bench-desktop|bench-print|bench-sync|bench-clinic|bench-escalation|fuzz [COUNT] [SEED]|schemathesis|e2e-workspace|setup|bindings|postgres>";
+    "usage: cargo xtask <run|test|tidy|bench|bench-desktop|bench-print|bench-sync|bench-clinic|bench-escalation|fuzz [COUNT] [SEED]|schemathesis|e2e-workspace|setup|bindings|postgres|dist [--debug]|dist-check>";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -93,6 +96,10 @@ fn main() -> ExitCode {
         "schemathesis" => schemathesis(),
         // The clinic workspace's Chromium run alone (part of `test`).
         "e2e-workspace" => setup().and_then(|()| ui_build()).and_then(|()| workspace_end_to_end()),
+        // The desktop app's and the clinic's .deb packages, in target/dist/.
+        "dist" => setup().and_then(|()| dist::dist(std::env::args().nth(2).as_deref() != Some("--debug")).map(|_| ())),
+        // The packages in debug, installed, served, enrolled and purged on this machine (part of `test`; as root).
+        "dist-check" => setup().and_then(|()| dist::dist(false)).and_then(|packages| dist::check(&packages)),
         // Starts the test PostgreSQL and prints the connection string, for running `cargo test` by hand.
         "postgres" => {
             setup().and_then(|()| postgres_for_tests()).map(|conn| println!("WAYMARK_TEST_POSTGRES='{conn}'"))
@@ -335,6 +342,8 @@ fn test() -> Result<(), String> {
     status(tests, "the test suite")?;
     end_to_end()?;
     workspace_end_to_end()?;
+    // The packages, built in debug to spare the release build's time, installed and purged on this machine.
+    dist::check(&dist::dist(false)?)?;
     schemathesis()
 }
 
@@ -589,7 +598,9 @@ fn bench_print() -> Result<(), String> {
 /// The sync figures: a 10,000-op push against the same frames posted to a
 /// bare TLS endpoint, a no-op sync, and the clinic's memory under 20 laptops.
 fn bench_sync() -> Result<(), String> {
+    let postgres = postgres_for_tests()?;
     let mut cmd = cargo();
+    cmd.env("WAYMARK_TEST_POSTGRES", &postgres);
     cmd.args(["bench", "--locked", "-p", "waymark-scenarios", "--bench", "sync"]);
     status(cmd, "sync benchmark")
 }

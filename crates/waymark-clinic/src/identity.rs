@@ -116,12 +116,16 @@ pub(crate) fn read_private(path: &Path, named_by: &str) -> Result<SecretString, 
     options.read(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
-    let me = rustix::process::geteuid().as_raw();
     let mut file = options.open(path).map_err(unreadable)?;
     let metadata = file.metadata().map_err(unreadable)?;
+    // systemd hands a service its credentials (`LoadCredential=`) in a folder
+    // only the service can read, whoever it makes the owner of the file.
+    let a_credential = std::env::var_os("CREDENTIALS_DIRECTORY")
+        .is_some_and(|dir| path.parent().is_some_and(|parent| parent == Path::new(&dir)));
     #[cfg(unix)]
-    {
+    if !a_credential {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let me = rustix::process::geteuid().as_raw();
         if !metadata.is_file() || metadata.uid() != me || metadata.permissions().mode() & 0o077 != 0 {
             return Err(ClinicError::Setup(format!(
                 "the file {named_by} names must be a regular file owned by the clinic's account and readable by it only (chmod 600)"

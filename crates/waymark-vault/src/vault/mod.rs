@@ -153,10 +153,12 @@ pub(crate) fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> 
     Ok(())
 }
 
-/// The platform data folder's `vault` (`~/.local/share/waymark/vault` on
-/// Linux), shared by the CLI and the desktop app so both open the same vault.
+/// The platform's local data folder's `vault` (`~/.local/share/waymark/vault`
+/// on Linux), shared by the CLI and the desktop app so both open the same
+/// vault. Local, not roaming: on Windows a roaming profile would copy the
+/// vault to a file server, beyond a remote wipe's reach.
 pub fn default_vault_dir() -> Option<std::path::PathBuf> {
-    directories::ProjectDirs::from("org", "Waymark", "Waymark").map(|d| d.data_dir().join("vault"))
+    directories::ProjectDirs::from("org", "Waymark", "Waymark").map(|d| d.data_local_dir().join("vault"))
 }
 
 pub fn vault_exists(dir: &Path) -> bool {
