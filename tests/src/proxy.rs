@@ -22,6 +22,9 @@ pub enum Fault {
     Delay(Duration),
     /// Tell the test once this many bytes of one request have gone up, and keep forwarding.
     NotifyAt(u64, Sender<()>),
+    /// Tell the test once this many bytes of one request have gone up, and forward
+    /// nothing more of it: the server is still waiting for the rest when the test acts.
+    HoldAt(u64, Sender<()>),
 }
 
 pub struct FaultProxy {
@@ -29,6 +32,10 @@ pub struct FaultProxy {
     fault: Arc<Mutex<Fault>>,
     upstream: Arc<AtomicU16>,
     cuts: Arc<AtomicU32>,
+    /// Connections still open, so a switch of server can end them.
+    live: Arc<Mutex<Vec<std::sync::Weak<Conn>>>>,
+    /// Bytes sent up to a server so far.
+    uploaded: Arc<AtomicU64>,
 }
 
 struct Conn {
@@ -53,25 +60,45 @@ impl FaultProxy {
             fault: Arc::new(Mutex::new(Fault::Pass)),
             upstream: Arc::new(AtomicU16::new(upstream_port)),
             cuts: Arc::new(AtomicU32::new(0)),
+            live: Arc::new(Mutex::new(Vec::new())),
+            uploaded: Arc::new(AtomicU64::new(0)),
         };
         let (fault, upstream, cuts) = (proxy.fault.clone(), proxy.upstream.clone(), proxy.cuts.clone());
+        let (live, uploaded) = (proxy.live.clone(), proxy.uploaded.clone());
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let Ok(server) = TcpStream::connect(("127.0.0.1", upstream.load(Ordering::SeqCst))) else { continue };
                 let conn = Arc::new(Conn { client, server, since_reply: AtomicU64::new(0) });
+                if let Ok(mut live) = live.lock() {
+                    live.retain(|c| c.strong_count() > 0);
+                    live.push(Arc::downgrade(&conn));
+                }
                 let (up, down) = (conn.clone(), conn);
                 let (f1, f2, c1, c2) = (fault.clone(), fault.clone(), cuts.clone(), cuts.clone());
-                std::thread::spawn(move || pump_up(&up, &f1, &c1));
+                let sent = uploaded.clone();
+                std::thread::spawn(move || pump_up(&up, &f1, &c1, &sent));
                 std::thread::spawn(move || pump_down(&down, &f2, &c2));
             }
         });
         proxy
     }
 
+    /// Bytes sent up to whichever server so far.
+    pub fn uploaded(&self) -> u64 {
+        self.uploaded.load(Ordering::SeqCst)
+    }
+
     /// Sends new connections to another server from now on, as a load
     /// balancer does when the server behind it stops answering.
+    /// Open connections are ended, so a client that keeps its connections
+    /// cannot go on reaching the old server.
     pub fn point_at(&self, upstream_port: u16) {
         self.upstream.store(upstream_port, Ordering::SeqCst);
+        if let Ok(mut live) = self.live.lock() {
+            for conn in live.drain(..).filter_map(|c| c.upgrade()) {
+                conn.cut();
+            }
+        }
     }
 
     pub fn set(&self, fault: Fault) {
@@ -92,7 +119,7 @@ fn current(fault: &Mutex<Fault>) -> Fault {
     fault.lock().map(|f| f.clone()).unwrap_or(Fault::Pass)
 }
 
-fn pump_up(conn: &Conn, fault: &Mutex<Fault>, cuts: &AtomicU32) {
+fn pump_up(conn: &Conn, fault: &Mutex<Fault>, cuts: &AtomicU32, uploaded: &AtomicU64) {
     let (mut client, mut server) = (&conn.client, &conn.server);
     let mut buf = vec![0u8; 16 * 1024];
     loop {
@@ -117,6 +144,17 @@ fn pump_up(conn: &Conn, fault: &Mutex<Fault>, cuts: &AtomicU32) {
                 *fault.lock().expect("fault lock") = Fault::Pass;
                 let _ = tx.send(());
             }
+            Fault::HoldAt(limit, tx) if before + n as u64 > limit => {
+                let keep = usize::try_from(limit.saturating_sub(before)).unwrap_or(0).min(n);
+                let _ = server.write_all(&buf[..keep]);
+                uploaded.fetch_add(keep as u64, Ordering::SeqCst);
+                *fault.lock().expect("fault lock") = Fault::Pass;
+                let _ = tx.send(());
+                // The rest of this request never goes up; the test ends the connection.
+                let _ = std::io::copy(&mut client, &mut std::io::sink());
+                conn.cut();
+                return;
+            }
             Fault::Delay(d) => std::thread::sleep(d),
             _ => {}
         }
@@ -124,6 +162,7 @@ fn pump_up(conn: &Conn, fault: &Mutex<Fault>, cuts: &AtomicU32) {
             conn.cut();
             return;
         }
+        uploaded.fetch_add(n as u64, Ordering::SeqCst);
     }
 }
 

@@ -43,18 +43,19 @@ fn two_servers_on_one_database_lose_no_op_when_one_dies_mid_push() {
         let case = v.resolve_case("PG-A").unwrap();
         add_incidents(&mut v, case, 1200);
     }
+    // The proxy holds back the rest of the batch, so the server dies before it could commit it.
     let (tx, rx) = std::sync::mpsc::channel();
-    to_first.set(Fault::NotifyAt(100_000, tx));
+    to_first.set(Fault::HoldAt(100_000, tx));
     std::thread::scope(|scope| {
         let pushing = scope.spawn(|| sync_once(a));
         rx.recv_timeout(std::time::Duration::from_secs(60)).expect("an upload was in flight");
         first.sigkill();
+        to_first.point_at(second.port);
         assert!(pushing.join().unwrap().is_err(), "the round fails when its server dies");
     });
     let before = a.lock().unwrap().sync_acked_through().unwrap();
 
     // The balancer sends A and C to the survivor, which finishes A's push.
-    to_first.point_at(second.port);
     sync_once(a).unwrap();
     sync_once(c).unwrap();
     assert!(a.lock().unwrap().sync_acked_through().unwrap() > before, "the other server took the rest");
@@ -62,6 +63,7 @@ fn two_servers_on_one_database_lose_no_op_when_one_dies_mid_push() {
     // The first comes back; both servers take pushes at the same time.
     first.start();
     to_first.point_at(first.port);
+    let to_first_before = to_first.uploaded();
     for (laptop, reference) in [(a, "PG-A"), (b, "PG-B"), (c, "PG-C"), (d, "PG-D")] {
         let mut v = laptop.lock().unwrap();
         let case = v.resolve_case(reference).unwrap();
@@ -74,6 +76,11 @@ fn two_servers_on_one_database_lose_no_op_when_one_dies_mid_push() {
         }
     });
 
+    assert!(
+        to_first.uploaded() > to_first_before + 100_000,
+        "the restarted first server took A's and C's pushes, not the second over an old connection"
+    );
+
     // Everyone catches up through whichever server they reach.
     for _ in 0..2 {
         for laptop in &laptops {
@@ -84,7 +91,7 @@ fn two_servers_on_one_database_lose_no_op_when_one_dies_mid_push() {
     let sent: u64 = laptops.iter().map(last_seq).sum();
     assert_eq!(stats.ops, sent, "every op from every laptop is held exactly once");
     assert_eq!((stats.quarantined, stats.refused), (0, 0));
-    assert_eq!(first.stats(), stats, "both servers read the one database");
+    assert_eq!(first.stats(), stats, "both folders open the one database");
     let loads: Vec<_> = laptops.iter().map(caseload).collect();
     for (n, laptop) in laptops.iter().enumerate() {
         let status = laptop.lock().unwrap().sync_status().unwrap();

@@ -170,13 +170,37 @@ fn desktop_deb(built: &Path, out: &Path, release: bool) -> Result<PathBuf, Strin
 /// nothing of them is left but the clinic's state folder.
 pub fn check(packages: &Packages) -> Result<(), String> {
     if !crate::is_root() {
-        return Err("the package check installs and purges packages on this machine: run it as root".into());
+        eprintln!("==> the package check installs and purges packages on this machine: skipped, as it needs root (CI runs it)");
+        return Ok(());
+    }
+    // Never on a machine that has Waymark installed or a clinic's folder: the check purges both.
+    let installed = |package: &str| {
+        Command::new("dpkg-query")
+            .args(["-W", "-f=${Status}", package])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("installed"))
+    };
+    if installed(DESKTOP_PACKAGE)
+        || installed("waymark-clinic")
+        || Path::new("/var/lib/waymark-clinic").exists()
+        || Command::new("getent").args(["passwd", CLINIC_USER]).status().is_ok_and(|s| s.success())
+    {
+        return Err("this machine already has Waymark installed, or a clinic in /var/lib/waymark-clinic: \
+                    the package check installs and purges both, so it will not run here"
+            .into());
     }
     let scratch = tempfile_dir("waymark-dist-check")?;
     let result = (|| {
         let mut install = as_root("dpkg");
         install.arg("-i").arg(&packages.desktop).arg(&packages.clinic);
         status(install, "dpkg -i both packages")?;
+        // Installed again, as an upgrade is: the maintainer scripts run their upgrade paths.
+        let mut again = as_root("dpkg");
+        again.arg("-i").arg(&packages.clinic);
+        status(again, "dpkg -i the clinic package again (its upgrade path)")?;
+        let mut verify = Command::new("systemd-analyze");
+        verify.args(["verify", &format!("/lib/systemd/system/{CLINIC_UNIT}")]);
+        status(verify, "systemd-analyze verify the clinic's unit")?;
         for file in ["/usr/bin/waymark", "/usr/bin/waymark-desktop", "/usr/bin/waymark-clinic"] {
             if !Path::new(file).exists() {
                 return Err(format!("{file} was not installed"));
@@ -203,10 +227,17 @@ pub fn check(packages: &Packages) -> Result<(), String> {
     let mut purge = as_root("dpkg");
     purge.args(["--purge", DESKTOP_PACKAGE, "waymark-clinic"]);
     let purged = status(purge, "dpkg --purge both packages");
+    // The clinic's key file outlives the purge, as documented, handed to root.
+    let kept = std::fs::metadata(format!("{CLINIC_FOLDER}/clinic.key"));
     let _ = as_root("rm").args(["-rf", "/var/lib/waymark-clinic"]).status();
     let _ = std::fs::remove_dir_all(&scratch);
     result?;
     purged?;
+    match kept {
+        Ok(meta) if std::os::unix::fs::MetadataExt::uid(&meta) == 0 => {}
+        Ok(_) => return Err("the clinic's key file was kept but not handed to root".into()),
+        Err(_) => return Err("the purge took the clinic's key file, which it must keep".into()),
+    }
     for gone in [
         "/usr/bin/waymark",
         "/usr/bin/waymark-desktop",
@@ -240,16 +271,21 @@ fn give_to_clinic(path: &Path) -> Result<(), String> {
     status(chown, "hand a file to the clinic's account")
 }
 
-/// `waymark-clinic` as the clinic's account, with the passphrase file systemd would hand it.
+/// `waymark-clinic` as the clinic's account, with the passphrase file where
+/// systemd would hand it over (`CREDENTIALS_DIRECTORY`, as `LoadCredential=` sets it).
 fn as_clinic(passphrase: &Path) -> Command {
     let mut cmd = as_root("runuser");
     cmd.args(["-u", CLINIC_USER, "--", "env"]).arg(format!("WAYMARK_CLINIC_PASSPHRASE_FILE={}", passphrase.display()));
+    if let Some(dir) = passphrase.parent() {
+        cmd.arg(format!("CREDENTIALS_DIRECTORY={}", dir.display()));
+    }
     cmd
 }
 
 fn run_clinic_as_its_unit(unit: &str, scratch: &Path) -> Result<(), String> {
-    // Where systemd would put the credential: a folder only the service's account can read,
-    // inside its state folder (the build's folders may be closed to it).
+    // Where systemd would put the credential: root's file, readable by the
+    // service's group only, in a folder of its own (inside the state folder:
+    // the build's folders may be closed to the account).
     let own = Path::new("/var/lib/waymark-clinic/dist-check");
     let credentials = own.join("credentials");
     std::fs::create_dir_all(&credentials).map_err(|e| e.to_string())?;
@@ -258,6 +294,11 @@ fn run_clinic_as_its_unit(unit: &str, scratch: &Path) -> Result<(), String> {
     let recovery = own.join("recovery");
     std::fs::create_dir_all(&recovery).map_err(|e| e.to_string())?;
     give_to_clinic(own)?;
+    let mut root_owned = as_root("chown");
+    root_owned.args(["-R", &format!("root:{CLINIC_USER}")]).arg(&credentials);
+    status(root_owned, "hand the credential to root, readable by the clinic's group")?;
+    set_mode(&credentials, 0o750)?;
+    set_mode(&passphrase, 0o440)?;
     let mut init = as_clinic(&passphrase);
     init.args([
         "/usr/bin/waymark-clinic",

@@ -302,20 +302,32 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
     match cli.command {
         Command::Init { hosts, recovery_out, work_factor, postgres_file } => {
             let postgres = postgres_file.map(|path| secret_from_file(&path, "--postgres-file")).transpose()?;
-            let (clinic, recovery) = Clinic::init_on(
+            // Opened before the clinic is made, so a place it cannot be written never loses it.
+            let mut recovery_file = new_private(&recovery_out)?;
+            let made = Clinic::init_on(
                 &dir,
                 &new_passphrase()?,
                 &hosts,
                 work_factor,
                 crate::system_now(),
                 postgres.as_ref().map(|p| p.expose_secret()),
-            )?;
+            );
+            let (clinic, recovery) = match made {
+                Ok(made) => made,
+                Err(e) => {
+                    drop(recovery_file);
+                    let _ = std::fs::remove_file(&recovery_out);
+                    return Err(e);
+                }
+            };
             use age::secrecy::ExposeSecret;
             let text = format!(
                 "# Waymark clinic recovery identity. Keep offline.\n{}\n",
                 recovery.to_string().expose_secret()
             );
-            write_new_private(&recovery_out, text.as_bytes())?;
+            std::io::Write::write_all(&mut recovery_file, text.as_bytes())
+                .and_then(|()| recovery_file.sync_all())
+                .map_err(|e| ClinicError::Setup(format!("write the recovery identity: {}", e.kind())))?;
             println!("clinic {} created in {}", clinic.info.clinic_id, dir.display());
             println!("certificate fingerprint (SHA-256): {}", clinic.info.fingerprint);
             println!("recovery identity written to {}; move it offline now", recovery_out.display());
@@ -458,6 +470,10 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             }
             let files = clinic.files.clone();
             let on_postgres = clinic.postgres()?.is_some();
+            // The database itself goes first, while this folder's key still proves it is this clinic's.
+            if let Some(connection) = clinic.postgres()? {
+                crate::store::PostgresStore::open(&connection, clinic.db_key_for_wipe())?.wipe()?;
+            }
             drop(clinic);
             let db = files.database();
             for path in [
@@ -472,8 +488,7 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                 }
             }
             if on_postgres {
-                // Without the key file nothing the database holds of anyone can be opened.
-                println!("clinic {confirm} wiped: its key file is gone, so its PostgreSQL database holds only what no key opens; ask the database's administrator to drop it");
+                println!("clinic {confirm} wiped: its tables in PostgreSQL and this folder's key file are gone; wipe every other server's copy of the folder too");
             } else {
                 println!("clinic {confirm} wiped: its key file and database are gone");
             }
@@ -692,13 +707,11 @@ fn app_state(clinic: &Clinic, limits: Limits) -> Result<AppState, ClinicError> {
     })
 }
 
-fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), ClinicError> {
-    use std::io::Write;
+/// A new file only its owner can read, for the recovery identity.
+fn new_private(path: &std::path::Path) -> Result<std::fs::File, ClinicError> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file =
-        options.open(path).map_err(|e| ClinicError::Setup(format!("write the recovery identity: {}", e.kind())))?;
-    file.write_all(bytes).map_err(|e| ClinicError::Setup(format!("write the recovery identity: {}", e.kind())))
+    options.open(path).map_err(|e| ClinicError::Setup(format!("write the recovery identity: {}", e.kind())))
 }

@@ -119,14 +119,21 @@ pub(crate) fn read_private(path: &Path, named_by: &str) -> Result<SecretString, 
     let mut file = options.open(path).map_err(unreadable)?;
     let metadata = file.metadata().map_err(unreadable)?;
     // systemd hands a service its credentials (`LoadCredential=`) in a folder
-    // only the service can read, whoever it makes the owner of the file.
+    // only the service can read, owned by the service or by root and perhaps
+    // readable by its group: there the file must still be regular, owned by
+    // one of the two, and writable by its owner alone.
     let a_credential = std::env::var_os("CREDENTIALS_DIRECTORY")
         .is_some_and(|dir| path.parent().is_some_and(|parent| parent == Path::new(&dir)));
     #[cfg(unix)]
-    if !a_credential {
+    {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let me = rustix::process::geteuid().as_raw();
-        if !metadata.is_file() || metadata.uid() != me || metadata.permissions().mode() & 0o077 != 0 {
+        let mode = metadata.permissions().mode();
+        let fine = match a_credential {
+            true => metadata.is_file() && (metadata.uid() == me || metadata.uid() == 0) && mode & 0o022 == 0,
+            false => metadata.is_file() && metadata.uid() == me && mode & 0o077 == 0,
+        };
+        if !fine {
             return Err(ClinicError::Setup(format!(
                 "the file {named_by} names must be a regular file owned by the clinic's account and readable by it only (chmod 600)"
             )));
@@ -185,11 +192,9 @@ impl Clinic {
         let recovery = age::x25519::Identity::generate();
         let mut db_key = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(db_key.as_mut());
-        // Checked before any file is written, so a refusal leaves nothing behind.
+        // Checked before any file is written, and without claiming the database, so a refusal leaves nothing behind.
         if let Some(connection) = postgres {
-            let store = PostgresStore::open(connection, &db_key)?;
-            let stats = store.stats()?;
-            if !store.staff_list()?.is_empty() || stats.ops > 0 || stats.devices_active + stats.devices_revoked > 0 {
+            if PostgresStore::holds_a_clinic(connection)? {
                 return Err(ClinicError::Setup(
                     "the PostgreSQL database already holds a clinic: copy that clinic's folder to this server instead"
                         .into(),
@@ -231,7 +236,11 @@ impl Clinic {
         std::fs::write(files.certificate(), &cert_pem).map_err(setup("write the certificate"))?;
         let clinic = Clinic { files, info, keys: Arc::new(keys), db_key, cert_pem, tls_key_pem };
         match postgres {
-            Some(connection) => write_private(&clinic.files.postgres(), connection.as_bytes())?,
+            Some(connection) => {
+                write_private(&clinic.files.postgres(), connection.as_bytes())?;
+                // The last step: the new key claims the database.
+                drop(PostgresStore::open(connection, &clinic.db_key)?);
+            }
             // Creates and migrates the database now, so `serve` never creates one by accident.
             None => drop(SqliteStore::open(&clinic.files.database(), &clinic.db_key, true)?),
         }
@@ -275,6 +284,11 @@ impl Clinic {
             cert_pem,
             tls_key_pem: Zeroizing::new(secrets.tls_key_pem),
         })
+    }
+
+    /// The database key, for `wipe` to prove the PostgreSQL database is this clinic's before it drops it.
+    pub(crate) fn db_key_for_wipe(&self) -> &[u8; 32] {
+        &self.db_key
     }
 
     /// The clinic's copy of the records, in the folder's `replica/`.

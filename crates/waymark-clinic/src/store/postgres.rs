@@ -762,6 +762,53 @@ impl PostgresStore {
         Ok(store)
     }
 
+    /// Whether the database already holds a clinic (its key check, staff,
+    /// devices or feed), without claiming it: `Clinic::init_on` asks before
+    /// it writes anything, and the first `open` with the new key claims it.
+    pub fn holds_a_clinic(connection: &str) -> StoreResult<bool> {
+        let config: ::postgres::Config = connection
+            .parse()
+            .map_err(|_| ClinicError::Setup("the PostgreSQL connection string does not read".into()))?;
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut client = config
+                    .connect(NoTls)
+                    .map_err(|_| ClinicError::Store("the clinic's database could not be reached".into()))?;
+                let key: i32 = get(&client.query_one("SELECT hashtext(current_schema())", &[])?, 0)?;
+                migrate(&mut client, key)?;
+                let held: bool = get(
+                    &client.query_one(
+                        "SELECT EXISTS (SELECT 1 FROM key_check) OR EXISTS (SELECT 1 FROM staff)
+                             OR EXISTS (SELECT 1 FROM devices) OR EXISTS (SELECT 1 FROM ops)",
+                        &[],
+                    )?,
+                    0,
+                )?;
+                Ok(held)
+            })
+            .join()
+            .unwrap_or_else(|_| Err(ClinicError::Store("a database worker stopped".into())))
+        })
+    }
+
+    /// Drops every table and function of the clinic's, once this clinic's
+    /// key has opened the database (so no other clinic's is dropped by mistake).
+    pub fn wipe(self) -> StoreResult<()> {
+        self.on_worker(|| {
+            let mut lease = self.lease()?;
+            let mut tx = lease.conn_mut().client.transaction()?;
+            tx.batch_execute(
+                "DROP TABLE IF EXISTS enrolments, devices, requests, batches, ops, quarantine, case_advocates, replays,
+                     staff, record_homes, assignments, refused, recognised, admin_audit, audit_counter, text_warnings,
+                     credentials, sign_in_failures, sessions, referrals, panel_meetings, panel_docs, erasures,
+                     access_requests, access_decisions, key_check, referral_counter, waymark_migrations CASCADE;
+                 DROP FUNCTION IF EXISTS ops_append_only(), audit_append_only();",
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
     /// The first clinic to open the database seals a known value in it; every
     /// later opening must open it, or this is another clinic's key.
     fn check_key(&self, client: &mut Client) -> StoreResult<()> {
@@ -2434,6 +2481,11 @@ mod tests {
         let err = PostgresStore::open(&schema.connection(), &[2u8; 32]).expect_err("refused");
         assert!(matches!(err, ClinicError::Setup(ref m) if m.contains("another clinic")), "{err:?}");
         assert!(PostgresStore::open(&schema.connection(), &[1u8; 32]).is_ok(), "its own key still opens it");
+        // `init` asks without claiming; `wipe` drops it all, once the right key has opened it.
+        assert!(PostgresStore::holds_a_clinic(&schema.connection()).unwrap());
+        PostgresStore::open(&schema.connection(), &[1u8; 32]).unwrap().wipe().unwrap();
+        assert!(!PostgresStore::holds_a_clinic(&schema.connection()).unwrap(), "wiped, it holds no clinic");
+        assert!(PostgresStore::open(&schema.connection(), &[2u8; 32]).is_ok(), "and another clinic may claim it");
     }
 
     #[test]
