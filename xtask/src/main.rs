@@ -43,6 +43,9 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "locales",
     // The clinic's PostgreSQL store is tested against a real server (and `pg_dump`).
     "postgresql",
+    // The package check: the clinic package's account (adduser) and `systemd-analyze verify` of its unit.
+    "adduser",
+    "systemd",
 ];
 
 /// tauri-driver bridges WebDriver to WebKitWebDriver; this version passed here.

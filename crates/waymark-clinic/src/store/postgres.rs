@@ -389,8 +389,8 @@ impl Tx<'_> {
         match self.open_op_at(r, at) {
             Ok(op) => Some(op),
             Err(_) => {
-                let position: Option<Uuid> = r.try_get(at).ok();
-                tracing::error!(op = ?position, "a stored op does not open with its columns; left out of the feed");
+                let op_id: Option<Uuid> = r.try_get(at).ok();
+                tracing::error!(op = ?op_id, "a stored op does not open with its columns; left out of the feed");
                 None
             }
         }
