@@ -139,8 +139,7 @@ impl Sealer {
     }
 
     fn check_mac(&self, label: &str, parts: &[&[u8]], kept: &[u8]) -> StoreResult<()> {
-        use subtle_eq::ct_eq;
-        if ct_eq(&self.row_mac(label, parts), kept) {
+        if crate::signin::constant_time_eq(&self.row_mac(label, parts), kept) {
             Ok(())
         } else {
             Err(ClinicError::Store("the database holds a row the clinic did not write".into()))
@@ -157,13 +156,6 @@ impl Sealer {
             serde_json::to_vec(value).map_err(|_| ClinicError::Store("a value could not be kept".into()))?,
         );
         self.seal(row, &plain)
-    }
-}
-
-/// Comparing MACs without telling, by time, how much of one matched.
-mod subtle_eq {
-    pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 }
 
@@ -427,7 +419,7 @@ impl Tx<'_> {
         let (expires, used_by, advocate, mac): (DateTime<Utc>, Option<Uuid>, Option<String>, Option<Vec<u8>>) =
             (get(&r, 0)?, get(&r, 1)?, get(&r, 2)?, get(&r, 3)?);
         let (Some(advocate), Some(mac)) = (advocate, mac) else { return Ok(None) };
-        if !subtle_eq::ct_eq(&enrolment_mac(self.sealer, &key, &advocate, expires), &mac) {
+        if !crate::signin::constant_time_eq(&enrolment_mac(self.sealer, &key, &advocate, expires), &mac) {
             tracing::error!("an enrolment code's row does not check; refused");
             return Ok(None);
         }
@@ -1553,7 +1545,9 @@ impl ClinicStore for PostgresStore {
                     let (hash, mac): (Option<String>, Option<Vec<u8>>) = (get(r, 6)?, get(r, 7)?);
                     // A line whose MAC does not check comes back without its hash, so verifying finds it.
                     let checked = match (&hash, &mac) {
-                        (Some(hash), Some(mac)) => subtle_eq::ct_eq(&audit_line_mac(tx.sealer, seq, hash), mac),
+                        (Some(hash), Some(mac)) => {
+                            crate::signin::constant_time_eq(&audit_line_mac(tx.sealer, seq, hash), mac)
+                        }
                         _ => false,
                     };
                     Ok(AdminEvent {
@@ -1578,8 +1572,8 @@ impl ClinicStore for PostgresStore {
             let r = tx.one("SELECT highest, mac FROM audit_counter", &[])?;
             let (highest, mac): (i64, Option<Vec<u8>>) = (get(&r, 0)?, get(&r, 1)?);
             // A counter set back by hand does not check: no count of lines can then match it.
-            let checked =
-                highest == 0 || mac.is_some_and(|m| subtle_eq::ct_eq(&audit_counter_mac(tx.sealer, highest), &m));
+            let checked = highest == 0
+                || mac.is_some_and(|m| crate::signin::constant_time_eq(&audit_counter_mac(tx.sealer, highest), &m));
             // The chain began with this store: no line was ever written without a hash.
             Ok(AuditBounds { chain_starts_after: 0, highest_issued: if checked { highest } else { i64::MAX } })
         })
