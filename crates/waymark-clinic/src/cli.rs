@@ -288,6 +288,22 @@ pub fn main() -> ExitCode {
             .init();
     }
     let cli = Cli::parse();
+    // Before any database is opened: a locked process skips SQLCipher's
+    // per-allocation locking. Not on PostgreSQL, where the feed reaches the
+    // database sealed, only the clinic's copy of the records is SQLCipher, and
+    // a locked process measured two to three times slower pushes
+    // (ARCHITECTURE.md, "Memory"); there SQLCipher locks its own allocations.
+    if !crate::identity::ClinicFiles::new(&cli.dir).postgres().exists() {
+        match waymark_sqlcipher::lock_process_memory() {
+            Ok(()) => tracing::debug!("the clinic's memory is locked whole"),
+            Err(e) => {
+                tracing::warn!("{e}; each database allocation is locked instead, which is slower");
+                if matches!(cli.command, Command::Serve { .. }) {
+                    eprintln!("warning: {e}; each database allocation is locked instead, which is slower");
+                }
+            }
+        }
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -6,6 +6,7 @@
 use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One landed migration: its name (as in the lock file) and its SQL.
 #[derive(Debug, Clone, Copy)]
@@ -49,9 +50,14 @@ pub fn open(path: &Path, key: Option<&str>, create: bool, tuning: Tuning) -> Res
     }
     let conn = Connection::open_with_flags(path, flags)?;
     if let Some(key) = key {
-        // Wipe SQLCipher's own copies of key material when freed, and keep
-        // its diagnostics off stderr: Waymark logs only when asked to.
-        conn.execute_batch("PRAGMA cipher_memory_security = ON; PRAGMA cipher_log_level = NONE;")?;
+        // Keep SQLCipher's diagnostics off stderr: Waymark logs only when asked to.
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+        if !process_memory_locked() {
+            // Lock and wipe each of SQLite's allocations, so decrypted pages
+            // never reach swap. SQLCipher's key copies are locked and wiped
+            // either way. A process locked whole needs neither (see below).
+            conn.execute_batch("PRAGMA cipher_memory_security = ON;")?;
+        }
         let statement = zeroize::Zeroizing::new(format!("PRAGMA key = \"{key}\";"));
         conn.execute_batch(&statement)?;
     }
@@ -75,6 +81,77 @@ pub fn open(path: &Path, key: Option<&str>, create: bool, tuning: Tuning) -> Res
         conn.execute_batch(&format!("PRAGMA cache_size = -{kib};"))?;
     }
     Ok(conn)
+}
+
+/// Set once this process has locked all its memory, for the rest of its life.
+static PROCESS_LOCKED: AtomicBool = AtomicBool::new(false);
+
+/// Whether `lock_process_memory` has locked this process's memory.
+pub fn process_memory_locked() -> bool {
+    PROCESS_LOCKED.load(Ordering::SeqCst)
+}
+
+/// Why a process's memory could not be locked whole.
+#[derive(Debug, thiserror::Error)]
+pub enum MemoryLockError {
+    #[error("this process may lock only {limit_kib} KiB of memory; raise its limit (LimitMEMLOCK=infinity, as the clinic's service unit sets it) to lock it whole")]
+    Limited { limit_kib: u64 },
+    #[error("the system refused to lock this process's memory (error {errno})")]
+    Refused { errno: i32 },
+    #[error("locking a whole process's memory is done on Linux only")]
+    Unsupported,
+}
+
+/// Locks every page this process has, and every page it will touch, in
+/// memory, so nothing it holds (decrypted pages, the Rust heap, keys) can be
+/// written to swap. Databases opened afterwards skip SQLCipher's
+/// per-allocation locking (`cipher_memory_security`), which makes two system
+/// calls and a random fill for each of SQLite's allocations and, in the
+/// clinic's push, costs more than the store's own work while leaving the rest
+/// of the heap unlocked. It is done only where the limit is unbounded (or the
+/// process may ignore it): under a finite limit, an allocation past it would
+/// fail later instead of now. A process that cannot lock keeps SQLCipher's
+/// per-allocation locking. The desktop app never calls this: a laptop user's
+/// limit is a few MiB, and its writes are small.
+pub fn lock_process_memory() -> Result<(), MemoryLockError> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+        let mut limit = getrlimit(Resource::Memlock);
+        if limit.current.is_some() && limit.maximum.is_none() {
+            let unbounded = Rlimit { current: None, maximum: None };
+            if setrlimit(Resource::Memlock, unbounded).is_ok() {
+                limit = unbounded;
+            }
+        }
+        if let (Some(bytes), false) = (limit.current, may_ignore_memlock_limit()) {
+            return Err(MemoryLockError::Limited { limit_kib: bytes / 1024 });
+        }
+        // On fault: a page is locked when first touched, so thread stacks and
+        // reserved heap are not made resident up front.
+        use rustix::mm::{mlockall, MlockAllFlags};
+        mlockall(MlockAllFlags::CURRENT | MlockAllFlags::FUTURE | MlockAllFlags::ONFAULT)
+            .map_err(|e| MemoryLockError::Refused { errno: e.raw_os_error() })?;
+        PROCESS_LOCKED.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Err(MemoryLockError::Unsupported)
+    }
+}
+
+/// Whether this process holds CAP_IPC_LOCK, under which the lock limit does not apply.
+#[cfg(target_os = "linux")]
+fn may_ignore_memlock_limit() -> bool {
+    const CAP_IPC_LOCK: u32 = 14;
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("CapEff:"))?;
+            u64::from_str_radix(line.split_whitespace().nth(1)?, 16).ok()
+        })
+        .is_some_and(|caps| caps & (1 << CAP_IPC_LOCK) != 0)
 }
 
 /// `x'` and 64 hex digits and `'`: a 32-byte key SQLCipher uses as it is.

@@ -9,6 +9,9 @@ mod sqlite;
 
 pub use memory::MemoryStore;
 pub use postgres::PostgresStore;
+/// The sync benchmark's plain-SQLite floor.
+#[cfg(feature = "test-kit")]
+pub use sqlite::plain_with_schema;
 pub use sqlite::SqliteStore;
 
 use crate::error::ClinicError;

@@ -26,10 +26,71 @@ const MIGRATIONS: &[Migration] = &[
     Migration { name: "0014_access_identity", sql: include_str!("migrations/0014_access_identity.sql") },
 ];
 
-const TUNING: Tuning = Tuning { busy_timeout_ms: 10_000, cache_kib: None, foreign_keys: false };
+/// The page cache holds the largest batch the limits allow (16 MiB of ops)
+/// with its indexes, so a push does not evict and re-read its own pages.
+const TUNING: Tuning = Tuning { busy_timeout_ms: 10_000, cache_kib: Some(32 * 1024), foreign_keys: false };
+
+/// For the sync benchmark's floor: a plain, unkeyed SQLite database with the
+/// store's schema and settings, into which it inserts the rows a push stores.
+#[cfg(feature = "test-kit")]
+pub fn plain_with_schema(path: &Path) -> StoreResult<Connection> {
+    let mut conn = waymark_sqlcipher::open(path, None, true, TUNING).map_err(from_store)?;
+    waymark_sqlcipher::migrate_to(&mut conn, MIGRATIONS, u32::MAX).map_err(from_store)?;
+    conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+    Ok(conn)
+}
+
+/// How often the write-ahead log is copied back when no push asked for it.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    checkpoints: Checkpointer,
+}
+
+/// Copies the write-ahead log back into the database on a connection and
+/// thread of its own, between requests: the store's connection never
+/// checkpoints by itself, so no push waits on one. Passive, so it never holds
+/// up a writer; an erasure still empties the log itself, in its request.
+struct Checkpointer {
+    wake: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(conn: Connection) -> StoreResult<Self> {
+        let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("clinic-checkpoint".into())
+            .spawn(move || loop {
+                match woken.recv_timeout(CHECKPOINT_EVERY) {
+                    Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                            tracing::warn!(code = ?e.sqlite_error_code(), "a checkpoint failed; will try again");
+                        }
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+            })
+            .map_err(|e| ClinicError::Setup(format!("start the checkpoint thread: {}", e.kind())))?;
+        Ok(Self { wake: Some(wake), thread: Some(thread) })
+    }
+
+    /// Asks for a checkpoint soon; one already asked for covers this one too.
+    fn nudge(&self) {
+        if let Some(wake) = &self.wake {
+            let _ = wake.try_send(());
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.wake = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 fn to_i64(n: u64) -> i64 {
@@ -49,7 +110,9 @@ impl SqliteStore {
         let literal = zeroize::Zeroizing::new(format!("x'{}'", hex::encode(key)));
         let mut conn = waymark_sqlcipher::open(path, Some(literal.as_str()), create, TUNING).map_err(from_store)?;
         waymark_sqlcipher::migrate_to(&mut conn, MIGRATIONS, u32::MAX).map_err(from_store)?;
-        Ok(Self { conn: Mutex::new(conn) })
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+        let checkpointing = waymark_sqlcipher::open(path, Some(literal.as_str()), false, TUNING).map_err(from_store)?;
+        Ok(Self { conn: Mutex::new(conn), checkpoints: Checkpointer::start(checkpointing)? })
     }
 
     fn conn(&self) -> StoreResult<std::sync::MutexGuard<'_, Connection>> {
@@ -911,6 +974,7 @@ impl ClinicStore for SqliteStore {
         )?;
         stored.acked_op = slot_op_id(&tx, &id, acked)?;
         tx.commit()?;
+        self.checkpoints.nudge();
         stored.acked_through = u64::try_from(acked).unwrap_or(0);
         Ok(stored)
     }
