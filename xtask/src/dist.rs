@@ -273,12 +273,12 @@ fn give_to_clinic(path: &Path) -> Result<(), String> {
 }
 
 /// `waymark-clinic` as the clinic's account, with the passphrase file where
-/// systemd would hand it over (`CREDENTIALS_DIRECTORY`, as `LoadCredential=` sets it)
-/// and the memory-lock limit the unit gives it (`LimitMEMLOCK=infinity`).
+/// systemd would hand it over (`CREDENTIALS_DIRECTORY`, as `LoadCredential=` sets it).
+/// Not with the unit's `LimitMEMLOCK=infinity`: raising a limit needs a
+/// capability root may not hold here, so the server locks each allocation instead.
 fn as_clinic(passphrase: &Path) -> Command {
-    let mut cmd = as_root("prlimit");
-    cmd.args(["--memlock=unlimited:unlimited", "runuser", "-u", CLINIC_USER, "--", "env"])
-        .arg(format!("WAYMARK_CLINIC_PASSPHRASE_FILE={}", passphrase.display()));
+    let mut cmd = as_root("runuser");
+    cmd.args(["-u", CLINIC_USER, "--", "env"]).arg(format!("WAYMARK_CLINIC_PASSPHRASE_FILE={}", passphrase.display()));
     if let Some(dir) = passphrase.parent() {
         cmd.arg(format!("CREDENTIALS_DIRECTORY={}", dir.display()));
     }

@@ -288,6 +288,12 @@ pub fn main() -> ExitCode {
             .init();
     }
     let cli = Cli::parse();
+    // It holds the clinic's keys: no core dump, and no reading of its memory
+    // by the account's other processes (an administrator's command, say).
+    #[cfg(target_os = "linux")]
+    if rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable).is_err() {
+        tracing::warn!("the clinic could not mark itself undumpable");
+    }
     // Before any database is opened: a locked process skips SQLCipher's
     // per-allocation locking. Not on PostgreSQL, where the feed reaches the
     // database sealed, only the clinic's copy of the records is SQLCipher, and

@@ -108,9 +108,9 @@ pub enum MemoryLockError {
 /// per-allocation locking (`cipher_memory_security`), which makes two system
 /// calls and a random fill for each of SQLite's allocations and, in the
 /// clinic's push, costs more than the store's own work while leaving the rest
-/// of the heap unlocked. It is done only where the limit is unbounded (or the
-/// process may ignore it): under a finite limit, an allocation past it would
-/// fail later instead of now. A process that cannot lock keeps SQLCipher's
+/// of the heap unlocked. It is done only where the limit is, or can be made,
+/// unbounded, or the process holds CAP_IPC_LOCK outside a user namespace:
+/// under a finite limit, an allocation past it would fail later instead of now. A process that cannot lock keeps SQLCipher's
 /// per-allocation locking. The desktop app never calls this: a laptop user's
 /// limit is a few MiB, and its writes are small.
 pub fn lock_process_memory() -> Result<(), MemoryLockError> {
@@ -118,12 +118,16 @@ pub fn lock_process_memory() -> Result<(), MemoryLockError> {
     {
         use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
         let mut limit = getrlimit(Resource::Memlock);
-        if limit.current.is_some() && limit.maximum.is_none() {
+        if limit.current.is_some() {
+            // Allowed when the hard limit is unbounded, or to a process that may raise it.
             let unbounded = Rlimit { current: None, maximum: None };
             if setrlimit(Resource::Memlock, unbounded).is_ok() {
                 limit = unbounded;
             }
         }
+        // A process locked under a finite limit would fail an allocation
+        // later; CAP_IPC_LOCK lifts the limit, but only outside a user
+        // namespace (inside one it shows in /proc and lifts nothing).
         if let (Some(bytes), false) = (limit.current, may_ignore_memlock_limit()) {
             return Err(MemoryLockError::Limited { limit_kib: bytes / 1024 });
         }
@@ -141,17 +145,21 @@ pub fn lock_process_memory() -> Result<(), MemoryLockError> {
     }
 }
 
-/// Whether this process holds CAP_IPC_LOCK, under which the lock limit does not apply.
+/// Whether this process holds CAP_IPC_LOCK in the system's own user
+/// namespace, where the kernel checks it.
 #[cfg(target_os = "linux")]
 fn may_ignore_memlock_limit() -> bool {
     const CAP_IPC_LOCK: u32 = 14;
-    std::fs::read_to_string("/proc/self/status")
+    let initial_namespace = std::fs::read_to_string("/proc/self/uid_map")
+        .is_ok_and(|map| map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"]);
+    let holds = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
             let line = status.lines().find(|l| l.starts_with("CapEff:"))?;
             u64::from_str_radix(line.split_whitespace().nth(1)?, 16).ok()
         })
-        .is_some_and(|caps| caps & (1 << CAP_IPC_LOCK) != 0)
+        .is_some_and(|caps| caps & (1 << CAP_IPC_LOCK) != 0);
+    initial_namespace && holds
 }
 
 /// `x'` and 64 hex digits and `'`: a 32-byte key SQLCipher uses as it is.

@@ -43,28 +43,37 @@ pub fn plain_with_schema(path: &Path) -> StoreResult<Connection> {
 /// How often the write-ahead log is copied back when no push asked for it.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// A backstop: past this many pages of log the store's own connection
+/// checkpoints in a request after all, should the thread fall behind.
+const WAL_BACKSTOP_PAGES: u32 = 10_000;
+
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     checkpoints: Checkpointer,
 }
 
 /// Copies the write-ahead log back into the database on a connection and
-/// thread of its own, between requests: the store's connection never
-/// checkpoints by itself, so no push waits on one. Passive, so it never holds
-/// up a writer; an erasure still empties the log itself, in its request.
+/// thread of its own, between requests, so no push waits on one. Passive, so
+/// it never holds up a writer. An erasure empties the log itself, in its
+/// request, holding `one_at_a_time` so it waits for the thread's checkpoint
+/// instead of finding the log busy.
 struct Checkpointer {
     wake: Option<std::sync::mpsc::SyncSender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    one_at_a_time: std::sync::Arc<Mutex<()>>,
 }
 
 impl Checkpointer {
     fn start(conn: Connection) -> StoreResult<Self> {
         let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+        let one_at_a_time = std::sync::Arc::new(Mutex::new(()));
+        let gate = one_at_a_time.clone();
         let thread = std::thread::Builder::new()
             .name("clinic-checkpoint".into())
             .spawn(move || loop {
                 match woken.recv_timeout(CHECKPOINT_EVERY) {
                     Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        let _turn = gate.lock();
                         if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                             tracing::warn!(code = ?e.sqlite_error_code(), "a checkpoint failed; will try again");
                         }
@@ -73,7 +82,13 @@ impl Checkpointer {
                 }
             })
             .map_err(|e| ClinicError::Setup(format!("start the checkpoint thread: {}", e.kind())))?;
-        Ok(Self { wake: Some(wake), thread: Some(thread) })
+        Ok(Self { wake: Some(wake), thread: Some(thread), one_at_a_time })
+    }
+
+    /// Empties the log on `conn` (an erasure's), after any checkpoint the thread is running.
+    fn empty_log(&self, conn: &Connection) -> StoreResult<()> {
+        let _turn = self.one_at_a_time.lock().map_err(|_| ClinicError::Store("poisoned".into()))?;
+        checkpoint(conn)
     }
 
     /// Asks for a checkpoint soon; one already asked for covers this one too.
@@ -110,9 +125,17 @@ impl SqliteStore {
         let literal = zeroize::Zeroizing::new(format!("x'{}'", hex::encode(key)));
         let mut conn = waymark_sqlcipher::open(path, Some(literal.as_str()), create, TUNING).map_err(from_store)?;
         waymark_sqlcipher::migrate_to(&mut conn, MIGRATIONS, u32::MAX).map_err(from_store)?;
-        conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+        conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {WAL_BACKSTOP_PAGES};"))?;
         let checkpointing = waymark_sqlcipher::open(path, Some(literal.as_str()), false, TUNING).map_err(from_store)?;
-        Ok(Self { conn: Mutex::new(conn), checkpoints: Checkpointer::start(checkpointing)? })
+        let store = Self { conn: Mutex::new(conn), checkpoints: Checkpointer::start(checkpointing)? };
+        // An erasure whose checkpoint failed (the server stopped, or another
+        // reader held the log) left older page versions in the log: empty it
+        // now, once, without waiting on a server that is reading it.
+        let emptied: i64 = store.conn()?.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0)).unwrap_or(1);
+        if emptied != 0 {
+            tracing::debug!("the write-ahead log was in use at start; the running server's checkpoints will empty it");
+        }
+        Ok(store)
     }
 
     fn conn(&self) -> StoreResult<std::sync::MutexGuard<'_, Connection>> {
@@ -1527,6 +1550,9 @@ impl ClinicStore for SqliteStore {
             params![case, now.to_rfc3339(), erasure.erased_by, erasure.reason.wire(), erasure.op_id.to_string()],
         )?;
         if fresh == 0 {
+            drop(tx);
+            // Erasing again finishes what an earlier erasure's failed checkpoint left.
+            self.checkpoints.empty_log(&conn)?;
             return Err(ClinicError::CaseErased);
         }
         append_clinic_ops(&tx, std::slice::from_ref(op), &now.to_rfc3339())?;
@@ -1578,7 +1604,7 @@ impl ClinicStore for SqliteStore {
         audit_line(&tx, &erasure_line(erasure, &case, &erased), now)?;
         tx.commit()?;
         // With secure_delete the freed space is zeroed; the log's older page versions go here.
-        checkpoint(&conn)?;
+        self.checkpoints.empty_log(&conn)?;
         Ok(erased)
     }
 
