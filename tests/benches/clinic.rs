@@ -205,6 +205,7 @@ fn main() {
         workspace_ui: None,
         identity: None,
         templates: Default::default(),
+        updates: None,
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {

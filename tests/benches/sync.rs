@@ -157,6 +157,7 @@ impl InProcessClinic {
                 created_at: waymark_clinic::system_now(),
             })),
             templates: Default::default(),
+            updates: None,
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("https://{}", listener.local_addr().unwrap());

@@ -477,6 +477,7 @@ impl TestClinic {
             workspace_ui: None,
             identity: None,
             templates: Default::default(),
+            updates: None,
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("https://{}", listener.local_addr().unwrap());

@@ -2,7 +2,7 @@
 //! parses its arguments and calls the library. It lives in the library so
 //! scenario tests can run the same program as a helper process.
 
-use crate::{AppState, Clinic, ClinicError};
+use crate::{AppState, Clinic, ClinicError, ClinicFiles};
 use age::secrecy::SecretString;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -98,6 +98,12 @@ enum Command {
         to: String,
         #[arg(long)]
         by: String,
+    },
+    /// App updates for the laptops: releases the app's builder signed, one
+    /// per platform, offered to older laptops when they next sync.
+    Updates {
+        #[command(subcommand)]
+        action: UpdatesAction,
     },
     /// Changes held apart because their id or slot was already taken with other content.
     Quarantine {
@@ -202,6 +208,45 @@ enum AuditAction {
         /// which a rewrite of the whole chain with the database's key cannot keep.
         #[arg(long)]
         expect: Option<String>,
+    },
+}
+
+fn update_target(text: &str) -> Result<waymark_protocol::messages::UpdateTarget, String> {
+    waymark_protocol::messages::UpdateTarget::from_wire(text).ok_or_else(|| {
+        let known: Vec<&str> = waymark_protocol::messages::UpdateTarget::ALL.iter().map(|t| t.wire()).collect();
+        format!("one of {}", known.join(", "))
+    })
+}
+
+#[derive(Subcommand)]
+enum UpdatesAction {
+    /// Offer a signed release to this platform's laptops, replacing the one there.
+    Publish {
+        /// The platform, as Tauri's updater names it (linux-x86_64, windows-x86_64, darwin-x86_64, darwin-aarch64).
+        #[arg(long, value_parser = update_target)]
+        target: waymark_protocol::messages::UpdateTarget,
+        /// The release's version, as in the app's tauri.conf.json (e.g. 0.2.0).
+        #[arg(long)]
+        version: String,
+        /// The installer the builder made (the .deb, .msi or .app.tar.gz).
+        #[arg(long)]
+        file: PathBuf,
+        /// The .sig file `tauri signer sign` wrote beside it.
+        #[arg(long)]
+        signature: PathBuf,
+        /// The app's update public key (.pub): checked here too before anything is offered.
+        #[arg(long)]
+        public_key: Option<PathBuf>,
+        /// What the advocate is told about the release.
+        #[arg(long)]
+        notes: Option<String>,
+    },
+    /// The releases on offer.
+    List,
+    /// Stop offering a platform's release.
+    Withdraw {
+        #[arg(long, value_parser = update_target)]
+        target: waymark_protocol::messages::UpdateTarget,
     },
 }
 
@@ -535,6 +580,46 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
             crate::authoring::reassign(&*store, clinic.info.clinic_id, case, &to, &by, crate::system_now())?;
             println!("case reassigned; the new advocate's laptops receive its history at their next sync");
         }
+        Command::Updates { action } => {
+            let releases = crate::updates::Releases::at(ClinicFiles::new(&dir).updates());
+            match action {
+                UpdatesAction::Publish { target, version, file, signature, public_key, notes } => {
+                    let publication = crate::updates::Publication {
+                        target,
+                        version: &version,
+                        file: &file,
+                        signature_file: &signature,
+                        public_key_file: public_key.as_deref(),
+                        notes: notes.as_deref(),
+                    };
+                    let release = releases.publish(&publication, crate::system_now())?;
+                    println!(
+                        "published {} {} ({} bytes, sha256 {}){}",
+                        release.target.wire(),
+                        release.version,
+                        release.size,
+                        release.sha256,
+                        if public_key.is_some() { "; its signature holds under the key given" } else { "" }
+                    );
+                }
+                UpdatesAction::List => {
+                    for release in releases.list()? {
+                        println!(
+                            "{:<16} {:<12} {} {:>10} bytes  sha256 {}",
+                            release.target.wire(),
+                            release.version,
+                            waymark_domain::time::show_london(release.published_at),
+                            release.size,
+                            release.sha256
+                        );
+                    }
+                }
+                UpdatesAction::Withdraw { target } => {
+                    let had = releases.withdraw(target)?;
+                    println!("{}", if had { "withdrawn" } else { "nothing was on offer for that platform" });
+                }
+            }
+        }
         Command::Quarantine { action } => {
             let clinic = Clinic::unlock(&dir, &passphrase()?)?;
             let store = clinic.open_store()?;
@@ -726,6 +811,7 @@ fn app_state(clinic: &Clinic, limits: Limits) -> Result<AppState, ClinicError> {
         workspace_ui: None,
         identity: Some(Arc::new(clinic.info.clone())),
         templates: Arc::new(crate::minutes::ClinicTemplates::with_overrides(&clinic.files.dir.join("templates"))?),
+        updates: Some(Arc::new(crate::updates::Releases::at(clinic.files.updates()))),
     })
 }
 

@@ -58,6 +58,10 @@ impl ClinicFiles {
     pub fn replica(&self) -> PathBuf {
         self.dir.join("replica")
     }
+    /// The app updates this clinic hands to laptops (`crate::updates`).
+    pub fn updates(&self) -> PathBuf {
+        self.dir.join("updates")
+    }
     pub fn certificate(&self) -> PathBuf {
         self.dir.join("cert.pem")
     }

@@ -24,6 +24,7 @@ pub mod server;
 pub mod signin;
 pub mod store;
 pub mod text_guard;
+pub mod updates;
 pub mod workspace;
 
 pub use error::ClinicError;

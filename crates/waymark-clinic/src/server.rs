@@ -48,6 +48,9 @@ pub struct AppState {
     pub identity: Option<Arc<crate::identity::PublicInfo>>,
     /// The panel minutes' templates: shipped, with the clinic folder's `templates/` over them.
     pub templates: Arc<crate::minutes::ClinicTemplates>,
+    /// The app updates this clinic hands out (the clinic folder's `updates/`);
+    /// `None` offers none.
+    pub updates: Option<Arc<crate::updates::Releases>>,
 }
 
 /// How often one network address or one device may call. A laptop's sync
@@ -150,6 +153,8 @@ pub fn router(state: AppState) -> Router {
                 .route_layer(axum::middleware::from_fn_with_state(state.clone(), push_sender)),
             Endpoint::Pull => post(pull).layer(json_limit),
             Endpoint::OpenApi => get(openapi),
+            Endpoint::UpdateCheck => get(update_check),
+            Endpoint::UpdateFile => get(update_file),
         };
         router = router.route(endpoint.path(), handler);
     }
@@ -227,6 +232,41 @@ pub(crate) async fn blocking<T: Send + 'static>(
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], crate::OPENAPI).into_response()
+}
+
+/// Whether the clinic offers a newer app: Tauri's updater's answer, or 204.
+async fn update_check(
+    State(state): State<AppState>,
+    axum::extract::Path((target, current)): axum::extract::Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ClinicError> {
+    let target = waymark_protocol::messages::UpdateTarget::from_wire(&target).ok_or(ClinicError::NotFound)?;
+    let Some(releases) = state.updates.clone() else { return Ok(StatusCode::NO_CONTENT.into_response()) };
+    // The file is offered where the laptop reached this clinic (through a balancer, its name).
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty() && h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .ok_or(ClinicError::BadRequest("host"))?
+        .to_owned();
+    let offer = blocking(move || releases.offer(target, &current, &format!("https://{host}"))).await?;
+    Ok(match offer {
+        Some(offer) => Json(offer).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
+
+/// The published update's file, as it was published.
+async fn update_file(
+    State(state): State<AppState>,
+    axum::extract::Path(target): axum::extract::Path<String>,
+) -> Result<Response, ClinicError> {
+    let target = waymark_protocol::messages::UpdateTarget::from_wire(&target).ok_or(ClinicError::NotFound)?;
+    let releases = state.updates.clone().ok_or(ClinicError::NotFound)?;
+    let bytes = blocking(move || releases.file_bytes(target)).await?.ok_or(ClinicError::NotFound)?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
 async fn not_found() -> Response {

@@ -11,6 +11,11 @@ pub const PATH_HELLO: &str = "/v1/hello";
 pub const PATH_PUSH: &str = "/v1/push";
 pub const PATH_PULL: &str = "/v1/pull";
 pub const PATH_OPENAPI: &str = "/v1/openapi.json";
+/// Whether the clinic offers an app update newer than a laptop's version,
+/// answered in the form Tauri's updater reads (204 when there is none).
+pub const PATH_UPDATE_CHECK: &str = "/v1/updates/{target}/{current_version}";
+/// The update's file itself; the laptop checks its signature before installing.
+pub const PATH_UPDATE_FILE: &str = "/v1/updates/{target}/file";
 
 /// Every endpoint the clinic serves: the one list the router is built from
 /// (one handler per variant, matched exhaustively), the OpenAPI test checks
@@ -22,11 +27,20 @@ pub enum Endpoint {
     Push,
     Pull,
     OpenApi,
+    UpdateCheck,
+    UpdateFile,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 5] =
-        [Endpoint::Enrol, Endpoint::Hello, Endpoint::Push, Endpoint::Pull, Endpoint::OpenApi];
+    pub const ALL: [Endpoint; 7] = [
+        Endpoint::Enrol,
+        Endpoint::Hello,
+        Endpoint::Push,
+        Endpoint::Pull,
+        Endpoint::OpenApi,
+        Endpoint::UpdateCheck,
+        Endpoint::UpdateFile,
+    ];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -35,12 +49,15 @@ impl Endpoint {
             Endpoint::Push => PATH_PUSH,
             Endpoint::Pull => PATH_PULL,
             Endpoint::OpenApi => PATH_OPENAPI,
+            Endpoint::UpdateCheck => PATH_UPDATE_CHECK,
+            Endpoint::UpdateFile => PATH_UPDATE_FILE,
         }
     }
 
-    /// `GET` for the description, `POST` for the rest.
+    /// `GET` for the description and app updates (signed software, no one's
+    /// data, open to any caller as a download page is), `POST` for the rest.
     pub fn is_get(self) -> bool {
-        self == Endpoint::OpenApi
+        matches!(self, Endpoint::OpenApi | Endpoint::UpdateCheck | Endpoint::UpdateFile)
     }
 
     /// Whether the caller is a device that signs the request (everything but
@@ -147,4 +164,54 @@ impl ErrorBody {
 /// The message an enrolment proof signs.
 pub fn enrol_proof_message(token: &str, device_id: Uuid) -> Vec<u8> {
     [b"waymark-enrol\0".as_slice(), token.as_bytes(), device_id.as_bytes()].concat()
+}
+
+/// The platforms an app update is built for, as Tauri's updater names them
+/// (`{{target}}-{{arch}}` in the laptop's check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UpdateTarget {
+    #[serde(rename = "linux-x86_64")]
+    LinuxX86_64,
+    #[serde(rename = "windows-x86_64")]
+    WindowsX86_64,
+    #[serde(rename = "darwin-x86_64")]
+    DarwinX86_64,
+    #[serde(rename = "darwin-aarch64")]
+    DarwinAarch64,
+}
+
+impl UpdateTarget {
+    pub const ALL: [UpdateTarget; 4] = [
+        UpdateTarget::LinuxX86_64,
+        UpdateTarget::WindowsX86_64,
+        UpdateTarget::DarwinX86_64,
+        UpdateTarget::DarwinAarch64,
+    ];
+
+    pub fn wire(self) -> &'static str {
+        match self {
+            UpdateTarget::LinuxX86_64 => "linux-x86_64",
+            UpdateTarget::WindowsX86_64 => "windows-x86_64",
+            UpdateTarget::DarwinX86_64 => "darwin-x86_64",
+            UpdateTarget::DarwinAarch64 => "darwin-aarch64",
+        }
+    }
+
+    pub fn from_wire(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.wire() == text)
+    }
+}
+
+/// An app update the clinic offers: Tauri's updater's "dynamic" answer.
+/// `signature` is the minisign signature (base64 of its text) the laptop's
+/// updater checks the downloaded file against its built-in key before it
+/// installs anything; the clinic only passes it on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateOffer {
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    pub pub_date: DateTime<Utc>,
+    pub url: String,
+    pub signature: String,
 }

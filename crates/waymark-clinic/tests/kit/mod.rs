@@ -82,6 +82,7 @@ pub fn clinic_with(
             created_at: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
         })),
         templates: Default::default(),
+        updates: None,
     };
     // Every clinic keeps its copy of the records, as `serve` does.
     let copy = tempfile::tempdir().unwrap();
@@ -93,7 +94,8 @@ pub fn clinic_with(
         Box::new(rand::rngs::StdRng::seed_from_u64(5)),
     )
     .unwrap();
-    let state = AppState { projection: Some(Arc::new(projection)), ..state };
+    let updates = Some(Arc::new(waymark_clinic::updates::Releases::at(copy.path().join("updates"))));
+    let state = AppState { projection: Some(Arc::new(projection)), updates, ..state };
     Clinic { state, _dirs: dir.into_iter().chain([copy]).collect(), schema: None }
 }
 

@@ -1,0 +1,313 @@
+//! App updates the clinic hands to laptops that only ever talk to it. The
+//! administrator publishes a release the app's builder signed (Tauri's
+//! updater key, minisign); the clinic keeps one per platform in the clinic
+//! folder's `updates/` and passes its signature on. The laptop's updater
+//! checks the signature against the key built into the app before it
+//! installs anything, so the clinic is trusted with availability only: a
+//! file it changed, or one never signed, is refused on the laptop.
+
+use crate::ClinicError;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use waymark_protocol::messages::{UpdateOffer, UpdateTarget, PATH_UPDATE_FILE};
+
+/// The longest release notes the clinic passes on.
+const MAX_NOTES_CHARS: usize = 2000;
+
+/// A release's version: three numbers of at most nine digits, no leading
+/// zeros, no pre-release or build part (`1.4.0`), as the app's own versions
+/// are and as the OpenAPI description's pattern says.
+pub fn plain_version(text: &str) -> Option<semver::Version> {
+    let parts: Vec<&str> = text.split('.').collect();
+    let plain = |p: &&str| {
+        !p.is_empty() && p.len() <= 9 && p.bytes().all(|b| b.is_ascii_digit()) && (*p == "0" || !p.starts_with('0'))
+    };
+    (parts.len() == 3 && parts.iter().all(plain)).then(|| semver::Version::parse(text).ok()).flatten()
+}
+
+/// A published release, as kept beside its file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    pub target: UpdateTarget,
+    pub version: String,
+    pub notes: Option<String>,
+    pub published_at: DateTime<Utc>,
+    /// Base64 of the minisign signature's text, as `tauri signer sign` writes it.
+    pub signature: String,
+    /// Hex SHA-256 and size of the file, so an administrator can compare it with the builder's.
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// What a publication is made of.
+pub struct Publication<'a> {
+    pub target: UpdateTarget,
+    pub version: &'a str,
+    pub file: &'a Path,
+    /// The `.sig` file `tauri signer sign` wrote beside the file.
+    pub signature_file: &'a Path,
+    /// The app's update public key (the `.pub` file), to check the signature
+    /// here too, before any laptop is offered the file. Optional: the laptop checks regardless.
+    pub public_key_file: Option<&'a Path>,
+    pub notes: Option<&'a str>,
+}
+
+/// The clinic folder's `updates/`: `<target>.json` and `<target>.update` each.
+#[derive(Debug, Clone)]
+pub struct Releases {
+    dir: PathBuf,
+}
+
+fn io(what: &'static str) -> impl Fn(std::io::Error) -> ClinicError {
+    move |e| ClinicError::Setup(format!("{what}: {}", e.kind()))
+}
+
+/// The signature's text from a `.sig` file: base64 of a minisign signature.
+fn signature_text(encoded: &str) -> Result<String, ClinicError> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| ClinicError::Invalid("the signature file is not a Tauri updater signature (base64)".into()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| ClinicError::Invalid("the signature file is not a Tauri updater signature".into()))?;
+    minisign_verify::Signature::decode(&text)
+        .map_err(|_| ClinicError::Invalid("the signature file does not hold a minisign signature".into()))?;
+    Ok(text)
+}
+
+fn public_key(encoded: &str) -> Result<minisign_verify::PublicKey, ClinicError> {
+    use base64::Engine;
+    let text = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| ClinicError::Invalid("the public key file is not a Tauri updater key (base64)".into()))?;
+    minisign_verify::PublicKey::decode(&text)
+        .map_err(|_| ClinicError::Invalid("the public key file does not hold a minisign public key".into()))
+}
+
+/// Whether `signature` (as published) signs `bytes` under `key` (the `.pub` file's text).
+pub fn signature_holds(bytes: &[u8], signature: &str, key: &str) -> Result<bool, ClinicError> {
+    let signature = minisign_verify::Signature::decode(&signature_text(signature)?)
+        .map_err(|_| ClinicError::Invalid("unreadable signature".into()))?;
+    Ok(public_key(key)?.verify(bytes, &signature, true).is_ok())
+}
+
+impl Releases {
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    fn manifest(&self, target: UpdateTarget) -> PathBuf {
+        self.dir.join(format!("{}.json", target.wire()))
+    }
+
+    fn file(&self, target: UpdateTarget) -> PathBuf {
+        self.dir.join(format!("{}.update", target.wire()))
+    }
+
+    /// Publishes a release for its platform, replacing the one there. The
+    /// file is copied in before its manifest names it, each by a rename, so
+    /// a laptop is never offered a file half written or another release's.
+    pub fn publish(&self, p: &Publication<'_>, now: DateTime<Utc>) -> Result<Release, ClinicError> {
+        let version = plain_version(p.version)
+            .ok_or_else(|| ClinicError::Invalid("--version must be a version such as 1.4.0".into()))?;
+        let notes = p.notes.map(str::trim).filter(|n| !n.is_empty());
+        if notes.is_some_and(|n| n.chars().count() > MAX_NOTES_CHARS || n.chars().any(|c| c.is_control() && c != '\n'))
+        {
+            return Err(ClinicError::Invalid(format!(
+                "--notes must be plain text of at most {MAX_NOTES_CHARS} characters"
+            )));
+        }
+        let signature = std::fs::read_to_string(p.signature_file).map_err(io("read the signature file"))?;
+        signature_text(&signature)?;
+        let bytes = std::fs::read(p.file).map_err(io("read the update file"))?;
+        if bytes.is_empty() {
+            return Err(ClinicError::Invalid("the update file is empty".into()));
+        }
+        if let Some(key_file) = p.public_key_file {
+            let key = std::fs::read_to_string(key_file).map_err(io("read the public key file"))?;
+            if !signature_holds(&bytes, &signature, &key)? {
+                return Err(ClinicError::Invalid(
+                    "the signature does not match this file under this key; nothing was published".into(),
+                ));
+            }
+        }
+        std::fs::create_dir_all(&self.dir).map_err(io("make the updates folder"))?;
+        let release = Release {
+            target: p.target,
+            version: version.to_string(),
+            notes: notes.map(str::to_owned),
+            published_at: now,
+            signature: signature.trim().to_owned(),
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            size: bytes.len() as u64,
+        };
+        let manifest = serde_json::to_vec_pretty(&release).map_err(|_| ClinicError::Store("release".into()))?;
+        replace(&self.file(p.target), &bytes)?;
+        replace(&self.manifest(p.target), &manifest)?;
+        Ok(release)
+    }
+
+    /// The release published for `target`, if any.
+    pub fn release(&self, target: UpdateTarget) -> Result<Option<Release>, ClinicError> {
+        match std::fs::read(self.manifest(target)) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|_| ClinicError::Setup(format!("the release for {} is unreadable", target.wire()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io("read a release")(e)),
+        }
+    }
+
+    pub fn list(&self) -> Result<Vec<Release>, ClinicError> {
+        UpdateTarget::ALL.into_iter().filter_map(|t| self.release(t).transpose()).collect()
+    }
+
+    /// Stops offering `target`'s release. Returns whether there was one.
+    pub fn withdraw(&self, target: UpdateTarget) -> Result<bool, ClinicError> {
+        // The manifest goes first: from then on no laptop is offered the file.
+        let had = match std::fs::remove_file(self.manifest(target)) {
+            Ok(()) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(io("withdraw a release")(e)),
+        };
+        match std::fs::remove_file(self.file(target)) {
+            Ok(()) => Ok(had),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(had),
+            Err(e) => Err(io("remove a release's file")(e)),
+        }
+    }
+
+    /// The offer for a laptop on `current`, or `None` when it has the
+    /// published version or a newer one. `base` is where the laptop reached
+    /// this clinic (`https://host:port`), for the file's address.
+    pub fn offer(&self, target: UpdateTarget, current: &str, base: &str) -> Result<Option<UpdateOffer>, ClinicError> {
+        let current = plain_version(current).ok_or(ClinicError::BadRequest("current_version"))?;
+        let Some(release) = self.release(target)? else { return Ok(None) };
+        let published = plain_version(&release.version)
+            .ok_or_else(|| ClinicError::Setup(format!("the release for {} has a bad version", target.wire())))?;
+        if published <= current {
+            return Ok(None);
+        }
+        Ok(Some(UpdateOffer {
+            version: release.version,
+            notes: release.notes,
+            pub_date: release.published_at,
+            url: format!("{base}{}", PATH_UPDATE_FILE.replace("{target}", target.wire())),
+            signature: release.signature,
+        }))
+    }
+
+    /// The published file's bytes, if its manifest still names it.
+    pub fn file_bytes(&self, target: UpdateTarget) -> Result<Option<Vec<u8>>, ClinicError> {
+        let Some(release) = self.release(target)? else { return Ok(None) };
+        let bytes = std::fs::read(self.file(target)).map_err(io("read a release's file"))?;
+        // A file swapped on disk after publication is not served as the release.
+        if hex::encode(Sha256::digest(&bytes)) != release.sha256 {
+            tracing::warn!(target = target.wire(), "a release's file no longer matches what was published; not served");
+            return Ok(None);
+        }
+        Ok(Some(bytes))
+    }
+}
+
+/// Writes `bytes` to a sibling temporary file, syncs it and renames it over `path`.
+fn replace(path: &Path, bytes: &[u8]) -> Result<(), ClinicError> {
+    use std::io::Write;
+    let temporary = path.with_extension("partial");
+    let mut file = std::fs::File::create(&temporary).map_err(io("write a release"))?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io("write a release"))?;
+    std::fs::rename(&temporary, path).map_err(io("write a release"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    /// A minisign key pair and a signature made the way `tauri signer` makes
+    /// them, by the minisign crate: base64 of the `.pub` and `.sig` texts.
+    fn signed(bytes: &[u8]) -> (String, String) {
+        use base64::Engine;
+        let b64 = |t: String| base64::engine::general_purpose::STANDARD.encode(t);
+        let pair = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+        let signature =
+            minisign::sign(Some(&pair.pk), &pair.sk, std::io::Cursor::new(bytes), Some("timestamp:1"), None).unwrap();
+        (b64(pair.pk.to_box().unwrap().to_string()), b64(signature.to_string()))
+    }
+
+    /// Publishes `dir`'s waymark.deb with its .sig as `version`, checked under `key` if given.
+    fn publish(releases: &Releases, dir: &Path, version: &str, key: Option<&Path>) -> Result<Release, ClinicError> {
+        let (file, signature_file) = (dir.join("waymark.deb"), dir.join("waymark.deb.sig"));
+        let publication = Publication {
+            target: UpdateTarget::LinuxX86_64,
+            version,
+            file: &file,
+            signature_file: &signature_file,
+            public_key_file: key,
+            notes: Some("Fixes the printout's footer."),
+        };
+        releases.publish(&publication, Utc.with_ymd_and_hms(2026, 12, 7, 10, 0, 0).unwrap())
+    }
+
+    #[test]
+    fn a_published_release_is_offered_to_older_laptops_only_and_served_as_published() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = b"a signed package".repeat(100);
+        let (key, signature) = signed(&bytes);
+        std::fs::write(dir.path().join("waymark.deb"), &bytes).unwrap();
+        std::fs::write(dir.path().join("waymark.deb.sig"), &signature).unwrap();
+        std::fs::write(dir.path().join("key.pub"), &key).unwrap();
+        let releases = Releases::at(dir.path().join("updates"));
+        publish(&releases, dir.path(), "0.2.0", Some(&dir.path().join("key.pub"))).unwrap();
+
+        let offer = releases.offer(UpdateTarget::LinuxX86_64, "0.1.0", "https://clinic:8443").unwrap().unwrap();
+        assert_eq!(offer.version, "0.2.0");
+        assert_eq!(offer.url, "https://clinic:8443/v1/updates/linux-x86_64/file");
+        // The laptop gets the builder's signature unchanged, and it holds for the file served.
+        assert_eq!(offer.signature, signature);
+        let served = releases.file_bytes(UpdateTarget::LinuxX86_64).unwrap().unwrap();
+        assert!(signature_holds(&served, &offer.signature, &key).unwrap());
+        // Nothing for a laptop already there or ahead, or on another platform.
+        assert!(releases.offer(UpdateTarget::LinuxX86_64, "0.2.0", "https://c").unwrap().is_none());
+        assert!(releases.offer(UpdateTarget::LinuxX86_64, "0.3.0", "https://c").unwrap().is_none());
+        assert!(releases.offer(UpdateTarget::WindowsX86_64, "0.1.0", "https://c").unwrap().is_none());
+        for odd in ["not a version", "0.1.0-beta.1", "01.0.0", "1234567890.0.0", "1.0", "1.0.0.0", ""] {
+            assert!(
+                matches!(releases.offer(UpdateTarget::LinuxX86_64, odd, "https://c"), Err(ClinicError::BadRequest(_))),
+                "{odd:?} was taken as a version"
+            );
+        }
+
+        // A file changed on disk after publication is not served as the release.
+        std::fs::write(releases.file(UpdateTarget::LinuxX86_64), b"something else").unwrap();
+        assert!(releases.file_bytes(UpdateTarget::LinuxX86_64).unwrap().is_none());
+
+        assert!(releases.withdraw(UpdateTarget::LinuxX86_64).unwrap());
+        assert!(releases.offer(UpdateTarget::LinuxX86_64, "0.1.0", "https://c").unwrap().is_none());
+        assert!(releases.list().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_file_its_signature_does_not_cover_is_not_published() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, signature_of_other) = signed(b"another file");
+        std::fs::write(dir.path().join("waymark.deb"), b"this file").unwrap();
+        std::fs::write(dir.path().join("waymark.deb.sig"), &signature_of_other).unwrap();
+        std::fs::write(dir.path().join("key.pub"), &key).unwrap();
+        let releases = Releases::at(dir.path().join("updates"));
+        let refused = publish(&releases, dir.path(), "0.2.0", Some(&dir.path().join("key.pub")));
+        assert!(matches!(refused, Err(ClinicError::Invalid(_))), "{refused:?}");
+        assert!(releases.list().unwrap().is_empty(), "a refused release left something behind");
+
+        // Not a signature at all, or not a version: refused whatever the key.
+        std::fs::write(dir.path().join("waymark.deb.sig"), "plain words").unwrap();
+        assert!(publish(&releases, dir.path(), "0.2.0", None).is_err());
+        std::fs::write(dir.path().join("waymark.deb.sig"), &signature_of_other).unwrap();
+        assert!(publish(&releases, dir.path(), "latest", None).is_err());
+        assert!(releases.list().unwrap().is_empty());
+    }
+}
