@@ -42,4 +42,6 @@ pub const COMMANDS: &[&str] = &[
     "resolve_conflict",
     "dismiss_problem",
     "retry_problem",
+    "update_check",
+    "update_install",
 ];

@@ -330,6 +330,37 @@ pub async fn resolve_conflict(desk: State<'_, Desk>, id: String, keep: Resolutio
     desk.resolve_conflict(id, keep)
 }
 
+/// Asks the clinic, after a sync, whether it offers a newer app. Nothing is
+/// fetched or installed until the advocate says so (`update_install`).
+#[tauri::command]
+#[specta::specta]
+pub async fn update_check(
+    app: tauri::AppHandle,
+    desk: State<'_, Desk>,
+    pending: State<'_, crate::updates::PendingUpdate>,
+) -> Reply<Option<crate::updates::UpdateInfo>> {
+    let Some(key) = crate::updates::release_key(&app) else { return Ok(None) };
+    let Some(source) = desk.update_source()? else { return Ok(None) };
+    let found = crate::updates::check(&app, source, &key).await?;
+    let info = found
+        .as_ref()
+        .map(|update| crate::updates::UpdateInfo { version: update.version.clone(), notes: update.body.clone() });
+    if let Ok(mut slot) = pending.0.lock() {
+        *slot = found;
+    }
+    Ok(info)
+}
+
+/// Installs the update the last check found, once its signature holds, and restarts.
+#[tauri::command]
+#[specta::specta]
+pub async fn update_install(app: tauri::AppHandle, pending: State<'_, crate::updates::PendingUpdate>) -> Reply<()> {
+    let update = pending.0.lock().ok().and_then(|mut slot| slot.take()).ok_or_else(|| {
+        DeskError::new(waymark_domain::codes::ErrorCode::NotFound, "No update is waiting. Sync first, then try again.")
+    })?;
+    crate::updates::install(&app, update).await
+}
+
 /// Every command, for the invoke handler and the bindings. The build script
 /// lists the same names so each needs an explicit permission.
 pub fn all() -> tauri_specta::Commands<tauri::Wry> {
@@ -374,5 +405,7 @@ pub fn all() -> tauri_specta::Commands<tauri::Wry> {
         resolve_conflict,
         dismiss_problem,
         retry_problem,
+        update_check,
+        update_install,
     ]
 }

@@ -4,6 +4,7 @@
 pub mod command_names;
 mod commands;
 pub mod record_schemas;
+pub mod updates;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,6 +60,8 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(updates::PendingUpdate::default())
         .invoke_handler(builder.invoke_handler())
         .setup(|app| {
             let dir = vault_dir()?;

@@ -74,27 +74,10 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// The TLS certificate and settings both endpoints use, so the only
-/// difference between them is what the server does with the bytes.
-fn server_tls() -> (rustls::ServerConfig, String) {
-    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
-    let fingerprint = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(certified.cert.der()))
-    };
-    let key = rustls::pki_types::PrivateKeyDer::try_from(certified.signing_key.serialize_der()).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![certified.cert.der().clone()], key)
-        .unwrap();
-    (config, fingerprint)
-}
-
 /// A TLS endpoint that reads the body and answers `{}`: no opening, judging or storage.
 fn bare_endpoint() -> (u16, String, tokio::runtime::Runtime) {
-    let (config, fingerprint) = server_tls();
+    // The same certificate and settings as the in-process clinic, so only the server's work differs.
+    let (config, fingerprint) = waymark_clinic::test_kit::loopback_tls();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -116,92 +99,6 @@ fn bare_endpoint() -> (u16, String, tokio::runtime::Runtime) {
         async move { axum_server::from_tcp_rustls(listener, tls).unwrap().serve(app.into_make_service()).await },
     );
     (port, fingerprint, runtime)
-}
-
-/// A clinic served in this process by `waymark_clinic::server::serve` over
-/// `store`, on the same TLS settings as the bare endpoint, without the copy
-/// of the records `serve` keeps: the receive path alone.
-struct InProcessClinic {
-    url: String,
-    state: waymark_clinic::AppState,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl InProcessClinic {
-    fn serve(store: Arc<dyn waymark_clinic::ClinicStore>) -> Self {
-        let (tls, fingerprint) = server_tls();
-        let keys = Arc::new(waymark_protocol::DeviceKeys::generate(&mut rand::rngs::OsRng));
-        let clinic_id = uuid::Uuid::now_v7();
-        let clock: waymark_clinic::server::Clock = Arc::new(waymark_clinic::system_now);
-        let limits = waymark_clinic::server::RateLimits {
-            per_address: 1_000_000,
-            enrol_per_address: 1_000_000,
-            per_device: 1_000_000,
-        };
-        let state = waymark_clinic::AppState {
-            store,
-            clinic_id,
-            keys: keys.clone(),
-            limits: waymark_protocol::Limits::default(),
-            deadlines: waymark_clinic::server::Deadlines::default(),
-            clock,
-            throttle: waymark_clinic::server::Throttle::new(limits),
-            service: Arc::new(waymark_domain::records::ServiceRules::shipped()),
-            projection: None,
-            workspace_ui: None,
-            identity: Some(Arc::new(waymark_clinic::identity::PublicInfo {
-                clinic_id,
-                keys: keys.public(),
-                fingerprint,
-                recovery: age::x25519::Identity::generate().to_public().to_string(),
-                created_at: waymark_clinic::system_now(),
-            })),
-            templates: Default::default(),
-            updates: None,
-        };
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("https://{}", listener.local_addr().unwrap());
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.spawn(waymark_clinic::server::serve(listener, tls, state.clone()));
-        InProcessClinic { url, state, runtime }
-    }
-
-    /// A laptop of `advocate` with `ops` ops waiting, enrolled here.
-    fn enrolled_laptop(&self, dir: &Path, advocate: &str, ops: usize) -> Mutex<Vault> {
-        let store = &*self.state.store;
-        store
-            .add_staff(&waymark_clinic::StaffMember {
-                code: advocate.into(),
-                name: format!("Bench advocate {advocate}"),
-                role: waymark_clinic::StaffRole::Advocate,
-                active: true,
-                added_at: waymark_clinic::system_now(),
-                agency: None,
-            })
-            .unwrap();
-        let request = waymark_clinic::enrolment::CodeRequest { advocate, url: &self.url, ca_issued: false };
-        let info = self.state.identity.as_deref().unwrap();
-        let (code, _) = waymark_clinic::enrolment::issue_code(
-            store,
-            info,
-            &request,
-            waymark_clinic::system_now(),
-            &mut rand::rngs::OsRng,
-        )
-        .unwrap();
-        let device = laptop(dir, advocate, ops);
-        waymark_sync::enrol(&device, &code.to_text()).unwrap();
-        device
-    }
-}
-
-impl Drop for InProcessClinic {
-    fn drop(&mut self) {
-        // The server's tasks end with the runtime; the store closes after them.
-        let runtime =
-            std::mem::replace(&mut self.runtime, tokio::runtime::Builder::new_current_thread().build().unwrap());
-        runtime.shutdown_timeout(Duration::from_secs(5));
-    }
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -289,10 +186,10 @@ fn push_sealed(url: &str, fingerprint: &str, device: &Mutex<Vault>) -> (Duration
 
 /// The same to a memory store served in this process, the receive path's floor.
 fn push_to_memory(dir: &Path) -> (Duration, Sealed) {
-    let clinic = InProcessClinic::serve(Arc::new(waymark_clinic::store::MemoryStore::new()));
-    let device = clinic.enrolled_laptop(dir, "ISA00", 10_000);
-    let fingerprint = clinic.state.identity.as_deref().unwrap().fingerprint.clone();
-    push_sealed(&clinic.url, &fingerprint, &device)
+    let clinic = waymark_clinic::test_kit::InProcessClinic::serve(None, None);
+    let device = laptop(dir, "ISA00", 10_000);
+    waymark_sync::enrol(&device, &clinic.code("ISA00")).unwrap();
+    push_sealed(&clinic.url, &clinic.fingerprint, &device)
 }
 
 /// The same to a clinic process, as `serve` runs on its store.

@@ -134,6 +134,18 @@ fn du_kib(dir: &Path) -> Result<u64, String> {
     Ok(total.div_ceil(1024))
 }
 
+/// The update key a release build trusts: `WAYMARK_UPDATE_PUBKEY`, the path
+/// of the `.pub` file `tauri signer generate` wrote (its private half stays
+/// with whoever signs releases). Unset, the app never looks for updates.
+fn update_pubkey() -> Result<String, String> {
+    match std::env::var_os("WAYMARK_UPDATE_PUBKEY") {
+        None => Ok(String::new()),
+        Some(path) => std::fs::read_to_string(&path)
+            .map(|key| key.trim().to_owned())
+            .map_err(|e| format!("read the update key WAYMARK_UPDATE_PUBKEY names: {e}")),
+    }
+}
+
 /// Tauri's deb bundler, from the Tauri CLI in the UI's packages, with the CLI placed beside the app.
 fn desktop_deb(built: &Path, out: &Path, release: bool) -> Result<PathBuf, String> {
     let cli = built.join("waymark");
@@ -142,7 +154,8 @@ fn desktop_deb(built: &Path, out: &Path, release: bool) -> Result<PathBuf, Strin
             "active": true,
             "targets": ["deb"],
             "linux": { "deb": { "files": { "/usr/bin/waymark": cli.to_string_lossy() } } }
-        }
+        },
+        "plugins": { "updater": { "pubkey": update_pubkey()? } }
     });
     let mut tauri = Command::new(root().join("ui/node_modules/.bin/tauri"));
     tauri
@@ -223,7 +236,7 @@ pub fn check(packages: &Packages) -> Result<(), String> {
         if !Command::new("getent").args(["passwd", CLINIC_USER]).status().is_ok_and(|s| s.success()) {
             return Err("the package made no waymark-clinic account".into());
         }
-        run_clinic_as_its_unit(&unit, &scratch)
+        run_clinic_as_its_unit(&unit, &scratch, &packages.desktop)
     })();
     let mut purge = as_root("dpkg");
     purge.args(["--purge", DESKTOP_PACKAGE, "waymark-clinic"]);
@@ -285,7 +298,55 @@ fn as_clinic(passphrase: &Path) -> Command {
     cmd
 }
 
-fn run_clinic_as_its_unit(unit: &str, scratch: &Path) -> Result<(), String> {
+/// Runs an installed `waymark-clinic` command as the clinic's account: its words, or why not.
+type ClinicCommand<'a> = dyn Fn(&[&str], &str) -> Result<String, String> + 'a;
+
+/// Signs the app package just built with a key made here by Tauri's own
+/// signer, as a release is signed, and publishes it on the installed clinic
+/// as its administrator would, the clinic checking the signature against the key.
+fn publish_an_update(own: &Path, desktop_deb: &Path, clinic: &ClinicCommand<'_>) -> Result<(), String> {
+    let release = own.join("release");
+    std::fs::create_dir_all(&release).map_err(|e| e.to_string())?;
+    let deb = release.join("waymark.deb");
+    std::fs::copy(desktop_deb, &deb).map_err(|e| format!("copy the app package: {e}"))?;
+    let signer = root().join("ui/node_modules/.bin/tauri");
+    let mut generate = Command::new(&signer);
+    generate.current_dir(&release).args(["signer", "generate", "--ci", "-p", "", "-w", "update.key"]);
+    status(generate, "tauri signer generate: an update key")?;
+    let mut sign = Command::new(&signer);
+    sign.current_dir(&release).args(["signer", "sign", "-f", "update.key", "-p", "", "waymark.deb"]);
+    status(sign, "tauri signer sign: the app package")?;
+    std::fs::remove_file(release.join("update.key")).map_err(|e| e.to_string())?;
+    give_to_clinic(&release)?;
+    let path = |name: &str| release.join(name).to_string_lossy().into_owned();
+    let published = clinic(
+        &[
+            "updates",
+            "publish",
+            "--target",
+            &format!("linux-{}", std::env::consts::ARCH),
+            "--version",
+            "99.0.0",
+            "--file",
+            &path("waymark.deb"),
+            "--signature",
+            &path("waymark.deb.sig"),
+            "--public-key",
+            &path("update.key.pub"),
+        ],
+        "publish a locally built, locally signed update",
+    )?;
+    // Coreutils' digest of the package as built, to compare with what the clinic keeps.
+    let sum = Command::new("sha256sum").arg(desktop_deb).output().map_err(|e| format!("sha256sum: {e}"))?;
+    let digest = String::from_utf8_lossy(&sum.stdout).split_whitespace().next().unwrap_or_default().to_owned();
+    let listed = clinic(&["updates", "list"], "list the clinic's updates")?;
+    if !published.contains("its signature holds") || !listed.contains("99.0.0") || !listed.contains(&digest) {
+        return Err(format!("the clinic did not take the signed update as built: {published} {listed}"));
+    }
+    Ok(())
+}
+
+fn run_clinic_as_its_unit(unit: &str, scratch: &Path, desktop_deb: &Path) -> Result<(), String> {
     // Where systemd would put the credential: root's file, readable by the
     // service's group only, in a folder of its own (inside the state folder:
     // the build's folders may be closed to the account).
@@ -364,7 +425,7 @@ fn run_clinic_as_its_unit(unit: &str, scratch: &Path) -> Result<(), String> {
         if !status_text.contains("devices: 1 active") {
             return Err(format!("the clinic does not list the enrolled laptop: {status_text}"));
         }
-        Ok(())
+        publish_an_update(own, desktop_deb, &clinic)
     })();
     let _ = as_root("pkill").args(["-u", CLINIC_USER, "waymark-clinic"]).status();
     let _ = server.wait();

@@ -21,7 +21,7 @@ pub use error::{DeskError, Result};
 pub use printing::{PrintDone, PrintForm, PrintPreview};
 pub use reporting::ReturnSaved;
 pub use strength::{passphrase_strength, rate_passphrase, Strength};
-pub use syncing::SyncView;
+pub use syncing::{SyncView, UpdateSource};
 pub use views::*;
 pub use waymark_domain::access::{AccessItem, AccessRequest, AccessReview, AccessSubject};
 pub use waymark_domain::report::{Quarter, QuarterlyReturn};

@@ -187,6 +187,17 @@ impl Desk {
         })
     }
 
+    /// Where this laptop asks for app updates: its clinic, reached with the
+    /// same certificate check as a sync. `None` before it is enrolled.
+    pub fn update_source(&self) -> Result<Option<UpdateSource>> {
+        let link = self.with_vault(|v| Ok(v.sync_link()?))?;
+        let Some(link) = link else { return Ok(None) };
+        let tls = waymark_sync::tls_config(link.fingerprint.as_deref()).map_err(|_| {
+            DeskError::new(ErrorCode::NotEnrolled, "This laptop's clinic link is damaged; enrol again.")
+        })?;
+        Ok(Some(UpdateSource { check_url: waymark_sync::update_check_url(&link.url), tls }))
+    }
+
     /// Enrols with the code from the clinic administrator, then syncs.
     pub fn sync_enrol(&self, code: String) -> Result<SyncView> {
         self.register(code, waymark_sync::enrol)
@@ -271,4 +282,12 @@ impl Desk {
 /// runtime, where the blocking HTTP client refuses to start.
 fn off_async<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     std::thread::scope(|scope| scope.spawn(work).join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// Where and how the app's updater reaches the clinic.
+pub struct UpdateSource {
+    /// The check's address, with Tauri's updater's placeholders.
+    pub check_url: String,
+    /// The clinic's certificate pin, as the sync checks it.
+    pub tls: rustls::ClientConfig,
 }

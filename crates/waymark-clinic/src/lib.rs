@@ -23,6 +23,8 @@ pub mod retention;
 pub mod server;
 pub mod signin;
 pub mod store;
+#[cfg(feature = "test-kit")]
+pub mod test_kit;
 pub mod text_guard;
 pub mod updates;
 pub mod workspace;

@@ -116,6 +116,8 @@ error_codes! {
         UnknownStaff = "unknown_staff",
         Unsigned = "unsigned",
         UnsupportedVersion = "unsupported_version",
+        UpdateFailed = "update_failed",
+        UpdateUnverified = "update_unverified",
         VaultInUse = "vault_in_use",
         WeakPassphrase = "weak_passphrase",
         Wiped = "wiped",

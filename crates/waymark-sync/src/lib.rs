@@ -10,4 +10,4 @@ mod transport;
 
 pub use engine::{enrol, export_bundle, rejoin, sync_once, upward_header, SyncReport, VaultAccess, PUSH_BATCH_OPS};
 pub use error::SyncError;
-pub use transport::Https;
+pub use transport::{tls_config, update_check_url, Https};

@@ -83,26 +83,8 @@ impl Https {
     }
 
     pub fn new(url: &str, fingerprint: Option<&str>) -> Result<Self, SyncError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(|_| SyncError::WrongServer)?;
-        let config = match fingerprint {
-            Some(hex_pin) => {
-                let bytes = hex::decode(hex_pin).map_err(|_| SyncError::NotEnrolled)?;
-                let fingerprint: [u8; 32] = bytes.as_slice().try_into().map_err(|_| SyncError::NotEnrolled)?;
-                builder
-                    .dangerous()
-                    .with_custom_certificate_verifier(Arc::new(Pinned { fingerprint, provider }))
-                    .with_no_client_auth()
-            }
-            None => {
-                let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-                builder.with_root_certificates(roots).with_no_client_auth()
-            }
-        };
         let client = reqwest::blocking::Client::builder()
-            .tls_backend_preconfigured(config)
+            .tls_backend_preconfigured(tls_config(fingerprint)?)
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
             .build()
@@ -155,6 +137,40 @@ impl Https {
             status,
         })
     }
+}
+
+/// How a laptop checks the clinic's certificate: the pin from its enrolment
+/// code, or the usual roots for a CA-issued one. The sync client and the app
+/// updater's client both use it, so updates come only from the enrolled clinic.
+pub fn tls_config(fingerprint: Option<&str>) -> Result<rustls::ClientConfig, SyncError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|_| SyncError::WrongServer)?;
+    Ok(match fingerprint {
+        Some(hex_pin) => {
+            let bytes = hex::decode(hex_pin).map_err(|_| SyncError::NotEnrolled)?;
+            let fingerprint: [u8; 32] = bytes.as_slice().try_into().map_err(|_| SyncError::NotEnrolled)?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(Pinned { fingerprint, provider }))
+                .with_no_client_auth()
+        }
+        None => {
+            let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+            builder.with_root_certificates(roots).with_no_client_auth()
+        }
+    })
+}
+
+/// The address Tauri's updater asks the clinic at `base` for a newer app:
+/// the protocol's route with the updater's own placeholders, its
+/// `{{target}}-{{arch}}` naming the platform as `UpdateTarget` does.
+pub fn update_check_url(base: &str) -> String {
+    let path = waymark_protocol::messages::PATH_UPDATE_CHECK
+        .replace("{target}", "{{target}}-{{arch}}")
+        .replace("{current_version}", "{{current_version}}");
+    format!("{}{path}", base.trim_end_matches('/'))
 }
 
 fn classify(error: reqwest::Error) -> SyncError {

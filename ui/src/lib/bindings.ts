@@ -58,6 +58,13 @@ export const commands = {
 	resolveConflict: (id: string, keep: Resolution) => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("resolve_conflict", { id, keep })),
 	dismissProblem: (id: number, reason: string) => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("dismiss_problem", { id, reason })),
 	retryProblem: (id: number) => typedError<SyncView_Serialize, DeskError_Serialize>(__TAURI_INVOKE("retry_problem", { id })),
+	/**
+	 *  Asks the clinic, after a sync, whether it offers a newer app. Nothing is
+	 *  fetched or installed until the advocate says so (`update_install`).
+	 */
+	updateCheck: () => typedError<UpdateInfo_Serialize | null, DeskError_Serialize>(__TAURI_INVOKE("update_check")),
+	/**  Installs the update the last check found, once its signature holds, and restarts. */
+	updateInstall: () => typedError<null, DeskError_Serialize>(__TAURI_INVOKE("update_install")),
 };
 
 /* Types */
@@ -832,11 +839,11 @@ export type DueItem_Serialize = {
 
 export type ErrorCode = ErrorCode_Serialize | ErrorCode_Deserialize;
 
-export type ErrorCode_Deserialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "case_erased" | "case_held" | "clash" | "confirm_refused" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_due" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "op_log_broken" | "out_of_order" | "meeting_closed" | "rate_limited" | "referral_decided" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
+export type ErrorCode_Deserialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "case_erased" | "case_held" | "clash" | "confirm_refused" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_due" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "op_log_broken" | "out_of_order" | "meeting_closed" | "rate_limited" | "referral_decided" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "update_failed" | "update_unverified" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
 /**  A code from a newer clinic that this build does not know. */
 string;
 
-export type ErrorCode_Serialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "case_erased" | "case_held" | "clash" | "confirm_refused" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_due" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "op_log_broken" | "out_of_order" | "meeting_closed" | "rate_limited" | "referral_decided" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
+export type ErrorCode_Serialize = "ack_stalled" | "address_in_text" | "advocate_mismatch" | "already_enrolled" | "already_exists" | "already_unlocked" | "ambiguous_reference" | "audit_broken" | "backup_corrupt" | "backup_excessive_work" | "backup_not_for_you" | "bad_age_key" | "bad_device_id" | "bad_enrolment_code" | "bad_key" | "bad_request" | "bad_sequence" | "bad_signature" | "case_erased" | "case_held" | "clash" | "confirm_refused" | "csrf_refused" | "cursor_ahead" | "database" | "database_unreadable" | "device_known" | "discreet_unsafe" | "duplicate" | "enrolment_refused" | "file_exists" | "forbidden" | "forged_receipt" | "forged_wipe" | "header_mismatch" | "identity_changed" | "immutable" | "internal" | "invalid" | "io" | "key_file_corrupt" | "key_file_excessive_work" | "key_mismatch" | "locked" | "log_diverged" | "malformed" | "newer_schema" | "no_preview" | "no_recovery_recipient" | "no_safety_plan" | "no_vault" | "not_due" | "not_enrolled" | "not_found" | "not_quarantined" | "offline" | "op_log_broken" | "out_of_order" | "meeting_closed" | "rate_limited" | "referral_decided" | "release_refused" | "replayed" | "revoked" | "setup" | "sign_in_refused" | "signed_out" | "staff_inactive" | "staff_known" | "stale_request" | "store" | "template_error" | "template_unreadable" | "timeout" | "too_large" | "too_many_ops" | "too_soon" | "unconfirmed_device" | "undecryptable" | "unknown_device" | "unknown_staff" | "unsigned" | "unsupported_version" | "update_failed" | "update_unverified" | "vault_in_use" | "weak_passphrase" | "wiped" | "wrong_passphrase" | "wrong_recovery_identity" | "wrong_server" | 
 /**  A code from a newer clinic that this build does not know. */
 "unrecognised";
 
@@ -2063,6 +2070,21 @@ export type Timeline = {
 
 /**  Stalker typology (Mullen et al., 1999), set by the clinic. */
 export type Typology = "rejected" | "intimacy_seeking" | "incompetent_suitor" | "resentful" | "predatory";
+
+/**  What the advocate is asked about. */
+export type UpdateInfo = UpdateInfo_Serialize | UpdateInfo_Deserialize;
+
+/**  What the advocate is asked about. */
+export type UpdateInfo_Deserialize = {
+	version: string,
+	notes?: string | null,
+};
+
+/**  What the advocate is asked about. */
+export type UpdateInfo_Serialize = {
+	version: string,
+	notes: string | null,
+};
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
 

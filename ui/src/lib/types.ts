@@ -22,6 +22,7 @@ export type DocumentKind = B.DocumentKind;
 export type PrintPreview = B.PrintPreview;
 export type PrintDone = B.PrintDone;
 export type SyncView = B.SyncView_Serialize;
+export type UpdateInfo = B.UpdateInfo_Serialize;
 export type Conflict = B.Conflict_Serialize;
 export type Problem = B.Problem_Serialize;
 export type ThisWeek = B.ThisWeek_Serialize;
