@@ -342,22 +342,29 @@ pub async fn update_check(
     let Some(key) = crate::updates::release_key(&app) else { return Ok(None) };
     let Some(source) = desk.update_source()? else { return Ok(None) };
     let found = crate::updates::check(&app, source, &key).await?;
-    let info = found
-        .as_ref()
-        .map(|update| crate::updates::UpdateInfo { version: update.version.clone(), notes: update.body.clone() });
+    let info = found.as_ref().map(crate::updates::UpdateInfo::of);
     if let Ok(mut slot) = pending.0.lock() {
         *slot = found;
     }
     Ok(info)
 }
 
-/// Installs the update the last check found, once its signature holds, and restarts.
+/// Installs the update the advocate was shown (`version`), once its
+/// signature holds, and restarts. A different one found since is not installed.
 #[tauri::command]
 #[specta::specta]
-pub async fn update_install(app: tauri::AppHandle, pending: State<'_, crate::updates::PendingUpdate>) -> Reply<()> {
-    let update = pending.0.lock().ok().and_then(|mut slot| slot.take()).ok_or_else(|| {
-        DeskError::new(waymark_domain::codes::ErrorCode::NotFound, "No update is waiting. Sync first, then try again.")
-    })?;
+pub async fn update_install(
+    app: tauri::AppHandle,
+    pending: State<'_, crate::updates::PendingUpdate>,
+    version: String,
+) -> Reply<()> {
+    let update =
+        pending.0.lock().ok().and_then(|mut slot| slot.take()).filter(|u| u.version == version).ok_or_else(|| {
+            DeskError::new(
+                waymark_domain::codes::ErrorCode::NotFound,
+                "That update is no longer waiting. Sync again to see what your clinic offers.",
+            )
+        })?;
     crate::updates::install(&app, update).await
 }
 

@@ -2,8 +2,9 @@
 //! own clinic (pinned as the sync pins it), shows the advocate what is on
 //! offer, and installs only when asked, and only bytes whose minisign
 //! signature holds under the key built into this app: `Update::download`
-//! checks it, `Update::install` does not, so install is only ever handed
-//! what `fetch_verified` returned.
+//! checks it (and, in this plugin version, `install` again), and `install`
+//! is only ever handed what `fetch_verified` returned. The file is fetched
+//! only from the clinic's own address, without redirects, within a time limit.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -12,11 +13,33 @@ use tauri_plugin_updater::{Update, UpdaterExt};
 use waymark_app::{DeskError, UpdateSource};
 use waymark_domain::codes::ErrorCode;
 
+/// How long fetching an update may take before it is given up.
+const DOWNLOAD_LIMIT: Duration = Duration::from_secs(600);
+/// The most of the clinic's notes shown to the advocate.
+const NOTES_SHOWN: usize = 500;
+
 /// What the advocate is asked about.
 #[derive(Debug, Clone, serde::Serialize, specta::Type)]
 pub struct UpdateInfo {
     pub version: String,
+    /// The clinic's words about the release, as plain text, shortened.
     pub notes: Option<String>,
+}
+
+impl UpdateInfo {
+    pub fn of(update: &Update) -> Self {
+        // The clinic wrote these: no control or invisible formatting characters, and not at length.
+        let notes = update.body.as_deref().map(|notes| {
+            notes
+                .chars()
+                .filter(|c| {
+                    !(c.is_control() || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'))
+                })
+                .take(NOTES_SHOWN)
+                .collect::<String>()
+        });
+        UpdateInfo { version: update.version.clone(), notes: notes.filter(|n| !n.trim().is_empty()) }
+    }
 }
 
 /// The update found by the last check, until the advocate installs it.
@@ -73,13 +96,28 @@ pub async fn check<R: Runtime>(
     let updater = app
         .updater_builder()
         .pubkey(key)
-        .endpoints(vec![url])
+        .endpoints(vec![url.clone()])
         .map_err(refused)?
-        .configure_client(move |client| client.tls_backend_preconfigured(tls.clone()))
-        .timeout(Duration::from_secs(300))
+        .configure_client(move |client| {
+            client.tls_backend_preconfigured(tls.clone()).redirect(reqwest::redirect::Policy::none())
+        })
+        .timeout(Duration::from_secs(60))
         .build()
         .map_err(refused)?;
-    updater.check().await.map_err(refused)
+    let Some(mut update) = updater.check().await.map_err(refused)? else { return Ok(None) };
+    // The file comes from the clinic this laptop enrolled with, its own file route, nowhere else.
+    let from_clinic = update.download_url.origin() == url.origin()
+        && update.download_url.path().starts_with("/v1/updates/")
+        && update.download_url.path().ends_with("/file");
+    if !from_clinic {
+        tracing::warn!("the clinic offered an update from another address; not fetched");
+        return Err(DeskError::new(
+            ErrorCode::UpdateUnverified,
+            "The clinic offered an update from another address, so nothing was fetched. Tell your clinic's administrator.",
+        ));
+    }
+    update.timeout = Some(DOWNLOAD_LIMIT);
+    Ok(Some(update))
 }
 
 /// The update's bytes, once their signature holds under the built-in key.
@@ -87,7 +125,7 @@ pub async fn fetch_verified(update: &Update) -> Result<Vec<u8>, DeskError> {
     update.download(|_, _| {}, || {}).await.map_err(refused)
 }
 
-/// Fetches, checks and installs, then restarts into the new version.
+/// Fetches, checks and installs the update the advocate was shown, then restarts into it.
 pub async fn install<R: Runtime>(app: &AppHandle<R>, update: Update) -> Result<(), DeskError> {
     let bytes = fetch_verified(&update).await?;
     update.install(bytes).map_err(refused)?;

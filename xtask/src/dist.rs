@@ -138,12 +138,25 @@ fn du_kib(dir: &Path) -> Result<u64, String> {
 /// of the `.pub` file `tauri signer generate` wrote (its private half stays
 /// with whoever signs releases). Unset, the app never looks for updates.
 fn update_pubkey() -> Result<String, String> {
-    match std::env::var_os("WAYMARK_UPDATE_PUBKEY") {
-        None => Ok(String::new()),
-        Some(path) => std::fs::read_to_string(&path)
-            .map(|key| key.trim().to_owned())
-            .map_err(|e| format!("read the update key WAYMARK_UPDATE_PUBKEY names: {e}")),
+    let Some(path) = std::env::var_os("WAYMARK_UPDATE_PUBKEY") else { return Ok(String::new()) };
+    let key = std::fs::read_to_string(&path)
+        .map(|key| key.trim().to_owned())
+        .map_err(|e| format!("read the update key WAYMARK_UPDATE_PUBKEY names: {e}"))?;
+    // The private key built into every app would let anyone sign updates: only a public one is taken.
+    let mut decode = Command::new("base64");
+    decode.arg("-d").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = decode.spawn().map_err(|e| format!("base64: {e}"))?;
+    if let Some(mut input) = child.stdin.take() {
+        std::io::Write::write_all(&mut input, key.as_bytes()).map_err(|e| format!("base64: {e}"))?;
     }
+    let text = child.wait_with_output().map_err(|e| format!("base64: {e}"))?.stdout;
+    let first_line = String::from_utf8_lossy(&text).lines().next().unwrap_or_default().to_owned();
+    if !first_line.contains("minisign public key") {
+        return Err(
+            "WAYMARK_UPDATE_PUBKEY must name the .pub file `tauri signer generate` wrote, never the private key".into(),
+        );
+    }
+    Ok(key)
 }
 
 /// Tauri's deb bundler, from the Tauri CLI in the UI's packages, with the CLI placed beside the app.

@@ -234,9 +234,10 @@ enum UpdatesAction {
         /// The .sig file `tauri signer sign` wrote beside it.
         #[arg(long)]
         signature: PathBuf,
-        /// The app's update public key (.pub): checked here too before anything is offered.
+        /// The app's update public key (.pub): the signature is checked here too
+        /// before anything is offered, so laptops are never offered a file they would refuse.
         #[arg(long)]
-        public_key: Option<PathBuf>,
+        public_key: PathBuf,
         /// What the advocate is told about the release.
         #[arg(long)]
         notes: Option<String>,
@@ -589,17 +590,16 @@ fn run(cli: Cli) -> Result<(), ClinicError> {
                         version: &version,
                         file: &file,
                         signature_file: &signature,
-                        public_key_file: public_key.as_deref(),
+                        public_key_file: Some(&public_key),
                         notes: notes.as_deref(),
                     };
                     let release = releases.publish(&publication, crate::system_now())?;
                     println!(
-                        "published {} {} ({} bytes, sha256 {}){}",
+                        "published {} {} ({} bytes, sha256 {}); its signature holds under the key given",
                         release.target.wire(),
                         release.version,
                         release.size,
-                        release.sha256,
-                        if public_key.is_some() { "; its signature holds under the key given" } else { "" }
+                        release.sha256
                     );
                 }
                 UpdatesAction::List => {

@@ -258,15 +258,36 @@ async fn update_check(
     })
 }
 
-/// The published update's file, as it was published.
+/// Which release a download is for: the offer names it, so a file published
+/// since the laptop's check is not handed out against the old signature.
+#[derive(serde::Deserialize)]
+struct ReleaseQuery {
+    #[serde(default)]
+    sha256: Option<String>,
+}
+
+/// The published update's file, streamed from disk as it was published.
 async fn update_file(
     State(state): State<AppState>,
     axum::extract::Path(target): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<ReleaseQuery>,
 ) -> Result<Response, ClinicError> {
     let target = waymark_protocol::messages::UpdateTarget::from_wire(&target).ok_or(ClinicError::NotFound)?;
     let releases = state.updates.clone().ok_or(ClinicError::NotFound)?;
-    let bytes = blocking(move || releases.file_bytes(target)).await?.ok_or(ClinicError::NotFound)?;
-    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+    let (path, size) =
+        blocking(move || releases.servable(target, query.sha256.as_deref())).await?.ok_or(ClinicError::NotFound)?;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.read(true);
+    // Checked as a regular file just now; a link swapped in since is not followed.
+    #[cfg(unix)]
+    options.custom_flags(libc::O_NOFOLLOW);
+    let file = options.open(&path).await.map_err(|_| ClinicError::NotFound)?;
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    Ok((
+        [(header::CONTENT_TYPE, "application/octet-stream".to_owned()), (header::CONTENT_LENGTH, size.to_string())],
+        body,
+    )
+        .into_response())
 }
 
 async fn not_found() -> Response {

@@ -15,6 +15,19 @@ use waymark_protocol::messages::{UpdateOffer, UpdateTarget, PATH_UPDATE_FILE};
 
 /// The longest release notes the clinic passes on.
 const MAX_NOTES_CHARS: usize = 2000;
+/// The largest installer the clinic serves (a Waymark installer is tens of MiB).
+const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Whether release notes are plain words: no control or invisible formatting
+/// characters (bidirectional overrides, zero-width marks) that could make
+/// them read differently on the laptop than in the command line.
+fn plain_notes(notes: &str) -> bool {
+    notes.chars().count() <= MAX_NOTES_CHARS
+        && !notes.chars().any(|c| {
+            (c.is_control() && c != '\n')
+                || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+        })
+}
 
 /// A release's version: three numbers of at most nine digits, no leading
 /// zeros, no pre-release or build part (`1.4.0`), as the app's own versions
@@ -115,8 +128,7 @@ impl Releases {
         let version = plain_version(p.version)
             .ok_or_else(|| ClinicError::Invalid("--version must be a version such as 1.4.0".into()))?;
         let notes = p.notes.map(str::trim).filter(|n| !n.is_empty());
-        if notes.is_some_and(|n| n.chars().count() > MAX_NOTES_CHARS || n.chars().any(|c| c.is_control() && c != '\n'))
-        {
+        if notes.is_some_and(|n| !plain_notes(n)) {
             return Err(ClinicError::Invalid(format!(
                 "--notes must be plain text of at most {MAX_NOTES_CHARS} characters"
             )));
@@ -124,8 +136,11 @@ impl Releases {
         let signature = std::fs::read_to_string(p.signature_file).map_err(io("read the signature file"))?;
         signature_text(&signature)?;
         let bytes = std::fs::read(p.file).map_err(io("read the update file"))?;
-        if bytes.is_empty() {
-            return Err(ClinicError::Invalid("the update file is empty".into()));
+        if bytes.is_empty() || bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(ClinicError::Invalid(format!(
+                "the update file must hold something and at most {} MiB",
+                MAX_FILE_BYTES >> 20
+            )));
         }
         if let Some(key_file) = p.public_key_file {
             let key = std::fs::read_to_string(key_file).map_err(io("read the public key file"))?;
@@ -192,32 +207,55 @@ impl Releases {
         if published <= current {
             return Ok(None);
         }
+        // The manifest may have been edited by hand: its notes are checked again.
+        let notes = release.notes.filter(|n| plain_notes(n));
         Ok(Some(UpdateOffer {
             version: release.version,
-            notes: release.notes,
+            notes,
             pub_date: release.published_at,
-            url: format!("{base}{}", PATH_UPDATE_FILE.replace("{target}", target.wire())),
+            // Naming the release, so a file published between a laptop's
+            // check and its download is not handed out with the old signature.
+            url: format!("{base}{}?sha256={}", PATH_UPDATE_FILE.replace("{target}", target.wire()), release.sha256),
             signature: release.signature,
         }))
     }
 
-    /// The published file's bytes, if its manifest still names it.
-    pub fn file_bytes(&self, target: UpdateTarget) -> Result<Option<Vec<u8>>, ClinicError> {
+    /// Where the published file is and its size, if its manifest still names
+    /// it (and, when `release_sha256` is given, names that release), and it is
+    /// a regular file of the size published. It is served as a stream, so a
+    /// download holds a small buffer, not the file; the laptop checks the
+    /// signature of what it receives whatever the clinic serves.
+    pub fn servable(
+        &self,
+        target: UpdateTarget,
+        release_sha256: Option<&str>,
+    ) -> Result<Option<(PathBuf, u64)>, ClinicError> {
         let Some(release) = self.release(target)? else { return Ok(None) };
-        let bytes = std::fs::read(self.file(target)).map_err(io("read a release's file"))?;
-        // A file swapped on disk after publication is not served as the release.
-        if hex::encode(Sha256::digest(&bytes)) != release.sha256 {
-            tracing::warn!(target = target.wire(), "a release's file no longer matches what was published; not served");
+        if release_sha256.is_some_and(|wanted| wanted != release.sha256) {
             return Ok(None);
         }
-        Ok(Some(bytes))
+        let path = self.file(target);
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io("read a release's file")(e)),
+        };
+        // Not a link (to a device, or another file), nor a file changed in size since.
+        if !meta.file_type().is_file() || meta.len() != release.size || meta.len() > MAX_FILE_BYTES {
+            tracing::warn!(target = target.wire(), "a release's file is not what was published; not served");
+            return Ok(None);
+        }
+        Ok(Some((path, meta.len())))
     }
 }
 
 /// Writes `bytes` to a sibling temporary file, syncs it and renames it over `path`.
 fn replace(path: &Path, bytes: &[u8]) -> Result<(), ClinicError> {
     use std::io::Write;
-    let temporary = path.with_extension("partial");
+    // Its own temporary name: the file's and the manifest's must not meet.
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".partial");
+    let temporary = PathBuf::from(temporary);
     let mut file = std::fs::File::create(&temporary).map_err(io("write a release"))?;
     file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io("write a release"))?;
     std::fs::rename(&temporary, path).map_err(io("write a release"))
@@ -266,10 +304,15 @@ mod tests {
 
         let offer = releases.offer(UpdateTarget::LinuxX86_64, "0.1.0", "https://clinic:8443").unwrap().unwrap();
         assert_eq!(offer.version, "0.2.0");
-        assert_eq!(offer.url, "https://clinic:8443/v1/updates/linux-x86_64/file");
+        assert!(offer.url.starts_with("https://clinic:8443/v1/updates/linux-x86_64/file?sha256="), "{}", offer.url);
         // The laptop gets the builder's signature unchanged, and it holds for the file served.
         assert_eq!(offer.signature, signature);
-        let served = releases.file_bytes(UpdateTarget::LinuxX86_64).unwrap().unwrap();
+        let named = offer.url.split_once("?sha256=").unwrap().1;
+        let (path, size) = releases.servable(UpdateTarget::LinuxX86_64, Some(named)).unwrap().unwrap();
+        let served = std::fs::read(path).unwrap();
+        assert_eq!((served.len() as u64, &served), (size, &bytes));
+        // Another release's name finds nothing: the laptop would not get bytes its signature does not cover.
+        assert!(releases.servable(UpdateTarget::LinuxX86_64, Some(&"0".repeat(64))).unwrap().is_none());
         assert!(signature_holds(&served, &offer.signature, &key).unwrap());
         // Nothing for a laptop already there or ahead, or on another platform.
         assert!(releases.offer(UpdateTarget::LinuxX86_64, "0.2.0", "https://c").unwrap().is_none());
@@ -282,9 +325,18 @@ mod tests {
             );
         }
 
-        // A file changed on disk after publication is not served as the release.
+        // A file changed in size on disk after publication is not served as the release.
         std::fs::write(releases.file(UpdateTarget::LinuxX86_64), b"something else").unwrap();
-        assert!(releases.file_bytes(UpdateTarget::LinuxX86_64).unwrap().is_none());
+        assert!(releases.servable(UpdateTarget::LinuxX86_64, None).unwrap().is_none());
+        #[cfg(unix)]
+        {
+            // Nor is a link put in its place, even to a file of the right size.
+            let file = releases.file(UpdateTarget::LinuxX86_64);
+            std::fs::remove_file(&file).unwrap();
+            std::fs::write(dir.path().join("elsewhere"), &bytes).unwrap();
+            std::os::unix::fs::symlink(dir.path().join("elsewhere"), &file).unwrap();
+            assert!(releases.servable(UpdateTarget::LinuxX86_64, None).unwrap().is_none());
+        }
 
         assert!(releases.withdraw(UpdateTarget::LinuxX86_64).unwrap());
         assert!(releases.offer(UpdateTarget::LinuxX86_64, "0.1.0", "https://c").unwrap().is_none());

@@ -63,8 +63,11 @@ export const commands = {
 	 *  fetched or installed until the advocate says so (`update_install`).
 	 */
 	updateCheck: () => typedError<UpdateInfo_Serialize | null, DeskError_Serialize>(__TAURI_INVOKE("update_check")),
-	/**  Installs the update the last check found, once its signature holds, and restarts. */
-	updateInstall: () => typedError<null, DeskError_Serialize>(__TAURI_INVOKE("update_install")),
+	/**
+	 *  Installs the update the advocate was shown (`version`), once its
+	 *  signature holds, and restarts. A different one found since is not installed.
+	 */
+	updateInstall: (version: string) => typedError<null, DeskError_Serialize>(__TAURI_INVOKE("update_install", { version })),
 };
 
 /* Types */
@@ -2077,12 +2080,14 @@ export type UpdateInfo = UpdateInfo_Serialize | UpdateInfo_Deserialize;
 /**  What the advocate is asked about. */
 export type UpdateInfo_Deserialize = {
 	version: string,
+	/**  The clinic's words about the release, as plain text, shortened. */
 	notes?: string | null,
 };
 
 /**  What the advocate is asked about. */
 export type UpdateInfo_Serialize = {
 	version: string,
+	/**  The clinic's words about the release, as plain text, shortened. */
 	notes: string | null,
 };
 
