@@ -32,9 +32,7 @@ impl UpdateInfo {
         let notes = update.body.as_deref().map(|notes| {
             notes
                 .chars()
-                .filter(|c| {
-                    !(c.is_control() || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'))
-                })
+                .filter(|c| waymark_protocol::messages::shown_in_notes(*c) && *c != '\n')
                 .take(NOTES_SHOWN)
                 .collect::<String>()
         });

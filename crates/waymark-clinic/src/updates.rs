@@ -22,11 +22,7 @@ const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 /// characters (bidirectional overrides, zero-width marks) that could make
 /// them read differently on the laptop than in the command line.
 fn plain_notes(notes: &str) -> bool {
-    notes.chars().count() <= MAX_NOTES_CHARS
-        && !notes.chars().any(|c| {
-            (c.is_control() && c != '\n')
-                || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
-        })
+    notes.chars().count() <= MAX_NOTES_CHARS && notes.chars().all(waymark_protocol::messages::shown_in_notes)
 }
 
 /// A release's version: three numbers of at most nine digits, no leading

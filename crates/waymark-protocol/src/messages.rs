@@ -202,6 +202,16 @@ impl UpdateTarget {
     }
 }
 
+/// Whether a character may stand in an update's notes, which the clinic's
+/// administrator writes and an advocate reads: no control characters but a
+/// line break, and none of the invisible ones that reorder or hide text
+/// (bidirectional overrides and isolates, zero-width marks). The clinic
+/// refuses notes with others; the laptop drops them.
+pub fn shown_in_notes(c: char) -> bool {
+    !((c.is_control() && c != '\n')
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'))
+}
+
 /// An app update the clinic offers: Tauri's updater's "dynamic" answer.
 /// `signature` is the minisign signature (base64 of its text) the laptop's
 /// updater checks the downloaded file against its built-in key before it
@@ -214,4 +224,18 @@ pub struct UpdateOffer {
     pub pub_date: DateTime<Utc>,
     pub url: String,
     pub signature: String,
+}
+
+#[cfg(test)]
+mod notes_tests {
+    use super::shown_in_notes;
+
+    #[test]
+    fn notes_keep_words_and_line_breaks_and_lose_what_hides_or_reorders_text() {
+        // A right-to-left override can make "gpj.exe" read as "exe.jpg"; a zero-width space hides a word's break.
+        for hidden in ['\u{202E}', '\u{2066}', '\u{200B}', '\u{FEFF}', '\t', '\r', '\u{7}'] {
+            assert!(!shown_in_notes(hidden), "{hidden:?} was allowed");
+        }
+        assert!("Safer printouts.\nFixes the footer — 2 pages, £0.".chars().all(shown_in_notes));
+    }
 }
