@@ -99,7 +99,7 @@ impl std::fmt::Debug for Clinic {
     }
 }
 
-fn setup(what: &str) -> impl Fn(std::io::Error) -> ClinicError + '_ {
+pub(crate) fn setup(what: &str) -> impl Fn(std::io::Error) -> ClinicError + '_ {
     move |e| ClinicError::Setup(format!("{what}: {}", e.kind()))
 }
 

@@ -6,6 +6,7 @@
 //! installs anything, so the clinic is trusted with availability only: a
 //! file it changed, or one never signed, is refused on the laptop.
 
+use crate::identity::setup;
 use crate::ClinicError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -69,12 +70,8 @@ pub struct Releases {
     dir: PathBuf,
 }
 
-fn io(what: &'static str) -> impl Fn(std::io::Error) -> ClinicError {
-    move |e| ClinicError::Setup(format!("{what}: {}", e.kind()))
-}
-
-/// The signature's text from a `.sig` file: base64 of a minisign signature.
-fn signature_text(encoded: &str) -> Result<String, ClinicError> {
+/// The signature in a `.sig` file: base64 of a minisign signature's text.
+fn signature(encoded: &str) -> Result<minisign_verify::Signature, ClinicError> {
     use base64::Engine;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
@@ -82,8 +79,7 @@ fn signature_text(encoded: &str) -> Result<String, ClinicError> {
     let text = String::from_utf8(bytes)
         .map_err(|_| ClinicError::Invalid("the signature file is not a Tauri updater signature".into()))?;
     minisign_verify::Signature::decode(&text)
-        .map_err(|_| ClinicError::Invalid("the signature file does not hold a minisign signature".into()))?;
-    Ok(text)
+        .map_err(|_| ClinicError::Invalid("the signature file does not hold a minisign signature".into()))
 }
 
 fn public_key(encoded: &str) -> Result<minisign_verify::PublicKey, ClinicError> {
@@ -95,13 +91,6 @@ fn public_key(encoded: &str) -> Result<minisign_verify::PublicKey, ClinicError> 
         .ok_or_else(|| ClinicError::Invalid("the public key file is not a Tauri updater key (base64)".into()))?;
     minisign_verify::PublicKey::decode(&text)
         .map_err(|_| ClinicError::Invalid("the public key file does not hold a minisign public key".into()))
-}
-
-/// Whether `signature` (as published) signs `bytes` under `key` (the `.pub` file's text).
-pub fn signature_holds(bytes: &[u8], signature: &str, key: &str) -> Result<bool, ClinicError> {
-    let signature = minisign_verify::Signature::decode(&signature_text(signature)?)
-        .map_err(|_| ClinicError::Invalid("unreadable signature".into()))?;
-    Ok(public_key(key)?.verify(bytes, &signature, true).is_ok())
 }
 
 impl Releases {
@@ -129,9 +118,9 @@ impl Releases {
                 "--notes must be plain text of at most {MAX_NOTES_CHARS} characters"
             )));
         }
-        let signature = std::fs::read_to_string(p.signature_file).map_err(io("read the signature file"))?;
-        signature_text(&signature)?;
-        let bytes = std::fs::read(p.file).map_err(io("read the update file"))?;
+        let signature = std::fs::read_to_string(p.signature_file).map_err(setup("read the signature file"))?;
+        let parsed = self::signature(&signature)?;
+        let bytes = std::fs::read(p.file).map_err(setup("read the update file"))?;
         if bytes.is_empty() || bytes.len() as u64 > MAX_FILE_BYTES {
             return Err(ClinicError::Invalid(format!(
                 "the update file must hold something and at most {} MiB",
@@ -139,14 +128,14 @@ impl Releases {
             )));
         }
         if let Some(key_file) = p.public_key_file {
-            let key = std::fs::read_to_string(key_file).map_err(io("read the public key file"))?;
-            if !signature_holds(&bytes, &signature, &key)? {
+            let key = std::fs::read_to_string(key_file).map_err(setup("read the public key file"))?;
+            if public_key(&key)?.verify(&bytes, &parsed, true).is_err() {
                 return Err(ClinicError::Invalid(
                     "the signature does not match this file under this key; nothing was published".into(),
                 ));
             }
         }
-        std::fs::create_dir_all(&self.dir).map_err(io("make the updates folder"))?;
+        std::fs::create_dir_all(&self.dir).map_err(setup("make the updates folder"))?;
         let release = Release {
             target: p.target,
             version: version.to_string(),
@@ -169,7 +158,7 @@ impl Releases {
                 .map(Some)
                 .map_err(|_| ClinicError::Setup(format!("the release for {} is unreadable", target.wire()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io("read a release")(e)),
+            Err(e) => Err(setup("read a release")(e)),
         }
     }
 
@@ -183,12 +172,12 @@ impl Releases {
         let had = match std::fs::remove_file(self.manifest(target)) {
             Ok(()) => true,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-            Err(e) => return Err(io("withdraw a release")(e)),
+            Err(e) => return Err(setup("withdraw a release")(e)),
         };
         match std::fs::remove_file(self.file(target)) {
             Ok(()) => Ok(had),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(had),
-            Err(e) => Err(io("remove a release's file")(e)),
+            Err(e) => Err(setup("remove a release's file")(e)),
         }
     }
 
@@ -234,7 +223,7 @@ impl Releases {
         let meta = match std::fs::symlink_metadata(&path) {
             Ok(meta) => meta,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io("read a release's file")(e)),
+            Err(e) => return Err(setup("read a release's file")(e)),
         };
         // Not a link (to a device, or another file), nor a file changed in size since.
         if !meta.file_type().is_file() || meta.len() != release.size || meta.len() > MAX_FILE_BYTES {
@@ -252,15 +241,20 @@ fn replace(path: &Path, bytes: &[u8]) -> Result<(), ClinicError> {
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(".partial");
     let temporary = PathBuf::from(temporary);
-    let mut file = std::fs::File::create(&temporary).map_err(io("write a release"))?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io("write a release"))?;
-    std::fs::rename(&temporary, path).map_err(io("write a release"))
+    let mut file = std::fs::File::create(&temporary).map_err(setup("write a release"))?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(setup("write a release"))?;
+    std::fs::rename(&temporary, path).map_err(setup("write a release"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// Whether `signature` (as published) signs `bytes` under `key` (the `.pub` file's text).
+    fn signature_holds(bytes: &[u8], encoded: &str, key: &str) -> Result<bool, ClinicError> {
+        Ok(public_key(key)?.verify(bytes, &signature(encoded)?, true).is_ok())
+    }
 
     /// A minisign key pair and a signature made the way `tauri signer` makes
     /// them, by the minisign crate: base64 of the `.pub` and `.sig` texts.
