@@ -74,6 +74,57 @@ pub trait AuthorityView {
     fn case_erased(&mut self, case: Uuid) -> StoreResult<bool>;
 }
 
+/// What a store has already told the judge while storing one batch, so it
+/// asks once per clock node and per case rather than once per op. Neither
+/// answer can change inside the batch's transaction: storing a batch adds no
+/// device and no erasure, and the clock nodes asked about are never the
+/// sender's own, the only origin the batch adds ops for. Record homes and
+/// assignments do change as the batch's ops are stored, so they are asked
+/// each time.
+#[derive(Debug, Default)]
+pub struct BatchMemo {
+    clock_owners: std::collections::HashMap<Uuid, ClockOwner>,
+    erased: std::collections::HashMap<Uuid, bool>,
+}
+
+impl BatchMemo {
+    /// `view`, answering from this memo where it can.
+    pub fn over<'a>(&'a mut self, view: &'a mut dyn AuthorityView) -> Remembering<'a> {
+        Remembering { memo: self, view }
+    }
+}
+
+/// A store's view through a `BatchMemo`.
+pub struct Remembering<'a> {
+    memo: &'a mut BatchMemo,
+    view: &'a mut dyn AuthorityView,
+}
+
+impl AuthorityView for Remembering<'_> {
+    fn record_home(&mut self, record: Uuid) -> StoreResult<Option<RecordHome>> {
+        self.view.record_home(record)
+    }
+    fn assignee_at(&mut self, case: Uuid, hlc: &str) -> StoreResult<Option<String>> {
+        self.view.assignee_at(case, hlc)
+    }
+    fn clock_owner(&mut self, node: Uuid) -> StoreResult<ClockOwner> {
+        if let Some(owner) = self.memo.clock_owners.get(&node) {
+            return Ok(owner.clone());
+        }
+        let owner = self.view.clock_owner(node)?;
+        self.memo.clock_owners.insert(node, owner.clone());
+        Ok(owner)
+    }
+    fn case_erased(&mut self, case: Uuid) -> StoreResult<bool> {
+        if let Some(erased) = self.memo.erased.get(&case) {
+            return Ok(*erased);
+        }
+        let erased = self.view.case_erased(case)?;
+        self.memo.erased.insert(case, erased);
+        Ok(erased)
+    }
+}
+
 /// Whether `op` is about a case the clinic erased: by its own `case_id`, or
 /// by the case of the record it names. Its content is then never kept.
 pub fn of_erased_case(op: &WireOp, view: &mut dyn AuthorityView) -> StoreResult<bool> {
@@ -405,6 +456,75 @@ mod tests {
         view.homes.insert(CASE, RecordHome { case_id: Some(CASE), owner: "ISA01".into() });
         view.assignments.push((CASE, format!("{at:015}-{:010}-{}", 0, Uuid::from_u128(0xC11)), to.into()));
         view
+    }
+
+    /// A view that counts what it is asked.
+    #[derive(Default)]
+    struct Counting {
+        view: View,
+        asked: HashMap<&'static str, usize>,
+    }
+
+    impl AuthorityView for Counting {
+        fn case_erased(&mut self, case: Uuid) -> StoreResult<bool> {
+            *self.asked.entry("erased").or_default() += 1;
+            self.view.case_erased(case)
+        }
+        fn record_home(&mut self, record: Uuid) -> StoreResult<Option<RecordHome>> {
+            *self.asked.entry("home").or_default() += 1;
+            self.view.record_home(record)
+        }
+        fn assignee_at(&mut self, case: Uuid, hlc: &str) -> StoreResult<Option<String>> {
+            *self.asked.entry("assignee").or_default() += 1;
+            self.view.assignee_at(case, hlc)
+        }
+        fn clock_owner(&mut self, node: Uuid) -> StoreResult<ClockOwner> {
+            *self.asked.entry("clock").or_default() += 1;
+            self.view.clock_owner(node)
+        }
+    }
+
+    #[test]
+    fn a_batch_asks_once_per_clock_node_and_case_and_gets_the_same_verdicts() {
+        // Why: the store is asked inside the write lock for every op of a
+        // 2,000-op batch; answers that cannot change within the batch are
+        // asked once, and the verdicts must be the ones asking each time gives.
+        let earlier = Uuid::from_u128(7);
+        let erased_case = Uuid::from_u128(11);
+        let mut base = assigned("ISA01", WALL - 5000);
+        base.devices.insert(earlier, "ISA01".into());
+        base.erased.push(erased_case);
+        let mut ops = Vec::new();
+        for n in 0..6u64 {
+            let mut incident = op("incident", 100 + u128::from(n), OpAction::Create, serde_json::json!({}));
+            incident.hlc = format!("{:015}-{:010}-{earlier}", WALL - 1000 + n, 0);
+            ops.push(incident);
+        }
+        let mut on_erased = op("incident", 200, OpAction::Create, serde_json::json!({}));
+        on_erased.case_id = Some(erased_case);
+        ops.push(on_erased.clone());
+        ops.push(on_erased);
+        let mut counting = Counting { view: base, asked: HashMap::new() };
+        let mut memo = BatchMemo::default();
+        let mut remembered = Vec::new();
+        for op in &ops {
+            let mut view = memo.over(&mut counting);
+            remembered
+                .push((of_erased_case(op, &mut view).unwrap(), judge_authority(op, &sender(None), &mut view).unwrap()));
+        }
+        assert_eq!(counting.asked.get("clock"), Some(&1), "one clock node, asked once: {:?}", counting.asked);
+        assert_eq!(counting.asked.get("erased"), Some(&2), "two cases, each asked once: {:?}", counting.asked);
+        assert!(counting.asked.get("home").is_some_and(|n| *n >= ops.len()), "homes change as ops are stored");
+        let mut fresh = counting.view;
+        let asked_each_time: Vec<_> = ops
+            .iter()
+            .map(|op| {
+                (of_erased_case(op, &mut fresh).unwrap(), judge_authority(op, &sender(None), &mut fresh).unwrap())
+            })
+            .collect();
+        assert_eq!(remembered, asked_each_time);
+        assert_eq!(remembered[0], (false, None), "an op on the sender's earlier clock is accepted");
+        assert!(remembered[7].0, "an op on an erased case is seen as one");
     }
 
     #[test]

@@ -581,9 +581,19 @@ async fn pull(
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
-/// Keeps the clinic's copy of the records up with the feed: after each
-/// stored batch, and every few seconds for changes another process stored
-/// (`import`, the admin command line).
+/// How long the feed must be still before the clinic's copy catches up: a
+/// laptop's push comes as several batches in a row, and applying one while
+/// the next is stored takes a core from the push (the copy is never waited
+/// for; a laptop's acknowledgement is the feed's commit).
+const FEED_QUIET: std::time::Duration = std::time::Duration::from_millis(250);
+/// The furthest the copy falls behind a feed that is never still (many
+/// laptops pushing at once): it catches up then anyway.
+const COPY_MOST_BEHIND: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Keeps the clinic's copy of the records up with the feed: once the feed is
+/// still after a stored batch (`FEED_QUIET`, at most `COPY_MOST_BEHIND`), and
+/// every few seconds for changes another process stored (`import`, the admin
+/// command line).
 async fn follow_feed(projection: Arc<crate::projection::Projection>, store: Arc<dyn ClinicStore>) {
     loop {
         let (copy, feed) = (projection.clone(), store.clone());
@@ -599,7 +609,16 @@ async fn follow_feed(projection: Arc<crate::projection::Projection>, store: Arc<
                 "the clinic's copy of the records could not catch up; will try again"
             ),
         }
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), projection.wait_for_change()).await;
+        if tokio::time::timeout(std::time::Duration::from_secs(5), projection.wait_for_change()).await.is_ok() {
+            let latest = tokio::time::Instant::now() + COPY_MOST_BEHIND;
+            // Each further change restarts the wait for a still feed, up to `latest`.
+            while let Ok(()) = tokio::time::timeout_at(
+                latest.min(tokio::time::Instant::now() + FEED_QUIET),
+                projection.wait_for_change(),
+            )
+            .await
+            {}
+        }
     }
 }
 

@@ -278,10 +278,9 @@ impl WireOp {
             record_id: Uuid,
             case_id: Option<Uuid>,
             action: OpAction,
-            changes: serde_json::Value,
+            changes: CanonicalChanges<'a>,
             schema_version: u32,
         }
-        let changes = serde_json::to_value(&self.changes).unwrap_or_default();
         let canonical = Canonical {
             op_id: self.op_id,
             origin: self.origin,
@@ -293,7 +292,7 @@ impl WireOp {
             record_id: self.record_id,
             case_id: self.case_id,
             action: self.action,
-            changes: waymark_domain::canonical::sorted(&changes),
+            changes: CanonicalChanges(&self.changes),
             schema_version: self.schema_version,
         };
         // Serialising a plain struct to bytes cannot fail.
@@ -303,6 +302,60 @@ impl WireOp {
     /// The content hash of bytes from `canonical_bytes`, so a store serialises once.
     pub fn hash_of(canonical: &[u8]) -> String {
         hex::encode(Sha256::digest(canonical))
+    }
+}
+
+/// An op's `changes` as their JSON object with its keys sorted at every
+/// level, which is how they were hashed when `changes` was untyped JSON,
+/// written straight out rather than through a sorted copy.
+struct CanonicalChanges<'a>(&'a OpChanges);
+
+/// One member of `CanonicalChanges`.
+enum ChangesPart<'a> {
+    Fields(&'a serde_json::Map<String, serde_json::Value>),
+    Heads(&'a std::collections::BTreeMap<String, Vec<String>>),
+    Ids(&'a [String]),
+    Other(&'a serde_json::Value),
+}
+
+impl Serialize for ChangesPart<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use waymark_domain::canonical::{Sorted, SortedMap};
+        match self {
+            ChangesPart::Fields(map) => SortedMap(map).serialize(serializer),
+            // A BTreeMap of string lists is already in sorted order.
+            ChangesPart::Heads(heads) => heads.serialize(serializer),
+            ChangesPart::Ids(ids) => ids.serialize(serializer),
+            ChangesPart::Other(value) => Sorted(value).serialize(serializer),
+        }
+    }
+}
+
+impl Serialize for CanonicalChanges<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        // Every field named, so a field added to `OpChanges` cannot be left out of the hash.
+        let OpChanges { new, old, base, resolves, other } = self.0;
+        let mut parts: std::collections::BTreeMap<&str, ChangesPart<'_>> = std::collections::BTreeMap::new();
+        parts.insert("new", ChangesPart::Fields(new));
+        if let Some(old) = old {
+            parts.insert("old", ChangesPart::Fields(old));
+        }
+        if let Some(base) = base {
+            parts.insert("base", ChangesPart::Heads(base));
+        }
+        if let Some(resolves) = resolves {
+            parts.insert("resolves", ChangesPart::Ids(resolves));
+        }
+        // Flattened keys come after the named ones, so one of the same name wins, as in serde's own output.
+        for (key, value) in other {
+            parts.insert(key, ChangesPart::Other(value));
+        }
+        let mut out = serializer.serialize_map(Some(parts.len()))?;
+        for (key, part) in &parts {
+            out.serialize_entry(key, part)?;
+        }
+        out.end()
     }
 }
 

@@ -2075,6 +2075,7 @@ fn store_batch(
         return Err(ClinicError::OutOfOrder);
     }
     let mut stored = Stored::default();
+    let mut memo = crate::authority::BatchMemo::default();
     for op in ops {
         let text = op.canonical_bytes();
         let hash = tx.sealer.content_hash(&text);
@@ -2087,7 +2088,7 @@ fn store_batch(
             )?;
         let id_taken = tx.exists("SELECT 1 FROM ops WHERE op_id = $1", &[&op.op_id])?;
         // A change to an erased case in a new slot holds its slot and keeps nothing, not even a hash.
-        let erased = crate::authority::of_erased_case(op, tx)?;
+        let erased = crate::authority::of_erased_case(op, &mut memo.over(tx))?;
         if erased && !slot_taken && matches!(origin, Origin::Device { .. }) {
             let kept = tx.sealer.seal(&row::refused(op.origin, seq, op.op_id), &erased_text(op))?;
             tx.execute(
@@ -2154,7 +2155,7 @@ fn store_batch(
                         service,
                         schema: waymark_protocol::SCHEMA_VERSION,
                     };
-                    crate::authority::judge(op, &sender, tx)?
+                    crate::authority::judge(op, &sender, &mut memo.over(tx))?
                 }
             };
             if crate::authority::clock_counts(refusal.as_ref()) {

@@ -24,6 +24,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { name: "0012_erasure", sql: include_str!("migrations/0012_erasure.sql") },
     Migration { name: "0013_subject_access", sql: include_str!("migrations/0013_subject_access.sql") },
     Migration { name: "0014_access_identity", sql: include_str!("migrations/0014_access_identity.sql") },
+    Migration { name: "0015_op_kinds", sql: include_str!("migrations/0015_op_kinds.sql") },
 ];
 
 /// The page cache holds the largest batch the limits allow (16 MiB of ops)
@@ -367,8 +368,8 @@ fn append_to_feed(
     hash: &str,
     at: &str,
 ) -> StoreResult<()> {
-    tx.prepare_cached("INSERT INTO ops (op_id, origin, seq, case_id, content_hash, op, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
-        .execute(params![op.op_id.to_string(), op.origin.to_string(), to_i64(op.seq), op.case_id.map(|c| c.to_string()), hash, text, at])?;
+    tx.prepare_cached("INSERT INTO ops (op_id, origin, seq, case_id, kind, content_hash, op, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?
+        .execute(params![op.op_id.to_string(), op.origin.to_string(), to_i64(op.seq), op.case_id.map(|c| c.to_string()), op.kind, hash, text, at])?;
     let position = tx.last_insert_rowid();
     let (home, assignment) = crate::authority::learned(op, origin);
     tx.prepare_cached("INSERT OR IGNORE INTO record_homes (record_id, case_id, owner) VALUES (?1, ?2, ?3)")?
@@ -838,6 +839,7 @@ impl ClinicStore for SqliteStore {
             return Err(ClinicError::OutOfOrder);
         }
         let mut stored = Stored::default();
+        let mut memo = crate::authority::BatchMemo::default();
         for op in ops {
             let text = op.canonical_bytes();
             let hash = WireOp::hash_of(&text);
@@ -853,7 +855,7 @@ impl ClinicStore for SqliteStore {
             let id_taken = tx.prepare_cached("SELECT 1 FROM ops WHERE op_id = ?1")?.exists([&op_id])?;
             // A change to an erased case in a new slot (a laptop that has not heard, or one
             // restored from before the erasure) holds its slot and keeps nothing, not even a hash.
-            let erased = crate::authority::of_erased_case(op, &mut TxView { tx: &tx })?;
+            let erased = crate::authority::of_erased_case(op, &mut memo.over(&mut TxView { tx: &tx }))?;
             if erased && !slot_taken && matches!(origin, Origin::Device { .. }) {
                 tx.prepare_cached(
                     "INSERT INTO refused (origin, seq, op_id, content_hash, code, op, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -903,7 +905,7 @@ impl ClinicStore for SqliteStore {
                             service,
                             schema: waymark_protocol::SCHEMA_VERSION,
                         };
-                        crate::authority::judge(op, &sender, &mut TxView { tx: &tx })?
+                        crate::authority::judge(op, &sender, &mut memo.over(&mut TxView { tx: &tx }))?
                     }
                 };
                 if crate::authority::clock_counts(refusal.as_ref()) {
@@ -1287,7 +1289,7 @@ impl ClinicStore for SqliteStore {
     fn case_ops(&self, case: Uuid, kind: Option<&str>) -> StoreResult<Vec<WireOp>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT op FROM ops WHERE case_id = ?1 AND erased = 0 AND (?2 IS NULL OR json_extract(op, '$.kind') = ?2) ORDER BY position",
+            "SELECT op FROM ops WHERE case_id = ?1 AND erased = 0 AND (?2 IS NULL OR kind = ?2) ORDER BY position",
         )?;
         let texts = stmt
             .query_map(params![case.to_string(), kind], |r| r.get::<_, String>(0))?
@@ -2019,6 +2021,12 @@ mod tests {
         let found = store.device(device).unwrap().unwrap();
         assert!(!found.confirmed, "a claimed advocate is not trusted until an administrator confirms it");
         assert_eq!(store.stats().unwrap().devices_unconfirmed, 1);
+        let victims = store.case_ops(case, Some("victim")).unwrap();
+        assert_eq!(
+            victims.iter().map(|o| o.record_id).collect::<Vec<_>>(),
+            [victim],
+            "the ops held before each op's kind was kept beside it are found by their kind"
+        );
         let conn = store.conn().unwrap();
         let mut view = TxView { tx: &conn };
         use crate::authority::AuthorityView;
