@@ -206,6 +206,7 @@ fn main() {
         identity: None,
         templates: Default::default(),
         updates: None,
+        push_order: std::sync::Arc::default(),
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {

@@ -25,12 +25,17 @@ pub enum Fault {
     /// Tell the test once this many bytes of one request have gone up, and forward
     /// nothing more of it: the server is still waiting for the rest when the test acts.
     HoldAt(u64, Sender<()>),
+    /// Once this many bytes of one request have gone up, hold the rest of it
+    /// this long, once, and then forward it: a batch sent after it overtakes it.
+    StallOnceAt(u64, Duration),
 }
 
 pub struct FaultProxy {
     pub port: u16,
     fault: Arc<Mutex<Fault>>,
     upstream: Arc<AtomicU16>,
+    /// A second server every other new connection goes to (0: none).
+    alternate: Arc<AtomicU16>,
     cuts: Arc<AtomicU32>,
     /// Connections still open, so a switch of server can end them.
     live: Arc<Mutex<Vec<std::sync::Weak<Conn>>>>,
@@ -59,15 +64,21 @@ impl FaultProxy {
             port,
             fault: Arc::new(Mutex::new(Fault::Pass)),
             upstream: Arc::new(AtomicU16::new(upstream_port)),
+            alternate: Arc::new(AtomicU16::new(0)),
             cuts: Arc::new(AtomicU32::new(0)),
             live: Arc::new(Mutex::new(Vec::new())),
             uploaded: Arc::new(AtomicU64::new(0)),
         };
         let (fault, upstream, cuts) = (proxy.fault.clone(), proxy.upstream.clone(), proxy.cuts.clone());
-        let (live, uploaded) = (proxy.live.clone(), proxy.uploaded.clone());
+        let (live, uploaded, alternate) = (proxy.live.clone(), proxy.uploaded.clone(), proxy.alternate.clone());
         std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream.load(Ordering::SeqCst))) else { continue };
+            for (n, client) in listener.incoming().flatten().enumerate() {
+                let port = match alternate.load(Ordering::SeqCst) {
+                    0 => upstream.load(Ordering::SeqCst),
+                    other if n % 2 == 1 => other,
+                    _ => upstream.load(Ordering::SeqCst),
+                };
+                let Ok(server) = TcpStream::connect(("127.0.0.1", port)) else { continue };
                 let conn = Arc::new(Conn { client, server, since_reply: AtomicU64::new(0) });
                 if let Ok(mut live) = live.lock() {
                     live.retain(|c| c.strong_count() > 0);
@@ -99,6 +110,12 @@ impl FaultProxy {
                 conn.cut();
             }
         }
+    }
+
+    /// Sends every other new connection to `other_port`, as a round-robin
+    /// balancer over two servers does.
+    pub fn alternate_with(&self, other_port: u16) {
+        self.alternate.store(other_port, Ordering::SeqCst);
     }
 
     pub fn set(&self, fault: Fault) {
@@ -154,6 +171,10 @@ fn pump_up(conn: &Conn, fault: &Mutex<Fault>, cuts: &AtomicU32, uploaded: &Atomi
                 let _ = std::io::copy(&mut client, &mut std::io::sink());
                 conn.cut();
                 return;
+            }
+            Fault::StallOnceAt(limit, d) if before + n as u64 > limit => {
+                *fault.lock().expect("fault lock") = Fault::Pass;
+                std::thread::sleep(d);
             }
             Fault::Delay(d) => std::thread::sleep(d),
             _ => {}

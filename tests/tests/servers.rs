@@ -13,6 +13,37 @@ use waymark_scenarios::proxy::{Fault, FaultProxy};
 use waymark_sync::sync_once;
 
 #[test]
+fn batches_in_flight_at_once_through_a_round_robin_balancer_are_acknowledged_whole_and_in_order() {
+    // Why: a laptop keeps two batches in flight; behind a balancer that
+    // alternates connections they reach different servers, and the second
+    // can reach the database before the first. The servers share nothing
+    // but the database, so it is refused as out of order and the laptop must
+    // send it again once the first is acknowledged: one round still sends
+    // everything, each op held once. The balancer stalls the first batch
+    // partway, so the second overtakes it.
+    let schema = test_kit::schema();
+    let first = ClinicProcess::init_on_postgres(Path::new(env!("CARGO_BIN_EXE_clinic")), &[], &schema.connection());
+    let second = first.another_server();
+    let balancer = FaultProxy::start(first.port);
+    balancer.alternate_with(second.port);
+    let dir = tempfile::tempdir().unwrap();
+    let a = laptop(dir.path());
+    enrol(&a, &first, &balancer.url());
+    let many = 2 * waymark_sync::PUSH_BATCH_OPS as usize + 150;
+    open_case(&a, "PG-MANY", many);
+    let sent = last_seq(&a);
+    balancer.set(Fault::StallOnceAt(200_000, std::time::Duration::from_secs(3)));
+    let report = sync_once(&a).unwrap();
+    assert_eq!((report.acked_through, report.refused, report.quarantined), (sent, 0, 0));
+    assert!(report.resent >= 1, "the batch that overtook the first was sent again: {report:?}");
+    assert!(sent > 2 * u64::from(waymark_sync::PUSH_BATCH_OPS), "three batches, two in flight at once");
+    let status = a.lock().unwrap().sync_status().unwrap();
+    assert_eq!((status.pending, status.acked_through, status.problems), (0, sent, 0));
+    let stats = first.stats();
+    assert_eq!((stats.ops, stats.quarantined, stats.refused), (sent, 0, 0), "each op held once");
+}
+
+#[test]
 fn two_servers_on_one_database_lose_no_op_when_one_dies_mid_push() {
     let schema = test_kit::schema();
     let mut first = ClinicProcess::init_on_postgres(Path::new(env!("CARGO_BIN_EXE_clinic")), &[], &schema.connection());

@@ -140,6 +140,28 @@ fn two_laptops_converge_through_faults_and_a_clinic_crash() {
 }
 
 #[test]
+fn a_push_of_several_batches_with_two_in_flight_is_acknowledged_whole_in_one_round() {
+    // Why: the clinic opens a laptop's next batch while it stores the one
+    // before; the later batch must wait its turn at the clinic, not be
+    // refused, and the laptop must take the acknowledgements in order. The
+    // proxy stalls the first batch partway, so the second arrives first.
+    let clinic = clinic();
+    let proxy = FaultProxy::start(clinic.port);
+    let dir = tempfile::tempdir().unwrap();
+    let a = laptop(dir.path());
+    enrol(&a, &clinic, &proxy.url());
+    open_case(&a, "SYNC-MANY", 2 * waymark_sync::PUSH_BATCH_OPS as usize + 150);
+    let sent = last_seq(&a);
+    proxy.set(Fault::StallOnceAt(200_000, std::time::Duration::from_secs(3)));
+    let report = sync_once(&a).unwrap();
+    assert_eq!((report.pushed, report.acked_through, report.refused, report.quarantined), (sent, sent, 0, 0));
+    assert_eq!(report.resent, 0, "one server orders the batches itself; none is refused and sent again");
+    let status = a.lock().unwrap().sync_status().unwrap();
+    assert_eq!((status.pending, status.problems), (0, 0), "nothing waiting, no problem recorded");
+    assert_eq!(clinic.stats().ops, sent, "each op held once");
+}
+
+#[test]
 fn concurrent_edits_of_risk_level_are_one_conflict_on_both_sides_until_a_person_decides() {
     let clinic = clinic();
     let url = clinic.url();

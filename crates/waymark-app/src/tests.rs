@@ -478,6 +478,7 @@ impl TestClinic {
             identity: None,
             templates: Default::default(),
             updates: None,
+            push_order: std::sync::Arc::default(),
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("https://{}", listener.local_addr().unwrap());

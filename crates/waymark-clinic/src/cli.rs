@@ -812,6 +812,7 @@ fn app_state(clinic: &Clinic, limits: Limits) -> Result<AppState, ClinicError> {
         identity: Some(Arc::new(clinic.info.clone())),
         templates: Arc::new(crate::minutes::ClinicTemplates::with_overrides(&clinic.files.dir.join("templates"))?),
         updates: Some(Arc::new(crate::updates::Releases::at(clinic.files.updates()))),
+        push_order: Arc::default(),
     })
 }
 

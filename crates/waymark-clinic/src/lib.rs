@@ -18,6 +18,7 @@ pub mod minutes;
 pub mod panel;
 pub mod pathways;
 pub mod projection;
+pub mod push_order;
 pub mod reports;
 pub mod retention;
 pub mod server;

@@ -51,6 +51,8 @@ pub struct AppState {
     /// The app updates this clinic hands out (the clinic folder's `updates/`);
     /// `None` offers none.
     pub updates: Option<Arc<crate::updates::Releases>>,
+    /// Each device's pushes in flight here, so a second batch waits for its first.
+    pub push_order: Arc<crate::push_order::PushOrder>,
 }
 
 /// How often one network address or one device may call. A laptop's sync
@@ -389,8 +391,14 @@ struct PushSender {
 
 async fn push_sender(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let headers = request.headers().clone();
+    let order = state.push_order.clone();
     match blocking(move || sender(&state, &headers, PATH_PUSH)).await {
         Ok((device, claim)) => {
+            // Counted from its headers, before its body arrives: a batch sent after it finds it in flight.
+            let _in_flight = match crate::push_order::PushOrder::enter(&order, device.id) {
+                Ok(in_flight) => in_flight,
+                Err(e) => return e.into_response(),
+            };
             request.extensions_mut().insert(PushSender { device: device.id, claim });
             next.run(request).await
         }
@@ -463,6 +471,12 @@ pub fn receive_upward(
     let device = known(state.store.device(batch.header.sender)?)?;
     let opened = open(&batch, &device.keys.verifying_key()?, &state.keys.sealing, &state.limits)?;
     may_sync(state, &device, opened.header.batch_id)?;
+    if let Freshness::Online(..) = freshness {
+        // A batch sent while the one before it is still being stored waits for it.
+        state.push_order.wait_turn(device.id, opened.header.first_seq, crate::push_order::MOST_WAIT, || {
+            Ok(known(state.store.device(device.id)?)?.acked_through)
+        })?;
+    }
     let origin = Origin::Device {
         id: device.id,
         advocate: &device.advocate,

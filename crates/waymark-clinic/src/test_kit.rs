@@ -60,6 +60,7 @@ impl InProcessClinic {
             })),
             templates: Default::default(),
             updates: updates.map(|dir| Arc::new(crate::updates::Releases::at(dir))),
+            push_order: Arc::default(),
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
         let url = format!("https://{}", listener.local_addr().expect("its address"));

@@ -22,6 +22,8 @@ use waymark_vault::Vault;
 /// Ops per upward batch. Small enough that a cut connection loses little
 /// work, large enough that sealing and signing cost little per op.
 pub const PUSH_BATCH_OPS: u32 = 2000;
+/// How many batches a laptop keeps in flight at once (`push`).
+pub const PUSHES_IN_FLIGHT: usize = 2;
 const PULL_BATCH_OPS: u32 = 1000;
 /// A page may carry a reassigned case's whole history besides its ops.
 const PULL_LIMITS: Limits = Limits { max_batch_bytes: crate::transport::MAX_REPLY_BYTES, max_ops: 1_000_000 };
@@ -60,6 +62,10 @@ pub struct SyncReport {
     pub held: u32,
     pub failed: u32,
     pub drift_ms: Option<u64>,
+    /// Batches sent again from the acknowledgement: one sent ahead reached a
+    /// server before the batch before it, or was built on an acknowledgement
+    /// that came back otherwise (`push`).
+    pub resent: u32,
 }
 
 /// Enrols this vault with the clinic named in the code.
@@ -276,54 +282,8 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
         }
         Ok(())
     })?;
-    let mut after = hello.acked_through;
-    report.acked_through = after;
-    let mut ready = prepare_push(access, session, after)?;
-    while let Some(batch) = ready.take() {
-        // The next batch is read and sealed while this one is in flight, so
-        // the laptop's work overlaps the clinic's. It is only a guess: it is
-        // used only if the clinic acknowledges this batch in full.
-        let (response, ahead) = std::thread::scope(|scope| {
-            let ahead = scope.spawn(|| prepare_push(access, session, batch.last_seq));
-            let (claim, signature) =
-                sign_push(session.device, batch.batch_id, &batch.frame, batch.sealed_at, &session.keys.signing);
-            let headers = [(CLAIM_HEADER, claim), (SIGNATURE_HEADER, signature)];
-            let response = session.https.post(PATH_PUSH, &headers, batch.frame, "application/octet-stream");
-            (for_request(response, batch.batch_id), ahead.join())
-        });
-        let response: PushResponse = parse(&response?)?;
-        let receipt = Receipt {
-            device: session.device,
-            through: response.acked_through,
-            op: response.acked_op,
-            request: batch.batch_id,
-            quarantined: &response.quarantined,
-            refused: &response.refused,
-        };
-        session.check_receipt(&receipt, &response.signature)?;
-        session.with_own_vault(access, |v| {
-            v.sync_check_acknowledgement(response.acked_through, response.acked_op)?;
-            v.sync_acknowledge(response.acked_through, &response.quarantined, &response.refused)?;
-            Ok(())
-        })?;
-        report.pushed += batch.op_count;
-        report.quarantined += response.quarantined.len() as u32;
-        report.refused += response.refused.len() as u32;
-        if response.acked_through <= after {
-            // The clinic stored nothing contiguous past our acknowledgement: stop rather than loop.
-            return Err(SyncError::Refused {
-                code: ErrorCode::AckStalled,
-                message: "the clinic did not acknowledge the batch".into(),
-                status: 0,
-            });
-        }
-        after = response.acked_through;
-        report.acked_through = after;
-        ready = match ahead {
-            Ok(prepared) if after == batch.last_seq => prepared?,
-            _ => prepare_push(access, session, after)?,
-        };
-    }
+    report.acked_through = hello.acked_through;
+    push(access, session, &mut report)?;
     let mut cursor = session.with_own_vault(access, |v| Ok(v.sync_pull_cursor()?))?;
     if cursor > hello.feed_head {
         // The clinic's feed is shorter than what this laptop has read: it may have been put back from a backup.
@@ -361,11 +321,122 @@ fn round<A: VaultAccess>(access: &A, session: &Session) -> Result<SyncReport, Sy
     Ok(report)
 }
 
+/// Sends the outbox past `report.acked_through`, batch by batch, with up to
+/// `PUSHES_IN_FLIGHT` batches in flight, so the clinic opens one while it
+/// stores the one before; each is acknowledged in order, and the laptop
+/// reads and seals the next while the clinic works. A batch sent ahead is a
+/// guess that the one before it is acknowledged in full: when it is not,
+/// what is in flight is let go and sending starts again from the
+/// acknowledgement.
+fn push<A: VaultAccess>(access: &A, session: &Session, report: &mut SyncReport) -> Result<(), SyncError> {
+    std::thread::scope(|scope| {
+        let mut after = report.acked_through;
+        let mut sent_through = after;
+        let mut in_flight: std::collections::VecDeque<Posted<'_>> = std::collections::VecDeque::new();
+        loop {
+            while in_flight.len() < PUSHES_IN_FLIGHT {
+                let Some(batch) = prepare_push(access, session, sent_through)? else { break };
+                sent_through = batch.last_seq;
+                in_flight.push_back(post_push(scope, session, batch, after));
+            }
+            let Some(posted) = in_flight.pop_front() else { return Ok(()) };
+            let reply = posted.reply.join().map_err(|_| SyncError::Offline)?;
+            let reply = match reply {
+                // It overtook the batch before it (another server behind the
+                // clinic's address took that one), which is acknowledged now.
+                Err(SyncError::Refused { code: ErrorCode::OutOfOrder, .. })
+                    if posted.acked_when_posted < after && posted.first_seq == after + 1 =>
+                {
+                    report.resent += 1 + let_go(&mut in_flight);
+                    sent_through = after;
+                    continue;
+                }
+                other => other?,
+            };
+            let response: PushResponse = parse(&reply)?;
+            let receipt = Receipt {
+                device: session.device,
+                through: response.acked_through,
+                op: response.acked_op,
+                request: posted.batch_id,
+                quarantined: &response.quarantined,
+                refused: &response.refused,
+            };
+            session.check_receipt(&receipt, &response.signature)?;
+            session.with_own_vault(access, |v| {
+                v.sync_check_acknowledgement(response.acked_through, response.acked_op)?;
+                v.sync_acknowledge(response.acked_through, &response.quarantined, &response.refused)?;
+                Ok(())
+            })?;
+            report.pushed += posted.op_count;
+            report.quarantined += response.quarantined.len() as u32;
+            report.refused += response.refused.len() as u32;
+            if response.acked_through <= after {
+                // The clinic stored nothing contiguous past our acknowledgement: stop rather than loop.
+                return Err(SyncError::Refused {
+                    code: ErrorCode::AckStalled,
+                    message: "the clinic did not acknowledge the batch".into(),
+                    status: 0,
+                });
+            }
+            after = response.acked_through;
+            report.acked_through = after;
+            if after != posted.last_seq {
+                // The clinic holds more or less than this batch ends at, so
+                // what went after it was built on a wrong guess.
+                report.resent += let_go(&mut in_flight);
+                sent_through = after;
+            }
+        }
+    })
+}
+
+/// Waits for the batches in flight and ignores their replies: each was sent
+/// on a guess that turned out wrong, so the clinic either refused it as out
+/// of order or holds ops it will acknowledge again when they are resent.
+/// Returns how many there were.
+fn let_go(in_flight: &mut std::collections::VecDeque<Posted<'_>>) -> u32 {
+    let mut count = 0;
+    for later in in_flight.drain(..) {
+        let _ = later.reply.join();
+        count += 1;
+    }
+    count
+}
+
+/// A batch posted on a thread of its own, waiting for the clinic's reply.
+struct Posted<'scope> {
+    batch_id: Uuid,
+    first_seq: u64,
+    last_seq: u64,
+    op_count: u64,
+    /// The acknowledgement when it was posted: a batch posted before the one
+    /// ahead of it was acknowledged may reach a server before that one.
+    acked_when_posted: u64,
+    reply: std::thread::ScopedJoinHandle<'scope, Result<Vec<u8>, SyncError>>,
+}
+
+fn post_push<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    session: &'scope Session,
+    batch: PushBatch,
+    acked: u64,
+) -> Posted<'scope> {
+    let PushBatch { frame, batch_id, first_seq, last_seq, op_count, sealed_at } = batch;
+    let reply = scope.spawn(move || {
+        let (claim, signature) = sign_push(session.device, batch_id, &frame, sealed_at, &session.keys.signing);
+        let headers = [(CLAIM_HEADER, claim), (SIGNATURE_HEADER, signature)];
+        for_request(session.https.post(PATH_PUSH, &headers, frame, "application/octet-stream"), batch_id)
+    });
+    Posted { batch_id, first_seq, last_seq, op_count, acked_when_posted: acked, reply }
+}
+
 /// A sealed frame of the outbox after `after`, ready to post.
 struct PushBatch {
     frame: Vec<u8>,
     /// What the clinic's acknowledgement of this batch must name.
     batch_id: Uuid,
+    first_seq: u64,
     last_seq: u64,
     op_count: u64,
     sealed_at: chrono::DateTime<chrono::Utc>,
@@ -375,13 +446,14 @@ struct PushBatch {
 /// the app stays responsive while a large batch is encrypted.
 fn prepare_push<A: VaultAccess>(access: &A, session: &Session, after: u64) -> Result<Option<PushBatch>, SyncError> {
     let (ops, now) = session.with_own_vault(access, |v| Ok((v.outbox_batch(after, PUSH_BATCH_OPS)?, v.now())))?;
-    let Some(last) = ops.last() else { return Ok(None) };
+    let (Some(first), Some(last)) = (ops.first(), ops.last()) else { return Ok(None) };
     let header = upward_header(session.device, session.link.clinic_id, &ops, after, now);
     let header_id = header.batch_id;
     let sealed = seal(header, &ops, &session.link.clinic.recipient()?, &session.keys.signing)?;
     Ok(Some(PushBatch {
         frame: encode(&sealed),
         batch_id: header_id,
+        first_seq: first.seq,
         last_seq: last.seq,
         op_count: ops.len() as u64,
         sealed_at: now,

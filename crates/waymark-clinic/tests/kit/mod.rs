@@ -83,6 +83,7 @@ pub fn clinic_with(
         })),
         templates: Default::default(),
         updates: None,
+        push_order: Arc::default(),
     };
     // Every clinic keeps its copy of the records, as `serve` does.
     let copy = tempfile::tempdir().unwrap();
