@@ -26,7 +26,8 @@ pub enum Fault {
     /// nothing more of it: the server is still waiting for the rest when the test acts.
     HoldAt(u64, Sender<()>),
     /// Once this many bytes of one request have gone up, hold the rest of it
-    /// this long, once, and then forward it: a batch sent after it overtakes it.
+    /// this long, once, and then forward it: a batch sent after it overtakes
+    /// it. Counted in `cuts`.
     StallOnceAt(u64, Duration),
 }
 
@@ -126,7 +127,7 @@ impl FaultProxy {
         format!("https://127.0.0.1:{}", self.port)
     }
 
-    /// How many connections a fault has cut so far.
+    /// How many connections a fault has cut (or stalled) so far.
     pub fn cuts(&self) -> u32 {
         self.cuts.load(Ordering::SeqCst)
     }
@@ -172,9 +173,22 @@ fn pump_up(conn: &Conn, fault: &Mutex<Fault>, cuts: &AtomicU32, uploaded: &Atomi
                 conn.cut();
                 return;
             }
-            Fault::StallOnceAt(limit, d) if before + n as u64 > limit => {
-                *fault.lock().expect("fault lock") = Fault::Pass;
-                std::thread::sleep(d);
+            Fault::StallOnceAt(..) => {
+                // Checked and cleared under one lock, so only one connection stalls.
+                let stall = {
+                    let mut now = fault.lock().expect("fault lock");
+                    match *now {
+                        Fault::StallOnceAt(limit, d) if before + n as u64 > limit => {
+                            *now = Fault::Pass;
+                            Some(d)
+                        }
+                        _ => None,
+                    }
+                };
+                if let Some(d) = stall {
+                    cuts.fetch_add(1, Ordering::SeqCst);
+                    std::thread::sleep(d);
+                }
             }
             Fault::Delay(d) => std::thread::sleep(d),
             _ => {}

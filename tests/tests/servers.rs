@@ -35,8 +35,8 @@ fn batches_in_flight_at_once_through_a_round_robin_balancer_are_acknowledged_who
     balancer.set(Fault::StallOnceAt(200_000, std::time::Duration::from_secs(3)));
     let report = sync_once(&a).unwrap();
     assert_eq!((report.acked_through, report.refused, report.quarantined), (sent, 0, 0));
+    assert_eq!(balancer.cuts(), 1, "the first batch was stalled once, so the second overtook it");
     assert!(report.resent >= 1, "the batch that overtook the first was sent again: {report:?}");
-    assert!(sent > 2 * u64::from(waymark_sync::PUSH_BATCH_OPS), "three batches, two in flight at once");
     let status = a.lock().unwrap().sync_status().unwrap();
     assert_eq!((status.pending, status.acked_through, status.problems), (0, sent, 0));
     let stats = first.stats();

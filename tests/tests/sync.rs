@@ -155,6 +155,7 @@ fn a_push_of_several_batches_with_two_in_flight_is_acknowledged_whole_in_one_rou
     proxy.set(Fault::StallOnceAt(200_000, std::time::Duration::from_secs(3)));
     let report = sync_once(&a).unwrap();
     assert_eq!((report.pushed, report.acked_through, report.refused, report.quarantined), (sent, sent, 0, 0));
+    assert_eq!(proxy.cuts(), 1, "the first batch was stalled once, so the second arrived first");
     assert_eq!(report.resent, 0, "one server orders the batches itself; none is refused and sent again");
     let status = a.lock().unwrap().sync_status().unwrap();
     assert_eq!((status.pending, status.problems), (0, 0), "nothing waiting, no problem recorded");

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
+use waymark_protocol::messages::PUSHES_IN_FLIGHT;
 
 /// The longest a batch waits for the ones before it. A device's waits are
 /// bounded by its push rate limit as well, so a device cannot hold many
@@ -64,8 +65,16 @@ impl PushOrder {
     }
 
     /// Counts a push of `device` as in flight until the guard is dropped.
+    /// A device with `PUSHES_IN_FLIGHT` already in flight here is turned
+    /// away before its body is read, so one device holds at most that many
+    /// batches and one waiting worker.
     pub fn enter(order: &Arc<PushOrder>, device: Uuid) -> StoreResult<InFlight> {
-        order.devices()?.entry(device).or_default().in_flight += 1;
+        let mut devices = order.devices()?;
+        let pushes = devices.entry(device).or_default();
+        if pushes.in_flight >= PUSHES_IN_FLIGHT {
+            return Err(ClinicError::RateLimited { retry_after_secs: 1 });
+        }
+        pushes.in_flight += 1;
         Ok(InFlight { order: order.clone(), device })
     }
 
@@ -165,6 +174,18 @@ mod tests {
             })
             .unwrap();
         assert_eq!(reads.load(Ordering::SeqCst), 1, "nothing finished, so the store was read once");
+    }
+
+    #[test]
+    fn a_device_with_its_pushes_in_flight_has_a_further_one_turned_away() {
+        // Why: each push holds a batch in memory and may hold a worker while
+        // it waits; a hostile device must not hold more than its share.
+        let order = Arc::new(PushOrder::default());
+        let held: Vec<InFlight> = (0..PUSHES_IN_FLIGHT).map(|_| PushOrder::enter(&order, DEVICE).unwrap()).collect();
+        assert!(matches!(PushOrder::enter(&order, DEVICE), Err(ClinicError::RateLimited { .. })));
+        assert!(PushOrder::enter(&order, Uuid::from_u128(2)).is_ok(), "another device is not held up");
+        drop(held);
+        assert!(PushOrder::enter(&order, DEVICE).is_ok(), "the device may push again once one finished");
     }
 
     #[test]

@@ -10,6 +10,10 @@ pub const PATH_ENROL: &str = "/v1/enrol";
 pub const PATH_HELLO: &str = "/v1/hello";
 pub const PATH_PUSH: &str = "/v1/push";
 pub const PATH_PULL: &str = "/v1/pull";
+/// How many pushes a device may have in flight at once: a laptop posts the
+/// next batch while the clinic stores the one before, and a clinic turns a
+/// third away (`rate_limited`) rather than hold more of one device's batches.
+pub const PUSHES_IN_FLIGHT: usize = 2;
 pub const PATH_OPENAPI: &str = "/v1/openapi.json";
 /// Whether the clinic offers an app update newer than a laptop's version,
 /// answered in the form Tauri's updater reads (204 when there is none).

@@ -22,8 +22,6 @@ use waymark_vault::Vault;
 /// Ops per upward batch. Small enough that a cut connection loses little
 /// work, large enough that sealing and signing cost little per op.
 pub const PUSH_BATCH_OPS: u32 = 2000;
-/// How many batches a laptop keeps in flight at once (`push`).
-pub const PUSHES_IN_FLIGHT: usize = 2;
 const PULL_BATCH_OPS: u32 = 1000;
 /// A page may carry a reassigned case's whole history besides its ops.
 const PULL_LIMITS: Limits = Limits { max_batch_bytes: crate::transport::MAX_REPLY_BYTES, max_ops: 1_000_000 };
@@ -337,6 +335,12 @@ fn push<A: VaultAccess>(access: &A, session: &Session, report: &mut SyncReport) 
             while in_flight.len() < PUSHES_IN_FLIGHT {
                 let Some(batch) = prepare_push(access, session, sent_through)? else { break };
                 sent_through = batch.last_seq;
+                // One upload at a time, so a slow link's whole bandwidth (and
+                // each request's time limit) goes to one batch: the next goes
+                // up while the clinic stores the one before.
+                if let Some(ahead) = in_flight.back() {
+                    let _ = ahead.sent.recv();
+                }
                 in_flight.push_back(post_push(scope, session, batch, after));
             }
             let Some(posted) = in_flight.pop_front() else { return Ok(()) };
@@ -368,7 +372,8 @@ fn push<A: VaultAccess>(access: &A, session: &Session, report: &mut SyncReport) 
                 v.sync_acknowledge(response.acked_through, &response.quarantined, &response.refused)?;
                 Ok(())
             })?;
-            report.pushed += posted.op_count;
+            // What this reply acknowledged of this batch; a resend counts only what it adds.
+            report.pushed += response.acked_through.min(posted.last_seq).saturating_sub(after);
             report.quarantined += response.quarantined.len() as u32;
             report.refused += response.refused.len() as u32;
             if response.acked_through <= after {
@@ -409,10 +414,11 @@ struct Posted<'scope> {
     batch_id: Uuid,
     first_seq: u64,
     last_seq: u64,
-    op_count: u64,
     /// The acknowledgement when it was posted: a batch posted before the one
     /// ahead of it was acknowledged may reach a server before that one.
     acked_when_posted: u64,
+    /// Told once its body has gone up.
+    sent: std::sync::mpsc::Receiver<()>,
     reply: std::thread::ScopedJoinHandle<'scope, Result<Vec<u8>, SyncError>>,
 }
 
@@ -422,13 +428,15 @@ fn post_push<'scope>(
     batch: PushBatch,
     acked: u64,
 ) -> Posted<'scope> {
-    let PushBatch { frame, batch_id, first_seq, last_seq, op_count, sealed_at } = batch;
+    let PushBatch { frame, batch_id, first_seq, last_seq, sealed_at } = batch;
+    let (tell, sent) = std::sync::mpsc::channel();
     let reply = scope.spawn(move || {
         let (claim, signature) = sign_push(session.device, batch_id, &frame, sealed_at, &session.keys.signing);
         let headers = [(CLAIM_HEADER, claim), (SIGNATURE_HEADER, signature)];
-        for_request(session.https.post(PATH_PUSH, &headers, frame, "application/octet-stream"), batch_id)
+        let reply = session.https.post_telling_sent(PATH_PUSH, &headers, frame, "application/octet-stream", tell);
+        for_request(reply, batch_id)
     });
-    Posted { batch_id, first_seq, last_seq, op_count, acked_when_posted: acked, reply }
+    Posted { batch_id, first_seq, last_seq, acked_when_posted: acked, sent, reply }
 }
 
 /// A sealed frame of the outbox after `after`, ready to post.
@@ -438,7 +446,6 @@ struct PushBatch {
     batch_id: Uuid,
     first_seq: u64,
     last_seq: u64,
-    op_count: u64,
     sealed_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -455,7 +462,6 @@ fn prepare_push<A: VaultAccess>(access: &A, session: &Session, after: u64) -> Re
         batch_id: header_id,
         first_seq: first.seq,
         last_seq: last.seq,
-        op_count: ops.len() as u64,
         sealed_at: now,
     }))
 }

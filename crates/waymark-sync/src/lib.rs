@@ -8,8 +8,7 @@ mod engine;
 mod error;
 mod transport;
 
-pub use engine::{
-    enrol, export_bundle, rejoin, sync_once, upward_header, SyncReport, VaultAccess, PUSHES_IN_FLIGHT, PUSH_BATCH_OPS,
-};
+pub use engine::{enrol, export_bundle, rejoin, sync_once, upward_header, SyncReport, VaultAccess, PUSH_BATCH_OPS};
 pub use error::SyncError;
 pub use transport::{tls_config, update_check_url, Https};
+pub use waymark_protocol::messages::PUSHES_IN_FLIGHT;

@@ -56,6 +56,25 @@ impl ServerCertVerifier for Pinned {
     }
 }
 
+/// A request body that says when its last byte has been read. Dropping it
+/// unsent drops the sender too, which the waiting side sees as the same.
+struct TellsWhenSent {
+    bytes: std::io::Cursor<Vec<u8>>,
+    sent: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl std::io::Read for TellsWhenSent {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.bytes.read(buf)?;
+        if self.bytes.position() >= self.bytes.get_ref().len() as u64 {
+            if let Some(sent) = self.sent.take() {
+                let _ = sent.send(());
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// The most a laptop reads of one reply: a pull page with a reassigned case's whole history fits.
 pub const MAX_REPLY_BYTES: u64 = 128 * 1024 * 1024;
 
@@ -98,6 +117,31 @@ impl Https {
         path: &str,
         headers: &[(&str, String)],
         body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<Vec<u8>, SyncError> {
+        self.send(path, headers, body.into(), content_type)
+    }
+
+    /// As `post`, and says on `sent` once the whole body has been handed to
+    /// the connection (or the request ended without sending it all).
+    pub fn post_telling_sent(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+        content_type: &str,
+        sent: std::sync::mpsc::Sender<()>,
+    ) -> Result<Vec<u8>, SyncError> {
+        let length = body.len() as u64;
+        let reader = TellsWhenSent { bytes: std::io::Cursor::new(body), sent: Some(sent) };
+        self.send(path, headers, reqwest::blocking::Body::sized(reader, length), content_type)
+    }
+
+    fn send(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        body: reqwest::blocking::Body,
         content_type: &str,
     ) -> Result<Vec<u8>, SyncError> {
         let mut request =

@@ -2039,6 +2039,119 @@ fn referral_of(sealer: &Sealer, r: &Row) -> StoreResult<StoredReferral> {
     })
 }
 
+/// What one batch's per-op lookups would find, each read for the whole
+/// batch in one query before its ops are judged, and kept up as the batch
+/// stores them (`stored_in_feed`, `held_slot`). PostgreSQL is a network round
+/// trip away, and asking per op cost a 2,000-op batch several thousand.
+/// Anything not read here (a record or case no op of the batch names) is
+/// asked as before.
+struct BatchLookups {
+    /// `(origin, seq)` slots the feed, the refused list or the recognised slots hold.
+    slots: std::collections::HashSet<(Uuid, i64)>,
+    /// Op ids the feed holds.
+    in_feed: std::collections::HashSet<Uuid>,
+    /// Op ids an administrator discarded from the quarantine (not erased).
+    discarded: std::collections::HashSet<Uuid>,
+    /// Each named record's home, `None` while it has none.
+    homes: HashMap<Uuid, Option<crate::authority::RecordHome>>,
+    /// Each named case's assignments, by HLC.
+    assignments: HashMap<Uuid, std::collections::BTreeMap<String, String>>,
+}
+
+impl BatchLookups {
+    fn read(tx: &mut Tx<'_>, ops: &[WireOp]) -> StoreResult<Self> {
+        let origins: Vec<Uuid> = ops.iter().map(|o| o.origin).collect();
+        let seqs: Vec<i64> = ops.iter().map(|o| to_i64(o.seq)).collect();
+        let ids: Vec<Uuid> = ops.iter().map(|o| o.op_id).collect();
+        let records: Vec<Uuid> = ops.iter().map(|o| o.record_id).collect();
+        let mut cases: Vec<Uuid> = ops.iter().filter_map(|o| o.case_id).collect();
+        cases.sort_unstable();
+        cases.dedup();
+        let mut known = BatchLookups {
+            slots: Default::default(),
+            in_feed: Default::default(),
+            discarded: Default::default(),
+            homes: records.iter().map(|r| (*r, None)).collect(),
+            assignments: cases.iter().map(|c| (*c, Default::default())).collect(),
+        };
+        for r in tx.query(
+            "WITH sent AS (SELECT * FROM unnest($1::uuid[], $2::bigint[]) AS s (origin, seq))
+             SELECT origin, seq FROM ops JOIN sent USING (origin, seq)
+             UNION ALL SELECT origin, seq FROM refused JOIN sent USING (origin, seq)
+             UNION ALL SELECT origin, seq FROM recognised JOIN sent USING (origin, seq)",
+            &[&origins, &seqs],
+        )? {
+            known.slots.insert((get(&r, 0)?, get(&r, 1)?));
+        }
+        for r in tx.query("SELECT op_id FROM ops WHERE op_id = ANY($1)", &[&ids])? {
+            known.in_feed.insert(get(&r, 0)?);
+        }
+        for r in tx.query(
+            "SELECT op_id FROM quarantine WHERE op_id = ANY($1) AND decision = 'discarded' AND NOT erased",
+            &[&ids],
+        )? {
+            known.discarded.insert(get(&r, 0)?);
+        }
+        for r in
+            tx.query("SELECT record_id, case_id, owner FROM record_homes WHERE record_id = ANY($1)", &[&records])?
+        {
+            let home = crate::authority::RecordHome { case_id: get(&r, 1)?, owner: get(&r, 2)? };
+            known.homes.insert(get(&r, 0)?, Some(home));
+        }
+        for r in tx.query("SELECT case_id, hlc, advocate FROM assignments WHERE case_id = ANY($1)", &[&cases])? {
+            known.assignments.entry(get(&r, 0)?).or_default().insert(get(&r, 1)?, get(&r, 2)?);
+        }
+        Ok(known)
+    }
+
+    /// A slot the batch just filled (in the feed, refused or recognised).
+    fn held_slot(&mut self, op: &WireOp) {
+        self.slots.insert((op.origin, to_i64(op.seq)));
+    }
+
+    /// What `Tx::append_to_feed` just wrote, as its inserts that do nothing on a conflict do.
+    fn stored_in_feed(&mut self, op: &WireOp, origin: &Origin<'_>) {
+        self.held_slot(op);
+        self.in_feed.insert(op.op_id);
+        let (home, assignment) = crate::authority::learned(op, origin);
+        if let Some(unhomed @ None) = self.homes.get_mut(&op.record_id) {
+            *unhomed = Some(home);
+        }
+        if let Some((case, advocate)) = assignment {
+            if let Some(assignments) = self.assignments.get_mut(&case) {
+                assignments.entry(op.hlc.clone()).or_insert(advocate);
+            }
+        }
+    }
+}
+
+/// The authority's view of a batch's transaction, answering from `BatchLookups` where it can.
+struct LookedUp<'a, 'c> {
+    tx: &'a mut Tx<'c>,
+    known: &'a BatchLookups,
+}
+
+impl crate::authority::AuthorityView for LookedUp<'_, '_> {
+    fn record_home(&mut self, record: Uuid) -> StoreResult<Option<crate::authority::RecordHome>> {
+        match self.known.homes.get(&record) {
+            Some(home) => Ok(home.clone()),
+            None => self.tx.record_home(record),
+        }
+    }
+    fn assignee_at(&mut self, case: Uuid, hlc: &str) -> StoreResult<Option<String>> {
+        match self.known.assignments.get(&case) {
+            Some(assignments) => Ok(assignments.range(..=hlc.to_owned()).next_back().map(|(_, a)| a.clone())),
+            None => self.tx.assignee_at(case, hlc),
+        }
+    }
+    fn clock_owner(&mut self, node: Uuid) -> StoreResult<crate::authority::ClockOwner> {
+        self.tx.clock_owner(node)
+    }
+    fn case_erased(&mut self, case: Uuid) -> StoreResult<bool> {
+        self.tx.case_erased(case)
+    }
+}
+
 /// Stores a device's (or the clinic's) batch under the write lock: the same
 /// rules, in the same order, as the SQLCipher store's `store_batch`.
 fn store_batch(
@@ -2076,19 +2189,15 @@ fn store_batch(
     }
     let mut stored = Stored::default();
     let mut memo = crate::authority::BatchMemo::default();
+    let mut known = BatchLookups::read(tx, ops)?;
     for op in ops {
         let text = op.canonical_bytes();
         let hash = tx.sealer.content_hash(&text);
         let seq = to_i64(op.seq);
-        let slot_taken = seq <= acked
-            || tx.exists(
-                "SELECT 1 FROM ops WHERE origin = $1 AND seq = $2 UNION ALL SELECT 1 FROM refused WHERE origin = $1 AND seq = $2
-                 UNION ALL SELECT 1 FROM recognised WHERE origin = $1 AND seq = $2",
-                &[&op.origin, &seq],
-            )?;
-        let id_taken = tx.exists("SELECT 1 FROM ops WHERE op_id = $1", &[&op.op_id])?;
+        let slot_taken = seq <= acked || known.slots.contains(&(op.origin, seq));
+        let id_taken = known.in_feed.contains(&op.op_id);
         // A change to an erased case in a new slot holds its slot and keeps nothing, not even a hash.
-        let erased = crate::authority::of_erased_case(op, &mut memo.over(tx))?;
+        let erased = crate::authority::of_erased_case(op, &mut memo.over(&mut LookedUp { tx, known: &known }))?;
         if erased && !slot_taken && matches!(origin, Origin::Device { .. }) {
             let kept = tx.sealer.seal(&row::refused(op.origin, seq, op.op_id), &erased_text(op))?;
             tx.execute(
@@ -2107,6 +2216,7 @@ fn store_batch(
                     &now,
                 ],
             )?;
+            known.held_slot(op);
             stored.refused.push(RefusedOp { seq: op.seq, code: OpRefusal::CaseErased });
             continue;
         }
@@ -2116,6 +2226,7 @@ fn store_batch(
                     "INSERT INTO recognised (origin, seq, op_id, content_hash, at) VALUES ($1, $2, $3, $4, $5)",
                     &[&op.origin, &seq, &op.op_id, &hash, &now],
                 )?;
+                known.held_slot(op);
                 stored.recognised += 1;
                 head_hlc = Some(op.hlc.clone());
                 continue;
@@ -2123,7 +2234,7 @@ fn store_batch(
         }
         // A change an administrator discarded stays out when it comes back
         // in a new slot (its laptop rejoined): it goes back to the quarantine.
-        let discarded = !slot_taken && !id_taken && {
+        let discarded = !slot_taken && !id_taken && known.discarded.contains(&op.op_id) && {
             let kept = tx.query(
                 "SELECT id, origin, seq, op FROM quarantine WHERE op_id = $1 AND decision = 'discarded' AND NOT erased",
                 &[&op.op_id],
@@ -2155,7 +2266,7 @@ fn store_batch(
                         service,
                         schema: waymark_protocol::SCHEMA_VERSION,
                     };
-                    crate::authority::judge(op, &sender, &mut memo.over(tx))?
+                    crate::authority::judge(op, &sender, &mut memo.over(&mut LookedUp { tx, known: &known }))?
                 }
             };
             if crate::authority::clock_counts(refusal.as_ref()) {
@@ -2184,11 +2295,13 @@ fn store_batch(
                         &now,
                     ],
                 )?;
+                known.held_slot(op);
                 tracing::warn!(device = %origin.id(), seq = op.seq, code = code.as_str(), "an op broke a rule; refused and kept");
                 stored.refused.push(RefusedOp { seq: op.seq, code });
                 continue;
             }
             tx.append_to_feed(op, &origin, &text, now)?;
+            known.stored_in_feed(op, &origin);
             stored.inserted += 1;
             continue;
         }
