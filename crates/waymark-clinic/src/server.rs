@@ -387,6 +387,10 @@ async fn enrol(
 struct PushSender {
     device: Uuid,
     claim: Claim,
+    /// The push counted in flight, until the last copy is dropped: the
+    /// storing worker holds one, so a client that hangs up does not end the
+    /// count while its batch is still being stored.
+    in_flight: Arc<crate::push_order::InFlight>,
 }
 
 async fn push_sender(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
@@ -395,11 +399,11 @@ async fn push_sender(State(state): State<AppState>, mut request: Request, next: 
     match blocking(move || sender(&state, &headers, PATH_PUSH)).await {
         Ok((device, claim)) => {
             // Counted from its headers, before its body arrives: a batch sent after it finds it in flight.
-            let _in_flight = match crate::push_order::PushOrder::enter(&order, device.id) {
-                Ok(in_flight) => in_flight,
+            let in_flight = match crate::push_order::PushOrder::enter(&order, device.id) {
+                Ok(in_flight) => Arc::new(in_flight),
                 Err(e) => return e.into_response(),
             };
-            request.extensions_mut().insert(PushSender { device: device.id, claim });
+            request.extensions_mut().insert(PushSender { device: device.id, claim, in_flight });
             next.run(request).await
         }
         Err(e) => e.into_response(),
@@ -412,7 +416,10 @@ async fn push(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<PushResponse>, ClinicError> {
     let bytes = body(raw, usize::try_from(state.limits.max_batch_bytes).unwrap_or(usize::MAX))?;
+    // The worker holds the count until its batch is stored, whatever the connection does.
+    let in_flight = sender.in_flight.clone();
     let response = blocking(move || {
+        let _in_flight = in_flight;
         claim_covers(&sender.claim, &bytes)?;
         let (device, batch_id, stored) =
             receive_upward(&state, &bytes, Freshness::Online(sender.device, sender.claim.request_id))?;

@@ -22,6 +22,12 @@ use waymark_vault::Vault;
 /// Ops per upward batch. Small enough that a cut connection loses little
 /// work, large enough that sealing and signing cost little per op.
 pub const PUSH_BATCH_OPS: u32 = 2000;
+/// How long one push may take. Its upload shares the link with the other
+/// batch in flight, so on a slow link each takes up to that many times as
+/// long as it would alone; the time allowed grows to match, so a batch that
+/// went up alone in time still does.
+const PUSH_TIME: std::time::Duration =
+    crate::transport::REQUEST_TIME.saturating_mul(waymark_protocol::messages::PUSHES_IN_FLIGHT as u32);
 const PULL_BATCH_OPS: u32 = 1000;
 /// A page may carry a reassigned case's whole history besides its ops.
 const PULL_LIMITS: Limits = Limits { max_batch_bytes: crate::transport::MAX_REPLY_BYTES, max_ops: 1_000_000 };
@@ -335,12 +341,6 @@ fn push<A: VaultAccess>(access: &A, session: &Session, report: &mut SyncReport) 
             while in_flight.len() < PUSHES_IN_FLIGHT {
                 let Some(batch) = prepare_push(access, session, sent_through)? else { break };
                 sent_through = batch.last_seq;
-                // One upload at a time, so a slow link's whole bandwidth (and
-                // each request's time limit) goes to one batch: the next goes
-                // up while the clinic stores the one before.
-                if let Some(ahead) = in_flight.back() {
-                    let _ = ahead.sent.recv();
-                }
                 in_flight.push_back(post_push(scope, session, batch, after));
             }
             let Some(posted) = in_flight.pop_front() else { return Ok(()) };
@@ -417,8 +417,6 @@ struct Posted<'scope> {
     /// The acknowledgement when it was posted: a batch posted before the one
     /// ahead of it was acknowledged may reach a server before that one.
     acked_when_posted: u64,
-    /// Told once its body has gone up.
-    sent: std::sync::mpsc::Receiver<()>,
     reply: std::thread::ScopedJoinHandle<'scope, Result<Vec<u8>, SyncError>>,
 }
 
@@ -429,14 +427,13 @@ fn post_push<'scope>(
     acked: u64,
 ) -> Posted<'scope> {
     let PushBatch { frame, batch_id, first_seq, last_seq, sealed_at } = batch;
-    let (tell, sent) = std::sync::mpsc::channel();
     let reply = scope.spawn(move || {
         let (claim, signature) = sign_push(session.device, batch_id, &frame, sealed_at, &session.keys.signing);
         let headers = [(CLAIM_HEADER, claim), (SIGNATURE_HEADER, signature)];
-        let reply = session.https.post_telling_sent(PATH_PUSH, &headers, frame, "application/octet-stream", tell);
+        let reply = session.https.post_within(PATH_PUSH, &headers, frame, "application/octet-stream", PUSH_TIME);
         for_request(reply, batch_id)
     });
-    Posted { batch_id, first_seq, last_seq, acked_when_posted: acked, sent, reply }
+    Posted { batch_id, first_seq, last_seq, acked_when_posted: acked, reply }
 }
 
 /// A sealed frame of the outbox after `after`, ready to post.

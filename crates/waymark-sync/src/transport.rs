@@ -56,24 +56,8 @@ impl ServerCertVerifier for Pinned {
     }
 }
 
-/// A request body that says when its last byte has been read. Dropping it
-/// unsent drops the sender too, which the waiting side sees as the same.
-struct TellsWhenSent {
-    bytes: std::io::Cursor<Vec<u8>>,
-    sent: Option<std::sync::mpsc::Sender<()>>,
-}
-
-impl std::io::Read for TellsWhenSent {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.bytes.read(buf)?;
-        if self.bytes.position() >= self.bytes.get_ref().len() as u64 {
-            if let Some(sent) = self.sent.take() {
-                let _ = sent.send(());
-            }
-        }
-        Ok(n)
-    }
-}
+/// How long one request may take, from connecting to the last byte of the reply.
+pub const REQUEST_TIME: Duration = Duration::from_secs(60);
 
 /// The most a laptop reads of one reply: a pull page with a reassigned case's whole history fits.
 pub const MAX_REPLY_BYTES: u64 = 128 * 1024 * 1024;
@@ -105,7 +89,7 @@ impl Https {
         let client = reqwest::blocking::Client::builder()
             .tls_backend_preconfigured(tls_config(fingerprint)?)
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .timeout(REQUEST_TIME)
             .build()
             .map_err(|_| SyncError::Offline)?;
         Ok(Self { client, base: url.trim_end_matches('/').to_owned() })
@@ -119,33 +103,24 @@ impl Https {
         body: Vec<u8>,
         content_type: &str,
     ) -> Result<Vec<u8>, SyncError> {
-        self.send(path, headers, body.into(), content_type)
+        self.post_within(path, headers, body, content_type, REQUEST_TIME)
     }
 
-    /// As `post`, and says on `sent` once the whole body has been handed to
-    /// the connection (or the request ended without sending it all).
-    pub fn post_telling_sent(
+    /// As `post`, given `time` from connecting to the last byte of the reply.
+    pub fn post_within(
         &self,
         path: &str,
         headers: &[(&str, String)],
         body: Vec<u8>,
         content_type: &str,
-        sent: std::sync::mpsc::Sender<()>,
+        time: Duration,
     ) -> Result<Vec<u8>, SyncError> {
-        let length = body.len() as u64;
-        let reader = TellsWhenSent { bytes: std::io::Cursor::new(body), sent: Some(sent) };
-        self.send(path, headers, reqwest::blocking::Body::sized(reader, length), content_type)
-    }
-
-    fn send(
-        &self,
-        path: &str,
-        headers: &[(&str, String)],
-        body: reqwest::blocking::Body,
-        content_type: &str,
-    ) -> Result<Vec<u8>, SyncError> {
-        let mut request =
-            self.client.post(format!("{}{path}", self.base)).header("content-type", content_type).body(body);
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .timeout(time)
+            .header("content-type", content_type)
+            .body(body);
         for (name, value) in headers {
             request = request.header(*name, value);
         }
