@@ -103,11 +103,7 @@ pub async fn check<R: Runtime>(
         .build()
         .map_err(refused)?;
     let Some(mut update) = updater.check().await.map_err(refused)? else { return Ok(None) };
-    // The file comes from the clinic this laptop enrolled with, its own file route, nowhere else.
-    let from_clinic = update.download_url.origin() == url.origin()
-        && update.download_url.path().starts_with("/v1/updates/")
-        && update.download_url.path().ends_with("/file");
-    if !from_clinic {
+    if !from_the_clinic(&update.download_url, &url) {
         tracing::warn!("the clinic offered an update from another address; not fetched");
         return Err(DeskError::new(
             ErrorCode::UpdateUnverified,
@@ -116,6 +112,16 @@ pub async fn check<R: Runtime>(
     }
     update.timeout = Some(DOWNLOAD_LIMIT);
     Ok(Some(update))
+}
+
+/// Whether an offered file is on the clinic this laptop enrolled with (the
+/// origin it was asked at), on its own file route, and nowhere else.
+fn from_the_clinic(download: &tauri::Url, asked: &tauri::Url) -> bool {
+    download.origin() == asked.origin()
+        && download.username().is_empty()
+        && download.password().is_none()
+        && download.path().starts_with("/v1/updates/")
+        && download.path().ends_with("/file")
 }
 
 /// The update's bytes, once their signature holds under the built-in key.
@@ -189,6 +195,30 @@ mod tests {
 
     fn waymark_protocol_target() -> waymark_protocol::messages::UpdateTarget {
         waymark_protocol::messages::UpdateTarget::from_wire(&format!("linux-{}", std::env::consts::ARCH)).unwrap()
+    }
+
+    #[test]
+    fn an_offered_file_is_fetched_only_from_the_enrolled_clinics_own_file_route() {
+        // Why: the updater's signature check stops a foreign file, but a
+        // clinic (or whoever took it over) must not point the laptop at
+        // another server, which would learn that this laptop is a Waymark
+        // laptop and where it is.
+        let asked = tauri::Url::parse("https://clinic.example:8443/v1/updates/linux-x86_64/0.1.0").unwrap();
+        let at = |text: &str| from_the_clinic(&tauri::Url::parse(text).unwrap(), &asked);
+        assert!(at("https://clinic.example:8443/v1/updates/linux-x86_64/file?sha256=ab"));
+        for elsewhere in [
+            "https://elsewhere.example:8443/v1/updates/linux-x86_64/file",
+            "https://clinic.example:9443/v1/updates/linux-x86_64/file",
+            "http://clinic.example:8443/v1/updates/linux-x86_64/file",
+            "https://clinic.example.evil.example:8443/v1/updates/linux-x86_64/file",
+            "https://clinic.example:8443@evil.example/v1/updates/linux-x86_64/file",
+            "https://someone@clinic.example:8443/v1/updates/linux-x86_64/file",
+            "https://clinic.example:8443/v1/pull",
+            "https://clinic.example:8443/v1/updates/../pull/file",
+            "https://clinic.example:8443/elsewhere/v1/updates/x/file",
+        ] {
+            assert!(!at(elsewhere), "{elsewhere} was taken for the clinic's file route");
+        }
     }
 
     #[test]

@@ -1905,6 +1905,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_erasures_emptying_of_the_log_waits_for_a_checkpoint_in_progress_then_empties_it() {
+        // Why: a checkpoint the thread is running makes a TRUNCATE at the same
+        // moment fail busy, which would leave an erased case's pages in the
+        // log; the erasure takes its turn after that checkpoint instead.
+        use chrono::TimeZone;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clinic.db");
+        let store = SqliteStore::open(&path, &[6u8; 32], true).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 30, 0).unwrap();
+        for n in 0..50 {
+            let line = AuditLine {
+                actor: "CRD1",
+                action: AdminAction::Viewed,
+                target: None,
+                detail: serde_json::json!({ "n": n }),
+            };
+            store.audit(&line, at).unwrap();
+        }
+        let log = dir.path().join("clinic.db-wal");
+        assert!(std::fs::metadata(&log).unwrap().len() > 0, "the writes are in the log");
+        let checkpoint_running = store.checkpoints.one_at_a_time.lock().unwrap();
+        let emptied = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let erasing = scope.spawn(|| {
+                let conn = store.conn().unwrap();
+                store.checkpoints.empty_log(&conn).unwrap();
+                emptied.store(true, Ordering::SeqCst);
+            });
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            assert!(!emptied.load(Ordering::SeqCst), "the log was emptied while a checkpoint was running");
+            drop(checkpoint_running);
+            erasing.join().unwrap();
+        });
+        assert!(emptied.load(Ordering::SeqCst));
+        assert_eq!(std::fs::metadata(&log).unwrap().len(), 0, "the log is empty once it had its turn");
+    }
+
+    #[test]
     fn the_audit_is_a_hash_chain_that_finds_a_line_changed_behind_the_triggers() {
         use chrono::TimeZone;
         let dir = tempfile::tempdir().unwrap();
