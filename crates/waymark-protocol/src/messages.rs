@@ -209,11 +209,23 @@ impl UpdateTarget {
 /// Whether a character may stand in an update's notes, which the clinic's
 /// administrator writes and an advocate reads: no control characters but a
 /// line break, and none of the invisible ones that reorder or hide text
-/// (bidirectional overrides and isolates, zero-width marks). The clinic
-/// refuses notes with others; the laptop drops them.
+/// (bidirectional overrides, isolates and marks, zero-width marks, soft
+/// hyphens, interlinear annotations, tag characters). The clinic refuses
+/// notes with others; the laptop drops them.
 pub fn shown_in_notes(c: char) -> bool {
     !((c.is_control() && c != '\n')
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'))
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{E0000}'..='\u{E007F}'
+        ))
 }
 
 /// An app update the clinic offers: Tauri's updater's "dynamic" answer.
@@ -237,7 +249,20 @@ mod notes_tests {
     #[test]
     fn notes_keep_words_and_line_breaks_and_lose_what_hides_or_reorders_text() {
         // A right-to-left override can make "gpj.exe" read as "exe.jpg"; a zero-width space hides a word's break.
-        for hidden in ['\u{202E}', '\u{2066}', '\u{200B}', '\u{FEFF}', '\t', '\r', '\u{7}'] {
+        // A soft hyphen or a tag character is invisible too, and can split or smuggle a word.
+        for hidden in [
+            '\u{202E}',
+            '\u{2066}',
+            '\u{200B}',
+            '\u{FEFF}',
+            '\t',
+            '\r',
+            '\u{7}',
+            '\u{AD}',
+            '\u{61C}',
+            '\u{E0041}',
+            '\u{FFF9}',
+        ] {
             assert!(!shown_in_notes(hidden), "{hidden:?} was allowed");
         }
         assert!("Safer printouts.\nFixes the footer — 2 pages, £0.".chars().all(shown_in_notes));
