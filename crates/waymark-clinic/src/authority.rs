@@ -167,15 +167,70 @@ pub struct Sender<'a> {
     pub schema: u32,
 }
 
+/// What an op is before any store is read: its canonical text, its hash
+/// and, for a device's op, whether its content keeps the domain rules (rule
+/// 7). Each depends on the op alone, so a batch's are worked out on every
+/// core before the store's write lock is taken: a push's pure work overlaps
+/// the storing of the batch before it instead of queueing behind it.
+pub struct Ready<'a, H> {
+    pub op: &'a WireOp,
+    pub text: Vec<u8>,
+    pub hash: H,
+    /// Rule 7's verdict, when the batch is a device's.
+    content: Option<Option<OpRefusal>>,
+}
+
+/// Readies a batch's ops, in order, `hash` being the store's content hash.
+pub fn ready<'a, H: Send>(
+    ops: &'a [WireOp],
+    origin: &Origin<'_>,
+    hash: impl Fn(&[u8]) -> H + Sync,
+) -> Vec<Ready<'a, H>> {
+    use rayon::prelude::*;
+    let service = match origin {
+        Origin::Device { service, .. } => Some(*service),
+        Origin::Clinic(_) => None,
+    };
+    // Small slices cost more to share out than to do.
+    ops.par_iter()
+        .with_min_len(64)
+        .map(|op| {
+            let text = op.canonical_bytes();
+            Ready { op, hash: hash(&text), text, content: service.map(|service| judge_content(op, service)) }
+        })
+        .collect()
+}
+
 /// The first rule `op` breaks, or `None` when the clinic accepts it. Who
 /// may write comes first, so a refusal never says more about a record's
 /// content to someone who may not write it.
 pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> StoreResult<Option<OpRefusal>> {
+    judge_with(op, sender, view, || judge_content(op, sender.service))
+}
+
+/// `judge` of a readied op, with the content verdict it was readied with.
+pub fn judge_ready<H>(
+    ready: &Ready<'_, H>,
+    sender: &Sender<'_>,
+    view: &mut dyn AuthorityView,
+) -> StoreResult<Option<OpRefusal>> {
+    judge_with(ready.op, sender, view, || match &ready.content {
+        Some(verdict) => verdict.clone(),
+        None => judge_content(ready.op, sender.service),
+    })
+}
+
+fn judge_with(
+    op: &WireOp,
+    sender: &Sender<'_>,
+    view: &mut dyn AuthorityView,
+    content: impl FnOnce() -> Option<OpRefusal>,
+) -> StoreResult<Option<OpRefusal>> {
     Ok(match judge_authority(op, sender, view)? {
         Some(refusal) => Some(refusal),
         // Content from a newer schema may hold fields this build does not know.
         None if op.schema_version > sender.schema => Some(OpRefusal::NewerSchema),
-        None => judge_content(op, sender.service),
+        None => content(),
     })
 }
 
@@ -250,7 +305,7 @@ pub fn judge_content(op: &WireOp, service: &ServiceRules) -> Option<OpRefusal> {
         // Only the clinic sends one, and it carries no content to judge.
         OpAction::Erase => Some(OpRefusal::ClinicOwned),
         OpAction::Create => {
-            let record = match Record::from_doc(kind, Value::Object(op.changes.new.clone())) {
+            let record = match Record::from_fields(kind, &op.changes.new) {
                 Ok(record) => record,
                 Err(e) => return invalid(&first_field(&e)),
             };
@@ -728,6 +783,48 @@ mod tests {
             update("incident", serde_json::json!({"account": "rewritten"})).as_deref(),
             Some("invalid__incident__account")
         );
+    }
+
+    #[test]
+    fn a_readied_batch_is_judged_as_each_op_alone_and_in_order() {
+        // Why: the stores judge a push from its readied ops (content judged
+        // on every core before the lock). The verdicts must be the one-op
+        // judge's, in the batch's order, and who may write must still come
+        // before content, so an op refused for its authority never has its
+        // content named.
+        let mut missing = incident_doc(30);
+        missing.as_object_mut().unwrap().remove("account");
+        let mut ops = vec![
+            op("incident", 30, OpAction::Create, incident_doc(30)),
+            op("incident", 30, OpAction::Create, missing.clone()),
+            WireOp { actor: "CLN1".into(), ..op("incident", 30, OpAction::Create, missing) },
+            op("victim", 40, OpAction::Update, serde_json::json!({"interpreter_needed": "yes"})),
+            WireOp { schema_version: u32::MAX, ..op("incident", 30, OpAction::Create, incident_doc(31)) },
+        ];
+        // Enough ops that the batch is shared out across threads.
+        ops.extend((0..300u128).map(|n| op("incident", 1000 + n, OpAction::Create, incident_doc(1000 + n))));
+        let mut view = assigned("ISA01", WALL - 9000);
+        view.homes.insert(Uuid::from_u128(40), RecordHome { case_id: Some(CASE), owner: "ISA01".into() });
+        let origin =
+            Origin::Device { id: DEVICE, advocate: "ISA01", max_ahead_ms: MAX_HLC_AHEAD_MS, service: shipped() };
+        let readied = ready(&ops, &origin, WireOp::hash_of);
+        let alone: Vec<_> = ops.iter().map(|op| judge(op, &sender(None), &mut view).unwrap()).collect();
+        let together: Vec<_> = readied.iter().map(|r| judge_ready(r, &sender(None), &mut view).unwrap()).collect();
+        assert_eq!(together, alone);
+        assert_eq!(
+            together[..5],
+            [
+                None,
+                Some(OpRefusal::invalid("incident", "account")),
+                Some(OpRefusal::ActorMismatch),
+                Some(OpRefusal::invalid("victim", "interpreter_needed")),
+                Some(OpRefusal::NewerSchema),
+            ]
+        );
+        assert!(readied.iter().zip(&ops).all(|(r, op)| std::ptr::eq(r.op, op) && r.hash == op.content_hash()));
+        // The clinic's own batch is not judged for content before the lock; judging it anyway still does.
+        let clinic = ready(&ops[1..2], &Origin::Clinic(DEVICE), WireOp::hash_of);
+        assert_eq!(judge_ready(&clinic[0], &sender(None), &mut view).unwrap(), alone[1]);
     }
 
     #[test]

@@ -372,6 +372,8 @@ impl ClinicStore for MemoryStore {
         ops: &[WireOp],
         now: DateTime<Utc>,
     ) -> StoreResult<Stored> {
+        // Before the lock: another batch may be storing meanwhile.
+        let readied = crate::authority::ready(ops, &origin, WireOp::hash_of);
         let mut inner = self.lock()?;
         if inner.batches.contains_key(&batch_id) {
             return Err(ClinicError::Replayed);
@@ -388,8 +390,8 @@ impl ClinicStore for MemoryStore {
         }
         inner.batches.insert(batch_id, now);
         let mut stored = Stored::default();
-        for op in ops {
-            let hash = op.content_hash();
+        for ready in readied {
+            let (op, hash) = (ready.op, ready.hash.clone());
             let erased = crate::authority::of_erased_case(op, &mut inner.view())?;
             let kept = if erased { tombstoned(op) } else { op.clone() };
             // Nothing of an erased case's change is left to decide: it is discarded as it arrives.
@@ -464,7 +466,7 @@ impl ClinicStore for MemoryStore {
                                 service,
                                 schema: waymark_protocol::SCHEMA_VERSION,
                             };
-                            crate::authority::judge(op, &sender, &mut inner.view())?
+                            crate::authority::judge_ready(&ready, &sender, &mut inner.view())?
                         }
                     };
                     if crate::authority::clock_counts(refusal.as_ref()) {

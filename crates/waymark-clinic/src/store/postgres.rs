@@ -1313,7 +1313,9 @@ impl ClinicStore for PostgresStore {
         ops: &[WireOp],
         now: DateTime<Utc>,
     ) -> StoreResult<Stored> {
-        self.run(Mode::Write, |tx| store_batch(tx, origin, batch_id, ops, now))
+        // Before the lock: another batch may be storing meanwhile.
+        let readied = crate::authority::ready(ops, &origin, |text| self.sealer.content_hash(text));
+        self.run(Mode::Write, |tx| store_batch(tx, origin, batch_id, &readied, now))
     }
 
     fn feed(&self, device: Uuid, advocate: &str, after: u64, limit: u32) -> StoreResult<FeedPage> {
@@ -2059,7 +2061,7 @@ struct BatchLookups {
 }
 
 impl BatchLookups {
-    fn read(tx: &mut Tx<'_>, ops: &[WireOp]) -> StoreResult<Self> {
+    fn read(tx: &mut Tx<'_>, ops: &[&WireOp]) -> StoreResult<Self> {
         let origins: Vec<Uuid> = ops.iter().map(|o| o.origin).collect();
         let seqs: Vec<i64> = ops.iter().map(|o| to_i64(o.seq)).collect();
         let ids: Vec<Uuid> = ops.iter().map(|o| o.op_id).collect();
@@ -2158,9 +2160,10 @@ fn store_batch(
     tx: &mut Tx<'_>,
     origin: Origin<'_>,
     batch_id: Uuid,
-    ops: &[WireOp],
+    readied: &[crate::authority::Ready<'_, Vec<u8>>],
     now: DateTime<Utc>,
 ) -> StoreResult<Stored> {
+    let ops: Vec<&WireOp> = readied.iter().map(|r| r.op).collect();
     let id = origin.id();
     let fresh = tx.execute(
         "INSERT INTO batches (batch_id, device, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -2172,7 +2175,7 @@ fn store_batch(
     // The clinic's own ops are numbered before they are stored: one whose
     // number or id is taken meanwhile is refused whole, never quarantined.
     if matches!(origin, Origin::Clinic(_)) {
-        for op in ops {
+        for op in &ops {
             if tx.clinic_slot_taken(op)? {
                 return Err(ClinicError::ClinicBusy);
             }
@@ -2189,10 +2192,9 @@ fn store_batch(
     }
     let mut stored = Stored::default();
     let mut memo = crate::authority::BatchMemo::default();
-    let mut known = BatchLookups::read(tx, ops)?;
-    for op in ops {
-        let text = op.canonical_bytes();
-        let hash = tx.sealer.content_hash(&text);
+    let mut known = BatchLookups::read(tx, &ops)?;
+    for ready in readied {
+        let (op, text, hash) = (ready.op, &ready.text, &ready.hash);
         let seq = to_i64(op.seq);
         let slot_taken = seq <= acked || known.slots.contains(&(op.origin, seq));
         let id_taken = known.in_feed.contains(&op.op_id);
@@ -2249,7 +2251,7 @@ fn store_batch(
         };
         let kept_text = if erased { erased_text(op) } else { text.clone() };
         if discarded {
-            quarantine(tx, op, &kept_text, &hash, now, None, erased)?;
+            quarantine(tx, op, &kept_text, hash, now, None, erased)?;
             stored.quarantined.push(op.seq);
             continue;
         }
@@ -2266,7 +2268,7 @@ fn store_batch(
                         service,
                         schema: waymark_protocol::SCHEMA_VERSION,
                     };
-                    crate::authority::judge(op, &sender, &mut memo.over(&mut LookedUp { tx, known: &known }))?
+                    crate::authority::judge_ready(ready, &sender, &mut memo.over(&mut LookedUp { tx, known: &known }))?
                 }
             };
             if crate::authority::clock_counts(refusal.as_ref()) {
@@ -2300,7 +2302,7 @@ fn store_batch(
                 stored.refused.push(RefusedOp { seq: op.seq, code });
                 continue;
             }
-            tx.append_to_feed(op, &origin, &text, now)?;
+            tx.append_to_feed(op, &origin, text, now)?;
             known.stored_in_feed(op, &origin);
             stored.inserted += 1;
             continue;
@@ -2309,7 +2311,7 @@ fn store_batch(
         if let Some(r) =
             tx.opt("SELECT op_id, content_hash FROM recognised WHERE origin = $1 AND seq = $2", &[&op.origin, &seq])?
         {
-            if get::<Uuid>(&r, 0)? == op.op_id && get::<Vec<u8>>(&r, 1)? == hash {
+            if get::<Uuid>(&r, 0)? == op.op_id && get::<Vec<u8>>(&r, 1)? == *hash {
                 stored.duplicates += 1;
                 continue;
             }
@@ -2330,7 +2332,7 @@ fn store_batch(
             ));
         }
         let same = |(i, h, o, s, _): &(Uuid, Vec<u8>, Uuid, i64, Option<String>)| {
-            *i == op.op_id && *h == hash && *o == op.origin && *s == seq
+            *i == op.op_id && *h == *hash && *o == op.origin && *s == seq
         };
         // A laptop resends a change of an erased case as its tombstone: the slot is the one the clinic holds.
         let resent_erased = |(i, _, o, s, _): &(Uuid, Vec<u8>, Uuid, i64, Option<String>)| {
@@ -2346,7 +2348,7 @@ fn store_batch(
             _ => {
                 // Nothing of an erased case's change is left to decide: it is discarded as it arrives.
                 let decided = erased.then_some(("discarded", "erasure"));
-                quarantine(tx, op, &kept_text, &hash, now, decided, erased)?;
+                quarantine(tx, op, &kept_text, hash, now, decided, erased)?;
                 tracing::warn!(device = %origin.id(), seq = op.seq, "an op id or sequence arrived again with different content; quarantined");
                 stored.quarantined.push(op.seq);
             }

@@ -3,6 +3,7 @@
 
 use super::*;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Mutex;
 use waymark_sqlcipher::{Migration, Tuning};
@@ -808,6 +809,8 @@ impl ClinicStore for SqliteStore {
         ops: &[WireOp],
         now: DateTime<Utc>,
     ) -> StoreResult<Stored> {
+        // Before the lock: another batch may be storing meanwhile.
+        let readied = crate::authority::ready(ops, &origin, WireOp::hash_of);
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let at = now.to_rfc3339();
@@ -840,10 +843,9 @@ impl ClinicStore for SqliteStore {
         }
         let mut stored = Stored::default();
         let mut memo = crate::authority::BatchMemo::default();
-        for op in ops {
-            let text = op.canonical_bytes();
-            let hash = WireOp::hash_of(&text);
-            let text = String::from_utf8(text).map_err(|_| ClinicError::BadRequest("op"))?;
+        for ready in &readied {
+            let (op, hash) = (ready.op, ready.hash.as_str());
+            let text = std::str::from_utf8(&ready.text).map_err(|_| ClinicError::BadRequest("op"))?;
             let (op_id, op_origin, seq) = (op.op_id.to_string(), op.origin.to_string(), to_i64(op.seq));
             let slot_taken = seq <= acked
                 || tx
@@ -885,7 +887,7 @@ impl ClinicStore for SqliteStore {
                     .filter_map(Result::ok)
                     .filter_map(|t| serde_json::from_str::<WireOp>(&t).ok())
                     .any(|kept| kept.meaning_hash() == op.meaning_hash());
-            let text = if erased { erased_text(op) } else { text };
+            let text = if erased { Cow::Owned(erased_text(op)) } else { Cow::Borrowed(text) };
             if discarded {
                 tx.prepare_cached("INSERT INTO quarantine (origin, seq, op_id, op, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
                     .execute(params![op_origin, seq, op_id, text, at])?;
@@ -905,7 +907,7 @@ impl ClinicStore for SqliteStore {
                             service,
                             schema: waymark_protocol::SCHEMA_VERSION,
                         };
-                        crate::authority::judge(op, &sender, &mut memo.over(&mut TxView { tx: &tx }))?
+                        crate::authority::judge_ready(ready, &sender, &mut memo.over(&mut TxView { tx: &tx }))?
                     }
                 };
                 if crate::authority::clock_counts(refusal.as_ref()) {
@@ -914,8 +916,8 @@ impl ClinicStore for SqliteStore {
                 if let Some(code) = refusal {
                     // An erased case's change holds its slot; its content is not kept.
                     let (kept, kept_hash) = match code {
-                        OpRefusal::CaseErased => (erased_text(op), ERASED_HASH),
-                        _ => (text.clone(), hash.as_str()),
+                        OpRefusal::CaseErased => (Cow::Owned(erased_text(op)), ERASED_HASH),
+                        _ => (text.clone(), hash),
                     };
                     tx.prepare_cached(
                         "INSERT INTO refused (origin, seq, op_id, content_hash, code, op, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -925,7 +927,7 @@ impl ClinicStore for SqliteStore {
                     stored.refused.push(RefusedOp { seq: op.seq, code });
                     continue;
                 }
-                append_to_feed(&tx, op, &origin, &text, &hash, &at)?;
+                append_to_feed(&tx, op, &origin, &text, hash, &at)?;
                 stored.inserted += 1;
                 continue;
             }
