@@ -160,14 +160,26 @@ mod tests {
         std::fs::read_to_string(dir.join(format!("{name}.pub"))).unwrap()
     }
 
-    /// Signs `file` with the key pair `name`, as a release is signed; the .sig lands beside it.
-    fn sign(cli: &Path, dir: &Path, name: &str, file: &str) {
-        run(cli, &["signer", "sign", "-f", name, "-p", "", file], dir);
+    /// Signs `file` with the key pair `name` for `version`, as a release is
+    /// signed (or for no version, as the CLI signed before `--app-version`);
+    /// the .sig lands beside it.
+    fn sign(cli: &Path, dir: &Path, name: &str, file: &str, version: Option<&str>) {
+        let mut args = vec!["signer", "sign", "-f", name, "-p", ""];
+        if let Some(version) = version {
+            args.extend(["--app-version", version]);
+        }
+        args.push(file);
+        run(cli, &args, dir);
     }
 
+    /// An app with this build's own updater settings (tauri.conf.json), trusting `key`.
     fn app_trusting(key: &str) -> tauri::App<tauri::test::MockRuntime> {
+        let shipped: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).expect("tauri.conf.json reads");
+        let mut updater = shipped["plugins"]["updater"].clone();
+        updater["pubkey"] = serde_json::json!(key);
         let mut context = tauri::test::mock_context(tauri::test::noop_assets());
-        context.config_mut().plugins.0.insert("updater".into(), serde_json::json!({ "pubkey": key }));
+        context.config_mut().plugins.0.insert("updater".into(), updater);
         tauri::test::mock_builder().plugin(tauri_plugin_updater::Builder::new().build()).build(context).unwrap()
     }
 
@@ -179,12 +191,20 @@ mod tests {
     }
 
     fn publish(updates: &Path, dir: &Path, file: &str, key_file: Option<&str>) {
+        publish_checked(updates, dir, file, key_file, "99.0.0");
+    }
+
+    fn publish_as(updates: &Path, dir: &Path, file: &str, version: &str) {
+        publish_checked(updates, dir, file, None, version);
+    }
+
+    fn publish_checked(updates: &Path, dir: &Path, file: &str, key_file: Option<&str>, version: &str) {
         let releases = waymark_clinic::updates::Releases::at(updates);
         let (file, signature_file) = (dir.join(file), dir.join(format!("{file}.sig")));
         let key_file = key_file.map(|k| dir.join(k));
         let publication = waymark_clinic::updates::Publication {
             target: waymark_protocol_target(),
-            version: "99.0.0",
+            version,
             file: &file,
             signature_file: &signature_file,
             public_key_file: key_file.as_deref(),
@@ -232,7 +252,7 @@ mod tests {
         let other = key_pair(&cli, dir.path(), "other");
         let package = b"a locally built package".repeat(4000);
         std::fs::write(dir.path().join("waymark.deb"), &package).unwrap();
-        sign(&cli, dir.path(), "release", "waymark.deb");
+        sign(&cli, dir.path(), "release", "waymark.deb", Some("99.0.0"));
         publish(&updates, dir.path(), "waymark.deb", Some("release.pub"));
 
         let app = app_trusting(&trusted);
@@ -249,7 +269,7 @@ mod tests {
 
         // A release signed with another key (the clinic cannot tell; it was not given the key).
         std::fs::write(dir.path().join("other.deb"), b"something else entirely".repeat(100)).unwrap();
-        sign(&cli, dir.path(), "other", "other.deb");
+        sign(&cli, dir.path(), "other", "other.deb", Some("99.0.0"));
         publish(&updates, dir.path(), "other.deb", None);
         let update = check_now(&clinic.fingerprint).unwrap().expect("offered, as the clinic cannot check it");
         let refused = tauri::async_runtime::block_on(fetch_verified(&update)).unwrap_err();
@@ -259,6 +279,29 @@ mod tests {
         std::fs::write(dir.path().join("swapped.deb"), b"not what was signed".repeat(100)).unwrap();
         std::fs::copy(dir.path().join("waymark.deb.sig"), dir.path().join("swapped.deb.sig")).unwrap();
         publish(&updates, dir.path(), "swapped.deb", None);
+        let update = check_now(&clinic.fingerprint).unwrap().expect("offered");
+        let refused = tauri::async_runtime::block_on(fetch_verified(&update)).unwrap_err();
+        assert_eq!(refused.code, ErrorCode::UpdateUnverified, "{}", refused.message);
+
+        // A genuine older release relabelled as newer on the clinic's disk (a
+        // downgrade to a release with a known flaw): its signature binds the older version.
+        let relabel = |field: &str, value: &str| {
+            let manifest = updates.join(format!("{}.json", waymark_protocol_target().wire()));
+            let mut release: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+            release[field] = serde_json::json!(value);
+            std::fs::write(&manifest, serde_json::to_vec(&release).unwrap()).unwrap();
+        };
+        std::fs::write(dir.path().join("older.deb"), b"a genuine older release".repeat(100)).unwrap();
+        sign(&cli, dir.path(), "release", "older.deb", Some("98.0.0"));
+        publish_as(&updates, dir.path(), "older.deb", "98.0.0");
+        relabel("version", "99.0.0");
+        let update = check_now(&clinic.fingerprint).unwrap().expect("offered under the new number");
+        assert_eq!(update.version, "99.0.0");
+        let refused = tauri::async_runtime::block_on(fetch_verified(&update)).unwrap_err();
+        assert_eq!(refused.code, ErrorCode::UpdateUnverified, "{}", refused.message);
+        // The same file signed by the trusted key for no version, as older CLIs sign: refused too.
+        sign(&cli, dir.path(), "release", "older.deb", None);
+        relabel("signature", std::fs::read_to_string(dir.path().join("older.deb.sig")).unwrap().trim());
         let update = check_now(&clinic.fingerprint).unwrap().expect("offered");
         let refused = tauri::async_runtime::block_on(fetch_verified(&update)).unwrap_err();
         assert_eq!(refused.code, ErrorCode::UpdateUnverified, "{}", refused.message);

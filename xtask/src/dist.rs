@@ -168,7 +168,7 @@ fn desktop_deb(built: &Path, out: &Path, release: bool) -> Result<PathBuf, Strin
             "targets": ["deb"],
             "linux": { "deb": { "files": { "/usr/bin/waymark": cli.to_string_lossy() } } }
         },
-        "plugins": { "updater": { "pubkey": update_pubkey()? } }
+        "plugins": { "updater": { "pubkey": update_pubkey()?, "requireSignedVersion": true } }
     });
     let mut tauri = Command::new(root().join("ui/node_modules/.bin/tauri"));
     tauri
@@ -327,7 +327,17 @@ fn publish_an_update(own: &Path, desktop_deb: &Path, clinic: &ClinicCommand<'_>)
     generate.current_dir(&release).args(["signer", "generate", "--ci", "-p", "", "-w", "update.key"]);
     status(generate, "tauri signer generate: an update key")?;
     let mut sign = Command::new(&signer);
-    sign.current_dir(&release).args(["signer", "sign", "-f", "update.key", "-p", "", "waymark.deb"]);
+    sign.current_dir(&release).args([
+        "signer",
+        "sign",
+        "-f",
+        "update.key",
+        "-p",
+        "",
+        "--app-version",
+        "99.0.0",
+        "waymark.deb",
+    ]);
     status(sign, "tauri signer sign: the app package")?;
     std::fs::remove_file(release.join("update.key")).map_err(|e| e.to_string())?;
     give_to_clinic(&release)?;

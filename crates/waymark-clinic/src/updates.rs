@@ -70,6 +70,13 @@ pub struct Releases {
     dir: PathBuf,
 }
 
+/// The version a signature binds, from its trusted comment (the Tauri CLI's
+/// `--app-version` writes `version:` among its tab-separated fields), as
+/// the app's updater reads it. Trusted only once the signature is verified.
+fn signed_version(trusted_comment: &str) -> Option<&str> {
+    trusted_comment.split('\t').find_map(|field| field.strip_prefix("version:"))
+}
+
 /// The signature in a `.sig` file: base64 of a minisign signature's text.
 fn signature(encoded: &str) -> Result<minisign_verify::Signature, ClinicError> {
     use base64::Engine;
@@ -134,6 +141,14 @@ impl Releases {
                     "the signature does not match this file under this key; nothing was published".into(),
                 ));
             }
+        }
+        // Laptops install only a file signed for the version they are offered
+        // (`requireSignedVersion`): one signed for no version, or another, would be refused by every laptop.
+        let Some(signed) = signed_version(parsed.trusted_comment()) else {
+            return Err(ClinicError::Invalid("the signature names no version: sign with `--app-version`".into()));
+        };
+        if plain_version(signed).as_ref() != Some(&version) {
+            return Err(ClinicError::Invalid(format!("the file was signed for another version than {version}")));
         }
         std::fs::create_dir_all(&self.dir).map_err(setup("make the updates folder"))?;
         let release = Release {
@@ -256,14 +271,19 @@ mod tests {
         Ok(public_key(key)?.verify(bytes, &signature(encoded)?, true).is_ok())
     }
 
-    /// A minisign key pair and a signature made the way `tauri signer` makes
-    /// them, by the minisign crate: base64 of the `.pub` and `.sig` texts.
-    fn signed(bytes: &[u8]) -> (String, String) {
+    /// A minisign key pair and a signature made the way `tauri signer sign
+    /// --app-version` makes them, by the minisign crate: base64 of the `.pub`
+    /// and `.sig` texts, the signature bound to `version` if given.
+    fn signed(bytes: &[u8], version: Option<&str>) -> (String, String) {
         use base64::Engine;
         let b64 = |t: String| base64::engine::general_purpose::STANDARD.encode(t);
         let pair = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+        let comment = match version {
+            Some(version) => format!("timestamp:1\tfile:waymark.deb\tversion:{version}"),
+            None => "timestamp:1\tfile:waymark.deb".to_owned(),
+        };
         let signature =
-            minisign::sign(Some(&pair.pk), &pair.sk, std::io::Cursor::new(bytes), Some("timestamp:1"), None).unwrap();
+            minisign::sign(Some(&pair.pk), &pair.sk, std::io::Cursor::new(bytes), Some(&comment), None).unwrap();
         (b64(pair.pk.to_box().unwrap().to_string()), b64(signature.to_string()))
     }
 
@@ -285,7 +305,7 @@ mod tests {
     fn a_published_release_is_offered_to_older_laptops_only_and_served_as_published() {
         let dir = tempfile::tempdir().unwrap();
         let bytes = b"a signed package".repeat(100);
-        let (key, signature) = signed(&bytes);
+        let (key, signature) = signed(&bytes, Some("0.2.0"));
         std::fs::write(dir.path().join("waymark.deb"), &bytes).unwrap();
         std::fs::write(dir.path().join("waymark.deb.sig"), &signature).unwrap();
         std::fs::write(dir.path().join("key.pub"), &key).unwrap();
@@ -336,7 +356,7 @@ mod tests {
     #[test]
     fn a_file_its_signature_does_not_cover_is_not_published() {
         let dir = tempfile::tempdir().unwrap();
-        let (key, signature_of_other) = signed(b"another file");
+        let (key, signature_of_other) = signed(b"another file", Some("0.2.0"));
         std::fs::write(dir.path().join("waymark.deb"), b"this file").unwrap();
         std::fs::write(dir.path().join("waymark.deb.sig"), &signature_of_other).unwrap();
         std::fs::write(dir.path().join("key.pub"), &key).unwrap();
@@ -351,5 +371,33 @@ mod tests {
         std::fs::write(dir.path().join("waymark.deb.sig"), &signature_of_other).unwrap();
         assert!(publish(&releases, dir.path(), "latest", None).is_err());
         assert!(releases.list().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_file_is_published_only_as_the_version_its_signature_binds() {
+        // Why: laptops install only a file signed for the version offered
+        // (`requireSignedVersion`), so an older genuine release cannot be
+        // offered as a newer one. The clinic tells its administrator at once
+        // rather than offer what every laptop would refuse.
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = b"a signed package".repeat(100);
+        let releases = Releases::at(dir.path().join("updates"));
+        std::fs::write(dir.path().join("waymark.deb"), &bytes).unwrap();
+        for version in [Some("0.1.0"), Some("0.2.0-rc.1"), None] {
+            let (key, signature) = signed(&bytes, version);
+            std::fs::write(dir.path().join("waymark.deb.sig"), &signature).unwrap();
+            std::fs::write(dir.path().join("key.pub"), &key).unwrap();
+            let refused = publish(&releases, dir.path(), "0.2.0", Some(&dir.path().join("key.pub")));
+            assert!(
+                matches!(&refused, Err(ClinicError::Invalid(why)) if why.contains("version")),
+                "{version:?}: {refused:?}"
+            );
+            assert!(releases.list().unwrap().is_empty(), "a refused release left something behind");
+        }
+        let (key, signature) = signed(&bytes, Some("0.2.0"));
+        std::fs::write(dir.path().join("waymark.deb.sig"), &signature).unwrap();
+        std::fs::write(dir.path().join("key.pub"), &key).unwrap();
+        publish(&releases, dir.path(), "0.2.0", Some(&dir.path().join("key.pub"))).unwrap();
+        assert_eq!(releases.list().unwrap().len(), 1);
     }
 }

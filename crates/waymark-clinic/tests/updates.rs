@@ -34,7 +34,10 @@ async fn an_older_laptop_is_offered_the_signed_release_and_its_signature_holds_f
     let dir = tempfile::tempdir().unwrap();
     let package = b"!<arch>\ndebian-binary a package built and signed by the app's builder".repeat(50);
     let pair = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
-    let signature = minisign::sign(Some(&pair.pk), &pair.sk, std::io::Cursor::new(&package), None, None).unwrap();
+    // As `tauri signer sign --app-version 0.2.0` signs it.
+    let comment = "timestamp:1\tfile:waymark.deb\tversion:0.2.0";
+    let signature =
+        minisign::sign(Some(&pair.pk), &pair.sk, std::io::Cursor::new(&package), Some(comment), None).unwrap();
     std::fs::write(dir.path().join("waymark.deb"), &package).unwrap();
     std::fs::write(dir.path().join("waymark.deb.sig"), b64(signature.to_string())).unwrap();
     let key = b64(pair.pk.to_box().unwrap().to_string());
