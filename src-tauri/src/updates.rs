@@ -63,13 +63,13 @@ pub fn release_key<R: Runtime>(app: &AppHandle<R>) -> Option<String> {
 fn refused(e: tauri_plugin_updater::Error) -> DeskError {
     use tauri_plugin_updater::Error;
     match e {
-        Error::Minisign(_)
-        | Error::Base64(_)
-        | Error::SignatureUtf8(_)
-        | Error::SignedVersionMismatch { .. }
-        | Error::MissingSignedVersion => DeskError::new(
+        Error::Minisign(_) | Error::Base64(_) | Error::SignatureUtf8(_) => DeskError::new(
             ErrorCode::UpdateUnverified,
             "The update your clinic offered is not signed with Waymark's key, so nothing was installed. Tell your clinic's administrator.",
+        ),
+        Error::SignedVersionMismatch { .. } | Error::MissingSignedVersion => DeskError::new(
+            ErrorCode::UpdateUnverified,
+            "The update your clinic offered is not signed as the version it was offered as, so nothing was installed. Tell your clinic's administrator.",
         ),
         Error::Reqwest(_) | Error::Network(_) => DeskError::new(
             ErrorCode::Offline,
@@ -299,12 +299,14 @@ mod tests {
         assert_eq!(update.version, "99.0.0");
         let refused = tauri::async_runtime::block_on(fetch_verified(&update)).unwrap_err();
         assert_eq!(refused.code, ErrorCode::UpdateUnverified, "{}", refused.message);
+        assert!(refused.message.contains("version"), "the advocate is told why: {}", refused.message);
         // The same file signed by the trusted key for no version, as older CLIs sign: refused too.
         sign(&cli, dir.path(), "release", "older.deb", None);
         relabel("signature", std::fs::read_to_string(dir.path().join("older.deb.sig")).unwrap().trim());
         let update = check_now(&clinic.fingerprint).unwrap().expect("offered");
         let refused = tauri::async_runtime::block_on(fetch_verified(&update)).unwrap_err();
         assert_eq!(refused.code, ErrorCode::UpdateUnverified, "{}", refused.message);
+        assert!(refused.message.contains("version"), "the advocate is told why: {}", refused.message);
 
         // A server that is not the enrolled clinic is not asked at all.
         let Err(elsewhere) = check_now(&"ab".repeat(32)) else { panic!("a server with another certificate was asked") };

@@ -167,38 +167,53 @@ pub struct Sender<'a> {
     pub schema: u32,
 }
 
-/// What an op is before any store is read: its canonical text, its hash
-/// and, for a device's op, whether its content keeps the domain rules (rule
-/// 7). Each depends on the op alone, so a batch's are worked out on every
-/// core before the store's write lock is taken: a push's pure work overlaps
-/// the storing of the batch before it instead of queueing behind it.
-pub struct Ready<'a, H> {
+/// What an op is before any store is read: its canonical text and, for a
+/// device's op, whether its content keeps the domain rules (rule 7). Both
+/// depend on the op alone, so a push's are worked out, on every core, before
+/// the batch waits its turn behind the device's batch before it and before
+/// the store's write lock: that work overlaps the storing of the batch before.
+pub struct Ready<'a> {
     pub op: &'a WireOp,
     pub text: Vec<u8>,
-    pub hash: H,
     /// Rule 7's verdict, when the batch is a device's.
     content: Option<Option<OpRefusal>>,
 }
 
-/// Readies a batch's ops, in order, `hash` being the store's content hash.
-pub fn ready<'a, H: Send>(
-    ops: &'a [WireOp],
-    origin: &Origin<'_>,
-    hash: impl Fn(&[u8]) -> H + Sync,
-) -> Vec<Ready<'a, H>> {
+/// A batch's readied ops, in order, for the one origin they were readied for.
+pub struct Readied<'a> {
+    origin: Uuid,
+    ops: Vec<Ready<'a>>,
+}
+
+impl<'a> Readied<'a> {
+    /// The readied ops, when they were readied for `origin`: a content
+    /// verdict is only good for the sender whose service rules it used.
+    pub fn for_origin(&self, origin: &Origin<'_>) -> StoreResult<&[Ready<'a>]> {
+        if self.origin != origin.id() {
+            return Err(ClinicError::Store("a batch readied for another sender".into()));
+        }
+        Ok(&self.ops)
+    }
+}
+
+/// Below this many ops a batch is readied on the calling thread: handing a
+/// few ops to the pool would cost more, and wait behind a large batch there.
+const READY_ALONE: usize = 256;
+
+/// Readies a batch's ops, in order.
+pub fn ready<'a>(ops: &'a [WireOp], origin: &Origin<'_>) -> Readied<'a> {
     use rayon::prelude::*;
     let service = match origin {
         Origin::Device { service, .. } => Some(*service),
         Origin::Clinic(_) => None,
     };
-    // Small slices cost more to share out than to do.
-    ops.par_iter()
-        .with_min_len(64)
-        .map(|op| {
-            let text = op.canonical_bytes();
-            Ready { op, hash: hash(&text), text, content: service.map(|service| judge_content(op, service)) }
-        })
-        .collect()
+    let one = |op: &'a WireOp| Ready { op, text: op.canonical_bytes(), content: service.map(|s| judge_content(op, s)) };
+    let ops = if ops.len() < READY_ALONE {
+        ops.iter().map(one).collect()
+    } else {
+        ops.par_iter().with_min_len(64).map(one).collect()
+    };
+    Readied { origin: origin.id(), ops }
 }
 
 /// The first rule `op` breaks, or `None` when the clinic accepts it. Who
@@ -209,8 +224,8 @@ pub fn judge(op: &WireOp, sender: &Sender<'_>, view: &mut dyn AuthorityView) -> 
 }
 
 /// `judge` of a readied op, with the content verdict it was readied with.
-pub fn judge_ready<H>(
-    ready: &Ready<'_, H>,
+pub fn judge_ready(
+    ready: &Ready<'_>,
     sender: &Sender<'_>,
     view: &mut dyn AuthorityView,
 ) -> StoreResult<Option<OpRefusal>> {
@@ -807,7 +822,9 @@ mod tests {
         view.homes.insert(Uuid::from_u128(40), RecordHome { case_id: Some(CASE), owner: "ISA01".into() });
         let origin =
             Origin::Device { id: DEVICE, advocate: "ISA01", max_ahead_ms: MAX_HLC_AHEAD_MS, service: shipped() };
-        let readied = ready(&ops, &origin, WireOp::hash_of);
+        let readied = ready(&ops, &origin);
+        assert!(readied.for_origin(&Origin::Clinic(Uuid::from_u128(77))).is_err(), "another sender's verdicts");
+        let readied = readied.for_origin(&origin).unwrap();
         let alone: Vec<_> = ops.iter().map(|op| judge(op, &sender(None), &mut view).unwrap()).collect();
         let together: Vec<_> = readied.iter().map(|r| judge_ready(r, &sender(None), &mut view).unwrap()).collect();
         assert_eq!(together, alone);
@@ -821,9 +838,11 @@ mod tests {
                 Some(OpRefusal::NewerSchema),
             ]
         );
-        assert!(readied.iter().zip(&ops).all(|(r, op)| std::ptr::eq(r.op, op) && r.hash == op.content_hash()));
-        // The clinic's own batch is not judged for content before the lock; judging it anyway still does.
-        let clinic = ready(&ops[1..2], &Origin::Clinic(DEVICE), WireOp::hash_of);
+        assert!(readied.iter().zip(&ops).all(|(r, op)| std::ptr::eq(r.op, op) && r.text == op.canonical_bytes()));
+        // The clinic's own batch (and a small one, readied on this thread) is
+        // not judged for content beforehand; judging it anyway still does.
+        let clinic = ready(&ops[1..2], &Origin::Clinic(DEVICE));
+        let clinic = clinic.for_origin(&Origin::Clinic(DEVICE)).unwrap();
         assert_eq!(judge_ready(&clinic[0], &sender(None), &mut view).unwrap(), alone[1]);
     }
 

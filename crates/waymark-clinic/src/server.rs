@@ -478,19 +478,21 @@ pub fn receive_upward(
     let device = known(state.store.device(batch.header.sender)?)?;
     let opened = open(&batch, &device.keys.verifying_key()?, &state.keys.sealing, &state.limits)?;
     may_sync(state, &device, opened.header.batch_id)?;
-    if let Freshness::Online(..) = freshness {
-        // A batch sent while the one before it is still being stored waits for it.
-        state.push_order.wait_turn(device.id, opened.header.first_seq, crate::push_order::MOST_WAIT, || {
-            Ok(known(state.store.device(device.id)?)?.acked_through)
-        })?;
-    }
     let origin = Origin::Device {
         id: device.id,
         advocate: &device.advocate,
         max_ahead_ms: crate::authority::MAX_HLC_AHEAD_MS,
         service: &state.service,
     };
-    let stored = state.store.store_batch(origin, opened.header.batch_id, &opened.ops, (state.clock)())?;
+    // Readied while the batch before it may still be storing: only what follows waits.
+    let readied = crate::authority::ready(&opened.ops, &origin);
+    if let Freshness::Online(..) = freshness {
+        // A batch sent while the one before it is still being stored waits for it.
+        state.push_order.wait_turn(device.id, opened.header.first_seq, crate::push_order::MOST_WAIT, || {
+            Ok(known(state.store.device(device.id)?)?.acked_through)
+        })?;
+    }
+    let stored = state.store.store_ready(origin, opened.header.batch_id, &readied, (state.clock)())?;
     if let Some(projection) = &state.projection {
         projection.changed();
     }

@@ -72,7 +72,9 @@ pub struct Releases {
 
 /// The version a signature binds, from its trusted comment (the Tauri CLI's
 /// `--app-version` writes `version:` among its tab-separated fields), as
-/// the app's updater reads it. Trusted only once the signature is verified.
+/// the app's updater reads it. Laptops trust it only once the signature
+/// verifies; the clinic reads it, verified when it is given the key, to tell
+/// its administrator of a mismatch before any laptop refuses the file.
 fn signed_version(trusted_comment: &str) -> Option<&str> {
     trusted_comment.split('\t').find_map(|field| field.strip_prefix("version:"))
 }
@@ -147,8 +149,10 @@ impl Releases {
         let Some(signed) = signed_version(parsed.trusted_comment()) else {
             return Err(ClinicError::Invalid("the signature names no version: sign with `--app-version`".into()));
         };
-        if plain_version(signed).as_ref() != Some(&version) {
-            return Err(ClinicError::Invalid(format!("the file was signed for another version than {version}")));
+        // The updater reads `v1.2.3` as `1.2.3`, and build metadata as part of the version.
+        if plain_version(signed.trim_start_matches('v')).as_ref() != Some(&version) {
+            let shown: String = signed.chars().filter(char::is_ascii_graphic).take(32).collect();
+            return Err(ClinicError::Invalid(format!("the file was signed for version {shown}, not {version}")));
         }
         std::fs::create_dir_all(&self.dir).map_err(setup("make the updates folder"))?;
         let release = Release {
@@ -383,7 +387,7 @@ mod tests {
         let bytes = b"a signed package".repeat(100);
         let releases = Releases::at(dir.path().join("updates"));
         std::fs::write(dir.path().join("waymark.deb"), &bytes).unwrap();
-        for version in [Some("0.1.0"), Some("0.2.0-rc.1"), None] {
+        for version in [Some("0.1.0"), Some("0.2.0-rc.1"), Some("0.2.0+build.7"), None] {
             let (key, signature) = signed(&bytes, version);
             std::fs::write(dir.path().join("waymark.deb.sig"), &signature).unwrap();
             std::fs::write(dir.path().join("key.pub"), &key).unwrap();
@@ -394,7 +398,8 @@ mod tests {
             );
             assert!(releases.list().unwrap().is_empty(), "a refused release left something behind");
         }
-        let (key, signature) = signed(&bytes, Some("0.2.0"));
+        // Spelled as the updater also reads it.
+        let (key, signature) = signed(&bytes, Some("v0.2.0"));
         std::fs::write(dir.path().join("waymark.deb.sig"), &signature).unwrap();
         std::fs::write(dir.path().join("key.pub"), &key).unwrap();
         publish(&releases, dir.path(), "0.2.0", Some(&dir.path().join("key.pub"))).unwrap();

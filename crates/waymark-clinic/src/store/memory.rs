@@ -365,15 +365,15 @@ impl ClinicStore for MemoryStore {
         Ok((count - inner.sessions.len() - inner.sign_in_failures.len()) as u64)
     }
 
-    fn store_batch(
+    fn store_ready(
         &self,
         origin: Origin<'_>,
         batch_id: Uuid,
-        ops: &[WireOp],
+        readied: &crate::authority::Readied<'_>,
         now: DateTime<Utc>,
     ) -> StoreResult<Stored> {
-        // Before the lock: another batch may be storing meanwhile.
-        let readied = crate::authority::ready(ops, &origin, WireOp::hash_of);
+        let readied = readied.for_origin(&origin)?;
+        let ops: Vec<&WireOp> = readied.iter().map(|r| r.op).collect();
         let mut inner = self.lock()?;
         if inner.batches.contains_key(&batch_id) {
             return Err(ClinicError::Replayed);
@@ -391,7 +391,7 @@ impl ClinicStore for MemoryStore {
         inner.batches.insert(batch_id, now);
         let mut stored = Stored::default();
         for ready in readied {
-            let (op, hash) = (ready.op, ready.hash.clone());
+            let (op, hash) = (ready.op, WireOp::hash_of(&ready.text));
             let erased = crate::authority::of_erased_case(op, &mut inner.view())?;
             let kept = if erased { tombstoned(op) } else { op.clone() };
             // Nothing of an erased case's change is left to decide: it is discarded as it arrives.
@@ -466,7 +466,7 @@ impl ClinicStore for MemoryStore {
                                 service,
                                 schema: waymark_protocol::SCHEMA_VERSION,
                             };
-                            crate::authority::judge_ready(&ready, &sender, &mut inner.view())?
+                            crate::authority::judge_ready(ready, &sender, &mut inner.view())?
                         }
                     };
                     if crate::authority::clock_counts(refusal.as_ref()) {

@@ -757,6 +757,17 @@ pub trait ClinicStore: Send + Sync {
         batch_id: Uuid,
         ops: &[WireOp],
         now: DateTime<Utc>,
+    ) -> StoreResult<Stored> {
+        self.store_ready(origin, batch_id, &crate::authority::ready(ops, &origin), now)
+    }
+    /// `store_batch` of ops readied beforehand for `origin`
+    /// (`crate::authority::ready`), as a push readies them before it waits its turn.
+    fn store_ready(
+        &self,
+        origin: Origin<'_>,
+        batch_id: Uuid,
+        ops: &crate::authority::Readied<'_>,
+        now: DateTime<Utc>,
     ) -> StoreResult<Stored>;
     /// Other devices' ops for cases assigned to `advocate`, after a feed position.
     /// A reassignment away from `advocate` is included too, so the old

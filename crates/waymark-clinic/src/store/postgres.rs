@@ -1306,16 +1306,15 @@ impl ClinicStore for PostgresStore {
         })
     }
 
-    fn store_batch(
+    fn store_ready(
         &self,
         origin: Origin<'_>,
         batch_id: Uuid,
-        ops: &[WireOp],
+        readied: &crate::authority::Readied<'_>,
         now: DateTime<Utc>,
     ) -> StoreResult<Stored> {
-        // Before the lock: another batch may be storing meanwhile.
-        let readied = crate::authority::ready(ops, &origin, |text| self.sealer.content_hash(text));
-        self.run(Mode::Write, |tx| store_batch(tx, origin, batch_id, &readied, now))
+        let readied = readied.for_origin(&origin)?;
+        self.run(Mode::Write, |tx| store_batch(tx, origin, batch_id, readied, now))
     }
 
     fn feed(&self, device: Uuid, advocate: &str, after: u64, limit: u32) -> StoreResult<FeedPage> {
@@ -2160,7 +2159,7 @@ fn store_batch(
     tx: &mut Tx<'_>,
     origin: Origin<'_>,
     batch_id: Uuid,
-    readied: &[crate::authority::Ready<'_, Vec<u8>>],
+    readied: &[crate::authority::Ready<'_>],
     now: DateTime<Utc>,
 ) -> StoreResult<Stored> {
     let ops: Vec<&WireOp> = readied.iter().map(|r| r.op).collect();
@@ -2194,7 +2193,8 @@ fn store_batch(
     let mut memo = crate::authority::BatchMemo::default();
     let mut known = BatchLookups::read(tx, &ops)?;
     for ready in readied {
-        let (op, text, hash) = (ready.op, &ready.text, &ready.hash);
+        let (op, text) = (ready.op, &ready.text);
+        let hash = &tx.sealer.content_hash(text);
         let seq = to_i64(op.seq);
         let slot_taken = seq <= acked || known.slots.contains(&(op.origin, seq));
         let id_taken = known.in_feed.contains(&op.op_id);

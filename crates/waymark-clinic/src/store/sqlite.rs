@@ -802,15 +802,15 @@ impl ClinicStore for SqliteStore {
         Ok(u64::try_from(sessions + failures).unwrap_or(u64::MAX))
     }
 
-    fn store_batch(
+    fn store_ready(
         &self,
         origin: Origin<'_>,
         batch_id: Uuid,
-        ops: &[WireOp],
+        readied: &crate::authority::Readied<'_>,
         now: DateTime<Utc>,
     ) -> StoreResult<Stored> {
-        // Before the lock: another batch may be storing meanwhile.
-        let readied = crate::authority::ready(ops, &origin, WireOp::hash_of);
+        let readied = readied.for_origin(&origin)?;
+        let ops: Vec<&WireOp> = readied.iter().map(|r| r.op).collect();
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let at = now.to_rfc3339();
@@ -825,7 +825,7 @@ impl ClinicStore for SqliteStore {
         // The clinic's own ops are numbered before they are stored: one whose
         // number or id is taken meanwhile is refused whole, never quarantined.
         if matches!(origin, Origin::Clinic(_)) {
-            for op in ops {
+            for op in &ops {
                 if clinic_slot_taken(&tx, op)? {
                     return Err(ClinicError::ClinicBusy);
                 }
@@ -843,9 +843,11 @@ impl ClinicStore for SqliteStore {
         }
         let mut stored = Stored::default();
         let mut memo = crate::authority::BatchMemo::default();
-        for ready in &readied {
-            let (op, hash) = (ready.op, ready.hash.as_str());
+        for ready in readied {
+            let op = ready.op;
             let text = std::str::from_utf8(&ready.text).map_err(|_| ClinicError::BadRequest("op"))?;
+            let hash = WireOp::hash_of(&ready.text);
+            let hash = hash.as_str();
             let (op_id, op_origin, seq) = (op.op_id.to_string(), op.origin.to_string(), to_i64(op.seq));
             let slot_taken = seq <= acked
                 || tx
