@@ -186,8 +186,10 @@ pub struct Readied<'a> {
 }
 
 impl<'a> Readied<'a> {
-    /// The readied ops, when they were readied for `origin`: a content
-    /// verdict is only good for the sender whose service rules it used.
+    /// The readied ops, when they were readied for `origin`'s id: a batch
+    /// readied for one device is never stored as another's. (A clinic has one
+    /// set of service rules for all its devices, and a clinic's own batch is
+    /// never judged, so the id is what can differ.)
     pub fn for_origin(&self, origin: &Origin<'_>) -> StoreResult<&[Ready<'a>]> {
         if self.origin != origin.id() {
             return Err(ClinicError::Store("a batch readied for another sender".into()));
@@ -816,8 +818,9 @@ mod tests {
             op("victim", 40, OpAction::Update, serde_json::json!({"interpreter_needed": "yes"})),
             WireOp { schema_version: u32::MAX, ..op("incident", 30, OpAction::Create, incident_doc(31)) },
         ];
-        // Enough ops that the batch is shared out across threads.
+        // Enough ops that the batch is shared out across threads, with a refusal in a later share.
         ops.extend((0..300u128).map(|n| op("incident", 1000 + n, OpAction::Create, incident_doc(1000 + n))));
+        ops.push(op("victim", 40, OpAction::Update, serde_json::json!({"name": 7})));
         let mut view = assigned("ISA01", WALL - 9000);
         view.homes.insert(Uuid::from_u128(40), RecordHome { case_id: Some(CASE), owner: "ISA01".into() });
         let origin =
@@ -838,7 +841,17 @@ mod tests {
                 Some(OpRefusal::NewerSchema),
             ]
         );
+        assert_eq!(together.last(), Some(&Some(OpRefusal::invalid("victim", "name"))));
         assert!(readied.iter().zip(&ops).all(|(r, op)| std::ptr::eq(r.op, op) && r.text == op.canonical_bytes()));
+        // A small batch, readied on this thread as most pushes are, alike.
+        let small = ready(&ops[..5], &origin);
+        let small: Vec<_> = small
+            .for_origin(&origin)
+            .unwrap()
+            .iter()
+            .map(|r| judge_ready(r, &sender(None), &mut view).unwrap())
+            .collect();
+        assert_eq!(small, alone[..5]);
         // The clinic's own batch (and a small one, readied on this thread) is
         // not judged for content beforehand; judging it anyway still does.
         let clinic = ready(&ops[1..2], &Origin::Clinic(DEVICE));
